@@ -1,0 +1,78 @@
+package io.berth.core.blob;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.UploadId;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Content-addressed byte storage, neutral of backend (filesystem now, S3 later). It stores and
+ * returns bytes; it knows no registry rule. Digest verification, repository links and upload
+ * bookkeeping belong to the caller in registry-core.
+ *
+ * <p>Uploads are staged under an {@link UploadId} and become a blob only through
+ * {@link #commitUpload}, which is atomic: a blob is either fully present under its digest or absent.
+ * Every implementation passes {@code BlobStoreContract}.
+ */
+public interface BlobStore extends AutoCloseable {
+
+    /** A short name of the backend, e.g. {@code filesystem}. */
+    String kind();
+
+    /** The size of a stored blob, or empty when it is absent. */
+    OptionalLong size(Digest digest) throws IOException;
+
+    /**
+     * Streams {@code length} bytes of a blob from {@code offset}.
+     *
+     * @throws java.nio.file.NoSuchFileException when the blob is absent
+     */
+    InputStream open(Digest digest, long offset, long length) throws IOException;
+
+    /** A local file holding the blob, when the backend has one (lets the server send it zero-copy). */
+    default Optional<Path> localFile(Digest digest) {
+        return Optional.empty();
+    }
+
+    /** Removes a blob; false when it was absent. */
+    boolean delete(Digest digest) throws IOException;
+
+    /** Every stored blob (for garbage collection). */
+    List<Digest> list() throws IOException;
+
+    /** Creates an empty upload. */
+    void createUpload(UploadId id) throws IOException;
+
+    /** Bytes staged so far, or -1 when the upload does not exist. */
+    long uploadSize(UploadId id) throws IOException;
+
+    /**
+     * Writes {@code data} to the upload starting at {@code offset}, dropping anything staged beyond
+     * it (a chunk retried after a failure replaces what the failed attempt left).
+     *
+     * @return the upload's size afterwards
+     */
+    long append(UploadId id, long offset, InputStream data) throws IOException;
+
+    /** Reads back what has been staged (to recompute a digest after a restart). */
+    InputStream openUpload(UploadId id) throws IOException;
+
+    /** Makes the staged bytes the blob {@code digest}; the caller has verified the digest. */
+    void commitUpload(UploadId id, Digest digest) throws IOException;
+
+    /** Discards an upload; absent uploads are ignored. */
+    void deleteUpload(UploadId id) throws IOException;
+
+    /** Ids of all staged uploads (to remove those no session knows any more). */
+    List<UploadId> listUploads() throws IOException;
+
+    /** Throws when the backend cannot currently be used (readiness). */
+    void checkAvailable() throws IOException;
+
+    @Override
+    void close() throws IOException;
+}

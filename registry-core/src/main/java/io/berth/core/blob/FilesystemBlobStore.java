@@ -1,0 +1,222 @@
+package io.berth.core.blob;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.UploadId;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+
+/**
+ * Blobs as files: {@code <root>/blobs/<algorithm>/<first two hex>/<hex>}, uploads as
+ * {@code <root>/uploads/<id>}. Paths are built only from {@link Digest} and {@link UploadId}, whose
+ * grammar admits no separator or dot, so nothing can address a file outside the root.
+ */
+public final class FilesystemBlobStore implements BlobStore {
+    static final int BUFFER_SIZE = 1 << 20;
+
+    private final Path root;
+    private final Path blobs;
+    private final Path uploads;
+    private final boolean fsync;
+
+    public FilesystemBlobStore(Path root, boolean fsync) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        this.blobs = this.root.resolve("blobs");
+        this.uploads = this.root.resolve("uploads");
+        this.fsync = fsync;
+        Files.createDirectories(blobs);
+        Files.createDirectories(uploads);
+    }
+
+    @Override
+    public String kind() {
+        return "filesystem";
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    private Path blobPath(Digest d) {
+        return blobs.resolve(d.algorithm().prefix()).resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    }
+
+    private Path uploadPath(UploadId id) {
+        return uploads.resolve(id.value());
+    }
+
+    @Override
+    public OptionalLong size(Digest digest) throws IOException {
+        try {
+            return OptionalLong.of(Files.size(blobPath(digest)));
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    @Override
+    public InputStream open(Digest digest, long offset, long length) throws IOException {
+        FileChannel ch = FileChannel.open(blobPath(digest), StandardOpenOption.READ);
+        try {
+            ch.position(offset);
+            return new BoundedInputStream(Channels.newInputStream(ch), length);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<Path> localFile(Digest digest) {
+        Path p = blobPath(digest);
+        return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
+    }
+
+    @Override
+    public boolean delete(Digest digest) throws IOException {
+        return Files.deleteIfExists(blobPath(digest));
+    }
+
+    @Override
+    public List<Digest> list() throws IOException {
+        List<Digest> out = new ArrayList<>();
+        for (DigestAlgorithm a : DigestAlgorithm.values()) {
+            Path dir = blobs.resolve(a.prefix());
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.walk(dir, 2)) {
+                files.filter(Files::isRegularFile).forEach(p -> {
+                    String hex = p.getFileName().toString();
+                    if (hex.length() == a.hexLength()) {
+                        try {
+                            out.add(new Digest(a, hex));
+                        } catch (RuntimeException ignored) {
+                            // a stray file that is not a blob
+                        }
+                    }
+                });
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void createUpload(UploadId id) throws IOException {
+        try {
+            Files.createFile(uploadPath(id));
+        } catch (FileAlreadyExistsException e) {
+            // idempotent
+        }
+    }
+
+    @Override
+    public long uploadSize(UploadId id) throws IOException {
+        try {
+            return Files.size(uploadPath(id));
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public long append(UploadId id, long offset, InputStream data) throws IOException {
+        try (FileChannel ch = FileChannel.open(uploadPath(id), StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
+            if (ch.size() > offset) {
+                ch.truncate(offset);
+            }
+            ch.position(offset);
+            byte[] buf = new byte[BUFFER_SIZE];
+            ByteBuffer bb = ByteBuffer.wrap(buf);
+            long pos = offset;
+            int n;
+            while ((n = data.readNBytes(buf, 0, buf.length)) > 0) {
+                bb.clear().limit(n);
+                while (bb.hasRemaining()) {
+                    pos += ch.write(bb);
+                }
+                if (n < buf.length) {
+                    break;
+                }
+            }
+            if (fsync) {
+                ch.force(false);
+            }
+            return pos;
+        }
+    }
+
+    @Override
+    public InputStream openUpload(UploadId id) throws IOException {
+        return Files.newInputStream(uploadPath(id));
+    }
+
+    @Override
+    public void commitUpload(UploadId id, Digest digest) throws IOException {
+        Path source = uploadPath(id);
+        Path target = blobPath(digest);
+        if (Files.exists(target)) {
+            Files.deleteIfExists(source);
+            return;
+        }
+        Files.createDirectories(target.getParent());
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("blob root and upload area must be on one filesystem", e);
+        }
+    }
+
+    @Override
+    public void deleteUpload(UploadId id) throws IOException {
+        Files.deleteIfExists(uploadPath(id));
+    }
+
+    @Override
+    public List<UploadId> listUploads() throws IOException {
+        try (Stream<Path> files = Files.list(uploads)) {
+            List<UploadId> out = new ArrayList<>();
+            files.forEach(p -> {
+                try {
+                    out.add(new UploadId(p.getFileName().toString()));
+                } catch (RuntimeException ignored) {
+                    // not an upload of ours
+                }
+            });
+            return out;
+        }
+    }
+
+    @Override
+    public void checkAvailable() throws IOException {
+        if (!Files.isDirectory(blobs) || !Files.isWritable(uploads)) {
+            throw new IOException("blob root " + root + " is not a writable directory");
+        }
+        try (Stream<Path> s = Files.list(uploads)) {
+            s.findFirst();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Override
+    public void close() {
+        // nothing held open
+    }
+}

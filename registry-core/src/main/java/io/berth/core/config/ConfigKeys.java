@@ -1,0 +1,53 @@
+package io.berth.core.config;
+
+import io.berth.core.config.ConfigKey.Type;
+import java.util.List;
+import java.util.Optional;
+
+/** Every configuration key Berth knows. {@code docs/configuration.md} lists the same keys. */
+public final class ConfigKeys {
+    public static final ConfigKey HTTP_HOST = new ConfigKey("http.host", "127.0.0.1", Type.HOST,
+            "Address the HTTP API (/v2, health, metrics) binds to.");
+    public static final ConfigKey HTTP_PORT = new ConfigKey("http.port", "5000", Type.PORT,
+            "Port of the HTTP API.");
+    public static final ConfigKey HTTP_SHUTDOWN_TIMEOUT = new ConfigKey("http.shutdown-timeout", "30s", Type.DURATION,
+            "How long SIGTERM waits for in-flight requests before closing.");
+    public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
+            "Log one line per request (method, path, status, bytes, duration, request id).");
+    public static final ConfigKey ADMIN_HOST = new ConfigKey("admin.host", "127.0.0.1", Type.HOST,
+            "Address the gRPC admin API binds to.");
+    public static final ConfigKey ADMIN_PORT = new ConfigKey("admin.port", "5001", Type.PORT,
+            "Port of the gRPC admin API.");
+    public static final ConfigKey STORAGE_TYPE = new ConfigKey("storage.type", "filesystem", Type.CHOICE,
+            "Blob storage backend: filesystem.");
+    public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,
+            "Directory holding blobs and in-progress uploads.");
+    public static final ConfigKey STORAGE_FS_FSYNC = new ConfigKey("storage.filesystem.fsync", "true", Type.BOOLEAN,
+            "Flush each written chunk to disk before acknowledging it.");
+    public static final ConfigKey METADATA_TYPE = new ConfigKey("metadata.type", "sqlite", Type.CHOICE,
+            "Metadata database: sqlite.");
+    public static final ConfigKey METADATA_SQLITE_PATH = new ConfigKey("metadata.sqlite.path", "./data/berth.db",
+            Type.PATH, "SQLite database file.");
+    public static final ConfigKey UPLOADS_EXPIRY = new ConfigKey("uploads.expiry", "24h", Type.DURATION,
+            "An upload session untouched this long is removed with its data.");
+    public static final ConfigKey UPLOADS_PURGE_INTERVAL = new ConfigKey("uploads.purge-interval", "10m",
+            Type.DURATION, "How often expired upload sessions are looked for.");
+    public static final ConfigKey MANIFESTS_MAX_SIZE = new ConfigKey("manifests.max-size", "4MiB", Type.SIZE,
+            "Largest manifest accepted; larger pushes get 413.");
+    public static final ConfigKey PULLS_FLUSH_INTERVAL = new ConfigKey("metadata.pull-flush-interval", "5s",
+            Type.DURATION, "How often last-pulled times are written to metadata.");
+    public static final ConfigKey LISTING_MAX_PAGE = new ConfigKey("listing.max-page-size", "10000", Type.STRING,
+            "Most entries one tags/list or _catalog page returns.");
+
+    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_ACCESS_LOG,
+            ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC, METADATA_TYPE,
+            METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY, UPLOADS_PURGE_INTERVAL, MANIFESTS_MAX_SIZE,
+            LISTING_MAX_PAGE);
+
+    private ConfigKeys() {
+    }
+
+    public static Optional<ConfigKey> byName(String name) {
+        return ALL.stream().filter(k -> k.name().equals(name)).findFirst();
+    }
+}

@@ -1,0 +1,54 @@
+package io.berth.core.error;
+
+/**
+ * The error codes of the OCI Distribution Specification v1.1 (section "Error Codes"), plus the
+ * registry-internal {@link #INTERNAL} for faults that are not the client's. Protocol layers map each
+ * code to their own status in exactly one place.
+ */
+public enum ErrorCode {
+    BLOB_UNKNOWN("blob unknown to registry"),
+    BLOB_UPLOAD_INVALID("blob upload invalid"),
+    BLOB_UPLOAD_UNKNOWN("blob upload unknown to registry"),
+    DIGEST_INVALID("provided digest did not match uploaded content"),
+    MANIFEST_BLOB_UNKNOWN("manifest references a manifest or blob unknown to registry"),
+    MANIFEST_INVALID("manifest invalid"),
+    MANIFEST_UNKNOWN("manifest unknown to registry"),
+    NAME_INVALID("invalid repository name"),
+    NAME_UNKNOWN("repository name not known to registry"),
+    SIZE_INVALID("provided length did not match content length"),
+    /** Manifest (or other bounded body) larger than the registry accepts. */
+    PAYLOAD_TOO_LARGE("payload exceeds the size the registry accepts"),
+    /** A chunk that does not start where the upload currently ends. */
+    RANGE_INVALID("requested range not satisfiable"),
+    /** {@code n} of a paginated listing is not a non-negative number. */
+    PAGINATION_NUMBER_INVALID("invalid number of results requested"),
+    /** No API endpoint at that path. */
+    ROUTE_UNKNOWN("no such endpoint"),
+    UNAUTHORIZED("authentication required"),
+    DENIED("requested access to the resource is denied"),
+    UNSUPPORTED("the operation is unsupported"),
+    TOOMANYREQUESTS("too many requests"),
+    INTERNAL("internal server error");
+
+    private final String message;
+
+    ErrorCode(String message) {
+        this.message = message;
+    }
+
+    /** The spec's short message for this code. */
+    public String message() {
+        return message;
+    }
+
+    /** The code as it appears on the wire. Non-spec codes are carried under the closest spec code. */
+    public String wireCode() {
+        return switch (this) {
+            case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
+            case RANGE_INVALID -> "BLOB_UPLOAD_INVALID";
+            case ROUTE_UNKNOWN -> "UNSUPPORTED";
+            case INTERNAL -> "UNKNOWN";
+            default -> name();
+        };
+    }
+}

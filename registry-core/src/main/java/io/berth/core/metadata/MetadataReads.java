@@ -1,0 +1,53 @@
+package io.berth.core.metadata;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.UploadId;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** Queries over registry metadata; available on the store and inside a transaction. */
+public interface MetadataReads {
+
+    boolean repositoryExists(RepositoryName repository);
+
+    long repositoryCount();
+
+    /** Up to {@code limit} repository names sorted lexically, starting after {@code after} (null: from the start). */
+    List<String> repositories(String after, int limit);
+
+    /** Size of a verified blob held by the registry in any repository, if known. */
+    OptionalLong blobSize(Digest digest);
+
+    boolean blobLinked(RepositoryName repository, Digest digest);
+
+    /** Size of a blob that {@code repository} may serve, or empty when it may not. */
+    OptionalLong linkedBlobSize(RepositoryName repository, Digest digest);
+
+    /** Some repository that links the blob, if any (for mounting without {@code from}). */
+    boolean blobLinkedAnywhere(Digest digest);
+
+    Optional<ManifestRecord> manifest(RepositoryName repository, Digest digest);
+
+    boolean manifestExists(RepositoryName repository, Digest digest);
+
+    Optional<Digest> tag(RepositoryName repository, String tag);
+
+    /** Up to {@code limit} tags sorted lexically, starting after {@code after} (null: from the start). */
+    List<String> tags(RepositoryName repository, String after, int limit);
+
+    List<String> tagsOf(RepositoryName repository, Digest manifest);
+
+    List<TagChange> tagHistory(RepositoryName repository, String tag);
+
+    /** Manifests whose subject is {@code subject}; {@code artifactType} null means all. */
+    List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType);
+
+    Optional<UploadSession> upload(UploadId id);
+
+    /** Sessions not touched since {@code before} (epoch millis). */
+    List<UploadSession> uploadsIdleSince(long before);
+
+    boolean uploadExists(UploadId id);
+}

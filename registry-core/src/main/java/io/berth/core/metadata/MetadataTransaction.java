@@ -1,0 +1,48 @@
+package io.berth.core.metadata;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.UploadId;
+import java.util.Optional;
+
+/**
+ * Changes to registry metadata that commit together or not at all. Later features (the event
+ * outbox) add their rows through the same transaction as the change they describe.
+ */
+public interface MetadataTransaction extends MetadataReads {
+
+    /** The transaction's clock (epoch millis), one value for every row it writes. */
+    long now();
+
+    void ensureRepository(RepositoryName repository);
+
+    /** Records a verified blob (idempotent). */
+    void putBlob(Digest digest, long size);
+
+    /** Lets {@code repository} serve the blob (idempotent). */
+    void linkBlob(RepositoryName repository, Digest digest);
+
+    boolean unlinkBlob(RepositoryName repository, Digest digest);
+
+    /** Stores a manifest with its references, replacing an earlier push of the same digest. */
+    void putManifest(ManifestRecord manifest, ManifestReferences references);
+
+    /** Removes a manifest, its references and every tag pointing at it (recorded in tag history). */
+    boolean deleteManifest(RepositoryName repository, Digest digest);
+
+    /** Points a tag at a manifest; records the change in tag history. Returns the previous target. */
+    Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest);
+
+    boolean deleteTag(RepositoryName repository, String tag);
+
+    void createUpload(UploadSession session);
+
+    /** Moves an upload from {@code expectedSize} to {@code newSize}; false when it was not at {@code expectedSize}. */
+    boolean advanceUpload(UploadId id, long expectedSize, long newSize);
+
+    boolean deleteUpload(UploadId id);
+
+    void recordManifestPull(RepositoryName repository, Digest digest, long at);
+
+    void recordBlobPull(RepositoryName repository, Digest digest, long at);
+}

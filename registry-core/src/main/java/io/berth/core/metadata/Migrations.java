@@ -1,0 +1,90 @@
+package io.berth.core.metadata;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/**
+ * Applies the schema migrations under {@code migrations/} in order, each in its own transaction,
+ * recording them in {@code schema_migrations}. A migration is never edited once released: schema
+ * changes are new files appended to {@link #ALL}.
+ */
+final class Migrations {
+    static final List<String> ALL = List.of("V1__initial");
+
+    private Migrations() {
+    }
+
+    static void apply(Connection c) throws SQLException {
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY,"
+                        + " name VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)");
+            }
+            c.commit();
+            int current = 0;
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_migrations")) {
+                if (rs.next()) {
+                    current = rs.getInt(1);
+                }
+            }
+            if (current > ALL.size()) {
+                throw new SQLException("database schema version " + current
+                        + " is newer than this build understands (" + ALL.size() + ")");
+            }
+            for (int v = current + 1; v <= ALL.size(); v++) {
+                String name = ALL.get(v - 1);
+                try (Statement s = c.createStatement()) {
+                    for (String statement : statements(read(name))) {
+                        s.executeUpdate(statement);
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")) {
+                    ps.setInt(1, v);
+                    ps.setString(2, name);
+                    ps.setLong(3, System.currentTimeMillis());
+                    ps.executeUpdate();
+                }
+                c.commit();
+            }
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+    }
+
+    private static String read(String name) {
+        try (InputStream in = Migrations.class.getResourceAsStream("migrations/" + name + ".sql")) {
+            if (in == null) {
+                throw new IllegalStateException("missing migration " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read migration " + name, e);
+        }
+    }
+
+    /** Splits a script on semicolons ending a line, dropping {@code --} comment lines. */
+    static List<String> statements(String script) {
+        StringBuilder cleaned = new StringBuilder();
+        for (String line : script.split("\n")) {
+            if (!line.strip().startsWith("--")) {
+                cleaned.append(line).append('\n');
+            }
+        }
+        return java.util.Arrays.stream(cleaned.toString().split(";\\s*\n"))
+                .map(String::strip).filter(s -> !s.isEmpty()).toList();
+    }
+}

@@ -1,0 +1,449 @@
+package io.berth.core.metadata;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.UploadId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The SQL behind {@link MetadataTransaction}, on one JDBC connection. Only portable SQL
+ * (SQLite 3.24+ and PostgreSQL 9.5+): {@code INSERT … ON CONFLICT}, no vendor functions.
+ */
+final class SqlMetadata implements MetadataTransaction {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() { };
+
+    private final Connection c;
+    private final long now;
+
+    SqlMetadata(Connection connection, long now) {
+        this.c = connection;
+        this.now = now;
+    }
+
+    @FunctionalInterface
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private <T> List<T> query(String sql, Binder binder, RowMapper<T> mapper) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<T> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(mapper.map(rs));
+                }
+                return out;
+            }
+        } catch (SQLException e) {
+            throw new MetadataException("query failed: " + sql, e);
+        }
+    }
+
+    private <T> Optional<T> queryOne(String sql, Binder binder, RowMapper<T> mapper) {
+        List<T> rows = query(sql, binder, mapper);
+        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+    }
+
+    private int update(String sql, Binder binder) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new MetadataException("update failed: " + sql, e);
+        }
+    }
+
+    private static String json(Map<String, String> annotations) {
+        if (annotations.isEmpty()) {
+            return null;
+        }
+        try {
+            return JSON.writeValueAsString(annotations);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, String> annotations(String json) {
+        if (json == null) {
+            return Map.of();
+        }
+        try {
+            return JSON.readValue(json, STRING_MAP);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored annotations are not JSON", e);
+        }
+    }
+
+    private static Optional<Digest> digest(String s) {
+        return s == null ? Optional.empty() : Optional.of(Digest.parse(s));
+    }
+
+    // ---- reads
+
+    @Override
+    public boolean repositoryExists(RepositoryName repository) {
+        return queryOne("SELECT 1 FROM repositories WHERE name = ?", ps -> ps.setString(1, repository.value()),
+                rs -> true).isPresent();
+    }
+
+    @Override
+    public long repositoryCount() {
+        return queryOne("SELECT COUNT(*) FROM repositories", ps -> { }, rs -> rs.getLong(1)).orElse(0L);
+    }
+
+    @Override
+    public List<String> repositories(String after, int limit) {
+        return query("SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?", ps -> {
+            ps.setString(1, after == null ? "" : after);
+            ps.setInt(2, limit);
+        }, rs -> rs.getString(1));
+    }
+
+    @Override
+    public OptionalLong blobSize(Digest digest) {
+        return queryOne("SELECT size FROM blobs WHERE digest = ?", ps -> ps.setString(1, digest.toString()),
+                rs -> rs.getLong(1)).map(OptionalLong::of).orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public boolean blobLinked(RepositoryName repository, Digest digest) {
+        return queryOne("SELECT 1 FROM repository_blobs WHERE repository = ? AND digest = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, digest.toString());
+        }, rs -> true).isPresent();
+    }
+
+    @Override
+    public OptionalLong linkedBlobSize(RepositoryName repository, Digest digest) {
+        return queryOne("SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest"
+                + " WHERE rb.repository = ? AND rb.digest = ?", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, digest.toString());
+                }, rs -> rs.getLong(1)).map(OptionalLong::of).orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public boolean blobLinkedAnywhere(Digest digest) {
+        return queryOne("SELECT 1 FROM repository_blobs WHERE digest = ? LIMIT 1",
+                ps -> ps.setString(1, digest.toString()), rs -> true).isPresent();
+    }
+
+    @Override
+    public Optional<ManifestRecord> manifest(RepositoryName repository, Digest digest) {
+        return queryOne("SELECT media_type, artifact_type, subject_digest, annotations, payload, pushed_at"
+                + " FROM manifests WHERE repository = ? AND digest = ?", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, digest.toString());
+                }, rs -> new ManifestRecord(repository, digest, rs.getString(1), rs.getString(2),
+                        digest(rs.getString(3)), annotations(rs.getString(4)), rs.getBytes(5), rs.getLong(6)));
+    }
+
+    @Override
+    public boolean manifestExists(RepositoryName repository, Digest digest) {
+        return queryOne("SELECT 1 FROM manifests WHERE repository = ? AND digest = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, digest.toString());
+        }, rs -> true).isPresent();
+    }
+
+    @Override
+    public Optional<Digest> tag(RepositoryName repository, String tag) {
+        return queryOne("SELECT manifest_digest FROM tags WHERE repository = ? AND name = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, tag);
+        }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
+    public List<String> tags(RepositoryName repository, String after, int limit) {
+        return query("SELECT name FROM tags WHERE repository = ? AND name > ? ORDER BY name LIMIT ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, after == null ? "" : after);
+            ps.setInt(3, limit);
+        }, rs -> rs.getString(1));
+    }
+
+    @Override
+    public List<String> tagsOf(RepositoryName repository, Digest manifest) {
+        return query("SELECT name FROM tags WHERE repository = ? AND manifest_digest = ? ORDER BY name", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, manifest.toString());
+        }, rs -> rs.getString(1));
+    }
+
+    @Override
+    public List<TagChange> tagHistory(RepositoryName repository, String tag) {
+        return query("SELECT version, action, manifest_digest, previous_digest, changed_at FROM tag_history"
+                + " WHERE repository = ? AND tag = ? ORDER BY version", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, tag);
+                }, rs -> new TagChange(tag, rs.getLong(1), TagChange.Action.valueOf(rs.getString(2)),
+                        digest(rs.getString(3)), digest(rs.getString(4)), rs.getLong(5)));
+    }
+
+    @Override
+    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType) {
+        String sql = "SELECT digest, media_type, size, artifact_type, annotations FROM manifests"
+                + " WHERE repository = ? AND subject_digest = ?"
+                + (artifactType == null ? "" : " AND artifact_type = ?") + " ORDER BY digest";
+        return query(sql, ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, subject.toString());
+            if (artifactType != null) {
+                ps.setString(3, artifactType);
+            }
+        }, rs -> new ReferrerRecord(Digest.parse(rs.getString(1)), rs.getString(2), rs.getLong(3),
+                rs.getString(4), annotations(rs.getString(5))));
+    }
+
+    @Override
+    public Optional<UploadSession> upload(UploadId id) {
+        return queryOne("SELECT repository, size, started_at, updated_at FROM upload_sessions WHERE id = ?",
+                ps -> ps.setString(1, id.value()),
+                rs -> new UploadSession(id, RepositoryName.of(rs.getString(1)), rs.getLong(2), rs.getLong(3),
+                        rs.getLong(4)));
+    }
+
+    @Override
+    public List<UploadSession> uploadsIdleSince(long before) {
+        return query("SELECT id, repository, size, started_at, updated_at FROM upload_sessions WHERE updated_at < ?",
+                ps -> ps.setLong(1, before),
+                rs -> new UploadSession(new UploadId(rs.getString(1)), RepositoryName.of(rs.getString(2)),
+                        rs.getLong(3), rs.getLong(4), rs.getLong(5)));
+    }
+
+    @Override
+    public boolean uploadExists(UploadId id) {
+        return queryOne("SELECT 1 FROM upload_sessions WHERE id = ?", ps -> ps.setString(1, id.value()),
+                rs -> true).isPresent();
+    }
+
+    // ---- writes
+
+    @Override
+    public long now() {
+        return now;
+    }
+
+    @Override
+    public void ensureRepository(RepositoryName repository) {
+        update("INSERT INTO repositories (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", ps -> {
+            ps.setString(1, repository.value());
+            ps.setLong(2, now);
+        });
+    }
+
+    @Override
+    public void putBlob(Digest digest, long size) {
+        update("INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING", ps -> {
+            ps.setString(1, digest.toString());
+            ps.setLong(2, size);
+            ps.setLong(3, now);
+        });
+    }
+
+    @Override
+    public void linkBlob(RepositoryName repository, Digest digest) {
+        update("INSERT INTO repository_blobs (repository, digest, linked_at) VALUES (?, ?, ?)"
+                + " ON CONFLICT (repository, digest) DO NOTHING", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, digest.toString());
+                    ps.setLong(3, now);
+                });
+    }
+
+    @Override
+    public boolean unlinkBlob(RepositoryName repository, Digest digest) {
+        return update("DELETE FROM repository_blobs WHERE repository = ? AND digest = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, digest.toString());
+        }) > 0;
+    }
+
+    @Override
+    public void putManifest(ManifestRecord m, ManifestReferences references) {
+        String repo = m.repository().value();
+        String digest = m.digest().toString();
+        update("INSERT INTO manifests (repository, digest, media_type, artifact_type, subject_digest, annotations,"
+                + " size, payload, pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (repository, digest) DO UPDATE SET media_type = excluded.media_type,"
+                + " artifact_type = excluded.artifact_type, subject_digest = excluded.subject_digest,"
+                + " annotations = excluded.annotations, size = excluded.size, payload = excluded.payload,"
+                + " pushed_at = excluded.pushed_at", ps -> {
+                    ps.setString(1, repo);
+                    ps.setString(2, digest);
+                    ps.setString(3, m.mediaType());
+                    if (m.artifactType() == null) {
+                        ps.setNull(4, Types.VARCHAR);
+                    } else {
+                        ps.setString(4, m.artifactType());
+                    }
+                    ps.setString(5, m.subject().map(Digest::toString).orElse(null));
+                    ps.setString(6, json(m.annotations()));
+                    ps.setLong(7, m.size());
+                    ps.setBytes(8, m.payload());
+                    ps.setLong(9, m.pushedAt());
+                });
+        deleteReferences(repo, digest);
+        for (Digest blob : references.blobs()) {
+            update("INSERT INTO manifest_blobs (repository, manifest_digest, blob_digest) VALUES (?, ?, ?)", ps -> {
+                ps.setString(1, repo);
+                ps.setString(2, digest);
+                ps.setString(3, blob.toString());
+            });
+        }
+        for (Digest child : references.children()) {
+            update("INSERT INTO manifest_children (repository, manifest_digest, child_digest) VALUES (?, ?, ?)", ps -> {
+                ps.setString(1, repo);
+                ps.setString(2, digest);
+                ps.setString(3, child.toString());
+            });
+        }
+    }
+
+    private void deleteReferences(String repo, String digest) {
+        Binder b = ps -> {
+            ps.setString(1, repo);
+            ps.setString(2, digest);
+        };
+        update("DELETE FROM manifest_blobs WHERE repository = ? AND manifest_digest = ?", b);
+        update("DELETE FROM manifest_children WHERE repository = ? AND manifest_digest = ?", b);
+    }
+
+    @Override
+    public boolean deleteManifest(RepositoryName repository, Digest digest) {
+        for (String tag : tagsOf(repository, digest)) {
+            deleteTag(repository, tag);
+        }
+        deleteReferences(repository.value(), digest.toString());
+        return update("DELETE FROM manifests WHERE repository = ? AND digest = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, digest.toString());
+        }) > 0;
+    }
+
+    @Override
+    public Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest) {
+        Optional<Digest> previous = tag(repository, tag);
+        if (previous.isPresent() && previous.get().equals(manifest)) {
+            update("UPDATE tags SET pushed_at = ? WHERE repository = ? AND name = ?", ps -> {
+                ps.setLong(1, now);
+                ps.setString(2, repository.value());
+                ps.setString(3, tag);
+            });
+            return previous;
+        }
+        update("INSERT INTO tags (repository, name, manifest_digest, pushed_at) VALUES (?, ?, ?, ?)"
+                + " ON CONFLICT (repository, name) DO UPDATE SET manifest_digest = excluded.manifest_digest,"
+                + " pushed_at = excluded.pushed_at", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, tag);
+                    ps.setString(3, manifest.toString());
+                    ps.setLong(4, now);
+                });
+        appendHistory(repository, tag, previous.isPresent() ? TagChange.Action.MOVED : TagChange.Action.CREATED,
+                manifest, previous.orElse(null));
+        return previous;
+    }
+
+    @Override
+    public boolean deleteTag(RepositoryName repository, String tag) {
+        Optional<Digest> previous = tag(repository, tag);
+        if (previous.isEmpty()) {
+            return false;
+        }
+        update("DELETE FROM tags WHERE repository = ? AND name = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, tag);
+        });
+        appendHistory(repository, tag, TagChange.Action.DELETED, null, previous.get());
+        return true;
+    }
+
+    private void appendHistory(RepositoryName repository, String tag, TagChange.Action action, Digest digest,
+                               Digest previous) {
+        long version = queryOne("SELECT MAX(version) FROM tag_history WHERE repository = ? AND tag = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, tag);
+        }, rs -> rs.getLong(1)).orElse(0L) + 1;
+        update("INSERT INTO tag_history (repository, tag, version, action, manifest_digest, previous_digest,"
+                + " changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, tag);
+                    ps.setLong(3, version);
+                    ps.setString(4, action.name());
+                    ps.setString(5, digest == null ? null : digest.toString());
+                    ps.setString(6, previous == null ? null : previous.toString());
+                    ps.setLong(7, now);
+                });
+    }
+
+    @Override
+    public void createUpload(UploadSession s) {
+        update("INSERT INTO upload_sessions (id, repository, size, started_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                ps -> {
+                    ps.setString(1, s.id().value());
+                    ps.setString(2, s.repository().value());
+                    ps.setLong(3, s.size());
+                    ps.setLong(4, s.startedAt());
+                    ps.setLong(5, s.updatedAt());
+                });
+    }
+
+    @Override
+    public boolean advanceUpload(UploadId id, long expectedSize, long newSize) {
+        return update("UPDATE upload_sessions SET size = ?, updated_at = ? WHERE id = ? AND size = ?", ps -> {
+            ps.setLong(1, newSize);
+            ps.setLong(2, now);
+            ps.setString(3, id.value());
+            ps.setLong(4, expectedSize);
+        }) > 0;
+    }
+
+    @Override
+    public boolean deleteUpload(UploadId id) {
+        return update("DELETE FROM upload_sessions WHERE id = ?", ps -> ps.setString(1, id.value())) > 0;
+    }
+
+    @Override
+    public void recordManifestPull(RepositoryName repository, Digest digest, long at) {
+        update("UPDATE manifests SET last_pulled_at = ? WHERE repository = ? AND digest = ?"
+                + " AND (last_pulled_at IS NULL OR last_pulled_at < ?)", ps -> {
+                    ps.setLong(1, at);
+                    ps.setString(2, repository.value());
+                    ps.setString(3, digest.toString());
+                    ps.setLong(4, at);
+                });
+    }
+
+    @Override
+    public void recordBlobPull(RepositoryName repository, Digest digest, long at) {
+        update("UPDATE repository_blobs SET last_pulled_at = ? WHERE repository = ? AND digest = ?"
+                + " AND (last_pulled_at IS NULL OR last_pulled_at < ?)", ps -> {
+                    ps.setLong(1, at);
+                    ps.setString(2, repository.value());
+                    ps.setString(3, digest.toString());
+                    ps.setLong(4, at);
+                });
+    }
+}

@@ -1,0 +1,68 @@
+package io.berth.core.registry;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.ReferrerRecord;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import java.util.List;
+
+/** Tags, catalog and referrers. */
+public final class Listings {
+    private final MetadataStore metadata;
+    private final RegistryOptions options;
+
+    Listings(MetadataStore metadata, RegistryOptions options) {
+        this.metadata = metadata;
+        this.options = options;
+    }
+
+    /**
+     * Tags of a repository sorted lexically.
+     *
+     * @param n    the most to return (null: all, up to the page limit)
+     * @param last return tags after this one (null: from the start)
+     */
+    public Page tags(RepositoryName repository, Integer n, String last) {
+        if (!metadata.repositoryExists(repository)) {
+            throw RegistryException.of(ErrorCode.NAME_UNKNOWN, "repository " + repository + " is not known",
+                    "name", repository.value());
+        }
+        int limit = limit(n);
+        if (limit == 0) {
+            return new Page(List.of(), false);
+        }
+        List<String> rows = metadata.tags(repository, last, limit + 1);
+        return page(rows, limit);
+    }
+
+    /** Repository names sorted lexically. */
+    public Page catalog(Integer n, String last) {
+        int limit = limit(n);
+        if (limit == 0) {
+            return new Page(List.of(), false);
+        }
+        return page(metadata.repositories(last, limit + 1), limit);
+    }
+
+    /** Manifests whose subject is {@code subject}, optionally of one artifact type. */
+    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType) {
+        return metadata.referrers(repository, subject, artifactType);
+    }
+
+    private int limit(Integer n) {
+        if (n == null) {
+            return options.maxPageSize();
+        }
+        if (n < 0) {
+            throw RegistryException.of(ErrorCode.PAGINATION_NUMBER_INVALID, "n must not be negative", "n", n);
+        }
+        return Math.min(n, options.maxPageSize());
+    }
+
+    private static Page page(List<String> rows, int limit) {
+        boolean more = rows.size() > limit;
+        return new Page(more ? rows.subList(0, limit) : rows, more);
+    }
+}

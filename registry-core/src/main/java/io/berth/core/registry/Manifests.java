@@ -1,0 +1,131 @@
+package io.berth.core.registry;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.manifest.ManifestParser;
+import io.berth.core.manifest.ParsedManifest;
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.ManifestReferences;
+import io.berth.core.metadata.MetadataReads;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.Descriptor;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.Reference;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/** Pushing, pulling and deleting manifests, and the rules that keep them consistent. */
+public final class Manifests {
+    private final MetadataStore metadata;
+    private final PullRecorder pulls;
+    private final RegistryOptions options;
+
+    Manifests(MetadataStore metadata, PullRecorder pulls, RegistryOptions options) {
+        this.metadata = metadata;
+        this.pulls = pulls;
+        this.options = options;
+    }
+
+    public long maxManifestBytes() {
+        return options.maxManifestBytes();
+    }
+
+    /**
+     * Stores a manifest under its digest, and under the tag when {@code reference} is one. Every blob
+     * it names must be in the repository (non-distributable layers excepted) and every child manifest
+     * of an index must exist there; the subject need not.
+     */
+    public PutManifestResult put(RepositoryName repository, Reference reference, String contentType, byte[] payload) {
+        if (payload.length > options.maxManifestBytes()) {
+            throw tooLarge(payload.length);
+        }
+        DigestAlgorithm algorithm = reference instanceof Digest d ? d.algorithm() : DigestAlgorithm.SHA256;
+        Digest digest = Digest.compute(algorithm, payload);
+        if (reference instanceof Digest expected && !expected.equals(digest)) {
+            throw RegistryException.of(ErrorCode.DIGEST_INVALID, "manifest digest is " + digest + ", not " + expected,
+                    "digest", expected.toString());
+        }
+        ParsedManifest parsed = ManifestParser.parse(contentType, payload);
+        Set<Digest> blobs = new LinkedHashSet<>();
+        for (Descriptor d : parsed.blobs()) {
+            if (!d.isExternal()) {
+                blobs.add(d.digest());
+            }
+        }
+        Set<Digest> children = new LinkedHashSet<>();
+        parsed.children().forEach(c -> children.add(c.digest()));
+        return metadata.inTransaction(tx -> {
+            for (Digest blob : blobs) {
+                if (!tx.blobLinked(repository, blob)) {
+                    throw RegistryException.of(ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                            "blob " + blob + " is not in repository " + repository, "digest", blob.toString());
+                }
+            }
+            for (Digest child : children) {
+                if (!tx.manifestExists(repository, child)) {
+                    throw RegistryException.of(ErrorCode.MANIFEST_UNKNOWN,
+                            "manifest " + child + " is not in repository " + repository, "digest", child.toString());
+                }
+            }
+            tx.ensureRepository(repository);
+            tx.putManifest(new ManifestRecord(repository, digest, parsed.mediaType(), parsed.artifactType(),
+                    parsed.subject(), parsed.annotations(), payload, tx.now()),
+                    new ManifestReferences(blobs, children));
+            if (reference instanceof Tag tag) {
+                tx.setTag(repository, tag.value(), digest);
+            }
+            return new PutManifestResult(digest, parsed.subject());
+        });
+    }
+
+    /** The manifest by tag or digest; records the pull. */
+    public ManifestRecord get(RepositoryName repository, Reference reference) {
+        ManifestRecord m = find(metadata, repository, reference);
+        pulls.manifestPulled(repository, m.digest());
+        return m;
+    }
+
+    /** The manifest by tag or digest, without counting as a pull (HEAD). */
+    public ManifestRecord head(RepositoryName repository, Reference reference) {
+        return find(metadata, repository, reference);
+    }
+
+    private static ManifestRecord find(MetadataReads reads, RepositoryName repository, Reference reference) {
+        Digest digest = switch (reference) {
+            case Digest d -> d;
+            case Tag t -> reads.tag(repository, t.value()).orElseThrow(() -> unknown(repository, reference));
+        };
+        return reads.manifest(repository, digest).orElseThrow(() -> unknown(repository, reference));
+    }
+
+    /** By digest: removes the manifest and the tags on it. By tag: removes only the tag. */
+    public void delete(RepositoryName repository, Reference reference) {
+        boolean removed = metadata.inTransaction(tx -> switch (reference) {
+            case Digest d -> tx.deleteManifest(repository, d);
+            case Tag t -> tx.deleteTag(repository, t.value());
+        });
+        if (!removed) {
+            throw unknown(repository, reference);
+        }
+    }
+
+    private static RegistryException unknown(RepositoryName repository, Reference reference) {
+        return new RegistryException(ErrorCode.MANIFEST_UNKNOWN,
+                "manifest " + reference + " is unknown to repository " + repository,
+                Map.of(reference instanceof Tag ? "tag" : "digest", reference.toString()));
+    }
+
+    private RegistryException tooLarge(long size) {
+        return new RegistryException(ErrorCode.PAYLOAD_TOO_LARGE, "manifest of " + size + " bytes exceeds the limit of "
+                + options.maxManifestBytes(), Map.of("size", size, "limit", options.maxManifestBytes()));
+    }
+
+    /** Thrown before reading a body whose declared length is already too large. */
+    public RegistryException manifestTooLarge(long size) {
+        return tooLarge(size);
+    }
+}

@@ -1,0 +1,57 @@
+package io.berth.core.registry;
+
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Remembers when manifests and blobs were last pulled and writes the times in batches, so a pull
+ * never waits for (or contends on) a metadata write. Retention rules read these times later.
+ */
+public final class PullRecorder {
+    private record Key(RepositoryName repository, Digest digest) {
+    }
+
+    private final MetadataStore metadata;
+    private final ConcurrentHashMap<Key, Long> manifests = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, Long> blobs = new ConcurrentHashMap<>();
+
+    PullRecorder(MetadataStore metadata) {
+        this.metadata = metadata;
+    }
+
+    void manifestPulled(RepositoryName repository, Digest digest) {
+        manifests.put(new Key(repository, digest), System.currentTimeMillis());
+    }
+
+    void blobPulled(RepositoryName repository, Digest digest) {
+        blobs.put(new Key(repository, digest), System.currentTimeMillis());
+    }
+
+    /** Writes what was recorded since the last flush. */
+    public void flush() {
+        if (manifests.isEmpty() && blobs.isEmpty()) {
+            return;
+        }
+        Map<Key, Long> m = drain(manifests);
+        Map<Key, Long> b = drain(blobs);
+        metadata.inTransaction(tx -> {
+            m.forEach((k, at) -> tx.recordManifestPull(k.repository(), k.digest(), at));
+            b.forEach((k, at) -> tx.recordBlobPull(k.repository(), k.digest(), at));
+            return null;
+        });
+    }
+
+    private static Map<Key, Long> drain(ConcurrentHashMap<Key, Long> source) {
+        Map<Key, Long> out = new java.util.HashMap<>();
+        for (Key k : source.keySet()) {
+            Long v = source.remove(k);
+            if (v != null) {
+                out.put(k, v);
+            }
+        }
+        return out;
+    }
+}

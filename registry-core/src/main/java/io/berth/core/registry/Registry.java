@@ -1,0 +1,113 @@
+package io.berth.core.registry;
+
+import io.berth.core.blob.BlobStore;
+import io.berth.core.metadata.MetadataStore;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The registry engine: every rule of the OCI distribution model, over a {@link BlobStore} and a
+ * {@link MetadataStore}. Protocol layers (HTTP, gRPC) call it and translate; they hold no rule.
+ */
+public final class Registry implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(Registry.class.getName());
+
+    private final BlobStore blobStore;
+    private final MetadataStore metadata;
+    private final RegistryOptions options;
+    private final PullRecorder pulls;
+    private final Uploads uploads;
+    private final Blobs blobs;
+    private final Manifests manifests;
+    private final Listings listings;
+    private final ScheduledExecutorService housekeeping;
+
+    public Registry(BlobStore blobStore, MetadataStore metadata, RegistryOptions options) {
+        this.blobStore = blobStore;
+        this.metadata = metadata;
+        this.options = options;
+        this.pulls = new PullRecorder(metadata);
+        this.uploads = new Uploads(blobStore, metadata);
+        this.blobs = new Blobs(blobStore, metadata, pulls);
+        this.manifests = new Manifests(metadata, pulls, options);
+        this.listings = new Listings(metadata, options);
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "berth-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
+        long flush = options.pullFlushInterval().toMillis();
+        housekeeping.scheduleWithFixedDelay(this::flushPulls, flush, flush, TimeUnit.MILLISECONDS);
+        long purge = options.uploadPurgeInterval().toMillis();
+        housekeeping.scheduleWithFixedDelay(this::purgeUploads, purge, purge, TimeUnit.MILLISECONDS);
+    }
+
+    public Uploads uploads() {
+        return uploads;
+    }
+
+    public Blobs blobs() {
+        return blobs;
+    }
+
+    public Manifests manifests() {
+        return manifests;
+    }
+
+    public Listings listings() {
+        return listings;
+    }
+
+    public RegistryOptions options() {
+        return options;
+    }
+
+    public MetadataStore metadata() {
+        return metadata;
+    }
+
+    public BlobStore blobStore() {
+        return blobStore;
+    }
+
+    /** Throws when storage or metadata cannot be used now. */
+    public void checkReady() throws IOException {
+        blobStore.checkAvailable();
+        metadata.checkAvailable();
+    }
+
+    /** Writes recorded pull times now (also done periodically and on close). */
+    public void flushPulls() {
+        try {
+            pulls.flush();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not record pull times: " + e.getMessage());
+        }
+    }
+
+    /** Removes expired upload sessions now (also done periodically). */
+    public int purgeUploads() {
+        try {
+            return uploads.purgeExpired(options.uploadExpiry().toMillis());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "could not purge expired uploads: " + e.getMessage());
+            return 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        housekeeping.shutdownNow();
+        flushPulls();
+        try {
+            blobStore.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing blob store: " + e.getMessage());
+        }
+        metadata.close();
+    }
+}

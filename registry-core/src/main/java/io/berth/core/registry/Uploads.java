@@ -1,0 +1,288 @@
+package io.berth.core.registry;
+
+import io.berth.core.blob.BlobStore;
+import io.berth.core.blob.DigestingInputStream;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.error.UploadRangeException;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.UploadSession;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.UploadId;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Blob uploads: sessions, chunks, completion with digest verification, monolithic pushes and
+ * cross-repository mounts.
+ *
+ * <p>The digest is computed while bytes stream in (sha256, the algorithm nearly every client uses),
+ * and the running state is kept between chunks. When that state is missing — after a restart, or
+ * when the client asks for sha512 — the staged bytes are hashed again at completion. A blob becomes
+ * visible only once its digest matched; a mismatch discards the upload.
+ */
+public final class Uploads {
+    private record HashState(long size, DigestAlgorithm algorithm, MessageDigest digest) {
+    }
+
+    private final BlobStore store;
+    private final MetadataStore metadata;
+    private final Map<UploadId, HashState> hashes = new ConcurrentHashMap<>();
+    private final Map<UploadId, Boolean> busy = new ConcurrentHashMap<>();
+
+    Uploads(BlobStore store, MetadataStore metadata) {
+        this.store = store;
+        this.metadata = metadata;
+    }
+
+    /** Opens a resumable upload session. */
+    public UploadSession start(RepositoryName repository) {
+        UploadId id = UploadId.random();
+        long now = System.currentTimeMillis();
+        UploadSession session = new UploadSession(id, repository, 0, now, now);
+        // the row first, then the staging file: a staging file without a row is always an orphan
+        metadata.inTransaction(tx -> {
+            tx.createUpload(session);
+            return null;
+        });
+        try {
+            store.createUpload(id);
+        } catch (IOException e) {
+            metadata.inTransaction(tx -> tx.deleteUpload(id));
+            throw new UncheckedIOException(e);
+        }
+        return session;
+    }
+
+    /** The session, which must belong to {@code repository}. */
+    public UploadSession status(RepositoryName repository, UploadId id) {
+        return metadata.upload(id).filter(s -> s.repository().equals(repository))
+                .orElseThrow(() -> RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                        "upload " + id + " is unknown to repository " + repository, "upload", id.value()));
+    }
+
+    /**
+     * Appends a chunk.
+     *
+     * @param rangeStart     where the client says the chunk starts ({@code Content-Range}), if it said
+     * @param declaredLength how many bytes the client says it sends, if it said
+     */
+    public UploadSession append(RepositoryName repository, UploadId id, OptionalLong rangeStart,
+                                OptionalLong declaredLength, InputStream body) {
+        return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body));
+    }
+
+    private UploadSession appendLocked(UploadSession session, OptionalLong rangeStart, OptionalLong declaredLength,
+                                       InputStream body) {
+        UploadId id = session.id();
+        long start = session.size();
+        if (rangeStart.isPresent() && rangeStart.getAsLong() != start) {
+            throw new UploadRangeException(id, start, "chunk starts at " + rangeStart.getAsLong()
+                    + " but the upload holds " + start + " bytes");
+        }
+        HashState state = hashes.get(id);
+        MessageDigest md = null;
+        DigestAlgorithm algorithm = DigestAlgorithm.SHA256;
+        if (state != null && state.size() == start) {
+            md = state.digest();
+            algorithm = state.algorithm();
+        } else if (start == 0) {
+            md = algorithm.newMessageDigest();
+        }
+        hashes.remove(id);
+        long newSize;
+        if (md == null) {
+            newSize = write(id, start, body);
+        } else {
+            DigestingInputStream in = new DigestingInputStream(body, md);
+            try {
+                newSize = write(id, start, in);
+            } finally {
+                finish(in);
+            }
+        }
+        long written = newSize - start;
+        if (declaredLength.isPresent() && declaredLength.getAsLong() != written) {
+            throw RegistryException.of(ErrorCode.SIZE_INVALID, "chunk declared " + declaredLength.getAsLong()
+                    + " bytes but carried " + written, "size", written);
+        }
+        boolean advanced = metadata.inTransaction(tx -> tx.advanceUpload(id, start, newSize));
+        if (!advanced) {
+            UploadSession now = metadata.upload(id).orElseThrow(() -> RegistryException.of(
+                    ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload was cancelled", "upload", id.value()));
+            throw new UploadRangeException(id, now.size(), "upload changed concurrently");
+        }
+        if (md != null) {
+            hashes.put(id, new HashState(newSize, algorithm, md));
+        }
+        return new UploadSession(id, session.repository(), newSize, session.startedAt(), System.currentTimeMillis());
+    }
+
+    private long write(UploadId id, long start, InputStream body) {
+        try {
+            return store.append(id, start, body);
+        } catch (IOException e) {
+            // what was written beyond `start` is dropped by the next append; the session still says `start`
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "chunk could not be stored: " + e.getMessage(),
+                    Map.of(), e);
+        }
+    }
+
+    private static void finish(DigestingInputStream in) {
+        try {
+            in.finish();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Completes an upload with an optional final chunk and verifies its digest. */
+    public BlobInfo complete(RepositoryName repository, UploadId id, Digest digest, OptionalLong rangeStart,
+                             OptionalLong declaredLength, InputStream finalChunk) {
+        return exclusive(id, () -> {
+            UploadSession session = status(repository, id);
+            if (finalChunk != null) {
+                session = appendLocked(session, rangeStart, declaredLength, finalChunk);
+            }
+            return commit(session, digest);
+        });
+    }
+
+    private BlobInfo commit(UploadSession session, Digest expected) {
+        UploadId id = session.id();
+        Digest actual;
+        try {
+            actual = digestOf(session, expected.algorithm());
+        } catch (IOException e) {
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "upload cannot be read back", Map.of(), e);
+        }
+        if (!actual.equals(expected)) {
+            discard(id);
+            throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest " + expected
+                    + " does not match the uploaded content", Map.of("digest", expected.toString()));
+        }
+        try {
+            store.commitUpload(id, actual);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long size = session.size();
+        metadata.inTransaction(tx -> {
+            tx.putBlob(actual, size);
+            tx.ensureRepository(session.repository());
+            tx.linkBlob(session.repository(), actual);
+            tx.deleteUpload(id);
+            return null;
+        });
+        hashes.remove(id);
+        return new BlobInfo(actual, size);
+    }
+
+    private Digest digestOf(UploadSession session, DigestAlgorithm algorithm) throws IOException {
+        HashState state = hashes.get(session.id());
+        if (state != null && state.size() == session.size() && state.algorithm() == algorithm) {
+            return Digest.of(algorithm, state.digest().digest());
+        }
+        MessageDigest md = algorithm.newMessageDigest();
+        try (InputStream in = store.openUpload(session.id())) {
+            byte[] buf = new byte[1 << 20];
+            long remaining = session.size();
+            int n;
+            while (remaining > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, remaining))) > 0) {
+                md.update(buf, 0, n);
+                remaining -= n;
+            }
+            if (remaining != 0) {
+                throw new IOException("staged upload is shorter than recorded");
+            }
+        }
+        return Digest.of(algorithm, md.digest());
+    }
+
+    /** Pushes a whole blob in one request ({@code POST …/uploads/?digest=}). */
+    public BlobInfo putMonolithic(RepositoryName repository, Digest digest, OptionalLong declaredLength,
+                                  InputStream body) {
+        UploadSession session = start(repository);
+        UploadId id = session.id();
+        // hash with the client's algorithm from the first byte: no second pass even for sha512
+        hashes.put(id, new HashState(0, digest.algorithm(), digest.algorithm().newMessageDigest()));
+        try {
+            return complete(repository, id, digest, OptionalLong.empty(), declaredLength, body);
+        } catch (RuntimeException e) {
+            discard(id);
+            throw e;
+        }
+    }
+
+    /** Cancels an upload. */
+    public void cancel(RepositoryName repository, UploadId id) {
+        status(repository, id);
+        discard(id);
+    }
+
+    private void discard(UploadId id) {
+        hashes.remove(id);
+        metadata.inTransaction(tx -> tx.deleteUpload(id));
+        try {
+            store.deleteUpload(id);
+        } catch (IOException e) {
+            // left for the janitor: a staging file without a session is removed later
+        }
+    }
+
+    /**
+     * Makes a blob the registry already holds available in {@code repository}: from {@code from} when
+     * given (and it holds the blob), else from any repository.
+     */
+    public Optional<BlobInfo> mount(RepositoryName repository, Digest digest, Optional<RepositoryName> from) {
+        return metadata.inTransaction(tx -> {
+            boolean available = from.isPresent() ? tx.blobLinked(from.get(), digest) : tx.blobLinkedAnywhere(digest);
+            OptionalLong size = tx.blobSize(digest);
+            if (!available || size.isEmpty()) {
+                return Optional.empty();
+            }
+            tx.ensureRepository(repository);
+            tx.linkBlob(repository, digest);
+            return Optional.of(new BlobInfo(digest, size.getAsLong()));
+        });
+    }
+
+    /** Removes sessions idle longer than {@code expiryMillis} and staging files no session owns. */
+    public int purgeExpired(long expiryMillis) throws IOException {
+        long cutoff = System.currentTimeMillis() - expiryMillis;
+        int removed = 0;
+        for (UploadSession s : metadata.uploadsIdleSince(cutoff)) {
+            if (busy.containsKey(s.id())) {
+                continue;
+            }
+            discard(s.id());
+            removed++;
+        }
+        for (UploadId id : store.listUploads()) {
+            if (!metadata.uploadExists(id) && !busy.containsKey(id)) {
+                store.deleteUpload(id);
+            }
+        }
+        return removed;
+    }
+
+    private <T> T exclusive(UploadId id, java.util.function.Supplier<T> work) {
+        if (busy.putIfAbsent(id, Boolean.TRUE) != null) {
+            long size = metadata.upload(id).map(UploadSession::size).orElse(0L);
+            throw new UploadRangeException(id, size, "another request is writing to this upload");
+        }
+        try {
+            return work.get();
+        } finally {
+            busy.remove(id);
+        }
+    }
+}

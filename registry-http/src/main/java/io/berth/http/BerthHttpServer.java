@@ -1,0 +1,93 @@
+package io.berth.http;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.registry.Registry;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+/** The HTTP listener: /v2 (OCI distribution API) and the operations endpoints. */
+public final class BerthHttpServer {
+    private static final Logger LOG = System.getLogger(BerthHttpServer.class.getName());
+
+    private final WebServer server;
+    private final RequestLog requestLog;
+    private final HttpMetrics metrics;
+    private volatile boolean draining;
+
+    public BerthHttpServer(Registry registry, String host, int port, boolean accessLog, Duration shutdownGrace) {
+        this.metrics = new HttpMetrics();
+        this.requestLog = new RequestLog(metrics, accessLog);
+        metrics.gauge("berth_http_requests_in_flight", requestLog::inFlight);
+        V2Routes v2 = new V2Routes(registry);
+        OpsRoutes ops = new OpsRoutes(registry, metrics, () -> draining);
+        this.server = WebServer.builder()
+                .host(host)
+                .port(port)
+                .shutdownHook(false)
+                .shutdownGracePeriod(shutdownGrace)
+                .writeBufferSize(512 * 1024)
+                .routing(r -> routing(r, v2, ops))
+                .build();
+    }
+
+    private void routing(HttpRouting.Builder r, V2Routes v2, OpsRoutes ops) {
+        r.addFilter(requestLog)
+                .register("/v2", v2)
+                .register(ops)
+                .error(RegistryException.class, (req, res, e) -> OciErrors.send(res, e))
+                .error(UncheckedIOException.class, (req, res, e) -> ioFailure(req, res, e.getCause()))
+                .error(IOException.class, BerthHttpServer::ioFailure)
+                .error(Throwable.class, BerthHttpServer::unexpected);
+    }
+
+    private static void ioFailure(ServerRequest req, ServerResponse res, IOException e) {
+        LOG.log(Level.WARNING, "I/O failure on " + req.prologue().method().text() + " "
+                + req.path().absolute().rawPath() + ": " + e);
+        OciErrors.send(res, ErrorCode.INTERNAL, "storage failure");
+    }
+
+    private static void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
+        LOG.log(Level.ERROR, "unexpected failure on " + req.prologue().method().text() + " "
+                + req.path().absolute().rawPath(), e);
+        OciErrors.send(res, ErrorCode.INTERNAL, "internal error");
+    }
+
+    public BerthHttpServer start() {
+        server.start();
+        return this;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public HttpMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Graceful stop: readiness turns 503, the listener stops accepting, in-flight requests get up to
+     * {@code timeout} to finish.
+     */
+    public void stop(Duration timeout) {
+        draining = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        server.stop();
+        while (requestLog.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

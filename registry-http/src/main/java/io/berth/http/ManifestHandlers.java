@@ -1,0 +1,71 @@
+package io.berth.http;
+
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.model.Reference;
+import io.berth.core.registry.PutManifestResult;
+import io.berth.core.registry.Registry;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.OptionalLong;
+
+/** {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. */
+final class ManifestHandlers {
+    private final Registry registry;
+
+    ManifestHandlers(Registry registry) {
+        this.registry = registry;
+    }
+
+    void get(V2Request v2, ServerRequest req, ServerResponse res) {
+        ManifestRecord m = registry.manifests().get(v2.repository(), Reference.parse(v2.segment()));
+        headers(res, m);
+        res.send(m.payload());
+    }
+
+    void head(V2Request v2, ServerRequest req, ServerResponse res) {
+        ManifestRecord m = registry.manifests().head(v2.repository(), Reference.parse(v2.segment()));
+        headers(res, m);
+        res.header(HeaderNames.CONTENT_LENGTH, Long.toString(m.size()));
+        res.send();
+    }
+
+    void put(V2Request v2, ServerRequest req, ServerResponse res) throws IOException {
+        Reference reference = Reference.parse(v2.segment());
+        long max = registry.manifests().maxManifestBytes();
+        OptionalLong declared = Requests.contentLength(req);
+        if (declared.isPresent() && declared.getAsLong() > max) {
+            throw registry.manifests().manifestTooLarge(declared.getAsLong());
+        }
+        byte[] payload;
+        try (InputStream in = req.content().inputStream()) {
+            payload = in.readNBytes((int) max + 1);
+        }
+        if (payload.length > max) {
+            throw registry.manifests().manifestTooLarge(payload.length);
+        }
+        PutManifestResult result = registry.manifests().put(v2.repository(), reference,
+                Requests.header(req, HeaderNames.CONTENT_TYPE).orElse(null), payload);
+        res.status(Status.CREATED_201);
+        res.header(HeaderNames.LOCATION, "/v2/" + v2.repository() + "/manifests/" + result.digest());
+        res.header(OciHeaders.CONTENT_DIGEST, result.digest().toString());
+        result.subject().ifPresent(s -> res.header(OciHeaders.OCI_SUBJECT, s.toString()));
+        res.header(HeaderNames.CONTENT_LENGTH, "0");
+        res.send();
+    }
+
+    void delete(V2Request v2, ServerRequest req, ServerResponse res) {
+        registry.manifests().delete(v2.repository(), Reference.parse(v2.segment()));
+        res.status(Status.ACCEPTED_202);
+        res.send();
+    }
+
+    private static void headers(ServerResponse res, ManifestRecord m) {
+        res.header(HeaderNames.CONTENT_TYPE, m.mediaType());
+        res.header(OciHeaders.CONTENT_DIGEST, m.digest().toString());
+        res.header(HeaderNames.ETAG, "\"" + m.digest() + "\"");
+    }
+}

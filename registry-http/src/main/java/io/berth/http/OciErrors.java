@@ -1,0 +1,74 @@
+package io.berth.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.error.UploadRangeException;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The one place that turns error codes into HTTP statuses and OCI error bodies. */
+public final class OciErrors {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private OciErrors() {
+    }
+
+    /** The HTTP status of each code, as the distribution spec gives it. */
+    public static int status(ErrorCode code) {
+        return switch (code) {
+            case BLOB_UNKNOWN, BLOB_UPLOAD_UNKNOWN, MANIFEST_UNKNOWN, NAME_UNKNOWN, ROUTE_UNKNOWN -> 404;
+            case BLOB_UPLOAD_INVALID, DIGEST_INVALID, MANIFEST_BLOB_UNKNOWN, MANIFEST_INVALID, NAME_INVALID,
+                 SIZE_INVALID, PAGINATION_NUMBER_INVALID -> 400;
+            case PAYLOAD_TOO_LARGE -> 413;
+            case RANGE_INVALID -> 416;
+            case UNAUTHORIZED -> 401;
+            case DENIED -> 403;
+            case UNSUPPORTED -> 405;
+            case TOOMANYREQUESTS -> 429;
+            case INTERNAL -> 500;
+        };
+    }
+
+    /** Writes {@code {"errors":[{code,message,detail}]}} with the code's status. */
+    public static void send(ServerResponse res, RegistryException e) {
+        if (res.isSent()) {
+            return;
+        }
+        res.status(Status.create(status(e.code())));
+        if (e instanceof UploadRangeException r) {
+            res.header(OciHeaders.RANGE, OciHeaders.range(r.currentSize()));
+            res.header(OciHeaders.UPLOAD_UUID, r.uploadId().value());
+        }
+        sendBody(res, e.code(), e.getMessage(), e.detail());
+    }
+
+    public static void send(ServerResponse res, ErrorCode code, String message) {
+        if (res.isSent()) {
+            return;
+        }
+        res.status(Status.create(status(code)));
+        sendBody(res, code, message, Map.of());
+    }
+
+    private static void sendBody(ServerResponse res, ErrorCode code, String message, Map<String, Object> detail) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", code.wireCode());
+        error.put("message", message == null ? code.message() : message);
+        error.put("detail", detail.isEmpty() ? null : detail);
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(Map.of("errors", List.of(error)));
+        } catch (JsonProcessingException ex) {
+            body = ("{\"errors\":[{\"code\":\"" + code.wireCode() + "\"}]}").getBytes(StandardCharsets.UTF_8);
+        }
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(body);
+    }
+}

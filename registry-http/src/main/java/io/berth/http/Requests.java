@@ -1,0 +1,89 @@
+package io.berth.http;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.model.Digest;
+import io.helidon.http.HeaderName;
+import io.helidon.webserver.http.ServerRequest;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** Reading parameters and headers of a request, with client mistakes turned into OCI errors. */
+final class Requests {
+    private Requests() {
+    }
+
+    static Optional<String> query(ServerRequest req, String name) {
+        return req.query().contains(name) ? Optional.of(req.query().get(name)) : Optional.empty();
+    }
+
+    static Optional<Digest> digestParam(ServerRequest req, String name) {
+        return query(req, name).map(Digest::parse);
+    }
+
+    static Optional<String> header(ServerRequest req, HeaderName name) {
+        return req.headers().first(name);
+    }
+
+    /** The request's Content-Length, when it sent one. */
+    static OptionalLong contentLength(ServerRequest req) {
+        try {
+            return req.headers().contentLength();
+        } catch (RuntimeException e) {
+            throw RegistryException.of(ErrorCode.SIZE_INVALID, "Content-Length is not a number", "header",
+                    "Content-Length");
+        }
+    }
+
+    /** {@code n} of a paginated listing: absent, or a non-negative number. */
+    static Integer pageSize(ServerRequest req) {
+        Optional<String> n = query(req, "n");
+        if (n.isEmpty() || n.get().isEmpty()) {
+            return null;
+        }
+        try {
+            int v = Integer.parseInt(n.get());
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw RegistryException.of(ErrorCode.PAGINATION_NUMBER_INVALID, "n must be a non-negative number", "n",
+                    n.get().length() > 40 ? n.get().substring(0, 40) : n.get());
+        }
+    }
+
+    /** A chunk's {@code Content-Range: <start>-<end>} (also accepted with a {@code bytes } prefix). */
+    record ChunkRange(long start, long length) {
+    }
+
+    static Optional<ChunkRange> contentRange(ServerRequest req) {
+        Optional<String> h = header(req, OciHeaders.CONTENT_RANGE);
+        if (h.isEmpty()) {
+            return Optional.empty();
+        }
+        String v = h.get().trim();
+        if (v.startsWith("bytes=") || v.startsWith("bytes ")) {
+            v = v.substring(6).trim();
+        }
+        int slash = v.indexOf('/');
+        if (slash >= 0) {
+            v = v.substring(0, slash);
+        }
+        int dash = v.indexOf('-');
+        try {
+            if (dash <= 0) {
+                throw new NumberFormatException();
+            }
+            long start = Long.parseLong(v.substring(0, dash));
+            long end = Long.parseLong(v.substring(dash + 1));
+            if (start < 0 || end < start) {
+                throw new NumberFormatException();
+            }
+            return Optional.of(new ChunkRange(start, end - start + 1));
+        } catch (NumberFormatException e) {
+            throw RegistryException.of(ErrorCode.RANGE_INVALID, "Content-Range must be <start>-<end>", "range",
+                    h.get().length() > 60 ? h.get().substring(0, 60) : h.get());
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package io.berth.http;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.UploadSession;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.UploadId;
+import io.berth.core.registry.BlobInfo;
+import io.berth.core.registry.Registry;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.InputStream;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** {@code /v2/<name>/blobs/uploads/…}: start (incl. monolithic and mount), PATCH, PUT, GET, DELETE. */
+final class UploadHandlers {
+    private final Registry registry;
+
+    UploadHandlers(Registry registry) {
+        this.registry = registry;
+    }
+
+    void start(V2Request v2, ServerRequest req, ServerResponse res) {
+        RepositoryName repo = v2.repository();
+        Optional<String> mount = Requests.query(req, "mount");
+        if (mount.isPresent()) {
+            Digest digest = Digest.parse(mount.get());
+            Optional<RepositoryName> from = Requests.query(req, "from").filter(s -> !s.isEmpty())
+                    .map(RepositoryName::of);
+            Optional<BlobInfo> mounted = registry.uploads().mount(repo, digest, from);
+            if (mounted.isPresent()) {
+                created(res, repo, mounted.get());
+                return;
+            }
+            drain(req);
+            accepted(res, registry.uploads().start(repo));
+            return;
+        }
+        Optional<Digest> digest = Requests.digestParam(req, "digest");
+        if (digest.isPresent()) {
+            BlobInfo blob = registry.uploads().putMonolithic(repo, digest.get(), Requests.contentLength(req),
+                    req.content().inputStream());
+            created(res, repo, blob);
+            return;
+        }
+        drain(req);
+        accepted(res, registry.uploads().start(repo));
+    }
+
+    void patch(V2Request v2, ServerRequest req, ServerResponse res) {
+        UploadId id = new UploadId(v2.segment());
+        Optional<Requests.ChunkRange> range = Requests.contentRange(req);
+        OptionalLong declared = range.map(r -> OptionalLong.of(r.length())).orElseGet(() -> Requests.contentLength(req));
+        UploadSession s = registry.uploads().append(v2.repository(), id,
+                range.map(r -> OptionalLong.of(r.start())).orElse(OptionalLong.empty()), declared,
+                req.content().inputStream());
+        accepted(res, s);
+    }
+
+    void complete(V2Request v2, ServerRequest req, ServerResponse res) {
+        UploadId id = new UploadId(v2.segment());
+        Digest digest = Requests.digestParam(req, "digest").orElseThrow(() -> RegistryException.of(
+                ErrorCode.DIGEST_INVALID, "the digest query parameter is required to complete an upload", "digest",
+                ""));
+        Optional<Requests.ChunkRange> range = Requests.contentRange(req);
+        OptionalLong declared = range.map(r -> OptionalLong.of(r.length())).orElseGet(() -> Requests.contentLength(req));
+        InputStream body = req.content().hasEntity() ? req.content().inputStream() : null;
+        BlobInfo blob = registry.uploads().complete(v2.repository(), id, digest,
+                range.map(r -> OptionalLong.of(r.start())).orElse(OptionalLong.empty()), declared, body);
+        created(res, v2.repository(), blob);
+    }
+
+    void status(V2Request v2, ServerRequest req, ServerResponse res) {
+        UploadSession s = registry.uploads().status(v2.repository(), new UploadId(v2.segment()));
+        sessionHeaders(res, s);
+        res.status(Status.NO_CONTENT_204);
+        res.send();
+    }
+
+    void cancel(V2Request v2, ServerRequest req, ServerResponse res) {
+        registry.uploads().cancel(v2.repository(), new UploadId(v2.segment()));
+        res.status(Status.NO_CONTENT_204);
+        res.send();
+    }
+
+    private static void accepted(ServerResponse res, UploadSession s) {
+        sessionHeaders(res, s);
+        res.status(Status.ACCEPTED_202);
+        res.header(HeaderNames.CONTENT_LENGTH, "0");
+        res.send();
+    }
+
+    private static void sessionHeaders(ServerResponse res, UploadSession s) {
+        res.header(HeaderNames.LOCATION, "/v2/" + s.repository() + "/blobs/uploads/" + s.id());
+        res.header(OciHeaders.UPLOAD_UUID, s.id().value());
+        res.header(OciHeaders.RANGE, OciHeaders.range(s.size()));
+    }
+
+    private static void created(ServerResponse res, RepositoryName repo, BlobInfo blob) {
+        res.status(Status.CREATED_201);
+        res.header(HeaderNames.LOCATION, "/v2/" + repo + "/blobs/" + blob.digest());
+        res.header(OciHeaders.CONTENT_DIGEST, blob.digest().toString());
+        res.header(HeaderNames.CONTENT_LENGTH, "0");
+        res.send();
+    }
+
+    /** Reads and drops a body the operation does not use, so the connection stays usable. */
+    private static void drain(ServerRequest req) {
+        if (req.content().hasEntity()) {
+            req.content().consume();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.berth.http;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.registry.Registry;
+import io.helidon.http.Method;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Every route of the distribution API, in one table. Repository names hold slashes, so the path is
+ * matched here on its raw (still encoded) form rather than by per-segment templates: an encoded
+ * slash or dot in a name can then never be decoded into a traversal.
+ */
+public final class V2Routes implements HttpService {
+
+    /** What a route does once the path is taken apart. */
+    @FunctionalInterface
+    public interface V2Handler {
+        void handle(V2Request v2, ServerRequest req, ServerResponse res) throws Exception;
+    }
+
+    private record Route(String template, Pattern pattern, Map<Method, V2Handler> handlers) {
+    }
+
+    private final List<Route> routes;
+
+    public V2Routes(Registry registry) {
+        BlobHandlers blobs = new BlobHandlers(registry);
+        UploadHandlers uploads = new UploadHandlers(registry);
+        ManifestHandlers manifests = new ManifestHandlers(registry);
+        ListingHandlers listings = new ListingHandlers(registry);
+        this.routes = List.of(
+                new Route("/v2/", Pattern.compile("/v2/?"), Map.of(
+                        Method.GET, ListingHandlers::base, Method.HEAD, ListingHandlers::base)),
+                new Route("/v2/_catalog", Pattern.compile("/v2/_catalog"), Map.of(
+                        Method.GET, listings::catalog)),
+                new Route("/v2/{name}/tags/list", Pattern.compile("/v2/(.+)/tags/list"), Map.of(
+                        Method.GET, listings::tags)),
+                new Route("/v2/{name}/manifests/{reference}", Pattern.compile("/v2/(.+)/manifests/([^/]+)"), Map.of(
+                        Method.GET, manifests::get, Method.HEAD, manifests::head, Method.PUT, manifests::put,
+                        Method.DELETE, manifests::delete)),
+                new Route("/v2/{name}/blobs/uploads/", Pattern.compile("/v2/(.+)/blobs/uploads/?()"), Map.of(
+                        Method.POST, uploads::start)),
+                new Route("/v2/{name}/blobs/uploads/{uuid}", Pattern.compile("/v2/(.+)/blobs/uploads/([^/]+)"),
+                        Map.of(Method.GET, uploads::status, Method.PATCH, uploads::patch, Method.PUT, uploads::complete,
+                                Method.DELETE, uploads::cancel)),
+                new Route("/v2/{name}/blobs/{digest}", Pattern.compile("/v2/(.+)/blobs/([^/]+)"), Map.of(
+                        Method.GET, blobs::get, Method.HEAD, blobs::head, Method.DELETE, blobs::delete)),
+                new Route("/v2/{name}/referrers/{digest}", Pattern.compile("/v2/(.+)/referrers/([^/]+)"), Map.of(
+                        Method.GET, listings::referrers)));
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any(this::dispatch);
+    }
+
+    private void dispatch(ServerRequest req, ServerResponse res) throws Exception {
+        res.header(OciHeaders.API_VERSION, "registry/2.0");
+        String path = req.path().absolute().rawPath();
+        Method method = req.prologue().method();
+        for (Route route : routes) {
+            Matcher m = route.pattern().matcher(path);
+            if (!m.matches()) {
+                continue;
+            }
+            RequestLog.route(req, route.template());
+            V2Handler handler = route.handlers().get(method);
+            if (handler == null) {
+                res.header("Allow", String.join(", ", route.handlers().keySet().stream().map(Method::text).sorted()
+                        .toList()));
+                OciErrors.send(res, ErrorCode.UNSUPPORTED, method.text() + " is not supported on " + route.template());
+                return;
+            }
+            V2Request v2 = m.groupCount() == 0 ? new V2Request(null, "")
+                    : new V2Request(repository(m.group(1)), m.groupCount() > 1 ? decode(m.group(2)) : "");
+            handler.handle(v2, req, res);
+            return;
+        }
+        RequestLog.route(req, "/v2/unknown");
+        OciErrors.send(res, ErrorCode.ROUTE_UNKNOWN, "no API endpoint at this path");
+    }
+
+    private static final Set<Character> NOT_IN_NAMES = Set.of('%', '\\');
+
+    private static RepositoryName repository(String raw) {
+        for (int i = 0; i < raw.length(); i++) {
+            if (NOT_IN_NAMES.contains(raw.charAt(i))) {
+                throw RegistryException.of(ErrorCode.NAME_INVALID, "invalid repository name", "name",
+                        raw.length() > 200 ? raw.substring(0, 200) : raw);
+            }
+        }
+        return RepositoryName.of(raw);
+    }
+
+    /** Percent-decodes one path segment (a digest's colon may arrive as %3A). */
+    static String decode(String segment) {
+        if (segment.indexOf('%') < 0) {
+            return segment;
+        }
+        byte[] out = new byte[segment.length()];
+        int n = 0;
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            if (c == '%' && i + 2 < segment.length()) {
+                int hi = Character.digit(segment.charAt(i + 1), 16);
+                int lo = Character.digit(segment.charAt(i + 2), 16);
+                if (hi >= 0 && lo >= 0) {
+                    out[n++] = (byte) (hi * 16 + lo);
+                    i += 2;
+                    continue;
+                }
+            }
+            out[n++] = (byte) c;
+        }
+        return new String(out, 0, n, StandardCharsets.UTF_8);
+    }
+}

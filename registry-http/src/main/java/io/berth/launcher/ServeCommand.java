@@ -1,0 +1,112 @@
+package io.berth.launcher;
+
+import io.berth.admin.AdminServer;
+import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigException;
+import io.berth.core.config.ConfigKey;
+import io.berth.core.config.ConfigKeys;
+import io.berth.core.registry.Registry;
+import io.berth.core.registry.RegistryFactory;
+import io.berth.http.BerthHttpServer;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code berth serve}: the registry (HTTP API and gRPC admin API) in one process. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Run the registry: the OCI distribution API over HTTP, health and metrics on the same port,",
+                "and the gRPC admin API.",
+                "Configuration: built-in defaults < YAML file < BERTH_* environment variables."},
+        footerHeading = "%nConfiguration keys (YAML key / environment variable / default):%n")
+final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = System.getLogger("berth");
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "YAML configuration file (default: $BERTH_CONFIG, else ./berth.yaml when present).")
+    Path config;
+
+    static String keysHelp() {
+        StringBuilder b = new StringBuilder();
+        for (ConfigKey k : ConfigKeys.ALL) {
+            b.append(String.format("  %-30s %-34s %s%n      %s%n", k.name(), k.envName(), k.defaultValue(),
+                    k.description()));
+        }
+        return b.toString();
+    }
+
+    @Override
+    public Integer call() {
+        List<String> warnings = new ArrayList<>();
+        BerthConfig cfg;
+        try {
+            cfg = BerthConfig.load(configFile(), System.getenv(), warnings::add);
+        } catch (ConfigException e) {
+            System.err.println("berth: " + e.getMessage());
+            return Main.EXIT_CONFIG;
+        }
+        warnings.forEach(w -> LOG.log(Level.WARNING, w));
+        long startedAt = System.currentTimeMillis();
+        Registry registry;
+        try {
+            registry = RegistryFactory.open(cfg);
+        } catch (Exception e) {
+            System.err.println("berth: cannot open storage: " + e.getMessage());
+            return 1;
+        }
+        Duration grace = cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT);
+        BerthHttpServer http;
+        AdminServer admin;
+        try {
+            http = new BerthHttpServer(registry, cfg.string(ConfigKeys.HTTP_HOST), cfg.port(ConfigKeys.HTTP_PORT),
+                    cfg.bool(ConfigKeys.HTTP_ACCESS_LOG), grace).start();
+            admin = AdminServer.start(cfg.string(ConfigKeys.ADMIN_HOST), cfg.port(ConfigKeys.ADMIN_PORT), registry,
+                    Main.version(), startedAt);
+        } catch (Exception e) {
+            System.err.println("berth: cannot start listeners: " + e.getMessage());
+            registry.close();
+            return 1;
+        }
+        System.out.printf("berth %s serving http://%s:%d (admin gRPC %s:%d)%n", Main.version(),
+                cfg.string(ConfigKeys.HTTP_HOST), http.port(), cfg.string(ConfigKeys.ADMIN_HOST), admin.port());
+        System.out.flush();
+
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
+        http.stop(grace);
+        admin.stop(2000);
+        registry.close();
+        LOG.log(Level.INFO, "stopped");
+        System.out.flush();
+        System.exit(0);
+        return 0;
+    }
+
+    private Optional<Path> configFile() {
+        if (config != null) {
+            return Optional.of(config);
+        }
+        String env = System.getenv("BERTH_CONFIG");
+        if (env != null && !env.isBlank()) {
+            return Optional.of(Path.of(env));
+        }
+        Path local = Path.of("berth.yaml");
+        return Files.isRegularFile(local) ? Optional.of(local) : Optional.empty();
+    }
+}

@@ -1,0 +1,139 @@
+package io.berth.testsupport;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Docker engine for tests: the one {@code DOCKER_HOST} names when it answers, else a dockerd from
+ * Debian's docker.io started once per test JVM (vfs storage, no bridge, loopback registries
+ * insecure) and stopped by PID when the JVM exits.
+ */
+public final class Dockerd {
+    private static Dockerd shared;
+
+    private final String host;
+
+    private Dockerd(String host) {
+        this.host = host;
+    }
+
+    /** The shared engine, or empty when neither a running engine nor dockerd is available. */
+    public static synchronized java.util.Optional<Dockerd> shared() {
+        if (shared == null) {
+            shared = start();
+        }
+        return shared.host == null ? java.util.Optional.empty() : java.util.Optional.of(shared);
+    }
+
+    /** {@code unix:///…/docker.sock}. */
+    public String host() {
+        return host;
+    }
+
+    /** Runs the docker CLI against this engine. */
+    public Result docker(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("docker");
+        cmd.addAll(List.of(args));
+        return Result.run(cmd, host, 600);
+    }
+
+    /** What a command printed and how it ended. */
+    public record Result(int exitCode, String output) {
+        static Result run(List<String> cmd, String dockerHost, long timeoutSeconds) {
+            try {
+                Path out = Files.createTempFile("berth-cmd-", ".log");
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+                if (dockerHost != null) {
+                    pb.environment().put("DOCKER_HOST", dockerHost);
+                }
+                Process p = pb.start();
+                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    return new Result(-1, "timed out: " + cmd + "\n" + Files.readString(out));
+                }
+                String text = Files.readString(out, StandardCharsets.UTF_8);
+                Files.deleteIfExists(out);
+                return new Result(p.exitValue(), text);
+            } catch (IOException e) {
+                return new Result(-1, "cannot run " + cmd + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Result(-1, "interrupted");
+            }
+        }
+    }
+
+    public static boolean onPath(String program) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+        for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Dockerd start() {
+        String existing = System.getenv("DOCKER_HOST");
+        if (existing != null && !existing.isBlank() && answers(existing)) {
+            return new Dockerd(existing);
+        }
+        if (!onPath("dockerd") || !onPath("docker")) {
+            return new Dockerd(null);
+        }
+        try {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-");
+            String host = "unix://" + dir.resolve("docker.sock");
+            Path pidFile = dir.resolve("dockerd.pid");
+            ProcessBuilder pb = new ProcessBuilder("dockerd", "--data-root", dir.resolve("root").toString(),
+                    "--exec-root", dir.resolve("exec").toString(), "--storage-driver=vfs", "--iptables=false",
+                    "--bridge=none", "--insecure-registry", "127.0.0.0/8", "--host", host, "--pidfile",
+                    pidFile.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("dockerd.log").toFile());
+            Process p = pb.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(p, dir)));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (System.currentTimeMillis() < deadline) {
+                if (answers(host)) {
+                    // Testcontainers reads DOCKER_HOST from system properties as well as the environment
+                    System.setProperty("DOCKER_HOST", host);
+                    return new Dockerd(host);
+                }
+                if (!p.isAlive()) {
+                    break;
+                }
+                Thread.sleep(200);
+            }
+            p.destroyForcibly();
+            throw new IllegalStateException("dockerd did not start:\n"
+                    + Files.readString(dir.resolve("dockerd.log")));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start dockerd: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted starting dockerd", e);
+        }
+    }
+
+    private static boolean answers(String host) {
+        return Result.run(List.of("docker", "version", "--format", "{{.Server.Version}}"), host, 20).exitCode() == 0;
+    }
+
+    private static void stop(Process p, Path dir) {
+        p.destroy(); // SIGTERM: dockerd stops its containerd too
+        try {
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            Result.run(List.of("rm", "-rf", dir.toString()), null, 120);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

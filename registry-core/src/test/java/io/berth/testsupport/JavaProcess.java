@@ -1,0 +1,82 @@
+package io.berth.testsupport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Java program started as a separate process on the test's own class path (so servers such as
+ * Kafka and S3Proxy run from Maven-resolved jars without sharing the test JVM), with its output in
+ * a log file. Killed when the test JVM exits.
+ */
+public final class JavaProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+
+    private JavaProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    public static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString());
+    }
+
+    public static JavaProcess start(String mainClass, List<String> jvmArgs, List<String> args, Map<String, String> env,
+                                    Path workDir, Path log) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(javaBinary());
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClass);
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        try {
+            Files.createDirectories(workDir);
+            Process p = pb.start();
+            JavaProcess jp = new JavaProcess(p, log);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> p.destroyForcibly()));
+            return jp;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public String output() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+}

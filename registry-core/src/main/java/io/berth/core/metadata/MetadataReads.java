@@ -44,6 +44,12 @@ public interface MetadataReads {
     /** Manifests whose subject is {@code subject}; {@code artifactType} null means all. */
     List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType);
 
+    /** When {@code repository} last served the blob, if ever (recorded in batches). */
+    OptionalLong blobLastPulled(RepositoryName repository, Digest digest);
+
+    /** When the manifest was last pulled, if ever (recorded in batches). */
+    OptionalLong manifestLastPulled(RepositoryName repository, Digest digest);
+
     Optional<UploadSession> upload(UploadId id);
 
     /** Sessions not touched since {@code before} (epoch millis). */

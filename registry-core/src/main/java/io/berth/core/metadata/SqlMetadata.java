@@ -217,6 +217,26 @@ final class SqlMetadata implements MetadataTransaction {
     }
 
     @Override
+    public OptionalLong blobLastPulled(RepositoryName repository, Digest digest) {
+        return lastPulled("repository_blobs", repository, digest);
+    }
+
+    @Override
+    public OptionalLong manifestLastPulled(RepositoryName repository, Digest digest) {
+        return lastPulled("manifests", repository, digest);
+    }
+
+    private OptionalLong lastPulled(String table, RepositoryName repository, Digest digest) {
+        return queryOne("SELECT last_pulled_at FROM " + table + " WHERE repository = ? AND digest = ?", ps -> {
+            ps.setString(1, repository.value());
+            ps.setString(2, digest.toString());
+        }, rs -> {
+            long v = rs.getLong(1);
+            return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(v);
+        }).orElse(OptionalLong.empty());
+    }
+
+    @Override
     public Optional<UploadSession> upload(UploadId id) {
         return queryOne("SELECT repository, size, started_at, updated_at FROM upload_sessions WHERE id = ?",
                 ps -> ps.setString(1, id.value()),

@@ -214,6 +214,16 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
+    public OptionalLong blobLastPulled(RepositoryName repository, Digest digest) {
+        return read(q -> q.blobLastPulled(repository, digest));
+    }
+
+    @Override
+    public OptionalLong manifestLastPulled(RepositoryName repository, Digest digest) {
+        return read(q -> q.manifestLastPulled(repository, digest));
+    }
+
+    @Override
     public Optional<UploadSession> upload(UploadId id) {
         return read(q -> q.upload(id));
     }

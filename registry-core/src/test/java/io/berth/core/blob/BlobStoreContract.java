@@ -1,0 +1,130 @@
+package io.berth.core.blob;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.UploadId;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract every {@link BlobStore} passes; a backend's test extends this and says how to make one. */
+public abstract class BlobStoreContract {
+    @TempDir
+    protected Path dir;
+    protected BlobStore store;
+
+    protected abstract BlobStore newStore(Path dir) throws IOException;
+
+    @BeforeEach
+    void open() throws IOException {
+        store = newStore(dir);
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        store.close();
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Digest stage(UploadId id, byte[] content) throws IOException {
+        store.createUpload(id);
+        store.append(id, 0, new ByteArrayInputStream(content));
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        store.commitUpload(id, d);
+        return d;
+    }
+
+    @Test
+    void committedUploadBecomesBlob() throws IOException {
+        UploadId id = UploadId.random();
+        Digest d = stage(id, bytes("hello blob"));
+        assertEquals(10, store.size(d).orElseThrow());
+        try (InputStream in = store.open(d, 0, 10)) {
+            assertArrayEquals(bytes("hello blob"), in.readAllBytes());
+        }
+        assertEquals(-1, store.uploadSize(id));
+        assertTrue(store.list().contains(d));
+    }
+
+    @Test
+    void rangesReadPartOfABlob() throws IOException {
+        Digest d = stage(UploadId.random(), bytes("0123456789"));
+        try (InputStream in = store.open(d, 3, 4)) {
+            assertArrayEquals(bytes("3456"), in.readAllBytes());
+        }
+    }
+
+    @Test
+    void absentBlobHasNoSizeAndCannotBeOpened() throws IOException {
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("nothing"));
+        assertTrue(store.size(d).isEmpty());
+        assertThrows(NoSuchFileException.class, () -> store.open(d, 0, 1));
+        assertFalse(store.delete(d));
+    }
+
+    @Test
+    void appendsContinueAndRetriedChunksReplaceTheFailedTail() throws IOException {
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        assertEquals(0, store.uploadSize(id));
+        assertEquals(3, store.append(id, 0, new ByteArrayInputStream(bytes("abc"))));
+        assertEquals(6, store.append(id, 3, new ByteArrayInputStream(bytes("XYZ"))));
+        // a chunk retried at offset 3 replaces what was there
+        assertEquals(6, store.append(id, 3, new ByteArrayInputStream(bytes("def"))));
+        try (InputStream in = store.openUpload(id)) {
+            assertArrayEquals(bytes("abcdef"), in.readAllBytes());
+        }
+        assertTrue(store.listUploads().contains(id));
+        store.deleteUpload(id);
+        assertEquals(-1, store.uploadSize(id));
+        assertFalse(store.listUploads().contains(id));
+    }
+
+    @Test
+    void committingContentThatExistsKeepsOneCopy() throws IOException {
+        Digest a = stage(UploadId.random(), bytes("same"));
+        Digest b = stage(UploadId.random(), bytes("same"));
+        assertEquals(a, b);
+        assertEquals(1, store.list().stream().filter(a::equals).count());
+        assertTrue(store.listUploads().isEmpty());
+    }
+
+    @Test
+    void deleteRemovesABlob() throws IOException {
+        Digest d = stage(UploadId.random(), bytes("gone soon"));
+        assertTrue(store.delete(d));
+        assertTrue(store.size(d).isEmpty());
+    }
+
+    @Test
+    void largeContentStreamsInAndOut() throws IOException {
+        byte[] big = new byte[3 * 1024 * 1024 + 17];
+        Arrays.fill(big, (byte) 7);
+        Digest d = stage(UploadId.random(), big);
+        try (InputStream in = store.open(d, 0, big.length)) {
+            assertArrayEquals(big, in.readAllBytes());
+        }
+    }
+
+    @Test
+    void reportsAvailability() throws IOException {
+        store.checkAvailable();
+    }
+}

@@ -1,0 +1,88 @@
+package io.berth.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BerthConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsThenFileThenEnvironment() throws IOException {
+        Path file = dir.resolve("berth.yaml");
+        Files.writeString(file, """
+                http:
+                  port: 6000
+                storage:
+                  filesystem:
+                    root: /srv/from-file
+                uploads:
+                  expiry: 2h
+                """);
+        BerthConfig c = BerthConfig.load(Optional.of(file), Map.of("BERTH_HTTP_PORT", "5055",
+                "BERTH_STORAGE_FILESYSTEM_ROOT", "/srv/blobs"), w -> { });
+        assertEquals(5055, c.port(ConfigKeys.HTTP_PORT));
+        assertEquals(Path.of("/srv/blobs"), c.path(ConfigKeys.STORAGE_FS_ROOT));
+        assertEquals(Duration.ofHours(2), c.duration(ConfigKeys.UPLOADS_EXPIRY));
+        assertEquals(5001, c.port(ConfigKeys.ADMIN_PORT));
+        assertEquals(4L * 1024 * 1024, c.size(ConfigKeys.MANIFESTS_MAX_SIZE));
+        assertEquals("environment BERTH_HTTP_PORT", c.source(ConfigKeys.HTTP_PORT));
+        assertEquals(file.toString(), c.source(ConfigKeys.UPLOADS_EXPIRY));
+        assertEquals("default", c.source(ConfigKeys.ADMIN_PORT));
+    }
+
+    @Test
+    void envNamesFollowTheKeys() {
+        assertEquals("BERTH_HTTP_PORT", ConfigKeys.HTTP_PORT.envName());
+        assertEquals("BERTH_UPLOADS_PURGE_INTERVAL", ConfigKeys.UPLOADS_PURGE_INTERVAL.envName());
+        assertEquals("BERTH_STORAGE_FILESYSTEM_ROOT", ConfigKeys.STORAGE_FS_ROOT.envName());
+    }
+
+    @Test
+    void invalidValuesNameTheKey() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> BerthConfig.load(Optional.empty(), Map.of("BERTH_HTTP_PORT", "abc"), w -> { }));
+        assertTrue(e.getMessage().contains("http.port"), e.getMessage());
+        assertTrue(e.getMessage().contains("'abc'"), e.getMessage());
+        e = assertThrows(ConfigException.class,
+                () -> BerthConfig.load(Optional.empty(), Map.of("BERTH_STORAGE_TYPE", "floppy"), w -> { }));
+        assertTrue(e.getMessage().contains("storage.type"), e.getMessage());
+        for (Map.Entry<String, String> bad : Map.of("BERTH_UPLOADS_EXPIRY", "soon", "BERTH_HTTP_ACCESS_LOG", "maybe",
+                "BERTH_MANIFESTS_MAX_SIZE", "-1", "BERTH_ADMIN_PORT", "70000").entrySet()) {
+            assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.empty(), Map.of(bad.getKey(),
+                    bad.getValue()), w -> { }), bad.toString());
+        }
+    }
+
+    @Test
+    void unknownKeysAreWarnedAbout() throws IOException {
+        Path file = dir.resolve("berth.yaml");
+        Files.writeString(file, "http:\n  prot: 1\n");
+        List<String> warnings = new ArrayList<>();
+        BerthConfig.load(Optional.of(file), Map.of("BERTH_NOPE", "1"), warnings::add);
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains("http.prot"));
+        assertTrue(warnings.get(1).contains("BERTH_NOPE"));
+    }
+
+    @Test
+    void brokenYamlIsAConfigError() throws IOException {
+        Path file = dir.resolve("berth.yaml");
+        Files.writeString(file, "http: [unclosed\n");
+        assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.of(file), Map.of(), w -> { }));
+        Files.writeString(file, "- a list\n");
+        assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.of(file), Map.of(), w -> { }));
+    }
+}

@@ -1,0 +1,236 @@
+package io.berth.core.metadata;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.UploadId;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract every {@link MetadataStore} passes; a backend's test extends this. */
+public abstract class MetadataStoreContract {
+    protected static final RepositoryName REPO = RepositoryName.of("team/app");
+    @TempDir
+    protected Path dir;
+    protected MetadataStore store;
+
+    protected abstract MetadataStore newStore(Path dir);
+
+    @BeforeEach
+    void open() {
+        store = newStore(dir);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    static Digest digest(String content) {
+        return Digest.compute(DigestAlgorithm.SHA256, content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private ManifestRecord manifest(String content, Optional<Digest> subject, String artifactType) {
+        byte[] payload = content.getBytes(StandardCharsets.UTF_8);
+        return new ManifestRecord(REPO, Digest.compute(DigestAlgorithm.SHA256, payload),
+                "application/vnd.oci.image.manifest.v1+json", artifactType, subject, Map.of("k", "v"), payload, 1);
+    }
+
+    @Test
+    void blobsLinkPerRepository() {
+        Digest b = digest("blob");
+        store.inTransaction(tx -> {
+            tx.putBlob(b, 4);
+            tx.ensureRepository(REPO);
+            tx.linkBlob(REPO, b);
+            tx.linkBlob(REPO, b);
+            return null;
+        });
+        assertTrue(store.blobLinked(REPO, b));
+        assertEquals(4, store.linkedBlobSize(REPO, b).orElseThrow());
+        assertFalse(store.blobLinked(RepositoryName.of("other"), b));
+        assertTrue(store.blobLinkedAnywhere(b));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.unlinkBlob(REPO, b)));
+        assertFalse(store.blobLinked(REPO, b));
+        assertEquals(4, store.blobSize(b).orElseThrow());
+    }
+
+    @Test
+    void manifestsKeepExactPayloadAndReferences() {
+        ManifestRecord m = manifest("{\"a\":1}", Optional.empty(), null);
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.putManifest(m, new ManifestReferences(Set.of(digest("l1")), Set.of()));
+            return null;
+        });
+        ManifestRecord got = store.manifest(REPO, m.digest()).orElseThrow();
+        assertArrayEquals(m.payload(), got.payload());
+        assertEquals(m.mediaType(), got.mediaType());
+        assertEquals("v", got.annotations().get("k"));
+        assertTrue(store.manifestExists(REPO, m.digest()));
+    }
+
+    @Test
+    void tagsMoveAndKeepHistory() {
+        ManifestRecord a = manifest("{\"a\":1}", Optional.empty(), null);
+        ManifestRecord b = manifest("{\"b\":1}", Optional.empty(), null);
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
+            tx.putManifest(b, new ManifestReferences(Set.of(), Set.of()));
+            assertTrue(tx.setTag(REPO, "v1", a.digest()).isEmpty());
+            assertEquals(a.digest(), tx.setTag(REPO, "v1", b.digest()).orElseThrow());
+            tx.setTag(REPO, "v1", b.digest()); // unchanged: no new history entry
+            return null;
+        });
+        assertEquals(b.digest(), store.tag(REPO, "v1").orElseThrow());
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteTag(REPO, "v1")));
+        List<TagChange> h = store.tagHistory(REPO, "v1");
+        assertEquals(List.of(TagChange.Action.CREATED, TagChange.Action.MOVED, TagChange.Action.DELETED),
+                h.stream().map(TagChange::action).toList());
+        assertEquals(a.digest(), h.get(1).previous().orElseThrow());
+        assertTrue(store.tag(REPO, "v1").isEmpty());
+    }
+
+    @Test
+    void deletingAManifestRemovesItsTags() {
+        ManifestRecord a = manifest("{\"a\":2}", Optional.empty(), null);
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
+            tx.setTag(REPO, "x", a.digest());
+            tx.setTag(REPO, "y", a.digest());
+            return null;
+        });
+        assertEquals(List.of("x", "y"), store.tagsOf(REPO, a.digest()));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest())));
+        assertTrue(store.tags(REPO, null, 10).isEmpty());
+        assertFalse(store.manifestExists(REPO, a.digest()));
+        assertFalse(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest())));
+    }
+
+    @Test
+    void listingsPageLexically() {
+        ManifestRecord a = manifest("{\"p\":1}", Optional.empty(), null);
+        store.inTransaction(tx -> {
+            for (String r : List.of("b", "a", "c/d")) {
+                tx.ensureRepository(RepositoryName.of(r));
+            }
+            tx.ensureRepository(REPO);
+            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
+            for (String t : List.of("v2", "v10", "latest", "V1")) {
+                tx.setTag(REPO, t, a.digest());
+            }
+            return null;
+        });
+        assertEquals(List.of("V1", "latest", "v10", "v2"), store.tags(REPO, null, 10));
+        assertEquals(List.of("latest", "v10"), store.tags(REPO, "V1", 2));
+        assertEquals(List.of("a", "b"), store.repositories(null, 2));
+        assertEquals(List.of("c/d", "team/app"), store.repositories("b", 5));
+        assertEquals(4, store.repositoryCount());
+    }
+
+    @Test
+    void referrersFollowSubjectsAndFilterByArtifactType() {
+        Digest subject = digest("subject");
+        ManifestRecord sig = manifest("{\"sig\":1}", Optional.of(subject), "application/sig");
+        ManifestRecord sbom = manifest("{\"sbom\":1}", Optional.of(subject), "application/sbom");
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.putManifest(sig, new ManifestReferences(Set.of(), Set.of()));
+            tx.putManifest(sbom, new ManifestReferences(Set.of(), Set.of()));
+            return null;
+        });
+        assertEquals(2, store.referrers(REPO, subject, null).size());
+        List<ReferrerRecord> only = store.referrers(REPO, subject, "application/sbom");
+        assertEquals(1, only.size());
+        assertEquals(sbom.digest(), only.get(0).digest());
+        assertEquals("v", only.get(0).annotations().get("k"));
+        assertTrue(store.referrers(REPO, digest("none"), null).isEmpty());
+    }
+
+    @Test
+    void uploadsAdvanceOnlyFromTheExpectedSize() {
+        UploadId id = UploadId.random();
+        store.inTransaction(tx -> {
+            tx.createUpload(new UploadSession(id, REPO, 0, 1, 1));
+            return null;
+        });
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.advanceUpload(id, 0, 10)));
+        assertFalse(store.<Boolean>inTransaction(tx -> tx.advanceUpload(id, 0, 20)));
+        assertEquals(10, store.upload(id).orElseThrow().size());
+        assertEquals(1, store.uploadsIdleSince(Long.MAX_VALUE).size());
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteUpload(id)));
+        assertFalse(store.uploadExists(id));
+    }
+
+    @Test
+    void failedTransactionsLeaveNothing() {
+        assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
+            tx.ensureRepository(RepositoryName.of("rolled/back"));
+            throw new IllegalStateException("boom");
+        }));
+        assertFalse(store.repositoryExists(RepositoryName.of("rolled/back")));
+    }
+
+    @Test
+    void pullTimesAreRecorded() {
+        Digest b = digest("pulled");
+        store.inTransaction(tx -> {
+            tx.putBlob(b, 6);
+            tx.linkBlob(REPO, b);
+            tx.recordBlobPull(REPO, b, 1234);
+            return null;
+        });
+        assertEquals(1234, store.blobLastPulled(REPO, b).orElseThrow());
+    }
+
+    @Test
+    void concurrentWritersLeaveConsistentState() throws Exception {
+        ManifestRecord a = manifest("{\"c\":1}", Optional.empty(), null);
+        ManifestRecord b = manifest("{\"c\":2}", Optional.empty(), null);
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
+            tx.putManifest(b, new ManifestReferences(Set.of(), Set.of()));
+            return null;
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            ManifestRecord m = i % 2 == 0 ? a : b;
+            futures.add(pool.submit(() -> store.inTransaction(tx -> tx.setTag(REPO, "hot", m.digest()))));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        pool.shutdown();
+        List<TagChange> h = store.tagHistory(REPO, "hot");
+        // versions are dense 1..n and each entry's previous is the prior entry's target
+        for (int i = 0; i < h.size(); i++) {
+            assertEquals(i + 1, h.get(i).version());
+            if (i > 0) {
+                assertEquals(h.get(i - 1).digest(), h.get(i).previous());
+            }
+        }
+        assertEquals(h.get(h.size() - 1).digest().orElseThrow(), store.tag(REPO, "hot").orElseThrow());
+    }
+}

@@ -1,0 +1,314 @@
+package io.berth.core.registry;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.error.UploadRangeException;
+import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.UploadSession;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.MediaTypes;
+import io.berth.core.model.Reference;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RegistryTest {
+    static final RepositoryName REPO = RepositoryName.of("team/app");
+    @TempDir
+    Path dir;
+    Registry registry;
+
+    @BeforeEach
+    void open() throws IOException {
+        registry = open(RegistryOptions.defaults());
+    }
+
+    Registry open(RegistryOptions options) throws IOException {
+        return new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")), options);
+    }
+
+    @AfterEach
+    void close() {
+        registry.close();
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static InputStream in(byte[] b) {
+        return new ByteArrayInputStream(b);
+    }
+
+    BlobInfo push(RepositoryName repo, byte[] content) {
+        return registry.uploads().putMonolithic(repo, Digest.compute(DigestAlgorithm.SHA256, content),
+                OptionalLong.of(content.length), in(content));
+    }
+
+    byte[] read(RepositoryName repo, Digest d) throws IOException {
+        BlobInfo b = registry.blobs().stat(repo, d);
+        try (InputStream i = registry.blobs().open(repo, b, 0, b.size())) {
+            return i.readAllBytes();
+        }
+    }
+
+    @Test
+    void chunkedUploadVerifiesDigestAndLinksBlob() throws IOException {
+        byte[] content = bytes("chunk one|chunk two");
+        UploadSession s = registry.uploads().start(REPO);
+        assertEquals(10, registry.uploads().append(REPO, s.id(), OptionalLong.of(0), OptionalLong.of(10),
+                in(bytes("chunk one|"))).size());
+        UploadRangeException e = assertThrows(UploadRangeException.class, () -> registry.uploads().append(REPO,
+                s.id(), OptionalLong.of(3), OptionalLong.empty(), in(bytes("x")))); // out of order
+        assertEquals(10, e.currentSize());
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        BlobInfo blob = registry.uploads().complete(REPO, s.id(), d, OptionalLong.of(10), OptionalLong.empty(),
+                in(bytes("chunk two")));
+        assertEquals(content.length, blob.size());
+        assertArrayEquals(content, read(REPO, d));
+        assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
+    }
+
+    @Test
+    void sha512BlobsWork() throws IOException {
+        byte[] content = bytes("sha512 content");
+        Digest d = Digest.compute(DigestAlgorithm.SHA512, content);
+        registry.uploads().putMonolithic(REPO, d, OptionalLong.empty(), in(content));
+        assertArrayEquals(content, read(REPO, d));
+        // chunked too: the sha256 state kept while streaming cannot serve sha512, so it is recomputed
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("abc")));
+        Digest d2 = Digest.compute(DigestAlgorithm.SHA512, bytes("abcdef"));
+        registry.uploads().complete(REPO, s.id(), d2, OptionalLong.empty(), OptionalLong.empty(), in(bytes("def")));
+        assertArrayEquals(bytes("abcdef"), read(REPO, d2));
+    }
+
+    @Test
+    void wrongDigestLeavesNothingBehind() throws IOException {
+        Digest wrong = Digest.compute(DigestAlgorithm.SHA256, bytes("other"));
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> registry.uploads().putMonolithic(REPO, wrong, OptionalLong.empty(), in(bytes("content"))));
+        assertEquals(ErrorCode.DIGEST_INVALID, e.code());
+        assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, wrong));
+        assertTrue(registry.blobStore().list().isEmpty());
+        assertTrue(registry.blobStore().listUploads().isEmpty());
+        assertTrue(registry.metadata().uploadsIdleSince(Long.MAX_VALUE).isEmpty());
+    }
+
+    @Test
+    void declaredLengthMustMatchBody() {
+        UploadSession s = registry.uploads().start(REPO);
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().append(REPO, s.id(),
+                OptionalLong.empty(), OptionalLong.of(99), in(bytes("short"))));
+        assertEquals(ErrorCode.SIZE_INVALID, e.code());
+        assertEquals(0, registry.uploads().status(REPO, s.id()).size());
+    }
+
+    @Test
+    void uploadsResumeAfterRestart() throws IOException {
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.of(0), OptionalLong.empty(), in(bytes("before ")));
+        registry.close();
+        registry = open(RegistryOptions.defaults());
+        assertEquals(7, registry.uploads().status(REPO, s.id()).size());
+        registry.uploads().append(REPO, s.id(), OptionalLong.of(7), OptionalLong.empty(), in(bytes("and after")));
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("before and after"));
+        registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
+        assertArrayEquals(bytes("before and after"), read(REPO, d));
+    }
+
+    @Test
+    void uploadsBelongToTheirRepository() {
+        UploadSession s = registry.uploads().start(REPO);
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> registry.uploads().status(RepositoryName.of("other"), s.id()));
+        assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
+    }
+
+    @Test
+    void cancelledUploadsAreGone() throws IOException {
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().cancel(REPO, s.id());
+        assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
+        assertTrue(registry.blobStore().listUploads().isEmpty());
+    }
+
+    @Test
+    void expiredUploadsArePurged() throws Exception {
+        registry.close();
+        registry = open(new RegistryOptions(RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES, Duration.ofMillis(1),
+                Duration.ofHours(1), Duration.ofHours(1), 100));
+        UploadSession s = registry.uploads().start(REPO);
+        Thread.sleep(20);
+        assertEquals(1, registry.purgeUploads());
+        assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
+        assertTrue(registry.blobStore().listUploads().isEmpty());
+    }
+
+    @Test
+    void mountWithAndWithoutFrom() {
+        BlobInfo b = push(REPO, bytes("shared layer"));
+        RepositoryName other = RepositoryName.of("other/app");
+        assertTrue(registry.uploads().mount(other, b.digest(), Optional.of(RepositoryName.of("nope"))).isEmpty());
+        assertEquals(b, registry.uploads().mount(other, b.digest(), Optional.of(REPO)).orElseThrow());
+        RepositoryName third = RepositoryName.of("third");
+        assertEquals(b, registry.uploads().mount(third, b.digest(), Optional.empty()).orElseThrow());
+        Digest unknown = Digest.compute(DigestAlgorithm.SHA256, bytes("unknown"));
+        assertTrue(registry.uploads().mount(third, unknown, Optional.empty()).isEmpty());
+    }
+
+    @Test
+    void concurrentPushesOfTheSameBlobAndTag() throws Exception {
+        byte[] content = new byte[256 * 1024];
+        new java.util.Random(1).nextBytes(content);
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        String manifest = imageManifest(d, content.length, d, content.length);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> fs = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            fs.add(pool.submit(() -> {
+                push(REPO, content);
+                registry.manifests().put(REPO, new Tag("latest"), MediaTypes.OCI_MANIFEST, bytes(manifest));
+                return null;
+            }));
+        }
+        for (Future<?> f : fs) {
+            f.get();
+        }
+        pool.shutdown();
+        assertArrayEquals(content, read(REPO, d));
+        assertEquals(1, registry.blobStore().list().size());
+        assertTrue(registry.blobStore().listUploads().isEmpty());
+        assertEquals(1, registry.metadata().tagHistory(REPO, "latest").size());
+    }
+
+    static String imageManifest(Digest config, long configSize, Digest layer, long layerSize) {
+        return """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},
+                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
+                .formatted(config, configSize, layer, layerSize);
+    }
+
+    @Test
+    void manifestsNeedTheirBlobsAndChildren() {
+        Digest missing = Digest.compute(DigestAlgorithm.SHA256, bytes("missing"));
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
+                new Tag("v1"), MediaTypes.OCI_MANIFEST, bytes(imageManifest(missing, 7, missing, 7))));
+        assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
+        String index = """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}"""
+                .formatted(missing);
+        e = assertThrows(RegistryException.class,
+                () -> registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_INDEX, bytes(index)));
+        assertEquals(ErrorCode.MANIFEST_UNKNOWN, e.code());
+        assertFalse(registry.metadata().repositoryExists(REPO));
+    }
+
+    @Test
+    void manifestLifecycle() {
+        BlobInfo config = push(REPO, bytes("{}"));
+        BlobInfo layer = push(REPO, bytes("layer"));
+        byte[] payload = bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()));
+        PutManifestResult r = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, payload);
+        assertEquals(Digest.compute(DigestAlgorithm.SHA256, payload), r.digest());
+        assertArrayEquals(payload, registry.manifests().get(REPO, new Tag("v1")).payload());
+        assertArrayEquals(payload, registry.manifests().get(REPO, r.digest()).payload());
+        // by digest with the wrong digest
+        Digest wrong = Digest.compute(DigestAlgorithm.SHA256, bytes("x"));
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> registry.manifests().put(REPO, wrong, MediaTypes.OCI_MANIFEST, payload));
+        assertEquals(ErrorCode.DIGEST_INVALID, e.code());
+        // sha512 by digest
+        Digest d512 = Digest.compute(DigestAlgorithm.SHA512, payload);
+        assertEquals(d512, registry.manifests().put(REPO, d512, MediaTypes.OCI_MANIFEST, payload).digest());
+        // delete by tag keeps the manifest; by digest removes it and its tags
+        registry.manifests().put(REPO, new Tag("v2"), MediaTypes.OCI_MANIFEST, payload);
+        registry.manifests().delete(REPO, new Tag("v1"));
+        assertThrows(RegistryException.class, () -> registry.manifests().get(REPO, new Tag("v1")));
+        registry.manifests().get(REPO, r.digest());
+        registry.manifests().delete(REPO, r.digest());
+        e = assertThrows(RegistryException.class, () -> registry.manifests().get(REPO, new Tag("v2")));
+        assertEquals(ErrorCode.MANIFEST_UNKNOWN, e.code());
+        e = assertThrows(RegistryException.class, () -> registry.manifests().delete(REPO, r.digest()));
+        assertEquals(ErrorCode.MANIFEST_UNKNOWN, e.code());
+    }
+
+    @Test
+    void oversizedManifestsAreRefused() {
+        byte[] big = new byte[(int) RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES + 1];
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> registry.manifests().put(REPO, new Tag("big"), MediaTypes.OCI_MANIFEST, big));
+        assertEquals(ErrorCode.PAYLOAD_TOO_LARGE, e.code());
+    }
+
+    @Test
+    void pullTimesAreRecordedInBatches() {
+        BlobInfo config = push(REPO, bytes("{}"));
+        byte[] payload = bytes(imageManifest(config.digest(), config.size(), config.digest(), config.size()));
+        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, payload).digest();
+        registry.manifests().get(REPO, Reference.parse("v1"));
+        registry.blobs().open(REPO, config, 0, config.size());
+        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isEmpty());
+        registry.flushPulls();
+        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent());
+        assertTrue(registry.metadata().blobLastPulled(REPO, config.digest()).isPresent());
+    }
+
+    @Test
+    void listingsPage() {
+        BlobInfo config = push(REPO, bytes("{}"));
+        byte[] payload = bytes(imageManifest(config.digest(), config.size(), config.digest(), config.size()));
+        for (String t : List.of("c", "a", "b")) {
+            registry.manifests().put(REPO, new Tag(t), MediaTypes.OCI_MANIFEST, payload);
+        }
+        Page p = registry.listings().tags(REPO, 2, null);
+        assertEquals(List.of("a", "b"), p.entries());
+        assertTrue(p.more());
+        p = registry.listings().tags(REPO, 2, "b");
+        assertEquals(List.of("c"), p.entries());
+        assertFalse(p.more());
+        assertEquals(List.of(), registry.listings().tags(REPO, 0, null).entries());
+        RegistryException e = assertThrows(RegistryException.class,
+                () -> registry.listings().tags(RepositoryName.of("nope"), null, null));
+        assertEquals(ErrorCode.NAME_UNKNOWN, e.code());
+        assertEquals(List.of("team/app"), registry.listings().catalog(null, null).entries());
+    }
+
+    @Test
+    void nothingIsWrittenOutsideTheDataDirectory() throws IOException {
+        push(REPO, bytes("contained"));
+        Path real = dir.toRealPath();
+        try (Stream<Path> all = Files.walk(dir)) {
+            all.forEach(p -> assertTrue(p.toAbsolutePath().normalize().startsWith(real)));
+        }
+    }
+}

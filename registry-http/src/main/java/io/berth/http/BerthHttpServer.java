@@ -3,6 +3,7 @@ package io.berth.http;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.registry.Registry;
+import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -45,6 +46,7 @@ public final class BerthHttpServer {
                 .error(RegistryException.class, (req, res, e) -> OciErrors.send(res, e))
                 .error(UncheckedIOException.class, (req, res, e) -> ioFailure(req, res, e.getCause()))
                 .error(IOException.class, BerthHttpServer::ioFailure)
+                .error(HttpException.class, BerthHttpServer::httpFailure)
                 .error(Throwable.class, BerthHttpServer::unexpected);
     }
 
@@ -52,6 +54,25 @@ public final class BerthHttpServer {
         LOG.log(Level.WARNING, "I/O failure on " + req.prologue().method().text() + " "
                 + req.path().absolute().rawPath() + ": " + e);
         OciErrors.send(res, ErrorCode.INTERNAL, "storage failure");
+    }
+
+    /** Failures Helidon raises itself (no route, malformed request), answered in the OCI error format. */
+    private static void httpFailure(ServerRequest req, ServerResponse res, HttpException e) {
+        int status = e.status().code();
+        String raw = req.path().absolute().rawPath();
+        if (status == 404 && raw.startsWith("/v2") && (raw.contains("/../") || raw.endsWith("/..")
+                || raw.contains("/./") || raw.endsWith("/."))) {
+            // Helidon resolved dot segments and the path left /v2: a traversal attempt on a repository name
+            OciErrors.send(res, ErrorCode.NAME_INVALID, "repository names cannot contain dot segments");
+            return;
+        }
+        ErrorCode code = switch (status) {
+            case 404 -> ErrorCode.ROUTE_UNKNOWN;
+            case 405 -> ErrorCode.UNSUPPORTED;
+            case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
+            default -> status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
+        };
+        OciErrors.send(res, code, status >= 500 ? "internal error" : e.getMessage());
     }
 
     private static void unexpected(ServerRequest req, ServerResponse res, Throwable e) {

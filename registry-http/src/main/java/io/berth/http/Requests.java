@@ -82,7 +82,7 @@ final class Requests {
             }
             return Optional.of(new ChunkRange(start, end - start + 1));
         } catch (NumberFormatException e) {
-            throw RegistryException.of(ErrorCode.RANGE_INVALID, "Content-Range must be <start>-<end>", "range",
+            throw RegistryException.of(ErrorCode.BLOB_UPLOAD_INVALID, "Content-Range must be <start>-<end>", "range",
                     h.get().length() > 60 ? h.get().substring(0, 60) : h.get());
         }
     }

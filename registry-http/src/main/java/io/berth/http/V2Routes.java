@@ -75,6 +75,8 @@ public final class V2Routes implements HttpService {
                 continue;
             }
             RequestLog.route(req, route.template());
+            V2Request v2 = m.groupCount() == 0 ? new V2Request(null, "")
+                    : new V2Request(repository(m.group(1)), m.groupCount() > 1 ? decode(m.group(2)) : "");
             V2Handler handler = route.handlers().get(method);
             if (handler == null) {
                 res.header("Allow", String.join(", ", route.handlers().keySet().stream().map(Method::text).sorted()
@@ -82,8 +84,6 @@ public final class V2Routes implements HttpService {
                 OciErrors.send(res, ErrorCode.UNSUPPORTED, method.text() + " is not supported on " + route.template());
                 return;
             }
-            V2Request v2 = m.groupCount() == 0 ? new V2Request(null, "")
-                    : new V2Request(repository(m.group(1)), m.groupCount() > 1 ? decode(m.group(2)) : "");
             handler.handle(v2, req, res);
             return;
         }

@@ -22,6 +22,8 @@ public enum ErrorCode {
     RANGE_INVALID("requested range not satisfiable"),
     /** {@code n} of a paginated listing is not a non-negative number. */
     PAGINATION_NUMBER_INVALID("invalid number of results requested"),
+    /** A request the HTTP layer could not take apart (bad header, malformed line). */
+    BAD_REQUEST("malformed request"),
     /** No API endpoint at that path. */
     ROUTE_UNKNOWN("no such endpoint"),
     UNAUTHORIZED("authentication required"),
@@ -46,7 +48,7 @@ public enum ErrorCode {
         return switch (this) {
             case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
             case RANGE_INVALID -> "BLOB_UPLOAD_INVALID";
-            case ROUTE_UNKNOWN -> "UNSUPPORTED";
+            case ROUTE_UNKNOWN, BAD_REQUEST -> "UNSUPPORTED";
             case INTERNAL -> "UNKNOWN";
             default -> name();
         };

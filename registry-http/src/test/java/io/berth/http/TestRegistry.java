@@ -1,0 +1,117 @@
+package io.berth.http;
+
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.registry.Registry;
+import io.berth.core.registry.RegistryOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** A registry (real stores in a temp dir) behind the real HTTP server on a free port, plus a client. */
+final class TestRegistry implements AutoCloseable {
+    final Registry registry;
+    final BerthHttpServer server;
+    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
+    TestRegistry(Path dir) throws IOException {
+        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        server = new BerthHttpServer(registry, "127.0.0.1", 0, false, Duration.ofSeconds(5)).start();
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    HttpResponse<byte[]> send(String method, String path, byte[] body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        try {
+            return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    HttpResponse<byte[]> get(String path, String... headers) {
+        return send("GET", path, null, headers);
+    }
+
+    /** Sends bytes exactly as given (for malformed requests the HTTP client would refuse to send). */
+    String raw(String request) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            StringBuilder b = new StringBuilder();
+            byte[] buf = new byte[8192];
+            int n;
+            try {
+                while ((n = in.read(buf)) > 0) {
+                    b.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+                    if (b.indexOf("\r\n\r\n") > 0 && complete(b)) {
+                        break;
+                    }
+                }
+            } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+                // the server closed or stalled: take what arrived
+            }
+            return b.toString();
+        }
+    }
+
+    private static boolean complete(StringBuilder b) {
+        int head = b.indexOf("\r\n\r\n");
+        String headers = b.substring(0, head).toLowerCase();
+        int cl = headers.indexOf("content-length:");
+        if (cl < 0) {
+            return true;
+        }
+        int end = headers.indexOf("\r\n", cl);
+        long len = Long.parseLong(headers.substring(cl + 15, end < 0 ? headers.length() : end).trim());
+        return b.length() - head - 4 >= len;
+    }
+
+    static Digest sha256(byte[] b) {
+        return Digest.compute(DigestAlgorithm.SHA256, b);
+    }
+
+    /** Pushes a blob monolithically; returns its digest. */
+    Digest pushBlob(String repo, byte[] content) {
+        Digest d = sha256(content);
+        HttpResponse<byte[]> r = send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, content,
+                "Content-Type", "application/octet-stream");
+        if (r.statusCode() != 201) {
+            throw new IllegalStateException("push failed: " + r.statusCode() + " " + new String(r.body()));
+        }
+        return d;
+    }
+
+    @Override
+    public void close() {
+        server.stop(Duration.ofSeconds(1));
+        registry.close();
+    }
+}

@@ -1,0 +1,100 @@
+package io.berth.http;
+
+import io.berth.testsupport.FreePorts;
+import io.berth.testsupport.JavaProcess;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** {@code berth serve} as a separate process, on free ports, in its own working directory. */
+final class BerthProcess implements AutoCloseable {
+    final int httpPort;
+    final int adminPort;
+    final Path workDir;
+    final JavaProcess process;
+
+    private BerthProcess(int httpPort, int adminPort, Path workDir, JavaProcess process) {
+        this.httpPort = httpPort;
+        this.adminPort = adminPort;
+        this.workDir = workDir;
+        this.process = process;
+    }
+
+    static BerthProcess start(Path workDir, List<String> jvmArgs, Map<String, String> env, String... args) {
+        return start(workDir, FreePorts.next(), jvmArgs, env, args);
+    }
+
+    static BerthProcess start(Path workDir, int httpPort, List<String> jvmArgs, Map<String, String> env,
+                              String... args) {
+        int adminPort = FreePorts.next();
+        Map<String, String> e = new HashMap<>();
+        e.put("BERTH_HTTP_PORT", Integer.toString(httpPort));
+        e.put("BERTH_ADMIN_PORT", Integer.toString(adminPort));
+        e.putAll(env);
+        List<String> a = new ArrayList<>(List.of("serve"));
+        a.addAll(List.of(args));
+        List<String> jvm = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
+        jvm.addAll(jvmArgs);
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", jvm, a, e, workDir,
+                workDir.resolve("berth-" + System.nanoTime() + ".log"));
+        BerthProcess b = new BerthProcess(httpPort, adminPort, workDir, p);
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (!p.output().contains(" serving http://")) {
+            if (!p.process().isAlive() || System.currentTimeMillis() > deadline) {
+                String out = p.output();
+                p.close();
+                throw new IllegalStateException("berth serve did not start:\n" + out);
+            }
+            sleep(50);
+        }
+        return b;
+    }
+
+    /** Runs {@code berth <args>} to completion; returns exit code and output. */
+    static Result run(Path workDir, Map<String, String> env, String... args) throws InterruptedException {
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of("--enable-native-access=ALL-UNNAMED"),
+                List.of(args), env, workDir, workDir.resolve("run-" + System.nanoTime() + ".log"));
+        if (!p.process().waitFor(60, TimeUnit.SECONDS)) {
+            p.close();
+            throw new IllegalStateException("berth " + String.join(" ", args) + " did not finish");
+        }
+        return new Result(p.process().exitValue(), p.output());
+    }
+
+    record Result(int exitCode, String output) {
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    /** SIGTERM, then waits for the exit code. */
+    int terminate() throws InterruptedException {
+        process.process().destroy();
+        if (!process.process().waitFor(60, TimeUnit.SECONDS)) {
+            process.process().destroyForcibly();
+            return -1;
+        }
+        return process.process().exitValue();
+    }
+
+    String output() {
+        return process.output();
+    }
+
+    @Override
+    public void close() {
+        process.close();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -45,7 +45,7 @@ public final class Dockerd {
 
     /** What a command printed and how it ended. */
     public record Result(int exitCode, String output) {
-        static Result run(List<String> cmd, String dockerHost, long timeoutSeconds) {
+        public static Result run(List<String> cmd, String dockerHost, long timeoutSeconds) {
             try {
                 Path out = Files.createTempFile("berth-cmd-", ".log");
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
@@ -88,7 +88,10 @@ public final class Dockerd {
             return new Dockerd(null);
         }
         try {
-            Path dir = Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-");
+            // DOCKER_HOST names a socket nobody serves (the build sets one for Testcontainers): serve it there
+            Path dir = existing != null && existing.startsWith("unix://")
+                    ? Files.createDirectories(Path.of(existing.substring("unix://".length())).getParent())
+                    : Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-");
             String host = "unix://" + dir.resolve("docker.sock");
             Path pidFile = dir.resolve("dockerd.pid");
             ProcessBuilder pb = new ProcessBuilder("dockerd", "--data-root", dir.resolve("root").toString(),
@@ -131,7 +134,7 @@ public final class Dockerd {
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
             }
-            Result.run(List.of("rm", "-rf", dir.toString()), null, 120);
+            Result.run(List.of("rm", "-rf", dir.resolve("root").toString(), dir.resolve("exec").toString()), null, 120);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -15,8 +15,8 @@ import java.util.concurrent.BlockingQueue;
  * so memory stays bounded whatever the blob size.
  */
 public final class DigestingInputStream extends FilterInputStream {
-    private static final int BUFFER_SIZE = 1 << 20;
-    private static final int BUFFERS = 4;
+    private static final int BUFFER_SIZE = 1 << 16;
+    private static final int BUFFERS = 32;
 
     private record Chunk(byte[] bytes, int length) {
     }

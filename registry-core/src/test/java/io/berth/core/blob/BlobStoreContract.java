@@ -124,6 +124,22 @@ public abstract class BlobStoreContract {
     }
 
     @Test
+    void unalignedChunksOfAnySizeJoinUp() throws IOException {
+        byte[] all = new byte[6 * 1024 * 1024 + 4321];
+        new java.util.Random(3).nextBytes(all);
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        int[] cuts = {0, 5000, 5001, 2 * 1024 * 1024 + 77, 4 * 1024 * 1024, all.length};
+        for (int i = 0; i + 1 < cuts.length; i++) {
+            long size = store.append(id, cuts[i], new ByteArrayInputStream(all, cuts[i], cuts[i + 1] - cuts[i]));
+            assertEquals(cuts[i + 1], size);
+        }
+        try (InputStream in = store.openUpload(id)) {
+            assertArrayEquals(all, in.readAllBytes());
+        }
+    }
+
+    @Test
     void reportsAvailability() throws IOException {
         store.checkAvailable();
     }

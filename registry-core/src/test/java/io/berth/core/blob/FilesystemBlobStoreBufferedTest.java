@@ -1,0 +1,12 @@
+package io.berth.core.blob;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The same contract with uploads written through the page cache (filesystems without O_DIRECT). */
+class FilesystemBlobStoreBufferedTest extends BlobStoreContract {
+    @Override
+    protected BlobStore newStore(Path dir) throws IOException {
+        return new FilesystemBlobStore(dir.resolve("root"), false, false);
+    }
+}

@@ -34,7 +34,7 @@ public final class BerthHttpServer {
                 .port(port)
                 .shutdownHook(false)
                 .shutdownGracePeriod(shutdownGrace)
-                .writeBufferSize(512 * 1024)
+                .writeBufferSize(256 * 1024)
                 .routing(r -> routing(r, v2, ops))
                 .build();
     }

@@ -14,7 +14,8 @@ import java.util.Optional;
 
 /** {@code /v2/<name>/blobs/<digest>}: GET (with ranges), HEAD, DELETE. */
 final class BlobHandlers {
-    private static final int COPY_BUFFER = 1 << 20;
+    /** Small enough to stay in the CPU cache between the file read and the socket write (measured: bin/bench). */
+    private static final int COPY_BUFFER = 256 * 1024;
 
     private final Registry registry;
 

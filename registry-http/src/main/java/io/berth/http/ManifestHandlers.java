@@ -2,6 +2,7 @@ package io.berth.http;
 
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.model.Reference;
+import io.berth.core.registry.Manifests;
 import io.berth.core.registry.PutManifestResult;
 import io.berth.core.registry.Registry;
 import io.helidon.http.HeaderNames;
@@ -21,13 +22,13 @@ final class ManifestHandlers {
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests().get(v2.repository(), Reference.parse(v2.segment()));
+        ManifestRecord m = registry.manifests().get(v2.repository(), Manifests.lookupReference(v2.segment()));
         headers(res, m);
         res.send(m.payload());
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests().head(v2.repository(), Reference.parse(v2.segment()));
+        ManifestRecord m = registry.manifests().head(v2.repository(), Manifests.lookupReference(v2.segment()));
         headers(res, m);
         res.header(HeaderNames.CONTENT_LENGTH, Long.toString(m.size()));
         res.send();
@@ -58,7 +59,7 @@ final class ManifestHandlers {
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {
-        registry.manifests().delete(v2.repository(), Reference.parse(v2.segment()));
+        registry.manifests().delete(v2.repository(), Manifests.lookupReference(v2.segment()));
         res.status(Status.ACCEPTED_202);
         res.send();
     }

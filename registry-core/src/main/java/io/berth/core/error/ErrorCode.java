@@ -48,7 +48,7 @@ public enum ErrorCode {
         return switch (this) {
             case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
             case RANGE_INVALID -> "BLOB_UPLOAD_INVALID";
-            case ROUTE_UNKNOWN, BAD_REQUEST -> "UNSUPPORTED";
+            case ROUTE_UNKNOWN, BAD_REQUEST, PAGINATION_NUMBER_INVALID -> "UNSUPPORTED";
             case INTERNAL -> "UNKNOWN";
             default -> name();
         };

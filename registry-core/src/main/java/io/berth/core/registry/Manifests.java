@@ -82,6 +82,25 @@ public final class Manifests {
         });
     }
 
+    /**
+     * The reference of a lookup (GET, HEAD, DELETE): a malformed digest is {@code DIGEST_INVALID}, but
+     * a string that is not a valid tag simply names no manifest ({@code MANIFEST_UNKNOWN}).
+     */
+    public static Reference lookupReference(String text) {
+        if (Digest.looksLikeDigest(text)) {
+            return Digest.parse(text);
+        }
+        if (!Tag.isValid(text)) {
+            throw new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "no manifest is tagged " + abbreviate(text),
+                    Map.of("tag", abbreviate(text)));
+        }
+        return new Tag(text);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 130 ? s.substring(0, 130) + "…" : s;
+    }
+
     /** The manifest by tag or digest; records the pull. */
     public ManifestRecord get(RepositoryName repository, Reference reference) {
         ManifestRecord m = find(metadata, repository, reference);

@@ -4,7 +4,8 @@ import java.util.Optional;
 
 /**
  * A single {@code Range: bytes=…} request resolved against a blob's size (RFC 9110 §14.1.2).
- * Forms that cannot be parsed, and multi-range requests, are ignored (the whole blob is sent).
+ * Forms that cannot be parsed, and multi-range requests, are ignored (the whole blob is sent); a
+ * range past the end, or whose last byte precedes its first, is not satisfiable (416).
  */
 record ByteRange(long start, long end, boolean satisfiable) {
 
@@ -36,7 +37,8 @@ record ByteRange(long start, long end, boolean satisfiable) {
             long start = Long.parseLong(first);
             long end = last.isEmpty() ? Long.MAX_VALUE : Long.parseLong(last);
             if (start < 0 || end < start) {
-                return Optional.empty();
+                // an inverted range selects nothing: not satisfiable (as the OCI conformance suite expects)
+                return Optional.of(new ByteRange(start, start, false));
             }
             if (start >= size) {
                 return Optional.of(new ByteRange(start, start, false));

@@ -45,6 +45,7 @@ public final class OciErrors {
         if (e instanceof UploadRangeException r) {
             res.header(OciHeaders.RANGE, OciHeaders.range(r.currentSize()));
             res.header(OciHeaders.UPLOAD_UUID, r.uploadId().value());
+            res.header(HeaderNames.LOCATION, "/v2/" + r.repository() + "/blobs/uploads/" + r.uploadId());
         }
         sendBody(res, e.code(), e.getMessage(), e.detail());
     }

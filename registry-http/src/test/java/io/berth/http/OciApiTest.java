@@ -127,6 +127,11 @@ class OciApiTest {
         HttpResponse<byte[]> unsat = r.get("/v2/blobs/mono/blobs/" + d, "Range", "bytes=16-20");
         assertEquals(416, unsat.statusCode());
         assertEquals("bytes */16", header(unsat, "Content-Range"));
+        assertEquals(416, r.get("/v2/blobs/mono/blobs/" + d, "Range", "bytes=5-0").statusCode());
+        HttpResponse<byte[]> past = r.get("/v2/blobs/mono/blobs/" + d, "Range", "bytes=8-100");
+        assertEquals(206, past.statusCode());
+        assertEquals("bytes 8-15/16", header(past, "Content-Range"));
+        assertEquals("8", header(past, "Content-Length"));
 
         Digest unknown = TestRegistry.sha256(bytes("unknown"));
         JsonNode err = assertError(r.get("/v2/blobs/mono/blobs/" + unknown), 404, "BLOB_UNKNOWN");
@@ -136,6 +141,24 @@ class OciApiTest {
         assertError(r.get("/v2/blobs/elsewhere/blobs/" + d), 404, "BLOB_UNKNOWN");
         assertError(r.get("/v2/blobs/mono/blobs/sha256:nothex"), 400, "DIGEST_INVALID");
         assertError(r.get("/v2/blobs/mono/blobs/md5:abc"), 400, "DIGEST_INVALID");
+    }
+
+    @Test
+    void emptyBlobs() throws IOException {
+        Digest empty = TestRegistry.sha256(new byte[0]);
+        HttpResponse<byte[]> put = r.send("POST", "/v2/blobs/empty/blobs/uploads/?digest=" + empty, new byte[0]);
+        assertEquals(201, put.statusCode(), () -> new String(put.body()));
+        HttpResponse<byte[]> head = r.send("HEAD", "/v2/blobs/empty/blobs/" + empty, null);
+        assertEquals(200, head.statusCode());
+        assertEquals("0", header(head, "Content-Length"));
+        HttpResponse<byte[]> get = r.get("/v2/blobs/empty/blobs/" + empty);
+        assertEquals(200, get.statusCode());
+        assertEquals(0, get.body().length);
+        // and through a session completed by a PUT without a body
+        String loc = header(r.send("POST", "/v2/blobs/empty2/blobs/uploads/", null), "Location");
+        assertEquals(201, r.send("PUT", loc + "?digest=" + empty, null).statusCode());
+        assertEquals(202, r.send("DELETE", "/v2/blobs/empty2/blobs/" + empty, null).statusCode());
+        assertEquals(404, r.send("HEAD", "/v2/blobs/empty2/blobs/" + empty, null).statusCode());
     }
 
     @Test
@@ -186,6 +209,11 @@ class OciApiTest {
         HttpResponse<byte[]> bad = r.send("PATCH", loc, bytes("xx"), "Content-Range", "10-11");
         assertEquals(416, bad.statusCode());
         assertEquals("0-5", header(bad, "Range"));
+        assertEquals(loc, header(bad, "Location"));
+        // going back to the start is out of order too, and a final chunk out of order leaves the session intact
+        assertEquals(416, r.send("PATCH", loc, bytes("he"), "Content-Range", "0-1").statusCode());
+        assertEquals(416, r.send("PUT", loc + "?digest=" + TestRegistry.sha256(bytes("x")), bytes("xx"),
+                "Content-Range", "20-21").statusCode());
 
         HttpResponse<byte[]> status = r.get(loc);
         assertEquals(204, status.statusCode());

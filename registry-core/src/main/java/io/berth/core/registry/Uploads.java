@@ -85,7 +85,7 @@ public final class Uploads {
         UploadId id = session.id();
         long start = session.size();
         if (rangeStart.isPresent() && rangeStart.getAsLong() != start) {
-            throw new UploadRangeException(id, start, "chunk starts at " + rangeStart.getAsLong()
+            throw new UploadRangeException(session.repository(), id, start, "chunk starts at " + rangeStart.getAsLong()
                     + " but the upload holds " + start + " bytes");
         }
         HashState state = hashes.get(id);
@@ -118,7 +118,7 @@ public final class Uploads {
         if (!advanced) {
             UploadSession now = metadata.upload(id).orElseThrow(() -> RegistryException.of(
                     ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload was cancelled", "upload", id.value()));
-            throw new UploadRangeException(id, now.size(), "upload changed concurrently");
+            throw new UploadRangeException(session.repository(), id, now.size(), "upload changed concurrently");
         }
         if (md != null) {
             hashes.put(id, new HashState(newSize, algorithm, md));
@@ -276,8 +276,9 @@ public final class Uploads {
 
     private <T> T exclusive(UploadId id, java.util.function.Supplier<T> work) {
         if (busy.putIfAbsent(id, Boolean.TRUE) != null) {
-            long size = metadata.upload(id).map(UploadSession::size).orElse(0L);
-            throw new UploadRangeException(id, size, "another request is writing to this upload");
+            UploadSession s = metadata.upload(id).orElseThrow(() -> RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                    "unknown upload", "upload", id.value()));
+            throw new UploadRangeException(s.repository(), id, s.size(), "another request is writing to this upload");
         }
         try {
             return work.get();

@@ -2,6 +2,7 @@ package io.berth.http;
 
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.model.Reference;
+import io.berth.core.model.Tag;
 import io.berth.core.registry.Manifests;
 import io.berth.core.registry.PutManifestResult;
 import io.berth.core.registry.Registry;
@@ -11,6 +12,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.OptionalLong;
 
 /** {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. */
@@ -48,12 +50,17 @@ final class ManifestHandlers {
         if (payload.length > max) {
             throw registry.manifests().manifestTooLarge(payload.length);
         }
-        PutManifestResult result = registry.manifests().put(v2.repository(), reference,
+        List<Tag> tags = req.query().contains("tag")
+                ? req.query().all("tag").stream().map(Tag::new).toList() : List.of();
+        PutManifestResult result = registry.manifests().put(v2.repository(), reference, tags,
                 Requests.header(req, HeaderNames.CONTENT_TYPE).orElse(null), payload);
         res.status(Status.CREATED_201);
         res.header(HeaderNames.LOCATION, "/v2/" + v2.repository() + "/manifests/" + result.digest());
         res.header(OciHeaders.CONTENT_DIGEST, result.digest().toString());
         result.subject().ifPresent(s -> res.header(OciHeaders.OCI_SUBJECT, s.toString()));
+        if (!tags.isEmpty()) {
+            res.header(OciHeaders.OCI_TAG, result.tags().stream().map(Tag::value).toArray(String[]::new));
+        }
         res.header(HeaderNames.CONTENT_LENGTH, "0");
         res.send();
     }

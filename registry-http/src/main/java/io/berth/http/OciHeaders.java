@@ -11,6 +11,7 @@ public final class OciHeaders {
     public static final HeaderName RANGE = HeaderNames.create("Range");
     public static final HeaderName CONTENT_RANGE = HeaderNames.create("Content-Range");
     public static final HeaderName OCI_SUBJECT = HeaderNames.create("OCI-Subject");
+    public static final HeaderName OCI_TAG = HeaderNames.create("OCI-Tag");
     public static final HeaderName OCI_FILTERS_APPLIED = HeaderNames.create("OCI-Filters-Applied");
     public static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
     public static final HeaderName CHUNK_MIN_LENGTH = HeaderNames.create("OCI-Chunk-Min-Length");

@@ -337,7 +337,15 @@ class OciApiTest {
         assertEquals(201, again.statusCode());
         assertEquals("/v2/man/app/manifests/" + md, header(again, "Location"));
 
-        r.send("PUT", "/v2/man/app/manifests/v2", byTag.body(), "Content-Type", OCI_MANIFEST);
+        // tags given as ?tag= on a push by digest (distribution-spec 1.1+dev), answered with OCI-Tag
+        HttpResponse<byte[]> tagged = r.send("PUT", "/v2/man/app/manifests/" + md + "?tag=v2&tag=v3", byTag.body(),
+                "Content-Type", OCI_MANIFEST);
+        assertEquals(201, tagged.statusCode());
+        assertEquals(List.of("v2", "v3"), tagged.headers().allValues("OCI-Tag"));
+        assertEquals(md.toString(), header(r.get("/v2/man/app/manifests/v3"), "Docker-Content-Digest"));
+        assertError(r.send("PUT", "/v2/man/app/manifests/" + md + "?tag=-bad", byTag.body(), "Content-Type",
+                OCI_MANIFEST), 400, "MANIFEST_INVALID");
+        r.send("DELETE", "/v2/man/app/manifests/v3", null);
         assertEquals(202, r.send("DELETE", "/v2/man/app/manifests/v1", null).statusCode());
         assertError(r.get("/v2/man/app/manifests/v1"), 404, "MANIFEST_UNKNOWN");
         assertEquals(200, r.get("/v2/man/app/manifests/v2").statusCode());

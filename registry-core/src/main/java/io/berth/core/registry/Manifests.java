@@ -40,6 +40,15 @@ public final class Manifests {
      * of an index must exist there; the subject need not.
      */
     public PutManifestResult put(RepositoryName repository, Reference reference, String contentType, byte[] payload) {
+        return put(repository, reference, java.util.List.of(), contentType, payload);
+    }
+
+    /**
+     * As {@link #put(RepositoryName, Reference, String, byte[])}, also pointing {@code extraTags} at
+     * the manifest in the same transaction (the {@code ?tag=} parameters of a push by digest).
+     */
+    public PutManifestResult put(RepositoryName repository, Reference reference, java.util.List<Tag> extraTags,
+                                 String contentType, byte[] payload) {
         if (payload.length > options.maxManifestBytes()) {
             throw tooLarge(payload.length);
         }
@@ -75,10 +84,15 @@ public final class Manifests {
             tx.putManifest(new ManifestRecord(repository, digest, parsed.mediaType(), parsed.artifactType(),
                     parsed.subject(), parsed.annotations(), payload, tx.now()),
                     new ManifestReferences(blobs, children));
+            java.util.List<Tag> tags = new java.util.ArrayList<>();
             if (reference instanceof Tag tag) {
+                tags.add(tag);
+            }
+            extraTags.stream().filter(t -> !tags.contains(t)).forEach(tags::add);
+            for (Tag tag : tags) {
                 tx.setTag(repository, tag.value(), digest);
             }
-            return new PutManifestResult(digest, parsed.subject());
+            return new PutManifestResult(digest, parsed.subject(), tags);
         });
     }
 

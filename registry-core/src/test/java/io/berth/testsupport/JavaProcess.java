@@ -51,6 +51,20 @@ public final class JavaProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a server program and waits until it listens on {@code port}; fails with its output when it
+     * does not within a minute.
+     */
+    public static JavaProcess startServer(String what, String mainClass, List<String> jvmArgs, List<String> args,
+                                          Path workDir, int port) {
+        JavaProcess p = start(mainClass, jvmArgs, args, Map.of(), workDir, workDir.resolve(what + ".log"));
+        if (!FreePorts.waitForListener(port, 60_000)) {
+            p.close();
+            throw new IllegalStateException(what + " did not open port " + port + ":\n" + p.output());
+        }
+        return p;
+    }
+
     public Process process() {
         return process;
     }

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -63,12 +62,8 @@ public final class KafkaBroker {
             if (rc != 0) {
                 throw new IllegalStateException("kafka storage format failed: " + formatOut);
             }
-            JavaProcess broker = JavaProcess.start("kafka.Kafka", List.of("-Xmx512m", "-Dlogback.configurationFile="
-                    + QuietLogging.logbackConfig()), List.of(config.toString()), Map.of(), dir, dir.resolve("kafka.log"));
-            if (!FreePorts.waitForListener(port, 60_000)) {
-                broker.close();
-                throw new IllegalStateException("Kafka did not open port " + port + ":\n" + broker.output());
-            }
+            JavaProcess.startServer("kafka", "kafka.Kafka", List.of("-Xmx512m", "-Dlogback.configurationFile="
+                    + QuietLogging.logbackConfig()), List.of(config.toString()), dir, port);
             return new KafkaBroker("127.0.0.1:" + port);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A real S3 API endpoint (S3Proxy over a local directory), started once per test JVM on a free
@@ -57,13 +56,9 @@ public final class S3Endpoint {
                     "jclouds.provider=filesystem-nio2",
                     "jclouds.filesystem.basedir=" + data,
                     ""));
-            JavaProcess proxy = JavaProcess.start("org.gaul.s3proxy.Main",
+            JavaProcess.startServer("s3proxy", "org.gaul.s3proxy.Main",
                     List.of("-Xmx256m", "-Dlogback.configurationFile=" + QuietLogging.logbackConfig()),
-                    List.of("--properties", conf.toString()), Map.of(), dir, dir.resolve("s3proxy.log"));
-            if (!FreePorts.waitForListener(port, 60_000)) {
-                proxy.close();
-                throw new IllegalStateException("S3Proxy did not open port " + port + ":\n" + proxy.output());
-            }
+                    List.of("--properties", conf.toString()), dir, port);
             return new S3Endpoint(endpoint);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -420,6 +420,54 @@ class OciApiTest {
     }
 
     @Test
+    void largeManifestsNestedIndexesAndIndexesWithSubjects() throws IOException {
+        // nearly 4 MiB of annotations, as the conformance suite's large-manifest case
+        StringBuilder annotations = new StringBuilder();
+        for (int i = 0; i < 390; i++) {
+            annotations.append(i == 0 ? "" : ",").append("\"large-annotation-").append(i).append("\":\"")
+                    .append("A".repeat(10_000)).append('"');
+        }
+        byte[] config = bytes("{}");
+        Digest c = r.pushBlob("big/app", config);
+        byte[] large = bytes(manifest(c, 2, c, 2, "\"annotations\":{" + annotations + "},"));
+        assertTrue(large.length > 3_900_000 && large.length < 4 * 1024 * 1024);
+        assertEquals(201, r.send("PUT", "/v2/big/app/manifests/large", large, "Content-Type", OCI_MANIFEST)
+                .statusCode());
+        assertArrayEquals(large, r.get("/v2/big/app/manifests/large").body());
+
+        Digest child = pushImage("big/app", "child", "nested", "");
+        long childSize = r.get("/v2/big/app/manifests/" + child).body().length;
+        byte[] inner = bytes("""
+                {"schemaVersion":2,"mediaType":"%s","manifests":[
+                 {"mediaType":"%s","digest":"%s","size":%d,"platform":{"architecture":"amd64","os":"linux"}}]}"""
+                .formatted(OCI_INDEX, OCI_MANIFEST, child, childSize));
+        Digest innerDigest = TestRegistry.sha256(inner);
+        assertEquals(201, r.send("PUT", "/v2/big/app/manifests/" + innerDigest, inner, "Content-Type", OCI_INDEX)
+                .statusCode());
+        byte[] outer = bytes("""
+                {"schemaVersion":2,"mediaType":"%s","manifests":[
+                 {"mediaType":"%s","digest":"%s","size":%d}],"customField":{"any":"thing"}}"""
+                .formatted(OCI_INDEX, OCI_INDEX, innerDigest, inner.length));
+        assertEquals(201, r.send("PUT", "/v2/big/app/manifests/index-of-index", outer, "Content-Type", OCI_INDEX)
+                .statusCode());
+        // an index that is itself an artifact with a subject is listed as a referrer, with its artifactType
+        byte[] withSubject = bytes("""
+                {"schemaVersion":2,"mediaType":"%s","artifactType":"application/vnd.example.list",
+                 "manifests":[{"mediaType":"%s","digest":"%s","size":%d}],
+                 "subject":{"mediaType":"%s","digest":"%s","size":%d}}"""
+                .formatted(OCI_INDEX, OCI_MANIFEST, child, childSize, OCI_INDEX, innerDigest, inner.length));
+        HttpResponse<byte[]> put = r.send("PUT", "/v2/big/app/manifests/" + TestRegistry.sha256(withSubject),
+                withSubject, "Content-Type", OCI_INDEX);
+        assertEquals(201, put.statusCode());
+        assertEquals(innerDigest.toString(), header(put, "OCI-Subject"));
+        JsonNode refs = JSON.readTree(r.get("/v2/big/app/referrers/" + innerDigest).body()).get("manifests");
+        assertEquals(1, refs.size());
+        assertEquals("application/vnd.example.list", refs.get(0).get("artifactType").asText());
+        assertEquals(OCI_INDEX, refs.get(0).get("mediaType").asText());
+        assertEquals(withSubject.length, refs.get(0).get("size").asLong());
+    }
+
+    @Test
     void referrersWithAndWithoutFilter() throws IOException {
         Digest subject = pushImage("ref/app", "v1", "subject", "");
         long subjectSize = r.get("/v2/ref/app/manifests/v1").body().length;

@@ -24,6 +24,8 @@ public final class ConfigKeys {
             "Directory holding blobs and in-progress uploads.");
     public static final ConfigKey STORAGE_FS_FSYNC = new ConfigKey("storage.filesystem.fsync", "true", Type.BOOLEAN,
             "Flush each written chunk to disk before acknowledging it.");
+    public static final ConfigKey STORAGE_FS_DIRECT_IO = new ConfigKey("storage.filesystem.direct-io", "true",
+            Type.BOOLEAN, "Write uploads with O_DIRECT where the filesystem supports it (cheap flushes; no page-cache churn).");
     public static final ConfigKey METADATA_TYPE = new ConfigKey("metadata.type", "sqlite", Type.CHOICE,
             "Metadata database: sqlite.");
     public static final ConfigKey METADATA_SQLITE_PATH = new ConfigKey("metadata.sqlite.path", "./data/berth.db",
@@ -40,7 +42,7 @@ public final class ConfigKeys {
             "Most entries one tags/list or _catalog page returns.");
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_ACCESS_LOG,
-            ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC, METADATA_TYPE,
+            ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC, STORAGE_FS_DIRECT_IO, METADATA_TYPE,
             METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY, UPLOADS_PURGE_INTERVAL, MANIFESTS_MAX_SIZE,
             LISTING_MAX_PAGE);
 

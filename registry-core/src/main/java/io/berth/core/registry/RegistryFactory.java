@@ -19,7 +19,7 @@ public final class RegistryFactory {
                 config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.positiveInt(ConfigKeys.LISTING_MAX_PAGE));
         BlobStore blobs = switch (config.string(ConfigKeys.STORAGE_TYPE)) {
             case "filesystem" -> new FilesystemBlobStore(config.path(ConfigKeys.STORAGE_FS_ROOT),
-                    config.bool(ConfigKeys.STORAGE_FS_FSYNC));
+                    config.bool(ConfigKeys.STORAGE_FS_FSYNC), config.bool(ConfigKeys.STORAGE_FS_DIRECT_IO));
             default -> throw new IllegalStateException("unreachable: storage.type was validated");
         };
         MetadataStore metadata = switch (config.string(ConfigKeys.METADATA_TYPE)) {

@@ -1,0 +1,64 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Health, readiness and metrics on the HTTP port. */
+class OpsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void readinessFollowsStorage() throws IOException {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            assertEquals(200, r.get("/healthz").statusCode());
+            assertEquals(200, r.get("/readyz").statusCode());
+            Path uploads = dir.resolve("blobs/uploads");
+            Files.delete(uploads);
+            HttpResponse<byte[]> notReady = r.get("/readyz");
+            assertEquals(503, notReady.statusCode());
+            assertEquals(200, r.get("/healthz").statusCode(), "liveness does not depend on storage");
+            Files.createDirectories(uploads);
+            assertEquals(200, r.get("/readyz").statusCode());
+        }
+    }
+
+    @Test
+    void readinessFollowsMetadata() throws IOException {
+        TestRegistry r = new TestRegistry(dir);
+        try {
+            r.registry.metadata().close();
+            assertEquals(503, r.get("/readyz").statusCode());
+            // and a request that needs metadata is a 500 in the OCI format, not a stack trace
+            HttpResponse<byte[]> res = r.get("/v2/a/b/tags/list");
+            assertEquals(500, res.statusCode());
+            String body = new String(res.body());
+            assertTrue(body.contains("\"UNKNOWN\"") && !body.contains("Exception"), body);
+        } finally {
+            r.server.stop(java.time.Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    void metricsCountRequestsByRouteMethodAndStatus() throws IOException {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            r.get("/v2/");
+            r.get("/v2/x/y/manifests/missing");
+            String metrics = new String(r.get("/metrics").body());
+            assertTrue(metrics.contains(
+                    "berth_http_requests_total{route=\"/v2/{name}/manifests/{reference}\",method=\"GET\",status=\"404\"} 1"),
+                    metrics);
+            assertTrue(metrics.contains("berth_http_request_duration_seconds_bucket{route=\"/v2/\",method=\"GET\","
+                    + "status=\"200\",le=\"+Inf\"} 1"), metrics);
+            assertTrue(metrics.contains("berth_http_requests_in_flight"));
+            assertTrue(metrics.contains("jvm_gc_collections_total"));
+        }
+    }
+}

@@ -22,10 +22,7 @@ public final class Main implements Callable<Integer> {
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new Main());
         cli.getSubcommands().get("serve").getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());
-        int code = cli.execute(args);
-        if (code != 0 || args.length == 0 || !"serve".equals(args[0])) {
-            System.exit(code);
-        }
+        System.exit(cli.execute(args));
     }
 
     @Override

@@ -93,8 +93,6 @@ final class ServeCommand implements Callable<Integer> {
         admin.stop(2000);
         registry.close();
         LOG.log(Level.INFO, "stopped");
-        System.out.flush();
-        System.exit(0);
         return 0;
     }
 

@@ -42,11 +42,11 @@ final class Requests {
             return null;
         }
         try {
-            int v = Integer.parseInt(n.get());
-            if (v < 0) {
+            if (!n.get().chars().allMatch(Character::isDigit)) {
                 throw new NumberFormatException();
             }
-            return v;
+            // more than can be listed at once is clamped by the listing rules, not refused
+            return n.get().length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(n.get());
         } catch (NumberFormatException e) {
             throw RegistryException.of(ErrorCode.PAGINATION_NUMBER_INVALID, "n must be a non-negative number", "n",
                     n.get().length() > 40 ? n.get().substring(0, 40) : n.get());

@@ -548,6 +548,7 @@ class OciApiTest {
         assertEquals(List.of(), strings(JSON.readTree(r.get("/v2/tags/app/tags/list?last=t0").body()).get("tags")));
         assertError(r.get("/v2/tags/app/tags/list?n=-1"), 400, "UNSUPPORTED");
         assertError(r.get("/v2/tags/app/tags/list?n=abc"), 400, "UNSUPPORTED");
+        assertEquals(5, JSON.readTree(r.get("/v2/tags/app/tags/list?n=99999999999999").body()).get("tags").size());
         assertError(r.get("/v2/tags/never/tags/list"), 404, "NAME_UNKNOWN");
     }
 

@@ -145,6 +145,20 @@ class RegistryTest {
     }
 
     @Test
+    void bytesOfAnUnacknowledgedChunkAreNotPartOfTheBlob() throws IOException {
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("kept")));
+        // as if the process died after writing a chunk but before recording it
+        registry.blobStore().append(s.id(), 4, in(bytes(" and lost")));
+        registry.close();
+        registry = open(RegistryOptions.defaults());
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("kept"));
+        BlobInfo blob = registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
+        assertEquals(4, blob.size());
+        assertArrayEquals(bytes("kept"), read(REPO, d));
+    }
+
+    @Test
     void uploadsBelongToTheirRepository() {
         UploadSession s = registry.uploads().start(REPO);
         RegistryException e = assertThrows(RegistryException.class,

@@ -32,37 +32,40 @@ final class BlobHandlers {
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) throws IOException {
         BlobInfo blob = registry.blobs().stat(v2.repository(), Digest.parse(v2.segment()));
-        commonHeaders(res, blob);
         long offset = 0;
         long length = blob.size();
-        Optional<String> rangeHeader = Requests.header(req, HeaderNames.RANGE);
-        if (rangeHeader.isPresent()) {
-            Optional<ByteRange> range = ByteRange.parse(rangeHeader.get(), blob.size());
-            if (range.isPresent()) {
-                ByteRange r = range.get();
-                if (!r.satisfiable()) {
-                    res.status(Status.REQUESTED_RANGE_NOT_SATISFIABLE_416);
-                    res.header(HeaderNames.CONTENT_RANGE, "bytes */" + blob.size());
-                    res.send();
-                    return;
-                }
-                offset = r.start();
-                length = r.length();
-                res.status(Status.PARTIAL_CONTENT_206);
-                res.header(HeaderNames.CONTENT_RANGE, "bytes " + r.start() + "-" + r.end() + "/" + blob.size());
-            }
-        }
-        res.contentLength(length);
-        if (length == 0) {
+        Optional<ByteRange> range = Requests.header(req, HeaderNames.RANGE)
+                .flatMap(h -> ByteRange.parse(h, blob.size()));
+        if (range.isPresent() && !range.get().satisfiable()) {
+            commonHeaders(res, blob);
+            res.status(Status.REQUESTED_RANGE_NOT_SATISFIABLE_416);
+            res.header(HeaderNames.CONTENT_RANGE, "bytes */" + blob.size());
             res.send();
             return;
         }
-        try (InputStream in = registry.blobs().open(v2.repository(), blob, offset, length);
-             OutputStream out = res.outputStream()) {
-            byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
+        if (range.isPresent()) {
+            offset = range.get().start();
+            length = range.get().length();
+        }
+        // open before any header is set: a blob missing from storage is still a clean 404
+        try (InputStream in = length == 0 ? InputStream.nullInputStream()
+                : registry.blobs().open(v2.repository(), blob, offset, length)) {
+            commonHeaders(res, blob);
+            range.ifPresent(r -> {
+                res.status(Status.PARTIAL_CONTENT_206);
+                res.header(HeaderNames.CONTENT_RANGE, "bytes " + r.start() + "-" + r.end() + "/" + blob.size());
+            });
+            res.contentLength(length);
+            if (length == 0) {
+                res.send();
+                return;
+            }
+            try (OutputStream out = res.outputStream()) {
+                byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    out.write(buf, 0, n);
+                }
             }
         }
     }

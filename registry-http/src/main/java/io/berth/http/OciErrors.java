@@ -59,6 +59,9 @@ public final class OciErrors {
     }
 
     private static void sendBody(ServerResponse res, ErrorCode code, String message, Map<String, Object> detail) {
+        // a handler may have announced its own entity before failing
+        res.headers().remove(HeaderNames.CONTENT_LENGTH);
+        res.headers().remove(HeaderNames.CONTENT_RANGE);
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code.wireCode());
         error.put("message", message == null ? code.message() : message);

@@ -47,6 +47,18 @@ class OpsTest {
     }
 
     @Test
+    void aBlobLostFromStorageIsACleanNotFound() throws IOException {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            io.berth.core.model.Digest d = r.pushBlob("lost/blob", "gone from disk".getBytes());
+            assertTrue(r.registry.blobStore().delete(d));
+            HttpResponse<byte[]> res = r.get("/v2/lost/blob/blobs/" + d);
+            assertEquals(404, res.statusCode());
+            assertTrue(new String(res.body()).contains("BLOB_UNKNOWN"));
+            assertEquals(Integer.toString(res.body().length), res.headers().firstValue("Content-Length").orElseThrow());
+        }
+    }
+
+    @Test
     void metricsCountRequestsByRouteMethodAndStatus() throws IOException {
         try (TestRegistry r = new TestRegistry(dir)) {
             r.get("/v2/");

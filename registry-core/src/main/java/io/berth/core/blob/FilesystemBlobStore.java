@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -83,14 +82,7 @@ public final class FilesystemBlobStore implements BlobStore {
 
     @Override
     public InputStream open(Digest digest, long offset, long length) throws IOException {
-        FileChannel ch = FileChannel.open(blobPath(digest), StandardOpenOption.READ);
-        try {
-            ch.position(offset);
-            return new BoundedInputStream(Channels.newInputStream(ch), length);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
+        return new FileRangeInputStream(FileChannel.open(blobPath(digest), StandardOpenOption.READ), offset, length);
     }
 
     @Override

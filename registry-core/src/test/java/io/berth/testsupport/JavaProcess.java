@@ -58,11 +58,24 @@ public final class JavaProcess implements AutoCloseable {
     public static JavaProcess startServer(String what, String mainClass, List<String> jvmArgs, List<String> args,
                                           Path workDir, int port) {
         JavaProcess p = start(mainClass, jvmArgs, args, Map.of(), workDir, workDir.resolve(what + ".log"));
+        // the server's working directory is scratch: remove it once the server is gone
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            p.close();
+            deleteTree(workDir);
+        }));
         if (!FreePorts.waitForListener(port, 60_000)) {
             p.close();
             throw new IllegalStateException(what + " did not open port " + port + ":\n" + p.output());
         }
         return p;
+    }
+
+    static void deleteTree(Path dir) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: a temporary directory
+        }
     }
 
     public Process process() {

@@ -1,11 +1,11 @@
 package io.berth.testsupport;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,47 +36,11 @@ public final class Dockerd {
     }
 
     /** Runs the docker CLI against this engine. */
-    public Result docker(String... args) {
+    public Command docker(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add("docker");
         cmd.addAll(List.of(args));
-        return Result.run(cmd, host, 600);
-    }
-
-    /** What a command printed and how it ended. */
-    public record Result(int exitCode, String output) {
-        public static Result run(List<String> cmd, String dockerHost, long timeoutSeconds) {
-            try {
-                Path out = Files.createTempFile("berth-cmd-", ".log");
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
-                if (dockerHost != null) {
-                    pb.environment().put("DOCKER_HOST", dockerHost);
-                }
-                Process p = pb.start();
-                if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    return new Result(-1, "timed out: " + cmd + "\n" + Files.readString(out));
-                }
-                String text = Files.readString(out, StandardCharsets.UTF_8);
-                Files.deleteIfExists(out);
-                return new Result(p.exitValue(), text);
-            } catch (IOException e) {
-                return new Result(-1, "cannot run " + cmd + ": " + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new Result(-1, "interrupted");
-            }
-        }
-    }
-
-    public static boolean onPath(String program) {
-        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
-        for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
+        return Command.run(cmd, Map.of("DOCKER_HOST", host), 600);
     }
 
     private static Dockerd start() {
@@ -84,7 +48,7 @@ public final class Dockerd {
         if (existing != null && !existing.isBlank() && answers(existing)) {
             return new Dockerd(existing);
         }
-        if (!onPath("dockerd") || !onPath("docker")) {
+        if (!Command.onPath("dockerd") || !Command.onPath("docker")) {
             return new Dockerd(null);
         }
         try {
@@ -125,7 +89,8 @@ public final class Dockerd {
     }
 
     private static boolean answers(String host) {
-        return Result.run(List.of("docker", "version", "--format", "{{.Server.Version}}"), host, 20).exitCode() == 0;
+        return Command.run(List.of("docker", "version", "--format", "{{.Server.Version}}"), Map.of("DOCKER_HOST", host), 20)
+                .exitCode() == 0;
     }
 
     private static void stop(Process p, Path dir) {
@@ -134,7 +99,7 @@ public final class Dockerd {
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
             }
-            Result.run(List.of("rm", "-rf", dir.resolve("root").toString(), dir.resolve("exec").toString()), null, 120);
+            Command.run(List.of("rm", "-rf", dir.resolve("root").toString(), dir.resolve("exec").toString()), Map.of(), 120);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -85,7 +85,7 @@ class TestSupportTest {
     void dockerdAnswers() {
         var docker = Dockerd.shared();
         TestServices.require(docker.isPresent(), "dockerd (Debian package docker.io)");
-        Dockerd.Result version = docker.get().docker("version", "--format", "{{.Server.Version}}");
+        Command version = docker.get().docker("version", "--format", "{{.Server.Version}}");
         assertEquals(0, version.exitCode(), version.output());
         assertTrue(version.output().strip().matches("\\d+\\.\\d+.*"), version.output());
     }

@@ -53,11 +53,21 @@ final class Requests {
         }
     }
 
-    /** A chunk's {@code Content-Range: <start>-<end>} (also accepted with a {@code bytes } prefix). */
-    record ChunkRange(long start, long length) {
+    /**
+     * What an upload chunk says of itself: where it starts ({@code Content-Range}) and how many bytes
+     * it carries ({@code Content-Range}, else {@code Content-Length}); each empty when not said.
+     */
+    record Chunk(OptionalLong start, OptionalLong length) {
     }
 
-    static Optional<ChunkRange> contentRange(ServerRequest req) {
+    static Chunk chunk(ServerRequest req) {
+        Optional<long[]> range = contentRange(req);
+        return range.map(r -> new Chunk(OptionalLong.of(r[0]), OptionalLong.of(r[1])))
+                .orElseGet(() -> new Chunk(OptionalLong.empty(), contentLength(req)));
+    }
+
+    /** {@code Content-Range: <start>-<end>} (also with a {@code bytes } prefix) as {start, length}. */
+    private static Optional<long[]> contentRange(ServerRequest req) {
         Optional<String> h = header(req, OciHeaders.CONTENT_RANGE);
         if (h.isEmpty()) {
             return Optional.empty();
@@ -80,7 +90,7 @@ final class Requests {
             if (start < 0 || end < start) {
                 throw new NumberFormatException();
             }
-            return Optional.of(new ChunkRange(start, end - start + 1));
+            return Optional.of(new long[] {start, end - start + 1});
         } catch (NumberFormatException e) {
             throw RegistryException.of(ErrorCode.BLOB_UPLOAD_INVALID, "Content-Range must be <start>-<end>", "range",
                     h.get().length() > 60 ? h.get().substring(0, 60) : h.get());

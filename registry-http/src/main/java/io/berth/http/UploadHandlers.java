@@ -14,7 +14,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.InputStream;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 /** {@code /v2/<name>/blobs/uploads/…}: start (incl. monolithic and mount), PATCH, PUT, GET, DELETE. */
 final class UploadHandlers {
@@ -53,10 +52,8 @@ final class UploadHandlers {
 
     void patch(V2Request v2, ServerRequest req, ServerResponse res) {
         UploadId id = new UploadId(v2.segment());
-        Optional<Requests.ChunkRange> range = Requests.contentRange(req);
-        OptionalLong declared = range.map(r -> OptionalLong.of(r.length())).orElseGet(() -> Requests.contentLength(req));
-        UploadSession s = registry.uploads().append(v2.repository(), id,
-                range.map(r -> OptionalLong.of(r.start())).orElse(OptionalLong.empty()), declared,
+        Requests.Chunk chunk = Requests.chunk(req);
+        UploadSession s = registry.uploads().append(v2.repository(), id, chunk.start(), chunk.length(),
                 req.content().inputStream());
         accepted(res, s);
     }
@@ -66,11 +63,9 @@ final class UploadHandlers {
         Digest digest = Requests.digestParam(req, "digest").orElseThrow(() -> RegistryException.of(
                 ErrorCode.DIGEST_INVALID, "the digest query parameter is required to complete an upload", "digest",
                 ""));
-        Optional<Requests.ChunkRange> range = Requests.contentRange(req);
-        OptionalLong declared = range.map(r -> OptionalLong.of(r.length())).orElseGet(() -> Requests.contentLength(req));
+        Requests.Chunk chunk = Requests.chunk(req);
         InputStream body = req.content().hasEntity() ? req.content().inputStream() : null;
-        BlobInfo blob = registry.uploads().complete(v2.repository(), id, digest,
-                range.map(r -> OptionalLong.of(r.start())).orElse(OptionalLong.empty()), declared, body);
+        BlobInfo blob = registry.uploads().complete(v2.repository(), id, digest, chunk.start(), chunk.length(), body);
         created(res, v2.repository(), blob);
     }
 

@@ -14,6 +14,7 @@ import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.TestServices;
 import java.io.IOException;
@@ -62,12 +63,12 @@ class RealClientsTest {
         return d.get();
     }
 
-    static void ok(Dockerd.Result r) {
+    static void ok(Command r) {
         assertEquals(0, r.exitCode(), r.output());
     }
 
-    static Dockerd.Result run(String... cmd) {
-        return Dockerd.Result.run(List.of(cmd), null, 600);
+    static Command run(String... cmd) {
+        return Command.run(cmd);
     }
 
     /** A root filesystem tarball holding busybox and a file to read back. */
@@ -92,7 +93,7 @@ class RealClientsTest {
         ok(docker.docker("push", image));
         ok(docker.docker("rmi", image));
         ok(docker.docker("pull", image));
-        Dockerd.Result out = docker.docker("run", "--rm", "--network", "none", image, "/bin/busybox", "cat",
+        Command out = docker.docker("run", "--rm", "--network", "none", image, "/bin/busybox", "cat",
                 "/greeting");
         ok(out);
         assertEquals("hello from berth", out.output().strip());
@@ -109,13 +110,13 @@ class RealClientsTest {
     }
 
     static void requireSkopeo() {
-        TestServices.require(Dockerd.onPath("skopeo"), "skopeo (Debian package skopeo)");
+        TestServices.require(Command.onPath("skopeo"), "skopeo (Debian package skopeo)");
     }
 
-    static Dockerd.Result skopeo(String... args) {
+    static Command skopeo(String... args) {
         List<String> cmd = new ArrayList<>(List.of("skopeo"));
         cmd.addAll(List.of(args));
-        return Dockerd.Result.run(cmd, null, 600);
+        return Command.run(cmd, Map.of(), 600);
     }
 
     @Test
@@ -123,7 +124,7 @@ class RealClientsTest {
         requireSkopeo();
         Path layout = OciLayouts.singleImage(dir.resolve("single-layout"), "v1", "amd64", "single");
         ok(skopeo("copy", "--dest-tls-verify=false", "oci:" + layout + ":v1", "docker://" + registry + "/sk/app:v1"));
-        Dockerd.Result inspect = skopeo("inspect", "--tls-verify=false", "docker://" + registry + "/sk/app:v1");
+        Command inspect = skopeo("inspect", "--tls-verify=false", "docker://" + registry + "/sk/app:v1");
         ok(inspect);
         JsonNode info = JSON.readTree(inspect.output());
         assertEquals("amd64", info.get("Architecture").asText());
@@ -139,11 +140,11 @@ class RealClientsTest {
 
         ok(skopeo("copy", "--src-tls-verify=false", "--dest-tls-verify=false", "docker://" + registry + "/sk/app:v1",
                 "docker://" + registry + "/sk/app:v2"));
-        Dockerd.Result tags = skopeo("list-tags", "--tls-verify=false", "docker://" + registry + "/sk/app");
+        Command tags = skopeo("list-tags", "--tls-verify=false", "docker://" + registry + "/sk/app");
         ok(tags);
         assertEquals(List.of("v1", "v2"), RealClientsTest.strings(JSON.readTree(tags.output()).get("Tags")));
         ok(skopeo("delete", "--tls-verify=false", "docker://" + registry + "/sk/app:v1"));
-        Dockerd.Result after = skopeo("list-tags", "--tls-verify=false", "docker://" + registry + "/sk/app");
+        Command after = skopeo("list-tags", "--tls-verify=false", "docker://" + registry + "/sk/app");
         ok(after);
         assertTrue(RealClientsTest.strings(JSON.readTree(after.output()).get("Tags")).isEmpty(),
                 "deleting by digest removes every tag on it");
@@ -155,12 +156,12 @@ class RealClientsTest {
         Path layout = OciLayouts.twoPlatformIndex(dir.resolve("multi-layout"), "multi");
         ok(skopeo("copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
                 "docker://" + registry + "/sk/multi:1"));
-        Dockerd.Result raw = skopeo("inspect", "--raw", "--tls-verify=false", "docker://" + registry + "/sk/multi:1");
+        Command raw = skopeo("inspect", "--raw", "--tls-verify=false", "docker://" + registry + "/sk/multi:1");
         ok(raw);
         JsonNode index = JSON.readTree(raw.output());
         assertEquals(2, index.get("manifests").size());
         for (String arch : List.of("amd64", "arm64")) {
-            Dockerd.Result one = skopeo("inspect", "--tls-verify=false", "--override-arch", arch,
+            Command one = skopeo("inspect", "--tls-verify=false", "--override-arch", arch,
                     "docker://" + registry + "/sk/multi:1");
             ok(one);
             assertEquals(arch, JSON.readTree(one.output()).get("Architecture").asText());

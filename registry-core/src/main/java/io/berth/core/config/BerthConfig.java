@@ -24,11 +24,12 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * start-up with a message naming the key instead of failing later.
  */
 public final class BerthConfig {
-    private static final Set<String> STORAGE_TYPES = Set.of("filesystem");
-    private static final Set<String> METADATA_TYPES = Set.of("sqlite");
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB|k|m|g)?",
             Pattern.CASE_INSENSITIVE);
+
+    /** Variables read by the launcher scripts, not configuration keys. */
+    private static final Set<String> NOT_CONFIG_ENV = Set.of("BERTH_HOME", "BERTH_JAVA_OPTS", "BERTH_CONFIG");
 
     private final Map<String, String> values;
     private final Map<String, String> sources;
@@ -36,6 +37,11 @@ public final class BerthConfig {
     private BerthConfig(Map<String, String> values, Map<String, String> sources) {
         this.values = Map.copyOf(values);
         this.sources = Map.copyOf(sources);
+    }
+
+    /** The built-in defaults alone. */
+    public static BerthConfig defaults() {
+        return load(Optional.empty(), Map.of(), w -> { });
     }
 
     /**
@@ -84,9 +90,6 @@ public final class BerthConfig {
         return config;
     }
 
-    /** Variables read by the launcher scripts, not configuration keys. */
-    private static final Set<String> NOT_CONFIG_ENV = Set.of("BERTH_HOME", "BERTH_JAVA_OPTS", "BERTH_CONFIG");
-
     private static Map<String, String> readYaml(Path file) {
         Object root;
         try (InputStream in = Files.newInputStream(file)) {
@@ -134,16 +137,11 @@ public final class BerthConfig {
                 }
             }
             case CHOICE -> {
-                Set<String> allowed = k == ConfigKeys.STORAGE_TYPE ? STORAGE_TYPES : METADATA_TYPES;
-                if (!allowed.contains(v)) {
-                    throw bad(k, "must be one of " + String.join(", ", allowed.stream().sorted().toList()));
+                if (!k.choices().contains(v)) {
+                    throw bad(k, "must be one of " + String.join(", ", k.choices()));
                 }
             }
-            case STRING -> {
-                if (k == ConfigKeys.LISTING_MAX_PAGE) {
-                    positiveInt(k);
-                }
-            }
+            case COUNT -> positiveInt(k);
         }
     }
 

@@ -18,7 +18,7 @@ public final class ConfigKeys {
             "Address the gRPC admin API binds to.");
     public static final ConfigKey ADMIN_PORT = new ConfigKey("admin.port", "5001", Type.PORT,
             "Port of the gRPC admin API.");
-    public static final ConfigKey STORAGE_TYPE = new ConfigKey("storage.type", "filesystem", Type.CHOICE,
+    public static final ConfigKey STORAGE_TYPE = ConfigKey.choice("storage.type", "filesystem", List.of("filesystem"),
             "Blob storage backend: filesystem.");
     public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,
             "Directory holding blobs and in-progress uploads.");
@@ -26,7 +26,7 @@ public final class ConfigKeys {
             "Flush each written chunk to disk before acknowledging it.");
     public static final ConfigKey STORAGE_FS_DIRECT_IO = new ConfigKey("storage.filesystem.direct-io", "true",
             Type.BOOLEAN, "Write uploads with O_DIRECT where the filesystem supports it (cheap flushes; no page-cache churn).");
-    public static final ConfigKey METADATA_TYPE = new ConfigKey("metadata.type", "sqlite", Type.CHOICE,
+    public static final ConfigKey METADATA_TYPE = ConfigKey.choice("metadata.type", "sqlite", List.of("sqlite"),
             "Metadata database: sqlite.");
     public static final ConfigKey METADATA_SQLITE_PATH = new ConfigKey("metadata.sqlite.path", "./data/berth.db",
             Type.PATH, "SQLite database file.");
@@ -38,7 +38,7 @@ public final class ConfigKeys {
             "Largest manifest accepted; larger pushes get 413.");
     public static final ConfigKey PULLS_FLUSH_INTERVAL = new ConfigKey("metadata.pull-flush-interval", "5s",
             Type.DURATION, "How often last-pulled times are written to metadata.");
-    public static final ConfigKey LISTING_MAX_PAGE = new ConfigKey("listing.max-page-size", "10000", Type.STRING,
+    public static final ConfigKey LISTING_MAX_PAGE = new ConfigKey("listing.max-page-size", "10000", Type.COUNT,
             "Most entries one tags/list or _catalog page returns.");
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_ACCESS_LOG,

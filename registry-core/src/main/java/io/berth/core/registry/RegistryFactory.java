@@ -14,9 +14,7 @@ public final class RegistryFactory {
     }
 
     public static Registry open(BerthConfig config) throws IOException {
-        RegistryOptions options = new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
-                config.duration(ConfigKeys.UPLOADS_EXPIRY), config.duration(ConfigKeys.UPLOADS_PURGE_INTERVAL),
-                config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.positiveInt(ConfigKeys.LISTING_MAX_PAGE));
+        RegistryOptions options = RegistryOptions.from(config);
         BlobStore blobs = switch (config.string(ConfigKeys.STORAGE_TYPE)) {
             case "filesystem" -> new FilesystemBlobStore(config.path(ConfigKeys.STORAGE_FS_ROOT),
                     config.bool(ConfigKeys.STORAGE_FS_FSYNC), config.bool(ConfigKeys.STORAGE_FS_DIRECT_IO));

@@ -1,5 +1,7 @@
 package io.berth.core.registry;
 
+import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigKeys;
 import java.time.Duration;
 
 /**
@@ -13,10 +15,15 @@ import java.time.Duration;
  */
 public record RegistryOptions(long maxManifestBytes, Duration uploadExpiry, Duration uploadPurgeInterval,
                               Duration pullFlushInterval, int maxPageSize) {
-    public static final long DEFAULT_MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
+    /** The options a configuration asks for. */
+    public static RegistryOptions from(BerthConfig config) {
+        return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE), config.duration(ConfigKeys.UPLOADS_EXPIRY),
+                config.duration(ConfigKeys.UPLOADS_PURGE_INTERVAL), config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL),
+                config.positiveInt(ConfigKeys.LISTING_MAX_PAGE));
+    }
 
+    /** The options of the built-in configuration defaults (defined once, in {@link ConfigKeys}). */
     public static RegistryOptions defaults() {
-        return new RegistryOptions(DEFAULT_MAX_MANIFEST_BYTES, Duration.ofHours(24), Duration.ofMinutes(10),
-                Duration.ofSeconds(5), 10_000);
+        return from(BerthConfig.defaults());
     }
 }

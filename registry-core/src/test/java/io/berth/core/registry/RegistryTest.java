@@ -177,7 +177,7 @@ class RegistryTest {
     @Test
     void expiredUploadsArePurged() throws Exception {
         registry.close();
-        registry = open(new RegistryOptions(RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES, Duration.ofMillis(1),
+        registry = open(new RegistryOptions(RegistryOptions.defaults().maxManifestBytes(), Duration.ofMillis(1),
                 Duration.ofHours(1), Duration.ofHours(1), 100));
         UploadSession s = registry.uploads().start(REPO);
         Thread.sleep(20);
@@ -278,7 +278,7 @@ class RegistryTest {
 
     @Test
     void oversizedManifestsAreRefused() {
-        byte[] big = new byte[(int) RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES + 1];
+        byte[] big = new byte[(int) RegistryOptions.defaults().maxManifestBytes() + 1];
         RegistryException e = assertThrows(RegistryException.class,
                 () -> registry.manifests().put(REPO, new Tag("big"), MediaTypes.OCI_MANIFEST, big));
         assertEquals(ErrorCode.PAYLOAD_TOO_LARGE, e.code());

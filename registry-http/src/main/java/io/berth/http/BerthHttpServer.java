@@ -1,10 +1,19 @@
 package io.berth.http;
 
+import io.berth.core.blob.RequestBodyException;
+import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigKeys;
+import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.error.StorageFailures;
+import io.berth.core.metadata.MetadataException;
 import io.berth.core.registry.Registry;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -23,18 +32,30 @@ public final class BerthHttpServer {
     private final HttpMetrics metrics;
     private volatile boolean draining;
 
+    /** The listener as the configuration's {@code http.*} keys describe it. */
+    public static BerthHttpServer create(Registry registry, BerthConfig config) {
+        return new BerthHttpServer(registry, config.string(ConfigKeys.HTTP_HOST), config.port(ConfigKeys.HTTP_PORT),
+                config.bool(ConfigKeys.HTTP_ACCESS_LOG), config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT));
+    }
+
     public BerthHttpServer(Registry registry, String host, int port, boolean accessLog, Duration shutdownGrace) {
         this.metrics = new HttpMetrics();
         this.requestLog = new RequestLog(metrics, accessLog);
         metrics.gauge("berth_http_requests_in_flight", requestLog::inFlight);
         V2Routes v2 = new V2Routes(registry);
         OpsRoutes ops = new OpsRoutes(registry, metrics, () -> draining);
+        DirectHandler rejected = new RejectedRequests(requestLog);
+        DirectHandlers.Builder direct = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            direct.addHandler(type, rejected);
+        }
         this.server = WebServer.builder()
                 .host(host)
                 .port(port)
                 .shutdownHook(false)
                 .shutdownGracePeriod(shutdownGrace)
                 .writeBufferSize(256 * 1024)
+                .directHandlers(direct.build())
                 .routing(r -> routing(r, v2, ops))
                 .build();
     }
@@ -43,17 +64,48 @@ public final class BerthHttpServer {
         r.addFilter(requestLog)
                 .register("/v2", v2)
                 .register(ops)
-                .error(RegistryException.class, (req, res, e) -> OciErrors.send(res, e))
+                .error(RegistryException.class, OciErrors::send)
+                .error(ClientAbortedException.class, (req, res, e) -> clientAborted(req, res, e.getMessage()))
+                .error(RequestBodyException.class, (req, res, e) -> clientAborted(req, res, e.getMessage()))
                 .error(UncheckedIOException.class, (req, res, e) -> ioFailure(req, res, e.getCause()))
                 .error(IOException.class, BerthHttpServer::ioFailure)
+                .error(MetadataException.class, BerthHttpServer::metadataFailure)
                 .error(HttpException.class, BerthHttpServer::httpFailure)
                 .error(Throwable.class, BerthHttpServer::unexpected);
     }
 
+    /** The client went away mid-request: not a server error; one line at INFO, no stack trace. */
+    private static void clientAborted(ServerRequest req, ServerResponse res, String why) {
+        RequestLog.clientAborted(req);
+        LOG.log(Level.INFO, "client aborted " + req.prologue().method().text() + " "
+                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + why);
+        res.header(HeaderNames.CONNECTION, "close");
+        try {
+            OciErrors.send(req, res, ErrorCode.BLOB_UPLOAD_INVALID, "the request body was not received completely");
+        } catch (RuntimeException gone) {
+            // the client is not there to read it
+        }
+    }
+
+    /** Blob storage failed: 507 when full, 503 otherwise, with Retry-After; never the client's fault. */
     private static void ioFailure(ServerRequest req, ServerResponse res, IOException e) {
-        LOG.log(Level.WARNING, "I/O failure on " + req.prologue().method().text() + " "
-                + req.path().absolute().rawPath() + ": " + e);
-        OciErrors.send(res, ErrorCode.INTERNAL, "storage failure");
+        if (e instanceof RequestBodyException) {
+            clientAborted(req, res, e.getMessage());
+            return;
+        }
+        LOG.log(Level.WARNING, "storage failure on " + req.prologue().method().text() + " "
+                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e);
+        OciErrors.send(req, res, StorageFailures.of("storage failure", e));
+    }
+
+    private static void metadataFailure(ServerRequest req, ServerResponse res, MetadataException e) {
+        if (StorageFailures.isNoSpace(e)) {
+            LOG.log(Level.WARNING, "metadata storage full on " + req.prologue().method().text() + " "
+                    + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e.getMessage());
+            OciErrors.send(req, res, StorageFailures.of("metadata could not be written", e));
+            return;
+        }
+        unexpected(req, res, e);
     }
 
     /** Failures Helidon raises itself (no route, malformed request), answered in the OCI error format. */
@@ -63,7 +115,7 @@ public final class BerthHttpServer {
         if (status == 404 && raw.startsWith("/v2") && (raw.contains("/../") || raw.endsWith("/..")
                 || raw.contains("/./") || raw.endsWith("/."))) {
             // Helidon resolved dot segments and the path left /v2: a traversal attempt on a repository name
-            OciErrors.send(res, ErrorCode.NAME_INVALID, "repository names cannot contain dot segments");
+            OciErrors.send(req, res, ErrorCode.NAME_INVALID, "repository names cannot contain dot segments");
             return;
         }
         ErrorCode code = switch (status) {
@@ -72,13 +124,13 @@ public final class BerthHttpServer {
             case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
             default -> status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
         };
-        OciErrors.send(res, code, status >= 500 ? "internal error" : e.getMessage());
+        OciErrors.send(req, res, code, status >= 500 ? "internal error" : e.getMessage());
     }
 
     private static void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
         LOG.log(Level.ERROR, "unexpected failure on " + req.prologue().method().text() + " "
-                + req.path().absolute().rawPath(), e);
-        OciErrors.send(res, ErrorCode.INTERNAL, "internal error");
+                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req), e);
+        OciErrors.send(req, res, ErrorCode.INTERNAL, "internal error");
     }
 
     public BerthHttpServer start() {

@@ -30,7 +30,7 @@ final class ListingHandlers {
 
     static void base(V2Request v2, ServerRequest req, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send("{}".getBytes(StandardCharsets.UTF_8));
+        Responses.send(req, res, "{}".getBytes(StandardCharsets.UTF_8));
     }
 
     void tags(V2Request v2, ServerRequest req, ServerResponse res) throws JsonProcessingException {
@@ -41,7 +41,7 @@ final class ListingHandlers {
         body.put("name", v2.repository().value());
         body.put("tags", page.entries());
         link(res, "/v2/" + v2.repository() + "/tags/list", n, page);
-        json(res, "application/json", body);
+        json(req, res, "application/json", body);
     }
 
     void catalog(V2Request v2, ServerRequest req, ServerResponse res) throws JsonProcessingException {
@@ -49,7 +49,7 @@ final class ListingHandlers {
         String last = Requests.query(req, "last").filter(s -> !s.isEmpty()).orElse(null);
         Page page = registry.listings().catalog(n, last);
         link(res, "/v2/_catalog", n, page);
-        json(res, "application/json", Map.of("repositories", page.entries()));
+        json(req, res, "application/json", Map.of("repositories", page.entries()));
     }
 
     void referrers(V2Request v2, ServerRequest req, ServerResponse res) throws JsonProcessingException {
@@ -76,7 +76,7 @@ final class ListingHandlers {
         index.put("mediaType", MediaTypes.OCI_INDEX);
         index.put("manifests", manifests);
         artifactType.ifPresent(t -> res.header(OciHeaders.OCI_FILTERS_APPLIED, "artifactType"));
-        json(res, MediaTypes.OCI_INDEX, index);
+        json(req, res, MediaTypes.OCI_INDEX, index);
     }
 
     private static void link(ServerResponse res, String path, Integer n, Page page) {
@@ -87,8 +87,9 @@ final class ListingHandlers {
         }
     }
 
-    private static void json(ServerResponse res, String contentType, Object body) throws JsonProcessingException {
+    private static void json(ServerRequest req, ServerResponse res, String contentType, Object body)
+            throws JsonProcessingException {
         res.header(HeaderNames.CONTENT_TYPE, contentType);
-        res.send(JSON.writeValueAsBytes(body));
+        Responses.send(req, res, JSON.writeValueAsBytes(body));
     }
 }

@@ -26,14 +26,13 @@ final class ManifestHandlers {
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
         ManifestRecord m = registry.manifests().get(v2.repository(), Manifests.lookupReference(v2.segment()));
         headers(res, m);
-        res.send(m.payload());
+        Responses.send(req, res, m.payload());
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
         ManifestRecord m = registry.manifests().head(v2.repository(), Manifests.lookupReference(v2.segment()));
         headers(res, m);
-        res.header(HeaderNames.CONTENT_LENGTH, Long.toString(m.size()));
-        res.send();
+        Responses.send(req, res, m.payload());
     }
 
     void put(V2Request v2, ServerRequest req, ServerResponse res) throws IOException {
@@ -44,7 +43,7 @@ final class ManifestHandlers {
             throw registry.manifests().manifestTooLarge(declared.getAsLong());
         }
         byte[] payload;
-        try (InputStream in = req.content().inputStream()) {
+        try (InputStream in = Requests.body(req)) {
             payload = in.readNBytes((int) max + 1);
         }
         if (payload.length > max) {

@@ -7,6 +7,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.error.UploadRangeException;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -16,6 +17,8 @@ import java.util.Map;
 /** The one place that turns error codes into HTTP statuses and OCI error bodies. */
 public final class OciErrors {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Seconds a client is asked to wait before retrying a request the server could not serve now. */
+    static final String RETRY_AFTER_SECONDS = "10";
 
     private OciErrors() {
     }
@@ -32,12 +35,20 @@ public final class OciErrors {
             case DENIED -> 403;
             case UNSUPPORTED -> 405;
             case TOOMANYREQUESTS -> 429;
+            case STORAGE_FULL -> 507;
+            case STORAGE_UNAVAILABLE -> 503;
             case INTERNAL -> 500;
         };
     }
 
-    /** Writes {@code {"errors":[{code,message,detail}]}} with the code's status. */
-    public static void send(ServerResponse res, RegistryException e) {
+    /** Whether a client should retry later: such answers carry {@code Retry-After}. */
+    static boolean retryLater(ErrorCode code) {
+        return code == ErrorCode.STORAGE_FULL || code == ErrorCode.STORAGE_UNAVAILABLE
+                || code == ErrorCode.TOOMANYREQUESTS;
+    }
+
+    /** Writes {@code {"errors":[{code,message,detail}]}} with the code's status (no body to HEAD). */
+    public static void send(ServerRequest req, ServerResponse res, RegistryException e) {
         if (res.isSent()) {
             return;
         }
@@ -47,32 +58,41 @@ public final class OciErrors {
             res.header(OciHeaders.UPLOAD_UUID, r.uploadId().value());
             res.header(HeaderNames.LOCATION, "/v2/" + r.repository() + "/blobs/uploads/" + r.uploadId());
         }
-        sendBody(res, e.code(), e.getMessage(), e.detail());
+        sendBody(req, res, e.code(), e.getMessage(), e.detail());
     }
 
-    public static void send(ServerResponse res, ErrorCode code, String message) {
+    public static void send(ServerRequest req, ServerResponse res, ErrorCode code, String message) {
         if (res.isSent()) {
             return;
         }
         res.status(Status.create(status(code)));
-        sendBody(res, code, message, Map.of());
+        sendBody(req, res, code, message, Map.of());
     }
 
-    private static void sendBody(ServerResponse res, ErrorCode code, String message, Map<String, Object> detail) {
+    private static void sendBody(ServerRequest req, ServerResponse res, ErrorCode code, String message,
+                                 Map<String, Object> detail) {
         // a handler may have announced its own entity before failing
         res.headers().remove(HeaderNames.CONTENT_LENGTH);
         res.headers().remove(HeaderNames.CONTENT_RANGE);
+        res.headers().remove(HeaderNames.TRANSFER_ENCODING);
+        res.headers().remove(HeaderNames.ETAG);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        if (retryLater(code)) {
+            res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+        }
+        Responses.send(req, res, body(code, message, detail));
+    }
+
+    /** The JSON error body of one code. */
+    static byte[] body(ErrorCode code, String message, Map<String, Object> detail) {
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code.wireCode());
         error.put("message", message == null ? code.message() : message);
         error.put("detail", detail.isEmpty() ? null : detail);
-        byte[] body;
         try {
-            body = JSON.writeValueAsBytes(Map.of("errors", List.of(error)));
+            return JSON.writeValueAsBytes(Map.of("errors", List.of(error)));
         } catch (JsonProcessingException ex) {
-            body = ("{\"errors\":[{\"code\":\"" + code.wireCode() + "\"}]}").getBytes(StandardCharsets.UTF_8);
+            return ("{\"errors\":[{\"code\":\"" + code.wireCode() + "\"}]}").getBytes(StandardCharsets.UTF_8);
         }
-        res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        res.send(body);
     }
 }

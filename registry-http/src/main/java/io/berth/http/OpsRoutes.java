@@ -1,16 +1,25 @@
 package io.berth.http;
 
+import io.berth.core.blob.BlobStore;
 import io.berth.core.registry.Registry;
+import io.berth.core.registry.StorageHealth;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
-/** Operations endpoints outside /v2: {@code /healthz}, {@code /readyz}, {@code /metrics}. */
+/**
+ * Operations endpoints outside /v2: {@code /healthz}, {@code /readyz}, {@code /metrics}, each for GET
+ * and HEAD (load balancers probe with HEAD).
+ */
 public final class OpsRoutes implements HttpService {
     private final Registry registry;
     private final HttpMetrics metrics;
@@ -20,43 +29,71 @@ public final class OpsRoutes implements HttpService {
         this.registry = registry;
         this.metrics = metrics;
         this.draining = draining;
+        metrics.gauge("berth_storage_free_bytes", () -> space().map(s -> (double) s.usable()).orElse(Double.NaN));
+        metrics.gauge("berth_storage_total_bytes", () -> space().map(s -> (double) s.total()).orElse(Double.NaN));
+        metrics.gauge("berth_storage_failing", () -> registry.storageHealth().problem().isPresent() ? 1 : 0);
+    }
+
+    private Optional<BlobStore.Space> space() {
+        return registry.blobStore().space();
     }
 
     @Override
     public void routing(HttpRules rules) {
-        rules.get("/healthz", this::healthz)
-                .get("/readyz", this::readyz)
-                .get("/metrics", this::metrics);
+        route(rules, "/healthz", this::healthz);
+        route(rules, "/readyz", this::readyz);
+        route(rules, "/metrics", this::metrics);
     }
 
+    private static void route(HttpRules rules, String path, Handler handler) {
+        rules.route(Method.GET, path, handler).route(Method.HEAD, path, handler);
+    }
+
+    /**
+     * Liveness: 200 while the process runs, whatever its dependencies do (restarting would not mend a
+     * full disk). The body says what is degraded, for operators and monitoring.
+     */
     private void healthz(ServerRequest req, ServerResponse res) {
         RequestLog.route(req, "/healthz");
-        text(res, Status.OK_200, "ok\n");
+        StringBuilder body = new StringBuilder();
+        Optional<StorageHealth.Problem> problem = registry.storageHealth().problem();
+        body.append("status: ").append(problem.isPresent() ? "degraded" : "ok").append('\n');
+        body.append("storage: ");
+        if (problem.isPresent()) {
+            body.append(problem.get().code().equals("STORAGE_FULL") ? "full" : "failing").append(" (")
+                    .append(problem.get().message()).append(", since ")
+                    .append(Instant.ofEpochMilli(problem.get().since())).append(')');
+        } else {
+            body.append("ok");
+        }
+        space().ifPresent(s -> body.append("; ").append(s.usable()).append(" bytes free of ").append(s.total()));
+        body.append('\n');
+        text(req, res, Status.OK_200, body.toString());
     }
 
     private void readyz(ServerRequest req, ServerResponse res) {
         RequestLog.route(req, "/readyz");
         if (draining.getAsBoolean()) {
-            text(res, Status.SERVICE_UNAVAILABLE_503, "shutting down\n");
+            text(req, res, Status.SERVICE_UNAVAILABLE_503, "shutting down\n");
             return;
         }
         try {
             registry.checkReady();
-            text(res, Status.OK_200, "ready\n");
+            text(req, res, Status.OK_200, "ready\n");
         } catch (Exception e) {
-            text(res, Status.SERVICE_UNAVAILABLE_503, "not ready: storage or metadata unavailable\n");
+            text(req, res, Status.SERVICE_UNAVAILABLE_503, "not ready: storage or metadata unavailable\n");
         }
     }
 
     private void metrics(ServerRequest req, ServerResponse res) {
         RequestLog.route(req, "/metrics");
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-        res.send(metrics.scrape().getBytes(StandardCharsets.UTF_8));
+        Responses.send(req, res, metrics.scrape().getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void text(ServerResponse res, Status status, String body) {
+    private static void text(ServerRequest req, ServerResponse res, Status status, String body) {
         res.status(status);
         res.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-        res.send(body.getBytes(StandardCharsets.UTF_8));
+        Responses.send(req, res, body.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -13,6 +13,11 @@ final class Requests {
     private Requests() {
     }
 
+    /** The request body, its read failures typed as the client's ({@link RequestBody}). */
+    static java.io.InputStream body(ServerRequest req) {
+        return new RequestBody(req.content().inputStream());
+    }
+
     static Optional<String> query(ServerRequest req, String name) {
         return req.query().contains(name) ? Optional.of(req.query().get(name)) : Optional.empty();
     }

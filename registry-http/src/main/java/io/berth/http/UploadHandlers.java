@@ -42,7 +42,7 @@ final class UploadHandlers {
         Optional<Digest> digest = Requests.digestParam(req, "digest");
         if (digest.isPresent()) {
             BlobInfo blob = registry.uploads().putMonolithic(repo, digest.get(), Requests.contentLength(req),
-                    req.content().inputStream());
+                    Requests.body(req));
             created(res, repo, blob);
             return;
         }
@@ -54,7 +54,7 @@ final class UploadHandlers {
         UploadId id = new UploadId(v2.segment());
         Requests.Chunk chunk = Requests.chunk(req);
         UploadSession s = registry.uploads().append(v2.repository(), id, chunk.start(), chunk.length(),
-                req.content().inputStream());
+                Requests.body(req));
         accepted(res, s);
     }
 
@@ -64,7 +64,7 @@ final class UploadHandlers {
                 ErrorCode.DIGEST_INVALID, "the digest query parameter is required to complete an upload", "digest",
                 ""));
         Requests.Chunk chunk = Requests.chunk(req);
-        InputStream body = req.content().hasEntity() ? req.content().inputStream() : null;
+        InputStream body = req.content().hasEntity() ? Requests.body(req) : null;
         BlobInfo blob = registry.uploads().complete(v2.repository(), id, digest, chunk.start(), chunk.length(), body);
         created(res, v2.repository(), blob);
     }

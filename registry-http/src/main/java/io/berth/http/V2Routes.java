@@ -34,6 +34,10 @@ public final class V2Routes implements HttpService {
 
     private final List<Route> routes;
 
+    /** A route of the table as tests and docs see it: its template and the methods it answers. */
+    public record RouteInfo(String template, Set<Method> methods) {
+    }
+
     public V2Routes(Registry registry) {
         BlobHandlers blobs = new BlobHandlers(registry);
         UploadHandlers uploads = new UploadHandlers(registry);
@@ -60,6 +64,19 @@ public final class V2Routes implements HttpService {
                         Method.GET, listings::referrers)));
     }
 
+    /** The route table: every path template of the API with the methods it serves. */
+    public List<RouteInfo> table() {
+        return routes.stream().map(r -> new RouteInfo(r.template(), methods(r))).toList();
+    }
+
+    private static Set<Method> methods(Route route) {
+        Set<Method> methods = new java.util.HashSet<>(route.handlers().keySet());
+        if (methods.contains(Method.GET)) {
+            methods.add(Method.HEAD);
+        }
+        return Set.copyOf(methods);
+    }
+
     @Override
     public void routing(HttpRules rules) {
         rules.any(this::dispatch);
@@ -78,17 +95,20 @@ public final class V2Routes implements HttpService {
             V2Request v2 = m.groupCount() == 0 ? new V2Request(null, "")
                     : new V2Request(repository(m.group(1)), m.groupCount() > 1 ? decode(m.group(2)) : "");
             V2Handler handler = route.handlers().get(method);
+            if (handler == null && method == Method.HEAD) {
+                // HEAD wherever GET is served (RFC 9110 §9.3.2); Responses keeps the body off the wire
+                handler = route.handlers().get(Method.GET);
+            }
             if (handler == null) {
-                res.header("Allow", String.join(", ", route.handlers().keySet().stream().map(Method::text).sorted()
-                        .toList()));
-                OciErrors.send(res, ErrorCode.UNSUPPORTED, method.text() + " is not supported on " + route.template());
+                res.header("Allow", String.join(", ", methods(route).stream().map(Method::text).sorted().toList()));
+                OciErrors.send(req, res, ErrorCode.UNSUPPORTED, method.text() + " is not supported on " + route.template());
                 return;
             }
             handler.handle(v2, req, res);
             return;
         }
         RequestLog.route(req, "/v2/unknown");
-        OciErrors.send(res, ErrorCode.ROUTE_UNKNOWN, "no API endpoint at this path");
+        OciErrors.send(req, res, ErrorCode.ROUTE_UNKNOWN, "no API endpoint at this path");
     }
 
     private static final Set<Character> NOT_IN_NAMES = Set.of('%', '\\');

@@ -67,8 +67,7 @@ final class ServeCommand implements Callable<Integer> {
         BerthHttpServer http;
         AdminServer admin;
         try {
-            http = new BerthHttpServer(registry, cfg.string(ConfigKeys.HTTP_HOST), cfg.port(ConfigKeys.HTTP_PORT),
-                    cfg.bool(ConfigKeys.HTTP_ACCESS_LOG), grace).start();
+            http = BerthHttpServer.create(registry, cfg).start();
             admin = AdminServer.start(cfg.string(ConfigKeys.ADMIN_HOST), cfg.port(ConfigKeys.ADMIN_PORT), registry,
                     Main.version(), startedAt);
         } catch (Exception e) {

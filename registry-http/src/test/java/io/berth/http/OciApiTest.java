@@ -66,23 +66,12 @@ class OciApiTest {
     }
 
     static String manifest(Digest config, long configSize, Digest layer, long layerSize, String extra) {
-        return """
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s
-                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},
-                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
-                .formatted(extra, config, configSize, layer, layerSize);
+        return TestRegistry.manifest(config, configSize, layer, layerSize, extra);
     }
 
     /** Pushes config + layer and a manifest under {@code tag}; returns the manifest digest. */
     static Digest pushImage(String repo, String tag, String seed, String extra) {
-        byte[] config = bytes("{\"seed\":\"" + seed + "\"}");
-        byte[] layer = bytes("layer of " + seed);
-        Digest c = r.pushBlob(repo, config);
-        Digest l = r.pushBlob(repo, layer);
-        byte[] m = bytes(manifest(c, config.length, l, layer.length, extra));
-        HttpResponse<byte[]> res = r.send("PUT", "/v2/" + repo + "/manifests/" + tag, m, "Content-Type", OCI_MANIFEST);
-        assertEquals(201, res.statusCode(), () -> new String(res.body()));
-        return TestRegistry.sha256(m);
+        return r.pushImage(repo, tag, seed, extra);
     }
 
     @Test
@@ -408,8 +397,9 @@ class OciApiTest {
                 {"schemaVersion":2,"mediaType":"%s","manifests":[
                  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,
                   "platform":{"architecture":"amd64","os":"linux"}}]}""";
+        // a PUT naming an absent child manifest is MANIFEST_BLOB_UNKNOWN 400 (spec), never a 404 on a PUT
         assertError(r.send("PUT", "/v2/idx/app/manifests/multi", bytes(index.formatted(OCI_INDEX, missing, 5)),
-                "Content-Type", OCI_INDEX), 404, "MANIFEST_UNKNOWN");
+                "Content-Type", OCI_INDEX), 400, "MANIFEST_BLOB_UNKNOWN");
         byte[] ok = bytes(index.formatted(OCI_INDEX, child, childSize));
         assertEquals(201, r.send("PUT", "/v2/idx/app/manifests/multi", ok, "Content-Type", OCI_INDEX).statusCode());
         assertEquals(OCI_INDEX, header(r.get("/v2/idx/app/manifests/multi"), "Content-Type"));

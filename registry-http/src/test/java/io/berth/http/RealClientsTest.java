@@ -180,6 +180,31 @@ class RealClientsTest {
     }
 
     @Test
+    void containerdPullsAndPushesAMultiPlatformIndex() throws Exception {
+        requireSkopeo();
+        var containerd = io.berth.testsupport.Containerd.shared();
+        TestServices.require(containerd.isPresent(), "containerd (Debian package containerd)");
+        Path layout = OciLayouts.twoPlatformIndex(dir.resolve("ctr-layout"), "multi");
+        ok(skopeo("copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+                "docker://" + registry + "/ctr/source:1"));
+        String source = registry + "/ctr/source:1";
+        String copy = registry + "/ctr/copy:1";
+        // ctr probes every blob and manifest with HEAD before pushing, on keep-alive connections: a HEAD
+        // answer carrying bytes shows up here as "Unsolicited response" or a malformed status line
+        Command pull = containerd.get().ctr("images", "pull", "--plain-http", "--all-platforms", source);
+        ok(pull);
+        ok(containerd.get().ctr("images", "tag", "--force", source, copy));
+        Command push = containerd.get().ctr("images", "push", "--plain-http", copy);
+        ok(push);
+        Command again = containerd.get().ctr("images", "push", "--plain-http", copy);
+        ok(again);
+        for (Command c : List.of(pull, push, again)) {
+            assertFalse(c.output().contains("Unsolicited") || c.output().contains("malformed"), c.output());
+        }
+        assertEquals(servedDigest("/v2/ctr/source/manifests/1"), servedDigest("/v2/ctr/copy/manifests/1"));
+    }
+
+    @Test
     void jibPushesAnImageAndBerthServesItBack() throws Exception {
         Path file = dir.resolve("jib-greeting.txt");
         Files.writeString(file, "built by jib");

@@ -1,11 +1,11 @@
 package io.berth.http;
 
-import io.berth.core.blob.FilesystemBlobStore;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigKeys;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.registry.Registry;
-import io.berth.core.registry.RegistryOptions;
+import io.berth.core.registry.RegistryFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,6 +18,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 
 /** A registry (real stores in a temp dir) behind the real HTTP server on a free port, plus a client. */
 final class TestRegistry implements AutoCloseable {
@@ -26,10 +29,34 @@ final class TestRegistry implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
+    final BerthConfig config;
+
     TestRegistry(Path dir) throws IOException {
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
-        server = new BerthHttpServer(registry, "127.0.0.1", 0, false, Duration.ofSeconds(5)).start();
+        this(dir, Map.of());
+    }
+
+    /**
+     * A registry wired from configuration exactly as {@code berth serve} wires it, with the test's
+     * defaults (stores under {@code dir}, no fsync, a free port, no access log) and {@code settings}
+     * (configuration key to value) on top.
+     */
+    TestRegistry(Path dir, Map<String, String> settings) throws IOException {
+        Map<String, String> values = new HashMap<>();
+        values.put("storage.filesystem.root", dir.resolve("blobs").toString());
+        values.put("metadata.sqlite.path", dir.resolve("berth.db").toString());
+        values.put("storage.filesystem.fsync", "false");
+        values.put("http.port", "0");
+        values.put("http.access-log", "false");
+        values.put("http.shutdown-timeout", "5s");
+        values.putAll(settings);
+        Map<String, String> env = new HashMap<>();
+        values.forEach((k, v) -> env.put(ConfigKeys.byName(k).orElseThrow(() -> new IllegalArgumentException(
+                "no configuration key " + k)).envName(), v));
+        config = BerthConfig.load(Optional.empty(), env, w -> {
+            throw new IllegalArgumentException(w);
+        });
+        registry = RegistryFactory.open(config);
+        server = BerthHttpServer.create(registry, config).start();
     }
 
     URI uri(String path) {
@@ -107,6 +134,29 @@ final class TestRegistry implements AutoCloseable {
             throw new IllegalStateException("push failed: " + r.statusCode() + " " + new String(r.body()));
         }
         return d;
+    }
+
+    static String manifest(Digest config, long configSize, Digest layer, long layerSize, String extra) {
+        return """
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s
+                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},
+                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
+                .formatted(extra, config, configSize, layer, layerSize);
+    }
+
+    /** Pushes config + layer and a manifest under {@code tag}; returns the manifest digest. */
+    Digest pushImage(String repo, String tag, String seed, String extra) {
+        byte[] config = ("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] layer = ("layer of " + seed).getBytes(StandardCharsets.UTF_8);
+        Digest c = pushBlob(repo, config);
+        Digest l = pushBlob(repo, layer);
+        byte[] m = manifest(c, config.length, l, layer.length, extra).getBytes(StandardCharsets.UTF_8);
+        HttpResponse<byte[]> res = send("PUT", "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
+                "application/vnd.oci.image.manifest.v1+json");
+        if (res.statusCode() != 201) {
+            throw new IllegalStateException("manifest push failed: " + res.statusCode() + " " + new String(res.body()));
+        }
+        return sha256(m);
     }
 
     @Override

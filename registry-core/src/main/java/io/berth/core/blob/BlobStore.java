@@ -58,6 +58,12 @@ public interface BlobStore extends AutoCloseable {
      */
     long append(UploadId id, long offset, InputStream data) throws IOException;
 
+    /**
+     * Drops staged bytes beyond {@code size}: the remains of a chunk that failed or was never
+     * acknowledged, so the upload holds only acknowledged bytes and the space is free again.
+     */
+    void truncateUpload(UploadId id, long size) throws IOException;
+
     /** Reads back what has been staged (to recompute a digest after a restart). */
     InputStream openUpload(UploadId id) throws IOException;
 
@@ -69,6 +75,15 @@ public interface BlobStore extends AutoCloseable {
 
     /** Ids of all staged uploads (to remove those no session knows any more). */
     List<UploadId> listUploads() throws IOException;
+
+    /** Free and total bytes of the storage holding blobs, when the backend can tell. */
+    default Optional<Space> space() {
+        return Optional.empty();
+    }
+
+    /** Room on the storage: bytes still usable by Berth and bytes in all. */
+    record Space(long usable, long total) {
+    }
 
     /** Throws when the backend cannot currently be used (readiness). */
     void checkAvailable() throws IOException;

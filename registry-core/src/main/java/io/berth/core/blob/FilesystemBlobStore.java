@@ -169,6 +169,27 @@ public final class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
+    public void truncateUpload(UploadId id, long size) throws IOException {
+        try (FileChannel ch = FileChannel.open(uploadPath(id), StandardOpenOption.WRITE)) {
+            if (ch.size() > size) {
+                ch.truncate(size);
+            }
+        } catch (NoSuchFileException e) {
+            // nothing staged: nothing to drop
+        }
+    }
+
+    @Override
+    public Optional<Space> space() {
+        try {
+            java.nio.file.FileStore fs = Files.getFileStore(uploads);
+            return Optional.of(new Space(fs.getUsableSpace(), fs.getTotalSpace()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
     public InputStream openUpload(UploadId id) throws IOException {
         return Files.newInputStream(uploadPath(id));
     }

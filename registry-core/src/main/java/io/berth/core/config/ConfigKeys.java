@@ -36,6 +36,9 @@ public final class ConfigKeys {
             Type.DURATION, "How often expired upload sessions are looked for.");
     public static final ConfigKey MANIFESTS_MAX_SIZE = new ConfigKey("manifests.max-size", "4MiB", Type.SIZE,
             "Largest manifest accepted; larger pushes get 413.");
+    public static final ConfigKey MANIFESTS_ALLOW_SPARSE = new ConfigKey("manifests.allow-sparse", "false",
+            Type.BOOLEAN, "Accept image manifests whose layers, and indexes whose child manifests, the repository does "
+            + "not hold (sparse manifests, as a mirror of some platforms needs).");
     public static final ConfigKey PULLS_FLUSH_INTERVAL = new ConfigKey("metadata.pull-flush-interval", "5s",
             Type.DURATION, "How often last-pulled times are written to metadata.");
     public static final ConfigKey LISTING_MAX_PAGE = new ConfigKey("listing.max-page-size", "10000", Type.COUNT,
@@ -43,7 +46,7 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_ACCESS_LOG,
             ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC, STORAGE_FS_DIRECT_IO, METADATA_TYPE,
-            METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY, UPLOADS_PURGE_INTERVAL, MANIFESTS_MAX_SIZE,
+            METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY, UPLOADS_PURGE_INTERVAL, MANIFESTS_MAX_SIZE, MANIFESTS_ALLOW_SPARSE,
             LISTING_MAX_PAGE);
 
     private ConfigKeys() {

@@ -3,7 +3,8 @@ package io.berth.core.error;
 /**
  * The error codes of the OCI Distribution Specification v1.1 (section "Error Codes"), plus the
  * registry-internal {@link #INTERNAL} for faults that are not the client's. Protocol layers map each
- * code to their own status in exactly one place.
+ * code to their own status in exactly one place. Server-side faults the client may retry carry
+ * Distribution's {@code UNAVAILABLE} code on the wire.
  */
 public enum ErrorCode {
     BLOB_UNKNOWN("blob unknown to registry"),
@@ -30,6 +31,10 @@ public enum ErrorCode {
     DENIED("requested access to the resource is denied"),
     UNSUPPORTED("the operation is unsupported"),
     TOOMANYREQUESTS("too many requests"),
+    /** The registry's storage has no room left (the server's fault; retry later). */
+    STORAGE_FULL("insufficient storage"),
+    /** The registry's storage failed or cannot be written now (the server's fault; retry later). */
+    STORAGE_UNAVAILABLE("storage unavailable"),
     INTERNAL("internal server error");
 
     private final String message;
@@ -49,6 +54,7 @@ public enum ErrorCode {
             case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
             case RANGE_INVALID -> "BLOB_UPLOAD_INVALID";
             case ROUTE_UNKNOWN, BAD_REQUEST, PAGINATION_NUMBER_INVALID -> "UNSUPPORTED";
+            case STORAGE_FULL, STORAGE_UNAVAILABLE -> "UNAVAILABLE";
             case INTERNAL -> "UNKNOWN";
             default -> name();
         };

@@ -24,4 +24,9 @@ public record ParsedManifest(String mediaType, List<Descriptor> blobs, List<Desc
         children = List.copyOf(children);
         annotations = Map.copyOf(annotations);
     }
+
+    /** The config descriptor of an image manifest (always the first of {@link #blobs()}). */
+    public Optional<Descriptor> config() {
+        return blobs.isEmpty() ? Optional.empty() : Optional.of(blobs.get(0));
+    }
 }

@@ -16,6 +16,7 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Pushing, pulling and deleting manifests, and the rules that keep them consistent. */
@@ -37,7 +38,8 @@ public final class Manifests {
     /**
      * Stores a manifest under its digest, and under the tag when {@code reference} is one. Every blob
      * it names must be in the repository (non-distributable layers excepted) and every child manifest
-     * of an index must exist there; the subject need not.
+     * of an index must exist there; the subject need not. With sparse manifests allowed, layers and
+     * child manifests may be absent (the config may not); their references are recorded all the same.
      */
     public PutManifestResult put(RepositoryName repository, Reference reference, String contentType, byte[] payload) {
         return put(repository, reference, java.util.List.of(), contentType, payload);
@@ -65,18 +67,21 @@ public final class Manifests {
                 blobs.add(d.digest());
             }
         }
+        // the config is needed to use an image at all; layers and children may be absent in a sparse manifest
+        Optional<Digest> config = parsed.config().filter(d -> !d.isExternal()).map(Descriptor::digest);
         Set<Digest> children = new LinkedHashSet<>();
         parsed.children().forEach(c -> children.add(c.digest()));
         return metadata.inTransaction(tx -> {
             for (Digest blob : blobs) {
-                if (!tx.blobLinked(repository, blob)) {
+                boolean mayBeAbsent = options.allowSparse() && !config.equals(Optional.of(blob));
+                if (!mayBeAbsent && !tx.blobLinked(repository, blob)) {
                     throw RegistryException.of(ErrorCode.MANIFEST_BLOB_UNKNOWN,
                             "blob " + blob + " is not in repository " + repository, "digest", blob.toString());
                 }
             }
             for (Digest child : children) {
-                if (!tx.manifestExists(repository, child)) {
-                    throw RegistryException.of(ErrorCode.MANIFEST_UNKNOWN,
+                if (!options.allowSparse() && !tx.manifestExists(repository, child)) {
+                    throw RegistryException.of(ErrorCode.MANIFEST_BLOB_UNKNOWN,
                             "manifest " + child + " is not in repository " + repository, "digest", child.toString());
                 }
             }

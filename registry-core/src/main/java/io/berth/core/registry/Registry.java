@@ -20,6 +20,7 @@ public final class Registry implements AutoCloseable {
     private final MetadataStore metadata;
     private final RegistryOptions options;
     private final PullRecorder pulls;
+    private final StorageHealth storageHealth = new StorageHealth();
     private final Uploads uploads;
     private final Blobs blobs;
     private final Manifests manifests;
@@ -31,7 +32,7 @@ public final class Registry implements AutoCloseable {
         this.metadata = metadata;
         this.options = options;
         this.pulls = new PullRecorder(metadata);
-        this.uploads = new Uploads(blobStore, metadata);
+        this.uploads = new Uploads(blobStore, metadata, storageHealth);
         this.blobs = new Blobs(blobStore, metadata, pulls);
         this.manifests = new Manifests(metadata, pulls, options);
         this.listings = new Listings(metadata, options);
@@ -60,6 +61,11 @@ public final class Registry implements AutoCloseable {
 
     public Listings listings() {
         return listings;
+    }
+
+    /** Whether blob storage is failing writes now (health reporting). */
+    public StorageHealth storageHealth() {
+        return storageHealth;
     }
 
     public RegistryOptions options() {

@@ -2,8 +2,11 @@ package io.berth.core.registry;
 
 import io.berth.core.blob.BlobStore;
 import io.berth.core.blob.DigestingInputStream;
+import io.berth.core.blob.RequestBodyException;
+import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.error.StorageFailures;
 import io.berth.core.error.UploadRangeException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.UploadSession;
@@ -33,14 +36,18 @@ public final class Uploads {
     private record HashState(long size, DigestAlgorithm algorithm, MessageDigest digest) {
     }
 
+    private static final System.Logger LOG = System.getLogger(Uploads.class.getName());
+
     private final BlobStore store;
     private final MetadataStore metadata;
+    private final StorageHealth health;
     private final Map<UploadId, HashState> hashes = new ConcurrentHashMap<>();
     private final Map<UploadId, Boolean> busy = new ConcurrentHashMap<>();
 
-    Uploads(BlobStore store, MetadataStore metadata) {
+    Uploads(BlobStore store, MetadataStore metadata, StorageHealth health) {
         this.store = store;
         this.metadata = metadata;
+        this.health = health;
     }
 
     /** Opens a resumable upload session. */
@@ -57,7 +64,9 @@ public final class Uploads {
             store.createUpload(id);
         } catch (IOException e) {
             metadata.inTransaction(tx -> tx.deleteUpload(id));
-            throw new UncheckedIOException(e);
+            RegistryException failure = StorageFailures.of("upload could not be started", e);
+            health.failed(failure);
+            throw failure;
         }
         return session;
     }
@@ -111,6 +120,7 @@ public final class Uploads {
         }
         long written = newSize - start;
         if (declaredLength.isPresent() && declaredLength.getAsLong() != written) {
+            dropUnacknowledged(id, start);
             throw RegistryException.of(ErrorCode.SIZE_INVALID, "chunk declared " + declaredLength.getAsLong()
                     + " bytes but carried " + written, "size", written);
         }
@@ -126,13 +136,37 @@ public final class Uploads {
         return new UploadSession(id, session.repository(), newSize, session.startedAt(), System.currentTimeMillis());
     }
 
+    /**
+     * Streams a chunk into the staged upload. On any failure the bytes written beyond {@code start} are
+     * truncated away at once, so the upload holds only acknowledged bytes and a full disk frees itself.
+     */
     private long write(UploadId id, long start, InputStream body) {
         try {
-            return store.append(id, start, body);
+            long end = store.append(id, start, body);
+            health.succeeded();
+            return end;
+        } catch (RequestBodyException e) {
+            dropUnacknowledged(id, start);
+            throw new ClientAbortedException("client stopped sending the chunk after " + start + " acknowledged bytes"
+                    + " (" + e.getMessage() + ")", e);
         } catch (IOException e) {
-            // what was written beyond `start` is dropped by the next append; the session still says `start`
-            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "chunk could not be stored: " + e.getMessage(),
-                    Map.of(), e);
+            dropUnacknowledged(id, start);
+            RegistryException failure = StorageFailures.of("chunk could not be stored", e);
+            health.failed(failure);
+            throw failure;
+        } catch (RuntimeException | Error e) {
+            dropUnacknowledged(id, start);
+            throw e;
+        }
+    }
+
+    private void dropUnacknowledged(UploadId id, long size) {
+        try {
+            store.truncateUpload(id, size);
+        } catch (IOException e) {
+            // the next append or completion truncates again; the session never counted these bytes
+            LOG.log(System.Logger.Level.WARNING, "could not drop unacknowledged bytes of upload " + id + ": "
+                    + e.getMessage());
         }
     }
 
@@ -176,7 +210,9 @@ public final class Uploads {
         try {
             store.commitUpload(id, actual);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            RegistryException failure = StorageFailures.of("blob could not be stored", e);
+            health.failed(failure);
+            throw failure;
         }
         long size = session.size();
         metadata.inTransaction(tx -> {

@@ -178,7 +178,7 @@ class RegistryTest {
     void expiredUploadsArePurged() throws Exception {
         registry.close();
         registry = open(new RegistryOptions(RegistryOptions.defaults().maxManifestBytes(), Duration.ofMillis(1),
-                Duration.ofHours(1), Duration.ofHours(1), 100));
+                Duration.ofHours(1), Duration.ofHours(1), 100, false));
         UploadSession s = registry.uploads().start(REPO);
         Thread.sleep(20);
         assertEquals(1, registry.purgeUploads());
@@ -243,8 +243,70 @@ class RegistryTest {
                 .formatted(missing);
         e = assertThrows(RegistryException.class,
                 () -> registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_INDEX, bytes(index)));
-        assertEquals(ErrorCode.MANIFEST_UNKNOWN, e.code());
+        // the spec: a manifest PUT naming an absent manifest is MANIFEST_BLOB_UNKNOWN, as for blobs
+        assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
         assertFalse(registry.metadata().repositoryExists(REPO));
+    }
+
+    @Test
+    void sparseManifestsMayLackLayersAndChildrenButNotTheirConfig() throws IOException {
+        registry.close();
+        registry = open(RegistryOptions.defaults().withAllowSparse(true));
+        byte[] configBytes = bytes("{\"architecture\":\"amd64\"}");
+        Digest config = push(REPO, configBytes).digest();
+        Digest absentLayer = Digest.compute(DigestAlgorithm.SHA256, bytes("layer never pushed"));
+        byte[] image = bytes(imageManifest(config, configBytes.length, absentLayer, 18));
+        Digest imageDigest = registry.manifests().put(REPO, new Tag("sparse"), MediaTypes.OCI_MANIFEST, image)
+                .digest();
+        assertArrayEquals(image, registry.manifests().get(REPO, new Tag("sparse")).payload());
+        // the absent layer is still recorded as referenced (garbage collection and later pushes see it)
+        assertTrue(referencedBlobs(REPO, imageDigest).contains(absentLayer.toString()));
+
+        Digest absentChild = Digest.compute(DigestAlgorithm.SHA256, bytes("child never pushed"));
+        byte[] index = bytes("""
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d},
+                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}"""
+                .formatted(imageDigest, image.length, absentChild));
+        Digest indexDigest = registry.manifests().put(REPO, new Tag("multi"), MediaTypes.OCI_INDEX, index).digest();
+        assertArrayEquals(index, registry.manifests().get(REPO, indexDigest).payload());
+
+        // the config keeps today's rule: without it an image cannot be used at all
+        Digest absentConfig = Digest.compute(DigestAlgorithm.SHA256, bytes("config never pushed"));
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
+                new Tag("noconfig"), MediaTypes.OCI_MANIFEST, bytes(imageManifest(absentConfig, 19, absentLayer, 18))));
+        assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
+        assertTrue(e.getMessage().contains(absentConfig.toString()));
+    }
+
+    @Test
+    void sparseManifestsAreRefusedByDefault() throws IOException {
+        byte[] configBytes = bytes("{}");
+        Digest config = push(REPO, configBytes).digest();
+        Digest absentLayer = Digest.compute(DigestAlgorithm.SHA256, bytes("layer never pushed"));
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
+                new Tag("sparse"), MediaTypes.OCI_MANIFEST, bytes(imageManifest(config, 2, absentLayer, 18))));
+        assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
+        assertTrue(e.getMessage().contains(absentLayer.toString()));
+    }
+
+    private java.util.List<String> referencedBlobs(RepositoryName repo, Digest manifest) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("berth.db"));
+             var ps = c.prepareStatement("SELECT blob_digest FROM manifest_blobs WHERE repository = ?"
+                     + " AND manifest_digest = ?")) {
+            ps.setString(1, repo.value());
+            ps.setString(2, manifest.toString());
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
     }
 
     @Test

@@ -1,0 +1,72 @@
+package io.berth.http;
+
+import io.berth.core.error.ErrorCode;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.ServerResponseHeaders;
+import io.helidon.http.Status;
+import java.util.Map;
+
+/**
+ * Answers requests Helidon rejects before any route runs (a malformed request line, a backslash in
+ * the path, a URI or header section too long, bad header syntax) in the OCI error format, keeping
+ * Helidon's status: {@code NAME_INVALID} when the path addresses a repository, a {@code BAD_REQUEST}
+ * body otherwise. A HEAD request gets status and headers only. Each is logged with a request id.
+ */
+final class RejectedRequests implements DirectHandler {
+    private final RequestLog log;
+
+    RejectedRequests(RequestLog log) {
+        this.log = log;
+    }
+
+    @Override
+    public TransportResponse handle(TransportRequest request, EventType eventType, Status status,
+                                    ServerResponseHeaders headers, String message) {
+        String path = request.path() == null ? "" : request.path();
+        String method = request.method() == null ? "" : request.method();
+        ErrorCode code = code(status, path);
+        String id = RequestLog.requestId(request.headers());
+        headers.set(OciHeaders.REQUEST_ID, id);
+        headers.set(HeaderNames.CONTENT_TYPE, "application/json");
+        if (path.startsWith("/v2")) {
+            headers.set(OciHeaders.API_VERSION, "registry/2.0");
+        }
+        TransportResponse.Builder response = TransportResponse.builder().status(status).headers(headers)
+                .keepAlive(eventType.keepAlive());
+        if (!"HEAD".equalsIgnoreCase(method)) {
+            response.entity(OciErrors.body(code, describe(code, status), Map.of()));
+        }
+        log.rejected(method, path, status.code(), id);
+        return response.build();
+    }
+
+    private static ErrorCode code(Status status, String path) {
+        int s = status.code();
+        if (s >= 500) {
+            return ErrorCode.INTERNAL;
+        }
+        if (s == 413) {
+            return ErrorCode.PAYLOAD_TOO_LARGE;
+        }
+        if (s == 400 && path.startsWith("/v2/") && path.indexOf('\\') >= 0) {
+            return ErrorCode.NAME_INVALID;
+        }
+        return ErrorCode.BAD_REQUEST;
+    }
+
+    /** A fixed description: Helidon's own message may quote the request, so it is not echoed back. */
+    private static String describe(ErrorCode code, Status status) {
+        return switch (code) {
+            case NAME_INVALID -> "invalid repository name: a name cannot contain a backslash";
+            case INTERNAL -> "internal server error";
+            case PAYLOAD_TOO_LARGE -> "request body too large";
+            default -> switch (status.code()) {
+                case 414 -> "request line or URI too long";
+                case 431 -> "request header section too large";
+                case 505 -> "HTTP version not supported";
+                default -> "malformed request";
+            };
+        };
+    }
+}

@@ -30,6 +30,7 @@ public final class BerthHttpServer {
     private final WebServer server;
     private final RequestLog requestLog;
     private final HttpMetrics metrics;
+    private final V2Routes v2;
     private volatile boolean draining;
 
     /** The listener as the configuration's {@code http.*} keys describe it. */
@@ -42,7 +43,7 @@ public final class BerthHttpServer {
         this.metrics = new HttpMetrics();
         this.requestLog = new RequestLog(metrics, accessLog);
         metrics.gauge("berth_http_requests_in_flight", requestLog::inFlight);
-        V2Routes v2 = new V2Routes(registry);
+        this.v2 = new V2Routes(registry, metrics);
         OpsRoutes ops = new OpsRoutes(registry, metrics, () -> draining);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();
@@ -140,6 +141,11 @@ public final class BerthHttpServer {
 
     public int port() {
         return server.port();
+    }
+
+    /** The /v2 route table (templates and methods). */
+    public java.util.List<V2Routes.RouteInfo> routes() {
+        return v2.table();
     }
 
     public HttpMetrics metrics() {

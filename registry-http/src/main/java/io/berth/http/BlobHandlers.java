@@ -1,15 +1,20 @@
 package io.berth.http;
 
+import io.berth.core.blob.BlobReadException;
+import io.berth.core.error.ClientAbortedException;
+import io.berth.core.error.StorageFailures;
 import io.berth.core.model.Digest;
 import io.berth.core.registry.BlobInfo;
 import io.berth.core.registry.Registry;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.Optional;
 
 /** {@code /v2/<name>/blobs/<digest>}: GET (with ranges), HEAD, DELETE. */
@@ -17,10 +22,14 @@ final class BlobHandlers {
     /** Small enough to stay in the CPU cache between the file read and the socket write (measured: bin/bench). */
     private static final int COPY_BUFFER = 256 * 1024;
 
-    private final Registry registry;
+    private static final System.Logger LOG = System.getLogger(BlobHandlers.class.getName());
 
-    BlobHandlers(Registry registry) {
+    private final Registry registry;
+    private final HttpMetrics metrics;
+
+    BlobHandlers(Registry registry, HttpMetrics metrics) {
         this.registry = registry;
+        this.metrics = metrics;
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -60,14 +69,54 @@ final class BlobHandlers {
                 res.send();
                 return;
             }
-            try (OutputStream out = res.outputStream()) {
-                byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    out.write(buf, 0, n);
-                }
-            }
+            copy(req, res, blob, in, length);
         }
+    }
+
+    /**
+     * Streams exactly {@code length} bytes. The output stream is closed only when all of them were
+     * sent: closing it earlier would complete the response as if the body were whole. A storage
+     * failure before any byte reached the socket is still answered as an error; after that the
+     * connection is aborted, so the client sees a broken transfer, never a short "complete" one.
+     */
+    private void copy(ServerRequest req, ServerResponse res, BlobInfo blob, InputStream in, long length)
+            throws IOException {
+        OutputStream out = res.outputStream();
+        byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
+        long sent = 0;
+        while (sent < length) {
+            int n;
+            try {
+                n = in.read(buf, 0, (int) Math.min(buf.length, length - sent));
+                if (n < 0) {
+                    throw new BlobReadException(blob.digest(), "ended after " + sent + " of " + length + " bytes", null);
+                }
+            } catch (IOException e) {
+                throw readFailed(req, res, blob, sent, length, e);
+            }
+            try {
+                out.write(buf, 0, n);
+            } catch (IOException | UncheckedIOException e) {
+                throw new ClientAbortedException("client stopped reading after " + sent + " of " + length + " bytes",
+                        e);
+            }
+            sent += n;
+        }
+        out.close();
+    }
+
+    private RuntimeException readFailed(ServerRequest req, ServerResponse res, BlobInfo blob, long sent, long length,
+                                        IOException e) {
+        metrics.blobReadFailed();
+        LOG.log(System.Logger.Level.ERROR, "blob " + blob.digest() + " of " + req.path().absolute().rawPath()
+                + " could not be read after " + sent + " of " + length + " bytes, id=" + RequestLog.id(req) + ": "
+                + e.getMessage());
+        if (res.bytesWritten() == 0) {
+            // nothing reached the client yet: answer with an error instead of a broken body
+            return StorageFailures.of("blob " + blob.digest() + " could not be read", e);
+        }
+        RequestLog.aborted(req, "blob unreadable");
+        return new CloseConnectionException("blob " + blob.digest() + " unreadable mid-response", e);
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {

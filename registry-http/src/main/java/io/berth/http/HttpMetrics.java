@@ -48,6 +48,12 @@ public final class HttpMetrics {
 
     private final Map<Key, Histogram> requests = new ConcurrentHashMap<>();
     private final Map<String, DoubleSupplier> gauges = new ConcurrentHashMap<>();
+    private final LongAdder blobReadFailures = new LongAdder();
+
+    /** A blob could not be read back from storage while serving it. */
+    public void blobReadFailed() {
+        blobReadFailures.increment();
+    }
 
     public void request(String route, String method, int status, long nanos) {
         requests.computeIfAbsent(new Key(route, method, Integer.toString(status)), k -> new Histogram()).observe(nanos);
@@ -81,6 +87,9 @@ public final class HttpMetrics {
             out.append("berth_http_request_duration_seconds_count").append(labels(k, null)).append(' ')
                     .append(h.count.sum()).append('\n');
         });
+        out.append("# HELP berth_blob_read_failures_total Blob reads that failed or ended early while serving.\n");
+        out.append("# TYPE berth_blob_read_failures_total counter\n");
+        out.append("berth_blob_read_failures_total ").append(blobReadFailures.sum()).append('\n');
         jvm(out);
         new TreeMap<>(gauges).forEach((name, v) -> {
             String base = name.contains("{") ? name.substring(0, name.indexOf('{')) : name;

@@ -13,6 +13,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
@@ -32,6 +33,7 @@ public final class OpsRoutes implements HttpService {
         metrics.gauge("berth_storage_free_bytes", () -> space().map(s -> (double) s.usable()).orElse(Double.NaN));
         metrics.gauge("berth_storage_total_bytes", () -> space().map(s -> (double) s.total()).orElse(Double.NaN));
         metrics.gauge("berth_storage_failing", () -> registry.storageHealth().problem().isPresent() ? 1 : 0);
+        metrics.gauge("berth_blobs_damaged", () -> registry.storageHealth().damagedBlobs().size());
     }
 
     private Optional<BlobStore.Space> space() {
@@ -57,7 +59,8 @@ public final class OpsRoutes implements HttpService {
         RequestLog.route(req, "/healthz");
         StringBuilder body = new StringBuilder();
         Optional<StorageHealth.Problem> problem = registry.storageHealth().problem();
-        body.append("status: ").append(problem.isPresent() ? "degraded" : "ok").append('\n');
+        List<StorageHealth.Damage> damaged = registry.storageHealth().damagedBlobs();
+        body.append("status: ").append(problem.isPresent() || !damaged.isEmpty() ? "degraded" : "ok").append('\n');
         body.append("storage: ");
         if (problem.isPresent()) {
             body.append(problem.get().code().equals("STORAGE_FULL") ? "full" : "failing").append(" (")
@@ -68,6 +71,11 @@ public final class OpsRoutes implements HttpService {
         }
         space().ifPresent(s -> body.append("; ").append(s.usable()).append(" bytes free of ").append(s.total()));
         body.append('\n');
+        if (!damaged.isEmpty()) {
+            StorageHealth.Damage last = damaged.get(damaged.size() - 1);
+            body.append("blobs: ").append(damaged.size()).append(" damaged (unreadable as recorded; push again to ")
+                    .append("repair), latest ").append(last.digest()).append(": ").append(last.reason()).append('\n');
+        }
         text(req, res, Status.OK_200, body.toString());
     }
 

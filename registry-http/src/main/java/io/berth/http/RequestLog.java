@@ -33,6 +33,7 @@ public final class RequestLog implements Filter {
         final String id;
         volatile String route = "unmatched";
         volatile boolean clientAborted;
+        volatile String serverAborted;
 
         Info(String id) {
             this.id = id;
@@ -56,6 +57,11 @@ public final class RequestLog implements Filter {
     /** Marks a request whose client went away: logged and counted as {@link #CLIENT_CLOSED}. */
     static void clientAborted(ServerRequest req) {
         req.context().get(Info.class).ifPresent(i -> i.clientAborted = true);
+    }
+
+    /** Marks a response the server cut off after its headers went out (counted as a 500). */
+    static void aborted(ServerRequest req, String why) {
+        req.context().get(Info.class).ifPresent(i -> i.serverAborted = why);
     }
 
     /** The request's id, for log lines about it. */
@@ -88,9 +94,10 @@ public final class RequestLog implements Filter {
             chain.proceed();
         } finally {
             inFlight.decrementAndGet();
-            int status = info.clientAborted ? CLIENT_CLOSED : res.status().code();
+            int status = info.clientAborted ? CLIENT_CLOSED : info.serverAborted != null ? 500 : res.status().code();
             record(req.prologue().method().text(), req.path().absolute().rawPath(), info.route, status,
-                    res.bytesWritten(), System.nanoTime() - start, info.id);
+                    res.bytesWritten(), System.nanoTime() - start,
+                    info.serverAborted == null ? info.id : info.id + " aborted=" + info.serverAborted.replace(' ', '-'));
         }
     }
 

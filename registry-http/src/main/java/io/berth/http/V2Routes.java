@@ -38,8 +38,8 @@ public final class V2Routes implements HttpService {
     public record RouteInfo(String template, Set<Method> methods) {
     }
 
-    public V2Routes(Registry registry) {
-        BlobHandlers blobs = new BlobHandlers(registry);
+    public V2Routes(Registry registry, HttpMetrics metrics) {
+        BlobHandlers blobs = new BlobHandlers(registry, metrics);
         UploadHandlers uploads = new UploadHandlers(registry);
         ManifestHandlers manifests = new ManifestHandlers(registry);
         ListingHandlers listings = new ListingHandlers(registry);

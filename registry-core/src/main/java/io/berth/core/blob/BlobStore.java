@@ -67,7 +67,10 @@ public interface BlobStore extends AutoCloseable {
     /** Reads back what has been staged (to recompute a digest after a restart). */
     InputStream openUpload(UploadId id) throws IOException;
 
-    /** Makes the staged bytes the blob {@code digest}; the caller has verified the digest. */
+    /**
+     * Makes the staged bytes the blob {@code digest}, atomically, replacing what is stored under that
+     * digest (so a damaged blob is mended by pushing it again); the caller has verified the digest.
+     */
     void commitUpload(UploadId id, Digest digest) throws IOException;
 
     /** Discards an upload; absent uploads are ignored. */

@@ -46,7 +46,9 @@ final class FileRangeInputStream extends InputStream {
             int n = channel.read(buffer, position);
             buffer.flip();
             if (n <= 0) {
-                return -1; // the file is shorter than recorded
+                // never end quietly: a short body would look complete to the client
+                throw new java.io.EOFException("blob file ends at byte " + position + ", " + (end - position)
+                        + " bytes before the end recorded for it");
             }
             position += n;
         }

@@ -198,10 +198,8 @@ public final class FilesystemBlobStore implements BlobStore {
     public void commitUpload(UploadId id, Digest digest) throws IOException {
         Path source = uploadPath(id);
         Path target = blobPath(digest);
-        if (Files.exists(target)) {
-            Files.deleteIfExists(source);
-            return;
-        }
+        // an existing file is replaced, never trusted: the staged bytes were just verified, while a
+        // file left short by a crash or damaged on disk must be mendable by pushing it again
         Files.createDirectories(target.getParent());
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);

@@ -1,5 +1,6 @@
 package io.berth.core.registry;
 
+import io.berth.core.blob.BlobReadException;
 import io.berth.core.blob.BlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
@@ -15,14 +16,18 @@ import java.util.OptionalLong;
 
 /** Reading and unlinking the blobs of a repository. */
 public final class Blobs {
+    private static final System.Logger LOG = System.getLogger(Blobs.class.getName());
+
     private final BlobStore store;
     private final MetadataStore metadata;
     private final PullRecorder pulls;
+    private final StorageHealth health;
 
-    Blobs(BlobStore store, MetadataStore metadata, PullRecorder pulls) {
+    Blobs(BlobStore store, MetadataStore metadata, PullRecorder pulls, StorageHealth health) {
         this.store = store;
         this.metadata = metadata;
         this.pulls = pulls;
+        this.health = health;
     }
 
     /** The blob as {@code repository} serves it, or {@code BLOB_UNKNOWN}. */
@@ -34,16 +39,61 @@ public final class Blobs {
         return new BlobInfo(digest, size.getAsLong());
     }
 
-    /** Streams {@code length} bytes from {@code offset}; records the pull. */
+    /**
+     * Streams {@code length} bytes from {@code offset}; records the pull. A read that fails, or ends
+     * before {@code length} bytes, throws {@link BlobReadException} and records the blob as damaged.
+     */
     public InputStream open(RepositoryName repository, BlobInfo blob, long offset, long length) {
+        Digest digest = blob.digest();
         try {
-            InputStream in = store.open(blob.digest(), offset, length);
-            pulls.blobPulled(repository, blob.digest());
-            return in;
+            InputStream in = store.open(digest, offset, length);
+            pulls.blobPulled(repository, digest);
+            return new DamageReporting(in, digest);
         } catch (NoSuchFileException e) {
-            throw unknown(blob.digest());
+            damaged(digest, "its file is missing from storage");
+            throw unknown(digest);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            damaged(digest, e.getMessage());
+            throw new java.io.UncheckedIOException(new BlobReadException(digest, e.getMessage(), e));
+        }
+    }
+
+    private void damaged(Digest digest, String reason) {
+        health.damaged(digest, reason);
+        LOG.log(System.Logger.Level.ERROR, "blob " + digest + " is recorded but cannot be read: " + reason
+                + " (push it again to repair it)");
+    }
+
+    /** Turns read failures into {@link BlobReadException} and reports the blob as damaged. */
+    private final class DamageReporting extends java.io.FilterInputStream {
+        private final Digest digest;
+
+        DamageReporting(InputStream in, Digest digest) {
+            super(in);
+            this.digest = digest;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+
+        private BlobReadException failed(IOException e) {
+            damaged(digest, e.getMessage());
+            return e instanceof BlobReadException b ? b : new BlobReadException(digest, e.getMessage(), e);
         }
     }
 

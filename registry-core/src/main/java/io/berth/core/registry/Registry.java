@@ -33,7 +33,7 @@ public final class Registry implements AutoCloseable {
         this.options = options;
         this.pulls = new PullRecorder(metadata);
         this.uploads = new Uploads(blobStore, metadata, storageHealth);
-        this.blobs = new Blobs(blobStore, metadata, pulls);
+        this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth);
         this.manifests = new Manifests(metadata, pulls, options);
         this.listings = new Listings(metadata, options);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -1,18 +1,32 @@
 package io.berth.core.registry;
 
 import io.berth.core.error.RegistryException;
+import io.berth.core.model.Digest;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * Whether blob storage is currently failing writes, as the last write attempts saw it: a failure is
- * a current problem until a later write succeeds. Health endpoints report it; it never blocks work.
+ * What blob storage has shown recently: whether writes are failing (a failure is a current problem
+ * until a later write succeeds), and which blobs were found damaged (missing or short files) when
+ * read, until a push of the same content repairs them. Health endpoints report both; neither blocks
+ * work.
  */
 public final class StorageHealth {
     /** A storage failure that no successful write has followed yet. */
     public record Problem(String code, String message, long since) {
     }
 
+    /** A blob whose stored bytes could not be read back as recorded. */
+    public record Damage(Digest digest, String reason, long at) {
+    }
+
+    private static final int MAX_DAMAGED = 100;
+
     private volatile Problem problem;
+    private final Map<Digest, Damage> damaged = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    private final java.util.concurrent.atomic.AtomicLong damageSeen = new java.util.concurrent.atomic.AtomicLong();
 
     void failed(RegistryException failure) {
         Problem current = problem;
@@ -30,5 +44,32 @@ public final class StorageHealth {
     /** The current problem, if the last write failed. */
     public Optional<Problem> problem() {
         return Optional.ofNullable(problem);
+    }
+
+    void damaged(Digest digest, String reason) {
+        damageSeen.incrementAndGet();
+        synchronized (damaged) {
+            damaged.remove(digest);
+            damaged.put(digest, new Damage(digest, reason, System.currentTimeMillis()));
+            if (damaged.size() > MAX_DAMAGED) {
+                damaged.remove(damaged.keySet().iterator().next());
+            }
+        }
+    }
+
+    void repaired(Digest digest) {
+        damaged.remove(digest);
+    }
+
+    /** Blobs found damaged and not repaired since (the most recent {@value #MAX_DAMAGED}). */
+    public List<Damage> damagedBlobs() {
+        synchronized (damaged) {
+            return List.copyOf(damaged.values());
+        }
+    }
+
+    /** How many damaged reads were seen since start (a counter for metrics). */
+    public long damagedReads() {
+        return damageSeen.get();
     }
 }

@@ -209,6 +209,7 @@ public final class Uploads {
         }
         try {
             store.commitUpload(id, actual);
+            health.repaired(actual);
         } catch (IOException e) {
             RegistryException failure = StorageFailures.of("blob could not be stored", e);
             health.failed(failure);

@@ -1,0 +1,106 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.model.Digest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A blob whose file is shorter than recorded (a crash with fsync off, a damaged disk) must never be
+ * served as a short "complete" 200: before any byte is sent it is an error answer, after that the
+ * connection is aborted; either way it is logged with the digest, counted, reported by /healthz,
+ * and a push of the same content repairs it.
+ */
+class DamagedBlobTest {
+    @TempDir
+    Path dir;
+
+    static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new Random(n).nextBytes(b);
+        return b;
+    }
+
+    static Path blobFile(Path dir, Digest d) {
+        return dir.resolve("blobs/blobs/sha256").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    }
+
+    static void truncate(Path file, long size) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(size);
+        }
+    }
+
+    @Test
+    void aShortBlobIsNeverServedAsComplete() throws Exception {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            String repo = "damaged/blob";
+            byte[] big = random(4 << 20);
+            Digest bigDigest = r.pushBlob(repo, big);
+            truncate(blobFile(dir, bigDigest), 1 << 20);
+
+            // headers and the first megabyte went out: the connection is cut, not completed short
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), r.server.port())) {
+                s.setSoTimeout(20_000);
+                s.getOutputStream().write(("GET /v2/" + repo + "/blobs/" + bigDigest + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                InputStream in = s.getInputStream();
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                in.transferTo(all); // ends only because the server closes the connection
+                String text = all.toString(StandardCharsets.ISO_8859_1);
+                assertTrue(text.startsWith("HTTP/1.1 200"), text.substring(0, 100));
+                assertTrue(text.contains("Content-Length: " + big.length), text.substring(0, 400));
+                int body = all.size() - (text.indexOf("\r\n\r\n") + 4);
+                assertTrue(body < big.length, "fewer bytes than announced, then the connection closed: " + body);
+            }
+
+            // a small one fails before any byte is sent: an honest error answer instead
+            byte[] small = random(1000);
+            Digest smallDigest = r.pushBlob(repo, small);
+            truncate(blobFile(dir, smallDigest), 10);
+            HttpResponse<byte[]> res = r.get("/v2/" + repo + "/blobs/" + smallDigest);
+            assertEquals(503, res.statusCode());
+            assertTrue(new String(res.body()).contains("UNAVAILABLE"), new String(res.body()));
+            assertEquals(Integer.toString(res.body().length), res.headers().firstValue("Content-Length").orElseThrow());
+
+            String metrics = new String(r.get("/metrics").body());
+            assertTrue(metrics.contains("berth_blob_read_failures_total 2"), metrics);
+            assertTrue(metrics.contains("berth_blobs_damaged 2"), metrics);
+            String health = new String(r.get("/healthz").body());
+            assertTrue(health.contains("status: degraded") && health.contains("blobs: 2 damaged"), health);
+            assertTrue(health.contains(smallDigest.toString()), health);
+
+            // pushing the same content again replaces the damaged file
+            r.pushBlob(repo, big);
+            r.pushBlob(repo, small);
+            assertArrayEquals(big, r.get("/v2/" + repo + "/blobs/" + bigDigest).body());
+            assertArrayEquals(small, r.get("/v2/" + repo + "/blobs/" + smallDigest).body());
+            assertTrue(new String(r.get("/healthz").body()).startsWith("status: ok"));
+        }
+    }
+
+    @Test
+    void aMissingBlobFileIsReportedAndANotFound() throws Exception {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            Digest d = r.pushBlob("lost/file", "gone".getBytes(StandardCharsets.UTF_8));
+            java.nio.file.Files.delete(blobFile(dir, d));
+            assertEquals(404, r.get("/v2/lost/file/blobs/" + d).statusCode());
+            String health = new String(r.get("/healthz").body());
+            assertTrue(health.contains("blobs: 1 damaged") && health.contains("missing"), health);
+        }
+    }
+}

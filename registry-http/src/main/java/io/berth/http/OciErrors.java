@@ -34,6 +34,7 @@ public final class OciErrors {
             case UNAUTHORIZED -> 401;
             case DENIED -> 403;
             case UNSUPPORTED -> 405;
+            case REFERENCED -> 409;
             case TOOMANYREQUESTS -> 429;
             case STORAGE_FULL -> 507;
             case STORAGE_UNAVAILABLE -> 503;

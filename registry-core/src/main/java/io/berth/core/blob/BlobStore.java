@@ -52,9 +52,12 @@ public interface BlobStore extends AutoCloseable {
 
     /**
      * Writes {@code data} to the upload starting at {@code offset}, dropping anything staged beyond
-     * it (a chunk retried after a failure replaces what the failed attempt left).
+     * it (a chunk retried after a failure replaces what the failed attempt left). An upload with no
+     * staged data yet is created when {@code offset} is 0.
      *
      * @return the upload's size afterwards
+     * @throws StagedUploadLostException when fewer than {@code offset} bytes are staged: writing would
+     *                                   leave a hole
      */
     long append(UploadId id, long offset, InputStream data) throws IOException;
 

@@ -34,24 +34,55 @@ public final class FilesystemBlobStore implements BlobStore {
     private final Path uploads;
     private final boolean fsync;
     private final boolean directIo;
+    private final FileSync sync;
 
     public FilesystemBlobStore(Path root, boolean fsync) throws IOException {
         this(root, fsync, true);
     }
 
     /**
-     * @param fsync    flush every chunk to stable storage before acknowledging it
+     * @param fsync    flush every chunk, and every directory entry created or renamed, to stable
+     *                 storage before acknowledging it
      * @param directIo write uploads with O_DIRECT where the filesystem supports it: data goes to the
      *                 device without filling the page cache, which makes the flush cheap
      */
     public FilesystemBlobStore(Path root, boolean fsync, boolean directIo) throws IOException {
+        this(root, fsync, directIo, FileSync.SYSTEM);
+    }
+
+    /** As above, forcing directories through {@code sync} (a seam for tests). */
+    public FilesystemBlobStore(Path root, boolean fsync, boolean directIo, FileSync sync) throws IOException {
         this.root = root.toAbsolutePath().normalize();
         this.blobs = this.root.resolve("blobs");
         this.uploads = this.root.resolve("uploads");
         this.fsync = fsync;
-        Files.createDirectories(blobs);
-        Files.createDirectories(uploads);
+        this.sync = fsync ? sync : FileSync.NONE;
+        createDirectories(blobs);
+        createDirectories(uploads);
         this.directIo = directIo && DirectWriter.supported(uploads);
+    }
+
+    /** Whether uploads are written with O_DIRECT (the filesystem supports it and it was asked for). */
+    public boolean directIo() {
+        return directIo;
+    }
+
+    /**
+     * Creates {@code dir} and any missing ancestors, then forces the parent of each directory it
+     * created, top down, so that no created name can be lost by a power failure.
+     */
+    private void createDirectories(Path dir) throws IOException {
+        java.util.Deque<Path> missing = new java.util.ArrayDeque<>();
+        for (Path p = dir; p != null && !Files.isDirectory(p); p = p.getParent()) {
+            missing.push(p);
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        Files.createDirectories(dir);
+        for (Path created : missing) {
+            sync.directory(created.getParent());
+        }
     }
 
     @Override
@@ -127,6 +158,7 @@ public final class FilesystemBlobStore implements BlobStore {
         } catch (FileAlreadyExistsException e) {
             // idempotent
         }
+        sync.directory(uploads);
     }
 
     @Override
@@ -141,15 +173,24 @@ public final class FilesystemBlobStore implements BlobStore {
     @Override
     public long append(UploadId id, long offset, InputStream data) throws IOException {
         Path file = uploadPath(id);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE)) {
-            if (ch.size() > offset) {
-                ch.truncate(offset);
+        if (offset == 0 && !Files.exists(file)) {
+            createUpload(id); // the session row was written but the process stopped before the file
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            long staged = ch.size();
+            if (staged < offset) {
+                throw new StagedUploadLostException(id, staged, offset);
+            }
+            if (staged > offset) {
+                ch.truncate(offset); // the remains of a chunk that was never acknowledged
             }
             long pos = directIo ? DirectWriter.write(file, ch, offset, data) : writeBuffered(ch, offset, data);
             if (fsync) {
                 ch.force(false);
             }
             return pos;
+        } catch (NoSuchFileException e) {
+            throw new StagedUploadLostException(id, -1, offset);
         }
     }
 
@@ -200,12 +241,14 @@ public final class FilesystemBlobStore implements BlobStore {
         Path target = blobPath(digest);
         // an existing file is replaced, never trusted: the staged bytes were just verified, while a
         // file left short by a crash or damaged on disk must be mendable by pushing it again
-        Files.createDirectories(target.getParent());
+        createDirectories(target.getParent());
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("blob root and upload area must be on one filesystem", e);
         }
+        // the new name must be durable before the caller commits metadata that says the blob exists
+        sync.directory(target.getParent());
     }
 
     @Override

@@ -30,6 +30,8 @@ public enum ErrorCode {
     UNAUTHORIZED("authentication required"),
     DENIED("requested access to the resource is denied"),
     UNSUPPORTED("the operation is unsupported"),
+    /** A delete of content that a manifest in the repository still references. */
+    REFERENCED("the content is still referenced"),
     TOOMANYREQUESTS("too many requests"),
     /** The registry's storage has no room left (the server's fault; retry later). */
     STORAGE_FULL("insufficient storage"),
@@ -55,6 +57,7 @@ public enum ErrorCode {
             case RANGE_INVALID -> "BLOB_UPLOAD_INVALID";
             case ROUTE_UNKNOWN, BAD_REQUEST, PAGINATION_NUMBER_INVALID -> "UNSUPPORTED";
             case STORAGE_FULL, STORAGE_UNAVAILABLE -> "UNAVAILABLE";
+            case REFERENCED -> "DENIED";
             case INTERNAL -> "UNKNOWN";
             default -> name();
         };

@@ -30,6 +30,12 @@ public interface MetadataReads {
 
     Optional<ManifestRecord> manifest(RepositoryName repository, Digest digest);
 
+    /** A manifest of the repository that references the blob (config or layer), if any. */
+    Optional<Digest> manifestReferencingBlob(RepositoryName repository, Digest blob);
+
+    /** An index of the repository that lists {@code child} as one of its manifests, if any. */
+    Optional<Digest> indexReferencingManifest(RepositoryName repository, Digest child);
+
     boolean manifestExists(RepositoryName repository, Digest digest);
 
     Optional<Digest> tag(RepositoryName repository, String tag);

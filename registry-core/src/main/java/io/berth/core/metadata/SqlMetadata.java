@@ -159,6 +159,25 @@ final class SqlMetadata implements MetadataTransaction {
     }
 
     @Override
+    public Optional<Digest> manifestReferencingBlob(RepositoryName repository, Digest blob) {
+        return queryOne("SELECT manifest_digest FROM manifest_blobs WHERE repository = ? AND blob_digest = ?"
+                + " ORDER BY manifest_digest LIMIT 1", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, blob.toString());
+                }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
+    public Optional<Digest> indexReferencingManifest(RepositoryName repository, Digest child) {
+        return queryOne("SELECT manifest_digest FROM manifest_children WHERE repository = ? AND child_digest = ?"
+                + " AND manifest_digest <> ? ORDER BY manifest_digest LIMIT 1", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, child.toString());
+                    ps.setString(3, child.toString());
+                }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
     public boolean manifestExists(RepositoryName repository, Digest digest) {
         return queryOne("SELECT 1 FROM manifests WHERE repository = ? AND digest = ?", ps -> {
             ps.setString(1, repository.value());

@@ -184,6 +184,16 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Optional<Digest> manifestReferencingBlob(RepositoryName repository, Digest blob) {
+        return read(q -> q.manifestReferencingBlob(repository, blob));
+    }
+
+    @Override
+    public Optional<Digest> indexReferencingManifest(RepositoryName repository, Digest child) {
+        return read(q -> q.indexReferencingManifest(repository, child));
+    }
+
+    @Override
     public boolean manifestExists(RepositoryName repository, Digest digest) {
         return read(q -> q.manifestExists(repository, digest));
     }

@@ -104,9 +104,21 @@ public final class Blobs {
         return file;
     }
 
-    /** Unlinks the blob from the repository; its bytes are reclaimed by garbage collection. */
+    /**
+     * Unlinks the blob from the repository; its bytes are reclaimed by garbage collection. A blob a
+     * manifest of the repository still references stays ({@code REFERENCED}): deleting it would leave
+     * an image that cannot be pulled.
+     */
     public void delete(RepositoryName repository, Digest digest) {
-        boolean removed = metadata.inTransaction(tx -> tx.unlinkBlob(repository, digest));
+        boolean removed = metadata.inTransaction(tx -> {
+            Optional<Digest> user = tx.manifestReferencingBlob(repository, digest);
+            if (user.isPresent() && tx.blobLinked(repository, digest)) {
+                throw new RegistryException(ErrorCode.REFERENCED, "blob " + digest + " is referenced by manifest "
+                        + user.get() + " in " + repository + "; delete the manifest first",
+                        java.util.Map.of("digest", digest.toString(), "manifest", user.get().toString()));
+            }
+            return tx.unlinkBlob(repository, digest);
+        });
         if (!removed) {
             throw unknown(digest);
         }

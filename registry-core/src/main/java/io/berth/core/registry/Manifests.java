@@ -140,10 +140,21 @@ public final class Manifests {
         return reads.manifest(repository, digest).orElseThrow(() -> unknown(repository, reference));
     }
 
-    /** By digest: removes the manifest and the tags on it. By tag: removes only the tag. */
+    /**
+     * By digest: removes the manifest and the tags on it, unless an index of the repository still
+     * lists it ({@code REFERENCED}: the index could no longer be pulled). By tag: removes only the tag.
+     */
     public void delete(RepositoryName repository, Reference reference) {
         boolean removed = metadata.inTransaction(tx -> switch (reference) {
-            case Digest d -> tx.deleteManifest(repository, d);
+            case Digest d -> {
+                Optional<Digest> index = tx.indexReferencingManifest(repository, d);
+                if (index.isPresent() && tx.manifestExists(repository, d)) {
+                    throw new RegistryException(ErrorCode.REFERENCED, "manifest " + d + " is listed by index "
+                            + index.get() + " in " + repository + "; delete the index first",
+                            Map.of("digest", d.toString(), "index", index.get().toString()));
+                }
+                yield tx.deleteManifest(repository, d);
+            }
             case Tag t -> tx.deleteTag(repository, t.value());
         });
         if (!removed) {

@@ -3,6 +3,7 @@ package io.berth.core.registry;
 import io.berth.core.blob.BlobStore;
 import io.berth.core.blob.DigestingInputStream;
 import io.berth.core.blob.RequestBodyException;
+import io.berth.core.blob.StagedUploadLostException;
 import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
@@ -145,6 +146,11 @@ public final class Uploads {
             long end = store.append(id, start, body);
             health.succeeded();
             return end;
+        } catch (StagedUploadLostException e) {
+            UploadSession session = metadata.upload(id).orElse(null);
+            discard(id);
+            throw session == null ? RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload " + id + " is gone",
+                    "upload", id.value()) : lost(session, e);
         } catch (RequestBodyException e) {
             dropUnacknowledged(id, start);
             throw new ClientAbortedException("client stopped sending the chunk after " + start + " acknowledged bytes"
@@ -192,15 +198,32 @@ public final class Uploads {
 
     private BlobInfo commit(UploadSession session, Digest expected) {
         UploadId id = session.id();
+        long size = session.size();
         Digest actual;
         try {
-            if (store.uploadSize(id) != session.size()) {
+            long staged = store.uploadSize(id);
+            if (staged < 0 && size == 0) {
+                store.createUpload(id); // the row was written but the process stopped before the file
+                staged = 0;
+            }
+            if (staged < size) {
+                // the staged bytes are gone; a crash after the blob was moved into place but before its
+                // metadata was committed leaves exactly this, and the client's retry must then succeed
+                if (storedBlobMatches(expected, size)) {
+                    return recordBlob(session, expected);
+                }
+                discard(id);
+                throw lost(session, new StagedUploadLostException(id, staged, size));
+            }
+            if (staged > size) {
                 // a chunk written but never acknowledged (the process died in between): drop its bytes
-                store.append(id, session.size(), InputStream.nullInputStream());
+                store.truncateUpload(id, size);
             }
             actual = digestOf(session, expected.algorithm());
         } catch (IOException e) {
-            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "upload cannot be read back", Map.of(), e);
+            RegistryException failure = StorageFailures.of("upload could not be read back", e);
+            health.failed(failure);
+            throw failure;
         }
         if (!actual.equals(expected)) {
             discard(id);
@@ -215,22 +238,60 @@ public final class Uploads {
             health.failed(failure);
             throw failure;
         }
+        return recordBlob(session, actual);
+    }
+
+    /** The blob is in place: one transaction makes it visible in the repository and ends the session. */
+    private BlobInfo recordBlob(UploadSession session, Digest digest) {
         long size = session.size();
         metadata.inTransaction(tx -> {
-            tx.putBlob(actual, size);
+            tx.putBlob(digest, size);
             tx.ensureRepository(session.repository());
-            tx.linkBlob(session.repository(), actual);
-            tx.deleteUpload(id);
+            tx.linkBlob(session.repository(), digest);
+            tx.deleteUpload(session.id());
             return null;
         });
-        hashes.remove(id);
-        return new BlobInfo(actual, size);
+        hashes.remove(session.id());
+        try {
+            store.deleteUpload(session.id());
+        } catch (IOException e) {
+            // an orphan staging file: the janitor removes it
+        }
+        return new BlobInfo(digest, size);
+    }
+
+    /** Whether the store already holds {@code digest} with {@code size} bytes that hash to it. */
+    private boolean storedBlobMatches(Digest digest, long size) throws IOException {
+        if (store.size(digest).orElse(-1) != size) {
+            return false;
+        }
+        MessageDigest md = digest.algorithm().newMessageDigest();
+        try (InputStream in = store.open(digest, 0, size)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return Digest.of(digest.algorithm(), md.digest()).equals(digest);
+    }
+
+    private static RegistryException lost(UploadSession session, StagedUploadLostException e) {
+        return new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.getMessage()
+                + "; the upload cannot continue, start a new one", Map.of("upload", session.id().value()), e);
     }
 
     private Digest digestOf(UploadSession session, DigestAlgorithm algorithm) throws IOException {
         HashState state = hashes.get(session.id());
         if (state != null && state.size() == session.size() && state.algorithm() == algorithm) {
-            return Digest.of(algorithm, state.digest().digest());
+            try {
+                // finish a copy: if completing fails after this, a retry still has the running state
+                return Digest.of(algorithm, ((MessageDigest) state.digest().clone()).digest());
+            } catch (CloneNotSupportedException e) {
+                // hash the staged bytes again below
+            }
         }
         MessageDigest md = algorithm.newMessageDigest();
         try (InputStream in = store.openUpload(session.id())) {

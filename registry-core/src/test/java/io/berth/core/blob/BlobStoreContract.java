@@ -140,6 +140,55 @@ public abstract class BlobStoreContract {
     }
 
     @Test
+    void appendingBeyondWhatIsStagedFailsInsteadOfLeavingAHole() throws IOException {
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        store.append(id, 0, new ByteArrayInputStream(bytes("abc")));
+        assertThrows(StagedUploadLostException.class, () -> store.append(id, 10, new ByteArrayInputStream(bytes("x"))));
+        assertEquals(3, store.uploadSize(id), "nothing written");
+        UploadId missing = UploadId.random();
+        assertThrows(StagedUploadLostException.class,
+                () -> store.append(missing, 2, new ByteArrayInputStream(bytes("x"))));
+        // an upload whose staging file was never created starts from nothing
+        assertEquals(1, store.append(missing, 0, new ByteArrayInputStream(bytes("x"))));
+    }
+
+    @Test
+    void truncatingDropsUnacknowledgedBytes() throws IOException {
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        store.append(id, 0, new ByteArrayInputStream(bytes("abcdef")));
+        store.truncateUpload(id, 2);
+        assertEquals(2, store.uploadSize(id));
+        store.truncateUpload(id, 5); // never grows
+        assertEquals(2, store.uploadSize(id));
+        store.truncateUpload(UploadId.random(), 0); // absent: nothing to do
+    }
+
+    @Test
+    void aStoredBlobIsReplacedByANewCommitOfTheSameDigest() throws IOException {
+        Digest d = stage(UploadId.random(), bytes("mend me"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(store.localFile(d).isPresent(), "damage needs a local file");
+        // damage the stored copy, then commit the verified bytes again
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(store.localFile(d).orElseThrow())) {
+            out.write(bytes("bad"));
+        }
+        assertEquals(3, store.size(d).orElseThrow());
+        stage(UploadId.random(), bytes("mend me"));
+        try (InputStream in = store.open(d, 0, 7)) {
+            assertArrayEquals(bytes("mend me"), in.readAllBytes());
+        }
+    }
+
+    @Test
+    void readingPastTheEndOfAShortBlobFailsLoudly() throws IOException {
+        Digest d = stage(UploadId.random(), bytes("0123456789"));
+        try (InputStream in = store.open(d, 0, 20)) {
+            assertThrows(IOException.class, in::readAllBytes);
+        }
+    }
+
+    @Test
     void reportsAvailability() throws IOException {
         store.checkAvailable();
     }

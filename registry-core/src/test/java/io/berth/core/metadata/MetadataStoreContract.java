@@ -74,6 +74,27 @@ public abstract class MetadataStoreContract {
     }
 
     @Test
+    void referencesAreFoundPerRepository() {
+        ManifestRecord image = manifest("{\"image\":1}", Optional.empty(), null);
+        ManifestRecord index = manifest("{\"index\":1}", Optional.empty(), null);
+        Digest layer = digest("layer");
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.putManifest(image, new ManifestReferences(Set.of(layer), Set.of()));
+            tx.putManifest(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
+            return null;
+        });
+        assertEquals(Optional.of(image.digest()), store.manifestReferencingBlob(REPO, layer));
+        assertEquals(Optional.of(index.digest()), store.indexReferencingManifest(REPO, image.digest()));
+        RepositoryName other = RepositoryName.of("other/repo");
+        assertTrue(store.manifestReferencingBlob(other, layer).isEmpty());
+        assertTrue(store.indexReferencingManifest(other, image.digest()).isEmpty());
+        assertTrue(store.indexReferencingManifest(REPO, index.digest()).isEmpty());
+        store.inTransaction(tx -> tx.deleteManifest(REPO, index.digest()));
+        assertTrue(store.indexReferencingManifest(REPO, image.digest()).isEmpty());
+    }
+
+    @Test
     void manifestsKeepExactPayloadAndReferences() {
         ManifestRecord m = manifest("{\"a\":1}", Optional.empty(), null);
         store.inTransaction(tx -> {

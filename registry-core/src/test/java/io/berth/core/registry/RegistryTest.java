@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.blob.FaultyBlobStore;
+import io.berth.core.blob.FileSync;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
@@ -247,6 +249,82 @@ class RegistryTest {
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
         assertFalse(registry.metadata().repositoryExists(REPO));
+    }
+
+    @Test
+    void completingAfterACrashBetweenMoveAndCommitSucceeds() throws IOException {
+        byte[] content = bytes("moved, then the process died");
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(content));
+        // what the crashed process did before its metadata commit: the blob is in place, the session remains
+        registry.blobStore().commitUpload(s.id(), d);
+        assertEquals(-1, registry.blobStore().uploadSize(s.id()));
+        BlobInfo done = registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
+        assertEquals(d, done.digest());
+        assertArrayEquals(content, read(REPO, d));
+        assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
+    }
+
+    @Test
+    void aStagingFileShorterThanAcknowledgedEndsTheUploadInsteadOfAHole() throws IOException {
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("0123456789")));
+        registry.blobStore().truncateUpload(s.id(), 5);
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().append(REPO, s.id(),
+                OptionalLong.of(10), OptionalLong.empty(), in(bytes("more"))));
+        assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
+        assertTrue(e.getMessage().contains("start a new one"), e.getMessage());
+        assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
+        assertEquals(-1, registry.blobStore().uploadSize(s.id()), "the broken upload is cleaned up");
+
+        // the same at completion: nothing is made up from a short staging file
+        UploadSession t = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, t.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("0123456789")));
+        registry.blobStore().truncateUpload(t.id(), 5);
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("0123456789"));
+        e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, t.id(), d,
+                OptionalLong.empty(), OptionalLong.empty(), null));
+        assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
+        assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, d));
+    }
+
+    @Test
+    void aFailedCompletionCanBeRetriedWithTheSameRunningDigest() throws IOException {
+        registry.close();
+        FaultyBlobStore faulty = new FaultyBlobStore(new FilesystemBlobStore(dir.resolve("faulty"), false));
+        registry = new Registry(faulty, new SqliteMetadataStore(dir.resolve("faulty.db")), RegistryOptions.defaults());
+        byte[] content = bytes("verified, then the commit failed");
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(content));
+        faulty.commitFailures.set(1);
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, s.id(), d,
+                OptionalLong.empty(), OptionalLong.empty(), null));
+        assertEquals(ErrorCode.STORAGE_UNAVAILABLE, e.code());
+        // the client retries the PUT: the running digest still covers every byte
+        BlobInfo done = registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
+        assertEquals(d, done.digest());
+        assertArrayEquals(content, read(REPO, d));
+    }
+
+    @Test
+    void theBlobsNameIsDurableBeforeMetadataSaysItExists() throws IOException {
+        registry.close();
+        SqliteMetadataStore metadata = new SqliteMetadataStore(dir.resolve("ordered.db"));
+        byte[] content = bytes("durable before visible");
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        List<String> events = new ArrayList<>();
+        FileSync watching = directory -> {
+            if (directory.endsWith(d.hex().substring(0, 2))) {
+                events.add("forced blob directory; metadata knows the blob: " + metadata.blobSize(d).isPresent());
+            }
+        };
+        registry = new Registry(new FilesystemBlobStore(dir.resolve("ordered"), true, false, watching), metadata,
+                RegistryOptions.defaults());
+        registry.uploads().putMonolithic(REPO, d, OptionalLong.of(content.length), in(content));
+        assertEquals(List.of("forced blob directory; metadata knows the blob: false"), events);
+        assertTrue(metadata.blobSize(d).isPresent());
     }
 
     @Test

@@ -31,19 +31,27 @@ public final class BerthHttpServer {
     private final RequestLog requestLog;
     private final HttpMetrics metrics;
     private final V2Routes v2;
+    private final BodyWatchdog watchdog;
     private volatile boolean draining;
 
     /** The listener as the configuration's {@code http.*} keys describe it. */
     public static BerthHttpServer create(Registry registry, BerthConfig config) {
         return new BerthHttpServer(registry, config.string(ConfigKeys.HTTP_HOST), config.port(ConfigKeys.HTTP_PORT),
-                config.bool(ConfigKeys.HTTP_ACCESS_LOG), config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT));
+                config.bool(ConfigKeys.HTTP_ACCESS_LOG), config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_READ_TIMEOUT));
     }
 
-    public BerthHttpServer(Registry registry, String host, int port, boolean accessLog, Duration shutdownGrace) {
+    public BerthHttpServer(Registry registry, String host, int port, boolean accessLog, Duration shutdownGrace,
+                           Duration readTimeout) {
+        this.watchdog = new BodyWatchdog(readTimeout);
         this.metrics = new HttpMetrics();
+        metrics.gauge("berth_uploads_in_progress", () -> registry.uploads().inProgress());
+        metrics.gauge("berth_buffers_in_use{pool=\"hashing\"}", registry::hashBuffersInUse);
+        registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth_buffers_in_use{pool=\""
+                + pool + "\"}", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0)));
         this.requestLog = new RequestLog(metrics, accessLog);
         metrics.gauge("berth_http_requests_in_flight", requestLog::inFlight);
-        this.v2 = new V2Routes(registry, metrics);
+        this.v2 = new V2Routes(registry, metrics, watchdog);
         OpsRoutes ops = new OpsRoutes(registry, metrics, () -> draining);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();
@@ -165,8 +173,9 @@ public final class BerthHttpServer {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                break;
             }
         }
+        watchdog.close();
     }
 }

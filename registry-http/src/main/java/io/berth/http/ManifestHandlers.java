@@ -18,9 +18,11 @@ import java.util.OptionalLong;
 /** {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. */
 final class ManifestHandlers {
     private final Registry registry;
+    private final BodyWatchdog watchdog;
 
-    ManifestHandlers(Registry registry) {
+    ManifestHandlers(Registry registry, BodyWatchdog watchdog) {
         this.registry = registry;
+        this.watchdog = watchdog;
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -43,8 +45,8 @@ final class ManifestHandlers {
             throw registry.manifests().manifestTooLarge(declared.getAsLong());
         }
         byte[] payload;
-        try (InputStream in = Requests.body(req)) {
-            payload = in.readNBytes((int) max + 1);
+        try (InputStream in = new RequestBody(req.content().inputStream(), watchdog)) {
+            payload = in.readNBytes(Math.toIntExact(max + 1)); // max is at most 64 MiB (manifests.max-size)
         }
         if (payload.length > max) {
             throw registry.manifests().manifestTooLarge(payload.length);

@@ -19,6 +19,8 @@ public final class OciErrors {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Seconds a client is asked to wait before retrying a request the server could not serve now. */
     static final String RETRY_AFTER_SECONDS = "10";
+    /** Unread request bodies up to this size are drained to keep the connection; larger ones close it. */
+    static final long DRAIN_LIMIT = 64 * 1024;
 
     private OciErrors() {
     }
@@ -78,6 +80,11 @@ public final class OciErrors {
         res.headers().remove(HeaderNames.TRANSFER_ENCODING);
         res.headers().remove(HeaderNames.ETAG);
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        if (req.content().hasEntity() && !req.content().consumed()
+                && req.headers().contentLength().orElse(Long.MAX_VALUE) > DRAIN_LIMIT) {
+            // refused before a large (or chunked) body was read, e.g. a 429: close rather than drain gigabytes
+            res.header(HeaderNames.CONNECTION, "close");
+        }
         if (retryLater(code)) {
             res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
         }

@@ -5,33 +5,49 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * A request body whose read failures (the client disconnected, stalled past the read timeout, or
- * sent broken chunked framing) surface as {@link RequestBodyException}, so storage code can tell a
+ * A request body whose read failures (the client disconnected, stalled past {@code http.read-timeout},
+ * or sent broken chunked framing) surface as {@link RequestBodyException}, so storage code can tell a
  * vanished client from a failing disk.
  */
 final class RequestBody extends InputStream {
     private final InputStream in;
+    private final BodyWatchdog.Watch watch;
+    private final java.time.Duration timeout;
 
-    RequestBody(InputStream in) {
+    RequestBody(InputStream in, BodyWatchdog watchdog) {
         this.in = in;
+        this.watch = watchdog.watch();
+        this.timeout = watchdog.timeout();
     }
 
     @Override
     public int read() throws IOException {
+        watch.reading();
+        int b;
         try {
-            return in.read();
+            b = in.read();
         } catch (IOException | RuntimeException e) {
-            throw failed(e);
+            throw failed(e, watch.done());
         }
+        if (watch.done()) {
+            throw failed(null, true);
+        }
+        return b;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        watch.reading();
+        int n;
         try {
-            return in.read(b, off, len);
+            n = in.read(b, off, len);
         } catch (IOException | RuntimeException e) {
-            throw failed(e);
+            throw failed(e, watch.done());
         }
+        if (watch.done()) {
+            throw failed(null, true);
+        }
+        return n;
     }
 
     @Override
@@ -39,7 +55,7 @@ final class RequestBody extends InputStream {
         try {
             return in.available();
         } catch (IOException | RuntimeException e) {
-            throw failed(e);
+            throw failed(e, false);
         }
     }
 
@@ -48,11 +64,15 @@ final class RequestBody extends InputStream {
         try {
             in.close();
         } catch (IOException | RuntimeException e) {
-            throw failed(e);
+            throw failed(e, false);
         }
     }
 
-    private static RequestBodyException failed(Exception e) {
+    private RequestBodyException failed(Exception e, boolean timedOut) {
+        if (timedOut) {
+            return new RequestBodyException("no request body bytes arrived for " + timeout.toSeconds()
+                    + "s (http.read-timeout)", e);
+        }
         if (e instanceof RequestBodyException r) {
             return r;
         }

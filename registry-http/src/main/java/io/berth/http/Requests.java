@@ -3,6 +3,7 @@ package io.berth.http;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.Digest;
+import io.berth.core.registry.Caller;
 import io.helidon.http.HeaderName;
 import io.helidon.webserver.http.ServerRequest;
 import java.util.Optional;
@@ -13,9 +14,14 @@ final class Requests {
     private Requests() {
     }
 
-    /** The request body, its read failures typed as the client's ({@link RequestBody}). */
-    static java.io.InputStream body(ServerRequest req) {
-        return new RequestBody(req.content().inputStream());
+    /** The caller of a request, as registry rules see it (address, request id, host, method, agent). */
+    static Caller caller(ServerRequest req) {
+        String address = "unknown";
+        if (req.remotePeer().address() instanceof java.net.InetSocketAddress inet) {
+            address = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+        }
+        return new Caller(address, RequestLog.id(req), header(req, io.helidon.http.HeaderNames.HOST).orElse(""),
+                req.prologue().method().text(), header(req, io.helidon.http.HeaderNames.USER_AGENT).orElse(""), "");
     }
 
     static Optional<String> query(ServerRequest req, String name) {

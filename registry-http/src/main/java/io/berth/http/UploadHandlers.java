@@ -18,9 +18,15 @@ import java.util.Optional;
 /** {@code /v2/<name>/blobs/uploads/…}: start (incl. monolithic and mount), PATCH, PUT, GET, DELETE. */
 final class UploadHandlers {
     private final Registry registry;
+    private final BodyWatchdog watchdog;
 
-    UploadHandlers(Registry registry) {
+    UploadHandlers(Registry registry, BodyWatchdog watchdog) {
         this.registry = registry;
+        this.watchdog = watchdog;
+    }
+
+    private java.io.InputStream body(ServerRequest req) {
+        return new RequestBody(req.content().inputStream(), watchdog);
     }
 
     void start(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -36,25 +42,25 @@ final class UploadHandlers {
                 return;
             }
             drain(req);
-            accepted(res, registry.uploads().start(repo));
+            accepted(res, registry.uploads().start(repo, Requests.caller(req)));
             return;
         }
         Optional<Digest> digest = Requests.digestParam(req, "digest");
         if (digest.isPresent()) {
-            BlobInfo blob = registry.uploads().putMonolithic(repo, digest.get(), Requests.contentLength(req),
-                    Requests.body(req));
+            BlobInfo blob = registry.uploads().putMonolithic(Requests.caller(req), repo, digest.get(),
+                    Requests.contentLength(req), body(req));
             created(res, repo, blob);
             return;
         }
         drain(req);
-        accepted(res, registry.uploads().start(repo));
+        accepted(res, registry.uploads().start(repo, Requests.caller(req)));
     }
 
     void patch(V2Request v2, ServerRequest req, ServerResponse res) {
         UploadId id = new UploadId(v2.segment());
         Requests.Chunk chunk = Requests.chunk(req);
-        UploadSession s = registry.uploads().append(v2.repository(), id, chunk.start(), chunk.length(),
-                Requests.body(req));
+        UploadSession s = registry.uploads().append(Requests.caller(req), v2.repository(), id, chunk.start(),
+                chunk.length(), body(req));
         accepted(res, s);
     }
 
@@ -64,8 +70,9 @@ final class UploadHandlers {
                 ErrorCode.DIGEST_INVALID, "the digest query parameter is required to complete an upload", "digest",
                 ""));
         Requests.Chunk chunk = Requests.chunk(req);
-        InputStream body = req.content().hasEntity() ? Requests.body(req) : null;
-        BlobInfo blob = registry.uploads().complete(v2.repository(), id, digest, chunk.start(), chunk.length(), body);
+        InputStream body = req.content().hasEntity() ? body(req) : null;
+        BlobInfo blob = registry.uploads().complete(Requests.caller(req), v2.repository(), id, digest, chunk.start(),
+                chunk.length(), body);
         created(res, v2.repository(), blob);
     }
 

@@ -38,10 +38,10 @@ public final class V2Routes implements HttpService {
     public record RouteInfo(String template, Set<Method> methods) {
     }
 
-    public V2Routes(Registry registry, HttpMetrics metrics) {
+    public V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog) {
         BlobHandlers blobs = new BlobHandlers(registry, metrics);
-        UploadHandlers uploads = new UploadHandlers(registry);
-        ManifestHandlers manifests = new ManifestHandlers(registry);
+        UploadHandlers uploads = new UploadHandlers(registry, watchdog);
+        ManifestHandlers manifests = new ManifestHandlers(registry, watchdog);
         ListingHandlers listings = new ListingHandlers(registry);
         this.routes = List.of(
                 new Route("/v2/", Pattern.compile("/v2/?"), Map.of(
@@ -107,7 +107,7 @@ public final class V2Routes implements HttpService {
             handler.handle(v2, req, res);
             return;
         }
-        RequestLog.route(req, "/v2/unknown");
+        // RequestLog keeps the route "unmatched": paths outside the table never become metric series
         OciErrors.send(req, res, ErrorCode.ROUTE_UNKNOWN, "no API endpoint at this path");
     }
 

@@ -87,6 +87,11 @@ public interface BlobStore extends AutoCloseable {
         return Optional.empty();
     }
 
+    /** Buffers of the backend's shared pools in use now, by pool name (for metrics). */
+    default java.util.Map<String, Integer> buffersInUse() {
+        return java.util.Map.of();
+    }
+
     /** Room on the storage: bytes still usable by Berth and bytes in all. */
     record Space(long usable, long total) {
     }

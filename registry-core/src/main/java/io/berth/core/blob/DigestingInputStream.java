@@ -4,40 +4,40 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 
 /**
  * Passes bytes through unchanged and feeds them to a {@link MessageDigest} on a separate (virtual)
- * thread, so that hashing overlaps reading the request and writing storage. Bytes are copied into a
- * small pool of 1 MiB buffers; when the hasher falls behind, the pool runs dry and reading waits,
- * so memory stays bounded whatever the blob size.
+ * thread, so that hashing overlaps reading the request and writing storage. Bytes are copied into
+ * buffers taken from a pool shared by all uploads, lazily as they arrive, at most
+ * {@value #IN_FLIGHT} per stream; when the hasher falls behind, reading waits, so memory stays
+ * bounded whatever the blob size and however many uploads run.
  */
 public final class DigestingInputStream extends FilterInputStream {
-    private static final int BUFFER_SIZE = 1 << 16;
-    private static final int BUFFERS = 32;
+    static final int IN_FLIGHT = 8;
 
-    private record Chunk(byte[] bytes, int length) {
+    private record Chunk(ByteBuffer buffer, int length) {
     }
 
-    private static final Chunk END = new Chunk(new byte[0], -1);
+    private static final Chunk END = new Chunk(null, -1);
 
     private final MessageDigest digest;
-    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
-    private final BlockingQueue<Chunk> full = new ArrayBlockingQueue<>(BUFFERS + 1);
+    private final BufferPool pool;
+    private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
+    private final LinkedBlockingQueue<Chunk> full = new LinkedBlockingQueue<>();
     private final Thread hasher;
-    private byte[] current;
+    private ByteBuffer current;
     private int filled;
     private long count;
     private boolean finished;
 
-    public DigestingInputStream(InputStream in, MessageDigest digest) {
+    public DigestingInputStream(InputStream in, MessageDigest digest, BufferPool pool) {
         super(in);
         this.digest = digest;
-        for (int i = 0; i < BUFFERS; i++) {
-            free.add(new byte[BUFFER_SIZE]);
-        }
+        this.pool = pool;
         this.hasher = Thread.ofVirtual().name("digest").start(this::hashLoop);
     }
 
@@ -48,12 +48,25 @@ public final class DigestingInputStream extends FilterInputStream {
                 if (c == END) {
                     return;
                 }
-                digest.update(c.bytes, 0, c.length);
-                free.put(c.bytes);
+                hash(c);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** One chunk; a method of its own so the JIT compiles it whole rather than inside the loop's OSR. */
+    private void hash(Chunk c) {
+        try {
+            digest.update(c.buffer.array(), 0, c.length);
+        } finally {
+            release(c.buffer);
+        }
+    }
+
+    private void release(ByteBuffer b) {
+        pool.release(b);
+        inFlight.release();
     }
 
     @Override
@@ -82,15 +95,21 @@ public final class DigestingInputStream extends FilterInputStream {
         try {
             while (len > 0) {
                 if (current == null) {
-                    current = free.take();
+                    inFlight.acquire();
+                    try {
+                        current = pool.acquire();
+                    } catch (IOException e) {
+                        inFlight.release();
+                        throw e;
+                    }
                     filled = 0;
                 }
-                int k = Math.min(len, current.length - filled);
-                System.arraycopy(b, off, current, filled, k);
+                int k = Math.min(len, current.capacity() - filled);
+                System.arraycopy(b, off, current.array(), filled, k);
                 filled += k;
                 off += k;
                 len -= k;
-                if (filled == current.length) {
+                if (filled == current.capacity()) {
                     full.put(new Chunk(current, filled));
                     current = null;
                 }
@@ -107,15 +126,20 @@ public final class DigestingInputStream extends FilterInputStream {
     }
 
     /**
-     * Waits until every byte read has been hashed. The {@link MessageDigest} given to the constructor
-     * then holds the state of all bytes read; it may be finished or cloned by the caller.
+     * Waits until every byte read has been hashed and returns every buffer to the pool. The
+     * {@link MessageDigest} given to the constructor then holds the state of all bytes read; it may
+     * be finished or cloned by the caller.
      */
     public MessageDigest finish() throws IOException {
         if (!finished) {
             finished = true;
             try {
-                if (current != null && filled > 0) {
-                    full.put(new Chunk(current, filled));
+                if (current != null) {
+                    if (filled > 0) {
+                        full.put(new Chunk(current, filled));
+                    } else {
+                        release(current);
+                    }
                     current = null;
                 }
                 full.put(END);

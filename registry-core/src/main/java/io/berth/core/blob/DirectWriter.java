@@ -8,6 +8,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Appends a stream to a file with O_DIRECT for the block-aligned middle and ordinary writes for the
@@ -15,9 +19,9 @@ import java.nio.file.StandardOpenOption;
  * nor leaves gigabytes of dirty pages for the final flush to wait on.
  */
 final class DirectWriter {
-    private static final int BLOCK = 4096;
-    private static final int BUFFER = 1 << 20;
-    private static final int READ_PIECE = 1 << 16;
+    static final int BLOCK = 4096;
+    /** Size of each of the two aligned buffers a write alternates between. */
+    static final int BUFFER = 1 << 20;
 
     private DirectWriter() {
     }
@@ -46,9 +50,13 @@ final class DirectWriter {
      * Writes {@code data} to {@code file} from {@code offset}.
      *
      * @param buffered an ordinary channel on the same file, for the unaligned head and tail
+     * @param piece    a heap buffer to read the request into
+     * @param aligned  the pool of aligned buffers; when it has no pair free, the write goes through the
+     *                 page cache instead (slower to flush, but never waiting and never unbounded)
      * @return the position after the last byte
      */
-    static long write(Path file, FileChannel buffered, long offset, InputStream data) throws IOException {
+    static long write(Path file, FileChannel buffered, long offset, InputStream data, byte[] piece,
+                      BufferPool aligned) throws IOException {
         long pos = offset;
         int headLength = (int) ((BLOCK - pos % BLOCK) % BLOCK);
         if (headLength > 0) {
@@ -58,28 +66,52 @@ final class DirectWriter {
                 return pos;
             }
         }
-        // Two aligned buffers: one fills from the request while the other is written to the device.
-        ByteBuffer[] buffers = {
-            ByteBuffer.allocateDirect(BUFFER + BLOCK).alignedSlice(BLOCK),
-            ByteBuffer.allocateDirect(BUFFER + BLOCK).alignedSlice(BLOCK)
-        };
-        byte[] piece = new byte[READ_PIECE];
+        // the aligned pair is taken only once the body has bytes for it, and given back at the end
+        int first = data.read(piece, 0, piece.length);
+        if (first < 0) {
+            return pos;
+        }
+        ByteBuffer[] buffers = aligned.tryAcquire(2);
+        if (buffers == null) {
+            pos += writeFully(buffered, ByteBuffer.wrap(piece, 0, first), pos);
+            return FilesystemBlobStore.writeBuffered(buffered, pos, data, piece);
+        }
+        try {
+            return writeAligned(file, buffered, pos, data, piece, first, buffers);
+        } finally {
+            aligned.release(buffers[0]);
+            aligned.release(buffers[1]);
+        }
+    }
+
+    /** Two aligned buffers: one fills from the request while the other is written to the device. */
+    private static long writeAligned(Path file, FileChannel buffered, long start, InputStream data, byte[] piece,
+                                     int first, ByteBuffer[] buffers) throws IOException {
+        long pos = start;
         ByteBuffer aligned = buffers[0];
         int current = 0;
         try (FileChannel direct = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-             var writer = java.util.concurrent.Executors.newSingleThreadExecutor(Thread.ofVirtual().factory())) {
-            java.util.concurrent.Future<Integer> pending = null;
-            int n;
-            while ((n = data.read(piece, 0, Math.min(piece.length, aligned.remaining()))) >= 0) {
-                aligned.put(piece, 0, n);
-                if (!aligned.hasRemaining()) {
-                    pos += await(pending);
-                    ByteBuffer full = aligned.flip();
-                    long at = pos;
-                    pending = writer.submit(() -> writeFully(direct, full, at));
-                    current ^= 1;
-                    aligned = buffers[current].clear();
+             ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().factory())) {
+            Future<Integer> pending = null;
+            int n = first;
+            int offsetInPiece = 0;
+            while (n >= 0) {
+                while (n > 0) {
+                    int k = Math.min(n, aligned.remaining());
+                    aligned.put(piece, offsetInPiece, k);
+                    offsetInPiece += k;
+                    n -= k;
+                    if (!aligned.hasRemaining()) {
+                        pos += await(pending);
+                        ByteBuffer full = aligned.flip();
+                        long at = pos;
+                        pending = writer.submit(() -> writeFully(direct, full, at));
+                        current ^= 1;
+                        aligned = buffers[current].clear();
+                    }
                 }
+                offsetInPiece = 0;
+                n = data.read(piece, 0, piece.length);
             }
             pos += await(pending);
             aligned.flip();
@@ -97,13 +129,13 @@ final class DirectWriter {
         return pos;
     }
 
-    private static int await(java.util.concurrent.Future<Integer> pending) throws IOException {
+    private static int await(Future<Integer> pending) throws IOException {
         if (pending == null) {
             return 0;
         }
         try {
             return pending.get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
@@ -114,7 +146,7 @@ final class DirectWriter {
         }
     }
 
-    private static int writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+    static int writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
         int total = 0;
         while (b.hasRemaining()) {
             total += ch.write(b, pos + total);

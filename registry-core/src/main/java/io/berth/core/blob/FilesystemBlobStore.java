@@ -28,6 +28,8 @@ import java.util.stream.Stream;
  */
 public final class FilesystemBlobStore implements BlobStore {
     static final int BUFFER_SIZE = 1 << 16;
+    /** Blob reads go through buffers of this size (measured: bin/bench). */
+    static final int READ_BUFFER = 256 * 1024;
 
     private final Path root;
     private final Path blobs;
@@ -35,6 +37,9 @@ public final class FilesystemBlobStore implements BlobStore {
     private final boolean fsync;
     private final boolean directIo;
     private final FileSync sync;
+    private final BufferPool pieces;
+    private final BufferPool alignedPairs;
+    private final BufferPool reads;
 
     public FilesystemBlobStore(Path root, boolean fsync) throws IOException {
         this(root, fsync, true);
@@ -52,6 +57,20 @@ public final class FilesystemBlobStore implements BlobStore {
 
     /** As above, forcing directories through {@code sync} (a seam for tests). */
     public FilesystemBlobStore(Path root, boolean fsync, boolean directIo, FileSync sync) throws IOException {
+        this(root, fsync, directIo, sync, 128);
+    }
+
+    /**
+     * @param concurrentWriters how many uploads may write at once ({@code uploads.max-concurrent}):
+     *                          sizes the shared buffer pools
+     */
+    public FilesystemBlobStore(Path root, boolean fsync, boolean directIo, FileSync sync, int concurrentWriters)
+            throws IOException {
+        java.time.Duration wait = java.time.Duration.ofSeconds(30);
+        this.pieces = BufferPool.heap("upload read", BUFFER_SIZE, concurrentWriters + 16, wait);
+        this.alignedPairs = BufferPool.direct("O_DIRECT write", DirectWriter.BUFFER, DirectWriter.BLOCK,
+                Math.min(2 * concurrentWriters, 64), wait);
+        this.reads = BufferPool.direct("blob read", READ_BUFFER, 0, 256, wait);
         this.root = root.toAbsolutePath().normalize();
         this.blobs = this.root.resolve("blobs");
         this.uploads = this.root.resolve("uploads");
@@ -60,6 +79,12 @@ public final class FilesystemBlobStore implements BlobStore {
         createDirectories(blobs);
         createDirectories(uploads);
         this.directIo = directIo && DirectWriter.supported(uploads);
+    }
+
+    @Override
+    public java.util.Map<String, Integer> buffersInUse() {
+        return java.util.Map.of("upload_read", pieces.inUse(), "direct_write", alignedPairs.inUse(),
+                "blob_read", reads.inUse());
     }
 
     /** Whether uploads are written with O_DIRECT (the filesystem supports it and it was asked for). */
@@ -113,7 +138,8 @@ public final class FilesystemBlobStore implements BlobStore {
 
     @Override
     public InputStream open(Digest digest, long offset, long length) throws IOException {
-        return new FileRangeInputStream(FileChannel.open(blobPath(digest), StandardOpenOption.READ), offset, length);
+        return new FileRangeInputStream(FileChannel.open(blobPath(digest), StandardOpenOption.READ), offset, length,
+                reads);
     }
 
     @Override
@@ -184,19 +210,24 @@ public final class FilesystemBlobStore implements BlobStore {
             if (staged > offset) {
                 ch.truncate(offset); // the remains of a chunk that was never acknowledged
             }
-            long pos = directIo ? DirectWriter.write(file, ch, offset, data) : writeBuffered(ch, offset, data);
-            if (fsync) {
-                ch.force(false);
+            ByteBuffer piece = pieces.acquire();
+            try {
+                long pos = directIo ? DirectWriter.write(file, ch, offset, data, piece.array(), alignedPairs)
+                        : writeBuffered(ch, offset, data, piece.array());
+                if (fsync) {
+                    ch.force(false);
+                }
+                return pos;
+            } finally {
+                pieces.release(piece);
             }
-            return pos;
         } catch (NoSuchFileException e) {
             throw new StagedUploadLostException(id, -1, offset);
         }
     }
 
     /** Writes through the page cache in small pieces, each written while it is still in the CPU cache. */
-    static long writeBuffered(FileChannel ch, long offset, InputStream data) throws IOException {
-        byte[] buf = new byte[BUFFER_SIZE];
+    static long writeBuffered(FileChannel ch, long offset, InputStream data, byte[] buf) throws IOException {
         ByteBuffer bb = ByteBuffer.wrap(buf);
         long pos = offset;
         int n;

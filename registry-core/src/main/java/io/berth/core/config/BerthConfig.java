@@ -2,9 +2,13 @@ package io.berth.core.config;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigInteger;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,19 +21,24 @@ import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Resolved configuration: built-in defaults, overridden by a YAML file, overridden by
- * {@code BERTH_*} environment variables. Values are checked when loaded, so a bad value stops
- * start-up with a message naming the key instead of failing later.
+ * {@code BERTH_*} environment variables. Every value is checked against its key's type and range
+ * when loaded, so a bad value stops start-up with one line naming the key, the value and where it
+ * came from, instead of failing (or overflowing) later.
  */
 public final class BerthConfig {
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB|k|m|g)?",
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB|K|M|G|T)?",
             Pattern.CASE_INSENSITIVE);
+    private static final Pattern COUNT = Pattern.compile("\\d+");
 
     /** Variables read by the launcher scripts, not configuration keys. */
-    private static final Set<String> NOT_CONFIG_ENV = Set.of("BERTH_HOME", "BERTH_JAVA_OPTS", "BERTH_CONFIG");
+    private static final Set<String> NOT_CONFIG_ENV = Set.of("BERTH_HOME", "BERTH_JAVA_OPTS", "BERTH_CONFIG",
+            "BERTH_ADMIN_TOKEN");
 
     private final Map<String, String> values;
     private final Map<String, String> sources;
@@ -44,6 +53,36 @@ public final class BerthConfig {
         return load(Optional.empty(), Map.of(), w -> { });
     }
 
+    /** The defaults with {@code settings} (key name to value) on top, as an embedding program sets them. */
+    public static BerthConfig of(Map<String, String> settings) {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> sources = new LinkedHashMap<>();
+        defaultsInto(values, sources);
+        settings.forEach((key, value) -> {
+            if (ConfigKeys.byName(key).isEmpty()) {
+                throw new ConfigException("unknown configuration key '" + key + "'");
+            }
+            values.put(key, value);
+            sources.put(key, "settings");
+        });
+        return validated(values, sources);
+    }
+
+    private static void defaultsInto(Map<String, String> values, Map<String, String> sources) {
+        for (ConfigKey k : ConfigKeys.ALL) {
+            values.put(k.name(), k.defaultValue());
+            sources.put(k.name(), "default");
+        }
+    }
+
+    private static BerthConfig validated(Map<String, String> values, Map<String, String> sources) {
+        BerthConfig config = new BerthConfig(values, sources);
+        for (ConfigKey k : ConfigKeys.ALL) {
+            config.validate(k);
+        }
+        return config;
+    }
+
     /**
      * @param file the YAML file, if any
      * @param env  the environment ({@code System.getenv()})
@@ -52,10 +91,7 @@ public final class BerthConfig {
     public static BerthConfig load(Optional<Path> file, Map<String, String> env, Consumer<String> warn) {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> sources = new LinkedHashMap<>();
-        for (ConfigKey k : ConfigKeys.ALL) {
-            values.put(k.name(), k.defaultValue());
-            sources.put(k.name(), "default");
-        }
+        defaultsInto(values, sources);
         if (file.isPresent()) {
             Map<String, String> fromFile = readYaml(file.get());
             for (Map.Entry<String, String> e : fromFile.entrySet()) {
@@ -83,22 +119,32 @@ public final class BerthConfig {
             values.put(k.name(), e.getValue());
             sources.put(k.name(), "environment " + e.getKey());
         }
-        BerthConfig config = new BerthConfig(values, sources);
-        for (ConfigKey k : ConfigKeys.ALL) {
-            config.validate(k);
-        }
-        return config;
+        return validated(values, sources);
     }
 
     private static Map<String, String> readYaml(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new ConfigException("cannot read configuration file " + file + ": it is a directory");
+        }
         Object root;
         try (InputStream in = Files.newInputStream(file)) {
             root = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("cannot read configuration file " + file + ": no such file");
+        } catch (AccessDeniedException e) {
+            throw new ConfigException("cannot read configuration file " + file + ": permission denied");
         } catch (IOException e) {
-            throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+            throw new ConfigException("cannot read configuration file " + file + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace(file + ": ", "")));
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            String where = mark == null ? "" : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1)
+                    + ": ";
+            String problem = e.getProblem() != null ? e.getProblem() : String.valueOf(e.getContext());
+            throw new ConfigException("configuration file " + file + " is not valid YAML: " + where + problem);
         } catch (RuntimeException e) {
             throw new ConfigException("configuration file " + file + " is not valid YAML: "
-                    + e.getMessage().lines().findFirst().orElse(""));
+                    + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
         }
         Map<String, String> out = new LinkedHashMap<>();
         if (root == null) {
@@ -107,19 +153,30 @@ public final class BerthConfig {
         if (!(root instanceof Map<?, ?> map)) {
             throw new ConfigException("configuration file " + file + " must hold a mapping of keys");
         }
-        flatten("", map, out);
+        flatten(file, "", map, out);
         return out;
     }
 
-    private static void flatten(String prefix, Map<?, ?> map, Map<String, String> out) {
+    private static void flatten(Path file, String prefix, Map<?, ?> map, Map<String, String> out) {
         for (Map.Entry<?, ?> e : map.entrySet()) {
             String key = prefix + e.getKey();
-            if (e.getValue() instanceof Map<?, ?> nested) {
-                flatten(key + ".", nested, out);
-            } else if (e.getValue() instanceof List<?>) {
-                throw new ConfigException(key + ": lists are not supported here");
+            Optional<ConfigKey> known = ConfigKeys.byName(key);
+            Object v = e.getValue();
+            if (v instanceof Map<?, ?> nested) {
+                if (known.isPresent()) {
+                    throw new ConfigException("configuration file " + file + ": " + key
+                            + " must be a single value, not a mapping");
+                }
+                flatten(file, key + ".", nested, out);
+            } else if (v instanceof List<?> list) {
+                if (known.isPresent() && known.get().type() == ConfigKey.Type.LIST) {
+                    out.put(key, String.join(",", list.stream().map(String::valueOf).toList()));
+                } else {
+                    throw new ConfigException("configuration file " + file + ": " + key
+                            + " must be a single value, not a list");
+                }
             } else {
-                out.put(key, e.getValue() == null ? "" : String.valueOf(e.getValue()));
+                out.put(key, v == null ? "" : String.valueOf(v));
             }
         }
     }
@@ -131,6 +188,7 @@ public final class BerthConfig {
             case BOOLEAN -> bool(k);
             case DURATION -> duration(k);
             case SIZE -> size(k);
+            case COUNT -> count(k);
             case PATH, HOST -> {
                 if (v.isBlank()) {
                     throw bad(k, "must not be empty");
@@ -141,17 +199,26 @@ public final class BerthConfig {
                     throw bad(k, "must be one of " + String.join(", ", k.choices()));
                 }
             }
-            case COUNT -> positiveInt(k);
+            case TEXT, LIST -> {
+                // any text
+            }
         }
     }
 
     private ConfigException bad(ConfigKey k, String why) {
-        return new ConfigException("invalid value '" + values.get(k.name()) + "' for " + k.name() + " (from "
-                + sources.get(k.name()) + "): " + why);
+        String v = values.get(k.name());
+        String shown = v.length() > 80 ? v.substring(0, 80) + "…" : v;
+        return new ConfigException("invalid value '" + shown + "' for " + k.name() + " (from " + sources.get(k.name())
+                + "): " + why);
     }
 
     public String string(ConfigKey k) {
         return values.get(k.name());
+    }
+
+    /** The items of a {@link ConfigKey.Type#LIST} key (comma-separated), blanks dropped. */
+    public List<String> list(ConfigKey k) {
+        return Arrays.stream(values.get(k.name()).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
     /** Where the value of {@code k} came from: default, the file, or an environment variable. */
@@ -160,27 +227,25 @@ public final class BerthConfig {
     }
 
     public int port(ConfigKey k) {
-        try {
-            int p = Integer.parseInt(values.get(k.name()).trim());
-            if (p < 0 || p > 65535) {
-                throw bad(k, "a port is a number from 0 to 65535");
-            }
-            return p;
-        } catch (NumberFormatException e) {
+        String v = values.get(k.name()).trim();
+        if (!COUNT.matcher(v).matches() || v.length() > 5 || Integer.parseInt(v) > 65535) {
             throw bad(k, "a port is a number from 0 to 65535");
         }
+        return Integer.parseInt(v);
     }
 
-    public int positiveInt(ConfigKey k) {
-        try {
-            int n = Integer.parseInt(values.get(k.name()).trim());
-            if (n <= 0) {
-                throw bad(k, "must be a positive whole number");
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw bad(k, "must be a positive whole number");
+    /** A whole number within the key's range. */
+    public long count(ConfigKey k) {
+        String v = values.get(k.name()).trim();
+        if (!COUNT.matcher(v).matches()) {
+            throw bad(k, "must be a whole number from " + k.min() + " to " + k.max());
         }
+        return inRange(k, new BigInteger(v), "must be a whole number from " + k.min() + " to " + k.max());
+    }
+
+    /** {@link #count} for keys whose range fits an int. */
+    public int intCount(ConfigKey k) {
+        return Math.toIntExact(count(k));
     }
 
     public boolean bool(ConfigKey k) {
@@ -188,49 +253,78 @@ public final class BerthConfig {
         return switch (v) {
             case "true", "yes", "on", "1" -> true;
             case "false", "no", "off", "0" -> false;
-            default -> throw bad(k, "must be true or false");
+            default -> throw bad(k, "must be true or false (also yes/no, on/off, 1/0)");
         };
     }
 
     public Duration duration(ConfigKey k) {
         Matcher m = DURATION.matcher(values.get(k.name()).trim());
+        String range = "from " + formatMillis(k.min()) + " to " + formatMillis(k.max());
         if (!m.matches()) {
-            throw bad(k, "a duration is a number with a unit: ms, s, m, h or d (e.g. 30s, 24h)");
+            throw bad(k, "a duration is a number with a unit, ms, s, m, h or d (e.g. 30s, 24h), " + range);
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
+        long factor = switch (m.group(2)) {
+            case "ms" -> 1L;
+            case "s" -> 1000L;
+            case "m" -> 60_000L;
+            case "h" -> 3_600_000L;
+            default -> 86_400_000L;
         };
-        if (d.isZero()) {
-            throw bad(k, "must be longer than zero");
-        }
-        return d;
+        BigInteger millis = new BigInteger(m.group(1)).multiply(BigInteger.valueOf(factor));
+        return Duration.ofMillis(inRange(k, millis, "must be " + range));
     }
 
     public long size(ConfigKey k) {
         Matcher m = SIZE.matcher(values.get(k.name()).trim());
+        String range = "from " + formatBytes(k.min()) + " to " + formatBytes(k.max());
         if (!m.matches()) {
-            throw bad(k, "a size is a number of bytes, optionally with KiB, MiB or GiB");
+            throw bad(k, "a size is a number of bytes, optionally with KiB, MiB, GiB or TiB (e.g. 4MiB), " + range);
         }
-        long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
         long factor = switch (unit) {
-            case "kib", "kb", "k" -> 1024L;
-            case "mib", "mb", "m" -> 1024L * 1024;
-            case "gib", "gb", "g" -> 1024L * 1024 * 1024;
+            case "kib", "kb", "k" -> 1L << 10;
+            case "mib", "mb", "m" -> 1L << 20;
+            case "gib", "gb", "g" -> 1L << 30;
+            case "tib", "tb", "t" -> 1L << 40;
             default -> 1L;
         };
-        if (n <= 0) {
-            throw bad(k, "must be larger than zero");
+        BigInteger bytes = new BigInteger(m.group(1)).multiply(BigInteger.valueOf(factor));
+        return inRange(k, bytes, "must be " + range);
+    }
+
+    private long inRange(ConfigKey k, BigInteger value, String why) {
+        if (value.compareTo(BigInteger.valueOf(k.min())) < 0 || value.compareTo(BigInteger.valueOf(k.max())) > 0) {
+            throw bad(k, why);
         }
-        return n * factor;
+        return value.longValueExact();
     }
 
     public Path path(ConfigKey k) {
         return Path.of(values.get(k.name()));
+    }
+
+    /** {@code 90000} as {@code 90s}, {@code 86400000} as {@code 1d}: the largest unit that divides it. */
+    static String formatMillis(long millis) {
+        long[] factors = {86_400_000L, 3_600_000L, 60_000L, 1000L};
+        String[] units = {"d", "h", "m", "s"};
+        for (int i = 0; i < factors.length; i++) {
+            if (millis >= factors[i] && millis % factors[i] == 0) {
+                return millis / factors[i] + units[i];
+            }
+        }
+        return millis + "ms";
+    }
+
+    /** {@code 4194304} as {@code 4MiB}: the largest binary unit that divides it. */
+    static String formatBytes(long bytes) {
+        String[] units = {"TiB", "GiB", "MiB", "KiB"};
+        int[] shifts = {40, 30, 20, 10};
+        for (int i = 0; i < units.length; i++) {
+            long f = 1L << shifts[i];
+            if (bytes >= f && bytes % f == 0) {
+                return bytes / f + units[i];
+            }
+        }
+        return bytes + "B";
     }
 }

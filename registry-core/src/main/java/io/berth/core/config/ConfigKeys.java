@@ -1,17 +1,24 @@
 package io.berth.core.config;
 
 import io.berth.core.config.ConfigKey.Type;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 /** Every configuration key Berth knows. {@code docs/configuration.md} lists the same keys. */
 public final class ConfigKeys {
+    private static final long KIB = 1024;
+    private static final long MIB = 1024 * KIB;
+
     public static final ConfigKey HTTP_HOST = new ConfigKey("http.host", "127.0.0.1", Type.HOST,
             "Address the HTTP API (/v2, health, metrics) binds to.");
     public static final ConfigKey HTTP_PORT = new ConfigKey("http.port", "5000", Type.PORT,
             "Port of the HTTP API.");
-    public static final ConfigKey HTTP_SHUTDOWN_TIMEOUT = new ConfigKey("http.shutdown-timeout", "30s", Type.DURATION,
-            "How long SIGTERM waits for in-flight requests before closing.");
+    public static final ConfigKey HTTP_SHUTDOWN_TIMEOUT = ConfigKey.duration("http.shutdown-timeout", "30s",
+            Duration.ofMillis(1), Duration.ofHours(1), "How long SIGTERM waits for in-flight requests before closing.");
+    public static final ConfigKey HTTP_READ_TIMEOUT = ConfigKey.duration("http.read-timeout", "60s",
+            Duration.ofSeconds(1), Duration.ofDays(1), "A request body that sends nothing for this long is aborted"
+                    + " (its upload keeps only acknowledged bytes); also how long an idle connection stays open.");
     public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
             "Log one line per request (method, path, status, bytes, duration, request id).");
     public static final ConfigKey ADMIN_HOST = new ConfigKey("admin.host", "127.0.0.1", Type.HOST,
@@ -23,30 +30,41 @@ public final class ConfigKeys {
     public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,
             "Directory holding blobs and in-progress uploads.");
     public static final ConfigKey STORAGE_FS_FSYNC = new ConfigKey("storage.filesystem.fsync", "true", Type.BOOLEAN,
-            "Flush each written chunk to disk before acknowledging it.");
+            "Flush each written chunk, and each new or renamed file's directory, to disk before acknowledging it.");
     public static final ConfigKey STORAGE_FS_DIRECT_IO = new ConfigKey("storage.filesystem.direct-io", "true",
             Type.BOOLEAN, "Write uploads with O_DIRECT where the filesystem supports it (cheap flushes; no page-cache churn).");
     public static final ConfigKey METADATA_TYPE = ConfigKey.choice("metadata.type", "sqlite", List.of("sqlite"),
             "Metadata database: sqlite.");
     public static final ConfigKey METADATA_SQLITE_PATH = new ConfigKey("metadata.sqlite.path", "./data/berth.db",
             Type.PATH, "SQLite database file.");
-    public static final ConfigKey UPLOADS_EXPIRY = new ConfigKey("uploads.expiry", "24h", Type.DURATION,
-            "An upload session untouched this long is removed with its data.");
-    public static final ConfigKey UPLOADS_PURGE_INTERVAL = new ConfigKey("uploads.purge-interval", "10m",
-            Type.DURATION, "How often expired upload sessions are looked for.");
-    public static final ConfigKey MANIFESTS_MAX_SIZE = new ConfigKey("manifests.max-size", "4MiB", Type.SIZE,
+    public static final ConfigKey UPLOADS_EXPIRY = ConfigKey.duration("uploads.expiry", "24h", Duration.ofSeconds(1),
+            Duration.ofDays(365), "An upload session untouched this long is removed with its data.");
+    public static final ConfigKey UPLOADS_PURGE_INTERVAL = ConfigKey.duration("uploads.purge-interval", "10m",
+            Duration.ofSeconds(1), Duration.ofDays(1), "How often expired upload sessions are looked for.");
+    public static final ConfigKey UPLOADS_MAX_CONCURRENT = ConfigKey.count("uploads.max-concurrent", "128", 1, 100_000,
+            "Most upload bodies streaming in at once; more get 429 with Retry-After.");
+    public static final ConfigKey UPLOADS_MAX_CONCURRENT_PER_CLIENT = ConfigKey.count(
+            "uploads.max-concurrent-per-client", "16", 1, 100_000,
+            "Most upload bodies one client address streams at once; more get 429 with Retry-After.");
+    public static final ConfigKey UPLOADS_MAX_SESSIONS_PER_CLIENT = ConfigKey.count("uploads.max-sessions-per-client",
+            "1000", 1, 100_000_000, "Most open upload sessions one client address may hold; more get 429.");
+    public static final ConfigKey MANIFESTS_MAX_SIZE = ConfigKey.size("manifests.max-size", "4MiB", KIB, 64 * MIB,
             "Largest manifest accepted; larger pushes get 413.");
+    public static final ConfigKey MANIFESTS_MAX_REFERENCES = ConfigKey.count("manifests.max-references", "10000", 1,
+            1_000_000, "Most blobs and child manifests one manifest may reference; more is MANIFEST_INVALID.");
     public static final ConfigKey MANIFESTS_ALLOW_SPARSE = new ConfigKey("manifests.allow-sparse", "false",
             Type.BOOLEAN, "Accept image manifests whose layers, and indexes whose child manifests, the repository does "
             + "not hold (sparse manifests, as a mirror of some platforms needs).");
-    public static final ConfigKey PULLS_FLUSH_INTERVAL = new ConfigKey("metadata.pull-flush-interval", "5s",
-            Type.DURATION, "How often last-pulled times are written to metadata.");
-    public static final ConfigKey LISTING_MAX_PAGE = new ConfigKey("listing.max-page-size", "10000", Type.COUNT,
-            "Most entries one tags/list or _catalog page returns.");
+    public static final ConfigKey PULLS_FLUSH_INTERVAL = ConfigKey.duration("metadata.pull-flush-interval", "5s",
+            Duration.ofMillis(100), Duration.ofHours(1), "How often last-pulled times are written to metadata.");
+    public static final ConfigKey LISTING_MAX_PAGE = ConfigKey.count("listing.max-page-size", "10000", 1, 1_000_000,
+            "Most entries one tags/list, _catalog or referrers page returns.");
 
-    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_ACCESS_LOG,
-            ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC, STORAGE_FS_DIRECT_IO, METADATA_TYPE,
-            METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY, UPLOADS_PURGE_INTERVAL, MANIFESTS_MAX_SIZE, MANIFESTS_ALLOW_SPARSE,
+    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_READ_TIMEOUT,
+            HTTP_ACCESS_LOG, ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
+            STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
+            UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
+            UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
             LISTING_MAX_PAGE);
 
     private ConfigKeys() {

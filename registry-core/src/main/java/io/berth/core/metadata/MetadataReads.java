@@ -62,4 +62,7 @@ public interface MetadataReads {
     List<UploadSession> uploadsIdleSince(long before);
 
     boolean uploadExists(UploadId id);
+
+    /** Open upload sessions that {@code client} started. */
+    long uploadsOfClient(String client);
 }

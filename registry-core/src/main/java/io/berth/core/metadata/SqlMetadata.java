@@ -257,18 +257,24 @@ final class SqlMetadata implements MetadataTransaction {
 
     @Override
     public Optional<UploadSession> upload(UploadId id) {
-        return queryOne("SELECT repository, size, started_at, updated_at FROM upload_sessions WHERE id = ?",
+        return queryOne("SELECT repository, size, started_at, updated_at, client FROM upload_sessions WHERE id = ?",
                 ps -> ps.setString(1, id.value()),
                 rs -> new UploadSession(id, RepositoryName.of(rs.getString(1)), rs.getLong(2), rs.getLong(3),
-                        rs.getLong(4)));
+                        rs.getLong(4), rs.getString(5)));
     }
 
     @Override
     public List<UploadSession> uploadsIdleSince(long before) {
-        return query("SELECT id, repository, size, started_at, updated_at FROM upload_sessions WHERE updated_at < ?",
-                ps -> ps.setLong(1, before),
+        return query("SELECT id, repository, size, started_at, updated_at, client FROM upload_sessions"
+                + " WHERE updated_at < ?", ps -> ps.setLong(1, before),
                 rs -> new UploadSession(new UploadId(rs.getString(1)), RepositoryName.of(rs.getString(2)),
-                        rs.getLong(3), rs.getLong(4), rs.getLong(5)));
+                        rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getString(6)));
+    }
+
+    @Override
+    public long uploadsOfClient(String client) {
+        return queryOne("SELECT COUNT(*) FROM upload_sessions WHERE client = ?", ps -> ps.setString(1, client),
+                rs -> rs.getLong(1)).orElse(0L);
     }
 
     @Override
@@ -439,13 +445,14 @@ final class SqlMetadata implements MetadataTransaction {
 
     @Override
     public void createUpload(UploadSession s) {
-        update("INSERT INTO upload_sessions (id, repository, size, started_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                ps -> {
+        update("INSERT INTO upload_sessions (id, repository, size, started_at, updated_at, client)"
+                + " VALUES (?, ?, ?, ?, ?, ?)", ps -> {
                     ps.setString(1, s.id().value());
                     ps.setString(2, s.repository().value());
                     ps.setLong(3, s.size());
                     ps.setLong(4, s.startedAt());
                     ps.setLong(5, s.updatedAt());
+                    ps.setString(6, s.client());
                 });
     }
 

@@ -24,16 +24,24 @@ import java.util.function.Function;
  * pool of reader connections that never block on the writer.
  */
 public final class SqliteMetadataStore implements MetadataStore {
+    private static final System.Logger LOG = System.getLogger(SqliteMetadataStore.class.getName());
     private static final int READERS = 8;
 
     private final String url;
-    private final Connection writer;
+    private Connection writer; // guarded by writeLock; replaced when a failure left it unusable
     private final ReentrantLock writeLock = new ReentrantLock();
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
     private final List<Connection> all = new ArrayList<>();
     private volatile boolean closed;
+    private final java.time.Clock clock;
 
     public SqliteMetadataStore(Path file) {
+        this(file, java.time.Clock.systemUTC());
+    }
+
+    /** As above, stamping rows with {@code clock}'s time. */
+    public SqliteMetadataStore(Path file, java.time.Clock clock) {
+        this.clock = clock;
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
@@ -48,6 +56,11 @@ public final class SqliteMetadataStore implements MetadataStore {
             for (int i = 0; i < READERS; i++) {
                 readers.add(open());
             }
+            checkWritable();
+        } catch (MetadataException e) {
+            close();
+            throw new MetadataException("cannot write SQLite metadata at " + file + ": "
+                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
         } catch (SQLException | java.io.IOException e) {
             close();
             throw new MetadataException("cannot open SQLite metadata at " + file + ": " + e.getMessage(), e);
@@ -71,24 +84,81 @@ public final class SqliteMetadataStore implements MetadataStore {
         return "sqlite";
     }
 
+    /**
+     * Runs {@code work} in a transaction on the single writer connection. Whatever goes wrong inside
+     * (an exception, or an {@link Error} such as OutOfMemoryError thrown in the middle of the driver),
+     * the writer is left usable for the next transaction: rolled back, or replaced by a new
+     * connection when even the rollback fails.
+     */
     @Override
     public <T> T inTransaction(Work<T> work) {
         writeLock.lock();
         try {
             ensureOpen();
-            writer.setAutoCommit(false);
+            Connection c = writer;
+            boolean committed = false;
             try {
-                T result = work.run(new SqlMetadata(writer, System.currentTimeMillis()));
-                writer.commit();
+                c.setAutoCommit(false);
+                T result = work.run(new SqlMetadata(c, clock.millis()));
+                c.commit();
+                committed = true;
                 return result;
-            } catch (RuntimeException | Error e) {
-                writer.rollback();
-                throw e;
             } finally {
-                writer.setAutoCommit(true);
+                restore(c, committed);
             }
         } catch (SQLException e) {
             throw new MetadataException("transaction failed: " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Puts the writer back in autocommit mode, rolling back first when the work did not commit. */
+    private void restore(Connection c, boolean committed) {
+        try {
+            if (!committed) {
+                c.rollback();
+            }
+            c.setAutoCommit(true);
+        } catch (Throwable broken) {
+            replaceWriter(c, broken);
+        }
+    }
+
+    private void replaceWriter(Connection broken, Throwable why) {
+        LOG.log(System.Logger.Level.WARNING, "metadata writer connection unusable after a failure (" + why
+                + "); opening a new one");
+        try {
+            broken.close();
+        } catch (Throwable ignored) {
+            // it is being replaced
+        }
+        all.remove(broken);
+        try {
+            writer = open();
+        } catch (SQLException e) {
+            throw new MetadataException("cannot reopen the metadata writer: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Throws when the database cannot be written now (a read-only file or filesystem, a full disk):
+     * a write is attempted and rolled back.
+     */
+    public void checkWritable() {
+        writeLock.lock();
+        try {
+            ensureOpen();
+            Connection c = writer;
+            try (Statement s = c.createStatement()) {
+                c.setAutoCommit(false);
+                s.executeUpdate("UPDATE schema_migrations SET applied_at = applied_at"
+                        + " WHERE version = (SELECT MAX(version) FROM schema_migrations)");
+            } finally {
+                restore(c, false);
+            }
+        } catch (SQLException e) {
+            throw new MetadataException("metadata database cannot be written: " + e.getMessage(), e);
         } finally {
             writeLock.unlock();
         }
@@ -104,7 +174,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             throw new MetadataException("interrupted waiting for a connection", e);
         }
         try {
-            return query.apply(new SqlMetadata(c, System.currentTimeMillis()));
+            return query.apply(new SqlMetadata(c, clock.millis()));
         } finally {
             readers.add(c);
         }
@@ -116,9 +186,14 @@ public final class SqliteMetadataStore implements MetadataStore {
         }
     }
 
+    /** Readiness: a constant-time read, and a write attempt (rolled back). */
     @Override
     public void checkAvailable() {
-        read(MetadataReads::repositoryCount);
+        read(q -> {
+            q.repositoryExists(RepositoryName.of("readiness/probe"));
+            return null;
+        });
+        checkWritable();
     }
 
     @Override
@@ -241,6 +316,11 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public List<UploadSession> uploadsIdleSince(long before) {
         return read(q -> q.uploadsIdleSince(before));
+    }
+
+    @Override
+    public long uploadsOfClient(String client) {
+        return read(q -> q.uploadsOfClient(client));
     }
 
     @Override

@@ -18,16 +18,19 @@ public final class PullRecorder {
     private final ConcurrentHashMap<Key, Long> manifests = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, Long> blobs = new ConcurrentHashMap<>();
 
-    PullRecorder(MetadataStore metadata) {
+    private final java.time.Clock clock;
+
+    PullRecorder(MetadataStore metadata, java.time.Clock clock) {
         this.metadata = metadata;
+        this.clock = clock;
     }
 
     void manifestPulled(RepositoryName repository, Digest digest) {
-        manifests.put(new Key(repository, digest), System.currentTimeMillis());
+        manifests.put(new Key(repository, digest), clock.millis());
     }
 
     void blobPulled(RepositoryName repository, Digest digest) {
-        blobs.put(new Key(repository, digest), System.currentTimeMillis());
+        blobs.put(new Key(repository, digest), clock.millis());
     }
 
     /** Writes what was recorded since the last flush. */
@@ -37,11 +40,18 @@ public final class PullRecorder {
         }
         Map<Key, Long> m = drain(manifests);
         Map<Key, Long> b = drain(blobs);
-        metadata.inTransaction(tx -> {
-            m.forEach((k, at) -> tx.recordManifestPull(k.repository(), k.digest(), at));
-            b.forEach((k, at) -> tx.recordBlobPull(k.repository(), k.digest(), at));
-            return null;
-        });
+        try {
+            metadata.inTransaction(tx -> {
+                m.forEach((k, at) -> tx.recordManifestPull(k.repository(), k.digest(), at));
+                b.forEach((k, at) -> tx.recordBlobPull(k.repository(), k.digest(), at));
+                return null;
+            });
+        } catch (RuntimeException | Error e) {
+            // nothing was written: put the batch back for the next flush, keeping the latest times
+            m.forEach((k, at) -> manifests.merge(k, at, Math::max));
+            b.forEach((k, at) -> blobs.merge(k, at, Math::max));
+            throw e;
+        }
     }
 
     private static Map<Key, Long> drain(ConcurrentHashMap<Key, Long> source) {

@@ -1,10 +1,12 @@
 package io.berth.core.registry;
 
 import io.berth.core.blob.BlobStore;
+import io.berth.core.blob.BufferPool;
 import io.berth.core.metadata.MetadataStore;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,13 +28,24 @@ public final class Registry implements AutoCloseable {
     private final Manifests manifests;
     private final Listings listings;
     private final ScheduledExecutorService housekeeping;
+    private final Clock clock;
+    private final BufferPool hashBuffers;
 
     public Registry(BlobStore blobStore, MetadataStore metadata, RegistryOptions options) {
+        this(blobStore, metadata, options, Clock.systemUTC());
+    }
+
+    /** As above, with the clock that timestamps sessions and pulls and decides expiry (tests move it). */
+    public Registry(BlobStore blobStore, MetadataStore metadata, RegistryOptions options, Clock clock) {
         this.blobStore = blobStore;
         this.metadata = metadata;
         this.options = options;
-        this.pulls = new PullRecorder(metadata);
-        this.uploads = new Uploads(blobStore, metadata, storageHealth);
+        this.clock = clock;
+        this.pulls = new PullRecorder(metadata, clock);
+        // hashing buffers: up to 8 per upload in flight, shared, allocated as bytes arrive
+        this.hashBuffers = BufferPool.heap("hashing", 1 << 16, 8 * Math.min(options.maxConcurrentUploads(), 64),
+                java.time.Duration.ofSeconds(30));
+        this.uploads = new Uploads(blobStore, metadata, storageHealth, options, clock, hashBuffers);
         this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth);
         this.manifests = new Manifests(metadata, pulls, options);
         this.listings = new Listings(metadata, options);
@@ -66,6 +79,16 @@ public final class Registry implements AutoCloseable {
     /** Whether blob storage is failing writes now (health reporting). */
     public StorageHealth storageHealth() {
         return storageHealth;
+    }
+
+    /** The registry's clock. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Hashing buffers in use now (a gauge). */
+    public int hashBuffersInUse() {
+        return hashBuffers.inUse();
     }
 
     public RegistryOptions options() {

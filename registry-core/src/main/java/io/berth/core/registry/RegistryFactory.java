@@ -1,6 +1,7 @@
 package io.berth.core.registry;
 
 import io.berth.core.blob.BlobStore;
+import io.berth.core.blob.FileSync;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
@@ -17,7 +18,8 @@ public final class RegistryFactory {
         RegistryOptions options = RegistryOptions.from(config);
         BlobStore blobs = switch (config.string(ConfigKeys.STORAGE_TYPE)) {
             case "filesystem" -> new FilesystemBlobStore(config.path(ConfigKeys.STORAGE_FS_ROOT),
-                    config.bool(ConfigKeys.STORAGE_FS_FSYNC), config.bool(ConfigKeys.STORAGE_FS_DIRECT_IO));
+                    config.bool(ConfigKeys.STORAGE_FS_FSYNC), config.bool(ConfigKeys.STORAGE_FS_DIRECT_IO),
+                    FileSync.SYSTEM, options.maxConcurrentUploads());
             default -> throw new IllegalStateException("unreachable: storage.type was validated");
         };
         MetadataStore metadata = switch (config.string(ConfigKeys.METADATA_TYPE)) {

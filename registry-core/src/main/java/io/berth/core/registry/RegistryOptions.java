@@ -5,22 +5,33 @@ import io.berth.core.config.ConfigKeys;
 import java.time.Duration;
 
 /**
- * The rules' tunables.
+ * The rules' tunables, read from configuration ({@link ConfigKeys} defines each, with its default
+ * and range).
  *
- * @param maxManifestBytes   largest manifest accepted (the spec asks registries to take at least 4 MiB)
- * @param uploadExpiry       an upload untouched this long is removed
- * @param uploadPurgeInterval how often expired uploads are looked for
- * @param pullFlushInterval  how often recorded pull times are written to metadata
- * @param maxPageSize        the most entries one tags/catalog page returns, whatever {@code n} asks
- * @param allowSparse        accept manifests whose layers or child manifests the repository lacks
+ * @param maxManifestBytes               largest manifest accepted (the spec asks registries to take at least 4 MiB)
+ * @param maxManifestReferences          most blobs and child manifests one manifest may reference
+ * @param allowSparse                    accept manifests whose layers or child manifests the repository lacks
+ * @param uploadExpiry                   an upload untouched this long is removed
+ * @param uploadPurgeInterval            how often expired uploads are looked for
+ * @param maxConcurrentUploads           most upload bodies streaming in at once
+ * @param maxConcurrentUploadsPerClient  most upload bodies one client streams at once
+ * @param maxSessionsPerClient           most open upload sessions one client may hold
+ * @param pullFlushInterval              how often recorded pull times are written to metadata
+ * @param maxPageSize                    the most entries one listing page returns, whatever {@code n} asks
  */
-public record RegistryOptions(long maxManifestBytes, Duration uploadExpiry, Duration uploadPurgeInterval,
-                              Duration pullFlushInterval, int maxPageSize, boolean allowSparse) {
+public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, boolean allowSparse,
+                              Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
+                              int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
+                              Duration pullFlushInterval, int maxPageSize) {
     /** The options a configuration asks for. */
     public static RegistryOptions from(BerthConfig config) {
-        return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE), config.duration(ConfigKeys.UPLOADS_EXPIRY),
-                config.duration(ConfigKeys.UPLOADS_PURGE_INTERVAL), config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL),
-                config.positiveInt(ConfigKeys.LISTING_MAX_PAGE), config.bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE));
+        return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
+                config.intCount(ConfigKeys.MANIFESTS_MAX_REFERENCES), config.bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE),
+                config.duration(ConfigKeys.UPLOADS_EXPIRY), config.duration(ConfigKeys.UPLOADS_PURGE_INTERVAL),
+                config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT),
+                config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT_PER_CLIENT),
+                config.count(ConfigKeys.UPLOADS_MAX_SESSIONS_PER_CLIENT),
+                config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE));
     }
 
     /** The options of the built-in configuration defaults (defined once, in {@link ConfigKeys}). */
@@ -28,9 +39,8 @@ public record RegistryOptions(long maxManifestBytes, Duration uploadExpiry, Dura
         return from(BerthConfig.defaults());
     }
 
-    /** These options with sparse manifests allowed or not. */
-    public RegistryOptions withAllowSparse(boolean allow) {
-        return new RegistryOptions(maxManifestBytes, uploadExpiry, uploadPurgeInterval, pullFlushInterval, maxPageSize,
-                allow);
+    /** The defaults with some keys set (key name to value), as a test or an embedding program sets them. */
+    public static RegistryOptions of(java.util.Map<String, String> settings) {
+        return from(BerthConfig.of(settings));
     }
 }

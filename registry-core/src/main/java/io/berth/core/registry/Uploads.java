@@ -1,6 +1,7 @@
 package io.berth.core.registry;
 
 import io.berth.core.blob.BlobStore;
+import io.berth.core.blob.BufferPool;
 import io.berth.core.blob.DigestingInputStream;
 import io.berth.core.blob.RequestBodyException;
 import io.berth.core.blob.StagedUploadLostException;
@@ -42,22 +43,51 @@ public final class Uploads {
     private final BlobStore store;
     private final MetadataStore metadata;
     private final StorageHealth health;
+    private final RegistryOptions options;
+    private final java.time.Clock clock;
+    private final BufferPool hashBuffers;
+    private final UploadLimits limits;
     private final Map<UploadId, HashState> hashes = new ConcurrentHashMap<>();
     private final Map<UploadId, Boolean> busy = new ConcurrentHashMap<>();
 
-    Uploads(BlobStore store, MetadataStore metadata, StorageHealth health) {
+    Uploads(BlobStore store, MetadataStore metadata, StorageHealth health, RegistryOptions options,
+            java.time.Clock clock, BufferPool hashBuffers) {
         this.store = store;
         this.metadata = metadata;
         this.health = health;
+        this.options = options;
+        this.clock = clock;
+        this.hashBuffers = hashBuffers;
+        this.limits = new UploadLimits(options.maxConcurrentUploads(), options.maxConcurrentUploadsPerClient());
     }
 
-    /** Opens a resumable upload session. */
+    /** Upload bodies streaming in right now (a gauge). */
+    public int inProgress() {
+        return limits.inProgress();
+    }
+
+    /** Opens a resumable upload session on behalf of the registry itself. */
     public UploadSession start(RepositoryName repository) {
+        return start(repository, Caller.internal("upload"));
+    }
+
+    /**
+     * Opens a resumable upload session. A client may hold at most
+     * {@code uploads.max-sessions-per-client} open sessions ({@code TOOMANYREQUESTS} beyond).
+     */
+    public UploadSession start(RepositoryName repository, Caller caller) {
         UploadId id = UploadId.random();
-        long now = System.currentTimeMillis();
-        UploadSession session = new UploadSession(id, repository, 0, now, now);
+        long now = clock.millis();
+        UploadSession session = new UploadSession(id, repository, 0, now, now, caller.address());
         // the row first, then the staging file: a staging file without a row is always an orphan
         metadata.inTransaction(tx -> {
+            long open = tx.uploadsOfClient(caller.address());
+            if (open >= options.maxSessionsPerClient()) {
+                String why = "client " + caller.address() + " has " + open + " open upload sessions, its limit"
+                        + " (uploads.max-sessions-per-client)";
+                throw new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; complete or cancel some, or wait for"
+                        + " them to expire", Map.of("reason", why));
+            }
             tx.createUpload(session);
             return null;
         });
@@ -87,7 +117,15 @@ public final class Uploads {
      */
     public UploadSession append(RepositoryName repository, UploadId id, OptionalLong rangeStart,
                                 OptionalLong declaredLength, InputStream body) {
-        return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body));
+        return append(Caller.internal("upload"), repository, id, rangeStart, declaredLength, body);
+    }
+
+    /** As above, counting against the caller's limit of concurrent upload bodies. */
+    public UploadSession append(Caller caller, RepositoryName repository, UploadId id, OptionalLong rangeStart,
+                                OptionalLong declaredLength, InputStream body) {
+        try (UploadLimits.Permit ignored = limits.enter(caller)) {
+            return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body));
+        }
     }
 
     private UploadSession appendLocked(UploadSession session, OptionalLong rangeStart, OptionalLong declaredLength,
@@ -112,7 +150,7 @@ public final class Uploads {
         if (md == null) {
             newSize = write(id, start, body);
         } else {
-            DigestingInputStream in = new DigestingInputStream(body, md);
+            DigestingInputStream in = new DigestingInputStream(body, md, hashBuffers);
             try {
                 newSize = write(id, start, in);
             } finally {
@@ -133,8 +171,12 @@ public final class Uploads {
         }
         if (md != null) {
             hashes.put(id, new HashState(newSize, algorithm, md));
+            if (!metadata.uploadExists(id)) {
+                // cancelled between advancing and here: discard() may have run before the put
+                hashes.remove(id);
+            }
         }
-        return new UploadSession(id, session.repository(), newSize, session.startedAt(), System.currentTimeMillis());
+        return session.advancedTo(newSize, clock.millis());
     }
 
     /**
@@ -187,6 +229,22 @@ public final class Uploads {
     /** Completes an upload with an optional final chunk and verifies its digest. */
     public BlobInfo complete(RepositoryName repository, UploadId id, Digest digest, OptionalLong rangeStart,
                              OptionalLong declaredLength, InputStream finalChunk) {
+        return complete(Caller.internal("upload"), repository, id, digest, rangeStart, declaredLength, finalChunk);
+    }
+
+    /** As above; a final chunk counts against the caller's limit of concurrent upload bodies. */
+    public BlobInfo complete(Caller caller, RepositoryName repository, UploadId id, Digest digest,
+                             OptionalLong rangeStart, OptionalLong declaredLength, InputStream finalChunk) {
+        if (finalChunk == null) {
+            return completeLocked(repository, id, digest, rangeStart, declaredLength, null);
+        }
+        try (UploadLimits.Permit ignored = limits.enter(caller)) {
+            return completeLocked(repository, id, digest, rangeStart, declaredLength, finalChunk);
+        }
+    }
+
+    private BlobInfo completeLocked(RepositoryName repository, UploadId id, Digest digest, OptionalLong rangeStart,
+                                    OptionalLong declaredLength, InputStream finalChunk) {
         return exclusive(id, () -> {
             UploadSession session = status(repository, id);
             if (finalChunk != null) {
@@ -312,15 +370,23 @@ public final class Uploads {
     /** Pushes a whole blob in one request ({@code POST …/uploads/?digest=}). */
     public BlobInfo putMonolithic(RepositoryName repository, Digest digest, OptionalLong declaredLength,
                                   InputStream body) {
-        UploadSession session = start(repository);
-        UploadId id = session.id();
-        // hash with the client's algorithm from the first byte: no second pass even for sha512
-        hashes.put(id, new HashState(0, digest.algorithm(), digest.algorithm().newMessageDigest()));
-        try {
-            return complete(repository, id, digest, OptionalLong.empty(), declaredLength, body);
-        } catch (RuntimeException e) {
-            discard(id);
-            throw e;
+        return putMonolithic(Caller.internal("upload"), repository, digest, declaredLength, body);
+    }
+
+    /** As above, counting against the caller's limits. */
+    public BlobInfo putMonolithic(Caller caller, RepositoryName repository, Digest digest, OptionalLong declaredLength,
+                                  InputStream body) {
+        try (UploadLimits.Permit ignored = limits.enter(caller)) {
+            UploadSession session = start(repository, caller);
+            UploadId id = session.id();
+            // hash with the client's algorithm from the first byte: no second pass even for sha512
+            hashes.put(id, new HashState(0, digest.algorithm(), digest.algorithm().newMessageDigest()));
+            try {
+                return completeLocked(repository, id, digest, OptionalLong.empty(), declaredLength, body);
+            } catch (RuntimeException | Error e) {
+                discard(id);
+                throw e;
+            }
         }
     }
 
@@ -333,6 +399,7 @@ public final class Uploads {
     private void discard(UploadId id) {
         hashes.remove(id);
         metadata.inTransaction(tx -> tx.deleteUpload(id));
+        hashes.remove(id); // a concurrent append that stored its state after the first remove
         try {
             store.deleteUpload(id);
         } catch (IOException e) {
@@ -359,7 +426,7 @@ public final class Uploads {
 
     /** Removes sessions idle longer than {@code expiryMillis} and staging files no session owns. */
     public int purgeExpired(long expiryMillis) throws IOException {
-        long cutoff = System.currentTimeMillis() - expiryMillis;
+        long cutoff = clock.millis() - expiryMillis;
         int removed = 0;
         for (UploadSession s : metadata.uploadsIdleSince(cutoff)) {
             if (busy.containsKey(s.id())) {
@@ -373,7 +440,14 @@ public final class Uploads {
                 store.deleteUpload(id);
             }
         }
+        // running digests of sessions that no longer exist (a backstop for any race that kept one)
+        hashes.keySet().removeIf(id -> !busy.containsKey(id) && !metadata.uploadExists(id));
         return removed;
+    }
+
+    /** How many running digests are held in memory (for tests and metrics). */
+    int hashStates() {
+        return hashes.size();
     }
 
     private <T> T exclusive(UploadId id, java.util.function.Supplier<T> work) {

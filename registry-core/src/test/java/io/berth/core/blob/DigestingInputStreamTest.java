@@ -12,12 +12,45 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class DigestingInputStreamTest {
+    final BufferPool pool = BufferPool.heap("test", 1 << 16, 64, java.time.Duration.ofSeconds(5));
+
+    @org.junit.jupiter.api.AfterEach
+    void everyBufferIsBack() {
+        assertEquals(0, pool.inUse(), "buffers returned to the pool");
+    }
+
+    @Test
+    void aTinySharedPoolStillHashesEverythingFromSeveralStreams() throws Exception {
+        // two buffers for four concurrent streams of 3 MiB: they wait for each other, none fails
+        BufferPool tiny = BufferPool.heap("tiny", 1 << 16, 2, java.time.Duration.ofSeconds(30));
+        java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+        try (var pool4 = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int t = 0; t < 4; t++) {
+                int seed = t;
+                results.add(pool4.submit(() -> {
+                    byte[] data = new byte[3 << 20];
+                    new Random(seed).nextBytes(data);
+                    MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
+                    try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(data), md, tiny)) {
+                        in.transferTo(java.io.OutputStream.nullOutputStream());
+                        return java.util.Arrays.equals(DigestAlgorithm.SHA256.newMessageDigest().digest(data),
+                                in.finish().digest());
+                    }
+                }));
+            }
+            for (var r : results) {
+                org.junit.jupiter.api.Assertions.assertTrue(r.get());
+            }
+        }
+        assertEquals(0, tiny.inUse());
+        org.junit.jupiter.api.Assertions.assertTrue(tiny.max() == 2);
+    }
     @Test
     void hashesEveryByteWhateverTheReadSizes() throws IOException {
         byte[] data = new byte[5 * 1024 * 1024 + 123];
         new Random(42).nextBytes(data);
         MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
-        try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(data), md)) {
+        try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(data), md, pool)) {
             byte[] buf = new byte[7919];
             int n;
             long total = 0;
@@ -33,7 +66,7 @@ class DigestingInputStreamTest {
     @Test
     void emptyStreamHashesToTheEmptyDigest() throws IOException {
         MessageDigest md = DigestAlgorithm.SHA512.newMessageDigest();
-        try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(new byte[0]), md)) {
+        try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(new byte[0]), md, pool)) {
             assertEquals(-1, in.read());
             assertEquals(Digest.compute(DigestAlgorithm.SHA512, new byte[0]),
                     Digest.of(DigestAlgorithm.SHA512, in.finish().digest()));

@@ -192,15 +192,33 @@ public abstract class MetadataStoreContract {
     void uploadsAdvanceOnlyFromTheExpectedSize() {
         UploadId id = UploadId.random();
         store.inTransaction(tx -> {
-            tx.createUpload(new UploadSession(id, REPO, 0, 1, 1));
+            tx.createUpload(new UploadSession(id, REPO, 0, 1, 1, "10.0.0.1"));
             return null;
         });
         assertTrue(store.<Boolean>inTransaction(tx -> tx.advanceUpload(id, 0, 10)));
         assertFalse(store.<Boolean>inTransaction(tx -> tx.advanceUpload(id, 0, 20)));
         assertEquals(10, store.upload(id).orElseThrow().size());
+        assertEquals("10.0.0.1", store.upload(id).orElseThrow().client());
+        assertEquals(1, store.uploadsOfClient("10.0.0.1"));
+        assertEquals(0, store.uploadsOfClient("10.0.0.2"));
         assertEquals(1, store.uploadsIdleSince(Long.MAX_VALUE).size());
         assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteUpload(id)));
         assertFalse(store.uploadExists(id));
+    }
+
+    @Test
+    void anErrorInsideATransactionLeavesTheStoreUsable() {
+        assertThrows(OutOfMemoryError.class, () -> store.inTransaction(tx -> {
+            tx.ensureRepository(RepositoryName.of("half/done"));
+            throw new OutOfMemoryError("injected");
+        }));
+        assertFalse(store.repositoryExists(RepositoryName.of("half/done")));
+        store.inTransaction(tx -> {
+            tx.ensureRepository(RepositoryName.of("after/error"));
+            return null;
+        });
+        assertTrue(store.repositoryExists(RepositoryName.of("after/error")));
+        store.checkAvailable();
     }
 
     @Test

@@ -20,6 +20,7 @@ import io.berth.core.model.MediaTypes;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.testsupport.MutableClock;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -179,12 +180,27 @@ class RegistryTest {
     @Test
     void expiredUploadsArePurged() throws Exception {
         registry.close();
-        registry = open(new RegistryOptions(RegistryOptions.defaults().maxManifestBytes(), Duration.ofMillis(1),
-                Duration.ofHours(1), Duration.ofHours(1), 100, false));
-        UploadSession s = registry.uploads().start(REPO);
-        Thread.sleep(20);
+        MutableClock clock = new MutableClock();
+        registry = new Registry(new FilesystemBlobStore(dir.resolve("expiry"), false),
+                new SqliteMetadataStore(dir.resolve("expiry.db"), clock),
+                RegistryOptions.of(java.util.Map.of("uploads.expiry", "1h")), clock);
+        UploadSession idle = registry.uploads().start(REPO);
+        UploadSession active = registry.uploads().start(REPO);
+        clock.advance(Duration.ofMinutes(50));
+        assertEquals(0, registry.purgeUploads(), "nothing is older than the expiry yet");
+        // a PATCH counts as activity: it keeps its session alive
+        registry.uploads().append(REPO, active.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("x")));
+        clock.advance(Duration.ofMinutes(20));
         assertEquals(1, registry.purgeUploads());
-        assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
+        assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, idle.id()));
+        assertEquals(1, registry.uploads().status(REPO, active.id()).size());
+        // a staging file no session knows is an orphan and goes
+        io.berth.core.model.UploadId orphan = io.berth.core.model.UploadId.random();
+        registry.blobStore().createUpload(orphan);
+        registry.purgeUploads();
+        assertEquals(List.of(active.id()), registry.blobStore().listUploads());
+        clock.advance(Duration.ofHours(2));
+        assertEquals(1, registry.purgeUploads());
         assertTrue(registry.blobStore().listUploads().isEmpty());
     }
 
@@ -249,6 +265,58 @@ class RegistryTest {
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
         assertFalse(registry.metadata().repositoryExists(REPO));
+    }
+
+    /** A metadata store whose transactions fail while {@code failing} is set (a fault at a chosen moment). */
+    static io.berth.core.metadata.MetadataStore failingTransactions(io.berth.core.metadata.MetadataStore real,
+                                                                   java.util.concurrent.atomic.AtomicBoolean failing) {
+        return (io.berth.core.metadata.MetadataStore) java.lang.reflect.Proxy.newProxyInstance(
+                RegistryTest.class.getClassLoader(), new Class<?>[] {io.berth.core.metadata.MetadataStore.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("inTransaction") && failing.get()) {
+                        throw new io.berth.core.metadata.MetadataException("injected failure", null);
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void pullTimesSurviveAFailedFlush() throws IOException {
+        registry.close();
+        var failing = new java.util.concurrent.atomic.AtomicBoolean();
+        SqliteMetadataStore real = new SqliteMetadataStore(dir.resolve("pulls.db"));
+        registry = new Registry(new FilesystemBlobStore(dir.resolve("pulls"), false), failingTransactions(real, failing),
+                RegistryOptions.defaults());
+        BlobInfo config = push(REPO, bytes("{}"));
+        BlobInfo layer = push(REPO, bytes("layer"));
+        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
+                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))).digest();
+        registry.manifests().get(REPO, new Tag("v1"));
+        failing.set(true);
+        registry.flushPulls(); // fails, logged
+        failing.set(false);
+        assertTrue(real.manifestLastPulled(REPO, m).isEmpty());
+        registry.flushPulls();
+        assertTrue(real.manifestLastPulled(REPO, m).isPresent(), "the drained batch was put back");
+    }
+
+    @Test
+    void runningDigestsOfVanishedSessionsAreDropped() throws IOException {
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("abc")));
+        assertEquals(1, registry.uploads().hashStates());
+        // the session row disappears behind the upload's back (a cancel racing the append)
+        registry.metadata().inTransaction(tx -> tx.deleteUpload(s.id()));
+        registry.purgeUploads();
+        assertEquals(0, registry.uploads().hashStates());
+        UploadSession t = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, t.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("abc")));
+        registry.uploads().cancel(REPO, t.id());
+        assertEquals(0, registry.uploads().hashStates());
     }
 
     @Test
@@ -330,7 +398,7 @@ class RegistryTest {
     @Test
     void sparseManifestsMayLackLayersAndChildrenButNotTheirConfig() throws IOException {
         registry.close();
-        registry = open(RegistryOptions.defaults().withAllowSparse(true));
+        registry = open(RegistryOptions.of(java.util.Map.of("manifests.allow-sparse", "true")));
         byte[] configBytes = bytes("{\"architecture\":\"amd64\"}");
         Digest config = push(REPO, configBytes).digest();
         Digest absentLayer = Digest.compute(DigestAlgorithm.SHA256, bytes("layer never pushed"));

@@ -1,0 +1,35 @@
+package io.berth.core.registry;
+
+/**
+ * Who asks for a change, as far as the registry's rules need to know: the client's address (for
+ * per-client limits) and the request's id, host, method and user agent (for events and tag
+ * history). Protocol layers build one per request; work the registry does by itself is
+ * {@link #internal(String)}.
+ *
+ * @param address   the client's network address, or a name such as {@code internal}
+ * @param requestId the request id the client sees ({@code X-Request-Id}), or empty
+ * @param host      the {@code Host} the client addressed, or empty
+ * @param method    the protocol method ({@code PUT}, an RPC name), or empty
+ * @param userAgent the client's user agent, or empty
+ * @param actor     the authenticated name, or empty while access control is off
+ */
+public record Caller(String address, String requestId, String host, String method, String userAgent, String actor) {
+    public Caller {
+        address = address == null || address.isBlank() ? "unknown" : address;
+        requestId = requestId == null ? "" : requestId;
+        host = host == null ? "" : host;
+        method = method == null ? "" : method;
+        userAgent = userAgent == null ? "" : userAgent;
+        actor = actor == null ? "" : actor;
+    }
+
+    /** Work the registry does on its own behalf (housekeeping, admin jobs). */
+    public static Caller internal(String what) {
+        return new Caller("internal", "", "", what, "berth", "");
+    }
+
+    /** A caller known only by its address (tests, simple clients). */
+    public static Caller at(String address) {
+        return new Caller(address, "", "", "", "", "");
+    }
+}

@@ -1,6 +1,8 @@
 package io.berth.http;
 
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
@@ -92,6 +94,10 @@ public final class RequestLog implements Filter {
         inFlight.incrementAndGet();
         try {
             chain.proceed();
+            if (res.isSent() && res.headers().containsToken(HeaderValues.CONNECTION_CLOSE)) {
+                // Helidon 4.5 writes the header but keeps reading the connection: end it as the answer says
+                throw new CloseConnectionException("response announced Connection: close");
+            }
         } finally {
             inFlight.decrementAndGet();
             int status = info.clientAborted ? CLIENT_CLOSED : info.serverAborted != null ? 500 : res.status().code();

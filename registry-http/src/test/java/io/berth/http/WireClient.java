@@ -49,7 +49,13 @@ final class WireClient implements AutoCloseable {
     }
 
     WireClient(int port) throws IOException {
-        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        this(port, null);
+    }
+
+    /** A connection from {@code localAddress} (another loopback address is another client). */
+    WireClient(int port, String localAddress) throws IOException {
+        socket = localAddress == null ? new Socket(InetAddress.getLoopbackAddress(), port)
+                : new Socket(InetAddress.getLoopbackAddress(), port, InetAddress.getByName(localAddress), 0);
         socket.setSoTimeout(20_000);
         in = new BufferedInputStream(socket.getInputStream());
         out = socket.getOutputStream();
@@ -75,6 +81,34 @@ final class WireClient implements AutoCloseable {
             out.write(body);
         }
         out.flush();
+    }
+
+    /** Sends the head of a request announcing {@code contentLength} body bytes, and {@code first} of them. */
+    void startBody(String method, String path, long contentLength, byte[] first) throws IOException {
+        out.write((method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+                + "Content-Length: " + contentLength + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(first);
+        out.flush();
+    }
+
+    /** Whether the server closed the connection (or reset it) within {@code millis}. */
+    boolean closedWithin(long millis) throws IOException {
+        socket.setSoTimeout((int) millis);
+        try {
+            byte[] buf = new byte[8192];
+            while (in.read(buf) >= 0) {
+                // a response may come first; read to the end
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (java.net.SocketException e) {
+            return true; // reset
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(20_000);
+            }
+        }
     }
 
     /** Sends bytes exactly as given. */

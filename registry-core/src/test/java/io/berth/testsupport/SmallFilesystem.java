@@ -61,6 +61,15 @@ public final class SmallFilesystem implements AutoCloseable {
         }
     }
 
+    /** Remounts read-only or read-write (a disk gone read-only after errors, and back). */
+    public void remount(boolean readOnly) {
+        Command c = Command.run(List.of("mount", "-o", "remount," + (readOnly ? "ro" : "rw"), mountPoint.toString()),
+                Map.of(), 30);
+        if (c.exitCode() != 0) {
+            throw new IllegalStateException("cannot remount " + mountPoint + ": " + c.output());
+        }
+    }
+
     public Path root() {
         return mountPoint;
     }

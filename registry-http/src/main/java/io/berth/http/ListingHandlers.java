@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.metadata.ReferrerRecord;
 import io.berth.core.model.Digest;
 import io.berth.core.model.MediaTypes;
+import io.berth.core.registry.Listings;
 import io.berth.core.registry.Page;
 import io.berth.core.registry.Registry;
 import io.helidon.http.HeaderNames;
@@ -55,10 +56,12 @@ final class ListingHandlers {
     void referrers(V2Request v2, ServerRequest req, ServerResponse res) throws JsonProcessingException {
         Digest subject = Digest.parse(v2.segment());
         Optional<String> artifactType = Requests.query(req, "artifactType").filter(s -> !s.isEmpty());
-        List<ReferrerRecord> referrers = registry.listings().referrers(v2.repository(), subject,
-                artifactType.orElse(null));
+        Integer n = Requests.pageSize(req);
+        String last = Requests.query(req, "last").filter(s -> !s.isEmpty()).orElse(null);
+        Listings.ReferrerPage page = registry.listings().referrers(v2.repository(), subject, artifactType.orElse(null),
+                n, last);
         List<Map<String, Object>> manifests = new ArrayList<>();
-        for (ReferrerRecord r : referrers) {
+        for (ReferrerRecord r : page.referrers()) {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("mediaType", r.mediaType());
             d.put("digest", r.digest().toString());
@@ -76,6 +79,12 @@ final class ListingHandlers {
         index.put("mediaType", MediaTypes.OCI_INDEX);
         index.put("manifests", manifests);
         artifactType.ifPresent(t -> res.header(OciHeaders.OCI_FILTERS_APPLIED, "artifactType"));
+        if (page.more()) {
+            String next = "/v2/" + v2.repository() + "/referrers/" + subject + "?n="
+                    + (n == null ? page.referrers().size() : n) + "&last=" + page.last()
+                    + artifactType.map(t -> "&artifactType=" + URLEncoder.encode(t, StandardCharsets.UTF_8)).orElse("");
+            res.header(HeaderNames.LINK, "<" + next + ">; rel=\"next\"");
+        }
         json(req, res, MediaTypes.OCI_INDEX, index);
     }
 

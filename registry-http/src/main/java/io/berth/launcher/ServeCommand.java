@@ -5,6 +5,9 @@ import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.error.Failures;
+import io.berth.core.metadata.MetadataException;
+import io.berth.core.registry.DataLock;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryFactory;
 import io.berth.http.BerthHttpServer;
@@ -56,11 +59,27 @@ final class ServeCommand implements Callable<Integer> {
         }
         warnings.forEach(w -> LOG.log(Level.WARNING, w));
         long startedAt = System.currentTimeMillis();
+        String httpHost = cfg.string(ConfigKeys.HTTP_HOST);
+        String adminHost = cfg.string(ConfigKeys.ADMIN_HOST);
+        try {
+            // before anything is opened, so that a taken port leaves nothing behind
+            Listeners.ensureFree(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
+            Listeners.ensureFree(ConfigKeys.ADMIN_PORT, adminHost, cfg.port(ConfigKeys.ADMIN_PORT));
+        } catch (Listeners.UnavailableException e) {
+            System.err.println("berth: " + e.getMessage());
+            return 1;
+        }
         Registry registry;
         try {
             registry = RegistryFactory.open(cfg);
+        } catch (DataLock.HeldException e) {
+            System.err.println("berth: " + e.getMessage());
+            return 1;
+        } catch (MetadataException e) {
+            System.err.println("berth: cannot open metadata: " + Failures.describe(e));
+            return 1;
         } catch (Exception e) {
-            System.err.println("berth: cannot open storage: " + e.getMessage());
+            System.err.println("berth: cannot open storage: " + Failures.describe(e));
             return 1;
         }
         Duration grace = cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT);
@@ -68,10 +87,20 @@ final class ServeCommand implements Callable<Integer> {
         AdminServer admin;
         try {
             http = BerthHttpServer.create(registry, cfg).start();
-            admin = AdminServer.start(cfg.string(ConfigKeys.ADMIN_HOST), cfg.port(ConfigKeys.ADMIN_PORT), registry,
-                    Main.version(), startedAt);
+            if (http.port() < 0) {
+                throw new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
+            }
+        } catch (Listeners.UnavailableException e) {
+            System.err.println("berth: " + e.getMessage());
+            registry.close();
+            return 1;
+        }
+        try {
+            admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, Main.version(), startedAt);
         } catch (Exception e) {
-            System.err.println("berth: cannot start listeners: " + e.getMessage());
+            System.err.println("berth: " + new Listeners.UnavailableException(ConfigKeys.ADMIN_PORT, adminHost,
+                    cfg.port(ConfigKeys.ADMIN_PORT)).getMessage());
+            http.stop(Duration.ZERO);
             registry.close();
             return 1;
         }

@@ -305,27 +305,27 @@ class OciApiTest {
 
     @Test
     void referencedContentCannotBeDeleted() throws IOException {
-        Digest image = pushImage("ref/app", "v1", "referenced", "");
-        JsonNode m = JSON.readTree(r.get("/v2/ref/app/manifests/v1").body());
+        Digest image = pushImage("refd/app", "v1", "referenced", "");
+        JsonNode m = JSON.readTree(r.get("/v2/refd/app/manifests/v1").body());
         String config = m.get("config").get("digest").asText();
-        JsonNode blobRefused = assertError(r.send("DELETE", "/v2/ref/app/blobs/" + config, null), 409, "DENIED");
+        JsonNode blobRefused = assertError(r.send("DELETE", "/v2/refd/app/blobs/" + config, null), 409, "DENIED");
         assertTrue(blobRefused.toString().contains(image.toString()), "names the manifest: " + blobRefused);
-        assertEquals(200, r.get("/v2/ref/app/blobs/" + config).statusCode(), "the blob stays");
+        assertEquals(200, r.get("/v2/refd/app/blobs/" + config).statusCode(), "the blob stays");
 
-        long size = r.get("/v2/ref/app/manifests/" + image).body().length;
+        long size = r.get("/v2/refd/app/manifests/" + image).body().length;
         byte[] index = bytes("""
                 {"schemaVersion":2,"mediaType":"%s","manifests":[
                  {"mediaType":"%s","digest":"%s","size":%d}]}""".formatted(OCI_INDEX, OCI_MANIFEST, image, size));
-        assertEquals(201, r.send("PUT", "/v2/ref/app/manifests/multi", index, "Content-Type", OCI_INDEX).statusCode());
+        assertEquals(201, r.send("PUT", "/v2/refd/app/manifests/multi", index, "Content-Type", OCI_INDEX).statusCode());
         Digest indexDigest = TestRegistry.sha256(index);
-        JsonNode childRefused = assertError(r.send("DELETE", "/v2/ref/app/manifests/" + image, null), 409, "DENIED");
+        JsonNode childRefused = assertError(r.send("DELETE", "/v2/refd/app/manifests/" + image, null), 409, "DENIED");
         assertTrue(childRefused.toString().contains(indexDigest.toString()), "names the index: " + childRefused);
-        assertEquals(200, r.get("/v2/ref/app/manifests/" + image).statusCode(), "the manifest stays");
+        assertEquals(200, r.get("/v2/refd/app/manifests/" + image).statusCode(), "the manifest stays");
 
         // deleting top-down works, as the conformance suite and clients do it
-        assertEquals(202, r.send("DELETE", "/v2/ref/app/manifests/" + indexDigest, null).statusCode());
-        assertEquals(202, r.send("DELETE", "/v2/ref/app/manifests/" + image, null).statusCode());
-        assertEquals(202, r.send("DELETE", "/v2/ref/app/blobs/" + config, null).statusCode());
+        assertEquals(202, r.send("DELETE", "/v2/refd/app/manifests/" + indexDigest, null).statusCode());
+        assertEquals(202, r.send("DELETE", "/v2/refd/app/manifests/" + image, null).statusCode());
+        assertEquals(202, r.send("DELETE", "/v2/refd/app/blobs/" + config, null).statusCode());
     }
 
     @Test

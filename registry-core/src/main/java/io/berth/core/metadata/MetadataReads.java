@@ -47,8 +47,12 @@ public interface MetadataReads {
 
     List<TagChange> tagHistory(RepositoryName repository, String tag);
 
-    /** Manifests whose subject is {@code subject}; {@code artifactType} null means all. */
-    List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType);
+    /**
+     * Up to {@code limit} manifests whose subject is {@code subject}, sorted by digest, after digest
+     * {@code after} (null: from the start); {@code artifactType} null means all.
+     */
+    List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType, String after,
+                                   int limit);
 
     /** When {@code repository} last served the blob, if ever (recorded in batches). */
     OptionalLong blobLastPulled(RepositoryName repository, Digest digest);

@@ -221,16 +221,20 @@ final class SqlMetadata implements MetadataTransaction {
     }
 
     @Override
-    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType) {
+    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType, String after,
+                                          int limit) {
         String sql = "SELECT digest, media_type, size, artifact_type, annotations FROM manifests"
-                + " WHERE repository = ? AND subject_digest = ?"
-                + (artifactType == null ? "" : " AND artifact_type = ?") + " ORDER BY digest";
+                + " WHERE repository = ? AND subject_digest = ? AND digest > ?"
+                + (artifactType == null ? "" : " AND artifact_type = ?") + " ORDER BY digest LIMIT ?";
         return query(sql, ps -> {
             ps.setString(1, repository.value());
             ps.setString(2, subject.toString());
+            ps.setString(3, after == null ? "" : after);
+            int i = 4;
             if (artifactType != null) {
-                ps.setString(3, artifactType);
+                ps.setString(i++, artifactType);
             }
+            ps.setInt(i, limit);
         }, rs -> new ReferrerRecord(Digest.parse(rs.getString(1)), rs.getString(2), rs.getLong(3),
                 rs.getString(4), annotations(rs.getString(5))));
     }
@@ -350,19 +354,27 @@ final class SqlMetadata implements MetadataTransaction {
                     ps.setLong(9, m.pushedAt());
                 });
         deleteReferences(repo, digest);
-        for (Digest blob : references.blobs()) {
-            update("INSERT INTO manifest_blobs (repository, manifest_digest, blob_digest) VALUES (?, ?, ?)", ps -> {
-                ps.setString(1, repo);
-                ps.setString(2, digest);
-                ps.setString(3, blob.toString());
-            });
+        insertReferences("INSERT INTO manifest_blobs (repository, manifest_digest, blob_digest) VALUES (?, ?, ?)",
+                repo, digest, references.blobs());
+        insertReferences("INSERT INTO manifest_children (repository, manifest_digest, child_digest) VALUES (?, ?, ?)",
+                repo, digest, references.children());
+    }
+
+    /** One prepared statement, batched: a manifest may reference thousands of blobs. */
+    private void insertReferences(String sql, String repo, String manifest, java.util.Set<Digest> targets) {
+        if (targets.isEmpty()) {
+            return;
         }
-        for (Digest child : references.children()) {
-            update("INSERT INTO manifest_children (repository, manifest_digest, child_digest) VALUES (?, ?, ?)", ps -> {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (Digest target : targets) {
                 ps.setString(1, repo);
-                ps.setString(2, digest);
-                ps.setString(3, child.toString());
-            });
+                ps.setString(2, manifest);
+                ps.setString(3, target.toString());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        } catch (SQLException e) {
+            throw new MetadataException("update failed: " + sql, e);
         }
     }
 

@@ -294,8 +294,9 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     @Override
-    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType) {
-        return read(q -> q.referrers(repository, subject, artifactType));
+    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType, String after,
+                                          int limit) {
+        return read(q -> q.referrers(repository, subject, artifactType, after, limit));
     }
 
     @Override

@@ -46,9 +46,30 @@ public final class Listings {
         return page(metadata.repositories(last, limit + 1), limit);
     }
 
-    /** Manifests whose subject is {@code subject}, optionally of one artifact type. */
-    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType) {
-        return metadata.referrers(repository, subject, artifactType);
+    /** One page of the referrers of {@code subject} (sorted by digest), and whether more follow. */
+    public record ReferrerPage(List<ReferrerRecord> referrers, boolean more) {
+        public ReferrerPage {
+            referrers = List.copyOf(referrers);
+        }
+
+        public String last() {
+            return referrers.isEmpty() ? null : referrers.get(referrers.size() - 1).digest().toString();
+        }
+    }
+
+    /**
+     * Manifests whose subject is {@code subject}, optionally of one artifact type, a page at a time:
+     * at most {@code n} (bounded by the page limit), after digest {@code last}.
+     */
+    public ReferrerPage referrers(RepositoryName repository, Digest subject, String artifactType, Integer n,
+                                  String last) {
+        int limit = limit(n);
+        if (limit == 0) {
+            return new ReferrerPage(List.of(), false);
+        }
+        List<ReferrerRecord> rows = metadata.referrers(repository, subject, artifactType, last, limit + 1);
+        boolean more = rows.size() > limit;
+        return new ReferrerPage(more ? rows.subList(0, limit) : rows, more);
     }
 
     private int limit(Integer n) {

@@ -61,6 +61,13 @@ public final class Manifests {
                     "digest", expected.toString());
         }
         ParsedManifest parsed = ManifestParser.parse(contentType, payload);
+        int references = parsed.blobs().size() + parsed.children().size();
+        if (references > options.maxManifestReferences()) {
+            String why = "manifest references " + references + " blobs and manifests; the limit is "
+                    + options.maxManifestReferences() + " (manifests.max-references)";
+            throw new RegistryException(ErrorCode.MANIFEST_INVALID, why, Map.of("references", references,
+                    "limit", options.maxManifestReferences()));
+        }
         Set<Digest> blobs = new LinkedHashSet<>();
         for (Descriptor d : parsed.blobs()) {
             if (!d.isExternal()) {

@@ -30,6 +30,7 @@ public final class Registry implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final Clock clock;
     private final BufferPool hashBuffers;
+    private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Registry(BlobStore blobStore, MetadataStore metadata, RegistryOptions options) {
         this(blobStore, metadata, options, Clock.systemUTC());
@@ -128,6 +129,11 @@ public final class Registry implements AutoCloseable {
         }
     }
 
+    /** Something to close after the stores (the data locks). */
+    public void closeWith(AutoCloseable resource) {
+        alsoClose.add(resource);
+    }
+
     @Override
     public void close() {
         housekeeping.shutdownNow();
@@ -138,5 +144,12 @@ public final class Registry implements AutoCloseable {
             LOG.log(Level.WARNING, "closing blob store: " + e.getMessage());
         }
         metadata.close();
+        for (AutoCloseable resource : alsoClose) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "closing " + resource + ": " + e.getMessage());
+            }
+        }
     }
 }

@@ -180,12 +180,12 @@ public abstract class MetadataStoreContract {
             tx.putManifest(sbom, new ManifestReferences(Set.of(), Set.of()));
             return null;
         });
-        assertEquals(2, store.referrers(REPO, subject, null).size());
-        List<ReferrerRecord> only = store.referrers(REPO, subject, "application/sbom");
+        assertEquals(2, store.referrers(REPO, subject, null, null, 100).size());
+        List<ReferrerRecord> only = store.referrers(REPO, subject, "application/sbom", null, 100);
         assertEquals(1, only.size());
         assertEquals(sbom.digest(), only.get(0).digest());
         assertEquals("v", only.get(0).annotations().get("k"));
-        assertTrue(store.referrers(REPO, digest("none"), null).isEmpty());
+        assertTrue(store.referrers(REPO, digest("none"), null, null, 100).isEmpty());
     }
 
     @Test

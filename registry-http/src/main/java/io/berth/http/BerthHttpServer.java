@@ -33,12 +33,14 @@ public final class BerthHttpServer {
     private final V2Routes v2;
     private final BodyWatchdog watchdog;
     private volatile boolean draining;
+    private Duration shutdownGrace = Duration.ZERO;
 
     /** The listener as the configuration's {@code http.*} keys describe it. */
     public static BerthHttpServer create(Registry registry, BerthConfig config) {
         return new BerthHttpServer(registry, config.string(ConfigKeys.HTTP_HOST), config.port(ConfigKeys.HTTP_PORT),
                 config.bool(ConfigKeys.HTTP_ACCESS_LOG), config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT),
-                config.duration(ConfigKeys.HTTP_READ_TIMEOUT));
+                config.duration(ConfigKeys.HTTP_READ_TIMEOUT)).withShutdownGrace(
+                config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE));
     }
 
     public BerthHttpServer(Registry registry, String host, int port, boolean accessLog, Duration shutdownGrace,
@@ -160,12 +162,29 @@ public final class BerthHttpServer {
         return metrics;
     }
 
+    /** How long {@link #stop} keeps serving with readiness at 503 before closing the listener. */
+    public BerthHttpServer withShutdownGrace(Duration grace) {
+        this.shutdownGrace = grace;
+        return this;
+    }
+
     /**
-     * Graceful stop: readiness turns 503, the listener stops accepting, in-flight requests get up to
-     * {@code timeout} to finish.
+     * Graceful stop: readiness turns 503 while the listener keeps serving for the shutdown grace (a
+     * load balancer sees the node leave before connections are refused), then the listener stops
+     * accepting and in-flight requests get up to {@code timeout} to finish; those cut off are
+     * logged.
      */
     public void stop(Duration timeout) {
         draining = true;
+        try {
+            if (!shutdownGrace.isZero()) {
+                LOG.log(Level.INFO, "draining: /readyz answers 503 for " + shutdownGrace.toMillis()
+                        + " ms before the listener closes");
+                Thread.sleep(shutdownGrace.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         server.stop();
         while (requestLog.inFlight() > 0 && System.nanoTime() < deadline) {
@@ -175,6 +194,11 @@ public final class BerthHttpServer {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        int cutOff = requestLog.inFlight();
+        if (cutOff > 0) {
+            LOG.log(Level.WARNING, "shutdown: " + cutOff + " request(s) still running after " + timeout.toSeconds()
+                    + "s (http.shutdown-timeout) were cut off");
         }
         watchdog.close();
     }

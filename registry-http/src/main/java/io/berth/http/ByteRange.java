@@ -15,7 +15,8 @@ record ByteRange(long start, long end, boolean satisfiable) {
 
     static Optional<ByteRange> parse(String header, long size) {
         String v = header.trim();
-        if (!v.startsWith("bytes=") || v.indexOf(',') >= 0) {
+        // the unit is case-insensitive (RFC 9110 §14.1); anything not of the grammar is ignored
+        if (!v.regionMatches(true, 0, "bytes=", 0, 6) || v.indexOf(',') >= 0) {
             return Optional.empty();
         }
         v = v.substring(6).trim();
@@ -26,6 +27,9 @@ record ByteRange(long start, long end, boolean satisfiable) {
         try {
             String first = v.substring(0, dash).trim();
             String last = v.substring(dash + 1).trim();
+            if (!digits(first) || !digits(last) || (first.isEmpty() && last.isEmpty())) {
+                return Optional.empty(); // signs, blanks inside, "-": not a range at all
+            }
             if (first.isEmpty()) {
                 long suffix = Long.parseLong(last);
                 if (suffix <= 0 || size == 0) {
@@ -45,7 +49,16 @@ record ByteRange(long start, long end, boolean satisfiable) {
             }
             return Optional.of(new ByteRange(start, Math.min(end, size - 1), true));
         } catch (NumberFormatException e) {
-            return Optional.empty();
+            return Optional.empty(); // more digits than a long holds
         }
+    }
+
+    private static boolean digits(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 }

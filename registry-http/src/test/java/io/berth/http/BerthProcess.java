@@ -33,6 +33,8 @@ final class BerthProcess implements AutoCloseable {
         Map<String, String> e = new HashMap<>();
         e.put("BERTH_HTTP_PORT", Integer.toString(httpPort));
         e.put("BERTH_ADMIN_PORT", Integer.toString(adminPort));
+        e.put("BERTH_HTTP_SHUTDOWN_GRACE", "0s"); // tests that need the grace set it
+
         e.putAll(env);
         List<String> a = new ArrayList<>(List.of("serve"));
         a.addAll(List.of(args));

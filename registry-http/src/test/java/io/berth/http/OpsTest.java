@@ -73,4 +73,23 @@ class OpsTest {
             assertTrue(metrics.contains("jvm_gc_collections_total"));
         }
     }
+
+    @Test
+    void duringTheShutdownGraceReadinessIsDownWhileRequestsAreStillServed() throws Exception {
+        TestRegistry r = new TestRegistry(dir, java.util.Map.of("http.shutdown-grace", "3s"));
+        try {
+            assertEquals(200, r.get("/readyz").statusCode());
+            Thread stopper = Thread.ofVirtual().start(() -> r.server.stop(java.time.Duration.ofSeconds(5)));
+            long deadline = System.currentTimeMillis() + 2000;
+            while (r.get("/readyz").statusCode() != 503 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(503, r.get("/readyz").statusCode(), "the load balancer sees the node leave");
+            assertEquals(200, r.get("/v2/").statusCode(), "while requests are still served");
+            assertEquals(200, r.get("/healthz").statusCode());
+            stopper.join();
+        } finally {
+            r.registry.close();
+        }
+    }
 }

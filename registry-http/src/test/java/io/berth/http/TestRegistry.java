@@ -48,6 +48,7 @@ final class TestRegistry implements AutoCloseable {
         values.put("http.port", "0");
         values.put("http.access-log", "false");
         values.put("http.shutdown-timeout", "5s");
+        values.put("http.shutdown-grace", "0s");
         values.putAll(settings);
         Map<String, String> env = new HashMap<>();
         values.forEach((k, v) -> env.put(ConfigKeys.byName(k).orElseThrow(() -> new IllegalArgumentException(

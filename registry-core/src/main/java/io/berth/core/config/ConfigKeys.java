@@ -16,9 +16,12 @@ public final class ConfigKeys {
             "Port of the HTTP API.");
     public static final ConfigKey HTTP_SHUTDOWN_TIMEOUT = ConfigKey.duration("http.shutdown-timeout", "30s",
             Duration.ofMillis(1), Duration.ofHours(1), "How long SIGTERM waits for in-flight requests before closing.");
+    public static final ConfigKey HTTP_SHUTDOWN_GRACE = ConfigKey.duration("http.shutdown-grace", "5s",
+            Duration.ZERO, Duration.ofMinutes(10), "After SIGTERM, how long /readyz answers 503 while the listener still"
+                    + " serves, so that load balancers take the node out before connections close.");
     public static final ConfigKey HTTP_READ_TIMEOUT = ConfigKey.duration("http.read-timeout", "60s",
             Duration.ofSeconds(1), Duration.ofDays(1), "A request body that sends nothing for this long is aborted"
-                    + " (its upload keeps only acknowledged bytes); also how long an idle connection stays open.");
+                    + " (its upload keeps only acknowledged bytes).");
     public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
             "Log one line per request (method, path, status, bytes, duration, request id).");
     public static final ConfigKey ADMIN_HOST = new ConfigKey("admin.host", "127.0.0.1", Type.HOST,
@@ -60,7 +63,8 @@ public final class ConfigKeys {
     public static final ConfigKey LISTING_MAX_PAGE = ConfigKey.count("listing.max-page-size", "10000", 1, 1_000_000,
             "Most entries one tags/list, _catalog or referrers page returns.");
 
-    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_READ_TIMEOUT,
+    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
+            HTTP_READ_TIMEOUT,
             HTTP_ACCESS_LOG, ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,

@@ -85,4 +85,48 @@ class BerthConfigTest {
         Files.writeString(file, "- a list\n");
         assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.of(file), Map.of(), w -> { }));
     }
+
+    @Test
+    void everySpellingOfSizesAndDurationsThatTheDocsList() {
+        for (String spelling : new String[] {"4194304", "4096KiB", "4096k", "4096KB", "4MiB", "4mib", "4M", "4MB",
+                "4 MiB"}) {
+            assertEquals(4L << 20, BerthConfig.of(Map.of("manifests.max-size", spelling))
+                    .size(ConfigKeys.MANIFESTS_MAX_SIZE), spelling);
+        }
+        assertEquals(Duration.ofMillis(250), BerthConfig.of(Map.of("metadata.pull-flush-interval", "250ms"))
+                .duration(ConfigKeys.PULLS_FLUSH_INTERVAL));
+        for (Map.Entry<String, Duration> d : Map.of("90s", Duration.ofSeconds(90), "90m", Duration.ofMinutes(90),
+                "7d", Duration.ofDays(7), "2 h", Duration.ofHours(2)).entrySet()) {
+            assertEquals(d.getValue(), BerthConfig.of(Map.of("uploads.expiry", d.getKey()))
+                    .duration(ConfigKeys.UPLOADS_EXPIRY), d.getKey());
+        }
+        for (String b : new String[] {"true", "yes", "on", "1"}) {
+            assertTrue(BerthConfig.of(Map.of("manifests.allow-sparse", b)).bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE));
+        }
+    }
+
+    @Test
+    void valuesOutsideTheirRangeOrTooLargeToHoldAreRefusedWithTheRange() {
+        Map<String, String> refused = Map.of(
+                "manifests.max-size", "9999999999GiB",
+                "uploads.max-concurrent", "99999999999999999999",
+                "uploads.expiry", "106751991167301d",
+                "http.shutdown-timeout", "99999999999999999999s",
+                "listing.max-page-size", "0",
+                "http.port", "65536",
+                "uploads.purge-interval", "1h30m",
+                "manifests.max-references", "-1");
+        refused.forEach((key, value) -> {
+            ConfigException e = assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of(key, value)),
+                    key + "=" + value);
+            assertTrue(e.getMessage().startsWith("invalid value '" + value + "' for " + key + " (from settings): "),
+                    e.getMessage());
+        });
+        ConfigException size = assertThrows(ConfigException.class,
+                () -> BerthConfig.of(Map.of("manifests.max-size", "65MiB")));
+        assertTrue(size.getMessage().endsWith("must be from 1KiB to 64MiB"), size.getMessage());
+        ConfigException expiry = assertThrows(ConfigException.class,
+                () -> BerthConfig.of(Map.of("uploads.expiry", "0s")));
+        assertTrue(expiry.getMessage().endsWith("must be from 1s to 365d"), expiry.getMessage());
+    }
 }

@@ -32,6 +32,23 @@ class ValuesTest {
         assertEquals(ErrorCode.DIGEST_INVALID, e.code());
     }
 
+    /** Right length, wrong characters: only the lower-case hex check can refuse these. */
+    @ParameterizedTest
+    @ValueSource(strings = {"sha256:" + "A", "sha256:" + "g", "sha256:" + "/", "sha256:" + ".", "sha256:" + "-",
+            "sha256:" + "\u00e9", "sha512:" + "Z", "sha512:" + " "})
+    void digestsOfTheRightLengthWithWrongCharactersAreInvalid(String prefixAndChar) {
+        int colon = prefixAndChar.indexOf(':');
+        String alg = prefixAndChar.substring(0, colon);
+        String bad = prefixAndChar.substring(colon + 1);
+        int length = alg.equals("sha256") ? 64 : 128;
+        String text = alg + ":" + "a".repeat(length - 1) + bad;
+        assertEquals(length, text.length() - alg.length() - 1);
+        RegistryException e = assertThrows(RegistryException.class, () -> Digest.parse(text));
+        assertEquals(ErrorCode.DIGEST_INVALID, e.code());
+        assertThrows(RegistryException.class, () -> new Digest(DigestAlgorithm.fromPrefix(alg).orElseThrow(),
+                text.substring(colon + 1)));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"library/ubuntu", "a", "a/b/c", "my-app", "my__app", "my.app", "a0/b-1/c_2", "x--y"})
     void validRepositoryNames(String name) {

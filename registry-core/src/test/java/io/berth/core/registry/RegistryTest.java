@@ -527,10 +527,89 @@ class RegistryTest {
 
     @Test
     void nothingIsWrittenOutsideTheDataDirectory() throws IOException {
-        push(REPO, bytes("contained"));
-        Path real = dir.toRealPath();
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.forEach(p -> assertTrue(p.toAbsolutePath().normalize().startsWith(real)));
+        // the registry's two data locations sit in a container of their own; a file anywhere else in it
+        // (beside the roots, or up a "../" from either) would show up in the walk
+        registry.close();
+        Path container = Files.createDirectories(dir.resolve("container"));
+        Path blobs = container.resolve("blobs");
+        Path db = container.resolve("meta/berth.db");
+        registry = new Registry(new FilesystemBlobStore(blobs, true), new SqliteMetadataStore(db),
+                RegistryOptions.defaults());
+        BlobInfo b = push(REPO, bytes("contained"));
+        UploadSession s = registry.uploads().start(RepositoryName.of("a/b"));
+        registry.uploads().append(RepositoryName.of("a/b"), s.id(), OptionalLong.empty(), OptionalLong.empty(),
+                in(bytes("staged")));
+        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
+                bytes(imageManifest(b.digest(), b.size(), b.digest(), b.size())));
+        registry.close();
+        List<Path> stray;
+        try (Stream<Path> all = Files.walk(container)) {
+            stray = all.filter(Files::isRegularFile)
+                    .filter(p -> !p.startsWith(blobs) && !p.startsWith(db.getParent())).toList();
         }
+        assertEquals(List.of(), stray);
+        try (Stream<Path> all = Files.walk(blobs)) {
+            assertTrue(all.filter(Files::isRegularFile).count() >= 2, "the blob and the staged upload are there");
+        }
+        registry = open(RegistryOptions.defaults());
+    }
+
+    @Test
+    void aManifestsBlobsMustBeInItsOwnRepository() {
+        RepositoryName other = RepositoryName.of("other/repo");
+        BlobInfo config = push(other, bytes("{\"elsewhere\":1}"));
+        BlobInfo layer = push(other, bytes("layer elsewhere"));
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
+                new Tag("v1"), MediaTypes.OCI_MANIFEST,
+                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))));
+        assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
+        // once mounted into the repository, the same manifest is fine
+        registry.uploads().mount(REPO, config.digest(), Optional.of(other));
+        registry.uploads().mount(REPO, layer.digest(), Optional.of(other));
+        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
+                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size())));
+    }
+
+    @Test
+    void pullsAreRecordedByGetNotHeadAndFlushedOnClose() throws IOException {
+        BlobInfo config = push(REPO, bytes("{\"pulls\":1}"));
+        BlobInfo layer = push(REPO, bytes("pulled layer"));
+        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
+                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))).digest();
+        registry.manifests().head(REPO, new Tag("v1"));
+        registry.flushPulls();
+        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isEmpty(), "HEAD is not a pull");
+        registry.manifests().get(REPO, new Tag("v1"));
+        read(REPO, layer.digest());
+        // no flush: closing the registry writes what was recorded
+        registry.close();
+        registry = open(RegistryOptions.defaults());
+        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent(), "GET is a pull, flushed on close");
+        assertTrue(registry.metadata().blobLastPulled(REPO, layer.digest()).isPresent());
+    }
+
+    @Test
+    void anUploadInProgressIsNeverPurgedHoweverOld() throws IOException {
+        registry.close();
+        MutableClock clock = new MutableClock();
+        registry = new Registry(new FilesystemBlobStore(dir.resolve("busy"), false),
+                new SqliteMetadataStore(dir.resolve("busy.db"), clock),
+                RegistryOptions.of(java.util.Map.of("uploads.expiry", "1h")), clock);
+        UploadSession s = registry.uploads().start(REPO);
+        int[] purgedDuring = {-1};
+        InputStream slow = new java.io.FilterInputStream(in(bytes("arriving slowly"))) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (purgedDuring[0] < 0) {
+                    // hours pass while this body streams in; the janitor runs meanwhile
+                    clock.advance(Duration.ofHours(5));
+                    purgedDuring[0] = registry.purgeUploads();
+                }
+                return super.read(b, off, len);
+            }
+        };
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), slow);
+        assertEquals(0, purgedDuring[0], "the session being written is not purged");
+        assertEquals(15, registry.uploads().status(REPO, s.id()).size());
     }
 }

@@ -5,18 +5,31 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 
-/** Free TCP ports on the loopback interface. */
+/**
+ * Free TCP ports on the loopback interface, taken from 20000–31999: below the kernel's ephemeral
+ * range (32768 and up), so that a port handed out here is never grabbed in the meantime as the
+ * local port of some outgoing connection (which made tests fail with "address already in use").
+ * Each test JVM starts at its own offset (by pid) and never hands out a port twice.
+ */
 public final class FreePorts {
+    private static final int LOW = 20_000;
+    private static final int SPAN = 12_000;
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT = new java.util.concurrent.atomic.AtomicInteger(
+            (int) (ProcessHandle.current().pid() * 7919 % SPAN));
+
     private FreePorts() {
     }
 
-    public static int next() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    public static synchronized int next() {
+        for (int attempt = 0; attempt < SPAN; attempt++) {
+            int port = LOW + Math.floorMod(NEXT.getAndIncrement(), SPAN);
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException busy) {
+                // taken: try the next one
+            }
         }
+        throw new UncheckedIOException(new IOException("no free port in " + LOW + "-" + (LOW + SPAN - 1)));
     }
 
     /** Waits until something accepts connections on {@code port}. */

@@ -201,5 +201,6 @@ public final class BerthHttpServer {
                     + "s (http.shutdown-timeout) were cut off");
         }
         watchdog.close();
+        requestLog.close();
     }
 }

@@ -35,12 +35,21 @@ final class BlobHandlers {
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
         BlobInfo blob = registry.blobs().stat(v2.repository(), Digest.parse(v2.segment()));
         commonHeaders(res, blob);
+        if (Responses.notModified(req, res, etag(blob))) {
+            return;
+        }
         res.header(HeaderNames.CONTENT_LENGTH, Long.toString(blob.size()));
         res.send();
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) throws IOException {
         BlobInfo blob = registry.blobs().stat(v2.repository(), Digest.parse(v2.segment()));
+        if (Requests.header(req, HeaderNames.IF_NONE_MATCH).isPresent()) {
+            commonHeaders(res, blob);
+            if (Responses.notModified(req, res, etag(blob))) {
+                return;
+            }
+        }
         long offset = 0;
         long length = blob.size();
         Optional<ByteRange> range = Requests.header(req, HeaderNames.RANGE)
@@ -125,11 +134,15 @@ final class BlobHandlers {
         res.send();
     }
 
+    private static String etag(BlobInfo blob) {
+        return "\"" + blob.digest() + "\"";
+    }
+
     private static void commonHeaders(ServerResponse res, BlobInfo blob) {
         res.header(OciHeaders.CONTENT_DIGEST, blob.digest().toString());
         res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
         res.header(HeaderNames.ACCEPT_RANGES, "bytes");
-        res.header(HeaderNames.ETAG, "\"" + blob.digest() + "\"");
+        res.header(HeaderNames.ETAG, etag(blob));
         res.header(HeaderNames.CACHE_CONTROL, "max-age=31536000");
     }
 }

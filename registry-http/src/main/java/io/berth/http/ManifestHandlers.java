@@ -26,15 +26,21 @@ final class ManifestHandlers {
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests().get(v2.repository(), Manifests.lookupReference(v2.segment()));
+        ManifestRecord m = registry.manifests().get(v2.repository(),
+                Manifests.lookupReference(v2.repository(), v2.segment()));
         headers(res, m);
-        Responses.send(req, res, m.payload());
+        if (!Responses.notModified(req, res, etag(m))) {
+            Responses.send(req, res, m.payload());
+        }
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests().head(v2.repository(), Manifests.lookupReference(v2.segment()));
+        ManifestRecord m = registry.manifests().head(v2.repository(),
+                Manifests.lookupReference(v2.repository(), v2.segment()));
         headers(res, m);
-        Responses.send(req, res, m.payload());
+        if (!Responses.notModified(req, res, etag(m))) {
+            Responses.send(req, res, m.payload());
+        }
     }
 
     void put(V2Request v2, ServerRequest req, ServerResponse res) throws IOException {
@@ -45,7 +51,7 @@ final class ManifestHandlers {
             throw registry.manifests().manifestTooLarge(declared.getAsLong());
         }
         byte[] payload;
-        try (InputStream in = new RequestBody(req.content().inputStream(), watchdog)) {
+        try (InputStream in = new RequestBody(req, watchdog)) {
             payload = in.readNBytes(Math.toIntExact(max + 1)); // max is at most 64 MiB (manifests.max-size)
         }
         if (payload.length > max) {
@@ -67,7 +73,7 @@ final class ManifestHandlers {
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {
-        registry.manifests().delete(v2.repository(), Manifests.lookupReference(v2.segment()));
+        registry.manifests().delete(v2.repository(), Manifests.lookupReference(v2.repository(), v2.segment()));
         res.status(Status.ACCEPTED_202);
         res.send();
     }
@@ -75,6 +81,10 @@ final class ManifestHandlers {
     private static void headers(ServerResponse res, ManifestRecord m) {
         res.header(HeaderNames.CONTENT_TYPE, m.mediaType());
         res.header(OciHeaders.CONTENT_DIGEST, m.digest().toString());
-        res.header(HeaderNames.ETAG, "\"" + m.digest() + "\"");
+        res.header(HeaderNames.ETAG, etag(m));
+    }
+
+    private static String etag(ManifestRecord m) {
+        return "\"" + m.digest() + "\"";
     }
 }

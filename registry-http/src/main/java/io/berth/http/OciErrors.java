@@ -19,8 +19,11 @@ public final class OciErrors {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Seconds a client is asked to wait before retrying a request the server could not serve now. */
     static final String RETRY_AFTER_SECONDS = "10";
-    /** Unread request bodies up to this size are drained to keep the connection; larger ones close it. */
-    static final long DRAIN_LIMIT = 64 * 1024;
+    /**
+     * Unread request bodies up to this size are drained, so that the client keeps its connection;
+     * larger (or chunked) ones get {@code Connection: close} and a lingering close (see RequestLog).
+     */
+    static final long DRAIN_LIMIT = 1L << 20;
 
     private OciErrors() {
     }

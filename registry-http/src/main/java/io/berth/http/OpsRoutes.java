@@ -22,6 +22,9 @@ import java.util.function.BooleanSupplier;
  * and HEAD (load balancers probe with HEAD).
  */
 public final class OpsRoutes implements HttpService {
+    private static final System.Logger LOG = System.getLogger(OpsRoutes.class.getName());
+    private final java.util.concurrent.atomic.AtomicReference<String> lastNotReady =
+            new java.util.concurrent.atomic.AtomicReference<>("");
     private final Registry registry;
     private final HttpMetrics metrics;
     private final BooleanSupplier draining;
@@ -87,9 +90,22 @@ public final class OpsRoutes implements HttpService {
         }
         try {
             registry.checkReady();
+            readiness(null);
             text(req, res, Status.OK_200, "ready\n");
         } catch (Exception e) {
-            text(req, res, Status.SERVICE_UNAVAILABLE_503, "not ready: storage or metadata unavailable\n");
+            String why = io.berth.core.error.Failures.describe(e);
+            readiness(why);
+            text(req, res, Status.SERVICE_UNAVAILABLE_503, "not ready: " + why + "\n");
+        }
+    }
+
+    /** Logs when readiness changes (not on every probe). */
+    private void readiness(String notReadyBecause) {
+        String before = lastNotReady.getAndSet(notReadyBecause == null ? "" : notReadyBecause);
+        if (notReadyBecause != null && before.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "not ready: " + notReadyBecause);
+        } else if (notReadyBecause == null && !before.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "ready again (was: " + before + ")");
         }
     }
 

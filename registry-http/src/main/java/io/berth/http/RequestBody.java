@@ -14,10 +14,19 @@ final class RequestBody extends InputStream {
     private final BodyWatchdog.Watch watch;
     private final java.time.Duration timeout;
 
-    RequestBody(InputStream in, BodyWatchdog watchdog) {
-        this.in = in;
+    private final java.util.concurrent.atomic.AtomicLong counted;
+
+    RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog) {
+        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog);
+        RequestLog.bodyStream(req, in);
+    }
+
+    /** Reads {@code raw} (a request's entity stream) under {@code watchdog}, counting into {@code counted}. */
+    RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog) {
+        this.in = raw;
         this.watch = watchdog.watch();
         this.timeout = watchdog.timeout();
+        this.counted = counted;
     }
 
     @Override
@@ -31,6 +40,9 @@ final class RequestBody extends InputStream {
         }
         if (watch.done()) {
             throw failed(null, true);
+        }
+        if (b >= 0) {
+            counted.incrementAndGet();
         }
         return b;
     }
@@ -46,6 +58,9 @@ final class RequestBody extends InputStream {
         }
         if (watch.done()) {
             throw failed(null, true);
+        }
+        if (n > 0) {
+            counted.addAndGet(n);
         }
         return n;
     }

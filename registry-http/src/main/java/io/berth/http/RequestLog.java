@@ -1,5 +1,8 @@
 package io.berth.http;
 
+import io.berth.core.logging.AccessRecord;
+import io.berth.core.logging.LogContext;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
 import io.helidon.webserver.CloseConnectionException;
@@ -8,8 +11,6 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
-import java.lang.System.Logger;
-import java.lang.System.Logger.Level;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +23,8 @@ import java.util.regex.Pattern;
  * through {@link #rejected}.
  */
 public final class RequestLog implements Filter {
-    private static final Logger ACCESS = System.getLogger("berth.access");
+    /** JDK logging directly: the access record travels as the log record's parameter (see LogFormat). */
+    private static final java.util.logging.Logger ACCESS = java.util.logging.Logger.getLogger("berth.access");
     private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     /** Methods recorded by name in metrics; any other token a client sends is {@code other}. */
     private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE",
@@ -33,14 +35,35 @@ public final class RequestLog implements Filter {
     /** Per-request facts the handlers fill in for the log and metrics. */
     static final class Info {
         final String id;
+        final java.util.concurrent.atomic.AtomicLong bodyBytes = new java.util.concurrent.atomic.AtomicLong();
         volatile String route = "unmatched";
         volatile boolean clientAborted;
         volatile String serverAborted;
+        volatile java.io.InputStream body;
 
         Info(String id) {
             this.id = id;
         }
     }
+
+    /** Query parameters whose values are secrets: never written to the log. */
+    private static final Pattern SECRET_PARAM = Pattern.compile(
+            "(?i)([?&][^=&]*(?:token|password|passwd|secret|signature|credential|sig|key)[^=&]*=)[^&]*");
+
+    /** The path and query of a request as the log shows it, secrets redacted. */
+    static String loggedPath(String rawPath, String rawQuery) {
+        String full = rawQuery == null || rawQuery.isEmpty() ? rawPath : rawPath + "?" + rawQuery;
+        return SECRET_PARAM.matcher(full).replaceAll("$1REDACTED");
+    }
+
+    /** The counter request bodies add their bytes to (for the access log). */
+    static java.util.concurrent.atomic.AtomicLong bodyCounter(ServerRequest req) {
+        return req.context().get(Info.class).map(i -> i.bodyBytes).orElseGet(java.util.concurrent.atomic.AtomicLong::new);
+    }
+
+    /** What a lingering close reads at most before it gives up on the client reading the answer. */
+    static final long LINGER_BYTES = 64L << 20;
+    static final long LINGER_NANOS = 5_000_000_000L;
 
     private final HttpMetrics metrics;
     private final boolean accessLog;
@@ -49,6 +72,19 @@ public final class RequestLog implements Filter {
     public RequestLog(HttpMetrics metrics, boolean accessLog) {
         this.metrics = metrics;
         this.accessLog = accessLog;
+    }
+
+    /** Stops the lingering-read watchdog (at shutdown). */
+    void close() {
+        lingerWatchdog.close();
+    }
+
+    /** Lingering reads stop when the client sends nothing for this long. */
+    private final BodyWatchdog lingerWatchdog = new BodyWatchdog(java.time.Duration.ofSeconds(1));
+
+    /** Registers the raw body stream a handler reads, so that a lingering close can go on reading it. */
+    static void bodyStream(ServerRequest req, java.io.InputStream body) {
+        req.context().get(Info.class).ifPresent(i -> i.body = body);
     }
 
     /** Names the route template a request matched (for metrics labels). */
@@ -91,33 +127,81 @@ public final class RequestLog implements Filter {
         Info info = new Info(requestId(req.headers()));
         res.header(OciHeaders.REQUEST_ID, info.id);
         req.context().register(info);
+        LogContext.requestId(info.id);
         inFlight.incrementAndGet();
         try {
             chain.proceed();
             if (res.isSent() && res.headers().containsToken(HeaderValues.CONNECTION_CLOSE)) {
-                // Helidon 4.5 writes the header but keeps reading the connection: end it as the answer says
+                // Helidon 4.5 writes the header but keeps reading the connection: end it as the answer says,
+                // after a lingering read of the unread body so that a client still sending sees the answer
+                // instead of a reset (as nginx's lingering close)
+                linger(req, info);
                 throw new CloseConnectionException("response announced Connection: close");
             }
         } finally {
             inFlight.decrementAndGet();
+            LogContext.clear();
             int status = info.clientAborted ? CLIENT_CLOSED : info.serverAborted != null ? 500 : res.status().code();
-            record(req.prologue().method().text(), req.path().absolute().rawPath(), info.route, status,
-                    res.bytesWritten(), System.nanoTime() - start,
-                    info.serverAborted == null ? info.id : info.id + " aborted=" + info.serverAborted.replace(' ', '-'));
+            String method = req.prologue().method().text();
+            record(info.route, status, System.nanoTime() - start, new AccessRecord(method,
+                    loggedPath(req.path().absolute().rawPath(), req.query().rawValue()), status, info.bodyBytes.get(),
+                    responseBodyBytes(method, res), 0, client(req), req.headers().first(HeaderNames.USER_AGENT)
+                    .orElse("-"), info.id, info.serverAborted == null ? ""
+                    : "aborted=" + info.serverAborted.replace(' ', '-')));
         }
+    }
+
+    private void linger(RoutingRequest req, Info info) {
+        try {
+            java.io.InputStream raw = info.body;
+            if (raw == null) {
+                if (!req.content().hasEntity() || req.content().consumed()) {
+                    return;
+                }
+                raw = req.content().inputStream();
+            }
+            java.io.InputStream in = new RequestBody(raw, info.bodyBytes, lingerWatchdog);
+            byte[] sink = new byte[64 * 1024];
+            long read = 0;
+            long deadline = System.nanoTime() + LINGER_NANOS;
+            int n;
+            while (read < LINGER_BYTES && System.nanoTime() < deadline && (n = in.read(sink)) >= 0) {
+                read += n;
+            }
+        } catch (java.io.IOException | RuntimeException gone) {
+            // the client stopped sending or went away: nothing more to wait for
+        }
+    }
+
+    /** Body bytes of a response: what Content-Length announced, none for HEAD, 204 and 304. */
+    private static long responseBodyBytes(String method, RoutingResponse res) {
+        int status = res.status().code();
+        if ("HEAD".equals(method) || status == 204 || status == 304) {
+            return 0;
+        }
+        return res.headers().contentLength().orElse(Math.max(0, res.bytesWritten()));
+    }
+
+    private static String client(ServerRequest req) {
+        return req.remotePeer().address() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : String.valueOf(req.remotePeer().address());
     }
 
     /** Logs and counts a request the HTTP layer answered before routing (malformed, too long). */
     void rejected(String method, String path, int status, String id) {
-        record(method == null || method.isEmpty() ? "-" : method, path == null || path.isEmpty() ? "-" : path,
-                "rejected", status, 0, 0, id);
+        String m = method == null || method.isEmpty() ? "-" : method;
+        String p = path == null || path.isEmpty() ? "-" : loggedPath(path.length() > 300 ? path.substring(0, 300) + "…"
+                : path, null);
+        record("rejected", status, 0, new AccessRecord(m, p, status, 0, 0, 0, "-", "-", id, "rejected-before-routing"));
     }
 
-    private void record(String method, String path, String route, int status, long bytes, long nanos, String id) {
-        metrics.request(route, metricMethod(method), status, nanos);
+    private void record(String route, int status, long nanos, AccessRecord access) {
+        metrics.request(route, metricMethod(access.method()), status, nanos);
         if (accessLog) {
-            ACCESS.log(Level.INFO, () -> String.format("%s %s %d %d %.1fms id=%s", method, path, status, bytes,
-                    nanos / 1e6, id));
+            AccessRecord timed = new AccessRecord(access.method(), access.path(), access.status(),
+                    access.requestBytes(), access.responseBytes(), nanos / 1e6, access.client(), access.userAgent(),
+                    access.requestId(), access.note());
+            ACCESS.log(java.util.logging.Level.INFO, "{0}", timed);
         }
     }
 }

@@ -18,6 +18,32 @@ final class Responses {
         return req.prologue().method() == Method.HEAD;
     }
 
+    /**
+     * Answers 304 Not Modified (no body) when the request's {@code If-None-Match} names
+     * {@code etag} (or is {@code *}); the caller has set the validator headers already.
+     *
+     * @return whether the response was sent
+     */
+    static boolean notModified(ServerRequest req, ServerResponse res, String etag) {
+        java.util.Optional<String> header = req.headers().first(HeaderNames.IF_NONE_MATCH);
+        if (header.isEmpty()) {
+            return false;
+        }
+        for (String candidate : header.get().split(",")) {
+            String c = candidate.trim();
+            if (c.startsWith("W/")) {
+                c = c.substring(2);
+            }
+            if (c.equals("*") || c.equals(etag)) {
+                res.headers().remove(HeaderNames.CONTENT_LENGTH);
+                res.status(io.helidon.http.Status.NOT_MODIFIED_304);
+                res.send();
+                return true;
+            }
+        }
+        return false;
+    }
+
     static void send(ServerRequest req, ServerResponse res, byte[] body) {
         if (isHead(req)) {
             res.header(HeaderNames.CONTENT_LENGTH, Integer.toString(body.length));

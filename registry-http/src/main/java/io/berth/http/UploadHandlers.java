@@ -26,7 +26,7 @@ final class UploadHandlers {
     }
 
     private java.io.InputStream body(ServerRequest req) {
-        return new RequestBody(req.content().inputStream(), watchdog);
+        return new RequestBody(req, watchdog);
     }
 
     void start(V2Request v2, ServerRequest req, ServerResponse res) {

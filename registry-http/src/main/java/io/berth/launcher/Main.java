@@ -1,34 +1,50 @@
 package io.berth.launcher;
 
+import io.berth.core.logging.LogFormat;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code bin/berth}: one launcher for every Berth process. */
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Berth container registry.",
+        usageHelpWidth = Main.HELP_WIDTH, usageHelpAutoWidth = false,
+        description = "Berth container registry: the OCI distribution API, events, replication and an admin API.",
         subcommands = {ServeCommand.class, Main.Replicate.class, Main.Webhooks.class, Main.Admin.class},
         footer = {"", "Run 'berth <command> --help' for a command's options."})
 public final class Main implements Callable<Integer> {
-    /** Exit code for configuration errors. */
+    /** Exit code for configuration and usage errors. */
     public static final int EXIT_CONFIG = 2;
     /** Exit code of commands this build does not contain. */
     public static final int EXIT_NOT_AVAILABLE = 3;
-
-    static {
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
-    }
+    /** Help is rendered for this many columns, whatever the terminal. */
+    static final int HELP_WIDTH = 80;
 
     public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new Main());
-        cli.getSubcommands().get("serve").getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());
-        System.exit(cli.execute(args));
+        LogFormat.configure("info", "text");
+        System.exit(commandLine().execute(args));
     }
 
+    /** The command line with Berth's help and error conventions (used by tests to render help). */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.getSubcommands().get("serve").getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());
+        cli.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("berth: " + e.getMessage());
+            String name = e.getCommandLine().getCommandSpec().qualifiedName();
+            err.println("see '" + name + " --help'");
+            err.flush();
+            return EXIT_CONFIG;
+        });
+        return cli;
+    }
+
+    /** No command: usage on stderr, exit 2. */
     @Override
     public Integer call() {
-        CommandLine.usage(this, System.out);
-        return 0;
+        CommandLine.usage(this, System.err);
+        return EXIT_CONFIG;
     }
 
     static String version() {
@@ -52,17 +68,17 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "replicate", mixinStandardHelpOptions = true,
+    @Command(name = "replicate", mixinStandardHelpOptions = true, usageHelpWidth = HELP_WIDTH,
             description = "Mirror pushed content to remote registries (not available in this build).")
     static final class Replicate extends NotAvailable {
     }
 
-    @Command(name = "webhooks", mixinStandardHelpOptions = true,
+    @Command(name = "webhooks", mixinStandardHelpOptions = true, usageHelpWidth = HELP_WIDTH,
             description = "Deliver registry events to HTTP endpoints (not available in this build).")
     static final class Webhooks extends NotAvailable {
     }
 
-    @Command(name = "admin", mixinStandardHelpOptions = true,
+    @Command(name = "admin", mixinStandardHelpOptions = true, usageHelpWidth = HELP_WIDTH,
             description = "Administer a running registry over gRPC (not available in this build).")
     static final class Admin extends NotAvailable {
     }

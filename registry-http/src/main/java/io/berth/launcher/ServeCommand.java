@@ -6,6 +6,7 @@ import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
+import io.berth.core.logging.LogFormat;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.registry.DataLock;
 import io.berth.core.registry.Registry;
@@ -26,25 +27,52 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 /** {@code berth serve}: the registry (HTTP API and gRPC admin API) in one process. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Run the registry: the OCI distribution API over HTTP, health and metrics on the same port,",
-                "and the gRPC admin API.",
-                "Configuration: built-in defaults < YAML file < BERTH_* environment variables."},
-        footerHeading = "%nConfiguration keys (YAML key / environment variable / default):%n")
+@Command(name = "serve", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+        usageHelpAutoWidth = false,
+        description = {"Run the registry: the OCI distribution API over HTTP with health and metrics on the same "
+                + "port, and the gRPC admin API.",
+                "Configuration: built-in defaults, then a YAML file, then BERTH_* environment variables."},
+        footerHeading = "%nConfiguration keys (YAML key, environment variable, default):%n")
 final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = System.getLogger("berth");
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "YAML configuration file (default: $BERTH_CONFIG, else ./berth.yaml when present).")
+            description = "YAML configuration file (default: $BERTH_CONFIG, else berth.yaml in the working "
+                    + "directory when it exists).")
     Path config;
 
+    /** Every key: name, variable and default on one line, the description wrapped by words beneath it. */
     static String keysHelp() {
         StringBuilder b = new StringBuilder();
         for (ConfigKey k : ConfigKeys.ALL) {
-            b.append(String.format("  %-30s %-34s %s%n      %s%n", k.name(), k.envName(), k.defaultValue(),
-                    k.description()));
+            String head = "  " + k.name() + "  " + k.envName();
+            String value = "default " + (k.defaultValue().isEmpty() ? "(none)" : k.defaultValue())
+                    + (k.range().isEmpty() ? "" : "  (" + k.range() + ")");
+            if (head.length() + 2 + value.length() <= Main.HELP_WIDTH) {
+                b.append(head).append("  ").append(value).append('\n');
+            } else {
+                b.append(head).append('\n');
+                wrap(b, value, "      ", Main.HELP_WIDTH);
+            }
+            wrap(b, k.description(), "      ", Main.HELP_WIDTH);
         }
-        return b.toString();
+        return b.toString().replace("%", "%%");
+    }
+
+    /** Appends {@code text} in lines of at most {@code width} columns, breaking only between words. */
+    static void wrap(StringBuilder out, String text, String indent, int width) {
+        StringBuilder line = new StringBuilder(indent);
+        for (String word : text.split(" +")) {
+            if (line.length() > indent.length() && line.length() + 1 + word.length() > width) {
+                out.append(line).append('\n');
+                line = new StringBuilder(indent);
+            }
+            if (line.length() > indent.length()) {
+                line.append(' ');
+            }
+            line.append(word);
+        }
+        out.append(line).append('\n');
     }
 
     @Override
@@ -57,6 +85,7 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("berth: " + e.getMessage());
             return Main.EXIT_CONFIG;
         }
+        LogFormat.configure(cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT));
         warnings.forEach(w -> LOG.log(Level.WARNING, w));
         long startedAt = System.currentTimeMillis();
         String httpHost = cfg.string(ConfigKeys.HTTP_HOST);
@@ -104,9 +133,10 @@ final class ServeCommand implements Callable<Integer> {
             registry.close();
             return 1;
         }
-        System.out.printf("berth %s serving http://%s:%d (admin gRPC %s:%d)%n", Main.version(),
-                cfg.string(ConfigKeys.HTTP_HOST), http.port(), cfg.string(ConfigKeys.ADMIN_HOST), admin.port());
-        System.out.flush();
+        LOG.log(Level.INFO, "berth " + Main.version() + " serving http://" + Listeners.address(httpHost, http.port())
+                + " and admin gRPC " + Listeners.address(adminHost, admin.port()) + "; config "
+                + configFile().map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
+                + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; events off");
 
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());

@@ -47,7 +47,9 @@ class AbuseProcessTest {
                     c.startBody("PATCH", start.headers().firstValue("Location").orElseThrow(), 64L << 20,
                             new byte[1024]);
                 }
-                // the client gets 429 for everything beyond its share, at once
+                // the client gets 429 for everything beyond its share, at once (and the connection closes
+                // after a short lingering read)
+                Thread.sleep(3000);
                 for (WireClient c : stalled) {
                     if (!c.closedWithin(10)) {
                         continue;

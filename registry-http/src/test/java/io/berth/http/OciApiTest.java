@@ -304,6 +304,59 @@ class OciApiTest {
     }
 
     @Test
+    void etagsAnswerNotModified() throws IOException {
+        Digest m = pushImage("etag/app", "v1", "etag", "");
+        String etag = "\"" + m + "\"";
+        HttpResponse<byte[]> fresh = r.get("/v2/etag/app/manifests/v1", "If-None-Match", etag);
+        assertEquals(304, fresh.statusCode());
+        assertEquals(0, fresh.body().length);
+        assertEquals(etag, header(fresh, "ETag"));
+        assertEquals(m.toString(), header(fresh, "Docker-Content-Digest"));
+        assertEquals(304, r.send("HEAD", "/v2/etag/app/manifests/v1", null, "If-None-Match", "W/" + etag).statusCode());
+        assertEquals(200, r.get("/v2/etag/app/manifests/v1", "If-None-Match", "\"sha256:other\"").statusCode());
+        Digest b = r.pushBlob("etag/app", bytes("etag blob"));
+        HttpResponse<byte[]> blob = r.get("/v2/etag/app/blobs/" + b);
+        assertEquals("\"" + b + "\"", header(blob, "ETag"));
+        HttpResponse<byte[]> cached = r.get("/v2/etag/app/blobs/" + b, "If-None-Match", "\"" + b + "\"");
+        assertEquals(304, cached.statusCode());
+        assertEquals(0, cached.body().length);
+        assertEquals(304, r.send("HEAD", "/v2/etag/app/blobs/" + b, null, "If-None-Match", "*").statusCode());
+    }
+
+    @Test
+    void errorMessagesSayWhyAndDetailsCarryData() throws IOException {
+        String longName = "a".repeat(300);
+        JsonNode tooLong = assertError(r.get("/v2/" + longName + "/tags/list"), 400, "NAME_INVALID");
+        JsonNode e = tooLong.get("errors").get(0);
+        assertTrue(e.get("message").asText().contains("300 characters") && e.get("message").asText().contains("255"),
+                e.toString());
+        assertEquals(255, e.get("detail").get("limit").asInt());
+        JsonNode grammar = assertError(r.get("/v2/Upper/Case/tags/list"), 400, "NAME_INVALID").get("errors").get(0);
+        assertTrue(grammar.get("message").asText().contains("[a-z0-9]+"), grammar.toString());
+        pushImage("words/app", "v1", "words", "");
+        byte[] m = r.get("/v2/words/app/manifests/v1").body();
+        JsonNode badTag = assertError(r.send("PUT", "/v2/words/app/manifests/-bad", m, "Content-Type", OCI_MANIFEST),
+                400, "MANIFEST_INVALID").get("errors").get(0);
+        assertTrue(badTag.get("message").asText().contains("[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}"), badTag.toString());
+        String byTag = assertError(r.get("/v2/words/app/manifests/missing"), 404, "MANIFEST_UNKNOWN")
+                .get("errors").get(0).get("message").asText();
+        Digest absent = TestRegistry.sha256(bytes("absent manifest"));
+        String byDigest = assertError(r.get("/v2/words/app/manifests/" + absent), 404, "MANIFEST_UNKNOWN")
+                .get("errors").get(0).get("message").asText();
+        String notATag = assertError(r.get("/v2/words/app/manifests/.nope"), 404, "MANIFEST_UNKNOWN")
+                .get("errors").get(0).get("message").asText();
+        assertEquals("manifest unknown: repository words/app has no manifest missing", byTag);
+        assertEquals("manifest unknown: repository words/app has no manifest " + absent, byDigest);
+        assertEquals("manifest unknown: repository words/app has no manifest .nope", notATag);
+        JsonNode invalid = assertError(r.send("PUT", "/v2/words/app/manifests/v2", bytes("""
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:x","size":1},
+                 "layers":[]}"""), "Content-Type", OCI_MANIFEST), 400, "MANIFEST_INVALID").get("errors").get(0);
+        assertEquals("config.digest", invalid.get("detail").get("field").asText(), "detail is data: " + invalid);
+        assertFalse(invalid.get("detail").toString().contains(invalid.get("message").asText()));
+    }
+
+    @Test
     void referencedContentCannotBeDeleted() throws IOException {
         Digest image = pushImage("refd/app", "v1", "referenced", "");
         JsonNode m = JSON.readTree(r.get("/v2/refd/app/manifests/v1").body());

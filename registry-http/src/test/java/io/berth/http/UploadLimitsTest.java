@@ -49,12 +49,12 @@ class UploadLimitsTest {
                 // client A: two bodies in flight is its limit, the third is refused at once
                 for (int i = 0; i < 2; i++) {
                     WireClient c = new WireClient(r.server.port(), "127.0.0.2");
-                    c.startBody("PATCH", location(r, "limits/a"), 1 << 20, new byte[1000]);
+                    c.startBody("PATCH", location(r, "limits/a"), 64 << 20, new byte[1000]);
                     stalled.add(c);
                 }
                 waitForUploads(r, 2);
                 try (WireClient third = new WireClient(r.server.port(), "127.0.0.2")) {
-                    third.startBody("PATCH", location(r, "limits/a"), 1 << 20, new byte[1000]);
+                    third.startBody("PATCH", location(r, "limits/a"), 64 << 20, new byte[1000]);
                     WireClient.Response res = third.read("PATCH");
                     assertTooMany(res);
                     assertTrue(JSON.readTree(res.body()).toString().contains("uploads.max-concurrent-per-client"));
@@ -63,7 +63,7 @@ class UploadLimitsTest {
                 }
                 // client B may still upload: one more is the registry's total limit
                 WireClient b = new WireClient(r.server.port(), "127.0.0.3");
-                b.startBody("PATCH", location(r, "limits/b"), 1 << 20, new byte[1000]);
+                b.startBody("PATCH", location(r, "limits/b"), 64 << 20, new byte[1000]);
                 stalled.add(b);
                 waitForUploads(r, 3);
                 try (WireClient fourth = new WireClient(r.server.port(), "127.0.0.4")) {
@@ -82,10 +82,21 @@ class UploadLimitsTest {
             byte[] blob = "after the storm".getBytes(StandardCharsets.UTF_8);
             Digest d = r.pushBlob("limits/a", blob);
             assertEquals(200, r.send("HEAD", "/v2/limits/a/blobs/" + d, null).statusCode());
-            String metrics = new String(r.get("/metrics").body());
+            String metrics = metricsWith(r, "status=\"429\"");
             assertTrue(metrics.contains("status=\"429\""), metrics);
             assertFalse(metrics.contains("status=\"500\""), metrics);
         }
+    }
+
+    /** The metrics once they contain {@code text} (a request is counted just after its handler returns). */
+    static String metricsWith(TestRegistry r, String text) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        String metrics = new String(r.get("/metrics").body());
+        while (!metrics.contains(text) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+            metrics = new String(r.get("/metrics").body());
+        }
+        return metrics;
     }
 
     static void waitForUploads(TestRegistry r, int n) throws InterruptedException {
@@ -133,7 +144,7 @@ class UploadLimitsTest {
             waitForUploads(r, 0);
             HttpResponse<byte[]> status = r.get(location);
             assertEquals("0-" + (first.length - 1), status.headers().firstValue("Range").orElseThrow());
-            String metrics = new String(r.get("/metrics").body());
+            String metrics = metricsWith(r, "status=\"499\"");
             assertTrue(metrics.contains("status=\"499\""), "counted as the client's: " + metrics);
             assertFalse(metrics.contains("status=\"500\""), metrics);
             // the upload goes on from what was acknowledged
@@ -155,7 +166,7 @@ class UploadLimitsTest {
             }
             waitForUploads(r, 0);
             assertEquals("0-0", r.get(location).headers().firstValue("Range").orElseThrow());
-            String metrics = new String(r.get("/metrics").body());
+            String metrics = metricsWith(r, "status=\"499\"");
             assertTrue(metrics.contains("status=\"499\""), metrics);
             assertFalse(metrics.contains("status=\"500\""), metrics);
         }

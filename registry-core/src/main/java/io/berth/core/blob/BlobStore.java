@@ -23,6 +23,11 @@ public interface BlobStore extends AutoCloseable {
     /** A short name of the backend, e.g. {@code filesystem}. */
     String kind();
 
+    /** Where the blobs are, for the start-up line: {@code filesystem /srv/blobs}, an S3 bucket. */
+    default String describe() {
+        return kind();
+    }
+
     /** The size of a stored blob, or empty when it is absent. */
     OptionalLong size(Digest digest) throws IOException;
 

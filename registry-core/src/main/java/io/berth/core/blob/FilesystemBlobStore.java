@@ -115,6 +115,11 @@ public final class FilesystemBlobStore implements BlobStore {
         return "filesystem";
     }
 
+    @Override
+    public String describe() {
+        return "filesystem " + root + (directIo ? " (O_DIRECT" : " (buffered") + (fsync ? ", fsync)" : ", no fsync)");
+    }
+
     public Path root() {
         return root;
     }

@@ -304,7 +304,7 @@ public final class BerthConfig {
     }
 
     /** {@code 90000} as {@code 90s}, {@code 86400000} as {@code 1d}: the largest unit that divides it. */
-    static String formatMillis(long millis) {
+    public static String formatMillis(long millis) {
         long[] factors = {86_400_000L, 3_600_000L, 60_000L, 1000L};
         String[] units = {"d", "h", "m", "s"};
         for (int i = 0; i < factors.length; i++) {
@@ -316,7 +316,7 @@ public final class BerthConfig {
     }
 
     /** {@code 4194304} as {@code 4MiB}: the largest binary unit that divides it. */
-    static String formatBytes(long bytes) {
+    public static String formatBytes(long bytes) {
         String[] units = {"TiB", "GiB", "MiB", "KiB"};
         int[] shifts = {40, 30, 20, 10};
         for (int i = 0; i < units.length; i++) {

@@ -46,6 +46,19 @@ public record ConfigKey(String name, String defaultValue, Type type, String desc
         return new ConfigKey(name, defaultValue, Type.DURATION, description, List.of(), min.toMillis(), max.toMillis());
     }
 
+    /** The admitted values in words, for help: {@code 1KiB to 64MiB}, {@code one of text, json}; empty if any. */
+    public String range() {
+        return switch (type) {
+            case COUNT -> min + " to " + max;
+            case SIZE -> BerthConfig.formatBytes(min) + " to " + BerthConfig.formatBytes(max);
+            case DURATION -> BerthConfig.formatMillis(min) + " to " + BerthConfig.formatMillis(max);
+            case PORT -> "0 to 65535";
+            case CHOICE -> "one of " + String.join(", ", choices);
+            case BOOLEAN -> "true or false";
+            default -> "";
+        };
+    }
+
     public String envName() {
         return "BERTH_" + name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }

@@ -24,6 +24,10 @@ public final class ConfigKeys {
                     + " (its upload keeps only acknowledged bytes).");
     public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
             "Log one line per request (method, path, status, bytes, duration, request id).");
+    public static final ConfigKey LOG_LEVEL = ConfigKey.choice("log.level", "info", List.of("error", "warn", "info",
+            "debug"), "Least severe log messages written: error, warn, info or debug (debug also shows libraries').");
+    public static final ConfigKey LOG_FORMAT = ConfigKey.choice("log.format", "text", List.of("text", "json"),
+            "Log lines as text, or as JSON objects (timestamp, level, logger, message, request_id, access fields).");
     public static final ConfigKey ADMIN_HOST = new ConfigKey("admin.host", "127.0.0.1", Type.HOST,
             "Address the gRPC admin API binds to.");
     public static final ConfigKey ADMIN_PORT = new ConfigKey("admin.port", "5001", Type.PORT,
@@ -65,7 +69,7 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT,
-            HTTP_ACCESS_LOG, ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
+            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,

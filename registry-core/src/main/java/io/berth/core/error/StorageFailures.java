@@ -40,10 +40,9 @@ public final class StorageFailures {
     public static RegistryException of(String what, Throwable failure) {
         if (isNoSpace(failure)) {
             return new RegistryException(ErrorCode.STORAGE_FULL, what + ": no space left on the registry's storage",
-                    Map.of("reason", "no space left on device"), failure);
+                    Map.of(), failure);
         }
-        return new RegistryException(ErrorCode.STORAGE_UNAVAILABLE, what + ": " + reason(failure),
-                Map.of("reason", reason(failure)), failure);
+        return new RegistryException(ErrorCode.STORAGE_UNAVAILABLE, what + ": " + reason(failure), Map.of(), failure);
     }
 
     /** A short reason without paths or class names (the log has the details). */

@@ -122,35 +122,35 @@ public final class ManifestParser {
 
     private static Descriptor descriptor(JsonNode node, String where) {
         if (node == null || !node.isObject()) {
-            throw invalid(where + " must be a descriptor object");
+            throw invalid(where, "must be a descriptor object");
         }
         String mediaType = optionalText(node, "mediaType");
         if (mediaType == null || mediaType.isBlank()) {
-            throw invalid(where + ".mediaType is missing");
+            throw invalid(where + ".mediaType", "is missing");
         }
         String digestText = optionalText(node, "digest");
         if (digestText == null) {
-            throw invalid(where + ".digest is missing");
+            throw invalid(where + ".digest", "is missing");
         }
         Digest digest;
         try {
             digest = Digest.parse(digestText);
         } catch (RegistryException e) {
-            throw invalid(where + ".digest is not a valid digest");
+            throw invalid(where + ".digest", "is not a valid digest");
         }
         JsonNode size = node.get("size");
         if (size == null || !size.isIntegralNumber() || !size.canConvertToLong() || size.asLong() < 0) {
-            throw invalid(where + ".size must be a non-negative integer");
+            throw invalid(where + ".size", "must be a non-negative integer");
         }
         List<String> urls = new ArrayList<>();
         JsonNode urlsNode = node.get("urls");
         if (urlsNode != null && !urlsNode.isNull()) {
             if (!urlsNode.isArray()) {
-                throw invalid(where + ".urls must be an array");
+                throw invalid(where + ".urls", "must be an array");
             }
             for (JsonNode u : urlsNode) {
                 if (!u.isTextual()) {
-                    throw invalid(where + ".urls must hold strings");
+                    throw invalid(where + ".urls", "must hold strings");
                 }
                 urls.add(u.asText());
             }
@@ -164,12 +164,12 @@ public final class ManifestParser {
             return Map.of();
         }
         if (!node.isObject()) {
-            throw invalid(where + " must be an object of strings");
+            throw invalid(where, "must be an object of strings");
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isTextual()) {
-                throw invalid(where + "." + e.getKey() + " must be a string");
+                throw invalid(where + "." + e.getKey(), "must be a string");
             }
             out.put(e.getKey(), e.getValue().asText());
         }
@@ -182,12 +182,18 @@ public final class ManifestParser {
             return null;
         }
         if (!v.isTextual()) {
-            throw invalid(field + " must be a string");
+            throw invalid(field, "must be a string");
         }
         return v.asText();
     }
 
     private static RegistryException invalid(String why) {
-        return new RegistryException(ErrorCode.MANIFEST_INVALID, why, Map.of("reason", why));
+        return new RegistryException(ErrorCode.MANIFEST_INVALID, "manifest invalid: " + why, Map.of());
+    }
+
+    /** A defect of one field: the detail names the field (data, not the message again). */
+    private static RegistryException invalid(String field, String why) {
+        return new RegistryException(ErrorCode.MANIFEST_INVALID, "manifest invalid: " + field + " " + why,
+                Map.of("field", field));
     }
 }

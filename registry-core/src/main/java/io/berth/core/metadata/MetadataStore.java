@@ -19,6 +19,11 @@ public interface MetadataStore extends MetadataReads, AutoCloseable {
     /** A short name of the backend, e.g. {@code sqlite}. */
     String kind();
 
+    /** Which database, for the start-up line: {@code sqlite /srv/berth.db}. */
+    default String describe() {
+        return kind();
+    }
+
     /** Throws when the store cannot currently be used (readiness). */
     void checkAvailable();
 

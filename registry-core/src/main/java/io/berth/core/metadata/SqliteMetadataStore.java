@@ -47,7 +47,7 @@ public final class SqliteMetadataStore implements MetadataStore {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            this.url = "jdbc:sqlite:" + file.toAbsolutePath();
+            this.url = "jdbc:sqlite:" + file.toAbsolutePath().normalize();
             this.writer = open();
             try (Statement s = writer.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
@@ -82,6 +82,11 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public String kind() {
         return "sqlite";
+    }
+
+    @Override
+    public String describe() {
+        return "sqlite " + url.substring("jdbc:sqlite:".length());
     }
 
     /**

@@ -110,15 +110,15 @@ public final class Manifests {
 
     /**
      * The reference of a lookup (GET, HEAD, DELETE): a malformed digest is {@code DIGEST_INVALID}, but
-     * a string that is not a valid tag simply names no manifest ({@code MANIFEST_UNKNOWN}).
+     * a string that is not a valid tag simply names no manifest ({@code MANIFEST_UNKNOWN}, worded as
+     * for any tag the repository lacks).
      */
-    public static Reference lookupReference(String text) {
+    public static Reference lookupReference(RepositoryName repository, String text) {
         if (Digest.looksLikeDigest(text)) {
             return Digest.parse(text);
         }
         if (!Tag.isValid(text)) {
-            throw new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "no manifest is tagged " + abbreviate(text),
-                    Map.of("tag", abbreviate(text)));
+            throw unknown(repository, abbreviate(text), "tag");
         }
         return new Tag(text);
     }
@@ -170,9 +170,13 @@ public final class Manifests {
     }
 
     private static RegistryException unknown(RepositoryName repository, Reference reference) {
-        return new RegistryException(ErrorCode.MANIFEST_UNKNOWN,
-                "manifest " + reference + " is unknown to repository " + repository,
-                Map.of(reference instanceof Tag ? "tag" : "digest", reference.toString()));
+        return unknown(repository, reference.toString(), reference instanceof Tag ? "tag" : "digest");
+    }
+
+    /** One wording whether the reference is a tag or a digest. */
+    private static RegistryException unknown(RepositoryName repository, String reference, String kind) {
+        return new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown: repository " + repository
+                + " has no manifest " + reference, Map.of(kind, reference));
     }
 
     private RegistryException tooLarge(long size) {

@@ -14,6 +14,8 @@ import java.util.Optional;
  * work.
  */
 public final class StorageHealth {
+    private static final System.Logger LOG = System.getLogger(StorageHealth.class.getName());
+
     /** A storage failure that no successful write has followed yet. */
     public record Problem(String code, String message, long since) {
     }
@@ -32,12 +34,17 @@ public final class StorageHealth {
         Problem current = problem;
         if (current == null || !current.code().equals(failure.code().name())) {
             problem = new Problem(failure.code().name(), failure.getMessage(), System.currentTimeMillis());
+            LOG.log(System.Logger.Level.WARNING, "blob storage failing: " + failure.getMessage()
+                    + (failure.getCause() == null ? "" : " (" + failure.getCause().getMessage() + ")"));
         }
     }
 
     void succeeded() {
-        if (problem != null) {
+        Problem current = problem;
+        if (current != null) {
             problem = null;
+            LOG.log(System.Logger.Level.INFO, "blob storage recovered: writes succeed again after failing since "
+                    + java.time.Instant.ofEpochMilli(current.since()));
         }
     }
 

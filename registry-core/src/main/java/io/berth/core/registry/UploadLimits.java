@@ -32,7 +32,8 @@ final class UploadLimits {
         String client = caller.address();
         if (total.incrementAndGet() > max) {
             total.decrementAndGet();
-            throw busy("the registry is receiving " + max + " uploads at once, its limit (uploads.max-concurrent)");
+            throw busy("the registry is receiving " + max + " uploads at once, its limit (uploads.max-concurrent)",
+                    "uploads.max-concurrent", max);
         }
         AtomicInteger mine = perClient.compute(client, (k, v) -> {
             AtomicInteger n = v == null ? new AtomicInteger() : v;
@@ -42,7 +43,8 @@ final class UploadLimits {
         if (mine.get() > maxPerClient) {
             leave(client);
             throw busy("client " + client + " is sending " + maxPerClient
-                    + " uploads at once, its limit (uploads.max-concurrent-per-client)");
+                    + " uploads at once, its limit (uploads.max-concurrent-per-client)",
+                    "uploads.max-concurrent-per-client", maxPerClient);
         }
         return () -> leave(client);
     }
@@ -56,7 +58,8 @@ final class UploadLimits {
         return total.get();
     }
 
-    private static RegistryException busy(String why) {
-        return new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; retry later", Map.of("reason", why));
+    private static RegistryException busy(String why, String setting, int limit) {
+        return new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; retry later", Map.of("setting", setting,
+                "limit", limit));
     }
 }

@@ -86,7 +86,8 @@ public final class Uploads {
                 String why = "client " + caller.address() + " has " + open + " open upload sessions, its limit"
                         + " (uploads.max-sessions-per-client)";
                 throw new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; complete or cancel some, or wait for"
-                        + " them to expire", Map.of("reason", why));
+                        + " them to expire", Map.of("setting", "uploads.max-sessions-per-client",
+                        "limit", options.maxSessionsPerClient()));
             }
             tx.createUpload(session);
             return null;
@@ -428,17 +429,27 @@ public final class Uploads {
     public int purgeExpired(long expiryMillis) throws IOException {
         long cutoff = clock.millis() - expiryMillis;
         int removed = 0;
+        long bytes = 0;
         for (UploadSession s : metadata.uploadsIdleSince(cutoff)) {
             if (busy.containsKey(s.id())) {
                 continue;
             }
+            long staged = Math.max(0, store.uploadSize(s.id()));
             discard(s.id());
             removed++;
+            bytes += staged;
         }
+        int orphans = 0;
         for (UploadId id : store.listUploads()) {
             if (!metadata.uploadExists(id) && !busy.containsKey(id)) {
+                bytes += Math.max(0, store.uploadSize(id));
                 store.deleteUpload(id);
+                orphans++;
             }
+        }
+        if (removed + orphans > 0) {
+            LOG.log(System.Logger.Level.INFO, "purged " + removed + " expired upload session(s) and " + orphans
+                    + " orphaned staging file(s), " + bytes + " bytes freed");
         }
         // running digests of sessions that no longer exist (a backstop for any race that kept one)
         hashes.keySet().removeIf(id -> !busy.containsKey(id) && !metadata.uploadExists(id));

@@ -1,0 +1,27 @@
+package io.berth.core.logging;
+
+/**
+ * One request as the access log records it; logged as the parameter of an INFO record of logger
+ * {@code berth.access}, so that the text format prints a line and the JSON format its fields.
+ *
+ * @param method        request method
+ * @param path          path with query string (secrets redacted)
+ * @param status        status sent (499: the client went away)
+ * @param requestBytes  request body bytes read
+ * @param responseBytes response body bytes sent (headers not counted)
+ * @param millis        time to serve
+ * @param client        client address
+ * @param userAgent     the client's User-Agent, or "-"
+ * @param requestId     the request id
+ * @param note          what else happened (e.g. "aborted=blob-unreadable"), or empty
+ */
+public record AccessRecord(String method, String path, int status, long requestBytes, long responseBytes,
+                           double millis, String client, String userAgent, String requestId, String note) {
+
+    /** The text form: {@code GET /v2/… 200 in=0 out=1234 1.2ms client=127.0.0.1 agent="docker/28" id=…}. */
+    public String line() {
+        return String.format(java.util.Locale.ROOT, "%s %s %d in=%d out=%d %.1fms client=%s agent=\"%s\" id=%s%s",
+                method, path, status, requestBytes, responseBytes, millis, client, userAgent.replace("\"", "'"),
+                requestId, note.isEmpty() ? "" : " " + note);
+    }
+}

@@ -1,0 +1,158 @@
+package io.berth.core.logging;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * How every Berth process logs: one line per record on stderr, as text
+ * ({@code 2026-11-27T09:00:00.123Z INFO logger: message id=…}) or as JSON for log shippers
+ * ({@code timestamp, level, logger, message, request_id} and, for access records, their fields).
+ * Libraries' own chatter (Helidon's start-up banner, gRPC, Kafka) is kept at WARNING unless
+ * {@code log.level} is {@code debug}.
+ */
+public final class LogFormat extends Formatter {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+    /** Loggers of libraries whose INFO messages are not the operator's business. */
+    private static final String[] LIBRARIES = {"io.helidon", "io.grpc", "org.apache.kafka", "io.netty", "org.sqlite",
+            "com.zaxxer", "org.flywaydb", "io.minio", "okhttp3"};
+
+    private final boolean json;
+
+    public LogFormat(boolean json) {
+        this.json = json;
+    }
+
+    /**
+     * Configures the JDK logging every library here reports into: one stderr handler with this
+     * format, Berth at {@code level}, libraries at WARNING (or {@code level} when it is debug).
+     *
+     * @param level  error, warn, info or debug
+     * @param format text or json
+     */
+    public static void configure(String level, String format) {
+        LogManager.getLogManager().reset();
+        Logger root = Logger.getLogger("");
+        Level berth = julLevel(level);
+        Handler handler = new ConsoleHandler();
+        handler.setLevel(Level.ALL);
+        handler.setFormatter(new LogFormat("json".equals(format)));
+        root.addHandler(handler);
+        root.setLevel(berth);
+        Level libraries = berth.intValue() <= Level.FINE.intValue() ? berth : Level.WARNING;
+        if (libraries.intValue() < berth.intValue()) {
+            libraries = berth;
+        }
+        for (String name : LIBRARIES) {
+            Logger l = Logger.getLogger(name);
+            l.setLevel(libraries);
+            KEEP.put(name, l); // loggers are weakly held: keep the configured ones
+        }
+    }
+
+    private static final Map<String, Logger> KEEP = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static Level julLevel(String level) {
+        return switch (level.toLowerCase(Locale.ROOT)) {
+            case "error" -> Level.SEVERE;
+            case "warn" -> Level.WARNING;
+            case "debug" -> Level.FINE;
+            default -> Level.INFO;
+        };
+    }
+
+    static String levelName(Level level) {
+        int v = level.intValue();
+        if (v >= Level.SEVERE.intValue()) {
+            return "ERROR";
+        }
+        if (v >= Level.WARNING.intValue()) {
+            return "WARN";
+        }
+        if (v >= Level.INFO.intValue()) {
+            return "INFO";
+        }
+        return "DEBUG";
+    }
+
+    @Override
+    public String format(LogRecord r) {
+        String message = formatMessage(r);
+        String requestId = LogContext.requestId();
+        AccessRecord access = r.getParameters() != null && r.getParameters().length == 1
+                && r.getParameters()[0] instanceof AccessRecord a ? a : null;
+        if (access != null) {
+            message = access.line();
+            requestId = access.requestId();
+        }
+        String thrown = r.getThrown() == null ? null : stackTrace(r.getThrown());
+        if (!json) {
+            StringBuilder b = new StringBuilder(TIME.format(r.getInstant())).append(' ').append(levelName(r.getLevel()))
+                    .append(' ').append(r.getLoggerName()).append(": ").append(message);
+            if (requestId != null && access == null && !message.contains("id=" + requestId)) {
+                b.append(" id=").append(requestId);
+            }
+            b.append('\n');
+            if (thrown != null) {
+                b.append(thrown);
+            }
+            return b.toString();
+        }
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("timestamp", TIME.format(r.getInstant()));
+        line.put("level", levelName(r.getLevel()));
+        line.put("logger", r.getLoggerName());
+        line.put("message", message);
+        if (requestId != null) {
+            line.put("request_id", requestId);
+        }
+        if (access != null) {
+            line.put("method", access.method());
+            line.put("path", access.path());
+            line.put("status", access.status());
+            line.put("request_bytes", access.requestBytes());
+            line.put("response_bytes", access.responseBytes());
+            line.put("duration_ms", Math.round(access.millis() * 10) / 10.0);
+            line.put("client", access.client());
+            line.put("user_agent", access.userAgent());
+            if (!access.note().isEmpty()) {
+                line.put("note", access.note());
+            }
+        }
+        if (thrown != null) {
+            line.put("exception", thrown);
+        }
+        try {
+            return JSON.writeValueAsString(line) + "\n";
+        } catch (JsonProcessingException e) {
+            return "{\"level\":\"ERROR\",\"message\":\"unloggable record\"}\n";
+        }
+    }
+
+    private static String stackTrace(Throwable t) {
+        StringWriter w = new StringWriter();
+        t.printStackTrace(new PrintWriter(w));
+        return w.toString();
+    }
+
+    /** For tests: the instant format used. */
+    static String time(Instant i) {
+        return TIME.format(i);
+    }
+}

@@ -1,0 +1,85 @@
+package io.berth.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.config.ConfigKey;
+import io.berth.core.config.ConfigKeys;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The help a person reads, rendered at 80 columns: nothing cut off, nothing broken mid-word or mid-path. */
+class HelpTest {
+    static String[] run(String... args) {
+        CommandLine cli = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new String[] {out.toString(), err.toString(), Integer.toString(code)};
+    }
+
+    static void fitsAndWrapsOnWords(String help, List<String> sentences) {
+        for (String line : help.lines().toList()) {
+            assertTrue(line.length() <= 80, "over 80 columns: '" + line + "'");
+        }
+        // wrapped only between words: joining the lines with single spaces gives every sentence back whole
+        String joined = help.replaceAll("\\s+", " ");
+        for (String sentence : sentences) {
+            assertTrue(joined.contains(sentence.replaceAll("\\s+", " ")), "broken or cut off: " + sentence
+                    + "\nin:\n" + help);
+        }
+    }
+
+    @Test
+    void topLevelHelp() {
+        String[] r = run("--help");
+        assertEquals("0", r[2]);
+        fitsAndWrapsOnWords(r[0], List.of("Berth container registry: the OCI distribution API, events, replication"
+                + " and an admin API.", "Run 'berth <command> --help' for a command's options."));
+        for (String command : List.of("serve", "replicate", "webhooks", "admin")) {
+            assertTrue(r[0].contains("  " + command + " "), command);
+        }
+    }
+
+    @Test
+    void serveHelpListsEveryKeyWithPathsWhole() {
+        String[] r = run("serve", "--help");
+        assertEquals("0", r[2]);
+        String help = r[0];
+        List<String> sentences = new java.util.ArrayList<>(List.of("YAML configuration file (default: $BERTH_CONFIG,"
+                + " else berth.yaml in the working directory when it exists).", "Run the registry: the OCI distribution"
+                + " API over HTTP with health and metrics on the same port, and the gRPC admin API."));
+        ConfigKeys.ALL.forEach(k -> sentences.add(k.description()));
+        fitsAndWrapsOnWords(help, sentences);
+        String joined = help.replaceAll("\\s+", " ");
+        for (ConfigKey k : ConfigKeys.ALL) {
+            assertTrue(joined.contains(" " + k.name() + " " + k.envName() + " default " + k.defaultValue()), k.name());
+        }
+        assertTrue(help.contains("./data/berth.db") && help.contains("./data/blobs"), "paths whole");
+        assertTrue(help.contains("(1KiB to 64MiB)"), "ranges shown");
+        // below the options, every line of the key list is indented: no description restarts at column 0
+        String keys = help.substring(help.indexOf("Configuration keys"));
+        keys.lines().skip(1).filter(l -> !l.isBlank()).forEach(l -> assertTrue(l.startsWith("  "),
+                "unindented line in the key list: " + l));
+    }
+
+    @Test
+    void aWrongOptionGivesTheErrorAndOneHintNotTheWholeHelp() {
+        String[] r = run("serve", "--bogus");
+        assertEquals("2", r[2]);
+        List<String> lines = r[1].lines().toList();
+        assertEquals(List.of("berth: Unknown option: '--bogus'", "see 'berth serve --help'"), lines);
+        assertEquals("", r[0]);
+    }
+
+    @Test
+    void noCommandPrintsUsageAndExits2() {
+        String[] r = run();
+        assertEquals("2", r[2]);
+    }
+}

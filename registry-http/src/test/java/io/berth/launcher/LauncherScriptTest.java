@@ -1,0 +1,64 @@
+package io.berth.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.testsupport.Command;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/berth} rebuilds only when the build's inputs changed: it never walks a data directory
+ * (a registry with 200 000 blobs made every start slow), and it says what it runs.
+ */
+class LauncherScriptTest {
+    @TempDir
+    Path home;
+
+    @Test
+    void stalenessLooksAtSourcesOnlyAndSaysWhatItRuns() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Files.createDirectories(home.resolve("bin"));
+        Files.copy(repo.resolve("bin/berth"), home.resolve("bin/berth"));
+        Files.copy(repo.resolve("bin/java-env"), home.resolve("bin/java-env"));
+        Files.writeString(home.resolve("pom.xml"), "<project/>");
+        Path source = Files.createDirectories(home.resolve("registry-core/src/main/java")).resolve("A.java");
+        Files.writeString(home.resolve("registry-core/pom.xml"), "<project/>");
+        Files.writeString(source, "class A {}");
+        Path jar = Files.createDirectories(home.resolve("registry-http/target")).resolve("registry-http.jar");
+        Files.writeString(jar, "not really a jar");
+        // data beside the sources, newer than the jar, with files that look like sources
+        Path data = Files.createDirectories(home.resolve("data/blobs/sha256/ab"));
+        Files.writeString(data.resolve("Looks.java"), "class Looks {}");
+        Instant t = Instant.now();
+        Files.setLastModifiedTime(home.resolve("pom.xml"), FileTime.from(t.minusSeconds(30)));
+        Files.setLastModifiedTime(home.resolve("registry-core/pom.xml"), FileTime.from(t.minusSeconds(30)));
+        Files.setLastModifiedTime(source, FileTime.from(t.minusSeconds(30)));
+        Files.setLastModifiedTime(jar, FileTime.from(t.minusSeconds(20)));
+        Files.setLastModifiedTime(data.resolve("Looks.java"), FileTime.from(t));
+        // a stand-in for mvn that only says it ran
+        Path fakeBin = Files.createDirectories(home.resolve("fake-bin"));
+        Path mvn = fakeBin.resolve("mvn");
+        Files.writeString(mvn, "#!/bin/sh\necho MVN-RAN \"$@\"\n");
+        Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> env = Map.of("PATH", fakeBin + ":" + System.getenv("PATH"));
+
+        Command fresh = Command.run(List.of(home.resolve("bin/berth").toString(), "--version"), env, 60);
+        assertFalse(fresh.output().contains("MVN-RAN"), fresh.output());
+        assertFalse(fresh.output().contains("running 'mvn install'"), fresh.output());
+
+        Files.setLastModifiedTime(source, FileTime.from(Instant.now()));
+        Command stale = Command.run(List.of(home.resolve("bin/berth").toString(), "--version"), env, 60);
+        assertTrue(stale.output().contains("sources changed since the last build: running 'mvn install'"),
+                stale.output());
+        assertTrue(stale.output().contains("MVN-RAN -q -B -Dstyle.color=never install -DskipTests"), stale.output());
+        assertFalse(stale.output().contains("\\u001b["), "no colour escape codes");
+    }
+}

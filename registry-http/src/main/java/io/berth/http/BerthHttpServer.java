@@ -7,12 +7,14 @@ import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.error.StorageFailures;
+import io.berth.core.metrics.Metrics;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.registry.Registry;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -35,24 +37,32 @@ public final class BerthHttpServer {
     private volatile boolean draining;
     private Duration shutdownGrace = Duration.ZERO;
 
-    /** The listener as the configuration's {@code http.*} keys describe it. */
+    /** The listener as the configuration's {@code http.*} keys describe it, with metrics of its own. */
     public static BerthHttpServer create(Registry registry, BerthConfig config) {
+        return create(registry, config, Metrics.newRegistry());
+    }
+
+    /** The listener as the configuration's {@code http.*} keys describe it, reporting into {@code meters}. */
+    public static BerthHttpServer create(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
         return new BerthHttpServer(registry, config.string(ConfigKeys.HTTP_HOST), config.port(ConfigKeys.HTTP_PORT),
                 config.bool(ConfigKeys.HTTP_ACCESS_LOG), config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT),
-                config.duration(ConfigKeys.HTTP_READ_TIMEOUT)).withShutdownGrace(
+                config.duration(ConfigKeys.HTTP_READ_TIMEOUT), meters).withShutdownGrace(
                 config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE));
     }
 
     public BerthHttpServer(Registry registry, String host, int port, boolean accessLog, Duration shutdownGrace,
-                           Duration readTimeout) {
+                           Duration readTimeout, PrometheusMeterRegistry meters) {
         this.watchdog = new BodyWatchdog(readTimeout);
-        this.metrics = new HttpMetrics();
-        metrics.gauge("berth_uploads_in_progress", () -> registry.uploads().inProgress());
-        metrics.gauge("berth_buffers_in_use{pool=\"hashing\"}", registry::hashBuffersInUse);
-        registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth_buffers_in_use{pool=\""
-                + pool + "\"}", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0)));
+        this.metrics = new HttpMetrics(meters);
+        metrics.gauge("berth.uploads.in.progress", "Upload bodies streaming in now.",
+                () -> registry.uploads().inProgress());
+        metrics.gauge("berth.buffers.in.use", "Buffers of the shared pools in use.", registry::hashBuffersInUse,
+                "pool", "hashing");
+        registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth.buffers.in.use",
+                "Buffers of the shared pools in use.", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0),
+                "pool", pool));
         this.requestLog = new RequestLog(metrics, accessLog);
-        metrics.gauge("berth_http_requests_in_flight", requestLog::inFlight);
+        metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
         this.v2 = new V2Routes(registry, metrics, watchdog);
         OpsRoutes ops = new OpsRoutes(registry, metrics, () -> draining);
         DirectHandler rejected = new RejectedRequests(requestLog);

@@ -33,10 +33,14 @@ public final class OpsRoutes implements HttpService {
         this.registry = registry;
         this.metrics = metrics;
         this.draining = draining;
-        metrics.gauge("berth_storage_free_bytes", () -> space().map(s -> (double) s.usable()).orElse(Double.NaN));
-        metrics.gauge("berth_storage_total_bytes", () -> space().map(s -> (double) s.total()).orElse(Double.NaN));
-        metrics.gauge("berth_storage_failing", () -> registry.storageHealth().problem().isPresent() ? 1 : 0);
-        metrics.gauge("berth_blobs_damaged", () -> registry.storageHealth().damagedBlobs().size());
+        metrics.gauge("berth.storage.free.bytes", "Bytes still usable on the blob storage.",
+                () -> space().map(s -> (double) s.usable()).orElse(Double.NaN));
+        metrics.gauge("berth.storage.total.bytes", "Size of the blob storage.",
+                () -> space().map(s -> (double) s.total()).orElse(Double.NaN));
+        metrics.gauge("berth.storage.failing", "1 while blob storage writes fail.",
+                () -> registry.storageHealth().problem().isPresent() ? 1 : 0);
+        metrics.gauge("berth.blobs.damaged", "Blobs found unreadable as recorded and not repaired since.",
+                () -> registry.storageHealth().damagedBlobs().size());
     }
 
     private Optional<BlobStore.Space> space() {

@@ -78,8 +78,8 @@ class DamagedBlobTest {
             assertEquals(Integer.toString(res.body().length), res.headers().firstValue("Content-Length").orElseThrow());
 
             String metrics = new String(r.get("/metrics").body());
-            assertTrue(metrics.contains("berth_blob_read_failures_total 2"), metrics);
-            assertTrue(metrics.contains("berth_blobs_damaged 2"), metrics);
+            assertTrue(metrics.contains("berth_blob_read_failures_total 2.0"), metrics);
+            assertTrue(metrics.contains("berth_blobs_damaged 2.0"), metrics);
             String health = new String(r.get("/healthz").body());
             assertTrue(health.contains("status: degraded") && health.contains("blobs: 2 damaged"), health);
             assertTrue(health.contains(smallDigest.toString()), health);

@@ -82,7 +82,7 @@ class FullDiskTest {
             String metrics = new String(r.get("/metrics").body());
             assertTrue(metrics.contains("berth_storage_free_bytes "), metrics);
             assertTrue(metrics.contains("berth_storage_total_bytes "), metrics);
-            assertTrue(metrics.contains("berth_storage_failing 1"), metrics);
+            assertTrue(metrics.contains("berth_storage_failing 1.0"), metrics);
 
             // the same session and other pushes go on as soon as there is room
             byte[] small = random(1 << 20, 2);
@@ -92,7 +92,7 @@ class FullDiskTest {
             HttpResponse<byte[]> done = r.send("PUT", location + "?digest=" + d, null);
             assertEquals(201, done.statusCode(), new String(done.body()));
             assertTrue(new String(r.get("/healthz").body()).startsWith("status: ok"));
-            assertTrue(new String(r.get("/metrics").body()).contains("berth_storage_failing 0"));
+            assertTrue(new String(r.get("/metrics").body()).contains("berth_storage_failing 0.0"));
 
             // a monolithic push that cannot fit: 507 too, and nothing is left behind
             byte[] huge = random(12 << 20, 3);

@@ -64,13 +64,16 @@ class OpsTest {
             r.get("/v2/");
             r.get("/v2/x/y/manifests/missing");
             String metrics = new String(r.get("/metrics").body());
-            assertTrue(metrics.contains(
-                    "berth_http_requests_total{route=\"/v2/{name}/manifests/{reference}\",method=\"GET\",status=\"404\"} 1"),
-                    metrics);
-            assertTrue(metrics.contains("berth_http_request_duration_seconds_bucket{route=\"/v2/\",method=\"GET\","
+            assertTrue(metrics.contains("berth_http_requests_total{method=\"GET\","
+                    + "route=\"/v2/{name}/manifests/{reference}\",status=\"404\"} 1.0"), metrics);
+            assertTrue(metrics.contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\","
                     + "status=\"200\",le=\"+Inf\"} 1"), metrics);
+            assertTrue(metrics.contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\","
+                    + "status=\"200\",le=\"0.001\"}"), "the latency buckets: " + metrics);
             assertTrue(metrics.contains("berth_http_requests_in_flight"));
-            assertTrue(metrics.contains("jvm_gc_collections_total"));
+            // the JVM's own figures come from Micrometer's binders in the same registry
+            assertTrue(metrics.contains("jvm_memory_used_bytes{"), metrics);
+            assertTrue(metrics.contains("jvm_gc_"), metrics);
         }
     }
 

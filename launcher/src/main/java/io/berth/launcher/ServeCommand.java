@@ -7,6 +7,8 @@ import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.LogFormat;
+import io.berth.core.metrics.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.registry.DataLock;
 import io.berth.core.registry.Registry;
@@ -112,10 +114,11 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         Duration grace = cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT);
+        PrometheusMeterRegistry meters = Metrics.newRegistry();
         BerthHttpServer http;
         AdminServer admin;
         try {
-            http = BerthHttpServer.create(registry, cfg).start();
+            http = BerthHttpServer.create(registry, cfg, meters).start();
             if (http.port() < 0) {
                 throw new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
             }

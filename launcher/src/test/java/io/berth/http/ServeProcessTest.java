@@ -53,10 +53,10 @@ class ServeProcessTest {
             HttpResponse<String> metrics = get(b.base() + "/metrics");
             assertEquals(200, metrics.statusCode());
             assertTrue(metrics.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
-            assertTrue(metrics.body().contains("berth_http_requests_total{route=\"/v2/\",method=\"GET\",status=\"200\"}"),
+            assertTrue(metrics.body().contains("berth_http_requests_total{method=\"GET\",route=\"/v2/\",status=\"200\"}"),
                     metrics.body());
-            assertTrue(metrics.body().contains("berth_http_request_duration_seconds_bucket{route=\"/v2/\""));
-            assertTrue(metrics.body().contains("jvm_memory_heap_used_bytes"));
+            assertTrue(metrics.body().contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\""));
+            assertTrue(metrics.body().contains("jvm_memory_used_bytes{area=\"heap\""));
             // embedded defaults: blobs and SQLite under ./data
             assertTrue(Files.isDirectory(dir.resolve("data/blobs")));
             assertTrue(Files.isRegularFile(dir.resolve("data/berth.db")));

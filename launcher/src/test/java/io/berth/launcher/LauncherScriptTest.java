@@ -32,7 +32,7 @@ class LauncherScriptTest {
         Path source = Files.createDirectories(home.resolve("registry-core/src/main/java")).resolve("A.java");
         Files.writeString(home.resolve("registry-core/pom.xml"), "<project/>");
         Files.writeString(source, "class A {}");
-        Path jar = Files.createDirectories(home.resolve("registry-http/target")).resolve("registry-http.jar");
+        Path jar = Files.createDirectories(home.resolve("launcher/target")).resolve("launcher.jar");
         Files.writeString(jar, "not really a jar");
         // data beside the sources, newer than the jar, with files that look like sources
         Path data = Files.createDirectories(home.resolve("data/blobs/sha256/ab"));

@@ -8,6 +8,7 @@ import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.LogFormat;
 import io.berth.core.metrics.Metrics;
+import io.berth.relay.OutboxRelay;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.registry.DataLock;
@@ -127,19 +128,34 @@ final class ServeCommand implements Callable<Integer> {
             registry.close();
             return 1;
         }
+        OutboxRelay relay = null;
+        String events = "events off";
+        if (registry.events().enabled()) {
+            String bootstrap = cfg.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP);
+            String topic = cfg.string(ConfigKeys.EVENTS_KAFKA_TOPIC);
+            relay = new OutboxRelay(registry.metadata(), new OutboxRelay.Settings(bootstrap, topic,
+                    cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES), cfg.duration(ConfigKeys.EVENTS_RETENTION)),
+                    meters, registry.clock()).start();
+            registry.events().onCommitted(relay::wake);
+            http.withHealthCheck("events", relay::problem);
+            events = "events to kafka " + bootstrap + " topic " + topic;
+        }
         try {
             admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, Main.version(), startedAt);
         } catch (Exception e) {
             System.err.println("berth: " + new Listeners.UnavailableException(ConfigKeys.ADMIN_PORT, adminHost,
                     cfg.port(ConfigKeys.ADMIN_PORT)).getMessage());
             http.stop(Duration.ZERO);
+            if (relay != null) {
+                relay.stop(Duration.ofSeconds(5));
+            }
             registry.close();
             return 1;
         }
         LOG.log(Level.INFO, "berth " + Main.version() + " serving http://" + Listeners.address(httpHost, http.port())
                 + " and admin gRPC " + Listeners.address(adminHost, admin.port()) + "; config "
                 + configFile().map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
-                + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; events off");
+                + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events);
 
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
@@ -152,6 +168,9 @@ final class ServeCommand implements Callable<Integer> {
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
         http.stop(grace);
         admin.stop(2000);
+        if (relay != null) {
+            relay.stop(Duration.ofSeconds(5));
+        }
         registry.close();
         LOG.log(Level.INFO, "stopped");
         return 0;

@@ -14,13 +14,21 @@ import java.util.UUID;
  * A real Kafka broker (KRaft, combined broker and controller) from the Maven-resolved Kafka jars,
  * started once per test JVM on free loopback ports and stopped when the JVM exits.
  */
-public final class KafkaBroker {
+public final class KafkaBroker implements AutoCloseable {
     private static KafkaBroker shared;
 
     private final String bootstrapServers;
+    private final Path dir;
+    private final Path config;
+    private final int port;
+    private JavaProcess process;
 
-    private KafkaBroker(String bootstrapServers) {
+    private KafkaBroker(String bootstrapServers, Path dir, Path config, int port, JavaProcess process) {
         this.bootstrapServers = bootstrapServers;
+        this.dir = dir;
+        this.config = config;
+        this.port = port;
+        this.process = process;
     }
 
     public static synchronized KafkaBroker shared() {
@@ -30,8 +38,37 @@ public final class KafkaBroker {
         return shared;
     }
 
+    /** A broker of the test's own, which it may stop and start again (same port, same data). */
+    public static KafkaBroker dedicated() {
+        return start();
+    }
+
     public String bootstrapServers() {
         return bootstrapServers;
+    }
+
+    /** Stops the broker process (an outage); {@link #restart} brings it back with its data. */
+    public synchronized void stop() {
+        if (process != null) {
+            process.close();
+            process = null;
+        }
+    }
+
+    public synchronized void restart() {
+        if (process == null) {
+            process = launch(dir, config, port);
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static JavaProcess launch(Path dir, Path config, int port) {
+        return JavaProcess.startServer("kafka", "kafka.Kafka", List.of("-Xmx512m", "-Dlogback.configurationFile="
+                + QuietLogging.logbackConfig()), List.of(config.toString()), dir, port);
     }
 
     private static KafkaBroker start() {
@@ -62,9 +99,8 @@ public final class KafkaBroker {
             if (rc != 0) {
                 throw new IllegalStateException("kafka storage format failed: " + formatOut);
             }
-            JavaProcess.startServer("kafka", "kafka.Kafka", List.of("-Xmx512m", "-Dlogback.configurationFile="
-                    + QuietLogging.logbackConfig()), List.of(config.toString()), dir, port);
-            return new KafkaBroker("127.0.0.1:" + port);
+            JavaProcess process = launch(dir, config, port);
+            return new KafkaBroker("127.0.0.1:" + port, dir, config, port, process);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -33,6 +33,7 @@ public final class BerthHttpServer {
     private final RequestLog requestLog;
     private final HttpMetrics metrics;
     private final V2Routes v2;
+    private final OpsRoutes ops;
     private final BodyWatchdog watchdog;
     private volatile boolean draining;
     private Duration shutdownGrace = Duration.ZERO;
@@ -64,7 +65,7 @@ public final class BerthHttpServer {
         this.requestLog = new RequestLog(metrics, accessLog);
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
         this.v2 = new V2Routes(registry, metrics, watchdog);
-        OpsRoutes ops = new OpsRoutes(registry, metrics, () -> draining);
+        this.ops = new OpsRoutes(registry, metrics, () -> draining);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
@@ -161,6 +162,15 @@ public final class BerthHttpServer {
 
     public int port() {
         return server.port();
+    }
+
+    /**
+     * Adds a component to {@code /healthz} (still 200: liveness): {@code problem} is empty while the
+     * component is fine, else says what is wrong, e.g. {@code events: degraded (kafka unreachable …)}.
+     */
+    public BerthHttpServer withHealthCheck(String name, java.util.function.Supplier<java.util.Optional<String>> problem) {
+        ops.addHealthCheck(name, problem);
+        return this;
     }
 
     /** The /v2 route table (templates and methods). */

@@ -129,7 +129,7 @@ final class BlobHandlers {
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {
-        registry.blobs().delete(v2.repository(), Digest.parse(v2.segment()));
+        registry.blobs().delete(Requests.caller(req), v2.repository(), Digest.parse(v2.segment()));
         res.status(Status.ACCEPTED_202);
         res.send();
     }

@@ -59,7 +59,7 @@ final class ManifestHandlers {
         }
         List<Tag> tags = req.query().contains("tag")
                 ? req.query().all("tag").stream().map(Tag::new).toList() : List.of();
-        PutManifestResult result = registry.manifests().put(v2.repository(), reference, tags,
+        PutManifestResult result = registry.manifests().put(Requests.caller(req), v2.repository(), reference, tags,
                 Requests.header(req, HeaderNames.CONTENT_TYPE).orElse(null), payload);
         res.status(Status.CREATED_201);
         res.header(HeaderNames.LOCATION, "/v2/" + v2.repository() + "/manifests/" + result.digest());
@@ -73,7 +73,8 @@ final class ManifestHandlers {
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {
-        registry.manifests().delete(v2.repository(), Manifests.lookupReference(v2.repository(), v2.segment()));
+        registry.manifests().delete(Requests.caller(req), v2.repository(),
+                Manifests.lookupReference(v2.repository(), v2.segment()));
         res.status(Status.ACCEPTED_202);
         res.send();
     }

@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Operations endpoints outside /v2: {@code /healthz}, {@code /readyz}, {@code /metrics}, each for GET
@@ -28,6 +30,12 @@ public final class OpsRoutes implements HttpService {
     private final Registry registry;
     private final HttpMetrics metrics;
     private final BooleanSupplier draining;
+    private final Map<String, Supplier<Optional<String>>> checks = new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    /** Adds a component to /healthz: {@code problem} is empty while it is fine (e.g. the event relay). */
+    void addHealthCheck(String name, Supplier<Optional<String>> problem) {
+        checks.put(name, problem);
+    }
 
     public OpsRoutes(Registry registry, HttpMetrics metrics, BooleanSupplier draining) {
         this.registry = registry;
@@ -67,7 +75,11 @@ public final class OpsRoutes implements HttpService {
         StringBuilder body = new StringBuilder();
         Optional<StorageHealth.Problem> problem = registry.storageHealth().problem();
         List<StorageHealth.Damage> damaged = registry.storageHealth().damagedBlobs();
-        body.append("status: ").append(problem.isPresent() || !damaged.isEmpty() ? "degraded" : "ok").append('\n');
+        Map<String, Optional<String>> components = new java.util.LinkedHashMap<>();
+        checks.forEach((name, check) -> components.put(name, check.get()));
+        boolean degraded = problem.isPresent() || !damaged.isEmpty()
+                || components.values().stream().anyMatch(Optional::isPresent);
+        body.append("status: ").append(degraded ? "degraded" : "ok").append('\n');
         body.append("storage: ");
         if (problem.isPresent()) {
             body.append(problem.get().code().equals("STORAGE_FULL") ? "full" : "failing").append(" (")
@@ -83,6 +95,8 @@ public final class OpsRoutes implements HttpService {
             body.append("blobs: ").append(damaged.size()).append(" damaged (unreadable as recorded; push again to ")
                     .append("repair), latest ").append(last.digest()).append(": ").append(last.reason()).append('\n');
         }
+        components.forEach((name, p) -> body.append(name).append(": ")
+                .append(p.map(why -> "degraded (" + why + ")").orElse("ok")).append('\n'));
         text(req, res, Status.OK_200, body.toString());
     }
 

@@ -36,7 +36,7 @@ final class UploadHandlers {
             Digest digest = Digest.parse(mount.get());
             Optional<RepositoryName> from = Requests.query(req, "from").filter(s -> !s.isEmpty())
                     .map(RepositoryName::of);
-            Optional<BlobInfo> mounted = registry.uploads().mount(repo, digest, from);
+            Optional<BlobInfo> mounted = registry.uploads().mount(Requests.caller(req), repo, digest, from);
             if (mounted.isPresent()) {
                 created(res, repo, mounted.get());
                 return;

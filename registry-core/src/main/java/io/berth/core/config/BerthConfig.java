@@ -42,10 +42,27 @@ public final class BerthConfig {
 
     private final Map<String, String> values;
     private final Map<String, String> sources;
+    private final Map<String, String> passThrough;
 
-    private BerthConfig(Map<String, String> values, Map<String, String> sources) {
+    private BerthConfig(Map<String, String> values, Map<String, String> sources, Map<String, String> passThrough) {
         this.values = Map.copyOf(values);
         this.sources = Map.copyOf(sources);
+        this.passThrough = Map.copyOf(passThrough);
+    }
+
+    /** Keys given under a pass-through prefix ({@link ConfigKeys#PASS_THROUGH}), prefix removed. */
+    public Map<String, String> withPrefix(String prefix) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        passThrough.forEach((k, v) -> {
+            if (k.startsWith(prefix)) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
+    }
+
+    private static boolean passThroughKey(String key) {
+        return ConfigKeys.PASS_THROUGH.stream().anyMatch(p -> key.startsWith(p) && key.length() > p.length());
     }
 
     /** The built-in defaults alone. */
@@ -57,15 +74,20 @@ public final class BerthConfig {
     public static BerthConfig of(Map<String, String> settings) {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> sources = new LinkedHashMap<>();
+        Map<String, String> passThrough = new LinkedHashMap<>();
         defaultsInto(values, sources);
         settings.forEach((key, value) -> {
+            if (passThroughKey(key)) {
+                passThrough.put(key, value);
+                return;
+            }
             if (ConfigKeys.byName(key).isEmpty()) {
                 throw new ConfigException("unknown configuration key '" + key + "'");
             }
             values.put(key, value);
             sources.put(key, "settings");
         });
-        return validated(values, sources);
+        return validated(values, sources, passThrough);
     }
 
     private static void defaultsInto(Map<String, String> values, Map<String, String> sources) {
@@ -75,8 +97,9 @@ public final class BerthConfig {
         }
     }
 
-    private static BerthConfig validated(Map<String, String> values, Map<String, String> sources) {
-        BerthConfig config = new BerthConfig(values, sources);
+    private static BerthConfig validated(Map<String, String> values, Map<String, String> sources,
+                                         Map<String, String> passThrough) {
+        BerthConfig config = new BerthConfig(values, sources, passThrough);
         for (ConfigKey k : ConfigKeys.ALL) {
             config.validate(k);
         }
@@ -91,10 +114,15 @@ public final class BerthConfig {
     public static BerthConfig load(Optional<Path> file, Map<String, String> env, Consumer<String> warn) {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> sources = new LinkedHashMap<>();
+        Map<String, String> passThrough = new LinkedHashMap<>();
         defaultsInto(values, sources);
         if (file.isPresent()) {
             Map<String, String> fromFile = readYaml(file.get());
             for (Map.Entry<String, String> e : fromFile.entrySet()) {
+                if (passThroughKey(e.getKey())) {
+                    passThrough.put(e.getKey(), e.getValue());
+                    continue;
+                }
                 if (ConfigKeys.byName(e.getKey()).isEmpty()) {
                     warn.accept("unknown configuration key '" + e.getKey() + "' in " + file.get() + " (ignored)");
                     continue;
@@ -110,6 +138,11 @@ public final class BerthConfig {
                 continue;
             }
             ConfigKey k = byEnv.get(e.getKey());
+            String passThroughEnv = passThroughEnvKey(e.getKey());
+            if (k == null && passThroughEnv != null) {
+                passThrough.put(passThroughEnv, e.getValue());
+                continue;
+            }
             if (k == null) {
                 if (!NOT_CONFIG_ENV.contains(e.getKey())) {
                     warn.accept("unknown configuration variable " + e.getKey() + " (ignored)");
@@ -119,7 +152,18 @@ public final class BerthConfig {
             values.put(k.name(), e.getValue());
             sources.put(k.name(), "environment " + e.getKey());
         }
-        return validated(values, sources);
+        return validated(values, sources, passThrough);
+    }
+
+    /** {@code BERTH_EVENTS_KAFKA_PROPERTIES_LINGER_MS} is {@code events.kafka.properties.linger.ms}. */
+    private static String passThroughEnvKey(String env) {
+        for (String prefix : ConfigKeys.PASS_THROUGH) {
+            String envPrefix = "BERTH_" + prefix.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+            if (env.startsWith(envPrefix) && env.length() > envPrefix.length()) {
+                return prefix + env.substring(envPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+            }
+        }
+        return null;
     }
 
     private static Map<String, String> readYaml(Path file) {

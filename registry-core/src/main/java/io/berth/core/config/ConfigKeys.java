@@ -64,6 +64,18 @@ public final class ConfigKeys {
             + "not hold (sparse manifests, as a mirror of some platforms needs).");
     public static final ConfigKey PULLS_FLUSH_INTERVAL = ConfigKey.duration("metadata.pull-flush-interval", "5s",
             Duration.ofMillis(100), Duration.ofHours(1), "How often last-pulled times are written to metadata.");
+    public static final ConfigKey EVENTS_KAFKA_BOOTSTRAP = new ConfigKey("events.kafka.bootstrap-servers", "",
+            Type.TEXT, "Kafka brokers (host:port,…) events are published to; empty: events are off, none is recorded.");
+    public static final ConfigKey EVENTS_KAFKA_TOPIC = new ConfigKey("events.kafka.topic", "berth.events", Type.TEXT,
+            "Kafka topic of the events (the record key is the repository).");
+    public static final ConfigKey EVENTS_SOURCE = new ConfigKey("events.source", "", Type.TEXT,
+            "CloudEvents source of this registry's events (a URI reference); empty: //<host name>:<http.port>.");
+    public static final ConfigKey EVENTS_PULL = new ConfigKey("events.pull", "false", Type.BOOLEAN,
+            "Also publish pull events, one per repository and manifest per metadata.pull-flush-interval.");
+    public static final ConfigKey EVENTS_RETENTION = ConfigKey.duration("events.retention", "24h",
+            Duration.ofMinutes(1), Duration.ofDays(365), "Published events stay in the outbox this long, then are pruned.");
+    /** Prefix of Kafka producer properties passed through as they are (events.kafka.properties.linger.ms: 5). */
+    public static final String EVENTS_KAFKA_PROPERTIES = "events.kafka.properties.";
     public static final ConfigKey LISTING_MAX_PAGE = ConfigKey.count("listing.max-page-size", "10000", 1, 1_000_000,
             "Most entries one tags/list, _catalog or referrers page returns.");
 
@@ -73,7 +85,10 @@ public final class ConfigKeys {
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
-            LISTING_MAX_PAGE);
+            EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE);
+
+    /** Prefixes under which any key is accepted and passed through. */
+    public static final List<String> PASS_THROUGH = List.of(EVENTS_KAFKA_PROPERTIES);
 
     private ConfigKeys() {
     }

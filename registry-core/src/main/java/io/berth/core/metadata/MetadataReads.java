@@ -69,4 +69,14 @@ public interface MetadataReads {
 
     /** Open upload sessions that {@code client} started. */
     long uploadsOfClient(String client);
+
+    /** Up to {@code limit} unpublished outbox events, oldest first. */
+    List<OutboxEvent> pendingEvents(int limit);
+
+    /** How many events wait to be published, and since when the oldest waits (epoch millis, 0 when none). */
+    OutboxStats outboxStats();
+
+    /** The outbox backlog. */
+    record OutboxStats(long pending, long oldestCreatedAt) {
+    }
 }

@@ -45,4 +45,25 @@ public interface MetadataTransaction extends MetadataReads {
     void recordManifestPull(RepositoryName repository, Digest digest, long at);
 
     void recordBlobPull(RepositoryName repository, Digest digest, long at);
+
+    /** The next value of a counter (1 for a new counter); counts only if the transaction commits. */
+    long nextSequence(String name);
+
+    /** Adds an event to the outbox; it is published once this transaction committed. */
+    void insertEvent(OutboxEvent event);
+
+    /** Marks outbox rows as published. */
+    int markEventsSent(java.util.List<Long> seqs, long at);
+
+    /** Deletes published outbox rows older than {@code before} (epoch millis). */
+    int pruneSentEvents(long before);
+
+    /**
+     * Takes or renews the lease {@code name} for {@code owner} until {@code until} (epoch millis):
+     * true when {@code owner} holds it afterwards (it was free, expired, or already its own).
+     */
+    boolean acquireLease(String name, String owner, long until);
+
+    /** Runs {@code action} after this transaction committed (never if it rolls back). */
+    void afterCommit(Runnable action);
 }

@@ -27,10 +27,16 @@ final class SqlMetadata implements MetadataTransaction {
 
     private final Connection c;
     private final long now;
+    private final List<Runnable> afterCommit = new ArrayList<>();
 
     SqlMetadata(Connection connection, long now) {
         this.c = connection;
         this.now = now;
+    }
+
+    /** The actions registered with {@link #afterCommit}, for the store to run once committed. */
+    List<Runnable> afterCommitActions() {
+        return afterCommit;
     }
 
     @FunctionalInterface
@@ -282,6 +288,20 @@ final class SqlMetadata implements MetadataTransaction {
     }
 
     @Override
+    public List<OutboxEvent> pendingEvents(int limit) {
+        return query("SELECT seq, id, repository, repo_seq, type, payload, created_at FROM event_outbox"
+                + " WHERE sent_at IS NULL ORDER BY seq LIMIT ?", ps -> ps.setInt(1, limit),
+                rs -> new OutboxEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
+                        rs.getString(6), rs.getLong(7)));
+    }
+
+    @Override
+    public OutboxStats outboxStats() {
+        return queryOne("SELECT COUNT(*), MIN(created_at) FROM event_outbox WHERE sent_at IS NULL", ps -> { },
+                rs -> new OutboxStats(rs.getLong(1), rs.getLong(2))).orElse(new OutboxStats(0, 0));
+    }
+
+    @Override
     public boolean uploadExists(UploadId id) {
         return queryOne("SELECT 1 FROM upload_sessions WHERE id = ?", ps -> ps.setString(1, id.value()),
                 rs -> true).isPresent();
@@ -492,6 +512,70 @@ final class SqlMetadata implements MetadataTransaction {
                     ps.setString(3, digest.toString());
                     ps.setLong(4, at);
                 });
+    }
+
+    @Override
+    public long nextSequence(String name) {
+        update("INSERT INTO sequences (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = sequences.value + 1",
+                ps -> ps.setString(1, name));
+        return queryOne("SELECT value FROM sequences WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getLong(1))
+                .orElseThrow();
+    }
+
+    @Override
+    public void insertEvent(OutboxEvent e) {
+        update("INSERT INTO event_outbox (seq, id, repository, repo_seq, type, payload, created_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)", ps -> {
+                    ps.setLong(1, e.seq());
+                    ps.setString(2, e.id());
+                    ps.setString(3, e.repository());
+                    ps.setLong(4, e.repoSeq());
+                    ps.setString(5, e.type());
+                    ps.setString(6, e.payload());
+                    ps.setLong(7, e.createdAt());
+                });
+    }
+
+    @Override
+    public int markEventsSent(List<Long> seqs, long at) {
+        int n = 0;
+        try (PreparedStatement ps = c.prepareStatement("UPDATE event_outbox SET sent_at = ? WHERE seq = ?")) {
+            for (long seq : seqs) {
+                ps.setLong(1, at);
+                ps.setLong(2, seq);
+                ps.addBatch();
+            }
+            for (int r : ps.executeBatch()) {
+                n += Math.max(0, r);
+            }
+        } catch (SQLException e) {
+            throw new MetadataException("update failed: mark events sent", e);
+        }
+        return n;
+    }
+
+    @Override
+    public int pruneSentEvents(long before) {
+        return update("DELETE FROM event_outbox WHERE sent_at IS NOT NULL AND sent_at < ?", ps -> ps.setLong(1, before));
+    }
+
+    @Override
+    public boolean acquireLease(String name, String owner, long until) {
+        update("INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
+                + " SET owner = excluded.owner, expires_at = excluded.expires_at"
+                + " WHERE leases.owner = excluded.owner OR leases.expires_at < ?", ps -> {
+                    ps.setString(1, name);
+                    ps.setString(2, owner);
+                    ps.setLong(3, until);
+                    ps.setLong(4, now);
+                });
+        return queryOne("SELECT owner FROM leases WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getString(1))
+                .map(owner::equals).orElse(false);
+    }
+
+    @Override
+    public void afterCommit(Runnable action) {
+        afterCommit.add(action);
     }
 
     @Override

@@ -102,15 +102,24 @@ public final class SqliteMetadataStore implements MetadataStore {
             ensureOpen();
             Connection c = writer;
             boolean committed = false;
+            SqlMetadata tx = new SqlMetadata(c, clock.millis());
+            T result;
             try {
                 c.setAutoCommit(false);
-                T result = work.run(new SqlMetadata(c, clock.millis()));
+                result = work.run(tx);
                 c.commit();
                 committed = true;
-                return result;
             } finally {
                 restore(c, committed);
             }
+            for (Runnable action : tx.afterCommitActions()) {
+                try {
+                    action.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "after-commit action failed: " + e);
+                }
+            }
+            return result;
         } catch (SQLException e) {
             throw new MetadataException("transaction failed: " + e.getMessage(), e);
         } finally {
@@ -327,6 +336,16 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public long uploadsOfClient(String client) {
         return read(q -> q.uploadsOfClient(client));
+    }
+
+    @Override
+    public List<OutboxEvent> pendingEvents(int limit) {
+        return read(q -> q.pendingEvents(limit));
+    }
+
+    @Override
+    public OutboxStats outboxStats() {
+        return read(MetadataReads::outboxStats);
     }
 
     @Override

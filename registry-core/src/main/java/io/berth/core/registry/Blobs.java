@@ -22,12 +22,14 @@ public final class Blobs {
     private final MetadataStore metadata;
     private final PullRecorder pulls;
     private final StorageHealth health;
+    private final EventRecorder events;
 
-    Blobs(BlobStore store, MetadataStore metadata, PullRecorder pulls, StorageHealth health) {
+    Blobs(BlobStore store, MetadataStore metadata, PullRecorder pulls, StorageHealth health, EventRecorder events) {
         this.store = store;
         this.metadata = metadata;
         this.pulls = pulls;
         this.health = health;
+        this.events = events;
     }
 
     /** The blob as {@code repository} serves it, or {@code BLOB_UNKNOWN}. */
@@ -110,6 +112,11 @@ public final class Blobs {
      * an image that cannot be pulled.
      */
     public void delete(RepositoryName repository, Digest digest) {
+        delete(Caller.internal("registry"), repository, digest);
+    }
+
+    /** As {@link #delete(RepositoryName, Digest)}, on behalf of {@code caller} (in its event). */
+    public void delete(Caller caller, RepositoryName repository, Digest digest) {
         boolean removed = metadata.inTransaction(tx -> {
             Optional<Digest> user = tx.manifestReferencingBlob(repository, digest);
             if (user.isPresent() && tx.blobLinked(repository, digest)) {
@@ -117,7 +124,11 @@ public final class Blobs {
                         + user.get() + " in " + repository + "; delete the manifest first",
                         java.util.Map.of("digest", digest.toString(), "manifest", user.get().toString()));
             }
-            return tx.unlinkBlob(repository, digest);
+            boolean unlinked = tx.unlinkBlob(repository, digest);
+            if (unlinked) {
+                events.blobDeleted(tx, caller, repository, digest);
+            }
+            return unlinked;
         });
         if (!removed) {
             throw unknown(digest);

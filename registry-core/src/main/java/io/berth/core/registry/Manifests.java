@@ -21,14 +21,18 @@ import java.util.Set;
 
 /** Pushing, pulling and deleting manifests, and the rules that keep them consistent. */
 public final class Manifests {
+    private static final Caller INTERNAL = Caller.internal("registry");
+
     private final MetadataStore metadata;
     private final PullRecorder pulls;
     private final RegistryOptions options;
+    private final EventRecorder events;
 
-    Manifests(MetadataStore metadata, PullRecorder pulls, RegistryOptions options) {
+    Manifests(MetadataStore metadata, PullRecorder pulls, RegistryOptions options, EventRecorder events) {
         this.metadata = metadata;
         this.pulls = pulls;
         this.options = options;
+        this.events = events;
     }
 
     public long maxManifestBytes() {
@@ -42,15 +46,20 @@ public final class Manifests {
      * child manifests may be absent (the config may not); their references are recorded all the same.
      */
     public PutManifestResult put(RepositoryName repository, Reference reference, String contentType, byte[] payload) {
-        return put(repository, reference, java.util.List.of(), contentType, payload);
+        return put(INTERNAL, repository, reference, java.util.List.of(), contentType, payload);
+    }
+
+    public PutManifestResult put(RepositoryName repository, Reference reference, java.util.List<Tag> extraTags,
+                                 String contentType, byte[] payload) {
+        return put(INTERNAL, repository, reference, extraTags, contentType, payload);
     }
 
     /**
      * As {@link #put(RepositoryName, Reference, String, byte[])}, also pointing {@code extraTags} at
      * the manifest in the same transaction (the {@code ?tag=} parameters of a push by digest).
      */
-    public PutManifestResult put(RepositoryName repository, Reference reference, java.util.List<Tag> extraTags,
-                                 String contentType, byte[] payload) {
+    public PutManifestResult put(Caller caller, RepositoryName repository, Reference reference,
+                                 java.util.List<Tag> extraTags, String contentType, byte[] payload) {
         if (payload.length > options.maxManifestBytes()) {
             throw tooLarge(payload.length);
         }
@@ -101,8 +110,16 @@ public final class Manifests {
                 tags.add(tag);
             }
             extraTags.stream().filter(t -> !tags.contains(t)).forEach(tags::add);
+            java.util.List<Digest> referenced = new java.util.ArrayList<>(blobs);
+            referenced.addAll(children);
+            events.manifestPushed(tx, caller, repository, digest, parsed.mediaType(), payload.length,
+                    reference instanceof Tag tag ? tag.value() : null, referenced);
             for (Tag tag : tags) {
-                tx.setTag(repository, tag.value(), digest);
+                Optional<Digest> previous = tx.setTag(repository, tag.value(), digest);
+                if (!previous.equals(Optional.of(digest))) {
+                    events.tagSet(tx, caller, repository, tag.value(), digest, parsed.mediaType(), payload.length,
+                            previous.isPresent());
+                }
             }
             return new PutManifestResult(digest, parsed.subject(), tags);
         });
@@ -152,17 +169,38 @@ public final class Manifests {
      * lists it ({@code REFERENCED}: the index could no longer be pulled). By tag: removes only the tag.
      */
     public void delete(RepositoryName repository, Reference reference) {
+        delete(INTERNAL, repository, reference);
+    }
+
+    /** As {@link #delete(RepositoryName, Reference)}, on behalf of {@code caller} (in its events). */
+    public void delete(Caller caller, RepositoryName repository, Reference reference) {
         boolean removed = metadata.inTransaction(tx -> switch (reference) {
             case Digest d -> {
                 Optional<Digest> index = tx.indexReferencingManifest(repository, d);
-                if (index.isPresent() && tx.manifestExists(repository, d)) {
+                Optional<ManifestRecord> existing = tx.manifest(repository, d);
+                if (index.isPresent() && existing.isPresent()) {
                     throw new RegistryException(ErrorCode.REFERENCED, "manifest " + d + " is listed by index "
                             + index.get() + " in " + repository + "; delete the index first",
                             Map.of("digest", d.toString(), "index", index.get().toString()));
                 }
-                yield tx.deleteManifest(repository, d);
+                for (String tag : tx.tagsOf(repository, d)) {
+                    events.tagDeleted(tx, caller, repository, tag, d);
+                }
+                boolean deleted = tx.deleteManifest(repository, d);
+                if (deleted) {
+                    events.manifestDeleted(tx, caller, repository, d, existing.map(ManifestRecord::mediaType)
+                            .orElse(null), existing.map(ManifestRecord::size).orElse(null));
+                }
+                yield deleted;
             }
-            case Tag t -> tx.deleteTag(repository, t.value());
+            case Tag t -> {
+                Optional<Digest> previous = tx.tag(repository, t.value());
+                boolean deleted = tx.deleteTag(repository, t.value());
+                if (deleted) {
+                    events.tagDeleted(tx, caller, repository, t.value(), previous.orElse(null));
+                }
+                yield deleted;
+            }
         });
         if (!removed) {
             throw unknown(repository, reference);

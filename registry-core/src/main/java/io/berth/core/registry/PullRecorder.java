@@ -20,9 +20,14 @@ public final class PullRecorder {
 
     private final java.time.Clock clock;
 
-    PullRecorder(MetadataStore metadata, java.time.Clock clock) {
+    private final EventRecorder events;
+    private final boolean pullEvents;
+
+    PullRecorder(MetadataStore metadata, java.time.Clock clock, EventRecorder events, boolean pullEvents) {
         this.metadata = metadata;
         this.clock = clock;
+        this.events = events;
+        this.pullEvents = pullEvents;
     }
 
     void manifestPulled(RepositoryName repository, Digest digest) {
@@ -43,6 +48,10 @@ public final class PullRecorder {
         try {
             metadata.inTransaction(tx -> {
                 m.forEach((k, at) -> tx.recordManifestPull(k.repository(), k.digest(), at));
+                if (pullEvents) {
+                    // aggregated: one event per repository and manifest per flush, however many pulls
+                    m.keySet().forEach(k -> events.manifestPulled(tx, k.repository(), k.digest()));
+                }
                 b.forEach((k, at) -> tx.recordBlobPull(k.repository(), k.digest(), at));
                 return null;
             });

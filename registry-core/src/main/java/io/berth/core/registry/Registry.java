@@ -23,6 +23,7 @@ public final class Registry implements AutoCloseable {
     private final RegistryOptions options;
     private final PullRecorder pulls;
     private final StorageHealth storageHealth = new StorageHealth();
+    private final EventRecorder events;
     private final Uploads uploads;
     private final Blobs blobs;
     private final Manifests manifests;
@@ -42,13 +43,14 @@ public final class Registry implements AutoCloseable {
         this.metadata = metadata;
         this.options = options;
         this.clock = clock;
-        this.pulls = new PullRecorder(metadata, clock);
+        this.events = new EventRecorder(options);
+        this.pulls = new PullRecorder(metadata, clock, events, options.pullEvents());
         // hashing buffers: up to 8 per upload in flight, shared, allocated as bytes arrive
         this.hashBuffers = BufferPool.heap("hashing", 1 << 16, 8 * Math.min(options.maxConcurrentUploads(), 64),
                 java.time.Duration.ofSeconds(30));
-        this.uploads = new Uploads(blobStore, metadata, storageHealth, options, clock, hashBuffers);
-        this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth);
-        this.manifests = new Manifests(metadata, pulls, options);
+        this.uploads = new Uploads(blobStore, metadata, storageHealth, options, clock, hashBuffers, events);
+        this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth, events);
+        this.manifests = new Manifests(metadata, pulls, options, events);
         this.listings = new Listings(metadata, options);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "berth-housekeeping");
@@ -75,6 +77,11 @@ public final class Registry implements AutoCloseable {
 
     public Listings listings() {
         return listings;
+    }
+
+    /** The recorder of events into the outbox (the relay listens to its commits). */
+    public EventRecorder events() {
+        return events;
     }
 
     /** Whether blob storage is failing writes now (health reporting). */

@@ -18,11 +18,15 @@ import java.time.Duration;
  * @param maxSessionsPerClient           most open upload sessions one client may hold
  * @param pullFlushInterval              how often recorded pull times are written to metadata
  * @param maxPageSize                    the most entries one listing page returns, whatever {@code n} asks
+ * @param eventsEnabled                  whether changes are recorded as events (Kafka is configured)
+ * @param eventsSource                   the CloudEvents source of this registry's events
+ * @param pullEvents                     whether pulls are recorded as events too
  */
 public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, boolean allowSparse,
                               Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
                               int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
-                              Duration pullFlushInterval, int maxPageSize) {
+                              Duration pullFlushInterval, int maxPageSize, boolean eventsEnabled,
+                              String eventsSource, boolean pullEvents) {
     /** The options a configuration asks for. */
     public static RegistryOptions from(BerthConfig config) {
         return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
@@ -31,7 +35,23 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT),
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT_PER_CLIENT),
                 config.count(ConfigKeys.UPLOADS_MAX_SESSIONS_PER_CLIENT),
-                config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE));
+                config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE),
+                !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
+                config.bool(ConfigKeys.EVENTS_PULL));
+    }
+
+    private static String eventsSource(BerthConfig config) {
+        String configured = config.string(ConfigKeys.EVENTS_SOURCE).trim();
+        if (!configured.isEmpty()) {
+            return configured;
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = config.string(ConfigKeys.HTTP_HOST);
+        }
+        return "//" + host + ":" + config.port(ConfigKeys.HTTP_PORT);
     }
 
     /** The options of the built-in configuration defaults (defined once, in {@link ConfigKeys}). */

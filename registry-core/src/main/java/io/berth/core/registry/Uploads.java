@@ -47,11 +47,13 @@ public final class Uploads {
     private final java.time.Clock clock;
     private final BufferPool hashBuffers;
     private final UploadLimits limits;
+    private final EventRecorder events;
     private final Map<UploadId, HashState> hashes = new ConcurrentHashMap<>();
     private final Map<UploadId, Boolean> busy = new ConcurrentHashMap<>();
 
     Uploads(BlobStore store, MetadataStore metadata, StorageHealth health, RegistryOptions options,
-            java.time.Clock clock, BufferPool hashBuffers) {
+            java.time.Clock clock, BufferPool hashBuffers, EventRecorder events) {
+        this.events = events;
         this.store = store;
         this.metadata = metadata;
         this.health = health;
@@ -413,6 +415,12 @@ public final class Uploads {
      * given (and it holds the blob), else from any repository.
      */
     public Optional<BlobInfo> mount(RepositoryName repository, Digest digest, Optional<RepositoryName> from) {
+        return mount(Caller.internal("upload"), repository, digest, from);
+    }
+
+    /** As above, on behalf of {@code caller} (in its event). */
+    public Optional<BlobInfo> mount(Caller caller, RepositoryName repository, Digest digest,
+                                    Optional<RepositoryName> from) {
         return metadata.inTransaction(tx -> {
             boolean available = from.isPresent() ? tx.blobLinked(from.get(), digest) : tx.blobLinkedAnywhere(digest);
             OptionalLong size = tx.blobSize(digest);
@@ -420,7 +428,10 @@ public final class Uploads {
                 return Optional.empty();
             }
             tx.ensureRepository(repository);
-            tx.linkBlob(repository, digest);
+            if (!tx.blobLinked(repository, digest)) {
+                tx.linkBlob(repository, digest);
+                events.blobMounted(tx, caller, repository, digest, size.getAsLong());
+            }
             return Optional.of(new BlobInfo(digest, size.getAsLong()));
         });
     }

@@ -1,0 +1,304 @@
+package io.berth.relay;
+
+import io.berth.core.metadata.MetadataReads.OutboxStats;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.OutboxEvent;
+import io.berth.events.EventCodec;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Publishes the event outbox to Kafka. Rows go out in outbox order (the record key is the
+ * repository, so one repository's events stay in order on one partition), with an idempotent
+ * producer and {@code acks=all}, and are marked sent only after the broker acknowledged them: a
+ * crash between publishing and marking publishes again with the same event id (consumers
+ * de-duplicate), a crash before publishing loses nothing. Kafka down: rows wait, the relay retries
+ * with exponential backoff behind a circuit breaker, pushes go on. Only the holder of the
+ * {@code event-relay} lease publishes, so instances sharing a database never publish concurrently.
+ */
+public final class OutboxRelay implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(OutboxRelay.class.getName());
+    static final String LEASE = "event-relay";
+    private static final int BATCH = 500;
+
+    /** Where and how to publish. */
+    public record Settings(String bootstrapServers, String topic, Map<String, String> producerProperties,
+                           Duration retention) {
+    }
+
+    private final MetadataStore metadata;
+    private final Settings settings;
+    private final Clock clock;
+    private final Producer<String, byte[]> producer;
+    private final CircuitBreaker breaker;
+    private final IntervalFunction backoff = IntervalFunction.ofExponentialBackoff(Duration.ofMillis(200), 2.0,
+            Duration.ofSeconds(10));
+    private final String owner = "relay-" + UUID.randomUUID();
+    private final Semaphore wake = new Semaphore(0);
+    private final Thread thread;
+    private final Counter published;
+    private final Counter failures;
+    private volatile boolean running = true;
+    private volatile OutboxStats stats = new OutboxStats(0, 0);
+    private volatile String lastError;
+    private volatile long failingSince;
+    private long nextPrune;
+    private long leaseUntil;
+
+    public OutboxRelay(MetadataStore metadata, Settings settings, MeterRegistry meters, Clock clock) {
+        this(metadata, settings, meters, clock, newProducer(settings));
+    }
+
+    OutboxRelay(MetadataStore metadata, Settings settings, MeterRegistry meters, Clock clock,
+                Producer<String, byte[]> producer) {
+        this.metadata = metadata;
+        this.settings = settings;
+        this.clock = clock;
+        this.producer = producer;
+        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+                .failureRateThreshold(50).minimumNumberOfCalls(3).slidingWindowSize(10)
+                .waitDurationInOpenState(Duration.ofSeconds(5)).permittedNumberOfCallsInHalfOpenState(1)
+                .build());
+        this.breaker = breakers.circuitBreaker("kafka-events");
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
+        if (producer instanceof KafkaProducer<String, byte[]> kafka) {
+            new KafkaClientMetrics(kafka).bindTo(meters);
+        }
+        this.published = Counter.builder("berth.events.published").description("Events acknowledged by Kafka.")
+                .register(meters);
+        this.failures = Counter.builder("berth.events.publish.failures")
+                .description("Attempts to publish a batch of events that failed.").register(meters);
+        Gauge.builder("berth.events.outbox.depth", () -> stats.pending())
+                .description("Events waiting to be published.").register(meters);
+        Gauge.builder("berth.events.outbox.oldest.age.seconds", () -> stats.pending() == 0 ? 0
+                        : Math.max(0, clock.millis() - stats.oldestCreatedAt()) / 1000.0)
+                .description("How long the oldest waiting event has waited.").register(meters);
+        this.thread = new Thread(this::run, "berth-event-relay");
+        thread.setDaemon(true);
+    }
+
+    static Producer<String, byte[]> newProducer(Settings settings) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "berth-event-relay");
+        p.putAll(settings.producerProperties());
+        return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    public OutboxRelay start() {
+        thread.start();
+        return this;
+    }
+
+    /** New events committed: publish now rather than at the next poll. */
+    public void wake() {
+        wake.release();
+    }
+
+    /** Empty when publishing works; else what is wrong ("kafka unreachable since …, N waiting"). */
+    public Optional<String> problem() {
+        if (failingSince == 0 && breaker.getState() == CircuitBreaker.State.CLOSED) {
+            return Optional.empty();
+        }
+        return Optional.of("kafka unreachable since " + Instant.ofEpochMilli(failingSince == 0 ? clock.millis()
+                : failingSince) + " (circuit " + breaker.getState().name().toLowerCase() + ", " + stats.pending()
+                + " events waiting" + (lastError == null ? "" : ": " + lastError) + ")");
+    }
+
+    /** Events waiting and the age of the oldest, as last seen. */
+    public OutboxStats stats() {
+        return stats;
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                cycle();
+            } catch (RuntimeException e) {
+                // the metadata store failing must not end the relay: try again in a moment
+                LOG.log(System.Logger.Level.WARNING, "event relay: " + e.getMessage());
+                pause(Duration.ofSeconds(1));
+            }
+        }
+    }
+
+    private void cycle() {
+        long now = clock.millis();
+        stats = metadata.outboxStats();
+        if (now >= nextPrune) {
+            int pruned = metadata.inTransaction(tx -> tx.pruneSentEvents(now - settings.retention().toMillis()));
+            if (pruned > 0) {
+                LOG.log(System.Logger.Level.DEBUG, "event relay: pruned " + pruned + " published events");
+            }
+            nextPrune = now + 600_000;
+        }
+        if (now + 5_000 >= leaseUntil) {
+            long until = now + 15_000;
+            boolean held = metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, until));
+            leaseUntil = held ? until : 0;
+            if (!held) {
+                pause(Duration.ofSeconds(5)); // another instance publishes
+                return;
+            }
+        }
+        List<OutboxEvent> batch = stats.pending() == 0 ? List.of() : metadata.pendingEvents(BATCH);
+        if (batch.isEmpty()) {
+            awaitWake(Duration.ofMillis(500));
+            return;
+        }
+        if (!breaker.tryAcquirePermission()) {
+            pause(Duration.ofMillis(500));
+            return;
+        }
+        long start = System.nanoTime();
+        int sent = 0;
+        try {
+            sent = publish(batch);
+            breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            if (failingSince != 0) {
+                LOG.log(System.Logger.Level.INFO, "event relay: publishing again after failing since "
+                        + Instant.ofEpochMilli(failingSince));
+            }
+            failingSince = 0;
+            lastError = null;
+            attempt = 0;
+        } catch (Exception e) {
+            breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+            failures.increment();
+            lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (failingSince == 0) {
+                failingSince = clock.millis();
+                LOG.log(System.Logger.Level.WARNING, "event relay: cannot publish to Kafka (" + lastError
+                        + "); events wait in the outbox and are published when it is back");
+            }
+            pause(Duration.ofMillis(backoff.apply(++attempt)));
+        } finally {
+            if (sent > 0) {
+                published.increment(sent);
+            }
+        }
+    }
+
+    private int attempt;
+
+    /**
+     * Sends the batch in order and marks the acknowledged prefix as sent; throws when a record was not
+     * acknowledged (the rest of the batch is sent again later, in order).
+     */
+    private int publish(List<OutboxEvent> batch) throws Exception {
+        List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
+        for (OutboxEvent e : batch) {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(settings.topic(), null, e.createdAt(),
+                    e.repository(), e.payload().getBytes(StandardCharsets.UTF_8));
+            record.headers().add(EventCodec.HEADER_ID, bytes(e.id())).add(EventCodec.HEADER_TYPE, bytes(e.type()))
+                    .add(EventCodec.HEADER_SPEC_VERSION, bytes("1.0"))
+                    .add(EventCodec.HEADER_SOURCE, bytes(source(e)))
+                    .add(EventCodec.HEADER_CONTENT_TYPE, bytes(EventCodec.STRUCTURED_CONTENT_TYPE));
+            acks.add(producer.send(record));
+        }
+        producer.flush();
+        List<Long> done = new ArrayList<>();
+        Exception failure = null;
+        for (int i = 0; i < acks.size(); i++) {
+            try {
+                acks.get(i).get(30, TimeUnit.SECONDS);
+                done.add(batch.get(i).seq());
+            } catch (Exception ex) {
+                failure = ex.getCause() instanceof Exception c ? c : ex;
+                break;
+            }
+        }
+        if (!done.isEmpty()) {
+            long at = clock.millis();
+            metadata.inTransaction(tx -> tx.markEventsSent(done, at));
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return done.size();
+    }
+
+    /** The CloudEvents source of an outbox row (for the ce_source header), read from its payload. */
+    private String source(OutboxEvent e) {
+        try {
+            return EventCodec.decode(e.payload().getBytes(StandardCharsets.UTF_8)).source();
+        } catch (io.berth.events.MalformedEventException ex) {
+            return "";
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private void awaitWake(Duration max) {
+        try {
+            if (wake.tryAcquire(max.toMillis(), TimeUnit.MILLISECONDS)) {
+                wake.drainPermits();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    private void pause(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** Stops after the current batch; waits up to {@code timeout}; closes the producer. */
+    public void stop(Duration timeout) {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(5));
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,264 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.events.EventCodec;
+import io.berth.events.RegistryEvent;
+import io.berth.testsupport.Command;
+import io.berth.testsupport.Dockerd;
+import io.berth.testsupport.KafkaBroker;
+import io.berth.testsupport.TestServices;
+import io.berth.testsupport.TopicReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every change becomes an event on a real Kafka broker: pushes by docker and skopeo, deletes; none
+ * lost while the broker is down or when the registry is killed right after acknowledging a push.
+ */
+class EventsProcessTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+
+    @TempDir
+    Path dir;
+
+    static Map<String, String> events(String bootstrap, String topic) {
+        return Map.of("BERTH_EVENTS_KAFKA_BOOTSTRAP_SERVERS", bootstrap, "BERTH_EVENTS_KAFKA_TOPIC", topic,
+                "BERTH_EVENTS_SOURCE", "//registry.test:5000");
+    }
+
+    static List<RegistryEvent> decode(List<ConsumerRecord<String, byte[]>> records) {
+        List<RegistryEvent> out = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> r : records) {
+            try {
+                RegistryEvent e = EventCodec.decode(r.value());
+                assertEquals(e.repository(), r.key(), "the record key is the repository");
+                assertEquals(e.type(), header(r, EventCodec.HEADER_TYPE));
+                assertEquals(e.id(), header(r, EventCodec.HEADER_ID));
+                assertEquals(e.source(), header(r, EventCodec.HEADER_SOURCE));
+                out.add(e);
+            } catch (io.berth.events.MalformedEventException ex) {
+                throw new AssertionError(ex);
+            }
+        }
+        return out;
+    }
+
+    static String header(ConsumerRecord<String, byte[]> r, String name) {
+        var h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    static HttpResponse<String> send(String method, String url, byte[] body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static Digest pushBlob(String base, String repo, byte[] content) throws Exception {
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        assertEquals(201, send("POST", base + "/v2/" + repo + "/blobs/uploads/?digest=" + d, content).statusCode());
+        return d;
+    }
+
+    /** Pushes a small image under {@code tag}; returns the manifest's digest. */
+    static Digest pushImage(String base, String repo, String tag, String seed) throws Exception {
+        byte[] config = ("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] layer = ("layer " + seed).getBytes(StandardCharsets.UTF_8);
+        Digest c = pushBlob(base, repo, config);
+        Digest l = pushBlob(base, repo, layer);
+        byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
+                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c + "\",\"size\":" + config.length
+                + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + l
+                + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> put = send("PUT", base + "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
+                OCI_MANIFEST);
+        assertEquals(201, put.statusCode(), put.body());
+        return Digest.compute(DigestAlgorithm.SHA256, m);
+    }
+
+    @Test
+    void pushesByDockerAndSkopeoAndDeletesArePublishedInOrderPerRepository() throws Exception {
+        var docker = Dockerd.shared();
+        TestServices.require(docker.isPresent(), "dockerd (Debian package docker.io)");
+        TestServices.require(Command.onPath("skopeo"), "skopeo (Debian package skopeo)");
+        String bootstrap = KafkaBroker.shared().bootstrapServers();
+        String topic = "berth.events." + UUID.randomUUID();
+        try (BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(), events(bootstrap, topic));
+             TopicReader reader = new TopicReader(bootstrap, topic)) {
+            String registry = "127.0.0.1:" + b.httpPort;
+            // docker: a tagged image
+            Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
+            Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+            Path tar = dir.resolve("rootfs.tar");
+            assertEquals(0, Command.run("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".")
+                    .exitCode());
+            String image = registry + "/events/docker:1";
+            assertEquals(0, docker.get().docker("import", tar.toString(), image).exitCode());
+            Command push = docker.get().docker("push", image);
+            assertEquals(0, push.exitCode(), push.output());
+            // skopeo: a two-platform index
+            Path layout = OciLayouts.twoPlatformIndex(dir.resolve("layout"), "multi");
+            Command copy = Command.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+                    "docker://" + registry + "/events/multi:1");
+            assertEquals(0, copy.exitCode(), copy.output());
+
+            String dockerDigest = send("HEAD", b.base() + "/v2/events/docker/manifests/1", null).headers()
+                    .firstValue("Docker-Content-Digest").orElseThrow();
+            String indexDigest = send("HEAD", b.base() + "/v2/events/multi/manifests/1", null).headers()
+                    .firstValue("Docker-Content-Digest").orElseThrow();
+            List<RegistryEvent> pushed = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
+                    e.type().equals("io.berth.tag.created") && e.subject().equals("events/multi:1")),
+                    Duration.ofSeconds(60)));
+            RegistryEvent dockerPush = pushed.stream().filter(e -> e.type().equals("io.berth.manifest.pushed")
+                    && e.data().target().digest().equals(dockerDigest)).findFirst().orElseThrow();
+            assertEquals("push", dockerPush.data().action());
+            assertEquals("1", dockerPush.data().target().tag());
+            assertEquals("events/docker:1", dockerPush.subject());
+            assertEquals("application/vnd.docker.distribution.manifest.v2+json", dockerPush.data().target().mediaType());
+            assertEquals(dockerPush.data().target().size(), dockerPush.data().target().length());
+            assertEquals(2, dockerPush.data().target().references().size(), "config and one layer");
+            assertEquals("//registry.test:5000", dockerPush.source());
+            assertTrue(dockerPush.data().request().useragent().contains("docker"), dockerPush.toString());
+            assertEquals("PUT", dockerPush.data().request().method());
+            assertTrue(dockerPush.data().target().url().endsWith("/v2/events/docker/manifests/" + dockerDigest));
+
+            List<RegistryEvent> multi = pushed.stream().filter(e -> e.repository().equals("events/multi")).toList();
+            RegistryEvent indexPush = multi.stream().filter(e -> e.type().equals("io.berth.manifest.pushed")
+                    && e.data().target().digest().equals(indexDigest)).findFirst().orElseThrow();
+            assertEquals("application/vnd.oci.image.index.v1+json", indexPush.data().target().mediaType());
+            assertEquals(2, indexPush.data().target().references().size(), "both platform manifests");
+            long children = multi.stream().filter(e -> e.type().equals("io.berth.manifest.pushed")).count();
+            assertEquals(3, children, "two platform manifests and the index");
+            assertInOrder(pushed);
+
+            // deletes by tag and by digest
+            assertEquals(202, send("DELETE", b.base() + "/v2/events/docker/manifests/1", null).statusCode());
+            assertEquals(202, send("DELETE", b.base() + "/v2/events/multi/manifests/" + indexDigest, null)
+                    .statusCode());
+            List<RegistryEvent> all = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
+                    e.type().equals("io.berth.manifest.deleted")), Duration.ofSeconds(30)));
+            assertTrue(all.stream().anyMatch(e -> e.type().equals("io.berth.tag.deleted")
+                    && e.subject().equals("events/docker:1") && e.data().target().digest().equals(dockerDigest)));
+            assertTrue(all.stream().anyMatch(e -> e.type().equals("io.berth.tag.deleted")
+                    && e.subject().equals("events/multi:1")), "deleting by digest deletes its tags, with events");
+            RegistryEvent deleted = all.stream().filter(e -> e.type().equals("io.berth.manifest.deleted"))
+                    .findFirst().orElseThrow();
+            assertEquals("delete", deleted.data().action());
+            assertEquals(indexDigest, deleted.data().target().digest());
+            assertInOrder(all);
+            assertEquals(all.size(), new HashSet<>(all.stream().map(RegistryEvent::id).toList()).size());
+            assertEquals(0, b.terminate());
+        }
+    }
+
+    /** Per repository, sequence numbers are 1, 2, 3, … in the order the topic holds them. */
+    static void assertInOrder(List<RegistryEvent> events) {
+        Map<String, Long> last = new HashMap<>();
+        for (RegistryEvent e : events) {
+            long seq = Long.parseLong(e.sequence());
+            assertEquals(last.getOrDefault(e.repository(), 0L) + 1, seq, "order of " + e.repository() + ": " + e);
+            last.put(e.repository(), seq);
+        }
+    }
+
+    @Test
+    void eventsWaitWhileKafkaIsDownAndAllArriveWhenItIsBack() throws Exception {
+        try (KafkaBroker broker = KafkaBroker.dedicated();
+             BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(),
+                     events(broker.bootstrapServers(), "berth.outage"))) {
+            pushImage(b.base(), "outage/app", "before", "before");
+            broker.stop();
+            for (int i = 0; i < 50; i++) {
+                assertEquals(201, send("PUT", b.base() + "/v2/outage/app/manifests/t" + i,
+                        send("GET", b.base() + "/v2/outage/app/manifests/before", null,
+                                "Accept", OCI_MANIFEST).body().getBytes(StandardCharsets.UTF_8),
+                        "Content-Type", OCI_MANIFEST).statusCode(), "pushes succeed while Kafka is down");
+            }
+            long deadline = System.currentTimeMillis() + 30_000;
+            String health = "";
+            while (!health.contains("events: degraded") && System.currentTimeMillis() < deadline) {
+                health = send("GET", b.base() + "/healthz", null).body();
+                Thread.sleep(200);
+            }
+            assertTrue(health.contains("events: degraded"), health);
+            assertEquals(200, send("GET", b.base() + "/readyz", null).statusCode(), "still ready");
+            String metrics = send("GET", b.base() + "/metrics", null).body();
+            assertTrue(metrics.contains("berth_events_outbox_depth"), metrics);
+            broker.restart();
+            try (TopicReader reader = new TopicReader(broker.bootstrapServers(), "berth.outage")) {
+                List<RegistryEvent> all = decode(reader.until(rs -> decode(rs).stream().filter(e ->
+                        e.type().equals("io.berth.tag.created")).count() >= 51, Duration.ofSeconds(90)));
+                Set<String> tags = new HashSet<>();
+                all.stream().filter(e -> e.type().equals("io.berth.tag.created"))
+                        .forEach(e -> tags.add(e.data().target().tag()));
+                for (int i = 0; i < 50; i++) {
+                    assertTrue(tags.contains("t" + i), "t" + i + " arrived");
+                }
+                all = decode(reader.settle(Duration.ofSeconds(2)));
+                assertEquals(all.size(), new HashSet<>(all.stream().map(RegistryEvent::id).toList()).size(),
+                        "no id twice");
+                assertInOrder(all);
+            }
+            long healthy = System.currentTimeMillis() + 30_000;
+            while (!send("GET", b.base() + "/healthz", null).body().contains("events: ok")
+                    && System.currentTimeMillis() < healthy) {
+                Thread.sleep(200);
+            }
+            assertTrue(send("GET", b.base() + "/healthz", null).body().contains("events: ok"));
+            assertEquals(0, b.terminate());
+        }
+    }
+
+    @Test
+    void anEventOfAPushAcknowledgedJustBeforeSigkillIsPublishedAfterRestart() throws Exception {
+        try (KafkaBroker broker = KafkaBroker.dedicated()) {
+            Map<String, String> env = events(broker.bootstrapServers(), "berth.killed");
+            Digest digest;
+            broker.stop(); // nothing can be published before the kill
+            try (BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(), env)) {
+                digest = pushImage(b.base(), "killed/app", "v1", "killed");
+                b.process.process().destroyForcibly().waitFor();
+            }
+            broker.restart();
+            try (BerthProcess again = BerthProcess.start(dir.resolve("berth"), List.of(), env);
+                 TopicReader reader = new TopicReader(broker.bootstrapServers(), "berth.killed")) {
+                List<RegistryEvent> all = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
+                        e.type().equals("io.berth.tag.created")), Duration.ofSeconds(60)));
+                RegistryEvent pushed = all.stream().filter(e -> e.type().equals("io.berth.manifest.pushed"))
+                        .findFirst().orElseThrow();
+                assertEquals(digest.toString(), pushed.data().target().digest());
+                assertNotNull(pushed.id());
+                assertEquals(0, again.terminate());
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.berth.core.registry;
+
+import io.berth.core.metadata.MetadataTransaction;
+import io.berth.core.metadata.OutboxEvent;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.events.DistributionEvent;
+import io.berth.events.EventCodec;
+import io.berth.events.EventType;
+import io.berth.events.RegistryEvent;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Writes the event of a change into the outbox, inside the transaction that makes the change: the
+ * change and its event commit together or not at all, so no event is lost and none is invented. The
+ * relay publishes outbox rows afterwards. When events are off (no Kafka configured) nothing is
+ * written at all.
+ */
+public final class EventRecorder {
+    private final boolean enabled;
+    private final String source;
+    private final String instanceId = UUID.randomUUID().toString();
+    private final String sourceAddr;
+    private volatile Runnable committed = () -> { };
+
+    EventRecorder(RegistryOptions options) {
+        this.enabled = options.eventsEnabled();
+        this.source = options.eventsSource();
+        this.sourceAddr = source.replaceFirst("^[a-z]+:", "").replaceFirst("^//", "");
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** Called after a transaction with events committed (the relay wakes up instead of polling). */
+    public void onCommitted(Runnable listener) {
+        this.committed = listener;
+    }
+
+    void manifestPushed(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest, String mediaType,
+                        long size, String tag, List<Digest> references) {
+        record(tx, EventType.MANIFEST_PUSHED, caller, repo, tag == null ? repo + "@" + digest : repo + ":" + tag,
+                target(caller, repo, mediaType, digest, size, tag, "manifests", references));
+    }
+
+    void tagSet(MetadataTransaction tx, Caller caller, RepositoryName repo, String tag, Digest digest,
+                String mediaType, long size, boolean moved) {
+        record(tx, moved ? EventType.TAG_MOVED : EventType.TAG_CREATED, caller, repo, repo + ":" + tag,
+                target(caller, repo, mediaType, digest, size, tag, "manifests", null));
+    }
+
+    void tagDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo, String tag, Digest previous) {
+        record(tx, EventType.TAG_DELETED, caller, repo, repo + ":" + tag,
+                target(caller, repo, null, previous, null, tag, "manifests", null));
+    }
+
+    void manifestDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest, String mediaType,
+                         Long size) {
+        record(tx, EventType.MANIFEST_DELETED, caller, repo, repo + "@" + digest,
+                target(caller, repo, mediaType, digest, size, null, "manifests", null));
+    }
+
+    void blobMounted(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest, long size) {
+        record(tx, EventType.BLOB_MOUNTED, caller, repo, repo + "@" + digest,
+                target(caller, repo, "application/octet-stream", digest, size, null, "blobs", null));
+    }
+
+    void blobDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest) {
+        record(tx, EventType.BLOB_DELETED, caller, repo, repo + "@" + digest,
+                target(caller, repo, null, digest, null, null, "blobs", null));
+    }
+
+    void manifestPulled(MetadataTransaction tx, RepositoryName repo, Digest digest) {
+        record(tx, EventType.MANIFEST_PULLED, Caller.internal("pull"), repo, repo + "@" + digest,
+                target(Caller.internal("pull"), repo, null, digest, null, null, "manifests", null));
+    }
+
+    private DistributionEvent.Target target(Caller caller, RepositoryName repo, String mediaType, Digest digest,
+                                            Long size, String tag, String kind, List<Digest> references) {
+        String host = caller.host().isEmpty() ? sourceAddr : caller.host();
+        return new DistributionEvent.Target(mediaType, digest == null ? null : digest.toString(), size, size,
+                repo.value(), digest == null ? null : "http://" + host + "/v2/" + repo + "/" + kind + "/" + digest, tag,
+                references == null ? null : references.stream().map(Digest::toString).toList());
+    }
+
+    private void record(MetadataTransaction tx, EventType type, Caller caller, RepositoryName repo, String subject,
+                        DistributionEvent.Target target) {
+        if (!enabled) {
+            return;
+        }
+        long repoSeq = tx.nextSequence("repo:" + repo);
+        long seq = tx.nextSequence("outbox");
+        String id = UUID.randomUUID().toString();
+        String time = Instant.ofEpochMilli(tx.now()).toString();
+        DistributionEvent data = new DistributionEvent(id, time, type.action(), target,
+                new DistributionEvent.Request(caller.requestId(), caller.address(), caller.host(), caller.method(),
+                        caller.userAgent()),
+                new DistributionEvent.Actor(caller.actor()), new DistributionEvent.Source(sourceAddr, instanceId));
+        RegistryEvent event = new RegistryEvent(RegistryEvent.SPEC_VERSION, id, source, type.type(), time, subject,
+                RegistryEvent.CONTENT_TYPE, Long.toString(repoSeq), repo.value(), data);
+        tx.insertEvent(new OutboxEvent(seq, id, repo.value(), repoSeq, type.type(), EventCodec.encodeToString(event),
+                tx.now()));
+        tx.afterCommit(() -> committed.run());
+    }
+}

@@ -15,7 +15,11 @@ final class Listeners {
         private static final long serialVersionUID = 1L;
 
         UnavailableException(ConfigKey key, String host, int port, String why) {
-            super("cannot listen on " + address(host, port) + " (" + key.name() + "): " + why);
+            this(key.name(), host, port, why);
+        }
+
+        UnavailableException(String key, String host, int port, String why) {
+            super("cannot listen on " + address(host, port) + " (" + key + "): " + why);
         }
 
         UnavailableException(ConfigKey key, String host, int port) {
@@ -29,6 +33,10 @@ final class Listeners {
     }
 
     static void ensureFree(ConfigKey key, String host, int port) throws UnavailableException {
+        ensureFree(key.name(), host, port);
+    }
+
+    static void ensureFree(String key, String host, int port) throws UnavailableException {
         if (port == 0) {
             return; // any free port
         }

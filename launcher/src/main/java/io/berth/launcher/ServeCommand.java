@@ -24,10 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
 
 /** {@code berth serve}: the registry (HTTP API and gRPC admin API) in one process. */
 @Command(name = "serve", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
@@ -157,14 +155,7 @@ final class ServeCommand implements Callable<Integer> {
                 + configFile().map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
                 + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events);
 
-        CountDownLatch stop = new CountDownLatch(1);
-        Signal.handle(new Signal("TERM"), s -> stop.countDown());
-        Signal.handle(new Signal("INT"), s -> stop.countDown());
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Signals.awaitTermination();
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
         http.stop(grace);
         admin.stop(2000);

@@ -539,7 +539,7 @@ final class SqlMetadata implements MetadataTransaction {
     @Override
     public int markEventsSent(List<Long> seqs, long at) {
         int n = 0;
-        try (PreparedStatement ps = c.prepareStatement("UPDATE event_outbox SET sent_at = ? WHERE seq = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE event_outbox SET sent_at = ? WHERE seq = ? AND sent_at IS NULL")) {
             for (long seq : seqs) {
                 ps.setLong(1, at);
                 ps.setLong(2, seq);

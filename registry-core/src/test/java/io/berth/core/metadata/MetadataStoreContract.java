@@ -230,6 +230,80 @@ public abstract class MetadataStoreContract {
         assertFalse(store.repositoryExists(RepositoryName.of("rolled/back")));
     }
 
+    static OutboxEvent event(long seq, String repository, long repoSeq, long at) {
+        return new OutboxEvent(seq, "id-" + seq, repository, repoSeq, "io.berth.manifest.pushed", "{\"n\":" + seq + "}",
+                at);
+    }
+
+    @Test
+    void theOutboxHandsOutPendingEventsInOrderUntilMarkedAndPrunesOnlySentOnes() {
+        assertEquals(new MetadataReads.OutboxStats(0, 0), store.outboxStats());
+        store.inTransaction(tx -> {
+            for (int i = 0; i < 5; i++) {
+                long seq = tx.nextSequence("outbox");
+                tx.insertEvent(event(seq, i % 2 == 0 ? "a/x" : "b/y", tx.nextSequence("repo:" + i % 2), 1000 + i));
+            }
+            return null;
+        });
+        List<OutboxEvent> pending = store.pendingEvents(3);
+        assertEquals(List.of(1L, 2L, 3L), pending.stream().map(OutboxEvent::seq).toList());
+        assertEquals(event(1, "a/x", 1, 1000), pending.get(0));
+        assertEquals(event(2, "b/y", 1, 1001), pending.get(1));
+        assertEquals(event(3, "a/x", 2, 1002), pending.get(2));
+        assertEquals(new MetadataReads.OutboxStats(5, 1000), store.outboxStats());
+
+        assertEquals(2, (int) store.inTransaction(tx -> tx.markEventsSent(List.of(1L, 2L), 5000)));
+        assertEquals(List.of(3L, 4L, 5L), store.pendingEvents(10).stream().map(OutboxEvent::seq).toList());
+        assertEquals(new MetadataReads.OutboxStats(3, 1002), store.outboxStats());
+        assertEquals(0, (int) store.inTransaction(tx -> tx.markEventsSent(List.of(1L), 6000)), "already sent");
+
+        assertEquals(0, (int) store.inTransaction(tx -> tx.pruneSentEvents(5000)), "sent at 5000: not before it");
+        assertEquals(2, (int) store.inTransaction(tx -> tx.pruneSentEvents(5001)));
+        assertEquals(3, store.pendingEvents(10).size(), "pending rows are never pruned, however old");
+    }
+
+    @Test
+    void sequencesCountOnlyWhenTheirTransactionCommits() {
+        assertEquals(1L, (long) store.inTransaction(tx -> tx.nextSequence("s")));
+        assertEquals(2L, (long) store.inTransaction(tx -> tx.nextSequence("s")));
+        assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
+            tx.nextSequence("s");
+            tx.insertEvent(event(99, "a/x", 3, 1));
+            throw new IllegalStateException("rolled back");
+        }));
+        assertEquals(List.of(), store.pendingEvents(10), "the rolled-back event is not there");
+        assertEquals(3L, (long) store.inTransaction(tx -> tx.nextSequence("s")), "no gap");
+        assertEquals(1L, (long) store.inTransaction(tx -> tx.nextSequence("other")));
+    }
+
+    @Test
+    void afterCommitActionsRunOnlyAfterACommit() {
+        List<String> ran = new ArrayList<>();
+        store.inTransaction(tx -> {
+            tx.afterCommit(() -> ran.add("committed"));
+            assertEquals(List.of(), ran, "not before the commit");
+            return null;
+        });
+        assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
+            tx.afterCommit(() -> ran.add("rolled back"));
+            throw new IllegalStateException("boom");
+        }));
+        assertEquals(List.of("committed"), ran);
+    }
+
+    @Test
+    void aLeaseHasOneHolderUntilItExpires() {
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "one", 10_000)));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "one", 20_000)), "renewed by its holder");
+        // "now" of a transaction is the store's clock: far past these epoch-millisecond times
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "two", tx.now() + 60_000)),
+                "an expired lease goes to whoever asks");
+        assertFalse(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "one", tx.now() + 60_000)),
+                "held by two until it expires");
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("other", "one", tx.now() + 60_000)),
+                "leases are independent");
+    }
+
     @Test
     void pullTimesAreRecorded() {
         Digest b = digest("pulled");

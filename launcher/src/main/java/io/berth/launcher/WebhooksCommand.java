@@ -1,0 +1,72 @@
+package io.berth.launcher;
+
+import io.berth.core.logging.LogFormat;
+import io.berth.core.metrics.Metrics;
+import io.berth.webhooks.WebhookConfig;
+import io.berth.webhooks.WebhookRelay;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code berth webhooks}: delivers registry events from Kafka to HTTP endpoints. */
+@Command(name = "webhooks", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+        usageHelpAutoWidth = false,
+        description = {"Deliver registry events from the Kafka topic to HTTP endpoints, signed, retried, and "
+                + "dead-lettered when an endpoint keeps failing. Each endpoint reads the topic with a consumer "
+                + "group of its own, so a slow endpoint holds back only itself.",
+                "Configuration: the YAML file (docs/webhooks.md); BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS, "
+                + "BERTH_WEBHOOKS_KAFKA_TOPIC, BERTH_WEBHOOKS_KAFKA_GROUP, BERTH_WEBHOOKS_HTTP_PORT override it; "
+                + "BERTH_LOG_LEVEL and BERTH_LOG_FORMAT as for serve."})
+final class WebhooksCommand implements Callable<Integer> {
+    private static final Logger LOG = System.getLogger("berth");
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
+            description = "YAML file with a webhooks section (see docs/webhooks.md).")
+    Path config;
+
+    @Override
+    public Integer call() {
+        LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
+                System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));
+        WebhookConfig cfg;
+        try {
+            cfg = WebhookConfig.load(config, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("berth: " + e.getMessage());
+            return Main.EXIT_CONFIG;
+        }
+        WebhookRelay relay;
+        try {
+            relay = new WebhookRelay(cfg, Metrics.newRegistry());
+        } catch (org.apache.kafka.common.KafkaException e) {
+            // e.g. no resolvable bootstrap address; Kafka being down is not an error (the relay waits)
+            System.err.println("berth: webhooks.kafka.bootstrap-servers '" + cfg.bootstrapServers()
+                    + "' cannot be used: " + io.berth.core.error.Failures.describe(e));
+            return Main.EXIT_CONFIG;
+        }
+        int port;
+        try {
+            Listeners.ensureFree("webhooks.http-port", cfg.host(), cfg.httpPort());
+            port = relay.start();
+        } catch (Listeners.UnavailableException | java.io.IOException e) {
+            System.err.println("berth: " + (e instanceof Listeners.UnavailableException ? e.getMessage()
+                    : new Listeners.UnavailableException("webhooks.http-port", cfg.host(), cfg.httpPort(),
+                    String.valueOf(e.getMessage())).getMessage()));
+            relay.stop(Duration.ofSeconds(2));
+            return 1;
+        }
+        LOG.log(Level.INFO, "berth " + Main.version() + " webhooks serving /healthz and /metrics on http://"
+                + Listeners.address(cfg.host(), port) + "; kafka " + cfg.bootstrapServers() + " topic " + cfg.topic()
+                + "; endpoints " + String.join(", ", cfg.endpoints().stream().map(WebhookConfig.Endpoint::name)
+                .toList()));
+        Signals.awaitTermination();
+        LOG.log(Level.INFO, "shutting down");
+        relay.stop(Duration.ofSeconds(10));
+        LOG.log(Level.INFO, "stopped");
+        return 0;
+    }
+}

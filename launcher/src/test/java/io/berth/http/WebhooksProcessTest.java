@@ -1,0 +1,335 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.berth.events.DistributionEvent;
+import io.berth.events.EventCodec;
+import io.berth.events.RegistryEvent;
+import io.berth.testsupport.FreePorts;
+import io.berth.testsupport.JavaProcess;
+import io.berth.testsupport.KafkaBroker;
+import io.berth.testsupport.TopicReader;
+import io.berth.webhooks.Signature;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code berth webhooks} as a process against a real broker and local receivers. */
+class WebhooksProcessTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    final String topic = "berth.hooks." + UUID.randomUUID();
+    final List<Receiver> receivers = new java.util.ArrayList<>();
+
+    /** A local endpoint: records what it gets and answers as told. */
+    static final class Receiver implements AutoCloseable {
+        final HttpServer server;
+        final ConcurrentLinkedQueue<Map<String, Object>> got = new ConcurrentLinkedQueue<>();
+        final AtomicInteger calls = new AtomicInteger();
+        final AtomicInteger inProgress = new AtomicInteger();
+        volatile IntSupplier status = () -> 200;
+        volatile CountDownLatch hold = new CountDownLatch(0);
+
+        Receiver() throws IOException {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", FreePorts.next()), 50);
+            server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+            server.createContext("/hook", x -> {
+                inProgress.incrementAndGet();
+                try {
+                    byte[] body = x.getRequestBody().readAllBytes();
+                    calls.incrementAndGet();
+                    hold.await(120, TimeUnit.SECONDS);
+                    int s = status.getAsInt();
+                    if (s / 100 == 2) {
+                        got.add(Map.of("body", body, "headers", x.getRequestHeaders()));
+                    }
+                    x.sendResponseHeaders(s, -1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    inProgress.decrementAndGet();
+                    x.close();
+                }
+            });
+            server.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+        }
+
+        @Override
+        public void close() {
+            hold.countDown();
+            server.stop(0);
+        }
+    }
+
+    @AfterEach
+    void stopReceivers() {
+        receivers.forEach(Receiver::close);
+    }
+
+    Receiver receiver() throws IOException {
+        Receiver r = new Receiver();
+        receivers.add(r);
+        return r;
+    }
+
+    static RegistryEvent event(String repository, String action, String type, String tag) {
+        String id = UUID.randomUUID().toString();
+        String time = Instant.now().toString();
+        return new RegistryEvent("1.0", id, "//test", type, time, repository + ":" + tag, "application/json", "1",
+                repository, new DistributionEvent(id, time, action, new DistributionEvent.Target(
+                        "application/vnd.oci.image.manifest.v1+json", "sha256:" + "c".repeat(64), 10L, 10L, repository,
+                        "http://x/v2/" + repository + "/manifests/sha256:" + "c".repeat(64), tag, List.of()),
+                        new DistributionEvent.Request("r", "127.0.0.1", "x", "PUT", "test"),
+                        new DistributionEvent.Actor(""), new DistributionEvent.Source("x", "i")));
+    }
+
+    void publish(RegistryEvent... events) throws Exception {
+        publish(KafkaBroker.shared(), events);
+    }
+
+    void publish(KafkaBroker broker, RegistryEvent... events) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
+                new ByteArraySerializer())) {
+            for (RegistryEvent e : events) {
+                ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, e.repository(), EventCodec.encode(e));
+                r.headers().add(EventCodec.HEADER_ID, e.id().getBytes(StandardCharsets.UTF_8));
+                producer.send(r).get();
+            }
+        }
+    }
+
+    JavaProcess startRelay(String endpointsYaml) throws Exception {
+        return startRelay(KafkaBroker.shared(), endpointsYaml);
+    }
+
+    JavaProcess startRelay(KafkaBroker broker, String endpointsYaml) throws Exception {
+        Path config = dir.resolve("webhooks-" + System.nanoTime() + ".yaml");
+        Files.writeString(config, "webhooks:\n  kafka: { bootstrap-servers: \"" + broker.bootstrapServers()
+                + "\", topic: \"" + topic + "\", group: \"g-" + topic + "\" }\n  http-port: 0\n  endpoints:\n"
+                + endpointsYaml);
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of("--enable-native-access=ALL-UNNAMED"),
+                List.of("webhooks", "--config", config.toString()), Map.of(), dir,
+                dir.resolve("webhooks-" + System.nanoTime() + ".log"));
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (!p.output().contains("webhooks serving")) {
+            if (!p.process().isAlive() || System.currentTimeMillis() > deadline) {
+                p.close();
+                throw new IllegalStateException("berth webhooks did not start:\n" + p.output());
+            }
+            Thread.sleep(50);
+        }
+        return p;
+    }
+
+    static void await(String what, java.util.function.BooleanSupplier condition, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void signedDistributionEnvelopesReachFilteredEndpointsAndFailingOnesRetryOrDeadLetter() throws Exception {
+        Receiver signed = receiver();
+        Receiver flaky = receiver();
+        AtomicInteger flakyCalls = new AtomicInteger();
+        flaky.status = () -> flakyCalls.incrementAndGet() <= 3 ? 503 : 200;
+        Receiver dead = receiver();
+        dead.status = () -> 500;
+        try (JavaProcess relay = startRelay("""
+                    - name: ci
+                      url: %s
+                      secret: s3cret
+                      headers: { X-Team: a }
+                      actions: [push]
+                      repositories: ["team-a/**"]
+                    - name: flaky
+                      url: %s
+                      max-attempts: 8
+                    - name: dead
+                      url: %s
+                      max-attempts: 2
+                """.formatted(signed.url(), flaky.url(), dead.url()))) {
+            RegistryEvent wanted = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
+            RegistryEvent otherRepo = event("team-b/app", "push", "io.berth.manifest.pushed", "v1");
+            RegistryEvent delete = event("team-a/app", "delete", "io.berth.tag.deleted", "v0");
+            publish(wanted, otherRepo, delete);
+
+            await("the filtered endpoint's delivery", () -> !signed.got.isEmpty(), Duration.ofSeconds(60));
+            Map<String, Object> d = signed.got.peek();
+            byte[] body = (byte[]) d.get("body");
+            var headers = (com.sun.net.httpserver.Headers) d.get("headers");
+            assertEquals("application/vnd.docker.distribution.events.v2+json", headers.getFirst("Content-Type"));
+            assertTrue(Signature.verify("s3cret", headers.getFirst("X-Berth-Timestamp"), body,
+                    headers.getFirst("X-Berth-Signature")), "the signature checks out");
+            assertEquals(wanted.id(), headers.getFirst("X-Berth-Event-Id"));
+            assertEquals("a", headers.getFirst("X-Team"));
+            JsonNode envelope = JSON.readTree(body);
+            assertEquals(1, envelope.get("events").size());
+            JsonNode e = envelope.get("events").get(0);
+            assertEquals(wanted.id(), e.get("id").asText());
+            assertEquals("push", e.get("action").asText());
+            assertEquals("team-a/app", e.get("target").get("repository").asText());
+
+            // the flaky endpoint gets all three after its failures
+            await("the flaky endpoint's deliveries", () -> flaky.got.size() == 3, Duration.ofSeconds(60));
+            // the dead one sends them to the dead-letter topic, with the endpoint and the error
+            try (TopicReader dlq = new TopicReader(KafkaBroker.shared().bootstrapServers(), topic + ".dlq")) {
+                List<ConsumerRecord<String, byte[]>> dl = dlq.until(rs -> rs.size() >= 3, Duration.ofSeconds(60));
+                assertEquals(3, dl.size());
+                ConsumerRecord<String, byte[]> first = dl.get(0);
+                assertEquals("dead", new String(first.headers().lastHeader("berth-endpoint").value()));
+                assertTrue(new String(first.headers().lastHeader("berth-error").value()).contains("500"));
+                for (ConsumerRecord<String, byte[]> r : dl) {
+                    assertEquals("2", new String(r.headers().lastHeader("berth-attempts").value()),
+                            "max-attempts, then the dead-letter topic");
+                }
+                assertEquals(wanted.id(), EventCodec.decode(first.value()).id());
+            }
+            Thread.sleep(1000);
+            assertEquals(1, signed.got.size(), "other repositories and actions are filtered out");
+            assertTrue(dead.calls.get() <= 6, "at most two attempts per event (fewer once its circuit opened)");
+            relay.process().destroy();
+            assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aHangingEndpointDoesNotDelayAHealthyOneAndAKilledRelayDeliversAgain() throws Exception {
+        Receiver hanging = receiver();
+        hanging.hold = new CountDownLatch(1);
+        Receiver healthy = receiver();
+        String endpoints = """
+                    - name: hanging
+                      url: %s
+                      timeout: 60s
+                    - name: healthy
+                      url: %s
+                """.formatted(hanging.url(), healthy.url());
+        RegistryEvent e = event("any/app", "push", "io.berth.manifest.pushed", "v1");
+        try (JavaProcess relay = startRelay(endpoints)) {
+            publish(e);
+            await("the healthy endpoint's delivery", () -> healthy.got.size() == 1, Duration.ofSeconds(60));
+            assertEquals(1, hanging.inProgress.get(), "delivered while the hanging endpoint still holds its request");
+            // killed in the middle of the hanging delivery: nothing was committed for that endpoint
+            relay.process().destroyForcibly().waitFor();
+        }
+        hanging.hold.countDown();
+        int before = hanging.got.size();
+        try (JavaProcess again = startRelay(endpoints)) {
+            await("the re-delivery after the restart", () -> hanging.got.stream().anyMatch(d ->
+                    e.id().equals(((com.sun.net.httpserver.Headers) d.get("headers")).getFirst("X-Berth-Event-Id"))),
+                    Duration.ofSeconds(60));
+            assertTrue(hanging.got.size() > before);
+            Thread.sleep(1500);
+            assertEquals(1, healthy.got.size(), "the healthy endpoint had committed: no second delivery");
+            again.process().destroy();
+        }
+    }
+
+    @Test
+    void aKafkaOutageDuringDeliveryNeitherStopsNorSkips() throws Exception {
+        Receiver receiver = receiver();
+        receiver.hold = new CountDownLatch(1);
+        RegistryEvent first = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
+        RegistryEvent second = event("team-a/app", "push", "io.berth.manifest.pushed", "v2");
+        try (KafkaBroker broker = KafkaBroker.dedicated();
+             JavaProcess relay = startRelay(broker, "    - name: r\n      url: " + receiver.url() + "\n")) {
+            publish(broker, first);
+            await("the first delivery to start", () -> receiver.inProgress.get() == 1, Duration.ofSeconds(60));
+            broker.stop();
+            receiver.hold.countDown(); // delivered while Kafka is gone: its commit cannot succeed
+            await("the commit to give up", () -> relay.output().contains("not committed yet"), Duration.ofSeconds(60));
+            Thread.sleep(3000);
+            broker.restart();
+            publish(broker, second);
+            await("the event published after the outage", () -> ids(receiver).contains(second.id()),
+                    Duration.ofSeconds(90));
+            assertTrue(ids(receiver).contains(first.id()));
+            assertTrue(relay.process().isAlive(), relay.output());
+            assertTrue(!relay.output().contains("stopped delivering"), relay.output());
+        }
+    }
+
+    static List<String> ids(Receiver r) {
+        return r.got.stream().map(d -> ((com.sun.net.httpserver.Headers) d.get("headers"))
+                .getFirst("X-Berth-Event-Id")).toList();
+    }
+
+    @Test
+    void aBadConfigurationIsOneLineAndExitCode2() throws Exception {
+        Path config = Files.writeString(dir.resolve("bad.yaml"), "webhooks:\n  kafka: { bootstrap-servers: x:1 }\n"
+                + "  endpoints:\n    - name: a\n      url: ftp://nope\n");
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
+                config.toString()), Map.of(), dir, dir.resolve("bad.log"));
+        assertTrue(p.process().waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, p.process().exitValue(), p.output());
+        assertTrue(p.output().contains("webhooks.endpoints[0].url 'ftp://nope' is not an http(s) URL"), p.output());
+        assertEquals(1, p.output().strip().lines().count(), p.output());
+    }
+
+    @Test
+    void anUnusableKafkaAddressOrATakenPortIsOneLine() throws Exception {
+        Path unresolvable = Files.writeString(dir.resolve("dns.yaml"), "webhooks:\n"
+                + "  kafka: { bootstrap-servers: 'no-such-host.invalid:9092' }\n"
+                + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n");
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
+                unresolvable.toString()), Map.of(), dir, dir.resolve("dns.log"));
+        assertTrue(p.process().waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, p.process().exitValue(), p.output());
+        assertTrue(p.output().contains("webhooks.kafka.bootstrap-servers 'no-such-host.invalid:9092' cannot be used"),
+                p.output());
+        assertTrue(!p.output().contains("\tat "), "no stack trace: " + p.output());
+
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            Path busy = Files.writeString(dir.resolve("port.yaml"), "webhooks:\n"
+                    + "  kafka: { bootstrap-servers: '127.0.0.1:1' }\n  http-port: " + taken.getLocalPort() + "\n"
+                    + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n");
+            JavaProcess q = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
+                    busy.toString()), Map.of(), dir, dir.resolve("port.log"));
+            assertTrue(q.process().waitFor(60, TimeUnit.SECONDS));
+            assertEquals(1, q.process().exitValue(), q.output());
+            assertTrue(q.output().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + " (webhooks.http-port): address already in use"), q.output());
+        }
+    }
+}

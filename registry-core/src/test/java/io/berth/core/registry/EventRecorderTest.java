@@ -1,0 +1,242 @@
+package io.berth.core.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.OutboxEvent;
+import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.MediaTypes;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.events.EventCodec;
+import io.berth.events.RegistryEvent;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every change writes its events into the outbox in its own transaction; a failed change writes none. */
+class EventRecorderTest {
+    static final RepositoryName REPO = RepositoryName.of("team-a/app");
+    static final RepositoryName OTHER = RepositoryName.of("team-b/app");
+
+    @TempDir
+    Path dir;
+    Registry registry;
+    int read;
+    int opened;
+
+    @AfterEach
+    void close() {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    Registry open(Map<String, String> settings) {
+        opened++;
+        try {
+            registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs-" + opened), false),
+                    new SqliteMetadataStore(dir.resolve("berth-" + opened + ".db")), RegistryOptions.of(settings));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return registry;
+    }
+
+    Registry withEvents() {
+        return open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.source", "//test.example"));
+    }
+
+    BlobInfo push(RepositoryName repo, String content) {
+        byte[] b = content.getBytes(StandardCharsets.UTF_8);
+        return registry.uploads().putMonolithic(repo, Digest.compute(DigestAlgorithm.SHA256, b),
+                OptionalLong.of(b.length), new ByteArrayInputStream(b));
+    }
+
+    static byte[] image(BlobInfo config, BlobInfo... layers) {
+        StringBuilder l = new StringBuilder();
+        for (BlobInfo b : layers) {
+            l.append(l.isEmpty() ? "" : ",").append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+                    + "\"digest\":\"").append(b.digest()).append("\",\"size\":").append(b.size()).append('}');
+        }
+        return ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
+                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config.digest() + "\",\"size\":"
+                + config.size() + "},\"layers\":[" + l + "]}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The events written since the last call, decoded with the shared codec. */
+    List<RegistryEvent> newEvents() {
+        List<OutboxEvent> rows = registry.metadata().pendingEvents(10_000);
+        List<RegistryEvent> out = new ArrayList<>();
+        for (OutboxEvent row : rows.subList(read, rows.size())) {
+            try {
+                RegistryEvent e = EventCodec.decode(row.payload().getBytes(StandardCharsets.UTF_8));
+                assertEquals(row.id(), e.id());
+                assertEquals(row.type(), e.type());
+                assertEquals(row.repository(), e.repository());
+                assertEquals(Long.toString(row.repoSeq()), e.sequence());
+                out.add(e);
+            } catch (io.berth.events.MalformedEventException ex) {
+                throw new AssertionError("an outbox row the codec refuses: " + ex.getMessage());
+            }
+        }
+        read = rows.size();
+        return out;
+    }
+
+    static List<String> types(List<RegistryEvent> events) {
+        return events.stream().map(e -> e.type().substring("io.berth.".length())).toList();
+    }
+
+    @Test
+    void everyKindOfChangeIsRecordedWithItsTargetAndNothingElse() {
+        withEvents();
+        BlobInfo config = push(REPO, "{}");
+        BlobInfo layer = push(REPO, "layer");
+        assertEquals(List.of(), newEvents(), "a blob upload alone is no event (the manifest push names it)");
+
+        byte[] v1 = image(config, layer);
+        Digest d1 = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, v1).digest();
+        List<RegistryEvent> e = newEvents();
+        assertEquals(List.of("manifest.pushed", "tag.created"), types(e));
+        var pushed = e.get(0);
+        assertEquals("team-a/app:v1", pushed.subject());
+        assertEquals("//test.example", pushed.source());
+        assertEquals("push", pushed.data().action());
+        assertEquals(d1.toString(), pushed.data().target().digest());
+        assertEquals(MediaTypes.OCI_MANIFEST, pushed.data().target().mediaType());
+        assertEquals((long) v1.length, pushed.data().target().size());
+        assertEquals("v1", pushed.data().target().tag());
+        assertEquals(List.of(config.digest().toString(), layer.digest().toString()),
+                pushed.data().target().references());
+        assertTrue(pushed.data().target().url().endsWith("/v2/team-a/app/manifests/" + d1), pushed.data().target().url());
+
+        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, v1);
+        assertEquals(List.of("manifest.pushed"), types(newEvents()), "the same again: the tag did not change");
+
+        registry.manifests().put(REPO, d1, MediaTypes.OCI_MANIFEST, v1);
+        RegistryEvent byDigest = newEvents().get(0);
+        assertEquals("team-a/app@" + d1, byDigest.subject());
+        assertEquals(null, byDigest.data().target().tag());
+
+        BlobInfo layer2 = push(REPO, "layer two");
+        Digest d2 = registry.manifests().put(REPO, new Tag("v1"), List.of(new Tag("v2")), MediaTypes.OCI_MANIFEST,
+                image(config, layer2)).digest();
+        e = newEvents();
+        assertEquals(List.of("manifest.pushed", "tag.moved", "tag.created"), types(e));
+        assertEquals(d2.toString(), e.get(1).data().target().digest());
+        assertEquals("team-a/app:v2", e.get(2).subject());
+
+        assertEquals(layer, registry.uploads().mount(OTHER, layer.digest(), Optional.of(REPO)).orElseThrow());
+        e = newEvents();
+        assertEquals(List.of("blob.mounted"), types(e));
+        assertEquals("mount", e.get(0).data().action());
+        assertEquals("team-b/app", e.get(0).repository());
+        assertTrue(e.get(0).data().target().url().endsWith("/v2/team-b/app/blobs/" + layer.digest()));
+
+        registry.manifests().delete(REPO, new Tag("v2"));
+        e = newEvents();
+        assertEquals(List.of("tag.deleted"), types(e));
+        assertEquals(d2.toString(), e.get(0).data().target().digest(), "the manifest the tag pointed at");
+        assertEquals("delete", e.get(0).data().action());
+
+        registry.manifests().delete(REPO, d2); // still tagged v1
+        e = newEvents();
+        assertEquals(List.of("tag.deleted", "manifest.deleted"), types(e));
+        assertEquals("team-a/app:v1", e.get(0).subject());
+        assertEquals("team-a/app@" + d2, e.get(1).subject());
+        assertEquals(MediaTypes.OCI_MANIFEST, e.get(1).data().target().mediaType());
+
+        registry.blobs().delete(REPO, layer2.digest());
+        e = newEvents();
+        assertEquals(List.of("blob.deleted"), types(e));
+        assertEquals(layer2.digest().toString(), e.get(0).data().target().digest());
+    }
+
+    @Test
+    void aChangeThatFailsRecordsNoEvent() {
+        withEvents();
+        BlobInfo config = push(REPO, "{}");
+        BlobInfo layer = push(REPO, "layer");
+        BlobInfo absent = new BlobInfo(Digest.compute(DigestAlgorithm.SHA256, "absent".getBytes(StandardCharsets.UTF_8)),
+                6);
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
+                new Tag("broken"), MediaTypes.OCI_MANIFEST, image(config, absent)));
+        assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
+        assertEquals(List.of(), newEvents());
+
+        Digest d = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config, layer))
+                .digest();
+        newEvents();
+        e = assertThrows(RegistryException.class, () -> registry.blobs().delete(REPO, layer.digest()));
+        assertEquals(ErrorCode.REFERENCED, e.code());
+        assertThrows(RegistryException.class, () -> registry.manifests().delete(REPO, new Tag("nope")));
+        assertTrue(registry.uploads().mount(OTHER, layer.digest(), Optional.of(RepositoryName.of("no/such")))
+                .isEmpty());
+        assertEquals(List.of(), newEvents(), "refused deletes, unknown tags, failed mounts: nothing happened");
+        assertTrue(registry.manifests().get(REPO, d) != null);
+    }
+
+    @Test
+    void sequencesCountPerRepositoryWithoutGapsAndTheOutboxKeepsCommitOrder() {
+        withEvents();
+        BlobInfo config = push(REPO, "{}");
+        push(OTHER, "{}");
+        for (int i = 0; i < 5; i++) {
+            registry.manifests().put(REPO, new Tag("t" + i), MediaTypes.OCI_MANIFEST, image(config));
+            registry.manifests().put(OTHER, new Tag("t" + i), MediaTypes.OCI_MANIFEST, image(config));
+        }
+        List<OutboxEvent> rows = registry.metadata().pendingEvents(1000);
+        for (int i = 1; i < rows.size(); i++) {
+            assertTrue(rows.get(i).seq() > rows.get(i - 1).seq(), "outbox order is commit order");
+        }
+        Map<String, List<Long>> perRepo = rows.stream().collect(Collectors.groupingBy(OutboxEvent::repository,
+                java.util.TreeMap::new, Collectors.mapping(OutboxEvent::repoSeq, Collectors.toList())));
+        List<Long> expected = java.util.stream.LongStream.rangeClosed(1, 10).boxed().toList();
+        assertEquals(Map.of("team-a/app", expected, "team-b/app", expected), perRepo,
+                "manifest.pushed and tag.created for each of 5 pushes, numbered 1..10 in each repository");
+        assertEquals(rows.size(), rows.stream().map(OutboxEvent::id).distinct().count(), "ids are unique");
+        assertEquals(20, registry.metadata().outboxStats().pending());
+    }
+
+    @Test
+    void withoutKafkaNothingIsRecordedAndPullEventsAreAggregated() {
+        open(Map.of());
+        BlobInfo config = push(REPO, "{}");
+        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config));
+        assertEquals(0, registry.metadata().outboxStats().pending());
+        registry.close();
+
+        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.pull", "true"));
+        read = 0;
+        config = push(REPO, "{}");
+        Digest d = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config)).digest();
+        newEvents();
+        for (int i = 0; i < 50; i++) {
+            registry.manifests().get(REPO, new Tag("v1"));
+            registry.manifests().get(REPO, d);
+        }
+        registry.flushPulls();
+        List<RegistryEvent> e = newEvents();
+        assertEquals(List.of("manifest.pulled"), types(e), "100 pulls of one manifest between flushes: one event");
+        assertEquals("pull", e.get(0).data().action());
+        assertEquals(d.toString(), e.get(0).data().target().digest());
+        registry.flushPulls();
+        assertEquals(List.of(), newEvents(), "no pulls since: no event");
+    }
+}

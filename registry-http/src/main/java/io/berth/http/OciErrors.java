@@ -39,7 +39,9 @@ public final class OciErrors {
             case UNAUTHORIZED -> 401;
             case DENIED -> 403;
             case UNSUPPORTED -> 405;
-            case REFERENCED -> 409;
+            case REFERENCED, IMMUTABLE, FAILED_PRECONDITION -> 409;
+            case NOT_FOUND -> 404;
+            case INVALID_ARGUMENT -> 400;
             case TOOMANYREQUESTS -> 429;
             case STORAGE_FULL -> 507;
             case STORAGE_UNAVAILABLE -> 503;

@@ -21,7 +21,8 @@ final class Requests {
             address = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
         }
         return new Caller(address, RequestLog.id(req), header(req, io.helidon.http.HeaderNames.HOST).orElse(""),
-                req.prologue().method().text(), header(req, io.helidon.http.HeaderNames.USER_AGENT).orElse(""), "");
+                req.prologue().method().text(), header(req, io.helidon.http.HeaderNames.USER_AGENT).orElse(""), "",
+                Caller.V2);
     }
 
     static Optional<String> query(ServerRequest req, String name) {

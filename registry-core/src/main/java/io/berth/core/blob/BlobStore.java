@@ -49,6 +49,13 @@ public interface BlobStore extends AutoCloseable {
     /** Every stored blob (for garbage collection). */
     List<Digest> list() throws IOException;
 
+    /**
+     * When the blob was last written (epoch millis), or empty when it is absent. Garbage collection
+     * leaves files with no metadata younger than its grace period alone: a push places its file
+     * before its metadata commits.
+     */
+    OptionalLong modifiedAt(Digest digest) throws IOException;
+
     /** Creates an empty upload. */
     void createUpload(UploadId id) throws IOException;
 

@@ -142,6 +142,15 @@ public final class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
+    public OptionalLong modifiedAt(Digest digest) throws IOException {
+        try {
+            return OptionalLong.of(Files.getLastModifiedTime(blobPath(digest)).toMillis());
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    @Override
     public InputStream open(Digest digest, long offset, long length) throws IOException {
         return new FileRangeInputStream(FileChannel.open(blobPath(digest), StandardOpenOption.READ), offset, length,
                 reads);

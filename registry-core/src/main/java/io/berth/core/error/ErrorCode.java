@@ -32,6 +32,14 @@ public enum ErrorCode {
     UNSUPPORTED("the operation is unsupported"),
     /** A delete of content that a manifest in the repository still references. */
     REFERENCED("the content is still referenced"),
+    /** A change of a tag that an immutability rule protects. */
+    IMMUTABLE("the tag is immutable"),
+    /** Admin API: no such repository, policy, rule, plan or run. */
+    NOT_FOUND("not found"),
+    /** Admin API: an argument that cannot be used (a bad pattern, policy or page token). */
+    INVALID_ARGUMENT("invalid argument"),
+    /** Admin API: the request is valid but the state does not allow it now. */
+    FAILED_PRECONDITION("the registry's state does not allow this now"),
     TOOMANYREQUESTS("too many requests"),
     /** The registry's storage has no room left (the server's fault; retry later). */
     STORAGE_FULL("insufficient storage"),
@@ -57,7 +65,9 @@ public enum ErrorCode {
             case RANGE_INVALID -> "BLOB_UPLOAD_INVALID";
             case ROUTE_UNKNOWN, BAD_REQUEST, PAGINATION_NUMBER_INVALID -> "UNSUPPORTED";
             case STORAGE_FULL, STORAGE_UNAVAILABLE -> "UNAVAILABLE";
-            case REFERENCED -> "DENIED";
+            case REFERENCED, IMMUTABLE, FAILED_PRECONDITION -> "DENIED";
+            case NOT_FOUND -> "NAME_UNKNOWN";
+            case INVALID_ARGUMENT -> "UNSUPPORTED";
             case INTERNAL -> "UNKNOWN";
             default -> name();
         };

@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /** Queries over registry metadata; available on the store and inside a transaction. */
-public interface MetadataReads {
+public interface MetadataReads extends AdminReads {
 
     boolean repositoryExists(RepositoryName repository);
 

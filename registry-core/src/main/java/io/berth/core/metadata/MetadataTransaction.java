@@ -9,7 +9,7 @@ import java.util.Optional;
  * Changes to registry metadata that commit together or not at all. Later features (the event
  * outbox) add their rows through the same transaction as the change they describe.
  */
-public interface MetadataTransaction extends MetadataReads {
+public interface MetadataTransaction extends MetadataReads, AdminWrites {
 
     /** The transaction's clock (epoch millis), one value for every row it writes. */
     long now();
@@ -19,7 +19,7 @@ public interface MetadataTransaction extends MetadataReads {
     /** Records a verified blob (idempotent). */
     void putBlob(Digest digest, long size);
 
-    /** Lets {@code repository} serve the blob (idempotent). */
+    /** Lets {@code repository} serve the blob (idempotent; refreshes when it was linked). */
     void linkBlob(RepositoryName repository, Digest digest);
 
     boolean unlinkBlob(RepositoryName repository, Digest digest);
@@ -28,12 +28,12 @@ public interface MetadataTransaction extends MetadataReads {
     void putManifest(ManifestRecord manifest, ManifestReferences references);
 
     /** Removes a manifest, its references and every tag pointing at it (recorded in tag history). */
-    boolean deleteManifest(RepositoryName repository, Digest digest);
+    boolean deleteManifest(RepositoryName repository, Digest digest, ChangeOrigin origin);
 
     /** Points a tag at a manifest; records the change in tag history. Returns the previous target. */
-    Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest);
+    Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest, ChangeOrigin origin);
 
-    boolean deleteTag(RepositoryName repository, String tag);
+    boolean deleteTag(RepositoryName repository, String tag, ChangeOrigin origin);
 
     void createUpload(UploadSession session);
 

@@ -21,87 +21,16 @@ import java.util.OptionalLong;
  * The SQL behind {@link MetadataTransaction}, on one JDBC connection. Only portable SQL
  * (SQLite 3.24+ and PostgreSQL 9.5+): {@code INSERT … ON CONFLICT}, no vendor functions.
  */
-final class SqlMetadata implements MetadataTransaction {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() { };
-
-    private final Connection c;
-    private final long now;
+final class SqlMetadata extends SqlAdmin implements MetadataTransaction {
     private final List<Runnable> afterCommit = new ArrayList<>();
 
     SqlMetadata(Connection connection, long now) {
-        this.c = connection;
-        this.now = now;
+        super(connection, now);
     }
 
     /** The actions registered with {@link #afterCommit}, for the store to run once committed. */
     List<Runnable> afterCommitActions() {
         return afterCommit;
-    }
-
-    @FunctionalInterface
-    private interface Binder {
-        void bind(PreparedStatement ps) throws SQLException;
-    }
-
-    @FunctionalInterface
-    private interface RowMapper<T> {
-        T map(ResultSet rs) throws SQLException;
-    }
-
-    private <T> List<T> query(String sql, Binder binder, RowMapper<T> mapper) {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            binder.bind(ps);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<T> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(mapper.map(rs));
-                }
-                return out;
-            }
-        } catch (SQLException e) {
-            throw new MetadataException("query failed: " + sql, e);
-        }
-    }
-
-    private <T> Optional<T> queryOne(String sql, Binder binder, RowMapper<T> mapper) {
-        List<T> rows = query(sql, binder, mapper);
-        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
-    }
-
-    private int update(String sql, Binder binder) {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            binder.bind(ps);
-            return ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new MetadataException("update failed: " + sql, e);
-        }
-    }
-
-    private static String json(Map<String, String> annotations) {
-        if (annotations.isEmpty()) {
-            return null;
-        }
-        try {
-            return JSON.writeValueAsString(annotations);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static Map<String, String> annotations(String json) {
-        if (json == null) {
-            return Map.of();
-        }
-        try {
-            return JSON.readValue(json, STRING_MAP);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored annotations are not JSON", e);
-        }
-    }
-
-    private static Optional<Digest> digest(String s) {
-        return s == null ? Optional.empty() : Optional.of(Digest.parse(s));
     }
 
     // ---- reads
@@ -217,13 +146,20 @@ final class SqlMetadata implements MetadataTransaction {
     }
 
     @Override
+    List<String> tagsOfRepository(RepositoryName repository) {
+        return query("SELECT name FROM tags WHERE repository = ? ORDER BY name", ps -> ps.setString(1, repository.value()),
+                rs -> rs.getString(1));
+    }
+
+    @Override
     public List<TagChange> tagHistory(RepositoryName repository, String tag) {
-        return query("SELECT version, action, manifest_digest, previous_digest, changed_at FROM tag_history"
-                + " WHERE repository = ? AND tag = ? ORDER BY version", ps -> {
+        return query("SELECT version, action, manifest_digest, previous_digest, changed_at, via, request_id, actor"
+                + " FROM tag_history WHERE repository = ? AND tag = ? ORDER BY version", ps -> {
                     ps.setString(1, repository.value());
                     ps.setString(2, tag);
                 }, rs -> new TagChange(tag, rs.getLong(1), TagChange.Action.valueOf(rs.getString(2)),
-                        digest(rs.getString(3)), digest(rs.getString(4)), rs.getLong(5)));
+                        digest(rs.getString(3)), digest(rs.getString(4)), rs.getLong(5),
+                        new ChangeOrigin(rs.getString(6), rs.getString(7), rs.getString(8))));
     }
 
     @Override
@@ -334,7 +270,7 @@ final class SqlMetadata implements MetadataTransaction {
     @Override
     public void linkBlob(RepositoryName repository, Digest digest) {
         update("INSERT INTO repository_blobs (repository, digest, linked_at) VALUES (?, ?, ?)"
-                + " ON CONFLICT (repository, digest) DO NOTHING", ps -> {
+                + " ON CONFLICT (repository, digest) DO UPDATE SET linked_at = excluded.linked_at", ps -> {
                     ps.setString(1, repository.value());
                     ps.setString(2, digest.toString());
                     ps.setLong(3, now);
@@ -408,9 +344,9 @@ final class SqlMetadata implements MetadataTransaction {
     }
 
     @Override
-    public boolean deleteManifest(RepositoryName repository, Digest digest) {
+    public boolean deleteManifest(RepositoryName repository, Digest digest, ChangeOrigin origin) {
         for (String tag : tagsOf(repository, digest)) {
-            deleteTag(repository, tag);
+            deleteTag(repository, tag, origin);
         }
         deleteReferences(repository.value(), digest.toString());
         return update("DELETE FROM manifests WHERE repository = ? AND digest = ?", ps -> {
@@ -420,7 +356,7 @@ final class SqlMetadata implements MetadataTransaction {
     }
 
     @Override
-    public Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest) {
+    public Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest, ChangeOrigin origin) {
         Optional<Digest> previous = tag(repository, tag);
         if (previous.isPresent() && previous.get().equals(manifest)) {
             update("UPDATE tags SET pushed_at = ? WHERE repository = ? AND name = ?", ps -> {
@@ -439,12 +375,12 @@ final class SqlMetadata implements MetadataTransaction {
                     ps.setLong(4, now);
                 });
         appendHistory(repository, tag, previous.isPresent() ? TagChange.Action.MOVED : TagChange.Action.CREATED,
-                manifest, previous.orElse(null));
+                manifest, previous.orElse(null), origin);
         return previous;
     }
 
     @Override
-    public boolean deleteTag(RepositoryName repository, String tag) {
+    public boolean deleteTag(RepositoryName repository, String tag, ChangeOrigin origin) {
         Optional<Digest> previous = tag(repository, tag);
         if (previous.isEmpty()) {
             return false;
@@ -453,18 +389,18 @@ final class SqlMetadata implements MetadataTransaction {
             ps.setString(1, repository.value());
             ps.setString(2, tag);
         });
-        appendHistory(repository, tag, TagChange.Action.DELETED, null, previous.get());
+        appendHistory(repository, tag, TagChange.Action.DELETED, null, previous.get(), origin);
         return true;
     }
 
     private void appendHistory(RepositoryName repository, String tag, TagChange.Action action, Digest digest,
-                               Digest previous) {
+                               Digest previous, ChangeOrigin origin) {
         long version = queryOne("SELECT MAX(version) FROM tag_history WHERE repository = ? AND tag = ?", ps -> {
             ps.setString(1, repository.value());
             ps.setString(2, tag);
         }, rs -> rs.getLong(1)).orElse(0L) + 1;
         update("INSERT INTO tag_history (repository, tag, version, action, manifest_digest, previous_digest,"
-                + " changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)", ps -> {
+                + " changed_at, via, request_id, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ps -> {
                     ps.setString(1, repository.value());
                     ps.setString(2, tag);
                     ps.setLong(3, version);
@@ -472,6 +408,9 @@ final class SqlMetadata implements MetadataTransaction {
                     ps.setString(5, digest == null ? null : digest.toString());
                     ps.setString(6, previous == null ? null : previous.toString());
                     ps.setLong(7, now);
+                    ps.setString(8, origin.via());
+                    ps.setString(9, origin.requestId());
+                    ps.setString(10, origin.actor());
                 });
     }
 

@@ -23,7 +23,7 @@ import java.util.function.Function;
  * writer at a time, so writes are serialised here rather than retried on SQLITE_BUSY) and a small
  * pool of reader connections that never block on the writer.
  */
-public final class SqliteMetadataStore implements MetadataStore {
+public final class SqliteMetadataStore implements MetadataStore, DelegatingReads {
     private static final System.Logger LOG = System.getLogger(SqliteMetadataStore.class.getName());
     private static final int READERS = 8;
 
@@ -178,7 +178,8 @@ public final class SqliteMetadataStore implements MetadataStore {
         }
     }
 
-    private <T> T read(Function<MetadataReads, T> query) {
+    @Override
+    public <T> T read(Function<MetadataReads, T> query) {
         ensureOpen();
         Connection c;
         try {
@@ -230,126 +231,4 @@ public final class SqliteMetadataStore implements MetadataStore {
         }
     }
 
-    // ---- reads, each on a pooled reader connection
-
-    @Override
-    public boolean repositoryExists(RepositoryName repository) {
-        return read(q -> q.repositoryExists(repository));
-    }
-
-    @Override
-    public long repositoryCount() {
-        return read(MetadataReads::repositoryCount);
-    }
-
-    @Override
-    public List<String> repositories(String after, int limit) {
-        return read(q -> q.repositories(after, limit));
-    }
-
-    @Override
-    public OptionalLong blobSize(Digest digest) {
-        return read(q -> q.blobSize(digest));
-    }
-
-    @Override
-    public boolean blobLinked(RepositoryName repository, Digest digest) {
-        return read(q -> q.blobLinked(repository, digest));
-    }
-
-    @Override
-    public OptionalLong linkedBlobSize(RepositoryName repository, Digest digest) {
-        return read(q -> q.linkedBlobSize(repository, digest));
-    }
-
-    @Override
-    public boolean blobLinkedAnywhere(Digest digest) {
-        return read(q -> q.blobLinkedAnywhere(digest));
-    }
-
-    @Override
-    public Optional<ManifestRecord> manifest(RepositoryName repository, Digest digest) {
-        return read(q -> q.manifest(repository, digest));
-    }
-
-    @Override
-    public Optional<Digest> manifestReferencingBlob(RepositoryName repository, Digest blob) {
-        return read(q -> q.manifestReferencingBlob(repository, blob));
-    }
-
-    @Override
-    public Optional<Digest> indexReferencingManifest(RepositoryName repository, Digest child) {
-        return read(q -> q.indexReferencingManifest(repository, child));
-    }
-
-    @Override
-    public boolean manifestExists(RepositoryName repository, Digest digest) {
-        return read(q -> q.manifestExists(repository, digest));
-    }
-
-    @Override
-    public Optional<Digest> tag(RepositoryName repository, String tag) {
-        return read(q -> q.tag(repository, tag));
-    }
-
-    @Override
-    public List<String> tags(RepositoryName repository, String after, int limit) {
-        return read(q -> q.tags(repository, after, limit));
-    }
-
-    @Override
-    public List<String> tagsOf(RepositoryName repository, Digest manifest) {
-        return read(q -> q.tagsOf(repository, manifest));
-    }
-
-    @Override
-    public List<TagChange> tagHistory(RepositoryName repository, String tag) {
-        return read(q -> q.tagHistory(repository, tag));
-    }
-
-    @Override
-    public List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType, String after,
-                                          int limit) {
-        return read(q -> q.referrers(repository, subject, artifactType, after, limit));
-    }
-
-    @Override
-    public OptionalLong blobLastPulled(RepositoryName repository, Digest digest) {
-        return read(q -> q.blobLastPulled(repository, digest));
-    }
-
-    @Override
-    public OptionalLong manifestLastPulled(RepositoryName repository, Digest digest) {
-        return read(q -> q.manifestLastPulled(repository, digest));
-    }
-
-    @Override
-    public Optional<UploadSession> upload(UploadId id) {
-        return read(q -> q.upload(id));
-    }
-
-    @Override
-    public List<UploadSession> uploadsIdleSince(long before) {
-        return read(q -> q.uploadsIdleSince(before));
-    }
-
-    @Override
-    public long uploadsOfClient(String client) {
-        return read(q -> q.uploadsOfClient(client));
-    }
-
-    @Override
-    public List<OutboxEvent> pendingEvents(int limit) {
-        return read(q -> q.pendingEvents(limit));
-    }
-
-    @Override
-    public OutboxStats outboxStats() {
-        return read(MetadataReads::outboxStats);
-    }
-
-    @Override
-    public boolean uploadExists(UploadId id) {
-        return read(q -> q.uploadExists(id));
-    }
 }

@@ -12,8 +12,18 @@ package io.berth.core.registry;
  * @param method    the protocol method ({@code PUT}, an RPC name), or empty
  * @param userAgent the client's user agent, or empty
  * @param actor     the authenticated name, or empty while access control is off
+ * @param via       the API or job the change comes through: {@link #V2}, {@link #ADMIN},
+ *                  {@link #RETENTION}, {@link #REPLICATION}, {@link #GC}, {@link #INTERNAL}
  */
-public record Caller(String address, String requestId, String host, String method, String userAgent, String actor) {
+public record Caller(String address, String requestId, String host, String method, String userAgent, String actor,
+                     String via) {
+    public static final String V2 = "v2";
+    public static final String ADMIN = "admin";
+    public static final String RETENTION = "retention";
+    public static final String REPLICATION = "replication";
+    public static final String GC = "gc";
+    public static final String INTERNAL = "internal";
+
     public Caller {
         address = address == null || address.isBlank() ? "unknown" : address;
         requestId = requestId == null ? "" : requestId;
@@ -21,15 +31,26 @@ public record Caller(String address, String requestId, String host, String metho
         method = method == null ? "" : method;
         userAgent = userAgent == null ? "" : userAgent;
         actor = actor == null ? "" : actor;
+        via = via == null || via.isBlank() ? INTERNAL : via;
+    }
+
+    /** As tag history records this caller. */
+    public io.berth.core.metadata.ChangeOrigin origin() {
+        return new io.berth.core.metadata.ChangeOrigin(via, requestId, actor);
     }
 
     /** Work the registry does on its own behalf (housekeeping, admin jobs). */
     public static Caller internal(String what) {
-        return new Caller("internal", "", "", what, "berth", "");
+        return new Caller("internal", "", "", what, "berth", "", INTERNAL);
+    }
+
+    /** A job of the registry's own ({@link #RETENTION}, {@link #GC}): the job's name is its method. */
+    public static Caller job(String via, String what) {
+        return new Caller("internal", "", "", what, "berth", "", via);
     }
 
     /** A caller known only by its address (tests, simple clients). */
     public static Caller at(String address) {
-        return new Caller(address, "", "", "", "", "");
+        return new Caller(address, "", "", "", "", "", V2);
     }
 }

@@ -73,6 +73,11 @@ public final class EventRecorder {
                 target(caller, repo, null, digest, null, null, "blobs", null));
     }
 
+    void repositoryDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo) {
+        record(tx, EventType.REPOSITORY_DELETED, caller, repo, repo.value(),
+                new DistributionEvent.Target(null, null, null, null, repo.value(), null, null, null));
+    }
+
     void manifestPulled(MetadataTransaction tx, RepositoryName repo, Digest digest) {
         record(tx, EventType.MANIFEST_PULLED, Caller.internal("pull"), repo, repo + "@" + digest,
                 target(Caller.internal("pull"), repo, null, digest, null, null, "manifests", null));

@@ -5,6 +5,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.manifest.ManifestParser;
 import io.berth.core.manifest.ParsedManifest;
 import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.MetadataTransaction;
 import io.berth.core.metadata.ManifestReferences;
 import io.berth.core.metadata.MetadataReads;
 import io.berth.core.metadata.MetadataStore;
@@ -115,7 +116,11 @@ public final class Manifests {
             events.manifestPushed(tx, caller, repository, digest, parsed.mediaType(), payload.length,
                     reference instanceof Tag tag ? tag.value() : null, referenced);
             for (Tag tag : tags) {
-                Optional<Digest> previous = tx.setTag(repository, tag.value(), digest);
+                Optional<Digest> current = tx.tag(repository, tag.value());
+                if (current.isPresent() && !current.get().equals(digest)) {
+                    Immutability.check(tx, repository, tag.value(), "moved");
+                }
+                Optional<Digest> previous = tx.setTag(repository, tag.value(), digest, caller.origin());
                 if (!previous.equals(Optional.of(digest))) {
                     events.tagSet(tx, caller, repository, tag.value(), digest, parsed.mediaType(), payload.length,
                             previous.isPresent());
@@ -183,28 +188,87 @@ public final class Manifests {
                             + index.get() + " in " + repository + "; delete the index first",
                             Map.of("digest", d.toString(), "index", index.get().toString()));
                 }
-                for (String tag : tx.tagsOf(repository, d)) {
-                    events.tagDeleted(tx, caller, repository, tag, d);
-                }
-                boolean deleted = tx.deleteManifest(repository, d);
-                if (deleted) {
-                    events.manifestDeleted(tx, caller, repository, d, existing.map(ManifestRecord::mediaType)
-                            .orElse(null), existing.map(ManifestRecord::size).orElse(null));
-                }
-                yield deleted;
+                yield existing.isPresent() && deleteManifest(tx, caller, existing.get());
             }
-            case Tag t -> {
-                Optional<Digest> previous = tx.tag(repository, t.value());
-                boolean deleted = tx.deleteTag(repository, t.value());
-                if (deleted) {
-                    events.tagDeleted(tx, caller, repository, t.value(), previous.orElse(null));
-                }
-                yield deleted;
-            }
+            case Tag t -> deleteTag(tx, caller, repository, t.value());
         });
         if (!removed) {
             throw unknown(repository, reference);
         }
+    }
+
+    private boolean deleteManifest(MetadataTransaction tx, Caller caller, ManifestRecord m) {
+        for (String tag : tx.tagsOf(m.repository(), m.digest())) {
+            Immutability.check(tx, m.repository(), tag, "deleted (with manifest " + m.digest() + ")");
+            events.tagDeleted(tx, caller, m.repository(), tag, m.digest());
+        }
+        boolean deleted = tx.deleteManifest(m.repository(), m.digest(), caller.origin());
+        if (deleted) {
+            events.manifestDeleted(tx, caller, m.repository(), m.digest(), m.mediaType(), m.size());
+        }
+        return deleted;
+    }
+
+    private boolean deleteTag(MetadataTransaction tx, Caller caller, RepositoryName repository, String tag) {
+        Optional<Digest> previous = tx.tag(repository, tag);
+        if (previous.isEmpty()) {
+            return false;
+        }
+        Immutability.check(tx, repository, tag, "deleted");
+        tx.deleteTag(repository, tag, caller.origin());
+        events.tagDeleted(tx, caller, repository, tag, previous.get());
+        return true;
+    }
+
+    /** Deletes a tag only while it still points at {@code expected}; false when it moved or is gone. */
+    public boolean deleteTagIfAt(Caller caller, RepositoryName repository, String tag, Digest expected) {
+        return metadata.inTransaction(tx -> tx.tag(repository, tag).equals(Optional.of(expected))
+                && deleteTag(tx, caller, repository, tag));
+    }
+
+    /** What {@link #deleteIfUnkept} did. */
+    public enum Removal {
+        DELETED,
+        /** Not in the repository (any more). */
+        GONE,
+        /** Pushed at or after the cutoff. */
+        TOO_NEW,
+        /** A tag outside the deletable ones points at it. */
+        TAGGED,
+        /** An index of the repository lists it. */
+        LISTED,
+        /** It is a referrer of a manifest the repository holds. */
+        REFERRER_OF_KEPT
+    }
+
+    /**
+     * Deletes a manifest only if nothing keeps it, checked in the deleting transaction itself: no tag
+     * outside {@code deletableTags} points at it, no index lists it, it is no referrer of a manifest
+     * the repository holds, and it was pushed before {@code pushedBefore}. Retention and garbage
+     * collection delete through this, so that what changed since they looked is never deleted.
+     */
+    public Removal deleteIfUnkept(Caller caller, RepositoryName repository, Digest digest,
+                                  java.util.Set<String> deletableTags, long pushedBefore) {
+        return metadata.inTransaction(tx -> {
+            Optional<ManifestRecord> m = tx.manifest(repository, digest);
+            if (m.isEmpty()) {
+                return Removal.GONE;
+            }
+            if (m.get().pushedAt() >= pushedBefore) {
+                return Removal.TOO_NEW;
+            }
+            if (!deletableTags.containsAll(tx.tagsOf(repository, digest))) {
+                return Removal.TAGGED;
+            }
+            if (tx.indexReferencingManifest(repository, digest).isPresent()) {
+                return Removal.LISTED;
+            }
+            if (m.get().subject().isPresent() && tx.manifestExists(repository, m.get().subject().get())) {
+                return Removal.REFERRER_OF_KEPT;
+            }
+            deleteManifest(tx, caller, m.get());
+            return Removal.DELETED;
+        });
     }
 
     private static RegistryException unknown(RepositoryName repository, Reference reference) {

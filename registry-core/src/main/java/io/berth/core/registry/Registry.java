@@ -24,6 +24,11 @@ public final class Registry implements AutoCloseable {
     private final PullRecorder pulls;
     private final StorageHealth storageHealth = new StorageHealth();
     private final EventRecorder events;
+    private final Immutability immutability;
+    private final Tags tags;
+    private final Repositories repositories;
+    private final io.berth.core.retention.Retention retention;
+    private final io.berth.core.gc.GarbageCollector gc;
     private final Uploads uploads;
     private final Blobs blobs;
     private final Manifests manifests;
@@ -52,6 +57,11 @@ public final class Registry implements AutoCloseable {
         this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth, events);
         this.manifests = new Manifests(metadata, pulls, options, events);
         this.listings = new Listings(metadata, options);
+        this.immutability = new Immutability(metadata);
+        this.tags = new Tags(metadata, manifests, uploads);
+        this.repositories = new Repositories(metadata, events);
+        this.retention = new io.berth.core.retention.Retention(this);
+        this.gc = new io.berth.core.gc.GarbageCollector(this);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "berth-housekeeping");
             t.setDaemon(true);
@@ -61,6 +71,31 @@ public final class Registry implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(this::flushPulls, flush, flush, TimeUnit.MILLISECONDS);
         long purge = options.uploadPurgeInterval().toMillis();
         housekeeping.scheduleWithFixedDelay(this::purgeUploads, purge, purge, TimeUnit.MILLISECONDS);
+    }
+
+    /** Immutability rules (admin API). */
+    public Immutability immutability() {
+        return immutability;
+    }
+
+    /** Tags with details, retag and promotion, history and restore (admin API). */
+    public Tags tags() {
+        return tags;
+    }
+
+    /** Repositories with details, their manifests, deleting one (admin API). */
+    public Repositories repositories() {
+        return repositories;
+    }
+
+    /** Retention policies, dry runs and runs (admin API). */
+    public io.berth.core.retention.Retention retention() {
+        return retention;
+    }
+
+    /** Online garbage collection (admin API). */
+    public io.berth.core.gc.GarbageCollector gc() {
+        return gc;
     }
 
     public Uploads uploads() {
@@ -143,6 +178,7 @@ public final class Registry implements AutoCloseable {
 
     @Override
     public void close() {
+        gc.close();
         housekeeping.shutdownNow();
         flushPulls();
         try {

@@ -257,7 +257,60 @@ public final class Uploads {
         });
     }
 
+    /**
+     * How long garbage collection may hold a claim on a digest before an upload takes it to be a
+     * claim of a run that died (deleting one file takes milliseconds).
+     */
+    static final long STALE_CLAIM_MILLIS = java.util.concurrent.TimeUnit.MINUTES.toMillis(10);
+
     private BlobInfo commit(UploadSession session, Digest expected) {
+        reserve(expected, session.id());
+        boolean recorded = false;
+        try {
+            BlobInfo blob = commitReserved(session, expected);
+            recorded = true;
+            return blob;
+        } finally {
+            if (!recorded) {
+                release(expected, session.id());
+            }
+        }
+    }
+
+    /**
+     * Reserves the digest against garbage collection before the blob's file is placed (see
+     * {@link io.berth.core.metadata.AdminWrites#reserveBlob}); waits while a collection is deleting it.
+     */
+    private void reserve(Digest digest, UploadId holder) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (!metadata.<Boolean>inTransaction(tx -> tx.reserveBlob(digest, holder.value(),
+                clock.millis() - STALE_CLAIM_MILLIS))) {
+            if (System.nanoTime() > deadline) {
+                throw RegistryException.of(ErrorCode.STORAGE_UNAVAILABLE, "garbage collection is deleting blob "
+                        + digest + "; retry", "digest", digest.toString());
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw RegistryException.of(ErrorCode.STORAGE_UNAVAILABLE, "interrupted", "digest", digest.toString());
+            }
+        }
+    }
+
+    private void release(Digest digest, UploadId holder) {
+        try {
+            metadata.inTransaction(tx -> {
+                tx.releaseBlob(digest, holder.value());
+                return null;
+            });
+        } catch (RuntimeException e) {
+            // left behind, it only delays collecting this digest until reservations are cleared as stale
+            LOG.log(System.Logger.Level.WARNING, "could not release the reservation of " + digest + ": " + e);
+        }
+    }
+
+    private BlobInfo commitReserved(UploadSession session, Digest expected) {
         UploadId id = session.id();
         long size = session.size();
         Digest actual;
@@ -310,6 +363,7 @@ public final class Uploads {
             tx.ensureRepository(session.repository());
             tx.linkBlob(session.repository(), digest);
             tx.deleteUpload(session.id());
+            tx.releaseBlob(digest, session.id().value());
             return null;
         });
         hashes.remove(session.id());

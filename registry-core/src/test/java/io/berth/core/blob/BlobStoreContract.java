@@ -111,6 +111,16 @@ public abstract class BlobStoreContract {
         Digest d = stage(UploadId.random(), bytes("gone soon"));
         assertTrue(store.delete(d));
         assertTrue(store.size(d).isEmpty());
+        assertTrue(store.modifiedAt(d).isEmpty());
+        assertFalse(store.list().contains(d));
+    }
+
+    @Test
+    void aBlobKnowsWhenItWasWritten() throws IOException {
+        long before = System.currentTimeMillis() - 2000; // file times may be coarser than milliseconds
+        Digest d = stage(UploadId.random(), bytes("written now"));
+        long at = store.modifiedAt(d).orElseThrow();
+        assertTrue(at >= before && at <= System.currentTimeMillis() + 2000, "modified at " + at);
     }
 
     @Test

@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FaultyBlobStore implements BlobStore {
     private final BlobStore delegate;
     public final AtomicInteger commitFailures = new AtomicInteger();
+    /** A slow store: time between a blob's file being in place and the commit returning. */
+    public volatile long pauseAfterCommitMillis;
 
     public FaultyBlobStore(BlobStore delegate) {
         this.delegate = delegate;
@@ -53,6 +55,11 @@ public final class FaultyBlobStore implements BlobStore {
     }
 
     @Override
+    public java.util.OptionalLong modifiedAt(Digest digest) throws IOException {
+        return delegate.modifiedAt(digest);
+    }
+
+    @Override
     public void createUpload(UploadId id) throws IOException {
         delegate.createUpload(id);
     }
@@ -83,6 +90,13 @@ public final class FaultyBlobStore implements BlobStore {
             throw new IOException("Input/output error (injected)");
         }
         delegate.commitUpload(id, digest);
+        if (pauseAfterCommitMillis > 0) {
+            try {
+                Thread.sleep(pauseAfterCommitMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override

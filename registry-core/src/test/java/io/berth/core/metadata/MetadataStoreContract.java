@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The contract every {@link MetadataStore} passes; a backend's test extends this. */
 public abstract class MetadataStoreContract {
     protected static final RepositoryName REPO = RepositoryName.of("team/app");
+    protected static final ChangeOrigin ORIGIN = new ChangeOrigin("v2", "req-1", "alice");
     @TempDir
     protected Path dir;
     protected MetadataStore store;
@@ -90,7 +91,7 @@ public abstract class MetadataStoreContract {
         assertTrue(store.manifestReferencingBlob(other, layer).isEmpty());
         assertTrue(store.indexReferencingManifest(other, image.digest()).isEmpty());
         assertTrue(store.indexReferencingManifest(REPO, index.digest()).isEmpty());
-        store.inTransaction(tx -> tx.deleteManifest(REPO, index.digest()));
+        store.inTransaction(tx -> tx.deleteManifest(REPO, index.digest(), ORIGIN));
         assertTrue(store.indexReferencingManifest(REPO, image.digest()).isEmpty());
     }
 
@@ -117,18 +118,21 @@ public abstract class MetadataStoreContract {
             tx.ensureRepository(REPO);
             tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
             tx.putManifest(b, new ManifestReferences(Set.of(), Set.of()));
-            assertTrue(tx.setTag(REPO, "v1", a.digest()).isEmpty());
-            assertEquals(a.digest(), tx.setTag(REPO, "v1", b.digest()).orElseThrow());
-            tx.setTag(REPO, "v1", b.digest()); // unchanged: no new history entry
+            assertTrue(tx.setTag(REPO, "v1", a.digest(), ORIGIN).isEmpty());
+            assertEquals(a.digest(), tx.setTag(REPO, "v1", b.digest(), ORIGIN).orElseThrow());
+            tx.setTag(REPO, "v1", b.digest(), ORIGIN); // unchanged: no new history entry
             return null;
         });
         assertEquals(b.digest(), store.tag(REPO, "v1").orElseThrow());
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteTag(REPO, "v1")));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteTag(REPO, "v1", ORIGIN)));
         List<TagChange> h = store.tagHistory(REPO, "v1");
         assertEquals(List.of(TagChange.Action.CREATED, TagChange.Action.MOVED, TagChange.Action.DELETED),
                 h.stream().map(TagChange::action).toList());
         assertEquals(a.digest(), h.get(1).previous().orElseThrow());
+        assertTrue(h.stream().allMatch(c -> c.origin().equals(ORIGIN)), "each version records where it came from");
         assertTrue(store.tag(REPO, "v1").isEmpty());
+        store.inTransaction(tx -> tx.deleteManifest(REPO, b.digest(), ORIGIN));
+        assertEquals(3, store.tagHistory(REPO, "v1").size(), "history outlives the manifests it names");
     }
 
     @Test
@@ -137,15 +141,15 @@ public abstract class MetadataStoreContract {
         store.inTransaction(tx -> {
             tx.ensureRepository(REPO);
             tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
-            tx.setTag(REPO, "x", a.digest());
-            tx.setTag(REPO, "y", a.digest());
+            tx.setTag(REPO, "x", a.digest(), ORIGIN);
+            tx.setTag(REPO, "y", a.digest(), ORIGIN);
             return null;
         });
         assertEquals(List.of("x", "y"), store.tagsOf(REPO, a.digest()));
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest())));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest(), ORIGIN)));
         assertTrue(store.tags(REPO, null, 10).isEmpty());
         assertFalse(store.manifestExists(REPO, a.digest()));
-        assertFalse(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest())));
+        assertFalse(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest(), ORIGIN)));
     }
 
     @Test
@@ -158,7 +162,7 @@ public abstract class MetadataStoreContract {
             tx.ensureRepository(REPO);
             tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
             for (String t : List.of("v2", "v10", "latest", "V1")) {
-                tx.setTag(REPO, t, a.digest());
+                tx.setTag(REPO, t, a.digest(), ORIGIN);
             }
             return null;
         });
@@ -330,7 +334,7 @@ public abstract class MetadataStoreContract {
         List<Future<?>> futures = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             ManifestRecord m = i % 2 == 0 ? a : b;
-            futures.add(pool.submit(() -> store.inTransaction(tx -> tx.setTag(REPO, "hot", m.digest()))));
+            futures.add(pool.submit(() -> store.inTransaction(tx -> tx.setTag(REPO, "hot", m.digest(), ORIGIN))));
         }
         for (Future<?> f : futures) {
             f.get();

@@ -1,0 +1,412 @@
+package io.berth.core.gc;
+
+import io.berth.core.blob.BlobStore;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.BlobRecord;
+import io.berth.core.metadata.GcRunRecord;
+import io.berth.core.metadata.ManifestKey;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.Digest;
+import io.berth.core.registry.Caller;
+import io.berth.core.registry.Manifests;
+import io.berth.core.registry.Registry;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Online garbage collection: runs while pushes and pulls go on, never needs read-only mode.
+ *
+ * <p>The protocol (docs/admin-api.md proves it): a run fixes {@code cutoff = start − grace}.
+ * <b>Mark</b>: it lists blobs that no manifest of any repository references, recorded before the
+ * cutoff and linked to no repository since (and, with {@code untagged}, manifests that nothing
+ * reaches, pushed before the cutoff). <b>Re-check and claim</b>: each candidate is claimed in one
+ * metadata transaction that checks again — no manifest references it, nothing linked it since the
+ * cutoff, and no upload has reserved it — and removes its records; only then is its file deleted,
+ * and the claim ended. An upload reserves its digest (a row) before it places the file and releases
+ * it in the transaction that records the blob, and waits while a claim exists; so a file a
+ * concurrent push places is never deleted. A file with no record at all is deleted only when it is
+ * older than the cutoff and, again, claimed first.
+ *
+ * <p>Progress (phase, cursor, counts) is written to {@code gc_runs}; a run the process did not
+ * finish is resumed by {@link #resumeInterrupted()} from where it was.
+ */
+public final class GarbageCollector implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(GarbageCollector.class.getName());
+    public static final Duration DEFAULT_GRACE = Duration.ofHours(1);
+    /** Dry runs list at most this many items (counts and bytes cover everything). */
+    public static final int MAX_LISTED = 10_000;
+    private static final int BATCH = 500;
+    private static final String[] PHASES = {"manifests", "blobs", "orphans", "done"};
+
+    private final Registry registry;
+    private final MetadataStore metadata;
+    private final BlobStore blobs;
+    private final Clock clock;
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "berth-gc");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<Consumer<Status>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Status current;
+    private volatile boolean stopping;
+
+    public GarbageCollector(Registry registry) {
+        this.registry = registry;
+        this.metadata = registry.metadata();
+        this.blobs = registry.blobStore();
+        this.clock = registry.clock();
+    }
+
+    /** What to collect. */
+    public record Options(boolean dryRun, Duration grace, boolean deleteUntagged) {
+        public Options {
+            if (grace == null) {
+                grace = DEFAULT_GRACE;
+            }
+            if (grace.isNegative() || grace.compareTo(Duration.ofDays(365)) > 0) {
+                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "grace " + grace + " must be from 0 to 365 days",
+                        "grace", grace.toString());
+            }
+        }
+    }
+
+    public enum State { RUNNING, SUCCEEDED, FAILED }
+
+    /** A run: what it does, where it is, what it did; for a dry run also what it would delete. */
+    public record Status(String id, State state, boolean dryRun, boolean deleteUntagged, Duration grace,
+                         long cutoffAt, String phase, long startedAt, long updatedAt, Optional<Long> finishedAt,
+                         long manifestsDeleted, long blobsExamined, long blobsDeleted, long bytesFreed,
+                         List<String> items, String error) {
+        public boolean finished() {
+            return state != State.RUNNING;
+        }
+    }
+
+    /** Mutable progress of the run in this process. */
+    private final class Run {
+        final String id;
+        final Options options;
+        final long startedAt;
+        final long cutoff;
+        String phase;
+        String cursor;
+        long manifestsDeleted;
+        long blobsExamined;
+        long blobsDeleted;
+        long bytesFreed;
+        final List<String> items = new ArrayList<>();
+        State state = State.RUNNING;
+        String error = "";
+        OptionalLong finishedAt = OptionalLong.empty();
+
+        Run(String id, Options options, long startedAt, long cutoff, String phase, String cursor) {
+            this.id = id;
+            this.options = options;
+            this.startedAt = startedAt;
+            this.cutoff = cutoff;
+            this.phase = phase;
+            this.cursor = cursor;
+        }
+
+        void listed(String item) {
+            if (options.dryRun() && items.size() < MAX_LISTED) {
+                items.add(item);
+            }
+        }
+
+        Status status() {
+            return new Status(id, state, options.dryRun(), options.deleteUntagged(), options.grace(), cutoff, phase,
+                    startedAt, clock.millis(), finishedAt.isPresent() ? Optional.of(finishedAt.getAsLong())
+                    : Optional.empty(), manifestsDeleted, blobsExamined, blobsDeleted, bytesFreed, List.copyOf(items),
+                    error);
+        }
+
+        /** Records progress (never for dry runs: they change nothing, and rerunning one is cheap). */
+        void save() {
+            Status s = status();
+            if (!options.dryRun()) {
+                metadata.inTransaction(tx -> {
+                    tx.putGcRun(new GcRunRecord(id, state.name(), false, options.deleteUntagged(),
+                            options.grace().toMillis(), cutoff, phase, cursor == null ? "" : cursor, startedAt,
+                            clock.millis(), finishedAt, manifestsDeleted, blobsExamined, blobsDeleted, bytesFreed,
+                            error));
+                    return null;
+                });
+            }
+            current = s; // after the record: whoever sees the run finished finds it finished in the record too
+            listeners.forEach(l -> l.accept(s));
+        }
+    }
+
+    /** Starts a run in the background; refused while one runs. */
+    public synchronized Status start(Options options) {
+        if (current != null && !current.finished()) {
+            throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "garbage collection run " + current.id()
+                    + " is still running (phase " + current.phase() + ")", "run", current.id());
+        }
+        long now = clock.millis();
+        Run run = new Run(UUID.randomUUID().toString(), options, now, now - options.grace().toMillis(), PHASES[0],
+                "");
+        run.save();
+        executor.execute(() -> execute(run));
+        return current;
+    }
+
+    /** Runs to the end in the calling thread (tests, benchmarks). */
+    public Status runNow(Options options) {
+        long now = clock.millis();
+        Run run;
+        synchronized (this) {
+            if (current != null && !current.finished()) {
+                throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "garbage collection run " + current.id()
+                        + " is still running", "run", current.id());
+            }
+            run = new Run(UUID.randomUUID().toString(), options, now, now - options.grace().toMillis(), PHASES[0],
+                    "");
+            run.save();
+        }
+        execute(run);
+        return current;
+    }
+
+    /** Resumes a run the process stopped in the middle of (at start-up); empty when there is none. */
+    public synchronized Optional<Status> resumeInterrupted() {
+        if (current != null && !current.finished()) {
+            return Optional.empty(); // running in this process
+        }
+        Optional<GcRunRecord> last = metadata.latestGcRun();
+        if (last.isEmpty() || !last.get().state().equals(State.RUNNING.name())) {
+            return Optional.empty();
+        }
+        GcRunRecord r = last.get();
+        Run run = new Run(r.id(), new Options(false, Duration.ofMillis(r.graceMillis()), r.deleteUntagged()),
+                r.startedAt(), r.cutoffAt(), r.phase(), r.cursor());
+        run.manifestsDeleted = r.manifestsDeleted();
+        run.blobsExamined = r.blobsExamined();
+        run.blobsDeleted = r.blobsDeleted();
+        run.bytesFreed = r.bytesFreed();
+        LOG.log(System.Logger.Level.INFO, "garbage collection run " + r.id() + " resumes in phase " + r.phase()
+                + (r.cursor().isEmpty() ? "" : " after " + r.cursor()));
+        run.save();
+        executor.execute(() -> execute(run));
+        return Optional.of(current);
+    }
+
+    /** The run in this process, else the last one recorded. */
+    public Status status() {
+        Status s = current;
+        if (s != null) {
+            return s;
+        }
+        return metadata.latestGcRun().map(this::fromRecord).orElseThrow(() -> RegistryException.of(
+                ErrorCode.NOT_FOUND, "garbage collection has never run", "run", ""));
+    }
+
+    private Status fromRecord(GcRunRecord r) {
+        return new Status(r.id(), State.valueOf(r.state()), r.dryRun(), r.deleteUntagged(),
+                Duration.ofMillis(r.graceMillis()), r.cutoffAt(), r.phase(), r.startedAt(), r.updatedAt(),
+                r.finishedAt().isPresent() ? Optional.of(r.finishedAt().getAsLong()) : Optional.empty(),
+                r.manifestsDeleted(), r.blobsExamined(), r.blobsDeleted(), r.bytesFreed(), List.of(), r.error());
+    }
+
+    /** Calls {@code listener} with every progress update until it is removed. */
+    public Runnable subscribe(Consumer<Status> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    private void execute(Run run) {
+        try {
+            finishClaims(run);
+            int from = phaseIndex(run.phase);
+            for (int i = from; i < PHASES.length - 1 && !stopping; i++) {
+                if (i != from) {
+                    run.phase = PHASES[i];
+                    run.cursor = "";
+                    run.save();
+                }
+                switch (PHASES[i]) {
+                    case "manifests" -> manifests(run);
+                    case "blobs" -> blobs(run);
+                    default -> orphans(run);
+                }
+            }
+            if (stopping) {
+                return; // stays RUNNING in the record: resumed at the next start
+            }
+            run.phase = PHASES[PHASES.length - 1];
+            run.state = State.SUCCEEDED;
+        } catch (RuntimeException | IOException e) {
+            run.state = State.FAILED;
+            run.error = e.getMessage() == null ? e.toString() : e.getMessage();
+            LOG.log(System.Logger.Level.WARNING, "garbage collection run " + run.id + " failed: " + run.error);
+        }
+        run.finishedAt = OptionalLong.of(clock.millis());
+        run.save();
+        LOG.log(System.Logger.Level.INFO, "garbage collection run " + run.id + (run.options.dryRun() ? " (dry run)" : "")
+                + " " + run.state.name().toLowerCase() + ": " + run.manifestsDeleted + " manifests and "
+                + run.blobsDeleted + " blobs (" + run.bytesFreed + " bytes) " + (run.options.dryRun()
+                ? "would be deleted" : "deleted") + ", " + run.blobsExamined + " blobs examined");
+    }
+
+    private static int phaseIndex(String phase) {
+        for (int i = 0; i < PHASES.length; i++) {
+            if (PHASES[i].equals(phase)) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** Deletions a stopped run claimed but did not finish: delete their files, end the claims. */
+    private void finishClaims(Run run) throws IOException {
+        if (run.options.dryRun()) {
+            return;
+        }
+        metadata.inTransaction(tx -> tx.releaseReservationsBefore(clock.millis() - Duration.ofHours(1).toMillis()));
+        for (Digest d : metadata.blobDeletions()) {
+            if (metadata.blobSize(d).isEmpty()) {
+                blobs.delete(d);
+            }
+            metadata.inTransaction(tx -> {
+                tx.endBlobDeletion(d);
+                return null;
+            });
+        }
+    }
+
+    /** Untagged manifests nothing reaches, pushed before the cutoff; again until a pass deletes none. */
+    private void manifests(Run run) {
+        if (!run.options.deleteUntagged()) {
+            return;
+        }
+        Manifests manifests = registry.manifests();
+        Caller caller = Caller.job(Caller.GC, "gc " + run.id);
+        boolean deletedInPass = true;
+        while (deletedInPass && !stopping) {
+            deletedInPass = false;
+            while (!stopping) {
+                List<ManifestKey> batch = metadata.unreachableManifests(run.cursor.isEmpty() ? null : run.cursor,
+                        run.cutoff, BATCH);
+                for (ManifestKey m : batch) {
+                    String key = m.repository() + "@" + m.digest();
+                    if (run.options.dryRun()) {
+                        run.manifestsDeleted++;
+                        run.listed("manifest " + key);
+                    } else if (manifests.deleteIfUnkept(caller, m.repository(), m.digest(), Set.of(), run.cutoff)
+                            == Manifests.Removal.DELETED) {
+                        run.manifestsDeleted++;
+                        deletedInPass = true;
+                    }
+                    run.cursor = key;
+                }
+                run.save();
+                if (batch.size() < BATCH) {
+                    break;
+                }
+            }
+            run.cursor = "";
+            if (run.options.dryRun()) {
+                break; // nothing was deleted, so a second pass would find the same
+            }
+        }
+    }
+
+    /** Blob records nothing references, recorded and linked before the cutoff. */
+    private void blobs(Run run) throws IOException {
+        while (!stopping) {
+            List<BlobRecord> batch = metadata.unreferencedBlobs(run.cursor.isEmpty() ? null : run.cursor,
+                    run.cutoff, BATCH);
+            for (BlobRecord b : batch) {
+                run.blobsExamined++;
+                if (run.options.dryRun()) {
+                    run.blobsDeleted++;
+                    run.bytesFreed += b.size();
+                    run.listed("blob " + b.digest() + " (" + b.size() + " bytes)");
+                } else if (deleteClaimed(run, b.digest(), run.cutoff)) {
+                    run.blobsDeleted++;
+                    run.bytesFreed += b.size();
+                }
+                run.cursor = b.digest().toString();
+            }
+            run.save();
+            if (batch.size() < BATCH) {
+                return;
+            }
+        }
+    }
+
+    /** Files with no record at all (a push that died between placing its file and recording it). */
+    private void orphans(Run run) throws IOException {
+        List<Digest> stored = new ArrayList<>(blobs.list());
+        stored.sort((a, b) -> a.toString().compareTo(b.toString()));
+        int sinceSave = 0;
+        for (Digest d : stored) {
+            if (stopping) {
+                return;
+            }
+            if (!run.cursor.isEmpty() && d.toString().compareTo(run.cursor) <= 0) {
+                continue;
+            }
+            run.blobsExamined++;
+            if (metadata.blobSize(d).isEmpty()) {
+                OptionalLong modified = blobs.modifiedAt(d);
+                OptionalLong size = blobs.size(d);
+                if (modified.isPresent() && modified.getAsLong() < run.cutoff) {
+                    if (run.options.dryRun()) {
+                        run.blobsDeleted++;
+                        run.bytesFreed += size.orElse(0);
+                        run.listed("file " + d + " (no record, " + size.orElse(0) + " bytes)");
+                    } else if (deleteClaimed(run, d, Long.MAX_VALUE)) {
+                        run.blobsDeleted++;
+                        run.bytesFreed += size.orElse(0);
+                    }
+                }
+            }
+            run.cursor = d.toString();
+            if (++sinceSave == BATCH) {
+                run.save();
+                sinceSave = 0;
+            }
+        }
+    }
+
+    /** Claim (re-checking inside the transaction), delete the file, end the claim. */
+    private boolean deleteClaimed(Run run, Digest d, long unlinkedSince) throws IOException {
+        if (!metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(d, run.id, unlinkedSince))) {
+            return false;
+        }
+        blobs.delete(d);
+        metadata.inTransaction(tx -> {
+            tx.endBlobDeletion(d);
+            return null;
+        });
+        return true;
+    }
+
+    /** Stops after the current item; a run left unfinished resumes at the next {@link #resumeInterrupted()}. */
+    @Override
+    public void close() {
+        stopping = true;
+        executor.shutdown();
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

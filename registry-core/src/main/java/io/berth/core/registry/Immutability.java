@@ -1,0 +1,127 @@
+package io.berth.core.registry;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.ImmutabilityRuleRecord;
+import io.berth.core.metadata.MetadataReads;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.RepositoryName;
+import io.berth.events.RepositoryGlob;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Immutability rules: a tag of a repository matching {@code repositories} (a glob) whose name
+ * matches {@code tags} (a regular expression, the whole name) can be pushed once and never moved or
+ * deleted afterwards — not through {@code /v2}, the admin API, retention or garbage collection.
+ * Pushing the same manifest to it again is no change and is allowed.
+ */
+public final class Immutability {
+    private final MetadataStore metadata;
+
+    Immutability(MetadataStore metadata) {
+        this.metadata = metadata;
+    }
+
+    /** A rule as callers see it. */
+    public record Rule(String id, String repositories, String tags, long createdAt) {
+        public String describe() {
+            return "immutability rule " + id + " (repositories '" + repositories + "', tags '" + tags + "')";
+        }
+    }
+
+    private static Rule rule(ImmutabilityRuleRecord r) {
+        return new Rule(r.id(), r.repositories(), r.tags(), r.createdAt());
+    }
+
+    public Rule add(String repositories, String tags) {
+        validate(repositories, tags);
+        Rule rule = metadata.inTransaction(tx -> {
+            ImmutabilityRuleRecord r = new ImmutabilityRuleRecord(UUID.randomUUID().toString(), repositories, tags,
+                    tx.now());
+            tx.insertImmutabilityRule(r);
+            return rule(r);
+        });
+        return rule;
+    }
+
+    static void validate(String repositories, String tags) {
+        if (repositories == null || repositories.isBlank() || !repositories.matches("[a-z0-9._/*-]+")) {
+            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "repositories '" + repositories + "' is not a "
+                    + "repository glob (lower-case names, '/', '*' within a level, '**' across levels)",
+                    "repositories", String.valueOf(repositories));
+        }
+        regex("tags", tags);
+    }
+
+    /** Compiles a user's regular expression or says why it cannot be one. */
+    public static Pattern regex(String field, String regex) {
+        if (regex == null || regex.isEmpty()) {
+            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, field + " must be a regular expression",
+                    field, "");
+        }
+        try {
+            return Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new RegistryException(ErrorCode.INVALID_ARGUMENT, field + " '" + regex
+                    + "' is not a regular expression: " + e.getDescription() + " near index " + e.getIndex(),
+                    Map.of(field, regex));
+        }
+    }
+
+    public List<Rule> list() {
+        return metadata.immutabilityRules().stream().map(Immutability::rule).toList();
+    }
+
+    public void delete(String id) {
+        if (!metadata.<Boolean>inTransaction(tx -> tx.deleteImmutabilityRule(id))) {
+            throw RegistryException.of(ErrorCode.NOT_FOUND, "no immutability rule " + id, "id", id);
+        }
+    }
+
+    /** The first rule protecting the tag, if any. */
+    public static Optional<Rule> protecting(MetadataReads reads, RepositoryName repository, String tag) {
+        return checker(reads).protecting(repository, tag);
+    }
+
+    /** The rules as they are now, compiled once: for checking many tags. */
+    public static Checker checker(MetadataReads reads) {
+        return new Checker(reads.immutabilityRules().stream().map(Immutability::rule).toList());
+    }
+
+    /** Compiled rules. */
+    public static final class Checker {
+        private final List<Rule> rules;
+        private final List<RepositoryGlob> globs;
+        private final List<Pattern> patterns;
+
+        Checker(List<Rule> rules) {
+            this.rules = rules;
+            this.globs = rules.stream().map(r -> RepositoryGlob.of(r.repositories())).toList();
+            this.patterns = rules.stream().map(r -> Pattern.compile(r.tags())).toList();
+        }
+
+        public Optional<Rule> protecting(RepositoryName repository, String tag) {
+            for (int i = 0; i < rules.size(); i++) {
+                if (globs.get(i).matches(repository.value()) && patterns.get(i).matcher(tag).matches()) {
+                    return Optional.of(rules.get(i));
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** Throws {@link ErrorCode#IMMUTABLE} when a rule protects the (existing) tag from {@code what}. */
+    static void check(MetadataReads reads, RepositoryName repository, String tag, String what) {
+        Optional<Rule> rule = protecting(reads, repository, tag);
+        if (rule.isPresent()) {
+            throw new RegistryException(ErrorCode.IMMUTABLE, "tag " + repository + ":" + tag + " is immutable ("
+                    + rule.get().describe() + "): it cannot be " + what + "; push a new tag instead",
+                    Map.of("tag", tag, "rule", rule.get().id()));
+        }
+    }
+}

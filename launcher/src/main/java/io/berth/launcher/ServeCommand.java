@@ -139,7 +139,8 @@ final class ServeCommand implements Callable<Integer> {
             events = "events to kafka " + bootstrap + " topic " + topic;
         }
         try {
-            admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, Main.version(), startedAt);
+            admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, new AdminServer.Settings(
+                    Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS), cfg.duration(ConfigKeys.GC_GRACE)));
         } catch (Exception e) {
             System.err.println("berth: " + new Listeners.UnavailableException(ConfigKeys.ADMIN_PORT, adminHost,
                     cfg.port(ConfigKeys.ADMIN_PORT)).getMessage());
@@ -150,14 +151,27 @@ final class ServeCommand implements Callable<Integer> {
             registry.close();
             return 1;
         }
+        registry.gc().resumeInterrupted();
+        java.util.concurrent.ScheduledExecutorService jobs = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("berth-retention").daemon().unstarted(r));
+        String instance = java.util.UUID.randomUUID().toString();
+        jobs.scheduleWithFixedDelay(() -> {
+            try {
+                registry.retention().runDue(instance);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "scheduled retention: " + e.getMessage());
+            }
+        }, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
         LOG.log(Level.INFO, "berth " + Main.version() + " serving http://" + Listeners.address(httpHost, http.port())
-                + " and admin gRPC " + Listeners.address(adminHost, admin.port()) + "; config "
+                + " and admin gRPC " + Listeners.address(adminHost, admin.port())
+                + (admin.adminEnabled() ? "" : " (health only: no admin.tokens)") + "; config "
                 + configFile().map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
                 + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events);
 
         Signals.awaitTermination();
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
         http.stop(grace);
+        jobs.shutdownNow();
         admin.stop(2000);
         if (relay != null) {
             relay.stop(Duration.ofSeconds(5));

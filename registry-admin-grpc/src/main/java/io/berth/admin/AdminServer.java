@@ -2,37 +2,59 @@ package io.berth.admin;
 
 import io.berth.core.registry.Registry;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The gRPC admin listener: the admin service plus the standard gRPC health service. */
+/**
+ * The gRPC admin listener: the admin service behind bearer tokens, the standard health service and
+ * server reflection (so that {@code grpcurl} works) open to all.
+ */
 public final class AdminServer implements AutoCloseable {
     private final Server server;
     private final HealthStatusManager health;
+    private final boolean adminEnabled;
 
-    private AdminServer(Server server, HealthStatusManager health) {
+    private AdminServer(Server server, HealthStatusManager health, boolean adminEnabled) {
         this.server = server;
         this.health = health;
+        this.adminEnabled = adminEnabled;
     }
 
-    public static AdminServer start(String host, int port, Registry registry, String version, long startedAt)
-            throws IOException {
+    /** What the admin listener needs besides the registry. */
+    public record Settings(String version, long startedAt, List<String> tokens, Duration gcGrace) {
+    }
+
+    public static AdminServer start(String host, int port, Registry registry, Settings settings) throws IOException {
         HealthStatusManager health = new HealthStatusManager();
+        AdminAuth auth = new AdminAuth(settings.tokens());
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .addService(new RegistryAdminService(registry, version, startedAt))
+                .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, settings.version(),
+                        settings.startedAt(), settings.gcGrace()), auth))
                 .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
                 .start();
         health.setStatus("", ServingStatus.SERVING);
-        return new AdminServer(server, health);
+        health.setStatus("berth.admin.v1.RegistryAdmin", auth.enabled() ? ServingStatus.SERVING
+                : ServingStatus.NOT_SERVING);
+        return new AdminServer(server, health, auth.enabled());
     }
 
     public int port() {
         return server.getPort();
+    }
+
+    /** Whether admin calls are possible (tokens are configured); else the port serves health only. */
+    public boolean adminEnabled() {
+        return adminEnabled;
     }
 
     /** Stops taking calls and waits up to {@code timeoutMillis} for running ones. */

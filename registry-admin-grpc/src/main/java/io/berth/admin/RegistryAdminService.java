@@ -1,37 +1,484 @@
 package io.berth.admin;
 
+import io.berth.core.config.Durations;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.gc.GarbageCollector;
+import io.berth.core.metadata.TagChange;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.registry.Caller;
+import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Registry;
+import io.berth.core.registry.Repositories;
+import io.berth.core.registry.Tags;
+import io.berth.core.retention.Retention;
+import io.berth.core.retention.RetentionPolicy;
+import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
+import io.berth.proto.admin.v1.DeleteImmutabilityRuleRequest;
+import io.berth.proto.admin.v1.DeleteImmutabilityRuleResponse;
+import io.berth.proto.admin.v1.DeleteRepositoryRequest;
+import io.berth.proto.admin.v1.DeleteRepositoryResponse;
+import io.berth.proto.admin.v1.DeleteRetentionPolicyRequest;
+import io.berth.proto.admin.v1.DeleteRetentionPolicyResponse;
+import io.berth.proto.admin.v1.DeleteTagRequest;
+import io.berth.proto.admin.v1.DeleteTagResponse;
+import io.berth.proto.admin.v1.DryRunRetentionRequest;
+import io.berth.proto.admin.v1.GarbageCollectionStatus;
+import io.berth.proto.admin.v1.GetGarbageCollectionStatusRequest;
+import io.berth.proto.admin.v1.GetRepositoryRequest;
+import io.berth.proto.admin.v1.GetRetentionPolicyRequest;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
+import io.berth.proto.admin.v1.GetTagHistoryRequest;
+import io.berth.proto.admin.v1.GetTagRequest;
+import io.berth.proto.admin.v1.ImmutabilityRule;
+import io.berth.proto.admin.v1.ListImmutabilityRulesRequest;
+import io.berth.proto.admin.v1.ListImmutabilityRulesResponse;
+import io.berth.proto.admin.v1.ListManifestsRequest;
+import io.berth.proto.admin.v1.ListManifestsResponse;
+import io.berth.proto.admin.v1.ListRepositoriesRequest;
+import io.berth.proto.admin.v1.ListRepositoriesResponse;
+import io.berth.proto.admin.v1.ListRetentionPoliciesRequest;
+import io.berth.proto.admin.v1.ListRetentionPoliciesResponse;
+import io.berth.proto.admin.v1.ListTagsRequest;
+import io.berth.proto.admin.v1.ListTagsResponse;
+import io.berth.proto.admin.v1.Manifest;
+import io.berth.proto.admin.v1.ManifestDeletion;
+import io.berth.proto.admin.v1.PutRetentionPolicyRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
+import io.berth.proto.admin.v1.Repository;
+import io.berth.proto.admin.v1.RestoreTagRequest;
+import io.berth.proto.admin.v1.RetentionPlan;
+import io.berth.proto.admin.v1.RetentionPolicyInfo;
+import io.berth.proto.admin.v1.RetentionRule;
+import io.berth.proto.admin.v1.RetentionRunResult;
+import io.berth.proto.admin.v1.RunGarbageCollectionRequest;
+import io.berth.proto.admin.v1.RunRetentionRequest;
 import io.berth.proto.admin.v1.ServerInfo;
+import io.berth.proto.admin.v1.SetTagRequest;
+import io.berth.proto.admin.v1.Tag;
+import io.berth.proto.admin.v1.TagDecision;
+import io.berth.proto.admin.v1.TagHistory;
+import io.berth.proto.admin.v1.TagVersion;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /** gRPC translation of the admin API onto registry-core; holds no rule of its own. */
 public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminImplBase {
+    private static final System.Logger LOG = System.getLogger(RegistryAdminService.class.getName());
+
     private final Registry registry;
     private final String version;
     private final long startedAt;
+    private final Duration defaultGrace;
 
-    public RegistryAdminService(Registry registry, String version, long startedAt) {
+    public RegistryAdminService(Registry registry, String version, long startedAt, Duration defaultGrace) {
         this.registry = registry;
         this.version = version;
         this.startedAt = startedAt;
+        this.defaultGrace = defaultGrace;
     }
+
+    private static Caller caller() {
+        Caller c = AdminAuth.CALLER.get();
+        return c == null ? Caller.job(Caller.ADMIN, "admin") : c;
+    }
+
+    /** Runs one unary call: its answer, or its error as a status; never a stack trace to the client. */
+    private static <T> void unary(StreamObserver<T> response, Supplier<T> work) {
+        try {
+            response.onNext(work.get());
+            response.onCompleted();
+        } catch (RegistryException e) {
+            response.onError(AdminErrors.of(e));
+        } catch (RuntimeException e) {
+            String id = caller().requestId();
+            LOG.log(System.Logger.Level.ERROR, "admin call " + caller().method() + " failed (request " + id + ")", e);
+            response.onError(Status.INTERNAL.withDescription("internal error; the server log has it under request id "
+                    + id).asRuntimeException());
+        }
+    }
+
+    private static RepositoryName repo(String name) {
+        return RepositoryName.of(name);
+    }
+
+    private static Digest digest(String d) {
+        return Digest.parse(d);
+    }
+
+    // ---- server and repositories
 
     @Override
     public void getServerInfo(GetServerInfoRequest request, StreamObserver<ServerInfo> response) {
-        try {
-            response.onNext(ServerInfo.newBuilder()
-                    .setVersion(version)
-                    .setStartedAtEpochMillis(startedAt)
-                    .setBlobStorage(registry.blobStore().kind())
-                    .setMetadataStorage(registry.metadata().kind())
-                    .setRepositoryCount(registry.metadata().repositoryCount())
-                    .build());
-            response.onCompleted();
-        } catch (RuntimeException e) {
-            response.onError(Status.UNAVAILABLE.withDescription("metadata unavailable").asRuntimeException());
+        unary(response, () -> ServerInfo.newBuilder().setVersion(version).setStartedAtEpochMillis(startedAt)
+                .setBlobStorage(registry.blobStore().kind()).setMetadataStorage(registry.metadata().kind())
+                .setRepositoryCount(registry.metadata().repositoryCount()).build());
+    }
+
+    private static Repository repository(Repositories.RepositoryInfo r) {
+        var s = r.stats();
+        return Repository.newBuilder().setName(r.name().value()).setTagCount(s.tags()).setManifestCount(s.manifests())
+                .setTotalSize(s.totalSize()).setUniqueSize(s.uniqueSize())
+                .setLastPushEpochMillis(s.lastPushAt().orElse(0)).setLastPullEpochMillis(s.lastPullAt().orElse(0))
+                .build();
+    }
+
+    @Override
+    public void listRepositories(ListRepositoriesRequest request, StreamObserver<ListRepositoriesResponse> response) {
+        unary(response, () -> {
+            var page = registry.repositories().list(request.getPrefix(), request.getPageToken(),
+                    request.getPageSize());
+            return ListRepositoriesResponse.newBuilder().addAllRepositories(page.repositories().stream()
+                    .map(RegistryAdminService::repository).toList()).setNextPageToken(page.nextPageToken()).build();
+        });
+    }
+
+    @Override
+    public void getRepository(GetRepositoryRequest request, StreamObserver<Repository> response) {
+        unary(response, () -> repository(registry.repositories().get(repo(request.getName()))));
+    }
+
+    @Override
+    public void deleteRepository(DeleteRepositoryRequest request, StreamObserver<DeleteRepositoryResponse> response) {
+        unary(response, () -> {
+            registry.repositories().delete(caller(), repo(request.getName()));
+            return DeleteRepositoryResponse.getDefaultInstance();
+        });
+    }
+
+    // ---- tags and manifests
+
+    private static Tag tag(Tags.TagInfo t) {
+        return Tag.newBuilder().setRepository(t.repository().value()).setName(t.name()).setDigest(t.digest().toString())
+                .setMediaType(t.mediaType()).setSize(t.size()).addAllPlatforms(t.platforms())
+                .setPushedEpochMillis(t.pushedAt()).setLastPulledEpochMillis(t.lastPulledAt().orElse(0)).build();
+    }
+
+    @Override
+    public void listTags(ListTagsRequest request, StreamObserver<ListTagsResponse> response) {
+        unary(response, () -> {
+            Tags.TagPage page = registry.tags().list(repo(request.getRepository()), request.getFilter(),
+                    request.getFilterKind() == ListTagsRequest.FilterKind.REGEX ? Tags.FilterKind.REGEX
+                            : Tags.FilterKind.GLOB,
+                    request.getOrder() == ListTagsRequest.Order.PUSHED ? Tags.Order.PUSHED : Tags.Order.NAME,
+                    request.getPageToken(), request.getPageSize());
+            return ListTagsResponse.newBuilder().addAllTags(page.tags().stream().map(RegistryAdminService::tag)
+                    .toList()).setNextPageToken(page.nextPageToken()).build();
+        });
+    }
+
+    @Override
+    public void getTag(GetTagRequest request, StreamObserver<Tag> response) {
+        unary(response, () -> tag(registry.tags().get(repo(request.getRepository()), request.getTag())));
+    }
+
+    @Override
+    public void setTag(SetTagRequest request, StreamObserver<Tag> response) {
+        unary(response, () -> tag(registry.tags().set(caller(), repo(request.getRepository()), request.getTag(),
+                digest(request.getDigest()), request.getFromRepository().isEmpty() ? Optional.empty()
+                        : Optional.of(repo(request.getFromRepository())))));
+    }
+
+    @Override
+    public void deleteTag(DeleteTagRequest request, StreamObserver<DeleteTagResponse> response) {
+        unary(response, () -> {
+            registry.tags().delete(caller(), repo(request.getRepository()), request.getTag());
+            return DeleteTagResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void getTagHistory(GetTagHistoryRequest request, StreamObserver<TagHistory> response) {
+        unary(response, () -> {
+            List<TagChange> h = registry.tags().history(repo(request.getRepository()), request.getTag());
+            TagHistory.Builder b = TagHistory.newBuilder().setRepository(request.getRepository())
+                    .setTag(request.getTag());
+            for (TagChange c : h) {
+                b.addVersions(TagVersion.newBuilder().setVersion(c.version()).setAction(c.action().name())
+                        .setDigest(c.digest().map(Digest::toString).orElse(""))
+                        .setPreviousDigest(c.previous().map(Digest::toString).orElse(""))
+                        .setChangedEpochMillis(c.changedAt()).setVia(c.origin().via())
+                        .setRequestId(c.origin().requestId()).setActor(c.origin().actor()));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void restoreTag(RestoreTagRequest request, StreamObserver<Tag> response) {
+        unary(response, () -> {
+            if (request.getToCase() == RestoreTagRequest.ToCase.TO_NOT_SET) {
+                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "say which version to restore: version or "
+                        + "at_epoch_millis", "to", "");
+            }
+            long version = request.getToCase() == RestoreTagRequest.ToCase.VERSION ? request.getVersion() : 0;
+            if (request.getToCase() == RestoreTagRequest.ToCase.VERSION && version < 1) {
+                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "version " + version + " must be 1 or more",
+                        "version", version);
+            }
+            return tag(registry.tags().restore(caller(), repo(request.getRepository()), request.getTag(), version,
+                    request.getAtEpochMillis()));
+        });
+    }
+
+    @Override
+    public void listManifests(ListManifestsRequest request, StreamObserver<ListManifestsResponse> response) {
+        unary(response, () -> {
+            var page = registry.repositories().manifests(repo(request.getRepository()), request.getUntaggedOnly(),
+                    request.getPageToken(), request.getPageSize());
+            ListManifestsResponse.Builder b = ListManifestsResponse.newBuilder()
+                    .setNextPageToken(page.nextPageToken());
+            for (Repositories.ManifestInfo m : page.manifests()) {
+                var s = m.manifest();
+                b.addManifests(Manifest.newBuilder().setDigest(s.digest().toString()).setMediaType(s.mediaType())
+                        .setArtifactType(s.artifactType() == null ? "" : s.artifactType())
+                        .setSubject(s.subject().map(Digest::toString).orElse("")).setSize(s.size())
+                        .addAllTags(m.tags()).setReferrers(m.referrers()).setPushedEpochMillis(s.pushedAt())
+                        .setLastPulledEpochMillis(s.lastPulledAt().orElse(0)));
+            }
+            return b.build();
+        });
+    }
+
+    // ---- retention
+
+    /** The proto policy as the map a policy file reads into, so that both are checked by the same code. */
+    static Map<String, Object> policyMap(io.berth.proto.admin.v1.RetentionPolicy p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.getName());
+        m.put("repositories", p.getRepositoriesList());
+        List<Map<String, Object>> rules = new ArrayList<>();
+        for (RetentionRule r : p.getRulesList()) {
+            rules.add(switch (r.getRuleCase()) {
+                case KEEP_LAST_PUSHED -> Map.of("keep-last-pushed", r.getKeepLastPushed());
+                case KEEP_LAST_PULLED -> Map.of("keep-last-pulled", r.getKeepLastPulled());
+                case KEEP_PUSHED_WITHIN -> Map.of("keep-pushed-within", r.getKeepPushedWithin());
+                case KEEP_PULLED_WITHIN -> Map.of("keep-pulled-within", r.getKeepPulledWithin());
+                case KEEP_TAGS_MATCHING -> Map.of("keep-tags-matching", r.getKeepTagsMatching());
+                case RULE_NOT_SET -> Map.of("(empty rule)", "");
+            });
         }
+        m.put("rules", rules);
+        if (!p.getExcludeTagsMatching().isEmpty()) {
+            m.put("exclude-tags-matching", p.getExcludeTagsMatching());
+        }
+        if (!p.getUntagged().isEmpty()) {
+            m.put("untagged", p.getUntagged());
+        }
+        if (!p.getReferrers().isEmpty()) {
+            m.put("referrers", p.getReferrers());
+        }
+        if (!p.getSchedule().isEmpty()) {
+            m.put("schedule", p.getSchedule());
+        }
+        return m;
+    }
+
+    /** The core policy as proto. */
+    public static io.berth.proto.admin.v1.RetentionPolicy policy(RetentionPolicy p) {
+        var b = io.berth.proto.admin.v1.RetentionPolicy.newBuilder().setName(p.name())
+                .addAllRepositories(p.repositories()).setExcludeTagsMatching(p.excludeTagsMatching())
+                .setUntagged(p.untagged().name().toLowerCase(Locale.ROOT))
+                .setReferrers(p.referrers().name().toLowerCase(Locale.ROOT)).setSchedule(p.schedule());
+        for (RetentionPolicy.Rule r : p.rules()) {
+            b.addRules(switch (r) {
+                case RetentionPolicy.KeepLastPushed k -> RetentionRule.newBuilder().setKeepLastPushed(k.count());
+                case RetentionPolicy.KeepLastPulled k -> RetentionRule.newBuilder().setKeepLastPulled(k.count());
+                case RetentionPolicy.KeepPushedWithin k -> RetentionRule.newBuilder().setKeepPushedWithin(k.text());
+                case RetentionPolicy.KeepPulledWithin k -> RetentionRule.newBuilder().setKeepPulledWithin(k.text());
+                case RetentionPolicy.KeepTagsMatching k -> RetentionRule.newBuilder().setKeepTagsMatching(k.regex());
+            });
+        }
+        return b.build();
+    }
+
+    private static RetentionPolicyInfo info(Retention.PolicyInfo i) {
+        return RetentionPolicyInfo.newBuilder().setPolicy(policy(i.policy())).setCreatedEpochMillis(i.createdAt())
+                .setUpdatedEpochMillis(i.updatedAt()).setLastRunEpochMillis(i.lastRunAt().orElse(0L))
+                .setLastRun(i.lastRun()).build();
+    }
+
+    @Override
+    public void putRetentionPolicy(PutRetentionPolicyRequest request, StreamObserver<RetentionPolicyInfo> response) {
+        unary(response, () -> info(registry.retention().put(RetentionPolicy.fromMap(policyMap(request.getPolicy())))));
+    }
+
+    @Override
+    public void getRetentionPolicy(GetRetentionPolicyRequest request, StreamObserver<RetentionPolicyInfo> response) {
+        unary(response, () -> info(registry.retention().get(request.getName())));
+    }
+
+    @Override
+    public void listRetentionPolicies(ListRetentionPoliciesRequest request,
+                                      StreamObserver<ListRetentionPoliciesResponse> response) {
+        unary(response, () -> ListRetentionPoliciesResponse.newBuilder().addAllPolicies(registry.retention().list()
+                .stream().map(RegistryAdminService::info).toList()).build());
+    }
+
+    @Override
+    public void deleteRetentionPolicy(DeleteRetentionPolicyRequest request,
+                                      StreamObserver<DeleteRetentionPolicyResponse> response) {
+        unary(response, () -> {
+            registry.retention().delete(request.getName());
+            return DeleteRetentionPolicyResponse.getDefaultInstance();
+        });
+    }
+
+    private static TagDecision decision(Retention.TagDecision t) {
+        return TagDecision.newBuilder().setRepository(t.repository().value()).setTag(t.tag())
+                .setDigest(t.digest().toString()).setKeep(t.keep()).setReason(t.reason()).build();
+    }
+
+    private static ManifestDeletion deletion(Retention.ManifestDecision m) {
+        return ManifestDeletion.newBuilder().setRepository(m.repository().value()).setDigest(m.digest().toString())
+                .setSize(m.size()).setReason(m.reason()).addAllTags(m.tags()).build();
+    }
+
+    @Override
+    public void dryRunRetention(DryRunRetentionRequest request, StreamObserver<RetentionPlan> response) {
+        unary(response, () -> {
+            Retention.Plan p = registry.retention().dryRun(request.getName());
+            return RetentionPlan.newBuilder().setPlanId(p.id()).setPolicy(p.policy())
+                    .setCreatedEpochMillis(p.createdAt())
+                    .addAllTags(p.tags().stream().map(RegistryAdminService::decision).toList())
+                    .addAllManifests(p.manifests().stream().map(RegistryAdminService::deletion).toList())
+                    .setTagsKept(p.tagsKept()).setTagsDeleted(p.tagsDeleted()).build();
+        });
+    }
+
+    @Override
+    public void runRetention(RunRetentionRequest request, StreamObserver<RetentionRunResult> response) {
+        unary(response, () -> {
+            Retention.RunResult r = registry.retention().run(request.getName(), request.getPlanId());
+            return RetentionRunResult.newBuilder().setPolicy(r.policy()).setPlanId(r.planId())
+                    .addAllTagsDeleted(r.tagsDeleted().stream().map(RegistryAdminService::decision).toList())
+                    .addAllManifestsDeleted(r.manifestsDeleted().stream().map(RegistryAdminService::deletion).toList())
+                    .addAllSkipped(r.skipped()).setSummary(r.summary()).build();
+        });
+    }
+
+    // ---- immutability
+
+    private static ImmutabilityRule rule(Immutability.Rule r) {
+        return ImmutabilityRule.newBuilder().setId(r.id()).setRepositories(r.repositories()).setTags(r.tags())
+                .setCreatedEpochMillis(r.createdAt()).build();
+    }
+
+    @Override
+    public void addImmutabilityRule(AddImmutabilityRuleRequest request, StreamObserver<ImmutabilityRule> response) {
+        unary(response, () -> rule(registry.immutability().add(request.getRepositories(), request.getTags())));
+    }
+
+    @Override
+    public void listImmutabilityRules(ListImmutabilityRulesRequest request,
+                                      StreamObserver<ListImmutabilityRulesResponse> response) {
+        unary(response, () -> ListImmutabilityRulesResponse.newBuilder().addAllRules(registry.immutability().list()
+                .stream().map(RegistryAdminService::rule).toList()).build());
+    }
+
+    @Override
+    public void deleteImmutabilityRule(DeleteImmutabilityRuleRequest request,
+                                       StreamObserver<DeleteImmutabilityRuleResponse> response) {
+        unary(response, () -> {
+            registry.immutability().delete(request.getId());
+            return DeleteImmutabilityRuleResponse.getDefaultInstance();
+        });
+    }
+
+    // ---- garbage collection
+
+    static GarbageCollectionStatus status(GarbageCollector.Status s) {
+        return GarbageCollectionStatus.newBuilder().setId(s.id()).setState(s.state().name()).setDryRun(s.dryRun())
+                .setDeleteUntagged(s.deleteUntagged())
+                .setGrace(io.berth.core.config.BerthConfig.formatMillis(s.grace().toMillis()))
+                .setCutoffEpochMillis(s.cutoffAt()).setPhase(s.phase()).setStartedEpochMillis(s.startedAt())
+                .setUpdatedEpochMillis(s.updatedAt()).setFinishedEpochMillis(s.finishedAt().orElse(0L))
+                .setManifestsDeleted(s.manifestsDeleted()).setBlobsExamined(s.blobsExamined())
+                .setBlobsDeleted(s.blobsDeleted()).setBytesFreed(s.bytesFreed()).addAllItems(s.items())
+                .setError(s.error() == null ? "" : s.error()).build();
+    }
+
+    @Override
+    public void runGarbageCollection(RunGarbageCollectionRequest request,
+                                     StreamObserver<GarbageCollectionStatus> response) {
+        GarbageCollector.Status started;
+        try {
+            Duration grace = request.getGrace().isEmpty() ? defaultGrace : Durations.parse(request.getGrace(),
+                    Duration.ZERO, Duration.ofDays(365)).orElseThrow(() -> RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT, "grace '" + request.getGrace() + "' is not a duration from 0s to 365d"
+                            + " (e.g. 1h, 30m, 0s)", "grace", request.getGrace()));
+            started = registry.gc().start(new GarbageCollector.Options(request.getDryRun(), grace,
+                    request.getDeleteUntagged()));
+        } catch (RegistryException e) {
+            response.onError(AdminErrors.of(e));
+            return;
+        }
+        follow(started.id(), response);
+    }
+
+    @Override
+    public void getGarbageCollectionStatus(GetGarbageCollectionStatusRequest request,
+                                           StreamObserver<GarbageCollectionStatus> response) {
+        unary(response, () -> status(registry.gc().status()));
+    }
+
+    @Override
+    public void watchGarbageCollection(GetGarbageCollectionStatusRequest request,
+                                       StreamObserver<GarbageCollectionStatus> response) {
+        GarbageCollector.Status s;
+        try {
+            s = registry.gc().status();
+        } catch (RegistryException e) {
+            response.onError(AdminErrors.of(e));
+            return;
+        }
+        follow(s.id(), response);
+    }
+
+    /** Streams the run's progress until it finishes or the caller goes away (the run goes on either way). */
+    private void follow(String runId, StreamObserver<GarbageCollectionStatus> response) {
+        ServerCallStreamObserver<GarbageCollectionStatus> call =
+                (ServerCallStreamObserver<GarbageCollectionStatus>) response;
+        Object lock = new Object();
+        boolean[] done = {false};
+        Runnable[] unsubscribe = new Runnable[1];
+        java.util.function.Consumer<GarbageCollector.Status> send = s -> {
+            if (!s.id().equals(runId)) {
+                return;
+            }
+            synchronized (lock) {
+                if (done[0] || call.isCancelled()) {
+                    return;
+                }
+                call.onNext(status(s));
+                if (s.finished()) {
+                    done[0] = true;
+                    call.onCompleted();
+                }
+            }
+            if (s.finished() && unsubscribe[0] != null) {
+                unsubscribe[0].run();
+            }
+        };
+        call.setOnCancelHandler(() -> {
+            synchronized (lock) {
+                done[0] = true;
+            }
+            if (unsubscribe[0] != null) {
+                unsubscribe[0].run();
+            }
+        });
+        unsubscribe[0] = registry.gc().subscribe(send);
+        send.accept(registry.gc().status()); // where it is now (perhaps finished already)
     }
 }

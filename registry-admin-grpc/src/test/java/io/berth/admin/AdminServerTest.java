@@ -1,54 +1,355 @@
 package io.berth.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
+import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
+import io.berth.proto.admin.v1.DeleteImmutabilityRuleRequest;
+import io.berth.proto.admin.v1.DeleteRepositoryRequest;
+import io.berth.proto.admin.v1.DeleteRetentionPolicyRequest;
+import io.berth.proto.admin.v1.DeleteTagRequest;
+import io.berth.proto.admin.v1.DryRunRetentionRequest;
+import io.berth.proto.admin.v1.GarbageCollectionStatus;
+import io.berth.proto.admin.v1.GetGarbageCollectionStatusRequest;
+import io.berth.proto.admin.v1.GetRepositoryRequest;
+import io.berth.proto.admin.v1.GetRetentionPolicyRequest;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
+import io.berth.proto.admin.v1.GetTagHistoryRequest;
+import io.berth.proto.admin.v1.GetTagRequest;
+import io.berth.proto.admin.v1.ListImmutabilityRulesRequest;
+import io.berth.proto.admin.v1.ListManifestsRequest;
+import io.berth.proto.admin.v1.ListRepositoriesRequest;
+import io.berth.proto.admin.v1.ListRetentionPoliciesRequest;
+import io.berth.proto.admin.v1.ListTagsRequest;
+import io.berth.proto.admin.v1.PutRetentionPolicyRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
+import io.berth.proto.admin.v1.RestoreTagRequest;
+import io.berth.proto.admin.v1.RetentionPolicy;
+import io.berth.proto.admin.v1.RetentionRule;
+import io.berth.proto.admin.v1.RunGarbageCollectionRequest;
+import io.berth.proto.admin.v1.RunRetentionRequest;
 import io.berth.proto.admin.v1.ServerInfo;
+import io.berth.proto.admin.v1.SetTagRequest;
+import io.berth.testsupport.Images;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Every RPC of the admin API over real gRPC, against a registry filled through the core. */
 class AdminServerTest {
+    static final RepositoryName APP = RepositoryName.of("team-a/app");
+
     @TempDir
     Path dir;
+    Registry registry;
+    Images images;
+    AdminServer server;
+    ManagedChannel channel;
+
+    @BeforeEach
+    void open() throws Exception {
+        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        images = new Images(registry);
+        server = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("9.9.9", 1234L,
+                List.of("s3cret", "ro:viewer"), Duration.ofHours(1)));
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    }
+
+    @AfterEach
+    void close() {
+        channel.shutdownNow();
+        server.stop(2000);
+        registry.close();
+    }
+
+    RegistryAdminGrpc.RegistryAdminBlockingStub stub(String token, String... headers) {
+        Metadata m = new Metadata();
+        if (token != null) {
+            m.put(AdminAuth.AUTHORIZATION, "Bearer " + token);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            m.put(Metadata.Key.of(headers[i], Metadata.ASCII_STRING_MARSHALLER), headers[i + 1]);
+        }
+        return RegistryAdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m))
+                .withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    RegistryAdminGrpc.RegistryAdminBlockingStub admin() {
+        return stub("s3cret");
+    }
+
+    static Status.Code code(Supplier<?> call) {
+        return assertThrows(StatusRuntimeException.class, call::get).getStatus().getCode();
+    }
+
+    static StatusRuntimeException failure(Supplier<?> call) {
+        return assertThrows(StatusRuntimeException.class, call::get);
+    }
 
     @Test
-    void serverInfoAndHealthOverRealGrpc() throws Exception {
-        try (Registry registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults())) {
-            registry.metadata().inTransaction(tx -> {
-                tx.ensureRepository(RepositoryName.of("a/b"));
-                return null;
-            });
-            AdminServer server = AdminServer.start("127.0.0.1", 0, registry, "9.9.9", 1234L);
-            ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    void tokensGuardEveryCallButHealthAndReflection() throws Exception {
+        GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
+        StatusRuntimeException none = failure(() -> stub(null).getServerInfo(info));
+        assertEquals(Status.Code.UNAUTHENTICATED, none.getStatus().getCode());
+        assertTrue(none.getStatus().getDescription().contains("authorization: Bearer"));
+        assertEquals(Status.Code.UNAUTHENTICATED, code(() -> stub("wrong").getServerInfo(info)));
+        ServerInfo i = admin().getServerInfo(info);
+        assertEquals("9.9.9", i.getVersion());
+        assertEquals(1234L, i.getStartedAtEpochMillis());
+        assertEquals("filesystem", i.getBlobStorage());
+        assertEquals("sqlite", i.getMetadataStorage());
+        // a read-only token reads, and is refused every change
+        images.image(APP, "v1", "one");
+        assertEquals(1, stub("viewer").listTags(ListTagsRequest.newBuilder().setRepository(APP.value()).build())
+                .getTagsCount());
+        StatusRuntimeException denied = failure(() -> stub("viewer").deleteTag(DeleteTagRequest.newBuilder()
+                .setRepository(APP.value()).setTag("v1").build()));
+        assertEquals(Status.Code.PERMISSION_DENIED, denied.getStatus().getCode());
+        assertTrue(registry.metadata().tag(APP, "v1").isPresent());
+
+        HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
+        assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+        List<String> services = new ArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        StreamObserver<ServerReflectionRequest> reflection = ServerReflectionGrpc.newStub(channel).serverReflectionInfo(
+                new StreamObserver<>() {
+                    public void onNext(ServerReflectionResponse r) {
+                        r.getListServicesResponse().getServiceList().forEach(s -> services.add(s.getName()));
+                    }
+
+                    public void onError(Throwable t) {
+                        done.countDown();
+                    }
+
+                    public void onCompleted() {
+                        done.countDown();
+                    }
+                });
+        reflection.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+        reflection.onCompleted();
+        assertTrue(done.await(10, TimeUnit.SECONDS));
+        assertTrue(services.containsAll(List.of("berth.admin.v1.RegistryAdmin", "grpc.health.v1.Health")),
+                services.toString());
+    }
+
+    @Test
+    void withoutTokensTheAdminPortServesHealthOnly() throws Exception {
+        try (AdminServer off = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
+                Duration.ofHours(1)))) {
+            ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", off.port()).usePlaintext().build();
             try {
-                ServerInfo info = RegistryAdminGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .getServerInfo(GetServerInfoRequest.getDefaultInstance());
-                assertEquals("9.9.9", info.getVersion());
-                assertEquals(1234L, info.getStartedAtEpochMillis());
-                assertEquals("filesystem", info.getBlobStorage());
-                assertEquals("sqlite", info.getMetadataStorage());
-                assertEquals(1, info.getRepositoryCount());
-                HealthCheckResponse health = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .check(HealthCheckRequest.getDefaultInstance());
-                assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+                assertFalse(off.adminEnabled());
+                StatusRuntimeException e = failure(() -> RegistryAdminGrpc.newBlockingStub(ch)
+                        .getServerInfo(GetServerInfoRequest.getDefaultInstance()));
+                assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+                assertTrue(e.getStatus().getDescription().contains("no admin.tokens"));
+                assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(ch)
+                        .check(HealthCheckRequest.getDefaultInstance()).getStatus());
+                assertEquals(HealthCheckResponse.ServingStatus.NOT_SERVING, HealthGrpc.newBlockingStub(ch)
+                        .check(HealthCheckRequest.newBuilder().setService("berth.admin.v1.RegistryAdmin").build())
+                        .getStatus());
             } finally {
                 ch.shutdownNow();
-                server.stop(2000);
             }
         }
+    }
+
+    @Test
+    void repositoriesTagsHistoryAndManifests() {
+        Digest one = images.image(APP, "v1", "one");
+        Digest two = images.image(APP, "v2", "two");
+        Digest amd = images.image(APP, null, "amd");
+        Digest arm = images.image(APP, null, "arm");
+        Digest index = images.index(APP, "multi", amd, arm);
+        images.image(RepositoryName.of("team-b/app"), "v1", "b");
+
+        var repos = admin().listRepositories(ListRepositoriesRequest.newBuilder().setPrefix("team-a/").build());
+        assertEquals(1, repos.getRepositoriesCount());
+        assertEquals(3, repos.getRepositories(0).getTagCount());
+        assertEquals(5, repos.getRepositories(0).getManifestCount());
+        var page = admin().listRepositories(ListRepositoriesRequest.newBuilder().setPageSize(1).build());
+        assertEquals("team-a/app", page.getRepositories(0).getName());
+        assertEquals("team-b/app", admin().listRepositories(ListRepositoriesRequest.newBuilder().setPageSize(1)
+                .setPageToken(page.getNextPageToken()).build()).getRepositories(0).getName());
+        assertTrue(admin().getRepository(GetRepositoryRequest.newBuilder().setName("team-a/app").build())
+                .getTotalSize() > 0);
+        assertEquals(Status.Code.NOT_FOUND, code(() -> admin().getRepository(GetRepositoryRequest.newBuilder()
+                .setName("no/such").build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> admin().getRepository(GetRepositoryRequest.newBuilder()
+                .setName("Bad Name").build())));
+
+        var tags = admin().listTags(ListTagsRequest.newBuilder().setRepository(APP.value()).setFilter("v*").build());
+        assertEquals(List.of("v1", "v2"), tags.getTagsList().stream().map(t -> t.getName()).toList());
+        var byPush = admin().listTags(ListTagsRequest.newBuilder().setRepository(APP.value())
+                .setOrder(ListTagsRequest.Order.PUSHED).setFilterKind(ListTagsRequest.FilterKind.REGEX)
+                .setFilter("v[12]|multi").setPageSize(2).build());
+        assertEquals(2, byPush.getTagsCount());
+        assertFalse(byPush.getNextPageToken().isEmpty());
+        var multi = admin().getTag(GetTagRequest.newBuilder().setRepository(APP.value()).setTag("multi").build());
+        assertEquals(index.toString(), multi.getDigest());
+        assertEquals(List.of("linux/amd64", "linux/arm64"), multi.getPlatformsList());
+
+        var set = stub("s3cret", "x-request-id", "req-777").setTag(SetTagRequest.newBuilder()
+                .setRepository(APP.value()).setTag("v1").setDigest(two.toString()).build());
+        assertEquals(two.toString(), set.getDigest());
+        var promoted = admin().setTag(SetTagRequest.newBuilder().setRepository("prod/app").setTag("1.0")
+                .setDigest(index.toString()).setFromRepository(APP.value()).build());
+        assertEquals(index.toString(), promoted.getDigest());
+        var history = admin().getTagHistory(GetTagHistoryRequest.newBuilder().setRepository(APP.value()).setTag("v1")
+                .build());
+        assertEquals(2, history.getVersionsCount());
+        assertEquals("v2", history.getVersions(0).getVia());
+        assertEquals("MOVED", history.getVersions(1).getAction());
+        assertEquals("admin", history.getVersions(1).getVia());
+        assertEquals("req-777", history.getVersions(1).getRequestId());
+        assertEquals(one.toString(), history.getVersions(1).getPreviousDigest());
+        var restored = admin().restoreTag(RestoreTagRequest.newBuilder().setRepository(APP.value()).setTag("v1")
+                .setVersion(1).build());
+        assertEquals(one.toString(), restored.getDigest());
+        assertEquals(two.toString(), admin().restoreTag(RestoreTagRequest.newBuilder().setRepository(APP.value())
+                .setTag("v1").setAtEpochMillis(history.getVersions(1).getChangedEpochMillis()).build()).getDigest());
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> admin().restoreTag(RestoreTagRequest.newBuilder()
+                .setRepository(APP.value()).setTag("v1").build())));
+
+        admin().deleteTag(DeleteTagRequest.newBuilder().setRepository(APP.value()).setTag("v2").build());
+        assertTrue(registry.metadata().tag(APP, "v2").isEmpty());
+        assertEquals(Status.Code.NOT_FOUND, code(() -> admin().deleteTag(DeleteTagRequest.newBuilder()
+                .setRepository(APP.value()).setTag("v2").build())));
+
+        var untagged = admin().listManifests(ListManifestsRequest.newBuilder().setRepository(APP.value())
+                .setUntaggedOnly(true).build());
+        assertEquals(java.util.Set.of(one.toString(), amd.toString(), arm.toString()), untagged.getManifestsList()
+                .stream().map(m -> m.getDigest()).collect(java.util.stream.Collectors.toSet()),
+                "v1 is back on 'two', v2 is gone; amd and arm are listed by the index but carry no tag");
+        var all = admin().listManifests(ListManifestsRequest.newBuilder().setRepository(APP.value()).build());
+        assertEquals(5, all.getManifestsCount());
+
+        admin().deleteRepository(DeleteRepositoryRequest.newBuilder().setName("team-b/app").build());
+        assertFalse(registry.metadata().repositoryExists(RepositoryName.of("team-b/app")));
+    }
+
+    @Test
+    void immutabilityRulesAndRetentionPolicies() {
+        images.image(APP, "v1.0.0", "one");
+        Digest two = images.image(APP, "v2", "two");
+        images.image(APP, "pr-1", "three");
+
+        var rule = admin().addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder().setRepositories("team-a/**")
+                .setTags("v\\d+\\.\\d+\\.\\d+").build());
+        assertEquals(1, admin().listImmutabilityRules(ListImmutabilityRulesRequest.getDefaultInstance())
+                .getRulesCount());
+        StatusRuntimeException immutable = failure(() -> admin().setTag(SetTagRequest.newBuilder()
+                .setRepository(APP.value()).setTag("v1.0.0").setDigest(two.toString()).build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, immutable.getStatus().getCode());
+        assertTrue(immutable.getStatus().getDescription().contains(rule.getId()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> admin().addImmutabilityRule(
+                AddImmutabilityRuleRequest.newBuilder().setRepositories("**").setTags("(").build())));
+
+        RetentionPolicy policy = RetentionPolicy.newBuilder().setName("tidy").addRepositories("team-a/**")
+                .addRules(RetentionRule.newBuilder().setKeepTagsMatching("v2")).setExcludeTagsMatching("pr-.*")
+                .setSchedule("@daily").build();
+        var stored = admin().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder().setPolicy(policy).build());
+        assertEquals("tidy", stored.getPolicy().getName());
+        assertEquals("keep", stored.getPolicy().getUntagged());
+        assertEquals(1, admin().listRetentionPolicies(ListRetentionPoliciesRequest.getDefaultInstance())
+                .getPoliciesCount());
+        assertEquals("@daily", admin().getRetentionPolicy(GetRetentionPolicyRequest.newBuilder().setName("tidy")
+                .build()).getPolicy().getSchedule());
+        StatusRuntimeException bad = failure(() -> admin().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder()
+                .setPolicy(policy.toBuilder().clearRules()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
+        assertTrue(bad.getStatus().getDescription().contains("rules must list at least one rule"));
+
+        var plan = stub("viewer").dryRunRetention(DryRunRetentionRequest.newBuilder().setName("tidy").build());
+        assertEquals(2, plan.getTagsKept());
+        assertEquals(1, plan.getTagsDeleted());
+        var pr = plan.getTagsList().stream().filter(t -> t.getTag().equals("pr-1")).findFirst().orElseThrow();
+        assertFalse(pr.getKeep());
+        assertTrue(pr.getReason().contains("exclude-tags-matching"));
+        var v1 = plan.getTagsList().stream().filter(t -> t.getTag().equals("v1.0.0")).findFirst().orElseThrow();
+        assertTrue(v1.getReason().startsWith("immutable: "), v1.getReason());
+        assertTrue(registry.metadata().tag(APP, "pr-1").isPresent(), "a dry run deletes nothing");
+
+        var result = admin().runRetention(RunRetentionRequest.newBuilder().setName("tidy").setPlanId(plan.getPlanId())
+                .build());
+        assertEquals(List.of("pr-1"), result.getTagsDeletedList().stream().map(t -> t.getTag()).toList());
+        assertEquals(1, result.getManifestsDeletedCount());
+        assertTrue(registry.metadata().tag(APP, "pr-1").isEmpty());
+        assertTrue(result.getSummary().startsWith("deleted 1 tags"));
+
+        admin().deleteRetentionPolicy(DeleteRetentionPolicyRequest.newBuilder().setName("tidy").build());
+        assertEquals(Status.Code.NOT_FOUND, code(() -> admin().getRetentionPolicy(GetRetentionPolicyRequest
+                .newBuilder().setName("tidy").build())));
+        admin().deleteImmutabilityRule(DeleteImmutabilityRuleRequest.newBuilder().setId(rule.getId()).build());
+        assertEquals(Status.Code.NOT_FOUND, code(() -> admin().deleteImmutabilityRule(
+                DeleteImmutabilityRuleRequest.newBuilder().setId(rule.getId()).build())));
+    }
+
+    @Test
+    void garbageCollectionStreamsItsProgressToTheEnd() {
+        assertEquals(Status.Code.NOT_FOUND, code(() -> admin().getGarbageCollectionStatus(
+                GetGarbageCollectionStatusRequest.getDefaultInstance())));
+        for (int i = 0; i < 3; i++) {
+            Digest d = images.image(APP, null, "garbage" + i);
+            registry.manifests().delete(APP, d);
+        }
+        Iterator<GarbageCollectionStatus> dry = admin().runGarbageCollection(RunGarbageCollectionRequest.newBuilder()
+                .setDryRun(true).setGrace("0s").build());
+        List<GarbageCollectionStatus> updates = new ArrayList<>();
+        dry.forEachRemaining(updates::add);
+        GarbageCollectionStatus last = updates.getLast();
+        assertEquals("SUCCEEDED", last.getState());
+        assertTrue(last.getDryRun());
+        assertEquals(6, last.getBlobsDeleted());
+        assertEquals(6, last.getItemsCount());
+        assertTrue(updates.size() >= 2, "progress, then the end: " + updates.size());
+        assertEquals(6, registry.metadata().unreferencedBlobs(null, Long.MAX_VALUE, 100).size(), "nothing deleted");
+
+        List<GarbageCollectionStatus> real = new ArrayList<>();
+        admin().runGarbageCollection(RunGarbageCollectionRequest.newBuilder().setGrace("0s").build())
+                .forEachRemaining(real::add);
+        assertEquals(6, real.getLast().getBlobsDeleted());
+        assertEquals("done", real.getLast().getPhase());
+        var status = admin().getGarbageCollectionStatus(GetGarbageCollectionStatusRequest.getDefaultInstance());
+        assertEquals(real.getLast().getId(), status.getId());
+        List<GarbageCollectionStatus> watched = new ArrayList<>();
+        admin().watchGarbageCollection(GetGarbageCollectionStatusRequest.getDefaultInstance())
+                .forEachRemaining(watched::add);
+        assertEquals(1, watched.size(), "nothing runs: the last run, once");
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> admin().runGarbageCollection(
+                RunGarbageCollectionRequest.newBuilder().setGrace("soon").build()).next()));
+        assertEquals(Status.Code.PERMISSION_DENIED, code(() -> stub("viewer").runGarbageCollection(
+                RunGarbageCollectionRequest.newBuilder().setDryRun(true).build()).next()));
     }
 }

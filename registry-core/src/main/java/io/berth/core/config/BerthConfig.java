@@ -31,7 +31,6 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * came from, instead of failing (or overflowing) later.
  */
 public final class BerthConfig {
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB|K|M|G|T)?",
             Pattern.CASE_INSENSITIVE);
     private static final Pattern COUNT = Pattern.compile("\\d+");
@@ -302,19 +301,9 @@ public final class BerthConfig {
     }
 
     public Duration duration(ConfigKey k) {
-        Matcher m = DURATION.matcher(values.get(k.name()).trim());
         String range = "from " + formatMillis(k.min()) + " to " + formatMillis(k.max());
-        if (!m.matches()) {
-            throw bad(k, "a duration is a number with a unit, ms, s, m, h or d (e.g. 30s, 24h), " + range);
-        }
-        long factor = switch (m.group(2)) {
-            case "ms" -> 1L;
-            case "s" -> 1000L;
-            case "m" -> 60_000L;
-            case "h" -> 3_600_000L;
-            default -> 86_400_000L;
-        };
-        BigInteger millis = new BigInteger(m.group(1)).multiply(BigInteger.valueOf(factor));
+        BigInteger millis = Durations.millis(values.get(k.name())).orElseThrow(() -> bad(k, "a duration is a number "
+                + "with a unit, ms, s, m, h, d or w (e.g. 30s, 24h), " + range));
         return Duration.ofMillis(inRange(k, millis, "must be " + range));
     }
 

@@ -32,6 +32,12 @@ public final class ConfigKeys {
             "Address the gRPC admin API binds to.");
     public static final ConfigKey ADMIN_PORT = new ConfigKey("admin.port", "5001", Type.PORT,
             "Port of the gRPC admin API.");
+    public static final ConfigKey ADMIN_TOKENS = new ConfigKey("admin.tokens", "", Type.LIST,
+            "Bearer tokens the admin API accepts, comma-separated; 'ro:<token>' may only read. None: the admin "
+                    + "port serves health only.");
+    public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", java.time.Duration.ZERO,
+            java.time.Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
+                    + "this alone (uploads and pushes in flight), unless a run says otherwise.");
     public static final ConfigKey STORAGE_TYPE = ConfigKey.choice("storage.type", "filesystem", List.of("filesystem"),
             "Blob storage backend: filesystem.");
     public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,
@@ -81,7 +87,7 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT,
-            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
+            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,

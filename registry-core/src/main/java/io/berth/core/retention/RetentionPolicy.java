@@ -69,7 +69,6 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
     }
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(s|m|h|d|w)");
     private static final Pattern GLOB = Pattern.compile("[a-z0-9._/*-]+");
     private static final List<String> KEYS = List.of("name", "repositories", "rules", "exclude-tags-matching",
             "untagged", "referrers", "schedule");
@@ -169,18 +168,9 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
     }
 
     static Duration duration(String key, String value) {
-        Matcher m = DURATION.matcher(value.toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            throw invalid(key, "'" + value + "' is not a duration (a number and s, m, h, d or w: 12h, 7d, 4w)");
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            case "d" -> Duration.ofDays(n);
-            default -> Duration.ofDays(7 * n);
-        };
+        return io.berth.core.config.Durations.parse(value, Duration.ofSeconds(1), Duration.ofDays(36_500))
+                .orElseThrow(() -> invalid(key, "'" + value + "' is not a duration (a number and s, m, h, d or w: "
+                        + "12h, 7d, 4w; at most 100 years)"));
     }
 
     private static void regex(String key, String value) {

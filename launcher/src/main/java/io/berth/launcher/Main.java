@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         usageHelpWidth = Main.HELP_WIDTH, usageHelpAutoWidth = false,
         description = "Berth container registry: the OCI distribution API, events, replication and an admin API.",
-        subcommands = {ServeCommand.class, Main.Replicate.class, WebhooksCommand.class, Main.Admin.class},
+        subcommands = {ServeCommand.class, Main.Replicate.class, WebhooksCommand.class, AdminCommand.class},
         footer = {"", "Run 'berth <command> --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** Exit code for configuration and usage errors. */
@@ -71,10 +71,5 @@ public final class Main implements Callable<Integer> {
     @Command(name = "replicate", mixinStandardHelpOptions = true, usageHelpWidth = HELP_WIDTH,
             description = "Mirror pushed content to remote registries (not available in this build).")
     static final class Replicate extends NotAvailable {
-    }
-
-    @Command(name = "admin", mixinStandardHelpOptions = true, usageHelpWidth = HELP_WIDTH,
-            description = "Administer a running registry over gRPC (not available in this build).")
-    static final class Admin extends NotAvailable {
     }
 }

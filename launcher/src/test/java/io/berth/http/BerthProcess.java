@@ -15,6 +15,7 @@ final class BerthProcess implements AutoCloseable {
     final int adminPort;
     final Path workDir;
     final JavaProcess process;
+    private final List<io.grpc.ManagedChannel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private BerthProcess(int httpPort, int adminPort, Path workDir, JavaProcess process) {
         this.httpPort = httpPort;
@@ -69,6 +70,17 @@ final class BerthProcess implements AutoCloseable {
     record Result(int exitCode, String output) {
     }
 
+    /** A client of the admin API with {@code token}; its channel closes with this process. */
+    io.berth.proto.admin.v1.RegistryAdminGrpc.RegistryAdminBlockingStub admin(String token) {
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", adminPort)
+                .usePlaintext().build();
+        channels.add(channel);
+        io.grpc.Metadata auth = new io.grpc.Metadata();
+        auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        return io.berth.proto.admin.v1.RegistryAdminGrpc.newBlockingStub(channel)
+                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+    }
+
     String base() {
         return "http://127.0.0.1:" + httpPort;
     }
@@ -89,6 +101,7 @@ final class BerthProcess implements AutoCloseable {
 
     @Override
     public void close() {
+        channels.forEach(io.grpc.ManagedChannel::shutdownNow);
         process.close();
     }
 

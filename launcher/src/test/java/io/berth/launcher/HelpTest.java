@@ -69,6 +69,29 @@ class HelpTest {
     }
 
     @Test
+    void everyAdminCommandsHelpFitsAndNamesItsWholePath() {
+        List<CommandLine> all = new java.util.ArrayList<>();
+        java.util.ArrayDeque<CommandLine> work = new java.util.ArrayDeque<>(List.of(Main.commandLine()
+                .getSubcommands().get("admin")));
+        while (!work.isEmpty()) {
+            CommandLine c = work.pop();
+            all.add(c);
+            work.addAll(c.getSubcommands().values());
+        }
+        assertTrue(all.size() >= 25, "admin and its subcommands: " + all.size());
+        for (CommandLine c : all) {
+            String[] path = c.getCommandSpec().qualifiedName(" ").split(" ");
+            String[] args = java.util.Arrays.copyOf(java.util.Arrays.copyOfRange(path, 1, path.length + 1),
+                    path.length);
+            args[path.length - 1] = "--help";
+            String[] r = run(args);
+            assertEquals("0", r[2], String.join(" ", args));
+            assertTrue(r[0].startsWith("Usage: " + c.getCommandSpec().qualifiedName(" ")), r[0]);
+            fitsAndWrapsOnWords(r[0], List.of(c.getCommandSpec().usageMessage().description()));
+        }
+    }
+
+    @Test
     void aWrongOptionGivesTheErrorAndOneHintNotTheWholeHelp() {
         String[] r = run("serve", "--bogus");
         assertEquals("2", r[2]);

@@ -253,7 +253,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     // ---- retention
 
     /** The proto policy as the map a policy file reads into, so that both are checked by the same code. */
-    static Map<String, Object> policyMap(io.berth.proto.admin.v1.RetentionPolicy p) {
+    public static Map<String, Object> policyMap(io.berth.proto.admin.v1.RetentionPolicy p) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", p.getName());
         m.put("repositories", p.getRepositoriesList());

@@ -382,6 +382,29 @@ class OciApiTest {
     }
 
     @Test
+    void immutableTagsAreRefusedOverV2With409DeniedNamingTheRule() throws IOException {
+        var rule = r.registry.immutability().add("frozen/**", "v.*");
+        try {
+            Digest v1 = pushImage("frozen/app", "v1", "frozen one", "");
+            pushImage("frozen/app", "v1", "frozen one", ""); // the same manifest again: allowed
+            HttpResponse<byte[]> get = r.get("/v2/frozen/app/manifests/v1");
+            JsonNode other = JSON.readTree(get.body());
+            Digest two = pushImage("frozen/app", "latest", "frozen two", "");
+            byte[] twoBody = r.get("/v2/frozen/app/manifests/" + two).body();
+            JsonNode move = assertError(r.send("PUT", "/v2/frozen/app/manifests/v1", twoBody, "Content-Type",
+                    OCI_MANIFEST), 409, "DENIED");
+            assertTrue(move.toString().contains(rule.id()) && move.toString().contains("immutable"), move.toString());
+            assertError(r.send("DELETE", "/v2/frozen/app/manifests/v1", null), 409, "DENIED");
+            assertError(r.send("DELETE", "/v2/frozen/app/manifests/" + v1, null), 409, "DENIED");
+            assertEquals(v1.toString(), header(r.get("/v2/frozen/app/manifests/v1"), "Docker-Content-Digest"));
+            assertTrue(other.has("config"));
+            assertEquals(202, r.send("DELETE", "/v2/frozen/app/manifests/latest", null).statusCode(), "not protected");
+        } finally {
+            r.registry.immutability().delete(rule.id());
+        }
+    }
+
+    @Test
     void manifestPushPullDelete() throws IOException {
         Digest md = pushImage("man/app", "v1", "a", "");
         HttpResponse<byte[]> byTag = r.get("/v2/man/app/manifests/v1", "Accept", OCI_MANIFEST);

@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -331,17 +333,23 @@ public final class GarbageCollector implements AutoCloseable {
         while (!stopping) {
             List<BlobRecord> batch = metadata.unreferencedBlobs(run.cursor.isEmpty() ? null : run.cursor,
                     run.cutoff, BATCH);
-            for (BlobRecord b : batch) {
-                run.blobsExamined++;
-                if (run.options.dryRun()) {
+            run.blobsExamined += batch.size();
+            if (run.options.dryRun()) {
+                for (BlobRecord b : batch) {
                     run.blobsDeleted++;
                     run.bytesFreed += b.size();
                     run.listed("blob " + b.digest() + " (" + b.size() + " bytes)");
-                } else if (deleteClaimed(run, b.digest(), run.cutoff)) {
-                    run.blobsDeleted++;
-                    run.bytesFreed += b.size();
                 }
-                run.cursor = b.digest().toString();
+            } else {
+                Map<Digest, Long> sizes = new LinkedHashMap<>();
+                batch.forEach(b -> sizes.put(b.digest(), b.size()));
+                for (Digest d : deleteClaimed(run, List.copyOf(sizes.keySet()), run.cutoff)) {
+                    run.blobsDeleted++;
+                    run.bytesFreed += sizes.get(d);
+                }
+            }
+            if (!batch.isEmpty()) {
+                run.cursor = batch.getLast().digest().toString();
             }
             run.save();
             if (batch.size() < BATCH) {
@@ -354,7 +362,8 @@ public final class GarbageCollector implements AutoCloseable {
     private void orphans(Run run) throws IOException {
         List<Digest> stored = new ArrayList<>(blobs.list());
         stored.sort((a, b) -> a.toString().compareTo(b.toString()));
-        int sinceSave = 0;
+        Map<Digest, Long> candidates = new LinkedHashMap<>();
+        int examined = 0;
         for (Digest d : stored) {
             if (stopping) {
                 return;
@@ -365,37 +374,60 @@ public final class GarbageCollector implements AutoCloseable {
             run.blobsExamined++;
             if (metadata.blobSize(d).isEmpty()) {
                 OptionalLong modified = blobs.modifiedAt(d);
-                OptionalLong size = blobs.size(d);
                 if (modified.isPresent() && modified.getAsLong() < run.cutoff) {
-                    if (run.options.dryRun()) {
-                        run.blobsDeleted++;
-                        run.bytesFreed += size.orElse(0);
-                        run.listed("file " + d + " (no record, " + size.orElse(0) + " bytes)");
-                    } else if (deleteClaimed(run, d, Long.MAX_VALUE)) {
-                        run.blobsDeleted++;
-                        run.bytesFreed += size.orElse(0);
-                    }
+                    candidates.put(d, blobs.size(d).orElse(0));
                 }
             }
-            run.cursor = d.toString();
-            if (++sinceSave == BATCH) {
+            if (++examined == BATCH || d.equals(stored.getLast())) {
+                orphanBatch(run, candidates);
+                run.cursor = d.toString();
                 run.save();
-                sinceSave = 0;
+                candidates.clear();
+                examined = 0;
             }
         }
     }
 
-    /** Claim (re-checking inside the transaction), delete the file, end the claim. */
-    private boolean deleteClaimed(Run run, Digest d, long unlinkedSince) throws IOException {
-        if (!metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(d, run.id, unlinkedSince))) {
-            return false;
+    private void orphanBatch(Run run, Map<Digest, Long> candidates) throws IOException {
+        if (run.options.dryRun()) {
+            candidates.forEach((d, size) -> {
+                run.blobsDeleted++;
+                run.bytesFreed += size;
+                run.listed("file " + d + " (no record, " + size + " bytes)");
+            });
+            return;
         }
-        blobs.delete(d);
+        for (Digest d : deleteClaimed(run, List.copyOf(candidates.keySet()), Long.MAX_VALUE)) {
+            run.blobsDeleted++;
+            run.bytesFreed += candidates.get(d);
+        }
+    }
+
+    /**
+     * Claims what is still eligible (one transaction re-checks each digest), deletes their files, ends
+     * the claims (one transaction); returns what was deleted.
+     */
+    private List<Digest> deleteClaimed(Run run, List<Digest> digests, long unlinkedSince) throws IOException {
+        if (digests.isEmpty()) {
+            return List.of();
+        }
+        List<Digest> claimed = metadata.inTransaction(tx -> {
+            List<Digest> out = new ArrayList<>();
+            for (Digest d : digests) {
+                if (tx.claimBlobDeletion(d, run.id, unlinkedSince)) {
+                    out.add(d);
+                }
+            }
+            return out;
+        });
+        for (Digest d : claimed) {
+            blobs.delete(d);
+        }
         metadata.inTransaction(tx -> {
-            tx.endBlobDeletion(d);
+            claimed.forEach(tx::endBlobDeletion);
             return null;
         });
-        return true;
+        return claimed;
     }
 
     /** Stops after the current item; a run left unfinished resumes at the next {@link #resumeInterrupted()}. */

@@ -19,6 +19,9 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
 
     abstract List<String> tagsOfRepository(RepositoryName repository);
 
+    /** The next value of a named counter (the transaction's {@code nextSequence}). */
+    abstract long nextPosition(String counter);
+
     abstract boolean deleteTag(RepositoryName repository, String tag, ChangeOrigin origin);
 
     // ---- repositories
@@ -161,19 +164,22 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
 
     @Override
     public List<ImmutabilityRuleRecord> immutabilityRules() {
-        return query("SELECT id, repositories, tags, created_at FROM immutability_rules ORDER BY created_at, id",
+        return query("SELECT id, repositories, tags, created_at FROM immutability_rules ORDER BY position",
                 ps -> { }, rs -> new ImmutabilityRuleRecord(rs.getString(1), rs.getString(2), rs.getString(3),
                         rs.getLong(4)));
     }
 
     @Override
     public void insertImmutabilityRule(ImmutabilityRuleRecord rule) {
-        update("INSERT INTO immutability_rules (id, repositories, tags, created_at) VALUES (?, ?, ?, ?)", ps -> {
-            ps.setString(1, rule.id());
-            ps.setString(2, rule.repositories());
-            ps.setString(3, rule.tags());
-            ps.setLong(4, rule.createdAt());
-        });
+        long position = nextPosition("immutability-rules");
+        update("INSERT INTO immutability_rules (id, position, repositories, tags, created_at) VALUES (?, ?, ?, ?, ?)",
+                ps -> {
+                    ps.setString(1, rule.id());
+                    ps.setLong(2, position);
+                    ps.setString(3, rule.repositories());
+                    ps.setString(4, rule.tags());
+                    ps.setLong(5, rule.createdAt());
+                });
     }
 
     @Override

@@ -146,6 +146,11 @@ final class SqlMetadata extends SqlAdmin implements MetadataTransaction {
     }
 
     @Override
+    long nextPosition(String counter) {
+        return nextSequence(counter);
+    }
+
+    @Override
     List<String> tagsOfRepository(RepositoryName repository) {
         return query("SELECT name FROM tags WHERE repository = ? ORDER BY name", ps -> ps.setString(1, repository.value()),
                 rs -> rs.getString(1));

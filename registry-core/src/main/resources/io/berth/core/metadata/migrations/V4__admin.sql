@@ -15,6 +15,7 @@ CREATE INDEX manifests_by_pushed ON manifests (pushed_at);
 -- A matching tag, once pushed, cannot be moved or deleted.
 CREATE TABLE immutability_rules (
     id            VARCHAR(36)  NOT NULL PRIMARY KEY,
+    position      BIGINT       NOT NULL,
     repositories  VARCHAR(255) NOT NULL,
     tags          VARCHAR(255) NOT NULL,
     created_at    BIGINT       NOT NULL

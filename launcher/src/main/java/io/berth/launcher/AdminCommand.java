@@ -1,0 +1,246 @@
+package io.berth.launcher;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.berth.proto.admin.v1.GetServerInfoRequest;
+import io.berth.proto.admin.v1.RegistryAdminGrpc;
+import io.berth.proto.admin.v1.ServerInfo;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code berth admin}: the gRPC admin API from the command line. Options {@code --server},
+ * {@code --token} and {@code --json} may come before or after the subcommand. Exit codes: 0 done,
+ * 1 the server said no (or could not be reached), 2 bad usage.
+ */
+@Command(name = "admin", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+        usageHelpAutoWidth = false,
+        description = {"Administer a running registry over its gRPC admin API (docs/admin-api.md): repositories, "
+                + "tags and their history, manifests, retention, immutability, garbage collection.",
+                "The token comes from --token or BERTH_ADMIN_TOKEN and must be one the server accepts (its BERTH_ADMIN_TOKENS)."},
+        subcommands = {AdminCommand.Info.class, AdminRepositories.class, AdminTags.class, AdminTags.Manifests.class,
+                AdminPolicies.Retention.class, AdminPolicies.Immutability.class, AdminGc.class},
+        footer = {"", "Exit codes: 0 done, 1 refused by or unreachable server, 2 bad usage."})
+public final class AdminCommand implements Callable<Integer> {
+    /** Exit code when the server refused a call or could not be reached. */
+    static final int EXIT_SERVER = 1;
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:5001",
+            scope = CommandLine.ScopeType.INHERIT, description = "Admin API address (default: ${DEFAULT-VALUE}).")
+    String server;
+
+    @Option(names = "--token", paramLabel = "TOKEN", scope = CommandLine.ScopeType.INHERIT,
+            description = "Bearer token (default: $BERTH_ADMIN_TOKEN).")
+    String token;
+
+    @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT,
+            description = "Print the server's answer as JSON instead of a table.")
+    boolean json;
+
+    @CommandLine.Spec
+    CommandSpec groupSpec;
+
+    @Override
+    public Integer call() {
+        groupSpec.commandLine().usage(System.err);
+        return Main.EXIT_CONFIG;
+    }
+
+    /** The admin command an admin subcommand belongs to. */
+    static AdminCommand of(CommandSpec spec) {
+        for (CommandSpec s = spec; s != null; s = s.parent()) {
+            if (s.userObject() instanceof AdminCommand a) {
+                return a;
+            }
+        }
+        throw new IllegalStateException("not under 'berth admin'");
+    }
+
+    /** A connection for one command. */
+    final class Session implements AutoCloseable {
+        final ManagedChannel channel;
+        final RegistryAdminGrpc.RegistryAdminBlockingStub stub;
+        final RegistryAdminGrpc.RegistryAdminStub async;
+
+        Session() {
+            String address = server.trim();
+            int colon = address.lastIndexOf(':');
+            if (colon <= 0) {
+                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
+                        "--server '" + server + "' must be HOST:PORT");
+            }
+            String host = address.substring(0, colon).replace("[", "").replace("]", "");
+            int port;
+            try {
+                port = Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
+                        "--server '" + server + "' must be HOST:PORT");
+            }
+            channel = ManagedChannelBuilder.forAddress(host, port).usePlaintext().userAgent("berth-admin/"
+                    + Main.version()).build();
+            Metadata headers = new Metadata();
+            String t = token != null ? token : System.getenv("BERTH_ADMIN_TOKEN");
+            if (t != null && !t.isBlank()) {
+                headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + t.trim());
+            }
+            var interceptor = MetadataUtils.newAttachHeadersInterceptor(headers);
+            stub = RegistryAdminGrpc.newBlockingStub(channel).withInterceptors(interceptor);
+            async = RegistryAdminGrpc.newStub(channel).withInterceptors(interceptor);
+        }
+
+        RegistryAdminGrpc.RegistryAdminBlockingStub call() {
+            return stub.withDeadlineAfter(5, TimeUnit.MINUTES);
+        }
+
+        @Override
+        public void close() {
+            channel.shutdownNow();
+        }
+    }
+
+    /** Something a command does with a session; its exit code. */
+    @FunctionalInterface
+    interface Work {
+        int run(Session session) throws Exception;
+    }
+
+    /** Runs {@code work} with a session; the server's refusals are one line and exit code 1. */
+    int run(Work work) {
+        try (Session s = new Session()) {
+            return work.run(s);
+        } catch (StatusRuntimeException e) {
+            String what = e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription();
+            if (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE) {
+                System.err.println("berth admin: cannot reach the admin API at " + server + what);
+            } else {
+                System.err.println("berth admin: " + e.getStatus().getCode() + what);
+            }
+            return EXIT_SERVER;
+        } catch (CommandLine.ParameterException e) {
+            throw e;
+        } catch (Exception e) {
+            System.err.println("berth admin: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return EXIT_SERVER;
+        }
+    }
+
+    /** Prints a message as JSON (with --json) or runs the table printer. */
+    void print(MessageOrBuilder message, Runnable table) {
+        if (json) {
+            System.out.println(json(message));
+        } else {
+            table.run();
+        }
+    }
+
+    static String json(MessageOrBuilder message) {
+        try {
+            return JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(message);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- table helpers
+
+    /** Prints aligned columns; the last column is not padded. */
+    static void table(PrintStream out, List<String> headers, List<List<String>> rows) {
+        int[] width = new int[headers.size()];
+        List<List<String>> all = new ArrayList<>();
+        all.add(headers);
+        all.addAll(rows);
+        for (List<String> r : all) {
+            for (int i = 0; i < r.size(); i++) {
+                width[i] = Math.max(width[i], r.get(i).length());
+            }
+        }
+        for (List<String> r : all) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < r.size(); i++) {
+                b.append(i == r.size() - 1 ? r.get(i) : String.format("%-" + width[i] + "s  ", r.get(i)));
+            }
+            out.println(b.toString().stripTrailing());
+        }
+    }
+
+    static String time(long epochMillis) {
+        return epochMillis == 0 ? "-" : Instant.ofEpochMilli(epochMillis).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                .toString();
+    }
+
+    static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    /** The first 19 characters of a digest's hex ({@code sha256:0123456789ab}). */
+    static String shortDigest(String digest) {
+        int colon = digest.indexOf(':');
+        return colon < 0 || digest.length() < colon + 13 ? digest : digest.substring(0, colon + 13);
+    }
+
+    @Command(name = "info", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Show the server's version, start time, backends and repository count.")
+    static final class Info extends Leaf {
+        @Override
+        int work(Session s) {
+            ServerInfo i = s.call().getServerInfo(GetServerInfoRequest.getDefaultInstance());
+            admin.print(i, () -> table(System.out, List.of("VERSION", "STARTED", "BLOBS", "METADATA",
+                    "REPOSITORIES"), List.of(List.of(i.getVersion(), time(i.getStartedAtEpochMillis()),
+                    i.getBlobStorage(), i.getMetadataStorage(), Long.toString(i.getRepositoryCount())))));
+            return 0;
+        }
+    }
+
+    /** A group of admin subcommands: called alone, it shows its usage. */
+    abstract static class Group implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandSpec groupSpec;
+
+        @Override
+        public Integer call() {
+            groupSpec.commandLine().usage(System.err);
+            return Main.EXIT_CONFIG;
+        }
+    }
+
+    /** An admin command that calls the server: its work runs with a session, refusals become exit codes. */
+    abstract static class Leaf implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandSpec spec;
+        AdminCommand admin;
+
+        abstract int work(Session s) throws Exception;
+
+        @Override
+        public Integer call() {
+            admin = of(spec);
+            return admin.run(this::work);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package io.berth.launcher;
+
+import io.berth.admin.RegistryAdminService;
+import io.berth.core.error.RegistryException;
+import io.berth.core.retention.RetentionPolicy;
+import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
+import io.berth.proto.admin.v1.DeleteImmutabilityRuleRequest;
+import io.berth.proto.admin.v1.DeleteRetentionPolicyRequest;
+import io.berth.proto.admin.v1.DryRunRetentionRequest;
+import io.berth.proto.admin.v1.GetRetentionPolicyRequest;
+import io.berth.proto.admin.v1.ImmutabilityRule;
+import io.berth.proto.admin.v1.ListImmutabilityRulesRequest;
+import io.berth.proto.admin.v1.ListRetentionPoliciesRequest;
+import io.berth.proto.admin.v1.PutRetentionPolicyRequest;
+import io.berth.proto.admin.v1.RetentionPlan;
+import io.berth.proto.admin.v1.RetentionPolicyInfo;
+import io.berth.proto.admin.v1.RetentionRunResult;
+import io.berth.proto.admin.v1.RunRetentionRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code berth admin retention …} and {@code berth admin immutability …}. */
+final class AdminPolicies {
+    private AdminPolicies() {
+    }
+
+    @Command(name = "retention", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Retention policies: apply one from a file, list, show, delete, dry-run, run.",
+            subcommands = {Apply.class, ListPolicies.class, GetPolicy.class, DeletePolicy.class, DryRun.class,
+                    Run.class})
+    static final class Retention extends AdminCommand.Group {
+    }
+
+    /** Reads a policy file; its mistakes are usage errors naming the file and key. */
+    static RetentionPolicy read(CommandSpec spec, Path file) {
+        Object yaml;
+        try (InputStream in = Files.newInputStream(file)) {
+            yaml = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
+        } catch (IOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "cannot read policy file " + file + ": "
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+        } catch (YAMLException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "policy file " + file + " is not valid YAML: "
+                    + e.getMessage().replace('\n', ' '));
+        }
+        if (!(yaml instanceof Map<?, ?> map)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "policy file " + file
+                    + " must be a mapping (name, repositories, rules, …)");
+        }
+        try {
+            return RetentionPolicy.fromMap(map);
+        } catch (RegistryException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), file + ": " + e.getMessage());
+        }
+    }
+
+    static void printPolicies(List<RetentionPolicyInfo> policies) {
+        List<List<String>> rows = new ArrayList<>();
+        for (RetentionPolicyInfo p : policies) {
+            rows.add(List.of(p.getPolicy().getName(), String.join(",", p.getPolicy().getRepositoriesList()),
+                    Integer.toString(p.getPolicy().getRulesCount()), p.getPolicy().getSchedule().isEmpty() ? "-"
+                            : p.getPolicy().getSchedule(), AdminCommand.time(p.getLastRunEpochMillis()),
+                    p.getLastRun().isEmpty() ? "-" : p.getLastRun()));
+        }
+        AdminCommand.table(System.out, List.of("POLICY", "REPOSITORIES", "RULES", "SCHEDULE", "LAST RUN", "RESULT"),
+                rows);
+    }
+
+    @Command(name = "apply", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Create or replace the policy a YAML file describes (docs/admin-api.md).")
+    static final class Apply extends AdminCommand.Leaf {
+        @Option(names = {"-f", "--file"}, required = true, paramLabel = "POLICY.yaml")
+        Path file;
+
+        @Override
+        int work(AdminCommand.Session s) {
+            RetentionPolicy policy = read(spec, file);
+            RetentionPolicyInfo p = s.call().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder()
+                    .setPolicy(RegistryAdminService.policy(policy)).build());
+            admin.print(p, () -> System.out.println((p.getCreatedEpochMillis() == p.getUpdatedEpochMillis()
+                    ? "created" : "updated") + " retention policy " + p.getPolicy().getName()));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "List retention policies with their schedule and last run.")
+    static final class ListPolicies extends AdminCommand.Leaf {
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            var r = s.call().listRetentionPolicies(ListRetentionPoliciesRequest.getDefaultInstance());
+            admin.print(r, () -> printPolicies(r.getPoliciesList()));
+            return 0;
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Show a policy (as YAML a file for 'apply' would hold).")
+    static final class GetPolicy extends AdminCommand.Leaf {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            RetentionPolicyInfo p = s.call().getRetentionPolicy(GetRetentionPolicyRequest.newBuilder()
+                    .setName(name).build());
+            admin.print(p, () -> {
+                Map<String, Object> map = RetentionPolicy.fromMap(
+                        RegistryAdminService.policyMap(p.getPolicy())).toMap();
+                org.yaml.snakeyaml.DumperOptions o = new org.yaml.snakeyaml.DumperOptions();
+                o.setDefaultFlowStyle(org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
+                System.out.print(new Yaml(o).dump(map));
+                System.out.println("# last run: " + AdminCommand.time(p.getLastRunEpochMillis())
+                        + (p.getLastRun().isEmpty() ? "" : " (" + p.getLastRun() + ")"));
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Delete a policy (what it deleted stays deleted).")
+    static final class DeletePolicy extends AdminCommand.Leaf {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            var r = s.call().deleteRetentionPolicy(DeleteRetentionPolicyRequest.newBuilder().setName(name)
+                    .build());
+            admin.print(r, () -> System.out.println("deleted retention policy " + name));
+            return 0;
+        }
+    }
+
+    @Command(name = "dry-run", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Show what a run would delete now and why each tag is kept or not; deletes nothing. "
+                    + "Prints a plan id for 'run --plan'.")
+    static final class DryRun extends AdminCommand.Leaf {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            RetentionPlan p = s.call().dryRunRetention(DryRunRetentionRequest.newBuilder().setName(name).build());
+            admin.print(p, () -> {
+                List<List<String>> rows = new ArrayList<>();
+                p.getTagsList().forEach(t -> rows.add(List.of(t.getRepository() + ":" + t.getTag(),
+                        t.getKeep() ? "keep" : "DELETE", t.getReason())));
+                AdminCommand.table(System.out, List.of("TAG", "DECISION", "WHY"), rows);
+                if (p.getManifestsCount() > 0) {
+                    System.out.println();
+                    List<List<String>> m = new ArrayList<>();
+                    p.getManifestsList().forEach(d -> m.add(List.of(d.getRepository() + "@"
+                            + AdminCommand.shortDigest(d.getDigest()), AdminCommand.size(d.getSize()),
+                            d.getReason())));
+                    AdminCommand.table(System.out, List.of("MANIFEST TO DELETE", "SIZE", "WHY"), m);
+                }
+                System.out.println();
+                System.out.println(p.getTagsKept() + " tags kept, " + p.getTagsDeleted() + " tags and "
+                        + p.getManifestsCount() + " manifests to delete. Plan " + p.getPlanId() + ": run it with "
+                        + "'berth admin retention run " + name + " --plan " + p.getPlanId() + "'.");
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Run a policy now. With --plan, delete only what that dry run listed and is still "
+                    + "eligible.")
+    static final class Run extends AdminCommand.Leaf {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--plan", paramLabel = "ID", defaultValue = "", description = "A dry run's plan id.")
+        String plan;
+
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            RetentionRunResult r = s.call().runRetention(RunRetentionRequest.newBuilder().setName(name)
+                    .setPlanId(plan).build());
+            admin.print(r, () -> {
+                r.getTagsDeletedList().forEach(t -> System.out.println("deleted tag " + t.getRepository() + ":"
+                        + t.getTag()));
+                r.getManifestsDeletedList().forEach(m -> System.out.println("deleted manifest "
+                        + m.getRepository() + "@" + m.getDigest()));
+                r.getSkippedList().forEach(x -> System.out.println("skipped " + x));
+                System.out.println(r.getSummary());
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "immutability", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Immutability rules: a matching tag, once pushed, cannot be moved or deleted.",
+            subcommands = {Add.class, ListRules.class, DeleteRule.class})
+    static final class Immutability extends AdminCommand.Group {
+    }
+
+    static void printRules(List<ImmutabilityRule> rules) {
+        List<List<String>> rows = new ArrayList<>();
+        rules.forEach(r -> rows.add(List.of(r.getId(), r.getRepositories(), r.getTags(),
+                AdminCommand.time(r.getCreatedEpochMillis()))));
+        AdminCommand.table(System.out, List.of("ID", "REPOSITORIES", "TAGS", "CREATED"), rows);
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Add a rule.")
+    static final class Add extends AdminCommand.Leaf {
+        @Option(names = "--repositories", required = true, paramLabel = "GLOB",
+                description = "Repositories: team-a/**, team-a/*, library/ubuntu.")
+        String repositories;
+
+        @Option(names = "--tags", required = true, paramLabel = "REGEX",
+                description = "Tags: a regular expression matching the whole tag, e.g. 'v\\d+\\.\\d+\\.\\d+'.")
+        String tags;
+
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            ImmutabilityRule r = s.call().addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder()
+                    .setRepositories(repositories).setTags(tags).build());
+            admin.print(r, () -> printRules(List.of(r)));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "List rules.")
+    static final class ListRules extends AdminCommand.Leaf {
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            var r = s.call().listImmutabilityRules(ListImmutabilityRulesRequest.getDefaultInstance());
+            admin.print(r, () -> printRules(r.getRulesList()));
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+            description = "Delete a rule by id.")
+    static final class DeleteRule extends AdminCommand.Leaf {
+        @Parameters(index = "0", paramLabel = "ID")
+        String id;
+
+        @Override
+        int work(AdminCommand.Session s) throws Exception {
+            var r = s.call().deleteImmutabilityRule(DeleteImmutabilityRuleRequest.newBuilder().setId(id).build());
+            admin.print(r, () -> System.out.println("deleted immutability rule " + id));
+            return 0;
+        }
+    }
+}

@@ -423,7 +423,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
             response.onError(AdminErrors.of(e));
             return;
         }
-        follow(started.id(), response);
+        follow(started, response);
     }
 
     @Override
@@ -442,13 +442,17 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
             response.onError(AdminErrors.of(e));
             return;
         }
-        follow(s.id(), response);
+        follow(s, response);
     }
 
-    /** Streams the run's progress until it finishes or the caller goes away (the run goes on either way). */
-    private void follow(String runId, StreamObserver<GarbageCollectionStatus> response) {
+    /**
+     * Streams the run's progress, starting with {@code first}, until it finishes or the caller goes away
+     * (the run goes on either way).
+     */
+    private void follow(GarbageCollector.Status first, StreamObserver<GarbageCollectionStatus> response) {
         ServerCallStreamObserver<GarbageCollectionStatus> call =
                 (ServerCallStreamObserver<GarbageCollectionStatus>) response;
+        String runId = first.id();
         Object lock = new Object();
         boolean[] done = {false};
         Runnable[] unsubscribe = new Runnable[1];
@@ -478,7 +482,19 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
                 unsubscribe[0].run();
             }
         });
-        unsubscribe[0] = registry.gc().subscribe(send);
-        send.accept(registry.gc().status()); // where it is now (perhaps finished already)
+        boolean finished;
+        synchronized (lock) { // updates wait until the first message went out: the stream stays in order
+            send.accept(first);
+            unsubscribe[0] = registry.gc().subscribe(send);
+            finished = done[0];
+        }
+        if (finished) {
+            unsubscribe[0].run();
+            return;
+        }
+        GarbageCollector.Status now = registry.gc().status();
+        if (now.updatedAt() != first.updatedAt() || now.state() != first.state()) {
+            send.accept(now); // where it is now (perhaps finished already)
+        }
     }
 }

@@ -10,13 +10,11 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         usageHelpWidth = Main.HELP_WIDTH, usageHelpAutoWidth = false,
         description = "Berth container registry: the OCI distribution API, events, replication and an admin API.",
-        subcommands = {ServeCommand.class, Main.Replicate.class, WebhooksCommand.class, AdminCommand.class},
+        subcommands = {ServeCommand.class, ReplicateCommand.class, WebhooksCommand.class, AdminCommand.class},
         footer = {"", "Run 'berth <command> --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** Exit code for configuration and usage errors. */
     public static final int EXIT_CONFIG = 2;
-    /** Exit code of commands this build does not contain. */
-    public static final int EXIT_NOT_AVAILABLE = 3;
     /** Help is rendered for this many columns, whatever the terminal. */
     static final int HELP_WIDTH = 80;
 
@@ -57,19 +55,5 @@ public final class Main implements Callable<Integer> {
         public String[] getVersion() {
             return new String[] {"berth " + version()};
         }
-    }
-
-    abstract static class NotAvailable implements Callable<Integer> {
-        @Override
-        public Integer call() {
-            String name = getClass().getAnnotation(Command.class).name();
-            System.err.println("berth " + name + ": not available in this build");
-            return EXIT_NOT_AVAILABLE;
-        }
-    }
-
-    @Command(name = "replicate", mixinStandardHelpOptions = true, usageHelpWidth = HELP_WIDTH,
-            description = "Mirror pushed content to remote registries (not available in this build).")
-    static final class Replicate extends NotAvailable {
     }
 }

@@ -23,15 +23,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A registry (real stores in a temp dir) behind the real HTTP server on a free port, plus a client. */
-final class TestRegistry implements AutoCloseable {
-    final Registry registry;
+public final class TestRegistry implements AutoCloseable {
+    public final Registry registry;
     final BerthHttpServer server;
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     final BerthConfig config;
 
-    TestRegistry(Path dir) throws IOException {
+    public TestRegistry(Path dir) throws IOException {
         this(dir, Map.of());
     }
 
@@ -40,7 +40,7 @@ final class TestRegistry implements AutoCloseable {
      * defaults (stores under {@code dir}, no fsync, a free port, no access log) and {@code settings}
      * (configuration key to value) on top.
      */
-    TestRegistry(Path dir, Map<String, String> settings) throws IOException {
+    public TestRegistry(Path dir, Map<String, String> settings) throws IOException {
         Map<String, String> values = new HashMap<>();
         values.put("storage.filesystem.root", dir.resolve("blobs").toString());
         values.put("metadata.sqlite.path", dir.resolve("berth.db").toString());
@@ -60,11 +60,15 @@ final class TestRegistry implements AutoCloseable {
         server = BerthHttpServer.create(registry, config).start();
     }
 
-    URI uri(String path) {
+    public int port() {
+        return server.port();
+    }
+
+    public URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
 
-    HttpResponse<byte[]> send(String method, String path, byte[] body, String... headers) {
+    public HttpResponse<byte[]> send(String method, String path, byte[] body, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -81,7 +85,7 @@ final class TestRegistry implements AutoCloseable {
         }
     }
 
-    HttpResponse<byte[]> get(String path, String... headers) {
+    public HttpResponse<byte[]> get(String path, String... headers) {
         return send("GET", path, null, headers);
     }
 
@@ -122,12 +126,12 @@ final class TestRegistry implements AutoCloseable {
         return b.length() - head - 4 >= len;
     }
 
-    static Digest sha256(byte[] b) {
+    public static Digest sha256(byte[] b) {
         return Digest.compute(DigestAlgorithm.SHA256, b);
     }
 
     /** Pushes a blob monolithically; returns its digest. */
-    Digest pushBlob(String repo, byte[] content) {
+    public Digest pushBlob(String repo, byte[] content) {
         Digest d = sha256(content);
         HttpResponse<byte[]> r = send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, content,
                 "Content-Type", "application/octet-stream");
@@ -146,7 +150,7 @@ final class TestRegistry implements AutoCloseable {
     }
 
     /** Pushes config + layer and a manifest under {@code tag}; returns the manifest digest. */
-    Digest pushImage(String repo, String tag, String seed, String extra) {
+    public Digest pushImage(String repo, String tag, String seed, String extra) {
         byte[] config = ("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8);
         byte[] layer = ("layer of " + seed).getBytes(StandardCharsets.UTF_8);
         Digest c = pushBlob(repo, config);

@@ -100,7 +100,7 @@ class WebhookConfigTest {
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', headers: [x]}]}"
                     + "| webhooks.endpoints[0].headers must be a mapping",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', "
-                    + "repositories: team}]}| webhooks.endpoints[0].repositories must be a list",
+                    + "repositories: {a: b}}]}| webhooks.endpoints[0].repositories must be a list",
             "webhooks: {kafka: {bootstrap-servers: a:1}, http-port: 70000, endpoints: [{name: a, url: 'http://h/'}]}"
                     + "| webhooks.http-port '70000' is not a port",
             "webhooks: [1]| webhooks must be a mapping",

@@ -1,0 +1,70 @@
+package io.berth.launcher;
+
+import io.berth.core.error.Failures;
+import io.berth.core.logging.LogFormat;
+import io.berth.core.metrics.Metrics;
+import io.berth.replicator.ReplicationConfig;
+import io.berth.replicator.Replicator;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code berth replicate}: keeps remote registries in step with this one. */
+@Command(name = "replicate", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+        usageHelpAutoWidth = false,
+        description = {"Mirror this registry's content to other sites: every push, tag and delete from the Kafka "
+                + "topic is copied over the OCI Distribution API to each target (another Berth or any OCI registry),"
+                + " and a reconciliation at start and every interval copies or deletes whatever still differs.",
+                "Configuration: the YAML file (docs/replication.md); every key can be set from the environment, "
+                + "e.g. BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS, BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD."})
+final class ReplicateCommand implements Callable<Integer> {
+    private static final Logger LOG = System.getLogger("berth");
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
+            description = "YAML file with a replication section (see docs/replication.md).")
+    Path config;
+
+    @Override
+    public Integer call() {
+        LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
+                System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));
+        ReplicationConfig cfg;
+        try {
+            cfg = ReplicationConfig.load(config, System.getenv());
+        } catch (IllegalArgumentException e) {
+            System.err.println("berth: " + e.getMessage());
+            return Main.EXIT_CONFIG;
+        }
+        Replicator replicator;
+        try {
+            replicator = new Replicator(cfg, Metrics.newRegistry());
+        } catch (org.apache.kafka.common.KafkaException | IllegalArgumentException e) {
+            System.err.println("berth: cannot start replicating: " + Failures.describe(e));
+            return Main.EXIT_CONFIG;
+        }
+        int port;
+        try {
+            Listeners.ensureFree("replication.http-port", cfg.httpHost(), cfg.httpPort());
+            port = replicator.start();
+        } catch (Listeners.UnavailableException | java.io.IOException e) {
+            System.err.println("berth: " + (e instanceof Listeners.UnavailableException ? e.getMessage()
+                    : new Listeners.UnavailableException("replication.http-port", cfg.httpHost(), cfg.httpPort(),
+                    String.valueOf(e.getMessage())).getMessage()));
+            replicator.close();
+            return 1;
+        }
+        LOG.log(Level.INFO, "berth " + Main.version() + " replicating " + cfg.source().url() + " (kafka "
+                + cfg.bootstrapServers() + " topic " + cfg.topic() + ") to " + String.join(", ", cfg.targets().stream()
+                .map(t -> t.name() + " " + t.endpoint().url()).toList()) + "; reconciling every "
+                + io.berth.core.config.BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
+                + "; /healthz, /metrics and /status on http://" + Listeners.address(cfg.httpHost(), port));
+        Signals.awaitTermination();
+        LOG.log(Level.INFO, "shutting down");
+        replicator.close();
+        LOG.log(Level.INFO, "stopped");
+        return 0;
+    }
+}

@@ -1,0 +1,283 @@
+package io.berth.replicator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.manifest.ManifestParser;
+import io.berth.core.manifest.ParsedManifest;
+import io.berth.core.model.Descriptor;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Makes one target hold what the source holds, state by state: a tag, a manifest (with what it
+ * needs), a deletion. Every step asks the source what is true now and copies only what the target
+ * lacks — HEAD first, mount when the target holds the blob in another repository, bytes streamed in
+ * chunks that resume at the target's offset after a cut. So replaying any event, in any order, is
+ * harmless: the target converges on the source.
+ */
+final class Copier {
+    private static final System.Logger LOG = System.getLogger(Copier.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Bytes per PATCH by default: a connection reset costs at most this much again. */
+    static final long CHUNK = 32L << 20;
+
+    private final OciClient source;
+    private final OciClient target;
+    private final ReplicationConfig.Target config;
+    private final RateLimiter limiter;
+    private final long chunk;
+    final AtomicLong bytesCopied = new AtomicLong();
+    final AtomicLong manifestsCopied = new AtomicLong();
+    final AtomicLong blobsMounted = new AtomicLong();
+    /** Where the target is known to hold a blob, for cross-repository mounts (bounded, recent first). */
+    private final Map<String, String> located = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > 100_000;
+        }
+    });
+
+    Copier(OciClient source, OciClient target, ReplicationConfig.Target config, RateLimiter limiter) {
+        this(source, target, config, limiter, CHUNK);
+    }
+
+    Copier(OciClient source, OciClient target, ReplicationConfig.Target config, RateLimiter limiter, long chunk) {
+        this.source = source;
+        this.target = target;
+        this.config = config;
+        this.limiter = limiter;
+        this.chunk = chunk;
+    }
+
+    ReplicationConfig.Target config() {
+        return config;
+    }
+
+    OciClient target() {
+        return target;
+    }
+
+    OciClient source() {
+        return source;
+    }
+
+    /**
+     * Makes the target's tag what the source's is: copied (and moved) when the source has it, deleted
+     * when the source does not and deletes are on. Returns whether the target changed.
+     */
+    boolean syncTag(String repository, String tag) throws IOException {
+        String dst = config.destination(repository);
+        Optional<String> want = source.manifestDigest(repository, tag);
+        Optional<String> have = target.manifestDigest(dst, tag);
+        if (want.isEmpty()) {
+            if (config.deletes() && have.isPresent()) {
+                deleteTag(dst, tag);
+                return true;
+            }
+            return false;
+        }
+        boolean changed = copyManifest(repository, want.get(), 0);
+        copyReferrers(repository, want.get(), 0);
+        if (!have.equals(want)) {
+            OciClient.Manifest m = source.manifest(repository, want.get()).orElseThrow(() -> new IOException(
+                    "manifest " + want.get() + " of " + repository + " vanished from the source"));
+            target.putManifest(dst, tag, m.mediaType(), m.bytes());
+            changed = true;
+        }
+        return changed;
+    }
+
+    private void deleteTag(String dst, String tag) throws IOException {
+        try {
+            target.deleteManifest(dst, tag);
+        } catch (OciClient.OciException e) {
+            if (e.status() == 405 || e.code().equals("UNSUPPORTED")) {
+                // registries that cannot delete a tag alone (Distribution) keep it: reported, not retried
+                LOG.log(System.Logger.Level.WARNING, "target " + config.name() + " cannot delete tag " + dst + ":"
+                        + tag + " (" + e.getMessage() + ")");
+                return;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Makes the target hold the manifest {@code digest} when the source does (deleted from the target
+     * when the source no longer has it and deletes are on). A manifest pushed only by digest is copied
+     * when it is a referrer of a manifest the target holds, or when no tag filter is set.
+     */
+    boolean syncDigest(String repository, String digest) throws IOException {
+        String dst = config.destination(repository);
+        Optional<OciClient.Manifest> m = source.manifest(repository, digest);
+        if (m.isEmpty()) {
+            if (config.deletes()) {
+                try {
+                    return target.deleteManifest(dst, digest);
+                } catch (OciClient.OciException e) {
+                    if (e.status() == 409 || e.code().equals("DENIED")) {
+                        return false; // still listed by an index there: goes with it
+                    }
+                    throw e;
+                }
+            }
+            return false;
+        }
+        ParsedManifest parsed = ManifestParser.parse(m.get().mediaType(), m.get().bytes());
+        if (parsed.subject().isPresent()) {
+            if (target.manifestDigest(dst, parsed.subject().get().toString()).isEmpty()) {
+                return false; // its subject is not replicated (yet): it follows the subject
+            }
+        } else if (config.tags().isPresent()) {
+            return false; // copied with the tag that names it
+        }
+        return copyManifest(repository, digest, 0);
+    }
+
+    /** Deletes what the target holds of a repository the source no longer has. */
+    int deleteRepository(String repository) throws IOException {
+        if (!config.deletes() || source.tags(repository).isPresent()) {
+            return 0;
+        }
+        String dst = config.destination(repository);
+        int deleted = 0;
+        for (String tag : target.tags(dst).orElse(List.of())) {
+            Optional<String> d = target.manifestDigest(dst, tag);
+            if (d.isPresent() && deleteQuietly(dst, d.get())) {
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    private boolean deleteQuietly(String dst, String digest) throws IOException {
+        try {
+            return target.deleteManifest(dst, digest);
+        } catch (OciClient.OciException e) {
+            if (e.status() == 409) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Copies a manifest and everything it needs, children and blobs first; false when the target had it. */
+    boolean copyManifest(String repository, String digest, int depth) throws IOException {
+        String dst = config.destination(repository);
+        if (target.manifestDigest(dst, digest).isPresent()) {
+            return false;
+        }
+        OciClient.Manifest m = source.manifest(repository, digest).orElseThrow(() -> new IOException("manifest "
+                + digest + " of " + repository + " is not on the source (any more)"));
+        ParsedManifest parsed = ManifestParser.parse(m.mediaType(), m.bytes());
+        if (!parsed.children().isEmpty()) {
+            for (String child : children(m.bytes())) {
+                if (depth < 8) {
+                    copyManifest(repository, child, depth + 1);
+                }
+            }
+        }
+        for (Descriptor blob : parsed.blobs()) {
+            if (!blob.isExternal()) {
+                copyBlob(repository, dst, blob.digest().toString(), blob.size());
+            }
+        }
+        target.putManifest(dst, digest, m.mediaType(), m.bytes());
+        manifestsCopied.incrementAndGet();
+        return true;
+    }
+
+    /** The children of an index the target wants: all, or those of the configured platforms. */
+    List<String> children(byte[] index) throws IOException {
+        List<String> out = new java.util.ArrayList<>();
+        for (JsonNode c : JSON.readTree(index).path("manifests")) {
+            JsonNode p = c.path("platform");
+            if (config.platforms().isEmpty() || !p.isObject() || platformWanted(p)) {
+                out.add(c.path("digest").asText());
+            }
+        }
+        return out;
+    }
+
+    private boolean platformWanted(JsonNode p) {
+        String os = p.path("os").asText();
+        String arch = p.path("architecture").asText();
+        String variant = p.path("variant").asText("");
+        for (String wanted : config.platforms()) {
+            String[] w = wanted.split("/");
+            if (w[0].equals(os) && w[1].equals(arch) && (w.length < 3 || w[2].equals(variant))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Signatures, SBOMs, attestations of a manifest follow it (and theirs follow them). */
+    void copyReferrers(String repository, String digest, int depth) throws IOException {
+        if (depth > 2) {
+            return;
+        }
+        for (String referrer : source.referrers(repository, digest)) {
+            copyManifest(repository, referrer, 0);
+            copyReferrers(repository, referrer, depth + 1);
+        }
+    }
+
+    /** Copies a blob the target lacks: mounted when it is known elsewhere there, else streamed. */
+    void copyBlob(String repository, String dst, String digest, long size) throws IOException {
+        if (target.blobExists(dst, digest)) {
+            located.put(digest, dst);
+            return;
+        }
+        String from = located.get(digest);
+        OciClient.Upload upload = target.mountOrStart(dst, digest, from != null && !from.equals(dst) ? from : null);
+        if (upload.mounted()) {
+            blobsMounted.incrementAndGet();
+            located.put(digest, dst);
+            return;
+        }
+        String location = upload.location();
+        long offset = 0;
+        int failures = 0;
+        while (offset < size) {
+            try (InputStream in = source.openBlob(repository, digest, offset)) {
+                while (offset < size) {
+                    long length = Math.min(chunk, size - offset);
+                    location = target.patch(dst, location, offset, length, Streams.chunk(in, length, limiter,
+                            bytesCopied::addAndGet));
+                    offset += length;
+                }
+            } catch (IOException e) {
+                if (++failures > 5) {
+                    throw e;
+                }
+                LOG.log(System.Logger.Level.INFO, "copying " + digest + " to " + config.name() + " was cut at "
+                        + offset + " bytes (" + e.getMessage() + "); resuming");
+                sleep(250L << failures);
+                try {
+                    offset = target.uploadOffset(dst, location);
+                } catch (IOException statusFailed) {
+                    location = target.mountOrStart(dst, digest, null).location();
+                    offset = 0;
+                }
+            }
+        }
+        target.completeUpload(dst, location, digest);
+        located.put(digest, dst);
+    }
+
+    private static void sleep(long ms) throws IOException {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+}

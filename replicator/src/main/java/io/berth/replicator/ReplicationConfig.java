@@ -1,0 +1,152 @@
+package io.berth.replicator;
+
+import io.berth.core.config.YamlSection;
+import io.berth.events.RepositoryGlob;
+import java.math.BigInteger;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * {@code berth replicate}'s configuration (docs/replication.md). Every key can be overridden from the
+ * environment the Berth way: {@code replication.kafka.bootstrap-servers} is
+ * {@code BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS}; a target's keys by its name,
+ * {@code replication.targets.site-b.password} is {@code BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD}.
+ */
+public record ReplicationConfig(Endpoint source, String bootstrapServers, String topic, String group,
+                                Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets) {
+
+    /** A registry to talk to. */
+    public record Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure) {
+    }
+
+    /** A site to keep in step, and what of the source it wants. */
+    public record Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
+                         Optional<Pattern> tags, List<String> platforms, String prefix, boolean deletes,
+                         int concurrency, long bytesPerSecond) {
+        /** Whether a repository of the source is replicated to this target. */
+        public boolean wants(String repository) {
+            return RepositoryGlob.anyMatches(repositories, repository)
+                    && exclude.stream().noneMatch(g -> g.matches(repository));
+        }
+
+        public boolean wantsTag(String tag) {
+            return tags.isEmpty() || tags.get().matcher(tag).matches();
+        }
+
+        /** The repository on the target for a repository of the source. */
+        public String destination(String repository) {
+            return prefix + repository;
+        }
+    }
+
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+    private static final Pattern RATE = Pattern.compile("(\\d+)\\s*(B|KB|MB|GB|KiB|MiB|GiB)?/s", Pattern.CASE_INSENSITIVE);
+    private static final Pattern PLATFORM = Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
+
+    public static ReplicationConfig load(Path file, Map<String, String> env) {
+        YamlSection r = YamlSection.load(file, "replication", env);
+        Endpoint source = endpoint(r, "source", r.string("source", ""), r.stringWithEnv("source-username",
+                "replication.source-username", ""), r.stringWithEnv("source-password", "replication.source-password",
+                ""), r.section("source-tls"));
+        YamlSection kafka = r.section("kafka");
+        String bootstrap = kafka.string("bootstrap-servers", "");
+        if (bootstrap.isBlank()) {
+            throw kafka.bad("bootstrap-servers", "is required");
+        }
+        String topic = kafka.string("topic", "berth.events");
+        String group = kafka.string("group", "berth-replicator");
+        Duration reconcile = r.duration("reconcile-interval", "10m", Duration.ofSeconds(1), Duration.ofDays(7));
+        String host = r.string("http-host", "127.0.0.1");
+        int port = r.port("http-port", "5002");
+        List<Target> targets = new ArrayList<>();
+        for (YamlSection t : r.sections("targets")) {
+            targets.add(target(t));
+        }
+        if (targets.isEmpty()) {
+            throw r.bad("targets", "must list at least one target");
+        }
+        if (targets.stream().map(Target::name).distinct().count() != targets.size()) {
+            throw r.bad("targets", "names must be unique");
+        }
+        return new ReplicationConfig(source, bootstrap, topic, group, reconcile, host, port, List.copyOf(targets));
+    }
+
+    private static Endpoint endpoint(YamlSection s, String key, String url, String username, String password,
+                                     YamlSection tls) {
+        URI uri;
+        try {
+            uri = URI.create(url);
+            if (uri.getScheme() == null || !List.of("http", "https").contains(uri.getScheme()) || uri.getHost() == null) {
+                throw new IllegalArgumentException();
+            }
+        } catch (IllegalArgumentException e) {
+            throw s.bad(key, "'" + url + "' is not an http(s) URL of a registry");
+        }
+        Optional<Path> ca = tls.optional("ca-file").map(Path::of);
+        return new Endpoint(uri, username, password, ca, tls.bool("insecure", false));
+    }
+
+    private static Target target(YamlSection t) {
+        String name = t.string("name", "");
+        if (!NAME.matcher(name).matches()) {
+            throw t.bad("name", "'" + name + "' must be 1-64 of a-z, 0-9, '.', '_', '-'");
+        }
+        String envKey = "replication.targets." + name + ".";
+        Endpoint endpoint = endpoint(t, "url", t.stringWithEnv("url", envKey + "url", ""),
+                t.stringWithEnv("username", envKey + "username", ""), t.stringWithEnv("password", envKey + "password",
+                        ""), t.section("tls"));
+        List<RepositoryGlob> repositories = t.strings("repositories").stream().map(RepositoryGlob::of).toList();
+        List<RepositoryGlob> exclude = t.strings("exclude").stream().map(RepositoryGlob::of).toList();
+        Optional<Pattern> tags = t.optional("tags").map(regex -> {
+            try {
+                return Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                throw t.bad("tags", "'" + regex + "' is not a regular expression: " + e.getDescription());
+            }
+        });
+        List<String> platforms = t.strings("platforms");
+        for (String p : platforms) {
+            if (!PLATFORM.matcher(p).matches()) {
+                throw t.bad("platforms", "'" + p + "' is not os/architecture[/variant], e.g. linux/amd64");
+            }
+        }
+        String prefix = t.stringWithEnv("prefix", envKey + "prefix", "");
+        if (!prefix.isEmpty() && !prefix.matches("[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*/")) {
+            throw t.bad("prefix", "'" + prefix + "' must be repository path components ending in '/', e.g. mirror/");
+        }
+        boolean deletes = t.bool("deletes", false);
+        int concurrency = t.count("concurrency", "4", 1, 64);
+        String rateText = t.stringWithEnv("rate-limit", envKey + "rate-limit", "");
+        long rate = rateText.isEmpty() ? 0 : rate(t, rateText);
+        return new Target(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, rate);
+    }
+
+    private static long rate(YamlSection t, String text) {
+        Matcher m = RATE.matcher(text.trim());
+        if (!m.matches()) {
+            throw t.bad("rate-limit", "'" + text + "' is not a rate such as 200MB/s (B, KB, MB, GB per second; "
+                    + "binary units, as everywhere in Berth)");
+        }
+        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+        long factor = switch (unit) {
+            case "kb", "kib" -> 1L << 10;
+            case "mb", "mib" -> 1L << 20;
+            case "gb", "gib" -> 1L << 30;
+            default -> 1L;
+        };
+        BigInteger bytes = new BigInteger(m.group(1)).multiply(BigInteger.valueOf(factor));
+        if (bytes.signum() <= 0 || bytes.bitLength() > 62) {
+            throw t.bad("rate-limit", "'" + text + "' must be more than 0 and less than 4 EiB/s");
+        }
+        return bytes.longValueExact();
+    }
+}

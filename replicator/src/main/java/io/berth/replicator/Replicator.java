@@ -1,0 +1,305 @@
+package io.berth.replicator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.berth.events.EventCodec;
+import io.berth.events.MalformedEventException;
+import io.berth.events.RegistryEvent;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * {@code berth replicate}: consumes the event topic and hands each event to every target's worker;
+ * reconciles every target at start and every {@code reconcile-interval}; serves {@code /healthz},
+ * {@code /metrics} and {@code /status}. Offsets are committed only past events every target has
+ * applied or parked.
+ */
+public final class Replicator implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Beyond this many records in flight, consuming pauses until the targets catch up. */
+    static final int MAX_IN_FLIGHT = 10_000;
+
+    private final ReplicationConfig config;
+    private final PrometheusMeterRegistry meters;
+    private final Producer<String, byte[]> parking;
+    private final List<TargetWorker> workers = new ArrayList<>();
+    private final OffsetTracker offsets = new OffsetTracker();
+    private final ScheduledExecutorService reconciler;
+    private final Thread pump;
+    private volatile boolean running = true;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private HttpServer http;
+    private volatile Instant lastEvent;
+
+    public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
+        this.config = config;
+        this.meters = meters;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "berth-replicator-retry");
+        this.parking = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+                .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
+                .waitDurationInOpenState(Duration.ofSeconds(10)).build());
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
+        Duration timeout = Duration.ofMinutes(5);
+        OciClient source = new OciClient(config.source().url(), config.source().username(), config.source().password(),
+                Tls.context(config.source()), timeout);
+        for (ReplicationConfig.Target t : config.targets()) {
+            RateLimiter limiter = t.bytesPerSecond() <= 0 ? null : RateLimiter.of("replication-" + t.name(),
+                    RateLimiterConfig.custom().limitRefreshPeriod(Duration.ofMillis(100))
+                            .limitForPeriod((int) Math.max(1, Math.min(Integer.MAX_VALUE, t.bytesPerSecond() / 1024 / 10)))
+                            .timeoutDuration(Duration.ofMinutes(10)).build());
+            OciClient target = new OciClient(t.endpoint().url(), t.endpoint().username(), t.endpoint().password(),
+                    Tls.context(t.endpoint()), timeout);
+            Copier copier = new Copier(source, target, t, limiter);
+            TargetWorker w = new TargetWorker(copier, config, parking, breakers.circuitBreaker("replication-"
+                    + t.name()));
+            workers.add(w);
+            String[] tags = {"target", t.name()};
+            FunctionCounter.builder("berth.replication.bytes.copied", copier, c -> c.bytesCopied.get()).tags(tags)
+                    .description("Blob bytes copied to the target.").register(meters);
+            FunctionCounter.builder("berth.replication.manifests.copied", copier, c -> c.manifestsCopied.get())
+                    .tags(tags).description("Manifests copied to the target.").register(meters);
+            FunctionCounter.builder("berth.replication.blobs.mounted", copier, c -> c.blobsMounted.get()).tags(tags)
+                    .description("Blobs mounted from another repository of the target instead of copied.")
+                    .register(meters);
+            FunctionCounter.builder("berth.replication.failures", w, x -> x.failures.get()).tags(tags)
+                    .description("Attempts that failed (an event, a reconciliation of a repository).").register(meters);
+            FunctionCounter.builder("berth.replication.events.parked", w, x -> x.eventsParked.get()).tags(tags)
+                    .description("Events parked on the target's retry topic.").register(meters);
+            Gauge.builder("berth.replication.lag.events", w, TargetWorker::lagEvents).tags(tags)
+                    .description("Events not yet applied to the target (queued or parked).").register(meters);
+            Gauge.builder("berth.replication.lag.seconds", w, TargetWorker::lagSeconds).tags(tags)
+                    .description("How long the oldest queued event has waited.").register(meters);
+            Gauge.builder("berth.replication.in.sync", w, x -> x.state().equals("in-sync") ? 1 : 0).tags(tags)
+                    .description("1 when the last reconciliation found no difference and nothing waits.")
+                    .register(meters);
+        }
+        this.reconciler = Executors.newScheduledThreadPool(workers.size(), r -> Thread.ofPlatform()
+                .name("berth-reconcile").daemon().unstarted(r));
+        this.pump = Thread.ofPlatform().name("berth-replicate-events").daemon().unstarted(this::pumpEvents);
+    }
+
+    /** Starts the listener, the workers, the event stream and the reconciliations; returns the port. */
+    public int start() throws IOException {
+        http = HttpServer.create(new InetSocketAddress(config.httpHost(), config.httpPort()), 16);
+        http.createContext("/healthz", x -> send(x, 200, "text/plain; charset=utf-8", health()));
+        http.createContext("/metrics", x -> send(x, 200, "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
+        http.createContext("/status", x -> send(x, 200, "application/json", JSON.writeValueAsString(status())));
+        http.setExecutor(null);
+        http.start();
+        workers.forEach(TargetWorker::start);
+        pump.start();
+        long every = config.reconcileInterval().toMillis();
+        for (TargetWorker w : workers) {
+            reconciler.scheduleWithFixedDelay(() -> {
+                try {
+                    w.reconcile();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "reconciling " + w.name() + ": " + e);
+                }
+            }, 0, every, TimeUnit.MILLISECONDS);
+        }
+        return http.getAddress().getPort();
+    }
+
+    private String health() {
+        StringBuilder b = new StringBuilder();
+        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable"));
+        b.append("status: ").append(ok ? "ok" : "degraded").append('\n');
+        for (TargetWorker w : workers) {
+            b.append("target ").append(w.name()).append(": ").append(w.state()).append('\n');
+        }
+        return b.toString();
+    }
+
+    /** What /status answers. */
+    public Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("source", config.source().url().toString());
+        s.put("topic", config.topic());
+        s.put("eventsInFlight", offsets.inFlight());
+        s.put("lastEvent", lastEvent == null ? null : lastEvent.toString());
+        List<Map<String, Object>> targets = new ArrayList<>();
+        workers.forEach(w -> targets.add(w.status()));
+        s.put("targets", targets);
+        return s;
+    }
+
+    /** Reconciles every target now, in the calling thread (tests, benchmarks). */
+    public List<TargetWorker.Reconciliation> reconcileNow() {
+        List<TargetWorker.Reconciliation> out = new ArrayList<>();
+        workers.forEach(w -> out.add(w.reconcile()));
+        return out;
+    }
+
+    private void pumpEvents() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.group());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "berth-replicator");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "3600000");
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer = c;
+            c.subscribe(List.of(config.topic()), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    commit(c);
+                    offsets.forget(partitions);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                }
+            });
+            long lastCommit = System.nanoTime();
+            boolean paused = false;
+            while (running) {
+                try {
+                    for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                        dispatch(r);
+                    }
+                    int inFlight = offsets.inFlight();
+                    if (!paused && inFlight > MAX_IN_FLIGHT) {
+                        c.pause(c.assignment());
+                        paused = true;
+                    } else if (paused && inFlight < MAX_IN_FLIGHT / 2) {
+                        c.resume(c.paused());
+                        paused = false;
+                    }
+                    if (System.nanoTime() - lastCommit > TimeUnit.MILLISECONDS.toNanos(500)) {
+                        commit(c);
+                        lastCommit = System.nanoTime();
+                    }
+                } catch (WakeupException e) {
+                    break;
+                } catch (KafkaException e) {
+                    LOG.log(System.Logger.Level.WARNING, "event stream: " + e.getMessage() + "; going on");
+                    sleep(2000);
+                }
+            }
+            commit(c);
+        } catch (WakeupException e) {
+            // stopping
+        }
+    }
+
+    private void dispatch(ConsumerRecord<String, byte[]> r) {
+        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        RegistryEvent event;
+        try {
+            event = EventCodec.decode(r.value());
+        } catch (MalformedEventException e) {
+            LOG.log(System.Logger.Level.WARNING, "record " + r.partition() + "/" + r.offset() + " is not an event ("
+                    + e.getMessage() + "); skipped");
+            offsets.started(tp, r.offset(), 1);
+            offsets.finished(tp, r.offset());
+            return;
+        }
+        lastEvent = Instant.now();
+        offsets.started(tp, r.offset(), workers.size());
+        for (TargetWorker w : workers) {
+            w.submit(event, () -> offsets.finished(tp, r.offset()));
+        }
+    }
+
+    private void commit(KafkaConsumer<String, byte[]> c) {
+        Map<TopicPartition, OffsetAndMetadata> ready = offsets.committable();
+        if (ready.isEmpty()) {
+            return;
+        }
+        try {
+            c.commitSync(ready);
+        } catch (KafkaException e) {
+            // a later commit covers it; a restart applies those events again, which is harmless
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void send(HttpExchange x, int status, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().set("Content-Type", type);
+        boolean head = "HEAD".equals(x.getRequestMethod());
+        x.sendResponseHeaders(status, head ? -1 : bytes.length);
+        if (!head) {
+            try (OutputStream out = x.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+        x.close();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        KafkaConsumer<String, byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        try {
+            pump.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        reconciler.shutdownNow();
+        workers.forEach(TargetWorker::close);
+        if (http != null) {
+            http.stop(0);
+        }
+        parking.close(Duration.ofSeconds(5));
+    }
+}

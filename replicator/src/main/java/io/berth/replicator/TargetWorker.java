@@ -1,0 +1,498 @@
+package io.berth.replicator;
+
+import io.berth.events.EventCodec;
+import io.berth.events.MalformedEventException;
+import io.berth.events.RegistryEvent;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * One target's replication: its own queue per repository (a repository's events apply in order, up
+ * to {@code concurrency} repositories at once), its own retry, circuit breaker and rate limiter, so a
+ * slow or dead target holds back only itself. An event that still fails after its retries — or that
+ * arrives while the circuit is open — is parked durably on the target's retry topic
+ * ({@code <group>.<target>.retry}, acknowledged by Kafka) and retried from there until it succeeds;
+ * only then does it count as done for the event stream's offsets. Reconciliation compares the source
+ * with the target and copies or deletes what differs.
+ */
+final class TargetWorker implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(TargetWorker.class.getName());
+    /** Beyond this many events waiting, new ones are parked at once rather than queued in memory. */
+    static final int MAX_QUEUED = 2000;
+
+    private final Copier copier;
+    private final ReplicationConfig.Target config;
+    private final ReplicationConfig replication;
+    private final Producer<String, byte[]> parking;
+    private final CircuitBreaker breaker;
+    private final Retry retry;
+    private final ExecutorService pool;
+    private final Map<String, Deque<Runnable>> queues = new HashMap<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final ConcurrentLinkedDeque<Long> pendingSince = new ConcurrentLinkedDeque<>();
+    private final Thread retryThread;
+    private volatile boolean running = true;
+    private KafkaConsumer<String, byte[]> retryConsumer;
+
+    // status
+    final AtomicLong eventsApplied = new AtomicLong();
+    final AtomicLong eventsParked = new AtomicLong();
+    final AtomicLong failures = new AtomicLong();
+    final AtomicLong parkedWaiting = new AtomicLong();
+    private volatile Instant lastSuccess;
+    private final Deque<String> lastErrors = new ConcurrentLinkedDeque<>();
+    private volatile Reconciliation lastReconciliation;
+    private volatile boolean reconciling;
+
+    /** What one reconciliation found and did. */
+    record Reconciliation(Instant at, long durationMillis, int repositories, int tags, int differences, int copied,
+                          int deleted, List<String> errors) {
+        boolean inSync() {
+            return differences == 0 && errors.isEmpty();
+        }
+    }
+
+    TargetWorker(Copier copier, ReplicationConfig replication, Producer<String, byte[]> parking,
+                 CircuitBreaker breaker) {
+        this.copier = copier;
+        this.config = copier.config();
+        this.replication = replication;
+        this.parking = parking;
+        this.breaker = breaker;
+        this.retry = Retry.of("replication-" + config.name(), RetryConfig.custom().maxAttempts(4)
+                .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(500), 2.0,
+                        Duration.ofSeconds(10)))
+                .retryOnException(e -> running && !(e instanceof io.github.resilience4j.circuitbreaker
+                        .CallNotPermittedException)).build());
+        this.pool = Executors.newFixedThreadPool(config.concurrency(), r -> Thread.ofPlatform()
+                .name("berth-replicate-" + config.name()).daemon().unstarted(r));
+        this.retryThread = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-retry").daemon()
+                .unstarted(this::retryLoop);
+    }
+
+    String name() {
+        return config.name();
+    }
+
+    String retryTopic() {
+        return replication.group() + "." + config.name() + ".retry";
+    }
+
+    void start() {
+        retryThread.start();
+    }
+
+    // ---- ordered per repository, parallel across repositories
+
+    /** Runs {@code task} after every earlier task of the same repository; up to {@code concurrency} at once. */
+    void inOrder(String repository, Runnable task) {
+        synchronized (queues) {
+            Deque<Runnable> q = queues.get(repository);
+            if (q != null) {
+                q.addLast(task);
+                return;
+            }
+            queues.put(repository, new ArrayDeque<>());
+        }
+        pool.execute(() -> drain(repository, task));
+    }
+
+    private void drain(String repository, Runnable first) {
+        Runnable next = first;
+        while (next != null) {
+            try {
+                next.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "replication to " + name() + ": " + e);
+            }
+            synchronized (queues) {
+                Deque<Runnable> q = queues.get(repository);
+                next = q.pollFirst();
+                if (next == null) {
+                    queues.remove(repository);
+                }
+            }
+        }
+    }
+
+    // ---- events
+
+    /**
+     * Takes an event of the stream; {@code done} runs once it was applied to this target or parked
+     * durably (or when the target does not want it).
+     */
+    void submit(RegistryEvent event, Runnable done) {
+        if (!config.wants(event.repository())) {
+            done.run();
+            return;
+        }
+        if (queued.get() >= MAX_QUEUED) {
+            if (park(event)) {
+                done.run();
+            }
+            return;
+        }
+        queued.incrementAndGet();
+        long since = System.currentTimeMillis();
+        pendingSince.add(since);
+        inOrder(event.repository(), () -> {
+            boolean finished = false;
+            try {
+                finished = breaker.getState() == CircuitBreaker.State.OPEN ? park(event)
+                        : applyWithRetry(event) || park(event);
+            } finally {
+                pendingSince.remove(since);
+                queued.decrementAndGet();
+                if (finished) {
+                    done.run(); // applied or parked; else (shutting down) its offset stays uncommitted
+                }
+            }
+        });
+    }
+
+    private boolean applyWithRetry(RegistryEvent event) {
+        try {
+            Retry.decorateCheckedRunnable(retry, CircuitBreaker.decorateCheckedRunnable(breaker,
+                    () -> apply(event))).run();
+            return true;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    /** Brings the target to the source's state for what the event names. */
+    void apply(RegistryEvent event) throws IOException {
+        try {
+            String repo = event.repository();
+            var target = event.data().target();
+            switch (event.eventType()) {
+                case MANIFEST_PUSHED, TAG_CREATED, TAG_MOVED, TAG_DELETED -> {
+                    if (target.tag() != null && !target.tag().isEmpty()) {
+                        if (config.wantsTag(target.tag())) {
+                            copier.syncTag(repo, target.tag());
+                        }
+                    } else if (target.digest() != null) {
+                        copier.syncDigest(repo, target.digest());
+                    }
+                }
+                case MANIFEST_DELETED -> copier.syncDigest(repo, target.digest());
+                case REPOSITORY_DELETED -> copier.deleteRepository(repo);
+                default -> {
+                    // blobs follow their manifests; pulls change nothing
+                }
+            }
+            eventsApplied.incrementAndGet();
+            lastSuccess = Instant.now();
+        } catch (IOException | RuntimeException e) {
+            failed(event.type() + " " + event.subject() + ": " + e.getMessage());
+            throw e;
+        }
+    }
+
+    private void failed(String what) {
+        failures.incrementAndGet();
+        lastErrors.addFirst(Instant.now() + " " + what);
+        while (lastErrors.size() > 10) {
+            lastErrors.pollLast();
+        }
+    }
+
+    /**
+     * Writes the event to the retry topic and waits for Kafka's acknowledgement (trying until it has
+     * it); false only when the worker stops first.
+     */
+    private boolean park(RegistryEvent event) {
+        ProducerRecord<String, byte[]> r = new ProducerRecord<>(retryTopic(), event.repository(), EventCodec.encode(event));
+        while (running) {
+            try {
+                parking.send(r).get(30, TimeUnit.SECONDS);
+                eventsParked.incrementAndGet();
+                parkedWaiting.incrementAndGet();
+                return true;
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": cannot park an event on "
+                        + retryTopic() + " (" + e.getMessage() + "); trying again");
+                sleep(2000);
+            }
+        }
+        return false;
+    }
+
+    /** Retries parked events in order until each succeeds; commits past each one only then. */
+    private void retryLoop() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, replication.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, retryTopic());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "50");
+        p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "3600000");
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            retryConsumer = consumer;
+            consumer.subscribe(List.of(retryTopic()));
+            while (running) {
+                try {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                        RegistryEvent event;
+                        try {
+                            event = EventCodec.decode(r.value());
+                        } catch (MalformedEventException e) {
+                            continue;
+                        }
+                        long backoff = 1000;
+                        while (running) {
+                            try {
+                                CircuitBreaker.decorateCheckedRunnable(breaker, () -> apply(event)).run();
+                                break;
+                            } catch (Throwable e) {
+                                sleep(backoff);
+                                backoff = Math.min(backoff * 2, 60_000);
+                            }
+                        }
+                        if (!running) {
+                            return;
+                        }
+                        parkedWaiting.updateAndGet(n -> Math.max(0, n - 1));
+                        try {
+                            consumer.commitSync(Map.of(new TopicPartition(r.topic(), r.partition()),
+                                    new OffsetAndMetadata(r.offset() + 1)));
+                        } catch (KafkaException e) {
+                            // a later commit covers it; a restart applies it again, which is harmless
+                        }
+                    }
+                } catch (WakeupException e) {
+                    return;
+                } catch (KafkaException e) {
+                    sleep(2000);
+                }
+            }
+        }
+    }
+
+    // ---- reconciliation
+
+    /**
+     * Compares the source's repositories, tags and digests with the target's and copies or deletes
+     * what differs; runs each repository in its queue, after the events before it.
+     */
+    Reconciliation reconcile() {
+        reconciling = true;
+        long start = System.nanoTime();
+        List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger tags = new AtomicInteger();
+        AtomicInteger differences = new AtomicInteger();
+        AtomicInteger copied = new AtomicInteger();
+        AtomicInteger deleted = new AtomicInteger();
+        List<String> repositories = new ArrayList<>();
+        try {
+            for (String repo : copier.source().catalog()) {
+                if (config.wants(repo)) {
+                    repositories.add(repo);
+                }
+            }
+            CountDownLatch done = new CountDownLatch(repositories.size());
+            for (String repo : repositories) {
+                inOrder(repo, () -> {
+                    try {
+                        reconcileRepository(repo, tags, differences, copied, deleted);
+                    } catch (IOException | RuntimeException e) {
+                        errors.add(repo + ": " + e.getMessage());
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            done.await();
+            if (config.deletes()) {
+                for (String dst : copier.target().catalog()) {
+                    if (!dst.startsWith(config.prefix())) {
+                        continue;
+                    }
+                    String repo = dst.substring(config.prefix().length());
+                    if (config.wants(repo) && !repositories.contains(repo)
+                            && !copier.target().tags(dst).orElse(List.of()).isEmpty()) {
+                        differences.incrementAndGet();
+                        deleted.addAndGet(copier.deleteRepository(repo));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            errors.add(e.getMessage() == null ? e.toString() : e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            errors.add("interrupted");
+        }
+        Reconciliation r = new Reconciliation(Instant.now(), (System.nanoTime() - start) / 1_000_000,
+                repositories.size(), tags.get(), differences.get(), copied.get(), deleted.get(), List.copyOf(errors));
+        errors.forEach(e -> failed("reconcile: " + e));
+        lastReconciliation = r;
+        reconciling = false;
+        LOG.log(System.Logger.Level.INFO, "reconciled " + name() + ": " + r.repositories() + " repositories, "
+                + r.tags() + " tags, " + r.differences() + " differences (" + r.copied() + " copied, " + r.deleted()
+                + " deleted) in " + r.durationMillis() + " ms" + (r.errors().isEmpty() ? "" : ", errors: "
+                + r.errors()));
+        return r;
+    }
+
+    private void reconcileRepository(String repo, AtomicInteger tags, AtomicInteger differences, AtomicInteger copied,
+                                     AtomicInteger deleted) throws IOException {
+        String dst = config.destination(repo);
+        List<String> sourceTags = copier.source().tags(repo).orElse(List.of()).stream().filter(config::wantsTag)
+                .toList();
+        Map<String, String> want = digests(copier.source(), repo, sourceTags);
+        List<String> targetTags = copier.target().tags(dst).orElse(List.of()).stream().filter(config::wantsTag)
+                .toList();
+        Map<String, String> have = digests(copier.target(), dst, targetTags);
+        tags.addAndGet(want.size());
+        for (Map.Entry<String, String> e : want.entrySet()) {
+            if (!e.getValue().equals(have.get(e.getKey()))) {
+                differences.incrementAndGet();
+                if (copier.syncTag(repo, e.getKey())) {
+                    copied.incrementAndGet();
+                }
+            }
+        }
+        if (config.deletes()) {
+            for (String tag : have.keySet()) {
+                if (!want.containsKey(tag)) {
+                    differences.incrementAndGet();
+                    if (copier.syncTag(repo, tag)) {
+                        deleted.incrementAndGet();
+                    }
+                }
+            }
+        }
+    }
+
+    private static Map<String, String> digests(OciClient registry, String repo, List<String> tags) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String tag : tags) {
+            Optional<String> d = registry.manifestDigest(repo, tag);
+            d.ifPresent(digest -> out.put(tag, digest));
+        }
+        return out;
+    }
+
+    // ---- status
+
+    /** The target as /status shows it. */
+    Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        Reconciliation r = lastReconciliation;
+        long oldest = pendingSince.stream().mapToLong(Long::longValue).min().orElse(0);
+        s.put("name", name());
+        s.put("url", config.endpoint().url().toString());
+        s.put("state", state());
+        s.put("circuit", breaker.getState().name().toLowerCase());
+        s.put("lagEvents", queued.get() + parkedWaiting.get());
+        s.put("lagSeconds", oldest == 0 ? 0 : (System.currentTimeMillis() - oldest) / 1000.0);
+        s.put("parkedWaiting", parkedWaiting.get());
+        s.put("eventsApplied", eventsApplied.get());
+        s.put("eventsParked", eventsParked.get());
+        s.put("bytesCopied", copier.bytesCopied.get());
+        s.put("manifestsCopied", copier.manifestsCopied.get());
+        s.put("blobsMounted", copier.blobsMounted.get());
+        s.put("lastSuccess", lastSuccess == null ? null : lastSuccess.toString());
+        if (r != null) {
+            Map<String, Object> rec = new LinkedHashMap<>();
+            rec.put("at", r.at().toString());
+            rec.put("durationMillis", r.durationMillis());
+            rec.put("repositories", r.repositories());
+            rec.put("tags", r.tags());
+            rec.put("differences", r.differences());
+            rec.put("copied", r.copied());
+            rec.put("deleted", r.deleted());
+            rec.put("errors", r.errors());
+            s.put("lastReconciliation", rec);
+        }
+        s.put("lastErrors", List.copyOf(lastErrors));
+        return s;
+    }
+
+    /**
+     * {@code in-sync} only when the last reconciliation found no difference and nothing has waited
+     * since; {@code unreachable} while the circuit is open; else {@code syncing}.
+     */
+    String state() {
+        Reconciliation r = lastReconciliation;
+        if (breaker.getState() == CircuitBreaker.State.OPEN) {
+            return "unreachable";
+        }
+        if (r == null || reconciling) {
+            return "syncing";
+        }
+        return r.inSync() && queued.get() == 0 && parkedWaiting.get() == 0 ? "in-sync" : "syncing";
+    }
+
+    Reconciliation lastReconciliation() {
+        return lastReconciliation;
+    }
+
+    double lagSeconds() {
+        long oldest = pendingSince.stream().mapToLong(Long::longValue).min().orElse(0);
+        return oldest == 0 ? 0 : (System.currentTimeMillis() - oldest) / 1000.0;
+    }
+
+    long lagEvents() {
+        return queued.get() + parkedWaiting.get();
+    }
+
+    private void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        KafkaConsumer<String, byte[]> c = retryConsumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        pool.shutdownNow();
+        try {
+            retryThread.join(5000);
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package io.berth.replicator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.MediaTypes;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.registry.BlobInfo;
+import io.berth.events.RepositoryGlob;
+import io.berth.http.TestRegistry;
+import io.berth.testsupport.Images;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Copies between two real registries (the real HTTP server in this JVM), state by state. */
+class CopierTest {
+    static final RepositoryName APP = RepositoryName.of("team-a/app");
+
+    @TempDir
+    Path dir;
+    TestRegistry source;
+    TestRegistry target;
+    Images images;
+
+    @BeforeEach
+    void open() throws IOException {
+        source = new TestRegistry(dir.resolve("a"));
+        target = new TestRegistry(dir.resolve("b"), Map.of("manifests.allow-sparse", "true"));
+        images = new Images(source.registry);
+    }
+
+    @AfterEach
+    void close() {
+        source.close();
+        target.close();
+    }
+
+    static ReplicationConfig.Target config(String prefix, boolean deletes, List<String> platforms, String tags) {
+        return new ReplicationConfig.Target("b", new ReplicationConfig.Endpoint(URI.create("http://x"), "", "",
+                Optional.empty(), false), List.of(), List.of(RepositoryGlob.of("tmp/**")),
+                tags == null ? Optional.empty() : Optional.of(Pattern.compile(tags)), platforms, prefix, deletes, 2, 0);
+    }
+
+    Copier copier(ReplicationConfig.Target config, URI targetUri, long chunk) {
+        return new Copier(client(source.uri("/")), client(targetUri), config, null, chunk);
+    }
+
+    Copier copier(ReplicationConfig.Target config) {
+        return copier(config, target.uri("/"), Copier.CHUNK);
+    }
+
+    static OciClient client(URI uri) {
+        return new OciClient(uri, "", "", null, Duration.ofSeconds(30));
+    }
+
+    Optional<Digest> onTarget(String repo, String tag) {
+        return target.registry.metadata().tag(RepositoryName.of(repo), tag);
+    }
+
+    @Test
+    void aTagIsCopiedWithWhatItNeedsOnceAndFollowsMovesAndDeletes() throws IOException {
+        Digest one = images.image(APP, "v1", "one");
+        Copier c = copier(config("", true, List.of(), null));
+        assertTrue(c.syncTag(APP.value(), "v1"));
+        assertEquals(one, onTarget("team-a/app", "v1").orElseThrow());
+        long bytes = c.bytesCopied.get();
+        assertTrue(bytes > 0);
+        assertFalse(c.syncTag(APP.value(), "v1"), "again: nothing to do");
+        assertEquals(bytes, c.bytesCopied.get(), "nothing copied twice");
+        var m = target.registry.manifests().get(APP, new Tag("v1"));
+        for (var d : io.berth.core.manifest.ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
+            assertTrue(target.registry.metadata().blobLinked(APP, d.digest()));
+        }
+
+        Digest two = images.image(APP, "v1", "two");
+        assertTrue(c.syncTag(APP.value(), "v1"));
+        assertEquals(two, onTarget("team-a/app", "v1").orElseThrow(), "the move followed");
+
+        source.registry.manifests().delete(APP, new Tag("v1"));
+        assertTrue(c.syncTag(APP.value(), "v1"));
+        assertTrue(onTarget("team-a/app", "v1").isEmpty(), "the delete followed");
+        assertTrue(target.registry.metadata().manifestExists(APP, one), "manifests stay until deleted themselves");
+        source.registry.manifests().delete(APP, one);
+        assertTrue(c.syncDigest(APP.value(), one.toString()));
+        assertFalse(target.registry.metadata().manifestExists(APP, one));
+
+        Copier keep = copier(config("", false, List.of(), null));
+        images.image(APP, "v3", "three");
+        keep.syncTag(APP.value(), "v3");
+        source.registry.manifests().delete(APP, new Tag("v3"));
+        assertFalse(keep.syncTag(APP.value(), "v3"));
+        assertTrue(onTarget("team-a/app", "v3").isPresent(), "deletes: false leaves the target alone");
+    }
+
+    @Test
+    void anIndexFilteredByPlatformIsSparseOnTheTargetAndReferrersFollow() throws IOException {
+        Digest amd = images.image(APP, null, "amd");
+        Digest arm = images.image(APP, null, "arm");
+        Digest index = images.index(APP, "multi", amd, arm);
+        Digest signature = images.referrer(APP, index, "sig");
+        Copier c = copier(config("mirror/", false, List.of("linux/amd64"), null));
+        c.syncTag(APP.value(), "multi");
+        RepositoryName mirrored = RepositoryName.of("mirror/team-a/app");
+        assertEquals(index, target.registry.metadata().tag(mirrored, "multi").orElseThrow(), "same digest, prefixed");
+        assertTrue(target.registry.metadata().manifestExists(mirrored, amd));
+        assertFalse(target.registry.metadata().manifestExists(mirrored, arm), "the other platform stays behind");
+        assertTrue(target.registry.metadata().manifestExists(mirrored, signature), "the signature followed");
+
+        // a signature pushed later follows its subject, by its own event
+        Digest later = images.referrer(APP, index, "sig-2");
+        assertTrue(c.syncDigest(APP.value(), later.toString()));
+        assertTrue(target.registry.metadata().manifestExists(mirrored, later));
+    }
+
+    @Test
+    void aBlobTheTargetHoldsElsewhereIsMountedNotCopied() throws IOException {
+        BlobInfo shared = images.blob(APP, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+        BlobInfo config = images.blob(APP, Images.bytes("{}"));
+        images.put(APP, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(shared), null));
+        RepositoryName other = RepositoryName.of("team-a/other");
+        BlobInfo otherConfig = images.blob(other, Images.bytes("{\"other\":1}"));
+        images.blob(other, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+        images.put(other, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(otherConfig, List.of(shared), null));
+        Copier c = copier(config("", false, List.of(), null));
+        c.syncTag(APP.value(), "v1");
+        long before = c.bytesCopied.get();
+        c.syncTag(other.value(), "v1");
+        assertEquals(1, c.blobsMounted.get());
+        assertEquals(before + "{\"other\":1}".length(), c.bytesCopied.get(), "only the config moved");
+        assertTrue(target.registry.metadata().blobLinked(other, shared.digest()));
+    }
+
+    @Test
+    void aCopyCutByAConnectionResetResumesAtTheTargetsOffset() throws Exception {
+        byte[] big = new byte[20 << 20];
+        new Random(7).nextBytes(big);
+        BlobInfo layer = images.blob(APP, big);
+        BlobInfo config = images.blob(APP, Images.bytes("{}"));
+        images.put(APP, "big", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(layer), null));
+        try (CuttingProxy proxy = new CuttingProxy(target.port(), 10 << 20)) {
+            Copier c = copier(config("", false, List.of(), null), URI.create("http://127.0.0.1:" + proxy.port() + "/"),
+                    4 << 20);
+            c.syncTag(APP.value(), "big");
+            assertTrue(proxy.cut.get(), "the proxy did cut a connection");
+            long sent = c.bytesCopied.get();
+            assertTrue(sent >= big.length && sent < big.length + (8L << 20), "resumed, not restarted: " + sent);
+        }
+        var b = target.registry.blobs().stat(APP, layer.digest());
+        try (InputStream in = target.registry.blobs().open(APP, b, 0, b.size())) {
+            assertEquals(layer.digest(), Digest.compute(DigestAlgorithm.SHA256, in.readAllBytes()));
+        }
+    }
+
+    @Test
+    void aRepositoryGoneFromTheSourceIsDeletedFromTheTarget() throws IOException {
+        images.image(APP, "v1", "one");
+        images.image(APP, "v2", "two");
+        Copier c = copier(config("", true, List.of(), null));
+        c.syncTag(APP.value(), "v1");
+        c.syncTag(APP.value(), "v2");
+        assertEquals(0, c.deleteRepository(APP.value()), "the source still has it");
+        source.registry.repositories().delete(io.berth.core.registry.Caller.at("x"), APP);
+        assertEquals(2, c.deleteRepository(APP.value()));
+        assertTrue(target.registry.metadata().tags(APP, null, 10).isEmpty());
+    }
+
+    @Test
+    void aTargetThatRefusesSaysWhy() {
+        Digest amd = images.image(APP, null, "amd");
+        Digest arm = images.image(APP, null, "arm");
+        images.index(APP, "multi", amd, arm);
+        try (TestRegistry strict = new TestRegistry(dir.resolve("strict"))) {
+            Copier c = copier(config("", false, List.of("linux/amd64"), null), strict.uri("/"), Copier.CHUNK);
+            OciClient.OciException e = assertThrows(OciClient.OciException.class, () -> c.syncTag(APP.value(),
+                    "multi"));
+            assertEquals("MANIFEST_BLOB_UNKNOWN", e.code(), "a sparse index needs manifests.allow-sparse there");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Forwards to the target; cuts (RST) the first connection that sends more than {@code after} bytes. */
+    static final class CuttingProxy implements AutoCloseable {
+        final ServerSocket server;
+        final AtomicBoolean cut = new AtomicBoolean();
+
+        CuttingProxy(int targetPort, long after) throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread.ofPlatform().daemon().start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket client = server.accept();
+                        Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                        AtomicLong sent = new AtomicLong();
+                        Thread.ofPlatform().daemon().start(() -> pipe(client, upstream, sent, after));
+                        Thread.ofPlatform().daemon().start(() -> pipe(upstream, client, new AtomicLong(), -1));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        private void pipe(Socket from, Socket to, AtomicLong sent, long after) {
+            byte[] buf = new byte[64 << 10];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    out.write(buf, 0, n);
+                    if (after > 0 && sent.addAndGet(n) > after && cut.compareAndSet(false, true)) {
+                        from.setSoLinger(true, 0);
+                        to.setSoLinger(true, 0);
+                        from.close();
+                        to.close();
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                // the other side closed
+            } finally {
+                try {
+                    from.close();
+                    to.close();
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+}

@@ -107,10 +107,16 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private static String clusterId() {
-        // Kafka cluster ids are 16 bytes in URL-safe base64 without padding
-        UUID u = UUID.randomUUID();
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
-        b.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+        // Kafka cluster ids are 16 bytes in URL-safe base64 without padding; one starting with '-' would be
+        // read as an option by the storage tool's command line (one start in 64 failed that way)
+        while (true) {
+            UUID u = UUID.randomUUID();
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
+            b.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+            String id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+            if (!id.startsWith("-")) {
+                return id;
+            }
+        }
     }
 }

@@ -111,7 +111,8 @@ final class Copier {
     /**
      * Makes the target hold the manifest {@code digest} when the source does (deleted from the target
      * when the source no longer has it and deletes are on). A manifest pushed only by digest is copied
-     * when it is a referrer of a manifest the target holds, or when no tag filter is set.
+     * when it is a referrer of a manifest the target holds, or when the target filters neither tags nor
+     * platforms (else it comes with the tag that names it).
      */
     boolean syncDigest(String repository, String digest) throws IOException {
         String dst = config.destination(repository);
@@ -134,8 +135,8 @@ final class Copier {
             if (target.manifestDigest(dst, parsed.subject().get().toString()).isEmpty()) {
                 return false; // its subject is not replicated (yet): it follows the subject
             }
-        } else if (config.tags().isPresent()) {
-            return false; // copied with the tag that names it
+        } else if (config.tags().isPresent() || !config.platforms().isEmpty()) {
+            return false; // filtered targets take what a wanted tag names (an index's platforms decided there)
         }
         return copyManifest(repository, digest, 0);
     }

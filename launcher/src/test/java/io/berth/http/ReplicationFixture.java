@@ -1,0 +1,173 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.model.Digest;
+import io.berth.testsupport.FreePorts;
+import io.berth.testsupport.JavaProcess;
+import io.berth.testsupport.KafkaBroker;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Sites ({@code berth serve} processes), a replicator process, and what tests ask of them. */
+abstract class ReplicationFixture {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+    final String topic = "berth.repl." + UUID.randomUUID();
+    final List<AutoCloseable> started = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : started.reversed()) {
+            c.close();
+        }
+    }
+
+    BerthProcess site(String name, Map<String, String> env) {
+        return site(name, FreePorts.next(), env);
+    }
+
+    BerthProcess site(String name, int port, Map<String, String> env) {
+        BerthProcess b = BerthProcess.start(dir.resolve(name), port, List.of(), env);
+        started.add(b);
+        return b;
+    }
+
+    Map<String, String> events() {
+        return EventsProcessTest.events(KafkaBroker.shared().bootstrapServers(), topic);
+    }
+
+    /** Starts {@code berth replicate} with the targets' YAML; returns the process once it replicates. */
+    JavaProcess replicator(String source, String targetsYaml, List<String> jvmArgs, String reconcile)
+            throws Exception {
+        int port = FreePorts.next();
+        Path config = Files.writeString(dir.resolve("replication-" + System.nanoTime() + ".yaml"), """
+                replication:
+                  source: %s
+                  kafka: { bootstrap-servers: "%s", topic: "%s", group: "g-%s" }
+                  reconcile-interval: %s
+                  http-port: %d
+                  targets:
+                %s""".formatted(source, KafkaBroker.shared().bootstrapServers(), topic, topic, reconcile, port,
+                targetsYaml));
+        List<String> jvm = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
+        jvm.addAll(jvmArgs);
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", jvm, List.of("replicate", "--config",
+                config.toString()), Map.of(), dir, dir.resolve("replicator-" + System.nanoTime() + ".log"));
+        started.add(p);
+        await("the replicator to start", () -> p.output().contains(" replicating ") || !p.process().isAlive(),
+                Duration.ofSeconds(60));
+        assertTrue(p.process().isAlive(), p.output());
+        statusPorts.put(p, port);
+        return p;
+    }
+
+    final Map<JavaProcess, Integer> statusPorts = new java.util.HashMap<>();
+
+    JsonNode status(JavaProcess replicator) throws Exception {
+        return JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statusPorts.get(
+                replicator) + "/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    static void await(String what, BooleanSupplier condition, Duration timeout) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** The digest a registry gives for a reference, or empty. */
+    static Optional<String> digest(String base, String repo, String reference) {
+        try {
+            HttpResponse<Void> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repo + "/manifests/"
+                    + reference)).method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept",
+                    "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
+                            + "application/vnd.docker.distribution.manifest.v2+json, "
+                            + "application/vnd.docker.distribution.manifest.list.v2+json").build(),
+                    HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200 ? r.headers().firstValue("Docker-Content-Digest") : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    static String targetYaml(String name, String url, String extra) {
+        return "    - name: " + name + "\n      url: " + url + "\n" + extra.lines().map(l -> "      " + l + "\n")
+                .reduce("", String::concat);
+    }
+
+    /** Streams {@code size} generated bytes to {@code repo} as a blob (one PATCH) and returns its digest. */
+    static String pushGeneratedLayer(String base, String repo, long size) throws Exception {
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] block = new byte[1 << 20];
+        new java.util.Random(3).nextBytes(block);
+        HttpResponse<String> start = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repo
+                + "/blobs/uploads/")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String location = URI.create(base).resolve(start.headers().firstValue("Location").orElseThrow()).toString();
+        HttpResponse<String> patch = HTTP.send(HttpRequest.newBuilder(URI.create(location)).method("PATCH",
+                HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() ->
+                        new InputStream() {
+                            long left = size;
+                            int pos = block.length;
+
+                            @Override
+                            public int read() {
+                                throw new UnsupportedOperationException();
+                            }
+
+                            @Override
+                            public int read(byte[] b, int off, int len) {
+                                if (left == 0) {
+                                    return -1;
+                                }
+                                if (pos == block.length) {
+                                    pos = 0;
+                                }
+                                int n = (int) Math.min(Math.min(len, block.length - pos), left);
+                                System.arraycopy(block, pos, b, off, n);
+                                sha.update(b, off, n);
+                                pos += n;
+                                left -= n;
+                                return n;
+                            }
+                        }), size)).header("Content-Type", "application/octet-stream").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, patch.statusCode(), patch.body());
+        String layer = "sha256:" + HexFormat.of().formatHex(sha.digest());
+        String next = URI.create(base).resolve(patch.headers().firstValue("Location").orElseThrow()).toString();
+        assertEquals(201, HTTP.send(HttpRequest.newBuilder(URI.create(next + (next.contains("?") ? "&" : "?")
+                + "digest=" + layer)).PUT(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        return layer;
+    }
+}

@@ -1,0 +1,259 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.testsupport.Command;
+import io.berth.testsupport.Dockerd;
+import io.berth.testsupport.FreePorts;
+import io.berth.testsupport.JavaProcess;
+import io.berth.testsupport.TestServices;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code berth replicate} as a process between {@code berth serve} sites (and CNCF Distribution), with a
+ * real KRaft broker: pushes by docker and skopeo arrive with identical digests, filters hold, moves
+ * and deletes follow, a stopped target and a killed replicator converge, content without events is
+ * reconciled, a 1 GiB layer goes through a 128 MiB heap.
+ */
+class ReplicationProcessTest extends ReplicationFixture {
+
+    @Test
+    void pushesMovesAndDeletesReachEverySiteAsFilteredWithIdenticalDigests() throws Exception {
+        var docker = Dockerd.shared();
+        TestServices.require(docker.isPresent(), "dockerd (Debian package docker.io)");
+        TestServices.require(Command.onPath("skopeo"), "skopeo (Debian package skopeo)");
+        BerthProcess a = site("a", events());
+        BerthProcess b = site("b", Map.of());
+        BerthProcess c = site("c", Map.of("BERTH_MANIFESTS_ALLOW_SPARSE", "true"));
+        JavaProcess replicator = replicator(a.base(), targetYaml("site-b", b.base(), """
+                exclude: ["skip/**"]
+                tags: "(?!private-).*"
+                deletes: true
+                """) + targetYaml("site-c", c.base(), """
+                repositories: ["multi/**"]
+                platforms: [linux/amd64]
+                deletes: true
+                """), List.of(), "5s");
+        String registry = "127.0.0.1:" + a.httpPort;
+        String image = AdminProcessTest.image(dir, docker.get(), registry, "app/web:1", "one");
+        Path layout = OciLayouts.twoPlatformIndex(dir.resolve("layout"), "multi");
+        Command copy = Command.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+                "docker://" + registry + "/multi/app:1");
+        assertEquals(0, copy.exitCode(), copy.output());
+        String web = digest(a.base(), "app/web", "1").orElseThrow();
+        String index = digest(a.base(), "multi/app", "1").orElseThrow();
+        await("app/web:1 on site B", () -> digest(b.base(), "app/web", "1").equals(Optional.of(web)),
+                Duration.ofSeconds(60));
+        await("multi/app:1 on sites B and C", () -> digest(b.base(), "multi/app", "1").equals(Optional.of(index))
+                && digest(c.base(), "multi/app", "1").equals(Optional.of(index)), Duration.ofSeconds(60));
+        JsonNode idx = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(a.base()
+                + "/v2/multi/app/manifests/1")).header("Accept", "application/vnd.oci.image.index.v1+json").build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        for (JsonNode m : idx.get("manifests")) {
+            String child = m.get("digest").asText();
+            boolean amd64 = m.path("platform").path("architecture").asText().equals("amd64");
+            assertEquals(Optional.of(child), digest(b.base(), "multi/app", child), "B has every platform");
+            assertEquals(amd64, digest(c.base(), "multi/app", child).isPresent(), "C only linux/amd64 (sparse)");
+        }
+        assertTrue(digest(c.base(), "app/web", "1").isEmpty(), "C takes only multi/**");
+
+        // filtered out: a repository and a tag
+        EventsProcessTest.pushImage(a.base(), "skip/app", "1", "skipped");
+        EventsProcessTest.pushImage(a.base(), "app/web", "private-1", "private");
+        // a tag move and a delete
+        Digest moved = EventsProcessTest.pushImage(a.base(), "app/web", "1", "moved");
+        await("the move on B", () -> digest(b.base(), "app/web", "1").equals(Optional.of(moved.toString())),
+                Duration.ofSeconds(60));
+        assertEquals(202, HTTP.send(HttpRequest.newBuilder(URI.create(a.base() + "/v2/multi/app/manifests/1"))
+                .DELETE().build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+        await("the tag delete on B and C", () -> digest(b.base(), "multi/app", "1").isEmpty()
+                && digest(c.base(), "multi/app", "1").isEmpty(), Duration.ofSeconds(60));
+        assertTrue(digest(b.base(), "skip/app", "1").isEmpty(), "excluded repository");
+        assertTrue(digest(b.base(), "app/web", "private-1").isEmpty(), "filtered tag");
+        assertEquals(0, docker.get().docker("rmi", image).exitCode());
+
+        // both targets report in sync once a reconciliation found nothing to do
+        await("both targets in sync", () -> {
+            try {
+                JsonNode s = status(replicator);
+                return s.get("targets").size() == 2 && s.get("targets").get(0).get("state").asText().equals("in-sync")
+                        && s.get("targets").get(1).get("state").asText().equals("in-sync");
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(60));
+        JsonNode s = status(replicator);
+        assertTrue(s.get("targets").get(0).get("bytesCopied").asLong() > 0, s.toString());
+        assertEquals(0, s.get("targets").get(0).get("lastReconciliation").get("differences").asInt(), s.toString());
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statusPorts.get(replicator)
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("berth_replication_bytes_copied_total{target=\"site-b\"}"), metrics);
+        assertTrue(metrics.contains("berth_replication_in_sync{target=\"site-c\"} 1.0"), metrics);
+    }
+
+    @Test
+    void aTargetThatWasDownAndAReplicatorThatWasKilledConverge() throws Exception {
+        BerthProcess a = site("a", events());
+        int bPort = FreePorts.next();
+        BerthProcess b = site("b", bPort, Map.of());
+        String targets = targetYaml("site-b", b.base(), "deletes: true\n");
+        JavaProcess replicator = replicator(a.base(), targets, List.of(), "3s");
+        Digest first = EventsProcessTest.pushImage(a.base(), "down/app", "0", "before");
+        await("the first image on B", () -> digest(b.base(), "down/app", "0").equals(Optional.of(first.toString())),
+                Duration.ofSeconds(60));
+
+        // B down while 20 images are pushed; no manual step when it is back
+        b.close();
+        List<Digest> pushed = new ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            pushed.add(EventsProcessTest.pushImage(a.base(), "down/app", Integer.toString(i), "while down " + i));
+        }
+        await("the replicator to notice", () -> {
+            try {
+                return !status(replicator).get("targets").get(0).get("state").asText().equals("in-sync");
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(30));
+        BerthProcess back = site("b", bPort, Map.of());
+        await("all 20 on B", () -> {
+            for (int i = 1; i <= 20; i++) {
+                if (!digest(back.base(), "down/app", Integer.toString(i)).equals(Optional.of(pushed.get(i - 1)
+                        .toString()))) {
+                    return false;
+                }
+            }
+            return true;
+        }, Duration.ofSeconds(90));
+
+        // the replicator SIGKILLed while pushes go on, then started again
+        Thread pusher = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < 15; i++) {
+                try {
+                    EventsProcessTest.pushImage(a.base(), "kill/app", Integer.toString(i), "kill " + i);
+                    Thread.sleep(50);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        });
+        Thread.sleep(300);
+        replicator.process().destroyForcibly().waitFor();
+        pusher.join();
+        JavaProcess again = replicator(a.base(), targets, List.of(), "3s");
+        await("every kill/app tag on B", () -> {
+            for (int i = 0; i < 15; i++) {
+                if (!digest(a.base(), "kill/app", Integer.toString(i)).equals(digest(back.base(), "kill/app",
+                        Integer.toString(i)))) {
+                    return false;
+                }
+            }
+            return true;
+        }, Duration.ofSeconds(90));
+        await("in sync", () -> {
+            try {
+                return status(again).get("targets").get(0).get("state").asText().equals("in-sync");
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(60));
+        assertFalse(again.output().contains("Exception"), again.output());
+    }
+
+    @Test
+    void aRegistryWithContentAndNoEventsIsCopiedByReconciliation() throws Exception {
+        BerthProcess a = site("a", Map.of()); // events off: nothing will ever be published
+        List<Digest> pushed = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            pushed.add(EventsProcessTest.pushImage(a.base(), "old/r" + (i % 2), "v" + i, "old " + i));
+        }
+        BerthProcess b = site("b", Map.of());
+        replicator(a.base(), targetYaml("site-b", b.base(), ""), List.of(), "1h");
+        await("everything on B after the first reconciliation", () -> {
+            for (int i = 0; i < 5; i++) {
+                if (!digest(b.base(), "old/r" + (i % 2), "v" + i).equals(Optional.of(pushed.get(i).toString()))) {
+                    return false;
+                }
+            }
+            return true;
+        }, Duration.ofSeconds(60));
+    }
+
+    @Test
+    void cncfDistributionReceivesTheSameContent() throws Exception {
+        TestServices.require(Files.isExecutable(Path.of("/usr/bin/docker-registry")),
+                "docker-registry (Debian package docker-registry)");
+        int port = FreePorts.next();
+        Path root = Files.createDirectories(dir.resolve("distribution"));
+        Path cfg = Files.writeString(dir.resolve("distribution.yml"), "version: 0.1\nlog: {level: error}\nstorage:\n"
+                + "  filesystem: {rootdirectory: " + root + "}\n  delete: {enabled: true}\nhttp: {addr: 127.0.0.1:"
+                + port + "}\n");
+        Process distribution = new ProcessBuilder("/usr/bin/docker-registry", "serve", cfg.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("distribution.log").toFile()).start();
+        started.add(() -> distribution.destroyForcibly().waitFor());
+        assertTrue(FreePorts.waitForListener(port, 30_000), "Distribution did not start");
+        String target = "http://127.0.0.1:" + port;
+        BerthProcess a = site("a", events());
+        replicator(a.base(), targetYaml("distribution", target, ""), List.of(), "5s");
+        Digest image = EventsProcessTest.pushImage(a.base(), "to/distribution", "1", "for distribution");
+        Path layout = OciLayouts.twoPlatformIndex(dir.resolve("layout"), "multi");
+        if (Command.onPath("skopeo")) {
+            Command copy = Command.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout
+                    + ":multi", "docker://127.0.0.1:" + a.httpPort + "/to/multi:1");
+            assertEquals(0, copy.exitCode(), copy.output());
+        }
+        await("the image on Distribution", () -> digest(target, "to/distribution", "1").equals(Optional.of(
+                image.toString())), Duration.ofSeconds(60));
+        if (Command.onPath("skopeo")) {
+            String index = digest(a.base(), "to/multi", "1").orElseThrow();
+            await("the index on Distribution", () -> digest(target, "to/multi", "1").equals(Optional.of(index)),
+                    Duration.ofSeconds(60));
+        }
+    }
+
+    @Test
+    void aOneGibLayerCopiesThroughAReplicatorWith128MibOfHeap() throws Exception {
+        long size = Long.getLong("berth.test.replicated-blob-bytes", 1L << 30);
+        BerthProcess a = site("a", events());
+        BerthProcess b = site("b", Map.of());
+        JavaProcess replicator = replicator(a.base(), targetYaml("site-b", b.base(), ""), List.of("-Xmx128m"), "1h");
+        String layer = pushGeneratedLayer(a.base(), "big/app", size);
+        byte[] config = "{}".getBytes();
+        Digest c = EventsProcessTest.pushBlob(a.base(), "big/app", config);
+        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
+                + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\""
+                + layer + "\",\"size\":" + size + "}]}").getBytes();
+        long t0 = System.nanoTime();
+        assertEquals(201, EventsProcessTest.send("PUT", a.base() + "/v2/big/app/manifests/1", manifest,
+                "Content-Type", "application/vnd.oci.image.manifest.v1+json").statusCode());
+        String want = Digest.compute(DigestAlgorithm.SHA256, manifest).toString();
+        await("the image with its 1 GiB layer on B", () -> digest(b.base(), "big/app", "1").equals(Optional.of(want)),
+                Duration.ofMinutes(5));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("replicated a %d MiB layer in %.1f s (%.0f MB/s) through -Xmx128m%n", size >> 20, seconds,
+                size / 1e6 / seconds);
+        HttpResponse<Void> head = HTTP.send(HttpRequest.newBuilder(URI.create(b.base() + "/v2/big/app/blobs/"
+                + layer)).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, head.statusCode());
+        assertEquals(Long.toString(size), head.headers().firstValue("Content-Length").orElseThrow());
+        assertTrue(replicator.process().isAlive(), "no OutOfMemoryError: " + replicator.output());
+        assertFalse(replicator.output().contains("OutOfMemoryError"), replicator.output());
+    }
+}

@@ -111,11 +111,23 @@ class ReplicationProcessTest extends ReplicationFixture {
         BerthProcess a = site("a", events());
         int bPort = FreePorts.next();
         BerthProcess b = site("b", bPort, Map.of());
-        String targets = targetYaml("site-b", b.base(), "deletes: true\n");
+        // a second target that is dead all along: it must not hold B back
+        String targets = targetYaml("site-b", b.base(), "deletes: true\n") + targetYaml("dead",
+                "http://127.0.0.1:1", "");
         JavaProcess replicator = replicator(a.base(), targets, List.of(), "3s");
         Digest first = EventsProcessTest.pushImage(a.base(), "down/app", "0", "before");
+        long pushed0 = System.nanoTime();
         await("the first image on B", () -> digest(b.base(), "down/app", "0").equals(Optional.of(first.toString())),
                 Duration.ofSeconds(60));
+        assertTrue(System.nanoTime() - pushed0 < Duration.ofSeconds(5).toNanos(), "B did not wait for the dead target");
+        await("the dead target's event parked", () -> {
+            try {
+                JsonNode dead = status(replicator).get("targets").get(1);
+                return dead.get("eventsParked").asLong() >= 1 && !dead.get("state").asText().equals("in-sync");
+            } catch (Exception e) {
+                return false;
+            }
+        }, Duration.ofSeconds(60));
 
         // B down while 20 images are pushed; no manual step when it is back
         b.close();

@@ -20,8 +20,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -31,8 +29,6 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Delivers the event topic to one endpoint, with a Kafka consumer group of its own
@@ -72,18 +68,8 @@ final class EndpointWorker implements Runnable {
         this.deadLetters = deadLetters;
         this.breaker = breaker;
         this.filter = new EndpointFilter(endpoint);
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.group() + "." + endpoint.name());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "berth-webhooks-" + endpoint.name());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "20");
-        // retries of one record may take minutes: the group must not evict this consumer meanwhile
-        p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "3600000");
-        // a commit or position lookup waits at most this long for an unreachable broker (then: rewind)
-        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
-        this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        this.consumer = io.berth.events.EventStream.consumer(config.bootstrapServers(), config.group() + "."
+                + endpoint.name(), "berth-webhooks-" + endpoint.name(), 20);
         this.http = HttpClient.newBuilder().connectTimeout(endpoint.timeout()).build();
         this.retry = Retry.of("webhook-" + endpoint.name(), RetryConfig.custom().maxAttempts(endpoint.maxAttempts())
                 .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(500), 2.0,

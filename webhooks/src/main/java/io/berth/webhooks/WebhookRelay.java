@@ -13,12 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * {@code berth webhooks}: one {@link EndpointWorker} per endpoint, a shared producer for the
@@ -37,13 +32,8 @@ public final class WebhookRelay implements AutoCloseable {
     public WebhookRelay(WebhookConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "berth-webhooks-dlq");
-        this.deadLetters = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        this.deadLetters = io.berth.events.EventStream.producer(config.bootstrapServers(), "berth-webhooks-dlq",
+                java.util.Map.of());
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());

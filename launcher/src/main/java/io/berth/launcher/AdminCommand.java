@@ -32,9 +32,11 @@ import picocli.CommandLine.Option;
         usageHelpAutoWidth = false,
         description = {"Administer a running registry over its gRPC admin API (docs/admin-api.md): repositories, "
                 + "tags and their history, manifests, retention, immutability, garbage collection.",
-                "The token comes from --token or BERTH_ADMIN_TOKEN and must be one the server accepts (its BERTH_ADMIN_TOKENS)."},
+                "Credentials: --token (or BERTH_ADMIN_TOKEN): one of the server's admin.tokens or a token of its token "
+                        + "endpoint; or --user (or BERTH_ADMIN_USER) with BERTH_ADMIN_PASSWORD: a user or robot:NAME "
+                        + "with the admin action."},
         subcommands = {AdminCommand.Info.class, AdminRepositories.class, AdminTags.class, AdminTags.Manifests.class,
-                AdminPolicies.Retention.class, AdminPolicies.Immutability.class, AdminGc.class},
+                AdminPolicies.Retention.class, AdminPolicies.Immutability.class, AdminGc.class, AdminRobots.class},
         footer = {"", "Exit codes: 0 done, 1 refused by or unreachable server, 2 bad usage."})
 public final class AdminCommand implements Callable<Integer> {
     /** Exit code when the server refused a call or could not be reached. */
@@ -47,6 +49,27 @@ public final class AdminCommand implements Callable<Integer> {
     @Option(names = "--token", paramLabel = "TOKEN", scope = CommandLine.ScopeType.INHERIT,
             description = "Bearer token (default: $BERTH_ADMIN_TOKEN).")
     String token;
+
+    @Option(names = "--user", paramLabel = "NAME", scope = CommandLine.ScopeType.INHERIT,
+            description = "Log in as this user or robot:NAME, the password from $BERTH_ADMIN_PASSWORD (default: "
+                    + "$BERTH_ADMIN_USER).")
+    String user;
+
+    @Option(names = "--tls", scope = CommandLine.ScopeType.INHERIT,
+            description = "Speak TLS, trusting the system's certificate authorities.")
+    boolean tls;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Speak TLS, trusting the CA certificates in FILE (PEM).")
+    java.nio.file.Path tlsCa;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Client certificate (PEM) for a server with admin.tls.client-ca; with --tls-key.")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Private key (PEM, PKCS#8) of --tls-cert.")
+    java.nio.file.Path tlsKey;
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT,
             description = "Print the server's answer as JSON instead of a table.")
@@ -92,16 +115,49 @@ public final class AdminCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
                         "--server '" + server + "' must be HOST:PORT");
             }
-            channel = ManagedChannelBuilder.forAddress(host, port).usePlaintext().userAgent("berth-admin/"
+            channel = io.grpc.Grpc.newChannelBuilderForAddress(host, port, credentials()).userAgent("berth-admin/"
                     + Main.version()).build();
             Metadata headers = new Metadata();
             String t = token != null ? token : System.getenv("BERTH_ADMIN_TOKEN");
-            if (t != null && !t.isBlank()) {
-                headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + t.trim());
+            String u = user != null ? user : System.getenv("BERTH_ADMIN_USER");
+            Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+            if (u != null && !u.isBlank() && token == null) {
+                String password = System.getenv("BERTH_ADMIN_PASSWORD");
+                if (password == null) {
+                    throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
+                            "--user needs the password in BERTH_ADMIN_PASSWORD");
+                }
+                headers.put(authorization, "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        (u.trim() + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            } else if (t != null && !t.isBlank()) {
+                headers.put(authorization, "Bearer " + t.trim());
             }
             var interceptor = MetadataUtils.newAttachHeadersInterceptor(headers);
             stub = RegistryAdminGrpc.newBlockingStub(channel).withInterceptors(interceptor);
             async = RegistryAdminGrpc.newStub(channel).withInterceptors(interceptor);
+        }
+
+        private io.grpc.ChannelCredentials credentials() {
+            if (!tls && tlsCa == null && tlsCert == null) {
+                return io.grpc.InsecureChannelCredentials.create();
+            }
+            try {
+                io.grpc.TlsChannelCredentials.Builder b = io.grpc.TlsChannelCredentials.newBuilder();
+                if (tlsCa != null) {
+                    b.trustManager(tlsCa.toFile());
+                }
+                if (tlsCert != null || tlsKey != null) {
+                    if (tlsCert == null || tlsKey == null) {
+                        throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
+                                "--tls-cert and --tls-key go together");
+                    }
+                    b.keyManager(tlsCert.toFile(), tlsKey.toFile());
+                }
+                return b.build();
+            } catch (java.io.IOException e) {
+                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
+                        "cannot read the TLS files: " + e.getMessage());
+            }
         }
 
         RegistryAdminGrpc.RegistryAdminBlockingStub call() {

@@ -125,6 +125,11 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("berth: " + e.getMessage());
             registry.close();
             return 1;
+        } catch (IllegalArgumentException e) {
+            // access control or TLS cannot be set up as configured
+            System.err.println("berth: " + e.getMessage());
+            registry.close();
+            return Main.EXIT_CONFIG;
         }
         OutboxRelay relay = null;
         String events = "events off";
@@ -140,7 +145,16 @@ final class ServeCommand implements Callable<Integer> {
         }
         try {
             admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, new AdminServer.Settings(
-                    Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS), cfg.duration(ConfigKeys.GC_GRACE)));
+                    Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS), cfg.duration(ConfigKeys.GC_GRACE),
+                    http.access(), adminTls(cfg)));
+        } catch (IllegalArgumentException e) {
+            System.err.println("berth: " + e.getMessage());
+            http.stop(Duration.ZERO);
+            if (relay != null) {
+                relay.stop(Duration.ofSeconds(5));
+            }
+            registry.close();
+            return Main.EXIT_CONFIG;
         } catch (Exception e) {
             System.err.println("berth: " + new Listeners.UnavailableException(ConfigKeys.ADMIN_PORT, adminHost,
                     cfg.port(ConfigKeys.ADMIN_PORT)).getMessage());
@@ -162,11 +176,15 @@ final class ServeCommand implements Callable<Integer> {
                 LOG.log(Level.WARNING, "scheduled retention: " + e.getMessage());
             }
         }, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
-        LOG.log(Level.INFO, "berth " + Main.version() + " serving http://" + Listeners.address(httpHost, http.port())
-                + " and admin gRPC " + Listeners.address(adminHost, admin.port())
+        LOG.log(Level.INFO, "berth " + Main.version() + " serving " + (http.tls() ? "https://" : "http://")
+                + Listeners.address(httpHost, http.port())
+                + " and admin gRPC " + (cfg.string(ConfigKeys.ADMIN_TLS_CERT).isBlank() ? "" : "(TLS) ")
+                + Listeners.address(adminHost, admin.port())
                 + (admin.adminEnabled() ? "" : " (health only: no admin.tokens)") + "; config "
                 + configFile().map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
-                + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events);
+                + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events + "; "
+                + http.access().describe() + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0 ? ""
+                : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client"));
 
         Signals.awaitTermination();
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
@@ -179,6 +197,30 @@ final class ServeCommand implements Callable<Integer> {
         registry.close();
         LOG.log(Level.INFO, "stopped");
         return 0;
+    }
+
+    /** The admin listener's TLS files (admin.tls.*), when set; both or neither of cert and key. */
+    static Optional<AdminServer.Tls> adminTls(BerthConfig cfg) {
+        String cert = cfg.string(ConfigKeys.ADMIN_TLS_CERT);
+        String key = cfg.string(ConfigKeys.ADMIN_TLS_KEY);
+        String ca = cfg.string(ConfigKeys.ADMIN_TLS_CLIENT_CA);
+        if (cert.isBlank() && key.isBlank()) {
+            if (!ca.isBlank()) {
+                throw new IllegalArgumentException("admin.tls.client-ca needs admin.tls.cert and admin.tls.key");
+            }
+            return Optional.empty();
+        }
+        if (cert.isBlank() || key.isBlank()) {
+            throw new IllegalArgumentException("admin.tls.cert and admin.tls.key go together: set both");
+        }
+        for (String[] f : new String[][] {{"admin.tls.cert", cert}, {"admin.tls.key", key}, {"admin.tls.client-ca", ca}}) {
+            if (!f[1].isBlank() && !Files.isReadable(Path.of(f[1]))) {
+                throw new IllegalArgumentException("cannot read " + f[0] + " " + f[1] + ": "
+                        + (Files.exists(Path.of(f[1])) ? "permission denied" : "no such file"));
+            }
+        }
+        return Optional.of(new AdminServer.Tls(Path.of(cert), Path.of(key), ca.isBlank() ? Optional.empty()
+                : Optional.of(Path.of(ca))));
     }
 
     private Optional<Path> configFile() {

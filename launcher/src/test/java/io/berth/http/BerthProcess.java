@@ -45,7 +45,7 @@ final class BerthProcess implements AutoCloseable {
                 workDir.resolve("berth-" + System.nanoTime() + ".log"));
         BerthProcess b = new BerthProcess(httpPort, adminPort, workDir, p);
         long deadline = System.currentTimeMillis() + 60_000;
-        while (!p.output().contains(" serving http://")) {
+        while (!p.output().contains(" serving http")) {
             if (!p.process().isAlive() || System.currentTimeMillis() > deadline) {
                 String out = p.output();
                 p.close();

@@ -14,14 +14,23 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Optional;
+import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.AccessPolicy;
+import io.berth.core.auth.Action;
+import io.berth.core.auth.Principal;
+import io.berth.core.auth.TokenService;
 import java.util.UUID;
 
 /**
- * Bearer tokens for the admin API ({@code admin.tokens}): every call needs
- * {@code authorization: Bearer <token>}; a token configured as {@code ro:<token>} may only call the
- * reading methods (Get…, List…, DryRun…, Watch…). Missing or wrong → UNAUTHENTICATED; a read-only
- * token on a change → PERMISSION_DENIED. With no tokens configured the admin API is off and says so.
- * Puts the {@link Caller} of each call into the gRPC context.
+ * Who may call the admin API. The identities of access control: a token from the token endpoint
+ * ({@code authorization: Bearer <jwt>}), basic credentials of a user or robot account
+ * ({@code authorization: Basic …}), or a client certificate signed by {@code admin.tls.client-ca}
+ * (the user named by its CN) — each needs the {@code admin} action on {@code *}. And, for
+ * bootstrap, the tokens of {@code admin.tokens}: {@code ro:<token>} may only call the reading
+ * methods (Get…, List…, DryRun…, Watch…). Missing or wrong → UNAUTHENTICATED; not allowed →
+ * PERMISSION_DENIED. With none of these configured the admin API is off and says so. Puts the
+ * {@link Caller} of each call into the gRPC context.
  */
 final class AdminAuth implements ServerInterceptor {
     static final Context.Key<Caller> CALLER = Context.key("berth-caller");
@@ -33,15 +42,19 @@ final class AdminAuth implements ServerInterceptor {
     }
 
     private final List<Token> tokens;
+    private final AccessControl access;
+    private final boolean clientCertificates;
 
-    AdminAuth(List<String> configured) {
+    AdminAuth(List<String> configured, AccessControl access, boolean clientCertificates) {
         this.tokens = configured.stream().map(t -> t.startsWith("ro:")
                 ? new Token(t.substring(3).getBytes(StandardCharsets.UTF_8), true)
                 : new Token(t.getBytes(StandardCharsets.UTF_8), false)).toList();
+        this.access = access;
+        this.clientCertificates = clientCertificates;
     }
 
     boolean enabled() {
-        return !tokens.isEmpty();
+        return !tokens.isEmpty() || access.enabled() || clientCertificates;
     }
 
     static boolean reads(String method) {
@@ -53,34 +66,88 @@ final class AdminAuth implements ServerInterceptor {
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getBareMethodName();
-        if (tokens.isEmpty()) {
+        if (!enabled()) {
             return refuse(call, Status.UNAUTHENTICATED.withDescription("the admin API is off: no admin.tokens are "
-                    + "configured (BERTH_ADMIN_TOKENS)"));
+                    + "configured (BERTH_ADMIN_TOKENS) and auth.type is none"));
         }
         String auth = headers.get(AUTHORIZATION);
-        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return refuse(call, Status.UNAUTHENTICATED.withDescription("missing 'authorization: Bearer <token>' "
-                    + "(berth admin --token, or BERTH_ADMIN_TOKEN)"));
-        }
-        byte[] given = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        Token match = null;
-        for (Token t : tokens) {
-            if (MessageDigest.isEqual(t.secret(), given)) {
-                match = t;
+        String address = address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        Principal principal = null;
+        if (auth == null) {
+            principal = certificateUser(call).orElse(null);
+            if (principal == null) {
+                return refuse(call, Status.UNAUTHENTICATED.withDescription("missing 'authorization: Bearer <token>' (berth admin "
+                        + "--token, or --user with BERTH_ADMIN_PASSWORD)"));
             }
+        } else if (auth.regionMatches(true, 0, "Basic ", 0, 6)) {
+            Optional<AccessControl.Credentials> basic = AccessControl.basic(auth);
+            Optional<Principal> login = basic.isEmpty() || !access.enabled() ? Optional.empty()
+                    : access.login(basic.get(), address);
+            if (login.isEmpty()) {
+                return refuse(call, Status.UNAUTHENTICATED.withDescription("incorrect username or password"));
+            }
+            principal = login.get();
+        } else if (auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            String given = auth.substring(7).trim();
+            Token match = null;
+            byte[] bytes = given.getBytes(StandardCharsets.UTF_8);
+            for (Token t : tokens) {
+                if (MessageDigest.isEqual(t.secret(), bytes)) {
+                    match = t;
+                }
+            }
+            if (match != null) {
+                if (match.readOnly() && !reads(method)) {
+                    return refuse(call, Status.PERMISSION_DENIED.withDescription("a read-only token (ro:) cannot call "
+                            + method));
+                }
+            } else if (access.tokens().isPresent() && given.chars().filter(c -> c == '.').count() == 2) {
+                try {
+                    principal = access.tokens().get().verify(given).principal();
+                } catch (TokenService.InvalidTokenException e) {
+                    return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
+                }
+            } else {
+                return refuse(call, Status.UNAUTHENTICATED.withDescription("the token is not one of admin.tokens"
+                        + (access.tokens().isPresent() ? " nor a token of the token endpoint" : "")));
+            }
+        } else {
+            return refuse(call, Status.UNAUTHENTICATED.withDescription("unsupported authorization scheme"));
         }
-        if (match == null) {
-            return refuse(call, Status.UNAUTHENTICATED.withDescription("the token is not one of admin.tokens"));
-        }
-        if (match.readOnly() && !reads(method)) {
-            return refuse(call, Status.PERMISSION_DENIED.withDescription("a read-only token (ro:) cannot call "
-                    + method));
+        if (principal != null && !access.may(principal, AccessPolicy.EVERYTHING, Action.ADMIN)) {
+            return refuse(call, Status.PERMISSION_DENIED.withDescription(principal + " needs the admin action on '*'"));
         }
         String requestId = headers.get(REQUEST_ID);
-        Caller caller = new Caller(address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)),
+        Caller caller = new Caller(address,
                 requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId, "", method,
-                headers.get(USER_AGENT), "", Caller.ADMIN);
+                headers.get(USER_AGENT), principal == null ? "" : principal.subject(), Caller.ADMIN);
         return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+    }
+
+    /** The user a verified client certificate names (its CN), when the admin listener asks for them. */
+    private Optional<Principal> certificateUser(ServerCall<?, ?> call) {
+        if (!clientCertificates) {
+            return Optional.empty();
+        }
+        javax.net.ssl.SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        if (session == null) {
+            return Optional.empty();
+        }
+        try {
+            java.security.cert.Certificate[] chain = session.getPeerCertificates();
+            if (chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate x509)) {
+                return Optional.empty();
+            }
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(x509.getSubjectX500Principal().getName())
+                    .getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return Optional.of(Principal.user(String.valueOf(rdn.getValue())));
+                }
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | javax.naming.InvalidNameException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 
     private static String address(SocketAddress a) {

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,13 +30,30 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** What the admin listener needs besides the registry. */
-    public record Settings(String version, long startedAt, List<String> tokens, Duration gcGrace) {
+    public record Settings(String version, long startedAt, List<String> tokens, Duration gcGrace,
+                           io.berth.core.auth.AccessControl access, Optional<Tls> tls) {
+    }
+
+    /** TLS of the admin listener: PEM certificate chain and key; with {@code clientCa}, client certificates too. */
+    public record Tls(java.nio.file.Path cert, java.nio.file.Path key, Optional<java.nio.file.Path> clientCa) {
     }
 
     public static AdminServer start(String host, int port, Registry registry, Settings settings) throws IOException {
         HealthStatusManager health = new HealthStatusManager();
-        AdminAuth auth = new AdminAuth(settings.tokens());
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        AdminAuth auth = new AdminAuth(settings.tokens(), settings.access(),
+                settings.tls().flatMap(Tls::clientCa).isPresent());
+        io.grpc.ServerCredentials credentials = io.grpc.InsecureServerCredentials.create();
+        if (settings.tls().isPresent()) {
+            Tls tls = settings.tls().get();
+            io.grpc.TlsServerCredentials.Builder b = io.grpc.TlsServerCredentials.newBuilder()
+                    .keyManager(tls.cert().toFile(), tls.key().toFile());
+            if (tls.clientCa().isPresent()) {
+                b.trustManager(tls.clientCa().get().toFile())
+                        .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL);
+            }
+            credentials = b.build();
+        }
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
                 .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, settings.version(),
                         settings.startedAt(), settings.gcGrace()), auth))
                 .addService(health.getHealthService())

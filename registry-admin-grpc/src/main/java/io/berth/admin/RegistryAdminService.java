@@ -395,6 +395,41 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         });
     }
 
+    // ---- robot accounts
+
+    private static io.berth.proto.admin.v1.Robot robot(io.berth.core.metadata.RobotRecord r) {
+        return io.berth.proto.admin.v1.Robot.newBuilder().setName(r.name()).addAllRepositories(r.repositories())
+                .addAllActions(r.actions()).setDescription(r.description()).setCreatedEpochMillis(r.createdAt())
+                .setCreatedBy(r.createdBy()).build();
+    }
+
+    @Override
+    public void createRobot(io.berth.proto.admin.v1.CreateRobotRequest request,
+                            StreamObserver<io.berth.proto.admin.v1.CreatedRobot> response) {
+        unary(response, () -> {
+            io.berth.core.auth.Robots.Created c = registry.robots().create(request.getName(),
+                    request.getRepositoriesList(), request.getActionsList(), request.getDescription(), caller());
+            return io.berth.proto.admin.v1.CreatedRobot.newBuilder().setRobot(robot(c.robot())).setSecret(c.secret())
+                    .build();
+        });
+    }
+
+    @Override
+    public void listRobots(io.berth.proto.admin.v1.ListRobotsRequest request,
+                           StreamObserver<io.berth.proto.admin.v1.ListRobotsResponse> response) {
+        unary(response, () -> io.berth.proto.admin.v1.ListRobotsResponse.newBuilder().addAllRobots(
+                registry.robots().list().stream().map(RegistryAdminService::robot).toList()).build());
+    }
+
+    @Override
+    public void revokeRobot(io.berth.proto.admin.v1.RevokeRobotRequest request,
+                            StreamObserver<io.berth.proto.admin.v1.RevokeRobotResponse> response) {
+        unary(response, () -> {
+            registry.robots().revoke(request.getName());
+            return io.berth.proto.admin.v1.RevokeRobotResponse.getDefaultInstance();
+        });
+    }
+
     // ---- garbage collection
 
     static GarbageCollectionStatus status(GarbageCollector.Status s) {

@@ -82,7 +82,8 @@ class AdminServerTest {
                 new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
         images = new Images(registry);
         server = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("9.9.9", 1234L,
-                List.of("s3cret", "ro:viewer"), Duration.ofHours(1)));
+                List.of("s3cret", "ro:viewer"), Duration.ofHours(1),
+                io.berth.core.auth.AccessControl.none(registry.robots()), java.util.Optional.empty()));
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
@@ -166,7 +167,8 @@ class AdminServerTest {
     @Test
     void withoutTokensTheAdminPortServesHealthOnly() throws Exception {
         try (AdminServer off = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
-                Duration.ofHours(1)))) {
+                Duration.ofHours(1), io.berth.core.auth.AccessControl.none(registry.robots()),
+                java.util.Optional.empty()))) {
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", off.port()).usePlaintext().build();
             try {
                 assertFalse(off.adminEnabled());

@@ -37,10 +37,17 @@ public final class Dockerd {
 
     /** Runs the docker CLI against this engine. */
     public Command docker(String... args) {
+        return docker(Map.of(), args);
+    }
+
+    /** Runs the docker CLI against this engine with extra environment ({@code DOCKER_CONFIG} for its own logins). */
+    public Command docker(Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add("docker");
         cmd.addAll(List.of(args));
-        return Command.run(cmd, Map.of("DOCKER_HOST", host), 600);
+        Map<String, String> e = new java.util.HashMap<>(env);
+        e.put("DOCKER_HOST", host);
+        return Command.run(cmd, e, 600);
     }
 
     private static Dockerd start() {

@@ -14,6 +14,8 @@ import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.berth.core.auth.AccessControl;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
@@ -35,7 +37,10 @@ public final class BerthHttpServer {
     private final V2Routes v2;
     private final OpsRoutes ops;
     private final BodyWatchdog watchdog;
+    private final AccessControl access;
+    private final java.util.Optional<TlsFiles> tls;
     private volatile boolean draining;
+    private java.util.concurrent.ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
 
     /** The listener as the configuration's {@code http.*} keys describe it, with metrics of its own. */
@@ -43,17 +48,19 @@ public final class BerthHttpServer {
         return create(registry, config, Metrics.newRegistry());
     }
 
-    /** The listener as the configuration's {@code http.*} keys describe it, reporting into {@code meters}. */
+    /**
+     * The listener as the configuration's {@code http.*} and {@code auth.*} keys describe it, reporting
+     * into {@code meters}.
+     *
+     * @throws IllegalArgumentException one line naming the key when access control or TLS cannot be set up
+     */
     public static BerthHttpServer create(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
-        return new BerthHttpServer(registry, config.string(ConfigKeys.HTTP_HOST), config.port(ConfigKeys.HTTP_PORT),
-                config.bool(ConfigKeys.HTTP_ACCESS_LOG), config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT),
-                config.duration(ConfigKeys.HTTP_READ_TIMEOUT), meters).withShutdownGrace(
-                config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE));
+        return new BerthHttpServer(registry, config, meters);
     }
 
-    public BerthHttpServer(Registry registry, String host, int port, boolean accessLog, Duration shutdownGrace,
-                           Duration readTimeout, PrometheusMeterRegistry meters) {
-        this.watchdog = new BodyWatchdog(readTimeout);
+    private BerthHttpServer(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
+        this.shutdownGrace = config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE);
+        this.watchdog = new BodyWatchdog(config.duration(ConfigKeys.HTTP_READ_TIMEOUT));
         this.metrics = new HttpMetrics(meters);
         metrics.gauge("berth.uploads.in.progress", "Upload bodies streaming in now.",
                 () -> registry.uploads().inProgress());
@@ -62,29 +69,46 @@ public final class BerthHttpServer {
         registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth.buffers.in.use",
                 "Buffers of the shared pools in use.", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0),
                 "pool", pool));
-        this.requestLog = new RequestLog(metrics, accessLog);
+        this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG));
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
-        this.v2 = new V2Routes(registry, metrics, watchdog);
+        this.access = AccessControl.from(config, registry.robots(), registry.clock());
+        this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
+        ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
+                config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
+        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent()));
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
+        TokenRoutes token = new TokenRoutes(access, limiter);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             direct.addHandler(type, rejected);
         }
-        this.server = WebServer.builder()
-                .host(host)
-                .port(port)
+        WebServerConfig.Builder builder = WebServer.builder()
+                .host(config.string(ConfigKeys.HTTP_HOST))
+                .port(config.port(ConfigKeys.HTTP_PORT))
                 .shutdownHook(false)
-                .shutdownGracePeriod(shutdownGrace)
+                .shutdownGracePeriod(config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT))
                 .writeBufferSize(256 * 1024)
                 .directHandlers(direct.build())
-                .routing(r -> routing(r, v2, ops))
-                .build();
+                .routing(r -> routing(r, v2, ops, token));
+        tls.ifPresent(t -> builder.tls(t.current()));
+        this.server = builder.build();
     }
 
-    private void routing(HttpRouting.Builder r, V2Routes v2, OpsRoutes ops) {
+    /** Access control as configured (auth.*). */
+    public AccessControl access() {
+        return access;
+    }
+
+    /** Whether the listener serves HTTPS. */
+    public boolean tls() {
+        return tls.isPresent();
+    }
+
+    private void routing(HttpRouting.Builder r, V2Routes v2, OpsRoutes ops, TokenRoutes token) {
         r.addFilter(requestLog)
                 .register("/v2", v2)
+                .register("/auth", token)
                 .register(ops)
                 .error(RegistryException.class, OciErrors::send)
                 .error(ClientAbortedException.class, (req, res, e) -> clientAborted(req, res, e.getMessage()))
@@ -157,6 +181,12 @@ public final class BerthHttpServer {
 
     public BerthHttpServer start() {
         server.start();
+        tls.ifPresent(t -> {
+            tlsReloader = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    r -> Thread.ofPlatform().name("berth-tls-reload").daemon().unstarted(r));
+            tlsReloader.scheduleWithFixedDelay(() -> t.changed().ifPresent(server::reloadTls), 2, 2,
+                    java.util.concurrent.TimeUnit.SECONDS);
+        });
         return this;
     }
 
@@ -222,5 +252,8 @@ public final class BerthHttpServer {
         }
         watchdog.close();
         requestLog.close();
+        if (tlsReloader != null) {
+            tlsReloader.shutdownNow();
+        }
     }
 }

@@ -48,7 +48,8 @@ final class ListingHandlers {
     void catalog(V2Request v2, ServerRequest req, ServerResponse res) throws JsonProcessingException {
         Integer n = Requests.pageSize(req);
         String last = Requests.query(req, "last").filter(s -> !s.isEmpty()).orElse(null);
-        Page page = registry.listings().catalog(n, last);
+        Access access = Access.of(req);
+        Page page = registry.listings().catalog(n, last, access == null ? name -> true : access::mayList);
         link(res, "/v2/_catalog", n, page);
         json(req, res, "application/json", Map.of("repositories", page.entries()));
     }

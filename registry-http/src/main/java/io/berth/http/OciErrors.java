@@ -90,7 +90,7 @@ public final class OciErrors {
             // refused before a large (or chunked) body was read, e.g. a 429: close rather than drain gigabytes
             res.header(HeaderNames.CONNECTION, "close");
         }
-        if (retryLater(code)) {
+        if (retryLater(code) && !res.headers().contains(HeaderNames.RETRY_AFTER)) {
             res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
         }
         Responses.send(req, res, body(code, message, detail));

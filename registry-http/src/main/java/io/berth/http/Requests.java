@@ -14,15 +14,29 @@ final class Requests {
     private Requests() {
     }
 
-    /** The caller of a request, as registry rules see it (address, request id, host, method, agent). */
+    /** The caller of a request, as registry rules see it (address, request id, host, method, agent, actor). */
     static Caller caller(ServerRequest req) {
-        String address = "unknown";
+        Access access = Access.of(req);
+        return new Caller(address(req), RequestLog.id(req), header(req, io.helidon.http.HeaderNames.HOST).orElse(""),
+                req.prologue().method().text(), header(req, io.helidon.http.HeaderNames.USER_AGENT).orElse(""),
+                access == null ? "" : access.principal().subject(), Caller.V2);
+    }
+
+    /** The client's network address. */
+    static String address(ServerRequest req) {
         if (req.remotePeer().address() instanceof java.net.InetSocketAddress inet) {
-            address = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+            return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
         }
-        return new Caller(address, RequestLog.id(req), header(req, io.helidon.http.HeaderNames.HOST).orElse(""),
-                req.prologue().method().text(), header(req, io.helidon.http.HeaderNames.USER_AGENT).orElse(""), "",
-                Caller.V2);
+        return "unknown";
+    }
+
+    /** host:port of the listener the request came in on, for URLs when the request names no Host. */
+    static String localAuthority(ServerRequest req) {
+        if (req.localPeer().address() instanceof java.net.InetSocketAddress inet) {
+            String host = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return "localhost";
     }
 
     static Optional<String> query(ServerRequest req, String name) {

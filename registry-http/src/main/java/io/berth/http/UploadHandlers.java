@@ -36,7 +36,8 @@ final class UploadHandlers {
             Digest digest = Digest.parse(mount.get());
             Optional<RepositoryName> from = Requests.query(req, "from").filter(s -> !s.isEmpty())
                     .map(RepositoryName::of);
-            Optional<BlobInfo> mounted = registry.uploads().mount(Requests.caller(req), repo, digest, from);
+            Optional<BlobInfo> mounted = mayMount(req, from)
+                    ? registry.uploads().mount(Requests.caller(req), repo, digest, from) : Optional.empty();
             if (mounted.isPresent()) {
                 created(res, repo, mounted.get());
                 return;
@@ -54,6 +55,19 @@ final class UploadHandlers {
         }
         drain(req);
         accepted(res, registry.uploads().start(repo, Requests.caller(req)));
+    }
+
+    /**
+     * Mounting needs pull on the source repository; with access control on, a mount must name it
+     * (a digest alone must not reach into repositories the caller cannot read). Otherwise the
+     * client uploads the blob, as the spec allows.
+     */
+    private static boolean mayMount(ServerRequest req, Optional<RepositoryName> from) {
+        Access access = Access.of(req);
+        if (access == null || !access.control().enabled()) {
+            return true;
+        }
+        return from.isPresent() && access.may(from.get().value(), io.berth.core.auth.Action.PULL);
     }
 
     void patch(V2Request v2, ServerRequest req, ServerResponse res) {

@@ -29,39 +29,58 @@ public final class V2Routes implements HttpService {
         void handle(V2Request v2, ServerRequest req, ServerResponse res) throws Exception;
     }
 
-    private record Route(String template, Pattern pattern, Map<Method, V2Handler> handlers) {
+    /** A method of a route: its handler and what it needs of the caller. */
+    private record Endpoint(V2Handler handler, AccessGate.Need need) {
+    }
+
+    private record Route(String template, Pattern pattern, Map<Method, Endpoint> handlers) {
     }
 
     private final List<Route> routes;
+    private final AccessGate gate;
 
     /** A route of the table as tests and docs see it: its template and the methods it answers. */
     public record RouteInfo(String template, Set<Method> methods) {
     }
 
-    public V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog) {
+    private static Endpoint pull(V2Handler h) {
+        return new Endpoint(h, AccessGate.Need.PULL);
+    }
+
+    private static Endpoint push(V2Handler h) {
+        return new Endpoint(h, AccessGate.Need.PUSH);
+    }
+
+    private static Endpoint delete(V2Handler h) {
+        return new Endpoint(h, AccessGate.Need.DELETE);
+    }
+
+    V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate) {
+        this.gate = gate;
         BlobHandlers blobs = new BlobHandlers(registry, metrics);
         UploadHandlers uploads = new UploadHandlers(registry, watchdog);
         ManifestHandlers manifests = new ManifestHandlers(registry, watchdog);
         ListingHandlers listings = new ListingHandlers(registry);
+        Endpoint base = new Endpoint(ListingHandlers::base, AccessGate.Need.LOGIN);
         this.routes = List.of(
-                new Route("/v2/", Pattern.compile("/v2/?"), Map.of(
-                        Method.GET, ListingHandlers::base, Method.HEAD, ListingHandlers::base)),
+                new Route("/v2/", Pattern.compile("/v2/?"), Map.of(Method.GET, base, Method.HEAD, base)),
                 new Route("/v2/_catalog", Pattern.compile("/v2/_catalog"), Map.of(
-                        Method.GET, listings::catalog)),
+                        Method.GET, new Endpoint(listings::catalog, AccessGate.Need.CATALOG))),
                 new Route("/v2/{name}/tags/list", Pattern.compile("/v2/(.+)/tags/list"), Map.of(
-                        Method.GET, listings::tags)),
+                        Method.GET, pull(listings::tags))),
                 new Route("/v2/{name}/manifests/{reference}", Pattern.compile("/v2/(.+)/manifests/([^/]+)"), Map.of(
-                        Method.GET, manifests::get, Method.HEAD, manifests::head, Method.PUT, manifests::put,
-                        Method.DELETE, manifests::delete)),
+                        Method.GET, pull(manifests::get), Method.HEAD, pull(manifests::head),
+                        Method.PUT, push(manifests::put), Method.DELETE, delete(manifests::delete))),
                 new Route("/v2/{name}/blobs/uploads/", Pattern.compile("/v2/(.+)/blobs/uploads/?()"), Map.of(
-                        Method.POST, uploads::start)),
+                        Method.POST, push(uploads::start))),
                 new Route("/v2/{name}/blobs/uploads/{uuid}", Pattern.compile("/v2/(.+)/blobs/uploads/([^/]+)"),
-                        Map.of(Method.GET, uploads::status, Method.PATCH, uploads::patch, Method.PUT, uploads::complete,
-                                Method.DELETE, uploads::cancel)),
+                        Map.of(Method.GET, push(uploads::status), Method.PATCH, push(uploads::patch),
+                                Method.PUT, push(uploads::complete), Method.DELETE, push(uploads::cancel))),
                 new Route("/v2/{name}/blobs/{digest}", Pattern.compile("/v2/(.+)/blobs/([^/]+)"), Map.of(
-                        Method.GET, blobs::get, Method.HEAD, blobs::head, Method.DELETE, blobs::delete)),
+                        Method.GET, pull(blobs::get), Method.HEAD, pull(blobs::head),
+                        Method.DELETE, delete(blobs::delete))),
                 new Route("/v2/{name}/referrers/{digest}", Pattern.compile("/v2/(.+)/referrers/([^/]+)"), Map.of(
-                        Method.GET, listings::referrers)));
+                        Method.GET, pull(listings::referrers))));
     }
 
     /** The route table: every path template of the API with the methods it serves. */
@@ -94,17 +113,20 @@ public final class V2Routes implements HttpService {
             RequestLog.route(req, route.template());
             V2Request v2 = m.groupCount() == 0 ? new V2Request(null, "")
                     : new V2Request(repository(m.group(1)), m.groupCount() > 1 ? decode(m.group(2)) : "");
-            V2Handler handler = route.handlers().get(method);
-            if (handler == null && method == Method.HEAD) {
+            Endpoint endpoint = route.handlers().get(method);
+            if (endpoint == null && method == Method.HEAD) {
                 // HEAD wherever GET is served (RFC 9110 §9.3.2); Responses keeps the body off the wire
-                handler = route.handlers().get(Method.GET);
+                endpoint = route.handlers().get(Method.GET);
             }
-            if (handler == null) {
+            if (endpoint == null) {
                 res.header("Allow", String.join(", ", methods(route).stream().map(Method::text).sorted().toList()));
                 OciErrors.send(req, res, ErrorCode.UNSUPPORTED, method.text() + " is not supported on " + route.template());
                 return;
             }
-            handler.handle(v2, req, res);
+            if (gate.admit(req, res, v2.repository(), endpoint.need()) == null) {
+                return;
+            }
+            endpoint.handler().handle(v2, req, res);
             return;
         }
         // RequestLog keeps the route "unmatched": paths outside the table never become metric series

@@ -30,6 +30,19 @@ public final class TestRegistry implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(10)).build();
 
     final BerthConfig config;
+    private volatile String authorization;
+
+    /** Sends {@code header} as {@code Authorization} on every request that does not set its own (null: none). */
+    public TestRegistry authorizeWith(String header) {
+        this.authorization = header;
+        return this;
+    }
+
+    /** A basic {@code Authorization} value. */
+    public static String basic(String user, String password) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password)
+                .getBytes(StandardCharsets.UTF_8));
+    }
 
     public TestRegistry(Path dir) throws IOException {
         this(dir, Map.of());
@@ -72,8 +85,13 @@ public final class TestRegistry implements AutoCloseable {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body));
+        boolean ownAuthorization = false;
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
+            ownAuthorization |= headers[i].equalsIgnoreCase("Authorization");
+        }
+        if (authorization != null && !ownAuthorization) {
+            b.header("Authorization", authorization);
         }
         try {
             return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());

@@ -35,6 +35,43 @@ public final class ConfigKeys {
     public static final ConfigKey ADMIN_TOKENS = new ConfigKey("admin.tokens", "", Type.LIST,
             "Bearer tokens the admin API accepts, comma-separated; 'ro:<token>' may only read. None: the admin "
                     + "port serves health only.");
+    public static final ConfigKey ADMIN_TLS_CERT = new ConfigKey("admin.tls.cert", "", Type.TEXT,
+            "PEM certificate chain of the admin API; with admin.tls.key it serves gRPC over TLS.");
+    public static final ConfigKey ADMIN_TLS_KEY = new ConfigKey("admin.tls.key", "", Type.TEXT,
+            "PEM private key (PKCS#8) of admin.tls.cert.");
+    public static final ConfigKey ADMIN_TLS_CLIENT_CA = new ConfigKey("admin.tls.client-ca", "", Type.TEXT,
+            "PEM CA certificates: admin clients presenting a certificate they signed are the user named by its CN.");
+    public static final ConfigKey HTTP_TLS_CERT = new ConfigKey("http.tls.cert", "", Type.TEXT,
+            "PEM certificate chain; with http.tls.key the HTTP API serves HTTPS only. Reloaded when it changes.");
+    public static final ConfigKey HTTP_TLS_KEY = new ConfigKey("http.tls.key", "", Type.TEXT,
+            "PEM private key (PKCS#8) of http.tls.cert. Reloaded when it changes.");
+    public static final ConfigKey HTTP_RATE_LIMIT = ConfigKey.count("http.rate-limit", "0", 0, 1_000_000,
+            "Requests per second one client (a user when authenticated, else an address) may make; more get 429 "
+                    + "with Retry-After. 0: no limit.");
+    public static final ConfigKey HTTP_RATE_LIMIT_BURST = ConfigKey.count("http.rate-limit-burst", "200", 1,
+            10_000_000, "Requests a client may make at once above http.rate-limit before it is slowed down.");
+    public static final ConfigKey AUTH_TYPE = ConfigKey.choice("auth.type", "none", List.of("none", "htpasswd",
+            "token"), "Authentication: none (anyone may do anything), htpasswd (basic auth), token (the Docker token "
+            + "flow with Berth's token endpoint, or an external issuer).");
+    public static final ConfigKey AUTH_HTPASSWD_PATH = new ConfigKey("auth.htpasswd.path", "", Type.TEXT,
+            "htpasswd file of users with bcrypt passwords (htpasswd -B); the token endpoint uses it too. Reloaded "
+                    + "when it changes.");
+    public static final ConfigKey AUTH_POLICY = new ConfigKey("auth.policy", "", Type.TEXT,
+            "YAML policy of groups and rules (docs/access.md); reloaded when it changes. None: authenticated "
+                    + "callers may pull, push and delete everywhere, anonymous ones nothing.");
+    public static final ConfigKey AUTH_TOKEN_SERVICE = new ConfigKey("auth.token.service", "berth", Type.TEXT,
+            "The service name of the token flow: the audience of tokens.");
+    public static final ConfigKey AUTH_TOKEN_ISSUER = new ConfigKey("auth.token.issuer", "berth", Type.TEXT,
+            "The issuer of tokens (iss), checked on every token.");
+    public static final ConfigKey AUTH_TOKEN_KEY_FILE = new ConfigKey("auth.token.key-file", "./data/token-key.pem",
+            Type.PATH, "PEM file with the token signing key (PKCS#8 EC P-256 and its PUBLIC KEY); created when absent.");
+    public static final ConfigKey AUTH_TOKEN_LIFETIME = ConfigKey.duration("auth.token.lifetime", "5m",
+            Duration.ofSeconds(10), Duration.ofHours(24), "How long an issued token is valid.");
+    public static final ConfigKey AUTH_TOKEN_REALM = new ConfigKey("auth.token.realm", "", Type.TEXT,
+            "Token endpoint URL announced in WWW-Authenticate; empty: this registry's /auth/token at the Host asked.");
+    public static final ConfigKey AUTH_TOKEN_PUBLIC_KEY = new ConfigKey("auth.token.public-key", "", Type.TEXT,
+            "PEM public key or certificate of an external token issuer (EC or RSA); then Berth issues no tokens and "
+                    + "auth.token.realm names the issuer.");
     public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", java.time.Duration.ZERO,
             java.time.Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
                     + "this alone (uploads and pushes in flight), unless a run says otherwise.");
@@ -87,7 +124,10 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT,
-            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
+            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
+            ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_RATE_LIMIT,
+            HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
+            AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,

@@ -36,6 +36,11 @@ public final class YamlSection {
 
     /** The section {@code top} of the file. */
     public static YamlSection load(Path file, String top, Map<String, String> env) {
+        return load(file, env).section(top);
+    }
+
+    /** The whole file, its top level as the section. */
+    public static YamlSection load(Path file, Map<String, String> env) {
         Object root;
         try (InputStream in = Files.newInputStream(file)) {
             root = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
@@ -48,8 +53,7 @@ public final class YamlSection {
                     + (e.getProblemMark().getLine() + 1) + ", column " + (e.getProblemMark().getColumn() + 1) + ": "
                     + e.getProblem());
         }
-        YamlSection whole = new YamlSection(file, "", asMap(root, file, "(top)"), env);
-        return whole.section(top);
+        return new YamlSection(file, "", asMap(root, file, "(top)"), env);
     }
 
     private static Map<?, ?> asMap(Object o, Path file, String key) {
@@ -135,6 +139,11 @@ public final class YamlSection {
             throw bad(name, "must be a list");
         }
         return l.stream().map(String::valueOf).toList();
+    }
+
+    /** The keys of the mapping under {@code name}, in file order. */
+    public List<String> stringMapKeys(String name) {
+        return asMap(values.get(name), file, full(name)).keySet().stream().map(String::valueOf).toList();
     }
 
     public Map<String, String> stringMap(String name) {

@@ -67,4 +67,9 @@ public interface AdminReads {
 
     /** Digests garbage collection claimed and has not finished deleting (a run stopped in between). */
     List<Digest> blobDeletions();
+
+    /** Robot accounts, by name. */
+    List<RobotRecord> robots();
+
+    Optional<RobotRecord> robot(String name);
 }

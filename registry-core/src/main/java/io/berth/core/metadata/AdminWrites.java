@@ -54,4 +54,10 @@ public interface AdminWrites {
     boolean claimBlobDeletion(Digest digest, String run, long requireUnlinkedSince);
 
     void endBlobDeletion(Digest digest);
+
+    /** Stores a new robot account; false when one of that name exists. */
+    boolean insertRobot(RobotRecord robot);
+
+    /** Removes a robot account; false when there was none. */
+    boolean deleteRobot(String name);
 }

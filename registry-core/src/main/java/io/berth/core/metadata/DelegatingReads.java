@@ -226,4 +226,14 @@ interface DelegatingReads extends MetadataReads {
     default List<Digest> blobDeletions() {
         return read(q -> q.blobDeletions());
     }
+
+    @Override
+    default List<RobotRecord> robots() {
+        return read(q -> q.robots());
+    }
+
+    @Override
+    default Optional<RobotRecord> robot(String name) {
+        return read(q -> q.robot(name));
+    }
 }

@@ -16,7 +16,7 @@ import java.util.List;
  * changes are new files appended to {@link #ALL}.
  */
 final class Migrations {
-    static final List<String> ALL = List.of("V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin");
+    static final List<String> ALL = List.of("V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin", "V5__robots");
 
     private Migrations() {
     }

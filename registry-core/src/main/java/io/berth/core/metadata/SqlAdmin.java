@@ -431,4 +431,47 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
     public void endBlobDeletion(Digest digest) {
         update("DELETE FROM blob_deletions WHERE digest = ?", ps -> ps.setString(1, digest.toString()));
     }
+
+    // ---- robot accounts
+
+    private static final String ROBOT_COLUMNS = "SELECT name, secret_hash, repositories, actions, description,"
+            + " created_at, created_by FROM robots";
+
+    private static RobotRecord robot(java.sql.ResultSet rs) throws java.sql.SQLException {
+        return new RobotRecord(rs.getString(1), rs.getString(2), List.of(rs.getString(3).split("\n")),
+                List.of(rs.getString(4).split(",")), rs.getString(5), rs.getLong(6), rs.getString(7));
+    }
+
+    @Override
+    public List<RobotRecord> robots() {
+        return query(ROBOT_COLUMNS + " ORDER BY name", ps -> { }, SqlAdmin::robot);
+    }
+
+    @Override
+    public Optional<RobotRecord> robot(String name) {
+        return queryOne(ROBOT_COLUMNS + " WHERE name = ?", ps -> ps.setString(1, name), SqlAdmin::robot);
+    }
+
+    @Override
+    public boolean insertRobot(RobotRecord robot) {
+        if (robot(robot.name()).isPresent()) {
+            return false;
+        }
+        update("INSERT INTO robots (name, secret_hash, repositories, actions, description, created_at, created_by)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)", ps -> {
+                    ps.setString(1, robot.name());
+                    ps.setString(2, robot.secretHash());
+                    ps.setString(3, String.join("\n", robot.repositories()));
+                    ps.setString(4, String.join(",", robot.actions()));
+                    ps.setString(5, robot.description());
+                    ps.setLong(6, robot.createdAt());
+                    ps.setString(7, robot.createdBy());
+                });
+        return true;
+    }
+
+    @Override
+    public boolean deleteRobot(String name) {
+        return update("DELETE FROM robots WHERE name = ?", ps -> ps.setString(1, name)) > 0;
+    }
 }

@@ -39,11 +39,33 @@ public final class Listings {
 
     /** Repository names sorted lexically. */
     public Page catalog(Integer n, String last) {
+        return catalog(n, last, name -> true);
+    }
+
+    /** As {@link #catalog(Integer, String)}, listing only the repositories {@code visible} accepts (the caller may pull). */
+    public Page catalog(Integer n, String last, java.util.function.Predicate<String> visible) {
         int limit = limit(n);
         if (limit == 0) {
             return new Page(List.of(), false);
         }
-        return page(metadata.repositories(last, limit + 1), limit);
+        List<String> out = new java.util.ArrayList<>();
+        String after = last;
+        while (out.size() <= limit) {
+            List<String> batch = metadata.repositories(after, limit + 1);
+            for (String name : batch) {
+                if (visible.test(name)) {
+                    out.add(name);
+                    if (out.size() > limit) {
+                        break;
+                    }
+                }
+            }
+            if (batch.size() < limit + 1) {
+                break;
+            }
+            after = batch.get(batch.size() - 1);
+        }
+        return page(out, limit);
     }
 
     /** One page of the referrers of {@code subject} (sorted by digest), and whether more follow. */

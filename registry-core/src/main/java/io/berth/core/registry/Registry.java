@@ -33,6 +33,7 @@ public final class Registry implements AutoCloseable {
     private final Blobs blobs;
     private final Manifests manifests;
     private final Listings listings;
+    private final io.berth.core.auth.Robots robots;
     private final ScheduledExecutorService housekeeping;
     private final Clock clock;
     private final BufferPool hashBuffers;
@@ -58,6 +59,7 @@ public final class Registry implements AutoCloseable {
         this.manifests = new Manifests(metadata, pulls, options, events);
         this.listings = new Listings(metadata, options);
         this.immutability = new Immutability(metadata);
+        this.robots = new io.berth.core.auth.Robots(metadata, clock);
         this.tags = new Tags(metadata, manifests, uploads);
         this.repositories = new Repositories(metadata, events);
         this.retention = new io.berth.core.retention.Retention(this);
@@ -71,6 +73,11 @@ public final class Registry implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(this::flushPulls, flush, flush, TimeUnit.MILLISECONDS);
         long purge = options.uploadPurgeInterval().toMillis();
         housekeeping.scheduleWithFixedDelay(this::purgeUploads, purge, purge, TimeUnit.MILLISECONDS);
+    }
+
+    /** Robot accounts (admin API; access control authenticates them). */
+    public io.berth.core.auth.Robots robots() {
+        return robots;
     }
 
     /** Immutability rules (admin API). */

@@ -1,0 +1,144 @@
+package io.berth.admin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.Principal;
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.config.BerthConfig;
+import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.registry.Registry;
+import io.berth.core.registry.RegistryOptions;
+import io.berth.proto.admin.v1.CreateRobotRequest;
+import io.berth.proto.admin.v1.CreatedRobot;
+import io.berth.proto.admin.v1.GetServerInfoRequest;
+import io.berth.proto.admin.v1.ListRobotsRequest;
+import io.berth.proto.admin.v1.RegistryAdminGrpc;
+import io.berth.proto.admin.v1.RevokeRobotRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.security.crypto.bcrypt.BCrypt;
+
+/**
+ * The admin API with access control on: users, robots and tokens of the token endpoint need the
+ * admin action on '*'; admin.tokens still work for bootstrap; robot accounts are managed here.
+ */
+class AdminIdentitiesTest {
+    @TempDir
+    Path dir;
+    Registry registry;
+    AccessControl access;
+    AdminServer server;
+    ManagedChannel channel;
+
+    @BeforeEach
+    void open() throws Exception {
+        Files.writeString(dir.resolve("htpasswd"), "root:" + BCrypt.hashpw("root-pw", BCrypt.gensalt(4)) + "\n"
+                + "alice:" + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
+        Files.writeString(dir.resolve("policy.yaml"), """
+                rules:
+                  - repositories: ["*"]
+                    subjects: [root]
+                    actions: [admin]
+                  - repositories: ["**"]
+                    subjects: [authenticated]
+                    actions: [pull, push]
+                """);
+        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        access = AccessControl.from(BerthConfig.of(Map.of("auth.type", "token", "auth.htpasswd.path",
+                dir.resolve("htpasswd").toString(), "auth.policy", dir.resolve("policy.yaml").toString(),
+                "auth.token.key-file", dir.resolve("key.pem").toString())), registry.robots(), Clock.systemUTC());
+        server = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of("boot"),
+                Duration.ofHours(1), access, Optional.empty()));
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    }
+
+    @AfterEach
+    void close() {
+        channel.shutdownNow();
+        server.stop(2000);
+        registry.close();
+    }
+
+    RegistryAdminGrpc.RegistryAdminBlockingStub as(String authorization) {
+        Metadata m = new Metadata();
+        if (authorization != null) {
+            m.put(AdminAuth.AUTHORIZATION, authorization);
+        }
+        return RegistryAdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m))
+                .withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    static String basic(String user, String password) {
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Status.Code refused(Runnable call) {
+        return assertThrows(StatusRuntimeException.class, call::run).getStatus().getCode();
+    }
+
+    @Test
+    void usersTokensAndRobotsNeedTheAdminAction() {
+        GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
+        assertEquals("1", as(basic("root", "root-pw")).getServerInfo(info).getVersion());
+        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as(basic("alice", "alice-pw")).getServerInfo(info)));
+        assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(basic("root", "wrong")).getServerInfo(info)));
+        assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(null).getServerInfo(info)));
+        // a token of the token endpoint proves who the caller is
+        String rootToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), false);
+        String aliceToken = access.tokens().orElseThrow().issue(Principal.user("alice"), Map.of(), false);
+        assertEquals("1", as("Bearer " + rootToken).getServerInfo(info).getVersion());
+        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as("Bearer " + aliceToken).getServerInfo(info)));
+        assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as("Bearer " + rootToken.substring(0,
+                rootToken.length() - 4) + "AAAA").getServerInfo(info)));
+        // bootstrap token
+        assertEquals("1", as("Bearer boot").getServerInfo(info).getVersion());
+
+        // robots: created by root, the secret once; an admin robot may call the admin API itself
+        CreatedRobot ci = as(basic("root", "root-pw")).createRobot(CreateRobotRequest.newBuilder().setName("ci")
+                .addRepositories("team-a/**").addActions("pull").addActions("push").setDescription("CI").build());
+        assertTrue(ci.getSecret().startsWith("berth_"));
+        assertEquals("root", ci.getRobot().getCreatedBy());
+        CreatedRobot ops = as("Bearer boot").createRobot(CreateRobotRequest.newBuilder().setName("ops")
+                .addRepositories("**").addActions("admin").build());
+        assertEquals("1", as(basic("robot:ops", ops.getSecret())).getServerInfo(info).getVersion());
+        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as(basic("robot:ci", ci.getSecret()))
+                .getServerInfo(info)));
+        assertEquals(List.of("ci", "ops"), as("Bearer boot").listRobots(ListRobotsRequest.getDefaultInstance())
+                .getRobotsList().stream().map(r -> r.getName()).toList());
+        assertTrue(as("Bearer boot").listRobots(ListRobotsRequest.getDefaultInstance()).toString()
+                .indexOf(ci.getSecret()) < 0, "the secret is never listed");
+        assertEquals(Status.Code.FAILED_PRECONDITION, refused(() -> as("Bearer boot").createRobot(
+                CreateRobotRequest.newBuilder().setName("ci").addRepositories("x").addActions("pull").build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, refused(() -> as("Bearer boot").createRobot(
+                CreateRobotRequest.newBuilder().setName("Bad Name").addRepositories("x").addActions("pull").build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, refused(() -> as("Bearer boot").createRobot(
+                CreateRobotRequest.newBuilder().setName("x").addRepositories("x").addActions("fly").build())));
+        as("Bearer boot").revokeRobot(RevokeRobotRequest.newBuilder().setName("ops").build());
+        assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(basic("robot:ops", ops.getSecret()))
+                .getServerInfo(info)));
+        assertEquals(Status.Code.NOT_FOUND, refused(() -> as("Bearer boot").revokeRobot(
+                RevokeRobotRequest.newBuilder().setName("ops").build())));
+    }
+}

@@ -1,0 +1,115 @@
+package io.berth.core.auth;
+
+import io.berth.core.config.YamlSection;
+import io.berth.events.RepositoryGlob;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Who may do what to which repositories ({@code auth.policy}): named groups of principals, and rules
+ * granting actions on repository globs to subjects. Rules only grant; what no rule grants is denied.
+ * Subjects: a user name ({@code alice} or {@code user:alice}), {@code robot:<name>},
+ * {@code group:<name>}, {@code anonymous} (callers without credentials), {@code authenticated} (any
+ * caller with valid credentials). The {@code admin} action of the admin API is checked on the
+ * repository {@code *}: a rule for {@code "*"} or {@code "**"} grants it.
+ */
+public final class AccessPolicy {
+    /** The repository name the {@code admin} action is checked on. */
+    public static final String EVERYTHING = "*";
+
+    private record Rule(List<RepositoryGlob> repositories, List<String> subjects, Set<Action> actions) {
+    }
+
+    private final Map<String, Set<String>> groups;
+    private final List<Rule> rules;
+
+    private AccessPolicy(Map<String, Set<String>> groups, List<Rule> rules) {
+        this.groups = groups;
+        this.rules = rules;
+    }
+
+    /** Without {@code auth.policy}: every authenticated caller may pull, push and delete everywhere. */
+    public static AccessPolicy authenticatedMayWrite() {
+        return new AccessPolicy(Map.of(), List.of(new Rule(List.of(RepositoryGlob.of("**")), List.of("authenticated"),
+                EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE))));
+    }
+
+    /**
+     * Reads a policy file.
+     *
+     * @throws IllegalArgumentException one line naming the file, the key and what is wrong
+     */
+    public static AccessPolicy load(Path file) {
+        YamlSection root = YamlSection.load(file, Map.of());
+        Map<String, Set<String>> groups = new LinkedHashMap<>();
+        YamlSection g = root.section("groups");
+        for (String name : root.stringMapKeys("groups")) {
+            groups.put(name, Set.copyOf(g.strings(name)));
+        }
+        List<Rule> rules = new java.util.ArrayList<>();
+        for (YamlSection r : root.sections("rules")) {
+            List<String> repositories = r.strings("repositories");
+            if (repositories.isEmpty()) {
+                throw r.bad("repositories", "must list at least one repository glob (\"**\" is every repository)");
+            }
+            List<String> subjects = r.strings("subjects");
+            if (subjects.isEmpty()) {
+                throw r.bad("subjects", "must list at least one subject (a user, group:<name>, robot:<name>, "
+                        + "anonymous or authenticated)");
+            }
+            for (String s : subjects) {
+                if (s.startsWith("group:") && !groups.containsKey(s.substring(6))) {
+                    throw r.bad("subjects", "names the group '" + s.substring(6) + "', which groups does not define");
+                }
+            }
+            Set<Action> actions;
+            try {
+                actions = Action.parseAll(r.strings("actions"));
+            } catch (IllegalArgumentException e) {
+                throw r.bad("actions", e.getMessage());
+            }
+            if (actions.isEmpty()) {
+                throw r.bad("actions", "must list at least one action (pull, push, delete, admin)");
+            }
+            rules.add(new Rule(repositories.stream().map(RepositoryGlob::of).toList(), List.copyOf(subjects),
+                    actions));
+        }
+        return new AccessPolicy(Map.copyOf(groups), List.copyOf(rules));
+    }
+
+    /** Every action the rules grant {@code principal} on {@code repository}. */
+    public Set<Action> granted(Principal principal, String repository) {
+        EnumSet<Action> out = EnumSet.noneOf(Action.class);
+        for (Rule rule : rules) {
+            if (!out.containsAll(rule.actions()) && rule.subjects().stream().anyMatch(s -> names(s, principal))
+                    && rule.repositories().stream().anyMatch(glob -> glob.matches(repository))) {
+                out.addAll(rule.actions());
+            }
+        }
+        return out;
+    }
+
+    private boolean names(String subject, Principal p) {
+        return switch (subject) {
+            case "anonymous" -> p.anonymous();
+            case "authenticated" -> !p.anonymous();
+            case "*" -> true;
+            default -> {
+                if (p.anonymous()) {
+                    yield false;
+                }
+                if (subject.startsWith("group:")) {
+                    yield groups.getOrDefault(subject.substring(6), Set.of()).contains(p.subject());
+                }
+                if (subject.startsWith("user:")) {
+                    yield p.kind() == Principal.Kind.USER && subject.substring(5).equals(p.name());
+                }
+                yield subject.equals(p.subject());
+            }
+        };
+    }
+}

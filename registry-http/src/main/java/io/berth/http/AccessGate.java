@@ -1,0 +1,151 @@
+package io.berth.http;
+
+import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.Action;
+import io.berth.core.auth.Principal;
+import io.berth.core.auth.TokenService;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.model.RepositoryName;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.util.Optional;
+
+/**
+ * The door of /v2: establishes who the caller is (basic credentials, a bearer token, or nobody),
+ * applies the per-client rate limit, and lets the request through only when the caller may do
+ * what its route needs. Unauthenticated → 401 with the {@code WWW-Authenticate} challenge the
+ * clients follow (basic, or the token flow with the scope to ask for) and an {@code UNAUTHORIZED}
+ * body; authenticated without the right → 403 {@code DENIED}; over the rate → 429 with
+ * {@code Retry-After}.
+ */
+final class AccessGate {
+    /** What a route needs of its caller. */
+    enum Need {
+        /** {@code /v2/}: any valid identity (anonymous only when access control is off). */
+        LOGIN(null, ""),
+        CATALOG(null, ""),
+        PULL(Action.PULL, "pull"),
+        PUSH(Action.PUSH, "pull,push"),
+        DELETE(Action.DELETE, "delete");
+
+        final Action action;
+        final String scopeActions;
+
+        Need(Action action, String scopeActions) {
+            this.action = action;
+            this.scopeActions = scopeActions;
+        }
+    }
+
+    static final String BASIC_REALM = "Basic realm=\"berth\", charset=\"UTF-8\"";
+
+    private final AccessControl control;
+    private final ClientRateLimiter limiter;
+    private final boolean tls;
+
+    AccessGate(AccessControl control, ClientRateLimiter limiter, boolean tls) {
+        this.control = control;
+        this.limiter = limiter;
+        this.tls = tls;
+    }
+
+    AccessControl control() {
+        return control;
+    }
+
+    /** The caller's access when the request may go on; null when it has been answered (401, 403, 429). */
+    Access admit(ServerRequest req, ServerResponse res, RepositoryName repository, Need need) {
+        String address = Requests.address(req);
+        Optional<String> authorization = req.headers().first(HeaderNames.AUTHORIZATION);
+        Principal principal = Principal.ANONYMOUS;
+        TokenService.Verified token = null;
+        if (control.enabled() && authorization.isPresent()) {
+            String header = authorization.get();
+            if (header.regionMatches(true, 0, "Bearer ", 0, 7) && control.tokens().isPresent()) {
+                try {
+                    token = control.tokens().get().verify(header.substring(7).trim());
+                    principal = token.principal();
+                } catch (TokenService.InvalidTokenException e) {
+                    return unauthorized(req, res, repository, need, e.getMessage(), "invalid_token");
+                }
+            } else {
+                Optional<AccessControl.Credentials> basic = AccessControl.basic(header);
+                if (basic.isEmpty()) {
+                    return unauthorized(req, res, repository, need, "unsupported Authorization header", null);
+                }
+                Optional<Principal> login = control.login(basic.get(), address);
+                if (login.isEmpty()) {
+                    return unauthorized(req, res, repository, need, "incorrect username or password", null);
+                }
+                principal = login.get();
+            }
+        }
+        long wait = limiter.acquire(principal.anonymous() ? "address " + address : "user " + principal.subject());
+        if (wait > 0) {
+            res.header(HeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
+            OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, "too many requests from this client: at most "
+                    + "http.rate-limit per second");
+            return null;
+        }
+        Access access = new Access(principal, control, token);
+        if (control.enabled()) {
+            boolean allowed = switch (need) {
+                case LOGIN -> !principal.anonymous();
+                // the listing shows only what the caller may pull
+                case CATALOG -> !principal.anonymous()
+                        || (token != null ? token.catalog() : control.mode() == AccessControl.Mode.HTPASSWD);
+                default -> access.may(repository.value(), need.action);
+            };
+            if (!allowed) {
+                boolean mayWithBetterToken = token != null && need.action != null
+                        && control.may(principal, repository.value(), need.action);
+                if (principal.anonymous() || mayWithBetterToken) {
+                    return unauthorized(req, res, repository, need, principal.anonymous()
+                            ? "authentication required" : "the token does not grant " + need.action.wire() + " on "
+                            + repository, token == null ? null : "insufficient_scope");
+                }
+                OciErrors.send(req, res, ErrorCode.DENIED, principal + " may not " + (need.action == null
+                        ? "use this registry" : need.action.wire() + " " + repository));
+                return null;
+            }
+        }
+        req.context().register(access);
+        return access;
+    }
+
+    private Access unauthorized(ServerRequest req, ServerResponse res, RepositoryName repository, Need need,
+                                String message, String error) {
+        res.header(HeaderNames.WWW_AUTHENTICATE, challenge(req, repository, need, error));
+        OciErrors.send(req, res, ErrorCode.UNAUTHORIZED, message);
+        return null;
+    }
+
+    /** The {@code WWW-Authenticate} value for a request that needs {@code need}. */
+    String challenge(ServerRequest req, RepositoryName repository, Need need, String error) {
+        if (control.mode() != AccessControl.Mode.TOKEN) {
+            return BASIC_REALM;
+        }
+        StringBuilder c = new StringBuilder("Bearer realm=\"").append(realm(req)).append("\",service=\"")
+                .append(control.tokens().orElseThrow().service()).append('"');
+        if (need == Need.CATALOG) {
+            c.append(",scope=\"registry:catalog:*\"");
+        } else if (need.action != null && repository != null) {
+            c.append(",scope=\"repository:").append(repository.value()).append(':').append(need.scopeActions)
+                    .append('"');
+        }
+        if (error != null) {
+            c.append(",error=\"").append(error).append('"');
+        }
+        return c.toString();
+    }
+
+    private String realm(ServerRequest req) {
+        if (!control.realm().isBlank()) {
+            return control.realm();
+        }
+        String host = req.headers().first(HeaderNames.HOST).filter(h -> h.matches("[A-Za-z0-9.:\\[\\]_-]+"))
+                .orElseGet(() -> Requests.localAuthority(req));
+        return (tls ? "https://" : "http://") + host + "/auth/token";
+    }
+}

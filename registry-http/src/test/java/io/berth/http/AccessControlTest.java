@@ -1,0 +1,480 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.auth.Action;
+import io.berth.core.auth.PemKeys;
+import io.berth.core.auth.Principal;
+import io.berth.core.auth.Robots;
+import io.berth.core.auth.TokenService;
+import io.berth.core.registry.Caller;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.security.crypto.bcrypt.BCrypt;
+
+/**
+ * Access control over /v2 and /auth/token, in htpasswd and token modes: a matrix of users ×
+ * actions × repositories (every allowed call passes, every other one gets 401 or 403), catalog
+ * filtering, mounts from forbidden repositories, bad tokens, robots, the rate limit.
+ */
+class AccessControlTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String POLICY = """
+            groups:
+              devs: [alice, bob]
+            rules:
+              - repositories: ["team-a/**"]
+                subjects: ["group:devs", "robot:ci-a"]
+                actions: [pull, push, delete]
+              - repositories: ["team-a/**"]
+                subjects: ["carol"]
+                actions: [pull]
+              - repositories: ["public/**"]
+                subjects: ["anonymous", "authenticated"]
+                actions: [pull]
+              - repositories: ["public/**"]
+                subjects: ["user:alice"]
+                actions: [push]
+              - repositories: ["team-b/**"]
+                subjects: ["dave"]
+                actions: [pull, push]
+            """;
+    static final List<String> USERS = List.of("alice", "bob", "carol", "dave");
+    static final List<String> REPOS = List.of("team-a/app", "public/base", "team-b/secret");
+    /** Who may do what: user → repository → actions. */
+    static final Map<String, Map<String, Set<Action>>> EXPECTED = Map.of(
+            "", Map.of("public/base", EnumSet.of(Action.PULL)),
+            "alice", Map.of("team-a/app", EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
+                    "public/base", EnumSet.of(Action.PULL, Action.PUSH)),
+            "bob", Map.of("team-a/app", EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
+                    "public/base", EnumSet.of(Action.PULL)),
+            "carol", Map.of("team-a/app", EnumSet.of(Action.PULL), "public/base", EnumSet.of(Action.PULL)),
+            "dave", Map.of("public/base", EnumSet.of(Action.PULL), "team-b/secret", EnumSet.of(Action.PULL,
+                    Action.PUSH)));
+
+    @TempDir
+    static Path dir;
+    static TestRegistry basic;
+    static TestRegistry token;
+
+    static Path writeUsers(Path dir) throws Exception {
+        StringBuilder b = new StringBuilder("# test users\n");
+        for (String u : USERS) {
+            b.append(u).append(':').append(BCrypt.hashpw(password(u), BCrypt.gensalt(4)).replace("$2a$", "$2y$"))
+                    .append('\n');
+        }
+        Path users = dir.resolve("htpasswd");
+        Files.writeString(users, b);
+        Files.writeString(dir.resolve("policy.yaml"), POLICY);
+        return users;
+    }
+
+    static String password(String user) {
+        return "pw-of-" + user + "-Secr3t";
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path users = writeUsers(dir);
+        basic = new TestRegistry(dir.resolve("basic"), Map.of("auth.type", "htpasswd", "auth.htpasswd.path",
+                users.toString(), "auth.policy", dir.resolve("policy.yaml").toString()));
+        token = new TestRegistry(dir.resolve("token"), Map.of("auth.type", "token", "auth.htpasswd.path",
+                users.toString(), "auth.policy", dir.resolve("policy.yaml").toString(), "auth.token.key-file",
+                dir.resolve("token/key.pem").toString(), "auth.token.service", "registry.test"));
+        for (TestRegistry r : List.of(basic, token)) {
+            r.authorizeWith(TestRegistry.basic("alice", password("alice")));
+            r.pushImage("team-a/app", "v1", "a", "");
+            r.pushImage("public/base", "v1", "p", "");
+            r.authorizeWith(TestRegistry.basic("dave", password("dave")));
+            r.pushImage("team-b/secret", "v1", "s", "");
+            r.authorizeWith(null);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        basic.close();
+        token.close();
+    }
+
+    private static boolean allowed(String user, String repo, Action a) {
+        return EXPECTED.get(user).getOrDefault(repo, Set.of()).contains(a);
+    }
+
+    private static HttpResponse<byte[]> attempt(TestRegistry r, String repo, Action a, String authorization) {
+        String[] h = authorization == null ? new String[0] : new String[] {"Authorization", authorization};
+        return switch (a) {
+            case PULL -> r.send("GET", "/v2/" + repo + "/manifests/v1", null, h);
+            case PUSH -> r.send("POST", "/v2/" + repo + "/blobs/uploads/", null, h);
+            case DELETE -> r.send("DELETE", "/v2/" + repo + "/manifests/sha256:" + "0".repeat(64), null, h);
+            case ADMIN -> throw new IllegalArgumentException();
+        };
+    }
+
+    private static int expectedSuccess(Action a) {
+        return switch (a) {
+            case PULL -> 200;
+            case PUSH -> 202;
+            default -> 404;
+        };
+    }
+
+    @Test
+    void basicAuthMatrix() throws Exception {
+        List<String> failures = new ArrayList<>();
+        for (String user : EXPECTED.keySet()) {
+            String auth = user.isEmpty() ? null : TestRegistry.basic(user, password(user));
+            for (String repo : REPOS) {
+                for (Action a : List.of(Action.PULL, Action.PUSH, Action.DELETE)) {
+                    HttpResponse<byte[]> r = attempt(basic, repo, a, auth);
+                    int want = allowed(user, repo, a) ? expectedSuccess(a) : user.isEmpty() ? 401 : 403;
+                    if (r.statusCode() != want) {
+                        failures.add((user.isEmpty() ? "anonymous" : user) + " " + a + " " + repo + ": " + r.statusCode()
+                                + " (want " + want + ")");
+                    }
+                    if (want == 401) {
+                        assertEquals(AccessGate.BASIC_REALM, r.headers().firstValue("WWW-Authenticate").orElse(""));
+                        assertEquals("UNAUTHORIZED", code(r));
+                    }
+                    if (want == 403) {
+                        assertEquals("DENIED", code(r));
+                        assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        // /v2/ is the login check: 401 without or with wrong credentials, 200 with good ones
+        assertEquals(401, basic.get("/v2/").statusCode());
+        assertEquals(200, basic.get("/v2/", "Authorization", TestRegistry.basic("carol", password("carol")))
+                .statusCode());
+        HttpResponse<byte[]> wrong = basic.get("/v2/", "Authorization", TestRegistry.basic("carol", "nope"));
+        assertEquals(401, wrong.statusCode());
+        assertEquals("UNAUTHORIZED", code(wrong));
+        assertFalse(new String(wrong.body()).contains("nope"));
+        assertEquals(401, basic.get("/v2/", "Authorization", TestRegistry.basic("mallory", "x")).statusCode());
+        assertEquals(401, basic.get("/v2/", "Authorization", "Basic %%%").statusCode());
+    }
+
+    @Test
+    void tokenFlowMatrix() throws Exception {
+        List<String> failures = new ArrayList<>();
+        for (String user : EXPECTED.keySet()) {
+            for (String repo : REPOS) {
+                String jwt = tokenFor(user, "repository:" + repo + ":pull,push,delete");
+                JsonNode access = claims(jwt).get("access");
+                Set<String> granted = new java.util.TreeSet<>();
+                access.forEach(e -> e.get("actions").forEach(x -> granted.add(x.asText())));
+                Set<String> want = new java.util.TreeSet<>();
+                EXPECTED.get(user).getOrDefault(repo, Set.of()).forEach(x -> want.add(x.wire()));
+                if (!granted.equals(want)) {
+                    failures.add("token of " + user + " for " + repo + " grants " + granted + ", want " + want);
+                }
+                for (Action a : List.of(Action.PULL, Action.PUSH, Action.DELETE)) {
+                    HttpResponse<byte[]> r = attempt(token, repo, a, "Bearer " + jwt);
+                    int want2 = allowed(user, repo, a) ? expectedSuccess(a) : user.isEmpty() ? 401 : 403;
+                    if (r.statusCode() != want2) {
+                        failures.add((user.isEmpty() ? "anonymous" : user) + " " + a + " " + repo + ": "
+                                + r.statusCode() + " (want " + want2 + ")");
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+    }
+
+    @Test
+    void tokenChallengesNameRealmServiceAndScope() throws Exception {
+        HttpResponse<byte[]> base = token.get("/v2/");
+        assertEquals(401, base.statusCode());
+        String realm = "http://127.0.0.1:" + token.port() + "/auth/token";
+        assertEquals("Bearer realm=\"" + realm + "\",service=\"registry.test\"",
+                base.headers().firstValue("WWW-Authenticate").orElseThrow());
+        assertEquals("UNAUTHORIZED", code(base));
+        HttpResponse<byte[]> push = token.send("POST", "/v2/team-a/app/blobs/uploads/", null);
+        assertEquals("Bearer realm=\"" + realm + "\",service=\"registry.test\",scope=\"repository:team-a/app:pull,push\"",
+                push.headers().firstValue("WWW-Authenticate").orElseThrow());
+        HttpResponse<byte[]> del = token.send("DELETE", "/v2/team-a/app/manifests/v1", null);
+        assertTrue(del.headers().firstValue("WWW-Authenticate").orElseThrow()
+                .endsWith("scope=\"repository:team-a/app:delete\""));
+        // HEAD gets the same status and challenge, and no body
+        HttpResponse<byte[]> head = token.send("HEAD", "/v2/team-a/app/manifests/v1", null);
+        assertEquals(401, head.statusCode());
+        assertEquals(0, head.body().length);
+        // anonymous pulls of public repositories need no token at all
+        assertEquals(200, token.get("/v2/public/base/manifests/v1").statusCode());
+        // a token without the scope → 401 asking for it; the user may push, so the client gets a better token
+        String pullOnly = tokenFor("alice", "repository:team-a/app:pull");
+        HttpResponse<byte[]> more = token.send("POST", "/v2/team-a/app/blobs/uploads/", null, "Authorization",
+                "Bearer " + pullOnly);
+        assertEquals(401, more.statusCode());
+        assertTrue(more.headers().firstValue("WWW-Authenticate").orElseThrow().contains("error=\"insufficient_scope\""));
+        // a scope for another repository does not carry over
+        assertEquals(403, token.get("/v2/team-b/secret/manifests/v1", "Authorization", "Bearer " + pullOnly)
+                .statusCode());
+        // a valid token of any scope passes /v2/ (docker login)
+        assertEquals(200, token.get("/v2/", "Authorization", "Bearer " + tokenFor("carol", null)).statusCode());
+        // wrong credentials at the token endpoint: 401 UNAUTHORIZED, slowed down
+        HttpResponse<byte[]> bad = token.get("/auth/token?service=registry.test", "Authorization",
+                TestRegistry.basic("carol", "wrong"));
+        assertEquals(401, bad.statusCode());
+        assertEquals("UNAUTHORIZED", code(bad));
+        assertEquals(400, token.get("/auth/token?service=elsewhere").statusCode());
+        assertEquals(404, basic.get("/auth/token?service=registry.test").statusCode());
+    }
+
+    @Test
+    void oauthPostFormAsContainerdSendsIt() throws Exception {
+        String form = "grant_type=password&service=registry.test&client_id=containerd&username=bob&password="
+                + URLEncoder.encode(password("bob"), StandardCharsets.UTF_8) + "&scope="
+                + URLEncoder.encode("repository:team-a/app:pull,push repository:public/base:pull", StandardCharsets.UTF_8);
+        HttpResponse<byte[]> r = token.send("POST", "/auth/token", form.getBytes(StandardCharsets.UTF_8),
+                "Content-Type", "application/x-www-form-urlencoded");
+        assertEquals(200, r.statusCode(), new String(r.body()));
+        JsonNode body = JSON.readTree(r.body());
+        assertTrue(body.get("expires_in").asLong() > 0);
+        String jwt = body.get("access_token").asText();
+        assertEquals("bob", claims(jwt).get("sub").asText());
+        assertEquals(202, token.send("POST", "/v2/team-a/app/blobs/uploads/", null, "Authorization", "Bearer " + jwt)
+                .statusCode());
+        assertEquals(200, token.get("/v2/public/base/manifests/v1", "Authorization", "Bearer " + jwt).statusCode());
+        HttpResponse<byte[]> wrong = token.send("POST", "/auth/token", "grant_type=password&username=bob&password=x"
+                .getBytes(StandardCharsets.UTF_8), "Content-Type", "application/x-www-form-urlencoded");
+        assertEquals(401, wrong.statusCode());
+        HttpResponse<byte[]> refresh = token.send("POST", "/auth/token", "grant_type=refresh_token&refresh_token=x"
+                .getBytes(StandardCharsets.UTF_8), "Content-Type", "application/x-www-form-urlencoded");
+        assertEquals(400, refresh.statusCode());
+        assertEquals("unsupported_grant_type", JSON.readTree(refresh.body()).get("error").asText());
+    }
+
+    @Test
+    void badTokensAreRefused() throws Exception {
+        KeyPair real = PemKeys.loadOrCreateEc(dir.resolve("token/key.pem"));
+        KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
+        gen.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair other = gen.generateKeyPair();
+        Map<String, Set<Action>> grant = Map.of("team-a/app", EnumSet.of(Action.PULL));
+        Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
+        Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put("expired", TokenService.issuing(real, "berth", "registry.test", Duration.ofMinutes(5), past)
+                .issue(Principal.user("alice"), grant, false));
+        bad.put("forged", TokenService.issuing(other, "berth", "registry.test", Duration.ofMinutes(5),
+                Clock.systemUTC()).issue(Principal.user("alice"), grant, false));
+        bad.put("wrong audience", TokenService.issuing(real, "berth", "other-registry", Duration.ofMinutes(5),
+                Clock.systemUTC()).issue(Principal.user("alice"), grant, false));
+        bad.put("wrong issuer", TokenService.issuing(real, "mallory", "registry.test", Duration.ofMinutes(5),
+                Clock.systemUTC()).issue(Principal.user("alice"), grant, false));
+        String good = tokenFor("carol", "repository:team-a/app:pull");
+        String[] parts = good.split("\\.");
+        String payload = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+                .replace("\"carol\"", "\"alice\"").replace("[\"pull\"]", "[\"pull\",\"push\"]");
+        bad.put("tampered", parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(
+                payload.getBytes(StandardCharsets.UTF_8)) + "." + parts[2]);
+        bad.put("alg none", Base64.getUrlEncoder().withoutPadding().encodeToString("{\"alg\":\"none\"}".getBytes(
+                StandardCharsets.UTF_8)) + "." + parts[1] + ".");
+        bad.put("garbage", "not-a-token");
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+            HttpResponse<byte[]> r = token.get("/v2/team-a/app/manifests/v1", "Authorization", "Bearer " + e.getValue());
+            assertEquals(401, r.statusCode(), e.getKey());
+            assertTrue(r.headers().firstValue("WWW-Authenticate").orElseThrow().contains("error=\"invalid_token\""),
+                    e.getKey());
+            assertEquals("UNAUTHORIZED", code(r), e.getKey());
+        }
+        // the real one of the same shape passes
+        assertEquals(200, token.get("/v2/team-a/app/manifests/v1", "Authorization", "Bearer " + good).statusCode());
+    }
+
+    @Test
+    void catalogListsOnlyWhatTheCallerMayPull() throws Exception {
+        assertEquals(List.of("public/base"), catalog(basic, null));
+        assertEquals(List.of("public/base", "team-a/app"), catalog(basic, TestRegistry.basic("carol", password("carol"))));
+        assertEquals(List.of("public/base", "team-b/secret"), catalog(basic, TestRegistry.basic("dave",
+                password("dave"))));
+        // paging still fills pages with visible names
+        HttpResponse<byte[]> page = basic.get("/v2/_catalog?n=1&last=public/base", "Authorization",
+                TestRegistry.basic("dave", password("dave")));
+        assertEquals("[\"team-b/secret\"]", JSON.readTree(page.body()).get("repositories").toString());
+        // token mode: the catalog scope, then the caller's own pull rights
+        assertEquals(401, token.get("/v2/_catalog").statusCode());
+        assertTrue(token.get("/v2/_catalog").headers().firstValue("WWW-Authenticate").orElseThrow()
+                .contains("scope=\"registry:catalog:*\""));
+        assertEquals(List.of("public/base"), catalog(token, "Bearer " + tokenFor("", "registry:catalog:*")));
+        assertEquals(List.of("public/base", "team-a/app"), catalog(token, "Bearer " + tokenFor("alice",
+                "registry:catalog:*")));
+    }
+
+    @Test
+    void mountNeedsPullOnTheSource() {
+        String alice = TestRegistry.basic("alice", password("alice"));
+        byte[] secretLayer = "layer of s".getBytes(StandardCharsets.UTF_8);
+        byte[] publicLayer = "layer of p".getBytes(StandardCharsets.UTF_8);
+        HttpResponse<byte[]> forbidden = basic.send("POST", "/v2/team-a/app/blobs/uploads/?mount="
+                + TestRegistry.sha256(secretLayer) + "&from=team-b/secret", null, "Authorization", alice);
+        assertEquals(202, forbidden.statusCode(), "falls back to an upload");
+        HttpResponse<byte[]> noFrom = basic.send("POST", "/v2/team-a/app/blobs/uploads/?mount="
+                + TestRegistry.sha256(secretLayer), null, "Authorization", alice);
+        assertEquals(202, noFrom.statusCode(), "a digest alone reaches no repository");
+        assertEquals(403, basic.send("HEAD", "/v2/team-a/app/blobs/" + TestRegistry.sha256(secretLayer), null,
+                "Authorization", TestRegistry.basic("dave", password("dave"))).statusCode());
+        assertEquals(404, basic.send("HEAD", "/v2/team-a/app/blobs/" + TestRegistry.sha256(secretLayer), null,
+                "Authorization", alice).statusCode());
+        HttpResponse<byte[]> allowed = basic.send("POST", "/v2/team-a/app/blobs/uploads/?mount="
+                + TestRegistry.sha256(publicLayer) + "&from=public/base", null, "Authorization", alice);
+        assertEquals(201, allowed.statusCode());
+    }
+
+    @Test
+    void robotAccountsPushUntilRevoked() throws Exception {
+        Robots robots = basic.registry.robots();
+        Robots.Created ci = robots.create("ci-a", List.of("team-b/**"), List.of("pull", "push"), "CI of team a",
+                Caller.internal("test"));
+        assertTrue(ci.secret().startsWith(Robots.SECRET_PREFIX));
+        assertFalse(ci.robot().secretHash().contains(ci.secret()));
+        String auth = TestRegistry.basic("robot:ci-a", ci.secret());
+        basic.authorizeWith(auth);
+        try {
+            basic.pushImage("team-b/tool", "v1", "robot", "");
+            basic.pushImage("team-a/from-robot", "v1", "robot2", ""); // granted by the policy's rule for robot:ci-a
+        } finally {
+            basic.authorizeWith(null);
+        }
+        assertEquals(403, attempt(basic, "public/base", Action.PUSH, auth).statusCode());
+        assertEquals(401, attempt(basic, "team-b/tool", Action.PULL, TestRegistry.basic("robot:ci-a", "berth_wrong"))
+                .statusCode());
+        robots.revoke("ci-a");
+        assertEquals(401, attempt(basic, "team-b/tool", Action.PULL, auth).statusCode());
+        // tag history records who pushed
+        assertEquals("robot:ci-a", basic.registry.metadata().tagHistory(
+                io.berth.core.model.RepositoryName.of("team-b/tool"), "v1").get(0).origin().actor());
+    }
+
+    @Test
+    void failedLoginsAreSlowedDownPerClientAndUser() {
+        String wrong = TestRegistry.basic("bob", "guess");
+        long start = System.nanoTime();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(401, basic.get("/v2/", "Authorization", wrong).statusCode());
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(millis >= 200 + 400 + 800, "three failures waited " + millis + " ms");
+        // the right password still works at once afterwards, and resets the count
+        assertEquals(200, basic.get("/v2/", "Authorization", TestRegistry.basic("bob", password("bob"))).statusCode());
+    }
+
+    @Test
+    void rateLimitAnswers429WithRetryAfterThenLetsThrough() throws Exception {
+        try (TestRegistry limited = new TestRegistry(dir.resolve("limited"), Map.of("http.rate-limit", "2",
+                "http.rate-limit-burst", "5"))) {
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, limited.get("/v2/").statusCode(), "request " + i);
+            }
+            HttpResponse<byte[]> over = limited.get("/v2/");
+            assertEquals(429, over.statusCode());
+            assertEquals("TOOMANYREQUESTS", code(over));
+            long retry = Long.parseLong(over.headers().firstValue("Retry-After").orElseThrow());
+            assertTrue(retry >= 1 && retry <= 2, "Retry-After " + retry);
+            Thread.sleep(retry * 1000);
+            assertEquals(200, limited.get("/v2/").statusCode());
+        }
+    }
+
+    @Test
+    void policyFileIsReloadedWhenItChanges() throws Exception {
+        Path dir2 = dir.resolve("reload");
+        Files.createDirectories(dir2);
+        Path users = writeUsers(dir2);
+        Path policy = dir2.resolve("policy.yaml");
+        try (TestRegistry r = new TestRegistry(dir2.resolve("data"), Map.of("auth.type", "htpasswd",
+                "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString()))) {
+            String carol = TestRegistry.basic("carol", password("carol"));
+            assertEquals(403, attempt(r, "team-c/x", Action.PUSH, carol).statusCode());
+            Files.writeString(policy, POLICY + """
+                      - repositories: ["team-c/**"]
+                        subjects: ["carol"]
+                        actions: [push]
+                    """);
+            Files.setLastModifiedTime(policy, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
+            awaitStatus(() -> attempt(r, "team-c/x", Action.PUSH, carol).statusCode(), 202);
+            // a broken policy keeps the last good one
+            Files.writeString(policy, "rules: [ {repositories: [\"x\"], subjects: [], actions: [pull]} ]\n");
+            Files.setLastModifiedTime(policy, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(10)));
+            Thread.sleep(1500);
+            assertEquals(202, attempt(r, "team-c/x", Action.PUSH, carol).statusCode());
+            // and the htpasswd file too: a new user can log in
+            Files.writeString(users, Files.readString(users) + "erin:" + BCrypt.hashpw("erin-pw", BCrypt.gensalt(4))
+                    + "\n");
+            Files.setLastModifiedTime(users, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
+            awaitStatus(() -> r.get("/v2/", "Authorization", TestRegistry.basic("erin", "erin-pw")).statusCode(), 200);
+        }
+    }
+
+    private static void awaitStatus(java.util.function.IntSupplier status, int want) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        int last;
+        do {
+            last = status.getAsInt();
+            if (last == want) {
+                return;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        assertEquals(want, last);
+    }
+
+    private static List<String> catalog(TestRegistry r, String authorization) throws Exception {
+        HttpResponse<byte[]> res = authorization == null ? r.get("/v2/_catalog")
+                : r.get("/v2/_catalog", "Authorization", authorization);
+        assertEquals(200, res.statusCode(), new String(res.body()));
+        List<String> out = new ArrayList<>();
+        // other tests of this class add repositories of their own; the matrix is about these
+        JSON.readTree(res.body()).get("repositories").forEach(n -> out.add(n.asText()));
+        return out.stream().filter(REPOS::contains).toList();
+    }
+
+    private static String tokenFor(String user, String scope) throws Exception {
+        String path = "/auth/token?service=registry.test" + (scope == null ? "" : "&scope="
+                + URLEncoder.encode(scope, StandardCharsets.UTF_8));
+        HttpResponse<byte[]> r = user.isEmpty() ? token.get(path)
+                : token.get(path, "Authorization", TestRegistry.basic(user, password(user)));
+        assertEquals(200, r.statusCode(), new String(r.body()));
+        JsonNode body = JSON.readTree(r.body());
+        assertEquals(body.get("token").asText(), body.get("access_token").asText());
+        return body.get("token").asText();
+    }
+
+    static JsonNode claims(String jwt) throws Exception {
+        return JSON.readTree(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]));
+    }
+
+    private static String code(HttpResponse<byte[]> r) {
+        try {
+            return JSON.readTree(r.body()).get("errors").get(0).get("code").asText();
+        } catch (Exception e) {
+            return "no OCI error body: " + new String(r.body());
+        }
+    }
+}

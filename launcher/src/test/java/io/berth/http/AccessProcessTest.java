@@ -269,12 +269,9 @@ class AccessProcessTest {
 
     @Test
     void tlsWithDockerTrustingTheTestCaAndCertificateReload() throws Exception {
-        TestServices.require(Command.onPath("openssl"), "openssl");
-        Path pki = Files.createDirectories(dir.resolve("pki"));
-        ok(Command.run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-days", "2", "-subj", "/CN=Berth Test CA", "-keyout", pki.resolve("ca.key").toString(), "-out",
-                pki.resolve("ca.crt").toString()));
-        serverCertificate(pki, "server", "1001");
+        io.berth.testsupport.TestPki ca = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        Path pki = dir.resolve("pki");
+        ca.server("server", "1001");
         BerthProcess b = serve("tls", Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_HTTP_TLS_CERT",
                 pki.resolve("server.crt").toString(), "BERTH_HTTP_TLS_KEY", pki.resolve("server.key").toString()));
         assertTrue(b.output().contains("serving https://127.0.0.1:" + b.httpPort), b.output());
@@ -307,7 +304,7 @@ class AccessProcessTest {
 
         // a renewed certificate (new serial) is served without a restart
         assertEquals(new BigInteger("1001", 16), servedSerial(pki, b.httpPort));
-        serverCertificate(pki, "server", "2002");
+        ca.server("server", "2002");
         long deadline = System.currentTimeMillis() + 20_000;
         BigInteger serial;
         do {
@@ -318,21 +315,33 @@ class AccessProcessTest {
         assertTrue(b.output().contains("reloaded http.tls.cert"), b.output());
     }
 
-    static void serverCertificate(Path pki, String name, String serialHex) throws IOException {
-        Path ext = pki.resolve("ext.cnf");
-        Files.writeString(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                + "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
-        Path key = pki.resolve(name + ".key.new");
-        Path csr = pki.resolve(name + ".csr");
-        Path crt = pki.resolve(name + ".crt.new");
-        ok(Command.run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj",
-                "/CN=127.0.0.1", "-keyout", key.toString(), "-out", csr.toString()));
-        ok(Command.run("openssl", "x509", "-req", "-in", csr.toString(), "-CA", pki.resolve("ca.crt").toString(),
-                "-CAkey", pki.resolve("ca.key").toString(), "-set_serial", "0x" + serialHex, "-days", "1",
-                "-extfile", ext.toString(), "-out", crt.toString()));
-        // replace key first, then the certificate: the reload reads a matching pair
-        Files.move(key, pki.resolve(name + ".key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.move(crt, pki.resolve(name + ".crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    @Test
+    void adminCliOverTlsWithTokensUsersAndClientCertificates() throws Exception {
+        io.berth.testsupport.TestPki ca = io.berth.testsupport.TestPki.create(dir.resolve("admin-pki"));
+        ca.server("admin", "ad01");
+        ca.client("root-cli", "root");
+        BerthProcess b = serve("admin-tls", Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_ADMIN_TLS_CERT",
+                ca.cert("admin").toString(), "BERTH_ADMIN_TLS_KEY", ca.key("admin").toString(),
+                "BERTH_ADMIN_TLS_CLIENT_CA", ca.ca().toString()));
+        assertTrue(b.output().contains("admin gRPC (TLS) 127.0.0.1:" + b.adminPort), b.output());
+        String server = "127.0.0.1:" + b.adminPort;
+        BerthProcess.Result token = BerthProcess.run(dir, Map.of(), "admin", "--server", server, "--tls-ca",
+                ca.ca().toString(), "--token", "boot-token", "info");
+        assertEquals(0, token.exitCode(), token.output());
+        BerthProcess.Result user = BerthProcess.run(dir, Map.of("BERTH_ADMIN_PASSWORD", PASSWORDS.get("root")), "admin",
+                "--server", server, "--tls-ca", ca.ca().toString(), "--user", "root", "repos", "list");
+        assertEquals(0, user.exitCode(), user.output());
+        BerthProcess.Result cert = BerthProcess.run(dir, Map.of(), "admin", "--server", server, "--tls-ca",
+                ca.ca().toString(), "--tls-cert", ca.cert("root-cli").toString(), "--tls-key",
+                ca.key("root-cli").toString(), "robots", "list");
+        assertEquals(0, cert.exitCode(), cert.output());
+        BerthProcess.Result plain = BerthProcess.run(dir, Map.of(), "admin", "--server", server, "--token",
+                "boot-token", "info");
+        assertEquals(1, plain.exitCode(), plain.output());
+        BerthProcess.Result wrong = BerthProcess.run(dir, Map.of("BERTH_ADMIN_PASSWORD", "not-it"), "admin",
+                "--server", server, "--tls-ca", ca.ca().toString(), "--user", "root", "info");
+        assertEquals(1, wrong.exitCode(), wrong.output());
+        assertTrue(wrong.output().contains("UNAUTHENTICATED"), wrong.output());
     }
 
     static BigInteger servedSerial(Path pki, int port) throws Exception {

@@ -119,4 +119,40 @@ class StartupFailuresTest {
         line = oneLine(r);
         assertTrue(line.contains(list.toString()) && line.contains("http.port") && line.contains("not a list"), line);
     }
+
+    @Test
+    void accessControlAndTlsThatCannotBeSetUpSayWhyInOneLine() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("md5.htpasswd"), "bob:$apr1$abc$0123456789abcdefghijk.\n");
+        java.nio.file.Files.writeString(dir.resolve("ok.htpasswd"), "bob:" + org.springframework.security.crypto
+                .bcrypt.BCrypt.hashpw("pw", org.springframework.security.crypto.bcrypt.BCrypt.gensalt(4)) + "\n");
+        java.nio.file.Files.writeString(dir.resolve("policy.yaml"), "rules:\n  - repositories: [\"**\"]\n"
+                + "    subjects: [\"group:nobody\"]\n    actions: [pull]\n");
+        String ok = dir.resolve("ok.htpasswd").toString();
+        Map<Map<String, String>, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd"), "auth.type htpasswd needs auth.htpasswd.path");
+        cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_AUTH_HTPASSWD_PATH", dir.resolve("none").toString()),
+                "cannot read auth.htpasswd.path " + dir.resolve("none") + ": no such file");
+        cases.put(Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_HTPASSWD_PATH", dir.resolve("md5.htpasswd").toString()),
+                "line 1 (user bob): only bcrypt entries are accepted (htpasswd -B)");
+        cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_AUTH_HTPASSWD_PATH", ok, "BERTH_AUTH_POLICY",
+                dir.resolve("policy.yaml").toString()), "rules[0].subjects names the group 'nobody'");
+        cases.put(Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_TOKEN_PUBLIC_KEY", ok),
+                "auth.token.public-key (an external issuer) needs auth.token.realm");
+        cases.put(Map.of("BERTH_HTTP_TLS_CERT", ok), "http.tls.cert and http.tls.key go together");
+        cases.put(Map.of("BERTH_HTTP_TLS_CERT", dir.resolve("x.crt").toString(), "BERTH_HTTP_TLS_KEY", ok),
+                "cannot read http.tls.cert " + dir.resolve("x.crt") + ": no such file");
+        cases.put(Map.of("BERTH_HTTP_TLS_CERT", ok, "BERTH_HTTP_TLS_KEY", ok), "cannot use http.tls.cert/http.tls.key");
+        cases.put(Map.of("BERTH_ADMIN_TLS_KEY", ok), "admin.tls.cert and admin.tls.key go together");
+        for (Map.Entry<Map<String, String>, String> c : cases.entrySet()) {
+            Map<String, String> env = new java.util.HashMap<>(ports(io.berth.testsupport.FreePorts.next(),
+                    io.berth.testsupport.FreePorts.next()));
+            env.putAll(c.getKey());
+            env.put("BERTH_STORAGE_FILESYSTEM_ROOT", dir.resolve("data-" + env.hashCode() + "/blobs").toString());
+            env.put("BERTH_METADATA_SQLITE_PATH", dir.resolve("data-" + env.hashCode() + "/berth.db").toString());
+            BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
+            assertEquals(2, r.exitCode(), c + ": " + r.output());
+            String line = oneLine(r);
+            assertTrue(line.contains(c.getValue()), c.getValue() + " in " + line);
+        }
+    }
 }

@@ -141,4 +141,54 @@ class AdminIdentitiesTest {
         assertEquals(Status.Code.NOT_FOUND, refused(() -> as("Bearer boot").revokeRobot(
                 RevokeRobotRequest.newBuilder().setName("ops").build())));
     }
+
+    @Test
+    void tlsAndClientCertificates() throws Exception {
+        io.berth.testsupport.TestPki pki = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        pki.server("admin", "a1");
+        pki.client("root-client", "root");
+        pki.client("alice-client", "alice");
+        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
+                Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
+                Optional.of(pki.ca())))))) {
+            GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
+            // a client certificate signed by admin.tls.client-ca names the user: root has the admin action
+            ManagedChannel root = channel(tls.port(), pki, "root-client");
+            ManagedChannel alice = channel(tls.port(), pki, "alice-client");
+            ManagedChannel none = channel(tls.port(), pki, null);
+            ManagedChannel plain = ManagedChannelBuilder.forAddress("127.0.0.1", tls.port()).usePlaintext().build();
+            try {
+                assertEquals("1", RegistryAdminGrpc.newBlockingStub(root).getServerInfo(info).getVersion());
+                assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> RegistryAdminGrpc.newBlockingStub(alice)
+                        .getServerInfo(info)));
+                assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> RegistryAdminGrpc.newBlockingStub(none)
+                        .getServerInfo(info)));
+                // over TLS without a client certificate, credentials work as on plain connections
+                assertEquals("1", RegistryAdminGrpc.newBlockingStub(none).withInterceptors(MetadataUtils
+                        .newAttachHeadersInterceptor(headers(basic("root", "root-pw")))).getServerInfo(info)
+                        .getVersion());
+                assertEquals(Status.Code.UNAVAILABLE, refused(() -> RegistryAdminGrpc.newBlockingStub(plain)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS).getServerInfo(info)), "no plaintext on a TLS port");
+            } finally {
+                for (ManagedChannel c : List.of(root, alice, none, plain)) {
+                    c.shutdownNow();
+                }
+            }
+        }
+    }
+
+    static Metadata headers(String authorization) {
+        Metadata m = new Metadata();
+        m.put(AdminAuth.AUTHORIZATION, authorization);
+        return m;
+    }
+
+    static ManagedChannel channel(int port, io.berth.testsupport.TestPki pki, String client) throws Exception {
+        io.grpc.TlsChannelCredentials.Builder b = io.grpc.TlsChannelCredentials.newBuilder()
+                .trustManager(pki.ca().toFile());
+        if (client != null) {
+            b.keyManager(pki.cert(client).toFile(), pki.key(client).toFile());
+        }
+        return io.grpc.Grpc.newChannelBuilderForAddress("127.0.0.1", port, b.build()).build();
+    }
 }

@@ -259,4 +259,54 @@ class CopierTest {
             server.close();
         }
     }
+
+    @Test
+    void copiesFromAnHtpasswdSourceToATargetBehindTheTokenFlow() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("htpasswd"), "repl:" + org.springframework.security.crypto.bcrypt
+                .BCrypt.hashpw("repl-pw", org.springframework.security.crypto.bcrypt.BCrypt.gensalt(4)) + "\n"
+                + "reader:" + org.springframework.security.crypto.bcrypt.BCrypt.hashpw("reader-pw",
+                org.springframework.security.crypto.bcrypt.BCrypt.gensalt(4)) + "\n");
+        java.nio.file.Files.writeString(dir.resolve("policy.yaml"), """
+                rules:
+                  - repositories: ["**"]
+                    subjects: [repl]
+                    actions: [pull, push, delete]
+                  - repositories: ["**"]
+                    subjects: [reader]
+                    actions: [pull]
+                """);
+        Map<String, String> auth = Map.of("auth.htpasswd.path", dir.resolve("htpasswd").toString(), "auth.policy",
+                dir.resolve("policy.yaml").toString(), "auth.token.key-file", dir.resolve("key.pem").toString());
+        try (TestRegistry basicSource = new TestRegistry(dir.resolve("c"), with(auth, "auth.type", "htpasswd"));
+             TestRegistry tokenTarget = new TestRegistry(dir.resolve("d"), with(auth, "auth.type", "token"))) {
+            Images onSource = new Images(basicSource.registry);
+            Digest v1 = onSource.image(APP, "v1", "auth");
+            onSource.image(RepositoryName.of("team-a/other"), "v1", "auth"); // the same blobs: mounted on the target
+            OciClient from = new OciClient(basicSource.uri("/"), "reader", "reader-pw", null, Duration.ofSeconds(30));
+            OciClient to = new OciClient(tokenTarget.uri("/"), "repl", "repl-pw", null, Duration.ofSeconds(30));
+            Copier c = new Copier(from, to, config("", true, List.of(), null), null, Copier.CHUNK);
+            assertTrue(c.syncTag(APP.value(), "v1"));
+            assertTrue(c.syncTag("team-a/other", "v1"));
+            assertEquals(v1, tokenTarget.registry.metadata().tag(APP, "v1").orElseThrow());
+            assertTrue(c.blobsMounted.get() > 0, "blobs of another repository were mounted, with pull on it");
+            basicSource.registry.manifests().delete(APP, new Tag("v1"));
+            assertTrue(c.syncTag(APP.value(), "v1"));
+            assertTrue(tokenTarget.registry.metadata().tag(APP, "v1").isEmpty(), "deletes go through the token flow");
+            // a reader cannot write: the copier says why
+            OciClient readerOnTarget = new OciClient(tokenTarget.uri("/"), "reader", "reader-pw", null,
+                    Duration.ofSeconds(30));
+            onSource.image(APP, "v2", "denied");
+            Copier denied = new Copier(from, readerOnTarget, config("", true, List.of(), null), null, Copier.CHUNK);
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                    () -> denied.syncTag(APP.value(), "v2"));
+            assertTrue(String.valueOf(e.getMessage()).contains("403") || String.valueOf(e.getMessage()).contains("DENIED")
+                    || String.valueOf(e.getMessage()).contains("401"), e.toString());
+        }
+    }
+
+    private static Map<String, String> with(Map<String, String> base, String key, String value) {
+        Map<String, String> m = new java.util.HashMap<>(base);
+        m.put(key, value);
+        return m;
+    }
 }

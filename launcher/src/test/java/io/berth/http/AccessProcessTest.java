@@ -187,6 +187,8 @@ class AccessProcessTest {
         BerthProcess b = serve("htpasswd", Map.of("BERTH_AUTH_TYPE", "htpasswd"));
         assertTrue(b.output().contains("auth htpasswd"), b.output());
         dockerWorkflow("127.0.0.1:" + b.httpPort, "basic", false);
+        assertTrue(b.output().lines().anyMatch(l -> l.contains("PUT /v2/team-a/app/manifests/basic 201")
+                && l.contains(" user=alice ")), "access lines name the user");
         // skopeo with --creds
         requireSkopeo();
         Path layout = OciLayouts.singleImage(dir.resolve("sk-basic"), "v1", "amd64", "basic");

@@ -145,7 +145,7 @@ public final class RequestLog implements Filter {
             String method = req.prologue().method().text();
             record(info.route, status, System.nanoTime() - start, new AccessRecord(method,
                     loggedPath(req.path().absolute().rawPath(), req.query().rawValue()), status, info.bodyBytes.get(),
-                    responseBodyBytes(method, res), 0, client(req), req.headers().first(HeaderNames.USER_AGENT)
+                    responseBodyBytes(method, res), 0, client(req), user(req), req.headers().first(HeaderNames.USER_AGENT)
                     .orElse("-"), info.id, info.serverAborted == null ? ""
                     : "aborted=" + info.serverAborted.replace(' ', '-')));
         }
@@ -182,6 +182,12 @@ public final class RequestLog implements Filter {
         return res.headers().contentLength().orElse(Math.max(0, res.bytesWritten()));
     }
 
+    /** Who the access gate let in, when access control is on and they were not anonymous. */
+    private static String user(ServerRequest req) {
+        Access access = Access.of(req);
+        return access == null ? "" : access.principal().subject();
+    }
+
     private static String client(ServerRequest req) {
         return req.remotePeer().address() instanceof java.net.InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : String.valueOf(req.remotePeer().address());
@@ -192,14 +198,15 @@ public final class RequestLog implements Filter {
         String m = method == null || method.isEmpty() ? "-" : method;
         String p = path == null || path.isEmpty() ? "-" : loggedPath(path.length() > 300 ? path.substring(0, 300) + "…"
                 : path, null);
-        record("rejected", status, 0, new AccessRecord(m, p, status, 0, 0, 0, "-", "-", id, "rejected-before-routing"));
+        record("rejected", status, 0, new AccessRecord(m, p, status, 0, 0, 0, "-", "", "-", id, "rejected-before-routing"));
     }
 
     private void record(String route, int status, long nanos, AccessRecord access) {
         metrics.request(route, metricMethod(access.method()), status, nanos);
         if (accessLog) {
             AccessRecord timed = new AccessRecord(access.method(), access.path(), access.status(),
-                    access.requestBytes(), access.responseBytes(), nanos / 1e6, access.client(), access.userAgent(),
+                    access.requestBytes(), access.responseBytes(), nanos / 1e6, access.client(), access.user(),
+                    access.userAgent(),
                     access.requestId(), access.note());
             ACCESS.log(java.util.logging.Level.INFO, "{0}", timed);
         }

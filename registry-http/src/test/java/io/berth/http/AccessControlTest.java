@@ -432,6 +432,32 @@ class AccessControlTest {
         }
     }
 
+    @Test
+    void anExternalIssuersTokensAreVerifiedWithItsPublicKey() throws Exception {
+        Path issuerKey = dir.resolve("external/issuer.pem");
+        KeyPair issuer = PemKeys.loadOrCreateEc(issuerKey); // holds the PUBLIC KEY block Berth is given
+        try (TestRegistry r = new TestRegistry(dir.resolve("external/data"), Map.of("auth.type", "token",
+                "auth.token.public-key", issuerKey.toString(), "auth.token.realm", "https://auth.example.com/token",
+                "auth.token.issuer", "corp-auth", "auth.token.service", "registry.corp"))) {
+            HttpResponse<byte[]> challenge = r.get("/v2/");
+            assertEquals("Bearer realm=\"https://auth.example.com/token\",service=\"registry.corp\"",
+                    challenge.headers().firstValue("WWW-Authenticate").orElseThrow());
+            assertEquals(404, r.get("/auth/token?service=registry.corp").statusCode(), "Berth issues none");
+            TokenService corp = TokenService.issuing(issuer, "corp-auth", "registry.corp", Duration.ofMinutes(5),
+                    Clock.systemUTC());
+            String push = corp.issue(Principal.user("ci"), Map.of("corp/app", EnumSet.of(Action.PULL, Action.PUSH)),
+                    false);
+            assertEquals(202, r.send("POST", "/v2/corp/app/blobs/uploads/", null, "Authorization", "Bearer " + push)
+                    .statusCode());
+            // the external issuer's grants are all there is: no policy widens them
+            assertEquals(401, r.send("POST", "/v2/corp/other/blobs/uploads/", null, "Authorization",
+                    "Bearer " + push).statusCode());
+            String wrongIssuer = TokenService.issuing(issuer, "someone-else", "registry.corp", Duration.ofMinutes(5),
+                    Clock.systemUTC()).issue(Principal.user("ci"), Map.of("corp/app", EnumSet.of(Action.PULL)), false);
+            assertEquals(401, r.get("/v2/corp/app/tags/list", "Authorization", "Bearer " + wrongIssuer).statusCode());
+        }
+    }
+
     private static void awaitStatus(java.util.function.IntSupplier status, int want) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         int last;

@@ -95,9 +95,9 @@ public final class ConfigKeys {
             "Most upload bodies streaming in at once; more get 429 with Retry-After.");
     public static final ConfigKey UPLOADS_MAX_CONCURRENT_PER_CLIENT = ConfigKey.count(
             "uploads.max-concurrent-per-client", "16", 1, 100_000,
-            "Most upload bodies one client address streams at once; more get 429 with Retry-After.");
+            "Most upload bodies one client (a user when authenticated, else an address) streams at once; more get 429 with Retry-After.");
     public static final ConfigKey UPLOADS_MAX_SESSIONS_PER_CLIENT = ConfigKey.count("uploads.max-sessions-per-client",
-            "1000", 1, 100_000_000, "Most open upload sessions one client address may hold; more get 429.");
+            "1000", 1, 100_000_000, "Most open upload sessions one client (a user when authenticated, else an address) may hold; more get 429.");
     public static final ConfigKey MANIFESTS_MAX_SIZE = ConfigKey.size("manifests.max-size", "4MiB", KIB, 64 * MIB,
             "Largest manifest accepted; larger pushes get 413.");
     public static final ConfigKey MANIFESTS_MAX_REFERENCES = ConfigKey.count("manifests.max-references", "10000", 1,

@@ -130,6 +130,9 @@ public final class LogFormat extends Formatter {
             line.put("response_bytes", access.responseBytes());
             line.put("duration_ms", Math.round(access.millis() * 10) / 10.0);
             line.put("client", access.client());
+            if (!access.user().isEmpty()) {
+                line.put("user", access.user());
+            }
             line.put("user_agent", access.userAgent());
             if (!access.note().isEmpty()) {
                 line.put("note", access.note());

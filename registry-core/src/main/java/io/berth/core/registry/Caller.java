@@ -34,6 +34,11 @@ public record Caller(String address, String requestId, String host, String metho
         via = via == null || via.isBlank() ? INTERNAL : via;
     }
 
+    /** The client per-client limits count: the authenticated name when there is one, else the address. */
+    public String client() {
+        return actor.isEmpty() ? address : "user " + actor;
+    }
+
     /** As tag history records this caller. */
     public io.berth.core.metadata.ChangeOrigin origin() {
         return new io.berth.core.metadata.ChangeOrigin(via, requestId, actor);

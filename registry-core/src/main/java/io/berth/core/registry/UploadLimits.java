@@ -29,7 +29,7 @@ final class UploadLimits {
     }
 
     Permit enter(Caller caller) {
-        String client = caller.address();
+        String client = caller.client();
         if (total.incrementAndGet() > max) {
             total.decrementAndGet();
             throw busy("the registry is receiving " + max + " uploads at once, its limit (uploads.max-concurrent)",

@@ -80,12 +80,12 @@ public final class Uploads {
     public UploadSession start(RepositoryName repository, Caller caller) {
         UploadId id = UploadId.random();
         long now = clock.millis();
-        UploadSession session = new UploadSession(id, repository, 0, now, now, caller.address());
+        UploadSession session = new UploadSession(id, repository, 0, now, now, caller.client());
         // the row first, then the staging file: a staging file without a row is always an orphan
         metadata.inTransaction(tx -> {
-            long open = tx.uploadsOfClient(caller.address());
+            long open = tx.uploadsOfClient(caller.client());
             if (open >= options.maxSessionsPerClient()) {
-                String why = "client " + caller.address() + " has " + open + " open upload sessions, its limit"
+                String why = "client " + caller.client() + " has " + open + " open upload sessions, its limit"
                         + " (uploads.max-sessions-per-client)";
                 throw new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; complete or cancel some, or wait for"
                         + " them to expire", Map.of("setting", "uploads.max-sessions-per-client",

@@ -350,4 +350,18 @@ public abstract class MetadataStoreContract {
         }
         assertEquals(h.get(h.size() - 1).digest().orElseThrow(), store.tag(REPO, "hot").orElseThrow());
     }
+
+    @Test
+    void robotAccountsAreStoredByNameOnceAndDeleted() {
+        io.berth.core.metadata.RobotRecord ci = new io.berth.core.metadata.RobotRecord("ci", "ab".repeat(32),
+                java.util.List.of("team-a/**", "shared/*"), java.util.List.of("pull", "push"), "CI", 1234L, "root");
+        org.junit.jupiter.api.Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.insertRobot(ci)));
+        org.junit.jupiter.api.Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.insertRobot(ci)), "names are unique");
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Optional.of(ci), store.robot("ci"));
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(ci), store.robots());
+        org.junit.jupiter.api.Assertions.assertTrue(store.robot("other").isEmpty());
+        org.junit.jupiter.api.Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
+        org.junit.jupiter.api.Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), store.robots());
+    }
 }

@@ -363,12 +363,10 @@ class AccessProcessTest {
     }
 
     static void requireSkopeo() {
-        TestServices.require(Command.onPath("skopeo"), "skopeo (Debian package skopeo)");
+        RealClientsTest.requireSkopeo();
     }
 
     static Command skopeo(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("skopeo"));
-        cmd.addAll(List.of(args));
-        return Command.run(cmd, Map.of(), 600);
+        return RealClientsTest.skopeo(args);
     }
 }

@@ -81,11 +81,7 @@ final class AccessGate {
                 principal = login.get();
             }
         }
-        long wait = limiter.acquire(principal.anonymous() ? "address " + address : "user " + principal.subject());
-        if (wait > 0) {
-            res.header(HeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
-            OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, "too many requests from this client: at most "
-                    + "http.rate-limit per second");
+        if (limited(req, res, limiter, principal.anonymous() ? "address " + address : "user " + principal.subject())) {
             return null;
         }
         Access access = new Access(principal, control, token);
@@ -112,6 +108,18 @@ final class AccessGate {
         }
         req.context().register(access);
         return access;
+    }
+
+    /** Whether {@code client} is over the rate limit; then the request has been answered 429 with {@code Retry-After}. */
+    static boolean limited(ServerRequest req, ServerResponse res, ClientRateLimiter limiter, String client) {
+        long wait = limiter.acquire(client);
+        if (wait <= 0) {
+            return false;
+        }
+        res.header(HeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
+        OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, "too many requests from this client: at most "
+                + "http.rate-limit per second");
+        return true;
     }
 
     private Access unauthorized(ServerRequest req, ServerResponse res, RepositoryName repository, Need need,

@@ -53,11 +53,7 @@ final class TokenRoutes implements HttpService {
     }
 
     private void get(ServerRequest req, ServerResponse res) throws Exception {
-        if (!serving()) {
-            OciErrors.send(req, res, ErrorCode.ROUTE_UNKNOWN, "this registry issues no tokens (auth.type is not token)");
-            return;
-        }
-        if (limited(req, res)) {
+        if (!admitted(req, res)) {
             return;
         }
         Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
@@ -77,11 +73,7 @@ final class TokenRoutes implements HttpService {
     }
 
     private void post(ServerRequest req, ServerResponse res) throws Exception {
-        if (!serving()) {
-            OciErrors.send(req, res, ErrorCode.ROUTE_UNKNOWN, "this registry issues no tokens (auth.type is not token)");
-            return;
-        }
-        if (limited(req, res)) {
+        if (!admitted(req, res)) {
             return;
         }
         byte[] raw = req.content().inputStream().readNBytes(MAX_FORM + 1);
@@ -109,14 +101,13 @@ final class TokenRoutes implements HttpService {
         issue(req, res, login.get(), scopes, service.isEmpty() ? Optional.empty() : Optional.of(service), true);
     }
 
-    private boolean limited(ServerRequest req, ServerResponse res) {
-        long wait = limiter.acquire("address " + Requests.address(req));
-        if (wait > 0) {
-            res.header(HeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
-            OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, "too many requests from this client");
-            return true;
+    /** Whether the request may be served: tokens are issued here and the client is within the rate limit. */
+    private boolean admitted(ServerRequest req, ServerResponse res) {
+        if (!serving()) {
+            OciErrors.send(req, res, ErrorCode.ROUTE_UNKNOWN, "this registry issues no tokens (auth.type is not token)");
+            return false;
         }
-        return false;
+        return !AccessGate.limited(req, res, limiter, "address " + Requests.address(req));
     }
 
     private void refuse(ServerRequest req, ServerResponse res, String message) {

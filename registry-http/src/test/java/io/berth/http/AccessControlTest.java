@@ -168,6 +168,13 @@ class AccessControlTest {
             }
         }
         assertEquals(List.of(), failures);
+        // listings need pull too: tags and referrers
+        String dave = TestRegistry.basic("dave", password("dave"));
+        assertEquals(403, basic.get("/v2/team-a/app/tags/list", "Authorization", dave).statusCode());
+        assertEquals(403, basic.get("/v2/team-a/app/referrers/sha256:" + "0".repeat(64), "Authorization", dave)
+                .statusCode());
+        assertEquals(200, basic.get("/v2/team-b/secret/referrers/sha256:" + "0".repeat(64), "Authorization", dave)
+                .statusCode());
         // /v2/ is the login check: 401 without or with wrong credentials, 200 with good ones
         assertEquals(401, basic.get("/v2/").statusCode());
         assertEquals(200, basic.get("/v2/", "Authorization", TestRegistry.basic("carol", password("carol")))

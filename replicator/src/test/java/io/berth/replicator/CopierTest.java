@@ -304,6 +304,34 @@ class CopierTest {
         }
     }
 
+    @Test
+    void copiesToAnHttpsTargetTrustingItsCaFileAndNotWithoutIt() throws Exception {
+        io.berth.testsupport.TestPki pki = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        pki.server("target", "7a");
+        try (TestRegistry https = new TestRegistry(dir.resolve("tls"), Map.of("http.tls.cert",
+                pki.cert("target").toString(), "http.tls.key", pki.key("target").toString()))) {
+            URI uri = URI.create("https://127.0.0.1:" + https.port() + "/");
+            Digest v1 = images.image(APP, "v1", "tls");
+            OciClient trusting = new OciClient(uri, "", "", Tls.context(new ReplicationConfig.Endpoint(uri, "", "",
+                    Optional.of(pki.ca()), false)), Duration.ofSeconds(30));
+            assertTrue(new Copier(client(source.uri("/")), trusting, config("", true, List.of(), null), null,
+                    Copier.CHUNK).syncTag(APP.value(), "v1"));
+            assertEquals(v1, https.registry.metadata().tag(APP, "v1").orElseThrow());
+            images.image(APP, "v2", "tls2");
+            OciClient untrusting = new OciClient(uri, "", "", null, Duration.ofSeconds(30));
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> new Copier(
+                    client(source.uri("/")), untrusting, config("", true, List.of(), null), null, Copier.CHUNK)
+                    .syncTag(APP.value(), "v2"));
+            assertTrue(String.valueOf(e).toLowerCase().contains("certificat") || String.valueOf(e).contains("SSL")
+                    || String.valueOf(e).contains("PKIX"), e.toString());
+            assertTrue(https.registry.metadata().tag(APP, "v2").isEmpty());
+            OciClient insecure = new OciClient(uri, "", "", Tls.context(new ReplicationConfig.Endpoint(uri, "", "",
+                    Optional.empty(), true)), Duration.ofSeconds(30));
+            assertTrue(new Copier(client(source.uri("/")), insecure, config("", true, List.of(), null), null,
+                    Copier.CHUNK).syncTag(APP.value(), "v2"));
+        }
+    }
+
     private static Map<String, String> with(Map<String, String> base, String key, String value) {
         Map<String, String> m = new java.util.HashMap<>(base);
         m.put(key, value);

@@ -105,6 +105,10 @@ final class ServeCommand implements Callable<Integer> {
         } catch (DataLock.HeldException e) {
             System.err.println("berth: " + e.getMessage());
             return 1;
+        } catch (IllegalArgumentException e) {
+            // a backend named without the keys it needs
+            System.err.println("berth: " + e.getMessage());
+            return Main.EXIT_CONFIG;
         } catch (MetadataException e) {
             System.err.println("berth: cannot open metadata: " + Failures.describe(e));
             return 1;

@@ -30,11 +30,16 @@ public final class JavaProcess implements AutoCloseable {
 
     public static JavaProcess start(String mainClass, List<String> jvmArgs, List<String> args, Map<String, String> env,
                                     Path workDir, Path log) {
+        return start(System.getProperty("java.class.path"), mainClass, jvmArgs, args, env, workDir, log);
+    }
+
+    static JavaProcess start(String classPath, String mainClass, List<String> jvmArgs, List<String> args,
+                             Map<String, String> env, Path workDir, Path log) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath);
         cmd.add(mainClass);
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
@@ -57,7 +62,8 @@ public final class JavaProcess implements AutoCloseable {
      */
     public static JavaProcess startServer(String what, String mainClass, List<String> jvmArgs, List<String> args,
                                           Path workDir, int port) {
-        JavaProcess p = start(mainClass, jvmArgs, args, Map.of(), workDir, workDir.resolve(what + ".log"));
+        JavaProcess p = start(classPathWith(mainClass), mainClass, jvmArgs, args, Map.of(), workDir,
+                workDir.resolve(what + ".log"));
         // the server's working directory is scratch: remove it once the server is gone
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             p.close();
@@ -68,6 +74,30 @@ public final class JavaProcess implements AutoCloseable {
             throw new IllegalStateException(what + " did not open port " + port + ":\n" + p.output());
         }
         return p;
+    }
+
+    /**
+     * This JVM's class path when it holds {@code mainClass}; else registry-core's test class path
+     * (written by its build), so that any module's tests can start the servers registry-core's tests use.
+     */
+    static String classPathWith(String mainClass) {
+        String own = System.getProperty("java.class.path");
+        try {
+            Class.forName(mainClass, false, JavaProcess.class.getClassLoader());
+            return own;
+        } catch (ClassNotFoundException e) {
+            for (Path file : List.of(Path.of("..", "registry-core", "target", "test-classpath.txt"),
+                    Path.of("registry-core", "target", "test-classpath.txt"))) {
+                if (Files.isRegularFile(file)) {
+                    try {
+                        return Files.readString(file).strip() + java.io.File.pathSeparator + own;
+                    } catch (IOException io) {
+                        throw new UncheckedIOException(io);
+                    }
+                }
+            }
+            return own;
+        }
     }
 
     static void deleteTree(Path dir) {

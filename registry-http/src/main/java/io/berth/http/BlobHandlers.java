@@ -50,6 +50,16 @@ final class BlobHandlers {
                 return;
             }
         }
+        Optional<java.net.URI> elsewhere = registry.blobs().redirect(v2.repository(), blob);
+        if (elsewhere.isPresent()) {
+            // storage.s3.redirect: the client fetches the bytes (ranges included) from the store itself
+            res.status(Status.TEMPORARY_REDIRECT_307);
+            res.header(OciHeaders.CONTENT_DIGEST, blob.digest().toString());
+            res.header(HeaderNames.LOCATION, elsewhere.get().toString());
+            res.header(HeaderNames.CONTENT_LENGTH, "0");
+            res.send();
+            return;
+        }
         long offset = 0;
         long length = blob.size();
         Optional<ByteRange> range = Requests.header(req, HeaderNames.RANGE)

@@ -43,6 +43,14 @@ public interface BlobStore extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Where a client may fetch the blob itself instead (a presigned URL of an object store), when the
+     * backend is configured to hand out such URLs; empty otherwise.
+     */
+    default Optional<java.net.URI> redirect(Digest digest) throws IOException {
+        return Optional.empty();
+    }
+
     /** Removes a blob; false when it was absent. */
     boolean delete(Digest digest) throws IOException;
 

@@ -75,16 +75,42 @@ public final class ConfigKeys {
     public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", java.time.Duration.ZERO,
             java.time.Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
                     + "this alone (uploads and pushes in flight), unless a run says otherwise.");
-    public static final ConfigKey STORAGE_TYPE = ConfigKey.choice("storage.type", "filesystem", List.of("filesystem"),
-            "Blob storage backend: filesystem.");
+    public static final ConfigKey STORAGE_TYPE = ConfigKey.choice("storage.type", "filesystem", List.of("filesystem",
+            "s3"), "Blob storage backend: filesystem, or s3 (any S3-compatible object store; storage.s3.*).");
+    public static final ConfigKey STORAGE_S3_ENDPOINT = new ConfigKey("storage.s3.endpoint", "", Type.TEXT,
+            "S3 endpoint URL (https://s3.eu-west-1.amazonaws.com, http://minio:9000).");
+    public static final ConfigKey STORAGE_S3_REGION = new ConfigKey("storage.s3.region", "", Type.TEXT,
+            "S3 region; empty: the endpoint's default.");
+    public static final ConfigKey STORAGE_S3_BUCKET = new ConfigKey("storage.s3.bucket", "berth", Type.TEXT,
+            "Bucket holding blobs and staged uploads.");
+    public static final ConfigKey STORAGE_S3_ACCESS_KEY = new ConfigKey("storage.s3.access-key", "", Type.TEXT,
+            "S3 access key.");
+    public static final ConfigKey STORAGE_S3_SECRET_KEY = new ConfigKey("storage.s3.secret-key", "", Type.TEXT,
+            "S3 secret key. Never logged.");
+    public static final ConfigKey STORAGE_S3_PATH_STYLE = new ConfigKey("storage.s3.path-style", "true", Type.BOOLEAN,
+            "Address buckets as endpoint/bucket (MinIO, Ceph, S3Proxy) rather than bucket.endpoint.");
+    public static final ConfigKey STORAGE_S3_PREFIX = new ConfigKey("storage.s3.prefix", "", Type.TEXT,
+            "Key prefix of everything Berth stores in the bucket (several registries may share one).");
+    public static final ConfigKey STORAGE_S3_CREATE_BUCKET = new ConfigKey("storage.s3.create-bucket", "true",
+            Type.BOOLEAN, "Create the bucket at start when it does not exist.");
+    public static final ConfigKey STORAGE_S3_REDIRECT = new ConfigKey("storage.s3.redirect", "false", Type.BOOLEAN,
+            "Answer blob GETs with 307 to a presigned URL (valid 20 minutes): clients fetch from S3 directly.");
     public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,
             "Directory holding blobs and in-progress uploads.");
     public static final ConfigKey STORAGE_FS_FSYNC = new ConfigKey("storage.filesystem.fsync", "true", Type.BOOLEAN,
             "Flush each written chunk, and each new or renamed file's directory, to disk before acknowledging it.");
     public static final ConfigKey STORAGE_FS_DIRECT_IO = new ConfigKey("storage.filesystem.direct-io", "true",
             Type.BOOLEAN, "Write uploads with O_DIRECT where the filesystem supports it (cheap flushes; no page-cache churn).");
-    public static final ConfigKey METADATA_TYPE = ConfigKey.choice("metadata.type", "sqlite", List.of("sqlite"),
-            "Metadata database: sqlite.");
+    public static final ConfigKey METADATA_TYPE = ConfigKey.choice("metadata.type", "sqlite", List.of("sqlite",
+            "postgres"), "Metadata database: sqlite (one instance), or postgres (shared by several instances).");
+    public static final ConfigKey METADATA_POSTGRES_URL = new ConfigKey("metadata.postgres.url", "", Type.TEXT,
+            "JDBC URL of the PostgreSQL database (jdbc:postgresql://db:5432/berth).");
+    public static final ConfigKey METADATA_POSTGRES_USER = new ConfigKey("metadata.postgres.user", "berth", Type.TEXT,
+            "PostgreSQL user.");
+    public static final ConfigKey METADATA_POSTGRES_PASSWORD = new ConfigKey("metadata.postgres.password", "",
+            Type.TEXT, "PostgreSQL password. Never logged.");
+    public static final ConfigKey METADATA_POSTGRES_POOL_SIZE = ConfigKey.count("metadata.postgres.pool-size", "16",
+            1, 1000, "Connections to PostgreSQL this instance keeps at most.");
     public static final ConfigKey METADATA_SQLITE_PATH = new ConfigKey("metadata.sqlite.path", "./data/berth.db",
             Type.PATH, "SQLite database file.");
     public static final ConfigKey UPLOADS_EXPIRY = ConfigKey.duration("uploads.expiry", "24h", Duration.ofSeconds(1),
@@ -128,7 +154,10 @@ public final class ConfigKeys {
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
             AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
-            STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
+            STORAGE_S3_ENDPOINT, STORAGE_S3_REGION, STORAGE_S3_BUCKET, STORAGE_S3_ACCESS_KEY, STORAGE_S3_SECRET_KEY,
+            STORAGE_S3_PATH_STYLE, STORAGE_S3_PREFIX, STORAGE_S3_CREATE_BUCKET, STORAGE_S3_REDIRECT,
+            STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, METADATA_POSTGRES_URL,
+            METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
             EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE);

@@ -12,17 +12,34 @@ import java.util.List;
 
 /**
  * Applies the schema migrations under {@code migrations/} in order, each in its own transaction,
- * recording them in {@code schema_migrations}. A migration is never edited once released: schema
- * changes are new files appended to {@link #ALL}.
+ * recording them (version and name) in {@code schema_migrations}. A migration is never edited once
+ * released: schema changes are new files appended to {@link #ALL}. A migration may have a
+ * dialect's own file ({@code V6__byte_order.postgres.sql}) beside the portable one. A database
+ * whose recorded names differ from this build's is refused. On PostgreSQL, instances starting at
+ * once migrate one after the other under an advisory lock.
  */
 final class Migrations {
-    static final List<String> ALL = List.of("V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin", "V5__robots");
+    static final List<String> ALL = List.of("V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin",
+            "V5__robots", "V6__byte_order");
+    /** The advisory lock key PostgreSQL instances take while migrating ("berth" in ASCII). */
+    static final long ADVISORY_LOCK = 0x6265727468L;
 
     private Migrations() {
     }
 
     static void apply(Connection c) throws SQLException {
+        apply(c, "sqlite");
+    }
+
+    static void apply(Connection c, String dialect) throws SQLException {
         boolean auto = c.getAutoCommit();
+        boolean postgres = dialect.equals("postgres");
+        if (postgres) {
+            c.setAutoCommit(true);
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_lock(" + ADVISORY_LOCK + ")");
+            }
+        }
         c.setAutoCommit(false);
         try {
             try (Statement s = c.createStatement()) {
@@ -32,19 +49,23 @@ final class Migrations {
             c.commit();
             int current = 0;
             try (Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_migrations")) {
-                if (rs.next()) {
+                 ResultSet rs = s.executeQuery("SELECT version, name FROM schema_migrations ORDER BY version")) {
+                while (rs.next()) {
                     current = rs.getInt(1);
+                    if (current > ALL.size()) {
+                        throw new SQLException("database schema version " + current
+                                + " is newer than this build understands (" + ALL.size() + ")");
+                    }
+                    if (!ALL.get(current - 1).equals(rs.getString(2))) {
+                        throw new SQLException("database schema version " + current + " is '" + rs.getString(2)
+                                + "', this build's is '" + ALL.get(current - 1) + "': another build migrated it");
+                    }
                 }
-            }
-            if (current > ALL.size()) {
-                throw new SQLException("database schema version " + current
-                        + " is newer than this build understands (" + ALL.size() + ")");
             }
             for (int v = current + 1; v <= ALL.size(); v++) {
                 String name = ALL.get(v - 1);
                 try (Statement s = c.createStatement()) {
-                    for (String statement : statements(read(name))) {
+                    for (String statement : statements(read(name, dialect))) {
                         s.executeUpdate(statement);
                     }
                 }
@@ -61,8 +82,20 @@ final class Migrations {
             c.rollback();
             throw e;
         } finally {
+            if (postgres) {
+                c.setAutoCommit(true);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT pg_advisory_unlock(" + ADVISORY_LOCK + ")");
+                }
+            }
             c.setAutoCommit(auto);
         }
+    }
+
+    /** A migration's script: the dialect's own file when there is one, else the portable one. */
+    private static String read(String name, String dialect) {
+        String own = name + "." + dialect;
+        return Migrations.class.getResource("migrations/" + own + ".sql") != null ? read(own) : read(name);
     }
 
     private static String read(String name) {

@@ -99,6 +99,20 @@ public final class Blobs {
         }
     }
 
+    /**
+     * Where the client may fetch the blob from the store itself (a presigned URL), when the backend is
+     * configured for it; records the pull. Storage failures are {@link java.io.UncheckedIOException}s.
+     */
+    public Optional<java.net.URI> redirect(RepositoryName repository, BlobInfo blob) {
+        try {
+            Optional<java.net.URI> url = store.redirect(blob.digest());
+            url.ifPresent(u -> pulls.blobPulled(repository, blob.digest()));
+            return url;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The local file of a blob, for zero-copy sending, when the backend has one; records the pull. */
     public Optional<Path> localFile(RepositoryName repository, BlobInfo blob) {
         Optional<Path> file = store.localFile(blob.digest());

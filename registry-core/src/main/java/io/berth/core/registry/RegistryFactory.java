@@ -48,17 +48,45 @@ public final class RegistryFactory {
         }
     }
 
+    /** The S3 settings of {@code storage.s3.*}. */
+    static io.berth.core.blob.S3BlobStore.Settings s3(BerthConfig config) {
+        String endpoint = config.string(ConfigKeys.STORAGE_S3_ENDPOINT);
+        if (endpoint.isBlank()) {
+            throw new IllegalArgumentException("storage.type s3 needs storage.s3.endpoint");
+        }
+        return new io.berth.core.blob.S3BlobStore.Settings(endpoint, config.string(ConfigKeys.STORAGE_S3_REGION),
+                config.string(ConfigKeys.STORAGE_S3_BUCKET), config.string(ConfigKeys.STORAGE_S3_ACCESS_KEY),
+                config.string(ConfigKeys.STORAGE_S3_SECRET_KEY), config.string(ConfigKeys.STORAGE_S3_PREFIX),
+                config.bool(ConfigKeys.STORAGE_S3_CREATE_BUCKET), config.bool(ConfigKeys.STORAGE_S3_REDIRECT)
+                ? java.time.Duration.ofMinutes(20) : java.time.Duration.ZERO, config.bool(ConfigKeys.STORAGE_S3_PATH_STYLE));
+    }
+
+    /** The PostgreSQL settings of {@code metadata.postgres.*}. */
+    static io.berth.core.metadata.PostgresMetadataStore.Settings postgres(BerthConfig config) {
+        String url = config.string(ConfigKeys.METADATA_POSTGRES_URL);
+        if (!url.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("metadata.type postgres needs metadata.postgres.url, a JDBC URL "
+                    + "(jdbc:postgresql://host:5432/berth)");
+        }
+        return new io.berth.core.metadata.PostgresMetadataStore.Settings(url,
+                config.string(ConfigKeys.METADATA_POSTGRES_USER), config.string(ConfigKeys.METADATA_POSTGRES_PASSWORD),
+                config.intCount(ConfigKeys.METADATA_POSTGRES_POOL_SIZE));
+    }
+
     private static Registry openStores(BerthConfig config, RegistryOptions options) throws IOException {
         BlobStore blobs = switch (config.string(ConfigKeys.STORAGE_TYPE)) {
             case "filesystem" -> new FilesystemBlobStore(config.path(ConfigKeys.STORAGE_FS_ROOT),
                     config.bool(ConfigKeys.STORAGE_FS_FSYNC), config.bool(ConfigKeys.STORAGE_FS_DIRECT_IO),
                     FileSync.SYSTEM, options.maxConcurrentUploads());
+            case "s3" -> new io.berth.core.blob.S3BlobStore(s3(config));
             default -> throw new IllegalStateException("unreachable: storage.type was validated");
         };
         MetadataStore metadata;
         try {
             metadata = switch (config.string(ConfigKeys.METADATA_TYPE)) {
                 case "sqlite" -> new SqliteMetadataStore(config.path(ConfigKeys.METADATA_SQLITE_PATH));
+                case "postgres" -> new io.berth.core.metadata.PostgresMetadataStore(postgres(config),
+                        java.time.Clock.systemUTC());
                 default -> throw new IllegalStateException("unreachable: metadata.type was validated");
             };
         } catch (RuntimeException e) {

@@ -178,15 +178,19 @@ public abstract class BlobStoreContract {
     @Test
     void aStoredBlobIsReplacedByANewCommitOfTheSameDigest() throws IOException {
         Digest d = stage(UploadId.random(), bytes("mend me"));
-        org.junit.jupiter.api.Assumptions.assumeTrue(store.localFile(d).isPresent(), "damage needs a local file");
         // damage the stored copy, then commit the verified bytes again
-        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(store.localFile(d).orElseThrow())) {
-            out.write(bytes("bad"));
-        }
+        damage(d, bytes("bad"));
         assertEquals(3, store.size(d).orElseThrow());
         stage(UploadId.random(), bytes("mend me"));
         try (InputStream in = store.open(d, 0, 7)) {
             assertArrayEquals(bytes("mend me"), in.readAllBytes());
+        }
+    }
+
+    /** Replaces what the store holds under {@code d} with {@code content}, as a failing disk or hand would. */
+    protected void damage(Digest d, byte[] content) throws IOException {
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(store.localFile(d).orElseThrow())) {
+            out.write(content);
         }
     }
 

@@ -1,0 +1,531 @@
+package io.berth.core.blob;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.UploadId;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.minio.BucketExistsArgs;
+import io.minio.ComposeObjectArgs;
+import io.minio.GetObjectArgs;
+import io.minio.GetPresignedObjectUrlArgs;
+import io.minio.Http;
+import io.minio.ListObjectsArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.SourceObject;
+import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.Item;
+import java.io.EOFException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.net.URI;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Blobs in an S3 bucket (MinIO, AWS S3, Ceph RGW, Garage, S3Proxy) through the MinIO Java client.
+ *
+ * <p>Keys: {@code <prefix>blobs/<algorithm>/<2 hex>/<hex>} for blobs; an upload is staged as part
+ * objects {@code <prefix>uploads/<id>/<offset as 16 hex digits>} of at most {@link #PART} bytes
+ * (buffered in bounded memory: at most {@link #BUFFERS} part buffers exist at once), plus a marker
+ * {@code <prefix>uploads/<id>/created}. Because the parts are plain objects, every instance can read
+ * what another staged: the registry re-hashes an upload from its parts when the running hash state is
+ * on another instance (or was lost in a restart). Completing composes the parts server-side into
+ * the blob's key (S3 multipart upload with UploadPartCopy: nothing passes through Berth) when every
+ * part but the last has the S3 minimum of 5 MiB, else copies them through in one streamed
+ * multipart upload; then the parts are deleted. A blob key is written whole or not at all.
+ *
+ * <p>Every call goes through a circuit breaker; idempotent calls (all but none: stat, get, list,
+ * put of a part or blob under a fixed key, delete, compose) are retried with backoff. Failures are
+ * {@link IOException}s, which the registry answers with 503 and its readiness reports.
+ */
+public final class S3BlobStore implements BlobStore {
+    static final int PART = 8 << 20;
+    static final long MIN_COMPOSE_PART = 5L << 20;
+    static final int BUFFERS = 16;
+    private static final Semaphore PART_BUFFERS = new Semaphore(BUFFERS);
+
+    /** Connection settings of the bucket. */
+    public record Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
+                           String prefix, boolean createBucket, Duration redirect, boolean pathStyle) {
+        /** Path-style addressing (MinIO, Ceph, S3Proxy, Garage). */
+        public Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
+                        String prefix, boolean createBucket, Duration redirect) {
+            this(endpoint, region, bucket, accessKey, secretKey, prefix, createBucket, redirect, true);
+        }
+
+        @Override
+        public String toString() {
+            return "Settings[endpoint=" + endpoint + ", bucket=" + bucket + ", prefix=" + prefix + "]";
+        }
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run() throws Exception;
+    }
+
+    private final MinioClient client;
+    private final Settings settings;
+    private final String prefix;
+    private final CircuitBreaker breaker;
+    private final Retry retry;
+    /** Whether the endpoint composes objects server-side; false once it said it cannot. */
+    private volatile boolean composes = true;
+
+    public S3BlobStore(Settings settings) throws IOException {
+        this.settings = settings;
+        this.prefix = settings.prefix().isEmpty() || settings.prefix().endsWith("/") ? settings.prefix()
+                : settings.prefix() + "/";
+        MinioClient.Builder b = MinioClient.builder().endpoint(settings.endpoint())
+                .credentials(settings.accessKey(), settings.secretKey());
+        if (!settings.region().isEmpty()) {
+            b.region(settings.region());
+        }
+        this.client = b.build();
+        if (settings.pathStyle()) {
+            client.disableVirtualStyleEndpoint();
+        } else {
+            client.enableVirtualStyleEndpoint();
+        }
+        this.breaker = CircuitBreaker.of("s3", CircuitBreakerConfig.custom().failureRateThreshold(50)
+                .slidingWindowSize(20).minimumNumberOfCalls(10).waitDurationInOpenState(Duration.ofSeconds(5))
+                .recordException(e -> !(e instanceof NoSuchFileException) && !(e instanceof StagedUploadLostException))
+                .build());
+        this.retry = Retry.of("s3", RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ofMillis(200))
+                .retryOnException(e -> !(e instanceof NoSuchFileException) && !(e instanceof CallNotPermittedException)
+                        && !(e instanceof ErrorResponseException))
+                .build());
+        boolean exists = call(() -> client.bucketExists(BucketExistsArgs.builder().bucket(settings.bucket()).build()));
+        if (!exists) {
+            if (!settings.createBucket()) {
+                throw new IOException("bucket " + settings.bucket() + " does not exist (storage.s3.create-bucket is "
+                        + "false)");
+            }
+            call(() -> {
+                client.makeBucket(MakeBucketArgs.builder().bucket(settings.bucket()).build());
+                return null;
+            });
+        }
+    }
+
+    private <T> T call(Call<T> call) throws IOException {
+        try {
+            return Retry.decorateCallable(retry, CircuitBreaker.decorateCallable(breaker, call::run)).call();
+        } catch (IOException e) {
+            throw e;
+        } catch (CallNotPermittedException e) {
+            throw new IOException("S3 endpoint " + settings.endpoint() + " is failing; calls paused for a few seconds");
+        } catch (ErrorResponseException e) {
+            if (isMissing(e)) {
+                throw new NoSuchFileException(e.errorResponse().objectName());
+            }
+            throw new IOException("S3 " + e.errorResponse().code() + ": " + e.errorResponse().message(), e);
+        } catch (Exception e) {
+            throw new IOException("S3 endpoint " + settings.endpoint() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isMissing(ErrorResponseException e) {
+        String code = e.errorResponse().code();
+        return "NoSuchKey".equals(code) || "NoSuchObject".equals(code) || "NotFound".equals(code);
+    }
+
+    private String blobKey(Digest d) {
+        return prefix + "blobs/" + d.algorithm().prefix() + "/" + d.hex().substring(0, 2) + "/" + d.hex();
+    }
+
+    private String uploadPrefix(UploadId id) {
+        return prefix + "uploads/" + id.value() + "/";
+    }
+
+    private String partKey(UploadId id, long offset) {
+        return uploadPrefix(id) + String.format("%016x", offset);
+    }
+
+    @Override
+    public String kind() {
+        return "s3";
+    }
+
+    @Override
+    public String describe() {
+        return "s3 bucket " + settings.bucket() + (prefix.isEmpty() ? "" : " prefix " + prefix) + " at "
+                + settings.endpoint();
+    }
+
+    private Optional<StatObjectResponse> stat(String key) throws IOException {
+        try {
+            return Optional.of(call(() -> client.statObject(StatObjectArgs.builder().bucket(settings.bucket())
+                    .object(key).build())));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public OptionalLong size(Digest digest) throws IOException {
+        return stat(blobKey(digest)).map(s -> OptionalLong.of(s.size())).orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public InputStream open(Digest digest, long offset, long length) throws IOException {
+        String key = blobKey(digest);
+        if (length == 0) {
+            if (stat(key).isEmpty()) {
+                throw new NoSuchFileException(key);
+            }
+            return InputStream.nullInputStream();
+        }
+        InputStream in = call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket()).object(key)
+                .offset(offset).length(length).build()));
+        return exactly(in, length, key);
+    }
+
+    /** {@code in}, failing loudly when it ends before {@code length} bytes. */
+    private static InputStream exactly(InputStream in, long length, String key) {
+        return new FilterInputStream(in) {
+            long left = length;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (left <= 0) {
+                    return -1;
+                }
+                int n = super.read(b, off, (int) Math.min(len, left));
+                if (n < 0) {
+                    throw new EOFException(key + " ended " + left + " bytes early");
+                }
+                left -= n;
+                return n;
+            }
+        };
+    }
+
+    @Override
+    public Optional<URI> redirect(Digest digest) throws IOException {
+        if (settings.redirect().isZero()) {
+            return Optional.empty();
+        }
+        String url = call(() -> client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
+                .method(Http.Method.GET).bucket(settings.bucket()).object(blobKey(digest))
+                .expiry((int) settings.redirect().toSeconds(), TimeUnit.SECONDS).build()));
+        return Optional.of(URI.create(url));
+    }
+
+    @Override
+    public boolean delete(Digest digest) throws IOException {
+        String key = blobKey(digest);
+        if (stat(key).isEmpty()) {
+            return false;
+        }
+        remove(key);
+        return true;
+    }
+
+    private void remove(String key) throws IOException {
+        call(() -> {
+            client.removeObject(RemoveObjectArgs.builder().bucket(settings.bucket()).object(key).build());
+            return null;
+        });
+    }
+
+    private List<Item> list(String keyPrefix) throws IOException {
+        return call(() -> {
+            List<Item> items = new ArrayList<>();
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(settings.bucket())
+                    .prefix(keyPrefix).recursive(true).build())) {
+                items.add(r.get());
+            }
+            return items;
+        });
+    }
+
+    @Override
+    public List<Digest> list() throws IOException {
+        List<Digest> out = new ArrayList<>();
+        for (Item item : list(prefix + "blobs/")) {
+            String[] parts = item.objectName().substring(prefix.length() + "blobs/".length()).split("/");
+            if (parts.length == 3) {
+                try {
+                    out.add(Digest.parse(parts[0] + ":" + parts[2]));
+                } catch (RuntimeException e) {
+                    // not a blob of ours
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public OptionalLong modifiedAt(Digest digest) throws IOException {
+        return stat(blobKey(digest)).map(s -> OptionalLong.of(s.lastModified().toInstant().toEpochMilli()))
+                .orElse(OptionalLong.empty());
+    }
+
+    // ---- uploads
+
+    private record Part(long offset, long size, String key) {
+    }
+
+    /** The upload's parts in order, as far as they join up; null when the upload does not exist. */
+    private List<Part> parts(UploadId id) throws IOException {
+        String p = uploadPrefix(id);
+        List<Part> parts = new ArrayList<>();
+        boolean exists = false;
+        for (Item item : list(p)) {
+            String name = item.objectName().substring(p.length());
+            if (name.equals("created")) {
+                exists = true;
+            } else if (name.length() == 16) {
+                try {
+                    parts.add(new Part(Long.parseUnsignedLong(name, 16), item.size(), item.objectName()));
+                    exists = true;
+                } catch (NumberFormatException e) {
+                    // not a part
+                }
+            }
+        }
+        if (!exists) {
+            return null;
+        }
+        parts.sort((a, b) -> Long.compare(a.offset(), b.offset()));
+        List<Part> joined = new ArrayList<>();
+        long end = 0;
+        for (Part part : parts) {
+            if (part.offset() != end) {
+                break;
+            }
+            joined.add(part);
+            end += part.size();
+        }
+        return joined;
+    }
+
+    private static long end(List<Part> parts) {
+        return parts.isEmpty() ? 0 : parts.get(parts.size() - 1).offset() + parts.get(parts.size() - 1).size();
+    }
+
+    private void put(String key, byte[] data, int length) throws IOException {
+        call(() -> client.putObject(PutObjectArgs.builder().bucket(settings.bucket()).object(key)
+                .data(data, length).build()));
+    }
+
+    @Override
+    public void createUpload(UploadId id) throws IOException {
+        put(uploadPrefix(id) + "created", new byte[0], 0);
+    }
+
+    @Override
+    public long uploadSize(UploadId id) throws IOException {
+        List<Part> parts = parts(id);
+        return parts == null ? -1 : end(parts);
+    }
+
+    @Override
+    public long append(UploadId id, long offset, InputStream data) throws IOException {
+        List<Part> parts = parts(id);
+        long staged = parts == null ? -1 : end(parts);
+        if (staged < offset && !(staged < 0 && offset == 0)) {
+            throw new StagedUploadLostException(id, staged, offset);
+        }
+        if (parts == null) {
+            createUpload(id);
+        } else if (staged > offset) {
+            truncateUpload(id, offset);
+        }
+        try {
+            PART_BUFFERS.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for a part buffer");
+        }
+        try {
+            byte[] buf = new byte[PART];
+            long end = offset;
+            while (true) {
+                int n = data.readNBytes(buf, 0, PART);
+                if (n == 0) {
+                    return end;
+                }
+                put(partKey(id, end), buf, n);
+                end += n;
+                if (n < PART) {
+                    return end;
+                }
+            }
+        } finally {
+            PART_BUFFERS.release();
+        }
+    }
+
+    @Override
+    public void truncateUpload(UploadId id, long size) throws IOException {
+        List<Part> parts = parts(id);
+        if (parts == null) {
+            return;
+        }
+        for (Item item : list(uploadPrefix(id))) {
+            String name = item.objectName().substring(uploadPrefix(id).length());
+            if (name.length() == 16 && parts.stream().noneMatch(p -> p.key().equals(item.objectName()))) {
+                remove(item.objectName()); // beyond a gap: never acknowledged
+            }
+        }
+        for (Part part : parts) {
+            if (part.offset() >= size) {
+                remove(part.key());
+            } else if (part.offset() + part.size() > size) {
+                int keep = (int) (size - part.offset());
+                byte[] head;
+                try (InputStream in = call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket())
+                        .object(part.key()).offset(0L).length((long) keep).build()))) {
+                    head = in.readNBytes(keep);
+                }
+                put(part.key(), head, head.length);
+            }
+        }
+    }
+
+    @Override
+    public InputStream openUpload(UploadId id) throws IOException {
+        List<Part> parts = parts(id);
+        if (parts == null) {
+            throw new NoSuchFileException(uploadPrefix(id));
+        }
+        Iterator<Part> it = parts.iterator();
+        return new SequenceInputStream(new java.util.Enumeration<InputStream>() {
+            @Override
+            public boolean hasMoreElements() {
+                return it.hasNext();
+            }
+
+            @Override
+            public InputStream nextElement() {
+                Part p = it.next();
+                try {
+                    return exactly(call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket())
+                            .object(p.key()).build())), p.size(), p.key());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                try {
+                    return super.read(b, off, len);
+                } catch (java.io.UncheckedIOException e) {
+                    throw e.getCause();
+                }
+            }
+        };
+    }
+
+    @Override
+    public void commitUpload(UploadId id, Digest digest) throws IOException {
+        List<Part> parts = parts(id);
+        if (parts == null) {
+            throw new NoSuchFileException(uploadPrefix(id));
+        }
+        String key = blobKey(digest);
+        boolean composable = !parts.isEmpty() && parts.subList(0, parts.size() - 1).stream()
+                .allMatch(p -> p.size() >= MIN_COMPOSE_PART);
+        if ((parts.size() == 1 || composable) && composes) {
+            List<SourceObject> sources = new ArrayList<>();
+            for (Part p : parts) {
+                sources.add(SourceObject.builder().bucket(settings.bucket()).object(p.key()).build());
+            }
+            try {
+                call(() -> client.composeObject(ComposeObjectArgs.builder().bucket(settings.bucket()).object(key)
+                        .sources(sources).build()));
+                deleteUpload(id);
+                return;
+            } catch (IOException e) {
+                if (!String.valueOf(e.getMessage()).contains("PreconditionFailed")
+                        && !String.valueOf(e.getMessage()).contains("NotImplemented")) {
+                    throw e;
+                }
+                // an endpoint without (conditional) UploadPartCopy, such as S3Proxy: copy through instead
+                composes = false;
+                System.getLogger(S3BlobStore.class.getName()).log(System.Logger.Level.INFO, "the S3 endpoint "
+                        + settings.endpoint() + " cannot compose objects (" + e.getMessage() + "); uploads are "
+                        + "joined by copying their parts through this instance");
+            }
+        }
+        if (parts.isEmpty()) {
+            put(key, new byte[0], 0);
+        } else {
+            long size = end(parts);
+            try (InputStream in = openUpload(id)) {
+                call(() -> client.putObject(PutObjectArgs.builder().bucket(settings.bucket()).object(key)
+                        .stream(in, size, (long) PART).build()));
+            }
+        }
+        deleteUpload(id);
+    }
+
+    @Override
+    public void deleteUpload(UploadId id) throws IOException {
+        for (Item item : list(uploadPrefix(id))) {
+            remove(item.objectName());
+        }
+    }
+
+    @Override
+    public List<UploadId> listUploads() throws IOException {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        for (Item item : list(prefix + "uploads/")) {
+            String rest = item.objectName().substring(prefix.length() + "uploads/".length());
+            int slash = rest.indexOf('/');
+            if (slash > 0) {
+                ids.add(rest.substring(0, slash));
+            }
+        }
+        List<UploadId> out = new ArrayList<>();
+        for (String s : ids) {
+            try {
+                out.add(new UploadId(s));
+            } catch (RuntimeException e) {
+                // not an upload of ours
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    @Override
+    public void checkAvailable() throws IOException {
+        boolean exists = call(() -> client.bucketExists(BucketExistsArgs.builder().bucket(settings.bucket()).build()));
+        if (!exists) {
+            throw new IOException("bucket " + settings.bucket() + " is gone");
+        }
+    }
+
+    @Override
+    public void close() {
+        // the client's connections close with the process
+    }
+}

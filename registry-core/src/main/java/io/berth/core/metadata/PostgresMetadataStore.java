@@ -1,0 +1,193 @@
+package io.berth.core.metadata;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.berth.core.model.RepositoryName;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * {@link MetadataStore} on PostgreSQL, shared by every instance of a scaled-out registry, through a
+ * HikariCP pool. Every change runs as one SERIALIZABLE transaction: the database, not a lock in
+ * one JVM, orders concurrent changes from several instances — two pushes of one tag, a delete
+ * racing a push, two PATCHes of one upload. A transaction that PostgreSQL aborts for a
+ * serialization failure or deadlock (SQLSTATE 40001, 40P01) runs again from the start, with a new
+ * view, a few times with a short random pause; its after-commit actions run once, after the commit
+ * that counted. Reads run on committed state outside transactions.
+ */
+public final class PostgresMetadataStore implements MetadataStore, DelegatingReads {
+    private static final System.Logger LOG = System.getLogger(PostgresMetadataStore.class.getName());
+    private static final int MAX_ATTEMPTS = 20;
+
+    private final HikariDataSource pool;
+    private final String describe;
+    private final Clock clock;
+
+    /** Connection settings: a JDBC URL ({@code jdbc:postgresql://host:5432/berth}), user, password, pool size. */
+    public record Settings(String url, String user, String password, int poolSize) {
+        @Override
+        public String toString() {
+            return "Settings[url=" + url + ", user=" + user + ", poolSize=" + poolSize + "]";
+        }
+    }
+
+    public PostgresMetadataStore(Settings settings, Clock clock) {
+        this.clock = clock;
+        this.describe = "postgres " + settings.url().replaceFirst("^jdbc:", "").replaceAll("\\?.*$", "");
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(settings.url());
+        config.setUsername(settings.user());
+        config.setPassword(settings.password());
+        config.setMaximumPoolSize(settings.poolSize());
+        config.setMinimumIdle(Math.min(2, settings.poolSize()));
+        config.setPoolName("berth-postgres");
+        config.setConnectionTimeout(10_000);
+        config.setInitializationFailTimeout(10_000);
+        try {
+            this.pool = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new MetadataException("cannot connect to PostgreSQL at " + settings.url() + ": "
+                    + rootMessage(e), e);
+        }
+        try (Connection c = pool.getConnection()) {
+            Migrations.apply(c, "postgres");
+        } catch (SQLException e) {
+            pool.close();
+            throw new MetadataException("cannot migrate PostgreSQL metadata at " + settings.url() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    @Override
+    public String kind() {
+        return "postgres";
+    }
+
+    @Override
+    public String describe() {
+        return describe;
+    }
+
+    @Override
+    public <T> T inTransaction(Work<T> work) {
+        for (int attempt = 1; ; attempt++) {
+            SqlMetadata tx;
+            T result;
+            try (Connection c = pool.getConnection()) {
+                c.setAutoCommit(false);
+                c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+                boolean committed = false;
+                try {
+                    tx = new SqlMetadata(c, clock.millis());
+                    result = work.run(tx);
+                    c.commit();
+                    committed = true;
+                } catch (MetadataException e) {
+                    if (attempt < MAX_ATTEMPTS && e.getCause() instanceof SQLException sql && retryable(sql)) {
+                        rollbackQuietly(c);
+                        pause(attempt);
+                        continue;
+                    }
+                    throw e;
+                } catch (SQLException e) {
+                    if (attempt < MAX_ATTEMPTS && retryable(e)) {
+                        rollbackQuietly(c);
+                        pause(attempt);
+                        continue;
+                    }
+                    throw new MetadataException("transaction failed: " + e.getMessage(), e);
+                } finally {
+                    if (!committed) {
+                        rollbackQuietly(c);
+                    }
+                    c.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                throw new MetadataException("transaction failed: " + e.getMessage(), e);
+            }
+            for (Runnable action : tx.afterCommitActions()) {
+                try {
+                    action.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "after-commit action failed: " + e);
+                }
+            }
+            return result;
+        }
+    }
+
+    /** Serialization failures, deadlocks and unique violations of a racing insert are worth another try. */
+    static boolean retryable(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null
+                    && (s.getSQLState().equals("40001") || s.getSQLState().equals("40P01")
+                    || s.getSQLState().equals("23505"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(1, 5L * Math.min(attempt, 10)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MetadataException("interrupted retrying a transaction", e);
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is returned to the pool, which tests it
+        }
+    }
+
+    @Override
+    public <T> T read(Function<MetadataReads, T> query) {
+        try (Connection c = pool.getConnection()) {
+            return query.apply(new SqlMetadata(c, clock.millis()));
+        } catch (SQLException e) {
+            throw new MetadataException("metadata read failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void checkAvailable() {
+        read(q -> {
+            q.repositoryExists(RepositoryName.of("readiness/probe"));
+            return null;
+        });
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            try {
+                s.executeUpdate("UPDATE schema_migrations SET applied_at = applied_at"
+                        + " WHERE version = (SELECT MAX(version) FROM schema_migrations)");
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new MetadataException("metadata database cannot be written: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

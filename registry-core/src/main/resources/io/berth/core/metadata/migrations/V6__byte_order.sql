@@ -1,0 +1,3 @@
+-- Names and digests sort bytewise, as docs/api.md promises for paging (tags/list, _catalog, referrers,
+-- the admin API's pages). SQLite compares TEXT with BINARY collation already: nothing to do here.
+-- PostgreSQL sorts by the database's locale unless told otherwise: V6__byte_order.postgres.sql.

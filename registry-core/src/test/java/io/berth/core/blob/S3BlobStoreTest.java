@@ -1,0 +1,140 @@
+package io.berth.core.blob;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.UploadId;
+import io.berth.testsupport.S3Endpoint;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The blob store contract on S3 (S3Proxy started by the tests), and what only S3 has: uploads
+ * staged as parts another instance can read, server-side composition, presigned redirects, and a
+ * failing endpoint answered with an IOException (503 upstream), never a hang.
+ */
+class S3BlobStoreTest extends BlobStoreContract {
+    static final String BUCKET = "berth-test";
+    private static final AtomicInteger STORES = new AtomicInteger();
+    private String prefix;
+
+    static S3BlobStore.Settings settings(String prefix, Duration redirect) {
+        S3Endpoint s3 = S3Endpoint.shared();
+        return new S3BlobStore.Settings(s3.endpoint(), "", BUCKET, s3.accessKey(), s3.secretKey(), prefix, true,
+                redirect);
+    }
+
+    @Override
+    protected BlobStore newStore(Path dir) throws IOException {
+        prefix = "contract-" + ProcessHandle.current().pid() + "-" + STORES.incrementAndGet() + "/";
+        return new S3BlobStore(settings(prefix, Duration.ZERO));
+    }
+
+    @Override
+    protected void damage(Digest d, byte[] content) throws IOException {
+        S3Endpoint s3 = S3Endpoint.shared();
+        MinioClient c = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
+                .build();
+        try {
+            c.putObject(PutObjectArgs.builder().bucket(BUCKET).object(prefix + "blobs/sha256/" + d.hex().substring(0, 2)
+                    + "/" + d.hex()).data(content, content.length).build());
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Test
+    void anUploadStagedByOneInstanceIsReadAndCompletedByAnother() throws IOException {
+        byte[] content = new byte[(int) (2.5 * S3BlobStore.PART)];
+        new Random(7).nextBytes(content);
+        UploadId id = UploadId.random();
+        S3BlobStore other = new S3BlobStore(settings(prefix, Duration.ZERO));
+        store.createUpload(id);
+        int first = 2 * S3BlobStore.PART + 1000;
+        assertEquals(first, store.append(id, 0, new ByteArrayInputStream(content, 0, first)));
+        // the second instance sees the staged bytes, continues, and reads everything back (to hash it)
+        assertEquals(first, other.uploadSize(id));
+        assertEquals(content.length, other.append(id, first, new ByteArrayInputStream(content, first,
+                content.length - first)));
+        try (InputStream in = other.openUpload(id)) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        store.commitUpload(id, d);
+        assertEquals(content.length, other.size(d).orElseThrow());
+        try (InputStream in = other.open(d, 0, content.length)) {
+            assertArrayEquals(content, in.readAllBytes(), "parts joined in order, whether composed or copied");
+        }
+        assertEquals(-1, other.uploadSize(id), "parts removed after completion");
+        assertTrue(other.listUploads().stream().noneMatch(id::equals));
+    }
+
+    @Test
+    void largePartsAreComposedOnTheServer() throws IOException {
+        byte[] content = new byte[2 * S3BlobStore.PART + 5];
+        new Random(11).nextBytes(content);
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        store.append(id, 0, new ByteArrayInputStream(content));
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        store.commitUpload(id, d);
+        try (InputStream in = store.open(d, 0, content.length)) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+    }
+
+    @Test
+    void smallChunksAreJoinedByCopyingAndPartsAreReplacedOnRetry() throws IOException {
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        store.append(id, 0, new ByteArrayInputStream(bytes("abc")));
+        store.append(id, 3, new ByteArrayInputStream(bytes("XYZ")));
+        // a retried chunk at 3 replaces what the failed attempt staged
+        store.append(id, 3, new ByteArrayInputStream(bytes("def")));
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("abcdef"));
+        store.commitUpload(id, d);
+        try (InputStream in = store.open(d, 0, 6)) {
+            assertArrayEquals(bytes("abcdef"), in.readAllBytes());
+        }
+    }
+
+    @Test
+    void presignedRedirectsFetchTheBlobFromTheStoreItself() throws Exception {
+        S3BlobStore redirecting = new S3BlobStore(settings(prefix, Duration.ofMinutes(5)));
+        UploadId id = UploadId.random();
+        redirecting.createUpload(id);
+        redirecting.append(id, 0, new ByteArrayInputStream(bytes("fetched from s3")));
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("fetched from s3"));
+        redirecting.commitUpload(id, d);
+        URI url = redirecting.redirect(d).orElseThrow();
+        HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(url).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode());
+        assertArrayEquals(bytes("fetched from s3"), r.body());
+        assertTrue(store.redirect(d).isEmpty(), "off unless configured");
+    }
+
+    @Test
+    void anUnreachableEndpointFailsWithAnIOExceptionQuickly() {
+        S3BlobStore.Settings dead = new S3BlobStore.Settings("http://127.0.0.1:9", "", BUCKET, "a", "b", "", false,
+                Duration.ZERO);
+        IOException e = assertThrows(IOException.class, () -> new S3BlobStore(dead));
+        assertTrue(e.getMessage().contains("127.0.0.1:9"), e.getMessage());
+    }
+}

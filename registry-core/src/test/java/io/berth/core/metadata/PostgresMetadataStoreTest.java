@@ -1,0 +1,136 @@
+package io.berth.core.metadata;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.testsupport.Postgres;
+import io.berth.testsupport.TestServices;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The metadata contract on PostgreSQL (Debian's server, started by the tests), and what several
+ * instances on one database need: concurrent writers through two stores, byte-order paging in a
+ * database whose locale sorts otherwise, migrations started at once.
+ */
+class PostgresMetadataStoreTest extends MetadataStoreContract {
+    private static final Map<Path, String> DATABASES = new ConcurrentHashMap<>();
+
+    static Postgres postgres() {
+        Optional<Postgres> pg = Postgres.shared();
+        TestServices.require(pg.isPresent(), "PostgreSQL (Debian package postgresql)");
+        return pg.get();
+    }
+
+    static PostgresMetadataStore open(String url) {
+        return new PostgresMetadataStore(new PostgresMetadataStore.Settings(url, Postgres.user(), "", 8),
+                Clock.systemUTC());
+    }
+
+    @Override
+    protected MetadataStore newStore(Path dir) {
+        return open(DATABASES.computeIfAbsent(dir, d -> postgres().newDatabase()));
+    }
+
+    @Test
+    void reopeningKeepsDataAndDoesNotReapplyMigrations() {
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            return null;
+        });
+        store.close();
+        store = newStore(dir);
+        assertTrue(store.repositoryExists(REPO));
+    }
+
+    @Test
+    void namesPageInByteOrderWhateverTheDatabaseLocale() throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(DATABASES.get(dir), Postgres.user(), "");
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT 'B' < 'a', '_' < 'a'")) {
+            rs.next();
+            assertTrue(!rs.getBoolean(1) || !rs.getBoolean(2), "the test database sorts text otherwise than bytewise");
+        }
+        Digest m = digest("m");
+        List<String> tags = List.of("-dash", "B", "Z9", "_under", "a", "a.b", "a_b", "b");
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.ensureRepository(RepositoryName.of("a-b/c"));
+            tx.ensureRepository(RepositoryName.of("a/b"));
+            tx.ensureRepository(RepositoryName.of("a.b/c"));
+            for (String t : tags) {
+                tx.setTag(REPO, t, m, ORIGIN);
+            }
+            return null;
+        });
+        List<String> sorted = new ArrayList<>(tags);
+        sorted.sort((x, y) -> java.util.Arrays.compare(x.getBytes(StandardCharsets.UTF_8),
+                y.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(sorted, store.tags(REPO, null, 100));
+        assertEquals(sorted.subList(sorted.indexOf("_under") + 1, sorted.size()), store.tags(REPO, "_under", 100),
+                "paging after a name continues in byte order");
+        assertEquals(List.of("a-b/c", "a.b/c", "a/b", "team/app"), store.repositories(null, 100));
+    }
+
+    @Test
+    void twoInstancesWritingTheSameTagAtOnceKeepAGaplessHistory() throws Exception {
+        String url = DATABASES.get(dir);
+        Digest[] manifests = new Digest[8];
+        for (int i = 0; i < manifests.length; i++) {
+            manifests[i] = digest("manifest " + i);
+        }
+        try (PostgresMetadataStore a = open(url); PostgresMetadataStore b = open(url)) {
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            List<Future<?>> work = new ArrayList<>();
+            for (int i = 0; i < 80; i++) {
+                PostgresMetadataStore s = i % 2 == 0 ? a : b;
+                Digest d = manifests[i % manifests.length];
+                work.add(pool.submit(() -> s.inTransaction(tx -> {
+                    tx.ensureRepository(REPO);
+                    tx.setTag(REPO, "latest", d, ORIGIN);
+                    tx.nextSequence("events/" + REPO);
+                    return null;
+                })));
+            }
+            for (Future<?> f : work) {
+                f.get();
+            }
+            pool.shutdown();
+            List<TagChange> history = a.tagHistory(REPO, "latest");
+            for (int i = 0; i < history.size(); i++) {
+                assertEquals(i + 1, history.get(i).version(), "versions 1..n without gaps or duplicates");
+            }
+            // every change after the first moved the tag (or set it to the digest it had: no change recorded)
+            assertTrue(history.size() >= 8 && history.size() <= 80, "history " + history.size());
+            long next = a.inTransaction(tx -> tx.nextSequence("events/" + REPO));
+            assertEquals(81, next, "80 sequence numbers taken by two instances, none twice");
+        }
+    }
+
+    @Test
+    void instancesStartingAtOnceMigrateOnce() throws Exception {
+        String url = postgres().newDatabase();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<PostgresMetadataStore>> opening = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            opening.add(pool.submit(() -> open(url)));
+        }
+        for (Future<PostgresMetadataStore> f : opening) {
+            try (PostgresMetadataStore s = f.get()) {
+                s.checkAvailable();
+            }
+        }
+        pool.shutdown();
+    }
+}

@@ -95,7 +95,10 @@ public final class S3BlobStore implements BlobStore {
         this.settings = settings;
         this.prefix = settings.prefix().isEmpty() || settings.prefix().endsWith("/") ? settings.prefix()
                 : settings.prefix() + "/";
-        MinioClient.Builder b = MinioClient.builder().endpoint(settings.endpoint())
+        // bounded waits: a store that stops answering fails requests (503) instead of hanging them
+        okhttp3.OkHttpClient http = new okhttp3.OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
+                .readTimeout(Duration.ofSeconds(60)).writeTimeout(Duration.ofSeconds(60)).build();
+        MinioClient.Builder b = MinioClient.builder().endpoint(settings.endpoint()).httpClient(http, true)
                 .credentials(settings.accessKey(), settings.secretKey());
         if (!settings.region().isEmpty()) {
             b.region(settings.region());

@@ -140,8 +140,12 @@ public final class GarbageCollector implements AutoCloseable {
         /** Records progress (never for dry runs: they change nothing, and rerunning one is cheap). */
         void save() {
             Status s = status();
-            if (!options.dryRun()) {
+            long leaseUntil = state == State.RUNNING ? clock.millis() + LEASE_MILLIS : 0; // 0: released at the end
+            if (options.dryRun()) {
+                metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, leaseUntil));
+            } else {
                 metadata.inTransaction(tx -> {
+                    tx.acquireLease(LEASE, owner, leaseUntil);
                     tx.putGcRun(new GcRunRecord(id, state.name(), false, options.deleteUntagged(),
                             options.grace().toMillis(), cutoff, phase, cursor == null ? "" : cursor, startedAt,
                             clock.millis(), finishedAt, manifestsDeleted, blobsExamined, blobsDeleted, bytesFreed,
@@ -154,12 +158,29 @@ public final class GarbageCollector implements AutoCloseable {
         }
     }
 
-    /** Starts a run in the background; refused while one runs. */
+    /** The database lease that lets one instance of several collect at a time, renewed as the run saves. */
+    static final String LEASE = "gc";
+    static final long LEASE_MILLIS = java.time.Duration.ofMinutes(2).toMillis();
+    private final String owner = UUID.randomUUID().toString();
+
+    private boolean takeLease() {
+        return metadata.<Boolean>inTransaction(tx -> tx.acquireLease(LEASE, owner, clock.millis() + LEASE_MILLIS));
+    }
+
+    private void requireLease() {
+        if (!takeLease()) {
+            throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "a garbage collection runs on another instance",
+                    "lease", LEASE);
+        }
+    }
+
+    /** Starts a run in the background; refused while one runs (here or on another instance). */
     public synchronized Status start(Options options) {
         if (current != null && !current.finished()) {
             throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "garbage collection run " + current.id()
                     + " is still running (phase " + current.phase() + ")", "run", current.id());
         }
+        requireLease();
         long now = clock.millis();
         Run run = new Run(UUID.randomUUID().toString(), options, now, now - options.grace().toMillis(), PHASES[0],
                 "");
@@ -177,6 +198,7 @@ public final class GarbageCollector implements AutoCloseable {
                 throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "garbage collection run " + current.id()
                         + " is still running", "run", current.id());
             }
+            requireLease();
             run = new Run(UUID.randomUUID().toString(), options, now, now - options.grace().toMillis(), PHASES[0],
                     "");
             run.save();
@@ -193,6 +215,9 @@ public final class GarbageCollector implements AutoCloseable {
         Optional<GcRunRecord> last = metadata.latestGcRun();
         if (last.isEmpty() || !last.get().state().equals(State.RUNNING.name())) {
             return Optional.empty();
+        }
+        if (!takeLease()) {
+            return Optional.empty(); // another instance holds the lease: it runs, or resumes, the collection
         }
         GcRunRecord r = last.get();
         Run run = new Run(r.id(), new Options(false, Duration.ofMillis(r.graceMillis()), r.deleteUntagged()),
@@ -248,7 +273,9 @@ public final class GarbageCollector implements AutoCloseable {
                 }
             }
             if (stopping) {
-                return; // stays RUNNING in the record: resumed at the next start
+                // stays RUNNING in the record, resumed at the next start (here or on another instance)
+                metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, 0));
+                return;
             }
             run.phase = PHASES[PHASES.length - 1];
             run.state = State.SUCCEEDED;

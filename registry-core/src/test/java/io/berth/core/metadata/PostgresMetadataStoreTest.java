@@ -133,4 +133,30 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
         }
         pool.shutdown();
     }
+
+    @Test
+    void oneGarbageCollectionAtATimeAcrossInstances() throws Exception {
+        String url = DATABASES.get(dir);
+        java.nio.file.Path blobs = dir.resolve("gc-blobs");
+        try (PostgresMetadataStore m1 = open(url); PostgresMetadataStore m2 = open(url)) {
+            io.berth.core.blob.FilesystemBlobStore store = new io.berth.core.blob.FilesystemBlobStore(blobs, false);
+            io.berth.core.registry.Registry one = new io.berth.core.registry.Registry(store, m1,
+                    io.berth.core.registry.RegistryOptions.defaults());
+            io.berth.core.registry.Registry two = new io.berth.core.registry.Registry(store, m2,
+                    io.berth.core.registry.RegistryOptions.defaults());
+            // instance one holds the lease (as while its run goes on); instance two is refused
+            assertTrue(m1.<Boolean>inTransaction(tx -> tx.acquireLease("gc", "instance-one",
+                    System.currentTimeMillis() + 60_000)));
+            io.berth.core.error.RegistryException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.berth.core.error.RegistryException.class, () -> two.gc().runNow(
+                            new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)));
+            assertTrue(refused.getMessage().contains("another instance"), refused.getMessage());
+            // released: the other instance runs, and releases in turn
+            m1.inTransaction(tx -> tx.acquireLease("gc", "instance-one", 0));
+            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, two.gc().runNow(
+                    new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)).state());
+            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, one.gc().runNow(
+                    new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)).state());
+        }
+    }
 }

@@ -1,0 +1,97 @@
+package io.berth.testsupport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A loopback TCP forwarder to a server, for outages a test can cause: {@link #cut()} closes the
+ * listener and every connection (clients then get refused connections), {@link #restore()} listens
+ * again on the same port.
+ */
+public final class TcpForwarder implements AutoCloseable {
+    private final int targetPort;
+    private final int port;
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private volatile ServerSocket listener;
+
+    public TcpForwarder(int targetPort) throws IOException {
+        this.targetPort = targetPort;
+        this.port = FreePorts.next();
+        restore();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public synchronized void restore() throws IOException {
+        if (listener != null && !listener.isClosed()) {
+            return;
+        }
+        ServerSocket s = new ServerSocket();
+        s.setReuseAddress(true);
+        s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        listener = s;
+        Thread.ofVirtual().start(() -> accept(s));
+    }
+
+    private void accept(ServerSocket s) {
+        while (!s.isClosed()) {
+            try {
+                Socket client = s.accept();
+                Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                open.add(client);
+                open.add(server);
+                Thread.ofVirtual().start(() -> pump(client, server));
+                Thread.ofVirtual().start(() -> pump(server, client));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void pump(Socket from, Socket to) {
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                out.write(buf, 0, n);
+            }
+        } catch (IOException e) {
+            // cut or closed
+        } finally {
+            closeQuietly(from);
+            closeQuietly(to);
+        }
+    }
+
+    /** Closes the listener and every connection through it. */
+    public synchronized void cut() {
+        closeQuietly(listener);
+        for (Socket s : open) {
+            closeQuietly(s);
+        }
+        open.clear();
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+    }
+
+    @Override
+    public void close() {
+        cut();
+    }
+}

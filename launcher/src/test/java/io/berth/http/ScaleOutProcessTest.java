@@ -276,6 +276,75 @@ class ScaleOutProcessTest {
         assertEquals(200, send(b, "GET", "/readyz", null).statusCode());
     }
 
+    /** {@code size} pseudo-random bytes, generated as they are read: nothing held in the test's memory. */
+    static InputStream generated(long size, long seed) {
+        return new InputStream() {
+            final Random random = new Random(seed);
+            final byte[] block = new byte[64 * 1024];
+            int blockPos = block.length;
+            long left = size;
+
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (left == 0) {
+                    return -1;
+                }
+                if (blockPos == block.length) {
+                    random.nextBytes(block);
+                    blockPos = 0;
+                }
+                int n = (int) Math.min(Math.min(len, block.length - blockPos), left);
+                System.arraycopy(block, blockPos, b, off, n);
+                blockPos += n;
+                left -= n;
+                return n;
+            }
+        };
+    }
+
+    static Digest digestOf(InputStream in) throws IOException {
+        java.security.MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
+        byte[] buf = new byte[1 << 16];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            md.update(buf, 0, n);
+        }
+        return Digest.of(DigestAlgorithm.SHA256, md.digest());
+    }
+
+    @Test
+    void aLargeLayerStreamsThroughASmallHeapToS3AndBack() throws Exception {
+        long size = 768L << 20;
+        Digest digest = digestOf(generated(size, 42));
+        try (BerthProcess small = BerthProcess.start(dir.resolve("small-heap"), List.of("-Xmx128m"), shared)) {
+            HttpResponse<byte[]> start = send(small, "POST", "/v2/scale/large/blobs/uploads/", null);
+            String upload = location(start);
+            HttpResponse<String> patch = HTTP.send(HttpRequest.newBuilder(URI.create(small.base() + upload))
+                    .timeout(Duration.ofMinutes(10)).method("PATCH", HttpRequest.BodyPublishers.fromPublisher(
+                            HttpRequest.BodyPublishers.ofInputStream(() -> generated(size, 42)), size))
+                    .header("Content-Type", "application/octet-stream").build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(202, patch.statusCode(), patch.body());
+            HttpResponse<byte[]> put = send(small, "PUT", location(patch) + (location(patch).contains("?") ? "&" : "?")
+                    + "digest=" + digest, null);
+            assertEquals(201, put.statusCode(), new String(put.body()));
+            HttpResponse<InputStream> pulled = HTTP.send(HttpRequest.newBuilder(URI.create(small.base()
+                    + "/v2/scale/large/blobs/" + digest)).timeout(Duration.ofMinutes(10)).build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, pulled.statusCode());
+            try (InputStream in = pulled.body()) {
+                assertEquals(digest, digestOf(in));
+            }
+            assertTrue(small.process.process().isAlive());
+            assertTrue(!small.output().contains("OutOfMemoryError"), small.output());
+        }
+    }
+
     @Test
     void conformanceSuiteAgainstS3AndPostgres() throws Exception {
         Path bin = Path.of("..", "bin", "conformance").toAbsolutePath().normalize();

@@ -67,4 +67,31 @@ class S3OutageTest {
                     r.get("/v2/s3/app/blobs/" + before).body());
         }
     }
+
+    @Test
+    void withRedirectsBlobGetsSendClientsToTheStoreAndHeadStaysHere() throws Exception {
+        S3Endpoint s3 = S3Endpoint.shared();
+        try (TestRegistry r = new TestRegistry(dir, Map.of("storage.type", "s3", "storage.s3.endpoint", s3.endpoint(),
+                "storage.s3.access-key", s3.accessKey(), "storage.s3.secret-key", s3.secretKey(),
+                "storage.s3.bucket", "berth-redirect", "storage.s3.redirect", "true"))) {
+            byte[] content = "served by the object store".getBytes(StandardCharsets.UTF_8);
+            Digest d = r.pushBlob("s3/redirected", content);
+            HttpResponse<byte[]> get = r.get("/v2/s3/redirected/blobs/" + d);
+            assertEquals(307, get.statusCode());
+            String location = get.headers().firstValue("Location").orElseThrow();
+            assertTrue(location.startsWith(s3.endpoint() + "/berth-redirect/"), location);
+            assertEquals(d.toString(), get.headers().firstValue("Docker-Content-Digest").orElseThrow());
+            HttpResponse<byte[]> followed = java.net.http.HttpClient.newBuilder()
+                    .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build()
+                    .send(java.net.http.HttpRequest.newBuilder(r.uri("/v2/s3/redirected/blobs/" + d)).build(),
+                            HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, followed.statusCode());
+            assertArrayEquals(content, followed.body());
+            HttpResponse<byte[]> head = r.send("HEAD", "/v2/s3/redirected/blobs/" + d, null);
+            assertEquals(200, head.statusCode());
+            assertEquals(String.valueOf(content.length), head.headers().firstValue("Content-Length").orElseThrow());
+            assertEquals(404, r.get("/v2/s3/redirected/blobs/sha256:" + "2".repeat(64)).statusCode(),
+                    "unknown blobs are not redirected");
+        }
+    }
 }

@@ -48,7 +48,10 @@ class RealClientsTest {
 
     @BeforeAll
     static void start() {
-        berth = BerthProcess.start(dir.resolve("berth"), List.of(), Map.of());
+        // blobs of 64 KiB and more are redirected to the zero-copy listener: every client here follows the 307
+        berth = BerthProcess.start(dir.resolve("berth"), List.of(), Map.of("BERTH_HTTP_SENDFILE", "true",
+                "BERTH_HTTP_SENDFILE_MIN_SIZE", "64KiB"));
+        assertTrue(berth.output().contains("zero-copy blobs on"), berth.output());
         registry = "127.0.0.1:" + berth.httpPort;
     }
 
@@ -93,6 +96,8 @@ class RealClientsTest {
         ok(docker.docker("push", image));
         ok(docker.docker("rmi", image));
         ok(docker.docker("pull", image));
+        assertTrue(berth.output().lines().anyMatch(l -> l.contains("GET /v2/") && l.contains("/blobs/sha256:")
+                && l.contains(" 307 ")), "docker's layer pull went through the zero-copy redirect");
         Command out = docker.docker("run", "--rm", "--network", "none", image, "/bin/busybox", "cat",
                 "/greeting");
         ok(out);

@@ -27,9 +27,14 @@ final class BlobHandlers {
     private final Registry registry;
     private final HttpMetrics metrics;
 
-    BlobHandlers(Registry registry, HttpMetrics metrics) {
+    private final SendfileListener sendfile;
+    private final long sendfileMinSize;
+
+    BlobHandlers(Registry registry, HttpMetrics metrics, SendfileListener sendfile, long sendfileMinSize) {
         this.registry = registry;
         this.metrics = metrics;
+        this.sendfile = sendfile;
+        this.sendfileMinSize = sendfileMinSize;
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -49,6 +54,17 @@ final class BlobHandlers {
             if (Responses.notModified(req, res, etag(blob))) {
                 return;
             }
+        }
+        if (sendfile != null && blob.size() >= sendfileMinSize
+                && registry.blobs().localFile(v2.repository(), blob).isPresent()) {
+            // http.sendfile: the bytes go zero-copy from the blob listener, under a signed, short-lived URL
+            res.status(Status.TEMPORARY_REDIRECT_307);
+            res.header(OciHeaders.CONTENT_DIGEST, blob.digest().toString());
+            res.header(HeaderNames.LOCATION, "http://" + host(req) + ":" + sendfile.port()
+                    + sendfile.signedPath(blob.digest()));
+            res.header(HeaderNames.CONTENT_LENGTH, "0");
+            res.send();
+            return;
         }
         Optional<java.net.URI> elsewhere = registry.blobs().redirect(v2.repository(), blob);
         if (elsewhere.isPresent()) {
@@ -90,6 +106,17 @@ final class BlobHandlers {
             }
             copy(req, res, blob, in, length);
         }
+    }
+
+    /** The host the client addressed (without its port), for URLs on another port of this server. */
+    private static String host(ServerRequest req) {
+        String authority = Requests.header(req, HeaderNames.HOST).filter(h -> h.matches("[A-Za-z0-9.:\\[\\]_-]+"))
+                .orElseGet(() -> Requests.localAuthority(req));
+        if (authority.startsWith("[")) {
+            return authority.substring(0, authority.indexOf(']') + 1);
+        }
+        int colon = authority.lastIndexOf(':');
+        return colon < 0 ? authority : authority.substring(0, colon);
     }
 
     /**

@@ -55,9 +55,10 @@ public final class V2Routes implements HttpService {
         return new Endpoint(h, AccessGate.Need.DELETE);
     }
 
-    V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate) {
+    V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate,
+             SendfileListener sendfile, long sendfileMinSize) {
         this.gate = gate;
-        BlobHandlers blobs = new BlobHandlers(registry, metrics);
+        BlobHandlers blobs = new BlobHandlers(registry, metrics, sendfile, sendfileMinSize);
         UploadHandlers uploads = new UploadHandlers(registry, watchdog);
         ManifestHandlers manifests = new ManifestHandlers(registry, watchdog);
         ListingHandlers listings = new ListingHandlers(registry);

@@ -276,38 +276,6 @@ class ScaleOutProcessTest {
         assertEquals(200, send(b, "GET", "/readyz", null).statusCode());
     }
 
-    /** {@code size} pseudo-random bytes, generated as they are read: nothing held in the test's memory. */
-    static InputStream generated(long size, long seed) {
-        return new InputStream() {
-            final Random random = new Random(seed);
-            final byte[] block = new byte[64 * 1024];
-            int blockPos = block.length;
-            long left = size;
-
-            @Override
-            public int read() {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                if (left == 0) {
-                    return -1;
-                }
-                if (blockPos == block.length) {
-                    random.nextBytes(block);
-                    blockPos = 0;
-                }
-                int n = (int) Math.min(Math.min(len, block.length - blockPos), left);
-                System.arraycopy(block, blockPos, b, off, n);
-                blockPos += n;
-                left -= n;
-                return n;
-            }
-        };
-    }
-
     static Digest digestOf(InputStream in) throws IOException {
         java.security.MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
         byte[] buf = new byte[1 << 16];
@@ -321,13 +289,13 @@ class ScaleOutProcessTest {
     @Test
     void aLargeLayerStreamsThroughASmallHeapToS3AndBack() throws Exception {
         long size = 768L << 20;
-        Digest digest = digestOf(generated(size, 42));
+        Digest digest = GeneratedContent.digest(42, size); // generated as read: nothing held in memory
         try (BerthProcess small = BerthProcess.start(dir.resolve("small-heap"), List.of("-Xmx128m"), shared)) {
             HttpResponse<byte[]> start = send(small, "POST", "/v2/scale/large/blobs/uploads/", null);
             String upload = location(start);
             HttpResponse<String> patch = HTTP.send(HttpRequest.newBuilder(URI.create(small.base() + upload))
                     .timeout(Duration.ofMinutes(10)).method("PATCH", HttpRequest.BodyPublishers.fromPublisher(
-                            HttpRequest.BodyPublishers.ofInputStream(() -> generated(size, 42)), size))
+                            HttpRequest.BodyPublishers.ofInputStream(() -> new GeneratedContent(42, 0, size)), size))
                     .header("Content-Type", "application/octet-stream").build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(202, patch.statusCode(), patch.body());
             HttpResponse<byte[]> put = send(small, "PUT", location(patch) + (location(patch).contains("?") ? "&" : "?")

@@ -23,8 +23,6 @@ import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
-import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
@@ -205,28 +203,7 @@ public final class S3BlobStore implements BlobStore {
 
     /** {@code in}, failing loudly when it ends before {@code length} bytes. */
     private static InputStream exactly(InputStream in, long length, String key) {
-        return new FilterInputStream(in) {
-            long left = length;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (left <= 0) {
-                    return -1;
-                }
-                int n = super.read(b, off, (int) Math.min(len, left));
-                if (n < 0) {
-                    throw new EOFException(key + " ended " + left + " bytes early");
-                }
-                left -= n;
-                return n;
-            }
-        };
+        return new ExactLengthInputStream(in, length, key);
     }
 
     @Override

@@ -20,7 +20,6 @@ import java.util.function.Function;
  * that counted. Reads run on committed state outside transactions.
  */
 public final class PostgresMetadataStore implements MetadataStore, DelegatingReads {
-    private static final System.Logger LOG = System.getLogger(PostgresMetadataStore.class.getName());
     private static final int MAX_ATTEMPTS = 20;
 
     private final HikariDataSource pool;
@@ -117,13 +116,7 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
             } catch (SQLException e) {
                 throw new MetadataException("transaction failed: " + e.getMessage(), e);
             }
-            for (Runnable action : tx.afterCommitActions()) {
-                try {
-                    action.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "after-commit action failed: " + e);
-                }
-            }
+            tx.runAfterCommit();
             return result;
         }
     }

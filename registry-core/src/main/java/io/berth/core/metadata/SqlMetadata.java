@@ -33,6 +33,18 @@ final class SqlMetadata extends SqlAdmin implements MetadataTransaction {
         return afterCommit;
     }
 
+    /** Runs the after-commit actions once the transaction committed; a failing one is logged, not thrown. */
+    void runAfterCommit() {
+        for (Runnable action : afterCommit) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                System.getLogger(SqlMetadata.class.getName()).log(System.Logger.Level.WARNING,
+                        "after-commit action failed: " + e);
+            }
+        }
+    }
+
     // ---- reads
 
     @Override

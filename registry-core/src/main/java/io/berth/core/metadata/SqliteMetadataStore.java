@@ -112,13 +112,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
             } finally {
                 restore(c, committed);
             }
-            for (Runnable action : tx.afterCommitActions()) {
-                try {
-                    action.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "after-commit action failed: " + e);
-                }
-            }
+            tx.runAfterCommit();
             return result;
         } catch (SQLException e) {
             throw new MetadataException("transaction failed: " + e.getMessage(), e);

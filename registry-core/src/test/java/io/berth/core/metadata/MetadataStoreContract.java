@@ -364,4 +364,15 @@ public abstract class MetadataStoreContract {
         org.junit.jupiter.api.Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
         org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), store.robots());
     }
+
+    @Test
+    void reopeningKeepsDataAndDoesNotReapplyMigrations() {
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            return null;
+        });
+        store.close();
+        store = newStore(dir);
+        org.junit.jupiter.api.Assertions.assertTrue(store.repositoryExists(REPO));
+    }
 }

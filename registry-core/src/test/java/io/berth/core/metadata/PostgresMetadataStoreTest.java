@@ -44,16 +44,6 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
         return open(DATABASES.computeIfAbsent(dir, d -> postgres().newDatabase()));
     }
 
-    @Test
-    void reopeningKeepsDataAndDoesNotReapplyMigrations() {
-        store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            return null;
-        });
-        store.close();
-        store = newStore(dir);
-        assertTrue(store.repositoryExists(REPO));
-    }
 
     @Test
     void namesPageInByteOrderWhateverTheDatabaseLocale() throws Exception {

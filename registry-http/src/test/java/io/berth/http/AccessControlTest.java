@@ -255,6 +255,38 @@ class AccessControlTest {
     }
 
     @Test
+    void refusalsAreFramedExactlyOnOneKeepAliveConnection() throws Exception {
+        // HEAD and GET refusals (401 with a challenge, 403) followed by allowed requests on the same socket:
+        // every answer parses exactly, HEAD answers carry no body, the connection stays usable
+        String carol = TestRegistry.basic("carol", password("carol"));
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), token.port())) {
+            s.setSoTimeout(10_000);
+            java.io.InputStream in = s.getInputStream();
+            java.io.OutputStream out = s.getOutputStream();
+            String host = "Host: 127.0.0.1:" + token.port() + "\r\n";
+            SendfileTest.write(out, "HEAD /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "\r\n");
+            SendfileTest.Response head401 = SendfileTest.read(in, true);
+            assertEquals("HTTP/1.1 401 Unauthorized", head401.status());
+            assertTrue(head401.headers().get("www-authenticate").contains("scope=\"repository:team-a/app:pull\""));
+            SendfileTest.write(out, "GET /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "\r\n");
+            SendfileTest.Response get401 = SendfileTest.read(in, false);
+            assertEquals("HTTP/1.1 401 Unauthorized", get401.status());
+            assertTrue(new String(get401.body(), StandardCharsets.UTF_8).contains("\"UNAUTHORIZED\""));
+            SendfileTest.write(out, "HEAD /v2/team-b/secret/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: "
+                    + carol + "\r\n\r\n");
+            assertEquals("HTTP/1.1 403 Forbidden", SendfileTest.read(in, true).status());
+            SendfileTest.write(out, "DELETE /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: "
+                    + carol + "\r\n\r\n");
+            SendfileTest.Response get403 = SendfileTest.read(in, false);
+            assertEquals("HTTP/1.1 403 Forbidden", get403.status());
+            assertTrue(new String(get403.body(), StandardCharsets.UTF_8).contains("\"DENIED\""));
+            SendfileTest.write(out, "GET /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: " + carol
+                    + "\r\nAccept: application/vnd.oci.image.manifest.v1+json\r\n\r\n");
+            assertEquals("HTTP/1.1 200 OK", SendfileTest.read(in, false).status());
+        }
+    }
+
+    @Test
     void oauthPostFormAsContainerdSendsIt() throws Exception {
         String form = "grant_type=password&service=registry.test&client_id=containerd&username=bob&password="
                 + URLEncoder.encode(password("bob"), StandardCharsets.UTF_8) + "&scope="

@@ -16,9 +16,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -250,16 +248,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private static void send(HttpExchange x, int status, String type, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        x.getResponseHeaders().set("Content-Type", type);
-        boolean head = "HEAD".equals(x.getRequestMethod());
-        x.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = x.getResponseBody()) {
-                out.write(bytes);
-            }
-        }
-        x.close();
+        io.berth.events.OpsResponses.send(x, status, type, body);
     }
 
     @Override

@@ -76,6 +76,20 @@ public final class S3BlobStore implements BlobStore {
         }
     }
 
+    /** An error the S3 endpoint answered, with its S3 error code. */
+    static final class S3Failure extends IOException {
+        final String code;
+
+        S3Failure(String code, ErrorResponseException cause) {
+            super("S3 " + code + ": " + cause.errorResponse().message(), cause);
+            this.code = code;
+        }
+    }
+
+    /** What endpoints without (conditional) UploadPartCopy answer to a compose, e.g. S3Proxy. */
+    private static final java.util.Set<String> CANNOT_COMPOSE = java.util.Set.of("PreconditionFailed",
+            "NotImplemented");
+
     @FunctionalInterface
     private interface Call<T> {
         T run() throws Exception;
@@ -139,7 +153,7 @@ public final class S3BlobStore implements BlobStore {
             if (isMissing(e)) {
                 throw new NoSuchFileException(e.errorResponse().objectName());
             }
-            throw new IOException("S3 " + e.errorResponse().code() + ": " + e.errorResponse().message(), e);
+            throw new S3Failure(e.errorResponse().code(), e);
         } catch (Exception e) {
             throw new IOException("S3 endpoint " + settings.endpoint() + ": " + e.getMessage(), e);
         }
@@ -444,9 +458,8 @@ public final class S3BlobStore implements BlobStore {
                         .sources(sources).build()));
                 deleteUpload(id);
                 return;
-            } catch (IOException e) {
-                if (!String.valueOf(e.getMessage()).contains("PreconditionFailed")
-                        && !String.valueOf(e.getMessage()).contains("NotImplemented")) {
+            } catch (S3Failure e) {
+                if (!CANNOT_COMPOSE.contains(e.code)) {
                     throw e;
                 }
                 // an endpoint without (conditional) UploadPartCopy, such as S3Proxy: copy through instead

@@ -73,13 +73,24 @@ public interface BlobStore extends AutoCloseable {
     /**
      * Writes {@code data} to the upload starting at {@code offset}, dropping anything staged beyond
      * it (a chunk retried after a failure replaces what the failed attempt left). An upload with no
-     * staged data yet is created when {@code offset} is 0.
+     * staged data yet is created when {@code offset} is 0. When it returns the chunk is acknowledged:
+     * its bytes (and the upload itself) survive a crash of the process and, where the store flushes,
+     * of the machine.
      *
      * @return the upload's size afterwards
      * @throws StagedUploadLostException when fewer than {@code offset} bytes are staged: writing would
      *                                   leave a hole
      */
     long append(UploadId id, long offset, InputStream data) throws IOException;
+
+    /**
+     * As {@link #append}, for a final chunk the caller commits right away ({@code PUT} with a body):
+     * its bytes need to be durable only once {@link #commitUpload} returns, which makes them so, so a
+     * store may skip the flush an acknowledged chunk needs.
+     */
+    default long appendBeforeCommit(UploadId id, long offset, InputStream data) throws IOException {
+        return append(id, offset, data);
+    }
 
     /**
      * Drops staged bytes beyond {@code size}: the remains of a chunk that failed or was never
@@ -93,6 +104,7 @@ public interface BlobStore extends AutoCloseable {
     /**
      * Makes the staged bytes the blob {@code digest}, atomically, replacing what is stored under that
      * digest (so a damaged blob is mended by pushing it again); the caller has verified the digest.
+     * When it returns the blob is durable, including bytes staged by {@link #appendBeforeCommit}.
      */
     void commitUpload(UploadId id, Digest digest) throws IOException;
 

@@ -41,6 +41,21 @@ public final class DigestingInputStream extends FilterInputStream {
         this.hasher = Thread.ofVirtual().name("digest").start(this::hashLoop);
     }
 
+    private DigestingInputStream(InputStream in, MessageDigest digest) {
+        super(in);
+        this.digest = digest;
+        this.pool = null;
+        this.hasher = null;
+    }
+
+    /**
+     * Hashes on the reading thread instead: for a short body (a small layer, a config) the hand-off
+     * to another thread costs more than the overlap gains.
+     */
+    public static DigestingInputStream inline(InputStream in, MessageDigest digest) {
+        return new DigestingInputStream(in, digest);
+    }
+
     private void hashLoop() {
         try {
             while (true) {
@@ -92,6 +107,10 @@ public final class DigestingInputStream extends FilterInputStream {
 
     private void feed(byte[] b, int off, int len) throws IOException {
         count += len;
+        if (hasher == null) {
+            digest.update(b, off, len);
+            return;
+        }
         try {
             while (len > 0) {
                 if (current == null) {
@@ -131,6 +150,9 @@ public final class DigestingInputStream extends FilterInputStream {
      * be finished or cloned by the caller.
      */
     public MessageDigest finish() throws IOException {
+        if (!finished && hasher == null) {
+            finished = true;
+        }
         if (!finished) {
             finished = true;
             try {

@@ -198,7 +198,8 @@ public final class FilesystemBlobStore implements BlobStore {
         } catch (FileAlreadyExistsException e) {
             // idempotent
         }
-        sync.directory(uploads);
+        // not forced yet: the name is made durable by the first acknowledged chunk, or replaced by the
+        // blob's own at commit — a session without a staging file after a power loss is handled
     }
 
     @Override
@@ -212,6 +213,16 @@ public final class FilesystemBlobStore implements BlobStore {
 
     @Override
     public long append(UploadId id, long offset, InputStream data) throws IOException {
+        return append(id, offset, data, true);
+    }
+
+    @Override
+    public long appendBeforeCommit(UploadId id, long offset, InputStream data) throws IOException {
+        return append(id, offset, data, false);
+    }
+
+    /** @param acknowledged whether the chunk must be durable on return (else {@link #commitUpload} flushes it) */
+    private long append(UploadId id, long offset, InputStream data, boolean acknowledged) throws IOException {
         Path file = uploadPath(id);
         if (offset == 0 && !Files.exists(file)) {
             createUpload(id); // the session row was written but the process stopped before the file
@@ -228,8 +239,11 @@ public final class FilesystemBlobStore implements BlobStore {
             try {
                 long pos = directIo ? DirectWriter.write(file, ch, offset, data, piece.array(), alignedPairs)
                         : writeBuffered(ch, offset, data, piece.array());
-                if (fsync) {
-                    ch.force(false);
+                if (acknowledged) {
+                    sync.data(file, ch);
+                    if (offset == 0) {
+                        sync.directory(uploads); // the staging file's name, once per upload
+                    }
                 }
                 return pos;
             } finally {
@@ -286,6 +300,10 @@ public final class FilesystemBlobStore implements BlobStore {
         Path target = blobPath(digest);
         // an existing file is replaced, never trusted: the staged bytes were just verified, while a
         // file left short by a crash or damaged on disk must be mendable by pushing it again
+        // the bytes first (a no-op for chunks already flushed when acknowledged), then the name
+        try (FileChannel ch = FileChannel.open(source, StandardOpenOption.READ)) {
+            sync.data(source, ch);
+        }
         createDirectories(target.getParent());
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);

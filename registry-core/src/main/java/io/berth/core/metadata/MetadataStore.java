@@ -13,8 +13,28 @@ public interface MetadataStore extends MetadataReads, AutoCloseable {
         T run(MetadataTransaction tx);
     }
 
-    /** Runs {@code work} in a transaction: committed when it returns, rolled back when it throws. */
-    <T> T inTransaction(Work<T> work);
+    /** How durable a commit is when {@link #inTransaction(Durability, Work)} returns. */
+    enum Durability {
+        /** On stable storage: the change survives a power loss. */
+        DURABLE,
+        /**
+         * Survives the process dying (it reached the database or the operating system), and is made
+         * durable by the next {@code DURABLE} commit or within moments; a power loss may lose it, but
+         * never while keeping a later commit — commits stay in order. For changes whose loss only
+         * makes a client retry (an upload session opened, a reservation), never for an acknowledged
+         * push or tag. SQLite: {@code synchronous=NORMAL} for that commit; PostgreSQL:
+         * {@code synchronous_commit=off}.
+         */
+        DEFERRED
+    }
+
+    /** Runs {@code work} in a transaction: committed durably when it returns, rolled back when it throws. */
+    default <T> T inTransaction(Work<T> work) {
+        return inTransaction(Durability.DURABLE, work);
+    }
+
+    /** As {@link #inTransaction(Work)}, with the given durability of the commit. */
+    <T> T inTransaction(Durability durability, Work<T> work);
 
     /** A short name of the backend, e.g. {@code sqlite}. */
     String kind();

@@ -80,7 +80,7 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
     }
 
     @Override
-    public <T> T inTransaction(Work<T> work) {
+    public <T> T inTransaction(Durability durability, Work<T> work) {
         for (int attempt = 1; ; attempt++) {
             SqlMetadata tx;
             T result;
@@ -89,6 +89,12 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
                 c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
                 boolean committed = false;
                 try {
+                    if (durability == Durability.DEFERRED) {
+                        // the commit returns before its WAL record is flushed; WAL order still holds
+                        try (java.sql.Statement s = c.createStatement()) {
+                            s.execute("SET LOCAL synchronous_commit TO OFF");
+                        }
+                    }
                     tx = new SqlMetadata(c, clock.millis());
                     result = work.run(tx);
                     c.commit();

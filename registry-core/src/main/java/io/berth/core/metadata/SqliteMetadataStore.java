@@ -30,6 +30,11 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
     private final String url;
     private Connection writer; // guarded by writeLock; replaced when a failure left it unusable
     private final ReentrantLock writeLock = new ReentrantLock();
+    private static final int SYNCHRONOUS_NORMAL = 1;
+    private static final int SYNCHRONOUS_FULL = 2;
+    /** The writer's current {@code PRAGMA synchronous} (guarded by writeLock), set per transaction. */
+    private int writerSynchronous = SYNCHRONOUS_FULL;
+    private Connection writerSynchronousOf;
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
     private final List<Connection> all = new ArrayList<>();
     private volatile boolean closed;
@@ -96,7 +101,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
      * connection when even the rollback fails.
      */
     @Override
-    public <T> T inTransaction(Work<T> work) {
+    public <T> T inTransaction(Durability durability, Work<T> work) {
         writeLock.lock();
         try {
             ensureOpen();
@@ -105,6 +110,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
             SqlMetadata tx = new SqlMetadata(c, clock.millis());
             T result;
             try {
+                synchronous(c, durability);
                 c.setAutoCommit(false);
                 result = work.run(tx);
                 c.commit();
@@ -118,6 +124,23 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
             throw new MetadataException("transaction failed: " + e.getMessage(), e);
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    /**
+     * Sets how the writer's next commit is flushed. In WAL mode FULL fsyncs the log at each commit;
+     * NORMAL leaves the appended frames to the operating system until a checkpoint or the next FULL
+     * commit, whose fsync of the log covers them: the log is sequential, so a later durable commit
+     * never survives without an earlier deferred one.
+     */
+    private void synchronous(Connection c, Durability durability) throws SQLException {
+        int wanted = durability == Durability.DURABLE ? SYNCHRONOUS_FULL : SYNCHRONOUS_NORMAL;
+        if (writerSynchronous != wanted || c != writerSynchronousOf) {
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA synchronous=" + wanted);
+            }
+            writerSynchronous = wanted;
+            writerSynchronousOf = c;
         }
     }
 

@@ -1,5 +1,8 @@
 package io.berth.core.registry;
 
+import static io.berth.core.metadata.MetadataStore.Durability.DEFERRED;
+import static io.berth.core.metadata.MetadataStore.Durability.DURABLE;
+
 import io.berth.core.blob.BlobStore;
 import io.berth.core.blob.BufferPool;
 import io.berth.core.blob.DigestingInputStream;
@@ -39,6 +42,8 @@ public final class Uploads {
     }
 
     private static final System.Logger LOG = System.getLogger(Uploads.class.getName());
+    /** Bodies up to this size are hashed on the request's own thread (no hand-off, nothing to overlap). */
+    static final long INLINE_HASH_MAX = 4L << 20;
 
     private final BlobStore store;
     private final MetadataStore metadata;
@@ -81,8 +86,10 @@ public final class Uploads {
         UploadId id = UploadId.random();
         long now = clock.millis();
         UploadSession session = new UploadSession(id, repository, 0, now, now, caller.client());
-        // the row first, then the staging file: a staging file without a row is always an orphan
-        metadata.inTransaction(tx -> {
+        // the row first, then the staging file: a staging file without a row is always an orphan.
+        // Deferred: a session lost with the machine only makes its client start again (404 on its
+        // next request), and the first acknowledged chunk's durable commit makes it durable anyway
+        metadata.inTransaction(DEFERRED, tx -> {
             long open = tx.uploadsOfClient(caller.client());
             if (open >= options.maxSessionsPerClient()) {
                 String why = "client " + caller.client() + " has " + open + " open upload sessions, its limit"
@@ -97,7 +104,7 @@ public final class Uploads {
         try {
             store.createUpload(id);
         } catch (IOException e) {
-            metadata.inTransaction(tx -> tx.deleteUpload(id));
+            metadata.inTransaction(DEFERRED, tx -> tx.deleteUpload(id));
             RegistryException failure = StorageFailures.of("upload could not be started", e);
             health.failed(failure);
             throw failure;
@@ -127,12 +134,16 @@ public final class Uploads {
     public UploadSession append(Caller caller, RepositoryName repository, UploadId id, OptionalLong rangeStart,
                                 OptionalLong declaredLength, InputStream body) {
         try (UploadLimits.Permit ignored = limits.enter(caller)) {
-            return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body));
+            return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body, true));
         }
     }
 
+    /**
+     * @param acknowledged whether the chunk is acknowledged on its own ({@code PATCH}: durable before the
+     *                     answer), or is the final chunk of a completion, made durable by the commit
+     */
     private UploadSession appendLocked(UploadSession session, OptionalLong rangeStart, OptionalLong declaredLength,
-                                       InputStream body) {
+                                       InputStream body, boolean acknowledged) {
         UploadId id = session.id();
         long start = session.size();
         if (rangeStart.isPresent() && rangeStart.getAsLong() != start) {
@@ -151,11 +162,12 @@ public final class Uploads {
         hashes.remove(id);
         long newSize;
         if (md == null) {
-            newSize = write(id, start, body);
+            newSize = write(id, start, body, acknowledged);
         } else {
-            DigestingInputStream in = new DigestingInputStream(body, md, hashBuffers);
+            DigestingInputStream in = declaredLength.isPresent() && declaredLength.getAsLong() <= INLINE_HASH_MAX
+                    ? DigestingInputStream.inline(body, md) : new DigestingInputStream(body, md, hashBuffers);
             try {
-                newSize = write(id, start, in);
+                newSize = write(id, start, in, acknowledged);
             } finally {
                 finish(in);
             }
@@ -166,7 +178,8 @@ public final class Uploads {
             throw RegistryException.of(ErrorCode.SIZE_INVALID, "chunk declared " + declaredLength.getAsLong()
                     + " bytes but carried " + written, "size", written);
         }
-        boolean advanced = metadata.inTransaction(tx -> tx.advanceUpload(id, start, newSize));
+        boolean advanced = metadata.inTransaction(acknowledged ? DURABLE : DEFERRED,
+                tx -> tx.advanceUpload(id, start, newSize));
         if (!advanced) {
             UploadSession now = metadata.upload(id).orElseThrow(() -> RegistryException.of(
                     ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload was cancelled", "upload", id.value()));
@@ -186,9 +199,9 @@ public final class Uploads {
      * Streams a chunk into the staged upload. On any failure the bytes written beyond {@code start} are
      * truncated away at once, so the upload holds only acknowledged bytes and a full disk frees itself.
      */
-    private long write(UploadId id, long start, InputStream body) {
+    private long write(UploadId id, long start, InputStream body, boolean acknowledged) {
         try {
-            long end = store.append(id, start, body);
+            long end = acknowledged ? store.append(id, start, body) : store.appendBeforeCommit(id, start, body);
             health.succeeded();
             return end;
         } catch (StagedUploadLostException e) {
@@ -251,7 +264,7 @@ public final class Uploads {
         return exclusive(id, () -> {
             UploadSession session = status(repository, id);
             if (finalChunk != null) {
-                session = appendLocked(session, rangeStart, declaredLength, finalChunk);
+                session = appendLocked(session, rangeStart, declaredLength, finalChunk, false);
             }
             return commit(session, digest);
         });
@@ -283,7 +296,8 @@ public final class Uploads {
      */
     private void reserve(Digest digest, UploadId holder) {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        while (!metadata.<Boolean>inTransaction(tx -> tx.reserveBlob(digest, holder.value(),
+        // deferred: a reservation matters only to a collection running while this process does
+        while (!metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.reserveBlob(digest, holder.value(),
                 clock.millis() - STALE_CLAIM_MILLIS))) {
             if (System.nanoTime() > deadline) {
                 throw RegistryException.of(ErrorCode.STORAGE_UNAVAILABLE, "garbage collection is deleting blob "
@@ -300,7 +314,7 @@ public final class Uploads {
 
     private void release(Digest digest, UploadId holder) {
         try {
-            metadata.inTransaction(tx -> {
+            metadata.inTransaction(DEFERRED, tx -> {
                 tx.releaseBlob(digest, holder.value());
                 return null;
             });
@@ -355,10 +369,13 @@ public final class Uploads {
         return recordBlob(session, actual);
     }
 
-    /** The blob is in place: one transaction makes it visible in the repository and ends the session. */
+    /**
+     * The blob is in place: one durable transaction makes it visible in the repository and ends the
+     * session — the push is acknowledged.
+     */
     private BlobInfo recordBlob(UploadSession session, Digest digest) {
         long size = session.size();
-        metadata.inTransaction(tx -> {
+        metadata.inTransaction(DURABLE, tx -> {
             tx.putBlob(digest, size);
             tx.ensureRepository(session.repository());
             tx.linkBlob(session.repository(), digest);
@@ -455,7 +472,7 @@ public final class Uploads {
 
     private void discard(UploadId id) {
         hashes.remove(id);
-        metadata.inTransaction(tx -> tx.deleteUpload(id));
+        metadata.inTransaction(DEFERRED, tx -> tx.deleteUpload(id)); // if lost, the session expires
         hashes.remove(id); // a concurrent append that stored its state after the first remove
         try {
             store.deleteUpload(id);

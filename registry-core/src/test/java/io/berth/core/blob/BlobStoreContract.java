@@ -206,4 +206,17 @@ public abstract class BlobStoreContract {
     void reportsAvailability() throws IOException {
         store.checkAvailable();
     }
+
+    @Test
+    void aFinalChunkAppendedBeforeCommitIsStored() throws IOException {
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        byte[] content = {9, 8, 7, 6, 5};
+        assertEquals(5, store.appendBeforeCommit(id, 0, new ByteArrayInputStream(content)));
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        store.commitUpload(id, d);
+        try (var in = store.open(d, 0, 5)) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+    }
 }

@@ -72,4 +72,19 @@ class DigestingInputStreamTest {
                     Digest.of(DigestAlgorithm.SHA512, in.finish().digest()));
         }
     }
+
+    @Test
+    void inlineHashingGivesTheSameDigestWithoutAThreadOrBuffers() throws IOException {
+        byte[] data = new byte[300_000];
+        new Random(7).nextBytes(data);
+        MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
+        try (DigestingInputStream in = DigestingInputStream.inline(new ByteArrayInputStream(data), md)) {
+            byte[] copy = in.readAllBytes();
+            assertArrayEquals(data, copy);
+            assertEquals(data.length, in.count());
+            assertEquals(Digest.compute(DigestAlgorithm.SHA256, data), Digest.of(DigestAlgorithm.SHA256,
+                    in.finish().digest()));
+            assertEquals(0, in.skip(10), "no byte may be skipped unhashed");
+        }
+    }
 }

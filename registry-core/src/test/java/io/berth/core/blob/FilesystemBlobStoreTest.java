@@ -60,47 +60,71 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         assertFalse(store.localFile(Digest.compute(DigestAlgorithm.SHA256, new byte[0])).isPresent());
     }
 
+    /** Records every flush, {@code dir <path>} or {@code data <path>}, in order. */
+    private static FileSync recording(List<String> forced) {
+        return new FileSync() {
+            @Override
+            public void directory(Path directory) {
+                forced.add("dir " + directory);
+            }
+
+            @Override
+            public void data(Path file, java.nio.channels.FileChannel channel) {
+                forced.add("data " + file);
+            }
+        };
+    }
+
     @Test
     void everyCreatedOrRenamedNameIsForcedToDisk() throws IOException {
-        List<Path> forced = new ArrayList<>();
+        List<String> forced = new ArrayList<>();
         Path root = dir.resolve("synced");
-        FilesystemBlobStore s = new FilesystemBlobStore(root, true, false, forced::add);
+        FilesystemBlobStore s = new FilesystemBlobStore(root, true, false, recording(forced));
         // start-up: blobs/ and uploads/ were created under a new root
-        assertEquals(List.of(dir, root, root), forced, "parents of the created root, blobs and uploads");
+        assertEquals(List.of("dir " + dir, "dir " + root, "dir " + root), forced,
+                "parents of the created root, blobs and uploads");
         forced.clear();
 
+        Path uploads = root.resolve("uploads");
         UploadId id = UploadId.random();
         s.createUpload(id);
-        assertEquals(List.of(root.resolve("uploads")), forced, "the new staging file's directory");
-        forced.clear();
+        assertEquals(List.of(), forced, "an empty session's staging file needs no flush");
 
         s.append(id, 0, new ByteArrayInputStream(new byte[] {4, 5, 6}));
-        assertTrue(forced.isEmpty(), "data is flushed with the file itself (fdatasync), not its directory");
-        Digest d = Digest.compute(DigestAlgorithm.SHA256, new byte[] {4, 5, 6});
+        assertEquals(List.of("data " + uploads.resolve(id.value()), "dir " + uploads), forced,
+                "an acknowledged chunk: its bytes, then (first chunk) the staging file's name");
+        forced.clear();
+        s.append(id, 3, new ByteArrayInputStream(new byte[] {7}));
+        assertEquals(List.of("data " + uploads.resolve(id.value())), forced, "later chunks: their bytes only");
+        forced.clear();
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, new byte[] {4, 5, 6, 7});
         s.commitUpload(id, d);
         Path alg = root.resolve("blobs/sha256");
         Path prefix = alg.resolve(d.hex().substring(0, 2));
-        assertEquals(List.of(root.resolve("blobs"), alg, prefix), forced,
-                "each created directory's parent, then the directory holding the renamed blob");
+        assertEquals(List.of("data " + uploads.resolve(id.value()), "dir " + root.resolve("blobs"), "dir " + alg,
+                        "dir " + prefix), forced,
+                "the staged bytes, each created directory's parent, then the directory holding the renamed blob");
         forced.clear();
 
-        // a second blob under the same prefix directory: only the rename needs forcing
+        // a final chunk committed at once (PUT with a body), under the same prefix directory: three
+        // flushes in all — the bytes once, at commit, and the rename's directory
         UploadId again = UploadId.random();
         s.createUpload(again);
-        s.append(again, 0, new ByteArrayInputStream(new byte[] {4, 5, 6}));
-        forced.clear();
+        s.appendBeforeCommit(again, 0, new ByteArrayInputStream(new byte[] {4, 5, 6, 7}));
+        assertEquals(List.of(), forced, "a final chunk is flushed by the commit that follows");
         s.commitUpload(again, d);
-        assertEquals(List.of(prefix), forced);
+        assertEquals(List.of("data " + uploads.resolve(again.value()), "dir " + prefix), forced);
     }
 
     @Test
     void withoutFsyncNothingIsForced() throws IOException {
-        List<Path> forced = new ArrayList<>();
-        FilesystemBlobStore s = new FilesystemBlobStore(dir.resolve("unsynced"), false, false, forced::add);
+        List<String> forced = new ArrayList<>();
+        FilesystemBlobStore s = new FilesystemBlobStore(dir.resolve("unsynced"), false, false, recording(forced));
         UploadId id = UploadId.random();
         s.createUpload(id);
         s.append(id, 0, new ByteArrayInputStream(new byte[] {1}));
-        s.commitUpload(id, Digest.compute(DigestAlgorithm.SHA256, new byte[] {1}));
+        s.append(id, 1, new ByteArrayInputStream(new byte[] {2}));
+        s.commitUpload(id, Digest.compute(DigestAlgorithm.SHA256, new byte[] {1, 2}));
         assertTrue(forced.isEmpty(), forced.toString());
     }
 }

@@ -375,4 +375,33 @@ public abstract class MetadataStoreContract {
         store = newStore(dir);
         org.junit.jupiter.api.Assertions.assertTrue(store.repositoryExists(REPO));
     }
+
+    @Test
+    void deferredCommitsAreVisibleAtOnceKeptInOrderAndAcrossReopening() {
+        io.berth.core.model.UploadId first = io.berth.core.model.UploadId.random();
+        store.inTransaction(MetadataStore.Durability.DEFERRED,
+                tx -> {
+                    tx.createUpload(new UploadSession(first, REPO, 0, 1, 1, "10.0.0.1"));
+                    return null;
+                });
+        org.junit.jupiter.api.Assertions.assertTrue(store.uploadExists(first), "visible to reads at once");
+        org.junit.jupiter.api.Assertions.assertTrue((boolean) store.inTransaction(MetadataStore.Durability.DURABLE,
+                tx -> tx.advanceUpload(first, 0, 5)), "a durable change on top of the deferred one");
+        store.close();
+        store = newStore(dir);
+        org.junit.jupiter.api.Assertions.assertEquals(5, store.upload(first).orElseThrow().size());
+    }
+
+    /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
+    protected String insideTransaction(MetadataStore.Durability durability, String query) {
+        return store.inTransaction(durability, tx -> {
+            try (java.sql.Statement st = ((SqlBase) tx).c.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery(query)) {
+                rs.next();
+                return rs.getString(1);
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
 }

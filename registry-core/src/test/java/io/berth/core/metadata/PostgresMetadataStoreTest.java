@@ -46,6 +46,14 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
 
 
     @Test
+    void onlyDurableCommitsWaitForTheLogFlush() {
+        assertEquals("on", insideTransaction(MetadataStore.Durability.DURABLE, "SHOW synchronous_commit"));
+        assertEquals("off", insideTransaction(MetadataStore.Durability.DEFERRED, "SHOW synchronous_commit"));
+        assertEquals("on", insideTransaction(MetadataStore.Durability.DURABLE, "SHOW synchronous_commit"),
+                "SET LOCAL ends with its transaction: a pooled connection does not carry it on");
+    }
+
+    @Test
     void namesPageInByteOrderWhateverTheDatabaseLocale() throws Exception {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(DATABASES.get(dir), Postgres.user(), "");
              java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT 'B' < 'a', '_' < 'a'")) {

@@ -30,6 +30,13 @@ import java.time.Duration;
 
 /** The HTTP listener: /v2 (OCI distribution API) and the operations endpoints. */
 public final class BerthHttpServer {
+    /**
+     * Each response with a streamed body allocates a write buffer of this size. Blob bodies are
+     * written in larger pieces, which bypass it; a large buffer only cost memory and collections
+     * (256 KiB per response made 4 KiB blob GETs allocate 4.6 GB/s at 18 000 requests/s).
+     */
+    static final int WRITE_BUFFER = 16 * 1024;
+
     private static final Logger LOG = System.getLogger(BerthHttpServer.class.getName());
 
     private final WebServer server;
@@ -92,7 +99,7 @@ public final class BerthHttpServer {
                 .port(config.port(ConfigKeys.HTTP_PORT))
                 .shutdownHook(false)
                 .shutdownGracePeriod(config.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT))
-                .writeBufferSize(256 * 1024)
+                .writeBufferSize(WRITE_BUFFER)
                 .directHandlers(direct.build())
                 .routing(r -> routing(r, v2, ops, token));
         tls.ifPresent(t -> builder.tls(t.current()));

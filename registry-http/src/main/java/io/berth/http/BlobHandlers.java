@@ -5,6 +5,7 @@ import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.StorageFailures;
 import io.berth.core.model.Digest;
 import io.berth.core.registry.BlobInfo;
+import io.berth.core.registry.Blobs;
 import io.berth.core.registry.Registry;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -91,14 +92,27 @@ final class BlobHandlers {
             offset = range.get().start();
             length = range.get().length();
         }
+        if (length <= Blobs.SMALL_BLOB) {
+            // read (or found in memory) before any header is set, then sent in one write
+            byte[] body;
+            try {
+                body = registry.blobs().readSmall(v2.repository(), blob, offset, (int) length);
+            } catch (UncheckedIOException e) {
+                if (e.getCause() instanceof BlobReadException unreadable) {
+                    throw readFailed(req, res, blob, 0, length, unreadable);
+                }
+                throw e;
+            }
+            commonHeaders(res, blob);
+            range.ifPresent(r -> partial(res, r, blob));
+            res.send(body);
+            return;
+        }
         // open before any header is set: a blob missing from storage is still a clean 404
         try (InputStream in = length == 0 ? InputStream.nullInputStream()
                 : registry.blobs().open(v2.repository(), blob, offset, length)) {
             commonHeaders(res, blob);
-            range.ifPresent(r -> {
-                res.status(Status.PARTIAL_CONTENT_206);
-                res.header(HeaderNames.CONTENT_RANGE, "bytes " + r.start() + "-" + r.end() + "/" + blob.size());
-            });
+            range.ifPresent(r -> partial(res, r, blob));
             res.contentLength(length);
             if (length == 0) {
                 res.send();
@@ -106,6 +120,11 @@ final class BlobHandlers {
             }
             copy(req, res, blob, in, length);
         }
+    }
+
+    private static void partial(ServerResponse res, ByteRange r, BlobInfo blob) {
+        res.status(Status.PARTIAL_CONTENT_206);
+        res.header(HeaderNames.CONTENT_RANGE, "bytes " + r.start() + "-" + r.end() + "/" + blob.size());
     }
 
     /** The host the client addressed (without its port), for URLs on another port of this server. */

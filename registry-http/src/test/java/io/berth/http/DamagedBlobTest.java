@@ -94,6 +94,24 @@ class DamagedBlobTest {
     }
 
     @Test
+    void aSmallBlobWithWrongBytesIsAnErrorNeverTheWrongBytes() throws Exception {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            byte[] content = "a config of the right bytes".getBytes(StandardCharsets.UTF_8);
+            Digest d = r.pushBlob("bitrot/config", content);
+            java.nio.file.Files.write(blobFile(dir, d), "a config of the WRONG bytes".getBytes(StandardCharsets.UTF_8));
+            HttpResponse<byte[]> res = r.get("/v2/bitrot/config/blobs/" + d);
+            assertEquals(503, res.statusCode());
+            assertTrue(new String(res.body()).contains("UNAVAILABLE"), new String(res.body()));
+            String health = new String(r.get("/healthz").body());
+            assertTrue(health.contains("does not match its digest"), health);
+            // a push of the right content mends it; from then on the right bytes, also from memory
+            r.pushBlob("bitrot/config", content);
+            assertArrayEquals(content, r.get("/v2/bitrot/config/blobs/" + d).body());
+            assertArrayEquals(content, r.get("/v2/bitrot/config/blobs/" + d).body());
+        }
+    }
+
+    @Test
     void aMissingBlobFileIsReportedAndANotFound() throws Exception {
         try (TestRegistry r = new TestRegistry(dir)) {
             Digest d = r.pushBlob("lost/file", "gone".getBytes(StandardCharsets.UTF_8));

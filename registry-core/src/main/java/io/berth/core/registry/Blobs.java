@@ -23,6 +23,9 @@ public final class Blobs {
     private final PullRecorder pulls;
     private final StorageHealth health;
     private final EventRecorder events;
+    /** Blobs up to this size are served by {@link #readSmall}. */
+    public static final int SMALL_BLOB = SmallBlobCache.MAX_ENTRY;
+    private final SmallBlobCache cache = new SmallBlobCache(16L << 20);
 
     Blobs(BlobStore store, MetadataStore metadata, PullRecorder pulls, StorageHealth health, EventRecorder events) {
         this.store = store;
@@ -58,6 +61,40 @@ public final class Blobs {
             damaged(digest, e.getMessage());
             throw new java.io.UncheckedIOException(new BlobReadException(digest, e.getMessage(), e));
         }
+    }
+
+    /**
+     * The bytes {@code [offset, offset + length)} of a blob of at most {@link #SMALL_BLOB} bytes, read
+     * whole (and kept in memory for the next pull): no stream to hold open while they are sent.
+     *
+     * @throws java.io.UncheckedIOException with a {@link BlobReadException} when storage cannot return them
+     */
+    public byte[] readSmall(RepositoryName repository, BlobInfo blob, long offset, int length) {
+        if (blob.size() > SMALL_BLOB || offset < 0 || offset + length > blob.size()) {
+            throw new IllegalArgumentException("not a small blob or range: " + blob + " " + offset + "+" + length);
+        }
+        Digest digest = blob.digest();
+        byte[] content = cache.get(digest);
+        if (content == null) {
+            try (InputStream in = open(repository, blob, 0, blob.size())) {
+                content = in.readNBytes((int) blob.size()); // a failure was reported as damage by open's stream
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e instanceof BlobReadException ? e
+                        : new BlobReadException(digest, e.getMessage(), e));
+            }
+            String wrong = content.length < blob.size() ? "it ended after " + content.length + " of " + blob.size()
+                    + " bytes" : Digest.compute(digest.algorithm(), content).equals(digest) ? null
+                    : "its content does not match its digest";
+            if (wrong != null) {
+                damaged(digest, wrong);
+                throw new java.io.UncheckedIOException(new BlobReadException(digest, wrong, null));
+            }
+            cache.put(digest, content);
+        } else {
+            pulls.blobPulled(repository, digest);
+        }
+        return offset == 0 && length == content.length ? content
+                : java.util.Arrays.copyOfRange(content, (int) offset, (int) offset + length);
     }
 
     private void damaged(Digest digest, String reason) {

@@ -82,6 +82,39 @@ class RegistryTest {
         }
     }
 
+    private Path blobFile(Digest d) {
+        return dir.resolve("blobs/blobs/sha256").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+    }
+
+    @Test
+    void smallBlobsAreReadWholeWithRangesAndKeptInMemory() throws IOException {
+        byte[] content = bytes("a small config blob");
+        Digest d = push(REPO, content).digest();
+        BlobInfo b = registry.blobs().stat(REPO, d);
+        assertArrayEquals(content, registry.blobs().readSmall(REPO, b, 0, content.length));
+        assertArrayEquals(bytes("small"), registry.blobs().readSmall(REPO, b, 2, 5));
+        // read once, served from memory: storage is not asked again (its file could be gone)
+        Files.delete(blobFile(d));
+        assertArrayEquals(content, registry.blobs().readSmall(REPO, b, 0, content.length));
+        assertThrows(IllegalArgumentException.class, () -> registry.blobs().readSmall(REPO, b, 10, 100));
+    }
+
+    @Test
+    void aSmallBlobWhoseBytesDoNotMatchItsDigestIsReportedNotServedNorKept() throws IOException {
+        byte[] content = bytes("the right bytes");
+        Digest d = push(REPO, content).digest();
+        BlobInfo b = registry.blobs().stat(REPO, d);
+        Files.write(blobFile(d), bytes("the wrong bytes")); // same length, other content
+        java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class,
+                () -> registry.blobs().readSmall(REPO, b, 0, content.length));
+        assertTrue(e.getCause() instanceof io.berth.core.blob.BlobReadException, e.toString());
+        assertTrue(e.getCause().getMessage().contains("does not match its digest"), e.getCause().getMessage());
+        assertEquals(d, registry.storageHealth().damagedBlobs().get(0).digest());
+        // pushing it again mends it, and the right bytes are what is then served
+        push(REPO, content);
+        assertArrayEquals(content, registry.blobs().readSmall(REPO, b, 0, content.length));
+    }
+
     @Test
     void chunkedUploadVerifiesDigestAndLinksBlob() throws IOException {
         byte[] content = bytes("chunk one|chunk two");
@@ -393,6 +426,82 @@ class RegistryTest {
         registry.uploads().putMonolithic(REPO, d, OptionalLong.of(content.length), in(content));
         assertEquals(List.of("forced blob directory; metadata knows the blob: false"), events);
         assertTrue(metadata.blobSize(d).isPresent());
+    }
+
+    /** A registry whose flushes and commits land in {@code timeline}, in order. */
+    private Registry recordingFlushes(List<String> timeline) throws IOException {
+        FileSync sync = new FileSync() {
+            @Override
+            public void directory(Path directory) {
+                timeline.add("dir " + dir.relativize(directory));
+            }
+
+            @Override
+            public void data(Path file, java.nio.channels.FileChannel channel) {
+                timeline.add("data " + dir.relativize(file).getParent());
+            }
+        };
+        FilesystemBlobStore blobs = new FilesystemBlobStore(dir.resolve("flushed"), true, false, sync);
+        timeline.clear();
+        return new Registry(blobs, new io.berth.core.metadata.RecordingMetadataStore(
+                new SqliteMetadataStore(dir.resolve("flushed.db")), timeline), RegistryOptions.defaults());
+    }
+
+    @Test
+    void aMonolithicPushFlushesItsBytesItsNameAndOneCommit() throws IOException {
+        registry.close();
+        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
+        registry = recordingFlushes(timeline);
+        byte[] content = bytes("one small layer");
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        String prefix = "flushed/blobs/sha256/" + d.hex().substring(0, 2);
+        // POST, then PUT with the body: the way clients push small layers
+        UploadSession s = registry.uploads().start(REPO);
+        assertEquals(List.of("commit DEFERRED"), timeline, "opening a session flushes nothing");
+        timeline.clear();
+        registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), in(content));
+        assertEquals(List.of("commit DEFERRED", "commit DEFERRED", "data flushed/uploads",
+                "dir flushed/blobs", "dir flushed/blobs/sha256", "dir " + prefix, "commit DURABLE"), timeline,
+                "size and reservation deferred; then the bytes, the parents of the first blob's new directories,"
+                        + " the blob's name, and last the one durable commit that acknowledges the push");
+        timeline.clear();
+
+        // a second blob under an existing prefix: three flushes in all
+        byte[] other = sameprefix(d);
+        Digest d2 = Digest.compute(DigestAlgorithm.SHA256, other);
+        registry.uploads().putMonolithic(REPO, d2, OptionalLong.empty(), in(other));
+        assertEquals(List.of("commit DEFERRED", "commit DEFERRED", "commit DEFERRED", "data flushed/uploads",
+                "dir " + prefix, "commit DURABLE"), timeline);
+        assertArrayEquals(other, read(REPO, d2));
+    }
+
+    /** Content whose sha256 starts with the same two hex digits as {@code d}'s. */
+    private static byte[] sameprefix(Digest d) {
+        for (int i = 0; ; i++) {
+            byte[] candidate = bytes("layer " + i);
+            if (Digest.compute(DigestAlgorithm.SHA256, candidate).hex().startsWith(d.hex().substring(0, 2))) {
+                return candidate;
+            }
+        }
+    }
+
+    @Test
+    void anAcknowledgedChunkIsDurableBeforeItsAnswer() throws IOException {
+        registry.close();
+        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
+        registry = recordingFlushes(timeline);
+        byte[] content = bytes("chunked layer");
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        UploadSession s = registry.uploads().start(REPO);
+        timeline.clear();
+        registry.uploads().append(REPO, s.id(), OptionalLong.of(0), OptionalLong.empty(), in(content));
+        assertEquals(List.of("data flushed/uploads", "dir flushed/uploads", "commit DURABLE"), timeline,
+                "a PATCH: its bytes, the staging file's name, then the durable size (the session row with it)");
+        timeline.clear();
+        registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
+        assertEquals("commit DURABLE", timeline.get(timeline.size() - 1));
+        assertEquals(1, timeline.stream().filter("commit DURABLE"::equals).count(), timeline.toString());
+        assertArrayEquals(content, read(REPO, d));
     }
 
     @Test

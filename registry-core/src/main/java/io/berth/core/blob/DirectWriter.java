@@ -21,7 +21,7 @@ import java.util.concurrent.Future;
 final class DirectWriter {
     static final int BLOCK = 4096;
     /** Size of each of the two aligned buffers a write alternates between. */
-    static final int BUFFER = 1 << 20;
+    static final int BUFFER = 512 * 1024;
 
     private DirectWriter() {
     }

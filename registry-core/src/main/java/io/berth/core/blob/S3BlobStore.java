@@ -58,7 +58,11 @@ import java.util.concurrent.TimeUnit;
 public final class S3BlobStore implements BlobStore {
     static final int PART = 8 << 20;
     static final long MIN_COMPOSE_PART = 5L << 20;
-    static final int BUFFERS = 16;
+    /**
+     * Part buffers in use at once, all uploads together: 16, or fewer on a small heap (at most a
+     * quarter of it; at least 2), so that concurrent S3 uploads wait for a buffer rather than fill it.
+     */
+    static final int BUFFERS = (int) Math.max(2, Math.min(16, Runtime.getRuntime().maxMemory() / 4 / PART));
     private static final Semaphore PART_BUFFERS = new Semaphore(BUFFERS);
 
     /** Connection settings of the bucket. */

@@ -428,8 +428,10 @@ class RegistryTest {
         assertTrue(metadata.blobSize(d).isPresent());
     }
 
-    /** A registry whose flushes and commits land in {@code timeline}, in order. */
-    private Registry recordingFlushes(List<String> timeline) throws IOException {
+    /** Replaces the registry by one whose flushes and commits land in the returned timeline, in order. */
+    private List<String> recordFlushes() throws IOException {
+        registry.close();
+        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
         FileSync sync = new FileSync() {
             @Override
             public void directory(Path directory) {
@@ -442,16 +444,15 @@ class RegistryTest {
             }
         };
         FilesystemBlobStore blobs = new FilesystemBlobStore(dir.resolve("flushed"), true, false, sync);
-        timeline.clear();
-        return new Registry(blobs, new io.berth.core.metadata.RecordingMetadataStore(
+        registry = new Registry(blobs, new io.berth.core.metadata.RecordingMetadataStore(
                 new SqliteMetadataStore(dir.resolve("flushed.db")), timeline), RegistryOptions.defaults());
+        timeline.clear();
+        return timeline;
     }
 
     @Test
     void aMonolithicPushFlushesItsBytesItsNameAndOneCommit() throws IOException {
-        registry.close();
-        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
-        registry = recordingFlushes(timeline);
+        List<String> timeline = recordFlushes();
         byte[] content = bytes("one small layer");
         Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
         String prefix = "flushed/blobs/sha256/" + d.hex().substring(0, 2);
@@ -487,9 +488,7 @@ class RegistryTest {
 
     @Test
     void anAcknowledgedChunkIsDurableBeforeItsAnswer() throws IOException {
-        registry.close();
-        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
-        registry = recordingFlushes(timeline);
+        List<String> timeline = recordFlushes();
         byte[] content = bytes("chunked layer");
         Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
         UploadSession s = registry.uploads().start(REPO);

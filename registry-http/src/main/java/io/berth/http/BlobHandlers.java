@@ -92,7 +92,7 @@ final class BlobHandlers {
             offset = range.get().start();
             length = range.get().length();
         }
-        if (length <= Blobs.SMALL_BLOB) {
+        if (blob.size() <= Blobs.SMALL_BLOB) {
             // read (or found in memory) before any header is set, then sent in one write
             byte[] body;
             try {

@@ -122,6 +122,25 @@ class OciApiTest {
         assertEquals("bytes 8-15/16", header(past, "Content-Range"));
         assertEquals("8", header(past, "Content-Length"));
 
+        // either side of the size up to which blobs are read whole and kept in memory: small ranges of
+        // a larger blob stream from storage, every range of a small one comes from memory
+        for (int size : new int[] {io.berth.core.registry.Blobs.SMALL_BLOB, io.berth.core.registry.Blobs.SMALL_BLOB + 1,
+                3 * io.berth.core.registry.Blobs.SMALL_BLOB}) {
+            byte[] blob = new byte[size];
+            new java.util.Random(size).nextBytes(blob);
+            Digest bd = r.pushBlob("blobs/sized", blob);
+            for (int round = 0; round < 2; round++) {
+                HttpResponse<byte[]> whole = r.get("/v2/blobs/sized/blobs/" + bd);
+                assertEquals(200, whole.statusCode());
+                assertArrayEquals(blob, whole.body());
+                HttpResponse<byte[]> part = r.get("/v2/blobs/sized/blobs/" + bd, "Range", "bytes=1000-1999");
+                assertEquals(206, part.statusCode(), "size " + size);
+                assertArrayEquals(java.util.Arrays.copyOfRange(blob, 1000, 2000), part.body());
+                assertEquals("bytes 1000-1999/" + size, header(part, "Content-Range"));
+                assertEquals("1000", header(part, "Content-Length"));
+            }
+        }
+
         Digest unknown = TestRegistry.sha256(bytes("unknown"));
         JsonNode err = assertError(r.get("/v2/blobs/mono/blobs/" + unknown), 404, "BLOB_UNKNOWN");
         assertEquals(unknown.toString(), err.get("errors").get(0).get("detail").get("digest").asText());

@@ -75,7 +75,10 @@ public final class Blobs {
         }
         Digest digest = blob.digest();
         byte[] content = cache.get(digest);
-        if (content == null) {
+        if (content == null && blob.size() == 0) {
+            pulls.blobPulled(repository, digest);
+            content = new byte[0]; // nothing to read (and a ranged read of nothing is an error on S3)
+        } else if (content == null) {
             try (InputStream in = open(repository, blob, 0, blob.size())) {
                 content = in.readNBytes((int) blob.size()); // a failure was reported as damage by open's stream
             } catch (IOException e) {

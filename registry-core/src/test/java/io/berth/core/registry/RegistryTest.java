@@ -97,6 +97,10 @@ class RegistryTest {
         Files.delete(blobFile(d));
         assertArrayEquals(content, registry.blobs().readSmall(REPO, b, 0, content.length));
         assertThrows(IllegalArgumentException.class, () -> registry.blobs().readSmall(REPO, b, 10, 100));
+        // the empty blob needs no read at all
+        BlobInfo empty = push(REPO, new byte[0]);
+        Files.delete(blobFile(empty.digest()));
+        assertArrayEquals(new byte[0], registry.blobs().readSmall(REPO, empty, 0, 0));
     }
 
     @Test

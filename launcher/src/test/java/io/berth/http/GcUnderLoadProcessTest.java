@@ -106,6 +106,23 @@ class GcUnderLoadProcessTest {
         }
     }
 
+    /** The server's warning and error lines with their stack traces, at most 80 lines. */
+    static String problems(String log) {
+        List<String> out = new ArrayList<>();
+        boolean inProblem = false;
+        for (String line : log.split("\n")) {
+            boolean start = (line.contains(" WARNING ") || line.contains(" ERROR ") || line.contains(" SEVERE "))
+                    && !line.contains("berth.access");
+            if (start || (inProblem && (line.startsWith("\t") || line.startsWith("Caused by")))) {
+                out.add(line);
+                inProblem = true;
+            } else {
+                inProblem = false;
+            }
+        }
+        return String.join("\n", out.subList(0, Math.min(out.size(), 80)));
+    }
+
     @Test
     void everyKeptImagePullsAndGarbageLeavesStorageWhileCollectionsRunForAMinute() throws Exception {
         Path data = dir.resolve("berth");
@@ -171,7 +188,13 @@ class GcUnderLoadProcessTest {
             }
             running.set(false);
             for (Future<?> f : load) {
-                f.get(2, TimeUnit.MINUTES); // rethrows what a pusher or puller found
+                try {
+                    f.get(2, TimeUnit.MINUTES); // rethrows what a pusher or puller found
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // with what the server logged about it: a 500 is logged with its stack trace
+                    throw new AssertionError(e.getCause().getMessage() + "\nserver warnings and errors:\n"
+                            + problems(berth.output()), e.getCause());
+                }
             }
             pool.shutdown();
             System.out.printf("gc under load: %d collections deleted %d blobs while %d images were kept, %d deleted, "

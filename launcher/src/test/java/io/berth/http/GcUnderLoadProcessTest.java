@@ -106,6 +106,8 @@ class GcUnderLoadProcessTest {
         }
     }
 
+    private static final java.util.regex.Pattern TIMESTAMPED = java.util.regex.Pattern.compile("\\d{4}-\\d{2}-\\d{2}T");
+
     /** The server's warning and error lines with their stack traces, at most 80 lines. */
     static String problems(String log) {
         List<String> out = new ArrayList<>();
@@ -113,7 +115,8 @@ class GcUnderLoadProcessTest {
         for (String line : log.split("\n")) {
             boolean start = (line.contains(" WARNING ") || line.contains(" ERROR ") || line.contains(" SEVERE "))
                     && !line.contains("berth.access");
-            if (start || (inProblem && (line.startsWith("\t") || line.startsWith("Caused by")))) {
+            // a stack trace follows its record: every line up to the next timestamped one
+            if (start || (inProblem && !TIMESTAMPED.matcher(line).lookingAt())) {
                 out.add(line);
                 inProblem = true;
             } else {

@@ -53,13 +53,13 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
                 Files.createDirectories(parent);
             }
             this.url = "jdbc:sqlite:" + file.toAbsolutePath().normalize();
-            this.writer = open();
+            this.writer = open(true);
             try (Statement s = writer.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
             }
             Migrations.apply(writer);
             for (int i = 0; i < READERS; i++) {
-                readers.add(open());
+                readers.add(open(false));
             }
             checkWritable();
         } catch (MetadataException e) {
@@ -72,11 +72,26 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
         }
     }
 
-    private Connection open() throws SQLException {
-        Connection c = DriverManager.getConnection(url);
+    /**
+     * The writer begins every transaction with BEGIN IMMEDIATE: it takes the write lock first, waiting
+     * for it under the busy timeout. A deferred transaction that reads before it writes cannot wait:
+     * SQLite answers its upgrade with SQLITE_BUSY at once whenever anyone else holds the lock for a
+     * moment (a reader recovering the WAL index, another process such as the sqlite3 shell).
+     * Readers are query-only, so the writer really is the only one that writes.
+     */
+    private Connection open(boolean forWriting) throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        if (forWriting) {
+            p.setProperty(org.sqlite.SQLiteConfig.Pragma.TRANSACTION_MODE.pragmaName,
+                    org.sqlite.SQLiteConfig.TransactionMode.IMMEDIATE.name());
+        }
+        Connection c = DriverManager.getConnection(url, p);
         all.add(c);
         try (Statement s = c.createStatement()) {
             s.execute("PRAGMA busy_timeout=10000");
+            if (!forWriting) {
+                s.execute("PRAGMA query_only=1");
+            }
             // FULL: a committed push survives power loss, not only a crash of the process.
             s.execute("PRAGMA synchronous=FULL");
             s.execute("PRAGMA foreign_keys=OFF");
@@ -166,7 +181,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
         }
         all.remove(broken);
         try {
-            writer = open();
+            writer = open(true);
         } catch (SQLException e) {
             throw new MetadataException("cannot reopen the metadata writer: " + e.getMessage(), e);
         }

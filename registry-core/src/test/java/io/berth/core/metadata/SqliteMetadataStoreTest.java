@@ -1,9 +1,20 @@
 package io.berth.core.metadata;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.model.UploadId;
 import io.berth.core.metadata.MetadataStore.Durability;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class SqliteMetadataStoreTest extends MetadataStoreContract {
@@ -20,5 +31,55 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
         assertEquals("1", insideTransaction(Durability.DEFERRED, "PRAGMA synchronous"));
         assertEquals("2", insideTransaction(Durability.DURABLE, "PRAGMA synchronous"));
         assertEquals("wal", insideTransaction(Durability.DURABLE, "PRAGMA journal_mode"));
+    }
+
+    /**
+     * A reader that races a commit takes the WAL write lock for a moment to read a stable index
+     * header. A deferred transaction that has read and then writes cannot wait for that lock (SQLite
+     * answers the upgrade with SQLITE_BUSY at once), so under load a push failed with a 500 now and
+     * then. The writer begins its transactions IMMEDIATE: it waits for the lock before reading.
+     */
+    @Test
+    void transactionsThatReadThenWriteWaitForRacingReadersInsteadOfFailing() throws Exception {
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicLong reads = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<Future<?>> readers = new ArrayList<>();
+        try {
+            for (int r = 0; r < 6; r++) {
+                readers.add(pool.submit(() -> {
+                    while (running.get()) {
+                        store.uploadsOfClient("10.0.0.1");
+                        reads.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (int i = 0; i < 3000; i++) {
+                store.inTransaction(Durability.DEFERRED, tx -> {
+                    tx.uploadsOfClient("10.0.0.1"); // a read first, as Uploads.start does
+                    tx.createUpload(new UploadSession(UploadId.random(), REPO, 0, 1, 1, "10.0.0.1"));
+                    return null;
+                });
+            }
+        } finally {
+            running.set(false);
+            pool.shutdown();
+        }
+        for (Future<?> f : readers) {
+            f.get(1, TimeUnit.MINUTES);
+        }
+        assertEquals(3000, store.uploadsOfClient("10.0.0.1"));
+        assertTrue(reads.get() > 0);
+    }
+
+    /** Readers are query-only: nothing but the writer (and its lock) changes the database. */
+    @Test
+    void readersCannotWrite() {
+        MetadataException e = assertThrows(MetadataException.class, () -> ((SqliteMetadataStore) store).read(q -> {
+            ((MetadataTransaction) q).createUpload(new UploadSession(UploadId.random(), REPO, 0, 1, 1, "x"));
+            return null;
+        }));
+        assertTrue(String.valueOf(e.getCause()).contains("readonly"), String.valueOf(e.getCause()));
     }
 }

@@ -101,6 +101,13 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         } catch (RegistryException e) {
             response.onError(AdminErrors.of(e));
         } catch (RuntimeException e) {
+            if (io.berth.core.error.StorageFailures.isBusy(e) || io.berth.core.error.StorageFailures.isNoSpace(e)) {
+                // transient or the operator's to fix: UNAVAILABLE, so clients retry; not an internal error
+                LOG.log(System.Logger.Level.WARNING, "admin call " + caller().method() + " failed (request "
+                        + caller().requestId() + "): " + e.getMessage());
+                response.onError(AdminErrors.of(io.berth.core.error.StorageFailures.of("the call could not be completed", e)));
+                return;
+            }
             String id = caller().requestId();
             LOG.log(System.Logger.Level.ERROR, "admin call " + caller().method() + " failed (request " + id + ")", e);
             response.onError(Status.INTERNAL.withDescription("internal error; the server log has it under request id "

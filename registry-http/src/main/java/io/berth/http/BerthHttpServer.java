@@ -190,6 +190,12 @@ public final class BerthHttpServer {
             OciErrors.send(req, res, StorageFailures.of("metadata could not be written", e));
             return;
         }
+        if (StorageFailures.isBusy(e)) {
+            LOG.log(Level.WARNING, "metadata database busy on " + req.prologue().method().text() + " "
+                    + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e.getMessage());
+            OciErrors.send(req, res, StorageFailures.of("the request could not be completed", e));
+            return;
+        }
         unexpected(req, res, e);
     }
 

@@ -36,6 +36,29 @@ public final class StorageFailures {
         return false;
     }
 
+    /**
+     * Whether {@code failure} (or a cause of it) says the metadata database was busy for longer than
+     * the store waits: a lock held elsewhere (SQLite's busy timeout ran out, e.g. behind an operator's
+     * sqlite3 shell) or PostgreSQL's lock, deadlock and serialization failures after the retries.
+     * Transient: the client is told to retry later.
+     */
+    public static boolean isBusy(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState() == null ? "" : sql.getSQLState();
+                String m = sql.getMessage() == null ? "" : sql.getMessage().toLowerCase(Locale.ROOT);
+                if (state.equals("40001") || state.equals("40P01") || state.equals("55P03")
+                        || m.contains("sqlite_busy") || m.contains("sqlite_locked") || m.contains("database is locked")) {
+                    return true;
+                }
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
     /** The error for a storage operation {@code what} (e.g. "chunk could not be stored") that failed. */
     public static RegistryException of(String what, Throwable failure) {
         if (isNoSpace(failure)) {
@@ -47,6 +70,9 @@ public final class StorageFailures {
 
     /** A short reason without paths or class names (the log has the details). */
     static String reason(Throwable failure) {
+        if (isBusy(failure)) {
+            return "metadata database busy";
+        }
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof AccessDeniedException) {
                 return "permission denied";

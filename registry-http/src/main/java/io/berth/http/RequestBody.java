@@ -15,14 +15,21 @@ final class RequestBody extends InputStream {
     private final java.time.Duration timeout;
 
     private final java.util.concurrent.atomic.AtomicLong counted;
+    private final ConsumedReads consumed;
 
     RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog) {
-        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog);
+        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog, ConsumedReads.of(req));
         RequestLog.bodyStream(req, in);
     }
 
     /** Reads {@code raw} (a request's entity stream) under {@code watchdog}, counting into {@code counted}. */
     RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog) {
+        this(raw, counted, watchdog, ConsumedReads.of((io.helidon.common.buffers.DataReader) null));
+    }
+
+    private RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog,
+                        ConsumedReads consumed) {
+        this.consumed = consumed;
         this.in = raw;
         this.watch = watchdog.watch();
         this.timeout = watchdog.timeout();
@@ -62,6 +69,7 @@ final class RequestBody extends InputStream {
         if (n > 0) {
             counted.addAndGet(n);
         }
+        consumed.release();
         return n;
     }
 

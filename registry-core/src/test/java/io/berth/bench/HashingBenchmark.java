@@ -1,0 +1,71 @@
+package io.berth.bench;
+
+import io.berth.core.blob.BufferPool;
+import io.berth.core.blob.DigestingInputStream;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * SHA-256 of 1 GiB in 16 streams read at once through {@link DigestingInputStream} (hashed on
+ * other threads, as uploads are), six times in this JVM; prints MB/s per pass and asserts nothing about time. On CPUs with
+ * AVX-512 the JIT's 512-bit code made whole passes 10-20 times slower at random (100-200 MB/s
+ * instead of 1.3-2 GB/s); {@code bin/berth} therefore caps it at AVX2. Compare:
+ * {@code bin/test -pl registry-core -Dgroups=benchmark -Dberth.test.excluded-groups= -Dtest=HashingBenchmark}
+ * with and without {@code -DargLine=-XX:UseAVX=2}.
+ */
+@org.junit.jupiter.api.Tag("benchmark")
+class HashingBenchmark {
+    private static final long TOTAL = 1L << 30;
+    private static final int STREAMS = 16;
+
+    @Test
+    void oneGibibyteHashedWhileRead() throws Exception {
+        byte[] piece = new byte[256 * 1024];
+        new java.util.Random(1).nextBytes(piece);
+        BufferPool pool = BufferPool.heap("hashing", 1 << 16, 64, Duration.ofSeconds(30));
+        for (int pass = 1; pass <= 6; pass++) {
+            long start = System.nanoTime();
+            try (var streams = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int s = 0; s < STREAMS; s++) {
+                    streams.submit(() -> {
+                        MessageDigest md = MessageDigest.getInstance("SHA-256");
+                        try (InputStream in = new DigestingInputStream(repeating(piece), md, pool)) {
+                            byte[] buf = new byte[piece.length];
+                            while (in.read(buf) >= 0) {
+                                // the bytes pass through; the digest is what is measured
+                            }
+                        }
+                        return md.digest();
+                    });
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf("hashing pass %d: %.0f MB/s%n", pass, TOTAL / 1e6 / seconds);
+        }
+    }
+
+    /** {@link #TOTAL} bytes: {@code piece} over and over. */
+    private static InputStream repeating(byte[] piece) {
+        return new InputStream() {
+            private long left = TOTAL / STREAMS;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (left == 0) {
+                    return -1;
+                }
+                int n = (int) Math.min(Math.min(len, piece.length), left);
+                System.arraycopy(piece, 0, b, off, n);
+                left -= n;
+                return n;
+            }
+        };
+    }
+}

@@ -724,4 +724,16 @@ class RegistryTest {
         assertEquals(0, purgedDuring[0], "the session being written is not purged");
         assertEquals(15, registry.uploads().status(REPO, s.id()).size());
     }
+
+    /** Short bodies, and every body while more stream in than there are cores, are hashed inline. */
+    @Test
+    void bodiesAreHashedInlineWhenShortOrWhenTheCoresAreBusy() {
+        long small = Uploads.INLINE_HASH_MAX;
+        assertTrue(Uploads.hashInline(OptionalLong.of(small), 1, 2));
+        assertFalse(Uploads.hashInline(OptionalLong.of(small + 1), 1, 2));
+        assertFalse(Uploads.hashInline(OptionalLong.empty(), 2, 2)); // chunked, as many bodies as cores
+        assertTrue(Uploads.hashInline(OptionalLong.empty(), 3, 2));
+        assertTrue(Uploads.hashInline(OptionalLong.of(64L << 20), 16, 2));
+        assertFalse(Uploads.hashInline(OptionalLong.of(64L << 20), 16, 16));
+    }
 }

@@ -5,6 +5,10 @@ import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http.ServerRequest;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * Unlinks the buffers a request body has been read from, so that the garbage collector can see
@@ -18,8 +22,10 @@ import java.lang.invoke.VarHandle;
  * body received since then and promotes it — nepotism. Under concurrent uploads that was a quarter
  * of the server's CPU time (serial collector) and the reason resident memory sat at the heap's limit.
  *
- * <p>After each read of the body, this clears {@code next} of every node the reader has moved past
- * (nodes it never touches again: its head only moves forward). It needs private access to Helidon's
+ * <p>After each read of a request body, and after each request, this clears {@code next} of every
+ * node the reader has moved past (nodes it never touches again: its head only moves forward). The
+ * same chain formed across the requests of a keep-alive connection: 256 connections of wrk took the
+ * heap to its maximum before. It needs private access to Helidon's
  * classes, which the class path grants; where it is not granted (another Helidon version, a module
  * path), it does nothing and the server works as before — {@code ConsumedReadsTest} fails on a
  * Helidon upgrade that changes these internals.
@@ -28,7 +34,6 @@ final class ConsumedReads {
     private static final VarHandle CONTEXT; // Http1ServerRequest.ctx
     private static final VarHandle HEAD; // DataReader.head
     private static final VarHandle NEXT; // DataReader.Node.next
-    private static final ConsumedReads NONE = new ConsumedReads(null);
 
     static {
         VarHandle context = null;
@@ -50,52 +55,46 @@ final class ConsumedReads {
         NEXT = context == null ? null : next;
     }
 
-    private final DataReader reader;
-    private Object seen;
+    /**
+     * Per connection (its reader), the node that was its head when last seen. Weak both ways: a
+     * closed connection's reader is collected, and a node (which refers to its reader) never keeps
+     * one alive.
+     */
+    private static final Map<DataReader, WeakReference<Object>> SEEN =
+            Collections.synchronizedMap(new WeakHashMap<>());
 
-    private ConsumedReads(DataReader reader) {
-        this.reader = reader;
-        this.seen = reader == null ? null : HEAD.get(reader);
+    private ConsumedReads() {
     }
 
-    /** Whether Helidon's internals could be reached (false: {@link #release()} does nothing). */
+    /** Whether Helidon's internals could be reached (false: {@link #release} does nothing). */
     static boolean available() {
         return CONTEXT != null;
     }
 
-    /** For the body of {@code req}, read on the calling thread. */
-    static ConsumedReads of(ServerRequest req) {
-        if (CONTEXT == null || !CONTEXT.coordinateTypes().get(0).isInstance(req)) {
-            return NONE; // not an HTTP/1 request
-        }
-        return of(((ConnectionContext) CONTEXT.get(req)).dataReader());
-    }
-
-    /** For {@code reader} (tests). */
-    static ConsumedReads of(DataReader reader) {
-        return CONTEXT == null || reader == null ? NONE : new ConsumedReads(reader);
-    }
-
-    /** Whether this releases anything (false for requests it cannot reach into). */
-    boolean active() {
-        return reader != null;
-    }
-
     /**
-     * Clears the links of the nodes the reader has moved past since the last call. Call it on the
-     * thread that reads the body, between reads.
+     * Unlinks the nodes the reader of {@code req}'s connection has moved past since the last call for
+     * that connection. Call it on the thread that handles the request (the reader is idle then).
      */
-    void release() {
-        if (reader == null) {
+    static void release(ServerRequest req) {
+        if (CONTEXT != null && CONTEXT.coordinateTypes().get(0).isInstance(req)) { // HTTP/1 only
+            release(((ConnectionContext) CONTEXT.get(req)).dataReader());
+        }
+    }
+
+    /** As above, for {@code reader}. */
+    static void release(DataReader reader) {
+        if (CONTEXT == null || reader == null) {
             return;
         }
         Object head = HEAD.get(reader);
-        Object n = seen;
+        WeakReference<Object> last = SEEN.put(reader, new WeakReference<>(head));
+        // the reader's head only moves forward, so the node last seen is the head or before it; one
+        // that was collected was unreachable and so cannot hold anything either
+        Object n = last == null ? null : last.get();
         while (n != null && n != head) {
             Object next = NEXT.get(n);
             NEXT.set(n, null);
             n = next;
         }
-        seen = head;
     }
 }

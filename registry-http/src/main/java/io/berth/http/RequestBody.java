@@ -15,21 +15,21 @@ final class RequestBody extends InputStream {
     private final java.time.Duration timeout;
 
     private final java.util.concurrent.atomic.AtomicLong counted;
-    private final ConsumedReads consumed;
+    private final io.helidon.webserver.http.ServerRequest req; // null: nothing to release
 
     RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog) {
-        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog, ConsumedReads.of(req));
+        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog, req);
         RequestLog.bodyStream(req, in);
     }
 
     /** Reads {@code raw} (a request's entity stream) under {@code watchdog}, counting into {@code counted}. */
     RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog) {
-        this(raw, counted, watchdog, ConsumedReads.of((io.helidon.common.buffers.DataReader) null));
+        this(raw, counted, watchdog, null);
     }
 
     private RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog,
-                        ConsumedReads consumed) {
-        this.consumed = consumed;
+                        io.helidon.webserver.http.ServerRequest req) {
+        this.req = req;
         this.in = raw;
         this.watch = watchdog.watch();
         this.timeout = watchdog.timeout();
@@ -69,7 +69,9 @@ final class RequestBody extends InputStream {
         if (n > 0) {
             counted.addAndGet(n);
         }
-        consumed.release();
+        if (req != null) {
+            ConsumedReads.release(req); // what was read is garbage now: let the collector see it
+        }
         return n;
     }
 

@@ -124,6 +124,7 @@ public final class RequestLog implements Filter {
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         long start = System.nanoTime();
+        ConsumedReads.release(req); // the earlier requests of this connection are garbage now
         Info info = new Info(requestId(req.headers()));
         res.header(OciHeaders.REQUEST_ID, info.id);
         req.context().register(info);

@@ -43,6 +43,22 @@ class ConsumedReadsTest {
         }
     }
 
+    private static final VarHandle CONTEXT;
+
+    static {
+        try {
+            Class<?> request = Class.forName("io.helidon.webserver.http1.Http1ServerRequest");
+            CONTEXT = MethodHandles.privateLookupIn(request, MethodHandles.lookup())
+                    .findVarHandle(request, "ctx", io.helidon.webserver.ConnectionContext.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static DataReader dataReader(Object req) {
+        return ((io.helidon.webserver.ConnectionContext) CONTEXT.get(req)).dataReader();
+    }
+
     @Test
     void helidonsInternalsAreReachable() {
         assertTrue(ConsumedReads.available(), "Helidon's DataReader internals changed: see ConsumedReads");
@@ -58,8 +74,6 @@ class ConsumedReadsTest {
         }
         AtomicInteger next = new AtomicInteger();
         DataReader reader = DataReader.create(() -> next.get() < pieces.size() ? pieces.get(next.getAndIncrement()) : null);
-        ConsumedReads consumed = ConsumedReads.of(reader);
-        assertTrue(consumed.active());
         List<Object> heads = new ArrayList<>();
         java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
         java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
@@ -72,7 +86,7 @@ class ConsumedReadsTest {
             data.read(b);
             read.writeBytes(b);
             heads.add(HEAD.get(reader));
-            consumed.release();
+            ConsumedReads.release(reader);
         }
         assertArrayEquals(expected.toByteArray(), read.toByteArray());
         Object head = HEAD.get(reader);
@@ -89,7 +103,7 @@ class ConsumedReadsTest {
         AtomicReference<String> seen = new AtomicReference<>();
         WebServer server = WebServer.builder().host("127.0.0.1").port(0)
                 .routing(r -> r.post("/body", (req, res) -> {
-                    ConsumedReads consumed = ConsumedReads.of(req);
+                    Object first = HEAD.get(dataReader(req));
                     MessageDigest md = MessageDigest.getInstance("SHA-256");
                     long total = 0;
                     try (InputStream in = req.content().inputStream()) {
@@ -98,10 +112,12 @@ class ConsumedReadsTest {
                         while ((n = in.read(buf)) >= 0) {
                             md.update(buf, 0, n);
                             total += n;
-                            consumed.release();
+                            ConsumedReads.release(req);
                         }
                     }
-                    seen.set(consumed.active() + " " + total + " " + HexFormat.of().formatHex(md.digest()));
+                    // the node that was the head when the body began was moved past and unlinked
+                    seen.set((HEAD.get(dataReader(req)) != first && NEXT.get(first) == null) + " " + total + " "
+                            + HexFormat.of().formatHex(md.digest()));
                     res.send("ok");
                 })).build().start();
         try {
@@ -117,6 +133,37 @@ class ConsumedReadsTest {
             }
         } finally {
             server.stop();
+        }
+    }
+
+    /** The requests of a keep-alive connection form one chain too: each request unlinks the earlier ones. */
+    @Test
+    void theRequestsOfAKeepAliveConnectionAreUnlinkedAsTheNextOneArrives() throws Exception {
+        List<Object> heads = java.util.Collections.synchronizedList(new ArrayList<>());
+        WebServer server = WebServer.builder().host("127.0.0.1").port(0)
+                .routing(r -> r.addFilter((chain, req, res) -> {
+                    ConsumedReads.release(req); // as RequestLog does
+                    chain.proceed();
+                }).get("/x", (req, res) -> {
+                    heads.add(HEAD.get(dataReader(req)));
+                    res.send("ok");
+                })).build().start();
+        try {
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            for (int i = 0; i < 50; i++) {
+                assertEquals(200, client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/x"))
+                        .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+            }
+        } finally {
+            server.stop();
+        }
+        assertEquals(50, heads.size());
+        assertTrue(new java.util.HashSet<>(heads).size() > 40, "one connection, a node per request");
+        Object last = heads.getLast();
+        for (Object h : heads.subList(0, heads.size() - 1)) {
+            if (h != last) {
+                assertTrue(NEXT.get(h) == null, "an earlier request's node still links to the next one");
+            }
         }
     }
 }

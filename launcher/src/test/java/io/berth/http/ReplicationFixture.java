@@ -10,7 +10,6 @@ import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -136,31 +135,8 @@ abstract class ReplicationFixture {
         String location = URI.create(base).resolve(start.headers().firstValue("Location").orElseThrow()).toString();
         HttpResponse<String> patch = HTTP.send(HttpRequest.newBuilder(URI.create(location)).method("PATCH",
                 HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() ->
-                        new InputStream() {
-                            long left = size;
-                            int pos = block.length;
-
-                            @Override
-                            public int read() {
-                                throw new UnsupportedOperationException();
-                            }
-
-                            @Override
-                            public int read(byte[] b, int off, int len) {
-                                if (left == 0) {
-                                    return -1;
-                                }
-                                if (pos == block.length) {
-                                    pos = 0;
-                                }
-                                int n = (int) Math.min(Math.min(len, block.length - pos), left);
-                                System.arraycopy(block, pos, b, off, n);
-                                sha.update(b, off, n);
-                                pos += n;
-                                left -= n;
-                                return n;
-                            }
-                        }), size)).header("Content-Type", "application/octet-stream").build(),
+                        new java.security.DigestInputStream(new io.berth.testsupport.RepeatingStream(block, size), sha)),
+                        size)).header("Content-Type", "application/octet-stream").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(202, patch.statusCode(), patch.body());
         String layer = "sha256:" + HexFormat.of().formatHex(sha.digest());

@@ -2,6 +2,7 @@ package io.berth.bench;
 
 import io.berth.core.blob.BufferPool;
 import io.berth.core.blob.DigestingInputStream;
+import io.berth.testsupport.RepeatingStream;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -31,7 +32,7 @@ class HashingBenchmark {
                 for (int s = 0; s < STREAMS; s++) {
                     streams.submit(() -> {
                         MessageDigest md = MessageDigest.getInstance("SHA-256");
-                        try (InputStream in = new DigestingInputStream(repeating(piece), md, pool)) {
+                        try (InputStream in = new DigestingInputStream(new RepeatingStream(piece, TOTAL / STREAMS), md, pool)) {
                             byte[] buf = new byte[piece.length];
                             while (in.read(buf) >= 0) {
                                 // the bytes pass through; the digest is what is measured
@@ -44,28 +45,5 @@ class HashingBenchmark {
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf("hashing pass %d: %.0f MB/s%n", pass, TOTAL / 1e6 / seconds);
         }
-    }
-
-    /** {@link #TOTAL} bytes: {@code piece} over and over. */
-    private static InputStream repeating(byte[] piece) {
-        return new InputStream() {
-            private long left = TOTAL / STREAMS;
-
-            @Override
-            public int read() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                if (left == 0) {
-                    return -1;
-                }
-                int n = (int) Math.min(Math.min(len, piece.length), left);
-                System.arraycopy(piece, 0, b, off, n);
-                left -= n;
-                return n;
-            }
-        };
     }
 }

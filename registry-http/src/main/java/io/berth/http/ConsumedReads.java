@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * Unlinks the buffers a request body has been read from, so that the garbage collector can see
- * they are garbage.
+ * Unlinks the buffers a connection's requests (headers and bodies) have been read from, so that the
+ * garbage collector can see they are garbage.
  *
  * <p>Helidon 4.5's connection reader ({@link DataReader}) keeps what it read from the socket in a
  * singly linked list of nodes and drops consumed ones by advancing its head, without clearing their
@@ -22,11 +22,11 @@ import java.util.WeakHashMap;
  * body received since then and promotes it — nepotism. Under concurrent uploads that was a quarter
  * of the server's CPU time (serial collector) and the reason resident memory sat at the heap's limit.
  *
- * <p>After each read of a request body, and after each request, this clears {@code next} of every
- * node the reader has moved past (nodes it never touches again: its head only moves forward). The
- * same chain formed across the requests of a keep-alive connection: 256 connections of wrk took the
- * heap to its maximum before. It needs private access to Helidon's
- * classes, which the class path grants; where it is not granted (another Helidon version, a module
+ * <p>When a request arrives ({@code RequestLog}) and after each read of a request body
+ * ({@code RequestBody}), this clears {@code next} of every node the connection's reader has moved
+ * past since the last time (nodes it never touches again: its head only moves forward). The same
+ * chain formed across the requests of a keep-alive connection: 256 connections of wrk took the heap
+ * to its maximum before. It needs private access to Helidon's classes, which the class path grants; where it is not granted (another Helidon version, a module
  * path), it does nothing and the server works as before — {@code ConsumedReadsTest} fails on a
  * Helidon upgrade that changes these internals.
  */

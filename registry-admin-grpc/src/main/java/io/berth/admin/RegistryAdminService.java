@@ -105,7 +105,8 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
                 // transient or the operator's to fix: UNAVAILABLE, so clients retry; not an internal error
                 LOG.log(System.Logger.Level.WARNING, "admin call " + caller().method() + " failed (request "
                         + caller().requestId() + "): " + e.getMessage());
-                response.onError(AdminErrors.of(io.berth.core.error.StorageFailures.of("the call could not be completed", e)));
+                response.onError(AdminErrors.of(
+                        io.berth.core.error.StorageFailures.of("the call could not be completed", e)));
                 return;
             }
             String id = caller().requestId();

@@ -26,9 +26,11 @@ import java.util.WeakHashMap;
  * ({@code RequestBody}), this clears {@code next} of every node the connection's reader has moved
  * past since the last time (nodes it never touches again: its head only moves forward). The same
  * chain formed across the requests of a keep-alive connection: 256 connections of wrk took the heap
- * to its maximum before. It needs private access to Helidon's classes, which the class path grants; where it is not granted (another Helidon version, a module
- * path), it does nothing and the server works as before — {@code ConsumedReadsTest} fails on a
- * Helidon upgrade that changes these internals.
+ * to its maximum before.
+ *
+ * <p>It needs private access to Helidon's classes, which the class path grants; where it is not
+ * granted (another Helidon version, a module path), it does nothing and the server works as before
+ * — {@code ConsumedReadsTest} fails on a Helidon upgrade that changes these internals.
  */
 final class ConsumedReads {
     private static final VarHandle CONTEXT; // Http1ServerRequest.ctx

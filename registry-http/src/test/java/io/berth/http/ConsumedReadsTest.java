@@ -73,7 +73,8 @@ class ConsumedReadsTest {
             pieces.add(b);
         }
         AtomicInteger next = new AtomicInteger();
-        DataReader reader = DataReader.create(() -> next.get() < pieces.size() ? pieces.get(next.getAndIncrement()) : null);
+        DataReader reader = DataReader.create(
+                () -> next.get() < pieces.size() ? pieces.get(next.getAndIncrement()) : null);
         List<Object> heads = new ArrayList<>();
         java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
         java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
@@ -124,10 +125,12 @@ class ConsumedReadsTest {
         try {
             byte[] body = new byte[20 << 20];
             new java.util.Random(7).nextBytes(body);
+            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int round = 0; round < 2; round++) { // the second on the same keep-alive connection
-                HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.port() + "/body"))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                        HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode());
                 assertEquals("true " + body.length + " "
                         + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)), seen.get());
@@ -152,8 +155,9 @@ class ConsumedReadsTest {
         try {
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int i = 0; i < 50; i++) {
-                assertEquals(200, client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/x"))
-                        .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+                assertEquals(200, client.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.port() + "/x")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode());
             }
         } finally {
             server.stop();

@@ -1,5 +1,7 @@
 package io.berth.http;
 
+import io.berth.testsupport.GeneratedContent;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

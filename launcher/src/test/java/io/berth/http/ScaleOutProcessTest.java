@@ -1,5 +1,7 @@
 package io.berth.http;
 
+import io.berth.testsupport.GeneratedContent;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.testsupport;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
@@ -8,14 +8,14 @@ import java.security.MessageDigest;
 import java.util.Random;
 
 /** Large, deterministic, non-repeating-enough content streamed from a seed without holding it in memory. */
-final class GeneratedContent extends InputStream {
+public final class GeneratedContent extends InputStream {
     private static final int BLOCK = 1 << 20;
     private final byte[] block = new byte[BLOCK];
     private final long length;
     private final long start;
     private long position;
 
-    GeneratedContent(long seed, long start, long length) {
+    public GeneratedContent(long seed, long start, long length) {
         new Random(seed).nextBytes(block);
         this.start = start;
         this.position = start;
@@ -54,7 +54,7 @@ final class GeneratedContent extends InputStream {
         return n;
     }
 
-    static Digest digest(long seed, long length) throws IOException {
+    public static Digest digest(long seed, long length) throws IOException {
         MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
         try (InputStream in = new GeneratedContent(seed, 0, length)) {
             byte[] buf = new byte[BLOCK];

@@ -182,8 +182,6 @@ final class ServeCommand implements Callable<Integer> {
         }, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
         LOG.log(Level.INFO, "berth " + Main.version() + " serving " + (http.tls() ? "https://" : "http://")
                 + Listeners.address(httpHost, http.port())
-                + (http.sendfilePort().isPresent() ? " (zero-copy blobs on " + Listeners.address(httpHost,
-                http.sendfilePort().getAsInt()) + ")" : "")
                 + " and admin gRPC " + (cfg.string(ConfigKeys.ADMIN_TLS_CERT).isBlank() ? "" : "(TLS) ")
                 + Listeners.address(adminHost, admin.port())
                 + (admin.adminEnabled() ? "" : " (health only: no admin.tokens)") + "; config "

@@ -5,7 +5,6 @@ import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.ErrorCode;
-import io.berth.core.error.Failures;
 import io.berth.core.error.RegistryException;
 import io.berth.core.error.StorageFailures;
 import io.berth.core.metrics.Metrics;
@@ -46,7 +45,6 @@ public final class BerthHttpServer {
     private final OpsRoutes ops;
     private final BodyWatchdog watchdog;
     private final AccessControl access;
-    private final SendfileListener sendfile;
     private final java.util.Optional<TlsFiles> tls;
     private volatile boolean draining;
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
@@ -84,9 +82,9 @@ public final class BerthHttpServer {
         this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
         ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
-        this.sendfile = sendfile(registry, config, tls.isPresent());
-        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent()), sendfile,
-                config.size(ConfigKeys.HTTP_SENDFILE_MIN_SIZE));
+        // with TLS the bytes are encrypted in this process, so they cannot go from the file with sendfile
+        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent()),
+                config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty());
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
         TokenRoutes token = new TokenRoutes(access, limiter);
         DirectHandler rejected = new RejectedRequests(requestLog);
@@ -104,34 +102,6 @@ public final class BerthHttpServer {
                 .routing(r -> routing(r, v2, ops, token));
         tls.ifPresent(t -> builder.tls(t.current()));
         this.server = builder.build();
-    }
-
-    private static SendfileListener sendfile(Registry registry, BerthConfig config, boolean tls) {
-        if (!config.bool(ConfigKeys.HTTP_SENDFILE)) {
-            return null;
-        }
-        if (tls) {
-            LOG.log(Level.WARNING, "http.sendfile is off: its listener speaks plain HTTP and http.tls.* is set");
-            return null;
-        }
-        if (!registry.blobStore().kind().equals("filesystem")) {
-            LOG.log(Level.WARNING, "http.sendfile is off: blobs are not files (storage.type "
-                    + registry.blobStore().kind() + "; see storage.s3.redirect)");
-            return null;
-        }
-        try {
-            return new SendfileListener(registry, config.string(ConfigKeys.HTTP_HOST),
-                    config.port(ConfigKeys.HTTP_SENDFILE_PORT), config.intCount(ConfigKeys.HTTP_SENDFILE_MAX_CONNECTIONS),
-                    registry.clock());
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot listen on http.sendfile-port " + config.port(
-                    ConfigKeys.HTTP_SENDFILE_PORT) + ": " + Failures.describe(e));
-        }
-    }
-
-    /** The port of the zero-copy blob listener, when http.sendfile is on. */
-    public java.util.OptionalInt sendfilePort() {
-        return sendfile == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(sendfile.port());
     }
 
     /** Access control as configured (auth.*). */
@@ -161,15 +131,20 @@ public final class BerthHttpServer {
 
     /** The client went away mid-request: not a server error; one line at INFO, no stack trace. */
     private static void clientAborted(ServerRequest req, ServerResponse res, String why) {
-        RequestLog.clientAborted(req);
-        LOG.log(Level.INFO, "client aborted " + req.prologue().method().text() + " "
-                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + why);
+        clientAborted(req, why);
         res.header(HeaderNames.CONNECTION, "close");
         try {
             OciErrors.send(req, res, ErrorCode.BLOB_UPLOAD_INVALID, "the request body was not received completely");
         } catch (RuntimeException gone) {
             // the client is not there to read it
         }
+    }
+
+    /** Marks and logs (one line at INFO) a request whose client went away. */
+    static void clientAborted(ServerRequest req, String why) {
+        RequestLog.clientAborted(req);
+        LOG.log(Level.INFO, "client aborted " + req.prologue().method().text() + " "
+                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + why);
     }
 
     /** Blob storage failed: 507 when full, 503 otherwise, with Retry-After; never the client's fault. */
@@ -297,9 +272,6 @@ public final class BerthHttpServer {
         }
         watchdog.close();
         requestLog.close();
-        if (sendfile != null) {
-            sendfile.close();
-        }
         if (tlsReloader != null) {
             tlsReloader.shutdownNow();
         }

@@ -1,7 +1,6 @@
 package io.berth.http;
 
 import io.berth.core.blob.BlobReadException;
-import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.StorageFailures;
 import io.berth.core.model.Digest;
 import io.berth.core.registry.BlobInfo;
@@ -10,32 +9,38 @@ import io.berth.core.registry.Registry;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.CloseConnectionException;
+import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /** {@code /v2/<name>/blobs/<digest>}: GET (with ranges), HEAD, DELETE. */
 final class BlobHandlers {
     /** Small enough to stay in the CPU cache between the file read and the socket write (measured: bin/bench). */
     private static final int COPY_BUFFER = 256 * 1024;
+    /** Bytes of a zero-copy response that go out with its headers through Helidon. */
+    private static final int FIRST_CHUNK = 64 * 1024;
 
     private static final System.Logger LOG = System.getLogger(BlobHandlers.class.getName());
 
     private final Registry registry;
     private final HttpMetrics metrics;
 
-    private final SendfileListener sendfile;
-    private final long sendfileMinSize;
+    private final boolean sendfile;
 
-    BlobHandlers(Registry registry, HttpMetrics metrics, SendfileListener sendfile, long sendfileMinSize) {
+    BlobHandlers(Registry registry, HttpMetrics metrics, boolean sendfile) {
         this.registry = registry;
         this.metrics = metrics;
         this.sendfile = sendfile;
-        this.sendfileMinSize = sendfileMinSize;
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -55,17 +60,6 @@ final class BlobHandlers {
             if (Responses.notModified(req, res, etag(blob))) {
                 return;
             }
-        }
-        if (sendfile != null && blob.size() >= sendfileMinSize
-                && registry.blobs().localFile(v2.repository(), blob).isPresent()) {
-            // http.sendfile: the bytes go zero-copy from the blob listener, under a signed, short-lived URL
-            res.status(Status.TEMPORARY_REDIRECT_307);
-            res.header(OciHeaders.CONTENT_DIGEST, blob.digest().toString());
-            res.header(HeaderNames.LOCATION, "http://" + host(req) + ":" + sendfile.port()
-                    + sendfile.signedPath(blob.digest()));
-            res.header(HeaderNames.CONTENT_LENGTH, "0");
-            res.send();
-            return;
         }
         Optional<java.net.URI> elsewhere = registry.blobs().redirect(v2.repository(), blob);
         if (elsewhere.isPresent()) {
@@ -106,7 +100,21 @@ final class BlobHandlers {
             commonHeaders(res, blob);
             range.ifPresent(r -> partial(res, r, blob));
             res.send(body);
+            metrics.blobBytesSent(false, body.length);
             return;
+        }
+        Optional<SocketChannel> socket = sendfile ? HelidonConnections.plainChannel(req) : Optional.empty();
+        if (socket.isPresent()) {
+            Optional<FileChannel> file = openWhole(v2, blob, offset + length);
+            if (file.isPresent()) {
+                try (FileChannel fc = file.get()) {
+                    commonHeaders(res, blob);
+                    range.ifPresent(r -> partial(res, r, blob));
+                    res.contentLength(length);
+                    sendFile(req, res, blob, fc, offset, length, socket.get());
+                }
+                return;
+            }
         }
         // open before any header is set: a blob missing from storage is still a clean 404
         try (InputStream in = length == 0 ? InputStream.nullInputStream()
@@ -127,17 +135,6 @@ final class BlobHandlers {
         res.header(HeaderNames.CONTENT_RANGE, "bytes " + r.start() + "-" + r.end() + "/" + blob.size());
     }
 
-    /** The host the client addressed (without its port), for URLs on another port of this server. */
-    private static String host(ServerRequest req) {
-        String authority = Requests.header(req, HeaderNames.HOST).filter(h -> h.matches("[A-Za-z0-9.:\\[\\]_-]+"))
-                .orElseGet(() -> Requests.localAuthority(req));
-        if (authority.startsWith("[")) {
-            return authority.substring(0, authority.indexOf(']') + 1);
-        }
-        int colon = authority.lastIndexOf(':');
-        return colon < 0 ? authority : authority.substring(0, colon);
-    }
-
     /**
      * Streams exactly {@code length} bytes. The output stream is closed only when all of them were
      * sent: closing it earlier would complete the response as if the body were whole. A storage
@@ -149,25 +146,106 @@ final class BlobHandlers {
         OutputStream out = res.outputStream();
         byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
         long sent = 0;
-        while (sent < length) {
-            int n;
-            try {
-                n = in.read(buf, 0, (int) Math.min(buf.length, length - sent));
-                if (n < 0) {
-                    throw new BlobReadException(blob.digest(), "ended after " + sent + " of " + length + " bytes", null);
+        try {
+            while (sent < length) {
+                int n;
+                try {
+                    n = in.read(buf, 0, (int) Math.min(buf.length, length - sent));
+                    if (n < 0) {
+                        throw new BlobReadException(blob.digest(), "ended after " + sent + " of " + length + " bytes",
+                                null);
+                    }
+                } catch (IOException e) {
+                    throw readFailed(req, res, blob, sent, length, e);
                 }
-            } catch (IOException e) {
-                throw readFailed(req, res, blob, sent, length, e);
+                try {
+                    out.write(buf, 0, n);
+                } catch (IOException | UncheckedIOException | ServerConnectionException e) {
+                    throw clientGone(req, "client stopped reading after " + sent + " of " + length + " bytes", e);
+                }
+                sent += n;
             }
-            try {
-                out.write(buf, 0, n);
-            } catch (IOException | UncheckedIOException e) {
-                throw new ClientAbortedException("client stopped reading after " + sent + " of " + length + " bytes",
-                        e);
-            }
-            sent += n;
+        } finally {
+            metrics.blobBytesSent(false, sent);
         }
         out.close();
+    }
+
+    /**
+     * The blob's file, opened, when the store keeps it as one and it holds at least {@code end}
+     * bytes; empty otherwise (the streaming path then answers a missing or damaged file as it should).
+     */
+    private Optional<FileChannel> openWhole(V2Request v2, BlobInfo blob, long end) {
+        Optional<Path> path = registry.blobs().localFile(v2.repository(), blob);
+        if (path.isEmpty()) {
+            return Optional.empty();
+        }
+        FileChannel fc = null;
+        try {
+            fc = FileChannel.open(path.get(), StandardOpenOption.READ);
+            if (fc.size() >= end) {
+                return Optional.of(fc);
+            }
+        } catch (IOException unreadable) {
+            // answered by the streaming path
+        }
+        closeQuietly(fc);
+        return Optional.empty();
+    }
+
+    /**
+     * As {@link #copy}, zero copy: the first bytes go through Helidon's response (with the headers),
+     * the rest with sendfile straight to the connection's socket, behind them.
+     */
+    private void sendFile(ServerRequest req, ServerResponse res, BlobInfo blob, FileChannel fc, long offset,
+                          long length, SocketChannel socket) throws IOException {
+        ByteBuffer first = ByteBuffer.allocate((int) Math.min(FIRST_CHUNK, length));
+        try {
+            while (first.hasRemaining()) {
+                if (fc.read(first, offset + first.position()) < 0) {
+                    throw new BlobReadException(blob.digest(), "ended after " + first.position() + " of " + length
+                            + " bytes", null);
+                }
+            }
+        } catch (IOException e) {
+            throw readFailed(req, res, blob, 0, length, e);
+        }
+        OutputStream out = res.outputStream();
+        try {
+            out.write(first.array(), 0, first.limit());
+            out.flush();
+        } catch (IOException | UncheckedIOException | ServerConnectionException e) {
+            throw clientGone(req, "client stopped reading after 0 of " + length + " bytes", e);
+        }
+        long sent = first.limit();
+        metrics.blobBytesSent(true, sent);
+        try {
+            ZeroCopy.send(fc, offset + sent, length - sent, socket, n -> metrics.blobBytesSent(true, n));
+        } catch (ZeroCopy.ReadFailure e) {
+            throw readFailed(req, res, blob, sent, length, e);
+        } catch (IOException e) {
+            throw clientGone(req, "client stopped reading a blob of " + length + " bytes", e);
+        }
+        out.close();
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (Exception ignored) {
+            // nothing to do
+        }
+    }
+
+    /**
+     * The client went away while its body was being sent: the response cannot become an error answer
+     * any more, so the connection is closed — counted and logged as a client abort (499, one line).
+     */
+    private static RuntimeException clientGone(ServerRequest req, String why, Exception cause) {
+        BerthHttpServer.clientAborted(req, why);
+        return new CloseConnectionException(why, cause);
     }
 
     private RuntimeException readFailed(ServerRequest req, ServerResponse res, BlobInfo blob, long sent, long length,

@@ -1,7 +1,6 @@
 package io.berth.http;
 
 import io.helidon.common.buffers.DataReader;
-import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http.ServerRequest;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -33,28 +32,22 @@ import java.util.WeakHashMap;
  * — {@code ConsumedReadsTest} fails on a Helidon upgrade that changes these internals.
  */
 final class ConsumedReads {
-    private static final VarHandle CONTEXT; // Http1ServerRequest.ctx
     private static final VarHandle HEAD; // DataReader.head
     private static final VarHandle NEXT; // DataReader.Node.next
 
     static {
-        VarHandle context = null;
         VarHandle head = null;
         VarHandle next = null;
         try {
-            Class<?> request = Class.forName("io.helidon.webserver.http1.Http1ServerRequest");
             Class<?> node = Class.forName("io.helidon.common.buffers.DataReader$Node");
-            context = MethodHandles.privateLookupIn(request, MethodHandles.lookup())
-                    .findVarHandle(request, "ctx", ConnectionContext.class);
             head = MethodHandles.privateLookupIn(DataReader.class, MethodHandles.lookup())
                     .findVarHandle(DataReader.class, "head", node);
             next = MethodHandles.privateLookupIn(node, MethodHandles.lookup()).findVarHandle(node, "next", node);
         } catch (ReflectiveOperationException | RuntimeException unavailable) {
-            context = null;
+            head = null;
         }
-        CONTEXT = context;
-        HEAD = context == null ? null : head;
-        NEXT = context == null ? null : next;
+        HEAD = HelidonConnections.contextAvailable() ? head : null;
+        NEXT = HEAD == null ? null : next;
     }
 
     /**
@@ -70,7 +63,7 @@ final class ConsumedReads {
 
     /** Whether Helidon's internals could be reached (false: {@link #release} does nothing). */
     static boolean available() {
-        return CONTEXT != null;
+        return HEAD != null;
     }
 
     /**
@@ -78,14 +71,14 @@ final class ConsumedReads {
      * that connection. Call it on the thread that handles the request (the reader is idle then).
      */
     static void release(ServerRequest req) {
-        if (CONTEXT != null && CONTEXT.coordinateTypes().get(0).isInstance(req)) { // HTTP/1 only
-            release(((ConnectionContext) CONTEXT.get(req)).dataReader());
+        if (HEAD != null) {
+            HelidonConnections.context(req).ifPresent(ctx -> release(ctx.dataReader())); // HTTP/1 only
         }
     }
 
     /** As above, for {@code reader}. */
     static void release(DataReader reader) {
-        if (CONTEXT == null || reader == null) {
+        if (HEAD == null || reader == null) {
             return;
         }
         Object head = HEAD.get(reader);

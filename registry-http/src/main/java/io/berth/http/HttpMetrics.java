@@ -25,11 +25,21 @@ public final class HttpMetrics {
 
     private final PrometheusMeterRegistry registry;
     private final Counter blobReadFailures;
+    private final Counter blobBytesSendfile;
+    private final Counter blobBytesCopied;
 
     public HttpMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
         this.blobReadFailures = Counter.builder("berth.blob.read.failures")
                 .description("Blob reads that failed or ended early while serving.").register(registry);
+        this.blobBytesSendfile = blobBytes("sendfile");
+        this.blobBytesCopied = blobBytes("copy");
+    }
+
+    private Counter blobBytes(String path) {
+        return Counter.builder("berth.blob.sent.bytes").baseUnit("bytes").tag("path", path)
+                .description("Blob body bytes sent from this server's storage (not through a redirect), by path: "
+                        + "sendfile (zero copy) or copy (through the server's memory).").register(registry);
     }
 
     public MeterRegistry registry() {
@@ -47,6 +57,11 @@ public final class HttpMetrics {
     /** A blob could not be read back from storage while serving it. */
     public void blobReadFailed() {
         blobReadFailures.increment();
+    }
+
+    /** {@code bytes} of a blob body were sent, with sendfile or else copied. */
+    public void blobBytesSent(boolean sendfile, long bytes) {
+        (sendfile ? blobBytesSendfile : blobBytesCopied).increment(bytes);
     }
 
     /** Registers a gauge {@code name} (dotted, e.g. {@code berth.storage.free.bytes}) with tags. */

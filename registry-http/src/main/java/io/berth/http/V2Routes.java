@@ -56,9 +56,9 @@ public final class V2Routes implements HttpService {
     }
 
     V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate,
-             SendfileListener sendfile, long sendfileMinSize) {
+             boolean sendfile) {
         this.gate = gate;
-        BlobHandlers blobs = new BlobHandlers(registry, metrics, sendfile, sendfileMinSize);
+        BlobHandlers blobs = new BlobHandlers(registry, metrics, sendfile);
         UploadHandlers uploads = new UploadHandlers(registry, watchdog);
         ManifestHandlers manifests = new ManifestHandlers(registry, watchdog);
         ListingHandlers listings = new ListingHandlers(registry);

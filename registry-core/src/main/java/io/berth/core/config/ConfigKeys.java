@@ -45,15 +45,9 @@ public final class ConfigKeys {
             "PEM certificate chain; with http.tls.key the HTTP API serves HTTPS only. Reloaded when it changes.");
     public static final ConfigKey HTTP_TLS_KEY = new ConfigKey("http.tls.key", "", Type.TEXT,
             "PEM private key (PKCS#8) of http.tls.cert. Reloaded when it changes.");
-    public static final ConfigKey HTTP_SENDFILE = new ConfigKey("http.sendfile", "false", Type.BOOLEAN,
-            "Send large filesystem blobs zero-copy (sendfile) from a listener of their own: blob GETs answer 307 to a "
-                    + "signed URL on http.sendfile-port, valid a minute. Clients must reach that port too. Off with TLS.");
-    public static final ConfigKey HTTP_SENDFILE_PORT = new ConfigKey("http.sendfile-port", "0", Type.PORT,
-            "Port of the zero-copy blob listener (on http.host); 0: any free port.");
-    public static final ConfigKey HTTP_SENDFILE_MIN_SIZE = ConfigKey.size("http.sendfile-min-size", "1MiB", 0,
-            1L << 40, "Blobs smaller than this are sent by the API port itself (a redirect costs a round trip).");
-    public static final ConfigKey HTTP_SENDFILE_MAX_CONNECTIONS = ConfigKey.count("http.sendfile-max-connections",
-            "256", 1, 100_000, "Most connections the zero-copy listener serves at once; more are closed.");
+    public static final ConfigKey HTTP_SENDFILE = new ConfigKey("http.sendfile", "true", Type.BOOLEAN,
+            "Send the bodies of filesystem blobs with sendfile(2), from the page cache straight to the client's "
+                    + "connection (zero copy); false: copy them through the server's memory. Not with TLS.");
     public static final ConfigKey HTTP_RATE_LIMIT = ConfigKey.count("http.rate-limit", "0", 0, 1_000_000,
             "Requests per second one client (a user when authenticated, else an address) may make; more get 429 "
                     + "with Retry-After. 0: no limit.");
@@ -161,7 +155,7 @@ public final class ConfigKeys {
             HTTP_READ_TIMEOUT,
             HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE,
-            HTTP_SENDFILE_PORT, HTTP_SENDFILE_MIN_SIZE, HTTP_SENDFILE_MAX_CONNECTIONS, HTTP_RATE_LIMIT,
+            HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
             AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             STORAGE_S3_ENDPOINT, STORAGE_S3_REGION, STORAGE_S3_BUCKET, STORAGE_S3_ACCESS_KEY, STORAGE_S3_SECRET_KEY,

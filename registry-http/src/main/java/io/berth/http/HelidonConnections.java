@@ -14,7 +14,7 @@ import java.util.Optional;
  * request, and the plain TCP channel underneath it. One place for Helidon's internals, reached with
  * private access that the class path grants; where it is not granted (another Helidon version, a
  * module path) each method answers "not available" and callers take Helidon's public path —
- * {@code ConsumedReadsTest} and {@code ZeroCopyTest} fail on a Helidon upgrade that changes these.
+ * {@code ConsumedReadsTest} and {@code SendfileTest} fail on a Helidon upgrade that changes these.
  */
 final class HelidonConnections {
     private static final VarHandle CONTEXT; // Http1ServerRequest.ctx

@@ -45,6 +45,19 @@ class DamagedBlobTest {
         }
     }
 
+    /**
+     * Reads {@code in} (after what {@code got} already holds) until the server closes the connection,
+     * and checks the answer was a 200 announcing {@code announced} bytes that ended short.
+     */
+    static void assertCutShort(InputStream in, ByteArrayOutputStream got, int announced) throws IOException {
+        in.transferTo(got); // ends only because the server closes the connection
+        String text = got.toString(StandardCharsets.ISO_8859_1);
+        assertTrue(text.startsWith("HTTP/1.1 200"), text.substring(0, 100));
+        assertTrue(text.contains("Content-Length: " + announced), text.substring(0, 400));
+        int body = got.size() - (text.indexOf("\r\n\r\n") + 4);
+        assertTrue(body < announced, "fewer bytes than announced, then the connection closed: " + body);
+    }
+
     @Test
     void aShortBlobIsNeverServedAsComplete() throws Exception {
         try (TestRegistry r = new TestRegistry(dir)) {
@@ -58,14 +71,7 @@ class DamagedBlobTest {
                 s.setSoTimeout(20_000);
                 s.getOutputStream().write(("GET /v2/" + repo + "/blobs/" + bigDigest + " HTTP/1.1\r\nHost: x\r\n\r\n")
                         .getBytes(StandardCharsets.ISO_8859_1));
-                InputStream in = s.getInputStream();
-                ByteArrayOutputStream all = new ByteArrayOutputStream();
-                in.transferTo(all); // ends only because the server closes the connection
-                String text = all.toString(StandardCharsets.ISO_8859_1);
-                assertTrue(text.startsWith("HTTP/1.1 200"), text.substring(0, 100));
-                assertTrue(text.contains("Content-Length: " + big.length), text.substring(0, 400));
-                int body = all.size() - (text.indexOf("\r\n\r\n") + 4);
-                assertTrue(body < big.length, "fewer bytes than announced, then the connection closed: " + body);
+                assertCutShort(s.getInputStream(), new ByteArrayOutputStream(), big.length);
             }
 
             // a small one fails before any byte is sent: an honest error answer instead

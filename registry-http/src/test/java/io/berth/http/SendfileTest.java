@@ -103,6 +103,7 @@ class SendfileTest {
 
     @Test
     void blobsGoWithSendfileAndAreFramedExactlyOnKeepAliveConnections() throws Exception {
+        assertTrue(HelidonConnections.channelAvailable(), "Helidon's socket internals changed: see HelidonConnections");
         try (TestRegistry r = new TestRegistry(dir)) {
             byte[] content = random(3_000_000, 5);
             Digest d = r.pushBlob("sf/app", content);
@@ -221,12 +222,7 @@ class SendfileTest {
                 ByteArrayOutputStream got = new ByteArrayOutputStream();
                 got.write(in.readNBytes(100_000));
                 DamagedBlobTest.truncate(DamagedBlobTest.blobFile(dir, d), 1 << 20);
-                in.transferTo(got); // ends only because the server closes the connection
-                String text = got.toString(StandardCharsets.ISO_8859_1);
-                assertTrue(text.startsWith("HTTP/1.1 200 OK"), text.substring(0, 100));
-                assertTrue(text.contains("Content-Length: " + content.length), text.substring(0, 400));
-                int body = got.size() - (text.indexOf("\r\n\r\n") + 4);
-                assertTrue(body < content.length, "fewer bytes than announced, then the connection closed: " + body);
+                DamagedBlobTest.assertCutShort(in, got, content.length);
             }
             String metrics = new String(r.get("/metrics").body(), StandardCharsets.UTF_8);
             assertTrue(metrics.contains("berth_blob_read_failures_total 1.0"), metrics);

@@ -82,9 +82,11 @@ public final class BerthHttpServer {
         this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
         ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
-        // with TLS the bytes are encrypted in this process, so they cannot go from the file with sendfile
+        // with TLS the bytes are encrypted in this process: they can neither go from the file with sendfile
+        // nor come from the socket straight into storage's buffers
         this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent()),
-                config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty());
+                config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
+                config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
         TokenRoutes token = new TokenRoutes(access, limiter);
         DirectHandler rejected = new RejectedRequests(requestLog);

@@ -24,6 +24,9 @@ final class HelidonConnections {
     private static final Class<?> DIRECT_WRITER; // SocketWriterDirect: writes on the handler's thread
     private static final Class<?> PLAIN_SOCKET;
     private static final Class<?> NIO_SOCKET;
+    private static final VarHandle CONNECTION; // Http1ServerRequestWithEntity.connection
+    private static final VarHandle ENTITY_SIZE; // Http1Connection.currentEntitySize
+    private static final VarHandle ENTITY_READ; // Http1Connection.currentEntitySizeRead
 
     static {
         VarHandle context = null;
@@ -55,6 +58,20 @@ final class HelidonConnections {
         } catch (ReflectiveOperationException | RuntimeException unavailable) {
             writerSocket = null;
         }
+        VarHandle connection = null;
+        VarHandle entitySize = null;
+        VarHandle entityRead = null;
+        try {
+            Class<?> request = Class.forName("io.helidon.webserver.http1.Http1ServerRequestWithEntity");
+            Class<?> http1 = Class.forName("io.helidon.webserver.http1.Http1Connection");
+            connection = MethodHandles.privateLookupIn(request, MethodHandles.lookup())
+                    .findVarHandle(request, "connection", http1);
+            MethodHandles.Lookup inConnection = MethodHandles.privateLookupIn(http1, MethodHandles.lookup());
+            entitySize = inConnection.findVarHandle(http1, "currentEntitySize", long.class);
+            entityRead = inConnection.findVarHandle(http1, "currentEntitySizeRead", long.class);
+        } catch (ReflectiveOperationException | RuntimeException unavailable) {
+            connection = null;
+        }
         CONTEXT = context;
         WRITER_SOCKET = context == null ? null : writerSocket;
         PLAIN_DELEGATE = WRITER_SOCKET == null ? null : plainDelegate;
@@ -62,6 +79,9 @@ final class HelidonConnections {
         PLAIN_SOCKET = WRITER_SOCKET == null ? null : plain;
         NIO_DELEGATE = WRITER_SOCKET == null ? null : nioDelegate;
         NIO_SOCKET = WRITER_SOCKET == null ? null : nio;
+        CONNECTION = WRITER_SOCKET == null ? null : connection;
+        ENTITY_SIZE = CONNECTION == null ? null : entitySize;
+        ENTITY_READ = CONNECTION == null ? null : entityRead;
     }
 
     private HelidonConnections() {
@@ -109,5 +129,34 @@ final class HelidonConnections {
             }
             return Optional.empty(); // TLS
         });
+    }
+
+    /**
+     * Where a request's body stands in its HTTP/1 connection: the connection counts the bytes of a
+     * {@code Content-Length} body it has handed out, and ends the body when the count reaches the
+     * length. Whoever reads body bytes from the socket itself reports them with {@link #advance}, so
+     * that Helidon's own entity stream then ends where the body ends.
+     */
+    record EntityProgress(Object connection) {
+        long size() {
+            return (long) ENTITY_SIZE.get(connection);
+        }
+
+        long read() {
+            return (long) ENTITY_READ.get(connection);
+        }
+
+        void advance(long bytes) {
+            ENTITY_READ.set(connection, read() + bytes);
+        }
+    }
+
+    /** The progress of {@code req}'s body; empty for requests without one or without access. */
+    static Optional<EntityProgress> entityProgress(ServerRequest req) {
+        if (CONNECTION != null && CONNECTION.coordinateTypes().get(0).isInstance(req)) {
+            Object connection = CONNECTION.get(req);
+            return connection == null ? Optional.empty() : Optional.of(new EntityProgress(connection));
+        }
+        return Optional.empty();
     }
 }

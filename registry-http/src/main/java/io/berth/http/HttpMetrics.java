@@ -27,6 +27,8 @@ public final class HttpMetrics {
     private final Counter blobReadFailures;
     private final Counter blobBytesSendfile;
     private final Counter blobBytesCopied;
+    private final Counter uploadBytesSocket;
+    private final Counter uploadBytesStream;
 
     public HttpMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
@@ -34,6 +36,15 @@ public final class HttpMetrics {
                 .description("Blob reads that failed or ended early while serving.").register(registry);
         this.blobBytesSendfile = blobBytes("sendfile");
         this.blobBytesCopied = blobBytes("copy");
+        this.uploadBytesSocket = uploadBytes("socket");
+        this.uploadBytesStream = uploadBytes("stream");
+    }
+
+    private Counter uploadBytes(String path) {
+        return Counter.builder("berth.upload.received.bytes").baseUnit("bytes").tag("path", path)
+                .description("Blob upload body bytes received, by path: socket (read from the socket into the "
+                        + "storage's buffers, http.socket-reads) or stream (through the HTTP server's reader).")
+                .register(registry);
     }
 
     private Counter blobBytes(String path) {
@@ -62,6 +73,11 @@ public final class HttpMetrics {
     /** {@code bytes} of a blob body were sent, with sendfile or else copied. */
     public void blobBytesSent(boolean sendfile, long bytes) {
         (sendfile ? blobBytesSendfile : blobBytesCopied).increment(bytes);
+    }
+
+    /** {@code bytes} of a blob upload body were received, read from the socket directly or else through the stream. */
+    public void uploadBytesReceived(boolean socket, long bytes) {
+        (socket ? uploadBytesSocket : uploadBytesStream).increment(bytes);
     }
 
     /** Registers a gauge {@code name} (dotted, e.g. {@code berth.storage.free.bytes}) with tags. */

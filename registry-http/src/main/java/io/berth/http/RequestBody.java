@@ -9,28 +9,37 @@ import java.io.InputStream;
  * or sent broken chunked framing) surface as {@link RequestBodyException}, so storage code can tell a
  * vanished client from a failing disk.
  */
-final class RequestBody extends InputStream {
+final class RequestBody extends InputStream implements io.berth.core.blob.DirectSource {
     private final InputStream in;
     private final BodyWatchdog.Watch watch;
     private final java.time.Duration timeout;
 
     private final java.util.concurrent.atomic.AtomicLong counted;
     private final io.helidon.webserver.http.ServerRequest req; // null: nothing to release
+    private final SocketEntity socket; // null: read through Helidon's stream
+    private static final int HEAP_READ_MAX = 256 * 1024;
+    private long total;
 
     RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog) {
-        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog, req);
+        this(req, watchdog, false);
+    }
+
+    /** @param fromSocket read a large body from the socket when possible ({@link SocketEntity}) */
+    RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog, boolean fromSocket) {
+        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog, req, fromSocket);
         RequestLog.bodyStream(req, in);
     }
 
     /** Reads {@code raw} (a request's entity stream) under {@code watchdog}, counting into {@code counted}. */
     RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog) {
-        this(raw, counted, watchdog, null);
+        this(raw, counted, watchdog, null, false);
     }
 
     private RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog,
-                        io.helidon.webserver.http.ServerRequest req) {
+                        io.helidon.webserver.http.ServerRequest req, boolean fromSocket) {
         this.req = req;
         this.in = raw;
+        this.socket = fromSocket ? SocketEntity.of(req, raw).orElse(null) : null;
         this.watch = watchdog.watch();
         this.timeout = watchdog.timeout();
         this.counted = counted;
@@ -38,24 +47,18 @@ final class RequestBody extends InputStream {
 
     @Override
     public int read() throws IOException {
-        watch.reading();
-        int b;
-        try {
-            b = in.read();
-        } catch (IOException | RuntimeException e) {
-            throw failed(e, watch.done());
-        }
-        if (watch.done()) {
-            throw failed(null, true);
-        }
-        if (b >= 0) {
-            counted.incrementAndGet();
-        }
-        return b;
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        if (socket != null) {
+            // the JDK reads a socket into a heap array through a temporary direct buffer of the same
+            // size, cached per thread: bounded here (a store may ask for megabytes at once)
+            return read(java.nio.ByteBuffer.wrap(b, off, Math.min(len, HEAP_READ_MAX)));
+        }
         watch.reading();
         int n;
         try {
@@ -63,11 +66,41 @@ final class RequestBody extends InputStream {
         } catch (IOException | RuntimeException e) {
             throw failed(e, watch.done());
         }
+        return counted(n);
+    }
+
+    /** Body bytes read so far. */
+    long bytesRead() {
+        return total;
+    }
+
+    @Override
+    public boolean readsDirect() {
+        return socket != null;
+    }
+
+    @Override
+    public int read(java.nio.ByteBuffer dst) throws IOException {
+        if (socket == null) {
+            throw new IllegalStateException("not read from the socket");
+        }
+        watch.reading();
+        int n;
+        try {
+            n = socket.read(dst);
+        } catch (IOException | RuntimeException e) {
+            throw failed(e, watch.done());
+        }
+        return counted(n);
+    }
+
+    private int counted(int n) throws RequestBodyException {
         if (watch.done()) {
             throw failed(null, true);
         }
         if (n > 0) {
             counted.addAndGet(n);
+            total += n;
         }
         if (req != null) {
             ConsumedReads.release(req); // what was read is garbage now: let the collector see it

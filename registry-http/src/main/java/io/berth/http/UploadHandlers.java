@@ -19,14 +19,24 @@ import java.util.Optional;
 final class UploadHandlers {
     private final Registry registry;
     private final BodyWatchdog watchdog;
+    private final HttpMetrics metrics;
+    private final boolean socketReads;
 
-    UploadHandlers(Registry registry, BodyWatchdog watchdog) {
+    UploadHandlers(Registry registry, BodyWatchdog watchdog, HttpMetrics metrics, boolean socketReads) {
         this.registry = registry;
         this.watchdog = watchdog;
+        this.metrics = metrics;
+        this.socketReads = socketReads;
     }
 
-    private java.io.InputStream body(ServerRequest req) {
-        return new RequestBody(req, watchdog);
+    /** Runs {@code op} over the request's body and counts the bytes it read, by path. */
+    private <T> T withBody(ServerRequest req, java.util.function.Function<InputStream, T> op) {
+        RequestBody body = new RequestBody(req, watchdog, socketReads);
+        try {
+            return op.apply(body);
+        } finally {
+            metrics.uploadBytesReceived(body.readsDirect(), body.bytesRead());
+        }
     }
 
     void start(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -48,8 +58,8 @@ final class UploadHandlers {
         }
         Optional<Digest> digest = Requests.digestParam(req, "digest");
         if (digest.isPresent()) {
-            BlobInfo blob = registry.uploads().putMonolithic(Requests.caller(req), repo, digest.get(),
-                    Requests.contentLength(req), body(req));
+            BlobInfo blob = withBody(req, body -> registry.uploads().putMonolithic(Requests.caller(req), repo,
+                    digest.get(), Requests.contentLength(req), body));
             created(res, repo, blob);
             return;
         }
@@ -73,8 +83,8 @@ final class UploadHandlers {
     void patch(V2Request v2, ServerRequest req, ServerResponse res) {
         UploadId id = new UploadId(v2.segment());
         Requests.Chunk chunk = Requests.chunk(req);
-        UploadSession s = registry.uploads().append(Requests.caller(req), v2.repository(), id, chunk.start(),
-                chunk.length(), body(req));
+        UploadSession s = withBody(req, body -> registry.uploads().append(Requests.caller(req), v2.repository(), id,
+                chunk.start(), chunk.length(), body));
         accepted(res, s);
     }
 
@@ -84,9 +94,11 @@ final class UploadHandlers {
                 ErrorCode.DIGEST_INVALID, "the digest query parameter is required to complete an upload", "digest",
                 ""));
         Requests.Chunk chunk = Requests.chunk(req);
-        InputStream body = req.content().hasEntity() ? body(req) : null;
-        BlobInfo blob = registry.uploads().complete(Requests.caller(req), v2.repository(), id, digest, chunk.start(),
-                chunk.length(), body);
+        BlobInfo blob = req.content().hasEntity()
+                ? withBody(req, body -> registry.uploads().complete(Requests.caller(req), v2.repository(), id, digest,
+                        chunk.start(), chunk.length(), body))
+                : registry.uploads().complete(Requests.caller(req), v2.repository(), id, digest, chunk.start(),
+                        chunk.length(), null);
         created(res, v2.repository(), blob);
     }
 

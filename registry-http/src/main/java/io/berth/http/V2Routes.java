@@ -56,10 +56,10 @@ public final class V2Routes implements HttpService {
     }
 
     V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate,
-             boolean sendfile) {
+             boolean sendfile, boolean socketReads) {
         this.gate = gate;
         BlobHandlers blobs = new BlobHandlers(registry, metrics, sendfile);
-        UploadHandlers uploads = new UploadHandlers(registry, watchdog);
+        UploadHandlers uploads = new UploadHandlers(registry, watchdog, metrics, socketReads);
         ManifestHandlers manifests = new ManifestHandlers(registry, watchdog);
         ListingHandlers listings = new ListingHandlers(registry);
         Endpoint base = new Endpoint(ListingHandlers::base, AccessGate.Need.LOGIN);

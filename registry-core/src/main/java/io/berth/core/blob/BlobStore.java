@@ -84,6 +84,15 @@ public interface BlobStore extends AutoCloseable {
     long append(UploadId id, long offset, InputStream data) throws IOException;
 
     /**
+     * Whether {@link #append} fills its own buffers from a {@link DirectSource} body, and
+     * {@linkplain DirectSource#release releases} each before filling it again. The caller then hashes
+     * such a body in those buffers, where the kernel put the bytes, rather than in copies of its own.
+     */
+    default boolean fillsFromDirectSources() {
+        return false;
+    }
+
+    /**
      * As {@link #append}, for a final chunk the caller commits right away ({@code PUT} with a body):
      * its bytes need to be durable only once {@link #commitUpload} returns, which makes them so, so a
      * store may skip the flush an acknowledged chunk needs.

@@ -84,49 +84,127 @@ final class DirectWriter {
         }
     }
 
-    /** Two aligned buffers: one fills from the request while the other is written to the device. */
+    /**
+     * Two aligned buffers: one fills from the request while the other is written to the device. A
+     * {@link DirectSource} body is read straight into them; any other through {@code piece}.
+     */
     private static long writeAligned(Path file, FileChannel buffered, long start, InputStream data, byte[] piece,
                                      int first, ByteBuffer[] buffers) throws IOException {
-        long pos = start;
-        ByteBuffer aligned = buffers[0];
-        int current = 0;
+        DirectSource source = DirectSource.of(data);
+        ByteBuffer tail;
+        long pos;
         try (FileChannel direct = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-             ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().factory())) {
-            Future<Integer> pending = null;
-            int n = first;
-            int offsetInPiece = 0;
-            while (n >= 0) {
-                while (n > 0) {
-                    int k = Math.min(n, aligned.remaining());
-                    aligned.put(piece, offsetInPiece, k);
-                    offsetInPiece += k;
-                    n -= k;
-                    if (!aligned.hasRemaining()) {
-                        pos += await(pending);
-                        ByteBuffer full = aligned.flip();
-                        long at = pos;
-                        pending = writer.submit(() -> writeFully(direct, full, at));
-                        current ^= 1;
-                        aligned = buffers[current].clear();
-                    }
+             Pair pair = new Pair(direct, buffers, start, source)) {
+            pair.copyIn(piece, first);
+            if (source != null) {
+                while (pair.fillFrom(source)) {
+                    // each call fills one buffer and sends it to the device
                 }
-                offsetInPiece = 0;
-                n = data.read(piece, 0, piece.length);
+            } else {
+                int n;
+                while ((n = data.read(piece, 0, piece.length)) >= 0) {
+                    pair.copyIn(piece, n);
+                }
             }
-            pos += await(pending);
-            aligned.flip();
-            int whole = aligned.remaining() - aligned.remaining() % BLOCK;
+            pos = pair.drain();
+            tail = pair.filling().flip();
+            int whole = tail.remaining() - tail.remaining() % BLOCK;
             if (whole > 0) {
-                int limit = aligned.limit();
-                aligned.limit(whole);
-                pos += writeFully(direct, aligned, pos);
-                aligned.limit(limit);
+                int limit = tail.limit();
+                tail.limit(whole);
+                pos += writeFully(direct, tail, pos);
+                tail.limit(limit);
             }
         }
-        if (aligned.hasRemaining()) {
-            pos += writeFully(buffered, aligned, pos);
+        if (tail.hasRemaining()) {
+            pos += writeFully(buffered, tail, pos);
         }
         return pos;
+    }
+
+    /**
+     * The two buffers: which one fills, and the write of the other one in flight. Each step is a
+     * method of its own, called once per buffer or read, so the JIT compiles it early rather than
+     * inside the (rarely entered) loop that calls it.
+     */
+    private static final class Pair implements AutoCloseable {
+        private final FileChannel direct;
+        private final ByteBuffer[] buffers;
+        private final DirectSource source; // null when the body is read through the piece
+        private final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().factory());
+        private Future<Integer> pending;
+        private long pos;
+        private int current;
+
+        Pair(FileChannel direct, ByteBuffer[] buffers, long pos, DirectSource source) {
+            this.direct = direct;
+            this.buffers = buffers;
+            this.pos = pos;
+            this.source = source;
+        }
+
+        ByteBuffer filling() {
+            return buffers[current];
+        }
+
+        /** Copies {@code n} bytes of the piece in, sending each buffer that fills to the device. */
+        void copyIn(byte[] piece, int n) throws IOException {
+            int offset = 0;
+            while (n > 0) {
+                ByteBuffer aligned = buffers[current];
+                int k = Math.min(n, aligned.remaining());
+                aligned.put(piece, offset, k);
+                offset += k;
+                n -= k;
+                filled();
+            }
+        }
+
+        /** Reads from the source until the filling buffer is full (and sent) or the body ends: false then. */
+        boolean fillFrom(DirectSource from) throws IOException {
+            ByteBuffer aligned = buffers[current];
+            while (aligned.hasRemaining()) {
+                if (from.read(aligned) < 0) {
+                    return false;
+                }
+            }
+            filled();
+            return true;
+        }
+
+        /** When the filling buffer is full: waits for the other one's write, then writes this one. */
+        private void filled() throws IOException {
+            ByteBuffer full = buffers[current];
+            if (full.hasRemaining()) {
+                return;
+            }
+            pos += await(pending);
+            full.flip();
+            long at = pos;
+            pending = writer.submit(() -> writeFully(direct, full, at));
+            current ^= 1;
+            if (source != null) {
+                source.release(buffers[current]); // the hasher may still be reading what it held
+            }
+            buffers[current].clear();
+        }
+
+        /** Waits for the write in flight; the position after it. */
+        long drain() throws IOException {
+            pos += await(pending);
+            pending = null;
+            return pos;
+        }
+
+        /** Waits for a write still in flight (when the body failed) and for the source to let go of both buffers. */
+        @Override
+        public void close() throws IOException {
+            writer.close();
+            if (source != null) {
+                source.release(buffers[0]);
+                source.release(buffers[1]);
+            }
+        }
     }
 
     private static int await(Future<Integer> pending) throws IOException {

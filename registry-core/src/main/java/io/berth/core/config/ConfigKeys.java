@@ -48,6 +48,9 @@ public final class ConfigKeys {
     public static final ConfigKey HTTP_SENDFILE = new ConfigKey("http.sendfile", "true", Type.BOOLEAN,
             "Send the bodies of filesystem blobs with sendfile(2), from the page cache straight to the client's "
                     + "connection (zero copy); false: copy them through the server's memory. Not with TLS.");
+    public static final ConfigKey HTTP_SOCKET_READS = new ConfigKey("http.socket-reads", "true", Type.BOOLEAN,
+            "Read upload bodies of 1 MiB or more that announce their Content-Length from the socket straight into "
+                    + "the storage's write buffers; false: through the HTTP server's reader (more copies). Not with TLS.");
     public static final ConfigKey HTTP_RATE_LIMIT = ConfigKey.count("http.rate-limit", "0", 0, 1_000_000,
             "Requests per second one client (a user when authenticated, else an address) may make; more get 429 "
                     + "with Retry-After. 0: no limit.");
@@ -154,7 +157,7 @@ public final class ConfigKeys {
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT,
             HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
-            ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE,
+            ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
             AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,

@@ -6,6 +6,7 @@ import static io.berth.core.metadata.MetadataStore.Durability.DURABLE;
 import io.berth.core.blob.BlobStore;
 import io.berth.core.blob.BufferPool;
 import io.berth.core.blob.DigestingInputStream;
+import io.berth.core.blob.DirectSource;
 import io.berth.core.blob.RequestBodyException;
 import io.berth.core.blob.StagedUploadLostException;
 import io.berth.core.error.ClientAbortedException;
@@ -176,8 +177,14 @@ public final class Uploads {
         if (md == null) {
             newSize = write(id, start, body, acknowledged);
         } else {
-            DigestingInputStream in = hashInline(declaredLength, limits.inProgress(), CORES)
-                    ? DigestingInputStream.inline(body, md) : new DigestingInputStream(body, md, hashBuffers);
+            DigestingInputStream in;
+            if (hashInline(declaredLength, limits.inProgress(), CORES)) {
+                in = DigestingInputStream.inline(body, md);
+            } else if (DirectSource.of(body) != null && store.fillsFromDirectSources()) {
+                in = DigestingInputStream.overDirect(body, md);
+            } else {
+                in = new DigestingInputStream(body, md, hashBuffers);
+            }
             try {
                 newSize = write(id, start, in, acknowledged);
             } finally {

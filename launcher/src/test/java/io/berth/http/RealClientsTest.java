@@ -88,10 +88,15 @@ class RealClientsTest {
 
     /** {@code berth_blob_sent_bytes_total{path="sendfile"}} now. */
     static double sendfileBytes() throws Exception {
+        return metric("berth_blob_sent_bytes_total", "sendfile");
+    }
+
+    /** The value of {@code name{path="..."}} in {@code /metrics} now. */
+    static double metric(String name, String path) throws Exception {
         String metrics = HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + registry
                 + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-                "(?m)^berth_blob_sent_bytes_total\\{path=\"sendfile\"\\} (\\S+)$").matcher(metrics);
+                "(?m)^" + name + "\\{path=\"" + path + "\"\\} (\\S+)$").matcher(metrics);
         assertTrue(m.find(), metrics);
         return Double.parseDouble(m.group(1));
     }
@@ -101,7 +106,10 @@ class RealClientsTest {
         Dockerd docker = docker();
         String image = registry + "/demo/busybox:1";
         ok(docker.docker("import", rootfs("hello from berth\n").toString(), image));
+        double fromSocket = metric("berth_upload_received_bytes_total", "socket");
         ok(docker.docker("push", image));
+        assertTrue(metric("berth_upload_received_bytes_total", "socket") > fromSocket + 64 * 1024,
+                "docker's chunked layer upload was read from the socket (http.socket-reads)");
         ok(docker.docker("rmi", image));
         double zeroCopied = sendfileBytes();
         ok(docker.docker("pull", image));

@@ -17,7 +17,7 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
     private final java.util.concurrent.atomic.AtomicLong counted;
     private final io.helidon.webserver.http.ServerRequest req; // null: nothing to release
     private final SocketEntity socket; // null: read through Helidon's stream
-    private static final int HEAP_READ_MAX = 256 * 1024;
+    private static final int HEAP_READ_MAX = 64 * 1024;
     private long total;
 
     RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog) {

@@ -49,8 +49,9 @@ public final class ConfigKeys {
             "Send the bodies of filesystem blobs with sendfile(2), from the page cache straight to the client's "
                     + "connection (zero copy); false: copy them through the server's memory. Not with TLS.");
     public static final ConfigKey HTTP_SOCKET_READS = new ConfigKey("http.socket-reads", "true", Type.BOOLEAN,
-            "Read upload bodies of 1 MiB or more that announce their Content-Length from the socket straight into "
-                    + "the storage's write buffers; false: through the HTTP server's reader (more copies). Not with TLS.");
+            "Read chunked upload bodies, and those of 1 MiB or more that announce their Content-Length, from the "
+                    + "socket straight into the storage's write buffers; false: through the HTTP server's reader (more "
+                    + "copies). Not with TLS.");
     public static final ConfigKey HTTP_RATE_LIMIT = ConfigKey.count("http.rate-limit", "0", 0, 1_000_000,
             "Requests per second one client (a user when authenticated, else an address) may make; more get 429 "
                     + "with Retry-After. 0: no limit.");

@@ -29,6 +29,7 @@ final class ReplicateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
         LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
                 System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));
         ReplicationConfig cfg;
@@ -61,7 +62,7 @@ final class ReplicateCommand implements Callable<Integer> {
                 .map(t -> t.name() + " " + t.endpoint().url()).toList()) + "; reconciling every "
                 + io.berth.core.config.BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
                 + "; /healthz, /metrics and /status on http://" + Listeners.address(cfg.httpHost(), port));
-        Signals.awaitTermination();
+        signals.await();
         LOG.log(Level.INFO, "shutting down");
         replicator.close();
         LOG.log(Level.INFO, "stopped");

@@ -78,6 +78,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
         List<String> warnings = new ArrayList<>();
         BerthConfig cfg;
         try {
@@ -190,7 +191,7 @@ final class ServeCommand implements Callable<Integer> {
                 + http.access().describe() + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0 ? ""
                 : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client"));
 
-        Signals.awaitTermination();
+        signals.await();
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
         http.stop(grace);
         jobs.shutdownNow();

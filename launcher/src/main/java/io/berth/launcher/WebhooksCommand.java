@@ -30,6 +30,7 @@ final class WebhooksCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
         LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
                 System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));
         WebhookConfig cfg;
@@ -63,7 +64,7 @@ final class WebhooksCommand implements Callable<Integer> {
                 + Listeners.address(cfg.host(), port) + "; kafka " + cfg.bootstrapServers() + " topic " + cfg.topic()
                 + "; endpoints " + String.join(", ", cfg.endpoints().stream().map(WebhookConfig.Endpoint::name)
                 .toList()));
-        Signals.awaitTermination();
+        signals.await();
         LOG.log(Level.INFO, "shutting down");
         relay.stop(Duration.ofSeconds(10));
         LOG.log(Level.INFO, "stopped");

@@ -53,6 +53,30 @@ class StartupFailuresTest {
     }
 
     @Test
+    void aStopRequestWhileStartingIsKeptAndTheServerStopsInOrder() throws Exception {
+        // an unknown key's warning is logged early in start-up: it marks a moment before the server is up
+        Files.writeString(dir.resolve("berth.yaml"), "bogus: 1\n");
+        Map<String, String> env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        env.put("BERTH_HTTP_SHUTDOWN_GRACE", "0s");
+        io.berth.testsupport.JavaProcess p = io.berth.testsupport.JavaProcess.start("io.berth.launcher.Main",
+                List.of("--enable-native-access=ALL-UNNAMED"), List.of("serve"), env, dir,
+                dir.resolve("stop-while-starting.log"));
+        try {
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (!p.output().contains("unknown configuration key 'bogus'")) {
+                assertTrue(p.process().isAlive() && System.currentTimeMillis() < deadline, p.output());
+                Thread.sleep(5);
+            }
+            p.process().destroy(); // SIGTERM while it is still starting
+            assertTrue(p.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), p.output());
+            assertEquals(0, p.process().exitValue(), "stopped in order, not killed half-started: " + p.output());
+            assertTrue(p.output().contains("shutting down"), p.output());
+        } finally {
+            p.close();
+        }
+    }
+
+    @Test
     void aSecondProcessOnTheSameDataIsRefused() throws Exception {
         try (BerthProcess first = BerthProcess.start(dir, List.of(), Map.of())) {
             BerthProcess.Result second = BerthProcess.run(dir, ports(FreePorts.next(), FreePorts.next()), "serve");

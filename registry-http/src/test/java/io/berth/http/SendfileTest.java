@@ -85,8 +85,12 @@ class SendfileTest {
     }
 
     static double sentBytes(String metrics, String path) {
-        Matcher m = Pattern.compile("(?m)^berth_blob_sent_bytes_total\\{path=\"" + path + "\"\\} (\\S+)$")
-                .matcher(metrics);
+        return metric(metrics, "berth_blob_sent_bytes_total", path);
+    }
+
+    /** The value of the counter {@code name{path="..."}} in a {@code /metrics} text. */
+    static double metric(String metrics, String name, String path) {
+        Matcher m = Pattern.compile("(?m)^" + name + "\\{path=\"" + path + "\"\\} (\\S+)$").matcher(metrics);
         assertTrue(m.find(), metrics);
         return Double.parseDouble(m.group(1));
     }

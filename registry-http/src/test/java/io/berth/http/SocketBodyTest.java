@@ -11,8 +11,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,11 +29,8 @@ class SocketBodyTest {
     Path dir;
 
     static double received(TestRegistry r, String path) {
-        String metrics = new String(r.get("/metrics").body(), StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("(?m)^berth_upload_received_bytes_total\\{path=\"" + path + "\"\\} (\\S+)$")
-                .matcher(metrics);
-        assertTrue(m.find(), metrics);
-        return Double.parseDouble(m.group(1));
+        return SendfileTest.metric(new String(r.get("/metrics").body(), StandardCharsets.UTF_8),
+                "berth_upload_received_bytes_total", path);
     }
 
     /** A request head announcing {@code length} body bytes, as ISO-8859-1 bytes. */

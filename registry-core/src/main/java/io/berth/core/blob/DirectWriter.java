@@ -20,8 +20,6 @@ import java.util.concurrent.Future;
  */
 final class DirectWriter {
     static final int BLOCK = 4096;
-    /** Size of each of the two aligned buffers a write alternates between. */
-    static final int BUFFER = 512 * 1024;
 
     private DirectWriter() {
     }
@@ -51,12 +49,12 @@ final class DirectWriter {
      *
      * @param buffered an ordinary channel on the same file, for the unaligned head and tail
      * @param piece    a heap buffer to read the request into
-     * @param aligned  the pool of aligned buffers; when it has no pair free, the write goes through the
-     *                 page cache instead (slower to flush, but never waiting and never unbounded)
+     * @param aligned  the aligned buffer pairs; when none is free, the write goes through the page
+     *                 cache instead (slower to flush, but never waiting and never unbounded)
      * @return the position after the last byte
      */
     static long write(Path file, FileChannel buffered, long offset, InputStream data, byte[] piece,
-                      BufferPool aligned) throws IOException {
+                      AlignedPairs aligned) throws IOException {
         long pos = offset;
         int headLength = (int) ((BLOCK - pos % BLOCK) % BLOCK);
         if (headLength > 0) {
@@ -71,7 +69,7 @@ final class DirectWriter {
         if (first < 0) {
             return pos;
         }
-        ByteBuffer[] buffers = aligned.tryAcquire(2);
+        ByteBuffer[] buffers = aligned.tryAcquire();
         if (buffers == null) {
             pos += writeFully(buffered, ByteBuffer.wrap(piece, 0, first), pos);
             return FilesystemBlobStore.writeBuffered(buffered, pos, data, piece);
@@ -79,8 +77,7 @@ final class DirectWriter {
         try {
             return writeAligned(file, buffered, pos, data, piece, first, buffers);
         } finally {
-            aligned.release(buffers[0]);
-            aligned.release(buffers[1]);
+            aligned.release(buffers);
         }
     }
 

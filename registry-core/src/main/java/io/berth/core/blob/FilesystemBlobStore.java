@@ -38,7 +38,7 @@ public final class FilesystemBlobStore implements BlobStore {
     private final boolean directIo;
     private final FileSync sync;
     private final BufferPool pieces;
-    private final BufferPool alignedPairs;
+    private final AlignedPairs alignedPairs;
     private final BufferPool reads;
 
     public FilesystemBlobStore(Path root, boolean fsync) throws IOException {
@@ -68,8 +68,7 @@ public final class FilesystemBlobStore implements BlobStore {
             throws IOException {
         java.time.Duration wait = java.time.Duration.ofSeconds(30);
         this.pieces = BufferPool.heap("upload read", BUFFER_SIZE, concurrentWriters + 16, wait);
-        this.alignedPairs = BufferPool.direct("O_DIRECT write", DirectWriter.BUFFER, DirectWriter.BLOCK,
-                Math.min(2 * concurrentWriters, 64), wait);
+        this.alignedPairs = new AlignedPairs(concurrentWriters, wait);
         this.reads = BufferPool.direct("blob read", READ_BUFFER, 0, 256, wait);
         this.root = root.toAbsolutePath().normalize();
         this.blobs = this.root.resolve("blobs");

@@ -127,4 +127,86 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         s.commitUpload(id, Digest.compute(DigestAlgorithm.SHA256, new byte[] {1, 2}));
         assertTrue(forced.isEmpty(), forced.toString());
     }
+
+    /**
+     * The first uploads at once write through large aligned pairs, the next through small ones, and
+     * the rest through the page cache; every one of them ends with exactly the bytes it was sent.
+     */
+    @Test
+    void uploadsBeyondTheLargePairsTakeSmallOnesAndThenThePageCache() throws Exception {
+        byte[] content = DirectSourceTest.random(5 * 1024 * 1024 + 4099, 11);
+        int holders = AlignedPairs.LARGE_PAIRS + AlignedPairs.SMALL_PAIRS;
+        int uploads = holders + 2;
+        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(uploads);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<UploadId> ids = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < uploads; i++) {
+            UploadId id = UploadId.random();
+            store.createUpload(id);
+            ids.add(id);
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    store.append(id, 0, new PausingStream(content, 100_000, waiting, go));
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        assertTrue(waiting.await(30, java.util.concurrent.TimeUnit.SECONDS), "every upload under way");
+        assertEquals(2 * holders, store.buffersInUse().get("direct_write"), "a pair for each of the first ones");
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertEquals(List.of(), failures);
+        assertEquals(0, store.buffersInUse().get("direct_write"), "every pair given back");
+        for (UploadId id : ids) {
+            try (java.io.InputStream in = store.openUpload(id)) {
+                assertTrue(java.util.Arrays.equals(content, in.readAllBytes()), "content of " + id.value());
+            }
+        }
+    }
+
+    /** Serves {@code content}, waiting after the first {@code pauseAt} bytes until {@code go} opens. */
+    private static final class PausingStream extends java.io.InputStream {
+        private final byte[] content;
+        private final int pauseAt;
+        private final java.util.concurrent.CountDownLatch waiting;
+        private final java.util.concurrent.CountDownLatch go;
+        private int pos;
+
+        PausingStream(byte[] content, int pauseAt, java.util.concurrent.CountDownLatch waiting,
+                      java.util.concurrent.CountDownLatch go) {
+            this.content = content;
+            this.pauseAt = pauseAt;
+            this.waiting = waiting;
+            this.go = go;
+        }
+
+        @Override
+        public int read() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (pos == pauseAt) {
+                waiting.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+            }
+            if (pos == content.length) {
+                return -1;
+            }
+            int n = Math.min(len, (pos < pauseAt ? pauseAt : content.length) - pos);
+            System.arraycopy(content, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
 }

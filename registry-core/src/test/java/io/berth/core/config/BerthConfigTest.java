@@ -77,6 +77,30 @@ class BerthConfigTest {
         assertTrue(warnings.get(1).contains("BERTH_NOPE"));
     }
 
+    /** BERTH_AOT=false (bin/berth) made every start-up warn about an unknown configuration variable. */
+    @Test
+    void variablesOfTheScriptsAreNotWarnedAbout() throws IOException {
+        java.util.Set<String> configNames = new java.util.HashSet<>();
+        ConfigKeys.ALL.forEach(k -> configNames.add(k.envName()));
+        java.util.Set<String> scriptNames = new java.util.TreeSet<>();
+        java.util.regex.Pattern variable = java.util.regex.Pattern.compile("\\bBERTH_[A-Z][A-Z0-9_]*[A-Z0-9]");
+        for (String script : List.of("berth", "java-env", "test", "conformance", "bench")) {
+            var m = variable.matcher(Files.readString(Path.of("..", "bin", script)));
+            while (m.find()) {
+                scriptNames.add(m.group());
+            }
+        }
+        assertTrue(scriptNames.contains("BERTH_AOT"), scriptNames.toString());
+        for (String name : scriptNames) {
+            if (configNames.contains(name)) {
+                continue;
+            }
+            List<String> warnings = new ArrayList<>();
+            BerthConfig.load(Optional.empty(), Map.of(name, "x"), warnings::add);
+            assertEquals(List.of(), warnings, name);
+        }
+    }
+
     @Test
     void brokenYamlIsAConfigError() throws IOException {
         Path file = dir.resolve("berth.yaml");

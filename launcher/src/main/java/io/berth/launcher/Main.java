@@ -2,7 +2,10 @@ package io.berth.launcher;
 
 import io.berth.core.logging.LogFormat;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +13,6 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         usageHelpWidth = Main.HELP_WIDTH, usageHelpAutoWidth = false,
         description = "Berth container registry: the OCI distribution API, events, replication and an admin API.",
-        subcommands = {ServeCommand.class, ReplicateCommand.class, WebhooksCommand.class, AdminCommand.class},
         footer = {"", "Run 'berth <command> --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** Exit code for configuration and usage errors. */
@@ -18,15 +20,47 @@ public final class Main implements Callable<Integer> {
     /** Help is rendered for this many columns, whatever the terminal. */
     static final int HELP_WIDTH = 80;
 
-    public static void main(String[] args) {
-        LogFormat.configure("info", "text");
-        System.exit(commandLine().execute(args));
+    /** The commands, in the order help lists them. */
+    private static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+    private static Map<String, Supplier<Object>> commands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put(ServeCommand.NAME, ServeCommand::new);
+        m.put("replicate", ReplicateCommand::new);
+        m.put("webhooks", WebhooksCommand::new);
+        m.put("admin", AdminCommand::new);
+        return m;
     }
 
-    /** The command line with Berth's help and error conventions (used by tests to render help). */
+    public static void main(String[] args) {
+        LogFormat.configure("info", "text");
+        ServeCommand serve = ServeCommand.withoutParsing(args);
+        System.exit(serve != null ? serve.call() : commandLine(args).execute(args));
+    }
+
+    /** The whole command line with Berth's help and error conventions (used by tests to render help). */
     static CommandLine commandLine() {
+        return commandLine(new String[0]);
+    }
+
+    /**
+     * The command line for {@code args}: when they begin with a command, only that command's tree is
+     * built. picocli builds a command's model by reflection over its annotations, and building every
+     * command's (admin alone has thirty subcommands) cost each start about 60 ms; help, usage errors
+     * and unknown commands get every command.
+     */
+    static CommandLine commandLine(String[] argv) {
         CommandLine cli = new CommandLine(new Main());
-        cli.getSubcommands().get("serve").getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());
+        String first = argv.length > 0 ? argv[0] : null;
+        COMMANDS.forEach((name, command) -> {
+            if (!COMMANDS.containsKey(first) || name.equals(first)) {
+                cli.addSubcommand(name, command.get());
+            }
+        });
+        CommandLine serve = cli.getSubcommands().get(ServeCommand.NAME);
+        if (serve != null) {
+            serve.getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());
+        }
         cli.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
             err.println("berth: " + e.getMessage());
@@ -38,10 +72,13 @@ public final class Main implements Callable<Integer> {
         return cli;
     }
 
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
     /** No command: usage on stderr, exit 2. */
     @Override
     public Integer call() {
-        CommandLine.usage(this, System.err);
+        spec.commandLine().usage(spec.commandLine().getErr());
         return EXIT_CONFIG;
     }
 

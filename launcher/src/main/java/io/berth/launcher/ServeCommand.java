@@ -28,7 +28,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code berth serve}: the registry (HTTP API and gRPC admin API) in one process. */
-@Command(name = "serve", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
+@Command(name = ServeCommand.NAME, mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
         usageHelpAutoWidth = false,
         description = {"Run the registry: the OCI distribution API over HTTP with health and metrics on the same "
                 + "port, and the gRPC admin API.",
@@ -37,10 +37,46 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = System.getLogger("berth");
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+    static final String NAME = "serve";
+    static final String CONFIG_SHORT = "-c";
+    static final String CONFIG_LONG = "--config";
+
+    @Option(names = {CONFIG_SHORT, CONFIG_LONG}, paramLabel = "FILE",
             description = "YAML configuration file (default: $BERTH_CONFIG, else berth.yaml in the working "
                     + "directory when it exists).")
     Path config;
+
+    /**
+     * {@code serve}, {@code serve -c FILE}, {@code serve --config FILE} and {@code serve --config=FILE}
+     * — what the README, service units and containers run — read without picocli; null for anything
+     * else (help, version, mistakes), which picocli parses. picocli is compiled for Java 5, so the
+     * JDK's AOT cache cannot hold its classes, and loading them and building its model took about
+     * 0.2 s of every start-up (docs/benchmarks.md, sixth round).
+     */
+    static ServeCommand withoutParsing(String[] args) {
+        if (args.length == 0 || !args[0].equals(NAME)) {
+            return null;
+        }
+        ServeCommand serve = new ServeCommand();
+        if (args.length == 1) {
+            return serve;
+        }
+        String file = null;
+        if (args.length == 3 && (args[1].equals(CONFIG_SHORT) || args[1].equals(CONFIG_LONG))) {
+            file = args[2];
+        } else if (args.length == 2 && args[1].startsWith(CONFIG_LONG + "=")) {
+            file = args[1].substring(CONFIG_LONG.length() + 1);
+        }
+        if (file == null || file.isEmpty() || file.startsWith("-")) {
+            return null;
+        }
+        try {
+            serve.config = Path.of(file);
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+        return serve;
+    }
 
     /** Every key: name, variable and default on one line, the description wrapped by words beneath it. */
     static String keysHelp() {

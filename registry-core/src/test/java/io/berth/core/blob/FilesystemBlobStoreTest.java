@@ -9,11 +9,17 @@ import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.UploadId;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -137,11 +143,11 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         byte[] content = DirectSourceTest.random(5 * 1024 * 1024 + 4099, 11);
         int holders = AlignedPairs.LARGE_PAIRS + AlignedPairs.SMALL_PAIRS;
         int uploads = holders + 2;
-        java.util.concurrent.CountDownLatch waiting = new java.util.concurrent.CountDownLatch(uploads);
-        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch waiting = new CountDownLatch(uploads);
+        CountDownLatch go = new CountDownLatch(1);
         List<UploadId> ids = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
-        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
         for (int i = 0; i < uploads; i++) {
             UploadId id = UploadId.random();
             store.createUpload(id);
@@ -154,7 +160,7 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
                 }
             }));
         }
-        assertTrue(waiting.await(30, java.util.concurrent.TimeUnit.SECONDS), "every upload under way");
+        assertTrue(waiting.await(30, TimeUnit.SECONDS), "every upload under way");
         assertEquals(2 * holders, store.buffersInUse().get("direct_write"), "a pair for each of the first ones");
         go.countDown();
         for (Thread t : threads) {
@@ -163,22 +169,22 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         assertEquals(List.of(), failures);
         assertEquals(0, store.buffersInUse().get("direct_write"), "every pair given back");
         for (UploadId id : ids) {
-            try (java.io.InputStream in = store.openUpload(id)) {
-                assertTrue(java.util.Arrays.equals(content, in.readAllBytes()), "content of " + id.value());
+            try (InputStream in = store.openUpload(id)) {
+                assertTrue(Arrays.equals(content, in.readAllBytes()), "content of " + id.value());
             }
         }
     }
 
     /** Serves {@code content}, waiting after the first {@code pauseAt} bytes until {@code go} opens. */
-    private static final class PausingStream extends java.io.InputStream {
+    private static final class PausingStream extends InputStream {
         private final byte[] content;
         private final int pauseAt;
-        private final java.util.concurrent.CountDownLatch waiting;
-        private final java.util.concurrent.CountDownLatch go;
+        private final CountDownLatch waiting;
+        private final CountDownLatch go;
         private int pos;
 
-        PausingStream(byte[] content, int pauseAt, java.util.concurrent.CountDownLatch waiting,
-                      java.util.concurrent.CountDownLatch go) {
+        PausingStream(byte[] content, int pauseAt, CountDownLatch waiting,
+                      CountDownLatch go) {
             this.content = content;
             this.pauseAt = pauseAt;
             this.waiting = waiting;
@@ -197,7 +203,7 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
                 try {
                     go.await();
                 } catch (InterruptedException e) {
-                    throw new java.io.InterruptedIOException();
+                    throw new InterruptedIOException();
                 }
             }
             if (pos == content.length) {

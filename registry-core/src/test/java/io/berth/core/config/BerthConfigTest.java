@@ -9,9 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,10 +84,10 @@ class BerthConfigTest {
     /** BERTH_AOT=false (bin/berth) made every start-up warn about an unknown configuration variable. */
     @Test
     void variablesOfTheScriptsAreNotWarnedAbout() throws IOException {
-        java.util.Set<String> configNames = new java.util.HashSet<>();
+        Set<String> configNames = new HashSet<>();
         ConfigKeys.ALL.forEach(k -> configNames.add(k.envName()));
-        java.util.Set<String> scriptNames = new java.util.TreeSet<>();
-        java.util.regex.Pattern variable = java.util.regex.Pattern.compile("\\bBERTH_[A-Z][A-Z0-9_]*[A-Z0-9]");
+        Set<String> scriptNames = new TreeSet<>();
+        Pattern variable = Pattern.compile("\\bBERTH_[A-Z][A-Z0-9_]*[A-Z0-9]");
         for (String script : List.of("berth", "java-env", "test", "conformance", "bench")) {
             var m = variable.matcher(Files.readString(Path.of("..", "bin", script)));
             while (m.find()) {

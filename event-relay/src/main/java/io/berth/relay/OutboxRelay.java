@@ -177,9 +177,8 @@ public final class OutboxRelay implements AutoCloseable {
             return;
         }
         long start = System.nanoTime();
-        int sent = 0;
         try {
-            sent = publish(batch);
+            publish(batch);
             breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             if (failingSince != 0) {
                 LOG.log(System.Logger.Level.INFO, "event relay: publishing again after failing since "
@@ -198,29 +197,48 @@ public final class OutboxRelay implements AutoCloseable {
                         + "); events wait in the outbox and are published when it is back");
             }
             pause(Duration.ofMillis(backoff.apply(++attempt)));
-        } finally {
-            if (sent > 0) {
-                published.increment(sent);
-            }
         }
     }
 
     private int attempt;
 
     /**
-     * Sends the batch in order and marks the acknowledged prefix as sent; throws when a record was not
-     * acknowledged (the rest of the batch is sent again later, in order).
+     * Sends the batch in waves and marks what was acknowledged as sent; throws when a record was not
+     * acknowledged (it and everything after it are sent again later, in order).
+     *
+     * <p>A wave holds at most one event per repository, and the next wave starts only when the broker
+     * acknowledged every event of this one: an event is never sent before its repository's previous
+     * event was acknowledged. Sending a whole batch at once is not safe across an outage: a send that
+     * waits for metadata fails on its own while a later one succeeds once the broker is back, and the
+     * producer's retries after an expired batch may write a later batch first — the topic would then
+     * hold a repository's events out of order. Duplicates (an acknowledgement lost after the write)
+     * are harmless: consumers de-duplicate by event id, and the first copy of each event is in order.
      */
     private int publish(List<OutboxEvent> batch) throws Exception {
-        List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
-        for (OutboxEvent e : batch) {
-            ProducerRecord<String, byte[]> record = new ProducerRecord<>(settings.topic(), null, e.createdAt(),
-                    e.repository(), e.payload().getBytes(StandardCharsets.UTF_8));
-            record.headers().add(EventCodec.HEADER_ID, bytes(e.id())).add(EventCodec.HEADER_TYPE, bytes(e.type()))
-                    .add(EventCodec.HEADER_SPEC_VERSION, bytes("1.0"))
-                    .add(EventCodec.HEADER_SOURCE, bytes(source(e)))
-                    .add(EventCodec.HEADER_CONTENT_TYPE, bytes(EventCodec.STRUCTURED_CONTENT_TYPE));
-            acks.add(producer.send(record));
+        List<OutboxEvent> pending = batch;
+        int sent = 0;
+        while (!pending.isEmpty()) {
+            List<OutboxEvent> wave = new ArrayList<>();
+            List<OutboxEvent> later = new ArrayList<>();
+            java.util.Set<String> inWave = new java.util.HashSet<>();
+            for (OutboxEvent e : pending) {
+                (inWave.add(e.repository()) ? wave : later).add(e);
+            }
+            sent += sendWave(wave);
+            pending = later;
+        }
+        return sent;
+    }
+
+    /** Sends events of distinct repositories, marks the acknowledged ones sent; throws if any was not. */
+    private int sendWave(List<OutboxEvent> wave) throws Exception {
+        List<Future<RecordMetadata>> acks = new ArrayList<>(wave.size());
+        for (OutboxEvent e : wave) {
+            Future<RecordMetadata> ack = producer.send(record(e));
+            acks.add(ack);
+            if (ack.isDone() && failed(ack)) {
+                break; // no metadata (the broker is away): the rest of the wave would only wait for it too
+            }
         }
         producer.flush();
         List<Long> done = new ArrayList<>();
@@ -228,20 +246,36 @@ public final class OutboxRelay implements AutoCloseable {
         for (int i = 0; i < acks.size(); i++) {
             try {
                 acks.get(i).get(30, TimeUnit.SECONDS);
-                done.add(batch.get(i).seq());
+                done.add(wave.get(i).seq());
             } catch (Exception ex) {
-                failure = ex.getCause() instanceof Exception c ? c : ex;
-                break;
+                if (failure == null) {
+                    failure = ex.getCause() instanceof Exception c ? c : ex;
+                }
             }
         }
         if (!done.isEmpty()) {
             long at = clock.millis();
             metadata.inTransaction(tx -> tx.markEventsSent(done, at));
         }
+        published.increment(done.size());
         if (failure != null) {
             throw failure;
         }
         return done.size();
+    }
+
+    private static boolean failed(Future<?> f) {
+        return f.state() == Future.State.FAILED;
+    }
+
+    private ProducerRecord<String, byte[]> record(OutboxEvent e) {
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(settings.topic(), null, e.createdAt(),
+                e.repository(), e.payload().getBytes(StandardCharsets.UTF_8));
+        record.headers().add(EventCodec.HEADER_ID, bytes(e.id())).add(EventCodec.HEADER_TYPE, bytes(e.type()))
+                .add(EventCodec.HEADER_SPEC_VERSION, bytes("1.0"))
+                .add(EventCodec.HEADER_SOURCE, bytes(source(e)))
+                .add(EventCodec.HEADER_CONTENT_TYPE, bytes(EventCodec.STRUCTURED_CONTENT_TYPE));
+        return record;
     }
 
     /** The CloudEvents source of an outbox row (for the ce_source header), read from its payload. */

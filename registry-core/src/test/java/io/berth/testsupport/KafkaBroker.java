@@ -21,26 +21,46 @@ public final class KafkaBroker implements AutoCloseable {
     private final Path dir;
     private final Path config;
     private final int port;
+    private final TcpForwarder link;
     private JavaProcess process;
 
-    private KafkaBroker(String bootstrapServers, Path dir, Path config, int port, JavaProcess process) {
+    private KafkaBroker(String bootstrapServers, Path dir, Path config, int port, TcpForwarder link,
+                        JavaProcess process) {
         this.bootstrapServers = bootstrapServers;
         this.dir = dir;
         this.config = config;
         this.port = port;
+        this.link = link;
         this.process = process;
     }
 
     public static synchronized KafkaBroker shared() {
         if (shared == null) {
-            shared = start();
+            shared = start(false);
         }
         return shared;
     }
 
     /** A broker of the test's own, which it may stop and start again (same port, same data). */
     public static KafkaBroker dedicated() {
-        return start();
+        return start(false);
+    }
+
+    /**
+     * A broker of the test's own that clients reach only through a link the test can cut and restore
+     * ({@link #link()}): it advertises the link's port, so every connection, metadata included, goes
+     * through it. Cutting is an outage of a few milliseconds' making, at any point of a client's work.
+     */
+    public static KafkaBroker dedicatedBehindLink() {
+        return start(true);
+    }
+
+    /** The link of a {@link #dedicatedBehindLink()} broker. */
+    public TcpForwarder link() {
+        if (link == null) {
+            throw new IllegalStateException("this broker has no link");
+        }
+        return link;
     }
 
     public String bootstrapServers() {
@@ -64,6 +84,9 @@ public final class KafkaBroker implements AutoCloseable {
     @Override
     public void close() {
         stop();
+        if (link != null) {
+            link.close();
+        }
     }
 
     private static JavaProcess launch(Path dir, Path config, int port) {
@@ -71,17 +94,19 @@ public final class KafkaBroker implements AutoCloseable {
                 + QuietLogging.logbackConfig()), List.of(config.toString()), dir, port);
     }
 
-    private static KafkaBroker start() {
+    private static KafkaBroker start(boolean behindLink) {
         try {
             Path dir = Files.createTempDirectory("berth-kafka-");
             int port = FreePorts.next();
+            TcpForwarder link = behindLink ? new TcpForwarder(port) : null;
+            int advertised = link == null ? port : link.port();
             int controllerPort = FreePorts.next();
             String props = String.join("\n",
                     "process.roles=broker,controller",
                     "node.id=1",
                     "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
                     "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + advertised,
                     "controller.listener.names=CONTROLLER",
                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                     "log.dirs=" + dir.resolve("logs"),
@@ -100,7 +125,7 @@ public final class KafkaBroker implements AutoCloseable {
                 throw new IllegalStateException("kafka storage format failed: " + formatOut);
             }
             JavaProcess process = launch(dir, config, port);
-            return new KafkaBroker("127.0.0.1:" + port, dir, config, port, process);
+            return new KafkaBroker("127.0.0.1:" + advertised, dir, config, port, link, process);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

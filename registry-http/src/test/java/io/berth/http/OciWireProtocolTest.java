@@ -504,6 +504,27 @@ class OciWireProtocolTest {
         }
     }
 
+    /**
+     * A {@code digest-algorithm} the registry cannot verify is refused at the POST (400
+     * DIGEST_INVALID, as the spec's end-4c lists), not after the client has sent every byte.
+     */
+    @Test
+    void anUnsupportedDigestAlgorithmIsRefusedAtThePost() throws IOException {
+        String repo = repo("digest-algorithm-refused");
+        try (OciWire c = connect()) {
+            for (String algorithm : List.of("md5", "sha384", "SHA256", "")) {
+                JsonNode e = assertError(c.post("/v2/" + repo + "/blobs/uploads/?digest-algorithm=" + algorithm,
+                        new byte[0]), 400, "DIGEST_INVALID");
+                assertEquals(algorithm, e.get("detail").get("digest-algorithm").asText());
+                assertTrue(e.get("message").asText().contains("sha256 and sha512"), e.toString());
+            }
+            Blob blob = Blob.random(100, 52);
+            assertError(c.post("/v2/" + repo + "/blobs/uploads/?digest-algorithm=md5&digest=" + blob.digest(),
+                    blob.bytes(), "Content-Type", OCTET), 400, "DIGEST_INVALID");
+            c.assertNoBlob(repo, blob.digest());
+        }
+    }
+
     @Test
     void blobDeletesAnswer202ThenTheBlobIsGone() throws IOException {
         String repo = repo("delete-blob");

@@ -339,7 +339,7 @@ class OciWireManifestTest {
                     c.assertBlob(repo, b);
                 }
             }
-            // deleted as the suite does: tags, then manifests (parents first), then blobs
+            // deleted top-down, as the suite does: the tag, the manifest, its children; blobs last
             List<Shape> reversed = new ArrayList<>(shapes);
             java.util.Collections.reverse(reversed);
             for (Shape s : reversed) {

@@ -99,6 +99,9 @@ class OciWireProtocolTest {
                 WireClient.Response no = c.get("/v2/" + repo + "/blobs/" + blob.digest(), "Range", unsatisfiable);
                 assertStatus(no, 416);
                 assertEquals("bytes */2048", no.header("Content-Range"), unsatisfiable);
+                // a refusal is not the blob: nothing for a shared cache to keep for a year
+                assertNull(no.header("Cache-Control"), unsatisfiable);
+                assertNull(no.header("ETag"), unsatisfiable);
             }
             // a range form the server does not take is ignored: the whole blob (RFC 9110 §14.2)
             WireClient.Response multi = c.get("/v2/" + repo + "/blobs/" + blob.digest(), "Range", "bytes=0-1,5-6");

@@ -157,7 +157,11 @@ public final class AccessControl {
         return Optional.empty();
     }
 
-    /** Every action {@code principal} may take on {@code repository} ({@link AccessPolicy#EVERYTHING} for admin). */
+    /**
+     * Every action {@code principal} may take on {@code repository} ({@link AccessPolicy#EVERYTHING} for
+     * admin). A robot gets its own grants plus the policy rules naming it — never more (the policy
+     * leaves {@code authenticated} and {@code *} rules out for robots, the default policy included).
+     */
     public Set<Action> granted(Principal principal, String repository) {
         if (mode == Mode.NONE) {
             return EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE);

@@ -66,6 +66,75 @@ class AuthRulesTest {
     }
 
     @Test
+    void robotsAreOnlyEverNamedNeverAuthenticatedOrEveryone() throws Exception {
+        AccessPolicy p = policy("""
+                groups:
+                  release: [carol, "robot:rel"]
+                rules:
+                  - repositories: ["**"]
+                    subjects: [authenticated]
+                    actions: [pull, push, delete]
+                  - repositories: ["open/**"]
+                    subjects: ["*"]
+                    actions: ["*"]
+                  - repositories: ["team-a/**"]
+                    subjects: ["robot:ci"]
+                    actions: [push]
+                  - repositories: ["rel/**"]
+                    subjects: ["group:release"]
+                    actions: [pull]
+                """);
+        Set<Action> write = EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE);
+        assertEquals(write, p.granted(Principal.user("alice"), "prod/app"));
+        assertEquals(Set.of(), p.granted(Principal.robot("ci"), "prod/app"), "authenticated does not include robots");
+        assertEquals(EnumSet.allOf(Action.class), p.granted(Principal.ANONYMOUS, "open/x"));
+        assertEquals(Set.of(), p.granted(Principal.robot("ci"), "open/x"), "nor does '*'");
+        assertEquals(EnumSet.of(Action.PUSH), p.granted(Principal.robot("ci"), "team-a/x"), "named");
+        assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.robot("rel"), "rel/x"), "listed in a group");
+        assertEquals(Set.of(), p.granted(Principal.robot("rel"), "team-a/x"));
+        assertEquals(Set.of(), AccessPolicy.authenticatedMayWrite().granted(Principal.robot("ci"), "prod/app"),
+                "the default policy gives robots nothing");
+        assertEquals(write, AccessPolicy.authenticatedMayWrite().granted(Principal.user("ci"), "prod/app"));
+    }
+
+    @Test
+    void aRobotMayDoWhatItsGrantsSayPlusRulesNamingIt() throws Exception {
+        Path users = dir.resolve("users");
+        Files.writeString(users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)) + "\n");
+        Path policyFile = dir.resolve("named.yaml");
+        Files.writeString(policyFile, """
+                rules:
+                  - repositories: ["**"]
+                    subjects: [authenticated]
+                    actions: [pull, push, delete]
+                  - repositories: ["team-a/**"]
+                    subjects: ["robot:ci"]
+                    actions: [push]
+                """);
+        try (io.berth.core.metadata.SqliteMetadataStore metadata = new io.berth.core.metadata.SqliteMetadataStore(
+                dir.resolve("berth.db"))) {
+            Robots robots = new Robots(metadata, java.time.Clock.systemUTC());
+            robots.create("ci", java.util.List.of("ci/**"), java.util.List.of("pull"), "",
+                    io.berth.core.registry.Caller.internal("test"));
+            for (boolean withPolicy : new boolean[] {false, true}) {
+                java.util.Map<String, String> cfg = new java.util.HashMap<>(java.util.Map.of("auth.type", "htpasswd",
+                        "auth.htpasswd.path", users.toString()));
+                if (withPolicy) {
+                    cfg.put("auth.policy", policyFile.toString());
+                }
+                AccessControl ac = AccessControl.from(io.berth.core.config.BerthConfig.of(cfg), robots,
+                        java.time.Clock.systemUTC());
+                Principal ci = Principal.robot("ci");
+                assertEquals(EnumSet.of(Action.PULL), ac.granted(ci, "ci/tool"));
+                assertEquals(Set.of(), ac.granted(ci, "prod/app"), "policy " + withPolicy);
+                assertEquals(withPolicy ? EnumSet.of(Action.PUSH) : Set.of(), ac.granted(ci, "team-a/app"));
+                assertEquals(EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE), ac.granted(Principal.user("alice"),
+                        "prod/app"));
+            }
+        }
+    }
+
+    @Test
     void mistakesInAPolicyNameTheKey() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - subjects: [a]\n"
                 + "    actions: [pull]\n")).getMessage().contains("rules[0].repositories"));

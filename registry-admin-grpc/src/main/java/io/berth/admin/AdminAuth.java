@@ -26,14 +26,17 @@ import java.util.UUID;
  * Who may call the admin API. The identities of access control: a token from the token endpoint
  * ({@code authorization: Bearer <jwt>}), basic credentials of a user or robot account
  * ({@code authorization: Basic …}), or a client certificate signed by {@code admin.tls.client-ca}
- * (the user named by its CN) — each needs the {@code admin} action on {@code *}. And, for
+ * (the user named by its CN) — each needs the {@code admin} action on {@code *}; a token only when
+ * it was asked for the admin API ({@code registry:admin:*} in its access claim). And, for
  * bootstrap, the tokens of {@code admin.tokens}: {@code ro:<token>} may only call the reading
- * methods (Get…, List…, DryRun…, Watch…). Missing or wrong → UNAUTHENTICATED; not allowed →
+ * methods (Get…, List…, DryRun…, Watch…), which then write nothing. Missing or wrong → UNAUTHENTICATED; not allowed →
  * PERMISSION_DENIED. With none of these configured the admin API is off and says so. Puts the
  * {@link Caller} of each call into the gRPC context.
  */
 final class AdminAuth implements ServerInterceptor {
     static final Context.Key<Caller> CALLER = Context.key("berth-caller");
+    /** Whether the call may only read ({@code ro:} tokens): it then writes nothing, dry runs included. */
+    static final Context.Key<Boolean> READ_ONLY = Context.keyWithDefault("berth-read-only", false);
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
@@ -73,6 +76,7 @@ final class AdminAuth implements ServerInterceptor {
         String auth = headers.get(AUTHORIZATION);
         String address = address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
         Principal principal = null;
+        boolean readOnlyToken = false;
         if (auth == null) {
             principal = certificateUser(call).orElse(null);
             if (principal == null) {
@@ -97,16 +101,24 @@ final class AdminAuth implements ServerInterceptor {
                 }
             }
             if (match != null) {
+                readOnlyToken = match.readOnly();
                 if (match.readOnly() && !reads(method)) {
                     return refuse(call, Status.PERMISSION_DENIED.withDescription("a read-only token (ro:) cannot call "
                             + method));
                 }
             } else if (access.tokens().isPresent() && given.chars().filter(c -> c == '.').count() == 2) {
+                TokenService.Verified token;
                 try {
-                    principal = access.tokens().get().verify(given).principal();
+                    token = access.tokens().get().verify(given);
                 } catch (TokenService.InvalidTokenException e) {
                     return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
                 }
+                if (!token.admin()) {
+                    // a pull token of an admin user is not an admin credential: only one asked for as such is
+                    return refuse(call, Status.PERMISSION_DENIED.withDescription("this token was not issued for the "
+                            + "admin API: ask the token endpoint for scope registry:admin:*"));
+                }
+                principal = token.principal();
             } else {
                 return refuse(call, Status.UNAUTHENTICATED.withDescription("the token is not one of admin.tokens"
                         + (access.tokens().isPresent() ? " nor a token of the token endpoint" : "")));
@@ -121,7 +133,8 @@ final class AdminAuth implements ServerInterceptor {
         Caller caller = new Caller(address,
                 requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId, "", method,
                 headers.get(USER_AGENT), principal == null ? "" : principal.subject(), Caller.ADMIN);
-        return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+        return Contexts.interceptCall(Context.current().withValue(CALLER, caller).withValue(READ_ONLY, readOnlyToken), call,
+                headers, next);
     }
 
     /** The user a verified client certificate names (its CN), when the admin listener asks for them. */

@@ -2,6 +2,7 @@ package io.berth.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.AccessPolicy;
 import io.berth.core.auth.Action;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.TokenService;
@@ -29,7 +30,8 @@ import java.util.Set;
  * basic credentials (docker, podman, skopeo, Jib) and the OAuth2 {@code POST} form with
  * {@code grant_type=password} (containerd). The token grants what the caller asked for and may do
  * — never more: asked-for actions the policy does not give are left out (the registry then answers
- * 403 or asks again). No credentials: the anonymous caller's grants.
+ * 403 or asks again). No credentials: the anonymous caller's grants. {@code registry:admin:*} makes
+ * a token for the admin API (callers with the {@code admin} action only); no other token is one.
  */
 final class TokenRoutes implements HttpService {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -125,6 +127,7 @@ final class TokenRoutes implements HttpService {
         }
         Map<String, Set<Action>> granted = new LinkedHashMap<>();
         boolean catalog = false;
+        boolean admin = false;
         for (String param : scopeParams) {
             for (String scope : param.trim().split(" +")) {
                 if (scope.isEmpty()) {
@@ -141,6 +144,11 @@ final class TokenRoutes implements HttpService {
                 List<String> asked = List.of(scope.substring(last + 1).split(","));
                 if (type.equals("registry") && name.equals("catalog")) {
                     catalog = true;
+                    continue;
+                }
+                if (type.equals("registry") && name.equals("admin")) {
+                    // the admin API only with a token asked for it, and only for who may administer
+                    admin |= asked.contains("*") && control.may(principal, AccessPolicy.EVERYTHING, Action.ADMIN);
                     continue;
                 }
                 if (!type.equals("repository") && !type.startsWith("repository(")) {
@@ -164,7 +172,7 @@ final class TokenRoutes implements HttpService {
                 });
             }
         }
-        String token = tokens.issue(principal, granted, catalog);
+        String token = tokens.issue(principal, granted, catalog, admin);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("token", token);
         body.put("access_token", token);

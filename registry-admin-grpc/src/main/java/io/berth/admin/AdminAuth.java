@@ -29,9 +29,11 @@ import java.util.UUID;
  * (the user named by its CN) — each needs the {@code admin} action on {@code *}; a token only when
  * it was asked for the admin API ({@code registry:admin:*} in its access claim). And, for
  * bootstrap, the tokens of {@code admin.tokens}: {@code ro:<token>} may only call the reading
- * methods (Get…, List…, DryRun…, Watch…), which then write nothing. Missing or wrong → UNAUTHENTICATED; not allowed →
- * PERMISSION_DENIED. With none of these configured the admin API is off and says so. Puts the
- * {@link Caller} of each call into the gRPC context.
+ * methods (Get…, List…, DryRun…, Watch…), which then write nothing. Missing or wrong →
+ * UNAUTHENTICATED; not allowed → PERMISSION_DENIED; too many failures from the address (passwords,
+ * admin tokens, tokens alike) → RESOURCE_EXHAUSTED at once, nothing checked and no thread held.
+ * With none of these configured the admin API is off and says so. Puts the {@link Caller} of each
+ * call into the gRPC context.
  */
 final class AdminAuth implements ServerInterceptor {
     static final Context.Key<Caller> CALLER = Context.key("berth-caller");
@@ -85,13 +87,25 @@ final class AdminAuth implements ServerInterceptor {
             }
         } else if (auth.regionMatches(true, 0, "Basic ", 0, 6)) {
             Optional<AccessControl.Credentials> basic = AccessControl.basic(auth);
-            Optional<Principal> login = basic.isEmpty() || !access.enabled() ? Optional.empty()
-                    : access.login(basic.get(), address);
-            if (login.isEmpty()) {
-                return refuse(call, Status.UNAUTHENTICATED.withDescription("incorrect username or password"));
+            AccessControl.Login login = basic.isEmpty() || !access.enabled() ? null : access.login(basic.get(), address);
+            switch (login) {
+                case AccessControl.Accepted a -> principal = a.principal();
+                case AccessControl.Throttled t -> {
+                    return refuse(call, exhausted(t));
+                }
+                case null, default -> {
+                    if (login == null) {
+                        access.failedSecret(address);
+                    }
+                    return refuse(call, Status.UNAUTHENTICATED.withDescription("incorrect username or password"));
+                }
             }
-            principal = login.get();
         } else if (auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            // guessing admin.tokens is bounded like guessing passwords: per address, before any comparison
+            Optional<AccessControl.Throttled> blocked = access.secretRefusal(address);
+            if (blocked.isPresent()) {
+                return refuse(call, exhausted(blocked.get()));
+            }
             String given = auth.substring(7).trim();
             Token match = null;
             byte[] bytes = given.getBytes(StandardCharsets.UTF_8);
@@ -111,6 +125,7 @@ final class AdminAuth implements ServerInterceptor {
                 try {
                     token = access.tokens().get().verify(given);
                 } catch (TokenService.InvalidTokenException e) {
+                    access.failedSecret(address);
                     return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
                 }
                 if (!token.admin()) {
@@ -120,6 +135,7 @@ final class AdminAuth implements ServerInterceptor {
                 }
                 principal = token.principal();
             } else {
+                access.failedSecret(address);
                 return refuse(call, Status.UNAUTHENTICATED.withDescription("the token is not one of admin.tokens"
                         + (access.tokens().isPresent() ? " nor a token of the token endpoint" : "")));
             }
@@ -166,6 +182,11 @@ final class AdminAuth implements ServerInterceptor {
     private static String address(SocketAddress a) {
         return a instanceof InetSocketAddress inet && inet.getAddress() != null ? inet.getAddress().getHostAddress()
                 : String.valueOf(a);
+    }
+
+    /** A login or token refused unchecked: the client is told when to try again; nothing waits here. */
+    private static Status exhausted(AccessControl.Throttled t) {
+        return Status.RESOURCE_EXHAUSTED.withDescription(t.reason() + "; try again in " + t.retryAfterSeconds() + " s");
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {

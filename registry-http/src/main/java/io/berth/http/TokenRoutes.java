@@ -62,13 +62,14 @@ final class TokenRoutes implements HttpService {
         Principal principal = Principal.ANONYMOUS;
         if (header.isPresent()) {
             Optional<AccessControl.Credentials> basic = AccessControl.basic(header.get());
-            Optional<Principal> login = basic.isEmpty() ? Optional.empty()
-                    : control.login(basic.get(), Requests.address(req));
-            if (login.isEmpty()) {
+            if (basic.isEmpty()) {
                 refuse(req, res, "incorrect username or password");
                 return;
             }
-            principal = login.get();
+            principal = login(req, res, basic.get());
+            if (principal == null) {
+                return;
+            }
         }
         List<String> scopes = req.query().all("scope", List::of);
         issue(req, res, principal, scopes, Requests.query(req, "service"), false);
@@ -91,16 +92,15 @@ final class TokenRoutes implements HttpService {
                     "only grant_type=password is supported"));
             return;
         }
-        Optional<Principal> login = control.login(new AccessControl.Credentials(first(form, "username"),
-                first(form, "password")), Requests.address(req));
-        if (login.isEmpty()) {
-            refuse(req, res, "incorrect username or password");
+        Principal login = login(req, res, new AccessControl.Credentials(first(form, "username"),
+                first(form, "password")));
+        if (login == null) {
             return;
         }
         List<String> scopes = new ArrayList<>();
         form.getOrDefault("scope", List.of()).forEach(scopes::add);
         String service = first(form, "service");
-        issue(req, res, login.get(), scopes, service.isEmpty() ? Optional.empty() : Optional.of(service), true);
+        issue(req, res, login, scopes, service.isEmpty() ? Optional.empty() : Optional.of(service), true);
     }
 
     /** Whether the request may be served: tokens are issued here and the client is within the rate limit. */
@@ -110,6 +110,21 @@ final class TokenRoutes implements HttpService {
             return false;
         }
         return !AccessGate.limited(req, res, limiter, "address " + Requests.address(req));
+    }
+
+    /** Who these credentials are; null when the request has been answered (401, or 429 unchecked). */
+    private Principal login(ServerRequest req, ServerResponse res, AccessControl.Credentials credentials) {
+        return switch (control.login(credentials, Requests.address(req))) {
+            case AccessControl.Accepted a -> a.principal();
+            case AccessControl.Rejected r -> {
+                refuse(req, res, "incorrect username or password");
+                yield null;
+            }
+            case AccessControl.Throttled t -> {
+                AccessGate.throttled(req, res, t);
+                yield null;
+            }
+        };
     }
 
     private void refuse(ServerRequest req, ServerResponse res, String message) {

@@ -412,15 +412,14 @@ class AccessControlTest {
     }
 
     @Test
-    void failedLoginsAreSlowedDownPerClientAndUser() {
+    void wrongPasswordsAreAnsweredAtOnceAndTheRightOneStillWorks() {
+        // (LoginLimitsTest: what happens when they go on)
         String wrong = TestRegistry.basic("bob", "guess");
-        long start = System.nanoTime();
         for (int i = 0; i < 3; i++) {
-            assertEquals(401, basic.get("/v2/", "Authorization", wrong).statusCode());
+            HttpResponse<byte[]> r = basic.get("/v2/", "Authorization", wrong);
+            assertEquals(401, r.statusCode());
+            assertEquals("UNAUTHORIZED", code(r));
         }
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        assertTrue(millis >= 200 + 400 + 800, "three failures waited " + millis + " ms");
-        // the right password still works at once afterwards, and resets the count
         assertEquals(200, basic.get("/v2/", "Authorization", TestRegistry.basic("bob", password("bob"))).statusCode());
     }
 

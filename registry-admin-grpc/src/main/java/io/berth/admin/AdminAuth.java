@@ -87,16 +87,21 @@ final class AdminAuth implements ServerInterceptor {
             }
         } else if (auth.regionMatches(true, 0, "Basic ", 0, 6)) {
             Optional<AccessControl.Credentials> basic = AccessControl.basic(auth);
-            AccessControl.Login login = basic.isEmpty() || !access.enabled() ? null : access.login(basic.get(), address);
+            AccessControl.Login login;
+            if (basic.isPresent() && access.enabled()) {
+                login = access.login(basic.get(), address);
+            } else {
+                // no users to log in as: as wrong as a wrong password, and counted the same
+                login = access.secretRefusal(address).<AccessControl.Login>map(t -> t)
+                        .orElseGet(AccessControl.Rejected::new);
+                access.failedSecret(address);
+            }
             switch (login) {
                 case AccessControl.Accepted a -> principal = a.principal();
                 case AccessControl.Throttled t -> {
                     return refuse(call, exhausted(t));
                 }
-                case null, default -> {
-                    if (login == null) {
-                        access.failedSecret(address);
-                    }
+                case AccessControl.Rejected r -> {
                     return refuse(call, Status.UNAUTHENTICATED.withDescription("incorrect username or password"));
                 }
             }
@@ -149,8 +154,8 @@ final class AdminAuth implements ServerInterceptor {
         Caller caller = new Caller(address,
                 requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId, "", method,
                 headers.get(USER_AGENT), principal == null ? "" : principal.subject(), Caller.ADMIN);
-        return Contexts.interceptCall(Context.current().withValue(CALLER, caller).withValue(READ_ONLY, readOnlyToken), call,
-                headers, next);
+        Context context = Context.current().withValue(CALLER, caller).withValue(READ_ONLY, readOnlyToken);
+        return Contexts.interceptCall(context, call, headers, next);
     }
 
     /** The user a verified client certificate names (its CN), when the admin listener asks for them. */

@@ -68,7 +68,8 @@ public final class AdminServer implements AutoCloseable {
         public static Limits from(BerthConfig config) {
             return new Limits((int) config.size(ConfigKeys.ADMIN_MAX_MESSAGE_SIZE),
                     (int) config.size(ConfigKeys.ADMIN_MAX_METADATA_SIZE),
-                    config.intCount(ConfigKeys.ADMIN_MAX_CALLS_PER_CONNECTION), config.duration(ConfigKeys.ADMIN_IDLE_TIMEOUT));
+                    config.intCount(ConfigKeys.ADMIN_MAX_CALLS_PER_CONNECTION),
+                    config.duration(ConfigKeys.ADMIN_IDLE_TIMEOUT));
         }
 
         public static Limits defaults() {

@@ -13,8 +13,8 @@ import java.util.Optional;
 
 /**
  * The door of /v2: establishes who the caller is (basic credentials, a bearer token, or nobody),
- * applies the per-client rate limit (to the address, before credentials that need checking), and lets the request through only when the caller may do
- * what its route needs. Unauthenticated → 401 with the {@code WWW-Authenticate} challenge the
+ * applies the per-client rate limit (to the address, before credentials that need checking), and
+ * lets the request through only when the caller may do what its route needs. Unauthenticated → 401 with the {@code WWW-Authenticate} challenge the
  * clients follow (basic, or the token flow with the scope to ask for) and an {@code UNAUTHORIZED}
  * body; authenticated without the right → 403 {@code DENIED}; over the rate, or a login refused
  * unchecked ({@link AccessControl#login}) → 429 with {@code Retry-After}.

@@ -9,12 +9,14 @@ import java.util.Base64;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Who a caller is and what they may do ({@code auth.*}): logins against the htpasswd file and robot
  * accounts (bounded before any password is checked: {@link LoginThrottle}, {@link PasswordChecks}),
- * tokens of the token flow, and the policy with robot grants. Protocol layers ask it; they never decide access themselves. With {@code auth.type: none}
- * everyone may do everything but {@code admin}.
+ * tokens of the token flow, and the policy with robot grants. Protocol layers ask it; they never
+ * decide access themselves. With {@code auth.type: none} everyone may do everything but
+ * {@code admin}.
  */
 public final class AccessControl {
     public enum Mode { NONE, HTPASSWD, TOKEN }
@@ -65,7 +67,7 @@ public final class AccessControl {
                              int trackedAddresses, int trackedUsers) {
     }
 
-    private final java.util.concurrent.atomic.AtomicLong throttled = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong throttled = new AtomicLong();
 
     private AccessControl(Mode mode, WatchedFile<Htpasswd> users, WatchedFile<AccessPolicy> policy, Robots robots,
                           TokenService tokens, String realm, LoginLimits limits) {
@@ -194,8 +196,8 @@ public final class AccessControl {
             return REJECTED;
         }
         if (p.kind() == Principal.Kind.ROBOT) {
-            // a robot's secret is 256 random bits compared by its SHA-256: no check to bound, no name to
-            // protect by a per-name allowance (which guesses from elsewhere would only use up); its address's counts
+            // a robot's secret is 256 random bits compared by its SHA-256: no check to bound, and a per-name
+            // allowance would only let guesses from elsewhere lock the robot out; its address's allowance counts
             if (robots.authenticate(p.name(), credentials.password()).isPresent()) {
                 return new Accepted(p);
             }

@@ -274,12 +274,19 @@ class AuthRulesTest {
 
     @Test
     void theThrottleForgetsTheLeastRecentlyUsedBeyondItsSize() {
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        long before = rt.totalMemory() - rt.freeMemory();
         LoginThrottle t = new LoginThrottle(new LoginLimits(1, 1, java.time.Duration.ofMinutes(15), 1));
         for (int i = 0; i < 3 * LoginThrottle.MAX_TRACKED; i++) {
-            t.reserve("10.0." + (i >> 8) + "." + (i & 255), "user-" + i + "-" + "x".repeat(200));
+            // names at the cap (256 bytes): the largest a map entry can hold
+            t.reserve("10.0." + (i >> 8) + "." + (i & 255), String.format("%-256d", i));
         }
         assertEquals(LoginThrottle.MAX_TRACKED, t.tracked()[0]);
         assertEquals(LoginThrottle.MAX_TRACKED, t.tracked()[1]);
+        System.gc();
+        System.out.printf("the login throttle full (%d addresses, %d names of 256 bytes): about %d KiB of heap%n",
+                t.tracked()[0], t.tracked()[1], (rt.totalMemory() - rt.freeMemory() - before) >> 10);
     }
 
     @Test

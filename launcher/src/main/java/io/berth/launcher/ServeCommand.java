@@ -187,7 +187,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, new AdminServer.Settings(
                     Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS), cfg.duration(ConfigKeys.GC_GRACE),
-                    http.access(), adminTls(cfg)));
+                    http.access(), adminTls(cfg), AdminServer.Limits.from(cfg)));
         } catch (IllegalArgumentException e) {
             System.err.println("berth: " + e.getMessage());
             http.stop(Duration.ZERO);

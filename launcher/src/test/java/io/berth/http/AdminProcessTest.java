@@ -146,6 +146,10 @@ class AdminProcessTest {
             JsonNode plan = json("retention", "dry-run", "web-latest", "--json");
             assertEquals(List.of("1"), deleted(plan), "3 is the newest, stable is kept by name");
             assertTrue(ok("retention", "dry-run", "web-latest").output().contains("kept by keep-tags-matching"));
+            BerthProcess.Result viewerDry = admin("retention", "dry-run", "web-latest", "--token", "viewer");
+            assertEquals(0, viewerDry.exitCode(), viewerDry.output());
+            assertTrue(viewerDry.output().contains("Not stored (a read-only token): no plan to run."),
+                    viewerDry.output());
             JsonNode run = json("retention", "run", "web-latest", "--plan", plan.get("planId").asText(), "--json");
             assertEquals(List.of("1"), names(run.get("tagsDeleted"), "tag"));
             ok("retention", "delete", "web-latest");

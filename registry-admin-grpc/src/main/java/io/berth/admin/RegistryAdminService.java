@@ -355,7 +355,9 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     @Override
     public void dryRunRetention(DryRunRetentionRequest request, StreamObserver<RetentionPlan> response) {
         unary(response, () -> {
-            Retention.Plan p = registry.retention().dryRun(request.getName());
+            // a read-only caller writes nothing: its plan is evaluated, not stored (no id to run it by)
+            Retention.Plan p = AdminAuth.READ_ONLY.get() ? registry.retention().preview(request.getName())
+                    : registry.retention().dryRun(request.getName());
             return RetentionPlan.newBuilder().setPlanId(p.id()).setPolicy(p.policy())
                     .setCreatedEpochMillis(p.createdAt())
                     .addAllTags(p.tags().stream().map(RegistryAdminService::decision).toList())

@@ -56,6 +56,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -293,7 +294,8 @@ class AdminServerTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
         assertTrue(bad.getStatus().getDescription().contains("rules must list at least one rule"));
 
-        var plan = stub("viewer").dryRunRetention(DryRunRetentionRequest.newBuilder().setName("tidy").build());
+        var plan = admin().dryRunRetention(DryRunRetentionRequest.newBuilder().setName("tidy").build());
+        assertFalse(plan.getPlanId().isEmpty(), "an admin's dry run is stored, to run it by");
         assertEquals(2, plan.getTagsKept());
         assertEquals(1, plan.getTagsDeleted());
         var pr = plan.getTagsList().stream().filter(t -> t.getTag().equals("pr-1")).findFirst().orElseThrow();
@@ -316,6 +318,76 @@ class AdminServerTest {
         admin().deleteImmutabilityRule(DeleteImmutabilityRuleRequest.newBuilder().setId(rule.getId()).build());
         assertEquals(Status.Code.NOT_FOUND, code(() -> admin().deleteImmutabilityRule(
                 DeleteImmutabilityRuleRequest.newBuilder().setId(rule.getId()).build())));
+    }
+
+    @Test
+    void aReadOnlyTokenWritesNothingItsDryRunsIncluded() throws Exception {
+        images.image(APP, "v1.0.0", "one");
+        images.image(APP, "pr-1", "two");
+        images.image(APP, "pr-2", "three");
+        admin().addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder().setRepositories("team-a/**")
+                .setTags("v.*").build());
+        admin().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder().setPolicy(RetentionPolicy.newBuilder()
+                .setName("tidy").addRepositories("team-a/**").addRules(RetentionRule.newBuilder()
+                        .setKeepLastPushed(1))).build());
+        var admins = admin().dryRunRetention(DryRunRetentionRequest.newBuilder().setName("tidy").build());
+        Map<String, List<String>> before = rows(dir.resolve("berth.db"));
+
+        var viewer = stub("viewer");
+        for (int i = 0; i < 3; i++) {
+            var plan = viewer.dryRunRetention(DryRunRetentionRequest.newBuilder().setName("tidy").build());
+            assertEquals("", plan.getPlanId(), "a read-only dry run is not stored: no plan to run by");
+            assertEquals(admins.getTagsList(), plan.getTagsList(), "the same decisions");
+            assertEquals(1, plan.getTagsDeleted());
+        }
+        viewer.getServerInfo(GetServerInfoRequest.getDefaultInstance());
+        viewer.listRepositories(ListRepositoriesRequest.getDefaultInstance());
+        viewer.getRepository(GetRepositoryRequest.newBuilder().setName(APP.value()).build());
+        viewer.listTags(ListTagsRequest.newBuilder().setRepository(APP.value()).build());
+        viewer.getTag(GetTagRequest.newBuilder().setRepository(APP.value()).setTag("pr-1").build());
+        viewer.getTagHistory(GetTagHistoryRequest.newBuilder().setRepository(APP.value()).setTag("pr-1").build());
+        viewer.listManifests(ListManifestsRequest.newBuilder().setRepository(APP.value()).build());
+        viewer.listImmutabilityRules(ListImmutabilityRulesRequest.getDefaultInstance());
+        viewer.listRetentionPolicies(ListRetentionPoliciesRequest.getDefaultInstance());
+        viewer.getRetentionPolicy(GetRetentionPolicyRequest.newBuilder().setName("tidy").build());
+        viewer.listRobots(io.berth.proto.admin.v1.ListRobotsRequest.getDefaultInstance());
+        assertEquals(Status.Code.PERMISSION_DENIED, code(() -> viewer.runRetention(RunRetentionRequest.newBuilder()
+                .setName("tidy").setPlanId(admins.getPlanId()).build())));
+        assertEquals(before, rows(dir.resolve("berth.db")), "the metadata is as it was, row for row");
+
+        // the comparison sees a stored plan: an admin's dry run adds one
+        admin().dryRunRetention(DryRunRetentionRequest.newBuilder().setName("tidy").build());
+        assertFalse(before.equals(rows(dir.resolve("berth.db"))));
+    }
+
+    /** Every row of every table of a SQLite database, as text, by table. */
+    static Map<String, List<String>> rows(Path db) throws Exception {
+        Map<String, List<String>> out = new java.util.TreeMap<>();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+             java.sql.Statement st = c.createStatement()) {
+            List<String> tables = new ArrayList<>();
+            try (java.sql.ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            for (String t : tables) {
+                List<String> rows = new ArrayList<>();
+                try (java.sql.ResultSet rs = st.executeQuery("SELECT * FROM \"" + t + "\"")) {
+                    int n = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        StringBuilder b = new StringBuilder();
+                        for (int i = 1; i <= n; i++) {
+                            b.append(rs.getString(i)).append('|');
+                        }
+                        rows.add(b.toString());
+                    }
+                }
+                java.util.Collections.sort(rows);
+                out.put(t, rows);
+            }
+        }
+        return out;
     }
 
     @Test

@@ -13,11 +13,11 @@ import java.util.Optional;
 
 /**
  * The door of /v2: establishes who the caller is (basic credentials, a bearer token, or nobody),
- * applies the per-client rate limit, and lets the request through only when the caller may do
- * what its route needs. Unauthenticated → 401 with the {@code WWW-Authenticate} challenge the
+ * applies the per-client rate limit (to the address, before credentials that need checking), and
+ * lets the request through only when the caller may do what its route needs. Unauthenticated → 401 with the {@code WWW-Authenticate} challenge the
  * clients follow (basic, or the token flow with the scope to ask for) and an {@code UNAUTHORIZED}
- * body; authenticated without the right → 403 {@code DENIED}; over the rate → 429 with
- * {@code Retry-After}.
+ * body; authenticated without the right → 403 {@code DENIED}; over the rate, or a login refused
+ * unchecked ({@link AccessControl#login}) → 429 with {@code Retry-After}.
  */
 final class AccessGate {
     /** What a route needs of its caller. */
@@ -74,11 +74,21 @@ final class AccessGate {
                 if (basic.isEmpty()) {
                     return unauthorized(req, res, repository, need, "unsupported Authorization header", null);
                 }
-                Optional<Principal> login = control.login(basic.get(), address);
-                if (login.isEmpty()) {
-                    return unauthorized(req, res, repository, need, "incorrect username or password", null);
+                // credentials not proved lately are a login attempt: the address's rate applies before the check
+                if (limiter.enabled() && !control.remembered(basic.get(), address)
+                        && limited(req, res, limiter, "address " + address)) {
+                    return null;
                 }
-                principal = login.get();
+                switch (control.login(basic.get(), address)) {
+                    case AccessControl.Accepted a -> principal = a.principal();
+                    case AccessControl.Rejected r -> {
+                        return unauthorized(req, res, repository, need, "incorrect username or password", null);
+                    }
+                    case AccessControl.Throttled t -> {
+                        throttled(req, res, t);
+                        return null;
+                    }
+                }
             }
         }
         if (limited(req, res, limiter, principal.anonymous() ? "address " + address : "user " + principal.subject())) {
@@ -120,6 +130,13 @@ final class AccessGate {
         OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, "too many requests from this client: at most "
                 + "http.rate-limit per second");
         return true;
+    }
+
+    /** A login not checked (too many failures, or checks at once): 429 with {@code Retry-After}. */
+    static void throttled(ServerRequest req, ServerResponse res, AccessControl.Throttled t) {
+        res.header(HeaderNames.RETRY_AFTER, Long.toString(t.retryAfterSeconds()));
+        OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, t.reason() + "; try again in " + t.retryAfterSeconds()
+                + " s");
     }
 
     private Access unauthorized(ServerRequest req, ServerResponse res, RepositoryName repository, Need need,

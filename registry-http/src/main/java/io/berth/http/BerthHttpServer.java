@@ -79,6 +79,7 @@ public final class BerthHttpServer {
         this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG));
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
         this.access = AccessControl.from(config, registry.robots(), registry.clock());
+        loginMetrics(metrics, access);
         this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
         ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
@@ -104,6 +105,23 @@ public final class BerthHttpServer {
                 .routing(r -> routing(r, v2, ops, token));
         tls.ifPresent(t -> builder.tls(t.current()));
         this.server = builder.build();
+    }
+
+    /** What the login defences did: bcrypt checks run, logins refused unchecked, addresses and names tracked. */
+    private static void loginMetrics(HttpMetrics metrics, AccessControl access) {
+        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.password.checks", access,
+                a -> a.loginStats().passwordChecks()).description("Password (bcrypt) checks run.")
+                .register(metrics.registry());
+        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.logins.refused", access,
+                a -> a.loginStats().throttled()).description("Logins refused before any check (429).")
+                .tag("reason", "failures").register(metrics.registry());
+        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.logins.refused", access,
+                a -> a.loginStats().busy()).description("Logins refused before any check (429).")
+                .tag("reason", "busy").register(metrics.registry());
+        metrics.gauge("berth.auth.login.tracked", "Client addresses and user names with failed logins remembered.",
+                () -> access.loginStats().trackedAddresses(), "of", "address");
+        metrics.gauge("berth.auth.login.tracked", "Client addresses and user names with failed logins remembered.",
+                () -> access.loginStats().trackedUsers(), "of", "user");
     }
 
     /** Access control as configured (auth.*). */

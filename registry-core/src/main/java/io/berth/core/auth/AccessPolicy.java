@@ -14,8 +14,12 @@ import java.util.Set;
  * granting actions on repository globs to subjects. Rules only grant; what no rule grants is denied.
  * Subjects: a user name ({@code alice} or {@code user:alice}), {@code robot:<name>},
  * {@code group:<name>}, {@code anonymous} (callers without credentials), {@code authenticated} (any
- * caller with valid credentials). The {@code admin} action of the admin API is checked on the
- * repository {@code *}: a rule for {@code "*"} or {@code "**"} grants it.
+ * user with valid credentials), {@code *} (everyone). The {@code admin} action of the admin API is
+ * checked on the repository {@code *}: a rule for {@code "*"} or {@code "**"} grants it.
+ *
+ * <p>Robot accounts have a ceiling: only rules that name them ({@code robot:<name>}, or a group
+ * listing {@code robot:<name>}) apply to them, never {@code authenticated} or {@code *} — a robot
+ * made to pull {@code ci/**} must not inherit what every user may do.
  */
 public final class AccessPolicy {
     /** The repository name the {@code admin} action is checked on. */
@@ -32,7 +36,7 @@ public final class AccessPolicy {
         this.rules = rules;
     }
 
-    /** Without {@code auth.policy}: every authenticated caller may pull, push and delete everywhere. */
+    /** Without {@code auth.policy}: every authenticated user (not robot) may pull, push and delete everywhere. */
     public static AccessPolicy authenticatedMayWrite() {
         return new AccessPolicy(Map.of(), List.of(new Rule(List.of(RepositoryGlob.of("**")), List.of("authenticated"),
                 EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE))));
@@ -96,8 +100,9 @@ public final class AccessPolicy {
     private boolean names(String subject, Principal p) {
         return switch (subject) {
             case "anonymous" -> p.anonymous();
-            case "authenticated" -> !p.anonymous();
-            case "*" -> true;
+            // robots only by name: their own grants are their ceiling
+            case "authenticated" -> p.kind() == Principal.Kind.USER;
+            case "*" -> p.kind() != Principal.Kind.ROBOT;
             default -> {
                 if (p.anonymous()) {
                     yield false;

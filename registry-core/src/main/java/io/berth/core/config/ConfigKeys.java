@@ -79,6 +79,28 @@ public final class ConfigKeys {
     public static final ConfigKey AUTH_TOKEN_PUBLIC_KEY = new ConfigKey("auth.token.public-key", "", Type.TEXT,
             "PEM public key or certificate of an external token issuer (EC or RSA); then Berth issues no tokens and "
                     + "auth.token.realm names the issuer.");
+    public static final ConfigKey AUTH_LOGIN_FAILURES_PER_ADDRESS = ConfigKey.count("auth.login.failures-per-address",
+            "10", 1, 1_000_000, "Failed logins one client address may make in a row; then one more per "
+                    + "auth.login.failure-refill, and other attempts get 429 with Retry-After before any password is "
+                    + "checked.");
+    public static final ConfigKey AUTH_LOGIN_FAILURES_PER_USER = ConfigKey.count("auth.login.failures-per-user", "20",
+            1, 1_000_000, "Failed logins of one user name, from any address, in a row; then as "
+                    + "auth.login.failures-per-address (credentials this address proved lately still work).");
+    public static final ConfigKey AUTH_LOGIN_FAILURE_REFILL = ConfigKey.duration("auth.login.failure-refill", "6s",
+            Duration.ofMillis(10), Duration.ofHours(1), "How often one failed login is forgiven, per address and per "
+                    + "user name.");
+    public static final ConfigKey AUTH_LOGIN_MAX_CONCURRENT = ConfigKey.count("auth.login.max-concurrent", "0", 0,
+            1024, "Password (bcrypt) checks run at once, on threads of their own; a few more wait up to 2s, others "
+                    + "get 429. 0: half the processors, at least 1.");
+    public static final ConfigKey ADMIN_MAX_MESSAGE_SIZE = ConfigKey.size("admin.max-message-size", "1MiB", KIB,
+            64 * MIB, "Largest gRPC message the admin API accepts; larger calls get RESOURCE_EXHAUSTED.");
+    public static final ConfigKey ADMIN_MAX_METADATA_SIZE = ConfigKey.size("admin.max-metadata-size", "8KiB", KIB,
+            MIB, "Largest header block (metadata) of an admin call; larger calls are refused.");
+    public static final ConfigKey ADMIN_MAX_CALLS_PER_CONNECTION = ConfigKey.count("admin.max-calls-per-connection",
+            "16", 1, 10_000, "Admin calls one connection may have open at once (HTTP/2 streams); the client queues "
+                    + "more.");
+    public static final ConfigKey ADMIN_IDLE_TIMEOUT = ConfigKey.duration("admin.idle-timeout", "5m",
+            Duration.ofSeconds(1), Duration.ofDays(1), "An admin connection without calls for this long is closed.");
     public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", java.time.Duration.ZERO,
             java.time.Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
                     + "this alone (uploads and pushes in flight), unless a run says otherwise.");
@@ -161,7 +183,10 @@ public final class ConfigKeys {
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
-            AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
+            AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY,
+            AUTH_LOGIN_FAILURES_PER_ADDRESS, AUTH_LOGIN_FAILURES_PER_USER, AUTH_LOGIN_FAILURE_REFILL,
+            AUTH_LOGIN_MAX_CONCURRENT, ADMIN_MAX_MESSAGE_SIZE, ADMIN_MAX_METADATA_SIZE, ADMIN_MAX_CALLS_PER_CONNECTION,
+            ADMIN_IDLE_TIMEOUT, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             STORAGE_S3_ENDPOINT, STORAGE_S3_REGION, STORAGE_S3_BUCKET, STORAGE_S3_ACCESS_KEY, STORAGE_S3_SECRET_KEY,
             STORAGE_S3_PATH_STYLE, STORAGE_S3_PREFIX, STORAGE_S3_CREATE_BUCKET, STORAGE_S3_REDIRECT,
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, METADATA_POSTGRES_URL,

@@ -161,6 +161,15 @@ public final class Retention {
 
     // ---- dry run and run
 
+    /**
+     * Evaluates the policy now without storing anything: the plan has no id, so no run can be limited
+     * to it (a read-only caller's dry run).
+     */
+    public Plan preview(String name) {
+        Plan plan = evaluate(get(name).policy(), clock.millis());
+        return new Plan("", plan.policy(), plan.createdAt(), plan.tags(), plan.manifests());
+    }
+
     /** Evaluates the policy now and stores the plan, so that {@link #run} can be limited to it. */
     public Plan dryRun(String name) {
         Plan plan = evaluate(get(name).policy(), clock.millis());

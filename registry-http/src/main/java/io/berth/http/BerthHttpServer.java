@@ -76,6 +76,8 @@ public final class BerthHttpServer {
         registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth.buffers.in.use",
                 "Buffers of the shared pools in use.", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0),
                 "pool", pool));
+        metrics.gauge("berth.manifests.buffered.bytes", "Bytes of manifest bodies held in memory now (reserved: "
+                + "manifests.max-buffered).", () -> registry.manifests().bufferedBodyBytes());
         this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG));
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
         this.access = AccessControl.from(config, registry.robots(), registry.clock());

@@ -133,6 +133,13 @@ public final class ConfigKeys {
             "1000", 1, 100_000_000, "Most open upload sessions one client (a user when authenticated, else an address) may hold; more get 429.");
     public static final ConfigKey MANIFESTS_MAX_SIZE = ConfigKey.size("manifests.max-size", "4MiB", KIB, 64 * MIB,
             "Largest manifest accepted; larger pushes get 413.");
+    public static final ConfigKey MANIFESTS_MAX_BUFFERED = ConfigKey.size("manifests.max-buffered", "16MiB", KIB,
+            1024 * MIB, "Most bytes of manifest bodies held in memory at once (each counted at its Content-Length, "
+                    + "or manifests.max-size without one); pushes beyond get 429 with Retry-After.");
+    public static final ConfigKey MANIFESTS_MAX_BUFFERED_PER_CLIENT = ConfigKey.size(
+            "manifests.max-buffered-per-client", "8MiB", KIB, 1024 * MIB, "Most bytes of manifest bodies one client "
+                    + "(a user when authenticated, else an address) may have in memory at once; pushes beyond get 429 "
+                    + "with Retry-After.");
     public static final ConfigKey MANIFESTS_MAX_REFERENCES = ConfigKey.count("manifests.max-references", "10000", 1,
             1_000_000, "Most blobs and child manifests one manifest may reference; more is MANIFEST_INVALID.");
     public static final ConfigKey MANIFESTS_ALLOW_SPARSE = new ConfigKey("manifests.allow-sparse", "false",
@@ -167,7 +174,8 @@ public final class ConfigKeys {
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, METADATA_POSTGRES_URL,
             METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
-            UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
+            UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_BUFFERED,
+            MANIFESTS_MAX_BUFFERED_PER_CLIENT, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
             EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE);
 
     /** Prefixes under which any key is accepted and passed through. */

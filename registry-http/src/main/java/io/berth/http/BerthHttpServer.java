@@ -46,6 +46,7 @@ public final class BerthHttpServer {
     private final BodyWatchdog watchdog;
     private final AccessControl access;
     private final java.util.Optional<TlsFiles> tls;
+    private final ConnectionGuard guard;
     private volatile boolean draining;
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
@@ -96,6 +97,9 @@ public final class BerthHttpServer {
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             direct.addHandler(type, rejected);
         }
+        this.guard = new ConnectionGuard(config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT), config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
+                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics);
         WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.string(ConfigKeys.HTTP_HOST))
                 .port(config.port(ConfigKeys.HTTP_PORT))
@@ -104,6 +108,8 @@ public final class BerthHttpServer {
                 .writeBufferSize(WRITE_BUFFER)
                 .directHandlers(direct.build())
                 .routing(r -> routing(r, v2, ops, token));
+        guard.configure(builder, config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT));
         tls.ifPresent(t -> builder.tls(t.current()));
         this.server = builder.build();
     }
@@ -275,6 +281,7 @@ public final class BerthHttpServer {
                     + "s (http.shutdown-timeout) were cut off");
         }
         watchdog.close();
+        guard.close();
         requestLog.close();
         if (tlsReloader != null) {
             tlsReloader.shutdownNow();

@@ -22,6 +22,18 @@ public final class ConfigKeys {
     public static final ConfigKey HTTP_READ_TIMEOUT = ConfigKey.duration("http.read-timeout", "60s",
             Duration.ofSeconds(1), Duration.ofDays(1), "A request body that sends nothing for this long is aborted"
                     + " (its upload keeps only acknowledged bytes).");
+    public static final ConfigKey HTTP_HEADER_TIMEOUT = ConfigKey.duration("http.header-timeout", "20s",
+            Duration.ofSeconds(1), Duration.ofHours(1), "A request's line and headers must arrive within this from "
+                    + "its first byte (a new connection's first request: from the connection's opening), else the "
+                    + "connection is closed.");
+    public static final ConfigKey HTTP_IDLE_TIMEOUT = ConfigKey.duration("http.idle-timeout", "120s",
+            Duration.ofSeconds(1), Duration.ofDays(1), "A kept-alive connection that starts no new request for this "
+                    + "long is closed.");
+    public static final ConfigKey HTTP_MAX_CONNECTIONS = ConfigKey.count("http.max-connections", "1024", 1, 1_000_000,
+            "Most HTTP connections open at once; more are answered 503 and closed at once.");
+    public static final ConfigKey HTTP_MAX_CONNECTIONS_PER_CLIENT = ConfigKey.count(
+            "http.max-connections-per-client", "256", 1, 1_000_000, "Most HTTP connections open at once from one "
+                    + "client address (an IPv6 client: its /64); more are answered 429 and closed at once.");
     public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
             "Log one line per request (method, path, status, bytes, duration, request id).");
     public static final ConfigKey LOG_LEVEL = ConfigKey.choice("log.level", "info", List.of("error", "warn", "info",
@@ -163,8 +175,8 @@ public final class ConfigKeys {
             "Most entries one tags/list, _catalog or referrers page returns.");
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
-            HTTP_READ_TIMEOUT,
-            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
+            HTTP_READ_TIMEOUT, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS,
+            HTTP_MAX_CONNECTIONS_PER_CLIENT, HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,

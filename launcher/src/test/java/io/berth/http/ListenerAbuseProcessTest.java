@@ -2,8 +2,10 @@ package io.berth.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.testsupport.TestServices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -11,10 +13,12 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The HTTP listener against one unauthenticated client, as the review broke it, with the JVM
  * options {@code bin/berth} ships (a 160 MiB heap): connections that send half a request header and
  * then nothing used to stay open for good with about 22 KiB each, until some 6,400 of them took the
- * heap and Helidon's accept loop ended — the port refused everyone while the process ran on.
+ * heap and Helidon's accept loop ended — the port refused everyone while the process ran on. And a
+ * listener that stops accepting (here: the process runs out of file descriptors) must end the
+ * process, so that a supervisor starts it again.
  */
 class ListenerAbuseProcessTest {
     static final byte[] HALF_HEADER = "GET /v2/ HTTP/1.1\r\nHost: registry\r\nX-Half: ".getBytes(StandardCharsets.US_ASCII);
@@ -129,6 +135,51 @@ class ListenerAbuseProcessTest {
             throw new AssertionError("a connection the server never closed (sent: '" + first + "')");
         } catch (IOException reset) {
             return first.toString(); // closed with a reset: also closed by the server
+        }
+    }
+
+    @Test
+    void aListenerThatStopsAcceptingEndsTheProcessWithAnError() throws Exception {
+        Path prlimit = Path.of("/usr/bin/prlimit");
+        TestServices.require(Files.isExecutable(prlimit), "prlimit (util-linux, to lower a running process's file "
+                + "limit)");
+        BerthProcess b = BerthProcess.start(dir, BerthProcess.defaultJvmOptions(), Map.of());
+        try {
+            HonestClient honest = new HonestClient(b.base(), "127.0.0.1");
+            honest.pushAndPull("before/app", 1024, 0); // everything a request needs is set up
+            assertEquals(200, honest.get("/readyz").statusCode());
+            // the process may open only a few more files: the next connections take the last ones, and
+            // accepting one more fails — Helidon's accept loop then ends for good
+            long open;
+            try (var fds = Files.list(Path.of("/proc", Long.toString(b.pid()), "fd"))) {
+                open = fds.count();
+            }
+            Process limit = new ProcessBuilder(prlimit.toString(), "--pid", Long.toString(b.pid()),
+                    "--nofile=" + (open + 12)).redirectErrorStream(true).start();
+            assertEquals(0, limit.waitFor(), new String(limit.getInputStream().readAllBytes()));
+            List<Socket> held = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                try {
+                    Socket s = new Socket(InetAddress.getLoopbackAddress(), b.httpPort, InetAddress.getByName(
+                            "127.0.0.2"), 0);
+                    s.getOutputStream().write(HALF_HEADER);
+                    held.add(s);
+                } catch (IOException refused) {
+                    // the listener is gone already
+                }
+            }
+            for (Socket s : held) {
+                s.close(); // the server's descriptors come free again, the listener stays gone
+            }
+            assertTrue(b.process.process().waitFor(120, TimeUnit.SECONDS), "the process ends:\n" + b.output());
+            int exit = b.process.process().exitValue();
+            String out = b.output();
+            System.out.println("exit code " + exit + "; " + out.lines().filter(l -> l.contains("stopped accepting"))
+                    .findFirst().orElse(""));
+            assertNotEquals(0, exit, out);
+            assertTrue(out.contains("stopped accepting connections"), out);
+        } finally {
+            b.close();
         }
     }
 }

@@ -46,7 +46,10 @@ public final class BerthHttpServer {
     private final BodyWatchdog watchdog;
     private final AccessControl access;
     private final java.util.Optional<TlsFiles> tls;
+    private final String host;
     private final ConnectionGuard guard;
+    private volatile ListenerWatch watch;
+    private volatile java.util.function.Consumer<String> onListenerLost = why -> { };
     private volatile boolean draining;
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
@@ -68,6 +71,7 @@ public final class BerthHttpServer {
 
     private BerthHttpServer(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
         this.shutdownGrace = config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE);
+        this.host = config.string(ConfigKeys.HTTP_HOST);
         this.watchdog = new BodyWatchdog(config.duration(ConfigKeys.HTTP_READ_TIMEOUT));
         this.metrics = new HttpMetrics(meters);
         metrics.gauge("berth.uploads.in.progress", "Upload bodies streaming in now.",
@@ -100,6 +104,7 @@ public final class BerthHttpServer {
         this.guard = new ConnectionGuard(config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
                 config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT), config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
                 config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics);
+        ops.addReadinessCheck(() -> watch == null ? java.util.Optional.empty() : watch.problem());
         WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.string(ConfigKeys.HTTP_HOST))
                 .port(config.port(ConfigKeys.HTTP_PORT))
@@ -211,6 +216,10 @@ public final class BerthHttpServer {
 
     public BerthHttpServer start() {
         server.start();
+        if (server.port() > 0) {
+            watch = new ListenerWatch(listenerAddress(), server.port(), java.time.Duration.ofSeconds(1),
+                    why -> onListenerLost.accept(why));
+        }
         tls.ifPresent(t -> {
             tlsReloader = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                     r -> Thread.ofPlatform().name("berth-tls-reload").daemon().unstarted(r));
@@ -222,6 +231,25 @@ public final class BerthHttpServer {
 
     public int port() {
         return server.port();
+    }
+
+    /** The address the listener was bound to (http.host), as Helidon resolves it. */
+    private java.net.InetAddress listenerAddress() {
+        try {
+            return java.net.InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("http.host " + host + " resolved when the listener started but not now", e);
+        }
+    }
+
+    /**
+     * What to do when the listener stops accepting connections without {@link #stop} (Helidon's accept
+     * loop ended: no file descriptors left, or memory): {@code action} gets a line saying so. Readiness
+     * answers 503 from then on. Without an action it is only logged.
+     */
+    public BerthHttpServer onListenerLost(java.util.function.Consumer<String> action) {
+        this.onListenerLost = action;
+        return this;
     }
 
     /**
@@ -256,6 +284,9 @@ public final class BerthHttpServer {
      */
     public void stop(Duration timeout) {
         draining = true;
+        if (watch != null) {
+            watch.close(); // the listener is about to close on purpose
+        }
         try {
             if (!shutdownGrace.isZero()) {
                 LOG.log(Level.INFO, "draining: /readyz answers 503 for " + shutdownGrace.toMillis()

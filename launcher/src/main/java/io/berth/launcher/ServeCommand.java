@@ -158,7 +158,7 @@ final class ServeCommand implements Callable<Integer> {
         BerthHttpServer http;
         AdminServer admin;
         try {
-            http = BerthHttpServer.create(registry, cfg, meters).start();
+            http = BerthHttpServer.create(registry, cfg, meters).onListenerLost(signals::fail).start();
             if (http.port() < 0) {
                 throw new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
             }
@@ -228,6 +228,14 @@ final class ServeCommand implements Callable<Integer> {
                 : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client"));
 
         signals.await();
+        String failure = signals.failure();
+        if (failure != null) {
+            // a process without its listener serves no one: stop, and exit non-zero for the supervisor
+            LOG.log(Level.ERROR, failure + "; stopping (exit code " + EXIT_LISTENER_LOST + ") so that berth is "
+                    + "started again");
+            haltAfter(grace.plusSeconds(15));
+            http.withShutdownGrace(Duration.ZERO);
+        }
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
         http.stop(grace);
         jobs.shutdownNow();
@@ -237,7 +245,26 @@ final class ServeCommand implements Callable<Integer> {
         }
         registry.close();
         LOG.log(Level.INFO, "stopped");
-        return 0;
+        return failure == null ? 0 : EXIT_LISTENER_LOST;
+    }
+
+    /** Exit code of {@code serve} when its HTTP listener stopped accepting connections by itself. */
+    static final int EXIT_LISTENER_LOST = 1;
+
+    /**
+     * Ends the process with {@link #EXIT_LISTENER_LOST} if the orderly stop has not ended it within
+     * {@code limit}: whatever broke the listener (no descriptors, no memory) may hold up the stop too.
+     */
+    private static void haltAfter(Duration limit) {
+        Thread.ofPlatform().daemon().name("berth-stop-deadline").start(() -> {
+            try {
+                Thread.sleep(limit.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.err.println("berth: the stop did not end within " + limit.toSeconds() + "s; halting");
+            Runtime.getRuntime().halt(EXIT_LISTENER_LOST);
+        });
     }
 
     /** The admin listener's TLS files (admin.tls.*), when set; both or neither of cert and key. */

@@ -46,6 +46,10 @@ public final class BerthHttpServer {
     private final BodyWatchdog watchdog;
     private final AccessControl access;
     private final java.util.Optional<TlsFiles> tls;
+    private final String host;
+    private final ConnectionGuard guard;
+    private volatile ListenerWatch watch;
+    private volatile java.util.function.Consumer<String> onListenerLost = why -> { };
     private volatile boolean draining;
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
@@ -67,6 +71,7 @@ public final class BerthHttpServer {
 
     private BerthHttpServer(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
         this.shutdownGrace = config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE);
+        this.host = config.string(ConfigKeys.HTTP_HOST);
         this.watchdog = new BodyWatchdog(config.duration(ConfigKeys.HTTP_READ_TIMEOUT));
         this.metrics = new HttpMetrics(meters);
         metrics.gauge("berth.uploads.in.progress", "Upload bodies streaming in now.",
@@ -76,6 +81,8 @@ public final class BerthHttpServer {
         registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth.buffers.in.use",
                 "Buffers of the shared pools in use.", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0),
                 "pool", pool));
+        metrics.gauge("berth.manifests.buffered.bytes", "Bytes of manifest bodies held in memory now (reserved: "
+                + "manifests.max-buffered).", () -> registry.manifests().bufferedBodyBytes());
         this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG));
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
         this.access = AccessControl.from(config, registry.robots(), registry.clock());
@@ -95,6 +102,10 @@ public final class BerthHttpServer {
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             direct.addHandler(type, rejected);
         }
+        this.guard = new ConnectionGuard(config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT), config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
+                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics);
+        ops.addReadinessCheck(() -> watch == null ? java.util.Optional.empty() : watch.problem());
         WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.string(ConfigKeys.HTTP_HOST))
                 .port(config.port(ConfigKeys.HTTP_PORT))
@@ -103,6 +114,8 @@ public final class BerthHttpServer {
                 .writeBufferSize(WRITE_BUFFER)
                 .directHandlers(direct.build())
                 .routing(r -> routing(r, v2, ops, token));
+        guard.configure(builder, config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT));
         tls.ifPresent(t -> builder.tls(t.current()));
         this.server = builder.build();
     }
@@ -221,6 +234,10 @@ public final class BerthHttpServer {
 
     public BerthHttpServer start() {
         server.start();
+        if (server.port() > 0) {
+            watch = new ListenerWatch(listenerAddress(), server.port(), java.time.Duration.ofSeconds(1),
+                    why -> onListenerLost.accept(why));
+        }
         tls.ifPresent(t -> {
             tlsReloader = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                     r -> Thread.ofPlatform().name("berth-tls-reload").daemon().unstarted(r));
@@ -232,6 +249,25 @@ public final class BerthHttpServer {
 
     public int port() {
         return server.port();
+    }
+
+    /** The address the listener was bound to (http.host), as Helidon resolves it. */
+    private java.net.InetAddress listenerAddress() {
+        try {
+            return java.net.InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("http.host " + host + " resolved when the listener started but not now", e);
+        }
+    }
+
+    /**
+     * What to do when the listener stops accepting connections without {@link #stop} (Helidon's accept
+     * loop ended: no file descriptors left, or memory): {@code action} gets a line saying so. Readiness
+     * answers 503 from then on. Without an action it is only logged.
+     */
+    public BerthHttpServer onListenerLost(java.util.function.Consumer<String> action) {
+        this.onListenerLost = action;
+        return this;
     }
 
     /**
@@ -266,6 +302,9 @@ public final class BerthHttpServer {
      */
     public void stop(Duration timeout) {
         draining = true;
+        if (watch != null) {
+            watch.close(); // the listener is about to close on purpose
+        }
         try {
             if (!shutdownGrace.isZero()) {
                 LOG.log(Level.INFO, "draining: /readyz answers 503 for " + shutdownGrace.toMillis()
@@ -291,6 +330,7 @@ public final class BerthHttpServer {
                     + "s (http.shutdown-timeout) were cut off");
         }
         watchdog.close();
+        guard.close();
         requestLog.close();
         if (tlsReloader != null) {
             tlsReloader.shutdownNow();

@@ -149,6 +149,7 @@ public final class RequestLog implements Filter {
                     responseBodyBytes(method, res), 0, client(req), user(req), req.headers().first(HeaderNames.USER_AGENT)
                     .orElse("-"), info.id, info.serverAborted == null ? ""
                     : "aborted=" + info.serverAborted.replace(' ', '-')));
+            ConnectionGuard.requestDone(); // the connection now waits for its next request
         }
     }
 

@@ -22,6 +22,18 @@ public final class ConfigKeys {
     public static final ConfigKey HTTP_READ_TIMEOUT = ConfigKey.duration("http.read-timeout", "60s",
             Duration.ofSeconds(1), Duration.ofDays(1), "A request body that sends nothing for this long is aborted"
                     + " (its upload keeps only acknowledged bytes).");
+    public static final ConfigKey HTTP_HEADER_TIMEOUT = ConfigKey.duration("http.header-timeout", "20s",
+            Duration.ofSeconds(1), Duration.ofHours(1), "A request's line and headers must arrive within this from "
+                    + "its first byte (a new connection's first request: from the connection's opening), else the "
+                    + "connection is closed.");
+    public static final ConfigKey HTTP_IDLE_TIMEOUT = ConfigKey.duration("http.idle-timeout", "120s",
+            Duration.ofSeconds(1), Duration.ofDays(1), "A kept-alive connection that starts no new request for this "
+                    + "long is closed.");
+    public static final ConfigKey HTTP_MAX_CONNECTIONS = ConfigKey.count("http.max-connections", "1024", 1, 1_000_000,
+            "Most HTTP connections open at once; more are answered 503 and closed at once.");
+    public static final ConfigKey HTTP_MAX_CONNECTIONS_PER_CLIENT = ConfigKey.count(
+            "http.max-connections-per-client", "256", 1, 1_000_000, "Most HTTP connections open at once from one "
+                    + "client address (an IPv6 client: its /64); more are answered 429 and closed at once.");
     public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
             "Log one line per request (method, path, status, bytes, duration, request id).");
     public static final ConfigKey LOG_LEVEL = ConfigKey.choice("log.level", "info", List.of("error", "warn", "info",
@@ -155,6 +167,13 @@ public final class ConfigKeys {
             "1000", 1, 100_000_000, "Most open upload sessions one client (a user when authenticated, else an address) may hold; more get 429.");
     public static final ConfigKey MANIFESTS_MAX_SIZE = ConfigKey.size("manifests.max-size", "4MiB", KIB, 64 * MIB,
             "Largest manifest accepted; larger pushes get 413.");
+    public static final ConfigKey MANIFESTS_MAX_BUFFERED = ConfigKey.size("manifests.max-buffered", "16MiB", KIB,
+            1024 * MIB, "Most bytes of manifest bodies held in memory at once (each counted at its Content-Length, "
+                    + "or manifests.max-size without one); pushes beyond get 429 with Retry-After.");
+    public static final ConfigKey MANIFESTS_MAX_BUFFERED_PER_CLIENT = ConfigKey.size(
+            "manifests.max-buffered-per-client", "8MiB", KIB, 1024 * MIB, "Most bytes of manifest bodies one client "
+                    + "(a user when authenticated, else an address) may have in memory at once; pushes beyond get 429 "
+                    + "with Retry-After.");
     public static final ConfigKey MANIFESTS_MAX_REFERENCES = ConfigKey.count("manifests.max-references", "10000", 1,
             1_000_000, "Most blobs and child manifests one manifest may reference; more is MANIFEST_INVALID.");
     public static final ConfigKey MANIFESTS_ALLOW_SPARSE = new ConfigKey("manifests.allow-sparse", "false",
@@ -178,8 +197,8 @@ public final class ConfigKeys {
             "Most entries one tags/list, _catalog or referrers page returns.");
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
-            HTTP_READ_TIMEOUT,
-            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
+            HTTP_READ_TIMEOUT, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS,
+            HTTP_MAX_CONNECTIONS_PER_CLIENT, HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
@@ -192,7 +211,8 @@ public final class ConfigKeys {
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, METADATA_POSTGRES_URL,
             METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
-            UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
+            UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_BUFFERED,
+            MANIFESTS_MAX_BUFFERED_PER_CLIENT, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
             EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE);
 
     /** Prefixes under which any key is accepted and passed through. */

@@ -3,6 +3,7 @@ package io.berth.core.registry;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The rules' tunables, read from configuration ({@link ConfigKeys} defines each, with its default
@@ -10,6 +11,8 @@ import java.time.Duration;
  *
  * @param maxManifestBytes               largest manifest accepted (the spec asks registries to take at least 4 MiB)
  * @param maxManifestReferences          most blobs and child manifests one manifest may reference
+ * @param maxBufferedManifestBytes       most bytes of manifest bodies held in memory at once
+ * @param maxBufferedManifestBytesPerClient the same for one client
  * @param allowSparse                    accept manifests whose layers or child manifests the repository lacks
  * @param uploadExpiry                   an upload untouched this long is removed
  * @param uploadPurgeInterval            how often expired uploads are looked for
@@ -22,15 +25,28 @@ import java.time.Duration;
  * @param eventsSource                   the CloudEvents source of this registry's events
  * @param pullEvents                     whether pulls are recorded as events too
  */
-public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, boolean allowSparse,
+public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, long maxBufferedManifestBytes,
+                              long maxBufferedManifestBytesPerClient, boolean allowSparse,
                               Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
                               int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
                               Duration pullFlushInterval, int maxPageSize, boolean eventsEnabled,
                               String eventsSource, boolean pullEvents) {
+    public RegistryOptions {
+        // a budget smaller than the largest manifest would refuse every push of one
+        for (var budget : Map.of(ConfigKeys.MANIFESTS_MAX_BUFFERED, maxBufferedManifestBytes,
+                ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT, maxBufferedManifestBytesPerClient).entrySet()) {
+            if (budget.getValue() < maxManifestBytes) {
+                throw new IllegalArgumentException(budget.getKey().name() + " (" + budget.getValue() + " bytes) must be at"
+                        + " least " + ConfigKeys.MANIFESTS_MAX_SIZE.name() + " (" + maxManifestBytes + " bytes)");
+            }
+        }
+    }
+
     /** The options a configuration asks for. */
     public static RegistryOptions from(BerthConfig config) {
         return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
-                config.intCount(ConfigKeys.MANIFESTS_MAX_REFERENCES), config.bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE),
+                config.intCount(ConfigKeys.MANIFESTS_MAX_REFERENCES), config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED),
+                config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT), config.bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE),
                 config.duration(ConfigKeys.UPLOADS_EXPIRY), config.duration(ConfigKeys.UPLOADS_PURGE_INTERVAL),
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT),
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT_PER_CLIENT),

@@ -53,11 +53,12 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
     private static final Pattern PLATFORM = Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
 
     public static ReplicationConfig load(Path file, Map<String, String> env) {
-        YamlSection r = YamlSection.load(file, "replication", env);
+        YamlSection r = YamlSection.load(file, "replication", env).only("source", "source-username",
+                "source-password", "source-tls", "kafka", "reconcile-interval", "http-host", "http-port", "targets");
         Endpoint source = endpoint(r, "source", r.string("source", ""), r.stringWithEnv("source-username",
                 "replication.source-username", ""), r.stringWithEnv("source-password", "replication.source-password",
                 ""), r.section("source-tls"));
-        YamlSection kafka = r.section("kafka");
+        YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group");
         String bootstrap = kafka.string("bootstrap-servers", "");
         if (bootstrap.isBlank()) {
             throw kafka.bad("bootstrap-servers", "is required");
@@ -91,11 +92,14 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         } catch (IllegalArgumentException e) {
             throw s.bad(key, "'" + url + "' is not an http(s) URL of a registry");
         }
+        tls.only("ca-file", "insecure");
         Optional<Path> ca = tls.optional("ca-file").map(Path::of);
         return new Endpoint(uri, username, password, ca, tls.bool("insecure", false));
     }
 
     private static Target target(YamlSection t) {
+        t.only("name", "url", "username", "password", "tls", "repositories", "exclude", "tags", "platforms", "prefix",
+                "deletes", "concurrency", "rate-limit");
         String name = t.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw t.bad("name", "'" + name + "' must be 1-64 of a-z, 0-9, '.', '_', '-'");

@@ -95,6 +95,20 @@ class ReplicationConfigTest {
                     + "| replication.source '' is not an http(s) URL",
             "replication: {source: 'http://a', targets: [{name: b, url: 'http://b'}]}"
                     + "| replication.kafka.bootstrap-servers is required",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "delete: true}]}| replication.targets[0].delete is not a known key: did you mean deletes?",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "repository: [a/**]}]}| replication.targets[0].repository is not a known key: did you mean "
+                    + "repositories?",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, reconcile: 1m, targets: [{name: b, "
+                    + "url: 'http://b'}]}| replication.reconcile is not a known key: did you mean reconcile-interval?",
+            "replication: {source: 'http://a', kafka: {bootstrap-server: k:1}, targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.kafka.bootstrap-server is not a known key: did you mean bootstrap-servers?",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, source-tls: {ca: x}, targets: "
+                    + "[{name: b, url: 'http://b'}]}| replication.source-tls.ca is not a known key: did you mean ca-file?",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "tls: {insecur: true}}]}| replication.targets[0].tls.insecur is not a known key: did you mean "
+                    + "insecure?",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}}| replication.targets must list",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: B, url: 'http://b'}]}"
                     + "| replication.targets[0].name 'B'",

@@ -29,8 +29,8 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
     private static final Set<String> ACTIONS = Set.of("push", "pull", "mount", "delete");
 
     public static WebhookConfig load(Path file, Map<String, String> env) {
-        YamlSection w = YamlSection.load(file, "webhooks", env);
-        YamlSection kafka = w.section("kafka");
+        YamlSection w = YamlSection.load(file, "webhooks", env).only("kafka", "http-host", "http-port", "endpoints");
+        YamlSection kafka = w.section("kafka").only("bootstrap-servers", "topic", "group");
         String bootstrap = kafka.string("bootstrap-servers", "");
         if (bootstrap.isBlank()) {
             throw kafka.bad("bootstrap-servers", "is required");
@@ -54,6 +54,8 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
     }
 
     private static Endpoint endpoint(YamlSection e) {
+        e.only("name", "url", "secret", "headers", "actions", "repositories", "media-types", "timeout",
+                "max-attempts");
         String name = e.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw e.bad("name", "'" + name + "' must be 1-64 letters, digits, '.', '_' or '-'");

@@ -104,6 +104,16 @@ class WebhookConfigTest {
             "webhooks: {kafka: {bootstrap-servers: a:1}, http-port: 70000, endpoints: [{name: a, url: 'http://h/'}]}"
                     + "| webhooks.http-port '70000' is not a port",
             "webhooks: [1]| webhooks must be a mapping",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', repository: [a/b]}]}"
+                    + "| webhooks.endpoints[0].repository is not a known key: did you mean repositories?",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', media_types: [x]}]}"
+                    + "| webhooks.endpoints[0].media_types is not a known key: did you mean media-types?",
+            "webhooks: {kafka: {bootstrap-servers: a:1, topics: t}, endpoints: [{name: a, url: 'http://h/'}]}"
+                    + "| webhooks.kafka.topics is not a known key: did you mean topic?",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoint: [], endpoints: [{name: a, url: 'http://h/'}]}"
+                    + "| webhooks.endpoint is not a known key: did you mean endpoints?",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', colour: red}]}"
+                    + "| webhooks.endpoints[0].colour is not a known key (name, url, secret, headers, actions, ",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/'}| is not valid YAML: "
                     + "line 1",
     })

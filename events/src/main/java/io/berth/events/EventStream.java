@@ -37,6 +37,12 @@ public final class EventStream {
     /** A consumer in {@code group} that commits only when told to. */
     public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String group, String clientId,
                                                          int maxPollRecords) {
+        return consumer(bootstrapServers, group, clientId, maxPollRecords, Map.of());
+    }
+
+    /** As {@link #consumer(String, String, String, int)}, with {@code extra} consumer properties on top. */
+    public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String group, String clientId,
+                                                         int maxPollRecords, Map<String, String> extra) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -48,6 +54,7 @@ public final class EventStream {
         p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "3600000");
         // a commit or position lookup waits at most this long for an unreachable broker
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+        p.putAll(extra);
         return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
     }
 }

@@ -188,6 +188,87 @@ class ReplicationProcessTest extends ReplicationFixture {
     }
 
     @Test
+    void aDeadTargetIsUnreachableUntilItAnswersThenInSyncAsSoonAsNothingIsPending() throws Exception {
+        BerthProcess a = site("a", events());
+        int bPort = FreePorts.next();
+        String bUrl = "http://127.0.0.1:" + bPort;
+        List<Digest> pushed = new ArrayList<>();
+        pushed.add(EventsProcessTest.pushImage(a.base(), "dead/app", "v0", "dead 0")); // for the first reconciliation
+        // reconciling once an hour: in sync must not wait for the next reconciliation
+        JavaProcess replicator = replicator(a.base(), targetYaml("site-b", bUrl, ""), List.of(), "1h");
+        for (int i = 1; i < 3; i++) {
+            pushed.add(EventsProcessTest.pushImage(a.base(), "dead/app", "v" + i, "dead " + i));
+        }
+        await("the events parked", () -> target(replicator).get("lagEvents").asLong() >= 2
+                && target(replicator).get("eventsParked").asLong() >= 1, Duration.ofSeconds(60));
+        // past the circuit's 10 s open state (half-open: one call let through): still unreachable
+        long until = System.nanoTime() + Duration.ofSeconds(13).toNanos();
+        while (System.nanoTime() < until) {
+            JsonNode t = target(replicator);
+            assertEquals("unreachable", t.get("state").asText(), t.toString());
+            String health = get(statusPorts.get(replicator), "/healthz");
+            assertTrue(health.startsWith("status: degraded") && health.contains("target site-b: unreachable"), health);
+            Thread.sleep(500);
+        }
+        JsonNode t = target(replicator);
+        assertTrue(t.get("lagSeconds").asDouble() >= 10, "the parked events' age: " + t);
+        String where = "127.0.0.1:" + bPort + "/v2/";
+        assertTrue(t.get("unreachable").asText().contains(where) && t.get("unreachable").asText()
+                .endsWith(": connection refused"), t.toString());
+        JsonNode errors = t.get("lastReconciliation").get("errors");
+        assertTrue(errors.size() > 0 && errors.get(0).asText().contains(where)
+                && errors.get(0).asText().contains("connection refused"), "what, where and why: " + errors);
+        JsonNode eventErrors = t.get("lastErrors");
+        assertTrue(eventErrors.size() > 0 && eventErrors.get(0).asText().contains(where)
+                && eventErrors.get(0).asText().contains("connection refused"), "what, where and why: " + eventErrors);
+
+        long back = System.nanoTime();
+        BerthProcess b = site("b", bPort, Map.of());
+        await("in sync", () -> target(replicator).get("state").asText().equals("in-sync"), Duration.ofSeconds(60));
+        System.out.printf("in sync %.1f s after the target was back (reconcile-interval 1h)%n",
+                (System.nanoTime() - back) / 1e9);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Optional.of(pushed.get(i).toString()), digest(b.base(), "dead/app", "v" + i));
+        }
+        t = target(replicator);
+        assertEquals(0, t.get("lagEvents").asLong(), t.toString());
+        assertEquals(0.0, t.get("lagSeconds").asDouble(), t.toString());
+        assertTrue(get(statusPorts.get(replicator), "/healthz").startsWith("status: ok"));
+        String log = replicator.output();
+        assertEquals(1, log.lines().filter(l -> l.contains(" WARN io.berth.replicator") && l.contains("site-b")).count(),
+                "one WARN when it went away:\n" + log);
+        assertEquals(1, log.lines().filter(l -> l.contains(" INFO io.berth.replicator") && l.contains("site-b")
+                && l.contains("answers again")).count(), "one INFO when it was back:\n" + log);
+    }
+
+    JsonNode target(JavaProcess replicator) {
+        try {
+            return status(replicator).get("targets").get(0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void withoutKafkaReplicationIsByReconciliationAlone() throws Exception {
+        BerthProcess a = site("a", Map.of());
+        BerthProcess b = site("b", Map.of());
+        Digest before = EventsProcessTest.pushImage(a.base(), "nokafka/app", "1", "before");
+        JavaProcess replicator = replicator("", a.base(), targetYaml("site-b", b.base(), "deletes: true\n"), List.of(),
+                "2s");
+        assertTrue(replicator.output().contains("no kafka: by reconciliation alone"), replicator.output());
+        Digest after = EventsProcessTest.pushImage(a.base(), "nokafka/app", "2", "after");
+        await("both images on B", () -> digest(b.base(), "nokafka/app", "1").equals(Optional.of(before.toString()))
+                && digest(b.base(), "nokafka/app", "2").equals(Optional.of(after.toString())), Duration.ofSeconds(60));
+        await("in sync", () -> target(replicator).get("state").asText().equals("in-sync"), Duration.ofSeconds(30));
+    }
+
+    @Test
     void aRegistryWithContentAndNoEventsIsCopiedByReconciliation() throws Exception {
         BerthProcess a = site("a", Map.of()); // events off: nothing will ever be published
         List<Digest> pushed = new ArrayList<>();

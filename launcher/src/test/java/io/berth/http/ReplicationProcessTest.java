@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.proto.admin.v1.GetTagRequest;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.FreePorts;
@@ -19,10 +20,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 
 /**
  * {@code berth replicate} as a process between {@code berth serve} sites (and CNCF Distribution), with a
@@ -266,6 +270,56 @@ class ReplicationProcessTest extends ReplicationFixture {
         await("both images on B", () -> digest(b.base(), "nokafka/app", "1").equals(Optional.of(before.toString()))
                 && digest(b.base(), "nokafka/app", "2").equals(Optional.of(after.toString())), Duration.ofSeconds(60));
         await("in sync", () -> target(replicator).get("state").asText().equals("in-sync"), Duration.ofSeconds(30));
+    }
+
+    @Test
+    void pullsByTheReplicatorAreRecordedAsSuchAndAreNoUsersLastPull() throws Exception {
+        BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder(4);
+        Path users = Files.writeString(dir.resolve("users.htpasswd"), "replicator:" + bcrypt.encode("r-pw") + "\n"
+                + "alice:" + bcrypt.encode("a-pw") + "\n");
+        Map<String, String> env = new HashMap<>(events());
+        env.putAll(Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_AUTH_HTPASSWD_PATH", users.toString(),
+                "BERTH_AUTH_REPLICATORS", "replicator", "BERTH_METADATA_PULL_FLUSH_INTERVAL", "200ms",
+                "BERTH_ADMIN_TOKENS", "t0ken"));
+        BerthProcess a = site("a", env);
+        BerthProcess b = site("b", Map.of());
+        // the replicator logs in as itself
+        replicator(a.base() + "\n  source-username: replicator\n  source-password: r-pw", targetYaml("site-b",
+                b.base(), ""), List.of(), "1h");
+        String auth = "Basic " + Base64.getEncoder().encodeToString("alice:a-pw".getBytes());
+        Digest image = pushAs(a.base(), auth, "pulled/app", "1");
+        await("the image on B", () -> digest(b.base(), "pulled/app", "1").equals(Optional.of(image.toString())),
+                Duration.ofSeconds(60));
+        Thread.sleep(1000); // past a pull flush
+        var admin = a.admin("t0ken");
+        var tag = GetTagRequest.newBuilder().setRepository("pulled/app").setTag("1").build();
+        assertEquals(0, admin.getTag(tag).getLastPulledEpochMillis(), "the replicator's copies are no pulls");
+        String metrics = get(a.httpPort, "/metrics");
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("berth_manifest_pulls_total{by=\"replication\"}")
+                && !l.endsWith(" 0.0")), metrics);
+        // a user's pull is one
+        assertEquals(200, EventsProcessTest.send("GET", a.base() + "/v2/pulled/app/manifests/1", null,
+                "Authorization", auth, "Accept", EventsProcessTest.OCI_MANIFEST).statusCode());
+        await("alice's pull recorded", () -> admin.getTag(tag).getLastPulledEpochMillis() > 0, Duration.ofSeconds(30));
+    }
+
+    /** Pushes a small image with the given Authorization; returns its digest. */
+    static Digest pushAs(String base, String auth, String repo, String tag) throws Exception {
+        byte[] config = "{}".getBytes();
+        byte[] layer = ("layer of " + repo).getBytes();
+        for (byte[] blob : List.of(config, layer)) {
+            Digest d = Digest.compute(DigestAlgorithm.SHA256, blob);
+            assertEquals(201, EventsProcessTest.send("POST", base + "/v2/" + repo + "/blobs/uploads/?digest=" + d, blob,
+                    "Authorization", auth).statusCode());
+        }
+        byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + EventsProcessTest.OCI_MANIFEST + "\",\"config\":{"
+                + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+                + Digest.compute(DigestAlgorithm.SHA256, config) + "\",\"size\":" + config.length + "},\"layers\":[{"
+                + "\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\""
+                + Digest.compute(DigestAlgorithm.SHA256, layer) + "\",\"size\":" + layer.length + "}]}").getBytes();
+        assertEquals(201, EventsProcessTest.send("PUT", base + "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
+                EventsProcessTest.OCI_MANIFEST, "Authorization", auth).statusCode());
+        return Digest.compute(DigestAlgorithm.SHA256, m);
     }
 
     @Test

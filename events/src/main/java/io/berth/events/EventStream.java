@@ -31,7 +31,9 @@ public final class EventStream {
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.putAll(extra);
-        return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        KafkaLinkLog.get().watch(producer); // its connections tell when the broker is back
+        return producer;
     }
 
     /** A consumer in {@code group} that commits only when told to. */
@@ -55,6 +57,9 @@ public final class EventStream {
         // a commit or position lookup waits at most this long for an unreachable broker
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
         p.putAll(extra);
-        return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer());
+        KafkaLinkLog.get().watch(consumer);
+        return consumer;
     }
 }

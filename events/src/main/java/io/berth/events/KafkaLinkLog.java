@@ -92,7 +92,9 @@ public final class KafkaLinkLog {
             } catch (InterruptedException e) {
                 return;
             }
-            tick(connected());
+            if (down()) {
+                tick(connected()); // the clients' metrics are read only while the broker is away
+            }
         }
     }
 

@@ -85,6 +85,11 @@ public final class BerthHttpServer {
                 + "manifests.max-buffered).", () -> registry.manifests().bufferedBodyBytes());
         this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG));
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
+        for (boolean replication : new boolean[] {false, true}) {
+            metrics.counter("berth.manifest.pulls", "Manifest GETs, by replicators (auth.replicators) or by other "
+                    + "clients; only the latter are last pulls.", registry, r -> r.manifestPulls(replication), "by",
+                    replication ? "replication" : "client");
+        }
         this.access = AccessControl.from(config, registry.robots(), registry.clock());
         loginMetrics(metrics, access);
         this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);

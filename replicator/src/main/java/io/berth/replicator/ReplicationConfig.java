@@ -21,8 +21,13 @@ import java.util.regex.PatternSyntaxException;
  * {@code BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS}; a target's keys by its name,
  * {@code replication.targets.site-b.password} is {@code BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD}.
  */
-public record ReplicationConfig(Endpoint source, String bootstrapServers, String topic, String group,
+public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
                                 Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets) {
+
+    /** Whether events are consumed; without Kafka, replication is by reconciliation alone. */
+    public boolean events() {
+        return bootstrapServers.isPresent();
+    }
 
     /** A registry to talk to. */
     public record Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure) {
@@ -53,14 +58,17 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
     private static final Pattern PLATFORM = Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
 
     public static ReplicationConfig load(Path file, Map<String, String> env) {
-        YamlSection r = YamlSection.load(file, "replication", env);
+        YamlSection r = YamlSection.load(file, "replication", env).only("source", "source-username",
+                "source-password", "source-tls", "kafka", "reconcile-interval", "http-host", "http-port", "targets");
         Endpoint source = endpoint(r, "source", r.string("source", ""), r.stringWithEnv("source-username",
                 "replication.source-username", ""), r.stringWithEnv("source-password", "replication.source-password",
                 ""), r.section("source-tls"));
-        YamlSection kafka = r.section("kafka");
+        YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group");
+        // no brokers: no events to follow, the reconciliations alone keep the targets in step
         String bootstrap = kafka.string("bootstrap-servers", "");
-        if (bootstrap.isBlank()) {
-            throw kafka.bad("bootstrap-servers", "is required");
+        if (bootstrap.isBlank() && r.has("kafka")) {
+            throw kafka.bad("bootstrap-servers", "is required in a kafka section (without one, replication is by "
+                    + "reconciliation alone)");
         }
         String topic = kafka.string("topic", "berth.events");
         String group = kafka.string("group", "berth-replicator");
@@ -77,7 +85,8 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         if (targets.stream().map(Target::name).distinct().count() != targets.size()) {
             throw r.bad("targets", "names must be unique");
         }
-        return new ReplicationConfig(source, bootstrap, topic, group, reconcile, host, port, List.copyOf(targets));
+        return new ReplicationConfig(source, bootstrap.isBlank() ? Optional.empty() : Optional.of(bootstrap), topic,
+                group, reconcile, host, port, List.copyOf(targets));
     }
 
     private static Endpoint endpoint(YamlSection s, String key, String url, String username, String password,
@@ -91,11 +100,14 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         } catch (IllegalArgumentException e) {
             throw s.bad(key, "'" + url + "' is not an http(s) URL of a registry");
         }
+        tls.only("ca-file", "insecure");
         Optional<Path> ca = tls.optional("ca-file").map(Path::of);
         return new Endpoint(uri, username, password, ca, tls.bool("insecure", false));
     }
 
     private static Target target(YamlSection t) {
+        t.only("name", "url", "username", "password", "tls", "repositories", "exclude", "tags", "platforms", "prefix",
+                "deletes", "concurrency", "rate-limit");
         String name = t.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw t.bad("name", "'" + name + "' must be 1-64 of a-z, 0-9, '.', '_', '-'");

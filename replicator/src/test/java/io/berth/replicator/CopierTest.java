@@ -202,6 +202,28 @@ class CopierTest {
         }
     }
 
+    @Test
+    void anUnreachableTargetIsSaidWithTheRequestTheAddressAndTheCause() throws IOException {
+        images.image(APP, "v1", "unreachable");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Reachability reachability = new Reachability("replication target b");
+        OciClient dead = new OciClient(URI.create("http://127.0.0.1:" + closed + "/"), "", "", null,
+                Duration.ofSeconds(30), reachability);
+        Copier c = new Copier(client(source.uri("/")), dead, config("", false, List.of(), null), null, Copier.CHUNK);
+        IOException e = assertThrows(IOException.class, () -> c.syncTag(APP.value(), "v1"));
+        assertEquals("HEAD http://127.0.0.1:" + closed + "/v2/" + APP.value() + "/manifests/v1: connection refused",
+                e.getMessage());
+        assertTrue(reachability.down());
+        assertEquals(e.getMessage(), reachability.lastFailure());
+        // an answer of any status means it is there again
+        OciClient back = new OciClient(target.uri("/"), "", "", null, Duration.ofSeconds(30), reachability);
+        back.ping();
+        assertFalse(reachability.down());
+    }
+
     /** Forwards to the target; cuts (RST) the first connection that sends more than {@code after} bytes. */
     static final class CuttingProxy implements AutoCloseable {
         final ServerSocket server;

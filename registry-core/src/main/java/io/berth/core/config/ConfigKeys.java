@@ -113,6 +113,9 @@ public final class ConfigKeys {
                     + "more.");
     public static final ConfigKey ADMIN_IDLE_TIMEOUT = ConfigKey.duration("admin.idle-timeout", "5m",
             Duration.ofSeconds(1), Duration.ofDays(1), "An admin connection without calls for this long is closed.");
+    public static final ConfigKey AUTH_REPLICATORS = new ConfigKey("auth.replicators", "", Type.LIST,
+            "Users or robots (robot:NAME) that berth replicate logs in as, comma-separated: their pulls are "
+                    + "replication copies, not a user's last pull (retention) and no pull events.");
     public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", java.time.Duration.ZERO,
             java.time.Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
                     + "this alone (uploads and pushes in flight), unless a run says otherwise.");
@@ -202,7 +205,7 @@ public final class ConfigKeys {
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
-            AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY,
+            AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY, AUTH_REPLICATORS,
             AUTH_LOGIN_FAILURES_PER_ADDRESS, AUTH_LOGIN_FAILURES_PER_USER, AUTH_LOGIN_FAILURE_REFILL,
             AUTH_LOGIN_MAX_CONCURRENT, ADMIN_MAX_MESSAGE_SIZE, ADMIN_MAX_METADATA_SIZE, ADMIN_MAX_CALLS_PER_CONNECTION,
             ADMIN_IDLE_TIMEOUT, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,

@@ -123,6 +123,18 @@ public final class YamlSection {
         return o == null ? dflt : String.valueOf(o).trim();
     }
 
+    /**
+     * Refuses any key of this section that is not one of {@code known} (one line naming it and the
+     * nearest known key): a misspelt key must not be ignored. Returns this section.
+     */
+    public YamlSection only(String... known) {
+        List<String> keys = List.of(known);
+        KnownKeys.firstUnknown(values.keySet(), keys).ifPresent(k -> {
+            throw bad(k, KnownKeys.refusal(k, keys, "known key"));
+        });
+        return this;
+    }
+
     public boolean has(String name) {
         return values.containsKey(name);
     }

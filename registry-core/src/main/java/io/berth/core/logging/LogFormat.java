@@ -53,6 +53,8 @@ public final class LogFormat extends Formatter {
         Handler handler = new ConsoleHandler();
         handler.setLevel(Level.ALL);
         handler.setFormatter(new LogFormat("json".equals(format)));
+        // while Kafka is away its clients warn twice a second: one line when it goes, one when it is back
+        handler.setFilter(io.berth.events.KafkaLinkLog.get().filter());
         root.addHandler(handler);
         root.setLevel(berth);
         Level libraries = berth.intValue() <= Level.FINE.intValue() ? berth : Level.WARNING;

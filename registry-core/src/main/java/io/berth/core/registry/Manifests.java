@@ -166,10 +166,24 @@ public final class Manifests {
         return s.length() > 130 ? s.substring(0, 130) + "…" : s;
     }
 
-    /** The manifest by tag or digest; records the pull. */
+    /** The manifest by tag or digest; records the pull (as a client's). */
     public ManifestRecord get(RepositoryName repository, Reference reference) {
         ManifestRecord m = find(metadata, repository, reference);
         pulls.manifestPulled(repository, m.digest());
+        return m;
+    }
+
+    /**
+     * The manifest by tag or digest for {@code caller}; records the pull as a client's, or — when the
+     * caller is a replicator ({@code auth.replicators}) — as a replication copy, which is not a last pull.
+     */
+    public ManifestRecord get(Caller caller, RepositoryName repository, Reference reference) {
+        ManifestRecord m = find(metadata, repository, reference);
+        if (options.replicationPull(caller)) {
+            pulls.replicationPull();
+        } else {
+            pulls.manifestPulled(repository, m.digest());
+        }
         return m;
     }
 

@@ -30,8 +30,9 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                               Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
                               int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
                               Duration pullFlushInterval, int maxPageSize, boolean eventsEnabled,
-                              String eventsSource, boolean pullEvents) {
+                              String eventsSource, boolean pullEvents, java.util.Set<String> replicators) {
     public RegistryOptions {
+        replicators = java.util.Set.copyOf(replicators);
         // a budget smaller than the largest manifest would refuse every push of one
         for (var budget : Map.of(ConfigKeys.MANIFESTS_MAX_BUFFERED, maxBufferedManifestBytes,
                 ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT, maxBufferedManifestBytesPerClient).entrySet()) {
@@ -40,6 +41,14 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                         + " least " + ConfigKeys.MANIFESTS_MAX_SIZE.name() + " (" + maxManifestBytes + " bytes)");
             }
         }
+    }
+
+    /**
+     * Whether a pull by {@code caller} is a replication copy: only an authenticated caller named in
+     * {@code auth.replicators} — never an anonymous one, so no client can dodge pull recording.
+     */
+    public boolean replicationPull(Caller caller) {
+        return !caller.actor().isEmpty() && replicators.contains(caller.actor());
     }
 
     /** The options a configuration asks for. */
@@ -53,7 +62,7 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                 config.count(ConfigKeys.UPLOADS_MAX_SESSIONS_PER_CLIENT),
                 config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE),
                 !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
-                config.bool(ConfigKeys.EVENTS_PULL));
+                config.bool(ConfigKeys.EVENTS_PULL), java.util.Set.copyOf(config.list(ConfigKeys.AUTH_REPLICATORS)));
     }
 
     private static String eventsSource(BerthConfig config) {

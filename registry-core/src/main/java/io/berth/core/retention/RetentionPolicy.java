@@ -1,5 +1,6 @@
 package io.berth.core.retention;
 
+import io.berth.core.config.KnownKeys;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.registry.Immutability;
@@ -72,6 +73,8 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
     private static final Pattern GLOB = Pattern.compile("[a-z0-9._/*-]+");
     private static final List<String> KEYS = List.of("name", "repositories", "rules", "exclude-tags-matching",
             "untagged", "referrers", "schedule");
+    private static final List<String> RULES = List.of("keep-last-pushed", "keep-last-pulled", "keep-pushed-within",
+            "keep-pulled-within", "keep-tags-matching");
 
     public RetentionPolicy {
         repositories = List.copyOf(repositories);
@@ -82,11 +85,9 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
 
     /** Reads and checks a policy; every problem is one {@link ErrorCode#INVALID_ARGUMENT} naming the key. */
     public static RetentionPolicy fromMap(Map<?, ?> map) {
-        for (Object k : map.keySet()) {
-            if (!KEYS.contains(String.valueOf(k))) {
-                throw invalid(String.valueOf(k), "is not a policy key (" + String.join(", ", KEYS) + ")");
-            }
-        }
+        KnownKeys.firstUnknown(map.keySet(), KEYS).ifPresent(k -> {
+            throw invalid(k, KnownKeys.refusal(k, KEYS, "policy key"));
+        });
         String name = string(map.get("name"));
         if (!NAME.matcher(name).matches()) {
             throw invalid("name", "'" + name + "' must be 1-128 of a-z, 0-9, '.', '_', '-', starting with a letter "
@@ -150,8 +151,7 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
                 regex(key + "." + kind, value);
                 yield new KeepTagsMatching(value);
             }
-            default -> throw invalid(key, "'" + kind + "' is not a rule (keep-last-pushed, keep-last-pulled, "
-                    + "keep-pushed-within, keep-pulled-within, keep-tags-matching)");
+            default -> throw invalid(key, "'" + kind + "' " + KnownKeys.refusal(kind, RULES, "rule"));
         };
     }
 

@@ -342,6 +342,30 @@ class RegistryTest {
     }
 
     @Test
+    void aReplicatorsPullIsCountedApartAndIsNoLastPull() throws IOException {
+        registry.close();
+        registry = open(RegistryOptions.of(java.util.Map.of("auth.replicators", "mirror, robot:dr")));
+        BlobInfo config = push(REPO, bytes("{}"));
+        BlobInfo layer = push(REPO, bytes("layer"));
+        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
+                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))).digest();
+        Caller mirror = new Caller("10.0.0.9", "r1", "", "GET", "berth-replicator", "mirror", Caller.V2);
+        Caller robot = new Caller("10.0.0.9", "r2", "", "GET", "berth-replicator", "robot:dr", Caller.V2);
+        registry.manifests().get(mirror, REPO, new Tag("v1"));
+        registry.manifests().get(robot, REPO, m);
+        registry.flushPulls();
+        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isEmpty(), "copies to other sites are no use");
+        assertEquals(2, registry.manifestPulls(true));
+        assertEquals(0, registry.manifestPulls(false));
+        // anyone else's pull is one, whatever their user agent; anonymous callers are never replicators
+        Caller anonymous = new Caller("10.0.0.8", "r3", "", "GET", "berth-replicator", "", Caller.V2);
+        registry.manifests().get(anonymous, REPO, new Tag("v1"));
+        registry.flushPulls();
+        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent());
+        assertEquals(1, registry.manifestPulls(false));
+    }
+
+    @Test
     void runningDigestsOfVanishedSessionsAreDropped() throws IOException {
         UploadSession s = registry.uploads().start(REPO);
         registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("abc")));

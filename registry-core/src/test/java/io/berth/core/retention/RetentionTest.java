@@ -296,6 +296,13 @@ class RetentionTest {
                 "name: p\nrepositories: [a]\nrules: [{keep-last-pushed: 1}]\nuntagged: maybe", "untagged 'maybe'",
                 "name: p\nrepositories: [a]\nrules: [{keep-last-pushed: 1}]\nschedule: 'every day'", "schedule",
                 "name: p\nrepositories: [a]\nrules: [{keep-last-pushed: 1}]\nkeep: all", "keep is not a policy key");
+        Map<String, String> slips = Map.of(
+                "name: p\nrepository: [a]\nrules: [{keep-last-pushed: 1}]",
+                "repository is not a policy key: did you mean repositories?",
+                "name: p\nrepositories: [a]\nrules: [{keep-last-pushd: 1}]",
+                "'keep-last-pushd' is not a rule: did you mean keep-last-pushed?");
+        mistakes = new java.util.HashMap<>(mistakes);
+        mistakes.putAll(slips);
         mistakes.forEach((yaml, message) -> {
             RegistryException e = assertThrows(RegistryException.class, () -> policy(yaml), yaml);
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());

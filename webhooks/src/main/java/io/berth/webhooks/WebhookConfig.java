@@ -1,6 +1,7 @@
 package io.berth.webhooks;
 
 import io.berth.core.config.YamlSection;
+import io.berth.events.RepositoryGlob;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,6 +73,13 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
         for (String a : actions) {
             if (!ACTIONS.contains(a)) {
                 throw e.bad("actions", "'" + a + "' is not one of push, pull, mount, delete");
+            }
+        }
+        for (String glob : e.strings("repositories")) {
+            try {
+                RepositoryGlob.of(glob);
+            } catch (IllegalArgumentException ex) {
+                throw e.bad("repositories", ex.getMessage());
             }
         }
         return new Endpoint(name, url, e.string("secret", ""), Map.copyOf(e.stringMap("headers")), Set.copyOf(actions),

@@ -2,6 +2,7 @@ package io.berth.webhooks;
 
 import io.berth.core.config.YamlSection;
 import io.berth.events.EventType;
+import io.berth.events.RepositoryGlob;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +85,13 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
         for (String a : actions) {
             if (!ACTIONS.contains(a)) {
                 throw e.bad("actions", "'" + a + "' is not one of push, pull, mount, delete");
+            }
+        }
+        for (String glob : e.strings("repositories")) {
+            try {
+                RepositoryGlob.of(glob);
+            } catch (IllegalArgumentException ex) {
+                throw e.bad("repositories", ex.getMessage());
             }
         }
         Set<EventType> types = new java.util.TreeSet<>();

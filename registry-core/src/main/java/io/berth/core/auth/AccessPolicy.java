@@ -79,8 +79,15 @@ public final class AccessPolicy {
             if (actions.isEmpty()) {
                 throw r.bad("actions", "must list at least one action (pull, push, delete, admin)");
             }
-            rules.add(new Rule(repositories.stream().map(RepositoryGlob::of).toList(), List.copyOf(subjects),
-                    actions));
+            List<RepositoryGlob> globs = new java.util.ArrayList<>();
+            for (String glob : repositories) {
+                try {
+                    globs.add(RepositoryGlob.of(glob));
+                } catch (IllegalArgumentException e) {
+                    throw r.bad("repositories", e.getMessage());
+                }
+            }
+            rules.add(new Rule(List.copyOf(globs), List.copyOf(subjects), actions));
         }
         return new AccessPolicy(Map.copyOf(groups), List.copyOf(rules));
     }

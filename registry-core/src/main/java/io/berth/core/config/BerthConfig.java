@@ -212,7 +212,8 @@ public final class BerthConfig {
                 }
                 flatten(file, key + ".", nested, out);
             } else if (v instanceof List<?> list) {
-                if (known.isPresent() && known.get().type() == ConfigKey.Type.LIST) {
+                if (known.isPresent() && (known.get().type() == ConfigKey.Type.LIST
+                        || known.get().type() == ConfigKey.Type.LEVELS)) {
                     out.put(key, String.join(",", list.stream().map(String::valueOf).toList()));
                 } else {
                     throw new ConfigException("configuration file " + file + ": " + key
@@ -242,6 +243,13 @@ public final class BerthConfig {
                     throw bad(k, "must be one of " + String.join(", ", k.choices()));
                 }
             }
+            case LEVELS -> {
+                try {
+                    io.berth.core.logging.LogFormat.parseLevels(list(k));
+                } catch (IllegalArgumentException e) {
+                    throw bad(k, e.getMessage());
+                }
+            }
             case TEXT, LIST -> {
                 // any text
             }
@@ -259,7 +267,7 @@ public final class BerthConfig {
         return values.get(k.name());
     }
 
-    /** The items of a {@link ConfigKey.Type#LIST} key (comma-separated), blanks dropped. */
+    /** The items of a {@link ConfigKey.Type#LIST} or {@code LEVELS} key (comma-separated), blanks dropped. */
     public List<String> list(ConfigKey k) {
         return Arrays.stream(values.get(k.name()).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }

@@ -25,7 +25,11 @@ public final class ConfigKeys {
     public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
             "Log one line per request (method, path, status, bytes, duration, request id).");
     public static final ConfigKey LOG_LEVEL = ConfigKey.choice("log.level", "info", List.of("error", "warn", "info",
-            "debug"), "Least severe log messages written: error, warn, info or debug (debug also shows libraries').");
+            "debug"), "Least severe log messages of Berth's own loggers written: error, warn, info or debug (debug "
+            + "also shows libraries' INFO messages, never their debug output; see log.levels).");
+    public static final ConfigKey LOG_LEVELS = new ConfigKey("log.levels", "", Type.LEVELS,
+            "Levels of single loggers, comma-separated logger=level (error, warn, info, debug, trace, off), e.g. "
+                    + "io.helidon.webserver=debug. Loggers that write requests as they go over the wire stay off.");
     public static final ConfigKey LOG_FORMAT = ConfigKey.choice("log.format", "text", List.of("text", "json"),
             "Log lines as text, or as JSON objects (timestamp, level, logger, message, request_id, access fields).");
     public static final ConfigKey ADMIN_HOST = new ConfigKey("admin.host", "127.0.0.1", Type.HOST,
@@ -157,7 +161,7 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT,
-            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
+            HTTP_ACCESS_LOG, LOG_LEVEL, LOG_LEVELS, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,

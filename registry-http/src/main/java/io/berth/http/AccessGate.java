@@ -88,9 +88,9 @@ final class AccessGate {
         if (control.enabled()) {
             boolean allowed = switch (need) {
                 case LOGIN -> !principal.anonymous();
-                // the listing shows only what the caller may pull
-                case CATALOG -> !principal.anonymous()
-                        || (token != null ? token.catalog() : control.mode() == AccessControl.Mode.HTPASSWD);
+                // valid credentials, or a token granting registry:catalog:* (docs/access.md); the listing
+                // then shows only what the caller may pull
+                case CATALOG -> !principal.anonymous() || (token != null && token.catalog());
                 default -> access.may(repository.value(), need.action);
             };
             if (!allowed) {

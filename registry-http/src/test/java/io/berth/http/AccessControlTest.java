@@ -349,7 +349,11 @@ class AccessControlTest {
 
     @Test
     void catalogListsOnlyWhatTheCallerMayPull() throws Exception {
-        assertEquals(List.of("public/base"), catalog(basic, null));
+        // htpasswd mode: the catalog needs credentials (docs/access.md), as /v2/ does
+        HttpResponse<byte[]> anonymous = basic.get("/v2/_catalog?n=1");
+        assertEquals(401, anonymous.statusCode());
+        assertEquals(AccessGate.BASIC_REALM, anonymous.headers().firstValue("WWW-Authenticate").orElseThrow());
+        assertEquals("UNAUTHORIZED", JSON.readTree(anonymous.body()).get("errors").get(0).get("code").asText());
         assertEquals(List.of("public/base", "team-a/app"), catalog(basic, TestRegistry.basic("carol", password("carol"))));
         assertEquals(List.of("public/base", "team-b/secret"), catalog(basic, TestRegistry.basic("dave",
                 password("dave"))));

@@ -158,6 +158,9 @@ public final class ConfigKeys {
     public static final String EVENTS_KAFKA_PROPERTIES = "events.kafka.properties.";
     public static final ConfigKey LISTING_MAX_PAGE = ConfigKey.count("listing.max-page-size", "10000", 1, 1_000_000,
             "Most entries one tags/list, _catalog or referrers page returns.");
+    public static final ConfigKey LISTING_MAX_CATALOG_SKIP = ConfigKey.count("listing.max-catalog-skip", "1000",
+            10, 10_000_000, "Most repository names one _catalog request passes over because the caller may not pull "
+                    + "them; then the page holds what was found and its Link continues from there.");
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT,
@@ -172,7 +175,8 @@ public final class ConfigKeys {
             METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
-            EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE);
+            EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE,
+            LISTING_MAX_CATALOG_SKIP);
 
     /** Prefixes under which any key is accepted and passed through. */
     public static final List<String> PASS_THROUGH = List.of(EVENTS_KAFKA_PROPERTIES);

@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param maxSessionsPerClient           most open upload sessions one client may hold
  * @param pullFlushInterval              how often recorded pull times are written to metadata
  * @param maxPageSize                    the most entries one listing page returns, whatever {@code n} asks
+ * @param maxCatalogSkip                 the most repository names one catalog request passes over (the caller may not pull them)
  * @param eventsEnabled                  whether changes are recorded as events (Kafka is configured)
  * @param eventsSource                   the CloudEvents source of this registry's events
  * @param pullEvents                     whether pulls are recorded as events too
@@ -25,7 +26,7 @@ import java.time.Duration;
 public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, boolean allowSparse,
                               Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
                               int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
-                              Duration pullFlushInterval, int maxPageSize, boolean eventsEnabled,
+                              Duration pullFlushInterval, int maxPageSize, int maxCatalogSkip, boolean eventsEnabled,
                               String eventsSource, boolean pullEvents) {
     /** The options a configuration asks for. */
     public static RegistryOptions from(BerthConfig config) {
@@ -36,6 +37,7 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT_PER_CLIENT),
                 config.count(ConfigKeys.UPLOADS_MAX_SESSIONS_PER_CLIENT),
                 config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE),
+                config.intCount(ConfigKeys.LISTING_MAX_CATALOG_SKIP),
                 !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
                 config.bool(ConfigKeys.EVENTS_PULL));
     }

@@ -16,6 +16,7 @@ import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.WatchedFile;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
@@ -88,6 +89,17 @@ public final class BerthHttpServer {
                 config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
                 config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
+        // access-control files fail closed on reload: /healthz and /metrics say when one is partial or not applied
+        for (WatchedFile<?> file : access.files()) {
+            ops.addHealthCheck(file.what(), file::problem);
+            metrics.gauge("berth.auth.file.entries.left.out", "Entries of an access-control file left out of the "
+                    + "last reload because they could not be used (each is named in the log).",
+                    () -> file.status().state() == WatchedFile.State.PARTIAL ? file.status().problems().size() : 0,
+                    "file", file.what());
+            metrics.gauge("berth.auth.file.failed", "1 while an access-control file cannot be read, so that it "
+                    + "grants nothing (no users, no rules) until it reads again.",
+                    () -> file.status().state() == WatchedFile.State.FAILED ? 1 : 0, "file", file.what());
+        }
         TokenRoutes token = new TokenRoutes(access, limiter);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();

@@ -46,6 +46,7 @@ public final class BerthHttpServer {
     private final OpsRoutes ops;
     private final BodyWatchdog watchdog;
     private final AccessControl access;
+    private final HostCheck hostCheck;
     private final java.util.Optional<TlsFiles> tls;
     private volatile boolean draining;
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
@@ -85,7 +86,16 @@ public final class BerthHttpServer {
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
         // with TLS the bytes are encrypted in this process: they can neither go from the file with sendfile
         // nor come from the socket straight into storage's buffers
-        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent()),
+        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        if (access.mode() == AccessControl.Mode.TOKEN && publicUrl.isEmpty()
+                && config.string(ConfigKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
+                config.string(ConfigKeys.HTTP_HOST)))) {
+            LOG.log(Level.WARNING, "auth.type token without http.public-url: the token realm clients are sent to is "
+                    + "the address each connection reached, over " + (tls.isPresent() ? "https" : "plain http")
+                    + "; set http.public-url to the URL clients use (https://… behind a TLS-terminating proxy)");
+        }
+        this.hostCheck = HostCheck.from(config, access);
+        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent(), publicUrl),
                 config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
                 config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
@@ -129,8 +139,11 @@ public final class BerthHttpServer {
     }
 
     private void routing(HttpRouting.Builder r, V2Routes v2, OpsRoutes ops, TokenRoutes token) {
-        r.addFilter(requestLog)
-                .register("/v2", v2)
+        r.addFilter(requestLog);
+        if (!hostCheck.open()) {
+            r.addFilter(hostCheck); // after the request log: refused requests are logged and counted
+        }
+        r.register("/v2", v2)
                 .register("/auth", token)
                 .register(ops)
                 .error(RegistryException.class, OciErrors::send)

@@ -243,6 +243,11 @@ public final class BerthConfig {
                     throw bad(k, "must be one of " + String.join(", ", k.choices()));
                 }
             }
+            case URL -> {
+                if (!v.isBlank()) {
+                    publicUrl(k);
+                }
+            }
             case LEVELS -> {
                 try {
                     io.berth.core.logging.LogFormat.parseLevels(list(k));
@@ -338,6 +343,19 @@ public final class BerthConfig {
             throw bad(k, why);
         }
         return value.longValueExact();
+    }
+
+    /** A {@link ConfigKey.Type#URL} key's URL; empty when it is not set. */
+    public Optional<PublicUrl> publicUrl(ConfigKey k) {
+        String v = values.get(k.name());
+        if (v.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(PublicUrl.parse(v));
+        } catch (IllegalArgumentException e) {
+            throw bad(k, e.getMessage());
+        }
     }
 
     public Path path(ConfigKey k) {

@@ -14,6 +14,14 @@ public final class ConfigKeys {
             "Address the HTTP API (/v2, health, metrics) binds to.");
     public static final ConfigKey HTTP_PORT = new ConfigKey("http.port", "5000", Type.PORT,
             "Port of the HTTP API.");
+    public static final ConfigKey HTTP_PUBLIC_URL = new ConfigKey("http.public-url", "", Type.URL,
+            "The URL clients use to reach this registry (https://registry.example.com behind a TLS proxy): the token "
+                    + "realm and the URLs in events are made from it, never from a request's Host header. Empty: "
+                    + "the address each connection reached (realm), this host's name and http.port (events).");
+    public static final ConfigKey HTTP_ALLOWED_HOSTS = new ConfigKey("http.allowed-hosts", "", Type.LIST,
+            "Host names requests may address (Host header, port aside), comma-separated; others get 403. '*': any. "
+                    + "Empty: any, except with auth.type none on a loopback http.host, where only loopback names and "
+                    + "http.public-url's host are served (DNS rebinding).");
     public static final ConfigKey HTTP_SHUTDOWN_TIMEOUT = ConfigKey.duration("http.shutdown-timeout", "30s",
             Duration.ofMillis(1), Duration.ofHours(1), "How long SIGTERM waits for in-flight requests before closing.");
     public static final ConfigKey HTTP_SHUTDOWN_GRACE = ConfigKey.duration("http.shutdown-grace", "5s",
@@ -79,7 +87,8 @@ public final class ConfigKeys {
     public static final ConfigKey AUTH_TOKEN_LIFETIME = ConfigKey.duration("auth.token.lifetime", "5m",
             Duration.ofSeconds(10), Duration.ofHours(24), "How long an issued token is valid.");
     public static final ConfigKey AUTH_TOKEN_REALM = new ConfigKey("auth.token.realm", "", Type.TEXT,
-            "Token endpoint URL announced in WWW-Authenticate; empty: this registry's /auth/token at the Host asked.");
+            "Token endpoint URL announced in WWW-Authenticate; empty: /auth/token under http.public-url (or, without "
+                    + "it, at the address the connection reached; never the Host header).");
     public static final ConfigKey AUTH_TOKEN_PUBLIC_KEY = new ConfigKey("auth.token.public-key", "", Type.TEXT,
             "PEM public key or certificate of an external token issuer (EC or RSA); then Berth issues no tokens and "
                     + "auth.token.realm names the issuer.");
@@ -149,7 +158,8 @@ public final class ConfigKeys {
     public static final ConfigKey EVENTS_KAFKA_TOPIC = new ConfigKey("events.kafka.topic", "berth.events", Type.TEXT,
             "Kafka topic of the events (the record key is the repository).");
     public static final ConfigKey EVENTS_SOURCE = new ConfigKey("events.source", "", Type.TEXT,
-            "CloudEvents source of this registry's events (a URI reference); empty: //<host name>:<http.port>.");
+            "CloudEvents source of this registry's events (a URI reference); empty: //<host:port of http.public-url>, "
+                    + "or //<host name>:<http.port>.");
     public static final ConfigKey EVENTS_PULL = new ConfigKey("events.pull", "false", Type.BOOLEAN,
             "Also publish pull events, one per repository and manifest per metadata.pull-flush-interval.");
     public static final ConfigKey EVENTS_RETENTION = ConfigKey.duration("events.retention", "24h",
@@ -162,7 +172,7 @@ public final class ConfigKeys {
             10, 10_000_000, "Most repository names one _catalog request passes over because the caller may not pull "
                     + "them; then the page holds what was found and its Link continues from there.");
 
-    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
+    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_PUBLIC_URL, HTTP_ALLOWED_HOSTS, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT,
             HTTP_ACCESS_LOG, LOG_LEVEL, LOG_LEVELS, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,

@@ -21,13 +21,15 @@ import java.time.Duration;
  * @param maxCatalogSkip                 the most repository names one catalog request passes over (the caller may not pull them)
  * @param eventsEnabled                  whether changes are recorded as events (Kafka is configured)
  * @param eventsSource                   the CloudEvents source of this registry's events
+ * @param eventsUrlBase                  what URLs in events start with ({@code https://registry.example.com}):
+ *                                       http.public-url, else made from the events' source — never a Host header
  * @param pullEvents                     whether pulls are recorded as events too
  */
 public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, boolean allowSparse,
                               Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
                               int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
                               Duration pullFlushInterval, int maxPageSize, int maxCatalogSkip, boolean eventsEnabled,
-                              String eventsSource, boolean pullEvents) {
+                              String eventsSource, String eventsUrlBase, boolean pullEvents) {
     /** The options a configuration asks for. */
     public static RegistryOptions from(BerthConfig config) {
         return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
@@ -39,13 +41,17 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                 config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE),
                 config.intCount(ConfigKeys.LISTING_MAX_CATALOG_SKIP),
                 !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
-                config.bool(ConfigKeys.EVENTS_PULL));
+                eventsUrlBase(config), config.bool(ConfigKeys.EVENTS_PULL));
     }
 
     private static String eventsSource(BerthConfig config) {
         String configured = config.string(ConfigKeys.EVENTS_SOURCE).trim();
         if (!configured.isEmpty()) {
             return configured;
+        }
+        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        if (publicUrl.isPresent()) {
+            return "//" + publicUrl.get().authority();
         }
         String host;
         try {
@@ -54,6 +60,15 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
             host = config.string(ConfigKeys.HTTP_HOST);
         }
         return "//" + host + ":" + config.port(ConfigKeys.HTTP_PORT);
+    }
+
+    private static String eventsUrlBase(BerthConfig config) {
+        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        if (publicUrl.isPresent()) {
+            return publicUrl.get().toString();
+        }
+        String authority = eventsSource(config).replaceFirst("^[a-z]+:", "").replaceFirst("^//", "");
+        return (config.string(ConfigKeys.HTTP_TLS_CERT).isBlank() ? "http://" : "https://") + authority;
     }
 
     /** The options of the built-in configuration defaults (defined once, in {@link ConfigKeys}). */

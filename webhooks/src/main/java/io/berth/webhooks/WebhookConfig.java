@@ -23,6 +23,17 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
     /** One receiver and what it wants. */
     public record Endpoint(String name, URI url, String secret, Map<String, String> headers, Set<String> actions,
                            List<String> repositories, Set<String> mediaTypes, Duration timeout, int maxAttempts) {
+        /**
+         * The URL as dead letters and logs show it: scheme, host, port and path, without user info,
+         * query or fragment, any of which may carry a receiver's token.
+         */
+        public String shownUrl() {
+            try {
+                return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getPath(), null, null).toString();
+            } catch (java.net.URISyntaxException e) {
+                return url.getScheme() + "://" + url.getHost();
+            }
+        }
     }
 
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}");

@@ -185,7 +185,8 @@ public final class ConfigKeys {
             "Largest manifest accepted; larger pushes get 413.");
     public static final ConfigKey MANIFESTS_MAX_BUFFERED = ConfigKey.size("manifests.max-buffered", "16MiB", KIB,
             1024 * MIB, "Most bytes of manifest bodies held in memory at once (each counted at its Content-Length, "
-                    + "or manifests.max-size without one); pushes beyond get 429 with Retry-After.");
+                    + "or manifests.max-size without one); bodies over a 64th of it share three quarters, the rest stays for "
+                    + "small ones; pushes beyond get 429 with Retry-After.");
     public static final ConfigKey MANIFESTS_MAX_BUFFERED_PER_CLIENT = ConfigKey.size(
             "manifests.max-buffered-per-client", "8MiB", KIB, 1024 * MIB, "Most bytes of manifest bodies one client "
                     + "(a user when authenticated, else an address) may have in memory at once; pushes beyond get 429 "

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -685,14 +684,24 @@ class OciApiTest {
             assertTrue(res.startsWith("HTTP/1.1 400"), path + " -> " + res);
             assertTrue(res.contains("\"NAME_INVALID\""), path + " -> " + res);
         }
+        // whatever the machine already has named x where the traversal points stays as it was
+        List<Path> targets = List.of(dir.getParent().resolve("x"), Path.of("/tmp/x"), dir.resolve("x"));
+        List<String> before = traces(targets);
         String post = r.raw("POST /v2/..%2F..%2Ftmp%2Fx/blobs/uploads/?digest=sha256:" + "0".repeat(64)
                 + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
         assertTrue(post.startsWith("HTTP/1.1 400"), post);
-        Path parent = dir.getParent();
-        try (Stream<Path> files = Files.list(parent)) {
-            assertFalse(files.anyMatch(p -> p.getFileName().toString().equals("x")));
-        }
+        assertEquals(before, traces(targets), "nothing written outside the registry's data");
         assertError(r.get("/v2/" + "a".repeat(256) + "/tags/list"), 400, "NAME_INVALID");
+    }
+
+    /** For each path: absent, or its kind, size and modification time. */
+    static List<String> traces(List<Path> paths) throws IOException {
+        List<String> out = new java.util.ArrayList<>();
+        for (Path p : paths) {
+            out.add(Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? p + " " + Files.isDirectory(p) + " "
+                    + (Files.isDirectory(p) ? 0 : Files.size(p)) + " " + Files.getLastModifiedTime(p) : p + " absent");
+        }
+        return out;
     }
 
     @Test

@@ -1,0 +1,76 @@
+package io.berth.launcher;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shape of the code, checked on the main classes of every module (the launcher's test class
+ * path holds them all). The dependencies that still close a cycle today are named here one by one
+ * (issue 24 breaks them: GC and retention take what they use, {@code Caller} becomes a model
+ * value, {@code UploadRangeException} moves to the engine); anything else that closes a cycle, and
+ * any new dependency a rule forbids, fails the build.
+ */
+class ArchitectureTest {
+    static JavaClasses main;
+
+    @BeforeAll
+    static void load() {
+        // main classes only: not the test classes of this module, nor the test jars of the others
+        ImportOption mainOnly = location -> !location.contains("/test-classes/") && !location.contains("-tests.jar");
+        main = new ClassFileImporter().withImportOption(mainOnly).importPackages("io.berth");
+    }
+
+    @Test
+    void packagesHaveNoCyclesButTheFourNamed() {
+        slices().matching("io.berth.(**)").should().beFreeOfCycles()
+                // GarbageCollector and Retention take the whole Registry, which builds them
+                .ignoreDependency(resideInAPackage("io.berth.core.gc.."), resideInAPackage("io.berth.core.registry.."))
+                .ignoreDependency(resideInAPackage("io.berth.core.retention.."),
+                        resideInAPackage("io.berth.core.registry.."))
+                // Robots.create takes a registry.Caller
+                .ignoreDependency(resideInAPackage("io.berth.core.auth.."), simpleName("Caller"))
+                // UploadRangeException carries a RepositoryName and an UploadId
+                .ignoreDependency(simpleName("UploadRangeException"), resideInAPackage("io.berth.core.model.."))
+                .check(main);
+    }
+
+    @Test
+    void errorCodesDependOnNothingElseOfBerth() {
+        noClasses().that().resideInAPackage("io.berth.core.error..").and(not(simpleName("UploadRangeException")))
+                .should().dependOnClassesThat(resideInAPackage("io.berth..")
+                        .and(not(resideInAPackage("io.berth.core.error..")))).check(main);
+    }
+
+    @Test
+    void theHttpAndAdminApisNeverTouchSql() {
+        noClasses().that().resideInAnyPackage("io.berth.http..", "io.berth.admin..").should().dependOnClassesThat()
+                .resideInAnyPackage("java.sql..", "org.sqlite..", "org.postgresql..", "com.zaxxer..").check(main);
+    }
+
+    @Test
+    void webhooksAndTheReplicatorNeverUseTheEngine() {
+        noClasses().that().resideInAnyPackage("io.berth.webhooks..", "io.berth.replicator..").should()
+                .dependOnClassesThat(resideInAPackage("io.berth.core.registry..").or(resideInAPackage(
+                        "io.berth.core.gc..")).or(resideInAPackage("io.berth.core.retention..")).or(resideInAPackage(
+                        "io.berth.core.metadata..")).or(resideInAPackage("io.berth.core.auth..")).or(resideInAPackage(
+                        "io.berth.http..")).or(resideInAPackage("io.berth.admin..")).or(resideInAPackage(
+                        "io.berth.relay..")).or(resideInAPackage("io.berth.core.blob..")
+                        // a stream that checks its length: a value more than a part of the blob store
+                        .and(not(simpleName("ExactLengthInputStream"))))).check(main);
+    }
+
+    @Test
+    void helidonsInternalsAreReachedOnlyFromTheHttpModule() {
+        noClasses().that().resideOutsideOfPackage("io.berth.http..").should().dependOnClassesThat()
+                .resideInAnyPackage("io.helidon.webserver.http1..", "io.helidon.common.socket..").check(main);
+    }
+}

@@ -33,6 +33,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        System.setErr(io.berth.core.logging.Redaction.stream(System.err));
         LogFormat.configure("info", "text");
         ServeCommand serve = ServeCommand.withoutParsing(args);
         System.exit(serve != null ? serve.call() : commandLine(args).execute(args));

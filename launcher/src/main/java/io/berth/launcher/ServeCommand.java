@@ -183,9 +183,24 @@ final class ServeCommand implements Callable<Integer> {
         if (registry.events().enabled()) {
             String bootstrap = cfg.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP);
             String topic = cfg.string(ConfigKeys.EVENTS_KAFKA_TOPIC);
-            relay = new OutboxRelay(registry.metadata(), new OutboxRelay.Settings(bootstrap, topic,
-                    cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES), cfg.duration(ConfigKeys.EVENTS_RETENTION)),
-                    meters, registry.clock()).start();
+            try {
+                relay = new OutboxRelay(registry.metadata(), new OutboxRelay.Settings(bootstrap, topic,
+                        cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES), cfg.duration(ConfigKeys.EVENTS_RETENTION)),
+                        meters, registry.clock()).start();
+            } catch (RuntimeException e) {
+                // the Kafka client refuses its properties while it is built (it connects later): a bad
+                // sasl.jaas.config, an unknown mechanism. Thrown out of main, it left a process serving
+                // without events that ignored SIGTERM.
+                Throwable root = e;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                System.err.println("berth: events.kafka.*: the Kafka client refuses its configuration: "
+                        + Failures.describe(root));
+                http.stop(Duration.ZERO);
+                registry.close();
+                return Main.EXIT_CONFIG;
+            }
             registry.events().onCommitted(relay::wake);
             http.withHealthCheck("events", relay::problem);
             events = "events to kafka " + bootstrap + " topic " + topic;

@@ -105,6 +105,44 @@ class StartupFailuresTest {
     }
 
     @Test
+    void credentialsInStorageAndDatabaseUrlsNeverReachTheFailureLine() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        env.put("BERTH_METADATA_TYPE", "postgres");
+        env.put("BERTH_METADATA_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:1/berth?user=u&password=PGSECRET1");
+        BerthProcess.Result pg = BerthProcess.run(dir, env, "serve");
+        assertEquals(1, pg.exitCode(), pg.output());
+        String line = oneLine(pg);
+        assertTrue(line.startsWith("berth: cannot open metadata: cannot connect to PostgreSQL at postgresql://127.0.0.1:1"
+                + "/berth"), line);
+        assertFalse(pg.output().contains("PGSECRET1"), pg.output());
+        env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        env.put("BERTH_STORAGE_TYPE", "s3");
+        env.put("BERTH_STORAGE_S3_ENDPOINT", "http://AKIAUSER:S3SECRET2@127.0.0.1:1");
+        env.put("BERTH_STORAGE_S3_ACCESS_KEY", "access");
+        env.put("BERTH_STORAGE_S3_SECRET_KEY", "secret-key-1");
+        BerthProcess.Result s3 = BerthProcess.run(dir, env, "serve");
+        assertEquals(1, s3.exitCode(), s3.output());
+        assertTrue(oneLine(s3).startsWith("berth: cannot open storage: "), s3.output());
+        assertFalse(s3.output().contains("S3SECRET2"), s3.output());
+    }
+
+    @Test
+    void kafkaPropertiesTheClientRefusesAreOneLineAndExitCode2() throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        env.put("BERTH_EVENTS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1");
+        env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SECURITY_PROTOCOL", "SASL_PLAINTEXT");
+        env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SASL_MECHANISM", "PLAIN");
+        env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SASL_JAAS_CONFIG", "org.apache.kafka.common.security.plain."
+                + "PlainLoginModule required username=\"ku\" password=\"KAFKASECRET4\" x");
+        // before: a stack trace, and a process serving on without events that ignored SIGTERM
+        BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(oneLine(r).startsWith("berth: events.kafka.*: the Kafka client refuses its configuration: "),
+                r.output());
+        assertFalse(r.output().contains("KAFKASECRET4"), r.output());
+    }
+
+    @Test
     void manifestBudgetsBelowTheLargestManifestAreOneLineAndExitCode2() throws Exception {
         BerthProcess.Result r = BerthProcess.run(dir, Map.of("BERTH_MANIFESTS_MAX_SIZE", "16MiB"), "serve");
         assertEquals(2, r.exitCode(), r.output());

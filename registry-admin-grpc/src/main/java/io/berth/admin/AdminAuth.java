@@ -37,6 +37,8 @@ import java.util.UUID;
  */
 final class AdminAuth implements ServerInterceptor {
     static final Context.Key<Caller> CALLER = Context.key("berth-caller");
+    /** Length from which a configured admin token passes even from an address blocked for guessing. */
+    static final int UNGUESSABLE = 32;
     /** Whether the call may only read ({@code ro:} tokens): it then writes nothing, dry runs included. */
     static final Context.Key<Boolean> READ_ONLY = Context.keyWithDefault("berth-read-only", false);
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -106,11 +108,10 @@ final class AdminAuth implements ServerInterceptor {
                 }
             }
         } else if (auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            // guessing admin.tokens is bounded like guessing passwords: per address, before any comparison
+            // guessing admin.tokens is bounded like guessing passwords: per address, before any other check. A
+            // right token of UNGUESSABLE characters or more passes anyway (comparing costs nothing, and guessing
+            // it is hopeless), so that guesses from an address the operator shares cannot lock the operator out
             Optional<AccessControl.Throttled> blocked = access.secretRefusal(address);
-            if (blocked.isPresent()) {
-                return refuse(call, exhausted(blocked.get()));
-            }
             String given = auth.substring(7).trim();
             Token match = null;
             byte[] bytes = given.getBytes(StandardCharsets.UTF_8);
@@ -118,6 +119,9 @@ final class AdminAuth implements ServerInterceptor {
                 if (MessageDigest.isEqual(t.secret(), bytes)) {
                     match = t;
                 }
+            }
+            if (blocked.isPresent() && (match == null || match.secret().length < UNGUESSABLE)) {
+                return refuse(call, exhausted(blocked.get()));
             }
             if (match != null) {
                 readOnlyToken = match.readOnly();

@@ -1,6 +1,7 @@
 package io.berth.http;
 
 import io.berth.core.error.ErrorCode;
+import io.berth.core.model.ClientGroup;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.common.buffers.DataWriter;
@@ -22,8 +23,6 @@ import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.spi.ServerConnectionSelector;
 import io.micrometer.core.instrument.Counter;
 import java.io.UncheckedIOException;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -259,19 +258,10 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         open.decrementAndGet();
     }
 
-    /** The address a per-client limit counts: IPv4 as it is, IPv6 by its /64. */
+    /** The address a per-client limit counts: IPv4 as it is, IPv6 by its /64 ({@link ClientGroup}). */
     static String client(PeerInfo peer) {
         if (peer.address() instanceof InetSocketAddress inet && inet.getAddress() != null) {
-            InetAddress a = inet.getAddress();
-            if (a instanceof Inet6Address) {
-                byte[] b = a.getAddress();
-                StringBuilder s = new StringBuilder();
-                for (int i = 0; i < 8; i += 2) {
-                    s.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
-                }
-                return s.append(":/64").toString();
-            }
-            return a.getHostAddress();
+            return ClientGroup.of(inet.getAddress());
         }
         return String.valueOf(peer.address());
     }

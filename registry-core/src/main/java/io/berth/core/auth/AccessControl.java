@@ -194,35 +194,42 @@ public final class AccessControl {
 
     /**
      * Checks a login of {@code client} (an address). In this order, so that guessing costs the server
-     * nothing once it is refused: the address's allowance of failures ({@link LoginThrottle}); a user
-     * name too long to be real (wrong, no work); a robot's secret (cheap; a wrong one counts against
-     * the address); credentials this address proved lately (right, no bcrypt — even while the user
-     * name's allowance is used up by guesses from elsewhere); the allowances of address and user name,
-     * taken before the check and given back if it succeeds; then the check itself, bcrypt on threads
-     * of its own ({@link PasswordChecks}). Never sleeps.
+     * nothing once it is refused, and guesses from an address cannot lock out those who share it (a
+     * NAT, a proxy): a user name too long to be real (wrong, no work); a robot's secret (256 random
+     * bits, cheap to compare, impossible to guess: a right one passes whatever the address did — from
+     * a blocked address only when known without reading the database —, a wrong one counts against
+     * the address); credentials this address proved lately (right, no
+     * bcrypt); the address's allowance of failures ({@link LoginThrottle}); the allowances of
+     * address and user name, taken before the check and given back if it succeeds; then the check
+     * itself, bcrypt on threads of its own ({@link PasswordChecks}). Never sleeps.
      */
     public Login login(Credentials credentials, String client) {
-        Optional<LoginThrottle.Refusal> blocked = throttle.addressRefusal(client);
-        if (blocked.isPresent()) {
-            return throttled(blocked.get());
-        }
         String user = credentials.user();
         Principal p = plausible(user) ? Principal.named(user) : Principal.ANONYMOUS;
         if (p.anonymous() || p.kind() == Principal.Kind.ROBOT && !Principal.validRobotName(p.name())) {
             throttle.failed(client); // no such name can exist: not worth a check, nor a place in the map
             return REJECTED;
         }
+        Optional<LoginThrottle.Refusal> blocked = throttle.addressRefusal(client);
         if (p.kind() == Principal.Kind.ROBOT) {
             // a robot's secret is 256 random bits compared by its SHA-256: no check to bound, and a per-name
-            // allowance would only let guesses from elsewhere lock the robot out; its address's allowance counts
-            if (robots.authenticate(p.name(), credentials.password()).isPresent()) {
+            // allowance would only let guesses from elsewhere lock the robot out; its address's allowance counts.
+            // From a blocked address only a secret known without reading the database passes.
+            if (blocked.isEmpty() ? robots.authenticate(p.name(), credentials.password()).isPresent()
+                    : robots.authenticatedCached(p.name(), credentials.password())) {
                 return new Accepted(p);
+            }
+            if (blocked.isPresent()) {
+                return throttled(blocked.get());
             }
             throttle.failed(client);
             return REJECTED;
         }
         if (users != null && users.get().remembered(client, user, credentials.password())) {
             return new Accepted(p);
+        }
+        if (blocked.isPresent()) {
+            return throttled(blocked.get());
         }
         Optional<LoginThrottle.Refusal> refused = throttle.reserve(client, user);
         if (refused.isPresent()) {

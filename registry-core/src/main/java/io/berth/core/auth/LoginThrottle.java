@@ -1,5 +1,6 @@
 package io.berth.core.auth;
 
+import io.berth.core.model.ClientGroup;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -13,7 +14,8 @@ import java.util.function.LongSupplier;
  * were right; so concurrent guesses cannot run ahead of the count, and an attempt finding either
  * empty is refused at once with the time until it refills — no password check, no sleeping thread.
  *
- * <p>Both maps are bounded ({@link #MAX_TRACKED} each, the least recently used forgotten first), and
+ * <p>Addresses are counted by {@link ClientGroup} (an IPv6 address by its /64), as the connection
+ * caps count them. Both maps are bounded ({@link #MAX_TRACKED} each, the least recently used forgotten first), and
  * user names longer than {@link #MAX_USER_BYTES} are never tracked: callers refuse them outright.
  */
 public final class LoginThrottle {
@@ -64,7 +66,7 @@ public final class LoginThrottle {
     /** Whether {@code address} may try a login now (nothing is taken): its allowance is not used up. */
     public synchronized Optional<Refusal> addressRefusal(String address) {
         long now = nanos.getAsLong();
-        Bucket a = refilled(addresses.get(address), limits.failuresPerAddress(), now);
+        Bucket a = refilled(addresses.get(ClientGroup.of(address)), limits.failuresPerAddress(), now);
         return a == null || a.failuresLeft >= 1 ? Optional.empty()
                 : Optional.of(new Refusal(wait(a), "too many failed logins from this address"));
     }
@@ -76,7 +78,7 @@ public final class LoginThrottle {
      */
     public synchronized Optional<Refusal> reserve(String address, String user) {
         long now = nanos.getAsLong();
-        Bucket a = bucket(addresses, address, limits.failuresPerAddress(), now);
+        Bucket a = bucket(addresses, ClientGroup.of(address), limits.failuresPerAddress(), now);
         if (a.failuresLeft < 1) {
             return Optional.of(new Refusal(wait(a), "too many failed logins from this address"));
         }
@@ -91,13 +93,13 @@ public final class LoginThrottle {
 
     /** Gives back what {@link #reserve} took: the credentials were right, or were not checked. */
     public synchronized void refund(String address, String user) {
-        give(addresses.get(address), limits.failuresPerAddress());
+        give(addresses.get(ClientGroup.of(address)), limits.failuresPerAddress());
         give(users.get(user), limits.failuresPerUser());
     }
 
     /** Counts a failure of {@code address} alone (a wrong admin token, a user name too long to track). */
     public synchronized void failed(String address) {
-        Bucket a = bucket(addresses, address, limits.failuresPerAddress(), nanos.getAsLong());
+        Bucket a = bucket(addresses, ClientGroup.of(address), limits.failuresPerAddress(), nanos.getAsLong());
         a.failuresLeft = Math.max(0, a.failuresLeft - 1);
     }
 

@@ -159,8 +159,17 @@ public final class S3BlobStore implements BlobStore {
             }
             throw new S3Failure(e.errorResponse().code(), e);
         } catch (Exception e) {
-            throw new IOException("S3 endpoint " + settings.endpoint() + ": " + e.getMessage(), e);
+            throw new IOException("S3 endpoint " + settings.endpoint() + ": " + reason(e), e);
         }
+    }
+
+    /** The deepest cause's message ("Connection refused"), not a wrapper's class name and message. */
+    private static String reason(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     private static boolean isMissing(ErrorResponseException e) {

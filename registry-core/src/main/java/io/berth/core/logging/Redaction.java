@@ -30,7 +30,8 @@ public final class Redaction {
     /**
      * One pass, alternatives in order: an Authorization header's value (with or without its scheme),
      * a Bearer/Basic credential, a JWT, Berth's prefix followed by 8 or more secret characters (plain or
-     * as hex), and {@code name=value} or JSON {@code "name":"value"} where the name says secret.
+     * as hex), {@code name=value} or JSON {@code "name":"value"} where the name says secret, and the
+     * user information of a URL ({@code http://user:password@host}).
      */
     private static final Pattern SECRETS = Pattern.compile(
             "(?<auth>(?i:authorization)\"?\\s*[:=]\\s*\"?)(?:(?i:bearer|basic|token|digest|negotiate)\\s+)?[^\\s,;\"'\\]}]+"
@@ -38,7 +39,8 @@ public final class Redaction {
             + "|\\beyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]*)?"
             + "|(?<prefix>" + Pattern.quote(PREFIX) + ")[A-Za-z0-9_-]{8,}"
             + "|(?<hex>(?i:" + PREFIX_HEX + "))[0-9A-Fa-f]{2,}"
-            + "|(?<kv>\\b[\\w.-]*(?i:password|passwd|secret|token|credential)[\\w.-]*(?:=|\"\\s*:\\s*\"))[^\\s&\",;]+");
+            + "|(?<kv>\\b[\\w.-]*(?i:password|passwd|secret|token|credential)[\\w.-]*(?:=\"?|\"\\s*:\\s*\"))[^\\s&\",;]+"
+            + "|(?<userinfo>\\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\\s@]+@");
 
     private static final Set<String> LITERALS = ConcurrentHashMap.newKeySet();
 
@@ -77,10 +79,26 @@ public final class Redaction {
                     : m.group("scheme") != null ? m.group("scheme")
                     : m.group("prefix") != null ? m.group("prefix")
                     : m.group("hex") != null ? m.group("hex")
-                    : m.group("kv") != null ? m.group("kv") : "";
-            m.appendReplacement(b, Matcher.quoteReplacement(kept + MASK));
+                    : m.group("kv") != null ? m.group("kv")
+                    : m.group("userinfo") != null ? m.group("userinfo") : "";
+            m.appendReplacement(b, Matcher.quoteReplacement(kept + MASK + (m.group("userinfo") != null ? "@" : "")));
         } while (m.find());
         m.appendTail(b);
         return b.toString();
+    }
+
+    /**
+     * {@code out} with every line printed through it redacted: for a process's stderr, where
+     * start-up failures, usage errors and uncaught exceptions are printed without the log formatter
+     * (a PostgreSQL URL with {@code password=} or an S3 endpoint with user information, as given).
+     * Log records reach stderr through the formatter, which has redacted them already.
+     */
+    public static java.io.PrintStream stream(java.io.PrintStream out) {
+        return new java.io.PrintStream(out, true, java.nio.charset.Charset.defaultCharset()) {
+            @Override
+            public void print(String s) {
+                super.print(redact(s));
+            }
+        };
     }
 }

@@ -37,7 +37,9 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
 
     public PostgresMetadataStore(Settings settings, Clock clock) {
         this.clock = clock;
-        this.describe = "postgres " + settings.url().replaceFirst("^jdbc:", "").replaceAll("\\?.*$", "");
+        // shown without its query, which may carry user and password
+        String shown = settings.url().replaceFirst("^jdbc:", "").replaceAll("\\?.*$", "");
+        this.describe = "postgres " + shown;
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(settings.url());
         config.setUsername(settings.user());
@@ -50,14 +52,14 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
         try {
             this.pool = new HikariDataSource(config);
         } catch (RuntimeException e) {
-            throw new MetadataException("cannot connect to PostgreSQL at " + settings.url() + ": "
+            throw new MetadataException("cannot connect to PostgreSQL at " + shown + ": "
                     + rootMessage(e), e);
         }
         try (Connection c = pool.getConnection()) {
             Migrations.apply(c, "postgres");
         } catch (SQLException e) {
             pool.close();
-            throw new MetadataException("cannot migrate PostgreSQL metadata at " + settings.url() + ": "
+            throw new MetadataException("cannot migrate PostgreSQL metadata at " + shown + ": "
                     + e.getMessage(), e);
         }
     }

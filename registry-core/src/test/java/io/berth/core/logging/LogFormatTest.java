@@ -81,6 +81,13 @@ class LogFormatTest {
         assertFalse(json.contains("eyJzdWIiOiJhbGljZSJ9") || json.contains("YWxpY2U6c2VjcmV0")
                 || json.contains("hunter22"), json);
         assertTrue(json.contains("next=1"), json);
+        // a URL's user information, as a misconfigured endpoint prints it at start-up
+        assertEquals("S3 endpoint http://REDACTED@127.0.0.1:1: refused, jdbc:postgresql://REDACTED@db/berth?user=u&"
+                + "password=REDACTED", Redaction.redact("S3 endpoint http://AKIAUSER:S3SECRET2@127.0.0.1:1: refused, "
+                + "jdbc:postgresql://u:PGSECRET1@db/berth?user=u&password=PGSECRET1"));
+        // a JAAS line quotes its values
+        assertEquals("PlainLoginModule required username=\"ku\" password=\"REDACTED\";", Redaction.redact(
+                "PlainLoginModule required username=\"ku\" password=\"KAFKASECRET4\";"));
         // ordinary lines pass unchanged
         String plain = "GET /v2/team/app/blobs/sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b"
                 + " 200 in=0 out=2 1.0ms client=127.0.0.1 user=robot:ci agent=\"docker/28\" id=r-1; challenge "

@@ -60,6 +60,27 @@ public interface AdminReads {
      */
     List<ManifestKey> unreachableManifests(String after, long cutoff, int limit);
 
+    /**
+     * Manifests of the repository that {@code manifest} keeps: the children it lists (an index) and the
+     * referrers naming it as their subject. A dry run asks which of them its deletion leaves unreachable.
+     */
+    List<Digest> manifestDependents(RepositoryName repository, Digest manifest);
+
+    /** Every index of the repository that lists {@code child} (other than itself). */
+    List<Digest> indexesListing(RepositoryName repository, Digest child);
+
+    /** The blobs (config, layers) a manifest references. */
+    List<Digest> blobsOf(RepositoryName repository, Digest manifest);
+
+    /** Every manifest of any repository that references the blob. */
+    List<ManifestKey> manifestsReferencingBlob(Digest blob);
+
+    /**
+     * The blob, when it was recorded before {@code cutoff} and linked to no repository since: the mark of
+     * {@link #unreferencedBlobs} without its condition on references.
+     */
+    Optional<BlobRecord> blobUnlinkedSince(Digest blob, long cutoff);
+
     Optional<GcRunRecord> gcRun(String id);
 
     /** The most recently started run, if any. */

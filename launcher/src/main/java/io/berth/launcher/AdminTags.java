@@ -61,10 +61,12 @@ final class AdminTags extends AdminCommand.Group {
         String repository;
 
         @Option(names = "--filter", paramLabel = "PATTERN", defaultValue = "",
-                description = "Only tags matching PATTERN: a glob (* and ?), or with --regex a regular expression.")
+                description = "Only tags matching PATTERN: a glob (* and ?); with --regex, a regular expression "
+                        + "matching the whole tag.")
         String filter;
 
-        @Option(names = "--regex", description = "PATTERN is a regular expression matching the whole tag.")
+        @Option(names = "--regex", description = "A switch, it takes no value: read the PATTERN of --filter as a "
+                + "regular expression instead of a glob, e.g. --filter 'v1\\..*' --regex.")
         boolean regex;
 
         @Option(names = "--sort", paramLabel = "ORDER", defaultValue = "name",
@@ -73,6 +75,10 @@ final class AdminTags extends AdminCommand.Group {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
+            if (regex && filter.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--regex changes --filter, and no "
+                        + "--filter was given: --filter PATTERN --regex");
+            }
             ListTagsRequest.Order order = switch (sort.toLowerCase(Locale.ROOT)) {
                 case "name" -> ListTagsRequest.Order.NAME;
                 case "pushed" -> ListTagsRequest.Order.PUSHED;

@@ -63,13 +63,38 @@ public final class Main implements Callable<Integer> {
         }
         cli.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("berth: " + e.getMessage());
+            err.println("berth: " + switchGivenAValue(e, args).orElse(e.getMessage()));
             String name = e.getCommandLine().getCommandSpec().qualifiedName();
             err.println("see '" + name + " --help'");
             err.flush();
             return EXIT_CONFIG;
         });
         return cli;
+    }
+
+    /**
+     * A switch (a boolean option) given a value — {@code --regex 'v1.*'} or {@code --regex=v1.*} —
+     * reads to picocli as a left-over argument or a bad boolean: say what the switch is instead.
+     */
+    static java.util.Optional<String> switchGivenAValue(CommandLine.ParameterException e, String[] args) {
+        CommandLine.Model.CommandSpec spec = e.getCommandLine().getCommandSpec();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+            CommandLine.Model.OptionSpec option = name.startsWith("--") ? spec.findOption(name) : null;
+            if (option == null || option.arity().max() > 0 || option.usageHelp() || option.versionHelp()) {
+                continue;
+            }
+            // followed by a word while a word is left over: that word was meant as the switch's value
+            String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1)
+                    : i + 1 < args.length && !args[i + 1].startsWith("-")
+                    && e instanceof CommandLine.UnmatchedArgumentException ? args[i + 1] : null;
+            if (value != null) {
+                return java.util.Optional.of(name + " is a switch and takes no value, but '" + value
+                        + "' was given. " + name + ": " + String.join(" ", option.description()));
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     @CommandLine.Spec

@@ -68,7 +68,7 @@ public final class AdminCommand implements Callable<Integer> {
     java.nio.file.Path tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
-            description = "Private key (PEM, PKCS#8) of --tls-cert.")
+            description = "Private key (PEM: PKCS#8, SEC1 or PKCS#1) of --tls-cert.")
     java.nio.file.Path tlsKey;
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT,
@@ -151,10 +151,10 @@ public final class AdminCommand implements Callable<Integer> {
                         throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
                                 "--tls-cert and --tls-key go together");
                     }
-                    b.keyManager(tlsCert.toFile(), tlsKey.toFile());
+                    b.keyManager(io.berth.core.auth.PemKeys.keyManagers(tlsCert, tlsKey));
                 }
                 return b.build();
-            } catch (java.io.IOException e) {
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
                 throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
                         "cannot read the TLS files: " + e.getMessage());
             }

@@ -60,6 +60,7 @@ class EventsProcessTest {
                 assertEquals(e.type(), header(r, EventCodec.HEADER_TYPE));
                 assertEquals(e.id(), header(r, EventCodec.HEADER_ID));
                 assertEquals(e.source(), header(r, EventCodec.HEADER_SOURCE));
+                assertEquals(EventCodec.STRUCTURED_CONTENT_TYPE, header(r, EventCodec.HEADER_CONTENT_TYPE));
                 out.add(e);
             } catch (io.berth.events.MalformedEventException ex) {
                 throw new AssertionError(ex);

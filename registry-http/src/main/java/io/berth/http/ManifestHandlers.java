@@ -26,7 +26,7 @@ final class ManifestHandlers {
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests().get(v2.repository(),
+        ManifestRecord m = registry.manifests().get(Requests.caller(req), v2.repository(),
                 Manifests.lookupReference(v2.repository(), v2.segment()));
         headers(res, m);
         if (!Responses.notModified(req, res, etag(m))) {

@@ -151,8 +151,13 @@ public final class Manifests {
 
     /** The manifest by tag or digest; records the pull. */
     public ManifestRecord get(RepositoryName repository, Reference reference) {
+        return get(INTERNAL, repository, reference);
+    }
+
+    /** The manifest by tag or digest; records the pull by {@code caller} (its host names the manifest in events). */
+    public ManifestRecord get(Caller caller, RepositoryName repository, Reference reference) {
         ManifestRecord m = find(metadata, repository, reference);
-        pulls.manifestPulled(repository, m.digest());
+        pulls.manifestPulled(repository, m.digest(), caller.host());
         return m;
     }
 

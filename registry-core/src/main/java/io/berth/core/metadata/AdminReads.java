@@ -34,6 +34,9 @@ public interface AdminReads {
 
     long referrerCount(RepositoryName repository, Digest subject);
 
+    /** Up to {@code limit} digests of the repository's manifests that begin with {@code beginning}, sorted. */
+    List<Digest> manifestDigestsStartingWith(RepositoryName repository, String beginning, int limit);
+
     /** Every index → child edge of the repository. */
     List<ChildEdge> childEdges(RepositoryName repository);
 

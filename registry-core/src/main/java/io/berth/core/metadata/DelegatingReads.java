@@ -213,6 +213,11 @@ interface DelegatingReads extends MetadataReads {
     }
 
     @Override
+    default List<Digest> manifestDigestsStartingWith(RepositoryName repository, String beginning, int limit) {
+        return read(q -> q.manifestDigestsStartingWith(repository, beginning, limit));
+    }
+
+    @Override
     default List<Digest> manifestDependents(RepositoryName repository, Digest manifest) {
         return read(q -> q.manifestDependents(repository, manifest));
     }

@@ -154,6 +154,20 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
     }
 
     @Override
+    public List<Digest> manifestDigestsStartingWith(RepositoryName repository, String beginning, int limit) {
+        if (!beginning.matches("[a-z0-9]+:[0-9a-f]*")) {
+            throw new IllegalArgumentException("not the beginning of a digest: " + beginning);
+        }
+        // LIKE, not a range: PostgreSQL's collation may order ':' apart from the hex digits
+        return query("SELECT digest FROM manifests WHERE repository = ? AND digest LIKE ? ORDER BY digest LIMIT ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, beginning + "%");
+                    ps.setInt(3, limit);
+                }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
     public List<ChildEdge> childEdges(RepositoryName repository) {
         return query("SELECT manifest_digest, child_digest FROM manifest_children WHERE repository = ?",
                 ps -> ps.setString(1, repository.value()),

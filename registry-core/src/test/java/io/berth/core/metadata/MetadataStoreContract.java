@@ -123,6 +123,11 @@ public abstract class MetadataStoreContract {
         assertEquals(Set.of(index.digest(), index2.digest()), Set.copyOf(store.indexesListing(REPO, image.digest())));
         assertTrue(store.indexesListing(REPO, index2.digest()).isEmpty());
         assertEquals(List.of(layer), store.blobsOf(REPO, image.digest()));
+        assertEquals(List.of(image.digest()), store.manifestDigestsStartingWith(REPO, "sha256:"
+                + image.digest().hex().substring(0, 8), 5));
+        assertEquals(List.of(image.digest()), store.manifestDigestsStartingWith(other, "sha256:"
+                + image.digest().hex().substring(0, 8), 5));
+        assertEquals(4, store.manifestDigestsStartingWith(REPO, "sha256:", 5).size());
         assertEquals(Set.of(new ManifestKey(REPO, image.digest()), new ManifestKey(other, image.digest())),
                 Set.copyOf(store.manifestsReferencingBlob(layer)));
         long later = System.currentTimeMillis() + 3_600_000;

@@ -1,8 +1,6 @@
 package io.berth.launcher;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.util.JsonFormat;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.ServerInfo;
@@ -104,16 +102,14 @@ public final class AdminCommand implements Callable<Integer> {
             String address = server.trim();
             int colon = address.lastIndexOf(':');
             if (colon <= 0) {
-                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                        "--server '" + server + "' must be HOST:PORT");
+                throw new UsageError("--server '" + server + "' must be HOST:PORT");
             }
             String host = address.substring(0, colon).replace("[", "").replace("]", "");
             int port;
             try {
                 port = Integer.parseInt(address.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                        "--server '" + server + "' must be HOST:PORT");
+                throw new UsageError("--server '" + server + "' must be HOST:PORT");
             }
             channel = io.grpc.Grpc.newChannelBuilderForAddress(host, port, credentials()).userAgent("berth-admin/"
                     + Main.version()).build();
@@ -124,8 +120,7 @@ public final class AdminCommand implements Callable<Integer> {
             if (u != null && !u.isBlank() && token == null) {
                 String password = System.getenv("BERTH_ADMIN_PASSWORD");
                 if (password == null) {
-                    throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                            "--user needs the password in BERTH_ADMIN_PASSWORD");
+                    throw new UsageError("--user needs the password in BERTH_ADMIN_PASSWORD");
                 }
                 headers.put(authorization, "Basic " + java.util.Base64.getEncoder().encodeToString(
                         (u.trim() + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
@@ -148,15 +143,13 @@ public final class AdminCommand implements Callable<Integer> {
                 }
                 if (tlsCert != null || tlsKey != null) {
                     if (tlsCert == null || tlsKey == null) {
-                        throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                                "--tls-cert and --tls-key go together");
+                        throw new UsageError("--tls-cert and --tls-key go together");
                     }
                     b.keyManager(io.berth.core.auth.PemKeys.keyManagers(tlsCert, tlsKey));
                 }
                 return b.build();
             } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                        "cannot read the TLS files: " + e.getMessage());
+                throw new UsageError("cannot read the TLS files: " + e.getMessage());
             }
         }
 
@@ -188,7 +181,7 @@ public final class AdminCommand implements Callable<Integer> {
                 System.err.println("berth admin: " + e.getStatus().getCode() + what);
             }
             return EXIT_SERVER;
-        } catch (CommandLine.ParameterException e) {
+        } catch (UsageError e) {
             throw e;
         } catch (Exception e) {
             System.err.println("berth admin: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
@@ -196,20 +189,22 @@ public final class AdminCommand implements Callable<Integer> {
         }
     }
 
-    /** Prints a message as JSON (with --json) or runs the table printer. */
-    void print(MessageOrBuilder message, Runnable table) {
-        if (json) {
-            System.out.println(json(message));
-        } else {
-            table.run();
+    /**
+     * A mistake in how the command was called that only shows once it runs (a value out of its set,
+     * options that go together): one line and exit code 2, as picocli's own usage errors.
+     */
+    static final class UsageError extends RuntimeException {
+        UsageError(String message) {
+            super(message);
         }
     }
 
-    static String json(MessageOrBuilder message) {
-        try {
-            return JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(message);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
+    /** Prints a message as JSON (with --json, {@link AdminJson}) or runs the table printer. */
+    void print(MessageOrBuilder message, Runnable table) {
+        if (json) {
+            System.out.println(AdminJson.print(message));
+        } else {
+            table.run();
         }
     }
 
@@ -285,7 +280,11 @@ public final class AdminCommand implements Callable<Integer> {
         }
     }
 
-    /** An admin command that calls the server: its work runs with a session, refusals become exit codes. */
+    /**
+     * An admin command that calls the server: its work runs with a session, refusals become exit codes.
+     * picocli calls {@link #call()}; {@link AdminWithoutParsing} sets {@link #admin} and calls
+     * {@link #execute()}. A {@link UsageError} leaves either way, to be printed as a usage error.
+     */
     abstract static class Leaf implements Callable<Integer> {
         @CommandLine.Spec
         CommandSpec spec;
@@ -296,6 +295,10 @@ public final class AdminCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             admin = of(spec);
+            return execute();
+        }
+
+        int execute() {
             return admin.run(this::work);
         }
     }

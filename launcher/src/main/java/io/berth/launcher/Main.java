@@ -20,9 +20,10 @@ public final class Main implements Callable<Integer> {
     /** Help is rendered for this many columns, whatever the terminal. */
     static final int HELP_WIDTH = 80;
 
-    /** The commands, in the order help lists them. */
-    private static final Map<String, Supplier<Object>> COMMANDS = commands();
-
+    /**
+     * The commands, in the order help lists them. Built when picocli is used, not when this class is
+     * loaded: its method references would load every command's class before an admin call.
+     */
     private static Map<String, Supplier<Object>> commands() {
         Map<String, Supplier<Object>> m = new LinkedHashMap<>();
         m.put(ServeCommand.NAME, ServeCommand::new);
@@ -34,6 +35,11 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         LogFormat.configure("info", "text");
+        // an admin call is over in well under a second: read it without picocli when it reads plainly
+        java.util.Optional<Integer> admin = AdminWithoutParsing.run(args);
+        if (admin.isPresent()) {
+            System.exit(admin.get());
+        }
         ServeCommand serve = ServeCommand.withoutParsing(args);
         System.exit(serve != null ? serve.call() : commandLine(args).execute(args));
     }
@@ -52,8 +58,9 @@ public final class Main implements Callable<Integer> {
     static CommandLine commandLine(String[] argv) {
         CommandLine cli = new CommandLine(new Main());
         String first = argv.length > 0 ? argv[0] : null;
-        COMMANDS.forEach((name, command) -> {
-            if (!COMMANDS.containsKey(first) || name.equals(first)) {
+        Map<String, Supplier<Object>> commands = commands();
+        commands.forEach((name, command) -> {
+            if (!commands.containsKey(first) || name.equals(first)) {
                 cli.addSubcommand(name, command.get());
             }
         });
@@ -61,15 +68,32 @@ public final class Main implements Callable<Integer> {
         if (serve != null) {
             serve.getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());
         }
-        cli.setParameterExceptionHandler((e, args) -> {
-            PrintWriter err = e.getCommandLine().getErr();
-            err.println("berth: " + switchGivenAValue(e, args).orElse(e.getMessage()));
-            String name = e.getCommandLine().getCommandSpec().qualifiedName();
-            err.println("see '" + name + " --help'");
-            err.flush();
-            return EXIT_CONFIG;
+        cli.setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(),
+                switchGivenAValue(e, args).orElse(e.getMessage())));
+        // a usage mistake that shows only when a command runs (AdminCommand.UsageError): the same one line
+        cli.setExecutionExceptionHandler((e, command, parsed) -> {
+            if (e instanceof AdminCommand.UsageError u) {
+                return usageError(command, u.getMessage());
+            }
+            throw e;
         });
         return cli;
+    }
+
+    /** A usage error: one line saying what is wrong, one line with where help is; exit code 2. */
+    private static int usageError(CommandLine command, String message) {
+        PrintWriter err = command.getErr();
+        err.println("berth: " + message);
+        err.println("see '" + command.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        return EXIT_CONFIG;
+    }
+
+    /** The same for a run without picocli ({@link AdminWithoutParsing}): {@code command} as help names it. */
+    static int usageError(String command, String message) {
+        System.err.println("berth: " + message);
+        System.err.println("see '" + command + " --help'");
+        return EXIT_CONFIG;
     }
 
     /**

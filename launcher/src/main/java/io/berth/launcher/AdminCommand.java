@@ -5,9 +5,13 @@ import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.ServerInfo;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -94,7 +98,9 @@ public final class AdminCommand implements Callable<Integer> {
 
     /** A connection for one command. */
     final class Session implements AutoCloseable {
+        private static final String NO_NATIVE = "io.grpc.netty.shaded.io.netty.transport.noNative";
         final ManagedChannel channel;
+        private final EventLoopGroup loop;
         final RegistryAdminGrpc.RegistryAdminBlockingStub stub;
         final RegistryAdminGrpc.RegistryAdminStub async;
 
@@ -111,8 +117,14 @@ public final class AdminCommand implements Callable<Integer> {
             } catch (NumberFormatException e) {
                 throw new UsageError("--server '" + server + "' must be HOST:PORT");
             }
-            channel = io.grpc.Grpc.newChannelBuilderForAddress(host, port, credentials()).userAgent("berth-admin/"
-                    + Main.version()).build();
+            // NIO (no native transport to unpack) on an event loop of our own, ended before the JVM exits:
+            // the JVM waits 300 ms at exit for a thread blocked in native code, as netty's selector is
+            if (System.getProperty(NO_NATIVE) == null) {
+                System.setProperty(NO_NATIVE, "true");
+            }
+            loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            channel = NettyChannelBuilder.forAddress(host, port, credentials()).eventLoopGroup(loop)
+                    .channelType(NioSocketChannel.class).userAgent("berth-admin/" + Main.version()).build();
             Metadata headers = new Metadata();
             String t = token != null ? token : System.getenv("BERTH_ADMIN_TOKEN");
             String u = user != null ? user : System.getenv("BERTH_ADMIN_USER");
@@ -160,6 +172,12 @@ public final class AdminCommand implements Callable<Integer> {
         @Override
         public void close() {
             channel.shutdownNow();
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+                loop.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

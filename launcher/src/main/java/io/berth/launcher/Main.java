@@ -2,10 +2,8 @@ package io.berth.launcher;
 
 import io.berth.core.logging.LogFormat;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,17 +18,22 @@ public final class Main implements Callable<Integer> {
     /** Help is rendered for this many columns, whatever the terminal. */
     static final int HELP_WIDTH = 80;
 
+    /** The commands, in the order help lists them. */
+    private static final List<String> COMMANDS = List.of(ServeCommand.NAME, "replicate", "webhooks", "admin");
+
     /**
-     * The commands, in the order help lists them. Built when picocli is used, not when this class is
-     * loaded: its method references would load every command's class before an admin call.
+     * A new command object. Only the one asked for is loaded: {@code berth admin} runs on a class path
+     * without the servers' libraries (bin/berth, launcher/pom.xml "admin-lib"), where loading
+     * {@link ServeCommand} would fail.
      */
-    private static Map<String, Supplier<Object>> commands() {
-        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
-        m.put(ServeCommand.NAME, ServeCommand::new);
-        m.put("replicate", ReplicateCommand::new);
-        m.put("webhooks", WebhooksCommand::new);
-        m.put("admin", AdminCommand::new);
-        return m;
+    private static Object command(String name) {
+        return switch (name) {
+            case ServeCommand.NAME -> new ServeCommand();
+            case "replicate" -> new ReplicateCommand();
+            case "webhooks" -> new WebhooksCommand();
+            case "admin" -> new AdminCommand();
+            default -> throw new IllegalArgumentException("no command " + name);
+        };
     }
 
     public static void main(String[] args) {
@@ -39,6 +42,10 @@ public final class Main implements Callable<Integer> {
         java.util.Optional<Integer> admin = AdminWithoutParsing.run(args);
         if (admin.isPresent()) {
             System.exit(admin.get());
+        }
+        if (args.length > 0 && args[0].equals("admin")) {
+            // not a word of ServeCommand: admin's class path lacks the servers' libraries it links to
+            System.exit(commandLine(args).execute(args));
         }
         ServeCommand serve = ServeCommand.withoutParsing(args);
         System.exit(serve != null ? serve.call() : commandLine(args).execute(args));
@@ -58,12 +65,11 @@ public final class Main implements Callable<Integer> {
     static CommandLine commandLine(String[] argv) {
         CommandLine cli = new CommandLine(new Main());
         String first = argv.length > 0 ? argv[0] : null;
-        Map<String, Supplier<Object>> commands = commands();
-        commands.forEach((name, command) -> {
-            if (!commands.containsKey(first) || name.equals(first)) {
-                cli.addSubcommand(name, command.get());
+        for (String name : COMMANDS) {
+            if (!COMMANDS.contains(first) || name.equals(first)) {
+                cli.addSubcommand(name, command(name));
             }
-        });
+        }
         CommandLine serve = cli.getSubcommands().get(ServeCommand.NAME);
         if (serve != null) {
             serve.getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());

@@ -160,9 +160,13 @@ class AdminWithoutParsingTest {
     void anAdminCallLoadsNeitherPicocliNorJackson(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path classes = dir.resolve("classes.log");
         long start = System.nanoTime();
-        try (io.berth.testsupport.JavaProcess p = io.berth.testsupport.JavaProcess.start("io.berth.launcher.Main",
-                List.of("-Xlog:class+load:file=" + classes), List.of("admin", "--server", "127.0.0.1:1", "--json",
-                        "info"), Map.of("BERTH_ADMIN_TOKEN", "t"), dir, dir.resolve("admin.log"))) {
+        Path target = Path.of("target").toAbsolutePath();
+        String adminClassPath = target.resolve("classes") + java.io.File.pathSeparator + target.resolve("admin-lib")
+                + "/*"; // as bin/berth runs admin
+        try (io.berth.testsupport.JavaProcess p = io.berth.testsupport.JavaProcess.start(adminClassPath,
+                "io.berth.launcher.Main", List.of("-Xlog:class+load:file=" + classes), List.of("admin", "--server",
+                        "127.0.0.1:1", "--json", "info"), Map.of("BERTH_ADMIN_TOKEN", "t"), dir,
+                dir.resolve("admin.log"))) {
             assertTrue(p.process().waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
             assertEquals(1, p.process().exitValue(), p.output());
             assertTrue(p.output().contains("cannot reach the admin API at 127.0.0.1:1"), p.output());

@@ -31,12 +31,20 @@ public final class EventStream {
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.putAll(extra);
-        return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        KafkaLinkLog.get().watch(producer); // its connections tell when the broker is back
+        return producer;
     }
 
     /** A consumer in {@code group} that commits only when told to. */
     public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String group, String clientId,
                                                          int maxPollRecords) {
+        return consumer(bootstrapServers, group, clientId, maxPollRecords, Map.of());
+    }
+
+    /** As {@link #consumer(String, String, String, int)}, with {@code extra} consumer properties on top. */
+    public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String group, String clientId,
+                                                         int maxPollRecords, Map<String, String> extra) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -48,6 +56,10 @@ public final class EventStream {
         p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "3600000");
         // a commit or position lookup waits at most this long for an unreachable broker
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
-        return new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        p.putAll(extra);
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer());
+        KafkaLinkLog.get().watch(consumer);
+        return consumer;
     }
 }

@@ -169,8 +169,11 @@ final class AdminPolicies {
                 }
                 System.out.println();
                 System.out.println(p.getTagsKept() + " tags kept, " + p.getTagsDeleted() + " tags and "
-                        + p.getManifestsCount() + " manifests to delete. Plan " + p.getPlanId() + ": run it with "
-                        + "'berth admin retention run " + name + " --plan " + p.getPlanId() + "'.");
+                        + p.getManifestsCount() + " manifests to delete. " + (p.getPlanId().isEmpty()
+                        // a read-only token's dry run is not stored
+                        ? "Not stored (a read-only token): no plan to run."
+                        : "Plan " + p.getPlanId() + ": run it with 'berth admin retention run " + name + " --plan "
+                        + p.getPlanId() + "'."));
             });
             return 0;
         }
@@ -223,7 +226,8 @@ final class AdminPolicies {
         String repositories;
 
         @Option(names = "--tags", required = true, paramLabel = "REGEX",
-                description = "Tags: a regular expression matching the whole tag, e.g. 'v\\d+\\.\\d+\\.\\d+'.")
+                description = "Tags: a regular expression (RE2 syntax) matching the whole tag, "
+                        + "e.g. 'v\\d+\\.\\d+\\.\\d+'.")
         String tags;
 
         @Override

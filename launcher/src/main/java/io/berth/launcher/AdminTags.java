@@ -66,7 +66,7 @@ final class AdminTags extends AdminCommand.Group {
         String filter;
 
         @Option(names = "--regex", description = "A switch, it takes no value: read the PATTERN of --filter as a "
-                + "regular expression instead of a glob, e.g. --filter 'v1\\..*' --regex.")
+                + "regular expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex.")
         boolean regex;
 
         @Option(names = "--sort", paramLabel = "ORDER", defaultValue = "name",

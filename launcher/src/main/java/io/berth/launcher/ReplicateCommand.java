@@ -39,6 +39,9 @@ final class ReplicateCommand implements Callable<Integer> {
             System.err.println("berth: " + e.getMessage());
             return Main.EXIT_CONFIG;
         }
+        // registry passwords are masked wherever a log line would carry them
+        io.berth.core.logging.Redaction.secret(cfg.source().password());
+        cfg.targets().forEach(t -> io.berth.core.logging.Redaction.secret(t.endpoint().password()));
         Replicator replicator;
         try {
             replicator = new Replicator(cfg, Metrics.newRegistry());
@@ -57,8 +60,9 @@ final class ReplicateCommand implements Callable<Integer> {
             replicator.close();
             return 1;
         }
-        LOG.log(Level.INFO, "berth " + Main.version() + " replicating " + cfg.source().url() + " (kafka "
-                + cfg.bootstrapServers() + " topic " + cfg.topic() + ") to " + String.join(", ", cfg.targets().stream()
+        LOG.log(Level.INFO, "berth " + Main.version() + " replicating " + cfg.source().url() + " ("
+                + cfg.bootstrapServers().map(b -> "kafka " + b + " topic " + cfg.topic())
+                .orElse("no kafka: by reconciliation alone") + ") to " + String.join(", ", cfg.targets().stream()
                 .map(t -> t.name() + " " + t.endpoint().url()).toList()) + "; reconciling every "
                 + io.berth.core.config.BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
                 + "; /healthz, /metrics and /status on http://" + Listeners.address(cfg.httpHost(), port));

@@ -7,6 +7,7 @@ import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.LogFormat;
+import io.berth.core.logging.Redaction;
 import io.berth.core.metrics.Metrics;
 import io.berth.relay.OutboxRelay;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -123,7 +124,12 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("berth: " + e.getMessage());
             return Main.EXIT_CONFIG;
         }
-        LogFormat.configure(cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT));
+        LogFormat.configure(cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT),
+                cfg.list(ConfigKeys.LOG_LEVELS));
+        // configured secrets are masked wherever a log line would carry them
+        cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
+        Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
+        Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
         warnings.forEach(w -> LOG.log(Level.WARNING, w));
         long startedAt = System.currentTimeMillis();
         String httpHost = cfg.string(ConfigKeys.HTTP_HOST);
@@ -158,7 +164,7 @@ final class ServeCommand implements Callable<Integer> {
         BerthHttpServer http;
         AdminServer admin;
         try {
-            http = BerthHttpServer.create(registry, cfg, meters).start();
+            http = BerthHttpServer.create(registry, cfg, meters).onListenerLost(signals::fail).start();
             if (http.port() < 0) {
                 throw new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
             }
@@ -187,7 +193,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, new AdminServer.Settings(
                     Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS), cfg.duration(ConfigKeys.GC_GRACE),
-                    http.access(), adminTls(cfg)));
+                    http.access(), adminTls(cfg), AdminServer.Limits.from(cfg)));
         } catch (IllegalArgumentException e) {
             System.err.println("berth: " + e.getMessage());
             http.stop(Duration.ZERO);
@@ -228,6 +234,14 @@ final class ServeCommand implements Callable<Integer> {
                 : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client"));
 
         signals.await();
+        String failure = signals.failure();
+        if (failure != null) {
+            // a process without its listener serves no one: stop, and exit non-zero for the supervisor
+            LOG.log(Level.ERROR, failure + "; stopping (exit code " + EXIT_LISTENER_LOST + ") so that berth is "
+                    + "started again");
+            haltAfter(grace.plusSeconds(15));
+            http.withShutdownGrace(Duration.ZERO);
+        }
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
         http.stop(grace);
         jobs.shutdownNow();
@@ -237,7 +251,26 @@ final class ServeCommand implements Callable<Integer> {
         }
         registry.close();
         LOG.log(Level.INFO, "stopped");
-        return 0;
+        return failure == null ? 0 : EXIT_LISTENER_LOST;
+    }
+
+    /** Exit code of {@code serve} when its HTTP listener stopped accepting connections by itself. */
+    static final int EXIT_LISTENER_LOST = 1;
+
+    /**
+     * Ends the process with {@link #EXIT_LISTENER_LOST} if the orderly stop has not ended it within
+     * {@code limit}: whatever broke the listener (no descriptors, no memory) may hold up the stop too.
+     */
+    private static void haltAfter(Duration limit) {
+        Thread.ofPlatform().daemon().name("berth-stop-deadline").start(() -> {
+            try {
+                Thread.sleep(limit.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            System.err.println("berth: the stop did not end within " + limit.toSeconds() + "s; halting");
+            Runtime.getRuntime().halt(EXIT_LISTENER_LOST);
+        });
     }
 
     /** The admin listener's TLS files (admin.tls.*), when set; both or neither of cert and key. */

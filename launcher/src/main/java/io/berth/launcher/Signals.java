@@ -11,6 +11,7 @@ import sun.misc.Signal;
  */
 final class Signals {
     private final CountDownLatch stop = new CountDownLatch(1);
+    private volatile String failure;
 
     private Signals() {
     }
@@ -21,6 +22,20 @@ final class Signals {
         Signal.handle(new Signal("TERM"), s -> signals.stop.countDown());
         Signal.handle(new Signal("INT"), s -> signals.stop.countDown());
         return signals;
+    }
+
+    /**
+     * Stops the command as a signal would, because part of it failed for good: {@link #failure} says
+     * why, and the command exits non-zero so that its supervisor starts it again.
+     */
+    void fail(String why) {
+        failure = why;
+        stop.countDown();
+    }
+
+    /** Why {@link #fail} stopped the command; null after a signal. */
+    String failure() {
+        return failure;
     }
 
     /** Waits until one of them arrived (or had arrived since {@link #listen}). */

@@ -169,6 +169,10 @@ class AdminProcessTest {
             JsonNode plan = json("retention", "dry-run", "web-latest", "--json");
             assertEquals(List.of("1"), deleted(plan), "3 is the newest, stable is kept by name");
             assertTrue(ok("retention", "dry-run", "web-latest").output().contains("kept by keep-tags-matching"));
+            BerthProcess.Result viewerDry = admin("retention", "dry-run", "web-latest", "--token", "viewer");
+            assertEquals(0, viewerDry.exitCode(), viewerDry.output());
+            assertTrue(viewerDry.output().contains("Not stored (a read-only token): no plan to run."),
+                    viewerDry.output());
             JsonNode run = json("retention", "run", "web-latest", "--plan", plan.get("planId").asText(), "--json");
             assertEquals(List.of("1"), names(run.get("tagsDeleted"), "tag"));
             ok("retention", "delete", "web-latest");
@@ -198,7 +202,12 @@ class AdminProcessTest {
                     + berth.adminPort, "repos", "list");
             assertEquals(1, noToken.exitCode());
             assertTrue(noToken.output().contains("UNAUTHENTICATED"), noToken.output());
-            assertEquals(0, admin("--token", "viewer", "repos", "list").exitCode());
+            BerthProcess.Result onTheCommandLine = admin("--token", "viewer", "repos", "list");
+            assertEquals(0, onTheCommandLine.exitCode());
+            assertTrue(onTheCommandLine.output().contains("berth: warning: a token given with --token is visible to "
+                    + "other local users") && onTheCommandLine.output().contains("BERTH_ADMIN_TOKEN"),
+                    onTheCommandLine.output());
+            assertTrue(!admin("repos", "list").output().contains("warning"), "BERTH_ADMIN_TOKEN: no warning");
             BerthProcess.Result readOnly = admin("tags", "delete", "app/web", "3", "--token", "viewer");
             assertEquals(1, readOnly.exitCode());
             assertTrue(readOnly.output().contains("PERMISSION_DENIED"), readOnly.output());

@@ -57,6 +57,43 @@ final class BerthProcess implements AutoCloseable {
     }
 
     /**
+     * The JVM options {@code bin/berth} runs {@code serve} with by default (its {@code DEFAULT_JAVA_OPTS}
+     * line: heap, collector, what an OutOfMemoryError does), for tests about what the shipped
+     * defaults withstand.
+     */
+    static List<String> defaultJvmOptions() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("..", "bin", "berth"))) {
+                if (line.startsWith("DEFAULT_JAVA_OPTS=\"")) {
+                    return List.of(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"')).split(" +"));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        throw new IllegalStateException("bin/berth has no DEFAULT_JAVA_OPTS line");
+    }
+
+    /** The server's process id. */
+    long pid() {
+        return process.process().pid();
+    }
+
+    /** Resident memory of the server process now, in bytes (Linux: VmRSS). */
+    long residentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException e) {
+            return -1; // gone
+        }
+        return -1;
+    }
+
+    /**
      * The class path bin/berth gives {@code berth admin}: the launcher's classes and only the jars of
      * {@code target/admin-lib} (launcher/pom.xml), so that every admin command a test runs shows that
      * nothing it needs is missing there.

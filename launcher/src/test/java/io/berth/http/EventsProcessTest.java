@@ -225,9 +225,13 @@ class EventsProcessTest {
                     assertTrue(tags.contains("t" + i), "t" + i + " arrived");
                 }
                 all = decode(reader.settle(Duration.ofSeconds(2)));
-                assertEquals(all.size(), new HashSet<>(all.stream().map(RegistryEvent::id).toList()).size(),
-                        "no id twice");
-                assertInOrder(all);
+                // at least once: an acknowledgement lost in the restart may repeat an event, but the first
+                // copies of a repository's events are in its order
+                Set<String> ids = new HashSet<>();
+                List<RegistryEvent> first = all.stream().filter(e -> ids.add(e.id())).toList();
+                System.out.println("events after the outage: " + all.size() + " records, "
+                        + (all.size() - first.size()) + " repeated");
+                assertInOrder(first);
             }
             long healthy = System.currentTimeMillis() + 30_000;
             while (!send("GET", b.base() + "/healthz", null).body().contains("events: ok")

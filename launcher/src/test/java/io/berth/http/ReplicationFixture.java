@@ -62,16 +62,22 @@ abstract class ReplicationFixture {
     /** Starts {@code berth replicate} with the targets' YAML; returns the process once it replicates. */
     JavaProcess replicator(String source, String targetsYaml, List<String> jvmArgs, String reconcile)
             throws Exception {
+        return replicator("  kafka: { bootstrap-servers: \"" + KafkaBroker.shared().bootstrapServers()
+                + "\", topic: \"" + topic + "\", group: \"g-" + topic + "\" }\n", source, targetsYaml, jvmArgs,
+                reconcile);
+    }
+
+    /** As above with the {@code kafka} lines given (none: replication by reconciliation alone). */
+    JavaProcess replicator(String kafkaYaml, String source, String targetsYaml, List<String> jvmArgs,
+                           String reconcile) throws Exception {
         int port = FreePorts.next();
         Path config = Files.writeString(dir.resolve("replication-" + System.nanoTime() + ".yaml"), """
                 replication:
                   source: %s
-                  kafka: { bootstrap-servers: "%s", topic: "%s", group: "g-%s" }
-                  reconcile-interval: %s
+                %s  reconcile-interval: %s
                   http-port: %d
                   targets:
-                %s""".formatted(source, KafkaBroker.shared().bootstrapServers(), topic, topic, reconcile, port,
-                targetsYaml));
+                %s""".formatted(source, kafkaYaml, reconcile, port, targetsYaml));
         List<String> jvm = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
         jvm.addAll(jvmArgs);
         JavaProcess p = JavaProcess.start("io.berth.launcher.Main", jvm, List.of("replicate", "--config",

@@ -105,6 +105,14 @@ class StartupFailuresTest {
     }
 
     @Test
+    void manifestBudgetsBelowTheLargestManifestAreOneLineAndExitCode2() throws Exception {
+        BerthProcess.Result r = BerthProcess.run(dir, Map.of("BERTH_MANIFESTS_MAX_SIZE", "16MiB"), "serve");
+        assertEquals(2, r.exitCode(), r.output());
+        String line = oneLine(r);
+        assertTrue(line.contains("manifests.max-buffered") && line.contains("manifests.max-size"), line);
+    }
+
+    @Test
     void outOfRangeValuesAreOneLineAndExitCode2() throws Exception {
         Map<String, String> cases = Map.of(
                 "BERTH_MANIFESTS_MAX_SIZE", "9999999999GiB",

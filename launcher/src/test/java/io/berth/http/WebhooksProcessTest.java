@@ -174,6 +174,8 @@ class WebhooksProcessTest {
         flaky.status = () -> flakyCalls.incrementAndGet() <= 3 ? 503 : 200;
         Receiver dead = receiver();
         dead.status = () -> 500;
+        // a receiver whose URL carries credentials (user info, a token in the query)
+        String deadUrl = dead.url().replace("http://", "http://hook:pw-in-url@") + "?token=qs-secret-77";
         try (JavaProcess relay = startRelay("""
                     - name: ci
                       url: %s
@@ -187,7 +189,7 @@ class WebhooksProcessTest {
                     - name: dead
                       url: %s
                       max-attempts: 2
-                """.formatted(signed.url(), flaky.url(), dead.url()))) {
+                """.formatted(signed.url(), flaky.url(), deadUrl))) {
             RegistryEvent wanted = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
             RegistryEvent otherRepo = event("team-b/app", "push", "io.berth.manifest.pushed", "v1");
             RegistryEvent delete = event("team-a/app", "delete", "io.berth.tag.deleted", "v0");
@@ -217,6 +219,8 @@ class WebhooksProcessTest {
                 assertEquals(3, dl.size());
                 ConsumerRecord<String, byte[]> first = dl.get(0);
                 assertEquals("dead", new String(first.headers().lastHeader("berth-endpoint").value()));
+                // the receiver's URL without what may be secret in it
+                assertEquals(dead.url(), new String(first.headers().lastHeader("berth-endpoint-url").value()));
                 assertTrue(new String(first.headers().lastHeader("berth-error").value()).contains("500"));
                 for (ConsumerRecord<String, byte[]> r : dl) {
                     assertEquals("2", new String(r.headers().lastHeader("berth-attempts").value()),
@@ -227,6 +231,8 @@ class WebhooksProcessTest {
             Thread.sleep(1000);
             assertEquals(1, signed.got.size(), "other repositories and actions are filtered out");
             assertTrue(dead.calls.get() <= 6, "at most two attempts per event (fewer once its circuit opened)");
+            assertTrue(!relay.output().contains("pw-in-url") && !relay.output().contains("qs-secret-77"),
+                    relay.output());
             relay.process().destroy();
             assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
         }
@@ -308,6 +314,87 @@ class WebhooksProcessTest {
     }
 
     @Test
+    void aNewEndpointStartsFromNowUnlessToldToStartFromTheOldestEvent() throws Exception {
+        Receiver now = receiver();
+        Receiver earliest = receiver();
+        RegistryEvent before = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
+        publish(before); // history: on the topic before the relay ever ran
+        try (JavaProcess relay = startRelay("""
+                    - name: now
+                      url: %s
+                    - name: earliest
+                      url: %s
+                      start-from: earliest
+                """.formatted(now.url(), earliest.url()))) {
+            RegistryEvent after = event("team-a/app", "push", "io.berth.tag.created", "v1");
+            publish(after);
+            await("the event after the start at both", () -> ids(now).contains(after.id())
+                    && ids(earliest).contains(after.id()), Duration.ofSeconds(60));
+            assertEquals(List.of(before.id(), after.id()), ids(earliest), "earliest: the whole topic, in order");
+            assertEquals(List.of(after.id()), ids(now), "now (the default): nothing from before the relay started");
+            // what the Distribution envelope cannot say, a header does
+            var headers = (com.sun.net.httpserver.Headers) now.got.peek().get("headers");
+            assertEquals("io.berth.tag.created", headers.getFirst("X-Berth-Event-Type"));
+            relay.process().destroy();
+            assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
+        }
+        // started again, "now" has its position: what was published while it was away still comes
+        RegistryEvent whileAway = event("team-a/app", "delete", "io.berth.tag.deleted", "v1");
+        publish(whileAway);
+        try (JavaProcess again = startRelay("    - name: now\n      url: " + now.url() + "\n")) {
+            await("the event published while the relay was stopped", () -> ids(now).contains(whileAway.id()),
+                    Duration.ofSeconds(60));
+            again.process().destroy();
+        }
+    }
+
+    @Test
+    void waitingForAnOpenCircuitIsNoAttemptSoAnOutageDoesNotDeadLetterAnEventTriedOnce() throws Exception {
+        Receiver receiver = receiver();
+        AtomicInteger calls = new AtomicInteger();
+        receiver.status = () -> calls.incrementAndGet() <= 5 ? 503 : 200; // the fifth failure opens the circuit
+        RegistryEvent e = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
+        long t0 = System.nanoTime();
+        try (JavaProcess relay = startRelay("    - name: r\n      url: " + receiver.url()
+                + "\n      max-attempts: 6\n")) {
+            publish(e);
+            await("the delivery or its dead letter", () -> ids(receiver).contains(e.id())
+                    || relay.output().contains("dead-lettered"), Duration.ofSeconds(90));
+            System.out.printf("delivered after %d requests in %.1f s (the circuit open for 10 s of it)%n",
+                    receiver.calls.get(), (System.nanoTime() - t0) / 1e9);
+            assertTrue(ids(receiver).contains(e.id()), "delivered, not dead-lettered: " + relay.output());
+            assertEquals(6, receiver.calls.get(), "six real requests: the time the circuit was open took none");
+            relay.process().destroy();
+            assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void stoppingMidDeliveryAndIdleLogsNoErrors() throws Exception {
+        Receiver hanging = receiver();
+        hanging.hold = new CountDownLatch(1);
+        Receiver idle = receiver();
+        try (JavaProcess relay = startRelay("""
+                    - name: hanging
+                      url: %s
+                      timeout: 60s
+                    - name: idle
+                      url: %s
+                      actions: [delete]
+                """.formatted(hanging.url(), idle.url()))) {
+            publish(event("team-a/app", "push", "io.berth.manifest.pushed", "v1"));
+            await("a delivery in flight", () -> hanging.inProgress.get() == 1, Duration.ofSeconds(60));
+            relay.process().destroy(); // SIGTERM
+            assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, relay.process().exitValue(), relay.output());
+            String out = relay.output();
+            assertTrue(out.contains("stopped"), out);
+            assertTrue(out.lines().noneMatch(l -> l.contains(" ERROR ") || l.startsWith("\tat ")
+                    || l.startsWith("Exception in thread")), "no errors or stack traces on an ordinary stop:\n" + out);
+        }
+    }
+
+    @Test
     void aBadConfigurationIsOneLineAndExitCode2() throws Exception {
         Path config = Files.writeString(dir.resolve("bad.yaml"), "webhooks:\n  kafka: { bootstrap-servers: x:1 }\n"
                 + "  endpoints:\n    - name: a\n      url: ftp://nope\n");
@@ -317,6 +404,16 @@ class WebhooksProcessTest {
         assertEquals(2, p.process().exitValue(), p.output());
         assertTrue(p.output().contains("webhooks.endpoints[0].url 'ftp://nope' is not an http(s) URL"), p.output());
         assertEquals(1, p.output().strip().lines().count(), p.output());
+        // a misspelt key is a mistake too, not a filter silently dropped
+        Path misspelt = Files.writeString(dir.resolve("misspelt.yaml"), "webhooks:\n  kafka: { bootstrap-servers: x:1 }\n"
+                + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n      repository: [team-a/**]\n");
+        JavaProcess q = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
+                misspelt.toString()), Map.of(), dir, dir.resolve("misspelt.log"));
+        assertTrue(q.process().waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, q.process().exitValue(), q.output());
+        assertTrue(q.output().contains("webhooks.endpoints[0].repository is not a known key: did you mean "
+                + "repositories?"), q.output());
+        assertEquals(1, q.output().strip().lines().count(), q.output());
     }
 
     @Test

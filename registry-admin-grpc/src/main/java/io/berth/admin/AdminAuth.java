@@ -26,14 +26,19 @@ import java.util.UUID;
  * Who may call the admin API. The identities of access control: a token from the token endpoint
  * ({@code authorization: Bearer <jwt>}), basic credentials of a user or robot account
  * ({@code authorization: Basic …}), or a client certificate signed by {@code admin.tls.client-ca}
- * (the user named by its CN) — each needs the {@code admin} action on {@code *}. And, for
+ * (the user named by its CN) — each needs the {@code admin} action on {@code *}; a token only when
+ * it was asked for the admin API ({@code registry:admin:*} in its access claim). And, for
  * bootstrap, the tokens of {@code admin.tokens}: {@code ro:<token>} may only call the reading
- * methods (Get…, List…, DryRun…, Watch…). Missing or wrong → UNAUTHENTICATED; not allowed →
- * PERMISSION_DENIED. With none of these configured the admin API is off and says so. Puts the
- * {@link Caller} of each call into the gRPC context.
+ * methods (Get…, List…, DryRun…, Watch…), which then write nothing. Missing or wrong →
+ * UNAUTHENTICATED; not allowed → PERMISSION_DENIED; too many failures from the address (passwords,
+ * admin tokens, tokens alike) → RESOURCE_EXHAUSTED at once, nothing checked and no thread held.
+ * With none of these configured the admin API is off and says so. Puts the {@link Caller} of each
+ * call into the gRPC context.
  */
 final class AdminAuth implements ServerInterceptor {
     static final Context.Key<Caller> CALLER = Context.key("berth-caller");
+    /** Whether the call may only read ({@code ro:} tokens): it then writes nothing, dry runs included. */
+    static final Context.Key<Boolean> READ_ONLY = Context.keyWithDefault("berth-read-only", false);
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
@@ -73,6 +78,7 @@ final class AdminAuth implements ServerInterceptor {
         String auth = headers.get(AUTHORIZATION);
         String address = address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
         Principal principal = null;
+        boolean readOnlyToken = false;
         if (auth == null) {
             principal = certificateUser(call).orElse(null);
             if (principal == null) {
@@ -81,13 +87,30 @@ final class AdminAuth implements ServerInterceptor {
             }
         } else if (auth.regionMatches(true, 0, "Basic ", 0, 6)) {
             Optional<AccessControl.Credentials> basic = AccessControl.basic(auth);
-            Optional<Principal> login = basic.isEmpty() || !access.enabled() ? Optional.empty()
-                    : access.login(basic.get(), address);
-            if (login.isEmpty()) {
-                return refuse(call, Status.UNAUTHENTICATED.withDescription("incorrect username or password"));
+            AccessControl.Login login;
+            if (basic.isPresent() && access.enabled()) {
+                login = access.login(basic.get(), address);
+            } else {
+                // no users to log in as: as wrong as a wrong password, and counted the same
+                login = access.secretRefusal(address).<AccessControl.Login>map(t -> t)
+                        .orElseGet(AccessControl.Rejected::new);
+                access.failedSecret(address);
             }
-            principal = login.get();
+            switch (login) {
+                case AccessControl.Accepted a -> principal = a.principal();
+                case AccessControl.Throttled t -> {
+                    return refuse(call, exhausted(t));
+                }
+                case AccessControl.Rejected r -> {
+                    return refuse(call, Status.UNAUTHENTICATED.withDescription("incorrect username or password"));
+                }
+            }
         } else if (auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            // guessing admin.tokens is bounded like guessing passwords: per address, before any comparison
+            Optional<AccessControl.Throttled> blocked = access.secretRefusal(address);
+            if (blocked.isPresent()) {
+                return refuse(call, exhausted(blocked.get()));
+            }
             String given = auth.substring(7).trim();
             Token match = null;
             byte[] bytes = given.getBytes(StandardCharsets.UTF_8);
@@ -97,17 +120,27 @@ final class AdminAuth implements ServerInterceptor {
                 }
             }
             if (match != null) {
+                readOnlyToken = match.readOnly();
                 if (match.readOnly() && !reads(method)) {
                     return refuse(call, Status.PERMISSION_DENIED.withDescription("a read-only token (ro:) cannot call "
                             + method));
                 }
             } else if (access.tokens().isPresent() && given.chars().filter(c -> c == '.').count() == 2) {
+                TokenService.Verified token;
                 try {
-                    principal = access.tokens().get().verify(given).principal();
+                    token = access.tokens().get().verify(given);
                 } catch (TokenService.InvalidTokenException e) {
+                    access.failedSecret(address);
                     return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
                 }
+                if (!token.admin()) {
+                    // a pull token of an admin user is not an admin credential: only one asked for as such is
+                    return refuse(call, Status.PERMISSION_DENIED.withDescription("this token was not issued for the "
+                            + "admin API: ask the token endpoint for scope registry:admin:*"));
+                }
+                principal = token.principal();
             } else {
+                access.failedSecret(address);
                 return refuse(call, Status.UNAUTHENTICATED.withDescription("the token is not one of admin.tokens"
                         + (access.tokens().isPresent() ? " nor a token of the token endpoint" : "")));
             }
@@ -121,7 +154,8 @@ final class AdminAuth implements ServerInterceptor {
         Caller caller = new Caller(address,
                 requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId, "", method,
                 headers.get(USER_AGENT), principal == null ? "" : principal.subject(), Caller.ADMIN);
-        return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+        Context context = Context.current().withValue(CALLER, caller).withValue(READ_ONLY, readOnlyToken);
+        return Contexts.interceptCall(context, call, headers, next);
     }
 
     /** The user a verified client certificate names (its CN), when the admin listener asks for them. */
@@ -153,6 +187,11 @@ final class AdminAuth implements ServerInterceptor {
     private static String address(SocketAddress a) {
         return a instanceof InetSocketAddress inet && inet.getAddress() != null ? inet.getAddress().getHostAddress()
                 : String.valueOf(a);
+    }
+
+    /** A login or token refused unchecked: the client is told when to try again; nothing waits here. */
+    private static Status exhausted(AccessControl.Throttled t) {
+        return Status.RESOURCE_EXHAUSTED.withDescription(t.reason() + "; try again in " + t.retryAfterSeconds() + " s");
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {

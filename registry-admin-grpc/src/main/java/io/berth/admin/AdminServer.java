@@ -1,8 +1,17 @@
 package io.berth.admin;
 
+import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigKeys;
 import io.berth.core.registry.Registry;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -12,26 +21,60 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The gRPC admin listener: the admin service behind bearer tokens, the standard health service and
- * server reflection (so that {@code grpcurl} works) open to all.
+ * server reflection (so that {@code grpcurl} works) open to all. Bounded whatever clients do: calls
+ * run on virtual threads (a waiting call holds no platform thread; nothing there sleeps), each
+ * connection has at most {@link Limits#maxCallsPerConnection()} calls open, messages and metadata
+ * have a maximum size, idle connections are closed, and clients' pings are rationed.
  */
 public final class AdminServer implements AutoCloseable {
+    /** How long a TLS (or plaintext HTTP/2) handshake may take. */
+    private static final Duration HANDSHAKE = Duration.ofSeconds(10);
+
     private final Server server;
     private final HealthStatusManager health;
     private final boolean adminEnabled;
+    private final ExecutorService executor;
+    private final CallsInFlight calls;
 
-    private AdminServer(Server server, HealthStatusManager health, boolean adminEnabled) {
+    private AdminServer(Server server, HealthStatusManager health, boolean adminEnabled, ExecutorService executor,
+                        CallsInFlight calls) {
         this.server = server;
         this.health = health;
         this.adminEnabled = adminEnabled;
+        this.executor = executor;
+        this.calls = calls;
     }
 
     /** What the admin listener needs besides the registry. */
     public record Settings(String version, long startedAt, List<String> tokens, Duration gcGrace,
-                           io.berth.core.auth.AccessControl access, Optional<Tls> tls) {
+                           io.berth.core.auth.AccessControl access, Optional<Tls> tls, Limits limits) {
+        /** With the default {@link Limits}. */
+        public Settings(String version, long startedAt, List<String> tokens, Duration gcGrace,
+                        io.berth.core.auth.AccessControl access, Optional<Tls> tls) {
+            this(version, startedAt, tokens, gcGrace, access, tls, Limits.defaults());
+        }
+    }
+
+    /** What one client may take of the listener ({@code admin.max-*}, {@code admin.idle-timeout}). */
+    public record Limits(int maxMessageBytes, int maxMetadataBytes, int maxCallsPerConnection, Duration idleTimeout) {
+        public static Limits from(BerthConfig config) {
+            return new Limits((int) config.size(ConfigKeys.ADMIN_MAX_MESSAGE_SIZE),
+                    (int) config.size(ConfigKeys.ADMIN_MAX_METADATA_SIZE),
+                    config.intCount(ConfigKeys.ADMIN_MAX_CALLS_PER_CONNECTION),
+                    config.duration(ConfigKeys.ADMIN_IDLE_TIMEOUT));
+        }
+
+        public static Limits defaults() {
+            return from(BerthConfig.defaults());
+        }
     }
 
     /** TLS of the admin listener: PEM certificate chain and key; with {@code clientCa}, client certificates too. */
@@ -60,17 +103,94 @@ public final class AdminServer implements AutoCloseable {
             }
             credentials = b.build();
         }
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
-                .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, settings.version(),
-                        settings.startedAt(), settings.gcGrace()), auth))
-                .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
-                .build()
-                .start();
+        Limits limits = settings.limits();
+        // a thread per call, virtual: a call waiting (for a password check, the database) holds no platform
+        // thread, so 800 calls cannot become 800 threads
+        ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("berth-admin-", 0)
+                .factory());
+        CallsInFlight calls = new CallsInFlight();
+        Server server;
+        try {
+            server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
+                    .executor(executor)
+                    .maxInboundMessageSize(limits.maxMessageBytes())
+                    .maxInboundMetadataSize(limits.maxMetadataBytes())
+                    .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
+                    .maxConnectionIdle(limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .keepAliveTime(2, TimeUnit.MINUTES)
+                    .keepAliveTimeout(20, TimeUnit.SECONDS)
+                    .permitKeepAliveTime(30, TimeUnit.SECONDS) // clients pinging more often are sent away
+                    .permitKeepAliveWithoutCalls(false)
+                    .maxRstFramesPerWindow(200, 10) // HTTP/2 rapid reset
+                    .handshakeTimeout(HANDSHAKE.toMillis(), TimeUnit.MILLISECONDS)
+                    .intercept(calls)
+                    .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, settings.version(),
+                            settings.startedAt(), settings.gcGrace()), auth))
+                    .addService(health.getHealthService())
+                    .addService(ProtoReflectionServiceV1.newInstance())
+                    .build()
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            executor.shutdownNow();
+            throw e;
+        }
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus("berth.admin.v1.RegistryAdmin", auth.enabled() ? ServingStatus.SERVING
                 : ServingStatus.NOT_SERVING);
-        return new AdminServer(server, health, auth.enabled());
+        return new AdminServer(server, health, auth.enabled(), executor, calls);
+    }
+
+    /** Calls open now, and the most that were open at once (for tests). */
+    int callsInFlight() {
+        return calls.now.get();
+    }
+
+    int peakCallsInFlight() {
+        return calls.peak.get();
+    }
+
+    /** Counts calls from their start to their end, whichever way they end. */
+    private static final class CallsInFlight implements ServerInterceptor {
+        final AtomicInteger now = new AtomicInteger();
+        final AtomicInteger peak = new AtomicInteger();
+
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                           ServerCallHandler<Q, R> next) {
+            peak.accumulateAndGet(now.incrementAndGet(), Math::max);
+            AtomicBoolean ended = new AtomicBoolean();
+            Runnable end = () -> {
+                if (ended.compareAndSet(false, true)) {
+                    now.decrementAndGet();
+                }
+            };
+            ServerCall.Listener<Q> listener;
+            try {
+                listener = next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        end.run();
+                        super.close(status, trailers);
+                    }
+                }, headers);
+            } catch (RuntimeException e) {
+                end.run();
+                throw e;
+            }
+            return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+                @Override
+                public void onCancel() {
+                    end.run();
+                    super.onCancel();
+                }
+
+                @Override
+                public void onComplete() {
+                    end.run();
+                    super.onComplete();
+                }
+            };
+        }
     }
 
     public int port() {
@@ -93,6 +213,8 @@ public final class AdminServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             server.shutdownNow();
+        } finally {
+            executor.shutdownNow();
         }
     }
 

@@ -105,11 +105,12 @@ class AdminIdentitiesTest {
         assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as(basic("alice", "alice-pw")).getServerInfo(info)));
         assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(basic("root", "wrong")).getServerInfo(info)));
         assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(null).getServerInfo(info)));
-        // a token of the token endpoint proves who the caller is
-        String rootToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), false);
-        String aliceToken = access.tokens().orElseThrow().issue(Principal.user("alice"), Map.of(), false);
+        // a token of the token endpoint asked for the admin API (registry:admin:*) proves who the caller is
+        String rootToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), false, true);
+        String aliceToken = access.tokens().orElseThrow().issue(Principal.user("alice"), Map.of(), false, true);
         assertEquals("1", as("Bearer " + rootToken).getServerInfo(info).getVersion());
-        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as("Bearer " + aliceToken).getServerInfo(info)));
+        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as("Bearer " + aliceToken).getServerInfo(info)),
+                "the claim alone is not enough: the policy must give admin too");
         assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as("Bearer " + rootToken.substring(0,
                 rootToken.length() - 4) + "AAAA").getServerInfo(info)));
         // bootstrap token
@@ -135,11 +136,40 @@ class AdminIdentitiesTest {
                 CreateRobotRequest.newBuilder().setName("Bad Name").addRepositories("x").addActions("pull").build())));
         assertEquals(Status.Code.INVALID_ARGUMENT, refused(() -> as("Bearer boot").createRobot(
                 CreateRobotRequest.newBuilder().setName("x").addRepositories("x").addActions("fly").build())));
+        // a glob no repository name can match is a mistake, said at once
+        StatusRuntimeException glob = assertThrows(StatusRuntimeException.class, () -> as("Bearer boot").createRobot(
+                CreateRobotRequest.newBuilder().setName("x").addRepositories("team-a//x").addActions("pull").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, glob.getStatus().getCode());
+        assertTrue(glob.getStatus().getDescription().contains("empty component"), glob.getStatus().getDescription());
         as("Bearer boot").revokeRobot(RevokeRobotRequest.newBuilder().setName("ops").build());
         assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(basic("robot:ops", ops.getSecret()))
                 .getServerInfo(info)));
         assertEquals(Status.Code.NOT_FOUND, refused(() -> as("Bearer boot").revokeRobot(
                 RevokeRobotRequest.newBuilder().setName("ops").build())));
+    }
+
+    @Test
+    void onlyATokenAskedForTheAdminApiIsAnAdminCredential() {
+        // what /auth/token gives root for `docker pull public/x`: a pull token, not an admin credential
+        String pullToken = access.tokens().orElseThrow().issue(Principal.user("root"),
+                Map.of("public/x", java.util.EnumSet.of(io.berth.core.auth.Action.PULL)), false);
+        String catalogToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), true);
+        for (String token : List.of(pullToken, catalogToken)) {
+            io.grpc.StatusRuntimeException e = assertThrows(io.grpc.StatusRuntimeException.class, () -> as("Bearer "
+                    + token).createRobot(CreateRobotRequest.newBuilder().setName("sneaky").addRepositories("**")
+                    .addActions("*").build()));
+            assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+            assertTrue(e.getStatus().getDescription().contains("registry:admin:*"), e.getStatus().getDescription());
+            assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as("Bearer " + token).listRobots(
+                    ListRobotsRequest.getDefaultInstance())));
+        }
+        assertEquals(List.of(), registry.robots().list(), "no robot was created");
+        // root's own password still works, and so does a token asked for as an admin credential
+        assertEquals(0, as(basic("root", "root-pw")).listRobots(ListRobotsRequest.getDefaultInstance())
+                .getRobotsCount());
+        String adminToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), false, true);
+        assertEquals("root", as("Bearer " + adminToken).createRobot(CreateRobotRequest.newBuilder().setName("ok")
+                .addRepositories("ci/**").addActions("pull").build()).getRobot().getCreatedBy());
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.berth.core.auth.AccessControl;
 import io.berth.core.auth.Action;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.TokenService;
+import io.berth.core.config.PublicUrl;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.model.RepositoryName;
 import io.helidon.http.HeaderNames;
@@ -13,11 +14,11 @@ import java.util.Optional;
 
 /**
  * The door of /v2: establishes who the caller is (basic credentials, a bearer token, or nobody),
- * applies the per-client rate limit, and lets the request through only when the caller may do
- * what its route needs. Unauthenticated → 401 with the {@code WWW-Authenticate} challenge the
+ * applies the per-client rate limit (to the address, before credentials that need checking), and
+ * lets the request through only when the caller may do what its route needs. Unauthenticated → 401 with the {@code WWW-Authenticate} challenge the
  * clients follow (basic, or the token flow with the scope to ask for) and an {@code UNAUTHORIZED}
- * body; authenticated without the right → 403 {@code DENIED}; over the rate → 429 with
- * {@code Retry-After}.
+ * body; authenticated without the right → 403 {@code DENIED}; over the rate, or a login refused
+ * unchecked ({@link AccessControl#login}) → 429 with {@code Retry-After}.
  */
 final class AccessGate {
     /** What a route needs of its caller. */
@@ -43,11 +44,13 @@ final class AccessGate {
     private final AccessControl control;
     private final ClientRateLimiter limiter;
     private final boolean tls;
+    private final Optional<PublicUrl> publicUrl;
 
-    AccessGate(AccessControl control, ClientRateLimiter limiter, boolean tls) {
+    AccessGate(AccessControl control, ClientRateLimiter limiter, boolean tls, Optional<PublicUrl> publicUrl) {
         this.control = control;
         this.limiter = limiter;
         this.tls = tls;
+        this.publicUrl = publicUrl;
     }
 
     AccessControl control() {
@@ -74,11 +77,21 @@ final class AccessGate {
                 if (basic.isEmpty()) {
                     return unauthorized(req, res, repository, need, "unsupported Authorization header", null);
                 }
-                Optional<Principal> login = control.login(basic.get(), address);
-                if (login.isEmpty()) {
-                    return unauthorized(req, res, repository, need, "incorrect username or password", null);
+                // credentials not proved lately are a login attempt: the address's rate applies before the check
+                if (limiter.enabled() && !control.remembered(basic.get(), address)
+                        && limited(req, res, limiter, "address " + address)) {
+                    return null;
                 }
-                principal = login.get();
+                switch (control.login(basic.get(), address)) {
+                    case AccessControl.Accepted a -> principal = a.principal();
+                    case AccessControl.Rejected r -> {
+                        return unauthorized(req, res, repository, need, "incorrect username or password", null);
+                    }
+                    case AccessControl.Throttled t -> {
+                        throttled(req, res, t);
+                        return null;
+                    }
+                }
             }
         }
         if (limited(req, res, limiter, principal.anonymous() ? "address " + address : "user " + principal.subject())) {
@@ -88,9 +101,9 @@ final class AccessGate {
         if (control.enabled()) {
             boolean allowed = switch (need) {
                 case LOGIN -> !principal.anonymous();
-                // the listing shows only what the caller may pull
-                case CATALOG -> !principal.anonymous()
-                        || (token != null ? token.catalog() : control.mode() == AccessControl.Mode.HTPASSWD);
+                // valid credentials, or a token granting registry:catalog:* (docs/access.md); the listing
+                // then shows only what the caller may pull
+                case CATALOG -> !principal.anonymous() || (token != null && token.catalog());
                 default -> access.may(repository.value(), need.action);
             };
             if (!allowed) {
@@ -122,6 +135,13 @@ final class AccessGate {
         return true;
     }
 
+    /** A login not checked (too many failures, or checks at once): 429 with {@code Retry-After}. */
+    static void throttled(ServerRequest req, ServerResponse res, AccessControl.Throttled t) {
+        res.header(HeaderNames.RETRY_AFTER, Long.toString(t.retryAfterSeconds()));
+        OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, t.reason() + "; try again in " + t.retryAfterSeconds()
+                + " s");
+    }
+
     private Access unauthorized(ServerRequest req, ServerResponse res, RepositoryName repository, Need need,
                                 String message, String error) {
         res.header(HeaderNames.WWW_AUTHENTICATE, challenge(req, repository, need, error));
@@ -148,12 +168,17 @@ final class AccessGate {
         return c.toString();
     }
 
+    /**
+     * The token endpoint clients are sent to with their credentials: auth.token.realm, else under
+     * http.public-url (the https:// URL behind a TLS-terminating proxy), else at the address this
+     * connection reached. Never the Host header: a client that names another host must not be told
+     * to send its password there, nor to a plain-HTTP URL the operator did not choose.
+     */
     private String realm(ServerRequest req) {
         if (!control.realm().isBlank()) {
             return control.realm();
         }
-        String host = req.headers().first(HeaderNames.HOST).filter(h -> h.matches("[A-Za-z0-9.:\\[\\]_-]+"))
-                .orElseGet(() -> Requests.localAuthority(req));
-        return (tls ? "https://" : "http://") + host + "/auth/token";
+        return publicUrl.map(PublicUrl::toString).orElseGet(() -> (tls ? "https://" : "http://")
+                + Requests.localAuthority(req)) + "/auth/token";
     }
 }

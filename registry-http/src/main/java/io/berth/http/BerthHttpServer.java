@@ -16,6 +16,7 @@ import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.WatchedFile;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
@@ -45,7 +46,12 @@ public final class BerthHttpServer {
     private final OpsRoutes ops;
     private final BodyWatchdog watchdog;
     private final AccessControl access;
+    private final HostCheck hostCheck;
     private final java.util.Optional<TlsFiles> tls;
+    private final String host;
+    private final ConnectionGuard guard;
+    private volatile ListenerWatch watch;
+    private volatile java.util.function.Consumer<String> onListenerLost = why -> { };
     private volatile boolean draining;
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
@@ -67,6 +73,7 @@ public final class BerthHttpServer {
 
     private BerthHttpServer(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
         this.shutdownGrace = config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE);
+        this.host = config.string(ConfigKeys.HTTP_HOST);
         this.watchdog = new BodyWatchdog(config.duration(ConfigKeys.HTTP_READ_TIMEOUT));
         this.metrics = new HttpMetrics(meters);
         metrics.gauge("berth.uploads.in.progress", "Upload bodies streaming in now.",
@@ -76,24 +83,56 @@ public final class BerthHttpServer {
         registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth.buffers.in.use",
                 "Buffers of the shared pools in use.", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0),
                 "pool", pool));
+        metrics.gauge("berth.manifests.buffered.bytes", "Bytes of manifest bodies held in memory now (reserved: "
+                + "manifests.max-buffered).", () -> registry.manifests().bufferedBodyBytes());
         this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG));
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
+        for (boolean replication : new boolean[] {false, true}) {
+            metrics.counter("berth.manifest.pulls", "Manifest GETs, by replicators (auth.replicators) or by other "
+                    + "clients; only the latter are last pulls.", registry, r -> r.manifestPulls(replication), "by",
+                    replication ? "replication" : "client");
+        }
         this.access = AccessControl.from(config, registry.robots(), registry.clock());
+        loginMetrics(metrics, access);
         this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
         ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
         // with TLS the bytes are encrypted in this process: they can neither go from the file with sendfile
         // nor come from the socket straight into storage's buffers
-        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent()),
+        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        if (access.mode() == AccessControl.Mode.TOKEN && publicUrl.isEmpty()
+                && config.string(ConfigKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
+                config.string(ConfigKeys.HTTP_HOST)))) {
+            LOG.log(Level.WARNING, "auth.type token without http.public-url: the token realm clients are sent to is "
+                    + "the address each connection reached, over " + (tls.isPresent() ? "https" : "plain http")
+                    + "; set http.public-url to the URL clients use (https://… behind a TLS-terminating proxy)");
+        }
+        this.hostCheck = HostCheck.from(config, access);
+        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent(), publicUrl),
                 config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
                 config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
+        // access-control files fail closed on reload: /healthz and /metrics say when one is partial or not applied
+        for (WatchedFile<?> file : access.files()) {
+            ops.addHealthCheck(file.what(), file::problem);
+            metrics.gauge("berth.auth.file.entries.left.out", "Entries of an access-control file left out of the "
+                    + "last reload because they could not be used (each is named in the log).",
+                    () -> file.status().state() == WatchedFile.State.PARTIAL ? file.status().problems().size() : 0,
+                    "file", file.what());
+            metrics.gauge("berth.auth.file.failed", "1 while an access-control file cannot be read, so that it "
+                    + "grants nothing (no users, no rules) until it reads again.",
+                    () -> file.status().state() == WatchedFile.State.FAILED ? 1 : 0, "file", file.what());
+        }
         TokenRoutes token = new TokenRoutes(access, limiter);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             direct.addHandler(type, rejected);
         }
+        this.guard = new ConnectionGuard(config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT), config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
+                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics);
+        ops.addReadinessCheck(() -> watch == null ? java.util.Optional.empty() : watch.problem());
         WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.string(ConfigKeys.HTTP_HOST))
                 .port(config.port(ConfigKeys.HTTP_PORT))
@@ -102,8 +141,27 @@ public final class BerthHttpServer {
                 .writeBufferSize(WRITE_BUFFER)
                 .directHandlers(direct.build())
                 .routing(r -> routing(r, v2, ops, token));
+        guard.configure(builder, config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT));
         tls.ifPresent(t -> builder.tls(t.current()));
         this.server = builder.build();
+    }
+
+    /** What the login defences did: bcrypt checks run, logins refused unchecked, addresses and names tracked. */
+    private static void loginMetrics(HttpMetrics metrics, AccessControl access) {
+        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.password.checks", access,
+                a -> a.loginStats().passwordChecks()).description("Password (bcrypt) checks run.")
+                .register(metrics.registry());
+        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.logins.refused", access,
+                a -> a.loginStats().throttled()).description("Logins refused before any check (429).")
+                .tag("reason", "failures").register(metrics.registry());
+        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.logins.refused", access,
+                a -> a.loginStats().busy()).description("Logins refused before any check (429).")
+                .tag("reason", "busy").register(metrics.registry());
+        metrics.gauge("berth.auth.login.tracked", "Client addresses and user names with failed logins remembered.",
+                () -> access.loginStats().trackedAddresses(), "of", "address");
+        metrics.gauge("berth.auth.login.tracked", "Client addresses and user names with failed logins remembered.",
+                () -> access.loginStats().trackedUsers(), "of", "user");
     }
 
     /** Access control as configured (auth.*). */
@@ -117,8 +175,11 @@ public final class BerthHttpServer {
     }
 
     private void routing(HttpRouting.Builder r, V2Routes v2, OpsRoutes ops, TokenRoutes token) {
-        r.addFilter(requestLog)
-                .register("/v2", v2)
+        r.addFilter(requestLog);
+        if (!hostCheck.open()) {
+            r.addFilter(hostCheck); // after the request log: refused requests are logged and counted
+        }
+        r.register("/v2", v2)
                 .register("/auth", token)
                 .register(ops)
                 .error(RegistryException.class, OciErrors::send)
@@ -203,6 +264,10 @@ public final class BerthHttpServer {
 
     public BerthHttpServer start() {
         server.start();
+        if (server.port() > 0) {
+            watch = new ListenerWatch(listenerAddress(), server.port(), java.time.Duration.ofSeconds(1),
+                    why -> onListenerLost.accept(why));
+        }
         tls.ifPresent(t -> {
             tlsReloader = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                     r -> Thread.ofPlatform().name("berth-tls-reload").daemon().unstarted(r));
@@ -214,6 +279,25 @@ public final class BerthHttpServer {
 
     public int port() {
         return server.port();
+    }
+
+    /** The address the listener was bound to (http.host), as Helidon resolves it. */
+    private java.net.InetAddress listenerAddress() {
+        try {
+            return java.net.InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("http.host " + host + " resolved when the listener started but not now", e);
+        }
+    }
+
+    /**
+     * What to do when the listener stops accepting connections without {@link #stop} (Helidon's accept
+     * loop ended: no file descriptors left, or memory): {@code action} gets a line saying so. Readiness
+     * answers 503 from then on. Without an action it is only logged.
+     */
+    public BerthHttpServer onListenerLost(java.util.function.Consumer<String> action) {
+        this.onListenerLost = action;
+        return this;
     }
 
     /**
@@ -248,6 +332,9 @@ public final class BerthHttpServer {
      */
     public void stop(Duration timeout) {
         draining = true;
+        if (watch != null) {
+            watch.close(); // the listener is about to close on purpose
+        }
         try {
             if (!shutdownGrace.isZero()) {
                 LOG.log(Level.INFO, "draining: /readyz answers 503 for " + shutdownGrace.toMillis()
@@ -273,6 +360,7 @@ public final class BerthHttpServer {
                     + "s (http.shutdown-timeout) were cut off");
         }
         watchdog.close();
+        guard.close();
         requestLog.close();
         if (tlsReloader != null) {
             tlsReloader.shutdownNow();

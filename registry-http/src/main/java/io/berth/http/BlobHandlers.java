@@ -76,8 +76,9 @@ final class BlobHandlers {
         Optional<ByteRange> range = Requests.header(req, HeaderNames.RANGE)
                 .flatMap(h -> ByteRange.parse(h, blob.size()));
         if (range.isPresent() && !range.get().satisfiable()) {
-            commonHeaders(res, blob);
+            // no caching headers: a shared cache must not keep a refusal as if it were the blob
             res.status(Status.REQUESTED_RANGE_NOT_SATISFIABLE_416);
+            res.header(HeaderNames.ACCEPT_RANGES, "bytes");
             res.header(HeaderNames.CONTENT_RANGE, "bytes */" + blob.size());
             res.send();
             return;

@@ -5,7 +5,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A token bucket per client ({@code http.rate-limit} requests per second, bursts of
- * {@code http.rate-limit-burst}): a client is a user when authenticated, else an address.
+ * {@code http.rate-limit-burst}): a client is a user when authenticated, else an address. At most
+ * {@link #MAX_CLIENTS} are remembered.
  */
 final class ClientRateLimiter {
     private static final int MAX_CLIENTS = 100_000;
@@ -42,6 +43,10 @@ final class ClientRateLimiter {
         long now = System.nanoTime();
         if (buckets.size() > MAX_CLIENTS) {
             buckets.values().removeIf(b -> b.tokens + (now - b.at) * perNano >= burst);
+            if (buckets.size() > MAX_CLIENTS) {
+                // as many clients busy at once as this: forgetting them is cheaper than the memory
+                buckets.clear();
+            }
         }
         Bucket b = buckets.computeIfAbsent(client, k -> new Bucket(burst, now));
         synchronized (b) {

@@ -85,6 +85,16 @@ public final class HttpMetrics {
         Gauge.builder(name, value::getAsDouble).description(description).tags(tags).register(registry);
     }
 
+    /**
+     * Registers a counter {@code name} whose running total {@code state} keeps ({@code state} must live
+     * as long as the process: the registry holds it weakly).
+     */
+    public <T> void counter(String name, String description, T state, java.util.function.ToDoubleFunction<T> value,
+                            String... tags) {
+        io.micrometer.core.instrument.FunctionCounter.builder(name, state, value).description(description).tags(tags)
+                .register(registry);
+    }
+
     /** The Prometheus text exposition of everything in the registry. */
     public String scrape() {
         return registry.scrape();

@@ -50,17 +50,24 @@ final class ManifestHandlers {
         if (declared.isPresent() && declared.getAsLong() > max) {
             throw registry.manifests().manifestTooLarge(declared.getAsLong());
         }
-        byte[] payload;
-        try (InputStream in = new RequestBody(req, watchdog)) {
-            payload = in.readNBytes(Math.toIntExact(max + 1)); // max is at most 64 MiB (manifests.max-size)
+        // room in the manifest bodies' memory budget first: a body that announces its length is held in
+        // exactly that many bytes, one that does not may grow to the limit
+        long room = declared.isPresent() ? declared.getAsLong() : max;
+        PutManifestResult result;
+        List<Tag> tags;
+        try (Manifests.BodyPermit permit = registry.manifests().reserveBody(Requests.caller(req), room)) {
+            byte[] payload;
+            try (InputStream in = new RequestBody(req, watchdog)) {
+                payload = declared.isPresent() ? readExactly(in, (int) room)
+                        : in.readNBytes(Math.toIntExact(max + 1)); // max is at most 64 MiB (manifests.max-size)
+            }
+            if (payload.length > max) {
+                throw registry.manifests().manifestTooLarge(payload.length);
+            }
+            tags = req.query().contains("tag") ? req.query().all("tag").stream().map(Tag::new).toList() : List.of();
+            result = registry.manifests().put(Requests.caller(req), v2.repository(), reference, tags,
+                    Requests.header(req, HeaderNames.CONTENT_TYPE).orElse(null), payload);
         }
-        if (payload.length > max) {
-            throw registry.manifests().manifestTooLarge(payload.length);
-        }
-        List<Tag> tags = req.query().contains("tag")
-                ? req.query().all("tag").stream().map(Tag::new).toList() : List.of();
-        PutManifestResult result = registry.manifests().put(Requests.caller(req), v2.repository(), reference, tags,
-                Requests.header(req, HeaderNames.CONTENT_TYPE).orElse(null), payload);
         res.status(Status.CREATED_201);
         res.header(HeaderNames.LOCATION, "/v2/" + v2.repository() + "/manifests/" + result.digest());
         res.header(OciHeaders.CONTENT_DIGEST, result.digest().toString());
@@ -70,6 +77,16 @@ final class ManifestHandlers {
         }
         res.header(HeaderNames.CONTENT_LENGTH, "0");
         res.send();
+    }
+
+    /**
+     * The {@code length} bytes a body announced, read into one array of that size (no growing copies);
+     * fewer is what Helidon reports for a body cut short, more cannot come past its framing.
+     */
+    private static byte[] readExactly(InputStream in, int length) throws IOException {
+        byte[] payload = new byte[length];
+        int n = in.readNBytes(payload, 0, length);
+        return n == length ? payload : java.util.Arrays.copyOf(payload, n);
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {

@@ -32,6 +32,13 @@ public final class OpsRoutes implements HttpService {
     private final BooleanSupplier draining;
     private final Map<String, Supplier<Optional<String>>> checks = new java.util.concurrent.ConcurrentSkipListMap<>();
 
+    private final java.util.List<Supplier<Optional<String>>> readinessChecks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a condition to /readyz: {@code problem} is empty while the registry may be sent requests. */
+    void addReadinessCheck(Supplier<Optional<String>> problem) {
+        readinessChecks.add(problem);
+    }
+
     /** Adds a component to /healthz: {@code problem} is empty while it is fine (e.g. the event relay). */
     void addHealthCheck(String name, Supplier<Optional<String>> problem) {
         checks.put(name, problem);
@@ -105,6 +112,14 @@ public final class OpsRoutes implements HttpService {
         if (draining.getAsBoolean()) {
             text(req, res, Status.SERVICE_UNAVAILABLE_503, "shutting down\n");
             return;
+        }
+        for (Supplier<Optional<String>> check : readinessChecks) {
+            Optional<String> why = check.get();
+            if (why.isPresent()) {
+                readiness(why.get());
+                text(req, res, Status.SERVICE_UNAVAILABLE_503, "not ready: " + why.get() + "\n");
+                return;
+            }
         }
         try {
             registry.checkReady();

@@ -38,6 +38,7 @@ final class RejectedRequests implements DirectHandler {
             response.entity(OciErrors.body(code, describe(code, status), Map.of()));
         }
         log.rejected(method, path, status.code(), id);
+        ConnectionGuard.requestDone();
         return response.build();
     }
 

@@ -3,6 +3,7 @@ package io.berth.http;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.registry.Caller;
 import io.helidon.http.HeaderName;
 import io.helidon.webserver.http.ServerRequest;
@@ -45,6 +46,20 @@ final class Requests {
 
     static Optional<Digest> digestParam(ServerRequest req, String name) {
         return query(req, name).map(Digest::parse);
+    }
+
+    /**
+     * Refuses a {@code digest-algorithm} (an upload's POST, distribution-spec end-4c) the registry
+     * cannot verify, before the client sends its bytes; the digest given at completion is what
+     * names the algorithm of a supported one.
+     */
+    static void checkDigestAlgorithm(ServerRequest req) {
+        Optional<String> algorithm = query(req, "digest-algorithm");
+        if (algorithm.isPresent() && DigestAlgorithm.fromPrefix(algorithm.get()).isEmpty()) {
+            String shown = algorithm.get().length() > 40 ? algorithm.get().substring(0, 40) : algorithm.get();
+            throw RegistryException.of(ErrorCode.DIGEST_INVALID, "unsupported digest algorithm " + shown
+                    + " (sha256 and sha512 are)", "digest-algorithm", shown);
+        }
     }
 
     static Optional<String> header(ServerRequest req, HeaderName name) {

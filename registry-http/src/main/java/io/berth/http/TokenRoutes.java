@@ -2,6 +2,7 @@ package io.berth.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.AccessPolicy;
 import io.berth.core.auth.Action;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.TokenService;
@@ -29,7 +30,8 @@ import java.util.Set;
  * basic credentials (docker, podman, skopeo, Jib) and the OAuth2 {@code POST} form with
  * {@code grant_type=password} (containerd). The token grants what the caller asked for and may do
  * — never more: asked-for actions the policy does not give are left out (the registry then answers
- * 403 or asks again). No credentials: the anonymous caller's grants.
+ * 403 or asks again). No credentials: the anonymous caller's grants. {@code registry:admin:*} makes
+ * a token for the admin API (callers with the {@code admin} action only); no other token is one.
  */
 final class TokenRoutes implements HttpService {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -60,13 +62,14 @@ final class TokenRoutes implements HttpService {
         Principal principal = Principal.ANONYMOUS;
         if (header.isPresent()) {
             Optional<AccessControl.Credentials> basic = AccessControl.basic(header.get());
-            Optional<Principal> login = basic.isEmpty() ? Optional.empty()
-                    : control.login(basic.get(), Requests.address(req));
-            if (login.isEmpty()) {
+            if (basic.isEmpty()) {
                 refuse(req, res, "incorrect username or password");
                 return;
             }
-            principal = login.get();
+            principal = login(req, res, basic.get());
+            if (principal == null) {
+                return;
+            }
         }
         List<String> scopes = req.query().all("scope", List::of);
         issue(req, res, principal, scopes, Requests.query(req, "service"), false);
@@ -89,16 +92,15 @@ final class TokenRoutes implements HttpService {
                     "only grant_type=password is supported"));
             return;
         }
-        Optional<Principal> login = control.login(new AccessControl.Credentials(first(form, "username"),
-                first(form, "password")), Requests.address(req));
-        if (login.isEmpty()) {
-            refuse(req, res, "incorrect username or password");
+        Principal login = login(req, res, new AccessControl.Credentials(first(form, "username"),
+                first(form, "password")));
+        if (login == null) {
             return;
         }
         List<String> scopes = new ArrayList<>();
         form.getOrDefault("scope", List.of()).forEach(scopes::add);
         String service = first(form, "service");
-        issue(req, res, login.get(), scopes, service.isEmpty() ? Optional.empty() : Optional.of(service), true);
+        issue(req, res, login, scopes, service.isEmpty() ? Optional.empty() : Optional.of(service), true);
     }
 
     /** Whether the request may be served: tokens are issued here and the client is within the rate limit. */
@@ -108,6 +110,21 @@ final class TokenRoutes implements HttpService {
             return false;
         }
         return !AccessGate.limited(req, res, limiter, "address " + Requests.address(req));
+    }
+
+    /** Who these credentials are; null when the request has been answered (401, or 429 unchecked). */
+    private Principal login(ServerRequest req, ServerResponse res, AccessControl.Credentials credentials) {
+        return switch (control.login(credentials, Requests.address(req))) {
+            case AccessControl.Accepted a -> a.principal();
+            case AccessControl.Rejected r -> {
+                refuse(req, res, "incorrect username or password");
+                yield null;
+            }
+            case AccessControl.Throttled t -> {
+                AccessGate.throttled(req, res, t);
+                yield null;
+            }
+        };
     }
 
     private void refuse(ServerRequest req, ServerResponse res, String message) {
@@ -125,6 +142,7 @@ final class TokenRoutes implements HttpService {
         }
         Map<String, Set<Action>> granted = new LinkedHashMap<>();
         boolean catalog = false;
+        boolean admin = false;
         for (String param : scopeParams) {
             for (String scope : param.trim().split(" +")) {
                 if (scope.isEmpty()) {
@@ -141,6 +159,11 @@ final class TokenRoutes implements HttpService {
                 List<String> asked = List.of(scope.substring(last + 1).split(","));
                 if (type.equals("registry") && name.equals("catalog")) {
                     catalog = true;
+                    continue;
+                }
+                if (type.equals("registry") && name.equals("admin")) {
+                    // the admin API only with a token asked for it, and only for who may administer
+                    admin |= asked.contains("*") && control.may(principal, AccessPolicy.EVERYTHING, Action.ADMIN);
                     continue;
                 }
                 if (!type.equals("repository") && !type.startsWith("repository(")) {
@@ -164,7 +187,7 @@ final class TokenRoutes implements HttpService {
                 });
             }
         }
-        String token = tokens.issue(principal, granted, catalog);
+        String token = tokens.issue(principal, granted, catalog, admin);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("token", token);
         body.put("access_token", token);

@@ -41,6 +41,7 @@ final class UploadHandlers {
 
     void start(V2Request v2, ServerRequest req, ServerResponse res) {
         RepositoryName repo = v2.repository();
+        Requests.checkDigestAlgorithm(req);
         Optional<String> mount = Requests.query(req, "mount");
         if (mount.isPresent()) {
             Digest digest = Digest.parse(mount.get());

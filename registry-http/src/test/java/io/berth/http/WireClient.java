@@ -31,11 +31,24 @@ final class WireClient implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
 
-    /** A parsed response; header names in lower case. */
-    record Response(String method, int status, Map<String, List<String>> headers, byte[] body) {
+    /** A parsed response; header names in lower case; {@code reason} the status line's reason phrase. */
+    record Response(String method, int status, Map<String, List<String>> headers, byte[] body, String reason) {
         String header(String name) {
             List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
             return v == null ? null : v.get(0);
+        }
+
+        /** Every value of a header: each field line, split at commas (RFC 9110 §5.3). */
+        List<String> values(String name) {
+            List<String> out = new ArrayList<>();
+            for (String line : headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of())) {
+                for (String v : line.split(",")) {
+                    if (!v.isBlank()) {
+                        out.add(v.trim());
+                    }
+                }
+            }
+            return out;
         }
 
         String text() {
@@ -83,6 +96,26 @@ final class WireClient implements AutoCloseable {
         out.flush();
     }
 
+    /**
+     * Sends a request whose body goes out with chunked transfer coding, one chunk per element of
+     * {@code chunks} (as Go clients send a body of unknown length).
+     */
+    void sendChunked(String method, String path, List<byte[]> chunks, String... headers) throws IOException {
+        StringBuilder b = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        for (int i = 0; i < headers.length; i += 2) {
+            b.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+        }
+        b.append("Transfer-Encoding: chunked\r\n\r\n");
+        out.write(b.toString().getBytes(StandardCharsets.ISO_8859_1));
+        for (byte[] chunk : chunks) {
+            out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(chunk);
+            out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
     /** Sends the head of a request announcing {@code contentLength} body bytes, and {@code first} of them. */
     void startBody(String method, String path, long contentLength, byte[] first) throws IOException {
         out.write((method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
@@ -123,6 +156,7 @@ final class WireClient implements AutoCloseable {
             fail("malformed status line after " + method + ": '" + statusLine + "'");
         }
         int status = Integer.parseInt(statusLine.substring(9, 12));
+        String reason = statusLine.length() > 13 ? statusLine.substring(13) : "";
         Map<String, List<String>> headers = new LinkedHashMap<>();
         String h;
         while (!(h = line()).isEmpty()) {
@@ -154,7 +188,7 @@ final class WireClient implements AutoCloseable {
             fail("response to " + method + " has neither Content-Length nor chunked framing: " + headers);
             body = null;
         }
-        return new Response(method, status, headers, body);
+        return new Response(method, status, headers, body, reason);
     }
 
     private byte[] chunks() throws IOException {

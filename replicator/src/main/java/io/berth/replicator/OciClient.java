@@ -44,6 +44,7 @@ public final class OciClient {
     private final String username;
     private final String password;
     private final Duration timeout;
+    private final Reachability reachability;
     /** Authorization header values per scope ({@code repository:a/b:pull,push}, or "" for the registry). */
     private final Map<String, String> authorizations = new ConcurrentHashMap<>();
 
@@ -53,8 +54,9 @@ public final class OciClient {
         private final int status;
         private final String code;
 
-        OciException(String what, int status, String body) {
-            super(what + ": HTTP " + status + (body == null || body.isBlank() ? "" : " " + abbreviate(body)));
+        OciException(URI base, String what, int status, String body) {
+            super(what + " at " + base + ": HTTP " + status + (body == null || body.isBlank() ? ""
+                    : " " + abbreviate(body)));
             this.status = status;
             this.code = errorCode(body);
         }
@@ -87,6 +89,13 @@ public final class OciClient {
     }
 
     public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout) {
+        this(base, username, password, tls, timeout, null);
+    }
+
+    /** A client that tells {@code reachability} whether each request got an answer at all. */
+    public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout,
+                     Reachability reachability) {
+        this.reachability = reachability;
         this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
         this.username = username == null ? "" : username;
         this.password = password == null ? "" : password;
@@ -152,13 +161,75 @@ public final class OciClient {
         return r;
     }
 
+    /**
+     * Sends a request. A request without an answer fails saying what was asked where and why in words
+     * ({@code HEAD http://site-b:5000/v2/a/manifests/v1: connection refused}), and tells the
+     * reachability listener; any answer, whatever its status, tells it the registry is there.
+     */
     private <T> HttpResponse<T> exchange(HttpRequest req, HttpResponse.BodyHandler<T> handler) throws IOException {
+        HttpResponse<T> r;
         try {
-            return http.send(req, handler);
+            r = http.send(req, handler);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
+        } catch (IOException e) {
+            String why = req.method() + " " + req.uri() + ": " + describe(e);
+            if (reachability != null && unreachable(e)) {
+                reachability.failed(why);
+            }
+            throw new IOException(why, e);
         }
+        if (reachability != null) {
+            reachability.answered();
+        }
+        return r;
+    }
+
+    /** Why a request got no answer, in words: "connection refused", "connect timed out", … */
+    static String describe(Throwable t) {
+        if (t instanceof java.net.http.HttpConnectTimeoutException) {
+            return "connect timed out";
+        }
+        if (t instanceof java.net.http.HttpTimeoutException) {
+            return "no answer within the timeout";
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.ConnectException) {
+                return "connection refused";
+            }
+            if (c instanceof java.nio.channels.UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
+                return "unknown host";
+            }
+            if (c instanceof javax.net.ssl.SSLException) {
+                return "TLS: " + c.getMessage();
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Whether a failure means the registry cannot be reached at all (not a connection cut mid-request). */
+    static boolean unreachable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.ConnectException || c instanceof java.net.http.HttpConnectTimeoutException
+                    || c instanceof java.nio.channels.UnresolvedAddressException
+                    || c instanceof java.net.UnknownHostException || c instanceof java.net.NoRouteToHostException) {
+                return true;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** Any answer from the registry's {@code /v2/} (even 401): it is there. */
+    public void ping() throws IOException {
+        drain(exchange(HttpRequest.newBuilder(uri("/v2/")).timeout(Duration.ofSeconds(10))
+                .header("User-Agent", "berth-replicator").GET().build(), HttpResponse.BodyHandlers.discarding()));
     }
 
     private static void drain(HttpResponse<?> r) {
@@ -208,7 +279,7 @@ public final class OciClient {
         }
         HttpResponse<byte[]> token = exchange(tokenRequest.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         if (token.statusCode() != 200) {
-            throw new OciException("token from " + realm, token.statusCode(), new String(token.body(),
+            throw new OciException(base, "token from " + realm, token.statusCode(), new String(token.body(),
                     StandardCharsets.UTF_8));
         }
         JsonNode t = JSON.readTree(token.body());
@@ -231,7 +302,7 @@ public final class OciClient {
             return Optional.empty();
         }
         if (r.statusCode() != 200) {
-            throw new OciException("HEAD manifest " + repository + ":" + reference, r.statusCode(), null);
+            throw new OciException(base, "HEAD manifest " + repository + ":" + reference, r.statusCode(), null);
         }
         Optional<String> digest = r.headers().firstValue("Docker-Content-Digest");
         if (digest.isPresent()) {
@@ -248,7 +319,7 @@ public final class OciClient {
             return Optional.empty();
         }
         if (r.statusCode() != 200) {
-            throw new OciException("GET manifest " + repository + ":" + reference, r.statusCode(),
+            throw new OciException(base, "GET manifest " + repository + ":" + reference, r.statusCode(),
                     new String(r.body(), StandardCharsets.UTF_8));
         }
         String type = r.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
@@ -263,7 +334,7 @@ public final class OciClient {
         HttpResponse<String> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
                 .header("Content-Type", mediaType).build(), u, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 201 && r.statusCode() != 200) {
-            throw new OciException("PUT manifest " + repository + ":" + reference, r.statusCode(), r.body());
+            throw new OciException(base, "PUT manifest " + repository + ":" + reference, r.statusCode(), r.body());
         }
     }
 
@@ -275,7 +346,7 @@ public final class OciClient {
             return false;
         }
         if (r.statusCode() != 202 && r.statusCode() != 200) {
-            throw new OciException("DELETE manifest " + repository + ":" + reference, r.statusCode(), r.body());
+            throw new OciException(base, "DELETE manifest " + repository + ":" + reference, r.statusCode(), r.body());
         }
         return true;
     }
@@ -290,7 +361,7 @@ public final class OciClient {
             return false;
         }
         if (r.statusCode() != 200) {
-            throw new OciException("HEAD blob " + repository + "@" + digest, r.statusCode(), null);
+            throw new OciException(base, "HEAD blob " + repository + "@" + digest, r.statusCode(), null);
         }
         return true;
     }
@@ -306,7 +377,7 @@ public final class OciClient {
             try (InputStream in = r.body()) {
                 body = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
             }
-            throw new OciException("GET blob " + repository + "@" + digest + " from " + offset, r.statusCode(), body);
+            throw new OciException(base, "GET blob " + repository + "@" + digest + " from " + offset, r.statusCode(), body);
         }
         return r.body();
     }
@@ -325,14 +396,14 @@ public final class OciClient {
             return new Upload("", true);
         }
         if (r.statusCode() != 202) {
-            throw new OciException("POST upload " + repository, r.statusCode(), r.body());
+            throw new OciException(base, "POST upload " + repository, r.statusCode(), r.body());
         }
         return new Upload(location(r), false);
     }
 
     private String location(HttpResponse<?> r) throws OciException {
         return r.headers().firstValue("Location").map(l -> base.resolve(l).toString()).orElseThrow(() ->
-                new OciException("upload without Location", r.statusCode(), null));
+                new OciException(base, "upload without Location", r.statusCode(), null));
     }
 
     /** Sends {@code length} bytes of {@code data} as the chunk at {@code offset}; returns the next location. */
@@ -345,7 +416,7 @@ public final class OciClient {
                         () -> data), length)).build();
         HttpResponse<String> r = exchange(req, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 202) {
-            throw new OciException("PATCH upload " + repository + " at " + offset, r.statusCode(), r.body());
+            throw new OciException(base, "PATCH upload " + repository + " at " + offset, r.statusCode(), r.body());
         }
         return location(r);
     }
@@ -355,7 +426,7 @@ public final class OciClient {
         HttpResponse<String> r = send(repository, b -> b.GET().build(), URI.create(location),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 204 && r.statusCode() != 200) {
-            throw new OciException("GET upload status " + repository, r.statusCode(), r.body());
+            throw new OciException(base, "GET upload status " + repository, r.statusCode(), r.body());
         }
         return r.headers().firstValue("Range").map(range -> Long.parseLong(range.substring(range.indexOf('-') + 1))
                 + 1).orElse(0L);
@@ -367,7 +438,7 @@ public final class OciClient {
         HttpResponse<String> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[0]))
                 .build(), u, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 201) {
-            throw new OciException("PUT upload " + repository + "@" + digest, r.statusCode(), r.body());
+            throw new OciException(base, "PUT upload " + repository + "@" + digest, r.statusCode(), r.body());
         }
     }
 
@@ -393,7 +464,7 @@ public final class OciClient {
                 return Optional.empty();
             }
             if (r.statusCode() != 200) {
-                throw new OciException("GET " + next, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+                throw new OciException(base, "GET " + next, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
             }
             JsonNode list = JSON.readTree(r.body()).path(field);
             list.forEach(n -> out.add(n.asText()));
@@ -421,7 +492,7 @@ public final class OciClient {
             }
             index = JSON.readTree(fallback.get().bytes());
         } else {
-            throw new OciException("GET referrers " + repository + "@" + digest, r.statusCode(),
+            throw new OciException(base, "GET referrers " + repository + "@" + digest, r.statusCode(),
                     new String(r.body(), StandardCharsets.UTF_8));
         }
         List<String> out = new ArrayList<>();

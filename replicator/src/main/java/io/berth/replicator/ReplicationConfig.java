@@ -1,6 +1,7 @@
 package io.berth.replicator;
 
 import io.berth.core.config.YamlSection;
+import io.berth.core.model.TagRegex;
 import io.berth.events.RepositoryGlob;
 import java.math.BigInteger;
 import java.net.URI;
@@ -13,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * {@code berth replicate}'s configuration (docs/replication.md). Every key can be overridden from the
@@ -21,8 +21,13 @@ import java.util.regex.PatternSyntaxException;
  * {@code BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS}; a target's keys by its name,
  * {@code replication.targets.site-b.password} is {@code BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD}.
  */
-public record ReplicationConfig(Endpoint source, String bootstrapServers, String topic, String group,
+public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
                                 Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets) {
+
+    /** Whether events are consumed; without Kafka, replication is by reconciliation alone. */
+    public boolean events() {
+        return bootstrapServers.isPresent();
+    }
 
     /** A registry to talk to. */
     public record Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure) {
@@ -30,7 +35,7 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
 
     /** A site to keep in step, and what of the source it wants. */
     public record Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
-                         Optional<Pattern> tags, List<String> platforms, String prefix, boolean deletes,
+                         Optional<TagRegex> tags, List<String> platforms, String prefix, boolean deletes,
                          int concurrency, long bytesPerSecond) {
         /** Whether a repository of the source is replicated to this target. */
         public boolean wants(String repository) {
@@ -39,7 +44,7 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         }
 
         public boolean wantsTag(String tag) {
-            return tags.isEmpty() || tags.get().matcher(tag).matches();
+            return tags.isEmpty() || tags.get().matches(tag);
         }
 
         /** The repository on the target for a repository of the source. */
@@ -53,14 +58,17 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
     private static final Pattern PLATFORM = Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
 
     public static ReplicationConfig load(Path file, Map<String, String> env) {
-        YamlSection r = YamlSection.load(file, "replication", env);
+        YamlSection r = YamlSection.load(file, "replication", env).only("source", "source-username",
+                "source-password", "source-tls", "kafka", "reconcile-interval", "http-host", "http-port", "targets");
         Endpoint source = endpoint(r, "source", r.string("source", ""), r.stringWithEnv("source-username",
                 "replication.source-username", ""), r.stringWithEnv("source-password", "replication.source-password",
                 ""), r.section("source-tls"));
-        YamlSection kafka = r.section("kafka");
+        YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group");
+        // no brokers: no events to follow, the reconciliations alone keep the targets in step
         String bootstrap = kafka.string("bootstrap-servers", "");
-        if (bootstrap.isBlank()) {
-            throw kafka.bad("bootstrap-servers", "is required");
+        if (bootstrap.isBlank() && r.has("kafka")) {
+            throw kafka.bad("bootstrap-servers", "is required in a kafka section (without one, replication is by "
+                    + "reconciliation alone)");
         }
         String topic = kafka.string("topic", "berth.events");
         String group = kafka.string("group", "berth-replicator");
@@ -77,7 +85,8 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         if (targets.stream().map(Target::name).distinct().count() != targets.size()) {
             throw r.bad("targets", "names must be unique");
         }
-        return new ReplicationConfig(source, bootstrap, topic, group, reconcile, host, port, List.copyOf(targets));
+        return new ReplicationConfig(source, bootstrap.isBlank() ? Optional.empty() : Optional.of(bootstrap), topic,
+                group, reconcile, host, port, List.copyOf(targets));
     }
 
     private static Endpoint endpoint(YamlSection s, String key, String url, String username, String password,
@@ -91,11 +100,14 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         } catch (IllegalArgumentException e) {
             throw s.bad(key, "'" + url + "' is not an http(s) URL of a registry");
         }
+        tls.only("ca-file", "insecure");
         Optional<Path> ca = tls.optional("ca-file").map(Path::of);
         return new Endpoint(uri, username, password, ca, tls.bool("insecure", false));
     }
 
     private static Target target(YamlSection t) {
+        t.only("name", "url", "username", "password", "tls", "repositories", "exclude", "tags", "platforms", "prefix",
+                "deletes", "concurrency", "rate-limit");
         String name = t.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw t.bad("name", "'" + name + "' must be 1-64 of a-z, 0-9, '.', '_', '-'");
@@ -104,13 +116,13 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         Endpoint endpoint = endpoint(t, "url", t.stringWithEnv("url", envKey + "url", ""),
                 t.stringWithEnv("username", envKey + "username", ""), t.stringWithEnv("password", envKey + "password",
                         ""), t.section("tls"));
-        List<RepositoryGlob> repositories = t.strings("repositories").stream().map(RepositoryGlob::of).toList();
-        List<RepositoryGlob> exclude = t.strings("exclude").stream().map(RepositoryGlob::of).toList();
-        Optional<Pattern> tags = t.optional("tags").map(regex -> {
+        List<RepositoryGlob> repositories = globs(t, "repositories");
+        List<RepositoryGlob> exclude = globs(t, "exclude");
+        Optional<TagRegex> tags = t.optional("tags").map(regex -> {
             try {
-                return Pattern.compile(regex);
-            } catch (PatternSyntaxException e) {
-                throw t.bad("tags", "'" + regex + "' is not a regular expression: " + e.getDescription());
+                return TagRegex.of(regex);
+            } catch (IllegalArgumentException e) {
+                throw t.bad("tags", "'" + regex + "' " + e.getMessage());
             }
         });
         List<String> platforms = t.strings("platforms");
@@ -128,6 +140,18 @@ public record ReplicationConfig(Endpoint source, String bootstrapServers, String
         String rateText = t.stringWithEnv("rate-limit", envKey + "rate-limit", "");
         long rate = rateText.isEmpty() ? 0 : rate(t, rateText);
         return new Target(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, rate);
+    }
+
+    private static List<RepositoryGlob> globs(YamlSection t, String key) {
+        List<RepositoryGlob> out = new ArrayList<>();
+        for (String glob : t.strings(key)) {
+            try {
+                out.add(RepositoryGlob.of(glob));
+            } catch (IllegalArgumentException e) {
+                throw t.bad(key, e.getMessage());
+            }
+        }
+        return List.copyOf(out);
     }
 
     private static long rate(YamlSection t, String text) {

@@ -63,25 +63,27 @@ public final class Replicator implements AutoCloseable {
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.parking = io.berth.events.EventStream.producer(config.bootstrapServers(), "berth-replicator-retry",
-                Map.of());
+        this.parking = config.bootstrapServers().map(b -> (Producer<String, byte[]>) io.berth.events.EventStream
+                .producer(b, "berth-replicator-retry", Map.of())).orElse(null);
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         Duration timeout = Duration.ofMinutes(5);
         OciClient source = new OciClient(config.source().url(), config.source().username(), config.source().password(),
-                Tls.context(config.source()), timeout);
+                Tls.context(config.source()), timeout, new Reachability("replication source " + config.source().url()));
         for (ReplicationConfig.Target t : config.targets()) {
             RateLimiter limiter = t.bytesPerSecond() <= 0 ? null : RateLimiter.of("replication-" + t.name(),
                     RateLimiterConfig.custom().limitRefreshPeriod(Duration.ofMillis(100))
                             .limitForPeriod((int) Math.max(1, Math.min(Integer.MAX_VALUE, t.bytesPerSecond() / 1024 / 10)))
                             .timeoutDuration(Duration.ofMinutes(10)).build());
+            Reachability reachability = new Reachability("replication target " + t.name() + " ("
+                    + t.endpoint().url() + ")");
             OciClient target = new OciClient(t.endpoint().url(), t.endpoint().username(), t.endpoint().password(),
-                    Tls.context(t.endpoint()), timeout);
+                    Tls.context(t.endpoint()), timeout, reachability);
             Copier copier = new Copier(source, target, t, limiter);
             TargetWorker w = new TargetWorker(copier, config, parking, breakers.circuitBreaker("replication-"
-                    + t.name()));
+                    + t.name()), reachability);
             workers.add(w);
             String[] tags = {"target", t.name()};
             FunctionCounter.builder("berth.replication.bytes.copied", copier, c -> c.bytesCopied.get()).tags(tags)
@@ -98,7 +100,7 @@ public final class Replicator implements AutoCloseable {
             Gauge.builder("berth.replication.lag.events", w, TargetWorker::lagEvents).tags(tags)
                     .description("Events not yet applied to the target (queued or parked).").register(meters);
             Gauge.builder("berth.replication.lag.seconds", w, TargetWorker::lagSeconds).tags(tags)
-                    .description("How long the oldest queued event has waited.").register(meters);
+                    .description("How long the oldest queued or parked event has waited.").register(meters);
             Gauge.builder("berth.replication.in.sync", w, x -> x.state().equals("in-sync") ? 1 : 0).tags(tags)
                     .description("1 when the last reconciliation found no difference and nothing waits.")
                     .register(meters);
@@ -117,16 +119,22 @@ public final class Replicator implements AutoCloseable {
         http.setExecutor(null);
         http.start();
         workers.forEach(TargetWorker::start);
-        pump.start();
+        if (config.events()) {
+            pump.start();
+        }
         long every = config.reconcileInterval().toMillis();
         for (TargetWorker w : workers) {
-            reconciler.scheduleWithFixedDelay(() -> {
+            Runnable reconcile = () -> {
                 try {
                     w.reconcile();
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "reconciling " + w.name() + ": " + e);
                 }
-            }, 0, every, TimeUnit.MILLISECONDS);
+            };
+            reconciler.scheduleWithFixedDelay(reconcile, 0, every, TimeUnit.MILLISECONDS);
+            // a target that answers again is compared at once: what it missed is copied, and it can be
+            // reported in sync without waiting for the next interval
+            w.onBack(() -> reconciler.execute(reconcile));
         }
         return http.getAddress().getPort();
     }
@@ -162,7 +170,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void pumpEvents() {
-        try (KafkaConsumer<String, byte[]> c = io.berth.events.EventStream.consumer(config.bootstrapServers(),
+        try (KafkaConsumer<String, byte[]> c = io.berth.events.EventStream.consumer(config.bootstrapServers().orElseThrow(),
                 config.group(), "berth-replicator", 500)) {
             consumer = c;
             c.subscribe(List.of(config.topic()), new ConsumerRebalanceListener() {
@@ -268,6 +276,8 @@ public final class Replicator implements AutoCloseable {
         if (http != null) {
             http.stop(0);
         }
-        parking.close(Duration.ofSeconds(5));
+        if (parking != null) {
+            parking.close(Duration.ofSeconds(5));
+        }
     }
 }

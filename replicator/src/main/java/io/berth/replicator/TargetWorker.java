@@ -47,6 +47,8 @@ final class TargetWorker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TargetWorker.class.getName());
     /** Beyond this many events waiting, new ones are parked at once rather than queued in memory. */
     static final int MAX_QUEUED = 2000;
+    /** Header of a parked event: when the replicator first received it (epoch ms), for the lag. */
+    static final String RECEIVED_AT = "berth-received-at";
 
     private final Copier copier;
     private final ReplicationConfig.Target config;
@@ -59,6 +61,11 @@ final class TargetWorker implements AutoCloseable {
     private final AtomicInteger queued = new AtomicInteger();
     private final ConcurrentLinkedDeque<Long> pendingSince = new ConcurrentLinkedDeque<>();
     private final Thread retryThread;
+    private final Thread probe;
+    private final Reachability reachability;
+    /** Wakes the retry loop and the probe early (the target answers again, or the worker stops). */
+    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+    private volatile Runnable onBack = () -> { };
     private volatile boolean running = true;
     private KafkaConsumer<String, byte[]> retryConsumer;
 
@@ -67,6 +74,10 @@ final class TargetWorker implements AutoCloseable {
     final AtomicLong eventsParked = new AtomicLong();
     final AtomicLong failures = new AtomicLong();
     final AtomicLong parkedWaiting = new AtomicLong();
+    /** When the oldest parked event still waiting was first received (epoch ms), 0 when none. */
+    private volatile long oldestParked;
+    /** Differences found by the reconciliation in progress. */
+    private final AtomicInteger reconcilingDifferences = new AtomicInteger();
     private volatile Instant lastSuccess;
     private final Deque<String> lastErrors = new ConcurrentLinkedDeque<>();
     private volatile Reconciliation lastReconciliation;
@@ -81,8 +92,9 @@ final class TargetWorker implements AutoCloseable {
     }
 
     TargetWorker(Copier copier, ReplicationConfig replication, Producer<String, byte[]> parking,
-                 CircuitBreaker breaker) {
+                 CircuitBreaker breaker, Reachability reachability) {
         this.copier = copier;
+        this.reachability = reachability;
         this.config = copier.config();
         this.replication = replication;
         this.parking = parking;
@@ -96,6 +108,17 @@ final class TargetWorker implements AutoCloseable {
                 .name("berth-replicate-" + config.name()).daemon().unstarted(r));
         this.retryThread = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-retry").daemon()
                 .unstarted(this::retryLoop);
+        this.probe = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-probe").daemon()
+                .unstarted(this::probeLoop);
+        reachability.onBack(() -> {
+            wake.release(); // parked events are tried at once
+            onBack.run();
+        });
+    }
+
+    /** What to do when the target answers again after being unreachable. */
+    void onBack(Runnable r) {
+        this.onBack = r;
     }
 
     String name() {
@@ -107,7 +130,28 @@ final class TargetWorker implements AutoCloseable {
     }
 
     void start() {
-        retryThread.start();
+        if (parking != null) {
+            retryThread.start(); // without Kafka nothing is ever parked
+        }
+        probe.start();
+    }
+
+    /** While the target is unreachable, asks it every few seconds whether it is back. */
+    private void probeLoop() {
+        while (running) {
+            try {
+                Thread.sleep(5000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (running && reachability.down()) {
+                try {
+                    copier.target().ping();
+                } catch (IOException e) {
+                    // still away; the reachability has it
+                }
+            }
+        }
     }
 
     // ---- ordered per repository, parallel across repositories
@@ -154,20 +198,20 @@ final class TargetWorker implements AutoCloseable {
             done.run();
             return;
         }
+        long since = System.currentTimeMillis();
         if (queued.get() >= MAX_QUEUED) {
-            if (park(event)) {
+            if (park(event, since)) {
                 done.run();
             }
             return;
         }
         queued.incrementAndGet();
-        long since = System.currentTimeMillis();
         pendingSince.add(since);
         inOrder(event.repository(), () -> {
             boolean finished = false;
             try {
-                finished = breaker.getState() == CircuitBreaker.State.OPEN ? park(event)
-                        : applyWithRetry(event) || park(event);
+                finished = breaker.getState() == CircuitBreaker.State.OPEN ? park(event, since)
+                        : applyWithRetry(event) || park(event, since);
             } finally {
                 pendingSince.remove(since);
                 queued.decrementAndGet();
@@ -229,13 +273,16 @@ final class TargetWorker implements AutoCloseable {
      * Writes the event to the retry topic and waits for Kafka's acknowledgement (trying until it has
      * it); false only when the worker stops first.
      */
-    private boolean park(RegistryEvent event) {
+    private boolean park(RegistryEvent event, long receivedAt) {
         ProducerRecord<String, byte[]> r = new ProducerRecord<>(retryTopic(), event.repository(), EventCodec.encode(event));
+        r.headers().add(RECEIVED_AT, Long.toString(receivedAt).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         while (running) {
             try {
                 parking.send(r).get(30, TimeUnit.SECONDS);
                 eventsParked.incrementAndGet();
-                parkedWaiting.incrementAndGet();
+                if (parkedWaiting.getAndIncrement() == 0 || oldestParked == 0) {
+                    oldestParked = receivedAt;
+                }
                 return true;
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": cannot park an event on "
@@ -246,12 +293,26 @@ final class TargetWorker implements AutoCloseable {
         return false;
     }
 
-    /** Retries parked events in order until each succeeds; commits past each one only then. */
+    /**
+     * Retries parked events in order until each succeeds; commits past each one only then. Each try
+     * runs in its repository's queue like any event: never beside another change of that repository,
+     * which could read the source's older state and write it after a newer one.
+     */
     private void retryLoop() {
         try (KafkaConsumer<String, byte[]> consumer = io.berth.events.EventStream.consumer(
-                replication.bootstrapServers(), retryTopic(), "berth-replicator-" + config.name() + "-retry", 50)) {
+                replication.bootstrapServers().orElseThrow(), retryTopic(), "berth-replicator-" + config.name()
+                        + "-retry", 50)) {
             retryConsumer = consumer;
-            consumer.subscribe(List.of(retryTopic()));
+            consumer.subscribe(List.of(retryTopic()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                }
+
+                @Override
+                public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                    countBacklog(consumer, partitions);
+                }
+            });
             while (running) {
                 try {
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
@@ -261,20 +322,27 @@ final class TargetWorker implements AutoCloseable {
                         } catch (MalformedEventException e) {
                             continue;
                         }
+                        long receivedAt = receivedAt(r);
+                        oldestParked = receivedAt;
                         long backoff = 1000;
-                        while (running) {
+                        while (running && !retryInOrder(event)) {
                             try {
-                                CircuitBreaker.decorateCheckedRunnable(breaker, () -> apply(event)).run();
-                                break;
-                            } catch (Throwable e) {
-                                sleep(backoff);
-                                backoff = Math.min(backoff * 2, 60_000);
+                                if (wake.tryAcquire(backoff, TimeUnit.MILLISECONDS)) {
+                                    backoff = 1000; // the target answers again: no reason to wait longer
+                                } else {
+                                    backoff = Math.min(backoff * 2, 60_000);
+                                }
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                return;
                             }
                         }
                         if (!running) {
                             return;
                         }
-                        parkedWaiting.updateAndGet(n -> Math.max(0, n - 1));
+                        if (parkedWaiting.updateAndGet(n -> Math.max(0, n - 1)) == 0) {
+                            oldestParked = 0;
+                        }
                         try {
                             consumer.commitSync(Map.of(new TopicPartition(r.topic(), r.partition()),
                                     new OffsetAndMetadata(r.offset() + 1)));
@@ -291,13 +359,67 @@ final class TargetWorker implements AutoCloseable {
         }
     }
 
+    /** Parked events left by an earlier run (not yet retried) count as waiting, for status and lag. */
+    private void countBacklog(KafkaConsumer<String, byte[]> consumer, java.util.Collection<TopicPartition> partitions) {
+        try {
+            var committed = consumer.committed(new java.util.HashSet<>(partitions));
+            var begin = consumer.beginningOffsets(partitions);
+            long backlog = 0;
+            for (var e : consumer.endOffsets(partitions).entrySet()) {
+                OffsetAndMetadata c = committed.get(e.getKey());
+                backlog += Math.max(0, e.getValue() - (c != null ? c.offset() : begin.getOrDefault(e.getKey(), 0L)));
+            }
+            long earlier = backlog;
+            parkedWaiting.updateAndGet(n -> Math.max(n, earlier));
+        } catch (KafkaException e) {
+            // unknown for now: the count shows what this run parks
+        }
+    }
+
+    private static long receivedAt(ConsumerRecord<String, byte[]> r) {
+        var h = r.headers().lastHeader(RECEIVED_AT);
+        try {
+            return h == null ? r.timestamp() : Long.parseLong(new String(h.value(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+        } catch (NumberFormatException e) {
+            return r.timestamp();
+        }
+    }
+
+    /** One try of a parked event, in its repository's queue; whether it was applied. */
+    boolean retryInOrder(RegistryEvent event) {
+        CountDownLatch done = new CountDownLatch(1);
+        boolean[] applied = {false};
+        try {
+            inOrder(event.repository(), () -> {
+                try {
+                    CircuitBreaker.decorateCheckedRunnable(breaker, () -> apply(event)).run();
+                    applied[0] = true;
+                } catch (Throwable e) {
+                    // tried again after the backoff
+                } finally {
+                    done.countDown();
+                }
+            });
+            done.await();
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return false; // stopping
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+            return false;
+        }
+        return applied[0];
+    }
+
     // ---- reconciliation
 
     /**
      * Compares the source's repositories, tags and digests with the target's and copies or deletes
      * what differs; runs each repository in its queue, after the events before it.
      */
-    Reconciliation reconcile() {
+    synchronized Reconciliation reconcile() {
+        reconcilingDifferences.set(0);
         reconciling = true;
         long start = System.nanoTime();
         List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -334,6 +456,9 @@ final class TargetWorker implements AutoCloseable {
                     if (config.wants(repo) && !repositories.contains(repo)
                             && !copier.target().tags(dst).orElse(List.of()).isEmpty()) {
                         differences.incrementAndGet();
+                        reconcilingDifferences.incrementAndGet();
+                    reconcilingDifferences.incrementAndGet();
+                reconcilingDifferences.incrementAndGet();
                         deleted.addAndGet(copier.deleteRepository(repo));
                     }
                 }
@@ -349,6 +474,7 @@ final class TargetWorker implements AutoCloseable {
         errors.forEach(e -> failed("reconcile: " + e));
         lastReconciliation = r;
         reconciling = false;
+        reconcilingDifferences.set(0);
         LOG.log(System.Logger.Level.INFO, "reconciled " + name() + ": " + r.repositories() + " repositories, "
                 + r.tags() + " tags, " + r.differences() + " differences (" + r.copied() + " copied, " + r.deleted()
                 + " deleted) in " + r.durationMillis() + " ms" + (r.errors().isEmpty() ? "" : ", errors: "
@@ -369,6 +495,7 @@ final class TargetWorker implements AutoCloseable {
         for (Map.Entry<String, String> e : want.entrySet()) {
             if (!e.getValue().equals(have.get(e.getKey()))) {
                 differences.incrementAndGet();
+                reconcilingDifferences.incrementAndGet();
                 if (copier.syncTag(repo, e.getKey())) {
                     copied.incrementAndGet();
                 }
@@ -378,6 +505,8 @@ final class TargetWorker implements AutoCloseable {
             for (String tag : have.keySet()) {
                 if (!want.containsKey(tag)) {
                     differences.incrementAndGet();
+                    reconcilingDifferences.incrementAndGet();
+                reconcilingDifferences.incrementAndGet();
                     if (copier.syncTag(repo, tag)) {
                         deleted.incrementAndGet();
                     }
@@ -401,13 +530,16 @@ final class TargetWorker implements AutoCloseable {
     Map<String, Object> status() {
         Map<String, Object> s = new LinkedHashMap<>();
         Reconciliation r = lastReconciliation;
-        long oldest = pendingSince.stream().mapToLong(Long::longValue).min().orElse(0);
         s.put("name", name());
         s.put("url", config.endpoint().url().toString());
         s.put("state", state());
         s.put("circuit", breaker.getState().name().toLowerCase());
-        s.put("lagEvents", queued.get() + parkedWaiting.get());
-        s.put("lagSeconds", oldest == 0 ? 0 : (System.currentTimeMillis() - oldest) / 1000.0);
+        if (reachability.down()) {
+            s.put("unreachableSince", reachability.downSince().toString());
+            s.put("unreachable", reachability.lastFailure());
+        }
+        s.put("lagEvents", lagEvents());
+        s.put("lagSeconds", lagSeconds());
         s.put("parkedWaiting", parkedWaiting.get());
         s.put("eventsApplied", eventsApplied.get());
         s.put("eventsParked", eventsParked.get());
@@ -432,27 +564,35 @@ final class TargetWorker implements AutoCloseable {
     }
 
     /**
-     * {@code in-sync} only when the last reconciliation found no difference and nothing has waited
-     * since; {@code unreachable} while the circuit is open; else {@code syncing}.
+     * {@code unreachable} while requests to the target get no answer (until one does, whatever the
+     * circuit) or its circuit is open; {@code in-sync} once a reconciliation completed without errors
+     * (what it found different, it copied or deleted) and no event waits, queued or parked — at once,
+     * not at the next reconciliation; else {@code syncing}.
      */
     String state() {
         Reconciliation r = lastReconciliation;
-        if (breaker.getState() == CircuitBreaker.State.OPEN) {
+        if (reachability.down() || breaker.getState() == CircuitBreaker.State.OPEN) {
             return "unreachable";
         }
-        if (r == null || reconciling) {
+        if (r == null || !r.errors().isEmpty() || lagEvents() > 0
+                || (reconciling && reconcilingDifferences.get() > 0)) {
             return "syncing";
         }
-        return r.inSync() && queued.get() == 0 && parkedWaiting.get() == 0 ? "in-sync" : "syncing";
+        return "in-sync";
     }
 
     Reconciliation lastReconciliation() {
         return lastReconciliation;
     }
 
+    /** How long the oldest event not yet applied — queued or parked — has waited. */
     double lagSeconds() {
         long oldest = pendingSince.stream().mapToLong(Long::longValue).min().orElse(0);
-        return oldest == 0 ? 0 : (System.currentTimeMillis() - oldest) / 1000.0;
+        long parked = parkedWaiting.get() > 0 ? oldestParked : 0;
+        if (parked != 0 && (oldest == 0 || parked < oldest)) {
+            oldest = parked;
+        }
+        return oldest == 0 ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0;
     }
 
     long lagEvents() {
@@ -471,6 +611,8 @@ final class TargetWorker implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        wake.release();
+        probe.interrupt();
         KafkaConsumer<String, byte[]> c = retryConsumer;
         if (c != null) {
             c.wakeup();

@@ -10,6 +10,7 @@ import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.model.TagRegex;
 import io.berth.core.registry.BlobInfo;
 import io.berth.events.RepositoryGlob;
 import io.berth.http.TestRegistry;
@@ -29,7 +30,6 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +61,7 @@ class CopierTest {
     static ReplicationConfig.Target config(String prefix, boolean deletes, List<String> platforms, String tags) {
         return new ReplicationConfig.Target("b", new ReplicationConfig.Endpoint(URI.create("http://x"), "", "",
                 Optional.empty(), false), List.of(), List.of(RepositoryGlob.of("tmp/**")),
-                tags == null ? Optional.empty() : Optional.of(Pattern.compile(tags)), platforms, prefix, deletes, 2, 0);
+                tags == null ? Optional.empty() : Optional.of(TagRegex.of(tags)), platforms, prefix, deletes, 2, 0);
     }
 
     Copier copier(ReplicationConfig.Target config, URI targetUri, long chunk) {
@@ -200,6 +200,28 @@ class CopierTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void anUnreachableTargetIsSaidWithTheRequestTheAddressAndTheCause() throws IOException {
+        images.image(APP, "v1", "unreachable");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Reachability reachability = new Reachability("replication target b");
+        OciClient dead = new OciClient(URI.create("http://127.0.0.1:" + closed + "/"), "", "", null,
+                Duration.ofSeconds(30), reachability);
+        Copier c = new Copier(client(source.uri("/")), dead, config("", false, List.of(), null), null, Copier.CHUNK);
+        IOException e = assertThrows(IOException.class, () -> c.syncTag(APP.value(), "v1"));
+        assertEquals("HEAD http://127.0.0.1:" + closed + "/v2/" + APP.value() + "/manifests/v1: connection refused",
+                e.getMessage());
+        assertTrue(reachability.down());
+        assertEquals(e.getMessage(), reachability.lastFailure());
+        // an answer of any status means it is there again
+        OciClient back = new OciClient(target.uri("/"), "", "", null, Duration.ofSeconds(30), reachability);
+        back.ping();
+        assertFalse(reachability.down());
     }
 
     /** Forwards to the target; cuts (RST) the first connection that sends more than {@code after} bytes. */

@@ -53,7 +53,7 @@ class ReplicationConfigTest {
     void everyKeyIsReadAndTargetsFilter() throws IOException {
         ReplicationConfig c = ReplicationConfig.load(file(FULL), Map.of());
         assertEquals(URI.create("http://127.0.0.1:5000"), c.source().url());
-        assertEquals(List.of("127.0.0.1:9092", "my.events", "repl"), List.of(c.bootstrapServers(), c.topic(),
+        assertEquals(List.of("127.0.0.1:9092", "my.events", "repl"), List.of(c.bootstrapServers().orElseThrow(), c.topic(),
                 c.group()));
         assertEquals(Duration.ofMinutes(10), c.reconcileInterval());
         assertEquals(5002, c.httpPort());
@@ -83,18 +83,44 @@ class ReplicationConfigTest {
                 "BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD", "from-env",
                 "BERTH_REPLICATION_TARGETS_SITE_C_URL", "http://10.0.0.3:5000"));
         assertEquals("http://10.0.0.1:5000", c.source().url().toString());
-        assertEquals("k:9092", c.bootstrapServers());
+        assertEquals("k:9092", c.bootstrapServers().orElseThrow());
         assertEquals(Duration.ofSeconds(30), c.reconcileInterval());
         assertEquals("from-env", c.targets().get(0).endpoint().password());
         assertEquals("http://10.0.0.3:5000", c.targets().get(1).endpoint().url().toString());
+    }
+
+    @Test
+    void withoutKafkaReplicationIsByReconciliationAlone() throws IOException {
+        ReplicationConfig c = ReplicationConfig.load(file("""
+                replication:
+                  source: http://127.0.0.1:5000
+                  reconcile-interval: 1m
+                  targets: [{name: b, url: 'http://127.0.0.1:5100'}]
+                """), Map.of());
+        assertFalse(c.events());
+        assertEquals(java.util.Optional.empty(), c.bootstrapServers());
+        assertTrue(ReplicationConfig.load(file(FULL), Map.of()).events());
     }
 
     @ParameterizedTest(name = "{1}")
     @CsvSource(delimiter = '|', value = {
             "replication: {kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b'}]}"
                     + "| replication.source '' is not an http(s) URL",
-            "replication: {source: 'http://a', targets: [{name: b, url: 'http://b'}]}"
-                    + "| replication.kafka.bootstrap-servers is required",
+            "replication: {source: 'http://a', kafka: {topic: t}, targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.kafka.bootstrap-servers is required in a kafka section",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "delete: true}]}| replication.targets[0].delete is not a known key: did you mean deletes?",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "repository: [a/**]}]}| replication.targets[0].repository is not a known key: did you mean "
+                    + "repositories?",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, reconcile: 1m, targets: [{name: b, "
+                    + "url: 'http://b'}]}| replication.reconcile is not a known key: did you mean reconcile-interval?",
+            "replication: {source: 'http://a', kafka: {bootstrap-server: k:1}, targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.kafka.bootstrap-server is not a known key: did you mean bootstrap-servers?",
+            "replication: {source: 'http://a', source-tls: {ca: x}, targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.source-tls.ca is not a known key: did you mean ca-file?",
+            "replication: {source: 'http://a', targets: [{name: b, url: 'http://b', tls: {insecur: true}}]}"
+                    + "| replication.targets[0].tls.insecur is not a known key: did you mean insecure?",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}}| replication.targets must list",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: B, url: 'http://b'}]}"
                     + "| replication.targets[0].name 'B'",
@@ -102,6 +128,10 @@ class ReplicationConfigTest {
                     + "| replication.targets[0].url 'ftp://b' is not an http(s) URL",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
                     + "tags: '('}]}| replication.targets[0].tags '(' is not a regular expression",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "tags: '(?!rc).*'}]}| replication.targets[0].tags '(?!rc).*' is not a regular expression in RE2",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "exclude: ['Team/**']}]}| replication.targets[0].exclude 'Team/**' is not a repository glob: 'T'",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
                     + "platforms: [amd64]}]}| 'amd64' is not os/architecture",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "

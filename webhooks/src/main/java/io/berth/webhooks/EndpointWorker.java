@@ -5,21 +5,17 @@ import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.core.IntervalFunction;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -33,10 +29,10 @@ import org.apache.kafka.common.header.Header;
 /**
  * Delivers the event topic to one endpoint, with a Kafka consumer group of its own
  * ({@code <group>.<endpoint>}): a slow or dead endpoint holds back only itself. Each record is
- * delivered (2xx), or retried with exponential backoff behind a circuit breaker up to
- * {@code max-attempts} and then dead-lettered to {@code <topic>.dlq}; only then is its offset
- * committed, so a relay that dies mid-delivery delivers again after a restart (at least once;
- * receivers de-duplicate by {@code X-Berth-Event-Id}).
+ * delivered (2xx) or, after {@code max-attempts} real attempts ({@link Delivery}), dead-lettered to
+ * {@code <topic>.dlq}; only then is its offset committed, so a relay that dies mid-delivery delivers
+ * again after a restart (at least once; receivers de-duplicate by {@code X-Berth-Event-Id}). An
+ * endpoint without a committed position starts where {@code start-from} says.
  */
 final class EndpointWorker implements Runnable {
     private static final System.Logger LOG = System.getLogger(EndpointWorker.class.getName());
@@ -47,10 +43,10 @@ final class EndpointWorker implements Runnable {
     private final WebhookConfig.Endpoint endpoint;
     private final Producer<String, byte[]> deadLetters;
     private final KafkaConsumer<String, byte[]> consumer;
-    private final HttpClient http;
     private final CircuitBreaker breaker;
-    private final Retry retry;
+    private final Delivery delivery;
     private final EndpointFilter filter;
+    private final long startedAt;
     private final Counter delivered;
     private final Counter deadLettered;
     private final Counter filtered;
@@ -60,21 +56,19 @@ final class EndpointWorker implements Runnable {
     private volatile Instant lastSuccess;
     private volatile String lastError;
     private volatile String stopped;
+    /** Partitions assigned whose start position is not set yet (paused until it is). */
+    private final java.util.Set<TopicPartition> unpositioned = new java.util.HashSet<>();
 
     EndpointWorker(WebhookConfig config, WebhookConfig.Endpoint endpoint, Producer<String, byte[]> deadLetters,
-                   CircuitBreaker breaker, MeterRegistry meters) {
+                   CircuitBreaker breaker, MeterRegistry meters, long startedAt) {
         this.config = config;
         this.endpoint = endpoint;
         this.deadLetters = deadLetters;
         this.breaker = breaker;
+        this.startedAt = startedAt;
         this.filter = new EndpointFilter(endpoint);
         this.consumer = io.berth.events.EventStream.consumer(config.bootstrapServers(), config.group() + "."
                 + endpoint.name(), "berth-webhooks-" + endpoint.name(), 20);
-        this.http = HttpClient.newBuilder().connectTimeout(endpoint.timeout()).build();
-        this.retry = Retry.of("webhook-" + endpoint.name(), RetryConfig.custom().maxAttempts(endpoint.maxAttempts())
-                .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(500), 2.0,
-                        Duration.ofSeconds(60)))
-                .retryOnException(e -> running).build());
         String[] tags = {"endpoint", endpoint.name()};
         this.delivered = Counter.builder("berth.webhook.deliveries").tags(tags).tag("outcome", "delivered")
                 .description("Events handed to the endpoint (2xx) or given up on (dead_lettered).").register(meters);
@@ -86,6 +80,8 @@ final class EndpointWorker implements Runnable {
                 .description("Delivery attempts that did not get a 2xx.").register(meters);
         this.latency = Timer.builder("berth.webhook.delivery").tags(tags)
                 .description("Time from first attempt to a 2xx.").register(meters);
+        this.delivery = new Delivery(endpoint, breaker, Duration.ofMillis(500), Duration.ofSeconds(60),
+                failedAttempts::increment);
         new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer).bindTo(meters);
     }
 
@@ -98,8 +94,9 @@ final class EndpointWorker implements Runnable {
         if (stopped != null) {
             return "stopped (" + stopped + "); restart the relay";
         }
+        String error = delivery.lastError() != null ? delivery.lastError() : lastError;
         return "circuit " + breaker.getState().name().toLowerCase() + (lastSuccess == null ? ""
-                : ", last delivered " + lastSuccess) + (lastError == null ? "" : ", last error: " + lastError);
+                : ", last delivered " + lastSuccess) + (error == null ? "" : ", last error: " + error);
     }
 
     boolean healthy() {
@@ -109,9 +106,28 @@ final class EndpointWorker implements Runnable {
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(config.topic()));
+            consumer.subscribe(List.of(config.topic()), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    unpositioned.removeAll(partitions);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    // nothing is fetched before the start is known: a new endpoint must not fall back on
+                    // the consumer's own reset (the oldest event) because Kafka was away just now
+                    consumer.pause(partitions);
+                    unpositioned.addAll(partitions);
+                }
+            });
             while (running) {
                 try {
+                    if (!unpositioned.isEmpty()) {
+                        List<TopicPartition> todo = List.copyOf(unpositioned);
+                        startWhereCommitted(todo);
+                        unpositioned.removeAll(todo);
+                        consumer.resume(todo);
+                    }
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                         if (!running || !handle(r)) {
                             // stopped mid-record: not committed, delivered again after a restart
@@ -137,7 +153,16 @@ final class EndpointWorker implements Runnable {
             stopped = e.toString();
             LOG.log(System.Logger.Level.ERROR, "webhook " + endpoint.name() + ": stopped delivering: " + e);
         } finally {
+            closeQuietly();
+        }
+    }
+
+    /** Closes the consumer; leaving the group while Kafka is away is not worth an error. */
+    private void closeQuietly() {
+        try {
             consumer.close(Duration.ofSeconds(5));
+        } catch (KafkaException e) {
+            LOG.log(System.Logger.Level.DEBUG, "webhook " + endpoint.name() + ": closing the consumer: " + e);
         }
     }
 
@@ -157,23 +182,67 @@ final class EndpointWorker implements Runnable {
         }
     }
 
-    /** Moves every assigned partition back to its committed offset (where nothing committed: the start). */
-    private void rewind() {
-        try {
-            var assigned = consumer.assignment();
-            var committed = consumer.committed(assigned);
-            for (TopicPartition tp : assigned) {
-                OffsetAndMetadata o = committed.get(tp);
-                if (o != null) {
-                    consumer.seek(tp, o.offset());
-                } else {
-                    consumer.seekToBeginning(List.of(tp));
-                }
+    /**
+     * Moves each partition to its committed offset; where nothing was committed yet (a new endpoint),
+     * to where {@code start-from} says — the first event at or after the relay's start for {@code now},
+     * the oldest for {@code earliest} — and commits that position, so a restart does not move "now".
+     */
+    private void startWhereCommitted(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new java.util.HashSet<>(partitions));
+        Map<TopicPartition, OffsetAndMetadata> start = new java.util.HashMap<>();
+        List<TopicPartition> fresh = new java.util.ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata o = committed.get(tp);
+            if (o != null) {
+                consumer.seek(tp, o.offset());
+            } else {
+                fresh.add(tp);
             }
+        }
+        if (fresh.isEmpty()) {
+            return;
+        }
+        if (endpoint.startFrom() == WebhookConfig.StartFrom.EARLIEST) {
+            consumer.beginningOffsets(fresh).forEach((tp, offset) -> start.put(tp, new OffsetAndMetadata(offset)));
+        } else {
+            // the end first: records appended after it are kept even when no record is as new as the start
+            Map<TopicPartition, Long> end = consumer.endOffsets(fresh);
+            Map<TopicPartition, Long> times = new java.util.HashMap<>();
+            fresh.forEach(tp -> times.put(tp, startedAt));
+            var since = consumer.offsetsForTimes(times);
+            for (TopicPartition tp : fresh) {
+                var at = since.get(tp);
+                start.put(tp, new OffsetAndMetadata(at != null ? at.offset() : end.get(tp)));
+            }
+        }
+        start.forEach((tp, o) -> consumer.seek(tp, o.offset()));
+        try {
+            consumer.commitSync(start);
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
-            // still unreachable: the next poll fails again and we come back here
+            // a later commit covers it
+        }
+        LOG.log(System.Logger.Level.INFO, "webhook " + endpoint.name() + ": new endpoint, starting from "
+                + (endpoint.startFrom() == WebhookConfig.StartFrom.NOW ? "now" : "the oldest event") + " ("
+                + String.join(", ", start.entrySet().stream().map(e -> e.getKey().partition() + "/"
+                + e.getValue().offset()).sorted().toList()) + ")");
+    }
+
+    /**
+     * Moves every assigned partition back to its committed offset (where none: as a new endpoint
+     * starts) before anything more is fetched; done at the top of the poll loop.
+     */
+    private void rewind() {
+        try {
+            var assigned = consumer.assignment();
+            consumer.pause(assigned);
+            unpositioned.addAll(assigned);
+        } catch (KafkaException e) {
+            // the consumer is unusable for now: the next poll fails again and we come back here
         }
     }
 
@@ -200,31 +269,21 @@ final class EndpointWorker implements Runnable {
             filtered.increment();
             return true;
         }
-        byte[] body = envelope(event);
         Timer.Sample sample = Timer.start();
-        int[] attempts = {0};
-        try {
-            var guarded = CircuitBreaker.decorateCheckedSupplier(breaker, () -> {
-                post(event, body);
-                return null;
-            });
-            Retry.decorateCheckedSupplier(retry, () -> {
-                attempts[0]++; // an attempt the open circuit refused counts too
-                return guarded.get();
-            }).get();
+        var outcome = delivery.deliver(event, envelope(event));
+        if (outcome.isEmpty()) {
+            return false; // stopping
+        }
+        if (outcome.get().delivered()) {
             sample.stop(latency);
             delivered.increment();
             lastSuccess = Instant.now();
             return true;
-        } catch (Throwable e) {
-            if (!running) {
-                return false;
-            }
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": event " + event.id() + " not "
-                    + "delivered after " + attempts[0] + " attempts (" + why + "); dead-lettered");
-            return deadLetter(r, why, attempts[0]);
         }
+        String why = outcome.get().lastError();
+        LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": event " + event.id() + " not "
+                + "delivered after " + outcome.get().attempts() + " attempts (" + why + "); dead-lettered");
+        return deadLetter(r, why, outcome.get().attempts());
     }
 
     /** Distribution's notification envelope, which its receivers read unchanged. */
@@ -236,30 +295,6 @@ final class EndpointWorker implements Runnable {
         }
     }
 
-    private void post(RegistryEvent event, byte[] body) throws IOException, InterruptedException {
-        long timestamp = Instant.now().getEpochSecond();
-        HttpRequest.Builder req = HttpRequest.newBuilder(endpoint.url()).timeout(endpoint.timeout())
-                .header("Content-Type", MEDIA_TYPE)
-                .header(Signature.TIMESTAMP_HEADER, Long.toString(timestamp))
-                .header(Signature.EVENT_ID_HEADER, event.id())
-                .header("User-Agent", "berth-webhooks")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (!endpoint.secret().isEmpty()) {
-            req.header(Signature.HEADER, Signature.sign(endpoint.secret(), timestamp, body));
-        }
-        endpoint.headers().forEach(req::header);
-        try {
-            HttpResponse<Void> res = http.send(req.build(), HttpResponse.BodyHandlers.discarding());
-            if (res.statusCode() / 100 != 2) {
-                throw new IOException("HTTP " + res.statusCode());
-            }
-        } catch (IOException | RuntimeException e) {
-            failedAttempts.increment();
-            lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw e;
-        }
-    }
-
     /** Writes the record to {@code <topic>.dlq} with why, and waits for Kafka's acknowledgement. */
     private boolean deadLetter(ConsumerRecord<String, byte[]> r, String error, int attempts) {
         ProducerRecord<String, byte[]> dead = new ProducerRecord<>(config.topic() + ".dlq", r.key(), r.value());
@@ -267,7 +302,7 @@ final class EndpointWorker implements Runnable {
             dead.headers().add(h);
         }
         dead.headers().add("berth-endpoint", endpoint.name().getBytes(StandardCharsets.UTF_8))
-                .add("berth-endpoint-url", endpoint.url().toString().getBytes(StandardCharsets.UTF_8))
+                .add("berth-endpoint-url", endpoint.shownUrl().getBytes(StandardCharsets.UTF_8))
                 .add("berth-error", error.getBytes(StandardCharsets.UTF_8))
                 .add("berth-attempts", Integer.toString(attempts).getBytes(StandardCharsets.UTF_8))
                 .add("berth-source-offset", (r.topic() + "/" + r.partition() + "/" + r.offset())
@@ -277,22 +312,22 @@ final class EndpointWorker implements Runnable {
                 deadLetters.send(dead).get(30, java.util.concurrent.TimeUnit.SECONDS);
                 deadLettered.increment();
                 return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": dead-letter topic unreachable ("
                         + e.getMessage() + "); trying again");
-                try {
-                    Thread.sleep(2000);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
+                pause(Duration.ofSeconds(2));
             }
         }
         return false;
     }
 
+    /** Stops delivering: the consumer's poll and a delivery in progress end at once. */
     void stop() {
         running = false;
+        delivery.stop();
         consumer.wakeup();
     }
 }

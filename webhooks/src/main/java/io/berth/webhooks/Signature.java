@@ -15,6 +15,8 @@ public final class Signature {
     public static final String HEADER = "X-Berth-Signature";
     public static final String TIMESTAMP_HEADER = "X-Berth-Timestamp";
     public static final String EVENT_ID_HEADER = "X-Berth-Event-Id";
+    /** The event's CloudEvents type ({@code io.berth.tag.created}): what the Distribution envelope cannot say. */
+    public static final String EVENT_TYPE_HEADER = "X-Berth-Event-Type";
 
     private Signature() {
     }

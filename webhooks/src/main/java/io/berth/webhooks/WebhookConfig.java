@@ -1,6 +1,8 @@
 package io.berth.webhooks;
 
 import io.berth.core.config.YamlSection;
+import io.berth.events.EventType;
+import io.berth.events.RepositoryGlob;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,15 +24,35 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
 
     /** One receiver and what it wants. */
     public record Endpoint(String name, URI url, String secret, Map<String, String> headers, Set<String> actions,
-                           List<String> repositories, Set<String> mediaTypes, Duration timeout, int maxAttempts) {
+                           List<String> repositories, Set<String> mediaTypes, Set<EventType> types,
+                           Duration timeout, int maxAttempts, StartFrom startFrom) {
+        /**
+         * The URL as dead letters and logs show it: scheme, host, port and path, without user info,
+         * query or fragment, any of which may carry a receiver's token.
+         */
+        public String shownUrl() {
+            try {
+                return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getPath(), null, null).toString();
+            } catch (java.net.URISyntaxException e) {
+                return url.getScheme() + "://" + url.getHost();
+            }
+        }
+    }
+
+    /** Where an endpoint that has delivered nothing yet (no committed position) starts on the topic. */
+    public enum StartFrom {
+        /** The oldest event still on the topic: a replay of its whole retention. */
+        EARLIEST,
+        /** Events that happened from the relay's start on (the default): a new endpoint gets no history. */
+        NOW
     }
 
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}");
     private static final Set<String> ACTIONS = Set.of("push", "pull", "mount", "delete");
 
     public static WebhookConfig load(Path file, Map<String, String> env) {
-        YamlSection w = YamlSection.load(file, "webhooks", env);
-        YamlSection kafka = w.section("kafka");
+        YamlSection w = YamlSection.load(file, "webhooks", env).only("kafka", "http-host", "http-port", "endpoints");
+        YamlSection kafka = w.section("kafka").only("bootstrap-servers", "topic", "group");
         String bootstrap = kafka.string("bootstrap-servers", "");
         if (bootstrap.isBlank()) {
             throw kafka.bad("bootstrap-servers", "is required");
@@ -54,6 +76,8 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
     }
 
     private static Endpoint endpoint(YamlSection e) {
+        e.only("name", "url", "secret", "headers", "actions", "repositories", "media-types", "types", "timeout",
+                "max-attempts", "start-from");
         String name = e.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw e.bad("name", "'" + name + "' must be 1-64 letters, digits, '.', '_' or '-'");
@@ -74,9 +98,34 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
                 throw e.bad("actions", "'" + a + "' is not one of push, pull, mount, delete");
             }
         }
+        for (String glob : e.strings("repositories")) {
+            try {
+                RepositoryGlob.of(glob);
+            } catch (IllegalArgumentException ex) {
+                throw e.bad("repositories", ex.getMessage());
+            }
+        }
+        Set<EventType> types = new java.util.TreeSet<>();
+        for (String t : e.strings("types")) {
+            types.add(type(e, t));
+        }
+        String start = e.string("start-from", "now").toLowerCase(java.util.Locale.ROOT);
+        StartFrom startFrom = switch (start) {
+            case "now" -> StartFrom.NOW;
+            case "earliest" -> StartFrom.EARLIEST;
+            default -> throw e.bad("start-from", "'" + start + "' must be now or earliest");
+        };
         return new Endpoint(name, url, e.string("secret", ""), Map.copyOf(e.stringMap("headers")), Set.copyOf(actions),
-                e.strings("repositories"), Set.copyOf(e.strings("media-types")),
+                e.strings("repositories"), Set.copyOf(e.strings("media-types")), Set.copyOf(types),
                 e.duration("timeout", "5s", Duration.ofMillis(1), Duration.ofMinutes(10)),
-                e.count("max-attempts", "8", 1, 100));
+                e.count("max-attempts", "8", 1, 100), startFrom);
+    }
+
+    /** An event type as written in {@code types}: {@code tag.created} or {@code io.berth.tag.created}. */
+    private static EventType type(YamlSection e, String text) {
+        String full = text.startsWith("io.berth.") ? text : "io.berth." + text;
+        return EventType.of(full).orElseThrow(() -> e.bad("types", "'" + text + "' is not an event type ("
+                + String.join(", ", java.util.Arrays.stream(EventType.values())
+                .map(t -> t.type().substring("io.berth.".length())).toList()) + ")"));
     }
 }

@@ -36,9 +36,10 @@ public final class WebhookRelay implements AutoCloseable {
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
+        long startedAt = System.currentTimeMillis(); // "now" for endpoints with start-from: now
         for (WebhookConfig.Endpoint e : config.endpoints()) {
             workers.add(new EndpointWorker(config, e, deadLetters, breakers.circuitBreaker("webhook-" + e.name()),
-                    meters));
+                    meters, startedAt));
         }
     }
 
@@ -70,10 +71,13 @@ public final class WebhookRelay implements AutoCloseable {
         io.berth.events.OpsResponses.send(x, status, type, body);
     }
 
-    /** Stops delivering (an unfinished delivery is not committed: it is delivered again next time). */
+    /**
+     * Stops delivering (an unfinished delivery is not committed: it is delivered again next time).
+     * The workers are told to stop, not interrupted: an interrupt inside a Kafka client makes it fail
+     * with an error and a stack trace on an ordinary stop.
+     */
     public void stop(Duration timeout) {
         workers.forEach(EndpointWorker::stop);
-        threads.forEach(Thread::interrupt);
         long deadline = System.nanoTime() + timeout.toNanos();
         for (Thread t : threads) {
             try {

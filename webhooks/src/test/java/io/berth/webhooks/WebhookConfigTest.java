@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.events.DistributionEvent;
+import io.berth.events.EventType;
 import io.berth.events.RegistryEvent;
 import java.io.IOException;
 import java.net.URI;
@@ -41,8 +42,10 @@ class WebhookConfigTest {
                   actions: [push, delete]
                   repositories: ["team-a/**"]
                   media-types: [application/vnd.oci.image.index.v1+json]
+                  types: [tag.created, io.berth.tag.moved]
                   timeout: 500ms
                   max-attempts: 3
+                  start-from: earliest
                 - name: audit
                   url: https://audit.example/in
             """;
@@ -58,9 +61,11 @@ class WebhookConfigTest {
         WebhookConfig.Endpoint ci = c.endpoints().get(0);
         assertEquals(new WebhookConfig.Endpoint("ci", URI.create("http://127.0.0.1:9000/hook"), "s3cret",
                 Map.of("X-Team", "a"), Set.of("push", "delete"), List.of("team-a/**"),
-                Set.of("application/vnd.oci.image.index.v1+json"), Duration.ofMillis(500), 3), ci);
+                Set.of("application/vnd.oci.image.index.v1+json"), Set.of(EventType.TAG_CREATED, EventType.TAG_MOVED),
+                Duration.ofMillis(500), 3, WebhookConfig.StartFrom.EARLIEST), ci);
         assertEquals(new WebhookConfig.Endpoint("audit", URI.create("https://audit.example/in"), "", Map.of(), Set.of(),
-                List.of(), Set.of(), Duration.ofSeconds(5), 8), c.endpoints().get(1), "the defaults");
+                List.of(), Set.of(), Set.of(), Duration.ofSeconds(5), 8, WebhookConfig.StartFrom.NOW),
+                c.endpoints().get(1), "the defaults: every event from now on");
     }
 
     @Test
@@ -91,6 +96,9 @@ class WebhookConfigTest {
                     + "'http://h/'}]}| webhooks.endpoints names must be unique",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', actions: [pish]}]}"
                     + "| webhooks.endpoints[0].actions 'pish' is not one of push, pull, mount, delete",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', "
+                    + "repositories: ['**/']}]}| webhooks.endpoints[0].repositories '**/' is not a repository glob: "
+                    + "it has an empty component",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', timeout: 5}]}"
                     + "| webhooks.endpoints[0].timeout '5' is not a duration",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', timeout: 11m}]}"
@@ -104,6 +112,20 @@ class WebhookConfigTest {
             "webhooks: {kafka: {bootstrap-servers: a:1}, http-port: 70000, endpoints: [{name: a, url: 'http://h/'}]}"
                     + "| webhooks.http-port '70000' is not a port",
             "webhooks: [1]| webhooks must be a mapping",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', repository: [a/b]}]}"
+                    + "| webhooks.endpoints[0].repository is not a known key: did you mean repositories?",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', media_types: [x]}]}"
+                    + "| webhooks.endpoints[0].media_types is not a known key: did you mean media-types?",
+            "webhooks: {kafka: {bootstrap-servers: a:1, topics: t}, endpoints: [{name: a, url: 'http://h/'}]}"
+                    + "| webhooks.kafka.topics is not a known key: did you mean topic?",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoint: [], endpoints: [{name: a, url: 'http://h/'}]}"
+                    + "| webhooks.endpoint is not a known key: did you mean endpoints?",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', colour: red}]}"
+                    + "| webhooks.endpoints[0].colour is not a known key (name, url, secret, headers, actions, ",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', start-from: 0}]}"
+                    + "| webhooks.endpoints[0].start-from '0' must be now or earliest",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', types: [push]}]}"
+                    + "| webhooks.endpoints[0].types 'push' is not an event type (manifest.pushed, tag.created, ",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/'}| is not valid YAML: "
                     + "line 1",
     })
@@ -125,7 +147,11 @@ class WebhookConfigTest {
     }
 
     static RegistryEvent event(String repository, String action, String mediaType) {
-        return new RegistryEvent("1.0", "id", "//t", "io.berth.manifest.pushed", "2026-01-01T00:00:00Z",
+        return event(repository, action, mediaType, "io.berth.tag.created");
+    }
+
+    static RegistryEvent event(String repository, String action, String mediaType, String type) {
+        return new RegistryEvent("1.0", "id", "//t", type, "2026-01-01T00:00:00Z",
                 repository, "application/json", "1", repository, new DistributionEvent("id",
                 "2026-01-01T00:00:00Z", action, new DistributionEvent.Target(mediaType, null, null, null, repository,
                 null, null, null), null, null, null));
@@ -144,6 +170,8 @@ class WebhookConfigTest {
                 "media type");
         assertFalse(ci.accepts(event("team-a/app", "delete", null)), "no media type while media types are listed");
         EndpointFilter all = new EndpointFilter(c.endpoints().get(1));
+        assertFalse(ci.accepts(event("team-a/app", "push", index, "io.berth.manifest.pushed")), "event type");
+        assertTrue(all.accepts(event("team-a/app", "push", index, "io.berth.manifest.pushed")));
         assertTrue(all.accepts(event("any/thing", "pull", null)));
     }
 }

@@ -9,12 +9,14 @@ import java.util.Base64;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Who a caller is and what they may do ({@code auth.*}): logins against the htpasswd file and robot
- * accounts (slowed down after failures), tokens of the token flow, and the policy with robot
- * grants. Protocol layers ask it; they never decide access themselves. With {@code auth.type: none}
- * everyone may do everything but {@code admin}.
+ * accounts (bounded before any password is checked: {@link LoginThrottle}, {@link PasswordChecks}),
+ * tokens of the token flow, and the policy with robot grants. Protocol layers ask it; they never
+ * decide access themselves. With {@code auth.type: none} everyone may do everything but
+ * {@code admin}.
  */
 public final class AccessControl {
     public enum Mode { NONE, HTPASSWD, TOKEN }
@@ -35,21 +37,57 @@ public final class AccessControl {
     private final Robots robots;
     private final TokenService tokens;
     private final String realm;
-    private final LoginThrottle throttle = new LoginThrottle();
+    private final LoginThrottle throttle;
+    private final PasswordChecks checks;
+
+    /** What a login came to. */
+    public sealed interface Login {
+    }
+
+    /** The credentials are right: the caller is {@code principal}. */
+    public record Accepted(Principal principal) implements Login {
+    }
+
+    /** The credentials are wrong (or not worth checking): 401. */
+    public record Rejected() implements Login {
+    }
+
+    /** Not checked: too many failures or checks at once; the caller may try again after a while (429). */
+    public record Throttled(long retryAfterMillis, String reason) implements Login {
+        /** {@code Retry-After} in whole seconds, at least 1. */
+        public long retryAfterSeconds() {
+            return Math.max(1, (retryAfterMillis + 999) / 1000);
+        }
+    }
+
+    private static final Rejected REJECTED = new Rejected();
+
+    /** Counts of the login defences, for metrics and tests. */
+    public record LoginStats(long passwordChecks, int peakConcurrentChecks, long throttled, long busy,
+                             int trackedAddresses, int trackedUsers) {
+    }
+
+    private final AtomicLong throttled = new AtomicLong();
 
     private AccessControl(Mode mode, WatchedFile<Htpasswd> users, WatchedFile<AccessPolicy> policy, Robots robots,
-                          TokenService tokens, String realm) {
+                          TokenService tokens, String realm, LoginLimits limits) {
         this.mode = mode;
         this.users = users;
         this.policy = policy;
         this.robots = robots;
         this.tokens = tokens;
         this.realm = realm;
+        this.throttle = new LoginThrottle(limits);
+        this.checks = new PasswordChecks(limits.maxConcurrentChecks());
     }
 
     /** No access control: everyone may pull, push and delete. */
     public static AccessControl none(Robots robots) {
-        return new AccessControl(Mode.NONE, null, null, robots, null, "");
+        return none(robots, LoginLimits.defaults());
+    }
+
+    private static AccessControl none(Robots robots, LoginLimits limits) {
+        return new AccessControl(Mode.NONE, null, null, robots, null, "", limits);
     }
 
     /**
@@ -59,18 +97,21 @@ public final class AccessControl {
      */
     public static AccessControl from(BerthConfig config, Robots robots, Clock clock) {
         Mode mode = Mode.valueOf(config.string(ConfigKeys.AUTH_TYPE).toUpperCase(java.util.Locale.ROOT));
+        LoginLimits limits = LoginLimits.from(config);
         if (mode == Mode.NONE) {
-            return none(robots);
+            return none(robots, limits); // the admin API's tokens are still guessed at
         }
         String policyPath = config.string(ConfigKeys.AUTH_POLICY);
         WatchedFile<AccessPolicy> policy = policyPath.isBlank() ? null : new WatchedFile<>(Path.of(policyPath),
-                "auth.policy", AccessPolicy::load, RELOAD_CHECK_NANOS);
+                "auth.policy", AccessPolicy::read, AccessPolicy.grantsNothing(), "nothing is granted by it",
+                RELOAD_CHECK_NANOS);
         String publicKey = config.string(ConfigKeys.AUTH_TOKEN_PUBLIC_KEY);
         boolean external = mode == Mode.TOKEN && !publicKey.isBlank();
         String htpasswd = config.string(ConfigKeys.AUTH_HTPASSWD_PATH);
         WatchedFile<Htpasswd> users = null;
         if (!htpasswd.isBlank()) {
-            users = new WatchedFile<>(Path.of(htpasswd), "auth.htpasswd.path", Htpasswd::load, RELOAD_CHECK_NANOS);
+            users = new WatchedFile<>(Path.of(htpasswd), "auth.htpasswd.path", Htpasswd::read, Htpasswd.nobody(),
+                    "no user can log in with a password", RELOAD_CHECK_NANOS);
         } else if (!external) {
             throw new IllegalArgumentException("auth.type " + mode.name().toLowerCase(java.util.Locale.ROOT)
                     + " needs auth.htpasswd.path (a file of users, htpasswd -B)");
@@ -102,7 +143,7 @@ public final class AccessControl {
                 }
             }
         }
-        return new AccessControl(mode, users, policy, robots, tokens, realm);
+        return new AccessControl(mode, users, policy, robots, tokens, realm, limits);
     }
 
     public Mode mode() {
@@ -122,6 +163,21 @@ public final class AccessControl {
         return realm;
     }
 
+    /**
+     * The files access control reads (users, policy) and how each was last read: a file that left
+     * entries out, or could not be read and so grants nothing, is a problem /healthz and /metrics show.
+     */
+    public java.util.List<WatchedFile<?>> files() {
+        java.util.List<WatchedFile<?>> out = new java.util.ArrayList<>();
+        if (users != null) {
+            out.add(users);
+        }
+        if (policy != null) {
+            out.add(policy);
+        }
+        return out;
+    }
+
     /** What the start-up line says of access control. */
     public String describe() {
         return switch (mode) {
@@ -136,28 +192,109 @@ public final class AccessControl {
         return policy == null ? ", policy: authenticated users may pull, push, delete" : ", policy " + policy.path();
     }
 
-    /** The principal whose credentials these are; empty, after a delay that grows with repeated failures. */
-    public Optional<Principal> login(Credentials credentials, String client) {
-        Principal p = Principal.named(credentials.user());
-        boolean ok = switch (p.kind()) {
-            case ROBOT -> robots.authenticate(p.name(), credentials.password()).isPresent();
-            case USER -> users != null && users.get().verify(p.name(), credentials.password());
-            case ANONYMOUS -> false;
+    /**
+     * Checks a login of {@code client} (an address). In this order, so that guessing costs the server
+     * nothing once it is refused: the address's allowance of failures ({@link LoginThrottle}); a user
+     * name too long to be real (wrong, no work); a robot's secret (cheap; a wrong one counts against
+     * the address); credentials this address proved lately (right, no bcrypt — even while the user
+     * name's allowance is used up by guesses from elsewhere); the allowances of address and user name,
+     * taken before the check and given back if it succeeds; then the check itself, bcrypt on threads
+     * of its own ({@link PasswordChecks}). Never sleeps.
+     */
+    public Login login(Credentials credentials, String client) {
+        Optional<LoginThrottle.Refusal> blocked = throttle.addressRefusal(client);
+        if (blocked.isPresent()) {
+            return throttled(blocked.get());
+        }
+        String user = credentials.user();
+        Principal p = plausible(user) ? Principal.named(user) : Principal.ANONYMOUS;
+        if (p.anonymous() || p.kind() == Principal.Kind.ROBOT && !Principal.validRobotName(p.name())) {
+            throttle.failed(client); // no such name can exist: not worth a check, nor a place in the map
+            return REJECTED;
+        }
+        if (p.kind() == Principal.Kind.ROBOT) {
+            // a robot's secret is 256 random bits compared by its SHA-256: no check to bound, and a per-name
+            // allowance would only let guesses from elsewhere lock the robot out; its address's allowance counts
+            if (robots.authenticate(p.name(), credentials.password()).isPresent()) {
+                return new Accepted(p);
+            }
+            throttle.failed(client);
+            return REJECTED;
+        }
+        if (users != null && users.get().remembered(client, user, credentials.password())) {
+            return new Accepted(p);
+        }
+        Optional<LoginThrottle.Refusal> refused = throttle.reserve(client, user);
+        if (refused.isPresent()) {
+            return throttled(refused.get());
+        }
+        PasswordChecks.Result result = users == null ? PasswordChecks.Result.MISMATCH
+                : users.get().verify(client, user, credentials.password(), checks);
+        return switch (result) {
+            case MATCH -> {
+                throttle.refund(client, user);
+                yield new Accepted(p);
+            }
+            case MISMATCH -> REJECTED;
+            case BUSY -> {
+                throttle.refund(client, user); // not the client's failure
+                yield new Throttled(1000, "too many logins are being checked at once");
+            }
         };
-        if (ok) {
-            throttle.succeeded(client, credentials.user());
-            return Optional.of(p);
-        }
-        long delay = throttle.failed(client, credentials.user());
-        try {
-            Thread.sleep(delay);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return Optional.empty();
     }
 
-    /** Every action {@code principal} may take on {@code repository} ({@link AccessPolicy#EVERYTHING} for admin). */
+    /**
+     * Whether these credentials were proved lately by {@code client} (a user) or are a robot's known
+     * without reading the database: then a request carrying them is no login attempt.
+     */
+    public boolean remembered(Credentials credentials, String client) {
+        if (!plausible(credentials.user())) {
+            return false;
+        }
+        Principal p = Principal.named(credentials.user());
+        return switch (p.kind()) {
+            case USER -> users != null && users.get().remembered(client, p.name(), credentials.password());
+            case ROBOT -> robots.authenticatedCached(p.name(), credentials.password());
+            case ANONYMOUS -> false;
+        };
+    }
+
+    /**
+     * Whether {@code client} may present another secret that is not a login (an admin token): empty,
+     * or why not. {@link #failedSecret} counts one that was wrong.
+     */
+    public Optional<Throttled> secretRefusal(String client) {
+        return throttle.addressRefusal(client).map(this::throttled);
+    }
+
+    /** Counts a wrong secret presented by {@code client} against its allowance of failures. */
+    public void failedSecret(String client) {
+        throttle.failed(client);
+    }
+
+    public LoginStats loginStats() {
+        int[] tracked = throttle.tracked();
+        return new LoginStats(checks.checks(), checks.peakConcurrent(), throttled.get(), checks.busy(), tracked[0],
+                tracked[1]);
+    }
+
+    private Throttled throttled(LoginThrottle.Refusal r) {
+        throttled.incrementAndGet();
+        return new Throttled(r.retryAfterMillis(), r.reason());
+    }
+
+    private static boolean plausible(String user) {
+        // a character is at most 3 UTF-8 bytes for this test's purpose: no need to encode huge names
+        return !user.isEmpty() && (user.length() * 3 <= LoginThrottle.MAX_USER_BYTES
+                || user.length() <= LoginThrottle.MAX_USER_BYTES
+                && user.getBytes(StandardCharsets.UTF_8).length <= LoginThrottle.MAX_USER_BYTES);
+    }
+
+    /**
+     * Every action {@code principal} may take on {@code repository} ({@link AccessPolicy#EVERYTHING} for
+     * admin). A robot gets its own grants plus the policy rules naming it — never more (the policy
+     * leaves {@code authenticated} and {@code *} rules out for robots, the default policy included).
+     */
     public Set<Action> granted(Principal principal, String repository) {
         if (mode == Mode.NONE) {
             return EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE);

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -18,27 +19,68 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
  * Users and their bcrypt password hashes, as {@code htpasswd -B} writes them ({@code name:$2y$…}).
  * Other hash schemes (MD5, SHA-1, crypt, plain text) are refused: they are too cheap to brute-force.
  * Since clients send basic credentials on every request, a password once verified against a hash is
- * remembered (as a SHA-256 of name, password and hash, never the password) for a few minutes.
+ * remembered for the client address that proved it (as a SHA-256 of address, name, password and
+ * hash, never the password) for a few minutes. An unknown user costs a bcrypt check of the file's
+ * usual cost, like a known one, so that timing does not tell which names exist.
  */
 public final class Htpasswd {
     private static final long REMEMBER_NANOS = 5L * 60 * 1_000_000_000L;
     private static final int REMEMBER_MAX = 10_000;
-    /** Compared against when the user does not exist, so that unknown names take as long as wrong passwords. */
-    private static final String DUMMY = BCrypt.hashpw("berth-dummy", BCrypt.gensalt(5));
+    /** The cost of the dummy hash when the file has no entry to take it from (htpasswd -B's default is 5; docker's docs use 10+). */
+    private static final int DEFAULT_COST = 10;
 
     private final Map<String, String> hashes;
     private final Map<String, Long> verified = new ConcurrentHashMap<>();
+    /** Checked against when the user does not exist; of the cost most entries have. */
+    private final String dummy;
 
     private Htpasswd(Map<String, String> hashes) {
         this.hashes = hashes;
+        this.dummy = BCrypt.hashpw("berth-dummy-" + System.nanoTime(), BCrypt.gensalt(typicalCost(hashes.values())));
+    }
+
+    /** The cost most hashes have (the higher one on a tie); {@link #DEFAULT_COST} for none. */
+    static int typicalCost(java.util.Collection<String> hashes) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (String h : hashes) {
+            try {
+                int cost = Integer.parseInt(h.substring(4, 6));
+                if (cost >= 4 && cost <= 31) {
+                    counts.merge(cost, 1, Integer::sum);
+                }
+            } catch (NumberFormatException | IndexOutOfBoundsException e) {
+                // not a cost bcrypt reads: the entry never matches anyway
+            }
+        }
+        return counts.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue()
+                .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(DEFAULT_COST);
+    }
+
+    /** Nobody: what is in force while the file cannot be read (fail closed). */
+    public static Htpasswd nobody() {
+        return new Htpasswd(Map.of());
     }
 
     /**
-     * Reads an htpasswd file.
+     * Reads an htpasswd file, refusing any line it cannot use.
      *
      * @throws IllegalArgumentException one line naming the file, the line and what is wrong
      */
     public static Htpasswd load(Path file) {
+        WatchedFile.Loaded<Htpasswd> loaded = read(file);
+        if (!loaded.leftOut().isEmpty()) {
+            throw new IllegalArgumentException(loaded.leftOut().get(0));
+        }
+        return loaded.value();
+    }
+
+    /**
+     * Reads an htpasswd file, leaving out the lines it cannot use (each named, saying why): a user
+     * whose line is wrong cannot log in, everyone else can.
+     *
+     * @throws IllegalArgumentException when the file cannot be read at all
+     */
+    public static WatchedFile.Loaded<Htpasswd> read(Path file) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -48,6 +90,8 @@ public final class Htpasswd {
             throw new IllegalArgumentException("cannot read htpasswd file " + file + ": " + e.getMessage());
         }
         Map<String, String> hashes = new HashMap<>();
+        List<String> leftOut = new ArrayList<>();
+        java.util.Set<String> refused = new java.util.HashSet<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -55,59 +99,76 @@ public final class Htpasswd {
             }
             int colon = line.indexOf(':');
             if (colon <= 0) {
-                throw new IllegalArgumentException("htpasswd file " + file + " line " + (i + 1)
-                        + ": expected <user>:<bcrypt hash>");
+                leftOut.add("htpasswd file " + file + " line " + (i + 1) + ": expected <user>:<bcrypt hash>");
+                continue;
             }
             String user = line.substring(0, colon);
             String hash = line.substring(colon + 1);
             if (!(hash.startsWith("$2y$") || hash.startsWith("$2a$") || hash.startsWith("$2b$")) || hash.length() != 60) {
-                throw new IllegalArgumentException("htpasswd file " + file + " line " + (i + 1) + " (user " + user
+                leftOut.add("htpasswd file " + file + " line " + (i + 1) + " (user " + user
                         + "): only bcrypt entries are accepted (htpasswd -B)");
+                refused.add(user);
+                continue;
             }
             if (user.startsWith(Principal.ROBOT_PREFIX)) {
-                throw new IllegalArgumentException("htpasswd file " + file + " line " + (i + 1)
+                leftOut.add("htpasswd file " + file + " line " + (i + 1)
                         + ": user names starting with 'robot:' are reserved for robot accounts");
+                continue;
             }
             hashes.put(user, hash);
         }
-        return new Htpasswd(Map.copyOf(hashes));
+        // a user with a refused line cannot log in, whatever other lines of theirs say
+        hashes.keySet().removeAll(refused);
+        return new WatchedFile.Loaded<>(new Htpasswd(Map.copyOf(hashes)), leftOut);
     }
 
     public int size() {
         return hashes.size();
     }
 
-    /** Whether {@code password} is the user's; unknown users take as long as wrong passwords. */
-    public boolean verify(String user, String password) {
+    /** The bcrypt cost an unknown user's check takes. */
+    int dummyCost() {
+        return Integer.parseInt(dummy.substring(4, 6));
+    }
+
+    /** Whether {@code client} proved this password of {@code user} lately: true without any bcrypt check. */
+    public boolean remembered(String client, String user, String password) {
         String hash = hashes.get(user);
         if (hash == null) {
-            BCrypt.checkpw(password, DUMMY);
             return false;
         }
-        String key = rememberKey(user, password, hash);
-        Long until = verified.get(key);
-        long now = System.nanoTime();
-        if (until != null && until - now > 0) {
-            return true;
+        Long until = verified.get(rememberKey(client, user, password, hash));
+        return until != null && until - System.nanoTime() > 0;
+    }
+
+    /**
+     * Whether {@code password} is the user's, checked by {@code checks} (or remembered for this client);
+     * unknown users cost a check of the usual cost too.
+     */
+    public PasswordChecks.Result verify(String client, String user, String password, PasswordChecks checks) {
+        String hash = hashes.get(user);
+        if (hash == null) {
+            PasswordChecks.Result r = checks.check(password, dummy);
+            return r == PasswordChecks.Result.BUSY ? r : PasswordChecks.Result.MISMATCH;
         }
-        boolean ok;
-        try {
-            ok = BCrypt.checkpw(password, hash);
-        } catch (IllegalArgumentException e) {
-            ok = false;
+        if (remembered(client, user, password)) {
+            return PasswordChecks.Result.MATCH;
         }
-        if (ok) {
+        PasswordChecks.Result r = checks.check(password, hash);
+        if (r == PasswordChecks.Result.MATCH) {
             if (verified.size() >= REMEMBER_MAX) {
                 verified.clear();
             }
-            verified.put(key, now + REMEMBER_NANOS);
+            verified.put(rememberKey(client, user, password, hash), System.nanoTime() + REMEMBER_NANOS);
         }
-        return ok;
+        return r;
     }
 
-    private static String rememberKey(String user, String password, String hash) {
+    private static String rememberKey(String client, String user, String password, String hash) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(client.getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) 0);
             sha.update(user.getBytes(StandardCharsets.UTF_8));
             sha.update((byte) 0);
             sha.update(password.getBytes(StandardCharsets.UTF_8));

@@ -34,7 +34,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Bearer tokens of the Docker token flow: JWTs signed with ES256 whose {@code access} claim lists
  * what the holder was granted ({@code [{"type":"repository","name":"team-a/app","actions":["pull"]}]},
- * and {@code registry:catalog:*}). Issues them (when Berth is the token server) and verifies them on
+ * {@code registry:catalog:*}, and {@code registry:admin:*} — the admin API, only when asked for
+ * explicitly). Issues them (when Berth is the token server) and verifies them on
  * every request: algorithm, signature, issuer, audience (the service), expiry and not-before. A
  * token's signature is checked once and the result kept until it expires; expiry is checked on every
  * use. With an external issuer only its public key is known (EC or RSA) and nothing is issued.
@@ -43,9 +44,14 @@ public final class TokenService {
     private static final Duration SKEW = Duration.ofSeconds(30);
     private static final int CACHE_MAX = 10_000;
 
-    /** What a verified token says: who holds it and what they may do, until when. */
+    /**
+     * What a verified token says: who holds it and what they may do, until when.
+     *
+     * @param admin whether the token was issued for the admin API ({@code registry:admin:*}); no other
+     *              token is an admin credential, whoever holds it
+     */
     public record Verified(Principal principal, Map<String, Set<Action>> repositories, boolean catalog,
-                           Instant expires) {
+                           boolean admin, Instant expires) {
         public boolean allows(String repository, Action action) {
             return repositories.getOrDefault(repository, Set.of()).contains(action);
         }
@@ -123,6 +129,14 @@ public final class TokenService {
 
     /** A signed token for {@code principal} granting {@code repositories} (and the catalog when asked). */
     public String issue(Principal principal, Map<String, Set<Action>> repositories, boolean catalog) {
+        return issue(principal, repositories, catalog, false);
+    }
+
+    /**
+     * A signed token for {@code principal} granting {@code repositories}, the catalog and the admin API
+     * as asked (the caller has checked that the principal may have them).
+     */
+    public String issue(Principal principal, Map<String, Set<Action>> repositories, boolean catalog, boolean admin) {
         if (signer == null) {
             throw new IllegalStateException("tokens come from an external issuer");
         }
@@ -137,6 +151,9 @@ public final class TokenService {
         });
         if (catalog) {
             access.add(Map.of("type", "registry", "name", "catalog", "actions", List.of("*")));
+        }
+        if (admin) {
+            access.add(Map.of("type", "registry", "name", "admin", "actions", List.of("*")));
         }
         JWTClaimsSet claims = new JWTClaimsSet.Builder()
                 .issuer(issuer)
@@ -214,6 +231,7 @@ public final class TokenService {
         }
         Map<String, Set<Action>> repositories = new LinkedHashMap<>();
         boolean catalog = false;
+        boolean admin = false;
         Object access = claims.getClaim("access");
         if (access instanceof List<?> list) {
             for (Object o : list) {
@@ -225,6 +243,8 @@ public final class TokenService {
                 List<?> actions = entry.get("actions") instanceof List<?> l ? l : List.of();
                 if (type.equals("registry") && name.equals("catalog")) {
                     catalog = actions.contains("*");
+                } else if (type.equals("registry") && name.equals("admin")) {
+                    admin = actions.contains("*");
                 } else if (type.equals("repository")) {
                     EnumSet<Action> set = EnumSet.noneOf(Action.class);
                     for (Object a : actions) {
@@ -243,6 +263,6 @@ public final class TokenService {
             }
         }
         String subject = claims.getSubject();
-        return new Verified(Principal.named(subject), Map.copyOf(repositories), catalog, expires);
+        return new Verified(Principal.named(subject), Map.copyOf(repositories), catalog, admin, expires);
     }
 }

@@ -1,13 +1,13 @@
 package io.berth.core.model;
 
 import java.util.List;
-import java.util.Map;
 
-/** An OCI content descriptor as it appears in manifests and in the referrers index. */
-public record Descriptor(String mediaType, Digest digest, long size, String artifactType,
-                         Map<String, String> annotations, List<String> urls) {
+/**
+ * An OCI content descriptor as a manifest lists it, with what the registry uses of it (its
+ * annotations are checked when a manifest is parsed, not kept).
+ */
+public record Descriptor(String mediaType, Digest digest, long size, String artifactType, List<String> urls) {
     public Descriptor {
-        annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
         urls = urls == null ? List.of() : List.copyOf(urls);
     }
 

@@ -23,12 +23,14 @@ public final class EventRecorder {
     private final String source;
     private final String instanceId = UUID.randomUUID().toString();
     private final String sourceAddr;
+    private final String urlBase;
     private volatile Runnable committed = () -> { };
 
     EventRecorder(RegistryOptions options) {
         this.enabled = options.eventsEnabled();
         this.source = options.eventsSource();
         this.sourceAddr = source.replaceFirst("^[a-z]+:", "").replaceFirst("^//", "");
+        this.urlBase = options.eventsUrlBase();
     }
 
     public boolean enabled() {
@@ -80,7 +82,7 @@ public final class EventRecorder {
 
     /**
      * Pulls are aggregated (one event per repository and manifest per flush): the event is the flush's,
-     * but its URL names the host the last pull addressed, as the events of a push name the push's.
+     * and its {@code request.host} is the host the last pull addressed, as a push's events carry the push's.
      */
     void manifestPulled(MetadataTransaction tx, RepositoryName repo, Digest digest, String host) {
         Caller pulls = new Caller("internal", "", host, "pull", "berth", "", Caller.INTERNAL);
@@ -90,9 +92,9 @@ public final class EventRecorder {
 
     private DistributionEvent.Target target(Caller caller, RepositoryName repo, String mediaType, Digest digest,
                                             Long size, String tag, String kind, List<Digest> references) {
-        String host = caller.host().isEmpty() ? sourceAddr : caller.host();
+        // the URL clients use (http.public-url), never the request's Host header: a consumer may fetch it
         return new DistributionEvent.Target(mediaType, digest == null ? null : digest.toString(), size, size,
-                repo.value(), digest == null ? null : "http://" + host + "/v2/" + repo + "/" + kind + "/" + digest, tag,
+                repo.value(), digest == null ? null : urlBase + "/v2/" + repo + "/" + kind + "/" + digest, tag,
                 references == null ? null : references.stream().map(Digest::toString).toList());
     }
 

@@ -29,16 +29,40 @@ public final class Manifests {
     private final PullRecorder pulls;
     private final RegistryOptions options;
     private final EventRecorder events;
+    private final ManifestBodyLimits bodies;
 
     Manifests(MetadataStore metadata, PullRecorder pulls, RegistryOptions options, EventRecorder events) {
         this.metadata = metadata;
         this.pulls = pulls;
         this.options = options;
         this.events = events;
+        this.bodies = new ManifestBodyLimits(options.maxBufferedManifestBytes(),
+                options.maxBufferedManifestBytesPerClient());
     }
 
     public long maxManifestBytes() {
         return options.maxManifestBytes();
+    }
+
+    /** Room for one manifest body in memory; closing it gives the room back. */
+    public interface BodyPermit extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Reserves room for a manifest body of at most {@code bytes} before it is read
+     * ({@code manifests.max-buffered}, {@code manifests.max-buffered-per-client}).
+     *
+     * @throws RegistryException {@code TOOMANYREQUESTS} when there is no room now
+     */
+    public BodyPermit reserveBody(Caller caller, long bytes) {
+        return bodies.reserve(caller, bytes);
+    }
+
+    /** Bytes of manifest bodies held in memory now (reserved). */
+    public long bufferedBodyBytes() {
+        return bodies.inUse();
     }
 
     /**
@@ -71,14 +95,7 @@ public final class Manifests {
             throw RegistryException.of(ErrorCode.DIGEST_INVALID, "manifest digest is " + digest + ", not " + expected,
                     "digest", expected.toString());
         }
-        ParsedManifest parsed = ManifestParser.parse(contentType, payload);
-        int references = parsed.blobs().size() + parsed.children().size();
-        if (references > options.maxManifestReferences()) {
-            String why = "manifest references " + references + " blobs and manifests; the limit is "
-                    + options.maxManifestReferences() + " (manifests.max-references)";
-            throw new RegistryException(ErrorCode.MANIFEST_INVALID, why, Map.of("references", references,
-                    "limit", options.maxManifestReferences()));
-        }
+        ParsedManifest parsed = ManifestParser.parse(contentType, payload, options.maxManifestReferences());
         Set<Digest> blobs = new LinkedHashSet<>();
         for (Descriptor d : parsed.blobs()) {
             if (!d.isExternal()) {
@@ -150,15 +167,23 @@ public final class Manifests {
         return s.length() > 130 ? s.substring(0, 130) + "…" : s;
     }
 
-    /** The manifest by tag or digest; records the pull. */
+    /** The manifest by tag or digest; records the pull (as a client's). */
     public ManifestRecord get(RepositoryName repository, Reference reference) {
         return get(INTERNAL, repository, reference);
     }
 
-    /** The manifest by tag or digest; records the pull by {@code caller} (its host names the manifest in events). */
+    /**
+     * The manifest by tag or digest for {@code caller}; records the pull as a client's (the pull event's
+     * {@code request.host} is the host it addressed), or — when the caller is a replicator
+     * ({@code auth.replicators}) — as a replication copy, which is not a last pull.
+     */
     public ManifestRecord get(Caller caller, RepositoryName repository, Reference reference) {
         ManifestRecord m = find(metadata, repository, reference);
-        pulls.manifestPulled(repository, m.digest(), caller.host());
+        if (options.replicationPull(caller)) {
+            pulls.replicationPull();
+        } else {
+            pulls.manifestPulled(repository, m.digest(), caller.host());
+        }
         return m;
     }
 

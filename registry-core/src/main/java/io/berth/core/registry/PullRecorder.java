@@ -8,7 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Remembers when manifests and blobs were last pulled and writes the times in batches, so a pull
- * never waits for (or contends on) a metadata write. Retention rules read these times later.
+ * never waits for (or contends on) a metadata write. Retention rules read these times later. A
+ * replicator's manifest pulls are counted apart and leave the times alone: a copy to another site is
+ * not a use, and counting it would keep every replicated image under a last-pull rule.
  */
 public final class PullRecorder {
     private record Key(RepositoryName repository, Digest digest) {
@@ -34,8 +36,22 @@ public final class PullRecorder {
         this.pullEvents = pullEvents;
     }
 
+    private final java.util.concurrent.atomic.LongAdder clientPulls = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder replicationPulls = new java.util.concurrent.atomic.LongAdder();
+
     void manifestPulled(RepositoryName repository, Digest digest, String host) {
+        clientPulls.increment();
         manifests.put(new Key(repository, digest), new Pull(clock.millis(), host));
+    }
+
+    /** A replicator copied a manifest: counted, not a last pull, no pull event. */
+    void replicationPull() {
+        replicationPulls.increment();
+    }
+
+    /** Manifest pulls so far: by replicators, or by every other client. */
+    public long manifestPulls(boolean replication) {
+        return (replication ? replicationPulls : clientPulls).sum();
     }
 
     void blobPulled(RepositoryName repository, Digest digest) {

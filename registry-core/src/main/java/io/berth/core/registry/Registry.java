@@ -160,6 +160,11 @@ public final class Registry implements AutoCloseable {
     }
 
     /** Writes recorded pull times now (also done periodically and on close). */
+    /** Manifest pulls counted since start: by replicators ({@code auth.replicators}), or by other clients. */
+    public long manifestPulls(boolean replication) {
+        return pulls.manifestPulls(replication);
+    }
+
     public void flushPulls() {
         try {
             pulls.flush();

@@ -66,6 +66,75 @@ class AuthRulesTest {
     }
 
     @Test
+    void robotsAreOnlyEverNamedNeverAuthenticatedOrEveryone() throws Exception {
+        AccessPolicy p = policy("""
+                groups:
+                  release: [carol, "robot:rel"]
+                rules:
+                  - repositories: ["**"]
+                    subjects: [authenticated]
+                    actions: [pull, push, delete]
+                  - repositories: ["open/**"]
+                    subjects: ["*"]
+                    actions: ["*"]
+                  - repositories: ["team-a/**"]
+                    subjects: ["robot:ci"]
+                    actions: [push]
+                  - repositories: ["rel/**"]
+                    subjects: ["group:release"]
+                    actions: [pull]
+                """);
+        Set<Action> write = EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE);
+        assertEquals(write, p.granted(Principal.user("alice"), "prod/app"));
+        assertEquals(Set.of(), p.granted(Principal.robot("ci"), "prod/app"), "authenticated does not include robots");
+        assertEquals(EnumSet.allOf(Action.class), p.granted(Principal.ANONYMOUS, "open/x"));
+        assertEquals(Set.of(), p.granted(Principal.robot("ci"), "open/x"), "nor does '*'");
+        assertEquals(EnumSet.of(Action.PUSH), p.granted(Principal.robot("ci"), "team-a/x"), "named");
+        assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.robot("rel"), "rel/x"), "listed in a group");
+        assertEquals(Set.of(), p.granted(Principal.robot("rel"), "team-a/x"));
+        assertEquals(Set.of(), AccessPolicy.authenticatedMayWrite().granted(Principal.robot("ci"), "prod/app"),
+                "the default policy gives robots nothing");
+        assertEquals(write, AccessPolicy.authenticatedMayWrite().granted(Principal.user("ci"), "prod/app"));
+    }
+
+    @Test
+    void aRobotMayDoWhatItsGrantsSayPlusRulesNamingIt() throws Exception {
+        Path users = dir.resolve("users");
+        Files.writeString(users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)) + "\n");
+        Path policyFile = dir.resolve("named.yaml");
+        Files.writeString(policyFile, """
+                rules:
+                  - repositories: ["**"]
+                    subjects: [authenticated]
+                    actions: [pull, push, delete]
+                  - repositories: ["team-a/**"]
+                    subjects: ["robot:ci"]
+                    actions: [push]
+                """);
+        try (io.berth.core.metadata.SqliteMetadataStore metadata = new io.berth.core.metadata.SqliteMetadataStore(
+                dir.resolve("berth.db"))) {
+            Robots robots = new Robots(metadata, java.time.Clock.systemUTC());
+            robots.create("ci", java.util.List.of("ci/**"), java.util.List.of("pull"), "",
+                    io.berth.core.registry.Caller.internal("test"));
+            for (boolean withPolicy : new boolean[] {false, true}) {
+                java.util.Map<String, String> cfg = new java.util.HashMap<>(java.util.Map.of("auth.type", "htpasswd",
+                        "auth.htpasswd.path", users.toString()));
+                if (withPolicy) {
+                    cfg.put("auth.policy", policyFile.toString());
+                }
+                AccessControl ac = AccessControl.from(io.berth.core.config.BerthConfig.of(cfg), robots,
+                        java.time.Clock.systemUTC());
+                Principal ci = Principal.robot("ci");
+                assertEquals(EnumSet.of(Action.PULL), ac.granted(ci, "ci/tool"));
+                assertEquals(Set.of(), ac.granted(ci, "prod/app"), "policy " + withPolicy);
+                assertEquals(withPolicy ? EnumSet.of(Action.PUSH) : Set.of(), ac.granted(ci, "team-a/app"));
+                assertEquals(EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE), ac.granted(Principal.user("alice"),
+                        "prod/app"));
+            }
+        }
+    }
+
+    @Test
     void mistakesInAPolicyNameTheKey() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - subjects: [a]\n"
                 + "    actions: [pull]\n")).getMessage().contains("rules[0].repositories"));
@@ -75,6 +144,28 @@ class AuthRulesTest {
                 + "    subjects: [\"group:x\"]\n    actions: [pull]\n")).getMessage().contains("group 'x'"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules: [\n")).getMessage()
                 .contains("not valid YAML: line"));
+        // a glob no repository name can match, or one that would quietly match the admin repository "*"
+        String bad = assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: "
+                + "[\"public/\"]\n    subjects: [anonymous]\n    actions: [pull]\n")).getMessage();
+        assertTrue(bad.contains("rules[0].repositories") && bad.contains("empty component"), bad);
+        bad = assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: "
+                + "[\"?\"]\n    subjects: [alice]\n    actions: [admin]\n")).getMessage();
+        assertTrue(bad.contains("rules[0].repositories '?' is not a repository glob"), bad);
+    }
+
+    @Test
+    void starStarStandsForWholeComponents() throws Exception {
+        AccessPolicy p = policy("""
+                rules:
+                  - repositories: ["**/public"]
+                    subjects: [anonymous]
+                    actions: [pull]
+                """);
+        assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.ANONYMOUS, "team/public"));
+        assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.ANONYMOUS, "public"));
+        assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "private/notpublic"));
+        assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "publicity"));
+        assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "public/x"));
     }
 
     @Test
@@ -83,16 +174,75 @@ class AuthRulesTest {
         Files.writeString(f, "# users\n\nalice:" + BCrypt.hashpw("secret", BCrypt.gensalt(4)).replace("$2a$", "$2y$")
                 + "\n");
         Htpasswd h = Htpasswd.load(f);
+        PasswordChecks checks = new PasswordChecks(1);
         assertEquals(1, h.size());
-        assertTrue(h.verify("alice", "secret"));
-        assertTrue(h.verify("alice", "secret"), "remembered");
-        assertFalse(h.verify("alice", "Secret"));
-        assertFalse(h.verify("bob", "secret"));
+        assertFalse(h.remembered("1.2.3.4", "alice", "secret"));
+        assertEquals(PasswordChecks.Result.MATCH, h.verify("1.2.3.4", "alice", "secret", checks));
+        assertEquals(1, checks.checks());
+        assertTrue(h.remembered("1.2.3.4", "alice", "secret"), "remembered for the address that proved it");
+        assertEquals(PasswordChecks.Result.MATCH, h.verify("1.2.3.4", "alice", "secret", checks));
+        assertEquals(1, checks.checks(), "no second bcrypt check");
+        assertFalse(h.remembered("5.6.7.8", "alice", "secret"), "not for another address");
+        assertFalse(h.remembered("1.2.3.4", "alice", "Secret"));
+        assertEquals(PasswordChecks.Result.MISMATCH, h.verify("1.2.3.4", "alice", "Secret", checks));
+        assertEquals(PasswordChecks.Result.MISMATCH, h.verify("1.2.3.4", "bob", "secret", checks));
+        assertEquals(3, checks.checks(), "an unknown user costs a check too");
         Files.writeString(f, "bob:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Htpasswd.load(f)).getMessage()
                 .contains("line 1 (user bob): only bcrypt"));
         Files.writeString(f, "robot:x:" + BCrypt.hashpw("s", BCrypt.gensalt(4)) + "\n");
         assertThrows(IllegalArgumentException.class, () -> Htpasswd.load(f));
+    }
+
+    @Test
+    void anUnknownUserIsCheckedAgainstAHashOfTheFilesUsualCost() throws Exception {
+        Path f = dir.resolve("costs");
+        Files.writeString(f, "a:" + BCrypt.hashpw("a", BCrypt.gensalt(6)) + "\nb:" + BCrypt.hashpw("b",
+                BCrypt.gensalt(6)).replace("$2a$", "$2y$") + "\nc:" + BCrypt.hashpw("c", BCrypt.gensalt(4)) + "\n");
+        Htpasswd h = Htpasswd.load(f);
+        assertEquals(6, h.dummyCost(), "the cost most entries have");
+        assertEquals(12, Htpasswd.typicalCost(java.util.List.of("$2y$12$" + "x".repeat(53), "$2y$12$" + "y".repeat(53),
+                "$2y$05$" + "z".repeat(53))));
+        assertEquals(10, Htpasswd.typicalCost(java.util.List.of()), "an empty file: a cost like docker's docs use");
+        // figures, not assertions: an unknown user against a known one, same cost
+        PasswordChecks checks = new PasswordChecks(1);
+        long known = 0;
+        long unknown = 0;
+        for (int i = 0; i < 20; i++) {
+            long t = System.nanoTime();
+            h.verify("1.1.1.1", "a", "wrong", checks);
+            known += System.nanoTime() - t;
+            t = System.nanoTime();
+            h.verify("1.1.1.1", "nobody", "wrong", checks);
+            unknown += System.nanoTime() - t;
+        }
+        System.out.printf("cost-6 check: known user %.2f ms, unknown user %.2f ms (mean of 20)%n", known / 20e6,
+                unknown / 20e6);
+        assertEquals(40, checks.checks());
+    }
+
+    @Test
+    void passwordChecksRunAtMostSoManyAtOnceAndTheRestAreBusy() throws Exception {
+        String hash = BCrypt.hashpw("right", BCrypt.gensalt(10));
+        PasswordChecks checks = new PasswordChecks(1);
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        java.util.List<java.util.concurrent.Future<PasswordChecks.Result>> results = new java.util.ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            results.add(callers.submit(() -> checks.check("wrong", hash)));
+        }
+        java.util.Map<PasswordChecks.Result, Integer> count = new java.util.EnumMap<>(PasswordChecks.Result.class);
+        for (var r : results) {
+            count.merge(r.get(), 1, Integer::sum);
+        }
+        callers.shutdown();
+        assertEquals(1, checks.peakConcurrent(), "one thread: one check at a time");
+        assertTrue(count.getOrDefault(PasswordChecks.Result.BUSY, 0) >= 32 - 1 - PasswordChecks.QUEUE_PER_THREAD,
+                count.toString());
+        assertEquals(32 - count.getOrDefault(PasswordChecks.Result.BUSY, 0),
+                count.getOrDefault(PasswordChecks.Result.MISMATCH, 0));
+        assertEquals((long) count.getOrDefault(PasswordChecks.Result.BUSY, 0), checks.busy());
+        assertEquals(PasswordChecks.Result.MATCH, checks.check("right", hash));
+        assertEquals(PasswordChecks.Result.MISMATCH, checks.check("right", "not a bcrypt hash"));
     }
 
     @Test
@@ -109,18 +259,103 @@ class AuthRulesTest {
     }
 
     @Test
-    void failuresWaitLongerEachTimeUpToALimit() {
-        LoginThrottle t = new LoginThrottle();
-        assertEquals(200, t.failed("1.2.3.4", "bob"));
-        assertEquals(400, t.failed("1.2.3.4", "bob"));
-        assertEquals(800, t.failed("1.2.3.4", "bob"));
-        assertEquals(200, t.failed("1.2.3.4", "alice"), "per user");
-        assertEquals(200, t.failed("5.6.7.8", "bob"), "per client");
-        for (int i = 0; i < 20; i++) {
-            t.failed("1.2.3.4", "bob");
+    void theThrottleRefusesBeforeAnyCheckPerAddressAndPerUser() {
+        long[] now = {0};
+        LoginThrottle t = new LoginThrottle(new LoginLimits(3, 5, java.time.Duration.ofSeconds(1), 1), () -> now[0]);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(Optional.empty(), t.reserve("1.2.3.4", "bob"), "attempt " + i);
         }
-        assertEquals(LoginThrottle.MAX_DELAY_MILLIS, t.failed("1.2.3.4", "bob"));
-        t.succeeded("1.2.3.4", "bob");
-        assertEquals(200, t.failed("1.2.3.4", "bob"));
+        LoginThrottle.Refusal address = t.reserve("1.2.3.4", "bob").orElseThrow();
+        assertEquals("too many failed logins from this address", address.reason());
+        assertEquals(1000, address.retryAfterMillis());
+        assertTrue(t.addressRefusal("1.2.3.4").isPresent(), "the address is refused before anything is checked");
+        assertTrue(t.reserve("1.2.3.4", "alice").isPresent(), "whatever user it tries");
+        // from another address, bob's own allowance (5) is what is left of it
+        assertEquals(Optional.empty(), t.reserve("5.6.7.8", "bob"));
+        assertEquals(Optional.empty(), t.reserve("5.6.7.8", "bob"));
+        assertEquals("too many failed logins of this user", t.reserve("5.6.7.8", "bob").orElseThrow().reason());
+        assertEquals(Optional.empty(), t.reserve("5.6.7.8", "carol"), "other users are not affected");
+        assertTrue(t.addressRefusal("5.6.7.8").isPresent(), "three failures from 5.6.7.8 too");
+        // right credentials give back what their check took
+        t.refund("5.6.7.8", "bob");
+        assertEquals(Optional.empty(), t.reserve("5.6.7.8", "bob"));
+        // one failure is forgiven per refill interval
+        now[0] += 500_000_000L;
+        assertEquals(500, t.addressRefusal("1.2.3.4").orElseThrow().retryAfterMillis());
+        now[0] += 500_000_000L;
+        assertTrue(t.addressRefusal("1.2.3.4").isEmpty());
+        assertEquals(Optional.empty(), t.reserve("1.2.3.4", "dave"));
+        assertTrue(t.reserve("1.2.3.4", "dave").isPresent());
+        // failures that are not logins (admin tokens) count against the address alone
+        t.failed("9.9.9.9");
+        t.failed("9.9.9.9");
+        assertTrue(t.addressRefusal("9.9.9.9").isEmpty());
+        t.failed("9.9.9.9");
+        assertTrue(t.addressRefusal("9.9.9.9").isPresent());
+    }
+
+    @Test
+    void theThrottleForgetsTheLeastRecentlyUsedBeyondItsSize() {
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        long before = rt.totalMemory() - rt.freeMemory();
+        LoginThrottle t = new LoginThrottle(new LoginLimits(1, 1, java.time.Duration.ofMinutes(15), 1));
+        for (int i = 0; i < 3 * LoginThrottle.MAX_TRACKED; i++) {
+            // names at the cap (256 bytes): the largest a map entry can hold
+            t.reserve("10.0." + (i >> 8) + "." + (i & 255), String.format("%-256d", i));
+        }
+        assertEquals(LoginThrottle.MAX_TRACKED, t.tracked()[0]);
+        assertEquals(LoginThrottle.MAX_TRACKED, t.tracked()[1]);
+        System.gc();
+        System.out.printf("the login throttle full (%d addresses, %d names of 256 bytes): about %d KiB of heap%n",
+                t.tracked()[0], t.tracked()[1], (rt.totalMemory() - rt.freeMemory() - before) >> 10);
+    }
+
+    @Test
+    void loginsAreCheckedOnlyWithinTheAllowanceAndNeverSleep() throws Exception {
+        Path users = dir.resolve("login-users");
+        Files.writeString(users, "alice:" + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
+        try (io.berth.core.metadata.SqliteMetadataStore metadata = new io.berth.core.metadata.SqliteMetadataStore(
+                dir.resolve("login.db"))) {
+            Robots robots = new Robots(metadata, java.time.Clock.systemUTC());
+            AccessControl ac = AccessControl.from(io.berth.core.config.BerthConfig.of(java.util.Map.of("auth.type",
+                    "htpasswd", "auth.htpasswd.path", users.toString(), "auth.login.failures-per-address", "10",
+                    "auth.login.failures-per-user", "1000", "auth.login.failure-refill", "1h")), robots,
+                    java.time.Clock.systemUTC());
+            java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+            for (int i = 0; i < 201; i++) {
+                outcomes.merge(ac.login(new AccessControl.Credentials("alice", "guess-" + i), "1.2.3.4").getClass()
+                        .getSimpleName(), 1, Integer::sum);
+            }
+            assertEquals(java.util.Map.of("Rejected", 10, "Throttled", 191), outcomes);
+            assertEquals(10, ac.loginStats().passwordChecks(), "191 guesses cost no bcrypt check");
+            // the right password from this address too: the address is refused before any check
+            assertTrue(ac.login(new AccessControl.Credentials("alice", "alice-pw"), "1.2.3.4")
+                    instanceof AccessControl.Throttled);
+            // from elsewhere it works, and is then remembered for that address
+            assertEquals(new AccessControl.Accepted(Principal.user("alice")), ac.login(new AccessControl.Credentials(
+                    "alice", "alice-pw"), "5.6.7.8"));
+            assertTrue(ac.remembered(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8"));
+            assertEquals(11, ac.loginStats().passwordChecks());
+            // names too long to exist cost nothing and are not tracked
+            int trackedUsers = ac.loginStats().trackedUsers();
+            assertEquals(new AccessControl.Rejected(), ac.login(new AccessControl.Credentials("u".repeat(64 * 1024),
+                    "x"), "7.7.7.7"));
+            assertEquals(new AccessControl.Rejected(), ac.login(new AccessControl.Credentials("robot:Not A Name",
+                    "x"), "7.7.7.7"));
+            assertEquals(11, ac.loginStats().passwordChecks());
+            assertEquals(trackedUsers, ac.loginStats().trackedUsers());
+            // robot secrets: wrong ones count against the address, never against the robot's name
+            String secret = robots.create("ci", java.util.List.of("ci/**"), java.util.List.of("pull"), "",
+                    io.berth.core.registry.Caller.internal("test")).secret();
+            for (int i = 0; i < 50; i++) {
+                ac.login(new AccessControl.Credentials("robot:ci", "berth_guess" + i), "10.0.0." + (i / 10));
+            }
+            assertTrue(ac.login(new AccessControl.Credentials("robot:ci", secret), "10.0.0.0")
+                    instanceof AccessControl.Throttled, "an address that guessed is refused");
+            assertEquals(new AccessControl.Accepted(Principal.robot("ci")), ac.login(new AccessControl.Credentials(
+                    "robot:ci", secret), "10.9.9.9"), "the robot itself is not locked out by guesses from elsewhere");
+            assertEquals(11, ac.loginStats().passwordChecks(), "no bcrypt for robots");
+        }
     }
 }

@@ -104,6 +104,30 @@ class EventRecorderTest {
     }
 
     @Test
+    void urlsInEventsComeFromThePublicUrlNeverFromTheHostHeader() {
+        Caller hostile = new Caller("10.0.0.9", "req-1", "evil.example:5000", "PUT", "docker/28", "", Caller.V2);
+        // without http.public-url: the events' source (this host's name and port), over https with TLS
+        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.source", "//test.example:5000",
+                "http.tls.cert", "/nonexistent.crt"));
+        BlobInfo config = push(REPO, "{}");
+        Digest d = registry.manifests().put(hostile, REPO, new Tag("v1"), java.util.List.of(), MediaTypes.OCI_MANIFEST,
+                image(config)).digest();
+        List<RegistryEvent> e = newEvents();
+        assertEquals("https://test.example:5000/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
+        assertEquals("evil.example:5000", e.get(0).data().request().host(), "the request's own Host, as Distribution");
+        registry.close();
+        // with it: its URL, and the source follows it
+        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "http.public-url", "https://registry.example.com"));
+        read = 0;
+        config = push(REPO, "{}");
+        d = registry.manifests().put(hostile, REPO, new Tag("v1"), java.util.List.of(), MediaTypes.OCI_MANIFEST,
+                image(config)).digest();
+        e = newEvents();
+        assertEquals("https://registry.example.com/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
+        assertEquals("//registry.example.com", e.get(0).source());
+    }
+
+    @Test
     void everyKindOfChangeIsRecordedWithItsTargetAndNothingElse() {
         withEvents();
         BlobInfo config = push(REPO, "{}");
@@ -220,7 +244,8 @@ class EventRecorderTest {
     /**
      * {@code request.method} is an HTTP method, or empty for a change no HTTP request made (admin,
      * retention, garbage collection), which says what it is in {@code request.via} and
-     * {@code request.operation}; a pull event's URL names the host the pull addressed, as a push's does.
+     * {@code request.operation}; a pull event names the host the pull addressed, as a push's does, and the URL
+     * every other event names.
      */
     @Test
     void requestsSayHowTheChangeCameAndPullsNameTheHostOfThePull() {
@@ -237,7 +262,7 @@ class EventRecorderTest {
             assertEquals("PUT", e.data().request().method());
             assertEquals("v2", e.data().request().via());
             assertEquals(null, e.data().request().operation(), "the HTTP method says it");
-            assertTrue(e.data().target().url().startsWith("http://registry.example:5000/v2/"), e.toString());
+            assertEquals("registry.example:5000", e.data().request().host(), e.toString());
         }
 
         Caller puller = new Caller("10.0.0.3", "req-3", "registry.example:5000", "GET", "docker/28", "", Caller.V2);
@@ -245,8 +270,11 @@ class EventRecorderTest {
         registry.flushPulls();
         RegistryEvent pulled = newEvents().getFirst();
         assertEquals("io.berth.manifest.pulled", pulled.type());
-        assertEquals("http://registry.example:5000/v2/team-a/app/manifests/" + d, pulled.data().target().url(),
+        assertEquals("registry.example:5000", pulled.data().request().host(),
                 "the host the pull addressed, as in the push's events");
+        String base = pushes.getFirst().data().target().url();
+        assertEquals(base.substring(0, base.indexOf("/v2/")) + "/v2/team-a/app/manifests/" + d,
+                pulled.data().target().url(), "the URL every other event names");
 
         Caller admin = new Caller("10.0.0.2", "req-2", "", "DeleteTag", "grpc-java", "root", Caller.ADMIN);
         registry.tags().delete(admin, REPO, "old");

@@ -64,7 +64,7 @@ public final class Main implements Callable<Integer> {
      */
     static CommandLine commandLine(String[] argv) {
         CommandLine cli = new CommandLine(new Main());
-        String first = argv.length > 0 ? argv[0] : null;
+        String first = argv.length > 0 ? argv[0] : "";
         for (String name : COMMANDS) {
             if (!COMMANDS.contains(first) || name.equals(first)) {
                 cli.addSubcommand(name, command(name));

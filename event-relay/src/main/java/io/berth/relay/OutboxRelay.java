@@ -64,6 +64,10 @@ public final class OutboxRelay implements AutoCloseable {
     private final Counter failures;
     private volatile boolean running = true;
     private volatile OutboxStats stats = new OutboxStats(0, 0);
+    /** When {@link #stats} was read (nanoTime), and whether a commit made it old since. */
+    private volatile long statsRead;
+    private volatile boolean statsOld = true;
+    private final BrokerProbe probe;
     private volatile String lastError;
     private volatile long failingSince;
     private long nextPrune;
@@ -79,6 +83,7 @@ public final class OutboxRelay implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.producer = producer;
+        this.probe = new BrokerProbe(settings.bootstrapServers(), settings.producerProperties(), clock);
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(3).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(5)).permittedNumberOfCallsInHalfOpenState(1)
@@ -92,10 +97,13 @@ public final class OutboxRelay implements AutoCloseable {
                 .register(meters);
         this.failures = Counter.builder("berth.events.publish.failures")
                 .description("Attempts to publish a batch of events that failed.").register(meters);
-        Gauge.builder("berth.events.outbox.depth", () -> stats.pending())
+        // read from the outbox when scraped, not from the relay's last cycle, which a Kafka outage holds up
+        Gauge.builder("berth.events.outbox.depth", () -> currentStats().pending())
                 .description("Events waiting to be published.").register(meters);
-        Gauge.builder("berth.events.outbox.oldest.age.seconds", () -> stats.pending() == 0 ? 0
-                        : Math.max(0, clock.millis() - stats.oldestCreatedAt()) / 1000.0)
+        Gauge.builder("berth.events.outbox.oldest.age.seconds", () -> {
+                    OutboxStats s = currentStats();
+                    return s.pending() == 0 ? 0 : Math.max(0, clock.millis() - s.oldestCreatedAt()) / 1000.0;
+                })
                 .description("How long the oldest waiting event has waited.").register(meters);
         this.thread = new Thread(this::run, "berth-event-relay");
         thread.setDaemon(true);
@@ -113,26 +121,56 @@ public final class OutboxRelay implements AutoCloseable {
 
     public OutboxRelay start() {
         thread.start();
+        probe.start();
         return this;
     }
 
-    /** New events committed: publish now rather than at the next poll. */
+    /** New events committed: publish now rather than at the next poll; the outbox's depth changed. */
     public void wake() {
+        statsOld = true;
         wake.release();
     }
 
-    /** Empty when publishing works; else what is wrong ("kafka unreachable since …, N waiting"). */
+    /**
+     * Empty when publishing works; else what is wrong ("kafka unreachable since …, N waiting"): a send
+     * that failed, an open circuit, or the cluster not answering the probe ({@link BrokerProbe}, within
+     * seconds of an outage, also while nothing is sent).
+     */
     public Optional<String> problem() {
-        if (failingSince == 0 && breaker.getState() == CircuitBreaker.State.CLOSED) {
+        Optional<BrokerProbe.Unreachable> unreachable = probe.unreachable();
+        if (failingSince == 0 && breaker.getState() == CircuitBreaker.State.CLOSED && unreachable.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of("kafka unreachable since " + Instant.ofEpochMilli(failingSince == 0 ? clock.millis()
-                : failingSince) + " (circuit " + breaker.getState().name().toLowerCase() + ", " + stats.pending()
-                + " events waiting" + (lastError == null ? "" : ": " + lastError) + ")");
+        long since = failingSince == 0 ? clock.millis() : failingSince;
+        if (unreachable.isPresent()) {
+            since = Math.min(since, unreachable.get().since().toEpochMilli());
+        }
+        String error = lastError != null ? lastError : unreachable.map(BrokerProbe.Unreachable::reason).orElse(null);
+        return Optional.of("kafka unreachable since " + Instant.ofEpochMilli(since) + " (circuit "
+                + breaker.getState().name().toLowerCase() + ", " + currentStats().pending() + " events waiting"
+                + (error == null ? "" : ": " + error) + ")");
     }
 
     /** Events waiting and the age of the oldest, as last seen. */
     public OutboxStats stats() {
+        return stats;
+    }
+
+    /**
+     * The outbox's depth now: read again when an event was committed here since (the push a client was
+     * just told succeeded counts), else at most a quarter second old (other instances' commits).
+     */
+    OutboxStats currentStats() {
+        long now = System.nanoTime();
+        if (statsOld || now - statsRead > 250_000_000L) {
+            statsOld = false;
+            try {
+                stats = metadata.outboxStats();
+                statsRead = now;
+            } catch (RuntimeException e) {
+                statsOld = true; // the metadata store failing: the last figure, read again next time
+            }
+        }
         return stats;
     }
 
@@ -151,6 +189,7 @@ public final class OutboxRelay implements AutoCloseable {
     private void cycle() {
         long now = clock.millis();
         stats = metadata.outboxStats();
+        statsRead = System.nanoTime();
         if (now >= nextPrune) {
             int pruned = metadata.inTransaction(tx -> tx.pruneSentEvents(now - settings.retention().toMillis()));
             if (pruned > 0) {
@@ -320,6 +359,7 @@ public final class OutboxRelay implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        probe.close();
         producer.close(Duration.ofSeconds(5));
     }
 

@@ -17,8 +17,21 @@ public record DistributionEvent(String id, String timestamp, String action, Targ
                          String tag, List<String> references) {
     }
 
-    /** The request that caused the change. */
-    public record Request(String id, String addr, String host, String method, String useragent) {
+    /**
+     * The request that caused the change. {@code method} is the HTTP method of a {@code /v2} request and
+     * empty for changes no HTTP request made. Berth adds {@code via} — the API or job the change came
+     * through: {@code v2}, {@code admin}, {@code retention}, {@code gc}, {@code internal} — and, for
+     * those that are not HTTP requests, {@code operation}: the admin RPC ({@code DeleteTag}) or the job
+     * ({@code retention nightly}, {@code gc <run id>}, {@code pull}). Both are absent from events of
+     * older versions.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Request(String id, String addr, String host, String method, String useragent, String via,
+                          String operation) {
+        /** Distribution's five fields alone. */
+        public Request(String id, String addr, String host, String method, String useragent) {
+            this(id, addr, host, method, useragent, null, null);
+        }
     }
 
     /** Who made the change (empty until access control names users). */

@@ -18,4 +18,12 @@ class EventsDocsTest {
             assertTrue(page.contains("\"type\": \"" + t.type() + "\""), "docs/events.md lacks an example of " + t);
         }
     }
+
+    /** The record headers as docs/events.md states them, value for value, are the ones the relay sends. */
+    @Test
+    void theContentTypeHeaderIsTheDocumentedOne() throws IOException {
+        String page = Files.readString(Path.of("..", "docs", "events.md")).replaceAll("\\s+", " ");
+        String documented = "`" + EventCodec.HEADER_CONTENT_TYPE + ": " + EventCodec.STRUCTURED_CONTENT_TYPE + "`";
+        assertTrue(page.contains(documented), "docs/events.md states the header as " + documented);
+    }
 }

@@ -1,15 +1,17 @@
 package io.berth.launcher;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.util.JsonFormat;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.ServerInfo;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -68,7 +70,7 @@ public final class AdminCommand implements Callable<Integer> {
     java.nio.file.Path tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
-            description = "Private key (PEM, PKCS#8) of --tls-cert.")
+            description = "Private key (PEM: PKCS#8, SEC1 or PKCS#1) of --tls-cert.")
     java.nio.file.Path tlsKey;
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT,
@@ -96,7 +98,9 @@ public final class AdminCommand implements Callable<Integer> {
 
     /** A connection for one command. */
     final class Session implements AutoCloseable {
+        private static final String NO_NATIVE = "io.grpc.netty.shaded.io.netty.transport.noNative";
         final ManagedChannel channel;
+        private final EventLoopGroup loop;
         final RegistryAdminGrpc.RegistryAdminBlockingStub stub;
         final RegistryAdminGrpc.RegistryAdminStub async;
 
@@ -104,19 +108,23 @@ public final class AdminCommand implements Callable<Integer> {
             String address = server.trim();
             int colon = address.lastIndexOf(':');
             if (colon <= 0) {
-                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                        "--server '" + server + "' must be HOST:PORT");
+                throw new UsageError("--server '" + server + "' must be HOST:PORT");
             }
             String host = address.substring(0, colon).replace("[", "").replace("]", "");
             int port;
             try {
                 port = Integer.parseInt(address.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                        "--server '" + server + "' must be HOST:PORT");
+                throw new UsageError("--server '" + server + "' must be HOST:PORT");
             }
-            channel = io.grpc.Grpc.newChannelBuilderForAddress(host, port, credentials()).userAgent("berth-admin/"
-                    + Main.version()).build();
+            // NIO (no native transport to unpack) on an event loop of our own, ended before the JVM exits:
+            // the JVM waits 300 ms at exit for a thread blocked in native code, as netty's selector is
+            if (System.getProperty(NO_NATIVE) == null) {
+                System.setProperty(NO_NATIVE, "true");
+            }
+            loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            channel = NettyChannelBuilder.forAddress(host, port, credentials()).eventLoopGroup(loop)
+                    .channelType(NioSocketChannel.class).userAgent("berth-admin/" + Main.version()).build();
             Metadata headers = new Metadata();
             if (token != null && !token.isBlank()) {
                 // a command line is readable by every local user for as long as the command runs
@@ -129,8 +137,7 @@ public final class AdminCommand implements Callable<Integer> {
             if (u != null && !u.isBlank() && token == null) {
                 String password = System.getenv("BERTH_ADMIN_PASSWORD");
                 if (password == null) {
-                    throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                            "--user needs the password in BERTH_ADMIN_PASSWORD");
+                    throw new UsageError("--user needs the password in BERTH_ADMIN_PASSWORD");
                 }
                 headers.put(authorization, "Basic " + java.util.Base64.getEncoder().encodeToString(
                         (u.trim() + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
@@ -153,15 +160,13 @@ public final class AdminCommand implements Callable<Integer> {
                 }
                 if (tlsCert != null || tlsKey != null) {
                     if (tlsCert == null || tlsKey == null) {
-                        throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                                "--tls-cert and --tls-key go together");
+                        throw new UsageError("--tls-cert and --tls-key go together");
                     }
-                    b.keyManager(tlsCert.toFile(), tlsKey.toFile());
+                    b.keyManager(io.berth.core.auth.PemKeys.keyManagers(tlsCert, tlsKey));
                 }
                 return b.build();
-            } catch (java.io.IOException e) {
-                throw new CommandLine.ParameterException(new CommandLine(AdminCommand.this),
-                        "cannot read the TLS files: " + e.getMessage());
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                throw new UsageError("cannot read the TLS files: " + e.getMessage());
             }
         }
 
@@ -172,6 +177,12 @@ public final class AdminCommand implements Callable<Integer> {
         @Override
         public void close() {
             channel.shutdownNow();
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+                loop.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -193,7 +204,7 @@ public final class AdminCommand implements Callable<Integer> {
                 System.err.println("berth admin: " + e.getStatus().getCode() + what);
             }
             return EXIT_SERVER;
-        } catch (CommandLine.ParameterException e) {
+        } catch (UsageError e) {
             throw e;
         } catch (Exception e) {
             System.err.println("berth admin: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
@@ -201,20 +212,22 @@ public final class AdminCommand implements Callable<Integer> {
         }
     }
 
-    /** Prints a message as JSON (with --json) or runs the table printer. */
-    void print(MessageOrBuilder message, Runnable table) {
-        if (json) {
-            System.out.println(json(message));
-        } else {
-            table.run();
+    /**
+     * A mistake in how the command was called that only shows once it runs (a value out of its set,
+     * options that go together): one line and exit code 2, as picocli's own usage errors.
+     */
+    static final class UsageError extends RuntimeException {
+        UsageError(String message) {
+            super(message);
         }
     }
 
-    static String json(MessageOrBuilder message) {
-        try {
-            return JsonFormat.printer().alwaysPrintFieldsWithNoPresence().print(message);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
+    /** Prints a message as JSON (with --json, {@link AdminJson}) or runs the table printer. */
+    void print(MessageOrBuilder message, Runnable table) {
+        if (json) {
+            System.out.println(AdminJson.print(message));
+        } else {
+            table.run();
         }
     }
 
@@ -290,7 +303,11 @@ public final class AdminCommand implements Callable<Integer> {
         }
     }
 
-    /** An admin command that calls the server: its work runs with a session, refusals become exit codes. */
+    /**
+     * An admin command that calls the server: its work runs with a session, refusals become exit codes.
+     * picocli calls {@link #call()}; {@link AdminWithoutParsing} sets {@link #admin} and calls
+     * {@link #execute()}. A {@link UsageError} leaves either way, to be printed as a usage error.
+     */
     abstract static class Leaf implements Callable<Integer> {
         @CommandLine.Spec
         CommandSpec spec;
@@ -301,6 +318,10 @@ public final class AdminCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             admin = of(spec);
+            return execute();
+        }
+
+        int execute() {
             return admin.run(this::work);
         }
     }

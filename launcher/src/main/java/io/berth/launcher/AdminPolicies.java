@@ -27,9 +27,7 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -46,25 +44,25 @@ final class AdminPolicies {
     }
 
     /** Reads a policy file; its mistakes are usage errors naming the file and key. */
-    static RetentionPolicy read(CommandSpec spec, Path file) {
+    static RetentionPolicy read(Path file) {
         Object yaml;
         try (InputStream in = Files.newInputStream(file)) {
             yaml = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
         } catch (IOException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "cannot read policy file " + file + ": "
+            throw new AdminCommand.UsageError("cannot read policy file " + file + ": "
                     + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
         } catch (YAMLException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "policy file " + file + " is not valid YAML: "
+            throw new AdminCommand.UsageError("policy file " + file + " is not valid YAML: "
                     + e.getMessage().replace('\n', ' '));
         }
         if (!(yaml instanceof Map<?, ?> map)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "policy file " + file
+            throw new AdminCommand.UsageError("policy file " + file
                     + " must be a mapping (name, repositories, rules, …)");
         }
         try {
             return RetentionPolicy.fromMap(map);
         } catch (RegistryException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), file + ": " + e.getMessage());
+            throw new AdminCommand.UsageError(file + ": " + e.getMessage());
         }
     }
 
@@ -88,7 +86,7 @@ final class AdminPolicies {
 
         @Override
         int work(AdminCommand.Session s) {
-            RetentionPolicy policy = read(spec, file);
+            RetentionPolicy policy = read(file);
             RetentionPolicyInfo p = s.call().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder()
                     .setPolicy(RegistryAdminService.policy(policy)).build());
             admin.print(p, () -> System.out.println((p.getCreatedEpochMillis() == p.getUpdatedEpochMillis()

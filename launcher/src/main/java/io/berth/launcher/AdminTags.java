@@ -11,12 +11,12 @@ import io.berth.proto.admin.v1.RestoreTagRequest;
 import io.berth.proto.admin.v1.SetTagRequest;
 import io.berth.proto.admin.v1.Tag;
 import io.berth.proto.admin.v1.TagHistory;
+import io.berth.proto.admin.v1.TagVersion;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -61,10 +61,12 @@ final class AdminTags extends AdminCommand.Group {
         String repository;
 
         @Option(names = "--filter", paramLabel = "PATTERN", defaultValue = "",
-                description = "Only tags matching PATTERN: a glob (* and ?), or with --regex a regular expression.")
+                description = "Only tags matching PATTERN: a glob (* and ?); with --regex, a regular expression "
+                        + "matching the whole tag.")
         String filter;
 
-        @Option(names = "--regex", description = "PATTERN is a regular expression (RE2 syntax) matching the whole tag.")
+        @Option(names = "--regex", description = "A switch, it takes no value: read the PATTERN of --filter as a "
+                + "regular expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex.")
         boolean regex;
 
         @Option(names = "--sort", paramLabel = "ORDER", defaultValue = "name",
@@ -73,10 +75,14 @@ final class AdminTags extends AdminCommand.Group {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
+            if (regex && filter.isEmpty()) {
+                throw new AdminCommand.UsageError("--regex changes --filter, and no "
+                        + "--filter was given: --filter PATTERN --regex");
+            }
             ListTagsRequest.Order order = switch (sort.toLowerCase(Locale.ROOT)) {
                 case "name" -> ListTagsRequest.Order.NAME;
                 case "pushed" -> ListTagsRequest.Order.PUSHED;
-                default -> throw new CommandLine.ParameterException(spec.commandLine(), "--sort '" + sort
+                default -> throw new AdminCommand.UsageError("--sort '" + sort
                         + "' must be name or pushed");
             };
             ListTagsResponse.Builder all = ListTagsResponse.newBuilder();
@@ -113,7 +119,9 @@ final class AdminTags extends AdminCommand.Group {
             description = "Create or move a tag to a digest; with --from, promote the manifest from another "
                     + "repository of this registry (blobs mounted, manifest copied).")
     static final class Set extends OnTag {
-        @Option(names = "--digest", required = true, paramLabel = "DIGEST", description = "sha256:…")
+        @Option(names = "--digest", required = true, paramLabel = "DIGEST", description = "The manifest's "
+                + "digest, whole or its beginning as the tables print it (sha256:0123456789ab; 6 or more hex "
+                + "digits) when that names one manifest.")
         String digest;
 
         @Option(names = "--from", paramLabel = "SOURCE_REPO", defaultValue = "",
@@ -141,20 +149,31 @@ final class AdminTags extends AdminCommand.Group {
     }
 
     @Command(name = "history", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Every version of a tag: digest, time, through which API and request.")
+            description = "Every version of a tag: digest and the one before, time, through which API, by whom, "
+                    + "in which request.")
     static final class History extends OnTag {
+        static final List<String> HEADERS = List.of("VERSION", "ACTION", "DIGEST", "PREVIOUS", "WHEN", "VIA",
+                "ACTOR", "REQUEST");
+
+        static List<String> row(TagVersion v) {
+            return List.of(Long.toString(v.getVersion()), v.getAction(), orDash(AdminCommand.shortDigest(
+                    v.getDigest())), orDash(AdminCommand.shortDigest(v.getPreviousDigest())),
+                    AdminCommand.time(v.getChangedEpochMillis()), v.getVia(), orDash(v.getActor()),
+                    orDash(v.getRequestId()));
+        }
+
+        private static String orDash(String s) {
+            return s.isEmpty() ? "-" : s;
+        }
+
         @Override
         int work(AdminCommand.Session s) throws Exception {
             TagHistory h = s.call().getTagHistory(GetTagHistoryRequest.newBuilder().setRepository(repository)
                     .setTag(tag).build());
             admin.print(h, () -> {
                 List<List<String>> rows = new ArrayList<>();
-                h.getVersionsList().forEach(v -> rows.add(List.of(Long.toString(v.getVersion()), v.getAction(),
-                        v.getDigest().isEmpty() ? "-" : AdminCommand.shortDigest(v.getDigest()),
-                        AdminCommand.time(v.getChangedEpochMillis()), v.getVia(),
-                        v.getRequestId().isEmpty() ? "-" : v.getRequestId())));
-                AdminCommand.table(System.out, List.of("VERSION", "ACTION", "DIGEST", "WHEN", "VIA", "REQUEST"),
-                        rows);
+                h.getVersionsList().forEach(v -> rows.add(row(v)));
+                AdminCommand.table(System.out, HEADERS, rows);
             });
             return 0;
         }
@@ -176,7 +195,7 @@ final class AdminTags extends AdminCommand.Group {
         @Override
         int work(AdminCommand.Session s) throws Exception {
             if ((version == null) == (at == null)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "say which version: either --version N "
+                throw new AdminCommand.UsageError("say which version: either --version N "
                         + "or --at TIME");
             }
             RestoreTagRequest.Builder req = RestoreTagRequest.newBuilder().setRepository(repository).setTag(tag);
@@ -186,7 +205,7 @@ final class AdminTags extends AdminCommand.Group {
                 try {
                     req.setAtEpochMillis(Instant.parse(at).toEpochMilli());
                 } catch (DateTimeParseException e) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "--at '" + at
+                    throw new AdminCommand.UsageError("--at '" + at
                             + "' is not an instant like 2026-11-27T10:00:00Z");
                 }
             }

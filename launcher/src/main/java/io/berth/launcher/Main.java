@@ -2,10 +2,8 @@ package io.berth.launcher;
 
 import io.berth.core.logging.LogFormat;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,20 +19,35 @@ public final class Main implements Callable<Integer> {
     static final int HELP_WIDTH = 80;
 
     /** The commands, in the order help lists them. */
-    private static final Map<String, Supplier<Object>> COMMANDS = commands();
+    private static final List<String> COMMANDS = List.of(ServeCommand.NAME, "replicate", "webhooks", "admin");
 
-    private static Map<String, Supplier<Object>> commands() {
-        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
-        m.put(ServeCommand.NAME, ServeCommand::new);
-        m.put("replicate", ReplicateCommand::new);
-        m.put("webhooks", WebhooksCommand::new);
-        m.put("admin", AdminCommand::new);
-        return m;
+    /**
+     * A new command object. Only the one asked for is loaded: {@code berth admin} runs on a class path
+     * without the servers' libraries (bin/berth, launcher/pom.xml "admin-lib"), where loading
+     * {@link ServeCommand} would fail.
+     */
+    private static Object command(String name) {
+        return switch (name) {
+            case ServeCommand.NAME -> new ServeCommand();
+            case "replicate" -> new ReplicateCommand();
+            case "webhooks" -> new WebhooksCommand();
+            case "admin" -> new AdminCommand();
+            default -> throw new IllegalArgumentException("no command " + name);
+        };
     }
 
     public static void main(String[] args) {
         System.setErr(io.berth.core.logging.Redaction.stream(System.err));
         LogFormat.configure("info", "text");
+        // an admin call is over in well under a second: read it without picocli when it reads plainly
+        java.util.Optional<Integer> admin = AdminWithoutParsing.run(args);
+        if (admin.isPresent()) {
+            System.exit(admin.get());
+        }
+        if (args.length > 0 && args[0].equals("admin")) {
+            // not a word of ServeCommand: admin's class path lacks the servers' libraries it links to
+            System.exit(commandLine(args).execute(args));
+        }
         ServeCommand serve = ServeCommand.withoutParsing(args);
         System.exit(serve != null ? serve.call() : commandLine(args).execute(args));
     }
@@ -52,25 +65,67 @@ public final class Main implements Callable<Integer> {
      */
     static CommandLine commandLine(String[] argv) {
         CommandLine cli = new CommandLine(new Main());
-        String first = argv.length > 0 ? argv[0] : null;
-        COMMANDS.forEach((name, command) -> {
-            if (!COMMANDS.containsKey(first) || name.equals(first)) {
-                cli.addSubcommand(name, command.get());
+        String first = argv.length > 0 ? argv[0] : "";
+        for (String name : COMMANDS) {
+            if (!COMMANDS.contains(first) || name.equals(first)) {
+                cli.addSubcommand(name, command(name));
             }
-        });
+        }
         CommandLine serve = cli.getSubcommands().get(ServeCommand.NAME);
         if (serve != null) {
             serve.getCommandSpec().usageMessage().footer(ServeCommand.keysHelp());
         }
-        cli.setParameterExceptionHandler((e, args) -> {
-            PrintWriter err = e.getCommandLine().getErr();
-            err.println("berth: " + e.getMessage());
-            String name = e.getCommandLine().getCommandSpec().qualifiedName();
-            err.println("see '" + name + " --help'");
-            err.flush();
-            return EXIT_CONFIG;
+        cli.setParameterExceptionHandler((e, args) -> usageError(e.getCommandLine(),
+                switchGivenAValue(e, args).orElse(e.getMessage())));
+        // a usage mistake that shows only when a command runs (AdminCommand.UsageError): the same one line
+        cli.setExecutionExceptionHandler((e, command, parsed) -> {
+            if (e instanceof AdminCommand.UsageError u) {
+                return usageError(command, u.getMessage());
+            }
+            throw e;
         });
         return cli;
+    }
+
+    /** A usage error: one line saying what is wrong, one line with where help is; exit code 2. */
+    private static int usageError(CommandLine command, String message) {
+        PrintWriter err = command.getErr();
+        err.println("berth: " + message);
+        err.println("see '" + command.getCommandSpec().qualifiedName() + " --help'");
+        err.flush();
+        return EXIT_CONFIG;
+    }
+
+    /** The same for a run without picocli ({@link AdminWithoutParsing}): {@code command} as help names it. */
+    static int usageError(String command, String message) {
+        System.err.println("berth: " + message);
+        System.err.println("see '" + command + " --help'");
+        return EXIT_CONFIG;
+    }
+
+    /**
+     * A switch (a boolean option) given a value — {@code --regex 'v1.*'} or {@code --regex=v1.*} —
+     * reads to picocli as a left-over argument or a bad boolean: say what the switch is instead.
+     */
+    static java.util.Optional<String> switchGivenAValue(CommandLine.ParameterException e, String[] args) {
+        CommandLine.Model.CommandSpec spec = e.getCommandLine().getCommandSpec();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+            CommandLine.Model.OptionSpec option = name.startsWith("--") ? spec.findOption(name) : null;
+            if (option == null || option.arity().max() > 0 || option.usageHelp() || option.versionHelp()) {
+                continue;
+            }
+            // followed by a word while a word is left over: that word was meant as the switch's value
+            String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1)
+                    : i + 1 < args.length && !args[i + 1].startsWith("-")
+                    && e instanceof CommandLine.UnmatchedArgumentException ? args[i + 1] : null;
+            if (value != null) {
+                return java.util.Optional.of(name + " is a switch and takes no value, but '" + value
+                        + "' was given. " + name + ": " + String.join(" ", option.description()));
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     @CommandLine.Spec

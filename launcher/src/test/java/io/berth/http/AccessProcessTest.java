@@ -198,6 +198,33 @@ class AccessProcessTest {
                 "docker://127.0.0.1:" + b.httpPort + "/team-a/sk:1"));
         assertNotEquals(0, skopeo("inspect", "--tls-verify=false", "--creds", "carol:nope",
                 "docker://127.0.0.1:" + b.httpPort + "/team-a/sk:1").exitCode());
+        // refused requests (carol's push, 403) name the user in the access log as the allowed ones do
+        assertTrue(b.output().lines().anyMatch(l -> l.contains("berth.access") && l.contains(" 403 ")
+                && l.contains(" user=carol ")), "a 403 names its user: " + b.output());
+
+        // anonymous pulls where clients send empty Basic credentials: skopeo --no-creds ('Basic Og=='),
+        // podman without a login; the public image pulls, the team's is refused as without credentials
+        ok(skopeo("inspect", "--raw", "--tls-verify=false", "--no-creds", "docker://127.0.0.1:" + b.httpPort
+                + "/public/base:basic"));
+        Command teamNoCreds = skopeo("inspect", "--raw", "--tls-verify=false", "--no-creds", "docker://127.0.0.1:"
+                + b.httpPort + "/team-a/sk:1");
+        assertNotEquals(0, teamNoCreds.exitCode());
+        assertFalse(teamNoCreds.output().contains("unsupported Authorization header"), teamNoCreds.output());
+        TestServices.require(Command.onPath("podman"), "podman (Debian package podman)");
+        Path podman = Files.createDirectories(dir.resolve("podman"));
+        Files.writeString(podman.resolve("auth.json"), "{}");
+        List<String> pm = List.of("podman", "--root", podman.resolve("root").toString(), "--runroot",
+                podman.resolve("run").toString(), "--storage-driver", "vfs");
+        java.util.function.Function<String, Command> podmanPull = image -> {
+            List<String> cmd = new java.util.ArrayList<>(pm);
+            cmd.addAll(List.of("pull", "--tls-verify=false", "--authfile", podman.resolve("auth.json").toString(),
+                    "127.0.0.1:" + b.httpPort + "/" + image));
+            return Command.run(cmd, Map.of(), 300);
+        };
+        ok(podmanPull.apply("public/base:basic"));
+        Command podmanTeam = podmanPull.apply("team-a/sk:1");
+        assertNotEquals(0, podmanTeam.exitCode());
+        assertFalse(podmanTeam.output().contains("unsupported Authorization header"), podmanTeam.output());
     }
 
     @Test

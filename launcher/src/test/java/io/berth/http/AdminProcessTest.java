@@ -92,8 +92,23 @@ class AdminProcessTest {
             assertEquals(List.of("1"), names(json("--json", "tags", "list", "app/web", "--filter", "1").get("tags"),
                     "name"), "options before the subcommand too");
 
-            // set, promote, history, restore
-            ok("tags", "set", "app/web", "stable", "--digest", d1);
+            // --json: numbers as numbers, times in RFC 3339
+            JsonNode first = tags.get("tags").get(1);
+            assertTrue(first.get("size").isIntegralNumber(), first.toString());
+            java.time.OffsetDateTime.parse(first.get("pushedAt").asText());
+            assertTrue(first.has("lastPulledAt"), first.toString());
+            assertTrue(json("info", "--json").get("repositoryCount").isIntegralNumber());
+
+            // set by the digest as the table prints it, promote, history, restore
+            String printed = ok("tags", "list", "app/web").output().lines().filter(l -> l.startsWith("1 "))
+                    .findFirst().orElseThrow().split("\\s+")[1];
+            assertEquals(d1.substring(0, "sha256:".length() + 12), printed, "the table's short digest");
+            assertEquals(d1, json("tags", "set", "app/web", "stable", "--digest", printed, "--json").get("digest")
+                    .asText(), "the printed beginning names the manifest");
+            BerthProcess.Result unknown = admin("tags", "set", "app/web", "x", "--digest", "sha256:000000000000");
+            assertEquals(1, unknown.exitCode());
+            assertTrue(unknown.output().contains("NOT_FOUND: repository app/web has no manifest whose digest begins"
+                    + " with sha256:000000000000"), unknown.output());
             ok("tags", "set", "prod/web", "1.0", "--digest", d1, "--from", "app/web");
             Command pull = docker.get().docker("pull", registry + "/prod/web:1.0");
             assertEquals(0, pull.exitCode(), "the promoted image pulls with docker: " + pull.output());
@@ -102,6 +117,14 @@ class AdminProcessTest {
             assertEquals(2, history.get("versions").size());
             assertEquals("admin", history.get("versions").get(1).get("via").asText());
             assertTrue(ok("tags", "history", "app/web", "1").output().contains("v2"), "pushed through /v2");
+            List<String> table = ok("tags", "history", "app/web", "stable").output().lines().toList();
+            assertEquals(List.of("VERSION", "ACTION", "DIGEST", "PREVIOUS", "WHEN", "VIA", "ACTOR", "REQUEST"),
+                    List.of(table.get(0).trim().split("\\s+")), table.toString());
+            List<String> movedRow = List.of(table.get(2).trim().split("\\s+"));
+            assertEquals(List.of("2", "MOVED", d2.substring(0, 19), d1.substring(0, 19)), movedRow.subList(0, 4),
+                    "the digest and the one before: " + table);
+            assertEquals("admin", movedRow.get(5));
+            assertEquals("-", movedRow.get(6), "an admin token names no user (AdminJsonTest shows a named actor)");
             JsonNode restored = json("tags", "restore", "app/web", "stable", "--version", "1", "--json");
             assertEquals(d1, restored.get("digest").asText());
             ok("tags", "delete", "app/web", "2");

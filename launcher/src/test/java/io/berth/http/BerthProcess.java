@@ -93,10 +93,27 @@ final class BerthProcess implements AutoCloseable {
         return -1;
     }
 
-    /** Runs {@code berth <args>} to completion; returns exit code and output. */
+    /**
+     * The class path bin/berth gives {@code berth admin}: the launcher's classes and only the jars of
+     * {@code target/admin-lib} (launcher/pom.xml), so that every admin command a test runs shows that
+     * nothing it needs is missing there.
+     */
+    static String adminClassPath() {
+        Path target = Path.of("target").toAbsolutePath();
+        if (!java.nio.file.Files.isDirectory(target.resolve("admin-lib"))) {
+            throw new IllegalStateException("no " + target.resolve("admin-lib") + ": the build makes it before the"
+                    + " tests (mvn process-test-classes)");
+        }
+        return target.resolve("classes") + java.io.File.pathSeparator + target.resolve("admin-lib") + "/*";
+    }
+
+    /** Runs {@code berth <args>} to completion; returns exit code and output. {@code admin} runs as bin/berth runs it. */
     static Result run(Path workDir, Map<String, String> env, String... args) throws InterruptedException {
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of(args), env, workDir, workDir.resolve("run-" + System.nanoTime() + ".log"));
+        Path log = workDir.resolve("run-" + System.nanoTime() + ".log");
+        List<String> jvm = List.of("--enable-native-access=ALL-UNNAMED");
+        JavaProcess p = args.length > 0 && args[0].equals("admin")
+                ? JavaProcess.start(adminClassPath(), "io.berth.launcher.Main", jvm, List.of(args), env, workDir, log)
+                : JavaProcess.start("io.berth.launcher.Main", jvm, List.of(args), env, workDir, log);
         if (!p.process().waitFor(60, TimeUnit.SECONDS)) {
             p.close();
             throw new IllegalStateException("berth " + String.join(" ", args) + " did not finish");

@@ -60,6 +60,7 @@ class EventsProcessTest {
                 assertEquals(e.type(), header(r, EventCodec.HEADER_TYPE));
                 assertEquals(e.id(), header(r, EventCodec.HEADER_ID));
                 assertEquals(e.source(), header(r, EventCodec.HEADER_SOURCE));
+                assertEquals(EventCodec.STRUCTURED_CONTENT_TYPE, header(r, EventCodec.HEADER_CONTENT_TYPE));
                 out.add(e);
             } catch (io.berth.events.MalformedEventException ex) {
                 throw new AssertionError(ex);
@@ -238,6 +239,75 @@ class EventsProcessTest {
                 Thread.sleep(200);
             }
             assertTrue(send("GET", b.base() + "/healthz", null).body().contains("events: ok"));
+            assertEquals(0, b.terminate());
+        }
+    }
+
+    /** The value of an unlabelled gauge in a Prometheus scrape. */
+    static double gauge(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+                .orElseThrow(() -> new AssertionError(name + " not in /metrics"));
+    }
+
+    static double depth(BerthProcess b) throws Exception {
+        return gauge(send("GET", b.base() + "/metrics", null).body(), "berth_events_outbox_depth");
+    }
+
+    /** Polls /healthz until it contains {@code wanted} or {@code max} passed; the milliseconds it took, or -1. */
+    static long healthzShows(BerthProcess b, String wanted, Duration max) throws Exception {
+        long start = System.nanoTime();
+        long deadline = System.currentTimeMillis() + max.toMillis();
+        while (System.currentTimeMillis() < deadline) {
+            if (send("GET", b.base() + "/healthz", null).body().contains(wanted)) {
+                return (System.nanoTime() - start) / 1_000_000;
+            }
+            Thread.sleep(100);
+        }
+        return -1;
+    }
+
+    /**
+     * /healthz reports a Kafka outage within seconds although no event is waiting to be sent (the relay
+     * only learnt of one from a failed send, after the producer's 30 s delivery timeout — or never while
+     * nothing was pushed), and the outbox depth on /metrics counts every event committed so far, while
+     * the relay's sends are held up by the outage.
+     */
+    @Test
+    void aKafkaOutageShowsOnHealthzWithinSecondsAndTheOutboxDepthIsCurrent() throws Exception {
+        try (KafkaBroker broker = KafkaBroker.dedicated();
+             BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(),
+                     events(broker.bootstrapServers(), "berth.health"))) {
+            pushImage(b.base(), "health/app", "before", "before");
+            long published = System.currentTimeMillis() + 60_000;
+            while (depth(b) != 0 && System.currentTimeMillis() < published) {
+                Thread.sleep(100);
+            }
+            assertEquals(0.0, depth(b), "the first push's events were published");
+            assertTrue(healthzShows(b, "events: ok", Duration.ofSeconds(30)) >= 0);
+
+            broker.stop();
+            long detected = healthzShows(b, "events: degraded", Duration.ofSeconds(20));
+            System.out.println("Kafka outage on /healthz after " + detected + " ms (nothing waiting to be sent)");
+            assertTrue(detected >= 0, "/healthz reports the outage: " + send("GET", b.base() + "/healthz", null)
+                    .body());
+
+            for (int i = 1; i <= 3; i++) {
+                pushImage(b.base(), "health/app", "t" + i, "during " + i);
+                // manifest.pushed and tag.created per push, none published while Kafka is away
+                assertEquals(2.0 * i, depth(b), "the depth right after push " + i);
+            }
+            assertTrue(send("GET", b.base() + "/healthz", null).body().contains("6 events waiting"));
+
+            broker.restart();
+            long recovered = healthzShows(b, "events: ok", Duration.ofSeconds(90));
+            System.out.println("/healthz ok again " + recovered + " ms after the broker was restarted");
+            assertTrue(recovered >= 0, send("GET", b.base() + "/healthz", null).body());
+            long drained = System.currentTimeMillis() + 60_000;
+            while (depth(b) != 0 && System.currentTimeMillis() < drained) {
+                Thread.sleep(100);
+            }
+            assertEquals(0.0, depth(b), "everything published once Kafka is back");
             assertEquals(0, b.terminate());
         }
     }

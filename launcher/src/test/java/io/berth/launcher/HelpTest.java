@@ -100,6 +100,28 @@ class HelpTest {
         assertEquals("", r[0]);
     }
 
+    /** {@code --regex} is a switch that changes {@code --filter}: the help says so, and so does the error. */
+    @Test
+    void aSwitchGivenAValueSaysItIsASwitch() {
+        String help = run("admin", "tags", "list", "--help")[0].replaceAll("\\s+", " ");
+        assertTrue(help.contains("--regex A switch, it takes no value: read the PATTERN of --filter as a regular"
+                + " expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex."), help);
+        for (String[] args : List.of(new String[] {"admin", "tags", "list", "app", "--regex", "v1\\..*"},
+                new String[] {"admin", "tags", "list", "--regex", "v1\\..*", "app"},
+                new String[] {"admin", "tags", "list", "app", "--regex=v1\\..*"})) {
+            String[] r = run(args);
+            assertEquals("2", r[2], String.join(" ", args));
+            assertEquals(List.of("berth: --regex is a switch and takes no value, but 'v1\\..*' was given. --regex: A"
+                    + " switch, it takes no value: read the PATTERN of --filter as a regular expression (RE2 syntax)"
+                    + " instead of a glob, e.g. --filter 'v1\\..*' --regex.",
+                    "see 'berth admin tags list --help'"), r[1].lines().toList(), String.join(" ", args));
+        }
+        String[] alone = run("admin", "--server", "127.0.0.1:1", "tags", "list", "app", "--regex");
+        assertEquals("2", alone[2]);
+        assertEquals("berth: --regex changes --filter, and no --filter was given: --filter PATTERN --regex",
+                alone[1].lines().findFirst().orElseThrow());
+    }
+
     @Test
     void noCommandPrintsUsageAndExits2() {
         String[] r = run();

@@ -88,8 +88,15 @@ public final class AdminServer implements AutoCloseable {
         io.grpc.ServerCredentials credentials = io.grpc.InsecureServerCredentials.create();
         if (settings.tls().isPresent()) {
             Tls tls = settings.tls().get();
-            io.grpc.TlsServerCredentials.Builder b = io.grpc.TlsServerCredentials.newBuilder()
-                    .keyManager(tls.cert().toFile(), tls.key().toFile());
+            io.grpc.TlsServerCredentials.Builder b;
+            try {
+                // keys read by Berth (PKCS#8, SEC1, PKCS#1), not by the transport, which reads PKCS#8 only
+                b = io.grpc.TlsServerCredentials.newBuilder().keyManager(io.berth.core.auth.PemKeys.keyManagers(
+                        tls.cert(), tls.key()));
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalArgumentException("cannot use admin.tls.cert/admin.tls.key " + tls.cert() + " and "
+                        + tls.key() + ": " + e.getMessage(), e);
+            }
             if (tls.clientCa().isPresent()) {
                 b.trustManager(tls.clientCa().get().toFile())
                         .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL);

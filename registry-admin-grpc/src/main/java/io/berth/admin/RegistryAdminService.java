@@ -6,6 +6,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Digest;
+import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.registry.Caller;
 import io.berth.core.registry.Cancellation;
@@ -137,10 +138,6 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         return RepositoryName.of(name);
     }
 
-    private static Digest digest(String d) {
-        return Digest.parse(d);
-    }
-
     // ---- server and repositories
 
     @Override
@@ -209,9 +206,14 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
 
     @Override
     public void setTag(SetTagRequest request, StreamObserver<Tag> response) {
-        unary(response, () -> tag(registry.tags().set(caller(), repo(request.getRepository()), request.getTag(),
-                digest(request.getDigest()), request.getFromRepository().isEmpty() ? Optional.empty()
-                        : Optional.of(repo(request.getFromRepository())))));
+        unary(response, () -> {
+            RepositoryName target = repo(request.getRepository());
+            Optional<RepositoryName> from = request.getFromRepository().isEmpty() ? Optional.empty()
+                    : Optional.of(repo(request.getFromRepository()));
+            // a digest's beginning, as the tables print it, names the one manifest it begins
+            Digest digest = registry.manifests().resolve(from.orElse(target), DigestPrefix.parse(request.getDigest()));
+            return tag(registry.tags().set(caller(), target, request.getTag(), digest, from));
+        });
     }
 
     @Override

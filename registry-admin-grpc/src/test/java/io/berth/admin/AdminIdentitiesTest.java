@@ -207,6 +207,26 @@ class AdminIdentitiesTest {
         }
     }
 
+    /** A key as {@code openssl ecparam -genkey} writes it (SEC1): a real TLS handshake and a call. */
+    @Test
+    void aSec1EcKeyFromOpensslEcparamServesTls() throws Exception {
+        io.berth.testsupport.TestPki pki = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        pki.serverWithSec1Key("admin", "a2");
+        assertTrue(java.nio.file.Files.readString(pki.key("admin")).contains("-----BEGIN EC PRIVATE KEY-----"));
+        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
+                Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
+                Optional.empty()))))) {
+            ManagedChannel channel = channel(tls.port(), pki, null);
+            try {
+                assertEquals("1", RegistryAdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils
+                        .newAttachHeadersInterceptor(headers(basic("root", "root-pw")))).withDeadlineAfter(20,
+                        TimeUnit.SECONDS).getServerInfo(GetServerInfoRequest.getDefaultInstance()).getVersion());
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+    }
+
     static Metadata headers(String authorization) {
         Metadata m = new Metadata();
         m.put(AdminAuth.AUTHORIZATION, authorization);

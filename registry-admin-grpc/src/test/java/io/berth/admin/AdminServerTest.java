@@ -244,8 +244,12 @@ class AdminServerTest {
                 .setRepository(APP.value()).setTag("v1").setDigest(two.toString()).build());
         assertEquals(two.toString(), set.getDigest());
         var promoted = admin().setTag(SetTagRequest.newBuilder().setRepository("prod/app").setTag("1.0")
-                .setDigest(index.toString()).setFromRepository(APP.value()).build());
-        assertEquals(index.toString(), promoted.getDigest());
+                .setDigest(index.toString().substring(0, 19)).setFromRepository(APP.value()).build());
+        assertEquals(index.toString(), promoted.getDigest(), "a digest's beginning, looked up in --from's repository");
+        assertEquals(Status.Code.NOT_FOUND, code(() -> admin().setTag(SetTagRequest.newBuilder()
+                .setRepository("prod/app").setTag("1.1").setDigest(one.toString().substring(0, 19)).build())));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> admin().setTag(SetTagRequest.newBuilder()
+                .setRepository(APP.value()).setTag("v9").setDigest("sha256:0123").build())));
         var history = admin().getTagHistory(GetTagHistoryRequest.newBuilder().setRepository(APP.value()).setTag("v1")
                 .build());
         assertEquals(2, history.getVersionsCount());

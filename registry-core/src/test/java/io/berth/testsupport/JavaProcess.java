@@ -33,8 +33,9 @@ public final class JavaProcess implements AutoCloseable {
         return start(System.getProperty("java.class.path"), mainClass, jvmArgs, args, env, workDir, log);
     }
 
-    static JavaProcess start(String classPath, String mainClass, List<String> jvmArgs, List<String> args,
-                             Map<String, String> env, Path workDir, Path log) {
+    /** As {@link #start(String, List, List, Map, Path, Path)}, on a class path of the caller's. */
+    public static JavaProcess start(String classPath, String mainClass, List<String> jvmArgs, List<String> args,
+                                    Map<String, String> env, Path workDir, Path log) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmArgs);

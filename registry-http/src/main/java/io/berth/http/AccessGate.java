@@ -63,7 +63,8 @@ final class AccessGate {
         Optional<String> authorization = req.headers().first(HeaderNames.AUTHORIZATION);
         Principal principal = Principal.ANONYMOUS;
         TokenService.Verified token = null;
-        if (control.enabled() && authorization.isPresent()) {
+        // empty Basic credentials (skopeo --no-creds, podman without a login) are no credentials at all
+        if (control.enabled() && authorization.isPresent() && !AccessControl.emptyBasic(authorization.get())) {
             String header = authorization.get();
             if (header.regionMatches(true, 0, "Bearer ", 0, 7) && control.tokens().isPresent()) {
                 try {
@@ -98,6 +99,8 @@ final class AccessGate {
             return null;
         }
         Access access = new Access(principal, control, token);
+        // known before it is decided: the access log names the user of a refused request too
+        req.context().register(access);
         if (control.enabled()) {
             boolean allowed = switch (need) {
                 case LOGIN -> !principal.anonymous();
@@ -119,7 +122,6 @@ final class AccessGate {
                 return null;
             }
         }
-        req.context().register(access);
         return access;
     }
 

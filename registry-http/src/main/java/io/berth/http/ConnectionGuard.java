@@ -174,6 +174,27 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         return out;
     }
 
+    /**
+     * The connection the calling thread serves, for an answer given before routing (no request object
+     * to ask): the client's address, and whether the connection began with a TLS handshake.
+     */
+    record Peer(String address, boolean tlsHandshake) {
+    }
+
+    /** {@link Peer} of the connection the calling thread serves, if this guard serves it. */
+    static Optional<Peer> currentPeer() {
+        Tracked t = CURRENT.get();
+        return t == null ? Optional.empty() : Optional.of(new Peer(t.address, t.tlsHandshake));
+    }
+
+    /**
+     * Whether a connection's first bytes are a TLS record carrying a handshake (a ClientHello: content
+     * type 22, version 3.x): docker and skopeo try TLS first on a registry they were told is insecure.
+     */
+    static boolean tlsHandshake(byte[] first) {
+        return first.length >= 2 && first[0] == 0x16 && first[1] == 0x03;
+    }
+
     /** The connection the calling thread serves has answered its request: it waits for the next one. */
     static void requestDone() {
         Tracked t = CURRENT.get();
@@ -215,7 +236,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
             leave(client);
             return refuse(ctx, refusedPerClient, perClientAnswer);
         }
-        Tracked t = new Tracked(client);
+        Tracked t = new Tracked(client, address(ctx.remotePeer()));
         try {
             t.connection = http1.connection(new Guarded(ctx, t));
         } catch (RuntimeException | Error e) {
@@ -256,6 +277,12 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     private void leave(String client) {
         perClient.computeIfPresent(client, (k, v) -> v.decrementAndGet() <= 0 ? null : v);
         open.decrementAndGet();
+    }
+
+    /** The client's address as logs name it. */
+    static String address(PeerInfo peer) {
+        return peer.address() instanceof InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress().getHostAddress() : String.valueOf(peer.address());
     }
 
     /** The address a per-client limit counts: IPv4 as it is, IPv6 by its /64 ({@link ClientGroup}). */
@@ -320,15 +347,24 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     /** One connection Helidon serves, counted until it ends. */
     private final class Tracked implements ServerConnection {
         final String client;
+        final String address;
         final AtomicReference<State> state = new AtomicReference<>(new State(Phase.HEADERS, System.nanoTime()));
         volatile ServerConnection connection;
+        /** Whether bytes arrived yet, and whether the first ones were a TLS handshake. */
+        private volatile boolean begun;
+        volatile boolean tlsHandshake;
 
-        Tracked(String client) {
+        Tracked(String client, String address) {
             this.client = client;
+            this.address = address;
         }
 
         /** Bytes arrived: a connection that waited for a request now receives one. */
-        void received() {
+        void received(byte[] bytes) {
+            if (!begun) {
+                begun = true;
+                tlsHandshake = tlsHandshake(bytes);
+            }
             State s = state.get();
             if (s.phase() == Phase.IDLE) {
                 state.compareAndSet(s, new State(Phase.HEADERS, System.nanoTime()));
@@ -377,7 +413,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
                     throw new ServerConnectionException("Failed to get data from socket", e);
                 }
                 if (bytes != null) {
-                    tracked.received();
+                    tracked.received(bytes);
                 }
                 return bytes;
             });

@@ -11,7 +11,9 @@ import java.util.Map;
  * Answers requests Helidon rejects before any route runs (a malformed request line, a backslash in
  * the path, a URI or header section too long, bad header syntax) in the OCI error format, keeping
  * Helidon's status: {@code NAME_INVALID} when the path addresses a repository, a {@code BAD_REQUEST}
- * body otherwise. A HEAD request gets status and headers only. Each is logged with a request id.
+ * body otherwise. A HEAD request gets status and headers only. Each is logged with a request id and
+ * the client's address; a TLS handshake on this plain-HTTP port (docker and skopeo try TLS first) is
+ * answered alike — an HTTP answer the client reports as such — but logged and counted as what it is.
  */
 final class RejectedRequests implements DirectHandler {
     private final RequestLog log;
@@ -37,7 +39,7 @@ final class RejectedRequests implements DirectHandler {
         if (!"HEAD".equalsIgnoreCase(method)) {
             response.entity(OciErrors.body(code, describe(code, status), Map.of()));
         }
-        log.rejected(method, path, status.code(), id);
+        log.rejected(method, path, status.code(), id, ConnectionGuard.currentPeer());
         ConnectionGuard.requestDone();
         return response.build();
     }

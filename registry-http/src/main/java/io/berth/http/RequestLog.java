@@ -73,10 +73,14 @@ public final class RequestLog implements Filter {
     private final HttpMetrics metrics;
     private final boolean accessLog;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final io.micrometer.core.instrument.Counter tlsOnPlainPort;
 
     public RequestLog(HttpMetrics metrics, boolean accessLog) {
         this.metrics = metrics;
         this.accessLog = accessLog;
+        this.tlsOnPlainPort = io.micrometer.core.instrument.Counter.builder("berth.http.tls.on.plain.port")
+                .description("Connections that began with a TLS handshake on this plain-HTTP listener (docker and "
+                        + "skopeo try TLS first; each was answered 400 and closed).").register(metrics.registry());
     }
 
     /** Stops the lingering-read watchdog (at shutdown). */
@@ -200,12 +204,28 @@ public final class RequestLog implements Filter {
                 ? a.getAddress().getHostAddress() : String.valueOf(req.remotePeer().address());
     }
 
-    /** Logs and counts a request the HTTP layer answered before routing (malformed, too long). */
-    void rejected(String method, String path, int status, String id) {
+    /**
+     * Logs and counts a request the HTTP layer answered before routing (malformed, too long), from the
+     * client at {@code peer}'s address. A TLS handshake on this plain port is no malformed request: it
+     * is logged as {@code tls-handshake-on-plain-port} and counted in
+     * {@code berth_http_tls_on_plain_port_total}, not among the requests (a 400 each docker push would
+     * add to what operators alert on).
+     */
+    void rejected(String method, String path, int status, String id, java.util.Optional<ConnectionGuard.Peer> peer) {
+        String client = peer.map(ConnectionGuard.Peer::address).orElse("-");
+        if (peer.isPresent() && peer.get().tlsHandshake()) {
+            tlsOnPlainPort.increment();
+            if (accessLog) {
+                ACCESS.log(java.util.logging.Level.INFO, "{0}", new AccessRecord("-", "-", status, 0, 0, 0, client, "",
+                        "-", id, "tls-handshake-on-plain-port"));
+            }
+            return;
+        }
         String m = method == null || method.isEmpty() ? "-" : method;
         String p = path == null || path.isEmpty() ? "-" : loggedPath(path.length() > 300 ? path.substring(0, 300) + "…"
                 : path, null);
-        record("rejected", status, 0, new AccessRecord(m, p, status, 0, 0, 0, "-", "", "-", id, "rejected-before-routing"));
+        record("rejected", status, 0, new AccessRecord(m, p, status, 0, 0, 0, client, "", "-", id,
+                "rejected-before-routing"));
     }
 
     private void record(String route, int status, long nanos, AccessRecord access) {

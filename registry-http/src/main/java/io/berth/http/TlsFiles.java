@@ -3,15 +3,16 @@ package io.berth.http;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.error.Failures;
-import io.helidon.common.configurable.Resource;
-import io.helidon.common.pki.Keys;
+import io.berth.core.auth.PemKeys;
 import io.helidon.common.tls.Tls;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.GeneralSecurityException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -84,12 +85,16 @@ final class TlsFiles {
         }
     }
 
+    /** The pair as a TLS setup: a PEM chain and a PKCS#8, SEC1 or PKCS#1 key ({@link PemKeys#privateKey}). */
     private Tls read() {
-        Keys pem = Keys.builder().pem(p -> p.key(Resource.create(key)).certChain(Resource.create(cert))).build();
-        if (pem.privateKey().isEmpty() || pem.certChain().isEmpty()) {
-            throw new IllegalArgumentException("expected a PEM certificate chain and a PKCS#8 private key");
+        try {
+            return Tls.builder().privateKey(PemKeys.privateKey(key)).privateKeyCertChain(PemKeys.certificates(cert))
+                    .build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        return Tls.builder().privateKey(pem.privateKey().get()).privateKeyCertChain(pem.certChain()).build();
     }
 
     private Object stamp() {

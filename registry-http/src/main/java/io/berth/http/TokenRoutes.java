@@ -60,7 +60,7 @@ final class TokenRoutes implements HttpService {
         }
         Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
         Principal principal = Principal.ANONYMOUS;
-        if (header.isPresent()) {
+        if (header.isPresent() && !AccessControl.emptyBasic(header.get())) { // empty Basic: anonymous
             Optional<AccessControl.Credentials> basic = AccessControl.basic(header.get());
             if (basic.isEmpty()) {
                 refuse(req, res, "incorrect username or password");

@@ -287,6 +287,40 @@ class AccessControlTest {
         }
     }
 
+    /**
+     * skopeo {@code --no-creds} sends {@code Authorization: Basic Og==} (an empty name and password),
+     * podman without a login {@code Basic } with nothing after it: no credentials, so anonymous — a
+     * public repository pulls, a private one gets the 401 challenge (not "unsupported Authorization
+     * header"), and the token endpoint issues an anonymous token.
+     */
+    @Test
+    void emptyBasicCredentialsAreAnonymous() throws Exception {
+        for (String empty : List.of("Basic Og==", "Basic ", "Basic", "basic  Og==  ")) {
+            try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), basic.port())) {
+                s.setSoTimeout(10_000);
+                String head = "Host: 127.0.0.1:" + basic.port() + "\r\nAuthorization: " + empty + "\r\nAccept: "
+                        + "application/vnd.oci.image.manifest.v1+json\r\n\r\n";
+                SendfileTest.write(s.getOutputStream(), "GET /v2/public/base/manifests/v1 HTTP/1.1\r\n" + head);
+                assertEquals("HTTP/1.1 200 OK", SendfileTest.read(s.getInputStream(), false).status(), empty);
+                SendfileTest.write(s.getOutputStream(), "GET /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + head);
+                SendfileTest.Response refused = SendfileTest.read(s.getInputStream(), false);
+                assertEquals("HTTP/1.1 401 Unauthorized", refused.status(), empty);
+                String body = new String(refused.body(), StandardCharsets.UTF_8);
+                assertTrue(body.contains("authentication required"), empty + ": " + body);
+                assertTrue(refused.headers().get("www-authenticate").startsWith("Basic realm="), empty);
+            }
+        }
+        // the token flow: an anonymous token with the anonymous caller's grants
+        HttpResponse<byte[]> issued = token.send("GET", "/auth/token?service=registry.test&scope=repository:"
+                + "public/base:pull", null, "Authorization", "Basic Og==");
+        assertEquals(200, issued.statusCode(), new String(issued.body(), StandardCharsets.UTF_8));
+        String jwt = JSON.readTree(issued.body()).get("token").asText();
+        assertEquals(200, token.send("GET", "/v2/public/base/manifests/v1", null, "Authorization", "Bearer " + jwt,
+                "Accept", "application/vnd.oci.image.manifest.v1+json").statusCode());
+        assertEquals(401, token.send("GET", "/v2/team-a/app/manifests/v1", null, "Authorization", "Bearer " + jwt)
+                .statusCode());
+    }
+
     @Test
     void oauthPostFormAsContainerdSendsIt() throws Exception {
         String form = "grant_type=password&service=registry.test&client_id=containerd&username=bob&password="

@@ -46,6 +46,71 @@ class ConnectionLimitsTest {
         }
     }
 
+    /**
+     * docker and skopeo try TLS first on a registry configured as insecure: a ClientHello on the plain
+     * port. It is answered as before (an HTTP 400, which the client reports as "server gave HTTP
+     * response to HTTPS client" and then falls back to plain HTTP) but logged with the client's
+     * address as a TLS handshake and counted as one, not as a rejected request; a malformed plain
+     * request still is one, also with its client's address.
+     */
+    @Test
+    void aTlsHandshakeOnThePlainPortIsLoggedWithItsClientAndCountedAsSuch() throws Exception {
+        List<io.berth.core.logging.AccessRecord> access = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getParameters() != null && record.getParameters().length > 0
+                        && record.getParameters()[0] instanceof io.berth.core.logging.AccessRecord a) {
+                    access.add(a);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("berth.access");
+        try (TestRegistry r = new TestRegistry(dir, Map.of("http.access-log", "true"))) {
+            log.addHandler(capture);
+            try (java.net.Socket plain = new java.net.Socket()) {
+                plain.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+                plain.connect(new java.net.InetSocketAddress("127.0.0.1", r.port()));
+                plain.setSoTimeout(10_000);
+                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) javax.net.ssl.SSLContext.getDefault()
+                        .getSocketFactory().createSocket(plain, "127.0.0.1", r.port(), true);
+                Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, tls::startHandshake);
+                assertTrue(refused instanceof java.io.IOException, refused.toString());
+            }
+            try (WireClient garbage = new WireClient(r.port(), "127.0.0.3")) {
+                garbage.sendRaw("NOT AN HTTP REQUEST\r\n\r\n");
+                garbage.closedWithin(EVENTUALLY);
+            }
+            long deadline = System.currentTimeMillis() + EVENTUALLY;
+            while (access.stream().noneMatch(a -> a.client().equals("127.0.0.3"))
+                    && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            String metrics = UploadLimitsTest.metricsWith(r, "berth_http_tls_on_plain_port_total 1.0");
+            assertTrue(metrics.contains("berth_http_tls_on_plain_port_total 1.0"), metrics);
+            long rejected400 = metrics.lines().filter(l -> l.startsWith("berth_http_requests_total{")
+                    && l.contains("route=\"rejected\"") && l.contains("status=\"400\"")).count();
+            assertEquals(1, rejected400, "only the malformed request is a rejected 400: " + metrics);
+        } finally {
+            log.removeHandler(capture);
+        }
+        List<io.berth.core.logging.AccessRecord> probes = access.stream()
+                .filter(a -> "tls-handshake-on-plain-port".equals(a.note())).toList();
+        assertEquals(1, probes.size(), access.toString());
+        assertEquals("127.0.0.2", probes.getFirst().client(), "the client's address, not -");
+        io.berth.core.logging.AccessRecord malformed = access.stream()
+                .filter(a -> "rejected-before-routing".equals(a.note())).findFirst().orElseThrow();
+        assertEquals("127.0.0.3", malformed.client(), access.toString());
+    }
+
     @Test
     void anIdleKeptAliveConnectionIsClosedAtTheIdleTimeout() throws Exception {
         try (TestRegistry r = new TestRegistry(dir, Map.of("http.header-timeout", "1h", "http.idle-timeout", "1s"))) {

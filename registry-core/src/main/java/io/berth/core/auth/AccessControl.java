@@ -321,6 +321,34 @@ public final class AccessControl {
     }
 
     /**
+     * Whether {@code header} is Basic with no credentials in it: {@code Basic Og==} (":") as skopeo
+     * {@code --no-creds} and podman send it, {@code Basic } with nothing after it, or an empty name and
+     * password. Such a caller asked for nothing: it is anonymous, not a failed login.
+     */
+    public static boolean emptyBasic(String header) {
+        if (header == null) {
+            return false;
+        }
+        String h = header.trim();
+        if (h.equalsIgnoreCase("Basic")) {
+            return true;
+        }
+        if (!h.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return false;
+        }
+        String value = h.substring(6).trim();
+        if (value.isEmpty()) {
+            return true;
+        }
+        try {
+            String decoded = new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
+            return decoded.isEmpty() || decoded.equals(":");
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
      * The credentials of a basic {@code Authorization} header value; empty when it is not one. A
      * robot's user name holds a colon ({@code robot:ci-a}), so the password starts after the second.
      */

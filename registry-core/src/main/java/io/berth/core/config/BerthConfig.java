@@ -36,8 +36,8 @@ public final class BerthConfig {
     private static final Pattern COUNT = Pattern.compile("\\d+");
 
     /** Variables read by the scripts in bin/ and by {@code berth admin}, not configuration keys. */
-    private static final Set<String> NOT_CONFIG_ENV = Set.of("BERTH_HOME", "BERTH_JAVA_OPTS", "BERTH_CONFIG",
-            "BERTH_ADMIN_TOKEN", "BERTH_AOT", "BERTH_CONFORMANCE_SUITE", "BERTH_CONFORMANCE_REGISTRY");
+    private static final Set<String> NOT_CONFIG_ENV = Set.of("BERTH_HOME", "BERTH_JAVA_OPTS", "BERTH_ADMIN_JAVA_OPTS",
+            "BERTH_CONFIG", "BERTH_ADMIN_TOKEN", "BERTH_AOT", "BERTH_CONFORMANCE_SUITE", "BERTH_CONFORMANCE_REGISTRY");
 
     private final Map<String, String> values;
     private final Map<String, String> sources;

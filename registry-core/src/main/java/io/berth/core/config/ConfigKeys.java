@@ -62,13 +62,14 @@ public final class ConfigKeys {
     public static final ConfigKey ADMIN_TLS_CERT = new ConfigKey("admin.tls.cert", "", Type.TEXT,
             "PEM certificate chain of the admin API; with admin.tls.key it serves gRPC over TLS.");
     public static final ConfigKey ADMIN_TLS_KEY = new ConfigKey("admin.tls.key", "", Type.TEXT,
-            "PEM private key (PKCS#8) of admin.tls.cert.");
+            "PEM private key of admin.tls.cert: PKCS#8, SEC1 (EC PRIVATE KEY) or PKCS#1 (RSA PRIVATE KEY).");
     public static final ConfigKey ADMIN_TLS_CLIENT_CA = new ConfigKey("admin.tls.client-ca", "", Type.TEXT,
             "PEM CA certificates: admin clients presenting a certificate they signed are the user named by its CN.");
     public static final ConfigKey HTTP_TLS_CERT = new ConfigKey("http.tls.cert", "", Type.TEXT,
             "PEM certificate chain; with http.tls.key the HTTP API serves HTTPS only. Reloaded when it changes.");
     public static final ConfigKey HTTP_TLS_KEY = new ConfigKey("http.tls.key", "", Type.TEXT,
-            "PEM private key (PKCS#8) of http.tls.cert. Reloaded when it changes.");
+            "PEM private key of http.tls.cert: PKCS#8, SEC1 (EC PRIVATE KEY) or PKCS#1 (RSA PRIVATE KEY). Reloaded "
+                    + "when it changes.");
     public static final ConfigKey HTTP_SENDFILE = new ConfigKey("http.sendfile", "true", Type.BOOLEAN,
             "Send the bodies of filesystem blobs with sendfile(2), from the page cache straight to the client's "
                     + "connection (zero copy); false: copy them through the server's memory. Not with TLS.");

@@ -6,6 +6,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.BlobRecord;
 import io.berth.core.metadata.GcRunRecord;
 import io.berth.core.metadata.ManifestKey;
+import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.registry.Caller;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,6 +113,8 @@ public final class GarbageCollector implements AutoCloseable {
         long blobsDeleted;
         long bytesFreed;
         final List<String> items = new ArrayList<>();
+        /** A dry run's manifests that the run would delete: what the later phases treat as gone. */
+        final Set<ManifestKey> planned = new HashSet<>();
         State state = State.RUNNING;
         String error = "";
         OptionalLong finishedAt = OptionalLong.empty();
@@ -323,6 +327,10 @@ public final class GarbageCollector implements AutoCloseable {
         if (!run.options.deleteUntagged()) {
             return;
         }
+        if (run.options.dryRun()) {
+            planManifests(run);
+            return;
+        }
         Manifests manifests = registry.manifests();
         Caller caller = Caller.job(Caller.GC, "gc " + run.id);
         boolean deletedInPass = true;
@@ -332,16 +340,12 @@ public final class GarbageCollector implements AutoCloseable {
                 List<ManifestKey> batch = metadata.unreachableManifests(run.cursor.isEmpty() ? null : run.cursor,
                         run.cutoff, BATCH);
                 for (ManifestKey m : batch) {
-                    String key = m.repository() + "@" + m.digest();
-                    if (run.options.dryRun()) {
-                        run.manifestsDeleted++;
-                        run.listed("manifest " + key);
-                    } else if (manifests.deleteIfUnkept(caller, m.repository(), m.digest(), Set.of(), run.cutoff)
+                    if (manifests.deleteIfUnkept(caller, m.repository(), m.digest(), Set.of(), run.cutoff)
                             == Manifests.Removal.DELETED) {
                         run.manifestsDeleted++;
                         deletedInPass = true;
                     }
-                    run.cursor = key;
+                    run.cursor = m.repository() + "@" + m.digest();
                 }
                 run.save();
                 if (batch.size() < BATCH) {
@@ -349,14 +353,94 @@ public final class GarbageCollector implements AutoCloseable {
                 }
             }
             run.cursor = "";
-            if (run.options.dryRun()) {
-                break; // nothing was deleted, so a second pass would find the same
+        }
+    }
+
+    /**
+     * A dry run's manifest phase, which deletes nothing: the unreachable manifests, then — as the run's
+     * later passes find them once their index or subject is gone — the children and referrers that only
+     * planned manifests keep, each checked as {@link Manifests#deleteIfUnkept} checks it.
+     */
+    private void planManifests(Run run) {
+        java.util.ArrayDeque<ManifestKey> gone = new java.util.ArrayDeque<>();
+        String cursor = null;
+        while (!stopping) {
+            List<ManifestKey> batch = metadata.unreachableManifests(cursor, run.cutoff, BATCH);
+            for (ManifestKey m : batch) {
+                plan(run, m, gone);
+                cursor = m.repository() + "@" + m.digest();
+            }
+            run.save();
+            if (batch.size() < BATCH) {
+                break;
+            }
+        }
+        while (!gone.isEmpty() && !stopping) {
+            ManifestKey m = gone.poll();
+            for (Digest d : metadata.manifestDependents(m.repository(), m.digest())) {
+                ManifestKey dependent = new ManifestKey(m.repository(), d);
+                if (!run.planned.contains(dependent) && keptOnlyByPlanned(run, dependent)) {
+                    plan(run, dependent, gone);
+                }
+            }
+        }
+    }
+
+    private static void plan(Run run, ManifestKey m, java.util.ArrayDeque<ManifestKey> gone) {
+        if (run.planned.add(m)) {
+            run.manifestsDeleted++;
+            run.listed("manifest " + m.repository() + "@" + m.digest());
+            gone.add(m);
+        }
+    }
+
+    private boolean keptOnlyByPlanned(Run run, ManifestKey key) {
+        Optional<ManifestRecord> m = metadata.manifest(key.repository(), key.digest());
+        if (m.isEmpty() || m.get().pushedAt() >= run.cutoff || !metadata.tagsOf(key.repository(), key.digest())
+                .isEmpty()) {
+            return false;
+        }
+        for (Digest index : metadata.indexesListing(key.repository(), key.digest())) {
+            if (!run.planned.contains(new ManifestKey(key.repository(), index))) {
+                return false;
+            }
+        }
+        Optional<Digest> subject = m.get().subject();
+        return subject.isEmpty() || !metadata.manifestExists(key.repository(), subject.get())
+                || run.planned.contains(new ManifestKey(key.repository(), subject.get()));
+    }
+
+    /**
+     * A dry run's blobs that only planned manifests reference, and that the mark would then take: the
+     * run finds them unreferenced once it deleted those manifests.
+     */
+    private void planFreedBlobs(Run run) {
+        Set<Digest> freed = new java.util.TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
+        for (ManifestKey m : run.planned) {
+            freed.addAll(metadata.blobsOf(m.repository(), m.digest()));
+        }
+        for (Digest d : freed) {
+            if (stopping) {
+                return;
+            }
+            if (!run.planned.containsAll(metadata.manifestsReferencingBlob(d))) {
+                continue;
+            }
+            Optional<BlobRecord> b = metadata.blobUnlinkedSince(d, run.cutoff);
+            if (b.isPresent()) {
+                run.blobsExamined++;
+                run.blobsDeleted++;
+                run.bytesFreed += b.get().size();
+                run.listed("blob " + d + " (" + b.get().size() + " bytes)");
             }
         }
     }
 
     /** Blob records nothing references, recorded and linked before the cutoff. */
     private void blobs(Run run) throws IOException {
+        if (run.options.dryRun()) {
+            planFreedBlobs(run);
+        }
         while (!stopping) {
             List<BlobRecord> batch = metadata.unreferencedBlobs(run.cursor.isEmpty() ? null : run.cursor,
                     run.cutoff, BATCH);

@@ -29,7 +29,11 @@ import java.util.logging.Logger;
  * {@link Redaction}.
  */
 public final class LogFormat extends Formatter {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Loaded with the first JSON line only: Jackson's classes cost a short command (berth admin) 0.1 s. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
+
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
     /** Loggers of libraries whose INFO messages are not the operator's business. */
@@ -249,7 +253,7 @@ public final class LogFormat extends Formatter {
         }
         line.replaceAll((k, v) -> v instanceof String text ? Redaction.redact(text) : v);
         try {
-            return JSON.writeValueAsString(line) + "\n";
+            return Json.MAPPER.writeValueAsString(line) + "\n";
         } catch (JsonProcessingException e) {
             return "{\"level\":\"ERROR\",\"message\":\"unloggable record\"}\n";
         }

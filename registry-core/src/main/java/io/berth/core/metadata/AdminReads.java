@@ -34,6 +34,9 @@ public interface AdminReads {
 
     long referrerCount(RepositoryName repository, Digest subject);
 
+    /** Up to {@code limit} digests of the repository's manifests that begin with {@code beginning}, sorted. */
+    List<Digest> manifestDigestsStartingWith(RepositoryName repository, String beginning, int limit);
+
     /** Every index → child edge of the repository. */
     List<ChildEdge> childEdges(RepositoryName repository);
 
@@ -59,6 +62,27 @@ public interface AdminReads {
      * pushed before {@code cutoff}.
      */
     List<ManifestKey> unreachableManifests(String after, long cutoff, int limit);
+
+    /**
+     * Manifests of the repository that {@code manifest} keeps: the children it lists (an index) and the
+     * referrers naming it as their subject. A dry run asks which of them its deletion leaves unreachable.
+     */
+    List<Digest> manifestDependents(RepositoryName repository, Digest manifest);
+
+    /** Every index of the repository that lists {@code child} (other than itself). */
+    List<Digest> indexesListing(RepositoryName repository, Digest child);
+
+    /** The blobs (config, layers) a manifest references. */
+    List<Digest> blobsOf(RepositoryName repository, Digest manifest);
+
+    /** Every manifest of any repository that references the blob. */
+    List<ManifestKey> manifestsReferencingBlob(Digest blob);
+
+    /**
+     * The blob, when it was recorded before {@code cutoff} and linked to no repository since: the mark of
+     * {@link #unreferencedBlobs} without its condition on references.
+     */
+    Optional<BlobRecord> blobUnlinkedSince(Digest blob, long cutoff);
 
     Optional<GcRunRecord> gcRun(String id);
 

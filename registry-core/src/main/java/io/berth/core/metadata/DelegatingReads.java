@@ -213,6 +213,36 @@ interface DelegatingReads extends MetadataReads {
     }
 
     @Override
+    default List<Digest> manifestDigestsStartingWith(RepositoryName repository, String beginning, int limit) {
+        return read(q -> q.manifestDigestsStartingWith(repository, beginning, limit));
+    }
+
+    @Override
+    default List<Digest> manifestDependents(RepositoryName repository, Digest manifest) {
+        return read(q -> q.manifestDependents(repository, manifest));
+    }
+
+    @Override
+    default List<Digest> indexesListing(RepositoryName repository, Digest child) {
+        return read(q -> q.indexesListing(repository, child));
+    }
+
+    @Override
+    default List<Digest> blobsOf(RepositoryName repository, Digest manifest) {
+        return read(q -> q.blobsOf(repository, manifest));
+    }
+
+    @Override
+    default List<ManifestKey> manifestsReferencingBlob(Digest blob) {
+        return read(q -> q.manifestsReferencingBlob(blob));
+    }
+
+    @Override
+    default Optional<BlobRecord> blobUnlinkedSince(Digest blob, long cutoff) {
+        return read(q -> q.blobUnlinkedSince(blob, cutoff));
+    }
+
+    @Override
     default Optional<GcRunRecord> gcRun(String id) {
         return read(q -> q.gcRun(id));
     }

@@ -154,6 +154,20 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
     }
 
     @Override
+    public List<Digest> manifestDigestsStartingWith(RepositoryName repository, String beginning, int limit) {
+        if (!beginning.matches("[a-z0-9]+:[0-9a-f]*")) {
+            throw new IllegalArgumentException("not the beginning of a digest: " + beginning);
+        }
+        // LIKE, not a range: PostgreSQL's collation may order ':' apart from the hex digits
+        return query("SELECT digest FROM manifests WHERE repository = ? AND digest LIKE ? ORDER BY digest LIMIT ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, beginning + "%");
+                    ps.setInt(3, limit);
+                }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
     public List<ChildEdge> childEdges(RepositoryName repository) {
         return query("SELECT manifest_digest, child_digest FROM manifest_children WHERE repository = ?",
                 ps -> ps.setString(1, repository.value()),
@@ -295,6 +309,55 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
                     ps.setLong(3, cutoff);
                     ps.setInt(4, limit);
                 }, rs -> new ManifestKey(RepositoryName.of(rs.getString(1)), Digest.parse(rs.getString(2))));
+    }
+
+    @Override
+    public List<Digest> manifestDependents(RepositoryName repository, Digest manifest) {
+        return query("SELECT child_digest FROM manifest_children WHERE repository = ? AND manifest_digest = ?"
+                + " AND child_digest <> manifest_digest UNION SELECT digest FROM manifests WHERE repository = ?"
+                + " AND subject_digest = ? ORDER BY 1", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, manifest.toString());
+                    ps.setString(3, repository.value());
+                    ps.setString(4, manifest.toString());
+                }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
+    public List<Digest> indexesListing(RepositoryName repository, Digest child) {
+        return query("SELECT manifest_digest FROM manifest_children WHERE repository = ? AND child_digest = ?"
+                + " AND manifest_digest <> ? ORDER BY manifest_digest", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, child.toString());
+                    ps.setString(3, child.toString());
+                }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
+    public List<Digest> blobsOf(RepositoryName repository, Digest manifest) {
+        return query("SELECT blob_digest FROM manifest_blobs WHERE repository = ? AND manifest_digest = ?"
+                + " ORDER BY blob_digest", ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, manifest.toString());
+                }, rs -> Digest.parse(rs.getString(1)));
+    }
+
+    @Override
+    public List<ManifestKey> manifestsReferencingBlob(Digest blob) {
+        return query("SELECT repository, manifest_digest FROM manifest_blobs WHERE blob_digest = ?"
+                + " ORDER BY repository, manifest_digest", ps -> ps.setString(1, blob.toString()),
+                rs -> new ManifestKey(RepositoryName.of(rs.getString(1)), Digest.parse(rs.getString(2))));
+    }
+
+    @Override
+    public Optional<BlobRecord> blobUnlinkedSince(Digest blob, long cutoff) {
+        return queryOne("SELECT b.digest, b.size FROM blobs b WHERE b.digest = ? AND b.created_at < ?"
+                + " AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest AND rb.linked_at >= ?)",
+                ps -> {
+                    ps.setString(1, blob.toString());
+                    ps.setLong(2, cutoff);
+                    ps.setLong(3, cutoff);
+                }, rs -> new BlobRecord(Digest.parse(rs.getString(1)), rs.getLong(2)));
     }
 
     private static final String GC_COLUMNS = "SELECT id, state, dry_run, delete_untagged, grace_ms, cutoff_at, phase,"

@@ -9,7 +9,8 @@ package io.berth.core.registry;
  * @param address   the client's network address, or a name such as {@code internal}
  * @param requestId the request id the client sees ({@code X-Request-Id}), or empty
  * @param host      the {@code Host} the client addressed, or empty
- * @param method    the protocol method ({@code PUT}, an RPC name), or empty
+ * @param method    the HTTP method of a {@code /v2} request ({@code PUT}); for other callers the RPC or
+ *                  job ({@code DeleteTag}, {@code gc <run id>}); or empty
  * @param userAgent the client's user agent, or empty
  * @param actor     the authenticated name, or empty while access control is off
  * @param via       the API or job the change comes through: {@link #V2}, {@link #ADMIN},
@@ -32,6 +33,16 @@ public record Caller(String address, String requestId, String host, String metho
         userAgent = userAgent == null ? "" : userAgent;
         actor = actor == null ? "" : actor;
         via = via == null || via.isBlank() ? INTERNAL : via;
+    }
+
+    /** The HTTP method of the request, when it is a {@code /v2} request; else empty. */
+    public String httpMethod() {
+        return V2.equals(via) ? method : "";
+    }
+
+    /** What a change that is no HTTP request is (an admin RPC, a job); empty for {@code /v2} requests. */
+    public String operation() {
+        return V2.equals(via) ? "" : method;
     }
 
     /** The client per-client limits count: the authenticated name when there is one, else the address. */

@@ -80,9 +80,14 @@ public final class EventRecorder {
                 new DistributionEvent.Target(null, null, null, null, repo.value(), null, null, null));
     }
 
-    void manifestPulled(MetadataTransaction tx, RepositoryName repo, Digest digest) {
-        record(tx, EventType.MANIFEST_PULLED, Caller.internal("pull"), repo, repo + "@" + digest,
-                target(Caller.internal("pull"), repo, null, digest, null, null, "manifests", null));
+    /**
+     * Pulls are aggregated (one event per repository and manifest per flush): the event is the flush's,
+     * and its {@code request.host} is the host the last pull addressed, as a push's events carry the push's.
+     */
+    void manifestPulled(MetadataTransaction tx, RepositoryName repo, Digest digest, String host) {
+        Caller pulls = new Caller("internal", "", host, "pull", "berth", "", Caller.INTERNAL);
+        record(tx, EventType.MANIFEST_PULLED, pulls, repo, repo + "@" + digest,
+                target(pulls, repo, null, digest, null, null, "manifests", null));
     }
 
     private DistributionEvent.Target target(Caller caller, RepositoryName repo, String mediaType, Digest digest,
@@ -103,8 +108,9 @@ public final class EventRecorder {
         String id = UUID.randomUUID().toString();
         String time = Instant.ofEpochMilli(tx.now()).toString();
         DistributionEvent data = new DistributionEvent(id, time, type.action(), target,
-                new DistributionEvent.Request(caller.requestId(), caller.address(), caller.host(), caller.method(),
-                        caller.userAgent()),
+                new DistributionEvent.Request(caller.requestId(), caller.address(), caller.host(),
+                        caller.httpMethod(), caller.userAgent(), caller.via(),
+                        caller.operation().isEmpty() ? null : caller.operation()),
                 new DistributionEvent.Actor(caller.actor()), new DistributionEvent.Source(sourceAddr, instanceId));
         RegistryEvent event = new RegistryEvent(RegistryEvent.SPEC_VERSION, id, source, type.type(), time, subject,
                 RegistryEvent.CONTENT_TYPE, Long.toString(repoSeq), repo.value(), data);

@@ -12,6 +12,7 @@ import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Descriptor;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
@@ -168,23 +169,49 @@ public final class Manifests {
 
     /** The manifest by tag or digest; records the pull (as a client's). */
     public ManifestRecord get(RepositoryName repository, Reference reference) {
-        ManifestRecord m = find(metadata, repository, reference);
-        pulls.manifestPulled(repository, m.digest());
-        return m;
+        return get(INTERNAL, repository, reference);
     }
 
     /**
-     * The manifest by tag or digest for {@code caller}; records the pull as a client's, or — when the
-     * caller is a replicator ({@code auth.replicators}) — as a replication copy, which is not a last pull.
+     * The manifest by tag or digest for {@code caller}; records the pull as a client's (the pull event's
+     * {@code request.host} is the host it addressed), or — when the caller is a replicator
+     * ({@code auth.replicators}) — as a replication copy, which is not a last pull.
      */
     public ManifestRecord get(Caller caller, RepositoryName repository, Reference reference) {
         ManifestRecord m = find(metadata, repository, reference);
         if (options.replicationPull(caller)) {
             pulls.replicationPull();
         } else {
-            pulls.manifestPulled(repository, m.digest());
+            pulls.manifestPulled(repository, m.digest(), caller.host());
         }
         return m;
+    }
+
+    /**
+     * The digest of the one manifest of the repository a digest or its beginning names: whole digests
+     * as given (checked later, where they are used), beginnings looked up. None is {@code NOT_FOUND},
+     * several {@code INVALID_ARGUMENT} naming them (give more digits).
+     */
+    public Digest resolve(RepositoryName repository, DigestPrefix prefix) {
+        Optional<Digest> whole = prefix.whole();
+        if (whole.isPresent()) {
+            return whole.get();
+        }
+        java.util.List<Digest> found = new java.util.ArrayList<>();
+        for (String beginning : prefix.beginnings()) {
+            found.addAll(metadata.manifestDigestsStartingWith(repository, beginning, 5));
+        }
+        if (found.isEmpty()) {
+            throw RegistryException.of(ErrorCode.NOT_FOUND, "repository " + repository + " has no manifest whose digest"
+                    + " begins with " + prefix, "digest", prefix.toString());
+        }
+        if (found.size() > 1) {
+            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "digest " + prefix + " is ambiguous in repository "
+                    + repository + ": it begins " + (found.size() > 4 ? "5 or more" : Integer.toString(found.size()))
+                    + " manifests' digests (" + String.join(", ", found.stream().limit(4).map(Digest::toString)
+                    .toList()) + "); give more of it", "digest", prefix.toString());
+        }
+        return found.getFirst();
     }
 
     /** The manifest by tag or digest, without counting as a pull (HEAD). */

@@ -17,7 +17,11 @@ public final class PullRecorder {
     }
 
     private final MetadataStore metadata;
-    private final ConcurrentHashMap<Key, Long> manifests = new ConcurrentHashMap<>();
+    /** When, and the host the pull addressed (the pull event's URL names it). */
+    private record Pull(long at, String host) {
+    }
+
+    private final ConcurrentHashMap<Key, Pull> manifests = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, Long> blobs = new ConcurrentHashMap<>();
 
     private final java.time.Clock clock;
@@ -35,9 +39,9 @@ public final class PullRecorder {
     private final java.util.concurrent.atomic.LongAdder clientPulls = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder replicationPulls = new java.util.concurrent.atomic.LongAdder();
 
-    void manifestPulled(RepositoryName repository, Digest digest) {
+    void manifestPulled(RepositoryName repository, Digest digest, String host) {
         clientPulls.increment();
-        manifests.put(new Key(repository, digest), clock.millis());
+        manifests.put(new Key(repository, digest), new Pull(clock.millis(), host));
     }
 
     /** A replicator copied a manifest: counted, not a last pull, no pull event. */
@@ -59,30 +63,30 @@ public final class PullRecorder {
         if (manifests.isEmpty() && blobs.isEmpty()) {
             return;
         }
-        Map<Key, Long> m = drain(manifests);
+        Map<Key, Pull> m = drain(manifests);
         Map<Key, Long> b = drain(blobs);
         try {
             metadata.inTransaction(tx -> {
-                m.forEach((k, at) -> tx.recordManifestPull(k.repository(), k.digest(), at));
+                m.forEach((k, pull) -> tx.recordManifestPull(k.repository(), k.digest(), pull.at()));
                 if (pullEvents) {
                     // aggregated: one event per repository and manifest per flush, however many pulls
-                    m.keySet().forEach(k -> events.manifestPulled(tx, k.repository(), k.digest()));
+                    m.forEach((k, pull) -> events.manifestPulled(tx, k.repository(), k.digest(), pull.host()));
                 }
                 b.forEach((k, at) -> tx.recordBlobPull(k.repository(), k.digest(), at));
                 return null;
             });
         } catch (RuntimeException | Error e) {
             // nothing was written: put the batch back for the next flush, keeping the latest times
-            m.forEach((k, at) -> manifests.merge(k, at, Math::max));
+            m.forEach((k, pull) -> manifests.merge(k, pull, (a, c) -> a.at() >= c.at() ? a : c));
             b.forEach((k, at) -> blobs.merge(k, at, Math::max));
             throw e;
         }
     }
 
-    private static Map<Key, Long> drain(ConcurrentHashMap<Key, Long> source) {
-        Map<Key, Long> out = new java.util.HashMap<>();
+    private static <V> Map<Key, V> drain(ConcurrentHashMap<Key, V> source) {
+        Map<Key, V> out = new java.util.HashMap<>();
         for (Key k : source.keySet()) {
-            Long v = source.remove(k);
+            V v = source.remove(k);
             if (v != null) {
                 out.put(k, v);
             }

@@ -129,12 +129,102 @@ class GarbageCollectorTest {
         assertTrue(registry.metadata().manifestExists(APP, untagged));
         assertEquals(tagsBefore, registry.metadata().tagCount(APP));
         assertEquals(1, s.manifestsDeleted(), "the untagged manifest");
-        assertEquals(3, s.blobsDeleted(), "two unreferenced blobs and the orphan file");
-        assertEquals(garbage.get(0).size() + garbage.get(1).size() + "orphan file".length(), s.bytesFreed());
+        assertEquals(5, s.blobsDeleted(), "two unreferenced blobs, the untagged image's two and the orphan file");
+        assertEquals(garbage.get(0).size() + garbage.get(1).size() + "{\"seed\":\"untagged\"}".length()
+                + "layer untagged".length() + "orphan file".length(), s.bytesFreed());
         assertTrue(s.items().contains("manifest " + APP + "@" + untagged), s.items().toString());
         assertTrue(s.items().contains("blob " + garbage.get(1).digest() + " (" + garbage.get(1).size() + " bytes)"));
         assertTrue(s.items().stream().anyMatch(i -> i.startsWith("file " + old)), s.items().toString());
         assertTrue(registry.metadata().manifestExists(APP, kept));
+    }
+
+    /** Every manifest of the given repositories, as {@code repository@digest}. */
+    java.util.Set<String> manifests(RepositoryName... repositories) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (RepositoryName r : repositories) {
+            registry.metadata().manifestSummaries(r, null, 10_000, false).forEach(m -> out.add(r + "@" + m.digest()));
+        }
+        return out;
+    }
+
+    /**
+     * The issue's case — an untagged image's blobs were missing from the dry run — and the harder ones:
+     * an untagged index whose children go only once it is gone, a referrer of an untagged manifest, blobs
+     * shared with a kept image or another repository, a blob linked again within the grace. The dry run
+     * and then the run, on the same state: counts, bytes and the very items must agree.
+     */
+    @Test
+    void aDryRunReportsExactlyWhatTheRunThenDeletes() throws IOException {
+        RepositoryName other = RepositoryName.of("team-b/other");
+        images.image(APP, "v1", "kept");
+        BlobInfo keptLayer = images.blob(APP, Images.bytes("layer kept"));
+        // an untagged image sharing a layer with the kept one: its config and own layer go, the shared one stays
+        BlobInfo ownConfig = images.blob(APP, Images.bytes("{\"own\":1}"));
+        BlobInfo ownLayer = images.blob(APP, Images.bytes("own layer"));
+        images.put(APP, null, MediaTypes.OCI_MANIFEST, Images.imageManifest(ownConfig, List.of(keptLayer, ownLayer),
+                null));
+        // an untagged index: its children are reachable until it is deleted, so they go in a later pass
+        Digest childA = images.image(APP, null, "child a");
+        Digest childB = images.image(APP, null, "child b");
+        images.index(APP, null, childA, childB);
+        // a referrer of an untagged image goes with it; one of a tagged image stays
+        Digest signed = images.image(APP, null, "signed");
+        images.referrer(APP, signed, "sig of untagged");
+        images.referrer(APP, images.image(APP, "v2", "v2"), "sig of tagged");
+        // a blob another repository's tagged image references stays
+        BlobInfo crossConfig = images.blob(other, Images.bytes("{\"cross\":1}"));
+        BlobInfo crossLayer = images.blob(other, Images.bytes("cross layer"));
+        images.put(other, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(crossConfig, List.of(crossLayer),
+                null));
+        images.blob(APP, Images.bytes("cross layer"));
+        BlobInfo appConfig = images.blob(APP, Images.bytes("{\"app\":1}"));
+        images.put(APP, null, MediaTypes.OCI_MANIFEST, Images.imageManifest(appConfig, List.of(crossLayer), null));
+        garbage("g");
+        orphan("orphan file", clock.millis() - Duration.ofHours(3).toMillis());
+        BlobInfo relinked = images.blob(APP, Images.bytes("relinked"));
+        clock.advance(Duration.ofHours(2));
+        // within the grace: an unreferenced blob linked again, and an untagged image pushed just now
+        images.blob(other, Images.bytes("relinked"));
+        images.image(APP, null, "young");
+
+        Map<String, String> filesBefore = tree();
+        java.util.Set<String> manifestsBefore = manifests(APP, other);
+        GarbageCollector.Status dry = run(true, Duration.ofHours(1), true);
+        assertEquals(filesBefore, tree(), "the dry run changed nothing");
+        assertEquals(manifestsBefore, manifests(APP, other));
+
+        GarbageCollector.Status real = run(false, Duration.ofHours(1), true);
+        assertEquals(GarbageCollector.State.SUCCEEDED, real.state());
+        java.util.Set<String> manifestsGone = new java.util.TreeSet<>(manifestsBefore);
+        manifestsGone.removeAll(manifests(APP, other));
+        Map<String, String> filesAfter = tree();
+        java.util.Set<String> blobsGone = new java.util.TreeSet<>();
+        filesBefore.keySet().stream().filter(f -> !filesAfter.containsKey(f))
+                .forEach(f -> blobsGone.add(Path.of(f).getFileName().toString()));
+
+        java.util.Set<String> listedManifests = new java.util.TreeSet<>();
+        java.util.Set<String> listedBlobs = new java.util.TreeSet<>();
+        for (String item : dry.items()) {
+            String[] words = item.split(" ");
+            if (words[0].equals("manifest")) {
+                listedManifests.add(words[1]);
+            } else {
+                listedBlobs.add(Digest.parse(words[1]).hex());
+            }
+        }
+        System.out.println("dry run: " + dry.manifestsDeleted() + " manifests, " + dry.blobsDeleted() + " blobs ("
+                + dry.bytesFreed() + " B); run: " + real.manifestsDeleted() + " manifests, " + real.blobsDeleted()
+                + " blobs (" + real.bytesFreed() + " B)");
+        assertEquals(manifestsGone, listedManifests, "the manifests the dry run listed are those the run deleted");
+        assertEquals(blobsGone, listedBlobs, "the blobs and files the dry run listed are those the run deleted");
+        assertEquals(7, manifestsGone.size(), "untagged image, index and its two children, the untagged signed"
+                + " image and its referrer, the image sharing another repository's layer: " + manifestsGone);
+        assertEquals(real.manifestsDeleted(), dry.manifestsDeleted());
+        assertEquals(real.blobsDeleted(), dry.blobsDeleted());
+        assertEquals(real.bytesFreed(), dry.bytesFreed());
+        assertTrue(registry.blobStore().size(keptLayer.digest()).isPresent());
+        assertTrue(registry.blobStore().size(crossLayer.digest()).isPresent());
+        assertTrue(registry.blobStore().size(relinked.digest()).isPresent());
     }
 
     @Test

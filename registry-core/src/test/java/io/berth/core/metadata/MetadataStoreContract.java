@@ -95,6 +95,47 @@ public abstract class MetadataStoreContract {
         assertTrue(store.indexReferencingManifest(REPO, image.digest()).isEmpty());
     }
 
+    /** The reads a garbage collection dry run follows: what a manifest keeps and what keeps a blob. */
+    @Test
+    void dependentsIndexesAndBlobReferencesAreFound() {
+        ManifestRecord image = manifest("{\"image\":1}", Optional.empty(), null);
+        ManifestRecord index = manifest("{\"index\":1}", Optional.empty(), null);
+        ManifestRecord index2 = manifest("{\"index\":2}", Optional.empty(), null);
+        ManifestRecord signature = manifest("{\"sig\":1}", Optional.of(image.digest()), "application/x-sig");
+        RepositoryName other = RepositoryName.of("other/repo");
+        Digest layer = digest("layer");
+        store.inTransaction(tx -> {
+            tx.ensureRepository(REPO);
+            tx.ensureRepository(other);
+            tx.putBlob(layer, 5);
+            tx.linkBlob(REPO, layer);
+            tx.putManifest(image, new ManifestReferences(Set.of(layer), Set.of()));
+            tx.putManifest(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
+            tx.putManifest(index2, new ManifestReferences(Set.of(), Set.of(image.digest(), index2.digest())));
+            tx.putManifest(signature, new ManifestReferences(Set.of(), Set.of()));
+            tx.putManifest(new ManifestRecord(other, image.digest(), image.mediaType(), null, Optional.empty(),
+                    Map.of(), image.payload(), 1), new ManifestReferences(Set.of(layer), Set.of()));
+            return null;
+        });
+        assertEquals(List.of(image.digest()), store.manifestDependents(REPO, index.digest()));
+        assertEquals(List.of(image.digest()), store.manifestDependents(REPO, index2.digest()), "not itself");
+        assertEquals(List.of(signature.digest()), store.manifestDependents(REPO, image.digest()));
+        assertEquals(Set.of(index.digest(), index2.digest()), Set.copyOf(store.indexesListing(REPO, image.digest())));
+        assertTrue(store.indexesListing(REPO, index2.digest()).isEmpty());
+        assertEquals(List.of(layer), store.blobsOf(REPO, image.digest()));
+        assertEquals(List.of(image.digest()), store.manifestDigestsStartingWith(REPO, "sha256:"
+                + image.digest().hex().substring(0, 8), 5));
+        assertEquals(List.of(image.digest()), store.manifestDigestsStartingWith(other, "sha256:"
+                + image.digest().hex().substring(0, 8), 5));
+        assertEquals(4, store.manifestDigestsStartingWith(REPO, "sha256:", 5).size());
+        assertEquals(Set.of(new ManifestKey(REPO, image.digest()), new ManifestKey(other, image.digest())),
+                Set.copyOf(store.manifestsReferencingBlob(layer)));
+        long later = System.currentTimeMillis() + 3_600_000;
+        assertEquals(Optional.of(new BlobRecord(layer, 5)), store.blobUnlinkedSince(layer, later));
+        assertTrue(store.blobUnlinkedSince(layer, 0).isEmpty(), "recorded after the cutoff");
+        assertTrue(store.blobUnlinkedSince(digest("unknown"), later).isEmpty());
+    }
+
     @Test
     void manifestsKeepExactPayloadAndReferences() {
         ManifestRecord m = manifest("{\"a\":1}", Optional.empty(), null);

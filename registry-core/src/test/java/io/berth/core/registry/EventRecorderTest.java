@@ -238,6 +238,75 @@ class EventRecorderTest {
         assertEquals(20, registry.metadata().outboxStats().pending());
     }
 
+    static final java.util.Set<String> HTTP_METHODS = java.util.Set.of("GET", "HEAD", "PUT", "POST", "PATCH",
+            "DELETE");
+
+    /**
+     * {@code request.method} is an HTTP method, or empty for a change no HTTP request made (admin,
+     * retention, garbage collection), which says what it is in {@code request.via} and
+     * {@code request.operation}; a pull event names the host the pull addressed, as a push's does, and the URL
+     * every other event names.
+     */
+    @Test
+    void requestsSayHowTheChangeCameAndPullsNameTheHostOfThePull() {
+        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.source", "//events.example:443",
+                "events.pull", "true"));
+        Caller docker = new Caller("10.0.0.1", "req-1", "registry.example:5000", "PUT", "docker/28", "", Caller.V2);
+        BlobInfo config = push(REPO, "{}");
+        Digest d = registry.manifests().put(docker, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST,
+                image(config)).digest();
+        registry.manifests().put(docker, REPO, new Tag("old"), List.of(), MediaTypes.OCI_MANIFEST,
+                image(push(REPO, "{\"old\":1}")));
+        List<RegistryEvent> pushes = newEvents();
+        for (RegistryEvent e : pushes) {
+            assertEquals("PUT", e.data().request().method());
+            assertEquals("v2", e.data().request().via());
+            assertEquals(null, e.data().request().operation(), "the HTTP method says it");
+            assertEquals("registry.example:5000", e.data().request().host(), e.toString());
+        }
+
+        Caller puller = new Caller("10.0.0.3", "req-3", "registry.example:5000", "GET", "docker/28", "", Caller.V2);
+        registry.manifests().get(puller, REPO, new Tag("v1"));
+        registry.flushPulls();
+        RegistryEvent pulled = newEvents().getFirst();
+        assertEquals("io.berth.manifest.pulled", pulled.type());
+        assertEquals("registry.example:5000", pulled.data().request().host(),
+                "the host the pull addressed, as in the push's events");
+        String base = pushes.getFirst().data().target().url();
+        assertEquals(base.substring(0, base.indexOf("/v2/")) + "/v2/team-a/app/manifests/" + d,
+                pulled.data().target().url(), "the URL every other event names");
+
+        Caller admin = new Caller("10.0.0.2", "req-2", "", "DeleteTag", "grpc-java", "root", Caller.ADMIN);
+        registry.tags().delete(admin, REPO, "old");
+        RegistryEvent deleted = newEvents().getFirst();
+        assertEquals("", deleted.data().request().method(), "no HTTP request made it");
+        assertEquals("admin", deleted.data().request().via());
+        assertEquals("DeleteTag", deleted.data().request().operation());
+
+        registry.close();
+        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1"));
+        read = 0;
+        registry.manifests().put(REPO, new Tag("gone"), MediaTypes.OCI_MANIFEST, image(push(REPO, "{\"gc\":1}")));
+        registry.tags().delete(admin, REPO, "gone");
+        newEvents();
+        try {
+            Thread.sleep(5); // pushed before the cutoff of a collection without grace
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+        var run = registry.gc().runNow(new io.berth.core.gc.GarbageCollector.Options(false, java.time.Duration.ZERO,
+                true));
+        List<RegistryEvent> collected = newEvents();
+        assertEquals(List.of("manifest.deleted"), types(collected));
+        assertEquals("", collected.get(0).data().request().method());
+        assertEquals("gc", collected.get(0).data().request().via());
+        assertEquals("gc " + run.id(), collected.get(0).data().request().operation());
+        for (RegistryEvent e : List.of(pushes.get(0), pulled, deleted, collected.get(0))) {
+            String method = e.data().request().method();
+            assertTrue(method.isEmpty() || HTTP_METHODS.contains(method), "an HTTP method or none: " + method);
+        }
+    }
+
     @Test
     void withoutKafkaNothingIsRecordedAndPullEventsAreAggregated() {
         open(Map.of());

@@ -13,6 +13,7 @@ import io.berth.core.metadata.OutboxEvent;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Digest;
+import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
 import io.berth.testsupport.Images;
@@ -57,6 +58,52 @@ class TagsAndRepositoriesTest {
 
     List<String> names(Tags.TagPage page) {
         return page.tags().stream().map(Tags.TagInfo::name).toList();
+    }
+
+    /**
+     * Digests as the tables print them: a beginning names the one manifest it begins; none, several, too
+     * short or not hex is refused saying so. Two manifests whose digests share their first six hex digits
+     * are found by trying annotations (a few thousand hashes: the birthday bound of 24 bits).
+     */
+    @Test
+    void aDigestsBeginningNamesTheOneManifestItBegins() {
+        BlobInfo config = images.blob(APP, Images.bytes("{}"));
+        java.util.Map<String, byte[]> byBeginning = new java.util.HashMap<>();
+        byte[][] pair = null;
+        for (int i = 0; pair == null; i++) {
+            byte[] m = Images.bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
+                    + "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config.digest()
+                    + "\",\"size\":" + config.size() + "},\"layers\":[],\"annotations\":{\"try\":\"" + i + "\"}}");
+            byte[] other = byBeginning.putIfAbsent(Digest.compute(io.berth.core.model.DigestAlgorithm.SHA256, m).hex()
+                    .substring(0, 6), m);
+            if (other != null) {
+                pair = new byte[][] {other, m};
+            }
+        }
+        Digest a = images.put(APP, null, MediaTypes.OCI_MANIFEST, pair[0]);
+        Digest b = images.put(APP, null, MediaTypes.OCI_MANIFEST, pair[1]);
+        Manifests manifests = registry.manifests();
+        String printed = a.toString().substring(0, "sha256:".length() + 12);
+        assertEquals(a, manifests.resolve(APP, DigestPrefix.parse(printed)), "as the tables print it");
+        assertEquals(a, manifests.resolve(APP, DigestPrefix.parse(a.hex().substring(0, 12).toUpperCase())));
+        assertEquals(b, manifests.resolve(APP, DigestPrefix.parse(b.toString())), "whole");
+        RegistryException ambiguous = assertThrows(RegistryException.class, () -> manifests.resolve(APP,
+                DigestPrefix.parse(a.hex().substring(0, 6))));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, ambiguous.code());
+        assertEquals("digest " + a.hex().substring(0, 6) + " is ambiguous in repository team-a/app: it begins 2"
+                + " manifests' digests (" + (a.toString().compareTo(b.toString()) < 0 ? a + ", " + b : b + ", " + a)
+                + "); give more of it", ambiguous.getMessage());
+        RegistryException unknown = assertThrows(RegistryException.class, () -> manifests.resolve(PROD,
+                DigestPrefix.parse(printed)));
+        assertEquals(ErrorCode.NOT_FOUND, unknown.code());
+        assertEquals("repository prod/app has no manifest whose digest begins with " + printed, unknown.getMessage());
+        for (String bad : List.of("sha256:01ab", "md5:0123456789ab", "0123456789xy", "")) {
+            assertEquals(ErrorCode.DIGEST_INVALID, assertThrows(RegistryException.class,
+                    () -> DigestPrefix.parse(bad)).code(), bad);
+        }
+        // what the admin API's SetTag does with it
+        assertEquals(a, registry.tags().set(ADMIN, APP, "by-prefix", manifests.resolve(APP, DigestPrefix.parse(
+                printed)), Optional.empty()).digest());
     }
 
     @Test

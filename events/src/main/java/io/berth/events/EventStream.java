@@ -24,6 +24,13 @@ public final class EventStream {
     /** A producer whose records are acknowledged by every in-sync replica, once each. */
     public static KafkaProducer<String, byte[]> producer(String bootstrapServers, String clientId,
                                                          Map<String, String> extra) {
+        return producer(KafkaConnection.plain(bootstrapServers), clientId, extra);
+    }
+
+    /** As {@link #producer(String, String, Map)}, over {@code connection} (its TLS and SASL settings). */
+    public static KafkaProducer<String, byte[]> producer(KafkaConnection connection, String clientId,
+                                                         Map<String, String> extra) {
+        String bootstrapServers = connection.bootstrapServers();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -31,6 +38,7 @@ public final class EventStream {
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.putAll(extra);
+        p.putAll(connection.properties());
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         KafkaLinkLog.get().watch(producer); // its connections tell when the broker is back
         return producer;
@@ -45,6 +53,19 @@ public final class EventStream {
     /** As {@link #consumer(String, String, String, int)}, with {@code extra} consumer properties on top. */
     public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String group, String clientId,
                                                          int maxPollRecords, Map<String, String> extra) {
+        return consumer(KafkaConnection.plain(bootstrapServers), group, clientId, maxPollRecords, extra);
+    }
+
+    /** A consumer in {@code group} over {@code connection} (its TLS and SASL settings) that commits only when told to. */
+    public static KafkaConsumer<String, byte[]> consumer(KafkaConnection connection, String group, String clientId,
+                                                         int maxPollRecords) {
+        return consumer(connection, group, clientId, maxPollRecords, Map.of());
+    }
+
+    /** As {@link #consumer(KafkaConnection, String, String, int)}, with {@code extra} consumer properties. */
+    public static KafkaConsumer<String, byte[]> consumer(KafkaConnection connection, String group, String clientId,
+                                                         int maxPollRecords, Map<String, String> extra) {
+        String bootstrapServers = connection.bootstrapServers();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -57,6 +78,7 @@ public final class EventStream {
         // a commit or position lookup waits at most this long for an unreachable broker
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
         p.putAll(extra);
+        p.putAll(connection.properties());
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
                 new ByteArrayDeserializer());
         KafkaLinkLog.get().watch(consumer);

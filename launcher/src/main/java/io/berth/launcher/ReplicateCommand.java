@@ -42,6 +42,7 @@ final class ReplicateCommand implements Callable<Integer> {
         // registry passwords are masked wherever a log line would carry them
         io.berth.core.logging.Redaction.secret(cfg.source().password());
         cfg.targets().forEach(t -> io.berth.core.logging.Redaction.secret(t.endpoint().password()));
+        cfg.kafka().ifPresent(k -> k.secrets().forEach(io.berth.core.logging.Redaction::secret));
         Replicator replicator;
         try {
             replicator = new Replicator(cfg, Metrics.newRegistry());
@@ -61,7 +62,7 @@ final class ReplicateCommand implements Callable<Integer> {
             return 1;
         }
         LOG.log(Level.INFO, "berth " + Main.version() + " replicating " + cfg.source().url() + " ("
-                + cfg.bootstrapServers().map(b -> "kafka " + b + " topic " + cfg.topic())
+                + cfg.kafka().map(k -> "kafka " + k + " topic " + cfg.topic())
                 .orElse("no kafka: by reconciliation alone") + ") to " + String.join(", ", cfg.targets().stream()
                 .map(t -> t.name() + " " + t.endpoint().url()).toList()) + "; reconciling every "
                 + io.berth.core.config.BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())

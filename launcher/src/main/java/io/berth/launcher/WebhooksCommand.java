@@ -45,6 +45,7 @@ final class WebhooksCommand implements Callable<Integer> {
             io.berth.core.logging.Redaction.secret(e.secret());
             e.headers().values().forEach(io.berth.core.logging.Redaction::secret);
         });
+        cfg.kafka().secrets().forEach(io.berth.core.logging.Redaction::secret);
         WebhookRelay relay;
         try {
             relay = new WebhookRelay(cfg, Metrics.newRegistry());
@@ -66,7 +67,7 @@ final class WebhooksCommand implements Callable<Integer> {
             return 1;
         }
         LOG.log(Level.INFO, "berth " + Main.version() + " webhooks serving /healthz and /metrics on http://"
-                + Listeners.address(cfg.host(), port) + "; kafka " + cfg.bootstrapServers() + " topic " + cfg.topic()
+                + Listeners.address(cfg.host(), port) + "; kafka " + cfg.kafka() + " topic " + cfg.topic()
                 + "; endpoints " + String.join(", ", cfg.endpoints().stream().map(WebhookConfig.Endpoint::name)
                 .toList()));
         signals.await();

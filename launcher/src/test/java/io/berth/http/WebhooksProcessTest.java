@@ -442,4 +442,89 @@ class WebhooksProcessTest {
                     + " (webhooks.http-port): address already in use"), q.output());
         }
     }
+
+    /** The relay's /healthz port, from its start-up line. */
+    static int healthPort(JavaProcess relay) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("/metrics on http://[^:]+:(\\d+)")
+                .matcher(relay.output());
+        assertTrue(m.find(), relay.output());
+        return Integer.parseInt(m.group(1));
+    }
+
+    static String get(String url) throws Exception {
+        try (java.net.http.HttpClient c = java.net.http.HttpClient.newHttpClient()) {
+            return c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
+    }
+
+    @Test
+    void aReceiverTricklingItsAnswerIsCutAtTheTimeoutDeadLetteredAndShownInHealthz() throws Exception {
+        // a receiver that reads the request, answers 200 with a body of a megabyte, and sends a byte a second
+        java.net.ServerSocket hostile = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        AtomicInteger requests = new AtomicInteger();
+        ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
+        Thread.ofVirtual().start(() -> {
+            while (!hostile.isClosed()) {
+                try {
+                    java.net.Socket s = hostile.accept();
+                    Thread.ofVirtual().start(() -> {
+                        try (s) {
+                            java.io.InputStream in = s.getInputStream();
+                            String head = "";
+                            while (!head.endsWith("\r\n\r\n")) {
+                                int c = in.read();
+                                if (c < 0) {
+                                    return;
+                                }
+                                head += (char) c;
+                            }
+                            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)")
+                                    .matcher(head);
+                            in.readNBytes(m.find() ? Integer.parseInt(m.group(1)) : 0);
+                            requests.incrementAndGet();
+                            arrivals.add(System.nanoTime());
+                            java.io.OutputStream out = s.getOutputStream();
+                            out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                            for (int i = 0; i < 1_000_000; i++) {
+                                out.write('x');
+                                out.flush();
+                                Thread.sleep(1000);
+                            }
+                        } catch (IOException | InterruptedException e) {
+                            // the relay hung up
+                        }
+                    });
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        RegistryEvent[] events = new RegistryEvent[5];
+        for (int i = 0; i < events.length; i++) {
+            events[i] = event("team-a/app", "push", "io.berth.manifest.pushed", "v" + i);
+        }
+        long t0 = System.nanoTime();
+        try (hostile; JavaProcess relay = startRelay("    - name: slow\n      url: http://127.0.0.1:"
+                + hostile.getLocalPort() + "/hook\n      timeout: 1s\n      max-attempts: 1\n")) {
+            publish(events);
+            await("the five events dead-lettered", () -> relay.output().split("dead-lettered", -1).length - 1
+                    == events.length, Duration.ofSeconds(90));
+            List<Long> at = List.copyOf(arrivals);
+            System.out.printf("trickling receiver (1 byte/s, timeout 1s, max-attempts 1): 5 events dead-lettered "
+                    + "%.1f s after publishing; requests %.1f s apart on average (each cut at the timeout)%n",
+                    (System.nanoTime() - t0) / 1e9, (at.get(at.size() - 1) - at.get(0)) / 1e9 / (at.size() - 1));
+            try (TopicReader dlq = new TopicReader(KafkaBroker.shared().bootstrapServers(), topic + ".dlq")) {
+                List<ConsumerRecord<String, byte[]>> dead = dlq.until(l -> l.size() == events.length,
+                        Duration.ofSeconds(60));
+                assertEquals(events.length, dead.size(), "all five on the dead-letter topic");
+                assertEquals("no complete answer within 1s", new String(dead.get(0).headers().lastHeader("berth-error")
+                        .value(), StandardCharsets.UTF_8));
+            }
+            String health = get("http://127.0.0.1:" + healthPort(relay) + "/healthz");
+            assertTrue(health.contains("status: degraded"), health);
+            assertTrue(health.contains("last error: no complete answer within 1s"), health);
+            assertEquals(events.length, requests.get());
+        }
+    }
 }

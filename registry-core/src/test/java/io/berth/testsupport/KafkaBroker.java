@@ -34,6 +34,41 @@ public final class KafkaBroker implements AutoCloseable {
         this.process = process;
     }
 
+    /** The password of every user of a {@link #dedicatedWithSasl} broker: the user's name and "-secret". */
+    public static String password(String user) {
+        return user + "-secret";
+    }
+
+    /**
+     * A broker of the test's own whose only client listener is SASL_PLAINTEXT with the PLAIN mechanism,
+     * knowing {@code users} (password: {@link #password}) and {@code admin}, a super user, and
+     * authorizing with ACLs (none yet: without one, nobody but {@code admin} may do anything).
+     */
+    public static KafkaBroker dedicatedWithSasl(List<String> users) {
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required"
+                + " username=\"admin\" password=\"" + password("admin") + "\" user_admin=\"" + password("admin") + "\"");
+        for (String u : users) {
+            jaas.append(" user_").append(u).append("=\"").append(password(u)).append('"');
+        }
+        jaas.append(';');
+        return start(false, List.of(
+                "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=SASL_PLAINTEXT",
+                "sasl.enabled.mechanisms=PLAIN",
+                "sasl.mechanism.inter.broker.protocol=PLAIN",
+                "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas,
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                // the controller listener is plaintext: the broker's own requests to it come as ANONYMOUS
+                "super.users=User:admin;User:ANONYMOUS"), "SASL_PLAINTEXT");
+    }
+
+    /** Client properties for {@code user} of a {@link #dedicatedWithSasl} broker. */
+    public static java.util.Map<String, String> saslProperties(String user, String password) {
+        return java.util.Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + user + "\" password=\"" + password + "\";");
+    }
+
     public static synchronized KafkaBroker shared() {
         if (shared == null) {
             shared = start(false);
@@ -95,6 +130,11 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private static KafkaBroker start(boolean behindLink) {
+        return start(behindLink, List.of(
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"), "PLAINTEXT");
+    }
+
+    private static KafkaBroker start(boolean behindLink, List<String> security, String listener) {
         try {
             Path dir = Files.createTempDirectory("berth-kafka-");
             int port = FreePorts.next();
@@ -105,10 +145,10 @@ public final class KafkaBroker implements AutoCloseable {
                     "process.roles=broker,controller",
                     "node.id=1",
                     "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + advertised,
+                    "listeners=" + listener + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                    "advertised.listeners=" + listener + "://127.0.0.1:" + advertised,
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    String.join("\n", security),
                     "log.dirs=" + dir.resolve("logs"),
                     "offsets.topic.replication.factor=1",
                     "transaction.state.log.replication.factor=1",

@@ -22,7 +22,19 @@ import java.util.regex.Pattern;
  * {@code replication.targets.site-b.password} is {@code BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD}.
  */
 public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
-                                Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets) {
+                                Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets,
+                                Map<String, String> kafkaProperties) {
+
+    /** Without Kafka client properties (plaintext, no authentication). */
+    public ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
+                             Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets) {
+        this(source, bootstrapServers, topic, group, reconcileInterval, httpHost, httpPort, targets, Map.of());
+    }
+
+    /** How to reach Kafka (brokers, TLS and SASL), when events are consumed. */
+    public Optional<io.berth.events.KafkaConnection> kafka() {
+        return bootstrapServers.map(b -> new io.berth.events.KafkaConnection(b, kafkaProperties));
+    }
 
     /** Whether events are consumed; without Kafka, replication is by reconciliation alone. */
     public boolean events() {
@@ -63,7 +75,11 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         Endpoint source = endpoint(r, "source", r.string("source", ""), r.stringWithEnv("source-username",
                 "replication.source-username", ""), r.stringWithEnv("source-password", "replication.source-password",
                 ""), r.section("source-tls"));
-        YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group");
+        YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group", "properties");
+        Map<String, String> kafkaProperties = kafka.properties("properties");
+        io.berth.events.KafkaConnection.ownKey(kafkaProperties).ifPresent(k -> {
+            throw kafka.bad("properties." + k, "is set by Berth and cannot be changed");
+        });
         // no brokers: no events to follow, the reconciliations alone keep the targets in step
         String bootstrap = kafka.string("bootstrap-servers", "");
         if (bootstrap.isBlank() && r.has("kafka")) {
@@ -86,7 +102,7 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
             throw r.bad("targets", "names must be unique");
         }
         return new ReplicationConfig(source, bootstrap.isBlank() ? Optional.empty() : Optional.of(bootstrap), topic,
-                group, reconcile, host, port, List.copyOf(targets));
+                group, reconcile, host, port, List.copyOf(targets), Map.copyOf(kafkaProperties));
     }
 
     private static Endpoint endpoint(YamlSection s, String key, String url, String username, String password,

@@ -63,8 +63,8 @@ public final class Replicator implements AutoCloseable {
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.parking = config.bootstrapServers().map(b -> (Producer<String, byte[]>) io.berth.events.EventStream
-                .producer(b, "berth-replicator-retry", Map.of())).orElse(null);
+        this.parking = config.kafka().map(k -> (Producer<String, byte[]>) io.berth.events.EventStream
+                .producer(k, "berth-replicator-retry", Map.of())).orElse(null);
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());
@@ -170,7 +170,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void pumpEvents() {
-        try (KafkaConsumer<String, byte[]> c = io.berth.events.EventStream.consumer(config.bootstrapServers().orElseThrow(),
+        try (KafkaConsumer<String, byte[]> c = io.berth.events.EventStream.consumer(config.kafka().orElseThrow(),
                 config.group(), "berth-replicator", 500)) {
             consumer = c;
             c.subscribe(List.of(config.topic()), new ConsumerRebalanceListener() {

@@ -300,7 +300,7 @@ final class TargetWorker implements AutoCloseable {
      */
     private void retryLoop() {
         try (KafkaConsumer<String, byte[]> consumer = io.berth.events.EventStream.consumer(
-                replication.bootstrapServers().orElseThrow(), retryTopic(), "berth-replicator-" + config.name()
+                replication.kafka().orElseThrow(), retryTopic(), "berth-replicator-" + config.name()
                         + "-retry", 50)) {
             retryConsumer = consumer;
             consumer.subscribe(List.of(retryTopic()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {

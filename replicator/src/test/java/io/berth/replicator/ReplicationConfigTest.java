@@ -90,6 +90,31 @@ class ReplicationConfigTest {
     }
 
     @Test
+    void kafkaPropertiesGiveTheConnectionItsTlsAndSaslSettings() throws IOException {
+        Path f = file("""
+                replication:
+                  source: http://127.0.0.1:5000
+                  kafka:
+                    bootstrap-servers: k:9093
+                    properties: { security.protocol: SSL, ssl.truststore.location: /etc/berth/kafka.jks }
+                  targets: [{name: b, url: 'http://127.0.0.1:5100'}]
+                """);
+        ReplicationConfig c = ReplicationConfig.load(f, Map.of("BERTH_REPLICATION_KAFKA_PROPERTIES_SSL_TRUSTSTORE_PASSWORD",
+                "changeit"));
+        assertEquals(Map.of("security.protocol", "SSL", "ssl.truststore.location", "/etc/berth/kafka.jks",
+                "ssl.truststore.password", "changeit"), c.kafka().orElseThrow().properties());
+        assertEquals(List.of("changeit"), c.kafka().orElseThrow().secrets());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ReplicationConfig.load(file("""
+                replication:
+                  source: http://127.0.0.1:5000
+                  kafka: { bootstrap-servers: k:9093, properties: { group.id: other } }
+                  targets: [{name: b, url: 'http://127.0.0.1:5100'}]
+                """), Map.of()));
+        assertTrue(e.getMessage().endsWith("replication.kafka.properties.group.id is set by Berth and cannot be "
+                + "changed"), e.getMessage());
+    }
+
+    @Test
     void withoutKafkaReplicationIsByReconciliationAlone() throws IOException {
         ReplicationConfig c = ReplicationConfig.load(file("""
                 replication:

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Delivers one event to one endpoint: POSTs until a 2xx, with exponential backoff between attempts
@@ -26,6 +27,9 @@ final class Delivery {
     /** What became of a delivery. */
     record Outcome(boolean delivered, int attempts, String lastError) {
     }
+
+    /** Most bytes of a receiver's answer body read; a longer one fails the attempt. */
+    static final int MAX_ANSWER = 64 * 1024;
 
     private final WebhookConfig.Endpoint endpoint;
     private final CircuitBreaker breaker;
@@ -44,7 +48,10 @@ final class Delivery {
         this.firstBackoff = firstBackoff;
         this.maxBackoff = maxBackoff;
         this.onFailedAttempt = onFailedAttempt;
-        this.http = HttpClient.newBuilder().connectTimeout(endpoint.timeout()).build();
+        // never follow a redirect: the secret's signature and the configured headers go to the configured
+        // URL only, and a 3xx is a failed attempt (Redirect.NEVER is the default; said here to keep it)
+        this.http = HttpClient.newBuilder().connectTimeout(endpoint.timeout())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
     /** The last failure of any attempt, for /healthz. */
@@ -104,14 +111,19 @@ final class Delivery {
             req.header(Signature.HEADER, Signature.sign(endpoint.secret(), timestamp, body));
         }
         endpoint.headers().forEach(req::header);
-        CompletableFuture<HttpResponse<Void>> f = http.sendAsync(req.build(), HttpResponse.BodyHandlers.discarding());
+        CompletableFuture<HttpResponse<Void>> f = http.sendAsync(req.build(), info -> boundedDiscard());
         inFlight = f;
         if (stopping()) {
             f.cancel(true);
         }
         HttpResponse<Void> res;
         try {
-            res = f.get();
+            // the request's own timeout ends at the response headers (JDK 25): this one covers the whole
+            // exchange, so a receiver trickling or never ending its answer cannot hold the endpoint
+            res = f.get(endpoint.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(true); // closes the connection
+            throw new IOException("no complete answer within " + shown(endpoint.timeout()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CancellationException("interrupted");
@@ -121,8 +133,59 @@ final class Delivery {
             inFlight = null;
         }
         if (res.statusCode() / 100 != 2) {
-            throw new IOException("HTTP " + res.statusCode());
+            throw new IOException("HTTP " + res.statusCode() + (res.statusCode() / 100 == 3
+                    ? " (redirects are not followed)" : ""));
         }
+    }
+
+    /**
+     * Reads and drops the answer's body, failing once it passes {@link #MAX_ANSWER}: a receiver's
+     * answer is a status, and a body without end must not be read until the deadline.
+     */
+    private static HttpResponse.BodySubscriber<Void> boundedDiscard() {
+        return new HttpResponse.BodySubscriber<>() {
+            private final CompletableFuture<Void> done = new CompletableFuture<>();
+            private java.util.concurrent.Flow.Subscription subscription;
+            private long read;
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> getBody() {
+                return done;
+            }
+
+            @Override
+            public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                subscription = s;
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(java.util.List<java.nio.ByteBuffer> item) {
+                for (java.nio.ByteBuffer b : item) {
+                    read += b.remaining();
+                }
+                if (read > MAX_ANSWER && !done.isDone()) {
+                    subscription.cancel();
+                    done.completeExceptionally(new IOException("answer body over " + MAX_ANSWER / 1024 + " KiB"));
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {
+                done.complete(null);
+            }
+        };
+    }
+
+    /** "5s", "1.5s", "250ms": an endpoint's timeout as its configuration would say it. */
+    private static String shown(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms < 1000 ? ms + "ms" : ms / 1000.0 + "s";
     }
 
     /** What went wrong with a request, in words: "connection refused", "no answer within 5s". */

@@ -19,8 +19,13 @@ import java.util.regex.Pattern;
  * {@code BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS}). Every problem is one {@link IllegalArgumentException}
  * line naming the file and the key.
  */
-public record WebhookConfig(String bootstrapServers, String topic, String group, String host, int httpPort,
+public record WebhookConfig(io.berth.events.KafkaConnection kafka, String topic, String group, String host, int httpPort,
                             List<Endpoint> endpoints) {
+    /** The brokers, as start-up lines and errors name them. */
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
 
     /** One receiver and what it wants. */
     public record Endpoint(String name, URI url, String secret, Map<String, String> headers, Set<String> actions,
@@ -52,11 +57,16 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
 
     public static WebhookConfig load(Path file, Map<String, String> env) {
         YamlSection w = YamlSection.load(file, "webhooks", env).only("kafka", "http-host", "http-port", "endpoints");
-        YamlSection kafka = w.section("kafka").only("bootstrap-servers", "topic", "group");
+        YamlSection kafka = w.section("kafka").only("bootstrap-servers", "topic", "group", "properties");
         String bootstrap = kafka.string("bootstrap-servers", "");
         if (bootstrap.isBlank()) {
             throw kafka.bad("bootstrap-servers", "is required");
         }
+        Map<String, String> properties = kafka.properties("properties");
+        io.berth.events.KafkaConnection.ownKey(properties).ifPresent(k -> {
+            throw kafka.bad("properties." + k, "is set by Berth and cannot be changed");
+        });
+        io.berth.events.KafkaConnection connection = new io.berth.events.KafkaConnection(bootstrap, properties);
         String topic = kafka.string("topic", "berth.events");
         String group = kafka.string("group", "berth-webhooks");
         String host = w.string("http-host", "127.0.0.1");
@@ -72,7 +82,7 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
         if (endpoints.stream().map(Endpoint::name).distinct().count() != endpoints.size()) {
             throw w.bad("endpoints", "names must be unique");
         }
-        return new WebhookConfig(bootstrap, topic, group, host, port, List.copyOf(endpoints));
+        return new WebhookConfig(connection, topic, group, host, port, List.copyOf(endpoints));
     }
 
     private static Endpoint endpoint(YamlSection e) {

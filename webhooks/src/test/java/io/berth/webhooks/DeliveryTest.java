@@ -142,4 +142,74 @@ class DeliveryTest {
         assertFalse(interrupted.get(5, TimeUnit.SECONDS), "the thread (and its Kafka client) was not interrupted");
         t.join();
     }
+
+    WebhookConfig.Endpoint endpoint(String url, String secret, Duration timeout) {
+        return new WebhookConfig.Endpoint("t", URI.create(url), secret, Map.of("Authorization", "Bearer receiver-token"),
+                Set.of(), List.of(), Set.of(), Set.of(), timeout, 1, WebhookConfig.StartFrom.NOW);
+    }
+
+    /** Delivers once on a thread of its own; fails (rather than hangs) when no outcome comes within a minute. */
+    Delivery.Outcome deliverOnce(WebhookConfig.Endpoint e) throws Exception {
+        CompletableFuture<Optional<Delivery.Outcome>> result = new CompletableFuture<>();
+        Delivery d = delivery(e, breaker());
+        Thread.ofPlatform().daemon().start(() -> result.complete(d.deliver(event(), "{}".getBytes())));
+        try {
+            return result.get(60, TimeUnit.SECONDS).orElseThrow();
+        } finally {
+            d.stop();
+        }
+    }
+
+    @Test
+    void aReceiverTricklingItsAnswerFailsTheAttemptAtTheTimeout() throws Exception {
+        try (HostileReceiver hostile = new HostileReceiver(HostileReceiver.Mode.TRICKLE, null)) {
+            long t0 = System.nanoTime();
+            Delivery.Outcome o = deliverOnce(endpoint(hostile.url(), "", Duration.ofSeconds(1)));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertFalse(o.delivered(), "200 headers and a body that never ends in time are no delivery");
+            assertEquals("no complete answer within 1s", o.lastError());
+            assertTrue(hostile.cutOff.await(10, TimeUnit.SECONDS), "the connection was closed");
+            System.out.printf("trickling receiver (1 byte/100 ms, timeout 1s): failed after %d ms, %d body bytes read%n",
+                    ms, hostile.bodyBytesSent.get());
+        }
+    }
+
+    @Test
+    void aReceiverWhoseAnswerNeverEndsIsCutAfter64KiB() throws Exception {
+        try (HostileReceiver hostile = new HostileReceiver(HostileReceiver.Mode.ENDLESS, null)) {
+            long t0 = System.nanoTime();
+            Delivery.Outcome o = deliverOnce(endpoint(hostile.url(), "", Duration.ofMinutes(10)));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertFalse(o.delivered());
+            assertEquals("answer body over 64 KiB", o.lastError());
+            assertTrue(hostile.cutOff.await(10, TimeUnit.SECONDS), "the connection was closed");
+            System.out.printf("endless answer (timeout 10m): failed after %d ms, %d KiB written by the receiver%n",
+                    ms, hostile.bodyBytesSent.get() / 1024);
+        }
+    }
+
+    @Test
+    void aRedirectIsNotFollowedSoTheSignatureAndHeadersStayWithTheConfiguredUrl() throws Exception {
+        // the redirect's target: another origin (same address, other port) that records what reaches it
+        java.util.concurrent.ConcurrentLinkedQueue<com.sun.net.httpserver.Headers> elsewhere =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        HttpServer other = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
+        other.createContext("/", x -> {
+            elsewhere.add(x.getRequestHeaders());
+            x.sendResponseHeaders(200, -1);
+            x.close();
+        });
+        other.start();
+        try (HostileReceiver hostile = new HostileReceiver(HostileReceiver.Mode.REDIRECT,
+                "http://127.0.0.1:" + other.getAddress().getPort() + "/steal")) {
+            Delivery.Outcome o = deliverOnce(endpoint(hostile.url(), "s3cret", Duration.ofSeconds(5)));
+            assertFalse(o.delivered(), "a redirect is a failed attempt");
+            assertEquals("HTTP 307 (redirects are not followed)", o.lastError());
+            assertEquals(1, hostile.requests.get());
+            assertTrue(elsewhere.isEmpty(), "nothing reached the redirect's target: " + elsewhere.stream()
+                    .map(h -> h.keySet().toString()).toList());
+        } finally {
+            other.stop(0);
+        }
+    }
 }

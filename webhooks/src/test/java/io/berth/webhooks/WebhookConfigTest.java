@@ -140,6 +140,29 @@ class WebhookConfigTest {
     }
 
     @Test
+    void kafkaPropertiesAreReadNestedOrFlatAndFromTheEnvironmentButNotBerthsOwn() throws IOException {
+        Path f = file("""
+                webhooks:
+                  kafka:
+                    bootstrap-servers: a:1
+                    properties:
+                      security.protocol: SASL_SSL
+                      sasl: { mechanism: SCRAM-SHA-512 }
+                  endpoints: [{name: x, url: 'http://h/'}]
+                """);
+        WebhookConfig c = WebhookConfig.load(f, Map.of("BERTH_WEBHOOKS_KAFKA_PROPERTIES_SASL_JAAS_CONFIG", "jaas"));
+        assertEquals(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "SCRAM-SHA-512", "sasl.jaas.config",
+                "jaas"), c.kafka().properties());
+        assertEquals(List.of("jaas"), c.kafka().secrets());
+        assertEquals("a:1 (SASL_SSL SCRAM-SHA-512)", c.kafka().toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WebhookConfig.load(file(
+                "webhooks:\n  kafka: { bootstrap-servers: a:1, properties: { enable.auto.commit: 'true' } }\n"
+                        + "  endpoints: [{name: x, url: 'http://h/'}]\n"), Map.of()));
+        assertTrue(e.getMessage().endsWith("webhooks.kafka.properties.enable.auto.commit is set by Berth and cannot "
+                + "be changed"), e.getMessage());
+    }
+
+    @Test
     void aMissingFileIsSaidSo() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> WebhookConfig.load(dir.resolve("none.yaml"), Map.of()));

@@ -54,8 +54,26 @@ public interface BlobStore extends AutoCloseable {
     /** Removes a blob; false when it was absent. */
     boolean delete(Digest digest) throws IOException;
 
-    /** Every stored blob (for garbage collection). */
-    List<Digest> list() throws IOException;
+    /** Receives stored blobs one at a time; false stops the listing. */
+    @FunctionalInterface
+    interface Visitor {
+        boolean visit(Digest digest) throws IOException;
+    }
+
+    /**
+     * Every stored blob whose text ({@code sha256:…}) sorts after {@code after} (empty: from the first),
+     * in the order of that text, handed to {@code visitor} a page at a time as the store lists them:
+     * a listing never holds the whole store in memory (a bucket may hold millions of blobs), and a
+     * garbage collection resumes from its cursor.
+     */
+    void list(String after, Visitor visitor) throws IOException;
+
+    /** Every stored blob as one list: for tests and small stores; garbage collection streams ({@link #list(String, Visitor)}). */
+    default List<Digest> list() throws IOException {
+        List<Digest> out = new java.util.ArrayList<>();
+        list("", d -> out.add(d));
+        return out;
+    }
 
     /**
      * When the blob was last written (epoch millis), or empty when it is absent. Garbage collection

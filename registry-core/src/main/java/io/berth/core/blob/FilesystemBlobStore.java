@@ -169,27 +169,45 @@ public final class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
-    public List<Digest> list() throws IOException {
-        List<Digest> out = new ArrayList<>();
-        for (DigestAlgorithm a : DigestAlgorithm.values()) {
+    public void list(String after, Visitor visitor) throws IOException {
+        // algorithms, then each two-hex directory, then its files, each in name order: the order of
+        // the digests' text; one directory's names in memory at a time
+        List<DigestAlgorithm> algorithms = new ArrayList<>(List.of(DigestAlgorithm.values()));
+        algorithms.sort(java.util.Comparator.comparing(DigestAlgorithm::prefix));
+        for (DigestAlgorithm a : algorithms) {
             Path dir = blobs.resolve(a.prefix());
             if (!Files.isDirectory(dir)) {
                 continue;
             }
-            try (Stream<Path> files = Files.walk(dir, 2)) {
-                files.filter(Files::isRegularFile).forEach(p -> {
+            for (Path sub : sorted(dir)) {
+                if (!Files.isDirectory(sub)) {
+                    continue;
+                }
+                for (Path p : sorted(sub)) {
                     String hex = p.getFileName().toString();
-                    if (hex.length() == a.hexLength()) {
-                        try {
-                            out.add(new Digest(a, hex));
-                        } catch (RuntimeException ignored) {
-                            // a stray file that is not a blob
-                        }
+                    if (hex.length() != a.hexLength() || !Files.isRegularFile(p)) {
+                        continue;
                     }
-                });
+                    Digest d;
+                    try {
+                        d = new Digest(a, hex);
+                    } catch (RuntimeException ignored) {
+                        continue; // a stray file that is not a blob
+                    }
+                    if (d.toString().compareTo(after) > 0 && !visitor.visit(d)) {
+                        return;
+                    }
+                }
             }
         }
-        return out;
+    }
+
+    private static List<Path> sorted(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.sorted().toList();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return List.of(); // removed meanwhile
+        }
     }
 
     @Override

@@ -65,13 +65,30 @@ public final class S3BlobStore implements BlobStore {
     static final int BUFFERS = (int) Math.max(2, Math.min(16, Runtime.getRuntime().maxMemory() / 4 / PART));
     private static final Semaphore PART_BUFFERS = new Semaphore(BUFFERS);
 
-    /** Connection settings of the bucket. */
+    /** The default of {@code storage.s3.call-timeout}. */
+    public static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
+    /** Keys a listing asks S3 for at once, and the most it holds. */
+    static final int LIST_PAGE = 1000;
+
+    /**
+     * Connection settings of the bucket. {@code redirect}: lifetime of presigned URLs (zero: none
+     * handed out). {@code callTimeout}: deadline of one whole S3 call (a listing page, a stat, a part's
+     * put) — the body of a blob being read excepted, which is bounded by the read timeout.
+     */
     public record Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
-                           String prefix, boolean createBucket, Duration redirect, boolean pathStyle) {
+                           String prefix, boolean createBucket, Duration redirect, boolean pathStyle,
+                           Duration callTimeout) {
         /** Path-style addressing (MinIO, Ceph, S3Proxy, Garage). */
         public Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
                         String prefix, boolean createBucket, Duration redirect) {
             this(endpoint, region, bucket, accessKey, secretKey, prefix, createBucket, redirect, true);
+        }
+
+        /** The default call timeout. */
+        public Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
+                        String prefix, boolean createBucket, Duration redirect, boolean pathStyle) {
+            this(endpoint, region, bucket, accessKey, secretKey, prefix, createBucket, redirect, pathStyle,
+                    CALL_TIMEOUT);
         }
 
         @Override
@@ -99,7 +116,13 @@ public final class S3BlobStore implements BlobStore {
         T run() throws Exception;
     }
 
+    /** For every call whose answer is read whole: each call has {@code call-timeout} for all of it. */
     private final MinioClient client;
+    /**
+     * For object bodies streamed to a reader (a pull of a blob of gigabytes may take long): a
+     * deadline per read, none for the whole body.
+     */
+    private final MinioClient streams;
     private final Settings settings;
     private final String prefix;
     private final CircuitBreaker breaker;
@@ -111,20 +134,14 @@ public final class S3BlobStore implements BlobStore {
         this.settings = settings;
         this.prefix = settings.prefix().isEmpty() || settings.prefix().endsWith("/") ? settings.prefix()
                 : settings.prefix() + "/";
-        // bounded waits: a store that stops answering fails requests (503) instead of hanging them
-        okhttp3.OkHttpClient http = new okhttp3.OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
+        // bounded waits: a store that stops answering fails requests (503) instead of hanging them. A read
+        // timeout alone does not bound a call: an endpoint trickling a byte a minute never trips it, so
+        // every call whose answer is read whole has a deadline for all of it (OkHttp's call timeout)
+        okhttp3.OkHttpClient streaming = new okhttp3.OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
                 .readTimeout(Duration.ofSeconds(60)).writeTimeout(Duration.ofSeconds(60)).build();
-        MinioClient.Builder b = MinioClient.builder().endpoint(settings.endpoint()).httpClient(http, true)
-                .credentials(settings.accessKey(), settings.secretKey());
-        if (!settings.region().isEmpty()) {
-            b.region(settings.region());
-        }
-        this.client = b.build();
-        if (settings.pathStyle()) {
-            client.disableVirtualStyleEndpoint();
-        } else {
-            client.enableVirtualStyleEndpoint();
-        }
+        okhttp3.OkHttpClient whole = streaming.newBuilder().callTimeout(settings.callTimeout()).build();
+        this.client = minio(settings, whole);
+        this.streams = minio(settings, streaming);
         this.breaker = CircuitBreaker.of("s3", CircuitBreakerConfig.custom().failureRateThreshold(50)
                 .slidingWindowSize(20).minimumNumberOfCalls(10).waitDurationInOpenState(Duration.ofSeconds(5))
                 .recordException(e -> !(e instanceof NoSuchFileException) && !(e instanceof StagedUploadLostException))
@@ -146,9 +163,40 @@ public final class S3BlobStore implements BlobStore {
         }
     }
 
+    private static MinioClient minio(Settings settings, okhttp3.OkHttpClient http) {
+        MinioClient.Builder b = MinioClient.builder().endpoint(settings.endpoint()).httpClient(http, true)
+                .credentials(settings.accessKey(), settings.secretKey());
+        if (!settings.region().isEmpty()) {
+            b.region(settings.region());
+        }
+        MinioClient c = b.build();
+        if (settings.pathStyle()) {
+            c.disableVirtualStyleEndpoint();
+        } else {
+            c.enableVirtualStyleEndpoint();
+        }
+        return c;
+    }
+
     private <T> T call(Call<T> call) throws IOException {
+        java.util.concurrent.Callable<T> attempt = () -> {
+            long start = System.nanoTime();
+            try {
+                return call.run();
+            } catch (ErrorResponseException | NoSuchFileException e) {
+                throw e; // an answer
+            } catch (Exception e) {
+                // OkHttp ends a call past its deadline by closing the socket: say what happened
+                if (System.nanoTime() - start >= settings.callTimeout().toNanos()) {
+                    throw new IOException("S3 endpoint " + settings.endpoint() + ": no complete answer within "
+                            + io.berth.core.config.BerthConfig.formatMillis(settings.callTimeout().toMillis())
+                            + " (storage.s3.call-timeout)", e);
+                }
+                throw e;
+            }
+        };
         try {
-            return Retry.decorateCallable(retry, CircuitBreaker.decorateCallable(breaker, call::run)).call();
+            return Retry.decorateCallable(retry, CircuitBreaker.decorateCallable(breaker, attempt)).call();
         } catch (IOException e) {
             throw e;
         } catch (CallNotPermittedException e) {
@@ -223,7 +271,7 @@ public final class S3BlobStore implements BlobStore {
             }
             return InputStream.nullInputStream();
         }
-        InputStream in = call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket()).object(key)
+        InputStream in = call(() -> streams.getObject(GetObjectArgs.builder().bucket(settings.bucket()).object(key)
                 .offset(offset).length(length).build()));
         return exactly(in, length, key);
     }
@@ -261,31 +309,79 @@ public final class S3BlobStore implements BlobStore {
         });
     }
 
-    private List<Item> list(String keyPrefix) throws IOException {
-        return call(() -> {
-            List<Item> items = new ArrayList<>();
-            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(settings.bucket())
-                    .prefix(keyPrefix).recursive(true).build())) {
-                items.add(r.get());
+    /** Receives listed objects; false stops the listing. */
+    @FunctionalInterface
+    private interface ItemVisitor {
+        boolean visit(Item item) throws IOException;
+    }
+
+    /**
+     * The objects under {@code keyPrefix} whose keys sort after {@code startAfter} (empty: all), in key
+     * order, a page of {@link #LIST_PAGE} at a time: each page is one call (with its deadline and
+     * retries) and is all that is held; the visitor runs between pages, outside the call.
+     */
+    private void list(String keyPrefix, String startAfter, ItemVisitor visitor) throws IOException {
+        String after = startAfter;
+        while (true) {
+            String from = after;
+            List<Item> page = call(() -> {
+                List<Item> items = new ArrayList<>();
+                ListObjectsArgs.Builder args = ListObjectsArgs.builder().bucket(settings.bucket()).prefix(keyPrefix)
+                        .recursive(true).maxKeys(LIST_PAGE);
+                if (!from.isEmpty()) {
+                    args.startAfter(from);
+                }
+                for (Result<Item> r : client.listObjects(args.build())) {
+                    items.add(r.get());
+                    if (items.size() == LIST_PAGE) {
+                        break; // the next page is the next call's
+                    }
+                }
+                return items;
+            });
+            for (Item item : page) {
+                if (!visitor.visit(item)) {
+                    return;
+                }
             }
-            return items;
-        });
+            if (page.size() < LIST_PAGE) {
+                return;
+            }
+            after = page.getLast().objectName();
+        }
+    }
+
+    /** The objects under {@code keyPrefix} as one list (an upload's parts: a few hundred at most). */
+    private List<Item> list(String keyPrefix) throws IOException {
+        List<Item> items = new ArrayList<>();
+        list(keyPrefix, "", items::add);
+        return items;
     }
 
     @Override
-    public List<Digest> list() throws IOException {
-        List<Digest> out = new ArrayList<>();
-        for (Item item : list(prefix + "blobs/")) {
-            String[] parts = item.objectName().substring(prefix.length() + "blobs/".length()).split("/");
-            if (parts.length == 3) {
-                try {
-                    out.add(Digest.parse(parts[0] + ":" + parts[2]));
-                } catch (RuntimeException e) {
-                    // not a blob of ours
-                }
+    public void list(String after, Visitor visitor) throws IOException {
+        String root = prefix + "blobs/";
+        String startAfter = "";
+        if (!after.isEmpty()) {
+            try {
+                startAfter = blobKey(Digest.parse(after));
+            } catch (RuntimeException e) {
+                startAfter = ""; // not a digest: from the first
             }
         }
-        return out;
+        list(root, startAfter, item -> {
+            String[] parts = item.objectName().substring(root.length()).split("/");
+            if (parts.length == 3) {
+                Digest d;
+                try {
+                    d = Digest.parse(parts[0] + ":" + parts[2]);
+                } catch (RuntimeException e) {
+                    return true; // not a blob of ours
+                }
+                return d.toString().compareTo(after) <= 0 || visitor.visit(d);
+            }
+            return true;
+        });
     }
 
     @Override
@@ -434,7 +530,7 @@ public final class S3BlobStore implements BlobStore {
             public InputStream nextElement() {
                 Part p = it.next();
                 try {
-                    return exactly(call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket())
+                    return exactly(call(() -> streams.getObject(GetObjectArgs.builder().bucket(settings.bucket())
                             .object(p.key()).build())), p.size(), p.key());
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
@@ -504,13 +600,14 @@ public final class S3BlobStore implements BlobStore {
     @Override
     public List<UploadId> listUploads() throws IOException {
         java.util.Set<String> ids = new java.util.TreeSet<>();
-        for (Item item : list(prefix + "uploads/")) {
+        list(prefix + "uploads/", "", item -> {
             String rest = item.objectName().substring(prefix.length() + "uploads/".length());
             int slash = rest.indexOf('/');
             if (slash > 0) {
                 ids.add(rest.substring(0, slash));
             }
-        }
+            return true;
+        });
         List<UploadId> out = new ArrayList<>();
         for (String s : ids) {
             try {

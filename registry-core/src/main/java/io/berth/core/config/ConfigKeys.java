@@ -152,7 +152,15 @@ public final class ConfigKeys {
     public static final ConfigKey STORAGE_S3_CREATE_BUCKET = new ConfigKey("storage.s3.create-bucket", "true",
             Type.BOOLEAN, "Create the bucket at start when it does not exist.");
     public static final ConfigKey STORAGE_S3_REDIRECT = new ConfigKey("storage.s3.redirect", "false", Type.BOOLEAN,
-            "Answer blob GETs with 307 to a presigned URL (valid 20 minutes): clients fetch from S3 directly.");
+            "Answer blob GETs with 307 to a presigned URL (valid storage.s3.redirect-lifetime): clients fetch from S3 directly.");
+    public static final ConfigKey STORAGE_S3_REDIRECT_LIFETIME = ConfigKey.duration("storage.s3.redirect-lifetime",
+            "5m", java.time.Duration.ofSeconds(10), java.time.Duration.ofDays(7),
+            "How long a presigned URL of storage.s3.redirect may be used to start a download: whoever holds it may "
+                    + "fetch the blob without credentials until then.");
+    public static final ConfigKey STORAGE_S3_CALL_TIMEOUT = ConfigKey.duration("storage.s3.call-timeout", "60s",
+            java.time.Duration.ofSeconds(1), java.time.Duration.ofHours(1),
+            "Deadline of one whole S3 call, answer included (a listing page, a stat, a part's upload), tried up to 3 "
+                    + "times; a blob's body read by a pull is bounded by a 60 s wait per read instead.");
     public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,
             "Directory holding blobs and in-progress uploads.");
     public static final ConfigKey STORAGE_FS_FSYNC = new ConfigKey("storage.filesystem.fsync", "true", Type.BOOLEAN,
@@ -231,6 +239,7 @@ public final class ConfigKeys {
             ADMIN_IDLE_TIMEOUT, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             STORAGE_S3_ENDPOINT, STORAGE_S3_REGION, STORAGE_S3_BUCKET, STORAGE_S3_ACCESS_KEY, STORAGE_S3_SECRET_KEY,
             STORAGE_S3_PATH_STYLE, STORAGE_S3_PREFIX, STORAGE_S3_CREATE_BUCKET, STORAGE_S3_REDIRECT,
+            STORAGE_S3_REDIRECT_LIFETIME, STORAGE_S3_CALL_TIMEOUT,
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, METADATA_POSTGRES_URL,
             METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,

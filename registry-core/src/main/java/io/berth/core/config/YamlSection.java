@@ -185,6 +185,37 @@ public final class YamlSection {
         return out;
     }
 
+    /**
+     * The mapping under {@code name} as client properties passed through as they are ({@code kafka.properties}):
+     * nested mappings joined with '.', so {@code security: {protocol: SSL}} is {@code security.protocol};
+     * each may be given or overridden from the environment, {@code BERTH_WEBHOOKS_KAFKA_PROPERTIES_SASL_MECHANISM}
+     * being {@code sasl.mechanism} (the part after the prefix, lower-cased, '_' as '.').
+     */
+    public Map<String, String> properties(String name) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        flatten("", asMap(values.get(name), file, full(name)), out, name);
+        String prefix = envName(full(name)) + "_";
+        env.forEach((k, v) -> {
+            if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                out.put(k.substring(prefix.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v.trim());
+            }
+        });
+        return out;
+    }
+
+    private void flatten(String prefix, Map<?, ?> m, Map<String, String> out, String name) {
+        m.forEach((k, v) -> {
+            String key = prefix + k;
+            if (v instanceof Map<?, ?> nested) {
+                flatten(key + ".", nested, out, name);
+            } else if (v instanceof List<?>) {
+                throw bad(name + "." + key, "must be a single value");
+            } else {
+                out.put(key, v == null ? "" : String.valueOf(v).trim());
+            }
+        });
+    }
+
     public Duration duration(String name, String dflt, Duration min, Duration max) {
         String text = string(name, dflt);
         String range = "from " + BerthConfig.formatMillis(min.toMillis()) + " to "

@@ -471,16 +471,15 @@ public final class GarbageCollector implements AutoCloseable {
 
     /** Files with no record at all (a push that died between placing its file and recording it). */
     private void orphans(Run run) throws IOException {
-        List<Digest> stored = new ArrayList<>(blobs.list());
-        stored.sort((a, b) -> a.toString().compareTo(b.toString()));
+        // the store's listing streams from the cursor: a bucket of millions of blobs is never held whole
         Map<Digest, Long> candidates = new LinkedHashMap<>();
-        int examined = 0;
-        for (Digest d : stored) {
+        int[] examined = {0};
+        Digest[] last = {null};
+        boolean[] stopped = {false};
+        blobs.list(run.cursor == null ? "" : run.cursor, d -> {
             if (stopping) {
-                return;
-            }
-            if (!run.cursor.isEmpty() && d.toString().compareTo(run.cursor) <= 0) {
-                continue;
+                stopped[0] = true;
+                return false;
             }
             run.blobsExamined++;
             if (metadata.blobSize(d).isEmpty()) {
@@ -489,13 +488,20 @@ public final class GarbageCollector implements AutoCloseable {
                     candidates.put(d, blobs.size(d).orElse(0));
                 }
             }
-            if (++examined == BATCH || d.equals(stored.getLast())) {
+            last[0] = d;
+            if (++examined[0] == BATCH) {
                 orphanBatch(run, candidates);
                 run.cursor = d.toString();
                 run.save();
                 candidates.clear();
-                examined = 0;
+                examined[0] = 0;
             }
+            return true;
+        });
+        if (!stopped[0] && examined[0] > 0) {
+            orphanBatch(run, candidates);
+            run.cursor = last[0].toString();
+            run.save();
         }
     }
 

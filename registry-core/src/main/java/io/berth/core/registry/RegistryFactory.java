@@ -76,7 +76,7 @@ public final class RegistryFactory {
     }
 
     /** The S3 settings of {@code storage.s3.*}. */
-    static io.berth.core.blob.S3BlobStore.Settings s3(BerthConfig config) {
+    public static io.berth.core.blob.S3BlobStore.Settings s3(BerthConfig config) {
         String endpoint = config.string(ConfigKeys.STORAGE_S3_ENDPOINT);
         if (endpoint.isBlank()) {
             throw new IllegalArgumentException("storage.type s3 needs storage.s3.endpoint");
@@ -85,7 +85,8 @@ public final class RegistryFactory {
                 config.string(ConfigKeys.STORAGE_S3_BUCKET), config.string(ConfigKeys.STORAGE_S3_ACCESS_KEY),
                 config.string(ConfigKeys.STORAGE_S3_SECRET_KEY), config.string(ConfigKeys.STORAGE_S3_PREFIX),
                 config.bool(ConfigKeys.STORAGE_S3_CREATE_BUCKET), config.bool(ConfigKeys.STORAGE_S3_REDIRECT)
-                ? java.time.Duration.ofMinutes(20) : java.time.Duration.ZERO, config.bool(ConfigKeys.STORAGE_S3_PATH_STYLE));
+                ? config.duration(ConfigKeys.STORAGE_S3_REDIRECT_LIFETIME) : java.time.Duration.ZERO,
+                config.bool(ConfigKeys.STORAGE_S3_PATH_STYLE), config.duration(ConfigKeys.STORAGE_S3_CALL_TIMEOUT));
     }
 
     /** The PostgreSQL settings of {@code metadata.postgres.*}. */

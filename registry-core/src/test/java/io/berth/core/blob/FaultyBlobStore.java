@@ -50,8 +50,8 @@ public final class FaultyBlobStore implements BlobStore {
     }
 
     @Override
-    public List<Digest> list() throws IOException {
-        return delegate.list();
+    public void list(String after, Visitor visitor) throws IOException {
+        delegate.list(after, visitor);
     }
 
     @Override

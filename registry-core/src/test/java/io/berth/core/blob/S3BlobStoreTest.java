@@ -137,4 +137,96 @@ class S3BlobStoreTest extends BlobStoreContract {
         IOException e = assertThrows(IOException.class, () -> new S3BlobStore(dead));
         assertTrue(e.getMessage().contains("127.0.0.1:9"), e.getMessage());
     }
+
+    static S3BlobStore.Settings hostile(HostileS3 s3, Duration callTimeout) {
+        // a region given: no bucket-location lookup before the calls under test
+        return new S3BlobStore.Settings(s3.endpoint(), "us-east-1", BUCKET, "a", "b", "", false, Duration.ZERO, true,
+                callTimeout);
+    }
+
+    @Test
+    void aListingThatTricklesFailsAtTheCallDeadlineNotAtTheReadTimeout() throws Exception {
+        try (HostileS3 s3 = new HostileS3(HostileS3.Mode.TRICKLE)) {
+            S3BlobStore store = new S3BlobStore(hostile(s3, Duration.ofSeconds(2)));
+            java.util.concurrent.CompletableFuture<Throwable> failure = new java.util.concurrent.CompletableFuture<>();
+            long t0 = System.nanoTime();
+            // an upload's size is a listing of its parts (every chunk of a push asks it)
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    store.uploadSize(UploadId.random());
+                    failure.complete(null);
+                } catch (Throwable t) {
+                    failure.complete(t);
+                }
+            });
+            Throwable t = failure.get(150, java.util.concurrent.TimeUnit.SECONDS);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(t instanceof IOException, String.valueOf(t));
+            assertTrue(t.getMessage().contains(s3.endpoint().substring("http://".length())), t.getMessage());
+            assertTrue(t.getMessage().contains("no complete answer within 2s (storage.s3.call-timeout)"), t.getMessage());
+            System.out.printf("trickling S3 listing (a byte a second, call-timeout 2s, 3 tries): failed after %d ms, "
+                    + "%d listing requests: %s%n", ms, s3.listings.get(), t.getMessage());
+        }
+    }
+
+    @Test
+    void aListingStreamsPageByPageAndStopsWhenTheVisitorSays() throws Exception {
+        try (HostileS3 s3 = new HostileS3(HostileS3.Mode.ENDLESS)) {
+            S3BlobStore store = new S3BlobStore(hostile(s3, Duration.ofSeconds(30)));
+            Runtime rt = Runtime.getRuntime();
+            System.gc();
+            long before = rt.totalMemory() - rt.freeMemory();
+            long[] seen = {0};
+            long[] peak = {0};
+            String[] last = {""};
+            long t0 = System.nanoTime();
+            // a bucket without end: a listing that held it whole would never return
+            java.util.concurrent.CompletableFuture<Throwable> done = new java.util.concurrent.CompletableFuture<>();
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    store.list("", d -> {
+                        assertTrue(d.toString().compareTo(last[0]) > 0, "in order of the digests' text");
+                        last[0] = d.toString();
+                        if (++seen[0] % 10_000 == 0) {
+                            System.gc();
+                            peak[0] = Math.max(peak[0], rt.totalMemory() - rt.freeMemory());
+                        }
+                        return seen[0] < 30_000;
+                    });
+                    done.complete(null);
+                } catch (Throwable t) {
+                    done.complete(t);
+                }
+            });
+            assertEquals(null, done.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(30_000, seen[0]);
+            assertEquals(30, s3.listings.get(), "one request per page of 1000, none ahead");
+            // resuming from a cursor asks S3 to start after it
+            long[] resumed = {0};
+            String[] first = {null};
+            store.list(last[0], d -> {
+                first[0] = d.toString();
+                resumed[0]++;
+                return false;
+            });
+            assertEquals(1, resumed[0]);
+            assertTrue(first[0].compareTo(last[0]) > 0, first[0]);
+            System.out.printf("endless S3 listing: 30,000 blobs visited in %d ms, 30 page requests; heap after a "
+                    + "GC %d MiB before, at most %d MiB while listing (every 10,000)%n", (System.nanoTime() - t0)
+                    / 1_000_000, before >> 20, peak[0] >> 20);
+        }
+    }
+
+    @Test
+    void presignedUrlsLiveAsLongAsConfiguredFiveMinutesByDefault() throws Exception {
+        S3BlobStore redirecting = new S3BlobStore(settings(prefix, Duration.ofSeconds(90)));
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("short-lived"));
+        assertTrue(redirecting.redirect(d).orElseThrow().getQuery().contains("X-Amz-Expires=90"),
+                redirecting.redirect(d).toString());
+        io.berth.core.config.BerthConfig config = io.berth.core.config.BerthConfig.load(java.util.Optional.empty(),
+                java.util.Map.of("BERTH_STORAGE_TYPE", "s3", "BERTH_STORAGE_S3_ENDPOINT", "http://s3:9000",
+                        "BERTH_STORAGE_S3_REDIRECT", "true"), w -> { });
+        assertEquals(Duration.ofMinutes(5), io.berth.core.registry.RegistryFactory.s3(config).redirect(),
+                "short by default");
+    }
 }

@@ -59,6 +59,7 @@ public final class OutboxRelay implements AutoCloseable {
             Duration.ofSeconds(10));
     private final String owner = "relay-" + UUID.randomUUID();
     private final Semaphore wake = new Semaphore(0);
+    private final java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
     private final Thread thread;
     private final Counter published;
     private final Counter failures;
@@ -341,26 +342,54 @@ public final class OutboxRelay implements AutoCloseable {
         }
     }
 
+    /** Waits {@code d}, less if the relay is stopped meanwhile. */
     private void pause(Duration d) {
         try {
-            Thread.sleep(d.toMillis());
+            stopping.await(d.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;
         }
     }
 
-    /** Stops after the current batch; waits up to {@code timeout}; closes the producer. */
+    /**
+     * Stops after the current batch (a batch still waiting for Kafka after {@code timeout} is given up:
+     * its unacknowledged rows are published again later); closes the producer. A relay that stopped
+     * gives its lease up, so that another instance publishes at once rather than when it expires.
+     *
+     * <p>The relay's thread is not interrupted while it works: an interrupt while it waits for
+     * acknowledgements would leave rows the broker has written unmarked, and the next holder of the
+     * lease would publish them a second time.
+     */
     public void stop(Duration timeout) {
         running = false;
-        thread.interrupt();
+        stopping.countDown();
+        wake.release();
         try {
             thread.join(timeout.toMillis());
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(1000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         probe.close();
+        if (!thread.isAlive() && leaseUntil != 0) {
+            releaseLease();
+        }
         producer.close(Duration.ofSeconds(5));
+    }
+
+    /** Gives the lease up: holds it until a moment already past, which any other instance may take over. */
+    private void releaseLease() {
+        try {
+            metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, clock.millis() - 1));
+            leaseUntil = 0;
+        } catch (RuntimeException e) {
+            // it expires by itself
+            LOG.log(System.Logger.Level.DEBUG, "event relay: lease not given up: " + e.getMessage());
+        }
     }
 
     @Override

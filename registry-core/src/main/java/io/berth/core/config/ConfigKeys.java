@@ -217,7 +217,8 @@ public final class ConfigKeys {
     public static final ConfigKey EVENTS_PULL = new ConfigKey("events.pull", "false", Type.BOOLEAN,
             "Also publish pull events, one per repository and manifest per metadata.pull-flush-interval.");
     public static final ConfigKey EVENTS_RETENTION = ConfigKey.duration("events.retention", "24h",
-            Duration.ofMinutes(1), Duration.ofDays(365), "Published events stay in the outbox this long, then are pruned.");
+            Duration.ofMinutes(1), Duration.ofDays(365), "Published events stay in the outbox this long after their"
+                    + " publication, then are pruned; events not yet published never are.");
     /** Prefix of Kafka producer properties passed through as they are (events.kafka.properties.linger.ms: 5). */
     public static final String EVENTS_KAFKA_PROPERTIES = "events.kafka.properties.";
     public static final ConfigKey LISTING_MAX_PAGE = ConfigKey.count("listing.max-page-size", "10000", 1, 1_000_000,

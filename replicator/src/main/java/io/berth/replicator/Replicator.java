@@ -59,6 +59,7 @@ public final class Replicator implements AutoCloseable {
     private volatile KafkaConsumer<String, byte[]> consumer;
     private HttpServer http;
     private volatile Instant lastEvent;
+    private final Vitals vitals = new Vitals();
 
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
@@ -69,9 +70,10 @@ public final class Replicator implements AutoCloseable {
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
-        Duration timeout = Duration.ofMinutes(5);
+        Duration timeout = config.timeout();
         OciClient source = new OciClient(config.source().url(), config.source().username(), config.source().password(),
-                Tls.context(config.source()), timeout, new Reachability("replication source " + config.source().url()));
+                Tls.context(config.source()), timeout, new Reachability("replication source " + config.source().url()),
+                config.manifestsMaxSize(), config.source().tokenRealms());
         for (ReplicationConfig.Target t : config.targets()) {
             RateLimiter limiter = t.bytesPerSecond() <= 0 ? null : RateLimiter.of("replication-" + t.name(),
                     RateLimiterConfig.custom().limitRefreshPeriod(Duration.ofMillis(100))
@@ -80,10 +82,11 @@ public final class Replicator implements AutoCloseable {
             Reachability reachability = new Reachability("replication target " + t.name() + " ("
                     + t.endpoint().url() + ")");
             OciClient target = new OciClient(t.endpoint().url(), t.endpoint().username(), t.endpoint().password(),
-                    Tls.context(t.endpoint()), timeout, reachability);
+                    Tls.context(t.endpoint()), timeout, reachability, config.manifestsMaxSize(),
+                    t.endpoint().tokenRealms());
             Copier copier = new Copier(source, target, t, limiter);
             TargetWorker w = new TargetWorker(copier, config, parking, breakers.circuitBreaker("replication-"
-                    + t.name()), reachability);
+                    + t.name()), reachability, vitals);
             workers.add(w);
             String[] tags = {"target", t.name()};
             FunctionCounter.builder("berth.replication.bytes.copied", copier, c -> c.bytesCopied.get()).tags(tags)
@@ -95,6 +98,11 @@ public final class Replicator implements AutoCloseable {
                     .register(meters);
             FunctionCounter.builder("berth.replication.failures", w, x -> x.failures.get()).tags(tags)
                     .description("Attempts that failed (an event, a reconciliation of a repository).").register(meters);
+            FunctionCounter.builder("berth.replication.deletes", copier, c -> c.deletes.get()).tags(tags)
+                    .description("Tags and manifests deleted on the target, each on evidence from the source.")
+                    .register(meters);
+            Gauge.builder("berth.replication.deletes.held", w, x -> x.held() == null ? 0 : 1).tags(tags)
+                    .description("1 while the target's deletes are held for an operator.").register(meters);
             FunctionCounter.builder("berth.replication.events.parked", w, x -> x.eventsParked.get()).tags(tags)
                     .description("Events parked on the target's retry topic.").register(meters);
             Gauge.builder("berth.replication.lag.events", w, TargetWorker::lagEvents).tags(tags)
@@ -107,13 +115,15 @@ public final class Replicator implements AutoCloseable {
         }
         this.reconciler = Executors.newScheduledThreadPool(workers.size(), r -> Thread.ofPlatform()
                 .name("berth-reconcile").daemon().unstarted(r));
-        this.pump = Thread.ofPlatform().name("berth-replicate-events").daemon().unstarted(this::pumpEvents);
+        this.pump = Thread.ofPlatform().name("berth-replicate-events").daemon().unstarted(vitals.guard(
+                "the event pump", this::pumpEvents));
     }
 
     /** Starts the listener, the workers, the event stream and the reconciliations; returns the port. */
     public int start() throws IOException {
         http = HttpServer.create(new InetSocketAddress(config.httpHost(), config.httpPort()), 16);
-        http.createContext("/healthz", x -> send(x, 200, "text/plain; charset=utf-8", health()));
+        http.createContext("/healthz", x -> send(x, vitals.dead() == null ? 200 : 503, "text/plain; charset=utf-8",
+                health()));
         http.createContext("/metrics", x -> send(x, 200, "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
         http.createContext("/status", x -> send(x, 200, "application/json", JSON.writeValueAsString(status())));
         http.setExecutor(null);
@@ -124,13 +134,14 @@ public final class Replicator implements AutoCloseable {
         }
         long every = config.reconcileInterval().toMillis();
         for (TargetWorker w : workers) {
-            Runnable reconcile = () -> {
+            // an Error ends the schedule for good: reported as a dead loop, never silently
+            Runnable reconcile = vitals.guard("the reconciliation of " + w.name(), () -> {
                 try {
                     w.reconcile();
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "reconciling " + w.name() + ": " + e);
                 }
-            };
+            });
             reconciler.scheduleWithFixedDelay(reconcile, 0, every, TimeUnit.MILLISECONDS);
             // a target that answers again is compared at once: what it missed is copied, and it can be
             // reported in sync without waiting for the next interval
@@ -141,8 +152,9 @@ public final class Replicator implements AutoCloseable {
 
     private String health() {
         StringBuilder b = new StringBuilder();
-        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable"));
-        b.append("status: ").append(ok ? "ok" : "degraded").append('\n');
+        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable") || w.state().equals("held"));
+        String dead = vitals.dead();
+        b.append("status: ").append(dead != null ? "failed: " + dead : ok ? "ok" : "degraded").append('\n');
         for (TargetWorker w : workers) {
             b.append("target ").append(w.name()).append(": ").append(w.state()).append('\n');
         }
@@ -160,6 +172,19 @@ public final class Replicator implements AutoCloseable {
         workers.forEach(w -> targets.add(w.status()));
         s.put("targets", targets);
         return s;
+    }
+
+    /** What to do when a loop of the replicator died: the command stops the process, non-zero. */
+    public void onDeath(java.util.function.Consumer<String> listener) {
+        vitals.onDeath(listener);
+    }
+
+    /** Lets the next reconciliation of these targets delete beyond their delete budget (an operator's call). */
+    public void approveDeletes(java.util.Set<String> targets) {
+        for (String t : targets) {
+            workers.stream().filter(w -> w.name().equals(t)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                    "--approve-deletes names " + t + ", which is not a target")).approveDeletes();
+        }
     }
 
     /** Reconciles every target now, in the calling thread (tests, benchmarks). */

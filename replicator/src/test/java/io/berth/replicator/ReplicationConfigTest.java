@@ -63,7 +63,7 @@ class ReplicationConfigTest {
         assertTrue(b.wants("team-a/app") && !b.wants("team-a/tmp/x") && !b.wants("team-b/app"));
         assertTrue(b.wantsTag("v1") && !b.wantsTag("latest"));
         assertEquals(List.of("linux/amd64"), b.platforms());
-        assertEquals("mirror/team-a/app", b.destination("team-a/app"));
+        assertEquals(io.berth.core.model.RepositoryName.of("mirror/team-a/app"), b.destination(io.berth.core.model.RepositoryName.of("team-a/app")));
         assertTrue(b.deletes());
         assertEquals(8, b.concurrency());
         assertEquals(200L << 20, b.bytesPerSecond());

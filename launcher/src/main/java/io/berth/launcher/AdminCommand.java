@@ -47,7 +47,7 @@ public final class AdminCommand implements Callable<Integer> {
     String server;
 
     @Option(names = "--token", paramLabel = "TOKEN", scope = CommandLine.ScopeType.INHERIT,
-            description = "Bearer token (default: $BERTH_ADMIN_TOKEN).")
+            description = "Bearer token (default: $BERTH_ADMIN_TOKEN, which keeps it out of ps).")
     String token;
 
     @Option(names = "--user", paramLabel = "NAME", scope = CommandLine.ScopeType.INHERIT,
@@ -118,6 +118,11 @@ public final class AdminCommand implements Callable<Integer> {
             channel = io.grpc.Grpc.newChannelBuilderForAddress(host, port, credentials()).userAgent("berth-admin/"
                     + Main.version()).build();
             Metadata headers = new Metadata();
+            if (token != null && !token.isBlank()) {
+                // a command line is readable by every local user for as long as the command runs
+                System.err.println("berth: warning: a token given with --token is visible to other local users "
+                        + "(ps, /proc/<pid>/cmdline); set BERTH_ADMIN_TOKEN instead");
+            }
             String t = token != null ? token : System.getenv("BERTH_ADMIN_TOKEN");
             String u = user != null ? user : System.getenv("BERTH_ADMIN_USER");
             Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);

@@ -228,7 +228,8 @@ final class AdminPolicies {
         String repositories;
 
         @Option(names = "--tags", required = true, paramLabel = "REGEX",
-                description = "Tags: a regular expression matching the whole tag, e.g. 'v\\d+\\.\\d+\\.\\d+'.")
+                description = "Tags: a regular expression (RE2 syntax) matching the whole tag, "
+                        + "e.g. 'v\\d+\\.\\d+\\.\\d+'.")
         String tags;
 
         @Override

@@ -64,7 +64,7 @@ final class AdminTags extends AdminCommand.Group {
                 description = "Only tags matching PATTERN: a glob (* and ?), or with --regex a regular expression.")
         String filter;
 
-        @Option(names = "--regex", description = "PATTERN is a regular expression matching the whole tag.")
+        @Option(names = "--regex", description = "PATTERN is a regular expression (RE2 syntax) matching the whole tag.")
         boolean regex;
 
         @Option(names = "--sort", paramLabel = "ORDER", defaultValue = "name",

@@ -46,6 +46,9 @@ final class ReplicateCommand implements Callable<Integer> {
             System.err.println("berth: " + e.getMessage());
             return Main.EXIT_CONFIG;
         }
+        // registry passwords are masked wherever a log line would carry them
+        io.berth.core.logging.Redaction.secret(cfg.source().password());
+        cfg.targets().forEach(t -> io.berth.core.logging.Redaction.secret(t.endpoint().password()));
         Replicator replicator;
         try {
             replicator = new Replicator(cfg, Metrics.newRegistry());

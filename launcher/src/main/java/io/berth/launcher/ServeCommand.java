@@ -7,6 +7,7 @@ import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.LogFormat;
+import io.berth.core.logging.Redaction;
 import io.berth.core.metrics.Metrics;
 import io.berth.relay.OutboxRelay;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -123,7 +124,12 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("berth: " + e.getMessage());
             return Main.EXIT_CONFIG;
         }
-        LogFormat.configure(cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT));
+        LogFormat.configure(cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT),
+                cfg.list(ConfigKeys.LOG_LEVELS));
+        // configured secrets are masked wherever a log line would carry them
+        cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
+        Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
+        Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
         warnings.forEach(w -> LOG.log(Level.WARNING, w));
         long startedAt = System.currentTimeMillis();
         String httpHost = cfg.string(ConfigKeys.HTTP_HOST);

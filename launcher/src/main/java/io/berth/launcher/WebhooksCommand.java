@@ -40,6 +40,11 @@ final class WebhooksCommand implements Callable<Integer> {
             System.err.println("berth: " + e.getMessage());
             return Main.EXIT_CONFIG;
         }
+        // receivers' secrets and headers (Authorization …) are masked wherever a log line would carry them
+        cfg.endpoints().forEach(e -> {
+            io.berth.core.logging.Redaction.secret(e.secret());
+            e.headers().values().forEach(io.berth.core.logging.Redaction::secret);
+        });
         WebhookRelay relay;
         try {
             relay = new WebhookRelay(cfg, Metrics.newRegistry());

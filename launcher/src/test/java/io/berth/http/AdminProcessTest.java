@@ -179,7 +179,12 @@ class AdminProcessTest {
                     + berth.adminPort, "repos", "list");
             assertEquals(1, noToken.exitCode());
             assertTrue(noToken.output().contains("UNAUTHENTICATED"), noToken.output());
-            assertEquals(0, admin("--token", "viewer", "repos", "list").exitCode());
+            BerthProcess.Result onTheCommandLine = admin("--token", "viewer", "repos", "list");
+            assertEquals(0, onTheCommandLine.exitCode());
+            assertTrue(onTheCommandLine.output().contains("berth: warning: a token given with --token is visible to "
+                    + "other local users") && onTheCommandLine.output().contains("BERTH_ADMIN_TOKEN"),
+                    onTheCommandLine.output());
+            assertTrue(!admin("repos", "list").output().contains("warning"), "BERTH_ADMIN_TOKEN: no warning");
             BerthProcess.Result readOnly = admin("tags", "delete", "app/web", "3", "--token", "viewer");
             assertEquals(1, readOnly.exitCode());
             assertTrue(readOnly.output().contains("PERMISSION_DENIED"), readOnly.output());

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * process, so that a supervisor starts it again.
  */
 class ListenerAbuseProcessTest {
-    static final byte[] HALF_HEADER = "GET /v2/ HTTP/1.1\r\nHost: registry\r\nX-Half: ".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] HALF_HEADER = "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ".getBytes(StandardCharsets.US_ASCII);
 
     @TempDir
     Path dir;
@@ -96,7 +96,7 @@ class ListenerAbuseProcessTest {
             // afterwards the listener accepts both addresses
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), b.httpPort, InetAddress.getByName("127.0.0.2"),
                     0)) {
-                s.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: registry\r\nConnection: close\r\n\r\n"
+                s.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII));
                 assertTrue(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)
                         .startsWith("HTTP/1.1 200"));

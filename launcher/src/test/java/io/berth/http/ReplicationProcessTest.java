@@ -46,7 +46,7 @@ class ReplicationProcessTest extends ReplicationFixture {
         BerthProcess c = site("c", Map.of("BERTH_MANIFESTS_ALLOW_SPARSE", "true"));
         JavaProcess replicator = replicator(a.base(), targetYaml("site-b", b.base(), """
                 exclude: ["skip/**"]
-                tags: "(?!private-).*"
+                tags: "[^p].*"                   # not private-…
                 deletes: true
                 """) + targetYaml("site-c", c.base(), """
                 repositories: ["multi/**"]

@@ -89,7 +89,7 @@ class RestartTest {
                     HttpResponse.BodyHandlers.ofString()).statusCode());
             // the second chunk is half sent when the process dies
             try (WireClient c = new WireClient(before.httpPort)) {
-                c.sendRaw("PATCH " + location + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                c.sendRaw("PATCH " + location + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
                         + "Content-Range: " + cut + "-" + (content.length - 1) + "\r\nContent-Length: " + second.length
                         + "\r\n\r\n");
                 c.sendRaw(new String(Arrays.copyOfRange(second, 0, second.length / 2),

@@ -174,6 +174,8 @@ class WebhooksProcessTest {
         flaky.status = () -> flakyCalls.incrementAndGet() <= 3 ? 503 : 200;
         Receiver dead = receiver();
         dead.status = () -> 500;
+        // a receiver whose URL carries credentials (user info, a token in the query)
+        String deadUrl = dead.url().replace("http://", "http://hook:pw-in-url@") + "?token=qs-secret-77";
         try (JavaProcess relay = startRelay("""
                     - name: ci
                       url: %s
@@ -187,7 +189,7 @@ class WebhooksProcessTest {
                     - name: dead
                       url: %s
                       max-attempts: 2
-                """.formatted(signed.url(), flaky.url(), dead.url()))) {
+                """.formatted(signed.url(), flaky.url(), deadUrl))) {
             RegistryEvent wanted = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
             RegistryEvent otherRepo = event("team-b/app", "push", "io.berth.manifest.pushed", "v1");
             RegistryEvent delete = event("team-a/app", "delete", "io.berth.tag.deleted", "v0");
@@ -217,6 +219,8 @@ class WebhooksProcessTest {
                 assertEquals(3, dl.size());
                 ConsumerRecord<String, byte[]> first = dl.get(0);
                 assertEquals("dead", new String(first.headers().lastHeader("berth-endpoint").value()));
+                // the receiver's URL without what may be secret in it
+                assertEquals(dead.url(), new String(first.headers().lastHeader("berth-endpoint-url").value()));
                 assertTrue(new String(first.headers().lastHeader("berth-error").value()).contains("500"));
                 for (ConsumerRecord<String, byte[]> r : dl) {
                     assertEquals("2", new String(r.headers().lastHeader("berth-attempts").value()),
@@ -227,6 +231,8 @@ class WebhooksProcessTest {
             Thread.sleep(1000);
             assertEquals(1, signed.got.size(), "other repositories and actions are filtered out");
             assertTrue(dead.calls.get() <= 6, "at most two attempts per event (fewer once its circuit opened)");
+            assertTrue(!relay.output().contains("pw-in-url") && !relay.output().contains("qs-secret-77"),
+                    relay.output());
             relay.process().destroy();
             assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
         }

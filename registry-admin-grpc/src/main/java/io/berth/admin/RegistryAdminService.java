@@ -8,6 +8,7 @@ import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.registry.Caller;
+import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.Repositories;
@@ -60,6 +61,7 @@ import io.berth.proto.admin.v1.Tag;
 import io.berth.proto.admin.v1.TagDecision;
 import io.berth.proto.admin.v1.TagHistory;
 import io.berth.proto.admin.v1.TagVersion;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -70,6 +72,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.function.Supplier;
 
 /** gRPC translation of the admin API onto registry-core; holds no rule of its own. */
@@ -93,6 +96,15 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         return c == null ? Caller.job(Caller.ADMIN, "admin") : c;
     }
 
+    /**
+     * The call's cancellation: set when the client cancels, goes away or passes its deadline — long
+     * scans stop then rather than finish for nobody.
+     */
+    private static Cancellation cancellation() {
+        Context call = Context.current();
+        return call::isCancelled;
+    }
+
     /** Runs one unary call: its answer, or its error as a status; never a stack trace to the client. */
     private static <T> void unary(StreamObserver<T> response, Supplier<T> work) {
         try {
@@ -100,6 +112,11 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
             response.onCompleted();
         } catch (RegistryException e) {
             response.onError(AdminErrors.of(e));
+        } catch (CancellationException e) {
+            // nobody reads this answer; the status is for the record
+            LOG.log(System.Logger.Level.INFO, "admin call " + caller().method() + " stopped (request "
+                    + caller().requestId() + "): " + e.getMessage());
+            response.onError(Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException());
         } catch (RuntimeException e) {
             if (io.berth.core.error.StorageFailures.isBusy(e) || io.berth.core.error.StorageFailures.isNoSpace(e)) {
                 // transient or the operator's to fix: UNAVAILABLE, so clients retry; not an internal error
@@ -179,7 +196,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
                     request.getFilterKind() == ListTagsRequest.FilterKind.REGEX ? Tags.FilterKind.REGEX
                             : Tags.FilterKind.GLOB,
                     request.getOrder() == ListTagsRequest.Order.PUSHED ? Tags.Order.PUSHED : Tags.Order.NAME,
-                    request.getPageToken(), request.getPageSize());
+                    request.getPageToken(), request.getPageSize(), cancellation());
             return ListTagsResponse.newBuilder().addAllTags(page.tags().stream().map(RegistryAdminService::tag)
                     .toList()).setNextPageToken(page.nextPageToken()).build();
         });
@@ -356,8 +373,8 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void dryRunRetention(DryRunRetentionRequest request, StreamObserver<RetentionPlan> response) {
         unary(response, () -> {
             // a read-only caller writes nothing: its plan is evaluated, not stored (no id to run it by)
-            Retention.Plan p = AdminAuth.READ_ONLY.get() ? registry.retention().preview(request.getName())
-                    : registry.retention().dryRun(request.getName());
+            Retention.Plan p = AdminAuth.READ_ONLY.get() ? registry.retention().preview(request.getName(), cancellation())
+                    : registry.retention().dryRun(request.getName(), cancellation());
             return RetentionPlan.newBuilder().setPlanId(p.id()).setPolicy(p.policy())
                     .setCreatedEpochMillis(p.createdAt())
                     .addAllTags(p.tags().stream().map(RegistryAdminService::decision).toList())
@@ -369,7 +386,8 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     @Override
     public void runRetention(RunRetentionRequest request, StreamObserver<RetentionRunResult> response) {
         unary(response, () -> {
-            Retention.RunResult r = registry.retention().run(request.getName(), request.getPlanId());
+            Retention.RunResult r = registry.retention().run(request.getName(), request.getPlanId(),
+                    cancellation());
             return RetentionRunResult.newBuilder().setPolicy(r.policy()).setPlanId(r.planId())
                     .addAllTagsDeleted(r.tagsDeleted().stream().map(RegistryAdminService::decision).toList())
                     .addAllManifestsDeleted(r.manifestsDeleted().stream().map(RegistryAdminService::deletion).toList())

@@ -136,6 +136,11 @@ class AdminIdentitiesTest {
                 CreateRobotRequest.newBuilder().setName("Bad Name").addRepositories("x").addActions("pull").build())));
         assertEquals(Status.Code.INVALID_ARGUMENT, refused(() -> as("Bearer boot").createRobot(
                 CreateRobotRequest.newBuilder().setName("x").addRepositories("x").addActions("fly").build())));
+        // a glob no repository name can match is a mistake, said at once
+        StatusRuntimeException glob = assertThrows(StatusRuntimeException.class, () -> as("Bearer boot").createRobot(
+                CreateRobotRequest.newBuilder().setName("x").addRepositories("team-a//x").addActions("pull").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, glob.getStatus().getCode());
+        assertTrue(glob.getStatus().getDescription().contains("empty component"), glob.getStatus().getDescription());
         as("Bearer boot").revokeRobot(RevokeRobotRequest.newBuilder().setName("ops").build());
         assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(basic("robot:ops", ops.getSecret()))
                 .getServerInfo(info)));

@@ -3,6 +3,7 @@ package io.berth.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.FilesystemBlobStore;
@@ -29,6 +30,7 @@ import io.berth.proto.admin.v1.ListManifestsRequest;
 import io.berth.proto.admin.v1.ListRepositoriesRequest;
 import io.berth.proto.admin.v1.ListRetentionPoliciesRequest;
 import io.berth.proto.admin.v1.ListTagsRequest;
+import io.berth.proto.admin.v1.ListTagsResponse;
 import io.berth.proto.admin.v1.PutRetentionPolicyRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.RestoreTagRequest;
@@ -38,28 +40,43 @@ import io.berth.proto.admin.v1.RunGarbageCollectionRequest;
 import io.berth.proto.admin.v1.RunRetentionRequest;
 import io.berth.proto.admin.v1.ServerInfo;
 import io.berth.proto.admin.v1.SetTagRequest;
+import io.berth.proto.admin.v1.TagDecision;
 import io.berth.testsupport.Images;
+import io.grpc.Context;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -425,5 +442,145 @@ class AdminServerTest {
                 RunGarbageCollectionRequest.newBuilder().setGrace("soon").build()).next()));
         assertEquals(Status.Code.PERMISSION_DENIED, code(() -> stub("viewer").runGarbageCollection(
                 RunGarbageCollectionRequest.newBuilder().setDryRun(true).build()).next()));
+    }
+
+    @Test
+    void theReviewsPatternBombAnswersAReadOnlyTokenAtOnce() {
+        // tags list --filter '**********!' against a 60-character tag pinned a core until a restart; the
+        // timeout is only a hang guard (the old code ran for hours), the assertions are about the answer
+        String tag = "a".repeat(60);
+        images.image(APP, tag, "one");
+        images.image(APP, "v1", "two");
+        ListTagsResponse none = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> stub("viewer").listTags(
+                ListTagsRequest.newBuilder().setRepository(APP.value()).setFilter("**********!").build()));
+        assertEquals(0, none.getTagsCount());
+        ListTagsResponse evil = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> stub("viewer").listTags(
+                ListTagsRequest.newBuilder().setRepository(APP.value()).setFilter("((a+)+)+b")
+                        .setFilterKind(ListTagsRequest.FilterKind.REGEX).build()));
+        assertEquals(0, evil.getTagsCount());
+        assertEquals(List.of(tag), stub("viewer").listTags(ListTagsRequest.newBuilder().setRepository(APP.value())
+                .setFilter("**********a").build()).getTagsList().stream().map(t -> t.getName()).toList());
+    }
+
+    @Test
+    void patternsAreCheckedWhenTheyAreGiven() {
+        images.image(APP, "v1", "one");
+        List<Supplier<?>> refused = List.of(
+                () -> admin().addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder().setRepositories("**")
+                        .setTags("(?!rc).*").build()),
+                () -> admin().addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder().setRepositories("**")
+                        .setTags("(a{1000}){1000}").build()),
+                () -> admin().addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder().setRepositories("**/")
+                        .setTags("v1").build()),
+                () -> admin().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder().setPolicy(RetentionPolicy
+                        .newBuilder().setName("p").addRepositories("**").addRules(RetentionRule.newBuilder()
+                                .setKeepTagsMatching("(v)\\1"))).build()),
+                () -> admin().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder().setPolicy(RetentionPolicy
+                        .newBuilder().setName("p").addRepositories("team-a//app").addRules(RetentionRule.newBuilder()
+                                .setKeepLastPushed(1))).build()),
+                () -> stub("viewer").listTags(ListTagsRequest.newBuilder().setRepository(APP.value())
+                        .setFilter("x".repeat(2000)).setFilterKind(ListTagsRequest.FilterKind.REGEX).build()),
+                () -> stub("viewer").listTags(ListTagsRequest.newBuilder().setRepository(APP.value())
+                        .setFilter("*".repeat(300)).build()));
+        for (Supplier<?> call : refused) {
+            StatusRuntimeException e = failure(call);
+            assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+        }
+        String why = failure(refused.get(0)).getStatus().getDescription();
+        assertTrue(why.startsWith("tags '(?!rc).*' is not a regular expression in RE2 syntax"), why);
+        assertEquals(0, admin().listImmutabilityRules(ListImmutabilityRulesRequest.getDefaultInstance())
+                .getRulesCount());
+    }
+
+    @Test
+    void aRetentionDryRunOnStarStarSlashAppLeavesWebappAlone() {
+        // the review's finding: **/app listed team-a/webapp for deletion
+        RepositoryName webapp = RepositoryName.of("team-a/webapp");
+        for (RepositoryName r : List.of(APP, webapp)) {
+            images.image(r, "old", "old-" + r);
+            images.image(r, "new", "new-" + r);
+        }
+        admin().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder().setPolicy(RetentionPolicy.newBuilder()
+                .setName("apps").addRepositories("**/app").addRules(RetentionRule.newBuilder().setKeepLastPushed(1)))
+                .build());
+        var plan = stub("viewer").dryRunRetention(DryRunRetentionRequest.newBuilder().setName("apps").build());
+        assertEquals(Set.of(APP.value()), plan.getTagsList().stream().map(TagDecision::getRepository)
+                .collect(Collectors.toSet()));
+        assertEquals(1, plan.getTagsDeleted());
+    }
+
+    @Test
+    void aListingStopsWhenItsClientGoesAway() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            images.image(APP, "t" + i, "t" + i);
+        }
+        // the service behind an interceptor that holds each call until its client has cancelled it: the
+        // handler then starts with its caller gone, and what it does with that is observed on its call
+        CountDownLatch reached = new CountDownLatch(1);
+        CompletableFuture<Status> closed = new CompletableFuture<>();
+        AtomicInteger answers = new AtomicInteger();
+        ServerInterceptor holdUntilCancelled = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                                                              ServerCallHandler<Q, R> next) {
+                ServerCall<Q, R> watched = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                    @Override
+                    public void sendMessage(R message) {
+                        answers.incrementAndGet();
+                        super.sendMessage(message);
+                    }
+
+                    @Override
+                    public void close(Status status, Metadata trailers) {
+                        closed.complete(status);
+                        super.close(status, trailers);
+                    }
+                };
+                return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+                        next.startCall(watched, headers)) {
+                    @Override
+                    public void onHalfClose() {
+                        CountDownLatch gone = new CountDownLatch(1);
+                        Context.current().addListener(c -> gone.countDown(), Runnable::run);
+                        reached.countDown();
+                        try {
+                            gone.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        super.onHalfClose();
+                    }
+                };
+            }
+        };
+        Server own = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, "t", 0L,
+                        Duration.ofHours(1)), holdUntilCancelled)).build().start();
+        ManagedChannel ownChannel = ManagedChannelBuilder.forAddress("127.0.0.1", own.getPort()).usePlaintext().build();
+        try {
+            Context.CancellableContext client = Context.current().withCancellation();
+            client.run(() -> RegistryAdminGrpc.newStub(ownChannel).listTags(ListTagsRequest.newBuilder()
+                    .setRepository(APP.value()).setFilter("matches-nothing").build(), new StreamObserver<>() {
+                        @Override
+                        public void onNext(ListTagsResponse value) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    }));
+            assertTrue(reached.await(30, TimeUnit.SECONDS));
+            client.cancel(null);
+            assertEquals(Status.Code.CANCELLED, closed.get(30, TimeUnit.SECONDS).getCode(),
+                    "the handler stopped rather than finish the scan for nobody");
+            assertEquals(0, answers.get());
+        } finally {
+            ownChannel.shutdownNow();
+            own.shutdownNow();
+        }
     }
 }

@@ -4,6 +4,7 @@ import io.berth.core.auth.AccessControl;
 import io.berth.core.auth.Action;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.TokenService;
+import io.berth.core.config.PublicUrl;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.model.RepositoryName;
 import io.helidon.http.HeaderNames;
@@ -43,11 +44,13 @@ final class AccessGate {
     private final AccessControl control;
     private final ClientRateLimiter limiter;
     private final boolean tls;
+    private final Optional<PublicUrl> publicUrl;
 
-    AccessGate(AccessControl control, ClientRateLimiter limiter, boolean tls) {
+    AccessGate(AccessControl control, ClientRateLimiter limiter, boolean tls, Optional<PublicUrl> publicUrl) {
         this.control = control;
         this.limiter = limiter;
         this.tls = tls;
+        this.publicUrl = publicUrl;
     }
 
     AccessControl control() {
@@ -98,9 +101,9 @@ final class AccessGate {
         if (control.enabled()) {
             boolean allowed = switch (need) {
                 case LOGIN -> !principal.anonymous();
-                // the listing shows only what the caller may pull
-                case CATALOG -> !principal.anonymous()
-                        || (token != null ? token.catalog() : control.mode() == AccessControl.Mode.HTPASSWD);
+                // valid credentials, or a token granting registry:catalog:* (docs/access.md); the listing
+                // then shows only what the caller may pull
+                case CATALOG -> !principal.anonymous() || (token != null && token.catalog());
                 default -> access.may(repository.value(), need.action);
             };
             if (!allowed) {
@@ -165,12 +168,17 @@ final class AccessGate {
         return c.toString();
     }
 
+    /**
+     * The token endpoint clients are sent to with their credentials: auth.token.realm, else under
+     * http.public-url (the https:// URL behind a TLS-terminating proxy), else at the address this
+     * connection reached. Never the Host header: a client that names another host must not be told
+     * to send its password there, nor to a plain-HTTP URL the operator did not choose.
+     */
     private String realm(ServerRequest req) {
         if (!control.realm().isBlank()) {
             return control.realm();
         }
-        String host = req.headers().first(HeaderNames.HOST).filter(h -> h.matches("[A-Za-z0-9.:\\[\\]_-]+"))
-                .orElseGet(() -> Requests.localAuthority(req));
-        return (tls ? "https://" : "http://") + host + "/auth/token";
+        return publicUrl.map(PublicUrl::toString).orElseGet(() -> (tls ? "https://" : "http://")
+                + Requests.localAuthority(req)) + "/auth/token";
     }
 }

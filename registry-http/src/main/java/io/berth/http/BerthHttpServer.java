@@ -16,6 +16,7 @@ import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.WatchedFile;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
@@ -45,6 +46,7 @@ public final class BerthHttpServer {
     private final OpsRoutes ops;
     private final BodyWatchdog watchdog;
     private final AccessControl access;
+    private final HostCheck hostCheck;
     private final java.util.Optional<TlsFiles> tls;
     private final String host;
     private final ConnectionGuard guard;
@@ -97,10 +99,30 @@ public final class BerthHttpServer {
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
         // with TLS the bytes are encrypted in this process: they can neither go from the file with sendfile
         // nor come from the socket straight into storage's buffers
-        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent()),
+        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        if (access.mode() == AccessControl.Mode.TOKEN && publicUrl.isEmpty()
+                && config.string(ConfigKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
+                config.string(ConfigKeys.HTTP_HOST)))) {
+            LOG.log(Level.WARNING, "auth.type token without http.public-url: the token realm clients are sent to is "
+                    + "the address each connection reached, over " + (tls.isPresent() ? "https" : "plain http")
+                    + "; set http.public-url to the URL clients use (https://… behind a TLS-terminating proxy)");
+        }
+        this.hostCheck = HostCheck.from(config, access);
+        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent(), publicUrl),
                 config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
                 config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
+        // access-control files fail closed on reload: /healthz and /metrics say when one is partial or not applied
+        for (WatchedFile<?> file : access.files()) {
+            ops.addHealthCheck(file.what(), file::problem);
+            metrics.gauge("berth.auth.file.entries.left.out", "Entries of an access-control file left out of the "
+                    + "last reload because they could not be used (each is named in the log).",
+                    () -> file.status().state() == WatchedFile.State.PARTIAL ? file.status().problems().size() : 0,
+                    "file", file.what());
+            metrics.gauge("berth.auth.file.failed", "1 while an access-control file cannot be read, so that it "
+                    + "grants nothing (no users, no rules) until it reads again.",
+                    () -> file.status().state() == WatchedFile.State.FAILED ? 1 : 0, "file", file.what());
+        }
         TokenRoutes token = new TokenRoutes(access, limiter);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();
@@ -153,8 +175,11 @@ public final class BerthHttpServer {
     }
 
     private void routing(HttpRouting.Builder r, V2Routes v2, OpsRoutes ops, TokenRoutes token) {
-        r.addFilter(requestLog)
-                .register("/v2", v2)
+        r.addFilter(requestLog);
+        if (!hostCheck.open()) {
+            r.addFilter(hostCheck); // after the request log: refused requests are logged and counted
+        }
+        r.register("/v2", v2)
                 .register("/auth", token)
                 .register(ops)
                 .error(RegistryException.class, OciErrors::send)

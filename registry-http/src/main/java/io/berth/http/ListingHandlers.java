@@ -91,8 +91,9 @@ final class ListingHandlers {
 
     private static void link(ServerResponse res, String path, Integer n, Page page) {
         if (page.more()) {
-            String next = path + "?n=" + (n == null ? page.entries().size() : n) + "&last="
-                    + URLEncoder.encode(page.last(), StandardCharsets.UTF_8);
+            // n as asked; a catalog page cut short by its scan limit may hold fewer entries, even none
+            String size = n != null ? "n=" + n + "&" : page.entries().isEmpty() ? "" : "n=" + page.entries().size() + "&";
+            String next = path + "?" + size + "last=" + URLEncoder.encode(page.next(), StandardCharsets.UTF_8);
             res.header(HeaderNames.LINK, "<" + next + ">; rel=\"next\"");
         }
     }

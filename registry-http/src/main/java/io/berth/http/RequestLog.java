@@ -2,6 +2,7 @@ package io.berth.http;
 
 import io.berth.core.logging.AccessRecord;
 import io.berth.core.logging.LogContext;
+import io.berth.core.logging.Redaction;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
@@ -50,10 +51,14 @@ public final class RequestLog implements Filter {
     private static final Pattern SECRET_PARAM = Pattern.compile(
             "(?i)([?&][^=&]*(?:token|password|passwd|secret|signature|credential|sig|key)[^=&]*=)[^&]*");
 
-    /** The path and query of a request as the log shows it, secrets redacted. */
+    /**
+     * The path and query of a request as the log shows it, secrets redacted: values of parameters
+     * named like secrets, and anything that looks like a credential wherever it appears (a robot
+     * secret in a path segment or an oddly named parameter, {@link Redaction}).
+     */
     static String loggedPath(String rawPath, String rawQuery) {
         String full = rawQuery == null || rawQuery.isEmpty() ? rawPath : rawPath + "?" + rawQuery;
-        return SECRET_PARAM.matcher(full).replaceAll("$1REDACTED");
+        return Redaction.redact(SECRET_PARAM.matcher(full).replaceAll("$1REDACTED"));
     }
 
     /** The counter request bodies add their bytes to (for the access log). */

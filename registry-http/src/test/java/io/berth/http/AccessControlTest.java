@@ -11,6 +11,7 @@ import io.berth.core.auth.PemKeys;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.Robots;
 import io.berth.core.auth.TokenService;
+import io.berth.core.model.Digest;
 import io.berth.core.registry.Caller;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
@@ -349,7 +350,11 @@ class AccessControlTest {
 
     @Test
     void catalogListsOnlyWhatTheCallerMayPull() throws Exception {
-        assertEquals(List.of("public/base"), catalog(basic, null));
+        // htpasswd mode: the catalog needs credentials (docs/access.md), as /v2/ does
+        HttpResponse<byte[]> anonymous = basic.get("/v2/_catalog?n=1");
+        assertEquals(401, anonymous.statusCode());
+        assertEquals(AccessGate.BASIC_REALM, anonymous.headers().firstValue("WWW-Authenticate").orElseThrow());
+        assertEquals("UNAUTHORIZED", JSON.readTree(anonymous.body()).get("errors").get(0).get("code").asText());
         assertEquals(List.of("public/base", "team-a/app"), catalog(basic, TestRegistry.basic("carol", password("carol"))));
         assertEquals(List.of("public/base", "team-b/secret"), catalog(basic, TestRegistry.basic("dave",
                 password("dave"))));
@@ -457,11 +462,11 @@ class AccessControlTest {
                     """);
             Files.setLastModifiedTime(policy, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
             awaitStatus(() -> attempt(r, "team-c/x", Action.PUSH, carol).statusCode(), 202);
-            // a broken policy keeps the last good one
+            // a broken rule is left out, and the rest of the file applies: here nothing is left (fail closed,
+            // AuthFileReloadTest)
             Files.writeString(policy, "rules: [ {repositories: [\"x\"], subjects: [], actions: [pull]} ]\n");
             Files.setLastModifiedTime(policy, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(10)));
-            Thread.sleep(1500);
-            assertEquals(202, attempt(r, "team-c/x", Action.PUSH, carol).statusCode());
+            awaitStatus(() -> attempt(r, "team-c/x", Action.PUSH, carol).statusCode(), 403);
             // and the htpasswd file too: a new user can log in
             Files.writeString(users, Files.readString(users) + "erin:" + BCrypt.hashpw("erin-pw", BCrypt.gensalt(4))
                     + "\n");
@@ -521,6 +526,59 @@ class AccessControlTest {
         HttpResponse<byte[]> res = authorization == null ? r.get(path) : r.get(path, "Authorization", authorization);
         assertEquals(200, res.statusCode(), new String(res.body()));
         return JSON.readTree(res.body()).get("token").asText();
+    }
+
+    @Test
+    void aStarStarGlobGrantsWholeComponentsOnly() throws Exception {
+        // the review's finding: through a "**/public" pull rule an anonymous client read the tags, the
+        // manifest and a private layer of private/notpublic
+        Path dir2 = dir.resolve("globs");
+        Files.createDirectories(dir2);
+        Path users = writeUsers(dir2);
+        Path policy = dir2.resolve("public.yaml");
+        Files.writeString(policy, """
+                rules:
+                  - repositories: ["**/public"]
+                    subjects: ["anonymous"]
+                    actions: [pull]
+                  - repositories: ["**"]
+                    subjects: ["alice"]
+                    actions: [pull, push]
+                """);
+        for (String mode : List.of("htpasswd", "token")) {
+            try (TestRegistry r = new TestRegistry(dir2.resolve("data-" + mode), Map.of("auth.type", mode,
+                    "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString(), "auth.token.key-file",
+                    dir2.resolve(mode + "-key.pem").toString(), "auth.token.service", "registry.test"))) {
+                r.authorizeWith(TestRegistry.basic("alice", password("alice")));
+                Map<String, String> paths = new java.util.LinkedHashMap<>();
+                for (String repo : List.of("private/notpublic", "publicity", "team/public", "public")) {
+                    Digest layer = r.pushBlob(repo, ("private layer of " + repo).getBytes(StandardCharsets.UTF_8));
+                    r.pushImage(repo, "v1", repo, "");
+                    paths.put(repo + " tags", "/v2/" + repo + "/tags/list");
+                    paths.put(repo + " manifest", "/v2/" + repo + "/manifests/v1");
+                    paths.put(repo + " blob", "/v2/" + repo + "/blobs/" + layer);
+                }
+                r.authorizeWith(null);
+                List<String> wrong = new ArrayList<>();
+                for (Map.Entry<String, String> p : paths.entrySet()) {
+                    String repo = p.getKey().substring(0, p.getKey().indexOf(' '));
+                    String scope = "repository:" + repo + ":pull";
+                    String[] auth = new String[0];
+                    if (mode.equals("token")) {
+                        HttpResponse<byte[]> t = r.get("/auth/token?service=registry.test&scope="
+                                + URLEncoder.encode(scope, StandardCharsets.UTF_8));
+                        auth = new String[] {"Authorization", "Bearer " + JSON.readTree(t.body()).get("token")
+                                .asText()};
+                    }
+                    int status = r.get(p.getValue(), auth).statusCode();
+                    boolean granted = repo.equals("public") || repo.equals("team/public");
+                    if (granted ? status != 200 : status != 401) {
+                        wrong.add(mode + " anonymous " + p.getKey() + ": " + status);
+                    }
+                }
+                assertEquals(List.of(), wrong);
+            }
+        }
     }
 
     @Test

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Manifest bodies are held in memory whole, so what they may hold at once is bounded: per client
  * (manifests.max-buffered-per-client) and in all (manifests.max-buffered), each body counted at its
- * Content-Length before its first byte is read; beyond, 429 at once. Bodies held open here are PUTs
- * that announced 1 MiB and sent ten bytes.
+ * Content-Length before its first byte is read; beyond, 429 at once. Large bodies share three
+ * quarters of the budget, so small manifests still go through. Bodies held open here are PUTs that
+ * announced their size and sent ten bytes.
  */
 class ManifestBodyLimitsTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -31,7 +32,11 @@ class ManifestBodyLimitsTest {
     @Test
     void manifestBodiesInMemoryAreBoundedPerClientAndInAll() throws Exception {
         try (TestRegistry r = new TestRegistry(dir, Map.of("manifests.max-size", "1MiB",
-                "manifests.max-buffered-per-client", "2MiB", "manifests.max-buffered", "3MiB"))) {
+                "manifests.max-buffered-per-client", "2MiB", "manifests.max-buffered", "4MiB"))) {
+            Digest config = r.pushBlob("held/app", "{}".getBytes(StandardCharsets.UTF_8));
+            byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
+                    + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config + "\",\"size\":2},"
+                    + "\"layers\":[]}").getBytes(StandardCharsets.UTF_8);
             List<WireClient> held = new ArrayList<>();
             try {
                 hold(r, held, "127.0.0.2");
@@ -41,9 +46,32 @@ class ManifestBodyLimitsTest {
                     assertTooMany(third.read("PUT"), "manifests.max-buffered-per-client");
                 }
                 hold(r, held, "127.0.0.3");
+                // large bodies (over a 64th of the budget) share three quarters of it: 3 MiB are held
                 try (WireClient other = new WireClient(r.port(), "127.0.0.4")) {
-                    other.startBody("PUT", "/v2/held/app/manifests/v3", 100, new byte[10]);
+                    other.startBody("PUT", "/v2/held/app/manifests/v3", 100 << 10, new byte[10]);
                     assertTooMany(other.read("PUT"), "(manifests.max-buffered)");
+                }
+                // the last quarter stays for small manifests: another client's push goes through
+                HttpResponse<byte[]> small = r.send("PUT", "/v2/held/app/manifests/small", manifest, "Content-Type",
+                        OCI_MANIFEST);
+                assertEquals(201, small.statusCode(), new String(small.body()));
+                // and small ones too are bounded in all: 1 MiB more than the budget holds is refused
+                List<WireClient> smallHeld = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 16; i++) {
+                        WireClient c = new WireClient(r.port(), "127.0.1." + (1 + i / 8));
+                        c.startBody("PUT", "/v2/held/app/manifests/s" + i, 64 << 10, new byte[10]);
+                        smallHeld.add(c);
+                    }
+                    awaitBuffered(r, 4L << 20);
+                    try (WireClient over = new WireClient(r.port(), "127.0.0.5")) {
+                        over.startBody("PUT", "/v2/held/app/manifests/v4", 100, new byte[10]);
+                        assertTooMany(over.read("PUT"), "(manifests.max-buffered)");
+                    }
+                } finally {
+                    for (WireClient c : smallHeld) {
+                        c.close();
+                    }
                 }
             } finally {
                 for (WireClient c : held) {
@@ -52,10 +80,6 @@ class ManifestBodyLimitsTest {
             }
             // the bodies that went away gave their room back: a push goes through
             awaitBuffered(r, 0);
-            Digest config = r.pushBlob("held/app", "{}".getBytes(StandardCharsets.UTF_8));
-            byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
-                    + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config + "\",\"size\":2},"
-                    + "\"layers\":[]}").getBytes(StandardCharsets.UTF_8);
             HttpResponse<byte[]> res = r.send("PUT", "/v2/held/app/manifests/v1", manifest, "Content-Type", OCI_MANIFEST);
             assertEquals(201, res.statusCode(), new String(res.body()));
         }

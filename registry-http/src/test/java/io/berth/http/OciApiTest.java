@@ -681,12 +681,12 @@ class OciApiTest {
                 "/v2/..%2fetc/blobs/uploads/", "/v2/a//b/tags/list", "/v2//etc/tags/list", "/v2/./a/tags/list",
                 "/v2/../etc/tags/list", "/v2/a/../../etc/tags/list", "/v2/a/tags/list/../../../../x",
                 "/v2/%2Fetc%2Fpasswd/blobs/uploads/", "/v2/a%5c..%5cb/tags/list", "/v2/A/tags/list")) {
-            String res = r.raw("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            String res = r.raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
             assertTrue(res.startsWith("HTTP/1.1 400"), path + " -> " + res);
             assertTrue(res.contains("\"NAME_INVALID\""), path + " -> " + res);
         }
         String post = r.raw("POST /v2/..%2F..%2Ftmp%2Fx/blobs/uploads/?digest=sha256:" + "0".repeat(64)
-                + " HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+                + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
         assertTrue(post.startsWith("HTTP/1.1 400"), post);
         Path parent = dir.getParent();
         try (Stream<Path> files = Files.list(parent)) {
@@ -700,15 +700,15 @@ class OciApiTest {
         assertError(r.send("DELETE", "/v2/", null), 405, "UNSUPPORTED");
         assertError(r.send("PATCH", "/v2/x/manifests/latest", bytes("{}")), 405, "UNSUPPORTED");
         assertError(r.get("/v2/x/unknown/endpoint"), 404, "UNSUPPORTED");
-        String hugeHeader = r.raw("GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(70_000)
+        String hugeHeader = r.raw("GET /v2/ HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(70_000)
                 + "\r\nConnection: close\r\n\r\n");
         assertTrue(hugeHeader.startsWith("HTTP/1.1 4"), hugeHeader.length() > 200 ? hugeHeader.substring(0, 200)
                 : hugeHeader);
-        String badLength = r.raw("POST /v2/x/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n"
+        String badLength = r.raw("POST /v2/x/blobs/uploads/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n"
                 + "Connection: close\r\n\r\n");
         assertTrue(badLength.startsWith("HTTP/1.1 4"), badLength);
         String badPatch = r.raw("PATCH /v2/x/blobs/uploads/" + java.util.UUID.randomUUID()
-                + " HTTP/1.1\r\nHost: x\r\nContent-Range: 1-a\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+                + " HTTP/1.1\r\nHost: localhost\r\nContent-Range: 1-a\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
         assertTrue(badPatch.startsWith("HTTP/1.1 4"), badPatch);
         HttpResponse<byte[]> weird = r.send("PUT", "/v2/x/manifests/v1", new byte[] {(byte) 0xff, 0, 1},
                 "Content-Type", OCI_MANIFEST);

@@ -119,37 +119,37 @@ class SendfileTest {
             try (Socket api = connect(r, 0)) {
                 InputStream in = api.getInputStream();
                 OutputStream out = api.getOutputStream();
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 Response whole = read(in, false);
                 assertEquals("HTTP/1.1 200 OK", whole.status());
                 assertEquals(d.toString(), whole.headers().get("docker-content-digest"));
                 assertEquals("3000000", whole.headers().get("content-length"));
                 assertTrue(!whole.headers().containsKey("transfer-encoding"), whole.headers().toString());
                 assertArrayEquals(content, whole.body());
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: x\r\nRange: bytes=1000-1999\r\n\r\n");
+                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=1000-1999\r\n\r\n");
                 Response part = read(in, false);
                 assertEquals("HTTP/1.1 206 Partial Content", part.status());
                 assertEquals("bytes 1000-1999/3000000", part.headers().get("content-range"));
                 assertArrayEquals(java.util.Arrays.copyOfRange(content, 1000, 2000), part.body());
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: x\r\nRange: bytes=-500000\r\n\r\n");
+                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=-500000\r\n\r\n");
                 Response tail = read(in, false);
                 assertEquals("bytes 2500000-2999999/3000000", tail.headers().get("content-range"));
                 assertArrayEquals(java.util.Arrays.copyOfRange(content, 2_500_000, 3_000_000), tail.body());
-                write(out, "HEAD /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(out, "HEAD /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 Response head = read(in, true);
                 assertEquals("HTTP/1.1 200 OK", head.status());
                 assertEquals("3000000", head.headers().get("content-length"));
-                write(out, "GET /v2/sf/app/blobs/" + m + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(out, "GET /v2/sf/app/blobs/" + m + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertArrayEquals(medium, read(in, false).body());
-                write(out, "GET /v2/sf/app/blobs/" + s + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(out, "GET /v2/sf/app/blobs/" + s + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertArrayEquals(small, read(in, false).body());
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: x\r\nRange: bytes=4000000-\r\n\r\n");
+                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=4000000-\r\n\r\n");
                 assertEquals("HTTP/1.1 416 Requested Range Not Satisfiable", read(in, false).status());
-                write(out, "GET /v2/other/repo/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(out, "GET /v2/other/repo/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertTrue(read(in, false).status().startsWith("HTTP/1.1 404"));
                 // two requests written at once (pipelined): the second answer follows the first body
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n"
-                        + "GET /v2/sf/app/blobs/" + m + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                        + "GET /v2/sf/app/blobs/" + m + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 assertArrayEquals(content, read(in, false).body());
                 assertArrayEquals(medium, read(in, false).body());
                 assertEquals(-1, in.read(), "closed as asked, nothing after the last body");
@@ -167,7 +167,7 @@ class SendfileTest {
             for (int round = 0; round < 2; round++) {
                 try (Socket slow = connect(r, 4096)) {
                     write(slow.getOutputStream(), "GET /v2/sf/slow/blobs/" + d
-                            + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                            + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                     InputStream in = slow.getInputStream();
                     // the server's socket buffer fills while this sleeps: sendfile meets EAGAIN and waits
                     Thread.sleep(300);
@@ -198,7 +198,7 @@ class SendfileTest {
                 byte[] content = random(32 << 20, 8);
                 Digest d = r.pushBlob("sf/gone", content);
                 try (Socket gone = connect(r, 4096)) {
-                    write(gone.getOutputStream(), "GET /v2/sf/gone/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                    write(gone.getOutputStream(), "GET /v2/sf/gone/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                     gone.getInputStream().readNBytes(100_000);
                     gone.setSoLinger(true, 0); // reset, as a killed client does
                 }
@@ -221,7 +221,7 @@ class SendfileTest {
             byte[] content = random(32 << 20, 9);
             Digest d = r.pushBlob("sf/shrinks", content);
             try (Socket s = connect(r, 4096)) {
-                write(s.getOutputStream(), "GET /v2/sf/shrinks/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(s.getOutputStream(), "GET /v2/sf/shrinks/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 InputStream in = s.getInputStream();
                 ByteArrayOutputStream got = new ByteArrayOutputStream();
                 got.write(in.readNBytes(100_000));
@@ -239,7 +239,7 @@ class SendfileTest {
             byte[] content = random(1_000_000, 10);
             Digest d = r.pushBlob("sf/off", content);
             try (Socket api = connect(r, 0)) {
-                write(api.getOutputStream(), "GET /v2/sf/off/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(api.getOutputStream(), "GET /v2/sf/off/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertArrayEquals(content, read(api.getInputStream(), false).body());
             }
             assertEquals(0.0, sentBytes(r, "sendfile"));
@@ -270,11 +270,11 @@ class SendfileTest {
             try (SSLSocket tls = (SSLSocket) ssl.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
                     r.port())) {
                 tls.setSoTimeout(20_000);
-                write(tls.getOutputStream(), "GET /v2/sf/tls/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(tls.getOutputStream(), "GET /v2/sf/tls/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertArrayEquals(content, read(tls.getInputStream(), false).body());
-                write(tls.getOutputStream(), "HEAD /v2/sf/tls/blobs/" + d + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(tls.getOutputStream(), "HEAD /v2/sf/tls/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertEquals("1000000", read(tls.getInputStream(), true).headers().get("content-length"));
-                write(tls.getOutputStream(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+                write(tls.getOutputStream(), "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 String metrics = new String(read(tls.getInputStream(), false).body(), StandardCharsets.UTF_8);
                 assertEquals(0.0, sentBytes(metrics, "sendfile"));
                 assertEquals(1_000_000.0, sentBytes(metrics, "copy"));

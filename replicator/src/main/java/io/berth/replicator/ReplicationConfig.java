@@ -3,6 +3,7 @@ package io.berth.replicator;
 import io.berth.core.config.YamlSection;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.model.TagRegex;
 import io.berth.events.RepositoryGlob;
 import java.math.BigInteger;
 import java.net.URI;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * {@code berth replicate}'s configuration (docs/replication.md). Every key can be overridden from the
@@ -56,10 +56,10 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
 
     /** A site to keep in step, and what of the source it wants. */
     public record Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
-                         Optional<Pattern> tags, List<String> platforms, String prefix, boolean deletes,
+                         Optional<TagRegex> tags, List<String> platforms, String prefix, boolean deletes,
                          int concurrency, long bytesPerSecond, int deleteBudgetPercent) {
         public Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
-                      Optional<Pattern> tags, List<String> platforms, String prefix, boolean deletes, int concurrency,
+                      Optional<TagRegex> tags, List<String> platforms, String prefix, boolean deletes, int concurrency,
                       long bytesPerSecond) {
             this(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, bytesPerSecond,
                     DEFAULT_DELETE_BUDGET);
@@ -94,7 +94,7 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         }
 
         public boolean wantsTag(String tag) {
-            return tags.isEmpty() || tags.get().matcher(tag).matches();
+            return tags.isEmpty() || tags.get().matches(tag);
         }
 
     }
@@ -208,13 +208,13 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         Endpoint endpoint = endpoint(t, "url", t.stringWithEnv("url", envKey + "url", ""),
                 t.stringWithEnv("username", envKey + "username", ""), t.stringWithEnv("password", envKey + "password",
                         ""), t.section("tls"), realms(t, "token-realms"));
-        List<RepositoryGlob> repositories = t.strings("repositories").stream().map(RepositoryGlob::of).toList();
-        List<RepositoryGlob> exclude = t.strings("exclude").stream().map(RepositoryGlob::of).toList();
-        Optional<Pattern> tags = t.optional("tags").map(regex -> {
+        List<RepositoryGlob> repositories = globs(t, "repositories");
+        List<RepositoryGlob> exclude = globs(t, "exclude");
+        Optional<TagRegex> tags = t.optional("tags").map(regex -> {
             try {
-                return Pattern.compile(regex);
-            } catch (PatternSyntaxException e) {
-                throw t.bad("tags", "'" + regex + "' is not a regular expression: " + e.getDescription());
+                return TagRegex.of(regex);
+            } catch (IllegalArgumentException e) {
+                throw t.bad("tags", "'" + regex + "' " + e.getMessage());
             }
         });
         List<String> platforms = t.strings("platforms");
@@ -238,6 +238,18 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         }
         return new Target(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, rate,
                 Integer.parseInt(b.group(1)));
+    }
+
+    private static List<RepositoryGlob> globs(YamlSection t, String key) {
+        List<RepositoryGlob> out = new ArrayList<>();
+        for (String glob : t.strings(key)) {
+            try {
+                out.add(RepositoryGlob.of(glob));
+            } catch (IllegalArgumentException e) {
+                throw t.bad(key, e.getMessage());
+            }
+        }
+        return List.copyOf(out);
     }
 
     private static long rate(YamlSection t, String text) {

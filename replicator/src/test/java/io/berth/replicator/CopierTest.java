@@ -10,6 +10,7 @@ import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.model.TagRegex;
 import io.berth.core.registry.BlobInfo;
 import io.berth.events.RepositoryGlob;
 import io.berth.http.TestRegistry;
@@ -29,7 +30,6 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +61,7 @@ class CopierTest {
     static ReplicationConfig.Target config(String prefix, boolean deletes, List<String> platforms, String tags) {
         return new ReplicationConfig.Target("b", new ReplicationConfig.Endpoint(URI.create("http://x"), "", "",
                 Optional.empty(), false), List.of(), List.of(RepositoryGlob.of("tmp/**")),
-                tags == null ? Optional.empty() : Optional.of(Pattern.compile(tags)), platforms, prefix, deletes, 2, 0);
+                tags == null ? Optional.empty() : Optional.of(TagRegex.of(tags)), platforms, prefix, deletes, 2, 0);
     }
 
     Copier copier(ReplicationConfig.Target config, URI targetUri, long chunk) {

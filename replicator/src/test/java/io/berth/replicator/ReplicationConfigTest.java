@@ -129,6 +129,10 @@ class ReplicationConfigTest {
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
                     + "tags: '('}]}| replication.targets[0].tags '(' is not a regular expression",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "tags: '(?!rc).*'}]}| replication.targets[0].tags '(?!rc).*' is not a regular expression in RE2",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
+                    + "exclude: ['Team/**']}]}| replication.targets[0].exclude 'Team/**' is not a repository glob: 'T'",
+            "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
                     + "platforms: [amd64]}]}| 'amd64' is not os/architecture",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b', "
                     + "prefix: mirror}]}| must be repository path components ending in '/'",

@@ -302,7 +302,7 @@ final class EndpointWorker implements Runnable {
             dead.headers().add(h);
         }
         dead.headers().add("berth-endpoint", endpoint.name().getBytes(StandardCharsets.UTF_8))
-                .add("berth-endpoint-url", endpoint.url().toString().getBytes(StandardCharsets.UTF_8))
+                .add("berth-endpoint-url", endpoint.shownUrl().getBytes(StandardCharsets.UTF_8))
                 .add("berth-error", error.getBytes(StandardCharsets.UTF_8))
                 .add("berth-attempts", Integer.toString(attempts).getBytes(StandardCharsets.UTF_8))
                 .add("berth-source-offset", (r.topic() + "/" + r.partition() + "/" + r.offset())

@@ -2,6 +2,7 @@ package io.berth.webhooks;
 
 import io.berth.core.config.YamlSection;
 import io.berth.events.EventType;
+import io.berth.events.RepositoryGlob;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,17 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
     public record Endpoint(String name, URI url, String secret, Map<String, String> headers, Set<String> actions,
                            List<String> repositories, Set<String> mediaTypes, Set<EventType> types,
                            Duration timeout, int maxAttempts, StartFrom startFrom) {
+        /**
+         * The URL as dead letters and logs show it: scheme, host, port and path, without user info,
+         * query or fragment, any of which may carry a receiver's token.
+         */
+        public String shownUrl() {
+            try {
+                return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getPath(), null, null).toString();
+            } catch (java.net.URISyntaxException e) {
+                return url.getScheme() + "://" + url.getHost();
+            }
+        }
     }
 
     /** Where an endpoint that has delivered nothing yet (no committed position) starts on the topic. */
@@ -84,6 +96,13 @@ public record WebhookConfig(String bootstrapServers, String topic, String group,
         for (String a : actions) {
             if (!ACTIONS.contains(a)) {
                 throw e.bad("actions", "'" + a + "' is not one of push, pull, mount, delete");
+            }
+        }
+        for (String glob : e.strings("repositories")) {
+            try {
+                RepositoryGlob.of(glob);
+            } catch (IllegalArgumentException ex) {
+                throw e.bad("repositories", ex.getMessage());
             }
         }
         Set<EventType> types = new java.util.TreeSet<>();

@@ -96,6 +96,9 @@ class WebhookConfigTest {
                     + "'http://h/'}]}| webhooks.endpoints names must be unique",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', actions: [pish]}]}"
                     + "| webhooks.endpoints[0].actions 'pish' is not one of push, pull, mount, delete",
+            "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', "
+                    + "repositories: ['**/']}]}| webhooks.endpoints[0].repositories '**/' is not a repository glob: "
+                    + "it has an empty component",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', timeout: 5}]}"
                     + "| webhooks.endpoints[0].timeout '5' is not a duration",
             "webhooks: {kafka: {bootstrap-servers: a:1}, endpoints: [{name: a, url: 'http://h/', timeout: 11m}]}"

@@ -103,13 +103,15 @@ public final class AccessControl {
         }
         String policyPath = config.string(ConfigKeys.AUTH_POLICY);
         WatchedFile<AccessPolicy> policy = policyPath.isBlank() ? null : new WatchedFile<>(Path.of(policyPath),
-                "auth.policy", AccessPolicy::load, RELOAD_CHECK_NANOS);
+                "auth.policy", AccessPolicy::read, AccessPolicy.grantsNothing(), "nothing is granted by it",
+                RELOAD_CHECK_NANOS);
         String publicKey = config.string(ConfigKeys.AUTH_TOKEN_PUBLIC_KEY);
         boolean external = mode == Mode.TOKEN && !publicKey.isBlank();
         String htpasswd = config.string(ConfigKeys.AUTH_HTPASSWD_PATH);
         WatchedFile<Htpasswd> users = null;
         if (!htpasswd.isBlank()) {
-            users = new WatchedFile<>(Path.of(htpasswd), "auth.htpasswd.path", Htpasswd::load, RELOAD_CHECK_NANOS);
+            users = new WatchedFile<>(Path.of(htpasswd), "auth.htpasswd.path", Htpasswd::read, Htpasswd.nobody(),
+                    "no user can log in with a password", RELOAD_CHECK_NANOS);
         } else if (!external) {
             throw new IllegalArgumentException("auth.type " + mode.name().toLowerCase(java.util.Locale.ROOT)
                     + " needs auth.htpasswd.path (a file of users, htpasswd -B)");
@@ -159,6 +161,21 @@ public final class AccessControl {
     /** The configured token realm, or empty (then the registry's own /auth/token). */
     public String realm() {
         return realm;
+    }
+
+    /**
+     * The files access control reads (users, policy) and how each was last read: a file that left
+     * entries out, or could not be read and so grants nothing, is a problem /healthz and /metrics show.
+     */
+    public java.util.List<WatchedFile<?>> files() {
+        java.util.List<WatchedFile<?>> out = new java.util.ArrayList<>();
+        if (users != null) {
+            out.add(users);
+        }
+        if (policy != null) {
+            out.add(policy);
+        }
+        return out;
     }
 
     /** What the start-up line says of access control. */

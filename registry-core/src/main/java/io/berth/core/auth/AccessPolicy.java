@@ -42,47 +42,87 @@ public final class AccessPolicy {
                 EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE))));
     }
 
+    /** Nothing granted: what is in force while the policy file cannot be read (fail closed). */
+    public static AccessPolicy grantsNothing() {
+        return new AccessPolicy(Map.of(), List.of());
+    }
+
     /**
-     * Reads a policy file.
+     * Reads a policy file, refusing any mistake.
      *
      * @throws IllegalArgumentException one line naming the file, the key and what is wrong
      */
     public static AccessPolicy load(Path file) {
+        WatchedFile.Loaded<AccessPolicy> loaded = read(file);
+        if (!loaded.leftOut().isEmpty()) {
+            throw new IllegalArgumentException(loaded.leftOut().get(0));
+        }
+        return loaded.value();
+    }
+
+    /**
+     * Reads a policy file, leaving out each group and rule it cannot use (named, saying why). Rules
+     * only grant, so leaving one out grants less: a rule naming a group that was left out goes too.
+     *
+     * @throws IllegalArgumentException when the file cannot be read, is not YAML, or its
+     *                                  {@code groups} or {@code rules} are not a mapping and a list
+     */
+    public static WatchedFile.Loaded<AccessPolicy> read(Path file) {
         YamlSection root = YamlSection.load(file, Map.of());
+        List<String> leftOut = new java.util.ArrayList<>();
         Map<String, Set<String>> groups = new LinkedHashMap<>();
         YamlSection g = root.section("groups");
         for (String name : root.stringMapKeys("groups")) {
-            groups.put(name, Set.copyOf(g.strings(name)));
+            try {
+                groups.put(name, Set.copyOf(g.strings(name)));
+            } catch (IllegalArgumentException e) {
+                leftOut.add(e.getMessage() + " (group left out)");
+            }
         }
         List<Rule> rules = new java.util.ArrayList<>();
-        for (YamlSection r : root.sections("rules")) {
-            List<String> repositories = r.strings("repositories");
-            if (repositories.isEmpty()) {
-                throw r.bad("repositories", "must list at least one repository glob (\"**\" is every repository)");
-            }
-            List<String> subjects = r.strings("subjects");
-            if (subjects.isEmpty()) {
-                throw r.bad("subjects", "must list at least one subject (a user, group:<name>, robot:<name>, "
-                        + "anonymous or authenticated)");
-            }
-            for (String s : subjects) {
-                if (s.startsWith("group:") && !groups.containsKey(s.substring(6))) {
-                    throw r.bad("subjects", "names the group '" + s.substring(6) + "', which groups does not define");
-                }
-            }
-            Set<Action> actions;
+        for (java.util.function.Supplier<YamlSection> each : root.eachSection("rules")) {
             try {
-                actions = Action.parseAll(r.strings("actions"));
+                rules.add(rule(each.get(), groups));
             } catch (IllegalArgumentException e) {
-                throw r.bad("actions", e.getMessage());
+                leftOut.add(e.getMessage() + " (rule left out)");
             }
-            if (actions.isEmpty()) {
-                throw r.bad("actions", "must list at least one action (pull, push, delete, admin)");
-            }
-            rules.add(new Rule(repositories.stream().map(RepositoryGlob::of).toList(), List.copyOf(subjects),
-                    actions));
         }
-        return new AccessPolicy(Map.copyOf(groups), List.copyOf(rules));
+        return new WatchedFile.Loaded<>(new AccessPolicy(Map.copyOf(groups), List.copyOf(rules)), leftOut);
+    }
+
+    private static Rule rule(YamlSection r, Map<String, Set<String>> groups) {
+        List<String> repositories = r.strings("repositories");
+        if (repositories.isEmpty()) {
+            throw r.bad("repositories", "must list at least one repository glob (\"**\" is every repository)");
+        }
+        List<String> subjects = r.strings("subjects");
+        if (subjects.isEmpty()) {
+            throw r.bad("subjects", "must list at least one subject (a user, group:<name>, robot:<name>, "
+                    + "anonymous or authenticated)");
+        }
+        for (String s : subjects) {
+            if (s.startsWith("group:") && !groups.containsKey(s.substring(6))) {
+                throw r.bad("subjects", "names the group '" + s.substring(6) + "', which groups does not define");
+            }
+        }
+        Set<Action> actions;
+        try {
+            actions = Action.parseAll(r.strings("actions"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("actions", e.getMessage());
+        }
+        if (actions.isEmpty()) {
+            throw r.bad("actions", "must list at least one action (pull, push, delete, admin)");
+        }
+        List<RepositoryGlob> globs = new java.util.ArrayList<>();
+        for (String glob : repositories) {
+            try {
+                globs.add(RepositoryGlob.of(glob));
+            } catch (IllegalArgumentException e) {
+                throw r.bad("repositories", e.getMessage());
+            }
+        }
+        return new Rule(List.copyOf(globs), List.copyOf(subjects), actions);
     }
 
     /** Every action the rules grant {@code principal} on {@code repository}. */

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -55,12 +56,31 @@ public final class Htpasswd {
                 .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(DEFAULT_COST);
     }
 
+    /** Nobody: what is in force while the file cannot be read (fail closed). */
+    public static Htpasswd nobody() {
+        return new Htpasswd(Map.of());
+    }
+
     /**
-     * Reads an htpasswd file.
+     * Reads an htpasswd file, refusing any line it cannot use.
      *
      * @throws IllegalArgumentException one line naming the file, the line and what is wrong
      */
     public static Htpasswd load(Path file) {
+        WatchedFile.Loaded<Htpasswd> loaded = read(file);
+        if (!loaded.leftOut().isEmpty()) {
+            throw new IllegalArgumentException(loaded.leftOut().get(0));
+        }
+        return loaded.value();
+    }
+
+    /**
+     * Reads an htpasswd file, leaving out the lines it cannot use (each named, saying why): a user
+     * whose line is wrong cannot log in, everyone else can.
+     *
+     * @throws IllegalArgumentException when the file cannot be read at all
+     */
+    public static WatchedFile.Loaded<Htpasswd> read(Path file) {
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -70,6 +90,8 @@ public final class Htpasswd {
             throw new IllegalArgumentException("cannot read htpasswd file " + file + ": " + e.getMessage());
         }
         Map<String, String> hashes = new HashMap<>();
+        List<String> leftOut = new ArrayList<>();
+        java.util.Set<String> refused = new java.util.HashSet<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {
@@ -77,22 +99,27 @@ public final class Htpasswd {
             }
             int colon = line.indexOf(':');
             if (colon <= 0) {
-                throw new IllegalArgumentException("htpasswd file " + file + " line " + (i + 1)
-                        + ": expected <user>:<bcrypt hash>");
+                leftOut.add("htpasswd file " + file + " line " + (i + 1) + ": expected <user>:<bcrypt hash>");
+                continue;
             }
             String user = line.substring(0, colon);
             String hash = line.substring(colon + 1);
             if (!(hash.startsWith("$2y$") || hash.startsWith("$2a$") || hash.startsWith("$2b$")) || hash.length() != 60) {
-                throw new IllegalArgumentException("htpasswd file " + file + " line " + (i + 1) + " (user " + user
+                leftOut.add("htpasswd file " + file + " line " + (i + 1) + " (user " + user
                         + "): only bcrypt entries are accepted (htpasswd -B)");
+                refused.add(user);
+                continue;
             }
             if (user.startsWith(Principal.ROBOT_PREFIX)) {
-                throw new IllegalArgumentException("htpasswd file " + file + " line " + (i + 1)
+                leftOut.add("htpasswd file " + file + " line " + (i + 1)
                         + ": user names starting with 'robot:' are reserved for robot accounts");
+                continue;
             }
             hashes.put(user, hash);
         }
-        return new Htpasswd(Map.copyOf(hashes));
+        // a user with a refused line cannot log in, whatever other lines of theirs say
+        hashes.keySet().removeAll(refused);
+        return new WatchedFile.Loaded<>(new Htpasswd(Map.copyOf(hashes)), leftOut);
     }
 
     public int size() {

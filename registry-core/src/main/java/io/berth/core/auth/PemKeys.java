@@ -52,7 +52,7 @@ public final class PemKeys {
             String pem = pem("PRIVATE KEY", pair.getPrivate().getEncoded()) + pem("PUBLIC KEY",
                     pair.getPublic().getEncoded());
             Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
+            io.berth.core.files.OwnerOnly.createDirectories(parent);
             Path tmp = Files.createTempFile(parent, ".token-key", ".tmp");
             try {
                 try {

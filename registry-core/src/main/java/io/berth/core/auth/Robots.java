@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
  * Robot accounts: non-human identities for CI, created and revoked through the admin API. Each
@@ -30,7 +29,6 @@ import java.util.regex.Pattern;
 public final class Robots {
     /** What a robot secret looks like: a prefix that secret scanners can recognise, then 43 base64url characters. */
     public static final String SECRET_PREFIX = "berth_";
-    private static final Pattern GLOB = Pattern.compile("[a-z0-9*][a-z0-9._/*-]*");
     private static final long CACHE_NANOS = 5_000_000_000L;
 
     /** A robot account as created: the record and its secret, which is never shown again. */
@@ -60,9 +58,11 @@ public final class Robots {
             throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "a robot needs at least one repository glob");
         }
         for (String glob : repositories) {
-            if (!GLOB.matcher(glob).matches()) {
-                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "not a repository glob (lower-case names, '/', "
-                        + "'*' within a level, '**' across levels)", "repositories", glob);
+            try {
+                RepositoryGlob.of(glob);
+            } catch (IllegalArgumentException e) {
+                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "repositories: " + e.getMessage(),
+                        "repositories", glob.length() > 80 ? glob.substring(0, 80) : glob);
             }
         }
         Set<Action> granted;
@@ -129,7 +129,7 @@ public final class Robots {
     /** What the robot is granted on {@code repository} by its own account (policy rules add to it). */
     public Set<Action> granted(String name, String repository) {
         Optional<RobotRecord> robot = lookup(name);
-        if (robot.isEmpty() || robot.get().repositories().stream().noneMatch(g -> RepositoryGlob.of(g)
+        if (robot.isEmpty() || robot.get().repositories().stream().noneMatch(g -> RepositoryGlob.stored(g)
                 .matches(repository))) {
             return Set.of();
         }

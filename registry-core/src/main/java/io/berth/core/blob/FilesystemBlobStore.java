@@ -1,5 +1,7 @@
 package io.berth.core.blob;
 
+import io.berth.core.files.OwnerOnly;
+
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.UploadId;
@@ -103,7 +105,7 @@ public final class FilesystemBlobStore implements BlobStore {
         if (missing.isEmpty()) {
             return;
         }
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir); // 0700: blobs are no business of other local users
         for (Path created : missing) {
             sync.directory(created.getParent());
         }
@@ -193,7 +195,7 @@ public final class FilesystemBlobStore implements BlobStore {
     @Override
     public void createUpload(UploadId id) throws IOException {
         try {
-            Files.createFile(uploadPath(id));
+            Files.createFile(uploadPath(id), OwnerOnly.file(uploads)); // 0600, and so is the blob it becomes
         } catch (FileAlreadyExistsException e) {
             // idempotent
         }

@@ -212,7 +212,8 @@ public final class BerthConfig {
                 }
                 flatten(file, key + ".", nested, out);
             } else if (v instanceof List<?> list) {
-                if (known.isPresent() && known.get().type() == ConfigKey.Type.LIST) {
+                if (known.isPresent() && (known.get().type() == ConfigKey.Type.LIST
+                        || known.get().type() == ConfigKey.Type.LEVELS)) {
                     out.put(key, String.join(",", list.stream().map(String::valueOf).toList()));
                 } else {
                     throw new ConfigException("configuration file " + file + ": " + key
@@ -242,6 +243,18 @@ public final class BerthConfig {
                     throw bad(k, "must be one of " + String.join(", ", k.choices()));
                 }
             }
+            case URL -> {
+                if (!v.isBlank()) {
+                    publicUrl(k);
+                }
+            }
+            case LEVELS -> {
+                try {
+                    io.berth.core.logging.LogFormat.parseLevels(list(k));
+                } catch (IllegalArgumentException e) {
+                    throw bad(k, e.getMessage());
+                }
+            }
             case TEXT, LIST -> {
                 // any text
             }
@@ -259,7 +272,7 @@ public final class BerthConfig {
         return values.get(k.name());
     }
 
-    /** The items of a {@link ConfigKey.Type#LIST} key (comma-separated), blanks dropped. */
+    /** The items of a {@link ConfigKey.Type#LIST} or {@code LEVELS} key (comma-separated), blanks dropped. */
     public List<String> list(ConfigKey k) {
         return Arrays.stream(values.get(k.name()).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
@@ -330,6 +343,19 @@ public final class BerthConfig {
             throw bad(k, why);
         }
         return value.longValueExact();
+    }
+
+    /** A {@link ConfigKey.Type#URL} key's URL; empty when it is not set. */
+    public Optional<PublicUrl> publicUrl(ConfigKey k) {
+        String v = values.get(k.name());
+        if (v.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(PublicUrl.parse(v));
+        } catch (IllegalArgumentException e) {
+            throw bad(k, e.getMessage());
+        }
     }
 
     public Path path(ConfigKey k) {

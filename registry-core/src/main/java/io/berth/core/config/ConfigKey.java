@@ -11,7 +11,7 @@ import java.util.Locale;
  */
 public record ConfigKey(String name, String defaultValue, Type type, String description, List<String> choices,
                         long min, long max) {
-    public enum Type { COUNT, PORT, BOOLEAN, DURATION, SIZE, PATH, HOST, CHOICE, TEXT, LIST }
+    public enum Type { COUNT, PORT, BOOLEAN, DURATION, SIZE, PATH, HOST, CHOICE, TEXT, LIST, LEVELS, URL }
 
     public ConfigKey {
         choices = List.copyOf(choices);

@@ -14,6 +14,14 @@ public final class ConfigKeys {
             "Address the HTTP API (/v2, health, metrics) binds to.");
     public static final ConfigKey HTTP_PORT = new ConfigKey("http.port", "5000", Type.PORT,
             "Port of the HTTP API.");
+    public static final ConfigKey HTTP_PUBLIC_URL = new ConfigKey("http.public-url", "", Type.URL,
+            "The URL clients use to reach this registry (https://registry.example.com behind a TLS proxy): the token "
+                    + "realm and the URLs in events are made from it, never from a request's Host header. Empty: "
+                    + "the address each connection reached (realm), this host's name and http.port (events).");
+    public static final ConfigKey HTTP_ALLOWED_HOSTS = new ConfigKey("http.allowed-hosts", "", Type.LIST,
+            "Host names requests may address (Host header, port aside), comma-separated; others get 403. '*': any. "
+                    + "Empty: any, except with auth.type none on a loopback http.host, where only loopback names and "
+                    + "http.public-url's host are served (DNS rebinding).");
     public static final ConfigKey HTTP_SHUTDOWN_TIMEOUT = ConfigKey.duration("http.shutdown-timeout", "30s",
             Duration.ofMillis(1), Duration.ofHours(1), "How long SIGTERM waits for in-flight requests before closing.");
     public static final ConfigKey HTTP_SHUTDOWN_GRACE = ConfigKey.duration("http.shutdown-grace", "5s",
@@ -37,7 +45,11 @@ public final class ConfigKeys {
     public static final ConfigKey HTTP_ACCESS_LOG = new ConfigKey("http.access-log", "true", Type.BOOLEAN,
             "Log one line per request (method, path, status, bytes, duration, request id).");
     public static final ConfigKey LOG_LEVEL = ConfigKey.choice("log.level", "info", List.of("error", "warn", "info",
-            "debug"), "Least severe log messages written: error, warn, info or debug (debug also shows libraries').");
+            "debug"), "Least severe log messages of Berth's own loggers written: error, warn, info or debug (debug "
+            + "also shows libraries' INFO messages, never their debug output; see log.levels).");
+    public static final ConfigKey LOG_LEVELS = new ConfigKey("log.levels", "", Type.LEVELS,
+            "Levels of single loggers, comma-separated logger=level (error, warn, info, debug, trace, off), e.g. "
+                    + "io.helidon.webserver=debug. Loggers that write requests as they go over the wire stay off.");
     public static final ConfigKey LOG_FORMAT = ConfigKey.choice("log.format", "text", List.of("text", "json"),
             "Log lines as text, or as JSON objects (timestamp, level, logger, message, request_id, access fields).");
     public static final ConfigKey ADMIN_HOST = new ConfigKey("admin.host", "127.0.0.1", Type.HOST,
@@ -87,7 +99,8 @@ public final class ConfigKeys {
     public static final ConfigKey AUTH_TOKEN_LIFETIME = ConfigKey.duration("auth.token.lifetime", "5m",
             Duration.ofSeconds(10), Duration.ofHours(24), "How long an issued token is valid.");
     public static final ConfigKey AUTH_TOKEN_REALM = new ConfigKey("auth.token.realm", "", Type.TEXT,
-            "Token endpoint URL announced in WWW-Authenticate; empty: this registry's /auth/token at the Host asked.");
+            "Token endpoint URL announced in WWW-Authenticate; empty: /auth/token under http.public-url (or, without "
+                    + "it, at the address the connection reached; never the Host header).");
     public static final ConfigKey AUTH_TOKEN_PUBLIC_KEY = new ConfigKey("auth.token.public-key", "", Type.TEXT,
             "PEM public key or certificate of an external token issuer (EC or RSA); then Berth issues no tokens and "
                     + "auth.token.realm names the issuer.");
@@ -172,7 +185,8 @@ public final class ConfigKeys {
             "Largest manifest accepted; larger pushes get 413.");
     public static final ConfigKey MANIFESTS_MAX_BUFFERED = ConfigKey.size("manifests.max-buffered", "16MiB", KIB,
             1024 * MIB, "Most bytes of manifest bodies held in memory at once (each counted at its Content-Length, "
-                    + "or manifests.max-size without one); pushes beyond get 429 with Retry-After.");
+                    + "or manifests.max-size without one); bodies over a 64th of it share three quarters, the rest stays for "
+                    + "small ones; pushes beyond get 429 with Retry-After.");
     public static final ConfigKey MANIFESTS_MAX_BUFFERED_PER_CLIENT = ConfigKey.size(
             "manifests.max-buffered-per-client", "8MiB", KIB, 1024 * MIB, "Most bytes of manifest bodies one client "
                     + "(a user when authenticated, else an address) may have in memory at once; pushes beyond get 429 "
@@ -189,7 +203,8 @@ public final class ConfigKeys {
     public static final ConfigKey EVENTS_KAFKA_TOPIC = new ConfigKey("events.kafka.topic", "berth.events", Type.TEXT,
             "Kafka topic of the events (the record key is the repository).");
     public static final ConfigKey EVENTS_SOURCE = new ConfigKey("events.source", "", Type.TEXT,
-            "CloudEvents source of this registry's events (a URI reference); empty: //<host name>:<http.port>.");
+            "CloudEvents source of this registry's events (a URI reference); empty: //<host:port of http.public-url>, "
+                    + "or //<host name>:<http.port>.");
     public static final ConfigKey EVENTS_PULL = new ConfigKey("events.pull", "false", Type.BOOLEAN,
             "Also publish pull events, one per repository and manifest per metadata.pull-flush-interval.");
     public static final ConfigKey EVENTS_RETENTION = ConfigKey.duration("events.retention", "24h",
@@ -198,10 +213,14 @@ public final class ConfigKeys {
     public static final String EVENTS_KAFKA_PROPERTIES = "events.kafka.properties.";
     public static final ConfigKey LISTING_MAX_PAGE = ConfigKey.count("listing.max-page-size", "10000", 1, 1_000_000,
             "Most entries one tags/list, _catalog or referrers page returns.");
+    public static final ConfigKey LISTING_MAX_CATALOG_SKIP = ConfigKey.count("listing.max-catalog-skip", "1000",
+            10, 10_000_000, "Most repository names one _catalog request passes over because the caller may not pull "
+                    + "them; then the page holds what was found and its Link continues from there.");
 
-    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
+    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_PUBLIC_URL, HTTP_ALLOWED_HOSTS,
+            HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS,
-            HTTP_MAX_CONNECTIONS_PER_CLIENT, HTTP_ACCESS_LOG, LOG_LEVEL, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
+            HTTP_MAX_CONNECTIONS_PER_CLIENT, HTTP_ACCESS_LOG, LOG_LEVEL, LOG_LEVELS, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
             HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
@@ -216,7 +235,8 @@ public final class ConfigKeys {
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_BUFFERED,
             MANIFESTS_MAX_BUFFERED_PER_CLIENT, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
-            EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE);
+            EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE,
+            LISTING_MAX_CATALOG_SKIP);
 
     /** Prefixes under which any key is accepted and passed through. */
     public static final List<String> PASS_THROUGH = List.of(EVENTS_KAFKA_PROPERTIES);

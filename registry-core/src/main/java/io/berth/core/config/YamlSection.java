@@ -105,6 +105,27 @@ public final class YamlSection {
         return out;
     }
 
+    /**
+     * As {@link #sections}, each element made a section only when asked: an element that is not a
+     * mapping fails alone (a policy leaves out that rule and keeps the others).
+     */
+    public List<java.util.function.Supplier<YamlSection>> eachSection(String name) {
+        Object o = values.get(name);
+        if (o == null) {
+            return List.of();
+        }
+        if (!(o instanceof List<?> l)) {
+            throw bad(name, "must be a list");
+        }
+        java.util.ArrayList<java.util.function.Supplier<YamlSection>> out = new java.util.ArrayList<>();
+        for (int i = 0; i < l.size(); i++) {
+            String k = full(name) + "[" + i + "]";
+            Object element = l.get(i);
+            out.add(() -> new YamlSection(file, k, asMap(element, file, k), env));
+        }
+        return out;
+    }
+
     /** A scalar, overridden by its environment variable ({@code envKey}: the key to name it by, or null for this key). */
     public String string(String name, String dflt) {
         return stringWithEnv(name, full(name), dflt);

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.logging.ConsoleHandler;
@@ -23,7 +24,9 @@ import java.util.logging.Logger;
  * ({@code 2026-11-27T09:00:00.123Z INFO logger: message id=…}) or as JSON for log shippers
  * ({@code timestamp, level, logger, message, request_id} and, for access records, their fields).
  * Libraries' own chatter (Helidon's start-up banner, gRPC, Kafka) is kept at WARNING unless
- * {@code log.level} is {@code debug}.
+ * {@code log.level} is {@code debug}, and never goes below INFO unless {@code log.levels} asks for a
+ * logger; loggers that write what goes over the wire stay off. Every line passes through
+ * {@link Redaction}.
  */
 public final class LogFormat extends Formatter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,6 +35,36 @@ public final class LogFormat extends Formatter {
     /** Loggers of libraries whose INFO messages are not the operator's business. */
     private static final String[] LIBRARIES = {"io.helidon", "io.grpc", "org.apache.kafka", "io.netty", "org.sqlite",
             "com.zaxxer", "org.flywaydb", "io.minio", "okhttp3"};
+    /** Berth's own loggers: the only ones {@code log.level} raises below INFO. */
+    private static final String[] BERTH = {"berth", "io.berth"};
+    /**
+     * Loggers that write what goes over the wire at DEBUG and TRACE — HTTP/2 frames with their headers
+     * and bytes (gRPC's frame logger wrote admin tokens, Basic credentials and part of a new robot's
+     * secret), HTTP exchanges, SASL handshakes — and with it credentials: never below INFO, whatever
+     * {@code log.level} or {@code log.levels} ask; their warnings and errors still show. The names are
+     * those of the libraries shipped with Berth (shaded and unshaded gRPC alike); a name covers the
+     * loggers under it.
+     */
+    static final List<String> WIRE_LOGGERS = List.of(
+            "io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler",
+            "io.grpc.netty.shaded.io.grpc.netty.NettyClientHandler",
+            "io.grpc.netty.NettyServerHandler",
+            "io.grpc.netty.NettyClientHandler",
+            "io.grpc.netty.shaded.io.netty.handler.logging.LoggingHandler",
+            "io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2FrameLogger",
+            "io.netty.handler.logging.LoggingHandler",
+            "io.netty.handler.codec.http2.Http2FrameLogger",
+            "io.helidon.webserver.http1.Http1LoggingConnectionListener",
+            "io.helidon.http.http1.Http1LoggingConnectionListener",
+            "io.helidon.webclient.http1.Http1LoggingConnectionListener",
+            "org.apache.kafka.common.security",
+            "okhttp3.OkHttpClient",
+            "okhttp3.internal.http2.Http2",
+            "sun.net.www.protocol.http.HttpURLConnection",
+            "jdk.httpclient.HttpClient",
+            "jdk.internal.httpclient",
+            "javax.net.ssl");
+    private static final Map<String, Logger> KEEP = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final boolean json;
 
@@ -39,36 +72,107 @@ public final class LogFormat extends Formatter {
         this.json = json;
     }
 
+    /** As {@link #configure(String, String, List)} without loggers of their own levels. */
+    public static void configure(String level, String format) {
+        configure(level, format, List.of());
+    }
+
     /**
      * Configures the JDK logging every library here reports into: one stderr handler with this
-     * format, Berth at {@code level}, libraries at WARNING (or {@code level} when it is debug).
+     * format; Berth's loggers at {@code level}; libraries at WARNING (INFO when {@code level} is
+     * debug: their start-up messages, never their debug output, which writes request headers and
+     * frames); then {@code loggers} ({@code name=level}, {@code log.levels}); and the
+     * {@link #WIRE_LOGGERS} at INFO at most.
      *
-     * @param level  error, warn, info or debug
-     * @param format text or json
+     * @param level   error, warn, info or debug
+     * @param format  text or json
+     * @param loggers {@code io.helidon.webserver=debug}, … (see {@link #parseLevels})
+     * @throws IllegalArgumentException when an entry of {@code loggers} is not {@code name=level}
      */
-    public static void configure(String level, String format) {
+    public static void configure(String level, String format, List<String> loggers) {
+        Map<String, Level> levels = parseLevels(loggers);
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
         Level berth = julLevel(level);
         Handler handler = new ConsoleHandler();
         handler.setLevel(Level.ALL);
         handler.setFormatter(new LogFormat("json".equals(format)));
-        // while Kafka is away its clients warn twice a second: one line when it goes, one when it is back
-        handler.setFilter(io.berth.events.KafkaLinkLog.get().filter());
+        // a wire logger's debug record never reaches the handler, even from a library that sets levels
+        // itself; while Kafka is away its clients warn twice a second: one line when it goes, one when back
+        java.util.logging.Filter kafkaLink = io.berth.events.KafkaLinkLog.get().filter();
+        handler.setFilter(r -> (r.getLevel().intValue() >= Level.INFO.intValue() || r.getLoggerName() == null
+                || !wire(r.getLoggerName())) && kafkaLink.isLoggable(r));
         root.addHandler(handler);
-        root.setLevel(berth);
-        Level libraries = berth.intValue() <= Level.FINE.intValue() ? berth : Level.WARNING;
+        Level libraries = berth.intValue() <= Level.FINE.intValue() ? Level.INFO : Level.WARNING;
         if (libraries.intValue() < berth.intValue()) {
             libraries = berth;
         }
+        // everything that is not Berth's (and not listed below) stays at INFO at most
+        root.setLevel(berth.intValue() < Level.INFO.intValue() ? Level.INFO : berth);
         for (String name : LIBRARIES) {
-            Logger l = Logger.getLogger(name);
-            l.setLevel(libraries);
-            KEEP.put(name, l); // loggers are weakly held: keep the configured ones
+            keep(name).setLevel(libraries);
+        }
+        for (String name : BERTH) {
+            keep(name).setLevel(berth);
+        }
+        levels.forEach((name, l) -> keep(name).setLevel(l));
+        for (String name : WIRE_LOGGERS) {
+            Logger wire = keep(name);
+            if (wire.getLevel() == null || wire.getLevel().intValue() < Level.INFO.intValue()) {
+                wire.setLevel(Level.INFO);
+            }
         }
     }
 
-    private static final Map<String, Logger> KEEP = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Loggers are weakly held: the configured ones are kept, or their levels would be forgotten. */
+    private static Logger keep(String name) {
+        return KEEP.computeIfAbsent(name, Logger::getLogger);
+    }
+
+    /** Whether {@code logger} is, or is under, one of the {@link #WIRE_LOGGERS}. */
+    static boolean wire(String logger) {
+        for (String w : WIRE_LOGGERS) {
+            if (logger.startsWith(w) && (logger.length() == w.length() || logger.charAt(w.length()) == '.'
+                    || logger.charAt(w.length()) == '$')) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code log.levels}: entries {@code logger=level}, level one of error, warn, info, debug, trace,
+     * off. A wire logger cannot go below INFO: that is refused, saying why.
+     *
+     * @throws IllegalArgumentException naming the entry and what is wrong with it
+     */
+    public static Map<String, Level> parseLevels(List<String> entries) {
+        Map<String, Level> out = new LinkedHashMap<>();
+        for (String entry : entries) {
+            int eq = entry.indexOf('=');
+            String name = eq < 0 ? "" : entry.substring(0, eq).strip();
+            String value = eq < 0 ? "" : entry.substring(eq + 1).strip().toLowerCase(Locale.ROOT);
+            if (name.isEmpty() || !name.matches("[A-Za-z0-9_.$-]+")) {
+                throw new IllegalArgumentException("'" + entry + "' is not <logger>=<level> (e.g. io.helidon.webserver=debug)");
+            }
+            Level l = switch (value) {
+                case "error" -> Level.SEVERE;
+                case "warn" -> Level.WARNING;
+                case "info" -> Level.INFO;
+                case "debug" -> Level.FINE;
+                case "trace" -> Level.FINEST;
+                case "off" -> Level.OFF;
+                default -> throw new IllegalArgumentException("'" + entry + "': the level is one of error, warn, info, "
+                        + "debug, trace, off");
+            };
+            if (wire(name) && l.intValue() < Level.INFO.intValue()) {
+                throw new IllegalArgumentException("'" + entry + "': " + name + " writes requests with their "
+                        + "credentials as they go over the wire below INFO, so it stays at INFO at most");
+            }
+            out.put(name, l);
+        }
+        return out;
+    }
 
     static Level julLevel(String level) {
         return switch (level.toLowerCase(Locale.ROOT)) {
@@ -114,7 +218,7 @@ public final class LogFormat extends Formatter {
             if (thrown != null) {
                 b.append(thrown);
             }
-            return b.toString();
+            return Redaction.redact(b.toString());
         }
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("timestamp", TIME.format(r.getInstant()));
@@ -143,6 +247,7 @@ public final class LogFormat extends Formatter {
         if (thrown != null) {
             line.put("exception", thrown);
         }
+        line.replaceAll((k, v) -> v instanceof String text ? Redaction.redact(text) : v);
         try {
             return JSON.writeValueAsString(line) + "\n";
         } catch (JsonProcessingException e) {

@@ -40,6 +40,12 @@ public interface AdminWrites {
 
     void releaseBlob(Digest digest, String holder);
 
+    /**
+     * Whether {@code holder} (an upload session) holds a reservation of {@code digest}: an upload
+     * reserves a digest only after its bytes verified as it.
+     */
+    boolean blobReservedBy(Digest digest, String holder);
+
     /** Drops reservations made before {@code before} (of uploads that died between reserving and recording). */
     int releaseReservationsBefore(long before);
 

@@ -388,6 +388,14 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
     }
 
     @Override
+    public boolean blobReservedBy(Digest digest, String holder) {
+        return queryOne("SELECT 1 FROM blob_reservations WHERE digest = ? AND holder = ?", ps -> {
+            ps.setString(1, digest.toString());
+            ps.setString(2, holder);
+        }, rs -> true).isPresent();
+    }
+
+    @Override
     public int releaseReservationsBefore(long before) {
         return update("DELETE FROM blob_reservations WHERE created_at < ?", ps -> ps.setLong(1, before));
     }

@@ -50,8 +50,10 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
-                Files.createDirectories(parent);
+                io.berth.core.files.OwnerOnly.createDirectories(parent);
             }
+            // an empty file is an empty database: created 0600 here, SQLite gives its -wal and -shm files the same mode
+            io.berth.core.files.OwnerOnly.createFile(file.toAbsolutePath());
             this.url = "jdbc:sqlite:" + file.toAbsolutePath().normalize();
             this.writer = open(true);
             try (Statement s = writer.createStatement()) {

@@ -43,10 +43,10 @@ public final class DataLock implements AutoCloseable {
     public static DataLock acquire(Path lockFile, String what) throws IOException {
         Path parent = lockFile.toAbsolutePath().getParent();
         if (parent != null) {
-            Files.createDirectories(parent);
+            io.berth.core.files.OwnerOnly.createDirectories(parent);
         }
-        FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel ch = FileChannel.open(lockFile, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), io.berth.core.files.OwnerOnly.file(lockFile));
         FileLock lock;
         try {
             lock = ch.tryLock();

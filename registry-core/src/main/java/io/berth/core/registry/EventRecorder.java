@@ -23,12 +23,14 @@ public final class EventRecorder {
     private final String source;
     private final String instanceId = UUID.randomUUID().toString();
     private final String sourceAddr;
+    private final String urlBase;
     private volatile Runnable committed = () -> { };
 
     EventRecorder(RegistryOptions options) {
         this.enabled = options.eventsEnabled();
         this.source = options.eventsSource();
         this.sourceAddr = source.replaceFirst("^[a-z]+:", "").replaceFirst("^//", "");
+        this.urlBase = options.eventsUrlBase();
     }
 
     public boolean enabled() {
@@ -85,9 +87,9 @@ public final class EventRecorder {
 
     private DistributionEvent.Target target(Caller caller, RepositoryName repo, String mediaType, Digest digest,
                                             Long size, String tag, String kind, List<Digest> references) {
-        String host = caller.host().isEmpty() ? sourceAddr : caller.host();
+        // the URL clients use (http.public-url), never the request's Host header: a consumer may fetch it
         return new DistributionEvent.Target(mediaType, digest == null ? null : digest.toString(), size, size,
-                repo.value(), digest == null ? null : "http://" + host + "/v2/" + repo + "/" + kind + "/" + digest, tag,
+                repo.value(), digest == null ? null : urlBase + "/v2/" + repo + "/" + kind + "/" + digest, tag,
                 references == null ? null : references.stream().map(Digest::toString).toList());
     }
 

@@ -6,19 +6,18 @@ import io.berth.core.metadata.ImmutabilityRuleRecord;
 import io.berth.core.metadata.MetadataReads;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.model.TagRegex;
 import io.berth.events.RepositoryGlob;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Immutability rules: a tag of a repository matching {@code repositories} (a glob) whose name
- * matches {@code tags} (a regular expression, the whole name) can be pushed once and never moved or
- * deleted afterwards — not through {@code /v2}, the admin API, retention or garbage collection.
- * Pushing the same manifest to it again is no change and is allowed.
+ * matches {@code tags} (a regular expression in RE2 syntax, the whole name) can be pushed once and
+ * never moved or deleted afterwards — not through {@code /v2}, the admin API, retention or garbage
+ * collection. Pushing the same manifest to it again is no change and is allowed.
  */
 public final class Immutability {
     private final MetadataStore metadata;
@@ -30,7 +29,21 @@ public final class Immutability {
     /** A rule as callers see it. */
     public record Rule(String id, String repositories, String tags, long createdAt) {
         public String describe() {
-            return "immutability rule " + id + " (repositories '" + repositories + "', tags '" + tags + "')";
+            return "immutability rule " + id + " (repositories '" + repositories + "', tags '" + tags + "'"
+                    + (pattern().isEmpty() ? ", which is not RE2 syntax: it protects every tag of those repositories "
+                    + "until it is replaced" : "") + ")";
+        }
+
+        /**
+         * Its compiled tags pattern; empty for a rule stored before patterns were RE2 that RE2 refuses
+         * (look-around, back-references) — such a rule protects every tag: it fails closed.
+         */
+        Optional<TagRegex> pattern() {
+            try {
+                return Optional.of(TagRegex.of(tags));
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
         }
     }
 
@@ -50,27 +63,13 @@ public final class Immutability {
     }
 
     static void validate(String repositories, String tags) {
-        if (repositories == null || repositories.isBlank() || !repositories.matches("[a-z0-9._/*-]+")) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "repositories '" + repositories + "' is not a "
-                    + "repository glob (lower-case names, '/', '*' within a level, '**' across levels)",
+        try {
+            RepositoryGlob.of(repositories);
+        } catch (IllegalArgumentException e) {
+            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "repositories: " + e.getMessage(),
                     "repositories", String.valueOf(repositories));
         }
-        regex("tags", tags);
-    }
-
-    /** Compiles a user's regular expression or says why it cannot be one. */
-    public static Pattern regex(String field, String regex) {
-        if (regex == null || regex.isEmpty()) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, field + " must be a regular expression",
-                    field, "");
-        }
-        try {
-            return Pattern.compile(regex);
-        } catch (PatternSyntaxException e) {
-            throw new RegistryException(ErrorCode.INVALID_ARGUMENT, field + " '" + regex
-                    + "' is not a regular expression: " + e.getDescription() + " near index " + e.getIndex(),
-                    Map.of(field, regex));
-        }
+        TagRegex.argument("tags", tags);
     }
 
     public List<Rule> list() {
@@ -97,17 +96,18 @@ public final class Immutability {
     public static final class Checker {
         private final List<Rule> rules;
         private final List<RepositoryGlob> globs;
-        private final List<Pattern> patterns;
+        private final List<Optional<TagRegex>> patterns;
 
         Checker(List<Rule> rules) {
             this.rules = rules;
-            this.globs = rules.stream().map(r -> RepositoryGlob.of(r.repositories())).toList();
-            this.patterns = rules.stream().map(r -> Pattern.compile(r.tags())).toList();
+            this.globs = rules.stream().map(r -> RepositoryGlob.stored(r.repositories())).toList();
+            this.patterns = rules.stream().map(Rule::pattern).toList();
         }
 
         public Optional<Rule> protecting(RepositoryName repository, String tag) {
             for (int i = 0; i < rules.size(); i++) {
-                if (globs.get(i).matches(repository.value()) && patterns.get(i).matcher(tag).matches()) {
+                if (globs.get(i).matches(repository.value())
+                        && patterns.get(i).map(p -> p.matches(tag)).orElse(true)) {
                     return Optional.of(rules.get(i));
                 }
             }

@@ -42,30 +42,50 @@ public final class Listings {
         return catalog(n, last, name -> true);
     }
 
-    /** As {@link #catalog(Integer, String)}, listing only the repositories {@code visible} accepts (the caller may pull). */
+    /**
+     * Repository names are read in batches of at least this many: a caller who may pull few of many
+     * repositories costs a few queries per page, not one per entry it is shown.
+     */
+    static final int CATALOG_BATCH = 1000;
+
+    /**
+     * As {@link #catalog(Integer, String)}, listing only the repositories {@code visible} accepts (the
+     * caller may pull). A request passes over at most {@code listing.max-catalog-skip} names the
+     * caller may not see: when it has, the page holds what was found (fewer than {@code n}, maybe
+     * none) and continues after the last name examined. So a request costs at most {@code n} plus
+     * that many names, read in a few large batches, whoever asks, and a caller who sees little of a
+     * large registry pages through it a bounded piece at a time.
+     */
     public Page catalog(Integer n, String last, java.util.function.Predicate<String> visible) {
         int limit = limit(n);
         if (limit == 0) {
             return new Page(List.of(), false);
         }
+        int skipLimit = options.maxCatalogSkip();
         List<String> out = new java.util.ArrayList<>();
         String after = last;
-        while (out.size() <= limit) {
-            List<String> batch = metadata.repositories(after, limit + 1);
-            for (String name : batch) {
+        int skipped = 0;
+        while (true) {
+            // never read more than could be examined before the page fills or the skip budget runs out
+            int wanted = limit + 1 - out.size();
+            int batch = Math.min(Math.max(CATALOG_BATCH, wanted), wanted + skipLimit - skipped);
+            List<String> names = metadata.repositories(after, batch);
+            for (String name : names) {
+                after = name;
                 if (visible.test(name)) {
                     out.add(name);
                     if (out.size() > limit) {
-                        break;
+                        return page(out, limit);
                     }
+                } else if (++skipped >= skipLimit) {
+                    // the skip budget: what was found, and the next page continues after this name
+                    return new Page(out, true, after);
                 }
             }
-            if (batch.size() < limit + 1) {
-                break;
+            if (names.size() < batch) {
+                return page(out, limit);
             }
-            after = batch.get(batch.size() - 1);
         }
-        return page(out, limit);
     }
 
     /** One page of the referrers of {@code subject} (sorted by digest), and whether more follow. */

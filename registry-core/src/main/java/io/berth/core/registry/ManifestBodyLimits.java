@@ -12,7 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * manifests at once hold 64 MiB and more of a 160 MiB heap. A body is counted at the size it may take
  * before its first byte is read; beyond either limit the push is refused at once with
  * {@code TOOMANYREQUESTS} (429 with Retry-After). The per-client share keeps one client from taking
- * the room others' pushes need.
+ * the room others' pushes need. And large bodies (over a 64th of the budget) may take three quarters
+ * of it at most: the last quarter stays for the manifests real clients push (a few KiB), so that a
+ * crowd of large hostile bodies from many addresses cannot starve them.
  */
 final class ManifestBodyLimits {
     private final long max;
@@ -27,9 +29,11 @@ final class ManifestBodyLimits {
 
     Manifests.BodyPermit reserve(Caller caller, long bytes) {
         String client = caller.client();
-        if (total.addAndGet(bytes) > max) {
+        long ceiling = bytes > max / 64 ? Math.max(max - max / 4, bytes) : max;
+        if (total.addAndGet(bytes) > ceiling) {
             total.addAndGet(-bytes);
-            throw busy("the registry holds " + max + " bytes of manifest bodies at most (manifests.max-buffered)",
+            throw busy("the registry holds " + ceiling + " bytes of manifest bodies " + (ceiling < max
+                    ? "of this size " : "") + "at most (manifests.max-buffered)",
                     "manifests.max-buffered", max);
         }
         AtomicLong mine = perClient.compute(client, (k, v) -> {

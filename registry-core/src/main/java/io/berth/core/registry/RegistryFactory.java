@@ -12,6 +12,8 @@ import java.nio.file.Path;
 
 /** Builds a {@link Registry} with the backends the configuration names. */
 public final class RegistryFactory {
+    private static final System.Logger LOG = System.getLogger("berth");
+
     private RegistryFactory() {
     }
 
@@ -41,10 +43,35 @@ public final class RegistryFactory {
             }
             Registry registry = openStores(config, options);
             locks.forEach(registry::closeWith);
+            warnIfOpenToOthers(config);
             return registry;
         } catch (IOException | RuntimeException e) {
             locks.forEach(DataLock::close);
             throw e;
+        }
+    }
+
+    /**
+     * New data is created owner-only ({@link io.berth.core.files.OwnerOnly}); data an older version
+     * or an operator created keeps its modes, so say at start-up when other local users can read it.
+     */
+    static void warnIfOpenToOthers(BerthConfig config) {
+        java.util.List<Path> paths = new java.util.ArrayList<>();
+        if (config.string(ConfigKeys.STORAGE_TYPE).equals("filesystem")) {
+            Path root = config.path(ConfigKeys.STORAGE_FS_ROOT).toAbsolutePath().normalize();
+            paths.addAll(java.util.List.of(root, root.resolve("blobs"), root.resolve("uploads")));
+        }
+        if (config.string(ConfigKeys.METADATA_TYPE).equals("sqlite")) {
+            Path db = config.path(ConfigKeys.METADATA_SQLITE_PATH).toAbsolutePath().normalize();
+            paths.addAll(java.util.List.of(db, db.resolveSibling(db.getFileName() + "-wal"),
+                    db.resolveSibling(db.getFileName() + "-shm")));
+        }
+        paths.add(config.path(ConfigKeys.AUTH_TOKEN_KEY_FILE));
+        java.util.List<String> open = io.berth.core.files.OwnerOnly.openToOthers(paths);
+        if (!open.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "data open to other local users: " + String.join(", ", open)
+                    + "; Berth creates new data owner-only (directories 0700, files 0600) but leaves existing modes"
+                    + " as they are: chmod -R go-rwx them");
         }
     }
 

@@ -21,16 +21,20 @@ import java.util.Map;
  * @param maxSessionsPerClient           most open upload sessions one client may hold
  * @param pullFlushInterval              how often recorded pull times are written to metadata
  * @param maxPageSize                    the most entries one listing page returns, whatever {@code n} asks
+ * @param maxCatalogSkip                 the most repository names one catalog request passes over (the caller may not pull them)
  * @param eventsEnabled                  whether changes are recorded as events (Kafka is configured)
  * @param eventsSource                   the CloudEvents source of this registry's events
+ * @param eventsUrlBase                  what URLs in events start with ({@code https://registry.example.com}):
+ *                                       http.public-url, else made from the events' source — never a Host header
  * @param pullEvents                     whether pulls are recorded as events too
  */
 public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, long maxBufferedManifestBytes,
                               long maxBufferedManifestBytesPerClient, boolean allowSparse,
                               Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
                               int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
-                              Duration pullFlushInterval, int maxPageSize, boolean eventsEnabled,
-                              String eventsSource, boolean pullEvents, java.util.Set<String> replicators) {
+                              Duration pullFlushInterval, int maxPageSize, int maxCatalogSkip, boolean eventsEnabled,
+                              String eventsSource, String eventsUrlBase, boolean pullEvents,
+                              java.util.Set<String> replicators) {
     public RegistryOptions {
         replicators = java.util.Set.copyOf(replicators);
         // a budget smaller than the largest manifest would refuse every push of one
@@ -61,14 +65,20 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT_PER_CLIENT),
                 config.count(ConfigKeys.UPLOADS_MAX_SESSIONS_PER_CLIENT),
                 config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE),
+                config.intCount(ConfigKeys.LISTING_MAX_CATALOG_SKIP),
                 !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
-                config.bool(ConfigKeys.EVENTS_PULL), java.util.Set.copyOf(config.list(ConfigKeys.AUTH_REPLICATORS)));
+                eventsUrlBase(config), config.bool(ConfigKeys.EVENTS_PULL),
+                java.util.Set.copyOf(config.list(ConfigKeys.AUTH_REPLICATORS)));
     }
 
     private static String eventsSource(BerthConfig config) {
         String configured = config.string(ConfigKeys.EVENTS_SOURCE).trim();
         if (!configured.isEmpty()) {
             return configured;
+        }
+        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        if (publicUrl.isPresent()) {
+            return "//" + publicUrl.get().authority();
         }
         String host;
         try {
@@ -77,6 +87,15 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
             host = config.string(ConfigKeys.HTTP_HOST);
         }
         return "//" + host + ":" + config.port(ConfigKeys.HTTP_PORT);
+    }
+
+    private static String eventsUrlBase(BerthConfig config) {
+        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        if (publicUrl.isPresent()) {
+            return publicUrl.get().toString();
+        }
+        String authority = eventsSource(config).replaceFirst("^[a-z]+:", "").replaceFirst("^//", "");
+        return (config.string(ConfigKeys.HTTP_TLS_CERT).isBlank() ? "http://" : "https://") + authority;
     }
 
     /** The options of the built-in configuration defaults (defined once, in {@link ConfigKeys}). */

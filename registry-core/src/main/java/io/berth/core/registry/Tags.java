@@ -15,6 +15,8 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.model.TagRegex;
+import io.berth.events.Glob;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +24,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
  * Tags for the admin API: listing with filters and orders, details, setting (retag, promote into
@@ -60,26 +61,36 @@ public final class Tags {
     public record TagPage(List<TagInfo> tags, String nextPageToken) {
     }
 
-    /**
-     * Tags of a repository, a page at a time.
-     *
-     * @param filter     empty for all, else a glob ({@code v1.*}, {@code *-rc*}) or a regular expression
-     *                   (the whole tag) depending on {@code kind}
-     * @param pageToken  from the previous page, or empty
-     * @param pageSize   1 to 1000 (0: 100)
-     */
+    /** Tags of a repository, a page at a time, for a caller who cannot go away. */
     public TagPage list(RepositoryName repository, String filter, FilterKind kind, Order order, String pageToken,
                         int pageSize) {
+        return list(repository, filter, kind, order, pageToken, pageSize, Cancellation.NEVER);
+    }
+
+    /**
+     * Tags of a repository, a page at a time. A filter matching few tags reads every row of the
+     * repository: the scan stops when {@code cancellation} says the caller went away.
+     *
+     * @param filter     empty for all, else a glob ({@code v1.*}, {@code *-rc*}) or a regular expression
+     *                   (RE2 syntax, the whole tag) depending on {@code kind}
+     * @param pageToken  from the previous page, or empty
+     * @param pageSize   1 to 1000 (0: 100)
+     * @throws java.util.concurrent.CancellationException when the caller went away
+     */
+    public TagPage list(RepositoryName repository, String filter, FilterKind kind, Order order, String pageToken,
+                        int pageSize, Cancellation cancellation) {
+        Predicate<String> matches = matcher(filter, kind);
         requireRepository(repository);
         int limit = pageSize(pageSize);
-        Predicate<String> matches = matcher(filter, kind);
         List<TagRecord> page = new ArrayList<>();
         Cursor cursor = Cursor.parse(order, pageToken);
         while (page.size() <= limit) {
+            cancellation.check();
             List<TagRecord> batch = order == Order.NAME
                     ? metadata.tagRecords(repository, cursor.name, BATCH)
                     : metadata.tagRecordsByPushed(repository, cursor.pushedAt, cursor.name, BATCH);
             for (TagRecord r : batch) {
+                cancellation.check();
                 if (matches.test(r.name()) && page.size() <= limit) {
                     page.add(r);
                 }
@@ -134,25 +145,26 @@ public final class Tags {
         return requested == 0 ? 100 : requested;
     }
 
+    /**
+     * A filter's test. Globs are {@link Glob}'s — {@code *} any run of characters (a tag holds no
+     * {@code /}), {@code ?} one — regular expressions {@link TagRegex}'s; both run in linear time.
+     */
     static Predicate<String> matcher(String filter, FilterKind kind) {
         if (filter == null || filter.isEmpty()) {
             return t -> true;
         }
-        Pattern p = kind == FilterKind.REGEX ? Immutability.regex("filter", filter) : globPattern(filter);
-        return t -> p.matcher(t).matches();
-    }
-
-    /** A tag glob: {@code *} any run of characters, {@code ?} one character. */
-    static Pattern globPattern(String glob) {
-        StringBuilder re = new StringBuilder();
-        for (char c : glob.toCharArray()) {
-            switch (c) {
-                case '*' -> re.append(".*");
-                case '?' -> re.append('.');
-                default -> re.append(Pattern.quote(String.valueOf(c)));
-            }
+        if (kind == FilterKind.REGEX) {
+            TagRegex re = TagRegex.argument("filter", filter);
+            return re::matches;
         }
-        return Pattern.compile(re.toString());
+        Glob glob;
+        try {
+            glob = Glob.of(filter);
+        } catch (IllegalArgumentException e) {
+            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "filter " + e.getMessage(), "filter",
+                    filter.substring(0, Math.min(80, filter.length())));
+        }
+        return glob::matches;
     }
 
     public TagInfo get(RepositoryName repository, String tag) {

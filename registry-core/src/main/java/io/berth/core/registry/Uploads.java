@@ -295,16 +295,96 @@ public final class Uploads {
      */
     static final long STALE_CLAIM_MILLIS = java.util.concurrent.TimeUnit.MINUTES.toMillis(10);
 
+    /**
+     * Verifies the staged bytes against {@code expected}, then reserves the digest, places the blob
+     * and records it. The reservation is made only once the bytes verified: it is also what tells a
+     * retry, after a crash that moved the staged file but did not record it, that this session's
+     * bytes were this blob ({@link #recover}).
+     */
     private BlobInfo commit(UploadSession session, Digest expected) {
-        reserve(expected, session.id());
+        UploadId id = session.id();
+        long size = session.size();
+        Digest actual;
+        try {
+            long staged = store.uploadSize(id);
+            if (staged < 0 && size == 0) {
+                store.createUpload(id); // the row was written but the process stopped before the file
+                staged = 0;
+            }
+            if (staged < size) {
+                return recover(session, expected, staged);
+            }
+            if (staged > size) {
+                // a chunk written but never acknowledged (the process died in between): drop its bytes
+                store.truncateUpload(id, size);
+            }
+            actual = digestOf(session, expected.algorithm());
+        } catch (IOException e) {
+            RegistryException failure = StorageFailures.of("upload could not be read back", e);
+            health.failed(failure);
+            throw failure;
+        }
+        if (!actual.equals(expected)) {
+            discard(id);
+            throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest " + expected
+                    + " does not match the uploaded content", Map.of("digest", expected.toString()));
+        }
+        reserve(expected, id);
+        boolean placed = false;
+        try {
+            try {
+                store.commitUpload(id, actual);
+                placed = true;
+                health.repaired(actual);
+            } catch (IOException e) {
+                RegistryException failure = StorageFailures.of("blob could not be stored", e);
+                health.failed(failure);
+                throw failure;
+            }
+            return recordBlob(session, actual);
+        } finally {
+            if (!placed) {
+                // placed but not recorded, the reservation stays: the retry's proof (cleared as stale later)
+                release(expected, id);
+            }
+        }
+    }
+
+    /**
+     * Completes a session whose staged bytes are gone (fewer than acknowledged). A crash after the
+     * blob was moved into place but before its metadata was committed leaves exactly this, and the
+     * client's retry must then succeed — but only for the digest this session's bytes verified as:
+     * its running digest, or the reservation {@link #commit} makes after verifying. A blob of the
+     * same size that merely exists (another repository's, pushed by someone else) is never linked
+     * on the client's word: that would hand it a blob it never uploaded.
+     */
+    private BlobInfo recover(UploadSession session, Digest expected, long staged) throws IOException {
+        UploadId id = session.id();
+        Optional<Digest> running = runningDigest(session, expected.algorithm());
+        if (running.isPresent() && !running.get().equals(expected)) {
+            discard(id);
+            throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest " + expected
+                    + " does not match the uploaded content", Map.of("digest", expected.toString()));
+        }
+        boolean verified = running.isPresent()
+                || metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.blobReservedBy(expected, id.value()));
+        if (!verified) {
+            discard(id);
+            throw lost(session, new StagedUploadLostException(id, staged, session.size()));
+        }
+        reserve(expected, id); // the stored blob stays while it is checked and linked
         boolean recorded = false;
         try {
-            BlobInfo blob = commitReserved(session, expected);
+            if (!storedBlobMatches(expected, session.size())) {
+                discard(id);
+                throw lost(session, new StagedUploadLostException(id, staged, session.size()));
+            }
+            BlobInfo blob = recordBlob(session, expected);
             recorded = true;
             return blob;
         } finally {
             if (!recorded) {
-                release(expected, session.id());
+                release(expected, id);
             }
         }
     }
@@ -343,55 +423,6 @@ public final class Uploads {
         }
     }
 
-    private BlobInfo commitReserved(UploadSession session, Digest expected) {
-        UploadId id = session.id();
-        long size = session.size();
-        Digest actual;
-        try {
-            long staged = store.uploadSize(id);
-            if (staged < 0 && size == 0) {
-                store.createUpload(id); // the row was written but the process stopped before the file
-                staged = 0;
-            }
-            if (staged < size) {
-                // the staged bytes are gone; a crash after the blob was moved into place but before its
-                // metadata was committed leaves exactly this, and the client's retry must then succeed
-                if (storedBlobMatches(expected, size)) {
-                    return recordBlob(session, expected);
-                }
-                discard(id);
-                throw lost(session, new StagedUploadLostException(id, staged, size));
-            }
-            if (staged > size) {
-                // a chunk written but never acknowledged (the process died in between): drop its bytes
-                store.truncateUpload(id, size);
-            }
-            actual = digestOf(session, expected.algorithm());
-        } catch (IOException e) {
-            RegistryException failure = StorageFailures.of("upload could not be read back", e);
-            health.failed(failure);
-            throw failure;
-        }
-        if (!actual.equals(expected)) {
-            discard(id);
-            throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest " + expected
-                    + " does not match the uploaded content", Map.of("digest", expected.toString()));
-        }
-        try {
-            store.commitUpload(id, actual);
-            health.repaired(actual);
-        } catch (IOException e) {
-            RegistryException failure = StorageFailures.of("blob could not be stored", e);
-            health.failed(failure);
-            throw failure;
-        }
-        return recordBlob(session, actual);
-    }
-
-    /**
-     * The blob is in place: one durable transaction makes it visible in the repository and ends the
-     * session — the push is acknowledged.
-     */
     private BlobInfo recordBlob(UploadSession session, Digest digest) {
         long size = session.size();
         metadata.inTransaction(DURABLE, tx -> {
@@ -434,15 +465,24 @@ public final class Uploads {
                 + "; the upload cannot continue, start a new one", Map.of("upload", session.id().value()), e);
     }
 
-    private Digest digestOf(UploadSession session, DigestAlgorithm algorithm) throws IOException {
+    /** The digest of the session's bytes from its running state, when that covers all of them. */
+    private Optional<Digest> runningDigest(UploadSession session, DigestAlgorithm algorithm) {
         HashState state = hashes.get(session.id());
         if (state != null && state.size() == session.size() && state.algorithm() == algorithm) {
             try {
                 // finish a copy: if completing fails after this, a retry still has the running state
-                return Digest.of(algorithm, ((MessageDigest) state.digest().clone()).digest());
+                return Optional.of(Digest.of(algorithm, ((MessageDigest) state.digest().clone()).digest()));
             } catch (CloneNotSupportedException e) {
-                // hash the staged bytes again below
+                return Optional.empty();
             }
+        }
+        return Optional.empty();
+    }
+
+    private Digest digestOf(UploadSession session, DigestAlgorithm algorithm) throws IOException {
+        Optional<Digest> running = runningDigest(session, algorithm);
+        if (running.isPresent()) {
+            return running.get();
         }
         MessageDigest md = algorithm.newMessageDigest();
         try (InputStream in = store.openUpload(session.id())) {

@@ -12,7 +12,9 @@ import io.berth.core.metadata.StoredRetentionPolicy;
 import io.berth.core.metadata.TagRecord;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.model.TagRegex;
 import io.berth.core.registry.Caller;
+import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Manifests;
 import io.berth.core.registry.Registry;
@@ -32,7 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Retention policies: stored, evaluated into plans (dry runs), and run — deleting through
@@ -139,7 +140,7 @@ public final class Retention {
     private static PolicyInfo info(StoredRetentionPolicy p) {
         RetentionPolicy policy;
         try {
-            policy = RetentionPolicy.fromMap(JSON.readValue(p.spec(), Map.class));
+            policy = RetentionPolicy.stored(JSON.readValue(p.spec(), Map.class));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored policy " + p.name() + " is not JSON", e);
         }
@@ -165,14 +166,23 @@ public final class Retention {
      * Evaluates the policy now without storing anything: the plan has no id, so no run can be limited
      * to it (a read-only caller's dry run).
      */
-    public Plan preview(String name) {
-        Plan plan = evaluate(get(name).policy(), clock.millis());
+    public Plan preview(String name, Cancellation cancellation) {
+        Plan plan = evaluate(get(name).policy(), clock.millis(), cancellation);
         return new Plan("", plan.policy(), plan.createdAt(), plan.tags(), plan.manifests());
     }
 
     /** Evaluates the policy now and stores the plan, so that {@link #run} can be limited to it. */
     public Plan dryRun(String name) {
-        Plan plan = evaluate(get(name).policy(), clock.millis());
+        return dryRun(name, Cancellation.NEVER);
+    }
+
+    /**
+     * {@link #dryRun(String)} for a caller who may go away: the evaluation stops then.
+     *
+     * @throws java.util.concurrent.CancellationException when the caller went away
+     */
+    public Plan dryRun(String name, Cancellation cancellation) {
+        Plan plan = evaluate(get(name).policy(), clock.millis(), cancellation);
         String items = json(Map.of("items", plan.items()));
         metadata.inTransaction(tx -> {
             tx.pruneRetentionPlans(clock.millis() - PLAN_LIFETIME.toMillis());
@@ -187,8 +197,18 @@ public final class Retention {
      * decided now are made — nothing else, ever; without, the deletions decided now.
      */
     public RunResult run(String name, String planId) {
+        return run(name, planId, Cancellation.NEVER);
+    }
+
+    /**
+     * {@link #run(String, String)} for a caller who may go away: while the policy is evaluated, that
+     * stops the run before it deletes anything; once deleting, the run goes on to its end.
+     *
+     * @throws java.util.concurrent.CancellationException when the caller went away during the evaluation
+     */
+    public RunResult run(String name, String planId, Cancellation cancellation) {
         RetentionPolicy policy = get(name).policy();
-        Plan now = evaluate(policy, clock.millis());
+        Plan now = evaluate(policy, clock.millis(), cancellation);
         Set<String> allowed = new LinkedHashSet<>(now.items());
         List<String> skipped = new ArrayList<>();
         if (planId != null && !planId.isEmpty()) {
@@ -286,16 +306,28 @@ public final class Retention {
 
     /** The decisions of {@code policy} at {@code now} (epoch millis); changes nothing. */
     public Plan evaluate(RetentionPolicy policy, long now) {
-        List<RepositoryGlob> globs = policy.repositories().stream().map(RepositoryGlob::of).toList();
-        Pattern exclude = policy.excludeTagsMatching().isEmpty() ? null : Pattern.compile(policy.excludeTagsMatching());
+        return evaluate(policy, now, Cancellation.NEVER);
+    }
+
+    /**
+     * The decisions of {@code policy} at {@code now}, checking between repositories and tags that the
+     * caller is still there.
+     */
+    public Plan evaluate(RetentionPolicy policy, long now, Cancellation cancellation) {
+        // globs and expressions as stored: a policy put by an earlier version still reads; an expression
+        // RE2 refuses stops the evaluation here, before any decision (FAILED_PRECONDITION)
+        List<RepositoryGlob> globs = policy.repositories().stream().map(RepositoryGlob::stored).toList();
+        RetentionPolicy.Regexes regexes = policy.regexes();
         List<TagDecision> tagDecisions = new ArrayList<>();
         List<ManifestDecision> manifestDecisions = new ArrayList<>();
         String after = null;
         while (true) {
             List<String> names = metadata.repositories(after, PAGE);
             for (String n : names) {
+                cancellation.check();
                 if (RepositoryGlob.anyMatches(globs, n)) {
-                    evaluate(policy, exclude, RepositoryName.of(n), now, tagDecisions, manifestDecisions);
+                    evaluate(policy, regexes, RepositoryName.of(n), now, tagDecisions, manifestDecisions,
+                            cancellation);
                 }
             }
             if (names.size() < PAGE) {
@@ -306,18 +338,20 @@ public final class Retention {
         return new Plan(UUID.randomUUID().toString(), policy.name(), now, tagDecisions, manifestDecisions);
     }
 
-    private void evaluate(RetentionPolicy policy, Pattern exclude, RepositoryName repo, long now,
-                          List<TagDecision> tagOut, List<ManifestDecision> manifestOut) {
+    private void evaluate(RetentionPolicy policy, RetentionPolicy.Regexes regexes, RepositoryName repo, long now,
+                          List<TagDecision> tagOut, List<ManifestDecision> manifestOut, Cancellation cancellation) {
         List<TagRecord> tags = allTags(repo);
+        Optional<TagRegex> exclude = regexes.exclude();
         Map<String, String> keptBy = new HashMap<>();
         Map<String, String> deletedWhy = new HashMap<>();
         List<TagRecord> participating = new ArrayList<>();
         Immutability.Checker immutable = Immutability.checker(metadata);
         for (TagRecord t : tags) {
+            cancellation.check();
             Optional<Immutability.Rule> rule = immutable.protecting(repo, t.name());
             if (rule.isPresent()) {
                 keptBy.put(t.name(), "immutable: " + rule.get().describe());
-            } else if (exclude != null && exclude.matcher(t.name()).matches()) {
+            } else if (exclude.isPresent() && exclude.get().matches(t.name())) {
                 deletedWhy.put(t.name(), "excluded by exclude-tags-matching '" + policy.excludeTagsMatching()
                         + "', so kept by no rule");
             } else {
@@ -339,8 +373,8 @@ public final class Retention {
                 case RetentionPolicy.KeepPulledWithin r -> participating.stream().filter(t -> t.lastPulledAt()
                         .isPresent() && t.lastPulledAt().getAsLong() >= now - r.within().toMillis()).toList();
                 case RetentionPolicy.KeepTagsMatching r -> {
-                    Pattern p = Pattern.compile(r.regex());
-                    yield participating.stream().filter(t -> p.matcher(t.name()).matches()).toList();
+                    TagRegex p = regexes.keep().get(r);
+                    yield participating.stream().filter(t -> p.matches(t.name())).toList();
                 }
             };
             kept.forEach(t -> keptBy.putIfAbsent(t.name(), "kept by " + rule.describe()));

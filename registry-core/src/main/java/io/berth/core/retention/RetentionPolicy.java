@@ -3,7 +3,8 @@ package io.berth.core.retention;
 import io.berth.core.config.KnownKeys;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
-import io.berth.core.registry.Immutability;
+import io.berth.core.model.TagRegex;
+import io.berth.events.RepositoryGlob;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -70,7 +71,6 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
     }
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
-    private static final Pattern GLOB = Pattern.compile("[a-z0-9._/*-]+");
     private static final List<String> KEYS = List.of("name", "repositories", "rules", "exclude-tags-matching",
             "untagged", "referrers", "schedule");
     private static final List<String> RULES = List.of("keep-last-pushed", "keep-last-pulled", "keep-pushed-within",
@@ -85,6 +85,20 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
 
     /** Reads and checks a policy; every problem is one {@link ErrorCode#INVALID_ARGUMENT} naming the key. */
     public static RetentionPolicy fromMap(Map<?, ?> map) {
+        return read(map, true);
+    }
+
+    /**
+     * Reads a stored policy. Its globs and expressions were checked when it was put, perhaps by an
+     * earlier version with other rules (expressions were Java's then): they are read as they are, and
+     * {@link #regexes} says at evaluation whether one no longer compiles — a listing of policies must
+     * not fail because of one.
+     */
+    public static RetentionPolicy stored(Map<?, ?> map) {
+        return read(map, false);
+    }
+
+    private static RetentionPolicy read(Map<?, ?> map, boolean strict) {
         KnownKeys.firstUnknown(map.keySet(), KEYS).ifPresent(k -> {
             throw invalid(k, KnownKeys.refusal(k, KEYS, "policy key"));
         });
@@ -104,9 +118,12 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
             throw invalid("repositories", "must list at least one repository glob (e.g. 'team-a/**')");
         }
         for (String r : repositories) {
-            if (!GLOB.matcher(r).matches()) {
-                throw invalid("repositories", "'" + r + "' is not a repository glob (lower-case names, '/', '*' within "
-                        + "a level, '**' across levels)");
+            try {
+                if (strict) {
+                    RepositoryGlob.of(r);
+                }
+            } catch (IllegalArgumentException e) {
+                throw invalid("repositories", e.getMessage());
             }
         }
         if (!(map.get("rules") instanceof List<?> ruleList) || ruleList.isEmpty()) {
@@ -116,10 +133,10 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
         }
         List<Rule> rules = new ArrayList<>();
         for (int i = 0; i < ruleList.size(); i++) {
-            rules.add(rule("rules[" + i + "]", ruleList.get(i)));
+            rules.add(rule("rules[" + i + "]", ruleList.get(i), strict));
         }
         String exclude = string(map.get("exclude-tags-matching"));
-        if (!exclude.isEmpty()) {
+        if (!exclude.isEmpty() && strict) {
             regex("exclude-tags-matching", exclude);
         }
         Mode untagged = mode("untagged", map.get("untagged"), Mode.KEEP);
@@ -135,7 +152,7 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
         return new RetentionPolicy(name, repositories, rules, exclude, untagged, referrers, schedule);
     }
 
-    private static Rule rule(String key, Object item) {
+    private static Rule rule(String key, Object item, boolean strict) {
         if (!(item instanceof Map<?, ?> m) || m.size() != 1) {
             throw invalid(key, "must be one 'rule: value' pair, e.g. 'keep-last-pushed: 10'");
         }
@@ -148,7 +165,9 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
             case "keep-pushed-within" -> new KeepPushedWithin(duration(key + "." + kind, value), value);
             case "keep-pulled-within" -> new KeepPulledWithin(duration(key + "." + kind, value), value);
             case "keep-tags-matching" -> {
-                regex(key + "." + kind, value);
+                if (strict) {
+                    regex(key + "." + kind, value);
+                }
                 yield new KeepTagsMatching(value);
             }
             default -> throw invalid(key, "'" + kind + "' " + KnownKeys.refusal(kind, RULES, "rule"));
@@ -173,11 +192,39 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
                         + "12h, 7d, 4w; at most 100 years)"));
     }
 
-    private static void regex(String key, String value) {
+    private static TagRegex regex(String key, String value) {
         try {
-            Immutability.regex(key, value);
+            return TagRegex.of(value);
+        } catch (IllegalArgumentException e) {
+            throw invalid(key, "'" + value + "' " + e.getMessage());
+        }
+    }
+
+    /** The policy's compiled expressions, {@code exclude-tags-matching} and each {@code keep-tags-matching}. */
+    public record Regexes(Optional<TagRegex> exclude, Map<KeepTagsMatching, TagRegex> keep) {
+    }
+
+    /**
+     * Compiles the policy's expressions.
+     *
+     * @throws RegistryException {@link ErrorCode#FAILED_PRECONDITION} when a stored one is not RE2
+     *                           syntax: nothing is evaluated, so nothing is deleted, until the policy
+     *                           is put again
+     */
+    public Regexes regexes() {
+        try {
+            Optional<TagRegex> ex = excludeTagsMatching.isEmpty() ? Optional.empty()
+                    : Optional.of(regex("exclude-tags-matching", excludeTagsMatching));
+            Map<KeepTagsMatching, TagRegex> keep = new LinkedHashMap<>();
+            for (int i = 0; i < rules.size(); i++) {
+                if (rules.get(i) instanceof KeepTagsMatching k) {
+                    keep.put(k, regex("rules[" + i + "].keep-tags-matching", k.regex()));
+                }
+            }
+            return new Regexes(ex, keep);
         } catch (RegistryException e) {
-            throw invalid(key, e.getMessage().substring(e.getMessage().indexOf(' ') + 1));
+            throw new RegistryException(ErrorCode.FAILED_PRECONDITION, e.getMessage() + "; regular expressions are "
+                    + "RE2 syntax now: put the policy '" + name + "' again with one", Map.of("policy", name));
         }
     }
 

@@ -144,6 +144,28 @@ class AuthRulesTest {
                 + "    subjects: [\"group:x\"]\n    actions: [pull]\n")).getMessage().contains("group 'x'"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules: [\n")).getMessage()
                 .contains("not valid YAML: line"));
+        // a glob no repository name can match, or one that would quietly match the admin repository "*"
+        String bad = assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: "
+                + "[\"public/\"]\n    subjects: [anonymous]\n    actions: [pull]\n")).getMessage();
+        assertTrue(bad.contains("rules[0].repositories") && bad.contains("empty component"), bad);
+        bad = assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: "
+                + "[\"?\"]\n    subjects: [alice]\n    actions: [admin]\n")).getMessage();
+        assertTrue(bad.contains("rules[0].repositories '?' is not a repository glob"), bad);
+    }
+
+    @Test
+    void starStarStandsForWholeComponents() throws Exception {
+        AccessPolicy p = policy("""
+                rules:
+                  - repositories: ["**/public"]
+                    subjects: [anonymous]
+                    actions: [pull]
+                """);
+        assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.ANONYMOUS, "team/public"));
+        assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.ANONYMOUS, "public"));
+        assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "private/notpublic"));
+        assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "publicity"));
+        assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "public/x"));
     }
 
     @Test

@@ -71,6 +71,24 @@ class BerthConfigTest {
     }
 
     @Test
+    void thePublicUrlAndLoggerLevelsAreChecked() {
+        for (String bad : List.of("registry.example.com", "ftp://registry.example.com", "https://u:p@registry.example.com",
+                "https://registry.example.com/v2", "https://registry.example.com?x=1", "https://")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of("http.public-url", bad)),
+                    bad);
+            assertTrue(e.getMessage().startsWith("invalid value '" + bad + "' for http.public-url"), e.getMessage());
+        }
+        PublicUrl url = BerthConfig.of(Map.of("http.public-url", "HTTPS://Registry.Example.com:443/"))
+                .publicUrl(ConfigKeys.HTTP_PUBLIC_URL).orElseThrow();
+        assertEquals("https://registry.example.com", url.toString());
+        assertEquals("http://[::1]:5000", PublicUrl.parse("http://[::1]:5000").toString());
+        assertEquals("::1", PublicUrl.parse("http://[::1]:5000").hostName());
+        ConfigException e = assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of("log.levels",
+                "io.helidon=debug,io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler=trace")));
+        assertTrue(e.getMessage().contains("log.levels") && e.getMessage().contains("stays at INFO"), e.getMessage());
+    }
+
+    @Test
     void unknownKeysAreWarnedAbout() throws IOException {
         Path file = dir.resolve("berth.yaml");
         Files.writeString(file, "http:\n  prot: 1\n");

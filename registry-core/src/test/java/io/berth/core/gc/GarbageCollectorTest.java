@@ -184,6 +184,8 @@ class GarbageCollectorTest {
         clock.advance(Duration.ofHours(2));
         var metadata = registry.metadata();
         assertTrue(metadata.<Boolean>inTransaction(tx -> tx.reserveBlob(d, "upload-1", 0)));
+        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.blobReservedBy(d, "upload-1")));
+        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.blobReservedBy(d, "upload-9")));
         run(false, Duration.ofHours(1), false);
         assertTrue(registry.blobStore().size(d).isPresent(), "an upload is placing it");
         metadata.inTransaction(tx -> {

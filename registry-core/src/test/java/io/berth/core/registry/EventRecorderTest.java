@@ -104,6 +104,30 @@ class EventRecorderTest {
     }
 
     @Test
+    void urlsInEventsComeFromThePublicUrlNeverFromTheHostHeader() {
+        Caller hostile = new Caller("10.0.0.9", "req-1", "evil.example:5000", "PUT", "docker/28", "", Caller.V2);
+        // without http.public-url: the events' source (this host's name and port), over https with TLS
+        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.source", "//test.example:5000",
+                "http.tls.cert", "/nonexistent.crt"));
+        BlobInfo config = push(REPO, "{}");
+        Digest d = registry.manifests().put(hostile, REPO, new Tag("v1"), java.util.List.of(), MediaTypes.OCI_MANIFEST,
+                image(config)).digest();
+        List<RegistryEvent> e = newEvents();
+        assertEquals("https://test.example:5000/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
+        assertEquals("evil.example:5000", e.get(0).data().request().host(), "the request's own Host, as Distribution");
+        registry.close();
+        // with it: its URL, and the source follows it
+        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "http.public-url", "https://registry.example.com"));
+        read = 0;
+        config = push(REPO, "{}");
+        d = registry.manifests().put(hostile, REPO, new Tag("v1"), java.util.List.of(), MediaTypes.OCI_MANIFEST,
+                image(config)).digest();
+        e = newEvents();
+        assertEquals("https://registry.example.com/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
+        assertEquals("//registry.example.com", e.get(0).source());
+    }
+
+    @Test
     void everyKindOfChangeIsRecordedWithItsTargetAndNothingElse() {
         withEvents();
         BlobInfo config = push(REPO, "{}");

@@ -396,6 +396,53 @@ class RegistryTest {
     }
 
     @Test
+    void completingAfterACrashAndARestartSucceedsForTheDigestThatWasVerified() throws IOException {
+        byte[] content = bytes("verified, reserved, moved, then the process died");
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(content));
+        // what the crashed process did: verified the bytes, reserved the digest, moved the file
+        registry.metadata().inTransaction(tx -> tx.reserveBlob(d, s.id().value(), 0));
+        registry.blobStore().commitUpload(s.id(), d);
+        registry.close();
+        registry = open(RegistryOptions.defaults()); // no running digest any more
+        BlobInfo done = registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
+        assertEquals(d, done.digest());
+        assertArrayEquals(content, read(REPO, d));
+    }
+
+    @Test
+    void aSessionWhoseBytesAreGoneNeverBecomesAnotherBlobOfTheSameSize() throws IOException {
+        // someone else's blob, in a repository the client cannot read
+        byte[] secret = bytes("a private layer of 32 bytes.....");
+        BlobInfo privateBlob = push(RepositoryName.of("private/app"), secret);
+        byte[] mine = bytes("the client's own 32 bytes.......");
+        assertEquals(secret.length, mine.length);
+        Digest own = Digest.compute(DigestAlgorithm.SHA256, mine);
+
+        // the client's staged bytes vanish under its session (a concurrent completion moved them, say)
+        UploadSession s = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(mine));
+        registry.blobStore().commitUpload(s.id(), own);
+        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, s.id(),
+                privateBlob.digest(), OptionalLong.empty(), OptionalLong.empty(), null));
+        assertEquals(ErrorCode.DIGEST_INVALID, e.code(), "the running digest says what the bytes were");
+        assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, privateBlob.digest()));
+
+        // the same after a restart, when no running digest is left: nothing proves the bytes were that blob
+        UploadSession t = registry.uploads().start(REPO);
+        registry.uploads().append(REPO, t.id(), OptionalLong.empty(), OptionalLong.empty(), in(mine));
+        registry.blobStore().commitUpload(t.id(), own);
+        registry.close();
+        registry = open(RegistryOptions.defaults());
+        e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, t.id(), privateBlob.digest(),
+                OptionalLong.empty(), OptionalLong.empty(), null));
+        assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
+        assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, privateBlob.digest()));
+        assertArrayEquals(secret, read(RepositoryName.of("private/app"), privateBlob.digest()), "still its owner's");
+    }
+
+    @Test
     void aStagingFileShorterThanAcknowledgedEndsTheUploadInsteadOfAHole() throws IOException {
         UploadSession s = registry.uploads().start(REPO);
         registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("0123456789")));

@@ -3,6 +3,7 @@ package io.berth.core.registry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.FilesystemBlobStore;
@@ -23,6 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,6 +96,51 @@ class TagsAndRepositoriesTest {
                 Tags.FilterKind.GLOB, Tags.Order.NAME, "", 5000)).code());
         assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class, () -> tags.list(
                 RepositoryName.of("no/such"), "", Tags.FilterKind.GLOB, Tags.Order.NAME, "", 0)).code());
+    }
+
+    @Test
+    void filtersRunInLinearTimeAndAreBounded() {
+        // the review's pattern bomb: stars before a character no tag has, against a 60-character tag; as a
+        // regular expression (.*){10}! it backtracked for hours. The timeout is only a hang guard.
+        String tag = "a".repeat(60);
+        images.image(APP, tag, "one");
+        images.image(APP, "v1.0", "two");
+        Tags tags = registry.tags();
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            assertEquals(List.of(), names(tags.list(APP, "**********!", Tags.FilterKind.GLOB, Tags.Order.NAME, "", 0)));
+            assertEquals(List.of(tag), names(tags.list(APP, "*a*a*a*a*a*a*a*a*a*a", Tags.FilterKind.GLOB,
+                    Tags.Order.NAME, "", 0)));
+            assertEquals(List.of(), names(tags.list(APP, "((a+)+)+b", Tags.FilterKind.REGEX, Tags.Order.NAME, "", 0)));
+            assertEquals(List.of(), names(tags.list(APP, "(.*){10}!", Tags.FilterKind.REGEX, Tags.Order.NAME, "", 0)));
+        });
+        assertEquals(List.of("v1.0"), names(tags.list(APP, "v?.?", Tags.FilterKind.GLOB, Tags.Order.NAME, "", 0)));
+        RegistryException tooLong = assertThrows(RegistryException.class, () -> tags.list(APP, "*".repeat(257),
+                Tags.FilterKind.GLOB, Tags.Order.NAME, "", 0));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, tooLong.code());
+        assertTrue(tooLong.getMessage().contains("at most 256"), tooLong.getMessage());
+        RegistryException notRe2 = assertThrows(RegistryException.class, () -> tags.list(APP, "(?!v).*",
+                Tags.FilterKind.REGEX, Tags.Order.NAME, "", 0));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, notRe2.code());
+        assertTrue(notRe2.getMessage().contains("RE2 syntax"), notRe2.getMessage());
+    }
+
+    @Test
+    void aTagListingStopsWhenItsCallerGoesAway() {
+        for (int i = 0; i < 20; i++) {
+            images.image(APP, "t" + i, "t" + i);
+        }
+        Tags tags = registry.tags();
+        AtomicInteger asked = new AtomicInteger();
+        // a filter that matches nothing reads every row; the caller leaves at the fifth question
+        assertThrows(CancellationException.class, () -> tags.list(APP, "nothing", Tags.FilterKind.GLOB,
+                Tags.Order.NAME, "", 0, () -> asked.incrementAndGet() >= 5));
+        assertEquals(5, asked.get(), "no row read after the caller was known to be gone");
+        AtomicInteger staying = new AtomicInteger();
+        assertEquals(List.of(), names(tags.list(APP, "nothing", Tags.FilterKind.GLOB, Tags.Order.NAME, "", 0, () -> {
+            staying.incrementAndGet();
+            return false;
+        })));
+        assertTrue(staying.get() >= 20, "a caller who stays is asked about every row: " + staying.get());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.berth.core.retention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.FilesystemBlobStore;
@@ -13,6 +14,7 @@ import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
 import io.berth.testsupport.Images;
@@ -26,6 +28,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -308,5 +312,76 @@ class RetentionTest {
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
             assertTrue(e.getMessage().contains(message), e.getMessage() + " lacks " + message);
         });
+    }
+
+    @Test
+    void aDryRunOnStarStarSlashAppListsRepositoriesNamedAppOnly() {
+        // the review's finding: **/app reached team-a/webapp, whose tags were planned for deletion
+        RepositoryName webapp = RepositoryName.of("team-a/webapp");
+        RepositoryName nested = RepositoryName.of("x/y/app");
+        RepositoryName top = RepositoryName.of("app");
+        for (RepositoryName r : List.of(APP, webapp, nested, top, RepositoryName.of("appx"))) {
+            images.image(r, "old", "old-" + r);
+            clock.advance(Duration.ofMinutes(1));
+            images.image(r, "new", "new-" + r);
+        }
+        retention.put(policy("name: apps\nrepositories: ['**/app']\nrules: [{keep-last-pushed: 1}]"));
+        Retention.Plan plan = retention.dryRun("apps");
+        assertEquals(Set.of("team-a/app", "x/y/app", "app"), plan.tags().stream().map(t -> t.repository().value())
+                .collect(Collectors.toSet()));
+        assertEquals(Set.of("team-a/app:old", "x/y/app:old", "app:old"), plan.tags().stream().filter(t -> !t.keep())
+                .map(t -> t.repository() + ":" + t.tag()).collect(Collectors.toSet()));
+        retention.run("apps", plan.id());
+        assertEquals(2, registry.metadata().tagCount(webapp), "team-a/webapp untouched");
+        RegistryException bad = assertThrows(RegistryException.class,
+                () -> policy("name: p\nrepositories: ['**/']\nrules: [{keep-last-pushed: 1}]"));
+        assertTrue(bad.getMessage().contains("repositories") && bad.getMessage().contains("empty component"),
+                bad.getMessage());
+    }
+
+    @Test
+    void catastrophicJavaRegexesInRulesAreEvaluatedInLinearTime() {
+        // ((a+)+)+ and (.*a){12} against 60 a's and a '-' backtrack for hours in java.util.regex (24 a's
+        // take 3 s and 0.7 s); the timeout is only a hang guard, the assertions are about the decisions
+        String evil = "a".repeat(60) + "-";
+        images.image(APP, evil, "evil");
+        images.image(APP, "aaaa", "plain");
+        Map<String, String> d = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> decisions(retention.evaluate(
+                policy("name: p\nrepositories: ['team-a/**']\nrules: [{keep-tags-matching: '((a+)+)+'}]\n"
+                        + "exclude-tags-matching: '(.*a){12}'"), clock.millis())));
+        assertEquals(Map.of(evil, "delete: kept by no rule", "aaaa", "keep: kept by keep-tags-matching: ((a+)+)+"), d);
+    }
+
+    @Test
+    void aStoredPolicyWhoseExpressionRe2RefusesListsButDecidesNothing() {
+        // policies were Java regular expressions before; one with look-ahead must not delete by guesswork
+        history();
+        registry.metadata().inTransaction(tx -> tx.putRetentionPolicy("legacy", "{\"name\":\"legacy\","
+                + "\"repositories\":[\"team-a/**\"],\"rules\":[{\"keep-tags-matching\":\"(?!a).*\"}]}"));
+        assertEquals(List.of("legacy"), retention.list().stream().map(i -> i.policy().name()).toList());
+        RegistryException e = assertThrows(RegistryException.class, () -> retention.dryRun("legacy"));
+        assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
+        assertTrue(e.getMessage().contains("rules[0].keep-tags-matching '(?!a).*' is not a regular expression in RE2 "
+                + "syntax") && e.getMessage().contains("put the policy 'legacy' again"), e.getMessage());
+        assertThrows(RegistryException.class, () -> retention.run("legacy", null));
+        assertEquals(7, registry.metadata().tagCount(APP), "nothing deleted");
+    }
+
+    @Test
+    void anEvaluationStopsWhenItsCallerGoesAway() {
+        for (int r = 0; r < 5; r++) {
+            for (int t = 0; t < 4; t++) {
+                images.image(RepositoryName.of("team-a/r" + r), "t" + t, r + "-" + t);
+            }
+        }
+        retention.put(policy("name: all\nrepositories: ['team-a/**']\nrules: [{keep-last-pushed: 1}]"));
+        AtomicInteger asked = new AtomicInteger();
+        Cancellation leavesAtTheThirdQuestion = () -> asked.incrementAndGet() >= 3;
+        assertThrows(CancellationException.class, () -> retention.dryRun("all", leavesAtTheThirdQuestion));
+        assertEquals(3, asked.get(), "no question after the answer that the caller is gone");
+        assertThrows(CancellationException.class, () -> retention.run("all", null, () -> true));
+        assertEquals(4, registry.metadata().tagCount(RepositoryName.of("team-a/r0")),
+                "a cancelled run deletes nothing");
+        assertEquals(5, retention.dryRun("all", Cancellation.NEVER).tags().stream().filter(t -> t.keep()).count());
     }
 }

@@ -1,0 +1,88 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.security.crypto.bcrypt.BCrypt;
+
+/**
+ * Berth's data belongs to the account that runs it: on a real {@code berth serve} (token mode, so
+ * that the signing key is made too) every directory of the data tree is 0700 and every file 0600 —
+ * blobs, staged uploads, the SQLite database with its WAL, lock files, the key — whatever the
+ * umask; and a tree left open by an older version is reported at start-up.
+ */
+class DataModesProcessTest {
+    @TempDir
+    Path dir;
+
+    static List<String> wrongModes(Path data) throws Exception {
+        List<String> wrong = new ArrayList<>();
+        try (Stream<Path> all = Files.walk(data)) {
+            for (Path p : all.toList()) {
+                String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+                String want = Files.isDirectory(p) ? "rwx------" : "rw-------";
+                if (!mode.equals(want)) {
+                    wrong.add(data.relativize(p) + " " + mode);
+                }
+            }
+        }
+        return wrong;
+    }
+
+    @Test
+    void everyDirectoryIsOwnerOnlyAndEveryFileToo() throws Exception {
+        Path users = dir.resolve("users");
+        Files.writeString(users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
+        Path work = dir.resolve("srv");
+        Map<String, String> env = Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_HTPASSWD_PATH", users.toString());
+        String alice = TestRegistry.basic("alice", "pw");
+        try (BerthProcess b = BerthProcess.start(work, List.of(), env)) {
+            EventsProcessTest.send("GET", b.base() + "/v2/", null); // the token flow is set up
+            String token = SecretsInLogsProcessTest.token(b.base(), "repository:team/app:pull,push", alice);
+            SecretsInLogsProcessTest.pushAndPull(b.base(), "team/app", "Bearer " + token);
+            // an upload left open: its staged file stays in uploads/
+            var open = EventsProcessTest.send("POST", b.base() + "/v2/team/app/blobs/uploads/", null, "Authorization",
+                    "Bearer " + token);
+            assertEquals(202, open.statusCode());
+            EventsProcessTest.send("PATCH", b.base() + open.headers().firstValue("Location").orElseThrow(),
+                    "some bytes".getBytes(), "Authorization", "Bearer " + token, "Content-Type",
+                    "application/octet-stream");
+            Path data = work.resolve("data");
+            for (String expected : List.of("berth.db", "berth.db-wal", "berth.db-shm", "berth.db.lock", "token-key.pem",
+                    "blobs/berth.lock", "blobs/blobs/sha256", "blobs/uploads")) {
+                assertTrue(Files.exists(data.resolve(expected)), expected);
+            }
+            try (Stream<Path> staged = Files.list(data.resolve("blobs/uploads"))) {
+                assertTrue(staged.findAny().isPresent(), "a staged upload");
+            }
+            assertEquals(List.of(), wrongModes(data));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(data)));
+            assertTrue(!b.output().contains("data open to other local users"), b.output());
+            assertEquals(0, b.terminate());
+        }
+        // a tree an older version left open is reported, naming each path; new data is still owner-only
+        Path data = work.resolve("data");
+        Files.setPosixFilePermissions(data.resolve("blobs"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(data.resolve("berth.db"), PosixFilePermissions.fromString("rw-r--r--"));
+        try (BerthProcess b = BerthProcess.start(work, List.of(), env)) {
+            String warning = b.output().lines().filter(l -> l.contains("data open to other local users"))
+                    .findFirst().orElseThrow(() -> new AssertionError(b.output()));
+            assertTrue(warning.contains(" WARN ") && warning.contains(data.resolve("blobs") + " (rwxr-xr-x)")
+                    && warning.contains(data.resolve("berth.db") + " (rw-r--r--)") && warning.contains("chmod"), warning);
+            String token = SecretsInLogsProcessTest.token(b.base(), "repository:team/two:pull,push", alice);
+            SecretsInLogsProcessTest.pushAndPull(b.base(), "team/two", "Bearer " + token);
+            // (SQLite gives a new -wal and -shm the database file's mode: the warning names that file)
+            Files.setPosixFilePermissions(data.resolve("blobs"), PosixFilePermissions.fromString("rwx------"));
+            assertEquals(List.of(), wrongModes(data.resolve("blobs")));
+        }
+    }
+}

@@ -10,6 +10,7 @@ import io.berth.events.DistributionEvent;
 import io.berth.events.RegistryEvent;
 import io.berth.events.RepositoryGlob;
 import io.berth.http.TestRegistry;
+import io.berth.testsupport.HostileRegistry;
 import io.berth.testsupport.Images;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;

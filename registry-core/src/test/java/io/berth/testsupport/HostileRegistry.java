@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.testsupport;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -20,25 +20,25 @@ import java.util.concurrent.Executors;
  * {@link Rule}s answer some requests their own way and pass the rest through unchanged. Every request
  * it sees is recorded (method, path and query, and its Authorization header) for the test to check.
  */
-final class HostileRegistry implements AutoCloseable {
+public final class HostileRegistry implements AutoCloseable {
     /** Answers a request itself (true), or leaves it to the next rule and then to the registry behind. */
     @FunctionalInterface
-    interface Rule {
+    public interface Rule {
         boolean answer(HttpExchange x) throws IOException;
     }
 
     /** A request as it arrived. */
-    record Seen(String method, String uri, String authorization) {
+    public record Seen(String method, String uri, String authorization) {
     }
 
     private final HttpServer server;
-    private final URI behind;
+    private volatile URI behind;
     private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
-    final List<Rule> rules = new CopyOnWriteArrayList<>();
-    final List<Seen> seen = new CopyOnWriteArrayList<>();
+    public final List<Rule> rules = new CopyOnWriteArrayList<>();
+    public final List<Seen> seen = new CopyOnWriteArrayList<>();
 
     /** In front of {@code behind} (null: nothing behind, every unanswered request is a 404). */
-    HostileRegistry(String host, URI behind) throws IOException {
+    public HostileRegistry(String host, URI behind) throws IOException {
         this.behind = behind;
         server = HttpServer.create(new InetSocketAddress(host, 0), 64);
         server.setExecutor(Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon().unstarted(r)));
@@ -59,29 +59,29 @@ final class HostileRegistry implements AutoCloseable {
         server.start();
     }
 
-    HostileRegistry(URI behind) throws IOException {
+    public HostileRegistry(URI behind) throws IOException {
         this("127.0.0.1", behind);
     }
 
-    URI uri() {
+    public URI uri() {
         return URI.create("http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort() + "/");
     }
 
-    int port() {
+    public int port() {
         return server.getAddress().getPort();
     }
 
-    HostileRegistry rule(Rule r) {
+    public HostileRegistry rule(Rule r) {
         rules.add(r);
         return this;
     }
 
     /** Requests whose path starts with {@code prefix}. */
-    List<Seen> seen(String prefix) {
+    public List<Seen> seen(String prefix) {
         return seen.stream().filter(s -> s.uri().startsWith(prefix)).toList();
     }
 
-    static void answer(HttpExchange x, int status, String type, byte[] body, String... headers) throws IOException {
+    public static void answer(HttpExchange x, int status, String type, byte[] body, String... headers) throws IOException {
         if (type != null) {
             x.getResponseHeaders().set("Content-Type", type);
         }
@@ -96,7 +96,8 @@ final class HostileRegistry implements AutoCloseable {
     }
 
     /** Passes the request to the registry behind and its answer back, headers and body unchanged. */
-    void pass(HttpExchange x) throws IOException {
+    public void pass(HttpExchange x) throws IOException {
+        URI behind = this.behind;
         if (behind == null) {
             answer(x, 404, "text/html", "<html>default backend - 404</html>".getBytes());
             return;
@@ -130,6 +131,11 @@ final class HostileRegistry implements AutoCloseable {
                 in.transferTo(out);
             }
         }
+    }
+
+    /** What stands behind from now on (null: nothing, every unanswered request is a 404). */
+    public void behind(URI behind) {
+        this.behind = behind;
     }
 
     @Override

@@ -294,16 +294,21 @@ public final class OciClient {
             throw new java.io.InterruptedIOException("interrupted");
         } catch (RefusedAnswer refused) {
             throw new RefusedAnswer(req.method() + " " + req.uri() + ": " + refused.getMessage());
+        } catch (java.net.http.HttpConnectTimeoutException e) {
+            String why = req.method() + " " + req.uri() + ": connect timed out";
+            if (reachability != null) {
+                reachability.failed(why);
+            }
+            throw new java.net.http.HttpConnectTimeoutException(why);
         } catch (java.net.http.HttpTimeoutException e) {
-            throw new java.net.http.HttpTimeoutException(e instanceof java.net.http.HttpConnectTimeoutException
-                    ? req.method() + " " + req.uri() + ": connect timed out" : late);
+            throw stuck(req, late);
         } catch (IOException e) {
             for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
                 if (c instanceof RefusedAnswer refused) {
                     throw new RefusedAnswer(req.method() + " " + req.uri() + ": " + refused.getMessage());
                 }
                 if (c instanceof java.net.http.HttpTimeoutException) {
-                    throw new java.net.http.HttpTimeoutException(late);
+                    throw stuck(req, late);
                 }
             }
             String why = req.method() + " " + req.uri() + ": " + describe(e);
@@ -313,9 +318,17 @@ public final class OciClient {
             throw new IOException(why, e);
         }
         if (reachability != null) {
-            reachability.answered();
+            reachability.completed(req.method() + " " + req.uri());
         }
         return r;
+    }
+
+    /** A deadline passed with the answer incomplete: the registry is there but stuck (shown in /healthz). */
+    private java.net.http.HttpTimeoutException stuck(HttpRequest req, String why) {
+        if (reachability != null) {
+            reachability.stuck(req.method() + " " + req.uri(), why);
+        }
+        return new java.net.http.HttpTimeoutException(why);
     }
 
     /** Why a request got no answer, in words: "connection refused", "connect timed out", … */

@@ -60,6 +60,8 @@ public final class Replicator implements AutoCloseable {
     private HttpServer http;
     private volatile Instant lastEvent;
     private final Vitals vitals = new Vitals();
+    private final Reachability sourceReachability;
+    private final List<Reachability> targetReachability = new ArrayList<>();
 
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
@@ -71,8 +73,9 @@ public final class Replicator implements AutoCloseable {
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         Duration timeout = config.timeout();
+        this.sourceReachability = new Reachability("replication source " + config.source().url());
         OciClient source = new OciClient(config.source().url(), config.source().username(), config.source().password(),
-                Tls.context(config.source()), timeout, new Reachability("replication source " + config.source().url()),
+                Tls.context(config.source()), timeout, sourceReachability,
                 config.manifestsMaxSize(), config.source().tokenRealms());
         for (ReplicationConfig.Target t : config.targets()) {
             RateLimiter limiter = t.bytesPerSecond() <= 0 ? null : RateLimiter.of("replication-" + t.name(),
@@ -81,6 +84,7 @@ public final class Replicator implements AutoCloseable {
                             .timeoutDuration(Duration.ofMinutes(10)).build());
             Reachability reachability = new Reachability("replication target " + t.name() + " ("
                     + t.endpoint().url() + ")");
+            targetReachability.add(reachability);
             OciClient target = new OciClient(t.endpoint().url(), t.endpoint().username(), t.endpoint().password(),
                     Tls.context(t.endpoint()), timeout, reachability, config.manifestsMaxSize(),
                     t.endpoint().tokenRealms());
@@ -152,11 +156,19 @@ public final class Replicator implements AutoCloseable {
 
     private String health() {
         StringBuilder b = new StringBuilder();
-        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable") || w.state().equals("held"));
+        // a remote that does not answer, or answers too slowly to finish an exchange, degrades the replicator
+        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable") || w.state().equals("held"))
+                && sourceReachability.stuckOn() == null && !sourceReachability.down()
+                && targetReachability.stream().allMatch(r -> r.stuckOn() == null);
         String dead = vitals.dead();
         b.append("status: ").append(dead != null ? "failed: " + dead : ok ? "ok" : "degraded").append('\n');
-        for (TargetWorker w : workers) {
-            b.append("target ").append(w.name()).append(": ").append(w.state()).append('\n');
+        b.append("source: ").append(sourceReachability.down() ? "unreachable: " + sourceReachability.lastFailure()
+                : sourceReachability.stuckOn() != null ? "stuck: " + sourceReachability.stuckOn() : "ok").append('\n');
+        for (int i = 0; i < workers.size(); i++) {
+            TargetWorker w = workers.get(i);
+            String stuck = targetReachability.get(i).stuckOn();
+            b.append("target ").append(w.name()).append(": ").append(w.state())
+                    .append(stuck == null ? "" : " (stuck: " + stuck + ")").append('\n');
         }
         return b.toString();
     }

@@ -179,8 +179,8 @@ class HostileSourceProcessTest extends ReplicationFixture {
 
         // the operator says so: one pass may delete beyond the budget, each delete on the source's evidence
         replicator.close();
-        replicator = replicator("", proxy.uri().toString().replaceAll("/$", ""), targetYaml("site-b", b.base(),
-                "deletes: true\n"), List.of(), "2s", List.of("--approve-deletes", "site-b"));
+        replicator = replicator(kafkaYaml(), proxy.uri().toString().replaceAll("/$", ""), targetYaml("site-b",
+                b.base(), "deletes: true\n"), List.of(), "2s", List.of("--approve-deletes", "site-b"));
         await("the 5 tags the source no longer has deleted from B", () -> onB().size() == 6, Duration.ofSeconds(60));
         for (int i = 1; i <= 3; i++) {
             assertEquals(Optional.ofNullable(replicated.get("team-a/app:v" + i)), Optional.ofNullable(onB().get(
@@ -191,5 +191,19 @@ class HostileSourceProcessTest extends ReplicationFixture {
                 "team-a/other:v5")) {
             assertTrue(log.contains("deleted " + gone + " ("), "each delete logged: " + gone + "\n" + log);
         }
+        // and each is a record on <group>.deletes
+        List<String> records = new java.util.ArrayList<>();
+        try (var consumer = io.berth.events.EventStream.consumer(io.berth.testsupport.KafkaBroker.shared()
+                .bootstrapServers(), "audit-" + topic, "audit", 100)) {
+            consumer.subscribe(List.of("g-" + topic + ".deletes"));
+            await("5 delete records", () -> {
+                consumer.poll(Duration.ofMillis(500)).forEach(r -> records.add(r.key() + " " + new String(r.value(),
+                        StandardCharsets.UTF_8)));
+                return records.size() >= 5;
+            }, Duration.ofSeconds(60));
+        }
+        assertTrue(records.stream().allMatch(r -> r.startsWith("site-b {") && r.contains("\"type\":\"io.berth"
+                + ".replication.deleted\"")), records.toString());
+        assertTrue(records.stream().anyMatch(r -> r.contains("\"deleted\":\"team-a/other:v5\"")), records.toString());
     }
 }

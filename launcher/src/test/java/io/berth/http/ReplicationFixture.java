@@ -67,6 +67,12 @@ abstract class ReplicationFixture {
                 reconcile);
     }
 
+    /** The Kafka lines of {@link #replicator(String, String, List, String)}: the shared broker, this test's topic. */
+    String kafkaYaml() {
+        return "  kafka: { bootstrap-servers: \"" + KafkaBroker.shared().bootstrapServers() + "\", topic: \"" + topic
+                + "\", group: \"g-" + topic + "\" }\n";
+    }
+
     /** As above with the {@code kafka} lines given (none: replication by reconciliation alone). */
     JavaProcess replicator(String kafkaYaml, String source, String targetsYaml, List<String> jvmArgs,
                            String reconcile) throws Exception {

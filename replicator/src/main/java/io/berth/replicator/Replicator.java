@@ -45,6 +45,7 @@ import org.apache.kafka.common.errors.WakeupException;
 public final class Replicator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper COMPACT = new ObjectMapper();
     /** Beyond this many records in flight, consuming pauses until the targets catch up. */
     static final int MAX_IN_FLIGHT = 10_000;
 
@@ -89,6 +90,8 @@ public final class Replicator implements AutoCloseable {
                     Tls.context(t.endpoint()), timeout, reachability, config.manifestsMaxSize(),
                     t.endpoint().tokenRealms());
             Copier copier = new Copier(source, target, t, limiter);
+            // every delete on a target is also a record on <group>.deletes (key: the target), for audit
+            copier.onDelete((what, why) -> emitDelete(t.name(), what, why));
             TargetWorker w = new TargetWorker(copier, config, parking, breakers.circuitBreaker("replication-"
                     + t.name()), reachability, vitals);
             workers.add(w);
@@ -184,6 +187,36 @@ public final class Replicator implements AutoCloseable {
         workers.forEach(w -> targets.add(w.status()));
         s.put("targets", targets);
         return s;
+    }
+
+    /** The topic every delete on a target is written to when Kafka is configured. */
+    public String deletesTopic() {
+        return config.group() + ".deletes";
+    }
+
+    private void emitDelete(String target, String what, String why) {
+        if (parking == null) {
+            return; // without Kafka the log line is the record
+        }
+        Map<String, String> record = new LinkedHashMap<>();
+        record.put("type", "io.berth.replication.deleted");
+        record.put("time", Instant.now().toString());
+        record.put("source", config.source().url().toString());
+        record.put("target", target);
+        record.put("deleted", what);
+        record.put("why", why);
+        try {
+            parking.send(new org.apache.kafka.clients.producer.ProducerRecord<>(deletesTopic(), target,
+                    COMPACT.writeValueAsBytes(record)), (m, e) -> {
+                        if (e != null) {
+                            LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target
+                                    + " was not written to " + deletesTopic() + ": " + e);
+                        }
+                    });
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target + " was not written to "
+                    + deletesTopic() + ": " + e);
+        }
     }
 
     /** What to do when a loop of the replicator died: the command stops the process, non-zero. */

@@ -580,7 +580,8 @@ final class TargetWorker implements AutoCloseable {
         lastReconciliation = r;
         reconciling = false;
         reconcilingDifferences.set(0);
-        LOG.log(r.errors().isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "reconciled " + name()
+        // INFO even with errors: an unreachable target is already its one WARN (Reachability)
+        LOG.log(System.Logger.Level.INFO, "reconciled " + name()
                 + ": " + r.repositories() + " repositories, " + r.tags() + " tags, " + r.differences() + " differences ("
                 + r.copied() + " copied, " + r.deleted() + " deleted" + (held == null ? "" : ", deletes held") + ") in "
                 + r.durationMillis() + " ms" + (r.errors().isEmpty() ? "" : ", errors: " + r.errors()));

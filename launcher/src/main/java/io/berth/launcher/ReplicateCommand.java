@@ -21,11 +21,18 @@ import picocli.CommandLine.Option;
                 "Configuration: the YAML file (docs/replication.md); every key can be set from the environment, "
                 + "e.g. BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS, BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD."})
 final class ReplicateCommand implements Callable<Integer> {
+    /** Exit code when a loop of the replicator died. */
+    static final int EXIT_DIED = 1;
     private static final Logger LOG = System.getLogger("berth");
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
             description = "YAML file with a replication section (see docs/replication.md).")
     Path config;
+
+    @Option(names = "--approve-deletes", paramLabel = "TARGET", split = ",",
+            description = "Let the first reconciliation of these targets delete more than their delete-budget "
+                    + "(after /status said \"held: would delete N\"); each delete still needs the source's evidence.")
+    java.util.Set<String> approveDeletes = java.util.Set.of();
 
     @Override
     public Integer call() {
@@ -50,6 +57,15 @@ final class ReplicateCommand implements Callable<Integer> {
             System.err.println("berth: cannot start replicating: " + Failures.describe(e));
             return Main.EXIT_CONFIG;
         }
+        try {
+            replicator.approveDeletes(approveDeletes);
+        } catch (IllegalArgumentException e) {
+            System.err.println("berth: " + e.getMessage());
+            replicator.close();
+            return Main.EXIT_CONFIG;
+        }
+        // a loop that died leaves a process doing nothing: stop it, non-zero, for the supervisor
+        replicator.onDeath(signals::fail);
         int port;
         try {
             Listeners.ensureFree("replication.http-port", cfg.httpHost(), cfg.httpPort());
@@ -68,9 +84,22 @@ final class ReplicateCommand implements Callable<Integer> {
                 + io.berth.core.config.BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
                 + "; /healthz, /metrics and /status on http://" + Listeners.address(cfg.httpHost(), port));
         signals.await();
+        String failure = signals.failure();
+        if (failure != null) {
+            LOG.log(Level.ERROR, failure + "; stopping (exit code " + EXIT_DIED + ") so that berth replicate is "
+                    + "started again");
+            Thread.ofPlatform().daemon().name("berth-stop-deadline").start(() -> {
+                try {
+                    Thread.sleep(20_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Runtime.getRuntime().halt(EXIT_DIED); // whatever killed the loop may hold up the stop too
+            });
+        }
         LOG.log(Level.INFO, "shutting down");
         replicator.close();
         LOG.log(Level.INFO, "stopped");
-        return 0;
+        return failure == null ? 0 : EXIT_DIED;
     }
 }

@@ -67,9 +67,21 @@ abstract class ReplicationFixture {
                 reconcile);
     }
 
+    /** The Kafka lines of {@link #replicator(String, String, List, String)}: the shared broker, this test's topic. */
+    String kafkaYaml() {
+        return "  kafka: { bootstrap-servers: \"" + KafkaBroker.shared().bootstrapServers() + "\", topic: \"" + topic
+                + "\", group: \"g-" + topic + "\" }\n";
+    }
+
     /** As above with the {@code kafka} lines given (none: replication by reconciliation alone). */
     JavaProcess replicator(String kafkaYaml, String source, String targetsYaml, List<String> jvmArgs,
                            String reconcile) throws Exception {
+        return replicator(kafkaYaml, source, targetsYaml, jvmArgs, reconcile, List.of());
+    }
+
+    /** As above with further arguments of {@code berth replicate} ({@code --approve-deletes site-b}). */
+    JavaProcess replicator(String kafkaYaml, String source, String targetsYaml, List<String> jvmArgs,
+                           String reconcile, List<String> args) throws Exception {
         int port = FreePorts.next();
         Path config = Files.writeString(dir.resolve("replication-" + System.nanoTime() + ".yaml"), """
                 replication:
@@ -80,8 +92,9 @@ abstract class ReplicationFixture {
                 %s""".formatted(source, kafkaYaml, reconcile, port, targetsYaml));
         List<String> jvm = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
         jvm.addAll(jvmArgs);
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", jvm, List.of("replicate", "--config",
-                config.toString()), Map.of(), dir, dir.resolve("replicator-" + System.nanoTime() + ".log"));
+        List<String> command = new ArrayList<>(List.of("replicate", "--config", config.toString()));
+        command.addAll(args);
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", jvm, command, Map.of(), dir, dir.resolve("replicator-" + System.nanoTime() + ".log"));
         started.add(p);
         await("the replicator to start", () -> p.output().contains(" replicating ") || !p.process().isAlive(),
                 Duration.ofSeconds(60));

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.manifest.ManifestParser;
 import io.berth.core.manifest.ParsedManifest;
 import io.berth.core.model.Descriptor;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,10 +39,14 @@ final class Copier {
     final AtomicLong bytesCopied = new AtomicLong();
     final AtomicLong manifestsCopied = new AtomicLong();
     final AtomicLong blobsMounted = new AtomicLong();
+    final AtomicLong deletes = new AtomicLong();
+    /** Told of every delete on the target: what, and why. */
+    private volatile java.util.function.BiConsumer<String, String> onDelete = (what, why) -> { };
     /** Where the target is known to hold a blob, for cross-repository mounts (bounded, recent first). */
-    private final Map<String, String> located = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+    private final Map<Digest, RepositoryName> located = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f,
+            true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Digest, RepositoryName> eldest) {
             return size() > 100_000;
         }
     });
@@ -56,6 +63,10 @@ final class Copier {
         this.chunk = chunk;
     }
 
+    void onDelete(java.util.function.BiConsumer<String, String> listener) {
+        this.onDelete = listener;
+    }
+
     ReplicationConfig.Target config() {
         return config;
     }
@@ -70,22 +81,23 @@ final class Copier {
 
     /**
      * Makes the target's tag what the source's is: copied (and moved) when the source has it, deleted
-     * when the source does not and deletes are on. Returns whether the target changed.
+     * when deletes are on and the source positively lacks it (see {@link #sourceLacksTag}). Returns
+     * whether the target changed.
      */
-    boolean syncTag(String repository, String tag) throws IOException {
-        String dst = config.destination(repository);
-        Optional<String> want = source.manifestDigest(repository, tag);
-        Optional<String> have = target.manifestDigest(dst, tag);
+    boolean syncTag(RepositoryName repository, Tag tag) throws IOException {
+        RepositoryName dst = config.destination(repository);
+        Optional<Digest> want = source.manifestDigest(repository, tag);
+        Optional<Digest> have = target.manifestDigest(dst, tag);
         if (want.isEmpty()) {
-            if (config.deletes() && have.isPresent()) {
-                deleteTag(dst, tag);
-                return true;
+            if (config.deletes() && have.isPresent() && sourceLacksTag(repository, tag)) {
+                return deleteTag(dst, tag, "the source's tag list of " + repository + " lacks it");
             }
             return false;
         }
         boolean changed = copyManifest(repository, want.get(), 0);
         copyReferrers(repository, want.get(), 0);
         if (!have.equals(want)) {
+            // by digest: the bytes are checked against the digest the source advertised for the tag
             OciClient.Manifest m = source.manifest(repository, want.get()).orElseThrow(() -> new IOException(
                     "manifest " + want.get() + " of " + repository + " vanished from the source"));
             target.putManifest(dst, tag, m.mediaType(), m.bytes());
@@ -94,33 +106,70 @@ final class Copier {
         return changed;
     }
 
-    private void deleteTag(String dst, String tag) throws IOException {
+    /**
+     * Positive evidence that the source no longer has a tag whose HEAD just answered 404: the source
+     * answers the repository's tag list, and the list lacks the tag. A source that does not know the
+     * repository at all (404: an empty registry, a proxy's default backend) is no evidence — the
+     * repository's own delete says so, or reconciliation does; a list that still names the tag
+     * contradicts the HEAD and is an error, not a delete.
+     */
+    private boolean sourceLacksTag(RepositoryName repository, Tag tag) throws IOException {
+        Optional<OciClient.Listing<Tag>> listed = source.tags(repository);
+        if (listed.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "target " + config.name() + ": " + repository + ":" + tag + " not deleted: "
+                    + "the source does not know " + repository + " (HTTP 404), which is no evidence of a delete");
+            return false;
+        }
+        if (listed.get().values().contains(tag)) {
+            throw new IOException("the source is inconsistent: its tag list of " + repository + " names " + tag
+                    + " while HEAD of it answers 404; not deleted");
+        }
+        return true;
+    }
+
+    private boolean deleteTag(RepositoryName dst, Tag tag, String why) throws IOException {
         try {
-            target.deleteManifest(dst, tag);
+            boolean gone = target.deleteManifest(dst, tag);
+            if (gone) {
+                deleted(dst + ":" + tag, why);
+            }
+            return gone;
         } catch (OciClient.OciException e) {
             if (e.status() == 405 || e.code().equals("UNSUPPORTED")) {
                 // registries that cannot delete a tag alone (Distribution) keep it: reported, not retried
                 LOG.log(System.Logger.Level.WARNING, "target " + config.name() + " cannot delete tag " + dst + ":"
                         + tag + " (" + e.getMessage() + ")");
-                return;
+                return false;
             }
             throw e;
         }
     }
 
+    /** Every delete on a target is one line and one count, with why it was done. */
+    private void deleted(String what, String why) {
+        deletes.incrementAndGet();
+        LOG.log(System.Logger.Level.INFO, "target " + config.name() + ": deleted " + what + " (" + why + ")");
+        onDelete.accept(what, why);
+    }
+
     /**
      * Makes the target hold the manifest {@code digest} when the source does (deleted from the target
-     * when the source no longer has it and deletes are on). A manifest pushed only by digest is copied
-     * when it is a referrer of a manifest the target holds, or when the target filters neither tags nor
-     * platforms (else it comes with the tag that names it).
+     * when deletes are on and the source positively lacks it: it answers for the repository, by its tag
+     * list, and 404 for the manifest). A manifest pushed only by digest is copied when it is a referrer
+     * of a manifest the target holds, or when the target filters neither tags nor platforms (else it
+     * comes with the tag that names it).
      */
-    boolean syncDigest(String repository, String digest) throws IOException {
-        String dst = config.destination(repository);
+    boolean syncDigest(RepositoryName repository, Digest digest) throws IOException {
+        RepositoryName dst = config.destination(repository);
         Optional<OciClient.Manifest> m = source.manifest(repository, digest);
         if (m.isEmpty()) {
-            if (config.deletes()) {
+            if (config.deletes() && source.tags(repository).isPresent()) {
                 try {
-                    return target.deleteManifest(dst, digest);
+                    boolean gone = target.deleteManifest(dst, digest);
+                    if (gone) {
+                        deleted(dst + "@" + digest, "the source answers for " + repository + " and not for the manifest");
+                    }
+                    return gone;
                 } catch (OciClient.OciException e) {
                     if (e.status() == 409 || e.code().equals("DENIED")) {
                         return false; // still listed by an index there: goes with it
@@ -132,7 +181,7 @@ final class Copier {
         }
         ParsedManifest parsed = ManifestParser.parse(m.get().mediaType(), m.get().bytes());
         if (parsed.subject().isPresent()) {
-            if (target.manifestDigest(dst, parsed.subject().get().toString()).isEmpty()) {
+            if (target.manifestDigest(dst, parsed.subject().get()).isEmpty()) {
                 return false; // its subject is not replicated (yet): it follows the subject
             }
         } else if (config.tags().isPresent() || !config.platforms().isEmpty()) {
@@ -141,25 +190,44 @@ final class Copier {
         return copyManifest(repository, digest, 0);
     }
 
-    /** Deletes what the target holds of a repository the source no longer has. */
-    int deleteRepository(String repository) throws IOException {
-        if (!config.deletes() || source.tags(repository).isPresent()) {
+    /**
+     * Deletes what the target holds of a repository the source no longer has — only on positive
+     * evidence: the source's catalog answers, lists at least one repository (an empty source is a
+     * reason to stop, never to delete), and lacks this one, and its tag list of it answers 404.
+     * {@code catalog} is the source's catalog when the caller has just read it, else null.
+     */
+    int deleteRepository(RepositoryName repository, OciClient.Listing<RepositoryName> catalog) throws IOException {
+        if (!config.deletes()) {
             return 0;
         }
-        String dst = config.destination(repository);
+        OciClient.Listing<RepositoryName> listed = catalog != null ? catalog : source.catalog();
+        if (listed.values().isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "target " + config.name() + ": " + repository + " not deleted: the "
+                    + "source lists no repositories at all, which is no evidence of a delete");
+            return 0;
+        }
+        if (listed.values().contains(repository) || source.tags(repository).isPresent()) {
+            return 0;
+        }
+        RepositoryName dst = config.destination(repository);
         int deleted = 0;
-        for (String tag : target.tags(dst).orElse(List.of())) {
-            Optional<String> d = target.manifestDigest(dst, tag);
-            if (d.isPresent() && deleteQuietly(dst, d.get())) {
+        for (Tag tag : target.tags(dst).map(OciClient.Listing::values).orElse(List.of())) {
+            Optional<Digest> d = target.manifestDigest(dst, tag);
+            if (d.isPresent() && deleteQuietly(dst, d.get(), "the source's catalog lacks " + repository
+                    + " and it answers 404 for its tags")) {
                 deleted++;
             }
         }
         return deleted;
     }
 
-    private boolean deleteQuietly(String dst, String digest) throws IOException {
+    private boolean deleteQuietly(RepositoryName dst, Digest digest, String why) throws IOException {
         try {
-            return target.deleteManifest(dst, digest);
+            boolean gone = target.deleteManifest(dst, digest);
+            if (gone) {
+                deleted(dst + "@" + digest, why);
+            }
+            return gone;
         } catch (OciClient.OciException e) {
             if (e.status() == 409) {
                 return false;
@@ -169,8 +237,8 @@ final class Copier {
     }
 
     /** Copies a manifest and everything it needs, children and blobs first; false when the target had it. */
-    boolean copyManifest(String repository, String digest, int depth) throws IOException {
-        String dst = config.destination(repository);
+    boolean copyManifest(RepositoryName repository, Digest digest, int depth) throws IOException {
+        RepositoryName dst = config.destination(repository);
         if (target.manifestDigest(dst, digest).isPresent()) {
             return false;
         }
@@ -178,7 +246,7 @@ final class Copier {
                 + digest + " of " + repository + " is not on the source (any more)"));
         ParsedManifest parsed = ManifestParser.parse(m.mediaType(), m.bytes());
         if (!parsed.children().isEmpty()) {
-            for (String child : children(m.bytes())) {
+            for (Digest child : children(m.bytes())) {
                 if (depth < 8) {
                     copyManifest(repository, child, depth + 1);
                 }
@@ -186,7 +254,7 @@ final class Copier {
         }
         for (Descriptor blob : parsed.blobs()) {
             if (!blob.isExternal()) {
-                copyBlob(repository, dst, blob.digest().toString(), blob.size());
+                copyBlob(repository, dst, blob.digest(), blob.size());
             }
         }
         target.putManifest(dst, digest, m.mediaType(), m.bytes());
@@ -195,12 +263,12 @@ final class Copier {
     }
 
     /** The children of an index the target wants: all, or those of the configured platforms. */
-    List<String> children(byte[] index) throws IOException {
-        List<String> out = new java.util.ArrayList<>();
+    List<Digest> children(byte[] index) throws IOException {
+        List<Digest> out = new java.util.ArrayList<>();
         for (JsonNode c : JSON.readTree(index).path("manifests")) {
             JsonNode p = c.path("platform");
             if (config.platforms().isEmpty() || !p.isObject() || platformWanted(p)) {
-                out.add(c.path("digest").asText());
+                out.add(Digest.parse(c.path("digest").asText())); // the parser has checked it already
             }
         }
         return out;
@@ -220,34 +288,35 @@ final class Copier {
     }
 
     /** Signatures, SBOMs, attestations of a manifest follow it (and theirs follow them). */
-    void copyReferrers(String repository, String digest, int depth) throws IOException {
+    void copyReferrers(RepositoryName repository, Digest digest, int depth) throws IOException {
         if (depth > 2) {
             return;
         }
-        for (String referrer : source.referrers(repository, digest)) {
+        for (Digest referrer : source.referrers(repository, digest, why -> LOG.log(System.Logger.Level.WARNING,
+                "target " + config.name() + ": " + why + "; skipped"))) {
             copyManifest(repository, referrer, 0);
             copyReferrers(repository, referrer, depth + 1);
         }
     }
 
     /** Copies a blob the target lacks: mounted when it is known elsewhere there, else streamed. */
-    void copyBlob(String repository, String dst, String digest, long size) throws IOException {
+    void copyBlob(RepositoryName repository, RepositoryName dst, Digest digest, long size) throws IOException {
         if (target.blobExists(dst, digest)) {
             located.put(digest, dst);
             return;
         }
-        String from = located.get(digest);
+        RepositoryName from = located.get(digest);
         OciClient.Upload upload = target.mountOrStart(dst, digest, from != null && !from.equals(dst) ? from : null);
         if (upload.mounted()) {
             blobsMounted.incrementAndGet();
             located.put(digest, dst);
             return;
         }
-        String location = upload.location();
+        java.net.URI location = upload.location();
         long offset = 0;
         int failures = 0;
         while (offset < size) {
-            try (InputStream in = source.openBlob(repository, digest, offset)) {
+            try (InputStream in = source.openBlob(repository, digest, offset, size - offset)) {
                 while (offset < size) {
                     long length = Math.min(chunk, size - offset);
                     location = target.patch(dst, location, offset, length, Streams.chunk(in, length, limiter,

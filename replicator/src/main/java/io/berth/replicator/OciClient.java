@@ -2,6 +2,12 @@ package io.berth.replicator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.Reference;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -10,18 +16,22 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Flow;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -29,24 +39,52 @@ import javax.net.ssl.SSLContext;
 /**
  * A client of one registry over the OCI Distribution API only — what lets the replicator copy into
  * any OCI registry (Berth, Distribution, zot, Harbor). Authenticates with basic credentials, or with
- * the Docker token flow when the registry answers 401 with a {@code Bearer} challenge. Blobs are
- * streamed, never held whole in memory.
+ * the Docker token flow, only once the registry asked (a 401 and its challenge). Blobs are streamed,
+ * never held whole in memory.
+ *
+ * <p>The registry is not trusted: every name and digest it answers is parsed into the model's types
+ * before use and URLs are built from those (never by resolving strings, which would collapse
+ * {@code ..}); every answer is bounded in size (manifests by {@code manifests-max-size}, listings and
+ * tokens by small limits, listings by a page count and loop detection) and in time for the whole
+ * exchange, body included; credentials go only to the configured origin ({@link Origin}).
  */
 public final class OciClient {
     static final String MANIFEST_TYPES = String.join(", ", "application/vnd.oci.image.index.v1+json",
             "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
             "application/vnd.docker.distribution.manifest.v2+json");
+    /** Manifests larger than this are refused unless configured otherwise (as {@code berth serve}'s default). */
+    public static final long DEFAULT_MAX_MANIFEST = 4L << 20;
+    /** A token response: a few KiB in practice. */
+    static final int MAX_TOKEN_BODY = 64 << 10;
+    /** One page of a catalog or tag list (1000 names of up to 255 characters fit in 300 KiB). */
+    static final int MAX_LISTING_BODY = 2 << 20;
+    /** Pages of one listing, and names in one listing, at most. */
+    static final int MAX_PAGES = 1000;
+    static final int MAX_LISTED = 200_000;
+    /** What of an error body is kept for the message. */
+    static final int MAX_ERROR_BODY = 8 << 10;
+    /** Redirects followed for one request. */
+    static final int MAX_REDIRECTS = 5;
+    /** The slowest blob transfer tolerated: slower, and the exchange's deadline passes. */
+    static final long MIN_BYTES_PER_SECOND = 16 << 10;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
+    private static final Pattern LINK = Pattern.compile("^\\s*<([^>]*)>");
 
     private final URI base;
+    private final String root;
+    private final Origin origin;
     private final HttpClient http;
     private final String username;
     private final String password;
     private final Duration timeout;
+    private final long maxManifest;
+    private final List<URI> tokenRealms;
     private final Reachability reachability;
-    /** Authorization header values per scope ({@code repository:a/b:pull,push}, or "" for the registry). */
+    /** Bearer tokens per scope ({@code repository:a/b:pull,push}, or "" for the registry). */
     private final Map<String, String> authorizations = new ConcurrentHashMap<>();
+    /** Set once the registry asked for basic credentials: from then on they go with every request. */
+    private volatile boolean basicAsked;
 
     /** A registry's answer that was not what the protocol step expected. */
     public static final class OciException extends IOException {
@@ -77,31 +115,60 @@ public final class OciClient {
 
         private static String errorCode(String body) {
             try {
-                return JSON.readTree(body).path("errors").path(0).path("code").asText("");
+                return body == null ? "" : JSON.readTree(body).path("errors").path(0).path("code").asText("");
             } catch (IOException | RuntimeException e) {
                 return "";
             }
         }
     }
 
-    /** A manifest as stored: exact bytes, media type, digest. */
-    public record Manifest(byte[] bytes, String mediaType, String digest) {
+    /** An answer that broke a bound (too large, too many pages, a loop): the registry is not believed. */
+    public static final class RefusedAnswer extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        RefusedAnswer(String message) {
+            super(message);
+        }
+    }
+
+    /** A manifest as stored: exact bytes, media type, digest (checked against the bytes). */
+    public record Manifest(byte[] bytes, String mediaType, Digest digest) {
+    }
+
+    /** What a listing found: the names that parse, and what the registry listed that does not. */
+    public record Listing<T>(List<T> values, List<String> refused) {
     }
 
     public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout) {
         this(base, username, password, tls, timeout, null);
     }
 
-    /** A client that tells {@code reachability} whether each request got an answer at all. */
     public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout,
                      Reachability reachability) {
+        this(base, username, password, tls, timeout, reachability, DEFAULT_MAX_MANIFEST, List.of());
+    }
+
+    /**
+     * A client that tells {@code reachability} whether each request got an answer at all;
+     * {@code timeout} bounds each whole exchange (a blob's body gets more, by its size).
+     */
+    public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout,
+                     Reachability reachability, long maxManifest, List<URI> tokenRealms) {
+        if (base.getRawUserInfo() != null) {
+            throw new IllegalArgumentException("a registry URL must not carry credentials");
+        }
         this.reachability = reachability;
-        this.base = URI.create(base.toString().replaceAll("/+$", "") + "/");
+        this.root = base.toString().replaceAll("/+$", "");
+        this.base = URI.create(root + "/");
+        this.origin = Origin.of(this.base);
         this.username = username == null ? "" : username;
         this.password = password == null ? "" : password;
         this.timeout = timeout;
+        this.maxManifest = maxManifest;
+        this.tokenRealms = List.copyOf(tokenRealms);
+        // redirects are followed here, by the rules of Origin, never by the client on its own
         HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(10));
+                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10));
         if (tls != null) {
             b.sslContext(tls);
         }
@@ -112,29 +179,38 @@ public final class OciClient {
         return base;
     }
 
-    private URI uri(String path) {
-        return base.resolve(path.startsWith("/") ? path.substring(1) : path);
+    /** {@code /v2/<name>/<rest>} on this registry, built from parsed values only. */
+    private URI uri(RepositoryName repository, String rest) {
+        return URI.create(root + "/v2/" + repository.value() + "/" + rest);
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    static Digest digest(DigestAlgorithm algorithm, byte[] bytes) {
+        return Digest.compute(algorithm, bytes);
     }
 
     // ---- authentication
 
-    private static String scope(String repository) {
-        return repository == null ? "" : "repository:" + repository + ":pull,push";
+    private static String scope(RepositoryName repository) {
+        return repository == null ? "" : "repository:" + repository.value() + ":pull,push";
     }
 
-    private HttpRequest.Builder request(String repository, URI uri) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).header("User-Agent", "berth-replicator");
-        String auth = authorizations.get(scope(repository));
-        if (auth == null && !username.isEmpty() && authorizations.isEmpty()) {
-            auth = basic(); // before any challenge: basic, as most registries take it
+    /** The scopes of a mount: push on the repository, pull on the one mounted from (space-separated). */
+    private static String mountScope(RepositoryName repository, RepositoryName from) {
+        return scope(repository) + " repository:" + from.value() + ":pull";
+    }
+
+    private HttpRequest.Builder request(RepositoryName repository, URI uri, Duration deadline) {
+        return request(scope(repository), uri, deadline);
+    }
+
+    private HttpRequest.Builder request(String scope, URI uri, Duration deadline) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(deadline).header("User-Agent", "berth-replicator");
+        if (!origin.same(uri)) {
+            return b; // credentials only ever to the configured origin
+        }
+        String auth = authorizations.get(scope);
+        if (auth == null && basicAsked) {
+            auth = basic();
         }
         if (auth != null) {
             b.header("Authorization", auth);
@@ -148,32 +224,93 @@ public final class OciClient {
     }
 
     /**
-     * Sends a request that can be sent again; on 401 answers the challenge (basic, or a token from the
-     * realm) and sends it once more.
+     * Sends a request that can be sent again: follows redirects (GET and HEAD, by the rules of
+     * {@link Origin}, without credentials elsewhere) and answers a 401's challenge once.
      */
-    private <T> HttpResponse<T> send(String repository, java.util.function.Function<HttpRequest.Builder,
-            HttpRequest> build, URI uri, HttpResponse.BodyHandler<T> handler) throws IOException {
-        HttpResponse<T> r = exchange(build.apply(request(repository, uri)), handler);
-        if (r.statusCode() == 401 && authenticate(repository, r.headers())) {
+    private <T> HttpResponse<T> send(RepositoryName repository, Function<HttpRequest.Builder, HttpRequest> build,
+                                     URI uri, HttpResponse.BodyHandler<T> handler, Duration deadline)
+            throws IOException {
+        return send(scope(repository), build, uri, handler, deadline);
+    }
+
+    private <T> HttpResponse<T> send(String scope, Function<HttpRequest.Builder, HttpRequest> build,
+                                     URI uri, HttpResponse.BodyHandler<T> handler, Duration deadline)
+            throws IOException {
+        HttpResponse<T> r = follow(scope, build, uri, handler, deadline);
+        if (r.statusCode() == 401 && authenticate(scope, r.headers())) {
             drain(r);
-            r = exchange(build.apply(request(repository, uri)), handler);
+            r = follow(scope, build, uri, handler, deadline);
         }
         return r;
     }
 
+    private <T> HttpResponse<T> follow(String scope, Function<HttpRequest.Builder, HttpRequest> build,
+                                       URI uri, HttpResponse.BodyHandler<T> handler, Duration deadline)
+            throws IOException {
+        URI at = uri;
+        for (int hops = 0; ; hops++) {
+            HttpRequest req = build.apply(request(scope, at, deadline));
+            HttpResponse<T> r = exchange(req, handler, deadline);
+            int s = r.statusCode();
+            boolean redirect = s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+            if (!redirect || !(req.method().equals("GET") || req.method().equals("HEAD"))) {
+                return r;
+            }
+            drain(r);
+            if (hops >= MAX_REDIRECTS) {
+                throw new RefusedAnswer(req.method() + " " + uri + ": more than " + MAX_REDIRECTS + " redirects");
+            }
+            String location = r.headers().firstValue("Location").orElseThrow(() -> new OciException(base,
+                    "redirect without Location for " + req.method() + " " + req.uri(), s, null));
+            at = origin.follow(resolve(at, location), "redirect of " + req.method() + " " + req.uri() + " to", List.of());
+        }
+    }
+
+    private static URI resolve(URI against, String location) throws IOException {
+        try {
+            return against.resolve(new URI(location.strip()));
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            throw new RefusedAnswer("'" + (location.length() > 200 ? location.substring(0, 200) + "…" : location)
+                    + "' is not a URL");
+        }
+    }
+
     /**
-     * Sends a request. A request without an answer fails saying what was asked where and why in words
-     * ({@code HEAD http://site-b:5000/v2/a/manifests/v1: connection refused}), and tells the
-     * reachability listener; any answer, whatever its status, tells it the registry is there.
+     * Sends a request and waits at most {@code deadline} for the whole answer, body included (the
+     * client's own timeout covers only the headers). A request without an answer fails saying what
+     * was asked where and why ({@code HEAD http://site-b:5000/v2/a/manifests/v1: connection refused})
+     * and tells the reachability listener; any answer tells it the registry is there.
      */
-    private <T> HttpResponse<T> exchange(HttpRequest req, HttpResponse.BodyHandler<T> handler) throws IOException {
+    private <T> HttpResponse<T> exchange(HttpRequest req, HttpResponse.BodyHandler<T> handler, Duration deadline)
+            throws IOException {
+        // synchronous: sendAsync would complete on the common pool, which a busy caller may hold
+        String late = req.method() + " " + req.uri() + ": no complete answer within "
+                + io.berth.core.config.BerthConfig.formatMillis(deadline.toMillis());
         HttpResponse<T> r;
         try {
-            r = http.send(req, handler);
+            r = http.send(req, Deadlines.bound(handler, System.nanoTime() + deadline.toNanos(), late));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+            throw new java.io.InterruptedIOException("interrupted");
+        } catch (RefusedAnswer refused) {
+            throw new RefusedAnswer(req.method() + " " + req.uri() + ": " + refused.getMessage());
+        } catch (java.net.http.HttpConnectTimeoutException e) {
+            String why = req.method() + " " + req.uri() + ": connect timed out";
+            if (reachability != null) {
+                reachability.failed(why);
+            }
+            throw new java.net.http.HttpConnectTimeoutException(why);
+        } catch (java.net.http.HttpTimeoutException e) {
+            throw stuck(req, late);
         } catch (IOException e) {
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof RefusedAnswer refused) {
+                    throw new RefusedAnswer(req.method() + " " + req.uri() + ": " + refused.getMessage());
+                }
+                if (c instanceof java.net.http.HttpTimeoutException) {
+                    throw stuck(req, late);
+                }
+            }
             String why = req.method() + " " + req.uri() + ": " + describe(e);
             if (reachability != null && unreachable(e)) {
                 reachability.failed(why);
@@ -181,9 +318,17 @@ public final class OciClient {
             throw new IOException(why, e);
         }
         if (reachability != null) {
-            reachability.answered();
+            reachability.completed(req.method() + " " + req.uri());
         }
         return r;
+    }
+
+    /** A deadline passed with the answer incomplete: the registry is there but stuck (shown in /healthz). */
+    private java.net.http.HttpTimeoutException stuck(HttpRequest req, String why) {
+        if (reachability != null) {
+            reachability.stuck(req.method() + " " + req.uri(), why);
+        }
+        return new java.net.http.HttpTimeoutException(why);
     }
 
     /** Why a request got no answer, in words: "connection refused", "connect timed out", … */
@@ -228,8 +373,9 @@ public final class OciClient {
 
     /** Any answer from the registry's {@code /v2/} (even 401): it is there. */
     public void ping() throws IOException {
-        drain(exchange(HttpRequest.newBuilder(uri("/v2/")).timeout(Duration.ofSeconds(10))
-                .header("User-Agent", "berth-replicator").GET().build(), HttpResponse.BodyHandlers.discarding()));
+        drain(exchange(HttpRequest.newBuilder(URI.create(root + "/v2/")).timeout(Duration.ofSeconds(10))
+                .header("User-Agent", "berth-replicator").GET().build(), bounded(MAX_ERROR_BODY, "/v2/"),
+                Duration.ofSeconds(10)));
     }
 
     private static void drain(HttpResponse<?> r) {
@@ -243,13 +389,13 @@ public final class OciClient {
     }
 
     /** Answers a 401's challenge for the repository's scope; false when it cannot be answered. */
-    private boolean authenticate(String repository, HttpHeaders headers) throws IOException {
+    private boolean authenticate(String scope, HttpHeaders headers) throws IOException {
         String challenge = headers.firstValue("WWW-Authenticate").orElse("");
         if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
-            if (username.isEmpty()) {
+            if (username.isEmpty() || basicAsked) {
                 return false;
             }
-            authorizations.put(scope(repository), basic());
+            basicAsked = true;
             return true;
         }
         if (!challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
@@ -258,46 +404,136 @@ public final class OciClient {
         Map<String, String> params = new LinkedHashMap<>();
         Matcher m = CHALLENGE_PARAM.matcher(challenge);
         while (m.find()) {
-            params.put(m.group(1).toLowerCase(), m.group(2));
+            params.put(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2));
         }
-        String realm = params.get("realm");
-        if (realm == null) {
+        String realmText = params.get("realm");
+        if (realmText == null) {
             return false;
         }
+        URI realm = origin.follow(resolve(base, realmText), "token realm", tokenRealms);
         StringBuilder q = new StringBuilder();
         if (params.containsKey("service")) {
             q.append("service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
         }
-        String wanted = repository == null ? params.getOrDefault("scope", "") : scope(repository);
-        if (!wanted.isEmpty()) {
-            q.append(q.isEmpty() ? "" : "&").append("scope=").append(URLEncoder.encode(wanted, StandardCharsets.UTF_8));
+        String wanted = scope.isEmpty() ? params.getOrDefault("scope", "") : scope;
+        for (String one : wanted.split(" ")) {
+            if (!one.isEmpty()) {
+                q.append(q.isEmpty() ? "" : "&").append("scope=").append(URLEncoder.encode(one, StandardCharsets.UTF_8));
+            }
         }
-        HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(URI.create(realm + (q.isEmpty() ? "" : "?" + q)))
-                .timeout(timeout).header("User-Agent", "berth-replicator");
-        if (!username.isEmpty()) {
+        URI tokenUri = URI.create(realm.toString() + (q.isEmpty() ? "" : (realm.getRawQuery() == null ? "?" : "&") + q));
+        HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(tokenUri).timeout(timeout)
+                .header("User-Agent", "berth-replicator");
+        // credentials only to a realm on this origin or one the configuration names; elsewhere anonymous
+        if (!username.isEmpty() && (origin.same(realm) || tokenRealms.stream().anyMatch(a -> Origin.of(a).same(realm)))) {
             tokenRequest.header("Authorization", basic());
         }
-        HttpResponse<byte[]> token = exchange(tokenRequest.GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> token = exchange(tokenRequest.GET().build(), bounded(MAX_TOKEN_BODY, "token response"),
+                timeout);
         if (token.statusCode() != 200) {
-            throw new OciException(base, "token from " + realm, token.statusCode(), new String(token.body(),
-                    StandardCharsets.UTF_8));
+            throw new OciException(base, "token from " + realm, token.statusCode(), text(token.body()));
         }
         JsonNode t = JSON.readTree(token.body());
         String value = t.hasNonNull("token") ? t.get("token").asText() : t.path("access_token").asText("");
-        if (value.isEmpty()) {
+        if (value.isEmpty() || !value.matches("[A-Za-z0-9._~+/=-]{1,16384}")) {
             return false;
         }
-        authorizations.put(scope(repository), "Bearer " + value);
+        authorizations.put(scope, "Bearer " + value);
         return true;
+    }
+
+    // ---- bounded bodies
+
+    /**
+     * A body of at most {@code limit} bytes: a larger one (announced, or as it arrives) ends the
+     * exchange at once with {@link RefusedAnswer} — nothing more is read.
+     */
+    static HttpResponse.BodyHandler<byte[]> bounded(long limit, String what) {
+        return info -> new BoundedSubscriber(limit, what,
+                info.headers().firstValueAsLong("Content-Length").orElse(-1));
+    }
+
+    private static final class BoundedSubscriber implements HttpResponse.BodySubscriber<byte[]> {
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final long limit;
+        private final String what;
+        private final long declared;
+        private Flow.Subscription subscription;
+
+        BoundedSubscriber(long limit, String what, long declared) {
+            this.limit = limit;
+            this.what = what;
+            this.declared = declared;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            if (declared > limit) {
+                s.cancel();
+                result.completeExceptionally(new RefusedAnswer(what + " of " + declared + " bytes is over the limit of "
+                        + limit));
+                return;
+            }
+            s.request(1);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            if (result.isDone()) {
+                return;
+            }
+            for (ByteBuffer b : buffers) {
+                if (out.size() + (long) b.remaining() > limit) {
+                    subscription.cancel();
+                    result.completeExceptionally(new RefusedAnswer(what + " is over the limit of " + limit + " bytes"));
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                out.writeBytes(chunk);
+            }
+            subscription.request(1);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(out.toByteArray());
+        }
+    }
+
+    private static String text(byte[] body) {
+        return body == null ? "" : new String(body, 0, Math.min(body.length, MAX_ERROR_BODY), StandardCharsets.UTF_8);
+    }
+
+    /** A HEAD's answer: no body, whatever its Content-Length announces. */
+    private static final HttpResponse.BodyHandler<byte[]> NO_BODY = HttpResponse.BodyHandlers.replacing(new byte[0]);
+
+    private static HttpResponse.BodyHandler<byte[]> errorBody() {
+        return bounded(MAX_ERROR_BODY, "error body");
     }
 
     // ---- manifests
 
-    /** The digest a reference resolves to, or empty when the registry has no such manifest. */
-    public Optional<String> manifestDigest(String repository, String reference) throws IOException {
-        URI u = uri("/v2/" + repository + "/manifests/" + reference);
-        HttpResponse<Void> r = send(repository, b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody())
-                .header("Accept", MANIFEST_TYPES).build(), u, HttpResponse.BodyHandlers.discarding());
+    /**
+     * The digest a reference resolves to, or empty when the registry answers 404. A
+     * {@code Docker-Content-Digest} that is not a digest is refused.
+     */
+    public Optional<Digest> manifestDigest(RepositoryName repository, Reference reference) throws IOException {
+        URI u = uri(repository, "manifests/" + reference);
+        HttpResponse<byte[]> r = send(repository, b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .header("Accept", MANIFEST_TYPES).build(), u, NO_BODY, timeout);
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
@@ -306,57 +542,86 @@ public final class OciClient {
         }
         Optional<String> digest = r.headers().firstValue("Docker-Content-Digest");
         if (digest.isPresent()) {
-            return digest;
+            return Optional.of(parseDigest(digest.get(), "Docker-Content-Digest of " + repository + ":" + reference));
         }
         return manifest(repository, reference).map(Manifest::digest);
     }
 
-    public Optional<Manifest> manifest(String repository, String reference) throws IOException {
-        URI u = uri("/v2/" + repository + "/manifests/" + reference);
+    private static Digest parseDigest(String text, String what) throws RefusedAnswer {
+        try {
+            return Digest.parse(text.strip());
+        } catch (RuntimeException e) {
+            throw new RefusedAnswer(what + " is not a digest: '" + (text.length() > 100 ? text.substring(0, 100) + "…"
+                    : text) + "'");
+        }
+    }
+
+    /**
+     * The manifest a reference names, or empty on 404; at most {@code manifests-max-size} bytes, and
+     * its bytes must hash to the digest asked for (by digest) and to the {@code Docker-Content-Digest}
+     * the registry sends with it.
+     */
+    public Optional<Manifest> manifest(RepositoryName repository, Reference reference) throws IOException {
+        URI u = uri(repository, "manifests/" + reference);
         HttpResponse<byte[]> r = send(repository, b -> b.GET().header("Accept", MANIFEST_TYPES).build(), u,
-                HttpResponse.BodyHandlers.ofByteArray());
+                bounded(maxManifest, "manifest " + repository + ":" + reference), timeout);
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
         if (r.statusCode() != 200) {
-            throw new OciException(base, "GET manifest " + repository + ":" + reference, r.statusCode(),
-                    new String(r.body(), StandardCharsets.UTF_8));
+            throw new OciException(base, "GET manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
+        }
+        byte[] bytes = r.body();
+        Digest digest = digest(reference instanceof Digest d ? d.algorithm() : DigestAlgorithm.SHA256, bytes);
+        if (reference instanceof Digest asked && !asked.equals(digest)) {
+            throw new RefusedAnswer("manifest " + repository + "@" + asked + " has bytes of digest " + digest);
+        }
+        Optional<String> header = r.headers().firstValue("Docker-Content-Digest");
+        if (header.isPresent()) {
+            Digest advertised = parseDigest(header.get(), "Docker-Content-Digest of " + repository + ":" + reference);
+            if (!digest(advertised.algorithm(), bytes).equals(advertised)) {
+                throw new RefusedAnswer("manifest " + repository + ":" + reference + " has bytes that do not match its "
+                        + "Docker-Content-Digest " + advertised);
+            }
         }
         String type = r.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
         if (type.isEmpty() || type.equals("application/json")) {
-            type = JSON.readTree(r.body()).path("mediaType").asText(type);
+            type = JSON.readTree(bytes).path("mediaType").asText(type);
         }
-        return Optional.of(new Manifest(r.body(), type, sha256(r.body())));
+        return Optional.of(new Manifest(bytes, type, digest));
     }
 
-    public void putManifest(String repository, String reference, String mediaType, byte[] bytes) throws IOException {
-        URI u = uri("/v2/" + repository + "/manifests/" + reference);
-        HttpResponse<String> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
-                .header("Content-Type", mediaType).build(), u, HttpResponse.BodyHandlers.ofString());
+    public void putManifest(RepositoryName repository, Reference reference, String mediaType, byte[] bytes)
+            throws IOException {
+        URI u = uri(repository, "manifests/" + reference);
+        HttpResponse<byte[]> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
+                .header("Content-Type", mediaType).build(), u, errorBody(), timeout);
         if (r.statusCode() != 201 && r.statusCode() != 200) {
-            throw new OciException(base, "PUT manifest " + repository + ":" + reference, r.statusCode(), r.body());
+            throw new OciException(base, "PUT manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
         }
     }
 
     /** Deletes a manifest or a tag; false when it was not there. */
-    public boolean deleteManifest(String repository, String reference) throws IOException {
-        URI u = uri("/v2/" + repository + "/manifests/" + reference);
-        HttpResponse<String> r = send(repository, b -> b.DELETE().build(), u, HttpResponse.BodyHandlers.ofString());
+    public boolean deleteManifest(RepositoryName repository, Reference reference) throws IOException {
+        URI u = uri(repository, "manifests/" + reference);
+        HttpResponse<byte[]> r = send("repository:" + repository.value() + ":pull,push,delete", b -> b.DELETE().build(), u,
+                errorBody(), timeout);
         if (r.statusCode() == 404) {
             return false;
         }
         if (r.statusCode() != 202 && r.statusCode() != 200) {
-            throw new OciException(base, "DELETE manifest " + repository + ":" + reference, r.statusCode(), r.body());
+            throw new OciException(base, "DELETE manifest " + repository + ":" + reference, r.statusCode(),
+                    text(r.body()));
         }
         return true;
     }
 
     // ---- blobs
 
-    public boolean blobExists(String repository, String digest) throws IOException {
-        URI u = uri("/v2/" + repository + "/blobs/" + digest);
-        HttpResponse<Void> r = send(repository, b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), u,
-                HttpResponse.BodyHandlers.discarding());
+    public boolean blobExists(RepositoryName repository, Digest digest) throws IOException {
+        URI u = uri(repository, "blobs/" + digest);
+        HttpResponse<byte[]> r = send(repository, b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), u,
+                NO_BODY, timeout);
         if (r.statusCode() == 404) {
             return false;
         }
@@ -366,11 +631,19 @@ public final class OciClient {
         return true;
     }
 
-    /** The blob's bytes from {@code offset}, streamed (the caller closes the stream). */
-    public InputStream openBlob(String repository, String digest, long offset) throws IOException {
-        URI u = uri("/v2/" + repository + "/blobs/" + digest);
+    /** The time a transfer of {@code bytes} may take at the slowest rate tolerated. */
+    Duration deadline(long bytes) {
+        return timeout.plusSeconds(bytes / MIN_BYTES_PER_SECOND);
+    }
+
+    /**
+     * {@code length} bytes of the blob from {@code offset}, streamed (the caller closes the stream);
+     * reading them ends with an error once {@link #deadline(long)} has passed.
+     */
+    public InputStream openBlob(RepositoryName repository, Digest digest, long offset, long length) throws IOException {
+        URI u = uri(repository, "blobs/" + digest);
         HttpResponse<InputStream> r = send(repository, b -> (offset > 0 ? b.header("Range", "bytes=" + offset + "-")
-                : b).GET().build(), u, HttpResponse.BodyHandlers.ofInputStream());
+                : b).GET().build(), u, HttpResponse.BodyHandlers.ofInputStream(), timeout);
         int expected = offset > 0 ? 206 : 200;
         if (r.statusCode() != expected) {
             String body;
@@ -379,124 +652,197 @@ public final class OciClient {
             }
             throw new OciException(base, "GET blob " + repository + "@" + digest + " from " + offset, r.statusCode(), body);
         }
-        return r.body();
+        return Deadlines.bound(r.body(), deadline(length), "GET blob " + repository + "@" + digest + " at " + u.getHost()
+                + ":" + u.getPort());
     }
 
-    /** Where an upload continues; empty {@code location} when a mount made it unnecessary. */
-    public record Upload(String location, boolean mounted) {
+    /** Where an upload continues; null {@code location} when a mount made it unnecessary. */
+    public record Upload(URI location, boolean mounted) {
     }
 
     /** Mounts the blob from {@code from}, or (when the registry cannot) starts an upload. */
-    public Upload mountOrStart(String repository, String digest, String from) throws IOException {
-        String query = from == null ? "" : "?mount=" + digest + "&from=" + from;
-        URI u = uri("/v2/" + repository + "/blobs/uploads/" + query);
-        HttpResponse<String> r = send(repository, b -> b.POST(HttpRequest.BodyPublishers.noBody()).build(), u,
-                HttpResponse.BodyHandlers.ofString());
+    public Upload mountOrStart(RepositoryName repository, Digest digest, RepositoryName from) throws IOException {
+        String query = from == null ? "" : "?mount=" + digest + "&from=" + from.value();
+        URI u = uri(repository, "blobs/uploads/" + query);
+        HttpResponse<byte[]> r = send(from == null ? scope(repository) : mountScope(repository, from),
+                b -> b.POST(HttpRequest.BodyPublishers.noBody()).build(), u, errorBody(), timeout);
         if (r.statusCode() == 201 && from != null) {
-            return new Upload("", true);
+            return new Upload(null, true);
         }
         if (r.statusCode() != 202) {
-            throw new OciException(base, "POST upload " + repository, r.statusCode(), r.body());
+            throw new OciException(base, "POST upload " + repository, r.statusCode(), text(r.body()));
         }
-        return new Upload(location(r), false);
+        return new Upload(location(r, u), false);
     }
 
-    private String location(HttpResponse<?> r) throws OciException {
-        return r.headers().firstValue("Location").map(l -> base.resolve(l).toString()).orElseThrow(() ->
+    /**
+     * The upload's next address: on the configured origin only — the bytes and the credentials go
+     * there, so a registry cannot send them anywhere else.
+     */
+    private URI location(HttpResponse<?> r, URI asked) throws IOException {
+        String l = r.headers().firstValue("Location").orElseThrow(() ->
                 new OciException(base, "upload without Location", r.statusCode(), null));
+        URI u = resolve(asked, l);
+        if (!origin.same(u)) {
+            throw new RefusedAnswer("upload Location " + Origin.abbreviate(u) + " is not on " + origin.scheme() + "://"
+                    + origin.host() + ":" + origin.port() + ": not followed");
+        }
+        return u;
     }
 
     /** Sends {@code length} bytes of {@code data} as the chunk at {@code offset}; returns the next location. */
-    public String patch(String repository, String location, long offset, long length, InputStream data)
+    public URI patch(RepositoryName repository, URI location, long offset, long length, InputStream data)
             throws IOException {
-        HttpRequest req = request(repository, URI.create(location)).timeout(Duration.ofHours(1))
+        Duration deadline = deadline(length);
+        HttpRequest req = request(repository, location, deadline)
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Range", offset + "-" + (offset + length - 1))
                 .method("PATCH", HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
                         () -> data), length)).build();
-        HttpResponse<String> r = exchange(req, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<byte[]> r = exchange(req, errorBody(), deadline);
         if (r.statusCode() != 202) {
-            throw new OciException(base, "PATCH upload " + repository + " at " + offset, r.statusCode(), r.body());
+            throw new OciException(base, "PATCH upload " + repository + " at " + offset, r.statusCode(), text(r.body()));
         }
-        return location(r);
+        return location(r, location);
     }
 
     /** How many bytes the registry holds of an upload, from its {@code Range} (0 when none). */
-    public long uploadOffset(String repository, String location) throws IOException {
-        HttpResponse<String> r = send(repository, b -> b.GET().build(), URI.create(location),
-                HttpResponse.BodyHandlers.ofString());
+    public long uploadOffset(RepositoryName repository, URI location) throws IOException {
+        HttpResponse<byte[]> r = send(repository, b -> b.GET().build(), location, errorBody(), timeout);
         if (r.statusCode() != 204 && r.statusCode() != 200) {
-            throw new OciException(base, "GET upload status " + repository, r.statusCode(), r.body());
+            throw new OciException(base, "GET upload status " + repository, r.statusCode(), text(r.body()));
         }
-        return r.headers().firstValue("Range").map(range -> Long.parseLong(range.substring(range.indexOf('-') + 1))
-                + 1).orElse(0L);
+        String range = r.headers().firstValue("Range").orElse(null);
+        if (range == null) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(range.substring(range.indexOf('-') + 1).strip()) + 1;
+        } catch (NumberFormatException e) {
+            throw new RefusedAnswer("upload Range '" + range + "' is not a range");
+        }
     }
 
-    public void completeUpload(String repository, String location, String digest) throws IOException {
-        String sep = location.contains("?") ? "&" : "?";
-        URI u = URI.create(location + sep + "digest=" + URLEncoder.encode(digest, StandardCharsets.UTF_8));
-        HttpResponse<String> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[0]))
-                .build(), u, HttpResponse.BodyHandlers.ofString());
+    public void completeUpload(RepositoryName repository, URI location, Digest digest) throws IOException {
+        String sep = location.getRawQuery() != null ? "&" : "?";
+        URI u = URI.create(location + sep + "digest=" + URLEncoder.encode(digest.toString(), StandardCharsets.UTF_8));
+        HttpResponse<byte[]> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[0]))
+                .build(), u, errorBody(), timeout);
         if (r.statusCode() != 201) {
-            throw new OciException(base, "PUT upload " + repository + "@" + digest, r.statusCode(), r.body());
+            throw new OciException(base, "PUT upload " + repository + "@" + digest, r.statusCode(), text(r.body()));
         }
     }
 
     // ---- listings
 
-    /** Every repository of the catalog, following {@code Link}. */
-    public List<String> catalog() throws IOException {
-        return paged(null, "/v2/_catalog?n=1000", "repositories").orElse(List.of());
+    /** The catalog, following {@code Link}; a 404 is an error (a registry without a catalog cannot be compared). */
+    public Listing<RepositoryName> catalog() throws IOException {
+        return paged(null, "/v2/_catalog?n=1000", "repositories", RepositoryName::of)
+                .orElseThrow(() -> new OciException(base, "GET /v2/_catalog", 404, null));
     }
 
-    /** Every tag of a repository, or empty when the registry does not know the repository. */
-    public Optional<List<String>> tags(String repository) throws IOException {
-        return paged(repository, "/v2/" + repository + "/tags/list?n=1000", "tags");
+    /** The tags of a repository, or empty when the registry answers 404 (does not know the repository). */
+    public Optional<Listing<Tag>> tags(RepositoryName repository) throws IOException {
+        return paged(repository, "/v2/" + repository.value() + "/tags/list?n=1000", "tags", Tag::new);
     }
 
-    private Optional<List<String>> paged(String repository, String first, String field) throws IOException {
-        List<String> out = new ArrayList<>();
+    private <T> Optional<Listing<T>> paged(RepositoryName repository, String first, String field,
+                                           Function<String, T> parse) throws IOException {
+        List<T> out = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
         String next = first;
+        int pages = 0;
         while (next != null) {
-            URI u = uri(next);
-            HttpResponse<byte[]> r = send(repository, b -> b.GET().build(), u, HttpResponse.BodyHandlers.ofByteArray());
-            if (r.statusCode() == 404) {
+            if (!seen.add(next)) {
+                throw new RefusedAnswer("GET " + first + ": the Link header leads back to " + next + " (a loop)");
+            }
+            if (++pages > MAX_PAGES) {
+                throw new RefusedAnswer("GET " + first + ": more than " + MAX_PAGES + " pages");
+            }
+            URI u = URI.create(root + next);
+            String page = next;
+            HttpResponse<byte[]> r = send(repository, b -> b.GET().build(), u, bounded(MAX_LISTING_BODY,
+                    "listing " + page), timeout);
+            if (r.statusCode() == 404 && pages == 1) {
                 return Optional.empty();
             }
             if (r.statusCode() != 200) {
-                throw new OciException(base, "GET " + next, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+                throw new OciException(base, "GET " + next, r.statusCode(), text(r.body()));
             }
             JsonNode list = JSON.readTree(r.body()).path(field);
-            list.forEach(n -> out.add(n.asText()));
-            next = r.headers().firstValue("Link").map(l -> l.substring(l.indexOf('<') + 1, l.indexOf('>')))
-                    .orElse(null);
-            if (list.isEmpty()) {
-                next = null;
+            if (!list.isArray() && !list.isNull() && !list.isMissingNode()) {
+                throw new RefusedAnswer("GET " + next + ": " + field + " is not a list");
             }
+            for (JsonNode n : list) {
+                if (out.size() >= MAX_LISTED) {
+                    throw new RefusedAnswer("GET " + first + ": more than " + MAX_LISTED + " entries");
+                }
+                try {
+                    out.add(parse.apply(n.asText()));
+                } catch (RuntimeException e) {
+                    if (refused.size() < 100) {
+                        String t = n.asText();
+                        refused.add(t.length() > 100 ? t.substring(0, 100) + "…" : t);
+                    }
+                }
+            }
+            next = list.isEmpty() ? null : nextPage(r, u);
         }
-        return Optional.of(out);
+        return Optional.of(new Listing<>(List.copyOf(out), List.copyOf(refused)));
+    }
+
+    /** The path and query of the next page: a {@code Link} on this origin and under {@code /v2/}, or none. */
+    private String nextPage(HttpResponse<?> r, URI page) throws IOException {
+        Optional<String> link = r.headers().firstValue("Link");
+        if (link.isEmpty()) {
+            return null;
+        }
+        Matcher m = LINK.matcher(link.get());
+        if (!m.find()) {
+            throw new RefusedAnswer("Link '" + abbreviate(link.get()) + "' is not <url>; rel=\"next\"");
+        }
+        URI next = resolve(page, m.group(1));
+        String prefix = URI.create(root).getRawPath() + "/v2/";
+        if (!origin.same(next) || next.getRawPath() == null || !next.getRawPath().startsWith(prefix)
+                || next.getRawPath().contains("/../") || next.getRawPath().contains("/./")) {
+            throw new RefusedAnswer("Link " + Origin.abbreviate(next) + " leads away from " + root + "/v2/: not followed");
+        }
+        String path = next.getRawPath().substring(URI.create(root).getRawPath().length());
+        return path + (next.getRawQuery() == null ? "" : "?" + next.getRawQuery());
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 200 ? s.substring(0, 200) + "…" : s;
     }
 
     /** Digests of the manifests whose subject is {@code digest} (referrers API, else the tag schema). */
-    public List<String> referrers(String repository, String digest) throws IOException {
-        URI u = uri("/v2/" + repository + "/referrers/" + digest);
+    public List<Digest> referrers(RepositoryName repository, Digest digest, Consumer<String> refused)
+            throws IOException {
+        URI u = uri(repository, "referrers/" + digest);
         HttpResponse<byte[]> r = send(repository, b -> b.GET().header("Accept", "application/vnd.oci.image.index.v1+json")
-                .build(), u, HttpResponse.BodyHandlers.ofByteArray());
+                .build(), u, bounded(maxManifest, "referrers of " + repository + "@" + digest), timeout);
         JsonNode index;
         if (r.statusCode() == 200) {
             index = JSON.readTree(r.body());
         } else if (r.statusCode() == 404) {
-            Optional<Manifest> fallback = manifest(repository, digest.replace(':', '-'));
+            Optional<Manifest> fallback = manifest(repository, new Tag(digest.algorithm().prefix() + "-" + digest.hex()));
             if (fallback.isEmpty()) {
                 return List.of();
             }
             index = JSON.readTree(fallback.get().bytes());
         } else {
-            throw new OciException(base, "GET referrers " + repository + "@" + digest, r.statusCode(),
-                    new String(r.body(), StandardCharsets.UTF_8));
+            throw new OciException(base, "GET referrers " + repository + "@" + digest, r.statusCode(), text(r.body()));
         }
-        List<String> out = new ArrayList<>();
-        index.path("manifests").forEach(m -> out.add(m.path("digest").asText()));
+        List<Digest> out = new ArrayList<>();
+        for (JsonNode m : index.path("manifests")) {
+            try {
+                out.add(Digest.parse(m.path("digest").asText()));
+            } catch (RuntimeException e) {
+                refused.accept("referrer '" + abbreviate(m.path("digest").asText()) + "' of " + repository + "@" + digest
+                        + " is not a digest");
+            }
+        }
         return out;
     }
 }

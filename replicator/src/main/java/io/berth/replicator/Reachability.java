@@ -15,6 +15,9 @@ public final class Reachability {
     private volatile Runnable onBack = () -> { };
     private volatile Instant downSince;
     private volatile String why;
+    /** The last exchange that did not complete within its deadline, until that same request completes. */
+    private volatile String stuck;
+    private volatile String stuckRequest;
 
     /** @param what how log lines name the registry: {@code replication target site-b (http://…)} */
     public Reachability(String what) {
@@ -38,6 +41,34 @@ public final class Reachability {
         if (wentDown) {
             LOG.log(System.Logger.Level.WARNING, what + " is unreachable: " + why + "; retrying until it answers");
         }
+    }
+
+    /**
+     * An exchange ({@code request}: method and URL) began but its answer did not complete within the
+     * deadline (a trickling body): the registry is there but stuck. One WARN; shown in /healthz
+     * until the same request completes.
+     */
+    void stuck(String request, String why) {
+        if (stuck == null) {
+            LOG.log(System.Logger.Level.WARNING, what + " is stuck: " + why);
+        }
+        stuck = why;
+        stuckRequest = request;
+    }
+
+    /** An exchange completed within its deadline. */
+    void completed(String request) {
+        if (request.equals(stuckRequest)) {
+            stuck = null;
+            stuckRequest = null;
+            LOG.log(System.Logger.Level.INFO, what + " is no longer stuck: " + request + " completed");
+        }
+        answered();
+    }
+
+    /** The exchange that did not complete in time, until it does; or null. */
+    String stuckOn() {
+        return stuck;
     }
 
     /** A request got an answer (any status). */

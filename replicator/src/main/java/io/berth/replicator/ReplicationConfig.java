@@ -1,6 +1,8 @@
 package io.berth.replicator;
 
 import io.berth.core.config.YamlSection;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
 import io.berth.events.RepositoryGlob;
 import java.math.BigInteger;
@@ -23,12 +25,16 @@ import java.util.regex.Pattern;
  */
 public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
                                 Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets,
-                                Map<String, String> kafkaProperties) {
+                                Map<String, String> kafkaProperties, Duration timeout, long manifestsMaxSize) {
+    /** Defaults of the bounds on what a remote may make the replicator do (docs/replication.md). */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    public static final int DEFAULT_DELETE_BUDGET = 10;
 
-    /** Without Kafka client properties (plaintext, no authentication). */
+    /** Without Kafka client properties (plaintext, no authentication), with the default bounds. */
     public ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
                              Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets) {
-        this(source, bootstrapServers, topic, group, reconcileInterval, httpHost, httpPort, targets, Map.of());
+        this(source, bootstrapServers, topic, group, reconcileInterval, httpHost, httpPort, targets, Map.of(),
+                DEFAULT_TIMEOUT, OciClient.DEFAULT_MAX_MANIFEST);
     }
 
     /** How to reach Kafka (brokers, TLS and SASL), when events are consumed. */
@@ -42,13 +48,51 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
     }
 
     /** A registry to talk to. */
-    public record Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure) {
+    public record Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure,
+                           List<URI> tokenRealms) {
+        public Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure) {
+            this(url, username, password, caFile, insecure, List.of());
+        }
+
+        @Override
+        public String toString() {
+            return "Endpoint[" + url + "]"; // never the password
+        }
     }
 
     /** A site to keep in step, and what of the source it wants. */
     public record Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
                          Optional<TagRegex> tags, List<String> platforms, String prefix, boolean deletes,
-                         int concurrency, long bytesPerSecond) {
+                         int concurrency, long bytesPerSecond, int deleteBudgetPercent) {
+        public Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
+                      Optional<TagRegex> tags, List<String> platforms, String prefix, boolean deletes, int concurrency,
+                      long bytesPerSecond) {
+            this(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, bytesPerSecond,
+                    DEFAULT_DELETE_BUDGET);
+        }
+
+        /** Whether a repository of the source is replicated to this target. */
+        public boolean wants(RepositoryName repository) {
+            return wants(repository.value());
+        }
+
+        public boolean wantsTag(Tag tag) {
+            return wantsTag(tag.value());
+        }
+
+        /** The repository on the target for a repository of the source (a valid name: the prefix is checked). */
+        public RepositoryName destination(RepositoryName repository) {
+            return RepositoryName.of(prefix + repository.value());
+        }
+
+        /**
+         * The deletes one reconciliation may make without an operator, of {@code held} tags on the
+         * target: the budget's share, at least one (none with a budget of 0%).
+         */
+        public long deleteAllowance(long held) {
+            return deleteBudgetPercent == 0 ? 0 : Math.max(1, held * deleteBudgetPercent / 100);
+        }
+
         /** Whether a repository of the source is replicated to this target. */
         public boolean wants(String repository) {
             return RepositoryGlob.anyMatches(repositories, repository)
@@ -59,10 +103,6 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
             return tags.isEmpty() || tags.get().matches(tag);
         }
 
-        /** The repository on the target for a repository of the source. */
-        public String destination(String repository) {
-            return prefix + repository;
-        }
     }
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -71,10 +111,11 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
 
     public static ReplicationConfig load(Path file, Map<String, String> env) {
         YamlSection r = YamlSection.load(file, "replication", env).only("source", "source-username",
-                "source-password", "source-tls", "kafka", "reconcile-interval", "http-host", "http-port", "targets");
+                "source-password", "source-tls", "source-token-realms", "kafka", "reconcile-interval", "http-host",
+                "http-port", "targets", "timeout", "manifests-max-size");
         Endpoint source = endpoint(r, "source", r.string("source", ""), r.stringWithEnv("source-username",
                 "replication.source-username", ""), r.stringWithEnv("source-password", "replication.source-password",
-                ""), r.section("source-tls"));
+                ""), r.section("source-tls"), realms(r, "source-token-realms"));
         YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group", "properties");
         Map<String, String> kafkaProperties = kafka.properties("properties");
         io.berth.events.KafkaConnection.ownKey(kafkaProperties).ifPresent(k -> {
@@ -101,12 +142,52 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         if (targets.stream().map(Target::name).distinct().count() != targets.size()) {
             throw r.bad("targets", "names must be unique");
         }
+        Duration timeout = r.duration("timeout", "60s", Duration.ofSeconds(1), Duration.ofHours(1));
+        long maxManifest = size(r, "manifests-max-size", "4MiB", 1L << 10, 64L << 20);
         return new ReplicationConfig(source, bootstrap.isBlank() ? Optional.empty() : Optional.of(bootstrap), topic,
-                group, reconcile, host, port, List.copyOf(targets), Map.copyOf(kafkaProperties));
+                group, reconcile, host, port, List.copyOf(targets), Map.copyOf(kafkaProperties), timeout, maxManifest);
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|KB|MB)?", Pattern.CASE_INSENSITIVE);
+
+    private static long size(YamlSection s, String key, String dflt, long min, long max) {
+        String text = s.string(key, dflt);
+        Matcher m = SIZE.matcher(text);
+        if (m.matches()) {
+            String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+            BigInteger bytes = new BigInteger(m.group(1)).multiply(BigInteger.valueOf(switch (unit) {
+                case "kib", "kb" -> 1L << 10;
+                case "mib", "mb" -> 1L << 20;
+                default -> 1L;
+            }));
+            if (bytes.compareTo(BigInteger.valueOf(min)) >= 0 && bytes.compareTo(BigInteger.valueOf(max)) <= 0) {
+                return bytes.longValueExact();
+            }
+        }
+        throw s.bad(key, "'" + text + "' must be a size from 1KiB to 64MiB (e.g. 4MiB)");
+    }
+
+    /** Token realms on other origins that may receive the endpoint's credentials: http(s) URLs. */
+    private static List<URI> realms(YamlSection s, String key) {
+        List<URI> out = new ArrayList<>();
+        for (String text : s.strings(key)) {
+            try {
+                URI u = URI.create(text);
+                if (u.getScheme() != null && List.of("http", "https").contains(u.getScheme()) && u.getHost() != null
+                        && u.getRawUserInfo() == null) {
+                    out.add(u);
+                    continue;
+                }
+            } catch (IllegalArgumentException e) {
+                // below
+            }
+            throw s.bad(key, "'" + text + "' is not an http(s) URL of a token realm");
+        }
+        return List.copyOf(out);
     }
 
     private static Endpoint endpoint(YamlSection s, String key, String url, String username, String password,
-                                     YamlSection tls) {
+                                     YamlSection tls, List<URI> realms) {
         URI uri;
         try {
             uri = URI.create(url);
@@ -114,16 +195,21 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
                 throw new IllegalArgumentException();
             }
         } catch (IllegalArgumentException e) {
-            throw s.bad(key, "'" + url + "' is not an http(s) URL of a registry");
+            throw s.bad(key, "'" + (url.contains("@") ? "…" : url) + "' is not an http(s) URL of a registry");
+        }
+        if (uri.getRawUserInfo() != null) {
+            // never echoed: the line would print the password it refuses
+            throw s.bad(key, "carries credentials in the URL (" + uri.getScheme() + "://…@" + uri.getHost()
+                    + "): they would be logged and shown, not used; give them as username and password");
         }
         tls.only("ca-file", "insecure");
         Optional<Path> ca = tls.optional("ca-file").map(Path::of);
-        return new Endpoint(uri, username, password, ca, tls.bool("insecure", false));
+        return new Endpoint(uri, username, password, ca, tls.bool("insecure", false), realms);
     }
 
     private static Target target(YamlSection t) {
-        t.only("name", "url", "username", "password", "tls", "repositories", "exclude", "tags", "platforms", "prefix",
-                "deletes", "concurrency", "rate-limit");
+        t.only("name", "url", "username", "password", "tls", "token-realms", "repositories", "exclude", "tags",
+                "platforms", "prefix", "deletes", "delete-budget", "concurrency", "rate-limit");
         String name = t.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw t.bad("name", "'" + name + "' must be 1-64 of a-z, 0-9, '.', '_', '-'");
@@ -131,7 +217,7 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         String envKey = "replication.targets." + name + ".";
         Endpoint endpoint = endpoint(t, "url", t.stringWithEnv("url", envKey + "url", ""),
                 t.stringWithEnv("username", envKey + "username", ""), t.stringWithEnv("password", envKey + "password",
-                        ""), t.section("tls"));
+                        ""), t.section("tls"), realms(t, "token-realms"));
         List<RepositoryGlob> repositories = globs(t, "repositories");
         List<RepositoryGlob> exclude = globs(t, "exclude");
         Optional<TagRegex> tags = t.optional("tags").map(regex -> {
@@ -155,7 +241,13 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         int concurrency = t.count("concurrency", "4", 1, 64);
         String rateText = t.stringWithEnv("rate-limit", envKey + "rate-limit", "");
         long rate = rateText.isEmpty() ? 0 : rate(t, rateText);
-        return new Target(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, rate);
+        String budget = t.string("delete-budget", DEFAULT_DELETE_BUDGET + "%");
+        Matcher b = Pattern.compile("(\\d{1,3})\\s*%").matcher(budget);
+        if (!b.matches() || Integer.parseInt(b.group(1)) > 100) {
+            throw t.bad("delete-budget", "'" + budget + "' must be a percentage from 0% to 100% of the target's tags");
+        }
+        return new Target(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, rate,
+                Integer.parseInt(b.group(1)));
     }
 
     private static List<RepositoryGlob> globs(YamlSection t, String key) {

@@ -45,6 +45,7 @@ import org.apache.kafka.common.errors.WakeupException;
 public final class Replicator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper COMPACT = new ObjectMapper();
     /** Beyond this many records in flight, consuming pauses until the targets catch up. */
     static final int MAX_IN_FLIGHT = 10_000;
 
@@ -59,6 +60,9 @@ public final class Replicator implements AutoCloseable {
     private volatile KafkaConsumer<String, byte[]> consumer;
     private HttpServer http;
     private volatile Instant lastEvent;
+    private final Vitals vitals = new Vitals();
+    private final Reachability sourceReachability;
+    private final List<Reachability> targetReachability = new ArrayList<>();
 
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
@@ -69,9 +73,11 @@ public final class Replicator implements AutoCloseable {
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
-        Duration timeout = Duration.ofMinutes(5);
+        Duration timeout = config.timeout();
+        this.sourceReachability = new Reachability("replication source " + config.source().url());
         OciClient source = new OciClient(config.source().url(), config.source().username(), config.source().password(),
-                Tls.context(config.source()), timeout, new Reachability("replication source " + config.source().url()));
+                Tls.context(config.source()), timeout, sourceReachability,
+                config.manifestsMaxSize(), config.source().tokenRealms());
         for (ReplicationConfig.Target t : config.targets()) {
             RateLimiter limiter = t.bytesPerSecond() <= 0 ? null : RateLimiter.of("replication-" + t.name(),
                     RateLimiterConfig.custom().limitRefreshPeriod(Duration.ofMillis(100))
@@ -79,11 +85,15 @@ public final class Replicator implements AutoCloseable {
                             .timeoutDuration(Duration.ofMinutes(10)).build());
             Reachability reachability = new Reachability("replication target " + t.name() + " ("
                     + t.endpoint().url() + ")");
+            targetReachability.add(reachability);
             OciClient target = new OciClient(t.endpoint().url(), t.endpoint().username(), t.endpoint().password(),
-                    Tls.context(t.endpoint()), timeout, reachability);
+                    Tls.context(t.endpoint()), timeout, reachability, config.manifestsMaxSize(),
+                    t.endpoint().tokenRealms());
             Copier copier = new Copier(source, target, t, limiter);
+            // every delete on a target is also a record on <group>.deletes (key: the target), for audit
+            copier.onDelete((what, why) -> emitDelete(t.name(), what, why));
             TargetWorker w = new TargetWorker(copier, config, parking, breakers.circuitBreaker("replication-"
-                    + t.name()), reachability);
+                    + t.name()), reachability, vitals);
             workers.add(w);
             String[] tags = {"target", t.name()};
             FunctionCounter.builder("berth.replication.bytes.copied", copier, c -> c.bytesCopied.get()).tags(tags)
@@ -95,6 +105,11 @@ public final class Replicator implements AutoCloseable {
                     .register(meters);
             FunctionCounter.builder("berth.replication.failures", w, x -> x.failures.get()).tags(tags)
                     .description("Attempts that failed (an event, a reconciliation of a repository).").register(meters);
+            FunctionCounter.builder("berth.replication.deletes", copier, c -> c.deletes.get()).tags(tags)
+                    .description("Tags and manifests deleted on the target, each on evidence from the source.")
+                    .register(meters);
+            Gauge.builder("berth.replication.deletes.held", w, x -> x.held() == null ? 0 : 1).tags(tags)
+                    .description("1 while the target's deletes are held for an operator.").register(meters);
             FunctionCounter.builder("berth.replication.events.parked", w, x -> x.eventsParked.get()).tags(tags)
                     .description("Events parked on the target's retry topic.").register(meters);
             Gauge.builder("berth.replication.lag.events", w, TargetWorker::lagEvents).tags(tags)
@@ -107,13 +122,15 @@ public final class Replicator implements AutoCloseable {
         }
         this.reconciler = Executors.newScheduledThreadPool(workers.size(), r -> Thread.ofPlatform()
                 .name("berth-reconcile").daemon().unstarted(r));
-        this.pump = Thread.ofPlatform().name("berth-replicate-events").daemon().unstarted(this::pumpEvents);
+        this.pump = Thread.ofPlatform().name("berth-replicate-events").daemon().unstarted(vitals.guard(
+                "the event pump", this::pumpEvents));
     }
 
     /** Starts the listener, the workers, the event stream and the reconciliations; returns the port. */
     public int start() throws IOException {
         http = HttpServer.create(new InetSocketAddress(config.httpHost(), config.httpPort()), 16);
-        http.createContext("/healthz", x -> send(x, 200, "text/plain; charset=utf-8", health()));
+        http.createContext("/healthz", x -> send(x, vitals.dead() == null ? 200 : 503, "text/plain; charset=utf-8",
+                health()));
         http.createContext("/metrics", x -> send(x, 200, "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
         http.createContext("/status", x -> send(x, 200, "application/json", JSON.writeValueAsString(status())));
         http.setExecutor(null);
@@ -124,13 +141,14 @@ public final class Replicator implements AutoCloseable {
         }
         long every = config.reconcileInterval().toMillis();
         for (TargetWorker w : workers) {
-            Runnable reconcile = () -> {
+            // an Error ends the schedule for good: reported as a dead loop, never silently
+            Runnable reconcile = vitals.guard("the reconciliation of " + w.name(), () -> {
                 try {
                     w.reconcile();
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "reconciling " + w.name() + ": " + e);
                 }
-            };
+            });
             reconciler.scheduleWithFixedDelay(reconcile, 0, every, TimeUnit.MILLISECONDS);
             // a target that answers again is compared at once: what it missed is copied, and it can be
             // reported in sync without waiting for the next interval
@@ -141,10 +159,19 @@ public final class Replicator implements AutoCloseable {
 
     private String health() {
         StringBuilder b = new StringBuilder();
-        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable"));
-        b.append("status: ").append(ok ? "ok" : "degraded").append('\n');
-        for (TargetWorker w : workers) {
-            b.append("target ").append(w.name()).append(": ").append(w.state()).append('\n');
+        // a remote that does not answer, or answers too slowly to finish an exchange, degrades the replicator
+        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable") || w.state().equals("held"))
+                && sourceReachability.stuckOn() == null && !sourceReachability.down()
+                && targetReachability.stream().allMatch(r -> r.stuckOn() == null);
+        String dead = vitals.dead();
+        b.append("status: ").append(dead != null ? "failed: " + dead : ok ? "ok" : "degraded").append('\n');
+        b.append("source: ").append(sourceReachability.down() ? "unreachable: " + sourceReachability.lastFailure()
+                : sourceReachability.stuckOn() != null ? "stuck: " + sourceReachability.stuckOn() : "ok").append('\n');
+        for (int i = 0; i < workers.size(); i++) {
+            TargetWorker w = workers.get(i);
+            String stuck = targetReachability.get(i).stuckOn();
+            b.append("target ").append(w.name()).append(": ").append(w.state())
+                    .append(stuck == null ? "" : " (stuck: " + stuck + ")").append('\n');
         }
         return b.toString();
     }
@@ -160,6 +187,49 @@ public final class Replicator implements AutoCloseable {
         workers.forEach(w -> targets.add(w.status()));
         s.put("targets", targets);
         return s;
+    }
+
+    /** The topic every delete on a target is written to when Kafka is configured. */
+    public String deletesTopic() {
+        return config.group() + ".deletes";
+    }
+
+    private void emitDelete(String target, String what, String why) {
+        if (parking == null) {
+            return; // without Kafka the log line is the record
+        }
+        Map<String, String> record = new LinkedHashMap<>();
+        record.put("type", "io.berth.replication.deleted");
+        record.put("time", Instant.now().toString());
+        record.put("source", config.source().url().toString());
+        record.put("target", target);
+        record.put("deleted", what);
+        record.put("why", why);
+        try {
+            parking.send(new org.apache.kafka.clients.producer.ProducerRecord<>(deletesTopic(), target,
+                    COMPACT.writeValueAsBytes(record)), (m, e) -> {
+                        if (e != null) {
+                            LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target
+                                    + " was not written to " + deletesTopic() + ": " + e);
+                        }
+                    });
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target + " was not written to "
+                    + deletesTopic() + ": " + e);
+        }
+    }
+
+    /** What to do when a loop of the replicator died: the command stops the process, non-zero. */
+    public void onDeath(java.util.function.Consumer<String> listener) {
+        vitals.onDeath(listener);
+    }
+
+    /** Lets the next reconciliation of these targets delete beyond their delete budget (an operator's call). */
+    public void approveDeletes(java.util.Set<String> targets) {
+        for (String t : targets) {
+            workers.stream().filter(w -> w.name().equals(t)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                    "--approve-deletes names " + t + ", which is not a target")).approveDeletes();
+        }
     }
 
     /** Reconciles every target now, in the calling thread (tests, benchmarks). */

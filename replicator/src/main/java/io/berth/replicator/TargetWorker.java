@@ -1,5 +1,8 @@
 package io.berth.replicator;
 
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
 import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
@@ -51,6 +54,7 @@ final class TargetWorker implements AutoCloseable {
     static final String RECEIVED_AT = "berth-received-at";
 
     private final Copier copier;
+    private final Vitals vitals;
     private final ReplicationConfig.Target config;
     private final ReplicationConfig replication;
     private final Producer<String, byte[]> parking;
@@ -82,6 +86,10 @@ final class TargetWorker implements AutoCloseable {
     private final Deque<String> lastErrors = new ConcurrentLinkedDeque<>();
     private volatile Reconciliation lastReconciliation;
     private volatile boolean reconciling;
+    /** Why the last reconciliation held its deletes, or null. */
+    private volatile String held;
+    /** An operator allowed the next reconciliation's deletes beyond the budget. */
+    private volatile boolean approved;
 
     /** What one reconciliation found and did. */
     record Reconciliation(Instant at, long durationMillis, int repositories, int tags, int differences, int copied,
@@ -93,6 +101,12 @@ final class TargetWorker implements AutoCloseable {
 
     TargetWorker(Copier copier, ReplicationConfig replication, Producer<String, byte[]> parking,
                  CircuitBreaker breaker, Reachability reachability) {
+        this(copier, replication, parking, breaker, reachability, new Vitals());
+    }
+
+    TargetWorker(Copier copier, ReplicationConfig replication, Producer<String, byte[]> parking,
+                 CircuitBreaker breaker, Reachability reachability, Vitals vitals) {
+        this.vitals = vitals;
         this.copier = copier;
         this.reachability = reachability;
         this.config = copier.config();
@@ -107,9 +121,9 @@ final class TargetWorker implements AutoCloseable {
         this.pool = Executors.newFixedThreadPool(config.concurrency(), r -> Thread.ofPlatform()
                 .name("berth-replicate-" + config.name()).daemon().unstarted(r));
         this.retryThread = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-retry").daemon()
-                .unstarted(this::retryLoop);
+                .unstarted(vitals.guard("the retry loop of " + config.name(), this::retryLoop));
         this.probe = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-probe").daemon()
-                .unstarted(this::probeLoop);
+                .unstarted(vitals.guard("the probe of " + config.name(), this::probeLoop));
         reachability.onBack(() -> {
             wake.release(); // parked events are tried at once
             onBack.run();
@@ -176,6 +190,10 @@ final class TargetWorker implements AutoCloseable {
                 next.run();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "replication to " + name() + ": " + e);
+            } catch (Error e) {
+                // the queue of this repository would wait for ever: the process must be restarted
+                vitals.died("the queue of " + repository + " for " + name(), e);
+                throw e;
             }
             synchronized (queues) {
                 Deque<Runnable> q = queues.get(repository);
@@ -194,6 +212,14 @@ final class TargetWorker implements AutoCloseable {
      * durably (or when the target does not want it).
      */
     void submit(RegistryEvent event, Runnable done) {
+        if (!RepositoryName.isValid(event.repository())) {
+            // never put in a URL: a name such as team-a/../../local/app would leave the repositories given
+            failed(event.type() + " " + event.subject() + ": refused: not a repository name");
+            LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": event " + event.id() + " names '"
+                    + event.repository() + "', which is not a repository name; skipped");
+            done.run();
+            return;
+        }
         if (!config.wants(event.repository())) {
             done.run();
             return;
@@ -232,29 +258,40 @@ final class TargetWorker implements AutoCloseable {
         }
     }
 
-    /** Brings the target to the source's state for what the event names. */
+    /**
+     * Brings the target to the source's state for what the event names. The event only says where
+     * to look: its names are parsed first (one that is not a repository name, tag or digest is
+     * refused, never used in a URL), and what is done is decided by asking the source — an event
+     * carries no authority to copy or delete by itself.
+     */
     void apply(RegistryEvent event) throws IOException {
         try {
-            String repo = event.repository();
             var target = event.data().target();
+            RepositoryName repo = RepositoryName.of(event.repository());
             switch (event.eventType()) {
                 case MANIFEST_PUSHED, TAG_CREATED, TAG_MOVED, TAG_DELETED -> {
                     if (target.tag() != null && !target.tag().isEmpty()) {
-                        if (config.wantsTag(target.tag())) {
-                            copier.syncTag(repo, target.tag());
+                        Tag tag = new Tag(target.tag());
+                        if (config.wantsTag(tag)) {
+                            copier.syncTag(repo, tag);
                         }
                     } else if (target.digest() != null) {
-                        copier.syncDigest(repo, target.digest());
+                        copier.syncDigest(repo, Digest.parse(target.digest()));
                     }
                 }
-                case MANIFEST_DELETED -> copier.syncDigest(repo, target.digest());
-                case REPOSITORY_DELETED -> copier.deleteRepository(repo);
+                case MANIFEST_DELETED -> copier.syncDigest(repo, Digest.parse(target.digest()));
+                case REPOSITORY_DELETED -> copier.deleteRepository(repo, null);
                 default -> {
                     // blobs follow their manifests; pulls change nothing
                 }
             }
             eventsApplied.incrementAndGet();
             lastSuccess = Instant.now();
+        } catch (io.berth.core.error.RegistryException e) {
+            // a name, tag or digest that does not parse: nothing to ask the source about, nothing to retry
+            failed(event.type() + " " + event.subject() + ": refused: " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": event " + event.id() + " refused: "
+                    + e.getMessage());
         } catch (IOException | RuntimeException e) {
             failed(event.type() + " " + event.subject() + ": " + e.getMessage());
             throw e;
@@ -414,9 +451,33 @@ final class TargetWorker implements AutoCloseable {
 
     // ---- reconciliation
 
+    /** A delete a reconciliation plans: a tag, or a whole repository (tag null), and the tags it removes. */
+    private record PlannedDelete(RepositoryName repository, Tag tag, int tags) {
+    }
+
     /**
-     * Compares the source's repositories, tags and digests with the target's and copies or deletes
-     * what differs; runs each repository in its queue, after the events before it.
+     * Lets the next reconciliation make more deletes than the budget allows (an operator's decision,
+     * {@code berth replicate --approve-deletes}); the evidence each delete needs is still asked for.
+     */
+    void approveDeletes() {
+        approved = true;
+    }
+
+    Copier copier() {
+        return copier;
+    }
+
+    /** Why deletes are held, or null. */
+    String held() {
+        return held;
+    }
+
+    /**
+     * Compares the source's repositories, tags and digests with the target's; copies what differs at
+     * once, each repository in its queue after the events before it. Deletes are planned first and
+     * made only on positive evidence (see {@link Copier}), and only when the source lists anything at
+     * all and the plan stays within the target's delete budget; otherwise the pass holds them, says so
+     * in /status and /healthz and waits for an operator.
      */
     synchronized Reconciliation reconcile() {
         reconcilingDifferences.set(0);
@@ -427,39 +488,83 @@ final class TargetWorker implements AutoCloseable {
         AtomicInteger differences = new AtomicInteger();
         AtomicInteger copied = new AtomicInteger();
         AtomicInteger deleted = new AtomicInteger();
-        List<String> repositories = new ArrayList<>();
+        AtomicInteger onTarget = new AtomicInteger();
+        List<PlannedDelete> planned = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<RepositoryName> repositories = new ArrayList<>();
         try {
-            for (String repo : copier.source().catalog()) {
+            OciClient.Listing<RepositoryName> catalog = copier.source().catalog();
+            catalog.refused().forEach(n -> errors.add("the source's catalog lists '" + n + "', which is not a "
+                    + "repository name: skipped"));
+            for (RepositoryName repo : catalog.values()) {
                 if (config.wants(repo)) {
                     repositories.add(repo);
                 }
             }
-            CountDownLatch done = new CountDownLatch(repositories.size());
-            for (String repo : repositories) {
-                inOrder(repo, () -> {
-                    try {
-                        reconcileRepository(repo, tags, differences, copied, deleted);
-                    } catch (IOException | RuntimeException e) {
-                        errors.add(repo + ": " + e.getMessage());
-                    } finally {
-                        done.countDown();
-                    }
-                });
-            }
-            done.await();
+            runInQueues(repositories, repo -> reconcileRepository(repo, tags, differences, copied, onTarget, planned,
+                    errors), errors);
             if (config.deletes()) {
-                for (String dst : copier.target().catalog()) {
-                    if (!dst.startsWith(config.prefix())) {
+                java.util.Set<RepositoryName> listed = new java.util.HashSet<>(repositories);
+                OciClient.Listing<RepositoryName> theirs = copier.target().catalog();
+                for (RepositoryName dst : theirs.values()) {
+                    if (!dst.value().startsWith(config.prefix())) {
                         continue;
                     }
-                    String repo = dst.substring(config.prefix().length());
-                    if (config.wants(repo) && !repositories.contains(repo)
-                            && !copier.target().tags(dst).orElse(List.of()).isEmpty()) {
-                        differences.incrementAndGet();
-                        reconcilingDifferences.incrementAndGet();
+                    RepositoryName repo = RepositoryName.of(dst.value().substring(config.prefix().length()));
+                    if (!config.wants(repo) || listed.contains(repo)) {
+                        continue;
+                    }
+                    int held = copier.target().tags(dst).map(l -> (int) l.values().stream().filter(config::wantsTag)
+                            .count()).orElse(0);
+                    if (held == 0) {
+                        continue;
+                    }
+                    onTarget.addAndGet(held);
+                    differences.incrementAndGet();
                     reconcilingDifferences.incrementAndGet();
-                reconcilingDifferences.incrementAndGet();
-                        deleted.addAndGet(copier.deleteRepository(repo));
+                    if (copier.source().tags(repo).isPresent()) {
+                        errors.add("the source is inconsistent: its catalog lacks " + repo + " while its tag list "
+                                + "answers; not deleted");
+                    } else {
+                        planned.add(new PlannedDelete(repo, null, held));
+                    }
+                }
+                long wouldDelete = planned.stream().mapToLong(PlannedDelete::tags).sum();
+                // an approval is for the pass that follows it, not a standing permission
+                boolean approval = approved;
+                approved = false;
+                String hold = null;
+                if (wouldDelete > 0 && catalog.values().isEmpty()) {
+                    hold = "would delete " + wouldDelete + " tags: the source lists no repositories at all (an empty "
+                            + "or newly set up registry at its address?)";
+                } else if (wouldDelete > config.deleteAllowance(onTarget.get()) && !approval) {
+                    hold = "would delete " + wouldDelete + " of the target's " + onTarget.get() + " tags, over its "
+                            + "delete-budget of " + config.deleteBudgetPercent() + "% (" + config.deleteAllowance(
+                            onTarget.get()) + ")";
+                }
+                if (hold != null) {
+                    if (!hold.equals(held)) {
+                        LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": deletes held: " + hold
+                                + "; nothing deleted. An operator who confirms runs berth replicate --approve-deletes "
+                                + name());
+                    }
+                    held = hold;
+                } else {
+                    held = null;
+                    if (wouldDelete > 0) {
+                        Map<RepositoryName, List<PlannedDelete>> byRepository = new LinkedHashMap<>();
+                        planned.forEach(d -> byRepository.computeIfAbsent(d.repository(), r -> new ArrayList<>()).add(d));
+                        runInQueues(List.copyOf(byRepository.keySet()), repo -> {
+                            for (PlannedDelete d : byRepository.get(repo)) {
+                                // asked again in the queue: the source may have changed since
+                                if (d.tag() != null) {
+                                    if (copier.syncTag(repo, d.tag())) {
+                                        deleted.incrementAndGet();
+                                    }
+                                } else {
+                                    deleted.addAndGet(copier.deleteRepository(repo, catalog));
+                                }
+                            }
+                        }, errors);
                     }
                 }
             }
@@ -475,24 +580,59 @@ final class TargetWorker implements AutoCloseable {
         lastReconciliation = r;
         reconciling = false;
         reconcilingDifferences.set(0);
-        LOG.log(System.Logger.Level.INFO, "reconciled " + name() + ": " + r.repositories() + " repositories, "
-                + r.tags() + " tags, " + r.differences() + " differences (" + r.copied() + " copied, " + r.deleted()
-                + " deleted) in " + r.durationMillis() + " ms" + (r.errors().isEmpty() ? "" : ", errors: "
-                + r.errors()));
+        // INFO even with errors: an unreachable target is already its one WARN (Reachability)
+        LOG.log(System.Logger.Level.INFO, "reconciled " + name()
+                + ": " + r.repositories() + " repositories, " + r.tags() + " tags, " + r.differences() + " differences ("
+                + r.copied() + " copied, " + r.deleted() + " deleted" + (held == null ? "" : ", deletes held") + ") in "
+                + r.durationMillis() + " ms" + (r.errors().isEmpty() ? "" : ", errors: " + r.errors()));
         return r;
     }
 
-    private void reconcileRepository(String repo, AtomicInteger tags, AtomicInteger differences, AtomicInteger copied,
-                                     AtomicInteger deleted) throws IOException {
-        String dst = config.destination(repo);
-        List<String> sourceTags = copier.source().tags(repo).orElse(List.of()).stream().filter(config::wantsTag)
-                .toList();
-        Map<String, String> want = digests(copier.source(), repo, sourceTags);
-        List<String> targetTags = copier.target().tags(dst).orElse(List.of()).stream().filter(config::wantsTag)
-                .toList();
-        Map<String, String> have = digests(copier.target(), dst, targetTags);
+    /** A step of a reconciliation for one repository. */
+    private interface RepositoryStep {
+        void run(RepositoryName repository) throws IOException;
+    }
+
+    /** Runs {@code step} for each repository in its queue and waits for all; failures become errors. */
+    private void runInQueues(List<RepositoryName> repositories, RepositoryStep step, List<String> errors)
+            throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(repositories.size());
+        for (RepositoryName repo : repositories) {
+            inOrder(repo.value(), () -> {
+                try {
+                    step.run(repo);
+                } catch (IOException | RuntimeException e) {
+                    errors.add(repo + ": " + e.getMessage());
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        done.await();
+    }
+
+    private void reconcileRepository(RepositoryName repo, AtomicInteger tags, AtomicInteger differences,
+                                     AtomicInteger copied, AtomicInteger onTarget, List<PlannedDelete> planned,
+                                     List<String> errors) throws IOException {
+        RepositoryName dst = config.destination(repo);
+        OciClient.Listing<Tag> listed = copier.source().tags(repo).orElseThrow(() -> new IOException("the source's "
+                + "catalog lists " + repo + " but its tag list answers 404: not compared, nothing deleted"));
+        listed.refused().forEach(t -> errors.add(repo + ": the source lists tag '" + t + "', which is not a tag: "
+                + "skipped"));
+        List<Tag> sourceTags = listed.values().stream().filter(config::wantsTag).toList();
+        Map<Tag, Digest> want = digests(copier.source(), repo, sourceTags);
+        for (Tag t : sourceTags) {
+            if (!want.containsKey(t)) {
+                errors.add(repo + ": the source lists tag " + t + " but HEAD of it answers 404: not copied, not "
+                        + "deleted");
+            }
+        }
+        List<Tag> targetTags = copier.target().tags(dst).map(OciClient.Listing::values).orElse(List.of()).stream()
+                .filter(config::wantsTag).toList();
+        Map<Tag, Digest> have = digests(copier.target(), dst, targetTags);
         tags.addAndGet(want.size());
-        for (Map.Entry<String, String> e : want.entrySet()) {
+        onTarget.addAndGet(have.size());
+        for (Map.Entry<Tag, Digest> e : want.entrySet()) {
             if (!e.getValue().equals(have.get(e.getKey()))) {
                 differences.incrementAndGet();
                 reconcilingDifferences.incrementAndGet();
@@ -502,24 +642,22 @@ final class TargetWorker implements AutoCloseable {
             }
         }
         if (config.deletes()) {
-            for (String tag : have.keySet()) {
-                if (!want.containsKey(tag)) {
+            java.util.Set<Tag> onSource = new java.util.HashSet<>(sourceTags);
+            for (Tag tag : have.keySet()) {
+                if (!onSource.contains(tag)) {
                     differences.incrementAndGet();
                     reconcilingDifferences.incrementAndGet();
-                reconcilingDifferences.incrementAndGet();
-                    if (copier.syncTag(repo, tag)) {
-                        deleted.incrementAndGet();
-                    }
+                    planned.add(new PlannedDelete(repo, tag, 1));
                 }
             }
         }
     }
 
-    private static Map<String, String> digests(OciClient registry, String repo, List<String> tags) throws IOException {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String tag : tags) {
-            Optional<String> d = registry.manifestDigest(repo, tag);
-            d.ifPresent(digest -> out.put(tag, digest));
+    private static Map<Tag, Digest> digests(OciClient registry, RepositoryName repo, List<Tag> tags)
+            throws IOException {
+        Map<Tag, Digest> out = new LinkedHashMap<>();
+        for (Tag tag : tags) {
+            registry.manifestDigest(repo, tag).ifPresent(digest -> out.put(tag, digest));
         }
         return out;
     }
@@ -533,6 +671,10 @@ final class TargetWorker implements AutoCloseable {
         s.put("name", name());
         s.put("url", config.endpoint().url().toString());
         s.put("state", state());
+        if (held != null) {
+            s.put("held", held);
+        }
+        s.put("deletes", copier.deletes.get());
         s.put("circuit", breaker.getState().name().toLowerCase());
         if (reachability.down()) {
             s.put("unreachableSince", reachability.downSince().toString());
@@ -573,6 +715,9 @@ final class TargetWorker implements AutoCloseable {
         Reconciliation r = lastReconciliation;
         if (reachability.down() || breaker.getState() == CircuitBreaker.State.OPEN) {
             return "unreachable";
+        }
+        if (held != null) {
+            return "held";
         }
         if (r == null || !r.errors().isEmpty() || lagEvents() > 0
                 || (reconciling && reconcilingDifferences.get() > 0)) {

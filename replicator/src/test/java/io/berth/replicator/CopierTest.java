@@ -84,11 +84,11 @@ class CopierTest {
     void aTagIsCopiedWithWhatItNeedsOnceAndFollowsMovesAndDeletes() throws IOException {
         Digest one = images.image(APP, "v1", "one");
         Copier c = copier(config("", true, List.of(), null));
-        assertTrue(c.syncTag(APP.value(), "v1"));
+        assertTrue(c.syncTag(APP, new Tag("v1")));
         assertEquals(one, onTarget("team-a/app", "v1").orElseThrow());
         long bytes = c.bytesCopied.get();
         assertTrue(bytes > 0);
-        assertFalse(c.syncTag(APP.value(), "v1"), "again: nothing to do");
+        assertFalse(c.syncTag(APP, new Tag("v1")), "again: nothing to do");
         assertEquals(bytes, c.bytesCopied.get(), "nothing copied twice");
         var m = target.registry.manifests().get(APP, new Tag("v1"));
         for (var d : io.berth.core.manifest.ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
@@ -96,22 +96,22 @@ class CopierTest {
         }
 
         Digest two = images.image(APP, "v1", "two");
-        assertTrue(c.syncTag(APP.value(), "v1"));
+        assertTrue(c.syncTag(APP, new Tag("v1")));
         assertEquals(two, onTarget("team-a/app", "v1").orElseThrow(), "the move followed");
 
         source.registry.manifests().delete(APP, new Tag("v1"));
-        assertTrue(c.syncTag(APP.value(), "v1"));
+        assertTrue(c.syncTag(APP, new Tag("v1")));
         assertTrue(onTarget("team-a/app", "v1").isEmpty(), "the delete followed");
         assertTrue(target.registry.metadata().manifestExists(APP, one), "manifests stay until deleted themselves");
         source.registry.manifests().delete(APP, one);
-        assertTrue(c.syncDigest(APP.value(), one.toString()));
+        assertTrue(c.syncDigest(APP, one));
         assertFalse(target.registry.metadata().manifestExists(APP, one));
 
         Copier keep = copier(config("", false, List.of(), null));
         images.image(APP, "v3", "three");
-        keep.syncTag(APP.value(), "v3");
+        keep.syncTag(APP, new Tag("v3"));
         source.registry.manifests().delete(APP, new Tag("v3"));
-        assertFalse(keep.syncTag(APP.value(), "v3"));
+        assertFalse(keep.syncTag(APP, new Tag("v3")));
         assertTrue(onTarget("team-a/app", "v3").isPresent(), "deletes: false leaves the target alone");
     }
 
@@ -122,7 +122,7 @@ class CopierTest {
         Digest index = images.index(APP, "multi", amd, arm);
         Digest signature = images.referrer(APP, index, "sig");
         Copier c = copier(config("mirror/", false, List.of("linux/amd64"), null));
-        c.syncTag(APP.value(), "multi");
+        c.syncTag(APP, new Tag("multi"));
         RepositoryName mirrored = RepositoryName.of("mirror/team-a/app");
         assertEquals(index, target.registry.metadata().tag(mirrored, "multi").orElseThrow(), "same digest, prefixed");
         assertTrue(target.registry.metadata().manifestExists(mirrored, amd));
@@ -131,7 +131,7 @@ class CopierTest {
 
         // a signature pushed later follows its subject, by its own event
         Digest later = images.referrer(APP, index, "sig-2");
-        assertTrue(c.syncDigest(APP.value(), later.toString()));
+        assertTrue(c.syncDigest(APP, later));
         assertTrue(target.registry.metadata().manifestExists(mirrored, later));
     }
 
@@ -145,9 +145,9 @@ class CopierTest {
         images.blob(other, Images.bytes("a shared base layer " + "x".repeat(10_000)));
         images.put(other, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(otherConfig, List.of(shared), null));
         Copier c = copier(config("", false, List.of(), null));
-        c.syncTag(APP.value(), "v1");
+        c.syncTag(APP, new Tag("v1"));
         long before = c.bytesCopied.get();
-        c.syncTag(other.value(), "v1");
+        c.syncTag(other, new Tag("v1"));
         assertEquals(1, c.blobsMounted.get());
         assertEquals(before + "{\"other\":1}".length(), c.bytesCopied.get(), "only the config moved");
         assertTrue(target.registry.metadata().blobLinked(other, shared.digest()));
@@ -163,7 +163,7 @@ class CopierTest {
         try (CuttingProxy proxy = new CuttingProxy(target.port(), 10 << 20)) {
             Copier c = copier(config("", false, List.of(), null), URI.create("http://127.0.0.1:" + proxy.port() + "/"),
                     4 << 20);
-            c.syncTag(APP.value(), "big");
+            c.syncTag(APP, new Tag("big"));
             assertTrue(proxy.cut.get(), "the proxy did cut a connection");
             long sent = c.bytesCopied.get();
             assertTrue(sent >= big.length && sent < big.length + (8L << 20), "resumed, not restarted: " + sent);
@@ -178,12 +178,20 @@ class CopierTest {
     void aRepositoryGoneFromTheSourceIsDeletedFromTheTarget() throws IOException {
         images.image(APP, "v1", "one");
         images.image(APP, "v2", "two");
+        RepositoryName other = RepositoryName.of("team-a/other");
+        images.image(other, "v1", "other");
         Copier c = copier(config("", true, List.of(), null));
-        c.syncTag(APP.value(), "v1");
-        c.syncTag(APP.value(), "v2");
-        assertEquals(0, c.deleteRepository(APP.value()), "the source still has it");
+        c.syncTag(APP, new Tag("v1"));
+        c.syncTag(APP, new Tag("v2"));
+        c.syncTag(other, new Tag("v1"));
+        assertEquals(0, c.deleteRepository(APP, null), "the source still has it");
         source.registry.repositories().delete(io.berth.core.registry.Caller.at("x"), APP);
-        assertEquals(2, c.deleteRepository(APP.value()));
+        assertEquals(2, c.deleteRepository(APP, null));
+        assertEquals(2, c.deletes.get(), "each delete counted (and logged)");
+        // a source that lists nothing at all is no evidence: its last repository stays on the target
+        source.registry.repositories().delete(io.berth.core.registry.Caller.at("x"), other);
+        assertEquals(0, c.deleteRepository(other, null));
+        assertTrue(target.registry.metadata().tag(other, "v1").isPresent());
         assertTrue(target.registry.metadata().tags(APP, null, 10).isEmpty());
     }
 
@@ -194,8 +202,7 @@ class CopierTest {
         images.index(APP, "multi", amd, arm);
         try (TestRegistry strict = new TestRegistry(dir.resolve("strict"))) {
             Copier c = copier(config("", false, List.of("linux/amd64"), null), strict.uri("/"), Copier.CHUNK);
-            OciClient.OciException e = assertThrows(OciClient.OciException.class, () -> c.syncTag(APP.value(),
-                    "multi"));
+            OciClient.OciException e = assertThrows(OciClient.OciException.class, () -> c.syncTag(APP, new Tag("multi")));
             assertEquals("MANIFEST_BLOB_UNKNOWN", e.code(), "a sparse index needs manifests.allow-sparse there");
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -213,7 +220,7 @@ class CopierTest {
         OciClient dead = new OciClient(URI.create("http://127.0.0.1:" + closed + "/"), "", "", null,
                 Duration.ofSeconds(30), reachability);
         Copier c = new Copier(client(source.uri("/")), dead, config("", false, List.of(), null), null, Copier.CHUNK);
-        IOException e = assertThrows(IOException.class, () -> c.syncTag(APP.value(), "v1"));
+        IOException e = assertThrows(IOException.class, () -> c.syncTag(APP, new Tag("v1")));
         assertEquals("HEAD http://127.0.0.1:" + closed + "/v2/" + APP.value() + "/manifests/v1: connection refused",
                 e.getMessage());
         assertTrue(reachability.down());
@@ -307,12 +314,12 @@ class CopierTest {
             OciClient from = new OciClient(basicSource.uri("/"), "reader", "reader-pw", null, Duration.ofSeconds(30));
             OciClient to = new OciClient(tokenTarget.uri("/"), "repl", "repl-pw", null, Duration.ofSeconds(30));
             Copier c = new Copier(from, to, config("", true, List.of(), null), null, Copier.CHUNK);
-            assertTrue(c.syncTag(APP.value(), "v1"));
-            assertTrue(c.syncTag("team-a/other", "v1"));
+            assertTrue(c.syncTag(APP, new Tag("v1")));
+            assertTrue(c.syncTag(RepositoryName.of("team-a/other"), new Tag("v1")));
             assertEquals(v1, tokenTarget.registry.metadata().tag(APP, "v1").orElseThrow());
             assertTrue(c.blobsMounted.get() > 0, "blobs of another repository were mounted, with pull on it");
             basicSource.registry.manifests().delete(APP, new Tag("v1"));
-            assertTrue(c.syncTag(APP.value(), "v1"));
+            assertTrue(c.syncTag(APP, new Tag("v1")));
             assertTrue(tokenTarget.registry.metadata().tag(APP, "v1").isEmpty(), "deletes go through the token flow");
             // a reader cannot write: the copier says why
             OciClient readerOnTarget = new OciClient(tokenTarget.uri("/"), "reader", "reader-pw", null,
@@ -320,7 +327,7 @@ class CopierTest {
             onSource.image(APP, "v2", "denied");
             Copier denied = new Copier(from, readerOnTarget, config("", true, List.of(), null), null, Copier.CHUNK);
             Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
-                    () -> denied.syncTag(APP.value(), "v2"));
+                    () -> denied.syncTag(APP, new Tag("v2")));
             assertTrue(String.valueOf(e.getMessage()).contains("403") || String.valueOf(e.getMessage()).contains("DENIED")
                     || String.valueOf(e.getMessage()).contains("401"), e.toString());
         }
@@ -337,20 +344,20 @@ class CopierTest {
             OciClient trusting = new OciClient(uri, "", "", Tls.context(new ReplicationConfig.Endpoint(uri, "", "",
                     Optional.of(pki.ca()), false)), Duration.ofSeconds(30));
             assertTrue(new Copier(client(source.uri("/")), trusting, config("", true, List.of(), null), null,
-                    Copier.CHUNK).syncTag(APP.value(), "v1"));
+                    Copier.CHUNK).syncTag(APP, new Tag("v1")));
             assertEquals(v1, https.registry.metadata().tag(APP, "v1").orElseThrow());
             images.image(APP, "v2", "tls2");
             OciClient untrusting = new OciClient(uri, "", "", null, Duration.ofSeconds(30));
             Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> new Copier(
                     client(source.uri("/")), untrusting, config("", true, List.of(), null), null, Copier.CHUNK)
-                    .syncTag(APP.value(), "v2"));
+                    .syncTag(APP, new Tag("v2")));
             assertTrue(String.valueOf(e).toLowerCase().contains("certificat") || String.valueOf(e).contains("SSL")
                     || String.valueOf(e).contains("PKIX"), e.toString());
             assertTrue(https.registry.metadata().tag(APP, "v2").isEmpty());
             OciClient insecure = new OciClient(uri, "", "", Tls.context(new ReplicationConfig.Endpoint(uri, "", "",
                     Optional.empty(), true)), Duration.ofSeconds(30));
             assertTrue(new Copier(client(source.uri("/")), insecure, config("", true, List.of(), null), null,
-                    Copier.CHUNK).syncTag(APP.value(), "v2"));
+                    Copier.CHUNK).syncTag(APP, new Tag("v2")));
         }
     }
 

@@ -63,7 +63,7 @@ class ReplicationConfigTest {
         assertTrue(b.wants("team-a/app") && !b.wants("team-a/tmp/x") && !b.wants("team-b/app"));
         assertTrue(b.wantsTag("v1") && !b.wantsTag("latest"));
         assertEquals(List.of("linux/amd64"), b.platforms());
-        assertEquals("mirror/team-a/app", b.destination("team-a/app"));
+        assertEquals(io.berth.core.model.RepositoryName.of("mirror/team-a/app"), b.destination(io.berth.core.model.RepositoryName.of("team-a/app")));
         assertTrue(b.deletes());
         assertEquals(8, b.concurrency());
         assertEquals(200L << 20, b.bytesPerSecond());
@@ -169,6 +169,20 @@ class ReplicationConfigTest {
                     + "[{name: b, url: 'http://b'}]}| reconcile-interval '0s' must be from 1s to 7d",
             "replication: {source: 'http://a', kafka: {bootstrap-servers: k:1}, targets: [{name: b, url: 'http://b'}, "
                     + "{name: b, url: 'http://c'}]}| names must be unique",
+            "replication: {source: 'http://reader:s3cret@a', targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.source carries credentials in the URL (http://…@a)",
+            "replication: {source: 'http://a', targets: [{name: b, url: 'https://w:pw@b'}]}"
+                    + "| replication.targets[0].url carries credentials in the URL (https://…@b)",
+            "replication: {source: 'http://a', targets: [{name: b, url: 'http://b', delete-budget: 150%}]}"
+                    + "| replication.targets[0].delete-budget '150%' must be a percentage from 0% to 100%",
+            "replication: {source: 'http://a', targets: [{name: b, url: 'http://b', delete-budget: 5}]}"
+                    + "| replication.targets[0].delete-budget '5' must be a percentage",
+            "replication: {source: 'http://a', manifests-max-size: 1GiB, targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.manifests-max-size '1GiB' must be a size from 1KiB to 64MiB",
+            "replication: {source: 'http://a', timeout: 0s, targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.timeout '0s' must be from 1s to 1h",
+            "replication: {source: 'http://a', source-token-realms: ['ftp://x'], targets: [{name: b, url: 'http://b'}]}"
+                    + "| replication.source-token-realms 'ftp://x' is not an http(s) URL of a token realm",
     })
     void mistakesAreOneLineNamingTheKey(String yaml, String expected) throws IOException {
         Path f = file(yaml);
@@ -177,5 +191,31 @@ class ReplicationConfigTest {
         assertTrue(e.getMessage().contains(expected.trim()), e.getMessage());
         assertTrue(e.getMessage().contains(f.toString()));
         assertFalse(e.getMessage().contains("\n"));
+        assertFalse(e.getMessage().contains("s3cret") || e.getMessage().contains(":pw@"), "never the password");
+    }
+
+    @Test
+    void theBoundsHaveDefaultsAndCanBeSet() throws IOException {
+        ReplicationConfig d = ReplicationConfig.load(file(FULL), Map.of());
+        assertEquals(Duration.ofSeconds(60), d.timeout());
+        assertEquals(4L << 20, d.manifestsMaxSize());
+        assertEquals(10, d.targets().get(0).deleteBudgetPercent());
+        assertEquals(1, d.targets().get(0).deleteAllowance(5), "at least one");
+        assertEquals(10, d.targets().get(0).deleteAllowance(100));
+        ReplicationConfig c = ReplicationConfig.load(file("""
+                replication:
+                  source: https://a.example
+                  source-token-realms: [https://auth.example/token]
+                  timeout: 5s
+                  manifests-max-size: 1MiB
+                  targets:
+                    - name: b
+                      url: http://b
+                      delete-budget: 0%
+                """), Map.of());
+        assertEquals(Duration.ofSeconds(5), c.timeout());
+        assertEquals(1L << 20, c.manifestsMaxSize());
+        assertEquals(List.of(URI.create("https://auth.example/token")), c.source().tokenRealms());
+        assertEquals(0, c.targets().get(0).deleteAllowance(1000), "0%: every delete waits for an operator");
     }
 }

@@ -29,6 +29,11 @@ public record RepositoryName(String value) implements Comparable<RepositoryName>
         }
     }
 
+    /** Whether {@code value} is a repository name (what {@link #of} takes without refusing). */
+    public static boolean isValid(String value) {
+        return value != null && !value.isEmpty() && value.length() <= MAX_LENGTH && GRAMMAR.matcher(value).matches();
+    }
+
     public static RepositoryName of(String value) {
         return new RepositoryName(value);
     }

@@ -208,13 +208,21 @@ final class BodyWatchdog implements AutoCloseable {
             }
         }
 
-        /** Cuts the transfer once: counted, logged with the client's address, its thread interrupted. */
+        /**
+         * Cuts the transfer once: counted, logged with the client's address, and {@code t} (the thread
+         * waiting in it; null: the caller, which is not waiting) interrupted. Under the watch's lock, so
+         * that a wait that has just ended is not cut, and its thread is never interrupted after
+         * {@link #done} has looked.
+         */
         private void cut(String why, Thread t) {
             synchronized (this) {
-                if (cut != null) {
+                if (cut != null || t != null && since == 0) {
                     return;
                 }
                 cut = why;
+                if (t != null) {
+                    t.interrupt();
+                }
             }
             if (metrics != null) {
                 String limit = why.contains(rateKey) ? rateKey : why.contains("http.read-timeout") ? "http.read-timeout"
@@ -224,9 +232,6 @@ final class BodyWatchdog implements AutoCloseable {
                                 + "http.read-timeout, http.min-body-rate, http.min-send-rate, manifests.body-timeout.")
                         .register(metrics.registry())).increment();
                 LOG.log(System.Logger.Level.INFO, "closing the connection of " + client + ": " + why);
-            }
-            if (t != null) {
-                t.interrupt();
             }
         }
     }

@@ -45,6 +45,7 @@ public final class BerthHttpServer {
     private final V2Routes v2;
     private final OpsRoutes ops;
     private final BodyWatchdog watchdog;
+    private final BodyWatchdog sendWatchdog;
     private final AccessControl access;
     private final HostCheck hostCheck;
     private final java.util.Optional<TlsFiles> tls;
@@ -74,8 +75,11 @@ public final class BerthHttpServer {
     private BerthHttpServer(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
         this.shutdownGrace = config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE);
         this.host = config.string(ConfigKeys.HTTP_HOST);
-        this.watchdog = new BodyWatchdog(config.duration(ConfigKeys.HTTP_READ_TIMEOUT));
         this.metrics = new HttpMetrics(meters);
+        this.watchdog = BodyWatchdog.forBodies(config.duration(ConfigKeys.HTTP_READ_TIMEOUT),
+                config.size(ConfigKeys.HTTP_MIN_BODY_RATE), config.duration(ConfigKeys.HTTP_MIN_RATE_WINDOW), metrics);
+        this.sendWatchdog = BodyWatchdog.forSends(config.size(ConfigKeys.HTTP_MIN_SEND_RATE),
+                config.duration(ConfigKeys.HTTP_MIN_RATE_WINDOW), ConnectionGuard.SEND_SLICE, metrics);
         metrics.gauge("berth.uploads.in.progress", "Upload bodies streaming in now.",
                 () -> registry.uploads().inProgress());
         metrics.gauge("berth.buffers.in.use", "Buffers of the shared pools in use.", registry::hashBuffersInUse,
@@ -110,7 +114,8 @@ public final class BerthHttpServer {
         this.hostCheck = HostCheck.from(config, access);
         this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent(), publicUrl),
                 config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
-                config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
+                config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty(),
+                config.duration(ConfigKeys.MANIFESTS_BODY_TIMEOUT));
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
         // access-control files fail closed on reload: /healthz and /metrics say when one is partial or not applied
         for (WatchedFile<?> file : access.files()) {
@@ -123,7 +128,7 @@ public final class BerthHttpServer {
                     + "grants nothing (no users, no rules) until it reads again.",
                     () -> file.status().state() == WatchedFile.State.FAILED ? 1 : 0, "file", file.what());
         }
-        TokenRoutes token = new TokenRoutes(access, limiter);
+        TokenRoutes token = new TokenRoutes(access, limiter, watchdog);
         DirectHandler rejected = new RejectedRequests(requestLog);
         DirectHandlers.Builder direct = DirectHandlers.builder();
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
@@ -131,7 +136,7 @@ public final class BerthHttpServer {
         }
         this.guard = new ConnectionGuard(config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
                 config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT), config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
-                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics);
+                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics, sendWatchdog);
         ops.addReadinessCheck(() -> watch == null ? java.util.Optional.empty() : watch.problem());
         WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.string(ConfigKeys.HTTP_HOST))
@@ -360,6 +365,7 @@ public final class BerthHttpServer {
                     + "s (http.shutdown-timeout) were cut off");
         }
         watchdog.close();
+        sendWatchdog.close();
         guard.close();
         requestLog.close();
         if (tlsReloader != null) {

@@ -220,12 +220,28 @@ final class BlobHandlers {
         }
         long sent = first.limit();
         metrics.blobBytesSent(true, sent);
+        // past Helidon's writer: the connection's send watch (http.min-send-rate) times the sendfile loop
+        BodyWatchdog.Watch watch = ConnectionGuard.sendWatch();
+        boolean cut = false;
         try {
-            ZeroCopy.send(fc, offset + sent, length - sent, socket, n -> metrics.blobBytesSent(true, n));
+            if (watch != null) {
+                watch.reading();
+            }
+            ZeroCopy.send(fc, offset + sent, length - sent, socket, n -> {
+                metrics.blobBytesSent(true, n);
+                if (watch != null) {
+                    watch.progress(n);
+                }
+            });
         } catch (ZeroCopy.ReadFailure e) {
             throw readFailed(req, res, blob, sent, length, e);
         } catch (IOException e) {
-            throw clientGone(req, "client stopped reading a blob of " + length + " bytes", e);
+            cut = watch != null && watch.done();
+            throw clientGone(req, cut ? watch.why() : "client stopped reading a blob of " + length + " bytes", e);
+        } finally {
+            if (watch != null && !cut && watch.done()) {
+                throw clientGone(req, watch.why(), null);
+            }
         }
         out.close();
     }

@@ -58,7 +58,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link #requestDone} (the request log, and the answers Helidon gives before routing) when the
  * connection waits for the next request. A connection past its time is closed through Helidon
  * ({@link ServerConnection#close} with interrupt) only while it waits for a request: a request being
- * served is never interrupted (its body has {@code http.read-timeout}).
+ * served is never interrupted (its body has {@code http.read-timeout} and {@code http.min-body-rate}).
+ * The connection's writer is watched as well: a client that takes its answers slower than
+ * {@code http.min-send-rate} has its connection closed ({@link BodyWatchdog}).
  */
 final class ConnectionGuard implements ServerConnectionSelector, Http1ConnectionListener, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ConnectionGuard.class.getName());
@@ -87,7 +89,17 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     private record State(Phase phase, long since) {
     }
 
-    ConnectionGuard(Duration headerTimeout, Duration idleTimeout, int max, int maxPerClient, HttpMetrics metrics) {
+    /**
+     * Most bytes written to a connection in one call: a write is counted towards {@code http.min-send-rate}
+     * when it returns, so one in progress is at most this much the client is not yet credited with.
+     */
+    static final int SEND_SLICE = 8 * 1024;
+
+    private final BodyWatchdog sends;
+
+    ConnectionGuard(Duration headerTimeout, Duration idleTimeout, int max, int maxPerClient, HttpMetrics metrics,
+                    BodyWatchdog sends) {
+        this.sends = sends;
         // Helidon's HTTP/1 with its defaults, telling this guard when a request's headers are complete
         this.http1 = Http1ConnectionSelector.builder()
                 .config(Http1Config.builder().name("http_1_1").addReceiveListener(this).build())
@@ -193,6 +205,17 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
      */
     static boolean tlsHandshake(byte[] first) {
         return first.length >= 2 && first[0] == 0x16 && first[1] == 0x03;
+    }
+
+    /** The send watch of the connection the calling thread serves, for bytes sent past its writer; or null. */
+    static BodyWatchdog.Watch sendWatch() {
+        Tracked t = CURRENT.get();
+        return t == null ? null : t.send;
+    }
+
+    /** Helidon's own writer under {@code writer}, which may be the guard's timed one. */
+    static DataWriter helidonWriter(DataWriter writer) {
+        return writer instanceof WatchedWriter w ? w.out : writer;
     }
 
     /** The connection the calling thread serves has answered its request: it waits for the next one. */
@@ -348,6 +371,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     private final class Tracked implements ServerConnection {
         final String client;
         final String address;
+        final BodyWatchdog.Watch send;
         final AtomicReference<State> state = new AtomicReference<>(new State(Phase.HEADERS, System.nanoTime()));
         volatile ServerConnection connection;
         /** Whether bytes arrived yet, and whether the first ones were a TLS handshake. */
@@ -357,6 +381,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         Tracked(String client, String address) {
             this.client = client;
             this.address = address;
+            this.send = sends.watch(client);
         }
 
         /** Bytes arrived: a connection that waited for a request now receives one. */
@@ -400,9 +425,11 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     private static final class Guarded implements ConnectionContext {
         private final ConnectionContext ctx;
         private final DataReader reader;
+        private final DataWriter writer;
 
         Guarded(ConnectionContext ctx, Tracked tracked) {
             this.ctx = ctx;
+            this.writer = new WatchedWriter(ctx.dataWriter(), tracked.send);
             HelidonSocket socket = ctx.serverSocket();
             this.reader = DataReader.create(() -> {
                 byte[] bytes;
@@ -436,7 +463,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
 
         @Override
         public DataWriter dataWriter() {
-            return ctx.dataWriter();
+            return writer;
         }
 
         @Override
@@ -477,6 +504,81 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         @Override
         public String childSocketId() {
             return ctx.childSocketId();
+        }
+    }
+
+    /**
+     * Helidon's connection writer, each write (in slices of at most {@link #SEND_SLICE}) timed by the
+     * connection's send watch; a write the watchdog cut ends the connection.
+     */
+    private static final class WatchedWriter implements DataWriter {
+        private final DataWriter out;
+        private final BodyWatchdog.Watch watch;
+
+        WatchedWriter(DataWriter out, BodyWatchdog.Watch watch) {
+            this.out = out;
+            this.watch = watch;
+        }
+
+        @Override
+        public void write(BufferData... buffers) {
+            for (BufferData b : buffers) {
+                write(b);
+            }
+        }
+
+        @Override
+        public void write(BufferData buffer) {
+            send(buffer, false);
+        }
+
+        @Override
+        public void writeNow(BufferData... buffers) {
+            for (BufferData b : buffers) {
+                writeNow(b);
+            }
+        }
+
+        @Override
+        public void writeNow(BufferData buffer) {
+            send(buffer, true);
+        }
+
+        private void send(BufferData buffer, boolean now) {
+            while (buffer.available() > SEND_SLICE) {
+                byte[] slice = new byte[SEND_SLICE];
+                buffer.read(slice, 0, SEND_SLICE);
+                timed(BufferData.create(slice), now);
+            }
+            timed(buffer, now);
+        }
+
+        private void timed(BufferData buffer, boolean now) {
+            int n = buffer.available();
+            watch.reading();
+            boolean cut;
+            try {
+                if (now) {
+                    out.writeNow(buffer);
+                } else {
+                    out.write(buffer);
+                }
+            } finally {
+                cut = watch.done(n);
+            }
+            if (cut) {
+                throw new CloseConnectionException(watch.why());
+            }
+        }
+
+        @Override
+        public void flush() {
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            out.close();
         }
     }
 }

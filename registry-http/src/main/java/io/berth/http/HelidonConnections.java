@@ -115,7 +115,7 @@ final class HelidonConnections {
             return Optional.empty();
         }
         return context(req).flatMap(ctx -> {
-            DataWriter writer = ctx.dataWriter();
+            DataWriter writer = ConnectionGuard.helidonWriter(ctx.dataWriter());
             if (writer == null || writer.getClass() != DIRECT_WRITER) {
                 return Optional.empty();
             }

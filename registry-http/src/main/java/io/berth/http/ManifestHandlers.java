@@ -19,10 +19,13 @@ import java.util.OptionalLong;
 final class ManifestHandlers {
     private final Registry registry;
     private final BodyWatchdog watchdog;
+    private final java.time.Duration bodyTimeout;
 
-    ManifestHandlers(Registry registry, BodyWatchdog watchdog) {
+    /** @param bodyTimeout how long a manifest body may take in all (manifests.body-timeout) */
+    ManifestHandlers(Registry registry, BodyWatchdog watchdog, java.time.Duration bodyTimeout) {
         this.registry = registry;
         this.watchdog = watchdog;
+        this.bodyTimeout = bodyTimeout;
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -57,7 +60,10 @@ final class ManifestHandlers {
         List<Tag> tags;
         try (Manifests.BodyPermit permit = registry.manifests().reserveBody(Requests.caller(req), room)) {
             byte[] payload;
-            try (InputStream in = new RequestBody(req, watchdog)) {
+            // a deadline of its own: the body holds its room in the budget while it trickles in, and many
+            // trickling bodies would hold all of it (their room is freed when the read is cut)
+            try (InputStream in = new RequestBody(req, watchdog.watch(RequestLog.client(req), bodyTimeout,
+                    "manifests.body-timeout"), false)) {
                 payload = declared.isPresent() ? readExactly(in, (int) room)
                         : in.readNBytes(Math.toIntExact(max + 1)); // max is at most 64 MiB (manifests.max-size)
             }

@@ -27,6 +27,15 @@ final class RejectedRequests implements DirectHandler {
                                     ServerResponseHeaders headers, String message) {
         String path = request.path() == null ? "" : request.path();
         String method = request.method() == null ? "" : request.method();
+        boolean keepAlive = eventType.keepAlive();
+        String why = null;
+        if (status.code() == 501) {
+            why = "unsupported Transfer-Encoding: only chunked is accepted (as the last and only coding)";
+            // Helidon's only 501 before routing is a transfer coding it does not decode: the client's
+            // mistake, and its body cannot be framed, so the connection closes after the answer
+            status = Status.BAD_REQUEST_400;
+            keepAlive = false;
+        }
         ErrorCode code = code(status, path);
         String id = RequestLog.requestId(request.headers());
         headers.set(OciHeaders.REQUEST_ID, id);
@@ -35,9 +44,9 @@ final class RejectedRequests implements DirectHandler {
             headers.set(OciHeaders.API_VERSION, "registry/2.0");
         }
         TransportResponse.Builder response = TransportResponse.builder().status(status).headers(headers)
-                .keepAlive(eventType.keepAlive());
+                .keepAlive(keepAlive);
         if (!"HEAD".equalsIgnoreCase(method)) {
-            response.entity(OciErrors.body(code, describe(code, status), Map.of()));
+            response.entity(OciErrors.body(code, why != null ? why : describe(code, status), Map.of()));
         }
         log.rejected(method, path, status.code(), id, ConnectionGuard.currentPeer());
         ConnectionGuard.requestDone();
@@ -46,6 +55,9 @@ final class RejectedRequests implements DirectHandler {
 
     private static ErrorCode code(Status status, String path) {
         int s = status.code();
+        if (s == 505) {
+            return ErrorCode.UNSUPPORTED; // the client's HTTP version: not a server failure
+        }
         if (s >= 500) {
             return ErrorCode.INTERNAL;
         }
@@ -62,12 +74,12 @@ final class RejectedRequests implements DirectHandler {
     private static String describe(ErrorCode code, Status status) {
         return switch (code) {
             case NAME_INVALID -> "invalid repository name: a name cannot contain a backslash";
+            case UNSUPPORTED -> "HTTP version not supported: this registry serves HTTP/1.1 only (not HTTP/1.0)";
             case INTERNAL -> "internal server error";
             case PAYLOAD_TOO_LARGE -> "request body too large";
             default -> switch (status.code()) {
                 case 414 -> "request line or URI too long";
                 case 431 -> "request header section too large";
-                case 505 -> "HTTP version not supported";
                 default -> "malformed request";
             };
         };

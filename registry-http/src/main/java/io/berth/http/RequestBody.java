@@ -6,13 +6,12 @@ import java.io.InputStream;
 
 /**
  * A request body whose read failures (the client disconnected, stalled past {@code http.read-timeout},
- * or sent broken chunked framing) surface as {@link RequestBodyException}, so storage code can tell a
+ * crawled under {@code http.min-body-rate}, ran past a deadline, or sent broken chunked framing) surface as {@link RequestBodyException}, so storage code can tell a
  * vanished client from a failing disk.
  */
 final class RequestBody extends InputStream implements io.berth.core.blob.DirectSource {
     private final InputStream in;
     private final BodyWatchdog.Watch watch;
-    private final java.time.Duration timeout;
 
     private final java.util.concurrent.atomic.AtomicLong counted;
     private final io.helidon.webserver.http.ServerRequest req; // null: nothing to release
@@ -26,22 +25,26 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
 
     /** @param fromSocket read a large body from the socket when possible ({@link SocketEntity}) */
     RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog, boolean fromSocket) {
-        this(req.content().inputStream(), RequestLog.bodyCounter(req), watchdog, req, fromSocket);
+        this(req, watchdog.watch(RequestLog.client(req)), fromSocket);
+    }
+
+    /** Reads {@code req}'s body under {@code watch} (of a watchdog, maybe with a deadline of its own). */
+    RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog.Watch watch, boolean fromSocket) {
+        this(req.content().inputStream(), RequestLog.bodyCounter(req), watch, req, fromSocket);
         RequestLog.bodyStream(req, in);
     }
 
     /** Reads {@code raw} (a request's entity stream) under {@code watchdog}, counting into {@code counted}. */
     RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog) {
-        this(raw, counted, watchdog, null, false);
+        this(raw, counted, watchdog.watch(), null, false);
     }
 
-    private RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog,
+    private RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog.Watch watch,
                         io.helidon.webserver.http.ServerRequest req, boolean fromSocket) {
         this.req = req;
         this.in = raw;
         this.socket = fromSocket ? SocketEntity.of(req, raw).orElse(null) : null;
-        this.watch = watchdog.watch();
-        this.timeout = watchdog.timeout();
+        this.watch = watch;
         this.counted = counted;
     }
 
@@ -95,7 +98,7 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
     }
 
     private int counted(int n) throws RequestBodyException {
-        if (watch.done()) {
+        if (watch.done(Math.max(0, n))) {
             throw failed(null, true);
         }
         if (n > 0) {
@@ -128,8 +131,7 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
 
     private RequestBodyException failed(Exception e, boolean timedOut) {
         if (timedOut) {
-            return new RequestBodyException("no request body bytes arrived for " + timeout.toSeconds()
-                    + "s (http.read-timeout)", e);
+            return new RequestBodyException(watch.why(), e);
         }
         if (e instanceof RequestBodyException r) {
             return r;

@@ -199,7 +199,7 @@ public final class RequestLog implements Filter {
         return access == null ? "" : access.principal().subject();
     }
 
-    private static String client(ServerRequest req) {
+    static String client(ServerRequest req) {
         return req.remotePeer().address() instanceof java.net.InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : String.valueOf(req.remotePeer().address());
     }

@@ -39,10 +39,12 @@ final class TokenRoutes implements HttpService {
 
     private final AccessControl control;
     private final ClientRateLimiter limiter;
+    private final BodyWatchdog watchdog;
 
-    TokenRoutes(AccessControl control, ClientRateLimiter limiter) {
+    TokenRoutes(AccessControl control, ClientRateLimiter limiter, BodyWatchdog watchdog) {
         this.control = control;
         this.limiter = limiter;
+        this.watchdog = watchdog;
     }
 
     private boolean serving() {
@@ -79,9 +81,22 @@ final class TokenRoutes implements HttpService {
         if (!admitted(req, res)) {
             return;
         }
-        byte[] raw = req.content().inputStream().readNBytes(MAX_FORM + 1);
+        // the form is a few hundred bytes: a larger announced one is refused before it is read, and the
+        // read has the body limits (http.read-timeout, http.min-body-rate); a cut-off body is a client abort
+        if (Requests.contentLength(req).orElse(0) > MAX_FORM) {
+            res.header(io.helidon.http.HeaderNames.CONNECTION, "close");
+            OciErrors.send(req, res, ErrorCode.PAYLOAD_TOO_LARGE, "the token request form is larger than "
+                    + MAX_FORM + " bytes");
+            return;
+        }
+        byte[] raw;
+        try (java.io.InputStream in = new RequestBody(req, watchdog)) {
+            raw = in.readNBytes(MAX_FORM + 1);
+        }
         if (raw.length > MAX_FORM) {
-            OciErrors.send(req, res, ErrorCode.PAYLOAD_TOO_LARGE, "the token request form is too large");
+            res.header(io.helidon.http.HeaderNames.CONNECTION, "close");
+            OciErrors.send(req, res, ErrorCode.PAYLOAD_TOO_LARGE, "the token request form is larger than "
+                    + MAX_FORM + " bytes");
             return;
         }
         Map<String, List<String>> form = form(new String(raw, StandardCharsets.UTF_8));

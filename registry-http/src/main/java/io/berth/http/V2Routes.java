@@ -56,11 +56,11 @@ public final class V2Routes implements HttpService {
     }
 
     V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate,
-             boolean sendfile, boolean socketReads) {
+             boolean sendfile, boolean socketReads, java.time.Duration manifestBodyTimeout) {
         this.gate = gate;
         BlobHandlers blobs = new BlobHandlers(registry, metrics, sendfile);
         UploadHandlers uploads = new UploadHandlers(registry, watchdog, metrics, socketReads);
-        ManifestHandlers manifests = new ManifestHandlers(registry, watchdog);
+        ManifestHandlers manifests = new ManifestHandlers(registry, watchdog, manifestBodyTimeout);
         ListingHandlers listings = new ListingHandlers(registry);
         Endpoint base = new Endpoint(ListingHandlers::base, AccessGate.Need.LOGIN);
         this.routes = List.of(

@@ -239,6 +239,29 @@ class WireFramingTest {
         }
     }
 
+    /** A client's own mistakes Helidon refuses before routing are never called a server error. */
+    @Test
+    void clientMistakesBeforeRoutingAreNotInternalServerErrors() throws IOException {
+        try (WireClient c = new WireClient(r.server.port())) {
+            c.sendRaw("GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            WireClient.Response res = c.read("GET");
+            assertEquals(505, res.status(), res.toString());
+            assertEquals("UNSUPPORTED", JSON.readTree(res.body()).get("errors").get(0).get("code").asText(), res.toString());
+            assertTrue(res.text().contains("HTTP/1.0"), res.toString());
+            assertFalse(res.text().contains("internal server error"), res.toString());
+        }
+        try (WireClient c = new WireClient(r.server.port())) {
+            c.sendRaw("POST /v2/" + REPO + "/blobs/uploads/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            WireClient.Response res = c.read("POST");
+            assertEquals(400, res.status(), res.toString());
+            assertEquals("UNSUPPORTED", JSON.readTree(res.body()).get("errors").get(0).get("code").asText(), res.toString());
+            assertTrue(res.text().contains("Transfer-Encoding"), res.toString());
+            assertFalse(res.text().contains("internal server error"), res.toString());
+            c.assertClosedByServer();
+        }
+    }
+
     @Test
     void opsEndpointsAnswerHeadLikeGet() throws IOException {
         try (WireClient c = new WireClient(r.server.port())) {

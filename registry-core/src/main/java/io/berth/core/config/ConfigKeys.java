@@ -30,6 +30,16 @@ public final class ConfigKeys {
     public static final ConfigKey HTTP_READ_TIMEOUT = ConfigKey.duration("http.read-timeout", "60s",
             Duration.ofSeconds(1), Duration.ofDays(1), "A request body that sends nothing for this long is aborted"
                     + " (its upload keeps only acknowledged bytes).");
+    public static final ConfigKey HTTP_MIN_BODY_RATE = ConfigKey.size("http.min-body-rate", "1KiB", 0, 1024 * MIB,
+            "Slowest a request body may arrive, in bytes per second averaged over http.min-rate-window of waiting for "
+                    + "it (the first window is its grace); a slower one is cut and its connection closed (its upload "
+                    + "keeps only acknowledged bytes). 0: no minimum.");
+    public static final ConfigKey HTTP_MIN_SEND_RATE = ConfigKey.size("http.min-send-rate", "1KiB", 0, 1024 * MIB,
+            "Slowest a client may take a response, in bytes per second averaged over http.min-rate-window of "
+                    + "waiting for it to read; a slower one's connection is closed. 0: no minimum.");
+    public static final ConfigKey HTTP_MIN_RATE_WINDOW = ConfigKey.duration("http.min-rate-window", "30s",
+            Duration.ofSeconds(1), Duration.ofHours(1), "Window over which http.min-body-rate and "
+                    + "http.min-send-rate are averaged.");
     public static final ConfigKey HTTP_HEADER_TIMEOUT = ConfigKey.duration("http.header-timeout", "20s",
             Duration.ofSeconds(1), Duration.ofHours(1), "A request's line and headers must arrive within this from "
                     + "its first byte (a new connection's first request: from the connection's opening), else the "
@@ -200,6 +210,9 @@ public final class ConfigKeys {
             "manifests.max-buffered-per-client", "8MiB", KIB, 1024 * MIB, "Most bytes of manifest bodies one client "
                     + "(a user when authenticated, else an address) may have in memory at once; pushes beyond get 429 "
                     + "with Retry-After.");
+    public static final ConfigKey MANIFESTS_BODY_TIMEOUT = ConfigKey.duration("manifests.body-timeout", "30s",
+            Duration.ofSeconds(1), Duration.ofHours(1), "A manifest body must arrive whole within this of its "
+                    + "first read, else the connection is closed and its room in manifests.max-buffered freed.");
     public static final ConfigKey MANIFESTS_MAX_REFERENCES = ConfigKey.count("manifests.max-references", "10000", 1,
             1_000_000, "Most blobs and child manifests one manifest may reference; more is MANIFEST_INVALID.");
     public static final ConfigKey MANIFESTS_ALLOW_SPARSE = new ConfigKey("manifests.allow-sparse", "false",
@@ -229,7 +242,8 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_PUBLIC_URL, HTTP_ALLOWED_HOSTS,
             HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
-            HTTP_READ_TIMEOUT, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS,
+            HTTP_READ_TIMEOUT, HTTP_MIN_BODY_RATE, HTTP_MIN_SEND_RATE, HTTP_MIN_RATE_WINDOW,
+            HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS,
             HTTP_MAX_CONNECTIONS_PER_CLIENT, HTTP_ACCESS_LOG, LOG_LEVEL, LOG_LEVELS, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
@@ -245,7 +259,7 @@ public final class ConfigKeys {
             METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_BUFFERED,
-            MANIFESTS_MAX_BUFFERED_PER_CLIENT, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
+            MANIFESTS_MAX_BUFFERED_PER_CLIENT, MANIFESTS_BODY_TIMEOUT, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,
             EVENTS_KAFKA_BOOTSTRAP, EVENTS_KAFKA_TOPIC, EVENTS_SOURCE, EVENTS_PULL, EVENTS_RETENTION, LISTING_MAX_PAGE,
             LISTING_MAX_CATALOG_SKIP);
 

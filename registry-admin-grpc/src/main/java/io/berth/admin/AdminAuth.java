@@ -179,7 +179,11 @@ final class AdminAuth implements ServerInterceptor {
             for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(x509.getSubjectX500Principal().getName())
                     .getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return Optional.of(Principal.user(String.valueOf(rdn.getValue())));
+                    // a certificate names a user; a CN written as a robot's subject would otherwise be matched
+                    // by the rules that name that robot
+                    String cn = String.valueOf(rdn.getValue());
+                    return cn.isBlank() || Principal.named(cn).kind() != Principal.Kind.USER ? Optional.empty()
+                            : Optional.of(Principal.user(cn));
                 }
             }
         } catch (javax.net.ssl.SSLPeerUnverifiedException | javax.naming.InvalidNameException e) {

@@ -178,6 +178,7 @@ class AdminIdentitiesTest {
         pki.server("admin", "a1");
         pki.client("root-client", "root");
         pki.client("alice-client", "alice");
+        pki.client("robot-client", "robot:ops");
         try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
                 Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
                 Optional.of(pki.ca())))))) {
@@ -186,12 +187,16 @@ class AdminIdentitiesTest {
             ManagedChannel root = channel(tls.port(), pki, "root-client");
             ManagedChannel alice = channel(tls.port(), pki, "alice-client");
             ManagedChannel none = channel(tls.port(), pki, null);
+            ManagedChannel robotCn = channel(tls.port(), pki, "robot-client");
             ManagedChannel plain = ManagedChannelBuilder.forAddress("127.0.0.1", tls.port()).usePlaintext().build();
             try {
                 assertEquals("1", RegistryAdminGrpc.newBlockingStub(root).getServerInfo(info).getVersion());
                 assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> RegistryAdminGrpc.newBlockingStub(alice)
                         .getServerInfo(info)));
                 assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> RegistryAdminGrpc.newBlockingStub(none)
+                        .getServerInfo(info)));
+                // a CN written as a robot's subject names nobody (a user of that name would match the robot's rules)
+                assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> RegistryAdminGrpc.newBlockingStub(robotCn)
                         .getServerInfo(info)));
                 // over TLS without a client certificate, credentials work as on plain connections
                 assertEquals("1", RegistryAdminGrpc.newBlockingStub(none).withInterceptors(MetadataUtils
@@ -200,7 +205,7 @@ class AdminIdentitiesTest {
                 assertEquals(Status.Code.UNAVAILABLE, refused(() -> RegistryAdminGrpc.newBlockingStub(plain)
                         .withDeadlineAfter(10, TimeUnit.SECONDS).getServerInfo(info)), "no plaintext on a TLS port");
             } finally {
-                for (ManagedChannel c : List.of(root, alice, none, plain)) {
+                for (ManagedChannel c : List.of(root, alice, none, robotCn, plain)) {
                     c.shutdownNow();
                 }
             }

@@ -26,7 +26,7 @@ public final class TagRegex {
     /**
      * The largest program accepted, in RE2 instructions as {@link #estimatedSize} counts them (about
      * one per character, class or operator, times counted repetitions): a match costs at most this
-     * times the tag's length, about 3 ms for a 128-character tag at the limit.
+     * times the tag's length, a few ms for a 128-character tag at the limit (docs/admin-api.md).
      */
     public static final int MAX_SIZE = 1000;
     /** Rules are evaluated on every tag push: their expressions are compiled once, not each time. */

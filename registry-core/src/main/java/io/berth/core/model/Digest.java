@@ -54,7 +54,8 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Reference
         return algorithm.prefix() + ":" + hex;
     }
 
-    private static boolean isLowerHex(String s) {
+    /** Whether {@code s} holds only 0-9 and a-f. */
+    static boolean isLowerHex(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {

@@ -17,7 +17,7 @@ public record DigestPrefix(Optional<DigestAlgorithm> algorithm, String hex) {
     public static final int MIN_HEX = 6;
 
     public DigestPrefix {
-        if (algorithm == null || hex == null || hex.length() < MIN_HEX || !isLowerHex(hex)
+        if (algorithm == null || hex == null || hex.length() < MIN_HEX || !Digest.isLowerHex(hex)
                 || hex.length() > algorithm.map(DigestAlgorithm::hexLength).orElse(DigestAlgorithm.SHA512.hexLength())) {
             throw invalid(algorithm == null || algorithm.isEmpty() ? String.valueOf(hex)
                     : algorithm.get().prefix() + ":" + hex);
@@ -53,16 +53,6 @@ public record DigestPrefix(Optional<DigestAlgorithm> algorithm, String hex) {
     @Override
     public String toString() {
         return algorithm.map(a -> a.prefix() + ":").orElse("") + hex;
-    }
-
-    private static boolean isLowerHex(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static RegistryException invalid(String text) {

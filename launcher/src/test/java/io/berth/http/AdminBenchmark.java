@@ -2,7 +2,7 @@ package io.berth.http;
 
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.gc.GarbageCollector;
-import io.berth.core.metadata.ChangeOrigin;
+import io.berth.core.model.ChangeOrigin;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;

@@ -1,6 +1,6 @@
 package io.berth.admin;
 
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;

@@ -8,7 +8,7 @@ import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.RepositoryName;
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Registry;

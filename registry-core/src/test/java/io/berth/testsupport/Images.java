@@ -7,7 +7,7 @@ import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.registry.BlobInfo;
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import io.berth.core.registry.Registry;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;

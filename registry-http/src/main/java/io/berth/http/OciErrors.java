@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
-import io.berth.core.error.UploadRangeException;
+import io.berth.core.registry.UploadRangeException;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;

@@ -4,7 +4,7 @@ import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import io.helidon.http.HeaderName;
 import io.helidon.webserver.http.ServerRequest;
 import java.util.Optional;

@@ -12,7 +12,7 @@ import io.berth.core.auth.Principal;
 import io.berth.core.auth.Robots;
 import io.berth.core.auth.TokenService;
 import io.berth.core.model.Digest;
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

@@ -185,11 +185,11 @@ class CopierTest {
         c.syncTag(APP, new Tag("v2"));
         c.syncTag(other, new Tag("v1"));
         assertEquals(0, c.deleteRepository(APP, null), "the source still has it");
-        source.registry.repositories().delete(io.berth.core.registry.Caller.at("x"), APP);
+        source.registry.repositories().delete(io.berth.core.model.Caller.at("x"), APP);
         assertEquals(2, c.deleteRepository(APP, null));
         assertEquals(2, c.deletes.get(), "each delete counted (and logged)");
         // a source that lists nothing at all is no evidence: its last repository stays on the target
-        source.registry.repositories().delete(io.berth.core.registry.Caller.at("x"), other);
+        source.registry.repositories().delete(io.berth.core.model.Caller.at("x"), other);
         assertEquals(0, c.deleteRepository(other, null));
         assertTrue(target.registry.metadata().tag(other, "v1").isPresent());
         assertTrue(target.registry.metadata().tags(APP, null, 10).isEmpty());

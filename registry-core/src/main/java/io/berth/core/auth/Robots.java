@@ -4,7 +4,7 @@ import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.RobotRecord;
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import io.berth.events.RepositoryGlob;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -9,7 +9,7 @@ import io.berth.core.metadata.ManifestKey;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Digest;
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import io.berth.core.registry.Manifests;
 import io.berth.core.registry.Registry;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.berth.core.metadata;
 
+import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import java.sql.Connection;

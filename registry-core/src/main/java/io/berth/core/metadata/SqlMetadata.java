@@ -3,6 +3,7 @@ package io.berth.core.metadata;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.UploadId;

@@ -5,6 +5,7 @@ import io.berth.core.blob.BlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package io.berth.core.registry;
 
 import io.berth.core.metadata.MetadataTransaction;
 import io.berth.core.metadata.OutboxEvent;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.events.DistributionEvent;

@@ -9,6 +9,7 @@ import io.berth.core.metadata.MetadataTransaction;
 import io.berth.core.metadata.ManifestReferences;
 import io.berth.core.metadata.MetadataReads;
 import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Descriptor;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;

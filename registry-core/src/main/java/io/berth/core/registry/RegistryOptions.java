@@ -2,6 +2,7 @@ package io.berth.core.registry;
 
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.model.Caller;
 import java.time.Duration;
 import java.util.Map;
 

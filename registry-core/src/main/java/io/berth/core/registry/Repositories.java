@@ -5,6 +5,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.ManifestSummary;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.RepositoryStats;
+import io.berth.core.model.Caller;
 import io.berth.core.model.RepositoryName;
 import java.util.ArrayList;
 import java.util.List;

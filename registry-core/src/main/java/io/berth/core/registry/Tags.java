@@ -10,6 +10,7 @@ import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.TagChange;
 import io.berth.core.metadata.TagRecord;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Descriptor;
 import io.berth.core.model.Digest;
 import io.berth.core.model.MediaTypes;

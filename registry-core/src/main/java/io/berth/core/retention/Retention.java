@@ -13,7 +13,7 @@ import io.berth.core.metadata.TagRecord;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.TagRegex;
-import io.berth.core.registry.Caller;
+import io.berth.core.model.Caller;
 import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Manifests;

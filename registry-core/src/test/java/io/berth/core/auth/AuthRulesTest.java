@@ -115,7 +115,7 @@ class AuthRulesTest {
                 dir.resolve("berth.db"))) {
             Robots robots = new Robots(metadata, java.time.Clock.systemUTC());
             robots.create("ci", java.util.List.of("ci/**"), java.util.List.of("pull"), "",
-                    io.berth.core.registry.Caller.internal("test"));
+                    io.berth.core.model.Caller.internal("test"));
             for (boolean withPolicy : new boolean[] {false, true}) {
                 java.util.Map<String, String> cfg = new java.util.HashMap<>(java.util.Map.of("auth.type", "htpasswd",
                         "auth.htpasswd.path", users.toString()));
@@ -348,7 +348,7 @@ class AuthRulesTest {
             assertEquals(trackedUsers, ac.loginStats().trackedUsers());
             // robot secrets: wrong ones count against the address, never against the robot's name
             String secret = robots.create("ci", java.util.List.of("ci/**"), java.util.List.of("pull"), "",
-                    io.berth.core.registry.Caller.internal("test")).secret();
+                    io.berth.core.model.Caller.internal("test")).secret();
             for (int i = 0; i < 50; i++) {
                 ac.login(new AccessControl.Credentials("robot:ci", "berth_guess" + i), "10.0.0." + (i / 10));
             }

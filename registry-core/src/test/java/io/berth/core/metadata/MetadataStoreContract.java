@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.RepositoryName;

@@ -9,6 +9,7 @@ import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.OutboxEvent;
 import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;

@@ -10,6 +10,7 @@ import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.ImmutabilityRuleRecord;
 import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;

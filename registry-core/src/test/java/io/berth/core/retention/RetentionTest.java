@@ -141,7 +141,7 @@ class RetentionTest {
     @Test
     void aManifestIsDeletedOnlyWhenNothingKeptReachesIt() {
         Digest shared = images.image(APP, "old", "shared");
-        registry.tags().set(io.berth.core.registry.Caller.at("x"), APP, "stable", shared, java.util.Optional.empty());
+        registry.tags().set(io.berth.core.model.Caller.at("x"), APP, "stable", shared, java.util.Optional.empty());
         Digest amd = images.image(APP, null, "amd");
         Digest arm = images.image(APP, null, "arm");
         Digest keptChild = images.image(APP, "arm-only", "arm"); // same manifest as arm

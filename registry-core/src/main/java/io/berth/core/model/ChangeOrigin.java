@@ -1,4 +1,4 @@
-package io.berth.core.metadata;
+package io.berth.core.model;
 
 /**
  * Where a change came from, as tag history records it.

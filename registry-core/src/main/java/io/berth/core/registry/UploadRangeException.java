@@ -1,16 +1,20 @@
-package io.berth.core.error;
+package io.berth.core.registry;
 
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.UploadId;
 import java.util.Map;
 
 /** A chunk that does not continue the upload where it ends; carries the session's current size. */
 public final class UploadRangeException extends RegistryException {
     private static final long serialVersionUID = 1L;
 
-    private final io.berth.core.model.RepositoryName repository;
-    private final io.berth.core.model.UploadId uploadId;
+    private final RepositoryName repository;
+    private final UploadId uploadId;
     private final long currentSize;
 
-    public UploadRangeException(io.berth.core.model.RepositoryName repository, io.berth.core.model.UploadId uploadId,
+    public UploadRangeException(RepositoryName repository, UploadId uploadId,
                                 long currentSize, String message) {
         super(ErrorCode.RANGE_INVALID, message, Map.of("size", currentSize));
         this.repository = repository;
@@ -18,11 +22,11 @@ public final class UploadRangeException extends RegistryException {
         this.currentSize = currentSize;
     }
 
-    public io.berth.core.model.RepositoryName repository() {
+    public RepositoryName repository() {
         return repository;
     }
 
-    public io.berth.core.model.UploadId uploadId() {
+    public UploadId uploadId() {
         return uploadId;
     }
 

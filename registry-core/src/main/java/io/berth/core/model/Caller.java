@@ -1,4 +1,4 @@
-package io.berth.core.registry;
+package io.berth.core.model;
 
 /**
  * Who asks for a change, as far as the registry's rules need to know: the client's address (for
@@ -51,8 +51,8 @@ public record Caller(String address, String requestId, String host, String metho
     }
 
     /** As tag history records this caller. */
-    public io.berth.core.metadata.ChangeOrigin origin() {
-        return new io.berth.core.metadata.ChangeOrigin(via, requestId, actor);
+    public ChangeOrigin origin() {
+        return new ChangeOrigin(via, requestId, actor);
     }
 
     /** Work the registry does on its own behalf (housekeeping, admin jobs). */

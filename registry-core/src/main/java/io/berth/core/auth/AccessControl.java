@@ -225,11 +225,22 @@ public final class AccessControl {
             throttle.failed(client);
             return REJECTED;
         }
+        if (blocked.isPresent()) {
+            // credentials this address proved lately pass a refused address, so that guesses cannot lock out
+            // those who share it; but each look costs one of the user's allowance, or the remembered
+            // credentials would answer guesses of that user at no cost
+            Optional<LoginThrottle.Refusal> userRefused = throttle.takeUser(user);
+            if (userRefused.isPresent()) {
+                return throttled(userRefused.get());
+            }
+            if (users != null && users.get().remembered(client, user, credentials.password())) {
+                throttle.refundUser(user);
+                return new Accepted(p);
+            }
+            return throttled(blocked.get());
+        }
         if (users != null && users.get().remembered(client, user, credentials.password())) {
             return new Accepted(p);
-        }
-        if (blocked.isPresent()) {
-            return throttled(blocked.get());
         }
         Optional<LoginThrottle.Refusal> refused = throttle.reserve(client, user);
         if (refused.isPresent()) {

@@ -91,6 +91,25 @@ public final class LoginThrottle {
         return Optional.empty();
     }
 
+    /**
+     * Takes one failure of {@code user}'s allowance alone; empty when there was one, else why not
+     * (nothing taken). For a check made while the address is refused: it must not be an oracle
+     * that answers guesses of that user for free.
+     */
+    public synchronized Optional<Refusal> takeUser(String user) {
+        Bucket u = bucket(users, user, limits.failuresPerUser(), nanos.getAsLong());
+        if (u.failuresLeft < 1) {
+            return Optional.of(new Refusal(wait(u), "too many failed logins of this user"));
+        }
+        u.failuresLeft -= 1;
+        return Optional.empty();
+    }
+
+    /** Gives back what {@link #takeUser} took: the credentials were right. */
+    public synchronized void refundUser(String user) {
+        give(users.get(user), limits.failuresPerUser());
+    }
+
     /** Gives back what {@link #reserve} took: the credentials were right, or were not checked. */
     public synchronized void refund(String address, String user) {
         give(addresses.get(ClientGroup.of(address)), limits.failuresPerAddress());

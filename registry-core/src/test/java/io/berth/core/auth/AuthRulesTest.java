@@ -338,6 +338,24 @@ class AuthRulesTest {
                     "alice", "alice-pw"), "5.6.7.8"));
             assertTrue(ac.remembered(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8"));
             assertEquals(11, ac.loginStats().passwordChecks());
+            // once 5.6.7.8 is refused too (guessed robot secrets from it), alice's proved password still
+            // passes there, but the remembered credentials are no free oracle: each wrong look there costs one of
+            // alice's allowance (1000 here, 10 of it taken above), then even the right one waits like any login of hers
+            for (int i = 0; i < 10; i++) {
+                ac.login(new AccessControl.Credentials("robot:ghost", "berth_guess" + i), "5.6.7.8");
+            }
+            assertEquals(new AccessControl.Accepted(Principal.user("alice")), ac.login(new AccessControl.Credentials(
+                    "alice", "alice-pw"), "5.6.7.8"));
+            int answered = 0;
+            for (int i = 0; i < 1100; i++) {
+                if (ac.login(new AccessControl.Credentials("alice", "oracle-" + i), "5.6.7.8")
+                        instanceof AccessControl.Throttled t && t.reason().contains("this address")) {
+                    answered++;
+                }
+            }
+            assertTrue(answered <= 990, "looks at alice's remembered credentials from a refused address: " + answered);
+            assertTrue(ac.login(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8")
+                    instanceof AccessControl.Throttled, "alice's allowance is used up by the looks");
             // names too long to exist cost nothing and are not tracked
             int trackedUsers = ac.loginStats().trackedUsers();
             assertEquals(new AccessControl.Rejected(), ac.login(new AccessControl.Credentials("u".repeat(64 * 1024),

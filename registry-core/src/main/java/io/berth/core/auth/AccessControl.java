@@ -228,7 +228,11 @@ public final class AccessControl {
         if (blocked.isPresent()) {
             // credentials this address proved lately pass a refused address, so that guesses cannot lock out
             // those who share it; but each look costs one of the user's allowance, or the remembered
-            // credentials would answer guesses of that user at no cost
+            // credentials would answer guesses of that user at no cost. Users nobody proved from here are
+            // refused without a look (and without touching their allowance)
+            if (users == null || !users.get().provedLately(client, user)) {
+                return throttled(blocked.get());
+            }
             Optional<LoginThrottle.Refusal> userRefused = throttle.takeUser(user);
             if (userRefused.isPresent()) {
                 return throttled(userRefused.get());

@@ -31,6 +31,8 @@ public final class Htpasswd {
 
     private final Map<String, String> hashes;
     private final Map<String, Long> verified = new ConcurrentHashMap<>();
+    /** Which (address, user) pairs have a password remembered, without the password: no oracle. */
+    private final Map<String, Long> provedFrom = new ConcurrentHashMap<>();
     /** Checked against when the user does not exist; of the cost most entries have. */
     private final String dummy;
 
@@ -131,6 +133,12 @@ public final class Htpasswd {
         return Integer.parseInt(dummy.substring(4, 6));
     }
 
+    /** Whether {@code client} proved some password of {@code user} lately (which one is not asked). */
+    public boolean provedLately(String client, String user) {
+        Long until = provedFrom.get(client + "\n" + user);
+        return until != null && until - System.nanoTime() > 0 && hashes.containsKey(user);
+    }
+
     /** Whether {@code client} proved this password of {@code user} lately: true without any bcrypt check. */
     public boolean remembered(String client, String user, String password) {
         String hash = hashes.get(user);
@@ -158,8 +166,10 @@ public final class Htpasswd {
         if (r == PasswordChecks.Result.MATCH) {
             if (verified.size() >= REMEMBER_MAX) {
                 verified.clear();
+                provedFrom.clear();
             }
             verified.put(rememberKey(client, user, password, hash), System.nanoTime() + REMEMBER_NANOS);
+            provedFrom.put(client + "\n" + user, System.nanoTime() + REMEMBER_NANOS);
         }
         return r;
     }

@@ -647,7 +647,10 @@ public final class OciClient {
         int expected = offset > 0 ? 206 : 200;
         if (r.statusCode() != expected) {
             String body;
-            try (InputStream in = r.body()) {
+            // the answer's body too within the deadline: a source that sends a status and then nothing must
+            // not hold the repository's queue (and with it the target's reconciliation) for good
+            try (InputStream in = Deadlines.bound(r.body(), timeout, "GET blob " + repository + "@" + digest
+                    + " (an answer " + r.statusCode() + ") at " + u.getHost() + ":" + u.getPort())) {
                 body = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
             }
             throw new OciException(base, "GET blob " + repository + "@" + digest + " from " + offset, r.statusCode(), body);

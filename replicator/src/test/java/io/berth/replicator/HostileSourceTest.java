@@ -121,6 +121,37 @@ class HostileSourceTest {
     Map<String, Object> lastStatus;
 
     @Test
+    @org.junit.jupiter.api.Timeout(60) // a guard against the hang this test is about, not a measure
+    void aBlobAnswerThatStopsAfterItsStatusFailsAtTheDeadline() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (HostileRegistry mute = new HostileRegistry(source.uri("/"))) {
+            // a status and a length, then nothing: the error body was read without a deadline, for good
+            mute.rule(x -> {
+                if (x.getRequestURI().getPath().contains("/blobs/")) {
+                    x.sendResponseHeaders(500, 4096);
+                    x.getResponseBody().flush();
+                    try {
+                        release.await(100, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    x.close();
+                    return true;
+                }
+                return false;
+            });
+            OciClient c = new OciClient(mute.uri(), "", "", null, Duration.ofSeconds(2));
+            long start = System.nanoTime();
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> c.openBlob(APP,
+                    Digest.parse("sha256:" + "a".repeat(64)), 0, 10));
+            System.out.printf("a blob answer stopped after its status: failed after %.1f s: %s%n",
+                    (System.nanoTime() - start) / 1e9, e.getMessage());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void aSourceWhoseEveryPathAnswers404DeletesNothing() throws IOException {
         ReplicationConfig.Target t = config("", false);
         replicate(t);

@@ -210,10 +210,19 @@ final class Copier {
             return 0;
         }
         RepositoryName dst = config.destination(repository);
-        int deleted = 0;
+        // only the tags this target replicates (its tags: filter), and never a manifest another tag of the
+        // target still names: deleting by digest takes every tag of that digest with it
+        java.util.Set<Digest> wanted = new java.util.LinkedHashSet<>();
+        java.util.Set<Digest> keptByOthers = new java.util.HashSet<>();
         for (Tag tag : target.tags(dst).map(OciClient.Listing::values).orElse(List.of())) {
             Optional<Digest> d = target.manifestDigest(dst, tag);
-            if (d.isPresent() && deleteQuietly(dst, d.get(), "the source's catalog lacks " + repository
+            if (d.isPresent()) {
+                (config.wantsTag(tag) ? wanted : keptByOthers).add(d.get());
+            }
+        }
+        int deleted = 0;
+        for (Digest d : wanted) {
+            if (!keptByOthers.contains(d) && deleteQuietly(dst, d, "the source's catalog lacks " + repository
                     + " and it answers 404 for its tags")) {
                 deleted++;
             }

@@ -196,6 +196,27 @@ class CopierTest {
     }
 
     @Test
+    void aRepositoryGoneFromTheSourceTakesOnlyTheTagsThisTargetReplicates() throws IOException {
+        images.image(APP, "v1", "one");
+        images.image(APP, "v2", "two");
+        images.image(RepositoryName.of("team-a/other"), "v1", "other"); // the catalog lists something
+        Copier c = copier(config("", true, List.of(), "v.*"));
+        c.syncTag(APP, new Tag("v1"));
+        c.syncTag(APP, new Tag("v2"));
+        // the target's own tags in that repository, outside the filter: one of them names v1's manifest
+        Images onTarget = new Images(target.registry);
+        onTarget.image(APP, "latest", "local");
+        io.berth.core.metadata.ManifestRecord v1 = target.registry.manifests().get(APP, new Tag("v1"));
+        target.registry.manifests().put(APP, new Tag("nightly"), v1.mediaType(), v1.payload());
+        source.registry.repositories().delete(io.berth.core.model.Caller.at("x"), APP);
+        // before: every tag's manifest was deleted by digest, latest and nightly with them
+        assertEquals(1, c.deleteRepository(APP, null), "v2 only: v1's manifest is also nightly's");
+        assertTrue(target.registry.metadata().tag(APP, "latest").isPresent());
+        assertTrue(target.registry.metadata().tag(APP, "nightly").isPresent());
+        assertTrue(target.registry.metadata().tag(APP, "v2").isEmpty());
+    }
+
+    @Test
     void aTargetThatRefusesSaysWhy() {
         Digest amd = images.image(APP, null, "amd");
         Digest arm = images.image(APP, null, "arm");

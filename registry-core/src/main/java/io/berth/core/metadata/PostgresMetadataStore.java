@@ -85,8 +85,9 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
     @Override
     public <T> T inTransaction(Durability durability, Work<T> work) {
         for (int attempt = 1; ; attempt++) {
-            SqlMetadata tx;
-            T result;
+            SqlMetadata tx = null;
+            T result = null;
+            boolean retry = false;
             try (Connection c = pool.getConnection()) {
                 c.setAutoCommit(false);
                 c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
@@ -105,17 +106,17 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
                 } catch (MetadataException e) {
                     if (attempt < MAX_ATTEMPTS && e.getCause() instanceof SQLException sql && retryable(sql)) {
                         rollbackQuietly(c);
-                        pause(attempt);
-                        continue;
+                        retry = true;
+                    } else {
+                        throw e;
                     }
-                    throw e;
                 } catch (SQLException e) {
                     if (attempt < MAX_ATTEMPTS && retryable(e)) {
                         rollbackQuietly(c);
-                        pause(attempt);
-                        continue;
+                        retry = true;
+                    } else {
+                        throw new MetadataException("transaction failed: " + e.getMessage(), e);
                     }
-                    throw new MetadataException("transaction failed: " + e.getMessage(), e);
                 } finally {
                     if (!committed) {
                         rollbackQuietly(c);
@@ -124,6 +125,10 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
                 }
             } catch (SQLException e) {
                 throw new MetadataException("transaction failed: " + e.getMessage(), e);
+            }
+            if (retry) {
+                pause(attempt); // with the connection back in the pool: sleeping retries must not hold it
+                continue;
             }
             tx.runAfterCommit();
             return result;

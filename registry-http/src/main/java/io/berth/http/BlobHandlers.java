@@ -234,6 +234,12 @@ final class BlobHandlers {
                 }
             });
         } catch (ZeroCopy.ReadFailure e) {
+            // a cut for a slow reader interrupts this thread, and an interrupted transferTo closes the
+            // blob's channel: that is the client's doing, not a storage failure
+            cut = watch != null && watch.done();
+            if (cut) {
+                throw clientGone(req, watch.why(), e);
+            }
             throw readFailed(req, res, blob, sent, length, e);
         } catch (IOException e) {
             cut = watch != null && watch.done();

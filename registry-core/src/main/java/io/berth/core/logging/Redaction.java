@@ -40,7 +40,7 @@ public final class Redaction {
             + "|(?<prefix>" + Pattern.quote(PREFIX) + ")[A-Za-z0-9_-]{8,}"
             + "|(?<hex>(?i:" + PREFIX_HEX + "))[0-9A-Fa-f]{2,}"
             + "|(?<kv>\\b[\\w.-]*(?i:password|passwd|secret|token|credential)[\\w.-]*(?:=\"?|\"\\s*:\\s*\"))[^\\s&\",;]+"
-            + "|(?<userinfo>\\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\\s@]+@");
+            + "|(?<userinfo>\\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\\s@:]*:[^\\s@]+@");
 
     private static final Set<String> LITERALS = ConcurrentHashMap.newKeySet();
 

@@ -85,6 +85,9 @@ class LogFormatTest {
         assertEquals("S3 endpoint http://REDACTED@127.0.0.1:1: refused, jdbc:postgresql://REDACTED@db/berth?user=u&"
                 + "password=REDACTED", Redaction.redact("S3 endpoint http://AKIAUSER:S3SECRET2@127.0.0.1:1: refused, "
                 + "jdbc:postgresql://u:PGSECRET1@db/berth?user=u&password=PGSECRET1"));
+        // an AWS secret key holds '/'; a reference with a digest is no user information
+        assertEquals("s3://REDACTED@bucket docker://alpine@sha256:" + "a".repeat(64), Redaction.redact(
+                "s3://AKIAEXAMPLE:wJal/K7MDENG/bPxRfiCY@bucket docker://alpine@sha256:" + "a".repeat(64)));
         // a JAAS line quotes its values
         assertEquals("PlainLoginModule required username=\"ku\" password=\"REDACTED\";", Redaction.redact(
                 "PlainLoginModule required username=\"ku\" password=\"KAFKASECRET4\";"));

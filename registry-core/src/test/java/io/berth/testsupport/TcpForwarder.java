@@ -43,15 +43,22 @@ public final class TcpForwarder implements AutoCloseable {
 
     private void accept(ServerSocket s) {
         while (!s.isClosed()) {
+            Socket client;
             try {
-                Socket client = s.accept();
+                client = s.accept();
+            } catch (IOException e) {
+                return; // cut or closed
+            }
+            try {
                 Socket server = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 open.add(client);
                 open.add(server);
                 Thread.ofVirtual().start(() -> pump(client, server));
                 Thread.ofVirtual().start(() -> pump(server, client));
-            } catch (IOException e) {
-                return;
+            } catch (IOException serverDown) {
+                // the server is down (restarting): this client is refused, the next one may get through.
+                // Ending the loop here left a listener nobody accepted on: clients hung for good
+                closeQuietly(client);
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.berth.launcher;
 
 import io.berth.admin.AdminServer;
+import io.berth.core.auth.Robots;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKey;
@@ -8,16 +9,17 @@ import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.LogFormat;
 import io.berth.core.logging.Redaction;
-import io.berth.core.metrics.Metrics;
-import io.berth.relay.OutboxRelay;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.MetadataException;
+import io.berth.core.metrics.Metrics;
 import io.berth.core.registry.DataLock;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryFactory;
 import io.berth.http.BerthHttpServer;
-import java.lang.System.Logger;
+import io.berth.relay.OutboxRelay;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -161,22 +163,28 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("berth: cannot open storage: " + Failures.describe(e));
             return 1;
         }
+        // one instance each, shared by the HTTP and admin listeners: a robot revoked over the admin API is
+        // refused on /v2 at once; maintenance stops before the stores it works on close
+        Robots robots = new Robots(registry.metadata(), registry.clock());
+        Maintenance maintenance = new Maintenance(registry);
         Duration grace = cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT);
         PrometheusMeterRegistry meters = Metrics.newRegistry();
         BerthHttpServer http;
         AdminServer admin;
         try {
-            http = BerthHttpServer.create(registry, cfg, meters).onListenerLost(signals::fail).start();
+            http = BerthHttpServer.create(registry, robots, cfg, meters).onListenerLost(signals::fail).start();
             if (http.port() < 0) {
                 throw new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
             }
         } catch (Listeners.UnavailableException e) {
             System.err.println("berth: " + e.getMessage());
+            maintenance.close();
             registry.close();
             return 1;
         } catch (IllegalArgumentException e) {
             // access control or TLS cannot be set up as configured
             System.err.println("berth: " + e.getMessage());
+            maintenance.close();
             registry.close();
             return Main.EXIT_CONFIG;
         }
@@ -200,7 +208,8 @@ final class ServeCommand implements Callable<Integer> {
                 System.err.println("berth: events.kafka.*: the Kafka client refuses its configuration: "
                         + Failures.describe(root));
                 http.stop(Duration.ZERO);
-                registry.close();
+                maintenance.close();
+            registry.close();
                 return Main.EXIT_CONFIG;
             }
             registry.events().onCommitted(relay::wake);
@@ -208,7 +217,8 @@ final class ServeCommand implements Callable<Integer> {
             events = "events to kafka " + bootstrap + " topic " + topic;
         }
         try {
-            admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, new AdminServer.Settings(
+            admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, maintenance,
+                    new AdminServer.Settings(
                     Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS), cfg.duration(ConfigKeys.GC_GRACE),
                     http.access(), adminTls(cfg), AdminServer.Limits.from(cfg)));
         } catch (IllegalArgumentException e) {
@@ -217,6 +227,7 @@ final class ServeCommand implements Callable<Integer> {
             if (relay != null) {
                 relay.stop(Duration.ofSeconds(5));
             }
+            maintenance.close();
             registry.close();
             return Main.EXIT_CONFIG;
         } catch (Exception e) {
@@ -226,20 +237,11 @@ final class ServeCommand implements Callable<Integer> {
             if (relay != null) {
                 relay.stop(Duration.ofSeconds(5));
             }
+            maintenance.close();
             registry.close();
             return 1;
         }
-        registry.gc().resumeInterrupted();
-        java.util.concurrent.ScheduledExecutorService jobs = java.util.concurrent.Executors
-                .newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("berth-retention").daemon().unstarted(r));
-        String instance = java.util.UUID.randomUUID().toString();
-        jobs.scheduleWithFixedDelay(() -> {
-            try {
-                registry.retention().runDue(instance);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "scheduled retention: " + e.getMessage());
-            }
-        }, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
+        maintenance.start();
         LOG.log(Level.INFO, "berth " + Main.version() + " serving " + (http.tls() ? "https://" : "http://")
                 + Listeners.address(httpHost, http.port())
                 + " and admin gRPC " + (cfg.string(ConfigKeys.ADMIN_TLS_CERT).isBlank() ? "" : "(TLS) ")
@@ -261,11 +263,11 @@ final class ServeCommand implements Callable<Integer> {
         }
         LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
         http.stop(grace);
-        jobs.shutdownNow();
         admin.stop(2000);
         if (relay != null) {
             relay.stop(Duration.ofSeconds(5));
         }
+        maintenance.close();
         registry.close();
         LOG.log(Level.INFO, "stopped");
         return failure == null ? 0 : EXIT_LISTENER_LOST;

@@ -135,6 +135,17 @@ class AccessProcessTest {
         return tar;
     }
 
+    /** The status of a token request for a pull of team-a/built-by-ci with these Basic credentials. */
+    static int tokenStatus(BerthProcess b, String user, String password) throws Exception {
+        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                        + b.httpPort + "/auth/token?service=berth&scope=repository:team-a/built-by-ci:pull"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password)
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))).build();
+        try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
+            return client.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
+    }
+
     static Command login(Path config, String registry, String user, String password) {
         return docker(config, "login", "-u", user, "-p", password, registry);
     }
@@ -291,6 +302,18 @@ class AccessProcessTest {
         BerthProcess.Result revoked = BerthProcess.run(dir, root, "admin", "--server", "127.0.0.1:" + b.adminPort,
                 "robots", "revoke", "ci");
         assertEquals(0, revoked.exitCode(), revoked.output());
+        assertEquals(401, tokenStatus(b, "robot:ci", secret));
+
+        // the admin API and the HTTP listener share the robot accounts: a revocation is seen at once, not when
+        // the HTTP side's few seconds of cached lookups run out (revoked over gRPC, to be quicker than those)
+        var admin = b.adminAs("Basic " + java.util.Base64.getEncoder().encodeToString(("root:" + PASSWORDS.get("root"))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String quick = admin.createRobot(io.berth.proto.admin.v1.CreateRobotRequest.newBuilder().setName("quick")
+                .addRepositories("team-a/**").addActions("pull").build()).getSecret();
+        secrets.add(quick);
+        assertEquals(200, tokenStatus(b, "robot:quick", quick)); // its account is now cached by the HTTP side
+        admin.revokeRobot(io.berth.proto.admin.v1.RevokeRobotRequest.newBuilder().setName("quick").build());
+        assertEquals(401, tokenStatus(b, "robot:quick", quick));
         ok(docker(config, "rmi", image));
         ok(docker(config, "logout", registry));
         assertNotEquals(0, login(config, registry, "robot:ci", secret).exitCode());

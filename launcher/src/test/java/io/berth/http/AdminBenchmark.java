@@ -115,7 +115,8 @@ class AdminBenchmark {
             // retention dry run over every tag
             RetentionPolicy policy = RetentionPolicy.fromMap(new Yaml().load("name: p\nrepositories: [bench/app]\n"
                     + "rules: [{keep-last-pushed: 100}, {keep-tags-matching: 't1.*'}]\nuntagged: delete"));
-            Retention retention = r.retention();
+            io.berth.core.maintenance.Maintenance maintenance = new io.berth.core.maintenance.Maintenance(r);
+            Retention retention = maintenance.retention();
             for (int run = 0; run < 3; run++) {
                 long t = System.nanoTime();
                 Retention.Plan plan = retention.evaluate(policy, r.clock().millis());
@@ -130,10 +131,10 @@ class AdminBenchmark {
             }
             System.gc();
             heapPeakReset();
-            GarbageCollector.Status dry = r.gc().runNow(new GarbageCollector.Options(true, java.time.Duration.ZERO,
+            GarbageCollector.Status dry = maintenance.gc().runNow(new GarbageCollector.Options(true, java.time.Duration.ZERO,
                     false));
             long t = System.nanoTime();
-            GarbageCollector.Status gc = r.gc().runNow(new GarbageCollector.Options(false, java.time.Duration.ZERO,
+            GarbageCollector.Status gc = maintenance.gc().runNow(new GarbageCollector.Options(false, java.time.Duration.ZERO,
                     false));
             double seconds = (System.nanoTime() - t) / 1e9;
             long peak = heapPeakReset();

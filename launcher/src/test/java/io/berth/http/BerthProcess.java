@@ -126,11 +126,16 @@ final class BerthProcess implements AutoCloseable {
 
     /** A client of the admin API with {@code token}; its channel closes with this process. */
     io.berth.proto.admin.v1.RegistryAdminGrpc.RegistryAdminBlockingStub admin(String token) {
+        return adminAs("Bearer " + token);
+    }
+
+    /** A client of the admin API sending this {@code authorization} value (Bearer or Basic). */
+    io.berth.proto.admin.v1.RegistryAdminGrpc.RegistryAdminBlockingStub adminAs(String authorization) {
         io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", adminPort)
                 .usePlaintext().build();
         channels.add(channel);
         io.grpc.Metadata auth = new io.grpc.Metadata();
-        auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), authorization);
         return io.berth.proto.admin.v1.RegistryAdminGrpc.newBlockingStub(channel)
                 .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
     }

@@ -2,6 +2,7 @@ package io.berth.admin;
 
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.registry.Registry;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -81,7 +82,8 @@ public final class AdminServer implements AutoCloseable {
     public record Tls(java.nio.file.Path cert, java.nio.file.Path key, Optional<java.nio.file.Path> clientCa) {
     }
 
-    public static AdminServer start(String host, int port, Registry registry, Settings settings) throws IOException {
+    public static AdminServer start(String host, int port, Registry registry, Maintenance maintenance,
+                                    Settings settings) throws IOException {
         HealthStatusManager health = new HealthStatusManager();
         AdminAuth auth = new AdminAuth(settings.tokens(), settings.access(),
                 settings.tls().flatMap(Tls::clientCa).isPresent());
@@ -124,7 +126,8 @@ public final class AdminServer implements AutoCloseable {
                     .maxRstFramesPerWindow(200, 10) // HTTP/2 rapid reset
                     .handshakeTimeout(HANDSHAKE.toMillis(), TimeUnit.MILLISECONDS)
                     .intercept(calls)
-                    .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, settings.version(),
+                    .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, maintenance,
+                            settings.access().robots(), settings.version(),
                             settings.startedAt(), settings.gcGrace()), auth))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())

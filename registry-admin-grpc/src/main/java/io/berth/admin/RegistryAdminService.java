@@ -1,14 +1,16 @@
 package io.berth.admin;
 
+import io.berth.core.auth.Robots;
 import io.berth.core.config.Durations;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.gc.GarbageCollector;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.TagChange;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.RepositoryName;
-import io.berth.core.model.Caller;
 import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Registry;
@@ -81,12 +83,17 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     private static final System.Logger LOG = System.getLogger(RegistryAdminService.class.getName());
 
     private final Registry registry;
+    private final Maintenance maintenance;
+    private final Robots robots;
     private final String version;
     private final long startedAt;
     private final Duration defaultGrace;
 
-    public RegistryAdminService(Registry registry, String version, long startedAt, Duration defaultGrace) {
+    public RegistryAdminService(Registry registry, Maintenance maintenance, Robots robots, String version,
+                                long startedAt, Duration defaultGrace) {
         this.registry = registry;
+        this.maintenance = maintenance;
+        this.robots = robots;
         this.version = version;
         this.startedAt = startedAt;
         this.defaultGrace = defaultGrace;
@@ -337,18 +344,18 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
 
     @Override
     public void putRetentionPolicy(PutRetentionPolicyRequest request, StreamObserver<RetentionPolicyInfo> response) {
-        unary(response, () -> info(registry.retention().put(RetentionPolicy.fromMap(policyMap(request.getPolicy())))));
+        unary(response, () -> info(maintenance.retention().put(RetentionPolicy.fromMap(policyMap(request.getPolicy())))));
     }
 
     @Override
     public void getRetentionPolicy(GetRetentionPolicyRequest request, StreamObserver<RetentionPolicyInfo> response) {
-        unary(response, () -> info(registry.retention().get(request.getName())));
+        unary(response, () -> info(maintenance.retention().get(request.getName())));
     }
 
     @Override
     public void listRetentionPolicies(ListRetentionPoliciesRequest request,
                                       StreamObserver<ListRetentionPoliciesResponse> response) {
-        unary(response, () -> ListRetentionPoliciesResponse.newBuilder().addAllPolicies(registry.retention().list()
+        unary(response, () -> ListRetentionPoliciesResponse.newBuilder().addAllPolicies(maintenance.retention().list()
                 .stream().map(RegistryAdminService::info).toList()).build());
     }
 
@@ -356,7 +363,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void deleteRetentionPolicy(DeleteRetentionPolicyRequest request,
                                       StreamObserver<DeleteRetentionPolicyResponse> response) {
         unary(response, () -> {
-            registry.retention().delete(request.getName());
+            maintenance.retention().delete(request.getName());
             return DeleteRetentionPolicyResponse.getDefaultInstance();
         });
     }
@@ -375,8 +382,8 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void dryRunRetention(DryRunRetentionRequest request, StreamObserver<RetentionPlan> response) {
         unary(response, () -> {
             // a read-only caller writes nothing: its plan is evaluated, not stored (no id to run it by)
-            Retention.Plan p = AdminAuth.READ_ONLY.get() ? registry.retention().preview(request.getName(), cancellation())
-                    : registry.retention().dryRun(request.getName(), cancellation());
+            Retention.Plan p = AdminAuth.READ_ONLY.get() ? maintenance.retention().preview(request.getName(), cancellation())
+                    : maintenance.retention().dryRun(request.getName(), cancellation());
             return RetentionPlan.newBuilder().setPlanId(p.id()).setPolicy(p.policy())
                     .setCreatedEpochMillis(p.createdAt())
                     .addAllTags(p.tags().stream().map(RegistryAdminService::decision).toList())
@@ -388,7 +395,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     @Override
     public void runRetention(RunRetentionRequest request, StreamObserver<RetentionRunResult> response) {
         unary(response, () -> {
-            Retention.RunResult r = registry.retention().run(request.getName(), request.getPlanId(),
+            Retention.RunResult r = maintenance.retention().run(request.getName(), request.getPlanId(),
                     cancellation());
             return RetentionRunResult.newBuilder().setPolicy(r.policy()).setPlanId(r.planId())
                     .addAllTagsDeleted(r.tagsDeleted().stream().map(RegistryAdminService::decision).toList())
@@ -437,7 +444,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void createRobot(io.berth.proto.admin.v1.CreateRobotRequest request,
                             StreamObserver<io.berth.proto.admin.v1.CreatedRobot> response) {
         unary(response, () -> {
-            io.berth.core.auth.Robots.Created c = registry.robots().create(request.getName(),
+            Robots.Created c = robots.create(request.getName(),
                     request.getRepositoriesList(), request.getActionsList(), request.getDescription(), caller());
             return io.berth.proto.admin.v1.CreatedRobot.newBuilder().setRobot(robot(c.robot())).setSecret(c.secret())
                     .build();
@@ -448,14 +455,14 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void listRobots(io.berth.proto.admin.v1.ListRobotsRequest request,
                            StreamObserver<io.berth.proto.admin.v1.ListRobotsResponse> response) {
         unary(response, () -> io.berth.proto.admin.v1.ListRobotsResponse.newBuilder().addAllRobots(
-                registry.robots().list().stream().map(RegistryAdminService::robot).toList()).build());
+                robots.list().stream().map(RegistryAdminService::robot).toList()).build());
     }
 
     @Override
     public void revokeRobot(io.berth.proto.admin.v1.RevokeRobotRequest request,
                             StreamObserver<io.berth.proto.admin.v1.RevokeRobotResponse> response) {
         unary(response, () -> {
-            registry.robots().revoke(request.getName());
+            robots.revoke(request.getName());
             return io.berth.proto.admin.v1.RevokeRobotResponse.getDefaultInstance();
         });
     }
@@ -482,7 +489,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
                     Duration.ZERO, Duration.ofDays(365)).orElseThrow(() -> RegistryException.of(
                     ErrorCode.INVALID_ARGUMENT, "grace '" + request.getGrace() + "' is not a duration from 0s to 365d"
                             + " (e.g. 1h, 30m, 0s)", "grace", request.getGrace()));
-            started = registry.gc().start(new GarbageCollector.Options(request.getDryRun(), grace,
+            started = maintenance.gc().start(new GarbageCollector.Options(request.getDryRun(), grace,
                     request.getDeleteUntagged()));
         } catch (RegistryException e) {
             response.onError(AdminErrors.of(e));
@@ -494,7 +501,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     @Override
     public void getGarbageCollectionStatus(GetGarbageCollectionStatusRequest request,
                                            StreamObserver<GarbageCollectionStatus> response) {
-        unary(response, () -> status(registry.gc().status()));
+        unary(response, () -> status(maintenance.gc().status()));
     }
 
     @Override
@@ -502,7 +509,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
                                        StreamObserver<GarbageCollectionStatus> response) {
         GarbageCollector.Status s;
         try {
-            s = registry.gc().status();
+            s = maintenance.gc().status();
         } catch (RegistryException e) {
             response.onError(AdminErrors.of(e));
             return;
@@ -550,14 +557,14 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         boolean finished;
         synchronized (lock) { // updates wait until the first message went out: the stream stays in order
             send.accept(first);
-            unsubscribe[0] = registry.gc().subscribe(send);
+            unsubscribe[0] = maintenance.gc().subscribe(send);
             finished = done[0];
         }
         if (finished) {
             unsubscribe[0].run();
             return;
         }
-        GarbageCollector.Status now = registry.gc().status();
+        GarbageCollector.Status now = maintenance.gc().status();
         if (now.updatedAt() != first.updatedAt() || now.state() != first.state()) {
             send.accept(now); // where it is now (perhaps finished already)
         }

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.auth.AccessControl;
 import io.berth.core.auth.Principal;
+import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.config.BerthConfig;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
@@ -47,6 +49,8 @@ class AdminIdentitiesTest {
     @TempDir
     Path dir;
     Registry registry;
+    Maintenance maintenance;
+    Robots robots;
     AccessControl access;
     AdminServer server;
     ManagedChannel channel;
@@ -66,10 +70,12 @@ class AdminIdentitiesTest {
                 """);
         registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
                 new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        maintenance = new Maintenance(registry);
+        robots = new Robots(registry.metadata(), registry.clock());
         access = AccessControl.from(BerthConfig.of(Map.of("auth.type", "token", "auth.htpasswd.path",
                 dir.resolve("htpasswd").toString(), "auth.policy", dir.resolve("policy.yaml").toString(),
-                "auth.token.key-file", dir.resolve("key.pem").toString())), registry.robots(), Clock.systemUTC());
-        server = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of("boot"),
+                "auth.token.key-file", dir.resolve("key.pem").toString())), robots, Clock.systemUTC());
+        server = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of("boot"),
                 Duration.ofHours(1), access, Optional.empty()));
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
@@ -78,6 +84,7 @@ class AdminIdentitiesTest {
     void close() {
         channel.shutdownNow();
         server.stop(2000);
+        maintenance.close();
         registry.close();
     }
 
@@ -163,7 +170,7 @@ class AdminIdentitiesTest {
             assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as("Bearer " + token).listRobots(
                     ListRobotsRequest.getDefaultInstance())));
         }
-        assertEquals(List.of(), registry.robots().list(), "no robot was created");
+        assertEquals(List.of(), robots.list(), "no robot was created");
         // root's own password still works, and so does a token asked for as an admin credential
         assertEquals(0, as(basic("root", "root-pw")).listRobots(ListRobotsRequest.getDefaultInstance())
                 .getRobotsCount());
@@ -179,7 +186,7 @@ class AdminIdentitiesTest {
         pki.client("root-client", "root");
         pki.client("alice-client", "alice");
         pki.client("robot-client", "robot:ops");
-        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
+        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of(),
                 Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
                 Optional.of(pki.ca())))))) {
             GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
@@ -218,7 +225,7 @@ class AdminIdentitiesTest {
         io.berth.testsupport.TestPki pki = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
         pki.serverWithSec1Key("admin", "a2");
         assertTrue(java.nio.file.Files.readString(pki.key("admin")).contains("-----BEGIN EC PRIVATE KEY-----"));
-        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
+        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of(),
                 Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
                 Optional.empty()))))) {
             ManagedChannel channel = channel(tls.port(), pki, null);

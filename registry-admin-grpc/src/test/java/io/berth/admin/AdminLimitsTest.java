@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.config.BerthConfig;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
@@ -60,12 +62,16 @@ class AdminLimitsTest {
     @TempDir
     Path dir;
     Registry registry;
+    Maintenance maintenance;
+    Robots robots;
     final List<AutoCloseable> closing = new ArrayList<>();
 
     @BeforeEach
     void open() throws Exception {
         registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
                 new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        maintenance = new Maintenance(registry);
+        robots = new Robots(registry.metadata(), registry.clock());
     }
 
     @AfterEach
@@ -73,12 +79,13 @@ class AdminLimitsTest {
         for (AutoCloseable c : closing.reversed()) {
             c.close();
         }
+        maintenance.close();
         registry.close();
     }
 
     AdminServer server(Map<String, String> config, List<String> tokens, AdminServer.Limits limits) throws Exception {
-        AccessControl access = AccessControl.from(BerthConfig.of(config), registry.robots(), Clock.systemUTC());
-        AdminServer s = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, tokens,
+        AccessControl access = AccessControl.from(BerthConfig.of(config), robots, Clock.systemUTC());
+        AdminServer s = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, tokens,
                 Duration.ofHours(1), access, Optional.empty(), limits));
         closing.add(s);
         return s;
@@ -237,7 +244,7 @@ class AdminLimitsTest {
                 .createRobot(CreateRobotRequest.newBuilder().setName("big").addRepositories("x/**").addActions("pull")
                         .setDescription("d".repeat(2 * 1024 * 1024)).build()));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, big.getStatus().getCode(), big.getStatus().toString());
-        assertEquals(List.of(), registry.robots().list());
+        assertEquals(List.of(), robots.list());
         // under the limit the same call goes through
         stub(c, "Bearer s3cret").createRobot(CreateRobotRequest.newBuilder().setName("small").addRepositories("x/**")
                 .addActions("pull").setDescription("d".repeat(512 * 1024)).build());

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
@@ -69,15 +71,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -90,6 +92,8 @@ class AdminServerTest {
     @TempDir
     Path dir;
     Registry registry;
+    Maintenance maintenance;
+    Robots robots;
     Images images;
     AdminServer server;
     ManagedChannel channel;
@@ -98,10 +102,12 @@ class AdminServerTest {
     void open() throws Exception {
         registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
                 new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        maintenance = new Maintenance(registry);
+        robots = new Robots(registry.metadata(), registry.clock());
         images = new Images(registry);
-        server = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("9.9.9", 1234L,
+        server = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("9.9.9", 1234L,
                 List.of("s3cret", "ro:viewer"), Duration.ofHours(1),
-                io.berth.core.auth.AccessControl.none(registry.robots()), java.util.Optional.empty()));
+                io.berth.core.auth.AccessControl.none(robots), java.util.Optional.empty()));
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
@@ -109,6 +115,7 @@ class AdminServerTest {
     void close() {
         channel.shutdownNow();
         server.stop(2000);
+        maintenance.close();
         registry.close();
     }
 
@@ -184,8 +191,8 @@ class AdminServerTest {
 
     @Test
     void withoutTokensTheAdminPortServesHealthOnly() throws Exception {
-        try (AdminServer off = AdminServer.start("127.0.0.1", 0, registry, new AdminServer.Settings("1", 0, List.of(),
-                Duration.ofHours(1), io.berth.core.auth.AccessControl.none(registry.robots()),
+        try (AdminServer off = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of(),
+                Duration.ofHours(1), io.berth.core.auth.AccessControl.none(robots),
                 java.util.Optional.empty()))) {
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", off.port()).usePlaintext().build();
             try {
@@ -558,7 +565,7 @@ class AdminServerTest {
             }
         };
         Server own = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, "t", 0L,
+                .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, maintenance, robots, "t", 0L,
                         Duration.ofHours(1)), holdUntilCancelled)).build().start();
         ManagedChannel ownChannel = ManagedChannelBuilder.forAddress("127.0.0.1", own.getPort()).usePlaintext().build();
         try {

@@ -1,5 +1,8 @@
 package io.berth.http;
 
+import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.Robots;
+import io.berth.core.auth.WatchedFile;
 import io.berth.core.blob.RequestBodyException;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
@@ -7,25 +10,23 @@ import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.error.StorageFailures;
-import io.berth.core.metrics.Metrics;
 import io.berth.core.metadata.MetadataException;
+import io.berth.core.metrics.Metrics;
 import io.berth.core.registry.Registry;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
-import io.berth.core.auth.AccessControl;
-import io.berth.core.auth.WatchedFile;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.time.Duration;
 
 /** The HTTP listener: /v2 (OCI distribution API) and the operations endpoints. */
@@ -59,7 +60,7 @@ public final class BerthHttpServer {
 
     /** The listener as the configuration's {@code http.*} keys describe it, with metrics of its own. */
     public static BerthHttpServer create(Registry registry, BerthConfig config) {
-        return create(registry, config, Metrics.newRegistry());
+        return create(registry, new Robots(registry.metadata(), registry.clock()), config, Metrics.newRegistry());
     }
 
     /**
@@ -68,11 +69,12 @@ public final class BerthHttpServer {
      *
      * @throws IllegalArgumentException one line naming the key when access control or TLS cannot be set up
      */
-    public static BerthHttpServer create(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
-        return new BerthHttpServer(registry, config, meters);
+    public static BerthHttpServer create(Registry registry, Robots robots, BerthConfig config,
+                                         PrometheusMeterRegistry meters) {
+        return new BerthHttpServer(registry, robots, config, meters);
     }
 
-    private BerthHttpServer(Registry registry, BerthConfig config, PrometheusMeterRegistry meters) {
+    private BerthHttpServer(Registry registry, Robots robots, BerthConfig config, PrometheusMeterRegistry meters) {
         this.shutdownGrace = config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE);
         this.host = config.string(ConfigKeys.HTTP_HOST);
         this.metrics = new HttpMetrics(meters);
@@ -96,7 +98,7 @@ public final class BerthHttpServer {
                     + "clients; only the latter are last pulls.", registry, r -> r.manifestPulls(replication), "by",
                     replication ? "replication" : "client");
         }
-        this.access = AccessControl.from(config, registry.robots(), registry.clock());
+        this.access = AccessControl.from(config, robots, registry.clock());
         loginMetrics(metrics, access);
         this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
         ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),

@@ -427,7 +427,7 @@ class AccessControlTest {
 
     @Test
     void robotAccountsPushUntilRevoked() throws Exception {
-        Robots robots = basic.registry.robots();
+        Robots robots = basic.robots();
         Robots.Created ci = robots.create("ci-a", List.of("team-b/**"), List.of("pull", "push"), "CI of team a",
                 Caller.internal("test"));
         assertTrue(ci.secret().startsWith(Robots.SECRET_PREFIX));
@@ -523,7 +523,7 @@ class AccessControlTest {
                 "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString(), "auth.token.key-file",
                 dir2.resolve("key.pem").toString()))) {
             TokenService tokens = r.server.access().tokens().orElseThrow();
-            String ops = r.registry.robots().create("ops", List.of("team-a/**"), List.of("pull"), "",
+            String ops = r.robots().create("ops", List.of("team-a/**"), List.of("pull"), "",
                     Caller.internal("test")).secret();
             Map<String, String> callers = Map.of("alice", TestRegistry.basic("alice", password("alice")),
                     "bob", TestRegistry.basic("bob", password("bob")),

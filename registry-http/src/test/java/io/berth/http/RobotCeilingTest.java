@@ -59,7 +59,7 @@ class RobotCeilingTest {
     }
 
     private static String robot(TestRegistry r, String name, List<String> repositories, List<String> actions) {
-        Robots.Created c = r.registry.robots().create(name, repositories, actions, "", Caller.internal("test"));
+        Robots.Created c = r.robots().create(name, repositories, actions, "", Caller.internal("test"));
         return TestRegistry.basic("robot:" + name, c.secret());
     }
 

@@ -73,6 +73,11 @@ public final class TestRegistry implements AutoCloseable {
         server = BerthHttpServer.create(registry, config).start();
     }
 
+    /** The robot accounts the server's access control authenticates. */
+    public io.berth.core.auth.Robots robots() {
+        return server.access().robots();
+    }
+
     public int port() {
         return server.port();
     }

@@ -82,6 +82,11 @@ public final class AccessControl {
     }
 
     /** No access control: everyone may pull, push and delete. */
+    /** The robot accounts it authenticates (the admin API manages the same instance: a revocation is seen at once). */
+    public Robots robots() {
+        return robots;
+    }
+
     public static AccessControl none(Robots robots) {
         return none(robots, LoginLimits.defaults());
     }

@@ -11,7 +11,6 @@ import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.Caller;
 import io.berth.core.registry.Manifests;
-import io.berth.core.registry.Registry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,7 +54,7 @@ public final class GarbageCollector implements AutoCloseable {
     private static final int BATCH = 500;
     private static final String[] PHASES = {"manifests", "blobs", "orphans", "done"};
 
-    private final Registry registry;
+    private final Manifests manifests;
     private final MetadataStore metadata;
     private final BlobStore blobs;
     private final Clock clock;
@@ -68,11 +67,12 @@ public final class GarbageCollector implements AutoCloseable {
     private volatile Status current;
     private volatile boolean stopping;
 
-    public GarbageCollector(Registry registry) {
-        this.registry = registry;
-        this.metadata = registry.metadata();
-        this.blobs = registry.blobStore();
-        this.clock = registry.clock();
+    /** Collects over these stores; {@code manifests} deletes through the engine (events, counts). */
+    public GarbageCollector(MetadataStore metadata, BlobStore blobs, Manifests manifests, Clock clock) {
+        this.metadata = metadata;
+        this.blobs = blobs;
+        this.manifests = manifests;
+        this.clock = clock;
     }
 
     /** What to collect. */
@@ -331,7 +331,6 @@ public final class GarbageCollector implements AutoCloseable {
             planManifests(run);
             return;
         }
-        Manifests manifests = registry.manifests();
         Caller caller = Caller.job(Caller.GC, "gc " + run.id);
         boolean deletedInPass = true;
         while (deletedInPass && !stopping) {

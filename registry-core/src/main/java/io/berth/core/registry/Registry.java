@@ -27,13 +27,10 @@ public final class Registry implements AutoCloseable {
     private final Immutability immutability;
     private final Tags tags;
     private final Repositories repositories;
-    private final io.berth.core.retention.Retention retention;
-    private final io.berth.core.gc.GarbageCollector gc;
     private final Uploads uploads;
     private final Blobs blobs;
     private final Manifests manifests;
     private final Listings listings;
-    private final io.berth.core.auth.Robots robots;
     private final ScheduledExecutorService housekeeping;
     private final Clock clock;
     private final BufferPool hashBuffers;
@@ -59,11 +56,8 @@ public final class Registry implements AutoCloseable {
         this.manifests = new Manifests(metadata, pulls, options, events);
         this.listings = new Listings(metadata, options);
         this.immutability = new Immutability(metadata);
-        this.robots = new io.berth.core.auth.Robots(metadata, clock);
         this.tags = new Tags(metadata, manifests, uploads);
         this.repositories = new Repositories(metadata, events);
-        this.retention = new io.berth.core.retention.Retention(this);
-        this.gc = new io.berth.core.gc.GarbageCollector(this);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "berth-housekeeping");
             t.setDaemon(true);
@@ -73,11 +67,6 @@ public final class Registry implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(this::flushPulls, flush, flush, TimeUnit.MILLISECONDS);
         long purge = options.uploadPurgeInterval().toMillis();
         housekeeping.scheduleWithFixedDelay(this::purgeUploads, purge, purge, TimeUnit.MILLISECONDS);
-    }
-
-    /** Robot accounts (admin API; access control authenticates them). */
-    public io.berth.core.auth.Robots robots() {
-        return robots;
     }
 
     /** Immutability rules (admin API). */
@@ -93,16 +82,6 @@ public final class Registry implements AutoCloseable {
     /** Repositories with details, their manifests, deleting one (admin API). */
     public Repositories repositories() {
         return repositories;
-    }
-
-    /** Retention policies, dry runs and runs (admin API). */
-    public io.berth.core.retention.Retention retention() {
-        return retention;
-    }
-
-    /** Online garbage collection (admin API). */
-    public io.berth.core.gc.GarbageCollector gc() {
-        return gc;
     }
 
     public Uploads uploads() {
@@ -190,7 +169,6 @@ public final class Registry implements AutoCloseable {
 
     @Override
     public void close() {
-        gc.close();
         housekeeping.shutdownNow();
         flushPulls();
         try {

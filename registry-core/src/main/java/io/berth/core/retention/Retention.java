@@ -17,7 +17,6 @@ import io.berth.core.model.Caller;
 import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Manifests;
-import io.berth.core.registry.Registry;
 import io.berth.events.RepositoryGlob;
 import java.time.Clock;
 import java.time.Duration;
@@ -56,14 +55,14 @@ public final class Retention {
     public static final Duration PLAN_LIFETIME = Duration.ofDays(7);
     private static final int PAGE = 1000;
 
-    private final Registry registry;
+    private final Manifests manifests;
     private final MetadataStore metadata;
     private final Clock clock;
 
-    public Retention(Registry registry) {
-        this.registry = registry;
-        this.metadata = registry.metadata();
-        this.clock = registry.clock();
+    public Retention(MetadataStore metadata, Manifests manifests, Clock clock) {
+        this.manifests = manifests;
+        this.metadata = metadata;
+        this.clock = clock;
     }
 
     /** A policy and what its last run did. */
@@ -247,7 +246,6 @@ public final class Retention {
 
     private RunResult execute(String name, String planId, Plan plan, Set<String> allowed, List<String> skipped) {
         Caller caller = Caller.job(Caller.RETENTION, "retention " + name);
-        Manifests manifests = registry.manifests();
         List<ManifestDecision> deletedManifests = new ArrayList<>();
         List<TagDecision> deletedTags = new ArrayList<>();
         long untaggedBefore = clock.millis() - UNTAGGED_GRACE.toMillis();

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.GcRunRecord;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.model.Digest;
@@ -52,6 +53,8 @@ class GarbageCollectorTest {
     Path dir;
     MutableClock clock = new MutableClock(java.time.Instant.now());
     Registry registry;
+    private Maintenance maintenance;
+    private Registry maintained;
     Images images;
 
     @BeforeEach
@@ -65,8 +68,23 @@ class GarbageCollectorTest {
                 new SqliteMetadataStore(dir.resolve("berth.db"), c), RegistryOptions.defaults(), c);
     }
 
+    /** The collector over the registry open now (rebuilt when a test reopens it). */
+    private GarbageCollector gc() {
+        if (maintained != registry) {
+            if (maintenance != null) {
+                maintenance.close();
+            }
+            maintenance = new Maintenance(registry);
+            maintained = registry;
+        }
+        return maintenance.gc();
+    }
+
     @AfterEach
     void close() {
+        if (maintenance != null) {
+            maintenance.close();
+        }
         registry.close();
     }
 
@@ -109,7 +127,7 @@ class GarbageCollectorTest {
     }
 
     GarbageCollector.Status run(boolean dryRun, Duration grace, boolean untagged) {
-        return registry.gc().runNow(new GarbageCollector.Options(dryRun, grace, untagged));
+        return gc().runNow(new GarbageCollector.Options(dryRun, grace, untagged));
     }
 
     @Test
@@ -264,7 +282,7 @@ class GarbageCollectorTest {
                 assertEquals(d.digest(), Digest.compute(DigestAlgorithm.SHA256, in.readAllBytes()));
             }
         }
-        assertEquals(GarbageCollector.State.SUCCEEDED, registry.gc().status().state());
+        assertEquals(GarbageCollector.State.SUCCEEDED, gc().status().state());
     }
 
     @Test
@@ -319,7 +337,7 @@ class GarbageCollectorTest {
         });
         registry.close();
         registry = open(clock);
-        GarbageCollector gc = registry.gc();
+        GarbageCollector gc = gc();
         assertEquals("run-1", gc.resumeInterrupted().orElseThrow().id());
         long deadline = System.currentTimeMillis() + 30_000;
         while (!gc.status().finished() && System.currentTimeMillis() < deadline) {
@@ -344,15 +362,15 @@ class GarbageCollectorTest {
             garbage("g" + i);
         }
         clock.advance(Duration.ofHours(2));
-        GarbageCollector.Status started = registry.gc().start(new GarbageCollector.Options(false, null, false));
+        GarbageCollector.Status started = gc().start(new GarbageCollector.Options(false, null, false));
         RegistryException e = assertThrows(RegistryException.class,
-                () -> registry.gc().start(new GarbageCollector.Options(true, null, false)));
+                () -> gc().start(new GarbageCollector.Options(true, null, false)));
         assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
         assertTrue(e.getMessage().contains(started.id()));
-        while (!registry.gc().status().finished()) {
+        while (!gc().status().finished()) {
             Thread.sleep(10);
         }
-        assertEquals(400, registry.gc().status().blobsDeleted());
+        assertEquals(400, gc().status().blobsDeleted());
         assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(RegistryException.class,
                 () -> new GarbageCollector.Options(false, Duration.ofSeconds(-1), false)).code());
     }
@@ -404,7 +422,7 @@ class GarbageCollectorTest {
         long deleted = 0;
         long end = System.currentTimeMillis() + 4000;
         while (System.currentTimeMillis() < end) {
-            deleted += registry.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO, false)).blobsDeleted();
+            deleted += gc().runNow(new GarbageCollector.Options(false, Duration.ZERO, false)).blobsDeleted();
             runs++;
         }
         System.out.println("collections: " + runs + ", blobs deleted: " + deleted + ", images acknowledged: "
@@ -428,7 +446,7 @@ class GarbageCollectorTest {
             }
         }
         assertTrue(checked > 10, "checked " + checked + " blobs of tagged images");
-        GarbageCollector.Status last = registry.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
+        GarbageCollector.Status last = gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
                 false));
         assertEquals(GarbageCollector.State.SUCCEEDED, last.state());
         assertTrue(registry.metadata().blobDeletions().isEmpty());

@@ -142,18 +142,20 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
                     io.berth.core.registry.RegistryOptions.defaults());
             io.berth.core.registry.Registry two = new io.berth.core.registry.Registry(store, m2,
                     io.berth.core.registry.RegistryOptions.defaults());
+            io.berth.core.gc.GarbageCollector oneGc = new io.berth.core.maintenance.Maintenance(one).gc();
+            io.berth.core.gc.GarbageCollector twoGc = new io.berth.core.maintenance.Maintenance(two).gc();
             // instance one holds the lease (as while its run goes on); instance two is refused
             assertTrue(m1.<Boolean>inTransaction(tx -> tx.acquireLease("gc", "instance-one",
                     System.currentTimeMillis() + 60_000)));
             io.berth.core.error.RegistryException refused = org.junit.jupiter.api.Assertions.assertThrows(
-                    io.berth.core.error.RegistryException.class, () -> two.gc().runNow(
+                    io.berth.core.error.RegistryException.class, () -> twoGc.runNow(
                             new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)));
             assertTrue(refused.getMessage().contains("another instance"), refused.getMessage());
             // released: the other instance runs, and releases in turn
             m1.inTransaction(tx -> tx.acquireLease("gc", "instance-one", 0));
-            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, two.gc().runNow(
+            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, twoGc.runNow(
                     new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)).state());
-            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, one.gc().runNow(
+            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, oneGc.runNow(
                     new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)).state());
         }
     }

@@ -295,8 +295,11 @@ class EventRecorderTest {
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
-        var run = registry.gc().runNow(new io.berth.core.gc.GarbageCollector.Options(false, java.time.Duration.ZERO,
-                true));
+        io.berth.core.gc.GarbageCollector.Status run;
+        try (var maintenance = new io.berth.core.maintenance.Maintenance(registry)) {
+            run = maintenance.gc().runNow(new io.berth.core.gc.GarbageCollector.Options(false, java.time.Duration.ZERO,
+                    true));
+        }
         List<RegistryEvent> collected = newEvents();
         assertEquals(List.of("manifest.deleted"), types(collected));
         assertEquals("", collected.get(0).data().request().method());

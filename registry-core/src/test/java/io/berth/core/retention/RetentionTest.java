@@ -53,7 +53,7 @@ class RetentionTest {
         registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
                 new SqliteMetadataStore(dir.resolve("berth.db"), clock), RegistryOptions.defaults(), clock);
         images = new Images(registry);
-        retention = registry.retention();
+        retention = new Retention(registry.metadata(), registry.manifests(), registry.clock());
     }
 
     @AfterEach

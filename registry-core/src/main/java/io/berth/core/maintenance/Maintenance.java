@@ -1,0 +1,76 @@
+package io.berth.core.maintenance;
+
+import io.berth.core.gc.GarbageCollector;
+import io.berth.core.registry.Registry;
+import io.berth.core.retention.Retention;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The jobs that work over the whole registry: online garbage collection and retention, with the
+ * retention schedule. Built beside the {@link Registry} from the parts it uses, so that the engine
+ * knows nothing of them (no package cycle), and closed before the registry: a collection in flight
+ * stops before the stores it works on close.
+ */
+public final class Maintenance implements AutoCloseable {
+    private static final Logger LOG = System.getLogger(Maintenance.class.getName());
+    /** How often due retention policies are looked for. */
+    static final Duration RETENTION_CHECK = Duration.ofSeconds(30);
+
+    private final GarbageCollector gc;
+    private final Retention retention;
+    private final String instance = UUID.randomUUID().toString();
+    private ScheduledExecutorService jobs;
+
+    public Maintenance(Registry registry) {
+        this.gc = new GarbageCollector(registry.metadata(), registry.blobStore(), registry.manifests(),
+                registry.clock());
+        this.retention = new Retention(registry.metadata(), registry.manifests(), registry.clock());
+    }
+
+    /** Online garbage collection (admin API). */
+    public GarbageCollector gc() {
+        return gc;
+    }
+
+    /** Retention policies, dry runs and runs (admin API). */
+    public Retention retention() {
+        return retention;
+    }
+
+    /**
+     * Starts the background work of a serving process: resumes a collection interrupted by a crash
+     * and runs due retention policies every 30 seconds (one instance at a time, by lease).
+     */
+    public synchronized void start() {
+        if (jobs != null) {
+            return;
+        }
+        gc.resumeInterrupted();
+        jobs = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().name("berth-retention").daemon().unstarted(r));
+        long every = RETENTION_CHECK.toMillis();
+        jobs.scheduleWithFixedDelay(this::runDueRetention, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private void runDueRetention() {
+        try {
+            retention.runDue(instance);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "scheduled retention: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (jobs != null) {
+            jobs.shutdownNow();
+        }
+        gc.close();
+    }
+}

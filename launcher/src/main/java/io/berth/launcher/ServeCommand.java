@@ -1,23 +1,12 @@
 package io.berth.launcher;
 
 import io.berth.admin.AdminServer;
-import io.berth.core.auth.Robots;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
-import io.berth.core.error.Failures;
 import io.berth.core.logging.LogFormat;
 import io.berth.core.logging.Redaction;
-import io.berth.core.maintenance.Maintenance;
-import io.berth.core.metadata.MetadataException;
-import io.berth.core.metrics.Metrics;
-import io.berth.core.registry.DataLock;
-import io.berth.core.registry.Registry;
-import io.berth.core.registry.RegistryFactory;
-import io.berth.http.BerthHttpServer;
-import io.berth.relay.OutboxRelay;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
 import java.nio.file.Files;
@@ -128,149 +117,39 @@ final class ServeCommand implements Callable<Integer> {
         }
         LogFormat.configure(cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT),
                 cfg.list(ConfigKeys.LOG_LEVELS));
-        // configured secrets are masked wherever a log line would carry them
-        cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
-        Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
-        Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
-        io.berth.events.KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
-                .forEach(Redaction::secret);
+        maskSecrets(cfg);
         warnings.forEach(w -> LOG.log(Level.WARNING, w));
-        long startedAt = System.currentTimeMillis();
-        String httpHost = cfg.string(ConfigKeys.HTTP_HOST);
-        String adminHost = cfg.string(ConfigKeys.ADMIN_HOST);
+        BerthServer server;
         try {
-            // before anything is opened, so that a taken port leaves nothing behind
-            Listeners.ensureFree(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
-            Listeners.ensureFree(ConfigKeys.ADMIN_PORT, adminHost, cfg.port(ConfigKeys.ADMIN_PORT));
-        } catch (Listeners.UnavailableException e) {
+            server = BerthServer.start(cfg, configFile(), signals::fail);
+        } catch (StartupFailure e) {
             System.err.println("berth: " + e.getMessage());
-            return 1;
+            return e.exitCode();
         }
-        Registry registry;
-        try {
-            registry = RegistryFactory.open(cfg);
-        } catch (DataLock.HeldException e) {
-            System.err.println("berth: " + e.getMessage());
-            return 1;
-        } catch (IllegalArgumentException e) {
-            // a backend named without the keys it needs
-            System.err.println("berth: " + e.getMessage());
-            return Main.EXIT_CONFIG;
-        } catch (MetadataException e) {
-            System.err.println("berth: cannot open metadata: " + Failures.describe(e));
-            return 1;
-        } catch (Exception e) {
-            System.err.println("berth: cannot open storage: " + Failures.describe(e));
-            return 1;
-        }
-        // one instance each, shared by the HTTP and admin listeners: a robot revoked over the admin API is
-        // refused on /v2 at once; maintenance stops before the stores it works on close
-        Robots robots = new Robots(registry.metadata(), registry.clock());
-        Maintenance maintenance = new Maintenance(registry);
-        Duration grace = cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT);
-        PrometheusMeterRegistry meters = Metrics.newRegistry();
-        BerthHttpServer http;
-        AdminServer admin;
-        try {
-            http = BerthHttpServer.create(registry, robots, cfg, meters).onListenerLost(signals::fail).start();
-            if (http.port() < 0) {
-                throw new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT));
-            }
-        } catch (Listeners.UnavailableException e) {
-            System.err.println("berth: " + e.getMessage());
-            maintenance.close();
-            registry.close();
-            return 1;
-        } catch (IllegalArgumentException e) {
-            // access control or TLS cannot be set up as configured
-            System.err.println("berth: " + e.getMessage());
-            maintenance.close();
-            registry.close();
-            return Main.EXIT_CONFIG;
-        }
-        OutboxRelay relay = null;
-        String events = "events off";
-        if (registry.events().enabled()) {
-            String bootstrap = cfg.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP);
-            String topic = cfg.string(ConfigKeys.EVENTS_KAFKA_TOPIC);
-            try {
-                relay = new OutboxRelay(registry.metadata(), new OutboxRelay.Settings(bootstrap, topic,
-                        cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES), cfg.duration(ConfigKeys.EVENTS_RETENTION)),
-                        meters, registry.clock()).start();
-            } catch (RuntimeException e) {
-                // the Kafka client refuses its properties while it is built (it connects later): a bad
-                // sasl.jaas.config, an unknown mechanism. Thrown out of main, it left a process serving
-                // without events that ignored SIGTERM.
-                Throwable root = e;
-                while (root.getCause() != null && root.getCause() != root) {
-                    root = root.getCause();
-                }
-                System.err.println("berth: events.kafka.*: the Kafka client refuses its configuration: "
-                        + Failures.describe(root));
-                http.stop(Duration.ZERO);
-                maintenance.close();
-            registry.close();
-                return Main.EXIT_CONFIG;
-            }
-            registry.events().onCommitted(relay::wake);
-            http.withHealthCheck("events", relay::problem);
-            events = "events to kafka " + bootstrap + " topic " + topic;
-        }
-        try {
-            admin = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, maintenance,
-                    new AdminServer.Settings(
-                    Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS), cfg.duration(ConfigKeys.GC_GRACE),
-                    http.access(), adminTls(cfg), AdminServer.Limits.from(cfg)));
-        } catch (IllegalArgumentException e) {
-            System.err.println("berth: " + e.getMessage());
-            http.stop(Duration.ZERO);
-            if (relay != null) {
-                relay.stop(Duration.ofSeconds(5));
-            }
-            maintenance.close();
-            registry.close();
-            return Main.EXIT_CONFIG;
-        } catch (Exception e) {
-            System.err.println("berth: " + new Listeners.UnavailableException(ConfigKeys.ADMIN_PORT, adminHost,
-                    cfg.port(ConfigKeys.ADMIN_PORT)).getMessage());
-            http.stop(Duration.ZERO);
-            if (relay != null) {
-                relay.stop(Duration.ofSeconds(5));
-            }
-            maintenance.close();
-            registry.close();
-            return 1;
-        }
-        maintenance.start();
-        LOG.log(Level.INFO, "berth " + Main.version() + " serving " + (http.tls() ? "https://" : "http://")
-                + Listeners.address(httpHost, http.port())
-                + " and admin gRPC " + (cfg.string(ConfigKeys.ADMIN_TLS_CERT).isBlank() ? "" : "(TLS) ")
-                + Listeners.address(adminHost, admin.port())
-                + (admin.adminEnabled() ? "" : " (health only: no admin.tokens)") + "; config "
-                + configFile().map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
-                + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events + "; "
-                + http.access().describe() + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0 ? ""
-                : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client"));
-
+        LOG.log(Level.INFO, server.describe());
         signals.await();
         String failure = signals.failure();
         if (failure != null) {
             // a process without its listener serves no one: stop, and exit non-zero for the supervisor
             LOG.log(Level.ERROR, failure + "; stopping (exit code " + EXIT_LISTENER_LOST + ") so that berth is "
                     + "started again");
-            haltAfter(grace.plusSeconds(15));
-            http.withShutdownGrace(Duration.ZERO);
+            haltAfter(cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT).plusSeconds(15));
+            server.http().withShutdownGrace(Duration.ZERO);
         }
-        LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + grace.toSeconds() + "s)");
-        http.stop(grace);
-        admin.stop(2000);
-        if (relay != null) {
-            relay.stop(Duration.ofSeconds(5));
-        }
-        maintenance.close();
-        registry.close();
+        Duration drain = cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT);
+        LOG.log(Level.INFO, "shutting down: draining in-flight requests (up to " + drain.toSeconds() + "s)");
+        server.stop(drain);
         LOG.log(Level.INFO, "stopped");
         return failure == null ? 0 : EXIT_LISTENER_LOST;
+    }
+
+    /** Configured secrets are masked wherever a log line would carry them. */
+    private static void maskSecrets(BerthConfig cfg) {
+        cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
+        Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
+        Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
+        io.berth.events.KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
+                .forEach(Redaction::secret);
     }
 
     /** Exit code of {@code serve} when its HTTP listener stopped accepting connections by itself. */

@@ -55,6 +55,7 @@ public final class BerthHttpServer {
     private volatile ListenerWatch watch;
     private volatile java.util.function.Consumer<String> onListenerLost = why -> { };
     private volatile boolean draining;
+    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
 
@@ -338,6 +339,9 @@ public final class BerthHttpServer {
      * logged.
      */
     public void stop(Duration timeout) {
+        if (stopped.getAndSet(true)) {
+            return; // once: a second stop would wait out the shutdown grace again
+        }
         draining = true;
         if (watch != null) {
             watch.close(); // the listener is about to close on purpose

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * changes go on committing their events, which wait in the outbox; the link back, they go out in
  * order, each once.
  */
+@Tag("services")
 class OutboxRelayBreakerTest {
     private static final List<String> REPOSITORIES = List.of("team-a/app", "team-a/web", "team-b/db");
 

@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The lease's time is the stores' and relays' clock, which the tests move by hand: a lease expires
  * only when the test says so.
  */
+@Tag("services")
 class OutboxRelayLeaseTest {
     private static final Duration LEASE = Duration.ofSeconds(15); // as the relay takes it
 

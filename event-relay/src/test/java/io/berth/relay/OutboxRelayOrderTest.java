@@ -22,6 +22,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * middle of a batch — the first copy of each of a repository's events on the topic comes in the
  * repository's order, and every event arrives.
  */
+@Tag("services")
 class OutboxRelayOrderTest {
     static final List<String> REPOSITORIES = List.of("team-a/app", "team-a/web", "team-b/app", "team-b/db",
             "team-c/x", "team-c/y");

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * their publication), and never a row that was not published, however old: the clock of the store
  * and the relay is moved by hand, the broker's link is cut to keep rows unpublished.
  */
+@Tag("services")
 class OutboxRelayPruningTest {
     private static final Duration RETENTION = Duration.ofHours(24);
 

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * OutOfMemoryError, the metadata writer intact, the listener accepting) and another client's push
  * must succeed; the stalled bodies are cut off after the read timeout.
  */
+@Tag("process")
 class AbuseProcessTest {
     @TempDir
     Path dir;

@@ -26,6 +26,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with --creds; containerd's ctr --user; a robot account created, used and revoked with
  * {@code berth admin robots}; certificate reload; and no password in any log.
  */
+@Tag("process")
 class AccessProcessTest {
     static final String POLICY = """
             groups:

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code berth admin}, every command, as a process against {@code berth serve} filled by real docker and
  * skopeo pushes; the results checked through real clients again where they show.
  */
+@Tag("process")
 class AdminProcessTest {
     static final ObjectMapper JSON = new ObjectMapper();
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.security.crypto.bcrypt.BCrypt;
@@ -20,6 +21,7 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
  * blobs, staged uploads, the SQLite database with its WAL, lock files, the key — whatever the
  * umask; and a tree left open by an older version is reported at start-up.
  */
+@Tag("process")
 class DataModesProcessTest {
     @TempDir
     Path dir;

@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,6 +46,7 @@ import org.junit.jupiter.api.Test;
  * what the source holds when it applies an event), but a tag on the target never goes back to a
  * digest older than one it already had, and ends where the source's is.
  */
+@Tag("process")
 class EventOrderProcessTest extends ReplicationFixture {
     static final int REPOSITORIES = 4;
     /** Pushes per repository at least; they go on until every fault has happened. */

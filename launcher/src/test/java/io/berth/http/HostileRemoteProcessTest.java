@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
  * lies, floods, trickles or points elsewhere. Each prints how long the replicator took to a clear
  * failure and its heap then.
  */
+@Tag("process")
 class HostileRemoteProcessTest extends ReplicationFixture {
     static final List<String> HEAP = List.of("-Xmx160m");
     BerthProcess a;

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * issue, and after two reconciliations the target still holds all 11. A {@link HostileRegistry}
  * stands at the source's address in front of the real source (or of nothing, or of another one).
  */
+@Tag("process")
 class HostileSourceProcessTest extends ReplicationFixture {
     static final List<String> REPOSITORIES = List.of("team-a/app", "team-a/other");
     BerthProcess a;

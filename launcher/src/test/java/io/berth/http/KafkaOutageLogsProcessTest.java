@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * for 20 s: one WARN when it goes, one INFO when it is back — none of the Kafka clients' own warnings,
  * which come about twice a second for as long as the outage lasts.
  */
+@Tag("process")
 class KafkaOutageLogsProcessTest extends ReplicationFixture {
     static final Duration OUTAGE = Duration.ofSeconds(20);
 

@@ -35,6 +35,7 @@ import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.Test;
  * and docs/webhooks.md list for each process. A client without credentials, or with credentials and
  * no ACL, cannot put an event on the topic, so no forged event reaches a webhook receiver.
  */
+@Tag("process")
 class KafkaSecurityProcessTest extends ReplicationFixture {
     static final List<String> USERS = List.of("registry", "replicator", "hooks", "mallory");
 

@@ -19,6 +19,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Streaming, not buffering: 5 GiB blobs pushed chunked and monolithically and pulled back through a
  * registry whose heap is 256 MiB. Size is {@code -Dberth.test.large-blob-bytes} (default 5 GiB).
  */
+@Tag("process")
 class LargeBlobTest {
     static final long SIZE = Long.getLong("berth.test.large-blob-bytes", 5L << 30);
     static final long CHUNK = 1L << 30;

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * listener that stops accepting (here: the process runs out of file descriptors) must end the
  * process, so that a supervisor starts it again.
  */
+@Tag("process")
 class ListenerAbuseProcessTest {
     static final byte[] HALF_HEADER = "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ".getBytes(StandardCharsets.US_ASCII);
 

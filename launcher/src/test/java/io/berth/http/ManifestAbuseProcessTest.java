@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * are in flight at all times, from eight addresses, in every shape the review tried, while another
  * address pushes and pulls: the hostile ones get only 4xx (400 or 429), the other client succeeds.
  */
+@Tag("process")
 class ManifestAbuseProcessTest {
     static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 
@@ -34,6 +35,7 @@ import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
  * and deletes follow, a stopped target and a killed replicator converge, content without events is
  * reconciled, a 1 GiB layer goes through a 128 MiB heap.
  */
+@Tag("process")
 class ReplicationProcessTest extends ReplicationFixture {
 
     @Test

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every start-up failure of {@code berth serve} is one line giving its reason, with exit code 2 for
  * configuration and 1 otherwise, and nothing left running.
  */
+@Tag("process")
 class StartupFailuresTest {
     @TempDir
     Path dir;

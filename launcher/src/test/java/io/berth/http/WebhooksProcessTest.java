@@ -37,10 +37,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code berth webhooks} as a process against a real broker and local receivers. */
+@Tag("process")
 class WebhooksProcessTest {
     static final ObjectMapper JSON = new ObjectMapper();
 

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * answers 503 with an OCI body at once (never hangs, never leaves a partial blob), readiness says
  * so, and all is well again once the store is back.
  */
+@Tag("services")
 class S3OutageTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.security.crypto.bcrypt.BCrypt;
@@ -30,6 +31,7 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
  * past manifests.body-timeout are cut and their connection closed. The windows are shortened to seconds
  * here; the trickles are a byte every 200–300 ms.
  */
+@Tag("slow")
 class SlowClientsTest {
     @TempDir
     Path dir;

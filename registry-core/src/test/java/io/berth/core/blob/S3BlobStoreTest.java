@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * staged as parts another instance can read, server-side composition, presigned redirects, and a
  * failing endpoint answered with an IOException (503 upstream), never a hang.
  */
+@Tag("services")
 class S3BlobStoreTest extends BlobStoreContract {
     static final String BUCKET = "berth-test";
     private static final AtomicInteger STORES = new AtomicInteger();

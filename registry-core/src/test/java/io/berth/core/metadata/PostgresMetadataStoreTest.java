@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * instances on one database need: concurrent writers through two stores, byte-order paging in a
  * database whose locale sorts otherwise, migrations started at once.
  */
+@Tag("services")
 class PostgresMetadataStoreTest extends MetadataStoreContract {
     private static final Map<Path, String> DATABASES = new ConcurrentHashMap<>();
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code http.socket-reads} (on by default): upload bodies of 1 MiB or more with a Content-Length
- * are read from the socket straight into storage's buffers ({@link SocketEntity}), checked on the
+ * are read from the socket straight into storage's buffers ({@code SocketEntity}), checked on the
  * wire — the body ends exactly where its length says, so a request pipelined behind it is answered
  * on the same connection; chunked bodies (their framing through Helidon's reader, however the
  * bytes are split, their data from the socket, the last chunk left to Helidon), broken framing;

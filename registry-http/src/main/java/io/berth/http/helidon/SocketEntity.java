@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.http.helidon;
 
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
@@ -29,7 +29,7 @@ import java.util.Optional;
  * Helidon's own stream of the body — created first, which sent {@code 100 Continue} if the client
  * asked for it — ends exactly where the body ends, and the connection goes on with the next request.
  */
-final class SocketEntity {
+final class SocketEntity implements HelidonFastPaths.DirectBody {
     /** Smaller bodies of known length are not worth it: Helidon's path is as fast for them. */
     static final long MIN_LENGTH = 1L << 20;
 
@@ -93,7 +93,8 @@ final class SocketEntity {
      * As {@link io.berth.core.blob.DirectSource#read}; a client that closes early is an {@link EOFException},
      * broken chunked framing an {@link IOException}.
      */
-    int read(ByteBuffer dst) throws IOException {
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
         if (ended) {
             return -1;
         }

@@ -248,7 +248,8 @@ final class ServeCommand implements Callable<Integer> {
                 + configFile().map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
                 + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events + "; "
                 + http.access().describe() + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0 ? ""
-                : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client"));
+                : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client") + "; "
+                + http.fastPaths());
 
         signals.await();
         String failure = signals.failure();

@@ -44,9 +44,18 @@ public final class HelidonFastPaths {
     /**
      * The fast paths that are wanted and can be had: {@code sendfileWanted} ({@code http.sendfile},
      * not with TLS), {@code socketReadsWanted} ({@code http.socket-reads}, not with TLS), and reader
-     * unlinking whenever it can.
+     * unlinking whenever it can; none unless the running Helidon is the one they were tested with
+     * ({@link VersionGate}: otherwise one WARN, once).
      */
     public static HelidonFastPaths detect(boolean sendfileWanted, boolean socketReadsWanted) {
+        return detect(sendfileWanted, socketReadsWanted, VersionGate.running());
+    }
+
+    /** As above, with the version gate's verdict given: closed, every fast path is off. */
+    static HelidonFastPaths detect(boolean sendfileWanted, boolean socketReadsWanted, VersionGate.Verdict gate) {
+        if (!gate.open()) {
+            return OFF;
+        }
         return new HelidonFastPaths(sendfileWanted && HelidonConnections.channelAvailable(),
                 socketReadsWanted && HelidonConnections.progressAvailable(), ConsumedReads.available());
     }

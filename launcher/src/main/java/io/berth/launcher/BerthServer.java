@@ -150,7 +150,8 @@ final class BerthServer implements AutoCloseable {
                 + configFile.map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
                 + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events + "; "
                 + http.access().describe() + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0 ? ""
-                : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client");
+                : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client") + "; "
+                + http.fastPaths();
     }
 
     /** The HTTP listener (its shutdown grace is cut when the process must stop at once). */

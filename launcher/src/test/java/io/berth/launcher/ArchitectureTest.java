@@ -2,6 +2,7 @@ package io.berth.launcher;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -69,5 +70,23 @@ class ArchitectureTest {
     void helidonsInternalsAreReachedOnlyFromTheHttpModule() {
         noClasses().that().resideOutsideOfPackage("io.berth.http..").should().dependOnClassesThat()
                 .resideInAnyPackage("io.helidon.webserver.http1..", "io.helidon.common.socket..").check(main);
+    }
+
+    /**
+     * The Helidon fence: the classes of Helidon that are not its API (reached with VarHandles:
+     * {@code Http1ServerRequest*}, {@code Http1Connection}, the socket writers and sockets, the reader's
+     * nodes), and the private lookups and class-name lookups that reach them, only from
+     * {@code io.berth.http.helidon}, behind its facade {@code HelidonFastPaths} and version gate.
+     */
+    @Test
+    void helidonsNonPublicClassesAreReachedOnlyBehindTheFence() {
+        noClasses().that().resideOutsideOfPackage("io.berth.http.helidon..").should().dependOnClassesThat(
+                nameMatching("io\\.helidon\\.webserver\\.http1\\.Http1(ServerRequest.*|Connection)"
+                        + "|io\\.helidon\\.common\\.socket\\.(SocketWriter.*|PlainSocket|NioSocket|TlsSocket)"
+                        + "|io\\.helidon\\.common\\.buffers\\.DataReader\\$Node"))
+                .orShould().callMethod(java.lang.invoke.MethodHandles.class, "privateLookupIn", Class.class,
+                        java.lang.invoke.MethodHandles.Lookup.class)
+                .orShould().callMethod(Class.class, "forName", String.class)
+                .check(main);
     }
 }

@@ -13,6 +13,7 @@ import io.berth.core.error.StorageFailures;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metrics.Metrics;
 import io.berth.core.registry.Registry;
+import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
@@ -52,6 +53,7 @@ public final class BerthHttpServer {
     private final java.util.Optional<TlsFiles> tls;
     private final String host;
     private final ConnectionGuard guard;
+    private final HelidonFastPaths fastPaths;
     private volatile ListenerWatch watch;
     private volatile java.util.function.Consumer<String> onListenerLost = why -> { };
     private volatile boolean draining;
@@ -92,7 +94,12 @@ public final class BerthHttpServer {
                 "pool", pool));
         metrics.gauge("berth.manifests.buffered.bytes", "Bytes of manifest bodies held in memory now (reserved: "
                 + "manifests.max-buffered).", () -> registry.manifests().bufferedBodyBytes());
-        this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG));
+        this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
+        // with TLS the bytes are encrypted in this process: they can neither go from the file with sendfile
+        // nor come from the socket straight into storage's buffers
+        this.fastPaths = HelidonFastPaths.detect(config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
+                config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
+        this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG), fastPaths);
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
         for (boolean replication : new boolean[] {false, true}) {
             metrics.counter("berth.manifest.pulls", "Manifest GETs, by replicators (auth.replicators) or by other "
@@ -101,11 +108,8 @@ public final class BerthHttpServer {
         }
         this.access = AccessControl.from(config, robots, registry.clock());
         loginMetrics(metrics, access);
-        this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
         ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
-        // with TLS the bytes are encrypted in this process: they can neither go from the file with sendfile
-        // nor come from the socket straight into storage's buffers
         java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
         if (access.mode() == AccessControl.Mode.TOKEN && publicUrl.isEmpty()
                 && config.string(ConfigKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
@@ -116,8 +120,7 @@ public final class BerthHttpServer {
         }
         this.hostCheck = HostCheck.from(config, access);
         this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent(), publicUrl),
-                config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
-                config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty(),
+                fastPaths,
                 config.duration(ConfigKeys.MANIFESTS_BODY_TIMEOUT));
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
         // access-control files fail closed on reload: /healthz and /metrics say when one is partial or not applied
@@ -175,6 +178,11 @@ public final class BerthHttpServer {
     /** Access control as configured (auth.*). */
     public AccessControl access() {
         return access;
+    }
+
+    /** The fast paths through Helidon's internals that are on, for the start-up line ({@link HelidonFastPaths#describe}). */
+    public String fastPaths() {
+        return fastPaths.describe();
     }
 
     /** Whether the listener serves HTTPS. */

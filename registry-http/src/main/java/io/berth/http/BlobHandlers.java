@@ -6,6 +6,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.registry.BlobInfo;
 import io.berth.core.registry.Blobs;
 import io.berth.core.registry.Registry;
+import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.CloseConnectionException;
@@ -18,7 +19,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
@@ -35,12 +35,12 @@ final class BlobHandlers {
     private final Registry registry;
     private final HttpMetrics metrics;
 
-    private final boolean sendfile;
+    private final HelidonFastPaths fastPaths;
 
-    BlobHandlers(Registry registry, HttpMetrics metrics, boolean sendfile) {
+    BlobHandlers(Registry registry, HttpMetrics metrics, HelidonFastPaths fastPaths) {
         this.registry = registry;
         this.metrics = metrics;
-        this.sendfile = sendfile;
+        this.fastPaths = fastPaths;
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
@@ -104,7 +104,7 @@ final class BlobHandlers {
             metrics.blobBytesSent(false, body.length);
             return;
         }
-        Optional<SocketChannel> socket = sendfile ? HelidonConnections.plainChannel(req) : Optional.empty();
+        Optional<HelidonFastPaths.FileSender> socket = fastPaths.fileSender(req);
         if (socket.isPresent()) {
             Optional<FileChannel> file = openWhole(v2, blob, offset + length);
             if (file.isPresent()) {
@@ -199,7 +199,7 @@ final class BlobHandlers {
      * the rest with sendfile straight to the connection's socket, behind them.
      */
     private void sendFile(ServerRequest req, ServerResponse res, BlobInfo blob, FileChannel fc, long offset,
-                          long length, SocketChannel socket) throws IOException {
+                          long length, HelidonFastPaths.FileSender socket) throws IOException {
         ByteBuffer first = ByteBuffer.allocate((int) Math.min(FIRST_CHUNK, length));
         try {
             while (first.hasRemaining()) {
@@ -227,13 +227,13 @@ final class BlobHandlers {
             if (watch != null) {
                 watch.reading();
             }
-            ZeroCopy.send(fc, offset + sent, length - sent, socket, n -> {
+            socket.send(fc, offset + sent, length - sent, n -> {
                 metrics.blobBytesSent(true, n);
                 if (watch != null) {
                     watch.progress(n);
                 }
             });
-        } catch (ZeroCopy.ReadFailure e) {
+        } catch (HelidonFastPaths.ReadFailure e) {
             // a cut for a slow reader interrupts this thread, and an interrupted transferTo closes the
             // blob's channel: that is the client's doing, not a storage failure
             cut = watch != null && watch.done();

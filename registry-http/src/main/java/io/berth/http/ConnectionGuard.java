@@ -3,6 +3,7 @@ package io.berth.http;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.model.ClientGroup;
 import io.helidon.common.buffers.BufferData;
+import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.common.buffers.DataWriter;
 import io.helidon.common.concurrency.limits.Limit;
@@ -211,11 +212,6 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     static BodyWatchdog.Watch sendWatch() {
         Tracked t = CURRENT.get();
         return t == null ? null : t.send;
-    }
-
-    /** Helidon's own writer under {@code writer}, which may be the guard's timed one. */
-    static DataWriter helidonWriter(DataWriter writer) {
-        return writer instanceof WatchedWriter w ? w.out : writer;
     }
 
     /** The connection the calling thread serves has answered its request: it waits for the next one. */
@@ -511,13 +507,18 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
      * Helidon's connection writer, each write (in slices of at most {@link #SEND_SLICE}) timed by the
      * connection's send watch; a write the watchdog cut ends the connection.
      */
-    private static final class WatchedWriter implements DataWriter {
+    private static final class WatchedWriter implements DataWriter, HelidonFastPaths.WrappedWriter {
         private final DataWriter out;
         private final BodyWatchdog.Watch watch;
 
         WatchedWriter(DataWriter out, BodyWatchdog.Watch watch) {
             this.out = out;
             this.watch = watch;
+        }
+
+        @Override
+        public DataWriter helidonWriter() {
+            return out;
         }
 
         @Override

@@ -1,6 +1,7 @@
 package io.berth.http;
 
 import io.berth.core.blob.RequestBodyException;
+import io.berth.http.helidon.HelidonFastPaths;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -15,7 +16,8 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
 
     private final java.util.concurrent.atomic.AtomicLong counted;
     private final io.helidon.webserver.http.ServerRequest req; // null: nothing to release
-    private final SocketEntity socket; // null: read through Helidon's stream
+    private final HelidonFastPaths fastPaths;
+    private final HelidonFastPaths.DirectBody socket; // null: read through Helidon's stream
     private static final int HEAP_READ_MAX = 64 * 1024;
     private long total;
 
@@ -23,7 +25,7 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
         this(req, watchdog, false);
     }
 
-    /** @param fromSocket read a large body from the socket when possible ({@link SocketEntity}) */
+    /** @param fromSocket read a large body from the socket when possible ({@link HelidonFastPaths#socketBody}) */
     RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog, boolean fromSocket) {
         this(req, watchdog.watch(RequestLog.client(req)), fromSocket);
     }
@@ -43,7 +45,8 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
                         io.helidon.webserver.http.ServerRequest req, boolean fromSocket) {
         this.req = req;
         this.in = raw;
-        this.socket = fromSocket ? SocketEntity.of(req, raw).orElse(null) : null;
+        this.fastPaths = req == null ? HelidonFastPaths.OFF : RequestLog.fastPaths(req);
+        this.socket = fromSocket ? fastPaths.socketBody(req, raw).orElse(null) : null;
         this.watch = watch;
         this.counted = counted;
     }
@@ -106,7 +109,7 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
             total += n;
         }
         if (req != null) {
-            ConsumedReads.release(req); // what was read is garbage now: let the collector see it
+            fastPaths.releaseConsumed(req); // what was read is garbage now: let the collector see it
         }
         return n;
     }

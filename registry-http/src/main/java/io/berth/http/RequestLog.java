@@ -1,5 +1,6 @@
 package io.berth.http;
 
+import io.berth.http.helidon.HelidonFastPaths;
 import io.berth.core.logging.AccessRecord;
 import io.berth.core.logging.LogContext;
 import io.berth.core.logging.Redaction;
@@ -41,9 +42,11 @@ public final class RequestLog implements Filter {
         volatile boolean clientAborted;
         volatile String serverAborted;
         volatile java.io.InputStream body;
+        final HelidonFastPaths fastPaths;
 
-        Info(String id) {
+        Info(String id, HelidonFastPaths fastPaths) {
             this.id = id;
+            this.fastPaths = fastPaths;
         }
     }
 
@@ -66,18 +69,26 @@ public final class RequestLog implements Filter {
         return req.context().get(Info.class).map(i -> i.bodyBytes).orElseGet(java.util.concurrent.atomic.AtomicLong::new);
     }
 
+    /** The fast paths of the server {@code req} arrived at; all off for a request that did not pass the log. */
+    static HelidonFastPaths fastPaths(ServerRequest req) {
+        return req.context().get(Info.class).map(i -> i.fastPaths).orElse(HelidonFastPaths.OFF);
+    }
+
     /** What a lingering close reads at most before it gives up on the client reading the answer. */
     static final long LINGER_BYTES = 64L << 20;
     static final long LINGER_NANOS = 5_000_000_000L;
 
     private final HttpMetrics metrics;
     private final boolean accessLog;
+    private final HelidonFastPaths fastPaths;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final io.micrometer.core.instrument.Counter tlsOnPlainPort;
 
-    public RequestLog(HttpMetrics metrics, boolean accessLog) {
+    /** @param fastPaths Helidon's internals the server may use (the requests' handlers get them from here) */
+    public RequestLog(HttpMetrics metrics, boolean accessLog, HelidonFastPaths fastPaths) {
         this.metrics = metrics;
         this.accessLog = accessLog;
+        this.fastPaths = fastPaths;
         this.tlsOnPlainPort = io.micrometer.core.instrument.Counter.builder("berth.http.tls.on.plain.port")
                 .description("Connections that began with a TLS handshake on this plain-HTTP listener (docker and "
                         + "skopeo try TLS first; each was answered 400 and closed).").register(metrics.registry());
@@ -133,8 +144,8 @@ public final class RequestLog implements Filter {
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         long start = System.nanoTime();
-        ConsumedReads.release(req); // the earlier requests of this connection are garbage now
-        Info info = new Info(requestId(req.headers()));
+        fastPaths.releaseConsumed(req); // the earlier requests of this connection are garbage now
+        Info info = new Info(requestId(req.headers()), fastPaths);
         res.header(OciHeaders.REQUEST_ID, info.id);
         req.context().register(info);
         LogContext.requestId(info.id);

@@ -1,5 +1,6 @@
 package io.berth.http;
 
+import io.berth.http.helidon.HelidonFastPaths;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.RepositoryName;
@@ -56,10 +57,10 @@ public final class V2Routes implements HttpService {
     }
 
     V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate,
-             boolean sendfile, boolean socketReads, java.time.Duration manifestBodyTimeout) {
+             HelidonFastPaths fastPaths, java.time.Duration manifestBodyTimeout) {
         this.gate = gate;
-        BlobHandlers blobs = new BlobHandlers(registry, metrics, sendfile);
-        UploadHandlers uploads = new UploadHandlers(registry, watchdog, metrics, socketReads);
+        BlobHandlers blobs = new BlobHandlers(registry, metrics, fastPaths);
+        UploadHandlers uploads = new UploadHandlers(registry, watchdog, metrics, fastPaths.socketReadsOn());
         ManifestHandlers manifests = new ManifestHandlers(registry, watchdog, manifestBodyTimeout);
         ListingHandlers listings = new ListingHandlers(registry);
         Endpoint base = new Endpoint(ListingHandlers::base, AccessGate.Need.LOGIN);

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code http.socket-reads} (on by default): upload bodies of 1 MiB or more with a Content-Length
- * are read from the socket straight into storage's buffers ({@link SocketEntity}), checked on the
+ * are read from the socket straight into storage's buffers ({@code SocketEntity}), checked on the
  * wire — the body ends exactly where its length says, so a request pipelined behind it is answered
  * on the same connection; chunked bodies (their framing through Helidon's reader, however the
  * bytes are split, their data from the socket, the last chunk left to Helidon), broken framing;
@@ -152,11 +152,12 @@ class SocketBodyTest {
             byte[] good = chunked(blob, 50_000);
             int head = "c350\r\n".length(); // the first chunk's size line (50 000 bytes)
             int next = head + 50_000 + 2; // where the second chunk's size line "00C350" starts
-            byte[] noCrlf = concat(java.util.Arrays.copyOf(good, head + 50_000), "XX".getBytes(StandardCharsets.US_ASCII),
-                    java.util.Arrays.copyOfRange(good, next, good.length));
-            byte[] badSize = concat(java.util.Arrays.copyOf(good, next), "zz\r\n".getBytes(StandardCharsets.US_ASCII),
+            java.util.function.Function<String, byte[]> secondLine = line -> concat(java.util.Arrays.copyOf(good, next),
+                    line.getBytes(StandardCharsets.US_ASCII),
                     java.util.Arrays.copyOfRange(good, next + "00C350\r\n".length(), good.length));
-            for (byte[] broken : new byte[][] {noCrlf, badSize}) {
+            // as Helidon's chunked reader refuses them: not hex, an extension, a bare LF, a minus sign
+            for (byte[] broken : new byte[][] {secondLine.apply("zz\r\n"), secondLine.apply("c350;x=y\r\n"),
+                    secondLine.apply("c350\n"), secondLine.apply("-c350\r\n")}) {
                 try (WireClient c = new WireClient(r.port())) {
                     c.sendRaw(new String(concat(chunkedHead("PATCH", location), broken), StandardCharsets.ISO_8859_1));
                     assertTrue(c.closedWithin(15_000), "the connection is closed after broken framing");
@@ -172,6 +173,47 @@ class SocketBodyTest {
                 WireClient.Response patched = c.read("PATCH");
                 assertEquals(202, patched.status(), patched.toString());
                 assertEquals("0-" + (blob.length - 1), patched.header("range"));
+            }
+        }
+    }
+
+    /**
+     * Chunk-size lines as Helidon's own chunked reader takes them: any number of leading zeros (also
+     * on the last chunk), hex of either case, an optional plus sign.
+     */
+    @Test
+    void chunkSizeLinesAreTakenExactlyAsHelidonTakesThem() throws Exception {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            byte[] blob = SendfileTest.random(1024 * 1024 + 100_000, 11);
+            String body = new String(blob, StandardCharsets.ISO_8859_1);
+            String framed = "0000000000000000100000\r\n" + body.substring(0, 1 << 20) + "\r\n"
+                    + "+186A0\r\n" + body.substring(1 << 20) + "\r\n" + "000\r\n\r\n";
+            try (WireClient c = new WireClient(r.port())) {
+                String location = start(c, "sb/lines");
+                c.sendRaw("PATCH " + location + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + framed + "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+                WireClient.Response patched = c.read("PATCH");
+                assertEquals(202, patched.status(), patched.toString());
+                assertEquals("0-" + (blob.length - 1), patched.header("range"));
+                assertEquals(200, c.read("GET").status(), "the pipelined request, answered on the same connection");
+            }
+            assertEquals(blob.length, received(r, "socket"));
+        }
+    }
+
+    /** A chunk size Helidon refuses (2^31 or more) is refused at once, not waited for. */
+    @Test
+    void aChunkSizeHelidonRefusesIsRefusedAtOnce() throws Exception {
+        try (TestRegistry r = new TestRegistry(dir)) {
+            for (String size : new String[] {"80000000", "100000000"}) {
+                try (WireClient c = new WireClient(r.port())) {
+                    String location = start(c, "sb/huge");
+                    c.sendRaw("PATCH " + location + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + size + "\r\n" + "x".repeat(1000));
+                    WireClient.Response refused = c.read("PATCH");
+                    assertEquals(400, refused.status(), refused.toString());
+                    assertTrue(c.closedWithin(5_000), "the connection is closed after broken framing");
+                }
             }
         }
     }

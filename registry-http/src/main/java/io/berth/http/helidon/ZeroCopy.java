@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.http.helidon;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -31,18 +31,11 @@ final class ZeroCopy {
     private ZeroCopy() {
     }
 
-    /** The file could not be read, or ended early: a storage failure, not the client's. */
-    static final class ReadFailure extends IOException {
-        ReadFailure(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
     /**
      * Sends {@code [position, position + length)} of {@code file} to {@code socket}, telling
      * {@code progress} each number of bytes the socket took.
      *
-     * @throws ReadFailure when the file cannot be read or ends early
+     * @throws HelidonFastPaths.ReadFailure when the file cannot be read or ends early
      * @throws IOException when the channel fails (the client went away)
      */
     static void send(FileChannel file, long position, long length, SocketChannel socket, LongConsumer progress)
@@ -74,7 +67,8 @@ final class ZeroCopy {
     }
 
     /** Reads the byte at {@code at} into {@code one}; a failure or the end of the file is a ReadFailure. */
-    private static void readByte(FileChannel file, long at, ByteBuffer one, IOException during) throws ReadFailure {
+    private static void readByte(FileChannel file, long at, ByteBuffer one, IOException during)
+            throws HelidonFastPaths.ReadFailure {
         one.clear();
         int r;
         try {
@@ -83,10 +77,10 @@ final class ZeroCopy {
             if (during != null) {
                 e.addSuppressed(during);
             }
-            throw new ReadFailure("reading at " + at + " failed: " + e.getMessage(), e);
+            throw new HelidonFastPaths.ReadFailure("reading at " + at + " failed: " + e.getMessage(), e);
         }
         if (r <= 0) {
-            throw new ReadFailure("ended at " + at, new EOFException());
+            throw new HelidonFastPaths.ReadFailure("ended at " + at, new EOFException());
         }
     }
 }

@@ -1,7 +1,8 @@
-package io.berth.http;
+package io.berth.http.helidon;
 
 import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
+import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http.ServerRequest;
 import java.io.EOFException;
 import java.io.IOException;
@@ -9,7 +10,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,30 +29,30 @@ import java.util.Optional;
  * Helidon's own stream of the body — created first, which sent {@code 100 Continue} if the client
  * asked for it — ends exactly where the body ends, and the connection goes on with the next request.
  */
-final class SocketEntity {
+final class SocketEntity implements HelidonFastPaths.DirectBody {
     /** Smaller bodies of known length are not worth it: Helidon's path is as fast for them. */
     static final long MIN_LENGTH = 1L << 20;
 
-    private static final byte[] LAST_CHUNK = "0\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] CRLF = "\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final SocketChannel channel;
     private final DataReader reader;
     private final HelidonConnections.EntityProgress progress;
     private final InputStream helidon;
     private final boolean chunked;
+    private final long maxPayloadSize; // the listener's, -1: none
     private long remaining; // of the body (Content-Length) or of the current chunk
     private boolean afterChunk; // a chunk's data was read: its CRLF comes next
     private boolean ended;
 
     private SocketEntity(SocketChannel channel, DataReader reader, HelidonConnections.EntityProgress progress,
-                         InputStream helidon, boolean chunked, long length) {
+                         InputStream helidon, boolean chunked, long length, long maxPayloadSize) {
         this.channel = channel;
         this.reader = reader;
         this.progress = progress;
         this.helidon = helidon;
         this.chunked = chunked;
         this.remaining = length;
+        this.maxPayloadSize = maxPayloadSize;
     }
 
     /**
@@ -81,19 +81,25 @@ final class SocketEntity {
         Optional<HelidonConnections.EntityProgress> progress = HelidonConnections.entityProgress(req)
                 .filter(p -> p.size() == length && p.read() == 0);
         Optional<SocketChannel> channel = HelidonConnections.plainChannel(req).filter(SocketChannel::isBlocking);
-        Optional<DataReader> reader = HelidonConnections.context(req).map(ctx -> ctx.dataReader());
+        Optional<ConnectionContext> ctx = HelidonConnections.context(req);
+        Optional<DataReader> reader = ctx.map(ConnectionContext::dataReader);
         if (progress.isEmpty() || channel.isEmpty() || reader.isEmpty() || reader.get() == null) {
             return Optional.empty();
         }
+        long max = ctx.get().listenerContext().config().maxPayloadSize();
+        if (max != -1 && length > max) {
+            return Optional.empty(); // Helidon refuses it before routing: never here, but never past it either
+        }
         return Optional.of(new SocketEntity(channel.get(), reader.get(), progress.get(), helidon, chunked,
-                chunked ? 0 : length));
+                chunked ? 0 : length, max));
     }
 
     /**
      * As {@link io.berth.core.blob.DirectSource#read}; a client that closes early is an {@link EOFException},
      * broken chunked framing an {@link IOException}.
      */
-    int read(ByteBuffer dst) throws IOException {
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
         if (ended) {
             return -1;
         }
@@ -134,35 +140,43 @@ final class SocketEntity {
     }
 
     /**
-     * Reads the framing up to the next chunk's data, through Helidon's reader: false at the last chunk,
-     * which is left for Helidon's stream to read (with the empty line after it).
+     * Reads the framing up to the next chunk's data, through Helidon's reader, as Helidon's HTTP/1
+     * connection (4.5) reads it: the two bytes after a chunk's data skipped unchecked, then a size line
+     * ended by CRLF ({@link DataReader#findNewLine}, which refuses a bare LF or CR) whose whole text is
+     * {@link Integer#parseUnsignedInt} in hex — no extensions, no spaces, an optional {@code +}, at
+     * most {@code 7fffffff} — with the body's announced total within the listener's
+     * {@code maxPayloadSize}. A line this takes, Helidon would have taken with the same size. Any
+     * other line (the last chunk, a size Helidon refuses, a body past the limit) is left unread for
+     * Helidon's stream, which then ends the body or fails as it would without this class: false.
      */
-    private boolean nextChunk() throws IOException {
+    private boolean nextChunk() {
         if (afterChunk) {
-            if (!Arrays.equals(CRLF, reader.readBytes(2))) {
-                throw new IOException("chunk data not followed by CRLF");
-            }
+            reader.skip(2); // Helidon skips the CRLF after a chunk's data without looking at it
             afterChunk = false;
         }
-        if (reader.startsWith(LAST_CHUNK)) {
-            return false;
-        }
-        String line = reader.readLine();
+        int end;
         long size;
         try {
-            size = line.isEmpty() || line.length() > 15 ? -1 : Long.parseLong(line, 16);
-        } catch (NumberFormatException e) {
-            size = -1;
+            end = reader.findNewLine(Integer.MAX_VALUE);
+            byte[] line = new byte[end];
+            reader.getBuffer(end).read(line);
+            size = Integer.parseUnsignedInt(new String(line, StandardCharsets.US_ASCII), 16);
+        } catch (RuntimeException notTaken) {
+            return false; // Helidon reads the line again and refuses it itself
         }
-        if (size <= 0) {
-            throw new IOException("invalid chunk size line '" + line.substring(0, Math.min(line.length(), 40)) + "'");
+        if (size <= 0 || maxPayloadSize != -1 && progress.read() + size > maxPayloadSize) {
+            return false; // the last chunk, or past the limit: Helidon's stream ends the body or answers 413
         }
+        reader.skip(end + 2);
         remaining = size;
         progress.advance(size); // the connection counts a chunked body by the chunks it announced
         return true;
     }
 
-    /** Lets Helidon's stream see the end, which marks the body consumed for the connection. */
+    /**
+     * Lets Helidon's stream see the end, which marks the body consumed for the connection; for a
+     * chunked body it reads the line {@link #nextChunk} left, and fails where Helidon fails.
+     */
     private void end() throws IOException {
         if (helidon.read() >= 0) {
             throw new IOException("Helidon's entity stream went on past the body's end");

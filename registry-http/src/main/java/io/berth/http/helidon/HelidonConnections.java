@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.http.helidon;
 
 import io.helidon.common.buffers.DataWriter;
 import io.helidon.webserver.ConnectionContext;
@@ -105,6 +105,11 @@ final class HelidonConnections {
         return WRITER_SOCKET != null;
     }
 
+    /** Whether {@link #entityProgress} can answer (and with it {@link #plainChannel} and {@link #context}). */
+    static boolean progressAvailable() {
+        return ENTITY_READ != null;
+    }
+
     /**
      * The TCP channel under {@code req}'s connection, when bytes written to it directly follow what the
      * response wrote before them: plain TCP (not TLS), and Helidon's writer writes on the calling thread
@@ -115,7 +120,8 @@ final class HelidonConnections {
             return Optional.empty();
         }
         return context(req).flatMap(ctx -> {
-            DataWriter writer = ConnectionGuard.helidonWriter(ctx.dataWriter());
+            DataWriter writer = ctx.dataWriter() instanceof HelidonFastPaths.WrappedWriter w ? w.helidonWriter()
+                    : ctx.dataWriter();
             if (writer == null || writer.getClass() != DIRECT_WRITER) {
                 return Optional.empty();
             }

@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.http.helidon;
 
 import io.helidon.common.buffers.DataReader;
 import io.helidon.webserver.http.ServerRequest;

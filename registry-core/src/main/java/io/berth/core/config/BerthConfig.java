@@ -250,7 +250,7 @@ public final class BerthConfig {
             }
             case LEVELS -> {
                 try {
-                    io.berth.core.logging.LogFormat.parseLevels(list(k));
+                    LogLevels.parse(list(k));
                 } catch (IllegalArgumentException e) {
                     throw bad(k, e.getMessage());
                 }

@@ -2,6 +2,7 @@ package io.berth.core.logging;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.config.LogLevels;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
@@ -41,33 +42,6 @@ public final class LogFormat extends Formatter {
             "com.zaxxer", "org.flywaydb", "io.minio", "okhttp3"};
     /** Berth's own loggers: the only ones {@code log.level} raises below INFO. */
     private static final String[] BERTH = {"berth", "io.berth"};
-    /**
-     * Loggers that write what goes over the wire at DEBUG and TRACE — HTTP/2 frames with their headers
-     * and bytes (gRPC's frame logger wrote admin tokens, Basic credentials and part of a new robot's
-     * secret), HTTP exchanges, SASL handshakes — and with it credentials: never below INFO, whatever
-     * {@code log.level} or {@code log.levels} ask; their warnings and errors still show. The names are
-     * those of the libraries shipped with Berth (shaded and unshaded gRPC alike); a name covers the
-     * loggers under it.
-     */
-    static final List<String> WIRE_LOGGERS = List.of(
-            "io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler",
-            "io.grpc.netty.shaded.io.grpc.netty.NettyClientHandler",
-            "io.grpc.netty.NettyServerHandler",
-            "io.grpc.netty.NettyClientHandler",
-            "io.grpc.netty.shaded.io.netty.handler.logging.LoggingHandler",
-            "io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2FrameLogger",
-            "io.netty.handler.logging.LoggingHandler",
-            "io.netty.handler.codec.http2.Http2FrameLogger",
-            "io.helidon.webserver.http1.Http1LoggingConnectionListener",
-            "io.helidon.http.http1.Http1LoggingConnectionListener",
-            "io.helidon.webclient.http1.Http1LoggingConnectionListener",
-            "org.apache.kafka.common.security",
-            "okhttp3.OkHttpClient",
-            "okhttp3.internal.http2.Http2",
-            "sun.net.www.protocol.http.HttpURLConnection",
-            "jdk.httpclient.HttpClient",
-            "jdk.internal.httpclient",
-            "javax.net.ssl");
     private static final Map<String, Logger> KEEP = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final boolean json;
@@ -86,15 +60,15 @@ public final class LogFormat extends Formatter {
      * format; Berth's loggers at {@code level}; libraries at WARNING (INFO when {@code level} is
      * debug: their start-up messages, never their debug output, which writes request headers and
      * frames); then {@code loggers} ({@code name=level}, {@code log.levels}); and the
-     * {@link #WIRE_LOGGERS} at INFO at most.
+     * {@link LogLevels#WIRE_LOGGERS} at INFO at most.
      *
      * @param level   error, warn, info or debug
      * @param format  text or json
-     * @param loggers {@code io.helidon.webserver=debug}, … (see {@link #parseLevels})
+     * @param loggers {@code io.helidon.webserver=debug}, … (see {@link LogLevels#parse})
      * @throws IllegalArgumentException when an entry of {@code loggers} is not {@code name=level}
      */
     public static void configure(String level, String format, List<String> loggers) {
-        Map<String, Level> levels = parseLevels(loggers);
+        Map<String, Level> levels = LogLevels.parse(loggers);
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
         Level berth = julLevel(level);
@@ -105,7 +79,7 @@ public final class LogFormat extends Formatter {
         // itself; while Kafka is away its clients warn twice a second: one line when it goes, one when back
         java.util.logging.Filter kafkaLink = io.berth.events.KafkaLinkLog.get().filter();
         handler.setFilter(r -> (r.getLevel().intValue() >= Level.INFO.intValue() || r.getLoggerName() == null
-                || !wire(r.getLoggerName())) && kafkaLink.isLoggable(r));
+                || !LogLevels.wire(r.getLoggerName())) && kafkaLink.isLoggable(r));
         root.addHandler(handler);
         Level libraries = berth.intValue() <= Level.FINE.intValue() ? Level.INFO : Level.WARNING;
         if (libraries.intValue() < berth.intValue()) {
@@ -120,7 +94,7 @@ public final class LogFormat extends Formatter {
             keep(name).setLevel(berth);
         }
         levels.forEach((name, l) -> keep(name).setLevel(l));
-        for (String name : WIRE_LOGGERS) {
+        for (String name : LogLevels.WIRE_LOGGERS) {
             Logger wire = keep(name);
             if (wire.getLevel() == null || wire.getLevel().intValue() < Level.INFO.intValue()) {
                 wire.setLevel(Level.INFO);
@@ -131,51 +105,6 @@ public final class LogFormat extends Formatter {
     /** Loggers are weakly held: the configured ones are kept, or their levels would be forgotten. */
     private static Logger keep(String name) {
         return KEEP.computeIfAbsent(name, Logger::getLogger);
-    }
-
-    /** Whether {@code logger} is, or is under, one of the {@link #WIRE_LOGGERS}. */
-    static boolean wire(String logger) {
-        for (String w : WIRE_LOGGERS) {
-            if (logger.startsWith(w) && (logger.length() == w.length() || logger.charAt(w.length()) == '.'
-                    || logger.charAt(w.length()) == '$')) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * {@code log.levels}: entries {@code logger=level}, level one of error, warn, info, debug, trace,
-     * off. A wire logger cannot go below INFO: that is refused, saying why.
-     *
-     * @throws IllegalArgumentException naming the entry and what is wrong with it
-     */
-    public static Map<String, Level> parseLevels(List<String> entries) {
-        Map<String, Level> out = new LinkedHashMap<>();
-        for (String entry : entries) {
-            int eq = entry.indexOf('=');
-            String name = eq < 0 ? "" : entry.substring(0, eq).strip();
-            String value = eq < 0 ? "" : entry.substring(eq + 1).strip().toLowerCase(Locale.ROOT);
-            if (name.isEmpty() || !name.matches("[A-Za-z0-9_.$-]+")) {
-                throw new IllegalArgumentException("'" + entry + "' is not <logger>=<level> (e.g. io.helidon.webserver=debug)");
-            }
-            Level l = switch (value) {
-                case "error" -> Level.SEVERE;
-                case "warn" -> Level.WARNING;
-                case "info" -> Level.INFO;
-                case "debug" -> Level.FINE;
-                case "trace" -> Level.FINEST;
-                case "off" -> Level.OFF;
-                default -> throw new IllegalArgumentException("'" + entry + "': the level is one of error, warn, info, "
-                        + "debug, trace, off");
-            };
-            if (wire(name) && l.intValue() < Level.INFO.intValue()) {
-                throw new IllegalArgumentException("'" + entry + "': " + name + " writes requests with their "
-                        + "credentials as they go over the wire below INFO, so it stays at INFO at most");
-            }
-            out.put(name, l);
-        }
-        return out;
     }
 
     static Level julLevel(String level) {

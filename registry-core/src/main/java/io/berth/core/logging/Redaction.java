@@ -1,6 +1,6 @@
 package io.berth.core.logging;
 
-import io.berth.core.auth.Robots;
+import io.berth.core.model.RobotSecret;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Set;
@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * access logs, text and JSON, stack traces) passes through {@link #redact}. It masks what a
  * credential looks like wherever it appears — the value of an {@code Authorization} header,
  * {@code Bearer}/{@code Basic} credentials, JWTs, anything carrying Berth's secret prefix
- * ({@value Robots#SECRET_PREFIX}, robot secrets), also hex-encoded as frame dumps show it,
+ * ({@value RobotSecret#PREFIX}, robot secrets), also hex-encoded as frame dumps show it,
  * {@code password=}/{@code token=}-style values — and the literal secrets of the configuration
  * ({@link #secret}: admin tokens, storage and database passwords). Libraries that would write
  * credentials are kept quiet in the first place ({@link LogFormat}); this catches what slips through.
@@ -24,7 +24,7 @@ public final class Redaction {
     /** Shorter configured secrets are not masked literally: they would mask ordinary words. */
     static final int MIN_LITERAL = 6;
 
-    private static final String PREFIX = Robots.SECRET_PREFIX;
+    private static final String PREFIX = RobotSecret.PREFIX;
     private static final String PREFIX_HEX = HexFormat.of().formatHex(PREFIX.getBytes(StandardCharsets.US_ASCII));
 
     /**

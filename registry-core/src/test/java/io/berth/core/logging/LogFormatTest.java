@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.config.LogLevels;
 import java.io.IOException;
 import java.util.List;
 import java.util.logging.Level;
@@ -56,15 +57,15 @@ class LogFormatTest {
 
     @Test
     void levelsOfSingleLoggersAreCheckedAndWireLoggersCannotBeRaised() {
-        assertEquals(Level.FINEST, LogFormat.parseLevels(List.of("io.helidon=trace")).get("io.helidon"));
-        assertEquals(Level.OFF, LogFormat.parseLevels(List.of("io.grpc.netty.NettyServerHandler=off"))
+        assertEquals(Level.FINEST, LogLevels.parse(List.of("io.helidon=trace")).get("io.helidon"));
+        assertEquals(Level.OFF, LogLevels.parse(List.of("io.grpc.netty.NettyServerHandler=off"))
                 .get("io.grpc.netty.NettyServerHandler"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LogFormat.parseLevels(
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LogLevels.parse(
                 List.of("io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler=debug")));
         assertTrue(e.getMessage().contains("stays at INFO at most"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> LogFormat.parseLevels(List.of("okhttp3.OkHttpClient=trace")));
-        assertThrows(IllegalArgumentException.class, () -> LogFormat.parseLevels(List.of("io.helidon")));
-        assertThrows(IllegalArgumentException.class, () -> LogFormat.parseLevels(List.of("io.helidon=verbose")));
+        assertThrows(IllegalArgumentException.class, () -> LogLevels.parse(List.of("okhttp3.OkHttpClient=trace")));
+        assertThrows(IllegalArgumentException.class, () -> LogLevels.parse(List.of("io.helidon")));
+        assertThrows(IllegalArgumentException.class, () -> LogLevels.parse(List.of("io.helidon=verbose")));
     }
 
     @Test

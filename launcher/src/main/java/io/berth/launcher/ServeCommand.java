@@ -6,7 +6,6 @@ import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
-import io.berth.core.logging.LogFormat;
 import io.berth.core.logging.Redaction;
 import io.berth.core.metrics.Metrics;
 import io.berth.relay.OutboxRelay;

@@ -4,7 +4,7 @@ import io.berth.core.config.YamlSection;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.math.BigInteger;
 import java.net.URI;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.berth.webhooks;
 
 import io.berth.core.config.YamlSection;
 import io.berth.events.EventType;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -6,7 +6,7 @@ import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.RobotRecord;
 import io.berth.core.model.Caller;
 import io.berth.core.model.RobotSecret;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

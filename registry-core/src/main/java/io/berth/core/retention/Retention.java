@@ -18,7 +18,7 @@ import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Manifests;
 import io.berth.core.registry.Registry;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -1,8 +1,11 @@
-package io.berth.core.logging;
+package io.berth.launcher;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.config.LogLevels;
+import io.berth.core.logging.AccessRecord;
+import io.berth.core.logging.LogContext;
+import io.berth.core.logging.Redaction;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.berth.events;
+package io.berth.core.model;
 
 import java.util.List;
 

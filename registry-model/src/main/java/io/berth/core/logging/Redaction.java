@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * ({@value RobotSecret#PREFIX}, robot secrets), also hex-encoded as frame dumps show it,
  * {@code password=}/{@code token=}-style values — and the literal secrets of the configuration
  * ({@link #secret}: admin tokens, storage and database passwords). Libraries that would write
- * credentials are kept quiet in the first place ({@link LogFormat}); this catches what slips through.
+ * credentials are kept quiet in the first place (the launcher's {@code LogFormat}); this catches what
+ * slips through.
  */
 public final class Redaction {
     /** What a masked value is replaced by. */

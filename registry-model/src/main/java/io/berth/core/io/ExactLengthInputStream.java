@@ -1,4 +1,4 @@
-package io.berth.core.blob;
+package io.berth.core.io;
 
 import java.io.EOFException;
 import java.io.FilterInputStream;

@@ -1,4 +1,4 @@
-package io.berth.core.logging;
+package io.berth.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.config.LogLevels;
+import io.berth.core.logging.Redaction;
 import java.io.IOException;
 import java.util.List;
 import java.util.logging.Level;

@@ -80,7 +80,7 @@ public final class LogFormat extends Formatter {
         handler.setFormatter(new LogFormat("json".equals(format)));
         // a wire logger's debug record never reaches the handler, even from a library that sets levels
         // itself; while Kafka is away its clients warn twice a second: one line when it goes, one when back
-        java.util.logging.Filter kafkaLink = io.berth.events.KafkaLinkLog.get().filter();
+        java.util.logging.Filter kafkaLink = io.berth.eventstream.KafkaLinkLog.get().filter();
         handler.setFilter(r -> (r.getLevel().intValue() >= Level.INFO.intValue() || r.getLoggerName() == null
                 || !LogLevels.wire(r.getLoggerName())) && kafkaLink.isLoggable(r));
         root.addHandler(handler);

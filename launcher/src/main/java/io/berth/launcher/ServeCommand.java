@@ -129,7 +129,7 @@ final class ServeCommand implements Callable<Integer> {
         cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
         Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
         Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
-        io.berth.events.KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
+        io.berth.eventstream.KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
                 .forEach(Redaction::secret);
         warnings.forEach(w -> LOG.log(Level.WARNING, w));
         long startedAt = System.currentTimeMillis();

@@ -70,6 +70,13 @@ class ArchitectureTest {
                 .and(not(resideInAnyPackage(model)))).check(main);
     }
 
+    /** The events module is the schema consumers share: Kafka's clients are event-stream's business. */
+    @Test
+    void theEventSchemaKnowsNoKafkaClient() {
+        noClasses().that().resideInAPackage("io.berth.events..").should().dependOnClassesThat()
+                .resideInAnyPackage("org.apache.kafka..", "io.berth.eventstream..").check(main);
+    }
+
     @Test
     void helidonsInternalsAreReachedOnlyFromTheHttpModule() {
         noClasses().that().resideOutsideOfPackage("io.berth.http..").should().dependOnClassesThat()

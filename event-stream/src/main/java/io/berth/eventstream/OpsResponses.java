@@ -1,4 +1,4 @@
-package io.berth.events;
+package io.berth.eventstream;
 
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;

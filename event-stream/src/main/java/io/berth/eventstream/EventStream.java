@@ -1,4 +1,4 @@
-package io.berth.events;
+package io.berth.eventstream;
 
 import java.util.Map;
 import java.util.Properties;

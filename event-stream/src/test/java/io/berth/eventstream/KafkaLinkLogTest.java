@@ -1,4 +1,4 @@
-package io.berth.events;
+package io.berth.eventstream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -117,7 +117,7 @@ public final class OutboxRelay implements AutoCloseable {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000"));
         extra.putAll(settings.producerProperties());
-        return io.berth.events.EventStream.producer(settings.bootstrapServers(), "berth-event-relay", extra);
+        return io.berth.eventstream.EventStream.producer(settings.bootstrapServers(), "berth-event-relay", extra);
     }
 
     public OutboxRelay start() {

@@ -1,6 +1,5 @@
 package io.berth.launcher;
 
-import io.berth.core.logging.LogFormat;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,7 +1,6 @@
 package io.berth.launcher;
 
 import io.berth.core.error.Failures;
-import io.berth.core.logging.LogFormat;
 import io.berth.core.metrics.Metrics;
 import io.berth.replicator.ReplicationConfig;
 import io.berth.replicator.Replicator;

@@ -5,7 +5,6 @@ import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
-import io.berth.core.logging.LogFormat;
 import io.berth.core.logging.Redaction;
 import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
@@ -148,7 +147,7 @@ final class ServeCommand implements Callable<Integer> {
         cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
         Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
         Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
-        io.berth.events.KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
+        io.berth.eventstream.KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
                 .forEach(Redaction::secret);
     }
 

@@ -1,6 +1,5 @@
 package io.berth.launcher;
 
-import io.berth.core.logging.LogFormat;
 import io.berth.core.metrics.Metrics;
 import io.berth.webhooks.WebhookConfig;
 import io.berth.webhooks.WebhookRelay;

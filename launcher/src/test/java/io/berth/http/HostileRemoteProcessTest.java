@@ -155,7 +155,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         EventsProcessTest.pushImage(a.base(), "team-b/secret", "v1", "filtered out");
         await("mirror/team-a/app:v1 on B", () -> digest(b.base(), "mirror/team-a/app", "v1")
                 .equals(Optional.of(v1.toString())), Duration.ofSeconds(60));
-        try (Producer<String, byte[]> forger = io.berth.events.EventStream.producer(
+        try (Producer<String, byte[]> forger = io.berth.eventstream.EventStream.producer(
                 KafkaBroker.shared().bootstrapServers(), "forger", Map.of())) {
             for (RegistryEvent e : List.of(
                     forged("io.berth.repository.deleted", "team-a/../../local/app", null),

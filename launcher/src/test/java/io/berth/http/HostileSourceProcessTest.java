@@ -195,7 +195,7 @@ class HostileSourceProcessTest extends ReplicationFixture {
         }
         // and each is a record on <group>.deletes
         List<String> records = new java.util.ArrayList<>();
-        try (var consumer = io.berth.events.EventStream.consumer(io.berth.testsupport.KafkaBroker.shared()
+        try (var consumer = io.berth.eventstream.EventStream.consumer(io.berth.testsupport.KafkaBroker.shared()
                 .bootstrapServers(), "audit-" + topic, "audit", 100)) {
             consumer.subscribe(List.of("g-" + topic + ".deletes"));
             await("5 delete records", () -> {

@@ -2,8 +2,9 @@ package io.berth.launcher;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
-import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -61,9 +62,23 @@ class ArchitectureTest {
                         "io.berth.core.gc..")).or(resideInAPackage("io.berth.core.retention..")).or(resideInAPackage(
                         "io.berth.core.metadata..")).or(resideInAPackage("io.berth.core.auth..")).or(resideInAPackage(
                         "io.berth.http..")).or(resideInAPackage("io.berth.admin..")).or(resideInAPackage(
-                        "io.berth.relay..")).or(resideInAPackage("io.berth.core.blob..")
-                        // a stream that checks its length: a value more than a part of the blob store
-                        .and(not(simpleName("ExactLengthInputStream"))))).check(main);
+                        "io.berth.relay..")).or(resideInAPackage("io.berth.core.blob.."))).check(main);
+    }
+
+    /** The registry-model module: what every other module may stand on, standing on nothing of Berth. */
+    @Test
+    void theModelDependsOnNothingButItself() {
+        String[] model = {"io.berth.core.model..", "io.berth.core.error..", "io.berth.core.manifest..",
+                "io.berth.core.config..", "io.berth.core.files..", "io.berth.core.logging..", "io.berth.core.io.."};
+        noClasses().that().resideInAnyPackage(model).should().dependOnClassesThat(resideInAPackage("io.berth..")
+                .and(not(resideInAnyPackage(model)))).check(main);
+    }
+
+    /** The events module is the schema consumers share: Kafka's clients are event-stream's business. */
+    @Test
+    void theEventSchemaKnowsNoKafkaClient() {
+        noClasses().that().resideInAPackage("io.berth.events..").should().dependOnClassesThat()
+                .resideInAnyPackage("org.apache.kafka..", "io.berth.eventstream..").check(main);
     }
 
     @Test

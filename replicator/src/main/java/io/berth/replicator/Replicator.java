@@ -67,7 +67,7 @@ public final class Replicator implements AutoCloseable {
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.parking = config.kafka().map(k -> (Producer<String, byte[]>) io.berth.events.EventStream
+        this.parking = config.kafka().map(k -> (Producer<String, byte[]>) io.berth.eventstream.EventStream
                 .producer(k, "berth-replicator-retry", Map.of())).orElse(null);
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
@@ -240,7 +240,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void pumpEvents() {
-        try (KafkaConsumer<String, byte[]> c = io.berth.events.EventStream.consumer(config.kafka().orElseThrow(),
+        try (KafkaConsumer<String, byte[]> c = io.berth.eventstream.EventStream.consumer(config.kafka().orElseThrow(),
                 config.group(), "berth-replicator", 500)) {
             consumer = c;
             c.subscribe(List.of(config.topic()), new ConsumerRebalanceListener() {
@@ -326,7 +326,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private static void send(HttpExchange x, int status, String type, String body) throws IOException {
-        io.berth.events.OpsResponses.send(x, status, type, body);
+        io.berth.eventstream.OpsResponses.send(x, status, type, body);
     }
 
     @Override

@@ -1,7 +1,7 @@
 package io.berth.replicator;
 
 import io.github.resilience4j.ratelimiter.RateLimiter;
-import io.berth.core.blob.ExactLengthInputStream;
+import io.berth.core.io.ExactLengthInputStream;
 import java.io.InputStream;
 import java.util.function.LongConsumer;
 

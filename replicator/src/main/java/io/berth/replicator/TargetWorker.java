@@ -336,7 +336,7 @@ final class TargetWorker implements AutoCloseable {
      * which could read the source's older state and write it after a newer one.
      */
     private void retryLoop() {
-        try (KafkaConsumer<String, byte[]> consumer = io.berth.events.EventStream.consumer(
+        try (KafkaConsumer<String, byte[]> consumer = io.berth.eventstream.EventStream.consumer(
                 replication.kafka().orElseThrow(), retryTopic(), "berth-replicator-" + config.name()
                         + "-retry", 50)) {
             retryConsumer = consumer;

@@ -12,7 +12,7 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
 import io.berth.core.registry.BlobInfo;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import io.berth.http.TestRegistry;
 import io.berth.testsupport.Images;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.events.DistributionEvent;
 import io.berth.events.RegistryEvent;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import io.berth.http.TestRegistry;
 import io.berth.testsupport.HostileRegistry;
 import io.berth.testsupport.Images;

@@ -2,7 +2,7 @@ package io.berth.webhooks;
 
 import io.berth.events.EventType;
 import io.berth.events.RegistryEvent;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.util.List;
 import java.util.Set;
 

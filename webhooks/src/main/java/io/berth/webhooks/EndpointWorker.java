@@ -67,7 +67,7 @@ final class EndpointWorker implements Runnable {
         this.breaker = breaker;
         this.startedAt = startedAt;
         this.filter = new EndpointFilter(endpoint);
-        this.consumer = io.berth.events.EventStream.consumer(config.kafka(), config.group() + "."
+        this.consumer = io.berth.eventstream.EventStream.consumer(config.kafka(), config.group() + "."
                 + endpoint.name(), "berth-webhooks-" + endpoint.name(), 20);
         String[] tags = {"endpoint", endpoint.name()};
         this.delivered = Counter.builder("berth.webhook.deliveries").tags(tags).tag("outcome", "delivered")

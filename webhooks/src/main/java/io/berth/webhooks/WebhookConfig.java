@@ -2,7 +2,7 @@ package io.berth.webhooks;
 
 import io.berth.core.config.YamlSection;
 import io.berth.events.EventType;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * {@code BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS}). Every problem is one {@link IllegalArgumentException}
  * line naming the file and the key.
  */
-public record WebhookConfig(io.berth.events.KafkaConnection kafka, String topic, String group, String host, int httpPort,
+public record WebhookConfig(io.berth.eventstream.KafkaConnection kafka, String topic, String group, String host, int httpPort,
                             List<Endpoint> endpoints) {
     /** The brokers, as start-up lines and errors name them. */
     public String bootstrapServers() {
@@ -63,10 +63,10 @@ public record WebhookConfig(io.berth.events.KafkaConnection kafka, String topic,
             throw kafka.bad("bootstrap-servers", "is required");
         }
         Map<String, String> properties = kafka.properties("properties");
-        io.berth.events.KafkaConnection.ownKey(properties).ifPresent(k -> {
+        io.berth.eventstream.KafkaConnection.ownKey(properties).ifPresent(k -> {
             throw kafka.bad("properties." + k, "is set by Berth and cannot be changed");
         });
-        io.berth.events.KafkaConnection connection = new io.berth.events.KafkaConnection(bootstrap, properties);
+        io.berth.eventstream.KafkaConnection connection = new io.berth.eventstream.KafkaConnection(bootstrap, properties);
         String topic = kafka.string("topic", "berth.events");
         String group = kafka.string("group", "berth-webhooks");
         String host = w.string("http-host", "127.0.0.1");

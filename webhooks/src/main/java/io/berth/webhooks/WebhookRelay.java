@@ -30,7 +30,7 @@ public final class WebhookRelay implements AutoCloseable {
     public WebhookRelay(WebhookConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.deadLetters = io.berth.events.EventStream.producer(config.kafka(), "berth-webhooks-dlq",
+        this.deadLetters = io.berth.eventstream.EventStream.producer(config.kafka(), "berth-webhooks-dlq",
                 java.util.Map.of());
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
@@ -68,7 +68,7 @@ public final class WebhookRelay implements AutoCloseable {
     }
 
     private static void send(HttpExchange x, int status, String type, String body) throws IOException {
-        io.berth.events.OpsResponses.send(x, status, type, body);
+        io.berth.eventstream.OpsResponses.send(x, status, type, body);
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.berth.core.auth;
 
 import io.berth.core.config.YamlSection;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;

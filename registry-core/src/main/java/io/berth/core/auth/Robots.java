@@ -5,7 +5,8 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.RobotRecord;
 import io.berth.core.model.Caller;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RobotSecret;
+import io.berth.core.model.RepositoryGlob;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -28,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Robots {
     /** What a robot secret looks like: a prefix that secret scanners can recognise, then 43 base64url characters. */
-    public static final String SECRET_PREFIX = "berth_";
+    public static final String SECRET_PREFIX = RobotSecret.PREFIX;
     private static final long CACHE_NANOS = 5_000_000_000L;
 
     /** A robot account as created: the record and its secret, which is never shown again. */

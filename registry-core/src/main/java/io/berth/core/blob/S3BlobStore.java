@@ -1,5 +1,6 @@
 package io.berth.core.blob;
 
+import io.berth.core.io.ExactLengthInputStream;
 import io.berth.core.model.Digest;
 import io.berth.core.model.UploadId;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;

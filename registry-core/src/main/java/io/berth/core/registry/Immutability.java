@@ -7,7 +7,7 @@ import io.berth.core.metadata.MetadataReads;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.TagRegex;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -17,7 +17,7 @@ import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
-import io.berth.events.Glob;
+import io.berth.core.model.Glob;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

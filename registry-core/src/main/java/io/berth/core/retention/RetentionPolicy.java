@@ -4,7 +4,7 @@ import io.berth.core.config.KnownKeys;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.TagRegex;
-import io.berth.events.RepositoryGlob;
+import io.berth.core.model.RepositoryGlob;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

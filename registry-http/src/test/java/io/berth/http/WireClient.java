@@ -150,6 +150,28 @@ final class WireClient implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends bytes exactly as given. */
+    void sendRaw(byte[] bytes, int offset, int length) throws IOException {
+        out.write(bytes, offset, length);
+        out.flush();
+    }
+
+    /** As {@link #read}, or null when the connection ends (closed or reset) before another response starts. */
+    Response readOrEnd(String method) throws IOException {
+        in.mark(1);
+        int first;
+        try {
+            first = in.read();
+        } catch (java.net.SocketException reset) {
+            return null;
+        }
+        if (first < 0) {
+            return null;
+        }
+        in.reset();
+        return read(method);
+    }
+
     Response read(String method) throws IOException {
         String statusLine = line();
         if (!statusLine.matches("HTTP/1\\.1 \\d{3}( .*)?")) {

@@ -16,10 +16,10 @@ import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /**
- * Lets the fast paths on only with the Helidon they were tested with. A Helidon that keeps a field
- * and changes what it means would pass the guard tests (they prove the fields exist) and could then
- * desynchronise keep-alive connections; so the version of each jar whose internals the fence reaches
- * is read at start-up and compared with {@link #TESTED}.
+ * Keeps the fast paths off unless Helidon is the version they were tested with. A Helidon that
+ * keeps a field and changes what it means would pass the guard tests (they prove the fields exist)
+ * and could then desynchronise keep-alive connections; so the version of each jar whose internals
+ * the fence reaches is read at start-up and compared with {@link #TESTED}.
  *
  * <p>{@link #TESTED} is a literal on purpose, not a value filtered from the pom: whoever bumps
  * Helidon must re-run the guard and differential tests and then change it by hand

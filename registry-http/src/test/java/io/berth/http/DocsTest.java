@@ -63,6 +63,40 @@ class DocsTest {
         }
     }
 
+    /**
+     * CONTRIBUTING.md is a map: every class it names (a capitalised word in backticks, or the class
+     * part of {@code Class.method}) is a source file of some module, and every path it names exists.
+     */
+    @Test
+    void contributingNamesRealClassesAndPaths() throws IOException {
+        String page = Files.readString(Path.of("..", "CONTRIBUTING.md"));
+        java.util.Set<String> sources = new java.util.HashSet<>();
+        try (java.util.stream.Stream<Path> modules = Files.list(Path.of(".."))) {
+            for (Path m : modules.map(d -> d.resolve("src")).filter(Files::isDirectory).toList()) {
+                try (java.util.stream.Stream<Path> files = Files.walk(m)) {
+                    files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".java"))
+                            .forEach(n -> sources.add(n.substring(0, n.length() - 5)));
+                }
+            }
+        }
+        java.util.regex.Matcher code = java.util.regex.Pattern.compile("`([^`]+)`").matcher(page);
+        int classes = 0;
+        int paths = 0;
+        while (code.find()) {
+            String token = code.group(1);
+            if (token.matches("[A-Z][A-Za-z0-9]+(\\.[a-z][A-Za-z0-9]*)?")) {
+                String cls = token.split("\\.")[0];
+                assertTrue(sources.contains(cls), "CONTRIBUTING.md names a class that does not exist: " + token);
+                classes++;
+            } else if (token.matches("[a-z.][\\w.-]*/[\\w./-]+")) {
+                assertTrue(Files.exists(Path.of("..", token)), "CONTRIBUTING.md names a path that does not exist: "
+                        + token);
+                paths++;
+            }
+        }
+        assertTrue(classes > 20 && paths > 3, "the page was read: " + classes + " classes, " + paths + " paths");
+    }
+
     private static java.util.List<Path> testSources;
 
     /** Every file under a module's src/test (not target/ nor anything else). */

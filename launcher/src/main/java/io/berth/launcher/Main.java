@@ -59,7 +59,7 @@ public final class Main implements Callable<Integer> {
     /**
      * The command line for {@code args}: when they begin with a command, only that command's tree is
      * built. picocli builds a command's model by reflection over its annotations, and building every
-     * command's (admin alone has thirty subcommands) cost each start about 60 ms; help, usage errors
+     * command's (admin alone has thirty subcommands) slowed every start (figures: docs/benchmarks.md, "Behind the code"); help, usage errors
      * and unknown commands get every command.
      */
     static CommandLine commandLine(String[] argv) {

@@ -41,8 +41,8 @@ final class ServeCommand implements Callable<Integer> {
      * {@code serve}, {@code serve -c FILE}, {@code serve --config FILE} and {@code serve --config=FILE}
      * — what the README, service units and containers run — read without picocli; null for anything
      * else (help, version, mistakes), which picocli parses. picocli is compiled for Java 5, so the
-     * JDK's AOT cache cannot hold its classes, and loading them and building its model took about
-     * 0.2 s of every start-up (docs/benchmarks.md, sixth round).
+     * JDK's AOT cache cannot hold its classes, and loading them slowed every start-up
+     * (figures: docs/benchmarks.md, "Behind the code").
      */
     static ServeCommand withoutParsing(String[] args) {
         if (args.length == 0 || !args[0].equals(NAME)) {

@@ -35,7 +35,7 @@ public final class BerthHttpServer {
     /**
      * Each response with a streamed body allocates a write buffer of this size. Blob bodies are
      * written in larger pieces, which bypass it; a large buffer only cost memory and collections
-     * (256 KiB per response made 4 KiB blob GETs allocate 4.6 GB/s at 18 000 requests/s).
+     * (figures: docs/benchmarks.md, "Behind the code").
      */
     static final int WRITE_BUFFER = 16 * 1024;
 

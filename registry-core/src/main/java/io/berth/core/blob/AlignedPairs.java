@@ -10,8 +10,7 @@ import java.time.Duration;
  *
  * <p>Why two sizes: at every buffer boundary the reading thread waits for the other buffer's write
  * and hash to finish, and on two cores these hand-offs, not the disk, set the pace of one large
- * push — 512 MiB went in at 700–810 MB/s through 512 KiB buffers and at 920–960 MB/s through
- * 2 MiB ones (docs/benchmarks.md, sixth round). Many uploads at once would gain from large pairs
+ * push, so larger buffers push faster (figures: docs/benchmarks.md, "Behind the code"). Many uploads at once would gain from large pairs
  * too, but 4 MiB per upload would not stay within the direct memory the JVM is given; so the first
  * few get them, and the budget stays the 32 MiB it was with small pairs only.
  */

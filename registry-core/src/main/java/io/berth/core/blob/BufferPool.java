@@ -113,9 +113,9 @@ public final class BufferPool {
 
     /**
      * Returns a buffer taken from this pool (null is ignored). A heap buffer is left to the garbage
-     * collector rather than kept: measured with 1 GiB pushes, handing the same heap arrays back and
-     * forth between the request thread and the hashing thread made SHA-256 some 20 times slower,
-     * while fresh young-generation arrays cost next to nothing. The pool still bounds how many exist.
+     * collector rather than kept: heap arrays handed back and forth between the request thread and
+     * the hashing thread made hashing far slower than fresh young-generation arrays do
+     * (figures: docs/benchmarks.md, "Behind the code"). The pool still bounds how many exist.
      */
     public void release(ByteBuffer buffer) {
         if (buffer == null) {

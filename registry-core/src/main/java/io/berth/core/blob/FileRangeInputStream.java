@@ -8,8 +8,7 @@ import java.nio.channels.FileChannel;
 /**
  * A byte range of a file, read with positional reads into a direct buffer. Reading a file into a
  * heap array makes the JDK borrow (and on virtual threads often allocate) a temporary direct buffer
- * per call; reading into one of our own makes pulls steadier (measured: bin/bench, ~5% less CPU per
- * byte). The buffer comes from a pool shared by all reads, taken at the first read and given back
+ * per call; reading into one of our own costs less CPU per byte (figures: docs/benchmarks.md, "Behind the code"). The buffer comes from a pool shared by all reads, taken at the first read and given back
  * on close, so concurrent pulls cannot exhaust direct memory.
  */
 final class FileRangeInputStream extends InputStream {

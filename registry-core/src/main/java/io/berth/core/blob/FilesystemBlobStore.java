@@ -361,8 +361,8 @@ public final class FilesystemBlobStore implements BlobStore {
 
     /**
      * Closes the last handle on a file the rename has just unlinked, a second later and away from the
-     * request: freeing a large file's blocks takes the filesystem tens of milliseconds (94 ms for
-     * 512 MiB on ext4 here), and the journal commit that records it would hold up the request's own
+     * request: freeing a large file's blocks takes the filesystem tens of milliseconds
+     * (figures: docs/benchmarks.md, "Behind the code"), and the journal commit that records it would hold up the request's own
      * flushes (the directory, the metadata) if it happened while they ran.
      */
     private static void reclaimLater(FileChannel replaced) {

@@ -20,9 +20,8 @@ import java.util.function.LongConsumer;
  *
  * <p>Each sendfile call sends at most {@link #CHUNK} bytes. One call for the whole file lets the
  * kernel push as much as the client's receive window takes in one go; on loopback that filled the
- * receiver's buffer (zero windows, retransmissions) and cost the client more CPU: 512 MiB pulls ran
- * at 0.84–0.90× Distribution's rate with unbounded or 4–16 MiB calls, 0.82× with 64 KiB calls,
- * 1.00–1.05× with 128–256 KiB calls, at less CPU per GiB (docs/benchmarks.md).
+ * receiver's buffer (zero windows, retransmissions) and cost the client more CPU; calls of a few
+ * hundred KiB were fastest (figures: docs/benchmarks.md, "Behind the code").
  */
 final class ZeroCopy {
     /** Most bytes one sendfile call sends. */

@@ -16,7 +16,7 @@ import io.berth.core.retention.Retention;
 import io.berth.core.retention.RetentionPolicy;
 import io.berth.proto.admin.v1.ListTagsRequest;
 import io.berth.proto.admin.v1.ListTagsResponse;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import java.io.ByteArrayInputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

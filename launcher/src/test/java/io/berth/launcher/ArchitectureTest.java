@@ -24,8 +24,9 @@ class ArchitectureTest {
 
     @BeforeAll
     static void load() {
-        // main classes only: not the test classes of this module, nor the test jars of the others
-        ImportOption mainOnly = location -> !location.contains("/test-classes/") && !location.contains("-tests.jar");
+        // main classes only: not the test classes of this module, nor the test jars of the others, nor test-support
+        ImportOption mainOnly = location -> !location.contains("/test-classes/") && !location.contains("-tests.jar")
+                && !location.contains("test-support");
         main = new ClassFileImporter().withImportOption(mainOnly).importPackages("io.berth");
     }
 

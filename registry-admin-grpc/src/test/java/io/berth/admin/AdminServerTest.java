@@ -43,7 +43,7 @@ import io.berth.proto.admin.v1.RunRetentionRequest;
 import io.berth.proto.admin.v1.ServerInfo;
 import io.berth.proto.admin.v1.SetTagRequest;
 import io.berth.proto.admin.v1.TagDecision;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import io.grpc.Context;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;

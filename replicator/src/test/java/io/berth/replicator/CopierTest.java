@@ -14,7 +14,7 @@ import io.berth.core.model.TagRegex;
 import io.berth.core.registry.BlobInfo;
 import io.berth.core.model.RepositoryGlob;
 import io.berth.http.TestRegistry;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

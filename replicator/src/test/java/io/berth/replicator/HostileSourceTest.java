@@ -11,7 +11,7 @@ import io.berth.events.RegistryEvent;
 import io.berth.core.model.RepositoryGlob;
 import io.berth.http.TestRegistry;
 import io.berth.testsupport.HostileRegistry;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
 import java.net.URI;

@@ -8,7 +8,7 @@ import io.berth.core.model.RepositoryName;
 import io.berth.events.DistributionEvent;
 import io.berth.events.RegistryEvent;
 import io.berth.http.TestRegistry;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
 import java.net.InetAddress;

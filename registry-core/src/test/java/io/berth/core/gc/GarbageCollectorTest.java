@@ -21,7 +21,7 @@ import io.berth.core.model.UploadId;
 import io.berth.core.registry.BlobInfo;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import io.berth.testsupport.MutableClock;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -15,7 +15,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

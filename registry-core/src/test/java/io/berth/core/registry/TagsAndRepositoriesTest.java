@@ -17,7 +17,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import io.berth.testsupport.MutableClock;
 import java.io.IOException;
 import java.nio.file.Path;

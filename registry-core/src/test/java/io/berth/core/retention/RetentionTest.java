@@ -17,7 +17,7 @@ import io.berth.core.model.Tag;
 import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
-import io.berth.testsupport.Images;
+import io.berth.core.testing.Images;
 import io.berth.testsupport.MutableClock;
 import java.io.IOException;
 import java.nio.file.Path;

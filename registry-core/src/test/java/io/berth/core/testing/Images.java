@@ -1,4 +1,4 @@
-package io.berth.testsupport;
+package io.berth.core.testing;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;

@@ -1,14 +1,13 @@
 package io.berth.testsupport;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real Kafka broker (KRaft, combined broker and controller) from the Maven-resolved Kafka jars,
@@ -158,16 +157,29 @@ public final class KafkaBroker implements AutoCloseable {
                     "");
             Path config = dir.resolve("server.properties");
             Files.writeString(config, props);
-            ByteArrayOutputStream formatOut = new ByteArrayOutputStream();
-            int rc = kafka.tools.StorageTool.execute(new String[] {"format", "-t", clusterId(), "-c", config.toString()},
-                    new PrintStream(formatOut, true, StandardCharsets.UTF_8));
-            if (rc != 0) {
-                throw new IllegalStateException("kafka storage format failed: " + formatOut);
-            }
+            format(dir, config);
             JavaProcess process = launch(dir, config, port);
             return new KafkaBroker("127.0.0.1:" + advertised, dir, config, port, link, process);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Formats the broker's storage, as kafka-storage.sh does: in a process of its own on the servers' class
+     * path, like the broker, so that no module's tests need Kafka's server jars on their own class path.
+     */
+    private static void format(Path dir, Path config) {
+        String tool = "kafka.tools.StorageTool";
+        try (JavaProcess format = JavaProcess.start(JavaProcess.classPathWith(tool), tool, List.of("-Xmx256m",
+                "-Dlogback.configurationFile=" + QuietLogging.logbackConfig()), List.of("format", "-t", clusterId(),
+                "-c", config.toString()), Map.of(), dir, dir.resolve("format.log"))) {
+            if (!format.process().waitFor(120, TimeUnit.SECONDS) || format.process().exitValue() != 0) {
+                throw new IllegalStateException("kafka storage format failed: " + format.output());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while formatting kafka storage", e);
         }
     }
 

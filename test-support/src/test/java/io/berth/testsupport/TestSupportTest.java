@@ -11,8 +11,11 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
 import java.io.ByteArrayInputStream;
+import java.io.File;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -92,4 +95,19 @@ class TestSupportTest {
         assertTrue(version.output().strip().matches("\\d+\\.\\d+.*"), version.output());
     }
 
+    /**
+     * The class path other modules' tests start S3Proxy and Kafka on (their own lacks both): it is in
+     * test-support's jar, it names the servers' jars, and each of its entries is there.
+     */
+    @Test
+    void theServersClassPathHoldsS3ProxyAndKafka() {
+        List<String> entries = List.of(JavaProcess.serversClassPath().split(File.pathSeparator));
+        for (String jar : List.of("s3proxy-", "kafka_2.13-", "kafka-server-")) {
+            assertTrue(entries.stream().anyMatch(e -> Path.of(e).getFileName().toString().startsWith(jar)),
+                    jar + " in " + entries);
+        }
+        for (String entry : entries) {
+            assertTrue(Files.exists(Path.of(entry)), entry);
+        }
+    }
 }

@@ -1,7 +1,10 @@
 package io.berth.testsupport;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,8 +81,9 @@ public final class JavaProcess implements AutoCloseable {
     }
 
     /**
-     * This JVM's class path when it holds {@code mainClass}; else registry-core's test class path
-     * (written by its build), so that any module's tests can start the servers registry-core's tests use.
+     * This JVM's class path when it holds {@code mainClass}; else the servers' class path (S3Proxy, Kafka)
+     * that test-support's build wrote into its jar ({@value #SERVERS_CLASS_PATH}), so that any module's
+     * tests can start them without depending on the servers' jars themselves.
      */
     static String classPathWith(String mainClass) {
         String own = System.getProperty("java.class.path");
@@ -87,17 +91,22 @@ public final class JavaProcess implements AutoCloseable {
             Class.forName(mainClass, false, JavaProcess.class.getClassLoader());
             return own;
         } catch (ClassNotFoundException e) {
-            for (Path file : List.of(Path.of("..", "registry-core", "target", "test-classpath.txt"),
-                    Path.of("registry-core", "target", "test-classpath.txt"))) {
-                if (Files.isRegularFile(file)) {
-                    try {
-                        return Files.readString(file).strip() + java.io.File.pathSeparator + own;
-                    } catch (IOException io) {
-                        throw new UncheckedIOException(io);
-                    }
-                }
+            return serversClassPath() + File.pathSeparator + own;
+        }
+    }
+
+    /** Written by test-support's pom ({@code dependency:build-classpath}); absolute paths on this machine. */
+    static final String SERVERS_CLASS_PATH = "servers.classpath";
+
+    static String serversClassPath() {
+        try (InputStream in = JavaProcess.class.getResourceAsStream(SERVERS_CLASS_PATH)) {
+            if (in == null) {
+                throw new IllegalStateException("io/berth/testsupport/" + SERVERS_CLASS_PATH + " is missing from "
+                        + "test-support's jar: build test-support with mvn");
             }
-            return own;
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        } catch (IOException io) {
+            throw new UncheckedIOException(io);
         }
     }
 

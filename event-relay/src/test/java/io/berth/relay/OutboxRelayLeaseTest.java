@@ -79,10 +79,12 @@ class OutboxRelayLeaseTest {
             SimpleMeterRegistry metersOfA = new SimpleMeterRegistry();
             SimpleMeterRegistry metersOfB = new SimpleMeterRegistry();
             List<String> ids = new ArrayList<>();
-            try (OutboxRelay a = new OutboxRelay(storeOfA, settings(), metersOfA, clockOfA).start()) {
+            OutboxRelay a = new OutboxRelay(storeOfA, settings(), metersOfA, clockOfA).start();
+            try (a) {
                 ids.addAll(write(storeOfA, "team-a/app", 1, clock.millis()));
                 await("A publishes (it holds the lease)", Duration.ofSeconds(30), () -> published(metersOfA) == 1);
-                try (OutboxRelay b = new OutboxRelay(storeOfB, settings(), metersOfB, clockOfB).start()) {
+                OutboxRelay b = new OutboxRelay(storeOfB, settings(), metersOfB, clockOfB).start();
+                try (b) {
                     // steps shorter than the margin the holder renews within: the lease never lapses while A
                     // is alive, yet the clock runs far beyond the lease A first took, with B asking all along
                     long bRoundsAtStart = clockOfB.readings();

@@ -58,7 +58,8 @@ final class ManifestHandlers {
         long room = declared.isPresent() ? declared.getAsLong() : max;
         PutManifestResult result;
         List<Tag> tags;
-        try (Manifests.BodyPermit permit = registry.manifests().reserveBody(Requests.caller(req), room)) {
+        Manifests.BodyPermit permit = registry.manifests().reserveBody(Requests.caller(req), room);
+        try (permit) {
             byte[] payload;
             // a deadline of its own: the body holds its room in the budget while it trickles in, and many
             // trickling bodies would hold all of it (their room is freed when the read is cut)

@@ -48,12 +48,12 @@ class OciApiTest {
         return res.headers().firstValue(name).orElse(null);
     }
 
-    /** Asserts an OCI error response: status, JSON body, first error code. */
     /** The codes the distribution spec defines; no other may reach a client (500s excepted). */
     static final java.util.Set<String> SPEC_CODES = java.util.Set.of("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID",
             "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID", "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN",
             "NAME_INVALID", "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED", "DENIED", "UNSUPPORTED", "TOOMANYREQUESTS");
 
+    /** Asserts an OCI error response: status, JSON body, first error code. */
     static JsonNode assertError(HttpResponse<byte[]> res, int status, String code) throws IOException {
         assertTrue(SPEC_CODES.contains(code), code + " is not a spec error code");
         assertEquals(status, res.statusCode(), () -> new String(res.body()));

@@ -314,7 +314,7 @@ class OciWireDiscoveryTest {
             }
             Map<String, String> annotations = new HashMap<>();
             if (d.has("annotations")) {
-                d.get("annotations").fields().forEachRemaining(e -> annotations.put(e.getKey(), e.getValue().asText()));
+                d.get("annotations").properties().forEach(e -> annotations.put(e.getKey(), e.getValue().asText()));
             }
             assertEquals(ref.annotations(), annotations, context);
         }

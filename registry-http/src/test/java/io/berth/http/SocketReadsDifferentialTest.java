@@ -236,7 +236,9 @@ class SocketReadsDifferentialTest {
         List<String> responses = new ArrayList<>();
         String connection;
         String location;
-        try (WireClient w = new WireClient(r.port())) {
+        // a variable of its own, not a try-declared resource: the client may hang up mid-request (below)
+        WireClient w = new WireClient(r.port());
+        try (w) {
             WireClient.Response started = w.exchange("POST", "/v2/" + repo + "/blobs/uploads/", null);
             assertEquals(202, started.status(), started.toString());
             location = started.header("location");

@@ -36,7 +36,8 @@ public final class FreePorts {
     public static boolean waitForListener(int port, long timeoutMillis) {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (System.currentTimeMillis() < deadline) {
-            try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+            try {
+                new java.net.Socket(InetAddress.getLoopbackAddress(), port).close();
                 return true;
             } catch (IOException e) {
                 try {

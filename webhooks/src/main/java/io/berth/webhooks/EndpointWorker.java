@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -160,7 +161,7 @@ final class EndpointWorker implements Runnable {
     /** Closes the consumer; leaving the group while Kafka is away is not worth an error. */
     private void closeQuietly() {
         try {
-            consumer.close(Duration.ofSeconds(5));
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         } catch (KafkaException e) {
             LOG.log(System.Logger.Level.DEBUG, "webhook " + endpoint.name() + ": closing the consumer: " + e);
         }

@@ -81,12 +81,12 @@ public final class AccessControl {
         this.checks = new PasswordChecks(limits.maxConcurrentChecks());
     }
 
-    /** No access control: everyone may pull, push and delete. */
     /** The robot accounts it authenticates (the admin API manages the same instance: a revocation is seen at once). */
     public Robots robots() {
         return robots;
     }
 
+    /** No access control: everyone may pull, push and delete. */
     public static AccessControl none(Robots robots) {
         return none(robots, LoginLimits.defaults());
     }

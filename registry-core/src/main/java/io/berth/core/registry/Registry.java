@@ -138,12 +138,12 @@ public final class Registry implements AutoCloseable {
         metadata.checkAvailable();
     }
 
-    /** Writes recorded pull times now (also done periodically and on close). */
     /** Manifest pulls counted since start: by replicators ({@code auth.replicators}), or by other clients. */
     public long manifestPulls(boolean replication) {
         return pulls.manifestPulls(replication);
     }
 
+    /** Writes recorded pull times now (also done periodically and on close). */
     public void flushPulls() {
         try {
             pulls.flush();

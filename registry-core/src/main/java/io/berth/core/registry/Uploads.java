@@ -146,7 +146,8 @@ public final class Uploads {
     /** As above, counting against the caller's limit of concurrent upload bodies. */
     public UploadSession append(Caller caller, RepositoryName repository, UploadId id, OptionalLong rangeStart,
                                 OptionalLong declaredLength, InputStream body) {
-        try (UploadLimits.Permit ignored = limits.enter(caller)) {
+        UploadLimits.Permit permit = limits.enter(caller);
+        try (permit) {
             return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body, true));
         }
     }
@@ -273,7 +274,8 @@ public final class Uploads {
         if (finalChunk == null) {
             return completeLocked(repository, id, digest, rangeStart, declaredLength, null);
         }
-        try (UploadLimits.Permit ignored = limits.enter(caller)) {
+        UploadLimits.Permit permit = limits.enter(caller);
+        try (permit) {
             return completeLocked(repository, id, digest, rangeStart, declaredLength, finalChunk);
         }
     }
@@ -509,7 +511,8 @@ public final class Uploads {
     /** As above, counting against the caller's limits. */
     public BlobInfo putMonolithic(Caller caller, RepositoryName repository, Digest digest, OptionalLong declaredLength,
                                   InputStream body) {
-        try (UploadLimits.Permit ignored = limits.enter(caller)) {
+        UploadLimits.Permit permit = limits.enter(caller);
+        try (permit) {
             UploadSession session = start(repository, caller);
             UploadId id = session.id();
             // hash with the client's algorithm from the first byte: no second pass even for sha512

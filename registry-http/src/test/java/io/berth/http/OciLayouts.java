@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Writes small OCI image layouts (single image, two-platform index) for skopeo to copy. */
-final class OciLayouts {
+public final class OciLayouts {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private OciLayouts() {
@@ -103,13 +103,13 @@ final class OciLayouts {
         Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(index));
     }
 
-    static Path singleImage(Path layout, String tag, String arch, String seed) throws IOException {
+    public static Path singleImage(Path layout, String tag, String arch, String seed) throws IOException {
         Written m = image(layout, arch, seed);
         finish(layout, m, tag, Map.of("platform", Map.of("architecture", arch, "os", "linux")));
         return layout;
     }
 
-    static Path twoPlatformIndex(Path layout, String tag) throws IOException {
+    public static Path twoPlatformIndex(Path layout, String tag) throws IOException {
         Written amd = image(layout, "amd64", tag);
         Written arm = image(layout, "arm64", tag);
         Map<String, Object> a = descriptor(amd);

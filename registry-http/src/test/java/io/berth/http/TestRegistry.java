@@ -164,7 +164,7 @@ public final class TestRegistry implements AutoCloseable {
         return d;
     }
 
-    static String manifest(Digest config, long configSize, Digest layer, long layerSize, String extra) {
+    public static String manifest(Digest config, long configSize, Digest layer, long layerSize, String extra) {
         return """
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s
                  "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},

@@ -26,7 +26,7 @@ import java.util.Map;
  * {@code Content-Length} bytes; or chunks). Anything else the server sends is a framing error that
  * shows up as a malformed next response or as stray bytes.
  */
-final class WireClient implements AutoCloseable {
+public final class WireClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
@@ -61,12 +61,12 @@ final class WireClient implements AutoCloseable {
         }
     }
 
-    WireClient(int port) throws IOException {
+    public WireClient(int port) throws IOException {
         this(port, null);
     }
 
     /** A connection from {@code localAddress} (another loopback address is another client). */
-    WireClient(int port, String localAddress) throws IOException {
+    public WireClient(int port, String localAddress) throws IOException {
         socket = localAddress == null ? new Socket(InetAddress.getLoopbackAddress(), port)
                 : new Socket(InetAddress.getLoopbackAddress(), port, InetAddress.getByName(localAddress), 0);
         socket.setSoTimeout(20_000);
@@ -117,7 +117,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Sends the head of a request announcing {@code contentLength} body bytes, and {@code first} of them. */
-    void startBody(String method, String path, long contentLength, byte[] first) throws IOException {
+    public void startBody(String method, String path, long contentLength, byte[] first) throws IOException {
         out.write((method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
                 + "Content-Length: " + contentLength + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
         out.write(first);
@@ -125,7 +125,7 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Whether the server closed the connection (or reset it) within {@code millis}. */
-    boolean closedWithin(long millis) throws IOException {
+    public boolean closedWithin(long millis) throws IOException {
         socket.setSoTimeout((int) millis);
         try {
             byte[] buf = new byte[8192];
@@ -145,13 +145,13 @@ final class WireClient implements AutoCloseable {
     }
 
     /** Sends bytes exactly as given. */
-    void sendRaw(String request) throws IOException {
+    public void sendRaw(String request) throws IOException {
         out.write(request.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
     }
 
     /** Sends bytes exactly as given. */
-    void sendRaw(byte[] bytes, int offset, int length) throws IOException {
+    public void sendRaw(byte[] bytes, int offset, int length) throws IOException {
         out.write(bytes, offset, length);
         out.flush();
     }

@@ -1,9 +1,9 @@
-package io.berth.http;
+package io.berth.launcher.process;
 
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.gc.GarbageCollector;
-import io.berth.core.model.ChangeOrigin;
 import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;
@@ -14,9 +14,9 @@ import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
 import io.berth.core.retention.Retention;
 import io.berth.core.retention.RetentionPolicy;
+import io.berth.core.testing.Images;
 import io.berth.proto.admin.v1.ListTagsRequest;
 import io.berth.proto.admin.v1.ListTagsResponse;
-import io.berth.core.testing.Images;
 import java.io.ByteArrayInputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

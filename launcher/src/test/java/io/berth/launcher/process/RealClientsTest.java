@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +14,7 @@ import com.google.cloud.tools.jib.api.buildplan.AbsoluteUnixPath;
 import com.google.cloud.tools.jib.api.buildplan.FileEntriesLayer;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.http.OciLayouts;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.TestServices;

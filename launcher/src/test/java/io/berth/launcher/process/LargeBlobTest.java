@@ -1,6 +1,4 @@
-package io.berth.http;
-
-import io.berth.testsupport.GeneratedContent;
+package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.testsupport.GeneratedContent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

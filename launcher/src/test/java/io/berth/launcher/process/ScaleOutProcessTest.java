@@ -1,6 +1,4 @@
-package io.berth.http;
-
-import io.berth.testsupport.GeneratedContent;
+package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.http.OciLayouts;
+import io.berth.http.TestRegistry;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
+import io.berth.testsupport.GeneratedContent;
 import io.berth.testsupport.Postgres;
 import io.berth.testsupport.S3Endpoint;
 import io.berth.testsupport.TestServices;

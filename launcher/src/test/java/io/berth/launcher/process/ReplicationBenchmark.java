@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.launcher.process;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.core.model.Digest;

@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.launcher.process;
 
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;

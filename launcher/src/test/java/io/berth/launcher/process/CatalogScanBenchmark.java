@@ -1,8 +1,9 @@
-package io.berth.http;
+package io.berth.launcher.process;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.model.RepositoryName;
+import io.berth.http.TestRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

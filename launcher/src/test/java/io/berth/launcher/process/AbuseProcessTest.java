@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.http.WireClient;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;

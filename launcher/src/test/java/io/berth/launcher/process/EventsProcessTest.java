@@ -1,4 +1,4 @@
-package io.berth.http;
+package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.events.EventCodec;
 import io.berth.events.RegistryEvent;
+import io.berth.http.OciLayouts;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.KafkaBroker;

@@ -37,6 +37,9 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("health")) {
+            System.exit(Health.check(args)); // the image's health check: nothing else loaded
+        }
         System.setErr(io.berth.core.logging.Redaction.stream(System.err));
         LogFormat.configure("info", "text");
         // an admin call is over in well under a second: read it without picocli when it reads plainly
@@ -140,7 +143,8 @@ public final class Main implements Callable<Integer> {
 
     static String version() {
         String v = Main.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        // the image runs the classes, not the jar: its build passes the version (launcher/pom.xml)
+        return v != null ? v : System.getProperty("berth.version", "dev");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

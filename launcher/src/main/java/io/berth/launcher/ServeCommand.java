@@ -241,7 +241,7 @@ final class ServeCommand implements Callable<Integer> {
             }
         }, 30, 30, java.util.concurrent.TimeUnit.SECONDS);
         LOG.log(Level.INFO, "berth " + Main.version() + " serving " + (http.tls() ? "https://" : "http://")
-                + Listeners.address(httpHost, http.port())
+                + Listeners.address(httpHost, http.port()) + Listeners.reach(httpHost)
                 + " and admin gRPC " + (cfg.string(ConfigKeys.ADMIN_TLS_CERT).isBlank() ? "" : "(TLS) ")
                 + Listeners.address(adminHost, admin.port())
                 + (admin.adminEnabled() ? "" : " (health only: no admin.tokens)") + "; config "

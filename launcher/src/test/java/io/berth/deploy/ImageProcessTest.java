@@ -40,8 +40,13 @@ class ImageProcessTest {
         docker = Dockerd.shared().orElseThrow();
     }
 
+    private static String loadedImage;
+
     /** Loads the image the build made into the tests' dockerd (once per JVM); its name. */
     static synchronized String load(Class<?> by) {
+        if (loadedImage != null) {
+            return loadedImage;
+        }
         var d = Dockerd.shared();
         TestServices.require(d.isPresent(), "dockerd (Debian package docker.io)");
         if (!Files.isRegularFile(IMAGE_TAR)) {
@@ -53,6 +58,7 @@ class ImageProcessTest {
                 .orElseThrow(() -> new IllegalStateException(loaded.output())).substring("Loaded image: ".length()).trim();
         long size = Long.parseLong(ok(d.get().docker("image", "inspect", "--format", "{{.Size}}", name)).output().trim());
         System.out.printf("image %s: %.1f MB uncompressed (%s)%n", name, size / 1e6, by.getSimpleName());
+        loadedImage = name;
         return name;
     }
 

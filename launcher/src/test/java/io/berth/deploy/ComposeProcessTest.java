@@ -146,15 +146,22 @@ class ComposeProcessTest {
             }
             System.out.printf("compose services started: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-            // each service's own health check, as compose.yaml gives it, passes once it is up
-            for (String name : containers.keySet()) {
-                @SuppressWarnings("unchecked")
-                List<String> test = ((Map<String, List<String>>) services.get(name).get("healthcheck")).get("test");
-                assertEquals("CMD", test.get(0));
-                List<String> exec = new ArrayList<>(List.of("exec", containers.get(name)));
-                test.subList(1, test.size()).forEach(a -> exec.add(replace(a, addresses)));
-                Command health = untilOk(docker, exec);
-                assertEquals(0, health.exitCode(), name + ": " + health.output() + "\n" + docker.docker("logs", containers.get(name)).output());
+            // each service's own health check, as compose.yaml gives it, passes once it is up (all at once)
+            Map<String, java.util.concurrent.Future<Command>> checks = new LinkedHashMap<>();
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (String name : containers.keySet()) {
+                    @SuppressWarnings("unchecked")
+                    List<String> test = ((Map<String, List<String>>) services.get(name).get("healthcheck")).get("test");
+                    assertEquals("CMD", test.get(0));
+                    List<String> exec = new ArrayList<>(List.of("exec", containers.get(name)));
+                    test.subList(1, test.size()).forEach(a -> exec.add(replace(a, addresses)));
+                    checks.put(name, pool.submit(() -> untilOk(docker, exec)));
+                }
+            }
+            for (var check : checks.entrySet()) {
+                Command health = check.getValue().get();
+                assertEquals(0, health.exitCode(), check.getKey() + ": " + health.output() + "\n"
+                        + docker.docker("logs", containers.get(check.getKey())).output());
             }
             System.out.printf("health checks passed: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             String log = ok(docker.docker("logs", containers.get("berth"))).output();

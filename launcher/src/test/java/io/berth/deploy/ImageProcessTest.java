@@ -134,8 +134,11 @@ class ImageProcessTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, tags.statusCode(), tags.body());
         assertTrue(tags.body().contains("\"1\""), tags.body());
-        ok(docker.docker("rmi", stored));
-        ok(docker.docker("pull", stored));
+        HttpResponse<Void> manifest = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/manifests/1")).method("HEAD",
+                HttpRequest.BodyPublishers.noBody()).header("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+                .build(), HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, manifest.statusCode());
         ok(docker.docker("stop", second));
         assertEquals("0", ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", second)).output().trim());
         docker.docker("rmi", stored);

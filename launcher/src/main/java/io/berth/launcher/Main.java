@@ -11,7 +11,9 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         usageHelpWidth = Main.HELP_WIDTH, usageHelpAutoWidth = false,
         description = "Berth container registry: the OCI distribution API, events, replication and an admin API.",
-        footer = {"", "Run 'berth <command> --help' for a command's options."})
+        footer = {"", "Run 'berth <command> --help' for a command's options.", "",
+            "berth health [URL] exits 0 when URL answers 200 (default: /readyz on 127.0.0.1, port $BERTH_HTTP_PORT):"
+                + " the image's health check (docs/deploy.md)."})
 public final class Main implements Callable<Integer> {
     /** Exit code for configuration and usage errors. */
     public static final int EXIT_CONFIG = 2;

@@ -144,6 +144,7 @@ final class BerthServer implements AutoCloseable {
     String describe() {
         return "berth " + Main.version() + " serving " + (http.tls() ? "https://" : "http://")
                 + Listeners.address(cfg.string(ConfigKeys.HTTP_HOST), http.port())
+                + Listeners.reach(cfg.string(ConfigKeys.HTTP_HOST))
                 + " and admin gRPC " + (cfg.string(ConfigKeys.ADMIN_TLS_CERT).isBlank() ? "" : "(TLS) ")
                 + Listeners.address(cfg.string(ConfigKeys.ADMIN_HOST), admin.port())
                 + (admin.adminEnabled() ? "" : " (health only: no admin.tokens)") + "; config "

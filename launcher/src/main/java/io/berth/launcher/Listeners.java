@@ -32,6 +32,19 @@ final class Listeners {
         return (host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
+    /**
+     * What a bind address means for who can connect, for the start-up line: a wildcard address (as in
+     * the image, docs/deploy.md) takes connections on every address of the machine, or of the container.
+     */
+    static String reach(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isAnyLocalAddress()
+                    ? " (every address of this machine or container: reachable from its networks)" : "";
+        } catch (java.net.UnknownHostException e) {
+            return "";
+        }
+    }
+
     static void ensureFree(ConfigKey key, String host, int port) throws UnavailableException {
         ensureFree(key.name(), host, port);
     }

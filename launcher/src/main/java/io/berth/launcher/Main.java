@@ -10,7 +10,9 @@ import picocli.CommandLine.Command;
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         usageHelpWidth = Main.HELP_WIDTH, usageHelpAutoWidth = false,
         description = "Berth container registry: the OCI distribution API, events, replication and an admin API.",
-        footer = {"", "Run 'berth <command> --help' for a command's options."})
+        footer = {"", "Run 'berth <command> --help' for a command's options.", "",
+            "berth health [URL] exits 0 when URL answers 200 (default: /readyz on 127.0.0.1, port $BERTH_HTTP_PORT):"
+                + " the image's health check (docs/deploy.md)."})
 public final class Main implements Callable<Integer> {
     /** Exit code for configuration and usage errors. */
     public static final int EXIT_CONFIG = 2;
@@ -36,6 +38,9 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("health")) {
+            System.exit(Health.check(args)); // the image's health check: nothing else loaded
+        }
         System.setErr(io.berth.core.logging.Redaction.stream(System.err));
         LogFormat.configure("info", "text");
         // an admin call is over in well under a second: read it without picocli when it reads plainly
@@ -139,7 +144,8 @@ public final class Main implements Callable<Integer> {
 
     static String version() {
         String v = Main.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        // the image runs the classes, not the jar: its build passes the version (launcher/pom.xml)
+        return v != null ? v : System.getProperty("berth.version", "dev");
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,0 +1,223 @@
+package io.berth.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.testsupport.Command;
+import io.berth.testsupport.Dockerd;
+import io.berth.testsupport.FreePorts;
+import io.berth.testsupport.TestServices;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Berth's image (launcher/pom.xml, profile image; docs/deploy.md), loaded once into the tests'
+ * dockerd: run on a volume, pushed to and pulled from, stopped, run again on the same volume; its own
+ * image stored in it, pulled back and run; {@code admin} and {@code health} from the image. The
+ * tests' dockerd has no bridge, so containers share the host's network and take their ports from
+ * BERTH_* variables (what {@code -p PORT:5000} does with a bridge).
+ */
+class ImageProcessTest {
+    static final Path IMAGE_TAR = Path.of("target", "berth-image.tar");
+    static Dockerd docker;
+    static String image;
+    static final List<String> CONTAINERS = new ArrayList<>();
+    static final List<String> VOLUMES = new ArrayList<>();
+
+    @BeforeAll
+    static void load() {
+        image = load(ImageProcessTest.class);
+        docker = Dockerd.shared().orElseThrow();
+    }
+
+    private static String loadedImage;
+
+    /** Loads the image the build made into the tests' dockerd (once per JVM); its name. */
+    static synchronized String load(Class<?> by) {
+        if (loadedImage != null) {
+            return loadedImage;
+        }
+        var d = Dockerd.shared();
+        TestServices.require(d.isPresent(), "dockerd (Debian package docker.io)");
+        if (!Files.isRegularFile(IMAGE_TAR)) {
+            throw new IllegalStateException("no " + IMAGE_TAR.toAbsolutePath() + ": the build makes it before the tests"
+                    + " (launcher/pom.xml, profile image: not with -DskipTests)");
+        }
+        Command loaded = ok(d.get().docker("load", "-i", IMAGE_TAR.toString()));
+        String name = loaded.output().lines().filter(l -> l.startsWith("Loaded image: ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException(loaded.output())).substring("Loaded image: ".length()).trim();
+        long size = Long.parseLong(ok(d.get().docker("image", "inspect", "--format", "{{.Size}}", name)).output().trim());
+        System.out.printf("image %s: %.1f MB uncompressed (%s)%n", name, size / 1e6, by.getSimpleName());
+        loadedImage = name;
+        return name;
+    }
+
+    @AfterAll
+    static void cleanUp() {
+        for (String c : CONTAINERS) {
+            docker.docker("rm", "-f", c);
+        }
+        for (String v : VOLUMES) {
+            docker.docker("volume", "rm", "-f", v);
+        }
+    }
+
+    @Test
+    void runPushPullStopAndRunAgainOnTheSameVolume() throws Exception {
+        String volume = "berth-data-" + System.nanoTime();
+        VOLUMES.add(volume);
+        int port = FreePorts.next();
+        int adminPort = FreePorts.next();
+        String token = "image-test-token";
+        List<String> env = List.of("-e", "BERTH_HTTP_PORT=" + port, "-e", "BERTH_ADMIN_PORT=" + adminPort,
+                "-e", "BERTH_ADMIN_TOKENS=" + token, "-e", "BERTH_HTTP_SHUTDOWN_GRACE=3s");
+        String first = run(volume, env);
+        long ready = untilReady(port);
+        System.out.printf("docker run -> /readyz 200: %d ms%n", ready);
+        String log = logLine(first, " serving http");
+        assertTrue(log.contains("serving http://0.0.0.0:" + port + " (every address of this machine or container"), log);
+        assertTrue(log.contains("blobs filesystem /var/lib/berth/"), log);
+
+        // not root: the kernel's view of the process dockerd started
+        String pid = ok(docker.docker("inspect", "--format", "{{.State.Pid}}", first)).output().trim();
+        String status = Files.readString(Path.of("/proc", pid, "status"));
+        String uid = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
+        assertEquals("65532", uid.split("\\s+")[1], uid);
+        assertTrue(Files.readString(Path.of("/proc", pid, "cmdline")).startsWith("java"), "java is PID 1's program");
+
+        // the documented health check, run in the container as Docker's HEALTHCHECK would
+        ok(docker.docker("exec", first, "java", "-cp", "@/app/jib-classpath-file", "io.berth.launcher.Main", "health"));
+
+        // Berth's own image pushed into Berth, pulled back, and run: the pulled image checks the first one's health
+        String stored = "127.0.0.1:" + port + "/berth/berth:1";
+        ok(docker.docker("tag", image, stored));
+        ok(docker.docker("push", stored));
+        ok(docker.docker("rmi", stored));
+        ok(docker.docker("pull", stored));
+        Command health = docker.docker("run", "--rm", "--network", "host", stored, "health",
+                "http://127.0.0.1:" + port + "/readyz");
+        assertEquals(0, health.exitCode(), health.output());
+        Command down = docker.docker("run", "--rm", "--network", "host", stored, "health",
+                "http://127.0.0.1:" + FreePorts.next() + "/readyz");
+        assertEquals(1, down.exitCode(), "no server there: " + down.output());
+
+        // berth admin from the image, against the running one
+        Command admin = docker.docker("run", "--rm", "--network", "host", "-e", "BERTH_ADMIN_TOKEN=" + token, image,
+                "admin", "--server", "127.0.0.1:" + adminPort, "tags", "list", "berth/berth");
+        assertEquals(0, admin.exitCode(), admin.output());
+        assertTrue(admin.output().contains("1"), admin.output());
+
+        // docker stop: SIGTERM to java as PID 1, an ordered stop within the grace, exit code 0
+        ok(docker.docker("stop", "--time", "30", first));
+        assertEquals("0", ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", first)).output().trim());
+        String stopped = ok(docker.docker("logs", first)).output();
+        assertTrue(stopped.contains("/readyz answers 503 for 3000 ms before the listener closes")
+                && stopped.contains("berth: stopped"),
+                stopped);
+        ok(docker.docker("rm", first));
+
+        // a new container on the same volume serves what the first stored
+        String second = run(volume, env);
+        untilReady(port);
+        HttpResponse<String> tags = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/tags/list")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, tags.statusCode(), tags.body());
+        assertTrue(tags.body().contains("\"1\""), tags.body());
+        HttpResponse<Void> manifest = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/manifests/1")).method("HEAD",
+                HttpRequest.BodyPublishers.noBody()).header("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+                .build(), HttpResponse.BodyHandlers.discarding());
+        assertEquals(200, manifest.statusCode());
+        ok(docker.docker("stop", second));
+        assertEquals("0", ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", second)).output().trim());
+        docker.docker("rmi", stored);
+    }
+
+    @Test
+    void imageSaysWhatItIs() {
+        String labels = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Labels}}", image)).output();
+        for (String label : List.of("org.opencontainers.image.version", "org.opencontainers.image.revision",
+                "org.opencontainers.image.source")) {
+            assertTrue(labels.contains("\"" + label + "\""), labels);
+        }
+        assertEquals("65532:65532", ok(docker.docker("image", "inspect", "--format", "{{.Config.User}}", image)).output().trim());
+        String volumes = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Volumes}}", image)).output();
+        assertTrue(volumes.contains("/var/lib/berth"), volumes);
+        // the image runs with bin/berth's JVM options (those that hold on any JDK and CPU)
+        String entrypoint = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image)).output();
+        for (String option : binBerthOptions()) {
+            assertTrue(entrypoint.contains("\"" + option + "\""), option + " missing from " + entrypoint);
+        }
+    }
+
+    /** bin/berth's DEFAULT_JAVA_OPTS line. */
+    static List<String> binBerthOptions() {
+        try {
+            for (String line : Files.readAllLines(Path.of("..", "bin", "berth"))) {
+                if (line.startsWith("DEFAULT_JAVA_OPTS=\"")) {
+                    return List.of(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"')).split(" +"));
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        throw new IllegalStateException("bin/berth has no DEFAULT_JAVA_OPTS line");
+    }
+
+    private static String run(String volume, List<String> env) {
+        List<String> args = new ArrayList<>(List.of("run", "-d", "--network", "host", "-v", volume + ":/var/lib/berth"));
+        args.addAll(env);
+        args.add(image);
+        String id = ok(docker.docker(args.toArray(String[]::new))).output().trim();
+        CONTAINERS.add(id);
+        return id;
+    }
+
+    /** Milliseconds until /readyz answers 200. */
+    static long untilReady(int port) throws InterruptedException {
+        long start = System.nanoTime();
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        while (System.nanoTime() - start < Duration.ofSeconds(120).toNanos()) {
+            try {
+                if (client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return (System.nanoTime() - start) / 1_000_000;
+                }
+            } catch (java.io.IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("not ready on port " + port + " within 120 s");
+    }
+
+    /** The container's output once it holds {@code text} (the start-up line comes just after /readyz turns 200). */
+    static String logLine(String container, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String log = "";
+        while (System.nanoTime() < deadline) {
+            log = ok(docker.docker("logs", container)).output();
+            if (log.contains(text)) {
+                return log;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no '" + text + "' in the output of " + container + ":\n" + log);
+    }
+
+    static Command ok(Command c) {
+        assertEquals(0, c.exitCode(), c.output());
+        return c;
+    }
+}

@@ -76,7 +76,9 @@ final class BerthServer implements AutoCloseable {
         PrometheusMeterRegistry meters = Metrics.newRegistry();
         try {
             BerthHttpServer created = BerthHttpServer.create(registry, robots, cfg, meters);
-            http = resources.add("the HTTP listener", created, () -> created.stop(Duration.ZERO));
+            // on a failed start-up, closed at once: no readiness grace for a listener nobody was told of
+            http = resources.add("the HTTP listener", created,
+                    () -> created.withShutdownGrace(Duration.ZERO).stop(Duration.ZERO));
             http.onListenerLost(listenerLost).start();
             if (http.port() < 0) {
                 throw StartupFailure.unavailable(new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost,
@@ -165,8 +167,11 @@ final class BerthServer implements AutoCloseable {
      * the shutdown grace), then everything else closes in the reverse order of opening.
      */
     void stop(Duration drain) {
-        http.stop(drain);
-        close();
+        try {
+            http.stop(drain);
+        } finally {
+            close();
+        }
     }
 
     @Override

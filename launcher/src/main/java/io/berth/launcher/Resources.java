@@ -37,16 +37,23 @@ final class Resources implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        // each closer starts uninterrupted (an interrupt would cut the waits of those after it short);
+        // the interrupt is given back to the caller at the end
+        boolean interrupted = Thread.interrupted();
         while (!opened.isEmpty()) {
             Entry e = opened.pop();
             try {
                 e.closer().close();
             } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
                 LOG.log(Level.WARNING, "closing " + e.what() + ": interrupted");
             } catch (Exception ex) {
                 LOG.log(Level.WARNING, "closing " + e.what() + ": " + ex.getMessage());
             }
+            interrupted |= Thread.interrupted();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

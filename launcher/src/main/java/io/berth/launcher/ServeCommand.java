@@ -5,6 +5,7 @@ import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.error.Failures;
 import io.berth.core.logging.Redaction;
 import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
@@ -124,6 +125,10 @@ final class ServeCommand implements Callable<Integer> {
         } catch (StartupFailure e) {
             System.err.println("berth: " + e.getMessage());
             return e.exitCode();
+        } catch (RuntimeException e) {
+            // what no step foresaw: still one line, and an exit code rather than a process left behind
+            System.err.println("berth: cannot start: " + Failures.describe(e));
+            return 1;
         }
         LOG.log(Level.INFO, server.describe());
         signals.await();

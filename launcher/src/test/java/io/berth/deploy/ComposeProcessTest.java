@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -41,6 +42,8 @@ import org.yaml.snakeyaml.Yaml;
  * {@code berth} (S3 + PostgreSQL) reaches the webhook endpoint through {@code webhooks} and site-b
  * through {@code replicate}.
  */
+@Tag("process")
+@Tag("services")
 class ComposeProcessTest {
     static final Path DEPLOY = Path.of("..", "deploy");
 

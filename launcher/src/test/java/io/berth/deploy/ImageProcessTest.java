@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.Test;
  * tests' dockerd has no bridge, so containers share the host's network and take their ports from
  * BERTH_* variables (what {@code -p PORT:5000} does with a bridge).
  */
+@Tag("process")
+@Tag("services")
 class ImageProcessTest {
     static final Path IMAGE_TAR = Path.of("target", "berth-image.tar");
     static Dockerd docker;

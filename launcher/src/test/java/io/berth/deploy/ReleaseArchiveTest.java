@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the PATH) from another empty working directory; docker pushes and pulls through it; SIGTERM stops it
  * with exit code 0. deploy/berth.service, as shipped in it, passes {@code systemd-analyze verify}.
  */
+@Tag("process")
+@Tag("services")
 class ReleaseArchiveTest {
 
     static Path archive() throws Exception {

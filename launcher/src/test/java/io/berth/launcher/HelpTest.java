@@ -15,6 +15,8 @@ import picocli.CommandLine;
 class HelpTest {
     static String[] run(String... args) {
         CommandLine cli = Main.commandLine();
+        // no colours, whatever CLICOLOR_FORCE or picocli.ansi say: the transcripts are plain text
+        cli.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cli.setOut(new PrintWriter(out));

@@ -32,12 +32,12 @@ class ResourcesTest {
     void anInterruptedCloseKeepsTheInterruptAndGoesOn() throws Exception {
         List<String> closed = new ArrayList<>();
         Resources resources = new Resources();
-        resources.add("first", 1, () -> closed.add("first"));
+        resources.add("first", 1, () -> closed.add("first, interrupted: " + Thread.currentThread().isInterrupted()));
         resources.add("second", 2, () -> {
             throw new InterruptedException();
         });
         resources.close();
-        assertEquals(List.of("first"), closed);
+        assertEquals(List.of("first, interrupted: false"), closed, "the next closer's waits are not cut short");
         assertEquals(true, Thread.interrupted(), "the interrupt is kept for the caller");
     }
 }

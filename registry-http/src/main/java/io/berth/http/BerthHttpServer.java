@@ -11,7 +11,6 @@ import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.error.StorageFailures;
 import io.berth.core.metadata.MetadataException;
-import io.berth.core.metrics.Metrics;
 import io.berth.core.registry.Registry;
 import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.DirectHandler;
@@ -60,11 +59,6 @@ public final class BerthHttpServer {
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
     private java.util.concurrent.ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
-
-    /** The listener as the configuration's {@code http.*} keys describe it, with metrics of its own. */
-    public static BerthHttpServer create(Registry registry, BerthConfig config) {
-        return create(registry, new Robots(registry.metadata(), registry.clock()), config, Metrics.newRegistry());
-    }
 
     /**
      * The listener as the configuration's {@code http.*} and {@code auth.*} keys describe it, reporting

@@ -70,7 +70,8 @@ public final class TestRegistry implements AutoCloseable {
             throw new IllegalArgumentException(w);
         });
         registry = RegistryFactory.open(config);
-        server = BerthHttpServer.create(registry, config).start();
+        server = BerthHttpServer.create(registry, new io.berth.core.auth.Robots(registry.metadata(), registry.clock()), config,
+                io.berth.core.metrics.Metrics.newRegistry()).start();
     }
 
     /** The robot accounts the server's access control authenticates. */

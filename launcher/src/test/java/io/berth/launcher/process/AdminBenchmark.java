@@ -38,7 +38,8 @@ import org.yaml.snakeyaml.Yaml;
  * Figures for docs/benchmarks.md (never asserted): garbage collection over 10 000 manifests and
  * 50 000 blobs, a retention dry run over 10 000 tags, and listing a repository of 100 000 tags a
  * page at a time through the admin API and {@code /v2}. Run with
- * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dtest=AdminBenchmark}.
+ * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dit.test=AdminBenchmark
+ * -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @org.junit.jupiter.api.Tag("benchmark")
 class AdminBenchmark {

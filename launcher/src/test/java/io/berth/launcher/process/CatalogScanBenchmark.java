@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * anonymous clients page through {@code _catalog?n=1} as fast as they can while a legitimate client
  * reads a tag list. Prints the legitimate client's latency before and during the attack, the
  * scanners' request rate, and the server's resident memory and heap during the attack. Run with
- * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dtest=CatalogScanBenchmark}.
+ * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dit.test=CatalogScanBenchmark
+ * -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("benchmark")
 class CatalogScanBenchmark {

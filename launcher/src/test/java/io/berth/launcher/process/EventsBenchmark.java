@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Figures for docs/benchmarks.md (never asserted): push acknowledged → event seen by a consumer (p50,
  * p99 over 1000 pushes), the relay's throughput draining a backlog, and push latency with events on
  * and off. Run with
- * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dtest=EventsBenchmark}.
+ * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dit.test=EventsBenchmark
+ * -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("benchmark")
 class EventsBenchmark {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * Figures for docs/benchmarks.md (never asserted): push acknowledged on A → pullable on B over 200
  * small images, MB/s of one 1 GiB layer, and the time of a reconciliation of 1000 tags already in
  * sync. Run with
- * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dtest=ReplicationBenchmark}.
+ * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dit.test=ReplicationBenchmark
+ * -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("benchmark")
 class ReplicationBenchmark extends ReplicationFixture {

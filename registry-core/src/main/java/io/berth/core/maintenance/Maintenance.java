@@ -15,16 +15,19 @@ import java.util.concurrent.TimeUnit;
  * The jobs that work over the whole registry: online garbage collection and retention, with the
  * retention schedule. Built beside the {@link Registry} from the parts it uses, so that the engine
  * knows nothing of them (no package cycle), and closed before the registry: a collection in flight
- * stops before the stores it works on close.
+ * stops, and a scheduled retention run in flight ends, before the stores they work on close.
  */
 public final class Maintenance implements AutoCloseable {
     private static final Logger LOG = System.getLogger(Maintenance.class.getName());
     /** How often due retention policies are looked for. */
     static final Duration RETENTION_CHECK = Duration.ofSeconds(30);
+    /** How long a stop waits for a scheduled retention run in flight. */
+    static final Duration RUN_WAIT = Duration.ofSeconds(10);
 
     private final GarbageCollector gc;
     private final Retention retention;
     private final String instance = UUID.randomUUID().toString();
+    private volatile boolean stopping;
     private ScheduledExecutorService jobs;
 
     public Maintenance(Registry registry) {
@@ -60,15 +63,29 @@ public final class Maintenance implements AutoCloseable {
 
     private void runDueRetention() {
         try {
-            retention.runDue(instance);
+            retention.runDue(instance, () -> stopping);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "scheduled retention: " + e.getMessage());
         }
     }
 
+    /**
+     * Stops the schedule — no policy starts after this, and a run already deleting is waited for (up
+     * to {@link #RUN_WAIT}) so that the stores do not close under it — then stops garbage collection.
+     */
     @Override
     public synchronized void close() {
+        stopping = true;
         if (jobs != null) {
+            jobs.shutdown();
+            try {
+                if (!jobs.awaitTermination(RUN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.log(Level.WARNING, "a scheduled retention run did not end within " + RUN_WAIT.toSeconds()
+                            + "s of the stop");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             jobs.shutdownNow();
         }
         gc.close();

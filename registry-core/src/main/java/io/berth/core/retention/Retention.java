@@ -498,9 +498,20 @@ public final class Retention {
      * the lease {@code retention:<name>} makes one instance run it. Returns the policies run.
      */
     public List<String> runDue(String owner) {
+        return runDue(owner, Cancellation.NEVER);
+    }
+
+    /**
+     * As above; {@code stop} is asked before each policy (a run that has begun deleting goes on to
+     * its end, so that a stop never leaves a plan half applied).
+     */
+    public List<String> runDue(String owner, Cancellation stop) {
         List<String> ran = new ArrayList<>();
         long now = clock.millis();
         for (PolicyInfo p : list()) {
+            if (stop.cancelled()) {
+                break;
+            }
             Optional<Cron> cron = p.policy().cron();
             if (cron.isEmpty()) {
                 continue;

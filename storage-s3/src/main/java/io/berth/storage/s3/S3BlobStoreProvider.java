@@ -1,5 +1,7 @@
-package io.berth.core.blob;
+package io.berth.storage.s3;
 
+import io.berth.core.blob.BlobStoreProvider;
+import io.berth.core.blob.BlobStore;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.config.StoreContext;

@@ -1,5 +1,7 @@
-package io.berth.core.blob;
+package io.berth.storage.s3;
 
+import io.berth.core.blob.BlobStoreContract;
+import io.berth.core.blob.BlobStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Backends are providers on the class path. registry-core's own class path holds only the
- * filesystem and SQLite ones (S3 is a module of its own), as a minimal build does.
+ * filesystem and SQLite ones (S3 and PostgreSQL are modules of their own), as a minimal build does.
  */
 class RegistryFactoryTest {
     @TempDir
@@ -44,6 +44,12 @@ class RegistryFactoryTest {
                 () -> RegistryFactory.open(BerthConfig.of(s3)));
         assertEquals("storage.type s3 is not installed in this build (installed: filesystem); the default build,"
                 + " without -Dminimal, has every backend", blobs.getMessage());
+        Map<String, String> postgres = new java.util.HashMap<>(local());
+        postgres.put("metadata.type", "postgres");
+        IllegalArgumentException metadata = assertThrows(IllegalArgumentException.class,
+                () -> RegistryFactory.open(BerthConfig.of(postgres)));
+        assertTrue(metadata.getMessage().startsWith("metadata.type postgres is not installed in this build"
+                + " (installed: sqlite)"), metadata.getMessage());
         assertFalse(Files.exists(dir.resolve("blobs/berth.lock")), "refused before any lock is taken");
     }
 }

@@ -1,5 +1,7 @@
-package io.berth.core.metadata;
+package io.berth.metadata.postgres;
 
+import io.berth.core.metadata.MetadataStoreProvider;
+import io.berth.core.metadata.MetadataStore;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.config.StoreContext;

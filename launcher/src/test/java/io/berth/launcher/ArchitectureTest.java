@@ -50,10 +50,21 @@ class ArchitectureTest {
                         .and(not(resideInAPackage("io.berth.core.error..")))).check(main);
     }
 
+    /**
+     * The engine does not know its backend modules: {@code RegistryFactory} reaches S3 and PostgreSQL
+     * only as providers found through {@code ServiceLoader}, so a minimal build can leave them out.
+     */
+    @Test
+    void theEngineReachesBackendModulesOnlyThroughServiceLoader() {
+        noClasses().that().resideInAPackage("io.berth.core..").should().dependOnClassesThat()
+                .resideInAnyPackage("io.berth.storage..", "io.berth.metadata..").check(main);
+    }
+
     @Test
     void theHttpAndAdminApisNeverTouchSql() {
         noClasses().that().resideInAnyPackage("io.berth.http..", "io.berth.admin..").should().dependOnClassesThat()
-                .resideInAnyPackage("java.sql..", "org.sqlite..", "org.postgresql..", "com.zaxxer..").check(main);
+                .resideInAnyPackage("java.sql..", "org.sqlite..", "org.postgresql..", "com.zaxxer..",
+                        "io.berth.metadata.postgres..").check(main);
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.blob.BlobStoreProvider;
+import io.berth.core.metadata.MetadataStoreProvider;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.http.OciLayouts;
@@ -30,12 +32,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -77,6 +81,10 @@ class ScaleOutProcessTest {
 
     @BeforeAll
     static void start() {
+        // a -Dminimal build leaves both backends out: nothing to scale out on (the default build runs this)
+        Assumptions.assumeTrue(ServiceLoader.load(BlobStoreProvider.class).stream().anyMatch(p -> p.get().type()
+                .equals("s3")) && ServiceLoader.load(MetadataStoreProvider.class).stream().anyMatch(p -> p.get().type()
+                .equals("postgres")), "storage-s3 and metadata-postgres are not in this build (-Dminimal)");
         var pg = Postgres.shared();
         TestServices.require(pg.isPresent(), "PostgreSQL (Debian package postgresql)");
         shared = backends(pg.get().newDatabase(), "scale-" + ProcessHandle.current().pid() + "/");

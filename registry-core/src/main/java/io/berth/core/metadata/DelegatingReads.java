@@ -11,8 +11,9 @@ import java.util.function.Function;
 /**
  * A store's reads outside transactions: each one runs {@link #read} with a view on committed state
  * (for SQLite, a pooled reader connection). A backend implements {@link #read} once.
+ * Public for store implementations in other modules (metadata-postgres).
  */
-interface DelegatingReads extends MetadataReads {
+public interface DelegatingReads extends MetadataReads {
 
     /** Runs {@code query} on committed state. */
     <T> T read(Function<MetadataReads, T> query);

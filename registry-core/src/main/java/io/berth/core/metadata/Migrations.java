@@ -17,8 +17,9 @@ import java.util.List;
  * dialect's own file ({@code V6__byte_order.postgres.sql}) beside the portable one. A database
  * whose recorded names differ from this build's is refused. On PostgreSQL, instances starting at
  * once migrate one after the other under an advisory lock.
+ * Public for store implementations in other modules (metadata-postgres).
  */
-final class Migrations {
+public final class Migrations {
     static final List<String> ALL = List.of("V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin",
             "V5__robots", "V6__byte_order");
     /** The advisory lock key PostgreSQL instances take while migrating ("berth" in ASCII). */
@@ -31,7 +32,8 @@ final class Migrations {
         apply(c, "sqlite");
     }
 
-    static void apply(Connection c, String dialect) throws SQLException {
+    /** For store implementations: brings the database up to this build's schema in {@code dialect}. */
+    public static void apply(Connection c, String dialect) throws SQLException {
         boolean auto = c.getAutoCommit();
         boolean postgres = dialect.equals("postgres");
         if (postgres) {

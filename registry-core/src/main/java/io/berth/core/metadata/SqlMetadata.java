@@ -21,11 +21,13 @@ import java.util.OptionalLong;
 /**
  * The SQL behind {@link MetadataTransaction}, on one JDBC connection. Only portable SQL
  * (SQLite 3.24+ and PostgreSQL 9.5+): {@code INSERT … ON CONFLICT}, no vendor functions.
+ * Public for store implementations in other modules (metadata-postgres), not for callers of a store.
  */
-final class SqlMetadata extends SqlAdmin implements MetadataTransaction {
+public final class SqlMetadata extends SqlAdmin implements MetadataTransaction {
     private final List<Runnable> afterCommit = new ArrayList<>();
 
-    SqlMetadata(Connection connection, long now) {
+    /** For store implementations: the transaction's SQL on {@code connection}, stamped {@code now}. */
+    public SqlMetadata(Connection connection, long now) {
         super(connection, now);
     }
 
@@ -35,7 +37,7 @@ final class SqlMetadata extends SqlAdmin implements MetadataTransaction {
     }
 
     /** Runs the after-commit actions once the transaction committed; a failing one is logged, not thrown. */
-    void runAfterCommit() {
+    public void runAfterCommit() {
         for (Runnable action : afterCommit) {
             try {
                 action.run();

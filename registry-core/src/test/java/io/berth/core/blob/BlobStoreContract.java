@@ -38,7 +38,7 @@ public abstract class BlobStoreContract {
         store.close();
     }
 
-    static byte[] bytes(String s) {
+    protected static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 

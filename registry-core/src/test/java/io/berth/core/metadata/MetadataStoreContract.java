@@ -46,7 +46,7 @@ public abstract class MetadataStoreContract {
         store.close();
     }
 
-    static Digest digest(String content) {
+    protected static Digest digest(String content) {
         return Digest.compute(DigestAlgorithm.SHA256, content.getBytes(StandardCharsets.UTF_8));
     }
 

@@ -1,5 +1,8 @@
-package io.berth.core.metadata;
+package io.berth.metadata.postgres;
 
+import io.berth.core.metadata.TagChange;
+import io.berth.core.metadata.MetadataStoreContract;
+import io.berth.core.metadata.MetadataStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

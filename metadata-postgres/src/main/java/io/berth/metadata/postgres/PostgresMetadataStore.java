@@ -1,5 +1,11 @@
-package io.berth.core.metadata;
+package io.berth.metadata.postgres;
 
+import io.berth.core.metadata.SqlMetadata;
+import io.berth.core.metadata.Migrations;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.MetadataReads;
+import io.berth.core.metadata.MetadataException;
+import io.berth.core.metadata.DelegatingReads;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.berth.core.model.RepositoryName;

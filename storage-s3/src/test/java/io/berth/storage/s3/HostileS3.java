@@ -1,4 +1,4 @@
-package io.berth.core.blob;
+package io.berth.storage.s3;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,7 @@
-package io.berth.core.blob;
+package io.berth.storage.s3;
 
+import io.berth.core.blob.BlobStoreContract;
+import io.berth.core.blob.BlobStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -228,7 +230,7 @@ class S3BlobStoreTest extends BlobStoreContract {
         io.berth.core.config.BerthConfig config = io.berth.core.config.BerthConfig.load(java.util.Optional.empty(),
                 java.util.Map.of("BERTH_STORAGE_TYPE", "s3", "BERTH_STORAGE_S3_ENDPOINT", "http://s3:9000",
                         "BERTH_STORAGE_S3_REDIRECT", "true"), w -> { });
-        assertEquals(Duration.ofMinutes(5), io.berth.core.registry.RegistryFactory.s3(config).redirect(),
+        assertEquals(Duration.ofMinutes(5), S3BlobStoreProvider.settings(config).redirect(),
                 "short by default");
     }
 }

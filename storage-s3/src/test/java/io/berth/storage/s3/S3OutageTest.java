@@ -1,5 +1,6 @@
-package io.berth.http;
+package io.berth.storage.s3;
 
+import io.berth.http.TestRegistry;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

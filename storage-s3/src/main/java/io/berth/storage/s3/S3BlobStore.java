@@ -1,5 +1,7 @@
-package io.berth.core.blob;
+package io.berth.storage.s3;
 
+import io.berth.core.blob.StagedUploadLostException;
+import io.berth.core.blob.BlobStore;
 import io.berth.core.io.ExactLengthInputStream;
 import io.berth.core.model.Digest;
 import io.berth.core.model.UploadId;

@@ -4,11 +4,13 @@ import io.berth.core.metadata.MetadataReads.OutboxStats;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.OutboxEvent;
 import io.berth.events.EventCodec;
+import io.berth.events.MalformedEventException;
+import io.berth.eventstream.EventStream;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -18,10 +20,14 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +65,7 @@ public final class OutboxRelay implements AutoCloseable {
             Duration.ofSeconds(10));
     private final String owner = "relay-" + UUID.randomUUID();
     private final Semaphore wake = new Semaphore(0);
-    private final java.util.concurrent.CountDownLatch stopping = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch stopping = new CountDownLatch(1);
     private final Thread thread;
     private final Counter published;
     private final Counter failures;
@@ -111,13 +117,13 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     static Producer<String, byte[]> newProducer(Settings settings) {
-        Map<String, String> extra = new java.util.HashMap<>(Map.of(
+        Map<String, String> extra = new HashMap<>(Map.of(
                 ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5",
                 ProducerConfig.LINGER_MS_CONFIG, "2",
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000",
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000"));
         extra.putAll(settings.producerProperties());
-        return io.berth.eventstream.EventStream.producer(settings.bootstrapServers(), "berth-event-relay", extra);
+        return EventStream.producer(settings.bootstrapServers(), "berth-event-relay", extra);
     }
 
     public OutboxRelay start() {
@@ -260,7 +266,7 @@ public final class OutboxRelay implements AutoCloseable {
         while (!pending.isEmpty()) {
             List<OutboxEvent> wave = new ArrayList<>();
             List<OutboxEvent> later = new ArrayList<>();
-            java.util.Set<String> inWave = new java.util.HashSet<>();
+            Set<String> inWave = new HashSet<>();
             for (OutboxEvent e : pending) {
                 (inWave.add(e.repository()) ? wave : later).add(e);
             }
@@ -322,7 +328,7 @@ public final class OutboxRelay implements AutoCloseable {
     private String source(OutboxEvent e) {
         try {
             return EventCodec.decode(e.payload().getBytes(StandardCharsets.UTF_8)).source();
-        } catch (io.berth.events.MalformedEventException ex) {
+        } catch (MalformedEventException ex) {
             return "";
         }
     }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
@@ -119,7 +120,7 @@ class OutboxRelayLeaseTest {
              SqliteMetadataStore storeOfB = new SqliteMetadataStore(db, clock)) {
             SimpleMeterRegistry metersOfA = new SimpleMeterRegistry();
             SimpleMeterRegistry metersOfB = new SimpleMeterRegistry();
-            List<String> ids = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<String> ids = Collections.synchronizedList(new ArrayList<>());
             OutboxRelay a = new OutboxRelay(storeOfA, settings(), metersOfA, clock).start();
             ids.addAll(write(storeOfA, "team-a/app", 1, clock.millis()));
             await("A publishes (it holds the lease)", Duration.ofSeconds(30), () -> published(metersOfA) == 1);

@@ -1,6 +1,8 @@
 package io.berth.eventstream;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -30,7 +32,7 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> prope
     }
 
     /** The first of {@code properties} that Berth sets itself ({@link #OWN}), if any. */
-    public static java.util.Optional<String> ownKey(Map<String, String> properties) {
+    public static Optional<String> ownKey(Map<String, String> properties) {
         return new TreeMap<>(properties).keySet().stream().filter(OWN::contains).findFirst();
     }
 
@@ -43,12 +45,12 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> prope
      * The values that are secrets (passwords, JAAS configurations holding them), for the log
      * redaction; Kafka's own config dump hides them too.
      */
-    public java.util.List<String> secrets() {
+    public List<String> secrets() {
         return secrets(properties);
     }
 
     /** As {@link #secrets()}, of any Kafka client properties ({@code events.kafka.properties} too). */
-    public static java.util.List<String> secrets(Map<String, String> properties) {
+    public static List<String> secrets(Map<String, String> properties) {
         return properties.entrySet().stream().filter(e -> e.getKey().contains("password")
                 || e.getKey().contains("jaas") || e.getKey().endsWith(".key")).map(Map.Entry::getValue).toList();
     }

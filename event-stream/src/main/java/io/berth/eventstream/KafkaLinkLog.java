@@ -1,6 +1,7 @@
 package io.berth.eventstream;
 
 import java.lang.ref.WeakReference;
+import java.text.MessageFormat;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +12,10 @@ import java.util.function.Supplier;
 import java.util.logging.Filter;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 
@@ -41,7 +45,7 @@ public final class KafkaLinkLog {
     private static final Pattern CLIENT_PREFIX = Pattern.compile("^\\[(?:Producer|Consumer|AdminClient) clientId="
             + "([^,\\]]+)[^\\]]*\\] ");
     private static final KafkaLinkLog INSTANCE = new KafkaLinkLog(Clock.systemUTC(), (level, line) ->
-            java.util.logging.Logger.getLogger(LOGGER).log(level, line));
+            Logger.getLogger(LOGGER).log(level, line));
 
     /** Where the gate's own lines go (the process log; a list in tests). */
     interface Sink {
@@ -123,10 +127,10 @@ public final class KafkaLinkLog {
 
     @SuppressWarnings("unchecked")
     private static Map<MetricName, ? extends Metric> metrics(Object client) {
-        if (client instanceof org.apache.kafka.clients.producer.Producer<?, ?> p) {
+        if (client instanceof Producer<?, ?> p) {
             return p.metrics();
         }
-        if (client instanceof org.apache.kafka.clients.consumer.Consumer<?, ?> c) {
+        if (client instanceof Consumer<?, ?> c) {
             return c.metrics();
         }
         return ((Supplier<Map<MetricName, ? extends Metric>>) client).get();
@@ -195,7 +199,7 @@ public final class KafkaLinkLog {
         String m = r.getMessage() == null ? "" : r.getMessage();
         if (r.getParameters() != null && r.getParameters().length > 0) {
             try {
-                m = java.text.MessageFormat.format(m, r.getParameters());
+                m = MessageFormat.format(m, r.getParameters());
             } catch (IllegalArgumentException e) {
                 // left as it is
             }

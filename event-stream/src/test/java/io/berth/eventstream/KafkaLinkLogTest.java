@@ -4,13 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
+import java.util.logging.SimpleFormatter;
+import java.util.logging.StreamHandler;
 import org.junit.jupiter.api.Test;
 
 /** The clients' warnings of one outage become one WARN, summaries, one INFO (time and connections made up). */
@@ -21,15 +27,15 @@ class KafkaLinkLogTest {
             + line));
 
     /** A clock that reads {@code millis}. */
-    static Clock clock(java.util.function.LongSupplier millis) {
+    static Clock clock(LongSupplier millis) {
         return new Clock() {
             @Override
-            public java.time.ZoneId getZone() {
+            public ZoneId getZone() {
                 return ZoneOffset.UTC;
             }
 
             @Override
-            public Clock withZone(java.time.ZoneId zone) {
+            public Clock withZone(ZoneId zone) {
                 return this;
             }
 
@@ -91,10 +97,10 @@ class KafkaLinkLogTest {
     @Test
     void summariesAndHeldBackWarningsOnTwoThreadsDoNotLockEachOtherOut() throws Exception {
         // the real set-up: the gate filters a handler that publishes under its own lock, and logs into it
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.util.logging.StreamHandler handler = new java.util.logging.StreamHandler(out,
-                new java.util.logging.SimpleFormatter());
-        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong(now);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StreamHandler handler = new StreamHandler(out,
+                new SimpleFormatter());
+        AtomicLong clock = new AtomicLong(now);
         KafkaLinkLog real = new KafkaLinkLog(clock(clock::get), (level, line) -> handler.publish(record(level,
                 "berth.kafka", line)));
         handler.setFilter(real.filter());

@@ -1,29 +1,40 @@
 package io.berth.launcher;
 
 import com.google.protobuf.MessageOrBuilder;
+import io.berth.core.auth.PemKeys;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.ServerInfo;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code berth admin}: the gRPC admin API from the command line. Options {@code --server},
@@ -63,15 +74,15 @@ public final class AdminCommand implements Callable<Integer> {
 
     @Option(names = "--tls-ca", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
             description = "Speak TLS, trusting the CA certificates in FILE (PEM).")
-    java.nio.file.Path tlsCa;
+    Path tlsCa;
 
     @Option(names = "--tls-cert", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
             description = "Client certificate (PEM) for a server with admin.tls.client-ca; with --tls-key.")
-    java.nio.file.Path tlsCert;
+    Path tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
             description = "Private key (PEM: PKCS#8, SEC1 or PKCS#1) of --tls-cert.")
-    java.nio.file.Path tlsKey;
+    Path tlsKey;
 
     @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT,
             description = "Print the server's answer as JSON instead of a table.")
@@ -139,8 +150,8 @@ public final class AdminCommand implements Callable<Integer> {
                 if (password == null) {
                     throw new UsageError("--user needs the password in BERTH_ADMIN_PASSWORD");
                 }
-                headers.put(authorization, "Basic " + java.util.Base64.getEncoder().encodeToString(
-                        (u.trim() + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                headers.put(authorization, "Basic " + Base64.getEncoder().encodeToString(
+                        (u.trim() + ":" + password).getBytes(StandardCharsets.UTF_8)));
             } else if (t != null && !t.isBlank()) {
                 headers.put(authorization, "Bearer " + t.trim());
             }
@@ -149,12 +160,12 @@ public final class AdminCommand implements Callable<Integer> {
             async = RegistryAdminGrpc.newStub(channel).withInterceptors(interceptor);
         }
 
-        private io.grpc.ChannelCredentials credentials() {
+        private ChannelCredentials credentials() {
             if (!tls && tlsCa == null && tlsCert == null) {
-                return io.grpc.InsecureChannelCredentials.create();
+                return InsecureChannelCredentials.create();
             }
             try {
-                io.grpc.TlsChannelCredentials.Builder b = io.grpc.TlsChannelCredentials.newBuilder();
+                TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
                 if (tlsCa != null) {
                     b.trustManager(tlsCa.toFile());
                 }
@@ -162,10 +173,10 @@ public final class AdminCommand implements Callable<Integer> {
                     if (tlsCert == null || tlsKey == null) {
                         throw new UsageError("--tls-cert and --tls-key go together");
                     }
-                    b.keyManager(io.berth.core.auth.PemKeys.keyManagers(tlsCert, tlsKey));
+                    b.keyManager(PemKeys.keyManagers(tlsCert, tlsKey));
                 }
                 return b.build();
-            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+            } catch (IOException | GeneralSecurityException e) {
                 throw new UsageError("cannot read the TLS files: " + e.getMessage());
             }
         }
@@ -198,7 +209,7 @@ public final class AdminCommand implements Callable<Integer> {
             return work.run(s);
         } catch (StatusRuntimeException e) {
             String what = e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription();
-            if (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE) {
+            if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
                 System.err.println("berth admin: cannot reach the admin API at " + server + what);
             } else {
                 System.err.println("berth admin: " + e.getStatus().getCode() + what);
@@ -254,7 +265,7 @@ public final class AdminCommand implements Callable<Integer> {
     }
 
     static String time(long epochMillis) {
-        return epochMillis == 0 ? "-" : Instant.ofEpochMilli(epochMillis).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+        return epochMillis == 0 ? "-" : Instant.ofEpochMilli(epochMillis).truncatedTo(ChronoUnit.SECONDS)
                 .toString();
     }
 

@@ -19,10 +19,12 @@ import io.berth.proto.admin.v1.RunRetentionRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -50,7 +52,7 @@ final class AdminPolicies {
             yaml = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
         } catch (IOException e) {
             throw new AdminCommand.UsageError("cannot read policy file " + file + ": "
-                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+                    + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
         } catch (YAMLException e) {
             throw new AdminCommand.UsageError("policy file " + file + " is not valid YAML: "
                     + e.getMessage().replace('\n', ' '));
@@ -119,8 +121,8 @@ final class AdminPolicies {
             admin.print(p, () -> {
                 Map<String, Object> map = RetentionPolicy.fromMap(
                         RegistryAdminService.policyMap(p.getPolicy())).toMap();
-                org.yaml.snakeyaml.DumperOptions o = new org.yaml.snakeyaml.DumperOptions();
-                o.setDefaultFlowStyle(org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
+                DumperOptions o = new DumperOptions();
+                o.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
                 System.out.print(new Yaml(o).dump(map));
                 System.out.println("# last run: " + AdminCommand.time(p.getLastRunEpochMillis())
                         + (p.getLastRun().isEmpty() ? "" : " (" + p.getLastRun() + ")"));

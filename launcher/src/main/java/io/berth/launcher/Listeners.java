@@ -2,8 +2,12 @@ package io.berth.launcher;
 
 import io.berth.core.config.ConfigKey;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.UnknownHostException;
+import java.util.Locale;
 
 /** Checks that the configured listen addresses can be bound, before anything else is started. */
 final class Listeners {
@@ -38,9 +42,9 @@ final class Listeners {
      */
     static String reach(String host) {
         try {
-            return java.net.InetAddress.getByName(host).isAnyLocalAddress()
+            return InetAddress.getByName(host).isAnyLocalAddress()
                     ? " (every address of this machine or container: reachable from its networks)" : "";
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             return "";
         }
     }
@@ -56,8 +60,8 @@ final class Listeners {
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(new InetSocketAddress(host, port));
-        } catch (java.net.BindException e) {
-            String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(java.util.Locale.ROOT);
+        } catch (BindException e) {
+            String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
             throw new UnavailableException(key, host, port, m.contains("in use") ? "address already in use"
                     : m.contains("assign") ? "no such local address" : m.isEmpty() ? "cannot bind" : m);
         } catch (IOException | IllegalArgumentException | SecurityException e) {

@@ -6,6 +6,7 @@ import io.berth.core.config.LogLevels;
 import io.berth.core.logging.AccessRecord;
 import io.berth.core.logging.LogContext;
 import io.berth.core.logging.Redaction;
+import io.berth.eventstream.KafkaLinkLog;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Instant;
@@ -15,7 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.ConsoleHandler;
+import java.util.logging.Filter;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -45,7 +48,7 @@ public final class LogFormat extends Formatter {
             "com.zaxxer", "org.flywaydb", "io.minio", "okhttp3"};
     /** Berth's own loggers: the only ones {@code log.level} raises below INFO. */
     private static final String[] BERTH = {"berth", "io.berth"};
-    private static final Map<String, Logger> KEEP = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, Logger> KEEP = new ConcurrentHashMap<>();
 
     private final boolean json;
 
@@ -80,7 +83,7 @@ public final class LogFormat extends Formatter {
         handler.setFormatter(new LogFormat("json".equals(format)));
         // a wire logger's debug record never reaches the handler, even from a library that sets levels
         // itself; while Kafka is away its clients warn twice a second: one line when it goes, one when back
-        java.util.logging.Filter kafkaLink = io.berth.eventstream.KafkaLinkLog.get().filter();
+        Filter kafkaLink = KafkaLinkLog.get().filter();
         handler.setFilter(r -> (r.getLevel().intValue() >= Level.INFO.intValue() || r.getLoggerName() == null
                 || !LogLevels.wire(r.getLoggerName())) && kafkaLink.isLoggable(r));
         root.addHandler(handler);

@@ -1,10 +1,12 @@
 package io.berth.launcher;
 
+import io.berth.core.logging.Redaction;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code bin/berth}: one launcher for every Berth process. */
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -41,10 +43,10 @@ public final class Main implements Callable<Integer> {
         if (args.length > 0 && args[0].equals("health")) {
             System.exit(Health.check(args)); // the image's health check: nothing else loaded
         }
-        System.setErr(io.berth.core.logging.Redaction.stream(System.err));
+        System.setErr(Redaction.stream(System.err));
         LogFormat.configure("info", "text");
         // an admin call is over in well under a second: read it without picocli when it reads plainly
-        java.util.Optional<Integer> admin = AdminWithoutParsing.run(args);
+        Optional<Integer> admin = AdminWithoutParsing.run(args);
         if (admin.isPresent()) {
             System.exit(admin.get());
         }
@@ -111,7 +113,7 @@ public final class Main implements Callable<Integer> {
      * A switch (a boolean option) given a value — {@code --regex 'v1.*'} or {@code --regex=v1.*} —
      * reads to picocli as a left-over argument or a bad boolean: say what the switch is instead.
      */
-    static java.util.Optional<String> switchGivenAValue(CommandLine.ParameterException e, String[] args) {
+    static Optional<String> switchGivenAValue(CommandLine.ParameterException e, String[] args) {
         CommandLine.Model.CommandSpec spec = e.getCommandLine().getCommandSpec();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -125,11 +127,11 @@ public final class Main implements Callable<Integer> {
                     : i + 1 < args.length && !args[i + 1].startsWith("-")
                     && e instanceof CommandLine.UnmatchedArgumentException ? args[i + 1] : null;
             if (value != null) {
-                return java.util.Optional.of(name + " is a switch and takes no value, but '" + value
+                return Optional.of(name + " is a switch and takes no value, but '" + value
                         + "' was given. " + name + ": " + String.join(" ", option.description()));
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     @CommandLine.Spec

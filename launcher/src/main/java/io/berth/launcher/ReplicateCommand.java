@@ -1,13 +1,18 @@
 package io.berth.launcher;
 
+import io.berth.core.config.BerthConfig;
 import io.berth.core.error.Failures;
+import io.berth.core.logging.Redaction;
 import io.berth.core.metrics.Metrics;
 import io.berth.replicator.ReplicationConfig;
 import io.berth.replicator.Replicator;
-import java.lang.System.Logger;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,7 +36,7 @@ final class ReplicateCommand implements Callable<Integer> {
     @Option(names = "--approve-deletes", paramLabel = "TARGET", split = ",",
             description = "Let the first reconciliation of these targets delete more than their delete-budget "
                     + "(after /status said \"held: would delete N\"); each delete still needs the source's evidence.")
-    java.util.Set<String> approveDeletes = java.util.Set.of();
+    Set<String> approveDeletes = Set.of();
 
     @Override
     public Integer call() {
@@ -46,13 +51,13 @@ final class ReplicateCommand implements Callable<Integer> {
             return Main.EXIT_CONFIG;
         }
         // registry passwords are masked wherever a log line would carry them
-        io.berth.core.logging.Redaction.secret(cfg.source().password());
-        cfg.targets().forEach(t -> io.berth.core.logging.Redaction.secret(t.endpoint().password()));
-        cfg.kafka().ifPresent(k -> k.secrets().forEach(io.berth.core.logging.Redaction::secret));
+        Redaction.secret(cfg.source().password());
+        cfg.targets().forEach(t -> Redaction.secret(t.endpoint().password()));
+        cfg.kafka().ifPresent(k -> k.secrets().forEach(Redaction::secret));
         Replicator replicator;
         try {
             replicator = new Replicator(cfg, Metrics.newRegistry());
-        } catch (org.apache.kafka.common.KafkaException | IllegalArgumentException e) {
+        } catch (KafkaException | IllegalArgumentException e) {
             System.err.println("berth: cannot start replicating: " + Failures.describe(e));
             return Main.EXIT_CONFIG;
         }
@@ -69,7 +74,7 @@ final class ReplicateCommand implements Callable<Integer> {
         try {
             Listeners.ensureFree("replication.http-port", cfg.httpHost(), cfg.httpPort());
             port = replicator.start();
-        } catch (Listeners.UnavailableException | java.io.IOException e) {
+        } catch (Listeners.UnavailableException | IOException e) {
             System.err.println("berth: " + (e instanceof Listeners.UnavailableException ? e.getMessage()
                     : new Listeners.UnavailableException("replication.http-port", cfg.httpHost(), cfg.httpPort(),
                     String.valueOf(e.getMessage())).getMessage()));
@@ -80,7 +85,7 @@ final class ReplicateCommand implements Callable<Integer> {
                 + cfg.kafka().map(k -> "kafka " + k + " topic " + cfg.topic())
                 .orElse("no kafka: by reconciliation alone") + ") to " + String.join(", ", cfg.targets().stream()
                 .map(t -> t.name() + " " + t.endpoint().url()).toList()) + "; reconciling every "
-                + io.berth.core.config.BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
+                + BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
                 + "; /healthz, /metrics and /status on http://" + Listeners.address(cfg.httpHost(), port));
         signals.await();
         String failure = signals.failure();

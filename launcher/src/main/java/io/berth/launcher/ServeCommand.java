@@ -7,9 +7,11 @@ import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.Redaction;
+import io.berth.eventstream.KafkaConnection;
 import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,7 +66,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         try {
             serve.config = Path.of(file);
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             return null;
         }
         return serve;
@@ -152,7 +154,7 @@ final class ServeCommand implements Callable<Integer> {
         cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
         Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
         Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
-        io.berth.eventstream.KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
+        KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
                 .forEach(Redaction::secret);
     }
 

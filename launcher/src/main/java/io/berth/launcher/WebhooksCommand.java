@@ -1,13 +1,17 @@
 package io.berth.launcher;
 
+import io.berth.core.error.Failures;
+import io.berth.core.logging.Redaction;
 import io.berth.core.metrics.Metrics;
 import io.berth.webhooks.WebhookConfig;
 import io.berth.webhooks.WebhookRelay;
-import java.lang.System.Logger;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,24 +45,24 @@ final class WebhooksCommand implements Callable<Integer> {
         }
         // receivers' secrets and headers (Authorization …) are masked wherever a log line would carry them
         cfg.endpoints().forEach(e -> {
-            io.berth.core.logging.Redaction.secret(e.secret());
-            e.headers().values().forEach(io.berth.core.logging.Redaction::secret);
+            Redaction.secret(e.secret());
+            e.headers().values().forEach(Redaction::secret);
         });
-        cfg.kafka().secrets().forEach(io.berth.core.logging.Redaction::secret);
+        cfg.kafka().secrets().forEach(Redaction::secret);
         WebhookRelay relay;
         try {
             relay = new WebhookRelay(cfg, Metrics.newRegistry());
-        } catch (org.apache.kafka.common.KafkaException e) {
+        } catch (KafkaException e) {
             // e.g. no resolvable bootstrap address; Kafka being down is not an error (the relay waits)
             System.err.println("berth: webhooks.kafka.bootstrap-servers '" + cfg.bootstrapServers()
-                    + "' cannot be used: " + io.berth.core.error.Failures.describe(e));
+                    + "' cannot be used: " + Failures.describe(e));
             return Main.EXIT_CONFIG;
         }
         int port;
         try {
             Listeners.ensureFree("webhooks.http-port", cfg.host(), cfg.httpPort());
             port = relay.start();
-        } catch (Listeners.UnavailableException | java.io.IOException e) {
+        } catch (Listeners.UnavailableException | IOException e) {
             System.err.println("berth: " + (e instanceof Listeners.UnavailableException ? e.getMessage()
                     : new Listeners.UnavailableException("webhooks.http-port", cfg.host(), cfg.httpPort(),
                     String.valueOf(e.getMessage())).getMessage()));

@@ -27,6 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -49,7 +51,7 @@ class ComposeProcessTest {
 
     @Test
     void everyBerthServiceOfTheComposeFileRuns(@TempDir Path tmp) throws Exception {
-        TestServices.require(io.berth.testsupport.Command.onPath("docker-compose"), "docker-compose (Debian package)");
+        TestServices.require(Command.onPath("docker-compose"), "docker-compose (Debian package)");
         String image = ImageProcessTest.load(ComposeProcessTest.class);
         Dockerd docker = Dockerd.shared().orElseThrow();
         var pg = Postgres.shared();
@@ -150,8 +152,8 @@ class ComposeProcessTest {
             System.out.printf("compose services started: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
             // each service's own health check, as compose.yaml gives it, passes once it is up (all at once)
-            Map<String, java.util.concurrent.Future<Command>> checks = new LinkedHashMap<>();
-            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            Map<String, Future<Command>> checks = new LinkedHashMap<>();
+            try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (String name : containers.keySet()) {
                     @SuppressWarnings("unchecked")
                     List<String> test = ((Map<String, List<String>>) services.get(name).get("healthcheck")).get("test");

@@ -7,6 +7,8 @@ import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.TestServices;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -172,8 +174,8 @@ class ImageProcessTest {
                     return List.of(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"')).split(" +"));
                 }
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         throw new IllegalStateException("bin/berth has no DEFAULT_JAVA_OPTS line");
     }
@@ -197,7 +199,7 @@ class ImageProcessTest {
                         .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                     return (System.nanoTime() - start) / 1_000_000;
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // not listening yet
             }
             Thread.sleep(50);

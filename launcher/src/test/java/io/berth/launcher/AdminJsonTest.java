@@ -12,6 +12,7 @@ import io.berth.proto.admin.v1.Tag;
 import io.berth.proto.admin.v1.TagHistory;
 import io.berth.proto.admin.v1.TagVersion;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -78,7 +79,7 @@ class AdminJsonTest {
     }
 
     static List<String> fieldNames(JsonNode n) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         n.fieldNames().forEachRemaining(out::add);
         return out;
     }

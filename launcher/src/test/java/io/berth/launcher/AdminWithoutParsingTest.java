@@ -3,18 +3,24 @@ package io.berth.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.testsupport.JavaProcess;
+import java.io.File;
 import java.lang.reflect.Field;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine;
 
 /**
  * {@code berth admin} reads plain command lines without picocli ({@link AdminWithoutParsing}); for
@@ -26,7 +32,7 @@ class AdminWithoutParsingTest {
     /** Every leaf command of {@code berth admin}, as picocli models it. */
     static List<CommandLine> leaves() {
         List<CommandLine> out = new ArrayList<>();
-        java.util.ArrayDeque<CommandLine> work = new java.util.ArrayDeque<>(List.of(Main.commandLine(
+        ArrayDeque<CommandLine> work = new ArrayDeque<>(List.of(Main.commandLine(
                 new String[] {"admin"}).getSubcommands().get("admin")));
         while (!work.isEmpty()) {
             CommandLine c = work.pop();
@@ -157,21 +163,21 @@ class AdminWithoutParsingTest {
      * a call, before and after, are in docs/benchmarks.md.
      */
     @Test
-    void anAdminCallLoadsNeitherPicocliNorJackson(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    void anAdminCallLoadsNeitherPicocliNorJackson(@TempDir Path dir) throws Exception {
         Path classes = dir.resolve("classes.log");
         long start = System.nanoTime();
         Path target = Path.of("target").toAbsolutePath();
-        String adminClassPath = target.resolve("classes") + java.io.File.pathSeparator + target.resolve("admin-lib")
+        String adminClassPath = target.resolve("classes") + File.pathSeparator + target.resolve("admin-lib")
                 + "/*"; // as bin/berth runs admin
-        try (io.berth.testsupport.JavaProcess p = io.berth.testsupport.JavaProcess.start(adminClassPath,
+        try (JavaProcess p = JavaProcess.start(adminClassPath,
                 "io.berth.launcher.Main", List.of("-Xlog:class+load:file=" + classes), List.of("admin", "--server",
                         "127.0.0.1:1", "--json", "info"), Map.of("BERTH_ADMIN_TOKEN", "t"), dir,
                 dir.resolve("admin.log"))) {
-            assertTrue(p.process().waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(p.process().waitFor(120, TimeUnit.SECONDS));
             assertEquals(1, p.process().exitValue(), p.output());
             assertTrue(p.output().contains("cannot reach the admin API at 127.0.0.1:1"), p.output());
         }
-        List<String> loaded = java.nio.file.Files.readAllLines(classes).stream()
+        List<String> loaded = Files.readAllLines(classes).stream()
                 .map(l -> l.replaceFirst("^\\[[^]]*]\\[[^]]*]\\[[^]]*] ", "").split(" ")[0]).toList();
         System.out.println("berth admin info (unreachable server, no AOT cache): " + loaded.size() + " classes, "
                 + (System.nanoTime() - start) / 1_000_000 + " ms");

@@ -7,6 +7,9 @@ import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -55,7 +58,7 @@ class HelpTest {
         String[] r = run("serve", "--help");
         assertEquals("0", r[2]);
         String help = r[0];
-        List<String> sentences = new java.util.ArrayList<>(List.of("YAML configuration file (default: $BERTH_CONFIG,"
+        List<String> sentences = new ArrayList<>(List.of("YAML configuration file (default: $BERTH_CONFIG,"
                 + " else berth.yaml in the working directory when it exists).", "Run the registry: the OCI distribution"
                 + " API over HTTP with health and metrics on the same port, and the gRPC admin API."));
         ConfigKeys.ALL.forEach(k -> sentences.add(k.description()));
@@ -74,8 +77,8 @@ class HelpTest {
 
     @Test
     void everyAdminCommandsHelpFitsAndNamesItsWholePath() {
-        List<CommandLine> all = new java.util.ArrayList<>();
-        java.util.ArrayDeque<CommandLine> work = new java.util.ArrayDeque<>(List.of(Main.commandLine()
+        List<CommandLine> all = new ArrayList<>();
+        ArrayDeque<CommandLine> work = new ArrayDeque<>(List.of(Main.commandLine()
                 .getSubcommands().get("admin")));
         while (!work.isEmpty()) {
             CommandLine c = work.pop();
@@ -85,7 +88,7 @@ class HelpTest {
         assertTrue(all.size() >= 25, "admin and its subcommands: " + all.size());
         for (CommandLine c : all) {
             String[] path = c.getCommandSpec().qualifiedName(" ").split(" ");
-            String[] args = java.util.Arrays.copyOf(java.util.Arrays.copyOfRange(path, 1, path.length + 1),
+            String[] args = Arrays.copyOf(Arrays.copyOfRange(path, 1, path.length + 1),
                     path.length);
             args[path.length - 1] = "--help";
             String[] r = run(args);

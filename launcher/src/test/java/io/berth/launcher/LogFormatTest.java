@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.core.config.LogLevels;
 import io.berth.core.logging.Redaction;
 import java.io.IOException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
@@ -72,7 +73,7 @@ class LogFormatTest {
     @Test
     void everyLineIsCleanedOfWhatLooksLikeACredential() {
         String secret = "berth_3J0aZ9_xk-Qm7pLw2VbN8cRt5YhUe1sDfGj4KoMiTq0";
-        String hex = java.util.HexFormat.of().formatHex(secret.substring(0, 25).getBytes());
+        String hex = HexFormat.of().formatHex(secret.substring(0, 25).getBytes());
         String line = new LogFormat(false).format(record("INBOUND HEADERS: headers=[:path: /x, authorization: Bearer "
                 + "adm1n-token, user-agent: grpc] DATA bytes=00000000570a" + hex + "... created " + secret));
         assertFalse(line.contains("adm1n-token") || line.contains(secret.substring(6, 14)) || line.contains(hex), line);

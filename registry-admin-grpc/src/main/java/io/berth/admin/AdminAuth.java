@@ -1,5 +1,10 @@
 package io.berth.admin;
 
+import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.AccessPolicy;
+import io.berth.core.auth.Action;
+import io.berth.core.auth.Principal;
+import io.berth.core.auth.TokenService;
 import io.berth.core.model.Caller;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -13,14 +18,16 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
-import io.berth.core.auth.AccessControl;
-import io.berth.core.auth.AccessPolicy;
-import io.berth.core.auth.Action;
-import io.berth.core.auth.Principal;
-import io.berth.core.auth.TokenService;
 import java.util.UUID;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * Who may call the admin API. The identities of access control: a token from the token endpoint
@@ -167,16 +174,16 @@ final class AdminAuth implements ServerInterceptor {
         if (!clientCertificates) {
             return Optional.empty();
         }
-        javax.net.ssl.SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+        SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
         if (session == null) {
             return Optional.empty();
         }
         try {
-            java.security.cert.Certificate[] chain = session.getPeerCertificates();
-            if (chain.length == 0 || !(chain[0] instanceof java.security.cert.X509Certificate x509)) {
+            Certificate[] chain = session.getPeerCertificates();
+            if (chain.length == 0 || !(chain[0] instanceof X509Certificate x509)) {
                 return Optional.empty();
             }
-            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(x509.getSubjectX500Principal().getName())
+            for (Rdn rdn : new LdapName(x509.getSubjectX500Principal().getName())
                     .getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {
                     // a certificate names a user; a CN written as a robot's subject would otherwise be matched
@@ -186,7 +193,7 @@ final class AdminAuth implements ServerInterceptor {
                             : Optional.of(Principal.user(cn));
                 }
             }
-        } catch (javax.net.ssl.SSLPeerUnverifiedException | javax.naming.InvalidNameException e) {
+        } catch (SSLPeerUnverifiedException | InvalidNameException e) {
             return Optional.empty();
         }
         return Optional.empty();

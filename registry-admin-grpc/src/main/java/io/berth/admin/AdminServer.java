@@ -1,24 +1,31 @@
 package io.berth.admin;
 
+import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.PemKeys;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.registry.Registry;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
+import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -56,10 +63,10 @@ public final class AdminServer implements AutoCloseable {
 
     /** What the admin listener needs besides the registry. */
     public record Settings(String version, long startedAt, List<String> tokens, Duration gcGrace,
-                           io.berth.core.auth.AccessControl access, Optional<Tls> tls, Limits limits) {
+                           AccessControl access, Optional<Tls> tls, Limits limits) {
         /** With the default {@link Limits}. */
         public Settings(String version, long startedAt, List<String> tokens, Duration gcGrace,
-                        io.berth.core.auth.AccessControl access, Optional<Tls> tls) {
+                        AccessControl access, Optional<Tls> tls) {
             this(version, startedAt, tokens, gcGrace, access, tls, Limits.defaults());
         }
     }
@@ -79,7 +86,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** TLS of the admin listener: PEM certificate chain and key; with {@code clientCa}, client certificates too. */
-    public record Tls(java.nio.file.Path cert, java.nio.file.Path key, Optional<java.nio.file.Path> clientCa) {
+    public record Tls(Path cert, Path key, Optional<Path> clientCa) {
     }
 
     public static AdminServer start(String host, int port, Registry registry, Maintenance maintenance,
@@ -87,21 +94,21 @@ public final class AdminServer implements AutoCloseable {
         HealthStatusManager health = new HealthStatusManager();
         AdminAuth auth = new AdminAuth(settings.tokens(), settings.access(),
                 settings.tls().flatMap(Tls::clientCa).isPresent());
-        io.grpc.ServerCredentials credentials = io.grpc.InsecureServerCredentials.create();
+        ServerCredentials credentials = InsecureServerCredentials.create();
         if (settings.tls().isPresent()) {
             Tls tls = settings.tls().get();
-            io.grpc.TlsServerCredentials.Builder b;
+            TlsServerCredentials.Builder b;
             try {
                 // keys read by Berth (PKCS#8, SEC1, PKCS#1), not by the transport, which reads PKCS#8 only
-                b = io.grpc.TlsServerCredentials.newBuilder().keyManager(io.berth.core.auth.PemKeys.keyManagers(
+                b = TlsServerCredentials.newBuilder().keyManager(PemKeys.keyManagers(
                         tls.cert(), tls.key()));
-            } catch (java.security.GeneralSecurityException e) {
+            } catch (GeneralSecurityException e) {
                 throw new IllegalArgumentException("cannot use admin.tls.cert/admin.tls.key " + tls.cert() + " and "
                         + tls.key() + ": " + e.getMessage(), e);
             }
             if (tls.clientCa().isPresent()) {
                 b.trustManager(tls.clientCa().get().toFile())
-                        .clientAuth(io.grpc.TlsServerCredentials.ClientAuth.OPTIONAL);
+                        .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
             }
             credentials = b.build();
         }

@@ -1,11 +1,14 @@
 package io.berth.admin;
 
 import io.berth.core.auth.Robots;
+import io.berth.core.config.BerthConfig;
 import io.berth.core.config.Durations;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.error.StorageFailures;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.maintenance.Maintenance;
+import io.berth.core.metadata.RobotRecord;
 import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
@@ -19,6 +22,8 @@ import io.berth.core.registry.Tags;
 import io.berth.core.retention.Retention;
 import io.berth.core.retention.RetentionPolicy;
 import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
+import io.berth.proto.admin.v1.CreateRobotRequest;
+import io.berth.proto.admin.v1.CreatedRobot;
 import io.berth.proto.admin.v1.DeleteImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.DeleteImmutabilityRuleResponse;
 import io.berth.proto.admin.v1.DeleteRepositoryRequest;
@@ -44,6 +49,8 @@ import io.berth.proto.admin.v1.ListRepositoriesRequest;
 import io.berth.proto.admin.v1.ListRepositoriesResponse;
 import io.berth.proto.admin.v1.ListRetentionPoliciesRequest;
 import io.berth.proto.admin.v1.ListRetentionPoliciesResponse;
+import io.berth.proto.admin.v1.ListRobotsRequest;
+import io.berth.proto.admin.v1.ListRobotsResponse;
 import io.berth.proto.admin.v1.ListTagsRequest;
 import io.berth.proto.admin.v1.ListTagsResponse;
 import io.berth.proto.admin.v1.Manifest;
@@ -56,6 +63,9 @@ import io.berth.proto.admin.v1.RetentionPlan;
 import io.berth.proto.admin.v1.RetentionPolicyInfo;
 import io.berth.proto.admin.v1.RetentionRule;
 import io.berth.proto.admin.v1.RetentionRunResult;
+import io.berth.proto.admin.v1.RevokeRobotRequest;
+import io.berth.proto.admin.v1.RevokeRobotResponse;
+import io.berth.proto.admin.v1.Robot;
 import io.berth.proto.admin.v1.RunGarbageCollectionRequest;
 import io.berth.proto.admin.v1.RunRetentionRequest;
 import io.berth.proto.admin.v1.ServerInfo;
@@ -76,6 +86,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /** gRPC translation of the admin API onto registry-core; holds no rule of its own. */
@@ -126,12 +137,12 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
                     + caller().requestId() + "): " + e.getMessage());
             response.onError(Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException());
         } catch (RuntimeException e) {
-            if (io.berth.core.error.StorageFailures.isBusy(e) || io.berth.core.error.StorageFailures.isNoSpace(e)) {
+            if (StorageFailures.isBusy(e) || StorageFailures.isNoSpace(e)) {
                 // transient or the operator's to fix: UNAVAILABLE, so clients retry; not an internal error
                 LOG.log(System.Logger.Level.WARNING, "admin call " + caller().method() + " failed (request "
                         + caller().requestId() + "): " + e.getMessage());
                 response.onError(AdminErrors.of(
-                        io.berth.core.error.StorageFailures.of("the call could not be completed", e)));
+                        StorageFailures.of("the call could not be completed", e)));
                 return;
             }
             String id = caller().requestId();
@@ -434,36 +445,36 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
 
     // ---- robot accounts
 
-    private static io.berth.proto.admin.v1.Robot robot(io.berth.core.metadata.RobotRecord r) {
-        return io.berth.proto.admin.v1.Robot.newBuilder().setName(r.name()).addAllRepositories(r.repositories())
+    private static Robot robot(RobotRecord r) {
+        return Robot.newBuilder().setName(r.name()).addAllRepositories(r.repositories())
                 .addAllActions(r.actions()).setDescription(r.description()).setCreatedEpochMillis(r.createdAt())
                 .setCreatedBy(r.createdBy()).build();
     }
 
     @Override
-    public void createRobot(io.berth.proto.admin.v1.CreateRobotRequest request,
-                            StreamObserver<io.berth.proto.admin.v1.CreatedRobot> response) {
+    public void createRobot(CreateRobotRequest request,
+                            StreamObserver<CreatedRobot> response) {
         unary(response, () -> {
             Robots.Created c = robots.create(request.getName(),
                     request.getRepositoriesList(), request.getActionsList(), request.getDescription(), caller());
-            return io.berth.proto.admin.v1.CreatedRobot.newBuilder().setRobot(robot(c.robot())).setSecret(c.secret())
+            return CreatedRobot.newBuilder().setRobot(robot(c.robot())).setSecret(c.secret())
                     .build();
         });
     }
 
     @Override
-    public void listRobots(io.berth.proto.admin.v1.ListRobotsRequest request,
-                           StreamObserver<io.berth.proto.admin.v1.ListRobotsResponse> response) {
-        unary(response, () -> io.berth.proto.admin.v1.ListRobotsResponse.newBuilder().addAllRobots(
+    public void listRobots(ListRobotsRequest request,
+                           StreamObserver<ListRobotsResponse> response) {
+        unary(response, () -> ListRobotsResponse.newBuilder().addAllRobots(
                 robots.list().stream().map(RegistryAdminService::robot).toList()).build());
     }
 
     @Override
-    public void revokeRobot(io.berth.proto.admin.v1.RevokeRobotRequest request,
-                            StreamObserver<io.berth.proto.admin.v1.RevokeRobotResponse> response) {
+    public void revokeRobot(RevokeRobotRequest request,
+                            StreamObserver<RevokeRobotResponse> response) {
         unary(response, () -> {
             robots.revoke(request.getName());
-            return io.berth.proto.admin.v1.RevokeRobotResponse.getDefaultInstance();
+            return RevokeRobotResponse.getDefaultInstance();
         });
     }
 
@@ -472,7 +483,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     static GarbageCollectionStatus status(GarbageCollector.Status s) {
         return GarbageCollectionStatus.newBuilder().setId(s.id()).setState(s.state().name()).setDryRun(s.dryRun())
                 .setDeleteUntagged(s.deleteUntagged())
-                .setGrace(io.berth.core.config.BerthConfig.formatMillis(s.grace().toMillis()))
+                .setGrace(BerthConfig.formatMillis(s.grace().toMillis()))
                 .setCutoffEpochMillis(s.cutoffAt()).setPhase(s.phase()).setStartedEpochMillis(s.startedAt())
                 .setUpdatedEpochMillis(s.updatedAt()).setFinishedEpochMillis(s.finishedAt().orElse(0L))
                 .setManifestsDeleted(s.manifestsDeleted()).setBlobsExamined(s.blobsExamined())
@@ -528,7 +539,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         Object lock = new Object();
         boolean[] done = {false};
         Runnable[] unsubscribe = new Runnable[1];
-        java.util.function.Consumer<GarbageCollector.Status> send = s -> {
+        Consumer<GarbageCollector.Status> send = s -> {
             if (!s.id().equals(runId)) {
                 return;
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.Action;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
@@ -19,11 +20,14 @@ import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.ListRobotsRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.RevokeRobotRequest;
+import io.berth.testsupport.TestPki;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.MetadataUtils;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -159,10 +164,10 @@ class AdminIdentitiesTest {
     void onlyATokenAskedForTheAdminApiIsAnAdminCredential() {
         // what /auth/token gives root for `docker pull public/x`: a pull token, not an admin credential
         String pullToken = access.tokens().orElseThrow().issue(Principal.user("root"),
-                Map.of("public/x", java.util.EnumSet.of(io.berth.core.auth.Action.PULL)), false);
+                Map.of("public/x", EnumSet.of(Action.PULL)), false);
         String catalogToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), true);
         for (String token : List.of(pullToken, catalogToken)) {
-            io.grpc.StatusRuntimeException e = assertThrows(io.grpc.StatusRuntimeException.class, () -> as("Bearer "
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> as("Bearer "
                     + token).createRobot(CreateRobotRequest.newBuilder().setName("sneaky").addRepositories("**")
                     .addActions("*").build()));
             assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
@@ -181,7 +186,7 @@ class AdminIdentitiesTest {
 
     @Test
     void tlsAndClientCertificates() throws Exception {
-        io.berth.testsupport.TestPki pki = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.server("admin", "a1");
         pki.client("root-client", "root");
         pki.client("alice-client", "alice");
@@ -222,9 +227,9 @@ class AdminIdentitiesTest {
     /** A key as {@code openssl ecparam -genkey} writes it (SEC1): a real TLS handshake and a call. */
     @Test
     void aSec1EcKeyFromOpensslEcparamServesTls() throws Exception {
-        io.berth.testsupport.TestPki pki = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.serverWithSec1Key("admin", "a2");
-        assertTrue(java.nio.file.Files.readString(pki.key("admin")).contains("-----BEGIN EC PRIVATE KEY-----"));
+        assertTrue(Files.readString(pki.key("admin")).contains("-----BEGIN EC PRIVATE KEY-----"));
         try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of(),
                 Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
                 Optional.empty()))))) {
@@ -245,12 +250,12 @@ class AdminIdentitiesTest {
         return m;
     }
 
-    static ManagedChannel channel(int port, io.berth.testsupport.TestPki pki, String client) throws Exception {
-        io.grpc.TlsChannelCredentials.Builder b = io.grpc.TlsChannelCredentials.newBuilder()
+    static ManagedChannel channel(int port, TestPki pki, String client) throws Exception {
+        TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder()
                 .trustManager(pki.ca().toFile());
         if (client != null) {
             b.keyManager(pki.cert(client).toFile(), pki.key(client).toFile());
         }
-        return io.grpc.Grpc.newChannelBuilderForAddress("127.0.0.1", port, b.build()).build();
+        return Grpc.newChannelBuilderForAddress("127.0.0.1", port, b.build()).build();
     }
 }

@@ -18,6 +18,7 @@ import io.berth.proto.admin.v1.CreateRobotRequest;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.ServerInfo;
+import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ConnectivityState;
@@ -30,6 +31,7 @@ import io.grpc.stub.MetadataUtils;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,8 +98,8 @@ class AdminLimitsTest {
         ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", s.port()).usePlaintext()
                 .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
                     @Override
-                    public java.net.SocketAddress createSocketAddress(java.net.SocketAddress remote,
-                                                                      io.grpc.Attributes attrs) {
+                    public SocketAddress createSocketAddress(SocketAddress remote,
+                                                                      Attributes attrs) {
                         return new InetSocketAddress(address, 0);
                     }
                 }).build();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.auth.AccessControl;
 import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.maintenance.Maintenance;
@@ -14,6 +15,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
+import io.berth.core.testing.Images;
 import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.DeleteImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.DeleteRepositoryRequest;
@@ -31,6 +33,7 @@ import io.berth.proto.admin.v1.ListImmutabilityRulesRequest;
 import io.berth.proto.admin.v1.ListManifestsRequest;
 import io.berth.proto.admin.v1.ListRepositoriesRequest;
 import io.berth.proto.admin.v1.ListRetentionPoliciesRequest;
+import io.berth.proto.admin.v1.ListRobotsRequest;
 import io.berth.proto.admin.v1.ListTagsRequest;
 import io.berth.proto.admin.v1.ListTagsResponse;
 import io.berth.proto.admin.v1.PutRetentionPolicyRequest;
@@ -43,7 +46,6 @@ import io.berth.proto.admin.v1.RunRetentionRequest;
 import io.berth.proto.admin.v1.ServerInfo;
 import io.berth.proto.admin.v1.SetTagRequest;
 import io.berth.proto.admin.v1.TagDecision;
-import io.berth.core.testing.Images;
 import io.grpc.Context;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -68,12 +70,19 @@ import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -107,7 +116,7 @@ class AdminServerTest {
         images = new Images(registry);
         server = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("9.9.9", 1234L,
                 List.of("s3cret", "ro:viewer"), Duration.ofHours(1),
-                io.berth.core.auth.AccessControl.none(robots), java.util.Optional.empty()));
+                AccessControl.none(robots), Optional.empty()));
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
@@ -192,8 +201,8 @@ class AdminServerTest {
     @Test
     void withoutTokensTheAdminPortServesHealthOnly() throws Exception {
         try (AdminServer off = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of(),
-                Duration.ofHours(1), io.berth.core.auth.AccessControl.none(robots),
-                java.util.Optional.empty()))) {
+                Duration.ofHours(1), AccessControl.none(robots),
+                Optional.empty()))) {
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", off.port()).usePlaintext().build();
             try {
                 assertFalse(off.adminEnabled());
@@ -280,8 +289,8 @@ class AdminServerTest {
 
         var untagged = admin().listManifests(ListManifestsRequest.newBuilder().setRepository(APP.value())
                 .setUntaggedOnly(true).build());
-        assertEquals(java.util.Set.of(one.toString(), amd.toString(), arm.toString()), untagged.getManifestsList()
-                .stream().map(m -> m.getDigest()).collect(java.util.stream.Collectors.toSet()),
+        assertEquals(Set.of(one.toString(), amd.toString(), arm.toString()), untagged.getManifestsList()
+                .stream().map(m -> m.getDigest()).collect(Collectors.toSet()),
                 "v1 is back on 'two', v2 is gone; amd and arm are listed by the index but carry no tag");
         var all = admin().listManifests(ListManifestsRequest.newBuilder().setRepository(APP.value()).build());
         assertEquals(5, all.getManifestsCount());
@@ -378,7 +387,7 @@ class AdminServerTest {
         viewer.listImmutabilityRules(ListImmutabilityRulesRequest.getDefaultInstance());
         viewer.listRetentionPolicies(ListRetentionPoliciesRequest.getDefaultInstance());
         viewer.getRetentionPolicy(GetRetentionPolicyRequest.newBuilder().setName("tidy").build());
-        viewer.listRobots(io.berth.proto.admin.v1.ListRobotsRequest.getDefaultInstance());
+        viewer.listRobots(ListRobotsRequest.getDefaultInstance());
         assertEquals(Status.Code.PERMISSION_DENIED, code(() -> viewer.runRetention(RunRetentionRequest.newBuilder()
                 .setName("tidy").setPlanId(admins.getPlanId()).build())));
         assertEquals(before, rows(dir.resolve("berth.db")), "the metadata is as it was, row for row");
@@ -390,18 +399,18 @@ class AdminServerTest {
 
     /** Every row of every table of a SQLite database, as text, by table. */
     static Map<String, List<String>> rows(Path db) throws Exception {
-        Map<String, List<String>> out = new java.util.TreeMap<>();
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
-             java.sql.Statement st = c.createStatement()) {
+        Map<String, List<String>> out = new TreeMap<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement st = c.createStatement()) {
             List<String> tables = new ArrayList<>();
-            try (java.sql.ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
+            try (ResultSet rs = st.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table'")) {
                 while (rs.next()) {
                     tables.add(rs.getString(1));
                 }
             }
             for (String t : tables) {
                 List<String> rows = new ArrayList<>();
-                try (java.sql.ResultSet rs = st.executeQuery("SELECT * FROM \"" + t + "\"")) {
+                try (ResultSet rs = st.executeQuery("SELECT * FROM \"" + t + "\"")) {
                     int n = rs.getMetaData().getColumnCount();
                     while (rs.next()) {
                         StringBuilder b = new StringBuilder();
@@ -411,7 +420,7 @@ class AdminServerTest {
                         rows.add(b.toString());
                     }
                 }
-                java.util.Collections.sort(rows);
+                Collections.sort(rows);
                 out.put(t, rows);
             }
         }

@@ -6,6 +6,8 @@ import io.berth.testsupport.GeneratedContent;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * {@code bin/test -pl registry-core -Dgroups=benchmark -Dberth.test.excluded-groups= -Dtest=HashingBenchmark}
  * with and without {@code -DargLine=-XX:UseAVX=2}.
  */
-@org.junit.jupiter.api.Tag("benchmark")
+@Tag("benchmark")
 class HashingBenchmark {
     private static final long TOTAL = 1L << 30;
     private static final int STREAMS = 16;
@@ -26,7 +28,7 @@ class HashingBenchmark {
         BufferPool pool = BufferPool.heap("hashing", 1 << 16, 64, Duration.ofSeconds(30));
         for (int pass = 1; pass <= 6; pass++) {
             long start = System.nanoTime();
-            try (var streams = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            try (var streams = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int s = 0; s < STREAMS; s++) {
                     streams.submit(() -> {
                         MessageDigest md = MessageDigest.getInstance("SHA-256");

@@ -10,11 +10,11 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
+import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalLong;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +37,7 @@ class ManifestReferencesBenchmark {
                 "manifests.max-size", "64MiB")))) {
             byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
             Digest c = Digest.compute(DigestAlgorithm.SHA256, config);
-            r.uploads().putMonolithic(repo, c, OptionalLong.of(2), new java.io.ByteArrayInputStream(config));
+            r.uploads().putMonolithic(repo, c, OptionalLong.of(2), new ByteArrayInputStream(config));
             for (int round = 0; round < 3; round++) {
                 StringBuilder layers = new StringBuilder();
                 for (int i = 0; i < max - 1; i++) {

@@ -6,6 +6,7 @@ import io.berth.core.auth.WatchedFile;
 import io.berth.core.blob.RequestBodyException;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.config.PublicUrl;
 import io.berth.core.error.ClientAbortedException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
@@ -22,12 +23,23 @@ import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /** The HTTP listener: /v2 (OCI distribution API) and the operations endpoints. */
 public final class BerthHttpServer {
@@ -49,15 +61,15 @@ public final class BerthHttpServer {
     private final BodyWatchdog sendWatchdog;
     private final AccessControl access;
     private final HostCheck hostCheck;
-    private final java.util.Optional<TlsFiles> tls;
+    private final Optional<TlsFiles> tls;
     private final String host;
     private final ConnectionGuard guard;
     private final HelidonFastPaths fastPaths;
     private volatile ListenerWatch watch;
-    private volatile java.util.function.Consumer<String> onListenerLost = why -> { };
+    private volatile Consumer<String> onListenerLost = why -> { };
     private volatile boolean draining;
-    private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
-    private java.util.concurrent.ScheduledExecutorService tlsReloader;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+    private ScheduledExecutorService tlsReloader;
     private Duration shutdownGrace = Duration.ZERO;
 
     /**
@@ -104,7 +116,7 @@ public final class BerthHttpServer {
         loginMetrics(metrics, access);
         ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
-        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        Optional<PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
         if (access.mode() == AccessControl.Mode.TOKEN && publicUrl.isEmpty()
                 && config.string(ConfigKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
                 config.string(ConfigKeys.HTTP_HOST)))) {
@@ -137,7 +149,7 @@ public final class BerthHttpServer {
         this.guard = new ConnectionGuard(config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
                 config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT), config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
                 config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics, sendWatchdog);
-        ops.addReadinessCheck(() -> watch == null ? java.util.Optional.empty() : watch.problem());
+        ops.addReadinessCheck(() -> watch == null ? Optional.empty() : watch.problem());
         WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.string(ConfigKeys.HTTP_HOST))
                 .port(config.port(ConfigKeys.HTTP_PORT))
@@ -154,13 +166,13 @@ public final class BerthHttpServer {
 
     /** What the login defences did: bcrypt checks run, logins refused unchecked, addresses and names tracked. */
     private static void loginMetrics(HttpMetrics metrics, AccessControl access) {
-        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.password.checks", access,
+        FunctionCounter.builder("berth.auth.password.checks", access,
                 a -> a.loginStats().passwordChecks()).description("Password (bcrypt) checks run.")
                 .register(metrics.registry());
-        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.logins.refused", access,
+        FunctionCounter.builder("berth.auth.logins.refused", access,
                 a -> a.loginStats().throttled()).description("Logins refused before any check (429).")
                 .tag("reason", "failures").register(metrics.registry());
-        io.micrometer.core.instrument.FunctionCounter.builder("berth.auth.logins.refused", access,
+        FunctionCounter.builder("berth.auth.logins.refused", access,
                 a -> a.loginStats().busy()).description("Logins refused before any check (429).")
                 .tag("reason", "busy").register(metrics.registry());
         metrics.gauge("berth.auth.login.tracked", "Client addresses and user names with failed logins remembered.",
@@ -275,14 +287,14 @@ public final class BerthHttpServer {
     public BerthHttpServer start() {
         server.start();
         if (server.port() > 0) {
-            watch = new ListenerWatch(listenerAddress(), server.port(), java.time.Duration.ofSeconds(1),
+            watch = new ListenerWatch(listenerAddress(), server.port(), Duration.ofSeconds(1),
                     why -> onListenerLost.accept(why));
         }
         tls.ifPresent(t -> {
-            tlsReloader = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            tlsReloader = Executors.newSingleThreadScheduledExecutor(
                     r -> Thread.ofPlatform().name("berth-tls-reload").daemon().unstarted(r));
             tlsReloader.scheduleWithFixedDelay(() -> t.changed().ifPresent(server::reloadTls), 2, 2,
-                    java.util.concurrent.TimeUnit.SECONDS);
+                    TimeUnit.SECONDS);
         });
         return this;
     }
@@ -292,10 +304,10 @@ public final class BerthHttpServer {
     }
 
     /** The address the listener was bound to (http.host), as Helidon resolves it. */
-    private java.net.InetAddress listenerAddress() {
+    private InetAddress listenerAddress() {
         try {
-            return java.net.InetAddress.getByName(host);
-        } catch (java.net.UnknownHostException e) {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
             throw new IllegalStateException("http.host " + host + " resolved when the listener started but not now", e);
         }
     }
@@ -305,7 +317,7 @@ public final class BerthHttpServer {
      * loop ended: no file descriptors left, or memory): {@code action} gets a line saying so. Readiness
      * answers 503 from then on. Without an action it is only logged.
      */
-    public BerthHttpServer onListenerLost(java.util.function.Consumer<String> action) {
+    public BerthHttpServer onListenerLost(Consumer<String> action) {
         this.onListenerLost = action;
         return this;
     }
@@ -314,13 +326,13 @@ public final class BerthHttpServer {
      * Adds a component to {@code /healthz} (still 200: liveness): {@code problem} is empty while the
      * component is fine, else says what is wrong, e.g. {@code events: degraded (kafka unreachable …)}.
      */
-    public BerthHttpServer withHealthCheck(String name, java.util.function.Supplier<java.util.Optional<String>> problem) {
+    public BerthHttpServer withHealthCheck(String name, Supplier<Optional<String>> problem) {
         ops.addHealthCheck(name, problem);
         return this;
     }
 
     /** The /v2 route table (templates and methods). */
-    public java.util.List<V2Routes.RouteInfo> routes() {
+    public List<V2Routes.RouteInfo> routes() {
         return v2.table();
     }
 

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ final class BlobHandlers {
                 return;
             }
         }
-        Optional<java.net.URI> elsewhere = registry.blobs().redirect(v2.repository(), blob);
+        Optional<URI> elsewhere = registry.blobs().redirect(v2.repository(), blob);
         if (elsewhere.isPresent()) {
             // storage.s3.redirect: the client fetches the bytes (ranges included) from the store itself
             res.status(Status.TEMPORARY_REDIRECT_307);

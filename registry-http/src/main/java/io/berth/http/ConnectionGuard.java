@@ -1,9 +1,10 @@
 package io.berth.http;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.model.ClientGroup;
-import io.helidon.common.buffers.BufferData;
 import io.berth.http.helidon.HelidonFastPaths;
+import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.common.buffers.DataWriter;
 import io.helidon.common.concurrency.limits.Limit;
@@ -12,11 +13,11 @@ import io.helidon.common.socket.PeerInfo;
 import io.helidon.http.Headers;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.ConnectionContext;
+import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.ListenerContext;
 import io.helidon.webserver.ProxyProtocolData;
 import io.helidon.webserver.Router;
 import io.helidon.webserver.ServerConnectionException;
-import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http1.Http1ConnectionListener;
 import io.helidon.webserver.http1.Http1ConnectionSelector;
@@ -24,6 +25,7 @@ import io.helidon.webserver.spi.ServerConnection;
 import io.helidon.webserver.spi.ServerConnectionSelector;
 import io.micrometer.core.instrument.Counter;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -171,8 +173,8 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
 
     /** The process's limit on open files, or -1 where the JVM does not tell. */
     static long openFileLimit() {
-        return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+        return ManagementFactory.getOperatingSystemMXBean()
+                instanceof UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
     }
 
     /** A complete answer that refuses a connection, sent before anything of it is read. */

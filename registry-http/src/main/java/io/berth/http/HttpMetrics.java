@@ -1,6 +1,7 @@
 package io.berth.http;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -9,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The HTTP layer's metrics, on the process's Micrometer registry: request counts and latency
@@ -89,9 +91,9 @@ public final class HttpMetrics {
      * Registers a counter {@code name} whose running total {@code state} keeps ({@code state} must live
      * as long as the process: the registry holds it weakly).
      */
-    public <T> void counter(String name, String description, T state, java.util.function.ToDoubleFunction<T> value,
+    public <T> void counter(String name, String description, T state, ToDoubleFunction<T> value,
                             String... tags) {
-        io.micrometer.core.instrument.FunctionCounter.builder(name, state, value).description(description).tags(tags)
+        FunctionCounter.builder(name, state, value).description(description).tags(tags)
                 .register(registry);
     }
 

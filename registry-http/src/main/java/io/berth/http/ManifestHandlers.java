@@ -12,6 +12,8 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -19,10 +21,10 @@ import java.util.OptionalLong;
 final class ManifestHandlers {
     private final Registry registry;
     private final BodyWatchdog watchdog;
-    private final java.time.Duration bodyTimeout;
+    private final Duration bodyTimeout;
 
     /** @param bodyTimeout how long a manifest body may take in all (manifests.body-timeout) */
-    ManifestHandlers(Registry registry, BodyWatchdog watchdog, java.time.Duration bodyTimeout) {
+    ManifestHandlers(Registry registry, BodyWatchdog watchdog, Duration bodyTimeout) {
         this.registry = registry;
         this.watchdog = watchdog;
         this.bodyTimeout = bodyTimeout;
@@ -93,7 +95,7 @@ final class ManifestHandlers {
     private static byte[] readExactly(InputStream in, int length) throws IOException {
         byte[] payload = new byte[length];
         int n = in.readNBytes(payload, 0, length);
-        return n == length ? payload : java.util.Arrays.copyOf(payload, n);
+        return n == length ? payload : Arrays.copyOf(payload, n);
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {

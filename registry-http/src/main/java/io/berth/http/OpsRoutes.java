@@ -1,6 +1,7 @@
 package io.berth.http;
 
 import io.berth.core.blob.BlobStore;
+import io.berth.core.error.Failures;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.StorageHealth;
 import io.helidon.http.HeaderNames;
@@ -13,9 +14,13 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -25,14 +30,14 @@ import java.util.function.Supplier;
  */
 public final class OpsRoutes implements HttpService {
     private static final System.Logger LOG = System.getLogger(OpsRoutes.class.getName());
-    private final java.util.concurrent.atomic.AtomicReference<String> lastNotReady =
-            new java.util.concurrent.atomic.AtomicReference<>("");
+    private final AtomicReference<String> lastNotReady =
+            new AtomicReference<>("");
     private final Registry registry;
     private final HttpMetrics metrics;
     private final BooleanSupplier draining;
-    private final Map<String, Supplier<Optional<String>>> checks = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final Map<String, Supplier<Optional<String>>> checks = new ConcurrentSkipListMap<>();
 
-    private final java.util.List<Supplier<Optional<String>>> readinessChecks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Supplier<Optional<String>>> readinessChecks = new CopyOnWriteArrayList<>();
 
     /** Adds a condition to /readyz: {@code problem} is empty while the registry may be sent requests. */
     void addReadinessCheck(Supplier<Optional<String>> problem) {
@@ -82,7 +87,7 @@ public final class OpsRoutes implements HttpService {
         StringBuilder body = new StringBuilder();
         Optional<StorageHealth.Problem> problem = registry.storageHealth().problem();
         List<StorageHealth.Damage> damaged = registry.storageHealth().damagedBlobs();
-        Map<String, Optional<String>> components = new java.util.LinkedHashMap<>();
+        Map<String, Optional<String>> components = new LinkedHashMap<>();
         checks.forEach((name, check) -> components.put(name, check.get()));
         boolean degraded = problem.isPresent() || !damaged.isEmpty()
                 || components.values().stream().anyMatch(Optional::isPresent);
@@ -126,7 +131,7 @@ public final class OpsRoutes implements HttpService {
             readiness(null);
             text(req, res, Status.OK_200, "ready\n");
         } catch (Exception e) {
-            String why = io.berth.core.error.Failures.describe(e);
+            String why = Failures.describe(e);
             readiness(why);
             text(req, res, Status.SERVICE_UNAVAILABLE_503, "not ready: " + why + "\n");
         }

@@ -1,48 +1,52 @@
 package io.berth.http;
 
+import io.berth.core.blob.DirectSource;
 import io.berth.core.blob.RequestBodyException;
 import io.berth.http.helidon.HelidonFastPaths;
+import io.helidon.webserver.http.ServerRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A request body whose read failures (the client disconnected, stalled past {@code http.read-timeout},
  * crawled under {@code http.min-body-rate}, ran past a deadline, or sent broken chunked framing) surface as {@link RequestBodyException}, so storage code can tell a
  * vanished client from a failing disk.
  */
-final class RequestBody extends InputStream implements io.berth.core.blob.DirectSource {
+final class RequestBody extends InputStream implements DirectSource {
     private final InputStream in;
     private final BodyWatchdog.Watch watch;
 
-    private final java.util.concurrent.atomic.AtomicLong counted;
-    private final io.helidon.webserver.http.ServerRequest req; // null: nothing to release
+    private final AtomicLong counted;
+    private final ServerRequest req; // null: nothing to release
     private final HelidonFastPaths fastPaths;
     private final HelidonFastPaths.DirectBody socket; // null: read through Helidon's stream
     private static final int HEAP_READ_MAX = 64 * 1024;
     private long total;
 
-    RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog) {
+    RequestBody(ServerRequest req, BodyWatchdog watchdog) {
         this(req, watchdog, false);
     }
 
     /** @param fromSocket read a large body from the socket when possible ({@link HelidonFastPaths#socketBody}) */
-    RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog watchdog, boolean fromSocket) {
+    RequestBody(ServerRequest req, BodyWatchdog watchdog, boolean fromSocket) {
         this(req, watchdog.watch(RequestLog.client(req)), fromSocket);
     }
 
     /** Reads {@code req}'s body under {@code watch} (of a watchdog, maybe with a deadline of its own). */
-    RequestBody(io.helidon.webserver.http.ServerRequest req, BodyWatchdog.Watch watch, boolean fromSocket) {
+    RequestBody(ServerRequest req, BodyWatchdog.Watch watch, boolean fromSocket) {
         this(req.content().inputStream(), RequestLog.bodyCounter(req), watch, req, fromSocket);
         RequestLog.bodyStream(req, in);
     }
 
     /** Reads {@code raw} (a request's entity stream) under {@code watchdog}, counting into {@code counted}. */
-    RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog watchdog) {
+    RequestBody(InputStream raw, AtomicLong counted, BodyWatchdog watchdog) {
         this(raw, counted, watchdog.watch(), null, false);
     }
 
-    private RequestBody(InputStream raw, java.util.concurrent.atomic.AtomicLong counted, BodyWatchdog.Watch watch,
-                        io.helidon.webserver.http.ServerRequest req, boolean fromSocket) {
+    private RequestBody(InputStream raw, AtomicLong counted, BodyWatchdog.Watch watch,
+                        ServerRequest req, boolean fromSocket) {
         this.req = req;
         this.in = raw;
         this.fastPaths = req == null ? HelidonFastPaths.OFF : RequestLog.fastPaths(req);
@@ -63,7 +67,7 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
         if (socket != null) {
             // the JDK reads a socket into a heap array through a temporary direct buffer of the same
             // size, cached per thread: bounded here (a store may ask for megabytes at once)
-            return read(java.nio.ByteBuffer.wrap(b, off, Math.min(len, HEAP_READ_MAX)));
+            return read(ByteBuffer.wrap(b, off, Math.min(len, HEAP_READ_MAX)));
         }
         watch.reading();
         int n;
@@ -86,7 +90,7 @@ final class RequestBody extends InputStream implements io.berth.core.blob.Direct
     }
 
     @Override
-    public int read(java.nio.ByteBuffer dst) throws IOException {
+    public int read(ByteBuffer dst) throws IOException {
         if (socket == null) {
             throw new IllegalStateException("not read from the socket");
         }

@@ -1,9 +1,9 @@
 package io.berth.http;
 
-import io.berth.http.helidon.HelidonFastPaths;
 import io.berth.core.logging.AccessRecord;
 import io.berth.core.logging.LogContext;
 import io.berth.core.logging.Redaction;
+import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
@@ -13,9 +13,18 @@ import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
+import io.micrometer.core.instrument.Counter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
@@ -26,7 +35,7 @@ import java.util.regex.Pattern;
  */
 public final class RequestLog implements Filter {
     /** JDK logging directly: the access record travels as the log record's parameter (see LogFormat). */
-    private static final java.util.logging.Logger ACCESS = java.util.logging.Logger.getLogger("berth.access");
+    private static final Logger ACCESS = Logger.getLogger("berth.access");
     private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     /** Methods recorded by name in metrics; any other token a client sends is {@code other}. */
     private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE",
@@ -37,11 +46,11 @@ public final class RequestLog implements Filter {
     /** Per-request facts the handlers fill in for the log and metrics. */
     static final class Info {
         final String id;
-        final java.util.concurrent.atomic.AtomicLong bodyBytes = new java.util.concurrent.atomic.AtomicLong();
+        final AtomicLong bodyBytes = new AtomicLong();
         volatile String route = "unmatched";
         volatile boolean clientAborted;
         volatile String serverAborted;
-        volatile java.io.InputStream body;
+        volatile InputStream body;
         final HelidonFastPaths fastPaths;
 
         Info(String id, HelidonFastPaths fastPaths) {
@@ -65,8 +74,8 @@ public final class RequestLog implements Filter {
     }
 
     /** The counter request bodies add their bytes to (for the access log). */
-    static java.util.concurrent.atomic.AtomicLong bodyCounter(ServerRequest req) {
-        return req.context().get(Info.class).map(i -> i.bodyBytes).orElseGet(java.util.concurrent.atomic.AtomicLong::new);
+    static AtomicLong bodyCounter(ServerRequest req) {
+        return req.context().get(Info.class).map(i -> i.bodyBytes).orElseGet(AtomicLong::new);
     }
 
     /** The fast paths of the server {@code req} arrived at; all off for a request that did not pass the log. */
@@ -82,14 +91,14 @@ public final class RequestLog implements Filter {
     private final boolean accessLog;
     private final HelidonFastPaths fastPaths;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final io.micrometer.core.instrument.Counter tlsOnPlainPort;
+    private final Counter tlsOnPlainPort;
 
     /** @param fastPaths Helidon's internals the server may use (the requests' handlers get them from here) */
     public RequestLog(HttpMetrics metrics, boolean accessLog, HelidonFastPaths fastPaths) {
         this.metrics = metrics;
         this.accessLog = accessLog;
         this.fastPaths = fastPaths;
-        this.tlsOnPlainPort = io.micrometer.core.instrument.Counter.builder("berth.http.tls.on.plain.port")
+        this.tlsOnPlainPort = Counter.builder("berth.http.tls.on.plain.port")
                 .description("Connections that began with a TLS handshake on this plain-HTTP listener (docker and "
                         + "skopeo try TLS first; each was answered 400 and closed).").register(metrics.registry());
     }
@@ -100,10 +109,10 @@ public final class RequestLog implements Filter {
     }
 
     /** Lingering reads stop when the client sends nothing for this long. */
-    private final BodyWatchdog lingerWatchdog = new BodyWatchdog(java.time.Duration.ofSeconds(1));
+    private final BodyWatchdog lingerWatchdog = new BodyWatchdog(Duration.ofSeconds(1));
 
     /** Registers the raw body stream a handler reads, so that a lingering close can go on reading it. */
-    static void bodyStream(ServerRequest req, java.io.InputStream body) {
+    static void bodyStream(ServerRequest req, InputStream body) {
         req.context().get(Info.class).ifPresent(i -> i.body = body);
     }
 
@@ -175,14 +184,14 @@ public final class RequestLog implements Filter {
 
     private void linger(RoutingRequest req, Info info) {
         try {
-            java.io.InputStream raw = info.body;
+            InputStream raw = info.body;
             if (raw == null) {
                 if (!req.content().hasEntity() || req.content().consumed()) {
                     return;
                 }
                 raw = req.content().inputStream();
             }
-            java.io.InputStream in = new RequestBody(raw, info.bodyBytes, lingerWatchdog);
+            InputStream in = new RequestBody(raw, info.bodyBytes, lingerWatchdog);
             byte[] sink = new byte[64 * 1024];
             long read = 0;
             long deadline = System.nanoTime() + LINGER_NANOS;
@@ -190,7 +199,7 @@ public final class RequestLog implements Filter {
             while (read < LINGER_BYTES && System.nanoTime() < deadline && (n = in.read(sink)) >= 0) {
                 read += n;
             }
-        } catch (java.io.IOException | RuntimeException gone) {
+        } catch (IOException | RuntimeException gone) {
             // the client stopped sending or went away: nothing more to wait for
         }
     }
@@ -211,7 +220,7 @@ public final class RequestLog implements Filter {
     }
 
     static String client(ServerRequest req) {
-        return req.remotePeer().address() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+        return req.remotePeer().address() instanceof InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : String.valueOf(req.remotePeer().address());
     }
 
@@ -222,12 +231,12 @@ public final class RequestLog implements Filter {
      * {@code berth_http_tls_on_plain_port_total}, not among the requests (a 400 each docker push would
      * add to what operators alert on).
      */
-    void rejected(String method, String path, int status, String id, java.util.Optional<ConnectionGuard.Peer> peer) {
+    void rejected(String method, String path, int status, String id, Optional<ConnectionGuard.Peer> peer) {
         String client = peer.map(ConnectionGuard.Peer::address).orElse("-");
         if (peer.isPresent() && peer.get().tlsHandshake()) {
             tlsOnPlainPort.increment();
             if (accessLog) {
-                ACCESS.log(java.util.logging.Level.INFO, "{0}", new AccessRecord("-", "-", status, 0, 0, 0, client, "",
+                ACCESS.log(Level.INFO, "{0}", new AccessRecord("-", "-", status, 0, 0, 0, client, "",
                         "-", id, "tls-handshake-on-plain-port"));
             }
             return;
@@ -246,7 +255,7 @@ public final class RequestLog implements Filter {
                     access.requestBytes(), access.responseBytes(), nanos / 1e6, access.client(), access.user(),
                     access.userAgent(),
                     access.requestId(), access.note());
-            ACCESS.log(java.util.logging.Level.INFO, "{0}", timed);
+            ACCESS.log(Level.INFO, "{0}", timed);
         }
     }
 }

@@ -2,11 +2,13 @@ package io.berth.http;
 
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
-import io.berth.core.model.Caller;
 import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerRequest;
+import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -18,14 +20,14 @@ final class Requests {
     /** The caller of a request, as registry rules see it (address, request id, host, method, agent, actor). */
     static Caller caller(ServerRequest req) {
         Access access = Access.of(req);
-        return new Caller(address(req), RequestLog.id(req), header(req, io.helidon.http.HeaderNames.HOST).orElse(""),
-                req.prologue().method().text(), header(req, io.helidon.http.HeaderNames.USER_AGENT).orElse(""),
+        return new Caller(address(req), RequestLog.id(req), header(req, HeaderNames.HOST).orElse(""),
+                req.prologue().method().text(), header(req, HeaderNames.USER_AGENT).orElse(""),
                 access == null ? "" : access.principal().subject(), Caller.V2);
     }
 
     /** The client's network address. */
     static String address(ServerRequest req) {
-        if (req.remotePeer().address() instanceof java.net.InetSocketAddress inet) {
+        if (req.remotePeer().address() instanceof InetSocketAddress inet) {
             return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
         }
         return "unknown";
@@ -33,7 +35,7 @@ final class Requests {
 
     /** host:port of the listener the request came in on, for URLs when the request names no Host. */
     static String localAuthority(ServerRequest req) {
-        if (req.localPeer().address() instanceof java.net.InetSocketAddress inet) {
+        if (req.localPeer().address() instanceof InetSocketAddress inet) {
             String host = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
             return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
         }

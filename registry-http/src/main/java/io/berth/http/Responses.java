@@ -2,8 +2,10 @@ package io.berth.http;
 
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.util.Optional;
 
 /**
  * The one way a handler sends a body it holds in memory. A response to HEAD never carries body bytes
@@ -25,7 +27,7 @@ final class Responses {
      * @return whether the response was sent
      */
     static boolean notModified(ServerRequest req, ServerResponse res, String etag) {
-        java.util.Optional<String> header = req.headers().first(HeaderNames.IF_NONE_MATCH);
+        Optional<String> header = req.headers().first(HeaderNames.IF_NONE_MATCH);
         if (header.isEmpty()) {
             return false;
         }
@@ -36,7 +38,7 @@ final class Responses {
             }
             if (c.equals("*") || c.equals(etag)) {
                 res.headers().remove(HeaderNames.CONTENT_LENGTH);
-                res.status(io.helidon.http.Status.NOT_MODIFIED_304);
+                res.status(Status.NOT_MODIFIED_304);
                 res.send();
                 return true;
             }

@@ -7,6 +7,7 @@ import io.berth.core.auth.Action;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.TokenService;
 import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
 import io.berth.core.model.RepositoryName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -14,6 +15,7 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -84,17 +86,17 @@ final class TokenRoutes implements HttpService {
         // the form is a few hundred bytes: a larger announced one is refused before it is read, and the
         // read has the body limits (http.read-timeout, http.min-body-rate); a cut-off body is a client abort
         if (Requests.contentLength(req).orElse(0) > MAX_FORM) {
-            res.header(io.helidon.http.HeaderNames.CONNECTION, "close");
+            res.header(HeaderNames.CONNECTION, "close");
             OciErrors.send(req, res, ErrorCode.PAYLOAD_TOO_LARGE, "the token request form is larger than "
                     + MAX_FORM + " bytes");
             return;
         }
         byte[] raw;
-        try (java.io.InputStream in = new RequestBody(req, watchdog)) {
+        try (InputStream in = new RequestBody(req, watchdog)) {
             raw = in.readNBytes(MAX_FORM + 1);
         }
         if (raw.length > MAX_FORM) {
-            res.header(io.helidon.http.HeaderNames.CONNECTION, "close");
+            res.header(HeaderNames.CONNECTION, "close");
             OciErrors.send(req, res, ErrorCode.PAYLOAD_TOO_LARGE, "the token request form is larger than "
                     + MAX_FORM + " bytes");
             return;
@@ -237,7 +239,7 @@ final class TokenRoutes implements HttpService {
                 String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
                 out.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
             } catch (IllegalArgumentException e) {
-                throw io.berth.core.error.RegistryException.of(ErrorCode.BAD_REQUEST, "the form is not URL-encoded");
+                throw RegistryException.of(ErrorCode.BAD_REQUEST, "the form is not URL-encoded");
             }
         }
         return out;

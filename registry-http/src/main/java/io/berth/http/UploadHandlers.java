@@ -1,5 +1,6 @@
 package io.berth.http;
 
+import io.berth.core.auth.Action;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.UploadSession;
@@ -14,6 +15,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.InputStream;
 import java.util.Optional;
+import java.util.function.Function;
 
 /** {@code /v2/<name>/blobs/uploads/…}: start (incl. monolithic and mount), PATCH, PUT, GET, DELETE. */
 final class UploadHandlers {
@@ -30,7 +32,7 @@ final class UploadHandlers {
     }
 
     /** Runs {@code op} over the request's body and counts the bytes it read, by path. */
-    private <T> T withBody(ServerRequest req, java.util.function.Function<InputStream, T> op) {
+    private <T> T withBody(ServerRequest req, Function<InputStream, T> op) {
         RequestBody body = new RequestBody(req, watchdog, socketReads);
         try {
             return op.apply(body);
@@ -78,7 +80,7 @@ final class UploadHandlers {
         if (access == null || !access.control().enabled()) {
             return true;
         }
-        return from.isPresent() && access.may(from.get().value(), io.berth.core.auth.Action.PULL);
+        return from.isPresent() && access.may(from.get().value(), Action.PULL);
     }
 
     void patch(V2Request v2, ServerRequest req, ServerResponse res) {

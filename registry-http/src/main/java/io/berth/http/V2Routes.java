@@ -1,16 +1,18 @@
 package io.berth.http;
 
-import io.berth.http.helidon.HelidonFastPaths;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.registry.Registry;
+import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.Method;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,7 +59,7 @@ public final class V2Routes implements HttpService {
     }
 
     V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate,
-             HelidonFastPaths fastPaths, java.time.Duration manifestBodyTimeout) {
+             HelidonFastPaths fastPaths, Duration manifestBodyTimeout) {
         this.gate = gate;
         BlobHandlers blobs = new BlobHandlers(registry, metrics, fastPaths);
         UploadHandlers uploads = new UploadHandlers(registry, watchdog, metrics, fastPaths.socketReadsOn());
@@ -91,7 +93,7 @@ public final class V2Routes implements HttpService {
     }
 
     private static Set<Method> methods(Route route) {
-        Set<Method> methods = new java.util.HashSet<>(route.handlers().keySet());
+        Set<Method> methods = new HashSet<>(route.handlers().keySet());
         if (methods.contains(Method.GET)) {
             methods.add(Method.HEAD);
         }

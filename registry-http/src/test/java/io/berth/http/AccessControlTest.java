@@ -11,13 +11,19 @@ import io.berth.core.auth.PemKeys;
 import io.berth.core.auth.Principal;
 import io.berth.core.auth.Robots;
 import io.berth.core.auth.TokenService;
-import io.berth.core.model.Digest;
 import io.berth.core.model.Caller;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
@@ -28,9 +34,12 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -195,9 +204,9 @@ class AccessControlTest {
             for (String repo : REPOS) {
                 String jwt = tokenFor(user, "repository:" + repo + ":pull,push,delete");
                 JsonNode access = claims(jwt).get("access");
-                Set<String> granted = new java.util.TreeSet<>();
+                Set<String> granted = new TreeSet<>();
                 access.forEach(e -> e.get("actions").forEach(x -> granted.add(x.asText())));
-                Set<String> want = new java.util.TreeSet<>();
+                Set<String> want = new TreeSet<>();
                 EXPECTED.get(user).getOrDefault(repo, Set.of()).forEach(x -> want.add(x.wire()));
                 if (!granted.equals(want)) {
                     failures.add("token of " + user + " for " + repo + " grants " + granted + ", want " + want);
@@ -260,10 +269,10 @@ class AccessControlTest {
         // HEAD and GET refusals (401 with a challenge, 403) followed by allowed requests on the same socket:
         // every answer parses exactly, HEAD answers carry no body, the connection stays usable
         String carol = TestRegistry.basic("carol", password("carol"));
-        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), token.port())) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), token.port())) {
             s.setSoTimeout(10_000);
-            java.io.InputStream in = s.getInputStream();
-            java.io.OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            OutputStream out = s.getOutputStream();
             String host = "Host: 127.0.0.1:" + token.port() + "\r\n";
             SendfileTest.write(out, "HEAD /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "\r\n");
             SendfileTest.Response head401 = SendfileTest.read(in, true);
@@ -296,7 +305,7 @@ class AccessControlTest {
     @Test
     void emptyBasicCredentialsAreAnonymous() throws Exception {
         for (String empty : List.of("Basic Og==", "Basic ", "Basic", "basic  Og==  ")) {
-            try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), basic.port())) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), basic.port())) {
                 s.setSoTimeout(10_000);
                 String head = "Host: 127.0.0.1:" + basic.port() + "\r\nAuthorization: " + empty + "\r\nAccept: "
                         + "application/vnd.oci.image.manifest.v1+json\r\n\r\n";
@@ -353,7 +362,7 @@ class AccessControlTest {
         KeyPair other = gen.generateKeyPair();
         Map<String, Set<Action>> grant = Map.of("team-a/app", EnumSet.of(Action.PULL));
         Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
-        Map<String, String> bad = new java.util.LinkedHashMap<>();
+        Map<String, String> bad = new LinkedHashMap<>();
         bad.put("expired", TokenService.issuing(real, "berth", "registry.test", Duration.ofMinutes(5), past)
                 .issue(Principal.user("alice"), grant, false));
         bad.put("forged", TokenService.issuing(other, "berth", "registry.test", Duration.ofMinutes(5),
@@ -447,7 +456,7 @@ class AccessControlTest {
         assertEquals(401, attempt(basic, "team-b/tool", Action.PULL, auth).statusCode());
         // tag history records who pushed
         assertEquals("robot:ci-a", basic.registry.metadata().tagHistory(
-                io.berth.core.model.RepositoryName.of("team-b/tool"), "v1").get(0).origin().actor());
+                RepositoryName.of("team-b/tool"), "v1").get(0).origin().actor());
     }
 
     @Test
@@ -494,17 +503,17 @@ class AccessControlTest {
                         subjects: ["carol"]
                         actions: [push]
                     """);
-            Files.setLastModifiedTime(policy, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
+            Files.setLastModifiedTime(policy, FileTime.from(Instant.now().plusSeconds(5)));
             awaitStatus(() -> attempt(r, "team-c/x", Action.PUSH, carol).statusCode(), 202);
             // a broken rule is left out, and the rest of the file applies: here nothing is left (fail closed,
             // AuthFileReloadTest)
             Files.writeString(policy, "rules: [ {repositories: [\"x\"], subjects: [], actions: [pull]} ]\n");
-            Files.setLastModifiedTime(policy, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(10)));
+            Files.setLastModifiedTime(policy, FileTime.from(Instant.now().plusSeconds(10)));
             awaitStatus(() -> attempt(r, "team-c/x", Action.PUSH, carol).statusCode(), 403);
             // and the htpasswd file too: a new user can log in
             Files.writeString(users, Files.readString(users) + "erin:" + BCrypt.hashpw("erin-pw", BCrypt.gensalt(4))
                     + "\n");
-            Files.setLastModifiedTime(users, java.nio.file.attribute.FileTime.from(Instant.now().plusSeconds(5)));
+            Files.setLastModifiedTime(users, FileTime.from(Instant.now().plusSeconds(5)));
             awaitStatus(() -> r.get("/v2/", "Authorization", TestRegistry.basic("erin", "erin-pw")).statusCode(), 200);
         }
     }
@@ -584,7 +593,7 @@ class AccessControlTest {
                     "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString(), "auth.token.key-file",
                     dir2.resolve(mode + "-key.pem").toString(), "auth.token.service", "registry.test"))) {
                 r.authorizeWith(TestRegistry.basic("alice", password("alice")));
-                Map<String, String> paths = new java.util.LinkedHashMap<>();
+                Map<String, String> paths = new LinkedHashMap<>();
                 for (String repo : List.of("private/notpublic", "publicity", "team/public", "public")) {
                     Digest layer = r.pushBlob(repo, ("private layer of " + repo).getBytes(StandardCharsets.UTF_8));
                     r.pushImage(repo, "v1", repo, "");
@@ -641,7 +650,7 @@ class AccessControlTest {
         }
     }
 
-    private static void awaitStatus(java.util.function.IntSupplier status, int want) throws InterruptedException {
+    private static void awaitStatus(IntSupplier status, int want) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         int last;
         do {

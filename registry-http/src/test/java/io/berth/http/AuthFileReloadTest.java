@@ -3,6 +3,7 @@ package io.berth.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -66,7 +67,7 @@ class AuthFileReloadTest {
     }
 
     static String text(TestRegistry r, String path) {
-        return new String(r.get(path).body(), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(r.get(path).body(), StandardCharsets.UTF_8);
     }
 
     @Test

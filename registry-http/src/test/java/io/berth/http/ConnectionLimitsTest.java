@@ -6,10 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.logging.AccessRecord;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,12 +66,12 @@ class ConnectionLimitsTest {
      */
     @Test
     void aTlsHandshakeOnThePlainPortIsLoggedWithItsClientAndCountedAsSuch() throws Exception {
-        List<io.berth.core.logging.AccessRecord> access = java.util.Collections.synchronizedList(new ArrayList<>());
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
+        List<AccessRecord> access = Collections.synchronizedList(new ArrayList<>());
+        Handler capture = new Handler() {
             @Override
-            public void publish(java.util.logging.LogRecord record) {
+            public void publish(LogRecord record) {
                 if (record.getParameters() != null && record.getParameters().length > 0
-                        && record.getParameters()[0] instanceof io.berth.core.logging.AccessRecord a) {
+                        && record.getParameters()[0] instanceof AccessRecord a) {
                     access.add(a);
                 }
             }
@@ -73,17 +84,17 @@ class ConnectionLimitsTest {
             public void close() {
             }
         };
-        java.util.logging.Logger log = java.util.logging.Logger.getLogger("berth.access");
+        Logger log = Logger.getLogger("berth.access");
         try (TestRegistry r = new TestRegistry(dir, Map.of("http.access-log", "true"))) {
             log.addHandler(capture);
-            try (java.net.Socket plain = new java.net.Socket()) {
-                plain.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
-                plain.connect(new java.net.InetSocketAddress("127.0.0.1", r.port()));
+            try (Socket plain = new Socket()) {
+                plain.bind(new InetSocketAddress("127.0.0.2", 0));
+                plain.connect(new InetSocketAddress("127.0.0.1", r.port()));
                 plain.setSoTimeout(10_000);
-                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) javax.net.ssl.SSLContext.getDefault()
+                SSLSocket tls = (SSLSocket) SSLContext.getDefault()
                         .getSocketFactory().createSocket(plain, "127.0.0.1", r.port(), true);
-                Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, tls::startHandshake);
-                assertTrue(refused instanceof java.io.IOException, refused.toString());
+                Exception refused = Assertions.assertThrows(Exception.class, tls::startHandshake);
+                assertTrue(refused instanceof IOException, refused.toString());
             }
             try (WireClient garbage = new WireClient(r.port(), "127.0.0.3")) {
                 garbage.sendRaw("NOT AN HTTP REQUEST\r\n\r\n");
@@ -102,11 +113,11 @@ class ConnectionLimitsTest {
         } finally {
             log.removeHandler(capture);
         }
-        List<io.berth.core.logging.AccessRecord> probes = access.stream()
+        List<AccessRecord> probes = access.stream()
                 .filter(a -> "tls-handshake-on-plain-port".equals(a.note())).toList();
         assertEquals(1, probes.size(), access.toString());
         assertEquals("127.0.0.2", probes.getFirst().client(), "the client's address, not -");
-        io.berth.core.logging.AccessRecord malformed = access.stream()
+        AccessRecord malformed = access.stream()
                 .filter(a -> "rejected-before-routing".equals(a.note())).findFirst().orElseThrow();
         assertEquals("127.0.0.3", malformed.client(), access.toString());
     }
@@ -225,7 +236,7 @@ class ConnectionLimitsTest {
                     return c;
                 }
                 answer = res.toString();
-            } catch (java.io.IOException refused) {
+            } catch (IOException refused) {
                 answer = refused.toString(); // answered and closed before our request was read
             }
             c.close();

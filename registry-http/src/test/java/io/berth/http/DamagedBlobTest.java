@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Random;
@@ -104,7 +105,7 @@ class DamagedBlobTest {
         try (TestRegistry r = new TestRegistry(dir)) {
             byte[] content = "a config of the right bytes".getBytes(StandardCharsets.UTF_8);
             Digest d = r.pushBlob("bitrot/config", content);
-            java.nio.file.Files.write(blobFile(dir, d), "a config of the WRONG bytes".getBytes(StandardCharsets.UTF_8));
+            Files.write(blobFile(dir, d), "a config of the WRONG bytes".getBytes(StandardCharsets.UTF_8));
             HttpResponse<byte[]> res = r.get("/v2/bitrot/config/blobs/" + d);
             assertEquals(503, res.statusCode());
             assertTrue(new String(res.body()).contains("UNAVAILABLE"), new String(res.body()));
@@ -121,7 +122,7 @@ class DamagedBlobTest {
     void aMissingBlobFileIsReportedAndANotFound() throws Exception {
         try (TestRegistry r = new TestRegistry(dir)) {
             Digest d = r.pushBlob("lost/file", "gone".getBytes(StandardCharsets.UTF_8));
-            java.nio.file.Files.delete(blobFile(dir, d));
+            Files.delete(blobFile(dir, d));
             assertEquals(404, r.get("/v2/lost/file/blobs/" + d).statusCode());
             String health = new String(r.get("/healthz").body());
             assertTrue(health.contains("blobs: 1 damaged") && health.contains("missing"), health);

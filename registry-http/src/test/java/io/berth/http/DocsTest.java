@@ -8,6 +8,13 @@ import io.berth.core.error.ErrorCode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The docs stay true to the code: every configuration key and every error code is documented. */
@@ -41,7 +48,7 @@ class DocsTest {
     @Test
     void securityPageNamesRealKeysWithTheirDefaultsAndRealTests() throws IOException {
         String page = doc("security.md");
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("`([a-z0-9-]+\\.[a-z0-9.-]+)` \\(([^); ]+)[);]")
+        Matcher m = Pattern.compile("`([a-z0-9-]+\\.[a-z0-9.-]+)` \\(([^); ]+)[);]")
                 .matcher(page);
         int keys = 0;
         while (m.find()) {
@@ -54,7 +61,7 @@ class DocsTest {
             keys++;
         }
         assertTrue(keys >= 20, "keys with defaults found in docs/security.md: " + keys);
-        java.util.regex.Matcher t = java.util.regex.Pattern.compile("`([A-Z][A-Za-z]+(?:Test|Benchmark))[.`]")
+        Matcher t = Pattern.compile("`([A-Z][A-Za-z]+(?:Test|Benchmark))[.`]")
                 .matcher(page);
         while (t.find()) {
             String name = t.group(1) + ".java";
@@ -70,16 +77,16 @@ class DocsTest {
     @Test
     void contributingNamesRealClassesAndPaths() throws IOException {
         String page = Files.readString(Path.of("..", "CONTRIBUTING.md"));
-        java.util.Set<String> sources = new java.util.HashSet<>();
-        try (java.util.stream.Stream<Path> modules = Files.list(Path.of(".."))) {
+        Set<String> sources = new HashSet<>();
+        try (Stream<Path> modules = Files.list(Path.of(".."))) {
             for (Path m : modules.map(d -> d.resolve("src")).filter(Files::isDirectory).toList()) {
-                try (java.util.stream.Stream<Path> files = Files.walk(m)) {
+                try (Stream<Path> files = Files.walk(m)) {
                     files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".java"))
                             .forEach(n -> sources.add(n.substring(0, n.length() - 5)));
                 }
             }
         }
-        java.util.regex.Matcher code = java.util.regex.Pattern.compile("`([^`]+)`").matcher(page);
+        Matcher code = Pattern.compile("`([^`]+)`").matcher(page);
         int classes = 0;
         int paths = 0;
         while (code.find()) {
@@ -97,15 +104,15 @@ class DocsTest {
         assertTrue(classes > 20 && paths > 3, "the page was read: " + classes + " classes, " + paths + " paths");
     }
 
-    private static java.util.List<Path> testSources;
+    private static List<Path> testSources;
 
     /** Every file under a module's src/test (not target/ nor anything else). */
-    static synchronized java.util.List<Path> testSources() throws IOException {
+    static synchronized List<Path> testSources() throws IOException {
         if (testSources == null) {
-            java.util.List<Path> all = new java.util.ArrayList<>();
-            try (java.util.stream.Stream<Path> modules = Files.list(Path.of(".."))) {
+            List<Path> all = new ArrayList<>();
+            try (Stream<Path> modules = Files.list(Path.of(".."))) {
                 for (Path m : modules.map(d -> d.resolve("src/test")).filter(Files::isDirectory).toList()) {
-                    try (java.util.stream.Stream<Path> files = Files.walk(m)) {
+                    try (Stream<Path> files = Files.walk(m)) {
                         files.filter(Files::isRegularFile).forEach(all::add);
                     }
                 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +37,7 @@ class HostAndRealmTest {
     Map<String, String> token(String... more) throws Exception {
         Path users = dir.resolve("htpasswd");
         Files.writeString(users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
-        Map<String, String> s = new java.util.HashMap<>(Map.of("auth.type", "token", "auth.htpasswd.path",
+        Map<String, String> s = new HashMap<>(Map.of("auth.type", "token", "auth.htpasswd.path",
                 users.toString(), "auth.token.key-file", dir.resolve("key.pem").toString()));
         for (int i = 0; i < more.length; i += 2) {
             s.put(more[i], more[i + 1]);

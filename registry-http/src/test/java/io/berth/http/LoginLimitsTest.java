@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
@@ -71,7 +72,7 @@ class LoginLimitsTest {
                 return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).localAddress(
                         InetAddress.getByName(a)).connectTimeout(Duration.ofSeconds(10)).build();
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         });
     }
@@ -86,7 +87,7 @@ class LoginLimitsTest {
         try {
             return from(address).send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

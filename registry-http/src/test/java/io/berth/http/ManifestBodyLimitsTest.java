@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -93,7 +94,7 @@ class ManifestBodyLimitsTest {
         awaitBuffered(r, (long) held.size() << 20);
     }
 
-    static void assertTooMany(WireClient.Response res, String setting) throws java.io.IOException {
+    static void assertTooMany(WireClient.Response res, String setting) throws IOException {
         UploadLimitsTest.assertTooMany(res);
         JsonNode error = JSON.readTree(res.body()).get("errors").get(0);
         assertTrue(error.get("message").asText().contains(setting), res.toString());

@@ -9,12 +9,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.registry.Blobs;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +56,7 @@ class OciApiTest {
     }
 
     /** The codes the distribution spec defines; no other may reach a client (500s excepted). */
-    static final java.util.Set<String> SPEC_CODES = java.util.Set.of("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID",
+    static final Set<String> SPEC_CODES = Set.of("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID",
             "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID", "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN",
             "NAME_INVALID", "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED", "DENIED", "UNSUPPORTED", "TOOMANYREQUESTS");
 
@@ -123,10 +130,10 @@ class OciApiTest {
 
         // either side of the size up to which blobs are read whole and kept in memory: small ranges of
         // a larger blob stream from storage, every range of a small one comes from memory
-        for (int size : new int[] {io.berth.core.registry.Blobs.SMALL_BLOB, io.berth.core.registry.Blobs.SMALL_BLOB + 1,
-                3 * io.berth.core.registry.Blobs.SMALL_BLOB}) {
+        for (int size : new int[] {Blobs.SMALL_BLOB, Blobs.SMALL_BLOB + 1,
+                3 * Blobs.SMALL_BLOB}) {
             byte[] blob = new byte[size];
-            new java.util.Random(size).nextBytes(blob);
+            new Random(size).nextBytes(blob);
             Digest bd = r.pushBlob("blobs/sized", blob);
             for (int round = 0; round < 2; round++) {
                 HttpResponse<byte[]> whole = r.get("/v2/blobs/sized/blobs/" + bd);
@@ -134,7 +141,7 @@ class OciApiTest {
                 assertArrayEquals(blob, whole.body());
                 HttpResponse<byte[]> part = r.get("/v2/blobs/sized/blobs/" + bd, "Range", "bytes=1000-1999");
                 assertEquals(206, part.statusCode(), "size " + size);
-                assertArrayEquals(java.util.Arrays.copyOfRange(blob, 1000, 2000), part.body());
+                assertArrayEquals(Arrays.copyOfRange(blob, 1000, 2000), part.body());
                 assertEquals("bytes 1000-1999/" + size, header(part, "Content-Range"));
                 assertEquals("1000", header(part, "Content-Length"));
             }
@@ -254,7 +261,7 @@ class OciApiTest {
         assertError(r.get(loc2), 404, "BLOB_UPLOAD_UNKNOWN");
         assertError(r.send("DELETE", loc2, null), 404, "BLOB_UPLOAD_UNKNOWN");
         assertError(r.send("PATCH", "/v2/up/other/blobs/uploads/not-a-uuid", bytes("x")), 404, "BLOB_UPLOAD_UNKNOWN");
-        assertError(r.send("PATCH", "/v2/up/other/blobs/uploads/" + java.util.UUID.randomUUID(), bytes("x")), 404,
+        assertError(r.send("PATCH", "/v2/up/other/blobs/uploads/" + UUID.randomUUID(), bytes("x")), 404,
                 "BLOB_UPLOAD_UNKNOWN");
         // a session belongs to its repository
         String loc3 = header(r.send("POST", "/v2/up/other/blobs/uploads/", null), "Location");
@@ -496,7 +503,7 @@ class OciApiTest {
                 "MANIFEST_INVALID");
         // over 4 MiB
         byte[] huge = new byte[4 * 1024 * 1024 + 10];
-        java.util.Arrays.fill(huge, (byte) ' ');
+        Arrays.fill(huge, (byte) ' ');
         assertError(r.send("PUT", "/v2/man/bad/manifests/big", huge, "Content-Type", OCI_MANIFEST), 413,
                 "SIZE_INVALID");
         assertError(r.get("/v2/man/bad/manifests/nosuchtag"), 404, "MANIFEST_UNKNOWN");
@@ -696,9 +703,9 @@ class OciApiTest {
 
     /** For each path: absent, or its kind, size and modification time. */
     static List<String> traces(List<Path> paths) throws IOException {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (Path p : paths) {
-            out.add(Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? p + " " + Files.isDirectory(p) + " "
+            out.add(Files.exists(p, LinkOption.NOFOLLOW_LINKS) ? p + " " + Files.isDirectory(p) + " "
                     + (Files.isDirectory(p) ? 0 : Files.size(p)) + " " + Files.getLastModifiedTime(p) : p + " absent");
         }
         return out;
@@ -716,7 +723,7 @@ class OciApiTest {
         String badLength = r.raw("POST /v2/x/blobs/uploads/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n"
                 + "Connection: close\r\n\r\n");
         assertTrue(badLength.startsWith("HTTP/1.1 4"), badLength);
-        String badPatch = r.raw("PATCH /v2/x/blobs/uploads/" + java.util.UUID.randomUUID()
+        String badPatch = r.raw("PATCH /v2/x/blobs/uploads/" + UUID.randomUUID()
                 + " HTTP/1.1\r\nHost: localhost\r\nContent-Range: 1-a\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
         assertTrue(badPatch.startsWith("HTTP/1.1 4"), badPatch);
         HttpResponse<byte[]> weird = r.send("PUT", "/v2/x/manifests/v1", new byte[] {(byte) 0xff, 0, 1},
@@ -735,7 +742,7 @@ class OciApiTest {
     }
 
     static List<String> strings(JsonNode array) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asText()));
         return out;
     }

@@ -11,8 +11,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -260,7 +262,7 @@ final class OciWire implements AutoCloseable {
 
         /** The same bytes with something appended: content that no longer matches {@link #digest()}. */
         Blob corrupted() {
-            byte[] b = java.util.Arrays.copyOf(bytes, bytes.length + 5);
+            byte[] b = Arrays.copyOf(bytes, bytes.length + 5);
             System.arraycopy(OciWire.bytes("oh no"), 0, b, bytes.length, 5);
             return new Blob(b, digest);
         }
@@ -283,7 +285,7 @@ final class OciWire implements AutoCloseable {
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -392,7 +394,7 @@ final class OciWire implements AutoCloseable {
         WireClient.Response get = get(path, "Accept", OCI_INDEX, "Accept", OCI_MANIFEST, "Accept", DOCKER_MANIFEST,
                 "Accept", DOCKER_LIST);
         assertStatus(get, 200);
-        assertTrue(java.util.Arrays.equals(m.bytes(), get.body()), "exact bytes of " + path);
+        assertTrue(Arrays.equals(m.bytes(), get.body()), "exact bytes of " + path);
         assertEquals(m.mediaType(), get.header("Content-Type"), path);
         assertEquals(m.digest().toString(), get.header("Docker-Content-Digest"), path);
         WireClient.Response head = head(path, "Accept", OCI_INDEX, "Accept", OCI_MANIFEST);
@@ -411,7 +413,7 @@ final class OciWire implements AutoCloseable {
         assertEquals(blob.digest().toString(), head.header("Docker-Content-Digest"), path);
         WireClient.Response get = get(path);
         assertStatus(get, 200);
-        assertTrue(java.util.Arrays.equals(blob.bytes(), get.body()), "exact bytes of " + path);
+        assertTrue(Arrays.equals(blob.bytes(), get.body()), "exact bytes of " + path);
         assertEquals(blob.digest().toString(), get.header("Docker-Content-Digest"), path);
         assertEquals(OCTET, get.header("Content-Type"), path);
     }

@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
 import io.berth.http.OciWire.Blob;
 import io.berth.http.OciWire.Image;
 import io.berth.http.OciWire.Manifest;
@@ -216,7 +217,7 @@ class OciWireDiscoveryTest {
         idx.put("subject", s.descriptor());
         idx.put("annotations", Map.of(ANNOTATION, "test index"));
         Referrer index = new Referrer(OciWire.index(List.of(aConfig.manifest(), aLayer.manifest()), idx,
-                io.berth.core.model.DigestAlgorithm.SHA256), TYPE_INDEX, Map.of(ANNOTATION, "test index"));
+                DigestAlgorithm.SHA256), TYPE_INDEX, Map.of(ANNOTATION, "test index"));
         Referrer bConfig = new Referrer(artifact(b, TYPE_B, null, empty.descriptor(OCI_EMPTY), s,
                 Map.of(ANNOTATION, "test config b")), TYPE_B, Map.of(ANNOTATION, "test config b"));
         Referrer bLayer = new Referrer(artifact(empty, OCI_EMPTY, TYPE_B, b.descriptor(TYPE_B), s,
@@ -224,7 +225,7 @@ class OciWireDiscoveryTest {
         // an index without artifactType: its entry has none
         Map<String, Object> plain = new LinkedHashMap<>();
         plain.put("subject", s.descriptor());
-        Referrer untyped = new Referrer(OciWire.index(List.of(), plain, io.berth.core.model.DigestAlgorithm.SHA256),
+        Referrer untyped = new Referrer(OciWire.index(List.of(), plain, DigestAlgorithm.SHA256),
                 null, Map.of());
         Referrer cLayer = new Referrer(artifact(empty, OCI_EMPTY, TYPE_B, b.descriptor(TYPE_B),
                 neverPushed.manifest(), Map.of()), TYPE_B, Map.of());

@@ -26,7 +26,9 @@ import io.berth.http.OciWire.Manifest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,7 +134,7 @@ class OciWireManifestTest {
                 c.pushBlob(repo, b);
             }
             // the suite's bad-digest image: two spaces after the JSON
-            byte[] spaced = java.util.Arrays.copyOf(image.manifest().bytes(), image.manifest().bytes().length + 2);
+            byte[] spaced = Arrays.copyOf(image.manifest().bytes(), image.manifest().bytes().length + 2);
             spaced[spaced.length - 2] = ' ';
             spaced[spaced.length - 1] = ' ';
             String path = "/v2/" + repo + "/manifests/" + image.manifest().digest();
@@ -341,14 +343,14 @@ class OciWireManifestTest {
             }
             // deleted top-down, as the suite does: the tag, the manifest, its children; blobs last
             List<Shape> reversed = new ArrayList<>(shapes);
-            java.util.Collections.reverse(reversed);
+            Collections.reverse(reversed);
             for (Shape s : reversed) {
                 assertStatus(c.delete("/v2/" + repo + "/manifests/" + s.tag()), 202);
                 c.assertNoManifest(repo, s.tag());
                 assertStatus(c.delete("/v2/" + repo + "/manifests/" + s.manifest().digest()), 202);
                 c.assertNoManifest(repo, s.manifest().digest().toString());
                 List<Manifest> children = new ArrayList<>(s.children());
-                java.util.Collections.reverse(children);
+                Collections.reverse(children);
                 for (Manifest child : children) {
                     assertStatus(c.delete("/v2/" + repo + "/manifests/" + child.digest()), 202);
                     c.assertNoManifest(repo, child.digest().toString());
@@ -564,7 +566,7 @@ class OciWireManifestTest {
     void aManifestOverTheSizeLimitIs413() throws IOException {
         String repo = repo("manifest-size");
         byte[] huge = new byte[4 * 1024 * 1024 + 10];
-        java.util.Arrays.fill(huge, (byte) ' ');
+        Arrays.fill(huge, (byte) ' ');
         try (WireClient w = new WireClient(r.port())) {
             w.send("PUT", "/v2/" + repo + "/manifests/big", huge, "Content-Type", OCI_MANIFEST);
             WireClient.Response res = w.read("PUT");

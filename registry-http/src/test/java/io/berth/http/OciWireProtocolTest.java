@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -180,7 +181,7 @@ class OciWireProtocolTest {
         assertNotNull(location, post.toString());
         String uuid = post.header("Docker-Upload-UUID");
         assertNotNull(uuid, post.toString());
-        assertEquals(uuid, java.util.UUID.fromString(uuid).toString(), "the location holds a UUID");
+        assertEquals(uuid, UUID.fromString(uuid).toString(), "the location holds a UUID");
         assertEquals("/v2/" + repo + "/blobs/uploads/" + uuid, location);
         assertEquals("0-0", post.header("Range"));
         assertEquals("0", post.header("Content-Length"));
@@ -417,7 +418,7 @@ class OciWireProtocolTest {
                 c.assertNoBlob(repo, d);
             }
             // sessions that never were
-            for (String id : List.of(java.util.UUID.randomUUID().toString(), "not-a-uuid")) {
+            for (String id : List.of(UUID.randomUUID().toString(), "not-a-uuid")) {
                 String loc = "/v2/" + repo + "/blobs/uploads/" + id;
                 assertError(c.get(loc), 404, "BLOB_UPLOAD_UNKNOWN");
                 assertError(c.delete(loc), 404, "BLOB_UPLOAD_UNKNOWN");

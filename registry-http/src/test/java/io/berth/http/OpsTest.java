@@ -3,10 +3,13 @@ package io.berth.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.model.Digest;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,14 +45,14 @@ class OpsTest {
             String body = new String(res.body());
             assertTrue(body.contains("\"UNKNOWN\"") && !body.contains("Exception"), body);
         } finally {
-            r.server.stop(java.time.Duration.ofSeconds(1));
+            r.server.stop(Duration.ofSeconds(1));
         }
     }
 
     @Test
     void aBlobLostFromStorageIsACleanNotFound() throws IOException {
         try (TestRegistry r = new TestRegistry(dir)) {
-            io.berth.core.model.Digest d = r.pushBlob("lost/blob", "gone from disk".getBytes());
+            Digest d = r.pushBlob("lost/blob", "gone from disk".getBytes());
             assertTrue(r.registry.blobStore().delete(d));
             HttpResponse<byte[]> res = r.get("/v2/lost/blob/blobs/" + d);
             assertEquals(404, res.statusCode());
@@ -79,10 +82,10 @@ class OpsTest {
 
     @Test
     void duringTheShutdownGraceReadinessIsDownWhileRequestsAreStillServed() throws Exception {
-        TestRegistry r = new TestRegistry(dir, java.util.Map.of("http.shutdown-grace", "3s"));
+        TestRegistry r = new TestRegistry(dir, Map.of("http.shutdown-grace", "3s"));
         try {
             assertEquals(200, r.get("/readyz").statusCode());
-            Thread stopper = Thread.ofVirtual().start(() -> r.server.stop(java.time.Duration.ofSeconds(5)));
+            Thread stopper = Thread.ofVirtual().start(() -> r.server.stop(Duration.ofSeconds(5)));
             long deadline = System.currentTimeMillis() + 2000;
             while (r.get("/readyz").statusCode() != 503 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);

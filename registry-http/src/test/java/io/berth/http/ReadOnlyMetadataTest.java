@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.config.BerthConfig;
 import io.berth.core.metadata.MetadataException;
+import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.registry.RegistryFactory;
 import io.berth.testsupport.SmallFilesystem;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class ReadOnlyMetadataTest {
                 assertTrue(e.getMessage().contains(db), e.getMessage());
                 // the store itself, without the process lock in front of it, refuses too
                 MetadataException store = assertThrows(MetadataException.class,
-                        () -> new io.berth.core.metadata.SqliteMetadataStore(Path.of(db)));
+                        () -> new SqliteMetadataStore(Path.of(db)));
                 assertTrue(store.getMessage().contains(db), store.getMessage());
             } finally {
                 fs.remount(false);

@@ -5,19 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
+import io.berth.http.helidon.HelidonFastPaths;
 import io.berth.testsupport.TestPki;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -100,14 +103,14 @@ class SendfileTest {
         if (receiveBuffer > 0) {
             s.setReceiveBufferSize(receiveBuffer); // before connecting: the window a slow client offers
         }
-        s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), r.port()));
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), r.port()));
         s.setSoTimeout(20_000);
         return s;
     }
 
     @Test
     void blobsGoWithSendfileAndAreFramedExactlyOnKeepAliveConnections() throws Exception {
-        assertTrue(io.berth.http.helidon.HelidonFastPaths.detect(true, true).sendfileOn(),
+        assertTrue(HelidonFastPaths.detect(true, true).sendfileOn(),
                 "Helidon's socket internals changed: see io.berth.http.helidon.HelidonConnections");
         try (TestRegistry r = new TestRegistry(dir)) {
             byte[] content = random(3_000_000, 5);
@@ -131,11 +134,11 @@ class SendfileTest {
                 Response part = read(in, false);
                 assertEquals("HTTP/1.1 206 Partial Content", part.status());
                 assertEquals("bytes 1000-1999/3000000", part.headers().get("content-range"));
-                assertArrayEquals(java.util.Arrays.copyOfRange(content, 1000, 2000), part.body());
+                assertArrayEquals(Arrays.copyOfRange(content, 1000, 2000), part.body());
                 write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=-500000\r\n\r\n");
                 Response tail = read(in, false);
                 assertEquals("bytes 2500000-2999999/3000000", tail.headers().get("content-range"));
-                assertArrayEquals(java.util.Arrays.copyOfRange(content, 2_500_000, 3_000_000), tail.body());
+                assertArrayEquals(Arrays.copyOfRange(content, 2_500_000, 3_000_000), tail.body());
                 write(out, "HEAD /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 Response head = read(in, true);
                 assertEquals("HTTP/1.1 200 OK", head.status());
@@ -186,7 +189,7 @@ class SendfileTest {
                     assertTrue(text.startsWith("HTTP/1.1 200 OK"), text);
                     assertEquals(content.length, all.length - start, "exactly the blob after the head");
                     assertEquals(d.hex(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                            .digest(java.util.Arrays.copyOfRange(all, start, all.length))));
+                            .digest(Arrays.copyOfRange(all, start, all.length))));
                 }
             }
         }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -159,12 +161,12 @@ class SlowClientsTest {
         try (TestRegistry r = new TestRegistry(dir, Map.of("http.min-send-rate", "64KiB", "http.min-rate-window", "2s",
                 "http.sendfile", sendfile))) {
             byte[] blob = new byte[16 << 20];
-            new java.util.Random(7).nextBytes(blob);
+            new Random(7).nextBytes(blob);
             Digest d = r.pushBlob("big/app", blob);
             try (Socket s = new Socket()) {
                 s.setReceiveBufferSize(4096);
-                s.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
-                s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), r.port()));
+                s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 0));
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), r.port()));
                 OutputStream out = s.getOutputStream();
                 out.write(("GET /v2/big/app/blobs/" + d + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));

@@ -10,7 +10,10 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,10 +121,10 @@ class SocketBodyTest {
             try (WireClient c = new WireClient(r.port())) {
                 String location = start(c, "sb/chunked");
                 // the whole body and a request behind it in one write
-                c.sendRaw(new String(concat(chunkedHead("PATCH", location), java.util.Arrays.copyOf(body, 1 << 20)),
+                c.sendRaw(new String(concat(chunkedHead("PATCH", location), Arrays.copyOf(body, 1 << 20)),
                         StandardCharsets.ISO_8859_1));
                 // the rest in small pieces, so chunk-size lines and CRLFs straddle the server's reads
-                java.util.Random cut = new java.util.Random(9);
+                Random cut = new Random(9);
                 for (int at = 1 << 20; at < body.length; ) {
                     int n = Math.min(body.length - at, 1 + cut.nextInt(at < (1 << 20) + 200_000 ? 40 : 400_000));
                     c.sendRaw(new String(body, at, n, StandardCharsets.ISO_8859_1));
@@ -152,9 +155,9 @@ class SocketBodyTest {
             byte[] good = chunked(blob, 50_000);
             int head = "c350\r\n".length(); // the first chunk's size line (50 000 bytes)
             int next = head + 50_000 + 2; // where the second chunk's size line "00C350" starts
-            java.util.function.Function<String, byte[]> secondLine = line -> concat(java.util.Arrays.copyOf(good, next),
+            Function<String, byte[]> secondLine = line -> concat(Arrays.copyOf(good, next),
                     line.getBytes(StandardCharsets.US_ASCII),
-                    java.util.Arrays.copyOfRange(good, next + "00C350\r\n".length(), good.length));
+                    Arrays.copyOfRange(good, next + "00C350\r\n".length(), good.length));
             // as Helidon's chunked reader refuses them: not hex, an extension, a bare LF, a minus sign
             for (byte[] broken : new byte[][] {secondLine.apply("zz\r\n"), secondLine.apply("c350;x=y\r\n"),
                     secondLine.apply("c350\n"), secondLine.apply("-c350\r\n")}) {
@@ -247,7 +250,7 @@ class SocketBodyTest {
             try (WireClient c = new WireClient(r.port())) {
                 location = start(c, "sb/gone");
                 c.sendRaw(new String(concat(head("PATCH", location, acknowledged),
-                        java.util.Arrays.copyOf(blob, acknowledged)), StandardCharsets.ISO_8859_1));
+                        Arrays.copyOf(blob, acknowledged)), StandardCharsets.ISO_8859_1));
                 WireClient.Response ok = c.read("PATCH");
                 assertEquals(202, ok.status(), ok.toString());
                 location = ok.header("location");
@@ -257,7 +260,7 @@ class SocketBodyTest {
             // vanishes: 1.5 MiB of the 5 MiB it announced, then a reset
             try (Socket gone = SendfileTest.connect(r, 0)) {
                 gone.getOutputStream().write(concat(head("PATCH", location, blob.length - acknowledged, rest, range),
-                        java.util.Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)));
+                        Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)));
                 gone.getOutputStream().flush();
                 Thread.sleep(200);
                 gone.setSoLinger(true, 0);
@@ -265,7 +268,7 @@ class SocketBodyTest {
             // stalls: 1.5 MiB, then nothing until http.read-timeout cuts it
             try (WireClient stalled = new WireClient(r.port())) {
                 stalled.sendRaw(new String(concat(head("PATCH", location, blob.length - acknowledged, rest, range),
-                        java.util.Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)),
+                        Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)),
                         StandardCharsets.ISO_8859_1));
                 assertTrue(stalled.closedWithin(15_000), "a stalled body is cut");
             }
@@ -274,7 +277,7 @@ class SocketBodyTest {
                 assertEquals(204, status.status(), status.toString());
                 assertEquals("0-" + (acknowledged - 1), status.header("range"), "only acknowledged bytes");
                 c.sendRaw(new String(concat(head("PATCH", location, blob.length - acknowledged, rest, range),
-                        java.util.Arrays.copyOfRange(blob, acknowledged, blob.length)), StandardCharsets.ISO_8859_1));
+                        Arrays.copyOfRange(blob, acknowledged, blob.length)), StandardCharsets.ISO_8859_1));
                 WireClient.Response patched = c.read("PATCH");
                 assertEquals(202, patched.status(), patched.toString());
                 Digest digest = TestRegistry.sha256(blob);

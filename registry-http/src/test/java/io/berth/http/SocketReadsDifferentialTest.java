@@ -9,6 +9,8 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -18,6 +20,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -309,7 +313,7 @@ class SocketReadsDifferentialTest {
         }
     }
 
-    private static final java.util.regex.Pattern UPLOAD_ID = java.util.regex.Pattern.compile(
+    private static final Pattern UPLOAD_ID = Pattern.compile(
             "/uploads/[^/?\\s,\\]]+");
 
     /** A response's status and headers, without the ones that differ per server or per request; its body. */
@@ -329,7 +333,7 @@ class SocketReadsDifferentialTest {
     static void awaitIdle(TestRegistry r) throws InterruptedException {
         for (int i = 0; i < 200; i++) {
             String metrics = new String(r.get("/metrics").body(), StandardCharsets.UTF_8);
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^berth_uploads_in_progress(?:\\{[^}]*\\})? (\\S+)$")
+            Matcher m = Pattern.compile("(?m)^berth_uploads_in_progress(?:\\{[^}]*\\})? (\\S+)$")
                     .matcher(metrics);
             if (m.find() && Double.parseDouble(m.group(1)) == 0) {
                 return;
@@ -351,9 +355,9 @@ class SocketReadsDifferentialTest {
                     .contains("?") ? "&" : "?") + "digest=" + digest, null);
             WireClient.Response blob = w.exchange("GET", "/v2/" + repo + "/blobs/" + digest, null);
             return range + ", completed " + done.status() + ", blob " + blob.status() + " "
-                    + HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(blob.body()))
+                    + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob.body()))
                     .substring(0, 16);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,7 +1,9 @@
 package io.berth.http;
 
+import io.berth.core.auth.Robots;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.metrics.Metrics;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.registry.Registry;
@@ -9,8 +11,11 @@ import io.berth.core.registry.RegistryFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,6 +23,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -40,7 +46,7 @@ public final class TestRegistry implements AutoCloseable {
 
     /** A basic {@code Authorization} value. */
     public static String basic(String user, String password) {
-        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password)
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password)
                 .getBytes(StandardCharsets.UTF_8));
     }
 
@@ -70,12 +76,12 @@ public final class TestRegistry implements AutoCloseable {
             throw new IllegalArgumentException(w);
         });
         registry = RegistryFactory.open(config);
-        server = BerthHttpServer.create(registry, new io.berth.core.auth.Robots(registry.metadata(), registry.clock()), config,
-                io.berth.core.metrics.Metrics.newRegistry()).start();
+        server = BerthHttpServer.create(registry, new Robots(registry.metadata(), registry.clock()), config,
+                Metrics.newRegistry()).start();
     }
 
     /** The robot accounts the server's access control authenticates. */
-    public io.berth.core.auth.Robots robots() {
+    public Robots robots() {
         return server.access().robots();
     }
 
@@ -102,7 +108,7 @@ public final class TestRegistry implements AutoCloseable {
         try {
             return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -131,7 +137,7 @@ public final class TestRegistry implements AutoCloseable {
                         break;
                     }
                 }
-            } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+            } catch (SocketTimeoutException | SocketException e) {
                 // the server closed or stalled: take what arrived
             }
             return b.toString();

@@ -3,6 +3,7 @@ package io.berth.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.testsupport.Command;
 import io.berth.testsupport.TestPki;
 import java.io.InputStream;
 import java.net.URI;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,10 +67,10 @@ class TlsKeysTest {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.serverWithSec1Key("server", "2002");
         Path encrypted = dir.resolve("encrypted.key");
-        io.berth.testsupport.Command c = io.berth.testsupport.Command.run("openssl", "ec", "-in",
+        Command c = Command.run("openssl", "ec", "-in",
                 pki.key("server").toString(), "-aes128", "-passout", "pass:secret", "-out", encrypted.toString());
         assertEquals(0, c.exitCode(), c.output());
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new TestRegistry(dir, Map.of("http.tls.cert", pki.cert("server").toString(), "http.tls.key",
                         encrypted.toString())).close());
         assertEquals("cannot use http.tls.cert/http.tls.key " + pki.cert("server") + " and " + encrypted

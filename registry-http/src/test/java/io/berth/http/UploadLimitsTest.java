@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class UploadLimitsTest {
         return res.headers().firstValue("Location").orElseThrow();
     }
 
-    static void assertTooMany(WireClient.Response res) throws java.io.IOException {
+    static void assertTooMany(WireClient.Response res) throws IOException {
         assertEquals(429, res.status(), res.toString());
         assertTrue(res.header("Retry-After") != null, res.toString());
         assertEquals("TOOMANYREQUESTS", JSON.readTree(res.body()).get("errors").get(0).get("code").asText());

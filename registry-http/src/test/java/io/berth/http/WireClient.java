@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -135,7 +136,7 @@ public final class WireClient implements AutoCloseable {
             return true;
         } catch (SocketTimeoutException e) {
             return false;
-        } catch (java.net.SocketException e) {
+        } catch (SocketException e) {
             return true; // reset
         } finally {
             if (!socket.isClosed()) {
@@ -162,7 +163,7 @@ public final class WireClient implements AutoCloseable {
         int first;
         try {
             first = in.read();
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
             return null;
         }
         if (first < 0) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,7 +119,7 @@ class WireFramingTest {
         out.add(template.replace("{name}", repo).replace("{reference}", "v1").replace("{digest}", existing.toString())
                 .replace("{uuid}", upload));
         out.add(template.replace("{name}", "wire/absent").replace("{reference}", "nope")
-                .replace("{digest}", missing.toString()).replace("{uuid}", java.util.UUID.randomUUID().toString()));
+                .replace("{digest}", missing.toString()).replace("{uuid}", UUID.randomUUID().toString()));
         out.add(template.replace("{name}", "Bad_Name_").replace("{reference}", "%20bad")
                 .replace("{digest}", "sha256:zz").replace("{uuid}", "not-a-uuid"));
         return out;

@@ -11,12 +11,18 @@ import io.berth.core.model.Tag;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 /**
  * Makes one target hold what the source holds, state by state: a tag, a manifest (with what it
@@ -41,7 +47,7 @@ final class Copier {
     final AtomicLong blobsMounted = new AtomicLong();
     final AtomicLong deletes = new AtomicLong();
     /** Told of every delete on the target: what, and why. */
-    private volatile java.util.function.BiConsumer<String, String> onDelete = (what, why) -> { };
+    private volatile BiConsumer<String, String> onDelete = (what, why) -> { };
     /** Where the target is known to hold a blob, for cross-repository mounts (bounded, recent first). */
     private final Map<Digest, RepositoryName> located = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f,
             true) {
@@ -63,7 +69,7 @@ final class Copier {
         this.chunk = chunk;
     }
 
-    void onDelete(java.util.function.BiConsumer<String, String> listener) {
+    void onDelete(BiConsumer<String, String> listener) {
         this.onDelete = listener;
     }
 
@@ -212,8 +218,8 @@ final class Copier {
         RepositoryName dst = config.destination(repository);
         // only the tags this target replicates (its tags: filter), and never a manifest another tag of the
         // target still names: deleting by digest takes every tag of that digest with it
-        java.util.Set<Digest> wanted = new java.util.LinkedHashSet<>();
-        java.util.Set<Digest> keptByOthers = new java.util.HashSet<>();
+        Set<Digest> wanted = new LinkedHashSet<>();
+        Set<Digest> keptByOthers = new HashSet<>();
         for (Tag tag : target.tags(dst).map(OciClient.Listing::values).orElse(List.of())) {
             Optional<Digest> d = target.manifestDigest(dst, tag);
             if (d.isPresent()) {
@@ -273,7 +279,7 @@ final class Copier {
 
     /** The children of an index the target wants: all, or those of the configured platforms. */
     List<Digest> children(byte[] index) throws IOException {
-        List<Digest> out = new java.util.ArrayList<>();
+        List<Digest> out = new ArrayList<>();
         for (JsonNode c : JSON.readTree(index).path("manifests")) {
             JsonNode p = c.path("platform");
             if (config.platforms().isEmpty() || !p.isObject() || platformWanted(p)) {
@@ -321,7 +327,7 @@ final class Copier {
             located.put(digest, dst);
             return;
         }
-        java.net.URI location = upload.location();
+        URI location = upload.location();
         long offset = 0;
         int failures = 0;
         while (offset < size) {

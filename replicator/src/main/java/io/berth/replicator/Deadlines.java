@@ -1,11 +1,18 @@
 package io.berth.replicator;
 
+import io.berth.core.config.BerthConfig;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,21 +38,21 @@ final class Deadlines {
      * has passed: the subscription is cancelled, which closes the connection. (The request's own
      * timeout covers the wait for the headers.)
      */
-    static <T> java.net.http.HttpResponse.BodyHandler<T> bound(java.net.http.HttpResponse.BodyHandler<T> handler,
+    static <T> HttpResponse.BodyHandler<T> bound(HttpResponse.BodyHandler<T> handler,
                                                                long deadlineNanos, String what) {
         return info -> new Timed<>(handler.apply(info), deadlineNanos, what);
     }
 
-    private static final class Timed<T> implements java.net.http.HttpResponse.BodySubscriber<T> {
-        private final java.net.http.HttpResponse.BodySubscriber<T> inner;
-        private final java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
-        private volatile java.util.concurrent.Flow.Subscription subscription;
+    private static final class Timed<T> implements HttpResponse.BodySubscriber<T> {
+        private final HttpResponse.BodySubscriber<T> inner;
+        private final CompletableFuture<T> result = new CompletableFuture<>();
+        private volatile Flow.Subscription subscription;
 
-        Timed(java.net.http.HttpResponse.BodySubscriber<T> inner, long deadlineNanos, String what) {
+        Timed(HttpResponse.BodySubscriber<T> inner, long deadlineNanos, String what) {
             this.inner = inner;
             ScheduledFuture<?> timer = TIMER.schedule(() -> {
-                if (result.completeExceptionally(new java.net.http.HttpTimeoutException(what))) {
-                    java.util.concurrent.Flow.Subscription s = subscription;
+                if (result.completeExceptionally(new HttpTimeoutException(what))) {
+                    Flow.Subscription s = subscription;
                     if (s != null) {
                         s.cancel();
                     }
@@ -62,12 +69,12 @@ final class Deadlines {
         }
 
         @Override
-        public java.util.concurrent.CompletionStage<T> getBody() {
+        public CompletionStage<T> getBody() {
             return result;
         }
 
         @Override
-        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+        public void onSubscribe(Flow.Subscription s) {
             subscription = s;
             if (result.isDone() && result.isCompletedExceptionally()) {
                 s.cancel();
@@ -77,7 +84,7 @@ final class Deadlines {
         }
 
         @Override
-        public void onNext(List<java.nio.ByteBuffer> item) {
+        public void onNext(List<ByteBuffer> item) {
             inner.onNext(item);
         }
 
@@ -116,8 +123,8 @@ final class Deadlines {
 
         private void check() throws IOException {
             if (expired) {
-                throw new java.net.http.HttpTimeoutException(what + ": not complete within "
-                        + io.berth.core.config.BerthConfig.formatMillis(deadline.toMillis()));
+                throw new HttpTimeoutException(what + ": not complete within "
+                        + BerthConfig.formatMillis(deadline.toMillis()));
             }
         }
 

@@ -2,6 +2,7 @@ package io.berth.replicator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.config.BerthConfig;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.Reference;
@@ -10,13 +11,21 @@ import io.berth.core.model.Tag;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,10 +33,12 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
@@ -35,6 +46,7 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
  * A client of one registry over the OCI Distribution API only — what lets the replicator copy into
@@ -269,7 +281,7 @@ public final class OciClient {
     private static URI resolve(URI against, String location) throws IOException {
         try {
             return against.resolve(new URI(location.strip()));
-        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+        } catch (URISyntaxException | IllegalArgumentException e) {
             throw new RefusedAnswer("'" + (location.length() > 200 ? location.substring(0, 200) + "…" : location)
                     + "' is not a URL");
         }
@@ -285,29 +297,29 @@ public final class OciClient {
             throws IOException {
         // synchronous: sendAsync would complete on the common pool, which a busy caller may hold
         String late = req.method() + " " + req.uri() + ": no complete answer within "
-                + io.berth.core.config.BerthConfig.formatMillis(deadline.toMillis());
+                + BerthConfig.formatMillis(deadline.toMillis());
         HttpResponse<T> r;
         try {
             r = http.send(req, Deadlines.bound(handler, System.nanoTime() + deadline.toNanos(), late));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted");
+            throw new InterruptedIOException("interrupted");
         } catch (RefusedAnswer refused) {
             throw new RefusedAnswer(req.method() + " " + req.uri() + ": " + refused.getMessage());
-        } catch (java.net.http.HttpConnectTimeoutException e) {
+        } catch (HttpConnectTimeoutException e) {
             String why = req.method() + " " + req.uri() + ": connect timed out";
             if (reachability != null) {
                 reachability.failed(why);
             }
-            throw new java.net.http.HttpConnectTimeoutException(why);
-        } catch (java.net.http.HttpTimeoutException e) {
+            throw new HttpConnectTimeoutException(why);
+        } catch (HttpTimeoutException e) {
             throw stuck(req, late);
         } catch (IOException e) {
             for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
                 if (c instanceof RefusedAnswer refused) {
                     throw new RefusedAnswer(req.method() + " " + req.uri() + ": " + refused.getMessage());
                 }
-                if (c instanceof java.net.http.HttpTimeoutException) {
+                if (c instanceof HttpTimeoutException) {
                     throw stuck(req, late);
                 }
             }
@@ -324,44 +336,44 @@ public final class OciClient {
     }
 
     /** A deadline passed with the answer incomplete: the registry is there but stuck (shown in /healthz). */
-    private java.net.http.HttpTimeoutException stuck(HttpRequest req, String why) {
+    private HttpTimeoutException stuck(HttpRequest req, String why) {
         if (reachability != null) {
             reachability.stuck(req.method() + " " + req.uri(), why);
         }
-        return new java.net.http.HttpTimeoutException(why);
+        return new HttpTimeoutException(why);
     }
 
     /** Why a request got no answer, in words: "connection refused", "connect timed out", … */
     static String describe(Throwable t) {
-        if (t instanceof java.net.http.HttpConnectTimeoutException) {
+        if (t instanceof HttpConnectTimeoutException) {
             return "connect timed out";
         }
-        if (t instanceof java.net.http.HttpTimeoutException) {
+        if (t instanceof HttpTimeoutException) {
             return "no answer within the timeout";
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.net.ConnectException) {
+            if (c instanceof ConnectException) {
                 return "connection refused";
             }
-            if (c instanceof java.nio.channels.UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
+            if (c instanceof UnresolvedAddressException || c instanceof UnknownHostException) {
                 return "unknown host";
             }
-            if (c instanceof javax.net.ssl.SSLException) {
+            if (c instanceof SSLException) {
                 return "TLS: " + c.getMessage();
             }
             if (c.getCause() == c) {
                 break;
             }
         }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().toLowerCase(java.util.Locale.ROOT);
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().toLowerCase(Locale.ROOT);
     }
 
     /** Whether a failure means the registry cannot be reached at all (not a connection cut mid-request). */
     static boolean unreachable(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.net.ConnectException || c instanceof java.net.http.HttpConnectTimeoutException
-                    || c instanceof java.nio.channels.UnresolvedAddressException
-                    || c instanceof java.net.UnknownHostException || c instanceof java.net.NoRouteToHostException) {
+            if (c instanceof ConnectException || c instanceof HttpConnectTimeoutException
+                    || c instanceof UnresolvedAddressException
+                    || c instanceof UnknownHostException || c instanceof NoRouteToHostException) {
                 return true;
             }
             if (c.getCause() == c) {
@@ -404,7 +416,7 @@ public final class OciClient {
         Map<String, String> params = new LinkedHashMap<>();
         Matcher m = CHALLENGE_PARAM.matcher(challenge);
         while (m.find()) {
-            params.put(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2));
+            params.put(m.group(1).toLowerCase(Locale.ROOT), m.group(2));
         }
         String realmText = params.get("realm");
         if (realmText == null) {
@@ -468,7 +480,7 @@ public final class OciClient {
         }
 
         @Override
-        public java.util.concurrent.CompletionStage<byte[]> getBody() {
+        public CompletionStage<byte[]> getBody() {
             return result;
         }
 

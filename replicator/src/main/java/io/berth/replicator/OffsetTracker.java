@@ -1,5 +1,6 @@
 package io.berth.replicator;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -61,7 +62,7 @@ final class OffsetTracker {
         return inFlight;
     }
 
-    synchronized void forget(java.util.Collection<TopicPartition> partitions) {
+    synchronized void forget(Collection<TopicPartition> partitions) {
         for (TopicPartition p : partitions) {
             TreeMap<Long, Integer> m = open.remove(p);
             if (m != null) {

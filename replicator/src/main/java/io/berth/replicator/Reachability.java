@@ -2,6 +2,7 @@ package io.berth.replicator;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * Whether a registry the replicator talks to can be reached, from the fate of every request to it:
@@ -82,7 +83,7 @@ public final class Reachability {
             downSince = null;
         }
         if (since != null) {
-            LOG.log(System.Logger.Level.INFO, String.format(java.util.Locale.ROOT, "%s answers again after %.1f s "
+            LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "%s answers again after %.1f s "
                     + "unreachable", what, Duration.between(since, Instant.now()).toMillis() / 1000.0));
             onBack.run();
         }

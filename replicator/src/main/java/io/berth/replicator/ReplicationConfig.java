@@ -1,10 +1,11 @@
 package io.berth.replicator;
 
 import io.berth.core.config.YamlSection;
+import io.berth.core.model.RepositoryGlob;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
-import io.berth.core.model.RepositoryGlob;
+import io.berth.eventstream.KafkaConnection;
 import java.math.BigInteger;
 import java.net.URI;
 import java.nio.file.Path;
@@ -38,8 +39,8 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
     }
 
     /** How to reach Kafka (brokers, TLS and SASL), when events are consumed. */
-    public Optional<io.berth.eventstream.KafkaConnection> kafka() {
-        return bootstrapServers.map(b -> new io.berth.eventstream.KafkaConnection(b, kafkaProperties));
+    public Optional<KafkaConnection> kafka() {
+        return bootstrapServers.map(b -> new KafkaConnection(b, kafkaProperties));
     }
 
     /** Whether events are consumed; without Kafka, replication is by reconciliation alone. */
@@ -118,7 +119,7 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
                 ""), r.section("source-tls"), realms(r, "source-token-realms"));
         YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group", "properties");
         Map<String, String> kafkaProperties = kafka.properties("properties");
-        io.berth.eventstream.KafkaConnection.ownKey(kafkaProperties).ifPresent(k -> {
+        KafkaConnection.ownKey(kafkaProperties).ifPresent(k -> {
             throw kafka.bad("properties." + k, "is set by Berth and cannot be changed");
         });
         // no brokers: no events to follow, the reconciliations alone keep the targets in step

@@ -1,5 +1,6 @@
 package io.berth.replicator;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.net.httpserver.HttpExchange;
@@ -7,6 +8,8 @@ import com.sun.net.httpserver.HttpServer;
 import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
+import io.berth.eventstream.EventStream;
+import io.berth.eventstream.OpsResponses;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
@@ -24,14 +27,17 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -67,7 +73,7 @@ public final class Replicator implements AutoCloseable {
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.parking = config.kafka().map(k -> (Producer<String, byte[]>) io.berth.eventstream.EventStream
+        this.parking = config.kafka().map(k -> (Producer<String, byte[]>) EventStream
                 .producer(k, "berth-replicator-retry", Map.of())).orElse(null);
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
@@ -206,26 +212,26 @@ public final class Replicator implements AutoCloseable {
         record.put("deleted", what);
         record.put("why", why);
         try {
-            parking.send(new org.apache.kafka.clients.producer.ProducerRecord<>(deletesTopic(), target,
+            parking.send(new ProducerRecord<>(deletesTopic(), target,
                     COMPACT.writeValueAsBytes(record)), (m, e) -> {
                         if (e != null) {
                             LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target
                                     + " was not written to " + deletesTopic() + ": " + e);
                         }
                     });
-        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+        } catch (JsonProcessingException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target + " was not written to "
                     + deletesTopic() + ": " + e);
         }
     }
 
     /** What to do when a loop of the replicator died: the command stops the process, non-zero. */
-    public void onDeath(java.util.function.Consumer<String> listener) {
+    public void onDeath(Consumer<String> listener) {
         vitals.onDeath(listener);
     }
 
     /** Lets the next reconciliation of these targets delete beyond their delete budget (an operator's call). */
-    public void approveDeletes(java.util.Set<String> targets) {
+    public void approveDeletes(Set<String> targets) {
         for (String t : targets) {
             workers.stream().filter(w -> w.name().equals(t)).findFirst().orElseThrow(() -> new IllegalArgumentException(
                     "--approve-deletes names " + t + ", which is not a target")).approveDeletes();
@@ -240,7 +246,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void pumpEvents() {
-        try (KafkaConsumer<String, byte[]> c = io.berth.eventstream.EventStream.consumer(config.kafka().orElseThrow(),
+        try (KafkaConsumer<String, byte[]> c = EventStream.consumer(config.kafka().orElseThrow(),
                 config.group(), "berth-replicator", 500)) {
             consumer = c;
             c.subscribe(List.of(config.topic()), new ConsumerRebalanceListener() {
@@ -326,7 +332,7 @@ public final class Replicator implements AutoCloseable {
     }
 
     private static void send(HttpExchange x, int status, String type, String body) throws IOException {
-        io.berth.eventstream.OpsResponses.send(x, status, type, body);
+        OpsResponses.send(x, status, type, body);
     }
 
     @Override

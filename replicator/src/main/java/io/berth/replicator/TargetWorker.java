@@ -1,33 +1,43 @@
 package io.berth.replicator;
 
+import io.berth.core.error.RegistryException;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
+import io.berth.eventstream.EventStream;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -68,7 +78,7 @@ final class TargetWorker implements AutoCloseable {
     private final Thread probe;
     private final Reachability reachability;
     /** Wakes the retry loop and the probe early (the target answers again, or the worker stops). */
-    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+    private final Semaphore wake = new Semaphore(0);
     private volatile Runnable onBack = () -> { };
     private volatile boolean running = true;
     private KafkaConsumer<String, byte[]> retryConsumer;
@@ -287,7 +297,7 @@ final class TargetWorker implements AutoCloseable {
             }
             eventsApplied.incrementAndGet();
             lastSuccess = Instant.now();
-        } catch (io.berth.core.error.RegistryException e) {
+        } catch (RegistryException e) {
             // a name, tag or digest that does not parse: nothing to ask the source about, nothing to retry
             failed(event.type() + " " + event.subject() + ": refused: " + e.getMessage());
             LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": event " + event.id() + " refused: "
@@ -312,7 +322,7 @@ final class TargetWorker implements AutoCloseable {
      */
     private boolean park(RegistryEvent event, long receivedAt) {
         ProducerRecord<String, byte[]> r = new ProducerRecord<>(retryTopic(), event.repository(), EventCodec.encode(event));
-        r.headers().add(RECEIVED_AT, Long.toString(receivedAt).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        r.headers().add(RECEIVED_AT, Long.toString(receivedAt).getBytes(StandardCharsets.UTF_8));
         while (running) {
             try {
                 parking.send(r).get(30, TimeUnit.SECONDS);
@@ -336,17 +346,17 @@ final class TargetWorker implements AutoCloseable {
      * which could read the source's older state and write it after a newer one.
      */
     private void retryLoop() {
-        try (KafkaConsumer<String, byte[]> consumer = io.berth.eventstream.EventStream.consumer(
+        try (KafkaConsumer<String, byte[]> consumer = EventStream.consumer(
                 replication.kafka().orElseThrow(), retryTopic(), "berth-replicator-" + config.name()
                         + "-retry", 50)) {
             retryConsumer = consumer;
-            consumer.subscribe(List.of(retryTopic()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+            consumer.subscribe(List.of(retryTopic()), new ConsumerRebalanceListener() {
                 @Override
-                public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                 }
 
                 @Override
-                public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                     countBacklog(consumer, partitions);
                 }
             });
@@ -397,9 +407,9 @@ final class TargetWorker implements AutoCloseable {
     }
 
     /** Parked events left by an earlier run (not yet retried) count as waiting, for status and lag. */
-    private void countBacklog(KafkaConsumer<String, byte[]> consumer, java.util.Collection<TopicPartition> partitions) {
+    private void countBacklog(KafkaConsumer<String, byte[]> consumer, Collection<TopicPartition> partitions) {
         try {
-            var committed = consumer.committed(new java.util.HashSet<>(partitions));
+            var committed = consumer.committed(new HashSet<>(partitions));
             var begin = consumer.beginningOffsets(partitions);
             long backlog = 0;
             for (var e : consumer.endOffsets(partitions).entrySet()) {
@@ -417,7 +427,7 @@ final class TargetWorker implements AutoCloseable {
         var h = r.headers().lastHeader(RECEIVED_AT);
         try {
             return h == null ? r.timestamp() : Long.parseLong(new String(h.value(),
-                    java.nio.charset.StandardCharsets.UTF_8));
+                    StandardCharsets.UTF_8));
         } catch (NumberFormatException e) {
             return r.timestamp();
         }
@@ -439,7 +449,7 @@ final class TargetWorker implements AutoCloseable {
                 }
             });
             done.await();
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             return false; // stopping
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -483,13 +493,13 @@ final class TargetWorker implements AutoCloseable {
         reconcilingDifferences.set(0);
         reconciling = true;
         long start = System.nanoTime();
-        List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> errors = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger tags = new AtomicInteger();
         AtomicInteger differences = new AtomicInteger();
         AtomicInteger copied = new AtomicInteger();
         AtomicInteger deleted = new AtomicInteger();
         AtomicInteger onTarget = new AtomicInteger();
-        List<PlannedDelete> planned = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<PlannedDelete> planned = Collections.synchronizedList(new ArrayList<>());
         List<RepositoryName> repositories = new ArrayList<>();
         try {
             OciClient.Listing<RepositoryName> catalog = copier.source().catalog();
@@ -503,7 +513,7 @@ final class TargetWorker implements AutoCloseable {
             runInQueues(repositories, repo -> reconcileRepository(repo, tags, differences, copied, onTarget, planned,
                     errors), errors);
             if (config.deletes()) {
-                java.util.Set<RepositoryName> listed = new java.util.HashSet<>(repositories);
+                Set<RepositoryName> listed = new HashSet<>(repositories);
                 OciClient.Listing<RepositoryName> theirs = copier.target().catalog();
                 for (RepositoryName dst : theirs.values()) {
                     if (!dst.value().startsWith(config.prefix())) {
@@ -642,7 +652,7 @@ final class TargetWorker implements AutoCloseable {
             }
         }
         if (config.deletes()) {
-            java.util.Set<Tag> onSource = new java.util.HashSet<>(sourceTags);
+            Set<Tag> onSource = new HashSet<>(sourceTags);
             for (Tag tag : have.keySet()) {
                 if (!onSource.contains(tag)) {
                     differences.incrementAndGet();

@@ -5,25 +5,32 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.manifest.ManifestParser;
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;
+import io.berth.core.model.RepositoryGlob;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
 import io.berth.core.registry.BlobInfo;
-import io.berth.core.model.RepositoryGlob;
-import io.berth.http.TestRegistry;
 import io.berth.core.testing.Images;
+import io.berth.http.TestRegistry;
+import io.berth.testsupport.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,9 +38,11 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.security.crypto.bcrypt.BCrypt;
 
 /** Copies between two real registries (the real HTTP server in this JVM), state by state. */
 class CopierTest {
@@ -91,7 +100,7 @@ class CopierTest {
         assertFalse(c.syncTag(APP, new Tag("v1")), "again: nothing to do");
         assertEquals(bytes, c.bytesCopied.get(), "nothing copied twice");
         var m = target.registry.manifests().get(APP, new Tag("v1"));
-        for (var d : io.berth.core.manifest.ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
+        for (var d : ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
             assertTrue(target.registry.metadata().blobLinked(APP, d.digest()));
         }
 
@@ -185,11 +194,11 @@ class CopierTest {
         c.syncTag(APP, new Tag("v2"));
         c.syncTag(other, new Tag("v1"));
         assertEquals(0, c.deleteRepository(APP, null), "the source still has it");
-        source.registry.repositories().delete(io.berth.core.model.Caller.at("x"), APP);
+        source.registry.repositories().delete(Caller.at("x"), APP);
         assertEquals(2, c.deleteRepository(APP, null));
         assertEquals(2, c.deletes.get(), "each delete counted (and logged)");
         // a source that lists nothing at all is no evidence: its last repository stays on the target
-        source.registry.repositories().delete(io.berth.core.model.Caller.at("x"), other);
+        source.registry.repositories().delete(Caller.at("x"), other);
         assertEquals(0, c.deleteRepository(other, null));
         assertTrue(target.registry.metadata().tag(other, "v1").isPresent());
         assertTrue(target.registry.metadata().tags(APP, null, 10).isEmpty());
@@ -206,9 +215,9 @@ class CopierTest {
         // the target's own tags in that repository, outside the filter: one of them names v1's manifest
         Images onTarget = new Images(target.registry);
         onTarget.image(APP, "latest", "local");
-        io.berth.core.metadata.ManifestRecord v1 = target.registry.manifests().get(APP, new Tag("v1"));
+        ManifestRecord v1 = target.registry.manifests().get(APP, new Tag("v1"));
         target.registry.manifests().put(APP, new Tag("nightly"), v1.mediaType(), v1.payload());
-        source.registry.repositories().delete(io.berth.core.model.Caller.at("x"), APP);
+        source.registry.repositories().delete(Caller.at("x"), APP);
         // before: every tag's manifest was deleted by digest, latest and nightly with them
         assertEquals(1, c.deleteRepository(APP, null), "v2 only: v1's manifest is also nightly's");
         assertTrue(target.registry.metadata().tag(APP, "latest").isPresent());
@@ -226,7 +235,7 @@ class CopierTest {
             OciClient.OciException e = assertThrows(OciClient.OciException.class, () -> c.syncTag(APP, new Tag("multi")));
             assertEquals("MANIFEST_BLOB_UNKNOWN", e.code(), "a sparse index needs manifests.allow-sparse there");
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -312,11 +321,11 @@ class CopierTest {
 
     @Test
     void copiesFromAnHtpasswdSourceToATargetBehindTheTokenFlow() throws Exception {
-        java.nio.file.Files.writeString(dir.resolve("htpasswd"), "repl:" + org.springframework.security.crypto.bcrypt
-                .BCrypt.hashpw("repl-pw", org.springframework.security.crypto.bcrypt.BCrypt.gensalt(4)) + "\n"
-                + "reader:" + org.springframework.security.crypto.bcrypt.BCrypt.hashpw("reader-pw",
-                org.springframework.security.crypto.bcrypt.BCrypt.gensalt(4)) + "\n");
-        java.nio.file.Files.writeString(dir.resolve("policy.yaml"), """
+        Files.writeString(dir.resolve("htpasswd"), "repl:" + org.springframework.security.crypto.bcrypt
+                .BCrypt.hashpw("repl-pw", BCrypt.gensalt(4)) + "\n"
+                + "reader:" + BCrypt.hashpw("reader-pw",
+                BCrypt.gensalt(4)) + "\n");
+        Files.writeString(dir.resolve("policy.yaml"), """
                 rules:
                   - repositories: ["**"]
                     subjects: [repl]
@@ -347,7 +356,7 @@ class CopierTest {
                     Duration.ofSeconds(30));
             onSource.image(APP, "v2", "denied");
             Copier denied = new Copier(from, readerOnTarget, config("", true, List.of(), null), null, Copier.CHUNK);
-            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+            Exception e = Assertions.assertThrows(Exception.class,
                     () -> denied.syncTag(APP, new Tag("v2")));
             assertTrue(String.valueOf(e.getMessage()).contains("403") || String.valueOf(e.getMessage()).contains("DENIED")
                     || String.valueOf(e.getMessage()).contains("401"), e.toString());
@@ -356,7 +365,7 @@ class CopierTest {
 
     @Test
     void copiesToAnHttpsTargetTrustingItsCaFileAndNotWithoutIt() throws Exception {
-        io.berth.testsupport.TestPki pki = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.server("target", "7a");
         try (TestRegistry https = new TestRegistry(dir.resolve("tls"), Map.of("http.tls.cert",
                 pki.cert("target").toString(), "http.tls.key", pki.key("target").toString()))) {
@@ -369,7 +378,7 @@ class CopierTest {
             assertEquals(v1, https.registry.metadata().tag(APP, "v1").orElseThrow());
             images.image(APP, "v2", "tls2");
             OciClient untrusting = new OciClient(uri, "", "", null, Duration.ofSeconds(30));
-            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> new Copier(
+            Exception e = Assertions.assertThrows(Exception.class, () -> new Copier(
                     client(source.uri("/")), untrusting, config("", true, List.of(), null), null, Copier.CHUNK)
                     .syncTag(APP, new Tag("v2")));
             assertTrue(String.valueOf(e).toLowerCase().contains("certificat") || String.valueOf(e).contains("SSL")
@@ -383,7 +392,7 @@ class CopierTest {
     }
 
     private static Map<String, String> with(Map<String, String> base, String key, String value) {
-        Map<String, String> m = new java.util.HashMap<>(base);
+        Map<String, String> m = new HashMap<>(base);
         m.put(key, value);
         return m;
     }

@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryGlob;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.testing.Images;
 import io.berth.events.DistributionEvent;
 import io.berth.events.RegistryEvent;
-import io.berth.core.model.RepositoryGlob;
 import io.berth.http.TestRegistry;
 import io.berth.testsupport.HostileRegistry;
-import io.berth.core.testing.Images;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
 import java.net.URI;
@@ -22,9 +23,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -121,9 +127,9 @@ class HostileSourceTest {
     Map<String, Object> lastStatus;
 
     @Test
-    @org.junit.jupiter.api.Timeout(60) // a guard against the hang this test is about, not a measure
+    @Timeout(60) // a guard against the hang this test is about, not a measure
     void aBlobAnswerThatStopsAfterItsStatusFailsAtTheDeadline() throws Exception {
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         try (HostileRegistry mute = new HostileRegistry(source.uri("/"))) {
             // a status and a length, then nothing: the error body was read without a deadline, for good
             mute.rule(x -> {
@@ -131,7 +137,7 @@ class HostileSourceTest {
                     x.sendResponseHeaders(500, 4096);
                     x.getResponseBody().flush();
                     try {
-                        release.await(100, java.util.concurrent.TimeUnit.SECONDS);
+                        release.await(100, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -142,7 +148,7 @@ class HostileSourceTest {
             });
             OciClient c = new OciClient(mute.uri(), "", "", null, Duration.ofSeconds(2));
             long start = System.nanoTime();
-            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> c.openBlob(APP,
+            IOException e = Assertions.assertThrows(IOException.class, () -> c.openBlob(APP,
                     Digest.parse("sha256:" + "a".repeat(64)), 0, 10));
             System.out.printf("a blob answer stopped after its status: failed after %.1f s: %s%n",
                     (System.nanoTime() - start) / 1e9, e.getMessage());
@@ -261,9 +267,9 @@ class HostileSourceTest {
     void deletesWithinTheBudgetAreMadeOneByOne() throws IOException {
         ReplicationConfig.Target t = config("", false);
         replicate(t);
-        source.registry.manifests().delete(APP, new io.berth.core.model.Tag("v6"));
+        source.registry.manifests().delete(APP, new Tag("v6"));
         try (TargetWorker w = worker(source.uri("/"), t)) {
-            List<String> deleted = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<String> deleted = new CopyOnWriteArrayList<>();
             w.copier().onDelete((what, why) -> deleted.add(what));
             TargetWorker.Reconciliation r = w.reconcile();
             assertEquals(1, r.deleted(), "1 of 11 tags is within the budget of 10% (at least one)");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.model.RepositoryName;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,7 +65,7 @@ class ReplicationConfigTest {
         assertTrue(b.wants("team-a/app") && !b.wants("team-a/tmp/x") && !b.wants("team-b/app"));
         assertTrue(b.wantsTag("v1") && !b.wantsTag("latest"));
         assertEquals(List.of("linux/amd64"), b.platforms());
-        assertEquals(io.berth.core.model.RepositoryName.of("mirror/team-a/app"), b.destination(io.berth.core.model.RepositoryName.of("team-a/app")));
+        assertEquals(RepositoryName.of("mirror/team-a/app"), b.destination(RepositoryName.of("team-a/app")));
         assertTrue(b.deletes());
         assertEquals(8, b.concurrency());
         assertEquals(200L << 20, b.bytesPerSecond());
@@ -123,7 +125,7 @@ class ReplicationConfigTest {
                   targets: [{name: b, url: 'http://127.0.0.1:5100'}]
                 """), Map.of());
         assertFalse(c.events());
-        assertEquals(java.util.Optional.empty(), c.bootstrapServers());
+        assertEquals(Optional.empty(), c.bootstrapServers());
         assertTrue(ReplicationConfig.load(file(FULL), Map.of()).events());
     }
 

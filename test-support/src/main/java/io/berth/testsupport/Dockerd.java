@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,11 +25,11 @@ public final class Dockerd {
     }
 
     /** The shared engine, or empty when neither a running engine nor dockerd is available. */
-    public static synchronized java.util.Optional<Dockerd> shared() {
+    public static synchronized Optional<Dockerd> shared() {
         if (shared == null) {
             shared = start();
         }
-        return shared.host == null ? java.util.Optional.empty() : java.util.Optional.of(shared);
+        return shared.host == null ? Optional.empty() : Optional.of(shared);
     }
 
     /** {@code unix:///…/docker.sock}. */
@@ -45,7 +47,7 @@ public final class Dockerd {
         List<String> cmd = new ArrayList<>();
         cmd.add("docker");
         cmd.addAll(List.of(args));
-        Map<String, String> e = new java.util.HashMap<>(env);
+        Map<String, String> e = new HashMap<>(env);
         e.put("DOCKER_HOST", host);
         return Command.run(cmd, e, 600);
     }

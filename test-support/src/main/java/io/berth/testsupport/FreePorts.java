@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Free TCP ports on the loopback interface, taken from 20000–31999: below the kernel's ephemeral
@@ -14,7 +16,7 @@ import java.net.ServerSocket;
 public final class FreePorts {
     private static final int LOW = 20_000;
     private static final int SPAN = 12_000;
-    private static final java.util.concurrent.atomic.AtomicInteger NEXT = new java.util.concurrent.atomic.AtomicInteger(
+    private static final AtomicInteger NEXT = new AtomicInteger(
             (int) (ProcessHandle.current().pid() * 7919 % SPAN));
 
     private FreePorts() {
@@ -37,7 +39,7 @@ public final class FreePorts {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (System.currentTimeMillis() < deadline) {
             try {
-                new java.net.Socket(InetAddress.getLoopbackAddress(), port).close();
+                new Socket(InetAddress.getLoopbackAddress(), port).close();
                 return true;
             } catch (IOException e) {
                 try {

@@ -2,8 +2,10 @@ package io.berth.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -62,8 +64,8 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /** Client properties for {@code user} of a {@link #dedicatedWithSasl} broker. */
-    public static java.util.Map<String, String> saslProperties(String user, String password) {
-        return java.util.Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+    public static Map<String, String> saslProperties(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
                 "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
                         + user + "\" password=\"" + password + "\";");
     }
@@ -188,9 +190,9 @@ public final class KafkaBroker implements AutoCloseable {
         // read as an option by the storage tool's command line (one start in 64 failed that way)
         while (true) {
             UUID u = UUID.randomUUID();
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
+            ByteBuffer b = ByteBuffer.allocate(16);
             b.putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-            String id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+            String id = Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
             if (!id.startsWith("-")) {
                 return id;
             }

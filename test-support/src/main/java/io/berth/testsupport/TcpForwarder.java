@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class TcpForwarder implements AutoCloseable {
         }
         ServerSocket s = new ServerSocket();
         s.setReuseAddress(true);
-        s.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         listener = s;
         Thread.ofVirtual().start(() -> accept(s));
     }

@@ -3,15 +3,25 @@ package io.berth.webhooks;
 import io.berth.events.RegistryEvent;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -64,7 +74,7 @@ final class Delivery {
     }
 
     /** Delivers {@code body}; empty when stopped first (then the event counts as not done). */
-    java.util.Optional<Outcome> deliver(RegistryEvent event, byte[] body) {
+    Optional<Outcome> deliver(RegistryEvent event, byte[] body) {
         int attempts = 0;
         long backoff = firstBackoff.toMillis();
         String why = null;
@@ -79,10 +89,10 @@ final class Delivery {
             try {
                 post(event, body);
                 breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                return java.util.Optional.of(new Outcome(true, attempts, null));
+                return Optional.of(new Outcome(true, attempts, null));
             } catch (CancellationException e) {
                 breaker.releasePermission();
-                return java.util.Optional.empty();
+                return Optional.empty();
             } catch (IOException e) {
                 breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
                 why = e.getMessage();
@@ -90,12 +100,12 @@ final class Delivery {
                 onFailedAttempt.run();
             }
             if (attempts >= endpoint.maxAttempts()) {
-                return java.util.Optional.of(new Outcome(false, attempts, why));
+                return Optional.of(new Outcome(false, attempts, why));
             }
             await(Duration.ofMillis(backoff));
             backoff = Math.min(backoff * 2, maxBackoff.toMillis());
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     private void post(RegistryEvent event, byte[] body) throws IOException {
@@ -145,23 +155,23 @@ final class Delivery {
     private static HttpResponse.BodySubscriber<Void> boundedDiscard() {
         return new HttpResponse.BodySubscriber<>() {
             private final CompletableFuture<Void> done = new CompletableFuture<>();
-            private java.util.concurrent.Flow.Subscription subscription;
+            private Flow.Subscription subscription;
             private long read;
 
             @Override
-            public java.util.concurrent.CompletionStage<Void> getBody() {
+            public CompletionStage<Void> getBody() {
                 return done;
             }
 
             @Override
-            public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+            public void onSubscribe(Flow.Subscription s) {
                 subscription = s;
                 s.request(Long.MAX_VALUE);
             }
 
             @Override
-            public void onNext(java.util.List<java.nio.ByteBuffer> item) {
-                for (java.nio.ByteBuffer b : item) {
+            public void onNext(List<ByteBuffer> item) {
+                for (ByteBuffer b : item) {
                     read += b.remaining();
                 }
                 if (read > MAX_ANSWER && !done.isDone()) {
@@ -190,17 +200,17 @@ final class Delivery {
 
     /** What went wrong with a request, in words: "connection refused", "no answer within 5s". */
     static String describe(Throwable t) {
-        if (t instanceof java.net.http.HttpConnectTimeoutException) {
+        if (t instanceof HttpConnectTimeoutException) {
             return "connect timed out";
         }
-        if (t instanceof java.net.http.HttpTimeoutException) {
+        if (t instanceof HttpTimeoutException) {
             return "no answer in time";
         }
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof java.net.ConnectException) {
+            if (c instanceof ConnectException) {
                 return "connection refused";
             }
-            if (c instanceof java.nio.channels.UnresolvedAddressException || c instanceof java.net.UnknownHostException) {
+            if (c instanceof UnresolvedAddressException || c instanceof UnknownHostException) {
                 return "unknown host";
             }
             if (c.getCause() == c) {

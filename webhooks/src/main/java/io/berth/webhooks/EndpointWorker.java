@@ -4,17 +4,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
+import io.berth.eventstream.EventStream;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -58,7 +65,7 @@ final class EndpointWorker implements Runnable {
     private volatile String lastError;
     private volatile String stopped;
     /** Partitions assigned whose start position is not set yet (paused until it is). */
-    private final java.util.Set<TopicPartition> unpositioned = new java.util.HashSet<>();
+    private final Set<TopicPartition> unpositioned = new HashSet<>();
 
     EndpointWorker(WebhookConfig config, WebhookConfig.Endpoint endpoint, Producer<String, byte[]> deadLetters,
                    CircuitBreaker breaker, MeterRegistry meters, long startedAt) {
@@ -68,7 +75,7 @@ final class EndpointWorker implements Runnable {
         this.breaker = breaker;
         this.startedAt = startedAt;
         this.filter = new EndpointFilter(endpoint);
-        this.consumer = io.berth.eventstream.EventStream.consumer(config.kafka(), config.group() + "."
+        this.consumer = EventStream.consumer(config.kafka(), config.group() + "."
                 + endpoint.name(), "berth-webhooks-" + endpoint.name(), 20);
         String[] tags = {"endpoint", endpoint.name()};
         this.delivered = Counter.builder("berth.webhook.deliveries").tags(tags).tag("outcome", "delivered")
@@ -83,7 +90,7 @@ final class EndpointWorker implements Runnable {
                 .description("Time from first attempt to a 2xx.").register(meters);
         this.delivery = new Delivery(endpoint, breaker, Duration.ofMillis(500), Duration.ofSeconds(60),
                 failedAttempts::increment);
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer).bindTo(meters);
+        new KafkaClientMetrics(consumer).bindTo(meters);
     }
 
     String name() {
@@ -192,9 +199,9 @@ final class EndpointWorker implements Runnable {
         if (partitions.isEmpty()) {
             return;
         }
-        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new java.util.HashSet<>(partitions));
-        Map<TopicPartition, OffsetAndMetadata> start = new java.util.HashMap<>();
-        List<TopicPartition> fresh = new java.util.ArrayList<>();
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(partitions));
+        Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+        List<TopicPartition> fresh = new ArrayList<>();
         for (TopicPartition tp : partitions) {
             OffsetAndMetadata o = committed.get(tp);
             if (o != null) {
@@ -211,7 +218,7 @@ final class EndpointWorker implements Runnable {
         } else {
             // the end first: records appended after it are kept even when no record is as new as the start
             Map<TopicPartition, Long> end = consumer.endOffsets(fresh);
-            Map<TopicPartition, Long> times = new java.util.HashMap<>();
+            Map<TopicPartition, Long> times = new HashMap<>();
             fresh.forEach(tp -> times.put(tp, startedAt));
             var since = consumer.offsetsForTimes(times);
             for (TopicPartition tp : fresh) {
@@ -310,7 +317,7 @@ final class EndpointWorker implements Runnable {
                         .getBytes(StandardCharsets.UTF_8));
         while (running) {
             try {
-                deadLetters.send(dead).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                deadLetters.send(dead).get(30, TimeUnit.SECONDS);
                 deadLettered.increment();
                 return true;
             } catch (InterruptedException e) {

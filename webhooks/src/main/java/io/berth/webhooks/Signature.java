@@ -2,6 +2,7 @@ package io.berth.webhooks;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -36,7 +37,7 @@ public final class Signature {
     public static boolean verify(String secret, String timestamp, byte[] body, String signature) {
         try {
             String expected = sign(secret, Long.parseLong(timestamp), body);
-            return java.security.MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
+            return MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
                     signature.getBytes(StandardCharsets.UTF_8));
         } catch (NumberFormatException e) {
             return false;

@@ -1,15 +1,20 @@
 package io.berth.webhooks;
 
 import io.berth.core.config.YamlSection;
-import io.berth.events.EventType;
 import io.berth.core.model.RepositoryGlob;
+import io.berth.events.EventType;
+import io.berth.eventstream.KafkaConnection;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -19,7 +24,7 @@ import java.util.regex.Pattern;
  * {@code BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS}). Every problem is one {@link IllegalArgumentException}
  * line naming the file and the key.
  */
-public record WebhookConfig(io.berth.eventstream.KafkaConnection kafka, String topic, String group, String host, int httpPort,
+public record WebhookConfig(KafkaConnection kafka, String topic, String group, String host, int httpPort,
                             List<Endpoint> endpoints) {
     /** The brokers, as start-up lines and errors name them. */
     public String bootstrapServers() {
@@ -38,7 +43,7 @@ public record WebhookConfig(io.berth.eventstream.KafkaConnection kafka, String t
         public String shownUrl() {
             try {
                 return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getPath(), null, null).toString();
-            } catch (java.net.URISyntaxException e) {
+            } catch (URISyntaxException e) {
                 return url.getScheme() + "://" + url.getHost();
             }
         }
@@ -63,10 +68,10 @@ public record WebhookConfig(io.berth.eventstream.KafkaConnection kafka, String t
             throw kafka.bad("bootstrap-servers", "is required");
         }
         Map<String, String> properties = kafka.properties("properties");
-        io.berth.eventstream.KafkaConnection.ownKey(properties).ifPresent(k -> {
+        KafkaConnection.ownKey(properties).ifPresent(k -> {
             throw kafka.bad("properties." + k, "is set by Berth and cannot be changed");
         });
-        io.berth.eventstream.KafkaConnection connection = new io.berth.eventstream.KafkaConnection(bootstrap, properties);
+        KafkaConnection connection = new KafkaConnection(bootstrap, properties);
         String topic = kafka.string("topic", "berth.events");
         String group = kafka.string("group", "berth-webhooks");
         String host = w.string("http-host", "127.0.0.1");
@@ -102,7 +107,7 @@ public record WebhookConfig(io.berth.eventstream.KafkaConnection kafka, String t
         } catch (IllegalArgumentException ex) {
             throw e.bad("url", "'" + urlText + "' is not an http(s) URL");
         }
-        Set<String> actions = new java.util.TreeSet<>(e.strings("actions"));
+        Set<String> actions = new TreeSet<>(e.strings("actions"));
         for (String a : actions) {
             if (!ACTIONS.contains(a)) {
                 throw e.bad("actions", "'" + a + "' is not one of push, pull, mount, delete");
@@ -115,11 +120,11 @@ public record WebhookConfig(io.berth.eventstream.KafkaConnection kafka, String t
                 throw e.bad("repositories", ex.getMessage());
             }
         }
-        Set<EventType> types = new java.util.TreeSet<>();
+        Set<EventType> types = new TreeSet<>();
         for (String t : e.strings("types")) {
             types.add(type(e, t));
         }
-        String start = e.string("start-from", "now").toLowerCase(java.util.Locale.ROOT);
+        String start = e.string("start-from", "now").toLowerCase(Locale.ROOT);
         StartFrom startFrom = switch (start) {
             case "now" -> StartFrom.NOW;
             case "earliest" -> StartFrom.EARLIEST;
@@ -135,7 +140,7 @@ public record WebhookConfig(io.berth.eventstream.KafkaConnection kafka, String t
     private static EventType type(YamlSection e, String text) {
         String full = text.startsWith("io.berth.") ? text : "io.berth." + text;
         return EventType.of(full).orElseThrow(() -> e.bad("types", "'" + text + "' is not an event type ("
-                + String.join(", ", java.util.Arrays.stream(EventType.values())
+                + String.join(", ", Arrays.stream(EventType.values())
                 .map(t -> t.type().substring("io.berth.".length())).toList()) + ")"));
     }
 }

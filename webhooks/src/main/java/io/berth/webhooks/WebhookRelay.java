@@ -2,6 +2,8 @@ package io.berth.webhooks;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.berth.eventstream.EventStream;
+import io.berth.eventstream.OpsResponses;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
@@ -11,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.producer.Producer;
 
 /**
@@ -30,8 +33,8 @@ public final class WebhookRelay implements AutoCloseable {
     public WebhookRelay(WebhookConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.deadLetters = io.berth.eventstream.EventStream.producer(config.kafka(), "berth-webhooks-dlq",
-                java.util.Map.of());
+        this.deadLetters = EventStream.producer(config.kafka(), "berth-webhooks-dlq",
+                Map.of());
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
                 .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
                 .waitDurationInOpenState(Duration.ofSeconds(10)).build());
@@ -68,7 +71,7 @@ public final class WebhookRelay implements AutoCloseable {
     }
 
     private static void send(HttpExchange x, int status, String type, String body) throws IOException {
-        io.berth.eventstream.OpsResponses.send(x, status, type, body);
+        OpsResponses.send(x, status, type, body);
     }
 
     /**

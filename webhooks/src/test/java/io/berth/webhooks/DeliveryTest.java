@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpServer;
 import io.berth.events.RegistryEvent;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -18,7 +20,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntUnaryOperator;
@@ -35,7 +39,7 @@ class DeliveryTest {
 
     DeliveryTest() throws IOException {
         receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        receiver.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        receiver.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         receiver.createContext("/hook", x -> {
             x.getRequestBody().readAllBytes();
             int n = requests.incrementAndGet();
@@ -115,7 +119,7 @@ class DeliveryTest {
     @Test
     void aRefusedConnectionIsSaidInWords() throws IOException {
         int closed;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
         Optional<Delivery.Outcome> o = delivery(endpoint("http://127.0.0.1:" + closed + "/hook", 1), breaker())
@@ -191,8 +195,8 @@ class DeliveryTest {
     @Test
     void aRedirectIsNotFollowedSoTheSignatureAndHeadersStayWithTheConfiguredUrl() throws Exception {
         // the redirect's target: another origin (same address, other port) that records what reaches it
-        java.util.concurrent.ConcurrentLinkedQueue<com.sun.net.httpserver.Headers> elsewhere =
-                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Headers> elsewhere =
+                new ConcurrentLinkedQueue<>();
         HttpServer other = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
         other.createContext("/", x -> {
             elsewhere.add(x.getRequestHeaders());

@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,7 +27,7 @@ final class HostileReceiver implements AutoCloseable {
     /** Body bytes written to the relay before it closed the connection. */
     final AtomicLong bodyBytesSent = new AtomicLong();
     /** Set when the relay closed the connection (the write failed). */
-    final java.util.concurrent.CountDownLatch cutOff = new java.util.concurrent.CountDownLatch(1);
+    final CountDownLatch cutOff = new CountDownLatch(1);
 
     HostileReceiver(Mode mode, String location) throws IOException {
         this.mode = mode;
@@ -95,7 +97,7 @@ final class HostileReceiver implements AutoCloseable {
         }
         long length = 0;
         for (String line : head.toString().split("\r\n")) {
-            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
                 length = Long.parseLong(line.substring(15).trim());
             }
         }

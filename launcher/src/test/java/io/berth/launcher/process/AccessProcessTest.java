@@ -6,21 +6,33 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.http.OciLayouts;
+import io.berth.proto.admin.v1.CreateRobotRequest;
+import io.berth.proto.admin.v1.RevokeRobotRequest;
 import io.berth.testsupport.Command;
+import io.berth.testsupport.Containerd;
 import io.berth.testsupport.Dockerd;
+import io.berth.testsupport.TestPki;
 import io.berth.testsupport.TestServices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -107,7 +119,7 @@ class AccessProcessTest {
     }
 
     static BerthProcess serve(String name, Map<String, String> env) {
-        Map<String, String> e = new java.util.HashMap<>(Map.of("BERTH_AUTH_HTPASSWD_PATH", htpasswd.toString(),
+        Map<String, String> e = new HashMap<>(Map.of("BERTH_AUTH_HTPASSWD_PATH", htpasswd.toString(),
                 "BERTH_AUTH_POLICY", policy.toString(), "BERTH_ADMIN_TOKENS", "boot-token"));
         e.putAll(env);
         BerthProcess p = BerthProcess.start(dir.resolve("srv-" + name), List.of(), e);
@@ -140,12 +152,12 @@ class AccessProcessTest {
 
     /** The status of a token request for a pull of team-a/built-by-ci with these Basic credentials. */
     static int tokenStatus(BerthProcess b, String user, String password) throws Exception {
-        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                         + b.httpPort + "/auth/token?service=berth&scope=repository:team-a/built-by-ci:pull"))
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password)
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))).build();
-        try (java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient()) {
-            return client.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":" + password)
+                        .getBytes(StandardCharsets.UTF_8))).build();
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
         }
     }
 
@@ -229,8 +241,8 @@ class AccessProcessTest {
         Files.writeString(podman.resolve("auth.json"), "{}");
         List<String> pm = List.of("podman", "--root", podman.resolve("root").toString(), "--runroot",
                 podman.resolve("run").toString(), "--storage-driver", "vfs");
-        java.util.function.Function<String, Command> podmanPull = image -> {
-            List<String> cmd = new java.util.ArrayList<>(pm);
+        Function<String, Command> podmanPull = image -> {
+            List<String> cmd = new ArrayList<>(pm);
             cmd.addAll(List.of("pull", "--tls-verify=false", "--authfile", podman.resolve("auth.json").toString(),
                     "127.0.0.1:" + b.httpPort + "/" + image));
             return Command.run(cmd, Map.of(), 300);
@@ -259,7 +271,7 @@ class AccessProcessTest {
                 "docker://" + registry + "/team-a/multi:1");
         assertNotEquals(0, noCreds.exitCode());
         // containerd: ctr --user, through the OAuth2 POST form of the token endpoint
-        var containerd = io.berth.testsupport.Containerd.shared();
+        var containerd = Containerd.shared();
         TestServices.require(containerd.isPresent(), "containerd (Debian package containerd)");
         String source = registry + "/team-a/multi:1";
         String copy = registry + "/team-a/ctr-copy:1";
@@ -309,13 +321,13 @@ class AccessProcessTest {
 
         // the admin API and the HTTP listener share the robot accounts: a revocation is seen at once, not when
         // the HTTP side's few seconds of cached lookups run out (revoked over gRPC, to be quicker than those)
-        var admin = b.adminAs("Basic " + java.util.Base64.getEncoder().encodeToString(("root:" + PASSWORDS.get("root"))
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        String quick = admin.createRobot(io.berth.proto.admin.v1.CreateRobotRequest.newBuilder().setName("quick")
+        var admin = b.adminAs("Basic " + Base64.getEncoder().encodeToString(("root:" + PASSWORDS.get("root"))
+                .getBytes(StandardCharsets.UTF_8)));
+        String quick = admin.createRobot(CreateRobotRequest.newBuilder().setName("quick")
                 .addRepositories("team-a/**").addActions("pull").build()).getSecret();
         secrets.add(quick);
         assertEquals(200, tokenStatus(b, "robot:quick", quick)); // its account is now cached by the HTTP side
-        admin.revokeRobot(io.berth.proto.admin.v1.RevokeRobotRequest.newBuilder().setName("quick").build());
+        admin.revokeRobot(RevokeRobotRequest.newBuilder().setName("quick").build());
         assertEquals(401, tokenStatus(b, "robot:quick", quick));
         ok(docker(config, "rmi", image));
         ok(docker(config, "logout", registry));
@@ -324,7 +336,7 @@ class AccessProcessTest {
 
     @Test
     void tlsWithDockerTrustingTheTestCaAndCertificateReload() throws Exception {
-        io.berth.testsupport.TestPki ca = io.berth.testsupport.TestPki.create(dir.resolve("pki"));
+        TestPki ca = TestPki.create(dir.resolve("pki"));
         Path pki = dir.resolve("pki");
         ca.server("server", "1001");
         BerthProcess b = serve("tls", Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_HTTP_TLS_CERT",
@@ -334,7 +346,7 @@ class AccessProcessTest {
         // docker reads a registry's CA from certs.d/<host:port>/ca.crt (docs/access.md)
         Path certsD = Path.of("/etc/docker/certs.d", registry);
         Files.createDirectories(certsD);
-        Files.copy(pki.resolve("ca.crt"), certsD.resolve("ca.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(pki.resolve("ca.crt"), certsD.resolve("ca.crt"), StandardCopyOption.REPLACE_EXISTING);
         try {
             Path config = Files.createDirectories(dir.resolve("docker-tls"));
             ok(login(config, registry, "alice", PASSWORDS.get("alice")));
@@ -372,7 +384,7 @@ class AccessProcessTest {
 
     @Test
     void adminCliOverTlsWithTokensUsersAndClientCertificates() throws Exception {
-        io.berth.testsupport.TestPki ca = io.berth.testsupport.TestPki.create(dir.resolve("admin-pki"));
+        TestPki ca = TestPki.create(dir.resolve("admin-pki"));
         ca.server("admin", "ad01");
         ca.client("root-cli", "root");
         BerthProcess b = serve("admin-tls", Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_ADMIN_TLS_CERT",

@@ -2,6 +2,7 @@ package io.berth.launcher.process;
 
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.gc.GarbageCollector;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
@@ -27,9 +28,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -41,7 +44,7 @@ import org.yaml.snakeyaml.Yaml;
  * {@code bin/test -pl launcher -Dgroups=benchmark -Dberth.test.excluded-groups= -Dit.test=AdminBenchmark
  * -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false}.
  */
-@org.junit.jupiter.api.Tag("benchmark")
+@Tag("benchmark")
 class AdminBenchmark {
     static final int MANIFESTS = Integer.getInteger("berth.bench.manifests", 10_000);
     static final int LAYERS = 4; // with the config: 5 blobs per manifest
@@ -116,7 +119,7 @@ class AdminBenchmark {
             // retention dry run over every tag
             RetentionPolicy policy = RetentionPolicy.fromMap(new Yaml().load("name: p\nrepositories: [bench/app]\n"
                     + "rules: [{keep-last-pushed: 100}, {keep-tags-matching: 't1.*'}]\nuntagged: delete"));
-            io.berth.core.maintenance.Maintenance maintenance = new io.berth.core.maintenance.Maintenance(r);
+            Maintenance maintenance = new Maintenance(r);
             Retention retention = maintenance.retention();
             for (int run = 0; run < 3; run++) {
                 long t = System.nanoTime();
@@ -132,10 +135,10 @@ class AdminBenchmark {
             }
             System.gc();
             heapPeakReset();
-            GarbageCollector.Status dry = maintenance.gc().runNow(new GarbageCollector.Options(true, java.time.Duration.ZERO,
+            GarbageCollector.Status dry = maintenance.gc().runNow(new GarbageCollector.Options(true, Duration.ZERO,
                     false));
             long t = System.nanoTime();
-            GarbageCollector.Status gc = maintenance.gc().runNow(new GarbageCollector.Options(false, java.time.Duration.ZERO,
+            GarbageCollector.Status gc = maintenance.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
                     false));
             double seconds = (System.nanoTime() - t) / 1e9;
             long peak = heapPeakReset();

@@ -13,6 +13,7 @@ import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.TestServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -98,7 +99,7 @@ class AdminProcessTest {
             // --json: numbers as numbers, times in RFC 3339
             JsonNode first = tags.get("tags").get(1);
             assertTrue(first.get("size").isIntegralNumber(), first.toString());
-            java.time.OffsetDateTime.parse(first.get("pushedAt").asText());
+            OffsetDateTime.parse(first.get("pushedAt").asText());
             assertTrue(first.has("lastPulledAt"), first.toString());
             assertTrue(json("info", "--json").get("repositoryCount").isIntegralNumber());
 

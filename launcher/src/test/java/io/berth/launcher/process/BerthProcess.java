@@ -1,12 +1,22 @@
 package io.berth.launcher.process;
 
+import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** {@code berth serve} as a separate process, on free ports, in its own working directory. */
@@ -15,7 +25,7 @@ final class BerthProcess implements AutoCloseable {
     final int adminPort;
     final Path workDir;
     final JavaProcess process;
-    private final List<io.grpc.ManagedChannel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
 
     private BerthProcess(int httpPort, int adminPort, Path workDir, JavaProcess process) {
         this.httpPort = httpPort;
@@ -63,13 +73,13 @@ final class BerthProcess implements AutoCloseable {
      */
     static List<String> defaultJvmOptions() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("..", "bin", "berth"))) {
+            for (String line : Files.readAllLines(Path.of("..", "bin", "berth"))) {
                 if (line.startsWith("DEFAULT_JAVA_OPTS=\"")) {
                     return List.of(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"')).split(" +"));
                 }
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         throw new IllegalStateException("bin/berth has no DEFAULT_JAVA_OPTS line");
     }
@@ -82,12 +92,12 @@ final class BerthProcess implements AutoCloseable {
     /** Resident memory of the server process now, in bytes (Linux: VmRSS). */
     long residentBytes() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
                 if (line.startsWith("VmRSS:")) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return -1; // gone
         }
         return -1;
@@ -100,11 +110,11 @@ final class BerthProcess implements AutoCloseable {
      */
     static String adminClassPath() {
         Path target = Path.of("target").toAbsolutePath();
-        if (!java.nio.file.Files.isDirectory(target.resolve("admin-lib"))) {
+        if (!Files.isDirectory(target.resolve("admin-lib"))) {
             throw new IllegalStateException("no " + target.resolve("admin-lib") + ": the build makes it before the"
                     + " tests (mvn process-test-classes)");
         }
-        return target.resolve("classes") + java.io.File.pathSeparator + target.resolve("admin-lib") + "/*";
+        return target.resolve("classes") + File.pathSeparator + target.resolve("admin-lib") + "/*";
     }
 
     /** Runs {@code berth <args>} to completion; returns exit code and output. {@code admin} runs as bin/berth runs it. */
@@ -125,19 +135,19 @@ final class BerthProcess implements AutoCloseable {
     }
 
     /** A client of the admin API with {@code token}; its channel closes with this process. */
-    io.berth.proto.admin.v1.RegistryAdminGrpc.RegistryAdminBlockingStub admin(String token) {
+    RegistryAdminGrpc.RegistryAdminBlockingStub admin(String token) {
         return adminAs("Bearer " + token);
     }
 
     /** A client of the admin API sending this {@code authorization} value (Bearer or Basic). */
-    io.berth.proto.admin.v1.RegistryAdminGrpc.RegistryAdminBlockingStub adminAs(String authorization) {
-        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", adminPort)
+    RegistryAdminGrpc.RegistryAdminBlockingStub adminAs(String authorization) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", adminPort)
                 .usePlaintext().build();
         channels.add(channel);
-        io.grpc.Metadata auth = new io.grpc.Metadata();
-        auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), authorization);
-        return io.berth.proto.admin.v1.RegistryAdminGrpc.newBlockingStub(channel)
-                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+        Metadata auth = new Metadata();
+        auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);
+        return RegistryAdminGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth));
     }
 
     String base() {
@@ -160,7 +170,7 @@ final class BerthProcess implements AutoCloseable {
 
     @Override
     public void close() {
-        channels.forEach(io.grpc.ManagedChannel::shutdownNow);
+        channels.forEach(ManagedChannel::shutdownNow);
         process.close();
     }
 

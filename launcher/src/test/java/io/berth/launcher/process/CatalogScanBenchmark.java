@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.security.crypto.bcrypt.BCrypt;
 
 /**
  * Figures for the catalog attack of issue 22 (never asserted): {@code berth serve} with the default
@@ -58,8 +59,8 @@ class CatalogScanBenchmark {
             });
         }
         Path users = dir.resolve("users");
-        Files.writeString(users, "alice:" + org.springframework.security.crypto.bcrypt.BCrypt.hashpw("pw",
-                org.springframework.security.crypto.bcrypt.BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
+        Files.writeString(users, "alice:" + BCrypt.hashpw("pw",
+                BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, """
                 rules:

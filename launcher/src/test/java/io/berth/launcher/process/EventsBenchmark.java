@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.events.EventCodec;
+import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
 import io.berth.testsupport.KafkaBroker;
 import java.nio.charset.StandardCharsets;
@@ -65,7 +66,7 @@ class EventsBenchmark {
                             try {
                                 RegistryEvent e = EventCodec.decode(r.value());
                                 at.putIfAbsent(e.type() + " " + e.subject(), now);
-                            } catch (io.berth.events.MalformedEventException ex) {
+                            } catch (MalformedEventException ex) {
                                 throw new IllegalStateException(ex);
                             }
                         }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.events.EventCodec;
+import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
 import io.berth.http.OciLayouts;
 import io.berth.testsupport.Command;
@@ -65,7 +66,7 @@ class EventsProcessTest {
                 assertEquals(e.source(), header(r, EventCodec.HEADER_SOURCE));
                 assertEquals(EventCodec.STRUCTURED_CONTENT_TYPE, header(r, EventCodec.HEADER_CONTENT_TYPE));
                 out.add(e);
-            } catch (io.berth.events.MalformedEventException ex) {
+            } catch (MalformedEventException ex) {
                 throw new AssertionError(ex);
             }
         }

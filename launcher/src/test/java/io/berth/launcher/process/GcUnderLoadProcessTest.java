@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,6 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -108,7 +110,7 @@ class GcUnderLoadProcessTest {
         }
     }
 
-    private static final java.util.regex.Pattern TIMESTAMPED = java.util.regex.Pattern.compile("\\d{4}-\\d{2}-\\d{2}T");
+    private static final Pattern TIMESTAMPED = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T");
 
     /** The server's warning and error lines with their stack traces, at most 80 lines. */
     static String problems(String log) {
@@ -195,7 +197,7 @@ class GcUnderLoadProcessTest {
             for (Future<?> f : load) {
                 try {
                     f.get(2, TimeUnit.MINUTES); // rethrows what a pusher or puller found
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     // with what the server logged about it: a 500 is logged with its stack trace
                     throw new AssertionError(e.getCause().getMessage() + "\nserver warnings and errors:\n"
                             + problems(berth.output()), e.getCause());

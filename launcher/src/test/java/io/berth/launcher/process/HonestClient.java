@@ -7,6 +7,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -27,7 +28,7 @@ final class HonestClient {
     private final String base;
     private final List<Long> rounds = Collections.synchronizedList(new ArrayList<>());
 
-    HonestClient(String base, String localAddress) throws java.net.UnknownHostException {
+    HonestClient(String base, String localAddress) throws UnknownHostException {
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30))
                 .localAddress(InetAddress.getByName(localAddress)).build();
         this.base = base;

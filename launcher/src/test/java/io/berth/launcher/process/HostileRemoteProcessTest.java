@@ -11,6 +11,7 @@ import io.berth.core.model.Digest;
 import io.berth.events.DistributionEvent;
 import io.berth.events.EventCodec;
 import io.berth.events.RegistryEvent;
+import io.berth.eventstream.EventStream;
 import io.berth.testsupport.HostileRegistry;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,7 +69,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
      */
     String awaitError(String what, String expected) throws Exception {
         long start = System.nanoTime();
-        java.time.Instant since = java.time.Instant.now();
+        Instant since = Instant.now();
         String[] found = new String[1];
         await(what + ": an error saying " + expected, () -> {
             if (!replicator.process().isAlive()) {
@@ -75,7 +77,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
             }
             JsonNode r = target().path("lastReconciliation");
             // a reconciliation that ended after the remote turned hostile (it may have begun before)
-            if (!r.has("at") || java.time.Instant.parse(r.get("at").asText()).plusMillis(r.path("durationMillis")
+            if (!r.has("at") || Instant.parse(r.get("at").asText()).plusMillis(r.path("durationMillis")
                     .asLong()).isBefore(since)) {
                 return false;
             }
@@ -155,7 +157,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         EventsProcessTest.pushImage(a.base(), "team-b/secret", "v1", "filtered out");
         await("mirror/team-a/app:v1 on B", () -> digest(b.base(), "mirror/team-a/app", "v1")
                 .equals(Optional.of(v1.toString())), Duration.ofSeconds(60));
-        try (Producer<String, byte[]> forger = io.berth.eventstream.EventStream.producer(
+        try (Producer<String, byte[]> forger = EventStream.producer(
                 KafkaBroker.shared().bootstrapServers(), "forger", Map.of())) {
             for (RegistryEvent e : List.of(
                     forged("io.berth.repository.deleted", "team-a/../../local/app", null),

@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.eventstream.EventStream;
 import io.berth.testsupport.HostileRegistry;
 import io.berth.testsupport.JavaProcess;
+import io.berth.testsupport.KafkaBroker;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -194,8 +197,8 @@ class HostileSourceProcessTest extends ReplicationFixture {
             assertTrue(log.contains("deleted " + gone + " ("), "each delete logged: " + gone + "\n" + log);
         }
         // and each is a record on <group>.deletes
-        List<String> records = new java.util.ArrayList<>();
-        try (var consumer = io.berth.eventstream.EventStream.consumer(io.berth.testsupport.KafkaBroker.shared()
+        List<String> records = new ArrayList<>();
+        try (var consumer = EventStream.consumer(KafkaBroker.shared()
                 .bootstrapServers(), "audit-" + topic, "audit", 100)) {
             consumer.subscribe(List.of("g-" + topic + ".deletes"));
             await("5 delete records", () -> {

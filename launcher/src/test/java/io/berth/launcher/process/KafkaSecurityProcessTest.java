@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -30,6 +31,7 @@ import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
@@ -98,7 +100,7 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
     Map<String, String> saslEvents(KafkaBroker broker) {
         Map<String, String> env = new HashMap<>(EventsProcessTest.events(broker.bootstrapServers(), topic));
         KafkaBroker.saslProperties("registry", KafkaBroker.password("registry")).forEach((k, v) ->
-                env.put("BERTH_EVENTS_KAFKA_PROPERTIES_" + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), v));
+                env.put("BERTH_EVENTS_KAFKA_PROPERTIES_" + k.toUpperCase(Locale.ROOT).replace('.', '_'), v));
         return env;
     }
 
@@ -150,7 +152,7 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
         long malloryMs = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(anonymous.isPresent(), "a client without credentials cannot produce");
         assertTrue(mallory.isPresent(), "a user without the WRITE ACL cannot produce");
-        assertTrue(mallory.get() instanceof org.apache.kafka.common.errors.TopicAuthorizationException, mallory.toString());
+        assertTrue(mallory.get() instanceof TopicAuthorizationException, mallory.toString());
         System.out.printf("forged event refused: without credentials after %d ms (%s), as mallory after %d ms (%s)%n",
                 anonymousMs, anonymous.get().getClass().getSimpleName(), malloryMs,
                 mallory.get().getClass().getSimpleName());

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,7 +76,7 @@ class ManifestAbuseProcessTest {
             honest.clear();
             List<byte[]> hostile = hostileManifests();
             ConcurrentMap<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
-            List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<String> failures = Collections.synchronizedList(new ArrayList<>());
             long until = System.currentTimeMillis() + 20_000;
             List<Thread> attackers = new ArrayList<>();
             for (int t = 0; t < 16; t++) {

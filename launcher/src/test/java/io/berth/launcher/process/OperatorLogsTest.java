@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,10 +111,10 @@ class OperatorLogsTest {
     void warningsWhileServingCarryTheRequestId() throws Exception {
         try (BerthProcess b = BerthProcess.start(dir, List.of(), Map.of())) {
             byte[] blob = "soon short".getBytes();
-            io.berth.core.model.Digest d = io.berth.core.model.Digest.compute(
-                    io.berth.core.model.DigestAlgorithm.SHA256, blob);
+            Digest d = Digest.compute(
+                    DigestAlgorithm.SHA256, blob);
             assertEquals(201, send("POST", b.base() + "/v2/warn/app/blobs/uploads/?digest=" + d, blob).statusCode());
-            java.nio.file.Files.delete(dir.resolve("data/blobs/blobs/sha256").resolve(d.hex().substring(0, 2))
+            Files.delete(dir.resolve("data/blobs/blobs/sha256").resolve(d.hex().substring(0, 2))
                     .resolve(d.hex()));
             send("GET", b.base() + "/v2/warn/app/blobs/" + d, null, "X-Request-Id", "req-warn-1");
             assertEquals(0, b.terminate());

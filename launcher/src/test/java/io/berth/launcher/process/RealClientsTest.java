@@ -16,6 +16,7 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.http.OciLayouts;
 import io.berth.testsupport.Command;
+import io.berth.testsupport.Containerd;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.TestServices;
 import java.io.IOException;
@@ -29,6 +30,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -96,9 +99,9 @@ class RealClientsTest {
 
     /** The value of {@code name{path="..."}} in {@code /metrics} now. */
     static double metric(String name, String path) throws Exception {
-        String metrics = HTTP.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + registry
-                + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + registry
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = Pattern.compile(
                 "(?m)^" + name + "\\{path=\"" + path + "\"\\} (\\S+)$").matcher(metrics);
         assertTrue(m.find(), metrics);
         return Double.parseDouble(m.group(1));
@@ -206,7 +209,7 @@ class RealClientsTest {
     @Test
     void containerdPullsAndPushesAMultiPlatformIndex() throws Exception {
         requireSkopeo();
-        var containerd = io.berth.testsupport.Containerd.shared();
+        var containerd = Containerd.shared();
         TestServices.require(containerd.isPresent(), "containerd (Debian package containerd)");
         Path layout = OciLayouts.twoPlatformIndex(dir.resolve("ctr-layout"), "multi");
         ok(skopeo("copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",

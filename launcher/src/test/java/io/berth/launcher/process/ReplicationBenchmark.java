@@ -3,6 +3,7 @@ package io.berth.launcher.process;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.core.model.Digest;
 import io.berth.testsupport.JavaProcess;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,7 +37,7 @@ class ReplicationBenchmark extends ReplicationFixture {
                 "1h");
         for (int i = 0; i < 20; i++) { // warm-up
             Digest d = EventsProcessTest.pushImage(a.base(), "warm/app", "w" + i, "warm " + i);
-            await("warm-up", () -> digest(b.base(), "warm/app", d.toString()).isPresent(), java.time.Duration
+            await("warm-up", () -> digest(b.base(), "warm/app", d.toString()).isPresent(), Duration
                     .ofSeconds(30));
         }
         long[] latency = new long[200];
@@ -63,7 +64,7 @@ class ReplicationBenchmark extends ReplicationFixture {
         long t0 = System.nanoTime();
         EventsProcessTest.send("PUT", a.base() + "/v2/big/app/manifests/1", manifest, "Content-Type",
                 "application/vnd.oci.image.manifest.v1+json");
-        await("the 1 GiB image on B", () -> digest(b.base(), "big/app", "1").isPresent(), java.time.Duration
+        await("the 1 GiB image on B", () -> digest(b.base(), "big/app", "1").isPresent(), Duration
                 .ofMinutes(5));
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.out.printf("one 1 GiB layer A -> B: %.1f s, %.0f MB/s%n", seconds, size / 1e6 / seconds);
@@ -73,7 +74,7 @@ class ReplicationBenchmark extends ReplicationFixture {
         for (int i = 0; i < 1000; i++) {
             tags.add(EventsProcessTest.pushImage(a.base(), "many/r" + (i % 10), "v" + i, "many " + i));
         }
-        await("1000 tags on B", () -> digest(b.base(), "many/r9", "v999").isPresent(), java.time.Duration
+        await("1000 tags on B", () -> digest(b.base(), "many/r9", "v999").isPresent(), Duration
                 .ofMinutes(5));
         replicator.process().destroy();
         replicator.process().waitFor();
@@ -84,7 +85,7 @@ class ReplicationBenchmark extends ReplicationFixture {
             } catch (Exception e) {
                 return false;
             }
-        }, java.time.Duration.ofMinutes(5));
+        }, Duration.ofMinutes(5));
         JsonNode r = status(again).get("targets").get(0).get("lastReconciliation");
         System.out.printf("reconciliation of %d repositories and %d tags in sync: %d ms, %d differences%n",
                 r.get("repositories").asInt(), r.get("tags").asInt(), r.get("durationMillis").asLong(),

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
 import io.berth.testsupport.FreePorts;
+import io.berth.testsupport.GeneratedContent;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
 import java.io.IOException;
@@ -16,9 +17,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +106,7 @@ abstract class ReplicationFixture {
         return p;
     }
 
-    final Map<JavaProcess, Integer> statusPorts = new java.util.HashMap<>();
+    final Map<JavaProcess, Integer> statusPorts = new HashMap<>();
 
     JsonNode status(JavaProcess replicator) throws Exception {
         return JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statusPorts.get(
@@ -152,7 +155,7 @@ abstract class ReplicationFixture {
         String location = URI.create(base).resolve(start.headers().firstValue("Location").orElseThrow()).toString();
         HttpResponse<String> patch = HTTP.send(HttpRequest.newBuilder(URI.create(location)).method("PATCH",
                 HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() ->
-                        new java.security.DigestInputStream(new io.berth.testsupport.GeneratedContent(3, 0, size), sha)),
+                        new DigestInputStream(new GeneratedContent(3, 0, size), sha)),
                         size)).header("Content-Type", "application/octet-stream").build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(202, patch.statusCode(), patch.body());

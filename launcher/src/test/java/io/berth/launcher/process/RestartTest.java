@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -75,7 +76,7 @@ class RestartTest {
         byte[] first = Arrays.copyOfRange(content, 0, cut);
         byte[] second = Arrays.copyOfRange(content, cut, content.length);
         Digest digest = Digest.compute(DigestAlgorithm.SHA256, content);
-        byte[] acked = "acknowledged before the kill".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] acked = "acknowledged before the kill".getBytes(StandardCharsets.UTF_8);
         Digest ackedDigest = Digest.compute(DigestAlgorithm.SHA256, acked);
         String location;
         try (BerthProcess before = BerthProcess.start(dir, List.of(), Map.of())) {
@@ -96,7 +97,7 @@ class RestartTest {
                         + "Content-Range: " + cut + "-" + (content.length - 1) + "\r\nContent-Length: " + second.length
                         + "\r\n\r\n");
                 c.sendRaw(new String(Arrays.copyOfRange(second, 0, second.length / 2),
-                        java.nio.charset.StandardCharsets.ISO_8859_1));
+                        StandardCharsets.ISO_8859_1));
                 Thread.sleep(300);
                 before.process.process().destroyForcibly().waitFor();
             }

@@ -26,14 +26,17 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -164,19 +167,19 @@ class ScaleOutProcessTest {
         assertEquals(202, start.statusCode());
         String upload = location(start);
         int first = 12 << 20;
-        HttpResponse<byte[]> one = send(a, "PATCH", upload, java.util.Arrays.copyOfRange(content, 0, first),
+        HttpResponse<byte[]> one = send(a, "PATCH", upload, Arrays.copyOfRange(content, 0, first),
                 "Content-Type", "application/octet-stream", "Content-Range", "0-" + (first - 1));
         assertEquals(202, one.statusCode(), new String(one.body()));
         // B continues what A staged: the session and the parts are shared, the hash is rebuilt from the parts
         HttpResponse<byte[]> status = send(b, "GET", upload, null);
         assertEquals(204, status.statusCode());
         assertEquals("0-" + (first - 1), status.headers().firstValue("Range").orElseThrow());
-        HttpResponse<byte[]> two = send(b, "PATCH", upload, java.util.Arrays.copyOfRange(content, first,
+        HttpResponse<byte[]> two = send(b, "PATCH", upload, Arrays.copyOfRange(content, first,
                 content.length - 1000), "Content-Type", "application/octet-stream", "Content-Range", first + "-"
                 + (content.length - 1001));
         assertEquals(202, two.statusCode(), new String(two.body()));
         // and A takes the last chunk and the PUT
-        HttpResponse<byte[]> done = send(a, "PUT", upload + "?digest=" + digest, java.util.Arrays.copyOfRange(content,
+        HttpResponse<byte[]> done = send(a, "PUT", upload + "?digest=" + digest, Arrays.copyOfRange(content,
                 content.length - 1000, content.length), "Content-Type", "application/octet-stream");
         assertEquals(201, done.statusCode(), new String(done.body()));
         HttpResponse<byte[]> pulled = send(b, "GET", "/v2/scale/chunked/blobs/" + digest, null);
@@ -185,7 +188,7 @@ class ScaleOutProcessTest {
         HttpResponse<byte[]> range = send(a, "GET", "/v2/scale/chunked/blobs/" + digest, null, "Range",
                 "bytes=1000-1999");
         assertEquals(206, range.statusCode());
-        assertArrayEquals(java.util.Arrays.copyOfRange(content, 1000, 2000), range.body());
+        assertArrayEquals(Arrays.copyOfRange(content, 1000, 2000), range.body());
         // a wrong digest leaves no blob behind
         HttpResponse<byte[]> bad = send(b, "POST", "/v2/scale/chunked/blobs/uploads/?digest=sha256:" + "1".repeat(64),
                 "not that".getBytes(StandardCharsets.UTF_8), "Content-Type", "application/octet-stream");
@@ -275,7 +278,7 @@ class ScaleOutProcessTest {
         try {
             HttpResponse<byte[]> r = patch.get();
             assertNotEquals(202, r.statusCode());
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             // the connection went away: what a client sees when an instance dies
         }
         doomed.close();
@@ -290,7 +293,7 @@ class ScaleOutProcessTest {
     }
 
     static Digest digestOf(InputStream in) throws IOException {
-        java.security.MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
+        MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
         byte[] buf = new byte[1 << 16];
         int n;
         while ((n = in.read(buf)) > 0) {

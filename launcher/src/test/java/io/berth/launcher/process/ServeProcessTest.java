@@ -4,13 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.config.ConfigKeys;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.ServerInfo;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,14 +78,14 @@ class ServeProcessTest {
             assertTrue(b.output().contains("(health only: no admin.tokens)"), b.output());
             ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", b.adminPort).usePlaintext().build();
             try {
-                io.grpc.StatusRuntimeException off = org.junit.jupiter.api.Assertions.assertThrows(
-                        io.grpc.StatusRuntimeException.class, () -> RegistryAdminGrpc.newBlockingStub(ch)
+                StatusRuntimeException off = Assertions.assertThrows(
+                        StatusRuntimeException.class, () -> RegistryAdminGrpc.newBlockingStub(ch)
                                 .withDeadlineAfter(10, TimeUnit.SECONDS)
                                 .getServerInfo(GetServerInfoRequest.getDefaultInstance()));
-                assertEquals(io.grpc.Status.Code.UNAUTHENTICATED, off.getStatus().getCode());
-                assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING, io.grpc.health.v1.HealthGrpc
+                assertEquals(Status.Code.UNAUTHENTICATED, off.getStatus().getCode());
+                assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc
                         .newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus());
+                        .check(HealthCheckRequest.getDefaultInstance()).getStatus());
             } finally {
                 ch.shutdownNow();
             }
@@ -101,8 +110,8 @@ class ServeProcessTest {
                     HttpResponse.BodyHandlers.ofString());
             String location = start.headers().firstValue("Location").orElseThrow();
             // a PATCH whose body arrives slowly: SIGTERM lands while it is in flight
-            java.io.PipedOutputStream pipe = new java.io.PipedOutputStream();
-            java.io.PipedInputStream body = new java.io.PipedInputStream(pipe, 1 << 16);
+            PipedOutputStream pipe = new PipedOutputStream();
+            PipedInputStream body = new PipedInputStream(pipe, 1 << 16);
             CompletableFuture<HttpResponse<String>> patch = HTTP.sendAsync(HttpRequest.newBuilder(
                     URI.create(b.base() + location)).method("PATCH", HttpRequest.BodyPublishers.ofInputStream(
                     () -> body)).build(), HttpResponse.BodyHandlers.ofString());
@@ -172,7 +181,7 @@ class ServeProcessTest {
         }
         BerthProcess.Result serve = BerthProcess.run(dir, Map.of(), "serve", "--help");
         assertEquals(0, serve.exitCode());
-        for (var key : io.berth.core.config.ConfigKeys.ALL) {
+        for (var key : ConfigKeys.ALL) {
             assertTrue(serve.output().contains(key.name()) && serve.output().contains(key.envName()), key.name());
         }
         assertTrue(serve.output().contains("--config"));

@@ -5,15 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testsupport.FreePorts;
+import io.berth.testsupport.JavaProcess;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.security.crypto.bcrypt.BCrypt;
 
 /**
  * Every start-up failure of {@code berth serve} is one line giving its reason, with exit code 2 for
@@ -58,9 +63,9 @@ class StartupFailuresTest {
     void aStopRequestWhileStartingIsKeptAndTheServerStopsInOrder() throws Exception {
         // an unknown key's warning is logged early in start-up: it marks a moment before the server is up
         Files.writeString(dir.resolve("berth.yaml"), "bogus: 1\n");
-        Map<String, String> env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_HTTP_SHUTDOWN_GRACE", "0s");
-        io.berth.testsupport.JavaProcess p = io.berth.testsupport.JavaProcess.start("io.berth.launcher.Main",
+        JavaProcess p = JavaProcess.start("io.berth.launcher.Main",
                 List.of("--enable-native-access=ALL-UNNAMED"), List.of("serve"), env, dir,
                 dir.resolve("stop-while-starting.log"));
         try {
@@ -70,7 +75,7 @@ class StartupFailuresTest {
                 Thread.sleep(5);
             }
             p.process().destroy(); // SIGTERM while it is still starting
-            assertTrue(p.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS), p.output());
+            assertTrue(p.process().waitFor(60, TimeUnit.SECONDS), p.output());
             assertEquals(0, p.process().exitValue(), "stopped in order, not killed half-started: " + p.output());
             assertTrue(p.output().contains("shutting down"), p.output());
         } finally {
@@ -97,7 +102,7 @@ class StartupFailuresTest {
     @Test
     void storageThatCannotBeOpenedSaysWhy() throws Exception {
         Path notADirectory = Files.writeString(dir.resolve("plain-file"), "x");
-        Map<String, String> env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_STORAGE_FILESYSTEM_ROOT", notADirectory.toString());
         BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
         assertEquals(1, r.exitCode(), r.output());
@@ -108,7 +113,7 @@ class StartupFailuresTest {
 
     @Test
     void credentialsInStorageAndDatabaseUrlsNeverReachTheFailureLine() throws Exception {
-        Map<String, String> env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_METADATA_TYPE", "postgres");
         env.put("BERTH_METADATA_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:1/berth?user=u&password=PGSECRET1");
         BerthProcess.Result pg = BerthProcess.run(dir, env, "serve");
@@ -117,7 +122,7 @@ class StartupFailuresTest {
         assertTrue(line.startsWith("berth: cannot open metadata: cannot connect to PostgreSQL at postgresql://127.0.0.1:1"
                 + "/berth"), line);
         assertFalse(pg.output().contains("PGSECRET1"), pg.output());
-        env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_STORAGE_TYPE", "s3");
         env.put("BERTH_STORAGE_S3_ENDPOINT", "http://AKIAUSER:S3SECRET2@127.0.0.1:1");
         env.put("BERTH_STORAGE_S3_ACCESS_KEY", "access");
@@ -130,7 +135,7 @@ class StartupFailuresTest {
 
     @Test
     void kafkaPropertiesTheClientRefusesAreOneLineAndExitCode2() throws Exception {
-        Map<String, String> env = new java.util.HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+        Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_EVENTS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1");
         env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SECURITY_PROTOCOL", "SASL_PLAINTEXT");
         env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SASL_MECHANISM", "PLAIN");
@@ -194,13 +199,13 @@ class StartupFailuresTest {
 
     @Test
     void accessControlAndTlsThatCannotBeSetUpSayWhyInOneLine() throws Exception {
-        java.nio.file.Files.writeString(dir.resolve("md5.htpasswd"), "bob:$apr1$abc$0123456789abcdefghijk.\n");
-        java.nio.file.Files.writeString(dir.resolve("ok.htpasswd"), "bob:" + org.springframework.security.crypto
-                .bcrypt.BCrypt.hashpw("pw", org.springframework.security.crypto.bcrypt.BCrypt.gensalt(4)) + "\n");
-        java.nio.file.Files.writeString(dir.resolve("policy.yaml"), "rules:\n  - repositories: [\"**\"]\n"
+        Files.writeString(dir.resolve("md5.htpasswd"), "bob:$apr1$abc$0123456789abcdefghijk.\n");
+        Files.writeString(dir.resolve("ok.htpasswd"), "bob:" + org.springframework.security.crypto
+                .bcrypt.BCrypt.hashpw("pw", BCrypt.gensalt(4)) + "\n");
+        Files.writeString(dir.resolve("policy.yaml"), "rules:\n  - repositories: [\"**\"]\n"
                 + "    subjects: [\"group:nobody\"]\n    actions: [pull]\n");
         String ok = dir.resolve("ok.htpasswd").toString();
-        Map<Map<String, String>, String> cases = new java.util.LinkedHashMap<>();
+        Map<Map<String, String>, String> cases = new LinkedHashMap<>();
         cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd"), "auth.type htpasswd needs auth.htpasswd.path");
         cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_AUTH_HTPASSWD_PATH", dir.resolve("none").toString()),
                 "cannot read auth.htpasswd.path " + dir.resolve("none") + ": no such file");
@@ -216,8 +221,8 @@ class StartupFailuresTest {
         cases.put(Map.of("BERTH_HTTP_TLS_CERT", ok, "BERTH_HTTP_TLS_KEY", ok), "cannot use http.tls.cert/http.tls.key");
         cases.put(Map.of("BERTH_ADMIN_TLS_KEY", ok), "admin.tls.cert and admin.tls.key go together");
         for (Map.Entry<Map<String, String>, String> c : cases.entrySet()) {
-            Map<String, String> env = new java.util.HashMap<>(ports(io.berth.testsupport.FreePorts.next(),
-                    io.berth.testsupport.FreePorts.next()));
+            Map<String, String> env = new HashMap<>(ports(FreePorts.next(),
+                    FreePorts.next()));
             env.putAll(c.getKey());
             env.put("BERTH_STORAGE_FILESYSTEM_ROOT", dir.resolve("data-" + env.hashCode() + "/blobs").toString());
             env.put("BERTH_METADATA_SQLITE_PATH", dir.resolve("data-" + env.hashCode() + "/berth.db").toString());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpServer;
 import io.berth.events.DistributionEvent;
 import io.berth.events.EventCodec;
@@ -15,21 +16,36 @@ import io.berth.testsupport.KafkaBroker;
 import io.berth.testsupport.TopicReader;
 import io.berth.webhooks.Signature;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -49,7 +65,7 @@ class WebhooksProcessTest {
     @TempDir
     Path dir;
     final String topic = "berth.hooks." + UUID.randomUUID();
-    final List<Receiver> receivers = new java.util.ArrayList<>();
+    final List<Receiver> receivers = new ArrayList<>();
 
     /** A local endpoint: records what it gets and answers as told. */
     static final class Receiver implements AutoCloseable {
@@ -62,7 +78,7 @@ class WebhooksProcessTest {
 
         Receiver() throws IOException {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", FreePorts.next()), 50);
-            server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+            server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
             server.createContext("/hook", x -> {
                 inProgress.incrementAndGet();
                 try {
@@ -157,7 +173,7 @@ class WebhooksProcessTest {
         return p;
     }
 
-    static void await(String what, java.util.function.BooleanSupplier condition, Duration timeout)
+    static void await(String what, BooleanSupplier condition, Duration timeout)
             throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (!condition.getAsBoolean()) {
@@ -200,7 +216,7 @@ class WebhooksProcessTest {
             await("the filtered endpoint's delivery", () -> !signed.got.isEmpty(), Duration.ofSeconds(60));
             Map<String, Object> d = signed.got.peek();
             byte[] body = (byte[]) d.get("body");
-            var headers = (com.sun.net.httpserver.Headers) d.get("headers");
+            var headers = (Headers) d.get("headers");
             assertEquals("application/vnd.docker.distribution.events.v2+json", headers.getFirst("Content-Type"));
             assertTrue(Signature.verify("s3cret", headers.getFirst("X-Berth-Timestamp"), body,
                     headers.getFirst("X-Berth-Signature")), "the signature checks out");
@@ -258,7 +274,7 @@ class WebhooksProcessTest {
             await("the healthy endpoint's delivery", () -> healthy.got.size() == 1, Duration.ofSeconds(60));
             assertEquals(1, hanging.inProgress.get(), "delivered while the hanging endpoint still holds its request");
             // delivery comes before its offset's commit (at least once): wait for the commit before the kill
-            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
+            try (Admin admin = Admin.create(Map.of(
                     "bootstrap.servers", KafkaBroker.shared().bootstrapServers()))) {
                 await("the healthy endpoint's committed offset", () -> {
                     try {
@@ -277,8 +293,8 @@ class WebhooksProcessTest {
         hanging.hold.countDown();
         // the held request of the killed relay finishes (and may be recorded) before the count is taken
         await("the held request to finish", () -> hanging.inProgress.get() == 0, Duration.ofSeconds(30));
-        java.util.function.IntSupplier deliveries = () -> (int) hanging.got.stream().filter(d -> e.id().equals(
-                ((com.sun.net.httpserver.Headers) d.get("headers")).getFirst("X-Berth-Event-Id"))).count();
+        IntSupplier deliveries = () -> (int) hanging.got.stream().filter(d -> e.id().equals(
+                ((Headers) d.get("headers")).getFirst("X-Berth-Event-Id"))).count();
         int before = deliveries.getAsInt();
         try (JavaProcess again = startRelay(endpoints)) {
             await("the re-delivery after the restart", () -> deliveries.getAsInt() > before, Duration.ofSeconds(60));
@@ -313,7 +329,7 @@ class WebhooksProcessTest {
     }
 
     static List<String> ids(Receiver r) {
-        return r.got.stream().map(d -> ((com.sun.net.httpserver.Headers) d.get("headers"))
+        return r.got.stream().map(d -> ((Headers) d.get("headers"))
                 .getFirst("X-Berth-Event-Id")).toList();
     }
 
@@ -337,7 +353,7 @@ class WebhooksProcessTest {
             assertEquals(List.of(before.id(), after.id()), ids(earliest), "earliest: the whole topic, in order");
             assertEquals(List.of(after.id()), ids(now), "now (the default): nothing from before the relay started");
             // what the Distribution envelope cannot say, a header does
-            var headers = (com.sun.net.httpserver.Headers) now.got.peek().get("headers");
+            var headers = (Headers) now.got.peek().get("headers");
             assertEquals("io.berth.tag.created", headers.getFirst("X-Berth-Event-Type"));
             relay.process().destroy();
             assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
@@ -433,8 +449,8 @@ class WebhooksProcessTest {
                 p.output());
         assertTrue(!p.output().contains("\tat "), "no stack trace: " + p.output());
 
-        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
-                java.net.InetAddress.getByName("127.0.0.1"))) {
+        try (ServerSocket taken = new ServerSocket(0, 1,
+                InetAddress.getByName("127.0.0.1"))) {
             Path busy = Files.writeString(dir.resolve("port.yaml"), "webhooks:\n"
                     + "  kafka: { bootstrap-servers: '127.0.0.1:1' }\n  http-port: " + taken.getLocalPort() + "\n"
                     + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n");
@@ -449,32 +465,32 @@ class WebhooksProcessTest {
 
     /** The relay's /healthz port, from its start-up line. */
     static int healthPort(JavaProcess relay) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("/metrics on http://[^:]+:(\\d+)")
+        Matcher m = Pattern.compile("/metrics on http://[^:]+:(\\d+)")
                 .matcher(relay.output());
         assertTrue(m.find(), relay.output());
         return Integer.parseInt(m.group(1));
     }
 
     static String get(String url) throws Exception {
-        try (java.net.http.HttpClient c = java.net.http.HttpClient.newHttpClient()) {
-            return c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        try (HttpClient c = HttpClient.newHttpClient()) {
+            return c.send(HttpRequest.newBuilder(URI.create(url)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
         }
     }
 
     @Test
     void aReceiverTricklingItsAnswerIsCutAtTheTimeoutDeadLetteredAndShownInHealthz() throws Exception {
         // a receiver that reads the request, answers 200 with a body of a megabyte, and sends a byte a second
-        java.net.ServerSocket hostile = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        ServerSocket hostile = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         AtomicInteger requests = new AtomicInteger();
         ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
         Thread.ofVirtual().start(() -> {
             while (!hostile.isClosed()) {
                 try {
-                    java.net.Socket s = hostile.accept();
+                    Socket s = hostile.accept();
                     Thread.ofVirtual().start(() -> {
                         try (s) {
-                            java.io.InputStream in = s.getInputStream();
+                            InputStream in = s.getInputStream();
                             String head = "";
                             while (!head.endsWith("\r\n\r\n")) {
                                 int c = in.read();
@@ -483,12 +499,12 @@ class WebhooksProcessTest {
                                 }
                                 head += (char) c;
                             }
-                            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)")
+                            Matcher m = Pattern.compile("(?i)content-length: *(\\d+)")
                                     .matcher(head);
                             in.readNBytes(m.find() ? Integer.parseInt(m.group(1)) : 0);
                             requests.incrementAndGet();
                             arrivals.add(System.nanoTime());
-                            java.io.OutputStream out = s.getOutputStream();
+                            OutputStream out = s.getOutputStream();
                             out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                             for (int i = 0; i < 1_000_000; i++) {
                                 out.write('x');

@@ -101,7 +101,7 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
                 try {
                     if (durability == Durability.DEFERRED) {
                         // the commit returns before its WAL record is flushed; WAL order still holds
-                        try (java.sql.Statement s = c.createStatement()) {
+                        try (Statement s = c.createStatement()) {
                             s.execute("SET LOCAL synchronous_commit TO OFF");
                         }
                     }

@@ -1,19 +1,30 @@
 package io.berth.metadata.postgres;
 
-import io.berth.core.metadata.TagChange;
-import io.berth.core.metadata.MetadataStoreContract;
-import io.berth.core.metadata.MetadataStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.error.RegistryException;
+import io.berth.core.gc.GarbageCollector;
+import io.berth.core.maintenance.Maintenance;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.MetadataStoreContract;
+import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.registry.Registry;
+import io.berth.core.registry.RegistryOptions;
 import io.berth.testsupport.Postgres;
 import io.berth.testsupport.TestServices;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -60,8 +72,8 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
 
     @Test
     void namesPageInByteOrderWhateverTheDatabaseLocale() throws Exception {
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(DATABASES.get(dir), Postgres.user(), "");
-             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT 'B' < 'a', '_' < 'a'")) {
+        try (Connection c = DriverManager.getConnection(DATABASES.get(dir), Postgres.user(), "");
+             ResultSet rs = c.createStatement().executeQuery("SELECT 'B' < 'a', '_' < 'a'")) {
             rs.next();
             assertTrue(!rs.getBoolean(1) || !rs.getBoolean(2), "the test database sorts text otherwise than bytewise");
         }
@@ -78,7 +90,7 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
             return null;
         });
         List<String> sorted = new ArrayList<>(tags);
-        sorted.sort((x, y) -> java.util.Arrays.compare(x.getBytes(StandardCharsets.UTF_8),
+        sorted.sort((x, y) -> Arrays.compare(x.getBytes(StandardCharsets.UTF_8),
                 y.getBytes(StandardCharsets.UTF_8)));
         assertEquals(sorted, store.tags(REPO, null, 100));
         assertEquals(sorted.subList(sorted.indexOf("_under") + 1, sorted.size()), store.tags(REPO, "_under", 100),
@@ -140,28 +152,28 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
     @Test
     void oneGarbageCollectionAtATimeAcrossInstances() throws Exception {
         String url = DATABASES.get(dir);
-        java.nio.file.Path blobs = dir.resolve("gc-blobs");
+        Path blobs = dir.resolve("gc-blobs");
         try (PostgresMetadataStore m1 = open(url); PostgresMetadataStore m2 = open(url)) {
-            io.berth.core.blob.FilesystemBlobStore store = new io.berth.core.blob.FilesystemBlobStore(blobs, false);
-            io.berth.core.registry.Registry one = new io.berth.core.registry.Registry(store, m1,
-                    io.berth.core.registry.RegistryOptions.defaults());
-            io.berth.core.registry.Registry two = new io.berth.core.registry.Registry(store, m2,
-                    io.berth.core.registry.RegistryOptions.defaults());
-            io.berth.core.gc.GarbageCollector oneGc = new io.berth.core.maintenance.Maintenance(one).gc();
-            io.berth.core.gc.GarbageCollector twoGc = new io.berth.core.maintenance.Maintenance(two).gc();
+            FilesystemBlobStore store = new FilesystemBlobStore(blobs, false);
+            Registry one = new Registry(store, m1,
+                    RegistryOptions.defaults());
+            Registry two = new Registry(store, m2,
+                    RegistryOptions.defaults());
+            GarbageCollector oneGc = new Maintenance(one).gc();
+            GarbageCollector twoGc = new Maintenance(two).gc();
             // instance one holds the lease (as while its run goes on); instance two is refused
             assertTrue(m1.<Boolean>inTransaction(tx -> tx.acquireLease("gc", "instance-one",
                     System.currentTimeMillis() + 60_000)));
-            io.berth.core.error.RegistryException refused = org.junit.jupiter.api.Assertions.assertThrows(
-                    io.berth.core.error.RegistryException.class, () -> twoGc.runNow(
-                            new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)));
+            RegistryException refused = Assertions.assertThrows(
+                    RegistryException.class, () -> twoGc.runNow(
+                            new GarbageCollector.Options(true, Duration.ZERO, false)));
             assertTrue(refused.getMessage().contains("another instance"), refused.getMessage());
             // released: the other instance runs, and releases in turn
             m1.inTransaction(tx -> tx.acquireLease("gc", "instance-one", 0));
-            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, twoGc.runNow(
-                    new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)).state());
-            assertEquals(io.berth.core.gc.GarbageCollector.State.SUCCEEDED, oneGc.runNow(
-                    new io.berth.core.gc.GarbageCollector.Options(true, java.time.Duration.ZERO, false)).state());
+            assertEquals(GarbageCollector.State.SUCCEEDED, twoGc.runNow(
+                    new GarbageCollector.Options(true, Duration.ZERO, false)).state());
+            assertEquals(GarbageCollector.State.SUCCEEDED, oneGc.runNow(
+                    new GarbageCollector.Options(true, Duration.ZERO, false)).state());
         }
     }
 }

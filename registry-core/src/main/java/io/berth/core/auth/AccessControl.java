@@ -2,11 +2,15 @@ package io.berth.core.auth;
 
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.error.Failures;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -101,7 +105,7 @@ public final class AccessControl {
      * @throws IllegalArgumentException one line naming the key and what is wrong with it
      */
     public static AccessControl from(BerthConfig config, Robots robots, Clock clock) {
-        Mode mode = Mode.valueOf(config.string(ConfigKeys.AUTH_TYPE).toUpperCase(java.util.Locale.ROOT));
+        Mode mode = Mode.valueOf(config.string(ConfigKeys.AUTH_TYPE).toUpperCase(Locale.ROOT));
         LoginLimits limits = LoginLimits.from(config);
         if (mode == Mode.NONE) {
             return none(robots, limits); // the admin API's tokens are still guessed at
@@ -118,7 +122,7 @@ public final class AccessControl {
             users = new WatchedFile<>(Path.of(htpasswd), "auth.htpasswd.path", Htpasswd::read, Htpasswd.nobody(),
                     "no user can log in with a password", RELOAD_CHECK_NANOS);
         } else if (!external) {
-            throw new IllegalArgumentException("auth.type " + mode.name().toLowerCase(java.util.Locale.ROOT)
+            throw new IllegalArgumentException("auth.type " + mode.name().toLowerCase(Locale.ROOT)
                     + " needs auth.htpasswd.path (a file of users, htpasswd -B)");
         }
         TokenService tokens = null;
@@ -135,7 +139,7 @@ public final class AccessControl {
                     tokens = TokenService.verifying(PemKeys.publicKey(Path.of(publicKey)), issuer, service, clock);
                 } catch (Exception e) {
                     throw new IllegalArgumentException("cannot use auth.token.public-key " + publicKey + ": "
-                            + io.berth.core.error.Failures.describe(e));
+                            + Failures.describe(e));
                 }
             } else {
                 Path keyFile = config.path(ConfigKeys.AUTH_TOKEN_KEY_FILE);
@@ -144,7 +148,7 @@ public final class AccessControl {
                             config.duration(ConfigKeys.AUTH_TOKEN_LIFETIME), clock);
                 } catch (Exception e) {
                     throw new IllegalArgumentException("cannot use auth.token.key-file " + keyFile + ": "
-                            + io.berth.core.error.Failures.describe(e));
+                            + Failures.describe(e));
                 }
             }
         }
@@ -172,8 +176,8 @@ public final class AccessControl {
      * The files access control reads (users, policy) and how each was last read: a file that left
      * entries out, or could not be read and so grants nothing, is a problem /healthz and /metrics show.
      */
-    public java.util.List<WatchedFile<?>> files() {
-        java.util.List<WatchedFile<?>> out = new java.util.ArrayList<>();
+    public List<WatchedFile<?>> files() {
+        List<WatchedFile<?>> out = new ArrayList<>();
         if (users != null) {
             out.add(users);
         }

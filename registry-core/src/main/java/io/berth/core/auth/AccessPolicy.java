@@ -3,11 +3,13 @@ package io.berth.core.auth;
 import io.berth.core.config.YamlSection;
 import io.berth.core.model.RepositoryGlob;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Who may do what to which repositories ({@code auth.policy}): named groups of principals, and rules
@@ -69,7 +71,7 @@ public final class AccessPolicy {
      */
     public static WatchedFile.Loaded<AccessPolicy> read(Path file) {
         YamlSection root = YamlSection.load(file, Map.of());
-        List<String> leftOut = new java.util.ArrayList<>();
+        List<String> leftOut = new ArrayList<>();
         Map<String, Set<String>> groups = new LinkedHashMap<>();
         YamlSection g = root.section("groups");
         for (String name : root.stringMapKeys("groups")) {
@@ -79,8 +81,8 @@ public final class AccessPolicy {
                 leftOut.add(e.getMessage() + " (group left out)");
             }
         }
-        List<Rule> rules = new java.util.ArrayList<>();
-        for (java.util.function.Supplier<YamlSection> each : root.eachSection("rules")) {
+        List<Rule> rules = new ArrayList<>();
+        for (Supplier<YamlSection> each : root.eachSection("rules")) {
             try {
                 rules.add(rule(each.get(), groups));
             } catch (IllegalArgumentException e) {
@@ -114,7 +116,7 @@ public final class AccessPolicy {
         if (actions.isEmpty()) {
             throw r.bad("actions", "must list at least one action (pull, push, delete, admin)");
         }
-        List<RepositoryGlob> globs = new java.util.ArrayList<>();
+        List<RepositoryGlob> globs = new ArrayList<>();
         for (String glob : repositories) {
             try {
                 globs.add(RepositoryGlob.of(glob));

@@ -8,10 +8,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.security.crypto.bcrypt.BCrypt;
 
@@ -42,7 +45,7 @@ public final class Htpasswd {
     }
 
     /** The cost most hashes have (the higher one on a tie); {@link #DEFAULT_COST} for none. */
-    static int typicalCost(java.util.Collection<String> hashes) {
+    static int typicalCost(Collection<String> hashes) {
         Map<Integer, Integer> counts = new HashMap<>();
         for (String h : hashes) {
             try {
@@ -93,7 +96,7 @@ public final class Htpasswd {
         }
         Map<String, String> hashes = new HashMap<>();
         List<String> leftOut = new ArrayList<>();
-        java.util.Set<String> refused = new java.util.HashSet<>();
+        Set<String> refused = new HashSet<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             if (line.isEmpty() || line.startsWith("#")) {

@@ -1,6 +1,8 @@
 package io.berth.core.auth;
 
+import io.berth.core.files.OwnerOnly;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +23,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -61,7 +64,7 @@ public final class PemKeys {
             String pem = pem("PRIVATE KEY", pair.getPrivate().getEncoded()) + pem("PUBLIC KEY",
                     pair.getPublic().getEncoded());
             Path parent = file.toAbsolutePath().getParent();
-            io.berth.core.files.OwnerOnly.createDirectories(parent);
+            OwnerOnly.createDirectories(parent);
             Path tmp = Files.createTempFile(parent, ".token-key", ".tmp");
             try {
                 try {
@@ -236,7 +239,7 @@ public final class PemKeys {
         }
 
         static byte[] tlv(int tag, byte[] content) {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(content.length + 6);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(content.length + 6);
             out.write(tag);
             int n = content.length;
             if (n < 0x80) {
@@ -253,7 +256,7 @@ public final class PemKeys {
         }
 
         static byte[] sequence(byte[]... elements) {
-            java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream content = new ByteArrayOutputStream();
             for (byte[] e : elements) {
                 content.writeBytes(e);
             }
@@ -266,7 +269,7 @@ public final class PemKeys {
 
         static byte[] oid(String dotted) {
             String[] arcs = dotted.split("\\.");
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
             out.write(Integer.parseInt(arcs[0]) * 40 + Integer.parseInt(arcs[1]));
             for (int i = 2; i < arcs.length; i++) {
                 long arc = Long.parseLong(arcs[i]);
@@ -322,7 +325,7 @@ public final class PemKeys {
             byte[] next(int tag) throws GeneralSecurityException {
                 int[] span = header(tag);
                 at = span[1];
-                last = java.util.Arrays.copyOfRange(b, span[0], span[1]);
+                last = Arrays.copyOfRange(b, span[0], span[1]);
                 return last;
             }
 

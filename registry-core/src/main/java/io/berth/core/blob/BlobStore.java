@@ -4,8 +4,11 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.UploadId;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -47,7 +50,7 @@ public interface BlobStore extends AutoCloseable {
      * Where a client may fetch the blob itself instead (a presigned URL of an object store), when the
      * backend is configured to hand out such URLs; empty otherwise.
      */
-    default Optional<java.net.URI> redirect(Digest digest) throws IOException {
+    default Optional<URI> redirect(Digest digest) throws IOException {
         return Optional.empty();
     }
 
@@ -70,7 +73,7 @@ public interface BlobStore extends AutoCloseable {
 
     /** Every stored blob as one list: for tests and small stores; garbage collection streams ({@link #list(String, Visitor)}). */
     default List<Digest> list() throws IOException {
-        List<Digest> out = new java.util.ArrayList<>();
+        List<Digest> out = new ArrayList<>();
         list("", d -> out.add(d));
         return out;
     }
@@ -147,8 +150,8 @@ public interface BlobStore extends AutoCloseable {
     }
 
     /** Buffers of the backend's shared pools in use now, by pool name (for metrics). */
-    default java.util.Map<String, Integer> buffersInUse() {
-        return java.util.Map.of();
+    default Map<String, Integer> buffersInUse() {
+        return Map.of();
     }
 
     /** Room on the storage: bytes still usable by Berth and bytes in all. */

@@ -2,6 +2,7 @@ package io.berth.core.blob;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -236,7 +237,7 @@ final class DirectWriter {
             throw new IOException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while writing");
+            throw new InterruptedIOException("interrupted while writing");
         }
     }
 

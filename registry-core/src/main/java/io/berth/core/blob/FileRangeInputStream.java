@@ -1,5 +1,6 @@
 package io.berth.core.blob;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -56,7 +57,7 @@ final class FileRangeInputStream extends InputStream {
             buffer.flip();
             if (n <= 0) {
                 // never end quietly: a short body would look complete to the client
-                throw new java.io.EOFException("blob file ends at byte " + position + ", " + (end - position)
+                throw new EOFException("blob file ends at byte " + position + ", " + (end - position)
                         + " bytes before the end recorded for it");
             }
             position += n;

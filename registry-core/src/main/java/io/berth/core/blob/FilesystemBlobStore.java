@@ -1,7 +1,6 @@
 package io.berth.core.blob;
 
 import io.berth.core.files.OwnerOnly;
-
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.UploadId;
@@ -12,15 +11,24 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -68,7 +76,7 @@ public final class FilesystemBlobStore implements BlobStore {
      */
     public FilesystemBlobStore(Path root, boolean fsync, boolean directIo, FileSync sync, int concurrentWriters)
             throws IOException {
-        java.time.Duration wait = java.time.Duration.ofSeconds(30);
+        Duration wait = Duration.ofSeconds(30);
         this.pieces = BufferPool.heap("upload read", BUFFER_SIZE, concurrentWriters + 16, wait);
         this.alignedPairs = new AlignedPairs(concurrentWriters, wait);
         this.reads = BufferPool.direct("blob read", READ_BUFFER, 0, 256, wait);
@@ -83,8 +91,8 @@ public final class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
-    public java.util.Map<String, Integer> buffersInUse() {
-        return java.util.Map.of("upload_read", pieces.inUse(), "direct_write", alignedPairs.inUse(),
+    public Map<String, Integer> buffersInUse() {
+        return Map.of("upload_read", pieces.inUse(), "direct_write", alignedPairs.inUse(),
                 "blob_read", reads.inUse());
     }
 
@@ -98,7 +106,7 @@ public final class FilesystemBlobStore implements BlobStore {
      * created, top down, so that no created name can be lost by a power failure.
      */
     private void createDirectories(Path dir) throws IOException {
-        java.util.Deque<Path> missing = new java.util.ArrayDeque<>();
+        Deque<Path> missing = new ArrayDeque<>();
         for (Path p = dir; p != null && !Files.isDirectory(p); p = p.getParent()) {
             missing.push(p);
         }
@@ -173,7 +181,7 @@ public final class FilesystemBlobStore implements BlobStore {
         // algorithms, then each two-hex directory, then its files, each in name order: the order of
         // the digests' text; one directory's names in memory at a time
         List<DigestAlgorithm> algorithms = new ArrayList<>(List.of(DigestAlgorithm.values()));
-        algorithms.sort(java.util.Comparator.comparing(DigestAlgorithm::prefix));
+        algorithms.sort(Comparator.comparing(DigestAlgorithm::prefix));
         for (DigestAlgorithm a : algorithms) {
             Path dir = blobs.resolve(a.prefix());
             if (!Files.isDirectory(dir)) {
@@ -205,7 +213,7 @@ public final class FilesystemBlobStore implements BlobStore {
     private static List<Path> sorted(Path dir) throws IOException {
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.sorted().toList();
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             return List.of(); // removed meanwhile
         }
     }
@@ -306,7 +314,7 @@ public final class FilesystemBlobStore implements BlobStore {
     @Override
     public Optional<Space> space() {
         try {
-            java.nio.file.FileStore fs = Files.getFileStore(uploads);
+            FileStore fs = Files.getFileStore(uploads);
             return Optional.of(new Space(fs.getUsableSpace(), fs.getTotalSpace()));
         } catch (IOException e) {
             return Optional.empty();
@@ -352,8 +360,8 @@ public final class FilesystemBlobStore implements BlobStore {
     /** How long a replaced file's blocks wait before they are freed. */
     static final long RECLAIM_DELAY_MILLIS = 1000;
 
-    private static final java.util.concurrent.ScheduledExecutorService RECLAIMER =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+    private static final ScheduledExecutorService RECLAIMER =
+            Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "berth-reclaim");
                 t.setDaemon(true);
                 return t;
@@ -373,7 +381,7 @@ public final class FilesystemBlobStore implements BlobStore {
                 } catch (IOException e) {
                     // the kernel frees the blocks when the process ends at the latest
                 }
-            }, RECLAIM_DELAY_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }, RECLAIM_DELAY_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 

@@ -8,12 +8,13 @@ import io.berth.core.metadata.GcRunRecord;
 import io.berth.core.metadata.ManifestKey;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
-import io.berth.core.model.Digest;
 import io.berth.core.model.Caller;
+import io.berth.core.model.Digest;
 import io.berth.core.registry.Manifests;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -164,7 +166,7 @@ public final class GarbageCollector implements AutoCloseable {
 
     /** The database lease that lets one instance of several collect at a time, renewed as the run saves. */
     static final String LEASE = "gc";
-    static final long LEASE_MILLIS = java.time.Duration.ofMinutes(2).toMillis();
+    static final long LEASE_MILLIS = Duration.ofMinutes(2).toMillis();
     private final String owner = UUID.randomUUID().toString();
 
     private boolean takeLease() {
@@ -361,7 +363,7 @@ public final class GarbageCollector implements AutoCloseable {
      * planned manifests keep, each checked as {@link Manifests#deleteIfUnkept} checks it.
      */
     private void planManifests(Run run) {
-        java.util.ArrayDeque<ManifestKey> gone = new java.util.ArrayDeque<>();
+        ArrayDeque<ManifestKey> gone = new ArrayDeque<>();
         String cursor = null;
         while (!stopping) {
             List<ManifestKey> batch = metadata.unreachableManifests(cursor, run.cutoff, BATCH);
@@ -385,7 +387,7 @@ public final class GarbageCollector implements AutoCloseable {
         }
     }
 
-    private static void plan(Run run, ManifestKey m, java.util.ArrayDeque<ManifestKey> gone) {
+    private static void plan(Run run, ManifestKey m, ArrayDeque<ManifestKey> gone) {
         if (run.planned.add(m)) {
             run.manifestsDeleted++;
             run.listed("manifest " + m.repository() + "@" + m.digest());
@@ -414,7 +416,7 @@ public final class GarbageCollector implements AutoCloseable {
      * run finds them unreferenced once it deleted those manifests.
      */
     private void planFreedBlobs(Run run) {
-        Set<Digest> freed = new java.util.TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
+        Set<Digest> freed = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
         for (ManifestKey m : run.planned) {
             freed.addAll(metadata.blobsOf(m.repository(), m.digest()));
         }

@@ -4,6 +4,7 @@ import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.UploadId;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -54,7 +55,7 @@ public interface MetadataTransaction extends MetadataReads, AdminWrites {
     void insertEvent(OutboxEvent event);
 
     /** Marks outbox rows as published. */
-    int markEventsSent(java.util.List<Long> seqs, long at);
+    int markEventsSent(List<Long> seqs, long at);
 
     /** Deletes published outbox rows older than {@code before} (epoch millis). */
     int pruneSentEvents(long before);

@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -119,7 +120,7 @@ public final class Migrations {
                 cleaned.append(line).append('\n');
             }
         }
-        return java.util.Arrays.stream(cleaned.toString().split(";\\s*\n"))
+        return Arrays.stream(cleaned.toString().split(";\\s*\n"))
                 .map(String::strip).filter(s -> !s.isEmpty()).toList();
     }
 }

@@ -4,6 +4,9 @@ import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -86,7 +89,7 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
             + " m.last_pulled_at FROM tags t JOIN manifests m ON m.repository = t.repository"
             + " AND m.digest = t.manifest_digest";
 
-    private static TagRecord tagRecord(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static TagRecord tagRecord(ResultSet rs) throws SQLException {
         return new TagRecord(rs.getString(1), Digest.parse(rs.getString(2)), rs.getString(3), rs.getLong(4),
                 rs.getLong(5), optionalLong(rs, 6));
     }
@@ -205,7 +208,7 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
     private static final String POLICY_COLUMNS = "SELECT name, spec, created_at, updated_at, last_run_at, last_run"
             + " FROM retention_policies";
 
-    private static StoredRetentionPolicy policy(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static StoredRetentionPolicy policy(ResultSet rs) throws SQLException {
         return new StoredRetentionPolicy(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4),
                 optionalLong(rs, 5), rs.getString(6) == null ? "" : rs.getString(6));
     }
@@ -365,7 +368,7 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
             + " cursor, started_at, updated_at, finished_at, manifests_deleted, blobs_examined, blobs_deleted,"
             + " bytes_freed, error FROM gc_runs";
 
-    private static GcRunRecord gcRun(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static GcRunRecord gcRun(ResultSet rs) throws SQLException {
         return new GcRunRecord(rs.getString(1), rs.getString(2), rs.getInt(3) != 0, rs.getInt(4) != 0, rs.getLong(5),
                 rs.getLong(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10), optionalLong(rs, 11),
                 rs.getLong(12), rs.getLong(13), rs.getLong(14), rs.getLong(15), rs.getString(16));
@@ -404,7 +407,7 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
                     if (g.finishedAt().isPresent()) {
                         ps.setLong(11, g.finishedAt().getAsLong());
                     } else {
-                        ps.setNull(11, java.sql.Types.BIGINT);
+                        ps.setNull(11, Types.BIGINT);
                     }
                     ps.setLong(12, g.manifestsDeleted());
                     ps.setLong(13, g.blobsExamined());
@@ -509,7 +512,7 @@ abstract class SqlAdmin extends SqlBase implements AdminReads, AdminWrites {
     private static final String ROBOT_COLUMNS = "SELECT name, secret_hash, repositories, actions, description,"
             + " created_at, created_by FROM robots";
 
-    private static RobotRecord robot(java.sql.ResultSet rs) throws java.sql.SQLException {
+    private static RobotRecord robot(ResultSet rs) throws SQLException {
         return new RobotRecord(rs.getString(1), rs.getString(2), List.of(rs.getString(3).split("\n")),
                 List.of(rs.getString(4).split(",")), rs.getString(5), rs.getLong(6), rs.getString(7));
     }

@@ -96,8 +96,8 @@ abstract class SqlBase {
     }
 
 
-    static java.util.OptionalLong optionalLong(ResultSet rs, int column) throws SQLException {
+    static OptionalLong optionalLong(ResultSet rs, int column) throws SQLException {
         long v = rs.getLong(column);
-        return rs.wasNull() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(v);
+        return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(v);
     }
 }

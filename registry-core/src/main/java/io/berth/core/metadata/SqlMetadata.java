@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * The SQL behind {@link MetadataTransaction}, on one JDBC connection. Only portable SQL
@@ -337,7 +338,7 @@ public final class SqlMetadata extends SqlAdmin implements MetadataTransaction {
     }
 
     /** One prepared statement, batched: a manifest may reference thousands of blobs. */
-    private void insertReferences(String sql, String repo, String manifest, java.util.Set<Digest> targets) {
+    private void insertReferences(String sql, String repo, String manifest, Set<Digest> targets) {
         if (targets.isEmpty()) {
             return;
         }

@@ -1,22 +1,27 @@
 package io.berth.core.metadata;
 
+import io.berth.core.files.OwnerOnly;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.UploadId;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.sqlite.SQLiteConfig;
 
 /**
  * {@link MetadataStore} on an SQLite file in WAL mode: one writer connection (SQLite admits one
@@ -38,22 +43,22 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
     private final List<Connection> all = new ArrayList<>();
     private volatile boolean closed;
-    private final java.time.Clock clock;
+    private final Clock clock;
 
     public SqliteMetadataStore(Path file) {
-        this(file, java.time.Clock.systemUTC());
+        this(file, Clock.systemUTC());
     }
 
     /** As above, stamping rows with {@code clock}'s time. */
-    public SqliteMetadataStore(Path file, java.time.Clock clock) {
+    public SqliteMetadataStore(Path file, Clock clock) {
         this.clock = clock;
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
-                io.berth.core.files.OwnerOnly.createDirectories(parent);
+                OwnerOnly.createDirectories(parent);
             }
             // an empty file is an empty database: created 0600 here, SQLite gives its -wal and -shm files the same mode
-            io.berth.core.files.OwnerOnly.createFile(file.toAbsolutePath());
+            OwnerOnly.createFile(file.toAbsolutePath());
             this.url = "jdbc:sqlite:" + file.toAbsolutePath().normalize();
             this.writer = open(true);
             try (Statement s = writer.createStatement()) {
@@ -68,7 +73,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
             close();
             throw new MetadataException("cannot write SQLite metadata at " + file + ": "
                     + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
-        } catch (SQLException | java.io.IOException e) {
+        } catch (SQLException | IOException e) {
             close();
             throw new MetadataException("cannot open SQLite metadata at " + file + ": " + e.getMessage(), e);
         }
@@ -82,10 +87,10 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
      * Readers are query-only, so the writer really is the only one that writes.
      */
     private Connection open(boolean forWriting) throws SQLException {
-        java.util.Properties p = new java.util.Properties();
+        Properties p = new Properties();
         if (forWriting) {
-            p.setProperty(org.sqlite.SQLiteConfig.Pragma.TRANSACTION_MODE.pragmaName,
-                    org.sqlite.SQLiteConfig.TransactionMode.IMMEDIATE.name());
+            p.setProperty(SQLiteConfig.Pragma.TRANSACTION_MODE.pragmaName,
+                    SQLiteConfig.TransactionMode.IMMEDIATE.name());
         }
         Connection c = DriverManager.getConnection(url, p);
         all.add(c);

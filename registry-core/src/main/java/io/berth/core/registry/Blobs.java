@@ -8,10 +8,15 @@ import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -60,7 +65,7 @@ public final class Blobs {
             throw unknown(digest);
         } catch (IOException e) {
             damaged(digest, e.getMessage());
-            throw new java.io.UncheckedIOException(new BlobReadException(digest, e.getMessage(), e));
+            throw new UncheckedIOException(new BlobReadException(digest, e.getMessage(), e));
         }
     }
 
@@ -83,7 +88,7 @@ public final class Blobs {
             try (InputStream in = open(repository, blob, 0, blob.size())) {
                 content = in.readNBytes((int) blob.size()); // a failure was reported as damage by open's stream
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e instanceof BlobReadException ? e
+                throw new UncheckedIOException(e instanceof BlobReadException ? e
                         : new BlobReadException(digest, e.getMessage(), e));
             }
             String wrong = content.length < blob.size() ? "it ended after " + content.length + " of " + blob.size()
@@ -91,14 +96,14 @@ public final class Blobs {
                     : "its content does not match its digest";
             if (wrong != null) {
                 damaged(digest, wrong);
-                throw new java.io.UncheckedIOException(new BlobReadException(digest, wrong, null));
+                throw new UncheckedIOException(new BlobReadException(digest, wrong, null));
             }
             cache.put(digest, content);
         } else {
             pulls.blobPulled(repository, digest);
         }
         return offset == 0 && length == content.length ? content
-                : java.util.Arrays.copyOfRange(content, (int) offset, (int) offset + length);
+                : Arrays.copyOfRange(content, (int) offset, (int) offset + length);
     }
 
     private void damaged(Digest digest, String reason) {
@@ -108,7 +113,7 @@ public final class Blobs {
     }
 
     /** Turns read failures into {@link BlobReadException} and reports the blob as damaged. */
-    private final class DamageReporting extends java.io.FilterInputStream {
+    private final class DamageReporting extends FilterInputStream {
         private final Digest digest;
 
         DamageReporting(InputStream in, Digest digest) {
@@ -144,13 +149,13 @@ public final class Blobs {
      * Where the client may fetch the blob from the store itself (a presigned URL), when the backend is
      * configured for it; records the pull. Storage failures are {@link java.io.UncheckedIOException}s.
      */
-    public Optional<java.net.URI> redirect(RepositoryName repository, BlobInfo blob) {
+    public Optional<URI> redirect(RepositoryName repository, BlobInfo blob) {
         try {
-            Optional<java.net.URI> url = store.redirect(blob.digest());
+            Optional<URI> url = store.redirect(blob.digest());
             url.ifPresent(u -> pulls.blobPulled(repository, blob.digest()));
             return url;
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -177,7 +182,7 @@ public final class Blobs {
             if (user.isPresent() && tx.blobLinked(repository, digest)) {
                 throw new RegistryException(ErrorCode.REFERENCED, "blob " + digest + " is referenced by manifest "
                         + user.get() + " in " + repository + "; delete the manifest first",
-                        java.util.Map.of("digest", digest.toString(), "manifest", user.get().toString()));
+                        Map.of("digest", digest.toString(), "manifest", user.get().toString()));
             }
             boolean unlinked = tx.unlinkBlob(repository, digest);
             if (unlinked) {

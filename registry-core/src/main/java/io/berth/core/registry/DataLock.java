@@ -1,5 +1,6 @@
 package io.berth.core.registry;
 
+import io.berth.core.files.OwnerOnly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 
 /**
  * An exclusive lock on a data location, held for the life of the process: a second {@code berth
@@ -43,10 +45,10 @@ public final class DataLock implements AutoCloseable {
     public static DataLock acquire(Path lockFile, String what) throws IOException {
         Path parent = lockFile.toAbsolutePath().getParent();
         if (parent != null) {
-            io.berth.core.files.OwnerOnly.createDirectories(parent);
+            OwnerOnly.createDirectories(parent);
         }
-        FileChannel ch = FileChannel.open(lockFile, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE), io.berth.core.files.OwnerOnly.file(lockFile));
+        FileChannel ch = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE), OwnerOnly.file(lockFile));
         FileLock lock;
         try {
             lock = ch.tryLock();

@@ -6,7 +6,9 @@ import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.ReferrerRecord;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /** Tags, catalog and referrers. */
 public final class Listings {
@@ -56,13 +58,13 @@ public final class Listings {
      * that many names, read in a few large batches, whoever asks, and a caller who sees little of a
      * large registry pages through it a bounded piece at a time.
      */
-    public Page catalog(Integer n, String last, java.util.function.Predicate<String> visible) {
+    public Page catalog(Integer n, String last, Predicate<String> visible) {
         int limit = limit(n);
         if (limit == 0) {
             return new Page(List.of(), false);
         }
         int skipLimit = options.maxCatalogSkip();
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         String after = last;
         int skipped = 0;
         while (true) {

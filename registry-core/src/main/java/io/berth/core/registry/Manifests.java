@@ -5,10 +5,10 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.manifest.ManifestParser;
 import io.berth.core.manifest.ParsedManifest;
 import io.berth.core.metadata.ManifestRecord;
-import io.berth.core.metadata.MetadataTransaction;
 import io.berth.core.metadata.ManifestReferences;
 import io.berth.core.metadata.MetadataReads;
 import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.MetadataTransaction;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Descriptor;
 import io.berth.core.model.Digest;
@@ -17,7 +17,9 @@ import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -73,10 +75,10 @@ public final class Manifests {
      * child manifests may be absent (the config may not); their references are recorded all the same.
      */
     public PutManifestResult put(RepositoryName repository, Reference reference, String contentType, byte[] payload) {
-        return put(INTERNAL, repository, reference, java.util.List.of(), contentType, payload);
+        return put(INTERNAL, repository, reference, List.of(), contentType, payload);
     }
 
-    public PutManifestResult put(RepositoryName repository, Reference reference, java.util.List<Tag> extraTags,
+    public PutManifestResult put(RepositoryName repository, Reference reference, List<Tag> extraTags,
                                  String contentType, byte[] payload) {
         return put(INTERNAL, repository, reference, extraTags, contentType, payload);
     }
@@ -86,7 +88,7 @@ public final class Manifests {
      * the manifest in the same transaction (the {@code ?tag=} parameters of a push by digest).
      */
     public PutManifestResult put(Caller caller, RepositoryName repository, Reference reference,
-                                 java.util.List<Tag> extraTags, String contentType, byte[] payload) {
+                                 List<Tag> extraTags, String contentType, byte[] payload) {
         if (payload.length > options.maxManifestBytes()) {
             throw tooLarge(payload.length);
         }
@@ -125,12 +127,12 @@ public final class Manifests {
             tx.putManifest(new ManifestRecord(repository, digest, parsed.mediaType(), parsed.artifactType(),
                     parsed.subject(), parsed.annotations(), payload, tx.now()),
                     new ManifestReferences(blobs, children));
-            java.util.List<Tag> tags = new java.util.ArrayList<>();
+            List<Tag> tags = new ArrayList<>();
             if (reference instanceof Tag tag) {
                 tags.add(tag);
             }
             extraTags.stream().filter(t -> !tags.contains(t)).forEach(tags::add);
-            java.util.List<Digest> referenced = new java.util.ArrayList<>(blobs);
+            List<Digest> referenced = new ArrayList<>(blobs);
             referenced.addAll(children);
             events.manifestPushed(tx, caller, repository, digest, parsed.mediaType(), payload.length,
                     reference instanceof Tag tag ? tag.value() : null, referenced);
@@ -198,7 +200,7 @@ public final class Manifests {
         if (whole.isPresent()) {
             return whole.get();
         }
-        java.util.List<Digest> found = new java.util.ArrayList<>();
+        List<Digest> found = new ArrayList<>();
         for (String beginning : prefix.beginnings()) {
             found.addAll(metadata.manifestDigestsStartingWith(repository, beginning, 5));
         }
@@ -307,7 +309,7 @@ public final class Manifests {
      * collection delete through this, so that what changed since they looked is never deleted.
      */
     public Removal deleteIfUnkept(Caller caller, RepositoryName repository, Digest digest,
-                                  java.util.Set<String> deletableTags, long pushedBefore) {
+                                  Set<String> deletableTags, long pushedBefore) {
         return metadata.inTransaction(tx -> {
             Optional<ManifestRecord> m = tx.manifest(repository, digest);
             if (m.isEmpty()) {

@@ -3,8 +3,11 @@ package io.berth.core.registry;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import java.time.Clock;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Remembers when manifests and blobs were last pulled and writes the times in batches, so a pull
@@ -24,20 +27,20 @@ public final class PullRecorder {
     private final ConcurrentHashMap<Key, Pull> manifests = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, Long> blobs = new ConcurrentHashMap<>();
 
-    private final java.time.Clock clock;
+    private final Clock clock;
 
     private final EventRecorder events;
     private final boolean pullEvents;
 
-    PullRecorder(MetadataStore metadata, java.time.Clock clock, EventRecorder events, boolean pullEvents) {
+    PullRecorder(MetadataStore metadata, Clock clock, EventRecorder events, boolean pullEvents) {
         this.metadata = metadata;
         this.clock = clock;
         this.events = events;
         this.pullEvents = pullEvents;
     }
 
-    private final java.util.concurrent.atomic.LongAdder clientPulls = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder replicationPulls = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder clientPulls = new LongAdder();
+    private final LongAdder replicationPulls = new LongAdder();
 
     void manifestPulled(RepositoryName repository, Digest digest, String host) {
         clientPulls.increment();
@@ -84,7 +87,7 @@ public final class PullRecorder {
     }
 
     private static <V> Map<Key, V> drain(ConcurrentHashMap<Key, V> source) {
-        Map<Key, V> out = new java.util.HashMap<>();
+        Map<Key, V> out = new HashMap<>();
         for (Key k : source.keySet()) {
             V v = source.remove(k);
             if (v != null) {

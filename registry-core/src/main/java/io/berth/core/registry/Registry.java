@@ -4,9 +4,12 @@ import io.berth.core.blob.BlobStore;
 import io.berth.core.blob.BufferPool;
 import io.berth.core.metadata.MetadataStore;
 import java.io.IOException;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +37,7 @@ public final class Registry implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final Clock clock;
     private final BufferPool hashBuffers;
-    private final java.util.List<AutoCloseable> alsoClose = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> alsoClose = new CopyOnWriteArrayList<>();
 
     public Registry(BlobStore blobStore, MetadataStore metadata, RegistryOptions options) {
         this(blobStore, metadata, options, Clock.systemUTC());
@@ -50,7 +53,7 @@ public final class Registry implements AutoCloseable {
         this.pulls = new PullRecorder(metadata, clock, events, options.pullEvents());
         // hashing buffers: up to 8 per upload in flight, shared, allocated as bytes arrive
         this.hashBuffers = BufferPool.heap("hashing", 1 << 16, 8 * Math.min(options.maxConcurrentUploads(), 64),
-                java.time.Duration.ofSeconds(30));
+                Duration.ofSeconds(30));
         this.uploads = new Uploads(blobStore, metadata, storageHealth, options, clock, hashBuffers, events);
         this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth, events);
         this.manifests = new Manifests(metadata, pulls, options, events);

@@ -2,9 +2,14 @@ package io.berth.core.registry;
 
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.config.PublicUrl;
 import io.berth.core.model.Caller;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The rules' tunables, read from configuration ({@link ConfigKeys} defines each, with its default
@@ -35,9 +40,9 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                               int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
                               Duration pullFlushInterval, int maxPageSize, int maxCatalogSkip, boolean eventsEnabled,
                               String eventsSource, String eventsUrlBase, boolean pullEvents,
-                              java.util.Set<String> replicators) {
+                              Set<String> replicators) {
     public RegistryOptions {
-        replicators = java.util.Set.copyOf(replicators);
+        replicators = Set.copyOf(replicators);
         // a budget smaller than the largest manifest would refuse every push of one
         for (var budget : Map.of(ConfigKeys.MANIFESTS_MAX_BUFFERED, maxBufferedManifestBytes,
                 ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT, maxBufferedManifestBytesPerClient).entrySet()) {
@@ -69,7 +74,7 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                 config.intCount(ConfigKeys.LISTING_MAX_CATALOG_SKIP),
                 !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
                 eventsUrlBase(config), config.bool(ConfigKeys.EVENTS_PULL),
-                java.util.Set.copyOf(config.list(ConfigKeys.AUTH_REPLICATORS)));
+                Set.copyOf(config.list(ConfigKeys.AUTH_REPLICATORS)));
     }
 
     private static String eventsSource(BerthConfig config) {
@@ -77,21 +82,21 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
         if (!configured.isEmpty()) {
             return configured;
         }
-        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        Optional<PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
         if (publicUrl.isPresent()) {
             return "//" + publicUrl.get().authority();
         }
         String host;
         try {
-            host = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
             host = config.string(ConfigKeys.HTTP_HOST);
         }
         return "//" + host + ":" + config.port(ConfigKeys.HTTP_PORT);
     }
 
     private static String eventsUrlBase(BerthConfig config) {
-        java.util.Optional<io.berth.core.config.PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
+        Optional<PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
         if (publicUrl.isPresent()) {
             return publicUrl.get().toString();
         }
@@ -105,7 +110,7 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
     }
 
     /** The defaults with some keys set (key name to value), as a test or an embedding program sets them. */
-    public static RegistryOptions of(java.util.Map<String, String> settings) {
+    public static RegistryOptions of(Map<String, String> settings) {
         return from(BerthConfig.of(settings));
     }
 }

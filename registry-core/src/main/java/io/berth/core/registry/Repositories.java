@@ -9,6 +9,7 @@ import io.berth.core.model.Caller;
 import io.berth.core.model.RepositoryName;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Repositories for the admin API: listing with details, one repository's details and manifests, deleting one. */
 public final class Repositories {
@@ -75,7 +76,7 @@ public final class Repositories {
                 rules.protecting(repository, tag).ifPresent(rule -> {
                     throw new RegistryException(ErrorCode.IMMUTABLE, "repository " + repository + " holds tag " + tag
                             + ", protected by " + rule.describe() + "; delete the rule first",
-                            java.util.Map.of("tag", tag, "rule", rule.id()));
+                            Map.of("tag", tag, "rule", rule.id()));
                 });
             }
             tx.deleteRepository(repository, caller.origin());

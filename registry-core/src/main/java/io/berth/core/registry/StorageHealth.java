@@ -2,10 +2,13 @@ package io.berth.core.registry;
 
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.Digest;
+import java.time.Instant;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What blob storage has shown recently: whether writes are failing (a failure is a current problem
@@ -27,8 +30,8 @@ public final class StorageHealth {
     private static final int MAX_DAMAGED = 100;
 
     private volatile Problem problem;
-    private final Map<Digest, Damage> damaged = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
-    private final java.util.concurrent.atomic.AtomicLong damageSeen = new java.util.concurrent.atomic.AtomicLong();
+    private final Map<Digest, Damage> damaged = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final AtomicLong damageSeen = new AtomicLong();
 
     void failed(RegistryException failure) {
         Problem current = problem;
@@ -44,7 +47,7 @@ public final class StorageHealth {
         if (current != null) {
             problem = null;
             LOG.log(System.Logger.Level.INFO, "blob storage recovered: writes succeed again after failing since "
-                    + java.time.Instant.ofEpochMilli(current.since()));
+                    + Instant.ofEpochMilli(current.since()));
         }
     }
 

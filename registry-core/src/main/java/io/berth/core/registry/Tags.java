@@ -13,12 +13,13 @@ import io.berth.core.metadata.TagRecord;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Descriptor;
 import io.berth.core.model.Digest;
+import io.berth.core.model.Glob;
 import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
-import io.berth.core.model.Glob;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -267,7 +268,7 @@ public final class Tags {
             which = "version " + version;
         } else {
             chosen = h.stream().filter(c -> c.changedAt() <= atMillis).reduce((a, b) -> b);
-            which = "the version current at " + java.time.Instant.ofEpochMilli(atMillis);
+            which = "the version current at " + Instant.ofEpochMilli(atMillis);
         }
         TagChange c = chosen.orElseThrow(() -> RegistryException.of(ErrorCode.NOT_FOUND, "tag " + repository + ":"
                 + tag + " has no " + which + " (versions 1 to " + h.get(h.size() - 1).version() + ")", "tag", tag));

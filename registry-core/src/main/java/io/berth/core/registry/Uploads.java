@@ -24,10 +24,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Blob uploads: sessions, chunks, completion with digest verification, monolithic pushes and
@@ -51,7 +54,7 @@ public final class Uploads {
     private final MetadataStore metadata;
     private final StorageHealth health;
     private final RegistryOptions options;
-    private final java.time.Clock clock;
+    private final Clock clock;
     private final BufferPool hashBuffers;
     private final UploadLimits limits;
     private final EventRecorder events;
@@ -59,7 +62,7 @@ public final class Uploads {
     private final Map<UploadId, Boolean> busy = new ConcurrentHashMap<>();
 
     Uploads(BlobStore store, MetadataStore metadata, StorageHealth health, RegistryOptions options,
-            java.time.Clock clock, BufferPool hashBuffers, EventRecorder events) {
+            Clock clock, BufferPool hashBuffers, EventRecorder events) {
         this.events = events;
         this.store = store;
         this.metadata = metadata;
@@ -295,7 +298,7 @@ public final class Uploads {
      * How long garbage collection may hold a claim on a digest before an upload takes it to be a
      * claim of a run that died (deleting one file takes milliseconds).
      */
-    static final long STALE_CLAIM_MILLIS = java.util.concurrent.TimeUnit.MINUTES.toMillis(10);
+    static final long STALE_CLAIM_MILLIS = TimeUnit.MINUTES.toMillis(10);
 
     /**
      * Verifies the staged bytes against {@code expected}, then reserves the digest, places the blob
@@ -396,7 +399,7 @@ public final class Uploads {
      * {@link io.berth.core.metadata.AdminWrites#reserveBlob}); waits while a collection is deleting it.
      */
     private void reserve(Digest digest, UploadId holder) {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         // deferred: a reservation matters only to a collection running while this process does
         while (!metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.reserveBlob(digest, holder.value(),
                 clock.millis() - STALE_CLAIM_MILLIS))) {
@@ -605,7 +608,7 @@ public final class Uploads {
         return hashes.size();
     }
 
-    private <T> T exclusive(UploadId id, java.util.function.Supplier<T> work) {
+    private <T> T exclusive(UploadId id, Supplier<T> work) {
         if (busy.putIfAbsent(id, Boolean.TRUE) != null) {
             UploadSession s = metadata.upload(id).orElseThrow(() -> RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN,
                     "unknown upload", "upload", id.value()));

@@ -1,6 +1,7 @@
 package io.berth.core.retention;
 
 import java.time.DayOfWeek;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
@@ -118,7 +119,7 @@ public final class Cron {
 
     /** The first time strictly after {@code afterMillis} (epoch millis) the expression fires. */
     public long nextAfter(long afterMillis) {
-        ZonedDateTime t = ZonedDateTime.ofInstant(java.time.Instant.ofEpochMilli(afterMillis), ZoneOffset.UTC)
+        ZonedDateTime t = ZonedDateTime.ofInstant(Instant.ofEpochMilli(afterMillis), ZoneOffset.UTC)
                 .truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
         ZonedDateTime limit = t.plusYears(5);
         while (t.isBefore(limit)) {

@@ -1,10 +1,11 @@
 package io.berth.core.retention;
 
+import io.berth.core.config.Durations;
 import io.berth.core.config.KnownKeys;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
-import io.berth.core.model.TagRegex;
 import io.berth.core.model.RepositoryGlob;
+import io.berth.core.model.TagRegex;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -187,7 +188,7 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
     }
 
     static Duration duration(String key, String value) {
-        return io.berth.core.config.Durations.parse(value, Duration.ofSeconds(1), Duration.ofDays(36_500))
+        return Durations.parse(value, Duration.ofSeconds(1), Duration.ofDays(36_500))
                 .orElseThrow(() -> invalid(key, "'" + value + "' is not a duration (a number and s, m, h, d or w: "
                         + "12h, 7d, 4w; at most 100 years)"));
     }

@@ -5,11 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.config.BerthConfig;
+import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.model.Caller;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.security.crypto.bcrypt.BCrypt;
@@ -111,19 +126,19 @@ class AuthRulesTest {
                     subjects: ["robot:ci"]
                     actions: [push]
                 """);
-        try (io.berth.core.metadata.SqliteMetadataStore metadata = new io.berth.core.metadata.SqliteMetadataStore(
+        try (SqliteMetadataStore metadata = new SqliteMetadataStore(
                 dir.resolve("berth.db"))) {
-            Robots robots = new Robots(metadata, java.time.Clock.systemUTC());
-            robots.create("ci", java.util.List.of("ci/**"), java.util.List.of("pull"), "",
-                    io.berth.core.model.Caller.internal("test"));
+            Robots robots = new Robots(metadata, Clock.systemUTC());
+            robots.create("ci", List.of("ci/**"), List.of("pull"), "",
+                    Caller.internal("test"));
             for (boolean withPolicy : new boolean[] {false, true}) {
-                java.util.Map<String, String> cfg = new java.util.HashMap<>(java.util.Map.of("auth.type", "htpasswd",
+                Map<String, String> cfg = new HashMap<>(Map.of("auth.type", "htpasswd",
                         "auth.htpasswd.path", users.toString()));
                 if (withPolicy) {
                     cfg.put("auth.policy", policyFile.toString());
                 }
-                AccessControl ac = AccessControl.from(io.berth.core.config.BerthConfig.of(cfg), robots,
-                        java.time.Clock.systemUTC());
+                AccessControl ac = AccessControl.from(BerthConfig.of(cfg), robots,
+                        Clock.systemUTC());
                 Principal ci = Principal.robot("ci");
                 assertEquals(EnumSet.of(Action.PULL), ac.granted(ci, "ci/tool"));
                 assertEquals(Set.of(), ac.granted(ci, "prod/app"), "policy " + withPolicy);
@@ -201,9 +216,9 @@ class AuthRulesTest {
                 BCrypt.gensalt(6)).replace("$2a$", "$2y$") + "\nc:" + BCrypt.hashpw("c", BCrypt.gensalt(4)) + "\n");
         Htpasswd h = Htpasswd.load(f);
         assertEquals(6, h.dummyCost(), "the cost most entries have");
-        assertEquals(12, Htpasswd.typicalCost(java.util.List.of("$2y$12$" + "x".repeat(53), "$2y$12$" + "y".repeat(53),
+        assertEquals(12, Htpasswd.typicalCost(List.of("$2y$12$" + "x".repeat(53), "$2y$12$" + "y".repeat(53),
                 "$2y$05$" + "z".repeat(53))));
-        assertEquals(10, Htpasswd.typicalCost(java.util.List.of()), "an empty file: a cost like docker's docs use");
+        assertEquals(10, Htpasswd.typicalCost(List.of()), "an empty file: a cost like docker's docs use");
         // figures, not assertions: an unknown user against a known one, same cost
         PasswordChecks checks = new PasswordChecks(1);
         long known = 0;
@@ -225,12 +240,12 @@ class AuthRulesTest {
     void passwordChecksRunAtMostSoManyAtOnceAndTheRestAreBusy() throws Exception {
         String hash = BCrypt.hashpw("right", BCrypt.gensalt(10));
         PasswordChecks checks = new PasswordChecks(1);
-        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
-        java.util.List<java.util.concurrent.Future<PasswordChecks.Result>> results = new java.util.ArrayList<>();
+        ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+        List<Future<PasswordChecks.Result>> results = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             results.add(callers.submit(() -> checks.check("wrong", hash)));
         }
-        java.util.Map<PasswordChecks.Result, Integer> count = new java.util.EnumMap<>(PasswordChecks.Result.class);
+        Map<PasswordChecks.Result, Integer> count = new EnumMap<>(PasswordChecks.Result.class);
         for (var r : results) {
             count.merge(r.get(), 1, Integer::sum);
         }
@@ -247,9 +262,9 @@ class AuthRulesTest {
 
     @Test
     void basicCredentialsOfUsersAndRobots() {
-        String robot = "Basic " + java.util.Base64.getEncoder().encodeToString("robot:ci:berth_a:b".getBytes());
+        String robot = "Basic " + Base64.getEncoder().encodeToString("robot:ci:berth_a:b".getBytes());
         assertEquals(Optional.of(new AccessControl.Credentials("robot:ci", "berth_a:b")), AccessControl.basic(robot));
-        String user = "basic " + java.util.Base64.getEncoder().encodeToString("alice:pa:ss".getBytes());
+        String user = "basic " + Base64.getEncoder().encodeToString("alice:pa:ss".getBytes());
         assertEquals(Optional.of(new AccessControl.Credentials("alice", "pa:ss")), AccessControl.basic(user));
         assertEquals(Optional.empty(), AccessControl.basic("Basic !!!"));
         assertEquals(Optional.empty(), AccessControl.basic("Bearer x"));
@@ -261,7 +276,7 @@ class AuthRulesTest {
     @Test
     void theThrottleRefusesBeforeAnyCheckPerAddressAndPerUser() {
         long[] now = {0};
-        LoginThrottle t = new LoginThrottle(new LoginLimits(3, 5, java.time.Duration.ofSeconds(1), 1), () -> now[0]);
+        LoginThrottle t = new LoginThrottle(new LoginLimits(3, 5, Duration.ofSeconds(1), 1), () -> now[0]);
         for (int i = 0; i < 3; i++) {
             assertEquals(Optional.empty(), t.reserve("1.2.3.4", "bob"), "attempt " + i);
         }
@@ -299,7 +314,7 @@ class AuthRulesTest {
         Runtime rt = Runtime.getRuntime();
         System.gc();
         long before = rt.totalMemory() - rt.freeMemory();
-        LoginThrottle t = new LoginThrottle(new LoginLimits(1, 1, java.time.Duration.ofMinutes(15), 1));
+        LoginThrottle t = new LoginThrottle(new LoginLimits(1, 1, Duration.ofMinutes(15), 1));
         for (int i = 0; i < 3 * LoginThrottle.MAX_TRACKED; i++) {
             // names at the cap (256 bytes): the largest a map entry can hold
             t.reserve("10.0." + (i >> 8) + "." + (i & 255), String.format("%-256d", i));
@@ -315,19 +330,19 @@ class AuthRulesTest {
     void loginsAreCheckedOnlyWithinTheAllowanceAndNeverSleep() throws Exception {
         Path users = dir.resolve("login-users");
         Files.writeString(users, "alice:" + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
-        try (io.berth.core.metadata.SqliteMetadataStore metadata = new io.berth.core.metadata.SqliteMetadataStore(
+        try (SqliteMetadataStore metadata = new SqliteMetadataStore(
                 dir.resolve("login.db"))) {
-            Robots robots = new Robots(metadata, java.time.Clock.systemUTC());
-            AccessControl ac = AccessControl.from(io.berth.core.config.BerthConfig.of(java.util.Map.of("auth.type",
+            Robots robots = new Robots(metadata, Clock.systemUTC());
+            AccessControl ac = AccessControl.from(BerthConfig.of(Map.of("auth.type",
                     "htpasswd", "auth.htpasswd.path", users.toString(), "auth.login.failures-per-address", "10",
                     "auth.login.failures-per-user", "1000", "auth.login.failure-refill", "1h")), robots,
-                    java.time.Clock.systemUTC());
-            java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+                    Clock.systemUTC());
+            Map<String, Integer> outcomes = new TreeMap<>();
             for (int i = 0; i < 201; i++) {
                 outcomes.merge(ac.login(new AccessControl.Credentials("alice", "guess-" + i), "1.2.3.4").getClass()
                         .getSimpleName(), 1, Integer::sum);
             }
-            assertEquals(java.util.Map.of("Rejected", 10, "Throttled", 191), outcomes);
+            assertEquals(Map.of("Rejected", 10, "Throttled", 191), outcomes);
             assertEquals(10, ac.loginStats().passwordChecks(), "191 guesses cost no bcrypt check");
             // the right password from this address too: the address is refused before any check (unless this
             // address proved it lately: see LoginLimitsTest)
@@ -365,8 +380,8 @@ class AuthRulesTest {
             assertEquals(11, ac.loginStats().passwordChecks());
             assertEquals(trackedUsers, ac.loginStats().trackedUsers());
             // robot secrets: wrong ones count against the address, never against the robot's name
-            String secret = robots.create("ci", java.util.List.of("ci/**"), java.util.List.of("pull"), "",
-                    io.berth.core.model.Caller.internal("test")).secret();
+            String secret = robots.create("ci", List.of("ci/**"), List.of("pull"), "",
+                    Caller.internal("test")).secret();
             for (int i = 0; i < 50; i++) {
                 ac.login(new AccessControl.Credentials("robot:ci", "berth_guess" + i), "10.0.0." + (i / 10));
             }

@@ -12,9 +12,12 @@ import io.berth.core.model.UploadId;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -125,7 +128,7 @@ public abstract class BlobStoreContract {
     @Test
     void largeContentStreamsInAndOut() throws IOException {
         byte[] big = new byte[9 * 1024 * 1024 + 17]; // each buffer of the largest O_DIRECT pair filled twice
-        new java.util.Random(7).nextBytes(big);
+        new Random(7).nextBytes(big);
         Digest d = stage(UploadId.random(), big);
         try (InputStream in = store.open(d, 0, big.length)) {
             assertArrayEquals(big, in.readAllBytes());
@@ -135,7 +138,7 @@ public abstract class BlobStoreContract {
     @Test
     void unalignedChunksOfAnySizeJoinUp() throws IOException {
         byte[] all = new byte[6 * 1024 * 1024 + 4321];
-        new java.util.Random(3).nextBytes(all);
+        new Random(3).nextBytes(all);
         UploadId id = UploadId.random();
         store.createUpload(id);
         int[] cuts = {0, 5000, 5001, 2 * 1024 * 1024 + 77, 4 * 1024 * 1024, all.length};
@@ -188,7 +191,7 @@ public abstract class BlobStoreContract {
 
     /** Replaces what the store holds under {@code d} with {@code content}, as a failing disk or hand would. */
     protected void damage(Digest d, byte[] content) throws IOException {
-        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(store.localFile(d).orElseThrow())) {
+        try (OutputStream out = Files.newOutputStream(store.localFile(d).orElseThrow())) {
             out.write(content);
         }
     }

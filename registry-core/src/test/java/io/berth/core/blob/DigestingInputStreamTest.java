@@ -7,14 +7,23 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class DigestingInputStreamTest {
-    final BufferPool pool = BufferPool.heap("test", 1 << 16, 64, java.time.Duration.ofSeconds(5));
+    final BufferPool pool = BufferPool.heap("test", 1 << 16, 64, Duration.ofSeconds(5));
 
-    @org.junit.jupiter.api.AfterEach
+    @AfterEach
     void everyBufferIsBack() {
         assertEquals(0, pool.inUse(), "buffers returned to the pool");
     }
@@ -22,9 +31,9 @@ class DigestingInputStreamTest {
     @Test
     void aTinySharedPoolStillHashesEverythingFromSeveralStreams() throws Exception {
         // two buffers for four concurrent streams of 3 MiB: they wait for each other, none fails
-        BufferPool tiny = BufferPool.heap("tiny", 1 << 16, 2, java.time.Duration.ofSeconds(30));
-        java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
-        try (var pool4 = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        BufferPool tiny = BufferPool.heap("tiny", 1 << 16, 2, Duration.ofSeconds(30));
+        List<Future<Boolean>> results = new ArrayList<>();
+        try (var pool4 = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int t = 0; t < 4; t++) {
                 int seed = t;
                 results.add(pool4.submit(() -> {
@@ -32,18 +41,18 @@ class DigestingInputStreamTest {
                     new Random(seed).nextBytes(data);
                     MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
                     try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(data), md, tiny)) {
-                        in.transferTo(java.io.OutputStream.nullOutputStream());
-                        return java.util.Arrays.equals(DigestAlgorithm.SHA256.newMessageDigest().digest(data),
+                        in.transferTo(OutputStream.nullOutputStream());
+                        return Arrays.equals(DigestAlgorithm.SHA256.newMessageDigest().digest(data),
                                 in.finish().digest());
                     }
                 }));
             }
             for (var r : results) {
-                org.junit.jupiter.api.Assertions.assertTrue(r.get());
+                Assertions.assertTrue(r.get());
             }
         }
         assertEquals(0, tiny.inUse());
-        org.junit.jupiter.api.Assertions.assertTrue(tiny.max() == 2);
+        Assertions.assertTrue(tiny.max() == 2);
     }
     @Test
     void hashesEveryByteWhateverTheReadSizes() throws IOException {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.UploadId;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -188,7 +189,7 @@ class DirectSourceTest {
         for (int round = 0; round < 2; round++) {
             UploadId id = UploadId.random();
             store.createUpload(id);
-            store.append(id, 0, new java.io.ByteArrayInputStream(data));
+            store.append(id, 0, new ByteArrayInputStream(data));
             store.commitUpload(id, digest);
             committed = System.nanoTime();
         }

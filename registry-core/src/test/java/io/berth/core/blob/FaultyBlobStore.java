@@ -55,7 +55,7 @@ public final class FaultyBlobStore implements BlobStore {
     }
 
     @Override
-    public java.util.OptionalLong modifiedAt(Digest digest) throws IOException {
+    public OptionalLong modifiedAt(Digest digest) throws IOException {
         return delegate.modifiedAt(digest);
     }
 

@@ -11,6 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
             }
 
             @Override
-            public void data(Path file, java.nio.channels.FileChannel channel) {
+            public void data(Path file, FileChannel channel) {
                 forced.add("data " + file);
             }
         };

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.blob.FaultyBlobStore;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.maintenance.Maintenance;
+import io.berth.core.manifest.ManifestParser;
 import io.berth.core.metadata.GcRunRecord;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.model.Digest;
@@ -29,12 +31,16 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,7 +57,7 @@ class GarbageCollectorTest {
 
     @TempDir
     Path dir;
-    MutableClock clock = new MutableClock(java.time.Instant.now());
+    MutableClock clock = new MutableClock(Instant.now());
     Registry registry;
     private Maintenance maintenance;
     private Registry maintained;
@@ -63,7 +69,7 @@ class GarbageCollectorTest {
         images = new Images(registry);
     }
 
-    Registry open(java.time.Clock c) throws IOException {
+    Registry open(Clock c) throws IOException {
         return new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
                 new SqliteMetadataStore(dir.resolve("berth.db"), c), RegistryOptions.defaults(), c);
     }
@@ -157,8 +163,8 @@ class GarbageCollectorTest {
     }
 
     /** Every manifest of the given repositories, as {@code repository@digest}. */
-    java.util.Set<String> manifests(RepositoryName... repositories) {
-        java.util.Set<String> out = new java.util.TreeSet<>();
+    Set<String> manifests(RepositoryName... repositories) {
+        Set<String> out = new TreeSet<>();
         for (RepositoryName r : repositories) {
             registry.metadata().manifestSummaries(r, null, 10_000, false).forEach(m -> out.add(r + "@" + m.digest()));
         }
@@ -206,22 +212,22 @@ class GarbageCollectorTest {
         images.image(APP, null, "young");
 
         Map<String, String> filesBefore = tree();
-        java.util.Set<String> manifestsBefore = manifests(APP, other);
+        Set<String> manifestsBefore = manifests(APP, other);
         GarbageCollector.Status dry = run(true, Duration.ofHours(1), true);
         assertEquals(filesBefore, tree(), "the dry run changed nothing");
         assertEquals(manifestsBefore, manifests(APP, other));
 
         GarbageCollector.Status real = run(false, Duration.ofHours(1), true);
         assertEquals(GarbageCollector.State.SUCCEEDED, real.state());
-        java.util.Set<String> manifestsGone = new java.util.TreeSet<>(manifestsBefore);
+        Set<String> manifestsGone = new TreeSet<>(manifestsBefore);
         manifestsGone.removeAll(manifests(APP, other));
         Map<String, String> filesAfter = tree();
-        java.util.Set<String> blobsGone = new java.util.TreeSet<>();
+        Set<String> blobsGone = new TreeSet<>();
         filesBefore.keySet().stream().filter(f -> !filesAfter.containsKey(f))
                 .forEach(f -> blobsGone.add(Path.of(f).getFileName().toString()));
 
-        java.util.Set<String> listedManifests = new java.util.TreeSet<>();
-        java.util.Set<String> listedBlobs = new java.util.TreeSet<>();
+        Set<String> listedManifests = new TreeSet<>();
+        Set<String> listedBlobs = new TreeSet<>();
         for (String item : dry.items()) {
             String[] words = item.split(" ");
             if (words[0].equals("manifest")) {
@@ -276,7 +282,7 @@ class GarbageCollectorTest {
         // what is kept still pulls, byte for byte
         var m = registry.manifests().get(APP, new Tag("v1"));
         assertEquals(kept, m.digest());
-        for (var d : io.berth.core.manifest.ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
+        for (var d : ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
             BlobInfo b = registry.blobs().stat(APP, d.digest());
             try (InputStream in = registry.blobs().open(APP, b, 0, b.size())) {
                 assertEquals(d.digest(), Digest.compute(DigestAlgorithm.SHA256, in.readAllBytes()));
@@ -308,7 +314,7 @@ class GarbageCollectorTest {
                 clock.millis() - Duration.ofMinutes(10).toMillis())), "a claim older than 10 minutes is stale");
         // a referenced or recently linked blob cannot be claimed
         Digest v1 = images.image(APP, "v1", "v1");
-        var layer = io.berth.core.manifest.ManifestParser.parse(MediaTypes.OCI_MANIFEST,
+        var layer = ManifestParser.parse(MediaTypes.OCI_MANIFEST,
                 metadata.manifest(APP, v1).orElseThrow().payload()).blobs().get(1).digest();
         assertFalse(metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(layer, "run-1", Long.MIN_VALUE)));
         BlobInfo fresh = images.blob(APP, Images.bytes("just pushed"));
@@ -385,7 +391,7 @@ class GarbageCollectorTest {
         registry.close();
         // time must pass for records to fall behind the cutoff; a slow store widens the window between a
         // blob's file being placed and its record being written, where a collection must not strike
-        io.berth.core.blob.FaultyBlobStore slow = new io.berth.core.blob.FaultyBlobStore(
+        FaultyBlobStore slow = new FaultyBlobStore(
                 new FilesystemBlobStore(dir.resolve("blobs"), false));
         slow.pauseAfterCommitMillis = 3;
         registry = new Registry(slow, new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
@@ -436,7 +442,7 @@ class GarbageCollectorTest {
         int checked = 0;
         for (String tag : registry.metadata().tags(APP, null, 100_000)) {
             var m = registry.manifests().get(APP, new Tag(tag));
-            for (var d : io.berth.core.manifest.ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
+            for (var d : ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
                 BlobInfo b = registry.blobs().stat(APP, d.digest());
                 try (InputStream in = registry.blobs().open(APP, b, 0, b.size())) {
                     byte[] content = in.readAllBytes();

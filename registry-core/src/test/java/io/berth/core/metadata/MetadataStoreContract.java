@@ -13,6 +13,9 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.UploadId;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -395,16 +399,16 @@ public abstract class MetadataStoreContract {
 
     @Test
     void robotAccountsAreStoredByNameOnceAndDeleted() {
-        io.berth.core.metadata.RobotRecord ci = new io.berth.core.metadata.RobotRecord("ci", "ab".repeat(32),
-                java.util.List.of("team-a/**", "shared/*"), java.util.List.of("pull", "push"), "CI", 1234L, "root");
-        org.junit.jupiter.api.Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.insertRobot(ci)));
-        org.junit.jupiter.api.Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.insertRobot(ci)), "names are unique");
-        org.junit.jupiter.api.Assertions.assertEquals(java.util.Optional.of(ci), store.robot("ci"));
-        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(ci), store.robots());
-        org.junit.jupiter.api.Assertions.assertTrue(store.robot("other").isEmpty());
-        org.junit.jupiter.api.Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
-        org.junit.jupiter.api.Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
-        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), store.robots());
+        RobotRecord ci = new RobotRecord("ci", "ab".repeat(32),
+                List.of("team-a/**", "shared/*"), List.of("pull", "push"), "CI", 1234L, "root");
+        Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.insertRobot(ci)));
+        Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.insertRobot(ci)), "names are unique");
+        Assertions.assertEquals(Optional.of(ci), store.robot("ci"));
+        Assertions.assertEquals(List.of(ci), store.robots());
+        Assertions.assertTrue(store.robot("other").isEmpty());
+        Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
+        Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
+        Assertions.assertEquals(List.of(), store.robots());
     }
 
     @Test
@@ -415,33 +419,33 @@ public abstract class MetadataStoreContract {
         });
         store.close();
         store = newStore(dir);
-        org.junit.jupiter.api.Assertions.assertTrue(store.repositoryExists(REPO));
+        Assertions.assertTrue(store.repositoryExists(REPO));
     }
 
     @Test
     void deferredCommitsAreVisibleAtOnceKeptInOrderAndAcrossReopening() {
-        io.berth.core.model.UploadId first = io.berth.core.model.UploadId.random();
+        UploadId first = UploadId.random();
         store.inTransaction(MetadataStore.Durability.DEFERRED,
                 tx -> {
                     tx.createUpload(new UploadSession(first, REPO, 0, 1, 1, "10.0.0.1"));
                     return null;
                 });
-        org.junit.jupiter.api.Assertions.assertTrue(store.uploadExists(first), "visible to reads at once");
-        org.junit.jupiter.api.Assertions.assertTrue((boolean) store.inTransaction(MetadataStore.Durability.DURABLE,
+        Assertions.assertTrue(store.uploadExists(first), "visible to reads at once");
+        Assertions.assertTrue((boolean) store.inTransaction(MetadataStore.Durability.DURABLE,
                 tx -> tx.advanceUpload(first, 0, 5)), "a durable change on top of the deferred one");
         store.close();
         store = newStore(dir);
-        org.junit.jupiter.api.Assertions.assertEquals(5, store.upload(first).orElseThrow().size());
+        Assertions.assertEquals(5, store.upload(first).orElseThrow().size());
     }
 
     /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
     protected String insideTransaction(MetadataStore.Durability durability, String query) {
         return store.inTransaction(durability, tx -> {
-            try (java.sql.Statement st = ((SqlBase) tx).c.createStatement();
-                 java.sql.ResultSet rs = st.executeQuery(query)) {
+            try (Statement st = ((SqlBase) tx).c.createStatement();
+                 ResultSet rs = st.executeQuery(query)) {
                 rs.next();
                 return rs.getString(1);
-            } catch (java.sql.SQLException e) {
+            } catch (SQLException e) {
                 throw new IllegalStateException(e);
             }
         });

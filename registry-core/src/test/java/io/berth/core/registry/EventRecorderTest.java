@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.gc.GarbageCollector;
+import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.OutboxEvent;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.model.Caller;
@@ -16,16 +18,23 @@ import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.events.EventCodec;
+import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,8 +62,8 @@ class EventRecorderTest {
         try {
             registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs-" + opened), false),
                     new SqliteMetadataStore(dir.resolve("berth-" + opened + ".db")), RegistryOptions.of(settings));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return registry;
     }
@@ -92,7 +101,7 @@ class EventRecorderTest {
                 assertEquals(row.repository(), e.repository());
                 assertEquals(Long.toString(row.repoSeq()), e.sequence());
                 out.add(e);
-            } catch (io.berth.events.MalformedEventException ex) {
+            } catch (MalformedEventException ex) {
                 throw new AssertionError("an outbox row the codec refuses: " + ex.getMessage());
             }
         }
@@ -111,7 +120,7 @@ class EventRecorderTest {
         open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.source", "//test.example:5000",
                 "http.tls.cert", "/nonexistent.crt"));
         BlobInfo config = push(REPO, "{}");
-        Digest d = registry.manifests().put(hostile, REPO, new Tag("v1"), java.util.List.of(), MediaTypes.OCI_MANIFEST,
+        Digest d = registry.manifests().put(hostile, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST,
                 image(config)).digest();
         List<RegistryEvent> e = newEvents();
         assertEquals("https://test.example:5000/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
@@ -121,7 +130,7 @@ class EventRecorderTest {
         open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "http.public-url", "https://registry.example.com"));
         read = 0;
         config = push(REPO, "{}");
-        d = registry.manifests().put(hostile, REPO, new Tag("v1"), java.util.List.of(), MediaTypes.OCI_MANIFEST,
+        d = registry.manifests().put(hostile, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST,
                 image(config)).digest();
         e = newEvents();
         assertEquals("https://registry.example.com/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
@@ -231,15 +240,15 @@ class EventRecorderTest {
             assertTrue(rows.get(i).seq() > rows.get(i - 1).seq(), "outbox order is commit order");
         }
         Map<String, List<Long>> perRepo = rows.stream().collect(Collectors.groupingBy(OutboxEvent::repository,
-                java.util.TreeMap::new, Collectors.mapping(OutboxEvent::repoSeq, Collectors.toList())));
-        List<Long> expected = java.util.stream.LongStream.rangeClosed(1, 10).boxed().toList();
+                TreeMap::new, Collectors.mapping(OutboxEvent::repoSeq, Collectors.toList())));
+        List<Long> expected = LongStream.rangeClosed(1, 10).boxed().toList();
         assertEquals(Map.of("team-a/app", expected, "team-b/app", expected), perRepo,
                 "manifest.pushed and tag.created for each of 5 pushes, numbered 1..10 in each repository");
         assertEquals(rows.size(), rows.stream().map(OutboxEvent::id).distinct().count(), "ids are unique");
         assertEquals(20, registry.metadata().outboxStats().pending());
     }
 
-    static final java.util.Set<String> HTTP_METHODS = java.util.Set.of("GET", "HEAD", "PUT", "POST", "PATCH",
+    static final Set<String> HTTP_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH",
             "DELETE");
 
     /**
@@ -295,9 +304,9 @@ class EventRecorderTest {
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
-        io.berth.core.gc.GarbageCollector.Status run;
-        try (var maintenance = new io.berth.core.maintenance.Maintenance(registry)) {
-            run = maintenance.gc().runNow(new io.berth.core.gc.GarbageCollector.Options(false, java.time.Duration.ZERO,
+        GarbageCollector.Status run;
+        try (var maintenance = new Maintenance(registry)) {
+            run = maintenance.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
                     true));
         }
         List<RegistryEvent> collected = newEvents();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.core.config.BerthConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,13 +39,13 @@ class RegistryFactoryTest {
 
     @Test
     void aChoiceWhoseProviderIsNotInstalledIsRefusedInOneLineNamingTheInstalledOnes() {
-        Map<String, String> s3 = new java.util.HashMap<>(local());
+        Map<String, String> s3 = new HashMap<>(local());
         s3.put("storage.type", "s3");
         IllegalArgumentException blobs = assertThrows(IllegalArgumentException.class,
                 () -> RegistryFactory.open(BerthConfig.of(s3)));
         assertEquals("storage.type s3 is not installed in this build (installed: filesystem); the default build,"
                 + " without -Dminimal, has every backend", blobs.getMessage());
-        Map<String, String> postgres = new java.util.HashMap<>(local());
+        Map<String, String> postgres = new HashMap<>(local());
         postgres.put("metadata.type", "postgres");
         IllegalArgumentException metadata = assertThrows(IllegalArgumentException.class,
                 () -> RegistryFactory.open(BerthConfig.of(postgres)));

@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.blob.BlobReadException;
 import io.berth.core.blob.FaultyBlobStore;
 import io.berth.core.blob.FileSync;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.MetadataException;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.RecordingMetadataStore;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.metadata.UploadSession;
 import io.berth.core.model.Caller;
@@ -20,21 +24,33 @@ import io.berth.core.model.MediaTypes;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.model.UploadId;
 import io.berth.testsupport.MutableClock;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,9 +125,9 @@ class RegistryTest {
         Digest d = push(REPO, content).digest();
         BlobInfo b = registry.blobs().stat(REPO, d);
         Files.write(blobFile(d), bytes("the wrong bytes")); // same length, other content
-        java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class,
+        UncheckedIOException e = assertThrows(UncheckedIOException.class,
                 () -> registry.blobs().readSmall(REPO, b, 0, content.length));
-        assertTrue(e.getCause() instanceof io.berth.core.blob.BlobReadException, e.toString());
+        assertTrue(e.getCause() instanceof BlobReadException, e.toString());
         assertTrue(e.getCause().getMessage().contains("does not match its digest"), e.getCause().getMessage());
         assertEquals(d, registry.storageHealth().damagedBlobs().get(0).digest());
         // pushing it again mends it, and the right bytes are what is then served
@@ -220,7 +236,7 @@ class RegistryTest {
         MutableClock clock = new MutableClock();
         registry = new Registry(new FilesystemBlobStore(dir.resolve("expiry"), false),
                 new SqliteMetadataStore(dir.resolve("expiry.db"), clock),
-                RegistryOptions.of(java.util.Map.of("uploads.expiry", "1h")), clock);
+                RegistryOptions.of(Map.of("uploads.expiry", "1h")), clock);
         UploadSession idle = registry.uploads().start(REPO);
         UploadSession active = registry.uploads().start(REPO);
         clock.advance(Duration.ofMinutes(50));
@@ -232,7 +248,7 @@ class RegistryTest {
         assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, idle.id()));
         assertEquals(1, registry.uploads().status(REPO, active.id()).size());
         // a staging file no session knows is an orphan and goes
-        io.berth.core.model.UploadId orphan = io.berth.core.model.UploadId.random();
+        UploadId orphan = UploadId.random();
         registry.blobStore().createUpload(orphan);
         registry.purgeUploads();
         assertEquals(List.of(active.id()), registry.blobStore().listUploads());
@@ -256,7 +272,7 @@ class RegistryTest {
     @Test
     void concurrentPushesOfTheSameBlobAndTag() throws Exception {
         byte[] content = new byte[256 * 1024];
-        new java.util.Random(1).nextBytes(content);
+        new Random(1).nextBytes(content);
         Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
         String manifest = imageManifest(d, content.length, d, content.length);
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -305,17 +321,17 @@ class RegistryTest {
     }
 
     /** A metadata store whose transactions fail while {@code failing} is set (a fault at a chosen moment). */
-    static io.berth.core.metadata.MetadataStore failingTransactions(io.berth.core.metadata.MetadataStore real,
-                                                                   java.util.concurrent.atomic.AtomicBoolean failing) {
-        return (io.berth.core.metadata.MetadataStore) java.lang.reflect.Proxy.newProxyInstance(
-                RegistryTest.class.getClassLoader(), new Class<?>[] {io.berth.core.metadata.MetadataStore.class},
+    static MetadataStore failingTransactions(MetadataStore real,
+                                                                   AtomicBoolean failing) {
+        return (MetadataStore) Proxy.newProxyInstance(
+                RegistryTest.class.getClassLoader(), new Class<?>[] {MetadataStore.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("inTransaction") && failing.get()) {
-                        throw new io.berth.core.metadata.MetadataException("injected failure", null);
+                        throw new MetadataException("injected failure", null);
                     }
                     try {
                         return method.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
+                    } catch (InvocationTargetException e) {
                         throw e.getCause();
                     }
                 });
@@ -324,7 +340,7 @@ class RegistryTest {
     @Test
     void pullTimesSurviveAFailedFlush() throws IOException {
         registry.close();
-        var failing = new java.util.concurrent.atomic.AtomicBoolean();
+        var failing = new AtomicBoolean();
         SqliteMetadataStore real = new SqliteMetadataStore(dir.resolve("pulls.db"));
         registry = new Registry(new FilesystemBlobStore(dir.resolve("pulls"), false), failingTransactions(real, failing),
                 RegistryOptions.defaults());
@@ -344,7 +360,7 @@ class RegistryTest {
     @Test
     void aReplicatorsPullIsCountedApartAndIsNoLastPull() throws IOException {
         registry.close();
-        registry = open(RegistryOptions.of(java.util.Map.of("auth.replicators", "mirror, robot:dr")));
+        registry = open(RegistryOptions.of(Map.of("auth.replicators", "mirror, robot:dr")));
         BlobInfo config = push(REPO, bytes("{}"));
         BlobInfo layer = push(REPO, bytes("layer"));
         Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
@@ -506,7 +522,7 @@ class RegistryTest {
     /** Replaces the registry by one whose flushes and commits land in the returned timeline, in order. */
     private List<String> recordFlushes() throws IOException {
         registry.close();
-        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> timeline = new CopyOnWriteArrayList<>();
         FileSync sync = new FileSync() {
             @Override
             public void directory(Path directory) {
@@ -514,12 +530,12 @@ class RegistryTest {
             }
 
             @Override
-            public void data(Path file, java.nio.channels.FileChannel channel) {
+            public void data(Path file, FileChannel channel) {
                 timeline.add("data " + dir.relativize(file).getParent());
             }
         };
         FilesystemBlobStore blobs = new FilesystemBlobStore(dir.resolve("flushed"), true, false, sync);
-        registry = new Registry(blobs, new io.berth.core.metadata.RecordingMetadataStore(
+        registry = new Registry(blobs, new RecordingMetadataStore(
                 new SqliteMetadataStore(dir.resolve("flushed.db")), timeline), RegistryOptions.defaults());
         timeline.clear();
         return timeline;
@@ -581,7 +597,7 @@ class RegistryTest {
     @Test
     void sparseManifestsMayLackLayersAndChildrenButNotTheirConfig() throws IOException {
         registry.close();
-        registry = open(RegistryOptions.of(java.util.Map.of("manifests.allow-sparse", "true")));
+        registry = open(RegistryOptions.of(Map.of("manifests.allow-sparse", "true")));
         byte[] configBytes = bytes("{\"architecture\":\"amd64\"}");
         Digest config = push(REPO, configBytes).digest();
         Digest absentLayer = Digest.compute(DigestAlgorithm.SHA256, bytes("layer never pushed"));
@@ -620,9 +636,9 @@ class RegistryTest {
         assertTrue(e.getMessage().contains(absentLayer.toString()));
     }
 
-    private java.util.List<String> referencedBlobs(RepositoryName repo, Digest manifest) {
-        java.util.List<String> out = new java.util.ArrayList<>();
-        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("berth.db"));
+    private List<String> referencedBlobs(RepositoryName repo, Digest manifest) {
+        List<String> out = new ArrayList<>();
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("berth.db"));
              var ps = c.prepareStatement("SELECT blob_digest FROM manifest_blobs WHERE repository = ?"
                      + " AND manifest_digest = ?")) {
             ps.setString(1, repo.value());
@@ -632,7 +648,7 @@ class RegistryTest {
                     out.add(rs.getString(1));
                 }
             }
-        } catch (java.sql.SQLException e) {
+        } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
         return out;
@@ -777,10 +793,10 @@ class RegistryTest {
         MutableClock clock = new MutableClock();
         registry = new Registry(new FilesystemBlobStore(dir.resolve("busy"), false),
                 new SqliteMetadataStore(dir.resolve("busy.db"), clock),
-                RegistryOptions.of(java.util.Map.of("uploads.expiry", "1h")), clock);
+                RegistryOptions.of(Map.of("uploads.expiry", "1h")), clock);
         UploadSession s = registry.uploads().start(REPO);
         int[] purgedDuring = {-1};
-        InputStream slow = new java.io.FilterInputStream(in(bytes("arriving slowly"))) {
+        InputStream slow = new FilterInputStream(in(bytes("arriving slowly"))) {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (purgedDuring[0] < 0) {

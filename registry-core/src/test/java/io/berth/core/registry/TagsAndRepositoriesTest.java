@@ -14,15 +14,18 @@ import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.MediaTypes;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
 import io.berth.core.testing.Images;
 import io.berth.testsupport.MutableClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,13 +72,13 @@ class TagsAndRepositoriesTest {
     @Test
     void aDigestsBeginningNamesTheOneManifestItBegins() {
         BlobInfo config = images.blob(APP, Images.bytes("{}"));
-        java.util.Map<String, byte[]> byBeginning = new java.util.HashMap<>();
+        Map<String, byte[]> byBeginning = new HashMap<>();
         byte[][] pair = null;
         for (int i = 0; pair == null; i++) {
             byte[] m = Images.bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
                     + "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config.digest()
                     + "\",\"size\":" + config.size() + "},\"layers\":[],\"annotations\":{\"try\":\"" + i + "\"}}");
-            byte[] other = byBeginning.putIfAbsent(Digest.compute(io.berth.core.model.DigestAlgorithm.SHA256, m).hex()
+            byte[] other = byBeginning.putIfAbsent(Digest.compute(DigestAlgorithm.SHA256, m).hex()
                     .substring(0, 6), m);
             if (other != null) {
                 pair = new byte[][] {other, m};
@@ -198,7 +201,7 @@ class TagsAndRepositoriesTest {
         Digest index = images.index(APP, "multi", amd, arm);
         long pushed = clock.millis();
         clock.advance(Duration.ofMinutes(5));
-        registry.manifests().get(APP, new io.berth.core.model.Tag("multi"));
+        registry.manifests().get(APP, new Tag("multi"));
         registry.flushPulls();
         Tags.TagInfo t = registry.tags().get(APP, "multi");
         assertEquals(index, t.digest());
@@ -249,7 +252,7 @@ class TagsAndRepositoriesTest {
         assertEquals("v2", registry.tags().history(APP, "v1").get(0).origin().via());
 
         assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class, () -> registry.tags().set(ADMIN, APP,
-                "x", Digest.compute(io.berth.core.model.DigestAlgorithm.SHA256, Images.bytes("none")),
+                "x", Digest.compute(DigestAlgorithm.SHA256, Images.bytes("none")),
                 Optional.empty())).code());
     }
 

@@ -11,6 +11,7 @@ import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.SqliteMetadataStore;
 import io.berth.core.metadata.TagChange;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
@@ -22,9 +23,11 @@ import io.berth.testsupport.MutableClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -141,7 +144,7 @@ class RetentionTest {
     @Test
     void aManifestIsDeletedOnlyWhenNothingKeptReachesIt() {
         Digest shared = images.image(APP, "old", "shared");
-        registry.tags().set(io.berth.core.model.Caller.at("x"), APP, "stable", shared, java.util.Optional.empty());
+        registry.tags().set(Caller.at("x"), APP, "stable", shared, Optional.empty());
         Digest amd = images.image(APP, null, "amd");
         Digest arm = images.image(APP, null, "arm");
         Digest keptChild = images.image(APP, "arm-only", "arm"); // same manifest as arm
@@ -305,7 +308,7 @@ class RetentionTest {
                 "repository is not a policy key: did you mean repositories?",
                 "name: p\nrepositories: [a]\nrules: [{keep-last-pushd: 1}]",
                 "'keep-last-pushd' is not a rule: did you mean keep-last-pushed?");
-        mistakes = new java.util.HashMap<>(mistakes);
+        mistakes = new HashMap<>(mistakes);
         mistakes.putAll(slips);
         mistakes.forEach((yaml, message) -> {
             RegistryException e = assertThrows(RegistryException.class, () -> policy(yaml), yaml);

@@ -1,6 +1,7 @@
 package io.berth.http.helidon;
 
 import io.helidon.common.buffers.DataReader;
+import io.helidon.common.socket.PeerInfo;
 import io.helidon.webserver.WebServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +40,7 @@ final class VersionGate {
     static final List<Jar> REACHED = List.of(
             new Jar(WebServer.class, "io.helidon.webserver", "helidon-webserver"),
             new Jar(DataReader.class, "io.helidon.common", "helidon-common-buffers"),
-            new Jar(io.helidon.common.socket.PeerInfo.class, "io.helidon.common", "helidon-common-socket"));
+            new Jar(PeerInfo.class, "io.helidon.common", "helidon-common-socket"));
 
     /**
      * What the gate decided.

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
+import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.WebServer;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -17,8 +19,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -49,14 +55,14 @@ class ConsumedReadsTest {
         try {
             Class<?> request = Class.forName("io.helidon.webserver.http1.Http1ServerRequest");
             CONTEXT = MethodHandles.privateLookupIn(request, MethodHandles.lookup())
-                    .findVarHandle(request, "ctx", io.helidon.webserver.ConnectionContext.class);
+                    .findVarHandle(request, "ctx", ConnectionContext.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     private static DataReader dataReader(Object req) {
-        return ((io.helidon.webserver.ConnectionContext) CONTEXT.get(req)).dataReader();
+        return ((ConnectionContext) CONTEXT.get(req)).dataReader();
     }
 
     @Test
@@ -69,15 +75,15 @@ class ConsumedReadsTest {
         List<byte[]> pieces = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             byte[] b = new byte[1000 + i];
-            java.util.Arrays.fill(b, (byte) i);
+            Arrays.fill(b, (byte) i);
             pieces.add(b);
         }
         AtomicInteger next = new AtomicInteger();
         DataReader reader = DataReader.create(
                 () -> next.get() < pieces.size() ? pieces.get(next.getAndIncrement()) : null);
         List<Object> heads = new ArrayList<>();
-        java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream read = new ByteArrayOutputStream();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
         pieces.forEach(expected::writeBytes);
         while (read.size() < expected.size()) {
             // uneven reads: some within a node, some across several
@@ -124,7 +130,7 @@ class ConsumedReadsTest {
                 })).build().start();
         try {
             byte[] body = new byte[20 << 20];
-            new java.util.Random(7).nextBytes(body);
+            new Random(7).nextBytes(body);
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int round = 0; round < 2; round++) { // the second on the same keep-alive connection
                 HttpResponse<String> r = client.send(HttpRequest.newBuilder(
@@ -143,7 +149,7 @@ class ConsumedReadsTest {
     /** The requests of a keep-alive connection form one chain too: each request unlinks the earlier ones. */
     @Test
     void theRequestsOfAKeepAliveConnectionAreUnlinkedAsTheNextOneArrives() throws Exception {
-        List<Object> heads = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Object> heads = Collections.synchronizedList(new ArrayList<>());
         WebServer server = WebServer.builder().host("127.0.0.1").port(0)
                 .routing(r -> r.addFilter((chain, req, res) -> {
                     ConsumedReads.release(req); // as RequestLog does
@@ -163,7 +169,7 @@ class ConsumedReadsTest {
             server.stop();
         }
         assertEquals(50, heads.size());
-        assertTrue(new java.util.HashSet<>(heads).size() > 40, "one connection, a node per request");
+        assertTrue(new HashSet<>(heads).size() > 40, "one connection, a node per request");
         Object last = heads.getLast();
         for (Object h : heads.subList(0, heads.size() - 1)) {
             if (h != last) {

@@ -5,12 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.helidon.webserver.WebServer;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -64,7 +68,7 @@ class SocketEntityLimitsTest {
                 }
                 out.write("0\r\n\r\nPOST /body HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
                         .getBytes(StandardCharsets.ISO_8859_1));
-            } catch (java.io.IOException refusedEarly) {
+            } catch (IOException refusedEarly) {
                 // the server answered and closed before the body was all sent
             }
             ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -78,7 +82,7 @@ class SocketEntityLimitsTest {
                         break; // both answered
                     }
                 }
-            } catch (java.net.SocketException reset) {
+            } catch (SocketException reset) {
                 // closed under a write the server did not read
             }
             return got.toString(StandardCharsets.ISO_8859_1);
@@ -91,7 +95,7 @@ class SocketEntityLimitsTest {
 
     @Test
     void aChunkedBodyPastMaxPayloadSizeIsRefusedAsHelidonRefusesIt() throws Exception {
-        java.util.List<String> answers = new java.util.ArrayList<>();
+        List<String> answers = new ArrayList<>();
         for (HelidonFastPaths paths : new HelidonFastPaths[] {HelidonFastPaths.detect(false, true),
                 HelidonFastPaths.OFF}) {
             AtomicBoolean fromSocket = new AtomicBoolean();

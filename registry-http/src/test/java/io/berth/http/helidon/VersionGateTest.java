@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Random;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -116,7 +118,7 @@ class VersionGateTest {
         HelidonFastPaths off = HelidonFastPaths.detect(true, true,
                 VersionGate.judge(List.of(Optional.of("4.6.0"))));
         byte[] body = new byte[3 << 20];
-        new java.util.Random(3).nextBytes(body);
+        new Random(3).nextBytes(body);
         Path file = dir.resolve("blob");
         WebServer server = WebServer.builder().host("127.0.0.1").port(0).routing(r -> r
                 .post("/body", (req, res) -> {
@@ -131,7 +133,7 @@ class VersionGateTest {
                     assertTrue(off.fileSender(req).isEmpty());
                     try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ);
                          OutputStream out = res.outputStream()) {
-                        out.write(java.nio.channels.Channels.newInputStream(fc).readAllBytes());
+                        out.write(Channels.newInputStream(fc).readAllBytes());
                     }
                 })).build().start();
         try {

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,7 +52,7 @@ public final class BerthConfig {
 
     /** Keys given under a pass-through prefix ({@link ConfigKeys#PASS_THROUGH}), prefix removed. */
     public Map<String, String> withPrefix(String prefix) {
-        Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, String> out = new TreeMap<>();
         passThrough.forEach((k, v) -> {
             if (k.startsWith(prefix)) {
                 out.put(k.substring(prefix.length()), v);

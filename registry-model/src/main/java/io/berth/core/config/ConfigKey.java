@@ -1,5 +1,6 @@
 package io.berth.core.config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 
@@ -41,7 +42,7 @@ public record ConfigKey(String name, String defaultValue, Type type, String desc
     }
 
     /** A duration from {@code min} to {@code max} (both {@link java.time.Duration}s). */
-    public static ConfigKey duration(String name, String defaultValue, java.time.Duration min, java.time.Duration max,
+    public static ConfigKey duration(String name, String defaultValue, Duration min, Duration max,
                                      String description) {
         return new ConfigKey(name, defaultValue, Type.DURATION, description, List.of(), min.toMillis(), max.toMillis());
     }

@@ -140,8 +140,8 @@ public final class ConfigKeys {
     public static final ConfigKey AUTH_REPLICATORS = new ConfigKey("auth.replicators", "", Type.LIST,
             "Users or robots (robot:NAME) that berth replicate logs in as, comma-separated: their pulls are "
                     + "replication copies, not a user's last pull (retention) and no pull events.");
-    public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", java.time.Duration.ZERO,
-            java.time.Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
+    public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", Duration.ZERO,
+            Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
                     + "this alone (uploads and pushes in flight), unless a run says otherwise.");
     public static final ConfigKey STORAGE_TYPE = ConfigKey.choice("storage.type", "filesystem", List.of("filesystem",
             "s3"), "Blob storage backend: filesystem, or s3 (any S3-compatible object store; storage.s3.*).");
@@ -164,11 +164,11 @@ public final class ConfigKeys {
     public static final ConfigKey STORAGE_S3_REDIRECT = new ConfigKey("storage.s3.redirect", "false", Type.BOOLEAN,
             "Answer blob GETs with 307 to a presigned URL (valid storage.s3.redirect-lifetime): clients fetch from S3 directly.");
     public static final ConfigKey STORAGE_S3_REDIRECT_LIFETIME = ConfigKey.duration("storage.s3.redirect-lifetime",
-            "5m", java.time.Duration.ofSeconds(10), java.time.Duration.ofDays(7),
+            "5m", Duration.ofSeconds(10), Duration.ofDays(7),
             "How long a presigned URL of storage.s3.redirect may be used to start a download: whoever holds it may "
                     + "fetch the blob without credentials until then.");
     public static final ConfigKey STORAGE_S3_CALL_TIMEOUT = ConfigKey.duration("storage.s3.call-timeout", "60s",
-            java.time.Duration.ofSeconds(1), java.time.Duration.ofHours(1),
+            Duration.ofSeconds(1), Duration.ofHours(1),
             "Deadline of one whole S3 call, answer included (a listing page, a stat, a part's upload), tried up to 3 "
                     + "times; a blob's body read by a pull is bounded by a 60 s wait per read instead.");
     public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,

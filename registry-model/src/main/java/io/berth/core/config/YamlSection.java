@@ -6,10 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -97,7 +101,7 @@ public final class YamlSection {
         if (!(o instanceof List<?> l)) {
             throw bad(name, "must be a list");
         }
-        java.util.ArrayList<YamlSection> out = new java.util.ArrayList<>();
+        ArrayList<YamlSection> out = new ArrayList<>();
         for (int i = 0; i < l.size(); i++) {
             String k = full(name) + "[" + i + "]";
             out.add(new YamlSection(file, k, asMap(l.get(i), file, k), env));
@@ -109,7 +113,7 @@ public final class YamlSection {
      * As {@link #sections}, each element made a section only when asked: an element that is not a
      * mapping fails alone (a policy leaves out that rule and keeps the others).
      */
-    public List<java.util.function.Supplier<YamlSection>> eachSection(String name) {
+    public List<Supplier<YamlSection>> eachSection(String name) {
         Object o = values.get(name);
         if (o == null) {
             return List.of();
@@ -117,7 +121,7 @@ public final class YamlSection {
         if (!(o instanceof List<?> l)) {
             throw bad(name, "must be a list");
         }
-        java.util.ArrayList<java.util.function.Supplier<YamlSection>> out = new java.util.ArrayList<>();
+        ArrayList<Supplier<YamlSection>> out = new ArrayList<>();
         for (int i = 0; i < l.size(); i++) {
             String k = full(name) + "[" + i + "]";
             Object element = l.get(i);
@@ -180,7 +184,7 @@ public final class YamlSection {
     }
 
     public Map<String, String> stringMap(String name) {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
+        Map<String, String> out = new LinkedHashMap<>();
         asMap(values.get(name), file, full(name)).forEach((k, v) -> out.put(String.valueOf(k), String.valueOf(v)));
         return out;
     }
@@ -192,7 +196,7 @@ public final class YamlSection {
      * being {@code sasl.mechanism} (the part after the prefix, lower-cased, '_' as '.').
      */
     public Map<String, String> properties(String name) {
-        Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, String> out = new TreeMap<>();
         flatten("", asMap(values.get(name), file, full(name)), out, name);
         String prefix = envName(full(name)) + "_";
         env.forEach((k, v) -> {

@@ -6,6 +6,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.util.Locale;
 
 /** One-line descriptions of failures for operators: the path and the reason, never a class name alone. */
 public final class Failures {
@@ -44,6 +45,6 @@ public final class Failures {
             return "directory not empty";
         }
         String r = e.getReason();
-        return r == null ? e.getClass().getSimpleName() : r.toLowerCase(java.util.Locale.ROOT);
+        return r == null ? e.getClass().getSimpleName() : r.toLowerCase(Locale.ROOT);
     }
 }

@@ -1,5 +1,7 @@
 package io.berth.core.logging;
 
+import java.util.Locale;
+
 /**
  * One request as the access log records it; logged as the parameter of an INFO record of logger
  * {@code berth.access}, so that the text format prints a line and the JSON format its fields.
@@ -22,7 +24,7 @@ public record AccessRecord(String method, String path, int status, long requestB
 
     /** The text form: {@code GET /v2/… 200 in=0 out=1234 1.2ms client=127.0.0.1 agent="docker/28" id=…}. */
     public String line() {
-        return String.format(java.util.Locale.ROOT, "%s %s %d in=%d out=%d %.1fms client=%s%s agent=\"%s\" id=%s%s",
+        return String.format(Locale.ROOT, "%s %s %d in=%d out=%d %.1fms client=%s%s agent=\"%s\" id=%s%s",
                 method, path, status, requestBytes, responseBytes, millis, client, user.isEmpty() ? "" : " user=" + user,
                 userAgent.replace("\"", "'"),
                 requestId, note.isEmpty() ? "" : " " + note);

@@ -1,6 +1,8 @@
 package io.berth.core.logging;
 
 import io.berth.core.model.RobotSecret;
+import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Set;
@@ -94,8 +96,8 @@ public final class Redaction {
      * (a PostgreSQL URL with {@code password=} or an S3 endpoint with user information, as given).
      * Log records reach stderr through the formatter, which has redacted them already.
      */
-    public static java.io.PrintStream stream(java.io.PrintStream out) {
-        return new java.io.PrintStream(out, true, java.nio.charset.Charset.defaultCharset()) {
+    public static PrintStream stream(PrintStream out) {
+        return new PrintStream(out, true, Charset.defaultCharset()) {
             @Override
             public void print(String s) {
                 super.print(redact(s));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.Descriptor;
@@ -184,7 +185,7 @@ public final class ManifestParser {
         private JsonToken next() throws IOException {
             JsonToken t = p.nextToken();
             if (t == null) {
-                throw new com.fasterxml.jackson.core.io.JsonEOFException(p, null, "unexpected end of input");
+                throw new JsonEOFException(p, null, "unexpected end of input");
             }
             switch (t) {
                 case START_OBJECT, START_ARRAY -> members[++depth] = 0;

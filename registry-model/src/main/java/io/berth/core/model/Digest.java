@@ -3,6 +3,7 @@ package io.berth.core.model;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import java.util.HexFormat;
+import java.util.Map;
 
 /**
  * A content digest {@code algorithm:hex}. Only sha256 and sha512 with lower-case hex of the right
@@ -28,7 +29,7 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Reference
         DigestAlgorithm algorithm = DigestAlgorithm.fromPrefix(text.substring(0, colon))
                 .orElseThrow(() -> new RegistryException(ErrorCode.DIGEST_INVALID,
                         "unsupported digest algorithm in " + abbreviate(text),
-                        java.util.Map.of("digest", abbreviate(text))));
+                        Map.of("digest", abbreviate(text))));
         String hex = text.substring(colon + 1);
         if (hex.length() != algorithm.hexLength() || !isLowerHex(hex)) {
             throw invalid(text);
@@ -67,7 +68,7 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Reference
 
     private static RegistryException invalid(String text) {
         return new RegistryException(ErrorCode.DIGEST_INVALID, "invalid digest " + abbreviate(text),
-                java.util.Map.of("digest", abbreviate(text)));
+                Map.of("digest", abbreviate(text)));
     }
 
     static String abbreviate(String s) {

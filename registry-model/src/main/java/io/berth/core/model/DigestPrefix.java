@@ -2,6 +2,7 @@ package io.berth.core.model;
 
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,7 +46,7 @@ public record DigestPrefix(Optional<DigestAlgorithm> algorithm, String hex) {
 
     /** The {@code algorithm:hex} beginnings a matching digest has (one per algorithm when none was given). */
     public List<String> beginnings() {
-        return algorithm.map(a -> List.of(a.prefix() + ":" + hex)).orElseGet(() -> java.util.Arrays.stream(
+        return algorithm.map(a -> List.of(a.prefix() + ":" + hex)).orElseGet(() -> Arrays.stream(
                 DigestAlgorithm.values()).filter(a -> hex.length() <= a.hexLength())
                 .map(a -> a.prefix() + ":" + hex).toList());
     }

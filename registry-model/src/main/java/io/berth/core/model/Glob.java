@@ -1,6 +1,7 @@
 package io.berth.core.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -86,7 +87,7 @@ public final class Glob {
             boolean[] t = at;
             at = next;
             next = t;
-            java.util.Arrays.fill(next, false);
+            Arrays.fill(next, false);
             closure(at);
             if (end < 0) {
                 return at[k];

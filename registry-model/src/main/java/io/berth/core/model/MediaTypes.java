@@ -1,5 +1,6 @@
 package io.berth.core.model;
 
+import java.util.Locale;
 import java.util.Set;
 
 /** The manifest media types Berth accepts. */
@@ -26,6 +27,6 @@ public final class MediaTypes {
             return null;
         }
         int semi = contentType.indexOf(';');
-        return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(java.util.Locale.ROOT);
+        return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
     }
 }

@@ -4,13 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.management.ThreadMXBean;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.MediaTypes;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class ManifestParserTest {
     static final String D1 = "sha256:" + "1".repeat(64);
@@ -112,7 +117,7 @@ class ManifestParserTest {
      */
     @Test
     void hostilePayloadsAreRefusedWithBoundedMemory() {
-        java.util.Map<String, byte[]> hostile = new java.util.LinkedHashMap<>();
+        Map<String, byte[]> hostile = new LinkedHashMap<>();
         hostile.put("layers of {}", fill(IMAGE_HEAD + "\"layers\":[", "{}", ",", "]}"));
         hostile.put("an unknown member of {}", fill("{\"schemaVersion\":2,\"x\":[", "{}", ",", "]}"));
         hostile.put("an unknown member of []", fill("{\"schemaVersion\":2,\"x\":[", "[]", ",", "]}"));
@@ -163,7 +168,7 @@ class ManifestParserTest {
         assertTrue(e.getMessage().contains("manifests.max-references"), e.getMessage());
         assertTrue(allocated < 1 << 20, allocated + " bytes allocated: the parse went on past the limit");
         // at the limit the same manifest is fine
-        String hundred = IMAGE_HEAD + "\"layers\":[" + String.join(",", java.util.Collections.nCopies(99, layer)) + "]}";
+        String hundred = IMAGE_HEAD + "\"layers\":[" + String.join(",", Collections.nCopies(99, layer)) + "]}";
         assertEquals(100, ManifestParser.parse(null, bytes(hundred), 100).blobs().size());
     }
 
@@ -193,7 +198,7 @@ class ManifestParserTest {
     }
 
     static long allocated() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+        return ((ThreadMXBean) ManagementFactory.getThreadMXBean())
                 .getCurrentThreadAllocatedBytes();
     }
 }

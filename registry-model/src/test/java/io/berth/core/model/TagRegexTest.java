@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import java.lang.reflect.Field;
@@ -106,7 +107,7 @@ class TagRegexTest {
         Pattern p;
         try {
             p = Pattern.compile(regex);
-        } catch (com.google.re2j.PatternSyntaxException e) {
+        } catch (PatternSyntaxException e) {
             return; // RE2 refuses it itself
         }
         int actual = instructions(p);

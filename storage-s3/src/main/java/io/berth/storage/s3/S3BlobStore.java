@@ -1,7 +1,8 @@
 package io.berth.storage.s3;
 
-import io.berth.core.blob.StagedUploadLostException;
 import io.berth.core.blob.BlobStore;
+import io.berth.core.blob.StagedUploadLostException;
+import io.berth.core.config.BerthConfig;
 import io.berth.core.io.ExactLengthInputStream;
 import io.berth.core.model.Digest;
 import io.berth.core.model.UploadId;
@@ -28,16 +29,22 @@ import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.SequenceInputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -111,7 +118,7 @@ public final class S3BlobStore implements BlobStore {
     }
 
     /** What endpoints without (conditional) UploadPartCopy answer to a compose, e.g. S3Proxy. */
-    private static final java.util.Set<String> CANNOT_COMPOSE = java.util.Set.of("PreconditionFailed",
+    private static final Set<String> CANNOT_COMPOSE = Set.of("PreconditionFailed",
             "NotImplemented");
 
     @FunctionalInterface
@@ -182,7 +189,7 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private <T> T call(Call<T> call) throws IOException {
-        java.util.concurrent.Callable<T> attempt = () -> {
+        Callable<T> attempt = () -> {
             long start = System.nanoTime();
             try {
                 return call.run();
@@ -192,7 +199,7 @@ public final class S3BlobStore implements BlobStore {
                 // OkHttp ends a call past its deadline by closing the socket: say what happened
                 if (System.nanoTime() - start >= settings.callTimeout().toNanos()) {
                     throw new IOException("S3 endpoint " + settings.endpoint() + ": no complete answer within "
-                            + io.berth.core.config.BerthConfig.formatMillis(settings.callTimeout().toMillis())
+                            + BerthConfig.formatMillis(settings.callTimeout().toMillis())
                             + " (storage.s3.call-timeout)", e);
                 }
                 throw e;
@@ -468,7 +475,7 @@ public final class S3BlobStore implements BlobStore {
             PART_BUFFERS.acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted waiting for a part buffer");
+            throw new InterruptedIOException("interrupted waiting for a part buffer");
         }
         try {
             byte[] buf = new byte[PART];
@@ -523,7 +530,7 @@ public final class S3BlobStore implements BlobStore {
             throw new NoSuchFileException(uploadPrefix(id));
         }
         Iterator<Part> it = parts.iterator();
-        return new SequenceInputStream(new java.util.Enumeration<InputStream>() {
+        return new SequenceInputStream(new Enumeration<InputStream>() {
             @Override
             public boolean hasMoreElements() {
                 return it.hasNext();
@@ -536,7 +543,7 @@ public final class S3BlobStore implements BlobStore {
                     return exactly(call(() -> streams.getObject(GetObjectArgs.builder().bucket(settings.bucket())
                             .object(p.key()).build())), p.size(), p.key());
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             }
         }) {
@@ -544,7 +551,7 @@ public final class S3BlobStore implements BlobStore {
             public int read(byte[] b, int off, int len) throws IOException {
                 try {
                     return super.read(b, off, len);
-                } catch (java.io.UncheckedIOException e) {
+                } catch (UncheckedIOException e) {
                     throw e.getCause();
                 }
             }
@@ -602,7 +609,7 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public List<UploadId> listUploads() throws IOException {
-        java.util.Set<String> ids = new java.util.TreeSet<>();
+        Set<String> ids = new TreeSet<>();
         list(prefix + "uploads/", "", item -> {
             String rest = item.objectName().substring(prefix.length() + "uploads/".length());
             int slash = rest.indexOf('/');

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -89,7 +90,7 @@ final class HostileS3 implements AutoCloseable {
         for (String param : query.substring(query.indexOf('?') + 1).split("&")) {
             String[] kv = param.split("=", 2);
             if (kv.length == 2 && (kv[0].equals("start-after") || kv[0].equals("continuation-token"))) {
-                String key = java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
+                String key = URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
                 start = Long.parseLong(key.substring(key.length() - 16), 16) + 1;
             }
         }

@@ -1,12 +1,13 @@
 package io.berth.storage.s3;
 
-import io.berth.core.blob.BlobStoreContract;
-import io.berth.core.blob.BlobStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.blob.BlobStore;
+import io.berth.core.blob.BlobStoreContract;
+import io.berth.core.config.BerthConfig;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.UploadId;
@@ -22,7 +23,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -152,7 +157,7 @@ class S3BlobStoreTest extends BlobStoreContract {
     void aListingThatTricklesFailsAtTheCallDeadlineNotAtTheReadTimeout() throws Exception {
         try (HostileS3 s3 = new HostileS3(HostileS3.Mode.TRICKLE)) {
             S3BlobStore store = new S3BlobStore(hostile(s3, Duration.ofSeconds(2)));
-            java.util.concurrent.CompletableFuture<Throwable> failure = new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<Throwable> failure = new CompletableFuture<>();
             long t0 = System.nanoTime();
             // an upload's size is a listing of its parts (every chunk of a push asks it)
             Thread.ofPlatform().daemon().start(() -> {
@@ -163,7 +168,7 @@ class S3BlobStoreTest extends BlobStoreContract {
                     failure.complete(t);
                 }
             });
-            Throwable t = failure.get(150, java.util.concurrent.TimeUnit.SECONDS);
+            Throwable t = failure.get(150, TimeUnit.SECONDS);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(t instanceof IOException, String.valueOf(t));
             assertTrue(t.getMessage().contains(s3.endpoint().substring("http://".length())), t.getMessage());
@@ -185,7 +190,7 @@ class S3BlobStoreTest extends BlobStoreContract {
             String[] last = {""};
             long t0 = System.nanoTime();
             // a bucket without end: a listing that held it whole would never return
-            java.util.concurrent.CompletableFuture<Throwable> done = new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<Throwable> done = new CompletableFuture<>();
             Thread.ofPlatform().daemon().start(() -> {
                 try {
                     store.list("", d -> {
@@ -202,7 +207,7 @@ class S3BlobStoreTest extends BlobStoreContract {
                     done.complete(t);
                 }
             });
-            assertEquals(null, done.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(null, done.get(120, TimeUnit.SECONDS));
             assertEquals(30_000, seen[0]);
             assertEquals(30, s3.listings.get(), "one request per page of 1000, none ahead");
             // resuming from a cursor asks S3 to start after it
@@ -227,8 +232,8 @@ class S3BlobStoreTest extends BlobStoreContract {
         Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("short-lived"));
         assertTrue(redirecting.redirect(d).orElseThrow().getQuery().contains("X-Amz-Expires=90"),
                 redirecting.redirect(d).toString());
-        io.berth.core.config.BerthConfig config = io.berth.core.config.BerthConfig.load(java.util.Optional.empty(),
-                java.util.Map.of("BERTH_STORAGE_TYPE", "s3", "BERTH_STORAGE_S3_ENDPOINT", "http://s3:9000",
+        BerthConfig config = BerthConfig.load(Optional.empty(),
+                Map.of("BERTH_STORAGE_TYPE", "s3", "BERTH_STORAGE_S3_ENDPOINT", "http://s3:9000",
                         "BERTH_STORAGE_S3_REDIRECT", "true"), w -> { });
         assertEquals(Duration.ofMinutes(5), S3BlobStoreProvider.settings(config).redirect(),
                 "short by default");

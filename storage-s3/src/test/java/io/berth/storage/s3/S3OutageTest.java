@@ -1,15 +1,17 @@
 package io.berth.storage.s3;
 
-import io.berth.http.TestRegistry;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
+import io.berth.http.TestRegistry;
 import io.berth.testsupport.S3Endpoint;
 import io.berth.testsupport.TcpForwarder;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -84,9 +86,9 @@ class S3OutageTest {
             String location = get.headers().firstValue("Location").orElseThrow();
             assertTrue(location.startsWith(s3.endpoint() + "/berth-redirect/"), location);
             assertEquals(d.toString(), get.headers().firstValue("Docker-Content-Digest").orElseThrow());
-            HttpResponse<byte[]> followed = java.net.http.HttpClient.newBuilder()
-                    .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build()
-                    .send(java.net.http.HttpRequest.newBuilder(r.uri("/v2/s3/redirected/blobs/" + d)).build(),
+            HttpResponse<byte[]> followed = HttpClient.newBuilder()
+                    .followRedirects(HttpClient.Redirect.NORMAL).build()
+                    .send(HttpRequest.newBuilder(r.uri("/v2/s3/redirected/blobs/" + d)).build(),
                             HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, followed.statusCode());
             assertArrayEquals(content, followed.body());

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Berth's image (launcher/pom.xml, profile image; docs/deploy.md), loaded once into the tests'
  * dockerd: run on a volume, pushed to and pulled from, stopped, run again on the same volume; its own
- * image stored in it, pulled back and run; {@code admin} and {@code health} from the image. The
- * tests' dockerd has no bridge, so containers share the host's network and take their ports from
- * BERTH_* variables (what {@code -p PORT:5000} does with a bridge).
+ * image stored in it, pulled back and run; {@code admin} and {@code health} from the image. It runs
+ * as users do, {@code docker run -d -p PORT:5000 -v VOL:/var/lib/berth IMAGE} (on 127.0.0.1 only), on a dockerd with a
+ * bridge of its own ({@link Dockerd#bridged()}: the tests' shared one has none, where {@code -p} is
+ * ignored); clients inside the container's own network reach its loopback-only admin port.
  */
 class ImageProcessTest {
     static final Path IMAGE_TAR = Path.of("target", "berth-image.tar");
@@ -36,29 +37,39 @@ class ImageProcessTest {
 
     @BeforeAll
     static void load() {
-        image = load(ImageProcessTest.class);
-        docker = Dockerd.shared().orElseThrow();
+        var d = Dockerd.bridged();
+        TestServices.require(d.isPresent(), "dockerd with a bridge of its own (docker.io, root, the kernel's bridge)");
+        docker = d.get();
+        image = load(docker, ImageProcessTest.class);
     }
 
-    private static String loadedImage;
+    private static final java.util.Map<String, String> LOADED = new java.util.HashMap<>();
 
-    /** Loads the image the build made into the tests' dockerd (once per JVM); its name. */
-    static synchronized String load(Class<?> by) {
-        if (loadedImage != null) {
-            return loadedImage;
-        }
+    /** Loads the image the build made into the tests' shared dockerd (once per JVM); its name. */
+    static String load(Class<?> by) {
         var d = Dockerd.shared();
         TestServices.require(d.isPresent(), "dockerd (Debian package docker.io)");
+        return load(d.get(), by);
+    }
+
+    /** Loads the image the build made into {@code engine} (once per JVM and engine); its name. */
+    static synchronized String load(Dockerd engine, Class<?> by) {
+        if (LOADED.containsKey(engine.host())) {
+            return LOADED.get(engine.host());
+        }
+        var d = java.util.Optional.of(engine);
         if (!Files.isRegularFile(IMAGE_TAR)) {
             throw new IllegalStateException("no " + IMAGE_TAR.toAbsolutePath() + ": the build makes it before the tests"
                     + " (launcher/pom.xml, profile image: not with -DskipTests)");
         }
+        long start = System.nanoTime();
         Command loaded = ok(d.get().docker("load", "-i", IMAGE_TAR.toString()));
         String name = loaded.output().lines().filter(l -> l.startsWith("Loaded image: ")).findFirst()
                 .orElseThrow(() -> new IllegalStateException(loaded.output())).substring("Loaded image: ".length()).trim();
         long size = Long.parseLong(ok(d.get().docker("image", "inspect", "--format", "{{.Size}}", name)).output().trim());
-        System.out.printf("image %s: %.1f MB uncompressed (%s)%n", name, size / 1e6, by.getSimpleName());
-        loadedImage = name;
+        System.out.printf("image %s: %.1f MB uncompressed, docker load %d ms (%s)%n", name, size / 1e6,
+                (System.nanoTime() - start) / 1_000_000, by.getSimpleName());
+        LOADED.put(engine.host(), name);
         return name;
     }
 
@@ -77,16 +88,16 @@ class ImageProcessTest {
         String volume = "berth-data-" + System.nanoTime();
         VOLUMES.add(volume);
         int port = FreePorts.next();
-        int adminPort = FreePorts.next();
         String token = "image-test-token";
-        List<String> env = List.of("-e", "BERTH_HTTP_PORT=" + port, "-e", "BERTH_ADMIN_PORT=" + adminPort,
-                "-e", "BERTH_ADMIN_TOKENS=" + token, "-e", "BERTH_HTTP_SHUTDOWN_GRACE=3s");
-        String first = run(volume, env);
+        // the image's own defaults inside (port 5000, admin on the container's loopback at 5001)
+        List<String> env = List.of("-e", "BERTH_ADMIN_TOKENS=" + token, "-e", "BERTH_HTTP_SHUTDOWN_GRACE=3s");
+        String first = run(volume, port, env);
         long ready = untilReady(port);
-        System.out.printf("docker run -> /readyz 200: %d ms%n", ready);
+        System.out.printf("docker run -p %d:5000 -> /readyz 200: %d ms%n", port, ready);
         String log = logLine(first, " serving http");
-        assertTrue(log.contains("serving http://0.0.0.0:" + port + " (every address of this machine or container"), log);
+        assertTrue(log.contains("serving http://0.0.0.0:5000 (every address of this machine or container"), log);
         assertTrue(log.contains("blobs filesystem /var/lib/berth/"), log);
+        assertTrue(ok(docker.docker("port", first, "5000")).output().contains(":" + port), "published on " + port);
 
         // not root: the kernel's view of the process dockerd started
         String pid = ok(docker.docker("inspect", "--format", "{{.State.Pid}}", first)).output().trim();
@@ -98,22 +109,22 @@ class ImageProcessTest {
         // the documented health check, run in the container as Docker's HEALTHCHECK would
         ok(docker.docker("exec", first, "java", "-cp", "@/app/jib-classpath-file", "io.berth.launcher.Main", "health"));
 
-        // Berth's own image pushed into Berth, pulled back, and run: the pulled image checks the first one's health
+        // Berth's own image pushed into Berth through the published port, pulled back, and run: the
+        // pulled image, in the first one's network, checks its health
         String stored = "127.0.0.1:" + port + "/berth/berth:1";
         ok(docker.docker("tag", image, stored));
         ok(docker.docker("push", stored));
         ok(docker.docker("rmi", stored));
         ok(docker.docker("pull", stored));
-        Command health = docker.docker("run", "--rm", "--network", "host", stored, "health",
-                "http://127.0.0.1:" + port + "/readyz");
+        String beside = "container:" + first;
+        Command health = docker.docker("run", "--rm", "--network", beside, stored, "health");
         assertEquals(0, health.exitCode(), health.output());
-        Command down = docker.docker("run", "--rm", "--network", "host", stored, "health",
-                "http://127.0.0.1:" + FreePorts.next() + "/readyz");
+        Command down = docker.docker("run", "--rm", "--network", beside, stored, "health", "http://127.0.0.1:5999/readyz");
         assertEquals(1, down.exitCode(), "no server there: " + down.output());
 
-        // berth admin from the image, against the running one
-        Command admin = docker.docker("run", "--rm", "--network", "host", "-e", "BERTH_ADMIN_TOKEN=" + token, image,
-                "admin", "--server", "127.0.0.1:" + adminPort, "tags", "list", "berth/berth");
+        // berth admin from the image, against the running one's loopback-only admin port
+        Command admin = docker.docker("run", "--rm", "--network", beside, "-e", "BERTH_ADMIN_TOKEN=" + token, image,
+                "admin", "--server", "127.0.0.1:5001", "tags", "list", "berth/berth");
         assertEquals(0, admin.exitCode(), admin.output());
         assertTrue(admin.output().contains("1"), admin.output());
 
@@ -127,7 +138,7 @@ class ImageProcessTest {
         ok(docker.docker("rm", first));
 
         // a new container on the same volume serves what the first stored
-        String second = run(volume, env);
+        String second = run(volume, port, env);
         untilReady(port);
         HttpResponse<String> tags = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/tags/list")).build(),
@@ -175,8 +186,8 @@ class ImageProcessTest {
         throw new IllegalStateException("bin/berth has no DEFAULT_JAVA_OPTS line");
     }
 
-    private static String run(String volume, List<String> env) {
-        List<String> args = new ArrayList<>(List.of("run", "-d", "--network", "host", "-v", volume + ":/var/lib/berth"));
+    private static String run(String volume, int port, List<String> env) {
+        List<String> args = new ArrayList<>(List.of("run", "-d", "-p", "127.0.0.1:" + port + ":5000", "-v", volume + ":/var/lib/berth"));
         args.addAll(env);
         args.add(image);
         String id = ok(docker.docker(args.toArray(String[]::new))).output().trim();

@@ -1,6 +1,7 @@
 package io.berth.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testsupport.Command;
@@ -107,7 +108,9 @@ class ImageProcessTest {
         assertTrue(Files.readString(Path.of("/proc", pid, "cmdline")).startsWith("java"), "java is PID 1's program");
 
         // the documented health check, run in the container as Docker's HEALTHCHECK would
+        long check = System.nanoTime();
         ok(docker.docker("exec", first, "java", "-cp", "@/app/jib-classpath-file", "io.berth.launcher.Main", "health"));
+        System.out.printf("docker exec ... berth health: %d ms%n", (System.nanoTime() - check) / 1_000_000);
 
         // Berth's own image pushed into Berth through the published port, pulled back, and run: the
         // pulled image, in the first one's network, checks its health
@@ -132,6 +135,7 @@ class ImageProcessTest {
         ok(docker.docker("stop", "--time", "30", first));
         assertEquals("0", ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", first)).output().trim());
         String stopped = ok(docker.docker("logs", first)).output();
+        assertFalse(stopped.contains(token), "the admin token in the output:\n" + stopped);
         assertTrue(stopped.contains("/readyz answers 503 for 3000 ms before the listener closes")
                 && stopped.contains("berth: stopped"),
                 stopped);
@@ -163,6 +167,26 @@ class ImageProcessTest {
             assertTrue(labels.contains("\"" + label + "\""), labels);
         }
         assertEquals("65532:65532", ok(docker.docker("image", "inspect", "--format", "{{.Config.User}}", image)).output().trim());
+        // nothing of the image is the user's but /var/lib/berth, and nothing writable by all but /tmp
+        String manifest = ok(Command.run("tar", "-xOf", IMAGE_TAR.toString(), "manifest.json")).output();
+        var layers = java.util.regex.Pattern.compile("[0-9a-f]{64}\\.tar(\\.gz)?").matcher(manifest).results()
+                .map(java.util.regex.MatchResult::group).distinct().toList();
+        assertTrue(layers.size() >= 3, manifest);
+        List<String> writable = new ArrayList<>();
+        for (String layer : layers) {
+            String listing = ok(Command.run(List.of("bash", "-c", "tar -xOf \"$0\" \"$1\" | tar -tvz 2>/dev/null",
+                    IMAGE_TAR.toString(), layer), java.util.Map.of(), 120)).output();
+            for (String entry : listing.lines().toList()) {
+                String[] f = entry.split("\\s+");
+                String path = f[f.length - 1].replaceFirst("^\\./", "");
+                boolean theUsers = !f[1].equals("0/0") && !path.equals("var/lib/berth/");
+                boolean everyones = f[0].charAt(8) == 'w' && f[0].charAt(0) != 'l' && !path.equals("tmp/");
+                if (theUsers || everyones) {
+                    writable.add(entry);
+                }
+            }
+        }
+        assertEquals(List.of(), writable, "writable by the user berth");
         String volumes = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Volumes}}", image)).output();
         assertTrue(volumes.contains("/var/lib/berth"), volumes);
         // the image runs with bin/berth's JVM options (those that hold on any JDK and CPU)

@@ -163,8 +163,9 @@ public final class Dockerd {
                 p.destroyForcibly();
             }
             Command.run(List.of("rm", "-rf", dir.resolve("root").toString(), dir.resolve("exec").toString()), Map.of(), 120);
-            if (bridge != null) {
+            if (bridge != null) { // a directory of this JVM's own: its log goes too
                 Command.run("ip", "link", "delete", bridge);
+                Command.run(List.of("rm", "-rf", dir.toString()), Map.of(), 120);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -13,7 +13,8 @@ import picocli.CommandLine;
         usageHelpWidth = Main.HELP_WIDTH, usageHelpAutoWidth = false,
         description = "Berth container registry: the OCI distribution API, events, replication and an admin API.",
         footer = {"", "Run 'berth <command> --help' for a command's options.", "",
-            "berth health [URL] exits 0 when URL answers 200 (default: /readyz on 127.0.0.1, port $BERTH_HTTP_PORT):"
+            "berth health [URL] exits 0 when URL answers 200 (default: /readyz of the server this configuration"
+                + " starts, over https with http.tls.cert):"
                 + " the image's health check (docs/deploy.md)."})
 public final class Main implements Callable<Integer> {
     /** Exit code for configuration and usage errors. */

@@ -73,6 +73,22 @@ class ComposeProcessTest {
                 .<Map<String, Object>>load(config.output()).get("services");
         List<String> berth = services.keySet().stream().filter(s -> image.equals(services.get(s).get("image"))).toList();
         assertEquals(List.of("berth", "replicate", "site-b", "webhooks"), berth.stream().sorted().toList());
+        // a registry without authentication is published on this host's loopback only: as written,
+        // anyone who reaches the port may push and delete
+        for (String name : berth) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> env = (Map<String, Object>) services.get(name).getOrDefault("environment", Map.of());
+            if (!String.valueOf(env.getOrDefault("BERTH_AUTH_TYPE", "none")).equals("none")) {
+                continue;
+            }
+            @SuppressWarnings("unchecked")
+            List<Object> ports = (List<Object>) services.get(name).getOrDefault("ports", List.of());
+            for (Object port : ports) {
+                boolean loopback = port instanceof Map<?, ?> m ? "127.0.0.1".equals(m.get("host_ip"))
+                        : String.valueOf(port).startsWith("127.0.0.1:");
+                assertTrue(loopback, name + " publishes " + port + " beyond this host with auth none");
+            }
+        }
 
         // what stands in for the services that cannot run here
         KafkaBroker kafka = KafkaBroker.shared();
@@ -205,6 +221,18 @@ class ComposeProcessTest {
                         .output().trim(), name + ": " + docker.docker("logs", containers.get(name)).output());
             }
             System.out.printf("all stopped: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+            // no secret of the env files (nor the tests' S3 key) in any service's output, start to stop
+            List<String> secrets = new ArrayList<>(List.of(s3.secretKey()));
+            for (String file : List.of("berth.env", "postgres.env", "minio.env")) {
+                Files.readAllLines(deploy.resolve(file)).stream().filter(l -> l.contains("=") && !l.startsWith("#"))
+                        .map(l -> l.substring(l.indexOf('=') + 1)).forEach(secrets::add);
+            }
+            for (var c : containers.entrySet()) {
+                String output = ok(docker.docker("logs", c.getValue())).output();
+                for (String secret : secrets) {
+                    assertTrue(!output.contains(secret), c.getKey() + " printed a secret of its env files:\n" + output);
+                }
+            }
         } finally {
             receiver.stop(0);
             containers.values().forEach(c -> docker.docker("rm", "-f", c));

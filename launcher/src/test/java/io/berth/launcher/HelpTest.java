@@ -46,7 +46,8 @@ class HelpTest {
         assertEquals("0", r[2]);
         fitsAndWrapsOnWords(r[0], List.of("Berth container registry: the OCI distribution API, events, replication"
                 + " and an admin API.", "Run 'berth <command> --help' for a command's options.",
-                "berth health [URL] exits 0 when URL answers 200 (default: /readyz on 127.0.0.1, port $BERTH_HTTP_PORT):"
+                "berth health [URL] exits 0 when URL answers 200 (default: /readyz of the server this configuration"
+                + " starts, over https with http.tls.cert):"
                 + " the image's health check (docs/deploy.md)."));
         for (String command : List.of("serve", "replicate", "webhooks", "admin")) {
             assertTrue(r[0].contains("  " + command + " "), command);

@@ -61,4 +61,45 @@ class LauncherScriptTest {
         assertTrue(stale.output().contains("MVN-RAN -q -B -Dstyle.color=never install -DskipTests"), stale.output());
         assertFalse(stale.output().contains("\\u001b["), "no colour escape codes");
     }
+
+    /**
+     * A release archive unpacked by root and run by another user: the AOT cache cannot be written
+     * beside the jars, so no start spends seconds training one in vain. A stand-in java records
+     * how it is run; the user is nobody (setpriv).
+     */
+    @Test
+    void noAotTrainingWhereTheCacheCannotBeWritten() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Command.onPath("setpriv")
+                && "root".equals(System.getProperty("user.name")), "root and setpriv, to run as another user");
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Files.createDirectories(home.resolve("bin"));
+        Files.copy(repo.resolve("bin/berth"), home.resolve("bin/berth"));
+        Files.copy(repo.resolve("bin/java-env"), home.resolve("bin/java-env"));
+        Files.writeString(Files.createDirectories(home.resolve("launcher/target")).resolve("launcher.jar"), "a jar");
+        Path calls = Files.createDirectories(home.resolve("calls"));
+        Path jdk = Files.createDirectories(home.resolve("jdk/bin"));
+        Files.writeString(home.resolve("jdk/release"), "JAVA_VERSION=\"25.0.1\"\n");
+        Files.writeString(jdk.resolve("java"), "#!/bin/sh\necho \"$@\" >>" + calls.resolve("java.log") + "\n");
+        Files.writeString(jdk.resolve("javac"), "#!/bin/sh\n");
+        Path tmp = Files.createDirectories(home.resolve("tmp"));
+        for (Path p : List.of(home, home.resolve("bin"), home.resolve("launcher"), home.resolve("launcher/target"),
+                home.resolve("jdk"), jdk)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        for (Path p : List.of(home.resolve("bin/berth"), home.resolve("bin/java-env"), jdk.resolve("java"),
+                jdk.resolve("javac"))) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Files.setPosixFilePermissions(calls, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
+        // the temporary directory JUnit made is root's alone: let nobody through to the files
+        Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        Command serve = Command.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                home.resolve("bin/berth").toString(), "serve"),
+                Map.of("JAVA_HOME", home.resolve("jdk").toString(), "TMPDIR", tmp.toString(), "HOME", tmp.toString()), 60);
+        String log = Files.readString(calls.resolve("java.log"));
+        assertFalse(log.contains("AOTMode=record"), "trained a cache it cannot keep:\n" + log + serve.output());
+        assertTrue(log.contains("io.berth.launcher.Main serve"), log + serve.output());
+    }
 }

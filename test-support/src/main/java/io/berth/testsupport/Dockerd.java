@@ -13,10 +13,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * A Docker engine for tests: the one {@code DOCKER_HOST} names when it answers, else a dockerd from
  * Debian's docker.io started once per test JVM (vfs storage, no bridge, loopback registries
- * insecure) and stopped by PID when the JVM exits.
+ * insecure) and stopped by PID when the JVM exits. {@link #bridged()}: a second one whose containers
+ * get a network of their own, so that {@code docker run -p PORT:5000} publishes a port as it does for
+ * users (docker's userland proxy; no iptables rules are touched).
  */
 public final class Dockerd {
     private static Dockerd shared;
+    private static Dockerd bridged;
 
     private final String host;
 
@@ -30,6 +33,17 @@ public final class Dockerd {
             shared = start();
         }
         return shared.host == null ? Optional.empty() : Optional.of(shared);
+    }
+
+    /**
+     * A dockerd of this JVM with a bridge of its own (made here with {@code ip link}, removed with the
+     * daemon), or empty where no bridge can be made (not root, no bridge support in the kernel).
+     */
+    public static synchronized java.util.Optional<Dockerd> bridged() {
+        if (bridged == null) {
+            bridged = startBridged();
+        }
+        return bridged.host == null ? java.util.Optional.empty() : java.util.Optional.of(bridged);
     }
 
     /** {@code unix:///…/docker.sock}. */
@@ -65,20 +79,62 @@ public final class Dockerd {
             Path dir = existing != null && existing.startsWith("unix://")
                     ? Files.createDirectories(Path.of(existing.substring("unix://".length())).getParent())
                     : Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-");
+            Dockerd d = launch(dir, "--bridge=none", null);
+            // Testcontainers reads DOCKER_HOST from system properties as well as the environment
+            System.setProperty("DOCKER_HOST", d.host);
+            return d;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start dockerd: " + e.getMessage(), e);
+        }
+    }
+
+    private static Dockerd startBridged() {
+        if (!Command.onPath("dockerd") || !Command.onPath("docker") || !Command.onPath("ip")) {
+            return new Dockerd(null);
+        }
+        try {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-br-");
+            // a name (at most 15 characters) and a /24 no other engine of this machine uses
+            String bridge = "berth" + Long.toString(ProcessHandle.current().pid() % 1_000_000_000L, 36);
+            String used = Command.run("ip", "-4", "addr").output();
+            String subnet = null;
+            for (int i = 0; i < 256 && subnet == null; i++) {
+                int third = (int) ((ProcessHandle.current().pid() + i) % 256);
+                if (!used.contains(" 10.213." + third + ".")) {
+                    subnet = "10.213." + third;
+                }
+            }
+            if (subnet == null) {
+                return new Dockerd(null);
+            }
+            Command.run("ip", "link", "delete", bridge);
+            if (Command.run("ip", "link", "add", bridge, "type", "bridge").exitCode() != 0
+                    || Command.run("ip", "addr", "add", subnet + ".1/24", "dev", bridge).exitCode() != 0
+                    || Command.run("ip", "link", "set", bridge, "up").exitCode() != 0) {
+                Command.run("ip", "link", "delete", bridge);
+                return new Dockerd(null);
+            }
+            return launch(dir, "--bridge=" + bridge, bridge);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a bridged dockerd: " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts dockerd in {@code dir}; {@code bridge}: the device made for it, deleted when it stops. */
+    private static Dockerd launch(Path dir, String bridgeOption, String bridge) {
+        try {
             String host = "unix://" + dir.resolve("docker.sock");
             Path pidFile = dir.resolve("dockerd.pid");
             ProcessBuilder pb = new ProcessBuilder("dockerd", "--data-root", dir.resolve("root").toString(),
                     "--exec-root", dir.resolve("exec").toString(), "--storage-driver=vfs", "--iptables=false",
-                    "--bridge=none", "--insecure-registry", "127.0.0.0/8", "--host", host, "--pidfile",
+                    bridgeOption, "--insecure-registry", "127.0.0.0/8", "--host", host, "--pidfile",
                     pidFile.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("dockerd.log").toFile());
             Process p = pb.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(p, dir)));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(p, dir, bridge)));
             long deadline = System.currentTimeMillis() + 60_000;
             while (System.currentTimeMillis() < deadline) {
                 if (answers(host)) {
-                    // Testcontainers reads DOCKER_HOST from system properties as well as the environment
-                    System.setProperty("DOCKER_HOST", host);
                     return new Dockerd(host);
                 }
                 if (!p.isAlive()) {
@@ -102,13 +158,17 @@ public final class Dockerd {
                 .exitCode() == 0;
     }
 
-    private static void stop(Process p, Path dir) {
+    private static void stop(Process p, Path dir, String bridge) {
         p.destroy(); // SIGTERM: dockerd stops its containerd too
         try {
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
             }
             Command.run(List.of("rm", "-rf", dir.resolve("root").toString(), dir.resolve("exec").toString()), Map.of(), 120);
+            if (bridge != null) { // a directory of this JVM's own: its log goes too
+                Command.run("ip", "link", "delete", bridge);
+                Command.run(List.of("rm", "-rf", dir.toString()), Map.of(), 120);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

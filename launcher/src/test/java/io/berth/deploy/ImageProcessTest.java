@@ -18,7 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.MatchResult;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -49,7 +54,7 @@ class ImageProcessTest {
         image = load(docker, ImageProcessTest.class);
     }
 
-    private static final java.util.Map<String, String> LOADED = new java.util.HashMap<>();
+    private static final Map<String, String> LOADED = new HashMap<>();
 
     /** Loads the image the build made into the tests' shared dockerd (once per JVM); its name. */
     static String load(Class<?> by) {
@@ -63,7 +68,7 @@ class ImageProcessTest {
         if (LOADED.containsKey(engine.host())) {
             return LOADED.get(engine.host());
         }
-        var d = java.util.Optional.of(engine);
+        var d = Optional.of(engine);
         if (!Files.isRegularFile(IMAGE_TAR)) {
             throw new IllegalStateException("no " + IMAGE_TAR.toAbsolutePath() + ": the build makes it before the tests"
                     + " (launcher/pom.xml, profile image: not with -DskipTests)");
@@ -174,13 +179,13 @@ class ImageProcessTest {
         assertEquals("65532:65532", ok(docker.docker("image", "inspect", "--format", "{{.Config.User}}", image)).output().trim());
         // nothing of the image is the user's but /var/lib/berth, and nothing writable by all but /tmp
         String manifest = ok(Command.run("tar", "-xOf", IMAGE_TAR.toString(), "manifest.json")).output();
-        var layers = java.util.regex.Pattern.compile("[0-9a-f]{64}\\.tar(\\.gz)?").matcher(manifest).results()
-                .map(java.util.regex.MatchResult::group).distinct().toList();
+        var layers = Pattern.compile("[0-9a-f]{64}\\.tar(\\.gz)?").matcher(manifest).results()
+                .map(MatchResult::group).distinct().toList();
         assertTrue(layers.size() >= 3, manifest);
         List<String> writable = new ArrayList<>();
         for (String layer : layers) {
             String listing = ok(Command.run(List.of("bash", "-c", "tar -xOf \"$0\" \"$1\" | tar -tvz 2>/dev/null",
-                    IMAGE_TAR.toString(), layer), java.util.Map.of(), 120)).output();
+                    IMAGE_TAR.toString(), layer), Map.of(), 120)).output();
             for (String entry : listing.lines().toList()) {
                 String[] f = entry.split("\\s+");
                 String path = f[f.length - 1].replaceFirst("^\\./", "");

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class HealthTest {
                 "-genkeypair", "-keyalg", "EC", "-alias", "server", "-dname", "CN=registry.example.com",
                 "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "changeit", "-validity", "2")
                 .redirectErrorStream(true).start();
-        keytool.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        keytool.getInputStream().transferTo(OutputStream.nullOutputStream());
         assertEquals(0, keytool.waitFor());
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(keystore)) {

@@ -11,6 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +70,7 @@ class LauncherScriptTest {
      */
     @Test
     void noAotTrainingWhereTheCacheCannotBeWritten() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Command.onPath("setpriv")
+        Assumptions.assumeTrue(Command.onPath("setpriv")
                 && "root".equals(System.getProperty("user.name")), "root and setpriv, to run as another user");
         Path repo = Path.of("..").toAbsolutePath().normalize();
         Files.createDirectories(home.resolve("bin"));

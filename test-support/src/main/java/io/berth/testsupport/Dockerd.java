@@ -39,11 +39,11 @@ public final class Dockerd {
      * A dockerd of this JVM with a bridge of its own (made here with {@code ip link}, removed with the
      * daemon), or empty where no bridge can be made (not root, no bridge support in the kernel).
      */
-    public static synchronized java.util.Optional<Dockerd> bridged() {
+    public static synchronized Optional<Dockerd> bridged() {
         if (bridged == null) {
             bridged = startBridged();
         }
-        return bridged.host == null ? java.util.Optional.empty() : java.util.Optional.of(bridged);
+        return bridged.host == null ? Optional.empty() : Optional.of(bridged);
     }
 
     /** {@code unix:///…/docker.sock}. */

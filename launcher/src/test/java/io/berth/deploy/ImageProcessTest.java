@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.launcher.process.BerthProcess;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.FreePorts;
@@ -201,23 +202,9 @@ class ImageProcessTest {
         assertTrue(volumes.contains("/var/lib/berth"), volumes);
         // the image runs with bin/berth's JVM options (those that hold on any JDK and CPU)
         String entrypoint = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image)).output();
-        for (String option : binBerthOptions()) {
+        for (String option : BerthProcess.defaultJvmOptions()) {
             assertTrue(entrypoint.contains("\"" + option + "\""), option + " missing from " + entrypoint);
         }
-    }
-
-    /** bin/berth's DEFAULT_JAVA_OPTS line. */
-    static List<String> binBerthOptions() {
-        try {
-            for (String line : Files.readAllLines(Path.of("..", "bin", "berth"))) {
-                if (line.startsWith("DEFAULT_JAVA_OPTS=\"")) {
-                    return List.of(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"')).split(" +"));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        throw new IllegalStateException("bin/berth has no DEFAULT_JAVA_OPTS line");
     }
 
     private static String run(String volume, int port, List<String> env) {

@@ -20,7 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /** {@code berth serve} as a separate process, on free ports, in its own working directory. */
-final class BerthProcess implements AutoCloseable {
+public final class BerthProcess implements AutoCloseable {
     final int httpPort;
     final int adminPort;
     final Path workDir;
@@ -71,7 +71,7 @@ final class BerthProcess implements AutoCloseable {
      * line: heap, collector, what an OutOfMemoryError does), for tests about what the shipped
      * defaults withstand.
      */
-    static List<String> defaultJvmOptions() {
+    public static List<String> defaultJvmOptions() {
         try {
             for (String line : Files.readAllLines(Path.of("..", "bin", "berth"))) {
                 if (line.startsWith("DEFAULT_JAVA_OPTS=\"")) {

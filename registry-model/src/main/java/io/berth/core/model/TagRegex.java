@@ -130,6 +130,8 @@ public final class TagRegex {
     private static final class Estimate {
         final String re;
         int i;
+        /** Literals of a {@code \Q…\E} before its last, which alone a following quantifier repeats. */
+        long quotedBeforeLast;
 
         Estimate(String re) {
             this.re = re;
@@ -145,7 +147,10 @@ public final class TagRegex {
                     branch = 0;
                     i++;
                 } else {
-                    branch = add(branch, repeated(atom()));
+                    long atom = atom();
+                    long before = quotedBeforeLast;
+                    quotedBeforeLast = 0;
+                    branch = add(add(branch, before), repeated(atom));
                 }
             }
             return add(total, branch);
@@ -179,6 +184,7 @@ public final class TagRegex {
             }
             if (c == '[') {
                 skipClass();
+                quotedBeforeLast = 0; // a class is one instruction whatever it quotes
                 return 1;
             }
             if (c == '\\') {
@@ -198,7 +204,9 @@ public final class TagRegex {
                 int stop = end < 0 ? re.length() : end;
                 long n = stop - i;
                 i = end < 0 ? re.length() : end + 2;
-                return Math.max(n, 1);
+                // RE2 reads \Qab\E{2} as a, then b{2}: a quantifier repeats the last literal only
+                quotedBeforeLast = Math.max(n - 1, 0);
+                return 1;
             }
             if ((e == 'p' || e == 'P' || e == 'x') && i < re.length() && re.charAt(i) == '{') {
                 int close = re.indexOf('}', i);

@@ -114,6 +114,15 @@ class TagRegexTest {
         assertTrue(estimate + 2 >= actual, regex + ": estimated " + estimate + ", compiled to " + actual);
     }
 
+    /** Cases the property found once; kept so that they are tried on every run, not only when drawn again. */
+    @ParameterizedTest
+    @ValueSource(strings = {"\\Qab\\E{0}", "\\Qabc\\E{3}", "\\Qab\\E*", "(\\Qab\\E){2}"})
+    void foundCounterexamplesStayBounded(String regex) throws Exception {
+        int actual = instructions(Pattern.compile(regex));
+        long estimate = TagRegex.estimatedSize(regex);
+        assertTrue(estimate + 2 >= actual, regex + ": estimated " + estimate + ", compiled to " + actual);
+    }
+
     @Provide
     Arbitrary<String> regexes() {
         return expression(3);

@@ -162,7 +162,9 @@ class SocketBodyTest {
             for (byte[] broken : new byte[][] {secondLine.apply("zz\r\n"), secondLine.apply("c350;x=y\r\n"),
                     secondLine.apply("c350\n"), secondLine.apply("-c350\r\n")}) {
                 try (WireClient c = new WireClient(r.port())) {
-                    c.sendRaw(new String(concat(chunkedHead("PATCH", location), broken), StandardCharsets.ISO_8859_1));
+                    // the server may close while the rest of the body is still being sent
+                    c.sendRawUntilClosed(new String(concat(chunkedHead("PATCH", location), broken),
+                            StandardCharsets.ISO_8859_1));
                     assertTrue(c.closedWithin(15_000), "the connection is closed after broken framing");
                 }
                 try (WireClient c = new WireClient(r.port())) {

@@ -145,6 +145,20 @@ public final class WireClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends bytes exactly as given to a server that may close the connection before it has read them all
+     * (as it should after broken framing): a write that fails because the peer closed is that outcome, not an
+     * error of the test. Says whether every byte was written.
+     */
+    public boolean sendRawUntilClosed(String request) throws IOException {
+        try {
+            sendRaw(request);
+            return true;
+        } catch (SocketException e) {
+            return false; // broken pipe or reset: the server closed first
+        }
+    }
+
     /** Sends bytes exactly as given. */
     public void sendRaw(String request) throws IOException {
         out.write(request.getBytes(StandardCharsets.ISO_8859_1));

@@ -75,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
     /** Every key: name, variable and default on one line, the description wrapped by words beneath it. */
     static String keysHelp() {
         StringBuilder b = new StringBuilder();
-        for (ConfigKey k : ConfigKeys.ALL) {
+        for (ConfigKey k : ConfigKeys.all()) {
             String head = "  " + k.name() + "  " + k.envName();
             String value = "default " + (k.defaultValue().isEmpty() ? "(none)" : k.defaultValue())
                     + (k.range().isEmpty() ? "" : "  (" + k.range() + ")");
@@ -149,11 +149,10 @@ final class ServeCommand implements Callable<Integer> {
         return failure == null ? 0 : EXIT_LISTENER_LOST;
     }
 
-    /** Configured secrets are masked wherever a log line would carry them. */
-    private static void maskSecrets(BerthConfig cfg) {
+    /** Configured secrets are masked wherever a log line would carry them: every secret key's, whoever owns it. */
+    static void maskSecrets(BerthConfig cfg) {
         cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
-        Redaction.secret(cfg.string(ConfigKeys.STORAGE_S3_SECRET_KEY));
-        Redaction.secret(cfg.string(ConfigKeys.METADATA_POSTGRES_PASSWORD));
+        ConfigKeys.all().stream().filter(ConfigKey::secret).forEach(k -> Redaction.secret(cfg.string(k)));
         KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
                 .forEach(Redaction::secret);
     }

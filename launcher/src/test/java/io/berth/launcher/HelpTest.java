@@ -62,10 +62,10 @@ class HelpTest {
         List<String> sentences = new ArrayList<>(List.of("YAML configuration file (default: $BERTH_CONFIG,"
                 + " else berth.yaml in the working directory when it exists).", "Run the registry: the OCI distribution"
                 + " API over HTTP with health and metrics on the same port, and the gRPC admin API."));
-        ConfigKeys.ALL.forEach(k -> sentences.add(k.description()));
+        ConfigKeys.all().forEach(k -> sentences.add(k.description()));
         fitsAndWrapsOnWords(help, sentences);
         String joined = help.replaceAll("\\s+", " ");
-        for (ConfigKey k : ConfigKeys.ALL) {
+        for (ConfigKey k : ConfigKeys.all()) {
             assertTrue(joined.contains(" " + k.name() + " " + k.envName() + " default " + k.defaultValue()), k.name());
         }
         assertTrue(help.contains("./data/berth.db") && help.contains("./data/blobs"), "paths whole");

@@ -26,7 +26,7 @@ class DocsTest {
     @Test
     void configurationPageListsEveryKey() throws IOException {
         String page = doc("configuration.md");
-        for (ConfigKey k : ConfigKeys.ALL) {
+        for (ConfigKey k : ConfigKeys.all()) {
             String row = "| `" + k.name() + "` | `" + k.envName() + "` | `" + k.defaultValue() + "` |";
             assertTrue(page.contains(row), "docs/configuration.md lacks: " + row);
         }
@@ -53,7 +53,7 @@ class DocsTest {
         int keys = 0;
         while (m.find()) {
             String name = m.group(1);
-            ConfigKey key = ConfigKeys.ALL.stream().filter(k -> k.name().equals(name)).findFirst().orElse(null);
+            ConfigKey key = ConfigKeys.all().stream().filter(k -> k.name().equals(name)).findFirst().orElse(null);
             assertTrue(key != null, "docs/security.md names an unknown key: " + name);
             String shown = m.group(2);
             assertTrue(shown.equals(key.defaultValue()) || (shown.equals("off") && key.defaultValue().equals("0")),

@@ -181,7 +181,7 @@ class ServeProcessTest {
         }
         BerthProcess.Result serve = BerthProcess.run(dir, Map.of(), "serve", "--help");
         assertEquals(0, serve.exitCode());
-        for (var key : ConfigKeys.ALL) {
+        for (var key : ConfigKeys.all()) {
             assertTrue(serve.output().contains(key.name()) && serve.output().contains(key.envName()), key.name());
         }
         assertTrue(serve.output().contains("--config"));

@@ -91,7 +91,7 @@ public final class BerthConfig {
     }
 
     private static void defaultsInto(Map<String, String> values, Map<String, String> sources) {
-        for (ConfigKey k : ConfigKeys.ALL) {
+        for (ConfigKey k : ConfigKeys.all()) {
             values.put(k.name(), k.defaultValue());
             sources.put(k.name(), "default");
         }
@@ -100,7 +100,7 @@ public final class BerthConfig {
     private static BerthConfig validated(Map<String, String> values, Map<String, String> sources,
                                          Map<String, String> passThrough) {
         BerthConfig config = new BerthConfig(values, sources, passThrough);
-        for (ConfigKey k : ConfigKeys.ALL) {
+        for (ConfigKey k : ConfigKeys.all()) {
             config.validate(k);
         }
         return config;
@@ -132,7 +132,7 @@ public final class BerthConfig {
             }
         }
         Map<String, ConfigKey> byEnv = new LinkedHashMap<>();
-        ConfigKeys.ALL.forEach(k -> byEnv.put(k.envName(), k));
+        ConfigKeys.all().forEach(k -> byEnv.put(k.envName(), k));
         for (Map.Entry<String, String> e : env.entrySet()) {
             if (!e.getKey().startsWith("BERTH_")) {
                 continue;

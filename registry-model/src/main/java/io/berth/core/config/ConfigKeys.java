@@ -2,10 +2,21 @@ package io.berth.core.config;
 
 import io.berth.core.config.ConfigKey.Type;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
 
-/** Every configuration key Berth knows. {@code docs/configuration.md} lists the same keys. */
+/**
+ * The configuration keys of the core (HTTP, logging, admin, the built-in backends, uploads,
+ * manifests, events, listings) and, through {@link #all()}, those the installed modules own
+ * ({@link ConfigKeySet}). {@code docs/configuration.md} lists every one.
+ */
 public final class ConfigKeys {
     private static final long KIB = 1024;
     private static final long MIB = 1024 * KIB;
@@ -154,7 +165,7 @@ public final class ConfigKeys {
     public static final ConfigKey STORAGE_S3_ACCESS_KEY = new ConfigKey("storage.s3.access-key", "", Type.TEXT,
             "S3 access key.");
     public static final ConfigKey STORAGE_S3_SECRET_KEY = new ConfigKey("storage.s3.secret-key", "", Type.TEXT,
-            "S3 secret key. Never logged.");
+            "S3 secret key. Never logged.").asSecret();
     public static final ConfigKey STORAGE_S3_PATH_STYLE = new ConfigKey("storage.s3.path-style", "true", Type.BOOLEAN,
             "Address buckets as endpoint/bucket (MinIO, Ceph, S3Proxy) rather than bucket.endpoint.");
     public static final ConfigKey STORAGE_S3_PREFIX = new ConfigKey("storage.s3.prefix", "", Type.TEXT,
@@ -184,7 +195,7 @@ public final class ConfigKeys {
     public static final ConfigKey METADATA_POSTGRES_USER = new ConfigKey("metadata.postgres.user", "berth", Type.TEXT,
             "PostgreSQL user.");
     public static final ConfigKey METADATA_POSTGRES_PASSWORD = new ConfigKey("metadata.postgres.password", "",
-            Type.TEXT, "PostgreSQL password. Never logged.");
+            Type.TEXT, "PostgreSQL password. Never logged.").asSecret();
     public static final ConfigKey METADATA_POSTGRES_POOL_SIZE = ConfigKey.count("metadata.postgres.pool-size", "16",
             1, 1000, "Connections to PostgreSQL this instance keeps at most.");
     public static final ConfigKey METADATA_SQLITE_PATH = new ConfigKey("metadata.sqlite.path", "./data/berth.db",
@@ -240,7 +251,8 @@ public final class ConfigKeys {
             10, 10_000_000, "Most repository names one _catalog request passes over because the caller may not pull "
                     + "them; then the page holds what was found and its Link continues from there.");
 
-    public static final List<ConfigKey> ALL = List.of(HTTP_HOST, HTTP_PORT, HTTP_PUBLIC_URL, HTTP_ALLOWED_HOSTS,
+    /** The core's keys, in help order; {@link #all()} adds the installed sets' keys among them. */
+    private static final List<ConfigKey> CORE = List.of(HTTP_HOST, HTTP_PORT, HTTP_PUBLIC_URL, HTTP_ALLOWED_HOSTS,
             HTTP_SHUTDOWN_TIMEOUT, HTTP_SHUTDOWN_GRACE,
             HTTP_READ_TIMEOUT, HTTP_MIN_BODY_RATE, HTTP_MIN_SEND_RATE, HTTP_MIN_RATE_WINDOW,
             HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT, HTTP_MAX_CONNECTIONS,
@@ -269,7 +281,85 @@ public final class ConfigKeys {
     private ConfigKeys() {
     }
 
+    /**
+     * Every key this build knows: the core's and those of each {@link ConfigKeySet} on the class path,
+     * in the order help and the docs list them, each {@link Type#CHOICE} key with the values the sets
+     * add. Read the choices of a key here, not from its constant ({@link #STORAGE_TYPE} alone admits
+     * the built-in backend only).
+     */
+    public static List<ConfigKey> all() {
+        return Installed.KEYS;
+    }
+
+    /** The key named {@code name} among {@link #all()}. */
     public static Optional<ConfigKey> byName(String name) {
-        return ALL.stream().filter(k -> k.name().equals(name)).findFirst();
+        return all().stream().filter(k -> k.name().equals(name)).findFirst();
+    }
+
+    /** Found once, on first use: the class path does not change while a process runs. */
+    private static final class Installed {
+        static final List<ConfigKey> KEYS = merge(CORE,
+                ServiceLoader.load(ConfigKeySet.class, ConfigKeys.class.getClassLoader()).stream()
+                        .map(ServiceLoader.Provider::get).toList());
+    }
+
+    /**
+     * {@code core} with each set's keys after the key it names and its choices added. A set may follow
+     * another set's key. Sets are taken in the order of their class names, so the result does not hang
+     * on the order of the class path. A key defined twice, or a set that follows or adds choices to a
+     * key nobody defines, is a mistake of the build and fails at once.
+     */
+    static List<ConfigKey> merge(List<ConfigKey> core, List<ConfigKeySet> sets) {
+        List<ConfigKeySet> sorted = new ArrayList<>(sets);
+        sorted.sort(Comparator.comparing(set -> set.getClass().getName()));
+        List<ConfigKey> keys = new ArrayList<>(core);
+        Map<String, String> lastAfter = new HashMap<>(); // anchor → the last key placed after it
+        List<ConfigKeySet> pending = new ArrayList<>(sorted);
+        while (!pending.isEmpty()) {
+            boolean placed = false;
+            for (Iterator<ConfigKeySet> it = pending.iterator(); it.hasNext(); ) {
+                ConfigKeySet set = it.next();
+                int at = indexOf(keys, lastAfter.getOrDefault(set.after(), set.after()));
+                if (at < 0) {
+                    continue;
+                }
+                for (ConfigKey k : set.keys()) {
+                    if (indexOf(keys, k.name()) >= 0) {
+                        throw new IllegalStateException("configuration key " + k.name() + " is defined twice ("
+                                + set.getClass().getName() + ")");
+                    }
+                }
+                keys.addAll(at + 1, set.keys());
+                if (!set.keys().isEmpty()) {
+                    lastAfter.put(set.after(), set.keys().getLast().name());
+                }
+                it.remove();
+                placed = true;
+            }
+            if (!placed) {
+                throw new IllegalStateException("configuration key sets follow keys nobody defines: " + pending.stream()
+                        .map(set -> set.getClass().getName() + " after " + set.after()).toList());
+            }
+        }
+        for (ConfigKeySet set : sorted) {
+            for (Map.Entry<String, List<String>> e : new TreeMap<>(set.choices()).entrySet()) {
+                int at = indexOf(keys, e.getKey());
+                if (at < 0) {
+                    throw new IllegalStateException(set.getClass().getName() + " adds choices to " + e.getKey()
+                            + ", which nobody defines");
+                }
+                keys.set(at, keys.get(at).withChoices(e.getValue()));
+            }
+        }
+        return List.copyOf(keys);
+    }
+
+    private static int indexOf(List<ConfigKey> keys, String name) {
+        for (int i = 0; i < keys.size(); i++) {
+            if (keys.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

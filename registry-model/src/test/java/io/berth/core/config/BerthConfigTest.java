@@ -103,7 +103,7 @@ class BerthConfigTest {
     @Test
     void variablesOfTheScriptsAreNotWarnedAbout() throws IOException {
         Set<String> configNames = new HashSet<>();
-        ConfigKeys.ALL.forEach(k -> configNames.add(k.envName()));
+        ConfigKeys.all().forEach(k -> configNames.add(k.envName()));
         Set<String> scriptNames = new TreeSet<>();
         Pattern variable = Pattern.compile("\\bBERTH_[A-Z][A-Z0-9_]*[A-Z0-9]");
         for (String script : List.of("berth", "java-env", "test", "conformance", "bench")) {

@@ -3,7 +3,10 @@ package io.berth.launcher.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.berth.core.config.ConfigKey;
+import io.berth.core.config.ConfigKeys;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
 import java.net.InetAddress;
@@ -111,8 +114,36 @@ class StartupFailuresTest {
                 line);
     }
 
+    /**
+     * {@code storage.type} and {@code metadata.type} admit the types this build installs: a build with
+     * {@code -Dminimal} refuses {@code s3} and {@code postgres} as it refuses any unknown type, in one line
+     * naming the installed ones. (The default build has them: there an unknown type stands in.)
+     */
+    @Test
+    void aBackendThisBuildLacksIsRefusedInOneLineNamingTheInstalledOnes() throws Exception {
+        Map<String, List<String>> builtIn = new LinkedHashMap<>();
+        builtIn.put("storage.type s3", List.of("filesystem"));
+        builtIn.put("metadata.type postgres", List.of("sqlite"));
+        for (Map.Entry<String, List<String>> c : builtIn.entrySet()) {
+            ConfigKey key = ConfigKeys.byName(c.getKey().split(" ")[0]).orElseThrow();
+            String module = c.getKey().split(" ")[1];
+            String wanted = key.choices().contains(module) ? "tape" : module;
+            if (wanted.equals(module)) {
+                assertEquals(c.getValue(), key.choices(), "a minimal build: the built-in type alone");
+            }
+            Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
+            env.put(key.envName(), wanted);
+            BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
+            assertEquals(2, r.exitCode(), r.output());
+            assertEquals("berth: invalid value '" + wanted + "' for " + key.name() + " (from environment "
+                    + key.envName() + "): must be one of " + String.join(", ", key.choices()), oneLine(r));
+        }
+    }
+
     @Test
     void credentialsInStorageAndDatabaseUrlsNeverReachTheFailureLine() throws Exception {
+        assumeTrue(ConfigKeys.byName("metadata.postgres.url").isPresent() && ConfigKeys.byName("storage.s3.endpoint")
+                .isPresent(), "storage-s3 and metadata-postgres are not in this build (-Dminimal)");
         Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_METADATA_TYPE", "postgres");
         env.put("BERTH_METADATA_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:1/berth?user=u&password=PGSECRET1");

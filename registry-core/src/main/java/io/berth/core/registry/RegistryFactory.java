@@ -24,8 +24,9 @@ import java.util.function.Function;
  * Builds a {@link Registry} with the backends the configuration names. Backends are providers found
  * with {@link ServiceLoader}: {@code storage.type} picks a {@link BlobStoreProvider},
  * {@code metadata.type} a {@link MetadataStoreProvider}. The configuration has already checked the
- * value against the key's choices; a choice whose provider is not on the class path (a minimal build
- * leaves S3 and PostgreSQL out) is refused here, in one line naming the installed types.
+ * value against the key's choices, which are the built-in types and those the installed modules add
+ * ({@link io.berth.core.config.ConfigKeySet}): a minimal build, without S3 and PostgreSQL, refuses
+ * {@code s3} there, in one line naming the installed types.
  */
 public final class RegistryFactory {
     private static final System.Logger LOG = System.getLogger("berth");
@@ -37,7 +38,7 @@ public final class RegistryFactory {
      * Opens the stores the configuration names, each under an exclusive process lock.
      *
      * @throws DataLock.HeldException when another berth process uses the same blob root or database
-     * @throws IllegalArgumentException when the named backend is not installed or lacks a key it needs
+     * @throws IllegalArgumentException when the named backend lacks a key it needs
      */
     public static Registry open(BerthConfig config) throws IOException {
         RegistryOptions options = RegistryOptions.from(config);
@@ -95,8 +96,9 @@ public final class RegistryFactory {
             }
             installed.add(type.apply(p));
         }
-        throw new IllegalArgumentException(key.name() + " " + wanted + " is not installed in this build (installed: "
-                + String.join(", ", installed) + "); the default build, without -Dminimal, has every backend");
+        // a module that adds a choice without registering its provider: a mistake of the build
+        throw new IllegalStateException(key.name() + " " + wanted + " has no provider on the class path (installed: "
+                + String.join(", ", installed) + ")");
     }
 
     /**

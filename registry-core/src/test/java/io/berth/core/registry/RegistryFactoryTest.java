@@ -5,17 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.blob.BlobStoreProvider;
 import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigException;
+import io.berth.core.config.ConfigKeys;
+import io.berth.core.metadata.MetadataStoreProvider;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Backends are providers on the class path. registry-core's own class path holds only the
- * filesystem and SQLite ones (S3 and PostgreSQL are modules of their own), as a minimal build does.
+ * filesystem and SQLite ones (S3 and PostgreSQL are modules of their own, with their keys), as a
+ * minimal build does.
  */
 class RegistryFactoryTest {
     @TempDir
@@ -37,20 +43,33 @@ class RegistryFactoryTest {
         }
     }
 
+    /**
+     * The choices of {@code storage.type} and {@code metadata.type} are the installed types: on this class
+     * path, as in a build with {@code -Dminimal}, the built-in ones alone, so {@code s3} and
+     * {@code postgres} are refused as any unknown value is, in one line naming what is installed.
+     */
     @Test
-    void aChoiceWhoseProviderIsNotInstalledIsRefusedInOneLineNamingTheInstalledOnes() {
+    void aTypeWhoseModuleIsNotInstalledIsRefusedInOneLineNamingTheInstalledOnes() {
         Map<String, String> s3 = new HashMap<>(local());
         s3.put("storage.type", "s3");
-        IllegalArgumentException blobs = assertThrows(IllegalArgumentException.class,
-                () -> RegistryFactory.open(BerthConfig.of(s3)));
-        assertEquals("storage.type s3 is not installed in this build (installed: filesystem); the default build,"
-                + " without -Dminimal, has every backend", blobs.getMessage());
+        ConfigException blobs = assertThrows(ConfigException.class, () -> RegistryFactory.open(BerthConfig.of(s3)));
+        assertEquals("invalid value 's3' for storage.type (from settings): must be one of filesystem",
+                blobs.getMessage());
         Map<String, String> postgres = new HashMap<>(local());
         postgres.put("metadata.type", "postgres");
-        IllegalArgumentException metadata = assertThrows(IllegalArgumentException.class,
+        ConfigException metadata = assertThrows(ConfigException.class,
                 () -> RegistryFactory.open(BerthConfig.of(postgres)));
-        assertTrue(metadata.getMessage().startsWith("metadata.type postgres is not installed in this build"
-                + " (installed: sqlite)"), metadata.getMessage());
+        assertEquals("invalid value 'postgres' for metadata.type (from settings): must be one of sqlite",
+                metadata.getMessage());
         assertFalse(Files.exists(dir.resolve("blobs/berth.lock")), "refused before any lock is taken");
+    }
+
+    /** Each installed provider's type is a choice of its key, and each choice has its provider. */
+    @Test
+    void theChoicesAreTheInstalledProvidersTypes() {
+        assertEquals(ConfigKeys.byName("storage.type").orElseThrow().choices(), ServiceLoader.load(
+                BlobStoreProvider.class).stream().map(p -> p.get().type()).toList());
+        assertEquals(ConfigKeys.byName("metadata.type").orElseThrow().choices(), ServiceLoader.load(
+                MetadataStoreProvider.class).stream().map(p -> p.get().type()).toList());
     }
 }

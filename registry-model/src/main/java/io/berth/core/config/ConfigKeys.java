@@ -154,50 +154,18 @@ public final class ConfigKeys {
     public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", Duration.ZERO,
             Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
                     + "this alone (uploads and pushes in flight), unless a run says otherwise.");
-    public static final ConfigKey STORAGE_TYPE = ConfigKey.choice("storage.type", "filesystem", List.of("filesystem",
-            "s3"), "Blob storage backend: filesystem, or s3 (any S3-compatible object store; storage.s3.*).");
-    public static final ConfigKey STORAGE_S3_ENDPOINT = new ConfigKey("storage.s3.endpoint", "", Type.TEXT,
-            "S3 endpoint URL (https://s3.eu-west-1.amazonaws.com, http://minio:9000).");
-    public static final ConfigKey STORAGE_S3_REGION = new ConfigKey("storage.s3.region", "", Type.TEXT,
-            "S3 region; empty: the endpoint's default.");
-    public static final ConfigKey STORAGE_S3_BUCKET = new ConfigKey("storage.s3.bucket", "berth", Type.TEXT,
-            "Bucket holding blobs and staged uploads.");
-    public static final ConfigKey STORAGE_S3_ACCESS_KEY = new ConfigKey("storage.s3.access-key", "", Type.TEXT,
-            "S3 access key.");
-    public static final ConfigKey STORAGE_S3_SECRET_KEY = new ConfigKey("storage.s3.secret-key", "", Type.TEXT,
-            "S3 secret key. Never logged.").asSecret();
-    public static final ConfigKey STORAGE_S3_PATH_STYLE = new ConfigKey("storage.s3.path-style", "true", Type.BOOLEAN,
-            "Address buckets as endpoint/bucket (MinIO, Ceph, S3Proxy) rather than bucket.endpoint.");
-    public static final ConfigKey STORAGE_S3_PREFIX = new ConfigKey("storage.s3.prefix", "", Type.TEXT,
-            "Key prefix of everything Berth stores in the bucket (several registries may share one).");
-    public static final ConfigKey STORAGE_S3_CREATE_BUCKET = new ConfigKey("storage.s3.create-bucket", "true",
-            Type.BOOLEAN, "Create the bucket at start when it does not exist.");
-    public static final ConfigKey STORAGE_S3_REDIRECT = new ConfigKey("storage.s3.redirect", "false", Type.BOOLEAN,
-            "Answer blob GETs with 307 to a presigned URL (valid storage.s3.redirect-lifetime): clients fetch from S3 directly.");
-    public static final ConfigKey STORAGE_S3_REDIRECT_LIFETIME = ConfigKey.duration("storage.s3.redirect-lifetime",
-            "5m", Duration.ofSeconds(10), Duration.ofDays(7),
-            "How long a presigned URL of storage.s3.redirect may be used to start a download: whoever holds it may "
-                    + "fetch the blob without credentials until then.");
-    public static final ConfigKey STORAGE_S3_CALL_TIMEOUT = ConfigKey.duration("storage.s3.call-timeout", "60s",
-            Duration.ofSeconds(1), Duration.ofHours(1),
-            "Deadline of one whole S3 call, answer included (a listing page, a stat, a part's upload), tried up to 3 "
-                    + "times; a blob's body read by a pull is bounded by a 60 s wait per read instead.");
+    /** The built-in backend; storage-s3 adds {@code s3} ({@link #all()}). */
+    public static final ConfigKey STORAGE_TYPE = ConfigKey.choice("storage.type", "filesystem", List.of("filesystem"),
+            "Blob storage backend: filesystem, or s3 (any S3-compatible object store; storage.s3.*).");
     public static final ConfigKey STORAGE_FS_ROOT = new ConfigKey("storage.filesystem.root", "./data/blobs", Type.PATH,
             "Directory holding blobs and in-progress uploads.");
     public static final ConfigKey STORAGE_FS_FSYNC = new ConfigKey("storage.filesystem.fsync", "true", Type.BOOLEAN,
             "Flush each written chunk, and each new or renamed file's directory, to disk before acknowledging it.");
     public static final ConfigKey STORAGE_FS_DIRECT_IO = new ConfigKey("storage.filesystem.direct-io", "true",
             Type.BOOLEAN, "Write uploads with O_DIRECT where the filesystem supports it (cheap flushes; no page-cache churn).");
-    public static final ConfigKey METADATA_TYPE = ConfigKey.choice("metadata.type", "sqlite", List.of("sqlite",
-            "postgres"), "Metadata database: sqlite (one instance), or postgres (shared by several instances).");
-    public static final ConfigKey METADATA_POSTGRES_URL = new ConfigKey("metadata.postgres.url", "", Type.TEXT,
-            "JDBC URL of the PostgreSQL database (jdbc:postgresql://db:5432/berth).");
-    public static final ConfigKey METADATA_POSTGRES_USER = new ConfigKey("metadata.postgres.user", "berth", Type.TEXT,
-            "PostgreSQL user.");
-    public static final ConfigKey METADATA_POSTGRES_PASSWORD = new ConfigKey("metadata.postgres.password", "",
-            Type.TEXT, "PostgreSQL password. Never logged.").asSecret();
-    public static final ConfigKey METADATA_POSTGRES_POOL_SIZE = ConfigKey.count("metadata.postgres.pool-size", "16",
-            1, 1000, "Connections to PostgreSQL this instance keeps at most.");
+    /** The built-in database; metadata-postgres adds {@code postgres} ({@link #all()}). */
+    public static final ConfigKey METADATA_TYPE = ConfigKey.choice("metadata.type", "sqlite", List.of("sqlite"),
+            "Metadata database: sqlite (one instance), or postgres (shared by several instances).");
     public static final ConfigKey METADATA_SQLITE_PATH = new ConfigKey("metadata.sqlite.path", "./data/berth.db",
             Type.PATH, "SQLite database file.");
     public static final ConfigKey UPLOADS_EXPIRY = ConfigKey.duration("uploads.expiry", "24h", Duration.ofSeconds(1),
@@ -264,11 +232,10 @@ public final class ConfigKeys {
             AUTH_LOGIN_FAILURES_PER_ADDRESS, AUTH_LOGIN_FAILURES_PER_USER, AUTH_LOGIN_FAILURE_REFILL,
             AUTH_LOGIN_MAX_CONCURRENT, ADMIN_MAX_MESSAGE_SIZE, ADMIN_MAX_METADATA_SIZE, ADMIN_MAX_CALLS_PER_CONNECTION,
             ADMIN_IDLE_TIMEOUT, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
-            STORAGE_S3_ENDPOINT, STORAGE_S3_REGION, STORAGE_S3_BUCKET, STORAGE_S3_ACCESS_KEY, STORAGE_S3_SECRET_KEY,
-            STORAGE_S3_PATH_STYLE, STORAGE_S3_PREFIX, STORAGE_S3_CREATE_BUCKET, STORAGE_S3_REDIRECT,
-            STORAGE_S3_REDIRECT_LIFETIME, STORAGE_S3_CALL_TIMEOUT,
-            STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH, METADATA_POSTGRES_URL,
-            METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE, PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
+            // storage-s3's keys (S3Keys) follow storage.filesystem.fsync
+            STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH,
+            // metadata-postgres's keys (PostgresKeys) follow metadata.sqlite.path
+            PULLS_FLUSH_INTERVAL, UPLOADS_EXPIRY,
             UPLOADS_PURGE_INTERVAL, UPLOADS_MAX_CONCURRENT, UPLOADS_MAX_CONCURRENT_PER_CLIENT,
             UPLOADS_MAX_SESSIONS_PER_CLIENT, MANIFESTS_MAX_SIZE, MANIFESTS_MAX_BUFFERED,
             MANIFESTS_MAX_BUFFERED_PER_CLIENT, MANIFESTS_BODY_TIMEOUT, MANIFESTS_MAX_REFERENCES, MANIFESTS_ALLOW_SPARSE,

@@ -45,6 +45,32 @@ class ArchitectureTest {
                 .check(main);
     }
 
+    /**
+     * registry-core (the engine, its stores, GC, retention, metrics) knows nothing of access control:
+     * registry-auth is built on it, with the JWT and bcrypt libraries only it carries, and the server
+     * hands the engine what it needs of it ({@code auth.replicators}).
+     */
+    @Test
+    void theEngineKnowsNothingOfAccessControl() {
+        noClasses().that().resideInAnyPackage("io.berth.core.registry..", "io.berth.core.gc..",
+                        "io.berth.core.retention..", "io.berth.core.maintenance..", "io.berth.core.blob..",
+                        "io.berth.core.metadata..", "io.berth.core.metrics..").should().dependOnClassesThat()
+                .resideInAnyPackage("io.berth.core.auth..", "com.nimbusds..", "org.springframework.security..")
+                .check(main);
+    }
+
+    /**
+     * Access control stands on the model and the metadata store (robot accounts), never on the engine or
+     * the protocols that ask it who may do what.
+     */
+    @Test
+    void accessControlKnowsNeitherTheEngineNorTheProtocols() {
+        noClasses().that().resideInAPackage("io.berth.core.auth..").should().dependOnClassesThat()
+                .resideInAnyPackage("io.berth.core.registry..", "io.berth.core.gc..", "io.berth.core.retention..",
+                        "io.berth.core.maintenance..", "io.berth.core.blob..", "io.berth.http..", "io.berth.admin..",
+                        "io.berth.relay..", "io.berth.launcher..").check(main);
+    }
+
     @Test
     void errorCodesDependOnNothingElseOfBerth() {
         noClasses().that().resideInAPackage("io.berth.core.error..").should().dependOnClassesThat(resideInAPackage("io.berth..")

@@ -13,9 +13,12 @@ import java.util.Set;
  * the module carries, for the modules that must run without {@code berth serve}'s parts (issue 24).
  */
 public final class RuntimeClassPath {
-    /** Artifacts that belong to {@code berth serve} only: the engine, its stores' drivers, its HTTP server. */
+    /**
+     * Artifacts that belong to {@code berth serve} only: the engine, its stores' drivers, its access
+     * control with its JWT and bcrypt libraries, its HTTP server.
+     */
     public static final Set<String> SERVER_ONLY = Set.of("registry-core", "sqlite-jdbc", "postgresql", "HikariCP",
-            "minio", "okhttp-jvm", "helidon-webserver");
+            "minio", "okhttp-jvm", "registry-auth", "nimbus-jose-jwt", "spring-security-crypto", "helidon-webserver");
 
     private RuntimeClassPath() {
     }

@@ -1,10 +1,12 @@
 package io.berth.launcher;
 
 import io.berth.admin.AdminServer;
+import io.berth.core.auth.AuthKeys;
 import io.berth.core.auth.Robots;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
+import io.berth.core.files.OwnerOnly;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metrics.Metrics;
@@ -14,9 +16,14 @@ import io.berth.core.registry.RegistryFactory;
 import io.berth.http.BerthHttpServer;
 import io.berth.relay.OutboxRelay;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.System.Logger.Level;
+import java.lang.System.Logger;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -26,6 +33,8 @@ import java.util.function.Consumer;
  * orderly stop drains the HTTP listener, then closes the rest in the reverse order of opening.
  */
 final class BerthServer implements AutoCloseable {
+    private static final Logger LOG = System.getLogger("berth");
+
     private final Resources resources = new Resources();
     private final BerthConfig cfg;
     private final Optional<Path> configFile;
@@ -68,6 +77,7 @@ final class BerthServer implements AutoCloseable {
         }
         Registry opened = openRegistry();
         registry = resources.add("the registry", opened, opened::close);
+        warnIfOpenToOthers();
         // one instance each, shared by the HTTP and admin listeners: a robot revoked over the admin API is
         // refused on /v2 at once; maintenance stops before the stores it works on close
         Robots robots = new Robots(registry.metadata(), registry.clock());
@@ -129,7 +139,7 @@ final class BerthServer implements AutoCloseable {
 
     private Registry openRegistry() throws StartupFailure {
         try {
-            return RegistryFactory.open(cfg);
+            return RegistryFactory.open(cfg, Set.copyOf(cfg.list(AuthKeys.AUTH_REPLICATORS)));
         } catch (DataLock.HeldException e) {
             throw StartupFailure.unavailable(e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -139,6 +149,22 @@ final class BerthServer implements AutoCloseable {
             throw StartupFailure.unavailable("cannot open metadata: " + Failures.describe(e));
         } catch (Exception e) {
             throw StartupFailure.unavailable("cannot open storage: " + Failures.describe(e));
+        }
+    }
+
+    /**
+     * New data is created owner-only ({@link OwnerOnly}); data an older version or an operator
+     * created keeps its modes, so say at start-up when other local users can read it: the stores'
+     * data and the token signing key.
+     */
+    private void warnIfOpenToOthers() {
+        List<Path> paths = new ArrayList<>(RegistryFactory.privateData(cfg));
+        paths.add(cfg.path(AuthKeys.AUTH_TOKEN_KEY_FILE));
+        List<String> open = OwnerOnly.openToOthers(paths);
+        if (!open.isEmpty()) {
+            LOG.log(Level.WARNING, "data open to other local users: " + String.join(", ", open)
+                    + "; Berth creates new data owner-only (directories 0700, files 0600) but leaves existing modes"
+                    + " as they are: chmod -R go-rwx them");
         }
     }
 

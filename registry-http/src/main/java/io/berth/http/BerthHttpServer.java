@@ -1,6 +1,7 @@
 package io.berth.http;
 
 import io.berth.core.auth.AccessControl;
+import io.berth.core.auth.AuthKeys;
 import io.berth.core.auth.Robots;
 import io.berth.core.auth.WatchedFile;
 import io.berth.core.blob.RequestBodyException;
@@ -118,7 +119,7 @@ public final class BerthHttpServer {
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
         Optional<PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
         if (access.mode() == AccessControl.Mode.TOKEN && publicUrl.isEmpty()
-                && config.string(ConfigKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
+                && config.string(AuthKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
                 config.string(ConfigKeys.HTTP_HOST)))) {
             LOG.log(Level.WARNING, "auth.type token without http.public-url: the token realm clients are sent to is "
                     + "the address each connection reached, over " + (tls.isPresent() ? "https" : "plain http")

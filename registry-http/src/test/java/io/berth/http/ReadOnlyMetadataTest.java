@@ -11,6 +11,7 @@ import io.berth.core.registry.RegistryFactory;
 import io.berth.testsupport.SmallFilesystem;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,7 @@ class ReadOnlyMetadataTest {
             fs.remount(true);
             try {
                 MetadataException e = assertThrows(MetadataException.class, () -> RegistryFactory.open(BerthConfig.of(
-                        Map.of("metadata.sqlite.path", db, "storage.filesystem.root", dir.resolve("blobs").toString()))));
+                        Map.of("metadata.sqlite.path", db, "storage.filesystem.root", dir.resolve("blobs").toString())), Set.of()));
                 assertTrue(e.getMessage().contains(db), e.getMessage());
                 // the store itself, without the process lock in front of it, refuses too
                 MetadataException store = assertThrows(MetadataException.class,

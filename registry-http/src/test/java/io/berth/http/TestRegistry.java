@@ -1,5 +1,6 @@
 package io.berth.http;
 
+import io.berth.core.auth.AuthKeys;
 import io.berth.core.auth.Robots;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
@@ -27,6 +28,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** A registry (real stores in a temp dir) behind the real HTTP server on a free port, plus a client. */
 public final class TestRegistry implements AutoCloseable {
@@ -75,7 +77,7 @@ public final class TestRegistry implements AutoCloseable {
         config = BerthConfig.load(Optional.empty(), env, w -> {
             throw new IllegalArgumentException(w);
         });
-        registry = RegistryFactory.open(config);
+        registry = RegistryFactory.open(config, Set.copyOf(config.list(AuthKeys.AUTH_REPLICATORS)));
         server = BerthHttpServer.create(registry, new Robots(registry.metadata(), registry.clock()), config,
                 Metrics.newRegistry()).start();
     }

@@ -76,11 +76,16 @@ class DataModesProcessTest {
         Path data = work.resolve("data");
         Files.setPosixFilePermissions(data.resolve("blobs"), PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.setPosixFilePermissions(data.resolve("berth.db"), PosixFilePermissions.fromString("rw-r--r--"));
+        // the token key is access control's, checked by the server with the stores' data: one line names all
+        Files.setPosixFilePermissions(data.resolve("token-key.pem"), PosixFilePermissions.fromString("rw-r-----"));
         try (BerthProcess b = BerthProcess.start(work, List.of(), env)) {
             String warning = b.output().lines().filter(l -> l.contains("data open to other local users"))
                     .findFirst().orElseThrow(() -> new AssertionError(b.output()));
             assertTrue(warning.contains(" WARN ") && warning.contains(data.resolve("blobs") + " (rwxr-xr-x)")
-                    && warning.contains(data.resolve("berth.db") + " (rw-r--r--)") && warning.contains("chmod"), warning);
+                    && warning.contains(data.resolve("berth.db") + " (rw-r--r--)")
+                    && warning.contains(data.resolve("token-key.pem") + " (rw-r-----)") && warning.contains("chmod"),
+                    warning);
+            assertEquals(1, b.output().lines().filter(l -> l.contains("data open to other local users")).count());
             String token = SecretsInLogsProcessTest.token(b.base(), "repository:team/two:pull,push", alice);
             SecretsInLogsProcessTest.pushAndPull(b.base(), "team/two", "Bearer " + token);
             // (SQLite gives a new -wal and -shm the database file's mode: the warning names that file)

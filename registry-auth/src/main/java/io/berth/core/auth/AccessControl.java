@@ -1,7 +1,6 @@
 package io.berth.core.auth;
 
 import io.berth.core.config.BerthConfig;
-import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -105,18 +104,18 @@ public final class AccessControl {
      * @throws IllegalArgumentException one line naming the key and what is wrong with it
      */
     public static AccessControl from(BerthConfig config, Robots robots, Clock clock) {
-        Mode mode = Mode.valueOf(config.string(ConfigKeys.AUTH_TYPE).toUpperCase(Locale.ROOT));
+        Mode mode = Mode.valueOf(config.string(AuthKeys.AUTH_TYPE).toUpperCase(Locale.ROOT));
         LoginLimits limits = LoginLimits.from(config);
         if (mode == Mode.NONE) {
             return none(robots, limits); // the admin API's tokens are still guessed at
         }
-        String policyPath = config.string(ConfigKeys.AUTH_POLICY);
+        String policyPath = config.string(AuthKeys.AUTH_POLICY);
         WatchedFile<AccessPolicy> policy = policyPath.isBlank() ? null : new WatchedFile<>(Path.of(policyPath),
                 "auth.policy", AccessPolicy::read, AccessPolicy.grantsNothing(), "nothing is granted by it",
                 RELOAD_CHECK_NANOS);
-        String publicKey = config.string(ConfigKeys.AUTH_TOKEN_PUBLIC_KEY);
+        String publicKey = config.string(AuthKeys.AUTH_TOKEN_PUBLIC_KEY);
         boolean external = mode == Mode.TOKEN && !publicKey.isBlank();
-        String htpasswd = config.string(ConfigKeys.AUTH_HTPASSWD_PATH);
+        String htpasswd = config.string(AuthKeys.AUTH_HTPASSWD_PATH);
         WatchedFile<Htpasswd> users = null;
         if (!htpasswd.isBlank()) {
             users = new WatchedFile<>(Path.of(htpasswd), "auth.htpasswd.path", Htpasswd::read, Htpasswd.nobody(),
@@ -126,10 +125,10 @@ public final class AccessControl {
                     + " needs auth.htpasswd.path (a file of users, htpasswd -B)");
         }
         TokenService tokens = null;
-        String realm = config.string(ConfigKeys.AUTH_TOKEN_REALM);
+        String realm = config.string(AuthKeys.AUTH_TOKEN_REALM);
         if (mode == Mode.TOKEN) {
-            String issuer = config.string(ConfigKeys.AUTH_TOKEN_ISSUER);
-            String service = config.string(ConfigKeys.AUTH_TOKEN_SERVICE);
+            String issuer = config.string(AuthKeys.AUTH_TOKEN_ISSUER);
+            String service = config.string(AuthKeys.AUTH_TOKEN_SERVICE);
             if (external) {
                 if (realm.isBlank()) {
                     throw new IllegalArgumentException("auth.token.public-key (an external issuer) needs "
@@ -142,10 +141,10 @@ public final class AccessControl {
                             + Failures.describe(e));
                 }
             } else {
-                Path keyFile = config.path(ConfigKeys.AUTH_TOKEN_KEY_FILE);
+                Path keyFile = config.path(AuthKeys.AUTH_TOKEN_KEY_FILE);
                 try {
                     tokens = TokenService.issuing(PemKeys.loadOrCreateEc(keyFile), issuer, service,
-                            config.duration(ConfigKeys.AUTH_TOKEN_LIFETIME), clock);
+                            config.duration(AuthKeys.AUTH_TOKEN_LIFETIME), clock);
                 } catch (Exception e) {
                     throw new IllegalArgumentException("cannot use auth.token.key-file " + keyFile + ": "
                             + Failures.describe(e));

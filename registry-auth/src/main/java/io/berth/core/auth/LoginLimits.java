@@ -1,7 +1,6 @@
 package io.berth.core.auth;
 
 import io.berth.core.config.BerthConfig;
-import io.berth.core.config.ConfigKeys;
 import java.time.Duration;
 
 /**
@@ -18,10 +17,10 @@ public record LoginLimits(int failuresPerAddress, int failuresPerUser, Duration 
     }
 
     public static LoginLimits from(BerthConfig config) {
-        int concurrent = config.intCount(ConfigKeys.AUTH_LOGIN_MAX_CONCURRENT);
-        return new LoginLimits(config.intCount(ConfigKeys.AUTH_LOGIN_FAILURES_PER_ADDRESS),
-                config.intCount(ConfigKeys.AUTH_LOGIN_FAILURES_PER_USER),
-                config.duration(ConfigKeys.AUTH_LOGIN_FAILURE_REFILL),
+        int concurrent = config.intCount(AuthKeys.AUTH_LOGIN_MAX_CONCURRENT);
+        return new LoginLimits(config.intCount(AuthKeys.AUTH_LOGIN_FAILURES_PER_ADDRESS),
+                config.intCount(AuthKeys.AUTH_LOGIN_FAILURES_PER_USER),
+                config.duration(AuthKeys.AUTH_LOGIN_FAILURE_REFILL),
                 // bcrypt is all CPU: half the machine at most, so that a login flood leaves the rest serving
                 concurrent > 0 ? concurrent : Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     }

@@ -8,7 +8,6 @@ import io.berth.core.config.ConfigKeys;
 import io.berth.core.config.StoreContext;
 import io.berth.core.error.Failures;
 import io.berth.core.files.LockFile;
-import io.berth.core.files.OwnerOnly;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.MetadataStoreProvider;
@@ -18,6 +17,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -29,19 +29,19 @@ import java.util.function.Function;
  * {@code s3} there, in one line naming the installed types.
  */
 public final class RegistryFactory {
-    private static final System.Logger LOG = System.getLogger("berth");
-
     private RegistryFactory() {
     }
 
     /**
      * Opens the stores the configuration names, each under an exclusive process lock.
      *
+     * @param replicators the authenticated callers whose pulls are replication copies
+     *                    ({@code auth.replicators}: access control's key, read by the server)
      * @throws DataLock.HeldException when another berth process uses the same blob root or database
      * @throws IllegalArgumentException when the named backend lacks a key it needs
      */
-    public static Registry open(BerthConfig config) throws IOException {
-        RegistryOptions options = RegistryOptions.from(config);
+    public static Registry open(BerthConfig config, Set<String> replicators) throws IOException {
+        RegistryOptions options = RegistryOptions.from(config, replicators);
         BlobStoreProvider blobProvider = blobProvider(config);
         MetadataStoreProvider metadataProvider = metadataProvider(config);
         List<DataLock> locks = new ArrayList<>();
@@ -69,7 +69,6 @@ public final class RegistryFactory {
             }
             Registry registry = new Registry(blobs, metadata, options);
             locks.forEach(registry::closeWith);
-            warnIfOpenToOthers(config, blobProvider, metadataProvider);
             return registry;
         } catch (IOException | RuntimeException e) {
             locks.forEach(DataLock::close);
@@ -102,18 +101,12 @@ public final class RegistryFactory {
     }
 
     /**
-     * New data is created owner-only ({@link OwnerOnly}); data an older version or an operator
-     * created keeps its modes, so say at start-up when other local users can read it.
+     * The local data of the stores the configuration names (the blob root, the database with its
+     * journal), which must not be open to other local users: checked at start-up by the server.
      */
-    static void warnIfOpenToOthers(BerthConfig config, BlobStoreProvider blobs, MetadataStoreProvider metadata) {
-        List<Path> paths = new ArrayList<>(blobs.privateData(config));
-        paths.addAll(metadata.privateData(config));
-        paths.add(config.path(ConfigKeys.AUTH_TOKEN_KEY_FILE));
-        List<String> open = OwnerOnly.openToOthers(paths);
-        if (!open.isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "data open to other local users: " + String.join(", ", open)
-                    + "; Berth creates new data owner-only (directories 0700, files 0600) but leaves existing modes"
-                    + " as they are: chmod -R go-rwx them");
-        }
+    public static List<Path> privateData(BerthConfig config) {
+        List<Path> paths = new ArrayList<>(blobProvider(config).privateData(config));
+        paths.addAll(metadataProvider(config).privateData(config));
+        return paths;
     }
 }

@@ -33,6 +33,8 @@ import java.util.Set;
  * @param eventsUrlBase                  what URLs in events start with ({@code https://registry.example.com}):
  *                                       http.public-url, else made from the events' source — never a Host header
  * @param pullEvents                     whether pulls are recorded as events too
+ * @param replicators                    authenticated callers (users, {@code robot:NAME}) whose pulls are
+ *                                       replication copies
  */
 public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, long maxBufferedManifestBytes,
                               long maxBufferedManifestBytesPerClient, boolean allowSparse,
@@ -61,8 +63,12 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
         return !caller.actor().isEmpty() && replicators.contains(caller.actor());
     }
 
-    /** The options a configuration asks for. */
-    public static RegistryOptions from(BerthConfig config) {
+    /**
+     * The options a configuration asks for.
+     *
+     * @param replicators {@code auth.replicators}, which access control owns and the engine does not read
+     */
+    public static RegistryOptions from(BerthConfig config, Set<String> replicators) {
         return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
                 config.intCount(ConfigKeys.MANIFESTS_MAX_REFERENCES), config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED),
                 config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT), config.bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE),
@@ -74,7 +80,7 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
                 config.intCount(ConfigKeys.LISTING_MAX_CATALOG_SKIP),
                 !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
                 eventsUrlBase(config), config.bool(ConfigKeys.EVENTS_PULL),
-                Set.copyOf(config.list(ConfigKeys.AUTH_REPLICATORS)));
+                replicators);
     }
 
     private static String eventsSource(BerthConfig config) {
@@ -106,11 +112,14 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
 
     /** The options of the built-in configuration defaults (defined once, in {@link ConfigKeys}). */
     public static RegistryOptions defaults() {
-        return from(BerthConfig.defaults());
+        return from(BerthConfig.defaults(), Set.of());
     }
 
-    /** The defaults with some keys set (key name to value), as a test or an embedding program sets them. */
+    /**
+     * The defaults with some keys set (key name to value), as a test or an embedding program sets them;
+     * no replicators.
+     */
     public static RegistryOptions of(Map<String, String> settings) {
-        return from(BerthConfig.of(settings));
+        return from(BerthConfig.of(settings), Set.of());
     }
 }

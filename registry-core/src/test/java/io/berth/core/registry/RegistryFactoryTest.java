@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,13 +30,12 @@ class RegistryFactoryTest {
 
     private Map<String, String> local() {
         return Map.of("storage.filesystem.root", dir.resolve("blobs").toString(),
-                "metadata.sqlite.path", dir.resolve("berth.db").toString(),
-                "auth.token.key-file", dir.resolve("token.key").toString());
+                "metadata.sqlite.path", dir.resolve("berth.db").toString());
     }
 
     @Test
     void theBuiltInProvidersOpenTheDefaultsUnderTheirLocks() throws Exception {
-        try (Registry registry = RegistryFactory.open(BerthConfig.of(local()))) {
+        try (Registry registry = RegistryFactory.open(BerthConfig.of(local()), Set.of())) {
             assertTrue(registry.blobStore().describe().startsWith("filesystem"), registry.blobStore().describe());
             assertEquals("sqlite", registry.metadata().kind());
             assertTrue(Files.exists(dir.resolve("blobs/berth.lock")));
@@ -52,13 +52,14 @@ class RegistryFactoryTest {
     void aTypeWhoseModuleIsNotInstalledIsRefusedInOneLineNamingTheInstalledOnes() {
         Map<String, String> s3 = new HashMap<>(local());
         s3.put("storage.type", "s3");
-        ConfigException blobs = assertThrows(ConfigException.class, () -> RegistryFactory.open(BerthConfig.of(s3)));
+        ConfigException blobs = assertThrows(ConfigException.class,
+                () -> RegistryFactory.open(BerthConfig.of(s3), Set.of()));
         assertEquals("invalid value 's3' for storage.type (from settings): must be one of filesystem",
                 blobs.getMessage());
         Map<String, String> postgres = new HashMap<>(local());
         postgres.put("metadata.type", "postgres");
         ConfigException metadata = assertThrows(ConfigException.class,
-                () -> RegistryFactory.open(BerthConfig.of(postgres)));
+                () -> RegistryFactory.open(BerthConfig.of(postgres), Set.of()));
         assertEquals("invalid value 'postgres' for metadata.type (from settings): must be one of sqlite",
                 metadata.getMessage());
         assertFalse(Files.exists(dir.resolve("blobs/berth.lock")), "refused before any lock is taken");

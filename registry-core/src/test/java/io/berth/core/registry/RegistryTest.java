@@ -10,6 +10,7 @@ import io.berth.core.blob.BlobReadException;
 import io.berth.core.blob.FaultyBlobStore;
 import io.berth.core.blob.FileSync;
 import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.config.BerthConfig;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.MetadataException;
@@ -46,6 +47,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -360,7 +362,7 @@ class RegistryTest {
     @Test
     void aReplicatorsPullIsCountedApartAndIsNoLastPull() throws IOException {
         registry.close();
-        registry = open(RegistryOptions.of(Map.of("auth.replicators", "mirror, robot:dr")));
+        registry = open(RegistryOptions.from(BerthConfig.defaults(), Set.of("mirror", "robot:dr")));
         BlobInfo config = push(REPO, bytes("{}"));
         BlobInfo layer = push(REPO, bytes("layer"));
         Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,

@@ -103,42 +103,6 @@ public final class ConfigKeys {
                     + "with Retry-After. 0: no limit.");
     public static final ConfigKey HTTP_RATE_LIMIT_BURST = ConfigKey.count("http.rate-limit-burst", "200", 1,
             10_000_000, "Requests a client may make at once above http.rate-limit before it is slowed down.");
-    public static final ConfigKey AUTH_TYPE = ConfigKey.choice("auth.type", "none", List.of("none", "htpasswd",
-            "token"), "Authentication: none (anyone may do anything), htpasswd (basic auth), token (the Docker token "
-            + "flow with Berth's token endpoint, or an external issuer).");
-    public static final ConfigKey AUTH_HTPASSWD_PATH = new ConfigKey("auth.htpasswd.path", "", Type.TEXT,
-            "htpasswd file of users with bcrypt passwords (htpasswd -B); the token endpoint uses it too. Reloaded "
-                    + "when it changes.");
-    public static final ConfigKey AUTH_POLICY = new ConfigKey("auth.policy", "", Type.TEXT,
-            "YAML policy of groups and rules (docs/access.md); reloaded when it changes. None: authenticated "
-                    + "callers may pull, push and delete everywhere, anonymous ones nothing.");
-    public static final ConfigKey AUTH_TOKEN_SERVICE = new ConfigKey("auth.token.service", "berth", Type.TEXT,
-            "The service name of the token flow: the audience of tokens.");
-    public static final ConfigKey AUTH_TOKEN_ISSUER = new ConfigKey("auth.token.issuer", "berth", Type.TEXT,
-            "The issuer of tokens (iss), checked on every token.");
-    public static final ConfigKey AUTH_TOKEN_KEY_FILE = new ConfigKey("auth.token.key-file", "./data/token-key.pem",
-            Type.PATH, "PEM file with the token signing key (PKCS#8 EC P-256 and its PUBLIC KEY); created when absent.");
-    public static final ConfigKey AUTH_TOKEN_LIFETIME = ConfigKey.duration("auth.token.lifetime", "5m",
-            Duration.ofSeconds(10), Duration.ofHours(24), "How long an issued token is valid.");
-    public static final ConfigKey AUTH_TOKEN_REALM = new ConfigKey("auth.token.realm", "", Type.TEXT,
-            "Token endpoint URL announced in WWW-Authenticate; empty: /auth/token under http.public-url (or, without "
-                    + "it, at the address the connection reached; never the Host header).");
-    public static final ConfigKey AUTH_TOKEN_PUBLIC_KEY = new ConfigKey("auth.token.public-key", "", Type.TEXT,
-            "PEM public key or certificate of an external token issuer (EC or RSA); then Berth issues no tokens and "
-                    + "auth.token.realm names the issuer.");
-    public static final ConfigKey AUTH_LOGIN_FAILURES_PER_ADDRESS = ConfigKey.count("auth.login.failures-per-address",
-            "10", 1, 1_000_000, "Failed logins one client address may make in a row; then one more per "
-                    + "auth.login.failure-refill, and other attempts get 429 with Retry-After before any password is "
-                    + "checked.");
-    public static final ConfigKey AUTH_LOGIN_FAILURES_PER_USER = ConfigKey.count("auth.login.failures-per-user", "20",
-            1, 1_000_000, "Failed logins of one user name, from any address, in a row; then as "
-                    + "auth.login.failures-per-address (credentials this address proved lately still work).");
-    public static final ConfigKey AUTH_LOGIN_FAILURE_REFILL = ConfigKey.duration("auth.login.failure-refill", "6s",
-            Duration.ofMillis(10), Duration.ofHours(1), "How often one failed login is forgiven, per address and per "
-                    + "user name.");
-    public static final ConfigKey AUTH_LOGIN_MAX_CONCURRENT = ConfigKey.count("auth.login.max-concurrent", "0", 0,
-            1024, "Password (bcrypt) checks run at once, on threads of their own; a few more wait up to 2s, others "
-                    + "get 429. 0: half the processors, at least 1.");
     public static final ConfigKey ADMIN_MAX_MESSAGE_SIZE = ConfigKey.size("admin.max-message-size", "1MiB", KIB,
             64 * MIB, "Largest gRPC message the admin API accepts; larger calls get RESOURCE_EXHAUSTED.");
     public static final ConfigKey ADMIN_MAX_METADATA_SIZE = ConfigKey.size("admin.max-metadata-size", "8KiB", KIB,
@@ -148,9 +112,6 @@ public final class ConfigKeys {
                     + "more.");
     public static final ConfigKey ADMIN_IDLE_TIMEOUT = ConfigKey.duration("admin.idle-timeout", "5m",
             Duration.ofSeconds(1), Duration.ofDays(1), "An admin connection without calls for this long is closed.");
-    public static final ConfigKey AUTH_REPLICATORS = new ConfigKey("auth.replicators", "", Type.LIST,
-            "Users or robots (robot:NAME) that berth replicate logs in as, comma-separated: their pulls are "
-                    + "replication copies, not a user's last pull (retention) and no pull events.");
     public static final ConfigKey GC_GRACE = ConfigKey.duration("gc.grace", "1h", Duration.ZERO,
             Duration.ofDays(365), "Garbage collection leaves blobs and untagged manifests younger than "
                     + "this alone (uploads and pushes in flight), unless a run says otherwise.");
@@ -227,10 +188,9 @@ public final class ConfigKeys {
             HTTP_MAX_CONNECTIONS_PER_CLIENT, HTTP_ACCESS_LOG, LOG_LEVEL, LOG_LEVELS, LOG_FORMAT, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKENS,
             ADMIN_TLS_CERT, ADMIN_TLS_KEY, ADMIN_TLS_CLIENT_CA, HTTP_TLS_CERT, HTTP_TLS_KEY, HTTP_SENDFILE, HTTP_SOCKET_READS,
             HTTP_RATE_LIMIT,
-            HTTP_RATE_LIMIT_BURST, AUTH_TYPE, AUTH_HTPASSWD_PATH, AUTH_POLICY, AUTH_TOKEN_SERVICE, AUTH_TOKEN_ISSUER,
-            AUTH_TOKEN_KEY_FILE, AUTH_TOKEN_LIFETIME, AUTH_TOKEN_REALM, AUTH_TOKEN_PUBLIC_KEY, AUTH_REPLICATORS,
-            AUTH_LOGIN_FAILURES_PER_ADDRESS, AUTH_LOGIN_FAILURES_PER_USER, AUTH_LOGIN_FAILURE_REFILL,
-            AUTH_LOGIN_MAX_CONCURRENT, ADMIN_MAX_MESSAGE_SIZE, ADMIN_MAX_METADATA_SIZE, ADMIN_MAX_CALLS_PER_CONNECTION,
+            HTTP_RATE_LIMIT_BURST,
+            // registry-auth's keys (AuthKeys) follow http.rate-limit-burst
+            ADMIN_MAX_MESSAGE_SIZE, ADMIN_MAX_METADATA_SIZE, ADMIN_MAX_CALLS_PER_CONNECTION,
             ADMIN_IDLE_TIMEOUT, GC_GRACE, STORAGE_TYPE, STORAGE_FS_ROOT, STORAGE_FS_FSYNC,
             // storage-s3's keys (S3Keys) follow storage.filesystem.fsync
             STORAGE_FS_DIRECT_IO, METADATA_TYPE, METADATA_SQLITE_PATH,

@@ -1,6 +1,6 @@
 package io.berth.relay;
 
-import io.berth.core.metadata.MetadataReads.OutboxStats;
+import io.berth.core.metadata.OutboxStats;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.OutboxEvent;
 import io.berth.events.EventCodec;

@@ -6,7 +6,7 @@ import static io.berth.relay.Outbox.write;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.testsupport.KafkaBroker;
 import io.berth.testsupport.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.metadata.OutboxEvent;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.testsupport.KafkaBroker;
 import io.berth.testsupport.TopicReader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

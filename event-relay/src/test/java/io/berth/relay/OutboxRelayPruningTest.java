@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.testsupport.KafkaBroker;
 import io.berth.testsupport.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

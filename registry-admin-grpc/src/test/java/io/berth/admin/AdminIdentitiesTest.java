@@ -11,7 +11,7 @@ import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.maintenance.Maintenance;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
 import io.berth.proto.admin.v1.CreateRobotRequest;

@@ -10,7 +10,7 @@ import io.berth.core.auth.AccessControl;
 import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.maintenance.Maintenance;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.registry.Registry;

@@ -2,7 +2,7 @@ package io.berth.bench;
 
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.config.ConfigKeys;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;

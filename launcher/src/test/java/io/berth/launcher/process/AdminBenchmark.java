@@ -3,7 +3,7 @@ package io.berth.launcher.process;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.maintenance.Maintenance;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;

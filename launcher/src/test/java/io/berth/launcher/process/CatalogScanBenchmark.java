@@ -1,7 +1,7 @@
 package io.berth.launcher.process;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.RepositoryName;
 import io.berth.http.TestRegistry;
 import java.net.URI;

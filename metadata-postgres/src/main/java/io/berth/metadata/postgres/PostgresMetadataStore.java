@@ -1,20 +1,29 @@
 package io.berth.metadata.postgres;
 
-import io.berth.core.metadata.SqlMetadata;
-import io.berth.core.metadata.Migrations;
-import io.berth.core.metadata.MetadataStore;
-import io.berth.core.metadata.MetadataReads;
-import io.berth.core.metadata.MetadataException;
-import io.berth.core.metadata.DelegatingReads;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.berth.core.metadata.BlobRecords;
+import io.berth.core.metadata.GcRecords;
+import io.berth.core.metadata.ImmutabilityRecords;
+import io.berth.core.metadata.ManifestRecords;
+import io.berth.core.metadata.MetadataException;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.OutboxRecords;
+import io.berth.core.metadata.RepositoryRecords;
+import io.berth.core.metadata.RetentionRecords;
+import io.berth.core.metadata.RobotRecords;
+import io.berth.core.metadata.TagRecords;
+import io.berth.core.metadata.UploadRecords;
+import io.berth.core.metadata.sql.Migrations;
+import io.berth.core.metadata.sql.SqlRecords;
+import io.berth.core.metadata.sql.SqlSession;
+import io.berth.core.metadata.sql.SqlTransaction;
 import io.berth.core.model.RepositoryName;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Function;
 
 /**
  * {@link MetadataStore} on PostgreSQL, shared by every instance of a scaled-out registry, through a
@@ -24,14 +33,16 @@ import java.util.function.Function;
  * serialization failure or deadlock (SQLSTATE 40001, 40P01) runs again from the start, with a new
  * view, with a random pause that grows with each attempt (up to 30 attempts, about 4 s in all: eight
  * writers of one tag on a loaded machine ran out of 20 attempts of a few milliseconds each); its
- * after-commit actions run once, after the commit that counted. Reads run on committed state outside transactions.
+ * after-commit actions run once, after the commit that counted. Reads outside transactions take a
+ * pooled connection for each statement, in autocommit: each statement sees the state committed when it runs.
  */
-public final class PostgresMetadataStore implements MetadataStore, DelegatingReads {
+public final class PostgresMetadataStore implements MetadataStore {
     private static final int MAX_ATTEMPTS = 30;
 
     private final HikariDataSource pool;
     private final String describe;
     private final Clock clock;
+    private final SqlRecords committed;
 
     /** Connection settings: a JDBC URL ({@code jdbc:postgresql://host:5432/berth}), user, password, pool size. */
     public record Settings(String url, String user, String password, int poolSize) {
@@ -43,6 +54,7 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
 
     public PostgresMetadataStore(Settings settings, Clock clock) {
         this.clock = clock;
+        this.committed = new SqlRecords(SqlSession.pooled(this::onPooled, clock::millis));
         // shown without its query, which may carry user and password
         String shown = settings.url().replaceFirst("^jdbc:", "").replaceAll("\\?.*$", "");
         this.describe = "postgres " + shown;
@@ -91,7 +103,7 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
     @Override
     public <T> T inTransaction(Durability durability, Work<T> work) {
         for (int attempt = 1; ; attempt++) {
-            SqlMetadata tx = null;
+            SqlTransaction tx = null;
             T result = null;
             boolean retry = false;
             try (Connection c = pool.getConnection()) {
@@ -105,7 +117,7 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
                             s.execute("SET LOCAL synchronous_commit TO OFF");
                         }
                     }
-                    tx = new SqlMetadata(c, clock.millis());
+                    tx = new SqlTransaction(c, clock.millis());
                     result = work.run(tx);
                     c.commit();
                     committed = true;
@@ -171,21 +183,68 @@ public final class PostgresMetadataStore implements MetadataStore, DelegatingRea
         }
     }
 
-    @Override
-    public <T> T read(Function<MetadataReads, T> query) {
+    /** Runs one read on a connection of the pool, in autocommit. */
+    private <T> T onPooled(SqlSession.Work<T> work) {
         try (Connection c = pool.getConnection()) {
-            return query.apply(new SqlMetadata(c, clock.millis()));
+            return work.on(c);
         } catch (SQLException e) {
             throw new MetadataException("metadata read failed: " + e.getMessage(), e);
         }
     }
 
     @Override
+    public RepositoryRecords repositories() {
+        return committed.repositories();
+    }
+
+    @Override
+    public BlobRecords blobs() {
+        return committed.blobs();
+    }
+
+    @Override
+    public ManifestRecords manifests() {
+        return committed.manifests();
+    }
+
+    @Override
+    public TagRecords tags() {
+        return committed.tags();
+    }
+
+    @Override
+    public UploadRecords uploads() {
+        return committed.uploads();
+    }
+
+    @Override
+    public OutboxRecords outbox() {
+        return committed.outbox();
+    }
+
+    @Override
+    public ImmutabilityRecords immutability() {
+        return committed.immutability();
+    }
+
+    @Override
+    public RetentionRecords retention() {
+        return committed.retention();
+    }
+
+    @Override
+    public GcRecords gc() {
+        return committed.gc();
+    }
+
+    @Override
+    public RobotRecords robots() {
+        return committed.robots();
+    }
+
+    @Override
     public void checkAvailable() {
-        read(q -> {
-            q.repositoryExists(RepositoryName.of("readiness/probe"));
-            return null;
-        });
+        committed.repositories().exists(RepositoryName.of("readiness/probe"));
         try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             try {

@@ -82,7 +82,7 @@ public final class Robots {
         RobotRecord record = new RobotRecord(name, hash(secret), repositories,
                 granted.stream().sorted().map(Action::wire).toList(), description, clock.millis(),
                 caller.actor().isEmpty() ? caller.address() : caller.actor());
-        boolean created = metadata.inTransaction(tx -> tx.insertRobot(record));
+        boolean created = metadata.inTransaction(tx -> tx.robots().insert(record));
         if (!created) {
             throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "a robot named " + name + " exists; revoke it "
                     + "first to replace it", "name", name);
@@ -92,11 +92,11 @@ public final class Robots {
     }
 
     public List<RobotRecord> list() {
-        return metadata.robots();
+        return metadata.robots().all();
     }
 
     public void revoke(String name) {
-        boolean removed = metadata.inTransaction(tx -> tx.deleteRobot(name));
+        boolean removed = metadata.inTransaction(tx -> tx.robots().delete(name));
         cache.remove(name);
         if (!removed) {
             throw RegistryException.of(ErrorCode.NOT_FOUND, "no robot named " + name, "name", name);
@@ -144,7 +144,7 @@ public final class Robots {
             if (cache.size() > 10_000) {
                 cache.clear();
             }
-            c = new Cached(metadata.robot(name), now);
+            c = new Cached(metadata.robots().get(name), now);
             cache.put(name, c);
         }
         return c.robot();

@@ -7,76 +7,226 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-/** Queries over registry metadata; available on the store and inside a transaction. */
-public interface MetadataReads extends AdminReads {
+/**
+ * Registry metadata by aggregate; available on the store (committed state) and inside a transaction,
+ * whose accessors add each aggregate's changes.
+ */
+public interface MetadataReads {
 
-    boolean repositoryExists(RepositoryName repository);
+    RepositoryRecords repositories();
 
-    long repositoryCount();
+    BlobRecords blobs();
 
-    /** Up to {@code limit} repository names sorted lexically, starting after {@code after} (null: from the start). */
-    List<String> repositories(String after, int limit);
+    ManifestRecords manifests();
 
-    /** Size of a verified blob held by the registry in any repository, if known. */
-    OptionalLong blobSize(Digest digest);
+    TagRecords tags();
 
-    boolean blobLinked(RepositoryName repository, Digest digest);
+    UploadRecords uploads();
 
-    /** Size of a blob that {@code repository} may serve, or empty when it may not. */
-    OptionalLong linkedBlobSize(RepositoryName repository, Digest digest);
+    OutboxRecords outbox();
 
-    /** Some repository that links the blob, if any (for mounting without {@code from}). */
-    boolean blobLinkedAnywhere(Digest digest);
+    ImmutabilityRecords immutability();
 
-    Optional<ManifestRecord> manifest(RepositoryName repository, Digest digest);
+    RetentionRecords retention();
 
-    /** A manifest of the repository that references the blob (config or layer), if any. */
-    Optional<Digest> manifestReferencingBlob(RepositoryName repository, Digest blob);
+    GcRecords gc();
 
-    /** An index of the repository that lists {@code child} as one of its manifests, if any. */
-    Optional<Digest> indexReferencingManifest(RepositoryName repository, Digest child);
+    RobotRecords robots();
 
-    boolean manifestExists(RepositoryName repository, Digest digest);
+    // ---- the flat methods, while their callers move to the accessors above
 
-    Optional<Digest> tag(RepositoryName repository, String tag);
+    default boolean repositoryExists(RepositoryName repository) {
+        return repositories().exists(repository);
+    }
 
-    /** Up to {@code limit} tags sorted lexically, starting after {@code after} (null: from the start). */
-    List<String> tags(RepositoryName repository, String after, int limit);
+    default long repositoryCount() {
+        return repositories().count();
+    }
 
-    List<String> tagsOf(RepositoryName repository, Digest manifest);
+    default List<String> repositories(String after, int limit) {
+        return repositories().names(after, limit);
+    }
 
-    List<TagChange> tagHistory(RepositoryName repository, String tag);
+    default OptionalLong blobSize(Digest digest) {
+        return blobs().size(digest);
+    }
 
-    /**
-     * Up to {@code limit} manifests whose subject is {@code subject}, sorted by digest, after digest
-     * {@code after} (null: from the start); {@code artifactType} null means all.
-     */
-    List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType, String after,
-                                   int limit);
+    default boolean blobLinked(RepositoryName repository, Digest digest) {
+        return blobs().linked(repository, digest);
+    }
 
-    /** When {@code repository} last served the blob, if ever (recorded in batches). */
-    OptionalLong blobLastPulled(RepositoryName repository, Digest digest);
+    default OptionalLong linkedBlobSize(RepositoryName repository, Digest digest) {
+        return blobs().linkedSize(repository, digest);
+    }
 
-    /** When the manifest was last pulled, if ever (recorded in batches). */
-    OptionalLong manifestLastPulled(RepositoryName repository, Digest digest);
+    default boolean blobLinkedAnywhere(Digest digest) {
+        return blobs().linkedAnywhere(digest);
+    }
 
-    Optional<UploadSession> upload(UploadId id);
+    default Optional<ManifestRecord> manifest(RepositoryName repository, Digest digest) {
+        return manifests().get(repository, digest);
+    }
 
-    /** Sessions not touched since {@code before} (epoch millis). */
-    List<UploadSession> uploadsIdleSince(long before);
+    default Optional<Digest> manifestReferencingBlob(RepositoryName repository, Digest blob) {
+        return manifests().referencingBlob(repository, blob);
+    }
 
-    boolean uploadExists(UploadId id);
+    default Optional<Digest> indexReferencingManifest(RepositoryName repository, Digest child) {
+        return manifests().indexReferencing(repository, child);
+    }
 
-    /** Open upload sessions that {@code client} started. */
-    long uploadsOfClient(String client);
+    default boolean manifestExists(RepositoryName repository, Digest digest) {
+        return manifests().exists(repository, digest);
+    }
 
-    /** Up to {@code limit} unpublished outbox events, oldest first. */
-    List<OutboxEvent> pendingEvents(int limit);
+    default Optional<Digest> tag(RepositoryName repository, String tag) {
+        return tags().target(repository, tag);
+    }
 
-    /** How many events wait to be published, and since when the oldest waits (epoch millis, 0 when none). */
-    OutboxStats outboxStats();
+    default List<String> tags(RepositoryName repository, String after, int limit) {
+        return tags().names(repository, after, limit);
+    }
 
-    /** The outbox backlog. */
-    record OutboxStats(long pending, long oldestCreatedAt) {
+    default List<String> tagsOf(RepositoryName repository, Digest manifest) {
+        return tags().of(repository, manifest);
+    }
+
+    default List<TagChange> tagHistory(RepositoryName repository, String tag) {
+        return tags().history(repository, tag);
+    }
+
+    default List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType,
+                                           String after, int limit) {
+        return manifests().referrers(repository, subject, artifactType, after, limit);
+    }
+
+    default OptionalLong blobLastPulled(RepositoryName repository, Digest digest) {
+        return blobs().lastPulled(repository, digest);
+    }
+
+    default OptionalLong manifestLastPulled(RepositoryName repository, Digest digest) {
+        return manifests().lastPulled(repository, digest);
+    }
+
+    default Optional<UploadSession> upload(UploadId id) {
+        return uploads().get(id);
+    }
+
+    default List<UploadSession> uploadsIdleSince(long before) {
+        return uploads().idleSince(before);
+    }
+
+    default boolean uploadExists(UploadId id) {
+        return uploads().exists(id);
+    }
+
+    default long uploadsOfClient(String client) {
+        return uploads().ofClient(client);
+    }
+
+    default List<OutboxEvent> pendingEvents(int limit) {
+        return outbox().pending(limit);
+    }
+
+    default OutboxStats outboxStats() {
+        return outbox().stats();
+    }
+
+    default List<String> repositories(String prefix, String after, int limit) {
+        return repositories().names(prefix, after, limit);
+    }
+
+    default RepositoryStats repositoryStats(RepositoryName repository) {
+        return repositories().stats(repository);
+    }
+
+    default List<TagRecord> tagRecords(RepositoryName repository, String after, int limit) {
+        return tags().records(repository, after, limit);
+    }
+
+    default List<TagRecord> tagRecordsByPushed(RepositoryName repository, long afterPushedAt, String afterName,
+                                               int limit) {
+        return tags().recordsByPushed(repository, afterPushedAt, afterName, limit);
+    }
+
+    default Optional<TagRecord> tagRecord(RepositoryName repository, String tag) {
+        return tags().record(repository, tag);
+    }
+
+    default long tagCount(RepositoryName repository) {
+        return tags().count(repository);
+    }
+
+    default List<ManifestSummary> manifestSummaries(RepositoryName repository, String after, int limit,
+                                                    boolean untaggedOnly) {
+        return manifests().summaries(repository, after, limit, untaggedOnly);
+    }
+
+    default long referrerCount(RepositoryName repository, Digest subject) {
+        return manifests().referrerCount(repository, subject);
+    }
+
+    default List<Digest> manifestDigestsStartingWith(RepositoryName repository, String beginning, int limit) {
+        return manifests().digestsStartingWith(repository, beginning, limit);
+    }
+
+    default List<ChildEdge> childEdges(RepositoryName repository) {
+        return manifests().childEdges(repository);
+    }
+
+    default List<ImmutabilityRuleRecord> immutabilityRules() {
+        return immutability().rules();
+    }
+
+    default List<StoredRetentionPolicy> retentionPolicies() {
+        return retention().policies();
+    }
+
+    default Optional<StoredRetentionPolicy> retentionPolicy(String name) {
+        return retention().policy(name);
+    }
+
+    default Optional<StoredRetentionPlan> retentionPlan(String id) {
+        return retention().plan(id);
+    }
+
+    default List<BlobRecord> unreferencedBlobs(String after, long cutoff, int limit) {
+        return gc().unreferencedBlobs(after, cutoff, limit);
+    }
+
+    default List<ManifestKey> unreachableManifests(String after, long cutoff, int limit) {
+        return gc().unreachableManifests(after, cutoff, limit);
+    }
+
+    default List<Digest> manifestDependents(RepositoryName repository, Digest manifest) {
+        return manifests().dependents(repository, manifest);
+    }
+
+    default List<Digest> indexesListing(RepositoryName repository, Digest child) {
+        return manifests().indexesListing(repository, child);
+    }
+
+    default List<Digest> blobsOf(RepositoryName repository, Digest manifest) {
+        return manifests().blobsOf(repository, manifest);
+    }
+
+    default List<ManifestKey> manifestsReferencingBlob(Digest blob) {
+        return manifests().referencingBlobAnywhere(blob);
+    }
+
+    default Optional<BlobRecord> blobUnlinkedSince(Digest blob, long cutoff) {
+        return gc().blobUnlinkedSince(blob, cutoff);
+    }
+
+    default Optional<GcRunRecord> gcRun(String id) {
+        return gc().run(id);
+    }
+
+    default Optional<GcRunRecord> latestGcRun() {
+        return gc().latestRun();
+    }
+
+    default List<Digest> blobDeletions() {
+        return gc().deletions();
     }
 }

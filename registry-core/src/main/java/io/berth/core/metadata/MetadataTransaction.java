@@ -8,64 +8,180 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Changes to registry metadata that commit together or not at all. Later features (the event
- * outbox) add their rows through the same transaction as the change they describe.
+ * Changes to registry metadata that commit together or not at all: each aggregate's accessor gives
+ * its changes beside its reads. Events go to the outbox through the same transaction as the change
+ * they describe.
  */
-public interface MetadataTransaction extends MetadataReads, AdminWrites {
+public interface MetadataTransaction extends MetadataReads {
+
+    @Override
+    RepositoryRecords.Writes repositories();
+
+    @Override
+    BlobRecords.Writes blobs();
+
+    @Override
+    ManifestRecords.Writes manifests();
+
+    @Override
+    TagRecords.Writes tags();
+
+    @Override
+    UploadRecords.Writes uploads();
+
+    @Override
+    OutboxRecords.Writes outbox();
+
+    @Override
+    ImmutabilityRecords.Writes immutability();
+
+    @Override
+    RetentionRecords.Writes retention();
+
+    @Override
+    GcRecords.Writes gc();
+
+    @Override
+    RobotRecords.Writes robots();
+
+    Leases leases();
 
     /** The transaction's clock (epoch millis), one value for every row it writes. */
     long now();
 
-    void ensureRepository(RepositoryName repository);
-
-    /** Records a verified blob (idempotent). */
-    void putBlob(Digest digest, long size);
-
-    /** Lets {@code repository} serve the blob (idempotent; refreshes when it was linked). */
-    void linkBlob(RepositoryName repository, Digest digest);
-
-    boolean unlinkBlob(RepositoryName repository, Digest digest);
-
-    /** Stores a manifest with its references, replacing an earlier push of the same digest. */
-    void putManifest(ManifestRecord manifest, ManifestReferences references);
-
-    /** Removes a manifest, its references and every tag pointing at it (recorded in tag history). */
-    boolean deleteManifest(RepositoryName repository, Digest digest, ChangeOrigin origin);
-
-    /** Points a tag at a manifest; records the change in tag history. Returns the previous target. */
-    Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest, ChangeOrigin origin);
-
-    boolean deleteTag(RepositoryName repository, String tag, ChangeOrigin origin);
-
-    void createUpload(UploadSession session);
-
-    /** Moves an upload from {@code expectedSize} to {@code newSize}; false when it was not at {@code expectedSize}. */
-    boolean advanceUpload(UploadId id, long expectedSize, long newSize);
-
-    boolean deleteUpload(UploadId id);
-
-    void recordManifestPull(RepositoryName repository, Digest digest, long at);
-
-    void recordBlobPull(RepositoryName repository, Digest digest, long at);
-
     /** The next value of a counter (1 for a new counter); counts only if the transaction commits. */
     long nextSequence(String name);
 
-    /** Adds an event to the outbox; it is published once this transaction committed. */
-    void insertEvent(OutboxEvent event);
-
-    /** Marks outbox rows as published. */
-    int markEventsSent(List<Long> seqs, long at);
-
-    /** Deletes published outbox rows older than {@code before} (epoch millis). */
-    int pruneSentEvents(long before);
-
-    /**
-     * Takes or renews the lease {@code name} for {@code owner} until {@code until} (epoch millis):
-     * true when {@code owner} holds it afterwards (it was free, expired, or already its own).
-     */
-    boolean acquireLease(String name, String owner, long until);
-
     /** Runs {@code action} after this transaction committed (never if it rolls back). */
     void afterCommit(Runnable action);
+
+    // ---- the flat methods, while their callers move to the accessors above
+
+    default void ensureRepository(RepositoryName repository) {
+        repositories().ensure(repository);
+    }
+
+    default void putBlob(Digest digest, long size) {
+        blobs().put(digest, size);
+    }
+
+    default void linkBlob(RepositoryName repository, Digest digest) {
+        blobs().link(repository, digest);
+    }
+
+    default boolean unlinkBlob(RepositoryName repository, Digest digest) {
+        return blobs().unlink(repository, digest);
+    }
+
+    default void putManifest(ManifestRecord manifest, ManifestReferences references) {
+        manifests().put(manifest, references);
+    }
+
+    default boolean deleteManifest(RepositoryName repository, Digest digest, ChangeOrigin origin) {
+        return manifests().delete(repository, digest, origin);
+    }
+
+    default Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest, ChangeOrigin origin) {
+        return tags().set(repository, tag, manifest, origin);
+    }
+
+    default boolean deleteTag(RepositoryName repository, String tag, ChangeOrigin origin) {
+        return tags().delete(repository, tag, origin);
+    }
+
+    default void createUpload(UploadSession session) {
+        uploads().create(session);
+    }
+
+    default boolean advanceUpload(UploadId id, long expectedSize, long newSize) {
+        return uploads().advance(id, expectedSize, newSize);
+    }
+
+    default boolean deleteUpload(UploadId id) {
+        return uploads().delete(id);
+    }
+
+    default void recordManifestPull(RepositoryName repository, Digest digest, long at) {
+        manifests().recordPull(repository, digest, at);
+    }
+
+    default void recordBlobPull(RepositoryName repository, Digest digest, long at) {
+        blobs().recordPull(repository, digest, at);
+    }
+
+    default void insertEvent(OutboxEvent event) {
+        outbox().insert(event);
+    }
+
+    default int markEventsSent(List<Long> seqs, long at) {
+        return outbox().markSent(seqs, at);
+    }
+
+    default int pruneSentEvents(long before) {
+        return outbox().pruneSent(before);
+    }
+
+    default boolean acquireLease(String name, String owner, long until) {
+        return leases().acquire(name, owner, until);
+    }
+
+    default boolean deleteRepository(RepositoryName repository, ChangeOrigin origin) {
+        return repositories().delete(repository, origin);
+    }
+
+    default void insertImmutabilityRule(ImmutabilityRuleRecord rule) {
+        immutability().insert(rule);
+    }
+
+    default boolean deleteImmutabilityRule(String id) {
+        return immutability().delete(id);
+    }
+
+    default boolean putRetentionPolicy(String name, String spec) {
+        return retention().putPolicy(name, spec);
+    }
+
+    default boolean deleteRetentionPolicy(String name) {
+        return retention().deletePolicy(name);
+    }
+
+    default void recordRetentionRun(String name, String summary) {
+        retention().recordRun(name, summary);
+    }
+
+    default void insertRetentionPlan(StoredRetentionPlan plan) {
+        retention().insertPlan(plan);
+    }
+
+    default int pruneRetentionPlans(long before) {
+        return retention().prunePlans(before);
+    }
+
+    default void putGcRun(GcRunRecord run) {
+        gc().putRun(run);
+    }
+
+    default boolean reserveBlob(Digest digest, String holder, long staleBefore) {
+        return gc().reserve(digest, holder, staleBefore);
+    }
+
+    default void releaseBlob(Digest digest, String holder) {
+        gc().release(digest, holder);
+    }
+
+    default boolean blobReservedBy(Digest digest, String holder) {
+        return gc().reservedBy(digest, holder);
+    }
+
+    default int releaseReservationsBefore(long before) {
+        return gc().releaseBefore(before);
+    }
+
+    default boolean claimBlobDeletion(Digest digest, String run, long requireUnlinkedSince) {
+        return gc().claimDeletion(digest, run, requireUnlinkedSince);
+    }
+
+    default void endBlobDeletion(Digest digest) {
+        gc().endDeletion(digest);
+    }
 }

@@ -13,7 +13,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.manifest.ManifestParser;
 import io.berth.core.metadata.GcRunRecord;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;

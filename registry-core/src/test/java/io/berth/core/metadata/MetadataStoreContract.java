@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.metadata.sql.SqlTransaction;
 import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
@@ -287,7 +288,7 @@ public abstract class MetadataStoreContract {
 
     @Test
     void theOutboxHandsOutPendingEventsInOrderUntilMarkedAndPrunesOnlySentOnes() {
-        assertEquals(new MetadataReads.OutboxStats(0, 0), store.outboxStats());
+        assertEquals(new OutboxStats(0, 0), store.outboxStats());
         store.inTransaction(tx -> {
             for (int i = 0; i < 5; i++) {
                 long seq = tx.nextSequence("outbox");
@@ -300,11 +301,11 @@ public abstract class MetadataStoreContract {
         assertEquals(event(1, "a/x", 1, 1000), pending.get(0));
         assertEquals(event(2, "b/y", 1, 1001), pending.get(1));
         assertEquals(event(3, "a/x", 2, 1002), pending.get(2));
-        assertEquals(new MetadataReads.OutboxStats(5, 1000), store.outboxStats());
+        assertEquals(new OutboxStats(5, 1000), store.outboxStats());
 
         assertEquals(2, (int) store.inTransaction(tx -> tx.markEventsSent(List.of(1L, 2L), 5000)));
         assertEquals(List.of(3L, 4L, 5L), store.pendingEvents(10).stream().map(OutboxEvent::seq).toList());
-        assertEquals(new MetadataReads.OutboxStats(3, 1002), store.outboxStats());
+        assertEquals(new OutboxStats(3, 1002), store.outboxStats());
         assertEquals(0, (int) store.inTransaction(tx -> tx.markEventsSent(List.of(1L), 6000)), "already sent");
 
         assertEquals(0, (int) store.inTransaction(tx -> tx.pruneSentEvents(5000)), "sent at 5000: not before it");
@@ -401,14 +402,14 @@ public abstract class MetadataStoreContract {
     void robotAccountsAreStoredByNameOnceAndDeleted() {
         RobotRecord ci = new RobotRecord("ci", "ab".repeat(32),
                 List.of("team-a/**", "shared/*"), List.of("pull", "push"), "CI", 1234L, "root");
-        Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.insertRobot(ci)));
-        Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.insertRobot(ci)), "names are unique");
-        Assertions.assertEquals(Optional.of(ci), store.robot("ci"));
-        Assertions.assertEquals(List.of(ci), store.robots());
-        Assertions.assertTrue(store.robot("other").isEmpty());
-        Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
-        Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.deleteRobot("ci")));
-        Assertions.assertEquals(List.of(), store.robots());
+        Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.robots().insert(ci)));
+        Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.robots().insert(ci)), "names are unique");
+        Assertions.assertEquals(Optional.of(ci), store.robots().get("ci"));
+        Assertions.assertEquals(List.of(ci), store.robots().all());
+        Assertions.assertTrue(store.robots().get("other").isEmpty());
+        Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.robots().delete("ci")));
+        Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.robots().delete("ci")));
+        Assertions.assertEquals(List.of(), store.robots().all());
     }
 
     @Test
@@ -441,7 +442,7 @@ public abstract class MetadataStoreContract {
     /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
     protected String insideTransaction(MetadataStore.Durability durability, String query) {
         return store.inTransaction(durability, tx -> {
-            try (Statement st = ((SqlBase) tx).c.createStatement();
+            try (Statement st = ((SqlTransaction) tx).connection().createStatement();
                  ResultSet rs = st.executeQuery(query)) {
                 rs.next();
                 return rs.getString(1);

@@ -1,20 +1,16 @@
 package io.berth.core.metadata;
 
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * A metadata store that notes each commit and its durability ({@code commit DURABLE}) in a shared
  * timeline, so that a test can check the order of flushes and commits of one request.
  */
-public final class RecordingMetadataStore implements MetadataStore, DelegatingReads {
+public final class RecordingMetadataStore implements MetadataStore {
     private final MetadataStore delegate;
     private final List<String> timeline;
 
     public RecordingMetadataStore(MetadataStore delegate, List<String> timeline) {
-        if (!(delegate instanceof DelegatingReads)) {
-            throw new IllegalArgumentException("a store that reads through DelegatingReads");
-        }
         this.delegate = delegate;
         this.timeline = timeline;
     }
@@ -27,8 +23,53 @@ public final class RecordingMetadataStore implements MetadataStore, DelegatingRe
     }
 
     @Override
-    public <T> T read(Function<MetadataReads, T> query) {
-        return ((DelegatingReads) delegate).read(query);
+    public RepositoryRecords repositories() {
+        return delegate.repositories();
+    }
+
+    @Override
+    public BlobRecords blobs() {
+        return delegate.blobs();
+    }
+
+    @Override
+    public ManifestRecords manifests() {
+        return delegate.manifests();
+    }
+
+    @Override
+    public TagRecords tags() {
+        return delegate.tags();
+    }
+
+    @Override
+    public UploadRecords uploads() {
+        return delegate.uploads();
+    }
+
+    @Override
+    public OutboxRecords outbox() {
+        return delegate.outbox();
+    }
+
+    @Override
+    public ImmutabilityRecords immutability() {
+        return delegate.immutability();
+    }
+
+    @Override
+    public RetentionRecords retention() {
+        return delegate.retention();
+    }
+
+    @Override
+    public GcRecords gc() {
+        return delegate.gc();
+    }
+
+    @Override
+    public RobotRecords robots() {
+        return delegate.robots();
     }
 
     @Override

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.metadata.CountingMetadataStore;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.RepositoryName;
 import java.io.IOException;
 import java.nio.file.Path;

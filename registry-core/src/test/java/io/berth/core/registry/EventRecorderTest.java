@@ -10,7 +10,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.OutboxEvent;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;

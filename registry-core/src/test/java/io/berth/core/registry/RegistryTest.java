@@ -16,7 +16,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.RecordingMetadataStore;
-import io.berth.core.metadata.SqliteMetadataStore;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.metadata.UploadSession;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;

@@ -1,9 +1,11 @@
-package io.berth.core.metadata;
+package io.berth.core.metadata.sqlite;
 
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.config.StoreContext;
 import io.berth.core.files.LockFile;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.MetadataStoreProvider;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -1,9 +1,23 @@
-package io.berth.core.metadata;
+package io.berth.core.metadata.sqlite;
 
 import io.berth.core.files.OwnerOnly;
-import io.berth.core.model.Digest;
+import io.berth.core.metadata.BlobRecords;
+import io.berth.core.metadata.GcRecords;
+import io.berth.core.metadata.ImmutabilityRecords;
+import io.berth.core.metadata.ManifestRecords;
+import io.berth.core.metadata.MetadataException;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.OutboxRecords;
+import io.berth.core.metadata.RepositoryRecords;
+import io.berth.core.metadata.RetentionRecords;
+import io.berth.core.metadata.RobotRecords;
+import io.berth.core.metadata.TagRecords;
+import io.berth.core.metadata.UploadRecords;
+import io.berth.core.metadata.sql.Migrations;
+import io.berth.core.metadata.sql.SqlRecords;
+import io.berth.core.metadata.sql.SqlSession;
+import io.berth.core.metadata.sql.SqlTransaction;
 import io.berth.core.model.RepositoryName;
-import io.berth.core.model.UploadId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,21 +28,19 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
 import org.sqlite.SQLiteConfig;
 
 /**
  * {@link MetadataStore} on an SQLite file in WAL mode: one writer connection (SQLite admits one
  * writer at a time, so writes are serialised here rather than retried on SQLITE_BUSY) and a small
- * pool of reader connections that never block on the writer.
+ * pool of reader connections that never block on the writer. Reads outside transactions take a
+ * reader for each statement, in autocommit: each statement sees the state committed when it runs.
  */
-public final class SqliteMetadataStore implements MetadataStore, DelegatingReads {
+public final class SqliteMetadataStore implements MetadataStore {
     private static final System.Logger LOG = System.getLogger(SqliteMetadataStore.class.getName());
     private static final int READERS = 8;
 
@@ -44,6 +56,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
     private final List<Connection> all = new ArrayList<>();
     private volatile boolean closed;
     private final Clock clock;
+    private final SqlRecords committed;
 
     public SqliteMetadataStore(Path file) {
         this(file, Clock.systemUTC());
@@ -52,6 +65,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
     /** As above, stamping rows with {@code clock}'s time. */
     public SqliteMetadataStore(Path file, Clock clock) {
         this.clock = clock;
+        this.committed = new SqlRecords(SqlSession.pooled(this::onReader, clock::millis));
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
@@ -64,7 +78,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
             try (Statement s = writer.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
             }
-            Migrations.apply(writer);
+            Migrations.apply(writer, "sqlite");
             for (int i = 0; i < READERS; i++) {
                 readers.add(open(false));
             }
@@ -129,7 +143,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
             ensureOpen();
             Connection c = writer;
             boolean committed = false;
-            SqlMetadata tx = new SqlMetadata(c, clock.millis());
+            SqlTransaction tx = new SqlTransaction(c, clock.millis());
             T result;
             try {
                 synchronous(c, durability);
@@ -217,8 +231,8 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
         }
     }
 
-    @Override
-    public <T> T read(Function<MetadataReads, T> query) {
+    /** Runs one read on a reader connection, waiting for one to be free. */
+    private <T> T onReader(SqlSession.Work<T> work) {
         ensureOpen();
         Connection c;
         try {
@@ -228,10 +242,60 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
             throw new MetadataException("interrupted waiting for a connection", e);
         }
         try {
-            return query.apply(new SqlMetadata(c, clock.millis()));
+            return work.on(c);
         } finally {
             readers.add(c);
         }
+    }
+
+    @Override
+    public RepositoryRecords repositories() {
+        return committed.repositories();
+    }
+
+    @Override
+    public BlobRecords blobs() {
+        return committed.blobs();
+    }
+
+    @Override
+    public ManifestRecords manifests() {
+        return committed.manifests();
+    }
+
+    @Override
+    public TagRecords tags() {
+        return committed.tags();
+    }
+
+    @Override
+    public UploadRecords uploads() {
+        return committed.uploads();
+    }
+
+    @Override
+    public OutboxRecords outbox() {
+        return committed.outbox();
+    }
+
+    @Override
+    public ImmutabilityRecords immutability() {
+        return committed.immutability();
+    }
+
+    @Override
+    public RetentionRecords retention() {
+        return committed.retention();
+    }
+
+    @Override
+    public GcRecords gc() {
+        return committed.gc();
+    }
+
+    @Override
+    public RobotRecords robots() {
+        return committed.robots();
     }
 
     private void ensureOpen() {
@@ -243,10 +307,7 @@ public final class SqliteMetadataStore implements MetadataStore, DelegatingReads
     /** Readiness: a constant-time read, and a write attempt (rolled back). */
     @Override
     public void checkAvailable() {
-        read(q -> {
-            q.repositoryExists(RepositoryName.of("readiness/probe"));
-            return null;
-        });
+        committed.repositories().exists(RepositoryName.of("readiness/probe"));
         checkWritable();
     }
 

@@ -1,4 +1,4 @@
-package io.berth.core.metadata;
+package io.berth.core.metadata.sql;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,10 +27,6 @@ public final class Migrations {
     static final long ADVISORY_LOCK = 0x6265727468L;
 
     private Migrations() {
-    }
-
-    static void apply(Connection c) throws SQLException {
-        apply(c, "sqlite");
     }
 
     /** For store implementations: brings the database up to this build's schema in {@code dialect}. */

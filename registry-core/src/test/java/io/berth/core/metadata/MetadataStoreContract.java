@@ -439,6 +439,24 @@ public abstract class MetadataStoreContract {
         Assertions.assertEquals(5, store.upload(first).orElseThrow().size());
     }
 
+    /**
+     * Reads outside transactions run in autocommit, each statement on committed state as it is then:
+     * a pooled connection that kept a transaction (and its snapshot) open between reads would answer
+     * with what was committed when it was first used.
+     */
+    @Test
+    void readsOutsideTransactionsSeeEachCommitAtOnce() {
+        for (int i = 1; i <= 20; i++) {
+            RepositoryName repository = RepositoryName.of("team/app-" + i);
+            store.inTransaction(tx -> {
+                tx.repositories().ensure(repository);
+                return null;
+            });
+            assertEquals(i, store.repositories().count());
+            assertTrue(store.repositories().exists(repository));
+        }
+    }
+
     /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
     protected String insideTransaction(MetadataStore.Durability durability, String query) {
         return store.inTransaction(durability, tx -> {

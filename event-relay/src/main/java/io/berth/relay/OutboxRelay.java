@@ -172,7 +172,7 @@ public final class OutboxRelay implements AutoCloseable {
         if (statsOld || now - statsRead > 250_000_000L) {
             statsOld = false;
             try {
-                stats = metadata.outboxStats();
+                stats = metadata.outbox().stats();
                 statsRead = now;
             } catch (RuntimeException e) {
                 statsOld = true; // the metadata store failing: the last figure, read again next time
@@ -195,10 +195,10 @@ public final class OutboxRelay implements AutoCloseable {
 
     private void cycle() {
         long now = clock.millis();
-        stats = metadata.outboxStats();
+        stats = metadata.outbox().stats();
         statsRead = System.nanoTime();
         if (now >= nextPrune) {
-            int pruned = metadata.inTransaction(tx -> tx.pruneSentEvents(now - settings.retention().toMillis()));
+            int pruned = metadata.inTransaction(tx -> tx.outbox().pruneSent(now - settings.retention().toMillis()));
             if (pruned > 0) {
                 LOG.log(System.Logger.Level.DEBUG, "event relay: pruned " + pruned + " published events");
             }
@@ -206,14 +206,14 @@ public final class OutboxRelay implements AutoCloseable {
         }
         if (now + 5_000 >= leaseUntil) {
             long until = now + 15_000;
-            boolean held = metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, until));
+            boolean held = metadata.inTransaction(tx -> tx.leases().acquire(LEASE, owner, until));
             leaseUntil = held ? until : 0;
             if (!held) {
                 pause(Duration.ofSeconds(5)); // another instance publishes
                 return;
             }
         }
-        List<OutboxEvent> batch = stats.pending() == 0 ? List.of() : metadata.pendingEvents(BATCH);
+        List<OutboxEvent> batch = stats.pending() == 0 ? List.of() : metadata.outbox().pending(BATCH);
         if (batch.isEmpty()) {
             awaitWake(Duration.ofMillis(500));
             return;
@@ -301,7 +301,7 @@ public final class OutboxRelay implements AutoCloseable {
         }
         if (!done.isEmpty()) {
             long at = clock.millis();
-            metadata.inTransaction(tx -> tx.markEventsSent(done, at));
+            metadata.inTransaction(tx -> tx.outbox().markSent(done, at));
         }
         published.increment(done.size());
         if (failure != null) {
@@ -390,7 +390,7 @@ public final class OutboxRelay implements AutoCloseable {
     /** Gives the lease up: holds it until a moment already past, which any other instance may take over. */
     private void releaseLease() {
         try {
-            metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, clock.millis() - 1));
+            metadata.inTransaction(tx -> tx.leases().acquire(LEASE, owner, clock.millis() - 1));
             leaseUntil = 0;
         } catch (RuntimeException e) {
             // it expires by itself

@@ -47,7 +47,7 @@ final class Outbox {
                 long seq = tx.nextSequence("outbox");
                 long repoSeq = tx.nextSequence("test-repo:" + repository);
                 String id = repository + "#" + repoSeq;
-                tx.insertEvent(new OutboxEvent(seq, id, repository, repoSeq, "io.berth.test",
+                tx.outbox().insert(new OutboxEvent(seq, id, repository, repoSeq, "io.berth.test",
                         "{\"repository\":\"" + repository + "\",\"sequence\":" + repoSeq + "}", createdAt));
                 return id;
             }));

@@ -45,7 +45,7 @@ class OutboxRelayBreakerTest {
                     ids.addAll(write(metadata, repository, 2, System.currentTimeMillis()));
                 }
                 relay.wake();
-                await("the first events published", Duration.ofSeconds(60), () -> metadata.outboxStats().pending() == 0);
+                await("the first events published", Duration.ofSeconds(60), () -> metadata.outbox().stats().pending() == 0);
                 // (the first send may fail while the broker creates the topic)
                 await("healthy while publishing works", Duration.ofSeconds(30), () -> relay.problem().isEmpty());
                 long connected = System.nanoTime();
@@ -72,14 +72,14 @@ class OutboxRelayBreakerTest {
                 });
                 System.out.println("health while the link is cut: " + problem.get());
                 assertTrue(problem.get().startsWith("kafka unreachable since "), problem.get());
-                assertEquals(60, metadata.outboxStats().pending(), "every event written while Kafka is away waits");
+                assertEquals(60, metadata.outbox().stats().pending(), "every event written while Kafka is away waits");
                 assertEquals(60.0, meters.get("berth.events.outbox.depth").gauge().value());
                 assertTrue(meters.get("berth.events.publish.failures").counter().count() > 0, "failed attempts counted");
 
                 kafka.link().restore();
                 long restored = System.nanoTime();
                 await("every waiting event published once the link is back", Duration.ofSeconds(90),
-                        () -> metadata.outboxStats().pending() == 0);
+                        () -> metadata.outbox().stats().pending() == 0);
                 long drained = System.nanoTime();
                 await("healthy again", Duration.ofSeconds(30), () -> relay.problem().isEmpty());
                 assertEquals(1.0, breakerState(meters, "closed"));

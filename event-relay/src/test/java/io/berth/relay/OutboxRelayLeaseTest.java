@@ -46,7 +46,7 @@ class OutboxRelayLeaseTest {
         MutableClock clock = new MutableClock(Instant.now());
         try (SqliteMetadataStore metadata = new SqliteMetadataStore(dir.resolve("berth.db"), clock)) {
             // the row a killed instance leaves: its lease runs on, nobody renews it
-            boolean taken = metadata.<Boolean>inTransaction(tx -> tx.acquireLease(OutboxRelay.LEASE,
+            boolean taken = metadata.<Boolean>inTransaction(tx -> tx.leases().acquire(OutboxRelay.LEASE,
                     "relay-of-a-killed-instance", clock.millis() + LEASE.toMillis()));
             assertTrue(taken);
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -57,12 +57,12 @@ class OutboxRelayLeaseTest {
                 ids.addAll(write(metadata, "team-a/app", 1, clock.millis()));
                 // ... and come round again: the round that saw 5 published none of them
                 await("the relay sees 6 events waiting", Duration.ofSeconds(30), () -> relay.stats().pending() == 6);
-                assertEquals(6, metadata.outboxStats().pending(), "nothing marked sent while another holds the lease");
+                assertEquals(6, metadata.outbox().stats().pending(), "nothing marked sent while another holds the lease");
                 assertEquals(0, published(meters), "nothing published while another holds the lease");
 
                 clock.advance(LEASE.plusSeconds(1));
                 await("the events published once the dead instance's lease expired", Duration.ofSeconds(30),
-                        () -> metadata.outboxStats().pending() == 0);
+                        () -> metadata.outbox().stats().pending() == 0);
                 assertEquals(6, published(meters));
                 Outbox.assertPublishedOnceInOrder(kafka.bootstrapServers(), topic, ids);
             }
@@ -99,7 +99,7 @@ class OutboxRelayLeaseTest {
                         String repository = steps % 2 == 0 ? "team-a/app" : "team-b/db";
                         ids.addAll(write(storeOfB, repository, 3, clock.millis())); // written through B's store
                         await("the events are published", Duration.ofSeconds(30),
-                                () -> storeOfB.outboxStats().pending() == 0);
+                                () -> storeOfB.outbox().stats().pending() == 0);
                     }
                     System.out.printf("lease renewed over %d s of the clock, B asked %d times%n", steps * 4,
                             clockOfB.readings() - bRoundsAtStart);
@@ -149,7 +149,7 @@ class OutboxRelayLeaseTest {
                 writing.set(false);
                 writer.join();
                 await("B publishes everything A left", Duration.ofSeconds(60),
-                        () -> storeOfB.outboxStats().pending() == 0);
+                        () -> storeOfB.outbox().stats().pending() == 0);
                 System.out.printf("A published %d events before it stopped, B %d after%n", byA, published(metersOfB));
                 assertEquals(byA, published(metersOfA), "A published after it stopped");
                 assertTrue(published(metersOfB) > 0, "B took over");

@@ -99,7 +99,7 @@ class OutboxRelayOrderTest {
                 long repoSeq = written.merge(repo, 1L, Long::sum);
                 metadata.inTransaction(tx -> {
                     long seq = tx.nextSequence("outbox");
-                    tx.insertEvent(new OutboxEvent(seq, repo + "#" + repoSeq, repo, repoSeq, "io.berth.test",
+                    tx.outbox().insert(new OutboxEvent(seq, repo + "#" + repoSeq, repo, repoSeq, "io.berth.test",
                             "{\"repository\":\"" + repo + "\",\"sequence\":" + repoSeq + "}", System.currentTimeMillis()));
                     return null;
                 });
@@ -117,10 +117,10 @@ class OutboxRelayOrderTest {
             }
         }
         long deadline = System.currentTimeMillis() + 180_000;
-        while (metadata.outboxStats().pending() > 0 && System.currentTimeMillis() < deadline) {
+        while (metadata.outbox().stats().pending() > 0 && System.currentTimeMillis() < deadline) {
             Thread.sleep(200);
         }
-        assertEquals(0, metadata.outboxStats().pending(), "every event is published once the broker is back");
+        assertEquals(0, metadata.outbox().stats().pending(), "every event is published once the broker is back");
         long drained = System.nanoTime();
         relay.close();
 

@@ -48,11 +48,11 @@ class OutboxRelayPruningTest {
                     Outbox.IMPATIENT, RETENTION), new SimpleMeterRegistry(), relayClock).start()) {
                 List<String> sentFirst = write(metadata, "team-a/app", 3, clock.millis());
                 relay.wake();
-                await("the first events published", Duration.ofSeconds(60), () -> metadata.outboxStats().pending() == 0);
+                await("the first events published", Duration.ofSeconds(60), () -> metadata.outbox().stats().pending() == 0);
                 clock.advance(Duration.ofHours(2));
                 List<String> sentLater = write(metadata, "team-a/app", 3, clock.millis());
                 relay.wake();
-                await("the later events published", Duration.ofSeconds(30), () -> metadata.outboxStats().pending() == 0);
+                await("the later events published", Duration.ofSeconds(30), () -> metadata.outbox().stats().pending() == 0);
 
                 kafka.link().cut();
                 List<String> unsent = new ArrayList<>(write(metadata, "team-b/db", 2,
@@ -78,7 +78,7 @@ class OutboxRelayPruningTest {
 
                 kafka.link().restore();
                 await("the waiting events published once Kafka is back", Duration.ofSeconds(90),
-                        () -> metadata.outboxStats().pending() == 0);
+                        () -> metadata.outbox().stats().pending() == 0);
                 assertEquals(unsent, List.copyOf(rows(db).keySet()), "kept for the retention after their publication");
                 clock.advance(RETENTION.plusMinutes(11));
                 await("pruned a retention after their publication", Duration.ofSeconds(60), () -> rows(db).isEmpty());

@@ -101,7 +101,7 @@ class CopierTest {
         assertEquals(bytes, c.bytesCopied.get(), "nothing copied twice");
         var m = target.registry.manifests().get(APP, new Tag("v1"));
         for (var d : ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
-            assertTrue(target.registry.metadata().blobLinked(APP, d.digest()));
+            assertTrue(target.registry.metadata().blobs().linked(APP, d.digest()));
         }
 
         Digest two = images.image(APP, "v1", "two");
@@ -159,7 +159,7 @@ class CopierTest {
         c.syncTag(other, new Tag("v1"));
         assertEquals(1, c.blobsMounted.get());
         assertEquals(before + "{\"other\":1}".length(), c.bytesCopied.get(), "only the config moved");
-        assertTrue(target.registry.metadata().blobLinked(other, shared.digest()));
+        assertTrue(target.registry.metadata().blobs().linked(other, shared.digest()));
     }
 
     @Test

@@ -87,8 +87,8 @@ class AdminBenchmark {
             r.metadata().inTransaction(tx -> {
                 tx.ensureRepository(repo);
                 for (BlobInfo b : batch) {
-                    tx.putBlob(b.digest(), b.size());
-                    tx.linkBlob(repo, b.digest());
+                    tx.blobs().put(b.digest(), b.size());
+                    tx.blobs().link(repo, b.digest());
                 }
                 return null;
             });

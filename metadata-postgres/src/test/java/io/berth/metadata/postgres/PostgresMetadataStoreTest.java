@@ -162,14 +162,14 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
             GarbageCollector oneGc = new Maintenance(one).gc();
             GarbageCollector twoGc = new Maintenance(two).gc();
             // instance one holds the lease (as while its run goes on); instance two is refused
-            assertTrue(m1.<Boolean>inTransaction(tx -> tx.acquireLease("gc", "instance-one",
+            assertTrue(m1.<Boolean>inTransaction(tx -> tx.leases().acquire("gc", "instance-one",
                     System.currentTimeMillis() + 60_000)));
             RegistryException refused = Assertions.assertThrows(
                     RegistryException.class, () -> twoGc.runNow(
                             new GarbageCollector.Options(true, Duration.ZERO, false)));
             assertTrue(refused.getMessage().contains("another instance"), refused.getMessage());
             // released: the other instance runs, and releases in turn
-            m1.inTransaction(tx -> tx.acquireLease("gc", "instance-one", 0));
+            m1.inTransaction(tx -> tx.leases().acquire("gc", "instance-one", 0));
             assertEquals(GarbageCollector.State.SUCCEEDED, twoGc.runNow(
                     new GarbageCollector.Options(true, Duration.ZERO, false)).state());
             assertEquals(GarbageCollector.State.SUCCEEDED, oneGc.runNow(

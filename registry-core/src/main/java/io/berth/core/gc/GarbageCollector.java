@@ -148,10 +148,10 @@ public final class GarbageCollector implements AutoCloseable {
             Status s = status();
             long leaseUntil = state == State.RUNNING ? clock.millis() + LEASE_MILLIS : 0; // 0: released at the end
             if (options.dryRun()) {
-                metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, leaseUntil));
+                metadata.inTransaction(tx -> tx.leases().acquire(LEASE, owner, leaseUntil));
             } else {
                 metadata.inTransaction(tx -> {
-                    tx.acquireLease(LEASE, owner, leaseUntil);
+                    tx.leases().acquire(LEASE, owner, leaseUntil);
                     tx.putGcRun(new GcRunRecord(id, state.name(), false, options.deleteUntagged(),
                             options.grace().toMillis(), cutoff, phase, cursor == null ? "" : cursor, startedAt,
                             clock.millis(), finishedAt, manifestsDeleted, blobsExamined, blobsDeleted, bytesFreed,
@@ -170,7 +170,7 @@ public final class GarbageCollector implements AutoCloseable {
     private final String owner = UUID.randomUUID().toString();
 
     private boolean takeLease() {
-        return metadata.<Boolean>inTransaction(tx -> tx.acquireLease(LEASE, owner, clock.millis() + LEASE_MILLIS));
+        return metadata.<Boolean>inTransaction(tx -> tx.leases().acquire(LEASE, owner, clock.millis() + LEASE_MILLIS));
     }
 
     private void requireLease() {
@@ -280,7 +280,7 @@ public final class GarbageCollector implements AutoCloseable {
             }
             if (stopping) {
                 // stays RUNNING in the record, resumed at the next start (here or on another instance)
-                metadata.inTransaction(tx -> tx.acquireLease(LEASE, owner, 0));
+                metadata.inTransaction(tx -> tx.leases().acquire(LEASE, owner, 0));
                 return;
             }
             run.phase = PHASES[PHASES.length - 1];
@@ -314,7 +314,7 @@ public final class GarbageCollector implements AutoCloseable {
         }
         metadata.inTransaction(tx -> tx.releaseReservationsBefore(clock.millis() - Duration.ofHours(1).toMillis()));
         for (Digest d : metadata.blobDeletions()) {
-            if (metadata.blobSize(d).isEmpty()) {
+            if (metadata.blobs().size(d).isEmpty()) {
                 blobs.delete(d);
             }
             metadata.inTransaction(tx -> {
@@ -483,7 +483,7 @@ public final class GarbageCollector implements AutoCloseable {
                 return false;
             }
             run.blobsExamined++;
-            if (metadata.blobSize(d).isEmpty()) {
+            if (metadata.blobs().size(d).isEmpty()) {
                 OptionalLong modified = blobs.modifiedAt(d);
                 if (modified.isPresent() && modified.getAsLong() < run.cutoff) {
                     candidates.put(d, blobs.size(d).orElse(0));

@@ -47,22 +47,6 @@ public interface MetadataReads {
         return repositories().names(after, limit);
     }
 
-    default OptionalLong blobSize(Digest digest) {
-        return blobs().size(digest);
-    }
-
-    default boolean blobLinked(RepositoryName repository, Digest digest) {
-        return blobs().linked(repository, digest);
-    }
-
-    default OptionalLong linkedBlobSize(RepositoryName repository, Digest digest) {
-        return blobs().linkedSize(repository, digest);
-    }
-
-    default boolean blobLinkedAnywhere(Digest digest) {
-        return blobs().linkedAnywhere(digest);
-    }
-
     default Optional<ManifestRecord> manifest(RepositoryName repository, Digest digest) {
         return manifests().get(repository, digest);
     }
@@ -100,36 +84,8 @@ public interface MetadataReads {
         return manifests().referrers(repository, subject, artifactType, after, limit);
     }
 
-    default OptionalLong blobLastPulled(RepositoryName repository, Digest digest) {
-        return blobs().lastPulled(repository, digest);
-    }
-
     default OptionalLong manifestLastPulled(RepositoryName repository, Digest digest) {
         return manifests().lastPulled(repository, digest);
-    }
-
-    default Optional<UploadSession> upload(UploadId id) {
-        return uploads().get(id);
-    }
-
-    default List<UploadSession> uploadsIdleSince(long before) {
-        return uploads().idleSince(before);
-    }
-
-    default boolean uploadExists(UploadId id) {
-        return uploads().exists(id);
-    }
-
-    default long uploadsOfClient(String client) {
-        return uploads().ofClient(client);
-    }
-
-    default List<OutboxEvent> pendingEvents(int limit) {
-        return outbox().pending(limit);
-    }
-
-    default OutboxStats outboxStats() {
-        return outbox().stats();
     }
 
     default List<String> repositories(String prefix, String after, int limit) {

@@ -61,18 +61,6 @@ public interface MetadataTransaction extends MetadataReads {
         repositories().ensure(repository);
     }
 
-    default void putBlob(Digest digest, long size) {
-        blobs().put(digest, size);
-    }
-
-    default void linkBlob(RepositoryName repository, Digest digest) {
-        blobs().link(repository, digest);
-    }
-
-    default boolean unlinkBlob(RepositoryName repository, Digest digest) {
-        return blobs().unlink(repository, digest);
-    }
-
     default void putManifest(ManifestRecord manifest, ManifestReferences references) {
         manifests().put(manifest, references);
     }
@@ -89,40 +77,8 @@ public interface MetadataTransaction extends MetadataReads {
         return tags().delete(repository, tag, origin);
     }
 
-    default void createUpload(UploadSession session) {
-        uploads().create(session);
-    }
-
-    default boolean advanceUpload(UploadId id, long expectedSize, long newSize) {
-        return uploads().advance(id, expectedSize, newSize);
-    }
-
-    default boolean deleteUpload(UploadId id) {
-        return uploads().delete(id);
-    }
-
     default void recordManifestPull(RepositoryName repository, Digest digest, long at) {
         manifests().recordPull(repository, digest, at);
-    }
-
-    default void recordBlobPull(RepositoryName repository, Digest digest, long at) {
-        blobs().recordPull(repository, digest, at);
-    }
-
-    default void insertEvent(OutboxEvent event) {
-        outbox().insert(event);
-    }
-
-    default int markEventsSent(List<Long> seqs, long at) {
-        return outbox().markSent(seqs, at);
-    }
-
-    default int pruneSentEvents(long before) {
-        return outbox().pruneSent(before);
-    }
-
-    default boolean acquireLease(String name, String owner, long until) {
-        return leases().acquire(name, owner, until);
     }
 
     default boolean deleteRepository(RepositoryName repository, ChangeOrigin origin) {

@@ -43,7 +43,7 @@ public final class Blobs {
 
     /** The blob as {@code repository} serves it, or {@code BLOB_UNKNOWN}. */
     public BlobInfo stat(RepositoryName repository, Digest digest) {
-        OptionalLong size = metadata.linkedBlobSize(repository, digest);
+        OptionalLong size = metadata.blobs().linkedSize(repository, digest);
         if (size.isEmpty()) {
             throw unknown(digest);
         }
@@ -179,12 +179,12 @@ public final class Blobs {
     public void delete(Caller caller, RepositoryName repository, Digest digest) {
         boolean removed = metadata.inTransaction(tx -> {
             Optional<Digest> user = tx.manifestReferencingBlob(repository, digest);
-            if (user.isPresent() && tx.blobLinked(repository, digest)) {
+            if (user.isPresent() && tx.blobs().linked(repository, digest)) {
                 throw new RegistryException(ErrorCode.REFERENCED, "blob " + digest + " is referenced by manifest "
                         + user.get() + " in " + repository + "; delete the manifest first",
                         Map.of("digest", digest.toString(), "manifest", user.get().toString()));
             }
-            boolean unlinked = tx.unlinkBlob(repository, digest);
+            boolean unlinked = tx.blobs().unlink(repository, digest);
             if (unlinked) {
                 events.blobDeleted(tx, caller, repository, digest);
             }

@@ -115,8 +115,8 @@ public final class EventRecorder {
                 new DistributionEvent.Actor(caller.actor()), new DistributionEvent.Source(sourceAddr, instanceId));
         RegistryEvent event = new RegistryEvent(RegistryEvent.SPEC_VERSION, id, source, type.type(), time, subject,
                 RegistryEvent.CONTENT_TYPE, Long.toString(repoSeq), repo.value(), data);
-        tx.insertEvent(new OutboxEvent(seq, id, repo.value(), repoSeq, type.type(), EventCodec.encodeToString(event),
-                tx.now()));
+        tx.outbox().insert(new OutboxEvent(seq, id, repo.value(), repoSeq, type.type(),
+                EventCodec.encodeToString(event), tx.now()));
         tx.afterCommit(() -> committed.run());
     }
 }

@@ -112,7 +112,7 @@ public final class Manifests {
         return metadata.inTransaction(tx -> {
             for (Digest blob : blobs) {
                 boolean mayBeAbsent = options.allowSparse() && !config.equals(Optional.of(blob));
-                if (!mayBeAbsent && !tx.blobLinked(repository, blob)) {
+                if (!mayBeAbsent && !tx.blobs().linked(repository, blob)) {
                     throw RegistryException.of(ErrorCode.MANIFEST_BLOB_UNKNOWN,
                             "blob " + blob + " is not in repository " + repository, "digest", blob.toString());
                 }

@@ -75,7 +75,7 @@ public final class PullRecorder {
                     // aggregated: one event per repository and manifest per flush, however many pulls
                     m.forEach((k, pull) -> events.manifestPulled(tx, k.repository(), k.digest(), pull.host()));
                 }
-                b.forEach((k, at) -> tx.recordBlobPull(k.repository(), k.digest(), at));
+                b.forEach((k, at) -> tx.blobs().recordPull(k.repository(), k.digest(), at));
                 return null;
             });
         } catch (RuntimeException | Error e) {

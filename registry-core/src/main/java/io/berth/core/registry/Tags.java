@@ -233,7 +233,7 @@ public final class Tags {
             }
         }
         for (Descriptor blob : parsed.blobs()) {
-            if (!blob.isExternal() && !metadata.blobLinked(target, blob.digest())) {
+            if (!blob.isExternal() && !metadata.blobs().linked(target, blob.digest())) {
                 uploads.mount(caller, target, blob.digest(), Optional.of(source));
             }
         }

@@ -106,7 +106,7 @@ public final class Uploads {
         // Deferred: a session lost with the machine only makes its client start again (404 on its
         // next request), and the first acknowledged chunk's durable commit makes it durable anyway
         metadata.inTransaction(DEFERRED, tx -> {
-            long open = tx.uploadsOfClient(caller.client());
+            long open = tx.uploads().ofClient(caller.client());
             if (open >= options.maxSessionsPerClient()) {
                 String why = "client " + caller.client() + " has " + open + " open upload sessions, its limit"
                         + " (uploads.max-sessions-per-client)";
@@ -114,13 +114,13 @@ public final class Uploads {
                         + " them to expire", Map.of("setting", "uploads.max-sessions-per-client",
                         "limit", options.maxSessionsPerClient()));
             }
-            tx.createUpload(session);
+            tx.uploads().create(session);
             return null;
         });
         try {
             store.createUpload(id);
         } catch (IOException e) {
-            metadata.inTransaction(DEFERRED, tx -> tx.deleteUpload(id));
+            metadata.inTransaction(DEFERRED, tx -> tx.uploads().delete(id));
             RegistryException failure = StorageFailures.of("upload could not be started", e);
             health.failed(failure);
             throw failure;
@@ -130,7 +130,7 @@ public final class Uploads {
 
     /** The session, which must belong to {@code repository}. */
     public UploadSession status(RepositoryName repository, UploadId id) {
-        return metadata.upload(id).filter(s -> s.repository().equals(repository))
+        return metadata.uploads().get(id).filter(s -> s.repository().equals(repository))
                 .orElseThrow(() -> RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN,
                         "upload " + id + " is unknown to repository " + repository, "upload", id.value()));
     }
@@ -202,15 +202,15 @@ public final class Uploads {
                     + " bytes but carried " + written, "size", written);
         }
         boolean advanced = metadata.inTransaction(acknowledged ? DURABLE : DEFERRED,
-                tx -> tx.advanceUpload(id, start, newSize));
+                tx -> tx.uploads().advance(id, start, newSize));
         if (!advanced) {
-            UploadSession now = metadata.upload(id).orElseThrow(() -> RegistryException.of(
+            UploadSession now = metadata.uploads().get(id).orElseThrow(() -> RegistryException.of(
                     ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload was cancelled", "upload", id.value()));
             throw new UploadRangeException(session.repository(), id, now.size(), "upload changed concurrently");
         }
         if (md != null) {
             hashes.put(id, new HashState(newSize, algorithm, md));
-            if (!metadata.uploadExists(id)) {
+            if (!metadata.uploads().exists(id)) {
                 // cancelled between advancing and here: discard() may have run before the put
                 hashes.remove(id);
             }
@@ -228,7 +228,7 @@ public final class Uploads {
             health.succeeded();
             return end;
         } catch (StagedUploadLostException e) {
-            UploadSession session = metadata.upload(id).orElse(null);
+            UploadSession session = metadata.uploads().get(id).orElse(null);
             discard(id);
             throw session == null ? RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload " + id + " is gone",
                     "upload", id.value()) : lost(session, e);
@@ -431,10 +431,10 @@ public final class Uploads {
     private BlobInfo recordBlob(UploadSession session, Digest digest) {
         long size = session.size();
         metadata.inTransaction(DURABLE, tx -> {
-            tx.putBlob(digest, size);
+            tx.blobs().put(digest, size);
             tx.ensureRepository(session.repository());
-            tx.linkBlob(session.repository(), digest);
-            tx.deleteUpload(session.id());
+            tx.blobs().link(session.repository(), digest);
+            tx.uploads().delete(session.id());
             tx.releaseBlob(digest, session.id().value());
             return null;
         });
@@ -537,7 +537,7 @@ public final class Uploads {
 
     private void discard(UploadId id) {
         hashes.remove(id);
-        metadata.inTransaction(DEFERRED, tx -> tx.deleteUpload(id)); // if lost, the session expires
+        metadata.inTransaction(DEFERRED, tx -> tx.uploads().delete(id)); // if lost, the session expires
         hashes.remove(id); // a concurrent append that stored its state after the first remove
         try {
             store.deleteUpload(id);
@@ -558,14 +558,15 @@ public final class Uploads {
     public Optional<BlobInfo> mount(Caller caller, RepositoryName repository, Digest digest,
                                     Optional<RepositoryName> from) {
         return metadata.inTransaction(tx -> {
-            boolean available = from.isPresent() ? tx.blobLinked(from.get(), digest) : tx.blobLinkedAnywhere(digest);
-            OptionalLong size = tx.blobSize(digest);
+            boolean available = from.isPresent() ? tx.blobs().linked(from.get(), digest)
+                    : tx.blobs().linkedAnywhere(digest);
+            OptionalLong size = tx.blobs().size(digest);
             if (!available || size.isEmpty()) {
                 return Optional.empty();
             }
             tx.ensureRepository(repository);
-            if (!tx.blobLinked(repository, digest)) {
-                tx.linkBlob(repository, digest);
+            if (!tx.blobs().linked(repository, digest)) {
+                tx.blobs().link(repository, digest);
                 events.blobMounted(tx, caller, repository, digest, size.getAsLong());
             }
             return Optional.of(new BlobInfo(digest, size.getAsLong()));
@@ -577,7 +578,7 @@ public final class Uploads {
         long cutoff = clock.millis() - expiryMillis;
         int removed = 0;
         long bytes = 0;
-        for (UploadSession s : metadata.uploadsIdleSince(cutoff)) {
+        for (UploadSession s : metadata.uploads().idleSince(cutoff)) {
             if (busy.containsKey(s.id())) {
                 continue;
             }
@@ -588,7 +589,7 @@ public final class Uploads {
         }
         int orphans = 0;
         for (UploadId id : store.listUploads()) {
-            if (!metadata.uploadExists(id) && !busy.containsKey(id)) {
+            if (!metadata.uploads().exists(id) && !busy.containsKey(id)) {
                 bytes += Math.max(0, store.uploadSize(id));
                 store.deleteUpload(id);
                 orphans++;
@@ -599,7 +600,7 @@ public final class Uploads {
                     + " orphaned staging file(s), " + bytes + " bytes freed");
         }
         // running digests of sessions that no longer exist (a backstop for any race that kept one)
-        hashes.keySet().removeIf(id -> !busy.containsKey(id) && !metadata.uploadExists(id));
+        hashes.keySet().removeIf(id -> !busy.containsKey(id) && !metadata.uploads().exists(id));
         return removed;
     }
 
@@ -610,8 +611,8 @@ public final class Uploads {
 
     private <T> T exclusive(UploadId id, Supplier<T> work) {
         if (busy.putIfAbsent(id, Boolean.TRUE) != null) {
-            UploadSession s = metadata.upload(id).orElseThrow(() -> RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN,
-                    "unknown upload", "upload", id.value()));
+            UploadSession s = metadata.uploads().get(id).orElseThrow(() -> RegistryException.of(
+                    ErrorCode.BLOB_UPLOAD_UNKNOWN, "unknown upload", "upload", id.value()));
             throw new UploadRangeException(s.repository(), id, s.size(), "another request is writing to this upload");
         }
         try {

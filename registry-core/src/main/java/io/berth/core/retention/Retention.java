@@ -524,7 +524,7 @@ public final class Retention {
                 continue;
             }
             String name = p.policy().name();
-            boolean mine = metadata.<Boolean>inTransaction(tx -> tx.acquireLease("retention:" + name, owner,
+            boolean mine = metadata.<Boolean>inTransaction(tx -> tx.leases().acquire("retention:" + name, owner,
                     now + Duration.ofMinutes(30).toMillis()));
             if (!mine) {
                 continue;

@@ -269,7 +269,7 @@ class GarbageCollectorTest {
         assertEquals(2, s.blobsDeleted(), "the garbage image's config and layer");
         for (BlobInfo b : garbage) {
             assertTrue(registry.blobStore().size(b.digest()).isEmpty(), "the file is gone");
-            assertTrue(registry.metadata().blobSize(b.digest()).isEmpty(), "and its record");
+            assertTrue(registry.metadata().blobs().size(b.digest()).isEmpty(), "and its record");
         }
         assertTrue(registry.metadata().manifestExists(APP, untagged), "untagged manifests only when asked");
         assertTrue(registry.blobStore().size(youngOrphan).isPresent(), "younger than the cutoff");

@@ -65,19 +65,19 @@ public abstract class MetadataStoreContract {
     void blobsLinkPerRepository() {
         Digest b = digest("blob");
         store.inTransaction(tx -> {
-            tx.putBlob(b, 4);
+            tx.blobs().put(b, 4);
             tx.ensureRepository(REPO);
-            tx.linkBlob(REPO, b);
-            tx.linkBlob(REPO, b);
+            tx.blobs().link(REPO, b);
+            tx.blobs().link(REPO, b);
             return null;
         });
-        assertTrue(store.blobLinked(REPO, b));
-        assertEquals(4, store.linkedBlobSize(REPO, b).orElseThrow());
-        assertFalse(store.blobLinked(RepositoryName.of("other"), b));
-        assertTrue(store.blobLinkedAnywhere(b));
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.unlinkBlob(REPO, b)));
-        assertFalse(store.blobLinked(REPO, b));
-        assertEquals(4, store.blobSize(b).orElseThrow());
+        assertTrue(store.blobs().linked(REPO, b));
+        assertEquals(4, store.blobs().linkedSize(REPO, b).orElseThrow());
+        assertFalse(store.blobs().linked(RepositoryName.of("other"), b));
+        assertTrue(store.blobs().linkedAnywhere(b));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.blobs().unlink(REPO, b)));
+        assertFalse(store.blobs().linked(REPO, b));
+        assertEquals(4, store.blobs().size(b).orElseThrow());
     }
 
     @Test
@@ -113,8 +113,8 @@ public abstract class MetadataStoreContract {
         store.inTransaction(tx -> {
             tx.ensureRepository(REPO);
             tx.ensureRepository(other);
-            tx.putBlob(layer, 5);
-            tx.linkBlob(REPO, layer);
+            tx.blobs().put(layer, 5);
+            tx.blobs().link(REPO, layer);
             tx.putManifest(image, new ManifestReferences(Set.of(layer), Set.of()));
             tx.putManifest(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
             tx.putManifest(index2, new ManifestReferences(Set.of(), Set.of(image.digest(), index2.digest())));
@@ -243,18 +243,18 @@ public abstract class MetadataStoreContract {
     void uploadsAdvanceOnlyFromTheExpectedSize() {
         UploadId id = UploadId.random();
         store.inTransaction(tx -> {
-            tx.createUpload(new UploadSession(id, REPO, 0, 1, 1, "10.0.0.1"));
+            tx.uploads().create(new UploadSession(id, REPO, 0, 1, 1, "10.0.0.1"));
             return null;
         });
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.advanceUpload(id, 0, 10)));
-        assertFalse(store.<Boolean>inTransaction(tx -> tx.advanceUpload(id, 0, 20)));
-        assertEquals(10, store.upload(id).orElseThrow().size());
-        assertEquals("10.0.0.1", store.upload(id).orElseThrow().client());
-        assertEquals(1, store.uploadsOfClient("10.0.0.1"));
-        assertEquals(0, store.uploadsOfClient("10.0.0.2"));
-        assertEquals(1, store.uploadsIdleSince(Long.MAX_VALUE).size());
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteUpload(id)));
-        assertFalse(store.uploadExists(id));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.uploads().advance(id, 0, 10)));
+        assertFalse(store.<Boolean>inTransaction(tx -> tx.uploads().advance(id, 0, 20)));
+        assertEquals(10, store.uploads().get(id).orElseThrow().size());
+        assertEquals("10.0.0.1", store.uploads().get(id).orElseThrow().client());
+        assertEquals(1, store.uploads().ofClient("10.0.0.1"));
+        assertEquals(0, store.uploads().ofClient("10.0.0.2"));
+        assertEquals(1, store.uploads().idleSince(Long.MAX_VALUE).size());
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.uploads().delete(id)));
+        assertFalse(store.uploads().exists(id));
     }
 
     @Test
@@ -288,29 +288,29 @@ public abstract class MetadataStoreContract {
 
     @Test
     void theOutboxHandsOutPendingEventsInOrderUntilMarkedAndPrunesOnlySentOnes() {
-        assertEquals(new OutboxStats(0, 0), store.outboxStats());
+        assertEquals(new OutboxStats(0, 0), store.outbox().stats());
         store.inTransaction(tx -> {
             for (int i = 0; i < 5; i++) {
                 long seq = tx.nextSequence("outbox");
-                tx.insertEvent(event(seq, i % 2 == 0 ? "a/x" : "b/y", tx.nextSequence("repo:" + i % 2), 1000 + i));
+                tx.outbox().insert(event(seq, i % 2 == 0 ? "a/x" : "b/y", tx.nextSequence("repo:" + i % 2), 1000 + i));
             }
             return null;
         });
-        List<OutboxEvent> pending = store.pendingEvents(3);
+        List<OutboxEvent> pending = store.outbox().pending(3);
         assertEquals(List.of(1L, 2L, 3L), pending.stream().map(OutboxEvent::seq).toList());
         assertEquals(event(1, "a/x", 1, 1000), pending.get(0));
         assertEquals(event(2, "b/y", 1, 1001), pending.get(1));
         assertEquals(event(3, "a/x", 2, 1002), pending.get(2));
-        assertEquals(new OutboxStats(5, 1000), store.outboxStats());
+        assertEquals(new OutboxStats(5, 1000), store.outbox().stats());
 
-        assertEquals(2, (int) store.inTransaction(tx -> tx.markEventsSent(List.of(1L, 2L), 5000)));
-        assertEquals(List.of(3L, 4L, 5L), store.pendingEvents(10).stream().map(OutboxEvent::seq).toList());
-        assertEquals(new OutboxStats(3, 1002), store.outboxStats());
-        assertEquals(0, (int) store.inTransaction(tx -> tx.markEventsSent(List.of(1L), 6000)), "already sent");
+        assertEquals(2, (int) store.inTransaction(tx -> tx.outbox().markSent(List.of(1L, 2L), 5000)));
+        assertEquals(List.of(3L, 4L, 5L), store.outbox().pending(10).stream().map(OutboxEvent::seq).toList());
+        assertEquals(new OutboxStats(3, 1002), store.outbox().stats());
+        assertEquals(0, (int) store.inTransaction(tx -> tx.outbox().markSent(List.of(1L), 6000)), "already sent");
 
-        assertEquals(0, (int) store.inTransaction(tx -> tx.pruneSentEvents(5000)), "sent at 5000: not before it");
-        assertEquals(2, (int) store.inTransaction(tx -> tx.pruneSentEvents(5001)));
-        assertEquals(3, store.pendingEvents(10).size(), "pending rows are never pruned, however old");
+        assertEquals(0, (int) store.inTransaction(tx -> tx.outbox().pruneSent(5000)), "sent at 5000: not before it");
+        assertEquals(2, (int) store.inTransaction(tx -> tx.outbox().pruneSent(5001)));
+        assertEquals(3, store.outbox().pending(10).size(), "pending rows are never pruned, however old");
     }
 
     @Test
@@ -319,10 +319,10 @@ public abstract class MetadataStoreContract {
         assertEquals(2L, (long) store.inTransaction(tx -> tx.nextSequence("s")));
         assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
             tx.nextSequence("s");
-            tx.insertEvent(event(99, "a/x", 3, 1));
+            tx.outbox().insert(event(99, "a/x", 3, 1));
             throw new IllegalStateException("rolled back");
         }));
-        assertEquals(List.of(), store.pendingEvents(10), "the rolled-back event is not there");
+        assertEquals(List.of(), store.outbox().pending(10), "the rolled-back event is not there");
         assertEquals(3L, (long) store.inTransaction(tx -> tx.nextSequence("s")), "no gap");
         assertEquals(1L, (long) store.inTransaction(tx -> tx.nextSequence("other")));
     }
@@ -344,14 +344,14 @@ public abstract class MetadataStoreContract {
 
     @Test
     void aLeaseHasOneHolderUntilItExpires() {
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "one", 10_000)));
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "one", 20_000)), "renewed by its holder");
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", 10_000)));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", 20_000)), "renewed by its holder");
         // "now" of a transaction is the store's clock: far past these epoch-millisecond times
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "two", tx.now() + 60_000)),
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "two", tx.now() + 60_000)),
                 "an expired lease goes to whoever asks");
-        assertFalse(store.<Boolean>inTransaction(tx -> tx.acquireLease("relay", "one", tx.now() + 60_000)),
+        assertFalse(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", tx.now() + 60_000)),
                 "held by two until it expires");
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.acquireLease("other", "one", tx.now() + 60_000)),
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("other", "one", tx.now() + 60_000)),
                 "leases are independent");
     }
 
@@ -359,12 +359,12 @@ public abstract class MetadataStoreContract {
     void pullTimesAreRecorded() {
         Digest b = digest("pulled");
         store.inTransaction(tx -> {
-            tx.putBlob(b, 6);
-            tx.linkBlob(REPO, b);
-            tx.recordBlobPull(REPO, b, 1234);
+            tx.blobs().put(b, 6);
+            tx.blobs().link(REPO, b);
+            tx.blobs().recordPull(REPO, b, 1234);
             return null;
         });
-        assertEquals(1234, store.blobLastPulled(REPO, b).orElseThrow());
+        assertEquals(1234, store.blobs().lastPulled(REPO, b).orElseThrow());
     }
 
     @Test
@@ -428,15 +428,15 @@ public abstract class MetadataStoreContract {
         UploadId first = UploadId.random();
         store.inTransaction(MetadataStore.Durability.DEFERRED,
                 tx -> {
-                    tx.createUpload(new UploadSession(first, REPO, 0, 1, 1, "10.0.0.1"));
+                    tx.uploads().create(new UploadSession(first, REPO, 0, 1, 1, "10.0.0.1"));
                     return null;
                 });
-        Assertions.assertTrue(store.uploadExists(first), "visible to reads at once");
+        Assertions.assertTrue(store.uploads().exists(first), "visible to reads at once");
         Assertions.assertTrue((boolean) store.inTransaction(MetadataStore.Durability.DURABLE,
-                tx -> tx.advanceUpload(first, 0, 5)), "a durable change on top of the deferred one");
+                tx -> tx.uploads().advance(first, 0, 5)), "a durable change on top of the deferred one");
         store.close();
         store = newStore(dir);
-        Assertions.assertEquals(5, store.upload(first).orElseThrow().size());
+        Assertions.assertEquals(5, store.uploads().get(first).orElseThrow().size());
     }
 
     /**

@@ -91,7 +91,7 @@ class EventRecorderTest {
 
     /** The events written since the last call, decoded with the shared codec. */
     List<RegistryEvent> newEvents() {
-        List<OutboxEvent> rows = registry.metadata().pendingEvents(10_000);
+        List<OutboxEvent> rows = registry.metadata().outbox().pending(10_000);
         List<RegistryEvent> out = new ArrayList<>();
         for (OutboxEvent row : rows.subList(read, rows.size())) {
             try {
@@ -235,7 +235,7 @@ class EventRecorderTest {
             registry.manifests().put(REPO, new Tag("t" + i), MediaTypes.OCI_MANIFEST, image(config));
             registry.manifests().put(OTHER, new Tag("t" + i), MediaTypes.OCI_MANIFEST, image(config));
         }
-        List<OutboxEvent> rows = registry.metadata().pendingEvents(1000);
+        List<OutboxEvent> rows = registry.metadata().outbox().pending(1000);
         for (int i = 1; i < rows.size(); i++) {
             assertTrue(rows.get(i).seq() > rows.get(i - 1).seq(), "outbox order is commit order");
         }
@@ -245,7 +245,7 @@ class EventRecorderTest {
         assertEquals(Map.of("team-a/app", expected, "team-b/app", expected), perRepo,
                 "manifest.pushed and tag.created for each of 5 pushes, numbered 1..10 in each repository");
         assertEquals(rows.size(), rows.stream().map(OutboxEvent::id).distinct().count(), "ids are unique");
-        assertEquals(20, registry.metadata().outboxStats().pending());
+        assertEquals(20, registry.metadata().outbox().stats().pending());
     }
 
     static final Set<String> HTTP_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH",
@@ -325,7 +325,7 @@ class EventRecorderTest {
         open(Map.of());
         BlobInfo config = push(REPO, "{}");
         registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config));
-        assertEquals(0, registry.metadata().outboxStats().pending());
+        assertEquals(0, registry.metadata().outbox().stats().pending());
         registry.close();
 
         open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.pull", "true"));

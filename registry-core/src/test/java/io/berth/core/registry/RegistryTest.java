@@ -177,7 +177,7 @@ class RegistryTest {
         assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, wrong));
         assertTrue(registry.blobStore().list().isEmpty());
         assertTrue(registry.blobStore().listUploads().isEmpty());
-        assertTrue(registry.metadata().uploadsIdleSince(Long.MAX_VALUE).isEmpty());
+        assertTrue(registry.metadata().uploads().idleSince(Long.MAX_VALUE).isEmpty());
     }
 
     @Test
@@ -389,7 +389,7 @@ class RegistryTest {
         registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("abc")));
         assertEquals(1, registry.uploads().hashStates());
         // the session row disappears behind the upload's back (a cancel racing the append)
-        registry.metadata().inTransaction(tx -> tx.deleteUpload(s.id()));
+        registry.metadata().inTransaction(tx -> tx.uploads().delete(s.id()));
         registry.purgeUploads();
         assertEquals(0, registry.uploads().hashStates());
         UploadSession t = registry.uploads().start(REPO);
@@ -511,14 +511,14 @@ class RegistryTest {
         List<String> events = new ArrayList<>();
         FileSync watching = directory -> {
             if (directory.endsWith(d.hex().substring(0, 2))) {
-                events.add("forced blob directory; metadata knows the blob: " + metadata.blobSize(d).isPresent());
+                events.add("forced blob directory; metadata knows the blob: " + metadata.blobs().size(d).isPresent());
             }
         };
         registry = new Registry(new FilesystemBlobStore(dir.resolve("ordered"), true, false, watching), metadata,
                 RegistryOptions.defaults());
         registry.uploads().putMonolithic(REPO, d, OptionalLong.of(content.length), in(content));
         assertEquals(List.of("forced blob directory; metadata knows the blob: false"), events);
-        assertTrue(metadata.blobSize(d).isPresent());
+        assertTrue(metadata.blobs().size(d).isPresent());
     }
 
     /** Replaces the registry by one whose flushes and commits land in the returned timeline, in order. */
@@ -703,7 +703,7 @@ class RegistryTest {
         assertTrue(registry.metadata().manifestLastPulled(REPO, m).isEmpty());
         registry.flushPulls();
         assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent());
-        assertTrue(registry.metadata().blobLastPulled(REPO, config.digest()).isPresent());
+        assertTrue(registry.metadata().blobs().lastPulled(REPO, config.digest()).isPresent());
     }
 
     @Test
@@ -786,7 +786,7 @@ class RegistryTest {
         registry.close();
         registry = open(RegistryOptions.defaults());
         assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent(), "GET is a pull, flushed on close");
-        assertTrue(registry.metadata().blobLastPulled(REPO, layer.digest()).isPresent());
+        assertTrue(registry.metadata().blobs().lastPulled(REPO, layer.digest()).isPresent());
     }
 
     @Test

@@ -217,7 +217,7 @@ class TagsAndRepositoriesTest {
     void setMovesAndPromotesIntoAnotherRepositoryWithTheSameRulesAndEvents() {
         Digest one = images.image(APP, "v1", "one");
         Digest two = images.image(APP, "v2", "two");
-        int before = registry.metadata().pendingEvents(1000).size();
+        int before = registry.metadata().outbox().pending(1000).size();
 
         Tags.TagInfo moved = registry.tags().set(ADMIN, APP, "stable", one, Optional.empty());
         assertEquals(one, moved.digest());
@@ -237,8 +237,8 @@ class TagsAndRepositoriesTest {
         assertTrue(registry.metadata().manifest(PROD, amd).isPresent());
 
         List<String> types = new ArrayList<>();
-        for (OutboxEvent e : registry.metadata().pendingEvents(1000).subList(before, registry.metadata()
-                .pendingEvents(1000).size())) {
+        for (OutboxEvent e : registry.metadata().outbox().pending(1000).subList(before, registry.metadata()
+                .outbox().pending(1000).size())) {
             types.add(e.type().substring("io.berth.".length()) + " " + e.repository());
         }
         assertTrue(types.containsAll(List.of("tag.created team-a/app", "tag.moved team-a/app",
@@ -317,7 +317,7 @@ class TagsAndRepositoriesTest {
         assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class, () -> repos.get(APP)).code());
         assertEquals(TagChange.Action.DELETED, registry.tags().history(APP, "v1").get(1).action(),
                 "the history outlives the repository");
-        OutboxEvent last = registry.metadata().pendingEvents(1000).getLast();
+        OutboxEvent last = registry.metadata().outbox().pending(1000).getLast();
         assertEquals("io.berth.repository.deleted", last.type());
         assertEquals("team-a/app", last.repository());
         assertTrue(registry.metadata().repositoryExists(RepositoryName.of("team-a/other")));

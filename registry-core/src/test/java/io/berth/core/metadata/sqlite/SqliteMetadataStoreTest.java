@@ -54,7 +54,7 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
             for (int r = 0; r < 6; r++) {
                 readers.add(pool.submit(() -> {
                     while (running.get()) {
-                        store.uploadsOfClient("10.0.0.1");
+                        store.uploads().ofClient("10.0.0.1");
                         reads.incrementAndGet();
                     }
                     return null;
@@ -62,8 +62,8 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
             }
             for (int i = 0; i < 3000; i++) {
                 store.inTransaction(Durability.DEFERRED, tx -> {
-                    tx.uploadsOfClient("10.0.0.1"); // a read first, as Uploads.start does
-                    tx.createUpload(new UploadSession(UploadId.random(), REPO, 0, 1, 1, "10.0.0.1"));
+                    tx.uploads().ofClient("10.0.0.1"); // a read first, as Uploads.start does
+                    tx.uploads().create(new UploadSession(UploadId.random(), REPO, 0, 1, 1, "10.0.0.1"));
                     return null;
                 });
             }
@@ -74,7 +74,7 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
         for (Future<?> f : readers) {
             f.get(1, TimeUnit.MINUTES);
         }
-        assertEquals(3000, store.uploadsOfClient("10.0.0.1"));
+        assertEquals(3000, store.uploads().ofClient("10.0.0.1"));
         assertTrue(reads.get() > 0);
     }
 

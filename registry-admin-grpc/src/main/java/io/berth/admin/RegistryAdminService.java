@@ -162,7 +162,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void getServerInfo(GetServerInfoRequest request, StreamObserver<ServerInfo> response) {
         unary(response, () -> ServerInfo.newBuilder().setVersion(version).setStartedAtEpochMillis(startedAt)
                 .setBlobStorage(registry.blobStore().kind()).setMetadataStorage(registry.metadata().kind())
-                .setRepositoryCount(registry.metadata().repositoryCount()).build());
+                .setRepositoryCount(registry.metadata().repositories().count()).build());
     }
 
     private static Repository repository(Repositories.RepositoryInfo r) {

@@ -171,7 +171,7 @@ class AdminServerTest {
         StatusRuntimeException denied = failure(() -> stub("viewer").deleteTag(DeleteTagRequest.newBuilder()
                 .setRepository(APP.value()).setTag("v1").build()));
         assertEquals(Status.Code.PERMISSION_DENIED, denied.getStatus().getCode());
-        assertTrue(registry.metadata().tag(APP, "v1").isPresent());
+        assertTrue(registry.metadata().tags().target(APP, "v1").isPresent());
 
         HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
@@ -283,7 +283,7 @@ class AdminServerTest {
                 .setRepository(APP.value()).setTag("v1").build())));
 
         admin().deleteTag(DeleteTagRequest.newBuilder().setRepository(APP.value()).setTag("v2").build());
-        assertTrue(registry.metadata().tag(APP, "v2").isEmpty());
+        assertTrue(registry.metadata().tags().target(APP, "v2").isEmpty());
         assertEquals(Status.Code.NOT_FOUND, code(() -> admin().deleteTag(DeleteTagRequest.newBuilder()
                 .setRepository(APP.value()).setTag("v2").build())));
 
@@ -296,7 +296,7 @@ class AdminServerTest {
         assertEquals(5, all.getManifestsCount());
 
         admin().deleteRepository(DeleteRepositoryRequest.newBuilder().setName("team-b/app").build());
-        assertFalse(registry.metadata().repositoryExists(RepositoryName.of("team-b/app")));
+        assertFalse(registry.metadata().repositories().exists(RepositoryName.of("team-b/app")));
     }
 
     @Test
@@ -340,13 +340,13 @@ class AdminServerTest {
         assertTrue(pr.getReason().contains("exclude-tags-matching"));
         var v1 = plan.getTagsList().stream().filter(t -> t.getTag().equals("v1.0.0")).findFirst().orElseThrow();
         assertTrue(v1.getReason().startsWith("immutable: "), v1.getReason());
-        assertTrue(registry.metadata().tag(APP, "pr-1").isPresent(), "a dry run deletes nothing");
+        assertTrue(registry.metadata().tags().target(APP, "pr-1").isPresent(), "a dry run deletes nothing");
 
         var result = admin().runRetention(RunRetentionRequest.newBuilder().setName("tidy").setPlanId(plan.getPlanId())
                 .build());
         assertEquals(List.of("pr-1"), result.getTagsDeletedList().stream().map(t -> t.getTag()).toList());
         assertEquals(1, result.getManifestsDeletedCount());
-        assertTrue(registry.metadata().tag(APP, "pr-1").isEmpty());
+        assertTrue(registry.metadata().tags().target(APP, "pr-1").isEmpty());
         assertTrue(result.getSummary().startsWith("deleted 1 tags"));
 
         admin().deleteRetentionPolicy(DeleteRetentionPolicyRequest.newBuilder().setName("tidy").build());

@@ -455,7 +455,7 @@ class AccessControlTest {
         robots.revoke("ci-a");
         assertEquals(401, attempt(basic, "team-b/tool", Action.PULL, auth).statusCode());
         // tag history records who pushed
-        assertEquals("robot:ci-a", basic.registry.metadata().tagHistory(
+        assertEquals("robot:ci-a", basic.registry.metadata().tags().history(
                 RepositoryName.of("team-b/tool"), "v1").get(0).origin().actor());
     }
 

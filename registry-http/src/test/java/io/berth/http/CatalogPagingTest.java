@@ -47,10 +47,10 @@ class CatalogPagingTest {
             List<String> expected = new ArrayList<>();
             r.registry.metadata().inTransaction(tx -> {
                 for (int i = 0; i < 3000; i++) {
-                    tx.ensureRepository(RepositoryName.of(String.format("team-a/r-%04d", i)));
+                    tx.repositories().ensure(RepositoryName.of(String.format("team-a/r-%04d", i)));
                 }
                 for (String name : List.of("aa/first", "team-b/one", "team-b/two/deep", "zz/last")) {
-                    tx.ensureRepository(RepositoryName.of(name));
+                    tx.repositories().ensure(RepositoryName.of(name));
                 }
                 return null;
             });

@@ -86,7 +86,7 @@ class CopierTest {
     }
 
     Optional<Digest> onTarget(String repo, String tag) {
-        return target.registry.metadata().tag(RepositoryName.of(repo), tag);
+        return target.registry.metadata().tags().target(RepositoryName.of(repo), tag);
     }
 
     @Test
@@ -111,10 +111,10 @@ class CopierTest {
         source.registry.manifests().delete(APP, new Tag("v1"));
         assertTrue(c.syncTag(APP, new Tag("v1")));
         assertTrue(onTarget("team-a/app", "v1").isEmpty(), "the delete followed");
-        assertTrue(target.registry.metadata().manifestExists(APP, one), "manifests stay until deleted themselves");
+        assertTrue(target.registry.metadata().manifests().exists(APP, one), "manifests stay until deleted themselves");
         source.registry.manifests().delete(APP, one);
         assertTrue(c.syncDigest(APP, one));
-        assertFalse(target.registry.metadata().manifestExists(APP, one));
+        assertFalse(target.registry.metadata().manifests().exists(APP, one));
 
         Copier keep = copier(config("", false, List.of(), null));
         images.image(APP, "v3", "three");
@@ -133,15 +133,15 @@ class CopierTest {
         Copier c = copier(config("mirror/", false, List.of("linux/amd64"), null));
         c.syncTag(APP, new Tag("multi"));
         RepositoryName mirrored = RepositoryName.of("mirror/team-a/app");
-        assertEquals(index, target.registry.metadata().tag(mirrored, "multi").orElseThrow(), "same digest, prefixed");
-        assertTrue(target.registry.metadata().manifestExists(mirrored, amd));
-        assertFalse(target.registry.metadata().manifestExists(mirrored, arm), "the other platform stays behind");
-        assertTrue(target.registry.metadata().manifestExists(mirrored, signature), "the signature followed");
+        assertEquals(index, target.registry.metadata().tags().target(mirrored, "multi").orElseThrow(), "same digest, prefixed");
+        assertTrue(target.registry.metadata().manifests().exists(mirrored, amd));
+        assertFalse(target.registry.metadata().manifests().exists(mirrored, arm), "the other platform stays behind");
+        assertTrue(target.registry.metadata().manifests().exists(mirrored, signature), "the signature followed");
 
         // a signature pushed later follows its subject, by its own event
         Digest later = images.referrer(APP, index, "sig-2");
         assertTrue(c.syncDigest(APP, later));
-        assertTrue(target.registry.metadata().manifestExists(mirrored, later));
+        assertTrue(target.registry.metadata().manifests().exists(mirrored, later));
     }
 
     @Test
@@ -200,8 +200,8 @@ class CopierTest {
         // a source that lists nothing at all is no evidence: its last repository stays on the target
         source.registry.repositories().delete(Caller.at("x"), other);
         assertEquals(0, c.deleteRepository(other, null));
-        assertTrue(target.registry.metadata().tag(other, "v1").isPresent());
-        assertTrue(target.registry.metadata().tags(APP, null, 10).isEmpty());
+        assertTrue(target.registry.metadata().tags().target(other, "v1").isPresent());
+        assertTrue(target.registry.metadata().tags().names(APP, null, 10).isEmpty());
     }
 
     @Test
@@ -220,9 +220,9 @@ class CopierTest {
         source.registry.repositories().delete(Caller.at("x"), APP);
         // before: every tag's manifest was deleted by digest, latest and nightly with them
         assertEquals(1, c.deleteRepository(APP, null), "v2 only: v1's manifest is also nightly's");
-        assertTrue(target.registry.metadata().tag(APP, "latest").isPresent());
-        assertTrue(target.registry.metadata().tag(APP, "nightly").isPresent());
-        assertTrue(target.registry.metadata().tag(APP, "v2").isEmpty());
+        assertTrue(target.registry.metadata().tags().target(APP, "latest").isPresent());
+        assertTrue(target.registry.metadata().tags().target(APP, "nightly").isPresent());
+        assertTrue(target.registry.metadata().tags().target(APP, "v2").isEmpty());
     }
 
     @Test
@@ -346,11 +346,11 @@ class CopierTest {
             Copier c = new Copier(from, to, config("", true, List.of(), null), null, Copier.CHUNK);
             assertTrue(c.syncTag(APP, new Tag("v1")));
             assertTrue(c.syncTag(RepositoryName.of("team-a/other"), new Tag("v1")));
-            assertEquals(v1, tokenTarget.registry.metadata().tag(APP, "v1").orElseThrow());
+            assertEquals(v1, tokenTarget.registry.metadata().tags().target(APP, "v1").orElseThrow());
             assertTrue(c.blobsMounted.get() > 0, "blobs of another repository were mounted, with pull on it");
             basicSource.registry.manifests().delete(APP, new Tag("v1"));
             assertTrue(c.syncTag(APP, new Tag("v1")));
-            assertTrue(tokenTarget.registry.metadata().tag(APP, "v1").isEmpty(), "deletes go through the token flow");
+            assertTrue(tokenTarget.registry.metadata().tags().target(APP, "v1").isEmpty(), "deletes go through the token flow");
             // a reader cannot write: the copier says why
             OciClient readerOnTarget = new OciClient(tokenTarget.uri("/"), "reader", "reader-pw", null,
                     Duration.ofSeconds(30));
@@ -375,7 +375,7 @@ class CopierTest {
                     Optional.of(pki.ca()), false)), Duration.ofSeconds(30));
             assertTrue(new Copier(client(source.uri("/")), trusting, config("", true, List.of(), null), null,
                     Copier.CHUNK).syncTag(APP, new Tag("v1")));
-            assertEquals(v1, https.registry.metadata().tag(APP, "v1").orElseThrow());
+            assertEquals(v1, https.registry.metadata().tags().target(APP, "v1").orElseThrow());
             images.image(APP, "v2", "tls2");
             OciClient untrusting = new OciClient(uri, "", "", null, Duration.ofSeconds(30));
             Exception e = Assertions.assertThrows(Exception.class, () -> new Copier(
@@ -383,7 +383,7 @@ class CopierTest {
                     .syncTag(APP, new Tag("v2")));
             assertTrue(String.valueOf(e).toLowerCase().contains("certificat") || String.valueOf(e).contains("SSL")
                     || String.valueOf(e).contains("PKIX"), e.toString());
-            assertTrue(https.registry.metadata().tag(APP, "v2").isEmpty());
+            assertTrue(https.registry.metadata().tags().target(APP, "v2").isEmpty());
             OciClient insecure = new OciClient(uri, "", "", Tls.context(new ReplicationConfig.Endpoint(uri, "", "",
                     Optional.empty(), true)), Duration.ofSeconds(30));
             assertTrue(new Copier(client(source.uri("/")), insecure, config("", true, List.of(), null), null,

@@ -104,7 +104,7 @@ class HostileSourceTest {
         for (RepositoryName repo : List.of(APP, OTHER)) {
             RepositoryName dst = RepositoryName.of(prefix + repo.value());
             for (int i = 1; i <= 6; i++) {
-                target.registry.metadata().tag(dst, "v" + i).ifPresent(d -> out.put(dst + ":" + d, d));
+                target.registry.metadata().tags().target(dst, "v" + i).ifPresent(d -> out.put(dst + ":" + d, d));
             }
         }
         return out;
@@ -308,9 +308,9 @@ class HostileSourceTest {
             TargetWorker.Reconciliation r = reconcileAgainst("catalog names with ..", dots.uri(), t);
             assertTrue(r.errors().stream().anyMatch(e -> e.contains("team-a/../../local/app")), r.errors().toString());
         }
-        assertEquals(Optional.of(local), target.registry.metadata().tag(LOCAL, "keep"),
+        assertEquals(Optional.of(local), target.registry.metadata().tags().target(LOCAL, "keep"),
                 "a repository only on the target, outside the prefix, is untouched");
-        assertTrue(target.registry.metadata().tag(RepositoryName.of("evil/app"), "v1").isEmpty(),
+        assertTrue(target.registry.metadata().tags().target(RepositoryName.of("evil/app"), "v1").isEmpty(),
                 "nothing is created outside the prefix");
         assertEquals(replicated, onTarget("mirror/"));
     }
@@ -336,8 +336,8 @@ class HostileSourceTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        assertEquals(Optional.of(local), target.registry.metadata().tag(LOCAL, "keep"));
-        assertTrue(target.registry.metadata().tag(RepositoryName.of("mirror/team-b/secret"), "v1").isEmpty(),
+        assertEquals(Optional.of(local), target.registry.metadata().tags().target(LOCAL, "keep"));
+        assertTrue(target.registry.metadata().tags().target(RepositoryName.of("mirror/team-b/secret"), "v1").isEmpty(),
                 "a filtered-out repository is not copied");
         assertEquals(replicated, onTarget("mirror/"));
     }

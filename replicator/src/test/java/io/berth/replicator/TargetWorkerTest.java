@@ -83,12 +83,12 @@ class TargetWorkerTest {
         CompletableFuture<Boolean> retried = CompletableFuture.supplyAsync(() -> worker.retryInOrder(
                 tagCreated(APP.value(), "v1")));
         Thread.sleep(1000);
-        assertTrue(target.registry.metadata().tag(APP, "v1").isEmpty(),
+        assertTrue(target.registry.metadata().tags().target(APP, "v1").isEmpty(),
                 "the parked event waits for the change in progress: side by side, it could read the source's "
                         + "older state and write it after the newer one");
         busy.countDown();
         assertTrue(retried.get(30, TimeUnit.SECONDS));
-        assertEquals(Optional.of(v1), target.registry.metadata().tag(APP, "v1"));
+        assertEquals(Optional.of(v1), target.registry.metadata().tags().target(APP, "v1"));
     }
 
     @Test

@@ -85,7 +85,7 @@ class AdminBenchmark {
         for (int from = 0; from < out.size(); from += 1000) {
             List<BlobInfo> batch = out.subList(from, Math.min(out.size(), from + 1000));
             r.metadata().inTransaction(tx -> {
-                tx.ensureRepository(repo);
+                tx.repositories().ensure(repo);
                 for (BlobInfo b : batch) {
                     tx.blobs().put(b.digest(), b.size());
                     tx.blobs().link(repo, b.digest());
@@ -153,7 +153,7 @@ class AdminBenchmark {
                 int start = from;
                 r.metadata().inTransaction(tx -> {
                     for (int i = start; i < Math.min(TAGS, start + 10_000); i++) {
-                        tx.setTag(many, String.format("tag-%06d", i), one, ChangeOrigin.of("v2"));
+                        tx.tags().set(many, String.format("tag-%06d", i), one, ChangeOrigin.of("v2"));
                     }
                     return null;
                 });

@@ -53,7 +53,7 @@ class CatalogScanBenchmark {
         try (SqliteMetadataStore metadata = new SqliteMetadataStore(work.resolve("data/berth.db"))) {
             metadata.inTransaction(tx -> {
                 for (int i = 0; i < REPOSITORIES; i++) {
-                    tx.ensureRepository(RepositoryName.of(String.format("team-%02d/app-%05d", i % 50, i)));
+                    tx.repositories().ensure(RepositoryName.of(String.format("team-%02d/app-%05d", i % 50, i)));
                 }
                 return null;
             });

@@ -80,22 +80,22 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
         Digest m = digest("m");
         List<String> tags = List.of("-dash", "B", "Z9", "_under", "a", "a.b", "a_b", "b");
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.ensureRepository(RepositoryName.of("a-b/c"));
-            tx.ensureRepository(RepositoryName.of("a/b"));
-            tx.ensureRepository(RepositoryName.of("a.b/c"));
+            tx.repositories().ensure(REPO);
+            tx.repositories().ensure(RepositoryName.of("a-b/c"));
+            tx.repositories().ensure(RepositoryName.of("a/b"));
+            tx.repositories().ensure(RepositoryName.of("a.b/c"));
             for (String t : tags) {
-                tx.setTag(REPO, t, m, ORIGIN);
+                tx.tags().set(REPO, t, m, ORIGIN);
             }
             return null;
         });
         List<String> sorted = new ArrayList<>(tags);
         sorted.sort((x, y) -> Arrays.compare(x.getBytes(StandardCharsets.UTF_8),
                 y.getBytes(StandardCharsets.UTF_8)));
-        assertEquals(sorted, store.tags(REPO, null, 100));
-        assertEquals(sorted.subList(sorted.indexOf("_under") + 1, sorted.size()), store.tags(REPO, "_under", 100),
+        assertEquals(sorted, store.tags().names(REPO, null, 100));
+        assertEquals(sorted.subList(sorted.indexOf("_under") + 1, sorted.size()), store.tags().names(REPO, "_under", 100),
                 "paging after a name continues in byte order");
-        assertEquals(List.of("a-b/c", "a.b/c", "a/b", "team/app"), store.repositories(null, 100));
+        assertEquals(List.of("a-b/c", "a.b/c", "a/b", "team/app"), store.repositories().names(null, 100));
     }
 
     @Test
@@ -112,8 +112,8 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
                 PostgresMetadataStore s = i % 2 == 0 ? a : b;
                 Digest d = manifests[i % manifests.length];
                 work.add(pool.submit(() -> s.inTransaction(tx -> {
-                    tx.ensureRepository(REPO);
-                    tx.setTag(REPO, "latest", d, ORIGIN);
+                    tx.repositories().ensure(REPO);
+                    tx.tags().set(REPO, "latest", d, ORIGIN);
                     tx.nextSequence("events/" + REPO);
                     return null;
                 })));
@@ -122,7 +122,7 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
                 f.get();
             }
             pool.shutdown();
-            List<TagChange> history = a.tagHistory(REPO, "latest");
+            List<TagChange> history = a.tags().history(REPO, "latest");
             for (int i = 0; i < history.size(); i++) {
                 assertEquals(i + 1, history.get(i).version(), "versions 1..n without gaps or duplicates");
             }

@@ -378,7 +378,7 @@ public final class GarbageCollector implements AutoCloseable {
         }
         while (!gone.isEmpty() && !stopping) {
             ManifestKey m = gone.poll();
-            for (Digest d : metadata.manifestDependents(m.repository(), m.digest())) {
+            for (Digest d : metadata.manifests().dependents(m.repository(), m.digest())) {
                 ManifestKey dependent = new ManifestKey(m.repository(), d);
                 if (!run.planned.contains(dependent) && keptOnlyByPlanned(run, dependent)) {
                     plan(run, dependent, gone);
@@ -396,18 +396,18 @@ public final class GarbageCollector implements AutoCloseable {
     }
 
     private boolean keptOnlyByPlanned(Run run, ManifestKey key) {
-        Optional<ManifestRecord> m = metadata.manifest(key.repository(), key.digest());
-        if (m.isEmpty() || m.get().pushedAt() >= run.cutoff || !metadata.tagsOf(key.repository(), key.digest())
+        Optional<ManifestRecord> m = metadata.manifests().get(key.repository(), key.digest());
+        if (m.isEmpty() || m.get().pushedAt() >= run.cutoff || !metadata.tags().of(key.repository(), key.digest())
                 .isEmpty()) {
             return false;
         }
-        for (Digest index : metadata.indexesListing(key.repository(), key.digest())) {
+        for (Digest index : metadata.manifests().indexesListing(key.repository(), key.digest())) {
             if (!run.planned.contains(new ManifestKey(key.repository(), index))) {
                 return false;
             }
         }
         Optional<Digest> subject = m.get().subject();
-        return subject.isEmpty() || !metadata.manifestExists(key.repository(), subject.get())
+        return subject.isEmpty() || !metadata.manifests().exists(key.repository(), subject.get())
                 || run.planned.contains(new ManifestKey(key.repository(), subject.get()));
     }
 
@@ -418,13 +418,13 @@ public final class GarbageCollector implements AutoCloseable {
     private void planFreedBlobs(Run run) {
         Set<Digest> freed = new TreeSet<>((a, b) -> a.toString().compareTo(b.toString()));
         for (ManifestKey m : run.planned) {
-            freed.addAll(metadata.blobsOf(m.repository(), m.digest()));
+            freed.addAll(metadata.manifests().blobsOf(m.repository(), m.digest()));
         }
         for (Digest d : freed) {
             if (stopping) {
                 return;
             }
-            if (!run.planned.containsAll(metadata.manifestsReferencingBlob(d))) {
+            if (!run.planned.containsAll(metadata.manifests().referencingBlobAnywhere(d))) {
                 continue;
             }
             Optional<BlobRecord> b = metadata.blobUnlinkedSince(d, run.cutoff);

@@ -57,34 +57,6 @@ public interface MetadataTransaction extends MetadataReads {
 
     // ---- the flat methods, while their callers move to the accessors above
 
-    default void ensureRepository(RepositoryName repository) {
-        repositories().ensure(repository);
-    }
-
-    default void putManifest(ManifestRecord manifest, ManifestReferences references) {
-        manifests().put(manifest, references);
-    }
-
-    default boolean deleteManifest(RepositoryName repository, Digest digest, ChangeOrigin origin) {
-        return manifests().delete(repository, digest, origin);
-    }
-
-    default Optional<Digest> setTag(RepositoryName repository, String tag, Digest manifest, ChangeOrigin origin) {
-        return tags().set(repository, tag, manifest, origin);
-    }
-
-    default boolean deleteTag(RepositoryName repository, String tag, ChangeOrigin origin) {
-        return tags().delete(repository, tag, origin);
-    }
-
-    default void recordManifestPull(RepositoryName repository, Digest digest, long at) {
-        manifests().recordPull(repository, digest, at);
-    }
-
-    default boolean deleteRepository(RepositoryName repository, ChangeOrigin origin) {
-        return repositories().delete(repository, origin);
-    }
-
     default void insertImmutabilityRule(ImmutabilityRuleRecord rule) {
         immutability().insert(rule);
     }

@@ -178,7 +178,7 @@ public final class Blobs {
     /** As {@link #delete(RepositoryName, Digest)}, on behalf of {@code caller} (in its event). */
     public void delete(Caller caller, RepositoryName repository, Digest digest) {
         boolean removed = metadata.inTransaction(tx -> {
-            Optional<Digest> user = tx.manifestReferencingBlob(repository, digest);
+            Optional<Digest> user = tx.manifests().referencingBlob(repository, digest);
             if (user.isPresent() && tx.blobs().linked(repository, digest)) {
                 throw new RegistryException(ErrorCode.REFERENCED, "blob " + digest + " is referenced by manifest "
                         + user.get() + " in " + repository + "; delete the manifest first",

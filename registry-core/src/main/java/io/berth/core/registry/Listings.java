@@ -27,7 +27,7 @@ public final class Listings {
      * @param last return tags after this one (null: from the start)
      */
     public Page tags(RepositoryName repository, Integer n, String last) {
-        if (!metadata.repositoryExists(repository)) {
+        if (!metadata.repositories().exists(repository)) {
             throw RegistryException.of(ErrorCode.NAME_UNKNOWN, "repository " + repository + " is not known",
                     "name", repository.value());
         }
@@ -35,7 +35,7 @@ public final class Listings {
         if (limit == 0) {
             return new Page(List.of(), false);
         }
-        List<String> rows = metadata.tags(repository, last, limit + 1);
+        List<String> rows = metadata.tags().names(repository, last, limit + 1);
         return page(rows, limit);
     }
 
@@ -71,7 +71,7 @@ public final class Listings {
             // never read more than could be examined before the page fills or the skip budget runs out
             int wanted = limit + 1 - out.size();
             int batch = Math.min(Math.max(CATALOG_BATCH, wanted), wanted + skipLimit - skipped);
-            List<String> names = metadata.repositories(after, batch);
+            List<String> names = metadata.repositories().names(after, batch);
             for (String name : names) {
                 after = name;
                 if (visible.test(name)) {
@@ -111,7 +111,7 @@ public final class Listings {
         if (limit == 0) {
             return new ReferrerPage(List.of(), false);
         }
-        List<ReferrerRecord> rows = metadata.referrers(repository, subject, artifactType, last, limit + 1);
+        List<ReferrerRecord> rows = metadata.manifests().referrers(repository, subject, artifactType, last, limit + 1);
         boolean more = rows.size() > limit;
         return new ReferrerPage(more ? rows.subList(0, limit) : rows, more);
     }

@@ -118,13 +118,13 @@ public final class Manifests {
                 }
             }
             for (Digest child : children) {
-                if (!options.allowSparse() && !tx.manifestExists(repository, child)) {
+                if (!options.allowSparse() && !tx.manifests().exists(repository, child)) {
                     throw RegistryException.of(ErrorCode.MANIFEST_BLOB_UNKNOWN,
                             "manifest " + child + " is not in repository " + repository, "digest", child.toString());
                 }
             }
-            tx.ensureRepository(repository);
-            tx.putManifest(new ManifestRecord(repository, digest, parsed.mediaType(), parsed.artifactType(),
+            tx.repositories().ensure(repository);
+            tx.manifests().put(new ManifestRecord(repository, digest, parsed.mediaType(), parsed.artifactType(),
                     parsed.subject(), parsed.annotations(), payload, tx.now()),
                     new ManifestReferences(blobs, children));
             List<Tag> tags = new ArrayList<>();
@@ -137,11 +137,11 @@ public final class Manifests {
             events.manifestPushed(tx, caller, repository, digest, parsed.mediaType(), payload.length,
                     reference instanceof Tag tag ? tag.value() : null, referenced);
             for (Tag tag : tags) {
-                Optional<Digest> current = tx.tag(repository, tag.value());
+                Optional<Digest> current = tx.tags().target(repository, tag.value());
                 if (current.isPresent() && !current.get().equals(digest)) {
                     Immutability.check(tx, repository, tag.value(), "moved");
                 }
-                Optional<Digest> previous = tx.setTag(repository, tag.value(), digest, caller.origin());
+                Optional<Digest> previous = tx.tags().set(repository, tag.value(), digest, caller.origin());
                 if (!previous.equals(Optional.of(digest))) {
                     events.tagSet(tx, caller, repository, tag.value(), digest, parsed.mediaType(), payload.length,
                             previous.isPresent());
@@ -202,7 +202,7 @@ public final class Manifests {
         }
         List<Digest> found = new ArrayList<>();
         for (String beginning : prefix.beginnings()) {
-            found.addAll(metadata.manifestDigestsStartingWith(repository, beginning, 5));
+            found.addAll(metadata.manifests().digestsStartingWith(repository, beginning, 5));
         }
         if (found.isEmpty()) {
             throw RegistryException.of(ErrorCode.NOT_FOUND, "repository " + repository + " has no manifest whose digest"
@@ -225,9 +225,9 @@ public final class Manifests {
     private static ManifestRecord find(MetadataReads reads, RepositoryName repository, Reference reference) {
         Digest digest = switch (reference) {
             case Digest d -> d;
-            case Tag t -> reads.tag(repository, t.value()).orElseThrow(() -> unknown(repository, reference));
+            case Tag t -> reads.tags().target(repository, t.value()).orElseThrow(() -> unknown(repository, reference));
         };
-        return reads.manifest(repository, digest).orElseThrow(() -> unknown(repository, reference));
+        return reads.manifests().get(repository, digest).orElseThrow(() -> unknown(repository, reference));
     }
 
     /**
@@ -242,8 +242,8 @@ public final class Manifests {
     public void delete(Caller caller, RepositoryName repository, Reference reference) {
         boolean removed = metadata.inTransaction(tx -> switch (reference) {
             case Digest d -> {
-                Optional<Digest> index = tx.indexReferencingManifest(repository, d);
-                Optional<ManifestRecord> existing = tx.manifest(repository, d);
+                Optional<Digest> index = tx.manifests().indexReferencing(repository, d);
+                Optional<ManifestRecord> existing = tx.manifests().get(repository, d);
                 if (index.isPresent() && existing.isPresent()) {
                     throw new RegistryException(ErrorCode.REFERENCED, "manifest " + d + " is listed by index "
                             + index.get() + " in " + repository + "; delete the index first",
@@ -259,11 +259,11 @@ public final class Manifests {
     }
 
     private boolean deleteManifest(MetadataTransaction tx, Caller caller, ManifestRecord m) {
-        for (String tag : tx.tagsOf(m.repository(), m.digest())) {
+        for (String tag : tx.tags().of(m.repository(), m.digest())) {
             Immutability.check(tx, m.repository(), tag, "deleted (with manifest " + m.digest() + ")");
             events.tagDeleted(tx, caller, m.repository(), tag, m.digest());
         }
-        boolean deleted = tx.deleteManifest(m.repository(), m.digest(), caller.origin());
+        boolean deleted = tx.manifests().delete(m.repository(), m.digest(), caller.origin());
         if (deleted) {
             events.manifestDeleted(tx, caller, m.repository(), m.digest(), m.mediaType(), m.size());
         }
@@ -271,19 +271,19 @@ public final class Manifests {
     }
 
     private boolean deleteTag(MetadataTransaction tx, Caller caller, RepositoryName repository, String tag) {
-        Optional<Digest> previous = tx.tag(repository, tag);
+        Optional<Digest> previous = tx.tags().target(repository, tag);
         if (previous.isEmpty()) {
             return false;
         }
         Immutability.check(tx, repository, tag, "deleted");
-        tx.deleteTag(repository, tag, caller.origin());
+        tx.tags().delete(repository, tag, caller.origin());
         events.tagDeleted(tx, caller, repository, tag, previous.get());
         return true;
     }
 
     /** Deletes a tag only while it still points at {@code expected}; false when it moved or is gone. */
     public boolean deleteTagIfAt(Caller caller, RepositoryName repository, String tag, Digest expected) {
-        return metadata.inTransaction(tx -> tx.tag(repository, tag).equals(Optional.of(expected))
+        return metadata.inTransaction(tx -> tx.tags().target(repository, tag).equals(Optional.of(expected))
                 && deleteTag(tx, caller, repository, tag));
     }
 
@@ -311,20 +311,20 @@ public final class Manifests {
     public Removal deleteIfUnkept(Caller caller, RepositoryName repository, Digest digest,
                                   Set<String> deletableTags, long pushedBefore) {
         return metadata.inTransaction(tx -> {
-            Optional<ManifestRecord> m = tx.manifest(repository, digest);
+            Optional<ManifestRecord> m = tx.manifests().get(repository, digest);
             if (m.isEmpty()) {
                 return Removal.GONE;
             }
             if (m.get().pushedAt() >= pushedBefore) {
                 return Removal.TOO_NEW;
             }
-            if (!deletableTags.containsAll(tx.tagsOf(repository, digest))) {
+            if (!deletableTags.containsAll(tx.tags().of(repository, digest))) {
                 return Removal.TAGGED;
             }
-            if (tx.indexReferencingManifest(repository, digest).isPresent()) {
+            if (tx.manifests().indexReferencing(repository, digest).isPresent()) {
                 return Removal.LISTED;
             }
-            if (m.get().subject().isPresent() && tx.manifestExists(repository, m.get().subject().get())) {
+            if (m.get().subject().isPresent() && tx.manifests().exists(repository, m.get().subject().get())) {
                 return Removal.REFERRER_OF_KEPT;
             }
             deleteManifest(tx, caller, m.get());

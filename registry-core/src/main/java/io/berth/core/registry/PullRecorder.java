@@ -70,7 +70,7 @@ public final class PullRecorder {
         Map<Key, Long> b = drain(blobs);
         try {
             metadata.inTransaction(tx -> {
-                m.forEach((k, pull) -> tx.recordManifestPull(k.repository(), k.digest(), pull.at()));
+                m.forEach((k, pull) -> tx.manifests().recordPull(k.repository(), k.digest(), pull.at()));
                 if (pullEvents) {
                     // aggregated: one event per repository and manifest per flush, however many pulls
                     m.forEach((k, pull) -> events.manifestPulled(tx, k.repository(), k.digest(), pull.host()));

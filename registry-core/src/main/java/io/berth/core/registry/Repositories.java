@@ -38,12 +38,12 @@ public final class Repositories {
     public RepositoryPage list(String prefix, String pageToken, int pageSize) {
         int limit = Tags.pageSize(pageSize);
         String after = pageToken == null || pageToken.isEmpty() ? null : token(pageToken);
-        List<String> names = metadata.repositories(prefix, after, limit + 1);
+        List<String> names = metadata.repositories().names(prefix, after, limit + 1);
         boolean more = names.size() > limit;
         List<RepositoryInfo> out = new ArrayList<>();
         for (String n : more ? names.subList(0, limit) : names) {
             RepositoryName r = RepositoryName.of(n);
-            out.add(new RepositoryInfo(r, metadata.repositoryStats(r)));
+            out.add(new RepositoryInfo(r, metadata.repositories().stats(r)));
         }
         return new RepositoryPage(out, more ? "r:" + out.get(out.size() - 1).name() : "");
     }
@@ -58,7 +58,7 @@ public final class Repositories {
 
     public RepositoryInfo get(RepositoryName repository) {
         require(repository);
-        return new RepositoryInfo(repository, metadata.repositoryStats(repository));
+        return new RepositoryInfo(repository, metadata.repositories().stats(repository));
     }
 
     /**
@@ -68,18 +68,18 @@ public final class Repositories {
      */
     public void delete(Caller caller, RepositoryName repository) {
         metadata.inTransaction(tx -> {
-            if (!tx.repositoryExists(repository)) {
+            if (!tx.repositories().exists(repository)) {
                 throw unknown(repository);
             }
             Immutability.Checker rules = Immutability.checker(tx);
-            for (String tag : tx.tags(repository, null, Integer.MAX_VALUE)) {
+            for (String tag : tx.tags().names(repository, null, Integer.MAX_VALUE)) {
                 rules.protecting(repository, tag).ifPresent(rule -> {
                     throw new RegistryException(ErrorCode.IMMUTABLE, "repository " + repository + " holds tag " + tag
                             + ", protected by " + rule.describe() + "; delete the rule first",
                             Map.of("tag", tag, "rule", rule.id()));
                 });
             }
-            tx.deleteRepository(repository, caller.origin());
+            tx.repositories().delete(repository, caller.origin());
             events.repositoryDeleted(tx, caller, repository);
             return null;
         });
@@ -97,18 +97,18 @@ public final class Repositories {
             }
             after = pageToken.substring(2);
         }
-        List<ManifestSummary> rows = metadata.manifestSummaries(repository, after, limit + 1, untaggedOnly);
+        List<ManifestSummary> rows = metadata.manifests().summaries(repository, after, limit + 1, untaggedOnly);
         boolean more = rows.size() > limit;
         List<ManifestInfo> out = new ArrayList<>();
         for (ManifestSummary m : more ? rows.subList(0, limit) : rows) {
-            out.add(new ManifestInfo(m, metadata.tagsOf(repository, m.digest()),
-                    metadata.referrerCount(repository, m.digest())));
+            out.add(new ManifestInfo(m, metadata.tags().of(repository, m.digest()),
+                    metadata.manifests().referrerCount(repository, m.digest())));
         }
         return new ManifestPage(out, more ? "m:" + out.get(out.size() - 1).manifest().digest() : "");
     }
 
     private void require(RepositoryName repository) {
-        if (!metadata.repositoryExists(repository)) {
+        if (!metadata.repositories().exists(repository)) {
             throw unknown(repository);
         }
     }

@@ -89,8 +89,8 @@ public final class Tags {
         while (page.size() <= limit) {
             cancellation.check();
             List<TagRecord> batch = order == Order.NAME
-                    ? metadata.tagRecords(repository, cursor.name, BATCH)
-                    : metadata.tagRecordsByPushed(repository, cursor.pushedAt, cursor.name, BATCH);
+                    ? metadata.tags().records(repository, cursor.name, BATCH)
+                    : metadata.tags().recordsByPushed(repository, cursor.pushedAt, cursor.name, BATCH);
             for (TagRecord r : batch) {
                 cancellation.check();
                 if (matches.test(r.name()) && page.size() <= limit) {
@@ -171,10 +171,10 @@ public final class Tags {
 
     public TagInfo get(RepositoryName repository, String tag) {
         requireRepository(repository);
-        TagRecord r = metadata.tagRecord(repository, new Tag(tag).value()).orElseThrow(() -> unknownTag(repository,
+        TagRecord r = metadata.tags().record(repository, new Tag(tag).value()).orElseThrow(() -> unknownTag(repository,
                 tag));
         List<String> platforms = MediaTypes.INDEXES.contains(r.mediaType())
-                ? metadata.manifest(repository, r.digest()).map(m -> platforms(m.payload())).orElse(List.of())
+                ? metadata.manifests().get(repository, r.digest()).map(m -> platforms(m.payload())).orElse(List.of())
                 : List.of();
         return info(repository, r, platforms);
     }
@@ -210,7 +210,7 @@ public final class Tags {
                        Optional<RepositoryName> from) {
         Tag t = new Tag(tag);
         RepositoryName source = from.orElse(repository);
-        ManifestRecord m = metadata.manifest(source, digest).orElseThrow(() -> RegistryException.of(
+        ManifestRecord m = metadata.manifests().get(source, digest).orElseThrow(() -> RegistryException.of(
                 ErrorCode.NOT_FOUND, "repository " + source + " has no manifest " + digest, "digest",
                 digest.toString()));
         if (!source.equals(repository)) {
@@ -222,12 +222,12 @@ public final class Tags {
 
     /** Copies a manifest (children first, blobs mounted) from {@code source} into {@code target}. */
     private void copy(Caller caller, RepositoryName source, RepositoryName target, ManifestRecord m, int depth) {
-        if (metadata.manifestExists(target, m.digest())) {
+        if (metadata.manifests().exists(target, m.digest())) {
             return;
         }
         ParsedManifest parsed = ManifestParser.parse(m.mediaType(), m.payload());
         for (Descriptor child : parsed.children()) {
-            Optional<ManifestRecord> c = metadata.manifest(source, child.digest());
+            Optional<ManifestRecord> c = metadata.manifests().get(source, child.digest());
             if (c.isPresent() && depth < 8) {
                 copy(caller, source, target, c.get(), depth + 1);
             }
@@ -248,7 +248,7 @@ public final class Tags {
 
     /** Every version of the tag, oldest first, including deleted ones. */
     public List<TagChange> history(RepositoryName repository, String tag) {
-        List<TagChange> h = metadata.tagHistory(repository, new Tag(tag).value());
+        List<TagChange> h = metadata.tags().history(repository, new Tag(tag).value());
         if (h.isEmpty()) {
             throw unknownTag(repository, tag);
         }
@@ -275,7 +275,7 @@ public final class Tags {
         Digest target = c.digest().orElseThrow(() -> RegistryException.of(ErrorCode.FAILED_PRECONDITION,
                 which + " of tag " + repository + ":" + tag + " is its deletion; choose a version that points at a "
                         + "manifest", "version", c.version()));
-        if (!metadata.manifestExists(repository, target)) {
+        if (!metadata.manifests().exists(repository, target)) {
             throw new RegistryException(ErrorCode.FAILED_PRECONDITION, which + " of tag " + repository + ":" + tag
                     + " pointed at " + target + ", which the repository no longer holds (deleted)",
                     Map.of("digest", target.toString(), "version", c.version()));
@@ -284,7 +284,7 @@ public final class Tags {
     }
 
     private void requireRepository(RepositoryName repository) {
-        if (!metadata.repositoryExists(repository)) {
+        if (!metadata.repositories().exists(repository)) {
             throw RegistryException.of(ErrorCode.NOT_FOUND, "repository " + repository + " is not known", "name",
                     repository.value());
         }

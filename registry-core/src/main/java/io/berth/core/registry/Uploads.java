@@ -432,7 +432,7 @@ public final class Uploads {
         long size = session.size();
         metadata.inTransaction(DURABLE, tx -> {
             tx.blobs().put(digest, size);
-            tx.ensureRepository(session.repository());
+            tx.repositories().ensure(session.repository());
             tx.blobs().link(session.repository(), digest);
             tx.uploads().delete(session.id());
             tx.releaseBlob(digest, session.id().value());
@@ -564,7 +564,7 @@ public final class Uploads {
             if (!available || size.isEmpty()) {
                 return Optional.empty();
             }
-            tx.ensureRepository(repository);
+            tx.repositories().ensure(repository);
             if (!tx.blobs().linked(repository, digest)) {
                 tx.blobs().link(repository, digest);
                 events.blobMounted(tx, caller, repository, digest, size.getAsLong());

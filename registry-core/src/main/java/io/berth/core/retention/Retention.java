@@ -320,7 +320,7 @@ public final class Retention {
         List<ManifestDecision> manifestDecisions = new ArrayList<>();
         String after = null;
         while (true) {
-            List<String> names = metadata.repositories(after, PAGE);
+            List<String> names = metadata.repositories().names(after, PAGE);
             for (String n : names) {
                 cancellation.check();
                 if (RepositoryGlob.anyMatches(globs, n)) {
@@ -394,7 +394,7 @@ public final class Retention {
         Map<Digest, ManifestSummary> manifests = new LinkedHashMap<>();
         allManifests(repo).forEach(m -> manifests.put(m.digest(), m));
         Map<Digest, List<Digest>> children = new HashMap<>();
-        for (ChildEdge e : metadata.childEdges(repo)) {
+        for (ChildEdge e : metadata.manifests().childEdges(repo)) {
             if (!e.parent().equals(e.child())) {
                 children.computeIfAbsent(e.parent(), k -> new ArrayList<>()).add(e.child());
             }
@@ -469,7 +469,7 @@ public final class Retention {
         List<TagRecord> out = new ArrayList<>();
         String after = null;
         while (true) {
-            List<TagRecord> page = metadata.tagRecords(repo, after, PAGE);
+            List<TagRecord> page = metadata.tags().records(repo, after, PAGE);
             out.addAll(page);
             if (page.size() < PAGE) {
                 return out;
@@ -482,7 +482,7 @@ public final class Retention {
         List<ManifestSummary> out = new ArrayList<>();
         String after = null;
         while (true) {
-            List<ManifestSummary> page = metadata.manifestSummaries(repo, after, PAGE, false);
+            List<ManifestSummary> page = metadata.manifests().summaries(repo, after, PAGE, false);
             out.addAll(page);
             if (page.size() < PAGE) {
                 return out;

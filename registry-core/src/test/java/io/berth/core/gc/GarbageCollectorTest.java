@@ -144,14 +144,14 @@ class GarbageCollectorTest {
         Digest old = orphan("orphan file", clock.millis() - Duration.ofHours(3).toMillis());
         clock.advance(Duration.ofHours(2));
         Map<String, String> before = tree();
-        long tagsBefore = registry.metadata().tagCount(APP);
+        long tagsBefore = registry.metadata().tags().count(APP);
 
         GarbageCollector.Status s = run(true, Duration.ofHours(1), true);
         assertEquals(GarbageCollector.State.SUCCEEDED, s.state());
         assertTrue(s.dryRun());
         assertEquals(before, tree(), "not one file changed");
-        assertTrue(registry.metadata().manifestExists(APP, untagged));
-        assertEquals(tagsBefore, registry.metadata().tagCount(APP));
+        assertTrue(registry.metadata().manifests().exists(APP, untagged));
+        assertEquals(tagsBefore, registry.metadata().tags().count(APP));
         assertEquals(1, s.manifestsDeleted(), "the untagged manifest");
         assertEquals(5, s.blobsDeleted(), "two unreferenced blobs, the untagged image's two and the orphan file");
         assertEquals(garbage.get(0).size() + garbage.get(1).size() + "{\"seed\":\"untagged\"}".length()
@@ -159,14 +159,14 @@ class GarbageCollectorTest {
         assertTrue(s.items().contains("manifest " + APP + "@" + untagged), s.items().toString());
         assertTrue(s.items().contains("blob " + garbage.get(1).digest() + " (" + garbage.get(1).size() + " bytes)"));
         assertTrue(s.items().stream().anyMatch(i -> i.startsWith("file " + old)), s.items().toString());
-        assertTrue(registry.metadata().manifestExists(APP, kept));
+        assertTrue(registry.metadata().manifests().exists(APP, kept));
     }
 
     /** Every manifest of the given repositories, as {@code repository@digest}. */
     Set<String> manifests(RepositoryName... repositories) {
         Set<String> out = new TreeSet<>();
         for (RepositoryName r : repositories) {
-            registry.metadata().manifestSummaries(r, null, 10_000, false).forEach(m -> out.add(r + "@" + m.digest()));
+            registry.metadata().manifests().summaries(r, null, 10_000, false).forEach(m -> out.add(r + "@" + m.digest()));
         }
         return out;
     }
@@ -271,13 +271,13 @@ class GarbageCollectorTest {
             assertTrue(registry.blobStore().size(b.digest()).isEmpty(), "the file is gone");
             assertTrue(registry.metadata().blobs().size(b.digest()).isEmpty(), "and its record");
         }
-        assertTrue(registry.metadata().manifestExists(APP, untagged), "untagged manifests only when asked");
+        assertTrue(registry.metadata().manifests().exists(APP, untagged), "untagged manifests only when asked");
         assertTrue(registry.blobStore().size(youngOrphan).isPresent(), "younger than the cutoff");
 
         GarbageCollector.Status withUntagged = run(false, Duration.ofHours(1), true);
         assertEquals(1, withUntagged.manifestsDeleted());
         assertEquals(2, withUntagged.blobsDeleted(), "the untagged image's blobs went in the same run");
-        assertFalse(registry.metadata().manifestExists(APP, untagged));
+        assertFalse(registry.metadata().manifests().exists(APP, untagged));
 
         // what is kept still pulls, byte for byte
         var m = registry.manifests().get(APP, new Tag("v1"));
@@ -315,7 +315,7 @@ class GarbageCollectorTest {
         // a referenced or recently linked blob cannot be claimed
         Digest v1 = images.image(APP, "v1", "v1");
         var layer = ManifestParser.parse(MediaTypes.OCI_MANIFEST,
-                metadata.manifest(APP, v1).orElseThrow().payload()).blobs().get(1).digest();
+                metadata.manifests().get(APP, v1).orElseThrow().payload()).blobs().get(1).digest();
         assertFalse(metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(layer, "run-1", Long.MIN_VALUE)));
         BlobInfo fresh = images.blob(APP, Images.bytes("just pushed"));
         assertFalse(metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(fresh.digest(), "run-1",
@@ -440,7 +440,7 @@ class GarbageCollectorTest {
         pool.shutdown();
         assertTrue(runs > 3, "collections ran: " + runs);
         int checked = 0;
-        for (String tag : registry.metadata().tags(APP, null, 100_000)) {
+        for (String tag : registry.metadata().tags().names(APP, null, 100_000)) {
             var m = registry.manifests().get(APP, new Tag(tag));
             for (var d : ManifestParser.parse(m.mediaType(), m.payload()).blobs()) {
                 BlobInfo b = registry.blobs().stat(APP, d.digest());

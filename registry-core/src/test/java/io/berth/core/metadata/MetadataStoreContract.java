@@ -66,7 +66,7 @@ public abstract class MetadataStoreContract {
         Digest b = digest("blob");
         store.inTransaction(tx -> {
             tx.blobs().put(b, 4);
-            tx.ensureRepository(REPO);
+            tx.repositories().ensure(REPO);
             tx.blobs().link(REPO, b);
             tx.blobs().link(REPO, b);
             return null;
@@ -86,19 +86,19 @@ public abstract class MetadataStoreContract {
         ManifestRecord index = manifest("{\"index\":1}", Optional.empty(), null);
         Digest layer = digest("layer");
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.putManifest(image, new ManifestReferences(Set.of(layer), Set.of()));
-            tx.putManifest(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
+            tx.repositories().ensure(REPO);
+            tx.manifests().put(image, new ManifestReferences(Set.of(layer), Set.of()));
+            tx.manifests().put(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
             return null;
         });
-        assertEquals(Optional.of(image.digest()), store.manifestReferencingBlob(REPO, layer));
-        assertEquals(Optional.of(index.digest()), store.indexReferencingManifest(REPO, image.digest()));
+        assertEquals(Optional.of(image.digest()), store.manifests().referencingBlob(REPO, layer));
+        assertEquals(Optional.of(index.digest()), store.manifests().indexReferencing(REPO, image.digest()));
         RepositoryName other = RepositoryName.of("other/repo");
-        assertTrue(store.manifestReferencingBlob(other, layer).isEmpty());
-        assertTrue(store.indexReferencingManifest(other, image.digest()).isEmpty());
-        assertTrue(store.indexReferencingManifest(REPO, index.digest()).isEmpty());
-        store.inTransaction(tx -> tx.deleteManifest(REPO, index.digest(), ORIGIN));
-        assertTrue(store.indexReferencingManifest(REPO, image.digest()).isEmpty());
+        assertTrue(store.manifests().referencingBlob(other, layer).isEmpty());
+        assertTrue(store.manifests().indexReferencing(other, image.digest()).isEmpty());
+        assertTrue(store.manifests().indexReferencing(REPO, index.digest()).isEmpty());
+        store.inTransaction(tx -> tx.manifests().delete(REPO, index.digest(), ORIGIN));
+        assertTrue(store.manifests().indexReferencing(REPO, image.digest()).isEmpty());
     }
 
     /** The reads a garbage collection dry run follows: what a manifest keeps and what keeps a blob. */
@@ -111,31 +111,31 @@ public abstract class MetadataStoreContract {
         RepositoryName other = RepositoryName.of("other/repo");
         Digest layer = digest("layer");
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.ensureRepository(other);
+            tx.repositories().ensure(REPO);
+            tx.repositories().ensure(other);
             tx.blobs().put(layer, 5);
             tx.blobs().link(REPO, layer);
-            tx.putManifest(image, new ManifestReferences(Set.of(layer), Set.of()));
-            tx.putManifest(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
-            tx.putManifest(index2, new ManifestReferences(Set.of(), Set.of(image.digest(), index2.digest())));
-            tx.putManifest(signature, new ManifestReferences(Set.of(), Set.of()));
-            tx.putManifest(new ManifestRecord(other, image.digest(), image.mediaType(), null, Optional.empty(),
+            tx.manifests().put(image, new ManifestReferences(Set.of(layer), Set.of()));
+            tx.manifests().put(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
+            tx.manifests().put(index2, new ManifestReferences(Set.of(), Set.of(image.digest(), index2.digest())));
+            tx.manifests().put(signature, new ManifestReferences(Set.of(), Set.of()));
+            tx.manifests().put(new ManifestRecord(other, image.digest(), image.mediaType(), null, Optional.empty(),
                     Map.of(), image.payload(), 1), new ManifestReferences(Set.of(layer), Set.of()));
             return null;
         });
-        assertEquals(List.of(image.digest()), store.manifestDependents(REPO, index.digest()));
-        assertEquals(List.of(image.digest()), store.manifestDependents(REPO, index2.digest()), "not itself");
-        assertEquals(List.of(signature.digest()), store.manifestDependents(REPO, image.digest()));
-        assertEquals(Set.of(index.digest(), index2.digest()), Set.copyOf(store.indexesListing(REPO, image.digest())));
-        assertTrue(store.indexesListing(REPO, index2.digest()).isEmpty());
-        assertEquals(List.of(layer), store.blobsOf(REPO, image.digest()));
-        assertEquals(List.of(image.digest()), store.manifestDigestsStartingWith(REPO, "sha256:"
+        assertEquals(List.of(image.digest()), store.manifests().dependents(REPO, index.digest()));
+        assertEquals(List.of(image.digest()), store.manifests().dependents(REPO, index2.digest()), "not itself");
+        assertEquals(List.of(signature.digest()), store.manifests().dependents(REPO, image.digest()));
+        assertEquals(Set.of(index.digest(), index2.digest()), Set.copyOf(store.manifests().indexesListing(REPO, image.digest())));
+        assertTrue(store.manifests().indexesListing(REPO, index2.digest()).isEmpty());
+        assertEquals(List.of(layer), store.manifests().blobsOf(REPO, image.digest()));
+        assertEquals(List.of(image.digest()), store.manifests().digestsStartingWith(REPO, "sha256:"
                 + image.digest().hex().substring(0, 8), 5));
-        assertEquals(List.of(image.digest()), store.manifestDigestsStartingWith(other, "sha256:"
+        assertEquals(List.of(image.digest()), store.manifests().digestsStartingWith(other, "sha256:"
                 + image.digest().hex().substring(0, 8), 5));
-        assertEquals(4, store.manifestDigestsStartingWith(REPO, "sha256:", 5).size());
+        assertEquals(4, store.manifests().digestsStartingWith(REPO, "sha256:", 5).size());
         assertEquals(Set.of(new ManifestKey(REPO, image.digest()), new ManifestKey(other, image.digest())),
-                Set.copyOf(store.manifestsReferencingBlob(layer)));
+                Set.copyOf(store.manifests().referencingBlobAnywhere(layer)));
         long later = System.currentTimeMillis() + 3_600_000;
         assertEquals(Optional.of(new BlobRecord(layer, 5)), store.blobUnlinkedSince(layer, later));
         assertTrue(store.blobUnlinkedSince(layer, 0).isEmpty(), "recorded after the cutoff");
@@ -146,15 +146,15 @@ public abstract class MetadataStoreContract {
     void manifestsKeepExactPayloadAndReferences() {
         ManifestRecord m = manifest("{\"a\":1}", Optional.empty(), null);
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.putManifest(m, new ManifestReferences(Set.of(digest("l1")), Set.of()));
+            tx.repositories().ensure(REPO);
+            tx.manifests().put(m, new ManifestReferences(Set.of(digest("l1")), Set.of()));
             return null;
         });
-        ManifestRecord got = store.manifest(REPO, m.digest()).orElseThrow();
+        ManifestRecord got = store.manifests().get(REPO, m.digest()).orElseThrow();
         assertArrayEquals(m.payload(), got.payload());
         assertEquals(m.mediaType(), got.mediaType());
         assertEquals("v", got.annotations().get("k"));
-        assertTrue(store.manifestExists(REPO, m.digest()));
+        assertTrue(store.manifests().exists(REPO, m.digest()));
     }
 
     @Test
@@ -162,41 +162,41 @@ public abstract class MetadataStoreContract {
         ManifestRecord a = manifest("{\"a\":1}", Optional.empty(), null);
         ManifestRecord b = manifest("{\"b\":1}", Optional.empty(), null);
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
-            tx.putManifest(b, new ManifestReferences(Set.of(), Set.of()));
-            assertTrue(tx.setTag(REPO, "v1", a.digest(), ORIGIN).isEmpty());
-            assertEquals(a.digest(), tx.setTag(REPO, "v1", b.digest(), ORIGIN).orElseThrow());
-            tx.setTag(REPO, "v1", b.digest(), ORIGIN); // unchanged: no new history entry
+            tx.repositories().ensure(REPO);
+            tx.manifests().put(a, new ManifestReferences(Set.of(), Set.of()));
+            tx.manifests().put(b, new ManifestReferences(Set.of(), Set.of()));
+            assertTrue(tx.tags().set(REPO, "v1", a.digest(), ORIGIN).isEmpty());
+            assertEquals(a.digest(), tx.tags().set(REPO, "v1", b.digest(), ORIGIN).orElseThrow());
+            tx.tags().set(REPO, "v1", b.digest(), ORIGIN); // unchanged: no new history entry
             return null;
         });
-        assertEquals(b.digest(), store.tag(REPO, "v1").orElseThrow());
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteTag(REPO, "v1", ORIGIN)));
-        List<TagChange> h = store.tagHistory(REPO, "v1");
+        assertEquals(b.digest(), store.tags().target(REPO, "v1").orElseThrow());
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.tags().delete(REPO, "v1", ORIGIN)));
+        List<TagChange> h = store.tags().history(REPO, "v1");
         assertEquals(List.of(TagChange.Action.CREATED, TagChange.Action.MOVED, TagChange.Action.DELETED),
                 h.stream().map(TagChange::action).toList());
         assertEquals(a.digest(), h.get(1).previous().orElseThrow());
         assertTrue(h.stream().allMatch(c -> c.origin().equals(ORIGIN)), "each version records where it came from");
-        assertTrue(store.tag(REPO, "v1").isEmpty());
-        store.inTransaction(tx -> tx.deleteManifest(REPO, b.digest(), ORIGIN));
-        assertEquals(3, store.tagHistory(REPO, "v1").size(), "history outlives the manifests it names");
+        assertTrue(store.tags().target(REPO, "v1").isEmpty());
+        store.inTransaction(tx -> tx.manifests().delete(REPO, b.digest(), ORIGIN));
+        assertEquals(3, store.tags().history(REPO, "v1").size(), "history outlives the manifests it names");
     }
 
     @Test
     void deletingAManifestRemovesItsTags() {
         ManifestRecord a = manifest("{\"a\":2}", Optional.empty(), null);
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
-            tx.setTag(REPO, "x", a.digest(), ORIGIN);
-            tx.setTag(REPO, "y", a.digest(), ORIGIN);
+            tx.repositories().ensure(REPO);
+            tx.manifests().put(a, new ManifestReferences(Set.of(), Set.of()));
+            tx.tags().set(REPO, "x", a.digest(), ORIGIN);
+            tx.tags().set(REPO, "y", a.digest(), ORIGIN);
             return null;
         });
-        assertEquals(List.of("x", "y"), store.tagsOf(REPO, a.digest()));
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest(), ORIGIN)));
-        assertTrue(store.tags(REPO, null, 10).isEmpty());
-        assertFalse(store.manifestExists(REPO, a.digest()));
-        assertFalse(store.<Boolean>inTransaction(tx -> tx.deleteManifest(REPO, a.digest(), ORIGIN)));
+        assertEquals(List.of("x", "y"), store.tags().of(REPO, a.digest()));
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.manifests().delete(REPO, a.digest(), ORIGIN)));
+        assertTrue(store.tags().names(REPO, null, 10).isEmpty());
+        assertFalse(store.manifests().exists(REPO, a.digest()));
+        assertFalse(store.<Boolean>inTransaction(tx -> tx.manifests().delete(REPO, a.digest(), ORIGIN)));
     }
 
     @Test
@@ -204,20 +204,20 @@ public abstract class MetadataStoreContract {
         ManifestRecord a = manifest("{\"p\":1}", Optional.empty(), null);
         store.inTransaction(tx -> {
             for (String r : List.of("b", "a", "c/d")) {
-                tx.ensureRepository(RepositoryName.of(r));
+                tx.repositories().ensure(RepositoryName.of(r));
             }
-            tx.ensureRepository(REPO);
-            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
+            tx.repositories().ensure(REPO);
+            tx.manifests().put(a, new ManifestReferences(Set.of(), Set.of()));
             for (String t : List.of("v2", "v10", "latest", "V1")) {
-                tx.setTag(REPO, t, a.digest(), ORIGIN);
+                tx.tags().set(REPO, t, a.digest(), ORIGIN);
             }
             return null;
         });
-        assertEquals(List.of("V1", "latest", "v10", "v2"), store.tags(REPO, null, 10));
-        assertEquals(List.of("latest", "v10"), store.tags(REPO, "V1", 2));
-        assertEquals(List.of("a", "b"), store.repositories(null, 2));
-        assertEquals(List.of("c/d", "team/app"), store.repositories("b", 5));
-        assertEquals(4, store.repositoryCount());
+        assertEquals(List.of("V1", "latest", "v10", "v2"), store.tags().names(REPO, null, 10));
+        assertEquals(List.of("latest", "v10"), store.tags().names(REPO, "V1", 2));
+        assertEquals(List.of("a", "b"), store.repositories().names(null, 2));
+        assertEquals(List.of("c/d", "team/app"), store.repositories().names("b", 5));
+        assertEquals(4, store.repositories().count());
     }
 
     @Test
@@ -226,17 +226,17 @@ public abstract class MetadataStoreContract {
         ManifestRecord sig = manifest("{\"sig\":1}", Optional.of(subject), "application/sig");
         ManifestRecord sbom = manifest("{\"sbom\":1}", Optional.of(subject), "application/sbom");
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.putManifest(sig, new ManifestReferences(Set.of(), Set.of()));
-            tx.putManifest(sbom, new ManifestReferences(Set.of(), Set.of()));
+            tx.repositories().ensure(REPO);
+            tx.manifests().put(sig, new ManifestReferences(Set.of(), Set.of()));
+            tx.manifests().put(sbom, new ManifestReferences(Set.of(), Set.of()));
             return null;
         });
-        assertEquals(2, store.referrers(REPO, subject, null, null, 100).size());
-        List<ReferrerRecord> only = store.referrers(REPO, subject, "application/sbom", null, 100);
+        assertEquals(2, store.manifests().referrers(REPO, subject, null, null, 100).size());
+        List<ReferrerRecord> only = store.manifests().referrers(REPO, subject, "application/sbom", null, 100);
         assertEquals(1, only.size());
         assertEquals(sbom.digest(), only.get(0).digest());
         assertEquals("v", only.get(0).annotations().get("k"));
-        assertTrue(store.referrers(REPO, digest("none"), null, null, 100).isEmpty());
+        assertTrue(store.manifests().referrers(REPO, digest("none"), null, null, 100).isEmpty());
     }
 
     @Test
@@ -260,25 +260,25 @@ public abstract class MetadataStoreContract {
     @Test
     void anErrorInsideATransactionLeavesTheStoreUsable() {
         assertThrows(OutOfMemoryError.class, () -> store.inTransaction(tx -> {
-            tx.ensureRepository(RepositoryName.of("half/done"));
+            tx.repositories().ensure(RepositoryName.of("half/done"));
             throw new OutOfMemoryError("injected");
         }));
-        assertFalse(store.repositoryExists(RepositoryName.of("half/done")));
+        assertFalse(store.repositories().exists(RepositoryName.of("half/done")));
         store.inTransaction(tx -> {
-            tx.ensureRepository(RepositoryName.of("after/error"));
+            tx.repositories().ensure(RepositoryName.of("after/error"));
             return null;
         });
-        assertTrue(store.repositoryExists(RepositoryName.of("after/error")));
+        assertTrue(store.repositories().exists(RepositoryName.of("after/error")));
         store.checkAvailable();
     }
 
     @Test
     void failedTransactionsLeaveNothing() {
         assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
-            tx.ensureRepository(RepositoryName.of("rolled/back"));
+            tx.repositories().ensure(RepositoryName.of("rolled/back"));
             throw new IllegalStateException("boom");
         }));
-        assertFalse(store.repositoryExists(RepositoryName.of("rolled/back")));
+        assertFalse(store.repositories().exists(RepositoryName.of("rolled/back")));
     }
 
     static OutboxEvent event(long seq, String repository, long repoSeq, long at) {
@@ -372,22 +372,22 @@ public abstract class MetadataStoreContract {
         ManifestRecord a = manifest("{\"c\":1}", Optional.empty(), null);
         ManifestRecord b = manifest("{\"c\":2}", Optional.empty(), null);
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
-            tx.putManifest(a, new ManifestReferences(Set.of(), Set.of()));
-            tx.putManifest(b, new ManifestReferences(Set.of(), Set.of()));
+            tx.repositories().ensure(REPO);
+            tx.manifests().put(a, new ManifestReferences(Set.of(), Set.of()));
+            tx.manifests().put(b, new ManifestReferences(Set.of(), Set.of()));
             return null;
         });
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<?>> futures = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             ManifestRecord m = i % 2 == 0 ? a : b;
-            futures.add(pool.submit(() -> store.inTransaction(tx -> tx.setTag(REPO, "hot", m.digest(), ORIGIN))));
+            futures.add(pool.submit(() -> store.inTransaction(tx -> tx.tags().set(REPO, "hot", m.digest(), ORIGIN))));
         }
         for (Future<?> f : futures) {
             f.get();
         }
         pool.shutdown();
-        List<TagChange> h = store.tagHistory(REPO, "hot");
+        List<TagChange> h = store.tags().history(REPO, "hot");
         // versions are dense 1..n and each entry's previous is the prior entry's target
         for (int i = 0; i < h.size(); i++) {
             assertEquals(i + 1, h.get(i).version());
@@ -395,7 +395,7 @@ public abstract class MetadataStoreContract {
                 assertEquals(h.get(i - 1).digest(), h.get(i).previous());
             }
         }
-        assertEquals(h.get(h.size() - 1).digest().orElseThrow(), store.tag(REPO, "hot").orElseThrow());
+        assertEquals(h.get(h.size() - 1).digest().orElseThrow(), store.tags().target(REPO, "hot").orElseThrow());
     }
 
     @Test
@@ -415,12 +415,12 @@ public abstract class MetadataStoreContract {
     @Test
     void reopeningKeepsDataAndDoesNotReapplyMigrations() {
         store.inTransaction(tx -> {
-            tx.ensureRepository(REPO);
+            tx.repositories().ensure(REPO);
             return null;
         });
         store.close();
         store = newStore(dir);
-        Assertions.assertTrue(store.repositoryExists(REPO));
+        Assertions.assertTrue(store.repositories().exists(REPO));
     }
 
     @Test

@@ -35,7 +35,7 @@ class CatalogScanTest {
         SqliteMetadataStore sqlite = new SqliteMetadataStore(dir.resolve("berth.db"));
         sqlite.inTransaction(tx -> {
             for (int i = 0; i < REPOSITORIES; i++) {
-                tx.ensureRepository(RepositoryName.of(name(i)));
+                tx.repositories().ensure(RepositoryName.of(name(i)));
             }
             return null;
         });

@@ -69,7 +69,7 @@ class ImmutabilityTest {
         refused(() -> registry.tags().set(Caller.at("admin"), PROD, "v1.0.0", two, Optional.empty()));
         refused(() -> registry.tags().delete(Caller.at("admin"), PROD, "v1.0.0"));
         refused(() -> registry.repositories().delete(Caller.at("admin"), PROD));
-        assertEquals(one, registry.metadata().tag(PROD, "v1.0.0").orElseThrow());
+        assertEquals(one, registry.metadata().tags().target(PROD, "v1.0.0").orElseThrow());
 
         // not protected: another tag, another repository
         images.image(PROD, "latest", "one");
@@ -82,7 +82,7 @@ class ImmutabilityTest {
         // the rule gone, the tag can move again
         registry.immutability().delete(rule.id());
         images.image(PROD, "v1.0.0", "two");
-        assertEquals(two, registry.metadata().tag(PROD, "v1.0.0").orElseThrow());
+        assertEquals(two, registry.metadata().tags().target(PROD, "v1.0.0").orElseThrow());
     }
 
     @Test

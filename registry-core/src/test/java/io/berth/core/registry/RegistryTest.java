@@ -293,7 +293,7 @@ class RegistryTest {
         assertArrayEquals(content, read(REPO, d));
         assertEquals(1, registry.blobStore().list().size());
         assertTrue(registry.blobStore().listUploads().isEmpty());
-        assertEquals(1, registry.metadata().tagHistory(REPO, "latest").size());
+        assertEquals(1, registry.metadata().tags().history(REPO, "latest").size());
     }
 
     static String imageManifest(Digest config, long configSize, Digest layer, long layerSize) {
@@ -319,7 +319,7 @@ class RegistryTest {
         // the spec: a manifest PUT naming an absent manifest is MANIFEST_BLOB_UNKNOWN, as for blobs
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
-        assertFalse(registry.metadata().repositoryExists(REPO));
+        assertFalse(registry.metadata().repositories().exists(REPO));
     }
 
     /** A metadata store whose transactions fail while {@code failing} is set (a fault at a chosen moment). */
@@ -354,9 +354,9 @@ class RegistryTest {
         failing.set(true);
         registry.flushPulls(); // fails, logged
         failing.set(false);
-        assertTrue(real.manifestLastPulled(REPO, m).isEmpty());
+        assertTrue(real.manifests().lastPulled(REPO, m).isEmpty());
         registry.flushPulls();
-        assertTrue(real.manifestLastPulled(REPO, m).isPresent(), "the drained batch was put back");
+        assertTrue(real.manifests().lastPulled(REPO, m).isPresent(), "the drained batch was put back");
     }
 
     @Test
@@ -372,14 +372,14 @@ class RegistryTest {
         registry.manifests().get(mirror, REPO, new Tag("v1"));
         registry.manifests().get(robot, REPO, m);
         registry.flushPulls();
-        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isEmpty(), "copies to other sites are no use");
+        assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isEmpty(), "copies to other sites are no use");
         assertEquals(2, registry.manifestPulls(true));
         assertEquals(0, registry.manifestPulls(false));
         // anyone else's pull is one, whatever their user agent; anonymous callers are never replicators
         Caller anonymous = new Caller("10.0.0.8", "r3", "", "GET", "berth-replicator", "", Caller.V2);
         registry.manifests().get(anonymous, REPO, new Tag("v1"));
         registry.flushPulls();
-        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent());
+        assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isPresent());
         assertEquals(1, registry.manifestPulls(false));
     }
 
@@ -700,9 +700,9 @@ class RegistryTest {
         Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, payload).digest();
         registry.manifests().get(REPO, Reference.parse("v1"));
         registry.blobs().open(REPO, config, 0, config.size());
-        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isEmpty());
+        assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isEmpty());
         registry.flushPulls();
-        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent());
+        assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isPresent());
         assertTrue(registry.metadata().blobs().lastPulled(REPO, config.digest()).isPresent());
     }
 
@@ -779,13 +779,13 @@ class RegistryTest {
                 bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))).digest();
         registry.manifests().head(REPO, new Tag("v1"));
         registry.flushPulls();
-        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isEmpty(), "HEAD is not a pull");
+        assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isEmpty(), "HEAD is not a pull");
         registry.manifests().get(REPO, new Tag("v1"));
         read(REPO, layer.digest());
         // no flush: closing the registry writes what was recorded
         registry.close();
         registry = open(RegistryOptions.defaults());
-        assertTrue(registry.metadata().manifestLastPulled(REPO, m).isPresent(), "GET is a pull, flushed on close");
+        assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isPresent(), "GET is a pull, flushed on close");
         assertTrue(registry.metadata().blobs().lastPulled(REPO, layer.digest()).isPresent());
     }
 

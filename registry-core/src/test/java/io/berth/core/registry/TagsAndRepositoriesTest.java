@@ -222,19 +222,19 @@ class TagsAndRepositoriesTest {
         Tags.TagInfo moved = registry.tags().set(ADMIN, APP, "stable", one, Optional.empty());
         assertEquals(one, moved.digest());
         registry.tags().set(ADMIN, APP, "stable", two, Optional.empty());
-        assertEquals(two, registry.metadata().tag(APP, "stable").orElseThrow());
+        assertEquals(two, registry.metadata().tags().target(APP, "stable").orElseThrow());
 
         // promotion of an index: children copied, blobs mounted, nothing pushed twice over HTTP
         Digest amd = images.image(APP, null, "amd");
         Digest arm = images.image(APP, null, "arm");
         Digest index = images.index(APP, "multi", amd, arm);
         registry.tags().set(ADMIN, PROD, "1.0", index, Optional.of(APP));
-        assertEquals(index, registry.metadata().tag(PROD, "1.0").orElseThrow());
-        assertTrue(registry.metadata().manifestExists(PROD, amd) && registry.metadata().manifestExists(PROD, arm));
-        var layer = registry.metadata().manifestSummaries(PROD, null, 10, false);
+        assertEquals(index, registry.metadata().tags().target(PROD, "1.0").orElseThrow());
+        assertTrue(registry.metadata().manifests().exists(PROD, amd) && registry.metadata().manifests().exists(PROD, arm));
+        var layer = registry.metadata().manifests().summaries(PROD, null, 10, false);
         assertEquals(3, layer.size());
         registry.manifests().get(PROD, amd);
-        assertTrue(registry.metadata().manifest(PROD, amd).isPresent());
+        assertTrue(registry.metadata().manifests().get(PROD, amd).isPresent());
 
         List<String> types = new ArrayList<>();
         for (OutboxEvent e : registry.metadata().outbox().pending(1000).subList(before, registry.metadata()
@@ -313,14 +313,14 @@ class TagsAndRepositoriesTest {
         assertEquals(2, repos.manifests(APP, false, "", 0).manifests().size());
 
         repos.delete(ADMIN, APP);
-        assertFalse(registry.metadata().repositoryExists(APP));
+        assertFalse(registry.metadata().repositories().exists(APP));
         assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class, () -> repos.get(APP)).code());
         assertEquals(TagChange.Action.DELETED, registry.tags().history(APP, "v1").get(1).action(),
                 "the history outlives the repository");
         OutboxEvent last = registry.metadata().outbox().pending(1000).getLast();
         assertEquals("io.berth.repository.deleted", last.type());
         assertEquals("team-a/app", last.repository());
-        assertTrue(registry.metadata().repositoryExists(RepositoryName.of("team-a/other")));
+        assertTrue(registry.metadata().repositories().exists(RepositoryName.of("team-a/other")));
         assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class, () -> repos.delete(ADMIN, APP))
                 .code());
     }

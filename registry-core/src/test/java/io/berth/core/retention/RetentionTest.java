@@ -192,13 +192,13 @@ class RetentionTest {
         assertEquals(Set.of(index, amd, signature), result.manifestsDeleted().stream()
                 .map(Retention.ManifestDecision::digest).collect(Collectors.toSet()));
         for (Digest gone : List.of(index, amd, signature)) {
-            assertFalse(registry.metadata().manifestExists(APP, gone));
+            assertFalse(registry.metadata().manifests().exists(APP, gone));
         }
         for (Digest kept : List.of(shared, arm, stableSignature)) {
-            assertTrue(registry.metadata().manifestExists(APP, kept));
+            assertTrue(registry.metadata().manifests().exists(APP, kept));
         }
-        assertTrue(registry.metadata().tag(APP, "old").isEmpty());
-        assertEquals(shared, registry.metadata().tag(APP, "stable").orElseThrow());
+        assertTrue(registry.metadata().tags().target(APP, "old").isEmpty());
+        assertEquals(shared, registry.metadata().tags().target(APP, "stable").orElseThrow());
         TagChange deletion = registry.tags().history(APP, "old").getLast();
         assertEquals(TagChange.Action.DELETED, deletion.action());
         assertEquals("retention", deletion.origin().via());
@@ -216,7 +216,7 @@ class RetentionTest {
         Retention.Plan plan = retention.evaluate(policy(rules + "untagged: delete\n"), clock.millis());
         assertEquals(List.of(old), plan.manifests().stream().map(Retention.ManifestDecision::digest).toList());
         assertEquals("untagged", plan.manifests().get(0).reason());
-        assertTrue(registry.metadata().manifestExists(APP, young));
+        assertTrue(registry.metadata().manifests().exists(APP, young));
     }
 
     @Test
@@ -226,7 +226,7 @@ class RetentionTest {
         Retention.Plan plan = retention.dryRun("tidy");
         assertEquals(Set.of("a1", "a2", "a3"), plan.tags().stream().filter(t -> !t.keep())
                 .map(Retention.TagDecision::tag).collect(Collectors.toSet()));
-        assertEquals(7, registry.metadata().tagCount(APP), "a dry run deletes nothing");
+        assertEquals(7, registry.metadata().tags().count(APP), "a dry run deletes nothing");
 
         // meanwhile: a3 moves to another manifest; two newer tags push a4 and a5 out of the newest four
         images.image(APP, "a3", "moved");
@@ -239,8 +239,8 @@ class RetentionTest {
                 .collect(Collectors.toSet()), "only what the plan listed and is still eligible");
         assertTrue(r.skipped().stream().anyMatch(s -> s.contains("a3") && s.contains("no longer eligible")),
                 r.skipped().toString());
-        assertTrue(registry.metadata().tag(APP, "a3").isPresent());
-        assertTrue(registry.metadata().tag(APP, "a4").isPresent(), "eligible now, but not in the plan");
+        assertTrue(registry.metadata().tags().target(APP, "a3").isPresent());
+        assertTrue(registry.metadata().tags().target(APP, "a4").isPresent(), "eligible now, but not in the plan");
         assertTrue(retention.get("tidy").lastRun().startsWith("deleted 2 tags"), retention.get("tidy").lastRun());
 
         Retention.RunResult unplanned = retention.run("tidy", null);
@@ -263,7 +263,7 @@ class RetentionTest {
         assertEquals(List.of(), retention.runDue("me"), "03:00 has not come since the policy was made");
         clock.advance(Duration.ofDays(1));
         assertEquals(List.of("nightly"), retention.runDue("me"));
-        assertEquals(6, registry.metadata().tagCount(APP));
+        assertEquals(6, registry.metadata().tags().count(APP));
         assertEquals(List.of(), retention.runDue("me"), "not again until the next 03:00");
         assertEquals(List.of(), retention.runDue("someone-else"), "nor on another instance");
         clock.advance(Duration.ofDays(1));
@@ -335,7 +335,7 @@ class RetentionTest {
         assertEquals(Set.of("team-a/app:old", "x/y/app:old", "app:old"), plan.tags().stream().filter(t -> !t.keep())
                 .map(t -> t.repository() + ":" + t.tag()).collect(Collectors.toSet()));
         retention.run("apps", plan.id());
-        assertEquals(2, registry.metadata().tagCount(webapp), "team-a/webapp untouched");
+        assertEquals(2, registry.metadata().tags().count(webapp), "team-a/webapp untouched");
         RegistryException bad = assertThrows(RegistryException.class,
                 () -> policy("name: p\nrepositories: ['**/']\nrules: [{keep-last-pushed: 1}]"));
         assertTrue(bad.getMessage().contains("repositories") && bad.getMessage().contains("empty component"),
@@ -367,7 +367,7 @@ class RetentionTest {
         assertTrue(e.getMessage().contains("rules[0].keep-tags-matching '(?!a).*' is not a regular expression in RE2 "
                 + "syntax") && e.getMessage().contains("put the policy 'legacy' again"), e.getMessage());
         assertThrows(RegistryException.class, () -> retention.run("legacy", null));
-        assertEquals(7, registry.metadata().tagCount(APP), "nothing deleted");
+        assertEquals(7, registry.metadata().tags().count(APP), "nothing deleted");
     }
 
     @Test
@@ -383,7 +383,7 @@ class RetentionTest {
         assertThrows(CancellationException.class, () -> retention.dryRun("all", leavesAtTheThirdQuestion));
         assertEquals(3, asked.get(), "no question after the answer that the caller is gone");
         assertThrows(CancellationException.class, () -> retention.run("all", null, () -> true));
-        assertEquals(4, registry.metadata().tagCount(RepositoryName.of("team-a/r0")),
+        assertEquals(4, registry.metadata().tags().count(RepositoryName.of("team-a/r0")),
                 "a cancelled run deletes nothing");
         assertEquals(5, retention.dryRun("all", Cancellation.NEVER).tags().stream().filter(t -> t.keep()).count());
     }

@@ -57,7 +57,7 @@ public final class Images {
         String[] arch = {"amd64", "arm64", "s390x", "ppc64le", "riscv64"};
         StringBuilder m = new StringBuilder();
         for (int i = 0; i < children.length; i++) {
-            long size = registry.metadata().manifest(repo, children[i]).orElseThrow().size();
+            long size = registry.metadata().manifests().get(repo, children[i]).orElseThrow().size();
             m.append(i == 0 ? "" : ",").append("{\"mediaType\":\"").append(MediaTypes.OCI_MANIFEST)
                     .append("\",\"digest\":\"").append(children[i]).append("\",\"size\":").append(size)
                     .append(",\"platform\":{\"os\":\"linux\",\"architecture\":\"").append(arch[i % arch.length])

@@ -445,7 +445,7 @@ class AdminServerTest {
         assertEquals(6, last.getBlobsDeleted());
         assertEquals(6, last.getItemsCount());
         assertTrue(updates.size() >= 2, "progress, then the end: " + updates.size());
-        assertEquals(6, registry.metadata().unreferencedBlobs(null, Long.MAX_VALUE, 100).size(), "nothing deleted");
+        assertEquals(6, registry.metadata().gc().unreferencedBlobs(null, Long.MAX_VALUE, 100).size(), "nothing deleted");
 
         List<GarbageCollectionStatus> real = new ArrayList<>();
         admin().runGarbageCollection(RunGarbageCollectionRequest.newBuilder().setGrace("0s").build())

@@ -152,7 +152,7 @@ public final class GarbageCollector implements AutoCloseable {
             } else {
                 metadata.inTransaction(tx -> {
                     tx.leases().acquire(LEASE, owner, leaseUntil);
-                    tx.putGcRun(new GcRunRecord(id, state.name(), false, options.deleteUntagged(),
+                    tx.gc().putRun(new GcRunRecord(id, state.name(), false, options.deleteUntagged(),
                             options.grace().toMillis(), cutoff, phase, cursor == null ? "" : cursor, startedAt,
                             clock.millis(), finishedAt, manifestsDeleted, blobsExamined, blobsDeleted, bytesFreed,
                             error));
@@ -218,7 +218,7 @@ public final class GarbageCollector implements AutoCloseable {
         if (current != null && !current.finished()) {
             return Optional.empty(); // running in this process
         }
-        Optional<GcRunRecord> last = metadata.latestGcRun();
+        Optional<GcRunRecord> last = metadata.gc().latestRun();
         if (last.isEmpty() || !last.get().state().equals(State.RUNNING.name())) {
             return Optional.empty();
         }
@@ -245,7 +245,7 @@ public final class GarbageCollector implements AutoCloseable {
         if (s != null) {
             return s;
         }
-        return metadata.latestGcRun().map(this::fromRecord).orElseThrow(() -> RegistryException.of(
+        return metadata.gc().latestRun().map(this::fromRecord).orElseThrow(() -> RegistryException.of(
                 ErrorCode.NOT_FOUND, "garbage collection has never run", "run", ""));
     }
 
@@ -312,13 +312,13 @@ public final class GarbageCollector implements AutoCloseable {
         if (run.options.dryRun()) {
             return;
         }
-        metadata.inTransaction(tx -> tx.releaseReservationsBefore(clock.millis() - Duration.ofHours(1).toMillis()));
-        for (Digest d : metadata.blobDeletions()) {
+        metadata.inTransaction(tx -> tx.gc().releaseBefore(clock.millis() - Duration.ofHours(1).toMillis()));
+        for (Digest d : metadata.gc().deletions()) {
             if (metadata.blobs().size(d).isEmpty()) {
                 blobs.delete(d);
             }
             metadata.inTransaction(tx -> {
-                tx.endBlobDeletion(d);
+                tx.gc().endDeletion(d);
                 return null;
             });
         }
@@ -338,7 +338,7 @@ public final class GarbageCollector implements AutoCloseable {
         while (deletedInPass && !stopping) {
             deletedInPass = false;
             while (!stopping) {
-                List<ManifestKey> batch = metadata.unreachableManifests(run.cursor.isEmpty() ? null : run.cursor,
+                List<ManifestKey> batch = metadata.gc().unreachableManifests(run.cursor.isEmpty() ? null : run.cursor,
                         run.cutoff, BATCH);
                 for (ManifestKey m : batch) {
                     if (manifests.deleteIfUnkept(caller, m.repository(), m.digest(), Set.of(), run.cutoff)
@@ -366,7 +366,7 @@ public final class GarbageCollector implements AutoCloseable {
         ArrayDeque<ManifestKey> gone = new ArrayDeque<>();
         String cursor = null;
         while (!stopping) {
-            List<ManifestKey> batch = metadata.unreachableManifests(cursor, run.cutoff, BATCH);
+            List<ManifestKey> batch = metadata.gc().unreachableManifests(cursor, run.cutoff, BATCH);
             for (ManifestKey m : batch) {
                 plan(run, m, gone);
                 cursor = m.repository() + "@" + m.digest();
@@ -427,7 +427,7 @@ public final class GarbageCollector implements AutoCloseable {
             if (!run.planned.containsAll(metadata.manifests().referencingBlobAnywhere(d))) {
                 continue;
             }
-            Optional<BlobRecord> b = metadata.blobUnlinkedSince(d, run.cutoff);
+            Optional<BlobRecord> b = metadata.gc().blobUnlinkedSince(d, run.cutoff);
             if (b.isPresent()) {
                 run.blobsExamined++;
                 run.blobsDeleted++;
@@ -443,7 +443,7 @@ public final class GarbageCollector implements AutoCloseable {
             planFreedBlobs(run);
         }
         while (!stopping) {
-            List<BlobRecord> batch = metadata.unreferencedBlobs(run.cursor.isEmpty() ? null : run.cursor,
+            List<BlobRecord> batch = metadata.gc().unreferencedBlobs(run.cursor.isEmpty() ? null : run.cursor,
                     run.cutoff, BATCH);
             run.blobsExamined += batch.size();
             if (run.options.dryRun()) {
@@ -532,7 +532,7 @@ public final class GarbageCollector implements AutoCloseable {
         List<Digest> claimed = metadata.inTransaction(tx -> {
             List<Digest> out = new ArrayList<>();
             for (Digest d : digests) {
-                if (tx.claimBlobDeletion(d, run.id, unlinkedSince)) {
+                if (tx.gc().claimDeletion(d, run.id, unlinkedSince)) {
                     out.add(d);
                 }
             }
@@ -542,7 +542,7 @@ public final class GarbageCollector implements AutoCloseable {
             blobs.delete(d);
         }
         metadata.inTransaction(tx -> {
-            claimed.forEach(tx::endBlobDeletion);
+            claimed.forEach(tx.gc()::endDeletion);
             return null;
         });
         return claimed;

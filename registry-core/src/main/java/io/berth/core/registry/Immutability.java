@@ -56,7 +56,7 @@ public final class Immutability {
         Rule rule = metadata.inTransaction(tx -> {
             ImmutabilityRuleRecord r = new ImmutabilityRuleRecord(UUID.randomUUID().toString(), repositories, tags,
                     tx.now());
-            tx.insertImmutabilityRule(r);
+            tx.immutability().insert(r);
             return rule(r);
         });
         return rule;
@@ -73,11 +73,11 @@ public final class Immutability {
     }
 
     public List<Rule> list() {
-        return metadata.immutabilityRules().stream().map(Immutability::rule).toList();
+        return metadata.immutability().rules().stream().map(Immutability::rule).toList();
     }
 
     public void delete(String id) {
-        if (!metadata.<Boolean>inTransaction(tx -> tx.deleteImmutabilityRule(id))) {
+        if (!metadata.<Boolean>inTransaction(tx -> tx.immutability().delete(id))) {
             throw RegistryException.of(ErrorCode.NOT_FOUND, "no immutability rule " + id, "id", id);
         }
     }
@@ -89,7 +89,7 @@ public final class Immutability {
 
     /** The rules as they are now, compiled once: for checking many tags. */
     public static Checker checker(MetadataReads reads) {
-        return new Checker(reads.immutabilityRules().stream().map(Immutability::rule).toList());
+        return new Checker(reads.immutability().rules().stream().map(Immutability::rule).toList());
     }
 
     /** Compiled rules. */

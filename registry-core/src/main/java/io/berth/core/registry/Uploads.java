@@ -372,7 +372,7 @@ public final class Uploads {
                     + " does not match the uploaded content", Map.of("digest", expected.toString()));
         }
         boolean verified = running.isPresent()
-                || metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.blobReservedBy(expected, id.value()));
+                || metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.gc().reservedBy(expected, id.value()));
         if (!verified) {
             discard(id);
             throw lost(session, new StagedUploadLostException(id, staged, session.size()));
@@ -396,12 +396,12 @@ public final class Uploads {
 
     /**
      * Reserves the digest against garbage collection before the blob's file is placed (see
-     * {@link io.berth.core.metadata.AdminWrites#reserveBlob}); waits while a collection is deleting it.
+     * {@link io.berth.core.metadata.GcRecords.Writes#reserve}); waits while a collection is deleting it.
      */
     private void reserve(Digest digest, UploadId holder) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         // deferred: a reservation matters only to a collection running while this process does
-        while (!metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.reserveBlob(digest, holder.value(),
+        while (!metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.gc().reserve(digest, holder.value(),
                 clock.millis() - STALE_CLAIM_MILLIS))) {
             if (System.nanoTime() > deadline) {
                 throw RegistryException.of(ErrorCode.STORAGE_UNAVAILABLE, "garbage collection is deleting blob "
@@ -419,7 +419,7 @@ public final class Uploads {
     private void release(Digest digest, UploadId holder) {
         try {
             metadata.inTransaction(DEFERRED, tx -> {
-                tx.releaseBlob(digest, holder.value());
+                tx.gc().release(digest, holder.value());
                 return null;
             });
         } catch (RuntimeException e) {
@@ -435,7 +435,7 @@ public final class Uploads {
             tx.repositories().ensure(session.repository());
             tx.blobs().link(session.repository(), digest);
             tx.uploads().delete(session.id());
-            tx.releaseBlob(digest, session.id().value());
+            tx.gc().release(digest, session.id().value());
             return null;
         });
         hashes.remove(session.id());

@@ -118,20 +118,20 @@ public final class Retention {
 
     public PolicyInfo put(RetentionPolicy policy) {
         String spec = json(policy.toMap());
-        metadata.inTransaction(tx -> tx.putRetentionPolicy(policy.name(), spec));
+        metadata.inTransaction(tx -> tx.retention().putPolicy(policy.name(), spec));
         return get(policy.name());
     }
 
     public PolicyInfo get(String name) {
-        return info(metadata.retentionPolicy(name).orElseThrow(() -> unknown(name)));
+        return info(metadata.retention().policy(name).orElseThrow(() -> unknown(name)));
     }
 
     public List<PolicyInfo> list() {
-        return metadata.retentionPolicies().stream().map(Retention::info).toList();
+        return metadata.retention().policies().stream().map(Retention::info).toList();
     }
 
     public void delete(String name) {
-        if (!metadata.<Boolean>inTransaction(tx -> tx.deleteRetentionPolicy(name))) {
+        if (!metadata.<Boolean>inTransaction(tx -> tx.retention().deletePolicy(name))) {
             throw unknown(name);
         }
     }
@@ -184,8 +184,8 @@ public final class Retention {
         Plan plan = evaluate(get(name).policy(), clock.millis(), cancellation);
         String items = json(Map.of("items", plan.items()));
         metadata.inTransaction(tx -> {
-            tx.pruneRetentionPlans(clock.millis() - PLAN_LIFETIME.toMillis());
-            tx.insertRetentionPlan(new StoredRetentionPlan(plan.id(), name, plan.createdAt(), items));
+            tx.retention().prunePlans(clock.millis() - PLAN_LIFETIME.toMillis());
+            tx.retention().insertPlan(new StoredRetentionPlan(plan.id(), name, plan.createdAt(), items));
             return null;
         });
         return plan;
@@ -211,7 +211,7 @@ public final class Retention {
         Set<String> allowed = new LinkedHashSet<>(now.items());
         List<String> skipped = new ArrayList<>();
         if (planId != null && !planId.isEmpty()) {
-            StoredRetentionPlan stored = metadata.retentionPlan(planId).orElseThrow(() -> RegistryException.of(
+            StoredRetentionPlan stored = metadata.retention().plan(planId).orElseThrow(() -> RegistryException.of(
                     ErrorCode.NOT_FOUND, "no retention plan " + planId + " (plans are kept for "
                             + PLAN_LIFETIME.toDays() + " days)", "plan", planId));
             if (!stored.policy().equals(name)) {
@@ -228,7 +228,7 @@ public final class Retention {
         }
         RunResult result = execute(name, planId, now, allowed, skipped);
         metadata.inTransaction(tx -> {
-            tx.recordRetentionRun(name, result.summary());
+            tx.retention().recordRun(name, result.summary());
             return null;
         });
         LOG.log(System.Logger.Level.INFO, "retention policy " + name + ": " + result.summary());
@@ -535,7 +535,7 @@ public final class Retention {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "scheduled retention policy " + name + " failed: " + e);
                 metadata.inTransaction(tx -> {
-                    tx.recordRetentionRun(name, "failed: " + e.getMessage());
+                    tx.retention().recordRun(name, "failed: " + e.getMessage());
                     return null;
                 });
             }

@@ -297,28 +297,28 @@ class GarbageCollectorTest {
         Digest d = garbage.get(1).digest();
         clock.advance(Duration.ofHours(2));
         var metadata = registry.metadata();
-        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.reserveBlob(d, "upload-1", 0)));
-        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.blobReservedBy(d, "upload-1")));
-        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.blobReservedBy(d, "upload-9")));
+        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.gc().reserve(d, "upload-1", 0)));
+        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.gc().reservedBy(d, "upload-1")));
+        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.gc().reservedBy(d, "upload-9")));
         run(false, Duration.ofHours(1), false);
         assertTrue(registry.blobStore().size(d).isPresent(), "an upload is placing it");
         metadata.inTransaction(tx -> {
-            tx.releaseBlob(d, "upload-1");
+            tx.gc().release(d, "upload-1");
             return null;
         });
         // a claim (GC deleting the file) makes reservations wait, until it ends or is stale
-        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(d, "run-1", clock.millis())));
-        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.reserveBlob(d, "upload-2", clock.millis() - 60_000)));
+        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.gc().claimDeletion(d, "run-1", clock.millis())));
+        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.gc().reserve(d, "upload-2", clock.millis() - 60_000)));
         clock.advance(Duration.ofMinutes(11));
-        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.reserveBlob(d, "upload-2",
+        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.gc().reserve(d, "upload-2",
                 clock.millis() - Duration.ofMinutes(10).toMillis())), "a claim older than 10 minutes is stale");
         // a referenced or recently linked blob cannot be claimed
         Digest v1 = images.image(APP, "v1", "v1");
         var layer = ManifestParser.parse(MediaTypes.OCI_MANIFEST,
                 metadata.manifests().get(APP, v1).orElseThrow().payload()).blobs().get(1).digest();
-        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(layer, "run-1", Long.MIN_VALUE)));
+        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.gc().claimDeletion(layer, "run-1", Long.MIN_VALUE)));
         BlobInfo fresh = images.blob(APP, Images.bytes("just pushed"));
-        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.claimBlobDeletion(fresh.digest(), "run-1",
+        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.gc().claimDeletion(fresh.digest(), "run-1",
                 clock.millis() - 1000)));
     }
 
@@ -335,10 +335,10 @@ class GarbageCollectorTest {
         long now = clock.millis();
         // the state a process killed in the middle of the blobs phase leaves: the first blob done, a claim open
         registry.metadata().inTransaction(tx -> {
-            tx.putGcRun(new GcRunRecord("run-1", "RUNNING", false, false, Duration.ofHours(1).toMillis(),
+            tx.gc().putRun(new GcRunRecord("run-1", "RUNNING", false, false, Duration.ofHours(1).toMillis(),
                     now - Duration.ofHours(1).toMillis(), "blobs", all.get(0).toString(), now - 1000, now - 500,
                     OptionalLong.empty(), 0, 1, 1, 10, null));
-            tx.claimBlobDeletion(claimed, "run-1", Long.MAX_VALUE);
+            tx.gc().claimDeletion(claimed, "run-1", Long.MAX_VALUE);
             return null;
         });
         registry.close();
@@ -358,7 +358,7 @@ class GarbageCollectorTest {
             assertTrue(registry.blobStore().size(d).isEmpty());
         }
         assertTrue(registry.blobStore().size(claimed).isEmpty(), "the open claim was finished");
-        assertTrue(registry.metadata().blobDeletions().isEmpty());
+        assertTrue(registry.metadata().gc().deletions().isEmpty());
         assertTrue(gc.resumeInterrupted().isEmpty(), "nothing left to resume");
     }
 
@@ -455,8 +455,8 @@ class GarbageCollectorTest {
         GarbageCollector.Status last = gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
                 false));
         assertEquals(GarbageCollector.State.SUCCEEDED, last.state());
-        assertTrue(registry.metadata().blobDeletions().isEmpty());
-        assertArrayEquals(new Object[0], registry.metadata().unreferencedBlobs(null, last.startedAt(), 10).toArray(),
+        assertTrue(registry.metadata().gc().deletions().isEmpty());
+        assertArrayEquals(new Object[0], registry.metadata().gc().unreferencedBlobs(null, last.startedAt(), 10).toArray(),
                 "after a last collection nothing unreferenced is left");
     }
 }

@@ -137,9 +137,9 @@ public abstract class MetadataStoreContract {
         assertEquals(Set.of(new ManifestKey(REPO, image.digest()), new ManifestKey(other, image.digest())),
                 Set.copyOf(store.manifests().referencingBlobAnywhere(layer)));
         long later = System.currentTimeMillis() + 3_600_000;
-        assertEquals(Optional.of(new BlobRecord(layer, 5)), store.blobUnlinkedSince(layer, later));
-        assertTrue(store.blobUnlinkedSince(layer, 0).isEmpty(), "recorded after the cutoff");
-        assertTrue(store.blobUnlinkedSince(digest("unknown"), later).isEmpty());
+        assertEquals(Optional.of(new BlobRecord(layer, 5)), store.gc().blobUnlinkedSince(layer, later));
+        assertTrue(store.gc().blobUnlinkedSince(layer, 0).isEmpty(), "recorded after the cutoff");
+        assertTrue(store.gc().blobUnlinkedSince(digest("unknown"), later).isEmpty());
     }
 
     @Test

@@ -165,7 +165,7 @@ class ImmutabilityTest {
     void aStoredRuleRe2RefusesProtectsEveryTagOfItsRepositoriesUntilReplaced() {
         // rules were Java regular expressions before; one using look-ahead fails closed, saying why
         registry.metadata().inTransaction(tx -> {
-            tx.insertImmutabilityRule(new ImmutabilityRuleRecord("legacy", "team-a/prod/**", "(?!dev-).*", 1L));
+            tx.immutability().insert(new ImmutabilityRuleRecord("legacy", "team-a/prod/**", "(?!dev-).*", 1L));
             return null;
         });
         images.image(PROD, "dev-1", "one");

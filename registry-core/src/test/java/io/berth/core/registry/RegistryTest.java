@@ -420,7 +420,7 @@ class RegistryTest {
         UploadSession s = registry.uploads().start(REPO);
         registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(content));
         // what the crashed process did: verified the bytes, reserved the digest, moved the file
-        registry.metadata().inTransaction(tx -> tx.reserveBlob(d, s.id().value(), 0));
+        registry.metadata().inTransaction(tx -> tx.gc().reserve(d, s.id().value(), 0));
         registry.blobStore().commitUpload(s.id(), d);
         registry.close();
         registry = open(RegistryOptions.defaults()); // no running digest any more

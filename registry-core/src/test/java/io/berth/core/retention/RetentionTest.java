@@ -359,7 +359,7 @@ class RetentionTest {
     void aStoredPolicyWhoseExpressionRe2RefusesListsButDecidesNothing() {
         // policies were Java regular expressions before; one with look-ahead must not delete by guesswork
         history();
-        registry.metadata().inTransaction(tx -> tx.putRetentionPolicy("legacy", "{\"name\":\"legacy\","
+        registry.metadata().inTransaction(tx -> tx.retention().putPolicy("legacy", "{\"name\":\"legacy\","
                 + "\"repositories\":[\"team-a/**\"],\"rules\":[{\"keep-tags-matching\":\"(?!a).*\"}]}"));
         assertEquals(List.of("legacy"), retention.list().stream().map(i -> i.policy().name()).toList());
         RegistryException e = assertThrows(RegistryException.class, () -> retention.dryRun("legacy"));

@@ -183,8 +183,12 @@ public final class PostgresMetadataStore implements MetadataStore {
         }
     }
 
-    /** Runs one read on a connection of the pool, in autocommit. */
-    private <T> T onPooled(SqlSession.Work<T> work) {
+    /**
+     * Runs one read on a connection of the pool, in autocommit: Hikari's default, and a transaction
+     * gives its connection back with autocommit and isolation as they were. Package-private for the
+     * test that checks it.
+     */
+    <T> T onPooled(SqlSession.Work<T> work) {
         try (Connection c = pool.getConnection()) {
             return work.on(c);
         } catch (SQLException e) {

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -174,6 +175,30 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
                     new GarbageCollector.Options(true, Duration.ZERO, false)).state());
             assertEquals(GarbageCollector.State.SUCCEEDED, oneGc.runNow(
                     new GarbageCollector.Options(true, Duration.ZERO, false)).state());
+        }
+    }
+
+    /**
+     * Reads outside transactions borrow a pooled connection for each statement and rely on it being
+     * in autocommit at the default isolation, also after a SERIALIZABLE transaction used it: a
+     * connection with autocommit off would hold a transaction, and its snapshot, across reads.
+     */
+    @Test
+    void pooledReadConnectionsAreInAutocommitAfterATransaction() {
+        PostgresMetadataStore pg = (PostgresMetadataStore) store;
+        for (int i = 0; i < 20; i++) {
+            pg.inTransaction(tx -> {
+                tx.repositories().ensure(REPO);
+                return null;
+            });
+            assertTrue(store.repositories().exists(REPO));
+            assertEquals(List.of(true, Connection.TRANSACTION_READ_COMMITTED), pg.onPooled(c -> {
+                try {
+                    return List.<Object>of(c.getAutoCommit(), c.getTransactionIsolation());
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }), "autocommit, isolation");
         }
     }
 }

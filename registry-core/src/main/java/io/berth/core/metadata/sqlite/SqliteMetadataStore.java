@@ -42,7 +42,7 @@ import org.sqlite.SQLiteConfig;
  */
 public final class SqliteMetadataStore implements MetadataStore {
     private static final System.Logger LOG = System.getLogger(SqliteMetadataStore.class.getName());
-    private static final int READERS = 8;
+    static final int READERS = 8;
 
     private final String url;
     private Connection writer; // guarded by writeLock; replaced when a failure left it unusable
@@ -231,8 +231,12 @@ public final class SqliteMetadataStore implements MetadataStore {
         }
     }
 
-    /** Runs one read on a reader connection, waiting for one to be free. */
-    private <T> T onReader(SqlSession.Work<T> work) {
+    /**
+     * Runs one read on a reader connection, waiting for one to be free. Readers stay in autocommit
+     * (never set otherwise): a reader holding a transaction open would keep answering from its first
+     * snapshot. Package-private for the test that checks it.
+     */
+    <T> T onReader(SqlSession.Work<T> work) {
         ensureOpen();
         Connection c;
         try {

@@ -12,6 +12,9 @@ import io.berth.core.metadata.UploadRecords;
 import io.berth.core.metadata.UploadSession;
 import io.berth.core.model.UploadId;
 import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -85,5 +88,30 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
         MetadataException e = assertThrows(MetadataException.class, () -> ((UploadRecords.Writes) store.uploads())
                 .create(new UploadSession(UploadId.random(), REPO, 0, 1, 1, "x")));
         assertTrue(String.valueOf(e.getCause()).contains("readonly"), String.valueOf(e.getCause()));
+    }
+
+    /**
+     * Reads outside transactions borrow a reader for each statement and rely on it being in
+     * autocommit; a reader with autocommit off would hold its first snapshot across reads.
+     */
+    @Test
+    void everyReaderIsInAutocommitAndQueryOnly() {
+        store.inTransaction(tx -> {
+            tx.repositories().ensure(REPO);
+            return null;
+        });
+        SqliteMetadataStore sqlite = (SqliteMetadataStore) store;
+        // the pool hands readers out in turn: twice round it sees each one, after a read on each
+        for (int i = 0; i < 2 * SqliteMetadataStore.READERS; i++) {
+            assertTrue(store.repositories().exists(REPO));
+            assertEquals(List.of(true, true), sqlite.onReader(c -> {
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA query_only")) {
+                    rs.next();
+                    return List.of(c.getAutoCommit(), rs.getInt(1) == 1);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }), "autocommit, query-only");
+        }
     }
 }

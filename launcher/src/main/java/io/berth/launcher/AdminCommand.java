@@ -2,6 +2,10 @@ package io.berth.launcher;
 
 import com.google.protobuf.MessageOrBuilder;
 import io.berth.core.auth.PemKeys;
+import io.berth.launcher.cli.Args;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
+import io.berth.launcher.cli.UsageError;
 import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.ServerInfo;
@@ -29,82 +33,80 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine;
+import java.util.function.Function;
 
 /**
  * {@code berth admin}: the gRPC admin API from the command line. Options {@code --server},
  * {@code --token} and {@code --json} may come before or after the subcommand. Exit codes: 0 done,
  * 1 the server said no (or could not be reached), 2 bad usage.
  */
-@Command(name = "admin", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        usageHelpAutoWidth = false,
-        description = {"Administer a running registry over its gRPC admin API (docs/admin-api.md): repositories, "
-                + "tags and their history, manifests, retention, immutability, garbage collection.",
-                "Credentials: --token (or BERTH_ADMIN_TOKEN): one of the server's admin.tokens or a token of its token "
-                        + "endpoint; or --user (or BERTH_ADMIN_USER) with BERTH_ADMIN_PASSWORD: a user or robot:NAME "
-                        + "with the admin action."},
-        subcommands = {AdminCommand.Info.class, AdminRepositories.class, AdminTags.class, AdminTags.Manifests.class,
-                AdminPolicies.Retention.class, AdminPolicies.Immutability.class, AdminGc.class, AdminRobots.class},
-        footer = {"", "Exit codes: 0 done, 1 refused by or unreachable server, 2 bad usage."})
-public final class AdminCommand implements Callable<Integer> {
+final class AdminCommand {
     /** Exit code when the server refused a call or could not be reached. */
     static final int EXIT_SERVER = 1;
+    static final String DEFAULT_SERVER = "127.0.0.1:5001";
 
-    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:5001",
-            scope = CommandLine.ScopeType.INHERIT, description = "Admin API address (default: ${DEFAULT-VALUE}).")
-    String server;
+    // every subcommand takes these, before or after its name
+    static final Option SERVER = Option.value("HOST:PORT", "Admin API address (default: " + DEFAULT_SERVER + ").",
+            "--server").defaultValue(DEFAULT_SERVER).inherited();
+    static final Option TOKEN = Option.value("TOKEN", "Bearer token (default: $BERTH_ADMIN_TOKEN, which keeps it out "
+            + "of ps).", "--token").inherited();
+    static final Option USER = Option.value("NAME", "Log in as this user or robot:NAME, the password from "
+            + "$BERTH_ADMIN_PASSWORD (default: $BERTH_ADMIN_USER).", "--user").inherited();
+    static final Option TLS = Option.flag("Speak TLS, trusting the system's certificate authorities.", "--tls")
+            .inherited();
+    static final Option TLS_CA = Option.value("FILE", "Speak TLS, trusting the CA certificates in FILE (PEM).",
+            "--tls-ca").path().inherited();
+    static final Option TLS_CERT = Option.value("FILE", "Client certificate (PEM) for a server with "
+            + "admin.tls.client-ca; with --tls-key.", "--tls-cert").path().inherited();
+    static final Option TLS_KEY = Option.value("FILE", "Private key (PEM: PKCS#8, SEC1 or PKCS#1) of --tls-cert.",
+            "--tls-key").path().inherited();
+    static final Option JSON = Option.flag("Print the server's answer as JSON instead of a table.", "--json")
+            .inherited();
 
-    @Option(names = "--token", paramLabel = "TOKEN", scope = CommandLine.ScopeType.INHERIT,
-            description = "Bearer token (default: $BERTH_ADMIN_TOKEN, which keeps it out of ps).")
-    String token;
+    private final String server;
+    private final String token;
+    private final String user;
+    private final boolean tls;
+    private final Path tlsCa;
+    private final Path tlsCert;
+    private final Path tlsKey;
+    final boolean json;
 
-    @Option(names = "--user", paramLabel = "NAME", scope = CommandLine.ScopeType.INHERIT,
-            description = "Log in as this user or robot:NAME, the password from $BERTH_ADMIN_PASSWORD (default: "
-                    + "$BERTH_ADMIN_USER).")
-    String user;
-
-    @Option(names = "--tls", scope = CommandLine.ScopeType.INHERIT,
-            description = "Speak TLS, trusting the system's certificate authorities.")
-    boolean tls;
-
-    @Option(names = "--tls-ca", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
-            description = "Speak TLS, trusting the CA certificates in FILE (PEM).")
-    Path tlsCa;
-
-    @Option(names = "--tls-cert", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
-            description = "Client certificate (PEM) for a server with admin.tls.client-ca; with --tls-key.")
-    Path tlsCert;
-
-    @Option(names = "--tls-key", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
-            description = "Private key (PEM: PKCS#8, SEC1 or PKCS#1) of --tls-cert.")
-    Path tlsKey;
-
-    @Option(names = "--json", scope = CommandLine.ScopeType.INHERIT,
-            description = "Print the server's answer as JSON instead of a table.")
-    boolean json;
-
-    @CommandLine.Spec
-    CommandSpec groupSpec;
-
-    @Override
-    public Integer call() {
-        groupSpec.commandLine().usage(System.err);
-        return Main.EXIT_CONFIG;
+    AdminCommand(Args args) {
+        server = args.value(SERVER);
+        token = args.value(TOKEN);
+        user = args.value(USER);
+        tls = args.isSet(TLS);
+        tlsCa = args.path(TLS_CA);
+        tlsCert = args.path(TLS_CERT);
+        tlsKey = args.path(TLS_KEY);
+        json = args.isSet(JSON);
     }
 
-    /** The admin command an admin subcommand belongs to. */
-    static AdminCommand of(CommandSpec spec) {
-        for (CommandSpec s = spec; s != null; s = s.parent()) {
-            if (s.userObject() instanceof AdminCommand a) {
-                return a;
-            }
-        }
-        throw new IllegalStateException("not under 'berth admin'");
+    static Command command() {
+        return Command.named("admin").standardHelp()
+                .description("Administer a running registry over its gRPC admin API (docs/admin-api.md): repositories, "
+                        + "tags and their history, manifests, retention, immutability, garbage collection.",
+                        "Credentials: --token (or BERTH_ADMIN_TOKEN): one of the server's admin.tokens or a token of its "
+                        + "token endpoint; or --user (or BERTH_ADMIN_USER) with BERTH_ADMIN_PASSWORD: a user or "
+                        + "robot:NAME with the admin action.")
+                .options(SERVER, TOKEN, USER, TLS, TLS_CA, TLS_CERT, TLS_KEY, JSON)
+                .subcommands(leaf("info", "Show the server's version, start time, backends and repository count.",
+                        Info::new), AdminRepositories.command(), AdminTags.command(), AdminTags.Manifests.command(),
+                        AdminPolicies.retention(), AdminPolicies.immutability(), AdminGc.command(), AdminRobots.command())
+                .footer("", "", "Exit codes: 0 done, 1 refused by or unreachable server, 2 bad usage.");
+    }
+
+    /** A group of admin subcommands: called alone, it shows its usage. */
+    static Command group(String name, String description, Command... subcommands) {
+        return Command.named(name).standardHelp().description(description).subcommands(subcommands);
+    }
+
+    /** An admin command that calls the server; {@code make} reads what it was given. */
+    static Command leaf(String name, String description, Function<Args, Leaf> make) {
+        return Command.named(name).standardHelp().description(description)
+                .runs(args -> make.apply(args).execute());
     }
 
     /** A connection for one command. */
@@ -223,16 +225,6 @@ public final class AdminCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * A mistake in how the command was called that only shows once it runs (a value out of its set,
-     * options that go together): one line and exit code 2, as picocli's own usage errors.
-     */
-    static final class UsageError extends RuntimeException {
-        UsageError(String message) {
-            super(message);
-        }
-    }
-
     /** Prints a message as JSON (with --json, {@link AdminJson}) or runs the table printer. */
     void print(MessageOrBuilder message, Runnable table) {
         if (json) {
@@ -289,9 +281,11 @@ public final class AdminCommand implements Callable<Integer> {
         return colon < 0 || digest.length() < colon + 13 ? digest : digest.substring(0, colon + 13);
     }
 
-    @Command(name = "info", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Show the server's version, start time, backends and repository count.")
     static final class Info extends Leaf {
+        Info(Args args) {
+            super(args);
+        }
+
         @Override
         int work(Session s) {
             ServerInfo i = s.call().getServerInfo(GetServerInfoRequest.getDefaultInstance());
@@ -302,35 +296,18 @@ public final class AdminCommand implements Callable<Integer> {
         }
     }
 
-    /** A group of admin subcommands: called alone, it shows its usage. */
-    abstract static class Group implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandSpec groupSpec;
-
-        @Override
-        public Integer call() {
-            groupSpec.commandLine().usage(System.err);
-            return Main.EXIT_CONFIG;
-        }
-    }
-
     /**
-     * An admin command that calls the server: its work runs with a session, refusals become exit codes.
-     * picocli calls {@link #call()}; {@link AdminWithoutParsing} sets {@link #admin} and calls
-     * {@link #execute()}. A {@link UsageError} leaves either way, to be printed as a usage error.
+     * An admin command that calls the server: its work runs with a session, refusals become exit
+     * codes. A {@link UsageError} leaves, to be printed as a usage error.
      */
-    abstract static class Leaf implements Callable<Integer> {
-        @CommandLine.Spec
-        CommandSpec spec;
-        AdminCommand admin;
+    abstract static class Leaf {
+        final AdminCommand admin;
+
+        Leaf(Args args) {
+            admin = new AdminCommand(args);
+        }
 
         abstract int work(Session s) throws Exception;
-
-        @Override
-        public Integer call() {
-            admin = of(spec);
-            return execute();
-        }
 
         int execute() {
             return admin.run(this::work);

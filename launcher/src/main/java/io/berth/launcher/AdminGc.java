@@ -1,5 +1,8 @@
 package io.berth.launcher;
 
+import io.berth.launcher.cli.Args;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
 import io.berth.proto.admin.v1.GarbageCollectionStatus;
 import io.berth.proto.admin.v1.GetGarbageCollectionStatusRequest;
 import io.berth.proto.admin.v1.RunGarbageCollectionRequest;
@@ -7,16 +10,23 @@ import java.io.PrintStream;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code berth admin gc run|status}. */
-@Command(name = "gc", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        description = "Online garbage collection: delete blobs nothing references (and, if asked, untagged "
-                + "manifests nothing reaches) while the registry keeps serving.",
-        subcommands = {AdminGc.Run.class, AdminGc.StatusCommand.class})
-final class AdminGc extends AdminCommand.Group {
+final class AdminGc {
     private static final List<String> PHASES = List.of("manifests", "blobs", "orphans", "done");
+
+    private AdminGc() {
+    }
+
+    static Command command() {
+        return AdminCommand.group("gc", "Online garbage collection: delete blobs nothing references (and, if asked, "
+                + "untagged manifests nothing reaches) while the registry keeps serving.",
+                AdminCommand.leaf("run", "Run a collection and follow it to its end (a progress bar on a terminal). "
+                        + "Interrupting this command does not stop the run: see 'gc status'.", Run::new)
+                        .options(Run.DRY_RUN, Run.GRACE, Run.UNTAGGED),
+                AdminCommand.leaf("status", "The collection in progress, or the last one; --follow waits for it to "
+                        + "end.", StatusCommand::new).option(StatusCommand.FOLLOW));
+    }
 
     static String summary(GarbageCollectionStatus s) {
         String verb = s.getDryRun() ? "would delete" : "deleted";
@@ -66,19 +76,23 @@ final class AdminGc extends AdminCommand.Group {
         return end.getState().equals("FAILED") ? AdminCommand.EXIT_SERVER : 0;
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Run a collection and follow it to its end (a progress bar on a terminal). Interrupting "
-                    + "this command does not stop the run: see 'gc status'.")
     static final class Run extends AdminCommand.Leaf {
-        @Option(names = "--dry-run", description = "Say what would be deleted and how many bytes; delete nothing.")
-        boolean dryRun;
+        static final Option DRY_RUN = Option.flag("Say what would be deleted and how many bytes; delete nothing.",
+                "--dry-run");
+        static final Option GRACE = Option.value("DURATION", "Leave anything younger alone (default: the server's "
+                + "gc.grace, 1h).", "--grace").defaultValue("");
+        static final Option UNTAGGED = Option.flag("Also delete untagged manifests nothing reaches.", "--untagged");
 
-        @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "",
-                description = "Leave anything younger alone (default: the server's gc.grace, 1h).")
-        String grace;
+        private final boolean dryRun;
+        private final String grace;
+        private final boolean untagged;
 
-        @Option(names = "--untagged", description = "Also delete untagged manifests nothing reaches.")
-        boolean untagged;
+        Run(Args args) {
+            super(args);
+            dryRun = args.isSet(DRY_RUN);
+            grace = args.value(GRACE);
+            untagged = args.isSet(UNTAGGED);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -88,11 +102,15 @@ final class AdminGc extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "The collection in progress, or the last one; --follow waits for it to end.")
     static final class StatusCommand extends AdminCommand.Leaf {
-        @Option(names = "--follow", description = "Follow a run in progress to its end.")
-        boolean follow;
+        static final Option FOLLOW = Option.flag("Follow a run in progress to its end.", "--follow");
+
+        private final boolean follow;
+
+        StatusCommand(Args args) {
+            super(args);
+            follow = args.isSet(FOLLOW);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {

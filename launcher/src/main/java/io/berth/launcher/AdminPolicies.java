@@ -3,6 +3,11 @@ package io.berth.launcher;
 import io.berth.admin.RegistryAdminService;
 import io.berth.core.error.RegistryException;
 import io.berth.core.retention.RetentionPolicy;
+import io.berth.launcher.cli.Args;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
+import io.berth.launcher.cli.Positional;
+import io.berth.launcher.cli.UsageError;
 import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.DeleteImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.DeleteRetentionPolicyRequest;
@@ -29,20 +34,37 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code berth admin retention …} and {@code berth admin immutability …}. */
 final class AdminPolicies {
     private AdminPolicies() {
     }
 
-    @Command(name = "retention", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Retention policies: apply one from a file, list, show, delete, dry-run, run.",
-            subcommands = {Apply.class, ListPolicies.class, GetPolicy.class, DeletePolicy.class, DryRun.class,
-                    Run.class})
-    static final class Retention extends AdminCommand.Group {
+    static final Positional NAME = Positional.of("NAME");
+
+    static Command retention() {
+        return AdminCommand.group("retention", "Retention policies: apply one from a file, list, show, delete, dry-run, "
+                + "run.",
+                AdminCommand.leaf("apply", "Create or replace the policy a YAML file describes (docs/admin-api.md).",
+                        Apply::new).option(Apply.FILE),
+                AdminCommand.leaf("list", "List retention policies with their schedule and last run.",
+                        ListPolicies::new),
+                AdminCommand.leaf("get", "Show a policy (as YAML a file for 'apply' would hold).", GetPolicy::new)
+                        .positional(NAME),
+                AdminCommand.leaf("delete", "Delete a policy (what it deleted stays deleted).", DeletePolicy::new)
+                        .positional(NAME),
+                AdminCommand.leaf("dry-run", "Show what a run would delete now and why each tag is kept or not; deletes "
+                        + "nothing. Prints a plan id for 'run --plan'.", DryRun::new).positional(NAME),
+                AdminCommand.leaf("run", "Run a policy now. With --plan, delete only what that dry run listed and is "
+                        + "still eligible.", Run::new).positional(NAME).option(Run.PLAN));
+    }
+
+    static Command immutability() {
+        return AdminCommand.group("immutability", "Immutability rules: a matching tag, once pushed, cannot be moved or "
+                + "deleted.",
+                AdminCommand.leaf("add", "Add a rule.", Add::new).options(Add.REPOSITORIES, Add.TAGS),
+                AdminCommand.leaf("list", "List rules.", ListRules::new),
+                AdminCommand.leaf("delete", "Delete a rule by id.", DeleteRule::new).positional(DeleteRule.ID));
     }
 
     /** Reads a policy file; its mistakes are usage errors naming the file and key. */
@@ -51,20 +73,20 @@ final class AdminPolicies {
         try (InputStream in = Files.newInputStream(file)) {
             yaml = new Yaml(new SafeConstructor(new LoaderOptions())).load(in);
         } catch (IOException e) {
-            throw new AdminCommand.UsageError("cannot read policy file " + file + ": "
+            throw new UsageError("cannot read policy file " + file + ": "
                     + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
         } catch (YAMLException e) {
-            throw new AdminCommand.UsageError("policy file " + file + " is not valid YAML: "
+            throw new UsageError("policy file " + file + " is not valid YAML: "
                     + e.getMessage().replace('\n', ' '));
         }
         if (!(yaml instanceof Map<?, ?> map)) {
-            throw new AdminCommand.UsageError("policy file " + file
+            throw new UsageError("policy file " + file
                     + " must be a mapping (name, repositories, rules, …)");
         }
         try {
             return RetentionPolicy.fromMap(map);
         } catch (RegistryException e) {
-            throw new AdminCommand.UsageError(file + ": " + e.getMessage());
+            throw new UsageError(file + ": " + e.getMessage());
         }
     }
 
@@ -80,11 +102,15 @@ final class AdminPolicies {
                 rows);
     }
 
-    @Command(name = "apply", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Create or replace the policy a YAML file describes (docs/admin-api.md).")
     static final class Apply extends AdminCommand.Leaf {
-        @Option(names = {"-f", "--file"}, required = true, paramLabel = "POLICY.yaml")
-        Path file;
+        static final Option FILE = Option.value("POLICY.yaml", "", "-f", "--file").path().required();
+
+        private final Path file;
+
+        Apply(Args args) {
+            super(args);
+            file = args.path(FILE);
+        }
 
         @Override
         int work(AdminCommand.Session s) {
@@ -97,9 +123,11 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "List retention policies with their schedule and last run.")
     static final class ListPolicies extends AdminCommand.Leaf {
+        ListPolicies(Args args) {
+            super(args);
+        }
+
         @Override
         int work(AdminCommand.Session s) throws Exception {
             var r = s.call().listRetentionPolicies(ListRetentionPoliciesRequest.getDefaultInstance());
@@ -108,11 +136,13 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Show a policy (as YAML a file for 'apply' would hold).")
     static final class GetPolicy extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        private final String name;
+
+        GetPolicy(Args args) {
+            super(args);
+            name = args.value(NAME);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -131,11 +161,13 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Delete a policy (what it deleted stays deleted).")
     static final class DeletePolicy extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        private final String name;
+
+        DeletePolicy(Args args) {
+            super(args);
+            name = args.value(NAME);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -146,12 +178,13 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "dry-run", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Show what a run would delete now and why each tag is kept or not; deletes nothing. "
-                    + "Prints a plan id for 'run --plan'.")
     static final class DryRun extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        private final String name;
+
+        DryRun(Args args) {
+            super(args);
+            name = args.value(NAME);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -181,15 +214,17 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Run a policy now. With --plan, delete only what that dry run listed and is still "
-                    + "eligible.")
     static final class Run extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        static final Option PLAN = Option.value("ID", "A dry run's plan id.", "--plan").defaultValue("");
 
-        @Option(names = "--plan", paramLabel = "ID", defaultValue = "", description = "A dry run's plan id.")
-        String plan;
+        private final String name;
+        private final String plan;
+
+        Run(Args args) {
+            super(args);
+            name = args.value(NAME);
+            plan = args.value(PLAN);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -207,12 +242,6 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "immutability", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Immutability rules: a matching tag, once pushed, cannot be moved or deleted.",
-            subcommands = {Add.class, ListRules.class, DeleteRule.class})
-    static final class Immutability extends AdminCommand.Group {
-    }
-
     static void printRules(List<ImmutabilityRule> rules) {
         List<List<String>> rows = new ArrayList<>();
         rules.forEach(r -> rows.add(List.of(r.getId(), r.getRepositories(), r.getTags(),
@@ -220,17 +249,20 @@ final class AdminPolicies {
         AdminCommand.table(System.out, List.of("ID", "REPOSITORIES", "TAGS", "CREATED"), rows);
     }
 
-    @Command(name = "add", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Add a rule.")
     static final class Add extends AdminCommand.Leaf {
-        @Option(names = "--repositories", required = true, paramLabel = "GLOB",
-                description = "Repositories: team-a/**, team-a/*, library/ubuntu.")
-        String repositories;
+        static final Option REPOSITORIES = Option.value("GLOB", "Repositories: team-a/**, team-a/*, library/ubuntu.",
+                "--repositories").required();
+        static final Option TAGS = Option.value("REGEX", "Tags: a regular expression (RE2 syntax) matching the whole "
+                + "tag, e.g. 'v\\d+\\.\\d+\\.\\d+'.", "--tags").required();
 
-        @Option(names = "--tags", required = true, paramLabel = "REGEX",
-                description = "Tags: a regular expression (RE2 syntax) matching the whole tag, "
-                        + "e.g. 'v\\d+\\.\\d+\\.\\d+'.")
-        String tags;
+        private final String repositories;
+        private final String tags;
+
+        Add(Args args) {
+            super(args);
+            repositories = args.value(REPOSITORIES);
+            tags = args.value(TAGS);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -241,9 +273,11 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "List rules.")
     static final class ListRules extends AdminCommand.Leaf {
+        ListRules(Args args) {
+            super(args);
+        }
+
         @Override
         int work(AdminCommand.Session s) throws Exception {
             var r = s.call().listImmutabilityRules(ListImmutabilityRulesRequest.getDefaultInstance());
@@ -252,11 +286,15 @@ final class AdminPolicies {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Delete a rule by id.")
     static final class DeleteRule extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "ID")
-        String id;
+        static final Positional ID = Positional.of("ID");
+
+        private final String id;
+
+        DeleteRule(Args args) {
+            super(args);
+            id = args.value(ID);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {

@@ -1,5 +1,9 @@
 package io.berth.launcher;
 
+import io.berth.launcher.cli.Args;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
+import io.berth.launcher.cli.Positional;
 import io.berth.proto.admin.v1.DeleteRepositoryRequest;
 import io.berth.proto.admin.v1.GetRepositoryRequest;
 import io.berth.proto.admin.v1.ListRepositoriesRequest;
@@ -7,15 +11,24 @@ import io.berth.proto.admin.v1.ListRepositoriesResponse;
 import io.berth.proto.admin.v1.Repository;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code berth admin repos list|get|delete}. */
-@Command(name = "repos", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        description = "Repositories: list, show one, delete one with everything in it.",
-        subcommands = {AdminRepositories.ListRepos.class, AdminRepositories.Get.class, AdminRepositories.Delete.class})
-final class AdminRepositories extends AdminCommand.Group {
+final class AdminRepositories {
+    static final Positional REPO = Positional.of("REPO");
+
+    private AdminRepositories() {
+    }
+
+    static Command command() {
+        return AdminCommand.group("repos", "Repositories: list, show one, delete one with everything in it.",
+                AdminCommand.leaf("list", "List repositories (all pages), optionally those starting with a prefix.",
+                        ListRepos::new).option(ListRepos.PREFIX),
+                AdminCommand.leaf("get", "Show a repository: tags, manifests, total and unique size, last push and "
+                        + "pull.", Get::new).positional(REPO),
+                AdminCommand.leaf("delete", "Delete a repository and everything in it (its tags' history stays; garbage "
+                        + "collection reclaims the bytes).", Delete::new).positional(REPO));
+    }
+
     static List<String> row(Repository r) {
         return List.of(r.getName(), Long.toString(r.getTagCount()), Long.toString(r.getManifestCount()),
                 AdminCommand.size(r.getTotalSize()), AdminCommand.size(r.getUniqueSize()),
@@ -25,12 +38,16 @@ final class AdminRepositories extends AdminCommand.Group {
     static final List<String> HEADERS = List.of("REPOSITORY", "TAGS", "MANIFESTS", "SIZE", "UNIQUE", "LAST PUSH",
             "LAST PULL");
 
-    @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "List repositories (all pages), optionally those starting with a prefix.")
     static final class ListRepos extends AdminCommand.Leaf {
-        @Option(names = "--prefix", paramLabel = "PREFIX", defaultValue = "",
-                description = "Only names starting with PREFIX.")
-        String prefix;
+        static final Option PREFIX = Option.value("PREFIX", "Only names starting with PREFIX.", "--prefix")
+                .defaultValue("");
+
+        private final String prefix;
+
+        ListRepos(Args args) {
+            super(args);
+            prefix = args.value(PREFIX);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -51,11 +68,13 @@ final class AdminRepositories extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Show a repository: tags, manifests, total and unique size, last push and pull.")
     static final class Get extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "REPO")
-        String repository;
+        private final String repository;
+
+        Get(Args args) {
+            super(args);
+            repository = args.value(REPO);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -65,12 +84,13 @@ final class AdminRepositories extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Delete a repository and everything in it (its tags' history stays; garbage collection "
-                    + "reclaims the bytes).")
     static final class Delete extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "REPO")
-        String repository;
+        private final String repository;
+
+        Delete(Args args) {
+            super(args);
+            repository = args.value(REPO);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {

@@ -1,5 +1,9 @@
 package io.berth.launcher;
 
+import io.berth.launcher.cli.Args;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
+import io.berth.launcher.cli.Positional;
 import io.berth.proto.admin.v1.CreateRobotRequest;
 import io.berth.proto.admin.v1.CreatedRobot;
 import io.berth.proto.admin.v1.ListRobotsRequest;
@@ -8,15 +12,23 @@ import io.berth.proto.admin.v1.RevokeRobotRequest;
 import io.berth.proto.admin.v1.Robot;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code berth admin robots create|list|revoke}. */
-@Command(name = "robots", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        description = "Robot accounts for CI: create one (its secret is printed once), list them, revoke one.",
-        subcommands = {AdminRobots.Create.class, AdminRobots.ListRobots.class, AdminRobots.Revoke.class})
-final class AdminRobots extends AdminCommand.Group {
+final class AdminRobots {
+    private AdminRobots() {
+    }
+
+    static Command command() {
+        return AdminCommand.group("robots", "Robot accounts for CI: create one (its secret is printed once), list them, "
+                + "revoke one.",
+                AdminCommand.leaf("create", "Create a robot account and print its secret (shown only now). Log in with "
+                        + "'docker login -u robot:NAME --password-stdin'.", Create::new)
+                        .positional(Create.NAME).options(Create.REPOSITORIES, Create.ACTIONS, Create.DESCRIPTION),
+                AdminCommand.leaf("list", "List robot accounts (never their secrets).", ListRobots::new),
+                AdminCommand.leaf("revoke", "Revoke a robot account: its logins fail from now on.", Revoke::new)
+                        .positional(Revoke.NAME));
+    }
+
     static final List<String> HEADERS = List.of("NAME", "REPOSITORIES", "ACTIONS", "CREATED", "BY", "DESCRIPTION");
 
     static List<String> row(Robot r) {
@@ -24,23 +36,26 @@ final class AdminRobots extends AdminCommand.Group {
                 AdminCommand.time(r.getCreatedEpochMillis()), r.getCreatedBy(), r.getDescription());
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = {"Create a robot account and print its secret (shown only now). Log in with "
-                    + "'docker login -u robot:NAME --password-stdin'."})
     static final class Create extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "NAME", description = "a-z, 0-9, '.', '_', '-'; up to 64.")
-        String name;
+        static final Positional NAME = Positional.of("NAME", "a-z, 0-9, '.', '_', '-'; up to 64.");
+        static final Option REPOSITORIES = Option.value("GLOB", "Repository globs it may act on, comma-separated "
+                + "('team-a/**').", "--repositories").list(",").required();
+        static final Option ACTIONS = Option.value("ACTION", "pull, push, delete, admin; comma-separated.", "--actions")
+                .list(",").required();
+        static final Option DESCRIPTION = Option.value("TEXT", "What it is for.", "--description").defaultValue("");
 
-        @Option(names = "--repositories", paramLabel = "GLOB", split = ",", required = true,
-                description = "Repository globs it may act on, comma-separated ('team-a/**').")
-        List<String> repositories;
+        private final String name;
+        private final List<String> repositories;
+        private final List<String> actions;
+        private final String description;
 
-        @Option(names = "--actions", paramLabel = "ACTION", split = ",", required = true,
-                description = "pull, push, delete, admin; comma-separated.")
-        List<String> actions;
-
-        @Option(names = "--description", paramLabel = "TEXT", defaultValue = "", description = "What it is for.")
-        String description;
+        Create(Args args) {
+            super(args);
+            name = args.value(NAME);
+            repositories = args.values(REPOSITORIES);
+            actions = args.values(ACTIONS);
+            description = args.value(DESCRIPTION);
+        }
 
         @Override
         int work(AdminCommand.Session s) {
@@ -56,9 +71,11 @@ final class AdminRobots extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "List robot accounts (never their secrets).")
     static final class ListRobots extends AdminCommand.Leaf {
+        ListRobots(Args args) {
+            super(args);
+        }
+
         @Override
         int work(AdminCommand.Session s) {
             ListRobotsResponse r = s.call().listRobots(ListRobotsRequest.getDefaultInstance());
@@ -71,11 +88,15 @@ final class AdminRobots extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "revoke", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Revoke a robot account: its logins fail from now on.")
     static final class Revoke extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        static final Positional NAME = Positional.of("NAME");
+
+        private final String name;
+
+        Revoke(Args args) {
+            super(args);
+            name = args.value(NAME);
+        }
 
         @Override
         int work(AdminCommand.Session s) {

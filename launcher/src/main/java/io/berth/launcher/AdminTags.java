@@ -1,5 +1,10 @@
 package io.berth.launcher;
 
+import io.berth.launcher.cli.Args;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
+import io.berth.launcher.cli.Positional;
+import io.berth.launcher.cli.UsageError;
 import io.berth.proto.admin.v1.DeleteTagRequest;
 import io.berth.proto.admin.v1.GetTagHistoryRequest;
 import io.berth.proto.admin.v1.GetTagRequest;
@@ -17,16 +22,35 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code berth admin tags …} and {@code berth admin manifests list}. */
-@Command(name = "tags", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        description = "Tags: list, show, set (retag, promote from another repository), delete, history, restore.",
-        subcommands = {AdminTags.ListTags.class, AdminTags.Get.class, AdminTags.Set.class, AdminTags.Delete.class,
-                AdminTags.History.class, AdminTags.Restore.class})
-final class AdminTags extends AdminCommand.Group {
+final class AdminTags {
+    static final Positional REPO = Positional.of("REPO");
+    static final Positional TAG = Positional.of("TAG");
+
+    private AdminTags() {
+    }
+
+    static Command command() {
+        return AdminCommand.group("tags", "Tags: list, show, set (retag, promote from another repository), delete, "
+                + "history, restore.",
+                AdminCommand.leaf("list", "List a repository's tags (all pages).", ListTags::new).positional(REPO)
+                        .options(ListTags.FILTER, ListTags.REGEX, ListTags.SORT),
+                AdminCommand.leaf("get", "Show a tag: digest, media type, size, an index's platforms, push and pull "
+                        + "times.", Get::new).positional(REPO).positional(TAG),
+                AdminCommand.leaf("set", "Create or move a tag to a digest; with --from, promote the manifest from "
+                        + "another repository of this registry (blobs mounted, manifest copied).", Set::new)
+                        .positional(REPO).positional(TAG).options(Set.DIGEST, Set.FROM),
+                AdminCommand.leaf("delete", "Delete a tag (the manifest stays).", Delete::new).positional(REPO)
+                        .positional(TAG),
+                AdminCommand.leaf("history", "Every version of a tag: digest and the one before, time, through which "
+                        + "API, by whom, in which request.", History::new).positional(REPO).positional(TAG),
+                // no standard --version here: --version is the tag version to restore
+                Command.named("restore").option(Option.usageHelp())
+                        .description("Point a tag back at the digest of an earlier version, or the one it had at a time.")
+                        .positional(REPO).positional(TAG).options(Restore.VERSION, Restore.AT)
+                        .runs(args -> new Restore(args).execute()));
+    }
     static final List<String> HEADERS = List.of("TAG", "DIGEST", "MEDIA TYPE", "SIZE", "PUSHED", "LAST PULL");
 
     static List<String> row(Tag t) {
@@ -37,11 +61,14 @@ final class AdminTags extends AdminCommand.Group {
 
     /** Common to commands on one tag. */
     abstract static class OnTag extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "REPO")
-        String repository;
+        final String repository;
+        final String tag;
 
-        @Parameters(index = "1", paramLabel = "TAG")
-        String tag;
+        OnTag(Args args) {
+            super(args);
+            repository = args.value(REPO);
+            tag = args.value(TAG);
+        }
 
         void printTag(AdminCommand admin, Tag t) {
             admin.print(t, () -> {
@@ -54,35 +81,37 @@ final class AdminTags extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "List a repository's tags (all pages).")
     static final class ListTags extends AdminCommand.Leaf {
-        @Parameters(index = "0", paramLabel = "REPO")
-        String repository;
+        static final Option FILTER = Option.value("PATTERN", "Only tags matching PATTERN: a glob (* and ?); with "
+                + "--regex, a regular expression matching the whole tag.", "--filter").defaultValue("");
+        static final Option REGEX = Option.flag("A switch, it takes no value: read the PATTERN of --filter as a "
+                + "regular expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex.", "--regex");
+        static final Option SORT = Option.value("ORDER", "name, or pushed (newest first).", "--sort")
+                .defaultValue("name");
 
-        @Option(names = "--filter", paramLabel = "PATTERN", defaultValue = "",
-                description = "Only tags matching PATTERN: a glob (* and ?); with --regex, a regular expression "
-                        + "matching the whole tag.")
-        String filter;
+        private final String repository;
+        private final String filter;
+        private final boolean regex;
+        private final String sort;
 
-        @Option(names = "--regex", description = "A switch, it takes no value: read the PATTERN of --filter as a "
-                + "regular expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex.")
-        boolean regex;
-
-        @Option(names = "--sort", paramLabel = "ORDER", defaultValue = "name",
-                description = "name, or pushed (newest first).")
-        String sort;
+        ListTags(Args args) {
+            super(args);
+            repository = args.value(REPO);
+            filter = args.value(FILTER);
+            regex = args.isSet(REGEX);
+            sort = args.value(SORT);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
             if (regex && filter.isEmpty()) {
-                throw new AdminCommand.UsageError("--regex changes --filter, and no "
+                throw new UsageError("--regex changes --filter, and no "
                         + "--filter was given: --filter PATTERN --regex");
             }
             ListTagsRequest.Order order = switch (sort.toLowerCase(Locale.ROOT)) {
                 case "name" -> ListTagsRequest.Order.NAME;
                 case "pushed" -> ListTagsRequest.Order.PUSHED;
-                default -> throw new AdminCommand.UsageError("--sort '" + sort
+                default -> throw new UsageError("--sort '" + sort
                         + "' must be name or pushed");
             };
             ListTagsResponse.Builder all = ListTagsResponse.newBuilder();
@@ -104,9 +133,11 @@ final class AdminTags extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Show a tag: digest, media type, size, an index's platforms, push and pull times.")
     static final class Get extends OnTag {
+        Get(Args args) {
+            super(args);
+        }
+
         @Override
         int work(AdminCommand.Session s) throws Exception {
             printTag(admin, s.call().getTag(GetTagRequest.newBuilder().setRepository(repository).setTag(tag)
@@ -115,18 +146,21 @@ final class AdminTags extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "set", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Create or move a tag to a digest; with --from, promote the manifest from another "
-                    + "repository of this registry (blobs mounted, manifest copied).")
     static final class Set extends OnTag {
-        @Option(names = "--digest", required = true, paramLabel = "DIGEST", description = "The manifest's "
-                + "digest, whole or its beginning as the tables print it (sha256:0123456789ab; 6 or more hex "
-                + "digits) when that names one manifest.")
-        String digest;
+        static final Option DIGEST = Option.value("DIGEST", "The manifest's digest, whole or its beginning as the "
+                + "tables print it (sha256:0123456789ab; 6 or more hex digits) when that names one manifest.",
+                "--digest").required();
+        static final Option FROM = Option.value("SOURCE_REPO", "Repository holding the digest.", "--from")
+                .defaultValue("");
 
-        @Option(names = "--from", paramLabel = "SOURCE_REPO", defaultValue = "",
-                description = "Repository holding the digest.")
-        String from;
+        private final String digest;
+        private final String from;
+
+        Set(Args args) {
+            super(args);
+            digest = args.value(DIGEST);
+            from = args.value(FROM);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
@@ -136,9 +170,11 @@ final class AdminTags extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Delete a tag (the manifest stays).")
     static final class Delete extends OnTag {
+        Delete(Args args) {
+            super(args);
+        }
+
         @Override
         int work(AdminCommand.Session s) throws Exception {
             var r = s.call().deleteTag(DeleteTagRequest.newBuilder().setRepository(repository).setTag(tag)
@@ -148,12 +184,13 @@ final class AdminTags extends AdminCommand.Group {
         }
     }
 
-    @Command(name = "history", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Every version of a tag: digest and the one before, time, through which API, by whom, "
-                    + "in which request.")
     static final class History extends OnTag {
         static final List<String> HEADERS = List.of("VERSION", "ACTION", "DIGEST", "PREVIOUS", "WHEN", "VIA",
                 "ACTOR", "REQUEST");
+
+        History(Args args) {
+            super(args);
+        }
 
         static List<String> row(TagVersion v) {
             return List.of(Long.toString(v.getVersion()), v.getAction(), orDash(AdminCommand.shortDigest(
@@ -179,23 +216,23 @@ final class AdminTags extends AdminCommand.Group {
         }
     }
 
-    // no standard --version here: --version is the tag version to restore
-    @Command(name = "restore", usageHelpWidth = Main.HELP_WIDTH,
-            description = "Point a tag back at the digest of an earlier version, or the one it had at a time.")
     static final class Restore extends OnTag {
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-        boolean help;
+        static final Option VERSION = Option.value("N", "A version from 'history'.", "--version").number();
+        static final Option AT = Option.value("TIME", "An instant, e.g. 2026-11-27T10:00:00Z.", "--at");
 
-        @Option(names = "--version", paramLabel = "N", description = "A version from 'history'.")
-        Long version;
+        private final Long version;
+        private final String at;
 
-        @Option(names = "--at", paramLabel = "TIME", description = "An instant, e.g. 2026-11-27T10:00:00Z.")
-        String at;
+        Restore(Args args) {
+            super(args);
+            version = args.number(VERSION);
+            at = args.value(AT);
+        }
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
             if ((version == null) == (at == null)) {
-                throw new AdminCommand.UsageError("say which version: either --version N "
+                throw new UsageError("say which version: either --version N "
                         + "or --at TIME");
             }
             RestoreTagRequest.Builder req = RestoreTagRequest.newBuilder().setRepository(repository).setTag(tag);
@@ -205,7 +242,7 @@ final class AdminTags extends AdminCommand.Group {
                 try {
                     req.setAtEpochMillis(Instant.parse(at).toEpochMilli());
                 } catch (DateTimeParseException e) {
-                    throw new AdminCommand.UsageError("--at '" + at
+                    throw new UsageError("--at '" + at
                             + "' is not an instant like 2026-11-27T10:00:00Z");
                 }
             }
@@ -215,18 +252,27 @@ final class AdminTags extends AdminCommand.Group {
     }
 
     /** {@code berth admin manifests list}. */
-    @Command(name = "manifests", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-            description = "Manifests of a repository, untagged ones included.",
-            subcommands = {Manifests.ListManifests.class})
-    static final class Manifests extends AdminCommand.Group {
-        @Command(name = "list", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-                description = "List a repository's manifests with size, type, subject, tags, referrers, times.")
-        static final class ListManifests extends AdminCommand.Leaf {
-            @Parameters(index = "0", paramLabel = "REPO")
-            String repository;
+    static final class Manifests {
+        private Manifests() {
+        }
 
-            @Option(names = "--untagged", description = "Only manifests no tag points at.")
-            boolean untagged;
+        static Command command() {
+            return AdminCommand.group("manifests", "Manifests of a repository, untagged ones included.",
+                    AdminCommand.leaf("list", "List a repository's manifests with size, type, subject, tags, referrers, "
+                            + "times.", ListManifests::new).positional(REPO).option(ListManifests.UNTAGGED));
+        }
+
+        static final class ListManifests extends AdminCommand.Leaf {
+            static final Option UNTAGGED = Option.flag("Only manifests no tag points at.", "--untagged");
+
+            private final String repository;
+            private final boolean untagged;
+
+            ListManifests(Args args) {
+                super(args);
+                repository = args.value(REPO);
+                untagged = args.isSet(UNTAGGED);
+            }
 
             @Override
             int work(AdminCommand.Session s) throws Exception {

@@ -4,6 +4,9 @@ import io.berth.core.config.BerthConfig;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.Redaction;
 import io.berth.core.metrics.Metrics;
+import io.berth.launcher.cli.Args;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
 import io.berth.replicator.ReplicationConfig;
 import io.berth.replicator.Replicator;
 import java.io.IOException;
@@ -11,35 +14,41 @@ import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
 import java.nio.file.Path;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import org.apache.kafka.common.KafkaException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code berth replicate}: keeps remote registries in step with this one. */
-@Command(name = "replicate", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        usageHelpAutoWidth = false,
-        description = {"Mirror this registry's content to other sites: every push, tag and delete from the Kafka "
-                + "topic is copied over the OCI Distribution API to each target (another Berth or any OCI registry),"
-                + " and a reconciliation at start and every interval copies or deletes whatever still differs.",
-                "Configuration: the YAML file (docs/replication.md); every key can be set from the environment, "
-                + "e.g. BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS, BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD."})
-final class ReplicateCommand implements Callable<Integer> {
+final class ReplicateCommand {
     /** Exit code when a loop of the replicator died. */
     static final int EXIT_DIED = 1;
     private static final Logger LOG = System.getLogger("berth");
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
-            description = "YAML file with a replication section (see docs/replication.md).")
-    Path config;
+    static final Option CONFIG = Option.value("FILE", "YAML file with a replication section (see "
+            + "docs/replication.md).", "-c", "--config").path().required();
+    static final Option APPROVE_DELETES = Option.value("TARGET", "Let the first reconciliation of these targets "
+            + "delete more than their delete-budget (after /status said \"held: would delete N\"); each delete still "
+            + "needs the source's evidence.", "--approve-deletes").list(",");
 
-    @Option(names = "--approve-deletes", paramLabel = "TARGET", split = ",",
-            description = "Let the first reconciliation of these targets delete more than their delete-budget "
-                    + "(after /status said \"held: would delete N\"); each delete still needs the source's evidence.")
-    Set<String> approveDeletes = Set.of();
+    private final Path config;
+    private final Set<String> approveDeletes;
 
-    @Override
-    public Integer call() {
+    private ReplicateCommand(Args args) {
+        config = args.path(CONFIG);
+        approveDeletes = Set.copyOf(args.values(APPROVE_DELETES));
+    }
+
+    static Command command() {
+        return Command.named("replicate").standardHelp()
+                .description("Mirror this registry's content to other sites: every push, tag and delete from the Kafka "
+                        + "topic is copied over the OCI Distribution API to each target (another Berth or any OCI "
+                        + "registry), and a reconciliation at start and every interval copies or deletes whatever still "
+                        + "differs.", "Configuration: the YAML file (docs/replication.md); every key can be set from the "
+                        + "environment, e.g. BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS, "
+                        + "BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD.")
+                .options(CONFIG, APPROVE_DELETES)
+                .runs(args -> new ReplicateCommand(args).call());
+    }
+
+    private int call() {
         Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
         LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
                 System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));

@@ -8,68 +8,42 @@ import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.Redaction;
 import io.berth.eventstream.KafkaConnection;
+import io.berth.launcher.cli.Cli;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
 import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code berth serve}: the registry (HTTP API and gRPC admin API) in one process. */
-@Command(name = ServeCommand.NAME, mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        usageHelpAutoWidth = false,
-        description = {"Run the registry: the OCI distribution API over HTTP with health and metrics on the same "
-                + "port, and the gRPC admin API.",
-                "Configuration: built-in defaults, then a YAML file, then BERTH_* environment variables."},
-        footerHeading = "%nConfiguration keys (YAML key, environment variable, default):%n")
-final class ServeCommand implements Callable<Integer> {
+final class ServeCommand {
     private static final Logger LOG = System.getLogger("berth");
 
     static final String NAME = "serve";
-    static final String CONFIG_SHORT = "-c";
-    static final String CONFIG_LONG = "--config";
 
-    @Option(names = {CONFIG_SHORT, CONFIG_LONG}, paramLabel = "FILE",
-            description = "YAML configuration file (default: $BERTH_CONFIG, else berth.yaml in the working "
-                    + "directory when it exists).")
-    Path config;
+    static final Option CONFIG = Option.value("FILE", "YAML configuration file (default: $BERTH_CONFIG, else "
+            + "berth.yaml in the working directory when it exists).", "-c", "--config").path();
 
-    /**
-     * {@code serve}, {@code serve -c FILE}, {@code serve --config FILE} and {@code serve --config=FILE}
-     * — what the README, service units and containers run — read without picocli; null for anything
-     * else (help, version, mistakes), which picocli parses. picocli is compiled for Java 5, so the
-     * JDK's AOT cache cannot hold its classes, and loading them slowed every start-up
-     * (figures: docs/benchmarks.md, "Behind the code").
-     */
-    static ServeCommand withoutParsing(String[] args) {
-        if (args.length == 0 || !args[0].equals(NAME)) {
-            return null;
-        }
-        ServeCommand serve = new ServeCommand();
-        if (args.length == 1) {
-            return serve;
-        }
-        String file = null;
-        if (args.length == 3 && (args[1].equals(CONFIG_SHORT) || args[1].equals(CONFIG_LONG))) {
-            file = args[2];
-        } else if (args.length == 2 && args[1].startsWith(CONFIG_LONG + "=")) {
-            file = args[1].substring(CONFIG_LONG.length() + 1);
-        }
-        if (file == null || file.isEmpty() || file.startsWith("-")) {
-            return null;
-        }
-        try {
-            serve.config = Path.of(file);
-        } catch (InvalidPathException e) {
-            return null;
-        }
-        return serve;
+    /** The file given with --config, or null. */
+    private final Path config;
+
+    ServeCommand(Path config) {
+        this.config = config;
+    }
+
+    static Command command() {
+        return Command.named(NAME).standardHelp()
+                .description("Run the registry: the OCI distribution API over HTTP with health and metrics on the same "
+                        + "port, and the gRPC admin API.",
+                        "Configuration: built-in defaults, then a YAML file, then BERTH_* environment variables.")
+                .option(CONFIG)
+                .footer("\nConfiguration keys (YAML key, environment variable, default):\n", keysHelp())
+                .runs(args -> new ServeCommand(args.path(CONFIG)).call());
     }
 
     /** Every key: name, variable and default on one line, the description wrapped by words beneath it. */
@@ -79,15 +53,15 @@ final class ServeCommand implements Callable<Integer> {
             String head = "  " + k.name() + "  " + k.envName();
             String value = "default " + (k.defaultValue().isEmpty() ? "(none)" : k.defaultValue())
                     + (k.range().isEmpty() ? "" : "  (" + k.range() + ")");
-            if (head.length() + 2 + value.length() <= Main.HELP_WIDTH) {
+            if (head.length() + 2 + value.length() <= Cli.HELP_WIDTH) {
                 b.append(head).append("  ").append(value).append('\n');
             } else {
                 b.append(head).append('\n');
-                wrap(b, value, "      ", Main.HELP_WIDTH);
+                wrap(b, value, "      ", Cli.HELP_WIDTH);
             }
-            wrap(b, k.description(), "      ", Main.HELP_WIDTH);
+            wrap(b, k.description(), "      ", Cli.HELP_WIDTH);
         }
-        return b.toString().replace("%", "%%");
+        return b.toString();
     }
 
     /** Appends {@code text} in lines of at most {@code width} columns, breaking only between words. */
@@ -106,8 +80,7 @@ final class ServeCommand implements Callable<Integer> {
         out.append(line).append('\n');
     }
 
-    @Override
-    public Integer call() {
+    int call() {
         Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
         List<String> warnings = new ArrayList<>();
         BerthConfig cfg;

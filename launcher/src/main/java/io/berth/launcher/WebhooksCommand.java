@@ -3,6 +3,8 @@ package io.berth.launcher;
 import io.berth.core.error.Failures;
 import io.berth.core.logging.Redaction;
 import io.berth.core.metrics.Metrics;
+import io.berth.launcher.cli.Command;
+import io.berth.launcher.cli.Option;
 import io.berth.webhooks.WebhookConfig;
 import io.berth.webhooks.WebhookRelay;
 import java.io.IOException;
@@ -10,29 +12,34 @@ import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
 import org.apache.kafka.common.KafkaException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code berth webhooks}: delivers registry events from Kafka to HTTP endpoints. */
-@Command(name = "webhooks", mixinStandardHelpOptions = true, usageHelpWidth = Main.HELP_WIDTH,
-        usageHelpAutoWidth = false,
-        description = {"Deliver registry events from the Kafka topic to HTTP endpoints, signed, retried, and "
-                + "dead-lettered when an endpoint keeps failing. Each endpoint reads the topic with a consumer "
-                + "group of its own, so a slow endpoint holds back only itself.",
-                "Configuration: the YAML file (docs/webhooks.md); BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS, "
-                + "BERTH_WEBHOOKS_KAFKA_TOPIC, BERTH_WEBHOOKS_KAFKA_GROUP, BERTH_WEBHOOKS_HTTP_PORT override it; "
-                + "BERTH_LOG_LEVEL and BERTH_LOG_FORMAT as for serve."})
-final class WebhooksCommand implements Callable<Integer> {
+final class WebhooksCommand {
     private static final Logger LOG = System.getLogger("berth");
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
-            description = "YAML file with a webhooks section (see docs/webhooks.md).")
-    Path config;
+    static final Option CONFIG = Option.value("FILE", "YAML file with a webhooks section (see docs/webhooks.md).",
+            "-c", "--config").path().required();
 
-    @Override
-    public Integer call() {
+    private final Path config;
+
+    private WebhooksCommand(Path config) {
+        this.config = config;
+    }
+
+    static Command command() {
+        return Command.named("webhooks").standardHelp()
+                .description("Deliver registry events from the Kafka topic to HTTP endpoints, signed, retried, and "
+                        + "dead-lettered when an endpoint keeps failing. Each endpoint reads the topic with a consumer "
+                        + "group of its own, so a slow endpoint holds back only itself.",
+                        "Configuration: the YAML file (docs/webhooks.md); BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS, "
+                        + "BERTH_WEBHOOKS_KAFKA_TOPIC, BERTH_WEBHOOKS_KAFKA_GROUP, BERTH_WEBHOOKS_HTTP_PORT override it; "
+                        + "BERTH_LOG_LEVEL and BERTH_LOG_FORMAT as for serve.")
+                .option(CONFIG)
+                .runs(args -> new WebhooksCommand(args.path(CONFIG)).call());
+    }
+
+    private int call() {
         Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
         LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
                 System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));

@@ -5,27 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import io.berth.launcher.cli.Cli;
+import io.berth.launcher.cli.Command;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** The help a person reads, rendered at 80 columns: nothing cut off, nothing broken mid-word or mid-path. */
 class HelpTest {
+    /** Standard output, standard error and the exit code of {@code berth args}, help in plain text. */
     static String[] run(String... args) {
-        CommandLine cli = Main.commandLine();
-        // no colours, whatever CLICOLOR_FORCE or picocli.ansi say: the transcripts are plain text
-        cli.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new String[] {out.toString(), err.toString(), Integer.toString(code)};
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        // no colours, whatever CLICOLOR_FORCE says: the transcripts are plain text
+        int code = new Cli(Main.root(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), () -> false).run(args);
+        return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
+            Integer.toString(code)};
     }
 
     static void fitsAndWrapsOnWords(String help, List<String> sentences) {
@@ -78,25 +78,27 @@ class HelpTest {
 
     @Test
     void everyAdminCommandsHelpFitsAndNamesItsWholePath() {
-        List<CommandLine> all = new ArrayList<>();
-        ArrayDeque<CommandLine> work = new ArrayDeque<>(List.of(Main.commandLine()
-                .getSubcommands().get("admin")));
+        int commands = 0;
+        ArrayDeque<List<Command>> work = new ArrayDeque<>();
+        work.add(List.of(Main.root().subcommands().stream().filter(c -> c.name().equals("admin")).findFirst()
+                .orElseThrow()));
         while (!work.isEmpty()) {
-            CommandLine c = work.pop();
-            all.add(c);
-            work.addAll(c.getSubcommands().values());
+            List<Command> path = work.pop();
+            commands++;
+            List<String> args = new ArrayList<>(path.stream().map(Command::name).toList());
+            String name = "berth " + String.join(" ", args);
+            args.add("--help");
+            String[] r = run(args.toArray(String[]::new));
+            assertEquals("0", r[2], name);
+            assertTrue(r[0].startsWith("Usage: " + name), r[0]);
+            fitsAndWrapsOnWords(r[0], path.getLast().description());
+            for (Command sub : path.getLast().subcommands()) {
+                List<Command> next = new ArrayList<>(path);
+                next.add(sub);
+                work.add(next);
+            }
         }
-        assertTrue(all.size() >= 25, "admin and its subcommands: " + all.size());
-        for (CommandLine c : all) {
-            String[] path = c.getCommandSpec().qualifiedName(" ").split(" ");
-            String[] args = Arrays.copyOf(Arrays.copyOfRange(path, 1, path.length + 1),
-                    path.length);
-            args[path.length - 1] = "--help";
-            String[] r = run(args);
-            assertEquals("0", r[2], String.join(" ", args));
-            assertTrue(r[0].startsWith("Usage: " + c.getCommandSpec().qualifiedName(" ")), r[0]);
-            fitsAndWrapsOnWords(r[0], List.of(c.getCommandSpec().usageMessage().description()));
-        }
+        assertTrue(commands >= 25, "admin and its subcommands: " + commands);
     }
 
     @Test

@@ -3,22 +3,18 @@ package io.berth.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.launcher.cli.Cli;
+import io.berth.launcher.cli.Corpus;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * How the command line is read, pinned: for a corpus of command lines — every command bare and
@@ -34,174 +30,28 @@ class ParserTranscriptTest {
 
     /** What a command line comes to: help, version, a mistake, a group's usage, or a run with these values. */
     static String outcome(String[] args) {
-        CommandLine cli = Main.commandLine(args);
-        cli.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
-        cli.setOut(new PrintWriter(new StringWriter()));
-        cli.setErr(new PrintWriter(new StringWriter()));
-        StringBuilder out = new StringBuilder();
-        try {
-            CommandLine.ParseResult r = cli.parseArgs(args);
-            for (CommandLine.ParseResult p = r; p != null; p = p.hasSubcommand() ? p.subcommand() : null) {
-                if (p.isUsageHelpRequested()) {
-                    return "exit 0\n  help: " + p.commandSpec().qualifiedName() + "\n";
-                }
-                if (p.isVersionHelpRequested()) {
-                    return "exit 0\n  version: " + String.join(" | ", p.commandSpec().version()) + "\n";
-                }
+        PrintStream none = new PrintStream(OutputStream.nullOutputStream());
+        Cli.Reading r = new Cli(Main.root(args), none, none, () -> false).read(args);
+        return switch (r.outcome()) {
+            case HELP -> "exit 0\n  help: " + r.command() + "\n";
+            case VERSION -> "exit 0\n  version: " + String.join(" | ", r.text().lines().toList()) + "\n";
+            case GROUP -> "exit 2\n  usage: " + r.command() + "\n";
+            case MISTAKE -> "exit 2\n" + r.text().lines().map(l -> "  " + l + "\n").collect(Collectors.joining());
+            case RUN -> {
+                StringBuilder out = new StringBuilder("exit 0\n  run: " + r.command() + "\n");
+                r.args().describe().forEach((k, v) -> out.append("  ").append(k).append('=').append(v).append('\n'));
+                yield out.toString();
             }
-            CommandLine.ParseResult leaf = r;
-            while (leaf.hasSubcommand()) {
-                leaf = leaf.subcommand();
-            }
-            CommandSpec spec = leaf.commandSpec();
-            if (!spec.subcommands().isEmpty() || spec.userObject() instanceof Main) {
-                return "exit 2\n  usage: " + spec.qualifiedName() + "\n";
-            }
-            out.append("exit 0\n  run: ").append(spec.qualifiedName()).append('\n');
-            Map<String, String> values = new TreeMap<>();
-            for (OptionSpec o : spec.options()) {
-                if (!o.usageHelp() && !o.versionHelp()) {
-                    values.put(o.longestName(), format(o.getValue()));
-                }
-            }
-            for (PositionalParamSpec p : spec.positionalParameters()) {
-                values.put(p.paramLabel(), format(p.getValue()));
-            }
-            values.forEach((k, v) -> out.append("  ").append(k).append('=').append(v).append('\n'));
-            return out.toString();
-        } catch (CommandLine.ParameterException e) {
-            return "exit 2\n  berth: " + Main.switchGivenAValue(e, args).orElse(e.getMessage()) + "\n  see '"
-                    + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'\n";
-        }
-    }
-
-    static String format(Object value) {
-        if (value instanceof Collection<?> c) {
-            return "[" + String.join(",", c.stream().map(String::valueOf).toList()) + "]";
-        }
-        return String.valueOf(value);
-    }
-
-    /** Every command path: [], [serve], [admin], [admin, tags], [admin, tags, list], … */
-    static List<List<String>> paths() {
-        return HelpGoldenTest.commandPaths();
-    }
-
-    /** A value for an option in the generated lines: none for a switch. */
-    static String sample(OptionSpec o) {
-        if (o.arity().max() == 0) {
-            return null;
-        }
-        Class<?> type = o.type();
-        if (type == Long.class || type == long.class) {
-            return "7";
-        }
-        if (Collection.class.isAssignableFrom(type)) {
-            return "a-" + o.longestName().replace("-", "") + ",b";
-        }
-        return "v-" + o.longestName().replace("-", "");
-    }
-
-    static CommandSpec spec(List<String> path) {
-        CommandLine c = Main.commandLine();
-        for (String name : path) {
-            c = c.getSubcommands().get(name);
-        }
-        return c.getCommandSpec();
+        };
     }
 
     /** The lines generated from the commands' declarations, then the mistakes written out by hand. */
     static List<List<String>> corpus() {
-        List<List<String>> lines = new ArrayList<>();
-        for (List<String> path : paths()) {
-            CommandSpec spec = spec(path);
-            for (String help : List.of("--help", "-h", "-V", "-hV")) {
-                List<String> l = new ArrayList<>(path);
-                l.add(help);
-                lines.add(l);
-            }
-            if (!spec.subcommands().isEmpty()) {
-                lines.add(path);
-                continue;
-            }
-            List<String> params = new ArrayList<>();
-            for (PositionalParamSpec p : spec.positionalParameters()) {
-                params.add("p" + p.index().min());
-            }
-            List<String> required = new ArrayList<>();
-            List<OptionSpec> optional = new ArrayList<>();
-            for (OptionSpec o : spec.options()) {
-                if (o.usageHelp() || o.versionHelp()) {
-                    continue;
-                }
-                if (o.required()) {
-                    required.add(o.longestName());
-                    required.add(sample(o));
-                } else {
-                    optional.add(o);
-                }
-            }
-            List<String> bare = new ArrayList<>(path);
-            bare.addAll(params);
-            bare.addAll(required);
-            lines.add(bare);
-            // every option after the parameters, as --name value
-            List<String> all = new ArrayList<>(bare);
-            for (OptionSpec o : optional) {
-                all.add(o.longestName());
-                if (sample(o) != null) {
-                    all.add(sample(o));
-                }
-            }
-            lines.add(all);
-            // the same as --name=value, before the parameters, inherited ones before the subcommands
-            List<String> first = new ArrayList<>();
-            List<String> own = new ArrayList<>();
-            for (OptionSpec o : optional) {
-                String spelled = sample(o) == null ? o.longestName() : o.longestName() + "=" + sample(o);
-                (o.inherited() ? first : own).add(spelled);
-            }
-            List<String> equals = new ArrayList<>(path.subList(0, 1));
-            equals.addAll(first);
-            equals.addAll(path.subList(1, path.size()));
-            equals.addAll(own);
-            equals.addAll(required);
-            equals.addAll(params);
-            lines.add(equals);
-            // mistakes: nothing given, a word too many, an unknown option
-            if (!params.isEmpty() || !required.isEmpty()) {
-                lines.add(path);
-            }
-            List<String> extra = new ArrayList<>(bare);
-            extra.add("extra");
-            lines.add(extra);
-            List<String> unknown = new ArrayList<>(bare);
-            unknown.add("--bogus");
-            lines.add(unknown);
-            for (OptionSpec o : optional) {
-                if (sample(o) == null) {
-                    // a switch given a value, both ways; and twice
-                    lines.add(with(bare, o.longestName() + "=x"));
-                    lines.add(with(bare, o.longestName(), "x"));
-                    lines.add(with(bare, o.longestName(), o.longestName()));
-                } else {
-                    // no value at the end; an option where the value should be; twice
-                    lines.add(with(bare, o.longestName()));
-                    lines.add(with(bare, o.longestName(), "--help"));
-                    lines.add(with(bare, o.longestName(), "a", o.longestName(), "b"));
-                }
-            }
-        }
+        List<List<String>> lines = new ArrayList<>(Corpus.of(Main.root()));
         for (String line : HAND_WRITTEN) {
             lines.add(line.isEmpty() ? List.of() : List.of(line.split(" ")));
         }
         return lines;
-    }
-
-    static List<String> with(List<String> line, String... more) {
-        List<String> out = new ArrayList<>(line);
-        out.addAll(List.of(more));
-        return out;
     }
 
     /** Mistakes and spellings the generated lines miss (words split at spaces). */
@@ -247,13 +97,19 @@ class ParserTranscriptTest {
         }
         String recorded = Files.readString(TRANSCRIPT, StandardCharsets.UTF_8);
         int lines = 0;
+        StringBuilder differ = new StringBuilder();
         for (String b : recorded.split("(?m)^(?=\\$\t)")) {
             String first = b.substring(0, b.indexOf('\n'));
             List<String> args = first.length() <= 2 ? List.of() : List.of(first.substring(2).split("\t", -1));
-            assertEquals(b, block(args), "berth " + String.join(" ", args));
+            String now = block(args);
+            if (!now.equals(b)) {
+                differ.append("recorded:\n").append(b).append("now:\n").append(now);
+            }
             lines++;
         }
         assertTrue(lines > 400, "the transcript holds the corpus: " + lines);
+        assertEquals("", differ.toString(), "lines read otherwise than recorded (a change meant to be seen: "
+                + "-Dberth.help.update=true, then review the diff)");
         System.out.println(lines + " command lines read as recorded");
     }
 }

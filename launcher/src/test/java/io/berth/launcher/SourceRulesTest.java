@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class SourceRulesTest {
     static final Pattern QUALIFIED = Pattern.compile(
-            "(?<![\\w.])((?:java|javax|jdk|io|org|com|picocli|sun)\\.(?:[a-z][a-z0-9_]*\\.)*)([A-Z][A-Za-z0-9_]*)");
+            "(?<![\\w.])((?:java|javax|jdk|io|org|com|sun)\\.(?:[a-z][a-z0-9_]*\\.)*)([A-Z][A-Za-z0-9_]*)");
     static final Pattern IMPORT = Pattern.compile("(?m)^import (static )?([\\w.]+)\\.(\\w+|\\*);");
     static final Pattern DECLARED = Pattern.compile("\\b(?:class|interface|enum|record)\\s+([A-Z]\\w*)");
     static final Pattern PACKAGE = Pattern.compile("(?m)^package ([\\w.]+);");

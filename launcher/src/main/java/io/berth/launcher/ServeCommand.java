@@ -42,7 +42,7 @@ final class ServeCommand {
                         + "port, and the gRPC admin API.",
                         "Configuration: built-in defaults, then a YAML file, then BERTH_* environment variables.")
                 .option(CONFIG)
-                .footer("\nConfiguration keys (YAML key, environment variable, default):\n", keysHelp())
+                .footer("\nConfiguration keys (YAML key, environment variable, default):\n", ServeCommand::keysHelp)
                 .runs(args -> new ServeCommand(args.path(CONFIG)).call());
     }
 

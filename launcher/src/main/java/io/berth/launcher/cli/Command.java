@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A command of the command line, declared in code: its name, description, options and positional
@@ -21,7 +22,7 @@ public final class Command {
 
     private final String name;
     private final List<String> description = new ArrayList<>();
-    private final List<String> footer = new ArrayList<>();
+    private Supplier<List<String>> footer = List::of;
     private final List<Object> declared = new ArrayList<>();
     private final Map<String, Command> subcommands = new LinkedHashMap<>();
     private final Set<String> names = new HashSet<>();
@@ -47,7 +48,18 @@ public final class Command {
     /** Text after the lists: a heading (may be empty) and paragraphs ("" for an empty line). */
     public Command footer(String heading, String... paragraphs) {
         footerHeading = heading;
-        footer.addAll(List.of(paragraphs));
+        List<String> given = List.of(paragraphs);
+        footer = () -> given;
+        return this;
+    }
+
+    /**
+     * Text after the lists, made only when the help is shown: a long footer (serve's list of every
+     * configuration key) is not built on every start.
+     */
+    public Command footer(String heading, Supplier<String> paragraph) {
+        footerHeading = heading;
+        footer = () -> List.of(paragraph.get());
         return this;
     }
 
@@ -127,7 +139,7 @@ public final class Command {
     }
 
     List<String> footer() {
-        return footer;
+        return footer.get();
     }
 
     List<String> version() {

@@ -130,6 +130,19 @@ class CliTest {
     }
 
     @Test
+    void aLongFooterIsMadeOnlyForHelp() {
+        int[] made = {0};
+        Command c = Command.named("c").standardHelp().footer("Keys:\n", () -> "k" + ++made[0]).runs(a -> 0);
+        PrintStream none = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        assertEquals(0, new Cli(c, none, none, () -> false).run());
+        assertEquals(0, made[0], "not made for a run");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new Cli(c, new PrintStream(out, true, StandardCharsets.UTF_8), none, () -> false).run("--help");
+        assertEquals(1, made[0]);
+        assertTrue(out.toString(StandardCharsets.UTF_8).endsWith("Keys:\nk1\n"), out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void aNameDeclaredTwiceIsRefused() {
         assertThrows(IllegalStateException.class, () -> Command.named("x").options(LIMIT, LIMIT));
         assertThrows(IllegalStateException.class,

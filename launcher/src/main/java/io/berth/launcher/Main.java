@@ -3,7 +3,9 @@ package io.berth.launcher;
 import io.berth.core.logging.Redaction;
 import io.berth.launcher.cli.Cli;
 import io.berth.launcher.cli.Command;
+import java.io.PrintStream;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /** {@code bin/berth}: one launcher for every Berth process. */
 public final class Main {
@@ -35,10 +37,18 @@ public final class Main {
         if (args.length > 0 && args[0].equals("health")) {
             System.exit(Health.check(args)); // the image's health check: nothing else loaded
         }
-        System.setErr(Redaction.stream(System.err));
+        PrintStream stderr = System.err;
+        System.setErr(Redaction.stream(stderr));
         LogFormat.configure("info", "text");
-        System.exit(new Cli(root(args), System.out, System.err,
-                () -> Cli.colourFor(System.getenv(), System.console())).run(args));
+        System.exit(cli(args, System.out, stderr, () -> Cli.colourFor(System.getenv(), System.console())).run(args));
+    }
+
+    /**
+     * The command line as {@link #main} reads it: mistakes to {@code stderr} through {@link Redaction}
+     * (they may echo a value given), a group's usage to it as it is (help holds no secret).
+     */
+    static Cli cli(String[] args, PrintStream out, PrintStream stderr, BooleanSupplier colour) {
+        return new Cli(root(args), out, Redaction.stream(stderr), stderr, colour);
     }
 
     /** Every command, with Berth's help (used by tests to walk the commands). */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.config.ConfigKey;
 import io.berth.core.config.ConfigKeys;
-import io.berth.launcher.cli.Cli;
 import io.berth.launcher.cli.Command;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,8 +20,9 @@ class HelpTest {
     static String[] run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        // no colours, whatever CLICOLOR_FORCE says: the transcripts are plain text
-        int code = new Cli(Main.root(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+        // no colours, whatever CLICOLOR_FORCE says: the transcripts are plain text; standard error as
+        // Main gives it (redacted where it should be), so that the transcripts are what users see
+        int code = Main.cli(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), () -> false).run(args);
         return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
             Integer.toString(code)};

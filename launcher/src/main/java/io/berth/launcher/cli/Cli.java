@@ -20,6 +20,7 @@ public final class Cli {
     private final Command root;
     private final PrintStream out;
     private final PrintStream err;
+    private final PrintStream usage;
     private final BooleanSupplier colour;
 
     /**
@@ -27,9 +28,19 @@ public final class Cli {
      *               for a terminal, see {@link #colourFor}
      */
     public Cli(Command root, PrintStream out, PrintStream err, BooleanSupplier colour) {
+        this(root, out, err, err, colour);
+    }
+
+    /**
+     * {@code usage}: where a group's usage goes when no subcommand is given (standard error, as
+     * {@code err}, but not through a redacting stream: help text holds no secret, and redaction
+     * would mangle its {@code --token=TOKEN} and {@code Bearer TOKEN}).
+     */
+    public Cli(Command root, PrintStream out, PrintStream err, PrintStream usage, BooleanSupplier colour) {
         this.root = root;
         this.out = out;
         this.err = err;
+        this.usage = usage;
         this.colour = colour;
     }
 
@@ -121,9 +132,14 @@ public final class Cli {
                 out.flush();
                 return 0;
             }
-            case MISTAKE, GROUP -> {
+            case MISTAKE -> {
                 err.print(r.text());
                 err.flush();
+                return EXIT_USAGE;
+            }
+            case GROUP -> {
+                usage.print(r.text());
+                usage.flush();
                 return EXIT_USAGE;
             }
             case RUN -> {

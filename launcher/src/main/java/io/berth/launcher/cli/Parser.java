@@ -264,7 +264,9 @@ final class Parser {
             throw new UsageException(level, "Missing required parameter for " + describe(option, true), false);
         }
         String value = args.peek();
-        if (!canBeValue(level, value)) {
+        // after '=' the value is whatever follows it, even "-h…" or an option's name (a token may
+        // begin with '-'; berth admin took such values before this parser, as GNU getopt does)
+        if (lookBehind != LookBehind.ATTACHED_WITH_SEPARATOR && !canBeValue(level, value)) {
             throw expected(level, option, value);
         }
         args.pop();
@@ -346,10 +348,12 @@ final class Parser {
             quoted.add(inQuotes.toString());
         }
         List<String> out = new ArrayList<>();
-        for (String part : splittable.toString().split(regex, 0)) {
+        // -1: empty items are kept ("pull," is "pull" and ""), for the server to refuse as it refused
+        // them from berth admin before this parser; dropping them would grant what was not asked
+        for (String part : splittable.toString().split(regex, -1)) {
             out.add(restoreQuoted(part, quoted));
         }
-        return quoted.isEmpty() ? out : List.of(value.split(regex, 0));
+        return quoted.isEmpty() ? out : List.of(value.split(regex, -1));
     }
 
     private static String restoreQuoted(String part, Deque<String> quoted) {

@@ -78,6 +78,40 @@ class CliTest {
     }
 
     @Test
+    void aSwitchGivenTwiceIsStillOnForTls() {
+        // the same rule for every inherited switch: "admin --tls info --tls" connected in plain text
+        // under picocli, and now uses TLS
+        Option tls = Option.flag("TLS.", "--tls").inherited();
+        Command leaf = Command.named("info").description("Info.").standardHelp().runs(a -> {
+            ran.add(a);
+            return 0;
+        });
+        Command root = Command.named("tool").description("A tool.").standardHelp().options(tls).subcommand(leaf);
+        PrintStream none = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        assertEquals(0, new Cli(root, none, none, () -> false).run("--tls", "info", "--tls"));
+        assertTrue(ran.getLast().isSet(tls));
+    }
+
+    @Test
+    void aValueAfterEqualsIsTakenAsGiven() {
+        // a token or a filter may begin with '-', even "-h": after '=' it is the value, never an option
+        assertEquals(0, run("tags", "list", "app", "--server=-hQ3x", "--actions=-V,--help").exit());
+        assertEquals("-hQ3x", ran.getLast().value(SERVER));
+        assertEquals(List.of("-V", "--help"), ran.getLast().values(ACTIONS));
+        // as the next word it is still an option, as before
+        assertEquals(Cli.EXIT_USAGE, run("tags", "list", "app", "--server", "-h").exit());
+    }
+
+    @Test
+    void emptyListItemsAreKeptForTheCommandToRefuse() {
+        // "pull," is "pull" and "": dropped, the empty item would no longer be refused by the server
+        assertEquals(0, run("tags", "list", "app", "--actions", "x,").exit());
+        assertEquals(List.of("x", ""), ran.getLast().values(ACTIONS));
+        assertEquals(0, run("tags", "list", "app", "--actions", ",").exit());
+        assertEquals(List.of("", ""), ran.getLast().values(ACTIONS));
+    }
+
+    @Test
     void doubleDashEndsTheOptions() {
         assertEquals(0, run("tags", "list", "--", "-x").exit());
         assertEquals("-x", ran.getLast().value(REPO));

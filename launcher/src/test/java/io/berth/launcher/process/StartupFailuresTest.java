@@ -136,7 +136,8 @@ class StartupFailuresTest {
             BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
             assertEquals(2, r.exitCode(), r.output());
             assertEquals("berth: invalid value '" + wanted + "' for " + key.name() + " (from environment "
-                    + key.envName() + "): must be one of " + String.join(", ", key.choices()), oneLine(r));
+                    + key.envName() + "): must be one of " + String.join(", ", key.choices())
+                    + " (the backends in this build; a build with -Dminimal leaves S3 and PostgreSQL out)", oneLine(r));
         }
     }
 

@@ -48,19 +48,23 @@ class RegistryFactoryTest {
      * path, as in a build with {@code -Dminimal}, the built-in ones alone, so {@code s3} and
      * {@code postgres} are refused as any unknown value is, in one line naming what is installed.
      */
+    static final String HINT = " (the backends in this build; a build with -Dminimal leaves S3 and PostgreSQL out)";
+
     @Test
     void aTypeWhoseModuleIsNotInstalledIsRefusedInOneLineNamingTheInstalledOnes() {
         Map<String, String> s3 = new HashMap<>(local());
         s3.put("storage.type", "s3");
         ConfigException blobs = assertThrows(ConfigException.class,
                 () -> RegistryFactory.open(BerthConfig.of(s3), Set.of()));
-        assertEquals("invalid value 's3' for storage.type (from settings): must be one of filesystem",
+        assertEquals("invalid value 's3' for storage.type (from settings): must be one of filesystem"
+                + HINT,
                 blobs.getMessage());
         Map<String, String> postgres = new HashMap<>(local());
         postgres.put("metadata.type", "postgres");
         ConfigException metadata = assertThrows(ConfigException.class,
                 () -> RegistryFactory.open(BerthConfig.of(postgres), Set.of()));
-        assertEquals("invalid value 'postgres' for metadata.type (from settings): must be one of sqlite",
+        assertEquals("invalid value 'postgres' for metadata.type (from settings): must be one of sqlite"
+                + HINT,
                 metadata.getMessage());
         assertFalse(Files.exists(dir.resolve("blobs/berth.lock")), "refused before any lock is taken");
     }

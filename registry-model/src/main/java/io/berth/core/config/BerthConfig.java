@@ -241,7 +241,11 @@ public final class BerthConfig {
             }
             case CHOICE -> {
                 if (!k.choices().contains(v)) {
-                    throw bad(k, "must be one of " + String.join(", ", k.choices()));
+                    boolean backend = k.name().equals(ConfigKeys.STORAGE_TYPE.name())
+                            || k.name().equals(ConfigKeys.METADATA_TYPE.name());
+                    throw bad(k, "must be one of " + String.join(", ", k.choices()) + (backend
+                            ? " (the backends in this build; a build with -Dminimal leaves S3 and PostgreSQL out)"
+                            : ""));
                 }
             }
             case URL -> {

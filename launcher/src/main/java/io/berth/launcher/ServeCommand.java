@@ -124,8 +124,14 @@ final class ServeCommand {
 
     /** Configured secrets are masked wherever a log line would carry them: every secret key's, whoever owns it. */
     static void maskSecrets(BerthConfig cfg) {
-        cfg.list(ConfigKeys.ADMIN_TOKENS).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
-        ConfigKeys.all().stream().filter(ConfigKey::secret).forEach(k -> Redaction.secret(cfg.string(k)));
+        for (ConfigKey k : ConfigKeys.all()) {
+            if (k.secret() && k.type() == ConfigKey.Type.LIST) {
+                // each item; a read-only admin token's "ro:" is no part of the secret
+                cfg.list(k).forEach(t -> Redaction.secret(t.startsWith("ro:") ? t.substring(3) : t));
+            } else if (k.secret()) {
+                Redaction.secret(cfg.string(k));
+            }
+        }
         KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
                 .forEach(Redaction::secret);
     }

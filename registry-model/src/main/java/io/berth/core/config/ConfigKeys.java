@@ -79,7 +79,7 @@ public final class ConfigKeys {
             "Port of the gRPC admin API.");
     public static final ConfigKey ADMIN_TOKENS = new ConfigKey("admin.tokens", "", Type.LIST,
             "Bearer tokens the admin API accepts, comma-separated; 'ro:<token>' may only read. None: the admin "
-                    + "port serves health only.");
+                    + "port serves health only.").asSecret();
     public static final ConfigKey ADMIN_TLS_CERT = new ConfigKey("admin.tls.cert", "", Type.TEXT,
             "PEM certificate chain of the admin API; with admin.tls.key it serves gRPC over TLS.");
     public static final ConfigKey ADMIN_TLS_KEY = new ConfigKey("admin.tls.key", "", Type.TEXT,

@@ -7,7 +7,10 @@ import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
 import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -85,6 +88,31 @@ class ArchitectureTest {
     void theEngineReachesBackendModulesOnlyThroughServiceLoader() {
         noClasses().that().resideInAPackage("io.berth.core..").should().dependOnClassesThat()
                 .resideInAnyPackage("io.berth.storage..", "io.berth.metadata..").check(main);
+    }
+
+    /**
+     * The backend modules implement registry-spi's interfaces and never use the engine: storage-s3 no class
+     * of registry-core at all, metadata-postgres only the SQL classes it shares with the SQLite store
+     * ({@code io.berth.core.metadata.sql}). The module a class comes from is where it was loaded from
+     * (registry-core's classes directory or jar), as packages such as {@code io.berth.core.blob} are
+     * split between registry-spi and registry-core.
+     */
+    @Test
+    void theBackendModulesStandOnTheSpiNotTheEngine() {
+        DescribedPredicate<JavaClass> ofRegistryCore = inModule("registry-core");
+        assertTrue(main.stream().anyMatch(ofRegistryCore) && main.stream().anyMatch(inModule("registry-spi")),
+                "the class path holds registry-core and registry-spi");
+        noClasses().that().resideInAPackage("io.berth.storage..").should().dependOnClassesThat(ofRegistryCore)
+                .check(main);
+        noClasses().that().resideInAPackage("io.berth.metadata..").should().dependOnClassesThat(
+                ofRegistryCore.and(not(resideInAPackage("io.berth.core.metadata.sql")))).check(main);
+    }
+
+    /** Classes loaded from the build output or the jar of {@code module}. */
+    private static DescribedPredicate<JavaClass> inModule(String module) {
+        return DescribedPredicate.describe("come from " + module, c -> c.getSource()
+                .map(s -> s.getUri().toString().matches(".*/" + module + "(/target/classes/|-[^/]*\\.jar!/).*"))
+                .orElse(false));
     }
 
     @Test

@@ -8,20 +8,22 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.MetadataStore;
-import io.berth.core.metadata.MetadataStoreContract;
 import io.berth.core.metadata.TagChange;
+import io.berth.core.metadata.sql.SqlTransaction;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
 import io.berth.testsupport.Postgres;
 import io.berth.testsupport.TestServices;
+import io.berth.testsupport.contract.MetadataStoreContract;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,6 +64,19 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
         return open(DATABASES.computeIfAbsent(dir, d -> postgres().newDatabase()));
     }
 
+
+    /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
+    private String insideTransaction(MetadataStore.Durability durability, String query) {
+        return store.inTransaction(durability, tx -> {
+            try (Statement st = ((SqlTransaction) tx).connection().createStatement();
+                 ResultSet rs = st.executeQuery(query)) {
+                rs.next();
+                return rs.getString(1);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
 
     @Test
     void onlyDurableCommitsWaitForTheLogFlush() {

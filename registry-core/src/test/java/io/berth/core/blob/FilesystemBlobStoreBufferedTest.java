@@ -1,5 +1,6 @@
 package io.berth.core.blob;
 
+import io.berth.testsupport.contract.BlobStoreContract;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.BlobStore;
-import io.berth.core.blob.BlobStoreContract;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.UploadId;
 import io.berth.testsupport.S3Endpoint;
+import io.berth.testsupport.contract.BlobStoreContract;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import java.io.ByteArrayInputStream;

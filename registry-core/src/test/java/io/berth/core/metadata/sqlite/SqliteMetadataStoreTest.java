@@ -7,10 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.MetadataStore.Durability;
-import io.berth.core.metadata.MetadataStoreContract;
 import io.berth.core.metadata.UploadRecords;
 import io.berth.core.metadata.UploadSession;
+import io.berth.core.metadata.sql.SqlTransaction;
 import io.berth.core.model.UploadId;
+import io.berth.testsupport.contract.MetadataStoreContract;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,6 +30,19 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
     @Override
     protected MetadataStore newStore(Path dir) {
         return new SqliteMetadataStore(dir.resolve("berth.db"));
+    }
+
+    /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
+    private String insideTransaction(Durability durability, String query) {
+        return store.inTransaction(durability, tx -> {
+            try (Statement st = ((SqlTransaction) tx).connection().createStatement();
+                 ResultSet rs = st.executeQuery(query)) {
+                rs.next();
+                return rs.getString(1);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** WAL mode: FULL (2) fsyncs the log at commit, NORMAL (1) leaves it to the next FULL commit or checkpoint. */

@@ -1,4 +1,4 @@
-package io.berth.core.metadata;
+package io.berth.testsupport.contract;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.berth.core.metadata.sql.SqlTransaction;
+import io.berth.core.metadata.BlobRecord;
+import io.berth.core.metadata.ManifestKey;
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.ManifestReferences;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.OutboxEvent;
+import io.berth.core.metadata.OutboxStats;
+import io.berth.core.metadata.ReferrerRecord;
+import io.berth.core.metadata.RobotRecord;
+import io.berth.core.metadata.TagChange;
+import io.berth.core.metadata.UploadSession;
 import io.berth.core.model.ChangeOrigin;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
@@ -14,9 +24,6 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.UploadId;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -455,18 +462,5 @@ public abstract class MetadataStoreContract {
             assertEquals(i, store.repositories().count());
             assertTrue(store.repositories().exists(repository));
         }
-    }
-
-    /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
-    protected String insideTransaction(MetadataStore.Durability durability, String query) {
-        return store.inTransaction(durability, tx -> {
-            try (Statement st = ((SqlTransaction) tx).connection().createStatement();
-                 ResultSet rs = st.executeQuery(query)) {
-                rs.next();
-                return rs.getString(1);
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        });
     }
 }

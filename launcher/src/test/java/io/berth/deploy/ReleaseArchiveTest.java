@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.launcher.process.BerthProcess;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.FreePorts;
@@ -48,7 +49,8 @@ class ReleaseArchiveTest {
         }
         assertTrue(home.getFileName().toString().startsWith("berth-"), home.toString());
         for (String f : List.of("bin/berth", "bin/java-env", "README.md", "docs/deploy.md", "deploy/berth.service",
-                "deploy/compose.yaml", "launcher/target/launcher.jar")) {
+                "deploy/compose.yaml", "launcher/target/launcher.jar",
+                "launcher/target/native/org/sqlite/native/Linux/x86_64/libsqlitejdbc.so")) {
             assertTrue(Files.exists(home.resolve(f)), f + " in the archive");
         }
         assertFalse(Files.exists(home.resolve("pom.xml")), "no sources");
@@ -66,6 +68,10 @@ class ReleaseArchiveTest {
         pb.environment().put("BERTH_ADMIN_PORT", Integer.toString(FreePorts.next()));
         pb.environment().put("BERTH_HTTP_SHUTDOWN_GRACE", "1s");
         pb.environment().put("BERTH_AOT", "false"); // the cache is trained on the first serve: seconds not tested here
+        // the default JVM options and SQLite's library as the archive holds it: nothing copied to the temporary directory
+        Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
+        pb.environment().put("BERTH_JAVA_OPTS", String.join(" ", BerthProcess.defaultJvmOptions())
+                + " -Djava.io.tmpdir=" + javaTmp);
         long start = System.nanoTime();
         Process serve = pb.start();
         try {
@@ -74,6 +80,10 @@ class ReleaseArchiveTest {
             String out = Files.readString(log);
             assertFalse(out.contains("mvn"), out);
             assertTrue(Files.isDirectory(work.resolve("data")), "data in the working directory: " + out);
+            try (Stream<Path> copied = Files.list(javaTmp)) {
+                assertEquals(List.of(), copied.filter(f -> f.getFileName().toString().startsWith("sqlite-")).toList(),
+                        "SQLite's library loaded from the archive, not copied out of its jar");
+            }
 
             var docker = Dockerd.shared();
             TestServices.require(docker.isPresent(), "dockerd (Debian package docker.io)");

@@ -3,6 +3,7 @@ package io.berth.launcher.process;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
+import io.berth.testsupport.oci.OciClient;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -152,6 +153,11 @@ public final class BerthProcess implements AutoCloseable {
 
     String base() {
         return "http://127.0.0.1:" + httpPort;
+    }
+
+    /** An anonymous OCI client of this instance. */
+    OciClient oci() {
+        return OciClient.of(base());
     }
 
     /** SIGTERM, then waits for the exit code. */

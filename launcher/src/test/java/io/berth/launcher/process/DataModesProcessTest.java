@@ -3,7 +3,7 @@ package io.berth.launcher.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.berth.http.TestRegistry;
+import io.berth.testsupport.oci.OciClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -47,18 +47,13 @@ class DataModesProcessTest {
         Files.writeString(users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
         Path work = dir.resolve("srv");
         Map<String, String> env = Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_HTPASSWD_PATH", users.toString());
-        String alice = TestRegistry.basic("alice", "pw");
         try (BerthProcess b = BerthProcess.start(work, List.of(), env)) {
-            EventsProcessTest.send("GET", b.base() + "/v2/", null); // the token flow is set up
-            String token = SecretsInLogsProcessTest.token(b.base(), "repository:team/app:pull,push", alice);
-            SecretsInLogsProcessTest.pushAndPull(b.base(), "team/app", "Bearer " + token);
+            b.oci().get("/v2/"); // the token flow is set up
+            OciClient alice = b.oci().withBasic("alice", "pw");
+            OciClient oci = b.oci().withBearer(alice.token("berth", "repository:team/app:pull,push"));
+            SecretsInLogsProcessTest.pushAndPull(oci, "team/app");
             // an upload left open: its staged file stays in uploads/
-            var open = EventsProcessTest.send("POST", b.base() + "/v2/team/app/blobs/uploads/", null, "Authorization",
-                    "Bearer " + token);
-            assertEquals(202, open.statusCode());
-            EventsProcessTest.send("PATCH", b.base() + open.headers().firstValue("Location").orElseThrow(),
-                    "some bytes".getBytes(), "Authorization", "Bearer " + token, "Content-Type",
-                    "application/octet-stream");
+            oci.patch(oci.startUpload("team/app"), "some bytes".getBytes());
             Path data = work.resolve("data");
             for (String expected : List.of("berth.db", "berth.db-wal", "berth.db-shm", "berth.db.lock", "token-key.pem",
                     "blobs/berth.lock", "blobs/blobs/sha256", "blobs/uploads")) {
@@ -86,8 +81,9 @@ class DataModesProcessTest {
                     && warning.contains(data.resolve("token-key.pem") + " (rw-r-----)") && warning.contains("chmod"),
                     warning);
             assertEquals(1, b.output().lines().filter(l -> l.contains("data open to other local users")).count());
-            String token = SecretsInLogsProcessTest.token(b.base(), "repository:team/two:pull,push", alice);
-            SecretsInLogsProcessTest.pushAndPull(b.base(), "team/two", "Bearer " + token);
+            OciClient alice = b.oci().withBasic("alice", "pw");
+            SecretsInLogsProcessTest.pushAndPull(b.oci().withBearer(alice.token("berth",
+                    "repository:team/two:pull,push")), "team/two");
             // (SQLite gives a new -wal and -shm the database file's mode: the warning names that file)
             Files.setPosixFilePermissions(data.resolve("blobs"), PosixFilePermissions.fromString("rwx------"));
             assertEquals(List.of(), wrongModes(data.resolve("blobs")));

@@ -12,6 +12,7 @@ import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
 import io.berth.testsupport.TopicReader;
+import io.berth.testsupport.oci.TestImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -96,7 +97,7 @@ class EventOrderProcessTest extends ReplicationFixture {
                 for (int i = 0; i < MAX_PUSHES && (i < PUSHES || !faultsDone.get()); i++) {
                     String tag = TAGS.get(i % TAGS.size());
                     try {
-                        Digest d = EventsProcessTest.pushImage(a.base(), repo, tag, repo + " " + i);
+                        Digest d = a.oci().pushImage(repo, tag, TestImage.of(repo + " " + i)).manifest();
                         history.get(tag).add(d.toString());
                         Thread.sleep(pace);
                     } catch (Exception e) {

@@ -3,11 +3,12 @@ package io.berth.launcher.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.berth.core.model.Digest;
-import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.MediaTypes;
 import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
 import io.berth.testsupport.KafkaBroker;
+import io.berth.testsupport.oci.OciClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,36 +101,34 @@ class EventsBenchmark {
 
     /** A small image: config and layer blobs pushed once; each push is a new manifest by a new tag. */
     static final class Pusher {
-        final String base;
+        final OciClient oci;
         final String repo;
         final Digest config;
         final Digest layer;
 
-        Pusher(String base, String repo) throws Exception {
-            this.base = base;
+        Pusher(String base, String repo) {
+            this.oci = OciClient.of(base);
             this.repo = repo;
-            this.config = EventsProcessTest.pushBlob(base, repo, "{}".getBytes(StandardCharsets.UTF_8));
-            this.layer = EventsProcessTest.pushBlob(base, repo, "layer".getBytes(StandardCharsets.UTF_8));
+            this.config = oci.pushBlob(repo, "{}".getBytes(StandardCharsets.UTF_8));
+            this.layer = oci.pushBlob(repo, "layer".getBytes(StandardCharsets.UTF_8));
         }
 
         /** A whole push of a small image (a fresh 1 KiB layer, the shared config, the manifest); nanoseconds. */
         long push(String tag) throws Exception {
             byte[] fresh = (tag + " " + "x".repeat(1024)).getBytes(StandardCharsets.UTF_8);
             long t0 = System.nanoTime();
-            Digest l = EventsProcessTest.pushBlob(base, repo, fresh);
+            Digest l = oci.pushBlob(repo, fresh);
             put(tag, l, fresh.length);
             return System.nanoTime() - t0;
         }
 
         void put(String tag, Digest l, int size) throws Exception {
-            byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + EventsProcessTest.OCI_MANIFEST + "\",\"config\":{"
+            byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{"
                     + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config
                     + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
                     + "\"digest\":\"" + l + "\",\"size\":" + size + "}],\"annotations\":{\"t\":\"" + tag + "\"}}")
                     .getBytes(StandardCharsets.UTF_8);
-            var r = EventsProcessTest.send("PUT", base + "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
-                    EventsProcessTest.OCI_MANIFEST);
-            assertEquals(201, r.statusCode(), r.body());
+            oci.pushManifest(repo, tag, MediaTypes.OCI_MANIFEST, m);
         }
 
         /** Just the manifest PUT (the request that writes events), nanoseconds. */

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
-import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.MediaTypes;
 import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
@@ -17,10 +17,8 @@ import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.KafkaBroker;
 import io.berth.testsupport.TestServices;
 import io.berth.testsupport.TopicReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.berth.testsupport.oci.OciClient;
+import io.berth.testsupport.oci.TestImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +42,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("process")
 class EventsProcessTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
     @TempDir
     Path dir;
@@ -78,38 +74,6 @@ class EventsProcessTest {
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
-    static HttpResponse<String> send(String method, String url, byte[] body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    static Digest pushBlob(String base, String repo, byte[] content) throws Exception {
-        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
-        assertEquals(201, send("POST", base + "/v2/" + repo + "/blobs/uploads/?digest=" + d, content).statusCode());
-        return d;
-    }
-
-    /** Pushes a small image under {@code tag}; returns the manifest's digest. */
-    static Digest pushImage(String base, String repo, String tag, String seed) throws Exception {
-        byte[] config = ("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8);
-        byte[] layer = ("layer " + seed).getBytes(StandardCharsets.UTF_8);
-        Digest c = pushBlob(base, repo, config);
-        Digest l = pushBlob(base, repo, layer);
-        byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
-                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c + "\",\"size\":" + config.length
-                + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + l
-                + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
-        HttpResponse<String> put = send("PUT", base + "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
-                OCI_MANIFEST);
-        assertEquals(201, put.statusCode(), put.body());
-        return Digest.compute(DigestAlgorithm.SHA256, m);
-    }
-
     @Test
     void pushesByDockerAndSkopeoAndDeletesArePublishedInOrderPerRepository() throws Exception {
         var docker = Dockerd.shared();
@@ -136,10 +100,9 @@ class EventsProcessTest {
                     "docker://" + registry + "/events/multi:1");
             assertEquals(0, copy.exitCode(), copy.output());
 
-            String dockerDigest = send("HEAD", b.base() + "/v2/events/docker/manifests/1", null).headers()
-                    .firstValue("Docker-Content-Digest").orElseThrow();
-            String indexDigest = send("HEAD", b.base() + "/v2/events/multi/manifests/1", null).headers()
-                    .firstValue("Docker-Content-Digest").orElseThrow();
+            OciClient oci = b.oci();
+            String dockerDigest = oci.manifestDigest("events/docker", "1").orElseThrow().toString();
+            String indexDigest = oci.manifestDigest("events/multi", "1").orElseThrow().toString();
             List<RegistryEvent> pushed = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
                     e.type().equals("io.berth.tag.created") && e.subject().equals("events/multi:1")),
                     Duration.ofSeconds(60)));
@@ -166,9 +129,8 @@ class EventsProcessTest {
             assertInOrder(pushed);
 
             // deletes by tag and by digest
-            assertEquals(202, send("DELETE", b.base() + "/v2/events/docker/manifests/1", null).statusCode());
-            assertEquals(202, send("DELETE", b.base() + "/v2/events/multi/manifests/" + indexDigest, null)
-                    .statusCode());
+            oci.deleteManifest("events/docker", "1");
+            oci.deleteManifest("events/multi", indexDigest);
             List<RegistryEvent> all = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
                     e.type().equals("io.berth.manifest.deleted")), Duration.ofSeconds(30)));
             assertTrue(all.stream().anyMatch(e -> e.type().equals("io.berth.tag.deleted")
@@ -200,23 +162,22 @@ class EventsProcessTest {
         try (KafkaBroker broker = KafkaBroker.dedicated();
              BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(),
                      events(broker.bootstrapServers(), "berth.outage"))) {
-            pushImage(b.base(), "outage/app", "before", "before");
+            OciClient oci = b.oci();
+            oci.pushImage("outage/app", "before", TestImage.of("before"));
             broker.stop();
-            for (int i = 0; i < 50; i++) {
-                assertEquals(201, send("PUT", b.base() + "/v2/outage/app/manifests/t" + i,
-                        send("GET", b.base() + "/v2/outage/app/manifests/before", null,
-                                "Accept", OCI_MANIFEST).body().getBytes(StandardCharsets.UTF_8),
-                        "Content-Type", OCI_MANIFEST).statusCode(), "pushes succeed while Kafka is down");
+            for (int i = 0; i < 50; i++) { // pushes succeed while Kafka is down
+                oci.pushManifest("outage/app", "t" + i, MediaTypes.OCI_MANIFEST,
+                        oci.pullManifest("outage/app", "before").bytes());
             }
             long deadline = System.currentTimeMillis() + 30_000;
             String health = "";
             while (!health.contains("events: degraded") && System.currentTimeMillis() < deadline) {
-                health = send("GET", b.base() + "/healthz", null).body();
+                health = oci.get("/healthz").text();
                 Thread.sleep(200);
             }
             assertTrue(health.contains("events: degraded"), health);
-            assertEquals(200, send("GET", b.base() + "/readyz", null).statusCode(), "still ready");
-            String metrics = send("GET", b.base() + "/metrics", null).body();
+            oci.get("/readyz").expect(200); // still ready
+            String metrics = oci.get("/metrics").text();
             assertTrue(metrics.contains("berth_events_outbox_depth"), metrics);
             broker.restart();
             try (TopicReader reader = new TopicReader(broker.bootstrapServers(), "berth.outage")) {
@@ -241,7 +202,7 @@ class EventsProcessTest {
             // delivery timeout of 30 s on a loaded machine): health follows once the outbox is drained
             long healthy = System.currentTimeMillis() + 120_000;
             health = "";
-            while (!(health = send("GET", b.base() + "/healthz", null).body()).contains("events: ok")
+            while (!(health = oci.get("/healthz").text()).contains("events: ok")
                     && System.currentTimeMillis() < healthy) {
                 Thread.sleep(200);
             }
@@ -258,7 +219,7 @@ class EventsProcessTest {
     }
 
     static double depth(BerthProcess b) throws Exception {
-        return gauge(send("GET", b.base() + "/metrics", null).body(), "berth_events_outbox_depth");
+        return gauge(b.oci().get("/metrics").text(), "berth_events_outbox_depth");
     }
 
     /** Polls /healthz until it contains {@code wanted} or {@code max} passed; the milliseconds it took, or -1. */
@@ -266,7 +227,7 @@ class EventsProcessTest {
         long start = System.nanoTime();
         long deadline = System.currentTimeMillis() + max.toMillis();
         while (System.currentTimeMillis() < deadline) {
-            if (send("GET", b.base() + "/healthz", null).body().contains(wanted)) {
+            if (b.oci().get("/healthz").text().contains(wanted)) {
                 return (System.nanoTime() - start) / 1_000_000;
             }
             Thread.sleep(100);
@@ -285,7 +246,7 @@ class EventsProcessTest {
         try (KafkaBroker broker = KafkaBroker.dedicated();
              BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(),
                      events(broker.bootstrapServers(), "berth.health"))) {
-            pushImage(b.base(), "health/app", "before", "before");
+            b.oci().pushImage("health/app", "before", TestImage.of("before"));
             long published = System.currentTimeMillis() + 60_000;
             while (depth(b) != 0 && System.currentTimeMillis() < published) {
                 Thread.sleep(100);
@@ -296,20 +257,19 @@ class EventsProcessTest {
             broker.stop();
             long detected = healthzShows(b, "events: degraded", Duration.ofSeconds(20));
             System.out.println("Kafka outage on /healthz after " + detected + " ms (nothing waiting to be sent)");
-            assertTrue(detected >= 0, "/healthz reports the outage: " + send("GET", b.base() + "/healthz", null)
-                    .body());
+            assertTrue(detected >= 0, "/healthz reports the outage: " + b.oci().get("/healthz").text());
 
             for (int i = 1; i <= 3; i++) {
-                pushImage(b.base(), "health/app", "t" + i, "during " + i);
+                b.oci().pushImage("health/app", "t" + i, TestImage.of("during " + i));
                 // manifest.pushed and tag.created per push, none published while Kafka is away
                 assertEquals(2.0 * i, depth(b), "the depth right after push " + i);
             }
-            assertTrue(send("GET", b.base() + "/healthz", null).body().contains("6 events waiting"));
+            assertTrue(b.oci().get("/healthz").text().contains("6 events waiting"));
 
             broker.restart();
             long recovered = healthzShows(b, "events: ok", Duration.ofSeconds(90));
             System.out.println("/healthz ok again " + recovered + " ms after the broker was restarted");
-            assertTrue(recovered >= 0, send("GET", b.base() + "/healthz", null).body());
+            assertTrue(recovered >= 0, b.oci().get("/healthz").text());
             long drained = System.currentTimeMillis() + 60_000;
             while (depth(b) != 0 && System.currentTimeMillis() < drained) {
                 Thread.sleep(100);
@@ -326,7 +286,7 @@ class EventsProcessTest {
             Digest digest;
             broker.stop(); // nothing can be published before the kill
             try (BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(), env)) {
-                digest = pushImage(b.base(), "killed/app", "v1", "killed");
+                digest = b.oci().pushImage("killed/app", "v1", TestImage.of("killed")).manifest();
                 b.process.process().destroyForcibly().waitFor();
             }
             broker.restart();

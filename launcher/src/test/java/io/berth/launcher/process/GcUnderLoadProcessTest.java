@@ -3,18 +3,18 @@ package io.berth.launcher.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.core.error.ErrorCode;
 import io.berth.core.model.Digest;
-import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.MediaTypes;
 import io.berth.proto.admin.v1.GarbageCollectionStatus;
 import io.berth.proto.admin.v1.RunGarbageCollectionRequest;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.berth.testsupport.oci.OciClient;
+import io.berth.testsupport.oci.OciResponse;
+import io.berth.testsupport.oci.PushedImage;
+import io.berth.testsupport.oci.TestImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -44,69 +44,34 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("process")
 class GcUnderLoadProcessTest {
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final long SECONDS = Long.getLong("berth.test.gc-load-seconds", 60);
 
     @TempDir
     Path dir;
 
-    record Image(String repo, String tag, Digest manifest, List<Digest> blobs) {
-    }
-
-    static HttpResponse<byte[]> send(String method, String url, byte[] body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
     /** Pushes blobs and a manifest as a client does; on MANIFEST_BLOB_UNKNOWN pushes the blobs again. */
-    static Image push(String base, String repo, String tag, byte[] config, byte[]... layers) throws Exception {
-        List<Digest> blobs = new ArrayList<>();
-        StringBuilder l = new StringBuilder();
-        Digest c = Digest.compute(DigestAlgorithm.SHA256, config);
-        blobs.add(c);
-        for (byte[] layer : layers) {
-            Digest d = Digest.compute(DigestAlgorithm.SHA256, layer);
-            blobs.add(d);
-            l.append(l.isEmpty() ? "" : ",").append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
-                    + "\"digest\":\"").append(d).append("\",\"size\":").append(layer.length).append('}');
-        }
-        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
-                + "\",\"size\":" + config.length + "},\"layers\":[" + l + "]}").getBytes(StandardCharsets.UTF_8);
+    static PushedImage push(OciClient oci, String repo, String tag, TestImage image) {
         for (int attempt = 0; ; attempt++) {
-            List<byte[]> contents = new ArrayList<>(List.of(config));
-            contents.addAll(List.of(layers));
-            for (byte[] content : contents) {
-                Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
-                HttpResponse<byte[]> r = send("POST", base + "/v2/" + repo + "/blobs/uploads/?digest=" + d, content);
-                assertEquals(201, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+            for (byte[] blob : image.blobs()) {
+                oci.pushBlob(repo, blob);
             }
-            HttpResponse<byte[]> put = send("PUT", base + "/v2/" + repo + "/manifests/" + tag, manifest,
-                    "Content-Type", "application/vnd.oci.image.manifest.v1+json");
-            String body = new String(put.body(), StandardCharsets.UTF_8);
-            if (put.statusCode() == 201) {
-                return new Image(repo, tag, Digest.compute(DigestAlgorithm.SHA256, manifest), blobs);
+            OciResponse put = oci.send("PUT", "/v2/" + repo + "/manifests/" + tag, image.manifest(),
+                    "Content-Type", MediaTypes.OCI_MANIFEST);
+            if (put.status() == 201) {
+                return new PushedImage(repo, tag, image.manifestDigest(), image.configDigest(), image.layerDigests());
             }
             // a blob collected between its upload and the manifest (possible with no grace): push again
-            assertTrue(put.statusCode() == 400 && body.contains("MANIFEST_BLOB_UNKNOWN") && attempt < 5, body);
+            put.expectError(400, ErrorCode.MANIFEST_BLOB_UNKNOWN);
+            assertTrue(attempt < 5, put.toString());
         }
     }
 
     /** Pulls an image by tag and checks every digest. */
-    static void verify(String base, Image image) throws Exception {
-        HttpResponse<byte[]> m = send("GET", base + "/v2/" + image.repo() + "/manifests/" + image.tag(), null,
-                "Accept", "application/vnd.oci.image.manifest.v1+json");
-        assertEquals(200, m.statusCode(), image.repo() + ":" + image.tag());
-        assertEquals(image.manifest(), Digest.compute(DigestAlgorithm.SHA256, m.body()));
+    static void verify(OciClient oci, PushedImage image) {
+        assertEquals(image.manifest(), oci.pullManifest(image.repo(), image.tag()).digest(),
+                image.repo() + ":" + image.tag());
         for (Digest d : image.blobs()) {
-            HttpResponse<byte[]> b = send("GET", base + "/v2/" + image.repo() + "/blobs/" + d, null);
-            assertEquals(200, b.statusCode(), "blob " + d + " of " + image.repo() + ":" + image.tag());
-            assertEquals(d, Digest.compute(DigestAlgorithm.SHA256, b.body()), "blob " + d);
+            oci.pullBlob(image.repo(), d);
         }
     }
 
@@ -134,10 +99,10 @@ class GcUnderLoadProcessTest {
     void everyKeptImagePullsAndGarbageLeavesStorageWhileCollectionsRunForAMinute() throws Exception {
         Path data = dir.resolve("berth");
         try (BerthProcess berth = BerthProcess.start(data, List.of(), Map.of("BERTH_ADMIN_TOKENS", "s3cret"))) {
-            String base = berth.base();
+            OciClient oci = berth.oci();
             var admin = berth.admin("s3cret");
             AtomicBoolean running = new AtomicBoolean(true);
-            Map<String, Image> kept = new ConcurrentHashMap<>();
+            Map<String, PushedImage> kept = new ConcurrentHashMap<>();
             AtomicLong deleted = new AtomicLong();
             AtomicLong pulls = new AtomicLong();
             ExecutorService pool = Executors.newFixedThreadPool(5);
@@ -152,11 +117,10 @@ class GcUnderLoadProcessTest {
                         // and a layer of the image's own
                         byte[] shared = ("base layer " + (i % 5)).getBytes(StandardCharsets.UTF_8);
                         byte[] own = ("own layer " + thread + "/" + i).getBytes(StandardCharsets.UTF_8);
-                        Image image = push(base, repo, "t" + thread + "-" + i, config, shared, own);
+                        PushedImage image = push(oci, repo, "t" + thread + "-" + i, TestImage.of(config, shared,
+                                own));
                         if (i % 3 == 0) {
-                            HttpResponse<byte[]> del = send("DELETE", base + "/v2/" + repo + "/manifests/"
-                                    + image.manifest(), null);
-                            assertEquals(202, del.statusCode());
+                            oci.deleteManifest(repo, image.manifest().toString());
                             deleted.incrementAndGet();
                         } else {
                             kept.put(repo + ":" + image.tag(), image);
@@ -168,12 +132,12 @@ class GcUnderLoadProcessTest {
             for (int t = 0; t < 2; t++) {
                 load.add(pool.submit(() -> {
                     while (running.get()) {
-                        List<Image> images = new ArrayList<>(kept.values());
+                        List<PushedImage> images = new ArrayList<>(kept.values());
                         if (images.isEmpty()) {
                             Thread.sleep(10);
                             continue;
                         }
-                        verify(base, images.get(ThreadLocalRandom.current().nextInt(images.size())));
+                        verify(oci, images.get(ThreadLocalRandom.current().nextInt(images.size())));
                         pulls.incrementAndGet();
                     }
                     return null;
@@ -209,8 +173,8 @@ class GcUnderLoadProcessTest {
             assertTrue(runs >= 5 && blobsDeleted > 0 && pulls.get() > 0, runs + " runs, " + blobsDeleted + " blobs");
 
             // the end state: everything kept pulls; a last collection leaves exactly the referenced blobs
-            for (Image image : kept.values()) {
-                verify(base, image);
+            for (PushedImage image : kept.values()) {
+                verify(oci, image);
             }
             var it = admin.runGarbageCollection(RunGarbageCollectionRequest.newBuilder().setGrace("0s")
                     .setDeleteUntagged(true).build());

@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.berth.core.model.Digest;
-import io.berth.core.model.DigestAlgorithm;
+import io.berth.testsupport.oci.OciClient;
+import io.berth.testsupport.oci.OciResponse;
+import io.berth.testsupport.oci.PushedImage;
+import io.berth.testsupport.oci.TestImage;
 import java.net.InetAddress;
-import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,65 +24,35 @@ import java.util.Random;
  * round took (printed, never asserted).
  */
 final class HonestClient {
-    private final HttpClient http;
-    private final String base;
+    private final OciClient oci;
     private final List<Long> rounds = Collections.synchronizedList(new ArrayList<>());
 
     HonestClient(String base, String localAddress) throws UnknownHostException {
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(30))
-                .localAddress(InetAddress.getByName(localAddress)).build();
-        this.base = base;
+        // no timeout of note: how long a round takes under attack is the figure, a failure is the client's own
+        this.oci = OciClient.of(base, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(30)).localAddress(InetAddress.getByName(localAddress)).build())
+                .withTimeout(Duration.ofMinutes(10));
     }
 
     /** Pushes and pulls one image of two layers of {@code layerBytes} each in {@code repo}. */
-    void pushAndPull(String repo, int layerBytes, long seed) throws Exception {
+    void pushAndPull(String repo, int layerBytes, long seed) {
         long start = System.nanoTime();
         Random random = new Random(seed);
-        byte[] config = ("{\"seed\":" + seed + "}").getBytes(StandardCharsets.UTF_8);
         byte[][] layers = {new byte[layerBytes], new byte[layerBytes]};
         random.nextBytes(layers[0]);
         random.nextBytes(layers[1]);
-        Digest c = pushBlob(repo, config);
-        Digest l0 = pushBlob(repo, layers[0]);
-        Digest l1 = pushBlob(repo, layers[1]);
-        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
-                + "\",\"size\":" + config.length + "},\"layers\":[" + layer(l0, layerBytes) + "," + layer(l1, layerBytes)
-                + "]}").getBytes(StandardCharsets.UTF_8);
-        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repo + "/manifests/v1"))
-                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(manifest)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(201, put.statusCode(), "manifest push: " + put.body());
-        HttpResponse<byte[]> got = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repo + "/manifests/v1"))
-                .header("Accept", "application/vnd.oci.image.manifest.v1+json").build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        assertEquals(200, got.statusCode());
-        assertArrayEquals(manifest, got.body());
-        for (Digest d : List.of(c, l0, l1)) {
-            HttpResponse<byte[]> blob = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repo + "/blobs/" + d))
-                    .build(), HttpResponse.BodyHandlers.ofByteArray());
-            assertEquals(200, blob.statusCode());
-            assertEquals(d, Digest.compute(DigestAlgorithm.SHA256, blob.body()), "pulled blob " + d);
+        TestImage image = TestImage.of(("{\"seed\":" + seed + "}").getBytes(StandardCharsets.UTF_8), layers);
+        PushedImage pushed = oci.pushImage(repo, "v1", image);
+        assertArrayEquals(image.manifest(), oci.pullManifest(repo, "v1").bytes());
+        for (Digest d : pushed.blobs()) {
+            oci.pullBlob(repo, d); // checked against its digest
         }
         rounds.add(System.nanoTime() - start);
     }
 
-    private static String layer(Digest d, int size) {
-        return "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + d + "\",\"size\":" + size + "}";
-    }
-
-    private Digest pushBlob(String repo, byte[] content) throws Exception {
-        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
-        HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repo
-                + "/blobs/uploads/?digest=" + d)).POST(HttpRequest.BodyPublishers.ofByteArray(content)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(201, res.statusCode(), "blob push: " + res.body());
-        return d;
-    }
-
-    /** A GET of {@code path}: status and the Date header. */
-    HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
+    /** A GET of {@code path}: status, headers (the Date), body. */
+    OciResponse get(String path) {
+        return oci.get(path);
     }
 
     /** Forgets the rounds so far (the next figures are of what follows). */
@@ -125,7 +95,7 @@ final class HonestClient {
                 peakRss = Math.max(peakRss, server.residentBytes());
                 try {
                     double heap = 0;
-                    for (String line : client.get("/metrics").body().split("\n")) {
+                    for (String line : client.get("/metrics").text().split("\n")) {
                         if (line.startsWith("jvm_memory_used_bytes{area=\"heap\"")) {
                             heap += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
                         } else if (line.startsWith("jvm_gc_live_data_size_bytes")) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import io.berth.core.model.Digest;
+import io.berth.core.model.MediaTypes;
 import io.berth.events.DistributionEvent;
 import io.berth.events.EventCodec;
 import io.berth.events.RegistryEvent;
@@ -15,6 +16,7 @@ import io.berth.eventstream.EventStream;
 import io.berth.testsupport.HostileRegistry;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
+import io.berth.testsupport.oci.TestImage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -111,8 +113,8 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     @Test
     void namesWithDotsInTheSourcesCatalogNeverLeaveThePrefix() throws Exception {
         sites();
-        Digest v1 = EventsProcessTest.pushImage(a.base(), "team-a/app", "v1", "app 1");
-        Digest local = EventsProcessTest.pushImage(b.base(), "local/app", "keep", "only on the target");
+        Digest v1 = a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1")).manifest();
+        Digest local = b.oci().pushImage("local/app", "keep", TestImage.of("only on the target")).manifest();
         source.rule(x -> {
             String p = x.getRequestURI().getPath();
             if (p.equals("/v2/_catalog")) {
@@ -147,14 +149,14 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     void forgedEventsOnlyTriggerARecheckAgainstTheSource() throws Exception {
         a = site("a", events());
         b = site("b", Map.of());
-        Digest local = EventsProcessTest.pushImage(b.base(), "local/app", "keep", "only on the target");
+        Digest local = b.oci().pushImage("local/app", "keep", TestImage.of("only on the target")).manifest();
         replicator = replicator(a.base(), targetYaml("site-b", b.base(), """
                 repositories: ["team-a/**"]
                 prefix: mirror/
                 deletes: true
                 """), HEAP, "1h");
-        Digest v1 = EventsProcessTest.pushImage(a.base(), "team-a/app", "v1", "app 1");
-        EventsProcessTest.pushImage(a.base(), "team-b/secret", "v1", "filtered out");
+        Digest v1 = a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1")).manifest();
+        a.oci().pushImage("team-b/secret", "v1", TestImage.of("filtered out"));
         await("mirror/team-a/app:v1 on B", () -> digest(b.base(), "mirror/team-a/app", "v1")
                 .equals(Optional.of(v1.toString())), Duration.ofSeconds(60));
         try (Producer<String, byte[]> forger = EventStream.producer(
@@ -168,7 +170,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
             }
         }
         // an honest event after the forged ones: once it is applied, so are they
-        Digest v2 = EventsProcessTest.pushImage(a.base(), "team-a/app", "v2", "app 2");
+        Digest v2 = a.oci().pushImage("team-a/app", "v2", TestImage.of("app 2")).manifest();
         await("mirror/team-a/app:v2 on B", () -> digest(b.base(), "mirror/team-a/app", "v2")
                 .equals(Optional.of(v2.toString())), Duration.ofSeconds(60));
         Thread.sleep(2000); // the forged events of other repositories, in their queues
@@ -202,7 +204,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     @Test
     void unboundedAnswersEndInAClearErrorNotAnOutOfMemoryError() throws Exception {
         sites();
-        EventsProcessTest.pushImage(a.base(), "team-a/app", "v1", "app 1");
+        a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1"));
         // 1. a Link header that loops
         source.rule(x -> {
             if (x.getRequestURI().getPath().equals("/v2/_catalog")) {
@@ -246,7 +248,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     @Test
     void aTricklingSourceEndsInAClearFailureWithinTheTimeoutAndShowsInHealthz() throws Exception {
         sites();
-        EventsProcessTest.pushImage(a.base(), "team-a/app", "v1", "app 1");
+        a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1"));
         source.rule(x -> {
             if (x.getRequestMethod().equals("GET") && x.getRequestURI().getPath().contains("/manifests/")) {
                 x.getResponseHeaders().set("Content-Type", "application/vnd.oci.image.manifest.v1+json");
@@ -274,7 +276,7 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     @Test
     void credentialsGoOnlyToTheConfiguredOriginAndBasicOnlyAfterAChallenge() throws Exception {
         sites();
-        EventsProcessTest.pushImage(a.base(), "team-a/app", "v1", "app 1");
+        a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1"));
         try (HostileRegistry elsewhere = new HostileRegistry(null);
              HostileRegistry targetProxy = new HostileRegistry(URI.create(b.base() + "/"))) {
             HostileRegistry.Rule basic = x -> {
@@ -358,27 +360,24 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     @Test
     void aTagIsWrittenOnlyWithTheBytesOfTheDigestTheSourceAdvertised() throws Exception {
         sites();
-        Digest v1 = EventsProcessTest.pushImage(a.base(), "team-a/app", "v1", "app 1");
-        Digest v2 = EventsProcessTest.pushImage(a.base(), "team-a/app", "v2", "app 2");
+        Digest v1 = a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1")).manifest();
+        Digest v2 = a.oci().pushImage("team-a/app", "v2", TestImage.of("app 2")).manifest();
         replicator = replicator("", sourceUrl(), targetYaml("site-b", b.base(), ""), HEAP, "2s");
         await("v1 and v2 on B", () -> digest(b.base(), "team-a/app", "v2").equals(Optional.of(v2.toString())),
                 Duration.ofSeconds(60));
-        byte[] otherBytes = EventsProcessTest.send("GET", a.base() + "/v2/team-a/app/manifests/v2", null, "Accept",
-                EventsProcessTest.OCI_MANIFEST).body().getBytes(StandardCharsets.UTF_8);
+        byte[] otherBytes = a.oci().pullManifest("team-a/app", "v2").bytes();
         // the source tags v1's manifest "latest", and answers v1's digest with v2's bytes
-        byte[] v1Bytes = EventsProcessTest.send("GET", a.base() + "/v2/team-a/app/manifests/v1", null, "Accept",
-                EventsProcessTest.OCI_MANIFEST).body().getBytes(StandardCharsets.UTF_8);
+        byte[] v1Bytes = a.oci().pullManifest("team-a/app", "v1").bytes();
         source.rule(x -> {
             String p = x.getRequestURI().getPath();
             if (x.getRequestMethod().equals("GET") && (p.endsWith("/manifests/" + v1) || p.endsWith("/manifests/latest"))) {
-                HostileRegistry.answer(x, 200, EventsProcessTest.OCI_MANIFEST, otherBytes, "Docker-Content-Digest",
+                HostileRegistry.answer(x, 200, MediaTypes.OCI_MANIFEST, otherBytes, "Docker-Content-Digest",
                         v1.toString());
                 return true;
             }
             return false;
         });
-        assertEquals(201, EventsProcessTest.send("PUT", a.base() + "/v2/team-a/app/manifests/latest", v1Bytes,
-                "Content-Type", EventsProcessTest.OCI_MANIFEST).statusCode());
+        a.oci().pushManifest("team-a/app", "latest", MediaTypes.OCI_MANIFEST, v1Bytes);
         Thread.sleep(5000); // two reconciliations
         assertFalse(digest(b.base(), "team-a/app", "latest").equals(Optional.of(v2.toString())),
                 "never the bytes of another digest under the tag");

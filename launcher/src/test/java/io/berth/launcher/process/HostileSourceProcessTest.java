@@ -9,6 +9,7 @@ import io.berth.eventstream.EventStream;
 import io.berth.testsupport.HostileRegistry;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
+import io.berth.testsupport.oci.TestImage;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -43,10 +44,10 @@ class HostileSourceProcessTest extends ReplicationFixture {
     void replicateHonestly(boolean direct) throws Exception {
         a = site("a", Map.of());
         for (int i = 1; i <= 6; i++) {
-            EventsProcessTest.pushImage(a.base(), "team-a/app", "v" + i, "app " + i);
+            a.oci().pushImage("team-a/app", "v" + i, TestImage.of("app " + i));
         }
         for (int i = 1; i <= 5; i++) {
-            EventsProcessTest.pushImage(a.base(), "team-a/other", "v" + i, "other " + i);
+            a.oci().pushImage("team-a/other", "v" + i, TestImage.of("other " + i));
         }
         b = site("b", Map.of());
         proxy = new HostileRegistry(URI.create(a.base() + "/"));
@@ -172,8 +173,8 @@ class HostileSourceProcessTest extends ReplicationFixture {
         replicateHonestly(false);
         BerthProcess backup = site("backup", Map.of());
         for (int i = 1; i <= 3; i++) {
-            EventsProcessTest.pushImage(backup.base(), "team-a/app", "v" + i, "app " + i);
-            EventsProcessTest.pushImage(backup.base(), "team-a/other", "v" + i, "other " + i);
+            backup.oci().pushImage("team-a/app", "v" + i, TestImage.of("app " + i));
+            backup.oci().pushImage("team-a/other", "v" + i, TestImage.of("other " + i));
         }
         Instant switched = Instant.now();
         proxy.behind(URI.create(backup.base() + "/")); // the source, restored from a backup of 6 of 11 tags

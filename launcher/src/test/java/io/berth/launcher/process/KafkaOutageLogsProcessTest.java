@@ -8,6 +8,7 @@ import io.berth.core.model.Digest;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
+import io.berth.testsupport.oci.TestImage;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ class KafkaOutageLogsProcessTest extends ReplicationFixture {
         started.add(relay);
         await("the relay to start", () -> relay.output().contains("webhooks serving"), Duration.ofSeconds(60));
 
-        Digest first = EventsProcessTest.pushImage(a.base(), "logs/app", "1", "first");
+        Digest first = a.oci().pushImage("logs/app", "1", TestImage.of("first")).manifest();
         await("everything connected and working", () -> delivered.size() >= 2
                 && digest(b.base(), "logs/app", "1").equals(Optional.of(first.toString())), Duration.ofSeconds(60));
         Map<String, JavaProcess> processes = new LinkedHashMap<>();
@@ -71,7 +72,7 @@ class KafkaOutageLogsProcessTest extends ReplicationFixture {
 
         broker.link().cut();
         long cut = System.nanoTime();
-        Digest during = EventsProcessTest.pushImage(a.base(), "logs/app", "2", "during"); // waits in the outbox
+        Digest during = a.oci().pushImage("logs/app", "2", TestImage.of("during")).manifest(); // waits in the outbox
         Thread.sleep(OUTAGE.toMillis());
         broker.link().restore();
         await("the event of the push during the outage delivered and replicated", () -> delivered.size() >= 4

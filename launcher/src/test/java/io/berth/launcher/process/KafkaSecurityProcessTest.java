@@ -10,11 +10,11 @@ import io.berth.events.EventCodec;
 import io.berth.events.RegistryEvent;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
+import io.berth.testsupport.oci.TestImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -158,7 +158,7 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
                 mallory.get().getClass().getSimpleName());
 
         // a real push through berth serve, published over SASL as registry, is delivered
-        EventsProcessTest.pushImage(registry.base(), "real/app", "v1", "real");
+        registry.oci().pushImage("real/app", "v1", TestImage.of("real"));
         await("the real push delivered", () -> receiver.got.stream().anyMatch(d -> new String((byte[]) d.get("body"),
                 StandardCharsets.UTF_8).contains("real/app")), Duration.ofSeconds(60));
         Thread.sleep(1500);
@@ -184,7 +184,7 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
             }
         }, Duration.ofSeconds(60));
         long t0 = System.nanoTime();
-        Digest pushed = EventsProcessTest.pushImage(a.base(), "team/app", "v1", "over sasl");
+        Digest pushed = a.oci().pushImage("team/app", "v1", TestImage.of("over sasl")).manifest();
         await("the pushed image on B through the event", () -> digest(b.base(), "team/app", "v1")
                 .equals(Optional.of(pushed.toString())), Duration.ofSeconds(60));
         System.out.printf("replicated through a SASL-authenticated event in %.1f s (reconcile-interval 1h)%n",

@@ -8,11 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.model.Digest;
-import io.berth.core.model.DigestAlgorithm;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.berth.testsupport.oci.OciClient;
+import io.berth.testsupport.oci.Upload;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,24 +23,14 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("process")
 class OperatorLogsTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
     Path dir;
 
-    static HttpResponse<String> send(String method, String url, byte[] body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method, body == null
-                ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
     @Test
     void textLogsStartWithOneLineSayingWhatIsInUseAndLibrariesStayQuiet() throws Exception {
         try (BerthProcess b = BerthProcess.start(dir, List.of(), Map.of())) {
-            send("GET", b.base() + "/v2/", null, "User-Agent", "docker/28.2.2", "X-Request-Id", "req-text-1");
+            b.oci().get("/v2/", "User-Agent", "docker/28.2.2", "X-Request-Id", "req-text-1").expect(200);
             assertEquals(0, b.terminate());
             String out = b.output();
             List<String> start = out.lines().filter(l -> l.contains(" serving http://")).toList();
@@ -69,12 +56,11 @@ class OperatorLogsTest {
     @Test
     void jsonLogsCarryTheFieldsShippersExpect() throws Exception {
         try (BerthProcess b = BerthProcess.start(dir, List.of(), Map.of("BERTH_LOG_FORMAT", "json"))) {
-            String location = send("POST", b.base() + "/v2/logs/app/blobs/uploads/", null)
-                    .headers().firstValue("Location").orElseThrow();
-            byte[] chunk = new byte[1234];
-            assertEquals(202, send("PATCH", b.base() + location, chunk, "X-Request-Id", "req-json-1").statusCode());
-            send("GET", b.base() + "/v2/logs/app/tags/list?n=5&last=a&access_token=s3cr3t&X-Amz-Signature=abc",
-                    null, "X-Request-Id", "req-json-2");
+            OciClient oci = b.oci();
+            Upload upload = oci.startUpload("logs/app");
+            oci.withHeader("X-Request-Id", "req-json-1").patch(upload, new byte[1234]);
+            oci.get("/v2/logs/app/tags/list?n=5&last=a&access_token=s3cr3t&X-Amz-Signature=abc",
+                    "X-Request-Id", "req-json-2");
             // a warning written while serving a request carries its id: an unreadable blob
             assertEquals(0, b.terminate());
             List<JsonNode> lines = new ArrayList<>();
@@ -93,7 +79,7 @@ class OperatorLogsTest {
                     .findFirst().orElseThrow();
             assertEquals("berth.access", patch.get("logger").asText());
             assertEquals("PATCH", patch.get("method").asText());
-            assertEquals(location, patch.get("path").asText());
+            assertEquals(upload.location(), patch.get("path").asText());
             assertEquals(202, patch.get("status").asInt());
             assertEquals(1234, patch.get("request_bytes").asLong(), "the upload's size is visible");
             assertEquals(0, patch.get("response_bytes").asLong(), "headers are not body bytes");
@@ -110,13 +96,10 @@ class OperatorLogsTest {
     @Test
     void warningsWhileServingCarryTheRequestId() throws Exception {
         try (BerthProcess b = BerthProcess.start(dir, List.of(), Map.of())) {
-            byte[] blob = "soon short".getBytes();
-            Digest d = Digest.compute(
-                    DigestAlgorithm.SHA256, blob);
-            assertEquals(201, send("POST", b.base() + "/v2/warn/app/blobs/uploads/?digest=" + d, blob).statusCode());
+            Digest d = b.oci().pushBlob("warn/app", "soon short".getBytes());
             Files.delete(dir.resolve("data/blobs/blobs/sha256").resolve(d.hex().substring(0, 2))
                     .resolve(d.hex()));
-            send("GET", b.base() + "/v2/warn/app/blobs/" + d, null, "X-Request-Id", "req-warn-1");
+            b.oci().get("/v2/warn/app/blobs/" + d, "X-Request-Id", "req-warn-1");
             assertEquals(0, b.terminate());
             String damaged = b.output().lines().filter(l -> l.contains("cannot be read") && l.contains(d.toString()))
                     .findFirst().orElseThrow(() -> new AssertionError(b.output()));

@@ -2,7 +2,9 @@ package io.berth.launcher.process;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.core.model.Digest;
+import io.berth.core.model.MediaTypes;
 import io.berth.testsupport.JavaProcess;
+import io.berth.testsupport.oci.TestImage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,13 +38,13 @@ class ReplicationBenchmark extends ReplicationFixture {
         JavaProcess replicator = replicator(a.base(), targetYaml("site-b", b.base(), "concurrency: 8\n"), List.of(),
                 "1h");
         for (int i = 0; i < 20; i++) { // warm-up
-            Digest d = EventsProcessTest.pushImage(a.base(), "warm/app", "w" + i, "warm " + i);
+            Digest d = a.oci().pushImage("warm/app", "w" + i, TestImage.of("warm " + i)).manifest();
             await("warm-up", () -> digest(b.base(), "warm/app", d.toString()).isPresent(), Duration
                     .ofSeconds(30));
         }
         long[] latency = new long[200];
         for (int i = 0; i < latency.length; i++) {
-            Digest d = EventsProcessTest.pushImage(a.base(), "bench/app", "t" + i, "bench " + i);
+            Digest d = a.oci().pushImage("bench/app", "t" + i, TestImage.of("bench " + i)).manifest();
             long acked = System.nanoTime();
             String tag = "t" + i;
             while (!digest(b.base(), "bench/app", tag).equals(Optional.of(d.toString()))) {
@@ -55,15 +57,14 @@ class ReplicationBenchmark extends ReplicationFixture {
                 + percentiles(latency));
 
         long size = 1L << 30;
-        String layer = pushGeneratedLayer(a.base(), "big/app", size);
-        Digest config = EventsProcessTest.pushBlob(a.base(), "big/app", "{}".getBytes());
+        Digest layer = pushGeneratedLayer(a.base(), "big/app", size);
+        Digest config = a.oci().pushBlob("big/app", "{}".getBytes());
         byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                 + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config
                 + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\""
                 + layer + "\",\"size\":" + size + "}]}").getBytes();
         long t0 = System.nanoTime();
-        EventsProcessTest.send("PUT", a.base() + "/v2/big/app/manifests/1", manifest, "Content-Type",
-                "application/vnd.oci.image.manifest.v1+json");
+        a.oci().pushManifest("big/app", "1", MediaTypes.OCI_MANIFEST, manifest);
         await("the 1 GiB image on B", () -> digest(b.base(), "big/app", "1").isPresent(), Duration
                 .ofMinutes(5));
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -72,7 +73,7 @@ class ReplicationBenchmark extends ReplicationFixture {
         // 1000 tags in sync, then a reconciliation that finds nothing to do
         List<Digest> tags = new ArrayList<>();
         for (int i = 0; i < 1000; i++) {
-            tags.add(EventsProcessTest.pushImage(a.base(), "many/r" + (i % 10), "v" + i, "many " + i));
+            tags.add(a.oci().pushImage("many/r" + (i % 10), "v" + i, TestImage.of("many " + i)).manifest());
         }
         await("1000 tags on B", () -> digest(b.base(), "many/r9", "v999").isPresent(), Duration
                 .ofMinutes(5));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.core.model.Digest;
-import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.MediaTypes;
 import io.berth.http.OciLayouts;
 import io.berth.proto.admin.v1.GetTagRequest;
 import io.berth.testsupport.Command;
@@ -14,6 +14,8 @@ import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.TestServices;
+import io.berth.testsupport.oci.OciClient;
+import io.berth.testsupport.oci.TestImage;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -80,10 +82,10 @@ class ReplicationProcessTest extends ReplicationFixture {
         assertTrue(digest(c.base(), "app/web", "1").isEmpty(), "C takes only multi/**");
 
         // filtered out: a repository and a tag
-        EventsProcessTest.pushImage(a.base(), "skip/app", "1", "skipped");
-        EventsProcessTest.pushImage(a.base(), "app/web", "private-1", "private");
+        a.oci().pushImage("skip/app", "1", TestImage.of("skipped"));
+        a.oci().pushImage("app/web", "private-1", TestImage.of("private"));
         // a tag move and a delete
-        Digest moved = EventsProcessTest.pushImage(a.base(), "app/web", "1", "moved");
+        Digest moved = a.oci().pushImage("app/web", "1", TestImage.of("moved")).manifest();
         await("the move on B", () -> digest(b.base(), "app/web", "1").equals(Optional.of(moved.toString())),
                 Duration.ofSeconds(60));
         assertEquals(202, HTTP.send(HttpRequest.newBuilder(URI.create(a.base() + "/v2/multi/app/manifests/1"))
@@ -122,7 +124,7 @@ class ReplicationProcessTest extends ReplicationFixture {
         String targets = targetYaml("site-b", b.base(), "deletes: true\n") + targetYaml("dead",
                 "http://127.0.0.1:1", "");
         JavaProcess replicator = replicator(a.base(), targets, List.of(), "3s");
-        Digest first = EventsProcessTest.pushImage(a.base(), "down/app", "0", "before");
+        Digest first = a.oci().pushImage("down/app", "0", TestImage.of("before")).manifest();
         long pushed0 = System.nanoTime();
         await("the first image on B", () -> digest(b.base(), "down/app", "0").equals(Optional.of(first.toString())),
                 Duration.ofSeconds(60));
@@ -142,7 +144,7 @@ class ReplicationProcessTest extends ReplicationFixture {
         b.close();
         List<Digest> pushed = new ArrayList<>();
         for (int i = 1; i <= 20; i++) {
-            pushed.add(EventsProcessTest.pushImage(a.base(), "down/app", Integer.toString(i), "while down " + i));
+            pushed.add(a.oci().pushImage("down/app", Integer.toString(i), TestImage.of("while down " + i)).manifest());
         }
         await("the replicator to notice", () -> {
             try {
@@ -166,7 +168,7 @@ class ReplicationProcessTest extends ReplicationFixture {
         Thread pusher = Thread.ofPlatform().start(() -> {
             for (int i = 0; i < 15; i++) {
                 try {
-                    EventsProcessTest.pushImage(a.base(), "kill/app", Integer.toString(i), "kill " + i);
+                    a.oci().pushImage("kill/app", Integer.toString(i), TestImage.of("kill " + i));
                     Thread.sleep(50);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
@@ -202,11 +204,11 @@ class ReplicationProcessTest extends ReplicationFixture {
         int bPort = FreePorts.next();
         String bUrl = "http://127.0.0.1:" + bPort;
         List<Digest> pushed = new ArrayList<>();
-        pushed.add(EventsProcessTest.pushImage(a.base(), "dead/app", "v0", "dead 0")); // for the first reconciliation
+        pushed.add(a.oci().pushImage("dead/app", "v0", TestImage.of("dead 0")).manifest()); // for the first reconciliation
         // reconciling once an hour: in sync must not wait for the next reconciliation
         JavaProcess replicator = replicator(a.base(), targetYaml("site-b", bUrl, ""), List.of(), "1h");
         for (int i = 1; i < 3; i++) {
-            pushed.add(EventsProcessTest.pushImage(a.base(), "dead/app", "v" + i, "dead " + i));
+            pushed.add(a.oci().pushImage("dead/app", "v" + i, TestImage.of("dead " + i)).manifest());
         }
         await("the events parked", () -> target(replicator).get("lagEvents").asLong() >= 2
                 && target(replicator).get("eventsParked").asLong() >= 1, Duration.ofSeconds(60));
@@ -267,11 +269,11 @@ class ReplicationProcessTest extends ReplicationFixture {
     void withoutKafkaReplicationIsByReconciliationAlone() throws Exception {
         BerthProcess a = site("a", Map.of());
         BerthProcess b = site("b", Map.of());
-        Digest before = EventsProcessTest.pushImage(a.base(), "nokafka/app", "1", "before");
+        Digest before = a.oci().pushImage("nokafka/app", "1", TestImage.of("before")).manifest();
         JavaProcess replicator = replicator("", a.base(), targetYaml("site-b", b.base(), "deletes: true\n"), List.of(),
                 "2s");
         assertTrue(replicator.output().contains("no kafka: by reconciliation alone"), replicator.output());
-        Digest after = EventsProcessTest.pushImage(a.base(), "nokafka/app", "2", "after");
+        Digest after = a.oci().pushImage("nokafka/app", "2", TestImage.of("after")).manifest();
         await("both images on B", () -> digest(b.base(), "nokafka/app", "1").equals(Optional.of(before.toString()))
                 && digest(b.base(), "nokafka/app", "2").equals(Optional.of(after.toString())), Duration.ofSeconds(60));
         await("in sync", () -> target(replicator).get("state").asText().equals("in-sync"), Duration.ofSeconds(30));
@@ -303,28 +305,14 @@ class ReplicationProcessTest extends ReplicationFixture {
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("berth_manifest_pulls_total{by=\"replication\"}")
                 && !l.endsWith(" 0.0")), metrics);
         // a user's pull is one
-        assertEquals(200, EventsProcessTest.send("GET", a.base() + "/v2/pulled/app/manifests/1", null,
-                "Authorization", auth, "Accept", EventsProcessTest.OCI_MANIFEST).statusCode());
+        a.oci().withHeader("Authorization", auth).pullManifest("pulled/app", "1");
         await("alice's pull recorded", () -> admin.getTag(tag).getLastPulledEpochMillis() > 0, Duration.ofSeconds(30));
     }
 
     /** Pushes a small image with the given Authorization; returns its digest. */
-    static Digest pushAs(String base, String auth, String repo, String tag) throws Exception {
-        byte[] config = "{}".getBytes();
-        byte[] layer = ("layer of " + repo).getBytes();
-        for (byte[] blob : List.of(config, layer)) {
-            Digest d = Digest.compute(DigestAlgorithm.SHA256, blob);
-            assertEquals(201, EventsProcessTest.send("POST", base + "/v2/" + repo + "/blobs/uploads/?digest=" + d, blob,
-                    "Authorization", auth).statusCode());
-        }
-        byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + EventsProcessTest.OCI_MANIFEST + "\",\"config\":{"
-                + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
-                + Digest.compute(DigestAlgorithm.SHA256, config) + "\",\"size\":" + config.length + "},\"layers\":[{"
-                + "\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\""
-                + Digest.compute(DigestAlgorithm.SHA256, layer) + "\",\"size\":" + layer.length + "}]}").getBytes();
-        assertEquals(201, EventsProcessTest.send("PUT", base + "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
-                EventsProcessTest.OCI_MANIFEST, "Authorization", auth).statusCode());
-        return Digest.compute(DigestAlgorithm.SHA256, m);
+    static Digest pushAs(String base, String auth, String repo, String tag) {
+        return OciClient.of(base).withHeader("Authorization", auth).pushImage(repo, tag, TestImage.of(repo))
+                .manifest();
     }
 
     @Test
@@ -332,7 +320,7 @@ class ReplicationProcessTest extends ReplicationFixture {
         BerthProcess a = site("a", Map.of()); // events off: nothing will ever be published
         List<Digest> pushed = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            pushed.add(EventsProcessTest.pushImage(a.base(), "old/r" + (i % 2), "v" + i, "old " + i));
+            pushed.add(a.oci().pushImage("old/r" + (i % 2), "v" + i, TestImage.of("old " + i)).manifest());
         }
         BerthProcess b = site("b", Map.of());
         replicator(a.base(), targetYaml("site-b", b.base(), ""), List.of(), "1h");
@@ -362,7 +350,7 @@ class ReplicationProcessTest extends ReplicationFixture {
         String target = "http://127.0.0.1:" + port;
         BerthProcess a = site("a", events());
         replicator(a.base(), targetYaml("distribution", target, ""), List.of(), "5s");
-        Digest image = EventsProcessTest.pushImage(a.base(), "to/distribution", "1", "for distribution");
+        Digest image = a.oci().pushImage("to/distribution", "1", TestImage.of("for distribution")).manifest();
         Path layout = OciLayouts.twoPlatformIndex(dir.resolve("layout"), "multi");
         if (Command.onPath("skopeo")) {
             Command copy = Command.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout
@@ -384,17 +372,14 @@ class ReplicationProcessTest extends ReplicationFixture {
         BerthProcess a = site("a", events());
         BerthProcess b = site("b", Map.of());
         JavaProcess replicator = replicator(a.base(), targetYaml("site-b", b.base(), ""), List.of("-Xmx128m"), "1h");
-        String layer = pushGeneratedLayer(a.base(), "big/app", size);
-        byte[] config = "{}".getBytes();
-        Digest c = EventsProcessTest.pushBlob(a.base(), "big/app", config);
+        Digest layer = pushGeneratedLayer(a.base(), "big/app", size);
+        Digest c = a.oci().pushBlob("big/app", "{}".getBytes());
         byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                 + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
                 + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\""
                 + layer + "\",\"size\":" + size + "}]}").getBytes();
         long t0 = System.nanoTime();
-        assertEquals(201, EventsProcessTest.send("PUT", a.base() + "/v2/big/app/manifests/1", manifest,
-                "Content-Type", "application/vnd.oci.image.manifest.v1+json").statusCode());
-        String want = Digest.compute(DigestAlgorithm.SHA256, manifest).toString();
+        String want = a.oci().pushManifest("big/app", "1", MediaTypes.OCI_MANIFEST, manifest).toString();
         await("the image with its 1 GiB layer on B", () -> digest(b.base(), "big/app", "1").equals(Optional.of(want)),
                 Duration.ofMinutes(5));
         double seconds = (System.nanoTime() - t0) / 1e9;

@@ -6,33 +6,34 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.BlobStoreProvider;
+import io.berth.core.error.ErrorCode;
 import io.berth.core.metadata.MetadataStoreProvider;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.http.OciLayouts;
-import io.berth.http.TestRegistry;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.GeneratedContent;
 import io.berth.testsupport.Postgres;
 import io.berth.testsupport.S3Endpoint;
 import io.berth.testsupport.TestServices;
-import java.io.IOException;
+import io.berth.testsupport.oci.OciClient;
+import io.berth.testsupport.oci.OciResponse;
+import io.berth.testsupport.oci.PulledManifest;
+import io.berth.testsupport.oci.TestImage;
+import io.berth.testsupport.oci.Upload;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
@@ -57,9 +58,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("process")
 class ScaleOutProcessTest {
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
-
     @TempDir
     static Path dir;
     static Map<String, String> shared;
@@ -107,21 +105,6 @@ class ScaleOutProcessTest {
         }
     }
 
-    static HttpResponse<byte[]> send(BerthProcess p, String method, String path, byte[] body, String... headers)
-            throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(p.base() + path)).timeout(Duration.ofSeconds(120))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        for (int i = 0; i < headers.length; i += 2) {
-            r.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    static String location(HttpResponse<?> r) {
-        return r.headers().firstValue("Location").orElseThrow();
-    }
-
     static void ok(Command r) {
         assertEquals(0, r.exitCode(), r.output());
     }
@@ -163,47 +146,34 @@ class ScaleOutProcessTest {
         byte[] content = new byte[20 << 20];
         new Random(3).nextBytes(content);
         Digest digest = Digest.compute(DigestAlgorithm.SHA256, content);
-        HttpResponse<byte[]> start = send(a, "POST", "/v2/scale/chunked/blobs/uploads/", null);
-        assertEquals(202, start.statusCode());
-        String upload = location(start);
+        OciClient onA = a.oci();
+        OciClient onB = b.oci();
         int first = 12 << 20;
-        HttpResponse<byte[]> one = send(a, "PATCH", upload, Arrays.copyOfRange(content, 0, first),
-                "Content-Type", "application/octet-stream", "Content-Range", "0-" + (first - 1));
-        assertEquals(202, one.statusCode(), new String(one.body()));
+        Upload upload = onA.patch(onA.startUpload("scale/chunked"), Arrays.copyOfRange(content, 0, first));
         // B continues what A staged: the session and the parts are shared, the hash is rebuilt from the parts
-        HttpResponse<byte[]> status = send(b, "GET", upload, null);
-        assertEquals(204, status.statusCode());
-        assertEquals("0-" + (first - 1), status.headers().firstValue("Range").orElseThrow());
-        HttpResponse<byte[]> two = send(b, "PATCH", upload, Arrays.copyOfRange(content, first,
-                content.length - 1000), "Content-Type", "application/octet-stream", "Content-Range", first + "-"
-                + (content.length - 1001));
-        assertEquals(202, two.statusCode(), new String(two.body()));
+        Upload status = onB.uploadStatus(upload);
+        assertEquals(first, status.offset());
+        upload = onB.patch(status, Arrays.copyOfRange(content, first, content.length - 1000));
         // and A takes the last chunk and the PUT
-        HttpResponse<byte[]> done = send(a, "PUT", upload + "?digest=" + digest, Arrays.copyOfRange(content,
-                content.length - 1000, content.length), "Content-Type", "application/octet-stream");
-        assertEquals(201, done.statusCode(), new String(done.body()));
-        HttpResponse<byte[]> pulled = send(b, "GET", "/v2/scale/chunked/blobs/" + digest, null);
-        assertEquals(200, pulled.statusCode());
-        assertArrayEquals(content, pulled.body());
-        HttpResponse<byte[]> range = send(a, "GET", "/v2/scale/chunked/blobs/" + digest, null, "Range",
-                "bytes=1000-1999");
-        assertEquals(206, range.statusCode());
+        onA.complete(upload, digest, Arrays.copyOfRange(content, content.length - 1000, content.length));
+        assertArrayEquals(content, onB.pullBlob("scale/chunked", digest));
+        OciResponse range = onA.get("/v2/scale/chunked/blobs/" + digest, "Range", "bytes=1000-1999").expect(206);
         assertArrayEquals(Arrays.copyOfRange(content, 1000, 2000), range.body());
         // a wrong digest leaves no blob behind
-        HttpResponse<byte[]> bad = send(b, "POST", "/v2/scale/chunked/blobs/uploads/?digest=sha256:" + "1".repeat(64),
-                "not that".getBytes(StandardCharsets.UTF_8), "Content-Type", "application/octet-stream");
-        assertEquals(400, bad.statusCode());
-        assertEquals(404, send(a, "HEAD", "/v2/scale/chunked/blobs/sha256:" + "1".repeat(64), null).statusCode());
+        String wrong = "sha256:" + "1".repeat(64);
+        onB.send("POST", "/v2/scale/chunked/blobs/uploads/?digest=" + wrong, "not that".getBytes(
+                StandardCharsets.UTF_8), "Content-Type", "application/octet-stream")
+                .expectError(400, ErrorCode.DIGEST_INVALID);
+        onA.send("HEAD", "/v2/scale/chunked/blobs/" + wrong, null).expect(404);
     }
 
     @Test
     void aDeleteOnOneInstanceIsSeenAtOnceOnTheOther() throws Exception {
-        Digest manifest = pushImage(a, "scale/deleted", "v1", "deleted");
-        assertEquals(200, send(b, "GET", "/v2/scale/deleted/manifests/v1", null, "Accept",
-                "application/vnd.oci.image.manifest.v1+json").statusCode());
-        assertEquals(202, send(b, "DELETE", "/v2/scale/deleted/manifests/" + manifest, null).statusCode());
-        assertEquals(404, send(a, "GET", "/v2/scale/deleted/manifests/v1", null).statusCode());
-        assertEquals(404, send(a, "GET", "/v2/scale/deleted/manifests/" + manifest, null).statusCode());
+        Digest manifest = a.oci().pushImage("scale/deleted", "v1", TestImage.of("deleted")).manifest();
+        b.oci().pullManifest("scale/deleted", "v1");
+        b.oci().deleteManifest("scale/deleted", manifest.toString());
+        a.oci().get("/v2/scale/deleted/manifests/v1").expectError(404, ErrorCode.MANIFEST_UNKNOWN);
+        a.oci().get("/v2/scale/deleted/manifests/" + manifest).expectError(404, ErrorCode.MANIFEST_UNKNOWN);
     }
 
     @Test
@@ -213,22 +183,19 @@ class ScaleOutProcessTest {
         for (int i = 0; i < 16; i++) {
             BerthProcess p = i % 2 == 0 ? a : b;
             String seed = "race-" + (i % 4);
-            pushes.add(pool.submit(() -> pushImage(p, "scale/race", "latest", seed)));
+            pushes.add(pool.submit(() -> p.oci().pushImage("scale/race", "latest", TestImage.of(seed)).manifest()));
         }
         List<Digest> pushed = new ArrayList<>();
         for (Future<Digest> f : pushes) {
             pushed.add(f.get());
         }
         pool.shutdown();
-        HttpResponse<byte[]> onA = send(a, "GET", "/v2/scale/race/manifests/latest", null, "Accept",
-                "application/vnd.oci.image.manifest.v1+json");
-        HttpResponse<byte[]> onB = send(b, "GET", "/v2/scale/race/manifests/latest", null, "Accept",
-                "application/vnd.oci.image.manifest.v1+json");
-        assertEquals(200, onA.statusCode());
-        assertArrayEquals(onA.body(), onB.body(), "one answer for the tag on both");
-        assertTrue(pushed.contains(Digest.compute(DigestAlgorithm.SHA256, onA.body())));
+        PulledManifest onA = a.oci().pullManifest("scale/race", "latest");
+        PulledManifest onB = b.oci().pullManifest("scale/race", "latest");
+        assertArrayEquals(onA.bytes(), onB.bytes(), "one answer for the tag on both");
+        assertTrue(pushed.contains(onA.digest()));
         for (Digest d : pushed) {
-            assertEquals(200, send(b, "HEAD", "/v2/scale/race/manifests/" + d, null).statusCode());
+            assertEquals(Optional.of(d), b.oci().manifestDigest("scale/race", d.toString()));
         }
     }
 
@@ -238,8 +205,7 @@ class ScaleOutProcessTest {
         byte[] content = new byte[64 << 20];
         new Random(9).nextBytes(content);
         Digest digest = Digest.compute(DigestAlgorithm.SHA256, content);
-        HttpResponse<byte[]> start = send(doomed, "POST", "/v2/scale/killed/blobs/uploads/", null);
-        String upload = location(start);
+        Upload upload = doomed.oci().startUpload("scale/killed");
         AtomicLong sent = new AtomicLong();
         // a slow streamed PATCH: the instance dies while the body is coming in
         InputStream slow = new InputStream() {
@@ -267,39 +233,24 @@ class ScaleOutProcessTest {
                 return n;
             }
         };
-        CompletableFuture<HttpResponse<byte[]>> patch = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(
-                doomed.base() + upload)).timeout(Duration.ofSeconds(120)).method("PATCH",
-                HttpRequest.BodyPublishers.ofInputStream(() -> slow)).header("Content-Type",
-                "application/octet-stream").build(), HttpResponse.BodyHandlers.ofByteArray());
+        CompletableFuture<OciResponse> patch = CompletableFuture.supplyAsync(() -> doomed.oci().sendBody("PATCH",
+                upload.location(), HttpRequest.BodyPublishers.ofInputStream(() -> slow), "Content-Type",
+                "application/octet-stream"));
         while (sent.get() < (16 << 20)) {
             Thread.sleep(20);
         }
         doomed.process.process().destroyForcibly().waitFor();
         try {
-            HttpResponse<byte[]> r = patch.get();
-            assertNotEquals(202, r.statusCode());
+            assertNotEquals(202, patch.get().status());
         } catch (ExecutionException e) {
             // the connection went away: what a client sees when an instance dies
         }
         doomed.close();
         // the other instance serves on, and the client's retry of the push through it succeeds
-        assertEquals(200, send(b, "GET", "/v2/", null).statusCode());
-        HttpResponse<byte[]> retry = send(b, "POST", "/v2/scale/killed/blobs/uploads/?digest=" + digest, content,
-                "Content-Type", "application/octet-stream");
-        assertEquals(201, retry.statusCode(), new String(retry.body()));
-        HttpResponse<byte[]> pulled = send(a, "GET", "/v2/scale/killed/blobs/" + digest, null);
-        assertArrayEquals(content, pulled.body());
-        assertEquals(200, send(b, "GET", "/readyz", null).statusCode());
-    }
-
-    static Digest digestOf(InputStream in) throws IOException {
-        MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
-        byte[] buf = new byte[1 << 16];
-        int n;
-        while ((n = in.read(buf)) > 0) {
-            md.update(buf, 0, n);
-        }
-        return Digest.of(DigestAlgorithm.SHA256, md.digest());
+        b.oci().get("/v2/").expect(200);
+        assertEquals(digest, b.oci().pushBlob("scale/killed", content));
+        assertArrayEquals(content, a.oci().pullBlob("scale/killed", digest));
+        b.oci().get("/readyz").expect(200);
     }
 
     @Test
@@ -307,23 +258,10 @@ class ScaleOutProcessTest {
         long size = 768L << 20;
         Digest digest = GeneratedContent.digest(42, size); // generated as read: nothing held in memory
         try (BerthProcess small = BerthProcess.start(dir.resolve("small-heap"), List.of("-Xmx128m"), shared)) {
-            HttpResponse<byte[]> start = send(small, "POST", "/v2/scale/large/blobs/uploads/", null);
-            String upload = location(start);
-            HttpResponse<String> patch = HTTP.send(HttpRequest.newBuilder(URI.create(small.base() + upload))
-                    .timeout(Duration.ofMinutes(10)).method("PATCH", HttpRequest.BodyPublishers.fromPublisher(
-                            HttpRequest.BodyPublishers.ofInputStream(() -> new GeneratedContent(42, 0, size)), size))
-                    .header("Content-Type", "application/octet-stream").build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(202, patch.statusCode(), patch.body());
-            HttpResponse<byte[]> put = send(small, "PUT", location(patch) + (location(patch).contains("?") ? "&" : "?")
-                    + "digest=" + digest, null);
-            assertEquals(201, put.statusCode(), new String(put.body()));
-            HttpResponse<InputStream> pulled = HTTP.send(HttpRequest.newBuilder(URI.create(small.base()
-                    + "/v2/scale/large/blobs/" + digest)).timeout(Duration.ofMinutes(10)).build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            assertEquals(200, pulled.statusCode());
-            try (InputStream in = pulled.body()) {
-                assertEquals(digest, digestOf(in));
-            }
+            OciClient oci = small.oci().withTimeout(Duration.ofMinutes(10));
+            Upload upload = oci.patch(oci.startUpload("scale/large"), () -> new GeneratedContent(42, 0, size), size);
+            oci.complete(upload, digest);
+            assertEquals(digest, oci.pullBlobStreaming("scale/large", digest).digest());
             assertTrue(small.process.process().isAlive());
             assertTrue(!small.output().contains("OutOfMemoryError"), small.output());
         }
@@ -347,24 +285,5 @@ class ScaleOutProcessTest {
             assertTrue(run.output().contains("failures=0 errors=0 skipped=0") || run.output().contains("not run"),
                     run.output());
         }
-    }
-
-    /** Pushes config + layer (monolithic) and a manifest under {@code tag}; returns the manifest digest. */
-    static Digest pushImage(BerthProcess p, String repo, String tag, String seed) throws Exception {
-        byte[] config = ("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8);
-        byte[] layer = ("layer of " + seed).getBytes(StandardCharsets.UTF_8);
-        Digest c = Digest.compute(DigestAlgorithm.SHA256, config);
-        Digest l = Digest.compute(DigestAlgorithm.SHA256, layer);
-        for (byte[] blob : List.of(config, layer)) {
-            Digest d = Digest.compute(DigestAlgorithm.SHA256, blob);
-            HttpResponse<byte[]> r = send(p, "POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, blob,
-                    "Content-Type", "application/octet-stream");
-            assertEquals(201, r.statusCode(), new String(r.body()));
-        }
-        byte[] m = TestRegistry.manifest(c, config.length, l, layer.length, "").getBytes(StandardCharsets.UTF_8);
-        HttpResponse<byte[]> r = send(p, "PUT", "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
-                "application/vnd.oci.image.manifest.v1+json");
-        assertEquals(201, r.statusCode(), new String(r.body()));
-        return Digest.compute(DigestAlgorithm.SHA256, m);
     }
 }

@@ -4,22 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.berth.core.model.Digest;
-import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.model.MediaTypes;
 import io.berth.proto.admin.v1.CreateRobotRequest;
 import io.berth.proto.admin.v1.CreatedRobot;
 import io.berth.proto.admin.v1.ListRobotsRequest;
-import java.net.URI;
+import io.berth.testsupport.oci.OciClient;
+import io.berth.testsupport.oci.OciResponse;
+import io.berth.testsupport.oci.TestImage;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -45,11 +42,9 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
 @Tag("process")
 class SecretsInLogsProcessTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final String ALICE = "Al1ce-debug-pass-4e1f";
     static final String ROOT = "R00t-debug-pass-7c2a";
     static final String ADMIN_TOKEN = "adm1n-token-9d8e7f6a";
-    static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 
     @TempDir
     Path dir;
@@ -70,8 +65,8 @@ class SecretsInLogsProcessTest {
                     subjects: [root]
                     actions: [admin]
                 """);
-        List<String> secrets = new ArrayList<>(List.of(ALICE, ROOT, ADMIN_TOKEN, basic("alice", ALICE),
-                basic("root", ROOT), basic("alice", "wrong-" + ALICE)));
+        List<String> secrets = new ArrayList<>(List.of(ALICE, ROOT, ADMIN_TOKEN, OciClient.basic("alice", ALICE),
+                OciClient.basic("root", ROOT), OciClient.basic("alice", "wrong-" + ALICE)));
         String robotSecret;
         try (BerthProcess b = BerthProcess.start(dir.resolve("srv"), List.of(), Map.of(
                 "BERTH_LOG_LEVEL", "debug", "BERTH_LOG_FORMAT", format,
@@ -80,21 +75,19 @@ class SecretsInLogsProcessTest {
                         + "okhttp3=trace,sun.net=trace,jdk=trace,javax=trace,io.minio=trace",
                 "BERTH_AUTH_TYPE", "token", "BERTH_AUTH_HTPASSWD_PATH", users.toString(),
                 "BERTH_AUTH_POLICY", policy.toString(), "BERTH_ADMIN_TOKENS", ADMIN_TOKEN))) {
-            String base = b.base();
+            OciClient oci = b.oci();
             // the docker token flow: basic credentials for a token, then the token on /v2
-            String token = token(base, "repository:team/app:pull,push", basic("alice", ALICE));
+            String token = oci.withBasic("alice", ALICE).token("berth", "repository:team/app:pull,push");
             secrets.add(token);
-            assertEquals(200, send("GET", base + "/v2/", null, "Authorization", "Bearer " + token).statusCode());
-            assertEquals(200, send("GET", base + "/v2/", null, "Authorization", basic("alice", ALICE)).statusCode());
-            assertEquals(401, send("GET", base + "/v2/", null, "Authorization", basic("alice", "wrong-" + ALICE))
-                    .statusCode());
-            pushAndPull(base, "team/app", "Bearer " + token);
+            oci.withBearer(token).get("/v2/").expect(200);
+            oci.withBasic("alice", ALICE).get("/v2/").expect(200);
+            oci.withBasic("alice", "wrong-" + ALICE).get("/v2/").expectError(401, ErrorCode.UNAUTHORIZED);
+            pushAndPull(oci.withBearer(token), "team/app");
             // containerd's OAuth2 form
-            HttpResponse<String> form = send("POST", base + "/auth/token", ("grant_type=password&username=alice"
+            OciResponse form = oci.send("POST", "/auth/token", ("grant_type=password&username=alice"
                     + "&password=" + URLEncoder.encode(ALICE, StandardCharsets.UTF_8) + "&service=berth&scope="
                     + "repository:team/app:pull").getBytes(StandardCharsets.UTF_8), "Content-Type",
-                    "application/x-www-form-urlencoded");
-            assertEquals(200, form.statusCode(), form.body());
+                    "application/x-www-form-urlencoded").expect(200);
             secrets.add(JSON.readTree(form.body()).get("access_token").asText());
 
             // the admin API with the bootstrap token: a robot is created, its secret comes back once
@@ -103,7 +96,7 @@ class SecretsInLogsProcessTest {
             robotSecret = created.getSecret();
             assertTrue(robotSecret.startsWith("berth_"), robotSecret);
             secrets.add(robotSecret);
-            secrets.add(basic("robot:ci", robotSecret));
+            secrets.add(OciClient.basic("robot:ci", robotSecret));
             // the admin API with a user's basic credentials (berth admin --user)
             BerthProcess.Result listed = BerthProcess.run(dir, Map.of("BERTH_ADMIN_USER", "root",
                     "BERTH_ADMIN_PASSWORD", ROOT), "admin", "--server", "127.0.0.1:" + b.adminPort, "robots", "list");
@@ -111,17 +104,16 @@ class SecretsInLogsProcessTest {
             assertEquals(1, b.admin(ADMIN_TOKEN).listRobots(ListRobotsRequest.getDefaultInstance()).getRobotsCount());
 
             // the robot logs in like docker does and pushes and pulls
-            String robotToken = token(base, "repository:team/ci:pull,push", basic("robot:ci", robotSecret));
+            OciClient robot = oci.withBasic("robot:ci", robotSecret);
+            String robotToken = robot.token("berth", "repository:team/ci:pull,push");
             secrets.add(robotToken);
-            pushAndPull(base, "team/ci", "Bearer " + robotToken);
-            assertEquals(200, send("GET", base + "/v2/", null, "Authorization", basic("robot:ci", robotSecret))
-                    .statusCode());
+            pushAndPull(oci.withBearer(robotToken), "team/ci");
+            robot.get("/v2/").expect(200);
             // secrets where they do not belong: in a path, in oddly named query parameters
-            send("GET", base + "/v2/team/" + robotSecret.toLowerCase(Locale.ROOT) + "/tags/list?x=" + robotSecret
-                    + "&password=" + ALICE, null);
-            send("GET", base + "/auth/token?service=berth&account=" + robotSecret, null, "Authorization",
-                    basic("robot:ci", robotSecret));
-            send("GET", base + "/v2/team/app/tags/list", null, "Authorization", "Bearer " + token + "x");
+            oci.get("/v2/team/" + robotSecret.toLowerCase(Locale.ROOT) + "/tags/list?x=" + robotSecret
+                    + "&password=" + ALICE);
+            robot.get("/auth/token?service=berth&account=" + robotSecret);
+            oci.withBearer(token + "x").get("/v2/team/app/tags/list");
             assertEquals(0, b.terminate());
         }
         List<String> lines = new ArrayList<>();
@@ -156,52 +148,15 @@ class SecretsInLogsProcessTest {
                 + "with the secret in its path shows the mask");
     }
 
-    static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String token(String base, String scope, String authorization) throws Exception {
-        HttpResponse<String> res = send("GET", base + "/auth/token?service=berth&scope=" + scope, null,
-                "Authorization", authorization);
-        assertEquals(200, res.statusCode(), res.body());
-        return JSON.readTree(res.body()).get("token").asText();
-    }
-
-    static void pushAndPull(String base, String repo, String authorization) throws Exception {
-        byte[] config = ("{\"repo\":\"" + repo + "\"}").getBytes(StandardCharsets.UTF_8);
-        byte[] layer = ("layer of " + repo).getBytes(StandardCharsets.UTF_8);
-        Digest c = Digest.compute(DigestAlgorithm.SHA256, config);
-        Digest l = Digest.compute(DigestAlgorithm.SHA256, layer);
-        for (byte[] blob : List.of(config, layer)) {
-            HttpResponse<String> start = send("POST", base + "/v2/" + repo + "/blobs/uploads/", null,
-                    "Authorization", authorization);
-            assertEquals(202, start.statusCode(), start.body());
-            String location = start.headers().firstValue("Location").orElseThrow();
-            HttpResponse<String> put = send("PUT", base + location + (location.contains("?") ? "&" : "?") + "digest="
-                    + Digest.compute(DigestAlgorithm.SHA256, blob), blob, "Authorization", authorization,
-                    "Content-Type", "application/octet-stream");
-            assertEquals(201, put.statusCode(), put.body());
+    /** Pushes an image with each blob as POST then PUT, pulls its manifest and layer back. */
+    static void pushAndPull(OciClient oci, String repo) {
+        TestImage image = TestImage.of(("{\"repo\":\"" + repo + "\"}").getBytes(StandardCharsets.UTF_8),
+                ("layer of " + repo).getBytes(StandardCharsets.UTF_8));
+        for (byte[] blob : image.blobs()) {
+            oci.complete(oci.startUpload(repo), TestImage.sha256(blob), blob);
         }
-        byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
-                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c + "\",\"size\":" + config.length
-                + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + l
-                + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
-        HttpResponse<String> put = send("PUT", base + "/v2/" + repo + "/manifests/1", m, "Content-Type", OCI_MANIFEST,
-                "Authorization", authorization);
-        assertEquals(201, put.statusCode(), put.body());
-        assertEquals(200, send("GET", base + "/v2/" + repo + "/manifests/1", null, "Accept", OCI_MANIFEST,
-                "Authorization", authorization).statusCode());
-        assertEquals(200, send("GET", base + "/v2/" + repo + "/blobs/" + l, null, "Authorization", authorization)
-                .statusCode());
-    }
-
-    static HttpResponse<String> send(String method, String url, byte[] body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        oci.pushManifest(repo, "1", MediaTypes.OCI_MANIFEST, image.manifest());
+        oci.pullManifest(repo, "1");
+        oci.pullBlob(repo, image.layerDigests().getFirst());
     }
 }

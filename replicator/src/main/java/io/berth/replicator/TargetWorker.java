@@ -8,6 +8,7 @@ import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
 import io.berth.eventstream.EventStream;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -126,8 +127,7 @@ final class TargetWorker implements AutoCloseable {
         this.retry = Retry.of("replication-" + config.name(), RetryConfig.custom().maxAttempts(4)
                 .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(500), 2.0,
                         Duration.ofSeconds(10)))
-                .retryOnException(e -> running && !(e instanceof io.github.resilience4j.circuitbreaker
-                        .CallNotPermittedException)).build());
+                .retryOnException(e -> running && !(e instanceof CallNotPermittedException)).build());
         this.pool = Executors.newFixedThreadPool(config.concurrency(), r -> Thread.ofPlatform()
                 .name("berth-replicate-" + config.name()).daemon().unstarted(r));
         this.retryThread = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-retry").daemon()

@@ -321,8 +321,7 @@ class CopierTest {
 
     @Test
     void copiesFromAnHtpasswdSourceToATargetBehindTheTokenFlow() throws Exception {
-        Files.writeString(dir.resolve("htpasswd"), "repl:" + org.springframework.security.crypto.bcrypt
-                .BCrypt.hashpw("repl-pw", BCrypt.gensalt(4)) + "\n"
+        Files.writeString(dir.resolve("htpasswd"), "repl:" + BCrypt.hashpw("repl-pw", BCrypt.gensalt(4)) + "\n"
                 + "reader:" + BCrypt.hashpw("reader-pw",
                 BCrypt.gensalt(4)) + "\n");
         Files.writeString(dir.resolve("policy.yaml"), """

@@ -232,8 +232,7 @@ class StartupFailuresTest {
     @Test
     void accessControlAndTlsThatCannotBeSetUpSayWhyInOneLine() throws Exception {
         Files.writeString(dir.resolve("md5.htpasswd"), "bob:$apr1$abc$0123456789abcdefghijk.\n");
-        Files.writeString(dir.resolve("ok.htpasswd"), "bob:" + org.springframework.security.crypto
-                .bcrypt.BCrypt.hashpw("pw", BCrypt.gensalt(4)) + "\n");
+        Files.writeString(dir.resolve("ok.htpasswd"), "bob:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)) + "\n");
         Files.writeString(dir.resolve("policy.yaml"), "rules:\n  - repositories: [\"**\"]\n"
                 + "    subjects: [\"group:nobody\"]\n    actions: [pull]\n");
         String ok = dir.resolve("ok.htpasswd").toString();

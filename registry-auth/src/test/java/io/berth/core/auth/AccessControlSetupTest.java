@@ -195,4 +195,22 @@ class AccessControlSetupTest {
         assertTrue(ac.login(new AccessControl.Credentials("alice", "alice-pw"), "1.2.3.4")
                 instanceof AccessControl.Throttled, "nor does a right password pass a refused address it never proved");
     }
+
+    @Test
+    void loginLimitsArePositiveAndPasswordChecksTakeHalfTheMachineUnlessSet() {
+        Duration s = Duration.ofSeconds(1);
+        for (Runnable bad : List.<Runnable>of(() -> new LoginLimits(0, 1, s, 1), () -> new LoginLimits(1, 0, s, 1),
+                () -> new LoginLimits(1, 1, s, 0), () -> new LoginLimits(1, 1, Duration.ZERO, 1),
+                () -> new LoginLimits(1, 1, s.negated(), 1))) {
+            assertEquals("login limits must be positive", assertThrows(IllegalArgumentException.class, bad::run)
+                    .getMessage());
+        }
+        assertEquals(new LoginLimits(1, 1, s, 1), new LoginLimits(1, 1, s, 1), "the least of each is allowed");
+        LoginLimits set = LoginLimits.from(BerthConfig.of(Map.of("auth.login.max-concurrent", "3",
+                "auth.login.failures-per-address", "7", "auth.login.failures-per-user", "9",
+                "auth.login.failure-refill", "2m")));
+        assertEquals(new LoginLimits(7, 9, Duration.ofMinutes(2), 3), set);
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+                LoginLimits.defaults().maxConcurrentChecks());
+    }
 }

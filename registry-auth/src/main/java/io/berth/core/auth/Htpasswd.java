@@ -102,6 +102,13 @@ public final class Htpasswd {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
+            // before the user is cut at the first colon: "robot:ci:<hash>" would otherwise read as user
+            // "robot" with a wrong hash, and refuse a real user named robot ("robot:$2y$…", kept)
+            if (line.startsWith(Principal.ROBOT_PREFIX) && !line.startsWith(Principal.ROBOT_PREFIX + "$")) {
+                leftOut.add("htpasswd file " + file + " line " + (i + 1)
+                        + ": user names starting with 'robot:' are reserved for robot accounts");
+                continue;
+            }
             int colon = line.indexOf(':');
             if (colon <= 0) {
                 leftOut.add("htpasswd file " + file + " line " + (i + 1) + ": expected <user>:<bcrypt hash>");
@@ -113,11 +120,6 @@ public final class Htpasswd {
                 leftOut.add("htpasswd file " + file + " line " + (i + 1) + " (user " + user
                         + "): only bcrypt entries are accepted (htpasswd -B)");
                 refused.add(user);
-                continue;
-            }
-            if (user.startsWith(Principal.ROBOT_PREFIX)) {
-                leftOut.add("htpasswd file " + file + " line " + (i + 1)
-                        + ": user names starting with 'robot:' are reserved for robot accounts");
                 continue;
             }
             hashes.put(user, hash);

@@ -58,6 +58,19 @@ class HtpasswdTest {
     }
 
     @Test
+    void robotNamesAreReservedWithoutLockingOutAUserCalledRobot() throws Exception {
+        Path f = dir.resolve("users");
+        Files.writeString(f, "robot:ci:" + bcrypt("stolen") + "\nrobot:" + bcrypt("robot-pw") + "\n");
+        WatchedFile.Loaded<Htpasswd> read = Htpasswd.read(f);
+        assertEquals(List.of("htpasswd file " + f + " line 1: user names starting with 'robot:' are reserved for "
+                + "robot accounts"), read.leftOut());
+        PasswordChecks checks = new PasswordChecks(1);
+        assertEquals(PasswordChecks.Result.MATCH, read.value().verify("1.1.1.1", "robot", "robot-pw", checks),
+                "the user robot keeps their account");
+        assertEquals(PasswordChecks.Result.MISMATCH, read.value().verify("1.1.1.1", "robot:ci", "stolen", checks));
+    }
+
+    @Test
     void anAddressThatProvedAPasswordIsKnownToHaveProvedItWithoutSayingWhichOne() throws Exception {
         Path f = dir.resolve("users");
         Files.writeString(f, "alice:" + bcrypt("alice-pw") + "\n");

@@ -68,14 +68,14 @@ final class BrokerProbe implements AutoCloseable {
         return since == 0 ? Optional.empty() : Optional.of(new Unreachable(Instant.ofEpochMilli(since), reason));
     }
 
-    record Unreachable(Instant since, String reason) {
-    }
+    record Unreachable(Instant since, String reason) {}
 
     private void run() {
         while (running) {
             long started = clock.millis();
             try {
-                admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) TIMEOUT.toMillis())).clusterId()
+                admin.describeCluster(new DescribeClusterOptions().timeoutMs((int) TIMEOUT.toMillis()))
+                        .clusterId()
                         .get(TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
                 downSince = 0;
                 reason = null;

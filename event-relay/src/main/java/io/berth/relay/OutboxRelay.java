@@ -1,8 +1,8 @@
 package io.berth.relay;
 
-import io.berth.core.metadata.OutboxStats;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.OutboxEvent;
+import io.berth.core.metadata.OutboxStats;
 import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.eventstream.EventStream;
@@ -52,17 +52,16 @@ public final class OutboxRelay implements AutoCloseable {
     private static final int BATCH = 500;
 
     /** Where and how to publish. */
-    public record Settings(String bootstrapServers, String topic, Map<String, String> producerProperties,
-                           Duration retention) {
-    }
+    public record Settings(
+            String bootstrapServers, String topic, Map<String, String> producerProperties, Duration retention) {}
 
     private final MetadataStore metadata;
     private final Settings settings;
     private final Clock clock;
     private final Producer<String, byte[]> producer;
     private final CircuitBreaker breaker;
-    private final IntervalFunction backoff = IntervalFunction.ofExponentialBackoff(Duration.ofMillis(200), 2.0,
-            Duration.ofSeconds(10));
+    private final IntervalFunction backoff =
+            IntervalFunction.ofExponentialBackoff(Duration.ofMillis(200), 2.0, Duration.ofSeconds(10));
     private final String owner = "relay-" + UUID.randomUUID();
     private final Semaphore wake = new Semaphore(0);
     private final CountDownLatch stopping = new CountDownLatch(1);
@@ -73,6 +72,7 @@ public final class OutboxRelay implements AutoCloseable {
     private volatile OutboxStats stats = new OutboxStats(0, 0);
     /** When {@link #stats} was read (nanoTime), and whether a commit made it old since. */
     private volatile long statsRead;
+
     private volatile boolean statsOld = true;
     private final BrokerProbe probe;
     private volatile String lastError;
@@ -84,34 +84,45 @@ public final class OutboxRelay implements AutoCloseable {
         this(metadata, settings, meters, clock, newProducer(settings));
     }
 
-    OutboxRelay(MetadataStore metadata, Settings settings, MeterRegistry meters, Clock clock,
-                Producer<String, byte[]> producer) {
+    OutboxRelay(
+            MetadataStore metadata,
+            Settings settings,
+            MeterRegistry meters,
+            Clock clock,
+            Producer<String, byte[]> producer) {
         this.metadata = metadata;
         this.settings = settings;
         this.clock = clock;
         this.producer = producer;
         this.probe = new BrokerProbe(settings.bootstrapServers(), settings.producerProperties(), clock);
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
-                .failureRateThreshold(50).minimumNumberOfCalls(3).slidingWindowSize(10)
-                .waitDurationInOpenState(Duration.ofSeconds(5)).permittedNumberOfCallsInHalfOpenState(1)
+                .failureRateThreshold(50)
+                .minimumNumberOfCalls(3)
+                .slidingWindowSize(10)
+                .waitDurationInOpenState(Duration.ofSeconds(5))
+                .permittedNumberOfCallsInHalfOpenState(1)
                 .build());
         this.breaker = breakers.circuitBreaker("kafka-events");
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         if (producer instanceof KafkaProducer<String, byte[]> kafka) {
             new KafkaClientMetrics(kafka).bindTo(meters);
         }
-        this.published = Counter.builder("berth.events.published").description("Events acknowledged by Kafka.")
+        this.published = Counter.builder("berth.events.published")
+                .description("Events acknowledged by Kafka.")
                 .register(meters);
         this.failures = Counter.builder("berth.events.publish.failures")
-                .description("Attempts to publish a batch of events that failed.").register(meters);
+                .description("Attempts to publish a batch of events that failed.")
+                .register(meters);
         // read from the outbox when scraped, not from the relay's last cycle, which a Kafka outage holds up
         Gauge.builder("berth.events.outbox.depth", () -> currentStats().pending())
-                .description("Events waiting to be published.").register(meters);
+                .description("Events waiting to be published.")
+                .register(meters);
         Gauge.builder("berth.events.outbox.oldest.age.seconds", () -> {
                     OutboxStats s = currentStats();
                     return s.pending() == 0 ? 0 : Math.max(0, clock.millis() - s.oldestCreatedAt()) / 1000.0;
                 })
-                .description("How long the oldest waiting event has waited.").register(meters);
+                .description("How long the oldest waiting event has waited.")
+                .register(meters);
         this.thread = new Thread(this::run, "berth-event-relay");
         thread.setDaemon(true);
     }
@@ -152,9 +163,12 @@ public final class OutboxRelay implements AutoCloseable {
         if (unreachable.isPresent()) {
             since = Math.min(since, unreachable.get().since().toEpochMilli());
         }
-        String error = lastError != null ? lastError : unreachable.map(BrokerProbe.Unreachable::reason).orElse(null);
+        String error = lastError != null
+                ? lastError
+                : unreachable.map(BrokerProbe.Unreachable::reason).orElse(null);
         return Optional.of("kafka unreachable since " + Instant.ofEpochMilli(since) + " (circuit "
-                + breaker.getState().name().toLowerCase() + ", " + currentStats().pending() + " events waiting"
+                + breaker.getState().name().toLowerCase() + ", "
+                + currentStats().pending() + " events waiting"
                 + (error == null ? "" : ": " + error) + ")");
     }
 
@@ -198,7 +212,8 @@ public final class OutboxRelay implements AutoCloseable {
         stats = metadata.outbox().stats();
         statsRead = System.nanoTime();
         if (now >= nextPrune) {
-            int pruned = metadata.inTransaction(tx -> tx.outbox().pruneSent(now - settings.retention().toMillis()));
+            int pruned = metadata.inTransaction(
+                    tx -> tx.outbox().pruneSent(now - settings.retention().toMillis()));
             if (pruned > 0) {
                 LOG.log(System.Logger.Level.DEBUG, "event relay: pruned " + pruned + " published events");
             }
@@ -213,7 +228,8 @@ public final class OutboxRelay implements AutoCloseable {
                 return;
             }
         }
-        List<OutboxEvent> batch = stats.pending() == 0 ? List.of() : metadata.outbox().pending(BATCH);
+        List<OutboxEvent> batch =
+                stats.pending() == 0 ? List.of() : metadata.outbox().pending(BATCH);
         if (batch.isEmpty()) {
             awaitWake(Duration.ofMillis(500));
             return;
@@ -227,8 +243,9 @@ public final class OutboxRelay implements AutoCloseable {
             publish(batch);
             breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             if (failingSince != 0) {
-                LOG.log(System.Logger.Level.INFO, "event relay: publishing again after failing since "
-                        + Instant.ofEpochMilli(failingSince));
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "event relay: publishing again after failing since " + Instant.ofEpochMilli(failingSince));
             }
             failingSince = 0;
             lastError = null;
@@ -239,8 +256,10 @@ public final class OutboxRelay implements AutoCloseable {
             lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             if (failingSince == 0) {
                 failingSince = clock.millis();
-                LOG.log(System.Logger.Level.WARNING, "event relay: cannot publish to Kafka (" + lastError
-                        + "); events wait in the outbox and are published when it is back");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "event relay: cannot publish to Kafka (" + lastError
+                                + "); events wait in the outbox and are published when it is back");
             }
             pause(Duration.ofMillis(backoff.apply(++attempt)));
         }
@@ -315,9 +334,15 @@ public final class OutboxRelay implements AutoCloseable {
     }
 
     private ProducerRecord<String, byte[]> record(OutboxEvent e) {
-        ProducerRecord<String, byte[]> record = new ProducerRecord<>(settings.topic(), null, e.createdAt(),
-                e.repository(), e.payload().getBytes(StandardCharsets.UTF_8));
-        record.headers().add(EventCodec.HEADER_ID, bytes(e.id())).add(EventCodec.HEADER_TYPE, bytes(e.type()))
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(
+                settings.topic(),
+                null,
+                e.createdAt(),
+                e.repository(),
+                e.payload().getBytes(StandardCharsets.UTF_8));
+        record.headers()
+                .add(EventCodec.HEADER_ID, bytes(e.id()))
+                .add(EventCodec.HEADER_TYPE, bytes(e.type()))
                 .add(EventCodec.HEADER_SPEC_VERSION, bytes("1.0"))
                 .add(EventCodec.HEADER_SOURCE, bytes(source(e)))
                 .add(EventCodec.HEADER_CONTENT_TYPE, bytes(EventCodec.STRUCTURED_CONTENT_TYPE));
@@ -327,7 +352,8 @@ public final class OutboxRelay implements AutoCloseable {
     /** The CloudEvents source of an outbox row (for the ce_source header), read from its payload. */
     private String source(OutboxEvent e) {
         try {
-            return EventCodec.decode(e.payload().getBytes(StandardCharsets.UTF_8)).source();
+            return EventCodec.decode(e.payload().getBytes(StandardCharsets.UTF_8))
+                    .source();
         } catch (MalformedEventException ex) {
             return "";
         }

@@ -33,8 +33,7 @@ final class Outbox {
     /** Producer settings that give up quickly, so that outages show within seconds (as in the order test). */
     static final Map<String, String> IMPATIENT = OutboxRelayOrderTest.IMPATIENT;
 
-    private Outbox() {
-    }
+    private Outbox() {}
 
     /**
      * Writes {@code n} events of {@code repository}, each in a transaction of its own as a push would,
@@ -47,8 +46,15 @@ final class Outbox {
                 long seq = tx.nextSequence("outbox");
                 long repoSeq = tx.nextSequence("test-repo:" + repository);
                 String id = repository + "#" + repoSeq;
-                tx.outbox().insert(new OutboxEvent(seq, id, repository, repoSeq, "io.berth.test",
-                        "{\"repository\":\"" + repository + "\",\"sequence\":" + repoSeq + "}", createdAt));
+                tx.outbox()
+                        .insert(new OutboxEvent(
+                                seq,
+                                id,
+                                repository,
+                                repoSeq,
+                                "io.berth.test",
+                                "{\"repository\":\"" + repository + "\",\"sequence\":" + repoSeq + "}",
+                                createdAt));
                 return id;
             }));
         }
@@ -75,7 +81,7 @@ final class Outbox {
     static Map<String, Long> rows(Path database) {
         Map<String, Long> rows = new LinkedHashMap<>();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + database.toAbsolutePath());
-             ResultSet rs = c.createStatement().executeQuery("SELECT id, sent_at FROM event_outbox ORDER BY seq")) {
+                ResultSet rs = c.createStatement().executeQuery("SELECT id, sent_at FROM event_outbox ORDER BY seq")) {
             while (rs.next()) {
                 String id = rs.getString(1);
                 long sentAt = rs.getLong(2);

@@ -46,22 +46,31 @@ class OutboxRelayLeaseTest {
         MutableClock clock = new MutableClock(Instant.now());
         try (SqliteMetadataStore metadata = new SqliteMetadataStore(dir.resolve("berth.db"), clock)) {
             // the row a killed instance leaves: its lease runs on, nobody renews it
-            boolean taken = metadata.<Boolean>inTransaction(tx -> tx.leases().acquire(OutboxRelay.LEASE,
-                    "relay-of-a-killed-instance", clock.millis() + LEASE.toMillis()));
+            boolean taken = metadata.<Boolean>inTransaction(tx -> tx.leases()
+                    .acquire(OutboxRelay.LEASE, "relay-of-a-killed-instance", clock.millis() + LEASE.toMillis()));
             assertTrue(taken);
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (OutboxRelay relay = new OutboxRelay(metadata, settings(), meters, clock).start()) {
                 List<String> ids = new ArrayList<>(write(metadata, "team-a/app", 5, clock.millis()));
                 // the relay has read the outbox (it does so before it asks for the lease) ...
-                await("the relay sees 5 events waiting", Duration.ofSeconds(30), () -> relay.stats().pending() == 5);
+                await(
+                        "the relay sees 5 events waiting",
+                        Duration.ofSeconds(30),
+                        () -> relay.stats().pending() == 5);
                 ids.addAll(write(metadata, "team-a/app", 1, clock.millis()));
                 // ... and come round again: the round that saw 5 published none of them
-                await("the relay sees 6 events waiting", Duration.ofSeconds(30), () -> relay.stats().pending() == 6);
-                assertEquals(6, metadata.outbox().stats().pending(), "nothing marked sent while another holds the lease");
+                await(
+                        "the relay sees 6 events waiting",
+                        Duration.ofSeconds(30),
+                        () -> relay.stats().pending() == 6);
+                assertEquals(
+                        6, metadata.outbox().stats().pending(), "nothing marked sent while another holds the lease");
                 assertEquals(0, published(meters), "nothing published while another holds the lease");
 
                 clock.advance(LEASE.plusSeconds(1));
-                await("the events published once the dead instance's lease expired", Duration.ofSeconds(30),
+                await(
+                        "the events published once the dead instance's lease expired",
+                        Duration.ofSeconds(30),
                         () -> metadata.outbox().stats().pending() == 0);
                 assertEquals(6, published(meters));
                 Outbox.assertPublishedOnceInOrder(kafka.bootstrapServers(), topic, ids);
@@ -76,7 +85,7 @@ class OutboxRelayLeaseTest {
         Outbox.CountingClock clockOfB = new Outbox.CountingClock(clock);
         Path db = dir.resolve("berth.db");
         try (SqliteMetadataStore storeOfA = new SqliteMetadataStore(db, clock);
-             SqliteMetadataStore storeOfB = new SqliteMetadataStore(db, clock)) {
+                SqliteMetadataStore storeOfB = new SqliteMetadataStore(db, clock)) {
             SimpleMeterRegistry metersOfA = new SimpleMeterRegistry();
             SimpleMeterRegistry metersOfB = new SimpleMeterRegistry();
             List<String> ids = new ArrayList<>();
@@ -98,11 +107,14 @@ class OutboxRelayLeaseTest {
                         await("A comes round", Duration.ofSeconds(30), () -> clockOfA.readings() >= readings + 2);
                         String repository = steps % 2 == 0 ? "team-a/app" : "team-b/db";
                         ids.addAll(write(storeOfB, repository, 3, clock.millis())); // written through B's store
-                        await("the events are published", Duration.ofSeconds(30),
+                        await(
+                                "the events are published",
+                                Duration.ofSeconds(30),
                                 () -> storeOfB.outbox().stats().pending() == 0);
                     }
-                    System.out.printf("lease renewed over %d s of the clock, B asked %d times%n", steps * 4,
-                            clockOfB.readings() - bRoundsAtStart);
+                    System.out.printf(
+                            "lease renewed over %d s of the clock, B asked %d times%n",
+                            steps * 4, clockOfB.readings() - bRoundsAtStart);
                     assertEquals(0, published(metersOfB), "B published while A held the lease");
                     assertEquals(ids.size(), published(metersOfA));
                 }
@@ -117,7 +129,7 @@ class OutboxRelayLeaseTest {
         MutableClock clock = new MutableClock(Instant.now());
         Path db = dir.resolve("berth.db");
         try (SqliteMetadataStore storeOfA = new SqliteMetadataStore(db, clock);
-             SqliteMetadataStore storeOfB = new SqliteMetadataStore(db, clock)) {
+                SqliteMetadataStore storeOfB = new SqliteMetadataStore(db, clock)) {
             SimpleMeterRegistry metersOfA = new SimpleMeterRegistry();
             SimpleMeterRegistry metersOfB = new SimpleMeterRegistry();
             List<String> ids = Collections.synchronizedList(new ArrayList<>());
@@ -148,12 +160,16 @@ class OutboxRelayLeaseTest {
                 long byA = published(metersOfA);
                 writing.set(false);
                 writer.join();
-                await("B publishes everything A left", Duration.ofSeconds(60),
+                await(
+                        "B publishes everything A left",
+                        Duration.ofSeconds(60),
                         () -> storeOfB.outbox().stats().pending() == 0);
                 System.out.printf("A published %d events before it stopped, B %d after%n", byA, published(metersOfB));
                 assertEquals(byA, published(metersOfA), "A published after it stopped");
                 assertTrue(published(metersOfB) > 0, "B took over");
-                assertEquals(ids.size(), published(metersOfA) + published(metersOfB),
+                assertEquals(
+                        ids.size(),
+                        published(metersOfA) + published(metersOfB),
                         "every event acknowledged once, by one of the two");
             }
             Outbox.assertPublishedOnceInOrder(kafka.bootstrapServers(), topic, List.copyOf(ids));

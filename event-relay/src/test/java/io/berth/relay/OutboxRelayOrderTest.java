@@ -34,12 +34,23 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("services")
 class OutboxRelayOrderTest {
-    static final List<String> REPOSITORIES = List.of("team-a/app", "team-a/web", "team-b/app", "team-b/db",
-            "team-c/x", "team-c/y");
+    static final List<String> REPOSITORIES =
+            List.of("team-a/app", "team-a/web", "team-b/app", "team-b/db", "team-c/x", "team-c/y");
     static final Map<String, String> IMPATIENT = Map.of(
-            "max.block.ms", "1500", "request.timeout.ms", "1500", "delivery.timeout.ms", "4000",
-            "retry.backoff.ms", "50", "reconnect.backoff.ms", "20", "reconnect.backoff.max.ms", "200",
-            "metadata.max.age.ms", "2000");
+            "max.block.ms",
+            "1500",
+            "request.timeout.ms",
+            "1500",
+            "delivery.timeout.ms",
+            "4000",
+            "retry.backoff.ms",
+            "50",
+            "reconnect.backoff.ms",
+            "20",
+            "reconnect.backoff.max.ms",
+            "200",
+            "metadata.max.age.ms",
+            "2000");
 
     @TempDir
     Path dir;
@@ -48,12 +59,16 @@ class OutboxRelayOrderTest {
     void cutsOfTheLinkAtRandomPointsNeverReorderARepositorysEvents() throws Exception {
         try (KafkaBroker kafka = KafkaBroker.dedicatedBehindLink()) {
             Random random = new Random(0xBE27);
-            runWithOutages(kafka, 1200, () -> {
-                Thread.sleep(50 + random.nextInt(600));
-                kafka.link().cut();
-                Thread.sleep(50 + random.nextInt(2500));
-                kafka.link().restore();
-            }, 14);
+            runWithOutages(
+                    kafka,
+                    1200,
+                    () -> {
+                        Thread.sleep(50 + random.nextInt(600));
+                        kafka.link().cut();
+                        Thread.sleep(50 + random.nextInt(2500));
+                        kafka.link().restore();
+                    },
+                    14);
         }
     }
 
@@ -61,12 +76,16 @@ class OutboxRelayOrderTest {
     void restartsOfTheBrokerAtRandomPointsNeverReorderARepositorysEvents() throws Exception {
         try (KafkaBroker kafka = KafkaBroker.dedicated()) {
             Random random = new Random(0xBE28);
-            runWithOutages(kafka, 300, () -> {
-                Thread.sleep(100 + random.nextInt(1500));
-                kafka.stop();
-                Thread.sleep(random.nextInt(2000));
-                kafka.restart();
-            }, 2);
+            runWithOutages(
+                    kafka,
+                    300,
+                    () -> {
+                        Thread.sleep(100 + random.nextInt(1500));
+                        kafka.stop();
+                        Thread.sleep(random.nextInt(2000));
+                        kafka.restart();
+                    },
+                    2);
         }
     }
 
@@ -79,8 +98,12 @@ class OutboxRelayOrderTest {
         String topic = "order-" + System.nanoTime();
         long began = System.nanoTime();
         SqliteMetadataStore metadata = new SqliteMetadataStore(dir.resolve("berth-" + topic + ".db"));
-        OutboxRelay relay = new OutboxRelay(metadata, new OutboxRelay.Settings(kafka.bootstrapServers(), topic,
-                IMPATIENT, Duration.ofDays(1)), new SimpleMeterRegistry(), Clock.systemUTC()).start();
+        OutboxRelay relay = new OutboxRelay(
+                        metadata,
+                        new OutboxRelay.Settings(kafka.bootstrapServers(), topic, IMPATIENT, Duration.ofDays(1)),
+                        new SimpleMeterRegistry(),
+                        Clock.systemUTC())
+                .start();
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread chaos = Thread.ofPlatform().start(() -> {
             try {
@@ -99,8 +122,15 @@ class OutboxRelayOrderTest {
                 long repoSeq = written.merge(repo, 1L, Long::sum);
                 metadata.inTransaction(tx -> {
                     long seq = tx.nextSequence("outbox");
-                    tx.outbox().insert(new OutboxEvent(seq, repo + "#" + repoSeq, repo, repoSeq, "io.berth.test",
-                            "{\"repository\":\"" + repo + "\",\"sequence\":" + repoSeq + "}", System.currentTimeMillis()));
+                    tx.outbox()
+                            .insert(new OutboxEvent(
+                                    seq,
+                                    repo + "#" + repoSeq,
+                                    repo,
+                                    repoSeq,
+                                    "io.berth.test",
+                                    "{\"repository\":\"" + repo + "\",\"sequence\":" + repoSeq + "}",
+                                    System.currentTimeMillis()));
                     return null;
                 });
                 relay.wake();
@@ -140,14 +170,16 @@ class OutboxRelayOrderTest {
         for (ConsumerRecord<String, byte[]> r : records) {
             String id = new String(r.headers().lastHeader("ce_id").value(), StandardCharsets.UTF_8);
             if (seen.add(id)) {
-                firstAppearances.computeIfAbsent(r.key(), k -> new ArrayList<>())
+                firstAppearances
+                        .computeIfAbsent(r.key(), k -> new ArrayList<>())
                         .add(Long.parseLong(id.substring(id.indexOf('#') + 1)));
             }
         }
         int duplicates = records.size() - seen.size();
-        System.out.printf("order under %d outages: %d records, %d duplicates; outbox drained after %.1f s, topic read in"
-                + " %.1f s%n", outages, records.size(), duplicates, (drained - began) / 1e9,
-                (System.nanoTime() - drained) / 1e9);
+        System.out.printf(
+                "order under %d outages: %d records, %d duplicates; outbox drained after %.1f s, topic read in"
+                        + " %.1f s%n",
+                outages, records.size(), duplicates, (drained - began) / 1e9, (System.nanoTime() - drained) / 1e9);
         written.forEach((repo, n) -> {
             List<Long> order = firstAppearances.get(repo);
             for (int i = 0; i < order.size(); i++) {

@@ -42,20 +42,33 @@ class OutboxRelayPruningTest {
         Outbox.CountingClock relayClock = new Outbox.CountingClock(clock);
         Path db = dir.resolve("berth.db");
         try (KafkaBroker kafka = KafkaBroker.dedicatedBehindLink();
-             SqliteMetadataStore metadata = new SqliteMetadataStore(db, clock)) {
+                SqliteMetadataStore metadata = new SqliteMetadataStore(db, clock)) {
             String topic = "pruning-" + System.nanoTime();
-            try (OutboxRelay relay = new OutboxRelay(metadata, new OutboxRelay.Settings(kafka.bootstrapServers(), topic,
-                    Outbox.IMPATIENT, RETENTION), new SimpleMeterRegistry(), relayClock).start()) {
+            try (OutboxRelay relay = new OutboxRelay(
+                            metadata,
+                            new OutboxRelay.Settings(kafka.bootstrapServers(), topic, Outbox.IMPATIENT, RETENTION),
+                            new SimpleMeterRegistry(),
+                            relayClock)
+                    .start()) {
                 List<String> sentFirst = write(metadata, "team-a/app", 3, clock.millis());
                 relay.wake();
-                await("the first events published", Duration.ofSeconds(60), () -> metadata.outbox().stats().pending() == 0);
+                await(
+                        "the first events published",
+                        Duration.ofSeconds(60),
+                        () -> metadata.outbox().stats().pending() == 0);
                 clock.advance(Duration.ofHours(2));
                 List<String> sentLater = write(metadata, "team-a/app", 3, clock.millis());
                 relay.wake();
-                await("the later events published", Duration.ofSeconds(30), () -> metadata.outbox().stats().pending() == 0);
+                await(
+                        "the later events published",
+                        Duration.ofSeconds(30),
+                        () -> metadata.outbox().stats().pending() == 0);
 
                 kafka.link().cut();
-                List<String> unsent = new ArrayList<>(write(metadata, "team-b/db", 2,
+                List<String> unsent = new ArrayList<>(write(
+                        metadata,
+                        "team-b/db",
+                        2,
                         clock.instant().minus(Duration.ofDays(30)).toEpochMilli())); // a month old when written
                 unsent.addAll(write(metadata, "team-a/app", 2, clock.millis()));
                 relay.wake();
@@ -66,7 +79,8 @@ class OutboxRelayPruningTest {
                 assertTrue(none(db, sentFirst), "published 25 h ago, pruned");
                 Map<String, Long> rows = rows(db);
                 sentLater.forEach(id -> assertNotNull(rows.get(id), id + ": published 23 h ago, kept"));
-                unsent.forEach(id -> assertTrue(rows.containsKey(id) && rows.get(id) == null, id + ": waiting, kept " + rows));
+                unsent.forEach(
+                        id -> assertTrue(rows.containsKey(id) && rows.get(id) == null, id + ": waiting, kept " + rows));
 
                 // two months on: every published row is past the retention, the waiting ones are still there
                 clock.advance(Duration.ofDays(60));
@@ -77,7 +91,9 @@ class OutboxRelayPruningTest {
                 after.values().forEach(sentAt -> assertNull(sentAt));
 
                 kafka.link().restore();
-                await("the waiting events published once Kafka is back", Duration.ofSeconds(90),
+                await(
+                        "the waiting events published once Kafka is back",
+                        Duration.ofSeconds(90),
                         () -> metadata.outbox().stats().pending() == 0);
                 assertEquals(unsent, List.copyOf(rows(db).keySet()), "kept for the retention after their publication");
                 clock.advance(RETENTION.plusMinutes(11));

@@ -18,18 +18,17 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * broker in bounded time so that callers can retry.
  */
 public final class EventStream {
-    private EventStream() {
-    }
+    private EventStream() {}
 
     /** A producer whose records are acknowledged by every in-sync replica, once each. */
-    public static KafkaProducer<String, byte[]> producer(String bootstrapServers, String clientId,
-                                                         Map<String, String> extra) {
+    public static KafkaProducer<String, byte[]> producer(
+            String bootstrapServers, String clientId, Map<String, String> extra) {
         return producer(KafkaConnection.plain(bootstrapServers), clientId, extra);
     }
 
     /** As {@link #producer(String, String, Map)}, over {@code connection} (its TLS and SASL settings). */
-    public static KafkaProducer<String, byte[]> producer(KafkaConnection connection, String clientId,
-                                                         Map<String, String> extra) {
+    public static KafkaProducer<String, byte[]> producer(
+            KafkaConnection connection, String clientId, Map<String, String> extra) {
         String bootstrapServers = connection.bootstrapServers();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -39,32 +38,33 @@ public final class EventStream {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         p.putAll(extra);
         p.putAll(connection.properties());
-        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         KafkaLinkLog.get().watch(producer); // its connections tell when the broker is back
         return producer;
     }
 
     /** A consumer in {@code group} that commits only when told to. */
-    public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String group, String clientId,
-                                                         int maxPollRecords) {
+    public static KafkaConsumer<String, byte[]> consumer(
+            String bootstrapServers, String group, String clientId, int maxPollRecords) {
         return consumer(bootstrapServers, group, clientId, maxPollRecords, Map.of());
     }
 
     /** As {@link #consumer(String, String, String, int)}, with {@code extra} consumer properties on top. */
-    public static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String group, String clientId,
-                                                         int maxPollRecords, Map<String, String> extra) {
+    public static KafkaConsumer<String, byte[]> consumer(
+            String bootstrapServers, String group, String clientId, int maxPollRecords, Map<String, String> extra) {
         return consumer(KafkaConnection.plain(bootstrapServers), group, clientId, maxPollRecords, extra);
     }
 
     /** A consumer in {@code group} over {@code connection} (its TLS and SASL settings) that commits only when told to. */
-    public static KafkaConsumer<String, byte[]> consumer(KafkaConnection connection, String group, String clientId,
-                                                         int maxPollRecords) {
+    public static KafkaConsumer<String, byte[]> consumer(
+            KafkaConnection connection, String group, String clientId, int maxPollRecords) {
         return consumer(connection, group, clientId, maxPollRecords, Map.of());
     }
 
     /** As {@link #consumer(KafkaConnection, String, String, int)}, with {@code extra} consumer properties. */
-    public static KafkaConsumer<String, byte[]> consumer(KafkaConnection connection, String group, String clientId,
-                                                         int maxPollRecords, Map<String, String> extra) {
+    public static KafkaConsumer<String, byte[]> consumer(
+            KafkaConnection connection, String group, String clientId, int maxPollRecords, Map<String, String> extra) {
         String bootstrapServers = connection.bootstrapServers();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -79,8 +79,8 @@ public final class EventStream {
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
         p.putAll(extra);
         p.putAll(connection.properties());
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
-                new ByteArrayDeserializer());
+        KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         KafkaLinkLog.get().watch(consumer);
         return consumer;
     }

@@ -17,9 +17,20 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> prope
      * Properties Berth sets itself for what its delivery guarantees rest on (commits by hand, its own
      * groups and clients, its record format): a connection may not change them.
      */
-    public static final Set<String> OWN = Set.of("bootstrap.servers", "group.id", "group.instance.id", "client.id",
-            "enable.auto.commit", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
-            "auto.offset.reset", "isolation.level", "acks", "enable.idempotence");
+    public static final Set<String> OWN = Set.of(
+            "bootstrap.servers",
+            "group.id",
+            "group.instance.id",
+            "client.id",
+            "enable.auto.commit",
+            "key.serializer",
+            "value.serializer",
+            "key.deserializer",
+            "value.deserializer",
+            "auto.offset.reset",
+            "isolation.level",
+            "acks",
+            "enable.idempotence");
 
     public KafkaConnection {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -51,15 +62,24 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> prope
 
     /** As {@link #secrets()}, of any Kafka client properties ({@code events.kafka.properties} too). */
     public static List<String> secrets(Map<String, String> properties) {
-        return properties.entrySet().stream().filter(e -> e.getKey().contains("password")
-                || e.getKey().contains("jaas") || e.getKey().endsWith(".key")).map(Map.Entry::getValue).toList();
+        return properties.entrySet().stream()
+                .filter(e -> e.getKey().contains("password")
+                        || e.getKey().contains("jaas")
+                        || e.getKey().endsWith(".key"))
+                .map(Map.Entry::getValue)
+                .toList();
     }
 
     @Override
     public String toString() {
         // what start-up lines may show: the brokers and the protocol, never a property's value
-        return bootstrapServers + (properties.containsKey("security.protocol")
-                ? " (" + properties.get("security.protocol") + (properties.containsKey("sasl.mechanism")
-                ? " " + properties.get("sasl.mechanism") : "") + ")" : "");
+        return bootstrapServers
+                + (properties.containsKey("security.protocol")
+                        ? " (" + properties.get("security.protocol")
+                                + (properties.containsKey("sasl.mechanism")
+                                        ? " " + properties.get("sasl.mechanism")
+                                        : "")
+                                + ")"
+                        : "");
     }
 }

@@ -36,16 +36,20 @@ public final class KafkaLinkLog {
     static final Duration SUMMARY_EVERY = Duration.ofSeconds(60);
     /** Quiet time without connection warnings before a connected client means "back". */
     static final Duration SETTLED = Duration.ofSeconds(3);
+
     private static final String KAFKA = "org.apache.kafka";
     private static final String LOGGER = "berth.kafka";
     /** Kafka clients' words for a broker they cannot reach. */
-    private static final Pattern TROUBLE = Pattern.compile("could not be established|disconnected|Connection refused"
-            + "|connection to node .* (terminated|failed)|Node may not be available|timed out|broker may not be "
-            + "available", Pattern.CASE_INSENSITIVE);
-    private static final Pattern CLIENT_PREFIX = Pattern.compile("^\\[(?:Producer|Consumer|AdminClient) clientId="
-            + "([^,\\]]+)[^\\]]*\\] ");
-    private static final KafkaLinkLog INSTANCE = new KafkaLinkLog(Clock.systemUTC(), (level, line) ->
-            Logger.getLogger(LOGGER).log(level, line));
+    private static final Pattern TROUBLE = Pattern.compile(
+            "could not be established|disconnected|Connection refused"
+                    + "|connection to node .* (terminated|failed)|Node may not be available|timed out|broker may not be "
+                    + "available",
+            Pattern.CASE_INSENSITIVE);
+
+    private static final Pattern CLIENT_PREFIX =
+            Pattern.compile("^\\[(?:Producer|Consumer|AdminClient) clientId=" + "([^,\\]]+)[^\\]]*\\] ");
+    private static final KafkaLinkLog INSTANCE = new KafkaLinkLog(
+            Clock.systemUTC(), (level, line) -> Logger.getLogger(LOGGER).log(level, line));
 
     /** Where the gate's own lines go (the process log; a list in tests). */
     interface Sink {
@@ -56,6 +60,7 @@ public final class KafkaLinkLog {
     private final Sink sink;
     /** Producers, consumers or (in tests) metric suppliers, weakly held: closed clients fall away. */
     private final List<WeakReference<Object>> clients = new CopyOnWriteArrayList<>();
+
     private final Filter filter = this::loggable;
     private long downSince;
     private long lastTrouble;
@@ -113,8 +118,10 @@ public final class KafkaLinkLog {
             }
             try {
                 for (Map.Entry<MetricName, ? extends Metric> m : metrics(client).entrySet()) {
-                    if (m.getKey().name().equals("connection-count") && m.getKey().group().endsWith("-metrics")
-                            && m.getValue().metricValue() instanceof Number n && n.doubleValue() > 0) {
+                    if (m.getKey().name().equals("connection-count")
+                            && m.getKey().group().endsWith("-metrics")
+                            && m.getValue().metricValue() instanceof Number n
+                            && n.doubleValue() > 0) {
                         any = true;
                     }
                 }
@@ -145,14 +152,22 @@ public final class KafkaLinkLog {
             }
             long now = clock.millis();
             if (connected && now - lastTrouble >= SETTLED.toMillis()) {
-                info = String.format(Locale.ROOT, "Kafka is reachable again after %s (%d warnings of its clients held "
-                        + "back)", seconds(now - downSince), heldBackTotal);
+                info = String.format(
+                        Locale.ROOT,
+                        "Kafka is reachable again after %s (%d warnings of its clients held " + "back)",
+                        seconds(now - downSince),
+                        heldBackTotal);
                 downSince = 0;
                 heldBack = 0;
                 heldBackTotal = 0;
             } else if (now - lastSummary >= SUMMARY_EVERY.toMillis()) {
-                info = String.format(Locale.ROOT, "Kafka still unreachable, for %s now (%d warnings of its clients held "
-                        + "back in the last %s)", seconds(now - downSince), heldBack, seconds(now - lastSummary));
+                info = String.format(
+                        Locale.ROOT,
+                        "Kafka still unreachable, for %s now (%d warnings of its clients held "
+                                + "back in the last %s)",
+                        seconds(now - downSince),
+                        heldBack,
+                        seconds(now - lastSummary));
                 lastSummary = now;
                 heldBack = 0;
             }
@@ -189,9 +204,12 @@ public final class KafkaLinkLog {
                 return false;
             }
         }
-        sink.log(Level.WARNING, "Kafka is unreachable: " + plain(message) + "; its clients keep retrying (their "
-                + "warnings are held back: a summary every " + SUMMARY_EVERY.toSeconds() + " s, and a line when it "
-                + "is back)");
+        sink.log(
+                Level.WARNING,
+                "Kafka is unreachable: " + plain(message) + "; its clients keep retrying (their "
+                        + "warnings are held back: a summary every " + SUMMARY_EVERY.toSeconds()
+                        + " s, and a line when it "
+                        + "is back)");
         return false;
     }
 
@@ -218,7 +236,8 @@ public final class KafkaLinkLog {
     }
 
     private static String seconds(long millis) {
-        return millis < 120_000 ? String.format(Locale.ROOT, "%.0f s", millis / 1000.0)
+        return millis < 120_000
+                ? String.format(Locale.ROOT, "%.0f s", millis / 1000.0)
                 : String.format(Locale.ROOT, "%d min", millis / 60_000);
     }
 

@@ -10,8 +10,7 @@ import java.nio.charset.StandardCharsets;
  * {@code /status} of {@code berth webhooks} and {@code berth replicate}): a text body, none to HEAD.
  */
 public final class OpsResponses {
-    private OpsResponses() {
-    }
+    private OpsResponses() {}
 
     public static void send(HttpExchange x, int status, String type, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 class KafkaLinkLogTest {
     long now = 1_000_000;
     final List<String> lines = new ArrayList<>();
-    final KafkaLinkLog gate = new KafkaLinkLog(clock(() -> now), (level, line) -> lines.add(level.getName() + " "
-            + line));
+    final KafkaLinkLog gate =
+            new KafkaLinkLog(clock(() -> now), (level, line) -> lines.add(level.getName() + " " + line));
 
     /** A clock that reads {@code millis}. */
     static Clock clock(LongSupplier millis) {
@@ -57,8 +57,11 @@ class KafkaLinkLogTest {
 
     @Test
     void anOutageIsOneWarnSummariesAndOneInfo() {
-        assertTrue(gate.loggable(record(Level.WARNING, "org.apache.kafka.clients.NetworkClient",
-                "Error while fetching metadata with correlation id 7 : {t=LEADER_NOT_AVAILABLE}")),
+        assertTrue(
+                gate.loggable(record(
+                        Level.WARNING,
+                        "org.apache.kafka.clients.NetworkClient",
+                        "Error while fetching metadata with correlation id 7 : {t=LEADER_NOT_AVAILABLE}")),
                 "other warnings pass while the broker is there");
         assertTrue(gate.loggable(record(Level.INFO, "berth", "anything of Berth's own")));
         // 20 s of two warnings a second
@@ -67,12 +70,18 @@ class KafkaLinkLogTest {
             now += 500;
             gate.tick(false);
         }
-        assertFalse(gate.loggable(record(Level.SEVERE, "org.apache.kafka.clients.consumer.internals.Coordinator",
-                "Offset commit failed")), "any warning of the clients is held back while the broker is away");
+        assertFalse(
+                gate.loggable(record(
+                        Level.SEVERE,
+                        "org.apache.kafka.clients.consumer.internals.Coordinator",
+                        "Offset commit failed")),
+                "any warning of the clients is held back while the broker is away");
         assertTrue(gate.loggable(record(Level.WARNING, "berth", "Berth's own warnings pass")));
-        assertEquals(List.of("WARNING Kafka is unreachable: berth-webhooks-ci: Connection to node 1 (/127.0.0.1:9092) "
-                + "could not be established. Node may not be available; its clients keep retrying (their warnings "
-                + "are held back: a summary every 60 s, and a line when it is back)"), lines);
+        assertEquals(
+                List.of("WARNING Kafka is unreachable: berth-webhooks-ci: Connection to node 1 (/127.0.0.1:9092) "
+                        + "could not be established. Node may not be available; its clients keep retrying (their warnings "
+                        + "are held back: a summary every 60 s, and a line when it is back)"),
+                lines);
         // a minute more: one summary
         for (int i = 0; i < 80; i++) {
             gate.loggable(record(Level.WARNING, "org.apache.kafka.clients.NetworkClient", REFUSED));
@@ -88,21 +97,27 @@ class KafkaLinkLogTest {
         gate.tick(true);
         assertFalse(gate.down());
         assertEquals(3, lines.size(), lines.toString());
-        assertTrue(lines.get(2).startsWith("INFO Kafka is reachable again after 63 s (120 warnings of its clients held "
-                + "back)"), lines.get(2));
-        assertTrue(gate.loggable(record(Level.WARNING, "org.apache.kafka.clients.producer.internals.Sender",
-                "Got error produce response")), "back: warnings pass again");
+        assertTrue(
+                lines.get(2)
+                        .startsWith("INFO Kafka is reachable again after 63 s (120 warnings of its clients held "
+                                + "back)"),
+                lines.get(2));
+        assertTrue(
+                gate.loggable(record(
+                        Level.WARNING,
+                        "org.apache.kafka.clients.producer.internals.Sender",
+                        "Got error produce response")),
+                "back: warnings pass again");
     }
 
     @Test
     void summariesAndHeldBackWarningsOnTwoThreadsDoNotLockEachOtherOut() throws Exception {
         // the real set-up: the gate filters a handler that publishes under its own lock, and logs into it
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StreamHandler handler = new StreamHandler(out,
-                new SimpleFormatter());
+        StreamHandler handler = new StreamHandler(out, new SimpleFormatter());
         AtomicLong clock = new AtomicLong(now);
-        KafkaLinkLog real = new KafkaLinkLog(clock(clock::get), (level, line) -> handler.publish(record(level,
-                "berth.kafka", line)));
+        KafkaLinkLog real = new KafkaLinkLog(
+                clock(clock::get), (level, line) -> handler.publish(record(level, "berth.kafka", line)));
         handler.setFilter(real.filter());
         handler.publish(record(Level.WARNING, "org.apache.kafka.clients.NetworkClient", REFUSED));
         Thread clients = Thread.ofPlatform().start(() -> {

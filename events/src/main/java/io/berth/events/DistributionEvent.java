@@ -8,14 +8,20 @@ import java.util.List;
  * consumers written for Distribution's notifications read it unchanged.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record DistributionEvent(String id, String timestamp, String action, Target target, Request request,
-                                Actor actor, Source source) {
+public record DistributionEvent(
+        String id, String timestamp, String action, Target target, Request request, Actor actor, Source source) {
 
     /** What the event is about. {@code length} repeats {@code size}, as Distribution sends both. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Target(String mediaType, String digest, Long size, Long length, String repository, String url,
-                         String tag, List<String> references) {
-    }
+    public record Target(
+            String mediaType,
+            String digest,
+            Long size,
+            Long length,
+            String repository,
+            String url,
+            String tag,
+            List<String> references) {}
 
     /**
      * The request that caused the change. {@code method} is the HTTP method of a {@code /v2} request and
@@ -26,8 +32,8 @@ public record DistributionEvent(String id, String timestamp, String action, Targ
      * older versions.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Request(String id, String addr, String host, String method, String useragent, String via,
-                          String operation) {
+    public record Request(
+            String id, String addr, String host, String method, String useragent, String via, String operation) {
         /** Distribution's five fields alone. */
         public Request(String id, String addr, String host, String method, String useragent) {
             this(id, addr, host, method, useragent, null, null);
@@ -35,10 +41,8 @@ public record DistributionEvent(String id, String timestamp, String action, Targ
     }
 
     /** Who made the change (empty until access control names users). */
-    public record Actor(String name) {
-    }
+    public record Actor(String name) {}
 
     /** The registry instance that made the change. */
-    public record Source(String addr, String instanceID) {
-    }
+    public record Source(String addr, String instanceID) {}
 }

@@ -17,6 +17,7 @@ import java.time.format.DateTimeParseException;
 public final class EventCodec {
     /** Kafka record headers, as the CloudEvents Kafka binding names them. */
     public static final String HEADER_TYPE = "ce_type";
+
     public static final String HEADER_ID = "ce_id";
     public static final String HEADER_SOURCE = "ce_source";
     public static final String HEADER_SPEC_VERSION = "ce_specversion";
@@ -26,10 +27,10 @@ public final class EventCodec {
     public static final String STRUCTURED_CONTENT_TYPE = "application/cloudevents+json";
 
     private static final ObjectMapper JSON = JsonMapper.builder()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
 
-    private EventCodec() {
-    }
+    private EventCodec() {}
 
     public static byte[] encode(RegistryEvent event) {
         try {
@@ -69,9 +70,11 @@ public final class EventCodec {
         require(e.data() != null, "data is missing");
         DistributionEvent d = e.data();
         require(nonBlank(d.id()) && d.id().equals(e.id()), "data.id must equal id");
-        require(EventType.of(e.type()).orElseThrow().action().equals(d.action()),
+        require(
+                EventType.of(e.type()).orElseThrow().action().equals(d.action()),
                 "data.action " + d.action() + " does not fit type " + e.type());
-        require(d.target() != null && e.repository().equals(d.target().repository()),
+        require(
+                d.target() != null && e.repository().equals(d.target().repository()),
                 "data.target.repository must equal berthrepository");
         return e;
     }

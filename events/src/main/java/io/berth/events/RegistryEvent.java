@@ -18,9 +18,17 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param repository      the repository (also the Kafka record key)
  * @param data            the Distribution notification event
  */
-public record RegistryEvent(String specversion, String id, String source, String type, String time,
-                            String subject, String datacontenttype, String sequence,
-                            @JsonProperty("berthrepository") String repository, DistributionEvent data) {
+public record RegistryEvent(
+        String specversion,
+        String id,
+        String source,
+        String type,
+        String time,
+        String subject,
+        String datacontenttype,
+        String sequence,
+        @JsonProperty("berthrepository") String repository,
+        DistributionEvent data) {
 
     public static final String SPEC_VERSION = "1.0";
     public static final String CONTENT_TYPE = "application/json";

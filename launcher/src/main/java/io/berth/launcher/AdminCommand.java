@@ -44,23 +44,39 @@ import java.util.function.Function;
 final class AdminCommand {
     /** Exit code when the server refused a call or could not be reached. */
     static final int EXIT_SERVER = 1;
+
     static final String DEFAULT_SERVER = "127.0.0.1:5001";
 
     // every subcommand takes these, before or after its name
-    static final Option SERVER = Option.value("HOST:PORT", "Admin API address (default: " + DEFAULT_SERVER + ").",
-            "--server").defaultValue(DEFAULT_SERVER).inherited();
-    static final Option TOKEN = Option.value("TOKEN", "Bearer token (default: $BERTH_ADMIN_TOKEN, which keeps it out "
-            + "of ps).", "--token").inherited();
-    static final Option USER = Option.value("NAME", "Log in as this user or robot:NAME, the password from "
-            + "$BERTH_ADMIN_PASSWORD (default: $BERTH_ADMIN_USER).", "--user").inherited();
+    static final Option SERVER = Option.value(
+                    "HOST:PORT", "Admin API address (default: " + DEFAULT_SERVER + ").", "--server")
+            .defaultValue(DEFAULT_SERVER)
+            .inherited();
+    static final Option TOKEN = Option.value(
+                    "TOKEN", "Bearer token (default: $BERTH_ADMIN_TOKEN, which keeps it out " + "of ps).", "--token")
+            .inherited();
+    static final Option USER = Option.value(
+                    "NAME",
+                    "Log in as this user or robot:NAME, the password from "
+                            + "$BERTH_ADMIN_PASSWORD (default: $BERTH_ADMIN_USER).",
+                    "--user")
+            .inherited();
     static final Option TLS = Option.flag("Speak TLS, trusting the system's certificate authorities.", "--tls")
             .inherited();
-    static final Option TLS_CA = Option.value("FILE", "Speak TLS, trusting the CA certificates in FILE (PEM).",
-            "--tls-ca").path().inherited();
-    static final Option TLS_CERT = Option.value("FILE", "Client certificate (PEM) for a server with "
-            + "admin.tls.client-ca; with --tls-key.", "--tls-cert").path().inherited();
-    static final Option TLS_KEY = Option.value("FILE", "Private key (PEM: PKCS#8, SEC1 or PKCS#1) of --tls-cert.",
-            "--tls-key").path().inherited();
+    static final Option TLS_CA = Option.value(
+                    "FILE", "Speak TLS, trusting the CA certificates in FILE (PEM).", "--tls-ca")
+            .path()
+            .inherited();
+    static final Option TLS_CERT = Option.value(
+                    "FILE",
+                    "Client certificate (PEM) for a server with " + "admin.tls.client-ca; with --tls-key.",
+                    "--tls-cert")
+            .path()
+            .inherited();
+    static final Option TLS_KEY = Option.value(
+                    "FILE", "Private key (PEM: PKCS#8, SEC1 or PKCS#1) of --tls-cert.", "--tls-key")
+            .path()
+            .inherited();
     static final Option JSON = Option.flag("Print the server's answer as JSON instead of a table.", "--json")
             .inherited();
 
@@ -85,16 +101,27 @@ final class AdminCommand {
     }
 
     static Command command() {
-        return Command.named("admin").standardHelp()
-                .description("Administer a running registry over its gRPC admin API (docs/admin-api.md): repositories, "
-                        + "tags and their history, manifests, retention, immutability, garbage collection.",
+        return Command.named("admin")
+                .standardHelp()
+                .description(
+                        "Administer a running registry over its gRPC admin API (docs/admin-api.md): repositories, "
+                                + "tags and their history, manifests, retention, immutability, garbage collection.",
                         "Credentials: --token (or BERTH_ADMIN_TOKEN): one of the server's admin.tokens or a token of its "
-                        + "token endpoint; or --user (or BERTH_ADMIN_USER) with BERTH_ADMIN_PASSWORD: a user or "
-                        + "robot:NAME with the admin action.")
+                                + "token endpoint; or --user (or BERTH_ADMIN_USER) with BERTH_ADMIN_PASSWORD: a user or "
+                                + "robot:NAME with the admin action.")
                 .options(SERVER, TOKEN, USER, TLS, TLS_CA, TLS_CERT, TLS_KEY, JSON)
-                .subcommands(leaf("info", "Show the server's version, start time, backends and repository count.",
-                        Info::new), AdminRepositories.command(), AdminTags.command(), AdminTags.Manifests.command(),
-                        AdminPolicies.retention(), AdminPolicies.immutability(), AdminGc.command(), AdminRobots.command())
+                .subcommands(
+                        leaf(
+                                "info",
+                                "Show the server's version, start time, backends and repository count.",
+                                Info::new),
+                        AdminRepositories.command(),
+                        AdminTags.command(),
+                        AdminTags.Manifests.command(),
+                        AdminPolicies.retention(),
+                        AdminPolicies.immutability(),
+                        AdminGc.command(),
+                        AdminRobots.command())
                 .footer("", "", "Exit codes: 0 done, 1 refused by or unreachable server, 2 bad usage.");
     }
 
@@ -105,7 +132,9 @@ final class AdminCommand {
 
     /** An admin command that calls the server; {@code make} reads what it was given. */
     static Command leaf(String name, String description, Function<Args, Leaf> make) {
-        return Command.named(name).standardHelp().description(description)
+        return Command.named(name)
+                .standardHelp()
+                .description(description)
                 .runs(args -> make.apply(args).execute());
     }
 
@@ -136,8 +165,11 @@ final class AdminCommand {
                 System.setProperty(NO_NATIVE, "true");
             }
             loop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-            channel = NettyChannelBuilder.forAddress(host, port, credentials()).eventLoopGroup(loop)
-                    .channelType(NioSocketChannel.class).userAgent("berth-admin/" + Main.version()).build();
+            channel = NettyChannelBuilder.forAddress(host, port, credentials())
+                    .eventLoopGroup(loop)
+                    .channelType(NioSocketChannel.class)
+                    .userAgent("berth-admin/" + Main.version())
+                    .build();
             Metadata headers = new Metadata();
             if (token != null && !token.isBlank()) {
                 // a command line is readable by every local user for as long as the command runs
@@ -152,8 +184,11 @@ final class AdminCommand {
                 if (password == null) {
                     throw new UsageError("--user needs the password in BERTH_ADMIN_PASSWORD");
                 }
-                headers.put(authorization, "Basic " + Base64.getEncoder().encodeToString(
-                        (u.trim() + ":" + password).getBytes(StandardCharsets.UTF_8)));
+                headers.put(
+                        authorization,
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString((u.trim() + ":" + password).getBytes(StandardCharsets.UTF_8)));
             } else if (t != null && !t.isBlank()) {
                 headers.put(authorization, "Bearer " + t.trim());
             }
@@ -210,7 +245,9 @@ final class AdminCommand {
         try (Session s = new Session()) {
             return work.run(s);
         } catch (StatusRuntimeException e) {
-            String what = e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription();
+            String what = e.getStatus().getDescription() == null
+                    ? ""
+                    : ": " + e.getStatus().getDescription();
             if (e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
                 System.err.println("berth admin: cannot reach the admin API at " + server + what);
             } else {
@@ -257,8 +294,11 @@ final class AdminCommand {
     }
 
     static String time(long epochMillis) {
-        return epochMillis == 0 ? "-" : Instant.ofEpochMilli(epochMillis).truncatedTo(ChronoUnit.SECONDS)
-                .toString();
+        return epochMillis == 0
+                ? "-"
+                : Instant.ofEpochMilli(epochMillis)
+                        .truncatedTo(ChronoUnit.SECONDS)
+                        .toString();
     }
 
     static String size(long bytes) {
@@ -289,9 +329,17 @@ final class AdminCommand {
         @Override
         int work(Session s) {
             ServerInfo i = s.call().getServerInfo(GetServerInfoRequest.getDefaultInstance());
-            admin.print(i, () -> table(System.out, List.of("VERSION", "STARTED", "BLOBS", "METADATA",
-                    "REPOSITORIES"), List.of(List.of(i.getVersion(), time(i.getStartedAtEpochMillis()),
-                    i.getBlobStorage(), i.getMetadataStorage(), Long.toString(i.getRepositoryCount())))));
+            admin.print(
+                    i,
+                    () -> table(
+                            System.out,
+                            List.of("VERSION", "STARTED", "BLOBS", "METADATA", "REPOSITORIES"),
+                            List.of(List.of(
+                                    i.getVersion(),
+                                    time(i.getStartedAtEpochMillis()),
+                                    i.getBlobStorage(),
+                                    i.getMetadataStorage(),
+                                    Long.toString(i.getRepositoryCount())))));
             return 0;
         }
     }

@@ -15,17 +15,24 @@ import java.util.concurrent.TimeUnit;
 final class AdminGc {
     private static final List<String> PHASES = List.of("manifests", "blobs", "orphans", "done");
 
-    private AdminGc() {
-    }
+    private AdminGc() {}
 
     static Command command() {
-        return AdminCommand.group("gc", "Online garbage collection: delete blobs nothing references (and, if asked, "
-                + "untagged manifests nothing reaches) while the registry keeps serving.",
-                AdminCommand.leaf("run", "Run a collection and follow it to its end (a progress bar on a terminal). "
-                        + "Interrupting this command does not stop the run: see 'gc status'.", Run::new)
+        return AdminCommand.group(
+                "gc",
+                "Online garbage collection: delete blobs nothing references (and, if asked, "
+                        + "untagged manifests nothing reaches) while the registry keeps serving.",
+                AdminCommand.leaf(
+                                "run",
+                                "Run a collection and follow it to its end (a progress bar on a terminal). "
+                                        + "Interrupting this command does not stop the run: see 'gc status'.",
+                                Run::new)
                         .options(Run.DRY_RUN, Run.GRACE, Run.UNTAGGED),
-                AdminCommand.leaf("status", "The collection in progress, or the last one; --follow waits for it to "
-                        + "end.", StatusCommand::new).option(StatusCommand.FOLLOW));
+                AdminCommand.leaf(
+                                "status",
+                                "The collection in progress, or the last one; --follow waits for it to " + "end.",
+                                StatusCommand::new)
+                        .option(StatusCommand.FOLLOW));
     }
 
     static String summary(GarbageCollectionStatus s) {
@@ -77,10 +84,13 @@ final class AdminGc {
     }
 
     static final class Run extends AdminCommand.Leaf {
-        static final Option DRY_RUN = Option.flag("Say what would be deleted and how many bytes; delete nothing.",
-                "--dry-run");
-        static final Option GRACE = Option.value("DURATION", "Leave anything younger alone (default: the server's "
-                + "gc.grace, 1h).", "--grace").defaultValue("");
+        static final Option DRY_RUN =
+                Option.flag("Say what would be deleted and how many bytes; delete nothing.", "--dry-run");
+        static final Option GRACE = Option.value(
+                        "DURATION",
+                        "Leave anything younger alone (default: the server's " + "gc.grace, 1h).",
+                        "--grace")
+                .defaultValue("");
         static final Option UNTAGGED = Option.flag("Also delete untagged manifests nothing reaches.", "--untagged");
 
         private final boolean dryRun;
@@ -96,9 +106,14 @@ final class AdminGc {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            return follow(admin, s.stub.withDeadlineAfter(24, TimeUnit.HOURS).runGarbageCollection(
-                    RunGarbageCollectionRequest.newBuilder().setDryRun(dryRun).setGrace(grace)
-                            .setDeleteUntagged(untagged).build()));
+            return follow(
+                    admin,
+                    s.stub.withDeadlineAfter(24, TimeUnit.HOURS)
+                            .runGarbageCollection(RunGarbageCollectionRequest.newBuilder()
+                                    .setDryRun(dryRun)
+                                    .setGrace(grace)
+                                    .setDeleteUntagged(untagged)
+                                    .build()));
         }
     }
 
@@ -115,16 +130,20 @@ final class AdminGc {
         @Override
         int work(AdminCommand.Session s) throws Exception {
             if (follow) {
-                return follow(admin, s.stub.withDeadlineAfter(24, TimeUnit.HOURS).watchGarbageCollection(
-                        GetGarbageCollectionStatusRequest.getDefaultInstance()));
+                return follow(
+                        admin,
+                        s.stub.withDeadlineAfter(24, TimeUnit.HOURS)
+                                .watchGarbageCollection(GetGarbageCollectionStatusRequest.getDefaultInstance()));
             }
-            GarbageCollectionStatus st = s.call().getGarbageCollectionStatus(
-                    GetGarbageCollectionStatusRequest.getDefaultInstance());
+            GarbageCollectionStatus st =
+                    s.call().getGarbageCollectionStatus(GetGarbageCollectionStatusRequest.getDefaultInstance());
             admin.print(st, () -> {
                 System.out.println(summary(st));
                 System.out.println("started " + AdminCommand.time(st.getStartedEpochMillis()) + ", "
-                        + (st.getFinishedEpochMillis() == 0 ? "phase " + st.getPhase()
-                        : "finished " + AdminCommand.time(st.getFinishedEpochMillis())) + ", grace "
+                        + (st.getFinishedEpochMillis() == 0
+                                ? "phase " + st.getPhase()
+                                : "finished " + AdminCommand.time(st.getFinishedEpochMillis()))
+                        + ", grace "
                         + st.getGrace());
             });
             return 0;

@@ -17,8 +17,7 @@ import java.util.List;
 final class AdminJson {
     private static final String MILLIS = "_epoch_millis";
 
-    private AdminJson() {
-    }
+    private AdminJson() {}
 
     static String print(MessageOrBuilder message) {
         StringBuilder out = new StringBuilder();
@@ -52,7 +51,8 @@ final class AdminJson {
 
     private static void object(StringBuilder out, MessageOrBuilder m, String indent) {
         List<FieldDescriptor> fields = m.getDescriptorForType().getFields().stream()
-                .filter(f -> f.isRepeated() || f.getRealContainingOneof() == null || m.hasField(f)).toList();
+                .filter(f -> f.isRepeated() || f.getRealContainingOneof() == null || m.hasField(f))
+                .toList();
         if (fields.isEmpty()) {
             out.append("{}");
             return;

@@ -37,34 +37,48 @@ import org.yaml.snakeyaml.error.YAMLException;
 
 /** {@code berth admin retention …} and {@code berth admin immutability …}. */
 final class AdminPolicies {
-    private AdminPolicies() {
-    }
+    private AdminPolicies() {}
 
     static final Positional NAME = Positional.of("NAME");
 
     static Command retention() {
-        return AdminCommand.group("retention", "Retention policies: apply one from a file, list, show, delete, dry-run, "
-                + "run.",
-                AdminCommand.leaf("apply", "Create or replace the policy a YAML file describes (docs/admin-api.md).",
-                        Apply::new).option(Apply.FILE),
-                AdminCommand.leaf("list", "List retention policies with their schedule and last run.",
-                        ListPolicies::new),
+        return AdminCommand.group(
+                "retention",
+                "Retention policies: apply one from a file, list, show, delete, dry-run, " + "run.",
+                AdminCommand.leaf(
+                                "apply",
+                                "Create or replace the policy a YAML file describes (docs/admin-api.md).",
+                                Apply::new)
+                        .option(Apply.FILE),
+                AdminCommand.leaf(
+                        "list", "List retention policies with their schedule and last run.", ListPolicies::new),
                 AdminCommand.leaf("get", "Show a policy (as YAML a file for 'apply' would hold).", GetPolicy::new)
                         .positional(NAME),
                 AdminCommand.leaf("delete", "Delete a policy (what it deleted stays deleted).", DeletePolicy::new)
                         .positional(NAME),
-                AdminCommand.leaf("dry-run", "Show what a run would delete now and why each tag is kept or not; deletes "
-                        + "nothing. Prints a plan id for 'run --plan'.", DryRun::new).positional(NAME),
-                AdminCommand.leaf("run", "Run a policy now. With --plan, delete only what that dry run listed and is "
-                        + "still eligible.", Run::new).positional(NAME).option(Run.PLAN));
+                AdminCommand.leaf(
+                                "dry-run",
+                                "Show what a run would delete now and why each tag is kept or not; deletes "
+                                        + "nothing. Prints a plan id for 'run --plan'.",
+                                DryRun::new)
+                        .positional(NAME),
+                AdminCommand.leaf(
+                                "run",
+                                "Run a policy now. With --plan, delete only what that dry run listed and is "
+                                        + "still eligible.",
+                                Run::new)
+                        .positional(NAME)
+                        .option(Run.PLAN));
     }
 
     static Command immutability() {
-        return AdminCommand.group("immutability", "Immutability rules: a matching tag, once pushed, cannot be moved or "
-                + "deleted.",
+        return AdminCommand.group(
+                "immutability",
+                "Immutability rules: a matching tag, once pushed, cannot be moved or " + "deleted.",
                 AdminCommand.leaf("add", "Add a rule.", Add::new).options(Add.REPOSITORIES, Add.TAGS),
                 AdminCommand.leaf("list", "List rules.", ListRules::new),
-                AdminCommand.leaf("delete", "Delete a rule by id.", DeleteRule::new).positional(DeleteRule.ID));
+                AdminCommand.leaf("delete", "Delete a rule by id.", DeleteRule::new)
+                        .positional(DeleteRule.ID));
     }
 
     /** Reads a policy file; its mistakes are usage errors naming the file and key. */
@@ -80,8 +94,7 @@ final class AdminPolicies {
                     + e.getMessage().replace('\n', ' '));
         }
         if (!(yaml instanceof Map<?, ?> map)) {
-            throw new UsageError("policy file " + file
-                    + " must be a mapping (name, repositories, rules, …)");
+            throw new UsageError("policy file " + file + " must be a mapping (name, repositories, rules, …)");
         }
         try {
             return RetentionPolicy.fromMap(map);
@@ -93,17 +106,21 @@ final class AdminPolicies {
     static void printPolicies(List<RetentionPolicyInfo> policies) {
         List<List<String>> rows = new ArrayList<>();
         for (RetentionPolicyInfo p : policies) {
-            rows.add(List.of(p.getPolicy().getName(), String.join(",", p.getPolicy().getRepositoriesList()),
-                    Integer.toString(p.getPolicy().getRulesCount()), p.getPolicy().getSchedule().isEmpty() ? "-"
-                            : p.getPolicy().getSchedule(), AdminCommand.time(p.getLastRunEpochMillis()),
+            rows.add(List.of(
+                    p.getPolicy().getName(),
+                    String.join(",", p.getPolicy().getRepositoriesList()),
+                    Integer.toString(p.getPolicy().getRulesCount()),
+                    p.getPolicy().getSchedule().isEmpty() ? "-" : p.getPolicy().getSchedule(),
+                    AdminCommand.time(p.getLastRunEpochMillis()),
                     p.getLastRun().isEmpty() ? "-" : p.getLastRun()));
         }
-        AdminCommand.table(System.out, List.of("POLICY", "REPOSITORIES", "RULES", "SCHEDULE", "LAST RUN", "RESULT"),
-                rows);
+        AdminCommand.table(
+                System.out, List.of("POLICY", "REPOSITORIES", "RULES", "SCHEDULE", "LAST RUN", "RESULT"), rows);
     }
 
     static final class Apply extends AdminCommand.Leaf {
-        static final Option FILE = Option.value("POLICY.yaml", "", "-f", "--file").path().required();
+        static final Option FILE =
+                Option.value("POLICY.yaml", "", "-f", "--file").path().required();
 
         private final Path file;
 
@@ -115,10 +132,15 @@ final class AdminPolicies {
         @Override
         int work(AdminCommand.Session s) {
             RetentionPolicy policy = read(file);
-            RetentionPolicyInfo p = s.call().putRetentionPolicy(PutRetentionPolicyRequest.newBuilder()
-                    .setPolicy(RegistryAdminService.policy(policy)).build());
-            admin.print(p, () -> System.out.println((p.getCreatedEpochMillis() == p.getUpdatedEpochMillis()
-                    ? "created" : "updated") + " retention policy " + p.getPolicy().getName()));
+            RetentionPolicyInfo p = s.call()
+                    .putRetentionPolicy(PutRetentionPolicyRequest.newBuilder()
+                            .setPolicy(RegistryAdminService.policy(policy))
+                            .build());
+            admin.print(
+                    p,
+                    () -> System.out.println(
+                            (p.getCreatedEpochMillis() == p.getUpdatedEpochMillis() ? "created" : "updated")
+                                    + " retention policy " + p.getPolicy().getName()));
             return 0;
         }
     }
@@ -146,11 +168,12 @@ final class AdminPolicies {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            RetentionPolicyInfo p = s.call().getRetentionPolicy(GetRetentionPolicyRequest.newBuilder()
-                    .setName(name).build());
+            RetentionPolicyInfo p = s.call()
+                    .getRetentionPolicy(
+                            GetRetentionPolicyRequest.newBuilder().setName(name).build());
             admin.print(p, () -> {
-                Map<String, Object> map = RetentionPolicy.fromMap(
-                        RegistryAdminService.policyMap(p.getPolicy())).toMap();
+                Map<String, Object> map = RetentionPolicy.fromMap(RegistryAdminService.policyMap(p.getPolicy()))
+                        .toMap();
                 DumperOptions o = new DumperOptions();
                 o.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
                 System.out.print(new Yaml(o).dump(map));
@@ -171,8 +194,10 @@ final class AdminPolicies {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            var r = s.call().deleteRetentionPolicy(DeleteRetentionPolicyRequest.newBuilder().setName(name)
-                    .build());
+            var r = s.call()
+                    .deleteRetentionPolicy(DeleteRetentionPolicyRequest.newBuilder()
+                            .setName(name)
+                            .build());
             admin.print(r, () -> System.out.println("deleted retention policy " + name));
             return 0;
         }
@@ -188,34 +213,41 @@ final class AdminPolicies {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            RetentionPlan p = s.call().dryRunRetention(DryRunRetentionRequest.newBuilder().setName(name).build());
+            RetentionPlan p = s.call()
+                    .dryRunRetention(
+                            DryRunRetentionRequest.newBuilder().setName(name).build());
             admin.print(p, () -> {
                 List<List<String>> rows = new ArrayList<>();
-                p.getTagsList().forEach(t -> rows.add(List.of(t.getRepository() + ":" + t.getTag(),
-                        t.getKeep() ? "keep" : "DELETE", t.getReason())));
+                p.getTagsList()
+                        .forEach(t -> rows.add(List.of(
+                                t.getRepository() + ":" + t.getTag(), t.getKeep() ? "keep" : "DELETE", t.getReason())));
                 AdminCommand.table(System.out, List.of("TAG", "DECISION", "WHY"), rows);
                 if (p.getManifestsCount() > 0) {
                     System.out.println();
                     List<List<String>> m = new ArrayList<>();
-                    p.getManifestsList().forEach(d -> m.add(List.of(d.getRepository() + "@"
-                            + AdminCommand.shortDigest(d.getDigest()), AdminCommand.size(d.getSize()),
-                            d.getReason())));
+                    p.getManifestsList()
+                            .forEach(d -> m.add(List.of(
+                                    d.getRepository() + "@" + AdminCommand.shortDigest(d.getDigest()),
+                                    AdminCommand.size(d.getSize()),
+                                    d.getReason())));
                     AdminCommand.table(System.out, List.of("MANIFEST TO DELETE", "SIZE", "WHY"), m);
                 }
                 System.out.println();
                 System.out.println(p.getTagsKept() + " tags kept, " + p.getTagsDeleted() + " tags and "
-                        + p.getManifestsCount() + " manifests to delete. " + (p.getPlanId().isEmpty()
-                        // a read-only token's dry run is not stored
-                        ? "Not stored (a read-only token): no plan to run."
-                        : "Plan " + p.getPlanId() + ": run it with 'berth admin retention run " + name + " --plan "
-                        + p.getPlanId() + "'."));
+                        + p.getManifestsCount() + " manifests to delete. "
+                        + (p.getPlanId().isEmpty()
+                                // a read-only token's dry run is not stored
+                                ? "Not stored (a read-only token): no plan to run."
+                                : "Plan " + p.getPlanId() + ": run it with 'berth admin retention run " + name
+                                        + " --plan " + p.getPlanId() + "'."));
             });
             return 0;
         }
     }
 
     static final class Run extends AdminCommand.Leaf {
-        static final Option PLAN = Option.value("ID", "A dry run's plan id.", "--plan").defaultValue("");
+        static final Option PLAN =
+                Option.value("ID", "A dry run's plan id.", "--plan").defaultValue("");
 
         private final String name;
         private final String plan;
@@ -228,13 +260,17 @@ final class AdminPolicies {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            RetentionRunResult r = s.call().runRetention(RunRetentionRequest.newBuilder().setName(name)
-                    .setPlanId(plan).build());
+            RetentionRunResult r = s.call()
+                    .runRetention(RunRetentionRequest.newBuilder()
+                            .setName(name)
+                            .setPlanId(plan)
+                            .build());
             admin.print(r, () -> {
-                r.getTagsDeletedList().forEach(t -> System.out.println("deleted tag " + t.getRepository() + ":"
-                        + t.getTag()));
-                r.getManifestsDeletedList().forEach(m -> System.out.println("deleted manifest "
-                        + m.getRepository() + "@" + m.getDigest()));
+                r.getTagsDeletedList()
+                        .forEach(t -> System.out.println("deleted tag " + t.getRepository() + ":" + t.getTag()));
+                r.getManifestsDeletedList()
+                        .forEach(
+                                m -> System.out.println("deleted manifest " + m.getRepository() + "@" + m.getDigest()));
                 r.getSkippedList().forEach(x -> System.out.println("skipped " + x));
                 System.out.println(r.getSummary());
             });
@@ -244,16 +280,21 @@ final class AdminPolicies {
 
     static void printRules(List<ImmutabilityRule> rules) {
         List<List<String>> rows = new ArrayList<>();
-        rules.forEach(r -> rows.add(List.of(r.getId(), r.getRepositories(), r.getTags(),
-                AdminCommand.time(r.getCreatedEpochMillis()))));
+        rules.forEach(r -> rows.add(
+                List.of(r.getId(), r.getRepositories(), r.getTags(), AdminCommand.time(r.getCreatedEpochMillis()))));
         AdminCommand.table(System.out, List.of("ID", "REPOSITORIES", "TAGS", "CREATED"), rows);
     }
 
     static final class Add extends AdminCommand.Leaf {
-        static final Option REPOSITORIES = Option.value("GLOB", "Repositories: team-a/**, team-a/*, library/ubuntu.",
-                "--repositories").required();
-        static final Option TAGS = Option.value("REGEX", "Tags: a regular expression (RE2 syntax) matching the whole "
-                + "tag, e.g. 'v\\d+\\.\\d+\\.\\d+'.", "--tags").required();
+        static final Option REPOSITORIES = Option.value(
+                        "GLOB", "Repositories: team-a/**, team-a/*, library/ubuntu.", "--repositories")
+                .required();
+        static final Option TAGS = Option.value(
+                        "REGEX",
+                        "Tags: a regular expression (RE2 syntax) matching the whole "
+                                + "tag, e.g. 'v\\d+\\.\\d+\\.\\d+'.",
+                        "--tags")
+                .required();
 
         private final String repositories;
         private final String tags;
@@ -266,8 +307,11 @@ final class AdminPolicies {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            ImmutabilityRule r = s.call().addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder()
-                    .setRepositories(repositories).setTags(tags).build());
+            ImmutabilityRule r = s.call()
+                    .addImmutabilityRule(AddImmutabilityRuleRequest.newBuilder()
+                            .setRepositories(repositories)
+                            .setTags(tags)
+                            .build());
             admin.print(r, () -> printRules(List.of(r)));
             return 0;
         }
@@ -298,7 +342,9 @@ final class AdminPolicies {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            var r = s.call().deleteImmutabilityRule(DeleteImmutabilityRuleRequest.newBuilder().setId(id).build());
+            var r = s.call()
+                    .deleteImmutabilityRule(
+                            DeleteImmutabilityRuleRequest.newBuilder().setId(id).build());
             admin.print(r, () -> System.out.println("deleted immutability rule " + id));
             return 0;
         }

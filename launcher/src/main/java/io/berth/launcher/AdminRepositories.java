@@ -16,27 +16,43 @@ import java.util.List;
 final class AdminRepositories {
     static final Positional REPO = Positional.of("REPO");
 
-    private AdminRepositories() {
-    }
+    private AdminRepositories() {}
 
     static Command command() {
-        return AdminCommand.group("repos", "Repositories: list, show one, delete one with everything in it.",
-                AdminCommand.leaf("list", "List repositories (all pages), optionally those starting with a prefix.",
-                        ListRepos::new).option(ListRepos.PREFIX),
-                AdminCommand.leaf("get", "Show a repository: tags, manifests, total and unique size, last push and "
-                        + "pull.", Get::new).positional(REPO),
-                AdminCommand.leaf("delete", "Delete a repository and everything in it (its tags' history stays; garbage "
-                        + "collection reclaims the bytes).", Delete::new).positional(REPO));
+        return AdminCommand.group(
+                "repos",
+                "Repositories: list, show one, delete one with everything in it.",
+                AdminCommand.leaf(
+                                "list",
+                                "List repositories (all pages), optionally those starting with a prefix.",
+                                ListRepos::new)
+                        .option(ListRepos.PREFIX),
+                AdminCommand.leaf(
+                                "get",
+                                "Show a repository: tags, manifests, total and unique size, last push and " + "pull.",
+                                Get::new)
+                        .positional(REPO),
+                AdminCommand.leaf(
+                                "delete",
+                                "Delete a repository and everything in it (its tags' history stays; garbage "
+                                        + "collection reclaims the bytes).",
+                                Delete::new)
+                        .positional(REPO));
     }
 
     static List<String> row(Repository r) {
-        return List.of(r.getName(), Long.toString(r.getTagCount()), Long.toString(r.getManifestCount()),
-                AdminCommand.size(r.getTotalSize()), AdminCommand.size(r.getUniqueSize()),
-                AdminCommand.time(r.getLastPushEpochMillis()), AdminCommand.time(r.getLastPullEpochMillis()));
+        return List.of(
+                r.getName(),
+                Long.toString(r.getTagCount()),
+                Long.toString(r.getManifestCount()),
+                AdminCommand.size(r.getTotalSize()),
+                AdminCommand.size(r.getUniqueSize()),
+                AdminCommand.time(r.getLastPushEpochMillis()),
+                AdminCommand.time(r.getLastPullEpochMillis()));
     }
 
-    static final List<String> HEADERS = List.of("REPOSITORY", "TAGS", "MANIFESTS", "SIZE", "UNIQUE", "LAST PUSH",
-            "LAST PULL");
+    static final List<String> HEADERS =
+            List.of("REPOSITORY", "TAGS", "MANIFESTS", "SIZE", "UNIQUE", "LAST PUSH", "LAST PULL");
 
     static final class ListRepos extends AdminCommand.Leaf {
         static final Option PREFIX = Option.value("PREFIX", "Only names starting with PREFIX.", "--prefix")
@@ -54,8 +70,12 @@ final class AdminRepositories {
             ListRepositoriesResponse.Builder all = ListRepositoriesResponse.newBuilder();
             String token = "";
             do {
-                ListRepositoriesResponse page = s.call().listRepositories(ListRepositoriesRequest.newBuilder()
-                        .setPrefix(prefix).setPageSize(1000).setPageToken(token).build());
+                ListRepositoriesResponse page = s.call()
+                        .listRepositories(ListRepositoriesRequest.newBuilder()
+                                .setPrefix(prefix)
+                                .setPageSize(1000)
+                                .setPageToken(token)
+                                .build());
                 all.addAllRepositories(page.getRepositoriesList());
                 token = page.getNextPageToken();
             } while (!token.isEmpty());
@@ -78,7 +98,10 @@ final class AdminRepositories {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            Repository r = s.call().getRepository(GetRepositoryRequest.newBuilder().setName(repository).build());
+            Repository r = s.call()
+                    .getRepository(GetRepositoryRequest.newBuilder()
+                            .setName(repository)
+                            .build());
             admin.print(r, () -> AdminCommand.table(System.out, HEADERS, List.of(row(r))));
             return 0;
         }
@@ -94,7 +117,10 @@ final class AdminRepositories {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            var r = s.call().deleteRepository(DeleteRepositoryRequest.newBuilder().setName(repository).build());
+            var r = s.call()
+                    .deleteRepository(DeleteRepositoryRequest.newBuilder()
+                            .setName(repository)
+                            .build());
             admin.print(r, () -> System.out.println("deleted repository " + repository));
             return 0;
         }

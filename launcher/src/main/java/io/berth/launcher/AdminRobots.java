@@ -15,15 +15,19 @@ import java.util.List;
 
 /** {@code berth admin robots create|list|revoke}. */
 final class AdminRobots {
-    private AdminRobots() {
-    }
+    private AdminRobots() {}
 
     static Command command() {
-        return AdminCommand.group("robots", "Robot accounts for CI: create one (its secret is printed once), list them, "
-                + "revoke one.",
-                AdminCommand.leaf("create", "Create a robot account and print its secret (shown only now). Log in with "
-                        + "'docker login -u robot:NAME --password-stdin'.", Create::new)
-                        .positional(Create.NAME).options(Create.REPOSITORIES, Create.ACTIONS, Create.DESCRIPTION),
+        return AdminCommand.group(
+                "robots",
+                "Robot accounts for CI: create one (its secret is printed once), list them, " + "revoke one.",
+                AdminCommand.leaf(
+                                "create",
+                                "Create a robot account and print its secret (shown only now). Log in with "
+                                        + "'docker login -u robot:NAME --password-stdin'.",
+                                Create::new)
+                        .positional(Create.NAME)
+                        .options(Create.REPOSITORIES, Create.ACTIONS, Create.DESCRIPTION),
                 AdminCommand.leaf("list", "List robot accounts (never their secrets).", ListRobots::new),
                 AdminCommand.leaf("revoke", "Revoke a robot account: its logins fail from now on.", Revoke::new)
                         .positional(Revoke.NAME));
@@ -32,17 +36,26 @@ final class AdminRobots {
     static final List<String> HEADERS = List.of("NAME", "REPOSITORIES", "ACTIONS", "CREATED", "BY", "DESCRIPTION");
 
     static List<String> row(Robot r) {
-        return List.of(r.getName(), String.join(",", r.getRepositoriesList()), String.join(",", r.getActionsList()),
-                AdminCommand.time(r.getCreatedEpochMillis()), r.getCreatedBy(), r.getDescription());
+        return List.of(
+                r.getName(),
+                String.join(",", r.getRepositoriesList()),
+                String.join(",", r.getActionsList()),
+                AdminCommand.time(r.getCreatedEpochMillis()),
+                r.getCreatedBy(),
+                r.getDescription());
     }
 
     static final class Create extends AdminCommand.Leaf {
         static final Positional NAME = Positional.of("NAME", "a-z, 0-9, '.', '_', '-'; up to 64.");
-        static final Option REPOSITORIES = Option.value("GLOB", "Repository globs it may act on, comma-separated "
-                + "('team-a/**').", "--repositories").list(",").required();
+        static final Option REPOSITORIES = Option.value(
+                        "GLOB", "Repository globs it may act on, comma-separated " + "('team-a/**').", "--repositories")
+                .list(",")
+                .required();
         static final Option ACTIONS = Option.value("ACTION", "pull, push, delete, admin; comma-separated.", "--actions")
-                .list(",").required();
-        static final Option DESCRIPTION = Option.value("TEXT", "What it is for.", "--description").defaultValue("");
+                .list(",")
+                .required();
+        static final Option DESCRIPTION =
+                Option.value("TEXT", "What it is for.", "--description").defaultValue("");
 
         private final String name;
         private final List<String> repositories;
@@ -59,11 +72,17 @@ final class AdminRobots {
 
         @Override
         int work(AdminCommand.Session s) {
-            CreatedRobot c = s.call().createRobot(CreateRobotRequest.newBuilder().setName(name)
-                    .addAllRepositories(repositories).addAllActions(actions).setDescription(description).build());
+            CreatedRobot c = s.call()
+                    .createRobot(CreateRobotRequest.newBuilder()
+                            .setName(name)
+                            .addAllRepositories(repositories)
+                            .addAllActions(actions)
+                            .setDescription(description)
+                            .build());
             admin.print(c, () -> {
-                System.out.println("created robot:" + c.getRobot().getName() + " (" + String.join(",",
-                        c.getRobot().getActionsList()) + " on " + String.join(",", c.getRobot().getRepositoriesList())
+                System.out.println("created robot:" + c.getRobot().getName() + " ("
+                        + String.join(",", c.getRobot().getActionsList()) + " on "
+                        + String.join(",", c.getRobot().getRepositoriesList())
                         + "); its secret, shown only now:");
                 System.out.println(c.getSecret());
             });
@@ -100,7 +119,8 @@ final class AdminRobots {
 
         @Override
         int work(AdminCommand.Session s) {
-            var r = s.call().revokeRobot(RevokeRobotRequest.newBuilder().setName(name).build());
+            var r = s.call()
+                    .revokeRobot(RevokeRobotRequest.newBuilder().setName(name).build());
             admin.print(r, () -> System.out.println("revoked robot:" + name));
             return 0;
         }

@@ -28,34 +28,59 @@ final class AdminTags {
     static final Positional REPO = Positional.of("REPO");
     static final Positional TAG = Positional.of("TAG");
 
-    private AdminTags() {
-    }
+    private AdminTags() {}
 
     static Command command() {
-        return AdminCommand.group("tags", "Tags: list, show, set (retag, promote from another repository), delete, "
-                + "history, restore.",
-                AdminCommand.leaf("list", "List a repository's tags (all pages).", ListTags::new).positional(REPO)
+        return AdminCommand.group(
+                "tags",
+                "Tags: list, show, set (retag, promote from another repository), delete, " + "history, restore.",
+                AdminCommand.leaf("list", "List a repository's tags (all pages).", ListTags::new)
+                        .positional(REPO)
                         .options(ListTags.FILTER, ListTags.REGEX, ListTags.SORT),
-                AdminCommand.leaf("get", "Show a tag: digest, media type, size, an index's platforms, push and pull "
-                        + "times.", Get::new).positional(REPO).positional(TAG),
-                AdminCommand.leaf("set", "Create or move a tag to a digest; with --from, promote the manifest from "
-                        + "another repository of this registry (blobs mounted, manifest copied).", Set::new)
-                        .positional(REPO).positional(TAG).options(Set.DIGEST, Set.FROM),
-                AdminCommand.leaf("delete", "Delete a tag (the manifest stays).", Delete::new).positional(REPO)
+                AdminCommand.leaf(
+                                "get",
+                                "Show a tag: digest, media type, size, an index's platforms, push and pull " + "times.",
+                                Get::new)
+                        .positional(REPO)
                         .positional(TAG),
-                AdminCommand.leaf("history", "Every version of a tag: digest and the one before, time, through which "
-                        + "API, by whom, in which request.", History::new).positional(REPO).positional(TAG),
+                AdminCommand.leaf(
+                                "set",
+                                "Create or move a tag to a digest; with --from, promote the manifest from "
+                                        + "another repository of this registry (blobs mounted, manifest copied).",
+                                Set::new)
+                        .positional(REPO)
+                        .positional(TAG)
+                        .options(Set.DIGEST, Set.FROM),
+                AdminCommand.leaf("delete", "Delete a tag (the manifest stays).", Delete::new)
+                        .positional(REPO)
+                        .positional(TAG),
+                AdminCommand.leaf(
+                                "history",
+                                "Every version of a tag: digest and the one before, time, through which "
+                                        + "API, by whom, in which request.",
+                                History::new)
+                        .positional(REPO)
+                        .positional(TAG),
                 // no standard --version here: --version is the tag version to restore
-                Command.named("restore").option(Option.usageHelp())
-                        .description("Point a tag back at the digest of an earlier version, or the one it had at a time.")
-                        .positional(REPO).positional(TAG).options(Restore.VERSION, Restore.AT)
+                Command.named("restore")
+                        .option(Option.usageHelp())
+                        .description(
+                                "Point a tag back at the digest of an earlier version, or the one it had at a time.")
+                        .positional(REPO)
+                        .positional(TAG)
+                        .options(Restore.VERSION, Restore.AT)
                         .runs(args -> new Restore(args).execute()));
     }
+
     static final List<String> HEADERS = List.of("TAG", "DIGEST", "MEDIA TYPE", "SIZE", "PUSHED", "LAST PULL");
 
     static List<String> row(Tag t) {
-        return List.of(t.getName(), AdminCommand.shortDigest(t.getDigest()), t.getMediaType(),
-                AdminCommand.size(t.getSize()), AdminCommand.time(t.getPushedEpochMillis()),
+        return List.of(
+                t.getName(),
+                AdminCommand.shortDigest(t.getDigest()),
+                t.getMediaType(),
+                AdminCommand.size(t.getSize()),
+                AdminCommand.time(t.getPushedEpochMillis()),
                 AdminCommand.time(t.getLastPulledEpochMillis()));
     }
 
@@ -82,10 +107,16 @@ final class AdminTags {
     }
 
     static final class ListTags extends AdminCommand.Leaf {
-        static final Option FILTER = Option.value("PATTERN", "Only tags matching PATTERN: a glob (* and ?); with "
-                + "--regex, a regular expression matching the whole tag.", "--filter").defaultValue("");
-        static final Option REGEX = Option.flag("A switch, it takes no value: read the PATTERN of --filter as a "
-                + "regular expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex.", "--regex");
+        static final Option FILTER = Option.value(
+                        "PATTERN",
+                        "Only tags matching PATTERN: a glob (* and ?); with "
+                                + "--regex, a regular expression matching the whole tag.",
+                        "--filter")
+                .defaultValue("");
+        static final Option REGEX = Option.flag(
+                "A switch, it takes no value: read the PATTERN of --filter as a "
+                        + "regular expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex.",
+                "--regex");
         static final Option SORT = Option.value("ORDER", "name, or pushed (newest first).", "--sort")
                 .defaultValue("name");
 
@@ -105,22 +136,27 @@ final class AdminTags {
         @Override
         int work(AdminCommand.Session s) throws Exception {
             if (regex && filter.isEmpty()) {
-                throw new UsageError("--regex changes --filter, and no "
-                        + "--filter was given: --filter PATTERN --regex");
+                throw new UsageError(
+                        "--regex changes --filter, and no " + "--filter was given: --filter PATTERN --regex");
             }
             ListTagsRequest.Order order = switch (sort.toLowerCase(Locale.ROOT)) {
                 case "name" -> ListTagsRequest.Order.NAME;
                 case "pushed" -> ListTagsRequest.Order.PUSHED;
-                default -> throw new UsageError("--sort '" + sort
-                        + "' must be name or pushed");
+                default -> throw new UsageError("--sort '" + sort + "' must be name or pushed");
             };
             ListTagsResponse.Builder all = ListTagsResponse.newBuilder();
             String token = "";
             do {
-                ListTagsResponse page = s.call().listTags(ListTagsRequest.newBuilder().setRepository(repository)
-                        .setFilter(filter).setFilterKind(regex ? ListTagsRequest.FilterKind.REGEX
-                                : ListTagsRequest.FilterKind.GLOB).setOrder(order).setPageSize(1000)
-                        .setPageToken(token).build());
+                ListTagsResponse page = s.call()
+                        .listTags(ListTagsRequest.newBuilder()
+                                .setRepository(repository)
+                                .setFilter(filter)
+                                .setFilterKind(
+                                        regex ? ListTagsRequest.FilterKind.REGEX : ListTagsRequest.FilterKind.GLOB)
+                                .setOrder(order)
+                                .setPageSize(1000)
+                                .setPageToken(token)
+                                .build());
                 all.addAllTags(page.getTagsList());
                 token = page.getNextPageToken();
             } while (!token.isEmpty());
@@ -140,16 +176,24 @@ final class AdminTags {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            printTag(admin, s.call().getTag(GetTagRequest.newBuilder().setRepository(repository).setTag(tag)
-                    .build()));
+            printTag(
+                    admin,
+                    s.call()
+                            .getTag(GetTagRequest.newBuilder()
+                                    .setRepository(repository)
+                                    .setTag(tag)
+                                    .build()));
             return 0;
         }
     }
 
     static final class Set extends OnTag {
-        static final Option DIGEST = Option.value("DIGEST", "The manifest's digest, whole or its beginning as the "
-                + "tables print it (sha256:0123456789ab; 6 or more hex digits) when that names one manifest.",
-                "--digest").required();
+        static final Option DIGEST = Option.value(
+                        "DIGEST",
+                        "The manifest's digest, whole or its beginning as the "
+                                + "tables print it (sha256:0123456789ab; 6 or more hex digits) when that names one manifest.",
+                        "--digest")
+                .required();
         static final Option FROM = Option.value("SOURCE_REPO", "Repository holding the digest.", "--from")
                 .defaultValue("");
 
@@ -164,8 +208,15 @@ final class AdminTags {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            printTag(admin, s.call().setTag(SetTagRequest.newBuilder().setRepository(repository).setTag(tag)
-                    .setDigest(digest).setFromRepository(from).build()));
+            printTag(
+                    admin,
+                    s.call()
+                            .setTag(SetTagRequest.newBuilder()
+                                    .setRepository(repository)
+                                    .setTag(tag)
+                                    .setDigest(digest)
+                                    .setFromRepository(from)
+                                    .build()));
             return 0;
         }
     }
@@ -177,25 +228,33 @@ final class AdminTags {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            var r = s.call().deleteTag(DeleteTagRequest.newBuilder().setRepository(repository).setTag(tag)
-                    .build());
+            var r = s.call()
+                    .deleteTag(DeleteTagRequest.newBuilder()
+                            .setRepository(repository)
+                            .setTag(tag)
+                            .build());
             admin.print(r, () -> System.out.println("deleted tag " + repository + ":" + tag));
             return 0;
         }
     }
 
     static final class History extends OnTag {
-        static final List<String> HEADERS = List.of("VERSION", "ACTION", "DIGEST", "PREVIOUS", "WHEN", "VIA",
-                "ACTOR", "REQUEST");
+        static final List<String> HEADERS =
+                List.of("VERSION", "ACTION", "DIGEST", "PREVIOUS", "WHEN", "VIA", "ACTOR", "REQUEST");
 
         History(Args args) {
             super(args);
         }
 
         static List<String> row(TagVersion v) {
-            return List.of(Long.toString(v.getVersion()), v.getAction(), orDash(AdminCommand.shortDigest(
-                    v.getDigest())), orDash(AdminCommand.shortDigest(v.getPreviousDigest())),
-                    AdminCommand.time(v.getChangedEpochMillis()), v.getVia(), orDash(v.getActor()),
+            return List.of(
+                    Long.toString(v.getVersion()),
+                    v.getAction(),
+                    orDash(AdminCommand.shortDigest(v.getDigest())),
+                    orDash(AdminCommand.shortDigest(v.getPreviousDigest())),
+                    AdminCommand.time(v.getChangedEpochMillis()),
+                    v.getVia(),
+                    orDash(v.getActor()),
                     orDash(v.getRequestId()));
         }
 
@@ -205,8 +264,11 @@ final class AdminTags {
 
         @Override
         int work(AdminCommand.Session s) throws Exception {
-            TagHistory h = s.call().getTagHistory(GetTagHistoryRequest.newBuilder().setRepository(repository)
-                    .setTag(tag).build());
+            TagHistory h = s.call()
+                    .getTagHistory(GetTagHistoryRequest.newBuilder()
+                            .setRepository(repository)
+                            .setTag(tag)
+                            .build());
             admin.print(h, () -> {
                 List<List<String>> rows = new ArrayList<>();
                 h.getVersionsList().forEach(v -> rows.add(row(v)));
@@ -217,7 +279,8 @@ final class AdminTags {
     }
 
     static final class Restore extends OnTag {
-        static final Option VERSION = Option.value("N", "A version from 'history'.", "--version").number();
+        static final Option VERSION =
+                Option.value("N", "A version from 'history'.", "--version").number();
         static final Option AT = Option.value("TIME", "An instant, e.g. 2026-11-27T10:00:00Z.", "--at");
 
         private final Long version;
@@ -232,18 +295,17 @@ final class AdminTags {
         @Override
         int work(AdminCommand.Session s) throws Exception {
             if ((version == null) == (at == null)) {
-                throw new UsageError("say which version: either --version N "
-                        + "or --at TIME");
+                throw new UsageError("say which version: either --version N " + "or --at TIME");
             }
-            RestoreTagRequest.Builder req = RestoreTagRequest.newBuilder().setRepository(repository).setTag(tag);
+            RestoreTagRequest.Builder req =
+                    RestoreTagRequest.newBuilder().setRepository(repository).setTag(tag);
             if (version != null) {
                 req.setVersion(version);
             } else {
                 try {
                     req.setAtEpochMillis(Instant.parse(at).toEpochMilli());
                 } catch (DateTimeParseException e) {
-                    throw new UsageError("--at '" + at
-                            + "' is not an instant like 2026-11-27T10:00:00Z");
+                    throw new UsageError("--at '" + at + "' is not an instant like 2026-11-27T10:00:00Z");
                 }
             }
             printTag(admin, s.call().restoreTag(req.build()));
@@ -253,13 +315,19 @@ final class AdminTags {
 
     /** {@code berth admin manifests list}. */
     static final class Manifests {
-        private Manifests() {
-        }
+        private Manifests() {}
 
         static Command command() {
-            return AdminCommand.group("manifests", "Manifests of a repository, untagged ones included.",
-                    AdminCommand.leaf("list", "List a repository's manifests with size, type, subject, tags, referrers, "
-                            + "times.", ListManifests::new).positional(REPO).option(ListManifests.UNTAGGED));
+            return AdminCommand.group(
+                    "manifests",
+                    "Manifests of a repository, untagged ones included.",
+                    AdminCommand.leaf(
+                                    "list",
+                                    "List a repository's manifests with size, type, subject, tags, referrers, "
+                                            + "times.",
+                                    ListManifests::new)
+                            .positional(REPO)
+                            .option(ListManifests.UNTAGGED));
         }
 
         static final class ListManifests extends AdminCommand.Leaf {
@@ -279,23 +347,40 @@ final class AdminTags {
                 ListManifestsResponse.Builder all = ListManifestsResponse.newBuilder();
                 String token = "";
                 do {
-                    ListManifestsResponse page = s.call().listManifests(ListManifestsRequest.newBuilder()
-                            .setRepository(repository).setUntaggedOnly(untagged).setPageSize(1000)
-                            .setPageToken(token).build());
+                    ListManifestsResponse page = s.call()
+                            .listManifests(ListManifestsRequest.newBuilder()
+                                    .setRepository(repository)
+                                    .setUntaggedOnly(untagged)
+                                    .setPageSize(1000)
+                                    .setPageToken(token)
+                                    .build());
                     all.addAllManifests(page.getManifestsList());
                     token = page.getNextPageToken();
                 } while (!token.isEmpty());
                 admin.print(all, () -> {
                     List<List<String>> rows = new ArrayList<>();
-                    all.getManifestsList().forEach(m -> rows.add(List.of(AdminCommand.shortDigest(m.getDigest()),
-                            m.getMediaType(), AdminCommand.size(m.getSize()),
-                            m.getTagsCount() == 0 ? "-" : String.join(",", m.getTagsList()),
-                            Long.toString(m.getReferrers()), m.getSubject().isEmpty() ? "-"
-                                    : AdminCommand.shortDigest(m.getSubject()),
-                            AdminCommand.time(m.getPushedEpochMillis()),
-                            AdminCommand.time(m.getLastPulledEpochMillis()))));
-                    AdminCommand.table(System.out, List.of("DIGEST", "MEDIA TYPE", "SIZE", "TAGS", "REFERRERS",
-                            "SUBJECT", "PUSHED", "LAST PULL"), rows);
+                    all.getManifestsList()
+                            .forEach(m -> rows.add(List.of(
+                                    AdminCommand.shortDigest(m.getDigest()),
+                                    m.getMediaType(),
+                                    AdminCommand.size(m.getSize()),
+                                    m.getTagsCount() == 0 ? "-" : String.join(",", m.getTagsList()),
+                                    Long.toString(m.getReferrers()),
+                                    m.getSubject().isEmpty() ? "-" : AdminCommand.shortDigest(m.getSubject()),
+                                    AdminCommand.time(m.getPushedEpochMillis()),
+                                    AdminCommand.time(m.getLastPulledEpochMillis()))));
+                    AdminCommand.table(
+                            System.out,
+                            List.of(
+                                    "DIGEST",
+                                    "MEDIA TYPE",
+                                    "SIZE",
+                                    "TAGS",
+                                    "REFERRERS",
+                                    "SUBJECT",
+                                    "PUSHED",
+                                    "LAST PULL"),
+                            rows);
                 });
                 return 0;
             }

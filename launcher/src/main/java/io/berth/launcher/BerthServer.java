@@ -16,8 +16,8 @@ import io.berth.core.registry.RegistryFactory;
 import io.berth.http.BerthHttpServer;
 import io.berth.relay.OutboxRelay;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,12 +87,15 @@ final class BerthServer implements AutoCloseable {
         try {
             BerthHttpServer created = BerthHttpServer.create(registry, robots, cfg, meters);
             // on a failed start-up, closed at once: no readiness grace for a listener nobody was told of
-            http = resources.add("the HTTP listener", created,
+            http = resources.add(
+                    "the HTTP listener",
+                    created,
                     () -> created.withShutdownGrace(Duration.ZERO).stop(Duration.ZERO));
             http.onListenerLost(listenerLost).start();
             if (http.port() < 0) {
-                throw StartupFailure.unavailable(new Listeners.UnavailableException(ConfigKeys.HTTP_PORT, httpHost,
-                        cfg.port(ConfigKeys.HTTP_PORT)).getMessage());
+                throw StartupFailure.unavailable(new Listeners.UnavailableException(
+                                ConfigKeys.HTTP_PORT, httpHost, cfg.port(ConfigKeys.HTTP_PORT))
+                        .getMessage());
             }
         } catch (IllegalArgumentException e) {
             // access control or TLS cannot be set up as configured
@@ -103,9 +106,16 @@ final class BerthServer implements AutoCloseable {
             String topic = cfg.string(ConfigKeys.EVENTS_KAFKA_TOPIC);
             OutboxRelay relay;
             try {
-                relay = new OutboxRelay(registry.metadata(), new OutboxRelay.Settings(bootstrap, topic,
-                        cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES), cfg.duration(ConfigKeys.EVENTS_RETENTION)),
-                        meters, registry.clock()).start();
+                relay = new OutboxRelay(
+                                registry.metadata(),
+                                new OutboxRelay.Settings(
+                                        bootstrap,
+                                        topic,
+                                        cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES),
+                                        cfg.duration(ConfigKeys.EVENTS_RETENTION)),
+                                meters,
+                                registry.clock())
+                        .start();
             } catch (RuntimeException e) {
                 // the Kafka client refuses its properties while it is built (it connects later): a bad
                 // sasl.jaas.config, an unknown mechanism. Thrown out of main, it left a process serving
@@ -114,8 +124,8 @@ final class BerthServer implements AutoCloseable {
                 while (root.getCause() != null && root.getCause() != root) {
                     root = root.getCause();
                 }
-                throw StartupFailure.config("events.kafka.*: the Kafka client refuses its configuration: "
-                        + Failures.describe(root));
+                throw StartupFailure.config(
+                        "events.kafka.*: the Kafka client refuses its configuration: " + Failures.describe(root));
             }
             resources.add("the event relay", relay, () -> relay.stop(Duration.ofSeconds(5)));
             registry.events().onCommitted(relay::wake);
@@ -123,16 +133,26 @@ final class BerthServer implements AutoCloseable {
             events = "events to kafka " + bootstrap + " topic " + topic;
         }
         try {
-            AdminServer started = AdminServer.start(adminHost, cfg.port(ConfigKeys.ADMIN_PORT), registry, maintenance,
-                    new AdminServer.Settings(Main.version(), startedAt, cfg.list(ConfigKeys.ADMIN_TOKENS),
-                            cfg.duration(ConfigKeys.GC_GRACE), http.access(), ServeCommand.adminTls(cfg),
+            AdminServer started = AdminServer.start(
+                    adminHost,
+                    cfg.port(ConfigKeys.ADMIN_PORT),
+                    registry,
+                    maintenance,
+                    new AdminServer.Settings(
+                            Main.version(),
+                            startedAt,
+                            cfg.list(ConfigKeys.ADMIN_TOKENS),
+                            cfg.duration(ConfigKeys.GC_GRACE),
+                            http.access(),
+                            ServeCommand.adminTls(cfg),
                             AdminServer.Limits.from(cfg)));
             admin = resources.add("the admin listener", started, () -> started.stop(2000));
         } catch (IllegalArgumentException e) {
             throw StartupFailure.config(e.getMessage());
         } catch (Exception e) {
-            throw StartupFailure.unavailable(new Listeners.UnavailableException(ConfigKeys.ADMIN_PORT, adminHost,
-                    cfg.port(ConfigKeys.ADMIN_PORT)).getMessage());
+            throw StartupFailure.unavailable(new Listeners.UnavailableException(
+                            ConfigKeys.ADMIN_PORT, adminHost, cfg.port(ConfigKeys.ADMIN_PORT))
+                    .getMessage());
         }
         maintenance.start();
     }
@@ -162,9 +182,11 @@ final class BerthServer implements AutoCloseable {
         paths.add(cfg.path(AuthKeys.AUTH_TOKEN_KEY_FILE));
         List<String> open = OwnerOnly.openToOthers(paths);
         if (!open.isEmpty()) {
-            LOG.log(Level.WARNING, "data open to other local users: " + String.join(", ", open)
-                    + "; Berth creates new data owner-only (directories 0700, files 0600) but leaves existing modes"
-                    + " as they are: chmod -R go-rwx them");
+            LOG.log(
+                    Level.WARNING,
+                    "data open to other local users: " + String.join(", ", open)
+                            + "; Berth creates new data owner-only (directories 0700, files 0600) but leaves existing modes"
+                            + " as they are: chmod -R go-rwx them");
         }
     }
 
@@ -177,9 +199,13 @@ final class BerthServer implements AutoCloseable {
                 + Listeners.address(cfg.string(ConfigKeys.ADMIN_HOST), admin.port())
                 + (admin.adminEnabled() ? "" : " (health only: no admin.tokens)") + "; config "
                 + configFile.map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
-                + registry.blobStore().describe() + "; metadata " + registry.metadata().describe() + "; " + events + "; "
-                + http.access().describe() + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0 ? ""
-                : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client") + "; "
+                + registry.blobStore().describe() + "; metadata "
+                + registry.metadata().describe() + "; " + events + "; "
+                + http.access().describe()
+                + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0
+                        ? ""
+                        : "; rate limit " + cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) + "/s per client")
+                + "; "
                 + http.fastPaths();
     }
 

@@ -29,8 +29,7 @@ import javax.net.ssl.X509TrustManager;
  * set, at http.host unless that is every address (then 127.0.0.1).
  */
 public final class Health {
-    private Health() {
-    }
+    private Health() {}
 
     public static void main(String[] args) {
         System.exit(check(args));
@@ -57,13 +56,15 @@ public final class Health {
             try (Socket plain = new Socket()) {
                 plain.connect(new InetSocketAddress(uri.getHost(), p), 2000);
                 plain.setSoTimeout(5000);
-                Socket s = tls ? anyCertificate().getSocketFactory().createSocket(plain, uri.getHost(), p, true) : plain;
+                Socket s =
+                        tls ? anyCertificate().getSocketFactory().createSocket(plain, uri.getHost(), p, true) : plain;
                 if (s instanceof SSLSocket ssl) {
                     ssl.startHandshake();
                 }
                 OutputStream out = s.getOutputStream();
                 out.write(("GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + p
-                        + "\r\nConnection: close\r\nUser-Agent: berth-health\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                                + "\r\nConnection: close\r\nUser-Agent: berth-health\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
                 InputStream in = s.getInputStream();
                 byte[] line = new byte[64];
@@ -84,9 +85,10 @@ public final class Health {
     /** /readyz of the server this configuration starts. */
     static String ownUrl(Map<String, String> env) {
         String file = env.get("BERTH_CONFIG");
-        Optional<Path> config = file != null && !file.isBlank() ? Optional.of(Path.of(file))
+        Optional<Path> config = file != null && !file.isBlank()
+                ? Optional.of(Path.of(file))
                 : Files.isRegularFile(Path.of("berth.yaml")) ? Optional.of(Path.of("berth.yaml")) : Optional.empty();
-        BerthConfig cfg = BerthConfig.load(config, env, warning -> { });
+        BerthConfig cfg = BerthConfig.load(config, env, warning -> {});
         String host = cfg.string(ConfigKeys.HTTP_HOST);
         if (host.isBlank() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
             host = "127.0.0.1";
@@ -104,12 +106,10 @@ public final class Health {
     private static SSLContext anyCertificate() throws IOException {
         TrustManager trustAll = new X509TrustManager() {
             @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
             @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
 
             @Override
             public X509Certificate[] getAcceptedIssuers() {

@@ -11,8 +11,7 @@ import java.util.Locale;
 
 /** Checks that the configured listen addresses can be bound, before anything else is started. */
 final class Listeners {
-    private Listeners() {
-    }
+    private Listeners() {}
 
     /** A listen address that cannot be used; the message names the key and the address. */
     static final class UnavailableException extends Exception {
@@ -43,7 +42,8 @@ final class Listeners {
     static String reach(String host) {
         try {
             return InetAddress.getByName(host).isAnyLocalAddress()
-                    ? " (every address of this machine or container: reachable from its networks)" : "";
+                    ? " (every address of this machine or container: reachable from its networks)"
+                    : "";
         } catch (UnknownHostException e) {
             return "";
         }
@@ -62,8 +62,13 @@ final class Listeners {
             probe.bind(new InetSocketAddress(host, port));
         } catch (BindException e) {
             String m = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
-            throw new UnavailableException(key, host, port, m.contains("in use") ? "address already in use"
-                    : m.contains("assign") ? "no such local address" : m.isEmpty() ? "cannot bind" : m);
+            throw new UnavailableException(
+                    key,
+                    host,
+                    port,
+                    m.contains("in use")
+                            ? "address already in use"
+                            : m.contains("assign") ? "no such local address" : m.isEmpty() ? "cannot bind" : m);
         } catch (IOException | IllegalArgumentException | SecurityException e) {
             throw new UnavailableException(key, host, port, e.getMessage() == null ? "cannot bind" : e.getMessage());
         }

@@ -41,13 +41,23 @@ public final class LogFormat extends Formatter {
         static final ObjectMapper MAPPER = new ObjectMapper();
     }
 
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
     /** Loggers of libraries whose INFO messages are not the operator's business. */
-    private static final String[] LIBRARIES = {"io.helidon", "io.grpc", "org.apache.kafka", "io.netty", "org.sqlite",
-            "com.zaxxer", "org.flywaydb", "io.minio", "okhttp3"};
+    private static final String[] LIBRARIES = {
+        "io.helidon",
+        "io.grpc",
+        "org.apache.kafka",
+        "io.netty",
+        "org.sqlite",
+        "com.zaxxer",
+        "org.flywaydb",
+        "io.minio",
+        "okhttp3"
+    };
     /** Berth's own loggers: the only ones {@code log.level} raises below INFO. */
     private static final String[] BERTH = {"berth", "io.berth"};
+
     private static final Map<String, Logger> KEEP = new ConcurrentHashMap<>();
 
     private final boolean json;
@@ -84,8 +94,10 @@ public final class LogFormat extends Formatter {
         // a wire logger's debug record never reaches the handler, even from a library that sets levels
         // itself; while Kafka is away its clients warn twice a second: one line when it goes, one when back
         Filter kafkaLink = KafkaLinkLog.get().filter();
-        handler.setFilter(r -> (r.getLevel().intValue() >= Level.INFO.intValue() || r.getLoggerName() == null
-                || !LogLevels.wire(r.getLoggerName())) && kafkaLink.isLoggable(r));
+        handler.setFilter(r -> (r.getLevel().intValue() >= Level.INFO.intValue()
+                        || r.getLoggerName() == null
+                        || !LogLevels.wire(r.getLoggerName()))
+                && kafkaLink.isLoggable(r));
         root.addHandler(handler);
         Level libraries = berth.intValue() <= Level.FINE.intValue() ? Level.INFO : Level.WARNING;
         if (libraries.intValue() < berth.intValue()) {
@@ -140,16 +152,24 @@ public final class LogFormat extends Formatter {
     public String format(LogRecord r) {
         String message = formatMessage(r);
         String requestId = LogContext.requestId();
-        AccessRecord access = r.getParameters() != null && r.getParameters().length == 1
-                && r.getParameters()[0] instanceof AccessRecord a ? a : null;
+        AccessRecord access = r.getParameters() != null
+                        && r.getParameters().length == 1
+                        && r.getParameters()[0] instanceof AccessRecord a
+                ? a
+                : null;
         if (access != null) {
             message = access.line();
             requestId = access.requestId();
         }
         String thrown = r.getThrown() == null ? null : stackTrace(r.getThrown());
         if (!json) {
-            StringBuilder b = new StringBuilder(TIME.format(r.getInstant())).append(' ').append(levelName(r.getLevel()))
-                    .append(' ').append(r.getLoggerName()).append(": ").append(message);
+            StringBuilder b = new StringBuilder(TIME.format(r.getInstant()))
+                    .append(' ')
+                    .append(levelName(r.getLevel()))
+                    .append(' ')
+                    .append(r.getLoggerName())
+                    .append(": ")
+                    .append(message);
             if (requestId != null && access == null && !message.contains("id=" + requestId)) {
                 b.append(" id=").append(requestId);
             }

@@ -15,8 +15,7 @@ public final class Main {
     /** The commands, in the order help lists them. */
     private static final List<String> COMMANDS = List.of(ServeCommand.NAME, "replicate", "webhooks", "admin");
 
-    private Main() {
-    }
+    private Main() {}
 
     /**
      * A command's declaration. Only the one asked for is loaded: {@code berth admin} runs on a class
@@ -40,7 +39,8 @@ public final class Main {
         PrintStream stderr = System.err;
         System.setErr(Redaction.stream(stderr));
         LogFormat.configure("info", "text");
-        System.exit(cli(args, System.out, stderr, () -> Cli.colourFor(System.getenv(), System.console())).run(args));
+        System.exit(cli(args, System.out, stderr, () -> Cli.colourFor(System.getenv(), System.console()))
+                .run(args));
     }
 
     /**
@@ -62,9 +62,16 @@ public final class Main {
      * get every command.
      */
     static Command root(String[] args) {
-        Command root = Command.named("berth").standardHelp().version("berth " + version())
-                .description("Berth container registry: the OCI distribution API, events, replication and an admin API.")
-                .footer("", "", "Run 'berth <command> --help' for a command's options.", "",
+        Command root = Command.named("berth")
+                .standardHelp()
+                .version("berth " + version())
+                .description(
+                        "Berth container registry: the OCI distribution API, events, replication and an admin API.")
+                .footer(
+                        "",
+                        "",
+                        "Run 'berth <command> --help' for a command's options.",
+                        "",
                         "berth health [URL] exits 0 when URL answers 200 (default: /readyz of the server this"
                                 + " configuration starts, over https with http.tls.cert): the image's health check"
                                 + " (docs/deploy.md).");

@@ -10,8 +10,8 @@ import io.berth.launcher.cli.Option;
 import io.berth.replicator.ReplicationConfig;
 import io.berth.replicator.Replicator;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.Set;
 import org.apache.kafka.common.KafkaException;
@@ -20,13 +20,20 @@ import org.apache.kafka.common.KafkaException;
 final class ReplicateCommand {
     /** Exit code when a loop of the replicator died. */
     static final int EXIT_DIED = 1;
+
     private static final Logger LOG = System.getLogger("berth");
 
-    static final Option CONFIG = Option.value("FILE", "YAML file with a replication section (see "
-            + "docs/replication.md).", "-c", "--config").path().required();
-    static final Option APPROVE_DELETES = Option.value("TARGET", "Let the first reconciliation of these targets "
-            + "delete more than their delete-budget (after /status said \"held: would delete N\"); each delete still "
-            + "needs the source's evidence.", "--approve-deletes").list(",");
+    static final Option CONFIG = Option.value(
+                    "FILE", "YAML file with a replication section (see " + "docs/replication.md).", "-c", "--config")
+            .path()
+            .required();
+    static final Option APPROVE_DELETES = Option.value(
+                    "TARGET",
+                    "Let the first reconciliation of these targets "
+                            + "delete more than their delete-budget (after /status said \"held: would delete N\"); each delete still "
+                            + "needs the source's evidence.",
+                    "--approve-deletes")
+            .list(",");
 
     private final Path config;
     private final Set<String> approveDeletes;
@@ -37,20 +44,24 @@ final class ReplicateCommand {
     }
 
     static Command command() {
-        return Command.named("replicate").standardHelp()
-                .description("Mirror this registry's content to other sites: every push, tag and delete from the Kafka "
-                        + "topic is copied over the OCI Distribution API to each target (another Berth or any OCI "
-                        + "registry), and a reconciliation at start and every interval copies or deletes whatever still "
-                        + "differs.", "Configuration: the YAML file (docs/replication.md); every key can be set from the "
-                        + "environment, e.g. BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS, "
-                        + "BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD.")
+        return Command.named("replicate")
+                .standardHelp()
+                .description(
+                        "Mirror this registry's content to other sites: every push, tag and delete from the Kafka "
+                                + "topic is copied over the OCI Distribution API to each target (another Berth or any OCI "
+                                + "registry), and a reconciliation at start and every interval copies or deletes whatever still "
+                                + "differs.",
+                        "Configuration: the YAML file (docs/replication.md); every key can be set from the "
+                                + "environment, e.g. BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS, "
+                                + "BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD.")
                 .options(CONFIG, APPROVE_DELETES)
                 .runs(args -> new ReplicateCommand(args).call());
     }
 
     private int call() {
         Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
-        LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
+        LogFormat.configure(
+                System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
                 System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));
         ReplicationConfig cfg;
         try {
@@ -84,23 +95,39 @@ final class ReplicateCommand {
             Listeners.ensureFree("replication.http-port", cfg.httpHost(), cfg.httpPort());
             port = replicator.start();
         } catch (Listeners.UnavailableException | IOException e) {
-            System.err.println("berth: " + (e instanceof Listeners.UnavailableException ? e.getMessage()
-                    : new Listeners.UnavailableException("replication.http-port", cfg.httpHost(), cfg.httpPort(),
-                    String.valueOf(e.getMessage())).getMessage()));
+            System.err.println("berth: "
+                    + (e instanceof Listeners.UnavailableException
+                            ? e.getMessage()
+                            : new Listeners.UnavailableException(
+                                            "replication.http-port",
+                                            cfg.httpHost(),
+                                            cfg.httpPort(),
+                                            String.valueOf(e.getMessage()))
+                                    .getMessage()));
             replicator.close();
             return 1;
         }
-        LOG.log(Level.INFO, "berth " + Main.version() + " replicating " + cfg.source().url() + " ("
-                + cfg.kafka().map(k -> "kafka " + k + " topic " + cfg.topic())
-                .orElse("no kafka: by reconciliation alone") + ") to " + String.join(", ", cfg.targets().stream()
-                .map(t -> t.name() + " " + t.endpoint().url()).toList()) + "; reconciling every "
-                + BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
-                + "; /healthz, /metrics and /status on http://" + Listeners.address(cfg.httpHost(), port));
+        LOG.log(
+                Level.INFO,
+                "berth " + Main.version() + " replicating " + cfg.source().url() + " ("
+                        + cfg.kafka()
+                                .map(k -> "kafka " + k + " topic " + cfg.topic())
+                                .orElse("no kafka: by reconciliation alone")
+                        + ") to "
+                        + String.join(
+                                ", ",
+                                cfg.targets().stream()
+                                        .map(t -> t.name() + " " + t.endpoint().url())
+                                        .toList())
+                        + "; reconciling every "
+                        + BerthConfig.formatMillis(cfg.reconcileInterval().toMillis())
+                        + "; /healthz, /metrics and /status on http://" + Listeners.address(cfg.httpHost(), port));
         signals.await();
         String failure = signals.failure();
         if (failure != null) {
-            LOG.log(Level.ERROR, failure + "; stopping (exit code " + EXIT_DIED + ") so that berth replicate is "
-                    + "started again");
+            LOG.log(
+                    Level.ERROR,
+                    failure + "; stopping (exit code " + EXIT_DIED + ") so that berth replicate is " + "started again");
             Thread.ofPlatform().daemon().name("berth-stop-deadline").start(() -> {
                 try {
                     Thread.sleep(20_000);

@@ -19,8 +19,7 @@ final class Resources implements AutoCloseable {
         void close() throws Exception;
     }
 
-    private record Entry(String what, Closer closer) {
-    }
+    private record Entry(String what, Closer closer) {}
 
     private final Deque<Entry> opened = new ArrayDeque<>();
 

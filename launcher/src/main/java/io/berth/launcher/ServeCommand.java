@@ -11,8 +11,8 @@ import io.berth.eventstream.KafkaConnection;
 import io.berth.launcher.cli.Cli;
 import io.berth.launcher.cli.Command;
 import io.berth.launcher.cli.Option;
-import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +26,13 @@ final class ServeCommand {
 
     static final String NAME = "serve";
 
-    static final Option CONFIG = Option.value("FILE", "YAML configuration file (default: $BERTH_CONFIG, else "
-            + "berth.yaml in the working directory when it exists).", "-c", "--config").path();
+    static final Option CONFIG = Option.value(
+                    "FILE",
+                    "YAML configuration file (default: $BERTH_CONFIG, else "
+                            + "berth.yaml in the working directory when it exists).",
+                    "-c",
+                    "--config")
+            .path();
 
     /** The file given with --config, or null. */
     private final Path config;
@@ -37,9 +42,11 @@ final class ServeCommand {
     }
 
     static Command command() {
-        return Command.named(NAME).standardHelp()
-                .description("Run the registry: the OCI distribution API over HTTP with health and metrics on the same "
-                        + "port, and the gRPC admin API.",
+        return Command.named(NAME)
+                .standardHelp()
+                .description(
+                        "Run the registry: the OCI distribution API over HTTP with health and metrics on the same "
+                                + "port, and the gRPC admin API.",
                         "Configuration: built-in defaults, then a YAML file, then BERTH_* environment variables.")
                 .option(CONFIG)
                 .footer("\nConfiguration keys (YAML key, environment variable, default):\n", ServeCommand::keysHelp)
@@ -90,8 +97,8 @@ final class ServeCommand {
             System.err.println("berth: " + e.getMessage());
             return Main.EXIT_CONFIG;
         }
-        LogFormat.configure(cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT),
-                cfg.list(ConfigKeys.LOG_LEVELS));
+        LogFormat.configure(
+                cfg.string(ConfigKeys.LOG_LEVEL), cfg.string(ConfigKeys.LOG_FORMAT), cfg.list(ConfigKeys.LOG_LEVELS));
         maskSecrets(cfg);
         warnings.forEach(w -> LOG.log(Level.WARNING, w));
         BerthServer server;
@@ -110,8 +117,9 @@ final class ServeCommand {
         String failure = signals.failure();
         if (failure != null) {
             // a process without its listener serves no one: stop, and exit non-zero for the supervisor
-            LOG.log(Level.ERROR, failure + "; stopping (exit code " + EXIT_LISTENER_LOST + ") so that berth is "
-                    + "started again");
+            LOG.log(
+                    Level.ERROR,
+                    failure + "; stopping (exit code " + EXIT_LISTENER_LOST + ") so that berth is " + "started again");
             haltAfter(cfg.duration(ConfigKeys.HTTP_SHUTDOWN_TIMEOUT).plusSeconds(15));
             server.http().withShutdownGrace(Duration.ZERO);
         }
@@ -169,14 +177,15 @@ final class ServeCommand {
         if (cert.isBlank() || key.isBlank()) {
             throw new IllegalArgumentException("admin.tls.cert and admin.tls.key go together: set both");
         }
-        for (String[] f : new String[][] {{"admin.tls.cert", cert}, {"admin.tls.key", key}, {"admin.tls.client-ca", ca}}) {
+        for (String[] f :
+                new String[][] {{"admin.tls.cert", cert}, {"admin.tls.key", key}, {"admin.tls.client-ca", ca}}) {
             if (!f[1].isBlank() && !Files.isReadable(Path.of(f[1]))) {
                 throw new IllegalArgumentException("cannot read " + f[0] + " " + f[1] + ": "
                         + (Files.exists(Path.of(f[1])) ? "permission denied" : "no such file"));
             }
         }
-        return Optional.of(new AdminServer.Tls(Path.of(cert), Path.of(key), ca.isBlank() ? Optional.empty()
-                : Optional.of(Path.of(ca))));
+        return Optional.of(new AdminServer.Tls(
+                Path.of(cert), Path.of(key), ca.isBlank() ? Optional.empty() : Optional.of(Path.of(ca))));
     }
 
     private Optional<Path> configFile() {

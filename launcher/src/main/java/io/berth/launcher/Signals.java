@@ -15,8 +15,7 @@ final class Signals {
     private final CountDownLatch stop = new CountDownLatch(1);
     private volatile String failure;
 
-    private Signals() {
-    }
+    private Signals() {}
 
     /** Starts listening for SIGTERM and SIGINT. */
     static Signals listen() {
@@ -36,7 +35,9 @@ final class Signals {
             Class<?> signalType = Class.forName("sun.misc.Signal");
             Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
             Object signal = signalType.getConstructor(String.class).newInstance(name);
-            Object handler = Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerType},
+            Object handler = Proxy.newProxyInstance(
+                    Signals.class.getClassLoader(),
+                    new Class<?>[] {handlerType},
                     (proxy, method, args) -> objectMethod(proxy, method, args, action));
             signalType.getMethod("handle", signalType, handlerType).invoke(null, signal, handler);
         } catch (InvocationTargetException e) {

@@ -8,8 +8,8 @@ import io.berth.launcher.cli.Option;
 import io.berth.webhooks.WebhookConfig;
 import io.berth.webhooks.WebhookRelay;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.kafka.common.KafkaException;
@@ -18,8 +18,10 @@ import org.apache.kafka.common.KafkaException;
 final class WebhooksCommand {
     private static final Logger LOG = System.getLogger("berth");
 
-    static final Option CONFIG = Option.value("FILE", "YAML file with a webhooks section (see docs/webhooks.md).",
-            "-c", "--config").path().required();
+    static final Option CONFIG = Option.value(
+                    "FILE", "YAML file with a webhooks section (see docs/webhooks.md).", "-c", "--config")
+            .path()
+            .required();
 
     private final Path config;
 
@@ -28,20 +30,23 @@ final class WebhooksCommand {
     }
 
     static Command command() {
-        return Command.named("webhooks").standardHelp()
-                .description("Deliver registry events from the Kafka topic to HTTP endpoints, signed, retried, and "
-                        + "dead-lettered when an endpoint keeps failing. Each endpoint reads the topic with a consumer "
-                        + "group of its own, so a slow endpoint holds back only itself.",
+        return Command.named("webhooks")
+                .standardHelp()
+                .description(
+                        "Deliver registry events from the Kafka topic to HTTP endpoints, signed, retried, and "
+                                + "dead-lettered when an endpoint keeps failing. Each endpoint reads the topic with a consumer "
+                                + "group of its own, so a slow endpoint holds back only itself.",
                         "Configuration: the YAML file (docs/webhooks.md); BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS, "
-                        + "BERTH_WEBHOOKS_KAFKA_TOPIC, BERTH_WEBHOOKS_KAFKA_GROUP, BERTH_WEBHOOKS_HTTP_PORT override it; "
-                        + "BERTH_LOG_LEVEL and BERTH_LOG_FORMAT as for serve.")
+                                + "BERTH_WEBHOOKS_KAFKA_TOPIC, BERTH_WEBHOOKS_KAFKA_GROUP, BERTH_WEBHOOKS_HTTP_PORT override it; "
+                                + "BERTH_LOG_LEVEL and BERTH_LOG_FORMAT as for serve.")
                 .option(CONFIG)
                 .runs(args -> new WebhooksCommand(args.path(CONFIG)).call());
     }
 
     private int call() {
         Signals signals = Signals.listen(); // a stop request while starting is kept, not fatal
-        LogFormat.configure(System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
+        LogFormat.configure(
+                System.getenv().getOrDefault("BERTH_LOG_LEVEL", "info"),
                 System.getenv().getOrDefault("BERTH_LOG_FORMAT", "text"));
         WebhookConfig cfg;
         try {
@@ -70,16 +75,28 @@ final class WebhooksCommand {
             Listeners.ensureFree("webhooks.http-port", cfg.host(), cfg.httpPort());
             port = relay.start();
         } catch (Listeners.UnavailableException | IOException e) {
-            System.err.println("berth: " + (e instanceof Listeners.UnavailableException ? e.getMessage()
-                    : new Listeners.UnavailableException("webhooks.http-port", cfg.host(), cfg.httpPort(),
-                    String.valueOf(e.getMessage())).getMessage()));
+            System.err.println("berth: "
+                    + (e instanceof Listeners.UnavailableException
+                            ? e.getMessage()
+                            : new Listeners.UnavailableException(
+                                            "webhooks.http-port",
+                                            cfg.host(),
+                                            cfg.httpPort(),
+                                            String.valueOf(e.getMessage()))
+                                    .getMessage()));
             relay.stop(Duration.ofSeconds(2));
             return 1;
         }
-        LOG.log(Level.INFO, "berth " + Main.version() + " webhooks serving /healthz and /metrics on http://"
-                + Listeners.address(cfg.host(), port) + "; kafka " + cfg.kafka() + " topic " + cfg.topic()
-                + "; endpoints " + String.join(", ", cfg.endpoints().stream().map(WebhookConfig.Endpoint::name)
-                .toList()));
+        LOG.log(
+                Level.INFO,
+                "berth " + Main.version() + " webhooks serving /healthz and /metrics on http://"
+                        + Listeners.address(cfg.host(), port) + "; kafka " + cfg.kafka() + " topic " + cfg.topic()
+                        + "; endpoints "
+                        + String.join(
+                                ", ",
+                                cfg.endpoints().stream()
+                                        .map(WebhookConfig.Endpoint::name)
+                                        .toList()));
         signals.await();
         LOG.log(Level.INFO, "shutting down");
         relay.stop(Duration.ofSeconds(10));

@@ -65,14 +65,20 @@ class ComposeProcessTest {
                 Files.copy(f, deploy.resolve(name.endsWith(".env.example") ? name.replace(".example", "") : name));
             }
         }
-        Command config = Command.run(List.of("docker-compose", "-f", deploy.resolve("compose.yaml").toString(), "config"),
-                Map.of("BERTH_IMAGE", image), 120);
+        Command config = Command.run(
+                List.of("docker-compose", "-f", deploy.resolve("compose.yaml").toString(), "config"),
+                Map.of("BERTH_IMAGE", image),
+                120);
         assertEquals(0, config.exitCode(), config.output());
         @SuppressWarnings("unchecked")
-        Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>) new Yaml()
-                .<Map<String, Object>>load(config.output()).get("services");
-        List<String> berth = services.keySet().stream().filter(s -> image.equals(services.get(s).get("image"))).toList();
-        assertEquals(List.of("berth", "replicate", "site-b", "webhooks"), berth.stream().sorted().toList());
+        Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>)
+                new Yaml().<Map<String, Object>>load(config.output()).get("services");
+        List<String> berth = services.keySet().stream()
+                .filter(s -> image.equals(services.get(s).get("image")))
+                .toList();
+        assertEquals(
+                List.of("berth", "replicate", "site-b", "webhooks"),
+                berth.stream().sorted().toList());
         // a registry without authentication is published on this host's loopback only: as written,
         // anyone who reaches the port may push and delete
         for (String name : berth) {
@@ -84,7 +90,8 @@ class ComposeProcessTest {
             @SuppressWarnings("unchecked")
             List<Object> ports = (List<Object>) services.get(name).getOrDefault("ports", List.of());
             for (Object port : ports) {
-                boolean loopback = port instanceof Map<?, ?> m ? "127.0.0.1".equals(m.get("host_ip"))
+                boolean loopback = port instanceof Map<?, ?> m
+                        ? "127.0.0.1".equals(m.get("host_ip"))
                         : String.valueOf(port).startsWith("127.0.0.1:");
                 assertTrue(loopback, name + " publishes " + port + " beyond this host with auth none");
             }
@@ -112,18 +119,38 @@ class ComposeProcessTest {
         addresses.put("http://minio:9000", s3.endpoint());
         addresses.put("http://berth:5000", "http://127.0.0.1:" + berthPort);
         addresses.put("http://site-b:5000", "http://127.0.0.1:" + sitePort);
-        addresses.put("http://hooks.example:8080/berth", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/berth");
+        addresses.put(
+                "http://hooks.example:8080/berth",
+                "http://127.0.0.1:" + receiver.getAddress().getPort() + "/berth");
         addresses.put("127.0.0.1:5003", "127.0.0.1:" + webhooksPort);
         addresses.put("127.0.0.1:5002", "127.0.0.1:" + replicatePort);
         addresses.put("berth.events", "compose-" + run + ".events"); // a topic of its own on the shared broker
         // only what differs here: ports on the shared network, the tests' credentials, a prefix of its own
         Map<String, Map<String, String>> overrides = Map.of(
-                "berth", Map.of("BERTH_HTTP_PORT", "" + berthPort, "BERTH_ADMIN_PORT", "" + FreePorts.next(),
-                        "BERTH_METADATA_POSTGRES_USER", Postgres.user(), "BERTH_STORAGE_S3_ACCESS_KEY", s3.accessKey(),
-                        "BERTH_STORAGE_S3_SECRET_KEY", s3.secretKey(), "BERTH_STORAGE_S3_PREFIX", "compose-" + run + "/",
-                        "BERTH_HTTP_SHUTDOWN_GRACE", "1s"),
-                "site-b", Map.of("BERTH_HTTP_PORT", "" + sitePort, "BERTH_ADMIN_PORT", "" + FreePorts.next(),
-                        "BERTH_HTTP_SHUTDOWN_GRACE", "1s"),
+                "berth",
+                        Map.of(
+                                "BERTH_HTTP_PORT",
+                                "" + berthPort,
+                                "BERTH_ADMIN_PORT",
+                                "" + FreePorts.next(),
+                                "BERTH_METADATA_POSTGRES_USER",
+                                Postgres.user(),
+                                "BERTH_STORAGE_S3_ACCESS_KEY",
+                                s3.accessKey(),
+                                "BERTH_STORAGE_S3_SECRET_KEY",
+                                s3.secretKey(),
+                                "BERTH_STORAGE_S3_PREFIX",
+                                "compose-" + run + "/",
+                                "BERTH_HTTP_SHUTDOWN_GRACE",
+                                "1s"),
+                "site-b",
+                        Map.of(
+                                "BERTH_HTTP_PORT",
+                                "" + sitePort,
+                                "BERTH_ADMIN_PORT",
+                                "" + FreePorts.next(),
+                                "BERTH_HTTP_SHUTDOWN_GRACE",
+                                "1s"),
                 "webhooks", Map.of("BERTH_WEBHOOKS_HTTP_PORT", "" + webhooksPort),
                 "replicate", Map.of("BERTH_REPLICATION_HTTP_PORT", "" + replicatePort));
 
@@ -133,7 +160,8 @@ class ComposeProcessTest {
         try {
             for (String name : List.of("site-b", "berth", "webhooks", "replicate")) { // depends_on's order
                 Map<String, Object> service = services.get(name);
-                List<String> args = new ArrayList<>(List.of("run", "-d", "--network", "host", "--name", "compose-" + name + "-" + run));
+                List<String> args = new ArrayList<>(
+                        List.of("run", "-d", "--network", "host", "--name", "compose-" + name + "-" + run));
                 @SuppressWarnings("unchecked")
                 Map<String, Object> env = (Map<String, Object>) service.getOrDefault("environment", Map.of());
                 Map<String, String> resolved = new LinkedHashMap<>();
@@ -159,7 +187,9 @@ class ComposeProcessTest {
                 @SuppressWarnings("unchecked")
                 List<String> command = (List<String>) service.get("command");
                 args.addAll(command);
-                containers.put(name, ok(docker.docker(args.toArray(String[]::new))).output().trim());
+                containers.put(
+                        name,
+                        ok(docker.docker(args.toArray(String[]::new))).output().trim());
                 if (name.equals("berth")) { // site-b and berth before those that depend on them
                     ImageProcessTest.untilReady(sitePort);
                     ImageProcessTest.untilReady(berthPort);
@@ -172,7 +202,8 @@ class ComposeProcessTest {
             try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (String name : containers.keySet()) {
                     @SuppressWarnings("unchecked")
-                    List<String> test = ((Map<String, List<String>>) services.get(name).get("healthcheck")).get("test");
+                    List<String> test =
+                            ((Map<String, List<String>>) services.get(name).get("healthcheck")).get("test");
                     assertEquals("CMD", test.get(0));
                     List<String> exec = new ArrayList<>(List.of("exec", containers.get(name)));
                     test.subList(1, test.size()).forEach(a -> exec.add(replace(a, addresses)));
@@ -181,8 +212,12 @@ class ComposeProcessTest {
             }
             for (var check : checks.entrySet()) {
                 Command health = check.getValue().get();
-                assertEquals(0, health.exitCode(), check.getKey() + ": " + health.output() + "\n"
-                        + docker.docker("logs", containers.get(check.getKey())).output());
+                assertEquals(
+                        0,
+                        health.exitCode(),
+                        check.getKey() + ": " + health.output() + "\n"
+                                + docker.docker("logs", containers.get(check.getKey()))
+                                        .output());
             }
             System.out.printf("health checks passed: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             String log = ok(docker.docker("logs", containers.get("berth"))).output();
@@ -191,7 +226,13 @@ class ComposeProcessTest {
             // a push to berth: delivered to the webhook endpoint, and copied to site-b
             Path rootfs = Files.createDirectories(tmp.resolve("rootfs"));
             Files.writeString(rootfs.resolve("hello.txt"), "hello from compose " + run + "\n");
-            ok(Command.run("tar", "-C", rootfs.toString(), "-cf", tmp.resolve("rootfs.tar").toString(), "."));
+            ok(Command.run(
+                    "tar",
+                    "-C",
+                    rootfs.toString(),
+                    "-cf",
+                    tmp.resolve("rootfs.tar").toString(),
+                    "."));
             String pushed = "127.0.0.1:" + berthPort + "/demo/compose:1";
             ok(docker.docker("import", tmp.resolve("rootfs.tar").toString(), pushed));
             ok(docker.docker("push", pushed));
@@ -199,33 +240,49 @@ class ComposeProcessTest {
             HttpClient http = HttpClient.newHttpClient();
             String siteTags = "";
             while (System.nanoTime() < deadline) {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sitePort
-                        + "/v2/demo/compose/tags/list")).build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(
+                                        URI.create("http://127.0.0.1:" + sitePort + "/v2/demo/compose/tags/list"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 siteTags = r.body();
-                if (r.statusCode() == 200 && siteTags.contains("\"1\"") && hooks.stream().anyMatch(h -> h.contains("demo/compose"))) {
+                if (r.statusCode() == 200
+                        && siteTags.contains("\"1\"")
+                        && hooks.stream().anyMatch(h -> h.contains("demo/compose"))) {
                     break;
                 }
                 Thread.sleep(250);
             }
-            assertTrue(siteTags.contains("\"1\""), "replicated to site-b: " + siteTags + "\n"
-                    + docker.docker("logs", containers.get("replicate")).output());
-            assertTrue(hooks.stream().anyMatch(h -> h.contains("demo/compose")), "webhook delivered: " + hooks + "\n"
-                    + docker.docker("logs", containers.get("webhooks")).output());
+            assertTrue(
+                    siteTags.contains("\"1\""),
+                    "replicated to site-b: " + siteTags + "\n"
+                            + docker.docker("logs", containers.get("replicate")).output());
+            assertTrue(
+                    hooks.stream().anyMatch(h -> h.contains("demo/compose")),
+                    "webhook delivered: " + hooks + "\n"
+                            + docker.docker("logs", containers.get("webhooks")).output());
             System.out.printf("push replicated and delivered: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             docker.docker("rmi", pushed);
 
             // docker stop: every service stops in order and exits 0
             for (String name : List.of("replicate", "webhooks", "berth", "site-b")) {
                 ok(docker.docker("stop", "--time", "45", containers.get(name)));
-                assertEquals("0", ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", containers.get(name)))
-                        .output().trim(), name + ": " + docker.docker("logs", containers.get(name)).output());
+                assertEquals(
+                        "0",
+                        ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", containers.get(name)))
+                                .output()
+                                .trim(),
+                        name + ": "
+                                + docker.docker("logs", containers.get(name)).output());
             }
             System.out.printf("all stopped: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
             // no secret of the env files (nor the tests' S3 key) in any service's output, start to stop
             List<String> secrets = new ArrayList<>(List.of(s3.secretKey()));
             for (String file : List.of("berth.env", "postgres.env", "minio.env")) {
-                Files.readAllLines(deploy.resolve(file)).stream().filter(l -> l.contains("=") && !l.startsWith("#"))
-                        .map(l -> l.substring(l.indexOf('=') + 1)).forEach(secrets::add);
+                Files.readAllLines(deploy.resolve(file)).stream()
+                        .filter(l -> l.contains("=") && !l.startsWith("#"))
+                        .map(l -> l.substring(l.indexOf('=') + 1))
+                        .forEach(secrets::add);
             }
             for (var c : containers.entrySet()) {
                 String output = ok(docker.docker("logs", c.getValue())).output();

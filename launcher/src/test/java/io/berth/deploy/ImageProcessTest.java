@@ -10,7 +10,6 @@ import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.TestServices;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -76,11 +75,19 @@ class ImageProcessTest {
         }
         long start = System.nanoTime();
         Command loaded = ok(d.get().docker("load", "-i", IMAGE_TAR.toString()));
-        String name = loaded.output().lines().filter(l -> l.startsWith("Loaded image: ")).findFirst()
-                .orElseThrow(() -> new IllegalStateException(loaded.output())).substring("Loaded image: ".length()).trim();
-        long size = Long.parseLong(ok(d.get().docker("image", "inspect", "--format", "{{.Size}}", name)).output().trim());
-        System.out.printf("image %s: %.1f MB uncompressed, docker load %d ms (%s)%n", name, size / 1e6,
-                (System.nanoTime() - start) / 1_000_000, by.getSimpleName());
+        String name = loaded.output()
+                .lines()
+                .filter(l -> l.startsWith("Loaded image: "))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException(loaded.output()))
+                .substring("Loaded image: ".length())
+                .trim();
+        long size = Long.parseLong(ok(d.get().docker("image", "inspect", "--format", "{{.Size}}", name))
+                .output()
+                .trim());
+        System.out.printf(
+                "image %s: %.1f MB uncompressed, docker load %d ms (%s)%n",
+                name, size / 1e6, (System.nanoTime() - start) / 1_000_000, by.getSimpleName());
         LOADED.put(engine.host(), name);
         return name;
     }
@@ -112,9 +119,12 @@ class ImageProcessTest {
         assertTrue(ok(docker.docker("port", first, "5000")).output().contains(":" + port), "published on " + port);
 
         // not root: the kernel's view of the process dockerd started
-        String pid = ok(docker.docker("inspect", "--format", "{{.State.Pid}}", first)).output().trim();
+        String pid = ok(docker.docker("inspect", "--format", "{{.State.Pid}}", first))
+                .output()
+                .trim();
         String status = Files.readString(Path.of("/proc", pid, "status"));
-        String uid = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
+        String uid =
+                status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
         assertEquals("65532", uid.split("\\s+")[1], uid);
         assertTrue(Files.readString(Path.of("/proc", pid, "cmdline")).startsWith("java"), "java is PID 1's program");
         // SQLite's library is loaded where the image holds it, not copied into the container's /tmp
@@ -136,60 +146,107 @@ class ImageProcessTest {
         String beside = "container:" + first;
         Command health = docker.docker("run", "--rm", "--network", beside, stored, "health");
         assertEquals(0, health.exitCode(), health.output());
-        Command down = docker.docker("run", "--rm", "--network", beside, stored, "health", "http://127.0.0.1:5999/readyz");
+        Command down =
+                docker.docker("run", "--rm", "--network", beside, stored, "health", "http://127.0.0.1:5999/readyz");
         assertEquals(1, down.exitCode(), "no server there: " + down.output());
 
         // berth admin from the image, against the running one's loopback-only admin port
-        Command admin = docker.docker("run", "--rm", "--network", beside, "-e", "BERTH_ADMIN_TOKEN=" + token, image,
-                "admin", "--server", "127.0.0.1:5001", "tags", "list", "berth/berth");
+        Command admin = docker.docker(
+                "run",
+                "--rm",
+                "--network",
+                beside,
+                "-e",
+                "BERTH_ADMIN_TOKEN=" + token,
+                image,
+                "admin",
+                "--server",
+                "127.0.0.1:5001",
+                "tags",
+                "list",
+                "berth/berth");
         assertEquals(0, admin.exitCode(), admin.output());
         assertTrue(admin.output().contains("1"), admin.output());
 
         // docker stop: SIGTERM to java as PID 1, an ordered stop within the grace, exit code 0
         ok(docker.docker("stop", "--time", "30", first));
-        assertEquals("0", ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", first)).output().trim());
+        assertEquals(
+                "0",
+                ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", first))
+                        .output()
+                        .trim());
         String stopped = ok(docker.docker("logs", first)).output();
         assertFalse(stopped.contains(token), "the admin token in the output:\n" + stopped);
-        assertTrue(stopped.contains("/readyz answers 503 for 3000 ms before the listener closes")
-                && stopped.contains("berth: stopped"),
+        assertTrue(
+                stopped.contains("/readyz answers 503 for 3000 ms before the listener closes")
+                        && stopped.contains("berth: stopped"),
                 stopped);
         ok(docker.docker("rm", first));
 
         // a new container on the same volume serves what the first stored
         String second = run(volume, port, env);
         untilReady(port);
-        HttpResponse<String> tags = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/tags/list")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> tags = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/tags/list"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(200, tags.statusCode(), tags.body());
         assertTrue(tags.body().contains("\"1\""), tags.body());
-        HttpResponse<Void> manifest = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/manifests/1")).method("HEAD",
-                HttpRequest.BodyPublishers.noBody()).header("Accept", "application/vnd.docker.distribution.manifest.v2+json")
-                .build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> manifest = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/berth/berth/manifests/1"))
+                                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                                .header("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
         assertEquals(200, manifest.statusCode());
         ok(docker.docker("stop", second));
-        assertEquals("0", ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", second)).output().trim());
+        assertEquals(
+                "0",
+                ok(docker.docker("inspect", "--format", "{{.State.ExitCode}}", second))
+                        .output()
+                        .trim());
         docker.docker("rmi", stored);
     }
 
     @Test
     void imageSaysWhatItIs() {
-        String labels = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Labels}}", image)).output();
-        for (String label : List.of("org.opencontainers.image.version", "org.opencontainers.image.revision",
+        String labels = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Labels}}", image))
+                .output();
+        for (String label : List.of(
+                "org.opencontainers.image.version",
+                "org.opencontainers.image.revision",
                 "org.opencontainers.image.source")) {
             assertTrue(labels.contains("\"" + label + "\""), labels);
         }
-        assertEquals("65532:65532", ok(docker.docker("image", "inspect", "--format", "{{.Config.User}}", image)).output().trim());
+        assertEquals(
+                "65532:65532",
+                ok(docker.docker("image", "inspect", "--format", "{{.Config.User}}", image))
+                        .output()
+                        .trim());
         // nothing of the image is the user's but /var/lib/berth, and nothing writable by all but /tmp
-        String manifest = ok(Command.run("tar", "-xOf", IMAGE_TAR.toString(), "manifest.json")).output();
-        var layers = Pattern.compile("[0-9a-f]{64}\\.tar(\\.gz)?").matcher(manifest).results()
-                .map(MatchResult::group).distinct().toList();
+        String manifest = ok(Command.run("tar", "-xOf", IMAGE_TAR.toString(), "manifest.json"))
+                .output();
+        var layers = Pattern.compile("[0-9a-f]{64}\\.tar(\\.gz)?")
+                .matcher(manifest)
+                .results()
+                .map(MatchResult::group)
+                .distinct()
+                .toList();
         assertTrue(layers.size() >= 3, manifest);
         List<String> writable = new ArrayList<>();
         for (String layer : layers) {
-            String listing = ok(Command.run(List.of("bash", "-c", "tar -xOf \"$0\" \"$1\" | tar -tvz 2>/dev/null",
-                    IMAGE_TAR.toString(), layer), Map.of(), 120)).output();
+            String listing = ok(Command.run(
+                            List.of(
+                                    "bash",
+                                    "-c",
+                                    "tar -xOf \"$0\" \"$1\" | tar -tvz 2>/dev/null",
+                                    IMAGE_TAR.toString(),
+                                    layer),
+                            Map.of(),
+                            120))
+                    .output();
             for (String entry : listing.lines().toList()) {
                 String[] f = entry.split("\\s+");
                 String path = f[f.length - 1].replaceFirst("^\\./", "");
@@ -201,17 +258,20 @@ class ImageProcessTest {
             }
         }
         assertEquals(List.of(), writable, "writable by the user berth");
-        String volumes = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Volumes}}", image)).output();
+        String volumes = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Volumes}}", image))
+                .output();
         assertTrue(volumes.contains("/var/lib/berth"), volumes);
         // the image runs with bin/berth's JVM options (those that hold on any JDK and CPU)
-        String entrypoint = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image)).output();
+        String entrypoint = ok(docker.docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image))
+                .output();
         for (String option : BerthProcess.defaultJvmOptions()) {
             assertTrue(entrypoint.contains("\"" + option + "\""), option + " missing from " + entrypoint);
         }
     }
 
     private static String run(String volume, int port, List<String> env) {
-        List<String> args = new ArrayList<>(List.of("run", "-d", "-p", "127.0.0.1:" + port + ":5000", "-v", volume + ":/var/lib/berth"));
+        List<String> args = new ArrayList<>(
+                List.of("run", "-d", "-p", "127.0.0.1:" + port + ":5000", "-v", volume + ":/var/lib/berth"));
         args.addAll(env);
         args.add(image);
         String id = ok(docker.docker(args.toArray(String[]::new))).output().trim();
@@ -222,11 +282,17 @@ class ImageProcessTest {
     /** Milliseconds until /readyz answers 200. */
     static long untilReady(int port) throws InterruptedException {
         long start = System.nanoTime();
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         while (System.nanoTime() - start < Duration.ofSeconds(120).toNanos()) {
             try {
-                if (client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                if (client.send(
+                                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                                                .timeout(Duration.ofSeconds(2))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200) {
                     return (System.nanoTime() - start) / 1_000_000;
                 }
             } catch (IOException e) {

@@ -33,23 +33,36 @@ class ReleaseArchiveTest {
 
     static Path archive() throws Exception {
         try (Stream<Path> files = Files.list(Path.of("target"))) {
-            return files.filter(f -> f.getFileName().toString().matches("berth-.*\\.tar\\.gz")).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no target/berth-*.tar.gz: the build makes it before the"
-                            + " tests (launcher/pom.xml, profile image: not with -DskipTests)"));
+            return files.filter(f -> f.getFileName().toString().matches("berth-.*\\.tar\\.gz"))
+                    .findFirst()
+                    .orElseThrow(
+                            () -> new IllegalStateException("no target/berth-*.tar.gz: the build makes it before the"
+                                    + " tests (launcher/pom.xml, profile image: not with -DskipTests)"));
         }
     }
 
     @Test
     void archiveServesFromAnEmptyDirectoryWithoutMaven(@TempDir Path tmp) throws Exception {
         Path unpacked = Files.createDirectories(tmp.resolve("opt"));
-        ok(Command.run("tar", "-C", unpacked.toString(), "-xzf", archive().toAbsolutePath().toString()));
+        ok(Command.run(
+                "tar",
+                "-C",
+                unpacked.toString(),
+                "-xzf",
+                archive().toAbsolutePath().toString()));
         Path home;
         try (Stream<Path> dirs = Files.list(unpacked)) {
             home = dirs.findFirst().orElseThrow();
         }
         assertTrue(home.getFileName().toString().startsWith("berth-"), home.toString());
-        for (String f : List.of("bin/berth", "bin/java-env", "README.md", "docs/deploy.md", "deploy/berth.service",
-                "deploy/compose.yaml", "launcher/target/launcher.jar",
+        for (String f : List.of(
+                "bin/berth",
+                "bin/java-env",
+                "README.md",
+                "docs/deploy.md",
+                "deploy/berth.service",
+                "deploy/compose.yaml",
+                "launcher/target/launcher.jar",
                 "launcher/target/native/org/sqlite/native/Linux/x86_64/libsqlitejdbc.so")) {
             assertTrue(Files.exists(home.resolve(f)), f + " in the archive");
         }
@@ -61,27 +74,37 @@ class ReleaseArchiveTest {
         Path work = Files.createDirectories(tmp.resolve("work"));
         int port = FreePorts.next();
         Path log = tmp.resolve("serve.log");
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/berth").toString(), "serve").directory(work.toFile())
-                .redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/berth").toString(), "serve")
+                .directory(work.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         pb.environment().put("PATH", noMaven + ":" + System.getenv("PATH"));
         pb.environment().put("BERTH_HTTP_PORT", Integer.toString(port));
         pb.environment().put("BERTH_ADMIN_PORT", Integer.toString(FreePorts.next()));
         pb.environment().put("BERTH_HTTP_SHUTDOWN_GRACE", "1s");
         pb.environment().put("BERTH_AOT", "false"); // the cache is trained on the first serve: seconds not tested here
-        // the default JVM options and SQLite's library as the archive holds it: nothing copied to the temporary directory
+        // the default JVM options and SQLite's library as the archive holds it: nothing copied to the temporary
+        // directory
         Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
-        pb.environment().put("BERTH_JAVA_OPTS", String.join(" ", BerthProcess.defaultJvmOptions())
-                + " -Djava.io.tmpdir=" + javaTmp);
+        pb.environment()
+                .put(
+                        "BERTH_JAVA_OPTS",
+                        String.join(" ", BerthProcess.defaultJvmOptions()) + " -Djava.io.tmpdir=" + javaTmp);
         long start = System.nanoTime();
         Process serve = pb.start();
         try {
             ImageProcessTest.untilReady(port);
-            System.out.printf("release archive: bin/berth serve -> /readyz 200: %d ms%n", (System.nanoTime() - start) / 1_000_000);
+            System.out.printf(
+                    "release archive: bin/berth serve -> /readyz 200: %d ms%n",
+                    (System.nanoTime() - start) / 1_000_000);
             String out = Files.readString(log);
             assertFalse(out.contains("mvn"), out);
             assertTrue(Files.isDirectory(work.resolve("data")), "data in the working directory: " + out);
             try (Stream<Path> copied = Files.list(javaTmp)) {
-                assertEquals(List.of(), copied.filter(f -> f.getFileName().toString().startsWith("sqlite-")).toList(),
+                assertEquals(
+                        List.of(),
+                        copied.filter(f -> f.getFileName().toString().startsWith("sqlite-"))
+                                .toList(),
                         "SQLite's library loaded from the archive, not copied out of its jar");
             }
 
@@ -89,7 +112,13 @@ class ReleaseArchiveTest {
             TestServices.require(docker.isPresent(), "dockerd (Debian package docker.io)");
             Path rootfs = Files.createDirectories(tmp.resolve("rootfs"));
             Files.writeString(rootfs.resolve("hello.txt"), "hello from the release archive\n");
-            ok(Command.run("tar", "-C", rootfs.toString(), "-cf", tmp.resolve("rootfs.tar").toString(), "."));
+            ok(Command.run(
+                    "tar",
+                    "-C",
+                    rootfs.toString(),
+                    "-cf",
+                    tmp.resolve("rootfs.tar").toString(),
+                    "."));
             String image = "127.0.0.1:" + port + "/release/hello:1";
             ok(docker.get().docker("import", tmp.resolve("rootfs.tar").toString(), image));
             ok(docker.get().docker("push", image));
@@ -108,20 +137,26 @@ class ReleaseArchiveTest {
     @Test
     void systemdUnitIsValidAndHardened(@TempDir Path tmp) throws Exception {
         String unit = Files.readString(Path.of("..", "deploy", "berth.service"));
-        for (String directive : List.of("DynamicUser=yes", "StateDirectory=berth", "NoNewPrivileges=yes",
-                "ProtectSystem=strict", "ExecStart=/opt/berth/bin/berth serve")) {
+        for (String directive : List.of(
+                "DynamicUser=yes",
+                "StateDirectory=berth",
+                "NoNewPrivileges=yes",
+                "ProtectSystem=strict",
+                "ExecStart=/opt/berth/bin/berth serve")) {
             assertTrue(unit.lines().anyMatch(l -> l.equals(directive)), directive + " in deploy/berth.service");
         }
         TestServices.require(Command.onPath("systemd-analyze"), "systemd-analyze (Debian package systemd)");
         // verified where the archive is unpacked, as /opt/berth would be
         Path opt = Files.createDirectories(tmp.resolve("opt"));
-        ok(Command.run("tar", "-C", opt.toString(), "-xzf", archive().toAbsolutePath().toString()));
+        ok(Command.run(
+                "tar", "-C", opt.toString(), "-xzf", archive().toAbsolutePath().toString()));
         Path home;
         try (Stream<Path> dirs = Files.list(opt)) {
             home = dirs.findFirst().orElseThrow();
         }
         Path copy = tmp.resolve("berth.service");
-        Files.writeString(copy, Files.readString(home.resolve("deploy/berth.service")).replace("/opt/berth/", home + "/"));
+        Files.writeString(
+                copy, Files.readString(home.resolve("deploy/berth.service")).replace("/opt/berth/", home + "/"));
         Command verify = Command.run("systemd-analyze", "verify", copy.toString());
         assertEquals(0, verify.exitCode(), verify.output());
         assertEquals("", verify.output().strip(), "no warnings");

@@ -27,20 +27,27 @@ class AdminStartTest {
         Path target = Path.of("target").toAbsolutePath();
         String adminClassPath = target.resolve("classes") + File.pathSeparator + target.resolve("admin-lib")
                 + "/*"; // as bin/berth runs admin
-        try (JavaProcess p = JavaProcess.start(adminClassPath,
-                "io.berth.launcher.Main", List.of("-Xlog:class+load:file=" + classes), List.of("admin", "--server",
-                        "127.0.0.1:1", "--json", "info"), Map.of("BERTH_ADMIN_TOKEN", "t"), dir,
+        try (JavaProcess p = JavaProcess.start(
+                adminClassPath,
+                "io.berth.launcher.Main",
+                List.of("-Xlog:class+load:file=" + classes),
+                List.of("admin", "--server", "127.0.0.1:1", "--json", "info"),
+                Map.of("BERTH_ADMIN_TOKEN", "t"),
+                dir,
                 dir.resolve("admin.log"))) {
             assertTrue(p.process().waitFor(120, TimeUnit.SECONDS));
             assertEquals(1, p.process().exitValue(), p.output());
             assertTrue(p.output().contains("cannot reach the admin API at 127.0.0.1:1"), p.output());
         }
         List<String> loaded = Files.readAllLines(classes).stream()
-                .map(l -> l.replaceFirst("^\\[[^]]*]\\[[^]]*]\\[[^]]*] ", "").split(" ")[0]).toList();
+                .map(l -> l.replaceFirst("^\\[[^]]*]\\[[^]]*]\\[[^]]*] ", "").split(" ")[0])
+                .toList();
         System.out.println("berth admin info (unreachable server, no AOT cache): " + loaded.size() + " classes, "
                 + (System.nanoTime() - start) / 1_000_000 + " ms");
         assertTrue(loaded.contains("io.berth.launcher.cli.Parser"), "read by Berth's parser");
-        assertTrue(loaded.stream().noneMatch(c -> c.startsWith("com.fasterxml.jackson.databind.")),
-                "Jackson is not loaded: " + loaded.stream().filter(c -> c.contains("jackson")).toList());
+        assertTrue(
+                loaded.stream().noneMatch(c -> c.startsWith("com.fasterxml.jackson.databind.")),
+                "Jackson is not loaded: "
+                        + loaded.stream().filter(c -> c.contains("jackson")).toList());
     }
 }

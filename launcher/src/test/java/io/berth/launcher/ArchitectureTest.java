@@ -3,7 +3,6 @@ package io.berth.launcher;
 import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
 import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameMatching;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -29,7 +28,8 @@ class ArchitectureTest {
     @BeforeAll
     static void load() {
         // main classes only: not the test classes of this module, nor the test jars of the others, nor test-support
-        ImportOption mainOnly = location -> !location.contains("/test-classes/") && !location.contains("-tests.jar")
+        ImportOption mainOnly = location -> !location.contains("/test-classes/")
+                && !location.contains("-tests.jar")
                 && !location.contains("test-support");
         main = new ClassFileImporter().withImportOption(mainOnly).importPackages("io.berth");
     }
@@ -42,9 +42,19 @@ class ArchitectureTest {
     @Test
     void theEngineKnowsNothingOfWhatIsBuiltOnIt() {
         // GC, retention and their schedule work over the engine; access control authenticates callers of it
-        noClasses().that().resideInAPackage("io.berth.core.registry..").should().dependOnClassesThat()
-                .resideInAnyPackage("io.berth.core.gc..", "io.berth.core.retention..", "io.berth.core.maintenance..",
-                        "io.berth.core.auth..", "io.berth.http..", "io.berth.admin..", "io.berth.relay..")
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.core.registry..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.berth.core.gc..",
+                        "io.berth.core.retention..",
+                        "io.berth.core.maintenance..",
+                        "io.berth.core.auth..",
+                        "io.berth.http..",
+                        "io.berth.admin..",
+                        "io.berth.relay..")
                 .check(main);
     }
 
@@ -55,9 +65,18 @@ class ArchitectureTest {
      */
     @Test
     void theEngineKnowsNothingOfAccessControl() {
-        noClasses().that().resideInAnyPackage("io.berth.core.registry..", "io.berth.core.gc..",
-                        "io.berth.core.retention..", "io.berth.core.maintenance..", "io.berth.core.blob..",
-                        "io.berth.core.metadata..", "io.berth.core.metrics..").should().dependOnClassesThat()
+        noClasses()
+                .that()
+                .resideInAnyPackage(
+                        "io.berth.core.registry..",
+                        "io.berth.core.gc..",
+                        "io.berth.core.retention..",
+                        "io.berth.core.maintenance..",
+                        "io.berth.core.blob..",
+                        "io.berth.core.metadata..",
+                        "io.berth.core.metrics..")
+                .should()
+                .dependOnClassesThat()
                 .resideInAnyPackage("io.berth.core.auth..", "com.nimbusds..", "org.springframework.security..")
                 .check(main);
     }
@@ -68,16 +87,32 @@ class ArchitectureTest {
      */
     @Test
     void accessControlKnowsNeitherTheEngineNorTheProtocols() {
-        noClasses().that().resideInAPackage("io.berth.core.auth..").should().dependOnClassesThat()
-                .resideInAnyPackage("io.berth.core.registry..", "io.berth.core.gc..", "io.berth.core.retention..",
-                        "io.berth.core.maintenance..", "io.berth.core.blob..", "io.berth.http..", "io.berth.admin..",
-                        "io.berth.relay..", "io.berth.launcher..").check(main);
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.core.auth..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.berth.core.registry..",
+                        "io.berth.core.gc..",
+                        "io.berth.core.retention..",
+                        "io.berth.core.maintenance..",
+                        "io.berth.core.blob..",
+                        "io.berth.http..",
+                        "io.berth.admin..",
+                        "io.berth.relay..",
+                        "io.berth.launcher..")
+                .check(main);
     }
 
     @Test
     void errorCodesDependOnNothingElseOfBerth() {
-        noClasses().that().resideInAPackage("io.berth.core.error..").should().dependOnClassesThat(resideInAPackage("io.berth..")
-                        .and(not(resideInAPackage("io.berth.core.error..")))).check(main);
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.core.error..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("io.berth..").and(not(resideInAPackage("io.berth.core.error.."))))
+                .check(main);
     }
 
     /**
@@ -86,8 +121,13 @@ class ArchitectureTest {
      */
     @Test
     void theEngineReachesBackendModulesOnlyThroughServiceLoader() {
-        noClasses().that().resideInAPackage("io.berth.core..").should().dependOnClassesThat()
-                .resideInAnyPackage("io.berth.storage..", "io.berth.metadata..").check(main);
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.core..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.berth.storage..", "io.berth.metadata..")
+                .check(main);
     }
 
     /**
@@ -100,58 +140,107 @@ class ArchitectureTest {
     @Test
     void theBackendModulesStandOnTheSpiNotTheEngine() {
         DescribedPredicate<JavaClass> ofRegistryCore = inModule("registry-core");
-        assertTrue(main.stream().anyMatch(ofRegistryCore) && main.stream().anyMatch(inModule("registry-spi")),
+        assertTrue(
+                main.stream().anyMatch(ofRegistryCore) && main.stream().anyMatch(inModule("registry-spi")),
                 "the class path holds registry-core and registry-spi");
-        noClasses().that().resideInAPackage("io.berth.storage..").should().dependOnClassesThat(ofRegistryCore)
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.storage..")
+                .should()
+                .dependOnClassesThat(ofRegistryCore)
                 .check(main);
-        noClasses().that().resideInAPackage("io.berth.metadata..").should().dependOnClassesThat(
-                ofRegistryCore.and(not(resideInAPackage("io.berth.core.metadata.sql")))).check(main);
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.metadata..")
+                .should()
+                .dependOnClassesThat(ofRegistryCore.and(not(resideInAPackage("io.berth.core.metadata.sql"))))
+                .check(main);
     }
 
     /** Classes loaded from the build output or the jar of {@code module}. */
     private static DescribedPredicate<JavaClass> inModule(String module) {
-        return DescribedPredicate.describe("come from " + module, c -> c.getSource()
-                .map(s -> s.getUri().toString().matches(".*/" + module + "(/target/classes/|-[^/]*\\.jar!/).*"))
-                .orElse(false));
+        return DescribedPredicate.describe(
+                "come from " + module,
+                c -> c.getSource()
+                        .map(s -> s.getUri().toString().matches(".*/" + module + "(/target/classes/|-[^/]*\\.jar!/).*"))
+                        .orElse(false));
     }
 
     @Test
     void theHttpAndAdminApisNeverTouchSql() {
-        noClasses().that().resideInAnyPackage("io.berth.http..", "io.berth.admin..").should().dependOnClassesThat()
-                .resideInAnyPackage("java.sql..", "org.sqlite..", "org.postgresql..", "com.zaxxer..",
-                        "io.berth.metadata.postgres..").check(main);
+        noClasses()
+                .that()
+                .resideInAnyPackage("io.berth.http..", "io.berth.admin..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "java.sql..",
+                        "org.sqlite..",
+                        "org.postgresql..",
+                        "com.zaxxer..",
+                        "io.berth.metadata.postgres..")
+                .check(main);
     }
 
     @Test
     void webhooksAndTheReplicatorNeverUseTheEngine() {
-        noClasses().that().resideInAnyPackage("io.berth.webhooks..", "io.berth.replicator..").should()
-                .dependOnClassesThat(resideInAPackage("io.berth.core.registry..").or(resideInAPackage(
-                        "io.berth.core.gc..")).or(resideInAPackage("io.berth.core.retention..")).or(resideInAPackage(
-                        "io.berth.core.metadata..")).or(resideInAPackage("io.berth.core.auth..")).or(resideInAPackage(
-                        "io.berth.http..")).or(resideInAPackage("io.berth.admin..")).or(resideInAPackage(
-                        "io.berth.relay..")).or(resideInAPackage("io.berth.core.blob.."))).check(main);
+        noClasses()
+                .that()
+                .resideInAnyPackage("io.berth.webhooks..", "io.berth.replicator..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("io.berth.core.registry..")
+                        .or(resideInAPackage("io.berth.core.gc.."))
+                        .or(resideInAPackage("io.berth.core.retention.."))
+                        .or(resideInAPackage("io.berth.core.metadata.."))
+                        .or(resideInAPackage("io.berth.core.auth.."))
+                        .or(resideInAPackage("io.berth.http.."))
+                        .or(resideInAPackage("io.berth.admin.."))
+                        .or(resideInAPackage("io.berth.relay.."))
+                        .or(resideInAPackage("io.berth.core.blob..")))
+                .check(main);
     }
 
     /** The registry-model module: what every other module may stand on, standing on nothing of Berth. */
     @Test
     void theModelDependsOnNothingButItself() {
-        String[] model = {"io.berth.core.model..", "io.berth.core.error..", "io.berth.core.manifest..",
-                "io.berth.core.config..", "io.berth.core.files..", "io.berth.core.logging..", "io.berth.core.io.."};
-        noClasses().that().resideInAnyPackage(model).should().dependOnClassesThat(resideInAPackage("io.berth..")
-                .and(not(resideInAnyPackage(model)))).check(main);
+        String[] model = {
+            "io.berth.core.model..",
+            "io.berth.core.error..",
+            "io.berth.core.manifest..",
+            "io.berth.core.config..",
+            "io.berth.core.files..",
+            "io.berth.core.logging..",
+            "io.berth.core.io.."
+        };
+        noClasses()
+                .that()
+                .resideInAnyPackage(model)
+                .should()
+                .dependOnClassesThat(resideInAPackage("io.berth..").and(not(resideInAnyPackage(model))))
+                .check(main);
     }
 
     /** The events module is the schema consumers share: Kafka's clients are event-stream's business. */
     @Test
     void theEventSchemaKnowsNoKafkaClient() {
-        noClasses().that().resideInAPackage("io.berth.events..").should().dependOnClassesThat()
-                .resideInAnyPackage("org.apache.kafka..", "io.berth.eventstream..").check(main);
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.events..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.apache.kafka..", "io.berth.eventstream..")
+                .check(main);
     }
 
     @Test
     void helidonsInternalsAreReachedOnlyFromTheHttpModule() {
-        noClasses().that().resideOutsideOfPackage("io.berth.http..").should().dependOnClassesThat()
-                .resideInAnyPackage("io.helidon.webserver.http1..", "io.helidon.common.socket..").check(main);
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("io.berth.http..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.helidon.webserver.http1..", "io.helidon.common.socket..")
+                .check(main);
     }
 
     /**
@@ -165,16 +254,21 @@ class ArchitectureTest {
      */
     @Test
     void helidonsNonPublicClassesAreReachedOnlyBehindTheFence() {
-        noClasses().that().resideOutsideOfPackage("io.berth.http.helidon..")
-                .and().doNotHaveFullyQualifiedName("io.berth.core.blob.DirectWriter")
-                .and().doNotHaveFullyQualifiedName("io.berth.launcher.Signals")
-                .should().dependOnClassesThat(
-                nameMatching("io\\.helidon\\.webserver\\.http1\\.Http1(ServerRequest.*|Connection)"
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("io.berth.http.helidon..")
+                .and()
+                .doNotHaveFullyQualifiedName("io.berth.core.blob.DirectWriter")
+                .and()
+                .doNotHaveFullyQualifiedName("io.berth.launcher.Signals")
+                .should()
+                .dependOnClassesThat(nameMatching("io\\.helidon\\.webserver\\.http1\\.Http1(ServerRequest.*|Connection)"
                         + "|io\\.helidon\\.common\\.socket\\.(SocketWriter.*|PlainSocket|NioSocket|TlsSocket)"
                         + "|io\\.helidon\\.common\\.buffers\\.DataReader\\$Node"))
-                .orShould().callMethod(MethodHandles.class, "privateLookupIn", Class.class,
-                        MethodHandles.Lookup.class)
-                .orShould().callMethod(Class.class, "forName", String.class)
+                .orShould()
+                .callMethod(MethodHandles.class, "privateLookupIn", Class.class, MethodHandles.Lookup.class)
+                .orShould()
+                .callMethod(Class.class, "forName", String.class)
                 .check(main);
     }
 }

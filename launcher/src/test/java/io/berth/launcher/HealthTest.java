@@ -30,10 +30,26 @@ class HealthTest {
     @Test
     void httpsWhenTheConfigurationTurnsTlsOn() throws Exception {
         Path keystore = dir.resolve("server.p12");
-        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair", "-keyalg", "EC", "-alias", "server", "-dname", "CN=registry.example.com",
-                "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "changeit", "-validity", "2")
-                .redirectErrorStream(true).start();
+        Process keytool = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
+                        "-genkeypair",
+                        "-keyalg",
+                        "EC",
+                        "-alias",
+                        "server",
+                        "-dname",
+                        "CN=registry.example.com",
+                        "-keystore",
+                        keystore.toString(),
+                        "-storetype",
+                        "PKCS12",
+                        "-storepass",
+                        "changeit",
+                        "-validity",
+                        "2")
+                .redirectErrorStream(true)
+                .start();
         keytool.getInputStream().transferTo(OutputStream.nullOutputStream());
         assertEquals(0, keytool.waitFor());
         KeyStore ks = KeyStore.getInstance("PKCS12");
@@ -54,11 +70,17 @@ class HealthTest {
         try {
             int port = server.getAddress().getPort();
             // the files are the server's business: the check only needs to know that TLS is on
-            Map<String, String> env = Map.of("BERTH_HTTP_PORT", Integer.toString(port),
-                    "BERTH_HTTP_TLS_CERT", dir.resolve("cert.pem").toString(),
-                    "BERTH_HTTP_TLS_KEY", dir.resolve("key.pem").toString());
+            Map<String, String> env = Map.of(
+                    "BERTH_HTTP_PORT",
+                    Integer.toString(port),
+                    "BERTH_HTTP_TLS_CERT",
+                    dir.resolve("cert.pem").toString(),
+                    "BERTH_HTTP_TLS_KEY",
+                    dir.resolve("key.pem").toString());
             assertEquals(0, Health.check(new String[] {"health"}, env));
-            assertEquals(1, Health.check(new String[] {"health", "http://127.0.0.1:" + port + "/readyz"}, env),
+            assertEquals(
+                    1,
+                    Health.check(new String[] {"health", "http://127.0.0.1:" + port + "/readyz"}, env),
                     "plain HTTP to a TLS port");
         } finally {
             server.stop(0);
@@ -75,7 +97,8 @@ class HealthTest {
         });
         server.start();
         try {
-            Path config = Files.writeString(dir.resolve("berth.yaml"),
+            Path config = Files.writeString(
+                    dir.resolve("berth.yaml"),
                     "http:\n  host: 0.0.0.0\n  port: " + server.getAddress().getPort() + "\n");
             Map<String, String> env = Map.of("BERTH_CONFIG", config.toString());
             assertEquals(0, Health.check(new String[] {"health"}, env));

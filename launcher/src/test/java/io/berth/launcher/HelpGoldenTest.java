@@ -63,8 +63,11 @@ class HelpGoldenTest {
             return;
         }
         assertTrue(Files.exists(file), "no transcript " + file + ": run with -Dberth.help.update=true and review it");
-        assertEquals(Files.readString(file, StandardCharsets.UTF_8), actual, "help differs from " + file
-                + " (a change meant to be seen: -Dberth.help.update=true, then review the diff)");
+        assertEquals(
+                Files.readString(file, StandardCharsets.UTF_8),
+                actual,
+                "help differs from " + file
+                        + " (a change meant to be seen: -Dberth.help.update=true, then review the diff)");
     }
 
     @Test

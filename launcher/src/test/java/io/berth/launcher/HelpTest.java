@@ -22,10 +22,15 @@ class HelpTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         // no colours, whatever CLICOLOR_FORCE says: the transcripts are plain text; standard error as
         // Main gives it (redacted where it should be), so that the transcripts are what users see
-        int code = Main.cli(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), () -> false).run(args);
-        return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
-            Integer.toString(code)};
+        int code = Main.cli(
+                        args,
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8),
+                        () -> false)
+                .run(args);
+        return new String[] {
+            out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), Integer.toString(code)
+        };
     }
 
     static void fitsAndWrapsOnWords(String help, List<String> sentences) {
@@ -35,8 +40,9 @@ class HelpTest {
         // wrapped only between words: joining the lines with single spaces gives every sentence back whole
         String joined = help.replaceAll("\\s+", " ");
         for (String sentence : sentences) {
-            assertTrue(joined.contains(sentence.replaceAll("\\s+", " ")), "broken or cut off: " + sentence
-                    + "\nin:\n" + help);
+            assertTrue(
+                    joined.contains(sentence.replaceAll("\\s+", " ")),
+                    "broken or cut off: " + sentence + "\nin:\n" + help);
         }
     }
 
@@ -44,11 +50,15 @@ class HelpTest {
     void topLevelHelp() {
         String[] r = run("--help");
         assertEquals("0", r[2]);
-        fitsAndWrapsOnWords(r[0], List.of("Berth container registry: the OCI distribution API, events, replication"
-                + " and an admin API.", "Run 'berth <command> --help' for a command's options.",
-                "berth health [URL] exits 0 when URL answers 200 (default: /readyz of the server this configuration"
-                + " starts, over https with http.tls.cert):"
-                + " the image's health check (docs/deploy.md)."));
+        fitsAndWrapsOnWords(
+                r[0],
+                List.of(
+                        "Berth container registry: the OCI distribution API, events, replication"
+                                + " and an admin API.",
+                        "Run 'berth <command> --help' for a command's options.",
+                        "berth health [URL] exits 0 when URL answers 200 (default: /readyz of the server this configuration"
+                                + " starts, over https with http.tls.cert):"
+                                + " the image's health check (docs/deploy.md)."));
         for (String command : List.of("serve", "replicate", "webhooks", "admin")) {
             assertTrue(r[0].contains("  " + command + " "), command);
         }
@@ -59,9 +69,11 @@ class HelpTest {
         String[] r = run("serve", "--help");
         assertEquals("0", r[2]);
         String help = r[0];
-        List<String> sentences = new ArrayList<>(List.of("YAML configuration file (default: $BERTH_CONFIG,"
-                + " else berth.yaml in the working directory when it exists).", "Run the registry: the OCI distribution"
-                + " API over HTTP with health and metrics on the same port, and the gRPC admin API."));
+        List<String> sentences = new ArrayList<>(List.of(
+                "YAML configuration file (default: $BERTH_CONFIG,"
+                        + " else berth.yaml in the working directory when it exists).",
+                "Run the registry: the OCI distribution"
+                        + " API over HTTP with health and metrics on the same port, and the gRPC admin API."));
         ConfigKeys.all().forEach(k -> sentences.add(k.description()));
         fitsAndWrapsOnWords(help, sentences);
         String joined = help.replaceAll("\\s+", " ");
@@ -72,15 +84,19 @@ class HelpTest {
         assertTrue(help.contains("(1KiB to 64MiB)"), "ranges shown");
         // below the options, every line of the key list is indented: no description restarts at column 0
         String keys = help.substring(help.indexOf("Configuration keys"));
-        keys.lines().skip(1).filter(l -> !l.isBlank()).forEach(l -> assertTrue(l.startsWith("  "),
-                "unindented line in the key list: " + l));
+        keys.lines()
+                .skip(1)
+                .filter(l -> !l.isBlank())
+                .forEach(l -> assertTrue(l.startsWith("  "), "unindented line in the key list: " + l));
     }
 
     @Test
     void everyAdminCommandsHelpFitsAndNamesItsWholePath() {
         int commands = 0;
         ArrayDeque<List<Command>> work = new ArrayDeque<>();
-        work.add(List.of(Main.root().subcommands().stream().filter(c -> c.name().equals("admin")).findFirst()
+        work.add(List.of(Main.root().subcommands().stream()
+                .filter(c -> c.name().equals("admin"))
+                .findFirst()
                 .orElseThrow()));
         while (!work.isEmpty()) {
             List<Command> path = work.pop();
@@ -114,21 +130,29 @@ class HelpTest {
     @Test
     void aSwitchGivenAValueSaysItIsASwitch() {
         String help = run("admin", "tags", "list", "--help")[0].replaceAll("\\s+", " ");
-        assertTrue(help.contains("--regex A switch, it takes no value: read the PATTERN of --filter as a regular"
-                + " expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex."), help);
-        for (String[] args : List.of(new String[] {"admin", "tags", "list", "app", "--regex", "v1\\..*"},
+        assertTrue(
+                help.contains("--regex A switch, it takes no value: read the PATTERN of --filter as a regular"
+                        + " expression (RE2 syntax) instead of a glob, e.g. --filter 'v1\\..*' --regex."),
+                help);
+        for (String[] args : List.of(
+                new String[] {"admin", "tags", "list", "app", "--regex", "v1\\..*"},
                 new String[] {"admin", "tags", "list", "--regex", "v1\\..*", "app"},
                 new String[] {"admin", "tags", "list", "app", "--regex=v1\\..*"})) {
             String[] r = run(args);
             assertEquals("2", r[2], String.join(" ", args));
-            assertEquals(List.of("berth: --regex is a switch and takes no value, but 'v1\\..*' was given. --regex: A"
-                    + " switch, it takes no value: read the PATTERN of --filter as a regular expression (RE2 syntax)"
-                    + " instead of a glob, e.g. --filter 'v1\\..*' --regex.",
-                    "see 'berth admin tags list --help'"), r[1].lines().toList(), String.join(" ", args));
+            assertEquals(
+                    List.of(
+                            "berth: --regex is a switch and takes no value, but 'v1\\..*' was given. --regex: A"
+                                    + " switch, it takes no value: read the PATTERN of --filter as a regular expression (RE2 syntax)"
+                                    + " instead of a glob, e.g. --filter 'v1\\..*' --regex.",
+                            "see 'berth admin tags list --help'"),
+                    r[1].lines().toList(),
+                    String.join(" ", args));
         }
         String[] alone = run("admin", "--server", "127.0.0.1:1", "tags", "list", "app", "--regex");
         assertEquals("2", alone[2]);
-        assertEquals("berth: --regex changes --filter, and no --filter was given: --filter PATTERN --regex",
+        assertEquals(
+                "berth: --regex changes --filter, and no --filter was given: --filter PATTERN --regex",
                 alone[1].lines().findFirst().orElseThrow());
     }
 

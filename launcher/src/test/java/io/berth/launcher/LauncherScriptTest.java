@@ -30,7 +30,8 @@ class LauncherScriptTest {
         Files.copy(repo.resolve("bin/berth"), home.resolve("bin/berth"));
         Files.copy(repo.resolve("bin/java-env"), home.resolve("bin/java-env"));
         Files.writeString(home.resolve("pom.xml"), "<project/>");
-        Path source = Files.createDirectories(home.resolve("registry-core/src/main/java")).resolve("A.java");
+        Path source = Files.createDirectories(home.resolve("registry-core/src/main/java"))
+                .resolve("A.java");
         Files.writeString(home.resolve("registry-core/pom.xml"), "<project/>");
         Files.writeString(source, "class A {}");
         Path jar = Files.createDirectories(home.resolve("launcher/target")).resolve("launcher.jar");
@@ -57,8 +58,8 @@ class LauncherScriptTest {
 
         Files.setLastModifiedTime(source, FileTime.from(Instant.now()));
         Command stale = Command.run(List.of(home.resolve("bin/berth").toString(), "--version"), env, 60);
-        assertTrue(stale.output().contains("sources changed since the last build: running 'mvn install'"),
-                stale.output());
+        assertTrue(
+                stale.output().contains("sources changed since the last build: running 'mvn install'"), stale.output());
         assertTrue(stale.output().contains("MVN-RAN -q -B -Dstyle.color=never install -DskipTests"), stale.output());
         assertFalse(stale.output().contains("\\u001b["), "no colour escape codes");
     }
@@ -70,25 +71,32 @@ class LauncherScriptTest {
      */
     @Test
     void noAotTrainingWhereTheCacheCannotBeWritten() throws Exception {
-        Assumptions.assumeTrue(Command.onPath("setpriv")
-                && "root".equals(System.getProperty("user.name")), "root and setpriv, to run as another user");
+        Assumptions.assumeTrue(
+                Command.onPath("setpriv") && "root".equals(System.getProperty("user.name")),
+                "root and setpriv, to run as another user");
         Path repo = Path.of("..").toAbsolutePath().normalize();
         Files.createDirectories(home.resolve("bin"));
         Files.copy(repo.resolve("bin/berth"), home.resolve("bin/berth"));
         Files.copy(repo.resolve("bin/java-env"), home.resolve("bin/java-env"));
-        Files.writeString(Files.createDirectories(home.resolve("launcher/target")).resolve("launcher.jar"), "a jar");
+        Files.writeString(
+                Files.createDirectories(home.resolve("launcher/target")).resolve("launcher.jar"), "a jar");
         Path calls = Files.createDirectories(home.resolve("calls"));
         Path jdk = Files.createDirectories(home.resolve("jdk/bin"));
         Files.writeString(home.resolve("jdk/release"), "JAVA_VERSION=\"25.0.1\"\n");
         Files.writeString(jdk.resolve("java"), "#!/bin/sh\necho \"$@\" >>" + calls.resolve("java.log") + "\n");
         Files.writeString(jdk.resolve("javac"), "#!/bin/sh\n");
         Path tmp = Files.createDirectories(home.resolve("tmp"));
-        for (Path p : List.of(home, home.resolve("bin"), home.resolve("launcher"), home.resolve("launcher/target"),
-                home.resolve("jdk"), jdk)) {
+        for (Path p : List.of(
+                home,
+                home.resolve("bin"),
+                home.resolve("launcher"),
+                home.resolve("launcher/target"),
+                home.resolve("jdk"),
+                jdk)) {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-        for (Path p : List.of(home.resolve("bin/berth"), home.resolve("bin/java-env"), jdk.resolve("java"),
-                jdk.resolve("javac"))) {
+        for (Path p : List.of(
+                home.resolve("bin/berth"), home.resolve("bin/java-env"), jdk.resolve("java"), jdk.resolve("javac"))) {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
         Files.setPosixFilePermissions(calls, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -96,9 +104,16 @@ class LauncherScriptTest {
         // the temporary directory JUnit made is root's alone: let nobody through to the files
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-        Command serve = Command.run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                home.resolve("bin/berth").toString(), "serve"),
-                Map.of("JAVA_HOME", home.resolve("jdk").toString(), "TMPDIR", tmp.toString(), "HOME", tmp.toString()), 60);
+        Command serve = Command.run(
+                List.of(
+                        "setpriv",
+                        "--reuid=65534",
+                        "--regid=65534",
+                        "--clear-groups",
+                        home.resolve("bin/berth").toString(),
+                        "serve"),
+                Map.of("JAVA_HOME", home.resolve("jdk").toString(), "TMPDIR", tmp.toString(), "HOME", tmp.toString()),
+                60);
         String log = Files.readString(calls.resolve("java.log"));
         assertFalse(log.contains("AOTMode=record"), "trained a cache it cannot keep:\n" + log + serve.output());
         assertTrue(log.contains("io.berth.launcher.Main serve"), log + serve.output());

@@ -32,7 +32,10 @@ class ResourcesTest {
     void anInterruptedCloseKeepsTheInterruptAndGoesOn() throws Exception {
         List<String> closed = new ArrayList<>();
         Resources resources = new Resources();
-        resources.add("first", 1, () -> closed.add("first, interrupted: " + Thread.currentThread().isInterrupted()));
+        resources.add(
+                "first",
+                1,
+                () -> closed.add("first, interrupted: " + Thread.currentThread().isInterrupted()));
         resources.add("second", 2, () -> {
             throw new InterruptedException();
         });

@@ -56,7 +56,8 @@ class SourceRulesTest {
             }
             Set<String> samePackage = new HashSet<>();
             try (Stream<Path> siblings = Files.list(file.getParent())) {
-                siblings.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".java"))
+                siblings.map(f -> f.getFileName().toString())
+                        .filter(n -> n.endsWith(".java"))
                         .forEach(n -> samePackage.add(n.substring(0, n.length() - 5)));
             }
             Matcher q = QUALIFIED.matcher(code);
@@ -64,9 +65,11 @@ class SourceRulesTest {
                 bodyStart = q.end();
                 String qualifier = q.group(1).substring(0, q.group(1).length() - 1);
                 String simple = q.group(2);
-                boolean taken = imported.containsKey(simple) && !imported.get(simple).equals(qualifier)
-                        || declared.contains(simple) || !qualifier.equals(own) && samePackage.contains(simple)
-                        || qualifier.equals("java.lang") == false && javaLang(simple);
+                boolean taken =
+                        imported.containsKey(simple) && !imported.get(simple).equals(qualifier)
+                                || declared.contains(simple)
+                                || !qualifier.equals(own) && samePackage.contains(simple)
+                                || qualifier.equals("java.lang") == false && javaLang(simple);
                 if (!taken) {
                     inline.add(Path.of("..").relativize(file) + ": " + q.group());
                 }

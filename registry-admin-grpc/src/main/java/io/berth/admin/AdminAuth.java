@@ -48,21 +48,24 @@ final class AdminAuth implements ServerInterceptor {
     static final int UNGUESSABLE = 32;
     /** Whether the call may only read ({@code ro:} tokens): it then writes nothing, dry runs included. */
     static final Context.Key<Boolean> READ_ONLY = Context.keyWithDefault("berth-read-only", false);
-    static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> REQUEST_ID = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER);
 
-    private record Token(byte[] secret, boolean readOnly) {
-    }
+    private record Token(byte[] secret, boolean readOnly) {}
 
     private final List<Token> tokens;
     private final AccessControl access;
     private final boolean clientCertificates;
 
     AdminAuth(List<String> configured, AccessControl access, boolean clientCertificates) {
-        this.tokens = configured.stream().map(t -> t.startsWith("ro:")
-                ? new Token(t.substring(3).getBytes(StandardCharsets.UTF_8), true)
-                : new Token(t.getBytes(StandardCharsets.UTF_8), false)).toList();
+        this.tokens = configured.stream()
+                .map(t -> t.startsWith("ro:")
+                        ? new Token(t.substring(3).getBytes(StandardCharsets.UTF_8), true)
+                        : new Token(t.getBytes(StandardCharsets.UTF_8), false))
+                .toList();
         this.access = access;
         this.clientCertificates = clientCertificates;
     }
@@ -72,17 +75,21 @@ final class AdminAuth implements ServerInterceptor {
     }
 
     static boolean reads(String method) {
-        return method.startsWith("Get") || method.startsWith("List") || method.startsWith("DryRun")
+        return method.startsWith("Get")
+                || method.startsWith("List")
+                || method.startsWith("DryRun")
                 || method.startsWith("Watch");
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                       ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getBareMethodName();
         if (!enabled()) {
-            return refuse(call, Status.UNAUTHENTICATED.withDescription("the admin API is off: no admin.tokens are "
-                    + "configured (BERTH_ADMIN_TOKENS) and auth.type is none"));
+            return refuse(
+                    call,
+                    Status.UNAUTHENTICATED.withDescription("the admin API is off: no admin.tokens are "
+                            + "configured (BERTH_ADMIN_TOKENS) and auth.type is none"));
         }
         String auth = headers.get(AUTHORIZATION);
         String address = address(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
@@ -91,8 +98,10 @@ final class AdminAuth implements ServerInterceptor {
         if (auth == null) {
             principal = certificateUser(call).orElse(null);
             if (principal == null) {
-                return refuse(call, Status.UNAUTHENTICATED.withDescription("missing 'authorization: Bearer <token>' (berth admin "
-                        + "--token, or --user with BERTH_ADMIN_PASSWORD)"));
+                return refuse(
+                        call,
+                        Status.UNAUTHENTICATED.withDescription("missing 'authorization: Bearer <token>' (berth admin "
+                                + "--token, or --user with BERTH_ADMIN_PASSWORD)"));
             }
         } else if (auth.regionMatches(true, 0, "Basic ", 0, 6)) {
             Optional<AccessControl.Credentials> basic = AccessControl.basic(auth);
@@ -101,7 +110,8 @@ final class AdminAuth implements ServerInterceptor {
                 login = access.login(basic.get(), address);
             } else {
                 // no users to log in as: as wrong as a wrong password, and counted the same
-                login = access.secretRefusal(address).<AccessControl.Login>map(t -> t)
+                login = access.secretRefusal(address)
+                        .<AccessControl.Login>map(t -> t)
                         .orElseGet(AccessControl.Rejected::new);
                 access.failedSecret(address);
             }
@@ -133,10 +143,12 @@ final class AdminAuth implements ServerInterceptor {
             if (match != null) {
                 readOnlyToken = match.readOnly();
                 if (match.readOnly() && !reads(method)) {
-                    return refuse(call, Status.PERMISSION_DENIED.withDescription("a read-only token (ro:) cannot call "
-                            + method));
+                    return refuse(
+                            call,
+                            Status.PERMISSION_DENIED.withDescription("a read-only token (ro:) cannot call " + method));
                 }
-            } else if (access.tokens().isPresent() && given.chars().filter(c -> c == '.').count() == 2) {
+            } else if (access.tokens().isPresent()
+                    && given.chars().filter(c -> c == '.').count() == 2) {
                 TokenService.Verified token;
                 try {
                     token = access.tokens().get().verify(given);
@@ -146,14 +158,18 @@ final class AdminAuth implements ServerInterceptor {
                 }
                 if (!token.admin()) {
                     // a pull token of an admin user is not an admin credential: only one asked for as such is
-                    return refuse(call, Status.PERMISSION_DENIED.withDescription("this token was not issued for the "
-                            + "admin API: ask the token endpoint for scope registry:admin:*"));
+                    return refuse(
+                            call,
+                            Status.PERMISSION_DENIED.withDescription("this token was not issued for the "
+                                    + "admin API: ask the token endpoint for scope registry:admin:*"));
                 }
                 principal = token.principal();
             } else {
                 access.failedSecret(address);
-                return refuse(call, Status.UNAUTHENTICATED.withDescription("the token is not one of admin.tokens"
-                        + (access.tokens().isPresent() ? " nor a token of the token endpoint" : "")));
+                return refuse(
+                        call,
+                        Status.UNAUTHENTICATED.withDescription("the token is not one of admin.tokens"
+                                + (access.tokens().isPresent() ? " nor a token of the token endpoint" : "")));
             }
         } else {
             return refuse(call, Status.UNAUTHENTICATED.withDescription("unsupported authorization scheme"));
@@ -162,9 +178,14 @@ final class AdminAuth implements ServerInterceptor {
             return refuse(call, Status.PERMISSION_DENIED.withDescription(principal + " needs the admin action on '*'"));
         }
         String requestId = headers.get(REQUEST_ID);
-        Caller caller = new Caller(address,
-                requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId, "", method,
-                headers.get(USER_AGENT), principal == null ? "" : principal.subject(), Caller.ADMIN);
+        Caller caller = new Caller(
+                address,
+                requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId,
+                "",
+                method,
+                headers.get(USER_AGENT),
+                principal == null ? "" : principal.subject(),
+                Caller.ADMIN);
         Context context = Context.current().withValue(CALLER, caller).withValue(READ_ONLY, readOnlyToken);
         return Contexts.interceptCall(context, call, headers, next);
     }
@@ -183,13 +204,13 @@ final class AdminAuth implements ServerInterceptor {
             if (chain.length == 0 || !(chain[0] instanceof X509Certificate x509)) {
                 return Optional.empty();
             }
-            for (Rdn rdn : new LdapName(x509.getSubjectX500Principal().getName())
-                    .getRdns()) {
+            for (Rdn rdn : new LdapName(x509.getSubjectX500Principal().getName()).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {
                     // a certificate names a user; a CN written as a robot's subject would otherwise be matched
                     // by the rules that name that robot
                     String cn = String.valueOf(rdn.getValue());
-                    return cn.isBlank() || Principal.named(cn).kind() != Principal.Kind.USER ? Optional.empty()
+                    return cn.isBlank() || Principal.named(cn).kind() != Principal.Kind.USER
+                            ? Optional.empty()
                             : Optional.of(Principal.user(cn));
                 }
             }
@@ -200,7 +221,8 @@ final class AdminAuth implements ServerInterceptor {
     }
 
     private static String address(SocketAddress a) {
-        return a instanceof InetSocketAddress inet && inet.getAddress() != null ? inet.getAddress().getHostAddress()
+        return a instanceof InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress().getHostAddress()
                 : String.valueOf(a);
     }
 
@@ -211,6 +233,6 @@ final class AdminAuth implements ServerInterceptor {
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
         call.close(status, new Metadata());
-        return new ServerCall.Listener<>() { };
+        return new ServerCall.Listener<>() {};
     }
 }

@@ -52,8 +52,12 @@ public final class AdminServer implements AutoCloseable {
     private final ExecutorService executor;
     private final CallsInFlight calls;
 
-    private AdminServer(Server server, HealthStatusManager health, boolean adminEnabled, ExecutorService executor,
-                        CallsInFlight calls) {
+    private AdminServer(
+            Server server,
+            HealthStatusManager health,
+            boolean adminEnabled,
+            ExecutorService executor,
+            CallsInFlight calls) {
         this.server = server;
         this.health = health;
         this.adminEnabled = adminEnabled;
@@ -62,11 +66,22 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** What the admin listener needs besides the registry. */
-    public record Settings(String version, long startedAt, List<String> tokens, Duration gcGrace,
-                           AccessControl access, Optional<Tls> tls, Limits limits) {
+    public record Settings(
+            String version,
+            long startedAt,
+            List<String> tokens,
+            Duration gcGrace,
+            AccessControl access,
+            Optional<Tls> tls,
+            Limits limits) {
         /** With the default {@link Limits}. */
-        public Settings(String version, long startedAt, List<String> tokens, Duration gcGrace,
-                        AccessControl access, Optional<Tls> tls) {
+        public Settings(
+                String version,
+                long startedAt,
+                List<String> tokens,
+                Duration gcGrace,
+                AccessControl access,
+                Optional<Tls> tls) {
             this(version, startedAt, tokens, gcGrace, access, tls, Limits.defaults());
         }
     }
@@ -74,7 +89,8 @@ public final class AdminServer implements AutoCloseable {
     /** What one client may take of the listener ({@code admin.max-*}, {@code admin.idle-timeout}). */
     public record Limits(int maxMessageBytes, int maxMetadataBytes, int maxCallsPerConnection, Duration idleTimeout) {
         public static Limits from(BerthConfig config) {
-            return new Limits((int) config.size(ConfigKeys.ADMIN_MAX_MESSAGE_SIZE),
+            return new Limits(
+                    (int) config.size(ConfigKeys.ADMIN_MAX_MESSAGE_SIZE),
                     (int) config.size(ConfigKeys.ADMIN_MAX_METADATA_SIZE),
                     config.intCount(ConfigKeys.ADMIN_MAX_CALLS_PER_CONNECTION),
                     config.duration(ConfigKeys.ADMIN_IDLE_TIMEOUT));
@@ -86,13 +102,14 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** TLS of the admin listener: PEM certificate chain and key; with {@code clientCa}, client certificates too. */
-    public record Tls(Path cert, Path key, Optional<Path> clientCa) {
-    }
+    public record Tls(Path cert, Path key, Optional<Path> clientCa) {}
 
-    public static AdminServer start(String host, int port, Registry registry, Maintenance maintenance,
-                                    Settings settings) throws IOException {
+    public static AdminServer start(
+            String host, int port, Registry registry, Maintenance maintenance, Settings settings) throws IOException {
         HealthStatusManager health = new HealthStatusManager();
-        AdminAuth auth = new AdminAuth(settings.tokens(), settings.access(),
+        AdminAuth auth = new AdminAuth(
+                settings.tokens(),
+                settings.access(),
                 settings.tls().flatMap(Tls::clientCa).isPresent());
         ServerCredentials credentials = InsecureServerCredentials.create();
         if (settings.tls().isPresent()) {
@@ -100,23 +117,23 @@ public final class AdminServer implements AutoCloseable {
             TlsServerCredentials.Builder b;
             try {
                 // keys read by Berth (PKCS#8, SEC1, PKCS#1), not by the transport, which reads PKCS#8 only
-                b = TlsServerCredentials.newBuilder().keyManager(PemKeys.keyManagers(
-                        tls.cert(), tls.key()));
+                b = TlsServerCredentials.newBuilder().keyManager(PemKeys.keyManagers(tls.cert(), tls.key()));
             } catch (GeneralSecurityException e) {
-                throw new IllegalArgumentException("cannot use admin.tls.cert/admin.tls.key " + tls.cert() + " and "
-                        + tls.key() + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "cannot use admin.tls.cert/admin.tls.key " + tls.cert() + " and " + tls.key() + ": "
+                                + e.getMessage(),
+                        e);
             }
             if (tls.clientCa().isPresent()) {
-                b.trustManager(tls.clientCa().get().toFile())
-                        .clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
+                b.trustManager(tls.clientCa().get().toFile()).clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
             }
             credentials = b.build();
         }
         Limits limits = settings.limits();
         // a thread per call, virtual: a call waiting (for a password check, the database) holds no platform
         // thread, so 800 calls cannot become 800 threads
-        ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("berth-admin-", 0)
-                .factory());
+        ExecutorService executor = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("berth-admin-", 0).factory());
         CallsInFlight calls = new CallsInFlight();
         Server server;
         try {
@@ -133,9 +150,15 @@ public final class AdminServer implements AutoCloseable {
                     .maxRstFramesPerWindow(200, 10) // HTTP/2 rapid reset
                     .handshakeTimeout(HANDSHAKE.toMillis(), TimeUnit.MILLISECONDS)
                     .intercept(calls)
-                    .addService(ServerInterceptors.intercept(new RegistryAdminService(registry, maintenance,
-                            settings.access().robots(), settings.version(),
-                            settings.startedAt(), settings.gcGrace()), auth))
+                    .addService(ServerInterceptors.intercept(
+                            new RegistryAdminService(
+                                    registry,
+                                    maintenance,
+                                    settings.access().robots(),
+                                    settings.version(),
+                                    settings.startedAt(),
+                                    settings.gcGrace()),
+                            auth))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
                     .build()
@@ -145,8 +168,8 @@ public final class AdminServer implements AutoCloseable {
             throw e;
         }
         health.setStatus("", ServingStatus.SERVING);
-        health.setStatus("berth.admin.v1.RegistryAdmin", auth.enabled() ? ServingStatus.SERVING
-                : ServingStatus.NOT_SERVING);
+        health.setStatus(
+                "berth.admin.v1.RegistryAdmin", auth.enabled() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
         return new AdminServer(server, health, auth.enabled(), executor, calls);
     }
 
@@ -165,8 +188,8 @@ public final class AdminServer implements AutoCloseable {
         final AtomicInteger peak = new AtomicInteger();
 
         @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                           ServerCallHandler<Q, R> next) {
+        public <Q, R> ServerCall.Listener<Q> interceptCall(
+                ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
             peak.accumulateAndGet(now.incrementAndGet(), Math::max);
             AtomicBoolean ended = new AtomicBoolean();
             Runnable end = () -> {
@@ -176,13 +199,15 @@ public final class AdminServer implements AutoCloseable {
             };
             ServerCall.Listener<Q> listener;
             try {
-                listener = next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-                    @Override
-                    public void close(Status status, Metadata trailers) {
-                        end.run();
-                        super.close(status, trailers);
-                    }
-                }, headers);
+                listener = next.startCall(
+                        new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                            @Override
+                            public void close(Status status, Metadata trailers) {
+                                end.run();
+                                super.close(status, trailers);
+                            }
+                        },
+                        headers);
             } catch (RuntimeException e) {
                 end.run();
                 throw e;

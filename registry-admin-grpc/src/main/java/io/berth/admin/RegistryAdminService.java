@@ -100,8 +100,13 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     private final long startedAt;
     private final Duration defaultGrace;
 
-    public RegistryAdminService(Registry registry, Maintenance maintenance, Robots robots, String version,
-                                long startedAt, Duration defaultGrace) {
+    public RegistryAdminService(
+            Registry registry,
+            Maintenance maintenance,
+            Robots robots,
+            String version,
+            long startedAt,
+            Duration defaultGrace) {
         this.registry = registry;
         this.maintenance = maintenance;
         this.robots = robots;
@@ -133,22 +138,26 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
             response.onError(AdminErrors.of(e));
         } catch (CancellationException e) {
             // nobody reads this answer; the status is for the record
-            LOG.log(System.Logger.Level.INFO, "admin call " + caller().method() + " stopped (request "
-                    + caller().requestId() + "): " + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "admin call " + caller().method() + " stopped (request " + caller().requestId() + "): "
+                            + e.getMessage());
             response.onError(Status.CANCELLED.withDescription(e.getMessage()).asRuntimeException());
         } catch (RuntimeException e) {
             if (StorageFailures.isBusy(e) || StorageFailures.isNoSpace(e)) {
                 // transient or the operator's to fix: UNAVAILABLE, so clients retry; not an internal error
-                LOG.log(System.Logger.Level.WARNING, "admin call " + caller().method() + " failed (request "
-                        + caller().requestId() + "): " + e.getMessage());
-                response.onError(AdminErrors.of(
-                        StorageFailures.of("the call could not be completed", e)));
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "admin call " + caller().method() + " failed (request " + caller().requestId() + "): "
+                                + e.getMessage());
+                response.onError(AdminErrors.of(StorageFailures.of("the call could not be completed", e)));
                 return;
             }
             String id = caller().requestId();
             LOG.log(System.Logger.Level.ERROR, "admin call " + caller().method() + " failed (request " + id + ")", e);
-            response.onError(Status.INTERNAL.withDescription("internal error; the server log has it under request id "
-                    + id).asRuntimeException());
+            response.onError(Status.INTERNAL
+                    .withDescription("internal error; the server log has it under request id " + id)
+                    .asRuntimeException());
         }
     }
 
@@ -160,26 +169,40 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
 
     @Override
     public void getServerInfo(GetServerInfoRequest request, StreamObserver<ServerInfo> response) {
-        unary(response, () -> ServerInfo.newBuilder().setVersion(version).setStartedAtEpochMillis(startedAt)
-                .setBlobStorage(registry.blobStore().kind()).setMetadataStorage(registry.metadata().kind())
-                .setRepositoryCount(registry.metadata().repositories().count()).build());
+        unary(
+                response,
+                () -> ServerInfo.newBuilder()
+                        .setVersion(version)
+                        .setStartedAtEpochMillis(startedAt)
+                        .setBlobStorage(registry.blobStore().kind())
+                        .setMetadataStorage(registry.metadata().kind())
+                        .setRepositoryCount(registry.metadata().repositories().count())
+                        .build());
     }
 
     private static Repository repository(Repositories.RepositoryInfo r) {
         var s = r.stats();
-        return Repository.newBuilder().setName(r.name().value()).setTagCount(s.tags()).setManifestCount(s.manifests())
-                .setTotalSize(s.totalSize()).setUniqueSize(s.uniqueSize())
-                .setLastPushEpochMillis(s.lastPushAt().orElse(0)).setLastPullEpochMillis(s.lastPullAt().orElse(0))
+        return Repository.newBuilder()
+                .setName(r.name().value())
+                .setTagCount(s.tags())
+                .setManifestCount(s.manifests())
+                .setTotalSize(s.totalSize())
+                .setUniqueSize(s.uniqueSize())
+                .setLastPushEpochMillis(s.lastPushAt().orElse(0))
+                .setLastPullEpochMillis(s.lastPullAt().orElse(0))
                 .build();
     }
 
     @Override
     public void listRepositories(ListRepositoriesRequest request, StreamObserver<ListRepositoriesResponse> response) {
         unary(response, () -> {
-            var page = registry.repositories().list(request.getPrefix(), request.getPageToken(),
-                    request.getPageSize());
-            return ListRepositoriesResponse.newBuilder().addAllRepositories(page.repositories().stream()
-                    .map(RegistryAdminService::repository).toList()).setNextPageToken(page.nextPageToken()).build();
+            var page = registry.repositories().list(request.getPrefix(), request.getPageToken(), request.getPageSize());
+            return ListRepositoriesResponse.newBuilder()
+                    .addAllRepositories(page.repositories().stream()
+                            .map(RegistryAdminService::repository)
+                            .toList())
+                    .setNextPageToken(page.nextPageToken())
+                    .build();
         });
     }
 
@@ -199,21 +222,37 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     // ---- tags and manifests
 
     private static Tag tag(Tags.TagInfo t) {
-        return Tag.newBuilder().setRepository(t.repository().value()).setName(t.name()).setDigest(t.digest().toString())
-                .setMediaType(t.mediaType()).setSize(t.size()).addAllPlatforms(t.platforms())
-                .setPushedEpochMillis(t.pushedAt()).setLastPulledEpochMillis(t.lastPulledAt().orElse(0)).build();
+        return Tag.newBuilder()
+                .setRepository(t.repository().value())
+                .setName(t.name())
+                .setDigest(t.digest().toString())
+                .setMediaType(t.mediaType())
+                .setSize(t.size())
+                .addAllPlatforms(t.platforms())
+                .setPushedEpochMillis(t.pushedAt())
+                .setLastPulledEpochMillis(t.lastPulledAt().orElse(0))
+                .build();
     }
 
     @Override
     public void listTags(ListTagsRequest request, StreamObserver<ListTagsResponse> response) {
         unary(response, () -> {
-            Tags.TagPage page = registry.tags().list(repo(request.getRepository()), request.getFilter(),
-                    request.getFilterKind() == ListTagsRequest.FilterKind.REGEX ? Tags.FilterKind.REGEX
-                            : Tags.FilterKind.GLOB,
-                    request.getOrder() == ListTagsRequest.Order.PUSHED ? Tags.Order.PUSHED : Tags.Order.NAME,
-                    request.getPageToken(), request.getPageSize(), cancellation());
-            return ListTagsResponse.newBuilder().addAllTags(page.tags().stream().map(RegistryAdminService::tag)
-                    .toList()).setNextPageToken(page.nextPageToken()).build();
+            Tags.TagPage page = registry.tags()
+                    .list(
+                            repo(request.getRepository()),
+                            request.getFilter(),
+                            request.getFilterKind() == ListTagsRequest.FilterKind.REGEX
+                                    ? Tags.FilterKind.REGEX
+                                    : Tags.FilterKind.GLOB,
+                            request.getOrder() == ListTagsRequest.Order.PUSHED ? Tags.Order.PUSHED : Tags.Order.NAME,
+                            request.getPageToken(),
+                            request.getPageSize(),
+                            cancellation());
+            return ListTagsResponse.newBuilder()
+                    .addAllTags(
+                            page.tags().stream().map(RegistryAdminService::tag).toList())
+                    .setNextPageToken(page.nextPageToken())
+                    .build();
         });
     }
 
@@ -226,7 +265,8 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void setTag(SetTagRequest request, StreamObserver<Tag> response) {
         unary(response, () -> {
             RepositoryName target = repo(request.getRepository());
-            Optional<RepositoryName> from = request.getFromRepository().isEmpty() ? Optional.empty()
+            Optional<RepositoryName> from = request.getFromRepository().isEmpty()
+                    ? Optional.empty()
                     : Optional.of(repo(request.getFromRepository()));
             // a digest's beginning, as the tables print it, names the one manifest it begins
             Digest digest = registry.manifests().resolve(from.orElse(target), DigestPrefix.parse(request.getDigest()));
@@ -246,14 +286,19 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void getTagHistory(GetTagHistoryRequest request, StreamObserver<TagHistory> response) {
         unary(response, () -> {
             List<TagChange> h = registry.tags().history(repo(request.getRepository()), request.getTag());
-            TagHistory.Builder b = TagHistory.newBuilder().setRepository(request.getRepository())
+            TagHistory.Builder b = TagHistory.newBuilder()
+                    .setRepository(request.getRepository())
                     .setTag(request.getTag());
             for (TagChange c : h) {
-                b.addVersions(TagVersion.newBuilder().setVersion(c.version()).setAction(c.action().name())
+                b.addVersions(TagVersion.newBuilder()
+                        .setVersion(c.version())
+                        .setAction(c.action().name())
                         .setDigest(c.digest().map(Digest::toString).orElse(""))
                         .setPreviousDigest(c.previous().map(Digest::toString).orElse(""))
-                        .setChangedEpochMillis(c.changedAt()).setVia(c.origin().via())
-                        .setRequestId(c.origin().requestId()).setActor(c.origin().actor()));
+                        .setChangedEpochMillis(c.changedAt())
+                        .setVia(c.origin().via())
+                        .setRequestId(c.origin().requestId())
+                        .setActor(c.origin().actor()));
             }
             return b.build();
         });
@@ -263,32 +308,48 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     public void restoreTag(RestoreTagRequest request, StreamObserver<Tag> response) {
         unary(response, () -> {
             if (request.getToCase() == RestoreTagRequest.ToCase.TO_NOT_SET) {
-                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "say which version to restore: version or "
-                        + "at_epoch_millis", "to", "");
+                throw RegistryException.of(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "say which version to restore: version or " + "at_epoch_millis",
+                        "to",
+                        "");
             }
             long version = request.getToCase() == RestoreTagRequest.ToCase.VERSION ? request.getVersion() : 0;
             if (request.getToCase() == RestoreTagRequest.ToCase.VERSION && version < 1) {
-                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "version " + version + " must be 1 or more",
-                        "version", version);
+                throw RegistryException.of(
+                        ErrorCode.INVALID_ARGUMENT, "version " + version + " must be 1 or more", "version", version);
             }
-            return tag(registry.tags().restore(caller(), repo(request.getRepository()), request.getTag(), version,
-                    request.getAtEpochMillis()));
+            return tag(registry.tags()
+                    .restore(
+                            caller(),
+                            repo(request.getRepository()),
+                            request.getTag(),
+                            version,
+                            request.getAtEpochMillis()));
         });
     }
 
     @Override
     public void listManifests(ListManifestsRequest request, StreamObserver<ListManifestsResponse> response) {
         unary(response, () -> {
-            var page = registry.repositories().manifests(repo(request.getRepository()), request.getUntaggedOnly(),
-                    request.getPageToken(), request.getPageSize());
-            ListManifestsResponse.Builder b = ListManifestsResponse.newBuilder()
-                    .setNextPageToken(page.nextPageToken());
+            var page = registry.repositories()
+                    .manifests(
+                            repo(request.getRepository()),
+                            request.getUntaggedOnly(),
+                            request.getPageToken(),
+                            request.getPageSize());
+            ListManifestsResponse.Builder b = ListManifestsResponse.newBuilder().setNextPageToken(page.nextPageToken());
             for (Repositories.ManifestInfo m : page.manifests()) {
                 var s = m.manifest();
-                b.addManifests(Manifest.newBuilder().setDigest(s.digest().toString()).setMediaType(s.mediaType())
+                b.addManifests(Manifest.newBuilder()
+                        .setDigest(s.digest().toString())
+                        .setMediaType(s.mediaType())
                         .setArtifactType(s.artifactType() == null ? "" : s.artifactType())
-                        .setSubject(s.subject().map(Digest::toString).orElse("")).setSize(s.size())
-                        .addAllTags(m.tags()).setReferrers(m.referrers()).setPushedEpochMillis(s.pushedAt())
+                        .setSubject(s.subject().map(Digest::toString).orElse(""))
+                        .setSize(s.size())
+                        .addAllTags(m.tags())
+                        .setReferrers(m.referrers())
+                        .setPushedEpochMillis(s.pushedAt())
                         .setLastPulledEpochMillis(s.lastPulledAt().orElse(0)));
             }
             return b.build();
@@ -304,14 +365,15 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         m.put("repositories", p.getRepositoriesList());
         List<Map<String, Object>> rules = new ArrayList<>();
         for (RetentionRule r : p.getRulesList()) {
-            rules.add(switch (r.getRuleCase()) {
-                case KEEP_LAST_PUSHED -> Map.of("keep-last-pushed", r.getKeepLastPushed());
-                case KEEP_LAST_PULLED -> Map.of("keep-last-pulled", r.getKeepLastPulled());
-                case KEEP_PUSHED_WITHIN -> Map.of("keep-pushed-within", r.getKeepPushedWithin());
-                case KEEP_PULLED_WITHIN -> Map.of("keep-pulled-within", r.getKeepPulledWithin());
-                case KEEP_TAGS_MATCHING -> Map.of("keep-tags-matching", r.getKeepTagsMatching());
-                case RULE_NOT_SET -> Map.of("(empty rule)", "");
-            });
+            rules.add(
+                    switch (r.getRuleCase()) {
+                        case KEEP_LAST_PUSHED -> Map.of("keep-last-pushed", r.getKeepLastPushed());
+                        case KEEP_LAST_PULLED -> Map.of("keep-last-pulled", r.getKeepLastPulled());
+                        case KEEP_PUSHED_WITHIN -> Map.of("keep-pushed-within", r.getKeepPushedWithin());
+                        case KEEP_PULLED_WITHIN -> Map.of("keep-pulled-within", r.getKeepPulledWithin());
+                        case KEEP_TAGS_MATCHING -> Map.of("keep-tags-matching", r.getKeepTagsMatching());
+                        case RULE_NOT_SET -> Map.of("(empty rule)", "");
+                    });
         }
         m.put("rules", rules);
         if (!p.getExcludeTagsMatching().isEmpty()) {
@@ -331,31 +393,46 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
 
     /** The core policy as proto. */
     public static io.berth.proto.admin.v1.RetentionPolicy policy(RetentionPolicy p) {
-        var b = io.berth.proto.admin.v1.RetentionPolicy.newBuilder().setName(p.name())
-                .addAllRepositories(p.repositories()).setExcludeTagsMatching(p.excludeTagsMatching())
+        var b = io.berth.proto.admin.v1.RetentionPolicy.newBuilder()
+                .setName(p.name())
+                .addAllRepositories(p.repositories())
+                .setExcludeTagsMatching(p.excludeTagsMatching())
                 .setUntagged(p.untagged().name().toLowerCase(Locale.ROOT))
-                .setReferrers(p.referrers().name().toLowerCase(Locale.ROOT)).setSchedule(p.schedule());
+                .setReferrers(p.referrers().name().toLowerCase(Locale.ROOT))
+                .setSchedule(p.schedule());
         for (RetentionPolicy.Rule r : p.rules()) {
-            b.addRules(switch (r) {
-                case RetentionPolicy.KeepLastPushed k -> RetentionRule.newBuilder().setKeepLastPushed(k.count());
-                case RetentionPolicy.KeepLastPulled k -> RetentionRule.newBuilder().setKeepLastPulled(k.count());
-                case RetentionPolicy.KeepPushedWithin k -> RetentionRule.newBuilder().setKeepPushedWithin(k.text());
-                case RetentionPolicy.KeepPulledWithin k -> RetentionRule.newBuilder().setKeepPulledWithin(k.text());
-                case RetentionPolicy.KeepTagsMatching k -> RetentionRule.newBuilder().setKeepTagsMatching(k.regex());
-            });
+            b.addRules(
+                    switch (r) {
+                        case RetentionPolicy.KeepLastPushed k ->
+                            RetentionRule.newBuilder().setKeepLastPushed(k.count());
+                        case RetentionPolicy.KeepLastPulled k ->
+                            RetentionRule.newBuilder().setKeepLastPulled(k.count());
+                        case RetentionPolicy.KeepPushedWithin k ->
+                            RetentionRule.newBuilder().setKeepPushedWithin(k.text());
+                        case RetentionPolicy.KeepPulledWithin k ->
+                            RetentionRule.newBuilder().setKeepPulledWithin(k.text());
+                        case RetentionPolicy.KeepTagsMatching k ->
+                            RetentionRule.newBuilder().setKeepTagsMatching(k.regex());
+                    });
         }
         return b.build();
     }
 
     private static RetentionPolicyInfo info(Retention.PolicyInfo i) {
-        return RetentionPolicyInfo.newBuilder().setPolicy(policy(i.policy())).setCreatedEpochMillis(i.createdAt())
-                .setUpdatedEpochMillis(i.updatedAt()).setLastRunEpochMillis(i.lastRunAt().orElse(0L))
-                .setLastRun(i.lastRun()).build();
+        return RetentionPolicyInfo.newBuilder()
+                .setPolicy(policy(i.policy()))
+                .setCreatedEpochMillis(i.createdAt())
+                .setUpdatedEpochMillis(i.updatedAt())
+                .setLastRunEpochMillis(i.lastRunAt().orElse(0L))
+                .setLastRun(i.lastRun())
+                .build();
     }
 
     @Override
     public void putRetentionPolicy(PutRetentionPolicyRequest request, StreamObserver<RetentionPolicyInfo> response) {
-        unary(response, () -> info(maintenance.retention().put(RetentionPolicy.fromMap(policyMap(request.getPolicy())))));
+        unary(
+                response,
+                () -> info(maintenance.retention().put(RetentionPolicy.fromMap(policyMap(request.getPolicy())))));
     }
 
     @Override
@@ -364,15 +441,20 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     }
 
     @Override
-    public void listRetentionPolicies(ListRetentionPoliciesRequest request,
-                                      StreamObserver<ListRetentionPoliciesResponse> response) {
-        unary(response, () -> ListRetentionPoliciesResponse.newBuilder().addAllPolicies(maintenance.retention().list()
-                .stream().map(RegistryAdminService::info).toList()).build());
+    public void listRetentionPolicies(
+            ListRetentionPoliciesRequest request, StreamObserver<ListRetentionPoliciesResponse> response) {
+        unary(
+                response,
+                () -> ListRetentionPoliciesResponse.newBuilder()
+                        .addAllPolicies(maintenance.retention().list().stream()
+                                .map(RegistryAdminService::info)
+                                .toList())
+                        .build());
     }
 
     @Override
-    public void deleteRetentionPolicy(DeleteRetentionPolicyRequest request,
-                                      StreamObserver<DeleteRetentionPolicyResponse> response) {
+    public void deleteRetentionPolicy(
+            DeleteRetentionPolicyRequest request, StreamObserver<DeleteRetentionPolicyResponse> response) {
         unary(response, () -> {
             maintenance.retention().delete(request.getName());
             return DeleteRetentionPolicyResponse.getDefaultInstance();
@@ -380,46 +462,76 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     }
 
     private static TagDecision decision(Retention.TagDecision t) {
-        return TagDecision.newBuilder().setRepository(t.repository().value()).setTag(t.tag())
-                .setDigest(t.digest().toString()).setKeep(t.keep()).setReason(t.reason()).build();
+        return TagDecision.newBuilder()
+                .setRepository(t.repository().value())
+                .setTag(t.tag())
+                .setDigest(t.digest().toString())
+                .setKeep(t.keep())
+                .setReason(t.reason())
+                .build();
     }
 
     private static ManifestDeletion deletion(Retention.ManifestDecision m) {
-        return ManifestDeletion.newBuilder().setRepository(m.repository().value()).setDigest(m.digest().toString())
-                .setSize(m.size()).setReason(m.reason()).addAllTags(m.tags()).build();
+        return ManifestDeletion.newBuilder()
+                .setRepository(m.repository().value())
+                .setDigest(m.digest().toString())
+                .setSize(m.size())
+                .setReason(m.reason())
+                .addAllTags(m.tags())
+                .build();
     }
 
     @Override
     public void dryRunRetention(DryRunRetentionRequest request, StreamObserver<RetentionPlan> response) {
         unary(response, () -> {
             // a read-only caller writes nothing: its plan is evaluated, not stored (no id to run it by)
-            Retention.Plan p = AdminAuth.READ_ONLY.get() ? maintenance.retention().preview(request.getName(), cancellation())
+            Retention.Plan p = AdminAuth.READ_ONLY.get()
+                    ? maintenance.retention().preview(request.getName(), cancellation())
                     : maintenance.retention().dryRun(request.getName(), cancellation());
-            return RetentionPlan.newBuilder().setPlanId(p.id()).setPolicy(p.policy())
+            return RetentionPlan.newBuilder()
+                    .setPlanId(p.id())
+                    .setPolicy(p.policy())
                     .setCreatedEpochMillis(p.createdAt())
-                    .addAllTags(p.tags().stream().map(RegistryAdminService::decision).toList())
-                    .addAllManifests(p.manifests().stream().map(RegistryAdminService::deletion).toList())
-                    .setTagsKept(p.tagsKept()).setTagsDeleted(p.tagsDeleted()).build();
+                    .addAllTags(p.tags().stream()
+                            .map(RegistryAdminService::decision)
+                            .toList())
+                    .addAllManifests(p.manifests().stream()
+                            .map(RegistryAdminService::deletion)
+                            .toList())
+                    .setTagsKept(p.tagsKept())
+                    .setTagsDeleted(p.tagsDeleted())
+                    .build();
         });
     }
 
     @Override
     public void runRetention(RunRetentionRequest request, StreamObserver<RetentionRunResult> response) {
         unary(response, () -> {
-            Retention.RunResult r = maintenance.retention().run(request.getName(), request.getPlanId(),
-                    cancellation());
-            return RetentionRunResult.newBuilder().setPolicy(r.policy()).setPlanId(r.planId())
-                    .addAllTagsDeleted(r.tagsDeleted().stream().map(RegistryAdminService::decision).toList())
-                    .addAllManifestsDeleted(r.manifestsDeleted().stream().map(RegistryAdminService::deletion).toList())
-                    .addAllSkipped(r.skipped()).setSummary(r.summary()).build();
+            Retention.RunResult r = maintenance.retention().run(request.getName(), request.getPlanId(), cancellation());
+            return RetentionRunResult.newBuilder()
+                    .setPolicy(r.policy())
+                    .setPlanId(r.planId())
+                    .addAllTagsDeleted(r.tagsDeleted().stream()
+                            .map(RegistryAdminService::decision)
+                            .toList())
+                    .addAllManifestsDeleted(r.manifestsDeleted().stream()
+                            .map(RegistryAdminService::deletion)
+                            .toList())
+                    .addAllSkipped(r.skipped())
+                    .setSummary(r.summary())
+                    .build();
         });
     }
 
     // ---- immutability
 
     private static ImmutabilityRule rule(Immutability.Rule r) {
-        return ImmutabilityRule.newBuilder().setId(r.id()).setRepositories(r.repositories()).setTags(r.tags())
-                .setCreatedEpochMillis(r.createdAt()).build();
+        return ImmutabilityRule.newBuilder()
+                .setId(r.id())
+                .setRepositories(r.repositories())
+                .setTags(r.tags())
+                .setCreatedEpochMillis(r.createdAt())
+                .build();
     }
 
     @Override
@@ -428,15 +540,20 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     }
 
     @Override
-    public void listImmutabilityRules(ListImmutabilityRulesRequest request,
-                                      StreamObserver<ListImmutabilityRulesResponse> response) {
-        unary(response, () -> ListImmutabilityRulesResponse.newBuilder().addAllRules(registry.immutability().list()
-                .stream().map(RegistryAdminService::rule).toList()).build());
+    public void listImmutabilityRules(
+            ListImmutabilityRulesRequest request, StreamObserver<ListImmutabilityRulesResponse> response) {
+        unary(
+                response,
+                () -> ListImmutabilityRulesResponse.newBuilder()
+                        .addAllRules(registry.immutability().list().stream()
+                                .map(RegistryAdminService::rule)
+                                .toList())
+                        .build());
     }
 
     @Override
-    public void deleteImmutabilityRule(DeleteImmutabilityRuleRequest request,
-                                       StreamObserver<DeleteImmutabilityRuleResponse> response) {
+    public void deleteImmutabilityRule(
+            DeleteImmutabilityRuleRequest request, StreamObserver<DeleteImmutabilityRuleResponse> response) {
         unary(response, () -> {
             registry.immutability().delete(request.getId());
             return DeleteImmutabilityRuleResponse.getDefaultInstance();
@@ -446,32 +563,45 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     // ---- robot accounts
 
     private static Robot robot(RobotRecord r) {
-        return Robot.newBuilder().setName(r.name()).addAllRepositories(r.repositories())
-                .addAllActions(r.actions()).setDescription(r.description()).setCreatedEpochMillis(r.createdAt())
-                .setCreatedBy(r.createdBy()).build();
+        return Robot.newBuilder()
+                .setName(r.name())
+                .addAllRepositories(r.repositories())
+                .addAllActions(r.actions())
+                .setDescription(r.description())
+                .setCreatedEpochMillis(r.createdAt())
+                .setCreatedBy(r.createdBy())
+                .build();
     }
 
     @Override
-    public void createRobot(CreateRobotRequest request,
-                            StreamObserver<CreatedRobot> response) {
+    public void createRobot(CreateRobotRequest request, StreamObserver<CreatedRobot> response) {
         unary(response, () -> {
-            Robots.Created c = robots.create(request.getName(),
-                    request.getRepositoriesList(), request.getActionsList(), request.getDescription(), caller());
-            return CreatedRobot.newBuilder().setRobot(robot(c.robot())).setSecret(c.secret())
+            Robots.Created c = robots.create(
+                    request.getName(),
+                    request.getRepositoriesList(),
+                    request.getActionsList(),
+                    request.getDescription(),
+                    caller());
+            return CreatedRobot.newBuilder()
+                    .setRobot(robot(c.robot()))
+                    .setSecret(c.secret())
                     .build();
         });
     }
 
     @Override
-    public void listRobots(ListRobotsRequest request,
-                           StreamObserver<ListRobotsResponse> response) {
-        unary(response, () -> ListRobotsResponse.newBuilder().addAllRobots(
-                robots.list().stream().map(RegistryAdminService::robot).toList()).build());
+    public void listRobots(ListRobotsRequest request, StreamObserver<ListRobotsResponse> response) {
+        unary(
+                response,
+                () -> ListRobotsResponse.newBuilder()
+                        .addAllRobots(robots.list().stream()
+                                .map(RegistryAdminService::robot)
+                                .toList())
+                        .build());
     }
 
     @Override
-    public void revokeRobot(RevokeRobotRequest request,
-                            StreamObserver<RevokeRobotResponse> response) {
+    public void revokeRobot(RevokeRobotRequest request, StreamObserver<RevokeRobotResponse> response) {
         unary(response, () -> {
             robots.revoke(request.getName());
             return RevokeRobotResponse.getDefaultInstance();
@@ -481,27 +611,43 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     // ---- garbage collection
 
     static GarbageCollectionStatus status(GarbageCollector.Status s) {
-        return GarbageCollectionStatus.newBuilder().setId(s.id()).setState(s.state().name()).setDryRun(s.dryRun())
+        return GarbageCollectionStatus.newBuilder()
+                .setId(s.id())
+                .setState(s.state().name())
+                .setDryRun(s.dryRun())
                 .setDeleteUntagged(s.deleteUntagged())
                 .setGrace(BerthConfig.formatMillis(s.grace().toMillis()))
-                .setCutoffEpochMillis(s.cutoffAt()).setPhase(s.phase()).setStartedEpochMillis(s.startedAt())
-                .setUpdatedEpochMillis(s.updatedAt()).setFinishedEpochMillis(s.finishedAt().orElse(0L))
-                .setManifestsDeleted(s.manifestsDeleted()).setBlobsExamined(s.blobsExamined())
-                .setBlobsDeleted(s.blobsDeleted()).setBytesFreed(s.bytesFreed()).addAllItems(s.items())
-                .setError(s.error() == null ? "" : s.error()).build();
+                .setCutoffEpochMillis(s.cutoffAt())
+                .setPhase(s.phase())
+                .setStartedEpochMillis(s.startedAt())
+                .setUpdatedEpochMillis(s.updatedAt())
+                .setFinishedEpochMillis(s.finishedAt().orElse(0L))
+                .setManifestsDeleted(s.manifestsDeleted())
+                .setBlobsExamined(s.blobsExamined())
+                .setBlobsDeleted(s.blobsDeleted())
+                .setBytesFreed(s.bytesFreed())
+                .addAllItems(s.items())
+                .setError(s.error() == null ? "" : s.error())
+                .build();
     }
 
     @Override
-    public void runGarbageCollection(RunGarbageCollectionRequest request,
-                                     StreamObserver<GarbageCollectionStatus> response) {
+    public void runGarbageCollection(
+            RunGarbageCollectionRequest request, StreamObserver<GarbageCollectionStatus> response) {
         GarbageCollector.Status started;
         try {
-            Duration grace = request.getGrace().isEmpty() ? defaultGrace : Durations.parse(request.getGrace(),
-                    Duration.ZERO, Duration.ofDays(365)).orElseThrow(() -> RegistryException.of(
-                    ErrorCode.INVALID_ARGUMENT, "grace '" + request.getGrace() + "' is not a duration from 0s to 365d"
-                            + " (e.g. 1h, 30m, 0s)", "grace", request.getGrace()));
-            started = maintenance.gc().start(new GarbageCollector.Options(request.getDryRun(), grace,
-                    request.getDeleteUntagged()));
+            Duration grace = request.getGrace().isEmpty()
+                    ? defaultGrace
+                    : Durations.parse(request.getGrace(), Duration.ZERO, Duration.ofDays(365))
+                            .orElseThrow(() -> RegistryException.of(
+                                    ErrorCode.INVALID_ARGUMENT,
+                                    "grace '" + request.getGrace() + "' is not a duration from 0s to 365d"
+                                            + " (e.g. 1h, 30m, 0s)",
+                                    "grace",
+                                    request.getGrace()));
+            started = maintenance
+                    .gc()
+                    .start(new GarbageCollector.Options(request.getDryRun(), grace, request.getDeleteUntagged()));
         } catch (RegistryException e) {
             response.onError(AdminErrors.of(e));
             return;
@@ -510,14 +656,14 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     }
 
     @Override
-    public void getGarbageCollectionStatus(GetGarbageCollectionStatusRequest request,
-                                           StreamObserver<GarbageCollectionStatus> response) {
+    public void getGarbageCollectionStatus(
+            GetGarbageCollectionStatusRequest request, StreamObserver<GarbageCollectionStatus> response) {
         unary(response, () -> status(maintenance.gc().status()));
     }
 
     @Override
-    public void watchGarbageCollection(GetGarbageCollectionStatusRequest request,
-                                       StreamObserver<GarbageCollectionStatus> response) {
+    public void watchGarbageCollection(
+            GetGarbageCollectionStatusRequest request, StreamObserver<GarbageCollectionStatus> response) {
         GarbageCollector.Status s;
         try {
             s = maintenance.gc().status();

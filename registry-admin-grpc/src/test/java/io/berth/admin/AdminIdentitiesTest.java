@@ -53,6 +53,7 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
 class AdminIdentitiesTest {
     @TempDir
     Path dir;
+
     Registry registry;
     Maintenance maintenance;
     Robots robots;
@@ -62,8 +63,10 @@ class AdminIdentitiesTest {
 
     @BeforeEach
     void open() throws Exception {
-        Files.writeString(dir.resolve("htpasswd"), "root:" + BCrypt.hashpw("root-pw", BCrypt.gensalt(4)) + "\n"
-                + "alice:" + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
+        Files.writeString(
+                dir.resolve("htpasswd"),
+                "root:" + BCrypt.hashpw("root-pw", BCrypt.gensalt(4)) + "\n" + "alice:"
+                        + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
         Files.writeString(dir.resolve("policy.yaml"), """
                 rules:
                   - repositories: ["*"]
@@ -73,16 +76,33 @@ class AdminIdentitiesTest {
                     subjects: [authenticated]
                     actions: [pull, push]
                 """);
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")),
+                RegistryOptions.defaults());
         maintenance = new Maintenance(registry);
         robots = new Robots(registry.metadata(), registry.clock());
-        access = AccessControl.from(BerthConfig.of(Map.of("auth.type", "token", "auth.htpasswd.path",
-                dir.resolve("htpasswd").toString(), "auth.policy", dir.resolve("policy.yaml").toString(),
-                "auth.token.key-file", dir.resolve("key.pem").toString())), robots, Clock.systemUTC());
-        server = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of("boot"),
-                Duration.ofHours(1), access, Optional.empty()));
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        access = AccessControl.from(
+                BerthConfig.of(Map.of(
+                        "auth.type",
+                        "token",
+                        "auth.htpasswd.path",
+                        dir.resolve("htpasswd").toString(),
+                        "auth.policy",
+                        dir.resolve("policy.yaml").toString(),
+                        "auth.token.key-file",
+                        dir.resolve("key.pem").toString())),
+                robots,
+                Clock.systemUTC());
+        server = AdminServer.start(
+                "127.0.0.1",
+                0,
+                registry,
+                maintenance,
+                new AdminServer.Settings("1", 0, List.of("boot"), Duration.ofHours(1), access, Optional.empty()));
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port())
+                .usePlaintext()
+                .build();
     }
 
     @AfterEach
@@ -98,7 +118,8 @@ class AdminIdentitiesTest {
         if (authorization != null) {
             m.put(AdminAuth.AUTHORIZATION, authorization);
         }
-        return RegistryAdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m))
+        return RegistryAdminGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(m))
                 .withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
@@ -114,74 +135,153 @@ class AdminIdentitiesTest {
     void usersTokensAndRobotsNeedTheAdminAction() {
         GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
         assertEquals("1", as(basic("root", "root-pw")).getServerInfo(info).getVersion());
-        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as(basic("alice", "alice-pw")).getServerInfo(info)));
-        assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(basic("root", "wrong")).getServerInfo(info)));
+        assertEquals(
+                Status.Code.PERMISSION_DENIED,
+                refused(() -> as(basic("alice", "alice-pw")).getServerInfo(info)));
+        assertEquals(
+                Status.Code.UNAUTHENTICATED,
+                refused(() -> as(basic("root", "wrong")).getServerInfo(info)));
         assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(null).getServerInfo(info)));
         // a token of the token endpoint asked for the admin API (registry:admin:*) proves who the caller is
         String rootToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), false, true);
         String aliceToken = access.tokens().orElseThrow().issue(Principal.user("alice"), Map.of(), false, true);
         assertEquals("1", as("Bearer " + rootToken).getServerInfo(info).getVersion());
-        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as("Bearer " + aliceToken).getServerInfo(info)),
+        assertEquals(
+                Status.Code.PERMISSION_DENIED,
+                refused(() -> as("Bearer " + aliceToken).getServerInfo(info)),
                 "the claim alone is not enough: the policy must give admin too");
-        assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as("Bearer " + rootToken.substring(0,
-                rootToken.length() - 4) + "AAAA").getServerInfo(info)));
+        assertEquals(
+                Status.Code.UNAUTHENTICATED,
+                refused(() -> as("Bearer " + rootToken.substring(0, rootToken.length() - 4) + "AAAA")
+                        .getServerInfo(info)));
         // bootstrap token
         assertEquals("1", as("Bearer boot").getServerInfo(info).getVersion());
 
         // robots: created by root, the secret once; an admin robot may call the admin API itself
-        CreatedRobot ci = as(basic("root", "root-pw")).createRobot(CreateRobotRequest.newBuilder().setName("ci")
-                .addRepositories("team-a/**").addActions("pull").addActions("push").setDescription("CI").build());
+        CreatedRobot ci = as(basic("root", "root-pw"))
+                .createRobot(CreateRobotRequest.newBuilder()
+                        .setName("ci")
+                        .addRepositories("team-a/**")
+                        .addActions("pull")
+                        .addActions("push")
+                        .setDescription("CI")
+                        .build());
         assertTrue(ci.getSecret().startsWith("berth_"));
         assertEquals("root", ci.getRobot().getCreatedBy());
-        CreatedRobot ops = as("Bearer boot").createRobot(CreateRobotRequest.newBuilder().setName("ops")
-                .addRepositories("**").addActions("admin").build());
-        assertEquals("1", as(basic("robot:ops", ops.getSecret())).getServerInfo(info).getVersion());
-        assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as(basic("robot:ci", ci.getSecret()))
-                .getServerInfo(info)));
-        assertEquals(List.of("ci", "ops"), as("Bearer boot").listRobots(ListRobotsRequest.getDefaultInstance())
-                .getRobotsList().stream().map(r -> r.getName()).toList());
-        assertTrue(as("Bearer boot").listRobots(ListRobotsRequest.getDefaultInstance()).toString()
-                .indexOf(ci.getSecret()) < 0, "the secret is never listed");
-        assertEquals(Status.Code.FAILED_PRECONDITION, refused(() -> as("Bearer boot").createRobot(
-                CreateRobotRequest.newBuilder().setName("ci").addRepositories("x").addActions("pull").build())));
-        assertEquals(Status.Code.INVALID_ARGUMENT, refused(() -> as("Bearer boot").createRobot(
-                CreateRobotRequest.newBuilder().setName("Bad Name").addRepositories("x").addActions("pull").build())));
-        assertEquals(Status.Code.INVALID_ARGUMENT, refused(() -> as("Bearer boot").createRobot(
-                CreateRobotRequest.newBuilder().setName("x").addRepositories("x").addActions("fly").build())));
+        CreatedRobot ops = as("Bearer boot")
+                .createRobot(CreateRobotRequest.newBuilder()
+                        .setName("ops")
+                        .addRepositories("**")
+                        .addActions("admin")
+                        .build());
+        assertEquals(
+                "1", as(basic("robot:ops", ops.getSecret())).getServerInfo(info).getVersion());
+        assertEquals(
+                Status.Code.PERMISSION_DENIED,
+                refused(() -> as(basic("robot:ci", ci.getSecret())).getServerInfo(info)));
+        assertEquals(
+                List.of("ci", "ops"),
+                as("Bearer boot").listRobots(ListRobotsRequest.getDefaultInstance()).getRobotsList().stream()
+                        .map(r -> r.getName())
+                        .toList());
+        assertTrue(
+                as("Bearer boot")
+                                .listRobots(ListRobotsRequest.getDefaultInstance())
+                                .toString()
+                                .indexOf(ci.getSecret())
+                        < 0,
+                "the secret is never listed");
+        assertEquals(
+                Status.Code.FAILED_PRECONDITION,
+                refused(() -> as("Bearer boot")
+                        .createRobot(CreateRobotRequest.newBuilder()
+                                .setName("ci")
+                                .addRepositories("x")
+                                .addActions("pull")
+                                .build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                refused(() -> as("Bearer boot")
+                        .createRobot(CreateRobotRequest.newBuilder()
+                                .setName("Bad Name")
+                                .addRepositories("x")
+                                .addActions("pull")
+                                .build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                refused(() -> as("Bearer boot")
+                        .createRobot(CreateRobotRequest.newBuilder()
+                                .setName("x")
+                                .addRepositories("x")
+                                .addActions("fly")
+                                .build())));
         // a glob no repository name can match is a mistake, said at once
-        StatusRuntimeException glob = assertThrows(StatusRuntimeException.class, () -> as("Bearer boot").createRobot(
-                CreateRobotRequest.newBuilder().setName("x").addRepositories("team-a//x").addActions("pull").build()));
+        StatusRuntimeException glob = assertThrows(
+                StatusRuntimeException.class,
+                () -> as("Bearer boot")
+                        .createRobot(CreateRobotRequest.newBuilder()
+                                .setName("x")
+                                .addRepositories("team-a//x")
+                                .addActions("pull")
+                                .build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, glob.getStatus().getCode());
-        assertTrue(glob.getStatus().getDescription().contains("empty component"), glob.getStatus().getDescription());
-        as("Bearer boot").revokeRobot(RevokeRobotRequest.newBuilder().setName("ops").build());
-        assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> as(basic("robot:ops", ops.getSecret()))
-                .getServerInfo(info)));
-        assertEquals(Status.Code.NOT_FOUND, refused(() -> as("Bearer boot").revokeRobot(
-                RevokeRobotRequest.newBuilder().setName("ops").build())));
+        assertTrue(
+                glob.getStatus().getDescription().contains("empty component"),
+                glob.getStatus().getDescription());
+        as("Bearer boot")
+                .revokeRobot(RevokeRobotRequest.newBuilder().setName("ops").build());
+        assertEquals(
+                Status.Code.UNAUTHENTICATED,
+                refused(() -> as(basic("robot:ops", ops.getSecret())).getServerInfo(info)));
+        assertEquals(
+                Status.Code.NOT_FOUND,
+                refused(() -> as("Bearer boot")
+                        .revokeRobot(
+                                RevokeRobotRequest.newBuilder().setName("ops").build())));
     }
 
     @Test
     void onlyATokenAskedForTheAdminApiIsAnAdminCredential() {
         // what /auth/token gives root for `docker pull public/x`: a pull token, not an admin credential
-        String pullToken = access.tokens().orElseThrow().issue(Principal.user("root"),
-                Map.of("public/x", EnumSet.of(Action.PULL)), false);
+        String pullToken = access.tokens()
+                .orElseThrow()
+                .issue(Principal.user("root"), Map.of("public/x", EnumSet.of(Action.PULL)), false);
         String catalogToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), true);
         for (String token : List.of(pullToken, catalogToken)) {
-            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> as("Bearer "
-                    + token).createRobot(CreateRobotRequest.newBuilder().setName("sneaky").addRepositories("**")
-                    .addActions("*").build()));
+            StatusRuntimeException e = assertThrows(
+                    StatusRuntimeException.class,
+                    () -> as("Bearer " + token)
+                            .createRobot(CreateRobotRequest.newBuilder()
+                                    .setName("sneaky")
+                                    .addRepositories("**")
+                                    .addActions("*")
+                                    .build()));
             assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
-            assertTrue(e.getStatus().getDescription().contains("registry:admin:*"), e.getStatus().getDescription());
-            assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> as("Bearer " + token).listRobots(
-                    ListRobotsRequest.getDefaultInstance())));
+            assertTrue(
+                    e.getStatus().getDescription().contains("registry:admin:*"),
+                    e.getStatus().getDescription());
+            assertEquals(
+                    Status.Code.PERMISSION_DENIED,
+                    refused(() -> as("Bearer " + token).listRobots(ListRobotsRequest.getDefaultInstance())));
         }
         assertEquals(List.of(), robots.list(), "no robot was created");
         // root's own password still works, and so does a token asked for as an admin credential
-        assertEquals(0, as(basic("root", "root-pw")).listRobots(ListRobotsRequest.getDefaultInstance())
-                .getRobotsCount());
+        assertEquals(
+                0,
+                as(basic("root", "root-pw"))
+                        .listRobots(ListRobotsRequest.getDefaultInstance())
+                        .getRobotsCount());
         String adminToken = access.tokens().orElseThrow().issue(Principal.user("root"), Map.of(), false, true);
-        assertEquals("root", as("Bearer " + adminToken).createRobot(CreateRobotRequest.newBuilder().setName("ok")
-                .addRepositories("ci/**").addActions("pull").build()).getRobot().getCreatedBy());
+        assertEquals(
+                "root",
+                as("Bearer " + adminToken)
+                        .createRobot(CreateRobotRequest.newBuilder()
+                                .setName("ok")
+                                .addRepositories("ci/**")
+                                .addActions("pull")
+                                .build())
+                        .getRobot()
+                        .getCreatedBy());
     }
 
     @Test
@@ -191,31 +291,58 @@ class AdminIdentitiesTest {
         pki.client("root-client", "root");
         pki.client("alice-client", "alice");
         pki.client("robot-client", "robot:ops");
-        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of(),
-                Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
-                Optional.of(pki.ca())))))) {
+        try (AdminServer tls = AdminServer.start(
+                "127.0.0.1",
+                0,
+                registry,
+                maintenance,
+                new AdminServer.Settings(
+                        "1",
+                        0,
+                        List.of(),
+                        Duration.ofHours(1),
+                        access,
+                        Optional.of(
+                                new AdminServer.Tls(pki.cert("admin"), pki.key("admin"), Optional.of(pki.ca())))))) {
             GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
             // a client certificate signed by admin.tls.client-ca names the user: root has the admin action
             ManagedChannel root = channel(tls.port(), pki, "root-client");
             ManagedChannel alice = channel(tls.port(), pki, "alice-client");
             ManagedChannel none = channel(tls.port(), pki, null);
             ManagedChannel robotCn = channel(tls.port(), pki, "robot-client");
-            ManagedChannel plain = ManagedChannelBuilder.forAddress("127.0.0.1", tls.port()).usePlaintext().build();
+            ManagedChannel plain = ManagedChannelBuilder.forAddress("127.0.0.1", tls.port())
+                    .usePlaintext()
+                    .build();
             try {
-                assertEquals("1", RegistryAdminGrpc.newBlockingStub(root).getServerInfo(info).getVersion());
-                assertEquals(Status.Code.PERMISSION_DENIED, refused(() -> RegistryAdminGrpc.newBlockingStub(alice)
-                        .getServerInfo(info)));
-                assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> RegistryAdminGrpc.newBlockingStub(none)
-                        .getServerInfo(info)));
+                assertEquals(
+                        "1",
+                        RegistryAdminGrpc.newBlockingStub(root)
+                                .getServerInfo(info)
+                                .getVersion());
+                assertEquals(
+                        Status.Code.PERMISSION_DENIED,
+                        refused(() -> RegistryAdminGrpc.newBlockingStub(alice).getServerInfo(info)));
+                assertEquals(
+                        Status.Code.UNAUTHENTICATED,
+                        refused(() -> RegistryAdminGrpc.newBlockingStub(none).getServerInfo(info)));
                 // a CN written as a robot's subject names nobody (a user of that name would match the robot's rules)
-                assertEquals(Status.Code.UNAUTHENTICATED, refused(() -> RegistryAdminGrpc.newBlockingStub(robotCn)
-                        .getServerInfo(info)));
+                assertEquals(
+                        Status.Code.UNAUTHENTICATED,
+                        refused(() -> RegistryAdminGrpc.newBlockingStub(robotCn).getServerInfo(info)));
                 // over TLS without a client certificate, credentials work as on plain connections
-                assertEquals("1", RegistryAdminGrpc.newBlockingStub(none).withInterceptors(MetadataUtils
-                        .newAttachHeadersInterceptor(headers(basic("root", "root-pw")))).getServerInfo(info)
-                        .getVersion());
-                assertEquals(Status.Code.UNAVAILABLE, refused(() -> RegistryAdminGrpc.newBlockingStub(plain)
-                        .withDeadlineAfter(10, TimeUnit.SECONDS).getServerInfo(info)), "no plaintext on a TLS port");
+                assertEquals(
+                        "1",
+                        RegistryAdminGrpc.newBlockingStub(none)
+                                .withInterceptors(
+                                        MetadataUtils.newAttachHeadersInterceptor(headers(basic("root", "root-pw"))))
+                                .getServerInfo(info)
+                                .getVersion());
+                assertEquals(
+                        Status.Code.UNAVAILABLE,
+                        refused(() -> RegistryAdminGrpc.newBlockingStub(plain)
+                                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                                .getServerInfo(info)),
+                        "no plaintext on a TLS port");
             } finally {
                 for (ManagedChannel c : List.of(root, alice, none, robotCn, plain)) {
                     c.shutdownNow();
@@ -230,14 +357,28 @@ class AdminIdentitiesTest {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.serverWithSec1Key("admin", "a2");
         assertTrue(Files.readString(pki.key("admin")).contains("-----BEGIN EC PRIVATE KEY-----"));
-        try (AdminServer tls = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, List.of(),
-                Duration.ofHours(1), access, Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"),
-                Optional.empty()))))) {
+        try (AdminServer tls = AdminServer.start(
+                "127.0.0.1",
+                0,
+                registry,
+                maintenance,
+                new AdminServer.Settings(
+                        "1",
+                        0,
+                        List.of(),
+                        Duration.ofHours(1),
+                        access,
+                        Optional.of(new AdminServer.Tls(pki.cert("admin"), pki.key("admin"), Optional.empty()))))) {
             ManagedChannel channel = channel(tls.port(), pki, null);
             try {
-                assertEquals("1", RegistryAdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils
-                        .newAttachHeadersInterceptor(headers(basic("root", "root-pw")))).withDeadlineAfter(20,
-                        TimeUnit.SECONDS).getServerInfo(GetServerInfoRequest.getDefaultInstance()).getVersion());
+                assertEquals(
+                        "1",
+                        RegistryAdminGrpc.newBlockingStub(channel)
+                                .withInterceptors(
+                                        MetadataUtils.newAttachHeadersInterceptor(headers(basic("root", "root-pw"))))
+                                .withDeadlineAfter(20, TimeUnit.SECONDS)
+                                .getServerInfo(GetServerInfoRequest.getDefaultInstance())
+                                .getVersion());
             } finally {
                 channel.shutdownNow();
             }
@@ -251,8 +392,8 @@ class AdminIdentitiesTest {
     }
 
     static ManagedChannel channel(int port, TestPki pki, String client) throws Exception {
-        TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder()
-                .trustManager(pki.ca().toFile());
+        TlsChannelCredentials.Builder b =
+                TlsChannelCredentials.newBuilder().trustManager(pki.ca().toFile());
         if (client != null) {
             b.keyManager(pki.cert(client).toFile(), pki.key(client).toFile());
         }

@@ -63,6 +63,7 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
 class AdminLimitsTest {
     @TempDir
     Path dir;
+
     Registry registry;
     Maintenance maintenance;
     Robots robots;
@@ -70,8 +71,10 @@ class AdminLimitsTest {
 
     @BeforeEach
     void open() throws Exception {
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")),
+                RegistryOptions.defaults());
         maintenance = new Maintenance(registry);
         robots = new Robots(registry.metadata(), registry.clock());
     }
@@ -87,22 +90,27 @@ class AdminLimitsTest {
 
     AdminServer server(Map<String, String> config, List<String> tokens, AdminServer.Limits limits) throws Exception {
         AccessControl access = AccessControl.from(BerthConfig.of(config), robots, Clock.systemUTC());
-        AdminServer s = AdminServer.start("127.0.0.1", 0, registry, maintenance, new AdminServer.Settings("1", 0, tokens,
-                Duration.ofHours(1), access, Optional.empty(), limits));
+        AdminServer s = AdminServer.start(
+                "127.0.0.1",
+                0,
+                registry,
+                maintenance,
+                new AdminServer.Settings("1", 0, tokens, Duration.ofHours(1), access, Optional.empty(), limits));
         closing.add(s);
         return s;
     }
 
     /** A channel whose connection comes from {@code address}. */
     ManagedChannel channel(AdminServer s, String address) {
-        ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", s.port()).usePlaintext()
+        ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", s.port())
+                .usePlaintext()
                 .localSocketPicker(new NettyChannelBuilder.LocalSocketPicker() {
                     @Override
-                    public SocketAddress createSocketAddress(SocketAddress remote,
-                                                                      Attributes attrs) {
+                    public SocketAddress createSocketAddress(SocketAddress remote, Attributes attrs) {
                         return new InetSocketAddress(address, 0);
                     }
-                }).build();
+                })
+                .build();
         closing.add(() -> c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
         return c;
     }
@@ -118,8 +126,9 @@ class AdminLimitsTest {
     }
 
     RegistryAdminGrpc.RegistryAdminBlockingStub stub(ManagedChannel c, String authorization) {
-        return RegistryAdminGrpc.newBlockingStub(c).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
-                auth(authorization))).withDeadlineAfter(60, TimeUnit.SECONDS);
+        return RegistryAdminGrpc.newBlockingStub(c)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth(authorization)))
+                .withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
     static Status.Code code(Runnable call) {
@@ -134,8 +143,10 @@ class AdminLimitsTest {
     void eightHundredFailedLoginsOnOneConnectionHoldNoThreads() throws Exception {
         Path users = dir.resolve("htpasswd");
         Files.writeString(users, "root:" + BCrypt.hashpw("root-pw", BCrypt.gensalt(10)) + "\n");
-        AdminServer s = server(Map.of("auth.type", "htpasswd", "auth.htpasswd.path", users.toString()),
-                List.of("boot"), AdminServer.Limits.defaults());
+        AdminServer s = server(
+                Map.of("auth.type", "htpasswd", "auth.htpasswd.path", users.toString()),
+                List.of("boot"),
+                AdminServer.Limits.defaults());
         ManagedChannel attacker = channel(s, "127.0.0.1");
         ManagedChannel operator = channel(s, "127.0.0.2");
         GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
@@ -169,9 +180,9 @@ class AdminLimitsTest {
             }
         });
         long start = System.nanoTime();
-        RegistryAdminGrpc.RegistryAdminFutureStub bad = RegistryAdminGrpc.newFutureStub(attacker).withInterceptors(
-                MetadataUtils.newAttachHeadersInterceptor(auth(basic("root", "guess")))).withDeadlineAfter(120,
-                TimeUnit.SECONDS);
+        RegistryAdminGrpc.RegistryAdminFutureStub bad = RegistryAdminGrpc.newFutureStub(attacker)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth(basic("root", "guess"))))
+                .withDeadlineAfter(120, TimeUnit.SECONDS);
         List<ListenableFuture<ServerInfo>> calls = new ArrayList<>();
         for (int i = 0; i < 800; i++) {
             calls.add(bad.getServerInfo(info));
@@ -189,13 +200,18 @@ class AdminLimitsTest {
         running.set(false);
         sampler.join();
         legit.join();
-        System.out.printf("800 failed admin logins on one connection: %s in %d ms; platform threads %d before, at "
-                + "most %d during; heap used at most %d MiB; an operator's GetServerInfo meanwhile: %d calls, worst "
-                + "%d ms%n", outcomes, millis, baseline, peak.get(), heapPeak.get(), operatorCalls.get(),
-                operatorWorst.get());
-        assertEquals(800, outcomes.getOrDefault(Status.Code.UNAUTHENTICATED, 0)
-                + outcomes.getOrDefault(Status.Code.RESOURCE_EXHAUSTED, 0), outcomes.toString());
-        assertTrue(outcomes.getOrDefault(Status.Code.RESOURCE_EXHAUSTED, 0) >= 790,
+        System.out.printf(
+                "800 failed admin logins on one connection: %s in %d ms; platform threads %d before, at "
+                        + "most %d during; heap used at most %d MiB; an operator's GetServerInfo meanwhile: %d calls, worst "
+                        + "%d ms%n",
+                outcomes, millis, baseline, peak.get(), heapPeak.get(), operatorCalls.get(), operatorWorst.get());
+        assertEquals(
+                800,
+                outcomes.getOrDefault(Status.Code.UNAUTHENTICATED, 0)
+                        + outcomes.getOrDefault(Status.Code.RESOURCE_EXHAUSTED, 0),
+                outcomes.toString());
+        assertTrue(
+                outcomes.getOrDefault(Status.Code.RESOURCE_EXHAUSTED, 0) >= 790,
                 "refused unchecked after auth.login.failures-per-address: " + outcomes);
         assertTrue(peak.get() - baseline < 40, "platform threads grew from " + baseline + " to " + peak.get());
         assertTrue(operatorCalls.get() > 0);
@@ -205,7 +221,9 @@ class AdminLimitsTest {
     void guessesOfAdminTokensAreRefusedPerAddressButNeverLockOutALongToken() throws Exception {
         // no failure forgiven while the test runs: the count is exact (the default forgives one per 6 s)
         String strong = "k7Qw2ZrT9mXc4VbN8pLs1HdF6gJy3EuA"; // 32 characters: cannot be guessed
-        AdminServer s = server(Map.of("auth.login.failure-refill", "1h"), List.of("s3cret", "ro:viewer", strong),
+        AdminServer s = server(
+                Map.of("auth.login.failure-refill", "1h"),
+                List.of("s3cret", "ro:viewer", strong),
                 AdminServer.Limits.defaults());
         ManagedChannel attacker = channel(s, "127.0.0.1");
         GetServerInfoRequest info = GetServerInfoRequest.getDefaultInstance();
@@ -220,21 +238,33 @@ class AdminLimitsTest {
             }
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
-        assertEquals(Map.of(Status.Code.UNAUTHENTICATED, 10, Status.Code.RESOURCE_EXHAUSTED, 4990), outcomes,
+        assertEquals(
+                Map.of(Status.Code.UNAUTHENTICATED, 10, Status.Code.RESOURCE_EXHAUSTED, 4990),
+                outcomes,
                 "auth.login.failures-per-address is 10");
-        StatusRuntimeException right = assertThrows(StatusRuntimeException.class,
+        StatusRuntimeException right = assertThrows(
+                StatusRuntimeException.class,
                 () -> stub(attacker, "Bearer s3cret").getServerInfo(info));
-        assertEquals(Status.Code.RESOURCE_EXHAUSTED, right.getStatus().getCode(),
+        assertEquals(
+                Status.Code.RESOURCE_EXHAUSTED,
+                right.getStatus().getCode(),
                 "the right token too: a refused address learns nothing");
-        assertTrue(right.getStatus().getDescription().contains("try again in"), right.getStatus().getDescription());
+        assertTrue(
+                right.getStatus().getDescription().contains("try again in"),
+                right.getStatus().getDescription());
         // a token too long to guess passes from the blocked address: guesses from an address the operator
         // shares (a proxy, a NAT, another user of the machine) cannot lock the operator out
         assertEquals("1", stub(attacker, "Bearer " + strong).getServerInfo(info).getVersion());
         long t = System.nanoTime();
-        assertEquals("1", stub(channel(s, "127.0.0.2"), "Bearer s3cret").getServerInfo(info).getVersion());
-        System.out.printf("5000 admin token guesses from one address: %s in %d ms; the operator from another "
-                + "address %d ms; heap used %d MiB%n", outcomes, millis, (System.nanoTime() - t) / 1_000_000,
-                heapUsedMiB());
+        assertEquals(
+                "1",
+                stub(channel(s, "127.0.0.2"), "Bearer s3cret")
+                        .getServerInfo(info)
+                        .getVersion());
+        System.out.printf(
+                "5000 admin token guesses from one address: %s in %d ms; the operator from another "
+                        + "address %d ms; heap used %d MiB%n",
+                outcomes, millis, (System.nanoTime() - t) / 1_000_000, heapUsedMiB());
     }
 
     @Test
@@ -242,23 +272,43 @@ class AdminLimitsTest {
         AdminServer s = server(Map.of(), List.of("s3cret"), AdminServer.Limits.defaults());
         ManagedChannel c = channel(s, "127.0.0.1");
         assertEquals(1024 * 1024, AdminServer.Limits.defaults().maxMessageBytes(), "admin.max-message-size");
-        StatusRuntimeException big = assertThrows(StatusRuntimeException.class, () -> stub(c, "Bearer s3cret")
-                .createRobot(CreateRobotRequest.newBuilder().setName("big").addRepositories("x/**").addActions("pull")
-                        .setDescription("d".repeat(2 * 1024 * 1024)).build()));
-        assertEquals(Status.Code.RESOURCE_EXHAUSTED, big.getStatus().getCode(), big.getStatus().toString());
+        StatusRuntimeException big = assertThrows(
+                StatusRuntimeException.class,
+                () -> stub(c, "Bearer s3cret")
+                        .createRobot(CreateRobotRequest.newBuilder()
+                                .setName("big")
+                                .addRepositories("x/**")
+                                .addActions("pull")
+                                .setDescription("d".repeat(2 * 1024 * 1024))
+                                .build()));
+        assertEquals(
+                Status.Code.RESOURCE_EXHAUSTED,
+                big.getStatus().getCode(),
+                big.getStatus().toString());
         assertEquals(List.of(), robots.list());
         // under the limit the same call goes through
-        stub(c, "Bearer s3cret").createRobot(CreateRobotRequest.newBuilder().setName("small").addRepositories("x/**")
-                .addActions("pull").setDescription("d".repeat(512 * 1024)).build());
+        stub(c, "Bearer s3cret")
+                .createRobot(CreateRobotRequest.newBuilder()
+                        .setName("small")
+                        .addRepositories("x/**")
+                        .addActions("pull")
+                        .setDescription("d".repeat(512 * 1024))
+                        .build());
         // metadata over admin.max-metadata-size (8 KiB): refused, the connection still serves
         Metadata padded = auth("Bearer s3cret");
         padded.put(Metadata.Key.of("x-pad", Metadata.ASCII_STRING_MARSHALLER), "p".repeat(16 * 1024));
-        StatusRuntimeException headers = assertThrows(StatusRuntimeException.class, () -> RegistryAdminGrpc
-                .newBlockingStub(c).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(padded))
-                .withDeadlineAfter(30, TimeUnit.SECONDS).getServerInfo(GetServerInfoRequest.getDefaultInstance()));
+        StatusRuntimeException headers = assertThrows(
+                StatusRuntimeException.class,
+                () -> RegistryAdminGrpc.newBlockingStub(c)
+                        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(padded))
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .getServerInfo(GetServerInfoRequest.getDefaultInstance()));
         assertNotEquals(Status.Code.OK, headers.getStatus().getCode());
-        assertEquals("1", stub(channel(s, "127.0.0.1"), "Bearer s3cret").getServerInfo(
-                GetServerInfoRequest.getDefaultInstance()).getVersion());
+        assertEquals(
+                "1",
+                stub(channel(s, "127.0.0.1"), "Bearer s3cret")
+                        .getServerInfo(GetServerInfoRequest.getDefaultInstance())
+                        .getVersion());
     }
 
     @Test
@@ -269,9 +319,9 @@ class AdminLimitsTest {
         // 40 calls whose client never half-closes: the server waits for the end of each request, holding its stream
         List<ClientCall<GetServerInfoRequest, ServerInfo>> open = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
-            ClientCall<GetServerInfoRequest, ServerInfo> call = c.newCall(RegistryAdminGrpc.getGetServerInfoMethod(),
-                    CallOptions.DEFAULT);
-            call.start(new ClientCall.Listener<>() { }, auth("Bearer s3cret"));
+            ClientCall<GetServerInfoRequest, ServerInfo> call =
+                    c.newCall(RegistryAdminGrpc.getGetServerInfoMethod(), CallOptions.DEFAULT);
+            call.start(new ClientCall.Listener<>() {}, auth("Bearer s3cret"));
             call.request(1);
             call.sendMessage(GetServerInfoRequest.getDefaultInstance()); // sends the headers too; no halfClose()
             open.add(call);
@@ -281,12 +331,16 @@ class AdminLimitsTest {
             Thread.sleep(20);
         }
         Thread.sleep(500); // more would have arrived by now
-        System.out.printf("40 calls held open on one connection: %d open at the server, at most %d%n",
+        System.out.printf(
+                "40 calls held open on one connection: %d open at the server, at most %d%n",
                 s.callsInFlight(), s.peakCallsInFlight());
         assertEquals(16, s.peakCallsInFlight(), "admin.max-calls-per-connection");
         // another connection is not affected
-        assertEquals("1", stub(channel(s, "127.0.0.2"), "Bearer s3cret").getServerInfo(
-                GetServerInfoRequest.getDefaultInstance()).getVersion());
+        assertEquals(
+                "1",
+                stub(channel(s, "127.0.0.2"), "Bearer s3cret")
+                        .getServerInfo(GetServerInfoRequest.getDefaultInstance())
+                        .getVersion());
         open.forEach(call -> call.cancel("done", null));
         deadline = System.nanoTime() + 10_000_000_000L;
         while (s.callsInFlight() > 0 && System.nanoTime() < deadline) {
@@ -297,8 +351,8 @@ class AdminLimitsTest {
 
     @Test
     void anIdleConnectionIsClosed() throws Exception {
-        AdminServer s = server(Map.of(), List.of("s3cret"), new AdminServer.Limits(1024 * 1024, 8 * 1024, 16,
-                Duration.ofSeconds(1)));
+        AdminServer s = server(
+                Map.of(), List.of("s3cret"), new AdminServer.Limits(1024 * 1024, 8 * 1024, 16, Duration.ofSeconds(1)));
         ManagedChannel c = channel(s, "127.0.0.1");
         stub(c, "Bearer s3cret").getServerInfo(GetServerInfoRequest.getDefaultInstance());
         assertEquals(ConnectivityState.READY, c.getState(false));
@@ -307,7 +361,11 @@ class AdminLimitsTest {
             Thread.sleep(50);
         }
         assertNotEquals(ConnectivityState.READY, c.getState(false), "the server closed the idle connection");
-        assertEquals("1", stub(c, "Bearer s3cret").getServerInfo(GetServerInfoRequest.getDefaultInstance())
-                .getVersion(), "and the client connects again when it needs to");
+        assertEquals(
+                "1",
+                stub(c, "Bearer s3cret")
+                        .getServerInfo(GetServerInfoRequest.getDefaultInstance())
+                        .getVersion(),
+                "and the client connects again when it needs to");
     }
 }

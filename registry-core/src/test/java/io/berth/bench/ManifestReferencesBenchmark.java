@@ -32,27 +32,32 @@ class ManifestReferencesBenchmark {
     void largestAllowedIndexAndImage() throws Exception {
         int max = Integer.parseInt(ConfigKeys.MANIFESTS_MAX_REFERENCES.defaultValue());
         RepositoryName repo = RepositoryName.of("bench/refs");
-        try (Registry r = new Registry(new FilesystemBlobStore(dir.resolve("b"), false),
-                new SqliteMetadataStore(dir.resolve("m.db")), RegistryOptions.of(Map.of("manifests.allow-sparse", "true",
-                "manifests.max-size", "64MiB")))) {
+        try (Registry r = new Registry(
+                new FilesystemBlobStore(dir.resolve("b"), false),
+                new SqliteMetadataStore(dir.resolve("m.db")),
+                RegistryOptions.of(Map.of("manifests.allow-sparse", "true", "manifests.max-size", "64MiB")))) {
             byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
             Digest c = Digest.compute(DigestAlgorithm.SHA256, config);
             r.uploads().putMonolithic(repo, c, OptionalLong.of(2), new ByteArrayInputStream(config));
             for (int round = 0; round < 3; round++) {
                 StringBuilder layers = new StringBuilder();
                 for (int i = 0; i < max - 1; i++) {
-                    Digest l = Digest.compute(DigestAlgorithm.SHA256, ("layer " + round + " " + i)
-                            .getBytes(StandardCharsets.UTF_8));
-                    layers.append(i == 0 ? "" : ",").append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
-                            + "\"digest\":\"").append(l).append("\",\"size\":1}");
+                    Digest l = Digest.compute(
+                            DigestAlgorithm.SHA256, ("layer " + round + " " + i).getBytes(StandardCharsets.UTF_8));
+                    layers.append(i == 0 ? "" : ",")
+                            .append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\"," + "\"digest\":\"")
+                            .append(l)
+                            .append("\",\"size\":1}");
                 }
                 byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{"
-                        + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
-                        + "\",\"size\":2},\"layers\":[" + layers + "]}").getBytes(StandardCharsets.UTF_8);
+                                + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
+                                + "\",\"size\":2},\"layers\":[" + layers + "]}")
+                        .getBytes(StandardCharsets.UTF_8);
                 long t = System.nanoTime();
                 r.manifests().put(repo, new Tag("v" + round), MediaTypes.OCI_MANIFEST, m);
-                System.out.printf("manifest with %d references (%d KiB): put in %.1f ms%n", max, m.length / 1024,
-                        (System.nanoTime() - t) / 1e6);
+                System.out.printf(
+                        "manifest with %d references (%d KiB): put in %.1f ms%n",
+                        max, m.length / 1024, (System.nanoTime() - t) / 1e6);
             }
         }
     }

@@ -66,7 +66,8 @@ final class AccessGate {
         // empty Basic credentials (skopeo --no-creds, podman without a login) are no credentials at all
         if (control.enabled() && authorization.isPresent() && !AccessControl.emptyBasic(authorization.get())) {
             String header = authorization.get();
-            if (header.regionMatches(true, 0, "Bearer ", 0, 7) && control.tokens().isPresent()) {
+            if (header.regionMatches(true, 0, "Bearer ", 0, 7)
+                    && control.tokens().isPresent()) {
                 try {
                     token = control.tokens().get().verify(header.substring(7).trim());
                     principal = token.principal();
@@ -79,7 +80,8 @@ final class AccessGate {
                     return unauthorized(req, res, repository, need, "unsupported Authorization header", null);
                 }
                 // credentials not proved lately are a login attempt: the address's rate applies before the check
-                if (limiter.enabled() && !control.remembered(basic.get(), address)
+                if (limiter.enabled()
+                        && !control.remembered(basic.get(), address)
                         && limited(req, res, limiter, "address " + address)) {
                     return null;
                 }
@@ -110,15 +112,25 @@ final class AccessGate {
                 default -> access.may(repository.value(), need.action);
             };
             if (!allowed) {
-                boolean mayWithBetterToken = token != null && need.action != null
-                        && control.may(principal, repository.value(), need.action);
+                boolean mayWithBetterToken =
+                        token != null && need.action != null && control.may(principal, repository.value(), need.action);
                 if (principal.anonymous() || mayWithBetterToken) {
-                    return unauthorized(req, res, repository, need, principal.anonymous()
-                            ? "authentication required" : "the token does not grant " + need.action.wire() + " on "
-                            + repository, token == null ? null : "insufficient_scope");
+                    return unauthorized(
+                            req,
+                            res,
+                            repository,
+                            need,
+                            principal.anonymous()
+                                    ? "authentication required"
+                                    : "the token does not grant " + need.action.wire() + " on " + repository,
+                            token == null ? null : "insufficient_scope");
                 }
-                OciErrors.send(req, res, ErrorCode.DENIED, principal + " may not " + (need.action == null
-                        ? "use this registry" : need.action.wire() + " " + repository));
+                OciErrors.send(
+                        req,
+                        res,
+                        ErrorCode.DENIED,
+                        principal + " may not "
+                                + (need.action == null ? "use this registry" : need.action.wire() + " " + repository));
                 return null;
             }
         }
@@ -132,20 +144,23 @@ final class AccessGate {
             return false;
         }
         res.header(HeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
-        OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, "too many requests from this client: at most "
-                + "http.rate-limit per second");
+        OciErrors.send(
+                req,
+                res,
+                ErrorCode.TOOMANYREQUESTS,
+                "too many requests from this client: at most " + "http.rate-limit per second");
         return true;
     }
 
     /** A login not checked (too many failures, or checks at once): 429 with {@code Retry-After}. */
     static void throttled(ServerRequest req, ServerResponse res, AccessControl.Throttled t) {
         res.header(HeaderNames.RETRY_AFTER, Long.toString(t.retryAfterSeconds()));
-        OciErrors.send(req, res, ErrorCode.TOOMANYREQUESTS, t.reason() + "; try again in " + t.retryAfterSeconds()
-                + " s");
+        OciErrors.send(
+                req, res, ErrorCode.TOOMANYREQUESTS, t.reason() + "; try again in " + t.retryAfterSeconds() + " s");
     }
 
-    private Access unauthorized(ServerRequest req, ServerResponse res, RepositoryName repository, Need need,
-                                String message, String error) {
+    private Access unauthorized(
+            ServerRequest req, ServerResponse res, RepositoryName repository, Need need, String message, String error) {
         res.header(HeaderNames.WWW_AUTHENTICATE, challenge(req, repository, need, error));
         OciErrors.send(req, res, ErrorCode.UNAUTHORIZED, message);
         return null;
@@ -156,12 +171,18 @@ final class AccessGate {
         if (control.mode() != AccessControl.Mode.TOKEN) {
             return BASIC_REALM;
         }
-        StringBuilder c = new StringBuilder("Bearer realm=\"").append(realm(req)).append("\",service=\"")
-                .append(control.tokens().orElseThrow().service()).append('"');
+        StringBuilder c = new StringBuilder("Bearer realm=\"")
+                .append(realm(req))
+                .append("\",service=\"")
+                .append(control.tokens().orElseThrow().service())
+                .append('"');
         if (need == Need.CATALOG) {
             c.append(",scope=\"registry:catalog:*\"");
         } else if (need.action != null && repository != null) {
-            c.append(",scope=\"repository:").append(repository.value()).append(':').append(need.scopeActions)
+            c.append(",scope=\"repository:")
+                    .append(repository.value())
+                    .append(':')
+                    .append(need.scopeActions)
                     .append('"');
         }
         if (error != null) {
@@ -180,7 +201,9 @@ final class AccessGate {
         if (!control.realm().isBlank()) {
             return control.realm();
         }
-        return publicUrl.map(PublicUrl::toString).orElseGet(() -> (tls ? "https://" : "http://")
-                + Requests.localAuthority(req)) + "/auth/token";
+        return publicUrl
+                        .map(PublicUrl::toString)
+                        .orElseGet(() -> (tls ? "https://" : "http://") + Requests.localAuthority(req))
+                + "/auth/token";
     }
 }

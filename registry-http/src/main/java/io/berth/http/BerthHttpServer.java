@@ -28,8 +28,8 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -67,7 +67,7 @@ public final class BerthHttpServer {
     private final ConnectionGuard guard;
     private final HelidonFastPaths fastPaths;
     private volatile ListenerWatch watch;
-    private volatile Consumer<String> onListenerLost = why -> { };
+    private volatile Consumer<String> onListenerLost = why -> {};
     private volatile boolean draining;
     private final AtomicBoolean stopped = new AtomicBoolean();
     private ScheduledExecutorService tlsReloader;
@@ -79,8 +79,8 @@ public final class BerthHttpServer {
      *
      * @throws IllegalArgumentException one line naming the key when access control or TLS cannot be set up
      */
-    public static BerthHttpServer create(Registry registry, Robots robots, BerthConfig config,
-                                         PrometheusMeterRegistry meters) {
+    public static BerthHttpServer create(
+            Registry registry, Robots robots, BerthConfig config, PrometheusMeterRegistry meters) {
         return new BerthHttpServer(registry, robots, config, meters);
     }
 
@@ -88,58 +88,100 @@ public final class BerthHttpServer {
         this.shutdownGrace = config.duration(ConfigKeys.HTTP_SHUTDOWN_GRACE);
         this.host = config.string(ConfigKeys.HTTP_HOST);
         this.metrics = new HttpMetrics(meters);
-        this.watchdog = BodyWatchdog.forBodies(config.duration(ConfigKeys.HTTP_READ_TIMEOUT),
-                config.size(ConfigKeys.HTTP_MIN_BODY_RATE), config.duration(ConfigKeys.HTTP_MIN_RATE_WINDOW), metrics);
-        this.sendWatchdog = BodyWatchdog.forSends(config.size(ConfigKeys.HTTP_MIN_SEND_RATE),
-                config.duration(ConfigKeys.HTTP_MIN_RATE_WINDOW), ConnectionGuard.SEND_SLICE, metrics);
-        metrics.gauge("berth.uploads.in.progress", "Upload bodies streaming in now.",
+        this.watchdog = BodyWatchdog.forBodies(
+                config.duration(ConfigKeys.HTTP_READ_TIMEOUT),
+                config.size(ConfigKeys.HTTP_MIN_BODY_RATE),
+                config.duration(ConfigKeys.HTTP_MIN_RATE_WINDOW),
+                metrics);
+        this.sendWatchdog = BodyWatchdog.forSends(
+                config.size(ConfigKeys.HTTP_MIN_SEND_RATE),
+                config.duration(ConfigKeys.HTTP_MIN_RATE_WINDOW),
+                ConnectionGuard.SEND_SLICE,
+                metrics);
+        metrics.gauge(
+                "berth.uploads.in.progress",
+                "Upload bodies streaming in now.",
                 () -> registry.uploads().inProgress());
-        metrics.gauge("berth.buffers.in.use", "Buffers of the shared pools in use.", registry::hashBuffersInUse,
-                "pool", "hashing");
-        registry.blobStore().buffersInUse().keySet().forEach(pool -> metrics.gauge("berth.buffers.in.use",
-                "Buffers of the shared pools in use.", () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0),
-                "pool", pool));
-        metrics.gauge("berth.manifests.buffered.bytes", "Bytes of manifest bodies held in memory now (reserved: "
-                + "manifests.max-buffered).", () -> registry.manifests().bufferedBodyBytes());
+        metrics.gauge(
+                "berth.buffers.in.use",
+                "Buffers of the shared pools in use.",
+                registry::hashBuffersInUse,
+                "pool",
+                "hashing");
+        registry.blobStore()
+                .buffersInUse()
+                .keySet()
+                .forEach(pool -> metrics.gauge(
+                        "berth.buffers.in.use",
+                        "Buffers of the shared pools in use.",
+                        () -> registry.blobStore().buffersInUse().getOrDefault(pool, 0),
+                        "pool",
+                        pool));
+        metrics.gauge(
+                "berth.manifests.buffered.bytes",
+                "Bytes of manifest bodies held in memory now (reserved: " + "manifests.max-buffered).",
+                () -> registry.manifests().bufferedBodyBytes());
         this.tls = TlsFiles.from(config, ConfigKeys.HTTP_TLS_CERT, ConfigKeys.HTTP_TLS_KEY);
         // with TLS the bytes are encrypted in this process: they can neither go from the file with sendfile
         // nor come from the socket straight into storage's buffers
-        this.fastPaths = HelidonFastPaths.detect(config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
+        this.fastPaths = HelidonFastPaths.detect(
+                config.bool(ConfigKeys.HTTP_SENDFILE) && tls.isEmpty(),
                 config.bool(ConfigKeys.HTTP_SOCKET_READS) && tls.isEmpty());
         this.requestLog = new RequestLog(metrics, config.bool(ConfigKeys.HTTP_ACCESS_LOG), fastPaths);
         metrics.gauge("berth.http.requests.in.flight", "HTTP requests being served now.", requestLog::inFlight);
         for (boolean replication : new boolean[] {false, true}) {
-            metrics.counter("berth.manifest.pulls", "Manifest GETs, by replicators (auth.replicators) or by other "
-                    + "clients; only the latter are last pulls.", registry, r -> r.manifestPulls(replication), "by",
+            metrics.counter(
+                    "berth.manifest.pulls",
+                    "Manifest GETs, by replicators (auth.replicators) or by other "
+                            + "clients; only the latter are last pulls.",
+                    registry,
+                    r -> r.manifestPulls(replication),
+                    "by",
                     replication ? "replication" : "client");
         }
         this.access = AccessControl.from(config, robots, registry.clock());
         loginMetrics(metrics, access);
-        ClientRateLimiter limiter = new ClientRateLimiter(config.intCount(ConfigKeys.HTTP_RATE_LIMIT),
-                config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
+        ClientRateLimiter limiter = new ClientRateLimiter(
+                config.intCount(ConfigKeys.HTTP_RATE_LIMIT), config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
         Optional<PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
-        if (access.mode() == AccessControl.Mode.TOKEN && publicUrl.isEmpty()
-                && config.string(AuthKeys.AUTH_TOKEN_REALM).isBlank() && !HostCheck.loopbackName(HostCheck.bare(
-                config.string(ConfigKeys.HTTP_HOST)))) {
-            LOG.log(Level.WARNING, "auth.type token without http.public-url: the token realm clients are sent to is "
-                    + "the address each connection reached, over " + (tls.isPresent() ? "https" : "plain http")
-                    + "; set http.public-url to the URL clients use (https://… behind a TLS-terminating proxy)");
+        if (access.mode() == AccessControl.Mode.TOKEN
+                && publicUrl.isEmpty()
+                && config.string(AuthKeys.AUTH_TOKEN_REALM).isBlank()
+                && !HostCheck.loopbackName(HostCheck.bare(config.string(ConfigKeys.HTTP_HOST)))) {
+            LOG.log(
+                    Level.WARNING,
+                    "auth.type token without http.public-url: the token realm clients are sent to is "
+                            + "the address each connection reached, over " + (tls.isPresent() ? "https" : "plain http")
+                            + "; set http.public-url to the URL clients use (https://… behind a TLS-terminating proxy)");
         }
         this.hostCheck = HostCheck.from(config, access);
-        this.v2 = new V2Routes(registry, metrics, watchdog, new AccessGate(access, limiter, tls.isPresent(), publicUrl),
+        this.v2 = new V2Routes(
+                registry,
+                metrics,
+                watchdog,
+                new AccessGate(access, limiter, tls.isPresent(), publicUrl),
                 fastPaths,
                 config.duration(ConfigKeys.MANIFESTS_BODY_TIMEOUT));
         this.ops = new OpsRoutes(registry, metrics, () -> draining);
         // access-control files fail closed on reload: /healthz and /metrics say when one is partial or not applied
         for (WatchedFile<?> file : access.files()) {
             ops.addHealthCheck(file.what(), file::problem);
-            metrics.gauge("berth.auth.file.entries.left.out", "Entries of an access-control file left out of the "
-                    + "last reload because they could not be used (each is named in the log).",
-                    () -> file.status().state() == WatchedFile.State.PARTIAL ? file.status().problems().size() : 0,
-                    "file", file.what());
-            metrics.gauge("berth.auth.file.failed", "1 while an access-control file cannot be read, so that it "
-                    + "grants nothing (no users, no rules) until it reads again.",
-                    () -> file.status().state() == WatchedFile.State.FAILED ? 1 : 0, "file", file.what());
+            metrics.gauge(
+                    "berth.auth.file.entries.left.out",
+                    "Entries of an access-control file left out of the "
+                            + "last reload because they could not be used (each is named in the log).",
+                    () -> file.status().state() == WatchedFile.State.PARTIAL
+                            ? file.status().problems().size()
+                            : 0,
+                    "file",
+                    file.what());
+            metrics.gauge(
+                    "berth.auth.file.failed",
+                    "1 while an access-control file cannot be read, so that it "
+                            + "grants nothing (no users, no rules) until it reads again.",
+                    () -> file.status().state() == WatchedFile.State.FAILED ? 1 : 0,
+                    "file",
+                    file.what());
         }
         TokenRoutes token = new TokenRoutes(access, limiter, watchdog);
         DirectHandler rejected = new RejectedRequests(requestLog);
@@ -147,9 +189,13 @@ public final class BerthHttpServer {
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             direct.addHandler(type, rejected);
         }
-        this.guard = new ConnectionGuard(config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
-                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT), config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
-                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT), metrics, sendWatchdog);
+        this.guard = new ConnectionGuard(
+                config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+                config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT),
+                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS),
+                config.intCount(ConfigKeys.HTTP_MAX_CONNECTIONS_PER_CLIENT),
+                metrics,
+                sendWatchdog);
         ops.addReadinessCheck(() -> watch == null ? Optional.empty() : watch.problem());
         WebServerConfig.Builder builder = WebServer.builder()
                 .host(config.string(ConfigKeys.HTTP_HOST))
@@ -159,7 +205,9 @@ public final class BerthHttpServer {
                 .writeBufferSize(WRITE_BUFFER)
                 .directHandlers(direct.build())
                 .routing(r -> routing(r, v2, ops, token));
-        guard.configure(builder, config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
+        guard.configure(
+                builder,
+                config.duration(ConfigKeys.HTTP_HEADER_TIMEOUT),
                 config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT));
         tls.ifPresent(t -> builder.tls(t.current()));
         this.server = builder.build();
@@ -167,19 +215,34 @@ public final class BerthHttpServer {
 
     /** What the login defences did: bcrypt checks run, logins refused unchecked, addresses and names tracked. */
     private static void loginMetrics(HttpMetrics metrics, AccessControl access) {
-        FunctionCounter.builder("berth.auth.password.checks", access,
-                a -> a.loginStats().passwordChecks()).description("Password (bcrypt) checks run.")
+        FunctionCounter.builder(
+                        "berth.auth.password.checks",
+                        access,
+                        a -> a.loginStats().passwordChecks())
+                .description("Password (bcrypt) checks run.")
                 .register(metrics.registry());
-        FunctionCounter.builder("berth.auth.logins.refused", access,
-                a -> a.loginStats().throttled()).description("Logins refused before any check (429).")
-                .tag("reason", "failures").register(metrics.registry());
-        FunctionCounter.builder("berth.auth.logins.refused", access,
-                a -> a.loginStats().busy()).description("Logins refused before any check (429).")
-                .tag("reason", "busy").register(metrics.registry());
-        metrics.gauge("berth.auth.login.tracked", "Client addresses and user names with failed logins remembered.",
-                () -> access.loginStats().trackedAddresses(), "of", "address");
-        metrics.gauge("berth.auth.login.tracked", "Client addresses and user names with failed logins remembered.",
-                () -> access.loginStats().trackedUsers(), "of", "user");
+        FunctionCounter.builder(
+                        "berth.auth.logins.refused", access, a -> a.loginStats().throttled())
+                .description("Logins refused before any check (429).")
+                .tag("reason", "failures")
+                .register(metrics.registry());
+        FunctionCounter.builder(
+                        "berth.auth.logins.refused", access, a -> a.loginStats().busy())
+                .description("Logins refused before any check (429).")
+                .tag("reason", "busy")
+                .register(metrics.registry());
+        metrics.gauge(
+                "berth.auth.login.tracked",
+                "Client addresses and user names with failed logins remembered.",
+                () -> access.loginStats().trackedAddresses(),
+                "of",
+                "address");
+        metrics.gauge(
+                "berth.auth.login.tracked",
+                "Client addresses and user names with failed logins remembered.",
+                () -> access.loginStats().trackedUsers(),
+                "of",
+                "user");
     }
 
     /** Access control as configured (auth.*). */
@@ -229,8 +292,10 @@ public final class BerthHttpServer {
     /** Marks and logs (one line at INFO) a request whose client went away. */
     static void clientAborted(ServerRequest req, String why) {
         RequestLog.clientAborted(req);
-        LOG.log(Level.INFO, "client aborted " + req.prologue().method().text() + " "
-                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + why);
+        LOG.log(
+                Level.INFO,
+                "client aborted " + req.prologue().method().text() + " "
+                        + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + why);
     }
 
     /** Blob storage failed: 507 when full, 503 otherwise, with Retry-After; never the client's fault. */
@@ -239,21 +304,27 @@ public final class BerthHttpServer {
             clientAborted(req, res, e.getMessage());
             return;
         }
-        LOG.log(Level.WARNING, "storage failure on " + req.prologue().method().text() + " "
-                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e);
+        LOG.log(
+                Level.WARNING,
+                "storage failure on " + req.prologue().method().text() + " "
+                        + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e);
         OciErrors.send(req, res, StorageFailures.of("storage failure", e));
     }
 
     private static void metadataFailure(ServerRequest req, ServerResponse res, MetadataException e) {
         if (StorageFailures.isNoSpace(e)) {
-            LOG.log(Level.WARNING, "metadata storage full on " + req.prologue().method().text() + " "
-                    + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e.getMessage());
+            LOG.log(
+                    Level.WARNING,
+                    "metadata storage full on " + req.prologue().method().text() + " "
+                            + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e.getMessage());
             OciErrors.send(req, res, StorageFailures.of("metadata could not be written", e));
             return;
         }
         if (StorageFailures.isBusy(e)) {
-            LOG.log(Level.WARNING, "metadata database busy on " + req.prologue().method().text() + " "
-                    + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e.getMessage());
+            LOG.log(
+                    Level.WARNING,
+                    "metadata database busy on " + req.prologue().method().text() + " "
+                            + req.path().absolute().rawPath() + " id=" + RequestLog.id(req) + ": " + e.getMessage());
             OciErrors.send(req, res, StorageFailures.of("the request could not be completed", e));
             return;
         }
@@ -264,8 +335,9 @@ public final class BerthHttpServer {
     private static void httpFailure(ServerRequest req, ServerResponse res, HttpException e) {
         int status = e.status().code();
         String raw = req.path().absolute().rawPath();
-        if (status == 404 && raw.startsWith("/v2") && (raw.contains("/../") || raw.endsWith("/..")
-                || raw.contains("/./") || raw.endsWith("/."))) {
+        if (status == 404
+                && raw.startsWith("/v2")
+                && (raw.contains("/../") || raw.endsWith("/..") || raw.contains("/./") || raw.endsWith("/."))) {
             // Helidon resolved dot segments and the path left /v2: a traversal attempt on a repository name
             OciErrors.send(req, res, ErrorCode.NAME_INVALID, "repository names cannot contain dot segments");
             return;
@@ -280,22 +352,24 @@ public final class BerthHttpServer {
     }
 
     private static void unexpected(ServerRequest req, ServerResponse res, Throwable e) {
-        LOG.log(Level.ERROR, "unexpected failure on " + req.prologue().method().text() + " "
-                + req.path().absolute().rawPath() + " id=" + RequestLog.id(req), e);
+        LOG.log(
+                Level.ERROR,
+                "unexpected failure on " + req.prologue().method().text() + " "
+                        + req.path().absolute().rawPath() + " id=" + RequestLog.id(req),
+                e);
         OciErrors.send(req, res, ErrorCode.INTERNAL, "internal error");
     }
 
     public BerthHttpServer start() {
         server.start();
         if (server.port() > 0) {
-            watch = new ListenerWatch(listenerAddress(), server.port(), Duration.ofSeconds(1),
-                    why -> onListenerLost.accept(why));
+            watch = new ListenerWatch(
+                    listenerAddress(), server.port(), Duration.ofSeconds(1), why -> onListenerLost.accept(why));
         }
         tls.ifPresent(t -> {
             tlsReloader = Executors.newSingleThreadScheduledExecutor(
                     r -> Thread.ofPlatform().name("berth-tls-reload").daemon().unstarted(r));
-            tlsReloader.scheduleWithFixedDelay(() -> t.changed().ifPresent(server::reloadTls), 2, 2,
-                    TimeUnit.SECONDS);
+            tlsReloader.scheduleWithFixedDelay(() -> t.changed().ifPresent(server::reloadTls), 2, 2, TimeUnit.SECONDS);
         });
         return this;
     }
@@ -363,8 +437,10 @@ public final class BerthHttpServer {
         }
         try {
             if (!shutdownGrace.isZero()) {
-                LOG.log(Level.INFO, "draining: /readyz answers 503 for " + shutdownGrace.toMillis()
-                        + " ms before the listener closes");
+                LOG.log(
+                        Level.INFO,
+                        "draining: /readyz answers 503 for " + shutdownGrace.toMillis()
+                                + " ms before the listener closes");
                 Thread.sleep(shutdownGrace.toMillis());
             }
         } catch (InterruptedException e) {
@@ -382,8 +458,10 @@ public final class BerthHttpServer {
         }
         int cutOff = requestLog.inFlight();
         if (cutOff > 0) {
-            LOG.log(Level.WARNING, "shutdown: " + cutOff + " request(s) still running after " + timeout.toSeconds()
-                    + "s (http.shutdown-timeout) were cut off");
+            LOG.log(
+                    Level.WARNING,
+                    "shutdown: " + cutOff + " request(s) still running after " + timeout.toSeconds()
+                            + "s (http.shutdown-timeout) were cut off");
         }
         watchdog.close();
         sendWatchdog.close();

@@ -74,8 +74,8 @@ final class BlobHandlers {
         }
         long offset = 0;
         long length = blob.size();
-        Optional<ByteRange> range = Requests.header(req, HeaderNames.RANGE)
-                .flatMap(h -> ByteRange.parse(h, blob.size()));
+        Optional<ByteRange> range =
+                Requests.header(req, HeaderNames.RANGE).flatMap(h -> ByteRange.parse(h, blob.size()));
         if (range.isPresent() && !range.get().satisfiable()) {
             // no caching headers: a shared cache must not keep a refusal as if it were the blob
             res.status(Status.REQUESTED_RANGE_NOT_SATISFIABLE_416);
@@ -119,7 +119,8 @@ final class BlobHandlers {
             }
         }
         // open before any header is set: a blob missing from storage is still a clean 404
-        try (InputStream in = length == 0 ? InputStream.nullInputStream()
+        try (InputStream in = length == 0
+                ? InputStream.nullInputStream()
                 : registry.blobs().open(v2.repository(), blob, offset, length)) {
             commonHeaders(res, blob);
             range.ifPresent(r -> partial(res, r, blob));
@@ -154,8 +155,8 @@ final class BlobHandlers {
                 try {
                     n = in.read(buf, 0, (int) Math.min(buf.length, length - sent));
                     if (n < 0) {
-                        throw new BlobReadException(blob.digest(), "ended after " + sent + " of " + length + " bytes",
-                                null);
+                        throw new BlobReadException(
+                                blob.digest(), "ended after " + sent + " of " + length + " bytes", null);
                     }
                 } catch (IOException e) {
                     throw readFailed(req, res, blob, sent, length, e);
@@ -199,14 +200,21 @@ final class BlobHandlers {
      * As {@link #copy}, zero copy: the first bytes go through Helidon's response (with the headers),
      * the rest with sendfile straight to the connection's socket, behind them.
      */
-    private void sendFile(ServerRequest req, ServerResponse res, BlobInfo blob, FileChannel fc, long offset,
-                          long length, HelidonFastPaths.FileSender socket) throws IOException {
+    private void sendFile(
+            ServerRequest req,
+            ServerResponse res,
+            BlobInfo blob,
+            FileChannel fc,
+            long offset,
+            long length,
+            HelidonFastPaths.FileSender socket)
+            throws IOException {
         ByteBuffer first = ByteBuffer.allocate((int) Math.min(FIRST_CHUNK, length));
         try {
             while (first.hasRemaining()) {
                 if (fc.read(first, offset + first.position()) < 0) {
-                    throw new BlobReadException(blob.digest(), "ended after " + first.position() + " of " + length
-                            + " bytes", null);
+                    throw new BlobReadException(
+                            blob.digest(), "ended after " + first.position() + " of " + length + " bytes", null);
                 }
             }
         } catch (IOException e) {
@@ -272,12 +280,15 @@ final class BlobHandlers {
         return new CloseConnectionException(why, cause);
     }
 
-    private RuntimeException readFailed(ServerRequest req, ServerResponse res, BlobInfo blob, long sent, long length,
-                                        IOException e) {
+    private RuntimeException readFailed(
+            ServerRequest req, ServerResponse res, BlobInfo blob, long sent, long length, IOException e) {
         metrics.blobReadFailed();
-        LOG.log(System.Logger.Level.ERROR, "blob " + blob.digest() + " of " + req.path().absolute().rawPath()
-                + " could not be read after " + sent + " of " + length + " bytes, id=" + RequestLog.id(req) + ": "
-                + e.getMessage());
+        LOG.log(
+                System.Logger.Level.ERROR,
+                "blob " + blob.digest() + " of " + req.path().absolute().rawPath()
+                        + " could not be read after " + sent + " of " + length + " bytes, id=" + RequestLog.id(req)
+                        + ": "
+                        + e.getMessage());
         if (res.bytesWritten() == 0) {
             // nothing reached the client yet: answer with an error instead of a broken body
             return StorageFailures.of("blob " + blob.digest() + " could not be read", e);

@@ -55,8 +55,14 @@ final class BodyWatchdog implements AutoCloseable {
         return new BodyWatchdog("response", Duration.ZERO, minRate, "http.min-send-rate", window, slack, metrics);
     }
 
-    private BodyWatchdog(String what, Duration stall, long minRate, String rateKey, Duration window, long slack,
-                         HttpMetrics metrics) {
+    private BodyWatchdog(
+            String what,
+            Duration stall,
+            long minRate,
+            String rateKey,
+            Duration window,
+            long slack,
+            HttpMetrics metrics) {
         this.what = what;
         this.stallNanos = stall.toNanos();
         this.minRate = minRate;
@@ -225,12 +231,18 @@ final class BodyWatchdog implements AutoCloseable {
                 }
             }
             if (metrics != null) {
-                String limit = why.contains(rateKey) ? rateKey : why.contains("http.read-timeout") ? "http.read-timeout"
-                        : deadlineKey;
-                cuts.computeIfAbsent(limit, l -> Counter.builder("berth.http.transfers.cut").tag("limit", l)
-                        .description("Request bodies and responses cut off, closing their connection: "
-                                + "http.read-timeout, http.min-body-rate, http.min-send-rate, manifests.body-timeout.")
-                        .register(metrics.registry())).increment();
+                String limit = why.contains(rateKey)
+                        ? rateKey
+                        : why.contains("http.read-timeout") ? "http.read-timeout" : deadlineKey;
+                cuts.computeIfAbsent(
+                                limit,
+                                l -> Counter.builder("berth.http.transfers.cut")
+                                        .tag("limit", l)
+                                        .description(
+                                                "Request bodies and responses cut off, closing their connection: "
+                                                        + "http.read-timeout, http.min-body-rate, http.min-send-rate, manifests.body-timeout.")
+                                        .register(metrics.registry()))
+                        .increment();
                 LOG.log(System.Logger.Level.INFO, "closing the connection of " + client + ": " + why);
             }
         }

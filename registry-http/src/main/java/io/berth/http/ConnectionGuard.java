@@ -87,10 +87,14 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     private final byte[] totalAnswer;
 
     /** What a connection is doing, and since when (System.nanoTime). */
-    private enum Phase { HEADERS, IDLE, BUSY, CLOSING }
-
-    private record State(Phase phase, long since) {
+    private enum Phase {
+        HEADERS,
+        IDLE,
+        BUSY,
+        CLOSING
     }
+
+    private record State(Phase phase, long since) {}
 
     /**
      * Most bytes written to a connection in one call: a write is counted towards {@code http.min-send-rate}
@@ -100,12 +104,20 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
 
     private final BodyWatchdog sends;
 
-    ConnectionGuard(Duration headerTimeout, Duration idleTimeout, int max, int maxPerClient, HttpMetrics metrics,
-                    BodyWatchdog sends) {
+    ConnectionGuard(
+            Duration headerTimeout,
+            Duration idleTimeout,
+            int max,
+            int maxPerClient,
+            HttpMetrics metrics,
+            BodyWatchdog sends) {
         this.sends = sends;
         // Helidon's HTTP/1 with its defaults, telling this guard when a request's headers are complete
         this.http1 = Http1ConnectionSelector.builder()
-                .config(Http1Config.builder().name("http_1_1").addReceiveListener(this).build())
+                .config(Http1Config.builder()
+                        .name("http_1_1")
+                        .addReceiveListener(this)
+                        .build())
                 .build();
         this.headerNanos = headerTimeout.toNanos();
         this.idleNanos = idleTimeout.toNanos();
@@ -116,28 +128,40 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         this.headerTimeouts = timedOut(metrics, "header");
         this.idleTimeouts = timedOut(metrics, "idle");
         metrics.gauge("berth.http.connections.open", "HTTP connections open now.", open::get);
-        this.perClientAnswer = answer(429, "Too Many Requests", ErrorCode.TOOMANYREQUESTS, "this client has "
-                + maxPerClient + " connections open, its limit (http.max-connections-per-client)",
-                "http.max-connections-per-client", maxPerClient);
-        this.totalAnswer = answer(503, "Service Unavailable", ErrorCode.STORAGE_UNAVAILABLE, "the registry has "
-                + max + " connections open, its limit (http.max-connections)", "http.max-connections", max);
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon()
-                .name("berth-connection-guard").unstarted(r));
+        this.perClientAnswer = answer(
+                429,
+                "Too Many Requests",
+                ErrorCode.TOOMANYREQUESTS,
+                "this client has " + maxPerClient + " connections open, its limit (http.max-connections-per-client)",
+                "http.max-connections-per-client",
+                maxPerClient);
+        this.totalAnswer = answer(
+                503,
+                "Service Unavailable",
+                ErrorCode.STORAGE_UNAVAILABLE,
+                "the registry has " + max + " connections open, its limit (http.max-connections)",
+                "http.max-connections",
+                max);
+        this.ticker = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().daemon().name("berth-connection-guard").unstarted(r));
         long period = Math.max(50, Math.min(1000, Math.min(headerTimeout.toMillis(), idleTimeout.toMillis()) / 4));
         ticker.scheduleAtFixedRate(this::expire, period, period, TimeUnit.MILLISECONDS);
     }
 
     private static Counter refused(HttpMetrics metrics, String limit) {
-        return Counter.builder("berth.http.connections.refused").tag("limit", limit)
+        return Counter.builder("berth.http.connections.refused")
+                .tag("limit", limit)
                 .description("Connections answered and closed at once because a connection limit was reached: "
                         + "per-client (http.max-connections-per-client) or total (http.max-connections).")
                 .register(metrics.registry());
     }
 
     private static Counter timedOut(HttpMetrics metrics, String timeout) {
-        return Counter.builder("berth.http.connections.timed.out").tag("timeout", timeout)
+        return Counter.builder("berth.http.connections.timed.out")
+                .tag("timeout", timeout)
                 .description("Connections closed while waiting for a request: header (http.header-timeout) or "
-                        + "idle (http.idle-timeout).").register(metrics.registry());
+                        + "idle (http.idle-timeout).")
+                .register(metrics.registry());
     }
 
     /**
@@ -155,9 +179,12 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         if (files > 0) {
             long room = files - RESERVED_FILES;
             if (room < max) {
-                LOG.log(System.Logger.Level.WARNING, "http.max-connections is " + max + " but the process may open "
-                        + files + " files (ulimit -n): at most " + Math.max(16, room) + " connections are accepted at "
-                        + "once, further ones wait; raise the limit or lower http.max-connections");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "http.max-connections is " + max + " but the process may open "
+                                + files + " files (ulimit -n): at most " + Math.max(16, room)
+                                + " connections are accepted at "
+                                + "once, further ones wait; raise the limit or lower http.max-connections");
             }
             ceiling = (int) Math.max(16, Math.min(ceiling, room));
         }
@@ -173,16 +200,17 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
 
     /** The process's limit on open files, or -1 where the JVM does not tell. */
     static long openFileLimit() {
-        return ManagementFactory.getOperatingSystemMXBean()
-                instanceof UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+        return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+                ? unix.getMaxFileDescriptorCount()
+                : -1;
     }
 
     /** A complete answer that refuses a connection, sent before anything of it is read. */
-    private static byte[] answer(int status, String reason, ErrorCode code, String message, String setting,
-                                 int limit) {
+    private static byte[] answer(int status, String reason, ErrorCode code, String message, String setting, int limit) {
         byte[] body = OciErrors.body(code, message, Map.of("setting", setting, "limit", limit));
         String head = "HTTP/1.1 " + status + " " + reason + "\r\nContent-Type: application/json\r\nRetry-After: "
-                + OciErrors.RETRY_AFTER_SECONDS + "\r\nConnection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
+                + OciErrors.RETRY_AFTER_SECONDS + "\r\nConnection: close\r\nContent-Length: " + body.length
+                + "\r\n\r\n";
         byte[] out = new byte[head.length() + body.length];
         System.arraycopy(head.getBytes(StandardCharsets.US_ASCII), 0, out, 0, head.length());
         System.arraycopy(body, 0, out, head.length(), body.length);
@@ -193,8 +221,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
      * The connection the calling thread serves, for an answer given before routing (no request object
      * to ask): the client's address, and whether the connection began with a TLS handshake.
      */
-    record Peer(String address, boolean tlsHandshake) {
-    }
+    record Peer(String address, boolean tlsHandshake) {}
 
     /** {@link Peer} of the connection the calling thread serves, if this guard serves it. */
     static Optional<Peer> currentPeer() {
@@ -236,8 +263,8 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         State s = t.state.get();
         // the request is served from here on; a connection the guard began to close goes no further
         if (s.phase() == Phase.CLOSING || !t.state.compareAndSet(s, new State(Phase.BUSY, 0))) {
-            throw new CloseConnectionException("request headers came after " + (headerNanos / 1_000_000)
-                    + " ms (http.header-timeout)");
+            throw new CloseConnectionException(
+                    "request headers came after " + (headerNanos / 1_000_000) + " ms (http.header-timeout)");
         }
     }
 
@@ -290,8 +317,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
             }
 
             @Override
-            public void close(boolean interrupt) {
-            }
+            public void close(boolean interrupt) {}
         };
     }
 
@@ -303,7 +329,8 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
     /** The client's address as logs name it. */
     static String address(PeerInfo peer) {
         return peer.address() instanceof InetSocketAddress inet && inet.getAddress() != null
-                ? inet.getAddress().getHostAddress() : String.valueOf(peer.address());
+                ? inet.getAddress().getHostAddress()
+                : String.valueOf(peer.address());
     }
 
     /** The address a per-client limit counts: IPv4 as it is, IPv6 by its /64 ({@link ClientGroup}). */
@@ -374,6 +401,7 @@ final class ConnectionGuard implements ServerConnectionSelector, Http1Connection
         volatile ServerConnection connection;
         /** Whether bytes arrived yet, and whether the first ones were a TLS handshake. */
         private volatile boolean begun;
+
         volatile boolean tlsHandshake;
 
         Tracked(String client, String address) {

@@ -41,7 +41,8 @@ final class HostCheck implements Filter {
     /** The check {@code http.allowed-hosts}, {@code http.public-url}, {@code http.host} and {@code auth.type} ask for. */
     static HostCheck from(BerthConfig config, AccessControl access) {
         List<String> listed = config.list(ConfigKeys.HTTP_ALLOWED_HOSTS);
-        Optional<String> publicHost = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL).map(PublicUrl::hostName);
+        Optional<String> publicHost =
+                config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL).map(PublicUrl::hostName);
         if (listed.contains(ANY)) {
             return new HostCheck(Optional.empty(), false);
         }
@@ -75,8 +76,11 @@ final class HostCheck implements Filter {
             Optional<String> host = req.headers().first(HeaderNames.HOST);
             // a request without Host (HTTP/1.0) comes from no browser: nothing to rebind
             if (host.isPresent() && !allows(host.get())) {
-                OciErrors.send(req, res, ErrorCode.DENIED, "this registry does not serve the host '"
-                        + clip(host.get()) + "' (http.allowed-hosts)");
+                OciErrors.send(
+                        req,
+                        res,
+                        ErrorCode.DENIED,
+                        "this registry does not serve the host '" + clip(host.get()) + "' (http.allowed-hosts)");
                 return;
             }
         }
@@ -108,7 +112,9 @@ final class HostCheck implements Filter {
 
     /** Names that never leave the machine: localhost and its subdomains, 127.0.0.0/8, ::1. */
     static boolean loopbackName(String host) {
-        if (host.equals("localhost") || host.endsWith(".localhost") || host.equals("::1")
+        if (host.equals("localhost")
+                || host.endsWith(".localhost")
+                || host.equals("::1")
                 || host.equals("0:0:0:0:0:0:0:1")) {
             return true;
         }

@@ -37,8 +37,8 @@ final class ListenerWatch implements AutoCloseable {
         this.address = address;
         this.port = port;
         this.onLost = onLost;
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon()
-                .name("berth-listener-watch").unstarted(r));
+        this.ticker = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().daemon().name("berth-listener-watch").unstarted(r));
         ticker.scheduleWithFixedDelay(this::probe, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
     }
 

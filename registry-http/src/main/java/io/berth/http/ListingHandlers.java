@@ -59,8 +59,8 @@ final class ListingHandlers {
         Optional<String> artifactType = Requests.query(req, "artifactType").filter(s -> !s.isEmpty());
         Integer n = Requests.pageSize(req);
         String last = Requests.query(req, "last").filter(s -> !s.isEmpty()).orElse(null);
-        Listings.ReferrerPage page = registry.listings().referrers(v2.repository(), subject, artifactType.orElse(null),
-                n, last);
+        Listings.ReferrerPage page =
+                registry.listings().referrers(v2.repository(), subject, artifactType.orElse(null), n, last);
         List<Map<String, Object>> manifests = new ArrayList<>();
         for (ReferrerRecord r : page.referrers()) {
             Map<String, Object> d = new LinkedHashMap<>();
@@ -83,7 +83,9 @@ final class ListingHandlers {
         if (page.more()) {
             String next = "/v2/" + v2.repository() + "/referrers/" + subject + "?n="
                     + (n == null ? page.referrers().size() : n) + "&last=" + page.last()
-                    + artifactType.map(t -> "&artifactType=" + URLEncoder.encode(t, StandardCharsets.UTF_8)).orElse("");
+                    + artifactType
+                            .map(t -> "&artifactType=" + URLEncoder.encode(t, StandardCharsets.UTF_8))
+                            .orElse("");
             res.header(HeaderNames.LINK, "<" + next + ">; rel=\"next\"");
         }
         json(req, res, MediaTypes.OCI_INDEX, index);
@@ -92,7 +94,9 @@ final class ListingHandlers {
     private static void link(ServerResponse res, String path, Integer n, Page page) {
         if (page.more()) {
             // n as asked; a catalog page cut short by its scan limit may hold fewer entries, even none
-            String size = n != null ? "n=" + n + "&" : page.entries().isEmpty() ? "" : "n=" + page.entries().size() + "&";
+            String size = n != null
+                    ? "n=" + n + "&"
+                    : page.entries().isEmpty() ? "" : "n=" + page.entries().size() + "&";
             String next = path + "?" + size + "last=" + URLEncoder.encode(page.next(), StandardCharsets.UTF_8);
             res.header(HeaderNames.LINK, "<" + next + ">; rel=\"next\"");
         }

@@ -31,8 +31,8 @@ final class ManifestHandlers {
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests().get(Requests.caller(req), v2.repository(),
-                Manifests.lookupReference(v2.repository(), v2.segment()));
+        ManifestRecord m = registry.manifests()
+                .get(Requests.caller(req), v2.repository(), Manifests.lookupReference(v2.repository(), v2.segment()));
         headers(res, m);
         if (!Responses.notModified(req, res, etag(m))) {
             Responses.send(req, res, m.payload());
@@ -40,8 +40,8 @@ final class ManifestHandlers {
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests().head(v2.repository(),
-                Manifests.lookupReference(v2.repository(), v2.segment()));
+        ManifestRecord m =
+                registry.manifests().head(v2.repository(), Manifests.lookupReference(v2.repository(), v2.segment()));
         headers(res, m);
         if (!Responses.notModified(req, res, etag(m))) {
             Responses.send(req, res, m.payload());
@@ -65,24 +65,34 @@ final class ManifestHandlers {
             byte[] payload;
             // a deadline of its own: the body holds its room in the budget while it trickles in, and many
             // trickling bodies would hold all of it (their room is freed when the read is cut)
-            try (InputStream in = new RequestBody(req, watchdog.watch(RequestLog.client(req), bodyTimeout,
-                    "manifests.body-timeout"), false)) {
-                payload = declared.isPresent() ? readExactly(in, (int) room)
+            try (InputStream in = new RequestBody(
+                    req, watchdog.watch(RequestLog.client(req), bodyTimeout, "manifests.body-timeout"), false)) {
+                payload = declared.isPresent()
+                        ? readExactly(in, (int) room)
                         : in.readNBytes(Math.toIntExact(max + 1)); // max is at most 64 MiB (manifests.max-size)
             }
             if (payload.length > max) {
                 throw registry.manifests().manifestTooLarge(payload.length);
             }
-            tags = req.query().contains("tag") ? req.query().all("tag").stream().map(Tag::new).toList() : List.of();
-            result = registry.manifests().put(Requests.caller(req), v2.repository(), reference, tags,
-                    Requests.header(req, HeaderNames.CONTENT_TYPE).orElse(null), payload);
+            tags = req.query().contains("tag")
+                    ? req.query().all("tag").stream().map(Tag::new).toList()
+                    : List.of();
+            result = registry.manifests()
+                    .put(
+                            Requests.caller(req),
+                            v2.repository(),
+                            reference,
+                            tags,
+                            Requests.header(req, HeaderNames.CONTENT_TYPE).orElse(null),
+                            payload);
         }
         res.status(Status.CREATED_201);
         res.header(HeaderNames.LOCATION, "/v2/" + v2.repository() + "/manifests/" + result.digest());
         res.header(OciHeaders.CONTENT_DIGEST, result.digest().toString());
         result.subject().ifPresent(s -> res.header(OciHeaders.OCI_SUBJECT, s.toString()));
         if (!tags.isEmpty()) {
-            res.header(OciHeaders.OCI_TAG, result.tags().stream().map(Tag::value).toArray(String[]::new));
+            res.header(
+                    OciHeaders.OCI_TAG, result.tags().stream().map(Tag::value).toArray(String[]::new));
         }
         res.header(HeaderNames.CONTENT_LENGTH, "0");
         res.send();
@@ -99,8 +109,11 @@ final class ManifestHandlers {
     }
 
     void delete(V2Request v2, ServerRequest req, ServerResponse res) {
-        registry.manifests().delete(Requests.caller(req), v2.repository(),
-                Manifests.lookupReference(v2.repository(), v2.segment()));
+        registry.manifests()
+                .delete(
+                        Requests.caller(req),
+                        v2.repository(),
+                        Manifests.lookupReference(v2.repository(), v2.segment()));
         res.status(Status.ACCEPTED_202);
         res.send();
     }

@@ -25,15 +25,20 @@ public final class OciErrors {
      */
     static final long DRAIN_LIMIT = 1L << 20;
 
-    private OciErrors() {
-    }
+    private OciErrors() {}
 
     /** The HTTP status of each code, as the distribution spec gives it. */
     public static int status(ErrorCode code) {
         return switch (code) {
             case BLOB_UNKNOWN, BLOB_UPLOAD_UNKNOWN, MANIFEST_UNKNOWN, NAME_UNKNOWN, ROUTE_UNKNOWN -> 404;
-            case BLOB_UPLOAD_INVALID, DIGEST_INVALID, MANIFEST_BLOB_UNKNOWN, MANIFEST_INVALID, NAME_INVALID,
-                 SIZE_INVALID, PAGINATION_NUMBER_INVALID, BAD_REQUEST -> 400;
+            case BLOB_UPLOAD_INVALID,
+                    DIGEST_INVALID,
+                    MANIFEST_BLOB_UNKNOWN,
+                    MANIFEST_INVALID,
+                    NAME_INVALID,
+                    SIZE_INVALID,
+                    PAGINATION_NUMBER_INVALID,
+                    BAD_REQUEST -> 400;
             case PAYLOAD_TOO_LARGE -> 413;
             case RANGE_INVALID -> 416;
             case UNAUTHORIZED -> 401;
@@ -51,7 +56,8 @@ public final class OciErrors {
 
     /** Whether a client should retry later: such answers carry {@code Retry-After}. */
     static boolean retryLater(ErrorCode code) {
-        return code == ErrorCode.STORAGE_FULL || code == ErrorCode.STORAGE_UNAVAILABLE
+        return code == ErrorCode.STORAGE_FULL
+                || code == ErrorCode.STORAGE_UNAVAILABLE
                 || code == ErrorCode.TOOMANYREQUESTS;
     }
 
@@ -77,15 +83,16 @@ public final class OciErrors {
         sendBody(req, res, code, message, Map.of());
     }
 
-    private static void sendBody(ServerRequest req, ServerResponse res, ErrorCode code, String message,
-                                 Map<String, Object> detail) {
+    private static void sendBody(
+            ServerRequest req, ServerResponse res, ErrorCode code, String message, Map<String, Object> detail) {
         // a handler may have announced its own entity before failing
         res.headers().remove(HeaderNames.CONTENT_LENGTH);
         res.headers().remove(HeaderNames.CONTENT_RANGE);
         res.headers().remove(HeaderNames.TRANSFER_ENCODING);
         res.headers().remove(HeaderNames.ETAG);
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
-        if (req.content().hasEntity() && !req.content().consumed()
+        if (req.content().hasEntity()
+                && !req.content().consumed()
                 && req.headers().contentLength().orElse(Long.MAX_VALUE) > DRAIN_LIMIT) {
             // refused before a large (or chunked) body was read, e.g. a 429: close rather than drain gigabytes
             res.header(HeaderNames.CONNECTION, "close");

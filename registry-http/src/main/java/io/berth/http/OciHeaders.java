@@ -16,8 +16,7 @@ public final class OciHeaders {
     public static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
     public static final HeaderName CHUNK_MIN_LENGTH = HeaderNames.create("OCI-Chunk-Min-Length");
 
-    private OciHeaders() {
-    }
+    private OciHeaders() {}
 
     /** The {@code Range} value of an upload holding {@code size} bytes ({@code 0-0} when empty, as Distribution). */
     public static String range(long size) {

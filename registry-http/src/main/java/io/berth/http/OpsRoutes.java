@@ -30,8 +30,7 @@ import java.util.function.Supplier;
  */
 public final class OpsRoutes implements HttpService {
     private static final System.Logger LOG = System.getLogger(OpsRoutes.class.getName());
-    private final AtomicReference<String> lastNotReady =
-            new AtomicReference<>("");
+    private final AtomicReference<String> lastNotReady = new AtomicReference<>("");
     private final Registry registry;
     private final HttpMetrics metrics;
     private final BooleanSupplier draining;
@@ -53,13 +52,21 @@ public final class OpsRoutes implements HttpService {
         this.registry = registry;
         this.metrics = metrics;
         this.draining = draining;
-        metrics.gauge("berth.storage.free.bytes", "Bytes still usable on the blob storage.",
+        metrics.gauge(
+                "berth.storage.free.bytes",
+                "Bytes still usable on the blob storage.",
                 () -> space().map(s -> (double) s.usable()).orElse(Double.NaN));
-        metrics.gauge("berth.storage.total.bytes", "Size of the blob storage.",
+        metrics.gauge(
+                "berth.storage.total.bytes",
+                "Size of the blob storage.",
                 () -> space().map(s -> (double) s.total()).orElse(Double.NaN));
-        metrics.gauge("berth.storage.failing", "1 while blob storage writes fail.",
+        metrics.gauge(
+                "berth.storage.failing",
+                "1 while blob storage writes fail.",
                 () -> registry.storageHealth().problem().isPresent() ? 1 : 0);
-        metrics.gauge("berth.blobs.damaged", "Blobs found unreadable as recorded and not repaired since.",
+        metrics.gauge(
+                "berth.blobs.damaged",
+                "Blobs found unreadable as recorded and not repaired since.",
                 () -> registry.storageHealth().damagedBlobs().size());
     }
 
@@ -89,26 +96,39 @@ public final class OpsRoutes implements HttpService {
         List<StorageHealth.Damage> damaged = registry.storageHealth().damagedBlobs();
         Map<String, Optional<String>> components = new LinkedHashMap<>();
         checks.forEach((name, check) -> components.put(name, check.get()));
-        boolean degraded = problem.isPresent() || !damaged.isEmpty()
+        boolean degraded = problem.isPresent()
+                || !damaged.isEmpty()
                 || components.values().stream().anyMatch(Optional::isPresent);
         body.append("status: ").append(degraded ? "degraded" : "ok").append('\n');
         body.append("storage: ");
         if (problem.isPresent()) {
-            body.append(problem.get().code().equals("STORAGE_FULL") ? "full" : "failing").append(" (")
-                    .append(problem.get().message()).append(", since ")
-                    .append(Instant.ofEpochMilli(problem.get().since())).append(')');
+            body.append(problem.get().code().equals("STORAGE_FULL") ? "full" : "failing")
+                    .append(" (")
+                    .append(problem.get().message())
+                    .append(", since ")
+                    .append(Instant.ofEpochMilli(problem.get().since()))
+                    .append(')');
         } else {
             body.append("ok");
         }
-        space().ifPresent(s -> body.append("; ").append(s.usable()).append(" bytes free of ").append(s.total()));
+        space().ifPresent(s ->
+                body.append("; ").append(s.usable()).append(" bytes free of ").append(s.total()));
         body.append('\n');
         if (!damaged.isEmpty()) {
             StorageHealth.Damage last = damaged.get(damaged.size() - 1);
-            body.append("blobs: ").append(damaged.size()).append(" damaged (unreadable as recorded; push again to ")
-                    .append("repair), latest ").append(last.digest()).append(": ").append(last.reason()).append('\n');
+            body.append("blobs: ")
+                    .append(damaged.size())
+                    .append(" damaged (unreadable as recorded; push again to ")
+                    .append("repair), latest ")
+                    .append(last.digest())
+                    .append(": ")
+                    .append(last.reason())
+                    .append('\n');
         }
-        components.forEach((name, p) -> body.append(name).append(": ")
-                .append(p.map(why -> "degraded (" + why + ")").orElse("ok")).append('\n'));
+        components.forEach((name, p) -> body.append(name)
+                .append(": ")
+                .append(p.map(why -> "degraded (" + why + ")").orElse("ok"))
+                .append('\n'));
         text(req, res, Status.OK_200, body.toString());
     }
 

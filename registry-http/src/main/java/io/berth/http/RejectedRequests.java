@@ -23,8 +23,12 @@ final class RejectedRequests implements DirectHandler {
     }
 
     @Override
-    public TransportResponse handle(TransportRequest request, EventType eventType, Status status,
-                                    ServerResponseHeaders headers, String message) {
+    public TransportResponse handle(
+            TransportRequest request,
+            EventType eventType,
+            Status status,
+            ServerResponseHeaders headers,
+            String message) {
         String path = request.path() == null ? "" : request.path();
         String method = request.method() == null ? "" : request.method();
         boolean keepAlive = eventType.keepAlive();
@@ -43,8 +47,8 @@ final class RejectedRequests implements DirectHandler {
         if (path.startsWith("/v2")) {
             headers.set(OciHeaders.API_VERSION, "registry/2.0");
         }
-        TransportResponse.Builder response = TransportResponse.builder().status(status).headers(headers)
-                .keepAlive(keepAlive);
+        TransportResponse.Builder response =
+                TransportResponse.builder().status(status).headers(headers).keepAlive(keepAlive);
         if (!"HEAD".equalsIgnoreCase(method)) {
             response.entity(OciErrors.body(code, why != null ? why : describe(code, status), Map.of()));
         }
@@ -77,11 +81,12 @@ final class RejectedRequests implements DirectHandler {
             case UNSUPPORTED -> "HTTP version not supported: this registry serves HTTP/1.1 only (not HTTP/1.0)";
             case INTERNAL -> "internal server error";
             case PAYLOAD_TOO_LARGE -> "request body too large";
-            default -> switch (status.code()) {
-                case 414 -> "request line or URI too long";
-                case 431 -> "request header section too large";
-                default -> "malformed request";
-            };
+            default ->
+                switch (status.code()) {
+                    case 414 -> "request line or URI too long";
+                    case 431 -> "request header section too large";
+                    default -> "malformed request";
+                };
         };
     }
 }

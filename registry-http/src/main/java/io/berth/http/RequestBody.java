@@ -45,8 +45,8 @@ final class RequestBody extends InputStream implements DirectSource {
         this(raw, counted, watchdog.watch(), null, false);
     }
 
-    private RequestBody(InputStream raw, AtomicLong counted, BodyWatchdog.Watch watch,
-                        ServerRequest req, boolean fromSocket) {
+    private RequestBody(
+            InputStream raw, AtomicLong counted, BodyWatchdog.Watch watch, ServerRequest req, boolean fromSocket) {
         this.req = req;
         this.in = raw;
         this.fastPaths = req == null ? HelidonFastPaths.OFF : RequestLog.fastPaths(req);

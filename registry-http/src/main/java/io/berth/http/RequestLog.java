@@ -36,10 +36,10 @@ import java.util.regex.Pattern;
 public final class RequestLog implements Filter {
     /** JDK logging directly: the access record travels as the log record's parameter (see LogFormat). */
     private static final Logger ACCESS = Logger.getLogger("berth.access");
+
     private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     /** Methods recorded by name in metrics; any other token a client sends is {@code other}. */
-    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE",
-            "OPTIONS");
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS");
     /** nginx's status for a request the client abandoned: never counted as a server error. */
     static final int CLIENT_CLOSED = 499;
 
@@ -85,6 +85,7 @@ public final class RequestLog implements Filter {
 
     /** What a lingering close reads at most before it gives up on the client reading the answer. */
     static final long LINGER_BYTES = 64L << 20;
+
     static final long LINGER_NANOS = 5_000_000_000L;
 
     private final HttpMetrics metrics;
@@ -100,7 +101,8 @@ public final class RequestLog implements Filter {
         this.fastPaths = fastPaths;
         this.tlsOnPlainPort = Counter.builder("berth.http.tls.on.plain.port")
                 .description("Connections that began with a TLS handshake on this plain-HTTP listener (docker and "
-                        + "skopeo try TLS first; each was answered 400 and closed).").register(metrics.registry());
+                        + "skopeo try TLS first; each was answered 400 and closed).")
+                .register(metrics.registry());
     }
 
     /** Stops the lingering-read watchdog (at shutdown). */
@@ -138,7 +140,8 @@ public final class RequestLog implements Filter {
 
     /** The client's {@code X-Request-Id} when it is sane, else a new id. */
     static String requestId(Headers headers) {
-        return headers.first(OciHeaders.REQUEST_ID).filter(v -> SANE_ID.matcher(v).matches())
+        return headers.first(OciHeaders.REQUEST_ID)
+                .filter(v -> SANE_ID.matcher(v).matches())
                 .orElseGet(() -> UUID.randomUUID().toString());
     }
 
@@ -171,13 +174,27 @@ public final class RequestLog implements Filter {
         } finally {
             inFlight.decrementAndGet();
             LogContext.clear();
-            int status = info.clientAborted ? CLIENT_CLOSED : info.serverAborted != null ? 500 : res.status().code();
+            int status = info.clientAborted
+                    ? CLIENT_CLOSED
+                    : info.serverAborted != null ? 500 : res.status().code();
             String method = req.prologue().method().text();
-            record(info.route, status, System.nanoTime() - start, new AccessRecord(method,
-                    loggedPath(req.path().absolute().rawPath(), req.query().rawValue()), status, info.bodyBytes.get(),
-                    responseBodyBytes(method, res), 0, client(req), user(req), req.headers().first(HeaderNames.USER_AGENT)
-                    .orElse("-"), info.id, info.serverAborted == null ? ""
-                    : "aborted=" + info.serverAborted.replace(' ', '-')));
+            record(
+                    info.route,
+                    status,
+                    System.nanoTime() - start,
+                    new AccessRecord(
+                            method,
+                            loggedPath(
+                                    req.path().absolute().rawPath(), req.query().rawValue()),
+                            status,
+                            info.bodyBytes.get(),
+                            responseBodyBytes(method, res),
+                            0,
+                            client(req),
+                            user(req),
+                            req.headers().first(HeaderNames.USER_AGENT).orElse("-"),
+                            info.id,
+                            info.serverAborted == null ? "" : "aborted=" + info.serverAborted.replace(' ', '-')));
             ConnectionGuard.requestDone(); // the connection now waits for its next request
         }
     }
@@ -221,7 +238,8 @@ public final class RequestLog implements Filter {
 
     static String client(ServerRequest req) {
         return req.remotePeer().address() instanceof InetSocketAddress a && a.getAddress() != null
-                ? a.getAddress().getHostAddress() : String.valueOf(req.remotePeer().address());
+                ? a.getAddress().getHostAddress()
+                : String.valueOf(req.remotePeer().address());
     }
 
     /**
@@ -236,25 +254,40 @@ public final class RequestLog implements Filter {
         if (peer.isPresent() && peer.get().tlsHandshake()) {
             tlsOnPlainPort.increment();
             if (accessLog) {
-                ACCESS.log(Level.INFO, "{0}", new AccessRecord("-", "-", status, 0, 0, 0, client, "",
-                        "-", id, "tls-handshake-on-plain-port"));
+                ACCESS.log(
+                        Level.INFO,
+                        "{0}",
+                        new AccessRecord(
+                                "-", "-", status, 0, 0, 0, client, "", "-", id, "tls-handshake-on-plain-port"));
             }
             return;
         }
         String m = method == null || method.isEmpty() ? "-" : method;
-        String p = path == null || path.isEmpty() ? "-" : loggedPath(path.length() > 300 ? path.substring(0, 300) + "…"
-                : path, null);
-        record("rejected", status, 0, new AccessRecord(m, p, status, 0, 0, 0, client, "", "-", id,
-                "rejected-before-routing"));
+        String p = path == null || path.isEmpty()
+                ? "-"
+                : loggedPath(path.length() > 300 ? path.substring(0, 300) + "…" : path, null);
+        record(
+                "rejected",
+                status,
+                0,
+                new AccessRecord(m, p, status, 0, 0, 0, client, "", "-", id, "rejected-before-routing"));
     }
 
     private void record(String route, int status, long nanos, AccessRecord access) {
         metrics.request(route, metricMethod(access.method()), status, nanos);
         if (accessLog) {
-            AccessRecord timed = new AccessRecord(access.method(), access.path(), access.status(),
-                    access.requestBytes(), access.responseBytes(), nanos / 1e6, access.client(), access.user(),
+            AccessRecord timed = new AccessRecord(
+                    access.method(),
+                    access.path(),
+                    access.status(),
+                    access.requestBytes(),
+                    access.responseBytes(),
+                    nanos / 1e6,
+                    access.client(),
+                    access.user(),
                     access.userAgent(),
-                    access.requestId(), access.note());
+                    access.requestId(),
+                    access.note());
             ACCESS.log(Level.INFO, "{0}", timed);
         }
     }

@@ -14,21 +14,27 @@ import java.util.OptionalLong;
 
 /** Reading parameters and headers of a request, with client mistakes turned into OCI errors. */
 final class Requests {
-    private Requests() {
-    }
+    private Requests() {}
 
     /** The caller of a request, as registry rules see it (address, request id, host, method, agent, actor). */
     static Caller caller(ServerRequest req) {
         Access access = Access.of(req);
-        return new Caller(address(req), RequestLog.id(req), header(req, HeaderNames.HOST).orElse(""),
-                req.prologue().method().text(), header(req, HeaderNames.USER_AGENT).orElse(""),
-                access == null ? "" : access.principal().subject(), Caller.V2);
+        return new Caller(
+                address(req),
+                RequestLog.id(req),
+                header(req, HeaderNames.HOST).orElse(""),
+                req.prologue().method().text(),
+                header(req, HeaderNames.USER_AGENT).orElse(""),
+                access == null ? "" : access.principal().subject(),
+                Caller.V2);
     }
 
     /** The client's network address. */
     static String address(ServerRequest req) {
         if (req.remotePeer().address() instanceof InetSocketAddress inet) {
-            return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+            return inet.getAddress() == null
+                    ? inet.getHostString()
+                    : inet.getAddress().getHostAddress();
         }
         return "unknown";
     }
@@ -36,7 +42,9 @@ final class Requests {
     /** host:port of the listener the request came in on, for URLs when the request names no Host. */
     static String localAuthority(ServerRequest req) {
         if (req.localPeer().address() instanceof InetSocketAddress inet) {
-            String host = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+            String host = inet.getAddress() == null
+                    ? inet.getHostString()
+                    : inet.getAddress().getHostAddress();
             return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
         }
         return "localhost";
@@ -59,8 +67,11 @@ final class Requests {
         Optional<String> algorithm = query(req, "digest-algorithm");
         if (algorithm.isPresent() && DigestAlgorithm.fromPrefix(algorithm.get()).isEmpty()) {
             String shown = algorithm.get().length() > 40 ? algorithm.get().substring(0, 40) : algorithm.get();
-            throw RegistryException.of(ErrorCode.DIGEST_INVALID, "unsupported digest algorithm " + shown
-                    + " (sha256 and sha512 are)", "digest-algorithm", shown);
+            throw RegistryException.of(
+                    ErrorCode.DIGEST_INVALID,
+                    "unsupported digest algorithm " + shown + " (sha256 and sha512 are)",
+                    "digest-algorithm",
+                    shown);
         }
     }
 
@@ -73,8 +84,8 @@ final class Requests {
         try {
             return req.headers().contentLength();
         } catch (RuntimeException e) {
-            throw RegistryException.of(ErrorCode.SIZE_INVALID, "Content-Length is not a number", "header",
-                    "Content-Length");
+            throw RegistryException.of(
+                    ErrorCode.SIZE_INVALID, "Content-Length is not a number", "header", "Content-Length");
         }
     }
 
@@ -91,7 +102,10 @@ final class Requests {
             // more than can be listed at once is clamped by the listing rules, not refused
             return n.get().length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(n.get());
         } catch (NumberFormatException e) {
-            throw RegistryException.of(ErrorCode.PAGINATION_NUMBER_INVALID, "n must be a non-negative number", "n",
+            throw RegistryException.of(
+                    ErrorCode.PAGINATION_NUMBER_INVALID,
+                    "n must be a non-negative number",
+                    "n",
                     n.get().length() > 40 ? n.get().substring(0, 40) : n.get());
         }
     }
@@ -100,8 +114,7 @@ final class Requests {
      * What an upload chunk says of itself: where it starts ({@code Content-Range}) and how many bytes
      * it carries ({@code Content-Range}, else {@code Content-Length}); each empty when not said.
      */
-    record Chunk(OptionalLong start, OptionalLong length) {
-    }
+    record Chunk(OptionalLong start, OptionalLong length) {}
 
     static Chunk chunk(ServerRequest req) {
         Optional<long[]> range = contentRange(req);
@@ -135,7 +148,10 @@ final class Requests {
             }
             return Optional.of(new long[] {start, end - start + 1});
         } catch (NumberFormatException e) {
-            throw RegistryException.of(ErrorCode.BLOB_UPLOAD_INVALID, "Content-Range must be <start>-<end>", "range",
+            throw RegistryException.of(
+                    ErrorCode.BLOB_UPLOAD_INVALID,
+                    "Content-Range must be <start>-<end>",
+                    "range",
                     h.get().length() > 60 ? h.get().substring(0, 60) : h.get());
         }
     }

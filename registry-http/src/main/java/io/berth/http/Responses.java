@@ -13,8 +13,7 @@ import java.util.Optional;
  * GET would have returned. Helidon 4.5 writes whatever it is given, so this is where HEAD is honoured.
  */
 final class Responses {
-    private Responses() {
-    }
+    private Responses() {}
 
     static boolean isHead(ServerRequest req) {
         return req.prologue().method() == Method.HEAD;

@@ -1,9 +1,9 @@
 package io.berth.http;
 
+import io.berth.core.auth.PemKeys;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigKey;
 import io.berth.core.error.Failures;
-import io.berth.core.auth.PemKeys;
 import io.helidon.common.tls.Tls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,8 +39,8 @@ final class TlsFiles {
         try {
             this.current = read();
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot use " + keys + " " + cert + " and " + key + ": "
-                    + Failures.describe(e));
+            throw new IllegalArgumentException(
+                    "cannot use " + keys + " " + cert + " and " + key + ": " + Failures.describe(e));
         }
     }
 
@@ -56,8 +56,9 @@ final class TlsFiles {
         }
         for (Path p : List.of(Path.of(cert), Path.of(key))) {
             if (!Files.isReadable(p)) {
-                throw new IllegalArgumentException("cannot read " + (p.toString().equals(cert) ? certKey : keyKey).name()
-                        + " " + p + ": " + (Files.exists(p) ? "permission denied" : "no such file"));
+                throw new IllegalArgumentException(
+                        "cannot read " + (p.toString().equals(cert) ? certKey : keyKey).name() + " " + p + ": "
+                                + (Files.exists(p) ? "permission denied" : "no such file"));
             }
         }
         return Optional.of(new TlsFiles(Path.of(cert), Path.of(key), certKey.name() + "/" + keyKey.name()));
@@ -79,8 +80,10 @@ final class TlsFiles {
             LOG.log(Level.INFO, "reloaded " + keys + " " + cert);
             return Optional.of(current);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "cannot reload " + keys + " " + cert + ", keeping the current certificate: "
-                    + Failures.describe(e));
+            LOG.log(
+                    Level.WARNING,
+                    "cannot reload " + keys + " " + cert + ", keeping the current certificate: "
+                            + Failures.describe(e));
             return Optional.empty();
         }
     }
@@ -88,7 +91,9 @@ final class TlsFiles {
     /** The pair as a TLS setup: a PEM chain and a PKCS#8, SEC1 or PKCS#1 key ({@link PemKeys#privateKey}). */
     private Tls read() {
         try {
-            return Tls.builder().privateKey(PemKeys.privateKey(key)).privateKeyCertChain(PemKeys.certificates(cert))
+            return Tls.builder()
+                    .privateKey(PemKeys.privateKey(key))
+                    .privateKeyCertChain(PemKeys.certificates(cert))
                     .build();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -101,8 +106,13 @@ final class TlsFiles {
         try {
             BasicFileAttributes c = Files.readAttributes(cert, BasicFileAttributes.class);
             BasicFileAttributes k = Files.readAttributes(key, BasicFileAttributes.class);
-            return List.of(c.lastModifiedTime().toMillis(), c.size(), String.valueOf(c.fileKey()),
-                    k.lastModifiedTime().toMillis(), k.size(), String.valueOf(k.fileKey()));
+            return List.of(
+                    c.lastModifiedTime().toMillis(),
+                    c.size(),
+                    String.valueOf(c.fileKey()),
+                    k.lastModifiedTime().toMillis(),
+                    k.size(),
+                    String.valueOf(k.fileKey()));
         } catch (IOException e) {
             return null;
         }

@@ -50,7 +50,8 @@ final class TokenRoutes implements HttpService {
     }
 
     private boolean serving() {
-        return control.mode() == AccessControl.Mode.TOKEN && control.tokens().map(TokenService::issues).orElse(false);
+        return control.mode() == AccessControl.Mode.TOKEN
+                && control.tokens().map(TokenService::issues).orElse(false);
     }
 
     @Override
@@ -87,8 +88,11 @@ final class TokenRoutes implements HttpService {
         // read has the body limits (http.read-timeout, http.min-body-rate); a cut-off body is a client abort
         if (Requests.contentLength(req).orElse(0) > MAX_FORM) {
             res.header(HeaderNames.CONNECTION, "close");
-            OciErrors.send(req, res, ErrorCode.PAYLOAD_TOO_LARGE, "the token request form is larger than "
-                    + MAX_FORM + " bytes");
+            OciErrors.send(
+                    req,
+                    res,
+                    ErrorCode.PAYLOAD_TOO_LARGE,
+                    "the token request form is larger than " + MAX_FORM + " bytes");
             return;
         }
         byte[] raw;
@@ -97,20 +101,29 @@ final class TokenRoutes implements HttpService {
         }
         if (raw.length > MAX_FORM) {
             res.header(HeaderNames.CONNECTION, "close");
-            OciErrors.send(req, res, ErrorCode.PAYLOAD_TOO_LARGE, "the token request form is larger than "
-                    + MAX_FORM + " bytes");
+            OciErrors.send(
+                    req,
+                    res,
+                    ErrorCode.PAYLOAD_TOO_LARGE,
+                    "the token request form is larger than " + MAX_FORM + " bytes");
             return;
         }
         Map<String, List<String>> form = form(new String(raw, StandardCharsets.UTF_8));
         String grant = first(form, "grant_type");
         if (!grant.equals("password")) {
             res.status(Status.BAD_REQUEST_400);
-            json(req, res, Map.of("error", "unsupported_grant_type", "error_description",
-                    "only grant_type=password is supported"));
+            json(
+                    req,
+                    res,
+                    Map.of(
+                            "error",
+                            "unsupported_grant_type",
+                            "error_description",
+                            "only grant_type=password is supported"));
             return;
         }
-        Principal login = login(req, res, new AccessControl.Credentials(first(form, "username"),
-                first(form, "password")));
+        Principal login =
+                login(req, res, new AccessControl.Credentials(first(form, "username"), first(form, "password")));
         if (login == null) {
             return;
         }
@@ -123,7 +136,8 @@ final class TokenRoutes implements HttpService {
     /** Whether the request may be served: tokens are issued here and the client is within the rate limit. */
     private boolean admitted(ServerRequest req, ServerResponse res) {
         if (!serving()) {
-            OciErrors.send(req, res, ErrorCode.ROUTE_UNKNOWN, "this registry issues no tokens (auth.type is not token)");
+            OciErrors.send(
+                    req, res, ErrorCode.ROUTE_UNKNOWN, "this registry issues no tokens (auth.type is not token)");
             return false;
         }
         return !AccessGate.limited(req, res, limiter, "address " + Requests.address(req));
@@ -149,12 +163,21 @@ final class TokenRoutes implements HttpService {
         OciErrors.send(req, res, ErrorCode.UNAUTHORIZED, message);
     }
 
-    private void issue(ServerRequest req, ServerResponse res, Principal principal, List<String> scopeParams,
-                       Optional<String> service, boolean oauth) throws Exception {
+    private void issue(
+            ServerRequest req,
+            ServerResponse res,
+            Principal principal,
+            List<String> scopeParams,
+            Optional<String> service,
+            boolean oauth)
+            throws Exception {
         TokenService tokens = control.tokens().orElseThrow();
         if (service.isPresent() && !service.get().equals(tokens.service())) {
-            OciErrors.send(req, res, ErrorCode.BAD_REQUEST, "this token server serves '" + tokens.service()
-                    + "', not '" + service.get() + "'");
+            OciErrors.send(
+                    req,
+                    res,
+                    ErrorCode.BAD_REQUEST,
+                    "this token server serves '" + tokens.service() + "', not '" + service.get() + "'");
             return;
         }
         Map<String, Set<Action>> granted = new LinkedHashMap<>();
@@ -194,7 +217,10 @@ final class TokenRoutes implements HttpService {
                         give.addAll(may);
                         give.remove(Action.ADMIN);
                     } else {
-                        Action.parse(a).filter(x -> x != Action.ADMIN).filter(may::contains).ifPresent(give::add);
+                        Action.parse(a)
+                                .filter(x -> x != Action.ADMIN)
+                                .filter(may::contains)
+                                .ifPresent(give::add);
                     }
                 }
                 granted.merge(repository.value(), give, (x, y) -> {

@@ -47,10 +47,11 @@ final class UploadHandlers {
         Optional<String> mount = Requests.query(req, "mount");
         if (mount.isPresent()) {
             Digest digest = Digest.parse(mount.get());
-            Optional<RepositoryName> from = Requests.query(req, "from").filter(s -> !s.isEmpty())
-                    .map(RepositoryName::of);
+            Optional<RepositoryName> from =
+                    Requests.query(req, "from").filter(s -> !s.isEmpty()).map(RepositoryName::of);
             Optional<BlobInfo> mounted = mayMount(req, from)
-                    ? registry.uploads().mount(Requests.caller(req), repo, digest, from) : Optional.empty();
+                    ? registry.uploads().mount(Requests.caller(req), repo, digest, from)
+                    : Optional.empty();
             if (mounted.isPresent()) {
                 created(res, repo, mounted.get());
                 return;
@@ -61,8 +62,11 @@ final class UploadHandlers {
         }
         Optional<Digest> digest = Requests.digestParam(req, "digest");
         if (digest.isPresent()) {
-            BlobInfo blob = withBody(req, body -> registry.uploads().putMonolithic(Requests.caller(req), repo,
-                    digest.get(), Requests.contentLength(req), body));
+            BlobInfo blob = withBody(
+                    req,
+                    body -> registry.uploads()
+                            .putMonolithic(
+                                    Requests.caller(req), repo, digest.get(), Requests.contentLength(req), body));
             created(res, repo, blob);
             return;
         }
@@ -86,22 +90,37 @@ final class UploadHandlers {
     void patch(V2Request v2, ServerRequest req, ServerResponse res) {
         UploadId id = new UploadId(v2.segment());
         Requests.Chunk chunk = Requests.chunk(req);
-        UploadSession s = withBody(req, body -> registry.uploads().append(Requests.caller(req), v2.repository(), id,
-                chunk.start(), chunk.length(), body));
+        UploadSession s = withBody(
+                req,
+                body -> registry.uploads()
+                        .append(Requests.caller(req), v2.repository(), id, chunk.start(), chunk.length(), body));
         accepted(res, s);
     }
 
     void complete(V2Request v2, ServerRequest req, ServerResponse res) {
         UploadId id = new UploadId(v2.segment());
-        Digest digest = Requests.digestParam(req, "digest").orElseThrow(() -> RegistryException.of(
-                ErrorCode.DIGEST_INVALID, "the digest query parameter is required to complete an upload", "digest",
-                ""));
+        Digest digest = Requests.digestParam(req, "digest")
+                .orElseThrow(() -> RegistryException.of(
+                        ErrorCode.DIGEST_INVALID,
+                        "the digest query parameter is required to complete an upload",
+                        "digest",
+                        ""));
         Requests.Chunk chunk = Requests.chunk(req);
         BlobInfo blob = req.content().hasEntity()
-                ? withBody(req, body -> registry.uploads().complete(Requests.caller(req), v2.repository(), id, digest,
-                        chunk.start(), chunk.length(), body))
-                : registry.uploads().complete(Requests.caller(req), v2.repository(), id, digest, chunk.start(),
-                        chunk.length(), null);
+                ? withBody(
+                        req,
+                        body -> registry.uploads()
+                                .complete(
+                                        Requests.caller(req),
+                                        v2.repository(),
+                                        id,
+                                        digest,
+                                        chunk.start(),
+                                        chunk.length(),
+                                        body))
+                : registry.uploads()
+                        .complete(
+                                Requests.caller(req), v2.repository(), id, digest, chunk.start(), chunk.length(), null);
         created(res, v2.repository(), blob);
     }
 

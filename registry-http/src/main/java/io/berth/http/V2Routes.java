@@ -33,18 +33,15 @@ public final class V2Routes implements HttpService {
     }
 
     /** A method of a route: its handler and what it needs of the caller. */
-    private record Endpoint(V2Handler handler, AccessGate.Need need) {
-    }
+    private record Endpoint(V2Handler handler, AccessGate.Need need) {}
 
-    private record Route(String template, Pattern pattern, Map<Method, Endpoint> handlers) {
-    }
+    private record Route(String template, Pattern pattern, Map<Method, Endpoint> handlers) {}
 
     private final List<Route> routes;
     private final AccessGate gate;
 
     /** A route of the table as tests and docs see it: its template and the methods it answers. */
-    public record RouteInfo(String template, Set<Method> methods) {
-    }
+    public record RouteInfo(String template, Set<Method> methods) {}
 
     private static Endpoint pull(V2Handler h) {
         return new Endpoint(h, AccessGate.Need.PULL);
@@ -58,8 +55,13 @@ public final class V2Routes implements HttpService {
         return new Endpoint(h, AccessGate.Need.DELETE);
     }
 
-    V2Routes(Registry registry, HttpMetrics metrics, BodyWatchdog watchdog, AccessGate gate,
-             HelidonFastPaths fastPaths, Duration manifestBodyTimeout) {
+    V2Routes(
+            Registry registry,
+            HttpMetrics metrics,
+            BodyWatchdog watchdog,
+            AccessGate gate,
+            HelidonFastPaths fastPaths,
+            Duration manifestBodyTimeout) {
         this.gate = gate;
         BlobHandlers blobs = new BlobHandlers(registry, metrics, fastPaths);
         UploadHandlers uploads = new UploadHandlers(registry, watchdog, metrics, fastPaths.socketReadsOn());
@@ -68,23 +70,56 @@ public final class V2Routes implements HttpService {
         Endpoint base = new Endpoint(ListingHandlers::base, AccessGate.Need.LOGIN);
         this.routes = List.of(
                 new Route("/v2/", Pattern.compile("/v2/?"), Map.of(Method.GET, base, Method.HEAD, base)),
-                new Route("/v2/_catalog", Pattern.compile("/v2/_catalog"), Map.of(
-                        Method.GET, new Endpoint(listings::catalog, AccessGate.Need.CATALOG))),
-                new Route("/v2/{name}/tags/list", Pattern.compile("/v2/(.+)/tags/list"), Map.of(
-                        Method.GET, pull(listings::tags))),
-                new Route("/v2/{name}/manifests/{reference}", Pattern.compile("/v2/(.+)/manifests/([^/]+)"), Map.of(
-                        Method.GET, pull(manifests::get), Method.HEAD, pull(manifests::head),
-                        Method.PUT, push(manifests::put), Method.DELETE, delete(manifests::delete))),
-                new Route("/v2/{name}/blobs/uploads/", Pattern.compile("/v2/(.+)/blobs/uploads/?()"), Map.of(
-                        Method.POST, push(uploads::start))),
-                new Route("/v2/{name}/blobs/uploads/{uuid}", Pattern.compile("/v2/(.+)/blobs/uploads/([^/]+)"),
-                        Map.of(Method.GET, push(uploads::status), Method.PATCH, push(uploads::patch),
-                                Method.PUT, push(uploads::complete), Method.DELETE, push(uploads::cancel))),
-                new Route("/v2/{name}/blobs/{digest}", Pattern.compile("/v2/(.+)/blobs/([^/]+)"), Map.of(
-                        Method.GET, pull(blobs::get), Method.HEAD, pull(blobs::head),
-                        Method.DELETE, delete(blobs::delete))),
-                new Route("/v2/{name}/referrers/{digest}", Pattern.compile("/v2/(.+)/referrers/([^/]+)"), Map.of(
-                        Method.GET, pull(listings::referrers))));
+                new Route(
+                        "/v2/_catalog",
+                        Pattern.compile("/v2/_catalog"),
+                        Map.of(Method.GET, new Endpoint(listings::catalog, AccessGate.Need.CATALOG))),
+                new Route(
+                        "/v2/{name}/tags/list",
+                        Pattern.compile("/v2/(.+)/tags/list"),
+                        Map.of(Method.GET, pull(listings::tags))),
+                new Route(
+                        "/v2/{name}/manifests/{reference}",
+                        Pattern.compile("/v2/(.+)/manifests/([^/]+)"),
+                        Map.of(
+                                Method.GET,
+                                pull(manifests::get),
+                                Method.HEAD,
+                                pull(manifests::head),
+                                Method.PUT,
+                                push(manifests::put),
+                                Method.DELETE,
+                                delete(manifests::delete))),
+                new Route(
+                        "/v2/{name}/blobs/uploads/",
+                        Pattern.compile("/v2/(.+)/blobs/uploads/?()"),
+                        Map.of(Method.POST, push(uploads::start))),
+                new Route(
+                        "/v2/{name}/blobs/uploads/{uuid}",
+                        Pattern.compile("/v2/(.+)/blobs/uploads/([^/]+)"),
+                        Map.of(
+                                Method.GET,
+                                push(uploads::status),
+                                Method.PATCH,
+                                push(uploads::patch),
+                                Method.PUT,
+                                push(uploads::complete),
+                                Method.DELETE,
+                                push(uploads::cancel))),
+                new Route(
+                        "/v2/{name}/blobs/{digest}",
+                        Pattern.compile("/v2/(.+)/blobs/([^/]+)"),
+                        Map.of(
+                                Method.GET,
+                                pull(blobs::get),
+                                Method.HEAD,
+                                pull(blobs::head),
+                                Method.DELETE,
+                                delete(blobs::delete))),
+                new Route(
+                        "/v2/{name}/referrers/{digest}",
+                        Pattern.compile("/v2/(.+)/referrers/([^/]+)"),
+                        Map.of(Method.GET, pull(listings::referrers))));
     }
 
     /** The route table: every path template of the API with the methods it serves. */
@@ -115,7 +150,8 @@ public final class V2Routes implements HttpService {
                 continue;
             }
             RequestLog.route(req, route.template());
-            V2Request v2 = m.groupCount() == 0 ? new V2Request(null, "")
+            V2Request v2 = m.groupCount() == 0
+                    ? new V2Request(null, "")
                     : new V2Request(repository(m.group(1)), m.groupCount() > 1 ? decode(m.group(2)) : "");
             Endpoint endpoint = route.handlers().get(method);
             if (endpoint == null && method == Method.HEAD) {
@@ -123,8 +159,16 @@ public final class V2Routes implements HttpService {
                 endpoint = route.handlers().get(Method.GET);
             }
             if (endpoint == null) {
-                res.header("Allow", String.join(", ", methods(route).stream().map(Method::text).sorted().toList()));
-                OciErrors.send(req, res, ErrorCode.UNSUPPORTED, method.text() + " is not supported on " + route.template());
+                res.header(
+                        "Allow",
+                        String.join(
+                                ", ",
+                                methods(route).stream()
+                                        .map(Method::text)
+                                        .sorted()
+                                        .toList()));
+                OciErrors.send(
+                        req, res, ErrorCode.UNSUPPORTED, method.text() + " is not supported on " + route.template());
                 return;
             }
             if (gate.admit(req, res, v2.repository(), endpoint.need()) == null) {
@@ -142,7 +186,10 @@ public final class V2Routes implements HttpService {
     private static RepositoryName repository(String raw) {
         for (int i = 0; i < raw.length(); i++) {
             if (NOT_IN_NAMES.contains(raw.charAt(i))) {
-                throw RegistryException.of(ErrorCode.NAME_INVALID, "invalid repository name", "name",
+                throw RegistryException.of(
+                        ErrorCode.NAME_INVALID,
+                        "invalid repository name",
+                        "name",
                         raw.length() > 200 ? raw.substring(0, 200) : raw);
             }
         }

@@ -78,23 +78,38 @@ class AccessControlTest {
     /** Who may do what: user → repository → actions. */
     static final Map<String, Map<String, Set<Action>>> EXPECTED = Map.of(
             "", Map.of("public/base", EnumSet.of(Action.PULL)),
-            "alice", Map.of("team-a/app", EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
-                    "public/base", EnumSet.of(Action.PULL, Action.PUSH)),
-            "bob", Map.of("team-a/app", EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
-                    "public/base", EnumSet.of(Action.PULL)),
+            "alice",
+                    Map.of(
+                            "team-a/app",
+                            EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
+                            "public/base",
+                            EnumSet.of(Action.PULL, Action.PUSH)),
+            "bob",
+                    Map.of(
+                            "team-a/app",
+                            EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
+                            "public/base",
+                            EnumSet.of(Action.PULL)),
             "carol", Map.of("team-a/app", EnumSet.of(Action.PULL), "public/base", EnumSet.of(Action.PULL)),
-            "dave", Map.of("public/base", EnumSet.of(Action.PULL), "team-b/secret", EnumSet.of(Action.PULL,
-                    Action.PUSH)));
+            "dave",
+                    Map.of(
+                            "public/base",
+                            EnumSet.of(Action.PULL),
+                            "team-b/secret",
+                            EnumSet.of(Action.PULL, Action.PUSH)));
 
     @TempDir
     static Path dir;
+
     static TestRegistry basic;
     static TestRegistry token;
 
     static Path writeUsers(Path dir) throws Exception {
         StringBuilder b = new StringBuilder("# test users\n");
         for (String u : USERS) {
-            b.append(u).append(':').append(BCrypt.hashpw(password(u), BCrypt.gensalt(4)).replace("$2a$", "$2y$"))
+            b.append(u)
+                    .append(':')
+                    .append(BCrypt.hashpw(password(u), BCrypt.gensalt(4)).replace("$2a$", "$2y$"))
                     .append('\n');
         }
         Path users = dir.resolve("htpasswd");
@@ -110,11 +125,28 @@ class AccessControlTest {
     @BeforeAll
     static void start() throws Exception {
         Path users = writeUsers(dir);
-        basic = new TestRegistry(dir.resolve("basic"), Map.of("auth.type", "htpasswd", "auth.htpasswd.path",
-                users.toString(), "auth.policy", dir.resolve("policy.yaml").toString()));
-        token = new TestRegistry(dir.resolve("token"), Map.of("auth.type", "token", "auth.htpasswd.path",
-                users.toString(), "auth.policy", dir.resolve("policy.yaml").toString(), "auth.token.key-file",
-                dir.resolve("token/key.pem").toString(), "auth.token.service", "registry.test"));
+        basic = new TestRegistry(
+                dir.resolve("basic"),
+                Map.of(
+                        "auth.type",
+                        "htpasswd",
+                        "auth.htpasswd.path",
+                        users.toString(),
+                        "auth.policy",
+                        dir.resolve("policy.yaml").toString()));
+        token = new TestRegistry(
+                dir.resolve("token"),
+                Map.of(
+                        "auth.type",
+                        "token",
+                        "auth.htpasswd.path",
+                        users.toString(),
+                        "auth.policy",
+                        dir.resolve("policy.yaml").toString(),
+                        "auth.token.key-file",
+                        dir.resolve("token/key.pem").toString(),
+                        "auth.token.service",
+                        "registry.test"));
         for (TestRegistry r : List.of(basic, token)) {
             r.authorizeWith(TestRegistry.basic("alice", password("alice")));
             r.pushImage("team-a/app", "v1", "a", "");
@@ -163,16 +195,20 @@ class AccessControlTest {
                     HttpResponse<byte[]> r = attempt(basic, repo, a, auth);
                     int want = allowed(user, repo, a) ? expectedSuccess(a) : user.isEmpty() ? 401 : 403;
                     if (r.statusCode() != want) {
-                        failures.add((user.isEmpty() ? "anonymous" : user) + " " + a + " " + repo + ": " + r.statusCode()
-                                + " (want " + want + ")");
+                        failures.add((user.isEmpty() ? "anonymous" : user) + " " + a + " " + repo + ": "
+                                + r.statusCode() + " (want " + want + ")");
                     }
                     if (want == 401) {
-                        assertEquals(AccessGate.BASIC_REALM, r.headers().firstValue("WWW-Authenticate").orElse(""));
+                        assertEquals(
+                                AccessGate.BASIC_REALM,
+                                r.headers().firstValue("WWW-Authenticate").orElse(""));
                         assertEquals("UNAUTHORIZED", code(r));
                     }
                     if (want == 403) {
                         assertEquals("DENIED", code(r));
-                        assertEquals("application/json", r.headers().firstValue("Content-Type").orElse(""));
+                        assertEquals(
+                                "application/json",
+                                r.headers().firstValue("Content-Type").orElse(""));
                     }
                 }
             }
@@ -180,20 +216,31 @@ class AccessControlTest {
         assertEquals(List.of(), failures);
         // listings need pull too: tags and referrers
         String dave = TestRegistry.basic("dave", password("dave"));
-        assertEquals(403, basic.get("/v2/team-a/app/tags/list", "Authorization", dave).statusCode());
-        assertEquals(403, basic.get("/v2/team-a/app/referrers/sha256:" + "0".repeat(64), "Authorization", dave)
-                .statusCode());
-        assertEquals(200, basic.get("/v2/team-b/secret/referrers/sha256:" + "0".repeat(64), "Authorization", dave)
-                .statusCode());
+        assertEquals(
+                403,
+                basic.get("/v2/team-a/app/tags/list", "Authorization", dave).statusCode());
+        assertEquals(
+                403,
+                basic.get("/v2/team-a/app/referrers/sha256:" + "0".repeat(64), "Authorization", dave)
+                        .statusCode());
+        assertEquals(
+                200,
+                basic.get("/v2/team-b/secret/referrers/sha256:" + "0".repeat(64), "Authorization", dave)
+                        .statusCode());
         // /v2/ is the login check: 401 without or with wrong credentials, 200 with good ones
         assertEquals(401, basic.get("/v2/").statusCode());
-        assertEquals(200, basic.get("/v2/", "Authorization", TestRegistry.basic("carol", password("carol")))
-                .statusCode());
+        assertEquals(
+                200,
+                basic.get("/v2/", "Authorization", TestRegistry.basic("carol", password("carol")))
+                        .statusCode());
         HttpResponse<byte[]> wrong = basic.get("/v2/", "Authorization", TestRegistry.basic("carol", "nope"));
         assertEquals(401, wrong.statusCode());
         assertEquals("UNAUTHORIZED", code(wrong));
         assertFalse(new String(wrong.body()).contains("nope"));
-        assertEquals(401, basic.get("/v2/", "Authorization", TestRegistry.basic("mallory", "x")).statusCode());
+        assertEquals(
+                401,
+                basic.get("/v2/", "Authorization", TestRegistry.basic("mallory", "x"))
+                        .statusCode());
         assertEquals(401, basic.get("/v2/", "Authorization", "Basic %%%").statusCode());
     }
 
@@ -229,14 +276,18 @@ class AccessControlTest {
         HttpResponse<byte[]> base = token.get("/v2/");
         assertEquals(401, base.statusCode());
         String realm = "http://127.0.0.1:" + token.port() + "/auth/token";
-        assertEquals("Bearer realm=\"" + realm + "\",service=\"registry.test\"",
+        assertEquals(
+                "Bearer realm=\"" + realm + "\",service=\"registry.test\"",
                 base.headers().firstValue("WWW-Authenticate").orElseThrow());
         assertEquals("UNAUTHORIZED", code(base));
         HttpResponse<byte[]> push = token.send("POST", "/v2/team-a/app/blobs/uploads/", null);
-        assertEquals("Bearer realm=\"" + realm + "\",service=\"registry.test\",scope=\"repository:team-a/app:pull,push\"",
+        assertEquals(
+                "Bearer realm=\"" + realm + "\",service=\"registry.test\",scope=\"repository:team-a/app:pull,push\"",
                 push.headers().firstValue("WWW-Authenticate").orElseThrow());
         HttpResponse<byte[]> del = token.send("DELETE", "/v2/team-a/app/manifests/v1", null);
-        assertTrue(del.headers().firstValue("WWW-Authenticate").orElseThrow()
+        assertTrue(del.headers()
+                .firstValue("WWW-Authenticate")
+                .orElseThrow()
                 .endsWith("scope=\"repository:team-a/app:delete\""));
         // HEAD gets the same status and challenge, and no body
         HttpResponse<byte[]> head = token.send("HEAD", "/v2/team-a/app/manifests/v1", null);
@@ -246,18 +297,24 @@ class AccessControlTest {
         assertEquals(200, token.get("/v2/public/base/manifests/v1").statusCode());
         // a token without the scope → 401 asking for it; the user may push, so the client gets a better token
         String pullOnly = tokenFor("alice", "repository:team-a/app:pull");
-        HttpResponse<byte[]> more = token.send("POST", "/v2/team-a/app/blobs/uploads/", null, "Authorization",
-                "Bearer " + pullOnly);
+        HttpResponse<byte[]> more =
+                token.send("POST", "/v2/team-a/app/blobs/uploads/", null, "Authorization", "Bearer " + pullOnly);
         assertEquals(401, more.statusCode());
-        assertTrue(more.headers().firstValue("WWW-Authenticate").orElseThrow().contains("error=\"insufficient_scope\""));
+        assertTrue(
+                more.headers().firstValue("WWW-Authenticate").orElseThrow().contains("error=\"insufficient_scope\""));
         // a scope for another repository does not carry over
-        assertEquals(403, token.get("/v2/team-b/secret/manifests/v1", "Authorization", "Bearer " + pullOnly)
-                .statusCode());
+        assertEquals(
+                403,
+                token.get("/v2/team-b/secret/manifests/v1", "Authorization", "Bearer " + pullOnly)
+                        .statusCode());
         // a valid token of any scope passes /v2/ (docker login)
-        assertEquals(200, token.get("/v2/", "Authorization", "Bearer " + tokenFor("carol", null)).statusCode());
+        assertEquals(
+                200,
+                token.get("/v2/", "Authorization", "Bearer " + tokenFor("carol", null))
+                        .statusCode());
         // wrong credentials at the token endpoint: 401 UNAUTHORIZED, slowed down
-        HttpResponse<byte[]> bad = token.get("/auth/token?service=registry.test", "Authorization",
-                TestRegistry.basic("carol", "wrong"));
+        HttpResponse<byte[]> bad =
+                token.get("/auth/token?service=registry.test", "Authorization", TestRegistry.basic("carol", "wrong"));
         assertEquals(401, bad.statusCode());
         assertEquals("UNAUTHORIZED", code(bad));
         assertEquals(400, token.get("/auth/token?service=elsewhere").statusCode());
@@ -282,16 +339,20 @@ class AccessControlTest {
             SendfileTest.Response get401 = SendfileTest.read(in, false);
             assertEquals("HTTP/1.1 401 Unauthorized", get401.status());
             assertTrue(new String(get401.body(), StandardCharsets.UTF_8).contains("\"UNAUTHORIZED\""));
-            SendfileTest.write(out, "HEAD /v2/team-b/secret/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: "
-                    + carol + "\r\n\r\n");
+            SendfileTest.write(
+                    out,
+                    "HEAD /v2/team-b/secret/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: " + carol + "\r\n\r\n");
             assertEquals("HTTP/1.1 403 Forbidden", SendfileTest.read(in, true).status());
-            SendfileTest.write(out, "DELETE /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: "
-                    + carol + "\r\n\r\n");
+            SendfileTest.write(
+                    out,
+                    "DELETE /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: " + carol + "\r\n\r\n");
             SendfileTest.Response get403 = SendfileTest.read(in, false);
             assertEquals("HTTP/1.1 403 Forbidden", get403.status());
             assertTrue(new String(get403.body(), StandardCharsets.UTF_8).contains("\"DENIED\""));
-            SendfileTest.write(out, "GET /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: " + carol
-                    + "\r\nAccept: application/vnd.oci.image.manifest.v1+json\r\n\r\n");
+            SendfileTest.write(
+                    out,
+                    "GET /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + host + "Authorization: " + carol
+                            + "\r\nAccept: application/vnd.oci.image.manifest.v1+json\r\n\r\n");
             assertEquals("HTTP/1.1 200 OK", SendfileTest.read(in, false).status());
         }
     }
@@ -310,7 +371,10 @@ class AccessControlTest {
                 String head = "Host: 127.0.0.1:" + basic.port() + "\r\nAuthorization: " + empty + "\r\nAccept: "
                         + "application/vnd.oci.image.manifest.v1+json\r\n\r\n";
                 SendfileTest.write(s.getOutputStream(), "GET /v2/public/base/manifests/v1 HTTP/1.1\r\n" + head);
-                assertEquals("HTTP/1.1 200 OK", SendfileTest.read(s.getInputStream(), false).status(), empty);
+                assertEquals(
+                        "HTTP/1.1 200 OK",
+                        SendfileTest.read(s.getInputStream(), false).status(),
+                        empty);
                 SendfileTest.write(s.getOutputStream(), "GET /v2/team-a/app/manifests/v1 HTTP/1.1\r\n" + head);
                 SendfileTest.Response refused = SendfileTest.read(s.getInputStream(), false);
                 assertEquals("HTTP/1.1 401 Unauthorized", refused.status(), empty);
@@ -320,38 +384,73 @@ class AccessControlTest {
             }
         }
         // the token flow: an anonymous token with the anonymous caller's grants
-        HttpResponse<byte[]> issued = token.send("GET", "/auth/token?service=registry.test&scope=repository:"
-                + "public/base:pull", null, "Authorization", "Basic Og==");
+        HttpResponse<byte[]> issued = token.send(
+                "GET",
+                "/auth/token?service=registry.test&scope=repository:" + "public/base:pull",
+                null,
+                "Authorization",
+                "Basic Og==");
         assertEquals(200, issued.statusCode(), new String(issued.body(), StandardCharsets.UTF_8));
         String jwt = JSON.readTree(issued.body()).get("token").asText();
-        assertEquals(200, token.send("GET", "/v2/public/base/manifests/v1", null, "Authorization", "Bearer " + jwt,
-                "Accept", "application/vnd.oci.image.manifest.v1+json").statusCode());
-        assertEquals(401, token.send("GET", "/v2/team-a/app/manifests/v1", null, "Authorization", "Bearer " + jwt)
-                .statusCode());
+        assertEquals(
+                200,
+                token.send(
+                                "GET",
+                                "/v2/public/base/manifests/v1",
+                                null,
+                                "Authorization",
+                                "Bearer " + jwt,
+                                "Accept",
+                                "application/vnd.oci.image.manifest.v1+json")
+                        .statusCode());
+        assertEquals(
+                401,
+                token.send("GET", "/v2/team-a/app/manifests/v1", null, "Authorization", "Bearer " + jwt)
+                        .statusCode());
     }
 
     @Test
     void oauthPostFormAsContainerdSendsIt() throws Exception {
         String form = "grant_type=password&service=registry.test&client_id=containerd&username=bob&password="
                 + URLEncoder.encode(password("bob"), StandardCharsets.UTF_8) + "&scope="
-                + URLEncoder.encode("repository:team-a/app:pull,push repository:public/base:pull", StandardCharsets.UTF_8);
-        HttpResponse<byte[]> r = token.send("POST", "/auth/token", form.getBytes(StandardCharsets.UTF_8),
-                "Content-Type", "application/x-www-form-urlencoded");
+                + URLEncoder.encode(
+                        "repository:team-a/app:pull,push repository:public/base:pull", StandardCharsets.UTF_8);
+        HttpResponse<byte[]> r = token.send(
+                "POST",
+                "/auth/token",
+                form.getBytes(StandardCharsets.UTF_8),
+                "Content-Type",
+                "application/x-www-form-urlencoded");
         assertEquals(200, r.statusCode(), new String(r.body()));
         JsonNode body = JSON.readTree(r.body());
         assertTrue(body.get("expires_in").asLong() > 0);
         String jwt = body.get("access_token").asText();
         assertEquals("bob", claims(jwt).get("sub").asText());
-        assertEquals(202, token.send("POST", "/v2/team-a/app/blobs/uploads/", null, "Authorization", "Bearer " + jwt)
-                .statusCode());
-        assertEquals(200, token.get("/v2/public/base/manifests/v1", "Authorization", "Bearer " + jwt).statusCode());
-        HttpResponse<byte[]> wrong = token.send("POST", "/auth/token", "grant_type=password&username=bob&password=x"
-                .getBytes(StandardCharsets.UTF_8), "Content-Type", "application/x-www-form-urlencoded");
+        assertEquals(
+                202,
+                token.send("POST", "/v2/team-a/app/blobs/uploads/", null, "Authorization", "Bearer " + jwt)
+                        .statusCode());
+        assertEquals(
+                200,
+                token.get("/v2/public/base/manifests/v1", "Authorization", "Bearer " + jwt)
+                        .statusCode());
+        HttpResponse<byte[]> wrong = token.send(
+                "POST",
+                "/auth/token",
+                "grant_type=password&username=bob&password=x".getBytes(StandardCharsets.UTF_8),
+                "Content-Type",
+                "application/x-www-form-urlencoded");
         assertEquals(401, wrong.statusCode());
-        HttpResponse<byte[]> refresh = token.send("POST", "/auth/token", "grant_type=refresh_token&refresh_token=x"
-                .getBytes(StandardCharsets.UTF_8), "Content-Type", "application/x-www-form-urlencoded");
+        HttpResponse<byte[]> refresh = token.send(
+                "POST",
+                "/auth/token",
+                "grant_type=refresh_token&refresh_token=x".getBytes(StandardCharsets.UTF_8),
+                "Content-Type",
+                "application/x-www-form-urlencoded");
         assertEquals(400, refresh.statusCode());
-        assertEquals("unsupported_grant_type", JSON.readTree(refresh.body()).get("error").asText());
+        assertEquals(
+                "unsupported_grant_type",
+                JSON.readTree(refresh.body()).get("error").asText());
     }
 
     @Test
@@ -363,32 +462,55 @@ class AccessControlTest {
         Map<String, Set<Action>> grant = Map.of("team-a/app", EnumSet.of(Action.PULL));
         Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC);
         Map<String, String> bad = new LinkedHashMap<>();
-        bad.put("expired", TokenService.issuing(real, "berth", "registry.test", Duration.ofMinutes(5), past)
-                .issue(Principal.user("alice"), grant, false));
-        bad.put("forged", TokenService.issuing(other, "berth", "registry.test", Duration.ofMinutes(5),
-                Clock.systemUTC()).issue(Principal.user("alice"), grant, false));
-        bad.put("wrong audience", TokenService.issuing(real, "berth", "other-registry", Duration.ofMinutes(5),
-                Clock.systemUTC()).issue(Principal.user("alice"), grant, false));
-        bad.put("wrong issuer", TokenService.issuing(real, "mallory", "registry.test", Duration.ofMinutes(5),
-                Clock.systemUTC()).issue(Principal.user("alice"), grant, false));
+        bad.put(
+                "expired",
+                TokenService.issuing(real, "berth", "registry.test", Duration.ofMinutes(5), past)
+                        .issue(Principal.user("alice"), grant, false));
+        bad.put(
+                "forged",
+                TokenService.issuing(other, "berth", "registry.test", Duration.ofMinutes(5), Clock.systemUTC())
+                        .issue(Principal.user("alice"), grant, false));
+        bad.put(
+                "wrong audience",
+                TokenService.issuing(real, "berth", "other-registry", Duration.ofMinutes(5), Clock.systemUTC())
+                        .issue(Principal.user("alice"), grant, false));
+        bad.put(
+                "wrong issuer",
+                TokenService.issuing(real, "mallory", "registry.test", Duration.ofMinutes(5), Clock.systemUTC())
+                        .issue(Principal.user("alice"), grant, false));
         String good = tokenFor("carol", "repository:team-a/app:pull");
         String[] parts = good.split("\\.");
         String payload = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
-                .replace("\"carol\"", "\"alice\"").replace("[\"pull\"]", "[\"pull\",\"push\"]");
-        bad.put("tampered", parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(
-                payload.getBytes(StandardCharsets.UTF_8)) + "." + parts[2]);
-        bad.put("alg none", Base64.getUrlEncoder().withoutPadding().encodeToString("{\"alg\":\"none\"}".getBytes(
-                StandardCharsets.UTF_8)) + "." + parts[1] + ".");
+                .replace("\"carol\"", "\"alice\"")
+                .replace("[\"pull\"]", "[\"pull\",\"push\"]");
+        bad.put(
+                "tampered",
+                parts[0] + "."
+                        + Base64.getUrlEncoder()
+                                .withoutPadding()
+                                .encodeToString(payload.getBytes(StandardCharsets.UTF_8))
+                        + "." + parts[2]);
+        bad.put(
+                "alg none",
+                Base64.getUrlEncoder()
+                                .withoutPadding()
+                                .encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8))
+                        + "." + parts[1] + ".");
         bad.put("garbage", "not-a-token");
         for (Map.Entry<String, String> e : bad.entrySet()) {
-            HttpResponse<byte[]> r = token.get("/v2/team-a/app/manifests/v1", "Authorization", "Bearer " + e.getValue());
+            HttpResponse<byte[]> r =
+                    token.get("/v2/team-a/app/manifests/v1", "Authorization", "Bearer " + e.getValue());
             assertEquals(401, r.statusCode(), e.getKey());
-            assertTrue(r.headers().firstValue("WWW-Authenticate").orElseThrow().contains("error=\"invalid_token\""),
+            assertTrue(
+                    r.headers().firstValue("WWW-Authenticate").orElseThrow().contains("error=\"invalid_token\""),
                     e.getKey());
             assertEquals("UNAUTHORIZED", code(r), e.getKey());
         }
         // the real one of the same shape passes
-        assertEquals(200, token.get("/v2/team-a/app/manifests/v1", "Authorization", "Bearer " + good).statusCode());
+        assertEquals(
+                200,
+                token.get("/v2/team-a/app/manifests/v1", "Authorization", "Bearer " + good)
+                        .statusCode());
     }
 
     @Test
@@ -396,22 +518,33 @@ class AccessControlTest {
         // htpasswd mode: the catalog needs credentials (docs/access.md), as /v2/ does
         HttpResponse<byte[]> anonymous = basic.get("/v2/_catalog?n=1");
         assertEquals(401, anonymous.statusCode());
-        assertEquals(AccessGate.BASIC_REALM, anonymous.headers().firstValue("WWW-Authenticate").orElseThrow());
-        assertEquals("UNAUTHORIZED", JSON.readTree(anonymous.body()).get("errors").get(0).get("code").asText());
-        assertEquals(List.of("public/base", "team-a/app"), catalog(basic, TestRegistry.basic("carol", password("carol"))));
-        assertEquals(List.of("public/base", "team-b/secret"), catalog(basic, TestRegistry.basic("dave",
-                password("dave"))));
+        assertEquals(
+                AccessGate.BASIC_REALM,
+                anonymous.headers().firstValue("WWW-Authenticate").orElseThrow());
+        assertEquals(
+                "UNAUTHORIZED",
+                JSON.readTree(anonymous.body()).get("errors").get(0).get("code").asText());
+        assertEquals(
+                List.of("public/base", "team-a/app"), catalog(basic, TestRegistry.basic("carol", password("carol"))));
+        assertEquals(
+                List.of("public/base", "team-b/secret"), catalog(basic, TestRegistry.basic("dave", password("dave"))));
         // paging still fills pages with visible names
-        HttpResponse<byte[]> page = basic.get("/v2/_catalog?n=1&last=public/base", "Authorization",
-                TestRegistry.basic("dave", password("dave")));
-        assertEquals("[\"team-b/secret\"]", JSON.readTree(page.body()).get("repositories").toString());
+        HttpResponse<byte[]> page = basic.get(
+                "/v2/_catalog?n=1&last=public/base", "Authorization", TestRegistry.basic("dave", password("dave")));
+        assertEquals(
+                "[\"team-b/secret\"]",
+                JSON.readTree(page.body()).get("repositories").toString());
         // token mode: the catalog scope, then the caller's own pull rights
         assertEquals(401, token.get("/v2/_catalog").statusCode());
-        assertTrue(token.get("/v2/_catalog").headers().firstValue("WWW-Authenticate").orElseThrow()
+        assertTrue(token.get("/v2/_catalog")
+                .headers()
+                .firstValue("WWW-Authenticate")
+                .orElseThrow()
                 .contains("scope=\"registry:catalog:*\""));
         assertEquals(List.of("public/base"), catalog(token, "Bearer " + tokenFor("", "registry:catalog:*")));
-        assertEquals(List.of("public/base", "team-a/app"), catalog(token, "Bearer " + tokenFor("alice",
-                "registry:catalog:*")));
+        assertEquals(
+                List.of("public/base", "team-a/app"),
+                catalog(token, "Bearer " + tokenFor("alice", "registry:catalog:*")));
     }
 
     @Test
@@ -419,26 +552,52 @@ class AccessControlTest {
         String alice = TestRegistry.basic("alice", password("alice"));
         byte[] secretLayer = "layer of s".getBytes(StandardCharsets.UTF_8);
         byte[] publicLayer = "layer of p".getBytes(StandardCharsets.UTF_8);
-        HttpResponse<byte[]> forbidden = basic.send("POST", "/v2/team-a/app/blobs/uploads/?mount="
-                + TestRegistry.sha256(secretLayer) + "&from=team-b/secret", null, "Authorization", alice);
+        HttpResponse<byte[]> forbidden = basic.send(
+                "POST",
+                "/v2/team-a/app/blobs/uploads/?mount=" + TestRegistry.sha256(secretLayer) + "&from=team-b/secret",
+                null,
+                "Authorization",
+                alice);
         assertEquals(202, forbidden.statusCode(), "falls back to an upload");
-        HttpResponse<byte[]> noFrom = basic.send("POST", "/v2/team-a/app/blobs/uploads/?mount="
-                + TestRegistry.sha256(secretLayer), null, "Authorization", alice);
+        HttpResponse<byte[]> noFrom = basic.send(
+                "POST",
+                "/v2/team-a/app/blobs/uploads/?mount=" + TestRegistry.sha256(secretLayer),
+                null,
+                "Authorization",
+                alice);
         assertEquals(202, noFrom.statusCode(), "a digest alone reaches no repository");
-        assertEquals(403, basic.send("HEAD", "/v2/team-a/app/blobs/" + TestRegistry.sha256(secretLayer), null,
-                "Authorization", TestRegistry.basic("dave", password("dave"))).statusCode());
-        assertEquals(404, basic.send("HEAD", "/v2/team-a/app/blobs/" + TestRegistry.sha256(secretLayer), null,
-                "Authorization", alice).statusCode());
-        HttpResponse<byte[]> allowed = basic.send("POST", "/v2/team-a/app/blobs/uploads/?mount="
-                + TestRegistry.sha256(publicLayer) + "&from=public/base", null, "Authorization", alice);
+        assertEquals(
+                403,
+                basic.send(
+                                "HEAD",
+                                "/v2/team-a/app/blobs/" + TestRegistry.sha256(secretLayer),
+                                null,
+                                "Authorization",
+                                TestRegistry.basic("dave", password("dave")))
+                        .statusCode());
+        assertEquals(
+                404,
+                basic.send(
+                                "HEAD",
+                                "/v2/team-a/app/blobs/" + TestRegistry.sha256(secretLayer),
+                                null,
+                                "Authorization",
+                                alice)
+                        .statusCode());
+        HttpResponse<byte[]> allowed = basic.send(
+                "POST",
+                "/v2/team-a/app/blobs/uploads/?mount=" + TestRegistry.sha256(publicLayer) + "&from=public/base",
+                null,
+                "Authorization",
+                alice);
         assertEquals(201, allowed.statusCode());
     }
 
     @Test
     void robotAccountsPushUntilRevoked() throws Exception {
         Robots robots = basic.robots();
-        Robots.Created ci = robots.create("ci-a", List.of("team-b/**"), List.of("pull", "push"), "CI of team a",
-                Caller.internal("test"));
+        Robots.Created ci = robots.create(
+                "ci-a", List.of("team-b/**"), List.of("pull", "push"), "CI of team a", Caller.internal("test"));
         assertTrue(ci.secret().startsWith(Robots.SECRET_PREFIX));
         assertFalse(ci.robot().secretHash().contains(ci.secret()));
         String auth = TestRegistry.basic("robot:ci-a", ci.secret());
@@ -450,13 +609,22 @@ class AccessControlTest {
             basic.authorizeWith(null);
         }
         assertEquals(403, attempt(basic, "public/base", Action.PUSH, auth).statusCode());
-        assertEquals(401, attempt(basic, "team-b/tool", Action.PULL, TestRegistry.basic("robot:ci-a", "berth_wrong"))
-                .statusCode());
+        assertEquals(
+                401,
+                attempt(basic, "team-b/tool", Action.PULL, TestRegistry.basic("robot:ci-a", "berth_wrong"))
+                        .statusCode());
         robots.revoke("ci-a");
         assertEquals(401, attempt(basic, "team-b/tool", Action.PULL, auth).statusCode());
         // tag history records who pushed
-        assertEquals("robot:ci-a", basic.registry.metadata().tags().history(
-                RepositoryName.of("team-b/tool"), "v1").get(0).origin().actor());
+        assertEquals(
+                "robot:ci-a",
+                basic.registry
+                        .metadata()
+                        .tags()
+                        .history(RepositoryName.of("team-b/tool"), "v1")
+                        .get(0)
+                        .origin()
+                        .actor());
     }
 
     @Test
@@ -468,13 +636,16 @@ class AccessControlTest {
             assertEquals(401, r.statusCode());
             assertEquals("UNAUTHORIZED", code(r));
         }
-        assertEquals(200, basic.get("/v2/", "Authorization", TestRegistry.basic("bob", password("bob"))).statusCode());
+        assertEquals(
+                200,
+                basic.get("/v2/", "Authorization", TestRegistry.basic("bob", password("bob")))
+                        .statusCode());
     }
 
     @Test
     void rateLimitAnswers429WithRetryAfterThenLetsThrough() throws Exception {
-        try (TestRegistry limited = new TestRegistry(dir.resolve("limited"), Map.of("http.rate-limit", "2",
-                "http.rate-limit-burst", "5"))) {
+        try (TestRegistry limited = new TestRegistry(
+                dir.resolve("limited"), Map.of("http.rate-limit", "2", "http.rate-limit-burst", "5"))) {
             for (int i = 0; i < 5; i++) {
                 assertEquals(200, limited.get("/v2/").statusCode(), "request " + i);
             }
@@ -494,8 +665,15 @@ class AccessControlTest {
         Files.createDirectories(dir2);
         Path users = writeUsers(dir2);
         Path policy = dir2.resolve("policy.yaml");
-        try (TestRegistry r = new TestRegistry(dir2.resolve("data"), Map.of("auth.type", "htpasswd",
-                "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString()))) {
+        try (TestRegistry r = new TestRegistry(
+                dir2.resolve("data"),
+                Map.of(
+                        "auth.type",
+                        "htpasswd",
+                        "auth.htpasswd.path",
+                        users.toString(),
+                        "auth.policy",
+                        policy.toString()))) {
             String carol = TestRegistry.basic("carol", password("carol"));
             assertEquals(403, attempt(r, "team-c/x", Action.PUSH, carol).statusCode());
             Files.writeString(policy, POLICY + """
@@ -511,10 +689,13 @@ class AccessControlTest {
             Files.setLastModifiedTime(policy, FileTime.from(Instant.now().plusSeconds(10)));
             awaitStatus(() -> attempt(r, "team-c/x", Action.PUSH, carol).statusCode(), 403);
             // and the htpasswd file too: a new user can log in
-            Files.writeString(users, Files.readString(users) + "erin:" + BCrypt.hashpw("erin-pw", BCrypt.gensalt(4))
-                    + "\n");
+            Files.writeString(
+                    users, Files.readString(users) + "erin:" + BCrypt.hashpw("erin-pw", BCrypt.gensalt(4)) + "\n");
             Files.setLastModifiedTime(users, FileTime.from(Instant.now().plusSeconds(5)));
-            awaitStatus(() -> r.get("/v2/", "Authorization", TestRegistry.basic("erin", "erin-pw")).statusCode(), 200);
+            awaitStatus(
+                    () -> r.get("/v2/", "Authorization", TestRegistry.basic("erin", "erin-pw"))
+                            .statusCode(),
+                    200);
         }
     }
 
@@ -528,29 +709,47 @@ class AccessControlTest {
                     subjects: ["alice", "robot:ops"]
                     actions: [admin]
                 """);
-        try (TestRegistry r = new TestRegistry(dir2.resolve("data"), Map.of("auth.type", "token",
-                "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString(), "auth.token.key-file",
-                dir2.resolve("key.pem").toString()))) {
+        try (TestRegistry r = new TestRegistry(
+                dir2.resolve("data"),
+                Map.of(
+                        "auth.type",
+                        "token",
+                        "auth.htpasswd.path",
+                        users.toString(),
+                        "auth.policy",
+                        policy.toString(),
+                        "auth.token.key-file",
+                        dir2.resolve("key.pem").toString()))) {
             TokenService tokens = r.server.access().tokens().orElseThrow();
-            String ops = r.robots().create("ops", List.of("team-a/**"), List.of("pull"), "",
-                    Caller.internal("test")).secret();
-            Map<String, String> callers = Map.of("alice", TestRegistry.basic("alice", password("alice")),
-                    "bob", TestRegistry.basic("bob", password("bob")),
-                    "robot:ops", TestRegistry.basic("robot:ops", ops));
+            String ops = r.robots()
+                    .create("ops", List.of("team-a/**"), List.of("pull"), "", Caller.internal("test"))
+                    .secret();
+            Map<String, String> callers = Map.of(
+                    "alice",
+                    TestRegistry.basic("alice", password("alice")),
+                    "bob",
+                    TestRegistry.basic("bob", password("bob")),
+                    "robot:ops",
+                    TestRegistry.basic("robot:ops", ops));
             for (Map.Entry<String, String> c : callers.entrySet()) {
                 boolean mayAdminister = !c.getKey().equals("bob");
                 String asked = adminScopeToken(r, c.getValue(), "registry:admin:*");
                 assertEquals(mayAdminister, tokens.verify(asked).admin(), c.getKey() + " asking for it");
-                assertEquals(mayAdminister ? List.of("registry admin [\"*\"]") : List.of(), registryClaims(asked),
+                assertEquals(
+                        mayAdminister ? List.of("registry admin [\"*\"]") : List.of(),
+                        registryClaims(asked),
                         c.getKey());
                 // a pull token of the same caller is no admin credential
                 String pull = adminScopeToken(r, c.getValue(), "repository:public/base:pull");
                 assertFalse(tokens.verify(pull).admin(), c.getKey() + " asking for a pull");
                 assertEquals(List.of(), registryClaims(pull));
-                assertFalse(tokens.verify(adminScopeToken(r, c.getValue(), "registry:admin:pull")).admin(),
+                assertFalse(
+                        tokens.verify(adminScopeToken(r, c.getValue(), "registry:admin:pull"))
+                                .admin(),
                         "only registry:admin:*");
             }
-            assertFalse(tokens.verify(adminScopeToken(r, null, "registry:admin:*")).admin(), "anonymous");
+            assertFalse(
+                    tokens.verify(adminScopeToken(r, null, "registry:admin:*")).admin(), "anonymous");
         }
     }
 
@@ -589,9 +788,19 @@ class AccessControlTest {
                     actions: [pull, push]
                 """);
         for (String mode : List.of("htpasswd", "token")) {
-            try (TestRegistry r = new TestRegistry(dir2.resolve("data-" + mode), Map.of("auth.type", mode,
-                    "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString(), "auth.token.key-file",
-                    dir2.resolve(mode + "-key.pem").toString(), "auth.token.service", "registry.test"))) {
+            try (TestRegistry r = new TestRegistry(
+                    dir2.resolve("data-" + mode),
+                    Map.of(
+                            "auth.type",
+                            mode,
+                            "auth.htpasswd.path",
+                            users.toString(),
+                            "auth.policy",
+                            policy.toString(),
+                            "auth.token.key-file",
+                            dir2.resolve(mode + "-key.pem").toString(),
+                            "auth.token.service",
+                            "registry.test"))) {
                 r.authorizeWith(TestRegistry.basic("alice", password("alice")));
                 Map<String, String> paths = new LinkedHashMap<>();
                 for (String repo : List.of("private/notpublic", "publicity", "team/public", "public")) {
@@ -610,8 +819,10 @@ class AccessControlTest {
                     if (mode.equals("token")) {
                         HttpResponse<byte[]> t = r.get("/auth/token?service=registry.test&scope="
                                 + URLEncoder.encode(scope, StandardCharsets.UTF_8));
-                        auth = new String[] {"Authorization", "Bearer " + JSON.readTree(t.body()).get("token")
-                                .asText()};
+                        auth = new String[] {
+                            "Authorization",
+                            "Bearer " + JSON.readTree(t.body()).get("token").asText()
+                        };
                     }
                     int status = r.get(p.getValue(), auth).statusCode();
                     boolean granted = repo.equals("public") || repo.equals("team/public");
@@ -628,25 +839,44 @@ class AccessControlTest {
     void anExternalIssuersTokensAreVerifiedWithItsPublicKey() throws Exception {
         Path issuerKey = dir.resolve("external/issuer.pem");
         KeyPair issuer = PemKeys.loadOrCreateEc(issuerKey); // holds the PUBLIC KEY block Berth is given
-        try (TestRegistry r = new TestRegistry(dir.resolve("external/data"), Map.of("auth.type", "token",
-                "auth.token.public-key", issuerKey.toString(), "auth.token.realm", "https://auth.example.com/token",
-                "auth.token.issuer", "corp-auth", "auth.token.service", "registry.corp"))) {
+        try (TestRegistry r = new TestRegistry(
+                dir.resolve("external/data"),
+                Map.of(
+                        "auth.type",
+                        "token",
+                        "auth.token.public-key",
+                        issuerKey.toString(),
+                        "auth.token.realm",
+                        "https://auth.example.com/token",
+                        "auth.token.issuer",
+                        "corp-auth",
+                        "auth.token.service",
+                        "registry.corp"))) {
             HttpResponse<byte[]> challenge = r.get("/v2/");
-            assertEquals("Bearer realm=\"https://auth.example.com/token\",service=\"registry.corp\"",
+            assertEquals(
+                    "Bearer realm=\"https://auth.example.com/token\",service=\"registry.corp\"",
                     challenge.headers().firstValue("WWW-Authenticate").orElseThrow());
             assertEquals(404, r.get("/auth/token?service=registry.corp").statusCode(), "Berth issues none");
-            TokenService corp = TokenService.issuing(issuer, "corp-auth", "registry.corp", Duration.ofMinutes(5),
-                    Clock.systemUTC());
-            String push = corp.issue(Principal.user("ci"), Map.of("corp/app", EnumSet.of(Action.PULL, Action.PUSH)),
-                    false);
-            assertEquals(202, r.send("POST", "/v2/corp/app/blobs/uploads/", null, "Authorization", "Bearer " + push)
-                    .statusCode());
+            TokenService corp = TokenService.issuing(
+                    issuer, "corp-auth", "registry.corp", Duration.ofMinutes(5), Clock.systemUTC());
+            String push =
+                    corp.issue(Principal.user("ci"), Map.of("corp/app", EnumSet.of(Action.PULL, Action.PUSH)), false);
+            assertEquals(
+                    202,
+                    r.send("POST", "/v2/corp/app/blobs/uploads/", null, "Authorization", "Bearer " + push)
+                            .statusCode());
             // the external issuer's grants are all there is: no policy widens them
-            assertEquals(401, r.send("POST", "/v2/corp/other/blobs/uploads/", null, "Authorization",
-                    "Bearer " + push).statusCode());
-            String wrongIssuer = TokenService.issuing(issuer, "someone-else", "registry.corp", Duration.ofMinutes(5),
-                    Clock.systemUTC()).issue(Principal.user("ci"), Map.of("corp/app", EnumSet.of(Action.PULL)), false);
-            assertEquals(401, r.get("/v2/corp/app/tags/list", "Authorization", "Bearer " + wrongIssuer).statusCode());
+            assertEquals(
+                    401,
+                    r.send("POST", "/v2/corp/other/blobs/uploads/", null, "Authorization", "Bearer " + push)
+                            .statusCode());
+            String wrongIssuer = TokenService.issuing(
+                            issuer, "someone-else", "registry.corp", Duration.ofMinutes(5), Clock.systemUTC())
+                    .issue(Principal.user("ci"), Map.of("corp/app", EnumSet.of(Action.PULL)), false);
+            assertEquals(
+                    401,
+                    r.get("/v2/corp/app/tags/list", "Authorization", "Bearer " + wrongIssuer)
+                            .statusCode());
         }
     }
 
@@ -664,8 +894,8 @@ class AccessControlTest {
     }
 
     private static List<String> catalog(TestRegistry r, String authorization) throws Exception {
-        HttpResponse<byte[]> res = authorization == null ? r.get("/v2/_catalog")
-                : r.get("/v2/_catalog", "Authorization", authorization);
+        HttpResponse<byte[]> res =
+                authorization == null ? r.get("/v2/_catalog") : r.get("/v2/_catalog", "Authorization", authorization);
         assertEquals(200, res.statusCode(), new String(res.body()));
         List<String> out = new ArrayList<>();
         // other tests of this class add repositories of their own; the matrix is about these
@@ -674,9 +904,10 @@ class AccessControlTest {
     }
 
     private static String tokenFor(String user, String scope) throws Exception {
-        String path = "/auth/token?service=registry.test" + (scope == null ? "" : "&scope="
-                + URLEncoder.encode(scope, StandardCharsets.UTF_8));
-        HttpResponse<byte[]> r = user.isEmpty() ? token.get(path)
+        String path = "/auth/token?service=registry.test"
+                + (scope == null ? "" : "&scope=" + URLEncoder.encode(scope, StandardCharsets.UTF_8));
+        HttpResponse<byte[]> r = user.isEmpty()
+                ? token.get(path)
                 : token.get(path, "Authorization", TestRegistry.basic(user, password(user)));
         assertEquals(200, r.statusCode(), new String(r.body()));
         JsonNode body = JSON.readTree(r.body());

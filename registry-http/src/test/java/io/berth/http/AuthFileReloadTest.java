@@ -36,6 +36,7 @@ class AuthFileReloadTest {
 
     @TempDir
     Path dir;
+
     int bump;
 
     static String line(String user) {
@@ -49,8 +50,13 @@ class AuthFileReloadTest {
     }
 
     static int push(TestRegistry r, String user, String repo) {
-        return r.send("POST", "/v2/" + repo + "/blobs/uploads/", null, "Authorization",
-                TestRegistry.basic(user, "pw-" + user)).statusCode();
+        return r.send(
+                        "POST",
+                        "/v2/" + repo + "/blobs/uploads/",
+                        null,
+                        "Authorization",
+                        TestRegistry.basic(user, "pw-" + user))
+                .statusCode();
     }
 
     static void await(IntSupplier status, int want, String what) throws InterruptedException {
@@ -76,8 +82,15 @@ class AuthFileReloadTest {
         Files.writeString(users, line("alice") + line("bob"));
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, POLICY);
-        try (TestRegistry r = new TestRegistry(dir.resolve("data"), Map.of("auth.type", "htpasswd",
-                "auth.htpasswd.path", users.toString(), "auth.policy", policy.toString()))) {
+        try (TestRegistry r = new TestRegistry(
+                dir.resolve("data"),
+                Map.of(
+                        "auth.type",
+                        "htpasswd",
+                        "auth.htpasswd.path",
+                        users.toString(),
+                        "auth.policy",
+                        policy.toString()))) {
             assertEquals(202, push(r, "alice", "team-a/app"));
             assertEquals(202, push(r, "bob", "team-b/app"));
             assertTrue(text(r, "/healthz").startsWith("status: ok"), text(r, "/healthz"));
@@ -88,8 +101,11 @@ class AuthFileReloadTest {
             assertEquals(202, push(r, "alice", "team-a/app"), "the rest of the file applies");
             assertEquals(401, push(r, "carol", "public/x"));
             String health = text(r, "/healthz");
-            assertTrue(health.startsWith("status: degraded") && health.contains("auth.htpasswd.path: degraded (")
-                    && health.contains("1 entry left out") && health.contains("line 2 (user carol): only bcrypt"),
+            assertTrue(
+                    health.startsWith("status: degraded")
+                            && health.contains("auth.htpasswd.path: degraded (")
+                            && health.contains("1 entry left out")
+                            && health.contains("line 2 (user carol): only bcrypt"),
                     health);
             String metrics = text(r, "/metrics");
             assertTrue(metrics.contains("berth_auth_file_entries_left_out{file=\"auth.htpasswd.path\"} 1.0"), metrics);
@@ -105,16 +121,23 @@ class AuthFileReloadTest {
             assertEquals(202, push(r, "alice", "public/x"), "the other rules apply");
             assertEquals(403, push(r, "alice", "team-c/x"), "the broken rule is left out");
             health = text(r, "/healthz");
-            assertTrue(health.contains("auth.policy: degraded (") && health.contains("rules[3]")
-                    && health.contains("rule left out"), health);
+            assertTrue(
+                    health.contains("auth.policy: degraded (")
+                            && health.contains("rules[3]")
+                            && health.contains("rule left out"),
+                    health);
             assertTrue(text(r, "/metrics").contains("berth_auth_file_entries_left_out{file=\"auth.policy\"} 1.0"));
 
             // a policy that does not parse grants nothing (fail closed) until it does
             rewrite(policy, "rules: [ {repositories: [\"**\"], subjects: [alice]\n");
             await(() -> push(r, "alice", "public/x"), 403, "a policy that does not parse grants nothing");
             health = text(r, "/healthz");
-            assertTrue(health.contains("auth.policy: degraded (") && health.contains("not applied since")
-                    && health.contains("nothing is granted by it") && health.contains("not valid YAML"), health);
+            assertTrue(
+                    health.contains("auth.policy: degraded (")
+                            && health.contains("not applied since")
+                            && health.contains("nothing is granted by it")
+                            && health.contains("not valid YAML"),
+                    health);
             assertTrue(text(r, "/metrics").contains("berth_auth_file_failed{file=\"auth.policy\"} 1.0"));
             rewrite(policy, POLICY);
             await(() -> push(r, "alice", "team-a/app"), 202, "the policy applies again");

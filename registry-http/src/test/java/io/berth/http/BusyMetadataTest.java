@@ -28,7 +28,7 @@ class BusyMetadataTest {
         try (TestRegistry r = new TestRegistry(dir, Map.of("metadata.sqlite.path", db.toString()))) {
             r.pushImage("busy/app", "v1", "seed", "");
             try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db);
-                 Statement s = other.createStatement()) {
+                    Statement s = other.createStatement()) {
                 s.execute("PRAGMA busy_timeout=0");
                 s.execute("BEGIN IMMEDIATE"); // the write lock, held until the rollback below
                 try {
@@ -37,13 +37,16 @@ class BusyMetadataTest {
                     assertEquals(503, push.statusCode(), body);
                     assertTrue(push.headers().firstValue("Retry-After").isPresent());
                     assertTrue(body.contains("\"UNAVAILABLE\"") && body.contains("metadata database busy"), body);
-                    assertEquals(200, r.get("/v2/busy/app/manifests/v1",
-                            "Accept", "application/vnd.oci.image.manifest.v1+json").statusCode());
+                    assertEquals(
+                            200,
+                            r.get("/v2/busy/app/manifests/v1", "Accept", "application/vnd.oci.image.manifest.v1+json")
+                                    .statusCode());
                 } finally {
                     s.execute("ROLLBACK");
                 }
             }
-            assertEquals(202, r.send("POST", "/v2/busy/app/blobs/uploads/", null).statusCode());
+            assertEquals(
+                    202, r.send("POST", "/v2/busy/app/blobs/uploads/", null).statusCode());
         }
     }
 }

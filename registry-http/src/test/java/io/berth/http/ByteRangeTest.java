@@ -36,8 +36,20 @@ class ByteRangeTest {
 
     @Test
     void ignoredForms() {
-        for (String h : new String[] {"items=0-1", "bytes=0-1,5-6", "bytes=a-b", "bytes=", "bytes=-", "bytes=1",
-                "bytes=--5", "bytes=5--1", "bytes=+5-6", "bytes=-+5", "bytes=1 2-3", "bytes=99999999999999999999-"}) {
+        for (String h : new String[] {
+            "items=0-1",
+            "bytes=0-1,5-6",
+            "bytes=a-b",
+            "bytes=",
+            "bytes=-",
+            "bytes=1",
+            "bytes=--5",
+            "bytes=5--1",
+            "bytes=+5-6",
+            "bytes=-+5",
+            "bytes=1 2-3",
+            "bytes=99999999999999999999-"
+        }) {
             assertEquals(Optional.empty(), ByteRange.parse(h, 2048), h);
         }
     }

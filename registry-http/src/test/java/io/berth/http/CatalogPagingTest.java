@@ -34,7 +34,8 @@ class CatalogPagingTest {
     @Test
     void linksContinueWhereTheScanStopped() throws Exception {
         Path users = dir.resolve("htpasswd");
-        Files.writeString(users, "dave:" + BCrypt.hashpw("pw-of-dave", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
+        Files.writeString(
+                users, "dave:" + BCrypt.hashpw("pw-of-dave", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, """
                 rules:
@@ -42,8 +43,17 @@ class CatalogPagingTest {
                     subjects: [dave]
                     actions: [pull]
                 """);
-        try (TestRegistry r = new TestRegistry(dir.resolve("r"), Map.of("auth.type", "htpasswd", "auth.htpasswd.path",
-                users.toString(), "auth.policy", policy.toString(), "listing.max-catalog-skip", "500"))) {
+        try (TestRegistry r = new TestRegistry(
+                dir.resolve("r"),
+                Map.of(
+                        "auth.type",
+                        "htpasswd",
+                        "auth.htpasswd.path",
+                        users.toString(),
+                        "auth.policy",
+                        policy.toString(),
+                        "listing.max-catalog-skip",
+                        "500"))) {
             List<String> expected = new ArrayList<>();
             r.registry.metadata().inTransaction(tx -> {
                 for (int i = 0; i < 3000; i++) {
@@ -67,11 +77,14 @@ class CatalogPagingTest {
                 assertTrue(names.size() <= 2, path + " gave " + names);
                 names.forEach(n -> seen.add(n.asText()));
                 empty += names.isEmpty() ? 1 : 0;
-                path = res.headers().firstValue("Link").map(l -> {
-                    Matcher m = NEXT.matcher(l);
-                    assertTrue(m.matches(), l);
-                    return m.group(1);
-                }).orElse(null);
+                path = res.headers()
+                        .firstValue("Link")
+                        .map(l -> {
+                            Matcher m = NEXT.matcher(l);
+                            assertTrue(m.matches(), l);
+                            return m.group(1);
+                        })
+                        .orElse(null);
                 assertTrue(++requests < 50, "the pages end");
             }
             assertEquals(expected, seen);

@@ -42,8 +42,8 @@ class ConnectionLimitsTest {
     void aRequestWhoseHeadersStopHalfWayIsClosedAtTheHeaderTimeout() throws Exception {
         try (TestRegistry r = new TestRegistry(dir, Map.of("http.header-timeout", "1s", "http.idle-timeout", "1h"))) {
             try (WireClient halfHeader = new WireClient(r.port(), "127.0.0.2");
-                 WireClient silent = new WireClient(r.port(), "127.0.0.3");
-                 WireClient secondRequest = new WireClient(r.port(), "127.0.0.4")) {
+                    WireClient silent = new WireClient(r.port(), "127.0.0.3");
+                    WireClient secondRequest = new WireClient(r.port(), "127.0.0.4")) {
                 halfHeader.sendRaw("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ");
                 // a kept-alive connection's next request has the same time for its headers, from its first byte
                 assertEquals(200, secondRequest.exchange("GET", "/v2/", null).status());
@@ -70,19 +70,18 @@ class ConnectionLimitsTest {
         Handler capture = new Handler() {
             @Override
             public void publish(LogRecord record) {
-                if (record.getParameters() != null && record.getParameters().length > 0
+                if (record.getParameters() != null
+                        && record.getParameters().length > 0
                         && record.getParameters()[0] instanceof AccessRecord a) {
                     access.add(a);
                 }
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         Logger log = Logger.getLogger("berth.access");
         try (TestRegistry r = new TestRegistry(dir, Map.of("http.access-log", "true"))) {
@@ -91,8 +90,8 @@ class ConnectionLimitsTest {
                 plain.bind(new InetSocketAddress("127.0.0.2", 0));
                 plain.connect(new InetSocketAddress("127.0.0.1", r.port()));
                 plain.setSoTimeout(10_000);
-                SSLSocket tls = (SSLSocket) SSLContext.getDefault()
-                        .getSocketFactory().createSocket(plain, "127.0.0.1", r.port(), true);
+                SSLSocket tls = (SSLSocket)
+                        SSLContext.getDefault().getSocketFactory().createSocket(plain, "127.0.0.1", r.port(), true);
                 Exception refused = Assertions.assertThrows(Exception.class, tls::startHandshake);
                 assertTrue(refused instanceof IOException, refused.toString());
             }
@@ -107,18 +106,24 @@ class ConnectionLimitsTest {
             }
             String metrics = UploadLimitsTest.metricsWith(r, "berth_http_tls_on_plain_port_total 1.0");
             assertTrue(metrics.contains("berth_http_tls_on_plain_port_total 1.0"), metrics);
-            long rejected400 = metrics.lines().filter(l -> l.startsWith("berth_http_requests_total{")
-                    && l.contains("route=\"rejected\"") && l.contains("status=\"400\"")).count();
+            long rejected400 = metrics.lines()
+                    .filter(l -> l.startsWith("berth_http_requests_total{")
+                            && l.contains("route=\"rejected\"")
+                            && l.contains("status=\"400\""))
+                    .count();
             assertEquals(1, rejected400, "only the malformed request is a rejected 400: " + metrics);
         } finally {
             log.removeHandler(capture);
         }
         List<AccessRecord> probes = access.stream()
-                .filter(a -> "tls-handshake-on-plain-port".equals(a.note())).toList();
+                .filter(a -> "tls-handshake-on-plain-port".equals(a.note()))
+                .toList();
         assertEquals(1, probes.size(), access.toString());
         assertEquals("127.0.0.2", probes.getFirst().client(), "the client's address, not -");
         AccessRecord malformed = access.stream()
-                .filter(a -> "rejected-before-routing".equals(a.note())).findFirst().orElseThrow();
+                .filter(a -> "rejected-before-routing".equals(a.note()))
+                .findFirst()
+                .orElseThrow();
         assertEquals("127.0.0.3", malformed.client(), access.toString());
     }
 
@@ -154,8 +159,8 @@ class ConnectionLimitsTest {
 
     @Test
     void connectionsBeyondThePerClientLimitAreRefusedAtOnce() throws Exception {
-        try (TestRegistry r = new TestRegistry(dir, Map.of("http.max-connections-per-client", "3",
-                "http.header-timeout", "1h"))) {
+        try (TestRegistry r =
+                new TestRegistry(dir, Map.of("http.max-connections-per-client", "3", "http.header-timeout", "1h"))) {
             List<WireClient> held = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
@@ -167,7 +172,8 @@ class ConnectionLimitsTest {
                     assertTrue(res.header("Retry-After") != null, res.toString());
                     JsonNode error = JSON.readTree(res.body()).get("errors").get(0);
                     assertEquals("TOOMANYREQUESTS", error.get("code").asText());
-                    assertTrue(error.get("message").asText().contains("http.max-connections-per-client"), res.toString());
+                    assertTrue(
+                            error.get("message").asText().contains("http.max-connections-per-client"), res.toString());
                     fourth.assertClosedByServer();
                 }
                 try (WireClient other = new WireClient(r.port(), "127.0.0.3")) {
@@ -217,8 +223,11 @@ class ConnectionLimitsTest {
     static double refused(TestRegistry r, String limit) {
         String prefix = "berth_http_connections_refused_total{limit=\"" + limit + "\"} ";
         String metrics = new String(r.get("/metrics").body());
-        return metrics.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(
-                l.substring(prefix.length()))).findFirst().orElseThrow(() -> new AssertionError(metrics));
+        return metrics.lines()
+                .filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(metrics));
     }
 
     /**

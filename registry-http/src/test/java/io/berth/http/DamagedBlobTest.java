@@ -37,7 +37,9 @@ class DamagedBlobTest {
     }
 
     static Path blobFile(Path dir, Digest d) {
-        return dir.resolve("blobs/blobs/sha256").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+        return dir.resolve("blobs/blobs/sha256")
+                .resolve(d.hex().substring(0, 2))
+                .resolve(d.hex());
     }
 
     static void truncate(Path file, long size) throws IOException {
@@ -70,8 +72,9 @@ class DamagedBlobTest {
             // headers and the first megabyte went out: the connection is cut, not completed short
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), r.server.port())) {
                 s.setSoTimeout(20_000);
-                s.getOutputStream().write(("GET /v2/" + repo + "/blobs/" + bigDigest + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
-                        .getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream()
+                        .write(("GET /v2/" + repo + "/blobs/" + bigDigest + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                                .getBytes(StandardCharsets.ISO_8859_1));
                 assertCutShort(s.getInputStream(), new ByteArrayOutputStream(), big.length);
             }
 
@@ -82,7 +85,9 @@ class DamagedBlobTest {
             HttpResponse<byte[]> res = r.get("/v2/" + repo + "/blobs/" + smallDigest);
             assertEquals(503, res.statusCode());
             assertTrue(new String(res.body()).contains("UNAVAILABLE"), new String(res.body()));
-            assertEquals(Integer.toString(res.body().length), res.headers().firstValue("Content-Length").orElseThrow());
+            assertEquals(
+                    Integer.toString(res.body().length),
+                    res.headers().firstValue("Content-Length").orElseThrow());
 
             String metrics = new String(r.get("/metrics").body());
             assertTrue(metrics.contains("berth_blob_read_failures_total 2.0"), metrics);
@@ -95,7 +100,8 @@ class DamagedBlobTest {
             r.pushBlob(repo, big);
             r.pushBlob(repo, small);
             assertArrayEquals(big, r.get("/v2/" + repo + "/blobs/" + bigDigest).body());
-            assertArrayEquals(small, r.get("/v2/" + repo + "/blobs/" + smallDigest).body());
+            assertArrayEquals(
+                    small, r.get("/v2/" + repo + "/blobs/" + smallDigest).body());
             assertTrue(new String(r.get("/healthz").body()).startsWith("status: ok"));
         }
     }

@@ -56,12 +56,13 @@ class DocsTest {
     void securityPageNamesRealKeysWithTheirDefaultsAndRealTests() throws IOException {
         String page = doc("security.md");
         String configuration = doc("configuration.md");
-        Matcher m = Pattern.compile("`([a-z0-9-]+\\.[a-z0-9.-]+)` \\(([^); ]+)[);]")
-                .matcher(page);
+        Matcher m =
+                Pattern.compile("`([a-z0-9-]+\\.[a-z0-9.-]+)` \\(([^); ]+)[);]").matcher(page);
         int keys = 0;
         while (m.find()) {
             String name = m.group(1);
-            String documented = ConfigKeys.byName(name).map(ConfigKey::defaultValue).orElse(null);
+            String documented =
+                    ConfigKeys.byName(name).map(ConfigKey::defaultValue).orElse(null);
             Matcher row = Pattern.compile("\\| `" + Pattern.quote(name) + "` \\| `[A-Z0-9_]+` \\| `([^`]*)` \\|")
                     .matcher(configuration);
             if (documented == null && row.find()) {
@@ -69,16 +70,18 @@ class DocsTest {
             }
             assertTrue(documented != null, "docs/security.md names an unknown key: " + name);
             String shown = m.group(2);
-            assertTrue(shown.equals(documented) || (shown.equals("off") && documented.equals("0")),
+            assertTrue(
+                    shown.equals(documented) || (shown.equals("off") && documented.equals("0")),
                     "docs/security.md gives " + name + " the default " + shown + ", the code " + documented);
             keys++;
         }
         assertTrue(keys >= 20, "keys with defaults found in docs/security.md: " + keys);
-        Matcher t = Pattern.compile("`([A-Z][A-Za-z]+(?:Test|Benchmark))[.`]")
-                .matcher(page);
+        Matcher t = Pattern.compile("`([A-Z][A-Za-z]+(?:Test|Benchmark))[.`]").matcher(page);
         while (t.find()) {
             String name = t.group(1) + ".java";
-            assertTrue(testSources().stream().anyMatch(f -> f.getFileName().toString().equals(name)),
+            assertTrue(
+                    testSources().stream()
+                            .anyMatch(f -> f.getFileName().toString().equals(name)),
                     "docs/security.md names a test that does not exist: " + t.group(1));
         }
     }
@@ -92,9 +95,12 @@ class DocsTest {
         String page = Files.readString(Path.of("..", "CONTRIBUTING.md"));
         Set<String> sources = new HashSet<>();
         try (Stream<Path> modules = Files.list(Path.of(".."))) {
-            for (Path m : modules.map(d -> d.resolve("src")).filter(Files::isDirectory).toList()) {
+            for (Path m : modules.map(d -> d.resolve("src"))
+                    .filter(Files::isDirectory)
+                    .toList()) {
                 try (Stream<Path> files = Files.walk(m)) {
-                    files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".java"))
+                    files.map(f -> f.getFileName().toString())
+                            .filter(n -> n.endsWith(".java"))
                             .forEach(n -> sources.add(n.substring(0, n.length() - 5)));
                 }
             }
@@ -109,8 +115,9 @@ class DocsTest {
                 assertTrue(sources.contains(cls), "CONTRIBUTING.md names a class that does not exist: " + token);
                 classes++;
             } else if (token.matches("[a-z.][\\w.-]*/[\\w./-]+")) {
-                assertTrue(Files.exists(Path.of("..", token)), "CONTRIBUTING.md names a path that does not exist: "
-                        + token);
+                assertTrue(
+                        Files.exists(Path.of("..", token)),
+                        "CONTRIBUTING.md names a path that does not exist: " + token);
                 paths++;
             }
         }
@@ -124,7 +131,9 @@ class DocsTest {
         if (testSources == null) {
             List<Path> all = new ArrayList<>();
             try (Stream<Path> modules = Files.list(Path.of(".."))) {
-                for (Path m : modules.map(d -> d.resolve("src/test")).filter(Files::isDirectory).toList()) {
+                for (Path m : modules.map(d -> d.resolve("src/test"))
+                        .filter(Files::isDirectory)
+                        .toList()) {
                     try (Stream<Path> files = Files.walk(m)) {
                         files.filter(Files::isRegularFile).forEach(all::add);
                     }

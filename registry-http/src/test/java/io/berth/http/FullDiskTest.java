@@ -50,19 +50,28 @@ class FullDiskTest {
         SmallFilesystem.Result mounted = SmallFilesystem.mount(kind, dir.resolve("small"), FS_BYTES);
         Assumptions.assumeTrue(mounted.filesystem() != null, mounted.whyNot());
         try (SmallFilesystem fs = mounted.filesystem();
-             TestRegistry r = new TestRegistry(dir, Map.of("storage.filesystem.root", fs.root().resolve("blobs")
-                     .toString(), "storage.filesystem.fsync", "true"))) {
+                TestRegistry r = new TestRegistry(
+                        dir,
+                        Map.of(
+                                "storage.filesystem.root",
+                                fs.root().resolve("blobs").toString(),
+                                "storage.filesystem.fsync",
+                                "true"))) {
             String repo = "full/disk";
             long freeBefore = Files.getFileStore(fs.root()).getUsableSpace();
 
             // a streamed PATCH larger than the disk
             HttpResponse<byte[]> start = r.send("POST", "/v2/" + repo + "/blobs/uploads/", null);
             String location = start.headers().firstValue("Location").orElseThrow();
-            HttpResponse<byte[]> patch = r.send("PATCH", location, random(16 << 20, 1),
-                    "Content-Type", "application/octet-stream");
+            HttpResponse<byte[]> patch =
+                    r.send("PATCH", location, random(16 << 20, 1), "Content-Type", "application/octet-stream");
             assertEquals(507, patch.statusCode(), new String(patch.body()));
-            assertEquals("application/json", patch.headers().firstValue("Content-Type").orElseThrow());
-            assertTrue(patch.headers().firstValue("Retry-After").isPresent(), patch.headers().toString());
+            assertEquals(
+                    "application/json",
+                    patch.headers().firstValue("Content-Type").orElseThrow());
+            assertTrue(
+                    patch.headers().firstValue("Retry-After").isPresent(),
+                    patch.headers().toString());
             JsonNode error = JSON.readTree(patch.body()).get("errors").get(0);
             assertEquals("UNAVAILABLE", error.get("code").asText());
             assertTrue(error.get("message").asText().contains("no space left"), error.toString());
@@ -72,7 +81,8 @@ class FullDiskTest {
             assertEquals(204, status.statusCode());
             assertEquals("0-0", status.headers().firstValue("Range").orElseThrow());
             assertEquals(0, stagedBytes(fs.root()));
-            assertTrue(Files.getFileStore(fs.root()).getUsableSpace() >= freeBefore - (256 << 10),
+            assertTrue(
+                    Files.getFileStore(fs.root()).getUsableSpace() >= freeBefore - (256 << 10),
                     "space freed: " + Files.getFileStore(fs.root()).getUsableSpace() + " of " + freeBefore);
 
             // health and metrics tell the operator
@@ -96,13 +106,20 @@ class FullDiskTest {
 
             // a monolithic push that cannot fit: 507 too, and nothing is left behind
             byte[] huge = random(12 << 20, 3);
-            HttpResponse<byte[]> mono = r.send("POST", "/v2/" + repo + "/blobs/uploads/?digest="
-                    + TestRegistry.sha256(huge), huge, "Content-Type", "application/octet-stream");
+            HttpResponse<byte[]> mono = r.send(
+                    "POST",
+                    "/v2/" + repo + "/blobs/uploads/?digest=" + TestRegistry.sha256(huge),
+                    huge,
+                    "Content-Type",
+                    "application/octet-stream");
             assertEquals(507, mono.statusCode(), new String(mono.body()));
             assertEquals(0, stagedBytes(fs.root()));
-            assertEquals(404, r.send("HEAD", "/v2/" + repo + "/blobs/" + TestRegistry.sha256(huge), null)
-                    .statusCode());
-            assertEquals(200, r.send("HEAD", "/v2/" + repo + "/blobs/" + d, null).statusCode());
+            assertEquals(
+                    404,
+                    r.send("HEAD", "/v2/" + repo + "/blobs/" + TestRegistry.sha256(huge), null)
+                            .statusCode());
+            assertEquals(
+                    200, r.send("HEAD", "/v2/" + repo + "/blobs/" + d, null).statusCode());
         }
     }
 }

@@ -41,8 +41,10 @@ class ListingLimitsTest {
         while (next != null) {
             HttpResponse<byte[]> res = r.get(next);
             assertEquals(200, res.statusCode(), new String(res.body()));
-            JSON.readTree(res.body()).get(field).forEach(n -> all.add(n.isTextual() ? n.asText()
-                    : n.get("digest").asText()));
+            JSON.readTree(res.body())
+                    .get(field)
+                    .forEach(n ->
+                            all.add(n.isTextual() ? n.asText() : n.get("digest").asText()));
             String l = link(res);
             next = l == null ? null : l.substring(1, l.indexOf('>'));
             assertTrue(++pages < 20);
@@ -80,16 +82,18 @@ class ListingLimitsTest {
             List<String> expected = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 String type = i % 2 == 0 ? "application/vnd.example.sig" : "application/vnd.example.sbom";
-                byte[] m = bytes("""
+                byte[] m =
+                        bytes("""
                         {"schemaVersion":2,"mediaType":"%s","artifactType":"%s",
                          "config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},
                          "layers":[{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2}],
                          "subject":{"mediaType":"%s","digest":"%s","size":%d},
-                         "annotations":{"n":"%d"}}""".formatted(OCI_MANIFEST, type, empty, empty, OCI_MANIFEST, subject,
-                        subjectSize, i));
+                         "annotations":{"n":"%d"}}""".formatted(OCI_MANIFEST, type, empty, empty, OCI_MANIFEST, subject, subjectSize, i));
                 Digest d = TestRegistry.sha256(m);
-                assertEquals(201, r.send("PUT", "/v2/refs/app/manifests/" + d, m, "Content-Type", OCI_MANIFEST)
-                        .statusCode());
+                assertEquals(
+                        201,
+                        r.send("PUT", "/v2/refs/app/manifests/" + d, m, "Content-Type", OCI_MANIFEST)
+                                .statusCode());
                 expected.add(d.toString());
             }
             expected.sort(null);
@@ -97,8 +101,8 @@ class ListingLimitsTest {
             assertEquals(2, JSON.readTree(first.body()).get("manifests").size());
             assertTrue(link(first).contains("last="), link(first));
             assertEquals(expected, walk(r, "/v2/refs/app/referrers/" + subject, "manifests"));
-            List<String> sigs = walk(r, "/v2/refs/app/referrers/" + subject
-                    + "?artifactType=application/vnd.example.sig", "manifests");
+            List<String> sigs = walk(
+                    r, "/v2/refs/app/referrers/" + subject + "?artifactType=application/vnd.example.sig", "manifests");
             assertEquals(3, sigs.size(), "the filter survives the page links");
         }
     }
@@ -110,8 +114,10 @@ class ListingLimitsTest {
             StringBuilder layers = new StringBuilder();
             for (int i = 0; i < 3; i++) {
                 Digest l = r.pushBlob("refs/many", bytes("layer " + i));
-                layers.append(i == 0 ? "" : ",").append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
-                        + "\"digest\":\"").append(l).append("\",\"size\":7}");
+                layers.append(i == 0 ? "" : ",")
+                        .append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\"," + "\"digest\":\"")
+                        .append(l)
+                        .append("\",\"size\":7}");
             }
             byte[] m = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
                     + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config + "\",\"size\":2},"

@@ -50,6 +50,7 @@ class LoginLimitsTest {
     static Path dir;
     /** cost-12 hashes, as the review used; made once. */
     static String cost12Bob;
+
     static String cost12Alice;
 
     @BeforeAll
@@ -69,18 +70,24 @@ class LoginLimitsTest {
     static synchronized HttpClient from(String address) {
         return CLIENTS.computeIfAbsent(address, a -> {
             try {
-                return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).localAddress(
-                        InetAddress.getByName(a)).connectTimeout(Duration.ofSeconds(10)).build();
+                return HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .localAddress(InetAddress.getByName(a))
+                        .connectTimeout(Duration.ofSeconds(10))
+                        .build();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
     }
 
-    static HttpResponse<String> send(TestRegistry r, String address, String method, String path, String body,
-                                     String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(r.uri(path)).timeout(Duration.ofSeconds(60)).method(method,
-                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    static HttpResponse<String> send(
+            TestRegistry r, String address, String method, String path, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(r.uri(path))
+                .timeout(Duration.ofSeconds(60))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
@@ -101,8 +108,9 @@ class LoginLimitsTest {
     /** The value of {@code name} (with exactly {@code labels}, e.g. {@code reason="busy"}) in /metrics; fails when absent. */
     static double metric(TestRegistry r, String name, String labels) {
         String text = new String(r.get("/metrics").body(), StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + (labels.isEmpty() ? "" : Pattern.quote("{"
-                + labels + "}")) + " (\\S+)$").matcher(text);
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name)
+                        + (labels.isEmpty() ? "" : Pattern.quote("{" + labels + "}")) + " (\\S+)$")
+                .matcher(text);
         assertTrue(m.find(), "no " + name + "{" + labels + "} in /metrics");
         return Double.parseDouble(m.group(1));
     }
@@ -119,11 +127,19 @@ class LoginLimitsTest {
     /** {@code costly} false: cost-4 passwords, where only the count of checks matters. */
     static TestRegistry registry(String name, Map<String, String> settings, boolean costly) throws IOException {
         Path users = dir.resolve(name + ".htpasswd");
-        Files.writeString(users, costly ? "bob:" + cost12Bob + "\nalice:" + cost12Alice + "\n"
-                : "bob:" + BCrypt.hashpw("bob-pw", BCrypt.gensalt(4)) + "\nalice:" + BCrypt.hashpw("alice-pw",
-                BCrypt.gensalt(4)) + "\n");
-        Map<String, String> all = new HashMap<>(Map.of("auth.type", "htpasswd", "auth.htpasswd.path",
-                users.toString(), "auth.token.key-file", dir.resolve(name + "-key.pem").toString()));
+        Files.writeString(
+                users,
+                costly
+                        ? "bob:" + cost12Bob + "\nalice:" + cost12Alice + "\n"
+                        : "bob:" + BCrypt.hashpw("bob-pw", BCrypt.gensalt(4)) + "\nalice:"
+                                + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
+        Map<String, String> all = new HashMap<>(Map.of(
+                "auth.type",
+                "htpasswd",
+                "auth.htpasswd.path",
+                users.toString(),
+                "auth.token.key-file",
+                dir.resolve(name + "-key.pem").toString()));
         all.putAll(settings);
         return new TestRegistry(dir.resolve(name), all);
     }
@@ -153,7 +169,8 @@ class LoginLimitsTest {
                 statuses.merge(res.statusCode(), 1, Integer::sum);
                 if (res.statusCode() == 429) {
                     assertEquals("TOOMANYREQUESTS", code(res));
-                    long retry = Long.parseLong(res.headers().firstValue("Retry-After").orElseThrow());
+                    long retry = Long.parseLong(
+                            res.headers().firstValue("Retry-After").orElseThrow());
                     assertTrue(retry >= 1, "Retry-After " + retry);
                 }
             }
@@ -169,28 +186,59 @@ class LoginLimitsTest {
             long legit = (System.nanoTime() - t) / 1_000_000;
             assertEquals(200, login(r, "127.0.0.2", "bob", "bob-pw").statusCode());
             assertEquals(11, checks(r) - before, "then remembered for that address");
-            System.out.printf("201 guesses for one user from one address: %d ms, %d bcrypt checks (cost 12); "
-                    + "bob's first login from elsewhere meanwhile %d ms; heap used %d MiB%n", millis,
-                    (long) (checks(r) - before) - 1, legit, heapUsedMiB());
+            System.out.printf(
+                    "201 guesses for one user from one address: %d ms, %d bcrypt checks (cost 12); "
+                            + "bob's first login from elsewhere meanwhile %d ms; heap used %d MiB%n",
+                    millis, (long) (checks(r) - before) - 1, legit, heapUsedMiB());
         }
     }
 
     @Test
     void guessesAtTheTokenEndpointAreRefusedBeforeAnyCheckToo() throws Exception {
-        try (TestRegistry r = registry("token-endpoint", Map.of("auth.type", "token", "auth.login.failure-refill", "1h"), false)) {
+        try (TestRegistry r =
+                registry("token-endpoint", Map.of("auth.type", "token", "auth.login.failure-refill", "1h"), false)) {
             double before = checks(r);
             Map<Integer, Integer> statuses = new TreeMap<>();
             for (int i = 0; i < 15; i++) {
-                statuses.merge(send(r, "127.0.0.1", "GET", "/auth/token?service=berth", null, "Authorization",
-                        TestRegistry.basic("bob", "guess-" + i)).statusCode(), 1, Integer::sum);
+                statuses.merge(
+                        send(
+                                        r,
+                                        "127.0.0.1",
+                                        "GET",
+                                        "/auth/token?service=berth",
+                                        null,
+                                        "Authorization",
+                                        TestRegistry.basic("bob", "guess-" + i))
+                                .statusCode(),
+                        1,
+                        Integer::sum);
                 String form = "grant_type=password&service=berth&username=bob&password=guess-" + i;
-                statuses.merge(send(r, "127.0.0.1", "POST", "/auth/token", form, "Content-Type",
-                        "application/x-www-form-urlencoded").statusCode(), 1, Integer::sum);
+                statuses.merge(
+                        send(
+                                        r,
+                                        "127.0.0.1",
+                                        "POST",
+                                        "/auth/token",
+                                        form,
+                                        "Content-Type",
+                                        "application/x-www-form-urlencoded")
+                                .statusCode(),
+                        1,
+                        Integer::sum);
             }
             assertEquals(Map.of(401, 10, 429, 20), statuses);
             assertEquals(10, checks(r) - before);
-            assertEquals(200, send(r, "127.0.0.3", "GET", "/auth/token?service=berth", null, "Authorization",
-                    TestRegistry.basic("bob", "bob-pw")).statusCode());
+            assertEquals(
+                    200,
+                    send(
+                                    r,
+                                    "127.0.0.3",
+                                    "GET",
+                                    "/auth/token?service=berth",
+                                    null,
+                                    "Authorization",
+                                    TestRegistry.basic("bob", "bob-pw"))
+                            .statusCode());
         }
     }
 
@@ -202,14 +250,19 @@ class LoginLimitsTest {
             double before = checks(r);
             Map<Integer, Integer> statuses = new TreeMap<>();
             for (int i = 0; i < 40; i++) {
-                statuses.merge(login(r, "127.0.1." + (i % 8 + 1), "alice", "guess-" + i).statusCode(), 1,
+                statuses.merge(
+                        login(r, "127.0.1." + (i % 8 + 1), "alice", "guess-" + i)
+                                .statusCode(),
+                        1,
                         Integer::sum);
             }
             assertEquals(Map.of(401, 20, 429, 20), statuses, "auth.login.failures-per-user is 20");
             assertEquals(20, checks(r) - before);
             HttpResponse<String> fresh = login(r, "127.0.2.1", "alice", "alice-pw");
             assertEquals(429, fresh.statusCode(), "a new address is refused unchecked while the name is guessed at");
-            assertEquals(200, login(r, "127.0.0.9", "alice", "alice-pw").statusCode(),
+            assertEquals(
+                    200,
+                    login(r, "127.0.0.9", "alice", "alice-pw").statusCode(),
                     "the address that proved the password goes on without a check");
             assertEquals(20, checks(r) - before);
         }
@@ -223,7 +276,13 @@ class LoginLimitsTest {
             for (int i = 0; i < 5; i++) {
                 String name = "u" + i + "x".repeat(60 * 1024);
                 String form = "grant_type=password&service=berth&username=" + name + "&password=p";
-                HttpResponse<String> res = send(r, "127.0.0.4", "POST", "/auth/token", form, "Content-Type",
+                HttpResponse<String> res = send(
+                        r,
+                        "127.0.0.4",
+                        "POST",
+                        "/auth/token",
+                        form,
+                        "Content-Type",
                         "application/x-www-form-urlencoded");
                 assertEquals(401, res.statusCode());
                 assertEquals("UNAUTHORIZED", code(res));
@@ -249,20 +308,32 @@ class LoginLimitsTest {
                 assertEquals(401, login(r, "127.0.3." + (i + 1), "bob", "wrong").statusCode());
                 known += System.nanoTime() - t;
                 t = System.nanoTime();
-                assertEquals(401, login(r, "127.0.4." + (i + 1), "mallory", "wrong").statusCode());
+                assertEquals(
+                        401, login(r, "127.0.4." + (i + 1), "mallory", "wrong").statusCode());
                 unknown += System.nanoTime() - t;
             }
             assertEquals(8, checks(r) - before, "an unknown user is checked against a dummy hash");
-            System.out.printf("cost-12 users: a wrong password of a known user %d ms, an unknown user %d ms "
-                    + "(mean of 4; the dummy hash has the file's usual cost, 12)%n", known / 4_000_000,
-                    unknown / 4_000_000);
+            System.out.printf(
+                    "cost-12 users: a wrong password of a known user %d ms, an unknown user %d ms "
+                            + "(mean of 4; the dummy hash has the file's usual cost, 12)%n",
+                    known / 4_000_000, unknown / 4_000_000);
         }
     }
 
     @Test
     void theRateLimitAppliesBeforeCredentialsAreChecked() throws Exception {
-        try (TestRegistry r = registry("rate", Map.of("http.rate-limit", "1", "http.rate-limit-burst", "5",
-                "auth.login.failures-per-address", "1000", "auth.login.failures-per-user", "1000"), false)) {
+        try (TestRegistry r = registry(
+                "rate",
+                Map.of(
+                        "http.rate-limit",
+                        "1",
+                        "http.rate-limit-burst",
+                        "5",
+                        "auth.login.failures-per-address",
+                        "1000",
+                        "auth.login.failures-per-user",
+                        "1000"),
+                false)) {
             // a client that logged in keeps its own (user) budget: its requests are not login attempts
             assertEquals(200, login(r, "127.0.0.7", "alice", "alice-pw").statusCode());
             double before = checks(r);
@@ -293,7 +364,8 @@ class LoginLimitsTest {
             Flood flood = flood(r, 64, "127.0.0.1");
             Map<Integer, Integer> statuses = flood.statuses();
             double checked = checks(r) - before;
-            System.out.printf("64 concurrent bad logins (cost 12, default limits): %s, %d bcrypt checks; %s%n",
+            System.out.printf(
+                    "64 concurrent bad logins (cost 12, default limits): %s, %d bcrypt checks; %s%n",
                     statuses, (long) checked, flood.figures());
             assertTrue(checked <= 10, "at most auth.login.failures-per-address checks: " + checked);
             assertEquals((int) checked, statuses.getOrDefault(401, 0), "a check per 401, none for a 429");
@@ -304,8 +376,15 @@ class LoginLimitsTest {
 
     @Test
     void passwordChecksAtOnceAreBoundedEvenWithinTheAllowance() throws Exception {
-        try (TestRegistry r = registry("concurrent", Map.of("auth.login.max-concurrent", "1",
-                "auth.login.failures-per-address", "1000", "auth.login.failures-per-user", "1000"))) {
+        try (TestRegistry r = registry(
+                "concurrent",
+                Map.of(
+                        "auth.login.max-concurrent",
+                        "1",
+                        "auth.login.failures-per-address",
+                        "1000",
+                        "auth.login.failures-per-user",
+                        "1000"))) {
             assertEquals(200, login(r, "127.0.0.8", "alice", "alice-pw").statusCode());
             double before = checks(r);
             double busyBefore = metric(r, "berth_auth_logins_refused_total", "reason=\"busy\"");
@@ -313,9 +392,10 @@ class LoginLimitsTest {
             Map<Integer, Integer> statuses = flood.statuses();
             double checked = checks(r) - before;
             double busy = metric(r, "berth_auth_logins_refused_total", "reason=\"busy\"") - busyBefore;
-            System.out.printf("64 concurrent bad logins (cost 12, one check at a time): %s, %d bcrypt checks, "
-                    + "peak %d at once; %s%n", statuses, (long) checked,
-                    r.server.access().loginStats().peakConcurrentChecks(), flood.figures());
+            System.out.printf(
+                    "64 concurrent bad logins (cost 12, one check at a time): %s, %d bcrypt checks, "
+                            + "peak %d at once; %s%n",
+                    statuses, (long) checked, r.server.access().loginStats().peakConcurrentChecks(), flood.figures());
             assertEquals(1, r.server.access().loginStats().peakConcurrentChecks());
             assertTrue(busy >= 1, "some waited too long or found the queue full: 429");
             assertEquals(64, statuses.getOrDefault(401, 0) + statuses.getOrDefault(429, 0), statuses.toString());
@@ -325,12 +405,19 @@ class LoginLimitsTest {
     }
 
     /** What a flood of bad logins did, and how /healthz and a legitimate client fared meanwhile. */
-    record Flood(Map<Integer, Integer> statuses, int healthAnswers, long healthMaxMillis, long healthMeanMillis,
-                 long legitMaxMillis, long heapMaxMiB, long millis) {
+    record Flood(
+            Map<Integer, Integer> statuses,
+            int healthAnswers,
+            long healthMaxMillis,
+            long healthMeanMillis,
+            long legitMaxMillis,
+            long heapMaxMiB,
+            long millis) {
         String figures() {
-            return String.format("flood %d ms; /healthz answered %d times meanwhile, mean %d ms, worst %d ms; a "
-                    + "logged-in client's GET /v2/ worst %d ms; heap used at most %d MiB", millis, healthAnswers,
-                    healthMeanMillis, healthMaxMillis, legitMaxMillis, heapMaxMiB);
+            return String.format(
+                    "flood %d ms; /healthz answered %d times meanwhile, mean %d ms, worst %d ms; a "
+                            + "logged-in client's GET /v2/ worst %d ms; heap used at most %d MiB",
+                    millis, healthAnswers, healthMeanMillis, healthMaxMillis, legitMaxMillis, heapMaxMiB);
         }
     }
 
@@ -368,11 +455,17 @@ class LoginLimitsTest {
                 int k = i;
                 // one connection each: every attempt is in flight at once
                 results.add(pool.submit(() -> {
-                    try (HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).localAddress(
-                            InetAddress.getByName(address)).build()) {
-                        return own.send(HttpRequest.newBuilder(r.uri("/v2/")).header("Authorization",
-                                TestRegistry.basic("bob", "guess-" + k)).timeout(Duration.ofSeconds(60)).build(),
-                                HttpResponse.BodyHandlers.ofString()).statusCode();
+                    try (HttpClient own = HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .localAddress(InetAddress.getByName(address))
+                            .build()) {
+                        return own.send(
+                                        HttpRequest.newBuilder(r.uri("/v2/"))
+                                                .header("Authorization", TestRegistry.basic("bob", "guess-" + k))
+                                                .timeout(Duration.ofSeconds(60))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .statusCode();
                     }
                 }));
             }
@@ -385,9 +478,9 @@ class LoginLimitsTest {
         watcher.join();
         synchronized (health) {
             long max = health.stream().mapToLong(Long::longValue).max().orElse(-1);
-            long mean = (long) health.stream().mapToLong(Long::longValue).average().orElse(-1);
+            long mean =
+                    (long) health.stream().mapToLong(Long::longValue).average().orElse(-1);
             return new Flood(statuses, health.size(), max, mean, legitMax[0], heapMax[0], millis);
         }
     }
-
 }

@@ -32,12 +32,20 @@ class ManifestBodyLimitsTest {
 
     @Test
     void manifestBodiesInMemoryAreBoundedPerClientAndInAll() throws Exception {
-        try (TestRegistry r = new TestRegistry(dir, Map.of("manifests.max-size", "1MiB",
-                "manifests.max-buffered-per-client", "2MiB", "manifests.max-buffered", "4MiB"))) {
+        try (TestRegistry r = new TestRegistry(
+                dir,
+                Map.of(
+                        "manifests.max-size",
+                        "1MiB",
+                        "manifests.max-buffered-per-client",
+                        "2MiB",
+                        "manifests.max-buffered",
+                        "4MiB"))) {
             Digest config = r.pushBlob("held/app", "{}".getBytes(StandardCharsets.UTF_8));
             byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
-                    + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config + "\",\"size\":2},"
-                    + "\"layers\":[]}").getBytes(StandardCharsets.UTF_8);
+                            + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config + "\",\"size\":2},"
+                            + "\"layers\":[]}")
+                    .getBytes(StandardCharsets.UTF_8);
             List<WireClient> held = new ArrayList<>();
             try {
                 hold(r, held, "127.0.0.2");
@@ -53,8 +61,8 @@ class ManifestBodyLimitsTest {
                     assertTooMany(other.read("PUT"), "(manifests.max-buffered)");
                 }
                 // the last quarter stays for small manifests: another client's push goes through
-                HttpResponse<byte[]> small = r.send("PUT", "/v2/held/app/manifests/small", manifest, "Content-Type",
-                        OCI_MANIFEST);
+                HttpResponse<byte[]> small =
+                        r.send("PUT", "/v2/held/app/manifests/small", manifest, "Content-Type", OCI_MANIFEST);
                 assertEquals(201, small.statusCode(), new String(small.body()));
                 // and small ones too are bounded in all: 1 MiB more than the budget holds is refused
                 List<WireClient> smallHeld = new ArrayList<>();
@@ -81,7 +89,8 @@ class ManifestBodyLimitsTest {
             }
             // the bodies that went away gave their room back: a push goes through
             awaitBuffered(r, 0);
-            HttpResponse<byte[]> res = r.send("PUT", "/v2/held/app/manifests/v1", manifest, "Content-Type", OCI_MANIFEST);
+            HttpResponse<byte[]> res =
+                    r.send("PUT", "/v2/held/app/manifests/v1", manifest, "Content-Type", OCI_MANIFEST);
             assertEquals(201, res.statusCode(), new String(res.body()));
         }
     }

@@ -16,11 +16,9 @@ import java.util.Map;
 public final class OciLayouts {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private OciLayouts() {
-    }
+    private OciLayouts() {}
 
-    record Written(Digest digest, long size, String mediaType) {
-    }
+    record Written(Digest digest, long size, String mediaType) {}
 
     private static Written blob(Path layout, byte[] content, String mediaType) throws IOException {
         Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
@@ -74,8 +72,8 @@ public final class OciLayouts {
     }
 
     private static Written image(Path layout, String arch, String seed) throws IOException {
-        Written layer = blob(layout, tar("greeting", "hello " + seed + " " + arch + "\n"),
-                "application/vnd.oci.image.layer.v1.tar");
+        Written layer = blob(
+                layout, tar("greeting", "hello " + seed + " " + arch + "\n"), "application/vnd.oci.image.layer.v1.tar");
         Digest diffId = layer.digest();
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architecture", arch);

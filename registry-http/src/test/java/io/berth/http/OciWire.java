@@ -45,16 +45,33 @@ final class OciWire implements AutoCloseable {
     static final String OCTET = "application/octet-stream";
 
     /** The codes of the spec's error table: a 4xx may carry no other. */
-    static final Set<String> SPEC_CODES = Set.of("BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN",
-            "DIGEST_INVALID", "MANIFEST_BLOB_UNKNOWN", "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID",
-            "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED", "DENIED", "UNSUPPORTED", "TOOMANYREQUESTS");
+    static final Set<String> SPEC_CODES = Set.of(
+            "BLOB_UNKNOWN",
+            "BLOB_UPLOAD_INVALID",
+            "BLOB_UPLOAD_UNKNOWN",
+            "DIGEST_INVALID",
+            "MANIFEST_BLOB_UNKNOWN",
+            "MANIFEST_INVALID",
+            "MANIFEST_UNKNOWN",
+            "NAME_INVALID",
+            "NAME_UNKNOWN",
+            "SIZE_INVALID",
+            "UNAUTHORIZED",
+            "DENIED",
+            "UNSUPPORTED",
+            "TOOMANYREQUESTS");
 
     /** Reason phrases a status line may carry (RFC 9110, or the RFC 7231 wording it replaced). */
     private static final Map<Integer, Set<String>> REASONS = Map.ofEntries(
-            Map.entry(200, Set.of("OK")), Map.entry(201, Set.of("Created")), Map.entry(202, Set.of("Accepted")),
-            Map.entry(204, Set.of("No Content")), Map.entry(206, Set.of("Partial Content")),
-            Map.entry(304, Set.of("Not Modified")), Map.entry(400, Set.of("Bad Request")),
-            Map.entry(404, Set.of("Not Found")), Map.entry(405, Set.of("Method Not Allowed")),
+            Map.entry(200, Set.of("OK")),
+            Map.entry(201, Set.of("Created")),
+            Map.entry(202, Set.of("Accepted")),
+            Map.entry(204, Set.of("No Content")),
+            Map.entry(206, Set.of("Partial Content")),
+            Map.entry(304, Set.of("Not Modified")),
+            Map.entry(400, Set.of("Bad Request")),
+            Map.entry(404, Set.of("Not Found")),
+            Map.entry(405, Set.of("Method Not Allowed")),
             Map.entry(409, Set.of("Conflict")),
             Map.entry(413, Set.of("Content Too Large", "Payload Too Large", "Request Entity Too Large")),
             Map.entry(414, Set.of("URI Too Long", "Request-URI Too Long")),
@@ -172,7 +189,8 @@ final class OciWire implements AutoCloseable {
             if (r.status() < 500) {
                 assertTrue(SPEC_CODES.contains(code), code + " is not a code of the spec: " + r);
             }
-            assertTrue(e.get("message").isTextual() && !e.get("message").asText().isBlank(), r.toString());
+            assertTrue(
+                    e.get("message").isTextual() && !e.get("message").asText().isBlank(), r.toString());
             assertFalse(e.get("message").asText().contains("Exception"), r.toString());
         }
         return errors;
@@ -361,8 +379,8 @@ final class OciWire implements AutoCloseable {
 
     /** Pushes a blob with a single POST (asserting the 201 answer). */
     void pushBlob(String repo, Blob blob) throws IOException {
-        WireClient.Response r = post("/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(), blob.bytes(),
-                "Content-Type", OCTET);
+        WireClient.Response r =
+                post("/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(), blob.bytes(), "Content-Type", OCTET);
         assertStatus(r, 201);
         assertEquals("/v2/" + repo + "/blobs/" + blob.digest(), r.header("Location"));
         assertEquals(blob.digest().toString(), r.header("Docker-Content-Digest"));
@@ -370,8 +388,8 @@ final class OciWire implements AutoCloseable {
 
     /** Pushes a manifest under {@code reference} (asserting the 201 answer). */
     WireClient.Response pushManifest(String repo, String reference, Manifest m) throws IOException {
-        WireClient.Response r = put("/v2/" + repo + "/manifests/" + reference, m.bytes(), "Content-Type",
-                m.mediaType());
+        WireClient.Response r =
+                put("/v2/" + repo + "/manifests/" + reference, m.bytes(), "Content-Type", m.mediaType());
         assertStatus(r, 201);
         assertEquals("/v2/" + repo + "/manifests/" + m.digest(), r.header("Location"));
         assertEquals(m.digest().toString(), r.header("Docker-Content-Digest"));
@@ -391,8 +409,8 @@ final class OciWire implements AutoCloseable {
     void assertManifest(String repo, String reference, Manifest m) throws IOException {
         String path = "/v2/" + repo + "/manifests/" + reference;
         // Accept as Go clients send it: one line per type
-        WireClient.Response get = get(path, "Accept", OCI_INDEX, "Accept", OCI_MANIFEST, "Accept", DOCKER_MANIFEST,
-                "Accept", DOCKER_LIST);
+        WireClient.Response get = get(
+                path, "Accept", OCI_INDEX, "Accept", OCI_MANIFEST, "Accept", DOCKER_MANIFEST, "Accept", DOCKER_LIST);
         assertStatus(get, 200);
         assertTrue(Arrays.equals(m.bytes(), get.body()), "exact bytes of " + path);
         assertEquals(m.mediaType(), get.header("Content-Type"), path);

@@ -52,6 +52,7 @@ class OciWireDiscoveryTest {
 
     @TempDir
     static Path dir;
+
     static TestRegistry r;
 
     @BeforeAll
@@ -130,12 +131,11 @@ class OciWireDiscoveryTest {
             // last alone: everything after it, not it
             String last = sorted.get(sorted.size() / 2 - 1);
             assertEquals(sorted.subList(sorted.size() / 2, sorted.size()), tags(c.get(path + "?last=" + last)));
-            assertEquals(sorted.subList(sorted.size() / 2, sorted.size() / 2 + 2),
-                    tags(c.get(path + "?n=2&last=" + last)));
+            assertEquals(
+                    sorted.subList(sorted.size() / 2, sorted.size() / 2 + 2), tags(c.get(path + "?n=2&last=" + last)));
             assertEquals(List.of(), tags(c.get(path + "?last=" + sorted.get(sorted.size() - 1))));
             // a last that is no tag of the repository: what sorts after it
-            assertEquals(List.of("test0", "test1", "test2", "test3", "v1.0-rc.1"),
-                    tags(c.get(path + "?last=latest0")));
+            assertEquals(List.of("test0", "test1", "test2", "test3", "v1.0-rc.1"), tags(c.get(path + "?last=latest0")));
             // n=0: an empty list and no Link (spec); n the exact total: no Link
             WireClient.Response zero = c.get(path + "?n=0");
             assertEquals(List.of(), tags(zero));
@@ -168,7 +168,8 @@ class OciWireDiscoveryTest {
             assertEquals(List.of("other", "tagtest0", "tagtest1"), tags(c.get(path)));
             assertStatus(c.delete("/v2/" + repo + "/manifests/tagtest0"), 202);
             assertEquals(List.of("other", "tagtest1"), tags(c.get(path)));
-            assertStatus(c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
+            assertStatus(
+                    c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
             assertEquals(List.of("other"), tags(c.get(path)));
             assertStatus(c.delete("/v2/" + repo + "/manifests/other"), 202);
             WireClient.Response none = c.get(path);
@@ -178,11 +179,15 @@ class OciWireDiscoveryTest {
     }
 
     /** What the suite pushes for the referrers API, and what each listing must then hold. */
-    record Referrer(Manifest manifest, String artifactType, Map<String, String> annotations) {
-    }
+    record Referrer(Manifest manifest, String artifactType, Map<String, String> annotations) {}
 
-    static Manifest artifact(Blob config, String configType, String artifactType, Map<String, Object> layer,
-                             Manifest subject, Map<String, String> annotations) {
+    static Manifest artifact(
+            Blob config,
+            String configType,
+            String artifactType,
+            Map<String, Object> layer,
+            Manifest subject,
+            Map<String, String> annotations) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("schemaVersion", 2);
         m.put("mediaType", OCI_MANIFEST);
@@ -208,27 +213,38 @@ class OciWireDiscoveryTest {
         Blob b = Blob.of(bytes("NBA Strawberry Jam on my NBA croissant"));
         Manifest s = subject.manifest();
         // artifact type from the config media type (no artifactType field), and from artifactType
-        Referrer aConfig = new Referrer(artifact(a, TYPE_A, null, empty.descriptor(OCI_EMPTY), s,
-                Map.of(ANNOTATION, "test config a")), TYPE_A, Map.of(ANNOTATION, "test config a"));
-        Referrer aLayer = new Referrer(artifact(empty, OCI_EMPTY, TYPE_A, a.descriptor(TYPE_A), s,
-                Map.of(ANNOTATION, "test layer a")), TYPE_A, Map.of(ANNOTATION, "test layer a"));
+        Referrer aConfig = new Referrer(
+                artifact(a, TYPE_A, null, empty.descriptor(OCI_EMPTY), s, Map.of(ANNOTATION, "test config a")),
+                TYPE_A,
+                Map.of(ANNOTATION, "test config a"));
+        Referrer aLayer = new Referrer(
+                artifact(empty, OCI_EMPTY, TYPE_A, a.descriptor(TYPE_A), s, Map.of(ANNOTATION, "test layer a")),
+                TYPE_A,
+                Map.of(ANNOTATION, "test layer a"));
         Map<String, Object> idx = new LinkedHashMap<>();
         idx.put("artifactType", TYPE_INDEX);
         idx.put("subject", s.descriptor());
         idx.put("annotations", Map.of(ANNOTATION, "test index"));
-        Referrer index = new Referrer(OciWire.index(List.of(aConfig.manifest(), aLayer.manifest()), idx,
-                DigestAlgorithm.SHA256), TYPE_INDEX, Map.of(ANNOTATION, "test index"));
-        Referrer bConfig = new Referrer(artifact(b, TYPE_B, null, empty.descriptor(OCI_EMPTY), s,
-                Map.of(ANNOTATION, "test config b")), TYPE_B, Map.of(ANNOTATION, "test config b"));
-        Referrer bLayer = new Referrer(artifact(empty, OCI_EMPTY, TYPE_B, b.descriptor(TYPE_B), s,
-                Map.of(ANNOTATION, "test layer b")), TYPE_B, Map.of(ANNOTATION, "test layer b"));
+        Referrer index = new Referrer(
+                OciWire.index(List.of(aConfig.manifest(), aLayer.manifest()), idx, DigestAlgorithm.SHA256),
+                TYPE_INDEX,
+                Map.of(ANNOTATION, "test index"));
+        Referrer bConfig = new Referrer(
+                artifact(b, TYPE_B, null, empty.descriptor(OCI_EMPTY), s, Map.of(ANNOTATION, "test config b")),
+                TYPE_B,
+                Map.of(ANNOTATION, "test config b"));
+        Referrer bLayer = new Referrer(
+                artifact(empty, OCI_EMPTY, TYPE_B, b.descriptor(TYPE_B), s, Map.of(ANNOTATION, "test layer b")),
+                TYPE_B,
+                Map.of(ANNOTATION, "test layer b"));
         // an index without artifactType: its entry has none
         Map<String, Object> plain = new LinkedHashMap<>();
         plain.put("subject", s.descriptor());
-        Referrer untyped = new Referrer(OciWire.index(List.of(), plain, DigestAlgorithm.SHA256),
-                null, Map.of());
-        Referrer cLayer = new Referrer(artifact(empty, OCI_EMPTY, TYPE_B, b.descriptor(TYPE_B),
-                neverPushed.manifest(), Map.of()), TYPE_B, Map.of());
+        Referrer untyped = new Referrer(OciWire.index(List.of(), plain, DigestAlgorithm.SHA256), null, Map.of());
+        Referrer cLayer = new Referrer(
+                artifact(empty, OCI_EMPTY, TYPE_B, b.descriptor(TYPE_B), neverPushed.manifest(), Map.of()),
+                TYPE_B,
+                Map.of());
 
         try (OciWire c = connect()) {
             // nothing yet: an empty index, not a 404
@@ -237,12 +253,16 @@ class OciWireDiscoveryTest {
             c.pushBlob(repo, a);
             // referrers pushed before their subject exists
             for (Referrer ref : List.of(aConfig, aLayer, index)) {
-                assertEquals(s.digest().toString(), pushByDigest(c, repo, ref.manifest()).header("OCI-Subject"));
+                assertEquals(
+                        s.digest().toString(),
+                        pushByDigest(c, repo, ref.manifest()).header("OCI-Subject"));
             }
             c.pushImage(repo, "tagtest0", subject);
             c.pushBlob(repo, b);
             for (Referrer ref : List.of(bConfig, bLayer, untyped)) {
-                assertEquals(s.digest().toString(), pushByDigest(c, repo, ref.manifest()).header("OCI-Subject"));
+                assertEquals(
+                        s.digest().toString(),
+                        pushByDigest(c, repo, ref.manifest()).header("OCI-Subject"));
             }
             WireClient.Response missing = pushByDigest(c, repo, cLayer.manifest());
             assertEquals(neverPushed.manifest().digest().toString(), missing.header("OCI-Subject"));
@@ -266,8 +286,10 @@ class OciWireDiscoveryTest {
             assertError(c.post("/v2/" + repo + "/referrers/" + s.digest(), null), 405, "UNSUPPORTED");
 
             // a deleted referrer leaves the list; deleting the subject leaves its referrers listed
-            assertStatus(c.delete("/v2/" + repo + "/manifests/" + index.manifest().digest()), 202);
-            assertStatus(c.delete("/v2/" + repo + "/manifests/" + aLayer.manifest().digest()), 202);
+            assertStatus(
+                    c.delete("/v2/" + repo + "/manifests/" + index.manifest().digest()), 202);
+            assertStatus(
+                    c.delete("/v2/" + repo + "/manifests/" + aLayer.manifest().digest()), 202);
             assertReferrers(c, repo, s.digest(), null, List.of(aConfig, bConfig, bLayer, untyped));
             assertReferrers(c, repo, s.digest(), TYPE_A, List.of(aConfig));
             assertStatus(c.delete("/v2/" + repo + "/manifests/" + s.digest()), 202);
@@ -287,7 +309,9 @@ class OciWireDiscoveryTest {
     static void assertReferrers(OciWire c, String repo, Digest subject, String artifactType, List<Referrer> expected)
             throws IOException {
         String path = "/v2/" + repo + "/referrers/" + subject
-                + (artifactType == null ? "" : "?artifactType=" + URLEncoder.encode(artifactType, StandardCharsets.UTF_8));
+                + (artifactType == null
+                        ? ""
+                        : "?artifactType=" + URLEncoder.encode(artifactType, StandardCharsets.UTF_8));
         WireClient.Response res = c.get(path);
         assertStatus(res, 200);
         assertEquals(OCI_INDEX, res.header("Content-Type"), path);
@@ -315,7 +339,9 @@ class OciWireDiscoveryTest {
             }
             Map<String, String> annotations = new HashMap<>();
             if (d.has("annotations")) {
-                d.get("annotations").properties().forEach(e -> annotations.put(e.getKey(), e.getValue().asText()));
+                d.get("annotations")
+                        .properties()
+                        .forEach(e -> annotations.put(e.getKey(), e.getValue().asText()));
             }
             assertEquals(ref.annotations(), annotations, context);
         }
@@ -334,7 +360,8 @@ class OciWireDiscoveryTest {
             c.pushManifest(repo, "tagtest1", image.manifest());
             int before = tags(c.get("/v2/" + repo + "/tags/list")).size();
             assertStatus(c.delete("/v2/" + repo + "/manifests/tagtest0"), 202);
-            assertStatus(c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
+            assertStatus(
+                    c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
             c.assertNoManifest(repo, image.manifest().digest().toString());
             assertEquals(before - 2, tags(c.get("/v2/" + repo + "/tags/list")).size());
             for (Blob blob : image.blobs()) {

@@ -50,6 +50,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class OciWireManifestTest {
     @TempDir
     static Path dir;
+
     static TestRegistry r;
 
     @BeforeAll
@@ -87,7 +88,9 @@ class OciWireManifestTest {
             assertStatus(byLocation, 200);
             assertEquals(image.manifest().digest(), Digest.compute(DigestAlgorithm.SHA256, byLocation.body()));
             // If-None-Match with the ETag: 304, no body
-            WireClient.Response fresh = c.get("/v2/" + repo + "/manifests/v1", "If-None-Match",
+            WireClient.Response fresh = c.get(
+                    "/v2/" + repo + "/manifests/v1",
+                    "If-None-Match",
                     "\"" + image.manifest().digest() + "\"");
             assertStatus(fresh, 304);
             assertEquals(image.manifest().digest().toString(), fresh.header("Docker-Content-Digest"));
@@ -114,7 +117,8 @@ class OciWireManifestTest {
             c.pushManifest(repo, index.digest().toString(), index);
             c.assertManifest(repo, index.digest().toString(), index);
             // the sha256 digest of the same bytes names nothing the registry was given
-            c.assertNoManifest(repo, Digest.compute(DigestAlgorithm.SHA256, index.bytes()).toString());
+            c.assertNoManifest(
+                    repo, Digest.compute(DigestAlgorithm.SHA256, index.bytes()).toString());
             assertStatus(c.delete("/v2/" + repo + "/manifests/" + index.digest()), 202);
             c.assertNoManifest(repo, index.digest().toString());
         }
@@ -134,17 +138,26 @@ class OciWireManifestTest {
                 c.pushBlob(repo, b);
             }
             // the suite's bad-digest image: two spaces after the JSON
-            byte[] spaced = Arrays.copyOf(image.manifest().bytes(), image.manifest().bytes().length + 2);
+            byte[] spaced =
+                    Arrays.copyOf(image.manifest().bytes(), image.manifest().bytes().length + 2);
             spaced[spaced.length - 2] = ' ';
             spaced[spaced.length - 1] = ' ';
             String path = "/v2/" + repo + "/manifests/" + image.manifest().digest();
             JsonNode e = assertError(c.put(path, spaced, "Content-Type", OCI_MANIFEST), 400, "DIGEST_INVALID");
-            assertEquals(image.manifest().digest().toString(), e.get("detail").get("digest").asText());
+            assertEquals(
+                    image.manifest().digest().toString(),
+                    e.get("detail").get("digest").asText());
             c.assertNoManifest(repo, image.manifest().digest().toString());
             c.assertNoManifest(repo, Digest.compute(algorithm, spaced).toString());
             for (String bad : List.of("sha256:baddigeststring", "sha512:" + "0".repeat(64), "md5:abc")) {
-                assertError(c.put("/v2/" + repo + "/manifests/" + bad, image.manifest().bytes(), "Content-Type",
-                        OCI_MANIFEST), 400, "DIGEST_INVALID");
+                assertError(
+                        c.put(
+                                "/v2/" + repo + "/manifests/" + bad,
+                                image.manifest().bytes(),
+                                "Content-Type",
+                                OCI_MANIFEST),
+                        400,
+                        "DIGEST_INVALID");
                 assertError(c.get("/v2/" + repo + "/manifests/" + bad), 400, "DIGEST_INVALID");
             }
             WireClient.Response ok = c.put(path, image.manifest().bytes(), "Content-Type", OCI_MANIFEST);
@@ -174,8 +187,11 @@ class OciWireManifestTest {
                     c.pushBlob(repo, b);
                 }
                 String tag = prefix + "-" + i++;
-                WireClient.Response put = c.put("/v2/" + repo + "/manifests/" + image.manifest().digest() + "?tag="
-                        + tag, image.manifest().bytes(), "Content-Type", OCI_MANIFEST);
+                WireClient.Response put = c.put(
+                        "/v2/" + repo + "/manifests/" + image.manifest().digest() + "?tag=" + tag,
+                        image.manifest().bytes(),
+                        "Content-Type",
+                        OCI_MANIFEST);
                 assertStatus(put, 201);
                 assertEquals(List.of(tag), put.values("OCI-Tag"));
                 assertEquals(image.manifest().digest().toString(), put.header("Docker-Content-Digest"));
@@ -185,14 +201,18 @@ class OciWireManifestTest {
             }
             Manifest index = OciWire.index(children, Map.of(), algorithm);
             String tag = prefix + "-" + i;
-            WireClient.Response put = c.put("/v2/" + repo + "/manifests/" + index.digest() + "?tag=" + prefix
-                    + "&tag=" + tag, index.bytes(), "Content-Type", OCI_INDEX);
+            WireClient.Response put = c.put(
+                    "/v2/" + repo + "/manifests/" + index.digest() + "?tag=" + prefix + "&tag=" + tag,
+                    index.bytes(),
+                    "Content-Type",
+                    OCI_INDEX);
             assertStatus(put, 201);
             assertEquals(List.of(prefix, tag), put.values("OCI-Tag"));
             c.assertManifest(repo, prefix, index);
             c.assertManifest(repo, tag, index);
             c.assertManifest(repo, index.digest().toString(), index);
-            List<String> listed = OciWire.strings(OciWire.json(c.get("/v2/" + repo + "/tags/list")).get("tags"));
+            List<String> listed = OciWire.strings(
+                    OciWire.json(c.get("/v2/" + repo + "/tags/list")).get("tags"));
             assertEquals(List.of(prefix, prefix + "-0", prefix + "-1", prefix + "-2"), listed);
 
             // ten tags in one request, one of them moved from another manifest
@@ -203,20 +223,27 @@ class OciWireManifestTest {
                 ten.add(name);
                 query.append(t == 0 ? "?" : "&").append("tag=").append(name);
             }
-            WireClient.Response many = c.put("/v2/" + repo + "/manifests/" + index.digest() + query, index.bytes(),
-                    "Content-Type", OCI_INDEX);
+            WireClient.Response many = c.put(
+                    "/v2/" + repo + "/manifests/" + index.digest() + query, index.bytes(), "Content-Type", OCI_INDEX);
             assertStatus(many, 201);
             assertEquals(ten, many.values("OCI-Tag"));
             for (String name : ten) {
-                assertEquals(index.digest().toString(), c.head("/v2/" + repo + "/manifests/" + name)
-                        .header("Docker-Content-Digest"), name);
+                assertEquals(
+                        index.digest().toString(),
+                        c.head("/v2/" + repo + "/manifests/" + name).header("Docker-Content-Digest"),
+                        name);
             }
 
             // a tag the grammar refuses: nothing of the push happens
             Image other = OciWire.image(prefix + " refused", 0, algorithm, Map.of());
             c.pushBlob(repo, other.config());
-            JsonNode e = assertError(c.put("/v2/" + repo + "/manifests/" + other.manifest().digest()
-                    + "?tag=fine&tag=-bad", other.manifest().bytes(), "Content-Type", OCI_MANIFEST), 400,
+            JsonNode e = assertError(
+                    c.put(
+                            "/v2/" + repo + "/manifests/" + other.manifest().digest() + "?tag=fine&tag=-bad",
+                            other.manifest().bytes(),
+                            "Content-Type",
+                            OCI_MANIFEST),
+                    400,
                     "MANIFEST_INVALID");
             assertEquals("-bad", e.get("detail").get("tag").asText());
             c.assertNoManifest(repo, other.manifest().digest().toString());
@@ -237,8 +264,7 @@ class OciWireManifestTest {
             noType.put("schemaVersion", 2);
             noType.put("config", noTypeConfig.descriptor(OCI_CONFIG));
             noType.put("layers", List.of());
-            shapes.add(new Shape("no-media-type", List.of(noTypeConfig), List.of(),
-                    Manifest.of(noType, OCI_MANIFEST)));
+            shapes.add(new Shape("no-media-type", List.of(noTypeConfig), List.of(), Manifest.of(noType, OCI_MANIFEST)));
             // Docker schema 2
             Blob dockerConfig = OciWire.config("docker", "amd64", DigestAlgorithm.SHA256);
             Blob dockerLayer = Blob.random(300, 81);
@@ -260,38 +286,52 @@ class OciWireManifestTest {
             // a two-platform index, with its images pushed by digest first
             Image amd = OciWire.image("index amd64", 1);
             Image arm = OciWire.image("index arm64", 1);
-            Manifest index = platformIndex(List.of(amd.manifest(), arm.manifest()), List.of("amd64", "arm64"),
-                    Map.of());
-            shapes.add(new Shape("index", concat(amd.blobs(), arm.blobs()), List.of(amd.manifest(), arm.manifest()),
-                    index));
+            Manifest index =
+                    platformIndex(List.of(amd.manifest(), arm.manifest()), List.of("amd64", "arm64"), Map.of());
+            shapes.add(new Shape(
+                    "index", concat(amd.blobs(), arm.blobs()), List.of(amd.manifest(), arm.manifest()), index));
             // an index of indexes
             Image amd2 = OciWire.image("nested amd64", 1);
             Image arm2 = OciWire.image("nested arm64", 1);
             Manifest inner1 = platformIndex(List.of(amd2.manifest()), List.of("amd64"), Map.of());
             Manifest inner2 = platformIndex(List.of(arm2.manifest()), List.of("arm64"), Map.of());
-            shapes.add(new Shape("index-of-index", concat(amd2.blobs(), arm2.blobs()),
+            shapes.add(new Shape(
+                    "index-of-index",
+                    concat(amd2.blobs(), arm2.blobs()),
                     List.of(amd2.manifest(), arm2.manifest(), inner1, inner2),
                     OciWire.index(List.of(inner1, inner2), Map.of(), DigestAlgorithm.SHA256)));
             // an empty index
-            shapes.add(new Shape("empty-index", List.of(), List.of(),
-                    OciWire.index(List.of(), Map.of(), DigestAlgorithm.SHA256)));
+            shapes.add(new Shape(
+                    "empty-index", List.of(), List.of(), OciWire.index(List.of(), Map.of(), DigestAlgorithm.SHA256)));
             // an artifact, an artifact without layers (the empty JSON blob as its layer), an artifact index
             Blob empty = Blob.of(bytes("{}"));
             Blob payload = Blob.random(128, 82);
-            Manifest artifact = artifact("application/vnd.example.conf1", empty,
-                    payload.descriptor("application/vnd.example.conf1"), Map.of());
+            Manifest artifact = artifact(
+                    "application/vnd.example.conf1",
+                    empty,
+                    payload.descriptor("application/vnd.example.conf1"),
+                    Map.of());
             shapes.add(new Shape("artifact", List.of(empty, payload), List.of(), artifact));
-            Manifest noLayers = artifact("application/vnd.example.conf1", empty, empty.descriptor(OCI_EMPTY),
+            Manifest noLayers = artifact(
+                    "application/vnd.example.conf1",
+                    empty,
+                    empty.descriptor(OCI_EMPTY),
                     Map.of("annotations", Map.of("org.example", "no layers")));
             shapes.add(new Shape("artifact-without-layers", List.of(empty), List.of(), noLayers));
             List<Manifest> listed = new ArrayList<>();
             for (String arch : List.of("amd64", "arm64")) {
-                listed.add(artifact("application/vnd.example.conf1", empty,
+                listed.add(artifact(
+                        "application/vnd.example.conf1",
+                        empty,
                         payload.descriptor("application/vnd.example.conf1"),
                         Map.of("annotations", Map.of("org.example.arch", arch))));
             }
-            shapes.add(new Shape("artifact-index", List.of(empty, payload), listed, OciWire.index(listed,
-                    Map.of("artifactType", "application/vnd.example.conf1"), DigestAlgorithm.SHA256)));
+            shapes.add(new Shape(
+                    "artifact-index",
+                    List.of(empty, payload),
+                    listed,
+                    OciWire.index(
+                            listed, Map.of("artifactType", "application/vnd.example.conf1"), DigestAlgorithm.SHA256)));
             // fields of later specs, unknown fields and the descriptor data field, kept byte for byte
             Blob dataConfig = OciWire.config("data field", "amd64", DigestAlgorithm.SHA256);
             Map<String, Object> configDescriptor = new LinkedHashMap<>(dataConfig.descriptor(OCI_CONFIG));
@@ -307,17 +347,20 @@ class OciWireManifestTest {
             // non-distributable layers: named with urls, never pushed
             Blob ndConfig = OciWire.config("non-distributable", "amd64", DigestAlgorithm.SHA256);
             Blob ndLayer = Blob.random(256, 83);
-            Map<String, Object> foreign = new LinkedHashMap<>(ndLayer.descriptor(
-                    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"));
-            foreign.put("urls", List.of("https://store.example.com/blobs/sha256/" + ndLayer.digest().hex()));
+            Map<String, Object> foreign = new LinkedHashMap<>(
+                    ndLayer.descriptor("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"));
+            foreign.put(
+                    "urls",
+                    List.of("https://store.example.com/blobs/sha256/"
+                            + ndLayer.digest().hex()));
             Blob normal = Blob.random(256, 84);
             Map<String, Object> nd = new LinkedHashMap<>();
             nd.put("schemaVersion", 2);
             nd.put("mediaType", OCI_MANIFEST);
             nd.put("config", ndConfig.descriptor(OCI_CONFIG));
             nd.put("layers", List.of(foreign, normal.descriptor(OCI_LAYER)));
-            shapes.add(new Shape("non-distributable", List.of(ndConfig, normal), List.of(),
-                    Manifest.of(nd, OCI_MANIFEST)));
+            shapes.add(new Shape(
+                    "non-distributable", List.of(ndConfig, normal), List.of(), Manifest.of(nd, OCI_MANIFEST)));
             // nearly 4 MiB of annotations (the suite's large manifest), below manifests.max-size
             Map<String, String> large = new LinkedHashMap<>();
             for (int i = 0; i < 390; i++) {
@@ -347,7 +390,8 @@ class OciWireManifestTest {
             for (Shape s : reversed) {
                 assertStatus(c.delete("/v2/" + repo + "/manifests/" + s.tag()), 202);
                 c.assertNoManifest(repo, s.tag());
-                assertStatus(c.delete("/v2/" + repo + "/manifests/" + s.manifest().digest()), 202);
+                assertStatus(
+                        c.delete("/v2/" + repo + "/manifests/" + s.manifest().digest()), 202);
                 c.assertNoManifest(repo, s.manifest().digest().toString());
                 List<Manifest> children = new ArrayList<>(s.children());
                 Collections.reverse(children);
@@ -415,8 +459,10 @@ class OciWireManifestTest {
         Image image = OciWire.image("sparse image", 2);
         Blob missingLayer = image.layers().get(0);
         Image child = OciWire.image("sparse child", 1);
-        Manifest absent = Manifest.of(pretty(Map.of("random", Blob.random(1024, 91).digest().toString())),
-                OCI_MANIFEST, DigestAlgorithm.SHA256);
+        Manifest absent = Manifest.of(
+                pretty(Map.of("random", Blob.random(1024, 91).digest().toString())),
+                OCI_MANIFEST,
+                DigestAlgorithm.SHA256);
         Manifest index = platformIndex(List.of(child.manifest(), absent), List.of("amd64", "arm64"), Map.of());
         Image noConfig = OciWire.image("sparse without config", 1);
 
@@ -424,21 +470,32 @@ class OciWireManifestTest {
         try (OciWire c = connect()) {
             c.pushBlob(refused, image.config());
             c.pushBlob(refused, image.layers().get(1));
-            JsonNode e = assertError(c.put("/v2/" + refused + "/manifests/sparse-image", image.manifest().bytes(),
-                    "Content-Type", OCI_MANIFEST), 400, "MANIFEST_BLOB_UNKNOWN");
-            assertEquals(missingLayer.digest().toString(), e.get("detail").get("digest").asText());
+            JsonNode e = assertError(
+                    c.put(
+                            "/v2/" + refused + "/manifests/sparse-image",
+                            image.manifest().bytes(),
+                            "Content-Type",
+                            OCI_MANIFEST),
+                    400,
+                    "MANIFEST_BLOB_UNKNOWN");
+            assertEquals(
+                    missingLayer.digest().toString(),
+                    e.get("detail").get("digest").asText());
             c.assertNoManifest(refused, "sparse-image");
             c.assertNoManifest(refused, image.manifest().digest().toString());
             c.pushImage(refused, child.manifest().digest().toString(), child);
-            e = assertError(c.put("/v2/" + refused + "/manifests/sparse-index", index.bytes(), "Content-Type",
-                    OCI_INDEX), 400, "MANIFEST_BLOB_UNKNOWN");
-            assertEquals(absent.digest().toString(), e.get("detail").get("digest").asText());
+            e = assertError(
+                    c.put("/v2/" + refused + "/manifests/sparse-index", index.bytes(), "Content-Type", OCI_INDEX),
+                    400,
+                    "MANIFEST_BLOB_UNKNOWN");
+            assertEquals(
+                    absent.digest().toString(), e.get("detail").get("digest").asText());
             c.assertNoManifest(refused, index.digest().toString());
         }
 
         String repo = repo("sparse-on");
         try (TestRegistry sparse = new TestRegistry(sparseDir, Map.of("manifests.allow-sparse", "true"));
-             OciWire c = new OciWire(sparse.port())) {
+                OciWire c = new OciWire(sparse.port())) {
             c.pushBlob(repo, image.config());
             c.pushBlob(repo, image.layers().get(1));
             c.pushManifest(repo, "sparse-image", image.manifest());
@@ -455,11 +512,22 @@ class OciWireManifestTest {
 
             // the config is what makes an image usable: still required
             c.pushBlob(repo, noConfig.layers().get(0));
-            JsonNode e = assertError(c.put("/v2/" + repo + "/manifests/no-config", noConfig.manifest().bytes(),
-                    "Content-Type", OCI_MANIFEST), 400, "MANIFEST_BLOB_UNKNOWN");
-            assertEquals(noConfig.config().digest().toString(), e.get("detail").get("digest").asText());
+            JsonNode e = assertError(
+                    c.put(
+                            "/v2/" + repo + "/manifests/no-config",
+                            noConfig.manifest().bytes(),
+                            "Content-Type",
+                            OCI_MANIFEST),
+                    400,
+                    "MANIFEST_BLOB_UNKNOWN");
+            assertEquals(
+                    noConfig.config().digest().toString(),
+                    e.get("detail").get("digest").asText());
 
-            for (String ref : List.of("sparse-index", index.digest().toString(), "sparse-image",
+            for (String ref : List.of(
+                    "sparse-index",
+                    index.digest().toString(),
+                    "sparse-image",
                     image.manifest().digest().toString())) {
                 assertStatus(c.delete("/v2/" + repo + "/manifests/" + ref), 202);
                 c.assertNoManifest(repo, ref);
@@ -480,32 +548,58 @@ class OciWireManifestTest {
             c.assertNoManifest(repo, Blob.random(1024, 92).digest().toString());
             c.assertNoManifest(repo, ".INVALID_MANIFEST_NAME"); // no valid tag names it
             String put = "/v2/" + repo + "/manifests/v1";
-            for (byte[] invalid : List.of(bytes("blablabla"), bytes("{}"), bytes("[]"), bytes("{\"schemaVersion\":2}"),
-                    bytes("{\"schemaVersion\":1,\"name\":\"x\"}"), new byte[0])) {
+            for (byte[] invalid : List.of(
+                    bytes("blablabla"),
+                    bytes("{}"),
+                    bytes("[]"),
+                    bytes("{\"schemaVersion\":2}"),
+                    bytes("{\"schemaVersion\":1,\"name\":\"x\"}"),
+                    new byte[0])) {
                 assertError(c.put(put, invalid, "Content-Type", OCI_MANIFEST), 400, "MANIFEST_INVALID");
             }
             // Content-Type contradicting the manifest's mediaType
             assertError(c.put(put, image.manifest().bytes(), "Content-Type", OCI_INDEX), 400, "MANIFEST_INVALID");
             // an invalid descriptor: detail names the field
-            JsonNode field = assertError(c.put(put, bytes(new String(image.manifest().bytes())
-                    .replace(image.config().digest().toString(), "sha256:x")), "Content-Type", OCI_MANIFEST), 400,
+            JsonNode field = assertError(
+                    c.put(
+                            put,
+                            bytes(new String(image.manifest().bytes())
+                                    .replace(image.config().digest().toString(), "sha256:x")),
+                            "Content-Type",
+                            OCI_MANIFEST),
+                    400,
                     "MANIFEST_INVALID");
             assertEquals("config.digest", field.get("detail").get("field").asText());
             // tags outside the grammar: MANIFEST_INVALID (the spec's code table has no tag code)
             for (String tag : List.of("-bad", ".bad", "a".repeat(129), "sp%20ace")) {
-                assertError(c.put("/v2/" + repo + "/manifests/" + tag, image.manifest().bytes(), "Content-Type",
-                        OCI_MANIFEST), 400, "MANIFEST_INVALID");
+                assertError(
+                        c.put(
+                                "/v2/" + repo + "/manifests/" + tag,
+                                image.manifest().bytes(),
+                                "Content-Type",
+                                OCI_MANIFEST),
+                        400,
+                        "MANIFEST_INVALID");
             }
-            assertStatus(c.put("/v2/" + repo + "/manifests/" + "a".repeat(128), image.manifest().bytes(),
-                    "Content-Type", OCI_MANIFEST), 201);
+            assertStatus(
+                    c.put(
+                            "/v2/" + repo + "/manifests/" + "a".repeat(128),
+                            image.manifest().bytes(),
+                            "Content-Type",
+                            OCI_MANIFEST),
+                    201);
             // a blob missing from the repository
             Image missing = OciWire.image("errors missing", 1);
             c.pushBlob(repo, missing.config());
-            JsonNode unknown = assertError(c.put(put, missing.manifest().bytes(), "Content-Type", OCI_MANIFEST), 400,
-                    "MANIFEST_BLOB_UNKNOWN");
-            assertEquals(missing.layers().get(0).digest().toString(), unknown.get("detail").get("digest").asText());
-            assertError(c.put("/v2/Proto/Upper/manifests/v1", image.manifest().bytes(), "Content-Type", OCI_MANIFEST),
-                    400, "NAME_INVALID");
+            JsonNode unknown = assertError(
+                    c.put(put, missing.manifest().bytes(), "Content-Type", OCI_MANIFEST), 400, "MANIFEST_BLOB_UNKNOWN");
+            assertEquals(
+                    missing.layers().get(0).digest().toString(),
+                    unknown.get("detail").get("digest").asText());
+            assertError(
+                    c.put("/v2/Proto/Upper/manifests/v1", image.manifest().bytes(), "Content-Type", OCI_MANIFEST),
+                    400,
+                    "NAME_INVALID");
             // methods the route does not serve
             WireClient.Response patch = c.patch(put, image.manifest().bytes(), "Content-Type", OCI_MANIFEST);
             assertError(patch, 405, "UNSUPPORTED");
@@ -534,8 +628,11 @@ class OciWireManifestTest {
             c.pushBlob(repo, config);
             c.pushBlob(repo, typed.config());
             for (Manifest m : List.of(untyped, typed.manifest())) {
-                WireClient.Response put = c.put("/v2/" + repo + "/manifests/" + m.digest(), m.bytes(),
-                        "Content-Type", m.mediaType() + "; charset=utf-8");
+                WireClient.Response put = c.put(
+                        "/v2/" + repo + "/manifests/" + m.digest(),
+                        m.bytes(),
+                        "Content-Type",
+                        m.mediaType() + "; charset=utf-8");
                 assertStatus(put, 201);
                 c.assertManifest(repo, m.digest().toString(), m);
             }
@@ -552,10 +649,24 @@ class OciWireManifestTest {
         try (OciWire c = connect()) {
             for (int i = 0; i < 3; i++) {
                 assertError(c.get("/v2/" + repo + "/manifests/sha256:totallywrong"), 400, "DIGEST_INVALID");
-                assertError(c.exchange("GET", "/v2/" + repo + "/manifests/sha256:totallywrong", bytes("blablabla"),
-                        "Content-Type", OCI_MANIFEST), 400, "DIGEST_INVALID");
-                assertError(c.exchange("GET", "/v2/" + repo + "/manifests/v1", bytes("blablabla"),
-                        "Content-Type", OCI_MANIFEST), 404, "MANIFEST_UNKNOWN");
+                assertError(
+                        c.exchange(
+                                "GET",
+                                "/v2/" + repo + "/manifests/sha256:totallywrong",
+                                bytes("blablabla"),
+                                "Content-Type",
+                                OCI_MANIFEST),
+                        400,
+                        "DIGEST_INVALID");
+                assertError(
+                        c.exchange(
+                                "GET",
+                                "/v2/" + repo + "/manifests/v1",
+                                bytes("blablabla"),
+                                "Content-Type",
+                                OCI_MANIFEST),
+                        404,
+                        "MANIFEST_UNKNOWN");
                 assertStatus(c.exchange("GET", "/v2/", bytes("{}"), "Content-Type", "application/json"), 200);
             }
         }
@@ -602,13 +713,19 @@ class OciWireManifestTest {
             c.assertManifest(repo, image.manifest().digest().toString(), image.manifest());
             assertError(c.delete("/v2/" + repo + "/manifests/drop"), 404, "MANIFEST_UNKNOWN");
 
-            assertStatus(c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
+            assertStatus(
+                    c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
             c.assertNoManifest(repo, image.manifest().digest().toString());
             c.assertNoManifest(repo, "keep");
-            JsonNode again = assertError(c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 404,
-                    "MANIFEST_UNKNOWN");
-            assertEquals(image.manifest().digest().toString(), again.get("detail").get("digest").asText());
-            assertError(c.delete("/v2/" + repo("delete-never") + "/manifests/" + image.manifest().digest()), 404,
+            JsonNode again = assertError(
+                    c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 404, "MANIFEST_UNKNOWN");
+            assertEquals(
+                    image.manifest().digest().toString(),
+                    again.get("detail").get("digest").asText());
+            assertError(
+                    c.delete("/v2/" + repo("delete-never") + "/manifests/"
+                            + image.manifest().digest()),
+                    404,
                     "MANIFEST_UNKNOWN");
             assertError(c.delete("/v2/" + repo + "/manifests/sha256:bad"), 400, "DIGEST_INVALID");
             // the blobs stay until deleted themselves
@@ -633,15 +750,18 @@ class OciWireManifestTest {
         try (OciWire c = connect()) {
             c.pushImage(repo, image.manifest().digest().toString(), image);
             c.pushManifest(repo, "multi", index);
-            JsonNode child = assertError(c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 409,
-                    "DENIED");
-            assertEquals(index.digest().toString(), child.get("detail").get("index").asText());
-            JsonNode blob = assertError(c.delete("/v2/" + repo + "/blobs/" + image.config().digest()), 409, "DENIED");
+            JsonNode child = assertError(
+                    c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 409, "DENIED");
+            assertEquals(
+                    index.digest().toString(), child.get("detail").get("index").asText());
+            JsonNode blob = assertError(
+                    c.delete("/v2/" + repo + "/blobs/" + image.config().digest()), 409, "DENIED");
             assertTrue(blob.toString().contains(image.manifest().digest().toString()), blob.toString());
             c.assertManifest(repo, image.manifest().digest().toString(), image.manifest());
             c.assertBlob(repo, image.config());
             assertStatus(c.delete("/v2/" + repo + "/manifests/" + index.digest()), 202);
-            assertStatus(c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
+            assertStatus(
+                    c.delete("/v2/" + repo + "/manifests/" + image.manifest().digest()), 202);
             assertStatus(c.delete("/v2/" + repo + "/blobs/" + image.config().digest()), 202);
         }
     }

@@ -39,6 +39,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class OciWireProtocolTest {
     @TempDir
     static Path dir;
+
     static TestRegistry r;
 
     @BeforeAll
@@ -82,13 +83,17 @@ class OciWireProtocolTest {
             c.pushBlob(repo, blob);
             c.assertBlob(repo, blob);
             c.assertNoBlob(repo, missing);
-            assertEquals("bytes", c.get("/v2/" + repo + "/blobs/" + blob.digest()).header("Accept-Ranges"));
-            record Case(String range, int from, int to) {
-            }
+            assertEquals(
+                    "bytes", c.get("/v2/" + repo + "/blobs/" + blob.digest()).header("Accept-Ranges"));
+            record Case(String range, int from, int to) {}
             // the ranges the conformance suite asks for, and a few more forms of RFC 9110 §14
-            for (Case k : List.of(new Case("bytes=500-1499", 500, 1499), new Case("bytes=500-", 500, 2047),
-                    new Case("bytes=-500", 1548, 2047), new Case("bytes=2000-5000", 2000, 2047),
-                    new Case("bytes=0-0", 0, 0), new Case("bytes=2047-", 2047, 2047),
+            for (Case k : List.of(
+                    new Case("bytes=500-1499", 500, 1499),
+                    new Case("bytes=500-", 500, 2047),
+                    new Case("bytes=-500", 1548, 2047),
+                    new Case("bytes=2000-5000", 2000, 2047),
+                    new Case("bytes=0-0", 0, 0),
+                    new Case("bytes=2047-", 2047, 2047),
                     new Case("bytes=-5000", 0, 2047))) {
                 WireClient.Response part = c.get("/v2/" + repo + "/blobs/" + blob.digest(), "Range", k.range());
                 assertStatus(part, 206);
@@ -117,8 +122,12 @@ class OciWireProtocolTest {
     void malformedDigestsAreDigestInvalidAndUpperCaseNamesNameInvalid() throws IOException {
         String repo = repo("bad-digest");
         try (OciWire c = connect()) {
-            for (String digest : List.of("sha256:totallywrong", "sha256:" + "A".repeat(64), "md5:abc",
-                    "sha512:" + "0".repeat(64), "nocolon")) {
+            for (String digest : List.of(
+                    "sha256:totallywrong",
+                    "sha256:" + "A".repeat(64),
+                    "md5:abc",
+                    "sha512:" + "0".repeat(64),
+                    "nocolon")) {
                 String path = "/v2/" + repo + "/blobs/" + digest;
                 JsonNode e = assertError(c.get(path), 400, "DIGEST_INVALID");
                 assertEquals(digest, e.get("detail").get("digest").asText(), path);
@@ -137,16 +146,21 @@ class OciWireProtocolTest {
         String repo = repo("post-only");
         Blob blob = Blob.random(512, 11, algorithm);
         try (OciWire c = connect()) {
-            WireClient.Response post = c.post("/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(), blob.bytes(),
-                    "Content-Type", OCTET);
+            WireClient.Response post = c.post(
+                    "/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(), blob.bytes(), "Content-Type", OCTET);
             assertStatus(post, 201);
             assertEquals("/v2/" + repo + "/blobs/" + blob.digest(), post.header("Location"));
             assertEquals(blob.digest().toString(), post.header("Docker-Content-Digest"));
             assertEquals("0", post.header("Content-Length"));
             c.assertBlob(repo, blob);
             // again: the same answer
-            assertStatus(c.post("/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(), blob.bytes(),
-                    "Content-Type", OCTET), 201);
+            assertStatus(
+                    c.post(
+                            "/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(),
+                            blob.bytes(),
+                            "Content-Type",
+                            OCTET),
+                    201);
             c.assertBlob(repo, blob);
         }
     }
@@ -160,8 +174,7 @@ class OciWireProtocolTest {
             // the POST as Go sends it without a body: no Content-Length at all
             WireClient.Response post = c.post("/v2/" + repo + "/blobs/uploads/", null);
             String location = assertNewSession(repo, post);
-            WireClient.Response put = c.put(location + "?digest=" + blob.digest(), blob.bytes(),
-                    "Content-Type", OCTET);
+            WireClient.Response put = c.put(location + "?digest=" + blob.digest(), blob.bytes(), "Content-Type", OCTET);
             assertStatus(put, 201);
             assertEquals("/v2/" + repo + "/blobs/" + blob.digest(), put.header("Location"));
             assertEquals(blob.digest().toString(), put.header("Docker-Content-Digest"));
@@ -196,16 +209,19 @@ class OciWireProtocolTest {
         try (OciWire c = connect()) {
             String location = assertNewSession(repo, c.post("/v2/" + repo + "/blobs/uploads/", new byte[0]));
             // length unknown to the client: chunked transfer coding, no Content-Range
-            WireClient.Response patch = c.exchangeChunked("PATCH", location, List.of(
-                    Arrays.copyOfRange(blob.bytes(), 0, 1000), Arrays.copyOfRange(blob.bytes(), 1000, 3000)),
-                    "Content-Type", OCTET);
+            WireClient.Response patch = c.exchangeChunked(
+                    "PATCH",
+                    location,
+                    List.of(Arrays.copyOfRange(blob.bytes(), 0, 1000), Arrays.copyOfRange(blob.bytes(), 1000, 3000)),
+                    "Content-Type",
+                    OCTET);
             assertStatus(patch, 202);
             assertEquals("0-2999", patch.header("Range"));
             assertEquals(location, patch.header("Location"));
             assertEquals(location.substring(location.lastIndexOf('/') + 1), patch.header("Docker-Upload-UUID"));
             assertEquals("0", patch.header("Content-Length"));
-            WireClient.Response put = c.put(patch.header("Location") + "?digest=" + blob.digest(), new byte[0],
-                    "Content-Type", OCTET);
+            WireClient.Response put =
+                    c.put(patch.header("Location") + "?digest=" + blob.digest(), new byte[0], "Content-Type", OCTET);
             assertStatus(put, 201);
             assertEquals("/v2/" + repo + "/blobs/" + blob.digest(), put.header("Location"));
             assertEquals(blob.digest().toString(), put.header("Docker-Content-Digest"));
@@ -251,15 +267,20 @@ class OciWireProtocolTest {
                     if (last && lastInPut) {
                         // the final chunk out of order in the PUT itself: 416, nothing completed
                         assertOutOfOrder(c, location, blob, 0, chunk - 1, "PUT", start - 1);
-                        WireClient.Response put = c.put(location + "?digest=" + blob.digest(), part,
-                                "Content-Type", OCTET, "Content-Range", start + "-" + end);
+                        WireClient.Response put = c.put(
+                                location + "?digest=" + blob.digest(),
+                                part,
+                                "Content-Type",
+                                OCTET,
+                                "Content-Range",
+                                start + "-" + end);
                         assertStatus(put, 201);
                         assertEquals(blob.digest().toString(), put.header("Docker-Content-Digest"));
                         assertEquals("/v2/" + repo + "/blobs/" + blob.digest(), put.header("Location"));
                         break;
                     }
-                    WireClient.Response patch = c.patch(location, part, "Content-Type", OCTET,
-                            "Content-Range", start + "-" + end);
+                    WireClient.Response patch =
+                            c.patch(location, part, "Content-Type", OCTET, "Content-Range", start + "-" + end);
                     assertStatus(patch, 202);
                     assertEquals("0-" + end, patch.header("Range"));
                     assertEquals(location, patch.header("Location"));
@@ -268,12 +289,12 @@ class OciWireProtocolTest {
                     // the same chunk again, and one skipping ahead (or back to the start at the end)
                     assertOutOfOrder(c, location, blob, start, end, "PATCH", end);
                     int ahead = end + 1 + chunk < blob.size() ? end + 1 + chunk : 0;
-                    assertOutOfOrder(c, location, blob, ahead, Math.min(ahead + chunk - 1, blob.size() - 1),
-                            "PATCH", end);
+                    assertOutOfOrder(
+                            c, location, blob, ahead, Math.min(ahead + chunk - 1, blob.size() - 1), "PATCH", end);
                 }
                 if (!lastInPut) {
-                    WireClient.Response put = c.put(location + "?digest=" + blob.digest(), new byte[0],
-                            "Content-Type", OCTET);
+                    WireClient.Response put =
+                            c.put(location + "?digest=" + blob.digest(), new byte[0], "Content-Type", OCTET);
                     assertStatus(put, 201);
                     assertEquals(blob.digest().toString(), put.header("Docker-Content-Digest"));
                 }
@@ -287,12 +308,12 @@ class OciWireProtocolTest {
      * Sends bytes {@code from..to} of {@code blob} as a chunk (a PATCH, or a closing PUT) and
      * asserts the 416, then a status GET still reporting {@code lastByte} as the end.
      */
-    static void assertOutOfOrder(OciWire c, String location, Blob blob, int from, int to, String method,
-                                 int lastByte) throws IOException {
+    static void assertOutOfOrder(OciWire c, String location, Blob blob, int from, int to, String method, int lastByte)
+            throws IOException {
         byte[] part = Arrays.copyOfRange(blob.bytes(), from, to + 1);
         String path = method.equals("PUT") ? location + "?digest=" + blob.digest() : location;
-        WireClient.Response no = c.exchange(method, path, part, "Content-Type", OCTET,
-                "Content-Range", from + "-" + to);
+        WireClient.Response no =
+                c.exchange(method, path, part, "Content-Type", OCTET, "Content-Range", from + "-" + to);
         assertError(no, 416, "BLOB_UPLOAD_INVALID");
         assertEquals(location, no.header("Location"), no.toString());
         String current = lastByte < 0 ? "0-0" : "0-" + lastByte;
@@ -310,11 +331,15 @@ class OciWireProtocolTest {
         try (OciWire c = connect()) {
             String location = assertNewSession(repo, c.post("/v2/" + repo + "/blobs/uploads/", null));
             // Content-Range saying 10 bytes, Content-Length 3
-            assertError(c.patch(location, bytes("abc"), "Content-Range", "0-9", "Content-Type", OCTET), 400,
+            assertError(
+                    c.patch(location, bytes("abc"), "Content-Range", "0-9", "Content-Type", OCTET),
+                    400,
                     "SIZE_INVALID");
             for (String malformed : List.of("garbage", "5", "-3", "3-1", "a-b")) {
-                JsonNode e = assertError(c.patch(location, bytes("abc"), "Content-Range", malformed,
-                        "Content-Type", OCTET), 400, "BLOB_UPLOAD_INVALID");
+                JsonNode e = assertError(
+                        c.patch(location, bytes("abc"), "Content-Range", malformed, "Content-Type", OCTET),
+                        400,
+                        "BLOB_UPLOAD_INVALID");
                 assertEquals(malformed, e.get("detail").get("range").asText());
             }
             WireClient.Response status = c.get(location);
@@ -333,23 +358,43 @@ class OciWireProtocolTest {
         String repo = repo("wrong-digest");
         try (OciWire c = connect()) {
             Blob postOnly = Blob.random(3 * 1024 - 5, 31, algorithm).corrupted();
-            assertError(c.post("/v2/" + repo + "/blobs/uploads/?digest=" + postOnly.digest(), postOnly.bytes(),
-                    "Content-Type", OCTET), 400, "DIGEST_INVALID");
+            assertError(
+                    c.post(
+                            "/v2/" + repo + "/blobs/uploads/?digest=" + postOnly.digest(),
+                            postOnly.bytes(),
+                            "Content-Type",
+                            OCTET),
+                    400,
+                    "DIGEST_INVALID");
             c.assertNoBlob(repo, postOnly.digest());
 
             Blob postPut = Blob.random(3 * 1024 - 5, 32, algorithm).corrupted();
             String loc = assertNewSession(repo, c.post("/v2/" + repo + "/blobs/uploads/", null));
-            assertError(c.put(loc + "?digest=" + postPut.digest(), postPut.bytes(), "Content-Type", OCTET), 400,
+            assertError(
+                    c.put(loc + "?digest=" + postPut.digest(), postPut.bytes(), "Content-Type", OCTET),
+                    400,
                     "DIGEST_INVALID");
             c.assertNoBlob(repo, postPut.digest());
 
             Blob chunked = Blob.random(3 * 1024 - 5, 33, algorithm).corrupted();
             loc = assertNewSession(repo, c.post("/v2/" + repo + "/blobs/uploads/", new byte[0]));
-            WireClient.Response p = c.patch(loc, Arrays.copyOfRange(chunked.bytes(), 0, 1024), "Content-Type", OCTET,
-                    "Content-Range", "0-1023");
+            WireClient.Response p = c.patch(
+                    loc,
+                    Arrays.copyOfRange(chunked.bytes(), 0, 1024),
+                    "Content-Type",
+                    OCTET,
+                    "Content-Range",
+                    "0-1023");
             assertStatus(p, 202);
-            assertError(c.put(loc + "?digest=" + chunked.digest(), Arrays.copyOfRange(chunked.bytes(), 1024,
-                    chunked.size()), "Content-Type", OCTET, "Content-Range", "1024-" + (chunked.size() - 1)), 400,
+            assertError(
+                    c.put(
+                            loc + "?digest=" + chunked.digest(),
+                            Arrays.copyOfRange(chunked.bytes(), 1024, chunked.size()),
+                            "Content-Type",
+                            OCTET,
+                            "Content-Range",
+                            "1024-" + (chunked.size() - 1)),
+                    400,
                     "DIGEST_INVALID");
             c.assertNoBlob(repo, chunked.digest());
 
@@ -365,8 +410,7 @@ class OciWireProtocolTest {
             loc = assertNewSession(repo, c.post("/v2/" + repo + "/blobs/uploads/", null));
             assertError(c.put(loc, bytes("x")), 400, "DIGEST_INVALID");
             assertError(c.put(loc + "?digest=sha256:short", bytes("x")), 400, "DIGEST_INVALID");
-            assertError(c.post("/v2/" + repo + "/blobs/uploads/?digest=nonsense", bytes("x")), 400,
-                    "DIGEST_INVALID");
+            assertError(c.post("/v2/" + repo + "/blobs/uploads/?digest=nonsense", bytes("x")), 400, "DIGEST_INVALID");
         }
     }
 
@@ -376,7 +420,8 @@ class OciWireProtocolTest {
         try (OciWire c = connect()) {
             Blob emptyJson = Blob.of(bytes("{}"));
             // the value every client hard-codes for the empty descriptor
-            assertEquals("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+            assertEquals(
+                    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
                     emptyJson.digest().toString());
             c.pushBlob(repo, emptyJson);
             c.assertBlob(repo, emptyJson);
@@ -441,8 +486,8 @@ class OciWireProtocolTest {
         Blob blob = Blob.random(512, 41, algorithm);
         try (OciWire c = connect()) {
             c.pushBlob(source, blob);
-            WireClient.Response mount = c.post("/v2/" + target + "/blobs/uploads/?mount=" + blob.digest() + "&from="
-                    + source, null);
+            WireClient.Response mount =
+                    c.post("/v2/" + target + "/blobs/uploads/?mount=" + blob.digest() + "&from=" + source, null);
             assertStatus(mount, 201);
             assertEquals("/v2/" + target + "/blobs/" + blob.digest(), mount.header("Location"));
             assertEquals(blob.digest().toString(), mount.header("Docker-Content-Digest"));
@@ -469,7 +514,9 @@ class OciWireProtocolTest {
         Blob elsewhere = Blob.random(100, 43, algorithm);
         try (OciWire c = connect()) {
             c.pushBlob(source, elsewhere);
-            for (String query : List.of("?mount=" + blob.digest() + "&from=" + source, "?mount=" + blob.digest(),
+            for (String query : List.of(
+                    "?mount=" + blob.digest() + "&from=" + source,
+                    "?mount=" + blob.digest(),
                     "?mount=" + blob.digest() + "&from=" + repo("never-pushed"))) {
                 WireClient.Response post = c.post("/v2/" + target + "/blobs/uploads/" + query, null);
                 String loc = assertNewSession(target, post);
@@ -479,10 +526,14 @@ class OciWireProtocolTest {
                 c.assertBlob(target, blob);
                 assertStatus(c.delete("/v2/" + target + "/blobs/" + blob.digest()), 202);
             }
-            assertError(c.post("/v2/" + target + "/blobs/uploads/?mount=sha256:bad&from=" + source, null), 400,
+            assertError(
+                    c.post("/v2/" + target + "/blobs/uploads/?mount=sha256:bad&from=" + source, null),
+                    400,
                     "DIGEST_INVALID");
-            assertError(c.post("/v2/" + target + "/blobs/uploads/?mount=" + blob.digest() + "&from=Bad..Name", null),
-                    400, "NAME_INVALID");
+            assertError(
+                    c.post("/v2/" + target + "/blobs/uploads/?mount=" + blob.digest() + "&from=Bad..Name", null),
+                    400,
+                    "NAME_INVALID");
         }
     }
 
@@ -495,12 +546,24 @@ class OciWireProtocolTest {
         String repo = repo("digest-algorithm");
         Blob blob = Blob.random(2000, 51, DigestAlgorithm.SHA512);
         try (OciWire c = connect()) {
-            String loc = assertNewSession(repo, c.post("/v2/" + repo + "/blobs/uploads/?digest-algorithm=sha512",
-                    new byte[0]));
-            assertStatus(c.patch(loc, Arrays.copyOfRange(blob.bytes(), 0, 1500), "Content-Type", OCTET,
-                    "Content-Range", "0-1499"), 202);
-            WireClient.Response put = c.put(loc + "?digest=" + blob.digest(), Arrays.copyOfRange(blob.bytes(), 1500,
-                    2000), "Content-Type", OCTET, "Content-Range", "1500-1999");
+            String loc = assertNewSession(
+                    repo, c.post("/v2/" + repo + "/blobs/uploads/?digest-algorithm=sha512", new byte[0]));
+            assertStatus(
+                    c.patch(
+                            loc,
+                            Arrays.copyOfRange(blob.bytes(), 0, 1500),
+                            "Content-Type",
+                            OCTET,
+                            "Content-Range",
+                            "0-1499"),
+                    202);
+            WireClient.Response put = c.put(
+                    loc + "?digest=" + blob.digest(),
+                    Arrays.copyOfRange(blob.bytes(), 1500, 2000),
+                    "Content-Type",
+                    OCTET,
+                    "Content-Range",
+                    "1500-1999");
             assertStatus(put, 201);
             assertEquals(blob.digest().toString(), put.header("Docker-Content-Digest"));
             c.assertBlob(repo, blob);
@@ -517,14 +580,22 @@ class OciWireProtocolTest {
         String repo = repo("digest-algorithm-refused");
         try (OciWire c = connect()) {
             for (String algorithm : List.of("md5", "sha384", "SHA256", "")) {
-                JsonNode e = assertError(c.post("/v2/" + repo + "/blobs/uploads/?digest-algorithm=" + algorithm,
-                        new byte[0]), 400, "DIGEST_INVALID");
+                JsonNode e = assertError(
+                        c.post("/v2/" + repo + "/blobs/uploads/?digest-algorithm=" + algorithm, new byte[0]),
+                        400,
+                        "DIGEST_INVALID");
                 assertEquals(algorithm, e.get("detail").get("digest-algorithm").asText());
                 assertTrue(e.get("message").asText().contains("sha256 and sha512"), e.toString());
             }
             Blob blob = Blob.random(100, 52);
-            assertError(c.post("/v2/" + repo + "/blobs/uploads/?digest-algorithm=md5&digest=" + blob.digest(),
-                    blob.bytes(), "Content-Type", OCTET), 400, "DIGEST_INVALID");
+            assertError(
+                    c.post(
+                            "/v2/" + repo + "/blobs/uploads/?digest-algorithm=md5&digest=" + blob.digest(),
+                            blob.bytes(),
+                            "Content-Type",
+                            OCTET),
+                    400,
+                    "DIGEST_INVALID");
             c.assertNoBlob(repo, blob.digest());
         }
     }
@@ -540,7 +611,8 @@ class OciWireProtocolTest {
             assertEquals("0", del.header("Content-Length"));
             c.assertNoBlob(repo, blob.digest());
             JsonNode again = assertError(c.delete("/v2/" + repo + "/blobs/" + blob.digest()), 404, "BLOB_UNKNOWN");
-            assertEquals(blob.digest().toString(), again.get("detail").get("digest").asText());
+            assertEquals(
+                    blob.digest().toString(), again.get("detail").get("digest").asText());
             assertError(c.delete("/v2/" + repo("delete-never") + "/blobs/" + blob.digest()), 404, "BLOB_UNKNOWN");
             // pushed again, it is back
             c.pushBlob(repo, blob);
@@ -554,8 +626,12 @@ class OciWireProtocolTest {
         String repo = repo("pipelined");
         Blob blob = Blob.random(5000, 71);
         try (WireClient w = new WireClient(r.port())) {
-            w.send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(), blob.bytes(),
-                    "Content-Type", OCTET);
+            w.send(
+                    "POST",
+                    "/v2/" + repo + "/blobs/uploads/?digest=" + blob.digest(),
+                    blob.bytes(),
+                    "Content-Type",
+                    OCTET);
             w.send("HEAD", "/v2/" + repo + "/blobs/" + blob.digest(), null);
             w.send("GET", "/v2/" + repo + "/blobs/" + blob.digest(), null, "Range", "bytes=10-19");
             w.send("GET", "/v2/" + repo + "/blobs/" + blob.digest(), null);

@@ -57,7 +57,9 @@ class OpsTest {
             HttpResponse<byte[]> res = r.get("/v2/lost/blob/blobs/" + d);
             assertEquals(404, res.statusCode());
             assertTrue(new String(res.body()).contains("BLOB_UNKNOWN"));
-            assertEquals(Integer.toString(res.body().length), res.headers().firstValue("Content-Length").orElseThrow());
+            assertEquals(
+                    Integer.toString(res.body().length),
+                    res.headers().firstValue("Content-Length").orElseThrow());
         }
     }
 
@@ -67,12 +69,18 @@ class OpsTest {
             r.get("/v2/");
             r.get("/v2/x/y/manifests/missing");
             String metrics = new String(r.get("/metrics").body());
-            assertTrue(metrics.contains("berth_http_requests_total{method=\"GET\","
-                    + "route=\"/v2/{name}/manifests/{reference}\",status=\"404\"} 1.0"), metrics);
-            assertTrue(metrics.contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\","
-                    + "status=\"200\",le=\"+Inf\"} 1"), metrics);
-            assertTrue(metrics.contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\","
-                    + "status=\"200\",le=\"0.001\"}"), "the latency buckets: " + metrics);
+            assertTrue(
+                    metrics.contains("berth_http_requests_total{method=\"GET\","
+                            + "route=\"/v2/{name}/manifests/{reference}\",status=\"404\"} 1.0"),
+                    metrics);
+            assertTrue(
+                    metrics.contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\","
+                            + "status=\"200\",le=\"+Inf\"} 1"),
+                    metrics);
+            assertTrue(
+                    metrics.contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\","
+                            + "status=\"200\",le=\"0.001\"}"),
+                    "the latency buckets: " + metrics);
             assertTrue(metrics.contains("berth_http_requests_in_flight"));
             // the JVM's own figures come from Micrometer's binders in the same registry
             assertTrue(metrics.contains("jvm_memory_used_bytes{"), metrics);

@@ -28,22 +28,31 @@ class ReadOnlyMetadataTest {
 
     @Test
     void readinessAndStartUpCheckThatMetadataCanBeWritten() throws Exception {
-        SmallFilesystem.Result mounted = SmallFilesystem.mount(SmallFilesystem.Kind.TMPFS, dir.resolve("meta"), 16 << 20);
+        SmallFilesystem.Result mounted =
+                SmallFilesystem.mount(SmallFilesystem.Kind.TMPFS, dir.resolve("meta"), 16 << 20);
         Assumptions.assumeTrue(mounted.filesystem() != null, mounted.whyNot());
         try (SmallFilesystem fs = mounted.filesystem()) {
             String db = fs.root().resolve("berth.db").toString();
             try (TestRegistry r = new TestRegistry(dir, Map.of("metadata.sqlite.path", db))) {
                 assertEquals(200, r.get("/readyz").statusCode());
-                assertEquals(202, r.send("POST", "/v2/ro/app/blobs/uploads/", null).statusCode());
+                assertEquals(
+                        202, r.send("POST", "/v2/ro/app/blobs/uploads/", null).statusCode());
             }
             fs.remount(true);
             try {
-                MetadataException e = assertThrows(MetadataException.class, () -> RegistryFactory.open(BerthConfig.of(
-                        Map.of("metadata.sqlite.path", db, "storage.filesystem.root", dir.resolve("blobs").toString())), Set.of()));
+                MetadataException e = assertThrows(
+                        MetadataException.class,
+                        () -> RegistryFactory.open(
+                                BerthConfig.of(Map.of(
+                                        "metadata.sqlite.path",
+                                        db,
+                                        "storage.filesystem.root",
+                                        dir.resolve("blobs").toString())),
+                                Set.of()));
                 assertTrue(e.getMessage().contains(db), e.getMessage());
                 // the store itself, without the process lock in front of it, refuses too
-                MetadataException store = assertThrows(MetadataException.class,
-                        () -> new SqliteMetadataStore(Path.of(db)));
+                MetadataException store =
+                        assertThrows(MetadataException.class, () -> new SqliteMetadataStore(Path.of(db)));
                 assertTrue(store.getMessage().contains(db), store.getMessage());
             } finally {
                 fs.remount(false);

@@ -34,8 +34,13 @@ class RobotCeilingTest {
     private TestRegistry registry(String name, String mode, String policy) throws Exception {
         Path users = dir.resolve(name + ".htpasswd");
         Files.writeString(users, "alice:" + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
-        Map<String, String> settings = new LinkedHashMap<>(Map.of("auth.type", mode, "auth.htpasswd.path",
-                users.toString(), "auth.token.key-file", dir.resolve(name + "-key.pem").toString()));
+        Map<String, String> settings = new LinkedHashMap<>(Map.of(
+                "auth.type",
+                mode,
+                "auth.htpasswd.path",
+                users.toString(),
+                "auth.token.key-file",
+                dir.resolve(name + "-key.pem").toString()));
         if (policy != null) {
             Path p = dir.resolve(name + "-policy.yaml");
             Files.writeString(p, policy);
@@ -52,8 +57,11 @@ class RobotCeilingTest {
 
     /** Status of pull, push and delete on {@code repo} with {@code authorization}. */
     private static List<Integer> tryAll(TestRegistry r, String repo, String authorization) {
-        return List.of(r.get("/v2/" + repo + "/manifests/v1", "Authorization", authorization).statusCode(),
-                r.send("POST", "/v2/" + repo + "/blobs/uploads/", null, "Authorization", authorization).statusCode(),
+        return List.of(
+                r.get("/v2/" + repo + "/manifests/v1", "Authorization", authorization)
+                        .statusCode(),
+                r.send("POST", "/v2/" + repo + "/blobs/uploads/", null, "Authorization", authorization)
+                        .statusCode(),
                 r.send("DELETE", "/v2/" + repo + "/manifests/" + DIGEST_ZERO, null, "Authorization", authorization)
                         .statusCode());
     }
@@ -73,21 +81,29 @@ class RobotCeilingTest {
                 expect(failures, mode + " ci/tool", List.of(200, 403, 403), tryAll(r, "ci/tool", ci));
                 expect(failures, mode + " prod/app", List.of(403, 403, 403), tryAll(r, "prod/app", ci));
                 // the user still may do everything (the default policy)
-                expect(failures, mode + " alice prod/app", List.of(200, 202, 404), tryAll(r, "prod/app",
-                        TestRegistry.basic("alice", "alice-pw")));
+                expect(
+                        failures,
+                        mode + " alice prod/app",
+                        List.of(200, 202, 404),
+                        tryAll(r, "prod/app", TestRegistry.basic("alice", "alice-pw")));
                 assertEquals(List.of(), failures);
                 if (mode.equals("token")) {
                     // the token endpoint grants the robot nothing on prod/app, and a token shows it
                     String jwt = token(r, ci, "repository:prod/app:pull,push,delete repository:ci/tool:pull,push");
                     JsonNode access = AccessControlTest.claims(jwt).get("access");
-                    assertEquals("[{\"type\":\"repository\",\"name\":\"prod/app\",\"actions\":[]},"
-                            + "{\"type\":\"repository\",\"name\":\"ci/tool\",\"actions\":[\"pull\"]}]", access.toString());
+                    assertEquals(
+                            "[{\"type\":\"repository\",\"name\":\"prod/app\",\"actions\":[]},"
+                                    + "{\"type\":\"repository\",\"name\":\"ci/tool\",\"actions\":[\"pull\"]}]",
+                            access.toString());
                     assertEquals(List.of(403, 403, 403), tryAll(r, "prod/app", "Bearer " + jwt));
                     assertEquals(List.of(200, 403, 403), tryAll(r, "ci/tool", "Bearer " + jwt));
                 }
                 // the catalog lists what the robot may pull, no more
                 HttpResponse<byte[]> catalog = r.get("/v2/_catalog", "Authorization", ci);
-                assertEquals("[\"ci/tool\"]", JSON.readTree(catalog.body()).get("repositories").toString(), mode);
+                assertEquals(
+                        "[\"ci/tool\"]",
+                        JSON.readTree(catalog.body()).get("repositories").toString(),
+                        mode);
             }
         }
     }
@@ -116,12 +132,21 @@ class RobotCeilingTest {
                 String ci = robot(r, "ci", List.of("ci/**"), List.of("pull"));
                 List<String> failures = new ArrayList<>();
                 expect(failures, mode + " ci/tool", List.of(200, 403, 403), tryAll(r, "ci/tool", ci));
-                expect(failures, mode + " prod/app (authenticated rule)", List.of(403, 403, 403),
+                expect(
+                        failures,
+                        mode + " prod/app (authenticated rule)",
+                        List.of(403, 403, 403),
                         tryAll(r, "prod/app", ci));
                 expect(failures, mode + " open/base ('*' rule)", List.of(403, 403, 403), tryAll(r, "open/base", ci));
-                expect(failures, mode + " named/app (robot:ci rule)", List.of(403, 202, 403),
+                expect(
+                        failures,
+                        mode + " named/app (robot:ci rule)",
+                        List.of(403, 202, 403),
                         tryAll(r, "named/app", ci));
-                expect(failures, mode + " grouped/app (group listing robot:ci)", List.of(200, 403, 404),
+                expect(
+                        failures,
+                        mode + " grouped/app (group listing robot:ci)",
+                        List.of(200, 403, 404),
                         tryAll(r, "grouped/app", ci));
                 // another robot is not named anywhere: its grants alone
                 String other = robot(r, "other", List.of("prod/**"), List.of("pull"));
@@ -130,7 +155,8 @@ class RobotCeilingTest {
                 assertEquals(List.of(), failures);
                 if (mode.equals("token")) {
                     String jwt = token(r, ci, "repository:prod/app:pull,push,delete repository:named/app:push");
-                    assertEquals("[{\"type\":\"repository\",\"name\":\"prod/app\",\"actions\":[]},"
+                    assertEquals(
+                            "[{\"type\":\"repository\",\"name\":\"prod/app\",\"actions\":[]},"
                                     + "{\"type\":\"repository\",\"name\":\"named/app\",\"actions\":[\"push\"]}]",
                             AccessControlTest.claims(jwt).get("access").toString());
                 }
@@ -145,8 +171,10 @@ class RobotCeilingTest {
     }
 
     private static String token(TestRegistry r, String authorization, String scopes) throws Exception {
-        HttpResponse<byte[]> res = r.get("/auth/token?service=berth&scope=" + URLEncoder.encode(scopes,
-                StandardCharsets.UTF_8), "Authorization", authorization);
+        HttpResponse<byte[]> res = r.get(
+                "/auth/token?service=berth&scope=" + URLEncoder.encode(scopes, StandardCharsets.UTF_8),
+                "Authorization",
+                authorization);
         assertEquals(200, res.statusCode(), new String(res.body(), StandardCharsets.UTF_8));
         return JSON.readTree(res.body()).get("token").asText();
     }

@@ -44,8 +44,7 @@ class SendfileTest {
     Path dir;
 
     /** One response read exactly as its head announces: status line, headers, and Content-Length bytes. */
-    record Response(String status, Map<String, String> headers, byte[] body) {
-    }
+    record Response(String status, Map<String, String> headers, byte[] body) {}
 
     static Response read(InputStream in, boolean head) throws IOException {
         ByteArrayOutputStream h = new ByteArrayOutputStream();
@@ -56,14 +55,17 @@ class SendfileTest {
                 throw new IOException("connection ended in a response head");
             }
             h.write(b);
-            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1
+            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+                    ? state + 1
                     : b == '\r' ? 1 : 0;
         }
         String[] lines = h.toString(StandardCharsets.ISO_8859_1).split("\r\n");
         Map<String, String> headers = new LinkedHashMap<>();
         for (int i = 1; i < lines.length; i++) {
             int colon = lines[i].indexOf(':');
-            headers.put(lines[i].substring(0, colon).toLowerCase(), lines[i].substring(colon + 1).trim());
+            headers.put(
+                    lines[i].substring(0, colon).toLowerCase(),
+                    lines[i].substring(colon + 1).trim());
         }
         int length = head ? 0 : Integer.parseInt(headers.getOrDefault("content-length", "0"));
         byte[] body = in.readNBytes(length);
@@ -93,7 +95,8 @@ class SendfileTest {
 
     /** The value of the counter {@code name{path="..."}} in a {@code /metrics} text. */
     static double metric(String metrics, String name, String path) {
-        Matcher m = Pattern.compile("(?m)^" + name + "\\{path=\"" + path + "\"\\} (\\S+)$").matcher(metrics);
+        Matcher m = Pattern.compile("(?m)^" + name + "\\{path=\"" + path + "\"\\} (\\S+)$")
+                .matcher(metrics);
         assertTrue(m.find(), metrics);
         return Double.parseDouble(m.group(1));
     }
@@ -110,7 +113,8 @@ class SendfileTest {
 
     @Test
     void blobsGoWithSendfileAndAreFramedExactlyOnKeepAliveConnections() throws Exception {
-        assertTrue(HelidonFastPaths.detect(true, true).sendfileOn(),
+        assertTrue(
+                HelidonFastPaths.detect(true, true).sendfileOn(),
                 "Helidon's socket internals changed: see io.berth.http.helidon.HelidonConnections");
         try (TestRegistry r = new TestRegistry(dir)) {
             byte[] content = random(3_000_000, 5);
@@ -128,14 +132,20 @@ class SendfileTest {
                 assertEquals("HTTP/1.1 200 OK", whole.status());
                 assertEquals(d.toString(), whole.headers().get("docker-content-digest"));
                 assertEquals("3000000", whole.headers().get("content-length"));
-                assertTrue(!whole.headers().containsKey("transfer-encoding"), whole.headers().toString());
+                assertTrue(
+                        !whole.headers().containsKey("transfer-encoding"),
+                        whole.headers().toString());
                 assertArrayEquals(content, whole.body());
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=1000-1999\r\n\r\n");
+                write(
+                        out,
+                        "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=1000-1999\r\n\r\n");
                 Response part = read(in, false);
                 assertEquals("HTTP/1.1 206 Partial Content", part.status());
                 assertEquals("bytes 1000-1999/3000000", part.headers().get("content-range"));
                 assertArrayEquals(Arrays.copyOfRange(content, 1000, 2000), part.body());
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=-500000\r\n\r\n");
+                write(
+                        out,
+                        "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=-500000\r\n\r\n");
                 Response tail = read(in, false);
                 assertEquals("bytes 2500000-2999999/3000000", tail.headers().get("content-range"));
                 assertArrayEquals(Arrays.copyOfRange(content, 2_500_000, 3_000_000), tail.body());
@@ -147,13 +157,19 @@ class SendfileTest {
                 assertArrayEquals(medium, read(in, false).body());
                 write(out, "GET /v2/sf/app/blobs/" + s + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertArrayEquals(small, read(in, false).body());
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=4000000-\r\n\r\n");
-                assertEquals("HTTP/1.1 416 Requested Range Not Satisfiable", read(in, false).status());
+                write(
+                        out,
+                        "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nRange: bytes=4000000-\r\n\r\n");
+                assertEquals(
+                        "HTTP/1.1 416 Requested Range Not Satisfiable",
+                        read(in, false).status());
                 write(out, "GET /v2/other/repo/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertTrue(read(in, false).status().startsWith("HTTP/1.1 404"));
                 // two requests written at once (pipelined): the second answer follows the first body
-                write(out, "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n"
-                        + "GET /v2/sf/app/blobs/" + m + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                write(
+                        out,
+                        "GET /v2/sf/app/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n" + "GET /v2/sf/app/blobs/"
+                                + m + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 assertArrayEquals(content, read(in, false).body());
                 assertArrayEquals(medium, read(in, false).body());
                 assertEquals(-1, in.read(), "closed as asked, nothing after the last body");
@@ -170,8 +186,9 @@ class SendfileTest {
             Digest d = r.pushBlob("sf/slow", content);
             for (int round = 0; round < 2; round++) {
                 try (Socket slow = connect(r, 4096)) {
-                    write(slow.getOutputStream(), "GET /v2/sf/slow/blobs/" + d
-                            + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                    write(
+                            slow.getOutputStream(),
+                            "GET /v2/sf/slow/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                     InputStream in = slow.getInputStream();
                     // the server's socket buffer fills while this sleeps: sendfile meets EAGAIN and waits
                     Thread.sleep(300);
@@ -188,8 +205,11 @@ class SendfileTest {
                     int start = text.indexOf("\r\n\r\n") + 4;
                     assertTrue(text.startsWith("HTTP/1.1 200 OK"), text);
                     assertEquals(content.length, all.length - start, "exactly the blob after the head");
-                    assertEquals(d.hex(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                            .digest(Arrays.copyOfRange(all, start, all.length))));
+                    assertEquals(
+                            d.hex(),
+                            HexFormat.of()
+                                    .formatHex(MessageDigest.getInstance("SHA-256")
+                                            .digest(Arrays.copyOfRange(all, start, all.length))));
                 }
             }
         }
@@ -202,7 +222,9 @@ class SendfileTest {
                 byte[] content = random(32 << 20, 8);
                 Digest d = r.pushBlob("sf/gone", content);
                 try (Socket gone = connect(r, 4096)) {
-                    write(gone.getOutputStream(), "GET /v2/sf/gone/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                    write(
+                            gone.getOutputStream(),
+                            "GET /v2/sf/gone/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                     gone.getInputStream().readNBytes(100_000);
                     gone.setSoLinger(true, 0); // reset, as a killed client does
                 }
@@ -212,7 +234,8 @@ class SendfileTest {
                     Thread.sleep(100);
                     metrics = new String(r.get("/metrics").body(), StandardCharsets.UTF_8);
                 } while (!metrics.contains("status=\"499\"") && System.currentTimeMillis() < deadline);
-                assertTrue(metrics.contains("route=\"/v2/{name}/blobs/{digest}\",status=\"499\""),
+                assertTrue(
+                        metrics.contains("route=\"/v2/{name}/blobs/{digest}\",status=\"499\""),
                         "counted as a client abort (http.sendfile=" + sendfile + "): " + metrics);
                 assertArrayEquals(content, r.get("/v2/sf/gone/blobs/" + d).body());
             }
@@ -260,24 +283,31 @@ class SendfileTest {
         }
         TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.server("server", "1001");
-        try (TestRegistry r = new TestRegistry(dir, Map.of("http.tls.cert", pki.cert("server").toString(),
-                "http.tls.key", pki.key("server").toString()))) {
+        try (TestRegistry r = new TestRegistry(
+                dir,
+                Map.of(
+                        "http.tls.cert",
+                        pki.cert("server").toString(),
+                        "http.tls.key",
+                        pki.key("server").toString()))) {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);
             try (InputStream ca = Files.newInputStream(pki.ca())) {
-                trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(ca));
+                trust.setCertificateEntry(
+                        "ca", CertificateFactory.getInstance("X.509").generateCertificate(ca));
             }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
             SSLContext ssl = SSLContext.getInstance("TLS");
             ssl.init(null, tmf.getTrustManagers(), null);
-            try (SSLSocket tls = (SSLSocket) ssl.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
-                    r.port())) {
+            try (SSLSocket tls =
+                    (SSLSocket) ssl.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), r.port())) {
                 tls.setSoTimeout(20_000);
                 write(tls.getOutputStream(), "GET /v2/sf/tls/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertArrayEquals(content, read(tls.getInputStream(), false).body());
                 write(tls.getOutputStream(), "HEAD /v2/sf/tls/blobs/" + d + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                assertEquals("1000000", read(tls.getInputStream(), true).headers().get("content-length"));
+                assertEquals(
+                        "1000000", read(tls.getInputStream(), true).headers().get("content-length"));
                 write(tls.getOutputStream(), "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 String metrics = new String(read(tls.getInputStream(), false).body(), StandardCharsets.UTF_8);
                 assertEquals(0.0, sentBytes(metrics, "sendfile"));

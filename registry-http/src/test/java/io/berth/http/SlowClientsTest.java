@@ -66,10 +66,14 @@ class SlowClientsTest {
 
     @Test
     void aBodyTrickledUnderTheMinimumRateIsCutAndItsUploadKeepsOnlyAcknowledgedBytes() throws Exception {
-        try (TestRegistry r = new TestRegistry(dir, Map.of("http.min-body-rate", "1KiB", "http.min-rate-window", "2s"))) {
+        try (TestRegistry r =
+                new TestRegistry(dir, Map.of("http.min-body-rate", "1KiB", "http.min-rate-window", "2s"))) {
             String location = UploadLimitsTest.location(r, "trickle/app");
             byte[] first = "acknowledged".getBytes(StandardCharsets.UTF_8);
-            assertEquals(202, r.send("PATCH", location, first, "Content-Type", "application/octet-stream").statusCode());
+            assertEquals(
+                    202,
+                    r.send("PATCH", location, first, "Content-Type", "application/octet-stream")
+                            .statusCode());
             try (WireClient c = new WireClient(r.port(), "127.0.0.2")) {
                 c.startBody("PATCH", location, 1 << 20, new byte[100]);
                 long took = trickleUntilClosed(c, 250, 20_000);
@@ -77,7 +81,9 @@ class SlowClientsTest {
                 assertTrue(took >= 0, "the trickled body is cut off");
             }
             UploadLimitsTest.waitForUploads(r, 0);
-            assertEquals("0-" + (first.length - 1), r.get(location).headers().firstValue("Range").orElseThrow());
+            assertEquals(
+                    "0-" + (first.length - 1),
+                    r.get(location).headers().firstValue("Range").orElseThrow());
             assertEquals(1.0, cuts(r, "http.min-body-rate"));
             String metrics = UploadLimitsTest.metricsWith(r, "status=\"499\"");
             assertTrue(metrics.contains("status=\"499\""), metrics);
@@ -87,7 +93,8 @@ class SlowClientsTest {
 
     @Test
     void aBodySentAtAnHonestRateIsNotCut() throws Exception {
-        try (TestRegistry r = new TestRegistry(dir, Map.of("http.min-body-rate", "1KiB", "http.min-rate-window", "1s"))) {
+        try (TestRegistry r =
+                new TestRegistry(dir, Map.of("http.min-body-rate", "1KiB", "http.min-rate-window", "1s"))) {
             String location = UploadLimitsTest.location(r, "steady/app");
             byte[] body = new byte[40 * 1024];
             try (WireClient c = new WireClient(r.port(), "127.0.0.2")) {
@@ -107,8 +114,13 @@ class SlowClientsTest {
     private TestRegistry tokenRegistry(Map<String, String> settings) throws IOException {
         Path users = dir.resolve("users.htpasswd");
         Files.writeString(users, "bob:" + BCrypt.hashpw("bob-pw", BCrypt.gensalt(4)) + "\n");
-        Map<String, String> all = new HashMap<>(Map.of("auth.type", "token", "auth.htpasswd.path", users.toString(),
-                "auth.token.key-file", dir.resolve("key.pem").toString()));
+        Map<String, String> all = new HashMap<>(Map.of(
+                "auth.type",
+                "token",
+                "auth.htpasswd.path",
+                users.toString(),
+                "auth.token.key-file",
+                dir.resolve("key.pem").toString()));
         all.putAll(settings);
         return new TestRegistry(dir.resolve("registry"), all);
     }
@@ -121,8 +133,11 @@ class SlowClientsTest {
                 c.startBody("POST", "/auth/token", 1_000_000, new byte[0]);
                 WireClient.Response res = c.read("POST");
                 assertEquals(413, res.status(), res.toString());
-                assertTrue(res.text().contains("SIZE_INVALID") || res.text().contains("too large")
-                        || res.text().contains("larger than"), res.toString());
+                assertTrue(
+                        res.text().contains("SIZE_INVALID")
+                                || res.text().contains("too large")
+                                || res.text().contains("larger than"),
+                        res.toString());
             }
             // a form of a plausible size trickled a byte at a time is cut
             try (WireClient c = new WireClient(r.port(), "127.0.0.3")) {
@@ -158,8 +173,8 @@ class SlowClientsTest {
     }
 
     private void slowReaderIsCut(String sendfile) throws Exception {
-        try (TestRegistry r = new TestRegistry(dir, Map.of("http.min-send-rate", "64KiB", "http.min-rate-window", "2s",
-                "http.sendfile", sendfile))) {
+        try (TestRegistry r = new TestRegistry(
+                dir, Map.of("http.min-send-rate", "64KiB", "http.min-rate-window", "2s", "http.sendfile", sendfile))) {
             byte[] blob = new byte[16 << 20];
             new Random(7).nextBytes(blob);
             Digest d = r.pushBlob("big/app", blob);
@@ -196,8 +211,11 @@ class SlowClientsTest {
             // once the handler is done: the cut is the client's doing, not a blob the storage could not read
             // (an interrupted transferTo closes the blob's channel)
             String metrics = "";
-            for (int i = 0; i < 100 && !(metrics = new String(r.get("/metrics").body(), StandardCharsets.UTF_8))
-                    .contains("berth_http_requests_in_flight 1.0"); i++) {
+            for (int i = 0;
+                    i < 100
+                            && !(metrics = new String(r.get("/metrics").body(), StandardCharsets.UTF_8))
+                                    .contains("berth_http_requests_in_flight 1.0");
+                    i++) {
                 Thread.sleep(100); // until only the /metrics request itself is in flight
             }
             assertTrue(metrics.contains("berth_blob_read_failures_total 0.0"), metrics);
@@ -209,13 +227,24 @@ class SlowClientsTest {
     @Test
     void trickledManifestBodiesGiveTheirRoomBackAfterTheBodyTimeout() throws Exception {
         // 5 s: the 19 bodies must all be open before the first is cut, even on a busy 2-core machine
-        try (TestRegistry r = new TestRegistry(dir, Map.of("manifests.body-timeout", "5s", "http.min-body-rate", "0",
-                "manifests.max-size", "1MiB", "manifests.max-buffered-per-client", "2MiB",
-                "manifests.max-buffered", "4MiB"))) {
+        try (TestRegistry r = new TestRegistry(
+                dir,
+                Map.of(
+                        "manifests.body-timeout",
+                        "5s",
+                        "http.min-body-rate",
+                        "0",
+                        "manifests.max-size",
+                        "1MiB",
+                        "manifests.max-buffered-per-client",
+                        "2MiB",
+                        "manifests.max-buffered",
+                        "4MiB"))) {
             Digest config = r.pushBlob("victim/app", "{}".getBytes(StandardCharsets.UTF_8));
             byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + ManifestBodyLimitsTest.OCI_MANIFEST
-                    + "\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
-                    + config + "\",\"size\":2},\"layers\":[]}").getBytes(StandardCharsets.UTF_8);
+                            + "\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+                            + config + "\",\"size\":2},\"layers\":[]}")
+                    .getBytes(StandardCharsets.UTF_8);
             List<WireClient> held = new ArrayList<>();
             try {
                 // three large bodies (the large ones' three quarters) and sixteen of 64 KiB: the whole budget
@@ -245,7 +274,11 @@ class SlowClientsTest {
                             // cut: fine
                         }
                     }
-                    HttpResponse<byte[]> res = r.send("PUT", "/v2/victim/app/manifests/v1", manifest, "Content-Type",
+                    HttpResponse<byte[]> res = r.send(
+                            "PUT",
+                            "/v2/victim/app/manifests/v1",
+                            manifest,
+                            "Content-Type",
                             ManifestBodyLimitsTest.OCI_MANIFEST);
                     status = res.statusCode();
                     seen.add(status + "@" + (System.nanoTime() - start) / 1_000_000 + "ms");

@@ -32,18 +32,25 @@ class SocketBodyTest {
     Path dir;
 
     static double received(TestRegistry r, String path) {
-        return SendfileTest.metric(new String(r.get("/metrics").body(), StandardCharsets.UTF_8),
-                "berth_upload_received_bytes_total", path);
+        return SendfileTest.metric(
+                new String(r.get("/metrics").body(), StandardCharsets.UTF_8),
+                "berth_upload_received_bytes_total",
+                path);
     }
 
     /** A request head announcing {@code length} body bytes, as ISO-8859-1 bytes. */
     static byte[] head(String method, String path, long length, String... headers) {
-        StringBuilder b = new StringBuilder(method).append(' ').append(path)
+        StringBuilder b = new StringBuilder(method)
+                .append(' ')
+                .append(path)
                 .append(" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n");
         for (int i = 0; i < headers.length; i += 2) {
             b.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
         }
-        return b.append("Content-Length: ").append(length).append("\r\n\r\n").toString()
+        return b.append("Content-Length: ")
+                .append(length)
+                .append("\r\n\r\n")
+                .toString()
                 .getBytes(StandardCharsets.ISO_8859_1);
     }
 
@@ -70,23 +77,35 @@ class SocketBodyTest {
             try (WireClient c = new WireClient(r.port())) {
                 String location = start(c, "sb/pipelined");
                 // the body and a request behind it, in one write: the server must stop reading at the body's end
-                c.sendRaw(new String(concat(head("PATCH", location, first.length), first,
-                        "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)),
+                c.sendRaw(new String(
+                        concat(
+                                head("PATCH", location, first.length),
+                                first,
+                                "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)),
                         StandardCharsets.ISO_8859_1));
                 WireClient.Response patched = c.read("PATCH");
                 assertEquals(202, patched.status(), patched.toString());
                 assertEquals("0-" + (first.length - 1), patched.header("range"));
                 assertEquals(200, c.read("GET").status(), "the pipelined request, answered on the same connection");
                 // a second chunk starts off a block boundary
-                c.sendRaw(new String(concat(head("PATCH", patched.header("location"), second.length,
-                        "Content-Range", first.length + "-" + (first.length + second.length - 1)), second),
+                c.sendRaw(new String(
+                        concat(
+                                head(
+                                        "PATCH",
+                                        patched.header("location"),
+                                        second.length,
+                                        "Content-Range",
+                                        first.length + "-" + (first.length + second.length - 1)),
+                                second),
                         StandardCharsets.ISO_8859_1));
                 WireClient.Response again = c.read("PATCH");
                 assertEquals(202, again.status(), again.toString());
                 Digest digest = TestRegistry.sha256(concat(first, second));
                 WireClient.Response done = c.exchange("PUT", again.header("location") + "?digest=" + digest, null);
                 assertEquals(201, done.status(), done.toString());
-                assertArrayEquals(concat(first, second), r.get("/v2/sb/pipelined/blobs/" + digest).body());
+                assertArrayEquals(
+                        concat(first, second),
+                        r.get("/v2/sb/pipelined/blobs/" + digest).body());
             }
             assertEquals(before + 5 * 1024 * 1024 + 1241, received(r, "socket"));
         }
@@ -121,7 +140,8 @@ class SocketBodyTest {
             try (WireClient c = new WireClient(r.port())) {
                 String location = start(c, "sb/chunked");
                 // the whole body and a request behind it in one write
-                c.sendRaw(new String(concat(chunkedHead("PATCH", location), Arrays.copyOf(body, 1 << 20)),
+                c.sendRaw(new String(
+                        concat(chunkedHead("PATCH", location), Arrays.copyOf(body, 1 << 20)),
                         StandardCharsets.ISO_8859_1));
                 // the rest in small pieces, so chunk-size lines and CRLFs straddle the server's reads
                 Random cut = new Random(9);
@@ -155,16 +175,21 @@ class SocketBodyTest {
             byte[] good = chunked(blob, 50_000);
             int head = "c350\r\n".length(); // the first chunk's size line (50 000 bytes)
             int next = head + 50_000 + 2; // where the second chunk's size line "00C350" starts
-            Function<String, byte[]> secondLine = line -> concat(Arrays.copyOf(good, next),
+            Function<String, byte[]> secondLine = line -> concat(
+                    Arrays.copyOf(good, next),
                     line.getBytes(StandardCharsets.US_ASCII),
                     Arrays.copyOfRange(good, next + "00C350\r\n".length(), good.length));
             // as Helidon's chunked reader refuses them: not hex, an extension, a bare LF, a minus sign
-            for (byte[] broken : new byte[][] {secondLine.apply("zz\r\n"), secondLine.apply("c350;x=y\r\n"),
-                    secondLine.apply("c350\n"), secondLine.apply("-c350\r\n")}) {
+            for (byte[] broken : new byte[][] {
+                secondLine.apply("zz\r\n"),
+                secondLine.apply("c350;x=y\r\n"),
+                secondLine.apply("c350\n"),
+                secondLine.apply("-c350\r\n")
+            }) {
                 try (WireClient c = new WireClient(r.port())) {
                     // the server may close while the rest of the body is still being sent
-                    c.sendRawUntilClosed(new String(concat(chunkedHead("PATCH", location), broken),
-                            StandardCharsets.ISO_8859_1));
+                    c.sendRawUntilClosed(
+                            new String(concat(chunkedHead("PATCH", location), broken), StandardCharsets.ISO_8859_1));
                     assertTrue(c.closedWithin(15_000), "the connection is closed after broken framing");
                 }
                 try (WireClient c = new WireClient(r.port())) {
@@ -191,8 +216,8 @@ class SocketBodyTest {
         try (TestRegistry r = new TestRegistry(dir)) {
             byte[] blob = SendfileTest.random(1024 * 1024 + 100_000, 11);
             String body = new String(blob, StandardCharsets.ISO_8859_1);
-            String framed = "0000000000000000100000\r\n" + body.substring(0, 1 << 20) + "\r\n"
-                    + "+186A0\r\n" + body.substring(1 << 20) + "\r\n" + "000\r\n\r\n";
+            String framed = "0000000000000000100000\r\n" + body.substring(0, 1 << 20) + "\r\n" + "+186A0\r\n"
+                    + body.substring(1 << 20) + "\r\n" + "000\r\n\r\n";
             try (WireClient c = new WireClient(r.port())) {
                 String location = start(c, "sb/lines");
                 c.sendRaw("PATCH " + location + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -229,8 +254,14 @@ class SocketBodyTest {
             byte[] blob = SendfileTest.random(2 * 1024 * 1024 + 99, 3);
             Digest digest = TestRegistry.sha256(blob);
             try (WireClient c = new WireClient(r.port())) {
-                c.sendRaw(new String(head("POST", "/v2/sb/continue/blobs/uploads/?digest=" + digest, blob.length,
-                        "Expect", "100-continue"), StandardCharsets.ISO_8859_1));
+                c.sendRaw(new String(
+                        head(
+                                "POST",
+                                "/v2/sb/continue/blobs/uploads/?digest=" + digest,
+                                blob.length,
+                                "Expect",
+                                "100-continue"),
+                        StandardCharsets.ISO_8859_1));
                 assertEquals(100, c.read("POST").status(), "100 Continue before the body is sent");
                 c.sendRaw(new String(blob, StandardCharsets.ISO_8859_1));
                 WireClient.Response created = c.read("POST");
@@ -251,8 +282,9 @@ class SocketBodyTest {
             String location;
             try (WireClient c = new WireClient(r.port())) {
                 location = start(c, "sb/gone");
-                c.sendRaw(new String(concat(head("PATCH", location, acknowledged),
-                        Arrays.copyOf(blob, acknowledged)), StandardCharsets.ISO_8859_1));
+                c.sendRaw(new String(
+                        concat(head("PATCH", location, acknowledged), Arrays.copyOf(blob, acknowledged)),
+                        StandardCharsets.ISO_8859_1));
                 WireClient.Response ok = c.read("PATCH");
                 assertEquals(202, ok.status(), ok.toString());
                 location = ok.header("location");
@@ -261,16 +293,20 @@ class SocketBodyTest {
             String range = acknowledged + "-" + (blob.length - 1);
             // vanishes: 1.5 MiB of the 5 MiB it announced, then a reset
             try (Socket gone = SendfileTest.connect(r, 0)) {
-                gone.getOutputStream().write(concat(head("PATCH", location, blob.length - acknowledged, rest, range),
-                        Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)));
+                gone.getOutputStream()
+                        .write(concat(
+                                head("PATCH", location, blob.length - acknowledged, rest, range),
+                                Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)));
                 gone.getOutputStream().flush();
                 Thread.sleep(200);
                 gone.setSoLinger(true, 0);
             }
             // stalls: 1.5 MiB, then nothing until http.read-timeout cuts it
             try (WireClient stalled = new WireClient(r.port())) {
-                stalled.sendRaw(new String(concat(head("PATCH", location, blob.length - acknowledged, rest, range),
-                        Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)),
+                stalled.sendRaw(new String(
+                        concat(
+                                head("PATCH", location, blob.length - acknowledged, rest, range),
+                                Arrays.copyOfRange(blob, acknowledged, acknowledged + 1536 * 1024)),
                         StandardCharsets.ISO_8859_1));
                 assertTrue(stalled.closedWithin(15_000), "a stalled body is cut");
             }
@@ -278,12 +314,18 @@ class SocketBodyTest {
                 WireClient.Response status = c.exchange("GET", location, null);
                 assertEquals(204, status.status(), status.toString());
                 assertEquals("0-" + (acknowledged - 1), status.header("range"), "only acknowledged bytes");
-                c.sendRaw(new String(concat(head("PATCH", location, blob.length - acknowledged, rest, range),
-                        Arrays.copyOfRange(blob, acknowledged, blob.length)), StandardCharsets.ISO_8859_1));
+                c.sendRaw(new String(
+                        concat(
+                                head("PATCH", location, blob.length - acknowledged, rest, range),
+                                Arrays.copyOfRange(blob, acknowledged, blob.length)),
+                        StandardCharsets.ISO_8859_1));
                 WireClient.Response patched = c.read("PATCH");
                 assertEquals(202, patched.status(), patched.toString());
                 Digest digest = TestRegistry.sha256(blob);
-                assertEquals(201, c.exchange("PUT", patched.header("location") + "?digest=" + digest, null).status());
+                assertEquals(
+                        201,
+                        c.exchange("PUT", patched.header("location") + "?digest=" + digest, null)
+                                .status());
                 assertArrayEquals(blob, r.get("/v2/sb/gone/blobs/" + digest).body());
             }
         }
@@ -316,7 +358,10 @@ class SocketBodyTest {
                     WireClient.Response patched = c.read("PATCH");
                     assertEquals(202, patched.status(), patched.toString());
                     Digest d = TestRegistry.sha256(chunked);
-                    assertEquals(201, c.exchange("PUT", patched.header("location") + "?digest=" + d, null).status());
+                    assertEquals(
+                            201,
+                            c.exchange("PUT", patched.header("location") + "?digest=" + d, null)
+                                    .status());
                 }
                 long all = small.length + large.length + chunked.length;
                 if (on.equals("true")) {
@@ -326,7 +371,10 @@ class SocketBodyTest {
                     assertEquals(0, received(r, "socket"));
                     assertEquals(all, received(r, "stream"));
                 }
-                assertArrayEquals(large, r.get("/v2/sb/paths/blobs/" + TestRegistry.sha256(large)).body());
+                assertArrayEquals(
+                        large,
+                        r.get("/v2/sb/paths/blobs/" + TestRegistry.sha256(large))
+                                .body());
             }
         }
     }

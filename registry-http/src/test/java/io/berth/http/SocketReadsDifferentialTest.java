@@ -58,10 +58,10 @@ class SocketReadsDifferentialTest {
     @BeforeContainer
     static void start() throws IOException {
         dir = Files.createTempDirectory("berth-differential");
-        socketReads = new TestRegistry(dir.resolve("on"), Map.of("http.socket-reads", "true",
-                "http.read-timeout", "10s"));
-        helidonReads = new TestRegistry(dir.resolve("off"), Map.of("http.socket-reads", "false",
-                "http.read-timeout", "10s"));
+        socketReads =
+                new TestRegistry(dir.resolve("on"), Map.of("http.socket-reads", "true", "http.read-timeout", "10s"));
+        helidonReads =
+                new TestRegistry(dir.resolve("off"), Map.of("http.socket-reads", "false", "http.read-timeout", "10s"));
     }
 
     @AfterContainer
@@ -80,8 +80,19 @@ class SocketReadsDifferentialTest {
 
     /** How a chunked body is spoiled, if it is. */
     enum Breakage {
-        NONE, BAD_HEX, MINUS, PLUS, EXTENSION, TOO_LONG, PAST_INT, BARE_LF, NO_CRLF, TRAILER, LAST_ZEROS,
-        CONTENT_LENGTH_TOO, TWO_CONTENT_LENGTHS
+        NONE,
+        BAD_HEX,
+        MINUS,
+        PLUS,
+        EXTENSION,
+        TOO_LONG,
+        PAST_INT,
+        BARE_LF,
+        NO_CRLF,
+        TRAILER,
+        LAST_ZEROS,
+        CONTENT_LENGTH_TOO,
+        TWO_CONTENT_LENGTHS
     }
 
     /**
@@ -95,9 +106,8 @@ class SocketReadsDifferentialTest {
      * @param pipelined  a request follows in the write that ends the body
      * @param closeAt    the client closes after this fraction (per mille) of the request; 1000: never
      */
-    record Case(int length, boolean chunked, long seed, Breakage breakage, int expect, boolean pipelined,
-                int closeAt) {
-    }
+    record Case(
+            int length, boolean chunked, long seed, Breakage breakage, int expect, boolean pipelined, int closeAt) {}
 
     @Provide
     Arbitrary<Case> cases() {
@@ -109,11 +119,16 @@ class SocketReadsDifferentialTest {
         Arbitrary<Breakage> breakage = Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(12, Arbitraries.just(Breakage.NONE)),
                 net.jqwik.api.Tuple.of(8, Arbitraries.of(Breakage.class)));
-        return Combinators.combine(length, Arbitraries.of(true, false), Arbitraries.longs(), breakage,
-                Arbitraries.integers().between(0, 2).edgeCases(e -> e.includeOnly(0)),
-                Arbitraries.of(true, false),
-                Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(5, Arbitraries.just(1000)),
-                        net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(1, 999))))
+        return Combinators.combine(
+                        length,
+                        Arbitraries.of(true, false),
+                        Arbitraries.longs(),
+                        breakage,
+                        Arbitraries.integers().between(0, 2).edgeCases(e -> e.includeOnly(0)),
+                        Arbitraries.of(true, false),
+                        Arbitraries.frequencyOf(
+                                net.jqwik.api.Tuple.of(5, Arbitraries.just(1000)),
+                                net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(1, 999))))
                 .as(Case::new);
     }
 
@@ -134,12 +149,13 @@ class SocketReadsDifferentialTest {
     }
 
     /** The request's bytes (head, body, maybe a pipelined request) and where its head ends. */
-    record Wire(byte[] bytes, int headEnd) {
-    }
+    record Wire(byte[] bytes, int headEnd) {}
 
     static Wire wire(Case c, String location, byte[] body) {
         Random random = new Random(c.seed());
-        StringBuilder head = new StringBuilder("PATCH ").append(location).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        StringBuilder head = new StringBuilder("PATCH ")
+                .append(location)
+                .append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 .append("Content-Type: application/octet-stream\r\n");
         if (c.expect() > 0) {
             head.append("Expect: 100-continue\r\n");
@@ -247,8 +263,8 @@ class SocketReadsDifferentialTest {
             assertEquals(202, started.status(), started.toString());
             location = started.header("location");
             Wire wire = wire(c, location, body);
-            int stopAt = c.closeAt() >= 1000 ? wire.bytes().length
-                    : (int) ((long) wire.bytes().length * c.closeAt() / 1000);
+            int stopAt =
+                    c.closeAt() >= 1000 ? wire.bytes().length : (int) ((long) wire.bytes().length * c.closeAt() / 1000);
             int from = 0;
             boolean answeredEarly = false;
             try {
@@ -313,8 +329,7 @@ class SocketReadsDifferentialTest {
         }
     }
 
-    private static final Pattern UPLOAD_ID = Pattern.compile(
-            "/uploads/[^/?\\s,\\]]+");
+    private static final Pattern UPLOAD_ID = Pattern.compile("/uploads/[^/?\\s,\\]]+");
 
     /** A response's status and headers, without the ones that differ per server or per request; its body. */
     static String normalised(WireClient.Response res) {
@@ -351,12 +366,16 @@ class SocketReadsDifferentialTest {
                 return range;
             }
             Digest digest = TestRegistry.sha256(body);
-            WireClient.Response done = w.exchange("PUT", status.header("location") + (status.header("location")
-                    .contains("?") ? "&" : "?") + "digest=" + digest, null);
+            WireClient.Response done = w.exchange(
+                    "PUT",
+                    status.header("location") + (status.header("location").contains("?") ? "&" : "?") + "digest="
+                            + digest,
+                    null);
             WireClient.Response blob = w.exchange("GET", "/v2/" + repo + "/blobs/" + digest, null);
             return range + ", completed " + done.status() + ", blob " + blob.status() + " "
-                    + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob.body()))
-                    .substring(0, 16);
+                    + HexFormat.of()
+                            .formatHex(MessageDigest.getInstance("SHA-256").digest(blob.body()))
+                            .substring(0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -34,8 +34,10 @@ import java.util.Set;
 public final class TestRegistry implements AutoCloseable {
     public final Registry registry;
     final BerthHttpServer server;
-    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    final HttpClient client = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
 
     final BerthConfig config;
     private volatile String authorization;
@@ -48,8 +50,7 @@ public final class TestRegistry implements AutoCloseable {
 
     /** A basic {@code Authorization} value. */
     public static String basic(String user, String password) {
-        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password)
-                .getBytes(StandardCharsets.UTF_8));
+        return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     public TestRegistry(Path dir) throws IOException {
@@ -72,14 +73,18 @@ public final class TestRegistry implements AutoCloseable {
         values.put("http.shutdown-grace", "0s");
         values.putAll(settings);
         Map<String, String> env = new HashMap<>();
-        values.forEach((k, v) -> env.put(ConfigKeys.byName(k).orElseThrow(() -> new IllegalArgumentException(
-                "no configuration key " + k)).envName(), v));
+        values.forEach((k, v) -> env.put(
+                ConfigKeys.byName(k)
+                        .orElseThrow(() -> new IllegalArgumentException("no configuration key " + k))
+                        .envName(),
+                v));
         config = BerthConfig.load(Optional.empty(), env, w -> {
             throw new IllegalArgumentException(w);
         });
         registry = RegistryFactory.open(config, Set.copyOf(config.list(AuthKeys.AUTH_REPLICATORS)));
-        server = BerthHttpServer.create(registry, new Robots(registry.metadata(), registry.clock()), config,
-                Metrics.newRegistry()).start();
+        server = BerthHttpServer.create(
+                        registry, new Robots(registry.metadata(), registry.clock()), config, Metrics.newRegistry())
+                .start();
     }
 
     /** The robot accounts the server's access control authenticates. */
@@ -96,9 +101,13 @@ public final class TestRegistry implements AutoCloseable {
     }
 
     public HttpResponse<byte[]> send(String method, String path, byte[] body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
+                .timeout(Duration.ofSeconds(60))
+                .method(
+                        method,
+                        body == null
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
         boolean ownAuthorization = false;
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
@@ -154,7 +163,8 @@ public final class TestRegistry implements AutoCloseable {
             return true;
         }
         int end = headers.indexOf("\r\n", cl);
-        long len = Long.parseLong(headers.substring(cl + 15, end < 0 ? headers.length() : end).trim());
+        long len = Long.parseLong(
+                headers.substring(cl + 15, end < 0 ? headers.length() : end).trim());
         return b.length() - head - 4 >= len;
     }
 
@@ -165,8 +175,12 @@ public final class TestRegistry implements AutoCloseable {
     /** Pushes a blob monolithically; returns its digest. */
     public Digest pushBlob(String repo, byte[] content) {
         Digest d = sha256(content);
-        HttpResponse<byte[]> r = send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, content,
-                "Content-Type", "application/octet-stream");
+        HttpResponse<byte[]> r = send(
+                "POST",
+                "/v2/" + repo + "/blobs/uploads/?digest=" + d,
+                content,
+                "Content-Type",
+                "application/octet-stream");
         if (r.statusCode() != 201) {
             throw new IllegalStateException("push failed: " + r.statusCode() + " " + new String(r.body()));
         }
@@ -177,8 +191,7 @@ public final class TestRegistry implements AutoCloseable {
         return """
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s
                  "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},
-                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
-                .formatted(extra, config, configSize, layer, layerSize);
+                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}""".formatted(extra, config, configSize, layer, layerSize);
     }
 
     /** Pushes config + layer and a manifest under {@code tag}; returns the manifest digest. */
@@ -188,7 +201,11 @@ public final class TestRegistry implements AutoCloseable {
         Digest c = pushBlob(repo, config);
         Digest l = pushBlob(repo, layer);
         byte[] m = manifest(c, config.length, l, layer.length, extra).getBytes(StandardCharsets.UTF_8);
-        HttpResponse<byte[]> res = send("PUT", "/v2/" + repo + "/manifests/" + tag, m, "Content-Type",
+        HttpResponse<byte[]> res = send(
+                "PUT",
+                "/v2/" + repo + "/manifests/" + tag,
+                m,
+                "Content-Type",
                 "application/vnd.oci.image.manifest.v1+json");
         if (res.statusCode() != 201) {
             throw new IllegalStateException("manifest push failed: " + res.statusCode() + " " + new String(res.body()));

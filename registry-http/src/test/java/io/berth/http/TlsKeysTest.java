@@ -34,7 +34,8 @@ class TlsKeysTest {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(ca)) {
-            trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            trust.setCertificateEntry(
+                    "ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
@@ -48,16 +49,28 @@ class TlsKeysTest {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.serverWithSec1Key("server", "2001");
         String key = Files.readString(pki.key("server"));
-        assertTrue(key.contains("-----BEGIN EC PARAMETERS-----") && key.contains("-----BEGIN EC PRIVATE KEY-----"),
-                key);
-        try (TestRegistry r = new TestRegistry(dir, Map.of("http.tls.cert", pki.cert("server").toString(),
-                "http.tls.key", pki.key("server").toString()))) {
-            HttpClient client = HttpClient.newBuilder().sslContext(trusting(pki.ca()))
-                    .connectTimeout(Duration.ofSeconds(20)).build();
-            HttpResponse<String> res = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + r.port()
-                    + "/v2/")).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(
+                key.contains("-----BEGIN EC PARAMETERS-----") && key.contains("-----BEGIN EC PRIVATE KEY-----"), key);
+        try (TestRegistry r = new TestRegistry(
+                dir,
+                Map.of(
+                        "http.tls.cert",
+                        pki.cert("server").toString(),
+                        "http.tls.key",
+                        pki.key("server").toString()))) {
+            HttpClient client = HttpClient.newBuilder()
+                    .sslContext(trusting(pki.ca()))
+                    .connectTimeout(Duration.ofSeconds(20))
+                    .build();
+            HttpResponse<String> res = client.send(
+                    HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + r.port() + "/v2/"))
+                            .timeout(Duration.ofSeconds(20))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, res.statusCode(), res.body());
-            assertEquals("registry/2.0", res.headers().firstValue("Docker-Distribution-API-Version").orElse(""));
+            assertEquals(
+                    "registry/2.0",
+                    res.headers().firstValue("Docker-Distribution-API-Version").orElse(""));
         }
     }
 
@@ -67,14 +80,32 @@ class TlsKeysTest {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.serverWithSec1Key("server", "2002");
         Path encrypted = dir.resolve("encrypted.key");
-        Command c = Command.run("openssl", "ec", "-in",
-                pki.key("server").toString(), "-aes128", "-passout", "pass:secret", "-out", encrypted.toString());
+        Command c = Command.run(
+                "openssl",
+                "ec",
+                "-in",
+                pki.key("server").toString(),
+                "-aes128",
+                "-passout",
+                "pass:secret",
+                "-out",
+                encrypted.toString());
         assertEquals(0, c.exitCode(), c.output());
-        IllegalArgumentException e = Assertions.assertThrows(IllegalArgumentException.class,
-                () -> new TestRegistry(dir, Map.of("http.tls.cert", pki.cert("server").toString(), "http.tls.key",
-                        encrypted.toString())).close());
-        assertEquals("cannot use http.tls.cert/http.tls.key " + pki.cert("server") + " and " + encrypted
-                + ": the private key in " + encrypted + " is encrypted; write it without a passphrase: openssl pkey"
-                + " -in " + encrypted + " -out " + encrypted + ".pkcs8", e.getMessage());
+        IllegalArgumentException e = Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () -> new TestRegistry(
+                                dir,
+                                Map.of(
+                                        "http.tls.cert",
+                                        pki.cert("server").toString(),
+                                        "http.tls.key",
+                                        encrypted.toString()))
+                        .close());
+        assertEquals(
+                "cannot use http.tls.cert/http.tls.key " + pki.cert("server") + " and " + encrypted
+                        + ": the private key in " + encrypted
+                        + " is encrypted; write it without a passphrase: openssl pkey"
+                        + " -in " + encrypted + " -out " + encrypted + ".pkcs8",
+                e.getMessage());
     }
 }

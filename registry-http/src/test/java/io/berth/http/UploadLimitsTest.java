@@ -38,13 +38,15 @@ class UploadLimitsTest {
     static void assertTooMany(WireClient.Response res) throws IOException {
         assertEquals(429, res.status(), res.toString());
         assertTrue(res.header("Retry-After") != null, res.toString());
-        assertEquals("TOOMANYREQUESTS", JSON.readTree(res.body()).get("errors").get(0).get("code").asText());
+        assertEquals(
+                "TOOMANYREQUESTS",
+                JSON.readTree(res.body()).get("errors").get(0).get("code").asText());
     }
 
     @Test
     void concurrentUploadBodiesAreCappedPerClientAndInAll() throws Exception {
-        try (TestRegistry r = new TestRegistry(dir, Map.of("uploads.max-concurrent-per-client", "2",
-                "uploads.max-concurrent", "3"))) {
+        try (TestRegistry r = new TestRegistry(
+                dir, Map.of("uploads.max-concurrent-per-client", "2", "uploads.max-concurrent", "3"))) {
             List<WireClient> stalled = new ArrayList<>();
             try {
                 // client A: two bodies in flight is its limit, the third is refused at once
@@ -123,11 +125,17 @@ class UploadLimitsTest {
                 assertTrue(refused.text().contains("uploads.max-sessions-per-client"), refused.text());
                 // another client is not affected
                 try (WireClient b = new WireClient(r.server.port(), "127.0.0.3")) {
-                    assertEquals(202, b.exchange("POST", "/v2/sessions/b/blobs/uploads/", null).status());
+                    assertEquals(
+                            202,
+                            b.exchange("POST", "/v2/sessions/b/blobs/uploads/", null)
+                                    .status());
                 }
                 // finishing one makes room
                 assertEquals(204, a.exchange("DELETE", locations.get(0), null).status());
-                assertEquals(202, a.exchange("POST", "/v2/sessions/a/blobs/uploads/", null).status());
+                assertEquals(
+                        202,
+                        a.exchange("POST", "/v2/sessions/a/blobs/uploads/", null)
+                                .status());
             }
         }
     }
@@ -137,23 +145,34 @@ class UploadLimitsTest {
         try (TestRegistry r = new TestRegistry(dir, Map.of("http.read-timeout", "1s"))) {
             String location = location(r, "stall/app");
             byte[] first = "acknowledged".getBytes(StandardCharsets.UTF_8);
-            assertEquals(202, r.send("PATCH", location, first, "Content-Type", "application/octet-stream").statusCode());
+            assertEquals(
+                    202,
+                    r.send("PATCH", location, first, "Content-Type", "application/octet-stream")
+                            .statusCode());
             try (WireClient c = new WireClient(r.server.port())) {
                 c.startBody("PATCH", location, 1 << 20, new byte[5000]);
                 assertTrue(c.closedWithin(15_000), "the stalled request is cut off");
             }
             waitForUploads(r, 0);
             HttpResponse<byte[]> status = r.get(location);
-            assertEquals("0-" + (first.length - 1), status.headers().firstValue("Range").orElseThrow());
+            assertEquals(
+                    "0-" + (first.length - 1),
+                    status.headers().firstValue("Range").orElseThrow());
             String metrics = metricsWith(r, "status=\"499\"");
             assertTrue(metrics.contains("status=\"499\""), "counted as the client's: " + metrics);
             assertFalse(metrics.contains("status=\"500\""), metrics);
             // the upload goes on from what was acknowledged
             byte[] rest = " and the rest".getBytes(StandardCharsets.UTF_8);
-            assertEquals(202, r.send("PATCH", location, rest, "Content-Type", "application/octet-stream").statusCode());
+            assertEquals(
+                    202,
+                    r.send("PATCH", location, rest, "Content-Type", "application/octet-stream")
+                            .statusCode());
             byte[] all = (new String(first, StandardCharsets.UTF_8) + new String(rest, StandardCharsets.UTF_8))
                     .getBytes(StandardCharsets.UTF_8);
-            assertEquals(201, r.send("PUT", location + "?digest=" + TestRegistry.sha256(all), null).statusCode());
+            assertEquals(
+                    201,
+                    r.send("PUT", location + "?digest=" + TestRegistry.sha256(all), null)
+                            .statusCode());
         }
     }
 

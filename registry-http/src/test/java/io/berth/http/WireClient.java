@@ -68,7 +68,8 @@ public final class WireClient implements AutoCloseable {
 
     /** A connection from {@code localAddress} (another loopback address is another client). */
     public WireClient(int port, String localAddress) throws IOException {
-        socket = localAddress == null ? new Socket(InetAddress.getLoopbackAddress(), port)
+        socket = localAddress == null
+                ? new Socket(InetAddress.getLoopbackAddress(), port)
                 : new Socket(InetAddress.getLoopbackAddress(), port, InetAddress.getByName(localAddress), 0);
         socket.setSoTimeout(20_000);
         in = new BufferedInputStream(socket.getInputStream());
@@ -120,7 +121,8 @@ public final class WireClient implements AutoCloseable {
     /** Sends the head of a request announcing {@code contentLength} body bytes, and {@code first} of them. */
     public void startBody(String method, String path, long contentLength, byte[] first) throws IOException {
         out.write((method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
-                + "Content-Length: " + contentLength + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                        + "Content-Length: " + contentLength + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
         out.write(first);
         out.flush();
     }
@@ -271,8 +273,8 @@ public final class WireClient implements AutoCloseable {
             if (c >= 0) {
                 byte[] rest = new byte[Math.min(in.available(), 300)];
                 int n = in.read(rest);
-                fail("unsolicited bytes: '" + (char) c + new String(rest, 0, Math.max(0, n), StandardCharsets.ISO_8859_1)
-                        + "'");
+                fail("unsolicited bytes: '" + (char) c
+                        + new String(rest, 0, Math.max(0, n), StandardCharsets.ISO_8859_1) + "'");
             }
         } catch (SocketTimeoutException expected) {
             // nothing arrived: good

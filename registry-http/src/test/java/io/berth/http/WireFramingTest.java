@@ -34,6 +34,7 @@ class WireFramingTest {
 
     @TempDir
     static Path dir;
+
     static TestRegistry r;
     static Digest blob;
     static byte[] blobBytes = "wire blob content".getBytes(StandardCharsets.UTF_8);
@@ -65,23 +66,24 @@ class WireFramingTest {
         assertEquals(get.header("Content-Type"), head.header("Content-Type"), head.toString());
         assertEquals(get.header("Docker-Distribution-API-Version"), head.header("Docker-Distribution-API-Version"));
         String announced = head.header("Content-Length");
-        assertTrue(announced == null || Integer.parseInt(announced) == get.body().length
-                || head.status() >= 400, "HEAD announces the GET length: " + head + " / " + get);
+        assertTrue(
+                announced == null || Integer.parseInt(announced) == get.body().length || head.status() >= 400,
+                "HEAD announces the GET length: " + head + " / " + get);
     }
 
     @Test
     void headResponsesCarryNoBodyOnAKeepAliveConnection() throws IOException {
         Digest missing = TestRegistry.sha256("never pushed".getBytes(StandardCharsets.UTF_8));
         List<String> paths = List.of(
-                "/v2/" + REPO + "/blobs/" + missing,          // 404 blob
-                "/v2/" + REPO + "/manifests/missing",          // 404 manifest by tag
-                "/v2/" + REPO + "/manifests/" + missing,       // 404 manifest by digest
-                "/v2/" + REPO + "/blobs/" + blob,              // 200 blob
-                "/v2/" + REPO + "/manifests/v1",               // 200 manifest
-                "/v2/" + REPO + "/manifests/" + manifest,      // 200 manifest by digest
-                "/v2/" + REPO + "/nothing/here",               // unknown route under /v2
-                "/no/such/route",                              // unknown route outside /v2
-                "/v2/Invalid..Name/manifests/v1",              // invalid name
+                "/v2/" + REPO + "/blobs/" + missing, // 404 blob
+                "/v2/" + REPO + "/manifests/missing", // 404 manifest by tag
+                "/v2/" + REPO + "/manifests/" + missing, // 404 manifest by digest
+                "/v2/" + REPO + "/blobs/" + blob, // 200 blob
+                "/v2/" + REPO + "/manifests/v1", // 200 manifest
+                "/v2/" + REPO + "/manifests/" + manifest, // 200 manifest by digest
+                "/v2/" + REPO + "/nothing/here", // unknown route under /v2
+                "/no/such/route", // unknown route outside /v2
+                "/v2/Invalid..Name/manifests/v1", // invalid name
                 "/v2/" + REPO + "/blobs/sha256:not-a-digest"); // invalid digest
         try (WireClient c = new WireClient(r.server.port())) {
             for (String path : paths) {
@@ -116,12 +118,18 @@ class WireFramingTest {
     static List<String> samplePaths(String template, String repo, Digest existing, String upload) {
         Digest missing = TestRegistry.sha256("absent".getBytes(StandardCharsets.UTF_8));
         List<String> out = new ArrayList<>();
-        out.add(template.replace("{name}", repo).replace("{reference}", "v1").replace("{digest}", existing.toString())
+        out.add(template.replace("{name}", repo)
+                .replace("{reference}", "v1")
+                .replace("{digest}", existing.toString())
                 .replace("{uuid}", upload));
-        out.add(template.replace("{name}", "wire/absent").replace("{reference}", "nope")
-                .replace("{digest}", missing.toString()).replace("{uuid}", UUID.randomUUID().toString()));
-        out.add(template.replace("{name}", "Bad_Name_").replace("{reference}", "%20bad")
-                .replace("{digest}", "sha256:zz").replace("{uuid}", "not-a-uuid"));
+        out.add(template.replace("{name}", "wire/absent")
+                .replace("{reference}", "nope")
+                .replace("{digest}", missing.toString())
+                .replace("{uuid}", UUID.randomUUID().toString()));
+        out.add(template.replace("{name}", "Bad_Name_")
+                .replace("{reference}", "%20bad")
+                .replace("{digest}", "sha256:zz")
+                .replace("{uuid}", "not-a-uuid"));
         return out;
     }
 
@@ -140,7 +148,8 @@ class WireFramingTest {
                 }
                 r.pushImage(repo, "v1", "table", "");
                 Digest existing = r.pushBlob(repo, "table blob".getBytes(StandardCharsets.UTF_8));
-                String upload = c.exchange("POST", "/v2/" + repo + "/blobs/uploads/", null).header("Docker-Upload-UUID");
+                String upload = c.exchange("POST", "/v2/" + repo + "/blobs/uploads/", null)
+                        .header("Docker-Upload-UUID");
                 assertNotNull(upload);
                 for (String path : samplePaths(route.template(), repo, existing, upload)) {
                     checked += exerciseAllMethods(c, path, methods);
@@ -159,7 +168,8 @@ class WireFramingTest {
         for (String method : methods) {
             // HEAD is compared with GET before GET may change anything
             byte[] body = Set.of("POST", "PUT", "PATCH").contains(method)
-                    ? "{\"not\":\"a manifest\"}".getBytes(StandardCharsets.UTF_8) : null;
+                    ? "{\"not\":\"a manifest\"}".getBytes(StandardCharsets.UTF_8)
+                    : null;
             WireClient.Response res = c.exchange(method, path, body, "Content-Type", "application/octet-stream");
             String context = method + " " + path + ": " + res;
             assertTrue(res.status() < 500, context);
@@ -200,8 +210,8 @@ class WireFramingTest {
             assertEquals(206, part.status());
             assertEquals("4", part.header("Content-Length"));
             assertEquals("re b", part.text());
-            WireClient.Response unsatisfiable = c.exchange("GET", "/v2/" + REPO + "/blobs/" + blob, null,
-                    "Range", "bytes=999-");
+            WireClient.Response unsatisfiable =
+                    c.exchange("GET", "/v2/" + REPO + "/blobs/" + blob, null, "Range", "bytes=999-");
             assertEquals(416, unsatisfiable.status());
             assertBase(c.exchange("GET", "/v2/", null));
             c.assertNothingMore(200);
@@ -210,22 +220,34 @@ class WireFramingTest {
 
     @Test
     void requestsRejectedBeforeRoutingGetAnOciBody() throws IOException {
-        record Case(String request, int status, String code) {
-        }
+        record Case(String request, int status, String code) {}
         List<Case> cases = List.of(
                 new Case("GET /v2/a\\b/tags/list HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "NAME_INVALID"),
-                new Case("GET /v2/" + "a/".repeat(5000) + "tags/list HTTP/1.1\r\nHost: localhost\r\n\r\n", 414, "UNSUPPORTED"),
+                new Case(
+                        "GET /v2/" + "a/".repeat(5000) + "tags/list HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                        414,
+                        "UNSUPPORTED"),
                 new Case("GET /v2/ HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n", 400, "UNSUPPORTED"),
-                new Case("GET /v2/ HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n", 400,
+                new Case(
+                        "GET /v2/ HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(70_000) + "\r\n\r\n",
+                        400,
                         "UNSUPPORTED"));
         for (Case k : cases) {
             try (WireClient c = new WireClient(r.server.port())) {
                 c.sendRaw(k.request());
                 WireClient.Response res = c.read("GET");
-                String context = k.request().substring(0, Math.min(60, k.request().length())) + " -> " + res;
+                String context =
+                        k.request().substring(0, Math.min(60, k.request().length())) + " -> " + res;
                 assertEquals(k.status(), res.status(), context);
                 assertEquals("application/json", res.header("Content-Type"), context);
-                assertEquals(k.code(), JSON.readTree(res.body()).get("errors").get(0).get("code").asText(), context);
+                assertEquals(
+                        k.code(),
+                        JSON.readTree(res.body())
+                                .get("errors")
+                                .get(0)
+                                .get("code")
+                                .asText(),
+                        context);
                 assertNotNull(res.header("X-Request-Id"), context);
                 assertFalse(res.text().contains("Exception"), context);
             }
@@ -247,7 +269,10 @@ class WireFramingTest {
             c.sendRaw("GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
             WireClient.Response res = c.read("GET");
             assertEquals(505, res.status(), res.toString());
-            assertEquals("UNSUPPORTED", JSON.readTree(res.body()).get("errors").get(0).get("code").asText(), res.toString());
+            assertEquals(
+                    "UNSUPPORTED",
+                    JSON.readTree(res.body()).get("errors").get(0).get("code").asText(),
+                    res.toString());
             assertTrue(res.text().contains("HTTP/1.0"), res.toString());
             assertFalse(res.text().contains("internal server error"), res.toString());
         }
@@ -256,7 +281,10 @@ class WireFramingTest {
                     + "Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
             WireClient.Response res = c.read("POST");
             assertEquals(400, res.status(), res.toString());
-            assertEquals("UNSUPPORTED", JSON.readTree(res.body()).get("errors").get(0).get("code").asText(), res.toString());
+            assertEquals(
+                    "UNSUPPORTED",
+                    JSON.readTree(res.body()).get("errors").get(0).get("code").asText(),
+                    res.toString());
             assertTrue(res.text().contains("Transfer-Encoding"), res.toString());
             assertFalse(res.text().contains("internal server error"), res.toString());
             c.assertClosedByServer();

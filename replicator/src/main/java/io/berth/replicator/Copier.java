@@ -47,15 +47,15 @@ final class Copier {
     final AtomicLong blobsMounted = new AtomicLong();
     final AtomicLong deletes = new AtomicLong();
     /** Told of every delete on the target: what, and why. */
-    private volatile BiConsumer<String, String> onDelete = (what, why) -> { };
+    private volatile BiConsumer<String, String> onDelete = (what, why) -> {};
     /** Where the target is known to hold a blob, for cross-repository mounts (bounded, recent first). */
-    private final Map<Digest, RepositoryName> located = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f,
-            true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Digest, RepositoryName> eldest) {
-            return size() > 100_000;
-        }
-    });
+    private final Map<Digest, RepositoryName> located =
+            Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Digest, RepositoryName> eldest) {
+                    return size() > 100_000;
+                }
+            });
 
     Copier(OciClient source, OciClient target, ReplicationConfig.Target config, RateLimiter limiter) {
         this(source, target, config, limiter, CHUNK);
@@ -104,8 +104,9 @@ final class Copier {
         copyReferrers(repository, want.get(), 0);
         if (!have.equals(want)) {
             // by digest: the bytes are checked against the digest the source advertised for the tag
-            OciClient.Manifest m = source.manifest(repository, want.get()).orElseThrow(() -> new IOException(
-                    "manifest " + want.get() + " of " + repository + " vanished from the source"));
+            OciClient.Manifest m = source.manifest(repository, want.get())
+                    .orElseThrow(() -> new IOException(
+                            "manifest " + want.get() + " of " + repository + " vanished from the source"));
             target.putManifest(dst, tag, m.mediaType(), m.bytes());
             changed = true;
         }
@@ -122,8 +123,11 @@ final class Copier {
     private boolean sourceLacksTag(RepositoryName repository, Tag tag) throws IOException {
         Optional<OciClient.Listing<Tag>> listed = source.tags(repository);
         if (listed.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "target " + config.name() + ": " + repository + ":" + tag + " not deleted: "
-                    + "the source does not know " + repository + " (HTTP 404), which is no evidence of a delete");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "target " + config.name() + ": " + repository + ":" + tag + " not deleted: "
+                            + "the source does not know " + repository
+                            + " (HTTP 404), which is no evidence of a delete");
             return false;
         }
         if (listed.get().values().contains(tag)) {
@@ -143,8 +147,10 @@ final class Copier {
         } catch (OciClient.OciException e) {
             if (e.status() == 405 || e.code().equals("UNSUPPORTED")) {
                 // registries that cannot delete a tag alone (Distribution) keep it: reported, not retried
-                LOG.log(System.Logger.Level.WARNING, "target " + config.name() + " cannot delete tag " + dst + ":"
-                        + tag + " (" + e.getMessage() + ")");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "target " + config.name() + " cannot delete tag " + dst + ":" + tag + " (" + e.getMessage()
+                                + ")");
                 return false;
             }
             throw e;
@@ -173,7 +179,9 @@ final class Copier {
                 try {
                     boolean gone = target.deleteManifest(dst, digest);
                     if (gone) {
-                        deleted(dst + "@" + digest, "the source answers for " + repository + " and not for the manifest");
+                        deleted(
+                                dst + "@" + digest,
+                                "the source answers for " + repository + " and not for the manifest");
                     }
                     return gone;
                 } catch (OciClient.OciException e) {
@@ -185,7 +193,8 @@ final class Copier {
             }
             return false;
         }
-        ParsedManifest parsed = ManifestParser.parse(m.get().mediaType(), m.get().bytes());
+        ParsedManifest parsed =
+                ManifestParser.parse(m.get().mediaType(), m.get().bytes());
         if (parsed.subject().isPresent()) {
             if (target.manifestDigest(dst, parsed.subject().get()).isEmpty()) {
                 return false; // its subject is not replicated (yet): it follows the subject
@@ -208,8 +217,10 @@ final class Copier {
         }
         OciClient.Listing<RepositoryName> listed = catalog != null ? catalog : source.catalog();
         if (listed.values().isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "target " + config.name() + ": " + repository + " not deleted: the "
-                    + "source lists no repositories at all, which is no evidence of a delete");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "target " + config.name() + ": " + repository + " not deleted: the "
+                            + "source lists no repositories at all, which is no evidence of a delete");
             return 0;
         }
         if (listed.values().contains(repository) || source.tags(repository).isPresent()) {
@@ -228,8 +239,9 @@ final class Copier {
         }
         int deleted = 0;
         for (Digest d : wanted) {
-            if (!keptByOthers.contains(d) && deleteQuietly(dst, d, "the source's catalog lacks " + repository
-                    + " and it answers 404 for its tags")) {
+            if (!keptByOthers.contains(d)
+                    && deleteQuietly(
+                            dst, d, "the source's catalog lacks " + repository + " and it answers 404 for its tags")) {
                 deleted++;
             }
         }
@@ -257,8 +269,9 @@ final class Copier {
         if (target.manifestDigest(dst, digest).isPresent()) {
             return false;
         }
-        OciClient.Manifest m = source.manifest(repository, digest).orElseThrow(() -> new IOException("manifest "
-                + digest + " of " + repository + " is not on the source (any more)"));
+        OciClient.Manifest m = source.manifest(repository, digest)
+                .orElseThrow(() -> new IOException(
+                        "manifest " + digest + " of " + repository + " is not on the source (any more)"));
         ParsedManifest parsed = ManifestParser.parse(m.mediaType(), m.bytes());
         if (!parsed.children().isEmpty()) {
             for (Digest child : children(m.bytes())) {
@@ -307,8 +320,10 @@ final class Copier {
         if (depth > 2) {
             return;
         }
-        for (Digest referrer : source.referrers(repository, digest, why -> LOG.log(System.Logger.Level.WARNING,
-                "target " + config.name() + ": " + why + "; skipped"))) {
+        for (Digest referrer : source.referrers(
+                repository,
+                digest,
+                why -> LOG.log(System.Logger.Level.WARNING, "target " + config.name() + ": " + why + "; skipped"))) {
             copyManifest(repository, referrer, 0);
             copyReferrers(repository, referrer, depth + 1);
         }
@@ -334,16 +349,18 @@ final class Copier {
             try (InputStream in = source.openBlob(repository, digest, offset, size - offset)) {
                 while (offset < size) {
                     long length = Math.min(chunk, size - offset);
-                    location = target.patch(dst, location, offset, length, Streams.chunk(in, length, limiter,
-                            bytesCopied::addAndGet));
+                    location = target.patch(
+                            dst, location, offset, length, Streams.chunk(in, length, limiter, bytesCopied::addAndGet));
                     offset += length;
                 }
             } catch (IOException e) {
                 if (++failures > 5) {
                     throw e;
                 }
-                LOG.log(System.Logger.Level.INFO, "copying " + digest + " to " + config.name() + " was cut at "
-                        + offset + " bytes (" + e.getMessage() + "); resuming");
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "copying " + digest + " to " + config.name() + " was cut at " + offset + " bytes ("
+                                + e.getMessage() + "); resuming");
                 sleep(250L << failures);
                 try {
                     offset = target.uploadOffset(dst, location);

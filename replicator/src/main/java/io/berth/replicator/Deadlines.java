@@ -23,11 +23,10 @@ import java.util.concurrent.TimeUnit;
  * and every read after that fails saying so.
  */
 final class Deadlines {
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r ->
-            Thread.ofPlatform().name("berth-deadlines").daemon().unstarted(r));
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("berth-deadlines").daemon().unstarted(r));
 
-    private Deadlines() {
-    }
+    private Deadlines() {}
 
     static InputStream bound(InputStream in, Duration deadline, String what) {
         return new Bounded(in, deadline, what);
@@ -38,8 +37,7 @@ final class Deadlines {
      * has passed: the subscription is cancelled, which closes the connection. (The request's own
      * timeout covers the wait for the headers.)
      */
-    static <T> HttpResponse.BodyHandler<T> bound(HttpResponse.BodyHandler<T> handler,
-                                                               long deadlineNanos, String what) {
+    static <T> HttpResponse.BodyHandler<T> bound(HttpResponse.BodyHandler<T> handler, long deadlineNanos, String what) {
         return info -> new Timed<>(handler.apply(info), deadlineNanos, what);
     }
 
@@ -50,14 +48,17 @@ final class Deadlines {
 
         Timed(HttpResponse.BodySubscriber<T> inner, long deadlineNanos, String what) {
             this.inner = inner;
-            ScheduledFuture<?> timer = TIMER.schedule(() -> {
-                if (result.completeExceptionally(new HttpTimeoutException(what))) {
-                    Flow.Subscription s = subscription;
-                    if (s != null) {
-                        s.cancel();
-                    }
-                }
-            }, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            ScheduledFuture<?> timer = TIMER.schedule(
+                    () -> {
+                        if (result.completeExceptionally(new HttpTimeoutException(what))) {
+                            Flow.Subscription s = subscription;
+                            if (s != null) {
+                                s.cancel();
+                            }
+                        }
+                    },
+                    Math.max(0, deadlineNanos - System.nanoTime()),
+                    TimeUnit.NANOSECONDS);
             inner.getBody().whenComplete((v, t) -> {
                 timer.cancel(false);
                 if (t != null) {
@@ -123,8 +124,8 @@ final class Deadlines {
 
         private void check() throws IOException {
             if (expired) {
-                throw new HttpTimeoutException(what + ": not complete within "
-                        + BerthConfig.formatMillis(deadline.toMillis()));
+                throw new HttpTimeoutException(
+                        what + ": not complete within " + BerthConfig.formatMillis(deadline.toMillis()));
             }
         }
 

@@ -61,8 +61,11 @@ import javax.net.ssl.SSLException;
  * exchange, body included; credentials go only to the configured origin ({@link Origin}).
  */
 public final class OciClient {
-    static final String MANIFEST_TYPES = String.join(", ", "application/vnd.oci.image.index.v1+json",
-            "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+    static final String MANIFEST_TYPES = String.join(
+            ", ",
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
             "application/vnd.docker.distribution.manifest.v2+json");
     /** Manifests larger than this are refused unless configured otherwise (as {@code berth serve}'s default). */
     public static final long DEFAULT_MAX_MANIFEST = 4L << 20;
@@ -72,6 +75,7 @@ public final class OciClient {
     static final int MAX_LISTING_BODY = 2 << 20;
     /** Pages of one listing, and names in one listing, at most. */
     static final int MAX_PAGES = 1000;
+
     static final int MAX_LISTED = 200_000;
     /** What of an error body is kept for the message. */
     static final int MAX_ERROR_BODY = 8 << 10;
@@ -79,6 +83,7 @@ public final class OciClient {
     static final int MAX_REDIRECTS = 5;
     /** The slowest blob transfer tolerated: slower, and the exchange's deadline passes. */
     static final long MIN_BYTES_PER_SECOND = 16 << 10;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CHALLENGE_PARAM = Pattern.compile("(\\w+)=\"([^\"]*)\"");
     private static final Pattern LINK = Pattern.compile("^\\s*<([^>]*)>");
@@ -105,8 +110,8 @@ public final class OciClient {
         private final String code;
 
         OciException(URI base, String what, int status, String body) {
-            super(what + " at " + base + ": HTTP " + status + (body == null || body.isBlank() ? ""
-                    : " " + abbreviate(body)));
+            super(what + " at " + base + ": HTTP " + status
+                    + (body == null || body.isBlank() ? "" : " " + abbreviate(body)));
             this.status = status;
             this.code = errorCode(body);
         }
@@ -127,7 +132,13 @@ public final class OciClient {
 
         private static String errorCode(String body) {
             try {
-                return body == null ? "" : JSON.readTree(body).path("errors").path(0).path("code").asText("");
+                return body == null
+                        ? ""
+                        : JSON.readTree(body)
+                                .path("errors")
+                                .path(0)
+                                .path("code")
+                                .asText("");
             } catch (IOException | RuntimeException e) {
                 return "";
             }
@@ -144,19 +155,17 @@ public final class OciClient {
     }
 
     /** A manifest as stored: exact bytes, media type, digest (checked against the bytes). */
-    public record Manifest(byte[] bytes, String mediaType, Digest digest) {
-    }
+    public record Manifest(byte[] bytes, String mediaType, Digest digest) {}
 
     /** What a listing found: the names that parse, and what the registry listed that does not. */
-    public record Listing<T>(List<T> values, List<String> refused) {
-    }
+    public record Listing<T>(List<T> values, List<String> refused) {}
 
     public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout) {
         this(base, username, password, tls, timeout, null);
     }
 
-    public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout,
-                     Reachability reachability) {
+    public OciClient(
+            URI base, String username, String password, SSLContext tls, Duration timeout, Reachability reachability) {
         this(base, username, password, tls, timeout, reachability, DEFAULT_MAX_MANIFEST, List.of());
     }
 
@@ -164,8 +173,15 @@ public final class OciClient {
      * A client that tells {@code reachability} whether each request got an answer at all;
      * {@code timeout} bounds each whole exchange (a blob's body gets more, by its size).
      */
-    public OciClient(URI base, String username, String password, SSLContext tls, Duration timeout,
-                     Reachability reachability, long maxManifest, List<URI> tokenRealms) {
+    public OciClient(
+            URI base,
+            String username,
+            String password,
+            SSLContext tls,
+            Duration timeout,
+            Reachability reachability,
+            long maxManifest,
+            List<URI> tokenRealms) {
         if (base.getRawUserInfo() != null) {
             throw new IllegalArgumentException("a registry URL must not carry credentials");
         }
@@ -179,8 +195,10 @@ public final class OciClient {
         this.maxManifest = maxManifest;
         this.tokenRealms = List.copyOf(tokenRealms);
         // redirects are followed here, by the rules of Origin, never by the client on its own
-        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(10));
+        HttpClient.Builder b = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(10));
         if (tls != null) {
             b.sslContext(tls);
         }
@@ -231,22 +249,30 @@ public final class OciClient {
     }
 
     private String basic() {
-        return "Basic " + Base64.getEncoder().encodeToString((username + ":" + password)
-                .getBytes(StandardCharsets.UTF_8));
+        return "Basic "
+                + Base64.getEncoder().encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     /**
      * Sends a request that can be sent again: follows redirects (GET and HEAD, by the rules of
      * {@link Origin}, without credentials elsewhere) and answers a 401's challenge once.
      */
-    private <T> HttpResponse<T> send(RepositoryName repository, Function<HttpRequest.Builder, HttpRequest> build,
-                                     URI uri, HttpResponse.BodyHandler<T> handler, Duration deadline)
+    private <T> HttpResponse<T> send(
+            RepositoryName repository,
+            Function<HttpRequest.Builder, HttpRequest> build,
+            URI uri,
+            HttpResponse.BodyHandler<T> handler,
+            Duration deadline)
             throws IOException {
         return send(scope(repository), build, uri, handler, deadline);
     }
 
-    private <T> HttpResponse<T> send(String scope, Function<HttpRequest.Builder, HttpRequest> build,
-                                     URI uri, HttpResponse.BodyHandler<T> handler, Duration deadline)
+    private <T> HttpResponse<T> send(
+            String scope,
+            Function<HttpRequest.Builder, HttpRequest> build,
+            URI uri,
+            HttpResponse.BodyHandler<T> handler,
+            Duration deadline)
             throws IOException {
         HttpResponse<T> r = follow(scope, build, uri, handler, deadline);
         if (r.statusCode() == 401 && authenticate(scope, r.headers())) {
@@ -256,8 +282,12 @@ public final class OciClient {
         return r;
     }
 
-    private <T> HttpResponse<T> follow(String scope, Function<HttpRequest.Builder, HttpRequest> build,
-                                       URI uri, HttpResponse.BodyHandler<T> handler, Duration deadline)
+    private <T> HttpResponse<T> follow(
+            String scope,
+            Function<HttpRequest.Builder, HttpRequest> build,
+            URI uri,
+            HttpResponse.BodyHandler<T> handler,
+            Duration deadline)
             throws IOException {
         URI at = uri;
         for (int hops = 0; ; hops++) {
@@ -272,9 +302,12 @@ public final class OciClient {
             if (hops >= MAX_REDIRECTS) {
                 throw new RefusedAnswer(req.method() + " " + uri + ": more than " + MAX_REDIRECTS + " redirects");
             }
-            String location = r.headers().firstValue("Location").orElseThrow(() -> new OciException(base,
-                    "redirect without Location for " + req.method() + " " + req.uri(), s, null));
-            at = origin.follow(resolve(at, location), "redirect of " + req.method() + " " + req.uri() + " to", List.of());
+            String location = r.headers()
+                    .firstValue("Location")
+                    .orElseThrow(() -> new OciException(
+                            base, "redirect without Location for " + req.method() + " " + req.uri(), s, null));
+            at = origin.follow(
+                    resolve(at, location), "redirect of " + req.method() + " " + req.uri() + " to", List.of());
         }
     }
 
@@ -282,8 +315,8 @@ public final class OciClient {
         try {
             return against.resolve(new URI(location.strip()));
         } catch (URISyntaxException | IllegalArgumentException e) {
-            throw new RefusedAnswer("'" + (location.length() > 200 ? location.substring(0, 200) + "…" : location)
-                    + "' is not a URL");
+            throw new RefusedAnswer(
+                    "'" + (location.length() > 200 ? location.substring(0, 200) + "…" : location) + "' is not a URL");
         }
     }
 
@@ -365,15 +398,19 @@ public final class OciClient {
                 break;
             }
         }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage().toLowerCase(Locale.ROOT);
+        return t.getMessage() == null
+                ? t.getClass().getSimpleName()
+                : t.getMessage().toLowerCase(Locale.ROOT);
     }
 
     /** Whether a failure means the registry cannot be reached at all (not a connection cut mid-request). */
     static boolean unreachable(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof ConnectException || c instanceof HttpConnectTimeoutException
+            if (c instanceof ConnectException
+                    || c instanceof HttpConnectTimeoutException
                     || c instanceof UnresolvedAddressException
-                    || c instanceof UnknownHostException || c instanceof NoRouteToHostException) {
+                    || c instanceof UnknownHostException
+                    || c instanceof NoRouteToHostException) {
                 return true;
             }
             if (c.getCause() == c) {
@@ -385,8 +422,13 @@ public final class OciClient {
 
     /** Any answer from the registry's {@code /v2/} (even 401): it is there. */
     public void ping() throws IOException {
-        drain(exchange(HttpRequest.newBuilder(URI.create(root + "/v2/")).timeout(Duration.ofSeconds(10))
-                .header("User-Agent", "berth-replicator").GET().build(), bounded(MAX_ERROR_BODY, "/v2/"),
+        drain(exchange(
+                HttpRequest.newBuilder(URI.create(root + "/v2/"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("User-Agent", "berth-replicator")
+                        .GET()
+                        .build(),
+                bounded(MAX_ERROR_BODY, "/v2/"),
                 Duration.ofSeconds(10)));
     }
 
@@ -430,23 +472,30 @@ public final class OciClient {
         String wanted = scope.isEmpty() ? params.getOrDefault("scope", "") : scope;
         for (String one : wanted.split(" ")) {
             if (!one.isEmpty()) {
-                q.append(q.isEmpty() ? "" : "&").append("scope=").append(URLEncoder.encode(one, StandardCharsets.UTF_8));
+                q.append(q.isEmpty() ? "" : "&")
+                        .append("scope=")
+                        .append(URLEncoder.encode(one, StandardCharsets.UTF_8));
             }
         }
-        URI tokenUri = URI.create(realm.toString() + (q.isEmpty() ? "" : (realm.getRawQuery() == null ? "?" : "&") + q));
-        HttpRequest.Builder tokenRequest = HttpRequest.newBuilder(tokenUri).timeout(timeout)
-                .header("User-Agent", "berth-replicator");
+        URI tokenUri =
+                URI.create(realm.toString() + (q.isEmpty() ? "" : (realm.getRawQuery() == null ? "?" : "&") + q));
+        HttpRequest.Builder tokenRequest =
+                HttpRequest.newBuilder(tokenUri).timeout(timeout).header("User-Agent", "berth-replicator");
         // credentials only to a realm on this origin or one the configuration names; elsewhere anonymous
-        if (!username.isEmpty() && (origin.same(realm) || tokenRealms.stream().anyMatch(a -> Origin.of(a).same(realm)))) {
+        if (!username.isEmpty()
+                && (origin.same(realm)
+                        || tokenRealms.stream().anyMatch(a -> Origin.of(a).same(realm)))) {
             tokenRequest.header("Authorization", basic());
         }
-        HttpResponse<byte[]> token = exchange(tokenRequest.GET().build(), bounded(MAX_TOKEN_BODY, "token response"),
-                timeout);
+        HttpResponse<byte[]> token =
+                exchange(tokenRequest.GET().build(), bounded(MAX_TOKEN_BODY, "token response"), timeout);
         if (token.statusCode() != 200) {
             throw new OciException(base, "token from " + realm, token.statusCode(), text(token.body()));
         }
         JsonNode t = JSON.readTree(token.body());
-        String value = t.hasNonNull("token") ? t.get("token").asText() : t.path("access_token").asText("");
+        String value = t.hasNonNull("token")
+                ? t.get("token").asText()
+                : t.path("access_token").asText("");
         if (value.isEmpty() || !value.matches("[A-Za-z0-9._~+/=-]{1,16384}")) {
             return false;
         }
@@ -461,8 +510,8 @@ public final class OciClient {
      * exchange at once with {@link RefusedAnswer} — nothing more is read.
      */
     static HttpResponse.BodyHandler<byte[]> bounded(long limit, String what) {
-        return info -> new BoundedSubscriber(limit, what,
-                info.headers().firstValueAsLong("Content-Length").orElse(-1));
+        return info -> new BoundedSubscriber(
+                limit, what, info.headers().firstValueAsLong("Content-Length").orElse(-1));
     }
 
     private static final class BoundedSubscriber implements HttpResponse.BodySubscriber<byte[]> {
@@ -489,8 +538,8 @@ public final class OciClient {
             subscription = s;
             if (declared > limit) {
                 s.cancel();
-                result.completeExceptionally(new RefusedAnswer(what + " of " + declared + " bytes is over the limit of "
-                        + limit));
+                result.completeExceptionally(
+                        new RefusedAnswer(what + " of " + declared + " bytes is over the limit of " + limit));
                 return;
             }
             s.request(1);
@@ -544,8 +593,14 @@ public final class OciClient {
      */
     public Optional<Digest> manifestDigest(RepositoryName repository, Reference reference) throws IOException {
         URI u = uri(repository, "manifests/" + reference);
-        HttpResponse<byte[]> r = send(repository, b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody())
-                .header("Accept", MANIFEST_TYPES).build(), u, NO_BODY, timeout);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .header("Accept", MANIFEST_TYPES)
+                        .build(),
+                u,
+                NO_BODY,
+                timeout);
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
@@ -563,8 +618,8 @@ public final class OciClient {
         try {
             return Digest.parse(text.strip());
         } catch (RuntimeException e) {
-            throw new RefusedAnswer(what + " is not a digest: '" + (text.length() > 100 ? text.substring(0, 100) + "…"
-                    : text) + "'");
+            throw new RefusedAnswer(
+                    what + " is not a digest: '" + (text.length() > 100 ? text.substring(0, 100) + "…" : text) + "'");
         }
     }
 
@@ -575,13 +630,18 @@ public final class OciClient {
      */
     public Optional<Manifest> manifest(RepositoryName repository, Reference reference) throws IOException {
         URI u = uri(repository, "manifests/" + reference);
-        HttpResponse<byte[]> r = send(repository, b -> b.GET().header("Accept", MANIFEST_TYPES).build(), u,
-                bounded(maxManifest, "manifest " + repository + ":" + reference), timeout);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.GET().header("Accept", MANIFEST_TYPES).build(),
+                u,
+                bounded(maxManifest, "manifest " + repository + ":" + reference),
+                timeout);
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
         if (r.statusCode() != 200) {
-            throw new OciException(base, "GET manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
+            throw new OciException(
+                    base, "GET manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
         }
         byte[] bytes = r.body();
         Digest digest = digest(reference instanceof Digest d ? d.algorithm() : DigestAlgorithm.SHA256, bytes);
@@ -596,7 +656,8 @@ public final class OciClient {
                         + "Docker-Content-Digest " + advertised);
             }
         }
-        String type = r.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
+        String type =
+                r.headers().firstValue("Content-Type").orElse("").split(";")[0].trim();
         if (type.isEmpty() || type.equals("application/json")) {
             type = JSON.readTree(bytes).path("mediaType").asText(type);
         }
@@ -606,24 +667,35 @@ public final class OciClient {
     public void putManifest(RepositoryName repository, Reference reference, String mediaType, byte[] bytes)
             throws IOException {
         URI u = uri(repository, "manifests/" + reference);
-        HttpResponse<byte[]> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
-                .header("Content-Type", mediaType).build(), u, errorBody(), timeout);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
+                        .header("Content-Type", mediaType)
+                        .build(),
+                u,
+                errorBody(),
+                timeout);
         if (r.statusCode() != 201 && r.statusCode() != 200) {
-            throw new OciException(base, "PUT manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
+            throw new OciException(
+                    base, "PUT manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
         }
     }
 
     /** Deletes a manifest or a tag; false when it was not there. */
     public boolean deleteManifest(RepositoryName repository, Reference reference) throws IOException {
         URI u = uri(repository, "manifests/" + reference);
-        HttpResponse<byte[]> r = send("repository:" + repository.value() + ":pull,push,delete", b -> b.DELETE().build(), u,
-                errorBody(), timeout);
+        HttpResponse<byte[]> r = send(
+                "repository:" + repository.value() + ":pull,push,delete",
+                b -> b.DELETE().build(),
+                u,
+                errorBody(),
+                timeout);
         if (r.statusCode() == 404) {
             return false;
         }
         if (r.statusCode() != 202 && r.statusCode() != 200) {
-            throw new OciException(base, "DELETE manifest " + repository + ":" + reference, r.statusCode(),
-                    text(r.body()));
+            throw new OciException(
+                    base, "DELETE manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
         }
         return true;
     }
@@ -632,8 +704,12 @@ public final class OciClient {
 
     public boolean blobExists(RepositoryName repository, Digest digest) throws IOException {
         URI u = uri(repository, "blobs/" + digest);
-        HttpResponse<byte[]> r = send(repository, b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), u,
-                NO_BODY, timeout);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                u,
+                NO_BODY,
+                timeout);
         if (r.statusCode() == 404) {
             return false;
         }
@@ -654,33 +730,48 @@ public final class OciClient {
      */
     public InputStream openBlob(RepositoryName repository, Digest digest, long offset, long length) throws IOException {
         URI u = uri(repository, "blobs/" + digest);
-        HttpResponse<InputStream> r = send(repository, b -> (offset > 0 ? b.header("Range", "bytes=" + offset + "-")
-                : b).GET().build(), u, HttpResponse.BodyHandlers.ofInputStream(), timeout);
+        HttpResponse<InputStream> r = send(
+                repository,
+                b -> (offset > 0 ? b.header("Range", "bytes=" + offset + "-") : b)
+                        .GET()
+                        .build(),
+                u,
+                HttpResponse.BodyHandlers.ofInputStream(),
+                timeout);
         int expected = offset > 0 ? 206 : 200;
         if (r.statusCode() != expected) {
             String body;
             // the answer's body too within the deadline: a source that sends a status and then nothing must
             // not hold the repository's queue (and with it the target's reconciliation) for good
-            try (InputStream in = Deadlines.bound(r.body(), timeout, "GET blob " + repository + "@" + digest
-                    + " (an answer " + r.statusCode() + ") at " + u.getHost() + ":" + u.getPort())) {
+            try (InputStream in = Deadlines.bound(
+                    r.body(),
+                    timeout,
+                    "GET blob " + repository + "@" + digest + " (an answer " + r.statusCode() + ") at " + u.getHost()
+                            + ":" + u.getPort())) {
                 body = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
             }
-            throw new OciException(base, "GET blob " + repository + "@" + digest + " from " + offset, r.statusCode(), body);
+            throw new OciException(
+                    base, "GET blob " + repository + "@" + digest + " from " + offset, r.statusCode(), body);
         }
-        return Deadlines.bound(r.body(), deadline(length), "GET blob " + repository + "@" + digest + " at " + u.getHost()
-                + ":" + u.getPort());
+        return Deadlines.bound(
+                r.body(),
+                deadline(length),
+                "GET blob " + repository + "@" + digest + " at " + u.getHost() + ":" + u.getPort());
     }
 
     /** Where an upload continues; null {@code location} when a mount made it unnecessary. */
-    public record Upload(URI location, boolean mounted) {
-    }
+    public record Upload(URI location, boolean mounted) {}
 
     /** Mounts the blob from {@code from}, or (when the registry cannot) starts an upload. */
     public Upload mountOrStart(RepositoryName repository, Digest digest, RepositoryName from) throws IOException {
         String query = from == null ? "" : "?mount=" + digest + "&from=" + from.value();
         URI u = uri(repository, "blobs/uploads/" + query);
-        HttpResponse<byte[]> r = send(from == null ? scope(repository) : mountScope(repository, from),
-                b -> b.POST(HttpRequest.BodyPublishers.noBody()).build(), u, errorBody(), timeout);
+        HttpResponse<byte[]> r = send(
+                from == null ? scope(repository) : mountScope(repository, from),
+                b -> b.POST(HttpRequest.BodyPublishers.noBody()).build(),
+                u,
+                errorBody(),
+                timeout);
         if (r.statusCode() == 201 && from != null) {
             return new Upload(null, true);
         }
@@ -695,8 +786,9 @@ public final class OciClient {
      * there, so a registry cannot send them anywhere else.
      */
     private URI location(HttpResponse<?> r, URI asked) throws IOException {
-        String l = r.headers().firstValue("Location").orElseThrow(() ->
-                new OciException(base, "upload without Location", r.statusCode(), null));
+        String l = r.headers()
+                .firstValue("Location")
+                .orElseThrow(() -> new OciException(base, "upload without Location", r.statusCode(), null));
         URI u = resolve(asked, l);
         if (!origin.same(u)) {
             throw new RefusedAnswer("upload Location " + Origin.abbreviate(u) + " is not on " + origin.scheme() + "://"
@@ -712,11 +804,15 @@ public final class OciClient {
         HttpRequest req = request(repository, location, deadline)
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Range", offset + "-" + (offset + length - 1))
-                .method("PATCH", HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
-                        () -> data), length)).build();
+                .method(
+                        "PATCH",
+                        HttpRequest.BodyPublishers.fromPublisher(
+                                HttpRequest.BodyPublishers.ofInputStream(() -> data), length))
+                .build();
         HttpResponse<byte[]> r = exchange(req, errorBody(), deadline);
         if (r.statusCode() != 202) {
-            throw new OciException(base, "PATCH upload " + repository + " at " + offset, r.statusCode(), text(r.body()));
+            throw new OciException(
+                    base, "PATCH upload " + repository + " at " + offset, r.statusCode(), text(r.body()));
         }
         return location(r, location);
     }
@@ -741,8 +837,12 @@ public final class OciClient {
     public void completeUpload(RepositoryName repository, URI location, Digest digest) throws IOException {
         String sep = location.getRawQuery() != null ? "&" : "?";
         URI u = URI.create(location + sep + "digest=" + URLEncoder.encode(digest.toString(), StandardCharsets.UTF_8));
-        HttpResponse<byte[]> r = send(repository, b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[0]))
-                .build(), u, errorBody(), timeout);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.PUT(HttpRequest.BodyPublishers.ofByteArray(new byte[0])).build(),
+                u,
+                errorBody(),
+                timeout);
         if (r.statusCode() != 201) {
             throw new OciException(base, "PUT upload " + repository + "@" + digest, r.statusCode(), text(r.body()));
         }
@@ -761,8 +861,8 @@ public final class OciClient {
         return paged(repository, "/v2/" + repository.value() + "/tags/list?n=1000", "tags", Tag::new);
     }
 
-    private <T> Optional<Listing<T>> paged(RepositoryName repository, String first, String field,
-                                           Function<String, T> parse) throws IOException {
+    private <T> Optional<Listing<T>> paged(
+            RepositoryName repository, String first, String field, Function<String, T> parse) throws IOException {
         List<T> out = new ArrayList<>();
         List<String> refused = new ArrayList<>();
         Set<String> seen = new HashSet<>();
@@ -777,8 +877,8 @@ public final class OciClient {
             }
             URI u = URI.create(root + next);
             String page = next;
-            HttpResponse<byte[]> r = send(repository, b -> b.GET().build(), u, bounded(MAX_LISTING_BODY,
-                    "listing " + page), timeout);
+            HttpResponse<byte[]> r =
+                    send(repository, b -> b.GET().build(), u, bounded(MAX_LISTING_BODY, "listing " + page), timeout);
             if (r.statusCode() == 404 && pages == 1) {
                 return Optional.empty();
             }
@@ -819,9 +919,13 @@ public final class OciClient {
         }
         URI next = resolve(page, m.group(1));
         String prefix = URI.create(root).getRawPath() + "/v2/";
-        if (!origin.same(next) || next.getRawPath() == null || !next.getRawPath().startsWith(prefix)
-                || next.getRawPath().contains("/../") || next.getRawPath().contains("/./")) {
-            throw new RefusedAnswer("Link " + Origin.abbreviate(next) + " leads away from " + root + "/v2/: not followed");
+        if (!origin.same(next)
+                || next.getRawPath() == null
+                || !next.getRawPath().startsWith(prefix)
+                || next.getRawPath().contains("/../")
+                || next.getRawPath().contains("/./")) {
+            throw new RefusedAnswer(
+                    "Link " + Origin.abbreviate(next) + " leads away from " + root + "/v2/: not followed");
         }
         String path = next.getRawPath().substring(URI.create(root).getRawPath().length());
         return path + (next.getRawQuery() == null ? "" : "?" + next.getRawQuery());
@@ -835,13 +939,20 @@ public final class OciClient {
     public List<Digest> referrers(RepositoryName repository, Digest digest, Consumer<String> refused)
             throws IOException {
         URI u = uri(repository, "referrers/" + digest);
-        HttpResponse<byte[]> r = send(repository, b -> b.GET().header("Accept", "application/vnd.oci.image.index.v1+json")
-                .build(), u, bounded(maxManifest, "referrers of " + repository + "@" + digest), timeout);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.GET()
+                        .header("Accept", "application/vnd.oci.image.index.v1+json")
+                        .build(),
+                u,
+                bounded(maxManifest, "referrers of " + repository + "@" + digest),
+                timeout);
         JsonNode index;
         if (r.statusCode() == 200) {
             index = JSON.readTree(r.body());
         } else if (r.statusCode() == 404) {
-            Optional<Manifest> fallback = manifest(repository, new Tag(digest.algorithm().prefix() + "-" + digest.hex()));
+            Optional<Manifest> fallback =
+                    manifest(repository, new Tag(digest.algorithm().prefix() + "-" + digest.hex()));
             if (fallback.isEmpty()) {
                 return List.of();
             }
@@ -854,8 +965,8 @@ public final class OciClient {
             try {
                 out.add(Digest.parse(m.path("digest").asText()));
             } catch (RuntimeException e) {
-                refused.accept("referrer '" + abbreviate(m.path("digest").asText()) + "' of " + repository + "@" + digest
-                        + " is not a digest");
+                refused.accept("referrer '" + abbreviate(m.path("digest").asText()) + "' of " + repository + "@"
+                        + digest + " is not a digest");
             }
         }
         return out;

@@ -15,6 +15,7 @@ import org.apache.kafka.common.TopicPartition;
 final class OffsetTracker {
     /** Per partition: offset → targets still to finish it. */
     private final Map<TopicPartition, TreeMap<Long, Integer>> open = new HashMap<>();
+
     private final Map<TopicPartition, Long> next = new HashMap<>();
     private int inFlight;
 

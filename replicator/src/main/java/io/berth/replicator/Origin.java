@@ -17,8 +17,11 @@ import java.util.Locale;
 record Origin(String scheme, String host, int port, boolean internal) {
 
     static Origin of(URI uri) {
-        return new Origin(uri.getScheme().toLowerCase(Locale.ROOT), uri.getHost().toLowerCase(Locale.ROOT),
-                port(uri), internal(uri.getHost()));
+        return new Origin(
+                uri.getScheme().toLowerCase(Locale.ROOT),
+                uri.getHost().toLowerCase(Locale.ROOT),
+                port(uri),
+                internal(uri.getHost()));
     }
 
     private static int port(URI uri) {
@@ -27,8 +30,11 @@ record Origin(String scheme, String host, int port, boolean internal) {
 
     /** Whether {@code uri} is this origin: what credentials may be sent to. */
     boolean same(URI uri) {
-        return uri.getScheme() != null && uri.getHost() != null && scheme.equalsIgnoreCase(uri.getScheme())
-                && host.equalsIgnoreCase(uri.getHost()) && port == port(uri);
+        return uri.getScheme() != null
+                && uri.getHost() != null
+                && scheme.equalsIgnoreCase(uri.getScheme())
+                && host.equalsIgnoreCase(uri.getHost())
+                && port == port(uri);
     }
 
     /**
@@ -36,7 +42,8 @@ record Origin(String scheme, String host, int port, boolean internal) {
      * followed; {@code allowed} are further origins the configuration names (token realms).
      */
     URI follow(URI uri, String what, List<URI> allowed) throws IOException {
-        if (uri.getScheme() == null || uri.getHost() == null
+        if (uri.getScheme() == null
+                || uri.getHost() == null
                 || !List.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))) {
             throw new IOException(what + " " + abbreviate(uri) + " is not an http(s) URL: not followed");
         }
@@ -66,8 +73,12 @@ record Origin(String scheme, String host, int port, boolean internal) {
             return false; // cannot be reached at all: the request fails on its own
         }
         for (InetAddress a : addresses) {
-            if (a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress() || a.isAnyLocalAddress()
-                    || a.isMulticastAddress() || (a.getAddress().length == 16 && (a.getAddress()[0] & 0xfe) == 0xfc)) {
+            if (a.isLoopbackAddress()
+                    || a.isLinkLocalAddress()
+                    || a.isSiteLocalAddress()
+                    || a.isAnyLocalAddress()
+                    || a.isMulticastAddress()
+                    || (a.getAddress().length == 16 && (a.getAddress()[0] & 0xfe) == 0xfc)) {
                 return true;
             }
         }

@@ -13,11 +13,12 @@ public final class Reachability {
     private static final System.Logger LOG = System.getLogger(Reachability.class.getName());
 
     private final String what;
-    private volatile Runnable onBack = () -> { };
+    private volatile Runnable onBack = () -> {};
     private volatile Instant downSince;
     private volatile String why;
     /** The last exchange that did not complete within its deadline, until that same request completes. */
     private volatile String stuck;
+
     private volatile String stuckRequest;
 
     /** @param what how log lines name the registry: {@code replication target site-b (http://…)} */
@@ -83,8 +84,13 @@ public final class Reachability {
             downSince = null;
         }
         if (since != null) {
-            LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "%s answers again after %.1f s "
-                    + "unreachable", what, Duration.between(since, Instant.now()).toMillis() / 1000.0));
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    String.format(
+                            Locale.ROOT,
+                            "%s answers again after %.1f s " + "unreachable",
+                            what,
+                            Duration.between(since, Instant.now()).toMillis() / 1000.0));
             onBack.run();
         }
     }

@@ -24,18 +24,45 @@ import java.util.regex.Pattern;
  * {@code BERTH_REPLICATION_KAFKA_BOOTSTRAP_SERVERS}; a target's keys by its name,
  * {@code replication.targets.site-b.password} is {@code BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD}.
  */
-public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
-                                Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets,
-                                Map<String, String> kafkaProperties, Duration timeout, long manifestsMaxSize) {
+public record ReplicationConfig(
+        Endpoint source,
+        Optional<String> bootstrapServers,
+        String topic,
+        String group,
+        Duration reconcileInterval,
+        String httpHost,
+        int httpPort,
+        List<Target> targets,
+        Map<String, String> kafkaProperties,
+        Duration timeout,
+        long manifestsMaxSize) {
     /** Defaults of the bounds on what a remote may make the replicator do (docs/replication.md). */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
     public static final int DEFAULT_DELETE_BUDGET = 10;
 
     /** Without Kafka client properties (plaintext, no authentication), with the default bounds. */
-    public ReplicationConfig(Endpoint source, Optional<String> bootstrapServers, String topic, String group,
-                             Duration reconcileInterval, String httpHost, int httpPort, List<Target> targets) {
-        this(source, bootstrapServers, topic, group, reconcileInterval, httpHost, httpPort, targets, Map.of(),
-                DEFAULT_TIMEOUT, OciClient.DEFAULT_MAX_MANIFEST);
+    public ReplicationConfig(
+            Endpoint source,
+            Optional<String> bootstrapServers,
+            String topic,
+            String group,
+            Duration reconcileInterval,
+            String httpHost,
+            int httpPort,
+            List<Target> targets) {
+        this(
+                source,
+                bootstrapServers,
+                topic,
+                group,
+                reconcileInterval,
+                httpHost,
+                httpPort,
+                targets,
+                Map.of(),
+                DEFAULT_TIMEOUT,
+                OciClient.DEFAULT_MAX_MANIFEST);
     }
 
     /** How to reach Kafka (brokers, TLS and SASL), when events are consumed. */
@@ -49,8 +76,8 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
     }
 
     /** A registry to talk to. */
-    public record Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure,
-                           List<URI> tokenRealms) {
+    public record Endpoint(
+            URI url, String username, String password, Optional<Path> caFile, boolean insecure, List<URI> tokenRealms) {
         public Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure) {
             this(url, username, password, caFile, insecure, List.of());
         }
@@ -62,13 +89,40 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
     }
 
     /** A site to keep in step, and what of the source it wants. */
-    public record Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
-                         Optional<TagRegex> tags, List<String> platforms, String prefix, boolean deletes,
-                         int concurrency, long bytesPerSecond, int deleteBudgetPercent) {
-        public Target(String name, Endpoint endpoint, List<RepositoryGlob> repositories, List<RepositoryGlob> exclude,
-                      Optional<TagRegex> tags, List<String> platforms, String prefix, boolean deletes, int concurrency,
-                      long bytesPerSecond) {
-            this(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, bytesPerSecond,
+    public record Target(
+            String name,
+            Endpoint endpoint,
+            List<RepositoryGlob> repositories,
+            List<RepositoryGlob> exclude,
+            Optional<TagRegex> tags,
+            List<String> platforms,
+            String prefix,
+            boolean deletes,
+            int concurrency,
+            long bytesPerSecond,
+            int deleteBudgetPercent) {
+        public Target(
+                String name,
+                Endpoint endpoint,
+                List<RepositoryGlob> repositories,
+                List<RepositoryGlob> exclude,
+                Optional<TagRegex> tags,
+                List<String> platforms,
+                String prefix,
+                boolean deletes,
+                int concurrency,
+                long bytesPerSecond) {
+            this(
+                    name,
+                    endpoint,
+                    repositories,
+                    exclude,
+                    tags,
+                    platforms,
+                    prefix,
+                    deletes,
+                    concurrency,
+                    bytesPerSecond,
                     DEFAULT_DELETE_BUDGET);
         }
 
@@ -103,20 +157,36 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         public boolean wantsTag(String tag) {
             return tags.isEmpty() || tags.get().matches(tag);
         }
-
     }
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
-    private static final Pattern RATE = Pattern.compile("(\\d+)\\s*(B|KB|MB|GB|KiB|MiB|GiB)?/s", Pattern.CASE_INSENSITIVE);
+    private static final Pattern RATE =
+            Pattern.compile("(\\d+)\\s*(B|KB|MB|GB|KiB|MiB|GiB)?/s", Pattern.CASE_INSENSITIVE);
     private static final Pattern PLATFORM = Pattern.compile("[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?");
 
     public static ReplicationConfig load(Path file, Map<String, String> env) {
-        YamlSection r = YamlSection.load(file, "replication", env).only("source", "source-username",
-                "source-password", "source-tls", "source-token-realms", "kafka", "reconcile-interval", "http-host",
-                "http-port", "targets", "timeout", "manifests-max-size");
-        Endpoint source = endpoint(r, "source", r.string("source", ""), r.stringWithEnv("source-username",
-                "replication.source-username", ""), r.stringWithEnv("source-password", "replication.source-password",
-                ""), r.section("source-tls"), realms(r, "source-token-realms"));
+        YamlSection r = YamlSection.load(file, "replication", env)
+                .only(
+                        "source",
+                        "source-username",
+                        "source-password",
+                        "source-tls",
+                        "source-token-realms",
+                        "kafka",
+                        "reconcile-interval",
+                        "http-host",
+                        "http-port",
+                        "targets",
+                        "timeout",
+                        "manifests-max-size");
+        Endpoint source = endpoint(
+                r,
+                "source",
+                r.string("source", ""),
+                r.stringWithEnv("source-username", "replication.source-username", ""),
+                r.stringWithEnv("source-password", "replication.source-password", ""),
+                r.section("source-tls"),
+                realms(r, "source-token-realms"));
         YamlSection kafka = r.section("kafka").only("bootstrap-servers", "topic", "group", "properties");
         Map<String, String> kafkaProperties = kafka.properties("properties");
         KafkaConnection.ownKey(kafkaProperties).ifPresent(k -> {
@@ -125,8 +195,9 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         // no brokers: no events to follow, the reconciliations alone keep the targets in step
         String bootstrap = kafka.string("bootstrap-servers", "");
         if (bootstrap.isBlank() && r.has("kafka")) {
-            throw kafka.bad("bootstrap-servers", "is required in a kafka section (without one, replication is by "
-                    + "reconciliation alone)");
+            throw kafka.bad(
+                    "bootstrap-servers",
+                    "is required in a kafka section (without one, replication is by " + "reconciliation alone)");
         }
         String topic = kafka.string("topic", "berth.events");
         String group = kafka.string("group", "berth-replicator");
@@ -145,8 +216,18 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         }
         Duration timeout = r.duration("timeout", "60s", Duration.ofSeconds(1), Duration.ofHours(1));
         long maxManifest = size(r, "manifests-max-size", "4MiB", 1L << 10, 64L << 20);
-        return new ReplicationConfig(source, bootstrap.isBlank() ? Optional.empty() : Optional.of(bootstrap), topic,
-                group, reconcile, host, port, List.copyOf(targets), Map.copyOf(kafkaProperties), timeout, maxManifest);
+        return new ReplicationConfig(
+                source,
+                bootstrap.isBlank() ? Optional.empty() : Optional.of(bootstrap),
+                topic,
+                group,
+                reconcile,
+                host,
+                port,
+                List.copyOf(targets),
+                Map.copyOf(kafkaProperties),
+                timeout,
+                maxManifest);
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|KB|MB)?", Pattern.CASE_INSENSITIVE);
@@ -156,11 +237,13 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         Matcher m = SIZE.matcher(text);
         if (m.matches()) {
             String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
-            BigInteger bytes = new BigInteger(m.group(1)).multiply(BigInteger.valueOf(switch (unit) {
-                case "kib", "kb" -> 1L << 10;
-                case "mib", "mb" -> 1L << 20;
-                default -> 1L;
-            }));
+            BigInteger bytes = new BigInteger(m.group(1))
+                    .multiply(BigInteger.valueOf(
+                            switch (unit) {
+                                case "kib", "kb" -> 1L << 10;
+                                case "mib", "mb" -> 1L << 20;
+                                default -> 1L;
+                            }));
             if (bytes.compareTo(BigInteger.valueOf(min)) >= 0 && bytes.compareTo(BigInteger.valueOf(max)) <= 0) {
                 return bytes.longValueExact();
             }
@@ -174,7 +257,9 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         for (String text : s.strings(key)) {
             try {
                 URI u = URI.create(text);
-                if (u.getScheme() != null && List.of("http", "https").contains(u.getScheme()) && u.getHost() != null
+                if (u.getScheme() != null
+                        && List.of("http", "https").contains(u.getScheme())
+                        && u.getHost() != null
                         && u.getRawUserInfo() == null) {
                     out.add(u);
                     continue;
@@ -187,12 +272,20 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         return List.copyOf(out);
     }
 
-    private static Endpoint endpoint(YamlSection s, String key, String url, String username, String password,
-                                     YamlSection tls, List<URI> realms) {
+    private static Endpoint endpoint(
+            YamlSection s,
+            String key,
+            String url,
+            String username,
+            String password,
+            YamlSection tls,
+            List<URI> realms) {
         URI uri;
         try {
             uri = URI.create(url);
-            if (uri.getScheme() == null || !List.of("http", "https").contains(uri.getScheme()) || uri.getHost() == null) {
+            if (uri.getScheme() == null
+                    || !List.of("http", "https").contains(uri.getScheme())
+                    || uri.getHost() == null) {
                 throw new IllegalArgumentException();
             }
         } catch (IllegalArgumentException e) {
@@ -200,8 +293,10 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         }
         if (uri.getRawUserInfo() != null) {
             // never echoed: the line would print the password it refuses
-            throw s.bad(key, "carries credentials in the URL (" + uri.getScheme() + "://…@" + uri.getHost()
-                    + "): they would be logged and shown, not used; give them as username and password");
+            throw s.bad(
+                    key,
+                    "carries credentials in the URL (" + uri.getScheme() + "://…@" + uri.getHost()
+                            + "): they would be logged and shown, not used; give them as username and password");
         }
         tls.only("ca-file", "insecure");
         Optional<Path> ca = tls.optional("ca-file").map(Path::of);
@@ -209,16 +304,35 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
     }
 
     private static Target target(YamlSection t) {
-        t.only("name", "url", "username", "password", "tls", "token-realms", "repositories", "exclude", "tags",
-                "platforms", "prefix", "deletes", "delete-budget", "concurrency", "rate-limit");
+        t.only(
+                "name",
+                "url",
+                "username",
+                "password",
+                "tls",
+                "token-realms",
+                "repositories",
+                "exclude",
+                "tags",
+                "platforms",
+                "prefix",
+                "deletes",
+                "delete-budget",
+                "concurrency",
+                "rate-limit");
         String name = t.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw t.bad("name", "'" + name + "' must be 1-64 of a-z, 0-9, '.', '_', '-'");
         }
         String envKey = "replication.targets." + name + ".";
-        Endpoint endpoint = endpoint(t, "url", t.stringWithEnv("url", envKey + "url", ""),
-                t.stringWithEnv("username", envKey + "username", ""), t.stringWithEnv("password", envKey + "password",
-                        ""), t.section("tls"), realms(t, "token-realms"));
+        Endpoint endpoint = endpoint(
+                t,
+                "url",
+                t.stringWithEnv("url", envKey + "url", ""),
+                t.stringWithEnv("username", envKey + "username", ""),
+                t.stringWithEnv("password", envKey + "password", ""),
+                t.section("tls"),
+                realms(t, "token-realms"));
         List<RepositoryGlob> repositories = globs(t, "repositories");
         List<RepositoryGlob> exclude = globs(t, "exclude");
         Optional<TagRegex> tags = t.optional("tags").map(regex -> {
@@ -247,7 +361,17 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
         if (!b.matches() || Integer.parseInt(b.group(1)) > 100) {
             throw t.bad("delete-budget", "'" + budget + "' must be a percentage from 0% to 100% of the target's tags");
         }
-        return new Target(name, endpoint, repositories, exclude, tags, platforms, prefix, deletes, concurrency, rate,
+        return new Target(
+                name,
+                endpoint,
+                repositories,
+                exclude,
+                tags,
+                platforms,
+                prefix,
+                deletes,
+                concurrency,
+                rate,
                 Integer.parseInt(b.group(1)));
     }
 
@@ -266,8 +390,10 @@ public record ReplicationConfig(Endpoint source, Optional<String> bootstrapServe
     private static long rate(YamlSection t, String text) {
         Matcher m = RATE.matcher(text.trim());
         if (!m.matches()) {
-            throw t.bad("rate-limit", "'" + text + "' is not a rate such as 200MB/s (B, KB, MB, GB per second; "
-                    + "binary units, as everywhere in Berth)");
+            throw t.bad(
+                    "rate-limit",
+                    "'" + text + "' is not a rate such as 200MB/s (B, KB, MB, GB per second; "
+                            + "binary units, as everywhere in Berth)");
         }
         String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
         long factor = switch (unit) {

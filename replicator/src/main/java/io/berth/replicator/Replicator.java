@@ -73,70 +73,113 @@ public final class Replicator implements AutoCloseable {
     public Replicator(ReplicationConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.parking = config.kafka().map(k -> (Producer<String, byte[]>) EventStream
-                .producer(k, "berth-replicator-retry", Map.of())).orElse(null);
+        this.parking = config.kafka()
+                .map(k -> (Producer<String, byte[]>) EventStream.producer(k, "berth-replicator-retry", Map.of()))
+                .orElse(null);
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
-                .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
-                .waitDurationInOpenState(Duration.ofSeconds(10)).build());
+                .failureRateThreshold(50)
+                .minimumNumberOfCalls(5)
+                .slidingWindowSize(10)
+                .waitDurationInOpenState(Duration.ofSeconds(10))
+                .build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         Duration timeout = config.timeout();
-        this.sourceReachability = new Reachability("replication source " + config.source().url());
-        OciClient source = new OciClient(config.source().url(), config.source().username(), config.source().password(),
-                Tls.context(config.source()), timeout, sourceReachability,
-                config.manifestsMaxSize(), config.source().tokenRealms());
+        this.sourceReachability =
+                new Reachability("replication source " + config.source().url());
+        OciClient source = new OciClient(
+                config.source().url(),
+                config.source().username(),
+                config.source().password(),
+                Tls.context(config.source()),
+                timeout,
+                sourceReachability,
+                config.manifestsMaxSize(),
+                config.source().tokenRealms());
         for (ReplicationConfig.Target t : config.targets()) {
-            RateLimiter limiter = t.bytesPerSecond() <= 0 ? null : RateLimiter.of("replication-" + t.name(),
-                    RateLimiterConfig.custom().limitRefreshPeriod(Duration.ofMillis(100))
-                            .limitForPeriod((int) Math.max(1, Math.min(Integer.MAX_VALUE, t.bytesPerSecond() / 1024 / 10)))
-                            .timeoutDuration(Duration.ofMinutes(10)).build());
-            Reachability reachability = new Reachability("replication target " + t.name() + " ("
-                    + t.endpoint().url() + ")");
+            RateLimiter limiter = t.bytesPerSecond() <= 0
+                    ? null
+                    : RateLimiter.of(
+                            "replication-" + t.name(),
+                            RateLimiterConfig.custom()
+                                    .limitRefreshPeriod(Duration.ofMillis(100))
+                                    .limitForPeriod((int)
+                                            Math.max(1, Math.min(Integer.MAX_VALUE, t.bytesPerSecond() / 1024 / 10)))
+                                    .timeoutDuration(Duration.ofMinutes(10))
+                                    .build());
+            Reachability reachability = new Reachability(
+                    "replication target " + t.name() + " (" + t.endpoint().url() + ")");
             targetReachability.add(reachability);
-            OciClient target = new OciClient(t.endpoint().url(), t.endpoint().username(), t.endpoint().password(),
-                    Tls.context(t.endpoint()), timeout, reachability, config.manifestsMaxSize(),
+            OciClient target = new OciClient(
+                    t.endpoint().url(),
+                    t.endpoint().username(),
+                    t.endpoint().password(),
+                    Tls.context(t.endpoint()),
+                    timeout,
+                    reachability,
+                    config.manifestsMaxSize(),
                     t.endpoint().tokenRealms());
             Copier copier = new Copier(source, target, t, limiter);
             // every delete on a target is also a record on <group>.deletes (key: the target), for audit
             copier.onDelete((what, why) -> emitDelete(t.name(), what, why));
-            TargetWorker w = new TargetWorker(copier, config, parking, breakers.circuitBreaker("replication-"
-                    + t.name()), reachability, vitals);
+            TargetWorker w = new TargetWorker(
+                    copier, config, parking, breakers.circuitBreaker("replication-" + t.name()), reachability, vitals);
             workers.add(w);
             String[] tags = {"target", t.name()};
-            FunctionCounter.builder("berth.replication.bytes.copied", copier, c -> c.bytesCopied.get()).tags(tags)
-                    .description("Blob bytes copied to the target.").register(meters);
+            FunctionCounter.builder("berth.replication.bytes.copied", copier, c -> c.bytesCopied.get())
+                    .tags(tags)
+                    .description("Blob bytes copied to the target.")
+                    .register(meters);
             FunctionCounter.builder("berth.replication.manifests.copied", copier, c -> c.manifestsCopied.get())
-                    .tags(tags).description("Manifests copied to the target.").register(meters);
-            FunctionCounter.builder("berth.replication.blobs.mounted", copier, c -> c.blobsMounted.get()).tags(tags)
+                    .tags(tags)
+                    .description("Manifests copied to the target.")
+                    .register(meters);
+            FunctionCounter.builder("berth.replication.blobs.mounted", copier, c -> c.blobsMounted.get())
+                    .tags(tags)
                     .description("Blobs mounted from another repository of the target instead of copied.")
                     .register(meters);
-            FunctionCounter.builder("berth.replication.failures", w, x -> x.failures.get()).tags(tags)
-                    .description("Attempts that failed (an event, a reconciliation of a repository).").register(meters);
-            FunctionCounter.builder("berth.replication.deletes", copier, c -> c.deletes.get()).tags(tags)
+            FunctionCounter.builder("berth.replication.failures", w, x -> x.failures.get())
+                    .tags(tags)
+                    .description("Attempts that failed (an event, a reconciliation of a repository).")
+                    .register(meters);
+            FunctionCounter.builder("berth.replication.deletes", copier, c -> c.deletes.get())
+                    .tags(tags)
                     .description("Tags and manifests deleted on the target, each on evidence from the source.")
                     .register(meters);
-            Gauge.builder("berth.replication.deletes.held", w, x -> x.held() == null ? 0 : 1).tags(tags)
-                    .description("1 while the target's deletes are held for an operator.").register(meters);
-            FunctionCounter.builder("berth.replication.events.parked", w, x -> x.eventsParked.get()).tags(tags)
-                    .description("Events parked on the target's retry topic.").register(meters);
-            Gauge.builder("berth.replication.lag.events", w, TargetWorker::lagEvents).tags(tags)
-                    .description("Events not yet applied to the target (queued or parked).").register(meters);
-            Gauge.builder("berth.replication.lag.seconds", w, TargetWorker::lagSeconds).tags(tags)
-                    .description("How long the oldest queued or parked event has waited.").register(meters);
-            Gauge.builder("berth.replication.in.sync", w, x -> x.state().equals("in-sync") ? 1 : 0).tags(tags)
+            Gauge.builder("berth.replication.deletes.held", w, x -> x.held() == null ? 0 : 1)
+                    .tags(tags)
+                    .description("1 while the target's deletes are held for an operator.")
+                    .register(meters);
+            FunctionCounter.builder("berth.replication.events.parked", w, x -> x.eventsParked.get())
+                    .tags(tags)
+                    .description("Events parked on the target's retry topic.")
+                    .register(meters);
+            Gauge.builder("berth.replication.lag.events", w, TargetWorker::lagEvents)
+                    .tags(tags)
+                    .description("Events not yet applied to the target (queued or parked).")
+                    .register(meters);
+            Gauge.builder("berth.replication.lag.seconds", w, TargetWorker::lagSeconds)
+                    .tags(tags)
+                    .description("How long the oldest queued or parked event has waited.")
+                    .register(meters);
+            Gauge.builder("berth.replication.in.sync", w, x -> x.state().equals("in-sync") ? 1 : 0)
+                    .tags(tags)
                     .description("1 when the last reconciliation found no difference and nothing waits.")
                     .register(meters);
         }
-        this.reconciler = Executors.newScheduledThreadPool(workers.size(), r -> Thread.ofPlatform()
-                .name("berth-reconcile").daemon().unstarted(r));
-        this.pump = Thread.ofPlatform().name("berth-replicate-events").daemon().unstarted(vitals.guard(
-                "the event pump", this::pumpEvents));
+        this.reconciler = Executors.newScheduledThreadPool(
+                workers.size(),
+                r -> Thread.ofPlatform().name("berth-reconcile").daemon().unstarted(r));
+        this.pump = Thread.ofPlatform()
+                .name("berth-replicate-events")
+                .daemon()
+                .unstarted(vitals.guard("the event pump", this::pumpEvents));
     }
 
     /** Starts the listener, the workers, the event stream and the reconciliations; returns the port. */
     public int start() throws IOException {
         http = HttpServer.create(new InetSocketAddress(config.httpHost(), config.httpPort()), 16);
-        http.createContext("/healthz", x -> send(x, vitals.dead() == null ? 200 : 503, "text/plain; charset=utf-8",
-                health()));
+        http.createContext(
+                "/healthz", x -> send(x, vitals.dead() == null ? 200 : 503, "text/plain; charset=utf-8", health()));
         http.createContext("/metrics", x -> send(x, 200, "text/plain; version=0.0.4; charset=utf-8", meters.scrape()));
         http.createContext("/status", x -> send(x, 200, "application/json", JSON.writeValueAsString(status())));
         http.setExecutor(null);
@@ -166,18 +209,33 @@ public final class Replicator implements AutoCloseable {
     private String health() {
         StringBuilder b = new StringBuilder();
         // a remote that does not answer, or answers too slowly to finish an exchange, degrades the replicator
-        boolean ok = workers.stream().noneMatch(w -> w.state().equals("unreachable") || w.state().equals("held"))
-                && sourceReachability.stuckOn() == null && !sourceReachability.down()
+        boolean ok = workers.stream()
+                        .noneMatch(w ->
+                                w.state().equals("unreachable") || w.state().equals("held"))
+                && sourceReachability.stuckOn() == null
+                && !sourceReachability.down()
                 && targetReachability.stream().allMatch(r -> r.stuckOn() == null);
         String dead = vitals.dead();
-        b.append("status: ").append(dead != null ? "failed: " + dead : ok ? "ok" : "degraded").append('\n');
-        b.append("source: ").append(sourceReachability.down() ? "unreachable: " + sourceReachability.lastFailure()
-                : sourceReachability.stuckOn() != null ? "stuck: " + sourceReachability.stuckOn() : "ok").append('\n');
+        b.append("status: ")
+                .append(dead != null ? "failed: " + dead : ok ? "ok" : "degraded")
+                .append('\n');
+        b.append("source: ")
+                .append(
+                        sourceReachability.down()
+                                ? "unreachable: " + sourceReachability.lastFailure()
+                                : sourceReachability.stuckOn() != null
+                                        ? "stuck: " + sourceReachability.stuckOn()
+                                        : "ok")
+                .append('\n');
         for (int i = 0; i < workers.size(); i++) {
             TargetWorker w = workers.get(i);
             String stuck = targetReachability.get(i).stuckOn();
-            b.append("target ").append(w.name()).append(": ").append(w.state())
-                    .append(stuck == null ? "" : " (stuck: " + stuck + ")").append('\n');
+            b.append("target ")
+                    .append(w.name())
+                    .append(": ")
+                    .append(w.state())
+                    .append(stuck == null ? "" : " (stuck: " + stuck + ")")
+                    .append('\n');
         }
         return b.toString();
     }
@@ -212,16 +270,18 @@ public final class Replicator implements AutoCloseable {
         record.put("deleted", what);
         record.put("why", why);
         try {
-            parking.send(new ProducerRecord<>(deletesTopic(), target,
-                    COMPACT.writeValueAsBytes(record)), (m, e) -> {
-                        if (e != null) {
-                            LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target
-                                    + " was not written to " + deletesTopic() + ": " + e);
-                        }
-                    });
+            parking.send(new ProducerRecord<>(deletesTopic(), target, COMPACT.writeValueAsBytes(record)), (m, e) -> {
+                if (e != null) {
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "the delete of " + what + " on " + target + " was not written to " + deletesTopic() + ": "
+                                    + e);
+                }
+            });
         } catch (JsonProcessingException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "the delete of " + what + " on " + target + " was not written to "
-                    + deletesTopic() + ": " + e);
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "the delete of " + what + " on " + target + " was not written to " + deletesTopic() + ": " + e);
         }
     }
 
@@ -233,8 +293,12 @@ public final class Replicator implements AutoCloseable {
     /** Lets the next reconciliation of these targets delete beyond their delete budget (an operator's call). */
     public void approveDeletes(Set<String> targets) {
         for (String t : targets) {
-            workers.stream().filter(w -> w.name().equals(t)).findFirst().orElseThrow(() -> new IllegalArgumentException(
-                    "--approve-deletes names " + t + ", which is not a target")).approveDeletes();
+            workers.stream()
+                    .filter(w -> w.name().equals(t))
+                    .findFirst()
+                    .orElseThrow(() ->
+                            new IllegalArgumentException("--approve-deletes names " + t + ", which is not a target"))
+                    .approveDeletes();
         }
     }
 
@@ -246,8 +310,8 @@ public final class Replicator implements AutoCloseable {
     }
 
     private void pumpEvents() {
-        try (KafkaConsumer<String, byte[]> c = EventStream.consumer(config.kafka().orElseThrow(),
-                config.group(), "berth-replicator", 500)) {
+        try (KafkaConsumer<String, byte[]> c =
+                EventStream.consumer(config.kafka().orElseThrow(), config.group(), "berth-replicator", 500)) {
             consumer = c;
             c.subscribe(List.of(config.topic()), new ConsumerRebalanceListener() {
                 @Override
@@ -257,8 +321,7 @@ public final class Replicator implements AutoCloseable {
                 }
 
                 @Override
-                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                }
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
             });
             long lastCommit = System.nanoTime();
             boolean paused = false;
@@ -298,8 +361,10 @@ public final class Replicator implements AutoCloseable {
         try {
             event = EventCodec.decode(r.value());
         } catch (MalformedEventException e) {
-            LOG.log(System.Logger.Level.WARNING, "record " + r.partition() + "/" + r.offset() + " is not an event ("
-                    + e.getMessage() + "); skipped");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "record " + r.partition() + "/" + r.offset() + " is not an event (" + e.getMessage()
+                            + "); skipped");
             offsets.started(tp, r.offset(), 1);
             offsets.finished(tp, r.offset());
             return;

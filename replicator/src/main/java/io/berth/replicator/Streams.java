@@ -1,14 +1,13 @@
 package io.berth.replicator;
 
-import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.berth.core.io.ExactLengthInputStream;
+import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.io.InputStream;
 import java.util.function.LongConsumer;
 
 /** Views of a blob's byte stream for one chunk of an upload. */
 final class Streams {
-    private Streams() {
-    }
+    private Streams() {}
 
     /**
      * At most {@code length} bytes of {@code in}, throttled by {@code limiter} (one permit per KiB, when

@@ -27,7 +27,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
@@ -80,7 +79,8 @@ final class TargetWorker implements AutoCloseable {
     private final Reachability reachability;
     /** Wakes the retry loop and the probe early (the target answers again, or the worker stops). */
     private final Semaphore wake = new Semaphore(0);
-    private volatile Runnable onBack = () -> { };
+
+    private volatile Runnable onBack = () -> {};
     private volatile boolean running = true;
     private KafkaConsumer<String, byte[]> retryConsumer;
 
@@ -93,6 +93,7 @@ final class TargetWorker implements AutoCloseable {
     private volatile long oldestParked;
     /** Differences found by the reconciliation in progress. */
     private final AtomicInteger reconcilingDifferences = new AtomicInteger();
+
     private volatile Instant lastSuccess;
     private final Deque<String> lastErrors = new ConcurrentLinkedDeque<>();
     private volatile Reconciliation lastReconciliation;
@@ -103,20 +104,36 @@ final class TargetWorker implements AutoCloseable {
     private volatile boolean approved;
 
     /** What one reconciliation found and did. */
-    record Reconciliation(Instant at, long durationMillis, int repositories, int tags, int differences, int copied,
-                          int deleted, List<String> errors) {
+    record Reconciliation(
+            Instant at,
+            long durationMillis,
+            int repositories,
+            int tags,
+            int differences,
+            int copied,
+            int deleted,
+            List<String> errors) {
         boolean inSync() {
             return differences == 0 && errors.isEmpty();
         }
     }
 
-    TargetWorker(Copier copier, ReplicationConfig replication, Producer<String, byte[]> parking,
-                 CircuitBreaker breaker, Reachability reachability) {
+    TargetWorker(
+            Copier copier,
+            ReplicationConfig replication,
+            Producer<String, byte[]> parking,
+            CircuitBreaker breaker,
+            Reachability reachability) {
         this(copier, replication, parking, breaker, reachability, new Vitals());
     }
 
-    TargetWorker(Copier copier, ReplicationConfig replication, Producer<String, byte[]> parking,
-                 CircuitBreaker breaker, Reachability reachability, Vitals vitals) {
+    TargetWorker(
+            Copier copier,
+            ReplicationConfig replication,
+            Producer<String, byte[]> parking,
+            CircuitBreaker breaker,
+            Reachability reachability,
+            Vitals vitals) {
         this.vitals = vitals;
         this.copier = copier;
         this.reachability = reachability;
@@ -124,15 +141,27 @@ final class TargetWorker implements AutoCloseable {
         this.replication = replication;
         this.parking = parking;
         this.breaker = breaker;
-        this.retry = Retry.of("replication-" + config.name(), RetryConfig.custom().maxAttempts(4)
-                .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(500), 2.0,
-                        Duration.ofSeconds(10)))
-                .retryOnException(e -> running && !(e instanceof CallNotPermittedException)).build());
-        this.pool = Executors.newFixedThreadPool(config.concurrency(), r -> Thread.ofPlatform()
-                .name("berth-replicate-" + config.name()).daemon().unstarted(r));
-        this.retryThread = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-retry").daemon()
+        this.retry = Retry.of(
+                "replication-" + config.name(),
+                RetryConfig.custom()
+                        .maxAttempts(4)
+                        .intervalFunction(IntervalFunction.ofExponentialBackoff(
+                                Duration.ofMillis(500), 2.0, Duration.ofSeconds(10)))
+                        .retryOnException(e -> running && !(e instanceof CallNotPermittedException))
+                        .build());
+        this.pool = Executors.newFixedThreadPool(
+                config.concurrency(),
+                r -> Thread.ofPlatform()
+                        .name("berth-replicate-" + config.name())
+                        .daemon()
+                        .unstarted(r));
+        this.retryThread = Thread.ofPlatform()
+                .name("berth-replicate-" + config.name() + "-retry")
+                .daemon()
                 .unstarted(vitals.guard("the retry loop of " + config.name(), this::retryLoop));
-        this.probe = Thread.ofPlatform().name("berth-replicate-" + config.name() + "-probe").daemon()
+        this.probe = Thread.ofPlatform()
+                .name("berth-replicate-" + config.name() + "-probe")
+                .daemon()
                 .unstarted(vitals.guard("the probe of " + config.name(), this::probeLoop));
         reachability.onBack(() -> {
             wake.release(); // parked events are tried at once
@@ -225,8 +254,10 @@ final class TargetWorker implements AutoCloseable {
         if (!RepositoryName.isValid(event.repository())) {
             // never put in a URL: a name such as team-a/../../local/app would leave the repositories given
             failed(event.type() + " " + event.subject() + ": refused: not a repository name");
-            LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": event " + event.id() + " names '"
-                    + event.repository() + "', which is not a repository name; skipped");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "replication to " + name() + ": event " + event.id() + " names '" + event.repository()
+                            + "', which is not a repository name; skipped");
             done.run();
             return;
         }
@@ -246,7 +277,8 @@ final class TargetWorker implements AutoCloseable {
         inOrder(event.repository(), () -> {
             boolean finished = false;
             try {
-                finished = breaker.getState() == CircuitBreaker.State.OPEN ? park(event, since)
+                finished = breaker.getState() == CircuitBreaker.State.OPEN
+                        ? park(event, since)
                         : applyWithRetry(event) || park(event, since);
             } finally {
                 pendingSince.remove(since);
@@ -260,8 +292,8 @@ final class TargetWorker implements AutoCloseable {
 
     private boolean applyWithRetry(RegistryEvent event) {
         try {
-            Retry.decorateCheckedRunnable(retry, CircuitBreaker.decorateCheckedRunnable(breaker,
-                    () -> apply(event))).run();
+            Retry.decorateCheckedRunnable(retry, CircuitBreaker.decorateCheckedRunnable(breaker, () -> apply(event)))
+                    .run();
             return true;
         } catch (Throwable e) {
             return false;
@@ -300,8 +332,9 @@ final class TargetWorker implements AutoCloseable {
         } catch (RegistryException e) {
             // a name, tag or digest that does not parse: nothing to ask the source about, nothing to retry
             failed(event.type() + " " + event.subject() + ": refused: " + e.getMessage());
-            LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": event " + event.id() + " refused: "
-                    + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "replication to " + name() + ": event " + event.id() + " refused: " + e.getMessage());
         } catch (IOException | RuntimeException e) {
             failed(event.type() + " " + event.subject() + ": " + e.getMessage());
             throw e;
@@ -321,7 +354,8 @@ final class TargetWorker implements AutoCloseable {
      * it); false only when the worker stops first.
      */
     private boolean park(RegistryEvent event, long receivedAt) {
-        ProducerRecord<String, byte[]> r = new ProducerRecord<>(retryTopic(), event.repository(), EventCodec.encode(event));
+        ProducerRecord<String, byte[]> r =
+                new ProducerRecord<>(retryTopic(), event.repository(), EventCodec.encode(event));
         r.headers().add(RECEIVED_AT, Long.toString(receivedAt).getBytes(StandardCharsets.UTF_8));
         while (running) {
             try {
@@ -332,8 +366,10 @@ final class TargetWorker implements AutoCloseable {
                 }
                 return true;
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": cannot park an event on "
-                        + retryTopic() + " (" + e.getMessage() + "); trying again");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "replication to " + name() + ": cannot park an event on " + retryTopic() + " (" + e.getMessage()
+                                + "); trying again");
                 sleep(2000);
             }
         }
@@ -347,13 +383,11 @@ final class TargetWorker implements AutoCloseable {
      */
     private void retryLoop() {
         try (KafkaConsumer<String, byte[]> consumer = EventStream.consumer(
-                replication.kafka().orElseThrow(), retryTopic(), "berth-replicator-" + config.name()
-                        + "-retry", 50)) {
+                replication.kafka().orElseThrow(), retryTopic(), "berth-replicator-" + config.name() + "-retry", 50)) {
             retryConsumer = consumer;
             consumer.subscribe(List.of(retryTopic()), new ConsumerRebalanceListener() {
                 @Override
-                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                }
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -391,7 +425,8 @@ final class TargetWorker implements AutoCloseable {
                             oldestParked = 0;
                         }
                         try {
-                            consumer.commitSync(Map.of(new TopicPartition(r.topic(), r.partition()),
+                            consumer.commitSync(Map.of(
+                                    new TopicPartition(r.topic(), r.partition()),
                                     new OffsetAndMetadata(r.offset() + 1)));
                         } catch (KafkaException e) {
                             // a later commit covers it; a restart applies it again, which is harmless
@@ -426,8 +461,7 @@ final class TargetWorker implements AutoCloseable {
     private static long receivedAt(ConsumerRecord<String, byte[]> r) {
         var h = r.headers().lastHeader(RECEIVED_AT);
         try {
-            return h == null ? r.timestamp() : Long.parseLong(new String(h.value(),
-                    StandardCharsets.UTF_8));
+            return h == null ? r.timestamp() : Long.parseLong(new String(h.value(), StandardCharsets.UTF_8));
         } catch (NumberFormatException e) {
             return r.timestamp();
         }
@@ -440,7 +474,8 @@ final class TargetWorker implements AutoCloseable {
         try {
             inOrder(event.repository(), () -> {
                 try {
-                    CircuitBreaker.decorateCheckedRunnable(breaker, () -> apply(event)).run();
+                    CircuitBreaker.decorateCheckedRunnable(breaker, () -> apply(event))
+                            .run();
                     applied[0] = true;
                 } catch (Throwable e) {
                     // tried again after the backoff
@@ -462,8 +497,7 @@ final class TargetWorker implements AutoCloseable {
     // ---- reconciliation
 
     /** A delete a reconciliation plans: a tag, or a whole repository (tag null), and the tags it removes. */
-    private record PlannedDelete(RepositoryName repository, Tag tag, int tags) {
-    }
+    private record PlannedDelete(RepositoryName repository, Tag tag, int tags) {}
 
     /**
      * Lets the next reconciliation make more deletes than the budget allows (an operator's decision,
@@ -503,15 +537,18 @@ final class TargetWorker implements AutoCloseable {
         List<RepositoryName> repositories = new ArrayList<>();
         try {
             OciClient.Listing<RepositoryName> catalog = copier.source().catalog();
-            catalog.refused().forEach(n -> errors.add("the source's catalog lists '" + n + "', which is not a "
-                    + "repository name: skipped"));
+            catalog.refused()
+                    .forEach(n -> errors.add(
+                            "the source's catalog lists '" + n + "', which is not a " + "repository name: skipped"));
             for (RepositoryName repo : catalog.values()) {
                 if (config.wants(repo)) {
                     repositories.add(repo);
                 }
             }
-            runInQueues(repositories, repo -> reconcileRepository(repo, tags, differences, copied, onTarget, planned,
-                    errors), errors);
+            runInQueues(
+                    repositories,
+                    repo -> reconcileRepository(repo, tags, differences, copied, onTarget, planned, errors),
+                    errors);
             if (config.deletes()) {
                 Set<RepositoryName> listed = new HashSet<>(repositories);
                 OciClient.Listing<RepositoryName> theirs = copier.target().catalog();
@@ -519,12 +556,16 @@ final class TargetWorker implements AutoCloseable {
                     if (!dst.value().startsWith(config.prefix())) {
                         continue;
                     }
-                    RepositoryName repo = RepositoryName.of(dst.value().substring(config.prefix().length()));
+                    RepositoryName repo = RepositoryName.of(
+                            dst.value().substring(config.prefix().length()));
                     if (!config.wants(repo) || listed.contains(repo)) {
                         continue;
                     }
-                    int held = copier.target().tags(dst).map(l -> (int) l.values().stream().filter(config::wantsTag)
-                            .count()).orElse(0);
+                    int held = copier.target()
+                            .tags(dst)
+                            .map(l -> (int)
+                                    l.values().stream().filter(config::wantsTag).count())
+                            .orElse(0);
                     if (held == 0) {
                         continue;
                     }
@@ -538,7 +579,8 @@ final class TargetWorker implements AutoCloseable {
                         planned.add(new PlannedDelete(repo, null, held));
                     }
                 }
-                long wouldDelete = planned.stream().mapToLong(PlannedDelete::tags).sum();
+                long wouldDelete =
+                        planned.stream().mapToLong(PlannedDelete::tags).sum();
                 // an approval is for the pass that follows it, not a standing permission
                 boolean approval = approved;
                 approved = false;
@@ -548,33 +590,40 @@ final class TargetWorker implements AutoCloseable {
                             + "or newly set up registry at its address?)";
                 } else if (wouldDelete > config.deleteAllowance(onTarget.get()) && !approval) {
                     hold = "would delete " + wouldDelete + " of the target's " + onTarget.get() + " tags, over its "
-                            + "delete-budget of " + config.deleteBudgetPercent() + "% (" + config.deleteAllowance(
-                            onTarget.get()) + ")";
+                            + "delete-budget of " + config.deleteBudgetPercent() + "% ("
+                            + config.deleteAllowance(onTarget.get()) + ")";
                 }
                 if (hold != null) {
                     if (!hold.equals(held)) {
-                        LOG.log(System.Logger.Level.WARNING, "replication to " + name() + ": deletes held: " + hold
-                                + "; nothing deleted. An operator who confirms runs berth replicate --approve-deletes "
-                                + name());
+                        LOG.log(
+                                System.Logger.Level.WARNING,
+                                "replication to " + name() + ": deletes held: " + hold
+                                        + "; nothing deleted. An operator who confirms runs berth replicate --approve-deletes "
+                                        + name());
                     }
                     held = hold;
                 } else {
                     held = null;
                     if (wouldDelete > 0) {
                         Map<RepositoryName, List<PlannedDelete>> byRepository = new LinkedHashMap<>();
-                        planned.forEach(d -> byRepository.computeIfAbsent(d.repository(), r -> new ArrayList<>()).add(d));
-                        runInQueues(List.copyOf(byRepository.keySet()), repo -> {
-                            for (PlannedDelete d : byRepository.get(repo)) {
-                                // asked again in the queue: the source may have changed since
-                                if (d.tag() != null) {
-                                    if (copier.syncTag(repo, d.tag())) {
-                                        deleted.incrementAndGet();
+                        planned.forEach(d -> byRepository
+                                .computeIfAbsent(d.repository(), r -> new ArrayList<>())
+                                .add(d));
+                        runInQueues(
+                                List.copyOf(byRepository.keySet()),
+                                repo -> {
+                                    for (PlannedDelete d : byRepository.get(repo)) {
+                                        // asked again in the queue: the source may have changed since
+                                        if (d.tag() != null) {
+                                            if (copier.syncTag(repo, d.tag())) {
+                                                deleted.incrementAndGet();
+                                            }
+                                        } else {
+                                            deleted.addAndGet(copier.deleteRepository(repo, catalog));
+                                        }
                                     }
-                                } else {
-                                    deleted.addAndGet(copier.deleteRepository(repo, catalog));
-                                }
-                            }
-                        }, errors);
+                                },
+                                errors);
                     }
                 }
             }
@@ -584,17 +633,28 @@ final class TargetWorker implements AutoCloseable {
             Thread.currentThread().interrupt();
             errors.add("interrupted");
         }
-        Reconciliation r = new Reconciliation(Instant.now(), (System.nanoTime() - start) / 1_000_000,
-                repositories.size(), tags.get(), differences.get(), copied.get(), deleted.get(), List.copyOf(errors));
+        Reconciliation r = new Reconciliation(
+                Instant.now(),
+                (System.nanoTime() - start) / 1_000_000,
+                repositories.size(),
+                tags.get(),
+                differences.get(),
+                copied.get(),
+                deleted.get(),
+                List.copyOf(errors));
         errors.forEach(e -> failed("reconcile: " + e));
         lastReconciliation = r;
         reconciling = false;
         reconcilingDifferences.set(0);
         // INFO even with errors: an unreachable target is already its one WARN (Reachability)
-        LOG.log(System.Logger.Level.INFO, "reconciled " + name()
-                + ": " + r.repositories() + " repositories, " + r.tags() + " tags, " + r.differences() + " differences ("
-                + r.copied() + " copied, " + r.deleted() + " deleted" + (held == null ? "" : ", deletes held") + ") in "
-                + r.durationMillis() + " ms" + (r.errors().isEmpty() ? "" : ", errors: " + r.errors()));
+        LOG.log(
+                System.Logger.Level.INFO,
+                "reconciled " + name()
+                        + ": " + r.repositories() + " repositories, " + r.tags() + " tags, " + r.differences()
+                        + " differences ("
+                        + r.copied() + " copied, " + r.deleted() + " deleted" + (held == null ? "" : ", deletes held")
+                        + ") in "
+                        + r.durationMillis() + " ms" + (r.errors().isEmpty() ? "" : ", errors: " + r.errors()));
         return r;
     }
 
@@ -621,14 +681,23 @@ final class TargetWorker implements AutoCloseable {
         done.await();
     }
 
-    private void reconcileRepository(RepositoryName repo, AtomicInteger tags, AtomicInteger differences,
-                                     AtomicInteger copied, AtomicInteger onTarget, List<PlannedDelete> planned,
-                                     List<String> errors) throws IOException {
+    private void reconcileRepository(
+            RepositoryName repo,
+            AtomicInteger tags,
+            AtomicInteger differences,
+            AtomicInteger copied,
+            AtomicInteger onTarget,
+            List<PlannedDelete> planned,
+            List<String> errors)
+            throws IOException {
         RepositoryName dst = config.destination(repo);
-        OciClient.Listing<Tag> listed = copier.source().tags(repo).orElseThrow(() -> new IOException("the source's "
-                + "catalog lists " + repo + " but its tag list answers 404: not compared, nothing deleted"));
-        listed.refused().forEach(t -> errors.add(repo + ": the source lists tag '" + t + "', which is not a tag: "
-                + "skipped"));
+        OciClient.Listing<Tag> listed = copier.source()
+                .tags(repo)
+                .orElseThrow(() -> new IOException("the source's " + "catalog lists " + repo
+                        + " but its tag list answers 404: not compared, nothing deleted"));
+        listed.refused()
+                .forEach(
+                        t -> errors.add(repo + ": the source lists tag '" + t + "', which is not a tag: " + "skipped"));
         List<Tag> sourceTags = listed.values().stream().filter(config::wantsTag).toList();
         Map<Tag, Digest> want = digests(copier.source(), repo, sourceTags);
         for (Tag t : sourceTags) {
@@ -638,7 +707,8 @@ final class TargetWorker implements AutoCloseable {
             }
         }
         List<Tag> targetTags = copier.target().tags(dst).map(OciClient.Listing::values).orElse(List.of()).stream()
-                .filter(config::wantsTag).toList();
+                .filter(config::wantsTag)
+                .toList();
         Map<Tag, Digest> have = digests(copier.target(), dst, targetTags);
         tags.addAndGet(want.size());
         onTarget.addAndGet(have.size());
@@ -729,7 +799,9 @@ final class TargetWorker implements AutoCloseable {
         if (held != null) {
             return "held";
         }
-        if (r == null || !r.errors().isEmpty() || lagEvents() > 0
+        if (r == null
+                || !r.errors().isEmpty()
+                || lagEvents() > 0
                 || (reconciling && reconcilingDifferences.get() > 0)) {
             return "syncing";
         }

@@ -16,24 +16,26 @@ import javax.net.ssl.X509TrustManager;
 
 /** The TLS trust of an endpoint: the JDK's, a CA file's (PEM), or none at all ({@code insecure}). */
 final class Tls {
-    private Tls() {
-    }
+    private Tls() {}
 
     static SSLContext context(ReplicationConfig.Endpoint e) {
         try {
             if (e.insecure()) {
                 SSLContext ctx = SSLContext.getInstance("TLS");
-                ctx.init(null, new TrustManager[] {new X509TrustManager() {
-                    public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                    }
+                ctx.init(
+                        null,
+                        new TrustManager[] {
+                            new X509TrustManager() {
+                                public void checkClientTrusted(X509Certificate[] chain, String authType) {}
 
-                    public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                    }
+                                public void checkServerTrusted(X509Certificate[] chain, String authType) {}
 
-                    public X509Certificate[] getAcceptedIssuers() {
-                        return new X509Certificate[0];
-                    }
-                }}, new SecureRandom());
+                                public X509Certificate[] getAcceptedIssuers() {
+                                    return new X509Certificate[0];
+                                }
+                            }
+                        },
+                        new SecureRandom());
                 return ctx;
             }
             if (e.caFile().isEmpty()) {
@@ -53,8 +55,8 @@ final class Tls {
             ctx.init(null, tmf.getTrustManagers(), new SecureRandom());
             return ctx;
         } catch (IOException | GeneralSecurityException ex) {
-            throw new IllegalArgumentException("cannot use the CA file " + e.caFile().orElse(null) + " for " + e.url()
-                    + ": " + ex.getMessage());
+            throw new IllegalArgumentException(
+                    "cannot use the CA file " + e.caFile().orElse(null) + " for " + e.url() + ": " + ex.getMessage());
         }
     }
 }

@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 final class Vitals {
     private static final System.Logger LOG = System.getLogger(Vitals.class.getName());
     private volatile String dead;
-    private volatile Consumer<String> onDeath = why -> { };
+    private volatile Consumer<String> onDeath = why -> {};
 
     /** What to do when a loop died (the command stops the process). */
     void onDeath(Consumer<String> listener) {

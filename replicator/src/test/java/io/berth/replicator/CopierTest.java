@@ -50,6 +50,7 @@ class CopierTest {
 
     @TempDir
     Path dir;
+
     TestRegistry source;
     TestRegistry target;
     Images images;
@@ -68,9 +69,17 @@ class CopierTest {
     }
 
     static ReplicationConfig.Target config(String prefix, boolean deletes, List<String> platforms, String tags) {
-        return new ReplicationConfig.Target("b", new ReplicationConfig.Endpoint(URI.create("http://x"), "", "",
-                Optional.empty(), false), List.of(), List.of(RepositoryGlob.of("tmp/**")),
-                tags == null ? Optional.empty() : Optional.of(TagRegex.of(tags)), platforms, prefix, deletes, 2, 0);
+        return new ReplicationConfig.Target(
+                "b",
+                new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                List.of(),
+                List.of(RepositoryGlob.of("tmp/**")),
+                tags == null ? Optional.empty() : Optional.of(TagRegex.of(tags)),
+                platforms,
+                prefix,
+                deletes,
+                2,
+                0);
     }
 
     Copier copier(ReplicationConfig.Target config, URI targetUri, long chunk) {
@@ -133,7 +142,10 @@ class CopierTest {
         Copier c = copier(config("mirror/", false, List.of("linux/amd64"), null));
         c.syncTag(APP, new Tag("multi"));
         RepositoryName mirrored = RepositoryName.of("mirror/team-a/app");
-        assertEquals(index, target.registry.metadata().tags().target(mirrored, "multi").orElseThrow(), "same digest, prefixed");
+        assertEquals(
+                index,
+                target.registry.metadata().tags().target(mirrored, "multi").orElseThrow(),
+                "same digest, prefixed");
         assertTrue(target.registry.metadata().manifests().exists(mirrored, amd));
         assertFalse(target.registry.metadata().manifests().exists(mirrored, arm), "the other platform stays behind");
         assertTrue(target.registry.metadata().manifests().exists(mirrored, signature), "the signature followed");
@@ -170,8 +182,8 @@ class CopierTest {
         BlobInfo config = images.blob(APP, Images.bytes("{}"));
         images.put(APP, "big", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(layer), null));
         try (CuttingProxy proxy = new CuttingProxy(target.port(), 10 << 20)) {
-            Copier c = copier(config("", false, List.of(), null), URI.create("http://127.0.0.1:" + proxy.port() + "/"),
-                    4 << 20);
+            Copier c = copier(
+                    config("", false, List.of(), null), URI.create("http://127.0.0.1:" + proxy.port() + "/"), 4 << 20);
             c.syncTag(APP, new Tag("big"));
             assertTrue(proxy.cut.get(), "the proxy did cut a connection");
             long sent = c.bytesCopied.get();
@@ -232,7 +244,8 @@ class CopierTest {
         images.index(APP, "multi", amd, arm);
         try (TestRegistry strict = new TestRegistry(dir.resolve("strict"))) {
             Copier c = copier(config("", false, List.of("linux/amd64"), null), strict.uri("/"), Copier.CHUNK);
-            OciClient.OciException e = assertThrows(OciClient.OciException.class, () -> c.syncTag(APP, new Tag("multi")));
+            OciClient.OciException e =
+                    assertThrows(OciClient.OciException.class, () -> c.syncTag(APP, new Tag("multi")));
             assertEquals("MANIFEST_BLOB_UNKNOWN", e.code(), "a sparse index needs manifests.allow-sparse there");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -247,11 +260,12 @@ class CopierTest {
             closed = s.getLocalPort();
         }
         Reachability reachability = new Reachability("replication target b");
-        OciClient dead = new OciClient(URI.create("http://127.0.0.1:" + closed + "/"), "", "", null,
-                Duration.ofSeconds(30), reachability);
+        OciClient dead = new OciClient(
+                URI.create("http://127.0.0.1:" + closed + "/"), "", "", null, Duration.ofSeconds(30), reachability);
         Copier c = new Copier(client(source.uri("/")), dead, config("", false, List.of(), null), null, Copier.CHUNK);
         IOException e = assertThrows(IOException.class, () -> c.syncTag(APP, new Tag("v1")));
-        assertEquals("HEAD http://127.0.0.1:" + closed + "/v2/" + APP.value() + "/manifests/v1: connection refused",
+        assertEquals(
+                "HEAD http://127.0.0.1:" + closed + "/v2/" + APP.value() + "/manifests/v1: connection refused",
                 e.getMessage());
         assertTrue(reachability.down());
         assertEquals(e.getMessage(), reachability.lastFailure());
@@ -285,7 +299,8 @@ class CopierTest {
 
         private void pipe(Socket from, Socket to, AtomicLong sent, long after) {
             byte[] buf = new byte[64 << 10];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            try (InputStream in = from.getInputStream();
+                    OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
                     out.write(buf, 0, n);
@@ -321,9 +336,10 @@ class CopierTest {
 
     @Test
     void copiesFromAnHtpasswdSourceToATargetBehindTheTokenFlow() throws Exception {
-        Files.writeString(dir.resolve("htpasswd"), "repl:" + BCrypt.hashpw("repl-pw", BCrypt.gensalt(4)) + "\n"
-                + "reader:" + BCrypt.hashpw("reader-pw",
-                BCrypt.gensalt(4)) + "\n");
+        Files.writeString(
+                dir.resolve("htpasswd"),
+                "repl:" + BCrypt.hashpw("repl-pw", BCrypt.gensalt(4)) + "\n" + "reader:"
+                        + BCrypt.hashpw("reader-pw", BCrypt.gensalt(4)) + "\n");
         Files.writeString(dir.resolve("policy.yaml"), """
                 rules:
                   - repositories: ["**"]
@@ -333,10 +349,15 @@ class CopierTest {
                     subjects: [reader]
                     actions: [pull]
                 """);
-        Map<String, String> auth = Map.of("auth.htpasswd.path", dir.resolve("htpasswd").toString(), "auth.policy",
-                dir.resolve("policy.yaml").toString(), "auth.token.key-file", dir.resolve("key.pem").toString());
+        Map<String, String> auth = Map.of(
+                "auth.htpasswd.path",
+                dir.resolve("htpasswd").toString(),
+                "auth.policy",
+                dir.resolve("policy.yaml").toString(),
+                "auth.token.key-file",
+                dir.resolve("key.pem").toString());
         try (TestRegistry basicSource = new TestRegistry(dir.resolve("c"), with(auth, "auth.type", "htpasswd"));
-             TestRegistry tokenTarget = new TestRegistry(dir.resolve("d"), with(auth, "auth.type", "token"))) {
+                TestRegistry tokenTarget = new TestRegistry(dir.resolve("d"), with(auth, "auth.type", "token"))) {
             Images onSource = new Images(basicSource.registry);
             Digest v1 = onSource.image(APP, "v1", "auth");
             onSource.image(RepositoryName.of("team-a/other"), "v1", "auth"); // the same blobs: mounted on the target
@@ -345,20 +366,25 @@ class CopierTest {
             Copier c = new Copier(from, to, config("", true, List.of(), null), null, Copier.CHUNK);
             assertTrue(c.syncTag(APP, new Tag("v1")));
             assertTrue(c.syncTag(RepositoryName.of("team-a/other"), new Tag("v1")));
-            assertEquals(v1, tokenTarget.registry.metadata().tags().target(APP, "v1").orElseThrow());
+            assertEquals(
+                    v1, tokenTarget.registry.metadata().tags().target(APP, "v1").orElseThrow());
             assertTrue(c.blobsMounted.get() > 0, "blobs of another repository were mounted, with pull on it");
             basicSource.registry.manifests().delete(APP, new Tag("v1"));
             assertTrue(c.syncTag(APP, new Tag("v1")));
-            assertTrue(tokenTarget.registry.metadata().tags().target(APP, "v1").isEmpty(), "deletes go through the token flow");
+            assertTrue(
+                    tokenTarget.registry.metadata().tags().target(APP, "v1").isEmpty(),
+                    "deletes go through the token flow");
             // a reader cannot write: the copier says why
-            OciClient readerOnTarget = new OciClient(tokenTarget.uri("/"), "reader", "reader-pw", null,
-                    Duration.ofSeconds(30));
+            OciClient readerOnTarget =
+                    new OciClient(tokenTarget.uri("/"), "reader", "reader-pw", null, Duration.ofSeconds(30));
             onSource.image(APP, "v2", "denied");
             Copier denied = new Copier(from, readerOnTarget, config("", true, List.of(), null), null, Copier.CHUNK);
-            Exception e = Assertions.assertThrows(Exception.class,
-                    () -> denied.syncTag(APP, new Tag("v2")));
-            assertTrue(String.valueOf(e.getMessage()).contains("403") || String.valueOf(e.getMessage()).contains("DENIED")
-                    || String.valueOf(e.getMessage()).contains("401"), e.toString());
+            Exception e = Assertions.assertThrows(Exception.class, () -> denied.syncTag(APP, new Tag("v2")));
+            assertTrue(
+                    String.valueOf(e.getMessage()).contains("403")
+                            || String.valueOf(e.getMessage()).contains("DENIED")
+                            || String.valueOf(e.getMessage()).contains("401"),
+                    e.toString());
         }
     }
 
@@ -366,27 +392,51 @@ class CopierTest {
     void copiesToAnHttpsTargetTrustingItsCaFileAndNotWithoutIt() throws Exception {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         pki.server("target", "7a");
-        try (TestRegistry https = new TestRegistry(dir.resolve("tls"), Map.of("http.tls.cert",
-                pki.cert("target").toString(), "http.tls.key", pki.key("target").toString()))) {
+        try (TestRegistry https = new TestRegistry(
+                dir.resolve("tls"),
+                Map.of(
+                        "http.tls.cert",
+                        pki.cert("target").toString(),
+                        "http.tls.key",
+                        pki.key("target").toString()))) {
             URI uri = URI.create("https://127.0.0.1:" + https.port() + "/");
             Digest v1 = images.image(APP, "v1", "tls");
-            OciClient trusting = new OciClient(uri, "", "", Tls.context(new ReplicationConfig.Endpoint(uri, "", "",
-                    Optional.of(pki.ca()), false)), Duration.ofSeconds(30));
-            assertTrue(new Copier(client(source.uri("/")), trusting, config("", true, List.of(), null), null,
-                    Copier.CHUNK).syncTag(APP, new Tag("v1")));
+            OciClient trusting = new OciClient(
+                    uri,
+                    "",
+                    "",
+                    Tls.context(new ReplicationConfig.Endpoint(uri, "", "", Optional.of(pki.ca()), false)),
+                    Duration.ofSeconds(30));
+            assertTrue(
+                    new Copier(client(source.uri("/")), trusting, config("", true, List.of(), null), null, Copier.CHUNK)
+                            .syncTag(APP, new Tag("v1")));
             assertEquals(v1, https.registry.metadata().tags().target(APP, "v1").orElseThrow());
             images.image(APP, "v2", "tls2");
             OciClient untrusting = new OciClient(uri, "", "", null, Duration.ofSeconds(30));
-            Exception e = Assertions.assertThrows(Exception.class, () -> new Copier(
-                    client(source.uri("/")), untrusting, config("", true, List.of(), null), null, Copier.CHUNK)
-                    .syncTag(APP, new Tag("v2")));
-            assertTrue(String.valueOf(e).toLowerCase().contains("certificat") || String.valueOf(e).contains("SSL")
-                    || String.valueOf(e).contains("PKIX"), e.toString());
+            Exception e = Assertions.assertThrows(
+                    Exception.class,
+                    () -> new Copier(
+                                    client(source.uri("/")),
+                                    untrusting,
+                                    config("", true, List.of(), null),
+                                    null,
+                                    Copier.CHUNK)
+                            .syncTag(APP, new Tag("v2")));
+            assertTrue(
+                    String.valueOf(e).toLowerCase().contains("certificat")
+                            || String.valueOf(e).contains("SSL")
+                            || String.valueOf(e).contains("PKIX"),
+                    e.toString());
             assertTrue(https.registry.metadata().tags().target(APP, "v2").isEmpty());
-            OciClient insecure = new OciClient(uri, "", "", Tls.context(new ReplicationConfig.Endpoint(uri, "", "",
-                    Optional.empty(), true)), Duration.ofSeconds(30));
-            assertTrue(new Copier(client(source.uri("/")), insecure, config("", true, List.of(), null), null,
-                    Copier.CHUNK).syncTag(APP, new Tag("v2")));
+            OciClient insecure = new OciClient(
+                    uri,
+                    "",
+                    "",
+                    Tls.context(new ReplicationConfig.Endpoint(uri, "", "", Optional.empty(), true)),
+                    Duration.ofSeconds(30));
+            assertTrue(
+                    new Copier(client(source.uri("/")), insecure, config("", true, List.of(), null), null, Copier.CHUNK)
+                            .syncTag(APP, new Tag("v2")));
         }
     }
 

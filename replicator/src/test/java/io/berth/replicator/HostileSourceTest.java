@@ -47,6 +47,7 @@ class HostileSourceTest {
 
     @TempDir
     Path dir;
+
     TestRegistry source;
     TestRegistry target;
     Images images;
@@ -74,16 +75,33 @@ class HostileSourceTest {
 
     /** With deletes; {@code prefix} on the target; only {@code team-a/**} when {@code onlyTeamA}. */
     static ReplicationConfig.Target config(String prefix, boolean onlyTeamA) {
-        return new ReplicationConfig.Target("b", new ReplicationConfig.Endpoint(URI.create("http://x"), "", "",
-                Optional.empty(), false), onlyTeamA ? List.of(RepositoryGlob.of("team-a/**")) : List.of(), List.of(),
-                Optional.empty(), List.of(), prefix, true, 2, 0);
+        return new ReplicationConfig.Target(
+                "b",
+                new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                onlyTeamA ? List.of(RepositoryGlob.of("team-a/**")) : List.of(),
+                List.of(),
+                Optional.empty(),
+                List.of(),
+                prefix,
+                true,
+                2,
+                0);
     }
 
     TargetWorker worker(URI from, ReplicationConfig.Target t) {
-        Copier copier = new Copier(new OciClient(from, "", "", null, Duration.ofSeconds(10)),
-                new OciClient(target.uri("/"), "", "", null, Duration.ofSeconds(10)), t, null);
-        ReplicationConfig config = new ReplicationConfig(new ReplicationConfig.Endpoint(from, "", "",
-                Optional.empty(), false), Optional.empty(), "berth.events", "g", Duration.ofHours(1), "127.0.0.1", 0,
+        Copier copier = new Copier(
+                new OciClient(from, "", "", null, Duration.ofSeconds(10)),
+                new OciClient(target.uri("/"), "", "", null, Duration.ofSeconds(10)),
+                t,
+                null);
+        ReplicationConfig config = new ReplicationConfig(
+                new ReplicationConfig.Endpoint(from, "", "", Optional.empty(), false),
+                Optional.empty(),
+                "berth.events",
+                "g",
+                Duration.ofHours(1),
+                "127.0.0.1",
+                0,
                 List.of(t));
         return new TargetWorker(copier, config, null, CircuitBreaker.ofDefaults("t"), new Reachability("target b"));
     }
@@ -115,10 +133,15 @@ class HostileSourceTest {
         try (TargetWorker w = worker(from, t)) {
             long start = System.nanoTime();
             TargetWorker.Reconciliation r = w.reconcile();
-            System.out.printf("[hostile source] %s: reconciliation over in %d ms, heap in use %d MiB, state %s, "
-                            + "errors %s, status held %s%n", what, (System.nanoTime() - start) / 1_000_000,
-                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, w.state(),
-                    r.errors(), w.status().get("held"));
+            System.out.printf(
+                    "[hostile source] %s: reconciliation over in %d ms, heap in use %d MiB, state %s, "
+                            + "errors %s, status held %s%n",
+                    what,
+                    (System.nanoTime() - start) / 1_000_000,
+                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20,
+                    w.state(),
+                    r.errors(),
+                    w.status().get("held"));
             lastStatus = w.status();
             return r;
         }
@@ -148,9 +171,10 @@ class HostileSourceTest {
             });
             OciClient c = new OciClient(mute.uri(), "", "", null, Duration.ofSeconds(2));
             long start = System.nanoTime();
-            IOException e = Assertions.assertThrows(IOException.class, () -> c.openBlob(APP,
-                    Digest.parse("sha256:" + "a".repeat(64)), 0, 10));
-            System.out.printf("a blob answer stopped after its status: failed after %.1f s: %s%n",
+            IOException e = Assertions.assertThrows(
+                    IOException.class, () -> c.openBlob(APP, Digest.parse("sha256:" + "a".repeat(64)), 0, 10));
+            System.out.printf(
+                    "a blob answer stopped after its status: failed after %.1f s: %s%n",
                     (System.nanoTime() - start) / 1e9, e.getMessage());
         } finally {
             release.countDown();
@@ -190,8 +214,11 @@ class HostileSourceTest {
             half.rule(x -> {
                 String p = x.getRequestURI().getPath();
                 if (p.equals("/v2/_catalog") || p.endsWith("/tags/list")) {
-                    HostileRegistry.answer(x, 404, "application/json", "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}"
-                            .getBytes(StandardCharsets.UTF_8));
+                    HostileRegistry.answer(
+                            x,
+                            404,
+                            "application/json",
+                            "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}".getBytes(StandardCharsets.UTF_8));
                     return true;
                 }
                 return false;
@@ -205,8 +232,11 @@ class HostileSourceTest {
                 } catch (IOException e) {
                     // no catalog: an error, never a delete
                 }
-                w.apply(event("io.berth.manifest.deleted", APP.value(), null, replicated.values().iterator().next()
-                        .toString()));
+                w.apply(event(
+                        "io.berth.manifest.deleted",
+                        APP.value(),
+                        null,
+                        replicated.values().iterator().next().toString()));
             }
         }
         assertEquals(replicated, onTarget(""));
@@ -246,10 +276,11 @@ class HostileSourceTest {
                 old.image(APP, "v" + i, "app-" + i);
                 old.image(OTHER, "v" + i, "other-" + i);
             }
-            TargetWorker.Reconciliation r = reconcileAgainst("restored from an old backup (6 of 11 tags)",
-                    backup.uri("/"), t);
+            TargetWorker.Reconciliation r =
+                    reconcileAgainst("restored from an old backup (6 of 11 tags)", backup.uri("/"), t);
             assertEquals(0, r.deleted(), "5 of 11 tags is beyond the default budget of 10%");
-            assertTrue(String.valueOf(lastStatus.get("held")).startsWith("would delete 5 of the target's 11 tags"),
+            assertTrue(
+                    String.valueOf(lastStatus.get("held")).startsWith("would delete 5 of the target's 11 tags"),
                     lastStatus.toString());
             assertEquals(replicated, onTarget(""), "held: the target keeps everything");
             // the operator says otherwise: the next pass deletes, each delete on the source's evidence
@@ -288,8 +319,13 @@ class HostileSourceTest {
             dots.rule(x -> {
                 String p = x.getRequestURI().getPath();
                 if (p.equals("/v2/_catalog")) {
-                    HostileRegistry.answer(x, 200, "application/json", ("{\"repositories\":[\"team-a/app\",\"team-a/other\","
-                            + "\"team-a/../../local/app\",\"team-a/../../evil/app\"]}").getBytes(StandardCharsets.UTF_8));
+                    HostileRegistry.answer(
+                            x,
+                            200,
+                            "application/json",
+                            ("{\"repositories\":[\"team-a/app\",\"team-a/other\","
+                                            + "\"team-a/../../local/app\",\"team-a/../../evil/app\"]}")
+                                    .getBytes(StandardCharsets.UTF_8));
                     return true;
                 }
                 return false;
@@ -306,11 +342,20 @@ class HostileSourceTest {
                 return false;
             });
             TargetWorker.Reconciliation r = reconcileAgainst("catalog names with ..", dots.uri(), t);
-            assertTrue(r.errors().stream().anyMatch(e -> e.contains("team-a/../../local/app")), r.errors().toString());
+            assertTrue(
+                    r.errors().stream().anyMatch(e -> e.contains("team-a/../../local/app")),
+                    r.errors().toString());
         }
-        assertEquals(Optional.of(local), target.registry.metadata().tags().target(LOCAL, "keep"),
+        assertEquals(
+                Optional.of(local),
+                target.registry.metadata().tags().target(LOCAL, "keep"),
                 "a repository only on the target, outside the prefix, is untouched");
-        assertTrue(target.registry.metadata().tags().target(RepositoryName.of("evil/app"), "v1").isEmpty(),
+        assertTrue(
+                target.registry
+                        .metadata()
+                        .tags()
+                        .target(RepositoryName.of("evil/app"), "v1")
+                        .isEmpty(),
                 "nothing is created outside the prefix");
         assertEquals(replicated, onTarget("mirror/"));
     }
@@ -324,12 +369,15 @@ class HostileSourceTest {
         try (TargetWorker w = worker(source.uri("/"), t)) {
             // a name that escapes the prefix and the repositories given
             w.apply(event("io.berth.repository.deleted", "team-a/../../local/app", null, null));
-            w.submit(event("io.berth.tag.created", "team-a/../team-b/secret", "v1", null), () -> { });
+            w.submit(event("io.berth.tag.created", "team-a/../team-b/secret", "v1", null), () -> {});
             // deletes the source does not confirm
             w.apply(event("io.berth.tag.deleted", APP.value(), "v1", null));
             w.apply(event("io.berth.repository.deleted", OTHER.value(), null, null));
-            w.apply(event("io.berth.manifest.deleted", APP.value(), null, replicated.values().iterator().next()
-                    .toString()));
+            w.apply(event(
+                    "io.berth.manifest.deleted",
+                    APP.value(),
+                    null,
+                    replicated.values().iterator().next().toString()));
             Thread.sleep(500); // the submitted one runs in its queue
         } catch (IOException | RuntimeException e) {
             // refusing is fine; deleting or copying is not
@@ -337,15 +385,34 @@ class HostileSourceTest {
             Thread.currentThread().interrupt();
         }
         assertEquals(Optional.of(local), target.registry.metadata().tags().target(LOCAL, "keep"));
-        assertTrue(target.registry.metadata().tags().target(RepositoryName.of("mirror/team-b/secret"), "v1").isEmpty(),
+        assertTrue(
+                target.registry
+                        .metadata()
+                        .tags()
+                        .target(RepositoryName.of("mirror/team-b/secret"), "v1")
+                        .isEmpty(),
                 "a filtered-out repository is not copied");
         assertEquals(replicated, onTarget("mirror/"));
     }
 
     static RegistryEvent event(String type, String repository, String tag, String digest) {
-        return new RegistryEvent("1.0", "forged", "//t", type, "2026-01-01T00:00:00Z",
-                repository + (tag == null ? "" : ":" + tag), "application/json", "1", repository, new DistributionEvent(
-                "forged", "2026-01-01T00:00:00Z", type.endsWith("deleted") ? "delete" : "push",
-                new DistributionEvent.Target(null, digest, null, null, repository, null, tag, null), null, null, null));
+        return new RegistryEvent(
+                "1.0",
+                "forged",
+                "//t",
+                type,
+                "2026-01-01T00:00:00Z",
+                repository + (tag == null ? "" : ":" + tag),
+                "application/json",
+                "1",
+                repository,
+                new DistributionEvent(
+                        "forged",
+                        "2026-01-01T00:00:00Z",
+                        type.endsWith("deleted") ? "delete" : "push",
+                        new DistributionEvent.Target(null, digest, null, null, repository, null, tag, null),
+                        null,
+                        null,
+                        null));
     }
 }

@@ -28,24 +28,35 @@ class OriginTest {
 
     @Test
     void aRemoteCannotDowngradeNorPointInsideUnlessTheOriginIsInside() throws IOException {
-        IOException down = assertThrows(IOException.class, () -> PUBLIC.follow(URI.create(
-                "http://198.51.100.7/token"), "token realm", List.of()));
+        IOException down = assertThrows(
+                IOException.class,
+                () -> PUBLIC.follow(URI.create("http://198.51.100.7/token"), "token realm", List.of()));
         assertTrue(down.getMessage().contains("downgrades https to http"), down.getMessage());
-        for (String inside : List.of("https://127.0.0.1/x", "https://169.254.169.254/latest/meta-data/",
-                "https://10.0.0.7/x", "https://192.168.1.1/x", "https://172.16.0.1/x", "https://[::1]/x",
+        for (String inside : List.of(
+                "https://127.0.0.1/x",
+                "https://169.254.169.254/latest/meta-data/",
+                "https://10.0.0.7/x",
+                "https://192.168.1.1/x",
+                "https://172.16.0.1/x",
+                "https://[::1]/x",
                 "https://[fd00::1]/x")) {
-            IOException e = assertThrows(IOException.class, () -> PUBLIC.follow(URI.create(inside), "redirect to",
-                    List.of()), inside);
+            IOException e = assertThrows(
+                    IOException.class, () -> PUBLIC.follow(URI.create(inside), "redirect to", List.of()), inside);
             assertTrue(e.getMessage().contains("loopback, link-local or private"), e.getMessage());
         }
-        assertEquals(URI.create("https://198.51.100.7/token"), PUBLIC.follow(URI.create(
-                "https://198.51.100.7/token"), "token realm", List.of()), "elsewhere outside: followed (anonymously)");
-        assertEquals(URI.create("http://127.0.0.1:6000/token"), LOOPBACK.follow(URI.create(
-                "http://127.0.0.1:6000/token"), "token realm", List.of()), "an origin inside may point inside");
-        assertThrows(IOException.class, () -> PUBLIC.follow(URI.create("https://u:p@198.51.100.7/"), "Location",
-                List.of()), "credentials in a URL a remote names");
-        assertThrows(IOException.class, () -> PUBLIC.follow(URI.create("file:///etc/passwd"), "Location",
-                List.of()));
+        assertEquals(
+                URI.create("https://198.51.100.7/token"),
+                PUBLIC.follow(URI.create("https://198.51.100.7/token"), "token realm", List.of()),
+                "elsewhere outside: followed (anonymously)");
+        assertEquals(
+                URI.create("http://127.0.0.1:6000/token"),
+                LOOPBACK.follow(URI.create("http://127.0.0.1:6000/token"), "token realm", List.of()),
+                "an origin inside may point inside");
+        assertThrows(
+                IOException.class,
+                () -> PUBLIC.follow(URI.create("https://u:p@198.51.100.7/"), "Location", List.of()),
+                "credentials in a URL a remote names");
+        assertThrows(IOException.class, () -> PUBLIC.follow(URI.create("file:///etc/passwd"), "Location", List.of()));
     }
 
     @Test

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.testing.Images;
 import io.berth.events.DistributionEvent;
 import io.berth.events.RegistryEvent;
 import io.berth.http.TestRegistry;
-import io.berth.core.testing.Images;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,7 +17,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -33,6 +32,7 @@ class TargetWorkerTest {
 
     @TempDir
     Path dir;
+
     TestRegistry source;
     TestRegistry target;
     Images images;
@@ -45,8 +45,14 @@ class TargetWorkerTest {
         images = new Images(source.registry);
         ReplicationConfig.Target t = CopierTest.config("", true, List.of(), null);
         Copier copier = new Copier(CopierTest.client(source.uri("/")), CopierTest.client(target.uri("/")), t, null);
-        ReplicationConfig config = new ReplicationConfig(new ReplicationConfig.Endpoint(URI.create("http://x"), "", "",
-                Optional.empty(), false), Optional.empty(), "berth.events", "g", Duration.ofHours(1), "127.0.0.1", 0,
+        ReplicationConfig config = new ReplicationConfig(
+                new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                Optional.empty(),
+                "berth.events",
+                "g",
+                Duration.ofHours(1),
+                "127.0.0.1",
+                0,
                 List.of(t));
         worker = new TargetWorker(copier, config, null, CircuitBreaker.ofDefaults("t"), new Reachability("target b"));
     }
@@ -59,10 +65,24 @@ class TargetWorkerTest {
     }
 
     static RegistryEvent tagCreated(String repository, String tag) {
-        return new RegistryEvent("1.0", "id", "//t", "io.berth.tag.created", "2026-01-01T00:00:00Z",
-                repository + ":" + tag, "application/json", "1", repository, new DistributionEvent("id",
-                "2026-01-01T00:00:00Z", "push", new DistributionEvent.Target(null, null, null, null, repository,
-                null, tag, null), null, null, null));
+        return new RegistryEvent(
+                "1.0",
+                "id",
+                "//t",
+                "io.berth.tag.created",
+                "2026-01-01T00:00:00Z",
+                repository + ":" + tag,
+                "application/json",
+                "1",
+                repository,
+                new DistributionEvent(
+                        "id",
+                        "2026-01-01T00:00:00Z",
+                        "push",
+                        new DistributionEvent.Target(null, null, null, null, repository, null, tag, null),
+                        null,
+                        null,
+                        null));
     }
 
     @Test
@@ -80,10 +100,11 @@ class TargetWorkerTest {
             }
         });
         assertTrue(running.await(10, TimeUnit.SECONDS));
-        CompletableFuture<Boolean> retried = CompletableFuture.supplyAsync(() -> worker.retryInOrder(
-                tagCreated(APP.value(), "v1")));
+        CompletableFuture<Boolean> retried =
+                CompletableFuture.supplyAsync(() -> worker.retryInOrder(tagCreated(APP.value(), "v1")));
         Thread.sleep(1000);
-        assertTrue(target.registry.metadata().tags().target(APP, "v1").isEmpty(),
+        assertTrue(
+                target.registry.metadata().tags().target(APP, "v1").isEmpty(),
                 "the parked event waits for the change in progress: side by side, it could read the source's "
                         + "older state and write it after the newer one");
         busy.countDown();
@@ -112,15 +133,26 @@ class TargetWorkerTest {
         }
         Reachability reachability = new Reachability("target b");
         ReplicationConfig.Target t = CopierTest.config("", true, List.of(), null);
-        OciClient dead = new OciClient(URI.create("http://127.0.0.1:" + closed + "/"), "", "", null,
-                Duration.ofSeconds(5), reachability);
+        OciClient dead = new OciClient(
+                URI.create("http://127.0.0.1:" + closed + "/"), "", "", null, Duration.ofSeconds(5), reachability);
         CircuitBreaker breaker = CircuitBreaker.ofDefaults("dead");
-        try (TargetWorker w = new TargetWorker(new Copier(CopierTest.client(source.uri("/")), dead, t, null),
-                new ReplicationConfig(new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(),
-                        false), Optional.empty(), "berth.events", "g", Duration.ofHours(1), "127.0.0.1", 0, List.of(t)),
-                null, breaker, reachability)) {
+        try (TargetWorker w = new TargetWorker(
+                new Copier(CopierTest.client(source.uri("/")), dead, t, null),
+                new ReplicationConfig(
+                        new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                        Optional.empty(),
+                        "berth.events",
+                        "g",
+                        Duration.ofHours(1),
+                        "127.0.0.1",
+                        0,
+                        List.of(t)),
+                null,
+                breaker,
+                reachability)) {
             TargetWorker.Reconciliation r = w.reconcile();
-            assertTrue(r.errors().getFirst().endsWith("/v2/team-a/app/tags/list?n=1000: connection refused"),
+            assertTrue(
+                    r.errors().getFirst().endsWith("/v2/team-a/app/tags/list?n=1000: connection refused"),
                     r.errors().toString());
             breaker.transitionToOpenState();
             breaker.transitionToHalfOpenState(); // one call let through: it is not back for that

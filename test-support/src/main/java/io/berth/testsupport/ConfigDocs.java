@@ -17,8 +17,7 @@ import java.util.ServiceLoader;
  * checks its own keys there ({@link #assertInstalledAndDocumented}), on a class path that has them.
  */
 public final class ConfigDocs {
-    private ConfigDocs() {
-    }
+    private ConfigDocs() {}
 
     /** The page, read from a module's directory (where the tests run). */
     public static String page() throws IOException {
@@ -36,15 +35,19 @@ public final class ConfigDocs {
      * documents each key.
      */
     public static void assertInstalledAndDocumented(ConfigKeySet set) throws IOException {
-        assertTrue(ServiceLoader.load(ConfigKeySet.class).stream().anyMatch(p -> p.type() == set.getClass()),
+        assertTrue(
+                ServiceLoader.load(ConfigKeySet.class).stream().anyMatch(p -> p.type() == set.getClass()),
                 set.getClass().getName() + " is not in META-INF/services/" + ConfigKeySet.class.getName());
         List<String> all = ConfigKeys.all().stream().map(ConfigKey::name).toList();
         int at = all.indexOf(set.after()) + 1;
         assertTrue(at > 0 && at + set.keys().size() <= all.size(), set.after());
-        assertEquals(set.keys().stream().map(ConfigKey::name).toList(), all.subList(at, at + set.keys().size()),
+        assertEquals(
+                set.keys().stream().map(ConfigKey::name).toList(),
+                all.subList(at, at + set.keys().size()),
                 "the keys follow " + set.after());
-        set.choices().forEach((key, values) -> assertTrue(ConfigKeys.byName(key).orElseThrow().choices()
-                .containsAll(values), key + " admits " + values));
+        set.choices()
+                .forEach((key, values) -> assertTrue(
+                        ConfigKeys.byName(key).orElseThrow().choices().containsAll(values), key + " admits " + values));
         String page = page();
         for (ConfigKey k : set.keys()) {
             assertTrue(page.contains(row(k)), "docs/configuration.md lacks: " + row(k));

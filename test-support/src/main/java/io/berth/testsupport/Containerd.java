@@ -45,9 +45,17 @@ public final class Containerd {
         try {
             Path dir = Files.createTempDirectory(Path.of("/tmp"), "berth-containerd-");
             Path socket = dir.resolve("containerd.sock");
-            Process p = new ProcessBuilder("containerd", "--root", dir.resolve("root").toString(), "--state",
-                    dir.resolve("state").toString(), "--address", socket.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile()).start();
+            Process p = new ProcessBuilder(
+                            "containerd",
+                            "--root",
+                            dir.resolve("root").toString(),
+                            "--state",
+                            dir.resolve("state").toString(),
+                            "--address",
+                            socket.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("containerd.log").toFile())
+                    .start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 p.destroy();
                 try {
@@ -71,8 +79,8 @@ public final class Containerd {
                 Thread.sleep(200);
             }
             p.destroyForcibly();
-            throw new IllegalStateException("containerd did not start:\n"
-                    + Files.readString(dir.resolve("containerd.log")));
+            throw new IllegalStateException(
+                    "containerd did not start:\n" + Files.readString(dir.resolve("containerd.log")));
         } catch (IOException e) {
             throw new IllegalStateException("cannot start containerd: " + e.getMessage(), e);
         } catch (InterruptedException e) {

@@ -77,7 +77,8 @@ public final class Dockerd {
         try {
             // DOCKER_HOST names a socket nobody serves (the build sets one for Testcontainers): serve it there
             Path dir = existing != null && existing.startsWith("unix://")
-                    ? Files.createDirectories(Path.of(existing.substring("unix://".length())).getParent())
+                    ? Files.createDirectories(
+                            Path.of(existing.substring("unix://".length())).getParent())
                     : Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-");
             Dockerd d = launch(dir, "--bridge=none", null);
             // Testcontainers reads DOCKER_HOST from system properties as well as the environment
@@ -109,7 +110,9 @@ public final class Dockerd {
             }
             Command.run("ip", "link", "delete", bridge);
             if (Command.run("ip", "link", "add", bridge, "type", "bridge").exitCode() != 0
-                    || Command.run("ip", "addr", "add", subnet + ".1/24", "dev", bridge).exitCode() != 0
+                    || Command.run("ip", "addr", "add", subnet + ".1/24", "dev", bridge)
+                                    .exitCode()
+                            != 0
                     || Command.run("ip", "link", "set", bridge, "up").exitCode() != 0) {
                 Command.run("ip", "link", "delete", bridge);
                 return new Dockerd(null);
@@ -125,11 +128,23 @@ public final class Dockerd {
         try {
             String host = "unix://" + dir.resolve("docker.sock");
             Path pidFile = dir.resolve("dockerd.pid");
-            ProcessBuilder pb = new ProcessBuilder("dockerd", "--data-root", dir.resolve("root").toString(),
-                    "--exec-root", dir.resolve("exec").toString(), "--storage-driver=vfs", "--iptables=false",
-                    bridgeOption, "--insecure-registry", "127.0.0.0/8", "--host", host, "--pidfile",
-                    pidFile.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("dockerd.log").toFile());
+            ProcessBuilder pb = new ProcessBuilder(
+                            "dockerd",
+                            "--data-root",
+                            dir.resolve("root").toString(),
+                            "--exec-root",
+                            dir.resolve("exec").toString(),
+                            "--storage-driver=vfs",
+                            "--iptables=false",
+                            bridgeOption,
+                            "--insecure-registry",
+                            "127.0.0.0/8",
+                            "--host",
+                            host,
+                            "--pidfile",
+                            pidFile.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("dockerd.log").toFile());
             Process p = pb.start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(p, dir, bridge)));
             long deadline = System.currentTimeMillis() + 60_000;
@@ -143,8 +158,7 @@ public final class Dockerd {
                 Thread.sleep(200);
             }
             p.destroyForcibly();
-            throw new IllegalStateException("dockerd did not start:\n"
-                    + Files.readString(dir.resolve("dockerd.log")));
+            throw new IllegalStateException("dockerd did not start:\n" + Files.readString(dir.resolve("dockerd.log")));
         } catch (IOException e) {
             throw new IllegalStateException("cannot start dockerd: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -154,8 +168,12 @@ public final class Dockerd {
     }
 
     private static boolean answers(String host) {
-        return Command.run(List.of("docker", "version", "--format", "{{.Server.Version}}"), Map.of("DOCKER_HOST", host), 20)
-                .exitCode() == 0;
+        return Command.run(
+                                List.of("docker", "version", "--format", "{{.Server.Version}}"),
+                                Map.of("DOCKER_HOST", host),
+                                20)
+                        .exitCode()
+                == 0;
     }
 
     private static void stop(Process p, Path dir, String bridge) {
@@ -164,7 +182,14 @@ public final class Dockerd {
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
             }
-            Command.run(List.of("rm", "-rf", dir.resolve("root").toString(), dir.resolve("exec").toString()), Map.of(), 120);
+            Command.run(
+                    List.of(
+                            "rm",
+                            "-rf",
+                            dir.resolve("root").toString(),
+                            dir.resolve("exec").toString()),
+                    Map.of(),
+                    120);
             if (bridge != null) { // a directory of this JVM's own: its log goes too
                 Command.run("ip", "link", "delete", bridge);
                 Command.run(List.of("rm", "-rf", dir.toString()), Map.of(), 120);

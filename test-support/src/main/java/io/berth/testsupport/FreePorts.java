@@ -16,11 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FreePorts {
     private static final int LOW = 20_000;
     private static final int SPAN = 12_000;
-    private static final AtomicInteger NEXT = new AtomicInteger(
-            (int) (ProcessHandle.current().pid() * 7919 % SPAN));
+    private static final AtomicInteger NEXT =
+            new AtomicInteger((int) (ProcessHandle.current().pid() * 7919 % SPAN));
 
-    private FreePorts() {
-    }
+    private FreePorts() {}
 
     public static synchronized int next() {
         for (int attempt = 0; attempt < SPAN; attempt++) {

@@ -28,12 +28,12 @@ public final class HostileRegistry implements AutoCloseable {
     }
 
     /** A request as it arrived. */
-    public record Seen(String method, String uri, String authorization) {
-    }
+    public record Seen(String method, String uri, String authorization) {}
 
     private final HttpServer server;
     private volatile URI behind;
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
     public final List<Rule> rules = new CopyOnWriteArrayList<>();
     public final List<Seen> seen = new CopyOnWriteArrayList<>();
 
@@ -41,10 +41,13 @@ public final class HostileRegistry implements AutoCloseable {
     public HostileRegistry(String host, URI behind) throws IOException {
         this.behind = behind;
         server = HttpServer.create(new InetSocketAddress(host, 0), 64);
-        server.setExecutor(Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon().unstarted(r)));
+        server.setExecutor(
+                Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon().unstarted(r)));
         server.createContext("/", x -> {
             try (x) {
-                seen.add(new Seen(x.getRequestMethod(), x.getRequestURI().toString(),
+                seen.add(new Seen(
+                        x.getRequestMethod(),
+                        x.getRequestURI().toString(),
                         x.getRequestHeaders().getFirst("Authorization")));
                 for (Rule r : rules) {
                     if (r.answer(x)) {
@@ -64,7 +67,8 @@ public final class HostileRegistry implements AutoCloseable {
     }
 
     public URI uri() {
-        return URI.create("http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort() + "/");
+        return URI.create("http://" + server.getAddress().getHostString() + ":"
+                + server.getAddress().getPort() + "/");
     }
 
     public int port() {
@@ -81,7 +85,8 @@ public final class HostileRegistry implements AutoCloseable {
         return seen.stream().filter(s -> s.uri().startsWith(prefix)).toList();
     }
 
-    public static void answer(HttpExchange x, int status, String type, byte[] body, String... headers) throws IOException {
+    public static void answer(HttpExchange x, int status, String type, byte[] body, String... headers)
+            throws IOException {
         if (type != null) {
             x.getResponseHeaders().set("Content-Type", type);
         }
@@ -102,13 +107,15 @@ public final class HostileRegistry implements AutoCloseable {
             answer(x, 404, "text/html", "<html>default backend - 404</html>".getBytes());
             return;
         }
-        HttpRequest.Builder b = HttpRequest.newBuilder(behind.resolve(x.getRequestURI().toString()));
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(behind.resolve(x.getRequestURI().toString()));
         for (String h : List.of("Accept", "Authorization", "Range", "Content-Type", "Content-Range")) {
             Optional.ofNullable(x.getRequestHeaders().getFirst(h)).ifPresent(v -> b.header(h, v));
         }
         byte[] body = x.getRequestBody().readAllBytes();
-        b.method(x.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofByteArray(body));
+        b.method(
+                x.getRequestMethod(),
+                body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
         HttpResponse<InputStream> r;
         try {
             r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -117,9 +124,15 @@ public final class HostileRegistry implements AutoCloseable {
             throw new IOException(e);
         }
         r.headers().map().forEach((k, v) -> {
-            if (!List.of("content-length", "transfer-encoding", "connection", ":status").contains(k.toLowerCase())) {
-                v.forEach(value -> x.getResponseHeaders().add(k, value.replace(behind.getAuthority(),
-                        server.getAddress().getHostString() + ":" + server.getAddress().getPort())));
+            if (!List.of("content-length", "transfer-encoding", "connection", ":status")
+                    .contains(k.toLowerCase())) {
+                v.forEach(value -> x.getResponseHeaders()
+                        .add(
+                                k,
+                                value.replace(
+                                        behind.getAuthority(),
+                                        server.getAddress().getHostString() + ":"
+                                                + server.getAddress().getPort())));
             }
         });
         long length = r.headers().firstValueAsLong("Content-Length").orElse(-1);

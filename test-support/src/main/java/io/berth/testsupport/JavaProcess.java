@@ -29,18 +29,31 @@ public final class JavaProcess implements AutoCloseable {
     }
 
     public static String javaBinary() {
-        return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString());
+        return ProcessHandle.current()
+                .info()
+                .command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
-    public static JavaProcess start(String mainClass, List<String> jvmArgs, List<String> args, Map<String, String> env,
-                                    Path workDir, Path log) {
+    public static JavaProcess start(
+            String mainClass,
+            List<String> jvmArgs,
+            List<String> args,
+            Map<String, String> env,
+            Path workDir,
+            Path log) {
         return start(System.getProperty("java.class.path"), mainClass, jvmArgs, args, env, workDir, log);
     }
 
     /** As {@link #start(String, List, List, Map, Path, Path)}, on a class path of the caller's. */
-    public static JavaProcess start(String classPath, String mainClass, List<String> jvmArgs, List<String> args,
-                                    Map<String, String> env, Path workDir, Path log) {
+    public static JavaProcess start(
+            String classPath,
+            String mainClass,
+            List<String> jvmArgs,
+            List<String> args,
+            Map<String, String> env,
+            Path workDir,
+            Path log) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaBinary());
         cmd.addAll(jvmArgs);
@@ -48,7 +61,9 @@ public final class JavaProcess implements AutoCloseable {
         cmd.add(classPath);
         cmd.add(mainClass);
         cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().putAll(env);
         try {
@@ -66,10 +81,10 @@ public final class JavaProcess implements AutoCloseable {
      * Starts a server program and waits until it listens on {@code port}; fails with its output when it
      * does not within a minute.
      */
-    public static JavaProcess startServer(String what, String mainClass, List<String> jvmArgs, List<String> args,
-                                          Path workDir, int port) {
-        JavaProcess p = start(classPathWith(mainClass), mainClass, jvmArgs, args, Map.of(), workDir,
-                workDir.resolve(what + ".log"));
+    public static JavaProcess startServer(
+            String what, String mainClass, List<String> jvmArgs, List<String> args, Path workDir, int port) {
+        JavaProcess p = start(
+                classPathWith(mainClass), mainClass, jvmArgs, args, Map.of(), workDir, workDir.resolve(what + ".log"));
         // the server's working directory is scratch: remove it once the server is gone
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             p.close();

@@ -25,8 +25,8 @@ public final class KafkaBroker implements AutoCloseable {
     private final TcpForwarder link;
     private JavaProcess process;
 
-    private KafkaBroker(String bootstrapServers, Path dir, Path config, int port, TcpForwarder link,
-                        JavaProcess process) {
+    private KafkaBroker(
+            String bootstrapServers, Path dir, Path config, int port, TcpForwarder link, JavaProcess process) {
         this.bootstrapServers = bootstrapServers;
         this.dir = dir;
         this.config = config;
@@ -46,28 +46,37 @@ public final class KafkaBroker implements AutoCloseable {
      * authorizing with ACLs (none yet: without one, nobody but {@code admin} may do anything).
      */
     public static KafkaBroker dedicatedWithSasl(List<String> users) {
-        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required"
-                + " username=\"admin\" password=\"" + password("admin") + "\" user_admin=\"" + password("admin") + "\"");
+        StringBuilder jaas = new StringBuilder(
+                "org.apache.kafka.common.security.plain.PlainLoginModule required" + " username=\"admin\" password=\""
+                        + password("admin") + "\" user_admin=\"" + password("admin") + "\"");
         for (String u : users) {
             jaas.append(" user_").append(u).append("=\"").append(password(u)).append('"');
         }
         jaas.append(';');
-        return start(false, List.of(
-                "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name=SASL_PLAINTEXT",
-                "sasl.enabled.mechanisms=PLAIN",
-                "sasl.mechanism.inter.broker.protocol=PLAIN",
-                "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas,
-                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-                // the controller listener is plaintext: the broker's own requests to it come as ANONYMOUS
-                "super.users=User:admin;User:ANONYMOUS"), "SASL_PLAINTEXT");
+        return start(
+                false,
+                List.of(
+                        "listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                        "inter.broker.listener.name=SASL_PLAINTEXT",
+                        "sasl.enabled.mechanisms=PLAIN",
+                        "sasl.mechanism.inter.broker.protocol=PLAIN",
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas,
+                        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                        // the controller listener is plaintext: the broker's own requests to it come as ANONYMOUS
+                        "super.users=User:admin;User:ANONYMOUS"),
+                "SASL_PLAINTEXT");
     }
 
     /** Client properties for {@code user} of a {@link #dedicatedWithSasl} broker. */
     public static Map<String, String> saslProperties(String user, String password) {
-        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
-                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
-                        + user + "\" password=\"" + password + "\";");
+        return Map.of(
+                "security.protocol",
+                "SASL_PLAINTEXT",
+                "sasl.mechanism",
+                "PLAIN",
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\""
+                        + password + "\";");
     }
 
     public static synchronized KafkaBroker shared() {
@@ -126,13 +135,20 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private static JavaProcess launch(Path dir, Path config, int port) {
-        return JavaProcess.startServer("kafka", "kafka.Kafka", List.of("-Xmx512m", "-Dlogback.configurationFile="
-                + QuietLogging.logbackConfig()), List.of(config.toString()), dir, port);
+        return JavaProcess.startServer(
+                "kafka",
+                "kafka.Kafka",
+                List.of("-Xmx512m", "-Dlogback.configurationFile=" + QuietLogging.logbackConfig()),
+                List.of(config.toString()),
+                dir,
+                port);
     }
 
     private static KafkaBroker start(boolean behindLink) {
-        return start(behindLink, List.of(
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"), "PLAINTEXT");
+        return start(
+                behindLink,
+                List.of("listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+                "PLAINTEXT");
     }
 
     private static KafkaBroker start(boolean behindLink, List<String> security, String listener) {
@@ -142,7 +158,8 @@ public final class KafkaBroker implements AutoCloseable {
             TcpForwarder link = behindLink ? new TcpForwarder(port) : null;
             int advertised = link == null ? port : link.port();
             int controllerPort = FreePorts.next();
-            String props = String.join("\n",
+            String props = String.join(
+                    "\n",
                     "process.roles=broker,controller",
                     "node.id=1",
                     "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
@@ -173,10 +190,16 @@ public final class KafkaBroker implements AutoCloseable {
      */
     private static void format(Path dir, Path config) {
         String tool = "kafka.tools.StorageTool";
-        try (JavaProcess format = JavaProcess.start(JavaProcess.classPathWith(tool), tool, List.of("-Xmx256m",
-                "-Dlogback.configurationFile=" + QuietLogging.logbackConfig()), List.of("format", "-t", clusterId(),
-                "-c", config.toString()), Map.of(), dir, dir.resolve("format.log"))) {
-            if (!format.process().waitFor(120, TimeUnit.SECONDS) || format.process().exitValue() != 0) {
+        try (JavaProcess format = JavaProcess.start(
+                JavaProcess.classPathWith(tool),
+                tool,
+                List.of("-Xmx256m", "-Dlogback.configurationFile=" + QuietLogging.logbackConfig()),
+                List.of("format", "-t", clusterId(), "-c", config.toString()),
+                Map.of(),
+                dir,
+                dir.resolve("format.log"))) {
+            if (!format.process().waitFor(120, TimeUnit.SECONDS)
+                    || format.process().exitValue() != 0) {
                 throw new IllegalStateException("kafka storage format failed: " + format.output());
             }
         } catch (InterruptedException e) {

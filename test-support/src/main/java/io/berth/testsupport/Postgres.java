@@ -43,8 +43,15 @@ public final class Postgres {
     /** A new, empty database; its JDBC URL. */
     public String newDatabase() {
         String name = "berth_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
-        Command c = run(List.of(bin.resolve("createdb").toString(), "-h", "127.0.0.1", "-p", Integer.toString(port),
-                "-U", "postgres", name));
+        Command c = run(List.of(
+                bin.resolve("createdb").toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(port),
+                "-U",
+                "postgres",
+                name));
         if (c.exitCode() != 0) {
             throw new IllegalStateException("createdb failed: " + c.output());
         }
@@ -65,8 +72,10 @@ public final class Postgres {
             return Optional.empty();
         }
         try (var versions = Files.list(root)) {
-            return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
-                    .sorted().reduce((a, b) -> b);
+            return versions.map(v -> v.resolve("bin"))
+                    .filter(b -> Files.isExecutable(b.resolve("initdb")))
+                    .sorted()
+                    .reduce((a, b) -> b);
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -99,27 +108,51 @@ public final class Postgres {
             }
             // a locale that does not sort bytewise (ICU's en-US), as production databases have: paging must not
             // depend on it
-            Command init = run(List.of(bin.get().resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres",
-                    "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--locale-provider=icu",
-                    "--icu-locale=en-US", "--no-sync"));
+            Command init = run(List.of(
+                    bin.get().resolve("initdb").toString(),
+                    "-D",
+                    data.toString(),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--locale-provider=icu",
+                    "--icu-locale=en-US",
+                    "--no-sync"));
             if (init.exitCode() != 0) {
                 // a machine without that locale: the default one
-                init = run(List.of(bin.get().resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres",
-                        "--auth=trust", "--encoding=UTF8", "--no-sync"));
+                init = run(List.of(
+                        bin.get().resolve("initdb").toString(),
+                        "-D",
+                        data.toString(),
+                        "-U",
+                        "postgres",
+                        "--auth=trust",
+                        "--encoding=UTF8",
+                        "--no-sync"));
             }
             if (init.exitCode() != 0) {
                 throw new IllegalStateException("initdb failed: " + init.output());
             }
             int port = FreePorts.next();
-            Command start = run(List.of(bin.get().resolve("pg_ctl").toString(), "-D", data.toString(), "-l",
-                    dir.resolve("postgres.log").toString(), "-w", "-o", "-p " + port + " -k " + dir
-                    + " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start"));
+            Command start = run(List.of(
+                    bin.get().resolve("pg_ctl").toString(),
+                    "-D",
+                    data.toString(),
+                    "-l",
+                    dir.resolve("postgres.log").toString(),
+                    "-w",
+                    "-o",
+                    "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+                    "start"));
             if (start.exitCode() != 0) {
                 throw new IllegalStateException("pg_ctl start failed: " + start.output());
             }
             Path pgCtl = bin.get().resolve("pg_ctl");
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> run(List.of(pgCtl.toString(), "-D", data.toString(),
-                    "stop", "-m", "immediate"))));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> run(List.of(pgCtl.toString(), "-D", data.toString(), "stop", "-m", "immediate"))));
             return new Postgres(port, bin.get());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -9,8 +9,7 @@ import java.nio.file.Path;
 final class QuietLogging {
     private static Path config;
 
-    private QuietLogging() {
-    }
+    private QuietLogging() {}
 
     static synchronized Path logbackConfig() {
         if (config == null) {

@@ -17,11 +17,19 @@ public final class RuntimeClassPath {
      * Artifacts that belong to {@code berth serve} only: the engine, its stores' drivers, its access
      * control with its JWT and bcrypt libraries, its HTTP server.
      */
-    public static final Set<String> SERVER_ONLY = Set.of("registry-core", "sqlite-jdbc", "postgresql", "HikariCP",
-            "minio", "okhttp-jvm", "registry-auth", "nimbus-jose-jwt", "spring-security-crypto", "helidon-webserver");
+    public static final Set<String> SERVER_ONLY = Set.of(
+            "registry-core",
+            "sqlite-jdbc",
+            "postgresql",
+            "HikariCP",
+            "minio",
+            "okhttp-jvm",
+            "registry-auth",
+            "nimbus-jose-jwt",
+            "spring-security-crypto",
+            "helidon-webserver");
 
-    private RuntimeClassPath() {
-    }
+    private RuntimeClassPath() {}
 
     /** The artifact ids on this module's runtime class path. */
     public static List<String> artifacts() throws IOException {
@@ -35,6 +43,8 @@ public final class RuntimeClassPath {
     public static List<String> artifacts(Path classPathFile) throws IOException {
         String text = Files.readString(classPathFile).strip();
         return List.of(text.split(File.pathSeparator)).stream()
-                .map(entry -> Path.of(entry).getParent().getParent().getFileName().toString()).toList();
+                .map(entry ->
+                        Path.of(entry).getParent().getParent().getFileName().toString())
+                .toList();
     }
 }

@@ -48,17 +48,24 @@ public final class S3Endpoint {
             int port = FreePorts.next();
             String endpoint = "http://127.0.0.1:" + port;
             Path conf = dir.resolve("s3proxy.conf");
-            Files.writeString(conf, String.join("\n",
-                    "s3proxy.endpoint=" + endpoint,
-                    "s3proxy.authorization=aws-v2-or-v4",
-                    "s3proxy.identity=" + ACCESS_KEY,
-                    "s3proxy.credential=" + SECRET_KEY,
-                    "jclouds.provider=filesystem-nio2",
-                    "jclouds.filesystem.basedir=" + data,
-                    ""));
-            JavaProcess.startServer("s3proxy", "org.gaul.s3proxy.Main",
+            Files.writeString(
+                    conf,
+                    String.join(
+                            "\n",
+                            "s3proxy.endpoint=" + endpoint,
+                            "s3proxy.authorization=aws-v2-or-v4",
+                            "s3proxy.identity=" + ACCESS_KEY,
+                            "s3proxy.credential=" + SECRET_KEY,
+                            "jclouds.provider=filesystem-nio2",
+                            "jclouds.filesystem.basedir=" + data,
+                            ""));
+            JavaProcess.startServer(
+                    "s3proxy",
+                    "org.gaul.s3proxy.Main",
                     List.of("-Xmx256m", "-Dlogback.configurationFile=" + QuietLogging.logbackConfig()),
-                    List.of("--properties", conf.toString()), dir, port);
+                    List.of("--properties", conf.toString()),
+                    dir,
+                    port);
             return new S3Endpoint(endpoint);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -12,7 +12,10 @@ import java.util.Map;
  * Mounting needs root; {@link #mount} says why it could not, for the test to skip with that message.
  */
 public final class SmallFilesystem implements AutoCloseable {
-    public enum Kind { EXT4_LOOP, TMPFS }
+    public enum Kind {
+        EXT4_LOOP,
+        TMPFS
+    }
 
     private final Path mountPoint;
     private final Path image;
@@ -30,14 +33,24 @@ public final class SmallFilesystem implements AutoCloseable {
             return Result.failed("cannot create " + mountPoint + ": " + e.getMessage());
         }
         if (kind == Kind.TMPFS) {
-            Command c = Command.run(List.of("mount", "-t", "tmpfs", "-o", "size=" + bytes, "tmpfs",
-                    mountPoint.toString()), Map.of(), 30);
-            return c.exitCode() == 0 ? Result.ok(new SmallFilesystem(mountPoint, null))
-                    : Result.failed("cannot mount a tmpfs (root needed): " + c.output().strip());
+            Command c = Command.run(
+                    List.of("mount", "-t", "tmpfs", "-o", "size=" + bytes, "tmpfs", mountPoint.toString()),
+                    Map.of(),
+                    30);
+            return c.exitCode() == 0
+                    ? Result.ok(new SmallFilesystem(mountPoint, null))
+                    : Result.failed(
+                            "cannot mount a tmpfs (root needed): " + c.output().strip());
         }
         Path image = mountPoint.resolveSibling(mountPoint.getFileName() + ".img");
-        Command c = Command.run(List.of("sh", "-c", "truncate -s " + bytes + " '" + image + "' && mkfs.ext4 -q -F '"
-                + image + "' && mount -o loop '" + image + "' '" + mountPoint + "'"), Map.of(), 60);
+        Command c = Command.run(
+                List.of(
+                        "sh",
+                        "-c",
+                        "truncate -s " + bytes + " '" + image + "' && mkfs.ext4 -q -F '" + image
+                                + "' && mount -o loop '" + image + "' '" + mountPoint + "'"),
+                Map.of(),
+                60);
         if (c.exitCode() != 0) {
             try {
                 Files.deleteIfExists(image);
@@ -63,8 +76,8 @@ public final class SmallFilesystem implements AutoCloseable {
 
     /** Remounts read-only or read-write (a disk gone read-only after errors, and back). */
     public void remount(boolean readOnly) {
-        Command c = Command.run(List.of("mount", "-o", "remount," + (readOnly ? "ro" : "rw"), mountPoint.toString()),
-                Map.of(), 30);
+        Command c = Command.run(
+                List.of("mount", "-o", "remount," + (readOnly ? "ro" : "rw"), mountPoint.toString()), Map.of(), 30);
         if (c.exitCode() != 0) {
             throw new IllegalStateException("cannot remount " + mountPoint + ": " + c.output());
         }

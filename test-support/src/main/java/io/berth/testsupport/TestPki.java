@@ -20,8 +20,22 @@ public final class TestPki {
     public static TestPki create(Path dir) throws IOException {
         TestServices.require(Command.onPath("openssl"), "openssl");
         Files.createDirectories(dir);
-        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                "-subj", "/CN=Berth Test CA", "-keyout", dir.resolve("ca.key").toString(), "-out",
+        run(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Berth Test CA",
+                "-keyout",
+                dir.resolve("ca.key").toString(),
+                "-out",
                 dir.resolve("ca.crt").toString());
         return new TestPki(dir);
     }
@@ -40,8 +54,12 @@ public final class TestPki {
 
     /** {@code name.crt} and {@code name.key} for a server on loopback; replaced atomically (key first). */
     public void server(String name, String serialHex) throws IOException {
-        issue(name, "/CN=127.0.0.1", serialHex, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                + "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
+        issue(
+                name,
+                "/CN=127.0.0.1",
+                serialHex,
+                "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                        + "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
     }
 
     /**
@@ -51,14 +69,22 @@ public final class TestPki {
     public void serverWithSec1Key(String name, String serialHex) throws IOException {
         Path key = dir.resolve(name + ".key.new");
         run("openssl", "ecparam", "-genkey", "-name", "prime256v1", "-out", key.toString());
-        issue(name, "/CN=127.0.0.1", serialHex, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                + "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n", key);
+        issue(
+                name,
+                "/CN=127.0.0.1",
+                serialHex,
+                "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                        + "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+                key);
     }
 
     /** {@code name.crt} and {@code name.key} for a client whose certificate names {@code cn}. */
     public void client(String name, String cn) throws IOException {
-        issue(name, "/CN=" + cn, Long.toHexString(System.nanoTime()), "basicConstraints=CA:FALSE\n"
-                + "keyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n");
+        issue(
+                name,
+                "/CN=" + cn,
+                Long.toHexString(System.nanoTime()),
+                "basicConstraints=CA:FALSE\n" + "keyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n");
     }
 
     private void issue(String name, String subject, String serialHex, String extensions) throws IOException {
@@ -74,14 +100,41 @@ public final class TestPki {
         Path csr = dir.resolve(name + ".csr");
         Path crt = dir.resolve(name + ".crt.new");
         if (existingKey == null) {
-            run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
-                    "-keyout", key.toString(), "-out", csr.toString());
+            run(
+                    "openssl",
+                    "req",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:P-256",
+                    "-nodes",
+                    "-subj",
+                    subject,
+                    "-keyout",
+                    key.toString(),
+                    "-out",
+                    csr.toString());
         } else {
             run("openssl", "req", "-new", "-key", existingKey.toString(), "-subj", subject, "-out", csr.toString());
         }
-        run("openssl", "x509", "-req", "-in", csr.toString(), "-CA", ca().toString(), "-CAkey",
-                dir.resolve("ca.key").toString(), "-set_serial", "0x" + serialHex, "-days", "1", "-extfile",
-                ext.toString(), "-out", crt.toString());
+        run(
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                csr.toString(),
+                "-CA",
+                ca().toString(),
+                "-CAkey",
+                dir.resolve("ca.key").toString(),
+                "-set_serial",
+                "0x" + serialHex,
+                "-days",
+                "1",
+                "-extfile",
+                ext.toString(),
+                "-out",
+                crt.toString());
         Files.move(key, key(name), StandardCopyOption.REPLACE_EXISTING);
         Files.move(crt, cert(name), StandardCopyOption.REPLACE_EXISTING);
     }

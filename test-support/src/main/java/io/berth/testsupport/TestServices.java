@@ -10,8 +10,7 @@ import org.junit.jupiter.api.Assumptions;
  * dependency is a failure.
  */
 public final class TestServices {
-    private TestServices() {
-    }
+    private TestServices() {}
 
     public static boolean required() {
         return Boolean.getBoolean("berth.test.require-services") || System.getenv("CI") != null;

@@ -28,8 +28,8 @@ public final class TopicReader implements AutoCloseable {
     }
 
     /** Every record so far, once {@code done} holds for them (or the timeout passed). */
-    public List<ConsumerRecord<String, byte[]>> until(Predicate<List<ConsumerRecord<String, byte[]>>> done,
-                                                      Duration timeout) {
+    public List<ConsumerRecord<String, byte[]>> until(
+            Predicate<List<ConsumerRecord<String, byte[]>>> done, Duration timeout) {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (!done.test(seen) && System.currentTimeMillis() < deadline) {
             consumer.poll(Duration.ofMillis(200)).forEach(seen::add);

@@ -43,17 +43,18 @@ class TestSupportTest {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(),
-                new StringSerializer())) {
-            RecordMetadata md = producer.send(new ProducerRecord<>(topic, "demo/app", "pushed")).get();
+        try (KafkaProducer<String, String> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            RecordMetadata md = producer.send(new ProducerRecord<>(topic, "demo/app", "pushed"))
+                    .get();
             assertEquals(0, md.offset());
         }
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, "berth-test");
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
-                new StringDeserializer())) {
+        try (KafkaConsumer<String, String> consumer =
+                new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(topic));
             ConsumerRecord<String, String> got = null;
             long deadline = System.currentTimeMillis() + 60_000;
@@ -71,17 +72,26 @@ class TestSupportTest {
     @Test
     void s3EndpointStoresAndReturnsObjects() throws Exception {
         S3Endpoint s3 = S3Endpoint.shared();
-        MinioClient minio = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
+        MinioClient minio = MinioClient.builder()
+                .endpoint(s3.endpoint())
+                .credentials(s3.accessKey(), s3.secretKey())
                 .build();
         String bucket = "berth-test-" + System.nanoTime();
         minio.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
         assertTrue(minio.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()));
         byte[] content = "layer bytes".getBytes(StandardCharsets.UTF_8);
-        minio.putObject(PutObjectArgs.builder().bucket(bucket).object("blobs/a")
-                .stream(new ByteArrayInputStream(content), (long) content.length, -1L).build());
-        assertEquals(content.length, minio.statObject(StatObjectArgs.builder().bucket(bucket).object("blobs/a")
-                .build()).size());
-        try (InputStream in = minio.getObject(GetObjectArgs.builder().bucket(bucket).object("blobs/a").build())) {
+        minio.putObject(PutObjectArgs.builder().bucket(bucket).object("blobs/a").stream(
+                        new ByteArrayInputStream(content), (long) content.length, -1L)
+                .build());
+        assertEquals(
+                content.length,
+                minio.statObject(StatObjectArgs.builder()
+                                .bucket(bucket)
+                                .object("blobs/a")
+                                .build())
+                        .size());
+        try (InputStream in = minio.getObject(
+                GetObjectArgs.builder().bucket(bucket).object("blobs/a").build())) {
             assertArrayEquals(content, in.readAllBytes());
         }
     }
@@ -103,7 +113,9 @@ class TestSupportTest {
     void theServersClassPathHoldsS3ProxyAndKafka() {
         List<String> entries = List.of(JavaProcess.serversClassPath().split(File.pathSeparator));
         for (String jar : List.of("s3proxy-", "kafka_2.13-", "kafka-server-")) {
-            assertTrue(entries.stream().anyMatch(e -> Path.of(e).getFileName().toString().startsWith(jar)),
+            assertTrue(
+                    entries.stream()
+                            .anyMatch(e -> Path.of(e).getFileName().toString().startsWith(jar)),
                     jar + " in " + entries);
         }
         for (String entry : entries) {

@@ -35,8 +35,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class Delivery {
     /** What became of a delivery. */
-    record Outcome(boolean delivered, int attempts, String lastError) {
-    }
+    record Outcome(boolean delivered, int attempts, String lastError) {}
 
     /** Most bytes of a receiver's answer body read; a longer one fails the attempt. */
     static final int MAX_ANSWER = 64 * 1024;
@@ -51,8 +50,12 @@ final class Delivery {
     private volatile CompletableFuture<?> inFlight;
     private volatile String lastError;
 
-    Delivery(WebhookConfig.Endpoint endpoint, CircuitBreaker breaker, Duration firstBackoff, Duration maxBackoff,
-             Runnable onFailedAttempt) {
+    Delivery(
+            WebhookConfig.Endpoint endpoint,
+            CircuitBreaker breaker,
+            Duration firstBackoff,
+            Duration maxBackoff,
+            Runnable onFailedAttempt) {
         this.endpoint = endpoint;
         this.breaker = breaker;
         this.firstBackoff = firstBackoff;
@@ -60,8 +63,10 @@ final class Delivery {
         this.onFailedAttempt = onFailedAttempt;
         // never follow a redirect: the secret's signature and the configured headers go to the configured
         // URL only, and a 3xx is a failed attempt (Redirect.NEVER is the default; said here to keep it)
-        this.http = HttpClient.newBuilder().connectTimeout(endpoint.timeout())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(endpoint.timeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
     }
 
     /** The last failure of any attempt, for /healthz. */
@@ -110,7 +115,8 @@ final class Delivery {
 
     private void post(RegistryEvent event, byte[] body) throws IOException {
         long timestamp = Instant.now().getEpochSecond();
-        HttpRequest.Builder req = HttpRequest.newBuilder(endpoint.url()).timeout(endpoint.timeout())
+        HttpRequest.Builder req = HttpRequest.newBuilder(endpoint.url())
+                .timeout(endpoint.timeout())
                 .header("Content-Type", EndpointWorker.MEDIA_TYPE)
                 .header(Signature.TIMESTAMP_HEADER, Long.toString(timestamp))
                 .header(Signature.EVENT_ID_HEADER, event.id())
@@ -143,8 +149,8 @@ final class Delivery {
             inFlight = null;
         }
         if (res.statusCode() / 100 != 2) {
-            throw new IOException("HTTP " + res.statusCode() + (res.statusCode() / 100 == 3
-                    ? " (redirects are not followed)" : ""));
+            throw new IOException(
+                    "HTTP " + res.statusCode() + (res.statusCode() / 100 == 3 ? " (redirects are not followed)" : ""));
         }
     }
 

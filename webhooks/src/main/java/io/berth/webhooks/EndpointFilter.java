@@ -1,8 +1,8 @@
 package io.berth.webhooks;
 
+import io.berth.core.model.RepositoryGlob;
 import io.berth.events.EventType;
 import io.berth.events.RegistryEvent;
-import io.berth.core.model.RepositoryGlob;
 import java.util.List;
 import java.util.Set;
 
@@ -18,7 +18,8 @@ final class EndpointFilter {
 
     EndpointFilter(WebhookConfig.Endpoint endpoint) {
         this.actions = endpoint.actions();
-        this.repositories = endpoint.repositories().stream().map(RepositoryGlob::of).toList();
+        this.repositories =
+                endpoint.repositories().stream().map(RepositoryGlob::of).toList();
         this.mediaTypes = endpoint.mediaTypes();
         this.types = endpoint.types();
     }

@@ -67,29 +67,45 @@ final class EndpointWorker implements Runnable {
     /** Partitions assigned whose start position is not set yet (paused until it is). */
     private final Set<TopicPartition> unpositioned = new HashSet<>();
 
-    EndpointWorker(WebhookConfig config, WebhookConfig.Endpoint endpoint, Producer<String, byte[]> deadLetters,
-                   CircuitBreaker breaker, MeterRegistry meters, long startedAt) {
+    EndpointWorker(
+            WebhookConfig config,
+            WebhookConfig.Endpoint endpoint,
+            Producer<String, byte[]> deadLetters,
+            CircuitBreaker breaker,
+            MeterRegistry meters,
+            long startedAt) {
         this.config = config;
         this.endpoint = endpoint;
         this.deadLetters = deadLetters;
         this.breaker = breaker;
         this.startedAt = startedAt;
         this.filter = new EndpointFilter(endpoint);
-        this.consumer = EventStream.consumer(config.kafka(), config.group() + "."
-                + endpoint.name(), "berth-webhooks-" + endpoint.name(), 20);
+        this.consumer = EventStream.consumer(
+                config.kafka(), config.group() + "." + endpoint.name(), "berth-webhooks-" + endpoint.name(), 20);
         String[] tags = {"endpoint", endpoint.name()};
-        this.delivered = Counter.builder("berth.webhook.deliveries").tags(tags).tag("outcome", "delivered")
-                .description("Events handed to the endpoint (2xx) or given up on (dead_lettered).").register(meters);
-        this.deadLettered = Counter.builder("berth.webhook.deliveries").tags(tags).tag("outcome", "dead_lettered")
+        this.delivered = Counter.builder("berth.webhook.deliveries")
+                .tags(tags)
+                .tag("outcome", "delivered")
+                .description("Events handed to the endpoint (2xx) or given up on (dead_lettered).")
                 .register(meters);
-        this.filtered = Counter.builder("berth.webhook.deliveries").tags(tags).tag("outcome", "filtered")
+        this.deadLettered = Counter.builder("berth.webhook.deliveries")
+                .tags(tags)
+                .tag("outcome", "dead_lettered")
                 .register(meters);
-        this.failedAttempts = Counter.builder("berth.webhook.failed.attempts").tags(tags)
-                .description("Delivery attempts that did not get a 2xx.").register(meters);
-        this.latency = Timer.builder("berth.webhook.delivery").tags(tags)
-                .description("Time from first attempt to a 2xx.").register(meters);
-        this.delivery = new Delivery(endpoint, breaker, Duration.ofMillis(500), Duration.ofSeconds(60),
-                failedAttempts::increment);
+        this.filtered = Counter.builder("berth.webhook.deliveries")
+                .tags(tags)
+                .tag("outcome", "filtered")
+                .register(meters);
+        this.failedAttempts = Counter.builder("berth.webhook.failed.attempts")
+                .tags(tags)
+                .description("Delivery attempts that did not get a 2xx.")
+                .register(meters);
+        this.latency = Timer.builder("berth.webhook.delivery")
+                .tags(tags)
+                .description("Time from first attempt to a 2xx.")
+                .register(meters);
+        this.delivery = new Delivery(
+                endpoint, breaker, Duration.ofMillis(500), Duration.ofSeconds(60), failedAttempts::increment);
         new KafkaClientMetrics(consumer).bindTo(meters);
     }
 
@@ -103,8 +119,9 @@ final class EndpointWorker implements Runnable {
             return "stopped (" + stopped + "); restart the relay";
         }
         String error = delivery.lastError() != null ? delivery.lastError() : lastError;
-        return "circuit " + breaker.getState().name().toLowerCase() + (lastSuccess == null ? ""
-                : ", last delivered " + lastSuccess) + (error == null ? "" : ", last error: " + error);
+        return "circuit " + breaker.getState().name().toLowerCase()
+                + (lastSuccess == null ? "" : ", last delivered " + lastSuccess)
+                + (error == null ? "" : ", last error: " + error);
     }
 
     boolean healthy() {
@@ -149,8 +166,10 @@ final class EndpointWorker implements Runnable {
                     // e.g. the broker went away for longer than a request may wait: start again from the
                     // last committed offset rather than stop delivering
                     lastError = "kafka: " + e.getMessage();
-                    LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": " + lastError
-                            + "; resuming from the last committed event");
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "webhook " + endpoint.name() + ": " + lastError
+                                    + "; resuming from the last committed event");
                     pause(Duration.ofSeconds(2));
                     rewind();
                 }
@@ -180,13 +199,15 @@ final class EndpointWorker implements Runnable {
      */
     private void commit(ConsumerRecord<String, byte[]> r) {
         try {
-            consumer.commitSync(Map.of(new TopicPartition(r.topic(), r.partition()),
-                    new OffsetAndMetadata(r.offset() + 1)));
+            consumer.commitSync(
+                    Map.of(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1)));
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
-            LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": offset " + r.partition() + "/"
-                    + r.offset() + " not committed yet (" + e.getMessage() + ")");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "webhook " + endpoint.name() + ": offset " + r.partition() + "/" + r.offset()
+                            + " not committed yet (" + e.getMessage() + ")");
         }
     }
 
@@ -234,10 +255,18 @@ final class EndpointWorker implements Runnable {
         } catch (KafkaException e) {
             // a later commit covers it
         }
-        LOG.log(System.Logger.Level.INFO, "webhook " + endpoint.name() + ": new endpoint, starting from "
-                + (endpoint.startFrom() == WebhookConfig.StartFrom.NOW ? "now" : "the oldest event") + " ("
-                + String.join(", ", start.entrySet().stream().map(e -> e.getKey().partition() + "/"
-                + e.getValue().offset()).sorted().toList()) + ")");
+        LOG.log(
+                System.Logger.Level.INFO,
+                "webhook " + endpoint.name() + ": new endpoint, starting from "
+                        + (endpoint.startFrom() == WebhookConfig.StartFrom.NOW ? "now" : "the oldest event") + " ("
+                        + String.join(
+                                ", ",
+                                start.entrySet().stream()
+                                        .map(e -> e.getKey().partition() + "/"
+                                                + e.getValue().offset())
+                                        .sorted()
+                                        .toList())
+                        + ")");
     }
 
     /**
@@ -269,8 +298,10 @@ final class EndpointWorker implements Runnable {
         try {
             event = EventCodec.decode(r.value());
         } catch (MalformedEventException e) {
-            LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": record " + r.partition() + "/"
-                    + r.offset() + " is not an event (" + e.getMessage() + "); dead-lettered");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "webhook " + endpoint.name() + ": record " + r.partition() + "/" + r.offset() + " is not an event ("
+                            + e.getMessage() + "); dead-lettered");
             return deadLetter(r, e.getMessage(), 0);
         }
         if (!filter.accepts(event)) {
@@ -289,8 +320,10 @@ final class EndpointWorker implements Runnable {
             return true;
         }
         String why = outcome.get().lastError();
-        LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": event " + event.id() + " not "
-                + "delivered after " + outcome.get().attempts() + " attempts (" + why + "); dead-lettered");
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "webhook " + endpoint.name() + ": event " + event.id() + " not " + "delivered after "
+                        + outcome.get().attempts() + " attempts (" + why + "); dead-lettered");
         return deadLetter(r, why, outcome.get().attempts());
     }
 
@@ -309,12 +342,14 @@ final class EndpointWorker implements Runnable {
         for (Header h : r.headers()) {
             dead.headers().add(h);
         }
-        dead.headers().add("berth-endpoint", endpoint.name().getBytes(StandardCharsets.UTF_8))
+        dead.headers()
+                .add("berth-endpoint", endpoint.name().getBytes(StandardCharsets.UTF_8))
                 .add("berth-endpoint-url", endpoint.shownUrl().getBytes(StandardCharsets.UTF_8))
                 .add("berth-error", error.getBytes(StandardCharsets.UTF_8))
                 .add("berth-attempts", Integer.toString(attempts).getBytes(StandardCharsets.UTF_8))
-                .add("berth-source-offset", (r.topic() + "/" + r.partition() + "/" + r.offset())
-                        .getBytes(StandardCharsets.UTF_8));
+                .add(
+                        "berth-source-offset",
+                        (r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8));
         while (running) {
             try {
                 deadLetters.send(dead).get(30, TimeUnit.SECONDS);
@@ -324,8 +359,10 @@ final class EndpointWorker implements Runnable {
                 Thread.currentThread().interrupt();
                 return false;
             } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "webhook " + endpoint.name() + ": dead-letter topic unreachable ("
-                        + e.getMessage() + "); trying again");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "webhook " + endpoint.name() + ": dead-letter topic unreachable (" + e.getMessage()
+                                + "); trying again");
                 pause(Duration.ofSeconds(2));
             }
         }

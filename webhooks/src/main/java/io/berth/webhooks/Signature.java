@@ -19,8 +19,7 @@ public final class Signature {
     /** The event's CloudEvents type ({@code io.berth.tag.created}): what the Distribution envelope cannot say. */
     public static final String EVENT_TYPE_HEADER = "X-Berth-Event-Type";
 
-    private Signature() {
-    }
+    private Signature() {}
 
     public static String sign(String secret, long timestampSeconds, byte[] body) {
         try {
@@ -37,8 +36,8 @@ public final class Signature {
     public static boolean verify(String secret, String timestamp, byte[] body, String signature) {
         try {
             String expected = sign(secret, Long.parseLong(timestamp), body);
-            return MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
-                    signature.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.isEqual(
+                    expected.getBytes(StandardCharsets.UTF_8), signature.getBytes(StandardCharsets.UTF_8));
         } catch (NumberFormatException e) {
             return false;
         }

@@ -24,25 +24,34 @@ import java.util.regex.Pattern;
  * {@code BERTH_WEBHOOKS_KAFKA_BOOTSTRAP_SERVERS}). Every problem is one {@link IllegalArgumentException}
  * line naming the file and the key.
  */
-public record WebhookConfig(KafkaConnection kafka, String topic, String group, String host, int httpPort,
-                            List<Endpoint> endpoints) {
+public record WebhookConfig(
+        KafkaConnection kafka, String topic, String group, String host, int httpPort, List<Endpoint> endpoints) {
     /** The brokers, as start-up lines and errors name them. */
     public String bootstrapServers() {
         return kafka.bootstrapServers();
     }
 
-
     /** One receiver and what it wants. */
-    public record Endpoint(String name, URI url, String secret, Map<String, String> headers, Set<String> actions,
-                           List<String> repositories, Set<String> mediaTypes, Set<EventType> types,
-                           Duration timeout, int maxAttempts, StartFrom startFrom) {
+    public record Endpoint(
+            String name,
+            URI url,
+            String secret,
+            Map<String, String> headers,
+            Set<String> actions,
+            List<String> repositories,
+            Set<String> mediaTypes,
+            Set<EventType> types,
+            Duration timeout,
+            int maxAttempts,
+            StartFrom startFrom) {
         /**
          * The URL as dead letters and logs show it: scheme, host, port and path, without user info,
          * query or fragment, any of which may carry a receiver's token.
          */
         public String shownUrl() {
             try {
-                return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getPath(), null, null).toString();
+                return new URI(url.getScheme(), null, url.getHost(), url.getPort(), url.getPath(), null, null)
+                        .toString();
             } catch (URISyntaxException e) {
                 return url.getScheme() + "://" + url.getHost();
             }
@@ -91,8 +100,18 @@ public record WebhookConfig(KafkaConnection kafka, String topic, String group, S
     }
 
     private static Endpoint endpoint(YamlSection e) {
-        e.only("name", "url", "secret", "headers", "actions", "repositories", "media-types", "types", "timeout",
-                "max-attempts", "start-from");
+        e.only(
+                "name",
+                "url",
+                "secret",
+                "headers",
+                "actions",
+                "repositories",
+                "media-types",
+                "types",
+                "timeout",
+                "max-attempts",
+                "start-from");
         String name = e.string("name", "");
         if (!NAME.matcher(name).matches()) {
             throw e.bad("name", "'" + name + "' must be 1-64 letters, digits, '.', '_' or '-'");
@@ -101,7 +120,9 @@ public record WebhookConfig(KafkaConnection kafka, String topic, String group, S
         String urlText = e.string("url", "");
         try {
             url = URI.create(urlText);
-            if (url.getScheme() == null || !Set.of("http", "https").contains(url.getScheme()) || url.getHost() == null) {
+            if (url.getScheme() == null
+                    || !Set.of("http", "https").contains(url.getScheme())
+                    || url.getHost() == null) {
                 throw new IllegalArgumentException();
             }
         } catch (IllegalArgumentException ex) {
@@ -130,17 +151,32 @@ public record WebhookConfig(KafkaConnection kafka, String topic, String group, S
             case "earliest" -> StartFrom.EARLIEST;
             default -> throw e.bad("start-from", "'" + start + "' must be now or earliest");
         };
-        return new Endpoint(name, url, e.string("secret", ""), Map.copyOf(e.stringMap("headers")), Set.copyOf(actions),
-                e.strings("repositories"), Set.copyOf(e.strings("media-types")), Set.copyOf(types),
+        return new Endpoint(
+                name,
+                url,
+                e.string("secret", ""),
+                Map.copyOf(e.stringMap("headers")),
+                Set.copyOf(actions),
+                e.strings("repositories"),
+                Set.copyOf(e.strings("media-types")),
+                Set.copyOf(types),
                 e.duration("timeout", "5s", Duration.ofMillis(1), Duration.ofMinutes(10)),
-                e.count("max-attempts", "8", 1, 100), startFrom);
+                e.count("max-attempts", "8", 1, 100),
+                startFrom);
     }
 
     /** An event type as written in {@code types}: {@code tag.created} or {@code io.berth.tag.created}. */
     private static EventType type(YamlSection e, String text) {
         String full = text.startsWith("io.berth.") ? text : "io.berth." + text;
-        return EventType.of(full).orElseThrow(() -> e.bad("types", "'" + text + "' is not an event type ("
-                + String.join(", ", Arrays.stream(EventType.values())
-                .map(t -> t.type().substring("io.berth.".length())).toList()) + ")"));
+        return EventType.of(full)
+                .orElseThrow(() -> e.bad(
+                        "types",
+                        "'" + text + "' is not an event type ("
+                                + String.join(
+                                        ", ",
+                                        Arrays.stream(EventType.values())
+                                                .map(t -> t.type().substring("io.berth.".length()))
+                                                .toList())
+                                + ")"));
     }
 }

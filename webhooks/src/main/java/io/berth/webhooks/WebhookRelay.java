@@ -33,16 +33,18 @@ public final class WebhookRelay implements AutoCloseable {
     public WebhookRelay(WebhookConfig config, PrometheusMeterRegistry meters) {
         this.config = config;
         this.meters = meters;
-        this.deadLetters = EventStream.producer(config.kafka(), "berth-webhooks-dlq",
-                Map.of());
+        this.deadLetters = EventStream.producer(config.kafka(), "berth-webhooks-dlq", Map.of());
         CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
-                .failureRateThreshold(50).minimumNumberOfCalls(5).slidingWindowSize(10)
-                .waitDurationInOpenState(Duration.ofSeconds(10)).build());
+                .failureRateThreshold(50)
+                .minimumNumberOfCalls(5)
+                .slidingWindowSize(10)
+                .waitDurationInOpenState(Duration.ofSeconds(10))
+                .build());
         TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(meters);
         long startedAt = System.currentTimeMillis(); // "now" for endpoints with start-from: now
         for (WebhookConfig.Endpoint e : config.endpoints()) {
-            workers.add(new EndpointWorker(config, e, deadLetters, breakers.circuitBreaker("webhook-" + e.name()),
-                    meters, startedAt));
+            workers.add(new EndpointWorker(
+                    config, e, deadLetters, breakers.circuitBreaker("webhook-" + e.name()), meters, startedAt));
         }
     }
 
@@ -54,7 +56,10 @@ public final class WebhookRelay implements AutoCloseable {
         http.setExecutor(null);
         http.start();
         for (EndpointWorker w : workers) {
-            Thread t = Thread.ofPlatform().name("berth-webhook-" + w.name()).daemon().start(w);
+            Thread t = Thread.ofPlatform()
+                    .name("berth-webhook-" + w.name())
+                    .daemon()
+                    .start(w);
             threads.add(t);
         }
         return http.getAddress().getPort();
@@ -65,7 +70,11 @@ public final class WebhookRelay implements AutoCloseable {
         boolean ok = workers.stream().allMatch(EndpointWorker::healthy);
         b.append("status: ").append(ok ? "ok" : "degraded").append('\n');
         for (EndpointWorker w : workers) {
-            b.append("endpoint ").append(w.name()).append(": ").append(w.state()).append('\n');
+            b.append("endpoint ")
+                    .append(w.name())
+                    .append(": ")
+                    .append(w.state())
+                    .append('\n');
         }
         send(x, 200, "text/plain; charset=utf-8", b.toString());
     }

@@ -63,8 +63,18 @@ class DeliveryTest {
     }
 
     WebhookConfig.Endpoint endpoint(String url, int maxAttempts) {
-        return new WebhookConfig.Endpoint("t", URI.create(url), "", Map.of(), Set.of(), List.of(), Set.of(), Set.of(),
-                Duration.ofSeconds(5), maxAttempts, WebhookConfig.StartFrom.NOW);
+        return new WebhookConfig.Endpoint(
+                "t",
+                URI.create(url),
+                "",
+                Map.of(),
+                Set.of(),
+                List.of(),
+                Set.of(),
+                Set.of(),
+                Duration.ofSeconds(5),
+                maxAttempts,
+                WebhookConfig.StartFrom.NOW);
     }
 
     String url() {
@@ -72,12 +82,18 @@ class DeliveryTest {
     }
 
     static CircuitBreaker breaker() {
-        return CircuitBreaker.of("t", CircuitBreakerConfig.custom().failureRateThreshold(50).minimumNumberOfCalls(2)
-                .slidingWindowSize(4).waitDurationInOpenState(Duration.ofMillis(700)).build());
+        return CircuitBreaker.of(
+                "t",
+                CircuitBreakerConfig.custom()
+                        .failureRateThreshold(50)
+                        .minimumNumberOfCalls(2)
+                        .slidingWindowSize(4)
+                        .waitDurationInOpenState(Duration.ofMillis(700))
+                        .build());
     }
 
     Delivery delivery(WebhookConfig.Endpoint e, CircuitBreaker b) {
-        return new Delivery(e, b, Duration.ofMillis(50), Duration.ofMillis(200), () -> { });
+        return new Delivery(e, b, Duration.ofMillis(50), Duration.ofMillis(200), () -> {});
     }
 
     static RegistryEvent event() {
@@ -148,8 +164,18 @@ class DeliveryTest {
     }
 
     WebhookConfig.Endpoint endpoint(String url, String secret, Duration timeout) {
-        return new WebhookConfig.Endpoint("t", URI.create(url), secret, Map.of("Authorization", "Bearer receiver-token"),
-                Set.of(), List.of(), Set.of(), Set.of(), timeout, 1, WebhookConfig.StartFrom.NOW);
+        return new WebhookConfig.Endpoint(
+                "t",
+                URI.create(url),
+                secret,
+                Map.of("Authorization", "Bearer receiver-token"),
+                Set.of(),
+                List.of(),
+                Set.of(),
+                Set.of(),
+                timeout,
+                1,
+                WebhookConfig.StartFrom.NOW);
     }
 
     /** Delivers once on a thread of its own; fails (rather than hangs) when no outcome comes within a minute. */
@@ -173,7 +199,8 @@ class DeliveryTest {
             assertFalse(o.delivered(), "200 headers and a body that never ends in time are no delivery");
             assertEquals("no complete answer within 1s", o.lastError());
             assertTrue(hostile.cutOff.await(10, TimeUnit.SECONDS), "the connection was closed");
-            System.out.printf("trickling receiver (1 byte/100 ms, timeout 1s): failed after %d ms, %d body bytes read%n",
+            System.out.printf(
+                    "trickling receiver (1 byte/100 ms, timeout 1s): failed after %d ms, %d body bytes read%n",
                     ms, hostile.bodyBytesSent.get());
         }
     }
@@ -187,7 +214,8 @@ class DeliveryTest {
             assertFalse(o.delivered());
             assertEquals("answer body over 64 KiB", o.lastError());
             assertTrue(hostile.cutOff.await(10, TimeUnit.SECONDS), "the connection was closed");
-            System.out.printf("endless answer (timeout 10m): failed after %d ms, %d KiB written by the receiver%n",
+            System.out.printf(
+                    "endless answer (timeout 10m): failed after %d ms, %d KiB written by the receiver%n",
                     ms, hostile.bodyBytesSent.get() / 1024);
         }
     }
@@ -195,8 +223,7 @@ class DeliveryTest {
     @Test
     void aRedirectIsNotFollowedSoTheSignatureAndHeadersStayWithTheConfiguredUrl() throws Exception {
         // the redirect's target: another origin (same address, other port) that records what reaches it
-        ConcurrentLinkedQueue<Headers> elsewhere =
-                new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Headers> elsewhere = new ConcurrentLinkedQueue<>();
         HttpServer other = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
         other.createContext("/", x -> {
             elsewhere.add(x.getRequestHeaders());
@@ -204,14 +231,17 @@ class DeliveryTest {
             x.close();
         });
         other.start();
-        try (HostileReceiver hostile = new HostileReceiver(HostileReceiver.Mode.REDIRECT,
+        try (HostileReceiver hostile = new HostileReceiver(
+                HostileReceiver.Mode.REDIRECT,
                 "http://127.0.0.1:" + other.getAddress().getPort() + "/steal")) {
             Delivery.Outcome o = deliverOnce(endpoint(hostile.url(), "s3cret", Duration.ofSeconds(5)));
             assertFalse(o.delivered(), "a redirect is a failed attempt");
             assertEquals("HTTP 307 (redirects are not followed)", o.lastError());
             assertEquals(1, hostile.requests.get());
-            assertTrue(elsewhere.isEmpty(), "nothing reached the redirect's target: " + elsewhere.stream()
-                    .map(h -> h.keySet().toString()).toList());
+            assertTrue(
+                    elsewhere.isEmpty(),
+                    "nothing reached the redirect's target: "
+                            + elsewhere.stream().map(h -> h.keySet().toString()).toList());
         } finally {
             other.stop(0);
         }

@@ -18,7 +18,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * body that never ends ({@link Mode#ENDLESS}), or a redirect to {@code location} ({@link Mode#REDIRECT}).
  */
 final class HostileReceiver implements AutoCloseable {
-    enum Mode { TRICKLE, ENDLESS, REDIRECT }
+    enum Mode {
+        TRICKLE,
+        ENDLESS,
+        REDIRECT
+    }
 
     private final ServerSocket server;
     private final Mode mode;
@@ -52,12 +56,16 @@ final class HostileReceiver implements AutoCloseable {
     }
 
     private void serve(Socket s) {
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        try (s;
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream()) {
             readRequest(in);
             requests.incrementAndGet();
             switch (mode) {
-                case REDIRECT -> out.write(("HTTP/1.1 307 Temporary Redirect\r\nLocation: " + location
-                        + "\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                case REDIRECT ->
+                    out.write(("HTTP/1.1 307 Temporary Redirect\r\nLocation: " + location
+                                    + "\r\nContent-Length: 0\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
                 case TRICKLE -> {
                     out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                     out.flush();
@@ -69,7 +77,8 @@ final class HostileReceiver implements AutoCloseable {
                     }
                 }
                 case ENDLESS -> {
-                    out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
                     byte[] chunk = ("2000\r\n" + "x".repeat(0x2000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
                     while (true) {
                         out.write(chunk);

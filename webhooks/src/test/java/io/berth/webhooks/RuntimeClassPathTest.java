@@ -19,6 +19,10 @@ class RuntimeClassPathTest {
         List<String> artifacts = RuntimeClassPath.artifacts();
         // the file is the real class path: what the module does need is on it
         assertTrue(artifacts.contains("kafka-clients") && artifacts.contains("registry-model"), artifacts::toString);
-        assertEquals(List.of(), artifacts.stream().filter(RuntimeClassPath.SERVER_ONLY::contains).toList());
+        assertEquals(
+                List.of(),
+                artifacts.stream()
+                        .filter(RuntimeClassPath.SERVER_ONLY::contains)
+                        .toList());
     }
 }

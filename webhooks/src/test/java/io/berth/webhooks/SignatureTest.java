@@ -13,7 +13,8 @@ class SignatureTest {
     @Test
     void isTheHmacOfTimestampDotBodyAsReceiversComputeIt() {
         // python3: hmac.new(b"s3cret", b"1795770723." + body, hashlib.sha256).hexdigest()
-        assertEquals("sha256=0396550d2e454339fd8b874698bfc7ba3d6c7c769d0d9880d5b865f2a5ac38f6",
+        assertEquals(
+                "sha256=0396550d2e454339fd8b874698bfc7ba3d6c7c769d0d9880d5b865f2a5ac38f6",
                 Signature.sign("s3cret", 1795770723L, BODY));
     }
 
@@ -23,8 +24,8 @@ class SignatureTest {
         assertTrue(Signature.verify("s3cret", "1795770723", BODY, good));
         assertFalse(Signature.verify("s3cret", "1795770724", BODY, good), "another timestamp: a replay");
         assertFalse(Signature.verify("other", "1795770723", BODY, good));
-        assertFalse(Signature.verify("s3cret", "1795770723", "{\"events\":[1]}".getBytes(StandardCharsets.UTF_8),
-                good));
+        assertFalse(
+                Signature.verify("s3cret", "1795770723", "{\"events\":[1]}".getBytes(StandardCharsets.UTF_8), good));
         assertFalse(Signature.verify("s3cret", "not-a-number", BODY, good));
         assertFalse(Signature.verify("s3cret", "1795770723", BODY, good.toUpperCase()));
     }

@@ -64,11 +64,12 @@ public final class Args {
                 case USAGE_HELP, VERSION_HELP -> null;
                 case SWITCH -> Boolean.toString(isSet(o));
                 case LIST -> "[" + String.join(",", values(o)) + "]";
-                case VALUE -> switch (o.type()) {
-                    case PATH -> String.valueOf(path(o));
-                    case LONG -> String.valueOf(number(o));
-                    case TEXT -> String.valueOf(value(o));
-                };
+                case VALUE ->
+                    switch (o.type()) {
+                        case PATH -> String.valueOf(path(o));
+                        case LONG -> String.valueOf(number(o));
+                        case TEXT -> String.valueOf(value(o));
+                    };
             };
             if (shown != null) {
                 out.put(o.longestName(), shown);

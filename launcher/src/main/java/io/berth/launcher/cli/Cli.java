@@ -92,8 +92,7 @@ public final class Cli {
      * @param text    what is printed, for all but {@link Outcome#RUN}
      * @param args    what the command receives, for {@link Outcome#RUN}
      */
-    public record Reading(Outcome outcome, String command, String text, Args args) {
-    }
+    public record Reading(Outcome outcome, String command, String text, Args args) {}
 
     /** Reads {@code args} against the commands. */
     public Reading read(String... args) {
@@ -102,8 +101,11 @@ public final class Cli {
             parsed = new Parser(root, args).parse();
         } catch (Parser.UsageException e) {
             String name = Parser.qualifiedName(e.path());
-            return new Reading(Outcome.MISTAKE, name, mistake(name, Parser.switchGivenAValue(e, args)
-                    .orElse(e.getMessage())), null);
+            return new Reading(
+                    Outcome.MISTAKE,
+                    name,
+                    mistake(name, Parser.switchGivenAValue(e, args).orElse(e.getMessage())),
+                    null);
         }
         for (Parser.Level level : parsed.levels()) {
             String name = Parser.qualifiedName(level.path);

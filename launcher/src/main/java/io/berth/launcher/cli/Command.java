@@ -156,11 +156,17 @@ public final class Command {
     }
 
     List<Option> options() {
-        return declared.stream().filter(Option.class::isInstance).map(Option.class::cast).toList();
+        return declared.stream()
+                .filter(Option.class::isInstance)
+                .map(Option.class::cast)
+                .toList();
     }
 
     List<Positional> positionals() {
-        return declared.stream().filter(Positional.class::isInstance).map(Positional.class::cast).toList();
+        return declared.stream()
+                .filter(Positional.class::isInstance)
+                .map(Positional.class::cast)
+                .toList();
     }
 
     @Override

@@ -15,10 +15,10 @@ final class Help {
     private static final int WIDTH = Cli.HELP_WIDTH;
     /** A long option's text wider than this spans into the description column instead of widening it. */
     private static final int LONG_OPTIONS_MAX = 20;
+
     private static final String SYNOPSIS_HEADING = "Usage: ";
 
-    private Help() {
-    }
+    private Help() {}
 
     static String usage(List<Command> path, boolean colour) {
         Command command = path.getLast();
@@ -29,7 +29,11 @@ final class Help {
         int longWidth = longOptionsWidth(options, command.positionals());
         TextTable parameters = table(longWidth);
         for (Positional p : command.positionals()) {
-            parameters.addRowLines(Styled.of(" ", Style.PARAMETER), Styled.EMPTY, Styled.EMPTY, Styled.of(p.label(), Style.PARAMETER),
+            parameters.addRowLines(
+                    Styled.of(" ", Style.PARAMETER),
+                    Styled.EMPTY,
+                    Styled.EMPTY,
+                    Styled.of(p.label(), Style.PARAMETER),
                     Styled.of(p.description()));
         }
         out.append(parameters.render(colour));
@@ -51,8 +55,10 @@ final class Help {
 
     /** The options' table: required marker, short name, comma, long names, description. */
     private static TextTable table(int longWidth) {
-        return new TextTable(new TextTable.Column(2, 0, TextTable.Overflow.TRUNCATE),
-                new TextTable.Column(2, 0, TextTable.Overflow.SPAN), new TextTable.Column(1, 0, TextTable.Overflow.TRUNCATE),
+        return new TextTable(
+                new TextTable.Column(2, 0, TextTable.Overflow.TRUNCATE),
+                new TextTable.Column(2, 0, TextTable.Overflow.SPAN),
+                new TextTable.Column(1, 0, TextTable.Overflow.TRUNCATE),
                 new TextTable.Column(longWidth, 1, TextTable.Overflow.SPAN),
                 new TextTable.Column(WIDTH - 5 - longWidth, 1, TextTable.Overflow.WRAP));
     }
@@ -68,8 +74,12 @@ final class Help {
             separator = "=";
             label = label.substring(1);
         }
-        table.addRowLines(Styled.EMPTY, Styled.of(shortName, Style.OPTION), Styled.of(separator),
-                Styled.of(longNames, Style.OPTION).concat(label), Styled.of(o.description()));
+        table.addRowLines(
+                Styled.EMPTY,
+                Styled.of(shortName, Style.OPTION),
+                Styled.of(separator),
+                Styled.of(longNames, Style.OPTION).concat(label),
+                Styled.of(o.description()));
     }
 
     /** The long option column holds the widest option or parameter up to {@link #LONG_OPTIONS_MAX}, plus 3. */
@@ -79,8 +89,8 @@ final class Help {
             List<String> names = o.shortestFirst();
             boolean hasShort = names.getFirst().length() == 2;
             String longNames = String.join(", ", names.subList(hasShort ? 1 : 0, names.size()));
-            int len = longNames.length() + (longNames.isEmpty() && !o.isSwitch() ? o.label().length()
-                    : label(o).length());
+            int len = longNames.length()
+                    + (longNames.isEmpty() && !o.isSwitch() ? o.label().length() : label(o).length());
             if (len < LONG_OPTIONS_MAX + 1) {
                 max = Math.max(max, len);
             }
@@ -100,7 +110,8 @@ final class Help {
         }
         Styled name = Styled.of(o.label(), Style.OPTION_PARAM);
         Styled value = o.kind() == Option.Kind.LIST
-                ? name.concat("[" + o.split()).concat(name).concat("...]") : name;
+                ? name.concat("[" + o.split()).concat(name).concat("...]")
+                : name;
         return Styled.of("=").concat(value);
     }
 
@@ -124,8 +135,7 @@ final class Help {
     }
 
     /** In the synopsis: switches first, then options with a value, lists last; by name within each. */
-    private static final Comparator<Option> SYNOPSIS_ORDER = Comparator
-            .comparingInt((Option o) -> o.isSwitch() ? 0 : 1)
+    private static final Comparator<Option> SYNOPSIS_ORDER = Comparator.comparingInt((Option o) -> o.isSwitch() ? 0 : 1)
             .thenComparingInt(o -> o.kind() == Option.Kind.LIST ? 1 : 0)
             .thenComparing(Help::byName);
 
@@ -148,7 +158,9 @@ final class Help {
             text = text.concat(" ").concat(Styled.of(requiredCluster.toString(), Style.OPTION));
         }
         if (optionalCluster.length() > 1) {
-            text = text.concat(" [").concat(Styled.of(optionalCluster.toString(), Style.OPTION)).concat("]");
+            text = text.concat(" [")
+                    .concat(Styled.of(optionalCluster.toString(), Style.OPTION))
+                    .concat("]");
         }
         for (Option o : rest) {
             Styled one = Styled.of(o.shortestName(), Style.OPTION).concat(label(o));
@@ -178,7 +190,8 @@ final class Help {
         }
         TextTable table = TextTable.singleColumn(WIDTH);
         table.indentWrappedLines = indent;
-        table.addRow(Styled.of("X".repeat(SYNOPSIS_HEADING.length())).concat(Styled.of(name, Style.COMMAND))
+        table.addRow(Styled.of("X".repeat(SYNOPSIS_HEADING.length()))
+                .concat(Styled.of(name, Style.COMMAND))
                 .concat(text));
         return table.render(colour).substring(SYNOPSIS_HEADING.length());
     }
@@ -189,7 +202,8 @@ final class Help {
             nameWidth = Math.max(nameWidth, c.name().length());
         }
         nameWidth = Math.min(nameWidth, WIDTH / 2);
-        TextTable table = new TextTable(new TextTable.Column(nameWidth + 2, 2, TextTable.Overflow.SPAN),
+        TextTable table = new TextTable(
+                new TextTable.Column(nameWidth + 2, 2, TextTable.Overflow.SPAN),
                 new TextTable.Column(WIDTH - (nameWidth + 2), 2, TextTable.Overflow.WRAP));
         for (Command c : subcommands) {
             String first = c.description().isEmpty() ? "" : c.description().getFirst();

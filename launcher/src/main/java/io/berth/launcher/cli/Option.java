@@ -13,12 +13,18 @@ import java.util.Objects;
 public final class Option {
     /** What an option takes. */
     enum Kind {
-        SWITCH, VALUE, LIST, USAGE_HELP, VERSION_HELP
+        SWITCH,
+        VALUE,
+        LIST,
+        USAGE_HELP,
+        VERSION_HELP
     }
 
     /** What a value must read as; checked while parsing, so that a command never sees a bad one. */
     enum Type {
-        TEXT, PATH, LONG
+        TEXT,
+        PATH,
+        LONG
     }
 
     private final List<String> names;
@@ -31,8 +37,16 @@ public final class Option {
     private final boolean inherited;
     private final Type type;
 
-    private Option(List<String> names, Kind kind, String label, String description, boolean required,
-                   String defaultValue, String split, boolean inherited, Type type) {
+    private Option(
+            List<String> names,
+            Kind kind,
+            String label,
+            String description,
+            boolean required,
+            String defaultValue,
+            String split,
+            boolean inherited,
+            Type type) {
         if (names.isEmpty() || names.stream().anyMatch(n -> !n.startsWith("-") || n.length() < 2)) {
             throw new IllegalArgumentException("option names begin with '-': " + names);
         }
@@ -59,14 +73,30 @@ public final class Option {
 
     /** {@code -h, --help}: show the command's help and exit 0. */
     public static Option usageHelp() {
-        return new Option(List.of("-h", "--help"), Kind.USAGE_HELP, "", "Show this help message and exit.", false,
-                null, null, false, Type.TEXT);
+        return new Option(
+                List.of("-h", "--help"),
+                Kind.USAGE_HELP,
+                "",
+                "Show this help message and exit.",
+                false,
+                null,
+                null,
+                false,
+                Type.TEXT);
     }
 
     /** {@code -V, --version}: print the version and exit 0. */
     public static Option versionHelp() {
-        return new Option(List.of("-V", "--version"), Kind.VERSION_HELP, "", "Print version information and exit.",
-                false, null, null, false, Type.TEXT);
+        return new Option(
+                List.of("-V", "--version"),
+                Kind.VERSION_HELP,
+                "",
+                "Print version information and exit.",
+                false,
+                null,
+                null,
+                false,
+                Type.TEXT);
     }
 
     /** The same option, to be given (a usage error otherwise). */
@@ -76,8 +106,8 @@ public final class Option {
 
     /** The same option with the value it has when not given. */
     public Option defaultValue(String value) {
-        return new Option(names, kind, label, description, required, Objects.requireNonNull(value), split, inherited,
-                type);
+        return new Option(
+                names, kind, label, description, required, Objects.requireNonNull(value), split, inherited, type);
     }
 
     /** The same option taking a list: given any number of times, each value split at {@code regex}. */

@@ -62,7 +62,9 @@ final class Parser {
 
     /** How an option's value was written: the next word, glued to a short option, or after '='. */
     private enum LookBehind {
-        SEPARATE, ATTACHED, ATTACHED_WITH_SEPARATOR
+        SEPARATE,
+        ATTACHED,
+        ATTACHED_WITH_SEPARATOR
     }
 
     /** One command of the line, with what was given to it. */
@@ -95,8 +97,8 @@ final class Parser {
             positionals = command.positionals();
             List<Object> declared = new ArrayList<>();
             for (Object o : command.declared()) {
-                if (o instanceof Positional || o instanceof Option option && option.isRequired()
-                        && option.defaultValue() == null) {
+                if (o instanceof Positional
+                        || o instanceof Option option && option.isRequired() && option.defaultValue() == null) {
                     declared.add(o);
                 }
             }
@@ -251,8 +253,10 @@ final class Parser {
                 }
                 args.pop();
                 if (!value.isEmpty() && !value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-                    throw new UsageException(level, "Invalid value for " + describe(option, false) + ": '" + value
-                            + "' is not a boolean", false);
+                    throw new UsageException(
+                            level,
+                            "Invalid value for " + describe(option, false) + ": '" + value + "' is not a boolean",
+                            false);
                 }
                 on = value.equalsIgnoreCase("true");
             }
@@ -298,20 +302,24 @@ final class Parser {
                 try {
                     Long.valueOf(value);
                 } catch (NumberFormatException e) {
-                    throw new UsageException(level, "Invalid value for " + describe(option, false) + ": '" + value
-                            + "' is not a long", false);
+                    throw new UsageException(
+                            level,
+                            "Invalid value for " + describe(option, false) + ": '" + value + "' is not a long",
+                            false);
                 }
             }
             case PATH -> {
                 try {
                     Path.of(value);
                 } catch (InvalidPathException e) {
-                    throw new UsageException(level, "Invalid value for " + describe(option, false) + ": cannot convert '"
-                            + value + "' to Path (" + e + ")", false);
+                    throw new UsageException(
+                            level,
+                            "Invalid value for " + describe(option, false) + ": cannot convert '" + value
+                                    + "' to Path (" + e + ")",
+                            false);
                 }
             }
-            case TEXT -> {
-            }
+            case TEXT -> {}
         }
     }
 
@@ -397,8 +405,8 @@ final class Parser {
         }
         Positional p = level.positionals.get(level.position);
         if (!level.endOfOptions && !canBeValue(level, arg)) {
-            throw new UsageException(level, "Expected parameter for " + describe(p) + " but found '" + arg + "'",
-                    false);
+            throw new UsageException(
+                    level, "Expected parameter for " + describe(p) + " but found '" + arg + "'", false);
         }
         args.pop();
         positionalValues.put(p, arg);
@@ -471,17 +479,22 @@ final class Parser {
                 throw missing(level, level.required);
             }
             List<String> labels = new ArrayList<>();
-            for (Positional p : level.positionals.subList(level.positionals.indexOf(missing), level.positionals.size())) {
+            for (Positional p :
+                    level.positionals.subList(level.positionals.indexOf(missing), level.positionals.size())) {
                 labels.add("'" + p.label() + "'");
             }
-            throw new UsageException(level, "Missing required parameter" + (labels.size() > 1 ? "s" : "") + ": "
-                    + String.join(", ", labels), false);
+            throw new UsageException(
+                    level,
+                    "Missing required parameter" + (labels.size() > 1 ? "s" : "") + ": " + String.join(", ", labels),
+                    false);
         }
         if (!level.unmatched.isEmpty()) {
             List<String> u = level.unmatched;
             String plural = u.size() == 1 ? "" : "s";
-            String what = resemblesOption(level, u.getFirst()) ? "Unknown option" + plural
-                    : "Unmatched argument" + plural + (u.size() == 1 ? " at" : " from") + " index " + level.firstUnmatched;
+            String what = resemblesOption(level, u.getFirst())
+                    ? "Unknown option" + plural
+                    : "Unmatched argument" + plural + (u.size() == 1 ? " at" : " from") + " index "
+                            + level.firstUnmatched;
             throw new UsageException(level, what + ": " + quote(u), true);
         }
     }
@@ -498,25 +511,29 @@ final class Parser {
     private static UsageException missing(Level level, List<Object> required) {
         long options = required.stream().filter(Option.class::isInstance).count();
         long params = required.size() - options;
-        String types = options == 0 ? params == 1 ? "parameter" : "parameters"
+        String types = options == 0
+                ? params == 1 ? "parameter" : "parameters"
                 : params == 0 ? options == 1 ? "option" : "options" : "options and parameters";
         List<String> names = new ArrayList<>();
         for (Object r : required) {
-            names.add("'" + (r instanceof Option o ? o.longestName() + (o.isSwitch() ? "" : "=" + o.label())
-                    : ((Positional) r).label()) + "'");
+            names.add("'"
+                    + (r instanceof Option o
+                            ? o.longestName() + (o.isSwitch() ? "" : "=" + o.label())
+                            : ((Positional) r).label())
+                    + "'");
         }
         return new UsageException(level, "Missing required " + types + ": " + String.join(", ", names), false);
     }
 
     private static UsageException expected(Level level, Option option, String found) {
-        return new UsageException(level, "Expected parameter for " + describe(option, false) + " but found '" + found
-                + "'", false);
+        return new UsageException(
+                level, "Expected parameter for " + describe(option, false) + " but found '" + found + "'", false);
     }
 
     /** {@code option '--sort'}, with its label when {@code withLabel} and it takes a value. */
     private static String describe(Option option, boolean withLabel) {
-        return "option '" + option.longestName() + "'" + (withLabel && !option.isSwitch() ? " (" + option.label() + ")"
-                : "");
+        return "option '" + option.longestName() + "'"
+                + (withLabel && !option.isSwitch() ? " (" + option.label() + ")" : "");
     }
 
     private String describe(Positional p) {
@@ -536,11 +553,12 @@ final class Parser {
                 continue;
             }
             // followed by a word while a word is left over: that word was meant as the switch's value
-            String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1)
+            String value = arg.contains("=")
+                    ? arg.substring(arg.indexOf('=') + 1)
                     : i + 1 < args.length && !args[i + 1].startsWith("-") && e.unmatched() ? args[i + 1] : null;
             if (value != null) {
-                return Optional.of(name + " is a switch and takes no value, but '" + value + "' was given. " + name + ": "
-                        + option.description());
+                return Optional.of(name + " is a switch and takes no value, but '" + value + "' was given. " + name
+                        + ": " + option.description());
             }
         }
         return Optional.empty();

@@ -6,8 +6,11 @@ import java.util.Arrays;
 final class Styled {
     /** The styles of help on a terminal: command names bold, options yellow, their values' labels italic. */
     enum Style {
-        NONE("", ""), COMMAND("\u001B[1m", "\u001B[21m\u001B[0m"), OPTION("\u001B[33m", "\u001B[39m\u001B[0m"),
-        PARAMETER("\u001B[33m", "\u001B[39m\u001B[0m"), OPTION_PARAM("\u001B[3m", "\u001B[23m\u001B[0m");
+        NONE("", ""),
+        COMMAND("\u001B[1m", "\u001B[21m\u001B[0m"),
+        OPTION("\u001B[33m", "\u001B[39m\u001B[0m"),
+        PARAMETER("\u001B[33m", "\u001B[39m\u001B[0m"),
+        OPTION_PARAM("\u001B[3m", "\u001B[23m\u001B[0m");
 
         private final String on;
         private final String off;

@@ -14,12 +14,13 @@ import java.util.List;
  */
 final class TextTable {
     enum Overflow {
-        TRUNCATE, SPAN, WRAP
+        TRUNCATE,
+        SPAN,
+        WRAP
     }
 
     /** A column: its width, the spaces before its text, and what a value too wide does. */
-    record Column(int width, int indent, Overflow overflow) {
-    }
+    record Column(int width, int indent, Overflow overflow) {}
 
     /** The text of one cell, at most its column's width. */
     private static final class Cell {
@@ -110,7 +111,8 @@ final class TextTable {
     void addRow(Styled... values) {
         addEmptyRow();
         // an option with a short name only ("-x=FILE") starts at the separator, not a space further
-        boolean unindent = columns.length > 3 && values.length > 2 && values[2].plain().equals("=");
+        boolean unindent =
+                columns.length > 3 && values.length > 2 && values[2].plain().equals("=");
         if (unindent) {
             indents[3] = 0;
         }
@@ -142,7 +144,9 @@ final class TextTable {
                 int start = col;
                 do {
                     boolean last = col == columns.length - 1;
-                    int written = last ? writeWords(value, cell(row, col), indent) : cell(row, col).write(value, indent);
+                    int written = last
+                            ? writeWords(value, cell(row, col), indent)
+                            : cell(row, col).write(value, indent);
                     value = value.substring(written);
                     indent = 0;
                     if (value.length() > 0) {
@@ -178,7 +182,9 @@ final class TextTable {
         // a hyphen is no place to break: --tls-cert, team-a/**
         words.setText(text.plain().replace('-', '\u00ff'));
         int written = 0;
-        for (int start = words.first(), end = words.next(); end != BreakIterator.DONE; start = end, end = words.next()) {
+        for (int start = words.first(), end = words.next();
+                end != BreakIterator.DONE;
+                start = end, end = words.next()) {
             if (cell.max < offset + written + (end - start)) {
                 break;
             }

@@ -17,18 +17,24 @@ import org.junit.jupiter.api.Test;
  * how a mistake reads, and the two readings that differ from picocli's on purpose.
  */
 class CliTest {
-    static final Option SERVER = Option.value("HOST:PORT", "Where.", "--server").defaultValue("h:1").inherited();
+    static final Option SERVER =
+            Option.value("HOST:PORT", "Where.", "--server").defaultValue("h:1").inherited();
     static final Option JSON = Option.flag("As JSON.", "--json").inherited();
     static final Option LIMIT = Option.value("N", "How many.", "-n", "--limit").number();
-    static final Option ACTIONS = Option.value("ACTION", "Actions.", "--actions").list(",");
+    static final Option ACTIONS =
+            Option.value("ACTION", "Actions.", "--actions").list(",");
     static final Positional REPO = Positional.of("REPO", "The repository.");
 
     /** What the leaf ran with, one entry per run. */
     final List<Args> ran = new ArrayList<>();
 
     Command tree() {
-        Command list = Command.named("list").description("List.").standardHelp()
-                .options(LIMIT, ACTIONS).positional(REPO).runs(a -> {
+        Command list = Command.named("list")
+                .description("List.")
+                .standardHelp()
+                .options(LIMIT, ACTIONS)
+                .positional(REPO)
+                .runs(a -> {
                     ran.add(a);
                     if ("bad".equals(a.value(REPO))) {
                         throw new UsageError("REPO may not be 'bad'");
@@ -36,25 +42,34 @@ class CliTest {
                     return 0;
                 });
         Command tags = Command.named("tags").description("Tags.").standardHelp().subcommand(list);
-        return Command.named("tool").description("A tool.").standardHelp().version("tool 1")
-                .options(SERVER, JSON).subcommand(tags);
+        return Command.named("tool")
+                .description("A tool.")
+                .standardHelp()
+                .version("tool 1")
+                .options(SERVER, JSON)
+                .subcommand(tags);
     }
 
-    record Run(int exit, String out, String err) {
-    }
+    record Run(int exit, String out, String err) {}
 
     Run run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = new Cli(tree(), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), () -> false).run(args);
+        int exit = new Cli(
+                        tree(),
+                        new PrintStream(out, true, StandardCharsets.UTF_8),
+                        new PrintStream(err, true, StandardCharsets.UTF_8),
+                        () -> false)
+                .run(args);
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
     void optionsReachTheLeafWhereverTheyStand() {
-        assertEquals(0, run("--server", "a:2", "tags", "list", "-n", "5", "app", "--actions", "x,y",
-                "--actions=z").exit());
+        assertEquals(
+                0,
+                run("--server", "a:2", "tags", "list", "-n", "5", "app", "--actions", "x,y", "--actions=z")
+                        .exit());
         Args a = ran.getLast();
         assertEquals("a:2", a.value(SERVER));
         assertEquals(5L, a.number(LIMIT));
@@ -86,7 +101,11 @@ class CliTest {
             ran.add(a);
             return 0;
         });
-        Command root = Command.named("tool").description("A tool.").standardHelp().options(tls).subcommand(leaf);
+        Command root = Command.named("tool")
+                .description("A tool.")
+                .standardHelp()
+                .options(tls)
+                .subcommand(leaf);
         PrintStream none = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertEquals(0, new Cli(root, none, none, () -> false).run("--tls", "info", "--tls"));
         assertTrue(ran.getLast().isSet(tls));
@@ -95,11 +114,15 @@ class CliTest {
     @Test
     void aValueAfterEqualsIsTakenAsGiven() {
         // a token or a filter may begin with '-', even "-h": after '=' it is the value, never an option
-        assertEquals(0, run("tags", "list", "app", "--server=-hQ3x", "--actions=-V,--help").exit());
+        assertEquals(
+                0,
+                run("tags", "list", "app", "--server=-hQ3x", "--actions=-V,--help")
+                        .exit());
         assertEquals("-hQ3x", ran.getLast().value(SERVER));
         assertEquals(List.of("-V", "--help"), ran.getLast().values(ACTIONS));
         // as the next word it is still an option, as before
-        assertEquals(Cli.EXIT_USAGE, run("tags", "list", "app", "--server", "-h").exit());
+        assertEquals(
+                Cli.EXIT_USAGE, run("tags", "list", "app", "--server", "-h").exit());
     }
 
     @Test
@@ -166,7 +189,10 @@ class CliTest {
     @Test
     void aLongFooterIsMadeOnlyForHelp() {
         int[] made = {0};
-        Command c = Command.named("c").standardHelp().footer("Keys:\n", () -> "k" + ++made[0]).runs(a -> 0);
+        Command c = Command.named("c")
+                .standardHelp()
+                .footer("Keys:\n", () -> "k" + ++made[0])
+                .runs(a -> 0);
         PrintStream none = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertEquals(0, new Cli(c, none, none, () -> false).run());
         assertEquals(0, made[0], "not made for a run");
@@ -179,7 +205,8 @@ class CliTest {
     @Test
     void aNameDeclaredTwiceIsRefused() {
         assertThrows(IllegalStateException.class, () -> Command.named("x").options(LIMIT, LIMIT));
-        assertThrows(IllegalStateException.class,
+        assertThrows(
+                IllegalStateException.class,
                 () -> Command.named("x").subcommands(Command.named("y"), Command.named("y")));
         assertThrows(IllegalArgumentException.class, () -> Option.flag("No dash.", "json"));
     }

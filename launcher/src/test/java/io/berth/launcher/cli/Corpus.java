@@ -11,8 +11,7 @@ import java.util.TreeMap;
  * the mistakes one makes with each option.
  */
 public final class Corpus {
-    private Corpus() {
-    }
+    private Corpus() {}
 
     /** The lines for every command under {@code root}, by command path in name order. */
     public static List<List<String>> of(Command root) {
@@ -51,7 +50,8 @@ public final class Corpus {
     }
 
     private static void addLines(List<Command> commands, List<List<String>> lines) {
-        List<String> path = commands.subList(1, commands.size()).stream().map(Command::name).toList();
+        List<String> path =
+                commands.subList(1, commands.size()).stream().map(Command::name).toList();
         Command command = commands.getLast();
         for (String help : List.of("--help", "-h", "-V", "-hV")) {
             lines.add(with(path, help));

@@ -34,21 +34,25 @@ class AbuseProcessTest {
 
     @Test
     void oneClientWithHundredsOfStalledUploadsCannotHurtTheOthers() throws Exception {
-        try (BerthProcess b = BerthProcess.start(dir, List.of("-Xmx160m"), Map.of("BERTH_HTTP_READ_TIMEOUT", "5s",
-                "BERTH_HTTP_ACCESS_LOG", "false"))) {
-            HttpClient attackerHttp = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.2")).build();
+        try (BerthProcess b = BerthProcess.start(
+                dir, List.of("-Xmx160m"), Map.of("BERTH_HTTP_READ_TIMEOUT", "5s", "BERTH_HTTP_ACCESS_LOG", "false"))) {
+            HttpClient attackerHttp = HttpClient.newBuilder()
+                    .localAddress(InetAddress.getByName("127.0.0.2"))
+                    .build();
             List<WireClient> stalled = new ArrayList<>();
             int refused = 0;
             try {
                 for (int i = 0; i < 150; i++) {
-                    HttpResponse<Void> start = attackerHttp.send(HttpRequest.newBuilder(URI.create(b.base()
-                            + "/v2/abuse/a/blobs/uploads/")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse<Void> start = attackerHttp.send(
+                            HttpRequest.newBuilder(URI.create(b.base() + "/v2/abuse/a/blobs/uploads/"))
+                                    .POST(HttpRequest.BodyPublishers.noBody())
+                                    .build(),
                             HttpResponse.BodyHandlers.discarding());
                     assertEquals(202, start.statusCode());
                     WireClient c = new WireClient(b.httpPort, "127.0.0.2");
                     stalled.add(c);
-                    c.startBody("PATCH", start.headers().firstValue("Location").orElseThrow(), 64L << 20,
-                            new byte[1024]);
+                    c.startBody(
+                            "PATCH", start.headers().firstValue("Location").orElseThrow(), 64L << 20, new byte[1024]);
                 }
                 // the client gets 429 for everything beyond its share, at once (and the connection closes
                 // after a short lingering read)
@@ -62,19 +66,30 @@ class AbuseProcessTest {
                 assertTrue(refused >= 150 - 16, "refused beyond the per-client limit: " + refused);
 
                 // meanwhile another client pushes a 20 MiB blob and reads it back
-                HttpClient other = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.3")).build();
+                HttpClient other = HttpClient.newBuilder()
+                        .localAddress(InetAddress.getByName("127.0.0.3"))
+                        .build();
                 byte[] blob = new byte[20 << 20];
                 new Random(5).nextBytes(blob);
                 Digest d = Digest.compute(DigestAlgorithm.SHA256, blob);
-                HttpResponse<String> push = other.send(HttpRequest.newBuilder(URI.create(b.base()
-                        + "/v2/abuse/b/blobs/uploads/?digest=" + d)).POST(HttpRequest.BodyPublishers.ofByteArray(blob))
-                        .build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> push = other.send(
+                        HttpRequest.newBuilder(URI.create(b.base() + "/v2/abuse/b/blobs/uploads/?digest=" + d))
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(blob))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
                 assertEquals(201, push.statusCode(), push.body());
-                HttpResponse<byte[]> pull = other.send(HttpRequest.newBuilder(URI.create(b.base() + "/v2/abuse/b/blobs/"
-                        + d)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> pull = other.send(
+                        HttpRequest.newBuilder(URI.create(b.base() + "/v2/abuse/b/blobs/" + d))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
                 assertEquals(d, Digest.compute(DigestAlgorithm.SHA256, pull.body()));
-                assertEquals(200, other.send(HttpRequest.newBuilder(URI.create(b.base() + "/readyz")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode());
+                assertEquals(
+                        200,
+                        other.send(
+                                        HttpRequest.newBuilder(URI.create(b.base() + "/readyz"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode());
                 // the stalled ones are cut off by the read timeout
                 for (WireClient c : stalled) {
                     assertTrue(c.closedWithin(30_000), "stalled body aborted");

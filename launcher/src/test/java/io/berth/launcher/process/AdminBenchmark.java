@@ -55,8 +55,12 @@ class AdminBenchmark {
 
     static String percentiles(List<Long> nanos) {
         long[] s = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
-        return String.format("p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d pages", s[s.length / 2] / 1e6,
-                s[(int) Math.min(s.length - 1, s.length * 0.99)] / 1e6, s[s.length - 1] / 1e6, s.length);
+        return String.format(
+                "p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d pages",
+                s[s.length / 2] / 1e6,
+                s[(int) Math.min(s.length - 1, s.length * 0.99)] / 1e6,
+                s[s.length - 1] / 1e6,
+                s.length);
     }
 
     static long heapPeakReset() {
@@ -101,8 +105,10 @@ class AdminBenchmark {
         Path data = dir.resolve("berth");
         RepositoryName app = RepositoryName.of("bench/app");
         RepositoryName many = RepositoryName.of("bench/many");
-        try (Registry r = new Registry(new FilesystemBlobStore(data.resolve("data/blobs"), false),
-                new SqliteMetadataStore(data.resolve("data/berth.db")), RegistryOptions.defaults())) {
+        try (Registry r = new Registry(
+                new FilesystemBlobStore(data.resolve("data/blobs"), false),
+                new SqliteMetadataStore(data.resolve("data/berth.db")),
+                RegistryOptions.defaults())) {
             long t0 = System.nanoTime();
             List<BlobInfo> all = blobs(r, app, MANIFESTS * (LAYERS + 1), "blob");
             Images images = new Images(r);
@@ -110,22 +116,28 @@ class AdminBenchmark {
             for (int m = 0; m < MANIFESTS; m++) {
                 BlobInfo config = all.get(m * (LAYERS + 1));
                 List<BlobInfo> layers = all.subList(m * (LAYERS + 1) + 1, (m + 1) * (LAYERS + 1));
-                manifests.add(images.put(app, "t" + m, MediaTypes.OCI_MANIFEST,
-                        Images.imageManifest(config, layers, null)));
+                manifests.add(
+                        images.put(app, "t" + m, MediaTypes.OCI_MANIFEST, Images.imageManifest(config, layers, null)));
             }
-            System.out.printf("ADMIN BENCHMARK%nfilled: %d manifests, %d blobs in %.1f s%n", MANIFESTS, all.size(),
-                    (System.nanoTime() - t0) / 1e9);
+            System.out.printf(
+                    "ADMIN BENCHMARK%nfilled: %d manifests, %d blobs in %.1f s%n",
+                    MANIFESTS, all.size(), (System.nanoTime() - t0) / 1e9);
 
             // retention dry run over every tag
-            RetentionPolicy policy = RetentionPolicy.fromMap(new Yaml().load("name: p\nrepositories: [bench/app]\n"
-                    + "rules: [{keep-last-pushed: 100}, {keep-tags-matching: 't1.*'}]\nuntagged: delete"));
+            RetentionPolicy policy = RetentionPolicy.fromMap(new Yaml()
+                    .load("name: p\nrepositories: [bench/app]\n"
+                            + "rules: [{keep-last-pushed: 100}, {keep-tags-matching: 't1.*'}]\nuntagged: delete"));
             Maintenance maintenance = new Maintenance(r);
             Retention retention = maintenance.retention();
             for (int run = 0; run < 3; run++) {
                 long t = System.nanoTime();
                 Retention.Plan plan = retention.evaluate(policy, r.clock().millis());
-                System.out.printf("retention dry run over %d tags: %.0f ms (%d kept, %d to delete, %d manifests)%n",
-                        plan.tags().size(), (System.nanoTime() - t) / 1e6, plan.tagsKept(), plan.tagsDeleted(),
+                System.out.printf(
+                        "retention dry run over %d tags: %.0f ms (%d kept, %d to delete, %d manifests)%n",
+                        plan.tags().size(),
+                        (System.nanoTime() - t) / 1e6,
+                        plan.tagsKept(),
+                        plan.tagsDeleted(),
                         plan.manifests().size());
             }
 
@@ -135,17 +147,25 @@ class AdminBenchmark {
             }
             System.gc();
             heapPeakReset();
-            GarbageCollector.Status dry = maintenance.gc().runNow(new GarbageCollector.Options(true, Duration.ZERO,
-                    false));
+            GarbageCollector.Status dry =
+                    maintenance.gc().runNow(new GarbageCollector.Options(true, Duration.ZERO, false));
             long t = System.nanoTime();
-            GarbageCollector.Status gc = maintenance.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
-                    false));
+            GarbageCollector.Status gc =
+                    maintenance.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO, false));
             double seconds = (System.nanoTime() - t) / 1e9;
             long peak = heapPeakReset();
-            System.out.printf("gc over %d manifests and %d blobs: dry run %.1f s; run %.1f s, %d blobs deleted "
-                            + "(%.0f blobs/s, %d MiB), %d examined; peak heap %d MiB%n", MANIFESTS, all.size(),
-                    (dry.updatedAt() - dry.startedAt()) / 1e3, seconds, gc.blobsDeleted(),
-                    gc.blobsDeleted() / seconds, gc.bytesFreed() >> 20, gc.blobsExamined(), peak >> 20);
+            System.out.printf(
+                    "gc over %d manifests and %d blobs: dry run %.1f s; run %.1f s, %d blobs deleted "
+                            + "(%.0f blobs/s, %d MiB), %d examined; peak heap %d MiB%n",
+                    MANIFESTS,
+                    all.size(),
+                    (dry.updatedAt() - dry.startedAt()) / 1e3,
+                    seconds,
+                    gc.blobsDeleted(),
+                    gc.blobsDeleted() / seconds,
+                    gc.bytesFreed() >> 20,
+                    gc.blobsExamined(),
+                    peak >> 20);
 
             // a repository of 100 000 tags
             Digest one = images.image(many, "base", "many");
@@ -159,10 +179,11 @@ class AdminBenchmark {
                 });
             }
         }
-        try (BerthProcess berth = BerthProcess.start(data, List.of("-Xmx512m"), Map.of("BERTH_ADMIN_TOKENS", "s3cret",
-                "BERTH_HTTP_ACCESS_LOG", "false"))) {
+        try (BerthProcess berth = BerthProcess.start(
+                data, List.of("-Xmx512m"), Map.of("BERTH_ADMIN_TOKENS", "s3cret", "BERTH_HTTP_ACCESS_LOG", "false"))) {
             var admin = berth.admin("s3cret");
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient http =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int round = 0; round < 2; round++) { // the first round warms up
                 for (ListTagsRequest.Order order : ListTagsRequest.Order.values()) {
                     if (order == ListTagsRequest.Order.UNRECOGNIZED) {
@@ -173,14 +194,19 @@ class AdminBenchmark {
                     int seen = 0;
                     do {
                         long t = System.nanoTime();
-                        ListTagsResponse page = admin.listTags(ListTagsRequest.newBuilder().setRepository(many.value())
-                                .setOrder(order).setPageSize(100).setPageToken(token).build());
+                        ListTagsResponse page = admin.listTags(ListTagsRequest.newBuilder()
+                                .setRepository(many.value())
+                                .setOrder(order)
+                                .setPageSize(100)
+                                .setPageToken(token)
+                                .build());
                         pages.add(System.nanoTime() - t);
                         seen += page.getTagsCount();
                         token = page.getNextPageToken();
                     } while (!token.isEmpty());
                     if (round == 1) {
-                        System.out.printf("admin ListTags by %s, %d tags in pages of 100: %s%n",
+                        System.out.printf(
+                                "admin ListTags by %s, %d tags in pages of 100: %s%n",
                                 order.name().toLowerCase(), seen, percentiles(pages));
                     }
                 }
@@ -189,11 +215,16 @@ class AdminBenchmark {
                 int seen = 0;
                 while (next != null) {
                     long t = System.nanoTime();
-                    HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(berth.base() + next))
-                            .build(), HttpResponse.BodyHandlers.ofString());
+                    HttpResponse<String> res = http.send(
+                            HttpRequest.newBuilder(URI.create(berth.base() + next))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
                     pages.add(System.nanoTime() - t);
                     seen += res.body().split("\"tag-").length - 1;
-                    next = res.headers().firstValue("Link").map(l -> l.substring(1, l.indexOf('>'))).orElse(null);
+                    next = res.headers()
+                            .firstValue("Link")
+                            .map(l -> l.substring(1, l.indexOf('>')))
+                            .orElse(null);
                 }
                 if (round == 1) {
                     System.out.printf("/v2 tags/list, %d tags in pages of 100: %s%n", seen, percentiles(pages));

@@ -31,6 +31,7 @@ class AdminProcessTest {
 
     @TempDir
     Path dir;
+
     BerthProcess berth;
 
     /** Runs {@code berth admin ARGS} (the admin port and token first unless told otherwise). */
@@ -56,8 +57,10 @@ class AdminProcessTest {
         Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
         Files.writeString(root.resolve("extra"), extra);
         Path tar = dir.resolve("rootfs-" + extra + ".tar");
-        assertEquals(0, Command.run("tar", "-C", root.getParent().toString(), "-cf", tar.toString(), ".")
-                .exitCode());
+        assertEquals(
+                0,
+                Command.run("tar", "-C", root.getParent().toString(), "-cf", tar.toString(), ".")
+                        .exitCode());
         String ref = registry + "/" + name;
         assertEquals(0, docker.docker("import", tar.toString(), ref).exitCode());
         Command push = docker.docker("push", ref);
@@ -76,7 +79,12 @@ class AdminProcessTest {
             image(dir, docker.get(), registry, "app/web:1", "one");
             image(dir, docker.get(), registry, "app/web:2", "two");
             Path layout = OciLayouts.twoPlatformIndex(dir.resolve("layout"), "multi");
-            Command copy = Command.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+            Command copy = Command.run(
+                    "skopeo",
+                    "copy",
+                    "--all",
+                    "--dest-tls-verify=false",
+                    "oci:" + layout + ":multi",
                     "docker://" + registry + "/app/multi:1");
             assertEquals(0, copy.exitCode(), copy.output());
 
@@ -93,8 +101,13 @@ class AdminProcessTest {
             String d1 = tags.get("tags").get(1).get("digest").asText();
             String d2 = tags.get("tags").get(0).get("digest").asText();
             assertTrue(ok("tags", "get", "app/multi", "1").output().contains("platforms: linux/amd64, linux/arm64"));
-            assertEquals(List.of("1"), names(json("--json", "tags", "list", "app/web", "--filter", "1").get("tags"),
-                    "name"), "options before the subcommand too");
+            assertEquals(
+                    List.of("1"),
+                    names(
+                            json("--json", "tags", "list", "app/web", "--filter", "1")
+                                    .get("tags"),
+                            "name"),
+                    "options before the subcommand too");
 
             // --json: numbers as numbers, times in RFC 3339
             JsonNode first = tags.get("tags").get(1);
@@ -104,15 +117,27 @@ class AdminProcessTest {
             assertTrue(json("info", "--json").get("repositoryCount").isIntegralNumber());
 
             // set by the digest as the table prints it, promote, history, restore
-            String printed = ok("tags", "list", "app/web").output().lines().filter(l -> l.startsWith("1 "))
-                    .findFirst().orElseThrow().split("\\s+")[1];
+            String printed = ok("tags", "list", "app/web")
+                    .output()
+                    .lines()
+                    .filter(l -> l.startsWith("1 "))
+                    .findFirst()
+                    .orElseThrow()
+                    .split("\\s+")[1];
             assertEquals(d1.substring(0, "sha256:".length() + 12), printed, "the table's short digest");
-            assertEquals(d1, json("tags", "set", "app/web", "stable", "--digest", printed, "--json").get("digest")
-                    .asText(), "the printed beginning names the manifest");
+            assertEquals(
+                    d1,
+                    json("tags", "set", "app/web", "stable", "--digest", printed, "--json")
+                            .get("digest")
+                            .asText(),
+                    "the printed beginning names the manifest");
             BerthProcess.Result unknown = admin("tags", "set", "app/web", "x", "--digest", "sha256:000000000000");
             assertEquals(1, unknown.exitCode());
-            assertTrue(unknown.output().contains("NOT_FOUND: repository app/web has no manifest whose digest begins"
-                    + " with sha256:000000000000"), unknown.output());
+            assertTrue(
+                    unknown.output()
+                            .contains("NOT_FOUND: repository app/web has no manifest whose digest begins"
+                                    + " with sha256:000000000000"),
+                    unknown.output());
             ok("tags", "set", "prod/web", "1.0", "--digest", d1, "--from", "app/web");
             Command pull = docker.get().docker("pull", registry + "/prod/web:1.0");
             assertEquals(0, pull.exitCode(), "the promoted image pulls with docker: " + pull.output());
@@ -121,11 +146,16 @@ class AdminProcessTest {
             assertEquals(2, history.get("versions").size());
             assertEquals("admin", history.get("versions").get(1).get("via").asText());
             assertTrue(ok("tags", "history", "app/web", "1").output().contains("v2"), "pushed through /v2");
-            List<String> table = ok("tags", "history", "app/web", "stable").output().lines().toList();
-            assertEquals(List.of("VERSION", "ACTION", "DIGEST", "PREVIOUS", "WHEN", "VIA", "ACTOR", "REQUEST"),
-                    List.of(table.get(0).trim().split("\\s+")), table.toString());
+            List<String> table =
+                    ok("tags", "history", "app/web", "stable").output().lines().toList();
+            assertEquals(
+                    List.of("VERSION", "ACTION", "DIGEST", "PREVIOUS", "WHEN", "VIA", "ACTOR", "REQUEST"),
+                    List.of(table.get(0).trim().split("\\s+")),
+                    table.toString());
             List<String> movedRow = List.of(table.get(2).trim().split("\\s+"));
-            assertEquals(List.of("2", "MOVED", d2.substring(0, 19), d1.substring(0, 19)), movedRow.subList(0, 4),
+            assertEquals(
+                    List.of("2", "MOVED", d2.substring(0, 19), d1.substring(0, 19)),
+                    movedRow.subList(0, 4),
                     "the digest and the one before: " + table);
             assertEquals("admin", movedRow.get(5));
             assertEquals("-", movedRow.get(6), "an admin token names no user (AdminJsonTest shows a named actor)");
@@ -144,12 +174,19 @@ class AdminProcessTest {
             JsonNode rule = json("immutability", "add", "--repositories", "prod/**", "--tags", ".*", "--json");
             String ruleId = rule.get("id").asText();
             assertEquals(1, json("immutability", "list", "--json").get("rules").size());
-            assertEquals(0, docker.get().docker("tag", registry + "/app/web:1", registry + "/prod/web:1.0")
-                    .exitCode());
+            assertEquals(
+                    0,
+                    docker.get()
+                            .docker("tag", registry + "/app/web:1", registry + "/prod/web:1.0")
+                            .exitCode());
             Command moved = docker.get().docker("push", registry + "/prod/web:1.0");
             assertEquals(0, moved.exitCode(), "the same image again is no move: " + moved.output());
             String other = image(dir, docker.get(), registry, "app/web:3", "three");
-            assertEquals(0, docker.get().docker("tag", other, registry + "/prod/web:1.0").exitCode());
+            assertEquals(
+                    0,
+                    docker.get()
+                            .docker("tag", other, registry + "/prod/web:1.0")
+                            .exitCode());
             Command refused = docker.get().docker("push", registry + "/prod/web:1.0");
             assertNotEquals(0, refused.exitCode(), refused.output());
             assertTrue(refused.output().contains("immutable"), refused.output());
@@ -167,7 +204,8 @@ class AdminProcessTest {
                       - keep-tags-matching: 'stable'
                     untagged: keep
                     """);
-            assertTrue(ok("retention", "apply", "-f", policy.toString()).output().contains("created retention policy"));
+            assertTrue(
+                    ok("retention", "apply", "-f", policy.toString()).output().contains("created retention policy"));
             assertTrue(ok("retention", "list").output().contains("web-latest"));
             assertTrue(ok("retention", "get", "web-latest").output().contains("keep-last-pushed: 1"));
             JsonNode plan = json("retention", "dry-run", "web-latest", "--json");
@@ -175,9 +213,15 @@ class AdminProcessTest {
             assertTrue(ok("retention", "dry-run", "web-latest").output().contains("kept by keep-tags-matching"));
             BerthProcess.Result viewerDry = admin("retention", "dry-run", "web-latest", "--token", "viewer");
             assertEquals(0, viewerDry.exitCode(), viewerDry.output());
-            assertTrue(viewerDry.output().contains("Not stored (a read-only token): no plan to run."),
-                    viewerDry.output());
-            JsonNode run = json("retention", "run", "web-latest", "--plan", plan.get("planId").asText(), "--json");
+            assertTrue(
+                    viewerDry.output().contains("Not stored (a read-only token): no plan to run."), viewerDry.output());
+            JsonNode run = json(
+                    "retention",
+                    "run",
+                    "web-latest",
+                    "--plan",
+                    plan.get("planId").asText(),
+                    "--json");
             assertEquals(List.of("1"), names(run.get("tagsDeleted"), "tag"));
             ok("retention", "delete", "web-latest");
             Path bad = Files.writeString(dir.resolve("bad.yaml"), "name: x\nrepositories: [a]\nrules: []\n");
@@ -190,9 +234,13 @@ class AdminProcessTest {
             assertEquals("SUCCEEDED", dry.get("state").asText());
             assertTrue(dry.get("manifestsDeleted").asLong() >= 1, dry.toString());
             JsonNode gc = json("gc", "run", "--grace", "0s", "--untagged", "--json");
-            assertEquals(dry.get("manifestsDeleted").asLong(), gc.get("manifestsDeleted").asLong());
+            assertEquals(
+                    dry.get("manifestsDeleted").asLong(),
+                    gc.get("manifestsDeleted").asLong());
             assertTrue(gc.get("blobsDeleted").asLong() >= 1, gc.toString());
-            assertEquals(gc.get("id").asText(), json("gc", "status", "--json").get("id").asText());
+            assertEquals(
+                    gc.get("id").asText(),
+                    json("gc", "status", "--json").get("id").asText());
             assertTrue(ok("gc", "status", "--follow").output().contains("succeeded"));
             Command stillPulls = docker.get().docker("pull", registry + "/app/web:stable");
             assertEquals(0, stillPulls.exitCode(), stillPulls.output());
@@ -202,14 +250,18 @@ class AdminProcessTest {
             assertEquals(1, admin("repos", "get", "app/multi").exitCode());
 
             // tokens and usage
-            BerthProcess.Result noToken = BerthProcess.run(dir, Map.of(), "admin", "--server", "127.0.0.1:"
-                    + berth.adminPort, "repos", "list");
+            BerthProcess.Result noToken = BerthProcess.run(
+                    dir, Map.of(), "admin", "--server", "127.0.0.1:" + berth.adminPort, "repos", "list");
             assertEquals(1, noToken.exitCode());
             assertTrue(noToken.output().contains("UNAUTHENTICATED"), noToken.output());
             BerthProcess.Result onTheCommandLine = admin("--token", "viewer", "repos", "list");
             assertEquals(0, onTheCommandLine.exitCode());
-            assertTrue(onTheCommandLine.output().contains("berth: warning: a token given with --token is visible to "
-                    + "other local users") && onTheCommandLine.output().contains("BERTH_ADMIN_TOKEN"),
+            assertTrue(
+                    onTheCommandLine
+                                    .output()
+                                    .contains("berth: warning: a token given with --token is visible to "
+                                            + "other local users")
+                            && onTheCommandLine.output().contains("BERTH_ADMIN_TOKEN"),
                     onTheCommandLine.output());
             assertTrue(!admin("repos", "list").output().contains("warning"), "BERTH_ADMIN_TOKEN: no warning");
             BerthProcess.Result readOnly = admin("tags", "delete", "app/web", "3", "--token", "viewer");
@@ -218,11 +270,11 @@ class AdminProcessTest {
             BerthProcess.Result usage = admin("tags", "set", "app/web", "x");
             assertEquals(2, usage.exitCode());
             assertTrue(usage.output().contains("--digest"), usage.output());
-            BerthProcess.Result unreachable = BerthProcess.run(dir, Map.of("BERTH_ADMIN_TOKEN", "s3cret"), "admin",
-                    "--server", "127.0.0.1:1", "info");
+            BerthProcess.Result unreachable = BerthProcess.run(
+                    dir, Map.of("BERTH_ADMIN_TOKEN", "s3cret"), "admin", "--server", "127.0.0.1:1", "info");
             assertEquals(1, unreachable.exitCode());
-            assertTrue(unreachable.output().contains("cannot reach the admin API at 127.0.0.1:1"),
-                    unreachable.output());
+            assertTrue(
+                    unreachable.output().contains("cannot reach the admin API at 127.0.0.1:1"), unreachable.output());
             assertFalse(unreachable.output().contains("\tat "), "no stack trace");
         } finally {
             berth.close();

@@ -39,8 +39,8 @@ public final class BerthProcess implements AutoCloseable {
         return start(workDir, FreePorts.next(), jvmArgs, env, args);
     }
 
-    static BerthProcess start(Path workDir, int httpPort, List<String> jvmArgs, Map<String, String> env,
-                              String... args) {
+    static BerthProcess start(
+            Path workDir, int httpPort, List<String> jvmArgs, Map<String, String> env, String... args) {
         int adminPort = FreePorts.next();
         Map<String, String> e = new HashMap<>();
         e.put("BERTH_HTTP_PORT", Integer.toString(httpPort));
@@ -52,8 +52,8 @@ public final class BerthProcess implements AutoCloseable {
         a.addAll(List.of(args));
         List<String> jvm = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
         jvm.addAll(jvmArgs);
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", jvm, a, e, workDir,
-                workDir.resolve("berth-" + System.nanoTime() + ".log"));
+        JavaProcess p = JavaProcess.start(
+                "io.berth.launcher.Main", jvm, a, e, workDir, workDir.resolve("berth-" + System.nanoTime() + ".log"));
         BerthProcess b = new BerthProcess(httpPort, adminPort, workDir, p);
         long deadline = System.currentTimeMillis() + 60_000;
         while (!p.output().contains(" serving http")) {
@@ -76,7 +76,8 @@ public final class BerthProcess implements AutoCloseable {
         try {
             for (String line : Files.readAllLines(Path.of("..", "bin", "berth"))) {
                 if (line.startsWith("DEFAULT_JAVA_OPTS=\"")) {
-                    return List.of(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"')).split(" +"));
+                    return List.of(line.substring(line.indexOf('"') + 1, line.lastIndexOf('"'))
+                            .split(" +"));
                 }
             }
         } catch (IOException e) {
@@ -132,8 +133,7 @@ public final class BerthProcess implements AutoCloseable {
         return new Result(p.process().exitValue(), p.output());
     }
 
-    record Result(int exitCode, String output) {
-    }
+    record Result(int exitCode, String output) {}
 
     /** A client of the admin API with {@code token}; its channel closes with this process. */
     RegistryAdminGrpc.RegistryAdminBlockingStub admin(String token) {
@@ -143,7 +143,8 @@ public final class BerthProcess implements AutoCloseable {
     /** A client of the admin API sending this {@code authorization} value (Bearer or Basic). */
     RegistryAdminGrpc.RegistryAdminBlockingStub adminAs(String authorization) {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", adminPort)
-                .usePlaintext().build();
+                .usePlaintext()
+                .build();
         channels.add(channel);
         Metadata auth = new Metadata();
         auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);

@@ -40,8 +40,14 @@ class CatalogScanBenchmark {
     static final long ATTACK_MILLIS = Long.getLong("berth.bench.attack-millis", 20_000);
     static final ObjectMapper JSON = new ObjectMapper();
     static final Pattern NEXT = Pattern.compile("<([^>]+)>; rel=\"next\"");
-    static final List<String> DEFAULT_JVM = List.of("-Xms32m", "-Xmx160m", "-XX:NewSize=16m", "-XX:MaxNewSize=48m",
-            "-XX:SurvivorRatio=4", "-XX:+UseSerialGC", "-XX:MaxDirectMemorySize=128m");
+    static final List<String> DEFAULT_JVM = List.of(
+            "-Xms32m",
+            "-Xmx160m",
+            "-XX:NewSize=16m",
+            "-XX:MaxNewSize=48m",
+            "-XX:SurvivorRatio=4",
+            "-XX:+UseSerialGC",
+            "-XX:MaxDirectMemorySize=128m");
 
     @TempDir
     Path dir;
@@ -59,8 +65,8 @@ class CatalogScanBenchmark {
             });
         }
         Path users = dir.resolve("users");
-        Files.writeString(users, "alice:" + BCrypt.hashpw("pw",
-                BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
+        Files.writeString(
+                users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, """
                 rules:
@@ -71,10 +77,20 @@ class CatalogScanBenchmark {
                     subjects: [alice]
                     actions: [pull, push]
                 """);
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        try (BerthProcess b = BerthProcess.start(work, DEFAULT_JVM, Map.of("BERTH_AUTH_TYPE", "token",
-                "BERTH_AUTH_HTPASSWD_PATH", users.toString(), "BERTH_AUTH_POLICY", policy.toString(),
-                "BERTH_HTTP_ACCESS_LOG", "false"))) {
+        HttpClient http =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        try (BerthProcess b = BerthProcess.start(
+                work,
+                DEFAULT_JVM,
+                Map.of(
+                        "BERTH_AUTH_TYPE",
+                        "token",
+                        "BERTH_AUTH_HTPASSWD_PATH",
+                        users.toString(),
+                        "BERTH_AUTH_POLICY",
+                        policy.toString(),
+                        "BERTH_HTTP_ACCESS_LOG",
+                        "false"))) {
             String base = b.base();
             String alice = token(http, base, "repository:public/app:pull,push", "alice", "pw");
             pushImage(http, base, "Bearer " + alice);
@@ -89,19 +105,26 @@ class CatalogScanBenchmark {
             List<Thread> scanners = new ArrayList<>();
             for (int i = 0; i < SCANNERS; i++) {
                 scanners.add(Thread.ofPlatform().start(() -> {
-                    HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                    HttpClient own = HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .build();
                     while (!stop.get()) {
                         String path = "/v2/_catalog?n=1";
                         while (path != null && !stop.get()) {
                             try {
-                                HttpResponse<String> res = own.send(HttpRequest.newBuilder(URI.create(base + path))
-                                        .header("Authorization", "Bearer " + anonymous).build(),
+                                HttpResponse<String> res = own.send(
+                                        HttpRequest.newBuilder(URI.create(base + path))
+                                                .header("Authorization", "Bearer " + anonymous)
+                                                .build(),
                                         HttpResponse.BodyHandlers.ofString());
                                 pages.incrementAndGet();
-                                path = res.headers().firstValue("Link").map(l -> {
-                                    Matcher m = NEXT.matcher(l);
-                                    return m.matches() ? m.group(1) : null;
-                                }).orElse(null);
+                                path = res.headers()
+                                        .firstValue("Link")
+                                        .map(l -> {
+                                            Matcher m = NEXT.matcher(l);
+                                            return m.matches() ? m.group(1) : null;
+                                        })
+                                        .orElse(null);
                             } catch (Exception e) {
                                 path = null;
                             }
@@ -128,11 +151,13 @@ class CatalogScanBenchmark {
             for (Thread t : scanners) {
                 t.join(60_000);
             }
-            System.out.printf("catalog attack: %d repositories, %d anonymous scanners (n=1, following Links)%n",
+            System.out.printf(
+                    "catalog attack: %d repositories, %d anonymous scanners (n=1, following Links)%n",
                     REPOSITORIES, SCANNERS);
             System.out.printf("  legitimate tags/list before: %s%n", percentiles(before));
             System.out.printf("  legitimate tags/list during: %s%n", percentiles(during));
-            System.out.printf("  scanners: %.0f catalog pages/s, %d full scans; server RSS max %d MiB, heap used max %d MiB%n",
+            System.out.printf(
+                    "  scanners: %.0f catalog pages/s, %d full scans; server RSS max %d MiB, heap used max %d MiB%n",
                     scanned / seconds, scans.get(), rssMax >> 20, heapMax >> 20);
         }
     }
@@ -149,16 +174,22 @@ class CatalogScanBenchmark {
     static void pushImage(HttpClient http, String base, String authorization) throws Exception {
         byte[] blob = "{}".getBytes();
         String digest = TestRegistry.sha256(blob).toString();
-        http.send(HttpRequest.newBuilder(URI.create(base + "/v2/public/app/blobs/uploads/?digest=" + digest))
-                .header("Authorization", authorization).POST(HttpRequest.BodyPublishers.ofByteArray(blob)).build(),
+        http.send(
+                HttpRequest.newBuilder(URI.create(base + "/v2/public/app/blobs/uploads/?digest=" + digest))
+                        .header("Authorization", authorization)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(blob))
+                        .build(),
                 HttpResponse.BodyHandlers.discarding());
         String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                 + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + digest
                 + "\",\"size\":2},\"layers\":[]}";
-        HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/public/app/manifests/1"))
-                .header("Authorization", authorization).header("Content-Type",
-                        "application/vnd.oci.image.manifest.v1+json")
-                .PUT(HttpRequest.BodyPublishers.ofString(manifest)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> put = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/v2/public/app/manifests/1"))
+                        .header("Authorization", authorization)
+                        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                        .PUT(HttpRequest.BodyPublishers.ofString(manifest))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (put.statusCode() != 201) {
             throw new IllegalStateException(put.statusCode() + " " + put.body());
         }
@@ -169,8 +200,11 @@ class CatalogScanBenchmark {
         long end = System.currentTimeMillis() + millis;
         while (System.currentTimeMillis() < end) {
             long t = System.nanoTime();
-            HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/public/app/tags/list"))
-                    .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).build(),
+            HttpResponse<String> res = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "/v2/public/app/tags/list"))
+                            .header("Authorization", "Bearer " + token)
+                            .timeout(Duration.ofSeconds(30))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             out.add(System.nanoTime() - t);
             if (res.statusCode() != 200) {
@@ -191,8 +225,10 @@ class CatalogScanBenchmark {
     }
 
     static long heap(HttpClient http, String base) throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         double sum = 0;
         for (String line : metrics.lines().toList()) {
             if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
@@ -204,7 +240,11 @@ class CatalogScanBenchmark {
 
     static String percentiles(List<Long> nanos) {
         long[] s = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
-        return String.format("p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d requests", s[s.length / 2] / 1e6,
-                s[(int) Math.min(s.length - 1, s.length * 0.99)] / 1e6, s[s.length - 1] / 1e6, s.length);
+        return String.format(
+                "p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d requests",
+                s[s.length / 2] / 1e6,
+                s[(int) Math.min(s.length - 1, s.length * 0.99)] / 1e6,
+                s[s.length - 1] / 1e6,
+                s.length);
     }
 }

@@ -44,7 +44,8 @@ class DataModesProcessTest {
     @Test
     void everyDirectoryIsOwnerOnlyAndEveryFileToo() throws Exception {
         Path users = dir.resolve("users");
-        Files.writeString(users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
+        Files.writeString(
+                users, "alice:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
         Path work = dir.resolve("srv");
         Map<String, String> env = Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_HTPASSWD_PATH", users.toString());
         try (BerthProcess b = BerthProcess.start(work, List.of(), env)) {
@@ -55,8 +56,15 @@ class DataModesProcessTest {
             // an upload left open: its staged file stays in uploads/
             oci.patch(oci.startUpload("team/app"), "some bytes".getBytes());
             Path data = work.resolve("data");
-            for (String expected : List.of("berth.db", "berth.db-wal", "berth.db-shm", "berth.db.lock", "token-key.pem",
-                    "blobs/berth.lock", "blobs/blobs/sha256", "blobs/uploads")) {
+            for (String expected : List.of(
+                    "berth.db",
+                    "berth.db-wal",
+                    "berth.db-shm",
+                    "berth.db.lock",
+                    "token-key.pem",
+                    "blobs/berth.lock",
+                    "blobs/blobs/sha256",
+                    "blobs/uploads")) {
                 assertTrue(Files.exists(data.resolve(expected)), expected);
             }
             try (Stream<Path> staged = Files.list(data.resolve("blobs/uploads"))) {
@@ -74,16 +82,27 @@ class DataModesProcessTest {
         // the token key is access control's, checked by the server with the stores' data: one line names all
         Files.setPosixFilePermissions(data.resolve("token-key.pem"), PosixFilePermissions.fromString("rw-r-----"));
         try (BerthProcess b = BerthProcess.start(work, List.of(), env)) {
-            String warning = b.output().lines().filter(l -> l.contains("data open to other local users"))
-                    .findFirst().orElseThrow(() -> new AssertionError(b.output()));
-            assertTrue(warning.contains(" WARN ") && warning.contains(data.resolve("blobs") + " (rwxr-xr-x)")
-                    && warning.contains(data.resolve("berth.db") + " (rw-r--r--)")
-                    && warning.contains(data.resolve("token-key.pem") + " (rw-r-----)") && warning.contains("chmod"),
+            String warning = b.output()
+                    .lines()
+                    .filter(l -> l.contains("data open to other local users"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(b.output()));
+            assertTrue(
+                    warning.contains(" WARN ")
+                            && warning.contains(data.resolve("blobs") + " (rwxr-xr-x)")
+                            && warning.contains(data.resolve("berth.db") + " (rw-r--r--)")
+                            && warning.contains(data.resolve("token-key.pem") + " (rw-r-----)")
+                            && warning.contains("chmod"),
                     warning);
-            assertEquals(1, b.output().lines().filter(l -> l.contains("data open to other local users")).count());
+            assertEquals(
+                    1,
+                    b.output()
+                            .lines()
+                            .filter(l -> l.contains("data open to other local users"))
+                            .count());
             OciClient alice = b.oci().withBasic("alice", "pw");
-            SecretsInLogsProcessTest.pushAndPull(b.oci().withBearer(alice.token("berth",
-                    "repository:team/two:pull,push")), "team/two");
+            SecretsInLogsProcessTest.pushAndPull(
+                    b.oci().withBearer(alice.token("berth", "repository:team/two:pull,push")), "team/two");
             // (SQLite gives a new -wal and -shm the database file's mode: the warning names that file)
             Files.setPosixFilePermissions(data.resolve("blobs"), PosixFilePermissions.fromString("rwx------"));
             assertEquals(List.of(), wrongModes(data.resolve("blobs")));

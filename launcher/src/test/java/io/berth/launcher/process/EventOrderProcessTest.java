@@ -54,6 +54,7 @@ class EventOrderProcessTest extends ReplicationFixture {
     static final int PUSHES = 8;
     /** Pushes per repository at most, however long the faults take (a slow machine). */
     static final int MAX_PUSHES = 60;
+
     static final List<String> TAGS = List.of("a", "b");
 
     /** Event ids in the order a receiver got them (2xx answered). */
@@ -77,9 +78,11 @@ class EventOrderProcessTest extends ReplicationFixture {
                 + "\", group: \"g-" + topic + "\" }\n";
         String targets = targetYaml("site-b", b[0].base(), "deletes: true\n");
         JavaProcess[] replicator = {replicator(kafka, a.base(), targets, List.of(), "5s")};
-        Path hooks = Files.writeString(dir.resolve("webhooks.yaml"), "webhooks:\n" + kafka.replace("\n", "")
-                + "\n  http-port: 0\n  endpoints:\n    - name: order\n      url: http://127.0.0.1:"
-                + receiver.getAddress().getPort() + "/hook\n      start-from: earliest\n");
+        Path hooks = Files.writeString(
+                dir.resolve("webhooks.yaml"),
+                "webhooks:\n" + kafka.replace("\n", "")
+                        + "\n  http-port: 0\n  endpoints:\n    - name: order\n      url: http://127.0.0.1:"
+                        + receiver.getAddress().getPort() + "/hook\n      start-from: earliest\n");
         JavaProcess[] relay = {relay(hooks)};
         long setUp = System.nanoTime();
 
@@ -97,7 +100,9 @@ class EventOrderProcessTest extends ReplicationFixture {
                 for (int i = 0; i < MAX_PUSHES && (i < PUSHES || !faultsDone.get()); i++) {
                     String tag = TAGS.get(i % TAGS.size());
                     try {
-                        Digest d = a.oci().pushImage(repo, tag, TestImage.of(repo + " " + i)).manifest();
+                        Digest d = a.oci()
+                                .pushImage(repo, tag, TestImage.of(repo + " " + i))
+                                .manifest();
                         history.get(tag).add(d.toString());
                         Thread.sleep(pace);
                     } catch (Exception e) {
@@ -161,12 +166,16 @@ class EventOrderProcessTest extends ReplicationFixture {
 
         // every event of every push on the topic: two per push (manifest.pushed, tag.created or .moved)
         Map<String, Long> expected = new HashMap<>();
-        pushed.forEach((repo, tags) -> expected.put(repo, 2L * tags.values().stream().mapToInt(List::size).sum()));
-        int pushCount = pushed.values().stream().flatMap(t -> t.values().stream()).mapToInt(List::size).sum();
+        pushed.forEach((repo, tags) -> expected.put(
+                repo, 2L * tags.values().stream().mapToInt(List::size).sum()));
+        int pushCount = pushed.values().stream()
+                .flatMap(t -> t.values().stream())
+                .mapToInt(List::size)
+                .sum();
         List<RegistryEvent> topicEvents;
         try (TopicReader reader = new TopicReader(broker.bootstrapServers(), topic)) {
-            topicEvents = EventsProcessTest.decode(reader.until(rs -> complete(EventsProcessTest.decode(rs), expected),
-                    Duration.ofSeconds(120)));
+            topicEvents = EventsProcessTest.decode(
+                    reader.until(rs -> complete(EventsProcessTest.decode(rs), expected), Duration.ofSeconds(120)));
         }
         assertTrue(complete(topicEvents, expected), "every event reached the topic: " + summary(topicEvents));
         assertFirstAppearancesInOrder("topic", topicEvents);
@@ -175,11 +184,14 @@ class EventOrderProcessTest extends ReplicationFixture {
         // the receiver: every event, each repository's in order of first appearance
         Map<String, RegistryEvent> byId = new HashMap<>();
         topicEvents.forEach(e -> byId.put(e.id(), e));
-        await("every event delivered", () -> {
-            synchronized (received) {
-                return new HashSet<>(received).containsAll(byId.keySet());
-            }
-        }, Duration.ofSeconds(120));
+        await(
+                "every event delivered",
+                () -> {
+                    synchronized (received) {
+                        return new HashSet<>(received).containsAll(byId.keySet());
+                    }
+                },
+                Duration.ofSeconds(120));
         List<RegistryEvent> delivered = new ArrayList<>();
         synchronized (received) {
             for (String id : received) {
@@ -192,42 +204,65 @@ class EventOrderProcessTest extends ReplicationFixture {
         long hooked = System.nanoTime();
 
         // the target: each tag where the source's is, its history never going back
-        await("the target to hold what the source holds", () -> {
-            for (var repo : pushed.entrySet()) {
-                for (var tag : repo.getValue().entrySet()) {
-                    List<String> versions = tag.getValue();
-                    if (!digest(b[0].base(), repo.getKey(), tag.getKey()).equals(Optional.of(versions.getLast()))) {
-                        return false;
+        await(
+                "the target to hold what the source holds",
+                () -> {
+                    for (var repo : pushed.entrySet()) {
+                        for (var tag : repo.getValue().entrySet()) {
+                            List<String> versions = tag.getValue();
+                            if (!digest(b[0].base(), repo.getKey(), tag.getKey())
+                                    .equals(Optional.of(versions.getLast()))) {
+                                return false;
+                            }
+                        }
                     }
-                }
-            }
-            return true;
-        }, Duration.ofSeconds(120));
+                    return true;
+                },
+                Duration.ofSeconds(120));
         var admin = b[0].admin("t0ken");
         int versions = 0;
         for (var repo : pushed.entrySet()) {
             for (var tag : repo.getValue().entrySet()) {
                 List<String> source = tag.getValue();
-                List<String> target = admin.getTagHistory(GetTagHistoryRequest.newBuilder()
-                        .setRepository(repo.getKey()).setTag(tag.getKey()).build()).getVersionsList().stream()
-                        .map(TagVersion::getDigest).toList();
+                List<String> target = admin
+                        .getTagHistory(GetTagHistoryRequest.newBuilder()
+                                .setRepository(repo.getKey())
+                                .setTag(tag.getKey())
+                                .build())
+                        .getVersionsList()
+                        .stream()
+                        .map(TagVersion::getDigest)
+                        .toList();
                 versions += target.size();
                 int last = -1;
                 for (String d : target) {
                     int at = source.indexOf(d);
-                    assertTrue(at > last, repo.getKey() + ":" + tag.getKey() + " went back on the target: its history "
-                            + target + ", the source's " + source + " (seed " + seed + ", faults " + chaos + ")");
+                    assertTrue(
+                            at > last,
+                            repo.getKey() + ":" + tag.getKey() + " went back on the target: its history " + target
+                                    + ", the source's " + source + " (seed " + seed + ", faults " + chaos + ")");
                     last = at;
                 }
                 assertEquals(source.getLast(), target.getLast());
             }
         }
         long replicated = System.nanoTime();
-        System.out.printf("EventOrderProcessTest: set-up %.1f s, %d pushes with %d faults %.1f s, all %d events on "
-                + "the topic %.1f s later, delivered (%d deliveries) %.1f s later, replicated (%d tag versions on the "
-                + "target for %d pushed) %.1f s later; %.1f s in all%n", secs(setUp - t0), pushCount,
-                chaos.size(), secs(pushes - setUp), topicEvents.size(), secs(onTopic - pushes), delivered.size(),
-                secs(hooked - onTopic), versions, pushCount, secs(replicated - hooked), secs(replicated - t0));
+        System.out.printf(
+                "EventOrderProcessTest: set-up %.1f s, %d pushes with %d faults %.1f s, all %d events on "
+                        + "the topic %.1f s later, delivered (%d deliveries) %.1f s later, replicated (%d tag versions on the "
+                        + "target for %d pushed) %.1f s later; %.1f s in all%n",
+                secs(setUp - t0),
+                pushCount,
+                chaos.size(),
+                secs(pushes - setUp),
+                topicEvents.size(),
+                secs(onTopic - pushes),
+                delivered.size(),
+                secs(hooked - onTopic),
+                versions,
+                pushCount,
+                secs(replicated - hooked),
+                secs(replicated - t0));
     }
 
     /** Per repository, sequence numbers first appear as 1, 2, 3, … (a repeat of an earlier one may follow). */
@@ -240,26 +275,34 @@ class EventOrderProcessTest extends ReplicationFixture {
                 continue; // a repeat
             }
             long want = next.getOrDefault(e.repository(), 1L);
-            assertEquals(want, seq, where + ": " + e.repository() + " event " + seq + " came first where " + want
-                    + " should have, in " + sequences(events, e.repository()));
+            assertEquals(
+                    want,
+                    seq,
+                    where + ": " + e.repository() + " event " + seq + " came first where " + want + " should have, in "
+                            + sequences(events, e.repository()));
             next.put(e.repository(), want + 1);
         }
     }
 
     static List<Long> sequences(List<RegistryEvent> events, String repository) {
-        return events.stream().filter(e -> e.repository().equals(repository)).map(e -> Long.parseLong(e.sequence()))
+        return events.stream()
+                .filter(e -> e.repository().equals(repository))
+                .map(e -> Long.parseLong(e.sequence()))
                 .toList();
     }
 
     static boolean complete(List<RegistryEvent> events, Map<String, Long> expected) {
         Map<String, Set<Long>> seen = new HashMap<>();
-        events.forEach(e -> seen.computeIfAbsent(e.repository(), k -> new HashSet<>()).add(Long.parseLong(e.sequence())));
-        return expected.entrySet().stream().allMatch(x -> seen.getOrDefault(x.getKey(), Set.of()).size() == x.getValue());
+        events.forEach(
+                e -> seen.computeIfAbsent(e.repository(), k -> new HashSet<>()).add(Long.parseLong(e.sequence())));
+        return expected.entrySet().stream()
+                .allMatch(x -> seen.getOrDefault(x.getKey(), Set.of()).size() == x.getValue());
     }
 
     static String summary(List<RegistryEvent> events) {
         Map<String, List<Long>> m = new LinkedHashMap<>();
-        events.forEach(e -> m.computeIfAbsent(e.repository(), k -> new ArrayList<>()).add(Long.parseLong(e.sequence())));
+        events.forEach(
+                e -> m.computeIfAbsent(e.repository(), k -> new ArrayList<>()).add(Long.parseLong(e.sequence())));
         return m.toString();
     }
 
@@ -277,13 +320,20 @@ class EventOrderProcessTest extends ReplicationFixture {
     }
 
     JavaProcess relay(Path config) {
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of("webhooks", "--config", config.toString()), Map.of(), dir,
+        JavaProcess p = JavaProcess.start(
+                "io.berth.launcher.Main",
+                List.of("--enable-native-access=ALL-UNNAMED"),
+                List.of("webhooks", "--config", config.toString()),
+                Map.of(),
+                dir,
                 dir.resolve("webhooks-" + System.nanoTime() + ".log"));
         started.add(p);
         try {
-            await("the webhook relay to start", () -> p.output().contains("webhooks serving")
-                    || !p.process().isAlive(), Duration.ofSeconds(60));
+            await(
+                    "the webhook relay to start",
+                    () -> p.output().contains("webhooks serving")
+                            || !p.process().isAlive(),
+                    Duration.ofSeconds(60));
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }

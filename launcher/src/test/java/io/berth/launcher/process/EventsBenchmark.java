@@ -1,7 +1,5 @@
 package io.berth.launcher.process;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import io.berth.core.model.Digest;
 import io.berth.core.model.MediaTypes;
 import io.berth.events.EventCodec;
@@ -56,8 +54,8 @@ class EventsBenchmark {
             p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(),
-                    new ByteArrayDeserializer());
+            KafkaConsumer<String, byte[]> c =
+                    new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
             c.subscribe(List.of(topic));
             thread = Thread.ofPlatform().daemon().start(() -> {
                 try (c) {
@@ -124,9 +122,10 @@ class EventsBenchmark {
 
         void put(String tag, Digest l, int size) throws Exception {
             byte[] m = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{"
-                    + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config
-                    + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
-                    + "\"digest\":\"" + l + "\",\"size\":" + size + "}],\"annotations\":{\"t\":\"" + tag + "\"}}")
+                            + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config
+                            + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+                            + "\"digest\":\"" + l + "\",\"size\":" + size + "}],\"annotations\":{\"t\":\"" + tag
+                            + "\"}}")
                     .getBytes(StandardCharsets.UTF_8);
             oci.pushManifest(repo, tag, MediaTypes.OCI_MANIFEST, m);
         }
@@ -146,8 +145,11 @@ class EventsBenchmark {
     static String summary(long[] nanos) {
         long[] s = nanos.clone();
         Arrays.sort(s);
-        return String.format("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, mean %.2f ms", ms(s[s.length / 2]),
-                ms(s[(int) (s.length * 0.9)]), ms(s[(int) Math.min(s.length - 1, s.length * 0.99)]),
+        return String.format(
+                "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, mean %.2f ms",
+                ms(s[s.length / 2]),
+                ms(s[(int) (s.length * 0.9)]),
+                ms(s[(int) Math.min(s.length - 1, s.length * 0.99)]),
                 ms(Arrays.stream(s).sum() / s.length));
     }
 
@@ -165,8 +167,8 @@ class EventsBenchmark {
         try (KafkaBroker broker = KafkaBroker.dedicated()) {
             withEvents.putAll(EventsProcessTest.events(broker.bootstrapServers(), topic));
             try (BerthProcess off = BerthProcess.start(dir.resolve("off"), List.of(), quiet);
-                 BerthProcess on = BerthProcess.start(dir.resolve("on"), List.of(), withEvents);
-                 Arrivals arrivals = new Arrivals(broker.bootstrapServers(), topic)) {
+                    BerthProcess on = BerthProcess.start(dir.resolve("on"), List.of(), withEvents);
+                    Arrivals arrivals = new Arrivals(broker.bootstrapServers(), topic)) {
                 Pusher pOff = new Pusher(off.base(), "bench/app");
                 Pusher pOn = new Pusher(on.base(), "bench/app");
                 for (int i = 0; i < 300; i++) { // warm-up: JIT, connections, the producer's metadata
@@ -213,9 +215,12 @@ class EventsBenchmark {
                     System.out.printf("round %d: small push, events on:  %s%n", round, summary(pushOn.get(round)));
                     System.out.printf("round %d: manifest PUT, events off: %s%n", round, summary(putOff.get(round)));
                     System.out.printf("round %d: manifest PUT, events on:  %s%n", round, summary(putOn.get(round)));
-                    System.out.printf("round %d: cost of events: small push %+.1f %%, manifest PUT %+.1f %% "
-                                    + "(medians)%n", round,
-                            100.0 * (median(pushOn.get(round)) - median(pushOff.get(round))) / median(pushOff.get(round)),
+                    System.out.printf(
+                            "round %d: cost of events: small push %+.1f %%, manifest PUT %+.1f %% " + "(medians)%n",
+                            round,
+                            100.0
+                                    * (median(pushOn.get(round)) - median(pushOff.get(round)))
+                                    / median(pushOff.get(round)),
                             100.0 * (median(putOn.get(round)) - median(putOff.get(round))) / median(putOff.get(round)));
                 }
 
@@ -237,9 +242,13 @@ class EventsBenchmark {
                         last = Math.max(last, t);
                     }
                 }
-                System.out.printf("relay: %d waiting events drained in %.2f s from the first to the last arrival "
-                                + "(%.0f events/s); %.2f s from broker restart to the last%n", manifests * 2,
-                        (last - first) / 1e9, manifests * 2 / ((last - first) / 1e9), (last - restarted) / 1e9);
+                System.out.printf(
+                        "relay: %d waiting events drained in %.2f s from the first to the last arrival "
+                                + "(%.0f events/s); %.2f s from broker restart to the last%n",
+                        manifests * 2,
+                        (last - first) / 1e9,
+                        manifests * 2 / ((last - first) / 1e9),
+                        (last - restarted) / 1e9);
             }
         }
     }

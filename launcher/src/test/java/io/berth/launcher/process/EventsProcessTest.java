@@ -1,7 +1,6 @@
 package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,8 +46,13 @@ class EventsProcessTest {
     Path dir;
 
     static Map<String, String> events(String bootstrap, String topic) {
-        return Map.of("BERTH_EVENTS_KAFKA_BOOTSTRAP_SERVERS", bootstrap, "BERTH_EVENTS_KAFKA_TOPIC", topic,
-                "BERTH_EVENTS_SOURCE", "//registry.test:5000");
+        return Map.of(
+                "BERTH_EVENTS_KAFKA_BOOTSTRAP_SERVERS",
+                bootstrap,
+                "BERTH_EVENTS_KAFKA_TOPIC",
+                topic,
+                "BERTH_EVENTS_SOURCE",
+                "//registry.test:5000");
     }
 
     static List<RegistryEvent> decode(List<ConsumerRecord<String, byte[]>> records) {
@@ -82,67 +86,104 @@ class EventsProcessTest {
         String bootstrap = KafkaBroker.shared().bootstrapServers();
         String topic = "berth.events." + UUID.randomUUID();
         try (BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(), events(bootstrap, topic));
-             TopicReader reader = new TopicReader(bootstrap, topic)) {
+                TopicReader reader = new TopicReader(bootstrap, topic)) {
             String registry = "127.0.0.1:" + b.httpPort;
             // docker: a tagged image
             Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
             Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
             Path tar = dir.resolve("rootfs.tar");
-            assertEquals(0, Command.run("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".")
-                    .exitCode());
+            assertEquals(
+                    0,
+                    Command.run("tar", "-C", dir.resolve("rootfs").toString(), "-cf", tar.toString(), ".")
+                            .exitCode());
             String image = registry + "/events/docker:1";
             assertEquals(0, docker.get().docker("import", tar.toString(), image).exitCode());
             Command push = docker.get().docker("push", image);
             assertEquals(0, push.exitCode(), push.output());
             // skopeo: a two-platform index
             Path layout = OciLayouts.twoPlatformIndex(dir.resolve("layout"), "multi");
-            Command copy = Command.run("skopeo", "copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+            Command copy = Command.run(
+                    "skopeo",
+                    "copy",
+                    "--all",
+                    "--dest-tls-verify=false",
+                    "oci:" + layout + ":multi",
                     "docker://" + registry + "/events/multi:1");
             assertEquals(0, copy.exitCode(), copy.output());
 
             OciClient oci = b.oci();
-            String dockerDigest = oci.manifestDigest("events/docker", "1").orElseThrow().toString();
-            String indexDigest = oci.manifestDigest("events/multi", "1").orElseThrow().toString();
-            List<RegistryEvent> pushed = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
-                    e.type().equals("io.berth.tag.created") && e.subject().equals("events/multi:1")),
+            String dockerDigest =
+                    oci.manifestDigest("events/docker", "1").orElseThrow().toString();
+            String indexDigest =
+                    oci.manifestDigest("events/multi", "1").orElseThrow().toString();
+            List<RegistryEvent> pushed = decode(reader.until(
+                    rs -> decode(rs).stream()
+                            .anyMatch(e -> e.type().equals("io.berth.tag.created")
+                                    && e.subject().equals("events/multi:1")),
                     Duration.ofSeconds(60)));
-            RegistryEvent dockerPush = pushed.stream().filter(e -> e.type().equals("io.berth.manifest.pushed")
-                    && e.data().target().digest().equals(dockerDigest)).findFirst().orElseThrow();
+            RegistryEvent dockerPush = pushed.stream()
+                    .filter(e -> e.type().equals("io.berth.manifest.pushed")
+                            && e.data().target().digest().equals(dockerDigest))
+                    .findFirst()
+                    .orElseThrow();
             assertEquals("push", dockerPush.data().action());
             assertEquals("1", dockerPush.data().target().tag());
             assertEquals("events/docker:1", dockerPush.subject());
-            assertEquals("application/vnd.docker.distribution.manifest.v2+json", dockerPush.data().target().mediaType());
-            assertEquals(dockerPush.data().target().size(), dockerPush.data().target().length());
+            assertEquals(
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                    dockerPush.data().target().mediaType());
+            assertEquals(
+                    dockerPush.data().target().size(),
+                    dockerPush.data().target().length());
             assertEquals(2, dockerPush.data().target().references().size(), "config and one layer");
             assertEquals("//registry.test:5000", dockerPush.source());
             assertTrue(dockerPush.data().request().useragent().contains("docker"), dockerPush.toString());
             assertEquals("PUT", dockerPush.data().request().method());
             assertTrue(dockerPush.data().target().url().endsWith("/v2/events/docker/manifests/" + dockerDigest));
 
-            List<RegistryEvent> multi = pushed.stream().filter(e -> e.repository().equals("events/multi")).toList();
-            RegistryEvent indexPush = multi.stream().filter(e -> e.type().equals("io.berth.manifest.pushed")
-                    && e.data().target().digest().equals(indexDigest)).findFirst().orElseThrow();
-            assertEquals("application/vnd.oci.image.index.v1+json", indexPush.data().target().mediaType());
+            List<RegistryEvent> multi = pushed.stream()
+                    .filter(e -> e.repository().equals("events/multi"))
+                    .toList();
+            RegistryEvent indexPush = multi.stream()
+                    .filter(e -> e.type().equals("io.berth.manifest.pushed")
+                            && e.data().target().digest().equals(indexDigest))
+                    .findFirst()
+                    .orElseThrow();
+            assertEquals(
+                    "application/vnd.oci.image.index.v1+json",
+                    indexPush.data().target().mediaType());
             assertEquals(2, indexPush.data().target().references().size(), "both platform manifests");
-            long children = multi.stream().filter(e -> e.type().equals("io.berth.manifest.pushed")).count();
+            long children = multi.stream()
+                    .filter(e -> e.type().equals("io.berth.manifest.pushed"))
+                    .count();
             assertEquals(3, children, "two platform manifests and the index");
             assertInOrder(pushed);
 
             // deletes by tag and by digest
             oci.deleteManifest("events/docker", "1");
             oci.deleteManifest("events/multi", indexDigest);
-            List<RegistryEvent> all = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
-                    e.type().equals("io.berth.manifest.deleted")), Duration.ofSeconds(30)));
-            assertTrue(all.stream().anyMatch(e -> e.type().equals("io.berth.tag.deleted")
-                    && e.subject().equals("events/docker:1") && e.data().target().digest().equals(dockerDigest)));
-            assertTrue(all.stream().anyMatch(e -> e.type().equals("io.berth.tag.deleted")
-                    && e.subject().equals("events/multi:1")), "deleting by digest deletes its tags, with events");
-            RegistryEvent deleted = all.stream().filter(e -> e.type().equals("io.berth.manifest.deleted"))
-                    .findFirst().orElseThrow();
+            List<RegistryEvent> all = decode(reader.until(
+                    rs -> decode(rs).stream().anyMatch(e -> e.type().equals("io.berth.manifest.deleted")),
+                    Duration.ofSeconds(30)));
+            assertTrue(all.stream()
+                    .anyMatch(e -> e.type().equals("io.berth.tag.deleted")
+                            && e.subject().equals("events/docker:1")
+                            && e.data().target().digest().equals(dockerDigest)));
+            assertTrue(
+                    all.stream()
+                            .anyMatch(e -> e.type().equals("io.berth.tag.deleted")
+                                    && e.subject().equals("events/multi:1")),
+                    "deleting by digest deletes its tags, with events");
+            RegistryEvent deleted = all.stream()
+                    .filter(e -> e.type().equals("io.berth.manifest.deleted"))
+                    .findFirst()
+                    .orElseThrow();
             assertEquals("delete", deleted.data().action());
             assertEquals(indexDigest, deleted.data().target().digest());
             assertInOrder(all);
-            assertEquals(all.size(), new HashSet<>(all.stream().map(RegistryEvent::id).toList()).size());
+            assertEquals(
+                    all.size(),
+                    new HashSet<>(all.stream().map(RegistryEvent::id).toList()).size());
             assertEquals(0, b.terminate());
         }
     }
@@ -160,13 +201,16 @@ class EventsProcessTest {
     @Test
     void eventsWaitWhileKafkaIsDownAndAllArriveWhenItIsBack() throws Exception {
         try (KafkaBroker broker = KafkaBroker.dedicated();
-             BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(),
-                     events(broker.bootstrapServers(), "berth.outage"))) {
+                BerthProcess b = BerthProcess.start(
+                        dir.resolve("berth"), List.of(), events(broker.bootstrapServers(), "berth.outage"))) {
             OciClient oci = b.oci();
             oci.pushImage("outage/app", "before", TestImage.of("before"));
             broker.stop();
             for (int i = 0; i < 50; i++) { // pushes succeed while Kafka is down
-                oci.pushManifest("outage/app", "t" + i, MediaTypes.OCI_MANIFEST,
+                oci.pushManifest(
+                        "outage/app",
+                        "t" + i,
+                        MediaTypes.OCI_MANIFEST,
                         oci.pullManifest("outage/app", "before").bytes());
             }
             long deadline = System.currentTimeMillis() + 30_000;
@@ -181,10 +225,15 @@ class EventsProcessTest {
             assertTrue(metrics.contains("berth_events_outbox_depth"), metrics);
             broker.restart();
             try (TopicReader reader = new TopicReader(broker.bootstrapServers(), "berth.outage")) {
-                List<RegistryEvent> all = decode(reader.until(rs -> decode(rs).stream().filter(e ->
-                        e.type().equals("io.berth.tag.created")).count() >= 51, Duration.ofSeconds(90)));
+                List<RegistryEvent> all = decode(reader.until(
+                        rs -> decode(rs).stream()
+                                        .filter(e -> e.type().equals("io.berth.tag.created"))
+                                        .count()
+                                >= 51,
+                        Duration.ofSeconds(90)));
                 Set<String> tags = new HashSet<>();
-                all.stream().filter(e -> e.type().equals("io.berth.tag.created"))
+                all.stream()
+                        .filter(e -> e.type().equals("io.berth.tag.created"))
                         .forEach(e -> tags.add(e.data().target().tag()));
                 for (int i = 0; i < 50; i++) {
                     assertTrue(tags.contains("t" + i), "t" + i + " arrived");
@@ -193,9 +242,10 @@ class EventsProcessTest {
                 // at least once: an acknowledgement lost in the restart may repeat an event, but the first
                 // copies of a repository's events are in its order
                 Set<String> ids = new HashSet<>();
-                List<RegistryEvent> first = all.stream().filter(e -> ids.add(e.id())).toList();
-                System.out.println("events after the outage: " + all.size() + " records, "
-                        + (all.size() - first.size()) + " repeated");
+                List<RegistryEvent> first =
+                        all.stream().filter(e -> ids.add(e.id())).toList();
+                System.out.println("events after the outage: " + all.size() + " records, " + (all.size() - first.size())
+                        + " repeated");
                 assertInOrder(first);
             }
             // the relay may still be re-sending what it could not mark (a lost acknowledgement, the producer's
@@ -213,8 +263,10 @@ class EventsProcessTest {
 
     /** The value of an unlabelled gauge in a Prometheus scrape. */
     static double gauge(String metrics, String name) {
-        return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst()
+        return metrics.lines()
+                .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(name + " not in /metrics"));
     }
 
@@ -244,8 +296,8 @@ class EventsProcessTest {
     @Test
     void aKafkaOutageShowsOnHealthzWithinSecondsAndTheOutboxDepthIsCurrent() throws Exception {
         try (KafkaBroker broker = KafkaBroker.dedicated();
-             BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(),
-                     events(broker.bootstrapServers(), "berth.health"))) {
+                BerthProcess b = BerthProcess.start(
+                        dir.resolve("berth"), List.of(), events(broker.bootstrapServers(), "berth.health"))) {
             b.oci().pushImage("health/app", "before", TestImage.of("before"));
             long published = System.currentTimeMillis() + 60_000;
             while (depth(b) != 0 && System.currentTimeMillis() < published) {
@@ -257,7 +309,9 @@ class EventsProcessTest {
             broker.stop();
             long detected = healthzShows(b, "events: degraded", Duration.ofSeconds(20));
             System.out.println("Kafka outage on /healthz after " + detected + " ms (nothing waiting to be sent)");
-            assertTrue(detected >= 0, "/healthz reports the outage: " + b.oci().get("/healthz").text());
+            assertTrue(
+                    detected >= 0,
+                    "/healthz reports the outage: " + b.oci().get("/healthz").text());
 
             for (int i = 1; i <= 3; i++) {
                 b.oci().pushImage("health/app", "t" + i, TestImage.of("during " + i));
@@ -286,16 +340,21 @@ class EventsProcessTest {
             Digest digest;
             broker.stop(); // nothing can be published before the kill
             try (BerthProcess b = BerthProcess.start(dir.resolve("berth"), List.of(), env)) {
-                digest = b.oci().pushImage("killed/app", "v1", TestImage.of("killed")).manifest();
+                digest = b.oci()
+                        .pushImage("killed/app", "v1", TestImage.of("killed"))
+                        .manifest();
                 b.process.process().destroyForcibly().waitFor();
             }
             broker.restart();
             try (BerthProcess again = BerthProcess.start(dir.resolve("berth"), List.of(), env);
-                 TopicReader reader = new TopicReader(broker.bootstrapServers(), "berth.killed")) {
-                List<RegistryEvent> all = decode(reader.until(rs -> decode(rs).stream().anyMatch(e ->
-                        e.type().equals("io.berth.tag.created")), Duration.ofSeconds(60)));
-                RegistryEvent pushed = all.stream().filter(e -> e.type().equals("io.berth.manifest.pushed"))
-                        .findFirst().orElseThrow();
+                    TopicReader reader = new TopicReader(broker.bootstrapServers(), "berth.killed")) {
+                List<RegistryEvent> all = decode(reader.until(
+                        rs -> decode(rs).stream().anyMatch(e -> e.type().equals("io.berth.tag.created")),
+                        Duration.ofSeconds(60)));
+                RegistryEvent pushed = all.stream()
+                        .filter(e -> e.type().equals("io.berth.manifest.pushed"))
+                        .findFirst()
+                        .orElseThrow();
                 assertEquals(digest.toString(), pushed.data().target().digest());
                 assertNotNull(pushed.id());
                 assertEquals(0, again.terminate());

@@ -55,8 +55,12 @@ class GcUnderLoadProcessTest {
             for (byte[] blob : image.blobs()) {
                 oci.pushBlob(repo, blob);
             }
-            OciResponse put = oci.send("PUT", "/v2/" + repo + "/manifests/" + tag, image.manifest(),
-                    "Content-Type", MediaTypes.OCI_MANIFEST);
+            OciResponse put = oci.send(
+                    "PUT",
+                    "/v2/" + repo + "/manifests/" + tag,
+                    image.manifest(),
+                    "Content-Type",
+                    MediaTypes.OCI_MANIFEST);
             if (put.status() == 201) {
                 return new PushedImage(repo, tag, image.manifestDigest(), image.configDigest(), image.layerDigests());
             }
@@ -68,7 +72,9 @@ class GcUnderLoadProcessTest {
 
     /** Pulls an image by tag and checks every digest. */
     static void verify(OciClient oci, PushedImage image) {
-        assertEquals(image.manifest(), oci.pullManifest(image.repo(), image.tag()).digest(),
+        assertEquals(
+                image.manifest(),
+                oci.pullManifest(image.repo(), image.tag()).digest(),
                 image.repo() + ":" + image.tag());
         for (Digest d : image.blobs()) {
             oci.pullBlob(image.repo(), d);
@@ -117,8 +123,7 @@ class GcUnderLoadProcessTest {
                         // and a layer of the image's own
                         byte[] shared = ("base layer " + (i % 5)).getBytes(StandardCharsets.UTF_8);
                         byte[] own = ("own layer " + thread + "/" + i).getBytes(StandardCharsets.UTF_8);
-                        PushedImage image = push(oci, repo, "t" + thread + "-" + i, TestImage.of(config, shared,
-                                own));
+                        PushedImage image = push(oci, repo, "t" + thread + "-" + i, TestImage.of(config, shared, own));
                         if (i % 3 == 0) {
                             oci.deleteManifest(repo, image.manifest().toString());
                             deleted.incrementAndGet();
@@ -148,8 +153,11 @@ class GcUnderLoadProcessTest {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
             while (System.nanoTime() < end) {
                 GarbageCollectionStatus last = null;
-                var it = admin.withDeadlineAfter(5, TimeUnit.MINUTES).runGarbageCollection(RunGarbageCollectionRequest
-                        .newBuilder().setGrace("1s").setDeleteUntagged(true).build());
+                var it = admin.withDeadlineAfter(5, TimeUnit.MINUTES)
+                        .runGarbageCollection(RunGarbageCollectionRequest.newBuilder()
+                                .setGrace("1s")
+                                .setDeleteUntagged(true)
+                                .build());
                 while (it.hasNext()) {
                     last = it.next();
                 }
@@ -163,21 +171,26 @@ class GcUnderLoadProcessTest {
                     f.get(2, TimeUnit.MINUTES); // rethrows what a pusher or puller found
                 } catch (ExecutionException e) {
                     // with what the server logged about it: a 500 is logged with its stack trace
-                    throw new AssertionError(e.getCause().getMessage() + "\nserver warnings and errors:\n"
-                            + problems(berth.output()), e.getCause());
+                    throw new AssertionError(
+                            e.getCause().getMessage() + "\nserver warnings and errors:\n" + problems(berth.output()),
+                            e.getCause());
                 }
             }
             pool.shutdown();
-            System.out.printf("gc under load: %d collections deleted %d blobs while %d images were kept, %d deleted, "
-                    + "%d pulls verified%n", runs, blobsDeleted, kept.size(), deleted.get(), pulls.get());
+            System.out.printf(
+                    "gc under load: %d collections deleted %d blobs while %d images were kept, %d deleted, "
+                            + "%d pulls verified%n",
+                    runs, blobsDeleted, kept.size(), deleted.get(), pulls.get());
             assertTrue(runs >= 5 && blobsDeleted > 0 && pulls.get() > 0, runs + " runs, " + blobsDeleted + " blobs");
 
             // the end state: everything kept pulls; a last collection leaves exactly the referenced blobs
             for (PushedImage image : kept.values()) {
                 verify(oci, image);
             }
-            var it = admin.runGarbageCollection(RunGarbageCollectionRequest.newBuilder().setGrace("0s")
-                    .setDeleteUntagged(true).build());
+            var it = admin.runGarbageCollection(RunGarbageCollectionRequest.newBuilder()
+                    .setGrace("0s")
+                    .setDeleteUntagged(true)
+                    .build());
             while (it.hasNext()) {
                 it.next();
             }
@@ -185,8 +198,9 @@ class GcUnderLoadProcessTest {
             kept.values().forEach(i -> referenced.addAll(i.blobs()));
             Set<Digest> stored = new HashSet<>();
             try (Stream<Path> files = Files.walk(data.resolve("data/blobs/blobs"))) {
-                files.filter(Files::isRegularFile).forEach(p -> stored.add(Digest.parse(p.getParent().getParent()
-                        .getFileName() + ":" + p.getFileName())));
+                files.filter(Files::isRegularFile)
+                        .forEach(p -> stored.add(
+                                Digest.parse(p.getParent().getParent().getFileName() + ":" + p.getFileName())));
             }
             assertEquals(referenced, stored, "storage holds exactly the blobs of the kept images");
         }

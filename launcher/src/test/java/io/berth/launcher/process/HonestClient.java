@@ -1,7 +1,6 @@
 package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.berth.core.model.Digest;
 import io.berth.testsupport.oci.OciClient;
@@ -29,8 +28,13 @@ final class HonestClient {
 
     HonestClient(String base, String localAddress) throws UnknownHostException {
         // no timeout of note: how long a round takes under attack is the figure, a failure is the client's own
-        this.oci = OciClient.of(base, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(30)).localAddress(InetAddress.getByName(localAddress)).build())
+        this.oci = OciClient.of(
+                        base,
+                        HttpClient.newBuilder()
+                                .version(HttpClient.Version.HTTP_1_1)
+                                .connectTimeout(Duration.ofSeconds(30))
+                                .localAddress(InetAddress.getByName(localAddress))
+                                .build())
                 .withTimeout(Duration.ofMinutes(10));
     }
 
@@ -70,8 +74,9 @@ final class HonestClient {
         if (sorted.isEmpty()) {
             return "no rounds";
         }
-        return String.format("%d rounds of push+pull, median %.0f ms, max %.0f ms", sorted.size(),
-                sorted.get(sorted.size() / 2) / 1e6, sorted.get(sorted.size() - 1) / 1e6);
+        return String.format(
+                "%d rounds of push+pull, median %.0f ms, max %.0f ms",
+                sorted.size(), sorted.get(sorted.size() / 2) / 1e6, sorted.get(sorted.size() - 1) / 1e6);
     }
 
     /** Samples the server's resident memory and heap in use (from its /metrics) until closed; keeps the peaks. */
@@ -99,8 +104,8 @@ final class HonestClient {
                         if (line.startsWith("jvm_memory_used_bytes{area=\"heap\"")) {
                             heap += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
                         } else if (line.startsWith("jvm_gc_live_data_size_bytes")) {
-                            peakLive = Math.max(peakLive, (long) Double.parseDouble(line.substring(
-                                    line.lastIndexOf(' ') + 1)));
+                            peakLive = Math.max(
+                                    peakLive, (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
                         }
                     }
                     peakHeap = Math.max(peakHeap, (long) heap);
@@ -112,8 +117,10 @@ final class HonestClient {
         }
 
         String peaks() {
-            return String.format("peak RSS %.0f MB, peak heap in use %.0f MB (garbage included), peak old generation "
-                    + "after a full collection %.0f MB", peakRss / 1e6, peakHeap / 1e6, peakLive / 1e6);
+            return String.format(
+                    "peak RSS %.0f MB, peak heap in use %.0f MB (garbage included), peak old generation "
+                            + "after a full collection %.0f MB",
+                    peakRss / 1e6, peakHeap / 1e6, peakLive / 1e6);
         }
 
         @Override

@@ -61,8 +61,11 @@ class HostileRemoteProcessTest extends ReplicationFixture {
 
     long heapMiB() throws Exception {
         String metrics = ReplicationProcessTest.get(statusPorts.get(replicator), "/metrics");
-        return (long) metrics.lines().filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum() >> 20;
+        return (long) metrics.lines()
+                        .filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
+                        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                        .sum()
+                >> 20;
     }
 
     /**
@@ -73,27 +76,33 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         long start = System.nanoTime();
         Instant since = Instant.now();
         String[] found = new String[1];
-        await(what + ": an error saying " + expected, () -> {
-            if (!replicator.process().isAlive()) {
-                return true;
-            }
-            JsonNode r = target().path("lastReconciliation");
-            // a reconciliation that ended after the remote turned hostile (it may have begun before)
-            if (!r.has("at") || Instant.parse(r.get("at").asText()).plusMillis(r.path("durationMillis")
-                    .asLong()).isBefore(since)) {
-                return false;
-            }
-            for (JsonNode e : r.path("errors")) {
-                if (e.asText().contains(expected)) {
-                    found[0] = e.asText();
-                    return true;
-                }
-            }
-            return false;
-        }, Duration.ofSeconds(90));
+        await(
+                what + ": an error saying " + expected,
+                () -> {
+                    if (!replicator.process().isAlive()) {
+                        return true;
+                    }
+                    JsonNode r = target().path("lastReconciliation");
+                    // a reconciliation that ended after the remote turned hostile (it may have begun before)
+                    if (!r.has("at")
+                            || Instant.parse(r.get("at").asText())
+                                    .plusMillis(r.path("durationMillis").asLong())
+                                    .isBefore(since)) {
+                        return false;
+                    }
+                    for (JsonNode e : r.path("errors")) {
+                        if (e.asText().contains(expected)) {
+                            found[0] = e.asText();
+                            return true;
+                        }
+                    }
+                    return false;
+                },
+                Duration.ofSeconds(90));
         assertTrue(replicator.process().isAlive(), replicator.output());
         String health = healthz();
-        System.out.printf("[hostile remote, processes] %s: clear failure after %d ms, replicator heap %d MiB: %s%n",
+        System.out.printf(
+                "[hostile remote, processes] %s: clear failure after %d ms, replicator heap %d MiB: %s%n",
                 what, (System.nanoTime() - start) / 1_000_000, heapMiB(), found[0]);
         assertFalse(health.contains("failed"), health);
         return found[0];
@@ -114,19 +123,31 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     void namesWithDotsInTheSourcesCatalogNeverLeaveThePrefix() throws Exception {
         sites();
         Digest v1 = a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1")).manifest();
-        Digest local = b.oci().pushImage("local/app", "keep", TestImage.of("only on the target")).manifest();
+        Digest local = b.oci()
+                .pushImage("local/app", "keep", TestImage.of("only on the target"))
+                .manifest();
         source.rule(x -> {
             String p = x.getRequestURI().getPath();
             if (p.equals("/v2/_catalog")) {
-                HostileRegistry.answer(x, 200, "application/json", ("{\"repositories\":[\"team-a/app\","
-                        + "\"team-a/../../local/app\",\"team-a/../../evil/app\"]}").getBytes(StandardCharsets.UTF_8));
+                HostileRegistry.answer(
+                        x,
+                        200,
+                        "application/json",
+                        ("{\"repositories\":[\"team-a/app\","
+                                        + "\"team-a/../../local/app\",\"team-a/../../evil/app\"]}")
+                                .getBytes(StandardCharsets.UTF_8));
                 return true;
             }
             // what a collapsed URL reaches (/local/app/…, /evil/app/…) is the source's team-a/app
             if (p.startsWith("/evil/app/") || p.startsWith("/local/app/")) {
                 String q = x.getRequestURI().getRawQuery();
-                HostileRegistry.answer(x, 307, null, new byte[0], "Location", "/v2/team-a/app/"
-                        + p.substring(p.indexOf("/app/") + 5) + (q == null ? "" : "?" + q));
+                HostileRegistry.answer(
+                        x,
+                        307,
+                        null,
+                        new byte[0],
+                        "Location",
+                        "/v2/team-a/app/" + p.substring(p.indexOf("/app/") + 5) + (q == null ? "" : "?" + q));
                 return true;
             }
             return false;
@@ -136,10 +157,14 @@ class HostileRemoteProcessTest extends ReplicationFixture {
                 prefix: mirror/
                 deletes: true
                 """), HEAP, "2s");
-        await("mirror/team-a/app:v1 on B", () -> digest(b.base(), "mirror/team-a/app", "v1")
-                .equals(Optional.of(v1.toString())), Duration.ofSeconds(60));
+        await(
+                "mirror/team-a/app:v1 on B",
+                () -> digest(b.base(), "mirror/team-a/app", "v1").equals(Optional.of(v1.toString())),
+                Duration.ofSeconds(60));
         Thread.sleep(4000); // two more reconciliations
-        assertEquals(Optional.of(local.toString()), digest(b.base(), "local/app", "keep"),
+        assertEquals(
+                Optional.of(local.toString()),
+                digest(b.base(), "local/app", "keep"),
                 "a repository only on the target, outside the prefix, is untouched");
         assertEquals(Optional.empty(), digest(b.base(), "evil/app", "v1"), "nothing is created outside the prefix");
         awaitError("catalog names with ..", "team-a/../../local/app");
@@ -149,7 +174,9 @@ class HostileRemoteProcessTest extends ReplicationFixture {
     void forgedEventsOnlyTriggerARecheckAgainstTheSource() throws Exception {
         a = site("a", events());
         b = site("b", Map.of());
-        Digest local = b.oci().pushImage("local/app", "keep", TestImage.of("only on the target")).manifest();
+        Digest local = b.oci()
+                .pushImage("local/app", "keep", TestImage.of("only on the target"))
+                .manifest();
         replicator = replicator(a.base(), targetYaml("site-b", b.base(), """
                 repositories: ["team-a/**"]
                 prefix: mirror/
@@ -157,37 +184,57 @@ class HostileRemoteProcessTest extends ReplicationFixture {
                 """), HEAP, "1h");
         Digest v1 = a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1")).manifest();
         a.oci().pushImage("team-b/secret", "v1", TestImage.of("filtered out"));
-        await("mirror/team-a/app:v1 on B", () -> digest(b.base(), "mirror/team-a/app", "v1")
-                .equals(Optional.of(v1.toString())), Duration.ofSeconds(60));
-        try (Producer<String, byte[]> forger = EventStream.producer(
-                KafkaBroker.shared().bootstrapServers(), "forger", Map.of())) {
+        await(
+                "mirror/team-a/app:v1 on B",
+                () -> digest(b.base(), "mirror/team-a/app", "v1").equals(Optional.of(v1.toString())),
+                Duration.ofSeconds(60));
+        try (Producer<String, byte[]> forger =
+                EventStream.producer(KafkaBroker.shared().bootstrapServers(), "forger", Map.of())) {
             for (RegistryEvent e : List.of(
                     forged("io.berth.repository.deleted", "team-a/../../local/app", null),
                     forged("io.berth.tag.created", "team-a/../team-b/secret", "v1"),
                     forged("io.berth.tag.deleted", "team-a/app", "v1"),
                     forged("io.berth.repository.deleted", "team-a/app", null))) {
-                forger.send(new ProducerRecord<>(topic, e.repository(), EventCodec.encode(e))).get();
+                forger.send(new ProducerRecord<>(topic, e.repository(), EventCodec.encode(e)))
+                        .get();
             }
         }
         // an honest event after the forged ones: once it is applied, so are they
         Digest v2 = a.oci().pushImage("team-a/app", "v2", TestImage.of("app 2")).manifest();
-        await("mirror/team-a/app:v2 on B", () -> digest(b.base(), "mirror/team-a/app", "v2")
-                .equals(Optional.of(v2.toString())), Duration.ofSeconds(60));
+        await(
+                "mirror/team-a/app:v2 on B",
+                () -> digest(b.base(), "mirror/team-a/app", "v2").equals(Optional.of(v2.toString())),
+                Duration.ofSeconds(60));
         Thread.sleep(2000); // the forged events of other repositories, in their queues
         assertEquals(Optional.of(local.toString()), digest(b.base(), "local/app", "keep"));
         assertEquals(Optional.empty(), digest(b.base(), "mirror/team-b/secret", "v1"), "filtered out: not copied");
-        assertEquals(Optional.of(v1.toString()), digest(b.base(), "mirror/team-a/app", "v1"),
+        assertEquals(
+                Optional.of(v1.toString()),
+                digest(b.base(), "mirror/team-a/app", "v1"),
                 "a delete the source does not confirm is not made");
         assertTrue(replicator.output().contains("not a repository name"), replicator.output());
     }
 
     static RegistryEvent forged(String type, String repository, String tag) {
         String id = "forged-" + System.nanoTime();
-        return new RegistryEvent("1.0", id, "//registry.test:5000", type,
-                "2026-01-01T00:00:00Z", repository + (tag == null ? "" : ":" + tag), "application/json", "1",
-                repository, new DistributionEvent(id, "2026-01-01T00:00:00Z", type.endsWith("deleted") ? "delete"
-                : "push", new DistributionEvent.Target(null, null, null, null, repository, null, tag, null), null,
-                null, null));
+        return new RegistryEvent(
+                "1.0",
+                id,
+                "//registry.test:5000",
+                type,
+                "2026-01-01T00:00:00Z",
+                repository + (tag == null ? "" : ":" + tag),
+                "application/json",
+                "1",
+                repository,
+                new DistributionEvent(
+                        id,
+                        "2026-01-01T00:00:00Z",
+                        type.endsWith("deleted") ? "delete" : "push",
+                        new DistributionEvent.Target(null, null, null, null, repository, null, tag, null),
+                        null,
+                        null,
+                        null));
     }
 
     /** Writes {@code chunk} forever (until the client goes): a body without end. */
@@ -208,8 +255,13 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         // 1. a Link header that loops
         source.rule(x -> {
             if (x.getRequestURI().getPath().equals("/v2/_catalog")) {
-                HostileRegistry.answer(x, 200, "application/json", "{\"repositories\":[\"team-a/app\"]}".getBytes(
-                        StandardCharsets.UTF_8), "Link", "</v2/_catalog?n=1000&last=team-a/app>; rel=\"next\"");
+                HostileRegistry.answer(
+                        x,
+                        200,
+                        "application/json",
+                        "{\"repositories\":[\"team-a/app\"]}".getBytes(StandardCharsets.UTF_8),
+                        "Link",
+                        "</v2/_catalog?n=1000&last=team-a/app>; rel=\"next\"");
                 return true;
             }
             return false;
@@ -219,7 +271,8 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         // 2. a manifest without end
         source.rules.clear();
         source.rule(x -> {
-            if (x.getRequestMethod().equals("GET") && x.getRequestURI().getPath().contains("/manifests/")) {
+            if (x.getRequestMethod().equals("GET")
+                    && x.getRequestURI().getPath().contains("/manifests/")) {
                 endless(x, "application/vnd.oci.image.manifest.v1+json");
                 return true;
             }
@@ -235,8 +288,13 @@ class HostileRemoteProcessTest extends ReplicationFixture {
             }
             String auth = x.getRequestHeaders().getFirst("Authorization");
             if (auth == null || !auth.startsWith("Bearer ")) {
-                HostileRegistry.answer(x, 401, "application/json", "{}".getBytes(StandardCharsets.UTF_8),
-                        "WWW-Authenticate", "Bearer realm=\"" + source.uri() + "token\",service=\"s\"");
+                HostileRegistry.answer(
+                        x,
+                        401,
+                        "application/json",
+                        "{}".getBytes(StandardCharsets.UTF_8),
+                        "WWW-Authenticate",
+                        "Bearer realm=\"" + source.uri() + "token\",service=\"s\"");
                 return true;
             }
             return false;
@@ -250,7 +308,8 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         sites();
         a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1"));
         source.rule(x -> {
-            if (x.getRequestMethod().equals("GET") && x.getRequestURI().getPath().contains("/manifests/")) {
+            if (x.getRequestMethod().equals("GET")
+                    && x.getRequestURI().getPath().contains("/manifests/")) {
                 x.getResponseHeaders().set("Content-Type", "application/vnd.oci.image.manifest.v1+json");
                 x.sendResponseHeaders(200, 1000);
                 OutputStream out = x.getResponseBody();
@@ -278,11 +337,16 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         sites();
         a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1"));
         try (HostileRegistry elsewhere = new HostileRegistry(null);
-             HostileRegistry targetProxy = new HostileRegistry(URI.create(b.base() + "/"))) {
+                HostileRegistry targetProxy = new HostileRegistry(URI.create(b.base() + "/"))) {
             HostileRegistry.Rule basic = x -> {
                 if (x.getRequestHeaders().getFirst("Authorization") == null) {
-                    HostileRegistry.answer(x, 401, "application/json", "{}".getBytes(StandardCharsets.UTF_8),
-                            "WWW-Authenticate", "Basic realm=\"registry\"");
+                    HostileRegistry.answer(
+                            x,
+                            401,
+                            "application/json",
+                            "{}".getBytes(StandardCharsets.UTF_8),
+                            "WWW-Authenticate",
+                            "Basic realm=\"registry\"");
                     return true;
                 }
                 return false;
@@ -291,19 +355,31 @@ class HostileRemoteProcessTest extends ReplicationFixture {
             targetProxy.rule(basic);
             // 1. the target's upload Location names another address (a metadata service)
             targetProxy.rule(x -> {
-                if (x.getRequestMethod().equals("POST") && x.getRequestURI().getPath().endsWith("/blobs/uploads/")) {
-                    HostileRegistry.answer(x, 202, null, new byte[0], "Location", elsewhere.uri()
-                            + "latest/meta-data/iam/security-credentials/x");
+                if (x.getRequestMethod().equals("POST")
+                        && x.getRequestURI().getPath().endsWith("/blobs/uploads/")) {
+                    HostileRegistry.answer(
+                            x,
+                            202,
+                            null,
+                            new byte[0],
+                            "Location",
+                            elsewhere.uri() + "latest/meta-data/iam/security-credentials/x");
                     return true;
                 }
                 return false;
             });
-            replicator = replicator("  source-username: reader\n  source-password: source-pw\n", sourceUrl(),
+            replicator = replicator(
+                    "  source-username: reader\n  source-password: source-pw\n",
+                    sourceUrl(),
                     targetYaml("site-b", targetProxy.uri().toString().replaceAll("/$", ""), """
                             username: writer
                             password: target-pw
-                            """), HEAP, "2s");
-            await("an upload started", () -> !targetProxy.seen("/v2/team-a/app/blobs/uploads/").isEmpty(),
+                            """),
+                    HEAP,
+                    "2s");
+            await(
+                    "an upload started",
+                    () -> !targetProxy.seen("/v2/team-a/app/blobs/uploads/").isEmpty(),
                     Duration.ofSeconds(60));
             Thread.sleep(2000);
             assertTrue(elsewhere.seen.isEmpty(), "neither bytes nor credentials elsewhere: " + elsewhere.seen);
@@ -313,8 +389,13 @@ class HostileRemoteProcessTest extends ReplicationFixture {
             // 2. the source's Link names another address
             source.rules.add(x -> {
                 if (x.getRequestURI().getPath().equals("/v2/_catalog")) {
-                    HostileRegistry.answer(x, 200, "application/json", "{\"repositories\":[\"team-a/app\"]}".getBytes(
-                            StandardCharsets.UTF_8), "Link", "<" + elsewhere.uri() + "v2/_catalog?last=x>; rel=\"next\"");
+                    HostileRegistry.answer(
+                            x,
+                            200,
+                            "application/json",
+                            "{\"repositories\":[\"team-a/app\"]}".getBytes(StandardCharsets.UTF_8),
+                            "Link",
+                            "<" + elsewhere.uri() + "v2/_catalog?last=x>; rel=\"next\"");
                     return true;
                 }
                 return false;
@@ -325,20 +406,28 @@ class HostileRemoteProcessTest extends ReplicationFixture {
             source.rule(x -> {
                 String auth = x.getRequestHeaders().getFirst("Authorization");
                 if (auth == null || !auth.startsWith("Bearer ")) {
-                    HostileRegistry.answer(x, 401, "application/json", "{}".getBytes(StandardCharsets.UTF_8),
-                            "WWW-Authenticate", "Bearer realm=\"" + elsewhere.uri() + "token\",service=\"s\"");
+                    HostileRegistry.answer(
+                            x,
+                            401,
+                            "application/json",
+                            "{}".getBytes(StandardCharsets.UTF_8),
+                            "WWW-Authenticate",
+                            "Bearer realm=\"" + elsewhere.uri() + "token\",service=\"s\"");
                     return true;
                 }
                 return false;
             });
-            await("a token asked of the realm elsewhere", () -> !elsewhere.seen("/token").isEmpty(),
+            await(
+                    "a token asked of the realm elsewhere",
+                    () -> !elsewhere.seen("/token").isEmpty(),
                     Duration.ofSeconds(30));
             for (HostileRegistry.Seen s : elsewhere.seen) {
                 assertNull(s.authorization(), "no credentials elsewhere: " + s);
                 assertTrue(s.uri().startsWith("/token"), "nothing but the token asked elsewhere: " + s);
             }
-            System.out.printf("[hostile remote, processes] elsewhere saw %d requests, none with credentials; heap %d "
-                    + "MiB%n", elsewhere.seen.size(), heapMiB());
+            System.out.printf(
+                    "[hostile remote, processes] elsewhere saw %d requests, none with credentials; heap %d " + "MiB%n",
+                    elsewhere.seen.size(), heapMiB());
         }
     }
 
@@ -363,23 +452,27 @@ class HostileRemoteProcessTest extends ReplicationFixture {
         Digest v1 = a.oci().pushImage("team-a/app", "v1", TestImage.of("app 1")).manifest();
         Digest v2 = a.oci().pushImage("team-a/app", "v2", TestImage.of("app 2")).manifest();
         replicator = replicator("", sourceUrl(), targetYaml("site-b", b.base(), ""), HEAP, "2s");
-        await("v1 and v2 on B", () -> digest(b.base(), "team-a/app", "v2").equals(Optional.of(v2.toString())),
+        await(
+                "v1 and v2 on B",
+                () -> digest(b.base(), "team-a/app", "v2").equals(Optional.of(v2.toString())),
                 Duration.ofSeconds(60));
         byte[] otherBytes = a.oci().pullManifest("team-a/app", "v2").bytes();
         // the source tags v1's manifest "latest", and answers v1's digest with v2's bytes
         byte[] v1Bytes = a.oci().pullManifest("team-a/app", "v1").bytes();
         source.rule(x -> {
             String p = x.getRequestURI().getPath();
-            if (x.getRequestMethod().equals("GET") && (p.endsWith("/manifests/" + v1) || p.endsWith("/manifests/latest"))) {
-                HostileRegistry.answer(x, 200, MediaTypes.OCI_MANIFEST, otherBytes, "Docker-Content-Digest",
-                        v1.toString());
+            if (x.getRequestMethod().equals("GET")
+                    && (p.endsWith("/manifests/" + v1) || p.endsWith("/manifests/latest"))) {
+                HostileRegistry.answer(
+                        x, 200, MediaTypes.OCI_MANIFEST, otherBytes, "Docker-Content-Digest", v1.toString());
                 return true;
             }
             return false;
         });
         a.oci().pushManifest("team-a/app", "latest", MediaTypes.OCI_MANIFEST, v1Bytes);
         Thread.sleep(5000); // two reconciliations
-        assertFalse(digest(b.base(), "team-a/app", "latest").equals(Optional.of(v2.toString())),
+        assertFalse(
+                digest(b.base(), "team-a/app", "latest").equals(Optional.of(v2.toString())),
                 "never the bytes of another digest under the tag");
         awaitError("manifest bytes that are not the advertised digest", "has bytes of digest");
     }

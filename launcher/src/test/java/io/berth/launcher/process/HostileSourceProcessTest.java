@@ -84,27 +84,38 @@ class HostileSourceProcessTest extends ReplicationFixture {
     JsonNode twoPassesAfter(String what, Instant since) throws Exception {
         Set<String> passes = new HashSet<>();
         Instant[] first = new Instant[1];
-        await("two reconciliations", () -> {
-            JsonNode r = target().path("lastReconciliation");
-            if (r.has("at") && Instant.parse(r.get("at").asText()).isAfter(since)) {
-                if (passes.add(r.get("at").asText()) && first[0] == null) {
-                    first[0] = Instant.now();
-                }
-            }
-            return passes.size() >= 2;
-        }, Duration.ofSeconds(60));
+        await(
+                "two reconciliations",
+                () -> {
+                    JsonNode r = target().path("lastReconciliation");
+                    if (r.has("at") && Instant.parse(r.get("at").asText()).isAfter(since)) {
+                        if (passes.add(r.get("at").asText()) && first[0] == null) {
+                            first[0] = Instant.now();
+                        }
+                    }
+                    return passes.size() >= 2;
+                },
+                Duration.ofSeconds(60));
         JsonNode t = target();
-        System.out.printf("[hostile source, processes] %s: first reconciliation reported %d ms after the change; "
-                        + "state %s, held %s, errors %s; replicator heap %d MiB%n", what,
-                Duration.between(since, first[0]).toMillis(), t.path("state").asText(), t.path("held").asText("-"),
-                t.path("lastReconciliation").path("errors"), heapMiB());
+        System.out.printf(
+                "[hostile source, processes] %s: first reconciliation reported %d ms after the change; "
+                        + "state %s, held %s, errors %s; replicator heap %d MiB%n",
+                what,
+                Duration.between(since, first[0]).toMillis(),
+                t.path("state").asText(),
+                t.path("held").asText("-"),
+                t.path("lastReconciliation").path("errors"),
+                heapMiB());
         return t;
     }
 
     long heapMiB() throws Exception {
         String metrics = ReplicationProcessTest.get(statusPorts.get(replicator), "/metrics");
-        return (long) metrics.lines().filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum() >> 20;
+        return (long) metrics.lines()
+                        .filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
+                        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                        .sum()
+                >> 20;
     }
 
     @Test
@@ -130,7 +141,8 @@ class HostileSourceProcessTest extends ReplicationFixture {
         assertEquals(replicated, onB(), "every tag is still on B");
         assertEquals("held", t.path("state").asText(), t.toString());
         assertTrue(t.path("held").asText().startsWith("would delete 11 tags"), t.toString());
-        assertTrue(ReplicationProcessTest.get(statusPorts.get(replicator), "/healthz").contains("degraded"));
+        assertTrue(ReplicationProcessTest.get(statusPorts.get(replicator), "/healthz")
+                .contains("degraded"));
         assertTrue(replicator.output().contains("deletes held: would delete 11 tags"), replicator.output());
     }
 
@@ -141,8 +153,11 @@ class HostileSourceProcessTest extends ReplicationFixture {
         proxy.rule(x -> {
             String p = x.getRequestURI().getPath();
             if (p.equals("/v2/_catalog") || p.endsWith("/tags/list")) {
-                HostileRegistry.answer(x, 404, "application/json", "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}"
-                        .getBytes(StandardCharsets.UTF_8));
+                HostileRegistry.answer(
+                        x,
+                        404,
+                        "application/json",
+                        "{\"errors\":[{\"code\":\"NAME_UNKNOWN\"}]}".getBytes(StandardCharsets.UTF_8));
                 return true;
             }
             return false;
@@ -185,31 +200,44 @@ class HostileSourceProcessTest extends ReplicationFixture {
 
         // the operator says so: one pass may delete beyond the budget, each delete on the source's evidence
         replicator.close();
-        replicator = replicator(kafkaYaml(), proxy.uri().toString().replaceAll("/$", ""), targetYaml("site-b",
-                b.base(), "deletes: true\n"), List.of(), "2s", List.of("--approve-deletes", "site-b"));
+        replicator = replicator(
+                kafkaYaml(),
+                proxy.uri().toString().replaceAll("/$", ""),
+                targetYaml("site-b", b.base(), "deletes: true\n"),
+                List.of(),
+                "2s",
+                List.of("--approve-deletes", "site-b"));
         await("the 5 tags the source no longer has deleted from B", () -> onB().size() == 6, Duration.ofSeconds(60));
         for (int i = 1; i <= 3; i++) {
-            assertEquals(Optional.ofNullable(replicated.get("team-a/app:v" + i)), Optional.ofNullable(onB().get(
-                    "team-a/app:v" + i)));
+            assertEquals(
+                    Optional.ofNullable(replicated.get("team-a/app:v" + i)),
+                    Optional.ofNullable(onB().get("team-a/app:v" + i)));
         }
         String log = replicator.output();
-        for (String gone : List.of("team-a/app:v4", "team-a/app:v5", "team-a/app:v6", "team-a/other:v4",
-                "team-a/other:v5")) {
+        for (String gone :
+                List.of("team-a/app:v4", "team-a/app:v5", "team-a/app:v6", "team-a/other:v4", "team-a/other:v5")) {
             assertTrue(log.contains("deleted " + gone + " ("), "each delete logged: " + gone + "\n" + log);
         }
         // and each is a record on <group>.deletes
         List<String> records = new ArrayList<>();
-        try (var consumer = EventStream.consumer(KafkaBroker.shared()
-                .bootstrapServers(), "audit-" + topic, "audit", 100)) {
+        try (var consumer =
+                EventStream.consumer(KafkaBroker.shared().bootstrapServers(), "audit-" + topic, "audit", 100)) {
             consumer.subscribe(List.of("g-" + topic + ".deletes"));
-            await("5 delete records", () -> {
-                consumer.poll(Duration.ofMillis(500)).forEach(r -> records.add(r.key() + " " + new String(r.value(),
-                        StandardCharsets.UTF_8)));
-                return records.size() >= 5;
-            }, Duration.ofSeconds(60));
+            await(
+                    "5 delete records",
+                    () -> {
+                        consumer.poll(Duration.ofMillis(500))
+                                .forEach(r ->
+                                        records.add(r.key() + " " + new String(r.value(), StandardCharsets.UTF_8)));
+                        return records.size() >= 5;
+                    },
+                    Duration.ofSeconds(60));
         }
-        assertTrue(records.stream().allMatch(r -> r.startsWith("site-b {") && r.contains("\"type\":\"io.berth"
-                + ".replication.deleted\"")), records.toString());
+        assertTrue(
+                records.stream()
+                        .allMatch(r -> r.startsWith("site-b {")
+                                && r.contains("\"type\":\"io.berth" + ".replication.deleted\"")),
+                records.toString());
         assertTrue(records.stream().anyMatch(r -> r.contains("\"deleted\":\"team-a/other:v5\"")), records.toString());
     }
 }

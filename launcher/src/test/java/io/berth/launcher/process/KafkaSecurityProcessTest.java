@@ -1,8 +1,6 @@
 package io.berth.launcher.process;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
@@ -51,7 +49,8 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
     static final List<String> USERS = List.of("registry", "replicator", "hooks", "mallory");
 
     static AclBinding allow(String user, ResourceType type, String name, PatternType pattern, AclOperation op) {
-        return new AclBinding(new ResourcePattern(type, name, pattern),
+        return new AclBinding(
+                new ResourcePattern(type, name, pattern),
                 new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW));
     }
 
@@ -99,8 +98,11 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
     /** {@code berth serve}'s environment publishing to the SASL broker as {@code registry}. */
     Map<String, String> saslEvents(KafkaBroker broker) {
         Map<String, String> env = new HashMap<>(EventsProcessTest.events(broker.bootstrapServers(), topic));
-        KafkaBroker.saslProperties("registry", KafkaBroker.password("registry")).forEach((k, v) ->
-                env.put("BERTH_EVENTS_KAFKA_PROPERTIES_" + k.toUpperCase(Locale.ROOT).replace('.', '_'), v));
+        KafkaBroker.saslProperties("registry", KafkaBroker.password("registry"))
+                .forEach((k, v) -> env.put(
+                        "BERTH_EVENTS_KAFKA_PROPERTIES_"
+                                + k.toUpperCase(Locale.ROOT).replace('.', '_'),
+                        v));
         return env;
     }
 
@@ -112,10 +114,10 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
         p.put("delivery.timeout.ms", "8000");
         p.put("request.timeout.ms", "4000");
         p.putAll(properties);
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
-                new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, forged.repository(), EventCodec.encode(forged))).get(20,
-                    TimeUnit.SECONDS);
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, forged.repository(), EventCodec.encode(forged)))
+                    .get(20, TimeUnit.SECONDS);
             return Optional.empty();
         } catch (ExecutionException e) {
             return Optional.of(e.getCause());
@@ -130,13 +132,23 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
         BerthProcess registry = site("a", saslEvents(broker));
         WebhooksProcessTest.Receiver receiver = new WebhooksProcessTest.Receiver();
         started.add(receiver);
-        Path config = Files.writeString(dir.resolve("webhooks.yaml"), "webhooks:\n" + kafkaYaml(broker, topic, "hooks")
-                + "  http-port: 0\n  endpoints:\n    - name: r\n      url: " + receiver.url()
-                + "\n      secret: s3cret\n      start-from: earliest\n");
-        JavaProcess relay = JavaProcess.start("io.berth.launcher.Main", List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of("webhooks", "--config", config.toString()), Map.of(), dir, dir.resolve("webhooks.log"));
+        Path config = Files.writeString(
+                dir.resolve("webhooks.yaml"),
+                "webhooks:\n" + kafkaYaml(broker, topic, "hooks")
+                        + "  http-port: 0\n  endpoints:\n    - name: r\n      url: " + receiver.url()
+                        + "\n      secret: s3cret\n      start-from: earliest\n");
+        JavaProcess relay = JavaProcess.start(
+                "io.berth.launcher.Main",
+                List.of("--enable-native-access=ALL-UNNAMED"),
+                List.of("webhooks", "--config", config.toString()),
+                Map.of(),
+                dir,
+                dir.resolve("webhooks.log"));
         started.add(relay);
-        await("the relay to start", () -> relay.output().contains("webhooks serving") || !relay.process().isAlive(),
+        await(
+                "the relay to start",
+                () -> relay.output().contains("webhooks serving")
+                        || !relay.process().isAlive(),
                 Duration.ofSeconds(60));
         assertTrue(relay.process().isAlive(), relay.output());
         assertTrue(relay.output().contains("(SASL_PLAINTEXT PLAIN)"), relay.output());
@@ -147,23 +159,32 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
         Optional<Throwable> anonymous = forge(broker, Map.of(), forged);
         long anonymousMs = (System.nanoTime() - t0) / 1_000_000;
         t0 = System.nanoTime();
-        Optional<Throwable> mallory = forge(broker, KafkaBroker.saslProperties("mallory", KafkaBroker.password("mallory")),
-                forged);
+        Optional<Throwable> mallory =
+                forge(broker, KafkaBroker.saslProperties("mallory", KafkaBroker.password("mallory")), forged);
         long malloryMs = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(anonymous.isPresent(), "a client without credentials cannot produce");
         assertTrue(mallory.isPresent(), "a user without the WRITE ACL cannot produce");
         assertTrue(mallory.get() instanceof TopicAuthorizationException, mallory.toString());
-        System.out.printf("forged event refused: without credentials after %d ms (%s), as mallory after %d ms (%s)%n",
-                anonymousMs, anonymous.get().getClass().getSimpleName(), malloryMs,
+        System.out.printf(
+                "forged event refused: without credentials after %d ms (%s), as mallory after %d ms (%s)%n",
+                anonymousMs,
+                anonymous.get().getClass().getSimpleName(),
+                malloryMs,
                 mallory.get().getClass().getSimpleName());
 
         // a real push through berth serve, published over SASL as registry, is delivered
         registry.oci().pushImage("real/app", "v1", TestImage.of("real"));
-        await("the real push delivered", () -> receiver.got.stream().anyMatch(d -> new String((byte[]) d.get("body"),
-                StandardCharsets.UTF_8).contains("real/app")), Duration.ofSeconds(60));
+        await(
+                "the real push delivered",
+                () -> receiver.got.stream()
+                        .anyMatch(d -> new String((byte[]) d.get("body"), StandardCharsets.UTF_8).contains("real/app")),
+                Duration.ofSeconds(60));
         Thread.sleep(1500);
-        assertFalse(receiver.got.stream().anyMatch(d -> new String((byte[]) d.get("body"), StandardCharsets.UTF_8)
-                .contains("forged/app")), "no forged event was delivered");
+        assertFalse(
+                receiver.got.stream()
+                        .anyMatch(
+                                d -> new String((byte[]) d.get("body"), StandardCharsets.UTF_8).contains("forged/app")),
+                "no forged event was delivered");
         assertFalse(relay.output().contains(KafkaBroker.password("hooks")), "the SASL password is not logged");
     }
 
@@ -172,25 +193,39 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
         KafkaBroker broker = saslBroker();
         BerthProcess a = site("a", saslEvents(broker));
         BerthProcess b = site("b", Map.of());
-        JavaProcess replicator = replicator(kafkaYaml(broker, topic, "replicator"), a.base(),
-                targetYaml("site-b", b.base(), ""), List.of(), "1h");
+        JavaProcess replicator = replicator(
+                kafkaYaml(broker, topic, "replicator"), a.base(), targetYaml("site-b", b.base(), ""), List.of(), "1h");
         assertTrue(replicator.output().contains("(SASL_PLAINTEXT PLAIN)"), replicator.output());
         // the first reconciliation found nothing; from now on only an event can bring the image over
-        await("the first reconciliation", () -> {
-            try {
-                return status(replicator).path("targets").path(0).path("lastReconciliation").has("at");
-            } catch (Exception e) {
-                return false;
-            }
-        }, Duration.ofSeconds(60));
+        await(
+                "the first reconciliation",
+                () -> {
+                    try {
+                        return status(replicator)
+                                .path("targets")
+                                .path(0)
+                                .path("lastReconciliation")
+                                .has("at");
+                    } catch (Exception e) {
+                        return false;
+                    }
+                },
+                Duration.ofSeconds(60));
         long t0 = System.nanoTime();
-        Digest pushed = a.oci().pushImage("team/app", "v1", TestImage.of("over sasl")).manifest();
-        await("the pushed image on B through the event", () -> digest(b.base(), "team/app", "v1")
-                .equals(Optional.of(pushed.toString())), Duration.ofSeconds(60));
-        System.out.printf("replicated through a SASL-authenticated event in %.1f s (reconcile-interval 1h)%n",
+        Digest pushed =
+                a.oci().pushImage("team/app", "v1", TestImage.of("over sasl")).manifest();
+        await(
+                "the pushed image on B through the event",
+                () -> digest(b.base(), "team/app", "v1").equals(Optional.of(pushed.toString())),
+                Duration.ofSeconds(60));
+        System.out.printf(
+                "replicated through a SASL-authenticated event in %.1f s (reconcile-interval 1h)%n",
                 (System.nanoTime() - t0) / 1e9);
-        assertFalse(replicator.output().contains(KafkaBroker.password("replicator")), "the SASL password is not logged");
-        assertFalse(replicator.output().contains("TopicAuthorizationException")
-                || replicator.output().contains("GroupAuthorizationException"), replicator.output());
+        assertFalse(
+                replicator.output().contains(KafkaBroker.password("replicator")), "the SASL password is not logged");
+        assertFalse(
+                replicator.output().contains("TopicAuthorizationException")
+                        || replicator.output().contains("GroupAuthorizationException"),
+                replicator.output());
     }
 }

@@ -31,8 +31,8 @@ class LargeBlobTest {
     Path dir;
 
     static HttpRequest.BodyPublisher body(long seed, long from, long length) {
-        return HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
-                () -> new GeneratedContent(seed, from, length)), length);
+        return HttpRequest.BodyPublishers.fromPublisher(
+                HttpRequest.BodyPublishers.ofInputStream(() -> new GeneratedContent(seed, from, length)), length);
     }
 
     @Test
@@ -54,7 +54,8 @@ class LargeBlobTest {
             // monolithic: one POST carrying the whole blob
             long monoSeed = 2;
             Digest mono = GeneratedContent.digest(monoSeed, SIZE);
-            oci.sendBody("POST", "/v2/big/blob/blobs/uploads/?digest=" + mono, body(monoSeed, 0, SIZE)).expect(201);
+            oci.sendBody("POST", "/v2/big/blob/blobs/uploads/?digest=" + mono, body(monoSeed, 0, SIZE))
+                    .expect(201);
             assertPulled(oci, mono);
 
             assertTrue(b.process.process().isAlive());

@@ -34,15 +34,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("process")
 class ListenerAbuseProcessTest {
-    static final byte[] HALF_HEADER = "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] HALF_HEADER =
+            "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half: ".getBytes(StandardCharsets.US_ASCII);
 
     @TempDir
     Path dir;
 
     @Test
     void tenThousandHalfHeadersFromOneAddressLeaveTheListenerServingOthers() throws Exception {
-        try (BerthProcess b = BerthProcess.start(dir, BerthProcess.defaultJvmOptions(),
-                Map.of("BERTH_HTTP_ACCESS_LOG", "false"))) {
+        try (BerthProcess b =
+                BerthProcess.start(dir, BerthProcess.defaultJvmOptions(), Map.of("BERTH_HTTP_ACCESS_LOG", "false"))) {
             HonestClient honest = new HonestClient(b.base(), "127.0.0.1");
             for (int i = 0; i < 3; i++) {
                 honest.pushAndPull("quiet/app" + i, 256 << 10, 10 + i);
@@ -77,8 +78,9 @@ class ListenerAbuseProcessTest {
                     honest.pushAndPull("honest/app" + rounds, 256 << 10, ++rounds);
                 }
                 attacker.join();
-                System.out.printf("10,000 half headers from 127.0.0.2: honest client %s; %s%n", honest.latencies(),
-                        memory.peaks());
+                System.out.printf(
+                        "10,000 half headers from 127.0.0.2: honest client %s; %s%n",
+                        honest.latencies(), memory.peaks());
             }
             assertEquals(0, unconnected.get(), "every attacking connection was accepted (then refused or held)");
             // the ones over the per-client limit were answered and closed at once, the held ones close at the
@@ -92,14 +94,16 @@ class ListenerAbuseProcessTest {
                 }
                 s.close();
             }
-            System.out.printf("refused at once with 429: %d, held until the header timeout: %d%n", refused,
-                    attack.size() - refused);
+            System.out.printf(
+                    "refused at once with 429: %d, held until the header timeout: %d%n",
+                    refused, attack.size() - refused);
             assertTrue(refused >= 10_000 - 256, "refused beyond http.max-connections-per-client: " + refused);
             // afterwards the listener accepts both addresses
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), b.httpPort, InetAddress.getByName("127.0.0.2"),
-                    0)) {
-                s.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
+            try (Socket s =
+                    new Socket(InetAddress.getLoopbackAddress(), b.httpPort, InetAddress.getByName("127.0.0.2"), 0)) {
+                s.getOutputStream()
+                        .write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
                 assertTrue(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)
                         .startsWith("HTTP/1.1 200"));
             }
@@ -143,8 +147,8 @@ class ListenerAbuseProcessTest {
     @Test
     void aListenerThatStopsAcceptingEndsTheProcessWithAnError() throws Exception {
         Path prlimit = Path.of("/usr/bin/prlimit");
-        TestServices.require(Files.isExecutable(prlimit), "prlimit (util-linux, to lower a running process's file "
-                + "limit)");
+        TestServices.require(
+                Files.isExecutable(prlimit), "prlimit (util-linux, to lower a running process's file " + "limit)");
         BerthProcess b = BerthProcess.start(dir, BerthProcess.defaultJvmOptions(), Map.of());
         try {
             HonestClient honest = new HonestClient(b.base(), "127.0.0.1");
@@ -156,14 +160,16 @@ class ListenerAbuseProcessTest {
             try (var fds = Files.list(Path.of("/proc", Long.toString(b.pid()), "fd"))) {
                 open = fds.count();
             }
-            Process limit = new ProcessBuilder(prlimit.toString(), "--pid", Long.toString(b.pid()),
-                    "--nofile=" + (open + 12)).redirectErrorStream(true).start();
+            Process limit = new ProcessBuilder(
+                            prlimit.toString(), "--pid", Long.toString(b.pid()), "--nofile=" + (open + 12))
+                    .redirectErrorStream(true)
+                    .start();
             assertEquals(0, limit.waitFor(), new String(limit.getInputStream().readAllBytes()));
             List<Socket> held = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
                 try {
-                    Socket s = new Socket(InetAddress.getLoopbackAddress(), b.httpPort, InetAddress.getByName(
-                            "127.0.0.2"), 0);
+                    Socket s = new Socket(
+                            InetAddress.getLoopbackAddress(), b.httpPort, InetAddress.getByName("127.0.0.2"), 0);
                     s.getOutputStream().write(HALF_HEADER);
                     held.add(s);
                 } catch (IOException refused) {
@@ -176,8 +182,11 @@ class ListenerAbuseProcessTest {
             assertTrue(b.process.process().waitFor(120, TimeUnit.SECONDS), "the process ends:\n" + b.output());
             int exit = b.process.process().exitValue();
             String out = b.output();
-            System.out.println("exit code " + exit + "; " + out.lines().filter(l -> l.contains("stopped accepting"))
-                    .findFirst().orElse(""));
+            System.out.println("exit code " + exit + "; "
+                    + out.lines()
+                            .filter(l -> l.contains("stopped accepting"))
+                            .findFirst()
+                            .orElse(""));
             assertNotEquals(0, exit, out);
             assertTrue(out.contains("stopped accepting connections"), out);
         } finally {

@@ -50,7 +50,8 @@ class ManifestAbuseProcessTest {
 
     static List<byte[]> hostileManifests() {
         String image = "{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
-                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:" + "1".repeat(64) + "\",\"size\":2},";
+                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:" + "1".repeat(64)
+                + "\",\"size\":2},";
         List<byte[]> hostile = new ArrayList<>();
         hostile.add(fill(image + "\"layers\":[", "{}", ",", "]}"));
         hostile.add(fill("{\"schemaVersion\":2,\"x\":[", "{}", ",", "]}"));
@@ -66,8 +67,8 @@ class ManifestAbuseProcessTest {
 
     @Test
     void sixteenHostileManifestsAtOnceGetOnly4xxWhileAnotherClientPushes() throws Exception {
-        try (BerthProcess b = BerthProcess.start(dir, BerthProcess.defaultJvmOptions(),
-                Map.of("BERTH_HTTP_ACCESS_LOG", "false"))) {
+        try (BerthProcess b =
+                BerthProcess.start(dir, BerthProcess.defaultJvmOptions(), Map.of("BERTH_HTTP_ACCESS_LOG", "false"))) {
             HonestClient honest = new HonestClient(b.base(), "127.0.0.1");
             for (int i = 0; i < 3; i++) {
                 honest.pushAndPull("quiet/app" + i, 256 << 10, i);
@@ -84,15 +85,20 @@ class ManifestAbuseProcessTest {
                 int shape = t % hostile.size();
                 attackers.add(Thread.ofPlatform().name("hostile-" + t).start(() -> {
                     try {
-                        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                                .localAddress(InetAddress.getByName(address)).connectTimeout(Duration.ofSeconds(30))
+                        HttpClient http = HttpClient.newBuilder()
+                                .version(HttpClient.Version.HTTP_1_1)
+                                .localAddress(InetAddress.getByName(address))
+                                .connectTimeout(Duration.ofSeconds(30))
                                 .build();
                         for (int n = 0; System.currentTimeMillis() < until; n++) {
-                            HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(b.base()
-                                    + "/v2/hostile/app/manifests/t" + n)).header("Content-Type", OCI_MANIFEST)
-                                    .PUT(HttpRequest.BodyPublishers.ofByteArray(hostile.get(shape))).build(),
+                            HttpResponse<String> res = http.send(
+                                    HttpRequest.newBuilder(URI.create(b.base() + "/v2/hostile/app/manifests/t" + n))
+                                            .header("Content-Type", OCI_MANIFEST)
+                                            .PUT(HttpRequest.BodyPublishers.ofByteArray(hostile.get(shape)))
+                                            .build(),
                                     HttpResponse.BodyHandlers.ofString());
-                            statuses.computeIfAbsent(res.statusCode(), k -> new AtomicInteger()).incrementAndGet();
+                            statuses.computeIfAbsent(res.statusCode(), k -> new AtomicInteger())
+                                    .incrementAndGet();
                         }
                     } catch (Exception e) {
                         failures.add(e.toString());
@@ -107,12 +113,13 @@ class ManifestAbuseProcessTest {
                 for (Thread t : attackers) {
                     t.join();
                 }
-                System.out.printf("16 hostile 4 MiB manifests at once: honest client %s; %s; hostile answers %s%n",
+                System.out.printf(
+                        "16 hostile 4 MiB manifests at once: honest client %s; %s; hostile answers %s%n",
                         honest.latencies(), memory.peaks(), statuses);
             }
             assertTrue(failures.isEmpty(), "hostile clients got answers: " + failures);
-            statuses.keySet().forEach(s -> assertTrue(s == 400 || s == 429, "hostile manifests get 400 or 429: "
-                    + statuses));
+            statuses.keySet()
+                    .forEach(s -> assertTrue(s == 400 || s == 429, "hostile manifests get 400 or 429: " + statuses));
             assertTrue(statuses.containsKey(400), "some were parsed and refused: " + statuses);
             // Helidon's timer still runs: the Date header moves on
             Thread.sleep(2100);

@@ -49,6 +49,7 @@ class RealClientsTest {
 
     @TempDir
     static Path dir;
+
     static BerthProcess berth;
     static String registry;
 
@@ -99,10 +100,13 @@ class RealClientsTest {
 
     /** The value of {@code name{path="..."}} in {@code /metrics} now. */
     static double metric(String name, String path) throws Exception {
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + registry
-                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile(
-                "(?m)^" + name + "\\{path=\"" + path + "\"\\} (\\S+)$").matcher(metrics);
+        String metrics = HTTP.send(
+                        HttpRequest.newBuilder(URI.create("http://" + registry + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        Matcher m = Pattern.compile("(?m)^" + name + "\\{path=\"" + path + "\"\\} (\\S+)$")
+                .matcher(metrics);
         assertTrue(m.find(), metrics);
         return Double.parseDouble(m.group(1));
     }
@@ -114,14 +118,14 @@ class RealClientsTest {
         ok(docker.docker("import", rootfs("hello from berth\n").toString(), image));
         double fromSocket = metric("berth_upload_received_bytes_total", "socket");
         ok(docker.docker("push", image));
-        assertTrue(metric("berth_upload_received_bytes_total", "socket") > fromSocket + 64 * 1024,
+        assertTrue(
+                metric("berth_upload_received_bytes_total", "socket") > fromSocket + 64 * 1024,
                 "docker's chunked layer upload was read from the socket (http.socket-reads)");
         ok(docker.docker("rmi", image));
         double zeroCopied = sendfileBytes();
         ok(docker.docker("pull", image));
         assertTrue(sendfileBytes() > zeroCopied + 64 * 1024, "docker's layer pull went out with sendfile");
-        Command out = docker.docker("run", "--rm", "--network", "none", image, "/bin/busybox", "cat",
-                "/greeting");
+        Command out = docker.docker("run", "--rm", "--network", "none", image, "/bin/busybox", "cat", "/greeting");
         ok(out);
         assertEquals("hello from berth", out.output().strip());
         ok(docker.docker("rmi", image));
@@ -161,19 +165,29 @@ class RealClientsTest {
         ok(skopeo("copy", "--src-tls-verify=false", "docker://" + registry + "/sk/app:v1", "oci:" + out + ":v1"));
         JsonNode outIndex = JSON.readTree(Files.readString(out.resolve("index.json")));
         // skopeo may recompress layers on the way in, so compare with what Berth holds
-        assertEquals(info.get("Digest").asText(), outIndex.get("manifests").get(0).get("digest").asText(),
+        assertEquals(
+                info.get("Digest").asText(),
+                outIndex.get("manifests").get(0).get("digest").asText(),
                 "the manifest copied out is the one Berth serves");
         assertEquals(info.get("Digest").asText(), servedDigest("/v2/sk/app/manifests/v1"));
 
-        ok(skopeo("copy", "--src-tls-verify=false", "--dest-tls-verify=false", "docker://" + registry + "/sk/app:v1",
+        ok(skopeo(
+                "copy",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+                "docker://" + registry + "/sk/app:v1",
                 "docker://" + registry + "/sk/app:v2"));
         Command tags = skopeo("list-tags", "--tls-verify=false", "docker://" + registry + "/sk/app");
         ok(tags);
-        assertEquals(List.of("v1", "v2"), RealClientsTest.strings(JSON.readTree(tags.output()).get("Tags")));
+        assertEquals(
+                List.of("v1", "v2"),
+                RealClientsTest.strings(JSON.readTree(tags.output()).get("Tags")));
         ok(skopeo("delete", "--tls-verify=false", "docker://" + registry + "/sk/app:v1"));
         Command after = skopeo("list-tags", "--tls-verify=false", "docker://" + registry + "/sk/app");
         ok(after);
-        assertTrue(RealClientsTest.strings(JSON.readTree(after.output()).get("Tags")).isEmpty(),
+        assertTrue(
+                RealClientsTest.strings(JSON.readTree(after.output()).get("Tags"))
+                        .isEmpty(),
                 "deleting by digest removes every tag on it");
     }
 
@@ -181,24 +195,35 @@ class RealClientsTest {
     void skopeoCopyAllOfATwoPlatformIndex() throws Exception {
         requireSkopeo();
         Path layout = OciLayouts.twoPlatformIndex(dir.resolve("multi-layout"), "multi");
-        ok(skopeo("copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+        ok(skopeo(
+                "copy",
+                "--all",
+                "--dest-tls-verify=false",
+                "oci:" + layout + ":multi",
                 "docker://" + registry + "/sk/multi:1"));
         Command raw = skopeo("inspect", "--raw", "--tls-verify=false", "docker://" + registry + "/sk/multi:1");
         ok(raw);
         JsonNode index = JSON.readTree(raw.output());
         assertEquals(2, index.get("manifests").size());
         for (String arch : List.of("amd64", "arm64")) {
-            Command one = skopeo("inspect", "--tls-verify=false", "--override-arch", arch,
-                    "docker://" + registry + "/sk/multi:1");
+            Command one = skopeo(
+                    "inspect", "--tls-verify=false", "--override-arch", arch, "docker://" + registry + "/sk/multi:1");
             ok(one);
             assertEquals(arch, JSON.readTree(one.output()).get("Architecture").asText());
         }
         Path out = dir.resolve("multi-out");
-        ok(skopeo("copy", "--all", "--src-tls-verify=false", "docker://" + registry + "/sk/multi:1",
+        ok(skopeo(
+                "copy",
+                "--all",
+                "--src-tls-verify=false",
+                "docker://" + registry + "/sk/multi:1",
                 "oci:" + out + ":multi"));
         JsonNode outTop = JSON.readTree(Files.readString(out.resolve("index.json")));
-        assertEquals(servedDigest("/v2/sk/multi/manifests/1"), outTop.get("manifests").get(0).get("digest").asText());
-        assertEquals("application/vnd.oci.image.index.v1+json",
+        assertEquals(
+                servedDigest("/v2/sk/multi/manifests/1"),
+                outTop.get("manifests").get(0).get("digest").asText());
+        assertEquals(
+                "application/vnd.oci.image.index.v1+json",
                 outTop.get("manifests").get(0).get("mediaType").asText());
         for (JsonNode child : index.get("manifests")) {
             String hex = child.get("digest").asText().substring("sha256:".length());
@@ -212,7 +237,11 @@ class RealClientsTest {
         var containerd = Containerd.shared();
         TestServices.require(containerd.isPresent(), "containerd (Debian package containerd)");
         Path layout = OciLayouts.twoPlatformIndex(dir.resolve("ctr-layout"), "multi");
-        ok(skopeo("copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+        ok(skopeo(
+                "copy",
+                "--all",
+                "--dest-tls-verify=false",
+                "oci:" + layout + ":multi",
                 "docker://" + registry + "/ctr/source:1"));
         String source = registry + "/ctr/source:1";
         String copy = registry + "/ctr/copy:1";
@@ -237,23 +266,35 @@ class RealClientsTest {
         Files.writeString(file, "built by jib");
         JibContainer pushed = Jib.fromScratch()
                 .addFileEntriesLayer(FileEntriesLayer.builder()
-                        .addEntry(file, AbsoluteUnixPath.get("/greeting.txt")).build())
+                        .addEntry(file, AbsoluteUnixPath.get("/greeting.txt"))
+                        .build())
                 .setEntrypoint("/bin/true")
                 .containerize(Containerizer.to(RegistryImage.named(registry + "/jib/app:1"))
                         .setAllowInsecureRegistries(true));
         String digest = pushed.getDigest().toString();
-        HttpResponse<byte[]> manifest = HTTP.send(HttpRequest.newBuilder(URI.create(berth.base()
-                + "/v2/jib/app/manifests/1")).header("Accept", "application/vnd.docker.distribution.manifest.v2+json,"
-                + "application/vnd.oci.image.manifest.v1+json").build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> manifest = HTTP.send(
+                HttpRequest.newBuilder(URI.create(berth.base() + "/v2/jib/app/manifests/1"))
+                        .header(
+                                "Accept",
+                                "application/vnd.docker.distribution.manifest.v2+json,"
+                                        + "application/vnd.oci.image.manifest.v1+json")
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, manifest.statusCode());
-        assertEquals(digest, manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
-        assertEquals(digest, Digest.compute(DigestAlgorithm.SHA256, manifest.body()).toString());
+        assertEquals(
+                digest, manifest.headers().firstValue("Docker-Content-Digest").orElseThrow());
+        assertEquals(
+                digest, Digest.compute(DigestAlgorithm.SHA256, manifest.body()).toString());
         JsonNode m = JSON.readTree(manifest.body());
         for (JsonNode layer : m.get("layers")) {
-            HttpResponse<byte[]> blob = HTTP.send(HttpRequest.newBuilder(URI.create(berth.base() + "/v2/jib/app/blobs/"
-                    + layer.get("digest").asText())).build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> blob = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(berth.base() + "/v2/jib/app/blobs/"
+                                    + layer.get("digest").asText()))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, blob.statusCode());
-            assertEquals(layer.get("digest").asText(),
+            assertEquals(
+                    layer.get("digest").asText(),
                     Digest.compute(DigestAlgorithm.SHA256, blob.body()).toString());
             assertEquals(layer.get("size").asLong(), blob.body().length);
         }
@@ -262,8 +303,11 @@ class RealClientsTest {
 
     /** The Docker-Content-Digest Berth answers for a manifest path (HEAD). */
     static String servedDigest(String path) throws IOException, InterruptedException {
-        HttpResponse<Void> head = HTTP.send(HttpRequest.newBuilder(URI.create(berth.base() + path))
-                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> head = HTTP.send(
+                HttpRequest.newBuilder(URI.create(berth.base() + path))
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.discarding());
         assertEquals(200, head.statusCode());
         return head.headers().firstValue("Docker-Content-Digest").orElseThrow();
     }

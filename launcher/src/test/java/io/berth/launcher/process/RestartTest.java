@@ -67,11 +67,11 @@ class RestartTest {
             upload = oci.patch(oci.startUpload("killed/app"), first);
             // the second chunk is half sent when the process dies
             try (WireClient c = new WireClient(before.httpPort)) {
-                c.sendRaw("PATCH " + upload.location() + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+                c.sendRaw("PATCH " + upload.location()
+                        + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
                         + "Content-Range: " + cut + "-" + (content.length - 1) + "\r\nContent-Length: " + second.length
                         + "\r\n\r\n");
-                c.sendRaw(new String(Arrays.copyOfRange(second, 0, second.length / 2),
-                        StandardCharsets.ISO_8859_1));
+                c.sendRaw(new String(Arrays.copyOfRange(second, 0, second.length / 2), StandardCharsets.ISO_8859_1));
                 Thread.sleep(300);
                 before.process.process().destroyForcibly().waitFor();
             }

@@ -60,6 +60,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ScaleOutProcessTest {
     @TempDir
     static Path dir;
+
     static Map<String, String> shared;
     static BerthProcess a;
     static BerthProcess b;
@@ -83,15 +84,21 @@ class ScaleOutProcessTest {
     @BeforeAll
     static void start() {
         // a -Dminimal build leaves both backends out: nothing to scale out on (the default build runs this)
-        Assumptions.assumeTrue(ServiceLoader.load(BlobStoreProvider.class).stream().anyMatch(p -> p.get().type()
-                .equals("s3")) && ServiceLoader.load(MetadataStoreProvider.class).stream().anyMatch(p -> p.get().type()
-                .equals("postgres")), "storage-s3 and metadata-postgres are not in this build (-Dminimal)");
+        Assumptions.assumeTrue(
+                ServiceLoader.load(BlobStoreProvider.class).stream()
+                                .anyMatch(p -> p.get().type().equals("s3"))
+                        && ServiceLoader.load(MetadataStoreProvider.class).stream()
+                                .anyMatch(p -> p.get().type().equals("postgres")),
+                "storage-s3 and metadata-postgres are not in this build (-Dminimal)");
         var pg = Postgres.shared();
         TestServices.require(pg.isPresent(), "PostgreSQL (Debian package postgresql)");
-        shared = backends(pg.get().newDatabase(), "scale-" + ProcessHandle.current().pid() + "/");
+        shared = backends(
+                pg.get().newDatabase(), "scale-" + ProcessHandle.current().pid() + "/");
         a = BerthProcess.start(dir.resolve("a"), List.of(), shared);
         b = BerthProcess.start(dir.resolve("b"), List.of(), shared);
-        assertTrue(a.output().contains("blobs s3 bucket berth-scale-out") && a.output().contains("metadata postgres"),
+        assertTrue(
+                a.output().contains("blobs s3 bucket berth-scale-out")
+                        && a.output().contains("metadata postgres"),
                 a.output());
     }
 
@@ -123,21 +130,30 @@ class ScaleOutProcessTest {
         ok(docker.docker("import", tar.toString(), viaA));
         ok(docker.docker("push", viaA));
         ok(docker.docker("pull", viaB));
-        assertEquals(docker.docker("image", "inspect", "-f", "{{.Id}}", viaA).output(),
+        assertEquals(
+                docker.docker("image", "inspect", "-f", "{{.Id}}", viaA).output(),
                 docker.docker("image", "inspect", "-f", "{{.Id}}", viaB).output());
         ok(docker.docker("rmi", viaA, viaB));
 
         RealClientsTest.requireSkopeo();
         Path layout = OciLayouts.twoPlatformIndex(dir.resolve("layout"), "multi");
-        ok(RealClientsTest.skopeo("copy", "--all", "--dest-tls-verify=false", "oci:" + layout + ":multi",
+        ok(RealClientsTest.skopeo(
+                "copy",
+                "--all",
+                "--dest-tls-verify=false",
+                "oci:" + layout + ":multi",
                 "docker://127.0.0.1:" + a.httpPort + "/scale/multi:1"));
         Path out = dir.resolve("copied");
-        ok(RealClientsTest.skopeo("copy", "--all", "--src-tls-verify=false", "docker://127.0.0.1:" + b.httpPort
-                + "/scale/multi:1", "oci:" + out + ":multi"));
-        Command rawA = RealClientsTest.skopeo("inspect", "--raw", "--tls-verify=false", "docker://127.0.0.1:"
-                + a.httpPort + "/scale/multi:1");
-        Command rawB = RealClientsTest.skopeo("inspect", "--raw", "--tls-verify=false", "docker://127.0.0.1:"
-                + b.httpPort + "/scale/multi:1");
+        ok(RealClientsTest.skopeo(
+                "copy",
+                "--all",
+                "--src-tls-verify=false",
+                "docker://127.0.0.1:" + b.httpPort + "/scale/multi:1",
+                "oci:" + out + ":multi"));
+        Command rawA = RealClientsTest.skopeo(
+                "inspect", "--raw", "--tls-verify=false", "docker://127.0.0.1:" + a.httpPort + "/scale/multi:1");
+        Command rawB = RealClientsTest.skopeo(
+                "inspect", "--raw", "--tls-verify=false", "docker://127.0.0.1:" + b.httpPort + "/scale/multi:1");
         assertEquals(rawA.output(), rawB.output());
     }
 
@@ -157,19 +173,26 @@ class ScaleOutProcessTest {
         // and A takes the last chunk and the PUT
         onA.complete(upload, digest, Arrays.copyOfRange(content, content.length - 1000, content.length));
         assertArrayEquals(content, onB.pullBlob("scale/chunked", digest));
-        OciResponse range = onA.get("/v2/scale/chunked/blobs/" + digest, "Range", "bytes=1000-1999").expect(206);
+        OciResponse range = onA.get("/v2/scale/chunked/blobs/" + digest, "Range", "bytes=1000-1999")
+                .expect(206);
         assertArrayEquals(Arrays.copyOfRange(content, 1000, 2000), range.body());
         // a wrong digest leaves no blob behind
         String wrong = "sha256:" + "1".repeat(64);
-        onB.send("POST", "/v2/scale/chunked/blobs/uploads/?digest=" + wrong, "not that".getBytes(
-                StandardCharsets.UTF_8), "Content-Type", "application/octet-stream")
+        onB.send(
+                        "POST",
+                        "/v2/scale/chunked/blobs/uploads/?digest=" + wrong,
+                        "not that".getBytes(StandardCharsets.UTF_8),
+                        "Content-Type",
+                        "application/octet-stream")
                 .expectError(400, ErrorCode.DIGEST_INVALID);
         onA.send("HEAD", "/v2/scale/chunked/blobs/" + wrong, null).expect(404);
     }
 
     @Test
     void aDeleteOnOneInstanceIsSeenAtOnceOnTheOther() throws Exception {
-        Digest manifest = a.oci().pushImage("scale/deleted", "v1", TestImage.of("deleted")).manifest();
+        Digest manifest = a.oci()
+                .pushImage("scale/deleted", "v1", TestImage.of("deleted"))
+                .manifest();
         b.oci().pullManifest("scale/deleted", "v1");
         b.oci().deleteManifest("scale/deleted", manifest.toString());
         a.oci().get("/v2/scale/deleted/manifests/v1").expectError(404, ErrorCode.MANIFEST_UNKNOWN);
@@ -183,7 +206,9 @@ class ScaleOutProcessTest {
         for (int i = 0; i < 16; i++) {
             BerthProcess p = i % 2 == 0 ? a : b;
             String seed = "race-" + (i % 4);
-            pushes.add(pool.submit(() -> p.oci().pushImage("scale/race", "latest", TestImage.of(seed)).manifest()));
+            pushes.add(pool.submit(() -> p.oci()
+                    .pushImage("scale/race", "latest", TestImage.of(seed))
+                    .manifest()));
         }
         List<Digest> pushed = new ArrayList<>();
         for (Future<Digest> f : pushes) {
@@ -233,9 +258,13 @@ class ScaleOutProcessTest {
                 return n;
             }
         };
-        CompletableFuture<OciResponse> patch = CompletableFuture.supplyAsync(() -> doomed.oci().sendBody("PATCH",
-                upload.location(), HttpRequest.BodyPublishers.ofInputStream(() -> slow), "Content-Type",
-                "application/octet-stream"));
+        CompletableFuture<OciResponse> patch = CompletableFuture.supplyAsync(() -> doomed.oci()
+                .sendBody(
+                        "PATCH",
+                        upload.location(),
+                        HttpRequest.BodyPublishers.ofInputStream(() -> slow),
+                        "Content-Type",
+                        "application/octet-stream"));
         while (sent.get() < (16 << 20)) {
             Thread.sleep(20);
         }
@@ -270,7 +299,8 @@ class ScaleOutProcessTest {
     @Test
     void conformanceSuiteAgainstS3AndPostgres() throws Exception {
         Path bin = Path.of("..", "bin", "conformance").toAbsolutePath().normalize();
-        Map<String, String> env = backends(Postgres.shared().orElseThrow().newDatabase(),
+        Map<String, String> env = backends(
+                Postgres.shared().orElseThrow().newDatabase(),
                 "conformance-" + ProcessHandle.current().pid() + "/");
         env.put("BERTH_MANIFESTS_ALLOW_SPARSE", "true");
         env.put("BERTH_HTTP_ACCESS_LOG", "false");
@@ -282,7 +312,9 @@ class ScaleOutProcessTest {
             }
             Command run = Command.run(List.of(bin.toString()), suiteEnv, 900);
             assertEquals(0, run.exitCode(), run.output());
-            assertTrue(run.output().contains("failures=0 errors=0 skipped=0") || run.output().contains("not run"),
+            assertTrue(
+                    run.output().contains("failures=0 errors=0 skipped=0")
+                            || run.output().contains("not run"),
                     run.output());
         }
     }

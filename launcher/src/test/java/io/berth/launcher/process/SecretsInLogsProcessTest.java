@@ -53,8 +53,10 @@ class SecretsInLogsProcessTest {
     @ValueSource(strings = {"text", "json"})
     void noSecretInAnyLogLineAtDebug(String format) throws Exception {
         Path users = dir.resolve("users.htpasswd");
-        Files.writeString(users, "alice:" + BCrypt.hashpw(ALICE, BCrypt.gensalt(5)).replace("$2a$", "$2y$") + "\n"
-                + "root:" + BCrypt.hashpw(ROOT, BCrypt.gensalt(5)).replace("$2a$", "$2y$") + "\n");
+        Files.writeString(
+                users,
+                "alice:" + BCrypt.hashpw(ALICE, BCrypt.gensalt(5)).replace("$2a$", "$2y$") + "\n" + "root:"
+                        + BCrypt.hashpw(ROOT, BCrypt.gensalt(5)).replace("$2a$", "$2y$") + "\n");
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, """
                 rules:
@@ -65,16 +67,34 @@ class SecretsInLogsProcessTest {
                     subjects: [root]
                     actions: [admin]
                 """);
-        List<String> secrets = new ArrayList<>(List.of(ALICE, ROOT, ADMIN_TOKEN, OciClient.basic("alice", ALICE),
-                OciClient.basic("root", ROOT), OciClient.basic("alice", "wrong-" + ALICE)));
+        List<String> secrets = new ArrayList<>(List.of(
+                ALICE,
+                ROOT,
+                ADMIN_TOKEN,
+                OciClient.basic("alice", ALICE),
+                OciClient.basic("root", ROOT),
+                OciClient.basic("alice", "wrong-" + ALICE)));
         String robotSecret;
-        try (BerthProcess b = BerthProcess.start(dir.resolve("srv"), List.of(), Map.of(
-                "BERTH_LOG_LEVEL", "debug", "BERTH_LOG_FORMAT", format,
-                // every library asked to trace: the wire loggers among them stay at INFO
-                "BERTH_LOG_LEVELS", "io.helidon=trace,io.grpc=trace,io.netty=trace,org.apache.kafka=trace,"
-                        + "okhttp3=trace,sun.net=trace,jdk=trace,javax=trace,io.minio=trace",
-                "BERTH_AUTH_TYPE", "token", "BERTH_AUTH_HTPASSWD_PATH", users.toString(),
-                "BERTH_AUTH_POLICY", policy.toString(), "BERTH_ADMIN_TOKENS", ADMIN_TOKEN))) {
+        try (BerthProcess b = BerthProcess.start(
+                dir.resolve("srv"),
+                List.of(),
+                Map.of(
+                        "BERTH_LOG_LEVEL",
+                        "debug",
+                        "BERTH_LOG_FORMAT",
+                        format,
+                        // every library asked to trace: the wire loggers among them stay at INFO
+                        "BERTH_LOG_LEVELS",
+                        "io.helidon=trace,io.grpc=trace,io.netty=trace,org.apache.kafka=trace,"
+                                + "okhttp3=trace,sun.net=trace,jdk=trace,javax=trace,io.minio=trace",
+                        "BERTH_AUTH_TYPE",
+                        "token",
+                        "BERTH_AUTH_HTPASSWD_PATH",
+                        users.toString(),
+                        "BERTH_AUTH_POLICY",
+                        policy.toString(),
+                        "BERTH_ADMIN_TOKENS",
+                        ADMIN_TOKEN))) {
             OciClient oci = b.oci();
             // the docker token flow: basic credentials for a token, then the token on /v2
             String token = oci.withBasic("alice", ALICE).token("berth", "repository:team/app:pull,push");
@@ -84,24 +104,46 @@ class SecretsInLogsProcessTest {
             oci.withBasic("alice", "wrong-" + ALICE).get("/v2/").expectError(401, ErrorCode.UNAUTHORIZED);
             pushAndPull(oci.withBearer(token), "team/app");
             // containerd's OAuth2 form
-            OciResponse form = oci.send("POST", "/auth/token", ("grant_type=password&username=alice"
-                    + "&password=" + URLEncoder.encode(ALICE, StandardCharsets.UTF_8) + "&service=berth&scope="
-                    + "repository:team/app:pull").getBytes(StandardCharsets.UTF_8), "Content-Type",
-                    "application/x-www-form-urlencoded").expect(200);
+            OciResponse form = oci.send(
+                            "POST",
+                            "/auth/token",
+                            ("grant_type=password&username=alice"
+                                            + "&password=" + URLEncoder.encode(ALICE, StandardCharsets.UTF_8)
+                                            + "&service=berth&scope="
+                                            + "repository:team/app:pull")
+                                    .getBytes(StandardCharsets.UTF_8),
+                            "Content-Type",
+                            "application/x-www-form-urlencoded")
+                    .expect(200);
             secrets.add(JSON.readTree(form.body()).get("access_token").asText());
 
             // the admin API with the bootstrap token: a robot is created, its secret comes back once
-            CreatedRobot created = b.admin(ADMIN_TOKEN).createRobot(CreateRobotRequest.newBuilder().setName("ci")
-                    .addRepositories("team/**").addActions("pull").addActions("push").build());
+            CreatedRobot created = b.admin(ADMIN_TOKEN)
+                    .createRobot(CreateRobotRequest.newBuilder()
+                            .setName("ci")
+                            .addRepositories("team/**")
+                            .addActions("pull")
+                            .addActions("push")
+                            .build());
             robotSecret = created.getSecret();
             assertTrue(robotSecret.startsWith("berth_"), robotSecret);
             secrets.add(robotSecret);
             secrets.add(OciClient.basic("robot:ci", robotSecret));
             // the admin API with a user's basic credentials (berth admin --user)
-            BerthProcess.Result listed = BerthProcess.run(dir, Map.of("BERTH_ADMIN_USER", "root",
-                    "BERTH_ADMIN_PASSWORD", ROOT), "admin", "--server", "127.0.0.1:" + b.adminPort, "robots", "list");
+            BerthProcess.Result listed = BerthProcess.run(
+                    dir,
+                    Map.of("BERTH_ADMIN_USER", "root", "BERTH_ADMIN_PASSWORD", ROOT),
+                    "admin",
+                    "--server",
+                    "127.0.0.1:" + b.adminPort,
+                    "robots",
+                    "list");
             assertEquals(0, listed.exitCode(), listed.output());
-            assertEquals(1, b.admin(ADMIN_TOKEN).listRobots(ListRobotsRequest.getDefaultInstance()).getRobotsCount());
+            assertEquals(
+                    1,
+                    b.admin(ADMIN_TOKEN)
+                            .listRobots(ListRobotsRequest.getDefaultInstance())
+                            .getRobotsCount());
 
             // the robot logs in like docker does and pushes and pulls
             OciClient robot = oci.withBasic("robot:ci", robotSecret);
@@ -110,15 +152,16 @@ class SecretsInLogsProcessTest {
             pushAndPull(oci.withBearer(robotToken), "team/ci");
             robot.get("/v2/").expect(200);
             // secrets where they do not belong: in a path, in oddly named query parameters
-            oci.get("/v2/team/" + robotSecret.toLowerCase(Locale.ROOT) + "/tags/list?x=" + robotSecret
-                    + "&password=" + ALICE);
+            oci.get("/v2/team/" + robotSecret.toLowerCase(Locale.ROOT) + "/tags/list?x=" + robotSecret + "&password="
+                    + ALICE);
             robot.get("/auth/token?service=berth&account=" + robotSecret);
             oci.withBearer(token + "x").get("/v2/team/app/tags/list");
             assertEquals(0, b.terminate());
         }
         List<String> lines = new ArrayList<>();
         try (Stream<Path> files = Files.walk(dir.resolve("srv"))) {
-            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("berth-")).toList()) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("berth-"))
+                    .toList()) {
                 lines.addAll(Files.readAllLines(f, StandardCharsets.ISO_8859_1));
             }
         }
@@ -144,13 +187,15 @@ class SecretsInLogsProcessTest {
             }
         }
         assertEquals(List.of(), found);
-        assertTrue(lines.stream().anyMatch(l -> l.contains("berth_REDACTED")), "the access line of the request "
-                + "with the secret in its path shows the mask");
+        assertTrue(
+                lines.stream().anyMatch(l -> l.contains("berth_REDACTED")),
+                "the access line of the request " + "with the secret in its path shows the mask");
     }
 
     /** Pushes an image with each blob as POST then PUT, pulls its manifest and layer back. */
     static void pushAndPull(OciClient oci, String repo) {
-        TestImage image = TestImage.of(("{\"repo\":\"" + repo + "\"}").getBytes(StandardCharsets.UTF_8),
+        TestImage image = TestImage.of(
+                ("{\"repo\":\"" + repo + "\"}").getBytes(StandardCharsets.UTF_8),
                 ("layer of " + repo).getBytes(StandardCharsets.UTF_8));
         for (byte[] blob : image.blobs()) {
             oci.complete(oci.startUpload(repo), TestImage.sha256(blob), blob);

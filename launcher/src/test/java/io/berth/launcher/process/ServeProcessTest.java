@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code berth serve} started as its own process: endpoints, configuration, signals. */
 @Tag("process")
 class ServeProcessTest {
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TempDir
     Path dir;
@@ -56,42 +57,64 @@ class ServeProcessTest {
         try (BerthProcess b = BerthProcess.start(dir, List.of(), Map.of())) {
             HttpResponse<String> v2 = get(b.base() + "/v2/");
             assertEquals(200, v2.statusCode());
-            assertEquals("registry/2.0", v2.headers().firstValue("Docker-Distribution-API-Version").orElseThrow());
+            assertEquals(
+                    "registry/2.0",
+                    v2.headers().firstValue("Docker-Distribution-API-Version").orElseThrow());
             assertEquals(200, get(b.base() + "/healthz").statusCode());
             assertEquals(200, get(b.base() + "/readyz").statusCode());
-            assertEquals("req-42", get(b.base() + "/v2/", "X-Request-Id", "req-42").headers()
-                    .firstValue("X-Request-Id").orElseThrow());
+            assertEquals(
+                    "req-42",
+                    get(b.base() + "/v2/", "X-Request-Id", "req-42")
+                            .headers()
+                            .firstValue("X-Request-Id")
+                            .orElseThrow());
             HttpResponse<String> metrics = get(b.base() + "/metrics");
             assertEquals(200, metrics.statusCode());
-            assertTrue(metrics.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
-            assertTrue(metrics.body().contains("berth_http_requests_total{method=\"GET\",route=\"/v2/\",status=\"200\"}"),
+            assertTrue(
+                    metrics.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+            assertTrue(
+                    metrics.body().contains("berth_http_requests_total{method=\"GET\",route=\"/v2/\",status=\"200\"}"),
                     metrics.body());
-            assertTrue(metrics.body().contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\""));
+            assertTrue(metrics.body()
+                    .contains("berth_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v2/\""));
             assertTrue(metrics.body().contains("jvm_memory_used_bytes{area=\"heap\""));
             // embedded defaults: blobs and SQLite under ./data
             assertTrue(Files.isDirectory(dir.resolve("data/blobs")));
             assertTrue(Files.isRegularFile(dir.resolve("data/berth.db")));
             // one access-log line per request, with the request id
-            assertTrue(b.output().lines().anyMatch(l -> l.contains("berth.access") && l.contains("GET /v2/ 200")
-                    && l.contains("id=req-42")), b.output());
+            assertTrue(
+                    b.output()
+                            .lines()
+                            .anyMatch(l -> l.contains("berth.access")
+                                    && l.contains("GET /v2/ 200")
+                                    && l.contains("id=req-42")),
+                    b.output());
             // the gRPC admin port answers; with no admin.tokens it serves health only, and says so
             assertTrue(b.output().contains("(health only: no admin.tokens)"), b.output());
-            ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", b.adminPort).usePlaintext().build();
+            ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", b.adminPort)
+                    .usePlaintext()
+                    .build();
             try {
                 StatusRuntimeException off = Assertions.assertThrows(
-                        StatusRuntimeException.class, () -> RegistryAdminGrpc.newBlockingStub(ch)
+                        StatusRuntimeException.class,
+                        () -> RegistryAdminGrpc.newBlockingStub(ch)
                                 .withDeadlineAfter(10, TimeUnit.SECONDS)
                                 .getServerInfo(GetServerInfoRequest.getDefaultInstance()));
                 assertEquals(Status.Code.UNAUTHENTICATED, off.getStatus().getCode());
-                assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc
-                        .newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .check(HealthCheckRequest.getDefaultInstance()).getStatus());
+                assertEquals(
+                        HealthCheckResponse.ServingStatus.SERVING,
+                        HealthGrpc.newBlockingStub(ch)
+                                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                                .check(HealthCheckRequest.getDefaultInstance())
+                                .getStatus());
             } finally {
                 ch.shutdownNow();
             }
-            try (BerthProcess withTokens = BerthProcess.start(dir.resolve("tokens"), List.of(),
-                    Map.of("BERTH_ADMIN_TOKENS", "s3cret"))) {
-                ServerInfo info = withTokens.admin("s3cret").withDeadlineAfter(10, TimeUnit.SECONDS)
+            try (BerthProcess withTokens =
+                    BerthProcess.start(dir.resolve("tokens"), List.of(), Map.of("BERTH_ADMIN_TOKENS", "s3cret"))) {
+                ServerInfo info = withTokens
+                        .admin("s3cret")
+                        .withDeadlineAfter(10, TimeUnit.SECONDS)
                         .getServerInfo(GetServerInfoRequest.getDefaultInstance());
                 assertEquals("filesystem", info.getBlobStorage());
                 assertEquals("sqlite", info.getMetadataStorage());
@@ -105,16 +128,20 @@ class ServeProcessTest {
     @Test
     void inFlightRequestsFinishAfterSigterm() throws Exception {
         try (BerthProcess b = BerthProcess.start(dir, List.of(), Map.of())) {
-            HttpResponse<String> start = HTTP.send(HttpRequest.newBuilder(URI.create(b.base()
-                    + "/v2/drain/test/blobs/uploads/")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse<String> start = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(b.base() + "/v2/drain/test/blobs/uploads/"))
+                            .POST(HttpRequest.BodyPublishers.noBody())
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             String location = start.headers().firstValue("Location").orElseThrow();
             // a PATCH whose body arrives slowly: SIGTERM lands while it is in flight
             PipedOutputStream pipe = new PipedOutputStream();
             PipedInputStream body = new PipedInputStream(pipe, 1 << 16);
-            CompletableFuture<HttpResponse<String>> patch = HTTP.sendAsync(HttpRequest.newBuilder(
-                    URI.create(b.base() + location)).method("PATCH", HttpRequest.BodyPublishers.ofInputStream(
-                    () -> body)).build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> patch = HTTP.sendAsync(
+                    HttpRequest.newBuilder(URI.create(b.base() + location))
+                            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             writeSlowly(pipe, 3);
             Thread.sleep(300);
             b.process.process().destroy();
@@ -139,10 +166,12 @@ class ServeProcessTest {
     @Test
     void configurationPrecedenceDefaultFileEnvironment() throws Exception {
         Path file = dir.resolve("custom.yaml");
-        Files.writeString(file, "storage:\n  filesystem:\n    root: ./from-file\nmetadata:\n  sqlite:\n"
-                + "    path: ./from-file.db\nhttp:\n  access-log: false\n");
-        try (BerthProcess b = BerthProcess.start(dir, List.of(), Map.of("BERTH_METADATA_SQLITE_PATH", "./from-env.db"),
-                "--config", file.toString())) {
+        Files.writeString(
+                file,
+                "storage:\n  filesystem:\n    root: ./from-file\nmetadata:\n  sqlite:\n"
+                        + "    path: ./from-file.db\nhttp:\n  access-log: false\n");
+        try (BerthProcess b = BerthProcess.start(
+                dir, List.of(), Map.of("BERTH_METADATA_SQLITE_PATH", "./from-env.db"), "--config", file.toString())) {
             assertEquals(200, get(b.base() + "/v2/").statusCode());
             assertTrue(Files.isDirectory(dir.resolve("from-file/blobs")), "file beats default");
             assertTrue(Files.exists(dir.resolve("from-env.db")), "environment beats file");
@@ -164,7 +193,8 @@ class ServeProcessTest {
     void invalidValuesStopStartupWithOneClearLineAndExitCode2() throws Exception {
         BerthProcess.Result r = BerthProcess.run(dir, Map.of("BERTH_HTTP_PORT", "abc"), "serve");
         assertEquals(2, r.exitCode(), r.output());
-        List<String> lines = r.output().lines().filter(l -> l.startsWith("berth:")).toList();
+        List<String> lines =
+                r.output().lines().filter(l -> l.startsWith("berth:")).toList();
         assertEquals(1, lines.size(), r.output());
         assertTrue(lines.get(0).contains("http.port") && lines.get(0).contains("abc"), lines.get(0));
         BerthProcess.Result storage = BerthProcess.run(dir, Map.of("BERTH_STORAGE_TYPE", "tape"), "serve");

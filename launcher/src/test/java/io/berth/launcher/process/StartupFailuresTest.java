@@ -34,7 +34,8 @@ class StartupFailuresTest {
 
     /** The one {@code berth:} line of a failed start; fails when there is not exactly one. */
     static String oneLine(BerthProcess.Result r) {
-        List<String> lines = r.output().lines().filter(l -> l.startsWith("berth:")).toList();
+        List<String> lines =
+                r.output().lines().filter(l -> l.startsWith("berth:")).toList();
         assertEquals(1, lines.size(), r.output());
         assertFalse(r.output().contains("Exception") || r.output().contains("\tat "), r.output());
         assertFalse(r.output().contains("berth: berth:"), r.output());
@@ -52,13 +53,17 @@ class StartupFailuresTest {
             BerthProcess.Result http = BerthProcess.run(dir, ports(port, FreePorts.next()), "serve");
             assertEquals(1, http.exitCode(), http.output());
             String line = oneLine(http);
-            assertTrue(line.contains("http.port") && line.contains("127.0.0.1:" + port)
-                    && line.contains("already in use"), line);
+            assertTrue(
+                    line.contains("http.port") && line.contains("127.0.0.1:" + port) && line.contains("already in use"),
+                    line);
             BerthProcess.Result admin = BerthProcess.run(dir, ports(FreePorts.next(), port), "serve");
             assertEquals(1, admin.exitCode(), admin.output());
             String adminLine = oneLine(admin);
-            assertTrue(adminLine.contains("admin.port") && adminLine.contains("127.0.0.1:" + port)
-                    && adminLine.contains("already in use"), adminLine);
+            assertTrue(
+                    adminLine.contains("admin.port")
+                            && adminLine.contains("127.0.0.1:" + port)
+                            && adminLine.contains("already in use"),
+                    adminLine);
         }
     }
 
@@ -68,8 +73,12 @@ class StartupFailuresTest {
         Files.writeString(dir.resolve("berth.yaml"), "bogus: 1\n");
         Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_HTTP_SHUTDOWN_GRACE", "0s");
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main",
-                List.of("--enable-native-access=ALL-UNNAMED"), List.of("serve"), env, dir,
+        JavaProcess p = JavaProcess.start(
+                "io.berth.launcher.Main",
+                List.of("--enable-native-access=ALL-UNNAMED"),
+                List.of("serve"),
+                env,
+                dir,
                 dir.resolve("stop-while-starting.log"));
         try {
             long deadline = System.currentTimeMillis() + 60_000;
@@ -92,7 +101,9 @@ class StartupFailuresTest {
             BerthProcess.Result second = BerthProcess.run(dir, ports(FreePorts.next(), FreePorts.next()), "serve");
             assertEquals(1, second.exitCode(), second.output());
             String line = oneLine(second);
-            assertTrue(line.contains("in use by another berth process (pid " + first.process.process().pid() + ")"),
+            assertTrue(
+                    line.contains("in use by another berth process (pid "
+                            + first.process.process().pid() + ")"),
                     line);
             assertEquals(0, first.terminate());
         }
@@ -110,7 +121,8 @@ class StartupFailuresTest {
         BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
         assertEquals(1, r.exitCode(), r.output());
         String line = oneLine(r);
-        assertTrue(line.startsWith("berth: cannot open storage: " + notADirectory) && line.contains("not a directory"),
+        assertTrue(
+                line.startsWith("berth: cannot open storage: " + notADirectory) && line.contains("not a directory"),
                 line);
     }
 
@@ -135,24 +147,30 @@ class StartupFailuresTest {
             env.put(key.envName(), wanted);
             BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
             assertEquals(2, r.exitCode(), r.output());
-            assertEquals("berth: invalid value '" + wanted + "' for " + key.name() + " (from environment "
-                    + key.envName() + "): must be one of " + String.join(", ", key.choices())
-                    + " (the backends in this build; a build with -Dminimal leaves S3 and PostgreSQL out)", oneLine(r));
+            assertEquals(
+                    "berth: invalid value '" + wanted + "' for " + key.name() + " (from environment "
+                            + key.envName() + "): must be one of " + String.join(", ", key.choices())
+                            + " (the backends in this build; a build with -Dminimal leaves S3 and PostgreSQL out)",
+                    oneLine(r));
         }
     }
 
     @Test
     void credentialsInStorageAndDatabaseUrlsNeverReachTheFailureLine() throws Exception {
-        assumeTrue(ConfigKeys.byName("metadata.postgres.url").isPresent() && ConfigKeys.byName("storage.s3.endpoint")
-                .isPresent(), "storage-s3 and metadata-postgres are not in this build (-Dminimal)");
+        assumeTrue(
+                ConfigKeys.byName("metadata.postgres.url").isPresent()
+                        && ConfigKeys.byName("storage.s3.endpoint").isPresent(),
+                "storage-s3 and metadata-postgres are not in this build (-Dminimal)");
         Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_METADATA_TYPE", "postgres");
         env.put("BERTH_METADATA_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:1/berth?user=u&password=PGSECRET1");
         BerthProcess.Result pg = BerthProcess.run(dir, env, "serve");
         assertEquals(1, pg.exitCode(), pg.output());
         String line = oneLine(pg);
-        assertTrue(line.startsWith("berth: cannot open metadata: cannot connect to PostgreSQL at postgresql://127.0.0.1:1"
-                + "/berth"), line);
+        assertTrue(
+                line.startsWith("berth: cannot open metadata: cannot connect to PostgreSQL at postgresql://127.0.0.1:1"
+                        + "/berth"),
+                line);
         assertFalse(pg.output().contains("PGSECRET1"), pg.output());
         env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
         env.put("BERTH_STORAGE_TYPE", "s3");
@@ -171,12 +189,15 @@ class StartupFailuresTest {
         env.put("BERTH_EVENTS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1");
         env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SECURITY_PROTOCOL", "SASL_PLAINTEXT");
         env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SASL_MECHANISM", "PLAIN");
-        env.put("BERTH_EVENTS_KAFKA_PROPERTIES_SASL_JAAS_CONFIG", "org.apache.kafka.common.security.plain."
-                + "PlainLoginModule required username=\"ku\" password=\"KAFKASECRET4\" x");
+        env.put(
+                "BERTH_EVENTS_KAFKA_PROPERTIES_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain."
+                        + "PlainLoginModule required username=\"ku\" password=\"KAFKASECRET4\" x");
         // before: a stack trace, and a process serving on without events that ignored SIGTERM
         BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
         assertEquals(2, r.exitCode(), r.output());
-        assertTrue(oneLine(r).startsWith("berth: events.kafka.*: the Kafka client refuses its configuration: "),
+        assertTrue(
+                oneLine(r).startsWith("berth: events.kafka.*: the Kafka client refuses its configuration: "),
                 r.output());
         assertFalse(r.output().contains("KAFKASECRET4"), r.output());
     }
@@ -233,30 +254,53 @@ class StartupFailuresTest {
     void accessControlAndTlsThatCannotBeSetUpSayWhyInOneLine() throws Exception {
         Files.writeString(dir.resolve("md5.htpasswd"), "bob:$apr1$abc$0123456789abcdefghijk.\n");
         Files.writeString(dir.resolve("ok.htpasswd"), "bob:" + BCrypt.hashpw("pw", BCrypt.gensalt(4)) + "\n");
-        Files.writeString(dir.resolve("policy.yaml"), "rules:\n  - repositories: [\"**\"]\n"
-                + "    subjects: [\"group:nobody\"]\n    actions: [pull]\n");
+        Files.writeString(
+                dir.resolve("policy.yaml"),
+                "rules:\n  - repositories: [\"**\"]\n" + "    subjects: [\"group:nobody\"]\n    actions: [pull]\n");
         String ok = dir.resolve("ok.htpasswd").toString();
         Map<Map<String, String>, String> cases = new LinkedHashMap<>();
         cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd"), "auth.type htpasswd needs auth.htpasswd.path");
-        cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_AUTH_HTPASSWD_PATH", dir.resolve("none").toString()),
+        cases.put(
+                Map.of(
+                        "BERTH_AUTH_TYPE",
+                        "htpasswd",
+                        "BERTH_AUTH_HTPASSWD_PATH",
+                        dir.resolve("none").toString()),
                 "cannot read auth.htpasswd.path " + dir.resolve("none") + ": no such file");
-        cases.put(Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_HTPASSWD_PATH", dir.resolve("md5.htpasswd").toString()),
+        cases.put(
+                Map.of(
+                        "BERTH_AUTH_TYPE",
+                        "token",
+                        "BERTH_AUTH_HTPASSWD_PATH",
+                        dir.resolve("md5.htpasswd").toString()),
                 "line 1 (user bob): only bcrypt entries are accepted (htpasswd -B)");
-        cases.put(Map.of("BERTH_AUTH_TYPE", "htpasswd", "BERTH_AUTH_HTPASSWD_PATH", ok, "BERTH_AUTH_POLICY",
-                dir.resolve("policy.yaml").toString()), "rules[0].subjects names the group 'nobody'");
-        cases.put(Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_TOKEN_PUBLIC_KEY", ok),
+        cases.put(
+                Map.of(
+                        "BERTH_AUTH_TYPE",
+                        "htpasswd",
+                        "BERTH_AUTH_HTPASSWD_PATH",
+                        ok,
+                        "BERTH_AUTH_POLICY",
+                        dir.resolve("policy.yaml").toString()),
+                "rules[0].subjects names the group 'nobody'");
+        cases.put(
+                Map.of("BERTH_AUTH_TYPE", "token", "BERTH_AUTH_TOKEN_PUBLIC_KEY", ok),
                 "auth.token.public-key (an external issuer) needs auth.token.realm");
         cases.put(Map.of("BERTH_HTTP_TLS_CERT", ok), "http.tls.cert and http.tls.key go together");
-        cases.put(Map.of("BERTH_HTTP_TLS_CERT", dir.resolve("x.crt").toString(), "BERTH_HTTP_TLS_KEY", ok),
+        cases.put(
+                Map.of("BERTH_HTTP_TLS_CERT", dir.resolve("x.crt").toString(), "BERTH_HTTP_TLS_KEY", ok),
                 "cannot read http.tls.cert " + dir.resolve("x.crt") + ": no such file");
         cases.put(Map.of("BERTH_HTTP_TLS_CERT", ok, "BERTH_HTTP_TLS_KEY", ok), "cannot use http.tls.cert/http.tls.key");
         cases.put(Map.of("BERTH_ADMIN_TLS_KEY", ok), "admin.tls.cert and admin.tls.key go together");
         for (Map.Entry<Map<String, String>, String> c : cases.entrySet()) {
-            Map<String, String> env = new HashMap<>(ports(FreePorts.next(),
-                    FreePorts.next()));
+            Map<String, String> env = new HashMap<>(ports(FreePorts.next(), FreePorts.next()));
             env.putAll(c.getKey());
-            env.put("BERTH_STORAGE_FILESYSTEM_ROOT", dir.resolve("data-" + env.hashCode() + "/blobs").toString());
-            env.put("BERTH_METADATA_SQLITE_PATH", dir.resolve("data-" + env.hashCode() + "/berth.db").toString());
+            env.put(
+                    "BERTH_STORAGE_FILESYSTEM_ROOT",
+                    dir.resolve("data-" + env.hashCode() + "/blobs").toString());
+            env.put(
+                    "BERTH_METADATA_SQLITE_PATH",
+                    dir.resolve("data-" + env.hashCode() + "/berth.db").toString());
             BerthProcess.Result r = BerthProcess.run(dir, env, "serve");
             assertEquals(2, r.exitCode(), c + ": " + r.output());
             String line = oneLine(r);

@@ -64,6 +64,7 @@ class WebhooksProcessTest {
 
     @TempDir
     Path dir;
+
     final String topic = "berth.hooks." + UUID.randomUUID();
     final List<Receiver> receivers = new ArrayList<>();
 
@@ -125,12 +126,32 @@ class WebhooksProcessTest {
     static RegistryEvent event(String repository, String action, String type, String tag) {
         String id = UUID.randomUUID().toString();
         String time = Instant.now().toString();
-        return new RegistryEvent("1.0", id, "//test", type, time, repository + ":" + tag, "application/json", "1",
-                repository, new DistributionEvent(id, time, action, new DistributionEvent.Target(
-                        "application/vnd.oci.image.manifest.v1+json", "sha256:" + "c".repeat(64), 10L, 10L, repository,
-                        "http://x/v2/" + repository + "/manifests/sha256:" + "c".repeat(64), tag, List.of()),
+        return new RegistryEvent(
+                "1.0",
+                id,
+                "//test",
+                type,
+                time,
+                repository + ":" + tag,
+                "application/json",
+                "1",
+                repository,
+                new DistributionEvent(
+                        id,
+                        time,
+                        action,
+                        new DistributionEvent.Target(
+                                "application/vnd.oci.image.manifest.v1+json",
+                                "sha256:" + "c".repeat(64),
+                                10L,
+                                10L,
+                                repository,
+                                "http://x/v2/" + repository + "/manifests/sha256:" + "c".repeat(64),
+                                tag,
+                                List.of()),
                         new DistributionEvent.Request("r", "127.0.0.1", "x", "PUT", "test"),
-                        new DistributionEvent.Actor(""), new DistributionEvent.Source("x", "i")));
+                        new DistributionEvent.Actor(""),
+                        new DistributionEvent.Source("x", "i")));
     }
 
     void publish(RegistryEvent... events) throws Exception {
@@ -140,8 +161,8 @@ class WebhooksProcessTest {
     void publish(KafkaBroker broker, RegistryEvent... events) throws Exception {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
-                new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             for (RegistryEvent e : events) {
                 ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, e.repository(), EventCodec.encode(e));
                 r.headers().add(EventCodec.HEADER_ID, e.id().getBytes(StandardCharsets.UTF_8));
@@ -156,11 +177,17 @@ class WebhooksProcessTest {
 
     JavaProcess startRelay(KafkaBroker broker, String endpointsYaml) throws Exception {
         Path config = dir.resolve("webhooks-" + System.nanoTime() + ".yaml");
-        Files.writeString(config, "webhooks:\n  kafka: { bootstrap-servers: \"" + broker.bootstrapServers()
-                + "\", topic: \"" + topic + "\", group: \"g-" + topic + "\" }\n  http-port: 0\n  endpoints:\n"
-                + endpointsYaml);
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of("webhooks", "--config", config.toString()), Map.of(), dir,
+        Files.writeString(
+                config,
+                "webhooks:\n  kafka: { bootstrap-servers: \"" + broker.bootstrapServers()
+                        + "\", topic: \"" + topic + "\", group: \"g-" + topic + "\" }\n  http-port: 0\n  endpoints:\n"
+                        + endpointsYaml);
+        JavaProcess p = JavaProcess.start(
+                "io.berth.launcher.Main",
+                List.of("--enable-native-access=ALL-UNNAMED"),
+                List.of("webhooks", "--config", config.toString()),
+                Map.of(),
+                dir,
                 dir.resolve("webhooks-" + System.nanoTime() + ".log"));
         long deadline = System.currentTimeMillis() + 60_000;
         while (!p.output().contains("webhooks serving")) {
@@ -173,8 +200,7 @@ class WebhooksProcessTest {
         return p;
     }
 
-    static void await(String what, BooleanSupplier condition, Duration timeout)
-            throws InterruptedException {
+    static void await(String what, BooleanSupplier condition, Duration timeout) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {
@@ -218,8 +244,13 @@ class WebhooksProcessTest {
             byte[] body = (byte[]) d.get("body");
             var headers = (Headers) d.get("headers");
             assertEquals("application/vnd.docker.distribution.events.v2+json", headers.getFirst("Content-Type"));
-            assertTrue(Signature.verify("s3cret", headers.getFirst("X-Berth-Timestamp"), body,
-                    headers.getFirst("X-Berth-Signature")), "the signature checks out");
+            assertTrue(
+                    Signature.verify(
+                            "s3cret",
+                            headers.getFirst("X-Berth-Timestamp"),
+                            body,
+                            headers.getFirst("X-Berth-Signature")),
+                    "the signature checks out");
             assertEquals(wanted.id(), headers.getFirst("X-Berth-Event-Id"));
             assertEquals("a", headers.getFirst("X-Team"));
             JsonNode envelope = JSON.readTree(body);
@@ -236,12 +267,19 @@ class WebhooksProcessTest {
                 List<ConsumerRecord<String, byte[]>> dl = dlq.until(rs -> rs.size() >= 3, Duration.ofSeconds(60));
                 assertEquals(3, dl.size());
                 ConsumerRecord<String, byte[]> first = dl.get(0);
-                assertEquals("dead", new String(first.headers().lastHeader("berth-endpoint").value()));
+                assertEquals(
+                        "dead",
+                        new String(first.headers().lastHeader("berth-endpoint").value()));
                 // the receiver's URL without what may be secret in it
-                assertEquals(dead.url(), new String(first.headers().lastHeader("berth-endpoint-url").value()));
+                assertEquals(
+                        dead.url(),
+                        new String(
+                                first.headers().lastHeader("berth-endpoint-url").value()));
                 assertTrue(new String(first.headers().lastHeader("berth-error").value()).contains("500"));
                 for (ConsumerRecord<String, byte[]> r : dl) {
-                    assertEquals("2", new String(r.headers().lastHeader("berth-attempts").value()),
+                    assertEquals(
+                            "2",
+                            new String(r.headers().lastHeader("berth-attempts").value()),
                             "max-attempts, then the dead-letter topic");
                 }
                 assertEquals(wanted.id(), EventCodec.decode(first.value()).id());
@@ -249,8 +287,8 @@ class WebhooksProcessTest {
             Thread.sleep(1000);
             assertEquals(1, signed.got.size(), "other repositories and actions are filtered out");
             assertTrue(dead.calls.get() <= 6, "at most two attempts per event (fewer once its circuit opened)");
-            assertTrue(!relay.output().contains("pw-in-url") && !relay.output().contains("qs-secret-77"),
-                    relay.output());
+            assertTrue(
+                    !relay.output().contains("pw-in-url") && !relay.output().contains("qs-secret-77"), relay.output());
             relay.process().destroy();
             assertTrue(relay.process().waitFor(30, TimeUnit.SECONDS));
         }
@@ -274,18 +312,27 @@ class WebhooksProcessTest {
             await("the healthy endpoint's delivery", () -> healthy.got.size() == 1, Duration.ofSeconds(60));
             assertEquals(1, hanging.inProgress.get(), "delivered while the hanging endpoint still holds its request");
             // delivery comes before its offset's commit (at least once): wait for the commit before the kill
-            try (Admin admin = Admin.create(Map.of(
-                    "bootstrap.servers", KafkaBroker.shared().bootstrapServers()))) {
-                await("the healthy endpoint's committed offset", () -> {
-                    try {
-                        // past the event (its topic holds only it, at offset 0): a new endpoint starting from now
-                        // may have committed its starting position, 0, before the delivery
-                        return admin.listConsumerGroupOffsets("g-" + topic + ".healthy").partitionsToOffsetAndMetadata()
-                                .get().values().stream().anyMatch(o -> o != null && o.offset() >= 1);
-                    } catch (Exception ex) {
-                        return false;
-                    }
-                }, Duration.ofSeconds(30));
+            try (Admin admin = Admin.create(
+                    Map.of("bootstrap.servers", KafkaBroker.shared().bootstrapServers()))) {
+                await(
+                        "the healthy endpoint's committed offset",
+                        () -> {
+                            try {
+                                // past the event (its topic holds only it, at offset 0): a new endpoint starting from
+                                // now
+                                // may have committed its starting position, 0, before the delivery
+                                return admin
+                                        .listConsumerGroupOffsets("g-" + topic + ".healthy")
+                                        .partitionsToOffsetAndMetadata()
+                                        .get()
+                                        .values()
+                                        .stream()
+                                        .anyMatch(o -> o != null && o.offset() >= 1);
+                            } catch (Exception ex) {
+                                return false;
+                            }
+                        },
+                        Duration.ofSeconds(30));
             }
             // killed in the middle of the hanging delivery: nothing was committed for that endpoint
             relay.process().destroyForcibly().waitFor();
@@ -293,8 +340,9 @@ class WebhooksProcessTest {
         hanging.hold.countDown();
         // the held request of the killed relay finishes (and may be recorded) before the count is taken
         await("the held request to finish", () -> hanging.inProgress.get() == 0, Duration.ofSeconds(30));
-        IntSupplier deliveries = () -> (int) hanging.got.stream().filter(d -> e.id().equals(
-                ((Headers) d.get("headers")).getFirst("X-Berth-Event-Id"))).count();
+        IntSupplier deliveries = () -> (int) hanging.got.stream()
+                .filter(d -> e.id().equals(((Headers) d.get("headers")).getFirst("X-Berth-Event-Id")))
+                .count();
         int before = deliveries.getAsInt();
         try (JavaProcess again = startRelay(endpoints)) {
             await("the re-delivery after the restart", () -> deliveries.getAsInt() > before, Duration.ofSeconds(60));
@@ -311,7 +359,7 @@ class WebhooksProcessTest {
         RegistryEvent first = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
         RegistryEvent second = event("team-a/app", "push", "io.berth.manifest.pushed", "v2");
         try (KafkaBroker broker = KafkaBroker.dedicated();
-             JavaProcess relay = startRelay(broker, "    - name: r\n      url: " + receiver.url() + "\n")) {
+                JavaProcess relay = startRelay(broker, "    - name: r\n      url: " + receiver.url() + "\n")) {
             publish(broker, first);
             await("the first delivery to start", () -> receiver.inProgress.get() == 1, Duration.ofSeconds(60));
             broker.stop();
@@ -320,7 +368,9 @@ class WebhooksProcessTest {
             Thread.sleep(3000);
             broker.restart();
             publish(broker, second);
-            await("the event published after the outage", () -> ids(receiver).contains(second.id()),
+            await(
+                    "the event published after the outage",
+                    () -> ids(receiver).contains(second.id()),
                     Duration.ofSeconds(90));
             assertTrue(ids(receiver).contains(first.id()));
             assertTrue(relay.process().isAlive(), relay.output());
@@ -329,8 +379,9 @@ class WebhooksProcessTest {
     }
 
     static List<String> ids(Receiver r) {
-        return r.got.stream().map(d -> ((Headers) d.get("headers"))
-                .getFirst("X-Berth-Event-Id")).toList();
+        return r.got.stream()
+                .map(d -> ((Headers) d.get("headers")).getFirst("X-Berth-Event-Id"))
+                .toList();
     }
 
     @Test
@@ -348,8 +399,10 @@ class WebhooksProcessTest {
                 """.formatted(now.url(), earliest.url()))) {
             RegistryEvent after = event("team-a/app", "push", "io.berth.tag.created", "v1");
             publish(after);
-            await("the event after the start at both", () -> ids(now).contains(after.id())
-                    && ids(earliest).contains(after.id()), Duration.ofSeconds(60));
+            await(
+                    "the event after the start at both",
+                    () -> ids(now).contains(after.id()) && ids(earliest).contains(after.id()),
+                    Duration.ofSeconds(60));
             assertEquals(List.of(before.id(), after.id()), ids(earliest), "earliest: the whole topic, in order");
             assertEquals(List.of(after.id()), ids(now), "now (the default): nothing from before the relay started");
             // what the Distribution envelope cannot say, a header does
@@ -362,7 +415,9 @@ class WebhooksProcessTest {
         RegistryEvent whileAway = event("team-a/app", "delete", "io.berth.tag.deleted", "v1");
         publish(whileAway);
         try (JavaProcess again = startRelay("    - name: now\n      url: " + now.url() + "\n")) {
-            await("the event published while the relay was stopped", () -> ids(now).contains(whileAway.id()),
+            await(
+                    "the event published while the relay was stopped",
+                    () -> ids(now).contains(whileAway.id()),
                     Duration.ofSeconds(60));
             again.process().destroy();
         }
@@ -375,12 +430,15 @@ class WebhooksProcessTest {
         receiver.status = () -> calls.incrementAndGet() <= 5 ? 503 : 200; // the fifth failure opens the circuit
         RegistryEvent e = event("team-a/app", "push", "io.berth.manifest.pushed", "v1");
         long t0 = System.nanoTime();
-        try (JavaProcess relay = startRelay("    - name: r\n      url: " + receiver.url()
-                + "\n      max-attempts: 6\n")) {
+        try (JavaProcess relay =
+                startRelay("    - name: r\n      url: " + receiver.url() + "\n      max-attempts: 6\n")) {
             publish(e);
-            await("the delivery or its dead letter", () -> ids(receiver).contains(e.id())
-                    || relay.output().contains("dead-lettered"), Duration.ofSeconds(90));
-            System.out.printf("delivered after %d requests in %.1f s (the circuit open for 10 s of it)%n",
+            await(
+                    "the delivery or its dead letter",
+                    () -> ids(receiver).contains(e.id()) || relay.output().contains("dead-lettered"),
+                    Duration.ofSeconds(90));
+            System.out.printf(
+                    "delivered after %d requests in %.1f s (the circuit open for 10 s of it)%n",
                     receiver.calls.get(), (System.nanoTime() - t0) / 1e9);
             assertTrue(ids(receiver).contains(e.id()), "delivered, not dead-lettered: " + relay.output());
             assertEquals(6, receiver.calls.get(), "six real requests: the time the circuit was open took none");
@@ -409,72 +467,110 @@ class WebhooksProcessTest {
             assertEquals(0, relay.process().exitValue(), relay.output());
             String out = relay.output();
             assertTrue(out.contains("stopped"), out);
-            assertTrue(out.lines().noneMatch(l -> l.contains(" ERROR ") || l.startsWith("\tat ")
-                    || l.startsWith("Exception in thread")), "no errors or stack traces on an ordinary stop:\n" + out);
+            assertTrue(
+                    out.lines()
+                            .noneMatch(l -> l.contains(" ERROR ")
+                                    || l.startsWith("\tat ")
+                                    || l.startsWith("Exception in thread")),
+                    "no errors or stack traces on an ordinary stop:\n" + out);
         }
     }
 
     @Test
     void aBadConfigurationIsOneLineAndExitCode2() throws Exception {
-        Path config = Files.writeString(dir.resolve("bad.yaml"), "webhooks:\n  kafka: { bootstrap-servers: x:1 }\n"
-                + "  endpoints:\n    - name: a\n      url: ftp://nope\n");
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
-                config.toString()), Map.of(), dir, dir.resolve("bad.log"));
+        Path config = Files.writeString(
+                dir.resolve("bad.yaml"),
+                "webhooks:\n  kafka: { bootstrap-servers: x:1 }\n"
+                        + "  endpoints:\n    - name: a\n      url: ftp://nope\n");
+        JavaProcess p = JavaProcess.start(
+                "io.berth.launcher.Main",
+                List.of(),
+                List.of("webhooks", "--config", config.toString()),
+                Map.of(),
+                dir,
+                dir.resolve("bad.log"));
         assertTrue(p.process().waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, p.process().exitValue(), p.output());
         assertTrue(p.output().contains("webhooks.endpoints[0].url 'ftp://nope' is not an http(s) URL"), p.output());
         assertEquals(1, p.output().strip().lines().count(), p.output());
         // a misspelt key is a mistake too, not a filter silently dropped
-        Path misspelt = Files.writeString(dir.resolve("misspelt.yaml"), "webhooks:\n  kafka: { bootstrap-servers: x:1 }\n"
-                + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n      repository: [team-a/**]\n");
-        JavaProcess q = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
-                misspelt.toString()), Map.of(), dir, dir.resolve("misspelt.log"));
+        Path misspelt = Files.writeString(
+                dir.resolve("misspelt.yaml"),
+                "webhooks:\n  kafka: { bootstrap-servers: x:1 }\n"
+                        + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n      repository: [team-a/**]\n");
+        JavaProcess q = JavaProcess.start(
+                "io.berth.launcher.Main",
+                List.of(),
+                List.of("webhooks", "--config", misspelt.toString()),
+                Map.of(),
+                dir,
+                dir.resolve("misspelt.log"));
         assertTrue(q.process().waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, q.process().exitValue(), q.output());
-        assertTrue(q.output().contains("webhooks.endpoints[0].repository is not a known key: did you mean "
-                + "repositories?"), q.output());
+        assertTrue(
+                q.output()
+                        .contains(
+                                "webhooks.endpoints[0].repository is not a known key: did you mean " + "repositories?"),
+                q.output());
         assertEquals(1, q.output().strip().lines().count(), q.output());
     }
 
     @Test
     void anUnusableKafkaAddressOrATakenPortIsOneLine() throws Exception {
-        Path unresolvable = Files.writeString(dir.resolve("dns.yaml"), "webhooks:\n"
-                + "  kafka: { bootstrap-servers: 'no-such-host.invalid:9092' }\n"
-                + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n");
-        JavaProcess p = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
-                unresolvable.toString()), Map.of(), dir, dir.resolve("dns.log"));
+        Path unresolvable = Files.writeString(
+                dir.resolve("dns.yaml"),
+                "webhooks:\n"
+                        + "  kafka: { bootstrap-servers: 'no-such-host.invalid:9092' }\n"
+                        + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n");
+        JavaProcess p = JavaProcess.start(
+                "io.berth.launcher.Main",
+                List.of(),
+                List.of("webhooks", "--config", unresolvable.toString()),
+                Map.of(),
+                dir,
+                dir.resolve("dns.log"));
         assertTrue(p.process().waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, p.process().exitValue(), p.output());
-        assertTrue(p.output().contains("webhooks.kafka.bootstrap-servers 'no-such-host.invalid:9092' cannot be used"),
+        assertTrue(
+                p.output().contains("webhooks.kafka.bootstrap-servers 'no-such-host.invalid:9092' cannot be used"),
                 p.output());
         assertTrue(!p.output().contains("\tat "), "no stack trace: " + p.output());
 
-        try (ServerSocket taken = new ServerSocket(0, 1,
-                InetAddress.getByName("127.0.0.1"))) {
-            Path busy = Files.writeString(dir.resolve("port.yaml"), "webhooks:\n"
-                    + "  kafka: { bootstrap-servers: '127.0.0.1:1' }\n  http-port: " + taken.getLocalPort() + "\n"
-                    + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n");
-            JavaProcess q = JavaProcess.start("io.berth.launcher.Main", List.of(), List.of("webhooks", "--config",
-                    busy.toString()), Map.of(), dir, dir.resolve("port.log"));
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            Path busy = Files.writeString(
+                    dir.resolve("port.yaml"),
+                    "webhooks:\n"
+                            + "  kafka: { bootstrap-servers: '127.0.0.1:1' }\n  http-port: " + taken.getLocalPort()
+                            + "\n"
+                            + "  endpoints:\n    - name: a\n      url: http://127.0.0.1:1/hook\n");
+            JavaProcess q = JavaProcess.start(
+                    "io.berth.launcher.Main",
+                    List.of(),
+                    List.of("webhooks", "--config", busy.toString()),
+                    Map.of(),
+                    dir,
+                    dir.resolve("port.log"));
             assertTrue(q.process().waitFor(60, TimeUnit.SECONDS));
             assertEquals(1, q.process().exitValue(), q.output());
-            assertTrue(q.output().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()
-                    + " (webhooks.http-port): address already in use"), q.output());
+            assertTrue(
+                    q.output()
+                            .contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                                    + " (webhooks.http-port): address already in use"),
+                    q.output());
         }
     }
 
     /** The relay's /healthz port, from its start-up line. */
     static int healthPort(JavaProcess relay) {
-        Matcher m = Pattern.compile("/metrics on http://[^:]+:(\\d+)")
-                .matcher(relay.output());
+        Matcher m = Pattern.compile("/metrics on http://[^:]+:(\\d+)").matcher(relay.output());
         assertTrue(m.find(), relay.output());
         return Integer.parseInt(m.group(1));
     }
 
     static String get(String url) throws Exception {
         try (HttpClient c = HttpClient.newHttpClient()) {
-            return c.send(HttpRequest.newBuilder(URI.create(url)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            return c.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+                    .body();
         }
     }
 
@@ -505,7 +601,8 @@ class WebhooksProcessTest {
                             requests.incrementAndGet();
                             arrivals.add(System.nanoTime());
                             OutputStream out = s.getOutputStream();
-                            out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                            out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII));
                             for (int i = 0; i < 1_000_000; i++) {
                                 out.write('x');
                                 out.flush();
@@ -525,21 +622,27 @@ class WebhooksProcessTest {
             events[i] = event("team-a/app", "push", "io.berth.manifest.pushed", "v" + i);
         }
         long t0 = System.nanoTime();
-        try (hostile; JavaProcess relay = startRelay("    - name: slow\n      url: http://127.0.0.1:"
-                + hostile.getLocalPort() + "/hook\n      timeout: 1s\n      max-attempts: 1\n")) {
+        try (hostile;
+                JavaProcess relay = startRelay("    - name: slow\n      url: http://127.0.0.1:" + hostile.getLocalPort()
+                        + "/hook\n      timeout: 1s\n      max-attempts: 1\n")) {
             publish(events);
-            await("the five events dead-lettered", () -> relay.output().split("dead-lettered", -1).length - 1
-                    == events.length, Duration.ofSeconds(90));
+            await(
+                    "the five events dead-lettered",
+                    () -> relay.output().split("dead-lettered", -1).length - 1 == events.length,
+                    Duration.ofSeconds(90));
             List<Long> at = List.copyOf(arrivals);
-            System.out.printf("trickling receiver (1 byte/s, timeout 1s, max-attempts 1): 5 events dead-lettered "
-                    + "%.1f s after publishing; requests %.1f s apart on average (each cut at the timeout)%n",
+            System.out.printf(
+                    "trickling receiver (1 byte/s, timeout 1s, max-attempts 1): 5 events dead-lettered "
+                            + "%.1f s after publishing; requests %.1f s apart on average (each cut at the timeout)%n",
                     (System.nanoTime() - t0) / 1e9, (at.get(at.size() - 1) - at.get(0)) / 1e9 / (at.size() - 1));
             try (TopicReader dlq = new TopicReader(KafkaBroker.shared().bootstrapServers(), topic + ".dlq")) {
-                List<ConsumerRecord<String, byte[]>> dead = dlq.until(l -> l.size() == events.length,
-                        Duration.ofSeconds(60));
+                List<ConsumerRecord<String, byte[]>> dead =
+                        dlq.until(l -> l.size() == events.length, Duration.ofSeconds(60));
                 assertEquals(events.length, dead.size(), "all five on the dead-letter topic");
-                assertEquals("no complete answer within 1s", new String(dead.get(0).headers().lastHeader("berth-error")
-                        .value(), StandardCharsets.UTF_8));
+                assertEquals(
+                        "no complete answer within 1s",
+                        new String(
+                                dead.get(0).headers().lastHeader("berth-error").value(), StandardCharsets.UTF_8));
             }
             String health = get("http://127.0.0.1:" + healthPort(relay) + "/healthz");
             assertTrue(health.contains("status: degraded"), health);

@@ -12,17 +12,20 @@ import java.util.Map;
  * docs, and {@code metadata.type} admits {@code postgres} only where this module is installed.
  */
 public final class PostgresKeys implements ConfigKeySet {
-    public static final ConfigKey METADATA_POSTGRES_URL = new ConfigKey("metadata.postgres.url", "", Type.TEXT,
+    public static final ConfigKey METADATA_POSTGRES_URL = new ConfigKey(
+            "metadata.postgres.url",
+            "",
+            Type.TEXT,
             "JDBC URL of the PostgreSQL database (jdbc:postgresql://db:5432/berth).");
-    public static final ConfigKey METADATA_POSTGRES_USER = new ConfigKey("metadata.postgres.user", "berth", Type.TEXT,
-            "PostgreSQL user.");
-    public static final ConfigKey METADATA_POSTGRES_PASSWORD = new ConfigKey("metadata.postgres.password", "",
-            Type.TEXT, "PostgreSQL password. Never logged.").asSecret();
-    public static final ConfigKey METADATA_POSTGRES_POOL_SIZE = ConfigKey.count("metadata.postgres.pool-size", "16",
-            1, 1000, "Connections to PostgreSQL this instance keeps at most.");
+    public static final ConfigKey METADATA_POSTGRES_USER =
+            new ConfigKey("metadata.postgres.user", "berth", Type.TEXT, "PostgreSQL user.");
+    public static final ConfigKey METADATA_POSTGRES_PASSWORD =
+            new ConfigKey("metadata.postgres.password", "", Type.TEXT, "PostgreSQL password. Never logged.").asSecret();
+    public static final ConfigKey METADATA_POSTGRES_POOL_SIZE = ConfigKey.count(
+            "metadata.postgres.pool-size", "16", 1, 1000, "Connections to PostgreSQL this instance keeps at most.");
 
-    static final List<ConfigKey> ALL = List.of(METADATA_POSTGRES_URL, METADATA_POSTGRES_USER,
-            METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE);
+    static final List<ConfigKey> ALL = List.of(
+            METADATA_POSTGRES_URL, METADATA_POSTGRES_USER, METADATA_POSTGRES_PASSWORD, METADATA_POSTGRES_POOL_SIZE);
 
     @Override
     public List<ConfigKey> keys() {

@@ -70,15 +70,13 @@ public final class PostgresMetadataStore implements MetadataStore {
         try {
             this.pool = new HikariDataSource(config);
         } catch (RuntimeException e) {
-            throw new MetadataException("cannot connect to PostgreSQL at " + shown + ": "
-                    + rootMessage(e), e);
+            throw new MetadataException("cannot connect to PostgreSQL at " + shown + ": " + rootMessage(e), e);
         }
         try (Connection c = pool.getConnection()) {
             Migrations.apply(c, "postgres");
         } catch (SQLException e) {
             pool.close();
-            throw new MetadataException("cannot migrate PostgreSQL metadata at " + shown + ": "
-                    + e.getMessage(), e);
+            throw new MetadataException("cannot migrate PostgreSQL metadata at " + shown + ": " + e.getMessage(), e);
         }
     }
 
@@ -156,9 +154,11 @@ public final class PostgresMetadataStore implements MetadataStore {
     /** Serialization failures, deadlocks and unique violations of a racing insert are worth another try. */
     static boolean retryable(SQLException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException s && s.getSQLState() != null
-                    && (s.getSQLState().equals("40001") || s.getSQLState().equals("40P01")
-                    || s.getSQLState().equals("23505"))) {
+            if (t instanceof SQLException s
+                    && s.getSQLState() != null
+                    && (s.getSQLState().equals("40001")
+                            || s.getSQLState().equals("40P01")
+                            || s.getSQLState().equals("23505"))) {
                 return true;
             }
         }
@@ -249,7 +249,8 @@ public final class PostgresMetadataStore implements MetadataStore {
     @Override
     public void checkAvailable() {
         committed.repositories().exists(RepositoryName.of("readiness/probe"));
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = pool.getConnection();
+                Statement s = c.createStatement()) {
             c.setAutoCommit(false);
             try {
                 s.executeUpdate("UPDATE schema_migrations SET applied_at = applied_at"

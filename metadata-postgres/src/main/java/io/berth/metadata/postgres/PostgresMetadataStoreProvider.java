@@ -1,9 +1,9 @@
 package io.berth.metadata.postgres;
 
-import io.berth.core.metadata.MetadataStoreProvider;
-import io.berth.core.metadata.MetadataStore;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.StoreContext;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.metadata.MetadataStoreProvider;
 
 /** {@code metadata.type: postgres}: {@link PostgresMetadataStore} on the database {@code metadata.postgres.*} names. */
 public final class PostgresMetadataStoreProvider implements MetadataStoreProvider {
@@ -27,7 +27,9 @@ public final class PostgresMetadataStoreProvider implements MetadataStoreProvide
             throw new IllegalArgumentException("metadata.type postgres needs metadata.postgres.url, a JDBC URL "
                     + "(jdbc:postgresql://host:5432/berth)");
         }
-        return new PostgresMetadataStore.Settings(url, config.string(PostgresKeys.METADATA_POSTGRES_USER),
+        return new PostgresMetadataStore.Settings(
+                url,
+                config.string(PostgresKeys.METADATA_POSTGRES_USER),
                 config.string(PostgresKeys.METADATA_POSTGRES_PASSWORD),
                 config.intCount(PostgresKeys.METADATA_POSTGRES_POOL_SIZE));
     }

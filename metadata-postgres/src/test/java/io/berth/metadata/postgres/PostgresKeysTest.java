@@ -24,7 +24,8 @@ class PostgresKeysTest {
         ConfigDocs.assertInstalledAndDocumented(new PostgresKeys());
         assertEquals(4, PostgresKeys.ALL.size());
         assertTrue(PostgresKeys.ALL.stream().allMatch(k -> k.name().startsWith("metadata.postgres.")));
-        assertEquals(List.of(PostgresKeys.METADATA_POSTGRES_PASSWORD),
+        assertEquals(
+                List.of(PostgresKeys.METADATA_POSTGRES_PASSWORD),
                 PostgresKeys.ALL.stream().filter(ConfigKey::secret).toList());
     }
 
@@ -32,7 +33,10 @@ class PostgresKeysTest {
     void metadataTypeAdmitsTheProvidersType() {
         assertTrue(ServiceLoader.load(MetadataStoreProvider.class).stream()
                 .anyMatch(p -> p.get().type().equals("postgres")));
-        assertEquals(List.of("sqlite", "postgres"), ConfigKeys.byName("metadata.type").orElseThrow().choices());
-        assertEquals("postgres", BerthConfig.of(Map.of("metadata.type", "postgres")).string(ConfigKeys.METADATA_TYPE));
+        assertEquals(
+                List.of("sqlite", "postgres"),
+                ConfigKeys.byName("metadata.type").orElseThrow().choices());
+        assertEquals(
+                "postgres", BerthConfig.of(Map.of("metadata.type", "postgres")).string(ConfigKeys.METADATA_TYPE));
     }
 }

@@ -55,8 +55,8 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
     }
 
     static PostgresMetadataStore open(String url) {
-        return new PostgresMetadataStore(new PostgresMetadataStore.Settings(url, Postgres.user(), "", 8),
-                Clock.systemUTC());
+        return new PostgresMetadataStore(
+                new PostgresMetadataStore.Settings(url, Postgres.user(), "", 8), Clock.systemUTC());
     }
 
     @Override
@@ -64,12 +64,11 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
         return open(DATABASES.computeIfAbsent(dir, d -> postgres().newDatabase()));
     }
 
-
     /** The first column of {@code query}'s first row, run inside a transaction of the given durability. */
     private String insideTransaction(MetadataStore.Durability durability, String query) {
         return store.inTransaction(durability, tx -> {
             try (Statement st = ((SqlTransaction) tx).connection().createStatement();
-                 ResultSet rs = st.executeQuery(query)) {
+                    ResultSet rs = st.executeQuery(query)) {
                 rs.next();
                 return rs.getString(1);
             } catch (SQLException e) {
@@ -82,14 +81,16 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
     void onlyDurableCommitsWaitForTheLogFlush() {
         assertEquals("on", insideTransaction(MetadataStore.Durability.DURABLE, "SHOW synchronous_commit"));
         assertEquals("off", insideTransaction(MetadataStore.Durability.DEFERRED, "SHOW synchronous_commit"));
-        assertEquals("on", insideTransaction(MetadataStore.Durability.DURABLE, "SHOW synchronous_commit"),
+        assertEquals(
+                "on",
+                insideTransaction(MetadataStore.Durability.DURABLE, "SHOW synchronous_commit"),
                 "SET LOCAL ends with its transaction: a pooled connection does not carry it on");
     }
 
     @Test
     void namesPageInByteOrderWhateverTheDatabaseLocale() throws Exception {
         try (Connection c = DriverManager.getConnection(DATABASES.get(dir), Postgres.user(), "");
-             ResultSet rs = c.createStatement().executeQuery("SELECT 'B' < 'a', '_' < 'a'")) {
+                ResultSet rs = c.createStatement().executeQuery("SELECT 'B' < 'a', '_' < 'a'")) {
             rs.next();
             assertTrue(!rs.getBoolean(1) || !rs.getBoolean(2), "the test database sorts text otherwise than bytewise");
         }
@@ -106,12 +107,15 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
             return null;
         });
         List<String> sorted = new ArrayList<>(tags);
-        sorted.sort((x, y) -> Arrays.compare(x.getBytes(StandardCharsets.UTF_8),
-                y.getBytes(StandardCharsets.UTF_8)));
+        sorted.sort((x, y) -> Arrays.compare(x.getBytes(StandardCharsets.UTF_8), y.getBytes(StandardCharsets.UTF_8)));
         assertEquals(sorted, store.tags().names(REPO, null, 100));
-        assertEquals(sorted.subList(sorted.indexOf("_under") + 1, sorted.size()), store.tags().names(REPO, "_under", 100),
+        assertEquals(
+                sorted.subList(sorted.indexOf("_under") + 1, sorted.size()),
+                store.tags().names(REPO, "_under", 100),
                 "paging after a name continues in byte order");
-        assertEquals(List.of("a-b/c", "a.b/c", "a/b", "team/app"), store.repositories().names(null, 100));
+        assertEquals(
+                List.of("a-b/c", "a.b/c", "a/b", "team/app"),
+                store.repositories().names(null, 100));
     }
 
     @Test
@@ -121,7 +125,8 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
         for (int i = 0; i < manifests.length; i++) {
             manifests[i] = digest("manifest " + i);
         }
-        try (PostgresMetadataStore a = open(url); PostgresMetadataStore b = open(url)) {
+        try (PostgresMetadataStore a = open(url);
+                PostgresMetadataStore b = open(url)) {
             ExecutorService pool = Executors.newFixedThreadPool(8);
             List<Future<?>> work = new ArrayList<>();
             for (int i = 0; i < 80; i++) {
@@ -169,27 +174,30 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
     void oneGarbageCollectionAtATimeAcrossInstances() throws Exception {
         String url = DATABASES.get(dir);
         Path blobs = dir.resolve("gc-blobs");
-        try (PostgresMetadataStore m1 = open(url); PostgresMetadataStore m2 = open(url)) {
+        try (PostgresMetadataStore m1 = open(url);
+                PostgresMetadataStore m2 = open(url)) {
             FilesystemBlobStore store = new FilesystemBlobStore(blobs, false);
-            Registry one = new Registry(store, m1,
-                    RegistryOptions.defaults());
-            Registry two = new Registry(store, m2,
-                    RegistryOptions.defaults());
+            Registry one = new Registry(store, m1, RegistryOptions.defaults());
+            Registry two = new Registry(store, m2, RegistryOptions.defaults());
             GarbageCollector oneGc = new Maintenance(one).gc();
             GarbageCollector twoGc = new Maintenance(two).gc();
             // instance one holds the lease (as while its run goes on); instance two is refused
-            assertTrue(m1.<Boolean>inTransaction(tx -> tx.leases().acquire("gc", "instance-one",
-                    System.currentTimeMillis() + 60_000)));
+            assertTrue(m1.<Boolean>inTransaction(
+                    tx -> tx.leases().acquire("gc", "instance-one", System.currentTimeMillis() + 60_000)));
             RegistryException refused = Assertions.assertThrows(
-                    RegistryException.class, () -> twoGc.runNow(
-                            new GarbageCollector.Options(true, Duration.ZERO, false)));
+                    RegistryException.class,
+                    () -> twoGc.runNow(new GarbageCollector.Options(true, Duration.ZERO, false)));
             assertTrue(refused.getMessage().contains("another instance"), refused.getMessage());
             // released: the other instance runs, and releases in turn
             m1.inTransaction(tx -> tx.leases().acquire("gc", "instance-one", 0));
-            assertEquals(GarbageCollector.State.SUCCEEDED, twoGc.runNow(
-                    new GarbageCollector.Options(true, Duration.ZERO, false)).state());
-            assertEquals(GarbageCollector.State.SUCCEEDED, oneGc.runNow(
-                    new GarbageCollector.Options(true, Duration.ZERO, false)).state());
+            assertEquals(
+                    GarbageCollector.State.SUCCEEDED,
+                    twoGc.runNow(new GarbageCollector.Options(true, Duration.ZERO, false))
+                            .state());
+            assertEquals(
+                    GarbageCollector.State.SUCCEEDED,
+                    oneGc.runNow(new GarbageCollector.Options(true, Duration.ZERO, false))
+                            .state());
         }
     }
 
@@ -207,13 +215,16 @@ class PostgresMetadataStoreTest extends MetadataStoreContract {
                 return null;
             });
             assertTrue(store.repositories().exists(REPO));
-            assertEquals(List.of(true, Connection.TRANSACTION_READ_COMMITTED), pg.onPooled(c -> {
-                try {
-                    return List.<Object>of(c.getAutoCommit(), c.getTransactionIsolation());
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }), "autocommit, isolation");
+            assertEquals(
+                    List.of(true, Connection.TRANSACTION_READ_COMMITTED),
+                    pg.onPooled(c -> {
+                        try {
+                            return List.<Object>of(c.getAutoCommit(), c.getTransactionIsolation());
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }),
+                    "autocommit, isolation");
         }
     }
 }

@@ -22,7 +22,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code admin}.
  */
 public final class AccessControl {
-    public enum Mode { NONE, HTPASSWD, TOKEN }
+    public enum Mode {
+        NONE,
+        HTPASSWD,
+        TOKEN
+    }
 
     private static final long RELOAD_CHECK_NANOS = 1_000_000_000L;
 
@@ -44,16 +48,13 @@ public final class AccessControl {
     private final PasswordChecks checks;
 
     /** What a login came to. */
-    public sealed interface Login {
-    }
+    public sealed interface Login {}
 
     /** The credentials are right: the caller is {@code principal}. */
-    public record Accepted(Principal principal) implements Login {
-    }
+    public record Accepted(Principal principal) implements Login {}
 
     /** The credentials are wrong (or not worth checking): 401. */
-    public record Rejected() implements Login {
-    }
+    public record Rejected() implements Login {}
 
     /** Not checked: too many failures or checks at once; the caller may try again after a while (429). */
     public record Throttled(long retryAfterMillis, String reason) implements Login {
@@ -66,14 +67,24 @@ public final class AccessControl {
     private static final Rejected REJECTED = new Rejected();
 
     /** Counts of the login defences, for metrics and tests. */
-    public record LoginStats(long passwordChecks, int peakConcurrentChecks, long throttled, long busy,
-                             int trackedAddresses, int trackedUsers) {
-    }
+    public record LoginStats(
+            long passwordChecks,
+            int peakConcurrentChecks,
+            long throttled,
+            long busy,
+            int trackedAddresses,
+            int trackedUsers) {}
 
     private final AtomicLong throttled = new AtomicLong();
 
-    private AccessControl(Mode mode, WatchedFile<Htpasswd> users, WatchedFile<AccessPolicy> policy, Robots robots,
-                          TokenService tokens, String realm, LoginLimits limits) {
+    private AccessControl(
+            Mode mode,
+            WatchedFile<Htpasswd> users,
+            WatchedFile<AccessPolicy> policy,
+            Robots robots,
+            TokenService tokens,
+            String realm,
+            LoginLimits limits) {
         this.mode = mode;
         this.users = users;
         this.policy = policy;
@@ -110,16 +121,27 @@ public final class AccessControl {
             return none(robots, limits); // the admin API's tokens are still guessed at
         }
         String policyPath = config.string(AuthKeys.AUTH_POLICY);
-        WatchedFile<AccessPolicy> policy = policyPath.isBlank() ? null : new WatchedFile<>(Path.of(policyPath),
-                "auth.policy", AccessPolicy::read, AccessPolicy.grantsNothing(), "nothing is granted by it",
-                RELOAD_CHECK_NANOS);
+        WatchedFile<AccessPolicy> policy = policyPath.isBlank()
+                ? null
+                : new WatchedFile<>(
+                        Path.of(policyPath),
+                        "auth.policy",
+                        AccessPolicy::read,
+                        AccessPolicy.grantsNothing(),
+                        "nothing is granted by it",
+                        RELOAD_CHECK_NANOS);
         String publicKey = config.string(AuthKeys.AUTH_TOKEN_PUBLIC_KEY);
         boolean external = mode == Mode.TOKEN && !publicKey.isBlank();
         String htpasswd = config.string(AuthKeys.AUTH_HTPASSWD_PATH);
         WatchedFile<Htpasswd> users = null;
         if (!htpasswd.isBlank()) {
-            users = new WatchedFile<>(Path.of(htpasswd), "auth.htpasswd.path", Htpasswd::read, Htpasswd.nobody(),
-                    "no user can log in with a password", RELOAD_CHECK_NANOS);
+            users = new WatchedFile<>(
+                    Path.of(htpasswd),
+                    "auth.htpasswd.path",
+                    Htpasswd::read,
+                    Htpasswd.nobody(),
+                    "no user can log in with a password",
+                    RELOAD_CHECK_NANOS);
         } else if (!external) {
             throw new IllegalArgumentException("auth.type " + mode.name().toLowerCase(Locale.ROOT)
                     + " needs auth.htpasswd.path (a file of users, htpasswd -B)");
@@ -137,17 +159,21 @@ public final class AccessControl {
                 try {
                     tokens = TokenService.verifying(PemKeys.publicKey(Path.of(publicKey)), issuer, service, clock);
                 } catch (Exception e) {
-                    throw new IllegalArgumentException("cannot use auth.token.public-key " + publicKey + ": "
-                            + Failures.describe(e));
+                    throw new IllegalArgumentException(
+                            "cannot use auth.token.public-key " + publicKey + ": " + Failures.describe(e));
                 }
             } else {
                 Path keyFile = config.path(AuthKeys.AUTH_TOKEN_KEY_FILE);
                 try {
-                    tokens = TokenService.issuing(PemKeys.loadOrCreateEc(keyFile), issuer, service,
-                            config.duration(AuthKeys.AUTH_TOKEN_LIFETIME), clock);
+                    tokens = TokenService.issuing(
+                            PemKeys.loadOrCreateEc(keyFile),
+                            issuer,
+                            service,
+                            config.duration(AuthKeys.AUTH_TOKEN_LIFETIME),
+                            clock);
                 } catch (Exception e) {
-                    throw new IllegalArgumentException("cannot use auth.token.key-file " + keyFile + ": "
-                            + Failures.describe(e));
+                    throw new IllegalArgumentException(
+                            "cannot use auth.token.key-file " + keyFile + ": " + Failures.describe(e));
                 }
             }
         }
@@ -191,8 +217,9 @@ public final class AccessControl {
         return switch (mode) {
             case NONE -> "auth none (anyone may push)";
             case HTPASSWD -> "auth htpasswd " + users.path() + policyText();
-            case TOKEN -> "auth token " + (tokens.issues() ? "issued by /auth/token" : "from " + realm)
-                    + (users == null ? "" : " users " + users.path()) + policyText();
+            case TOKEN ->
+                "auth token " + (tokens.issues() ? "issued by /auth/token" : "from " + realm)
+                        + (users == null ? "" : " users " + users.path()) + policyText();
         };
     }
 
@@ -223,7 +250,8 @@ public final class AccessControl {
             // a robot's secret is 256 random bits compared by its SHA-256: no check to bound, and a per-name
             // allowance would only let guesses from elsewhere lock the robot out; its address's allowance counts.
             // From a blocked address only a secret known without reading the database passes.
-            if (blocked.isEmpty() ? robots.authenticate(p.name(), credentials.password()).isPresent()
+            if (blocked.isEmpty()
+                    ? robots.authenticate(p.name(), credentials.password()).isPresent()
                     : robots.authenticatedCached(p.name(), credentials.password())) {
                 return new Accepted(p);
             }
@@ -258,7 +286,8 @@ public final class AccessControl {
         if (refused.isPresent()) {
             return throttled(refused.get());
         }
-        PasswordChecks.Result result = users == null ? PasswordChecks.Result.MISMATCH
+        PasswordChecks.Result result = users == null
+                ? PasswordChecks.Result.MISMATCH
                 : users.get().verify(client, user, credentials.password(), checks);
         return switch (result) {
             case MATCH -> {
@@ -304,8 +333,8 @@ public final class AccessControl {
 
     public LoginStats loginStats() {
         int[] tracked = throttle.tracked();
-        return new LoginStats(checks.checks(), checks.peakConcurrent(), throttled.get(), checks.busy(), tracked[0],
-                tracked[1]);
+        return new LoginStats(
+                checks.checks(), checks.peakConcurrent(), throttled.get(), checks.busy(), tracked[0], tracked[1]);
     }
 
     private Throttled throttled(LoginThrottle.Refusal r) {
@@ -315,9 +344,10 @@ public final class AccessControl {
 
     private static boolean plausible(String user) {
         // a character is at most 3 UTF-8 bytes for this test's purpose: no need to encode huge names
-        return !user.isEmpty() && (user.length() * 3 <= LoginThrottle.MAX_USER_BYTES
-                || user.length() <= LoginThrottle.MAX_USER_BYTES
-                && user.getBytes(StandardCharsets.UTF_8).length <= LoginThrottle.MAX_USER_BYTES);
+        return !user.isEmpty()
+                && (user.length() * 3 <= LoginThrottle.MAX_USER_BYTES
+                        || user.length() <= LoginThrottle.MAX_USER_BYTES
+                                && user.getBytes(StandardCharsets.UTF_8).length <= LoginThrottle.MAX_USER_BYTES);
     }
 
     /**

@@ -27,8 +27,7 @@ public final class AccessPolicy {
     /** The repository name the {@code admin} action is checked on. */
     public static final String EVERYTHING = "*";
 
-    private record Rule(List<RepositoryGlob> repositories, List<String> subjects, Set<Action> actions) {
-    }
+    private record Rule(List<RepositoryGlob> repositories, List<String> subjects, Set<Action> actions) {}
 
     private final Map<String, Set<String>> groups;
     private final List<Rule> rules;
@@ -40,8 +39,12 @@ public final class AccessPolicy {
 
     /** Without {@code auth.policy}: every authenticated user (not robot) may pull, push and delete everywhere. */
     public static AccessPolicy authenticatedMayWrite() {
-        return new AccessPolicy(Map.of(), List.of(new Rule(List.of(RepositoryGlob.of("**")), List.of("authenticated"),
-                EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE))));
+        return new AccessPolicy(
+                Map.of(),
+                List.of(new Rule(
+                        List.of(RepositoryGlob.of("**")),
+                        List.of("authenticated"),
+                        EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE))));
     }
 
     /** Nothing granted: what is in force while the policy file cannot be read (fail closed). */
@@ -99,8 +102,10 @@ public final class AccessPolicy {
         }
         List<String> subjects = r.strings("subjects");
         if (subjects.isEmpty()) {
-            throw r.bad("subjects", "must list at least one subject (a user, group:<name>, robot:<name>, "
-                    + "anonymous or authenticated)");
+            throw r.bad(
+                    "subjects",
+                    "must list at least one subject (a user, group:<name>, robot:<name>, "
+                            + "anonymous or authenticated)");
         }
         for (String s : subjects) {
             if (s.startsWith("group:") && !groups.containsKey(s.substring(6))) {
@@ -131,7 +136,8 @@ public final class AccessPolicy {
     public Set<Action> granted(Principal principal, String repository) {
         EnumSet<Action> out = EnumSet.noneOf(Action.class);
         for (Rule rule : rules) {
-            if (!out.containsAll(rule.actions()) && rule.subjects().stream().anyMatch(s -> names(s, principal))
+            if (!out.containsAll(rule.actions())
+                    && rule.subjects().stream().anyMatch(s -> names(s, principal))
                     && rule.repositories().stream().anyMatch(glob -> glob.matches(repository))) {
                 out.addAll(rule.actions());
             }
@@ -153,7 +159,8 @@ public final class AccessPolicy {
                     yield groups.getOrDefault(subject.substring(6), Set.of()).contains(p.subject());
                 }
                 if (subject.startsWith("user:")) {
-                    yield p.kind() == Principal.Kind.USER && subject.substring(5).equals(p.name());
+                    yield p.kind() == Principal.Kind.USER
+                            && subject.substring(5).equals(p.name());
                 }
                 yield subject.equals(p.subject());
             }

@@ -8,7 +8,10 @@ import java.util.stream.Collectors;
 
 /** What a caller may do to a repository: the actions of policies, robot accounts and token scopes. */
 public enum Action {
-    PULL, PUSH, DELETE, ADMIN;
+    PULL,
+    PUSH,
+    DELETE,
+    ADMIN;
 
     /** The name in policies and token scopes: {@code pull}, {@code push}, {@code delete}, {@code admin}. */
     public String wire() {
@@ -37,8 +40,8 @@ public enum Action {
                 out.addAll(EnumSet.allOf(Action.class));
                 continue;
             }
-            out.add(parse(n).orElseThrow(() -> new IllegalArgumentException("unknown action '" + n
-                    + "' (pull, push, delete, admin or *)")));
+            out.add(parse(n).orElseThrow(() ->
+                    new IllegalArgumentException("unknown action '" + n + "' (pull, push, delete, admin or *)")));
         }
         return out;
     }

@@ -57,8 +57,10 @@ public final class Htpasswd {
                 // not a cost bcrypt reads: the entry never matches anyway
             }
         }
-        return counts.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue()
-                .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(DEFAULT_COST);
+        return counts.entrySet().stream()
+                .max(Map.Entry.<Integer, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                .map(Map.Entry::getKey)
+                .orElse(DEFAULT_COST);
     }
 
     /** Nobody: what is in force while the file cannot be read (fail closed). */
@@ -116,7 +118,8 @@ public final class Htpasswd {
             }
             String user = line.substring(0, colon);
             String hash = line.substring(colon + 1);
-            if (!(hash.startsWith("$2y$") || hash.startsWith("$2a$") || hash.startsWith("$2b$")) || hash.length() != 60) {
+            if (!(hash.startsWith("$2y$") || hash.startsWith("$2a$") || hash.startsWith("$2b$"))
+                    || hash.length() != 60) {
                 leftOut.add("htpasswd file " + file + " line " + (i + 1) + " (user " + user
                         + "): only bcrypt entries are accepted (htpasswd -B)");
                 refused.add(user);

@@ -10,7 +10,10 @@ import java.time.Duration;
  */
 public record LoginLimits(int failuresPerAddress, int failuresPerUser, Duration refill, int maxConcurrentChecks) {
     public LoginLimits {
-        if (failuresPerAddress < 1 || failuresPerUser < 1 || maxConcurrentChecks < 1 || refill.isNegative()
+        if (failuresPerAddress < 1
+                || failuresPerUser < 1
+                || maxConcurrentChecks < 1
+                || refill.isNegative()
                 || refill.isZero()) {
             throw new IllegalArgumentException("login limits must be positive");
         }
@@ -18,7 +21,8 @@ public record LoginLimits(int failuresPerAddress, int failuresPerUser, Duration 
 
     public static LoginLimits from(BerthConfig config) {
         int concurrent = config.intCount(AuthKeys.AUTH_LOGIN_MAX_CONCURRENT);
-        return new LoginLimits(config.intCount(AuthKeys.AUTH_LOGIN_FAILURES_PER_ADDRESS),
+        return new LoginLimits(
+                config.intCount(AuthKeys.AUTH_LOGIN_FAILURES_PER_ADDRESS),
                 config.intCount(AuthKeys.AUTH_LOGIN_FAILURES_PER_USER),
                 config.duration(AuthKeys.AUTH_LOGIN_FAILURE_REFILL),
                 // bcrypt is all CPU: half the machine at most, so that a login flood leaves the rest serving

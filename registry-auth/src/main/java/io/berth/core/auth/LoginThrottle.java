@@ -25,8 +25,7 @@ public final class LoginThrottle {
     public static final int MAX_TRACKED = 10_000;
 
     /** Why an attempt is refused unchecked, and when another may be made. */
-    public record Refusal(long retryAfterMillis, String reason) {
-    }
+    public record Refusal(long retryAfterMillis, String reason) {}
 
     private static final class Bucket {
         double failuresLeft;
@@ -67,7 +66,8 @@ public final class LoginThrottle {
     public synchronized Optional<Refusal> addressRefusal(String address) {
         long now = nanos.getAsLong();
         Bucket a = refilled(addresses.get(ClientGroup.of(address)), limits.failuresPerAddress(), now);
-        return a == null || a.failuresLeft >= 1 ? Optional.empty()
+        return a == null || a.failuresLeft >= 1
+                ? Optional.empty()
                 : Optional.of(new Refusal(wait(a), "too many failed logins from this address"));
     }
 

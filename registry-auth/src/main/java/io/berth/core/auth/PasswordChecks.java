@@ -21,7 +21,11 @@ import org.springframework.security.crypto.bcrypt.BCrypt;
  * check that started is always waited for, so every check run gives its caller an answer.
  */
 public final class PasswordChecks {
-    public enum Result { MATCH, MISMATCH, BUSY }
+    public enum Result {
+        MATCH,
+        MISMATCH,
+        BUSY
+    }
 
     static final int QUEUE_PER_THREAD = 4;
     static final long MAX_WAIT_MILLIS = 2_000;
@@ -34,9 +38,16 @@ public final class PasswordChecks {
 
     public PasswordChecks(int threads) {
         AtomicInteger n = new AtomicInteger();
-        pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+        pool = new ThreadPoolExecutor(
+                threads,
+                threads,
+                30,
+                TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(threads * QUEUE_PER_THREAD),
-                r -> Thread.ofPlatform().daemon().name("berth-password-check-" + n.incrementAndGet()).unstarted(r));
+                r -> Thread.ofPlatform()
+                        .daemon()
+                        .name("berth-password-check-" + n.incrementAndGet())
+                        .unstarted(r));
         pool.allowCoreThreadTimeOut(true); // idle, they cost nothing
     }
 

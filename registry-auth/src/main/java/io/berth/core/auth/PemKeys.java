@@ -35,11 +35,10 @@ import javax.net.ssl.KeyManagerFactory;
 /** PEM files of keys, with the JDK alone: private keys (PKCS#8, SEC1, PKCS#1), public keys and certificates. */
 public final class PemKeys {
     /** One PEM block; its body may hold headers with dashes (legacy encrypted keys: {@code DEK-Info: AES-128-CBC}). */
-    private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----",
-            Pattern.DOTALL);
+    private static final Pattern BLOCK =
+            Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
 
-    private PemKeys() {
-    }
+    private PemKeys() {}
 
     /** The DER bytes of the first block of {@code type} in {@code pem}. */
     static Optional<byte[]> block(String pem, String type) {
@@ -61,8 +60,8 @@ public final class PemKeys {
             KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
             gen.initialize(new ECGenParameterSpec("secp256r1"));
             KeyPair pair = gen.generateKeyPair();
-            String pem = pem("PRIVATE KEY", pair.getPrivate().getEncoded()) + pem("PUBLIC KEY",
-                    pair.getPublic().getEncoded());
+            String pem = pem("PRIVATE KEY", pair.getPrivate().getEncoded())
+                    + pem("PUBLIC KEY", pair.getPublic().getEncoded());
             Path parent = file.toAbsolutePath().getParent();
             OwnerOnly.createDirectories(parent);
             Path tmp = Files.createTempFile(parent, ".token-key", ".tmp");
@@ -80,10 +79,11 @@ public final class PemKeys {
             return pair;
         }
         String pem = Files.readString(file, StandardCharsets.US_ASCII);
-        byte[] priv = block(pem, "PRIVATE KEY").orElseThrow(() -> new GeneralSecurityException(
-                "no '-----BEGIN PRIVATE KEY-----' (PKCS#8) block"));
-        byte[] pub = block(pem, "PUBLIC KEY").orElseThrow(() -> new GeneralSecurityException(
-                "no '-----BEGIN PUBLIC KEY-----' block (append one: openssl pkey -in KEY -pubout >> KEY)"));
+        byte[] priv = block(pem, "PRIVATE KEY")
+                .orElseThrow(() -> new GeneralSecurityException("no '-----BEGIN PRIVATE KEY-----' (PKCS#8) block"));
+        byte[] pub = block(pem, "PUBLIC KEY")
+                .orElseThrow(() -> new GeneralSecurityException(
+                        "no '-----BEGIN PUBLIC KEY-----' block (append one: openssl pkey -in KEY -pubout >> KEY)"));
         KeyFactory ec = KeyFactory.getInstance("EC");
         PrivateKey privateKey = ec.generatePrivate(new PKCS8EncodedKeySpec(priv));
         PublicKey publicKey = ec.generatePublic(new X509EncodedKeySpec(pub));
@@ -104,9 +104,10 @@ public final class PemKeys {
             }
             throw new GeneralSecurityException("the PUBLIC KEY is neither EC nor RSA");
         }
-        byte[] cert = block(pem, "CERTIFICATE").orElseThrow(() -> new GeneralSecurityException(
-                "no PUBLIC KEY or CERTIFICATE block"));
-        return CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(cert))
+        byte[] cert = block(pem, "CERTIFICATE")
+                .orElseThrow(() -> new GeneralSecurityException("no PUBLIC KEY or CERTIFICATE block"));
+        return CertificateFactory.getInstance("X.509")
+                .generateCertificate(new ByteArrayInputStream(cert))
                 .getPublicKey();
     }
 
@@ -137,13 +138,16 @@ public final class PemKeys {
                 case "PRIVATE KEY":
                     return pkcs8(der, path);
                 case "EC PRIVATE KEY":
-                    return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(sec1ToPkcs8(der,
-                            path)));
+                    return KeyFactory.getInstance("EC")
+                            .generatePrivate(new PKCS8EncodedKeySpec(sec1ToPkcs8(der, path)));
                 case "RSA PRIVATE KEY":
-                    return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Der.sequence(
-                            Der.INTEGER_ZERO, Der.sequence(Der.oid(RSA_ENCRYPTION), Der.NULL), Der.octets(der))));
+                    return KeyFactory.getInstance("RSA")
+                            .generatePrivate(new PKCS8EncodedKeySpec(Der.sequence(
+                                    Der.INTEGER_ZERO,
+                                    Der.sequence(Der.oid(RSA_ENCRYPTION), Der.NULL),
+                                    Der.octets(der))));
                 default:
-                    // EC PARAMETERS (written before the key by openssl ecparam -genkey), certificates: not keys
+                // EC PARAMETERS (written before the key by openssl ecparam -genkey), certificates: not keys
             }
         }
         throw new GeneralSecurityException("no private key in " + path + ": expected a '-----BEGIN PRIVATE KEY-----'"
@@ -173,7 +177,8 @@ public final class PemKeys {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] password = new char[0];
-        store.setKeyEntry("key", privateKey(key), password, certificates(certChain).toArray(new Certificate[0]));
+        store.setKeyEntry(
+                "key", privateKey(key), password, certificates(certChain).toArray(new Certificate[0]));
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(store, password);
         return kmf.getKeyManagers();
@@ -235,8 +240,7 @@ public final class PemKeys {
         static final byte[] INTEGER_ZERO = {INTEGER, 1, 0};
         static final byte[] NULL = {0x05, 0};
 
-        private Der() {
-        }
+        private Der() {}
 
         static byte[] tlv(int tag, byte[] content) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(content.length + 6);
@@ -363,7 +367,7 @@ public final class PemKeys {
     }
 
     static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 }

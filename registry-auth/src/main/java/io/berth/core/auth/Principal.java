@@ -8,11 +8,16 @@ import java.util.regex.Pattern;
  * {@code robot:ci-a}, {@code group:devs}, {@code anonymous}, {@code authenticated}.
  */
 public record Principal(Kind kind, String name) {
-    public enum Kind { USER, ROBOT, ANONYMOUS }
+    public enum Kind {
+        USER,
+        ROBOT,
+        ANONYMOUS
+    }
 
     public static final Principal ANONYMOUS = new Principal(Kind.ANONYMOUS, "");
     /** The prefix that marks a robot account's user name: {@code docker login -u robot:ci-a}. */
     public static final String ROBOT_PREFIX = "robot:";
+
     private static final Pattern ROBOT_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     public Principal {

@@ -5,8 +5,8 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.RobotRecord;
 import io.berth.core.model.Caller;
-import io.berth.core.model.RobotSecret;
 import io.berth.core.model.RepositoryGlob;
+import io.berth.core.model.RobotSecret;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -30,14 +30,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Robots {
     /** What a robot secret looks like: a prefix that secret scanners can recognise, then 43 base64url characters. */
     public static final String SECRET_PREFIX = RobotSecret.PREFIX;
+
     private static final long CACHE_NANOS = 5_000_000_000L;
 
     /** A robot account as created: the record and its secret, which is never shown again. */
-    public record Created(RobotRecord robot, String secret) {
-    }
+    public record Created(RobotRecord robot, String secret) {}
 
-    private record Cached(Optional<RobotRecord> robot, long at) {
-    }
+    private record Cached(Optional<RobotRecord> robot, long at) {}
 
     private final MetadataStore metadata;
     private final Clock clock;
@@ -49,11 +48,14 @@ public final class Robots {
         this.clock = clock;
     }
 
-    public Created create(String name, List<String> repositories, List<String> actions, String description,
-                          Caller caller) {
+    public Created create(
+            String name, List<String> repositories, List<String> actions, String description, Caller caller) {
         if (!Principal.validRobotName(name)) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "a robot name is 1 to 64 of a-z, 0-9, '.', '_', '-'"
-                    + " starting with a letter or digit", "name", name.length() > 80 ? name.substring(0, 80) : name);
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "a robot name is 1 to 64 of a-z, 0-9, '.', '_', '-'" + " starting with a letter or digit",
+                    "name",
+                    name.length() > 80 ? name.substring(0, 80) : name);
         }
         if (repositories.isEmpty()) {
             throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "a robot needs at least one repository glob");
@@ -62,8 +64,11 @@ public final class Robots {
             try {
                 RepositoryGlob.of(glob);
             } catch (IllegalArgumentException e) {
-                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "repositories: " + e.getMessage(),
-                        "repositories", glob.length() > 80 ? glob.substring(0, 80) : glob);
+                throw RegistryException.of(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "repositories: " + e.getMessage(),
+                        "repositories",
+                        glob.length() > 80 ? glob.substring(0, 80) : glob);
             }
         }
         Set<Action> granted;
@@ -73,19 +78,27 @@ public final class Robots {
             throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
         }
         if (granted.isEmpty()) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "a robot needs at least one action (pull, push, "
-                    + "delete, admin)");
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT, "a robot needs at least one action (pull, push, " + "delete, admin)");
         }
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
         String secret = SECRET_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        RobotRecord record = new RobotRecord(name, hash(secret), repositories,
-                granted.stream().sorted().map(Action::wire).toList(), description, clock.millis(),
+        RobotRecord record = new RobotRecord(
+                name,
+                hash(secret),
+                repositories,
+                granted.stream().sorted().map(Action::wire).toList(),
+                description,
+                clock.millis(),
                 caller.actor().isEmpty() ? caller.address() : caller.actor());
         boolean created = metadata.inTransaction(tx -> tx.robots().insert(record));
         if (!created) {
-            throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "a robot named " + name + " exists; revoke it "
-                    + "first to replace it", "name", name);
+            throw RegistryException.of(
+                    ErrorCode.FAILED_PRECONDITION,
+                    "a robot named " + name + " exists; revoke it " + "first to replace it",
+                    "name",
+                    name);
         }
         cache.remove(name);
         return new Created(record, secret);
@@ -123,15 +136,17 @@ public final class Robots {
         if (c == null || c.robot().isEmpty() || System.nanoTime() - c.at() > CACHE_NANOS) {
             return false;
         }
-        return MessageDigest.isEqual(c.robot().get().secretHash().getBytes(StandardCharsets.US_ASCII),
+        return MessageDigest.isEqual(
+                c.robot().get().secretHash().getBytes(StandardCharsets.US_ASCII),
                 hash(secret).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** What the robot is granted on {@code repository} by its own account (policy rules add to it). */
     public Set<Action> granted(String name, String repository) {
         Optional<RobotRecord> robot = lookup(name);
-        if (robot.isEmpty() || robot.get().repositories().stream().noneMatch(g -> RepositoryGlob.stored(g)
-                .matches(repository))) {
+        if (robot.isEmpty()
+                || robot.get().repositories().stream()
+                        .noneMatch(g -> RepositoryGlob.stored(g).matches(repository))) {
             return Set.of();
         }
         return Action.parseAll(robot.get().actions());
@@ -152,8 +167,8 @@ public final class Robots {
 
     static String hash(String secret) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(secret.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -1,10 +1,10 @@
 package io.berth.core.auth;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
@@ -50,8 +50,12 @@ public final class TokenService {
      * @param admin whether the token was issued for the admin API ({@code registry:admin:*}); no other
      *              token is an admin credential, whoever holds it
      */
-    public record Verified(Principal principal, Map<String, Set<Action>> repositories, boolean catalog,
-                           boolean admin, Instant expires) {
+    public record Verified(
+            Principal principal,
+            Map<String, Set<Action>> repositories,
+            boolean catalog,
+            boolean admin,
+            Instant expires) {
         public boolean allows(String repository, Action action) {
             return repositories.getOrDefault(repository, Set.of()).contains(action);
         }
@@ -74,8 +78,15 @@ public final class TokenService {
     private final Set<JWSAlgorithm> algorithms;
     private final Map<String, Verified> verified = new ConcurrentHashMap<>();
 
-    private TokenService(String issuer, String service, Duration lifetime, Clock clock, ECDSASigner signer,
-                         String keyId, JWSVerifier verifier, Set<JWSAlgorithm> algorithms) {
+    private TokenService(
+            String issuer,
+            String service,
+            Duration lifetime,
+            Clock clock,
+            ECDSASigner signer,
+            String keyId,
+            JWSVerifier verifier,
+            Set<JWSAlgorithm> algorithms) {
         this.issuer = issuer;
         this.service = service;
         this.lifetime = lifetime;
@@ -90,9 +101,19 @@ public final class TokenService {
     public static TokenService issuing(KeyPair keys, String issuer, String service, Duration lifetime, Clock clock) {
         try {
             ECPublicKey pub = (ECPublicKey) keys.getPublic();
-            String kid = new ECKey.Builder(Curve.P_256, pub).build().computeThumbprint().toString();
-            return new TokenService(issuer, service, lifetime, clock, new ECDSASigner((ECPrivateKey) keys.getPrivate()),
-                    kid, new ECDSAVerifier(pub), Set.of(JWSAlgorithm.ES256));
+            String kid = new ECKey.Builder(Curve.P_256, pub)
+                    .build()
+                    .computeThumbprint()
+                    .toString();
+            return new TokenService(
+                    issuer,
+                    service,
+                    lifetime,
+                    clock,
+                    new ECDSASigner((ECPrivateKey) keys.getPrivate()),
+                    kid,
+                    new ECDSAVerifier(pub),
+                    Set.of(JWSAlgorithm.ES256));
         } catch (JOSEException | ClassCastException e) {
             throw new IllegalArgumentException("the token key must be an EC P-256 key pair: " + e.getMessage(), e);
         }
@@ -102,11 +123,25 @@ public final class TokenService {
     public static TokenService verifying(PublicKey key, String issuer, String service, Clock clock) {
         try {
             if (key instanceof ECPublicKey ec) {
-                return new TokenService(issuer, service, Duration.ZERO, clock, null, "", new ECDSAVerifier(ec),
+                return new TokenService(
+                        issuer,
+                        service,
+                        Duration.ZERO,
+                        clock,
+                        null,
+                        "",
+                        new ECDSAVerifier(ec),
                         Set.of(JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512));
             }
             if (key instanceof RSAPublicKey rsa) {
-                return new TokenService(issuer, service, Duration.ZERO, clock, null, "", new RSASSAVerifier(rsa),
+                return new TokenService(
+                        issuer,
+                        service,
+                        Duration.ZERO,
+                        clock,
+                        null,
+                        "",
+                        new RSASSAVerifier(rsa),
                         Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512));
             }
         } catch (JOSEException e) {
@@ -165,8 +200,12 @@ public final class TokenService {
                 .jwtID(UUID.randomUUID().toString())
                 .claim("access", access)
                 .build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).keyID(keyId)
-                .build(), claims);
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.ES256)
+                        .type(JOSEObjectType.JWT)
+                        .keyID(keyId)
+                        .build(),
+                claims);
         try {
             jwt.sign(signer);
         } catch (JOSEException e) {
@@ -202,8 +241,8 @@ public final class TokenService {
             throw new InvalidTokenException("the token is not a signed JWT");
         }
         if (!algorithms.contains(jwt.getHeader().getAlgorithm())) {
-            throw new InvalidTokenException("the token is signed with " + jwt.getHeader().getAlgorithm()
-                    + ", which is not accepted");
+            throw new InvalidTokenException(
+                    "the token is signed with " + jwt.getHeader().getAlgorithm() + ", which is not accepted");
         }
         try {
             if (!jwt.verify(verifier)) {
@@ -226,7 +265,8 @@ public final class TokenService {
         if (!now.isBefore(expires.plus(SKEW))) {
             throw new InvalidTokenException("the token has expired");
         }
-        if (claims.getNotBeforeTime() != null && now.plus(SKEW).isBefore(claims.getNotBeforeTime().toInstant())) {
+        if (claims.getNotBeforeTime() != null
+                && now.plus(SKEW).isBefore(claims.getNotBeforeTime().toInstant())) {
             throw new InvalidTokenException("the token is not valid yet");
         }
         Map<String, Set<Action>> repositories = new LinkedHashMap<>();

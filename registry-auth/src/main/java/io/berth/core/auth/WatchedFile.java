@@ -37,7 +37,11 @@ public final class WatchedFile<T> {
     }
 
     /** How the file in force was read. */
-    public enum State { OK, PARTIAL, FAILED }
+    public enum State {
+        OK,
+        PARTIAL,
+        FAILED
+    }
 
     /**
      * The file's state for operators.
@@ -71,8 +75,13 @@ public final class WatchedFile<T> {
      * @param closedMeaning what that means, for /healthz ({@code nobody can log in with a password})
      * @throws IllegalArgumentException when the file cannot be read now, or leaves something out
      */
-    public WatchedFile(Path path, String what, Function<Path, Loaded<T>> parser, T closed, String closedMeaning,
-                       long checkEveryNanos) {
+    public WatchedFile(
+            Path path,
+            String what,
+            Function<Path, Loaded<T>> parser,
+            T closed,
+            String closedMeaning,
+            long checkEveryNanos) {
         this.path = path;
         this.what = what;
         this.parser = parser;
@@ -121,11 +130,13 @@ public final class WatchedFile<T> {
         Status s = status();
         return switch (s.state()) {
             case OK -> Optional.empty();
-            case PARTIAL -> Optional.of(s.path() + ": " + s.problems().size() + " entr"
-                    + (s.problems().size() == 1 ? "y" : "ies") + " left out since " + s.since() + " ("
-                    + s.problems().get(0) + (s.problems().size() > 1 ? "; …" : "") + ")");
-            case FAILED -> Optional.of(s.path() + ": not applied since " + s.since() + ", " + closedMeaning + " ("
-                    + s.problems().get(0) + ")");
+            case PARTIAL ->
+                Optional.of(s.path() + ": " + s.problems().size() + " entr"
+                        + (s.problems().size() == 1 ? "y" : "ies") + " left out since " + s.since() + " ("
+                        + s.problems().get(0) + (s.problems().size() > 1 ? "; …" : "") + ")");
+            case FAILED ->
+                Optional.of(s.path() + ": not applied since " + s.since() + ", " + closedMeaning + " ("
+                        + s.problems().get(0) + ")");
         };
     }
 
@@ -163,15 +174,18 @@ public final class WatchedFile<T> {
         for (String line : loaded.leftOut()) {
             LOG.log(Level.WARNING, "reloaded " + what + " " + path + " without an entry it cannot use: " + line);
         }
-        LOG.log(Level.WARNING, "reloaded " + what + " " + path + ": " + loaded.leftOut().size()
-                + " entr" + (loaded.leftOut().size() == 1 ? "y" : "ies") + " left out, the rest applies");
+        LOG.log(
+                Level.WARNING,
+                "reloaded " + what + " " + path + ": " + loaded.leftOut().size() + " entr"
+                        + (loaded.leftOut().size() == 1 ? "y" : "ies") + " left out, the rest applies");
     }
 
     private void fail(String why) {
         value = closed;
         status = new Status(what, path, State.FAILED, List.of(why), Instant.now());
-        LOG.log(Level.ERROR, "cannot reload " + what + " " + path + ": " + why + "; until it reads again "
-                + closedMeaning);
+        LOG.log(
+                Level.ERROR,
+                "cannot reload " + what + " " + path + ": " + why + "; until it reads again " + closedMeaning);
     }
 
     private Object stamp() {

@@ -74,9 +74,12 @@ class AuthRulesTest {
         assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.ANONYMOUS, "docs"));
         assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "docs/x"));
         assertEquals(Set.of(), p.granted(Principal.ANONYMOUS, "team-a/x"));
-        assertEquals(EnumSet.of(Action.PULL, Action.ADMIN), p.granted(Principal.user("root"), AccessPolicy.EVERYTHING),
+        assertEquals(
+                EnumSet.of(Action.PULL, Action.ADMIN),
+                p.granted(Principal.user("root"), AccessPolicy.EVERYTHING),
                 "a rule for '*' grants admin");
-        assertEquals(EnumSet.allOf(Action.class), p.granted(Principal.ANONYMOUS, "open/x"), "'*' is everyone, every action");
+        assertEquals(
+                EnumSet.allOf(Action.class), p.granted(Principal.ANONYMOUS, "open/x"), "'*' is everyone, every action");
         assertFalse(p.granted(Principal.user("carol"), "team-a").contains(Action.ADMIN));
     }
 
@@ -107,7 +110,9 @@ class AuthRulesTest {
         assertEquals(EnumSet.of(Action.PUSH), p.granted(Principal.robot("ci"), "team-a/x"), "named");
         assertEquals(EnumSet.of(Action.PULL), p.granted(Principal.robot("rel"), "rel/x"), "listed in a group");
         assertEquals(Set.of(), p.granted(Principal.robot("rel"), "team-a/x"));
-        assertEquals(Set.of(), AccessPolicy.authenticatedMayWrite().granted(Principal.robot("ci"), "prod/app"),
+        assertEquals(
+                Set.of(),
+                AccessPolicy.authenticatedMayWrite().granted(Principal.robot("ci"), "prod/app"),
                 "the default policy gives robots nothing");
         assertEquals(write, AccessPolicy.authenticatedMayWrite().granted(Principal.user("ci"), "prod/app"));
     }
@@ -126,45 +131,60 @@ class AuthRulesTest {
                     subjects: ["robot:ci"]
                     actions: [push]
                 """);
-        try (SqliteMetadataStore metadata = new SqliteMetadataStore(
-                dir.resolve("berth.db"))) {
+        try (SqliteMetadataStore metadata = new SqliteMetadataStore(dir.resolve("berth.db"))) {
             Robots robots = new Robots(metadata, Clock.systemUTC());
-            robots.create("ci", List.of("ci/**"), List.of("pull"), "",
-                    Caller.internal("test"));
+            robots.create("ci", List.of("ci/**"), List.of("pull"), "", Caller.internal("test"));
             for (boolean withPolicy : new boolean[] {false, true}) {
-                Map<String, String> cfg = new HashMap<>(Map.of("auth.type", "htpasswd",
-                        "auth.htpasswd.path", users.toString()));
+                Map<String, String> cfg =
+                        new HashMap<>(Map.of("auth.type", "htpasswd", "auth.htpasswd.path", users.toString()));
                 if (withPolicy) {
                     cfg.put("auth.policy", policyFile.toString());
                 }
-                AccessControl ac = AccessControl.from(BerthConfig.of(cfg), robots,
-                        Clock.systemUTC());
+                AccessControl ac = AccessControl.from(BerthConfig.of(cfg), robots, Clock.systemUTC());
                 Principal ci = Principal.robot("ci");
                 assertEquals(EnumSet.of(Action.PULL), ac.granted(ci, "ci/tool"));
                 assertEquals(Set.of(), ac.granted(ci, "prod/app"), "policy " + withPolicy);
                 assertEquals(withPolicy ? EnumSet.of(Action.PUSH) : Set.of(), ac.granted(ci, "team-a/app"));
-                assertEquals(EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE), ac.granted(Principal.user("alice"),
-                        "prod/app"));
+                assertEquals(
+                        EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
+                        ac.granted(Principal.user("alice"), "prod/app"));
             }
         }
     }
 
     @Test
     void mistakesInAPolicyNameTheKey() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - subjects: [a]\n"
-                + "    actions: [pull]\n")).getMessage().contains("rules[0].repositories"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: [a]\n"
-                + "    subjects: [a]\n    actions: [fly]\n")).getMessage().contains("unknown action 'fly'"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: [a]\n"
-                + "    subjects: [\"group:x\"]\n    actions: [pull]\n")).getMessage().contains("group 'x'"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules: [\n")).getMessage()
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> policy("rules:\n  - subjects: [a]\n" + "    actions: [pull]\n"))
+                .getMessage()
+                .contains("rules[0].repositories"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> policy("rules:\n  - repositories: [a]\n" + "    subjects: [a]\n    actions: [fly]\n"))
+                .getMessage()
+                .contains("unknown action 'fly'"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> policy("rules:\n  - repositories: [a]\n"
+                                + "    subjects: [\"group:x\"]\n    actions: [pull]\n"))
+                .getMessage()
+                .contains("group 'x'"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("rules: [\n"))
+                .getMessage()
                 .contains("not valid YAML: line"));
         // a glob no repository name can match, or one that would quietly match the admin repository "*"
-        String bad = assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: "
-                + "[\"public/\"]\n    subjects: [anonymous]\n    actions: [pull]\n")).getMessage();
+        String bad = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> policy("rules:\n  - repositories: "
+                                + "[\"public/\"]\n    subjects: [anonymous]\n    actions: [pull]\n"))
+                .getMessage();
         assertTrue(bad.contains("rules[0].repositories") && bad.contains("empty component"), bad);
-        bad = assertThrows(IllegalArgumentException.class, () -> policy("rules:\n  - repositories: "
-                + "[\"?\"]\n    subjects: [alice]\n    actions: [admin]\n")).getMessage();
+        bad = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> policy("rules:\n  - repositories: "
+                                + "[\"?\"]\n    subjects: [alice]\n    actions: [admin]\n"))
+                .getMessage();
         assertTrue(bad.contains("rules[0].repositories '?' is not a repository glob"), bad);
     }
 
@@ -186,8 +206,9 @@ class AuthRulesTest {
     @Test
     void htpasswdTakesBcryptOnlyAndVerifies() throws Exception {
         Path f = dir.resolve("users");
-        Files.writeString(f, "# users\n\nalice:" + BCrypt.hashpw("secret", BCrypt.gensalt(4)).replace("$2a$", "$2y$")
-                + "\n");
+        Files.writeString(
+                f,
+                "# users\n\nalice:" + BCrypt.hashpw("secret", BCrypt.gensalt(4)).replace("$2a$", "$2y$") + "\n");
         Htpasswd h = Htpasswd.load(f);
         PasswordChecks checks = new PasswordChecks(1);
         assertEquals(1, h.size());
@@ -203,7 +224,8 @@ class AuthRulesTest {
         assertEquals(PasswordChecks.Result.MISMATCH, h.verify("1.2.3.4", "bob", "secret", checks));
         assertEquals(3, checks.checks(), "an unknown user costs a check too");
         Files.writeString(f, "bob:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n");
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Htpasswd.load(f)).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Htpasswd.load(f))
+                .getMessage()
                 .contains("line 1 (user bob): only bcrypt"));
         Files.writeString(f, "robot:x:" + BCrypt.hashpw("s", BCrypt.gensalt(4)) + "\n");
         assertThrows(IllegalArgumentException.class, () -> Htpasswd.load(f));
@@ -212,12 +234,17 @@ class AuthRulesTest {
     @Test
     void anUnknownUserIsCheckedAgainstAHashOfTheFilesUsualCost() throws Exception {
         Path f = dir.resolve("costs");
-        Files.writeString(f, "a:" + BCrypt.hashpw("a", BCrypt.gensalt(6)) + "\nb:" + BCrypt.hashpw("b",
-                BCrypt.gensalt(6)).replace("$2a$", "$2y$") + "\nc:" + BCrypt.hashpw("c", BCrypt.gensalt(4)) + "\n");
+        Files.writeString(
+                f,
+                "a:" + BCrypt.hashpw("a", BCrypt.gensalt(6)) + "\nb:"
+                        + BCrypt.hashpw("b", BCrypt.gensalt(6)).replace("$2a$", "$2y$") + "\nc:"
+                        + BCrypt.hashpw("c", BCrypt.gensalt(4)) + "\n");
         Htpasswd h = Htpasswd.load(f);
         assertEquals(6, h.dummyCost(), "the cost most entries have");
-        assertEquals(12, Htpasswd.typicalCost(List.of("$2y$12$" + "x".repeat(53), "$2y$12$" + "y".repeat(53),
-                "$2y$05$" + "z".repeat(53))));
+        assertEquals(
+                12,
+                Htpasswd.typicalCost(
+                        List.of("$2y$12$" + "x".repeat(53), "$2y$12$" + "y".repeat(53), "$2y$05$" + "z".repeat(53))));
         assertEquals(10, Htpasswd.typicalCost(List.of()), "an empty file: a cost like docker's docs use");
         // figures, not assertions: an unknown user against a known one, same cost
         PasswordChecks checks = new PasswordChecks(1);
@@ -231,8 +258,8 @@ class AuthRulesTest {
             h.verify("1.1.1.1", "nobody", "wrong", checks);
             unknown += System.nanoTime() - t;
         }
-        System.out.printf("cost-6 check: known user %.2f ms, unknown user %.2f ms (mean of 20)%n", known / 20e6,
-                unknown / 20e6);
+        System.out.printf(
+                "cost-6 check: known user %.2f ms, unknown user %.2f ms (mean of 20)%n", known / 20e6, unknown / 20e6);
         assertEquals(40, checks.checks());
     }
 
@@ -251,9 +278,11 @@ class AuthRulesTest {
         }
         callers.shutdown();
         assertEquals(1, checks.peakConcurrent(), "one thread: one check at a time");
-        assertTrue(count.getOrDefault(PasswordChecks.Result.BUSY, 0) >= 32 - 1 - PasswordChecks.QUEUE_PER_THREAD,
+        assertTrue(
+                count.getOrDefault(PasswordChecks.Result.BUSY, 0) >= 32 - 1 - PasswordChecks.QUEUE_PER_THREAD,
                 count.toString());
-        assertEquals(32 - count.getOrDefault(PasswordChecks.Result.BUSY, 0),
+        assertEquals(
+                32 - count.getOrDefault(PasswordChecks.Result.BUSY, 0),
                 count.getOrDefault(PasswordChecks.Result.MISMATCH, 0));
         assertEquals((long) count.getOrDefault(PasswordChecks.Result.BUSY, 0), checks.busy());
         assertEquals(PasswordChecks.Result.MATCH, checks.check("right", hash));
@@ -288,7 +317,9 @@ class AuthRulesTest {
         // from another address, bob's own allowance (5) is what is left of it
         assertEquals(Optional.empty(), t.reserve("5.6.7.8", "bob"));
         assertEquals(Optional.empty(), t.reserve("5.6.7.8", "bob"));
-        assertEquals("too many failed logins of this user", t.reserve("5.6.7.8", "bob").orElseThrow().reason());
+        assertEquals(
+                "too many failed logins of this user",
+                t.reserve("5.6.7.8", "bob").orElseThrow().reason());
         assertEquals(Optional.empty(), t.reserve("5.6.7.8", "carol"), "other users are not affected");
         assertTrue(t.addressRefusal("5.6.7.8").isPresent(), "three failures from 5.6.7.8 too");
         // right credentials give back what their check took
@@ -322,7 +353,8 @@ class AuthRulesTest {
         assertEquals(LoginThrottle.MAX_TRACKED, t.tracked()[0]);
         assertEquals(LoginThrottle.MAX_TRACKED, t.tracked()[1]);
         System.gc();
-        System.out.printf("the login throttle full (%d addresses, %d names of 256 bytes): about %d KiB of heap%n",
+        System.out.printf(
+                "the login throttle full (%d addresses, %d names of 256 bytes): about %d KiB of heap%n",
                 t.tracked()[0], t.tracked()[1], (rt.totalMemory() - rt.freeMemory() - before) >> 10);
     }
 
@@ -330,27 +362,42 @@ class AuthRulesTest {
     void loginsAreCheckedOnlyWithinTheAllowanceAndNeverSleep() throws Exception {
         Path users = dir.resolve("login-users");
         Files.writeString(users, "alice:" + BCrypt.hashpw("alice-pw", BCrypt.gensalt(4)) + "\n");
-        try (SqliteMetadataStore metadata = new SqliteMetadataStore(
-                dir.resolve("login.db"))) {
+        try (SqliteMetadataStore metadata = new SqliteMetadataStore(dir.resolve("login.db"))) {
             Robots robots = new Robots(metadata, Clock.systemUTC());
-            AccessControl ac = AccessControl.from(BerthConfig.of(Map.of("auth.type",
-                    "htpasswd", "auth.htpasswd.path", users.toString(), "auth.login.failures-per-address", "10",
-                    "auth.login.failures-per-user", "1000", "auth.login.failure-refill", "1h")), robots,
+            AccessControl ac = AccessControl.from(
+                    BerthConfig.of(Map.of(
+                            "auth.type",
+                            "htpasswd",
+                            "auth.htpasswd.path",
+                            users.toString(),
+                            "auth.login.failures-per-address",
+                            "10",
+                            "auth.login.failures-per-user",
+                            "1000",
+                            "auth.login.failure-refill",
+                            "1h")),
+                    robots,
                     Clock.systemUTC());
             Map<String, Integer> outcomes = new TreeMap<>();
             for (int i = 0; i < 201; i++) {
-                outcomes.merge(ac.login(new AccessControl.Credentials("alice", "guess-" + i), "1.2.3.4").getClass()
-                        .getSimpleName(), 1, Integer::sum);
+                outcomes.merge(
+                        ac.login(new AccessControl.Credentials("alice", "guess-" + i), "1.2.3.4")
+                                .getClass()
+                                .getSimpleName(),
+                        1,
+                        Integer::sum);
             }
             assertEquals(Map.of("Rejected", 10, "Throttled", 191), outcomes);
             assertEquals(10, ac.loginStats().passwordChecks(), "191 guesses cost no bcrypt check");
             // the right password from this address too: the address is refused before any check (unless this
             // address proved it lately: see LoginLimitsTest)
-            assertTrue(ac.login(new AccessControl.Credentials("alice", "alice-pw"), "1.2.3.4")
-                    instanceof AccessControl.Throttled);
+            assertTrue(
+                    ac.login(new AccessControl.Credentials("alice", "alice-pw"), "1.2.3.4")
+                            instanceof AccessControl.Throttled);
             // from elsewhere it works, and is then remembered for that address
-            assertEquals(new AccessControl.Accepted(Principal.user("alice")), ac.login(new AccessControl.Credentials(
-                    "alice", "alice-pw"), "5.6.7.8"));
+            assertEquals(
+                    new AccessControl.Accepted(Principal.user("alice")),
+                    ac.login(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8"));
             assertTrue(ac.remembered(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8"));
             assertEquals(11, ac.loginStats().passwordChecks());
             // once 5.6.7.8 is refused too (guessed robot secrets from it), alice's proved password still
@@ -359,40 +406,51 @@ class AuthRulesTest {
             for (int i = 0; i < 10; i++) {
                 ac.login(new AccessControl.Credentials("robot:ghost", "berth_guess" + i), "5.6.7.8");
             }
-            assertEquals(new AccessControl.Accepted(Principal.user("alice")), ac.login(new AccessControl.Credentials(
-                    "alice", "alice-pw"), "5.6.7.8"));
+            assertEquals(
+                    new AccessControl.Accepted(Principal.user("alice")),
+                    ac.login(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8"));
             int answered = 0;
             for (int i = 0; i < 1100; i++) {
                 if (ac.login(new AccessControl.Credentials("alice", "oracle-" + i), "5.6.7.8")
-                        instanceof AccessControl.Throttled t && t.reason().contains("this address")) {
+                                instanceof AccessControl.Throttled t
+                        && t.reason().contains("this address")) {
                     answered++;
                 }
             }
             assertTrue(answered <= 990, "looks at alice's remembered credentials from a refused address: " + answered);
-            assertTrue(ac.login(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8")
-                    instanceof AccessControl.Throttled, "alice's allowance is used up by the looks");
+            assertTrue(
+                    ac.login(new AccessControl.Credentials("alice", "alice-pw"), "5.6.7.8")
+                            instanceof AccessControl.Throttled,
+                    "alice's allowance is used up by the looks");
             // names too long to exist cost nothing and are not tracked
             int trackedUsers = ac.loginStats().trackedUsers();
-            assertEquals(new AccessControl.Rejected(), ac.login(new AccessControl.Credentials("u".repeat(64 * 1024),
-                    "x"), "7.7.7.7"));
-            assertEquals(new AccessControl.Rejected(), ac.login(new AccessControl.Credentials("robot:Not A Name",
-                    "x"), "7.7.7.7"));
+            assertEquals(
+                    new AccessControl.Rejected(),
+                    ac.login(new AccessControl.Credentials("u".repeat(64 * 1024), "x"), "7.7.7.7"));
+            assertEquals(
+                    new AccessControl.Rejected(),
+                    ac.login(new AccessControl.Credentials("robot:Not A Name", "x"), "7.7.7.7"));
             assertEquals(11, ac.loginStats().passwordChecks());
             assertEquals(trackedUsers, ac.loginStats().trackedUsers());
             // robot secrets: wrong ones count against the address, never against the robot's name
-            String secret = robots.create("ci", List.of("ci/**"), List.of("pull"), "",
-                    Caller.internal("test")).secret();
+            String secret = robots.create("ci", List.of("ci/**"), List.of("pull"), "", Caller.internal("test"))
+                    .secret();
             for (int i = 0; i < 50; i++) {
                 ac.login(new AccessControl.Credentials("robot:ci", "berth_guess" + i), "10.0.0." + (i / 10));
             }
-            assertTrue(ac.login(new AccessControl.Credentials("robot:ci", "berth_guess-more"), "10.0.0.0")
-                    instanceof AccessControl.Throttled, "an address that guessed is refused");
-            assertEquals(new AccessControl.Accepted(Principal.robot("ci")), ac.login(new AccessControl.Credentials(
-                    "robot:ci", secret), "10.9.9.9"), "the robot itself is not locked out by guesses from elsewhere");
+            assertTrue(
+                    ac.login(new AccessControl.Credentials("robot:ci", "berth_guess-more"), "10.0.0.0")
+                            instanceof AccessControl.Throttled,
+                    "an address that guessed is refused");
+            assertEquals(
+                    new AccessControl.Accepted(Principal.robot("ci")),
+                    ac.login(new AccessControl.Credentials("robot:ci", secret), "10.9.9.9"),
+                    "the robot itself is not locked out by guesses from elsewhere");
             // nor from the address that guessed (a NAT it shares): its secret cannot be guessed, and one known
             // without reading the database costs nothing to compare
-            assertEquals(new AccessControl.Accepted(Principal.robot("ci")), ac.login(new AccessControl.Credentials(
-                    "robot:ci", secret), "10.0.0.0"));
+            assertEquals(
+                    new AccessControl.Accepted(Principal.robot("ci")),
+                    ac.login(new AccessControl.Credentials("robot:ci", secret), "10.0.0.0"));
             assertEquals(11, ac.loginStats().passwordChecks(), "no bcrypt for robots");
         }
     }

@@ -25,36 +25,46 @@ class HtpasswdTest {
     void aWrongLineIsLeftOutNamedAndLocksOutOnlyItsUser() throws Exception {
         Path f = dir.resolve("users");
         String alice = bcrypt("alice-pw");
-        Files.writeString(f, String.join("\n",
-                "  # comment",
-                "alice:" + alice,
-                "no colon here",
-                ":" + bcrypt("x"),
-                "bob:" + bcrypt("bob-pw"),
-                "bob:$apr1$abc$abcdefghijklmnopqrstuv",
-                "carol:" + bcrypt("carol-pw").substring(0, 59),
-                "dave:" + bcrypt("dave-pw").replace("$2a$", "$2b$"),
-                ""));
+        Files.writeString(
+                f,
+                String.join(
+                        "\n",
+                        "  # comment",
+                        "alice:" + alice,
+                        "no colon here",
+                        ":" + bcrypt("x"),
+                        "bob:" + bcrypt("bob-pw"),
+                        "bob:$apr1$abc$abcdefghijklmnopqrstuv",
+                        "carol:" + bcrypt("carol-pw").substring(0, 59),
+                        "dave:" + bcrypt("dave-pw").replace("$2a$", "$2b$"),
+                        ""));
         WatchedFile.Loaded<Htpasswd> read = Htpasswd.read(f);
-        assertEquals(List.of(
-                "htpasswd file " + f + " line 3: expected <user>:<bcrypt hash>",
-                "htpasswd file " + f + " line 4: expected <user>:<bcrypt hash>",
-                "htpasswd file " + f + " line 6 (user bob): only bcrypt entries are accepted (htpasswd -B)",
-                "htpasswd file " + f + " line 7 (user carol): only bcrypt entries are accepted (htpasswd -B)"),
+        assertEquals(
+                List.of(
+                        "htpasswd file " + f + " line 3: expected <user>:<bcrypt hash>",
+                        "htpasswd file " + f + " line 4: expected <user>:<bcrypt hash>",
+                        "htpasswd file " + f + " line 6 (user bob): only bcrypt entries are accepted (htpasswd -B)",
+                        "htpasswd file " + f + " line 7 (user carol): only bcrypt entries are accepted (htpasswd -B)"),
                 read.leftOut());
         Htpasswd users = read.value();
         assertEquals(2, users.size(), "alice and dave ($2b$); bob has a refused line besides his good one");
         PasswordChecks checks = new PasswordChecks(1);
         assertEquals(PasswordChecks.Result.MATCH, users.verify("1.1.1.1", "alice", "alice-pw", checks));
         assertEquals(PasswordChecks.Result.MATCH, users.verify("1.1.1.1", "dave", "dave-pw", checks));
-        assertEquals(PasswordChecks.Result.MISMATCH, users.verify("1.1.1.1", "bob", "bob-pw", checks),
+        assertEquals(
+                PasswordChecks.Result.MISMATCH,
+                users.verify("1.1.1.1", "bob", "bob-pw", checks),
                 "a user with a refused line cannot log in, whatever other lines say");
-        assertEquals("htpasswd file " + f + " line 3: expected <user>:<bcrypt hash>",
-                assertThrows(IllegalArgumentException.class, () -> Htpasswd.load(f)).getMessage(),
+        assertEquals(
+                "htpasswd file " + f + " line 3: expected <user>:<bcrypt hash>",
+                assertThrows(IllegalArgumentException.class, () -> Htpasswd.load(f))
+                        .getMessage(),
                 "at start-up the first wrong line stops the start");
         Path missing = dir.resolve("missing");
-        assertEquals("cannot read htpasswd file " + missing + ": no such file",
-                assertThrows(IllegalArgumentException.class, () -> Htpasswd.read(missing)).getMessage());
+        assertEquals(
+                "cannot read htpasswd file " + missing + ": no such file",
+                assertThrows(IllegalArgumentException.class, () -> Htpasswd.read(missing))
+                        .getMessage());
     }
 
     @Test
@@ -62,10 +72,14 @@ class HtpasswdTest {
         Path f = dir.resolve("users");
         Files.writeString(f, "robot:ci:" + bcrypt("stolen") + "\nrobot:" + bcrypt("robot-pw") + "\n");
         WatchedFile.Loaded<Htpasswd> read = Htpasswd.read(f);
-        assertEquals(List.of("htpasswd file " + f + " line 1: user names starting with 'robot:' are reserved for "
-                + "robot accounts"), read.leftOut());
+        assertEquals(
+                List.of("htpasswd file " + f + " line 1: user names starting with 'robot:' are reserved for "
+                        + "robot accounts"),
+                read.leftOut());
         PasswordChecks checks = new PasswordChecks(1);
-        assertEquals(PasswordChecks.Result.MATCH, read.value().verify("1.1.1.1", "robot", "robot-pw", checks),
+        assertEquals(
+                PasswordChecks.Result.MATCH,
+                read.value().verify("1.1.1.1", "robot", "robot-pw", checks),
                 "the user robot keeps their account");
         assertEquals(PasswordChecks.Result.MISMATCH, read.value().verify("1.1.1.1", "robot:ci", "stolen", checks));
     }
@@ -85,7 +99,8 @@ class HtpasswdTest {
         assertFalse(users.provedLately("1.1.1.1", "bob"));
         assertFalse(users.remembered("1.1.1.1", "bob", "alice-pw"), "no such user: nothing remembered");
         assertEquals(0, Htpasswd.nobody().size());
-        assertTrue(Htpasswd.nobody().verify("1.1.1.1", "alice", "alice-pw", checks)
-                == PasswordChecks.Result.MISMATCH, "nobody can log in while the file cannot be read");
+        assertTrue(
+                Htpasswd.nobody().verify("1.1.1.1", "alice", "alice-pw", checks) == PasswordChecks.Result.MISMATCH,
+                "nobody can log in while the file cannot be read");
     }
 }

@@ -13,7 +13,8 @@ class LoginThrottleTest {
     void anIpv6HostSpendsOneAllowanceForItsWholeSlash64() {
         LoginThrottle t = new LoginThrottle(new LoginLimits(3, 1000, Duration.ofHours(1), 1), () -> 0L);
         for (int i = 1; i <= 3; i++) {
-            assertTrue(t.reserve("2001:db8:1:2::" + Integer.toHexString(i), "u" + i).isEmpty());
+            assertTrue(t.reserve("2001:db8:1:2::" + Integer.toHexString(i), "u" + i)
+                    .isEmpty());
         }
         // before: every address of the /64 had an allowance of its own — 2^64 of them
         assertTrue(t.reserve("2001:db8:1:2:ffff::9", "u9").isPresent(), "the 4th guess from the same /64");

@@ -48,8 +48,9 @@ class PemKeysTest {
     void matches(Path key, String signature) throws Exception {
         PrivateKey k = PemKeys.privateKey(key);
         Path pubFile = openssl(key.getFileName() + ".pub", "pkey", "-in", key.toString(), "-pubout");
-        PublicKey pub = KeyFactory.getInstance(k.getAlgorithm()).generatePublic(new X509EncodedKeySpec(
-                PemKeys.block(Files.readString(pubFile), "PUBLIC KEY").orElseThrow()));
+        PublicKey pub = KeyFactory.getInstance(k.getAlgorithm())
+                .generatePublic(new X509EncodedKeySpec(
+                        PemKeys.block(Files.readString(pubFile), "PUBLIC KEY").orElseThrow()));
         byte[] data = "berth".getBytes(StandardCharsets.UTF_8);
         Signature s = Signature.getInstance(signature);
         s.initSign(k);
@@ -88,26 +89,33 @@ class PemKeysTest {
     void whatCannotBeReadIsRefusedWithTheCommandThatHelps() throws Exception {
         Path plain = openssl("plain.pem", "ecparam", "-genkey", "-name", "prime256v1", "-noout");
         Path encrypted = openssl("encrypted.pem", "ec", "-in", plain.toString(), "-aes128", "-passout", "pass:x");
-        assertEquals("the private key in " + encrypted + " is encrypted; write it without a passphrase: openssl pkey"
-                + " -in " + encrypted + " -out " + encrypted + ".pkcs8", refusal(encrypted));
+        assertEquals(
+                "the private key in " + encrypted + " is encrypted; write it without a passphrase: openssl pkey"
+                        + " -in " + encrypted + " -out " + encrypted + ".pkcs8",
+                refusal(encrypted));
         Path encrypted8 = openssl("encrypted8.pem", "pkcs8", "-topk8", "-in", plain.toString(), "-passout", "pass:x");
         assertTrue(refusal(encrypted8).contains("openssl pkey -in " + encrypted8), refusal(encrypted8));
-        Path explicit = openssl("explicit.pem", "ecparam", "-genkey", "-name", "prime256v1", "-param_enc",
-                "explicit", "-noout");
-        assertEquals("the EC PRIVATE KEY in " + explicit + " spells out its curve's parameters instead of naming the"
-                + " curve; name it with: openssl ec -in " + explicit + " -param_enc named_curve -out " + explicit
-                + ".named", refusal(explicit));
+        Path explicit = openssl(
+                "explicit.pem", "ecparam", "-genkey", "-name", "prime256v1", "-param_enc", "explicit", "-noout");
+        assertEquals(
+                "the EC PRIVATE KEY in " + explicit + " spells out its curve's parameters instead of naming the"
+                        + " curve; name it with: openssl ec -in " + explicit + " -param_enc named_curve -out "
+                        + explicit
+                        + ".named",
+                refusal(explicit));
         Path named = openssl("named.pem", "ec", "-in", explicit.toString(), "-param_enc", "named_curve");
         matches(named, "SHA256withECDSA");
-        Path certOnly = Files.writeString(dir.resolve("cert-only.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n"
-                + "-----END CERTIFICATE-----\n");
+        Path certOnly = Files.writeString(
+                dir.resolve("cert-only.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n" + "-----END CERTIFICATE-----\n");
         assertTrue(refusal(certOnly).startsWith("no private key in " + certOnly), refusal(certOnly));
-        Path garbage = Files.writeString(dir.resolve("garbage.pem"), "-----BEGIN EC PRIVATE KEY-----\nMAMCAQE=\n"
-                + "-----END EC PRIVATE KEY-----\n");
+        Path garbage = Files.writeString(
+                dir.resolve("garbage.pem"),
+                "-----BEGIN EC PRIVATE KEY-----\nMAMCAQE=\n" + "-----END EC PRIVATE KEY-----\n");
         assertTrue(refusal(garbage).contains("openssl ec -in " + garbage + " -noout -text"), refusal(garbage));
     }
 
     static String refusal(Path key) {
-        return assertThrows(GeneralSecurityException.class, () -> PemKeys.privateKey(key)).getMessage();
+        return assertThrows(GeneralSecurityException.class, () -> PemKeys.privateKey(key))
+                .getMessage();
     }
 }

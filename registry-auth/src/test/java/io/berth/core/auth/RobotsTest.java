@@ -21,8 +21,8 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Robot accounts: what a valid one is, its secret shown once, its grants, and a revocation seen at once. */
 class RobotsTest {
@@ -30,6 +30,7 @@ class RobotsTest {
 
     @TempDir
     Path dir;
+
     SqliteMetadataStore metadata;
     Robots robots;
 
@@ -54,27 +55,37 @@ class RobotsTest {
         RegistryException name = refused(() -> robots.create("CI Bot", List.of("ci/**"), List.of("pull"), "", admin));
         assertEquals(ErrorCode.INVALID_ARGUMENT, name.code());
         assertEquals("CI Bot", name.detail().get("name"));
-        assertEquals("x".repeat(80), refused(() -> robots.create("x".repeat(200), List.of("ci/**"), List.of("pull"),
-                "", admin)).detail().get("name"), "a long name is cut in the answer");
-        assertEquals("a robot needs at least one repository glob",
-                refused(() -> robots.create("ci", List.of(), List.of("pull"), "", admin)).getMessage());
-        RegistryException glob = refused(() -> robots.create("ci", List.of("ci/**", "Bad Glob"), List.of("pull"), "",
-                admin));
+        assertEquals(
+                "x".repeat(80),
+                refused(() -> robots.create("x".repeat(200), List.of("ci/**"), List.of("pull"), "", admin))
+                        .detail()
+                        .get("name"),
+                "a long name is cut in the answer");
+        assertEquals(
+                "a robot needs at least one repository glob",
+                refused(() -> robots.create("ci", List.of(), List.of("pull"), "", admin))
+                        .getMessage());
+        RegistryException glob =
+                refused(() -> robots.create("ci", List.of("ci/**", "Bad Glob"), List.of("pull"), "", admin));
         assertEquals(ErrorCode.INVALID_ARGUMENT, glob.code());
         assertTrue(glob.getMessage().startsWith("repositories: "), glob.getMessage());
         assertEquals("Bad Glob", glob.detail().get("repositories"));
-        assertEquals(ErrorCode.INVALID_ARGUMENT, refused(() -> robots.create("ci", List.of("ci/**"), List.of("fly"), "",
-                admin)).code());
-        assertEquals("a robot needs at least one action (pull, push, delete, admin)",
-                refused(() -> robots.create("ci", List.of("ci/**"), List.of(), "", admin)).getMessage());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                refused(() -> robots.create("ci", List.of("ci/**"), List.of("fly"), "", admin))
+                        .code());
+        assertEquals(
+                "a robot needs at least one action (pull, push, delete, admin)",
+                refused(() -> robots.create("ci", List.of("ci/**"), List.of(), "", admin))
+                        .getMessage());
         assertEquals(List.of(), robots.list(), "nothing refused was created");
     }
 
     @Test
     void aRobotIsCreatedOnceWithASecretShownOnlyThen() {
         Caller admin = new Caller("10.0.0.1", "", "", "", "", "root", Caller.ADMIN);
-        Robots.Created created = robots.create("ci", List.of("ci/**", "tools"), List.of("push", "pull"), "the CI",
-                admin);
+        Robots.Created created =
+                robots.create("ci", List.of("ci/**", "tools"), List.of("push", "pull"), "the CI", admin);
         assertTrue(created.secret().matches("berth_[A-Za-z0-9_-]{43}"), created.secret());
         RobotRecord r = created.robot();
         assertEquals(List.of("pull", "push"), r.actions(), "sorted, in the wire's names");
@@ -82,8 +93,12 @@ class RobotsTest {
         assertEquals("root", r.createdBy(), "the admin who created it");
         assertFalse(r.secretHash().contains(created.secret()), "only a hash of the secret is kept");
         assertEquals(List.of(r), robots.list());
-        assertEquals("10.0.0.1", robots.create("anon", List.of("x"), List.of("pull"), "", Caller.at("10.0.0.1"))
-                .robot().createdBy(), "without an admin name, the address it came from");
+        assertEquals(
+                "10.0.0.1",
+                robots.create("anon", List.of("x"), List.of("pull"), "", Caller.at("10.0.0.1"))
+                        .robot()
+                        .createdBy(),
+                "without an admin name, the address it came from");
 
         RegistryException twice = refused(() -> robots.create("ci", List.of("ci/**"), List.of("pull"), "", admin));
         assertEquals(ErrorCode.FAILED_PRECONDITION, twice.code());
@@ -93,8 +108,10 @@ class RobotsTest {
     @Test
     void onlyTheRightSecretAuthenticatesAndARevocationIsSeenAtOnce() {
         Caller admin = Caller.internal("test");
-        String secret = robots.create("ci", List.of("ci/**"), List.of("pull", "push"), "", admin).secret();
-        String other = robots.create("cd", List.of("cd/**"), List.of("pull"), "", admin).secret();
+        String secret = robots.create("ci", List.of("ci/**"), List.of("pull", "push"), "", admin)
+                .secret();
+        String other = robots.create("cd", List.of("cd/**"), List.of("pull"), "", admin)
+                .secret();
         assertFalse(robots.authenticatedCached("ci", secret), "not known before it was looked up");
         assertEquals(Optional.empty(), robots.authenticate("ci", other), "another robot's secret");
         assertEquals(Optional.empty(), robots.authenticate("ghost", secret), "no such robot");

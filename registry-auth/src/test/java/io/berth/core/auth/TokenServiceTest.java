@@ -55,8 +55,13 @@ class TokenServiceTest {
     /** Claims as Berth issues them, now, for the test's service; {@code access} as given. */
     JWTClaimsSet.Builder claims(Object access) {
         Instant now = clock.instant();
-        return new JWTClaimsSet.Builder().issuer("berth").subject("alice").audience("registry.test")
-                .issueTime(Date.from(now)).notBeforeTime(Date.from(now)).expirationTime(Date.from(now.plus(LIFETIME)))
+        return new JWTClaimsSet.Builder()
+                .issuer("berth")
+                .subject("alice")
+                .audience("registry.test")
+                .issueTime(Date.from(now))
+                .notBeforeTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(LIFETIME)))
                 .claim("access", access);
     }
 
@@ -71,13 +76,14 @@ class TokenServiceTest {
     }
 
     String refusal(TokenService service, String token) {
-        return assertThrows(TokenService.InvalidTokenException.class, () -> service.verify(token)).getMessage();
+        return assertThrows(TokenService.InvalidTokenException.class, () -> service.verify(token))
+                .getMessage();
     }
 
     @Test
     void anIssuedTokenGrantsItsHolderExactlyWhatItNames() throws Exception {
-        String token = tokens.issue(Principal.user("alice"), Map.of("team-a/app", EnumSet.of(Action.PULL, Action.PUSH)),
-                true);
+        String token =
+                tokens.issue(Principal.user("alice"), Map.of("team-a/app", EnumSet.of(Action.PULL, Action.PUSH)), true);
         TokenService.Verified v = tokens.verify(token);
         assertEquals(Principal.user("alice"), v.principal());
         assertTrue(v.allows("team-a/app", Action.PULL));
@@ -102,8 +108,8 @@ class TokenServiceTest {
         assertFalse(admin.catalog());
         // an admin entry without "*", or a repository named admin, grants nothing of the admin API
         TokenService.Verified partial = tokens.verify(signed(claims(List.of(
-                Map.of("type", "registry", "name", "admin", "actions", List.of("pull")),
-                Map.of("type", "repository", "name", "admin", "actions", List.of("*"))))
+                        Map.of("type", "registry", "name", "admin", "actions", List.of("pull")),
+                        Map.of("type", "repository", "name", "admin", "actions", List.of("*"))))
                 .build()));
         assertFalse(partial.admin());
         assertFalse(partial.catalog());
@@ -112,21 +118,26 @@ class TokenServiceTest {
     @Test
     void theAccessClaimIsReadAsTheTokenFlowWritesIt() throws Exception {
         TokenService.Verified v = tokens.verify(signed(claims(List.of(
-                Map.of("type", "repository", "name", "a", "actions", List.of("*")),
-                Map.of("type", "repository", "name", "b", "actions", List.of("pull")),
-                Map.of("type", "repository", "name", "b", "actions", List.of("push", "fly")),
-                "not an entry",
-                Map.of("type", "repository", "name", "c"),
-                Map.of("type", "registry", "name", "catalog", "actions", List.of("*"))))
+                        Map.of("type", "repository", "name", "a", "actions", List.of("*")),
+                        Map.of("type", "repository", "name", "b", "actions", List.of("pull")),
+                        Map.of("type", "repository", "name", "b", "actions", List.of("push", "fly")),
+                        "not an entry",
+                        Map.of("type", "repository", "name", "c"),
+                        Map.of("type", "registry", "name", "catalog", "actions", List.of("*"))))
                 .build()));
-        assertEquals(EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE), v.repositories().get("a"),
+        assertEquals(
+                EnumSet.of(Action.PULL, Action.PUSH, Action.DELETE),
+                v.repositories().get("a"),
                 "* is every repository action, not admin");
-        assertEquals(EnumSet.of(Action.PULL, Action.PUSH), v.repositories().get("b"),
+        assertEquals(
+                EnumSet.of(Action.PULL, Action.PUSH),
+                v.repositories().get("b"),
                 "two entries for one repository add up; an unknown action is ignored");
         assertEquals(Set.of(), v.repositories().get("c"), "an entry without actions grants nothing");
         assertTrue(v.catalog());
 
-        TokenService.Verified none = tokens.verify(signed(claims("not a list").subject(null).build()));
+        TokenService.Verified none =
+                tokens.verify(signed(claims("not a list").subject(null).build()));
         assertEquals(Map.of(), none.repositories());
         assertTrue(none.principal().anonymous(), "a token without a subject is nobody's");
     }
@@ -134,47 +145,65 @@ class TokenServiceTest {
     @Test
     void aTokenIsRefusedFromAnotherIssuerServiceOrKey() throws Exception {
         String token = tokens.issue(Principal.user("alice"), Map.of(), false);
-        assertEquals("the token was not issued by corp",
+        assertEquals(
+                "the token was not issued by corp",
                 refusal(TokenService.issuing(keys, "corp", "registry.test", LIFETIME, clock), token));
-        assertEquals("the token is not for the service other.test",
+        assertEquals(
+                "the token is not for the service other.test",
                 refusal(TokenService.issuing(keys, "berth", "other.test", LIFETIME, clock), token));
-        assertEquals("the token's signature does not verify",
+        assertEquals(
+                "the token's signature does not verify",
                 refusal(TokenService.issuing(ec(), "berth", "registry.test", LIFETIME, clock), token));
-        assertEquals("the token is not for the service registry.test",
+        assertEquals(
+                "the token is not for the service registry.test",
                 refusal(tokens, signed(claims(List.of()).audience((String) null).build())));
         assertEquals("the token is not a signed JWT", refusal(tokens, "not.a.jwt"));
-        assertEquals("the token is not a signed JWT", refusal(tokens, new PlainJWT(new PlainHeader(),
-                claims(List.of()).build()).serialize()));
+        assertEquals(
+                "the token is not a signed JWT",
+                refusal(
+                        tokens,
+                        new PlainJWT(new PlainHeader(), claims(List.of()).build()).serialize()));
     }
 
     @Test
     void onlyTheAlgorithmsOfTheIssuersKeyAreAccepted() throws Exception {
         byte[] secret = new byte[32];
-        String hmac = signed(new MACSigner(secret), JWSAlgorithm.HS256, claims(List.of()).build());
+        String hmac = signed(
+                new MACSigner(secret), JWSAlgorithm.HS256, claims(List.of()).build());
         assertEquals("the token is signed with HS256, which is not accepted", refusal(tokens, hmac));
 
         KeyPair rsa = rsa();
         TokenService external = TokenService.verifying(rsa.getPublic(), "berth", "registry.test", clock);
         assertFalse(external.issues(), "an external issuer's tokens are verified, never issued");
-        String rs256 = signed(new RSASSASigner(rsa.getPrivate()), JWSAlgorithm.RS256, claims(List.of()).build());
+        String rs256 = signed(
+                new RSASSASigner(rsa.getPrivate()),
+                JWSAlgorithm.RS256,
+                claims(List.of()).build());
         assertEquals(Principal.user("alice"), external.verify(rs256).principal());
-        assertEquals("the token is signed with ES256, which is not accepted",
+        assertEquals(
+                "the token is signed with ES256, which is not accepted",
                 refusal(external, tokens.issue(Principal.user("alice"), Map.of(), false)));
         assertThrows(IllegalStateException.class, () -> external.issue(Principal.user("alice"), Map.of(), false));
 
         TokenService externalEc = TokenService.verifying(keys.getPublic(), "berth", "registry.test", clock);
-        assertEquals(Principal.user("alice"), externalEc.verify(tokens.issue(Principal.user("alice"), Map.of(), false))
-                .principal(), "an external EC issuer: its ES256 tokens verify");
+        assertEquals(
+                Principal.user("alice"),
+                externalEc
+                        .verify(tokens.issue(Principal.user("alice"), Map.of(), false))
+                        .principal(),
+                "an external EC issuer: its ES256 tokens verify");
         assertEquals("the token is signed with RS256, which is not accepted", refusal(externalEc, rs256));
     }
 
     @Test
     void keysOtherThanTheirKindAreRefusedWhenTheServiceIsMade() throws Exception {
         KeyPair rsa = rsa();
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> TokenService.issuing(rsa, "berth", "registry.test", LIFETIME, clock));
         KeyPair ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> TokenService.verifying(ed.getPublic(), "berth", "registry.test", clock));
         assertEquals("the token issuer key must be EC or RSA", e.getMessage());
     }
@@ -190,11 +219,15 @@ class TokenServiceTest {
         fresh.verify(token);
         clock.advance(Duration.ofSeconds(1));
         assertEquals("the token has expired", refusal(tokens, token), "remembered, still checked");
-        assertEquals("the token has expired", refusal(TokenService.issuing(keys, "berth", "registry.test", LIFETIME,
-                clock), token), "checked from its claims");
+        assertEquals(
+                "the token has expired",
+                refusal(TokenService.issuing(keys, "berth", "registry.test", LIFETIME, clock), token),
+                "checked from its claims");
         assertEquals("the token has expired", refusal(tokens, token), "and refused again, not remembered as good");
 
-        assertEquals("the token has no expiry", refusal(tokens, signed(claims(List.of()).expirationTime(null).build())));
+        assertEquals(
+                "the token has no expiry",
+                refusal(tokens, signed(claims(List.of()).expirationTime(null).build())));
     }
 
     @Test

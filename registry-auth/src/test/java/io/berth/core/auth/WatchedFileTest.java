@@ -2,7 +2,6 @@ package io.berth.core.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,11 +47,16 @@ class WatchedFileTest {
     @Test
     void aFileThatIsMissingOrLeavesSomethingOutAtStartStopsTheStart() throws Exception {
         Path missing = dir.resolve("missing");
-        assertEquals("cannot read auth.test " + missing + ": no such file",
-                assertThrows(IllegalArgumentException.class, () -> watch(missing, 0)).getMessage());
+        assertEquals(
+                "cannot read auth.test " + missing + ": no such file",
+                assertThrows(IllegalArgumentException.class, () -> watch(missing, 0))
+                        .getMessage());
         Path partial = dir.resolve("partial");
         Files.writeString(partial, "alice\nbad bob\n");
-        assertEquals("bad bob", assertThrows(IllegalArgumentException.class, () -> watch(partial, 0)).getMessage());
+        assertEquals(
+                "bad bob",
+                assertThrows(IllegalArgumentException.class, () -> watch(partial, 0))
+                        .getMessage());
     }
 
     @Test
@@ -70,12 +74,13 @@ class WatchedFileTest {
         WatchedFile.Status partial = watched.status();
         assertEquals(WatchedFile.State.PARTIAL, partial.state());
         assertEquals(List.of("bad dave"), partial.problems());
-        assertEquals(Optional.of(file + ": 1 entry left out since " + partial.since() + " (bad dave)"), watched.problem());
+        assertEquals(
+                Optional.of(file + ": 1 entry left out since " + partial.since() + " (bad dave)"), watched.problem());
 
         Files.writeString(file, "alice\nbad dave\nbad erin\n");
         WatchedFile.Status two = watched.status();
-        assertEquals(Optional.of(file + ": 2 entries left out since " + two.since() + " (bad dave; …)"),
-                watched.problem());
+        assertEquals(
+                Optional.of(file + ": 2 entries left out since " + two.since() + " (bad dave; …)"), watched.problem());
 
         Files.writeString(file, "erin\n");
         assertEquals(List.of("erin"), watched.get());
@@ -93,8 +98,9 @@ class WatchedFileTest {
         assertEquals(CLOSED, watched.get(), "not the last good value: the edit may have removed someone");
         WatchedFile.Status failed = watched.status();
         assertEquals(WatchedFile.State.FAILED, failed.state());
-        assertEquals(Optional.of(file + ": not applied since " + failed.since()
-                + ", nobody is named (not a list of names)"), watched.problem());
+        assertEquals(
+                Optional.of(file + ": not applied since " + failed.since() + ", nobody is named (not a list of names)"),
+                watched.problem());
 
         Files.delete(file);
         assertEquals(CLOSED, watched.get());

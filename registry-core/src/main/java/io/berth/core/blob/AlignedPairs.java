@@ -27,10 +27,14 @@ final class AlignedPairs {
 
     /** @param concurrentWriters at most this many uploads write at once ({@code uploads.max-concurrent}) */
     AlignedPairs(int concurrentWriters, Duration maxWait) {
-        this.large = BufferPool.direct("O_DIRECT write (large)", LARGE, DirectWriter.BLOCK,
-                2 * Math.min(concurrentWriters, LARGE_PAIRS), maxWait);
-        this.small = BufferPool.direct("O_DIRECT write", SMALL, DirectWriter.BLOCK,
-                2 * Math.min(concurrentWriters, SMALL_PAIRS), maxWait);
+        this.large = BufferPool.direct(
+                "O_DIRECT write (large)",
+                LARGE,
+                DirectWriter.BLOCK,
+                2 * Math.min(concurrentWriters, LARGE_PAIRS),
+                maxWait);
+        this.small = BufferPool.direct(
+                "O_DIRECT write", SMALL, DirectWriter.BLOCK, 2 * Math.min(concurrentWriters, SMALL_PAIRS), maxWait);
     }
 
     /** Two buffers of one size, the large size while any are free; null when no pair is free. */

@@ -73,8 +73,8 @@ public final class BufferPool {
     public ByteBuffer[] acquire(int n) throws IOException {
         try {
             if (!permits.tryAcquire(n, maxWait.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new PoolExhaustedException(name + " buffers: all " + max + " in use for "
-                        + maxWait.toSeconds() + "s");
+                throw new PoolExhaustedException(
+                        name + " buffers: all " + max + " in use for " + maxWait.toSeconds() + "s");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -108,7 +108,10 @@ public final class BufferPool {
         if (alignment <= 0) {
             return ByteBuffer.allocateDirect(bufferSize);
         }
-        return ByteBuffer.allocateDirect(bufferSize + alignment).alignedSlice(alignment).limit(bufferSize).slice();
+        return ByteBuffer.allocateDirect(bufferSize + alignment)
+                .alignedSlice(alignment)
+                .limit(bufferSize)
+                .slice();
     }
 
     /**

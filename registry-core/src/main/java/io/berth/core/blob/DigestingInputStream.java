@@ -28,8 +28,7 @@ public final class DigestingInputStream extends FilterInputStream implements Dir
     static final int IN_FLIGHT = 8;
 
     /** Bytes to hash; {@code pooled}: a buffer of the pool, given back once hashed. */
-    private record Chunk(ByteBuffer buffer, int length, boolean pooled) {
-    }
+    private record Chunk(ByteBuffer buffer, int length, boolean pooled) {}
 
     private static final Chunk END = new Chunk(null, -1, false);
 
@@ -56,8 +55,8 @@ public final class DigestingInputStream extends FilterInputStream implements Dir
         this(in, digest, pool, true, null);
     }
 
-    private DigestingInputStream(InputStream in, MessageDigest digest, BufferPool pool, boolean threaded,
-                                 DirectSource direct) {
+    private DigestingInputStream(
+            InputStream in, MessageDigest digest, BufferPool pool, boolean threaded, DirectSource direct) {
         super(in);
         this.digest = digest;
         this.pool = pool;

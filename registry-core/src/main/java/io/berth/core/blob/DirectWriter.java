@@ -38,8 +38,7 @@ final class DirectWriter {
         }
     }
 
-    private DirectWriter() {
-    }
+    private DirectWriter() {}
 
     /** Whether files in {@code dir} can be opened with O_DIRECT (tmpfs, for one, cannot). */
     static boolean supported(Path dir) {
@@ -47,7 +46,8 @@ final class DirectWriter {
             return false;
         }
         try {
-            if (Files.getFileStore(dir).getBlockSize() > BLOCK || BLOCK % Files.getFileStore(dir).getBlockSize() != 0) {
+            if (Files.getFileStore(dir).getBlockSize() > BLOCK
+                    || BLOCK % Files.getFileStore(dir).getBlockSize() != 0) {
                 return false;
             }
             Path probe = Files.createTempFile(dir, ".direct-probe", "");
@@ -73,8 +73,9 @@ final class DirectWriter {
      *                 cache instead (slower to flush, but never waiting and never unbounded)
      * @return the position after the last byte
      */
-    static long write(Path file, FileChannel buffered, long offset, InputStream data, byte[] piece,
-                      AlignedPairs aligned) throws IOException {
+    static long write(
+            Path file, FileChannel buffered, long offset, InputStream data, byte[] piece, AlignedPairs aligned)
+            throws IOException {
         long pos = offset;
         int headLength = (int) ((BLOCK - pos % BLOCK) % BLOCK);
         if (headLength > 0) {
@@ -105,13 +106,20 @@ final class DirectWriter {
      * Two aligned buffers: one fills from the request while the other is written to the device. A
      * {@link DirectSource} body is read straight into them; any other through {@code piece}.
      */
-    private static long writeAligned(Path file, FileChannel buffered, long start, InputStream data, byte[] piece,
-                                     int first, ByteBuffer[] buffers) throws IOException {
+    private static long writeAligned(
+            Path file,
+            FileChannel buffered,
+            long start,
+            InputStream data,
+            byte[] piece,
+            int first,
+            ByteBuffer[] buffers)
+            throws IOException {
         DirectSource source = DirectSource.of(data);
         ByteBuffer tail;
         long pos;
         try (FileChannel direct = FileChannel.open(file, StandardOpenOption.WRITE, DIRECT);
-             Pair pair = new Pair(direct, buffers, start, source)) {
+                Pair pair = new Pair(direct, buffers, start, source)) {
             pair.copyIn(piece, first);
             if (source != null) {
                 while (pair.fillFrom(source)) {
@@ -148,7 +156,8 @@ final class DirectWriter {
         private final FileChannel direct;
         private final ByteBuffer[] buffers;
         private final DirectSource source; // null when the body is read through the piece
-        private final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().factory());
+        private final ExecutorService writer =
+                Executors.newSingleThreadExecutor(Thread.ofVirtual().factory());
         private Future<Integer> pending;
         private long pos;
         private int current;

@@ -34,11 +34,9 @@ public interface FileSync {
     /** No forcing ({@code storage.filesystem.fsync: false}: speed over durability, the operator's choice). */
     FileSync NONE = new FileSync() {
         @Override
-        public void directory(Path directory) {
-        }
+        public void directory(Path directory) {}
 
         @Override
-        public void data(Path file, FileChannel channel) {
-        }
+        public void data(Path file, FileChannel channel) {}
     };
 }

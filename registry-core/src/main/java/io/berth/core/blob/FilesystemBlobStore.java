@@ -92,8 +92,7 @@ public final class FilesystemBlobStore implements BlobStore {
 
     @Override
     public Map<String, Integer> buffersInUse() {
-        return Map.of("upload_read", pieces.inUse(), "direct_write", alignedPairs.inUse(),
-                "blob_read", reads.inUse());
+        return Map.of("upload_read", pieces.inUse(), "direct_write", alignedPairs.inUse(), "blob_read", reads.inUse());
     }
 
     /** Whether uploads are written with O_DIRECT (the filesystem supports it and it was asked for). */
@@ -134,7 +133,9 @@ public final class FilesystemBlobStore implements BlobStore {
     }
 
     private Path blobPath(Digest d) {
-        return blobs.resolve(d.algorithm().prefix()).resolve(d.hex().substring(0, 2)).resolve(d.hex());
+        return blobs.resolve(d.algorithm().prefix())
+                .resolve(d.hex().substring(0, 2))
+                .resolve(d.hex());
     }
 
     private Path uploadPath(UploadId id) {
@@ -161,8 +162,8 @@ public final class FilesystemBlobStore implements BlobStore {
 
     @Override
     public InputStream open(Digest digest, long offset, long length) throws IOException {
-        return new FileRangeInputStream(FileChannel.open(blobPath(digest), StandardOpenOption.READ), offset, length,
-                reads);
+        return new FileRangeInputStream(
+                FileChannel.open(blobPath(digest), StandardOpenOption.READ), offset, length, reads);
     }
 
     @Override
@@ -269,7 +270,8 @@ public final class FilesystemBlobStore implements BlobStore {
             }
             ByteBuffer piece = pieces.acquire();
             try {
-                long pos = directIo ? DirectWriter.write(file, ch, offset, data, piece.array(), alignedPairs)
+                long pos = directIo
+                        ? DirectWriter.write(file, ch, offset, data, piece.array(), alignedPairs)
                         : writeBuffered(ch, offset, data, piece.array());
                 if (acknowledged) {
                     sync.data(file, ch);
@@ -360,12 +362,11 @@ public final class FilesystemBlobStore implements BlobStore {
     /** How long a replaced file's blocks wait before they are freed. */
     static final long RECLAIM_DELAY_MILLIS = 1000;
 
-    private static final ScheduledExecutorService RECLAIMER =
-            Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "berth-reclaim");
-                t.setDaemon(true);
-                return t;
-            });
+    private static final ScheduledExecutorService RECLAIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "berth-reclaim");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * Closes the last handle on a file the rename has just unlinked, a second later and away from the
@@ -375,13 +376,16 @@ public final class FilesystemBlobStore implements BlobStore {
      */
     private static void reclaimLater(FileChannel replaced) {
         if (replaced != null) {
-            RECLAIMER.schedule(() -> {
-                try {
-                    replaced.close();
-                } catch (IOException e) {
-                    // the kernel frees the blocks when the process ends at the latest
-                }
-            }, RECLAIM_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            RECLAIMER.schedule(
+                    () -> {
+                        try {
+                            replaced.close();
+                        } catch (IOException e) {
+                            // the kernel frees the blocks when the process ends at the latest
+                        }
+                    },
+                    RECLAIM_DELAY_MILLIS,
+                    TimeUnit.MILLISECONDS);
         }
     }
 

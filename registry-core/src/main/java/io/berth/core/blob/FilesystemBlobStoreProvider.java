@@ -17,8 +17,12 @@ public final class FilesystemBlobStoreProvider implements BlobStoreProvider {
 
     @Override
     public BlobStore open(BerthConfig config, StoreContext context) throws IOException {
-        return new FilesystemBlobStore(config.path(ConfigKeys.STORAGE_FS_ROOT), config.bool(ConfigKeys.STORAGE_FS_FSYNC),
-                config.bool(ConfigKeys.STORAGE_FS_DIRECT_IO), FileSync.SYSTEM, context.maxConcurrentUploads());
+        return new FilesystemBlobStore(
+                config.path(ConfigKeys.STORAGE_FS_ROOT),
+                config.bool(ConfigKeys.STORAGE_FS_FSYNC),
+                config.bool(ConfigKeys.STORAGE_FS_DIRECT_IO),
+                FileSync.SYSTEM,
+                context.maxConcurrentUploads());
     }
 
     @Override

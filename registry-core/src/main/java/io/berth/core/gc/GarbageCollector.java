@@ -53,6 +53,7 @@ public final class GarbageCollector implements AutoCloseable {
     public static final Duration DEFAULT_GRACE = Duration.ofHours(1);
     /** Dry runs list at most this many items (counts and bytes cover everything). */
     public static final int MAX_LISTED = 10_000;
+
     private static final int BATCH = 500;
     private static final String[] PHASES = {"manifests", "blobs", "orphans", "done"};
 
@@ -84,19 +85,39 @@ public final class GarbageCollector implements AutoCloseable {
                 grace = DEFAULT_GRACE;
             }
             if (grace.isNegative() || grace.compareTo(Duration.ofDays(365)) > 0) {
-                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "grace " + grace + " must be from 0 to 365 days",
-                        "grace", grace.toString());
+                throw RegistryException.of(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "grace " + grace + " must be from 0 to 365 days",
+                        "grace",
+                        grace.toString());
             }
         }
     }
 
-    public enum State { RUNNING, SUCCEEDED, FAILED }
+    public enum State {
+        RUNNING,
+        SUCCEEDED,
+        FAILED
+    }
 
     /** A run: what it does, where it is, what it did; for a dry run also what it would delete. */
-    public record Status(String id, State state, boolean dryRun, boolean deleteUntagged, Duration grace,
-                         long cutoffAt, String phase, long startedAt, long updatedAt, Optional<Long> finishedAt,
-                         long manifestsDeleted, long blobsExamined, long blobsDeleted, long bytesFreed,
-                         List<String> items, String error) {
+    public record Status(
+            String id,
+            State state,
+            boolean dryRun,
+            boolean deleteUntagged,
+            Duration grace,
+            long cutoffAt,
+            String phase,
+            long startedAt,
+            long updatedAt,
+            Optional<Long> finishedAt,
+            long manifestsDeleted,
+            long blobsExamined,
+            long blobsDeleted,
+            long bytesFreed,
+            List<String> items,
+            String error) {
         public boolean finished() {
             return state != State.RUNNING;
         }
@@ -117,6 +138,7 @@ public final class GarbageCollector implements AutoCloseable {
         final List<String> items = new ArrayList<>();
         /** A dry run's manifests that the run would delete: what the later phases treat as gone. */
         final Set<ManifestKey> planned = new HashSet<>();
+
         State state = State.RUNNING;
         String error = "";
         OptionalLong finishedAt = OptionalLong.empty();
@@ -137,9 +159,22 @@ public final class GarbageCollector implements AutoCloseable {
         }
 
         Status status() {
-            return new Status(id, state, options.dryRun(), options.deleteUntagged(), options.grace(), cutoff, phase,
-                    startedAt, clock.millis(), finishedAt.isPresent() ? Optional.of(finishedAt.getAsLong())
-                    : Optional.empty(), manifestsDeleted, blobsExamined, blobsDeleted, bytesFreed, List.copyOf(items),
+            return new Status(
+                    id,
+                    state,
+                    options.dryRun(),
+                    options.deleteUntagged(),
+                    options.grace(),
+                    cutoff,
+                    phase,
+                    startedAt,
+                    clock.millis(),
+                    finishedAt.isPresent() ? Optional.of(finishedAt.getAsLong()) : Optional.empty(),
+                    manifestsDeleted,
+                    blobsExamined,
+                    blobsDeleted,
+                    bytesFreed,
+                    List.copyOf(items),
                     error);
         }
 
@@ -152,10 +187,24 @@ public final class GarbageCollector implements AutoCloseable {
             } else {
                 metadata.inTransaction(tx -> {
                     tx.leases().acquire(LEASE, owner, leaseUntil);
-                    tx.gc().putRun(new GcRunRecord(id, state.name(), false, options.deleteUntagged(),
-                            options.grace().toMillis(), cutoff, phase, cursor == null ? "" : cursor, startedAt,
-                            clock.millis(), finishedAt, manifestsDeleted, blobsExamined, blobsDeleted, bytesFreed,
-                            error));
+                    tx.gc()
+                            .putRun(new GcRunRecord(
+                                    id,
+                                    state.name(),
+                                    false,
+                                    options.deleteUntagged(),
+                                    options.grace().toMillis(),
+                                    cutoff,
+                                    phase,
+                                    cursor == null ? "" : cursor,
+                                    startedAt,
+                                    clock.millis(),
+                                    finishedAt,
+                                    manifestsDeleted,
+                                    blobsExamined,
+                                    blobsDeleted,
+                                    bytesFreed,
+                                    error));
                     return null;
                 });
             }
@@ -166,6 +215,7 @@ public final class GarbageCollector implements AutoCloseable {
 
     /** The database lease that lets one instance of several collect at a time, renewed as the run saves. */
     static final String LEASE = "gc";
+
     static final long LEASE_MILLIS = Duration.ofMinutes(2).toMillis();
     private final String owner = UUID.randomUUID().toString();
 
@@ -175,20 +225,28 @@ public final class GarbageCollector implements AutoCloseable {
 
     private void requireLease() {
         if (!takeLease()) {
-            throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "a garbage collection runs on another instance",
-                    "lease", LEASE);
+            throw RegistryException.of(
+                    ErrorCode.FAILED_PRECONDITION, "a garbage collection runs on another instance", "lease", LEASE);
         }
     }
 
     /** Starts a run in the background; refused while one runs (here or on another instance). */
     public synchronized Status start(Options options) {
         if (current != null && !current.finished()) {
-            throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "garbage collection run " + current.id()
-                    + " is still running (phase " + current.phase() + ")", "run", current.id());
+            throw RegistryException.of(
+                    ErrorCode.FAILED_PRECONDITION,
+                    "garbage collection run " + current.id() + " is still running (phase " + current.phase() + ")",
+                    "run",
+                    current.id());
         }
         requireLease();
         long now = clock.millis();
-        Run run = new Run(UUID.randomUUID().toString(), options, now, now - options.grace().toMillis(), PHASES[0],
+        Run run = new Run(
+                UUID.randomUUID().toString(),
+                options,
+                now,
+                now - options.grace().toMillis(),
+                PHASES[0],
                 "");
         run.save();
         executor.execute(() -> execute(run));
@@ -201,11 +259,19 @@ public final class GarbageCollector implements AutoCloseable {
         Run run;
         synchronized (this) {
             if (current != null && !current.finished()) {
-                throw RegistryException.of(ErrorCode.FAILED_PRECONDITION, "garbage collection run " + current.id()
-                        + " is still running", "run", current.id());
+                throw RegistryException.of(
+                        ErrorCode.FAILED_PRECONDITION,
+                        "garbage collection run " + current.id() + " is still running",
+                        "run",
+                        current.id());
             }
             requireLease();
-            run = new Run(UUID.randomUUID().toString(), options, now, now - options.grace().toMillis(), PHASES[0],
+            run = new Run(
+                    UUID.randomUUID().toString(),
+                    options,
+                    now,
+                    now - options.grace().toMillis(),
+                    PHASES[0],
                     "");
             run.save();
         }
@@ -226,14 +292,21 @@ public final class GarbageCollector implements AutoCloseable {
             return Optional.empty(); // another instance holds the lease: it runs, or resumes, the collection
         }
         GcRunRecord r = last.get();
-        Run run = new Run(r.id(), new Options(false, Duration.ofMillis(r.graceMillis()), r.deleteUntagged()),
-                r.startedAt(), r.cutoffAt(), r.phase(), r.cursor());
+        Run run = new Run(
+                r.id(),
+                new Options(false, Duration.ofMillis(r.graceMillis()), r.deleteUntagged()),
+                r.startedAt(),
+                r.cutoffAt(),
+                r.phase(),
+                r.cursor());
         run.manifestsDeleted = r.manifestsDeleted();
         run.blobsExamined = r.blobsExamined();
         run.blobsDeleted = r.blobsDeleted();
         run.bytesFreed = r.bytesFreed();
-        LOG.log(System.Logger.Level.INFO, "garbage collection run " + r.id() + " resumes in phase " + r.phase()
-                + (r.cursor().isEmpty() ? "" : " after " + r.cursor()));
+        LOG.log(
+                System.Logger.Level.INFO,
+                "garbage collection run " + r.id() + " resumes in phase " + r.phase()
+                        + (r.cursor().isEmpty() ? "" : " after " + r.cursor()));
         run.save();
         executor.execute(() -> execute(run));
         return Optional.of(current);
@@ -245,15 +318,31 @@ public final class GarbageCollector implements AutoCloseable {
         if (s != null) {
             return s;
         }
-        return metadata.gc().latestRun().map(this::fromRecord).orElseThrow(() -> RegistryException.of(
-                ErrorCode.NOT_FOUND, "garbage collection has never run", "run", ""));
+        return metadata.gc()
+                .latestRun()
+                .map(this::fromRecord)
+                .orElseThrow(
+                        () -> RegistryException.of(ErrorCode.NOT_FOUND, "garbage collection has never run", "run", ""));
     }
 
     private Status fromRecord(GcRunRecord r) {
-        return new Status(r.id(), State.valueOf(r.state()), r.dryRun(), r.deleteUntagged(),
-                Duration.ofMillis(r.graceMillis()), r.cutoffAt(), r.phase(), r.startedAt(), r.updatedAt(),
+        return new Status(
+                r.id(),
+                State.valueOf(r.state()),
+                r.dryRun(),
+                r.deleteUntagged(),
+                Duration.ofMillis(r.graceMillis()),
+                r.cutoffAt(),
+                r.phase(),
+                r.startedAt(),
+                r.updatedAt(),
                 r.finishedAt().isPresent() ? Optional.of(r.finishedAt().getAsLong()) : Optional.empty(),
-                r.manifestsDeleted(), r.blobsExamined(), r.blobsDeleted(), r.bytesFreed(), List.of(), r.error());
+                r.manifestsDeleted(),
+                r.blobsExamined(),
+                r.blobsDeleted(),
+                r.bytesFreed(),
+                List.of(),
+                r.error());
     }
 
     /** Calls {@code listener} with every progress update until it is removed. */
@@ -292,10 +381,13 @@ public final class GarbageCollector implements AutoCloseable {
         }
         run.finishedAt = OptionalLong.of(clock.millis());
         run.save();
-        LOG.log(System.Logger.Level.INFO, "garbage collection run " + run.id + (run.options.dryRun() ? " (dry run)" : "")
-                + " " + run.state.name().toLowerCase() + ": " + run.manifestsDeleted + " manifests and "
-                + run.blobsDeleted + " blobs (" + run.bytesFreed + " bytes) " + (run.options.dryRun()
-                ? "would be deleted" : "deleted") + ", " + run.blobsExamined + " blobs examined");
+        LOG.log(
+                System.Logger.Level.INFO,
+                "garbage collection run " + run.id + (run.options.dryRun() ? " (dry run)" : "")
+                        + " " + run.state.name().toLowerCase() + ": " + run.manifestsDeleted + " manifests and "
+                        + run.blobsDeleted + " blobs (" + run.bytesFreed + " bytes) "
+                        + (run.options.dryRun() ? "would be deleted" : "deleted") + ", " + run.blobsExamined
+                        + " blobs examined");
     }
 
     private static int phaseIndex(String phase) {
@@ -312,7 +404,8 @@ public final class GarbageCollector implements AutoCloseable {
         if (run.options.dryRun()) {
             return;
         }
-        metadata.inTransaction(tx -> tx.gc().releaseBefore(clock.millis() - Duration.ofHours(1).toMillis()));
+        metadata.inTransaction(
+                tx -> tx.gc().releaseBefore(clock.millis() - Duration.ofHours(1).toMillis()));
         for (Digest d : metadata.gc().deletions()) {
             if (metadata.blobs().size(d).isEmpty()) {
                 blobs.delete(d);
@@ -338,8 +431,8 @@ public final class GarbageCollector implements AutoCloseable {
         while (deletedInPass && !stopping) {
             deletedInPass = false;
             while (!stopping) {
-                List<ManifestKey> batch = metadata.gc().unreachableManifests(run.cursor.isEmpty() ? null : run.cursor,
-                        run.cutoff, BATCH);
+                List<ManifestKey> batch =
+                        metadata.gc().unreachableManifests(run.cursor.isEmpty() ? null : run.cursor, run.cutoff, BATCH);
                 for (ManifestKey m : batch) {
                     if (manifests.deleteIfUnkept(caller, m.repository(), m.digest(), Set.of(), run.cutoff)
                             == Manifests.Removal.DELETED) {
@@ -397,8 +490,9 @@ public final class GarbageCollector implements AutoCloseable {
 
     private boolean keptOnlyByPlanned(Run run, ManifestKey key) {
         Optional<ManifestRecord> m = metadata.manifests().get(key.repository(), key.digest());
-        if (m.isEmpty() || m.get().pushedAt() >= run.cutoff || !metadata.tags().of(key.repository(), key.digest())
-                .isEmpty()) {
+        if (m.isEmpty()
+                || m.get().pushedAt() >= run.cutoff
+                || !metadata.tags().of(key.repository(), key.digest()).isEmpty()) {
             return false;
         }
         for (Digest index : metadata.manifests().indexesListing(key.repository(), key.digest())) {
@@ -407,7 +501,8 @@ public final class GarbageCollector implements AutoCloseable {
             }
         }
         Optional<Digest> subject = m.get().subject();
-        return subject.isEmpty() || !metadata.manifests().exists(key.repository(), subject.get())
+        return subject.isEmpty()
+                || !metadata.manifests().exists(key.repository(), subject.get())
                 || run.planned.contains(new ManifestKey(key.repository(), subject.get()));
     }
 
@@ -443,8 +538,8 @@ public final class GarbageCollector implements AutoCloseable {
             planFreedBlobs(run);
         }
         while (!stopping) {
-            List<BlobRecord> batch = metadata.gc().unreferencedBlobs(run.cursor.isEmpty() ? null : run.cursor,
-                    run.cutoff, BATCH);
+            List<BlobRecord> batch =
+                    metadata.gc().unreferencedBlobs(run.cursor.isEmpty() ? null : run.cursor, run.cutoff, BATCH);
             run.blobsExamined += batch.size();
             if (run.options.dryRun()) {
                 for (BlobRecord b : batch) {

@@ -31,8 +31,8 @@ public final class Maintenance implements AutoCloseable {
     private ScheduledExecutorService jobs;
 
     public Maintenance(Registry registry) {
-        this.gc = new GarbageCollector(registry.metadata(), registry.blobStore(), registry.manifests(),
-                registry.clock());
+        this.gc =
+                new GarbageCollector(registry.metadata(), registry.blobStore(), registry.manifests(), registry.clock());
         this.retention = new Retention(registry.metadata(), registry.manifests(), registry.clock());
     }
 
@@ -80,8 +80,9 @@ public final class Maintenance implements AutoCloseable {
             jobs.shutdown();
             try {
                 if (!jobs.awaitTermination(RUN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.log(Level.WARNING, "a scheduled retention run did not end within " + RUN_WAIT.toSeconds()
-                            + "s of the stop");
+                    LOG.log(
+                            Level.WARNING,
+                            "a scheduled retention run did not end within " + RUN_WAIT.toSeconds() + "s of the stop");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -15,8 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * into it, with the JVM's own figures.
  */
 public final class Metrics {
-    private Metrics() {
-    }
+    private Metrics() {}
 
     /** A Prometheus registry with the JVM and process metrics bound. */
     public static PrometheusMeterRegistry newRegistry() {

@@ -31,6 +31,7 @@ public final class Blobs {
     private final EventRecorder events;
     /** Blobs up to this size are served by {@link #readSmall}. */
     public static final int SMALL_BLOB = SmallBlobCache.MAX_ENTRY;
+
     private final SmallBlobCache cache = new SmallBlobCache(16L << 20);
 
     Blobs(BlobStore store, MetadataStore metadata, PullRecorder pulls, StorageHealth health, EventRecorder events) {
@@ -88,12 +89,14 @@ public final class Blobs {
             try (InputStream in = open(repository, blob, 0, blob.size())) {
                 content = in.readNBytes((int) blob.size()); // a failure was reported as damage by open's stream
             } catch (IOException e) {
-                throw new UncheckedIOException(e instanceof BlobReadException ? e
-                        : new BlobReadException(digest, e.getMessage(), e));
+                throw new UncheckedIOException(
+                        e instanceof BlobReadException ? e : new BlobReadException(digest, e.getMessage(), e));
             }
-            String wrong = content.length < blob.size() ? "it ended after " + content.length + " of " + blob.size()
-                    + " bytes" : Digest.compute(digest.algorithm(), content).equals(digest) ? null
-                    : "its content does not match its digest";
+            String wrong = content.length < blob.size()
+                    ? "it ended after " + content.length + " of " + blob.size() + " bytes"
+                    : Digest.compute(digest.algorithm(), content).equals(digest)
+                            ? null
+                            : "its content does not match its digest";
             if (wrong != null) {
                 damaged(digest, wrong);
                 throw new UncheckedIOException(new BlobReadException(digest, wrong, null));
@@ -102,14 +105,16 @@ public final class Blobs {
         } else {
             pulls.blobPulled(repository, digest);
         }
-        return offset == 0 && length == content.length ? content
+        return offset == 0 && length == content.length
+                ? content
                 : Arrays.copyOfRange(content, (int) offset, (int) offset + length);
     }
 
     private void damaged(Digest digest, String reason) {
         health.damaged(digest, reason);
-        LOG.log(System.Logger.Level.ERROR, "blob " + digest + " is recorded but cannot be read: " + reason
-                + " (push it again to repair it)");
+        LOG.log(
+                System.Logger.Level.ERROR,
+                "blob " + digest + " is recorded but cannot be read: " + reason + " (push it again to repair it)");
     }
 
     /** Turns read failures into {@link BlobReadException} and reports the blob as damaged. */
@@ -180,9 +185,15 @@ public final class Blobs {
         boolean removed = metadata.inTransaction(tx -> {
             Optional<Digest> user = tx.manifests().referencingBlob(repository, digest);
             if (user.isPresent() && tx.blobs().linked(repository, digest)) {
-                throw new RegistryException(ErrorCode.REFERENCED, "blob " + digest + " is referenced by manifest "
-                        + user.get() + " in " + repository + "; delete the manifest first",
-                        Map.of("digest", digest.toString(), "manifest", user.get().toString()));
+                throw new RegistryException(
+                        ErrorCode.REFERENCED,
+                        "blob " + digest + " is referenced by manifest " + user.get() + " in " + repository
+                                + "; delete the manifest first",
+                        Map.of(
+                                "digest",
+                                digest.toString(),
+                                "manifest",
+                                user.get().toString()));
             }
             boolean unlinked = tx.blobs().unlink(repository, digest);
             if (unlinked) {
@@ -196,7 +207,10 @@ public final class Blobs {
     }
 
     private static RegistryException unknown(Digest digest) {
-        return RegistryException.of(ErrorCode.BLOB_UNKNOWN, "blob " + digest + " is unknown to the repository",
-                "digest", digest.toString());
+        return RegistryException.of(
+                ErrorCode.BLOB_UNKNOWN,
+                "blob " + digest + " is unknown to the repository",
+                "digest",
+                digest.toString());
     }
 }

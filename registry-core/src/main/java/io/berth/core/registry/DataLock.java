@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
@@ -47,8 +46,10 @@ public final class DataLock implements AutoCloseable {
         if (parent != null) {
             OwnerOnly.createDirectories(parent);
         }
-        FileChannel ch = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE), OwnerOnly.file(lockFile));
+        FileChannel ch = FileChannel.open(
+                lockFile,
+                Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                OwnerOnly.file(lockFile));
         FileLock lock;
         try {
             lock = ch.tryLock();
@@ -58,8 +59,8 @@ public final class DataLock implements AutoCloseable {
         if (lock == null) {
             String owner = owner(ch);
             ch.close();
-            throw new HeldException(what + " is in use by another berth process" + (owner.isEmpty() ? ""
-                    : " (pid " + owner + ")") + "; lock file " + lockFile);
+            throw new HeldException(what + " is in use by another berth process"
+                    + (owner.isEmpty() ? "" : " (pid " + owner + ")") + "; lock file " + lockFile);
         }
         byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
         ch.truncate(0);

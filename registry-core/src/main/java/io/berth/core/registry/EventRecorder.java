@@ -25,7 +25,7 @@ public final class EventRecorder {
     private final String instanceId = UUID.randomUUID().toString();
     private final String sourceAddr;
     private final String urlBase;
-    private volatile Runnable committed = () -> { };
+    private volatile Runnable committed = () -> {};
 
     EventRecorder(RegistryOptions options) {
         this.enabled = options.eventsEnabled();
@@ -43,41 +43,90 @@ public final class EventRecorder {
         this.committed = listener;
     }
 
-    void manifestPushed(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest, String mediaType,
-                        long size, String tag, List<Digest> references) {
-        record(tx, EventType.MANIFEST_PUSHED, caller, repo, tag == null ? repo + "@" + digest : repo + ":" + tag,
+    void manifestPushed(
+            MetadataTransaction tx,
+            Caller caller,
+            RepositoryName repo,
+            Digest digest,
+            String mediaType,
+            long size,
+            String tag,
+            List<Digest> references) {
+        record(
+                tx,
+                EventType.MANIFEST_PUSHED,
+                caller,
+                repo,
+                tag == null ? repo + "@" + digest : repo + ":" + tag,
                 target(caller, repo, mediaType, digest, size, tag, "manifests", references));
     }
 
-    void tagSet(MetadataTransaction tx, Caller caller, RepositoryName repo, String tag, Digest digest,
-                String mediaType, long size, boolean moved) {
-        record(tx, moved ? EventType.TAG_MOVED : EventType.TAG_CREATED, caller, repo, repo + ":" + tag,
+    void tagSet(
+            MetadataTransaction tx,
+            Caller caller,
+            RepositoryName repo,
+            String tag,
+            Digest digest,
+            String mediaType,
+            long size,
+            boolean moved) {
+        record(
+                tx,
+                moved ? EventType.TAG_MOVED : EventType.TAG_CREATED,
+                caller,
+                repo,
+                repo + ":" + tag,
                 target(caller, repo, mediaType, digest, size, tag, "manifests", null));
     }
 
     void tagDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo, String tag, Digest previous) {
-        record(tx, EventType.TAG_DELETED, caller, repo, repo + ":" + tag,
+        record(
+                tx,
+                EventType.TAG_DELETED,
+                caller,
+                repo,
+                repo + ":" + tag,
                 target(caller, repo, null, previous, null, tag, "manifests", null));
     }
 
-    void manifestDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest, String mediaType,
-                         Long size) {
-        record(tx, EventType.MANIFEST_DELETED, caller, repo, repo + "@" + digest,
+    void manifestDeleted(
+            MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest, String mediaType, Long size) {
+        record(
+                tx,
+                EventType.MANIFEST_DELETED,
+                caller,
+                repo,
+                repo + "@" + digest,
                 target(caller, repo, mediaType, digest, size, null, "manifests", null));
     }
 
     void blobMounted(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest, long size) {
-        record(tx, EventType.BLOB_MOUNTED, caller, repo, repo + "@" + digest,
+        record(
+                tx,
+                EventType.BLOB_MOUNTED,
+                caller,
+                repo,
+                repo + "@" + digest,
                 target(caller, repo, "application/octet-stream", digest, size, null, "blobs", null));
     }
 
     void blobDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo, Digest digest) {
-        record(tx, EventType.BLOB_DELETED, caller, repo, repo + "@" + digest,
+        record(
+                tx,
+                EventType.BLOB_DELETED,
+                caller,
+                repo,
+                repo + "@" + digest,
                 target(caller, repo, null, digest, null, null, "blobs", null));
     }
 
     void repositoryDeleted(MetadataTransaction tx, Caller caller, RepositoryName repo) {
-        record(tx, EventType.REPOSITORY_DELETED, caller, repo, repo.value(),
+        record(
+                tx,
+                EventType.REPOSITORY_DELETED,
+                caller,
+                repo,
+                repo.value(),
                 new DistributionEvent.Target(null, null, null, null, repo.value(), null, null, null));
     }
 
@@ -87,20 +136,45 @@ public final class EventRecorder {
      */
     void manifestPulled(MetadataTransaction tx, RepositoryName repo, Digest digest, String host) {
         Caller pulls = new Caller("internal", "", host, "pull", "berth", "", Caller.INTERNAL);
-        record(tx, EventType.MANIFEST_PULLED, pulls, repo, repo + "@" + digest,
+        record(
+                tx,
+                EventType.MANIFEST_PULLED,
+                pulls,
+                repo,
+                repo + "@" + digest,
                 target(pulls, repo, null, digest, null, null, "manifests", null));
     }
 
-    private DistributionEvent.Target target(Caller caller, RepositoryName repo, String mediaType, Digest digest,
-                                            Long size, String tag, String kind, List<Digest> references) {
+    private DistributionEvent.Target target(
+            Caller caller,
+            RepositoryName repo,
+            String mediaType,
+            Digest digest,
+            Long size,
+            String tag,
+            String kind,
+            List<Digest> references) {
         // the URL clients use (http.public-url), never the request's Host header: a consumer may fetch it
-        return new DistributionEvent.Target(mediaType, digest == null ? null : digest.toString(), size, size,
-                repo.value(), digest == null ? null : urlBase + "/v2/" + repo + "/" + kind + "/" + digest, tag,
-                references == null ? null : references.stream().map(Digest::toString).toList());
+        return new DistributionEvent.Target(
+                mediaType,
+                digest == null ? null : digest.toString(),
+                size,
+                size,
+                repo.value(),
+                digest == null ? null : urlBase + "/v2/" + repo + "/" + kind + "/" + digest,
+                tag,
+                references == null
+                        ? null
+                        : references.stream().map(Digest::toString).toList());
     }
 
-    private void record(MetadataTransaction tx, EventType type, Caller caller, RepositoryName repo, String subject,
-                        DistributionEvent.Target target) {
+    private void record(
+            MetadataTransaction tx,
+            EventType type,
+            Caller caller,
+            RepositoryName repo,
+            String subject,
+            DistributionEvent.Target target) {
         if (!enabled) {
             return;
         }
@@ -108,15 +182,35 @@ public final class EventRecorder {
         long seq = tx.nextSequence("outbox");
         String id = UUID.randomUUID().toString();
         String time = Instant.ofEpochMilli(tx.now()).toString();
-        DistributionEvent data = new DistributionEvent(id, time, type.action(), target,
-                new DistributionEvent.Request(caller.requestId(), caller.address(), caller.host(),
-                        caller.httpMethod(), caller.userAgent(), caller.via(),
+        DistributionEvent data = new DistributionEvent(
+                id,
+                time,
+                type.action(),
+                target,
+                new DistributionEvent.Request(
+                        caller.requestId(),
+                        caller.address(),
+                        caller.host(),
+                        caller.httpMethod(),
+                        caller.userAgent(),
+                        caller.via(),
                         caller.operation().isEmpty() ? null : caller.operation()),
-                new DistributionEvent.Actor(caller.actor()), new DistributionEvent.Source(sourceAddr, instanceId));
-        RegistryEvent event = new RegistryEvent(RegistryEvent.SPEC_VERSION, id, source, type.type(), time, subject,
-                RegistryEvent.CONTENT_TYPE, Long.toString(repoSeq), repo.value(), data);
-        tx.outbox().insert(new OutboxEvent(seq, id, repo.value(), repoSeq, type.type(),
-                EventCodec.encodeToString(event), tx.now()));
+                new DistributionEvent.Actor(caller.actor()),
+                new DistributionEvent.Source(sourceAddr, instanceId));
+        RegistryEvent event = new RegistryEvent(
+                RegistryEvent.SPEC_VERSION,
+                id,
+                source,
+                type.type(),
+                time,
+                subject,
+                RegistryEvent.CONTENT_TYPE,
+                Long.toString(repoSeq),
+                repo.value(),
+                data);
+        tx.outbox()
+                .insert(new OutboxEvent(
+                        seq, id, repo.value(), repoSeq, type.type(), EventCodec.encodeToString(event), tx.now()));
         tx.afterCommit(() -> committed.run());
     }
 }

@@ -5,9 +5,9 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.ImmutabilityRuleRecord;
 import io.berth.core.metadata.MetadataReads;
 import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.RepositoryGlob;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.TagRegex;
-import io.berth.core.model.RepositoryGlob;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,8 +30,11 @@ public final class Immutability {
     public record Rule(String id, String repositories, String tags, long createdAt) {
         public String describe() {
             return "immutability rule " + id + " (repositories '" + repositories + "', tags '" + tags + "'"
-                    + (pattern().isEmpty() ? ", which is not RE2 syntax: it protects every tag of those repositories "
-                    + "until it is replaced" : "") + ")";
+                    + (pattern().isEmpty()
+                            ? ", which is not RE2 syntax: it protects every tag of those repositories "
+                                    + "until it is replaced"
+                            : "")
+                    + ")";
         }
 
         /**
@@ -54,8 +57,8 @@ public final class Immutability {
     public Rule add(String repositories, String tags) {
         validate(repositories, tags);
         Rule rule = metadata.inTransaction(tx -> {
-            ImmutabilityRuleRecord r = new ImmutabilityRuleRecord(UUID.randomUUID().toString(), repositories, tags,
-                    tx.now());
+            ImmutabilityRuleRecord r =
+                    new ImmutabilityRuleRecord(UUID.randomUUID().toString(), repositories, tags, tx.now());
             tx.immutability().insert(r);
             return rule(r);
         });
@@ -66,8 +69,11 @@ public final class Immutability {
         try {
             RepositoryGlob.of(repositories);
         } catch (IllegalArgumentException e) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "repositories: " + e.getMessage(),
-                    "repositories", String.valueOf(repositories));
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "repositories: " + e.getMessage(),
+                    "repositories",
+                    String.valueOf(repositories));
         }
         TagRegex.argument("tags", tags);
     }
@@ -89,7 +95,8 @@ public final class Immutability {
 
     /** The rules as they are now, compiled once: for checking many tags. */
     public static Checker checker(MetadataReads reads) {
-        return new Checker(reads.immutability().rules().stream().map(Immutability::rule).toList());
+        return new Checker(
+                reads.immutability().rules().stream().map(Immutability::rule).toList());
     }
 
     /** Compiled rules. */
@@ -100,7 +107,9 @@ public final class Immutability {
 
         Checker(List<Rule> rules) {
             this.rules = rules;
-            this.globs = rules.stream().map(r -> RepositoryGlob.stored(r.repositories())).toList();
+            this.globs = rules.stream()
+                    .map(r -> RepositoryGlob.stored(r.repositories()))
+                    .toList();
             this.patterns = rules.stream().map(Rule::pattern).toList();
         }
 
@@ -119,8 +128,10 @@ public final class Immutability {
     static void check(MetadataReads reads, RepositoryName repository, String tag, String what) {
         Optional<Rule> rule = protecting(reads, repository, tag);
         if (rule.isPresent()) {
-            throw new RegistryException(ErrorCode.IMMUTABLE, "tag " + repository + ":" + tag + " is immutable ("
-                    + rule.get().describe() + "): it cannot be " + what + "; push a new tag instead",
+            throw new RegistryException(
+                    ErrorCode.IMMUTABLE,
+                    "tag " + repository + ":" + tag + " is immutable ("
+                            + rule.get().describe() + "): it cannot be " + what + "; push a new tag instead",
                     Map.of("tag", tag, "rule", rule.get().id()));
         }
     }

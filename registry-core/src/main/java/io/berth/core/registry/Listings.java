@@ -28,8 +28,8 @@ public final class Listings {
      */
     public Page tags(RepositoryName repository, Integer n, String last) {
         if (!metadata.repositories().exists(repository)) {
-            throw RegistryException.of(ErrorCode.NAME_UNKNOWN, "repository " + repository + " is not known",
-                    "name", repository.value());
+            throw RegistryException.of(
+                    ErrorCode.NAME_UNKNOWN, "repository " + repository + " is not known", "name", repository.value());
         }
         int limit = limit(n);
         if (limit == 0) {
@@ -97,7 +97,9 @@ public final class Listings {
         }
 
         public String last() {
-            return referrers.isEmpty() ? null : referrers.get(referrers.size() - 1).digest().toString();
+            return referrers.isEmpty()
+                    ? null
+                    : referrers.get(referrers.size() - 1).digest().toString();
         }
     }
 
@@ -105,8 +107,8 @@ public final class Listings {
      * Manifests whose subject is {@code subject}, optionally of one artifact type, a page at a time:
      * at most {@code n} (bounded by the page limit), after digest {@code last}.
      */
-    public ReferrerPage referrers(RepositoryName repository, Digest subject, String artifactType, Integer n,
-                                  String last) {
+    public ReferrerPage referrers(
+            RepositoryName repository, Digest subject, String artifactType, Integer n, String last) {
         int limit = limit(n);
         if (limit == 0) {
             return new ReferrerPage(List.of(), false);

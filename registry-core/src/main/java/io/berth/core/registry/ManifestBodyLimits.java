@@ -33,9 +33,11 @@ final class ManifestBodyLimits {
         long ceiling = bytes > max / 64 ? Math.max(max - max / 4, bytes) : max;
         if (total.addAndGet(bytes) > ceiling) {
             total.addAndGet(-bytes);
-            throw busy("the registry holds " + ceiling + " bytes of manifest bodies " + (ceiling < max
-                    ? "of this size " : "") + "at most (manifests.max-buffered)",
-                    "manifests.max-buffered", max);
+            throw busy(
+                    "the registry holds " + ceiling + " bytes of manifest bodies "
+                            + (ceiling < max ? "of this size " : "") + "at most (manifests.max-buffered)",
+                    "manifests.max-buffered",
+                    max);
         }
         AtomicLong mine = perClient.compute(client, (k, v) -> {
             AtomicLong n = v == null ? new AtomicLong() : v;
@@ -44,8 +46,11 @@ final class ManifestBodyLimits {
         });
         if (mine.get() > maxPerClient) {
             release(client, bytes);
-            throw busy("client " + client + " may have " + maxPerClient + " bytes of manifest bodies in flight at "
-                    + "most (manifests.max-buffered-per-client)", "manifests.max-buffered-per-client", maxPerClient);
+            throw busy(
+                    "client " + client + " may have " + maxPerClient + " bytes of manifest bodies in flight at "
+                            + "most (manifests.max-buffered-per-client)",
+                    "manifests.max-buffered-per-client",
+                    maxPerClient);
         }
         return () -> release(client, bytes);
     }
@@ -60,7 +65,7 @@ final class ManifestBodyLimits {
     }
 
     private static RegistryException busy(String why, String setting, long limit) {
-        return new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; retry later", Map.of("setting", setting,
-                "limit", limit));
+        return new RegistryException(
+                ErrorCode.TOOMANYREQUESTS, why + "; retry later", Map.of("setting", setting, "limit", limit));
     }
 }

@@ -39,8 +39,8 @@ public final class Manifests {
         this.pulls = pulls;
         this.options = options;
         this.events = events;
-        this.bodies = new ManifestBodyLimits(options.maxBufferedManifestBytes(),
-                options.maxBufferedManifestBytesPerClient());
+        this.bodies =
+                new ManifestBodyLimits(options.maxBufferedManifestBytes(), options.maxBufferedManifestBytesPerClient());
     }
 
     public long maxManifestBytes() {
@@ -78,8 +78,8 @@ public final class Manifests {
         return put(INTERNAL, repository, reference, List.of(), contentType, payload);
     }
 
-    public PutManifestResult put(RepositoryName repository, Reference reference, List<Tag> extraTags,
-                                 String contentType, byte[] payload) {
+    public PutManifestResult put(
+            RepositoryName repository, Reference reference, List<Tag> extraTags, String contentType, byte[] payload) {
         return put(INTERNAL, repository, reference, extraTags, contentType, payload);
     }
 
@@ -87,16 +87,24 @@ public final class Manifests {
      * As {@link #put(RepositoryName, Reference, String, byte[])}, also pointing {@code extraTags} at
      * the manifest in the same transaction (the {@code ?tag=} parameters of a push by digest).
      */
-    public PutManifestResult put(Caller caller, RepositoryName repository, Reference reference,
-                                 List<Tag> extraTags, String contentType, byte[] payload) {
+    public PutManifestResult put(
+            Caller caller,
+            RepositoryName repository,
+            Reference reference,
+            List<Tag> extraTags,
+            String contentType,
+            byte[] payload) {
         if (payload.length > options.maxManifestBytes()) {
             throw tooLarge(payload.length);
         }
         DigestAlgorithm algorithm = reference instanceof Digest d ? d.algorithm() : DigestAlgorithm.SHA256;
         Digest digest = Digest.compute(algorithm, payload);
         if (reference instanceof Digest expected && !expected.equals(digest)) {
-            throw RegistryException.of(ErrorCode.DIGEST_INVALID, "manifest digest is " + digest + ", not " + expected,
-                    "digest", expected.toString());
+            throw RegistryException.of(
+                    ErrorCode.DIGEST_INVALID,
+                    "manifest digest is " + digest + ", not " + expected,
+                    "digest",
+                    expected.toString());
         }
         ParsedManifest parsed = ManifestParser.parse(contentType, payload, options.maxManifestReferences());
         Set<Digest> blobs = new LinkedHashSet<>();
@@ -113,20 +121,35 @@ public final class Manifests {
             for (Digest blob : blobs) {
                 boolean mayBeAbsent = options.allowSparse() && !config.equals(Optional.of(blob));
                 if (!mayBeAbsent && !tx.blobs().linked(repository, blob)) {
-                    throw RegistryException.of(ErrorCode.MANIFEST_BLOB_UNKNOWN,
-                            "blob " + blob + " is not in repository " + repository, "digest", blob.toString());
+                    throw RegistryException.of(
+                            ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                            "blob " + blob + " is not in repository " + repository,
+                            "digest",
+                            blob.toString());
                 }
             }
             for (Digest child : children) {
                 if (!options.allowSparse() && !tx.manifests().exists(repository, child)) {
-                    throw RegistryException.of(ErrorCode.MANIFEST_BLOB_UNKNOWN,
-                            "manifest " + child + " is not in repository " + repository, "digest", child.toString());
+                    throw RegistryException.of(
+                            ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                            "manifest " + child + " is not in repository " + repository,
+                            "digest",
+                            child.toString());
                 }
             }
             tx.repositories().ensure(repository);
-            tx.manifests().put(new ManifestRecord(repository, digest, parsed.mediaType(), parsed.artifactType(),
-                    parsed.subject(), parsed.annotations(), payload, tx.now()),
-                    new ManifestReferences(blobs, children));
+            tx.manifests()
+                    .put(
+                            new ManifestRecord(
+                                    repository,
+                                    digest,
+                                    parsed.mediaType(),
+                                    parsed.artifactType(),
+                                    parsed.subject(),
+                                    parsed.annotations(),
+                                    payload,
+                                    tx.now()),
+                            new ManifestReferences(blobs, children));
             List<Tag> tags = new ArrayList<>();
             if (reference instanceof Tag tag) {
                 tags.add(tag);
@@ -134,8 +157,15 @@ public final class Manifests {
             extraTags.stream().filter(t -> !tags.contains(t)).forEach(tags::add);
             List<Digest> referenced = new ArrayList<>(blobs);
             referenced.addAll(children);
-            events.manifestPushed(tx, caller, repository, digest, parsed.mediaType(), payload.length,
-                    reference instanceof Tag tag ? tag.value() : null, referenced);
+            events.manifestPushed(
+                    tx,
+                    caller,
+                    repository,
+                    digest,
+                    parsed.mediaType(),
+                    payload.length,
+                    reference instanceof Tag tag ? tag.value() : null,
+                    referenced);
             for (Tag tag : tags) {
                 Optional<Digest> current = tx.tags().target(repository, tag.value());
                 if (current.isPresent() && !current.get().equals(digest)) {
@@ -143,7 +173,14 @@ public final class Manifests {
                 }
                 Optional<Digest> previous = tx.tags().set(repository, tag.value(), digest, caller.origin());
                 if (!previous.equals(Optional.of(digest))) {
-                    events.tagSet(tx, caller, repository, tag.value(), digest, parsed.mediaType(), payload.length,
+                    events.tagSet(
+                            tx,
+                            caller,
+                            repository,
+                            tag.value(),
+                            digest,
+                            parsed.mediaType(),
+                            payload.length,
                             previous.isPresent());
                 }
             }
@@ -205,14 +242,27 @@ public final class Manifests {
             found.addAll(metadata.manifests().digestsStartingWith(repository, beginning, 5));
         }
         if (found.isEmpty()) {
-            throw RegistryException.of(ErrorCode.NOT_FOUND, "repository " + repository + " has no manifest whose digest"
-                    + " begins with " + prefix, "digest", prefix.toString());
+            throw RegistryException.of(
+                    ErrorCode.NOT_FOUND,
+                    "repository " + repository + " has no manifest whose digest" + " begins with " + prefix,
+                    "digest",
+                    prefix.toString());
         }
         if (found.size() > 1) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "digest " + prefix + " is ambiguous in repository "
-                    + repository + ": it begins " + (found.size() > 4 ? "5 or more" : Integer.toString(found.size()))
-                    + " manifests' digests (" + String.join(", ", found.stream().limit(4).map(Digest::toString)
-                    .toList()) + "); give more of it", "digest", prefix.toString());
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "digest " + prefix + " is ambiguous in repository "
+                            + repository + ": it begins "
+                            + (found.size() > 4 ? "5 or more" : Integer.toString(found.size()))
+                            + " manifests' digests ("
+                            + String.join(
+                                    ", ",
+                                    found.stream()
+                                            .limit(4)
+                                            .map(Digest::toString)
+                                            .toList()) + "); give more of it",
+                    "digest",
+                    prefix.toString());
         }
         return found.getFirst();
     }
@@ -245,8 +295,10 @@ public final class Manifests {
                 Optional<Digest> index = tx.manifests().indexReferencing(repository, d);
                 Optional<ManifestRecord> existing = tx.manifests().get(repository, d);
                 if (index.isPresent() && existing.isPresent()) {
-                    throw new RegistryException(ErrorCode.REFERENCED, "manifest " + d + " is listed by index "
-                            + index.get() + " in " + repository + "; delete the index first",
+                    throw new RegistryException(
+                            ErrorCode.REFERENCED,
+                            "manifest " + d + " is listed by index " + index.get() + " in " + repository
+                                    + "; delete the index first",
                             Map.of("digest", d.toString(), "index", index.get().toString()));
                 }
                 yield existing.isPresent() && deleteManifest(tx, caller, existing.get());
@@ -308,8 +360,8 @@ public final class Manifests {
      * the repository holds, and it was pushed before {@code pushedBefore}. Retention and garbage
      * collection delete through this, so that what changed since they looked is never deleted.
      */
-    public Removal deleteIfUnkept(Caller caller, RepositoryName repository, Digest digest,
-                                  Set<String> deletableTags, long pushedBefore) {
+    public Removal deleteIfUnkept(
+            Caller caller, RepositoryName repository, Digest digest, Set<String> deletableTags, long pushedBefore) {
         return metadata.inTransaction(tx -> {
             Optional<ManifestRecord> m = tx.manifests().get(repository, digest);
             if (m.isEmpty()) {
@@ -324,7 +376,8 @@ public final class Manifests {
             if (tx.manifests().indexReferencing(repository, digest).isPresent()) {
                 return Removal.LISTED;
             }
-            if (m.get().subject().isPresent() && tx.manifests().exists(repository, m.get().subject().get())) {
+            if (m.get().subject().isPresent()
+                    && tx.manifests().exists(repository, m.get().subject().get())) {
                 return Removal.REFERRER_OF_KEPT;
             }
             deleteManifest(tx, caller, m.get());
@@ -338,13 +391,17 @@ public final class Manifests {
 
     /** One wording whether the reference is a tag or a digest. */
     private static RegistryException unknown(RepositoryName repository, String reference, String kind) {
-        return new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown: repository " + repository
-                + " has no manifest " + reference, Map.of(kind, reference));
+        return new RegistryException(
+                ErrorCode.MANIFEST_UNKNOWN,
+                "manifest unknown: repository " + repository + " has no manifest " + reference,
+                Map.of(kind, reference));
     }
 
     private RegistryException tooLarge(long size) {
-        return new RegistryException(ErrorCode.PAYLOAD_TOO_LARGE, "manifest of " + size + " bytes exceeds the limit of "
-                + options.maxManifestBytes(), Map.of("size", size, "limit", options.maxManifestBytes()));
+        return new RegistryException(
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                "manifest of " + size + " bytes exceeds the limit of " + options.maxManifestBytes(),
+                Map.of("size", size, "limit", options.maxManifestBytes()));
     }
 
     /** Thrown before reading a body whose declared length is already too large. */

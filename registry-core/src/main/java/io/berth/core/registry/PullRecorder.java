@@ -16,13 +16,11 @@ import java.util.concurrent.atomic.LongAdder;
  * not a use, and counting it would keep every replicated image under a last-pull rule.
  */
 public final class PullRecorder {
-    private record Key(RepositoryName repository, Digest digest) {
-    }
+    private record Key(RepositoryName repository, Digest digest) {}
 
     private final MetadataStore metadata;
     /** When, and the host the pull addressed (the pull event's URL names it). */
-    private record Pull(long at, String host) {
-    }
+    private record Pull(long at, String host) {}
 
     private final ConcurrentHashMap<Key, Pull> manifests = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Key, Long> blobs = new ConcurrentHashMap<>();

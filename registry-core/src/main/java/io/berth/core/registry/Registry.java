@@ -4,8 +4,8 @@ import io.berth.core.blob.BlobStore;
 import io.berth.core.blob.BufferPool;
 import io.berth.core.metadata.MetadataStore;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -52,8 +52,8 @@ public final class Registry implements AutoCloseable {
         this.events = new EventRecorder(options);
         this.pulls = new PullRecorder(metadata, clock, events, options.pullEvents());
         // hashing buffers: up to 8 per upload in flight, shared, allocated as bytes arrive
-        this.hashBuffers = BufferPool.heap("hashing", 1 << 16, 8 * Math.min(options.maxConcurrentUploads(), 64),
-                Duration.ofSeconds(30));
+        this.hashBuffers = BufferPool.heap(
+                "hashing", 1 << 16, 8 * Math.min(options.maxConcurrentUploads(), 64), Duration.ofSeconds(30));
         this.uploads = new Uploads(blobStore, metadata, storageHealth, options, clock, hashBuffers, events);
         this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth, events);
         this.manifests = new Manifests(metadata, pulls, options, events);

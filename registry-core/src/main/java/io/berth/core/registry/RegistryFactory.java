@@ -29,8 +29,7 @@ import java.util.function.Function;
  * {@code s3} there, in one line naming the installed types.
  */
 public final class RegistryFactory {
-    private RegistryFactory() {
-    }
+    private RegistryFactory() {}
 
     /**
      * Opens the stores the configuration names, each under an exclusive process lock.

@@ -36,21 +36,38 @@ import java.util.Set;
  * @param replicators                    authenticated callers (users, {@code robot:NAME}) whose pulls are
  *                                       replication copies
  */
-public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, long maxBufferedManifestBytes,
-                              long maxBufferedManifestBytesPerClient, boolean allowSparse,
-                              Duration uploadExpiry, Duration uploadPurgeInterval, int maxConcurrentUploads,
-                              int maxConcurrentUploadsPerClient, long maxSessionsPerClient,
-                              Duration pullFlushInterval, int maxPageSize, int maxCatalogSkip, boolean eventsEnabled,
-                              String eventsSource, String eventsUrlBase, boolean pullEvents,
-                              Set<String> replicators) {
+public record RegistryOptions(
+        long maxManifestBytes,
+        int maxManifestReferences,
+        long maxBufferedManifestBytes,
+        long maxBufferedManifestBytesPerClient,
+        boolean allowSparse,
+        Duration uploadExpiry,
+        Duration uploadPurgeInterval,
+        int maxConcurrentUploads,
+        int maxConcurrentUploadsPerClient,
+        long maxSessionsPerClient,
+        Duration pullFlushInterval,
+        int maxPageSize,
+        int maxCatalogSkip,
+        boolean eventsEnabled,
+        String eventsSource,
+        String eventsUrlBase,
+        boolean pullEvents,
+        Set<String> replicators) {
     public RegistryOptions {
         replicators = Set.copyOf(replicators);
         // a budget smaller than the largest manifest would refuse every push of one
-        for (var budget : Map.of(ConfigKeys.MANIFESTS_MAX_BUFFERED, maxBufferedManifestBytes,
-                ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT, maxBufferedManifestBytesPerClient).entrySet()) {
+        for (var budget : Map.of(
+                        ConfigKeys.MANIFESTS_MAX_BUFFERED,
+                        maxBufferedManifestBytes,
+                        ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT,
+                        maxBufferedManifestBytesPerClient)
+                .entrySet()) {
             if (budget.getValue() < maxManifestBytes) {
-                throw new IllegalArgumentException(budget.getKey().name() + " (" + budget.getValue() + " bytes) must be at"
-                        + " least " + ConfigKeys.MANIFESTS_MAX_SIZE.name() + " (" + maxManifestBytes + " bytes)");
+                throw new IllegalArgumentException(
+                        budget.getKey().name() + " (" + budget.getValue() + " bytes) must be at" + " least "
+                                + ConfigKeys.MANIFESTS_MAX_SIZE.name() + " (" + maxManifestBytes + " bytes)");
             }
         }
     }
@@ -69,17 +86,24 @@ public record RegistryOptions(long maxManifestBytes, int maxManifestReferences, 
      * @param replicators {@code auth.replicators}, which access control owns and the engine does not read
      */
     public static RegistryOptions from(BerthConfig config, Set<String> replicators) {
-        return new RegistryOptions(config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
-                config.intCount(ConfigKeys.MANIFESTS_MAX_REFERENCES), config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED),
-                config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT), config.bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE),
-                config.duration(ConfigKeys.UPLOADS_EXPIRY), config.duration(ConfigKeys.UPLOADS_PURGE_INTERVAL),
+        return new RegistryOptions(
+                config.size(ConfigKeys.MANIFESTS_MAX_SIZE),
+                config.intCount(ConfigKeys.MANIFESTS_MAX_REFERENCES),
+                config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED),
+                config.size(ConfigKeys.MANIFESTS_MAX_BUFFERED_PER_CLIENT),
+                config.bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE),
+                config.duration(ConfigKeys.UPLOADS_EXPIRY),
+                config.duration(ConfigKeys.UPLOADS_PURGE_INTERVAL),
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT),
                 config.intCount(ConfigKeys.UPLOADS_MAX_CONCURRENT_PER_CLIENT),
                 config.count(ConfigKeys.UPLOADS_MAX_SESSIONS_PER_CLIENT),
-                config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL), config.intCount(ConfigKeys.LISTING_MAX_PAGE),
+                config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL),
+                config.intCount(ConfigKeys.LISTING_MAX_PAGE),
                 config.intCount(ConfigKeys.LISTING_MAX_CATALOG_SKIP),
-                !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(), eventsSource(config),
-                eventsUrlBase(config), config.bool(ConfigKeys.EVENTS_PULL),
+                !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(),
+                eventsSource(config),
+                eventsUrlBase(config),
+                config.bool(ConfigKeys.EVENTS_PULL),
                 replicators);
     }
 

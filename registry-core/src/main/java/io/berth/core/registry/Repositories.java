@@ -21,18 +21,14 @@ public final class Repositories {
         this.events = events;
     }
 
-    public record RepositoryInfo(RepositoryName name, RepositoryStats stats) {
-    }
+    public record RepositoryInfo(RepositoryName name, RepositoryStats stats) {}
 
-    public record RepositoryPage(List<RepositoryInfo> repositories, String nextPageToken) {
-    }
+    public record RepositoryPage(List<RepositoryInfo> repositories, String nextPageToken) {}
 
     /** A manifest with the tags pointing at it and how many referrers (signatures, SBOMs) it has. */
-    public record ManifestInfo(ManifestSummary manifest, List<String> tags, long referrers) {
-    }
+    public record ManifestInfo(ManifestSummary manifest, List<String> tags, long referrers) {}
 
-    public record ManifestPage(List<ManifestInfo> manifests, String nextPageToken) {
-    }
+    public record ManifestPage(List<ManifestInfo> manifests, String nextPageToken) {}
 
     /** Repositories whose names start with {@code prefix}, sorted by name, a page at a time. */
     public RepositoryPage list(String prefix, String pageToken, int pageSize) {
@@ -50,8 +46,11 @@ public final class Repositories {
 
     private static String token(String pageToken) {
         if (!pageToken.startsWith("r:")) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "page token '" + pageToken + "' is not one this "
-                    + "listing returned", "pageToken", pageToken);
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "page token '" + pageToken + "' is not one this " + "listing returned",
+                    "pageToken",
+                    pageToken);
         }
         return pageToken.substring(2);
     }
@@ -74,8 +73,10 @@ public final class Repositories {
             Immutability.Checker rules = Immutability.checker(tx);
             for (String tag : tx.tags().names(repository, null, Integer.MAX_VALUE)) {
                 rules.protecting(repository, tag).ifPresent(rule -> {
-                    throw new RegistryException(ErrorCode.IMMUTABLE, "repository " + repository + " holds tag " + tag
-                            + ", protected by " + rule.describe() + "; delete the rule first",
+                    throw new RegistryException(
+                            ErrorCode.IMMUTABLE,
+                            "repository " + repository + " holds tag " + tag + ", protected by " + rule.describe()
+                                    + "; delete the rule first",
                             Map.of("tag", tag, "rule", rule.id()));
                 });
             }
@@ -92,8 +93,11 @@ public final class Repositories {
         String after = null;
         if (pageToken != null && !pageToken.isEmpty()) {
             if (!pageToken.startsWith("m:")) {
-                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "page token '" + pageToken + "' is not one "
-                        + "this listing returned", "pageToken", pageToken);
+                throw RegistryException.of(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "page token '" + pageToken + "' is not one " + "this listing returned",
+                        "pageToken",
+                        pageToken);
             }
             after = pageToken.substring(2);
         }
@@ -101,10 +105,13 @@ public final class Repositories {
         boolean more = rows.size() > limit;
         List<ManifestInfo> out = new ArrayList<>();
         for (ManifestSummary m : more ? rows.subList(0, limit) : rows) {
-            out.add(new ManifestInfo(m, metadata.tags().of(repository, m.digest()),
+            out.add(new ManifestInfo(
+                    m,
+                    metadata.tags().of(repository, m.digest()),
                     metadata.manifests().referrerCount(repository, m.digest())));
         }
-        return new ManifestPage(out, more ? "m:" + out.get(out.size() - 1).manifest().digest() : "");
+        return new ManifestPage(
+                out, more ? "m:" + out.get(out.size() - 1).manifest().digest() : "");
     }
 
     private void require(RepositoryName repository) {
@@ -114,7 +121,7 @@ public final class Repositories {
     }
 
     private static RegistryException unknown(RepositoryName repository) {
-        return RegistryException.of(ErrorCode.NOT_FOUND, "repository " + repository + " is not known", "name",
-                repository.value());
+        return RegistryException.of(
+                ErrorCode.NOT_FOUND, "repository " + repository + " is not known", "name", repository.value());
     }
 }

@@ -20,12 +20,10 @@ public final class StorageHealth {
     private static final System.Logger LOG = System.getLogger(StorageHealth.class.getName());
 
     /** A storage failure that no successful write has followed yet. */
-    public record Problem(String code, String message, long since) {
-    }
+    public record Problem(String code, String message, long since) {}
 
     /** A blob whose stored bytes could not be read back as recorded. */
-    public record Damage(Digest digest, String reason, long at) {
-    }
+    public record Damage(Digest digest, String reason, long at) {}
 
     private static final int MAX_DAMAGED = 100;
 
@@ -37,8 +35,12 @@ public final class StorageHealth {
         Problem current = problem;
         if (current == null || !current.code().equals(failure.code().name())) {
             problem = new Problem(failure.code().name(), failure.getMessage(), System.currentTimeMillis());
-            LOG.log(System.Logger.Level.WARNING, "blob storage failing: " + failure.getMessage()
-                    + (failure.getCause() == null ? "" : " (" + failure.getCause().getMessage() + ")"));
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "blob storage failing: " + failure.getMessage()
+                            + (failure.getCause() == null
+                                    ? ""
+                                    : " (" + failure.getCause().getMessage() + ")"));
         }
     }
 
@@ -46,8 +48,10 @@ public final class StorageHealth {
         Problem current = problem;
         if (current != null) {
             problem = null;
-            LOG.log(System.Logger.Level.INFO, "blob storage recovered: writes succeed again after failing since "
-                    + Instant.ofEpochMilli(current.since()));
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "blob storage recovered: writes succeed again after failing since "
+                            + Instant.ofEpochMilli(current.since()));
         }
     }
 

@@ -49,23 +49,34 @@ public final class Tags {
     }
 
     /** How a listing is ordered. */
-    public enum Order { NAME, PUSHED }
+    public enum Order {
+        NAME,
+        PUSHED
+    }
 
     /** How a filter is written. */
-    public enum FilterKind { GLOB, REGEX }
+    public enum FilterKind {
+        GLOB,
+        REGEX
+    }
 
     /** A tag with its manifest's details. */
-    public record TagInfo(RepositoryName repository, String name, Digest digest, String mediaType, long size,
-                          List<String> platforms, long pushedAt, OptionalLong lastPulledAt) {
-    }
+    public record TagInfo(
+            RepositoryName repository,
+            String name,
+            Digest digest,
+            String mediaType,
+            long size,
+            List<String> platforms,
+            long pushedAt,
+            OptionalLong lastPulledAt) {}
 
     /** A page of tags; {@code nextPageToken} empty on the last page. */
-    public record TagPage(List<TagInfo> tags, String nextPageToken) {
-    }
+    public record TagPage(List<TagInfo> tags, String nextPageToken) {}
 
     /** Tags of a repository, a page at a time, for a caller who cannot go away. */
-    public TagPage list(RepositoryName repository, String filter, FilterKind kind, Order order, String pageToken,
-                        int pageSize) {
+    public TagPage list(
+            RepositoryName repository, String filter, FilterKind kind, Order order, String pageToken, int pageSize) {
         return list(repository, filter, kind, order, pageToken, pageSize, Cancellation.NEVER);
     }
 
@@ -79,8 +90,14 @@ public final class Tags {
      * @param pageSize   1 to 1000 (0: 100)
      * @throws java.util.concurrent.CancellationException when the caller went away
      */
-    public TagPage list(RepositoryName repository, String filter, FilterKind kind, Order order, String pageToken,
-                        int pageSize, Cancellation cancellation) {
+    public TagPage list(
+            RepositoryName repository,
+            String filter,
+            FilterKind kind,
+            Order order,
+            String pageToken,
+            int pageSize,
+            Cancellation cancellation) {
         Predicate<String> matches = matcher(filter, kind);
         requireRepository(repository);
         int limit = pageSize(pageSize);
@@ -128,21 +145,28 @@ public final class Tags {
                 }
                 if (order == Order.PUSHED && token.startsWith("p:")) {
                     int colon = token.indexOf(':', 2);
-                    return new Cursor(Long.parseLong(token.substring(2, colon)), new Tag(token.substring(colon + 1))
-                            .value());
+                    return new Cursor(
+                            Long.parseLong(token.substring(2, colon)), new Tag(token.substring(colon + 1)).value());
                 }
             } catch (RuntimeException e) {
                 // falls through: not a token of ours
             }
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "page token '" + token + "' is not one this "
-                    + "listing (ordered by " + order.name().toLowerCase() + ") returned", "pageToken", token);
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "page token '" + token + "' is not one this " + "listing (ordered by "
+                            + order.name().toLowerCase() + ") returned",
+                    "pageToken",
+                    token);
         }
     }
 
     static int pageSize(int requested) {
         if (requested < 0 || requested > 1000) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "page size " + requested + " must be from 1 to 1000"
-                    + " (0: 100)", "pageSize", requested);
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "page size " + requested + " must be from 1 to 1000" + " (0: 100)",
+                    "pageSize",
+                    requested);
         }
         return requested == 0 ? 100 : requested;
     }
@@ -163,7 +187,10 @@ public final class Tags {
         try {
             glob = Glob.of(filter);
         } catch (IllegalArgumentException e) {
-            throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "filter " + e.getMessage(), "filter",
+            throw RegistryException.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "filter " + e.getMessage(),
+                    "filter",
                     filter.substring(0, Math.min(80, filter.length())));
         }
         return glob::matches;
@@ -171,17 +198,20 @@ public final class Tags {
 
     public TagInfo get(RepositoryName repository, String tag) {
         requireRepository(repository);
-        TagRecord r = metadata.tags().record(repository, new Tag(tag).value()).orElseThrow(() -> unknownTag(repository,
-                tag));
+        TagRecord r =
+                metadata.tags().record(repository, new Tag(tag).value()).orElseThrow(() -> unknownTag(repository, tag));
         List<String> platforms = MediaTypes.INDEXES.contains(r.mediaType())
-                ? metadata.manifests().get(repository, r.digest()).map(m -> platforms(m.payload())).orElse(List.of())
+                ? metadata.manifests()
+                        .get(repository, r.digest())
+                        .map(m -> platforms(m.payload()))
+                        .orElse(List.of())
                 : List.of();
         return info(repository, r, platforms);
     }
 
     private static TagInfo info(RepositoryName repository, TagRecord r, List<String> platforms) {
-        return new TagInfo(repository, r.name(), r.digest(), r.mediaType(), r.size(), platforms, r.pushedAt(),
-                r.lastPulledAt());
+        return new TagInfo(
+                repository, r.name(), r.digest(), r.mediaType(), r.size(), platforms, r.pushedAt(), r.lastPulledAt());
     }
 
     /** {@code os/architecture[/variant]} of each entry of an index that names its platform. */
@@ -206,13 +236,17 @@ public final class Tags {
      * that manifest by tag would. With {@code from} another repository, the manifest is promoted:
      * its blobs are mounted and it (with the manifests an index lists) is copied first.
      */
-    public TagInfo set(Caller caller, RepositoryName repository, String tag, Digest digest,
-                       Optional<RepositoryName> from) {
+    public TagInfo set(
+            Caller caller, RepositoryName repository, String tag, Digest digest, Optional<RepositoryName> from) {
         Tag t = new Tag(tag);
         RepositoryName source = from.orElse(repository);
-        ManifestRecord m = metadata.manifests().get(source, digest).orElseThrow(() -> RegistryException.of(
-                ErrorCode.NOT_FOUND, "repository " + source + " has no manifest " + digest, "digest",
-                digest.toString()));
+        ManifestRecord m = metadata.manifests()
+                .get(source, digest)
+                .orElseThrow(() -> RegistryException.of(
+                        ErrorCode.NOT_FOUND,
+                        "repository " + source + " has no manifest " + digest,
+                        "digest",
+                        digest.toString()));
         if (!source.equals(repository)) {
             copy(caller, source, repository, m, 0);
         }
@@ -270,14 +304,24 @@ public final class Tags {
             chosen = h.stream().filter(c -> c.changedAt() <= atMillis).reduce((a, b) -> b);
             which = "the version current at " + Instant.ofEpochMilli(atMillis);
         }
-        TagChange c = chosen.orElseThrow(() -> RegistryException.of(ErrorCode.NOT_FOUND, "tag " + repository + ":"
-                + tag + " has no " + which + " (versions 1 to " + h.get(h.size() - 1).version() + ")", "tag", tag));
-        Digest target = c.digest().orElseThrow(() -> RegistryException.of(ErrorCode.FAILED_PRECONDITION,
-                which + " of tag " + repository + ":" + tag + " is its deletion; choose a version that points at a "
-                        + "manifest", "version", c.version()));
+        TagChange c = chosen.orElseThrow(() -> RegistryException.of(
+                ErrorCode.NOT_FOUND,
+                "tag " + repository + ":" + tag + " has no " + which + " (versions 1 to "
+                        + h.get(h.size() - 1).version() + ")",
+                "tag",
+                tag));
+        Digest target = c.digest()
+                .orElseThrow(() -> RegistryException.of(
+                        ErrorCode.FAILED_PRECONDITION,
+                        which + " of tag " + repository + ":" + tag
+                                + " is its deletion; choose a version that points at a " + "manifest",
+                        "version",
+                        c.version()));
         if (!metadata.manifests().exists(repository, target)) {
-            throw new RegistryException(ErrorCode.FAILED_PRECONDITION, which + " of tag " + repository + ":" + tag
-                    + " pointed at " + target + ", which the repository no longer holds (deleted)",
+            throw new RegistryException(
+                    ErrorCode.FAILED_PRECONDITION,
+                    which + " of tag " + repository + ":" + tag + " pointed at " + target
+                            + ", which the repository no longer holds (deleted)",
                     Map.of("digest", target.toString(), "version", c.version()));
         }
         return set(caller, repository, tag, target, Optional.empty());
@@ -285,8 +329,8 @@ public final class Tags {
 
     private void requireRepository(RepositoryName repository) {
         if (!metadata.repositories().exists(repository)) {
-            throw RegistryException.of(ErrorCode.NOT_FOUND, "repository " + repository + " is not known", "name",
-                    repository.value());
+            throw RegistryException.of(
+                    ErrorCode.NOT_FOUND, "repository " + repository + " is not known", "name", repository.value());
         }
     }
 

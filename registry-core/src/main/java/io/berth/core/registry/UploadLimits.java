@@ -33,8 +33,10 @@ final class UploadLimits {
         String client = caller.client();
         if (total.incrementAndGet() > max) {
             total.decrementAndGet();
-            throw busy("the registry is receiving " + max + " uploads at once, its limit (uploads.max-concurrent)",
-                    "uploads.max-concurrent", max);
+            throw busy(
+                    "the registry is receiving " + max + " uploads at once, its limit (uploads.max-concurrent)",
+                    "uploads.max-concurrent",
+                    max);
         }
         AtomicInteger mine = perClient.compute(client, (k, v) -> {
             AtomicInteger n = v == null ? new AtomicInteger() : v;
@@ -43,9 +45,11 @@ final class UploadLimits {
         });
         if (mine.get() > maxPerClient) {
             leave(client);
-            throw busy("client " + client + " is sending " + maxPerClient
-                    + " uploads at once, its limit (uploads.max-concurrent-per-client)",
-                    "uploads.max-concurrent-per-client", maxPerClient);
+            throw busy(
+                    "client " + client + " is sending " + maxPerClient
+                            + " uploads at once, its limit (uploads.max-concurrent-per-client)",
+                    "uploads.max-concurrent-per-client",
+                    maxPerClient);
         }
         return () -> leave(client);
     }
@@ -60,7 +64,7 @@ final class UploadLimits {
     }
 
     private static RegistryException busy(String why, String setting, int limit) {
-        return new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; retry later", Map.of("setting", setting,
-                "limit", limit));
+        return new RegistryException(
+                ErrorCode.TOOMANYREQUESTS, why + "; retry later", Map.of("setting", setting, "limit", limit));
     }
 }

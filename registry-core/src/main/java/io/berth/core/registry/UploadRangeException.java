@@ -14,8 +14,7 @@ public final class UploadRangeException extends RegistryException {
     private final UploadId uploadId;
     private final long currentSize;
 
-    public UploadRangeException(RepositoryName repository, UploadId uploadId,
-                                long currentSize, String message) {
+    public UploadRangeException(RepositoryName repository, UploadId uploadId, long currentSize, String message) {
         super(ErrorCode.RANGE_INVALID, message, Map.of("size", currentSize));
         this.repository = repository;
         this.uploadId = uploadId;

@@ -42,12 +42,12 @@ import java.util.function.Supplier;
  * visible only once its digest matched; a mismatch discards the upload.
  */
 public final class Uploads {
-    private record HashState(long size, DigestAlgorithm algorithm, MessageDigest digest) {
-    }
+    private record HashState(long size, DigestAlgorithm algorithm, MessageDigest digest) {}
 
     private static final System.Logger LOG = System.getLogger(Uploads.class.getName());
     /** Bodies up to this size are hashed on the request's own thread (no hand-off, nothing to overlap). */
     static final long INLINE_HASH_MAX = 4L << 20;
+
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
     private final BlobStore store;
@@ -61,8 +61,14 @@ public final class Uploads {
     private final Map<UploadId, HashState> hashes = new ConcurrentHashMap<>();
     private final Map<UploadId, Boolean> busy = new ConcurrentHashMap<>();
 
-    Uploads(BlobStore store, MetadataStore metadata, StorageHealth health, RegistryOptions options,
-            Clock clock, BufferPool hashBuffers, EventRecorder events) {
+    Uploads(
+            BlobStore store,
+            MetadataStore metadata,
+            StorageHealth health,
+            RegistryOptions options,
+            Clock clock,
+            BufferPool hashBuffers,
+            EventRecorder events) {
         this.events = events;
         this.store = store;
         this.metadata = metadata;
@@ -110,9 +116,10 @@ public final class Uploads {
             if (open >= options.maxSessionsPerClient()) {
                 String why = "client " + caller.client() + " has " + open + " open upload sessions, its limit"
                         + " (uploads.max-sessions-per-client)";
-                throw new RegistryException(ErrorCode.TOOMANYREQUESTS, why + "; complete or cancel some, or wait for"
-                        + " them to expire", Map.of("setting", "uploads.max-sessions-per-client",
-                        "limit", options.maxSessionsPerClient()));
+                throw new RegistryException(
+                        ErrorCode.TOOMANYREQUESTS,
+                        why + "; complete or cancel some, or wait for" + " them to expire",
+                        Map.of("setting", "uploads.max-sessions-per-client", "limit", options.maxSessionsPerClient()));
             }
             tx.uploads().create(session);
             return null;
@@ -130,9 +137,14 @@ public final class Uploads {
 
     /** The session, which must belong to {@code repository}. */
     public UploadSession status(RepositoryName repository, UploadId id) {
-        return metadata.uploads().get(id).filter(s -> s.repository().equals(repository))
-                .orElseThrow(() -> RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN,
-                        "upload " + id + " is unknown to repository " + repository, "upload", id.value()));
+        return metadata.uploads()
+                .get(id)
+                .filter(s -> s.repository().equals(repository))
+                .orElseThrow(() -> RegistryException.of(
+                        ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                        "upload " + id + " is unknown to repository " + repository,
+                        "upload",
+                        id.value()));
     }
 
     /**
@@ -141,14 +153,23 @@ public final class Uploads {
      * @param rangeStart     where the client says the chunk starts ({@code Content-Range}), if it said
      * @param declaredLength how many bytes the client says it sends, if it said
      */
-    public UploadSession append(RepositoryName repository, UploadId id, OptionalLong rangeStart,
-                                OptionalLong declaredLength, InputStream body) {
+    public UploadSession append(
+            RepositoryName repository,
+            UploadId id,
+            OptionalLong rangeStart,
+            OptionalLong declaredLength,
+            InputStream body) {
         return append(Caller.internal("upload"), repository, id, rangeStart, declaredLength, body);
     }
 
     /** As above, counting against the caller's limit of concurrent upload bodies. */
-    public UploadSession append(Caller caller, RepositoryName repository, UploadId id, OptionalLong rangeStart,
-                                OptionalLong declaredLength, InputStream body) {
+    public UploadSession append(
+            Caller caller,
+            RepositoryName repository,
+            UploadId id,
+            OptionalLong rangeStart,
+            OptionalLong declaredLength,
+            InputStream body) {
         UploadLimits.Permit permit = limits.enter(caller);
         try (permit) {
             return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body, true));
@@ -159,13 +180,20 @@ public final class Uploads {
      * @param acknowledged whether the chunk is acknowledged on its own ({@code PATCH}: durable before the
      *                     answer), or is the final chunk of a completion, made durable by the commit
      */
-    private UploadSession appendLocked(UploadSession session, OptionalLong rangeStart, OptionalLong declaredLength,
-                                       InputStream body, boolean acknowledged) {
+    private UploadSession appendLocked(
+            UploadSession session,
+            OptionalLong rangeStart,
+            OptionalLong declaredLength,
+            InputStream body,
+            boolean acknowledged) {
         UploadId id = session.id();
         long start = session.size();
         if (rangeStart.isPresent() && rangeStart.getAsLong() != start) {
-            throw new UploadRangeException(session.repository(), id, start, "chunk starts at " + rangeStart.getAsLong()
-                    + " but the upload holds " + start + " bytes");
+            throw new UploadRangeException(
+                    session.repository(),
+                    id,
+                    start,
+                    "chunk starts at " + rangeStart.getAsLong() + " but the upload holds " + start + " bytes");
         }
         HashState state = hashes.get(id);
         MessageDigest md = null;
@@ -198,14 +226,19 @@ public final class Uploads {
         long written = newSize - start;
         if (declaredLength.isPresent() && declaredLength.getAsLong() != written) {
             dropUnacknowledged(id, start);
-            throw RegistryException.of(ErrorCode.SIZE_INVALID, "chunk declared " + declaredLength.getAsLong()
-                    + " bytes but carried " + written, "size", written);
+            throw RegistryException.of(
+                    ErrorCode.SIZE_INVALID,
+                    "chunk declared " + declaredLength.getAsLong() + " bytes but carried " + written,
+                    "size",
+                    written);
         }
-        boolean advanced = metadata.inTransaction(acknowledged ? DURABLE : DEFERRED,
-                tx -> tx.uploads().advance(id, start, newSize));
+        boolean advanced = metadata.inTransaction(
+                acknowledged ? DURABLE : DEFERRED, tx -> tx.uploads().advance(id, start, newSize));
         if (!advanced) {
-            UploadSession now = metadata.uploads().get(id).orElseThrow(() -> RegistryException.of(
-                    ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload was cancelled", "upload", id.value()));
+            UploadSession now = metadata.uploads()
+                    .get(id)
+                    .orElseThrow(() -> RegistryException.of(
+                            ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload was cancelled", "upload", id.value()));
             throw new UploadRangeException(session.repository(), id, now.size(), "upload changed concurrently");
         }
         if (md != null) {
@@ -230,12 +263,16 @@ public final class Uploads {
         } catch (StagedUploadLostException e) {
             UploadSession session = metadata.uploads().get(id).orElse(null);
             discard(id);
-            throw session == null ? RegistryException.of(ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload " + id + " is gone",
-                    "upload", id.value()) : lost(session, e);
+            throw session == null
+                    ? RegistryException.of(
+                            ErrorCode.BLOB_UPLOAD_UNKNOWN, "upload " + id + " is gone", "upload", id.value())
+                    : lost(session, e);
         } catch (RequestBodyException e) {
             dropUnacknowledged(id, start);
-            throw new ClientAbortedException("client stopped sending the chunk after " + start + " acknowledged bytes"
-                    + " (" + e.getMessage() + ")", e);
+            throw new ClientAbortedException(
+                    "client stopped sending the chunk after " + start + " acknowledged bytes" + " (" + e.getMessage()
+                            + ")",
+                    e);
         } catch (IOException e) {
             dropUnacknowledged(id, start);
             RegistryException failure = StorageFailures.of("chunk could not be stored", e);
@@ -252,8 +289,9 @@ public final class Uploads {
             store.truncateUpload(id, size);
         } catch (IOException e) {
             // the next append or completion truncates again; the session never counted these bytes
-            LOG.log(System.Logger.Level.WARNING, "could not drop unacknowledged bytes of upload " + id + ": "
-                    + e.getMessage());
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "could not drop unacknowledged bytes of upload " + id + ": " + e.getMessage());
         }
     }
 
@@ -266,14 +304,25 @@ public final class Uploads {
     }
 
     /** Completes an upload with an optional final chunk and verifies its digest. */
-    public BlobInfo complete(RepositoryName repository, UploadId id, Digest digest, OptionalLong rangeStart,
-                             OptionalLong declaredLength, InputStream finalChunk) {
+    public BlobInfo complete(
+            RepositoryName repository,
+            UploadId id,
+            Digest digest,
+            OptionalLong rangeStart,
+            OptionalLong declaredLength,
+            InputStream finalChunk) {
         return complete(Caller.internal("upload"), repository, id, digest, rangeStart, declaredLength, finalChunk);
     }
 
     /** As above; a final chunk counts against the caller's limit of concurrent upload bodies. */
-    public BlobInfo complete(Caller caller, RepositoryName repository, UploadId id, Digest digest,
-                             OptionalLong rangeStart, OptionalLong declaredLength, InputStream finalChunk) {
+    public BlobInfo complete(
+            Caller caller,
+            RepositoryName repository,
+            UploadId id,
+            Digest digest,
+            OptionalLong rangeStart,
+            OptionalLong declaredLength,
+            InputStream finalChunk) {
         if (finalChunk == null) {
             return completeLocked(repository, id, digest, rangeStart, declaredLength, null);
         }
@@ -283,8 +332,13 @@ public final class Uploads {
         }
     }
 
-    private BlobInfo completeLocked(RepositoryName repository, UploadId id, Digest digest, OptionalLong rangeStart,
-                                    OptionalLong declaredLength, InputStream finalChunk) {
+    private BlobInfo completeLocked(
+            RepositoryName repository,
+            UploadId id,
+            Digest digest,
+            OptionalLong rangeStart,
+            OptionalLong declaredLength,
+            InputStream finalChunk) {
         return exclusive(id, () -> {
             UploadSession session = status(repository, id);
             if (finalChunk != null) {
@@ -331,8 +385,10 @@ public final class Uploads {
         }
         if (!actual.equals(expected)) {
             discard(id);
-            throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest " + expected
-                    + " does not match the uploaded content", Map.of("digest", expected.toString()));
+            throw new RegistryException(
+                    ErrorCode.DIGEST_INVALID,
+                    "digest " + expected + " does not match the uploaded content",
+                    Map.of("digest", expected.toString()));
         }
         reserve(expected, id);
         boolean placed = false;
@@ -368,8 +424,10 @@ public final class Uploads {
         Optional<Digest> running = runningDigest(session, expected.algorithm());
         if (running.isPresent() && !running.get().equals(expected)) {
             discard(id);
-            throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest " + expected
-                    + " does not match the uploaded content", Map.of("digest", expected.toString()));
+            throw new RegistryException(
+                    ErrorCode.DIGEST_INVALID,
+                    "digest " + expected + " does not match the uploaded content",
+                    Map.of("digest", expected.toString()));
         }
         boolean verified = running.isPresent()
                 || metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.gc().reservedBy(expected, id.value()));
@@ -401,11 +459,14 @@ public final class Uploads {
     private void reserve(Digest digest, UploadId holder) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         // deferred: a reservation matters only to a collection running while this process does
-        while (!metadata.<Boolean>inTransaction(DEFERRED, tx -> tx.gc().reserve(digest, holder.value(),
-                clock.millis() - STALE_CLAIM_MILLIS))) {
+        while (!metadata.<Boolean>inTransaction(
+                DEFERRED, tx -> tx.gc().reserve(digest, holder.value(), clock.millis() - STALE_CLAIM_MILLIS))) {
             if (System.nanoTime() > deadline) {
-                throw RegistryException.of(ErrorCode.STORAGE_UNAVAILABLE, "garbage collection is deleting blob "
-                        + digest + "; retry", "digest", digest.toString());
+                throw RegistryException.of(
+                        ErrorCode.STORAGE_UNAVAILABLE,
+                        "garbage collection is deleting blob " + digest + "; retry",
+                        "digest",
+                        digest.toString());
             }
             try {
                 Thread.sleep(20);
@@ -466,8 +527,11 @@ public final class Uploads {
     }
 
     private static RegistryException lost(UploadSession session, StagedUploadLostException e) {
-        return new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.getMessage()
-                + "; the upload cannot continue, start a new one", Map.of("upload", session.id().value()), e);
+        return new RegistryException(
+                ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                e.getMessage() + "; the upload cannot continue, start a new one",
+                Map.of("upload", session.id().value()),
+                e);
     }
 
     /** The digest of the session's bytes from its running state, when that covers all of them. */
@@ -476,7 +540,8 @@ public final class Uploads {
         if (state != null && state.size() == session.size() && state.algorithm() == algorithm) {
             try {
                 // finish a copy: if completing fails after this, a retry still has the running state
-                return Optional.of(Digest.of(algorithm, ((MessageDigest) state.digest().clone()).digest()));
+                return Optional.of(
+                        Digest.of(algorithm, ((MessageDigest) state.digest().clone()).digest()));
             } catch (CloneNotSupportedException e) {
                 return Optional.empty();
             }
@@ -506,20 +571,21 @@ public final class Uploads {
     }
 
     /** Pushes a whole blob in one request ({@code POST …/uploads/?digest=}). */
-    public BlobInfo putMonolithic(RepositoryName repository, Digest digest, OptionalLong declaredLength,
-                                  InputStream body) {
+    public BlobInfo putMonolithic(
+            RepositoryName repository, Digest digest, OptionalLong declaredLength, InputStream body) {
         return putMonolithic(Caller.internal("upload"), repository, digest, declaredLength, body);
     }
 
     /** As above, counting against the caller's limits. */
-    public BlobInfo putMonolithic(Caller caller, RepositoryName repository, Digest digest, OptionalLong declaredLength,
-                                  InputStream body) {
+    public BlobInfo putMonolithic(
+            Caller caller, RepositoryName repository, Digest digest, OptionalLong declaredLength, InputStream body) {
         UploadLimits.Permit permit = limits.enter(caller);
         try (permit) {
             UploadSession session = start(repository, caller);
             UploadId id = session.id();
             // hash with the client's algorithm from the first byte: no second pass even for sha512
-            hashes.put(id, new HashState(0, digest.algorithm(), digest.algorithm().newMessageDigest()));
+            hashes.put(
+                    id, new HashState(0, digest.algorithm(), digest.algorithm().newMessageDigest()));
             try {
                 return completeLocked(repository, id, digest, OptionalLong.empty(), declaredLength, body);
             } catch (RuntimeException | Error e) {
@@ -555,10 +621,11 @@ public final class Uploads {
     }
 
     /** As above, on behalf of {@code caller} (in its event). */
-    public Optional<BlobInfo> mount(Caller caller, RepositoryName repository, Digest digest,
-                                    Optional<RepositoryName> from) {
+    public Optional<BlobInfo> mount(
+            Caller caller, RepositoryName repository, Digest digest, Optional<RepositoryName> from) {
         return metadata.inTransaction(tx -> {
-            boolean available = from.isPresent() ? tx.blobs().linked(from.get(), digest)
+            boolean available = from.isPresent()
+                    ? tx.blobs().linked(from.get(), digest)
                     : tx.blobs().linkedAnywhere(digest);
             OptionalLong size = tx.blobs().size(digest);
             if (!available || size.isEmpty()) {
@@ -596,11 +663,14 @@ public final class Uploads {
             }
         }
         if (removed + orphans > 0) {
-            LOG.log(System.Logger.Level.INFO, "purged " + removed + " expired upload session(s) and " + orphans
-                    + " orphaned staging file(s), " + bytes + " bytes freed");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "purged " + removed + " expired upload session(s) and " + orphans + " orphaned staging file(s), "
+                            + bytes + " bytes freed");
         }
         // running digests of sessions that no longer exist (a backstop for any race that kept one)
-        hashes.keySet().removeIf(id -> !busy.containsKey(id) && !metadata.uploads().exists(id));
+        hashes.keySet()
+                .removeIf(id -> !busy.containsKey(id) && !metadata.uploads().exists(id));
         return removed;
     }
 
@@ -611,8 +681,10 @@ public final class Uploads {
 
     private <T> T exclusive(UploadId id, Supplier<T> work) {
         if (busy.putIfAbsent(id, Boolean.TRUE) != null) {
-            UploadSession s = metadata.uploads().get(id).orElseThrow(() -> RegistryException.of(
-                    ErrorCode.BLOB_UPLOAD_UNKNOWN, "unknown upload", "upload", id.value()));
+            UploadSession s = metadata.uploads()
+                    .get(id)
+                    .orElseThrow(() -> RegistryException.of(
+                            ErrorCode.BLOB_UPLOAD_UNKNOWN, "unknown upload", "upload", id.value()));
             throw new UploadRangeException(s.repository(), id, s.size(), "another request is writing to this upload");
         }
         try {

@@ -19,11 +19,23 @@ import java.util.Map;
  * {@code @yearly}.
  */
 public final class Cron {
-    private static final Map<String, String> MACROS = Map.of("@hourly", "0 * * * *", "@daily", "0 0 * * *",
-            "@midnight", "0 0 * * *", "@weekly", "0 0 * * 0", "@monthly", "0 0 1 * *", "@yearly", "0 0 1 1 *",
-            "@annually", "0 0 1 1 *");
-    private static final List<String> MONTHS = List.of("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP",
-            "OCT", "NOV", "DEC");
+    private static final Map<String, String> MACROS = Map.of(
+            "@hourly",
+            "0 * * * *",
+            "@daily",
+            "0 0 * * *",
+            "@midnight",
+            "0 0 * * *",
+            "@weekly",
+            "0 0 * * 0",
+            "@monthly",
+            "0 0 1 * *",
+            "@yearly",
+            "0 0 1 1 *",
+            "@annually",
+            "0 0 1 1 *");
+    private static final List<String> MONTHS =
+            List.of("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC");
     private static final List<String> DAYS = List.of("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT");
 
     private final String text;
@@ -120,7 +132,8 @@ public final class Cron {
     /** The first time strictly after {@code afterMillis} (epoch millis) the expression fires. */
     public long nextAfter(long afterMillis) {
         ZonedDateTime t = ZonedDateTime.ofInstant(Instant.ofEpochMilli(afterMillis), ZoneOffset.UTC)
-                .truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
+                .truncatedTo(ChronoUnit.MINUTES)
+                .plusMinutes(1);
         ZonedDateTime limit = t.plusYears(5);
         while (t.isBefore(limit)) {
             if (!months.get(t.getMonthValue())) {
@@ -146,7 +159,8 @@ public final class Cron {
 
     private boolean dayMatches(ZonedDateTime t) {
         boolean dom = daysOfMonth.get(t.getDayOfMonth());
-        int dowValue = t.getDayOfWeek() == DayOfWeek.SUNDAY ? 0 : t.getDayOfWeek().getValue();
+        int dowValue =
+                t.getDayOfWeek() == DayOfWeek.SUNDAY ? 0 : t.getDayOfWeek().getValue();
         boolean dow = daysOfWeek.get(dowValue);
         if (domRestricted && dowRestricted) {
             return dom || dow;

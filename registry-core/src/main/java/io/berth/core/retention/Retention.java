@@ -53,6 +53,7 @@ public final class Retention {
     public static final Duration UNTAGGED_GRACE = Duration.ofHours(1);
     /** How long a dry run's plan can be run. */
     public static final Duration PLAN_LIFETIME = Duration.ofDays(7);
+
     private static final int PAGE = 1000;
 
     private final Manifests manifests;
@@ -66,9 +67,8 @@ public final class Retention {
     }
 
     /** A policy and what its last run did. */
-    public record PolicyInfo(RetentionPolicy policy, long createdAt, long updatedAt, Optional<Long> lastRunAt,
-                             String lastRun) {
-    }
+    public record PolicyInfo(
+            RetentionPolicy policy, long createdAt, long updatedAt, Optional<Long> lastRunAt, String lastRun) {}
 
     /** What a plan says of one tag. */
     public record TagDecision(RepositoryName repository, String tag, Digest digest, boolean keep, String reason) {
@@ -78,16 +78,16 @@ public final class Retention {
     }
 
     /** A manifest the plan deletes, with why, and the tags that go with it. */
-    public record ManifestDecision(RepositoryName repository, Digest digest, long size, String reason,
-                                   List<String> tags) {
+    public record ManifestDecision(
+            RepositoryName repository, Digest digest, long size, String reason, List<String> tags) {
         String key() {
             return "manifest " + repository + "@" + digest;
         }
     }
 
     /** A dry run: every tag's decision and the manifests that would be deleted. */
-    public record Plan(String id, String policy, long createdAt, List<TagDecision> tags,
-                       List<ManifestDecision> manifests) {
+    public record Plan(
+            String id, String policy, long createdAt, List<TagDecision> tags, List<ManifestDecision> manifests) {
         public long tagsDeleted() {
             return tags.stream().filter(t -> !t.keep()).count();
         }
@@ -106,8 +106,12 @@ public final class Retention {
     }
 
     /** What a run did: deletions made, and deletions of the plan it skipped with why. */
-    public record RunResult(String policy, String planId, List<TagDecision> tagsDeleted,
-                            List<ManifestDecision> manifestsDeleted, List<String> skipped) {
+    public record RunResult(
+            String policy,
+            String planId,
+            List<TagDecision> tagsDeleted,
+            List<ManifestDecision> manifestsDeleted,
+            List<String> skipped) {
         public String summary() {
             return "deleted " + tagsDeleted.size() + " tags and " + manifestsDeleted.size() + " manifests"
                     + (skipped.isEmpty() ? "" : "; skipped " + skipped.size());
@@ -143,8 +147,12 @@ public final class Retention {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored policy " + p.name() + " is not JSON", e);
         }
-        return new PolicyInfo(policy, p.createdAt(), p.updatedAt(),
-                p.lastRunAt().isPresent() ? Optional.of(p.lastRunAt().getAsLong()) : Optional.empty(), p.lastRun());
+        return new PolicyInfo(
+                policy,
+                p.createdAt(),
+                p.updatedAt(),
+                p.lastRunAt().isPresent() ? Optional.of(p.lastRunAt().getAsLong()) : Optional.empty(),
+                p.lastRun());
     }
 
     private static RegistryException unknown(String name) {
@@ -211,12 +219,19 @@ public final class Retention {
         Set<String> allowed = new LinkedHashSet<>(now.items());
         List<String> skipped = new ArrayList<>();
         if (planId != null && !planId.isEmpty()) {
-            StoredRetentionPlan stored = metadata.retention().plan(planId).orElseThrow(() -> RegistryException.of(
-                    ErrorCode.NOT_FOUND, "no retention plan " + planId + " (plans are kept for "
-                            + PLAN_LIFETIME.toDays() + " days)", "plan", planId));
+            StoredRetentionPlan stored = metadata.retention()
+                    .plan(planId)
+                    .orElseThrow(() -> RegistryException.of(
+                            ErrorCode.NOT_FOUND,
+                            "no retention plan " + planId + " (plans are kept for " + PLAN_LIFETIME.toDays() + " days)",
+                            "plan",
+                            planId));
             if (!stored.policy().equals(name)) {
-                throw RegistryException.of(ErrorCode.INVALID_ARGUMENT, "plan " + planId + " is of policy "
-                        + stored.policy() + ", not " + name, "plan", planId);
+                throw RegistryException.of(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "plan " + planId + " is of policy " + stored.policy() + ", not " + name,
+                        "plan",
+                        planId);
             }
             Set<String> planned = new LinkedHashSet<>(planItems(stored));
             for (String item : planned) {
@@ -250,19 +265,19 @@ public final class Retention {
         List<TagDecision> deletedTags = new ArrayList<>();
         long untaggedBefore = clock.millis() - UNTAGGED_GRACE.toMillis();
         // manifests: an index before what it lists; what is listed is retried once its index is gone
-        List<ManifestDecision> pending = new ArrayList<>(plan.manifests().stream()
-                .filter(m -> allowed.contains(m.key())).toList());
+        List<ManifestDecision> pending = new ArrayList<>(
+                plan.manifests().stream().filter(m -> allowed.contains(m.key())).toList());
         boolean progress = true;
         while (!pending.isEmpty() && progress) {
             progress = false;
             List<ManifestDecision> listed = new ArrayList<>();
             for (ManifestDecision m : pending) {
-                long pushedBefore = m.tags().isEmpty() && m.reason().startsWith("untagged") ? untaggedBefore
-                        : Long.MAX_VALUE;
+                long pushedBefore =
+                        m.tags().isEmpty() && m.reason().startsWith("untagged") ? untaggedBefore : Long.MAX_VALUE;
                 Manifests.Removal r;
                 try {
-                    r = manifests.deleteIfUnkept(caller, m.repository(), m.digest(), Set.copyOf(m.tags()),
-                            pushedBefore);
+                    r = manifests.deleteIfUnkept(
+                            caller, m.repository(), m.digest(), Set.copyOf(m.tags()), pushedBefore);
                 } catch (RegistryException e) {
                     skipped.add(m.key() + ": " + e.getMessage());
                     continue;
@@ -273,7 +288,8 @@ public final class Retention {
                         progress = true;
                     }
                     case LISTED, REFERRER_OF_KEPT -> listed.add(m);
-                    default -> skipped.add(m.key() + ": " + r.name().toLowerCase().replace('_', ' '));
+                    default ->
+                        skipped.add(m.key() + ": " + r.name().toLowerCase().replace('_', ' '));
                 }
             }
             pending = listed;
@@ -314,7 +330,8 @@ public final class Retention {
     public Plan evaluate(RetentionPolicy policy, long now, Cancellation cancellation) {
         // globs and expressions as stored: a policy put by an earlier version still reads; an expression
         // RE2 refuses stops the evaluation here, before any decision (FAILED_PRECONDITION)
-        List<RepositoryGlob> globs = policy.repositories().stream().map(RepositoryGlob::stored).toList();
+        List<RepositoryGlob> globs =
+                policy.repositories().stream().map(RepositoryGlob::stored).toList();
         RetentionPolicy.Regexes regexes = policy.regexes();
         List<TagDecision> tagDecisions = new ArrayList<>();
         List<ManifestDecision> manifestDecisions = new ArrayList<>();
@@ -324,8 +341,7 @@ public final class Retention {
             for (String n : names) {
                 cancellation.check();
                 if (RepositoryGlob.anyMatches(globs, n)) {
-                    evaluate(policy, regexes, RepositoryName.of(n), now, tagDecisions, manifestDecisions,
-                            cancellation);
+                    evaluate(policy, regexes, RepositoryName.of(n), now, tagDecisions, manifestDecisions, cancellation);
                 }
             }
             if (names.size() < PAGE) {
@@ -336,8 +352,14 @@ public final class Retention {
         return new Plan(UUID.randomUUID().toString(), policy.name(), now, tagDecisions, manifestDecisions);
     }
 
-    private void evaluate(RetentionPolicy policy, RetentionPolicy.Regexes regexes, RepositoryName repo, long now,
-                          List<TagDecision> tagOut, List<ManifestDecision> manifestOut, Cancellation cancellation) {
+    private void evaluate(
+            RetentionPolicy policy,
+            RetentionPolicy.Regexes regexes,
+            RepositoryName repo,
+            long now,
+            List<TagDecision> tagOut,
+            List<ManifestDecision> manifestOut,
+            Cancellation cancellation) {
         List<TagRecord> tags = allTags(repo);
         Optional<TagRegex> exclude = regexes.exclude();
         Map<String, String> keptBy = new HashMap<>();
@@ -350,29 +372,44 @@ public final class Retention {
             if (rule.isPresent()) {
                 keptBy.put(t.name(), "immutable: " + rule.get().describe());
             } else if (exclude.isPresent() && exclude.get().matches(t.name())) {
-                deletedWhy.put(t.name(), "excluded by exclude-tags-matching '" + policy.excludeTagsMatching()
-                        + "', so kept by no rule");
+                deletedWhy.put(
+                        t.name(),
+                        "excluded by exclude-tags-matching '" + policy.excludeTagsMatching() + "', so kept by no rule");
             } else {
                 participating.add(t);
             }
         }
-        Comparator<TagRecord> newestPush = Comparator.comparingLong(TagRecord::pushedAt).reversed()
+        Comparator<TagRecord> newestPush =
+                Comparator.comparingLong(TagRecord::pushedAt).reversed().thenComparing(TagRecord::name);
+        Comparator<TagRecord> newestPull = Comparator.comparingLong(
+                        (TagRecord t) -> t.lastPulledAt().orElse(0))
+                .reversed()
                 .thenComparing(TagRecord::name);
-        Comparator<TagRecord> newestPull = Comparator.comparingLong((TagRecord t) -> t.lastPulledAt().orElse(0))
-                .reversed().thenComparing(TagRecord::name);
         for (RetentionPolicy.Rule rule : policy.rules()) {
             List<TagRecord> kept = switch (rule) {
-                case RetentionPolicy.KeepLastPushed r -> participating.stream().sorted(newestPush).limit(r.count())
-                        .toList();
-                case RetentionPolicy.KeepLastPulled r -> participating.stream().filter(t -> t.lastPulledAt()
-                        .isPresent()).sorted(newestPull).limit(r.count()).toList();
-                case RetentionPolicy.KeepPushedWithin r -> participating.stream().filter(t -> t.pushedAt()
-                        >= now - r.within().toMillis()).toList();
-                case RetentionPolicy.KeepPulledWithin r -> participating.stream().filter(t -> t.lastPulledAt()
-                        .isPresent() && t.lastPulledAt().getAsLong() >= now - r.within().toMillis()).toList();
+                case RetentionPolicy.KeepLastPushed r ->
+                    participating.stream().sorted(newestPush).limit(r.count()).toList();
+                case RetentionPolicy.KeepLastPulled r ->
+                    participating.stream()
+                            .filter(t -> t.lastPulledAt().isPresent())
+                            .sorted(newestPull)
+                            .limit(r.count())
+                            .toList();
+                case RetentionPolicy.KeepPushedWithin r ->
+                    participating.stream()
+                            .filter(t -> t.pushedAt() >= now - r.within().toMillis())
+                            .toList();
+                case RetentionPolicy.KeepPulledWithin r ->
+                    participating.stream()
+                            .filter(t -> t.lastPulledAt().isPresent()
+                                    && t.lastPulledAt().getAsLong()
+                                            >= now - r.within().toMillis())
+                            .toList();
                 case RetentionPolicy.KeepTagsMatching r -> {
                     TagRegex p = regexes.keep().get(r);
-                    yield participating.stream().filter(t -> p.matches(t.name())).toList();
+                    yield participating.stream()
+                            .filter(t -> p.matches(t.name()))
+                            .toList();
                 }
             };
             kept.forEach(t -> keptBy.putIfAbsent(t.name(), "kept by " + rule.describe()));
@@ -385,9 +422,11 @@ public final class Retention {
                 roots.add(t.digest());
                 tagOut.add(new TagDecision(repo, t.name(), t.digest(), true, keep));
             } else {
-                tagOut.add(new TagDecision(repo, t.name(), t.digest(), false, deletedWhy.getOrDefault(t.name(),
-                        "kept by no rule")));
-                deletedTagsOf.computeIfAbsent(t.digest(), d -> new ArrayList<>()).add(t.name());
+                tagOut.add(new TagDecision(
+                        repo, t.name(), t.digest(), false, deletedWhy.getOrDefault(t.name(), "kept by no rule")));
+                deletedTagsOf
+                        .computeIfAbsent(t.digest(), d -> new ArrayList<>())
+                        .add(t.name());
             }
         }
         // the graph: what lists what, what refers to what
@@ -400,8 +439,12 @@ public final class Retention {
             }
         }
         Map<Digest, List<Digest>> referrers = new HashMap<>();
-        manifests.values().forEach(m -> m.subject().ifPresent(s -> referrers.computeIfAbsent(s,
-                k -> new ArrayList<>()).add(m.digest())));
+        manifests
+                .values()
+                .forEach(m -> m.subject()
+                        .ifPresent(s -> referrers
+                                .computeIfAbsent(s, k -> new ArrayList<>())
+                                .add(m.digest())));
         Set<Digest> tagged = new HashSet<>();
         tags.forEach(t -> tagged.add(t.digest()));
         Set<Digest> reachable = closure(roots, children, referrers, true);
@@ -440,14 +483,21 @@ public final class Retention {
             if (m == null || reachable.contains(c.getKey())) {
                 continue; // absent (sparse index), or something kept reaches it
             }
-            manifestOut.add(new ManifestDecision(repo, c.getKey(), m.size(), c.getValue(),
+            manifestOut.add(new ManifestDecision(
+                    repo,
+                    c.getKey(),
+                    m.size(),
+                    c.getValue(),
                     List.copyOf(deletedTagsOf.getOrDefault(c.getKey(), List.of()))));
         }
     }
 
     /** Everything reachable from {@code roots} through index children and (when asked) referrers. */
-    static Set<Digest> closure(Set<Digest> roots, Map<Digest, List<Digest>> children,
-                               Map<Digest, List<Digest>> referrers, boolean followReferrers) {
+    static Set<Digest> closure(
+            Set<Digest> roots,
+            Map<Digest, List<Digest>> children,
+            Map<Digest, List<Digest>> referrers,
+            boolean followReferrers) {
         Set<Digest> seen = new HashSet<>(roots);
         Deque<Digest> work = new ArrayDeque<>(roots);
         while (!work.isEmpty()) {
@@ -524,8 +574,11 @@ public final class Retention {
                 continue;
             }
             String name = p.policy().name();
-            boolean mine = metadata.<Boolean>inTransaction(tx -> tx.leases().acquire("retention:" + name, owner,
-                    now + Duration.ofMinutes(30).toMillis()));
+            boolean mine = metadata.<Boolean>inTransaction(tx -> tx.leases()
+                    .acquire(
+                            "retention:" + name,
+                            owner,
+                            now + Duration.ofMinutes(30).toMillis()));
             if (!mine) {
                 continue;
             }

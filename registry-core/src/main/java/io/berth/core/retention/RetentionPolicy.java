@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -24,11 +23,20 @@ import java.util.regex.Pattern;
  *
  * <p>The map form ({@link #fromMap}, {@link #toMap}) is the policy file's YAML and the stored JSON.
  */
-public record RetentionPolicy(String name, List<String> repositories, List<Rule> rules, String excludeTagsMatching,
-                              Mode untagged, Mode referrers, String schedule) {
+public record RetentionPolicy(
+        String name,
+        List<String> repositories,
+        List<Rule> rules,
+        String excludeTagsMatching,
+        Mode untagged,
+        Mode referrers,
+        String schedule) {
 
     /** Keep or delete. */
-    public enum Mode { KEEP, DELETE }
+    public enum Mode {
+        KEEP,
+        DELETE
+    }
 
     /** One way of keeping tags. */
     public sealed interface Rule {
@@ -72,10 +80,10 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
     }
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
-    private static final List<String> KEYS = List.of("name", "repositories", "rules", "exclude-tags-matching",
-            "untagged", "referrers", "schedule");
-    private static final List<String> RULES = List.of("keep-last-pushed", "keep-last-pulled", "keep-pushed-within",
-            "keep-pulled-within", "keep-tags-matching");
+    private static final List<String> KEYS =
+            List.of("name", "repositories", "rules", "exclude-tags-matching", "untagged", "referrers", "schedule");
+    private static final List<String> RULES = List.of(
+            "keep-last-pushed", "keep-last-pulled", "keep-pushed-within", "keep-pulled-within", "keep-tags-matching");
 
     public RetentionPolicy {
         repositories = List.copyOf(repositories);
@@ -105,8 +113,9 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
         });
         String name = string(map.get("name"));
         if (!NAME.matcher(name).matches()) {
-            throw invalid("name", "'" + name + "' must be 1-128 of a-z, 0-9, '.', '_', '-', starting with a letter "
-                    + "or digit");
+            throw invalid(
+                    "name",
+                    "'" + name + "' must be 1-128 of a-z, 0-9, '.', '_', '-', starting with a letter " + "or digit");
         }
         List<String> repositories = new ArrayList<>();
         Object repos = map.get("repositories");
@@ -128,9 +137,11 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
             }
         }
         if (!(map.get("rules") instanceof List<?> ruleList) || ruleList.isEmpty()) {
-            throw invalid("rules", "must list at least one rule (keep-last-pushed, keep-last-pulled, "
-                    + "keep-pushed-within, keep-pulled-within, keep-tags-matching): a policy without rules would "
-                    + "delete every tag");
+            throw invalid(
+                    "rules",
+                    "must list at least one rule (keep-last-pushed, keep-last-pulled, "
+                            + "keep-pushed-within, keep-pulled-within, keep-tags-matching): a policy without rules would "
+                            + "delete every tag");
         }
         List<Rule> rules = new ArrayList<>();
         for (int i = 0; i < ruleList.size(); i++) {
@@ -189,8 +200,10 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
 
     static Duration duration(String key, String value) {
         return Durations.parse(value, Duration.ofSeconds(1), Duration.ofDays(36_500))
-                .orElseThrow(() -> invalid(key, "'" + value + "' is not a duration (a number and s, m, h, d or w: "
-                        + "12h, 7d, 4w; at most 100 years)"));
+                .orElseThrow(() -> invalid(
+                        key,
+                        "'" + value + "' is not a duration (a number and s, m, h, d or w: "
+                                + "12h, 7d, 4w; at most 100 years)"));
     }
 
     private static TagRegex regex(String key, String value) {
@@ -202,8 +215,7 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
     }
 
     /** The policy's compiled expressions, {@code exclude-tags-matching} and each {@code keep-tags-matching}. */
-    public record Regexes(Optional<TagRegex> exclude, Map<KeepTagsMatching, TagRegex> keep) {
-    }
+    public record Regexes(Optional<TagRegex> exclude, Map<KeepTagsMatching, TagRegex> keep) {}
 
     /**
      * Compiles the policy's expressions.
@@ -214,7 +226,8 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
      */
     public Regexes regexes() {
         try {
-            Optional<TagRegex> ex = excludeTagsMatching.isEmpty() ? Optional.empty()
+            Optional<TagRegex> ex = excludeTagsMatching.isEmpty()
+                    ? Optional.empty()
                     : Optional.of(regex("exclude-tags-matching", excludeTagsMatching));
             Map<KeepTagsMatching, TagRegex> keep = new LinkedHashMap<>();
             for (int i = 0; i < rules.size(); i++) {
@@ -224,8 +237,11 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
             }
             return new Regexes(ex, keep);
         } catch (RegistryException e) {
-            throw new RegistryException(ErrorCode.FAILED_PRECONDITION, e.getMessage() + "; regular expressions are "
-                    + "RE2 syntax now: put the policy '" + name + "' again with one", Map.of("policy", name));
+            throw new RegistryException(
+                    ErrorCode.FAILED_PRECONDITION,
+                    e.getMessage() + "; regular expressions are " + "RE2 syntax now: put the policy '" + name
+                            + "' again with one",
+                    Map.of("policy", name));
         }
     }
 
@@ -256,8 +272,11 @@ public record RetentionPolicy(String name, List<String> repositories, List<Rule>
         List<Map<String, Object>> r = new ArrayList<>();
         for (Rule rule : rules) {
             String[] kv = rule.describe().split(": ", 2);
-            r.add(Map.of(kv[0], rule instanceof KeepLastPushed p ? (Object) p.count()
-                    : rule instanceof KeepLastPulled p ? (Object) p.count() : kv[1]));
+            r.add(Map.of(
+                    kv[0],
+                    rule instanceof KeepLastPushed p
+                            ? (Object) p.count()
+                            : rule instanceof KeepLastPulled p ? (Object) p.count() : kv[1]));
         }
         m.put("rules", r);
         if (!excludeTagsMatching.isEmpty()) {

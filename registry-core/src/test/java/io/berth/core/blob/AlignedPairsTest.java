@@ -31,8 +31,11 @@ class AlignedPairsTest {
         }
         assertNull(pairs.tryAcquire(), "beyond the budget: the page cache");
         assertEquals(2 * held.size(), pairs.inUse());
-        assertEquals(32L << 20, (long) AlignedPairs.LARGE_PAIRS * 2 * AlignedPairs.LARGE
-                + (long) AlignedPairs.SMALL_PAIRS * 2 * AlignedPairs.SMALL, "32 MiB in all");
+        assertEquals(
+                32L << 20,
+                (long) AlignedPairs.LARGE_PAIRS * 2 * AlignedPairs.LARGE
+                        + (long) AlignedPairs.SMALL_PAIRS * 2 * AlignedPairs.SMALL,
+                "32 MiB in all");
 
         pairs.release(held.removeFirst()); // a large pair back: the next upload gets it
         assertEquals(AlignedPairs.LARGE, size(pairs.tryAcquire()));

@@ -88,8 +88,10 @@ class BlobReadBuffersTest {
         closed.close();
         closed.close();
         assertEquals(0, pool.inUse(), "closing twice gives back nothing twice");
-        assertEquals("stream closed", assertThrows(IOException.class, () -> closed.read(new byte[4], 0, 4))
-                .getMessage());
+        assertEquals(
+                "stream closed",
+                assertThrows(IOException.class, () -> closed.read(new byte[4], 0, 4))
+                        .getMessage());
     }
 
     @Test
@@ -126,6 +128,7 @@ class BlobReadBuffersTest {
         assertTrue(heap.acquire() != h, "a heap buffer is left to the collector, not kept");
         assertThrows(IllegalArgumentException.class, () -> BufferPool.heap("x", 0, 1, Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> BufferPool.heap("x", 1, 0, Duration.ZERO));
-        assertTrue(BufferPool.direct("plain", 100, 0, 1, Duration.ZERO).acquire().isDirect());
+        assertTrue(
+                BufferPool.direct("plain", 100, 0, 1, Duration.ZERO).acquire().isDirect());
     }
 }

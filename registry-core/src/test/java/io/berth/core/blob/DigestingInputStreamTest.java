@@ -42,7 +42,8 @@ class DigestingInputStreamTest {
                     MessageDigest md = DigestAlgorithm.SHA256.newMessageDigest();
                     try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(data), md, tiny)) {
                         in.transferTo(OutputStream.nullOutputStream());
-                        return Arrays.equals(DigestAlgorithm.SHA256.newMessageDigest().digest(data),
+                        return Arrays.equals(
+                                DigestAlgorithm.SHA256.newMessageDigest().digest(data),
                                 in.finish().digest());
                     }
                 }));
@@ -54,6 +55,7 @@ class DigestingInputStreamTest {
         assertEquals(0, tiny.inUse());
         Assertions.assertTrue(tiny.max() == 2);
     }
+
     @Test
     void hashesEveryByteWhateverTheReadSizes() throws IOException {
         byte[] data = new byte[5 * 1024 * 1024 + 123];
@@ -68,7 +70,9 @@ class DigestingInputStreamTest {
             }
             assertEquals(data.length, total);
             assertEquals(data.length, in.count());
-            assertArrayEquals(DigestAlgorithm.SHA256.newMessageDigest().digest(data), in.finish().digest());
+            assertArrayEquals(
+                    DigestAlgorithm.SHA256.newMessageDigest().digest(data),
+                    in.finish().digest());
         }
     }
 
@@ -77,7 +81,8 @@ class DigestingInputStreamTest {
         MessageDigest md = DigestAlgorithm.SHA512.newMessageDigest();
         try (DigestingInputStream in = new DigestingInputStream(new ByteArrayInputStream(new byte[0]), md, pool)) {
             assertEquals(-1, in.read());
-            assertEquals(Digest.compute(DigestAlgorithm.SHA512, new byte[0]),
+            assertEquals(
+                    Digest.compute(DigestAlgorithm.SHA512, new byte[0]),
                     Digest.of(DigestAlgorithm.SHA512, in.finish().digest()));
         }
     }
@@ -91,8 +96,9 @@ class DigestingInputStreamTest {
             byte[] copy = in.readAllBytes();
             assertArrayEquals(data, copy);
             assertEquals(data.length, in.count());
-            assertEquals(Digest.compute(DigestAlgorithm.SHA256, data), Digest.of(DigestAlgorithm.SHA256,
-                    in.finish().digest()));
+            assertEquals(
+                    Digest.compute(DigestAlgorithm.SHA256, data),
+                    Digest.of(DigestAlgorithm.SHA256, in.finish().digest()));
             assertEquals(0, in.skip(10), "no byte may be skipped unhashed");
         }
     }

@@ -122,7 +122,9 @@ class DirectSourceTest {
             in.release(buffers[0]);
             in.release(buffers[1]);
             assertEquals(data.length, in.count());
-            assertArrayEquals(DigestAlgorithm.SHA256.newMessageDigest().digest(data), in.finish().digest());
+            assertArrayEquals(
+                    DigestAlgorithm.SHA256.newMessageDigest().digest(data),
+                    in.finish().digest());
         }
         assertEquals(data.length, total);
     }
@@ -140,13 +142,16 @@ class DirectSourceTest {
                     buffer.clear();
                 }
             }
-            assertArrayEquals(DigestAlgorithm.SHA256.newMessageDigest().digest(data), in.finish().digest());
+            assertArrayEquals(
+                    DigestAlgorithm.SHA256.newMessageDigest().digest(data),
+                    in.finish().digest());
         }
     }
 
     @Test
     void theFilesystemStoreFillsItsAlignedBuffersFromTheSourceAtAnyOffset() throws IOException {
-        Path root = Path.of("target", "direct-source-tests", UUID.randomUUID().toString(), "root").toAbsolutePath();
+        Path root = Path.of("target", "direct-source-tests", UUID.randomUUID().toString(), "root")
+                .toAbsolutePath();
         FilesystemBlobStore store = new FilesystemBlobStore(root, true);
         Assumptions.assumeTrue(store.directIo(), "the build directory's filesystem does not support O_DIRECT");
         assertTrue(store.fillsFromDirectSources());
@@ -176,12 +181,18 @@ class DirectSourceTest {
         Digest digest = Digest.compute(DigestAlgorithm.SHA256, all);
         store.commitUpload(id, digest);
         assertArrayEquals(all, Files.readAllBytes(store.localFile(digest).orElseThrow()));
-        assertEquals(0, store.buffersInUse().values().stream().mapToInt(Integer::intValue).sum(), "buffers back");
+        assertEquals(
+                0,
+                store.buffersInUse().values().stream()
+                        .mapToInt(Integer::intValue)
+                        .sum(),
+                "buffers back");
     }
 
     @Test
     void aBlobPushedAgainReplacesTheFileAndTheOldBlocksAreFreedLater() throws Exception {
-        Path root = Path.of("target", "direct-source-tests", UUID.randomUUID().toString(), "root").toAbsolutePath();
+        Path root = Path.of("target", "direct-source-tests", UUID.randomUUID().toString(), "root")
+                .toAbsolutePath();
         FilesystemBlobStore store = new FilesystemBlobStore(root, true);
         byte[] data = random(2 * 1024 * 1024, 6);
         Digest digest = Digest.compute(DigestAlgorithm.SHA256, data);
@@ -210,12 +221,14 @@ class DirectSourceTest {
     private static long deletedHandlesUnder(Path root) throws IOException {
         try (var links = Files.list(Path.of("/proc/self/fd"))) {
             return links.map(l -> {
-                try {
-                    return Files.readSymbolicLink(l).toString();
-                } catch (IOException gone) {
-                    return "";
-                }
-            }).filter(t -> t.startsWith(root.toString()) && t.endsWith("(deleted)")).count();
+                        try {
+                            return Files.readSymbolicLink(l).toString();
+                        } catch (IOException gone) {
+                            return "";
+                        }
+                    })
+                    .filter(t -> t.startsWith(root.toString()) && t.endsWith("(deleted)"))
+                    .count();
         }
     }
 }

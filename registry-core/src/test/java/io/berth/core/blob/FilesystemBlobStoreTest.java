@@ -35,7 +35,8 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
     @Override
     protected BlobStore newStore(Path dir) throws IOException {
         // a container of its own per store, so that a file written beside the root would be seen
-        Path onDisk = Path.of("target", "direct-io-tests", UUID.randomUUID().toString(), "root").toAbsolutePath();
+        Path onDisk = Path.of("target", "direct-io-tests", UUID.randomUUID().toString(), "root")
+                .toAbsolutePath();
         FilesystemBlobStore store = new FilesystemBlobStore(onDisk, true);
         Assumptions.assumeTrue(store.directIo(), "the build directory's filesystem does not support O_DIRECT");
         return store;
@@ -65,7 +66,8 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
             files.forEach(p -> assertTrue(p.toAbsolutePath().startsWith(root), p.toString()));
         }
         assertTrue(store.localFile(d).isPresent());
-        assertFalse(store.localFile(Digest.compute(DigestAlgorithm.SHA256, new byte[0])).isPresent());
+        assertFalse(store.localFile(Digest.compute(DigestAlgorithm.SHA256, new byte[0]))
+                .isPresent());
     }
 
     /** Records every flush, {@code dir <path>} or {@code data <path>}, in order. */
@@ -89,7 +91,9 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         Path root = dir.resolve("synced");
         FilesystemBlobStore s = new FilesystemBlobStore(root, true, false, recording(forced));
         // start-up: blobs/ and uploads/ were created under a new root
-        assertEquals(List.of("dir " + dir, "dir " + root, "dir " + root), forced,
+        assertEquals(
+                List.of("dir " + dir, "dir " + root, "dir " + root),
+                forced,
                 "parents of the created root, blobs and uploads");
         forced.clear();
 
@@ -99,7 +103,9 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         assertEquals(List.of(), forced, "an empty session's staging file needs no flush");
 
         s.append(id, 0, new ByteArrayInputStream(new byte[] {4, 5, 6}));
-        assertEquals(List.of("data " + uploads.resolve(id.value()), "dir " + uploads), forced,
+        assertEquals(
+                List.of("data " + uploads.resolve(id.value()), "dir " + uploads),
+                forced,
                 "an acknowledged chunk: its bytes, then (first chunk) the staging file's name");
         forced.clear();
         s.append(id, 3, new ByteArrayInputStream(new byte[] {7}));
@@ -109,8 +115,13 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         s.commitUpload(id, d);
         Path alg = root.resolve("blobs/sha256");
         Path prefix = alg.resolve(d.hex().substring(0, 2));
-        assertEquals(List.of("data " + uploads.resolve(id.value()), "dir " + root.resolve("blobs"), "dir " + alg,
-                        "dir " + prefix), forced,
+        assertEquals(
+                List.of(
+                        "data " + uploads.resolve(id.value()),
+                        "dir " + root.resolve("blobs"),
+                        "dir " + alg,
+                        "dir " + prefix),
+                forced,
                 "the staged bytes, each created directory's parent, then the directory holding the renamed blob");
         forced.clear();
 
@@ -185,8 +196,7 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         private final CountDownLatch go;
         private int pos;
 
-        PausingStream(byte[] content, int pauseAt, CountDownLatch waiting,
-                      CountDownLatch go) {
+        PausingStream(byte[] content, int pauseAt, CountDownLatch waiting, CountDownLatch go) {
             this.content = content;
             this.pauseAt = pauseAt;
             this.waiting = waiting;

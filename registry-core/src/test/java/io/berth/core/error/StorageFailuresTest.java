@@ -19,14 +19,16 @@ class StorageFailuresTest {
     void aFullDeviceIsStorageFull() {
         assertTrue(StorageFailures.isNoSpace(new FileSystemException("/data/x", null, "No space left on device")));
         assertTrue(StorageFailures.isNoSpace(metadata(new SQLException("[SQLITE_FULL] database or disk is full"))));
-        assertEquals(ErrorCode.STORAGE_FULL,
-                StorageFailures.of("chunk could not be stored", new IOException("No space left on device")).code());
+        assertEquals(
+                ErrorCode.STORAGE_FULL,
+                StorageFailures.of("chunk could not be stored", new IOException("No space left on device"))
+                        .code());
     }
 
     @Test
     void aBusyDatabaseIsUnavailableForNowNotAnInternalError() {
-        MetadataException sqlite = metadata(new SQLException(
-                "[SQLITE_BUSY] The database file is locked (database is locked)", null, 5));
+        MetadataException sqlite =
+                metadata(new SQLException("[SQLITE_BUSY] The database file is locked (database is locked)", null, 5));
         assertTrue(StorageFailures.isBusy(sqlite));
         assertFalse(StorageFailures.isNoSpace(sqlite));
         RegistryException e = StorageFailures.of("the request could not be completed", sqlite);

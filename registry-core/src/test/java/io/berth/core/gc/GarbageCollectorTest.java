@@ -57,6 +57,7 @@ class GarbageCollectorTest {
 
     @TempDir
     Path dir;
+
     MutableClock clock = new MutableClock(Instant.now());
     Registry registry;
     private Maintenance maintenance;
@@ -70,8 +71,11 @@ class GarbageCollectorTest {
     }
 
     Registry open(Clock c) throws IOException {
-        return new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db"), c), RegistryOptions.defaults(), c);
+        return new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db"), c),
+                RegistryOptions.defaults(),
+                c);
     }
 
     /** The collector over the registry open now (rebuilt when a test reopens it). */
@@ -99,7 +103,9 @@ class GarbageCollectorTest {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(dir.resolve("blobs"))) {
             for (Path p : s.filter(Files::isRegularFile).toList()) {
-                out.put(dir.relativize(p).toString(), Files.size(p) + "@" + Files.getLastModifiedTime(p).toMillis());
+                out.put(
+                        dir.relativize(p).toString(),
+                        Files.size(p) + "@" + Files.getLastModifiedTime(p).toMillis());
             }
         }
         return out;
@@ -113,10 +119,15 @@ class GarbageCollectorTest {
         registry.blobStore().createUpload(id);
         registry.blobStore().append(id, 0, new ByteArrayInputStream(b));
         registry.blobStore().commitUpload(id, d);
-        Path file = dir.resolve("blobs").resolve("blobs/sha256").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+        Path file = dir.resolve("blobs")
+                .resolve("blobs/sha256")
+                .resolve(d.hex().substring(0, 2))
+                .resolve(d.hex());
         if (!Files.exists(file)) {
             try (Stream<Path> s = Files.walk(dir.resolve("blobs"))) {
-                file = s.filter(p -> p.getFileName().toString().equals(d.hex())).findFirst().orElseThrow();
+                file = s.filter(p -> p.getFileName().toString().equals(d.hex()))
+                        .findFirst()
+                        .orElseThrow();
             }
         }
         Files.setLastModifiedTime(file, FileTime.fromMillis(modifiedAt));
@@ -154,11 +165,22 @@ class GarbageCollectorTest {
         assertEquals(tagsBefore, registry.metadata().tags().count(APP));
         assertEquals(1, s.manifestsDeleted(), "the untagged manifest");
         assertEquals(5, s.blobsDeleted(), "two unreferenced blobs, the untagged image's two and the orphan file");
-        assertEquals(garbage.get(0).size() + garbage.get(1).size() + "{\"seed\":\"untagged\"}".length()
-                + "layer untagged".length() + "orphan file".length(), s.bytesFreed());
-        assertTrue(s.items().contains("manifest " + APP + "@" + untagged), s.items().toString());
-        assertTrue(s.items().contains("blob " + garbage.get(1).digest() + " (" + garbage.get(1).size() + " bytes)"));
-        assertTrue(s.items().stream().anyMatch(i -> i.startsWith("file " + old)), s.items().toString());
+        assertEquals(
+                garbage.get(0).size()
+                        + garbage.get(1).size()
+                        + "{\"seed\":\"untagged\"}".length()
+                        + "layer untagged".length()
+                        + "orphan file".length(),
+                s.bytesFreed());
+        assertTrue(
+                s.items().contains("manifest " + APP + "@" + untagged),
+                s.items().toString());
+        assertTrue(s.items()
+                .contains("blob " + garbage.get(1).digest() + " ("
+                        + garbage.get(1).size() + " bytes)"));
+        assertTrue(
+                s.items().stream().anyMatch(i -> i.startsWith("file " + old)),
+                s.items().toString());
         assertTrue(registry.metadata().manifests().exists(APP, kept));
     }
 
@@ -166,7 +188,10 @@ class GarbageCollectorTest {
     Set<String> manifests(RepositoryName... repositories) {
         Set<String> out = new TreeSet<>();
         for (RepositoryName r : repositories) {
-            registry.metadata().manifests().summaries(r, null, 10_000, false).forEach(m -> out.add(r + "@" + m.digest()));
+            registry.metadata()
+                    .manifests()
+                    .summaries(r, null, 10_000, false)
+                    .forEach(m -> out.add(r + "@" + m.digest()));
         }
         return out;
     }
@@ -185,8 +210,11 @@ class GarbageCollectorTest {
         // an untagged image sharing a layer with the kept one: its config and own layer go, the shared one stays
         BlobInfo ownConfig = images.blob(APP, Images.bytes("{\"own\":1}"));
         BlobInfo ownLayer = images.blob(APP, Images.bytes("own layer"));
-        images.put(APP, null, MediaTypes.OCI_MANIFEST, Images.imageManifest(ownConfig, List.of(keptLayer, ownLayer),
-                null));
+        images.put(
+                APP,
+                null,
+                MediaTypes.OCI_MANIFEST,
+                Images.imageManifest(ownConfig, List.of(keptLayer, ownLayer), null));
         // an untagged index: its children are reachable until it is deleted, so they go in a later pass
         Digest childA = images.image(APP, null, "child a");
         Digest childB = images.image(APP, null, "child b");
@@ -198,8 +226,7 @@ class GarbageCollectorTest {
         // a blob another repository's tagged image references stays
         BlobInfo crossConfig = images.blob(other, Images.bytes("{\"cross\":1}"));
         BlobInfo crossLayer = images.blob(other, Images.bytes("cross layer"));
-        images.put(other, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(crossConfig, List.of(crossLayer),
-                null));
+        images.put(other, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(crossConfig, List.of(crossLayer), null));
         images.blob(APP, Images.bytes("cross layer"));
         BlobInfo appConfig = images.blob(APP, Images.bytes("{\"app\":1}"));
         images.put(APP, null, MediaTypes.OCI_MANIFEST, Images.imageManifest(appConfig, List.of(crossLayer), null));
@@ -223,7 +250,8 @@ class GarbageCollectorTest {
         manifestsGone.removeAll(manifests(APP, other));
         Map<String, String> filesAfter = tree();
         Set<String> blobsGone = new TreeSet<>();
-        filesBefore.keySet().stream().filter(f -> !filesAfter.containsKey(f))
+        filesBefore.keySet().stream()
+                .filter(f -> !filesAfter.containsKey(f))
                 .forEach(f -> blobsGone.add(Path.of(f).getFileName().toString()));
 
         Set<String> listedManifests = new TreeSet<>();
@@ -241,8 +269,11 @@ class GarbageCollectorTest {
                 + " blobs (" + real.bytesFreed() + " B)");
         assertEquals(manifestsGone, listedManifests, "the manifests the dry run listed are those the run deleted");
         assertEquals(blobsGone, listedBlobs, "the blobs and files the dry run listed are those the run deleted");
-        assertEquals(7, manifestsGone.size(), "untagged image, index and its two children, the untagged signed"
-                + " image and its referrer, the image sharing another repository's layer: " + manifestsGone);
+        assertEquals(
+                7,
+                manifestsGone.size(),
+                "untagged image, index and its two children, the untagged signed"
+                        + " image and its referrer, the image sharing another repository's layer: " + manifestsGone);
         assertEquals(real.manifestsDeleted(), dry.manifestsDeleted());
         assertEquals(real.blobsDeleted(), dry.blobsDeleted());
         assertEquals(real.bytesFreed(), dry.bytesFreed());
@@ -256,8 +287,10 @@ class GarbageCollectorTest {
         Digest kept = images.image(APP, "v1", "kept");
         List<BlobInfo> garbage = garbage("g");
         Digest untagged = images.image(APP, null, "untagged");
-        Digest oldOrphan = orphan("old orphan", clock.millis() - Duration.ofHours(3).toMillis());
-        Digest youngOrphan = orphan("young orphan", clock.millis() + Duration.ofHours(2).toMillis());
+        Digest oldOrphan =
+                orphan("old orphan", clock.millis() - Duration.ofHours(3).toMillis());
+        Digest youngOrphan =
+                orphan("young orphan", clock.millis() + Duration.ofHours(2).toMillis());
 
         GarbageCollector.Status early = run(false, Duration.ofHours(1), false);
         assertEquals(1, early.blobsDeleted(), "within the grace only the old orphan file goes");
@@ -310,23 +343,33 @@ class GarbageCollectorTest {
         assertTrue(metadata.<Boolean>inTransaction(tx -> tx.gc().claimDeletion(d, "run-1", clock.millis())));
         assertFalse(metadata.<Boolean>inTransaction(tx -> tx.gc().reserve(d, "upload-2", clock.millis() - 60_000)));
         clock.advance(Duration.ofMinutes(11));
-        assertTrue(metadata.<Boolean>inTransaction(tx -> tx.gc().reserve(d, "upload-2",
-                clock.millis() - Duration.ofMinutes(10).toMillis())), "a claim older than 10 minutes is stale");
+        assertTrue(
+                metadata.<Boolean>inTransaction(tx -> tx.gc()
+                        .reserve(
+                                d,
+                                "upload-2",
+                                clock.millis() - Duration.ofMinutes(10).toMillis())),
+                "a claim older than 10 minutes is stale");
         // a referenced or recently linked blob cannot be claimed
         Digest v1 = images.image(APP, "v1", "v1");
-        var layer = ManifestParser.parse(MediaTypes.OCI_MANIFEST,
-                metadata.manifests().get(APP, v1).orElseThrow().payload()).blobs().get(1).digest();
+        var layer = ManifestParser.parse(
+                        MediaTypes.OCI_MANIFEST,
+                        metadata.manifests().get(APP, v1).orElseThrow().payload())
+                .blobs()
+                .get(1)
+                .digest();
         assertFalse(metadata.<Boolean>inTransaction(tx -> tx.gc().claimDeletion(layer, "run-1", Long.MIN_VALUE)));
         BlobInfo fresh = images.blob(APP, Images.bytes("just pushed"));
-        assertFalse(metadata.<Boolean>inTransaction(tx -> tx.gc().claimDeletion(fresh.digest(), "run-1",
-                clock.millis() - 1000)));
+        assertFalse(metadata.<Boolean>inTransaction(
+                tx -> tx.gc().claimDeletion(fresh.digest(), "run-1", clock.millis() - 1000)));
     }
 
     @Test
     void aRunStoppedInTheMiddleResumesWhereItWasAndFinishesItsClaims() throws IOException {
         List<BlobInfo> first = garbage("a");
         List<BlobInfo> second = garbage("b");
-        Digest claimed = orphan("claimed but not deleted", clock.millis() - Duration.ofHours(3).toMillis());
+        Digest claimed = orphan(
+                "claimed but not deleted", clock.millis() - Duration.ofHours(3).toMillis());
         clock.advance(Duration.ofHours(2));
         List<Digest> all = new ArrayList<>();
         first.forEach(b -> all.add(b.digest()));
@@ -335,9 +378,24 @@ class GarbageCollectorTest {
         long now = clock.millis();
         // the state a process killed in the middle of the blobs phase leaves: the first blob done, a claim open
         registry.metadata().inTransaction(tx -> {
-            tx.gc().putRun(new GcRunRecord("run-1", "RUNNING", false, false, Duration.ofHours(1).toMillis(),
-                    now - Duration.ofHours(1).toMillis(), "blobs", all.get(0).toString(), now - 1000, now - 500,
-                    OptionalLong.empty(), 0, 1, 1, 10, null));
+            tx.gc()
+                    .putRun(new GcRunRecord(
+                            "run-1",
+                            "RUNNING",
+                            false,
+                            false,
+                            Duration.ofHours(1).toMillis(),
+                            now - Duration.ofHours(1).toMillis(),
+                            "blobs",
+                            all.get(0).toString(),
+                            now - 1000,
+                            now - 500,
+                            OptionalLong.empty(),
+                            0,
+                            1,
+                            1,
+                            10,
+                            null));
             tx.gc().claimDeletion(claimed, "run-1", Long.MAX_VALUE);
             return null;
         });
@@ -369,16 +427,20 @@ class GarbageCollectorTest {
         }
         clock.advance(Duration.ofHours(2));
         GarbageCollector.Status started = gc().start(new GarbageCollector.Options(false, null, false));
-        RegistryException e = assertThrows(RegistryException.class,
-                () -> gc().start(new GarbageCollector.Options(true, null, false)));
+        RegistryException e = assertThrows(
+                RegistryException.class, () -> gc().start(new GarbageCollector.Options(true, null, false)));
         assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
         assertTrue(e.getMessage().contains(started.id()));
         while (!gc().status().finished()) {
             Thread.sleep(10);
         }
         assertEquals(400, gc().status().blobsDeleted());
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(RegistryException.class,
-                () -> new GarbageCollector.Options(false, Duration.ofSeconds(-1), false)).code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(
+                                RegistryException.class,
+                                () -> new GarbageCollector.Options(false, Duration.ofSeconds(-1), false))
+                        .code());
     }
 
     /**
@@ -391,8 +453,7 @@ class GarbageCollectorTest {
         registry.close();
         // time must pass for records to fall behind the cutoff; a slow store widens the window between a
         // blob's file being placed and its record being written, where a collection must not strike
-        FaultyBlobStore slow = new FaultyBlobStore(
-                new FilesystemBlobStore(dir.resolve("blobs"), false));
+        FaultyBlobStore slow = new FaultyBlobStore(new FilesystemBlobStore(dir.resolve("blobs"), false));
         slow.pauseAfterCommitMillis = 3;
         registry = new Registry(slow, new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
         images = new Images(registry);
@@ -428,7 +489,8 @@ class GarbageCollectorTest {
         long deleted = 0;
         long end = System.currentTimeMillis() + 4000;
         while (System.currentTimeMillis() < end) {
-            deleted += gc().runNow(new GarbageCollector.Options(false, Duration.ZERO, false)).blobsDeleted();
+            deleted += gc().runNow(new GarbageCollector.Options(false, Duration.ZERO, false))
+                    .blobsDeleted();
             runs++;
         }
         System.out.println("collections: " + runs + ", blobs deleted: " + deleted + ", images acknowledged: "
@@ -452,11 +514,15 @@ class GarbageCollectorTest {
             }
         }
         assertTrue(checked > 10, "checked " + checked + " blobs of tagged images");
-        GarbageCollector.Status last = gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
-                false));
+        GarbageCollector.Status last = gc().runNow(new GarbageCollector.Options(false, Duration.ZERO, false));
         assertEquals(GarbageCollector.State.SUCCEEDED, last.state());
         assertTrue(registry.metadata().gc().deletions().isEmpty());
-        assertArrayEquals(new Object[0], registry.metadata().gc().unreferencedBlobs(null, last.startedAt(), 10).toArray(),
+        assertArrayEquals(
+                new Object[0],
+                registry.metadata()
+                        .gc()
+                        .unreferencedBlobs(null, last.startedAt(), 10)
+                        .toArray(),
                 "after a last collection nothing unreferenced is left");
     }
 }

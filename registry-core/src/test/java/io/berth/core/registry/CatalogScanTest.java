@@ -28,6 +28,7 @@ class CatalogScanTest {
 
     @TempDir
     Path dir;
+
     Registry registry;
     final AtomicInteger queries = new AtomicInteger();
 
@@ -39,7 +40,9 @@ class CatalogScanTest {
             }
             return null;
         });
-        return registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false), new CountingMetadataStore(sqlite, queries),
+        return registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new CountingMetadataStore(sqlite, queries),
                 RegistryOptions.of(Map.of("listing.max-catalog-skip", maxSkip)));
     }
 

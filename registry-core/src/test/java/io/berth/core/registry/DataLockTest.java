@@ -20,9 +20,10 @@ class DataLockTest {
         DataLock first = DataLock.acquire(lockFile, "blob root /data");
         try {
             assertEquals(pid + "\n", Files.readString(lockFile), "the holder's pid, for the refusal to name");
-            DataLock.HeldException e = assertThrows(DataLock.HeldException.class,
-                    () -> DataLock.acquire(lockFile, "blob root /data"));
-            assertEquals("blob root /data is in use by another berth process (pid " + pid + "); lock file " + lockFile,
+            DataLock.HeldException e =
+                    assertThrows(DataLock.HeldException.class, () -> DataLock.acquire(lockFile, "blob root /data"));
+            assertEquals(
+                    "blob root /data is in use by another berth process (pid " + pid + "); lock file " + lockFile,
                     e.getMessage());
         } finally {
             first.close();
@@ -40,7 +41,8 @@ class DataLockTest {
         DataLock first = DataLock.acquire(lockFile, "metadata database x");
         try {
             Files.writeString(lockFile, "");
-            assertEquals("metadata database x is in use by another berth process; lock file " + lockFile,
+            assertEquals(
+                    "metadata database x is in use by another berth process; lock file " + lockFile,
                     assertThrows(DataLock.HeldException.class, () -> DataLock.acquire(lockFile, "metadata database x"))
                             .getMessage());
         } finally {

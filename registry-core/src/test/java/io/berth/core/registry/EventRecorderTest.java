@@ -46,6 +46,7 @@ class EventRecorderTest {
 
     @TempDir
     Path dir;
+
     Registry registry;
     int read;
     int opened;
@@ -60,8 +61,10 @@ class EventRecorderTest {
     Registry open(Map<String, String> settings) {
         opened++;
         try {
-            registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs-" + opened), false),
-                    new SqliteMetadataStore(dir.resolve("berth-" + opened + ".db")), RegistryOptions.of(settings));
+            registry = new Registry(
+                    new FilesystemBlobStore(dir.resolve("blobs-" + opened), false),
+                    new SqliteMetadataStore(dir.resolve("berth-" + opened + ".db")),
+                    RegistryOptions.of(settings));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -74,19 +77,29 @@ class EventRecorderTest {
 
     BlobInfo push(RepositoryName repo, String content) {
         byte[] b = content.getBytes(StandardCharsets.UTF_8);
-        return registry.uploads().putMonolithic(repo, Digest.compute(DigestAlgorithm.SHA256, b),
-                OptionalLong.of(b.length), new ByteArrayInputStream(b));
+        return registry.uploads()
+                .putMonolithic(
+                        repo,
+                        Digest.compute(DigestAlgorithm.SHA256, b),
+                        OptionalLong.of(b.length),
+                        new ByteArrayInputStream(b));
     }
 
     static byte[] image(BlobInfo config, BlobInfo... layers) {
         StringBuilder l = new StringBuilder();
         for (BlobInfo b : layers) {
-            l.append(l.isEmpty() ? "" : ",").append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
-                    + "\"digest\":\"").append(b.digest()).append("\",\"size\":").append(b.size()).append('}');
+            l.append(l.isEmpty() ? "" : ",")
+                    .append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\"," + "\"digest\":\"")
+                    .append(b.digest())
+                    .append("\",\"size\":")
+                    .append(b.size())
+                    .append('}');
         }
         return ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":{\"mediaType\":"
-                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config.digest() + "\",\"size\":"
-                + config.size() + "},\"layers\":[" + l + "]}").getBytes(StandardCharsets.UTF_8);
+                        + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + config.digest()
+                        + "\",\"size\":"
+                        + config.size() + "},\"layers\":[" + l + "]}")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** The events written since the last call, decoded with the shared codec. */
@@ -110,30 +123,44 @@ class EventRecorderTest {
     }
 
     static List<String> types(List<RegistryEvent> events) {
-        return events.stream().map(e -> e.type().substring("io.berth.".length())).toList();
+        return events.stream()
+                .map(e -> e.type().substring("io.berth.".length()))
+                .toList();
     }
 
     @Test
     void urlsInEventsComeFromThePublicUrlNeverFromTheHostHeader() {
         Caller hostile = new Caller("10.0.0.9", "req-1", "evil.example:5000", "PUT", "docker/28", "", Caller.V2);
         // without http.public-url: the events' source (this host's name and port), over https with TLS
-        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.source", "//test.example:5000",
-                "http.tls.cert", "/nonexistent.crt"));
+        open(Map.of(
+                "events.kafka.bootstrap-servers",
+                "127.0.0.1:1",
+                "events.source",
+                "//test.example:5000",
+                "http.tls.cert",
+                "/nonexistent.crt"));
         BlobInfo config = push(REPO, "{}");
-        Digest d = registry.manifests().put(hostile, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST,
-                image(config)).digest();
+        Digest d = registry.manifests()
+                .put(hostile, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST, image(config))
+                .digest();
         List<RegistryEvent> e = newEvents();
-        assertEquals("https://test.example:5000/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
+        assertEquals(
+                "https://test.example:5000/v2/team-a/app/manifests/" + d,
+                e.get(0).data().target().url());
         assertEquals("evil.example:5000", e.get(0).data().request().host(), "the request's own Host, as Distribution");
         registry.close();
         // with it: its URL, and the source follows it
-        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "http.public-url", "https://registry.example.com"));
+        open(Map.of(
+                "events.kafka.bootstrap-servers", "127.0.0.1:1", "http.public-url", "https://registry.example.com"));
         read = 0;
         config = push(REPO, "{}");
-        d = registry.manifests().put(hostile, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST,
-                image(config)).digest();
+        d = registry.manifests()
+                .put(hostile, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST, image(config))
+                .digest();
         e = newEvents();
-        assertEquals("https://registry.example.com/v2/team-a/app/manifests/" + d, e.get(0).data().target().url());
+        assertEquals(
+                "https://registry.example.com/v2/team-a/app/manifests/" + d,
+                e.get(0).data().target().url());
         assertEquals("//registry.example.com", e.get(0).source());
     }
 
@@ -145,7 +172,9 @@ class EventRecorderTest {
         assertEquals(List.of(), newEvents(), "a blob upload alone is no event (the manifest push names it)");
 
         byte[] v1 = image(config, layer);
-        Digest d1 = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, v1).digest();
+        Digest d1 = registry.manifests()
+                .put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, v1)
+                .digest();
         List<RegistryEvent> e = newEvents();
         assertEquals(List.of("manifest.pushed", "tag.created"), types(e));
         var pushed = e.get(0);
@@ -156,9 +185,12 @@ class EventRecorderTest {
         assertEquals(MediaTypes.OCI_MANIFEST, pushed.data().target().mediaType());
         assertEquals((long) v1.length, pushed.data().target().size());
         assertEquals("v1", pushed.data().target().tag());
-        assertEquals(List.of(config.digest().toString(), layer.digest().toString()),
+        assertEquals(
+                List.of(config.digest().toString(), layer.digest().toString()),
                 pushed.data().target().references());
-        assertTrue(pushed.data().target().url().endsWith("/v2/team-a/app/manifests/" + d1), pushed.data().target().url());
+        assertTrue(
+                pushed.data().target().url().endsWith("/v2/team-a/app/manifests/" + d1),
+                pushed.data().target().url());
 
         registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, v1);
         assertEquals(List.of("manifest.pushed"), types(newEvents()), "the same again: the tag did not change");
@@ -169,14 +201,19 @@ class EventRecorderTest {
         assertEquals(null, byDigest.data().target().tag());
 
         BlobInfo layer2 = push(REPO, "layer two");
-        Digest d2 = registry.manifests().put(REPO, new Tag("v1"), List.of(new Tag("v2")), MediaTypes.OCI_MANIFEST,
-                image(config, layer2)).digest();
+        Digest d2 = registry.manifests()
+                .put(REPO, new Tag("v1"), List.of(new Tag("v2")), MediaTypes.OCI_MANIFEST, image(config, layer2))
+                .digest();
         e = newEvents();
         assertEquals(List.of("manifest.pushed", "tag.moved", "tag.created"), types(e));
         assertEquals(d2.toString(), e.get(1).data().target().digest());
         assertEquals("team-a/app:v2", e.get(2).subject());
 
-        assertEquals(layer, registry.uploads().mount(OTHER, layer.digest(), Optional.of(REPO)).orElseThrow());
+        assertEquals(
+                layer,
+                registry.uploads()
+                        .mount(OTHER, layer.digest(), Optional.of(REPO))
+                        .orElseThrow());
         e = newEvents();
         assertEquals(List.of("blob.mounted"), types(e));
         assertEquals("mount", e.get(0).data().action());
@@ -207,20 +244,24 @@ class EventRecorderTest {
         withEvents();
         BlobInfo config = push(REPO, "{}");
         BlobInfo layer = push(REPO, "layer");
-        BlobInfo absent = new BlobInfo(Digest.compute(DigestAlgorithm.SHA256, "absent".getBytes(StandardCharsets.UTF_8)),
-                6);
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
-                new Tag("broken"), MediaTypes.OCI_MANIFEST, image(config, absent)));
+        BlobInfo absent =
+                new BlobInfo(Digest.compute(DigestAlgorithm.SHA256, "absent".getBytes(StandardCharsets.UTF_8)), 6);
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.manifests()
+                        .put(REPO, new Tag("broken"), MediaTypes.OCI_MANIFEST, image(config, absent)));
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         assertEquals(List.of(), newEvents());
 
-        Digest d = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config, layer))
+        Digest d = registry.manifests()
+                .put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config, layer))
                 .digest();
         newEvents();
         e = assertThrows(RegistryException.class, () -> registry.blobs().delete(REPO, layer.digest()));
         assertEquals(ErrorCode.REFERENCED, e.code());
         assertThrows(RegistryException.class, () -> registry.manifests().delete(REPO, new Tag("nope")));
-        assertTrue(registry.uploads().mount(OTHER, layer.digest(), Optional.of(RepositoryName.of("no/such")))
+        assertTrue(registry.uploads()
+                .mount(OTHER, layer.digest(), Optional.of(RepositoryName.of("no/such")))
                 .isEmpty());
         assertEquals(List.of(), newEvents(), "refused deletes, unknown tags, failed mounts: nothing happened");
         assertTrue(registry.manifests().get(REPO, d) != null);
@@ -239,17 +280,21 @@ class EventRecorderTest {
         for (int i = 1; i < rows.size(); i++) {
             assertTrue(rows.get(i).seq() > rows.get(i - 1).seq(), "outbox order is commit order");
         }
-        Map<String, List<Long>> perRepo = rows.stream().collect(Collectors.groupingBy(OutboxEvent::repository,
-                TreeMap::new, Collectors.mapping(OutboxEvent::repoSeq, Collectors.toList())));
+        Map<String, List<Long>> perRepo = rows.stream()
+                .collect(Collectors.groupingBy(
+                        OutboxEvent::repository,
+                        TreeMap::new,
+                        Collectors.mapping(OutboxEvent::repoSeq, Collectors.toList())));
         List<Long> expected = LongStream.rangeClosed(1, 10).boxed().toList();
-        assertEquals(Map.of("team-a/app", expected, "team-b/app", expected), perRepo,
+        assertEquals(
+                Map.of("team-a/app", expected, "team-b/app", expected),
+                perRepo,
                 "manifest.pushed and tag.created for each of 5 pushes, numbered 1..10 in each repository");
         assertEquals(rows.size(), rows.stream().map(OutboxEvent::id).distinct().count(), "ids are unique");
         assertEquals(20, registry.metadata().outbox().stats().pending());
     }
 
-    static final Set<String> HTTP_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH",
-            "DELETE");
+    static final Set<String> HTTP_METHODS = Set.of("GET", "HEAD", "PUT", "POST", "PATCH", "DELETE");
 
     /**
      * {@code request.method} is an HTTP method, or empty for a change no HTTP request made (admin,
@@ -259,14 +304,26 @@ class EventRecorderTest {
      */
     @Test
     void requestsSayHowTheChangeCameAndPullsNameTheHostOfThePull() {
-        open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.source", "//events.example:443",
-                "events.pull", "true"));
+        open(Map.of(
+                "events.kafka.bootstrap-servers",
+                "127.0.0.1:1",
+                "events.source",
+                "//events.example:443",
+                "events.pull",
+                "true"));
         Caller docker = new Caller("10.0.0.1", "req-1", "registry.example:5000", "PUT", "docker/28", "", Caller.V2);
         BlobInfo config = push(REPO, "{}");
-        Digest d = registry.manifests().put(docker, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST,
-                image(config)).digest();
-        registry.manifests().put(docker, REPO, new Tag("old"), List.of(), MediaTypes.OCI_MANIFEST,
-                image(push(REPO, "{\"old\":1}")));
+        Digest d = registry.manifests()
+                .put(docker, REPO, new Tag("v1"), List.of(), MediaTypes.OCI_MANIFEST, image(config))
+                .digest();
+        registry.manifests()
+                .put(
+                        docker,
+                        REPO,
+                        new Tag("old"),
+                        List.of(),
+                        MediaTypes.OCI_MANIFEST,
+                        image(push(REPO, "{\"old\":1}")));
         List<RegistryEvent> pushes = newEvents();
         for (RegistryEvent e : pushes) {
             assertEquals("PUT", e.data().request().method());
@@ -280,11 +337,15 @@ class EventRecorderTest {
         registry.flushPulls();
         RegistryEvent pulled = newEvents().getFirst();
         assertEquals("io.berth.manifest.pulled", pulled.type());
-        assertEquals("registry.example:5000", pulled.data().request().host(),
+        assertEquals(
+                "registry.example:5000",
+                pulled.data().request().host(),
                 "the host the pull addressed, as in the push's events");
         String base = pushes.getFirst().data().target().url();
-        assertEquals(base.substring(0, base.indexOf("/v2/")) + "/v2/team-a/app/manifests/" + d,
-                pulled.data().target().url(), "the URL every other event names");
+        assertEquals(
+                base.substring(0, base.indexOf("/v2/")) + "/v2/team-a/app/manifests/" + d,
+                pulled.data().target().url(),
+                "the URL every other event names");
 
         Caller admin = new Caller("10.0.0.2", "req-2", "", "DeleteTag", "grpc-java", "root", Caller.ADMIN);
         registry.tags().delete(admin, REPO, "old");
@@ -306,8 +367,7 @@ class EventRecorderTest {
         }
         GarbageCollector.Status run;
         try (var maintenance = new Maintenance(registry)) {
-            run = maintenance.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO,
-                    true));
+            run = maintenance.gc().runNow(new GarbageCollector.Options(false, Duration.ZERO, true));
         }
         List<RegistryEvent> collected = newEvents();
         assertEquals(List.of("manifest.deleted"), types(collected));
@@ -331,7 +391,9 @@ class EventRecorderTest {
         open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.pull", "true"));
         read = 0;
         config = push(REPO, "{}");
-        Digest d = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config)).digest();
+        Digest d = registry.manifests()
+                .put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config))
+                .digest();
         newEvents();
         for (int i = 0; i < 50; i++) {
             registry.manifests().get(REPO, new Tag("v1"));

@@ -34,13 +34,16 @@ class ImmutabilityTest {
 
     @TempDir
     Path dir;
+
     Registry registry;
     Images images;
 
     @BeforeEach
     void open() throws IOException {
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db")), RegistryOptions.defaults());
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")),
+                RegistryOptions.defaults());
         images = new Images(registry);
     }
 
@@ -90,17 +93,30 @@ class ImmutabilityTest {
         Immutability.Rule a = registry.immutability().add("**", "release-.*");
         Immutability.Rule b = registry.immutability().add("team-b/*", "stable");
         assertEquals(List.of(a, b), registry.immutability().list());
-        RegistryException bad = assertThrows(RegistryException.class, () -> registry.immutability().add("**", "v(1"));
+        RegistryException bad = assertThrows(
+                RegistryException.class, () -> registry.immutability().add("**", "v(1"));
         assertEquals(ErrorCode.INVALID_ARGUMENT, bad.code());
         assertTrue(bad.getMessage().contains("'v(1' is not a regular expression"), bad.getMessage());
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(RegistryException.class,
-                () -> registry.immutability().add("Team A", "x")).code());
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(RegistryException.class,
-                () -> registry.immutability().add("**", "")).code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(
+                                RegistryException.class,
+                                () -> registry.immutability().add("Team A", "x"))
+                        .code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(
+                                RegistryException.class,
+                                () -> registry.immutability().add("**", ""))
+                        .code());
         registry.immutability().delete(a.id());
         assertEquals(List.of(b), registry.immutability().list());
-        assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class,
-                () -> registry.immutability().delete(a.id())).code());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(
+                                RegistryException.class,
+                                () -> registry.immutability().delete(a.id()))
+                        .code());
     }
 
     @Test
@@ -112,8 +128,10 @@ class ImmutabilityTest {
         String evil = "a".repeat(60) + "-";
         // the check a push makes, outside the push's transaction (where a spinning check would block the
         // store for good, and this test with it)
-        assertEquals(Optional.empty(), assertTimeoutPreemptively(Duration.ofSeconds(30),
-                () -> Immutability.protecting(registry.metadata(), PROD, evil)));
+        assertEquals(
+                Optional.empty(),
+                assertTimeoutPreemptively(
+                        Duration.ofSeconds(30), () -> Immutability.protecting(registry.metadata(), PROD, evil)));
         images.image(PROD, evil, "one");
         images.image(PROD, evil, "two"); // not protected: it may move
         registry.manifests().delete(PROD, new Tag(evil));
@@ -123,16 +141,19 @@ class ImmutabilityTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-            "(?!rc).*| is not a regular expression in RE2 syntax",
-            "(v)\\1| is not a regular expression in RE2 syntax",
-            "a++| is not a regular expression in RE2 syntax",
-            "(a{1000}){1000}| would compile to about",
-            "((a{1000}){1000}){1000}| would compile to about more than a billion instructions",
-            "(?:a?){600}a{600}| would compile to about 1800 instructions; at most 1000 are allowed",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "(?!rc).*| is not a regular expression in RE2 syntax",
+                "(v)\\1| is not a regular expression in RE2 syntax",
+                "a++| is not a regular expression in RE2 syntax",
+                "(a{1000}){1000}| would compile to about",
+                "((a{1000}){1000}){1000}| would compile to about more than a billion instructions",
+                "(?:a?){600}a{600}| would compile to about 1800 instructions; at most 1000 are allowed",
+            })
     void expressionsRe2CannotRunInLinearTimeAndSpaceAreRefusedWhenGiven(String regex, String why) {
-        RegistryException bad = assertThrows(RegistryException.class, () -> registry.immutability().add("**", regex));
+        RegistryException bad = assertThrows(
+                RegistryException.class, () -> registry.immutability().add("**", regex));
         assertEquals(ErrorCode.INVALID_ARGUMENT, bad.code());
         assertTrue(bad.getMessage().startsWith("tags '" + regex + "' " + why), bad.getMessage());
         assertEquals(List.of(), registry.immutability().list());
@@ -142,10 +163,12 @@ class ImmutabilityTest {
     void patternsAreBoundedInLength() {
         String longest = "v" + "[0-9]".repeat((TagRegex.MAX_LENGTH - 1) / 5);
         registry.immutability().add("**", longest);
-        RegistryException bad = assertThrows(RegistryException.class,
+        RegistryException bad = assertThrows(
+                RegistryException.class,
                 () -> registry.immutability().add("**", "v" + "x".repeat(TagRegex.MAX_LENGTH)));
         assertTrue(bad.getMessage().contains("at most " + TagRegex.MAX_LENGTH), bad.getMessage());
-        bad = assertThrows(RegistryException.class, () -> registry.immutability().add("a/".repeat(200) + "b", "x"));
+        bad = assertThrows(
+                RegistryException.class, () -> registry.immutability().add("a/".repeat(200) + "b", "x"));
         assertEquals(ErrorCode.INVALID_ARGUMENT, bad.code());
         assertTrue(bad.getMessage().contains("at most 256"), bad.getMessage());
     }
@@ -157,7 +180,8 @@ class ImmutabilityTest {
         images.image(RepositoryName.of("team-a/webapp"), "v1", "two"); // not team-a/app: not protected
         images.image(DEV, "v1", "one");
         refused(() -> images.image(DEV, "v1", "two"));
-        RegistryException bad = assertThrows(RegistryException.class, () -> registry.immutability().add("**/", "v1"));
+        RegistryException bad = assertThrows(
+                RegistryException.class, () -> registry.immutability().add("**/", "v1"));
         assertTrue(bad.getMessage().contains("empty component"), bad.getMessage());
     }
 

@@ -28,8 +28,10 @@ class ManifestBodyLimitsTest {
         Manifests.BodyPermit large2 = limits.reserve(client(2), 2400);
         RegistryException e = assertThrows(RegistryException.class, () -> limits.reserve(client(3), 101));
         assertEquals(ErrorCode.TOOMANYREQUESTS, e.code());
-        assertEquals("the registry holds 4800 bytes of manifest bodies of this size at most (manifests.max-buffered); "
-                + "retry later", e.getMessage());
+        assertEquals(
+                "the registry holds 4800 bytes of manifest bodies of this size at most (manifests.max-buffered); "
+                        + "retry later",
+                e.getMessage());
         assertEquals(Map.of("setting", "manifests.max-buffered", "limit", MAX), e.detail());
         assertEquals(4800, limits.inUse(), "a refused body holds nothing");
         Manifests.BodyPermit small = limits.reserve(client(3), 100);
@@ -37,8 +39,10 @@ class ManifestBodyLimitsTest {
             limits.reserve(client(10 + i), 100);
         }
         assertEquals(MAX, limits.inUse(), "small bodies fill the budget to the byte");
-        assertEquals("the registry holds 6400 bytes of manifest bodies at most (manifests.max-buffered); retry later",
-                assertThrows(RegistryException.class, () -> limits.reserve(client(3), 1)).getMessage());
+        assertEquals(
+                "the registry holds 6400 bytes of manifest bodies at most (manifests.max-buffered); retry later",
+                assertThrows(RegistryException.class, () -> limits.reserve(client(3), 1))
+                        .getMessage());
         large1.close();
         small.close();
         assertEquals(MAX - 2500, limits.inUse());
@@ -59,8 +63,10 @@ class ManifestBodyLimitsTest {
             small[i] = limits.reserve(client(1), 100);
         }
         RegistryException e = assertThrows(RegistryException.class, () -> limits.reserve(client(1), 1));
-        assertEquals("client 10.0.0.1 may have 5000 bytes of manifest bodies in flight at most "
-                + "(manifests.max-buffered-per-client); retry later", e.getMessage());
+        assertEquals(
+                "client 10.0.0.1 may have 5000 bytes of manifest bodies in flight at most "
+                        + "(manifests.max-buffered-per-client); retry later",
+                e.getMessage());
         assertEquals(Map.of("setting", "manifests.max-buffered-per-client", "limit", 5000L), e.detail());
         assertEquals(5000, limits.inUse(), "the refused body is given back");
         limits.reserve(client(2), 100).close();

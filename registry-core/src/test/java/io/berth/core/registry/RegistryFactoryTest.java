@@ -29,14 +29,19 @@ class RegistryFactoryTest {
     Path dir;
 
     private Map<String, String> local() {
-        return Map.of("storage.filesystem.root", dir.resolve("blobs").toString(),
-                "metadata.sqlite.path", dir.resolve("berth.db").toString());
+        return Map.of(
+                "storage.filesystem.root",
+                dir.resolve("blobs").toString(),
+                "metadata.sqlite.path",
+                dir.resolve("berth.db").toString());
     }
 
     @Test
     void theBuiltInProvidersOpenTheDefaultsUnderTheirLocks() throws Exception {
         try (Registry registry = RegistryFactory.open(BerthConfig.of(local()), Set.of())) {
-            assertTrue(registry.blobStore().describe().startsWith("filesystem"), registry.blobStore().describe());
+            assertTrue(
+                    registry.blobStore().describe().startsWith("filesystem"),
+                    registry.blobStore().describe());
             assertEquals("sqlite", registry.metadata().kind());
             assertTrue(Files.exists(dir.resolve("blobs/berth.lock")));
             assertTrue(Files.exists(dir.resolve("berth.db.lock")));
@@ -54,17 +59,17 @@ class RegistryFactoryTest {
     void aTypeWhoseModuleIsNotInstalledIsRefusedInOneLineNamingTheInstalledOnes() {
         Map<String, String> s3 = new HashMap<>(local());
         s3.put("storage.type", "s3");
-        ConfigException blobs = assertThrows(ConfigException.class,
-                () -> RegistryFactory.open(BerthConfig.of(s3), Set.of()));
-        assertEquals("invalid value 's3' for storage.type (from settings): must be one of filesystem"
-                + HINT,
+        ConfigException blobs =
+                assertThrows(ConfigException.class, () -> RegistryFactory.open(BerthConfig.of(s3), Set.of()));
+        assertEquals(
+                "invalid value 's3' for storage.type (from settings): must be one of filesystem" + HINT,
                 blobs.getMessage());
         Map<String, String> postgres = new HashMap<>(local());
         postgres.put("metadata.type", "postgres");
-        ConfigException metadata = assertThrows(ConfigException.class,
-                () -> RegistryFactory.open(BerthConfig.of(postgres), Set.of()));
-        assertEquals("invalid value 'postgres' for metadata.type (from settings): must be one of sqlite"
-                + HINT,
+        ConfigException metadata =
+                assertThrows(ConfigException.class, () -> RegistryFactory.open(BerthConfig.of(postgres), Set.of()));
+        assertEquals(
+                "invalid value 'postgres' for metadata.type (from settings): must be one of sqlite" + HINT,
                 metadata.getMessage());
         assertFalse(Files.exists(dir.resolve("blobs/berth.lock")), "refused before any lock is taken");
     }
@@ -72,9 +77,15 @@ class RegistryFactoryTest {
     /** Each installed provider's type is a choice of its key, and each choice has its provider. */
     @Test
     void theChoicesAreTheInstalledProvidersTypes() {
-        assertEquals(ConfigKeys.byName("storage.type").orElseThrow().choices(), ServiceLoader.load(
-                BlobStoreProvider.class).stream().map(p -> p.get().type()).toList());
-        assertEquals(ConfigKeys.byName("metadata.type").orElseThrow().choices(), ServiceLoader.load(
-                MetadataStoreProvider.class).stream().map(p -> p.get().type()).toList());
+        assertEquals(
+                ConfigKeys.byName("storage.type").orElseThrow().choices(),
+                ServiceLoader.load(BlobStoreProvider.class).stream()
+                        .map(p -> p.get().type())
+                        .toList());
+        assertEquals(
+                ConfigKeys.byName("metadata.type").orElseThrow().choices(),
+                ServiceLoader.load(MetadataStoreProvider.class).stream()
+                        .map(p -> p.get().type())
+                        .toList());
     }
 }

@@ -16,8 +16,8 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.RecordingMetadataStore;
-import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.metadata.UploadSession;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
@@ -61,8 +61,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RegistryTest {
     static final RepositoryName REPO = RepositoryName.of("team/app");
+
     @TempDir
     Path dir;
+
     Registry registry;
 
     @BeforeEach
@@ -71,8 +73,10 @@ class RegistryTest {
     }
 
     Registry open(RegistryOptions options) throws IOException {
-        return new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db")), options);
+        return new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db")),
+                options);
     }
 
     @AfterEach
@@ -89,8 +93,12 @@ class RegistryTest {
     }
 
     BlobInfo push(RepositoryName repo, byte[] content) {
-        return registry.uploads().putMonolithic(repo, Digest.compute(DigestAlgorithm.SHA256, content),
-                OptionalLong.of(content.length), in(content));
+        return registry.uploads()
+                .putMonolithic(
+                        repo,
+                        Digest.compute(DigestAlgorithm.SHA256, content),
+                        OptionalLong.of(content.length),
+                        in(content));
     }
 
     byte[] read(RepositoryName repo, Digest d) throws IOException {
@@ -101,7 +109,9 @@ class RegistryTest {
     }
 
     private Path blobFile(Digest d) {
-        return dir.resolve("blobs/blobs/sha256").resolve(d.hex().substring(0, 2)).resolve(d.hex());
+        return dir.resolve("blobs/blobs/sha256")
+                .resolve(d.hex().substring(0, 2))
+                .resolve(d.hex());
     }
 
     @Test
@@ -127,10 +137,12 @@ class RegistryTest {
         Digest d = push(REPO, content).digest();
         BlobInfo b = registry.blobs().stat(REPO, d);
         Files.write(blobFile(d), bytes("the wrong bytes")); // same length, other content
-        UncheckedIOException e = assertThrows(UncheckedIOException.class,
-                () -> registry.blobs().readSmall(REPO, b, 0, content.length));
+        UncheckedIOException e =
+                assertThrows(UncheckedIOException.class, () -> registry.blobs().readSmall(REPO, b, 0, content.length));
         assertTrue(e.getCause() instanceof BlobReadException, e.toString());
-        assertTrue(e.getCause().getMessage().contains("does not match its digest"), e.getCause().getMessage());
+        assertTrue(
+                e.getCause().getMessage().contains("does not match its digest"),
+                e.getCause().getMessage());
         assertEquals(d, registry.storageHealth().damagedBlobs().get(0).digest());
         // pushing it again mends it, and the right bytes are what is then served
         push(REPO, content);
@@ -141,14 +153,24 @@ class RegistryTest {
     void chunkedUploadVerifiesDigestAndLinksBlob() throws IOException {
         byte[] content = bytes("chunk one|chunk two");
         UploadSession s = registry.uploads().start(REPO);
-        assertEquals(10, registry.uploads().append(REPO, s.id(), OptionalLong.of(0), OptionalLong.of(10),
-                in(bytes("chunk one|"))).size());
-        UploadRangeException e = assertThrows(UploadRangeException.class, () -> registry.uploads().append(REPO,
-                s.id(), OptionalLong.of(3), OptionalLong.empty(), in(bytes("x")))); // out of order
+        assertEquals(
+                10,
+                registry.uploads()
+                        .append(REPO, s.id(), OptionalLong.of(0), OptionalLong.of(10), in(bytes("chunk one|")))
+                        .size());
+        UploadRangeException e = assertThrows(
+                UploadRangeException.class,
+                () -> registry.uploads()
+                        .append(
+                                REPO,
+                                s.id(),
+                                OptionalLong.of(3),
+                                OptionalLong.empty(),
+                                in(bytes("x")))); // out of order
         assertEquals(10, e.currentSize());
         Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
-        BlobInfo blob = registry.uploads().complete(REPO, s.id(), d, OptionalLong.of(10), OptionalLong.empty(),
-                in(bytes("chunk two")));
+        BlobInfo blob = registry.uploads()
+                .complete(REPO, s.id(), d, OptionalLong.of(10), OptionalLong.empty(), in(bytes("chunk two")));
         assertEquals(content.length, blob.size());
         assertArrayEquals(content, read(REPO, d));
         assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
@@ -171,7 +193,8 @@ class RegistryTest {
     @Test
     void wrongDigestLeavesNothingBehind() throws IOException {
         Digest wrong = Digest.compute(DigestAlgorithm.SHA256, bytes("other"));
-        RegistryException e = assertThrows(RegistryException.class,
+        RegistryException e = assertThrows(
+                RegistryException.class,
                 () -> registry.uploads().putMonolithic(REPO, wrong, OptionalLong.empty(), in(bytes("content"))));
         assertEquals(ErrorCode.DIGEST_INVALID, e.code());
         assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, wrong));
@@ -183,8 +206,10 @@ class RegistryTest {
     @Test
     void declaredLengthMustMatchBody() {
         UploadSession s = registry.uploads().start(REPO);
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().append(REPO, s.id(),
-                OptionalLong.empty(), OptionalLong.of(99), in(bytes("short"))));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.uploads()
+                        .append(REPO, s.id(), OptionalLong.empty(), OptionalLong.of(99), in(bytes("short"))));
         assertEquals(ErrorCode.SIZE_INVALID, e.code());
         assertEquals(0, registry.uploads().status(REPO, s.id()).size());
     }
@@ -219,8 +244,8 @@ class RegistryTest {
     @Test
     void uploadsBelongToTheirRepository() {
         UploadSession s = registry.uploads().start(REPO);
-        RegistryException e = assertThrows(RegistryException.class,
-                () -> registry.uploads().status(RepositoryName.of("other"), s.id()));
+        RegistryException e = assertThrows(
+                RegistryException.class, () -> registry.uploads().status(RepositoryName.of("other"), s.id()));
         assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
     }
 
@@ -236,9 +261,11 @@ class RegistryTest {
     void expiredUploadsArePurged() throws Exception {
         registry.close();
         MutableClock clock = new MutableClock();
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("expiry"), false),
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("expiry"), false),
                 new SqliteMetadataStore(dir.resolve("expiry.db"), clock),
-                RegistryOptions.of(Map.of("uploads.expiry", "1h")), clock);
+                RegistryOptions.of(Map.of("uploads.expiry", "1h")),
+                clock);
         UploadSession idle = registry.uploads().start(REPO);
         UploadSession active = registry.uploads().start(REPO);
         clock.advance(Duration.ofMinutes(50));
@@ -263,10 +290,15 @@ class RegistryTest {
     void mountWithAndWithoutFrom() {
         BlobInfo b = push(REPO, bytes("shared layer"));
         RepositoryName other = RepositoryName.of("other/app");
-        assertTrue(registry.uploads().mount(other, b.digest(), Optional.of(RepositoryName.of("nope"))).isEmpty());
-        assertEquals(b, registry.uploads().mount(other, b.digest(), Optional.of(REPO)).orElseThrow());
+        assertTrue(registry.uploads()
+                .mount(other, b.digest(), Optional.of(RepositoryName.of("nope")))
+                .isEmpty());
+        assertEquals(
+                b,
+                registry.uploads().mount(other, b.digest(), Optional.of(REPO)).orElseThrow());
         RepositoryName third = RepositoryName.of("third");
-        assertEquals(b, registry.uploads().mount(third, b.digest(), Optional.empty()).orElseThrow());
+        assertEquals(
+                b, registry.uploads().mount(third, b.digest(), Optional.empty()).orElseThrow());
         Digest unknown = Digest.compute(DigestAlgorithm.SHA256, bytes("unknown"));
         assertTrue(registry.uploads().mount(third, unknown, Optional.empty()).isEmpty());
     }
@@ -300,21 +332,26 @@ class RegistryTest {
         return """
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
                  "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},
-                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
-                .formatted(config, configSize, layer, layerSize);
+                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}""".formatted(config, configSize, layer, layerSize);
     }
 
     @Test
     void manifestsNeedTheirBlobsAndChildren() {
         Digest missing = Digest.compute(DigestAlgorithm.SHA256, bytes("missing"));
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
-                new Tag("v1"), MediaTypes.OCI_MANIFEST, bytes(imageManifest(missing, 7, missing, 7))));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.manifests()
+                        .put(
+                                REPO,
+                                new Tag("v1"),
+                                MediaTypes.OCI_MANIFEST,
+                                bytes(imageManifest(missing, 7, missing, 7))));
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         String index = """
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
-                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}"""
-                .formatted(missing);
-        e = assertThrows(RegistryException.class,
+                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}""".formatted(missing);
+        e = assertThrows(
+                RegistryException.class,
                 () -> registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_INDEX, bytes(index)));
         // the spec: a manifest PUT naming an absent manifest is MANIFEST_BLOB_UNKNOWN, as for blobs
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
@@ -323,11 +360,9 @@ class RegistryTest {
     }
 
     /** A metadata store whose transactions fail while {@code failing} is set (a fault at a chosen moment). */
-    static MetadataStore failingTransactions(MetadataStore real,
-                                                                   AtomicBoolean failing) {
+    static MetadataStore failingTransactions(MetadataStore real, AtomicBoolean failing) {
         return (MetadataStore) Proxy.newProxyInstance(
-                RegistryTest.class.getClassLoader(), new Class<?>[] {MetadataStore.class},
-                (proxy, method, args) -> {
+                RegistryTest.class.getClassLoader(), new Class<?>[] {MetadataStore.class}, (proxy, method, args) -> {
                     if (method.getName().equals("inTransaction") && failing.get()) {
                         throw new MetadataException("injected failure", null);
                     }
@@ -344,12 +379,19 @@ class RegistryTest {
         registry.close();
         var failing = new AtomicBoolean();
         SqliteMetadataStore real = new SqliteMetadataStore(dir.resolve("pulls.db"));
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("pulls"), false), failingTransactions(real, failing),
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("pulls"), false),
+                failingTransactions(real, failing),
                 RegistryOptions.defaults());
         BlobInfo config = push(REPO, bytes("{}"));
         BlobInfo layer = push(REPO, bytes("layer"));
-        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
-                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))).digest();
+        Digest m = registry.manifests()
+                .put(
+                        REPO,
+                        new Tag("v1"),
+                        MediaTypes.OCI_MANIFEST,
+                        bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size())))
+                .digest();
         registry.manifests().get(REPO, new Tag("v1"));
         failing.set(true);
         registry.flushPulls(); // fails, logged
@@ -365,8 +407,13 @@ class RegistryTest {
         registry = open(RegistryOptions.from(BerthConfig.defaults(), Set.of("mirror", "robot:dr")));
         BlobInfo config = push(REPO, bytes("{}"));
         BlobInfo layer = push(REPO, bytes("layer"));
-        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
-                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))).digest();
+        Digest m = registry.manifests()
+                .put(
+                        REPO,
+                        new Tag("v1"),
+                        MediaTypes.OCI_MANIFEST,
+                        bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size())))
+                .digest();
         Caller mirror = new Caller("10.0.0.9", "r1", "", "GET", "berth-replicator", "mirror", Caller.V2);
         Caller robot = new Caller("10.0.0.9", "r2", "", "GET", "berth-replicator", "robot:dr", Caller.V2);
         registry.manifests().get(mirror, REPO, new Tag("v1"));
@@ -442,8 +489,11 @@ class RegistryTest {
         UploadSession s = registry.uploads().start(REPO);
         registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(mine));
         registry.blobStore().commitUpload(s.id(), own);
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, s.id(),
-                privateBlob.digest(), OptionalLong.empty(), OptionalLong.empty(), null));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.uploads()
+                        .complete(
+                                REPO, s.id(), privateBlob.digest(), OptionalLong.empty(), OptionalLong.empty(), null));
         assertEquals(ErrorCode.DIGEST_INVALID, e.code(), "the running digest says what the bytes were");
         assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, privateBlob.digest()));
 
@@ -453,8 +503,11 @@ class RegistryTest {
         registry.blobStore().commitUpload(t.id(), own);
         registry.close();
         registry = open(RegistryOptions.defaults());
-        e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, t.id(), privateBlob.digest(),
-                OptionalLong.empty(), OptionalLong.empty(), null));
+        e = assertThrows(
+                RegistryException.class,
+                () -> registry.uploads()
+                        .complete(
+                                REPO, t.id(), privateBlob.digest(), OptionalLong.empty(), OptionalLong.empty(), null));
         assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
         assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, privateBlob.digest()));
         assertArrayEquals(secret, read(RepositoryName.of("private/app"), privateBlob.digest()), "still its owner's");
@@ -465,8 +518,10 @@ class RegistryTest {
         UploadSession s = registry.uploads().start(REPO);
         registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("0123456789")));
         registry.blobStore().truncateUpload(s.id(), 5);
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().append(REPO, s.id(),
-                OptionalLong.of(10), OptionalLong.empty(), in(bytes("more"))));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.uploads()
+                        .append(REPO, s.id(), OptionalLong.of(10), OptionalLong.empty(), in(bytes("more"))));
         assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
         assertTrue(e.getMessage().contains("start a new one"), e.getMessage());
         assertThrows(RegistryException.class, () -> registry.uploads().status(REPO, s.id()));
@@ -477,8 +532,9 @@ class RegistryTest {
         registry.uploads().append(REPO, t.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("0123456789")));
         registry.blobStore().truncateUpload(t.id(), 5);
         Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("0123456789"));
-        e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, t.id(), d,
-                OptionalLong.empty(), OptionalLong.empty(), null));
+        e = assertThrows(
+                RegistryException.class,
+                () -> registry.uploads().complete(REPO, t.id(), d, OptionalLong.empty(), OptionalLong.empty(), null));
         assertEquals(ErrorCode.BLOB_UPLOAD_UNKNOWN, e.code());
         assertThrows(RegistryException.class, () -> registry.blobs().stat(REPO, d));
     }
@@ -493,8 +549,9 @@ class RegistryTest {
         UploadSession s = registry.uploads().start(REPO);
         registry.uploads().append(REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(content));
         faulty.commitFailures.set(1);
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.uploads().complete(REPO, s.id(), d,
-                OptionalLong.empty(), OptionalLong.empty(), null));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null));
         assertEquals(ErrorCode.STORAGE_UNAVAILABLE, e.code());
         // the client retries the PUT: the running digest still covers every byte
         BlobInfo done = registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
@@ -511,10 +568,13 @@ class RegistryTest {
         List<String> events = new ArrayList<>();
         FileSync watching = directory -> {
             if (directory.endsWith(d.hex().substring(0, 2))) {
-                events.add("forced blob directory; metadata knows the blob: " + metadata.blobs().size(d).isPresent());
+                events.add("forced blob directory; metadata knows the blob: "
+                        + metadata.blobs().size(d).isPresent());
             }
         };
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("ordered"), true, false, watching), metadata,
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("ordered"), true, false, watching),
+                metadata,
                 RegistryOptions.defaults());
         registry.uploads().putMonolithic(REPO, d, OptionalLong.of(content.length), in(content));
         assertEquals(List.of("forced blob directory; metadata knows the blob: false"), events);
@@ -537,8 +597,10 @@ class RegistryTest {
             }
         };
         FilesystemBlobStore blobs = new FilesystemBlobStore(dir.resolve("flushed"), true, false, sync);
-        registry = new Registry(blobs, new RecordingMetadataStore(
-                new SqliteMetadataStore(dir.resolve("flushed.db")), timeline), RegistryOptions.defaults());
+        registry = new Registry(
+                blobs,
+                new RecordingMetadataStore(new SqliteMetadataStore(dir.resolve("flushed.db")), timeline),
+                RegistryOptions.defaults());
         timeline.clear();
         return timeline;
     }
@@ -554,8 +616,16 @@ class RegistryTest {
         assertEquals(List.of("commit DEFERRED"), timeline, "opening a session flushes nothing");
         timeline.clear();
         registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), in(content));
-        assertEquals(List.of("commit DEFERRED", "commit DEFERRED", "data flushed/uploads",
-                "dir flushed/blobs", "dir flushed/blobs/sha256", "dir " + prefix, "commit DURABLE"), timeline,
+        assertEquals(
+                List.of(
+                        "commit DEFERRED",
+                        "commit DEFERRED",
+                        "data flushed/uploads",
+                        "dir flushed/blobs",
+                        "dir flushed/blobs/sha256",
+                        "dir " + prefix,
+                        "commit DURABLE"),
+                timeline,
                 "size and reservation deferred; then the bytes, the parents of the first blob's new directories,"
                         + " the blob's name, and last the one durable commit that acknowledges the push");
         timeline.clear();
@@ -564,8 +634,15 @@ class RegistryTest {
         byte[] other = sameprefix(d);
         Digest d2 = Digest.compute(DigestAlgorithm.SHA256, other);
         registry.uploads().putMonolithic(REPO, d2, OptionalLong.empty(), in(other));
-        assertEquals(List.of("commit DEFERRED", "commit DEFERRED", "commit DEFERRED", "data flushed/uploads",
-                "dir " + prefix, "commit DURABLE"), timeline);
+        assertEquals(
+                List.of(
+                        "commit DEFERRED",
+                        "commit DEFERRED",
+                        "commit DEFERRED",
+                        "data flushed/uploads",
+                        "dir " + prefix,
+                        "commit DURABLE"),
+                timeline);
         assertArrayEquals(other, read(REPO, d2));
     }
 
@@ -573,7 +650,9 @@ class RegistryTest {
     private static byte[] sameprefix(Digest d) {
         for (int i = 0; ; i++) {
             byte[] candidate = bytes("layer " + i);
-            if (Digest.compute(DigestAlgorithm.SHA256, candidate).hex().startsWith(d.hex().substring(0, 2))) {
+            if (Digest.compute(DigestAlgorithm.SHA256, candidate)
+                    .hex()
+                    .startsWith(d.hex().substring(0, 2))) {
                 return candidate;
             }
         }
@@ -587,7 +666,9 @@ class RegistryTest {
         UploadSession s = registry.uploads().start(REPO);
         timeline.clear();
         registry.uploads().append(REPO, s.id(), OptionalLong.of(0), OptionalLong.empty(), in(content));
-        assertEquals(List.of("data flushed/uploads", "dir flushed/uploads", "commit DURABLE"), timeline,
+        assertEquals(
+                List.of("data flushed/uploads", "dir flushed/uploads", "commit DURABLE"),
+                timeline,
                 "a PATCH: its bytes, the staging file's name, then the durable size (the session row with it)");
         timeline.clear();
         registry.uploads().complete(REPO, s.id(), d, OptionalLong.empty(), OptionalLong.empty(), null);
@@ -604,9 +685,11 @@ class RegistryTest {
         Digest config = push(REPO, configBytes).digest();
         Digest absentLayer = Digest.compute(DigestAlgorithm.SHA256, bytes("layer never pushed"));
         byte[] image = bytes(imageManifest(config, configBytes.length, absentLayer, 18));
-        Digest imageDigest = registry.manifests().put(REPO, new Tag("sparse"), MediaTypes.OCI_MANIFEST, image)
+        Digest imageDigest = registry.manifests()
+                .put(REPO, new Tag("sparse"), MediaTypes.OCI_MANIFEST, image)
                 .digest();
-        assertArrayEquals(image, registry.manifests().get(REPO, new Tag("sparse")).payload());
+        assertArrayEquals(
+                image, registry.manifests().get(REPO, new Tag("sparse")).payload());
         // the absent layer is still recorded as referenced (garbage collection and later pushes see it)
         assertTrue(referencedBlobs(REPO, imageDigest).contains(absentLayer.toString()));
 
@@ -614,15 +697,22 @@ class RegistryTest {
         byte[] index = bytes("""
                 {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
                  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d},
-                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}"""
-                .formatted(imageDigest, image.length, absentChild));
-        Digest indexDigest = registry.manifests().put(REPO, new Tag("multi"), MediaTypes.OCI_INDEX, index).digest();
+                 {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}""".formatted(imageDigest, image.length, absentChild));
+        Digest indexDigest = registry.manifests()
+                .put(REPO, new Tag("multi"), MediaTypes.OCI_INDEX, index)
+                .digest();
         assertArrayEquals(index, registry.manifests().get(REPO, indexDigest).payload());
 
         // the config keeps today's rule: without it an image cannot be used at all
         Digest absentConfig = Digest.compute(DigestAlgorithm.SHA256, bytes("config never pushed"));
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
-                new Tag("noconfig"), MediaTypes.OCI_MANIFEST, bytes(imageManifest(absentConfig, 19, absentLayer, 18))));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.manifests()
+                        .put(
+                                REPO,
+                                new Tag("noconfig"),
+                                MediaTypes.OCI_MANIFEST,
+                                bytes(imageManifest(absentConfig, 19, absentLayer, 18))));
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         assertTrue(e.getMessage().contains(absentConfig.toString()));
     }
@@ -632,8 +722,14 @@ class RegistryTest {
         byte[] configBytes = bytes("{}");
         Digest config = push(REPO, configBytes).digest();
         Digest absentLayer = Digest.compute(DigestAlgorithm.SHA256, bytes("layer never pushed"));
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
-                new Tag("sparse"), MediaTypes.OCI_MANIFEST, bytes(imageManifest(config, 2, absentLayer, 18))));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.manifests()
+                        .put(
+                                REPO,
+                                new Tag("sparse"),
+                                MediaTypes.OCI_MANIFEST,
+                                bytes(imageManifest(config, 2, absentLayer, 18))));
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         assertTrue(e.getMessage().contains(absentLayer.toString()));
     }
@@ -641,8 +737,8 @@ class RegistryTest {
     private List<String> referencedBlobs(RepositoryName repo, Digest manifest) {
         List<String> out = new ArrayList<>();
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("berth.db"));
-             var ps = c.prepareStatement("SELECT blob_digest FROM manifest_blobs WHERE repository = ?"
-                     + " AND manifest_digest = ?")) {
+                var ps = c.prepareStatement(
+                        "SELECT blob_digest FROM manifest_blobs WHERE repository = ?" + " AND manifest_digest = ?")) {
             ps.setString(1, repo.value());
             ps.setString(2, manifest.toString());
             try (var rs = ps.executeQuery()) {
@@ -667,12 +763,16 @@ class RegistryTest {
         assertArrayEquals(payload, registry.manifests().get(REPO, r.digest()).payload());
         // by digest with the wrong digest
         Digest wrong = Digest.compute(DigestAlgorithm.SHA256, bytes("x"));
-        RegistryException e = assertThrows(RegistryException.class,
-                () -> registry.manifests().put(REPO, wrong, MediaTypes.OCI_MANIFEST, payload));
+        RegistryException e = assertThrows(
+                RegistryException.class, () -> registry.manifests().put(REPO, wrong, MediaTypes.OCI_MANIFEST, payload));
         assertEquals(ErrorCode.DIGEST_INVALID, e.code());
         // sha512 by digest
         Digest d512 = Digest.compute(DigestAlgorithm.SHA512, payload);
-        assertEquals(d512, registry.manifests().put(REPO, d512, MediaTypes.OCI_MANIFEST, payload).digest());
+        assertEquals(
+                d512,
+                registry.manifests()
+                        .put(REPO, d512, MediaTypes.OCI_MANIFEST, payload)
+                        .digest());
         // delete by tag keeps the manifest; by digest removes it and its tags
         registry.manifests().put(REPO, new Tag("v2"), MediaTypes.OCI_MANIFEST, payload);
         registry.manifests().delete(REPO, new Tag("v1"));
@@ -688,7 +788,8 @@ class RegistryTest {
     @Test
     void oversizedManifestsAreRefused() {
         byte[] big = new byte[(int) RegistryOptions.defaults().maxManifestBytes() + 1];
-        RegistryException e = assertThrows(RegistryException.class,
+        RegistryException e = assertThrows(
+                RegistryException.class,
                 () -> registry.manifests().put(REPO, new Tag("big"), MediaTypes.OCI_MANIFEST, big));
         assertEquals(ErrorCode.PAYLOAD_TOO_LARGE, e.code());
     }
@@ -697,7 +798,9 @@ class RegistryTest {
     void pullTimesAreRecordedInBatches() {
         BlobInfo config = push(REPO, bytes("{}"));
         byte[] payload = bytes(imageManifest(config.digest(), config.size(), config.digest(), config.size()));
-        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, payload).digest();
+        Digest m = registry.manifests()
+                .put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, payload)
+                .digest();
         registry.manifests().get(REPO, Reference.parse("v1"));
         registry.blobs().open(REPO, config, 0, config.size());
         assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isEmpty());
@@ -720,10 +823,11 @@ class RegistryTest {
         assertEquals(List.of("c"), p.entries());
         assertFalse(p.more());
         assertEquals(List.of(), registry.listings().tags(REPO, 0, null).entries());
-        RegistryException e = assertThrows(RegistryException.class,
-                () -> registry.listings().tags(RepositoryName.of("nope"), null, null));
+        RegistryException e = assertThrows(
+                RegistryException.class, () -> registry.listings().tags(RepositoryName.of("nope"), null, null));
         assertEquals(ErrorCode.NAME_UNKNOWN, e.code());
-        assertEquals(List.of("team/app"), registry.listings().catalog(null, null).entries());
+        assertEquals(
+                List.of("team/app"), registry.listings().catalog(null, null).entries());
     }
 
     @Test
@@ -734,19 +838,29 @@ class RegistryTest {
         Path container = Files.createDirectories(dir.resolve("container"));
         Path blobs = container.resolve("blobs");
         Path db = container.resolve("meta/berth.db");
-        registry = new Registry(new FilesystemBlobStore(blobs, true), new SqliteMetadataStore(db),
-                RegistryOptions.defaults());
+        registry = new Registry(
+                new FilesystemBlobStore(blobs, true), new SqliteMetadataStore(db), RegistryOptions.defaults());
         BlobInfo b = push(REPO, bytes("contained"));
         UploadSession s = registry.uploads().start(RepositoryName.of("a/b"));
-        registry.uploads().append(RepositoryName.of("a/b"), s.id(), OptionalLong.empty(), OptionalLong.empty(),
-                in(bytes("staged")));
-        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
-                bytes(imageManifest(b.digest(), b.size(), b.digest(), b.size())));
+        registry.uploads()
+                .append(
+                        RepositoryName.of("a/b"),
+                        s.id(),
+                        OptionalLong.empty(),
+                        OptionalLong.empty(),
+                        in(bytes("staged")));
+        registry.manifests()
+                .put(
+                        REPO,
+                        new Tag("v1"),
+                        MediaTypes.OCI_MANIFEST,
+                        bytes(imageManifest(b.digest(), b.size(), b.digest(), b.size())));
         registry.close();
         List<Path> stray;
         try (Stream<Path> all = Files.walk(container)) {
             stray = all.filter(Files::isRegularFile)
-                    .filter(p -> !p.startsWith(blobs) && !p.startsWith(db.getParent())).toList();
+                    .filter(p -> !p.startsWith(blobs) && !p.startsWith(db.getParent()))
+                    .toList();
         }
         assertEquals(List.of(), stray);
         try (Stream<Path> all = Files.walk(blobs)) {
@@ -760,23 +874,37 @@ class RegistryTest {
         RepositoryName other = RepositoryName.of("other/repo");
         BlobInfo config = push(other, bytes("{\"elsewhere\":1}"));
         BlobInfo layer = push(other, bytes("layer elsewhere"));
-        RegistryException e = assertThrows(RegistryException.class, () -> registry.manifests().put(REPO,
-                new Tag("v1"), MediaTypes.OCI_MANIFEST,
-                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> registry.manifests()
+                        .put(
+                                REPO,
+                                new Tag("v1"),
+                                MediaTypes.OCI_MANIFEST,
+                                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))));
         assertEquals(ErrorCode.MANIFEST_BLOB_UNKNOWN, e.code());
         // once mounted into the repository, the same manifest is fine
         registry.uploads().mount(REPO, config.digest(), Optional.of(other));
         registry.uploads().mount(REPO, layer.digest(), Optional.of(other));
-        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
-                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size())));
+        registry.manifests()
+                .put(
+                        REPO,
+                        new Tag("v1"),
+                        MediaTypes.OCI_MANIFEST,
+                        bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size())));
     }
 
     @Test
     void pullsAreRecordedByGetNotHeadAndFlushedOnClose() throws IOException {
         BlobInfo config = push(REPO, bytes("{\"pulls\":1}"));
         BlobInfo layer = push(REPO, bytes("pulled layer"));
-        Digest m = registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST,
-                bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size()))).digest();
+        Digest m = registry.manifests()
+                .put(
+                        REPO,
+                        new Tag("v1"),
+                        MediaTypes.OCI_MANIFEST,
+                        bytes(imageManifest(config.digest(), config.size(), layer.digest(), layer.size())))
+                .digest();
         registry.manifests().head(REPO, new Tag("v1"));
         registry.flushPulls();
         assertTrue(registry.metadata().manifests().lastPulled(REPO, m).isEmpty(), "HEAD is not a pull");
@@ -793,9 +921,11 @@ class RegistryTest {
     void anUploadInProgressIsNeverPurgedHoweverOld() throws IOException {
         registry.close();
         MutableClock clock = new MutableClock();
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("busy"), false),
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("busy"), false),
                 new SqliteMetadataStore(dir.resolve("busy.db"), clock),
-                RegistryOptions.of(Map.of("uploads.expiry", "1h")), clock);
+                RegistryOptions.of(Map.of("uploads.expiry", "1h")),
+                clock);
         UploadSession s = registry.uploads().start(REPO);
         int[] purgedDuring = {-1};
         InputStream slow = new FilterInputStream(in(bytes("arriving slowly"))) {

@@ -34,7 +34,9 @@ class StorageHealthTest {
         health.failed(RegistryException.of(ErrorCode.STORAGE_FULL, "still no space"));
         assertEquals(first, health.problem().orElseThrow(), "the same failure again: failing since the first");
         health.failed(RegistryException.of(ErrorCode.STORAGE_UNAVAILABLE, "read-only file system"));
-        assertEquals(ErrorCode.STORAGE_UNAVAILABLE.name(), health.problem().orElseThrow().code(),
+        assertEquals(
+                ErrorCode.STORAGE_UNAVAILABLE.name(),
+                health.problem().orElseThrow().code(),
                 "another kind of failure replaces it");
         health.succeeded();
         assertEquals(Optional.empty(), health.problem());
@@ -46,12 +48,16 @@ class StorageHealthTest {
         health.damaged(digest(1), "missing");
         health.damaged(digest(2), "short");
         health.damaged(digest(1), "short now");
-        assertEquals(List.of(digest(2), digest(1)), health.damagedBlobs().stream().map(StorageHealth.Damage::digest)
-                .toList(), "seen again: the most recent last, once");
+        assertEquals(
+                List.of(digest(2), digest(1)),
+                health.damagedBlobs().stream().map(StorageHealth.Damage::digest).toList(),
+                "seen again: the most recent last, once");
         assertEquals("short now", health.damagedBlobs().get(1).reason());
         assertEquals(3, health.damagedReads(), "every damaged read counts");
         health.repaired(digest(2));
-        assertEquals(List.of(digest(1)), health.damagedBlobs().stream().map(StorageHealth.Damage::digest).toList());
+        assertEquals(
+                List.of(digest(1)),
+                health.damagedBlobs().stream().map(StorageHealth.Damage::digest).toList());
         for (int i = 100; i < 200; i++) {
             health.damaged(digest(i), "missing");
         }

@@ -21,8 +21,10 @@ class UploadLimitsTest {
         UploadLimits.Permit two = limits.enter(a);
         RegistryException e = assertThrows(RegistryException.class, () -> limits.enter(a));
         assertEquals(ErrorCode.TOOMANYREQUESTS, e.code());
-        assertEquals("client 10.0.0.1 is sending 2 uploads at once, its limit (uploads.max-concurrent-per-client); "
-                + "retry later", e.getMessage());
+        assertEquals(
+                "client 10.0.0.1 is sending 2 uploads at once, its limit (uploads.max-concurrent-per-client); "
+                        + "retry later",
+                e.getMessage());
         assertEquals(Map.of("setting", "uploads.max-concurrent-per-client", "limit", 2), e.detail());
         assertEquals(2, limits.inProgress(), "a refused upload holds no place");
         limits.enter(b).close();
@@ -44,7 +46,8 @@ class UploadLimitsTest {
         limits.enter(b);
         RegistryException e = assertThrows(RegistryException.class, () -> limits.enter(Caller.at("10.0.0.3")));
         assertEquals(ErrorCode.TOOMANYREQUESTS, e.code());
-        assertEquals("the registry is receiving 2 uploads at once, its limit (uploads.max-concurrent); retry later",
+        assertEquals(
+                "the registry is receiving 2 uploads at once, its limit (uploads.max-concurrent); retry later",
                 e.getMessage());
         assertEquals(Map.of("setting", "uploads.max-concurrent", "limit", 2), e.detail());
         assertEquals(2, limits.inProgress());

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
-import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.metadata.TagChange;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
@@ -46,6 +46,7 @@ class RetentionTest {
 
     @TempDir
     Path dir;
+
     MutableClock clock = new MutableClock();
     Registry registry;
     Images images;
@@ -53,8 +54,11 @@ class RetentionTest {
 
     @BeforeEach
     void open() throws IOException {
-        registry = new Registry(new FilesystemBlobStore(dir.resolve("blobs"), false),
-                new SqliteMetadataStore(dir.resolve("berth.db"), clock), RegistryOptions.defaults(), clock);
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs"), false),
+                new SqliteMetadataStore(dir.resolve("berth.db"), clock),
+                RegistryOptions.defaults(),
+                clock);
         images = new Images(registry);
         retention = new Retention(registry.metadata(), registry.manifests(), registry.clock());
     }
@@ -98,9 +102,11 @@ class RetentionTest {
     }
 
     Set<String> kept(String rules) {
-        Retention.Plan plan = retention.evaluate(policy("name: p\nrepositories: ['team-a/**']\nrules: " + rules),
-                clock.millis());
-        return plan.tags().stream().filter(Retention.TagDecision::keep).map(Retention.TagDecision::tag)
+        Retention.Plan plan =
+                retention.evaluate(policy("name: p\nrepositories: ['team-a/**']\nrules: " + rules), clock.millis());
+        return plan.tags().stream()
+                .filter(Retention.TagDecision::keep)
+                .map(Retention.TagDecision::tag)
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
@@ -114,8 +120,10 @@ class RetentionTest {
         assertEquals(Set.of("a4"), kept("[{keep-pulled-within: 1h}]"));
         assertEquals(Set.of("a2", "a4"), kept("[{keep-pulled-within: 1d}]"));
         assertEquals(Set.of("release-1"), kept("[{keep-tags-matching: 'release-.*'}]"));
-        assertEquals(Set.of("a4", "a6", "release-1"), kept("[{keep-last-pushed: 2}, {keep-last-pulled: 1}, "
-                + "{keep-tags-matching: 'release-.*'}]"), "any rule keeps");
+        assertEquals(
+                Set.of("a4", "a6", "release-1"),
+                kept("[{keep-last-pushed: 2}, {keep-last-pulled: 1}, " + "{keep-tags-matching: 'release-.*'}]"),
+                "any rule keeps");
     }
 
     @Test
@@ -135,10 +143,17 @@ class RetentionTest {
         assertEquals("delete: excluded by exclude-tags-matching 'a[5-6]', so kept by no rule", d.get("a6"));
         assertEquals("keep: kept by keep-last-pushed: 3", d.get("release-1"));
         assertEquals(2, plan.tagsDeleted());
-        assertEquals(Set.of("a5", "a6"), plan.manifests().stream().flatMap(m -> m.tags().stream())
-                .collect(Collectors.toSet()));
-        assertTrue(retention.evaluate(policy("name: p\nrepositories: ['team-b/**']\nrules: [{keep-last-pushed: 1}]"),
-                clock.millis()).tags().isEmpty(), "other repositories are not touched");
+        assertEquals(
+                Set.of("a5", "a6"),
+                plan.manifests().stream().flatMap(m -> m.tags().stream()).collect(Collectors.toSet()));
+        assertTrue(
+                retention
+                        .evaluate(
+                                policy("name: p\nrepositories: ['team-b/**']\nrules: [{keep-last-pushed: 1}]"),
+                                clock.millis())
+                        .tags()
+                        .isEmpty(),
+                "other repositories are not touched");
     }
 
     @Test
@@ -189,8 +204,11 @@ class RetentionTest {
                 """));
         Retention.RunResult result = retention.run("p", null);
         assertEquals(List.of(), result.skipped());
-        assertEquals(Set.of(index, amd, signature), result.manifestsDeleted().stream()
-                .map(Retention.ManifestDecision::digest).collect(Collectors.toSet()));
+        assertEquals(
+                Set.of(index, amd, signature),
+                result.manifestsDeleted().stream()
+                        .map(Retention.ManifestDecision::digest)
+                        .collect(Collectors.toSet()));
         for (Digest gone : List.of(index, amd, signature)) {
             assertFalse(registry.metadata().manifests().exists(APP, gone));
         }
@@ -211,10 +229,15 @@ class RetentionTest {
         clock.advance(Duration.ofMinutes(90));
         Digest young = images.image(APP, null, "young");
         String rules = "name: p\nrepositories: [team-a/app]\nrules: [{keep-last-pushed: 5}]\n";
-        assertTrue(retention.evaluate(policy(rules), clock.millis()).manifests().isEmpty(), "untagged: keep is the "
-                + "default");
+        assertTrue(
+                retention.evaluate(policy(rules), clock.millis()).manifests().isEmpty(),
+                "untagged: keep is the " + "default");
         Retention.Plan plan = retention.evaluate(policy(rules + "untagged: delete\n"), clock.millis());
-        assertEquals(List.of(old), plan.manifests().stream().map(Retention.ManifestDecision::digest).toList());
+        assertEquals(
+                List.of(old),
+                plan.manifests().stream()
+                        .map(Retention.ManifestDecision::digest)
+                        .toList());
         assertEquals("untagged", plan.manifests().get(0).reason());
         assertTrue(registry.metadata().manifests().exists(APP, young));
     }
@@ -224,8 +247,12 @@ class RetentionTest {
         history();
         retention.put(policy("name: tidy\nrepositories: [team-a/app]\nrules: [{keep-last-pushed: 4}]"));
         Retention.Plan plan = retention.dryRun("tidy");
-        assertEquals(Set.of("a1", "a2", "a3"), plan.tags().stream().filter(t -> !t.keep())
-                .map(Retention.TagDecision::tag).collect(Collectors.toSet()));
+        assertEquals(
+                Set.of("a1", "a2", "a3"),
+                plan.tags().stream()
+                        .filter(t -> !t.keep())
+                        .map(Retention.TagDecision::tag)
+                        .collect(Collectors.toSet()));
         assertEquals(7, registry.metadata().tags().count(APP), "a dry run deletes nothing");
 
         // meanwhile: a3 moves to another manifest; two newer tags push a4 and a5 out of the newest four
@@ -235,23 +262,35 @@ class RetentionTest {
         clock.advance(Duration.ofMinutes(1));
 
         Retention.RunResult r = retention.run("tidy", plan.id());
-        assertEquals(Set.of("a1", "a2"), r.tagsDeleted().stream().map(Retention.TagDecision::tag)
-                .collect(Collectors.toSet()), "only what the plan listed and is still eligible");
-        assertTrue(r.skipped().stream().anyMatch(s -> s.contains("a3") && s.contains("no longer eligible")),
+        assertEquals(
+                Set.of("a1", "a2"),
+                r.tagsDeleted().stream().map(Retention.TagDecision::tag).collect(Collectors.toSet()),
+                "only what the plan listed and is still eligible");
+        assertTrue(
+                r.skipped().stream().anyMatch(s -> s.contains("a3") && s.contains("no longer eligible")),
                 r.skipped().toString());
         assertTrue(registry.metadata().tags().target(APP, "a3").isPresent());
         assertTrue(registry.metadata().tags().target(APP, "a4").isPresent(), "eligible now, but not in the plan");
-        assertTrue(retention.get("tidy").lastRun().startsWith("deleted 2 tags"), retention.get("tidy").lastRun());
+        assertTrue(
+                retention.get("tidy").lastRun().startsWith("deleted 2 tags"),
+                retention.get("tidy").lastRun());
 
         Retention.RunResult unplanned = retention.run("tidy", null);
-        assertEquals(Set.of("a4", "a5"), unplanned.tagsDeleted().stream().map(Retention.TagDecision::tag)
-                .collect(Collectors.toSet()), "a run without a plan decides now");
+        assertEquals(
+                Set.of("a4", "a5"),
+                unplanned.tagsDeleted().stream().map(Retention.TagDecision::tag).collect(Collectors.toSet()),
+                "a run without a plan decides now");
 
-        assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class, () -> retention.run("tidy",
-                "no-such-plan")).code());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(RegistryException.class, () -> retention.run("tidy", "no-such-plan"))
+                        .code());
         retention.put(policy("name: other\nrepositories: [team-a/app]\nrules: [{keep-last-pushed: 1}]"));
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(RegistryException.class, () -> retention.run("other",
-                plan.id())).code(), "a plan of another policy");
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(RegistryException.class, () -> retention.run("other", plan.id()))
+                        .code(),
+                "a plan of another policy");
     }
 
     @Test
@@ -288,10 +327,14 @@ class RetentionTest {
         retention.put(p);
         assertEquals(p, retention.get("keep-recent").policy());
         assertEquals(p, RetentionPolicy.fromMap(p.toMap()), "the map form reads back");
-        assertEquals(List.of("keep-recent"), retention.list().stream().map(i -> i.policy().name()).toList());
+        assertEquals(
+                List.of("keep-recent"),
+                retention.list().stream().map(i -> i.policy().name()).toList());
         retention.delete("keep-recent");
-        assertEquals(ErrorCode.NOT_FOUND, assertThrows(RegistryException.class, () -> retention.get("keep-recent"))
-                .code());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(RegistryException.class, () -> retention.get("keep-recent"))
+                        .code());
         Map<String, String> mistakes = Map.of(
                 "name: Bad Name\nrepositories: [a]\nrules: [{keep-last-pushed: 1}]", "name 'Bad Name'",
                 "name: p\nrules: [{keep-last-pushed: 1}]", "repositories must list",
@@ -330,15 +373,22 @@ class RetentionTest {
         }
         retention.put(policy("name: apps\nrepositories: ['**/app']\nrules: [{keep-last-pushed: 1}]"));
         Retention.Plan plan = retention.dryRun("apps");
-        assertEquals(Set.of("team-a/app", "x/y/app", "app"), plan.tags().stream().map(t -> t.repository().value())
-                .collect(Collectors.toSet()));
-        assertEquals(Set.of("team-a/app:old", "x/y/app:old", "app:old"), plan.tags().stream().filter(t -> !t.keep())
-                .map(t -> t.repository() + ":" + t.tag()).collect(Collectors.toSet()));
+        assertEquals(
+                Set.of("team-a/app", "x/y/app", "app"),
+                plan.tags().stream().map(t -> t.repository().value()).collect(Collectors.toSet()));
+        assertEquals(
+                Set.of("team-a/app:old", "x/y/app:old", "app:old"),
+                plan.tags().stream()
+                        .filter(t -> !t.keep())
+                        .map(t -> t.repository() + ":" + t.tag())
+                        .collect(Collectors.toSet()));
         retention.run("apps", plan.id());
         assertEquals(2, registry.metadata().tags().count(webapp), "team-a/webapp untouched");
-        RegistryException bad = assertThrows(RegistryException.class,
+        RegistryException bad = assertThrows(
+                RegistryException.class,
                 () -> policy("name: p\nrepositories: ['**/']\nrules: [{keep-last-pushed: 1}]"));
-        assertTrue(bad.getMessage().contains("repositories") && bad.getMessage().contains("empty component"),
+        assertTrue(
+                bad.getMessage().contains("repositories") && bad.getMessage().contains("empty component"),
                 bad.getMessage());
     }
 
@@ -349,9 +399,12 @@ class RetentionTest {
         String evil = "a".repeat(60) + "-";
         images.image(APP, evil, "evil");
         images.image(APP, "aaaa", "plain");
-        Map<String, String> d = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> decisions(retention.evaluate(
-                policy("name: p\nrepositories: ['team-a/**']\nrules: [{keep-tags-matching: '((a+)+)+'}]\n"
-                        + "exclude-tags-matching: '(.*a){12}'"), clock.millis())));
+        Map<String, String> d = assertTimeoutPreemptively(
+                Duration.ofSeconds(30),
+                () -> decisions(retention.evaluate(
+                        policy("name: p\nrepositories: ['team-a/**']\nrules: [{keep-tags-matching: '((a+)+)+'}]\n"
+                                + "exclude-tags-matching: '(.*a){12}'"),
+                        clock.millis())));
         assertEquals(Map.of(evil, "delete: kept by no rule", "aaaa", "keep: kept by keep-tags-matching: ((a+)+)+"), d);
     }
 
@@ -359,13 +412,24 @@ class RetentionTest {
     void aStoredPolicyWhoseExpressionRe2RefusesListsButDecidesNothing() {
         // policies were Java regular expressions before; one with look-ahead must not delete by guesswork
         history();
-        registry.metadata().inTransaction(tx -> tx.retention().putPolicy("legacy", "{\"name\":\"legacy\","
-                + "\"repositories\":[\"team-a/**\"],\"rules\":[{\"keep-tags-matching\":\"(?!a).*\"}]}"));
-        assertEquals(List.of("legacy"), retention.list().stream().map(i -> i.policy().name()).toList());
+        registry.metadata()
+                .inTransaction(
+                        tx -> tx.retention()
+                                .putPolicy(
+                                        "legacy",
+                                        "{\"name\":\"legacy\","
+                                                + "\"repositories\":[\"team-a/**\"],\"rules\":[{\"keep-tags-matching\":\"(?!a).*\"}]}"));
+        assertEquals(
+                List.of("legacy"),
+                retention.list().stream().map(i -> i.policy().name()).toList());
         RegistryException e = assertThrows(RegistryException.class, () -> retention.dryRun("legacy"));
         assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
-        assertTrue(e.getMessage().contains("rules[0].keep-tags-matching '(?!a).*' is not a regular expression in RE2 "
-                + "syntax") && e.getMessage().contains("put the policy 'legacy' again"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                                .contains("rules[0].keep-tags-matching '(?!a).*' is not a regular expression in RE2 "
+                                        + "syntax")
+                        && e.getMessage().contains("put the policy 'legacy' again"),
+                e.getMessage());
         assertThrows(RegistryException.class, () -> retention.run("legacy", null));
         assertEquals(7, registry.metadata().tags().count(APP), "nothing deleted");
     }
@@ -383,8 +447,12 @@ class RetentionTest {
         assertThrows(CancellationException.class, () -> retention.dryRun("all", leavesAtTheThirdQuestion));
         assertEquals(3, asked.get(), "no question after the answer that the caller is gone");
         assertThrows(CancellationException.class, () -> retention.run("all", null, () -> true));
-        assertEquals(4, registry.metadata().tags().count(RepositoryName.of("team-a/r0")),
-                "a cancelled run deletes nothing");
-        assertEquals(5, retention.dryRun("all", Cancellation.NEVER).tags().stream().filter(t -> t.keep()).count());
+        assertEquals(
+                4, registry.metadata().tags().count(RepositoryName.of("team-a/r0")), "a cancelled run deletes nothing");
+        assertEquals(
+                5,
+                retention.dryRun("all", Cancellation.NEVER).tags().stream()
+                        .filter(t -> t.keep())
+                        .count());
     }
 }

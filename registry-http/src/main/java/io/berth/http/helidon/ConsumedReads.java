@@ -55,11 +55,9 @@ final class ConsumedReads {
      * closed connection's reader is collected, and a node (which refers to its reader) never keeps
      * one alive.
      */
-    private static final Map<DataReader, WeakReference<Object>> SEEN =
-            Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<DataReader, WeakReference<Object>> SEEN = Collections.synchronizedMap(new WeakHashMap<>());
 
-    private ConsumedReads() {
-    }
+    private ConsumedReads() {}
 
     /** Whether Helidon's internals could be reached (false: {@link #release} does nothing). */
     static boolean available() {

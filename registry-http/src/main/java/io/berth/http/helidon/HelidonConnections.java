@@ -84,8 +84,7 @@ final class HelidonConnections {
         ENTITY_READ = CONNECTION == null ? null : entityRead;
     }
 
-    private HelidonConnections() {
-    }
+    private HelidonConnections() {}
 
     /** The HTTP/1 connection {@code req} arrived on; empty for other protocols or without access. */
     static Optional<ConnectionContext> context(ServerRequest req) {
@@ -120,8 +119,8 @@ final class HelidonConnections {
             return Optional.empty();
         }
         return context(req).flatMap(ctx -> {
-            DataWriter writer = ctx.dataWriter() instanceof HelidonFastPaths.WrappedWriter w ? w.helidonWriter()
-                    : ctx.dataWriter();
+            DataWriter writer =
+                    ctx.dataWriter() instanceof HelidonFastPaths.WrappedWriter w ? w.helidonWriter() : ctx.dataWriter();
             if (writer == null || writer.getClass() != DIRECT_WRITER) {
                 return Optional.empty();
             }

@@ -56,8 +56,10 @@ public final class HelidonFastPaths {
         if (!gate.open()) {
             return OFF;
         }
-        return new HelidonFastPaths(sendfileWanted && HelidonConnections.channelAvailable(),
-                socketReadsWanted && HelidonConnections.progressAvailable(), ConsumedReads.available());
+        return new HelidonFastPaths(
+                sendfileWanted && HelidonConnections.channelAvailable(),
+                socketReadsWanted && HelidonConnections.progressAvailable(),
+                ConsumedReads.available());
     }
 
     /** For the start-up line: {@code fast paths sendfile, socket-reads, reader-unlinking}, or {@code fast paths off}. */

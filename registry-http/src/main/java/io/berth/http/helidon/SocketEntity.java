@@ -33,7 +33,6 @@ final class SocketEntity implements HelidonFastPaths.DirectBody {
     /** Smaller bodies of known length are not worth it: Helidon's path is as fast for them. */
     static final long MIN_LENGTH = 1L << 20;
 
-
     private final SocketChannel channel;
     private final DataReader reader;
     private final HelidonConnections.EntityProgress progress;
@@ -44,8 +43,14 @@ final class SocketEntity implements HelidonFastPaths.DirectBody {
     private boolean afterChunk; // a chunk's data was read: its CRLF comes next
     private boolean ended;
 
-    private SocketEntity(SocketChannel channel, DataReader reader, HelidonConnections.EntityProgress progress,
-                         InputStream helidon, boolean chunked, long length, long maxPayloadSize) {
+    private SocketEntity(
+            SocketChannel channel,
+            DataReader reader,
+            HelidonConnections.EntityProgress progress,
+            InputStream helidon,
+            boolean chunked,
+            long length,
+            long maxPayloadSize) {
         this.channel = channel;
         this.reader = reader;
         this.progress = progress;
@@ -78,8 +83,8 @@ final class SocketEntity implements HelidonFastPaths.DirectBody {
         if (!chunked && length < MIN_LENGTH) {
             return Optional.empty();
         }
-        Optional<HelidonConnections.EntityProgress> progress = HelidonConnections.entityProgress(req)
-                .filter(p -> p.size() == length && p.read() == 0);
+        Optional<HelidonConnections.EntityProgress> progress =
+                HelidonConnections.entityProgress(req).filter(p -> p.size() == length && p.read() == 0);
         Optional<SocketChannel> channel = HelidonConnections.plainChannel(req).filter(SocketChannel::isBlocking);
         Optional<ConnectionContext> ctx = HelidonConnections.context(req);
         Optional<DataReader> reader = ctx.map(ConnectionContext::dataReader);
@@ -90,8 +95,8 @@ final class SocketEntity implements HelidonFastPaths.DirectBody {
         if (max != -1 && length > max) {
             return Optional.empty(); // Helidon refuses it before routing: never here, but never past it either
         }
-        return Optional.of(new SocketEntity(channel.get(), reader.get(), progress.get(), helidon, chunked,
-                chunked ? 0 : length, max));
+        return Optional.of(new SocketEntity(
+                channel.get(), reader.get(), progress.get(), helidon, chunked, chunked ? 0 : length, max));
     }
 
     /**

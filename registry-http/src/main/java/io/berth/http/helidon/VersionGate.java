@@ -33,8 +33,7 @@ final class VersionGate {
     private static final System.Logger LOG = System.getLogger(VersionGate.class.getName());
 
     /** A jar whose internals the fence reaches: one of its classes, and its Maven coordinates. */
-    record Jar(Class<?> member, String groupId, String artifactId) {
-    }
+    record Jar(Class<?> member, String groupId, String artifactId) {}
 
     /** webserver: the request and connection fields; buffers: the reader's nodes; socket: the sockets. */
     static final List<Jar> REACHED = List.of(
@@ -49,11 +48,9 @@ final class VersionGate {
      * @param found   the versions found, for the warning ("4.6.0", or "unknown")
      * @param warning the one line to log when closed
      */
-    record Verdict(boolean open, String found, Optional<String> warning) {
-    }
+    record Verdict(boolean open, String found, Optional<String> warning) {}
 
-    private VersionGate() {
-    }
+    private VersionGate() {}
 
     /** The verdict on the Helidon this process runs; decided, and when closed logged at WARN, once. */
     static Verdict running() {
@@ -61,7 +58,8 @@ final class VersionGate {
     }
 
     private static final class Running {
-        static final Verdict VERDICT = judge(REACHED.stream().map(VersionGate::version).toList());
+        static final Verdict VERDICT =
+                judge(REACHED.stream().map(VersionGate::version).toList());
 
         static {
             VERDICT.warning().ifPresent(w -> LOG.log(System.Logger.Level.WARNING, w));
@@ -81,8 +79,11 @@ final class VersionGate {
             return new Verdict(true, TESTED, Optional.empty());
         }
         String found = other.isEmpty() ? "of unknown version" : String.join(" and ", other);
-        return new Verdict(false, found, Optional.of("Helidon " + found + " is not the version the fast paths were"
-                + " tested with (" + TESTED + "): sendfile, socket reads and reader unlinking are off"));
+        return new Verdict(
+                false,
+                found,
+                Optional.of("Helidon " + found + " is not the version the fast paths were" + " tested with (" + TESTED
+                        + "): sendfile, socket reads and reader unlinking are off"));
     }
 
     /** The version of {@code jar} as the class path holds it. */
@@ -123,8 +124,8 @@ final class VersionGate {
                 return Optional.empty();
             }
             try (JarFile jarFile = new JarFile(path.toFile())) {
-                Optional<String> v = jarFile.getManifest() == null ? Optional.empty()
-                        : implementationVersion(jarFile.getManifest());
+                Optional<String> v =
+                        jarFile.getManifest() == null ? Optional.empty() : implementationVersion(jarFile.getManifest());
                 if (v.isPresent()) {
                     return v;
                 }
@@ -143,7 +144,8 @@ final class VersionGate {
 
     private static Optional<String> implementationVersion(Manifest manifest) {
         return Optional.ofNullable(manifest.getMainAttributes().getValue("Implementation-Version"))
-                .map(String::trim).filter(v -> !v.isEmpty());
+                .map(String::trim)
+                .filter(v -> !v.isEmpty());
     }
 
     private static Optional<String> pomVersion(InputStream in) throws IOException {

@@ -27,8 +27,7 @@ final class ZeroCopy {
     /** Most bytes one sendfile call sends. */
     static final long CHUNK = 256 * 1024;
 
-    private ZeroCopy() {
-    }
+    private ZeroCopy() {}
 
     /**
      * Sends {@code [position, position + length)} of {@code file} to {@code socket}, telling

@@ -79,8 +79,8 @@ class ConsumedReadsTest {
             pieces.add(b);
         }
         AtomicInteger next = new AtomicInteger();
-        DataReader reader = DataReader.create(
-                () -> next.get() < pieces.size() ? pieces.get(next.getAndIncrement()) : null);
+        DataReader reader =
+                DataReader.create(() -> next.get() < pieces.size() ? pieces.get(next.getAndIncrement()) : null);
         List<Object> heads = new ArrayList<>();
         ByteArrayOutputStream read = new ByteArrayOutputStream();
         ByteArrayOutputStream expected = new ByteArrayOutputStream();
@@ -108,7 +108,9 @@ class ConsumedReadsTest {
     @Test
     void aRealRequestBodyIsReadThroughItAndArrivesWhole() throws Exception {
         AtomicReference<String> seen = new AtomicReference<>();
-        WebServer server = WebServer.builder().host("127.0.0.1").port(0)
+        WebServer server = WebServer.builder()
+                .host("127.0.0.1")
+                .port(0)
                 .routing(r -> r.post("/body", (req, res) -> {
                     ConsumedReads.release(req); // as RequestLog does when a request arrives
                     Object first = HEAD.get(dataReader(req));
@@ -127,19 +129,27 @@ class ConsumedReadsTest {
                     seen.set((HEAD.get(dataReader(req)) != first && NEXT.get(first) == null) + " " + total + " "
                             + HexFormat.of().formatHex(md.digest()));
                     res.send("ok");
-                })).build().start();
+                }))
+                .build()
+                .start();
         try {
             byte[] body = new byte[20 << 20];
             new Random(7).nextBytes(body);
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient client =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int round = 0; round < 2; round++) { // the second on the same keep-alive connection
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + server.port() + "/body"))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse<String> r = client.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/body"))
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                                .build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode());
-                assertEquals("true " + body.length + " "
-                        + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body)), seen.get());
+                assertEquals(
+                        "true " + body.length + " "
+                                + HexFormat.of()
+                                        .formatHex(MessageDigest.getInstance("SHA-256")
+                                                .digest(body)),
+                        seen.get());
             }
         } finally {
             server.stop();
@@ -150,20 +160,30 @@ class ConsumedReadsTest {
     @Test
     void theRequestsOfAKeepAliveConnectionAreUnlinkedAsTheNextOneArrives() throws Exception {
         List<Object> heads = Collections.synchronizedList(new ArrayList<>());
-        WebServer server = WebServer.builder().host("127.0.0.1").port(0)
+        WebServer server = WebServer.builder()
+                .host("127.0.0.1")
+                .port(0)
                 .routing(r -> r.addFilter((chain, req, res) -> {
-                    ConsumedReads.release(req); // as RequestLog does
-                    chain.proceed();
-                }).get("/x", (req, res) -> {
-                    heads.add(HEAD.get(dataReader(req)));
-                    res.send("ok");
-                })).build().start();
+                            ConsumedReads.release(req); // as RequestLog does
+                            chain.proceed();
+                        })
+                        .get("/x", (req, res) -> {
+                            heads.add(HEAD.get(dataReader(req)));
+                            res.send("ok");
+                        }))
+                .build()
+                .start();
         try {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient client =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int i = 0; i < 50; i++) {
-                assertEquals(200, client.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + server.port() + "/x")).build(),
-                        HttpResponse.BodyHandlers.ofString()).statusCode());
+                assertEquals(
+                        200,
+                        client.send(
+                                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/x"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .statusCode());
             }
         } finally {
             server.stop();

@@ -30,8 +30,11 @@ class SocketEntityLimitsTest {
 
     /** A server whose one route reads the body through {@code paths}, and says which way it went. */
     private static WebServer server(HelidonFastPaths paths, AtomicBoolean fromSocket) {
-        return WebServer.builder().host("127.0.0.1").port(0).maxPayloadSize(MAX).routing(r -> r
-                .post("/body", (req, res) -> {
+        return WebServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .maxPayloadSize(MAX)
+                .routing(r -> r.post("/body", (req, res) -> {
                     long total = 0;
                     try (InputStream in = req.content().inputStream()) {
                         Optional<HelidonFastPaths.DirectBody> direct = paths.socketBody(req, in);
@@ -49,7 +52,9 @@ class SocketEntityLimitsTest {
                         }
                     }
                     res.send(Long.toString(total));
-                })).build().start();
+                }))
+                .build()
+                .start();
     }
 
     /** Sends {@code chunks} chunks of 1 MiB, then a request behind them; the first status line and what follows. */
@@ -96,8 +101,8 @@ class SocketEntityLimitsTest {
     @Test
     void aChunkedBodyPastMaxPayloadSizeIsRefusedAsHelidonRefusesIt() throws Exception {
         List<String> answers = new ArrayList<>();
-        for (HelidonFastPaths paths : new HelidonFastPaths[] {HelidonFastPaths.detect(false, true),
-                HelidonFastPaths.OFF}) {
+        for (HelidonFastPaths paths :
+                new HelidonFastPaths[] {HelidonFastPaths.detect(false, true), HelidonFastPaths.OFF}) {
             AtomicBoolean fromSocket = new AtomicBoolean();
             WebServer server = server(paths, fromSocket);
             try {

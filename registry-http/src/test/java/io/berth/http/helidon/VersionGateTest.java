@@ -47,9 +47,12 @@ class VersionGateTest {
         try (InputStream in = VersionGateTest.class.getResourceAsStream("/helidon-version.properties")) {
             pom.load(in);
         }
-        assertEquals(VersionGate.TESTED, pom.getProperty("version.helidon"), "the pom's version.helidon differs "
-                + "from VersionGate.TESTED: re-run the guard and differential tests (ConsumedReadsTest, "
-                + "SendfileTest, SocketBodyTest, SocketReadsDifferentialTest) on the new Helidon, then change TESTED");
+        assertEquals(
+                VersionGate.TESTED,
+                pom.getProperty("version.helidon"),
+                "the pom's version.helidon differs "
+                        + "from VersionGate.TESTED: re-run the guard and differential tests (ConsumedReadsTest, "
+                        + "SendfileTest, SocketBodyTest, SocketReadsDifferentialTest) on the new Helidon, then change TESTED");
     }
 
     @Test
@@ -58,9 +61,12 @@ class VersionGateTest {
             assertEquals(Optional.of(VersionGate.TESTED), VersionGate.version(jar), jar.artifactId());
         }
         assertTrue(VersionGate.running().open());
-        assertEquals("fast paths sendfile, socket-reads, reader-unlinking",
+        assertEquals(
+                "fast paths sendfile, socket-reads, reader-unlinking",
                 HelidonFastPaths.detect(true, true).describe());
-        assertEquals("fast paths reader-unlinking", HelidonFastPaths.detect(false, false).describe());
+        assertEquals(
+                "fast paths reader-unlinking",
+                HelidonFastPaths.detect(false, false).describe());
     }
 
     private Path jar(String name, String implementationVersion, String pomVersion) throws Exception {
@@ -94,17 +100,24 @@ class VersionGateTest {
 
     @Test
     void anotherVersionTurnsEveryFastPathOffWithOneWarning() throws Exception {
-        VersionGate.Verdict other = VersionGate.judge(List.of(Optional.of(VersionGate.TESTED),
-                versionOf(jar("newer.jar", "4.6.0", null)), Optional.of(VersionGate.TESTED)));
-        assertFalse(other.open());
-        assertEquals(Optional.of("Helidon 4.6.0 is not the version the fast paths were tested with ("
-                + VersionGate.TESTED + "): sendfile, socket reads and reader unlinking are off"), other.warning());
-        VersionGate.Verdict unreadable = VersionGate.judge(List.of(Optional.of(VersionGate.TESTED), Optional.empty(),
+        VersionGate.Verdict other = VersionGate.judge(List.of(
+                Optional.of(VersionGate.TESTED),
+                versionOf(jar("newer.jar", "4.6.0", null)),
                 Optional.of(VersionGate.TESTED)));
+        assertFalse(other.open());
+        assertEquals(
+                Optional.of("Helidon 4.6.0 is not the version the fast paths were tested with (" + VersionGate.TESTED
+                        + "): sendfile, socket reads and reader unlinking are off"),
+                other.warning());
+        VersionGate.Verdict unreadable = VersionGate.judge(
+                List.of(Optional.of(VersionGate.TESTED), Optional.empty(), Optional.of(VersionGate.TESTED)));
         assertFalse(unreadable.open());
-        assertTrue(unreadable.warning().orElseThrow().startsWith("Helidon of unknown version is not"),
+        assertTrue(
+                unreadable.warning().orElseThrow().startsWith("Helidon of unknown version is not"),
                 unreadable.warning().orElseThrow());
-        assertTrue(VersionGate.judge(List.of(Optional.of(VersionGate.TESTED))).warning().isEmpty());
+        assertTrue(VersionGate.judge(List.of(Optional.of(VersionGate.TESTED)))
+                .warning()
+                .isEmpty());
 
         HelidonFastPaths off = HelidonFastPaths.detect(true, true, other);
         assertSame(HelidonFastPaths.OFF, off);
@@ -115,35 +128,42 @@ class VersionGateTest {
     /** With the gate closed, a large body is read and a file is sent through Helidon's public paths. */
     @Test
     void withTheGateClosedTheServerServesThroughHelidonsPublicPaths() throws Exception {
-        HelidonFastPaths off = HelidonFastPaths.detect(true, true,
-                VersionGate.judge(List.of(Optional.of("4.6.0"))));
+        HelidonFastPaths off = HelidonFastPaths.detect(true, true, VersionGate.judge(List.of(Optional.of("4.6.0"))));
         byte[] body = new byte[3 << 20];
         new Random(3).nextBytes(body);
         Path file = dir.resolve("blob");
-        WebServer server = WebServer.builder().host("127.0.0.1").port(0).routing(r -> r
-                .post("/body", (req, res) -> {
-                    off.releaseConsumed(req);
-                    try (InputStream in = req.content().inputStream()) {
-                        assertTrue(off.socketBody(req, in).isEmpty());
-                        Files.write(file, in.readAllBytes());
-                    }
-                    res.send("stored");
-                })
-                .get("/body", (req, res) -> {
-                    assertTrue(off.fileSender(req).isEmpty());
-                    try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ);
-                         OutputStream out = res.outputStream()) {
-                        out.write(Channels.newInputStream(fc).readAllBytes());
-                    }
-                })).build().start();
+        WebServer server = WebServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .routing(r -> r.post("/body", (req, res) -> {
+                            off.releaseConsumed(req);
+                            try (InputStream in = req.content().inputStream()) {
+                                assertTrue(off.socketBody(req, in).isEmpty());
+                                Files.write(file, in.readAllBytes());
+                            }
+                            res.send("stored");
+                        })
+                        .get("/body", (req, res) -> {
+                            assertTrue(off.fileSender(req).isEmpty());
+                            try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ);
+                                    OutputStream out = res.outputStream()) {
+                                out.write(Channels.newInputStream(fc).readAllBytes());
+                            }
+                        }))
+                .build()
+                .start();
         try {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient client =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/body");
-            HttpResponse<String> put = client.send(HttpRequest.newBuilder(uri)
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> put = client.send(
+                    HttpRequest.newBuilder(uri)
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, put.statusCode(), put.body());
-            HttpResponse<byte[]> get = client.send(HttpRequest.newBuilder(uri).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> get =
+                    client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, get.statusCode());
             assertArrayEquals(body, get.body());
         } finally {

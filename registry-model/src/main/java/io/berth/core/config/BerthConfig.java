@@ -32,13 +32,20 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * came from, instead of failing (or overflowing) later.
  */
 public final class BerthConfig {
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB|K|M|G|T)?",
-            Pattern.CASE_INSENSITIVE);
+    private static final Pattern SIZE =
+            Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB|K|M|G|T)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern COUNT = Pattern.compile("\\d+");
 
     /** Variables read by the scripts in bin/ and by {@code berth admin}, not configuration keys. */
-    private static final Set<String> NOT_CONFIG_ENV = Set.of("BERTH_HOME", "BERTH_JAVA_OPTS", "BERTH_ADMIN_JAVA_OPTS",
-            "BERTH_CONFIG", "BERTH_ADMIN_TOKEN", "BERTH_AOT", "BERTH_CONFORMANCE_SUITE", "BERTH_CONFORMANCE_REGISTRY");
+    private static final Set<String> NOT_CONFIG_ENV = Set.of(
+            "BERTH_HOME",
+            "BERTH_JAVA_OPTS",
+            "BERTH_ADMIN_JAVA_OPTS",
+            "BERTH_CONFIG",
+            "BERTH_ADMIN_TOKEN",
+            "BERTH_AOT",
+            "BERTH_CONFORMANCE_SUITE",
+            "BERTH_CONFORMANCE_REGISTRY");
 
     private final Map<String, String> values;
     private final Map<String, String> sources;
@@ -67,7 +74,7 @@ public final class BerthConfig {
 
     /** The built-in defaults alone. */
     public static BerthConfig defaults() {
-        return load(Optional.empty(), Map.of(), w -> { });
+        return load(Optional.empty(), Map.of(), w -> {});
     }
 
     /** The defaults with {@code settings} (key name to value) on top, as an embedding program sets them. */
@@ -97,8 +104,8 @@ public final class BerthConfig {
         }
     }
 
-    private static BerthConfig validated(Map<String, String> values, Map<String, String> sources,
-                                         Map<String, String> passThrough) {
+    private static BerthConfig validated(
+            Map<String, String> values, Map<String, String> sources, Map<String, String> passThrough) {
         BerthConfig config = new BerthConfig(values, sources, passThrough);
         for (ConfigKey k : ConfigKeys.all()) {
             config.validate(k);
@@ -158,9 +165,13 @@ public final class BerthConfig {
     /** {@code BERTH_EVENTS_KAFKA_PROPERTIES_LINGER_MS} is {@code events.kafka.properties.linger.ms}. */
     private static String passThroughEnvKey(String env) {
         for (String prefix : ConfigKeys.PASS_THROUGH) {
-            String envPrefix = "BERTH_" + prefix.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+            String envPrefix =
+                    "BERTH_" + prefix.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
             if (env.startsWith(envPrefix) && env.length() > envPrefix.length()) {
-                return prefix + env.substring(envPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+                return prefix
+                        + env.substring(envPrefix.length())
+                                .toLowerCase(Locale.ROOT)
+                                .replace('_', '.');
             }
         }
         return null;
@@ -179,11 +190,13 @@ public final class BerthConfig {
             throw new ConfigException("cannot read configuration file " + file + ": permission denied");
         } catch (IOException e) {
             throw new ConfigException("cannot read configuration file " + file + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replace(file + ": ", "")));
+                    + (e.getMessage() == null
+                            ? e.getClass().getSimpleName()
+                            : e.getMessage().replace(file + ": ", "")));
         } catch (MarkedYAMLException e) {
             Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String where = mark == null ? "" : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1)
-                    + ": ";
+            String where =
+                    mark == null ? "" : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1) + ": ";
             String problem = e.getProblem() != null ? e.getProblem() : String.valueOf(e.getContext());
             throw new ConfigException("configuration file " + file + " is not valid YAML: " + where + problem);
         } catch (RuntimeException e) {
@@ -208,17 +221,20 @@ public final class BerthConfig {
             Object v = e.getValue();
             if (v instanceof Map<?, ?> nested) {
                 if (known.isPresent()) {
-                    throw new ConfigException("configuration file " + file + ": " + key
-                            + " must be a single value, not a mapping");
+                    throw new ConfigException(
+                            "configuration file " + file + ": " + key + " must be a single value, not a mapping");
                 }
                 flatten(file, key + ".", nested, out);
             } else if (v instanceof List<?> list) {
-                if (known.isPresent() && (known.get().type() == ConfigKey.Type.LIST
-                        || known.get().type() == ConfigKey.Type.LEVELS)) {
-                    out.put(key, String.join(",", list.stream().map(String::valueOf).toList()));
+                if (known.isPresent()
+                        && (known.get().type() == ConfigKey.Type.LIST
+                                || known.get().type() == ConfigKey.Type.LEVELS)) {
+                    out.put(
+                            key,
+                            String.join(",", list.stream().map(String::valueOf).toList()));
                 } else {
-                    throw new ConfigException("configuration file " + file + ": " + key
-                            + " must be a single value, not a list");
+                    throw new ConfigException(
+                            "configuration file " + file + ": " + key + " must be a single value, not a list");
                 }
             } else {
                 out.put(key, v == null ? "" : String.valueOf(v));
@@ -243,9 +259,12 @@ public final class BerthConfig {
                 if (!k.choices().contains(v)) {
                     boolean backend = k.name().equals(ConfigKeys.STORAGE_TYPE.name())
                             || k.name().equals(ConfigKeys.METADATA_TYPE.name());
-                    throw bad(k, "must be one of " + String.join(", ", k.choices()) + (backend
-                            ? " (the backends in this build; a build with -Dminimal leaves S3 and PostgreSQL out)"
-                            : ""));
+                    throw bad(
+                            k,
+                            "must be one of " + String.join(", ", k.choices())
+                                    + (backend
+                                            ? " (the backends in this build; a build with -Dminimal leaves S3 and PostgreSQL out)"
+                                            : ""));
                 }
             }
             case URL -> {
@@ -269,8 +288,8 @@ public final class BerthConfig {
     private ConfigException bad(ConfigKey k, String why) {
         String v = values.get(k.name());
         String shown = v.length() > 80 ? v.substring(0, 80) + "…" : v;
-        return new ConfigException("invalid value '" + shown + "' for " + k.name() + " (from " + sources.get(k.name())
-                + "): " + why);
+        return new ConfigException(
+                "invalid value '" + shown + "' for " + k.name() + " (from " + sources.get(k.name()) + "): " + why);
     }
 
     public String string(ConfigKey k) {
@@ -279,7 +298,10 @@ public final class BerthConfig {
 
     /** The items of a {@link ConfigKey.Type#LIST} or {@code LEVELS} key (comma-separated), blanks dropped. */
     public List<String> list(ConfigKey k) {
-        return Arrays.stream(values.get(k.name()).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return Arrays.stream(values.get(k.name()).split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 
     /** Where the value of {@code k} came from: default, the file, or an environment variable. */
@@ -320,8 +342,9 @@ public final class BerthConfig {
 
     public Duration duration(ConfigKey k) {
         String range = "from " + formatMillis(k.min()) + " to " + formatMillis(k.max());
-        BigInteger millis = Durations.millis(values.get(k.name())).orElseThrow(() -> bad(k, "a duration is a number "
-                + "with a unit, ms, s, m, h, d or w (e.g. 30s, 24h), " + range));
+        BigInteger millis = Durations.millis(values.get(k.name()))
+                .orElseThrow(() -> bad(
+                        k, "a duration is a number " + "with a unit, ms, s, m, h, d or w (e.g. 30s, 24h), " + range));
         return Duration.ofMillis(inRange(k, millis, "must be " + range));
     }
 

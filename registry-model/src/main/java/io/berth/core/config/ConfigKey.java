@@ -12,9 +12,29 @@ import java.util.Locale;
  * name: {@code http.port} is {@code BERTH_HTTP_PORT}, {@code a.b-c} is {@code BERTH_A_B_C}. A
  * {@code secret} key's value (a password) is masked wherever a log line would carry it.
  */
-public record ConfigKey(String name, String defaultValue, Type type, String description, List<String> choices,
-                        long min, long max, boolean secret) {
-    public enum Type { COUNT, PORT, BOOLEAN, DURATION, SIZE, PATH, HOST, CHOICE, TEXT, LIST, LEVELS, URL }
+public record ConfigKey(
+        String name,
+        String defaultValue,
+        Type type,
+        String description,
+        List<String> choices,
+        long min,
+        long max,
+        boolean secret) {
+    public enum Type {
+        COUNT,
+        PORT,
+        BOOLEAN,
+        DURATION,
+        SIZE,
+        PATH,
+        HOST,
+        CHOICE,
+        TEXT,
+        LIST,
+        LEVELS,
+        URL
+    }
 
     public ConfigKey {
         choices = List.copyOf(choices);
@@ -44,10 +64,9 @@ public record ConfigKey(String name, String defaultValue, Type type, String desc
     }
 
     /** A duration from {@code min} to {@code max} (both {@link java.time.Duration}s). */
-    public static ConfigKey duration(String name, String defaultValue, Duration min, Duration max,
-                                     String description) {
-        return new ConfigKey(name, defaultValue, Type.DURATION, description, List.of(), min.toMillis(), max.toMillis(),
-                false);
+    public static ConfigKey duration(String name, String defaultValue, Duration min, Duration max, String description) {
+        return new ConfigKey(
+                name, defaultValue, Type.DURATION, description, List.of(), min.toMillis(), max.toMillis(), false);
     }
 
     /** This key, its value a secret: masked in every log line ({@code berth serve} masks every such key). */

@@ -16,8 +16,7 @@ import java.util.regex.Pattern;
 public final class Durations {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d|w)");
 
-    private Durations() {
-    }
+    private Durations() {}
 
     /** The milliseconds the text says, exactly (never overflowing), or empty when it is not a duration. */
     public static Optional<BigInteger> millis(String text) {
@@ -38,7 +37,9 @@ public final class Durations {
 
     /** The duration the text says, when it is one and lies within {@code min} and {@code max}. */
     public static Optional<Duration> parse(String text, Duration min, Duration max) {
-        return millis(text).filter(ms -> ms.compareTo(BigInteger.valueOf(min.toMillis())) >= 0
-                && ms.compareTo(BigInteger.valueOf(max.toMillis())) <= 0).map(ms -> Duration.ofMillis(ms.longValue()));
+        return millis(text)
+                .filter(ms -> ms.compareTo(BigInteger.valueOf(min.toMillis())) >= 0
+                        && ms.compareTo(BigInteger.valueOf(max.toMillis())) <= 0)
+                .map(ms -> Duration.ofMillis(ms.longValue()));
     }
 }

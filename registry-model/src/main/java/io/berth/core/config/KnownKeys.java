@@ -11,12 +11,14 @@ import java.util.Optional;
  * names the nearest known key, so that the fix is obvious.
  */
 public final class KnownKeys {
-    private KnownKeys() {
-    }
+    private KnownKeys() {}
 
     /** The first of {@code given} that is not one of {@code known}, if any. */
     public static Optional<String> firstUnknown(Collection<?> given, Collection<String> known) {
-        return given.stream().map(String::valueOf).filter(k -> !known.contains(k)).findFirst();
+        return given.stream()
+                .map(String::valueOf)
+                .filter(k -> !known.contains(k))
+                .findFirst();
     }
 
     /**
@@ -26,7 +28,8 @@ public final class KnownKeys {
      * @param what what the keys are ("key", "policy key", "rule")
      */
     public static String refusal(String key, Collection<String> known, String what) {
-        return nearest(key, known).map(n -> "is not a " + what + ": did you mean " + n + "?")
+        return nearest(key, known)
+                .map(n -> "is not a " + what + ": did you mean " + n + "?")
                 .orElse("is not a " + what + " (" + String.join(", ", known) + ")");
     }
 
@@ -50,7 +53,8 @@ public final class KnownKeys {
             }
         }
         return best != null && (bestScore < 1000 || bestScore - 1000 <= Math.max(2, k.length() / 3))
-                ? Optional.of(best) : Optional.empty();
+                ? Optional.of(best)
+                : Optional.empty();
     }
 
     private static String normal(String s) {

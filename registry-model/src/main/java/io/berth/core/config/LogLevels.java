@@ -42,8 +42,10 @@ public final class LogLevels {
     /** Whether {@code logger} is, or is under, one of the {@link #WIRE_LOGGERS}. */
     public static boolean wire(String logger) {
         for (String w : WIRE_LOGGERS) {
-            if (logger.startsWith(w) && (logger.length() == w.length() || logger.charAt(w.length()) == '.'
-                    || logger.charAt(w.length()) == '$')) {
+            if (logger.startsWith(w)
+                    && (logger.length() == w.length()
+                            || logger.charAt(w.length()) == '.'
+                            || logger.charAt(w.length()) == '$')) {
                 return true;
             }
         }
@@ -63,7 +65,8 @@ public final class LogLevels {
             String name = eq < 0 ? "" : entry.substring(0, eq).strip();
             String value = eq < 0 ? "" : entry.substring(eq + 1).strip().toLowerCase(Locale.ROOT);
             if (name.isEmpty() || !name.matches("[A-Za-z0-9_.$-]+")) {
-                throw new IllegalArgumentException("'" + entry + "' is not <logger>=<level> (e.g. io.helidon.webserver=debug)");
+                throw new IllegalArgumentException(
+                        "'" + entry + "' is not <logger>=<level> (e.g. io.helidon.webserver=debug)");
             }
             Level l = switch (value) {
                 case "error" -> Level.SEVERE;
@@ -72,8 +75,9 @@ public final class LogLevels {
                 case "debug" -> Level.FINE;
                 case "trace" -> Level.FINEST;
                 case "off" -> Level.OFF;
-                default -> throw new IllegalArgumentException("'" + entry + "': the level is one of error, warn, info, "
-                        + "debug, trace, off");
+                default ->
+                    throw new IllegalArgumentException(
+                            "'" + entry + "': the level is one of error, warn, info, " + "debug, trace, off");
             };
             if (wire(name) && l.intValue() < Level.INFO.intValue()) {
                 throw new IllegalArgumentException("'" + entry + "': " + name + " writes requests with their "
@@ -84,6 +88,5 @@ public final class LogLevels {
         return out;
     }
 
-    private LogLevels() {
-    }
+    private LogLevels() {}
 }

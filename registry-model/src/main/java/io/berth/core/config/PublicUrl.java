@@ -50,7 +50,8 @@ public record PublicUrl(String scheme, String host, int port) {
             throw new IllegalArgumentException("not a host name or address");
         }
         String path = uri.getRawPath();
-        if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawQuery() != null
+        if ((path != null && !path.isEmpty() && !path.equals("/"))
+                || uri.getRawQuery() != null
                 || uri.getRawFragment() != null) {
             throw new IllegalArgumentException("the registry is served at the root: no path, query or fragment");
         }
@@ -59,7 +60,8 @@ public record PublicUrl(String scheme, String host, int port) {
 
     /** {@code host} or {@code host:port} (the port left out when it is the scheme's default). */
     public String authority() {
-        boolean defaultPort = port == -1 || (scheme.equals("https") && port == 443) || (scheme.equals("http") && port == 80);
+        boolean defaultPort =
+                port == -1 || (scheme.equals("https") && port == 443) || (scheme.equals("http") && port == 80);
         return defaultPort ? host : host + ":" + port;
     }
 

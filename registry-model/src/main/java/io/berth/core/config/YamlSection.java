@@ -54,7 +54,8 @@ public final class YamlSection {
             throw new IllegalArgumentException("cannot read configuration file " + file + ": " + e.getMessage());
         } catch (MarkedYAMLException e) {
             throw new IllegalArgumentException("configuration file " + file + " is not valid YAML: line "
-                    + (e.getProblemMark().getLine() + 1) + ", column " + (e.getProblemMark().getColumn() + 1) + ": "
+                    + (e.getProblemMark().getLine() + 1) + ", column "
+                    + (e.getProblemMark().getColumn() + 1) + ": "
                     + e.getProblem());
         }
         return new YamlSection(file, "", asMap(root, file, "(top)"), env);
@@ -76,7 +77,8 @@ public final class YamlSection {
 
     /** The environment variable of a key: {@code BERTH_} and the key in capitals, '.' and '-' as '_'. */
     public static String envName(String key) {
-        return "BERTH_" + key.toUpperCase(Locale.ROOT).replaceAll("[.\\-\\[\\]]+", "_").replaceAll("_+$", "");
+        return "BERTH_"
+                + key.toUpperCase(Locale.ROOT).replaceAll("[.\\-\\[\\]]+", "_").replaceAll("_+$", "");
     }
 
     public Path file() {
@@ -180,7 +182,9 @@ public final class YamlSection {
 
     /** The keys of the mapping under {@code name}, in file order. */
     public List<String> stringMapKeys(String name) {
-        return asMap(values.get(name), file, full(name)).keySet().stream().map(String::valueOf).toList();
+        return asMap(values.get(name), file, full(name)).keySet().stream()
+                .map(String::valueOf)
+                .toList();
     }
 
     public Map<String, String> stringMap(String name) {
@@ -222,8 +226,8 @@ public final class YamlSection {
 
     public Duration duration(String name, String dflt, Duration min, Duration max) {
         String text = string(name, dflt);
-        String range = "from " + BerthConfig.formatMillis(min.toMillis()) + " to "
-                + BerthConfig.formatMillis(max.toMillis());
+        String range =
+                "from " + BerthConfig.formatMillis(min.toMillis()) + " to " + BerthConfig.formatMillis(max.toMillis());
         if (Durations.millis(text).isEmpty()) {
             throw bad(name, "'" + text + "' is not a duration (e.g. 500ms, 5s, 10m), " + range);
         }

@@ -10,8 +10,7 @@ import java.util.Locale;
 
 /** One-line descriptions of failures for operators: the path and the reason, never a class name alone. */
 public final class Failures {
-    private Failures() {
-    }
+    private Failures() {}
 
     /** {@code /x/blobs: permission denied}, {@code cannot connect: …}: what and why, in words. */
     public static String describe(Throwable failure) {

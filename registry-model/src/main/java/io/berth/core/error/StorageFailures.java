@@ -12,8 +12,7 @@ import java.util.Map;
  * {@link ErrorCode#STORAGE_UNAVAILABLE} otherwise. Both are the server's fault, never the client's.
  */
 public final class StorageFailures {
-    private StorageFailures() {
-    }
+    private StorageFailures() {}
 
     /** Whether {@code failure} (or a cause of it) says the device or a quota is full. */
     public static boolean isNoSpace(Throwable failure) {
@@ -22,8 +21,11 @@ public final class StorageFailures {
             if (t instanceof FileSystemException fse && fse.getReason() != null) {
                 m = m + " " + fse.getReason().toLowerCase(Locale.ROOT);
             }
-            if (m.contains("no space left") || m.contains("disk quota exceeded") || m.contains("file too large")
-                    || m.contains("database or disk is full") || m.contains("sqlite_full")) {
+            if (m.contains("no space left")
+                    || m.contains("disk quota exceeded")
+                    || m.contains("file too large")
+                    || m.contains("database or disk is full")
+                    || m.contains("sqlite_full")) {
                 return true;
             }
             if (t instanceof SQLException sql && sql.getErrorCode() == 13) { // SQLITE_FULL
@@ -47,8 +49,12 @@ public final class StorageFailures {
             if (t instanceof SQLException sql) {
                 String state = sql.getSQLState() == null ? "" : sql.getSQLState();
                 String m = sql.getMessage() == null ? "" : sql.getMessage().toLowerCase(Locale.ROOT);
-                if (state.equals("40001") || state.equals("40P01") || state.equals("55P03")
-                        || m.contains("sqlite_busy") || m.contains("sqlite_locked") || m.contains("database is locked")) {
+                if (state.equals("40001")
+                        || state.equals("40P01")
+                        || state.equals("55P03")
+                        || m.contains("sqlite_busy")
+                        || m.contains("sqlite_locked")
+                        || m.contains("database is locked")) {
                     return true;
                 }
             }
@@ -62,8 +68,8 @@ public final class StorageFailures {
     /** The error for a storage operation {@code what} (e.g. "chunk could not be stored") that failed. */
     public static RegistryException of(String what, Throwable failure) {
         if (isNoSpace(failure)) {
-            return new RegistryException(ErrorCode.STORAGE_FULL, what + ": no space left on the registry's storage",
-                    Map.of(), failure);
+            return new RegistryException(
+                    ErrorCode.STORAGE_FULL, what + ": no space left on the registry's storage", Map.of(), failure);
         }
         return new RegistryException(ErrorCode.STORAGE_UNAVAILABLE, what + ": " + reason(failure), Map.of(), failure);
     }

@@ -24,12 +24,15 @@ import java.util.Set;
 public final class OwnerOnly {
     private static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
     private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
-    private static final Set<PosixFilePermission> OTHERS = EnumSet.of(PosixFilePermission.GROUP_READ,
-            PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+    private static final Set<PosixFilePermission> OTHERS = EnumSet.of(
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OTHERS_EXECUTE);
 
-    private OwnerOnly() {
-    }
+    private OwnerOnly() {}
 
     private static boolean posix(Path p) {
         Path existing = p.toAbsolutePath();
@@ -49,7 +52,8 @@ public final class OwnerOnly {
         if (Files.isDirectory(dir)) {
             return dir;
         }
-        return posix(dir) ? Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIRECTORY))
+        return posix(dir)
+                ? Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(DIRECTORY))
                 : Files.createDirectories(dir);
     }
 

@@ -21,8 +21,7 @@ public class ExactLengthInputStream extends FilterInputStream {
     }
 
     /** Called with the size of every successful read (throttling, counting). */
-    protected void consumed(int n) {
-    }
+    protected void consumed(int n) {}
 
     @Override
     public int read() throws IOException {

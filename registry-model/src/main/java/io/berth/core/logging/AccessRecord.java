@@ -18,15 +18,34 @@ import java.util.Locale;
  * @param requestId     the request id
  * @param note          what else happened (e.g. "aborted=blob-unreadable"), or empty
  */
-public record AccessRecord(String method, String path, int status, long requestBytes, long responseBytes,
-                           double millis, String client, String user, String userAgent, String requestId,
-                           String note) {
+public record AccessRecord(
+        String method,
+        String path,
+        int status,
+        long requestBytes,
+        long responseBytes,
+        double millis,
+        String client,
+        String user,
+        String userAgent,
+        String requestId,
+        String note) {
 
     /** The text form: {@code GET /v2/… 200 in=0 out=1234 1.2ms client=127.0.0.1 agent="docker/28" id=…}. */
     public String line() {
-        return String.format(Locale.ROOT, "%s %s %d in=%d out=%d %.1fms client=%s%s agent=\"%s\" id=%s%s",
-                method, path, status, requestBytes, responseBytes, millis, client, user.isEmpty() ? "" : " user=" + user,
+        return String.format(
+                Locale.ROOT,
+                "%s %s %d in=%d out=%d %.1fms client=%s%s agent=\"%s\" id=%s%s",
+                method,
+                path,
+                status,
+                requestBytes,
+                responseBytes,
+                millis,
+                client,
+                user.isEmpty() ? "" : " user=" + user,
                 userAgent.replace("\"", "'"),
-                requestId, note.isEmpty() ? "" : " " + note);
+                requestId,
+                note.isEmpty() ? "" : " " + note);
     }
 }

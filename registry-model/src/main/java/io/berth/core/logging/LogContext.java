@@ -8,8 +8,7 @@ package io.berth.core.logging;
 public final class LogContext {
     private static final ThreadLocal<String> REQUEST_ID = new ThreadLocal<>();
 
-    private LogContext() {
-    }
+    private LogContext() {}
 
     /** Marks the current thread as serving {@code requestId} until {@link #clear()}. */
     public static void requestId(String requestId) {

@@ -38,17 +38,16 @@ public final class Redaction {
      */
     private static final Pattern SECRETS = Pattern.compile(
             "(?<auth>(?i:authorization)\"?\\s*[:=]\\s*\"?)(?:(?i:bearer|basic|token|digest|negotiate)\\s+)?[^\\s,;\"'\\]}]+"
-            + "|(?<scheme>\\b(?i:bearer|basic)\\s+)(?!realm=)[A-Za-z0-9._~+/=-]{4,}"
-            + "|\\beyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]*)?"
-            + "|(?<prefix>" + Pattern.quote(PREFIX) + ")[A-Za-z0-9_-]{8,}"
-            + "|(?<hex>(?i:" + PREFIX_HEX + "))[0-9A-Fa-f]{2,}"
-            + "|(?<kv>\\b[\\w.-]*(?i:password|passwd|secret|token|credential)[\\w.-]*(?:=\"?|\"\\s*:\\s*\"))[^\\s&\",;]+"
-            + "|(?<userinfo>\\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\\s@:]*:[^\\s@]+@");
+                    + "|(?<scheme>\\b(?i:bearer|basic)\\s+)(?!realm=)[A-Za-z0-9._~+/=-]{4,}"
+                    + "|\\beyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]*)?"
+                    + "|(?<prefix>" + Pattern.quote(PREFIX) + ")[A-Za-z0-9_-]{8,}"
+                    + "|(?<hex>(?i:" + PREFIX_HEX + "))[0-9A-Fa-f]{2,}"
+                    + "|(?<kv>\\b[\\w.-]*(?i:password|passwd|secret|token|credential)[\\w.-]*(?:=\"?|\"\\s*:\\s*\"))[^\\s&\",;]+"
+                    + "|(?<userinfo>\\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\\s@:]*:[^\\s@]+@");
 
     private static final Set<String> LITERALS = ConcurrentHashMap.newKeySet();
 
-    private Redaction() {
-    }
+    private Redaction() {}
 
     /**
      * Registers a configured secret (an admin token, a storage or database password, a webhook
@@ -78,12 +77,17 @@ public final class Redaction {
         }
         StringBuilder b = new StringBuilder(out.length());
         do {
-            String kept = m.group("auth") != null ? m.group("auth")
-                    : m.group("scheme") != null ? m.group("scheme")
-                    : m.group("prefix") != null ? m.group("prefix")
-                    : m.group("hex") != null ? m.group("hex")
-                    : m.group("kv") != null ? m.group("kv")
-                    : m.group("userinfo") != null ? m.group("userinfo") : "";
+            String kept = m.group("auth") != null
+                    ? m.group("auth")
+                    : m.group("scheme") != null
+                            ? m.group("scheme")
+                            : m.group("prefix") != null
+                                    ? m.group("prefix")
+                                    : m.group("hex") != null
+                                            ? m.group("hex")
+                                            : m.group("kv") != null
+                                                    ? m.group("kv")
+                                                    : m.group("userinfo") != null ? m.group("userinfo") : "";
             m.appendReplacement(b, Matcher.quoteReplacement(kept + MASK + (m.group("userinfo") != null ? "@" : "")));
         } while (m.find());
         m.appendTail(b);

@@ -46,11 +46,11 @@ public final class ManifestParser {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             // no table of field names that grows with the distinct keys a payload invents
             .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+            .streamReadConstraints(
+                    StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
             .build();
 
-    private ManifestParser() {
-    }
+    private ManifestParser() {}
 
     /**
      * @param contentType the request's Content-Type (may be null or blank)
@@ -69,9 +69,12 @@ public final class ManifestParser {
         try (JsonParser p = JSON.createParser(payload)) {
             root = new Reader(p, maxReferences).root();
         } catch (StreamConstraintsException e) {
-            throw limit(e.getMessage() != null && e.getMessage().contains("nesting")
-                    ? "manifest invalid: nested deeper than " + MAX_DEPTH + " levels"
-                    : "manifest invalid: a number, string or key is longer than the parser accepts", "depth", MAX_DEPTH);
+            throw limit(
+                    e.getMessage() != null && e.getMessage().contains("nesting")
+                            ? "manifest invalid: nested deeper than " + MAX_DEPTH + " levels"
+                            : "manifest invalid: a number, string or key is longer than the parser accepts",
+                    "depth",
+                    MAX_DEPTH);
         } catch (IOException e) {
             throw invalid("manifest is not valid JSON");
         }
@@ -126,7 +129,9 @@ public final class ManifestParser {
             if (type == null || !MediaTypes.isManifest(type)) {
                 throw invalid("unsupported manifest media type " + type);
             }
-            Optional<Digest> subjectDigest = subject == null ? Optional.empty() : Optional.of(subject.get().digest());
+            Optional<Digest> subjectDigest = subject == null
+                    ? Optional.empty()
+                    : Optional.of(subject.get().digest());
             String artifact = artifactType == null ? null : artifactType.get();
             Map<String, String> own = annotations == null ? Map.of() : annotations.get();
             if (MediaTypes.IMAGE_MANIFESTS.contains(type)) {
@@ -143,8 +148,13 @@ public final class ManifestParser {
                 if (hasManifests) {
                     throw invalid("an image manifest cannot list manifests");
                 }
-                return new ParsedManifest(type, blobs, List.of(), subjectDigest,
-                        artifact != null ? artifact : configDescriptor.mediaType(), own);
+                return new ParsedManifest(
+                        type,
+                        blobs,
+                        List.of(),
+                        subjectDigest,
+                        artifact != null ? artifact : configDescriptor.mediaType(),
+                        own);
             }
             if (manifests == null) {
                 throw invalid("index has no manifests array");
@@ -172,6 +182,7 @@ public final class ManifestParser {
         private final int maxReferences;
         /** Members of each open object, by depth (arrays count none). */
         private final int[] members = new int[MAX_DEPTH + 2];
+
         private int depth;
         private int openMembers;
         private int references;
@@ -193,12 +204,14 @@ public final class ManifestParser {
                 case FIELD_NAME -> {
                     members[depth]++;
                     if (++openMembers > MAX_OPEN_MEMBERS) {
-                        throw limit("manifest invalid: more than " + MAX_OPEN_MEMBERS + " members in an object and "
-                                + "the objects it is nested in", "members", MAX_OPEN_MEMBERS);
+                        throw limit(
+                                "manifest invalid: more than " + MAX_OPEN_MEMBERS + " members in an object and "
+                                        + "the objects it is nested in",
+                                "members",
+                                MAX_OPEN_MEMBERS);
                     }
                 }
-                default -> {
-                }
+                default -> {}
             }
             return t;
         }
@@ -225,7 +238,8 @@ public final class ManifestParser {
                 switch (name) {
                     case "schemaVersion" -> {
                         r.schemaVersion = Got.of(v == JsonToken.VALUE_NUMBER_INT
-                                && p.getNumberType() == JsonParser.NumberType.INT && p.getIntValue() == 2);
+                                && p.getNumberType() == JsonParser.NumberType.INT
+                                && p.getIntValue() == 2);
                         skip(v);
                     }
                     case "mediaType" -> r.mediaType = text(v, "mediaType");
@@ -270,8 +284,8 @@ public final class ManifestParser {
             if (++references > maxReferences) {
                 String why = "manifest references more than " + maxReferences + " blobs and manifests; the limit is "
                         + maxReferences + " (manifests.max-references)";
-                throw new RegistryException(ErrorCode.MANIFEST_INVALID, why, Map.of("references", references,
-                        "limit", maxReferences));
+                throw new RegistryException(
+                        ErrorCode.MANIFEST_INVALID, why, Map.of("references", references, "limit", maxReferences));
             }
         }
 
@@ -324,7 +338,8 @@ public final class ManifestParser {
                     case "artifactType" -> artifactType = text(value, "artifactType");
                     case "size" -> {
                         sizeValid = value == JsonToken.VALUE_NUMBER_INT
-                                && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER && p.getLongValue() >= 0;
+                                && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                                && p.getLongValue() >= 0;
                         size = sizeValid ? p.getLongValue() : -1;
                     }
                     case "urls" -> urlList = urls(value, where + ".urls");
@@ -333,17 +348,22 @@ public final class ManifestParser {
                 }
             }
             try {
-                return Got.of(checked(where, mediaType, digest, sizeValid ? size : -1, urlList, artifactType,
-                        annotations));
+                return Got.of(
+                        checked(where, mediaType, digest, sizeValid ? size : -1, urlList, artifactType, annotations));
             } catch (RegistryException e) {
                 return Got.failed(e);
             }
         }
 
         /** The descriptor's checks, in the order they have always been reported. */
-        private static Descriptor checked(String where, Got<String> mediaType, Got<String> digest, long size,
-                                          Got<List<String>> urls, Got<String> artifactType,
-                                          Got<Map<String, String>> annotations) {
+        private static Descriptor checked(
+                String where,
+                Got<String> mediaType,
+                Got<String> digest,
+                long size,
+                Got<List<String>> urls,
+                Got<String> artifactType,
+                Got<Map<String, String>> annotations) {
             String type = mediaType == null ? null : mediaType.get();
             if (type == null || type.isBlank()) {
                 throw invalid(where + ".mediaType", "is missing");
@@ -435,7 +455,7 @@ public final class ManifestParser {
 
     /** A defect of one field: the detail names the field (data, not the message again). */
     private static RegistryException invalid(String field, String why) {
-        return new RegistryException(ErrorCode.MANIFEST_INVALID, "manifest invalid: " + field + " " + why,
-                Map.of("field", field));
+        return new RegistryException(
+                ErrorCode.MANIFEST_INVALID, "manifest invalid: " + field + " " + why, Map.of("field", field));
     }
 }

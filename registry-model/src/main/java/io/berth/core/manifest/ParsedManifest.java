@@ -17,8 +17,13 @@ import java.util.Optional;
  * @param artifactType {@code artifactType}, else the config media type of an image manifest
  * @param annotations  the manifest's annotations
  */
-public record ParsedManifest(String mediaType, List<Descriptor> blobs, List<Descriptor> children,
-                             Optional<Digest> subject, String artifactType, Map<String, String> annotations) {
+public record ParsedManifest(
+        String mediaType,
+        List<Descriptor> blobs,
+        List<Descriptor> children,
+        Optional<Digest> subject,
+        String artifactType,
+        Map<String, String> annotations) {
     public ParsedManifest {
         blobs = List.copyOf(blobs);
         children = List.copyOf(children);

@@ -16,8 +16,8 @@ package io.berth.core.model;
  * @param via       the API or job the change comes through: {@link #V2}, {@link #ADMIN},
  *                  {@link #RETENTION}, {@link #REPLICATION}, {@link #GC}, {@link #INTERNAL}
  */
-public record Caller(String address, String requestId, String host, String method, String userAgent, String actor,
-                     String via) {
+public record Caller(
+        String address, String requestId, String host, String method, String userAgent, String actor, String via) {
     public static final String V2 = "v2";
     public static final String ADMIN = "admin";
     public static final String RETENTION = "retention";

@@ -10,8 +10,7 @@ import java.net.UnknownHostException;
  * allowances. One definition for the connection caps and the login allowances.
  */
 public final class ClientGroup {
-    private ClientGroup() {
-    }
+    private ClientGroup() {}
 
     /** The group of {@code address}. */
     public static String of(InetAddress address) {
@@ -19,7 +18,8 @@ public final class ClientGroup {
             byte[] b = address.getAddress();
             StringBuilder s = new StringBuilder();
             for (int i = 0; i < 8; i += 2) {
-                s.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff))).append(':');
+                s.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff)))
+                        .append(':');
             }
             return s.append(":/64").toString();
         }

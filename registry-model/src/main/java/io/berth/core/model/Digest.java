@@ -27,7 +27,8 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Reference
             throw invalid(text);
         }
         DigestAlgorithm algorithm = DigestAlgorithm.fromPrefix(text.substring(0, colon))
-                .orElseThrow(() -> new RegistryException(ErrorCode.DIGEST_INVALID,
+                .orElseThrow(() -> new RegistryException(
+                        ErrorCode.DIGEST_INVALID,
                         "unsupported digest algorithm in " + abbreviate(text),
                         Map.of("digest", abbreviate(text))));
         String hex = text.substring(colon + 1);
@@ -67,8 +68,8 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Reference
     }
 
     private static RegistryException invalid(String text) {
-        return new RegistryException(ErrorCode.DIGEST_INVALID, "invalid digest " + abbreviate(text),
-                Map.of("digest", abbreviate(text)));
+        return new RegistryException(
+                ErrorCode.DIGEST_INVALID, "invalid digest " + abbreviate(text), Map.of("digest", abbreviate(text)));
     }
 
     static String abbreviate(String s) {

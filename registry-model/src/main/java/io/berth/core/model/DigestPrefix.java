@@ -18,10 +18,16 @@ public record DigestPrefix(Optional<DigestAlgorithm> algorithm, String hex) {
     public static final int MIN_HEX = 6;
 
     public DigestPrefix {
-        if (algorithm == null || hex == null || hex.length() < MIN_HEX || !Digest.isLowerHex(hex)
-                || hex.length() > algorithm.map(DigestAlgorithm::hexLength).orElse(DigestAlgorithm.SHA512.hexLength())) {
-            throw invalid(algorithm == null || algorithm.isEmpty() ? String.valueOf(hex)
-                    : algorithm.get().prefix() + ":" + hex);
+        if (algorithm == null
+                || hex == null
+                || hex.length() < MIN_HEX
+                || !Digest.isLowerHex(hex)
+                || hex.length()
+                        > algorithm.map(DigestAlgorithm::hexLength).orElse(DigestAlgorithm.SHA512.hexLength())) {
+            throw invalid(
+                    algorithm == null || algorithm.isEmpty()
+                            ? String.valueOf(hex)
+                            : algorithm.get().prefix() + ":" + hex);
         }
     }
 
@@ -46,9 +52,12 @@ public record DigestPrefix(Optional<DigestAlgorithm> algorithm, String hex) {
 
     /** The {@code algorithm:hex} beginnings a matching digest has (one per algorithm when none was given). */
     public List<String> beginnings() {
-        return algorithm.map(a -> List.of(a.prefix() + ":" + hex)).orElseGet(() -> Arrays.stream(
-                DigestAlgorithm.values()).filter(a -> hex.length() <= a.hexLength())
-                .map(a -> a.prefix() + ":" + hex).toList());
+        return algorithm
+                .map(a -> List.of(a.prefix() + ":" + hex))
+                .orElseGet(() -> Arrays.stream(DigestAlgorithm.values())
+                        .filter(a -> hex.length() <= a.hexLength())
+                        .map(a -> a.prefix() + ":" + hex)
+                        .toList());
     }
 
     @Override
@@ -58,8 +67,12 @@ public record DigestPrefix(Optional<DigestAlgorithm> algorithm, String hex) {
 
     private static RegistryException invalid(String text) {
         String shown = Digest.abbreviate(text);
-        return new RegistryException(ErrorCode.DIGEST_INVALID, "invalid digest '" + shown + "': give it whole"
-                + " (sha256:<64 hex digits>) or its first " + MIN_HEX + " or more hex digits, as the tables print it"
-                + " (sha256:0123456789ab)", Map.of("digest", shown));
+        return new RegistryException(
+                ErrorCode.DIGEST_INVALID,
+                "invalid digest '" + shown + "': give it whole"
+                        + " (sha256:<64 hex digits>) or its first " + MIN_HEX
+                        + " or more hex digits, as the tables print it"
+                        + " (sha256:0123456789ab)",
+                Map.of("digest", shown));
     }
 }

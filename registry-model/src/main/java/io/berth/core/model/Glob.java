@@ -46,8 +46,8 @@ public final class Glob {
             throw new IllegalArgumentException("is empty");
         }
         if (text.length() > MAX_LENGTH) {
-            throw new IllegalArgumentException("is " + text.length() + " characters long; at most " + MAX_LENGTH
-                    + " are allowed");
+            throw new IllegalArgumentException(
+                    "is " + text.length() + " characters long; at most " + MAX_LENGTH + " are allowed");
         }
         return new Glob(text);
     }

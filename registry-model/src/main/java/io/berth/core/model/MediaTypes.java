@@ -14,8 +14,7 @@ public final class MediaTypes {
     public static final Set<String> IMAGE_MANIFESTS = Set.of(OCI_MANIFEST, DOCKER_MANIFEST);
     public static final Set<String> INDEXES = Set.of(OCI_INDEX, DOCKER_MANIFEST_LIST);
 
-    private MediaTypes() {
-    }
+    private MediaTypes() {}
 
     public static boolean isManifest(String mediaType) {
         return IMAGE_MANIFESTS.contains(mediaType) || INDEXES.contains(mediaType);

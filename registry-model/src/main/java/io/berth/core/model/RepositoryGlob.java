@@ -36,7 +36,12 @@ public final class RepositoryGlob {
         }
         for (int i = 0; i < glob.length(); i++) {
             char c = glob.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/'
+            if (!(c >= 'a' && c <= 'z'
+                    || c >= '0' && c <= '9'
+                    || c == '.'
+                    || c == '_'
+                    || c == '-'
+                    || c == '/'
                     || c == '*')) {
                 throw new IllegalArgumentException("'" + abbreviate(glob) + "' is not a repository glob: '" + c
                         + "' is in no repository name (lower-case letters, digits, '.', '_', '-' in components "

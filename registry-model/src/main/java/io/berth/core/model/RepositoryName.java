@@ -13,25 +13,31 @@ import java.util.regex.Pattern;
  */
 public record RepositoryName(String value) implements Comparable<RepositoryName> {
     public static final int MAX_LENGTH = 255;
-    private static final Pattern GRAMMAR = Pattern.compile(
-            "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
+    private static final Pattern GRAMMAR =
+            Pattern.compile("[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*");
 
     public RepositoryName {
         if (value != null && value.length() > MAX_LENGTH) {
-            throw new RegistryException(ErrorCode.NAME_INVALID, "repository name is " + value.length()
-                    + " characters long; at most " + MAX_LENGTH + " are allowed",
+            throw new RegistryException(
+                    ErrorCode.NAME_INVALID,
+                    "repository name is " + value.length() + " characters long; at most " + MAX_LENGTH + " are allowed",
                     Map.of("name", Digest.abbreviate(value), "length", value.length(), "limit", MAX_LENGTH));
         }
         if (value == null || value.isEmpty() || !GRAMMAR.matcher(value).matches()) {
-            throw new RegistryException(ErrorCode.NAME_INVALID, "invalid repository name: lower-case letters and"
-                    + " digits in components separated by '/', each matching [a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*",
+            throw new RegistryException(
+                    ErrorCode.NAME_INVALID,
+                    "invalid repository name: lower-case letters and"
+                            + " digits in components separated by '/', each matching [a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*",
                     Map.of("name", value == null ? "null" : Digest.abbreviate(value)));
         }
     }
 
     /** Whether {@code value} is a repository name (what {@link #of} takes without refusing). */
     public static boolean isValid(String value) {
-        return value != null && !value.isEmpty() && value.length() <= MAX_LENGTH && GRAMMAR.matcher(value).matches();
+        return value != null
+                && !value.isEmpty()
+                && value.length() <= MAX_LENGTH
+                && GRAMMAR.matcher(value).matches();
     }
 
     public static RepositoryName of(String value) {

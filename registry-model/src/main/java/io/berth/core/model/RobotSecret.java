@@ -8,6 +8,5 @@ public final class RobotSecret {
     /** A prefix that secret scanners can recognise; 43 base64url characters follow it. */
     public static final String PREFIX = "berth_";
 
-    private RobotSecret() {
-    }
+    private RobotSecret() {}
 }

@@ -11,8 +11,9 @@ public record Tag(String value) implements Reference {
 
     public Tag {
         if (value == null || !GRAMMAR.matcher(value).matches()) {
-            throw new RegistryException(ErrorCode.MANIFEST_INVALID, "invalid tag: a tag is 1 to 128 characters"
-                    + " matching [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}",
+            throw new RegistryException(
+                    ErrorCode.MANIFEST_INVALID,
+                    "invalid tag: a tag is 1 to 128 characters" + " matching [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}",
                     Map.of("tag", value == null ? "null" : Digest.abbreviate(value)));
         }
     }

@@ -31,6 +31,7 @@ public final class TagRegex {
     public static final int MAX_SIZE = 1000;
     /** Rules are evaluated on every tag push: their expressions are compiled once, not each time. */
     private static final int CACHED = 256;
+
     private static final Map<String, TagRegex> COMPILED = new ConcurrentHashMap<>();
 
     private final String text;
@@ -56,14 +57,15 @@ public final class TagRegex {
             throw new IllegalArgumentException("is empty; a regular expression is needed");
         }
         if (text.length() > MAX_LENGTH) {
-            throw new IllegalArgumentException("is " + text.length() + " characters long; at most " + MAX_LENGTH
-                    + " are allowed");
+            throw new IllegalArgumentException(
+                    "is " + text.length() + " characters long; at most " + MAX_LENGTH + " are allowed");
         }
         long size = estimatedSize(text);
         if (size > MAX_SIZE) {
-            throw new IllegalArgumentException("would compile to about " + (size >= CAP ? "more than a billion"
-                    : String.valueOf(size)) + " instructions; at most " + MAX_SIZE + " are allowed (lower the "
-                    + "counts of {n,m} repetitions, especially nested ones)");
+            throw new IllegalArgumentException(
+                    "would compile to about " + (size >= CAP ? "more than a billion" : String.valueOf(size))
+                            + " instructions; at most " + MAX_SIZE + " are allowed (lower the "
+                            + "counts of {n,m} repetitions, especially nested ones)");
         }
         Pattern p;
         try {
@@ -90,8 +92,8 @@ public final class TagRegex {
             return of(text);
         } catch (IllegalArgumentException e) {
             String shown = text == null ? "" : text.length() > 80 ? text.substring(0, 80) + "…" : text;
-            throw new RegistryException(ErrorCode.INVALID_ARGUMENT, field + " '" + shown + "' " + e.getMessage(),
-                    Map.of(field, shown));
+            throw new RegistryException(
+                    ErrorCode.INVALID_ARGUMENT, field + " '" + shown + "' " + e.getMessage(), Map.of(field, shown));
         }
     }
 
@@ -256,8 +258,8 @@ public final class TagRegex {
                     }
                     i = (int) r[2];
                     // an item repeated {0} still compiles to one instruction
-                    size = Math.max(1, r[1] < 0 ? add(mul(size, r[0]), add(size, 2))
-                            : add(mul(size, r[1]), r[1] - r[0]));
+                    size = Math.max(
+                            1, r[1] < 0 ? add(mul(size, r[0]), add(size, 2)) : add(mul(size, r[1]), r[1] - r[0]));
                 } else {
                     return size;
                 }

@@ -12,7 +12,9 @@ public record UploadId(String value) {
 
     public UploadId {
         if (value == null || !FORM.matcher(value).matches()) {
-            throw new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, "unknown upload",
+            throw new RegistryException(
+                    ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                    "unknown upload",
                     Map.of("upload", value == null ? "null" : Digest.abbreviate(value)));
         }
     }

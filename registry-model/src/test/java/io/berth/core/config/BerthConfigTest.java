@@ -35,8 +35,10 @@ class BerthConfigTest {
                 uploads:
                   expiry: 2h
                 """);
-        BerthConfig c = BerthConfig.load(Optional.of(file), Map.of("BERTH_HTTP_PORT", "5055",
-                "BERTH_STORAGE_FILESYSTEM_ROOT", "/srv/blobs"), w -> { });
+        BerthConfig c = BerthConfig.load(
+                Optional.of(file),
+                Map.of("BERTH_HTTP_PORT", "5055", "BERTH_STORAGE_FILESYSTEM_ROOT", "/srv/blobs"),
+                w -> {});
         assertEquals(5055, c.port(ConfigKeys.HTTP_PORT));
         assertEquals(Path.of("/srv/blobs"), c.path(ConfigKeys.STORAGE_FS_ROOT));
         assertEquals(Duration.ofHours(2), c.duration(ConfigKeys.UPLOADS_EXPIRY));
@@ -56,35 +58,55 @@ class BerthConfigTest {
 
     @Test
     void invalidValuesNameTheKey() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> BerthConfig.load(Optional.empty(), Map.of("BERTH_HTTP_PORT", "abc"), w -> { }));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> BerthConfig.load(Optional.empty(), Map.of("BERTH_HTTP_PORT", "abc"), w -> {}));
         assertTrue(e.getMessage().contains("http.port"), e.getMessage());
         assertTrue(e.getMessage().contains("'abc'"), e.getMessage());
-        e = assertThrows(ConfigException.class,
-                () -> BerthConfig.load(Optional.empty(), Map.of("BERTH_STORAGE_TYPE", "floppy"), w -> { }));
+        e = assertThrows(
+                ConfigException.class,
+                () -> BerthConfig.load(Optional.empty(), Map.of("BERTH_STORAGE_TYPE", "floppy"), w -> {}));
         assertTrue(e.getMessage().contains("storage.type"), e.getMessage());
-        for (Map.Entry<String, String> bad : Map.of("BERTH_UPLOADS_EXPIRY", "soon", "BERTH_HTTP_ACCESS_LOG", "maybe",
-                "BERTH_MANIFESTS_MAX_SIZE", "-1", "BERTH_ADMIN_PORT", "70000").entrySet()) {
-            assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.empty(), Map.of(bad.getKey(),
-                    bad.getValue()), w -> { }), bad.toString());
+        for (Map.Entry<String, String> bad : Map.of(
+                        "BERTH_UPLOADS_EXPIRY",
+                        "soon",
+                        "BERTH_HTTP_ACCESS_LOG",
+                        "maybe",
+                        "BERTH_MANIFESTS_MAX_SIZE",
+                        "-1",
+                        "BERTH_ADMIN_PORT",
+                        "70000")
+                .entrySet()) {
+            assertThrows(
+                    ConfigException.class,
+                    () -> BerthConfig.load(Optional.empty(), Map.of(bad.getKey(), bad.getValue()), w -> {}),
+                    bad.toString());
         }
     }
 
     @Test
     void thePublicUrlAndLoggerLevelsAreChecked() {
-        for (String bad : List.of("registry.example.com", "ftp://registry.example.com", "https://u:p@registry.example.com",
-                "https://registry.example.com/v2", "https://registry.example.com?x=1", "https://")) {
-            ConfigException e = assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of("http.public-url", bad)),
-                    bad);
+        for (String bad : List.of(
+                "registry.example.com",
+                "ftp://registry.example.com",
+                "https://u:p@registry.example.com",
+                "https://registry.example.com/v2",
+                "https://registry.example.com?x=1",
+                "https://")) {
+            ConfigException e =
+                    assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of("http.public-url", bad)), bad);
             assertTrue(e.getMessage().startsWith("invalid value '" + bad + "' for http.public-url"), e.getMessage());
         }
         PublicUrl url = BerthConfig.of(Map.of("http.public-url", "HTTPS://Registry.Example.com:443/"))
-                .publicUrl(ConfigKeys.HTTP_PUBLIC_URL).orElseThrow();
+                .publicUrl(ConfigKeys.HTTP_PUBLIC_URL)
+                .orElseThrow();
         assertEquals("https://registry.example.com", url.toString());
         assertEquals("http://[::1]:5000", PublicUrl.parse("http://[::1]:5000").toString());
         assertEquals("::1", PublicUrl.parse("http://[::1]:5000").hostName());
-        ConfigException e = assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of("log.levels",
-                "io.helidon=debug,io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler=trace")));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> BerthConfig.of(Map.of(
+                        "log.levels", "io.helidon=debug,io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler=trace")));
         assertTrue(e.getMessage().contains("log.levels") && e.getMessage().contains("stays at INFO"), e.getMessage());
     }
 
@@ -127,24 +149,38 @@ class BerthConfigTest {
     void brokenYamlIsAConfigError() throws IOException {
         Path file = dir.resolve("berth.yaml");
         Files.writeString(file, "http: [unclosed\n");
-        assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.of(file), Map.of(), w -> { }));
+        assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.of(file), Map.of(), w -> {}));
         Files.writeString(file, "- a list\n");
-        assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.of(file), Map.of(), w -> { }));
+        assertThrows(ConfigException.class, () -> BerthConfig.load(Optional.of(file), Map.of(), w -> {}));
     }
 
     @Test
     void everySpellingOfSizesAndDurationsThatTheDocsList() {
-        for (String spelling : new String[] {"4194304", "4096KiB", "4096k", "4096KB", "4MiB", "4mib", "4M", "4MB",
-                "4 MiB"}) {
-            assertEquals(4L << 20, BerthConfig.of(Map.of("manifests.max-size", spelling))
-                    .size(ConfigKeys.MANIFESTS_MAX_SIZE), spelling);
+        for (String spelling :
+                new String[] {"4194304", "4096KiB", "4096k", "4096KB", "4MiB", "4mib", "4M", "4MB", "4 MiB"}) {
+            assertEquals(
+                    4L << 20,
+                    BerthConfig.of(Map.of("manifests.max-size", spelling)).size(ConfigKeys.MANIFESTS_MAX_SIZE),
+                    spelling);
         }
-        assertEquals(Duration.ofMillis(250), BerthConfig.of(Map.of("metadata.pull-flush-interval", "250ms"))
-                .duration(ConfigKeys.PULLS_FLUSH_INTERVAL));
-        for (Map.Entry<String, Duration> d : Map.of("90s", Duration.ofSeconds(90), "90m", Duration.ofMinutes(90),
-                "7d", Duration.ofDays(7), "2 h", Duration.ofHours(2)).entrySet()) {
-            assertEquals(d.getValue(), BerthConfig.of(Map.of("uploads.expiry", d.getKey()))
-                    .duration(ConfigKeys.UPLOADS_EXPIRY), d.getKey());
+        assertEquals(
+                Duration.ofMillis(250),
+                BerthConfig.of(Map.of("metadata.pull-flush-interval", "250ms"))
+                        .duration(ConfigKeys.PULLS_FLUSH_INTERVAL));
+        for (Map.Entry<String, Duration> d : Map.of(
+                        "90s",
+                        Duration.ofSeconds(90),
+                        "90m",
+                        Duration.ofMinutes(90),
+                        "7d",
+                        Duration.ofDays(7),
+                        "2 h",
+                        Duration.ofHours(2))
+                .entrySet()) {
+            assertEquals(
+                    d.getValue(),
+                    BerthConfig.of(Map.of("uploads.expiry", d.getKey())).duration(ConfigKeys.UPLOADS_EXPIRY),
+                    d.getKey());
         }
         for (String b : new String[] {"true", "yes", "on", "1"}) {
             assertTrue(BerthConfig.of(Map.of("manifests.allow-sparse", b)).bool(ConfigKeys.MANIFESTS_ALLOW_SPARSE));
@@ -163,16 +199,17 @@ class BerthConfigTest {
                 "uploads.purge-interval", "1h30m",
                 "manifests.max-references", "-1");
         refused.forEach((key, value) -> {
-            ConfigException e = assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of(key, value)),
-                    key + "=" + value);
-            assertTrue(e.getMessage().startsWith("invalid value '" + value + "' for " + key + " (from settings): "),
+            ConfigException e =
+                    assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of(key, value)), key + "=" + value);
+            assertTrue(
+                    e.getMessage().startsWith("invalid value '" + value + "' for " + key + " (from settings): "),
                     e.getMessage());
         });
-        ConfigException size = assertThrows(ConfigException.class,
-                () -> BerthConfig.of(Map.of("manifests.max-size", "65MiB")));
+        ConfigException size =
+                assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of("manifests.max-size", "65MiB")));
         assertTrue(size.getMessage().endsWith("must be from 1KiB to 64MiB"), size.getMessage());
-        ConfigException expiry = assertThrows(ConfigException.class,
-                () -> BerthConfig.of(Map.of("uploads.expiry", "0s")));
+        ConfigException expiry =
+                assertThrows(ConfigException.class, () -> BerthConfig.of(Map.of("uploads.expiry", "0s")));
         assertTrue(expiry.getMessage().endsWith("must be from 1s to 365d"), expiry.getMessage());
     }
 }

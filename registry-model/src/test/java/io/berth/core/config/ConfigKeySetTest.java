@@ -20,12 +20,10 @@ class ConfigKeySetTest {
     static final List<ConfigKey> CORE = List.of(A, TYPE, C);
 
     /** A set of keys after {@code after}, adding {@code choices}; its class name orders it among others. */
-    record Head(List<ConfigKey> keys, String after, Map<String, List<String>> choices) implements ConfigKeySet {
-    }
+    record Head(List<ConfigKey> keys, String after, Map<String, List<String>> choices) implements ConfigKeySet {}
 
     /** The same with another class name, sorting after {@link Head}. */
-    record Tail(List<ConfigKey> keys, String after, Map<String, List<String>> choices) implements ConfigKeySet {
-    }
+    record Tail(List<ConfigKey> keys, String after, Map<String, List<String>> choices) implements ConfigKeySet {}
 
     static ConfigKey key(String name) {
         return new ConfigKey(name, "", Type.TEXT, name + ".");
@@ -37,7 +35,8 @@ class ConfigKeySetTest {
 
     @Test
     void aSetsKeysFollowTheKeyItNamesAndItsChoicesAreAdmitted() {
-        ConfigKeySet two = new Head(List.of(key("b.two.x"), key("b.two.y")), "b.type", Map.of("b.type", List.of("two")));
+        ConfigKeySet two =
+                new Head(List.of(key("b.two.x"), key("b.two.y")), "b.type", Map.of("b.type", List.of("two")));
         List<ConfigKey> all = ConfigKeys.merge(CORE, List.of(two));
         assertEquals(List.of("a", "b.type", "b.two.x", "b.two.y", "c"), names(all));
         assertEquals(List.of("one", "two"), all.get(1).choices());
@@ -62,21 +61,34 @@ class ConfigKeySetTest {
 
     @Test
     void aBuildThatDefinesAKeyTwiceOrPlacesOneNowhereFailsAtOnce() {
-        String twice = assertThrows(IllegalStateException.class, () -> ConfigKeys.merge(CORE,
-                List.of(new Head(List.of(key("c")), "a", Map.of())))).getMessage();
+        String twice = assertThrows(
+                        IllegalStateException.class,
+                        () -> ConfigKeys.merge(CORE, List.of(new Head(List.of(key("c")), "a", Map.of()))))
+                .getMessage();
         assertTrue(twice.startsWith("configuration key c is defined twice"), twice);
-        String nowhere = assertThrows(IllegalStateException.class, () -> ConfigKeys.merge(CORE,
-                List.of(new Head(List.of(key("x")), "nobody", Map.of())))).getMessage();
-        assertTrue(nowhere.startsWith("configuration key sets follow keys nobody defines") && nowhere.contains(
-                "after nobody"), nowhere);
-        String choice = assertThrows(IllegalStateException.class, () -> ConfigKeys.merge(CORE,
-                List.of(new Head(List.of(), "a", Map.of("d.type", List.of("x")))))).getMessage();
+        String nowhere = assertThrows(
+                        IllegalStateException.class,
+                        () -> ConfigKeys.merge(CORE, List.of(new Head(List.of(key("x")), "nobody", Map.of()))))
+                .getMessage();
+        assertTrue(
+                nowhere.startsWith("configuration key sets follow keys nobody defines")
+                        && nowhere.contains("after nobody"),
+                nowhere);
+        String choice = assertThrows(
+                        IllegalStateException.class,
+                        () -> ConfigKeys.merge(CORE, List.of(new Head(List.of(), "a", Map.of("d.type", List.of("x"))))))
+                .getMessage();
         assertTrue(choice.endsWith("adds choices to d.type, which nobody defines"), choice);
-        String notChoice = assertThrows(IllegalArgumentException.class, () -> ConfigKeys.merge(CORE,
-                List.of(new Head(List.of(), "a", Map.of("a", List.of("x")))))).getMessage();
+        String notChoice = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> ConfigKeys.merge(CORE, List.of(new Head(List.of(), "a", Map.of("a", List.of("x"))))))
+                .getMessage();
         assertEquals("a is not a choice: no values can be added to it", notChoice);
-        String again = assertThrows(IllegalArgumentException.class, () -> ConfigKeys.merge(CORE,
-                List.of(new Head(List.of(), "a", Map.of("b.type", List.of("one")))))).getMessage();
+        String again = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> ConfigKeys.merge(
+                                CORE, List.of(new Head(List.of(), "a", Map.of("b.type", List.of("one"))))))
+                .getMessage();
         assertEquals("b.type admits one twice", again);
     }
 
@@ -84,7 +96,16 @@ class ConfigKeySetTest {
     void aSecretKeyStaysWhatItIsButSecret() {
         ConfigKey secret = key("p").asSecret();
         assertTrue(secret.secret());
-        assertEquals(key("p"), new ConfigKey(secret.name(), secret.defaultValue(), secret.type(), secret.description(),
-                secret.choices(), secret.min(), secret.max(), false));
+        assertEquals(
+                key("p"),
+                new ConfigKey(
+                        secret.name(),
+                        secret.defaultValue(),
+                        secret.type(),
+                        secret.description(),
+                        secret.choices(),
+                        secret.min(),
+                        secret.max(),
+                        false));
     }
 }

@@ -58,24 +58,28 @@ class ManifestParserTest {
                 {"schemaVersion":2,"manifests":[
                   {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7,
                    "platform":{"architecture":"amd64","os":"linux"}},
-                  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}"""
-                .formatted(D1, D2)));
+                  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":7}]}""".formatted(D1, D2)));
         assertEquals(MediaTypes.OCI_INDEX, m.mediaType());
         assertEquals(2, m.children().size());
         assertTrue(m.blobs().isEmpty());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "not json", "[]", "{}", "{\"schemaVersion\":1}", "{\"schemaVersion\":\"2\"}",
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}",
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{},\"layers\":[]}",
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"a\",\"digest\":\"sha256:zz\",\"size\":1},\"layers\":[]}",
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"a\",\"digest\":\"sha256:1111111111111111111111111111111111111111111111111111111111111111\",\"size\":-1},\"layers\":[]}",
-        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\"}",
-        "{\"schemaVersion\":2,\"mediaType\":\"text/plain\",\"manifests\":[]}",
-        "{\"schemaVersion\":2,\"schemaVersion\":2,\"manifests\":[]}"
-    })
+    @ValueSource(
+            strings = {
+                "not json",
+                "[]",
+                "{}",
+                "{\"schemaVersion\":1}",
+                "{\"schemaVersion\":\"2\"}",
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}",
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{},\"layers\":[]}",
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"a\",\"digest\":\"sha256:zz\",\"size\":1},\"layers\":[]}",
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"a\",\"digest\":\"sha256:1111111111111111111111111111111111111111111111111111111111111111\",\"size\":-1},\"layers\":[]}",
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\"}",
+                "{\"schemaVersion\":2,\"mediaType\":\"text/plain\",\"manifests\":[]}",
+                "{\"schemaVersion\":2,\"schemaVersion\":2,\"manifests\":[]}"
+            })
     void malformedManifestsAreManifestInvalid(String body) {
         RegistryException e = assertThrows(RegistryException.class, () -> ManifestParser.parse(null, bytes(body)));
         assertEquals(ErrorCode.MANIFEST_INVALID, e.code());
@@ -83,9 +87,13 @@ class ManifestParserTest {
 
     @Test
     void contentTypeMustMatchDeclaredMediaType() {
-        RegistryException e = assertThrows(RegistryException.class, () -> ManifestParser.parse(MediaTypes.OCI_INDEX,
-                bytes("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                        + "\"config\":{\"mediaType\":\"a\",\"digest\":\"" + D1 + "\",\"size\":1},\"layers\":[]}")));
+        RegistryException e = assertThrows(
+                RegistryException.class,
+                () -> ManifestParser.parse(
+                        MediaTypes.OCI_INDEX,
+                        bytes("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                                + "\"config\":{\"mediaType\":\"a\",\"digest\":\"" + D1
+                                + "\",\"size\":1},\"layers\":[]}")));
         assertEquals(ErrorCode.MANIFEST_INVALID, e.code());
     }
 
@@ -125,13 +133,18 @@ class ManifestParserTest {
         hostile.put("many keys", manyKeys("{\"schemaVersion\":2,\"x\":{"));
         hostile.put("many annotations", manyKeys(IMAGE_HEAD + "\"layers\":[],\"annotations\":{"));
         hostile.put("many descriptor annotations", manyKeys(IMAGE_HEAD + "\"layers\":[{\"annotations\":{"));
-        hostile.put("many urls", fill(IMAGE_HEAD + "\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" + D2
-                + "\",\"size\":1,\"urls\":[", "\"\"", ",", "]}]}"));
+        hostile.put(
+                "many urls",
+                fill(
+                        IMAGE_HEAD + "\"layers\":[{\"mediaType\":\"a\",\"digest\":\"" + D2 + "\",\"size\":1,\"urls\":[",
+                        "\"\"",
+                        ",",
+                        "]}]}"));
         hostile.put("a huge unknown string", fill("{\"schemaVersion\":2,\"x\":\"", "x", "", "\"}"));
         for (var e : hostile.entrySet()) {
             long before = allocated();
-            RegistryException error = assertThrows(RegistryException.class,
-                    () -> ManifestParser.parse(null, e.getValue()), e.getKey());
+            RegistryException error =
+                    assertThrows(RegistryException.class, () -> ManifestParser.parse(null, e.getValue()), e.getKey());
             long allocated = allocated() - before;
             assertEquals(ErrorCode.MANIFEST_INVALID, error.code(), e.getKey());
             System.out.printf("%-28s %-90s %,d bytes allocated%n", e.getKey(), error.getMessage(), allocated);
@@ -150,7 +163,8 @@ class ManifestParserTest {
         long before = allocated();
         ParsedManifest m = ManifestParser.parse(null, payload);
         long allocated = allocated() - before;
-        assertEquals(payload.length - IMAGE_HEAD.length() - "\"layers\":[],\"annotations\":{\"a\":\"\"}}".length(),
+        assertEquals(
+                payload.length - IMAGE_HEAD.length() - "\"layers\":[],\"annotations\":{\"a\":\"\"}}".length(),
                 m.annotations().get("a").length());
         System.out.printf("a 4 MiB annotation: %,d bytes allocated%n", allocated);
         assertTrue(allocated < 6L * payload.length, allocated + " bytes allocated");
@@ -158,8 +172,8 @@ class ManifestParserTest {
 
     @Test
     void referencesBeyondTheLimitStopTheParseAtTheLimit() {
-        String layer = "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + D2
-                + "\",\"size\":1}";
+        String layer =
+                "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + D2 + "\",\"size\":1}";
         byte[] payload = fill(IMAGE_HEAD + "\"layers\":[", layer, ",", "]}");
         long before = allocated();
         RegistryException e = assertThrows(RegistryException.class, () -> ManifestParser.parse(null, payload, 100));
@@ -169,7 +183,8 @@ class ManifestParserTest {
         assertTrue(allocated < 1 << 20, allocated + " bytes allocated: the parse went on past the limit");
         // at the limit the same manifest is fine
         String hundred = IMAGE_HEAD + "\"layers\":[" + String.join(",", Collections.nCopies(99, layer)) + "]}";
-        assertEquals(100, ManifestParser.parse(null, bytes(hundred), 100).blobs().size());
+        assertEquals(
+                100, ManifestParser.parse(null, bytes(hundred), 100).blobs().size());
     }
 
     @Test
@@ -180,12 +195,17 @@ class ManifestParserTest {
             IMAGE_HEAD + "\"layers\":[],\"layers\":[]}",
             IMAGE_HEAD + "\"layers\":[]} {}",
             IMAGE_HEAD + "\"layers\":[]",
-            ""}) {
-            RegistryException e = assertThrows(RegistryException.class, () -> ManifestParser.parse(null, bytes(body)),
-                    body);
+            ""
+        }) {
+            RegistryException e =
+                    assertThrows(RegistryException.class, () -> ManifestParser.parse(null, bytes(body)), body);
             assertEquals(ErrorCode.MANIFEST_INVALID, e.code(), body);
         }
-        assertEquals(1, ManifestParser.parse(null, bytes(IMAGE_HEAD + "\"layers\":[]} \n")).blobs().size());
+        assertEquals(
+                1,
+                ManifestParser.parse(null, bytes(IMAGE_HEAD + "\"layers\":[]} \n"))
+                        .blobs()
+                        .size());
     }
 
     /** 4 MiB of {@code "kN":"v"} members in the object {@code head} opens. */
@@ -198,7 +218,6 @@ class ManifestParserTest {
     }
 
     static long allocated() {
-        return ((ThreadMXBean) ManagementFactory.getThreadMXBean())
-                .getCurrentThreadAllocatedBytes();
+        return ((ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 }

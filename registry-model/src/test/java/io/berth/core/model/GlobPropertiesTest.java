@@ -47,7 +47,12 @@ class GlobPropertiesTest {
                 Arbitraries.just("**"),
                 Arbitraries.strings().withChars("ab*?").ofMinLength(0).ofMaxLength(4),
                 Arbitraries.strings().withChars("ab").ofMinLength(1).ofMaxLength(2));
-        return component.list().ofMinSize(1).ofMaxSize(4).map(l -> String.join("/", l)).filter(s -> !s.isEmpty());
+        return component
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(4)
+                .map(l -> String.join("/", l))
+                .filter(s -> !s.isEmpty());
     }
 
     /** Any string over the alphabet and '/': empty components and all. */
@@ -59,7 +64,13 @@ class GlobPropertiesTest {
     /** Names as repositories have them: one to five non-empty components. */
     @Provide
     Arbitrary<String> repositories() {
-        return Arbitraries.strings().withChars("ab").ofMinLength(1).ofMaxLength(3).list().ofMinSize(1).ofMaxSize(5)
+        return Arbitraries.strings()
+                .withChars("ab")
+                .ofMinLength(1)
+                .ofMaxLength(3)
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(5)
                 .map(l -> String.join("/", l));
     }
 

@@ -16,47 +16,47 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RepositoryGlobTest {
     @ParameterizedTest(name = "{0} ~ {1}: {2}")
     @CsvSource({
-            "team-a/**, team-a/app, true",
-            "team-a/**, team-a/x/y/z, true",
-            "team-a/**, team-ab/app, false",
-            "team-a/**, team-a, false",
-            "team-a/*, team-a/app, true",
-            "team-a/*, team-a/x/app, false",
-            "library/ubuntu, library/ubuntu, true",
-            "library/ubuntu, library/ubuntu2, false",
-            "library/ubuntu, xlibrary/ubuntu, false",
-            "**/app, team-a/app, true",
-            "**/app, app, true",
-            "**/app, a/b/c/app, true",
-            "a/**/b, a/b, true",
-            "a/**/b, a/x/y/b, true",
-            "a/**/b, a/x/c, false",
-            "*, app, true",
-            "*, team/app, false",
-            "**, app, true",
-            "**, a/b/c, true",
-            "a.b/c, a.b/c, true",
-            "a.b/c, axb/c, false",
-            "team-*/app, team-a/app, true",
-            "team-*/app, team-a/x/app, false",
-            "*-a/**, team-a/x, true",
-            // the review's findings: ** stands for whole components, never part of one
-            "**/public, private/notpublic, false",
-            "**/public, public, true",
-            "**/public, private/public, true",
-            "**/public, publicity, false",
-            "**/app, team-a/webapp, false",
-            "**/app, webapp, false",
-            "**/x, ax, false",
-            "**/x, a/bx, false",
-            "**/x, x/a, false",
-            "a/**/b, a/xb, false",
-            "a/**/b, ab, false",
-            "a/**/b, a/b/c, false",
-            "a/**, ab/c, false",
-            // within a component ** is one *
-            "a**, ab, true",
-            "a**, a/b, false",
+        "team-a/**, team-a/app, true",
+        "team-a/**, team-a/x/y/z, true",
+        "team-a/**, team-ab/app, false",
+        "team-a/**, team-a, false",
+        "team-a/*, team-a/app, true",
+        "team-a/*, team-a/x/app, false",
+        "library/ubuntu, library/ubuntu, true",
+        "library/ubuntu, library/ubuntu2, false",
+        "library/ubuntu, xlibrary/ubuntu, false",
+        "**/app, team-a/app, true",
+        "**/app, app, true",
+        "**/app, a/b/c/app, true",
+        "a/**/b, a/b, true",
+        "a/**/b, a/x/y/b, true",
+        "a/**/b, a/x/c, false",
+        "*, app, true",
+        "*, team/app, false",
+        "**, app, true",
+        "**, a/b/c, true",
+        "a.b/c, a.b/c, true",
+        "a.b/c, axb/c, false",
+        "team-*/app, team-a/app, true",
+        "team-*/app, team-a/x/app, false",
+        "*-a/**, team-a/x, true",
+        // the review's findings: ** stands for whole components, never part of one
+        "**/public, private/notpublic, false",
+        "**/public, public, true",
+        "**/public, private/public, true",
+        "**/public, publicity, false",
+        "**/app, team-a/webapp, false",
+        "**/app, webapp, false",
+        "**/x, ax, false",
+        "**/x, a/bx, false",
+        "**/x, x/a, false",
+        "a/**/b, a/xb, false",
+        "a/**/b, ab, false",
+        "a/**/b, a/b/c, false",
+        "a/**, ab/c, false",
+        // within a component ** is one *
+        "a**, ab, true",
+        "a**, a/b, false",
     })
     void matchesLikeOperatorsExpect(String glob, String repository, boolean matches) {
         assertEquals(matches, RepositoryGlob.of(glob).matches(repository));
@@ -67,8 +67,10 @@ class RepositoryGlobTest {
     void anEmptyListMatchesEverything(String repository, boolean matches) {
         assertEquals(matches, RepositoryGlob.anyMatches(List.of(), repository));
         assertEquals(false, RepositoryGlob.anyMatches(List.of(RepositoryGlob.of("other/*")), repository));
-        assertEquals(true, RepositoryGlob.anyMatches(List.of(RepositoryGlob.of("other/*"),
-                RepositoryGlob.of("anything/**")), repository));
+        assertEquals(
+                true,
+                RepositoryGlob.anyMatches(
+                        List.of(RepositoryGlob.of("other/*"), RepositoryGlob.of("anything/**")), repository));
     }
 
     @Test
@@ -90,8 +92,8 @@ class RepositoryGlobTest {
     @Test
     void longGlobsAreRefused() {
         RepositoryGlob.of("a".repeat(Glob.MAX_LENGTH));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> RepositoryGlob.of("a".repeat(Glob.MAX_LENGTH + 1)));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> RepositoryGlob.of("a".repeat(Glob.MAX_LENGTH + 1)));
         assertTrue(e.getMessage().contains("at most " + Glob.MAX_LENGTH), e.getMessage());
     }
 
@@ -110,7 +112,8 @@ class RepositoryGlobTest {
         // the timeout only guards against a hang (the old code ran for hours), it measures nothing
         String name = "a".repeat(60) + "/" + "a".repeat(60) + "/" + "a".repeat(60) + "/" + "a".repeat(60);
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
-            assertFalse(RepositoryGlob.of("**/".repeat(40) + "*a*a*a*a*a*a*a*a*a*a*b").matches(name));
+            assertFalse(RepositoryGlob.of("**/".repeat(40) + "*a*a*a*a*a*a*a*a*a*a*b")
+                    .matches(name));
             assertFalse(RepositoryGlob.of("*".repeat(200) + "b").matches(name));
             assertFalse(RepositoryGlob.of("**/*a*a*a*a*a*a/**/*a*a*a*a*a*b/**").matches(name));
             assertFalse(Glob.of("**********!").matches("a".repeat(60)));

@@ -26,19 +26,21 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class TagRegexTest {
     @ParameterizedTest(name = "{0} ~ {1}: {2}")
-    @CsvSource(delimiter = '|', value = {
-            "v\\d+\\.\\d+\\.\\d+|v1.2.3|true",
-            "v\\d+\\.\\d+\\.\\d+|v1.2.3-rc1|false", // the whole tag
-            "release-.*|release-2026|true",
-            "release-.*|prerelease-2026|false",
-            "(?i)LATEST|latest|true",
-            "[0-9a-f]{7,40}|0123abc|true",
-            "[[:alpha:]]+|abc|true",
-            "\\p{L}+_x|abc_x|true",
-            "\\Q1.0\\E|1.0|true",
-            "\\Q1.0\\E|1x0|false",
-            "a{,3}|a{,3}|true", // RE2: not a repetition, literal braces
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "v\\d+\\.\\d+\\.\\d+|v1.2.3|true",
+                "v\\d+\\.\\d+\\.\\d+|v1.2.3-rc1|false", // the whole tag
+                "release-.*|release-2026|true",
+                "release-.*|prerelease-2026|false",
+                "(?i)LATEST|latest|true",
+                "[0-9a-f]{7,40}|0123abc|true",
+                "[[:alpha:]]+|abc|true",
+                "\\p{L}+_x|abc_x|true",
+                "\\Q1.0\\E|1.0|true",
+                "\\Q1.0\\E|1x0|false",
+                "a{,3}|a{,3}|true", // RE2: not a repetition, literal braces
+            })
     void matchesTheWholeTagInRe2Syntax(String regex, String tag, boolean matches) {
         assertEquals(matches, TagRegex.of(regex).matches(tag));
     }
@@ -67,8 +69,14 @@ class TagRegexTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"(a{1000}){1000}", "((a{1000}){1000}){1000}", "(?:(?:(?:(?:a{10}){10}){10}){10}){10}",
-            "[a-z]{1000}[0-9]{1000}", "(?:x{1000}y){2}"})
+    @ValueSource(
+            strings = {
+                "(a{1000}){1000}",
+                "((a{1000}){1000}){1000}",
+                "(?:(?:(?:(?:a{10}){10}){10}){10}){10}",
+                "[a-z]{1000}[0-9]{1000}",
+                "(?:x{1000}y){2}"
+            })
     void programsTooLargeToRunCheaplyAreRefusedBeforeTheyAreCompiled(String regex) {
         // the two first compile to 1e6 and 1e9 instructions: 94 MB, and more than any heap
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TagRegex.of(regex));
@@ -79,8 +87,8 @@ class TagRegexTest {
     @Test
     void lengthIsBounded() {
         TagRegex.of("a".repeat(TagRegex.MAX_SIZE - 1));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TagRegex.of("(?:a|b)".repeat(TagRegex.MAX_LENGTH / 7 + 1)));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> TagRegex.of("(?:a|b)".repeat(TagRegex.MAX_LENGTH / 7 + 1)));
         assertTrue(e.getMessage().contains("at most " + TagRegex.MAX_LENGTH + " are allowed"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> TagRegex.of(""));
     }
@@ -89,8 +97,8 @@ class TagRegexTest {
     void anArgumentIsRefusedAsInvalidNamingTheField() {
         RegistryException e = assertThrows(RegistryException.class, () -> TagRegex.argument("filter", "(?!x)"));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
-        assertTrue(e.getMessage().startsWith("filter '(?!x)' is not a regular expression in RE2 syntax"),
-                e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("filter '(?!x)' is not a regular expression in RE2 syntax"), e.getMessage());
         assertEquals("(?!x)", e.detail().get("filter"));
     }
 
@@ -130,21 +138,44 @@ class TagRegexTest {
 
     private static Arbitrary<String> expression(int depth) {
         Arbitrary<String> atom = depth == 0
-                ? Arbitraries.of("a", "b", ".", "[ab]", "[^a]", "\\d", "\\pL", "\\x41", "\\Qab\\E", "(?i)a", "^", "$",
-                        "{", "[[:alpha:]]", "\\{")
-                : Arbitraries.oneOf(expression(0),
+                ? Arbitraries.of(
+                        "a",
+                        "b",
+                        ".",
+                        "[ab]",
+                        "[^a]",
+                        "\\d",
+                        "\\pL",
+                        "\\x41",
+                        "\\Qab\\E",
+                        "(?i)a",
+                        "^",
+                        "$",
+                        "{",
+                        "[[:alpha:]]",
+                        "\\{")
+                : Arbitraries.oneOf(
+                        expression(0),
                         expression(depth - 1).list().ofMinSize(1).ofMaxSize(3).map(l -> "(" + String.join("", l) + ")"),
-                        expression(depth - 1).list().ofMinSize(1).ofMaxSize(3).map(l -> "(?:" + String.join("|", l)
-                                + ")"),
+                        expression(depth - 1)
+                                .list()
+                                .ofMinSize(1)
+                                .ofMaxSize(3)
+                                .map(l -> "(?:" + String.join("|", l) + ")"),
                         expression(depth - 1).map(e -> "(?P<n>" + e + ")"));
         Arbitrary<String> quantifier = Arbitraries.oneOf(
                 Arbitraries.of("", "", "*", "+", "?", "*?", "+?"),
                 Arbitraries.integers().between(0, 6).map(n -> "{" + n + "}"),
                 Arbitraries.integers().between(0, 6).map(n -> "{" + n + ",}"),
-                Arbitraries.integers().between(0, 6).flatMap(n -> Arbitraries.integers().between(n, 8)
-                        .map(m -> "{" + n + "," + m + "}")));
-        return net.jqwik.api.Combinators.combine(atom, quantifier).as((a, q) -> a + q).list().ofMinSize(1)
-                .ofMaxSize(4).map(l -> String.join("", l));
+                Arbitraries.integers()
+                        .between(0, 6)
+                        .flatMap(n -> Arbitraries.integers().between(n, 8).map(m -> "{" + n + "," + m + "}")));
+        return net.jqwik.api.Combinators.combine(atom, quantifier)
+                .as((a, q) -> a + q)
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(4)
+                .map(l -> String.join("", l));
     }
 
     private static int instructions(Pattern p) throws Exception {

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class ValuesTest {
     private static final String HEX64 = "a".repeat(64);
@@ -20,13 +20,25 @@ class ValuesTest {
         assertEquals("sha256:" + HEX64, d.toString());
         Digest e = Digest.parse("sha512:" + "b".repeat(128));
         assertEquals(DigestAlgorithm.SHA512, e.algorithm());
-        assertEquals(Digest.compute(DigestAlgorithm.SHA256, new byte[0]).toString(),
+        assertEquals(
+                Digest.compute(DigestAlgorithm.SHA256, new byte[0]).toString(),
                 "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "sha256", "sha256:", "sha256:ABC", "md5:" + "a", "sha256:" + "g", "sha256:../../etc",
-            ":abc", "sha512:aaaa", "sha256:" + "A"})
+    @ValueSource(
+            strings = {
+                "",
+                "sha256",
+                "sha256:",
+                "sha256:ABC",
+                "md5:" + "a",
+                "sha256:" + "g",
+                "sha256:../../etc",
+                ":abc",
+                "sha512:aaaa",
+                "sha256:" + "A"
+            })
     void invalidDigestsAreDigestInvalid(String text) {
         RegistryException e = assertThrows(RegistryException.class, () -> Digest.parse(text));
         assertEquals(ErrorCode.DIGEST_INVALID, e.code());
@@ -34,8 +46,17 @@ class ValuesTest {
 
     /** Right length, wrong characters: only the lower-case hex check can refuse these. */
     @ParameterizedTest
-    @ValueSource(strings = {"sha256:" + "A", "sha256:" + "g", "sha256:" + "/", "sha256:" + ".", "sha256:" + "-",
-            "sha256:" + "\u00e9", "sha512:" + "Z", "sha512:" + " "})
+    @ValueSource(
+            strings = {
+                "sha256:" + "A",
+                "sha256:" + "g",
+                "sha256:" + "/",
+                "sha256:" + ".",
+                "sha256:" + "-",
+                "sha256:" + "\u00e9",
+                "sha512:" + "Z",
+                "sha512:" + " "
+            })
     void digestsOfTheRightLengthWithWrongCharactersAreInvalid(String prefixAndChar) {
         int colon = prefixAndChar.indexOf(':');
         String alg = prefixAndChar.substring(0, colon);
@@ -45,8 +66,9 @@ class ValuesTest {
         assertEquals(length, text.length() - alg.length() - 1);
         RegistryException e = assertThrows(RegistryException.class, () -> Digest.parse(text));
         assertEquals(ErrorCode.DIGEST_INVALID, e.code());
-        assertThrows(RegistryException.class, () -> new Digest(DigestAlgorithm.fromPrefix(alg).orElseThrow(),
-                text.substring(colon + 1)));
+        assertThrows(
+                RegistryException.class,
+                () -> new Digest(DigestAlgorithm.fromPrefix(alg).orElseThrow(), text.substring(colon + 1)));
     }
 
     @ParameterizedTest
@@ -56,8 +78,28 @@ class ValuesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "..", "../etc", "a/../b", "a/./b", "/abs", "a//b", "a/", "Upper", "a%2e%2e", "a%2fb",
-            "a\\b", "-a", "a-", "a..b", "a/.hidden", ".", "a b", "a\u0000b"})
+    @ValueSource(
+            strings = {
+                "",
+                "..",
+                "../etc",
+                "a/../b",
+                "a/./b",
+                "/abs",
+                "a//b",
+                "a/",
+                "Upper",
+                "a%2e%2e",
+                "a%2fb",
+                "a\\b",
+                "-a",
+                "a-",
+                "a..b",
+                "a/.hidden",
+                ".",
+                "a b",
+                "a\u0000b"
+            })
     void invalidRepositoryNamesAreNameInvalid(String name) {
         RegistryException e = assertThrows(RegistryException.class, () -> RepositoryName.of(name));
         assertEquals(ErrorCode.NAME_INVALID, e.code());

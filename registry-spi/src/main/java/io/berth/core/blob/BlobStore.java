@@ -155,8 +155,7 @@ public interface BlobStore extends AutoCloseable {
     }
 
     /** Room on the storage: bytes still usable by Berth and bytes in all. */
-    record Space(long usable, long total) {
-    }
+    record Space(long usable, long total) {}
 
     /** Throws when the backend cannot currently be used (readiness). */
     void checkAvailable() throws IOException;

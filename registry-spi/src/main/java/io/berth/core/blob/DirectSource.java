@@ -24,8 +24,7 @@ public interface DirectSource {
      * reads them after {@link #read(ByteBuffer)} returned). A caller calls it before it fills the
      * buffer again; by default there is nothing to wait for.
      */
-    default void release(ByteBuffer buffer) throws IOException {
-    }
+    default void release(ByteBuffer buffer) throws IOException {}
 
     /** Whether {@link #read(ByteBuffer)} is worth calling: it fills the buffer without a heap copy. */
     boolean readsDirect();

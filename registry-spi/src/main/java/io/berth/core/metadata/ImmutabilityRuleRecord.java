@@ -1,5 +1,4 @@
 package io.berth.core.metadata;
 
 /** A stored immutability rule: repository glob and tag regex. */
-public record ImmutabilityRuleRecord(String id, String repositories, String tags, long createdAt) {
-}
+public record ImmutabilityRuleRecord(String id, String repositories, String tags, long createdAt) {}

@@ -4,5 +4,4 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 
 /** A manifest by repository and digest. */
-public record ManifestKey(RepositoryName repository, Digest digest) {
-}
+public record ManifestKey(RepositoryName repository, Digest digest) {}

@@ -30,8 +30,8 @@ public interface ManifestRecords {
      * Up to {@code limit} manifests whose subject is {@code subject}, sorted by digest, after digest
      * {@code after} (null: from the start); {@code artifactType} null means all.
      */
-    List<ReferrerRecord> referrers(RepositoryName repository, Digest subject, String artifactType, String after,
-                                   int limit);
+    List<ReferrerRecord> referrers(
+            RepositoryName repository, Digest subject, String artifactType, String after, int limit);
 
     long referrerCount(RepositoryName repository, Digest subject);
 

@@ -11,6 +11,5 @@ package io.berth.core.metadata;
  * @param payload    the CloudEvent as JSON
  * @param createdAt  when the change committed (epoch millis)
  */
-public record OutboxEvent(long seq, String id, String repository, long repoSeq, String type, String payload,
-                          long createdAt) {
-}
+public record OutboxEvent(
+        long seq, String id, String repository, long repoSeq, String type, String payload, long createdAt) {}

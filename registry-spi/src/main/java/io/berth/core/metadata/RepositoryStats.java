@@ -13,6 +13,5 @@ import java.util.OptionalLong;
  * @param lastPushAt the latest push of a manifest or tag, if any
  * @param lastPullAt the latest pull of a manifest, if any (recorded in batches)
  */
-public record RepositoryStats(long tags, long manifests, long totalSize, long uniqueSize, OptionalLong lastPushAt,
-                              OptionalLong lastPullAt) {
-}
+public record RepositoryStats(
+        long tags, long manifests, long totalSize, long uniqueSize, OptionalLong lastPushAt, OptionalLong lastPullAt) {}

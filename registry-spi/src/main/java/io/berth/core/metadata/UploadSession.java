@@ -4,8 +4,8 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.UploadId;
 
 /** A resumable upload: which repository it is for, how many bytes it holds, and who opened it. */
-public record UploadSession(UploadId id, RepositoryName repository, long size, long startedAt, long updatedAt,
-                            String client) {
+public record UploadSession(
+        UploadId id, RepositoryName repository, long size, long startedAt, long updatedAt, String client) {
     public UploadSession {
         client = client == null ? "" : client;
     }

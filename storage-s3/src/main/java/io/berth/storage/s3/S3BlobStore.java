@@ -72,7 +72,9 @@ public final class S3BlobStore implements BlobStore {
      * Part buffers in use at once, all uploads together: 16, or fewer on a small heap (at most a
      * quarter of it; at least 2), so that concurrent S3 uploads wait for a buffer rather than fill it.
      */
-    static final int BUFFERS = (int) Math.max(2, Math.min(16, Runtime.getRuntime().maxMemory() / 4 / PART));
+    static final int BUFFERS =
+            (int) Math.max(2, Math.min(16, Runtime.getRuntime().maxMemory() / 4 / PART));
+
     private static final Semaphore PART_BUFFERS = new Semaphore(BUFFERS);
 
     /** The default of {@code storage.s3.call-timeout}. */
@@ -85,19 +87,51 @@ public final class S3BlobStore implements BlobStore {
      * handed out). {@code callTimeout}: deadline of one whole S3 call (a listing page, a stat, a part's
      * put) — the body of a blob being read excepted, which is bounded by the read timeout.
      */
-    public record Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
-                           String prefix, boolean createBucket, Duration redirect, boolean pathStyle,
-                           Duration callTimeout) {
+    public record Settings(
+            String endpoint,
+            String region,
+            String bucket,
+            String accessKey,
+            String secretKey,
+            String prefix,
+            boolean createBucket,
+            Duration redirect,
+            boolean pathStyle,
+            Duration callTimeout) {
         /** Path-style addressing (MinIO, Ceph, S3Proxy, Garage). */
-        public Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
-                        String prefix, boolean createBucket, Duration redirect) {
+        public Settings(
+                String endpoint,
+                String region,
+                String bucket,
+                String accessKey,
+                String secretKey,
+                String prefix,
+                boolean createBucket,
+                Duration redirect) {
             this(endpoint, region, bucket, accessKey, secretKey, prefix, createBucket, redirect, true);
         }
 
         /** The default call timeout. */
-        public Settings(String endpoint, String region, String bucket, String accessKey, String secretKey,
-                        String prefix, boolean createBucket, Duration redirect, boolean pathStyle) {
-            this(endpoint, region, bucket, accessKey, secretKey, prefix, createBucket, redirect, pathStyle,
+        public Settings(
+                String endpoint,
+                String region,
+                String bucket,
+                String accessKey,
+                String secretKey,
+                String prefix,
+                boolean createBucket,
+                Duration redirect,
+                boolean pathStyle) {
+            this(
+                    endpoint,
+                    region,
+                    bucket,
+                    accessKey,
+                    secretKey,
+                    prefix,
+                    createBucket,
+                    redirect,
+                    pathStyle,
                     CALL_TIMEOUT);
         }
 
@@ -118,8 +152,7 @@ public final class S3BlobStore implements BlobStore {
     }
 
     /** What endpoints without (conditional) UploadPartCopy answer to a compose, e.g. S3Proxy. */
-    private static final Set<String> CANNOT_COMPOSE = Set.of("PreconditionFailed",
-            "NotImplemented");
+    private static final Set<String> CANNOT_COMPOSE = Set.of("PreconditionFailed", "NotImplemented");
 
     @FunctionalInterface
     private interface Call<T> {
@@ -133,6 +166,7 @@ public final class S3BlobStore implements BlobStore {
      * deadline per read, none for the whole body.
      */
     private final MinioClient streams;
+
     private final Settings settings;
     private final String prefix;
     private final CircuitBreaker breaker;
@@ -142,39 +176,59 @@ public final class S3BlobStore implements BlobStore {
 
     public S3BlobStore(Settings settings) throws IOException {
         this.settings = settings;
-        this.prefix = settings.prefix().isEmpty() || settings.prefix().endsWith("/") ? settings.prefix()
+        this.prefix = settings.prefix().isEmpty() || settings.prefix().endsWith("/")
+                ? settings.prefix()
                 : settings.prefix() + "/";
         // bounded waits: a store that stops answering fails requests (503) instead of hanging them. A read
         // timeout alone does not bound a call: an endpoint trickling a byte a minute never trips it, so
         // every call whose answer is read whole has a deadline for all of it (OkHttp's call timeout)
-        okhttp3.OkHttpClient streaming = new okhttp3.OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
-                .readTimeout(Duration.ofSeconds(60)).writeTimeout(Duration.ofSeconds(60)).build();
-        okhttp3.OkHttpClient whole = streaming.newBuilder().callTimeout(settings.callTimeout()).build();
+        okhttp3.OkHttpClient streaming = new okhttp3.OkHttpClient.Builder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .readTimeout(Duration.ofSeconds(60))
+                .writeTimeout(Duration.ofSeconds(60))
+                .build();
+        okhttp3.OkHttpClient whole =
+                streaming.newBuilder().callTimeout(settings.callTimeout()).build();
         this.client = minio(settings, whole);
         this.streams = minio(settings, streaming);
-        this.breaker = CircuitBreaker.of("s3", CircuitBreakerConfig.custom().failureRateThreshold(50)
-                .slidingWindowSize(20).minimumNumberOfCalls(10).waitDurationInOpenState(Duration.ofSeconds(5))
-                .recordException(e -> !(e instanceof NoSuchFileException) && !(e instanceof StagedUploadLostException))
-                .build());
-        this.retry = Retry.of("s3", RetryConfig.custom().maxAttempts(3).waitDuration(Duration.ofMillis(200))
-                .retryOnException(e -> !(e instanceof NoSuchFileException) && !(e instanceof CallNotPermittedException)
-                        && !(e instanceof ErrorResponseException))
-                .build());
-        boolean exists = call(() -> client.bucketExists(BucketExistsArgs.builder().bucket(settings.bucket()).build()));
+        this.breaker = CircuitBreaker.of(
+                "s3",
+                CircuitBreakerConfig.custom()
+                        .failureRateThreshold(50)
+                        .slidingWindowSize(20)
+                        .minimumNumberOfCalls(10)
+                        .waitDurationInOpenState(Duration.ofSeconds(5))
+                        .recordException(
+                                e -> !(e instanceof NoSuchFileException) && !(e instanceof StagedUploadLostException))
+                        .build());
+        this.retry = Retry.of(
+                "s3",
+                RetryConfig.custom()
+                        .maxAttempts(3)
+                        .waitDuration(Duration.ofMillis(200))
+                        .retryOnException(e -> !(e instanceof NoSuchFileException)
+                                && !(e instanceof CallNotPermittedException)
+                                && !(e instanceof ErrorResponseException))
+                        .build());
+        boolean exists = call(() -> client.bucketExists(
+                BucketExistsArgs.builder().bucket(settings.bucket()).build()));
         if (!exists) {
             if (!settings.createBucket()) {
-                throw new IOException("bucket " + settings.bucket() + " does not exist (storage.s3.create-bucket is "
-                        + "false)");
+                throw new IOException(
+                        "bucket " + settings.bucket() + " does not exist (storage.s3.create-bucket is " + "false)");
             }
             call(() -> {
-                client.makeBucket(MakeBucketArgs.builder().bucket(settings.bucket()).build());
+                client.makeBucket(
+                        MakeBucketArgs.builder().bucket(settings.bucket()).build());
                 return null;
             });
         }
     }
 
     private static MinioClient minio(Settings settings, okhttp3.OkHttpClient http) {
-        MinioClient.Builder b = MinioClient.builder().endpoint(settings.endpoint()).httpClient(http, true)
+        MinioClient.Builder b = MinioClient.builder()
+                .endpoint(settings.endpoint())
+                .httpClient(http, true)
                 .credentials(settings.accessKey(), settings.secretKey());
         if (!settings.region().isEmpty()) {
             b.region(settings.region());
@@ -198,15 +252,19 @@ public final class S3BlobStore implements BlobStore {
             } catch (Exception e) {
                 // OkHttp ends a call past its deadline by closing the socket: say what happened
                 if (System.nanoTime() - start >= settings.callTimeout().toNanos()) {
-                    throw new IOException("S3 endpoint " + settings.endpoint() + ": no complete answer within "
-                            + BerthConfig.formatMillis(settings.callTimeout().toMillis())
-                            + " (storage.s3.call-timeout)", e);
+                    throw new IOException(
+                            "S3 endpoint " + settings.endpoint() + ": no complete answer within "
+                                    + BerthConfig.formatMillis(
+                                            settings.callTimeout().toMillis())
+                                    + " (storage.s3.call-timeout)",
+                            e);
                 }
                 throw e;
             }
         };
         try {
-            return Retry.decorateCallable(retry, CircuitBreaker.decorateCallable(breaker, attempt)).call();
+            return Retry.decorateCallable(retry, CircuitBreaker.decorateCallable(breaker, attempt))
+                    .call();
         } catch (IOException e) {
             throw e;
         } catch (CallNotPermittedException e) {
@@ -260,8 +318,10 @@ public final class S3BlobStore implements BlobStore {
 
     private Optional<StatObjectResponse> stat(String key) throws IOException {
         try {
-            return Optional.of(call(() -> client.statObject(StatObjectArgs.builder().bucket(settings.bucket())
-                    .object(key).build())));
+            return Optional.of(call(() -> client.statObject(StatObjectArgs.builder()
+                    .bucket(settings.bucket())
+                    .object(key)
+                    .build())));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -281,8 +341,12 @@ public final class S3BlobStore implements BlobStore {
             }
             return InputStream.nullInputStream();
         }
-        InputStream in = call(() -> streams.getObject(GetObjectArgs.builder().bucket(settings.bucket()).object(key)
-                .offset(offset).length(length).build()));
+        InputStream in = call(() -> streams.getObject(GetObjectArgs.builder()
+                .bucket(settings.bucket())
+                .object(key)
+                .offset(offset)
+                .length(length)
+                .build()));
         return exactly(in, length, key);
     }
 
@@ -297,8 +361,11 @@ public final class S3BlobStore implements BlobStore {
             return Optional.empty();
         }
         String url = call(() -> client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
-                .method(Http.Method.GET).bucket(settings.bucket()).object(blobKey(digest))
-                .expiry((int) settings.redirect().toSeconds(), TimeUnit.SECONDS).build()));
+                .method(Http.Method.GET)
+                .bucket(settings.bucket())
+                .object(blobKey(digest))
+                .expiry((int) settings.redirect().toSeconds(), TimeUnit.SECONDS)
+                .build()));
         return Optional.of(URI.create(url));
     }
 
@@ -314,7 +381,10 @@ public final class S3BlobStore implements BlobStore {
 
     private void remove(String key) throws IOException {
         call(() -> {
-            client.removeObject(RemoveObjectArgs.builder().bucket(settings.bucket()).object(key).build());
+            client.removeObject(RemoveObjectArgs.builder()
+                    .bucket(settings.bucket())
+                    .object(key)
+                    .build());
             return null;
         });
     }
@@ -336,8 +406,11 @@ public final class S3BlobStore implements BlobStore {
             String from = after;
             List<Item> page = call(() -> {
                 List<Item> items = new ArrayList<>();
-                ListObjectsArgs.Builder args = ListObjectsArgs.builder().bucket(settings.bucket()).prefix(keyPrefix)
-                        .recursive(true).maxKeys(LIST_PAGE);
+                ListObjectsArgs.Builder args = ListObjectsArgs.builder()
+                        .bucket(settings.bucket())
+                        .prefix(keyPrefix)
+                        .recursive(true)
+                        .maxKeys(LIST_PAGE);
                 if (!from.isEmpty()) {
                     args.startAfter(from);
                 }
@@ -396,14 +469,14 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public OptionalLong modifiedAt(Digest digest) throws IOException {
-        return stat(blobKey(digest)).map(s -> OptionalLong.of(s.lastModified().toInstant().toEpochMilli()))
+        return stat(blobKey(digest))
+                .map(s -> OptionalLong.of(s.lastModified().toInstant().toEpochMilli()))
                 .orElse(OptionalLong.empty());
     }
 
     // ---- uploads
 
-    private record Part(long offset, long size, String key) {
-    }
+    private record Part(long offset, long size, String key) {}
 
     /** The upload's parts in order, as far as they join up; null when the upload does not exist. */
     private List<Part> parts(UploadId id) throws IOException {
@@ -440,12 +513,18 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private static long end(List<Part> parts) {
-        return parts.isEmpty() ? 0 : parts.get(parts.size() - 1).offset() + parts.get(parts.size() - 1).size();
+        return parts.isEmpty()
+                ? 0
+                : parts.get(parts.size() - 1).offset()
+                        + parts.get(parts.size() - 1).size();
     }
 
     private void put(String key, byte[] data, int length) throws IOException {
-        call(() -> client.putObject(PutObjectArgs.builder().bucket(settings.bucket()).object(key)
-                .data(data, length).build()));
+        call(() -> client.putObject(PutObjectArgs.builder()
+                .bucket(settings.bucket())
+                .object(key)
+                .data(data, length)
+                .build()));
     }
 
     @Override
@@ -514,8 +593,12 @@ public final class S3BlobStore implements BlobStore {
             } else if (part.offset() + part.size() > size) {
                 int keep = (int) (size - part.offset());
                 byte[] head;
-                try (InputStream in = call(() -> client.getObject(GetObjectArgs.builder().bucket(settings.bucket())
-                        .object(part.key()).offset(0L).length((long) keep).build()))) {
+                try (InputStream in = call(() -> client.getObject(GetObjectArgs.builder()
+                        .bucket(settings.bucket())
+                        .object(part.key())
+                        .offset(0L)
+                        .length((long) keep)
+                        .build()))) {
                     head = in.readNBytes(keep);
                 }
                 put(part.key(), head, head.length);
@@ -540,8 +623,13 @@ public final class S3BlobStore implements BlobStore {
             public InputStream nextElement() {
                 Part p = it.next();
                 try {
-                    return exactly(call(() -> streams.getObject(GetObjectArgs.builder().bucket(settings.bucket())
-                            .object(p.key()).build())), p.size(), p.key());
+                    return exactly(
+                            call(() -> streams.getObject(GetObjectArgs.builder()
+                                    .bucket(settings.bucket())
+                                    .object(p.key())
+                                    .build())),
+                            p.size(),
+                            p.key());
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -565,16 +653,22 @@ public final class S3BlobStore implements BlobStore {
             throw new NoSuchFileException(uploadPrefix(id));
         }
         String key = blobKey(digest);
-        boolean composable = !parts.isEmpty() && parts.subList(0, parts.size() - 1).stream()
-                .allMatch(p -> p.size() >= MIN_COMPOSE_PART);
+        boolean composable = !parts.isEmpty()
+                && parts.subList(0, parts.size() - 1).stream().allMatch(p -> p.size() >= MIN_COMPOSE_PART);
         if ((parts.size() == 1 || composable) && composes) {
             List<SourceObject> sources = new ArrayList<>();
             for (Part p : parts) {
-                sources.add(SourceObject.builder().bucket(settings.bucket()).object(p.key()).build());
+                sources.add(SourceObject.builder()
+                        .bucket(settings.bucket())
+                        .object(p.key())
+                        .build());
             }
             try {
-                call(() -> client.composeObject(ComposeObjectArgs.builder().bucket(settings.bucket()).object(key)
-                        .sources(sources).build()));
+                call(() -> client.composeObject(ComposeObjectArgs.builder()
+                        .bucket(settings.bucket())
+                        .object(key)
+                        .sources(sources)
+                        .build()));
                 deleteUpload(id);
                 return;
             } catch (S3Failure e) {
@@ -583,9 +677,13 @@ public final class S3BlobStore implements BlobStore {
                 }
                 // an endpoint without (conditional) UploadPartCopy, such as S3Proxy: copy through instead
                 composes = false;
-                System.getLogger(S3BlobStore.class.getName()).log(System.Logger.Level.INFO, "the S3 endpoint "
-                        + settings.endpoint() + " cannot compose objects (" + e.getMessage() + "); uploads are "
-                        + "joined by copying their parts through this instance");
+                System.getLogger(S3BlobStore.class.getName())
+                        .log(
+                                System.Logger.Level.INFO,
+                                "the S3 endpoint "
+                                        + settings.endpoint() + " cannot compose objects (" + e.getMessage()
+                                        + "); uploads are "
+                                        + "joined by copying their parts through this instance");
             }
         }
         if (parts.isEmpty()) {
@@ -593,8 +691,9 @@ public final class S3BlobStore implements BlobStore {
         } else {
             long size = end(parts);
             try (InputStream in = openUpload(id)) {
-                call(() -> client.putObject(PutObjectArgs.builder().bucket(settings.bucket()).object(key)
-                        .stream(in, size, (long) PART).build()));
+                call(() -> client.putObject(
+                        PutObjectArgs.builder().bucket(settings.bucket()).object(key).stream(in, size, (long) PART)
+                                .build()));
             }
         }
         deleteUpload(id);
@@ -631,7 +730,8 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public void checkAvailable() throws IOException {
-        boolean exists = call(() -> client.bucketExists(BucketExistsArgs.builder().bucket(settings.bucket()).build()));
+        boolean exists = call(() -> client.bucketExists(
+                BucketExistsArgs.builder().bucket(settings.bucket()).build()));
         if (!exists) {
             throw new IOException("bucket " + settings.bucket() + " is gone");
         }

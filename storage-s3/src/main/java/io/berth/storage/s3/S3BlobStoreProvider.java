@@ -1,7 +1,7 @@
 package io.berth.storage.s3;
 
-import io.berth.core.blob.BlobStoreProvider;
 import io.berth.core.blob.BlobStore;
+import io.berth.core.blob.BlobStoreProvider;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.StoreContext;
 import java.io.IOException;
@@ -28,11 +28,18 @@ public final class S3BlobStoreProvider implements BlobStoreProvider {
         if (endpoint.isBlank()) {
             throw new IllegalArgumentException("storage.type s3 needs storage.s3.endpoint");
         }
-        return new S3BlobStore.Settings(endpoint, config.string(S3Keys.STORAGE_S3_REGION),
-                config.string(S3Keys.STORAGE_S3_BUCKET), config.string(S3Keys.STORAGE_S3_ACCESS_KEY),
-                config.string(S3Keys.STORAGE_S3_SECRET_KEY), config.string(S3Keys.STORAGE_S3_PREFIX),
-                config.bool(S3Keys.STORAGE_S3_CREATE_BUCKET), config.bool(S3Keys.STORAGE_S3_REDIRECT)
-                ? config.duration(S3Keys.STORAGE_S3_REDIRECT_LIFETIME) : Duration.ZERO,
-                config.bool(S3Keys.STORAGE_S3_PATH_STYLE), config.duration(S3Keys.STORAGE_S3_CALL_TIMEOUT));
+        return new S3BlobStore.Settings(
+                endpoint,
+                config.string(S3Keys.STORAGE_S3_REGION),
+                config.string(S3Keys.STORAGE_S3_BUCKET),
+                config.string(S3Keys.STORAGE_S3_ACCESS_KEY),
+                config.string(S3Keys.STORAGE_S3_SECRET_KEY),
+                config.string(S3Keys.STORAGE_S3_PREFIX),
+                config.bool(S3Keys.STORAGE_S3_CREATE_BUCKET),
+                config.bool(S3Keys.STORAGE_S3_REDIRECT)
+                        ? config.duration(S3Keys.STORAGE_S3_REDIRECT_LIFETIME)
+                        : Duration.ZERO,
+                config.bool(S3Keys.STORAGE_S3_PATH_STYLE),
+                config.duration(S3Keys.STORAGE_S3_CALL_TIMEOUT));
     }
 }

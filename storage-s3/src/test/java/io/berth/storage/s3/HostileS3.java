@@ -17,7 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link Mode#ENDLESS}: each page truncated, continuing after its last key).
  */
 final class HostileS3 implements AutoCloseable {
-    enum Mode { TRICKLE, ENDLESS }
+    enum Mode {
+        TRICKLE,
+        ENDLESS
+    }
 
     private final ServerSocket server;
     private final Mode mode;
@@ -45,7 +48,9 @@ final class HostileS3 implements AutoCloseable {
     }
 
     private void serve(Socket s) {
-        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+        try (s;
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream()) {
             while (true) {
                 String head = readHead(in);
                 if (head == null) {
@@ -61,8 +66,8 @@ final class HostileS3 implements AutoCloseable {
                 if (mode == Mode.TRICKLE) {
                     out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: 100000\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
-                    byte[] xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>".getBytes(
-                            StandardCharsets.US_ASCII);
+                    byte[] xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult>"
+                            .getBytes(StandardCharsets.US_ASCII);
                     for (int i = 0; i < 100_000; i++) {
                         out.write(xml[Math.min(i, xml.length - 1)]);
                         out.flush();
@@ -72,7 +77,8 @@ final class HostileS3 implements AutoCloseable {
                 }
                 byte[] page = page(requestLine).getBytes(StandardCharsets.UTF_8);
                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: " + page.length
-                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                                + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
                 out.write(page);
                 out.flush();
             }
@@ -101,8 +107,11 @@ final class HostileS3 implements AutoCloseable {
         for (long n = start; n < start + 1000; n++) {
             String hex = "%064x".formatted(n);
             last = "blobs/sha256/" + hex.substring(0, 2) + "/" + hex;
-            b.append("<Contents><Key>").append(last).append("</Key><LastModified>2026-01-01T00:00:00.000Z"
-                    + "</LastModified><ETag>\"e\"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>");
+            b.append("<Contents><Key>")
+                    .append(last)
+                    .append(
+                            "</Key><LastModified>2026-01-01T00:00:00.000Z"
+                                    + "</LastModified><ETag>\"e\"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>");
         }
         b.append("<NextContinuationToken>").append(last).append("</NextContinuationToken></ListBucketResult>");
         return b.toString();

@@ -45,8 +45,8 @@ class S3BlobStoreTest extends BlobStoreContract {
 
     static S3BlobStore.Settings settings(String prefix, Duration redirect) {
         S3Endpoint s3 = S3Endpoint.shared();
-        return new S3BlobStore.Settings(s3.endpoint(), "", BUCKET, s3.accessKey(), s3.secretKey(), prefix, true,
-                redirect);
+        return new S3BlobStore.Settings(
+                s3.endpoint(), "", BUCKET, s3.accessKey(), s3.secretKey(), prefix, true, redirect);
     }
 
     @Override
@@ -58,11 +58,16 @@ class S3BlobStoreTest extends BlobStoreContract {
     @Override
     protected void damage(Digest d, byte[] content) throws IOException {
         S3Endpoint s3 = S3Endpoint.shared();
-        MinioClient c = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
+        MinioClient c = MinioClient.builder()
+                .endpoint(s3.endpoint())
+                .credentials(s3.accessKey(), s3.secretKey())
                 .build();
         try {
-            c.putObject(PutObjectArgs.builder().bucket(BUCKET).object(prefix + "blobs/sha256/" + d.hex().substring(0, 2)
-                    + "/" + d.hex()).data(content, content.length).build());
+            c.putObject(PutObjectArgs.builder()
+                    .bucket(BUCKET)
+                    .object(prefix + "blobs/sha256/" + d.hex().substring(0, 2) + "/" + d.hex())
+                    .data(content, content.length)
+                    .build());
         } catch (Exception e) {
             throw new IOException(e);
         }
@@ -79,8 +84,9 @@ class S3BlobStoreTest extends BlobStoreContract {
         assertEquals(first, store.append(id, 0, new ByteArrayInputStream(content, 0, first)));
         // the second instance sees the staged bytes, continues, and reads everything back (to hash it)
         assertEquals(first, other.uploadSize(id));
-        assertEquals(content.length, other.append(id, first, new ByteArrayInputStream(content, first,
-                content.length - first)));
+        assertEquals(
+                content.length,
+                other.append(id, first, new ByteArrayInputStream(content, first, content.length - first)));
         try (InputStream in = other.openUpload(id)) {
             assertArrayEquals(content, in.readAllBytes());
         }
@@ -132,8 +138,8 @@ class S3BlobStoreTest extends BlobStoreContract {
         Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("fetched from s3"));
         redirecting.commitUpload(id, d);
         URI url = redirecting.redirect(d).orElseThrow();
-        HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(url).build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode());
         assertArrayEquals(bytes("fetched from s3"), r.body());
         assertTrue(store.redirect(d).isEmpty(), "off unless configured");
@@ -141,16 +147,16 @@ class S3BlobStoreTest extends BlobStoreContract {
 
     @Test
     void anUnreachableEndpointFailsWithAnIOExceptionQuickly() {
-        S3BlobStore.Settings dead = new S3BlobStore.Settings("http://127.0.0.1:9", "", BUCKET, "a", "b", "", false,
-                Duration.ZERO);
+        S3BlobStore.Settings dead =
+                new S3BlobStore.Settings("http://127.0.0.1:9", "", BUCKET, "a", "b", "", false, Duration.ZERO);
         IOException e = assertThrows(IOException.class, () -> new S3BlobStore(dead));
         assertTrue(e.getMessage().contains("127.0.0.1:9"), e.getMessage());
     }
 
     static S3BlobStore.Settings hostile(HostileS3 s3, Duration callTimeout) {
         // a region given: no bucket-location lookup before the calls under test
-        return new S3BlobStore.Settings(s3.endpoint(), "us-east-1", BUCKET, "a", "b", "", false, Duration.ZERO, true,
-                callTimeout);
+        return new S3BlobStore.Settings(
+                s3.endpoint(), "us-east-1", BUCKET, "a", "b", "", false, Duration.ZERO, true, callTimeout);
     }
 
     @Test
@@ -172,9 +178,12 @@ class S3BlobStoreTest extends BlobStoreContract {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(t instanceof IOException, String.valueOf(t));
             assertTrue(t.getMessage().contains(s3.endpoint().substring("http://".length())), t.getMessage());
-            assertTrue(t.getMessage().contains("no complete answer within 2s (storage.s3.call-timeout)"), t.getMessage());
-            System.out.printf("trickling S3 listing (a byte a second, call-timeout 2s, 3 tries): failed after %d ms, "
-                    + "%d listing requests: %s%n", ms, s3.listings.get(), t.getMessage());
+            assertTrue(
+                    t.getMessage().contains("no complete answer within 2s (storage.s3.call-timeout)"), t.getMessage());
+            System.out.printf(
+                    "trickling S3 listing (a byte a second, call-timeout 2s, 3 tries): failed after %d ms, "
+                            + "%d listing requests: %s%n",
+                    ms, s3.listings.get(), t.getMessage());
         }
     }
 
@@ -220,9 +229,10 @@ class S3BlobStoreTest extends BlobStoreContract {
             });
             assertEquals(1, resumed[0]);
             assertTrue(first[0].compareTo(last[0]) > 0, first[0]);
-            System.out.printf("endless S3 listing: 30,000 blobs visited in %d ms, 30 page requests; heap after a "
-                    + "GC %d MiB before, at most %d MiB while listing (every 10,000)%n", (System.nanoTime() - t0)
-                    / 1_000_000, before >> 20, peak[0] >> 20);
+            System.out.printf(
+                    "endless S3 listing: 30,000 blobs visited in %d ms, 30 page requests; heap after a "
+                            + "GC %d MiB before, at most %d MiB while listing (every 10,000)%n",
+                    (System.nanoTime() - t0) / 1_000_000, before >> 20, peak[0] >> 20);
         }
     }
 
@@ -230,12 +240,19 @@ class S3BlobStoreTest extends BlobStoreContract {
     void presignedUrlsLiveAsLongAsConfiguredFiveMinutesByDefault() throws Exception {
         S3BlobStore redirecting = new S3BlobStore(settings(prefix, Duration.ofSeconds(90)));
         Digest d = Digest.compute(DigestAlgorithm.SHA256, bytes("short-lived"));
-        assertTrue(redirecting.redirect(d).orElseThrow().getQuery().contains("X-Amz-Expires=90"),
+        assertTrue(
+                redirecting.redirect(d).orElseThrow().getQuery().contains("X-Amz-Expires=90"),
                 redirecting.redirect(d).toString());
-        BerthConfig config = BerthConfig.load(Optional.empty(),
-                Map.of("BERTH_STORAGE_TYPE", "s3", "BERTH_STORAGE_S3_ENDPOINT", "http://s3:9000",
-                        "BERTH_STORAGE_S3_REDIRECT", "true"), w -> { });
-        assertEquals(Duration.ofMinutes(5), S3BlobStoreProvider.settings(config).redirect(),
-                "short by default");
+        BerthConfig config = BerthConfig.load(
+                Optional.empty(),
+                Map.of(
+                        "BERTH_STORAGE_TYPE",
+                        "s3",
+                        "BERTH_STORAGE_S3_ENDPOINT",
+                        "http://s3:9000",
+                        "BERTH_STORAGE_S3_REDIRECT",
+                        "true"),
+                w -> {});
+        assertEquals(Duration.ofMinutes(5), S3BlobStoreProvider.settings(config).redirect(), "short by default");
     }
 }

@@ -24,13 +24,18 @@ class S3KeysTest {
         ConfigDocs.assertInstalledAndDocumented(new S3Keys());
         assertEquals(11, S3Keys.ALL.size());
         assertTrue(S3Keys.ALL.stream().allMatch(k -> k.name().startsWith("storage.s3.")));
-        assertEquals(List.of(S3Keys.STORAGE_S3_SECRET_KEY), S3Keys.ALL.stream().filter(ConfigKey::secret).toList());
+        assertEquals(
+                List.of(S3Keys.STORAGE_S3_SECRET_KEY),
+                S3Keys.ALL.stream().filter(ConfigKey::secret).toList());
     }
 
     @Test
     void storageTypeAdmitsTheProvidersType() {
-        assertTrue(ServiceLoader.load(BlobStoreProvider.class).stream().anyMatch(p -> p.get().type().equals("s3")));
-        assertEquals(List.of("filesystem", "s3"), ConfigKeys.byName("storage.type").orElseThrow().choices());
+        assertTrue(ServiceLoader.load(BlobStoreProvider.class).stream()
+                .anyMatch(p -> p.get().type().equals("s3")));
+        assertEquals(
+                List.of("filesystem", "s3"),
+                ConfigKeys.byName("storage.type").orElseThrow().choices());
         assertEquals("s3", BerthConfig.of(Map.of("storage.type", "s3")).string(ConfigKeys.STORAGE_TYPE));
     }
 }

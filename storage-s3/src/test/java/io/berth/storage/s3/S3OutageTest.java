@@ -37,10 +37,21 @@ class S3OutageTest {
         S3Endpoint s3 = S3Endpoint.shared();
         int s3Port = URI.create(s3.endpoint()).getPort();
         try (TcpForwarder link = new TcpForwarder(s3Port);
-             TestRegistry r = new TestRegistry(dir, Map.of("storage.type", "s3", "storage.s3.endpoint",
-                     "http://127.0.0.1:" + link.port(), "storage.s3.access-key", s3.accessKey(),
-                     "storage.s3.secret-key", s3.secretKey(), "storage.s3.bucket", "berth-outage",
-                     "storage.s3.prefix", "outage-" + ProcessHandle.current().pid() + "/"))) {
+                TestRegistry r = new TestRegistry(
+                        dir,
+                        Map.of(
+                                "storage.type",
+                                "s3",
+                                "storage.s3.endpoint",
+                                "http://127.0.0.1:" + link.port(),
+                                "storage.s3.access-key",
+                                s3.accessKey(),
+                                "storage.s3.secret-key",
+                                s3.secretKey(),
+                                "storage.s3.bucket",
+                                "berth-outage",
+                                "storage.s3.prefix",
+                                "outage-" + ProcessHandle.current().pid() + "/"))) {
             Digest before = r.pushBlob("s3/app", "stored before the outage".getBytes(StandardCharsets.UTF_8));
             assertEquals(200, r.get("/readyz").statusCode());
 
@@ -48,12 +59,18 @@ class S3OutageTest {
             long start = System.nanoTime();
             HttpResponse<byte[]> read = r.get("/v2/s3/app/blobs/" + before);
             assertEquals(503, read.statusCode(), new String(read.body()));
-            assertEquals("UNAVAILABLE", JSON.readTree(read.body()).get("errors").get(0).get("code").asText());
+            assertEquals(
+                    "UNAVAILABLE",
+                    JSON.readTree(read.body()).get("errors").get(0).get("code").asText());
             assertTrue(read.headers().firstValue("Retry-After").isPresent());
             byte[] during = "pushed during the outage".getBytes(StandardCharsets.UTF_8);
             Digest duringDigest = TestRegistry.sha256(during);
-            HttpResponse<byte[]> push = r.send("POST", "/v2/s3/app/blobs/uploads/?digest=" + duringDigest, during,
-                    "Content-Type", "application/octet-stream");
+            HttpResponse<byte[]> push = r.send(
+                    "POST",
+                    "/v2/s3/app/blobs/uploads/?digest=" + duringDigest,
+                    during,
+                    "Content-Type",
+                    "application/octet-stream");
             assertEquals(503, push.statusCode(), new String(push.body()));
             assertEquals(503, r.get("/readyz").statusCode());
             assertTrue((System.nanoTime() - start) / 1_000_000_000L < 60, "answers come without waiting for the store");
@@ -64,11 +81,21 @@ class S3OutageTest {
                 Thread.sleep(500);
             }
             assertEquals(200, r.get("/readyz").statusCode());
-            assertEquals(404, r.send("HEAD", "/v2/s3/app/blobs/" + duringDigest, null).statusCode(),
+            assertEquals(
+                    404,
+                    r.send("HEAD", "/v2/s3/app/blobs/" + duringDigest, null).statusCode(),
                     "the refused push left no blob");
-            assertEquals(201, r.send("POST", "/v2/s3/app/blobs/uploads/?digest=" + duringDigest, during,
-                    "Content-Type", "application/octet-stream").statusCode());
-            assertArrayEquals("stored before the outage".getBytes(StandardCharsets.UTF_8),
+            assertEquals(
+                    201,
+                    r.send(
+                                    "POST",
+                                    "/v2/s3/app/blobs/uploads/?digest=" + duringDigest,
+                                    during,
+                                    "Content-Type",
+                                    "application/octet-stream")
+                            .statusCode());
+            assertArrayEquals(
+                    "stored before the outage".getBytes(StandardCharsets.UTF_8),
                     r.get("/v2/s3/app/blobs/" + before).body());
         }
     }
@@ -76,26 +103,47 @@ class S3OutageTest {
     @Test
     void withRedirectsBlobGetsSendClientsToTheStoreAndHeadStaysHere() throws Exception {
         S3Endpoint s3 = S3Endpoint.shared();
-        try (TestRegistry r = new TestRegistry(dir, Map.of("storage.type", "s3", "storage.s3.endpoint", s3.endpoint(),
-                "storage.s3.access-key", s3.accessKey(), "storage.s3.secret-key", s3.secretKey(),
-                "storage.s3.bucket", "berth-redirect", "storage.s3.redirect", "true"))) {
+        try (TestRegistry r = new TestRegistry(
+                dir,
+                Map.of(
+                        "storage.type",
+                        "s3",
+                        "storage.s3.endpoint",
+                        s3.endpoint(),
+                        "storage.s3.access-key",
+                        s3.accessKey(),
+                        "storage.s3.secret-key",
+                        s3.secretKey(),
+                        "storage.s3.bucket",
+                        "berth-redirect",
+                        "storage.s3.redirect",
+                        "true"))) {
             byte[] content = "served by the object store".getBytes(StandardCharsets.UTF_8);
             Digest d = r.pushBlob("s3/redirected", content);
             HttpResponse<byte[]> get = r.get("/v2/s3/redirected/blobs/" + d);
             assertEquals(307, get.statusCode());
             String location = get.headers().firstValue("Location").orElseThrow();
             assertTrue(location.startsWith(s3.endpoint() + "/berth-redirect/"), location);
-            assertEquals(d.toString(), get.headers().firstValue("Docker-Content-Digest").orElseThrow());
+            assertEquals(
+                    d.toString(),
+                    get.headers().firstValue("Docker-Content-Digest").orElseThrow());
             HttpResponse<byte[]> followed = HttpClient.newBuilder()
-                    .followRedirects(HttpClient.Redirect.NORMAL).build()
-                    .send(HttpRequest.newBuilder(r.uri("/v2/s3/redirected/blobs/" + d)).build(),
+                    .followRedirects(HttpClient.Redirect.NORMAL)
+                    .build()
+                    .send(
+                            HttpRequest.newBuilder(r.uri("/v2/s3/redirected/blobs/" + d))
+                                    .build(),
                             HttpResponse.BodyHandlers.ofByteArray());
             assertEquals(200, followed.statusCode());
             assertArrayEquals(content, followed.body());
             HttpResponse<byte[]> head = r.send("HEAD", "/v2/s3/redirected/blobs/" + d, null);
             assertEquals(200, head.statusCode());
-            assertEquals(String.valueOf(content.length), head.headers().firstValue("Content-Length").orElseThrow());
-            assertEquals(404, r.get("/v2/s3/redirected/blobs/sha256:" + "2".repeat(64)).statusCode(),
+            assertEquals(
+                    String.valueOf(content.length),
+                    head.headers().firstValue("Content-Length").orElseThrow());
+            assertEquals(
+                    404,
+                    r.get("/v2/s3/redirected/blobs/sha256:" + "2".repeat(64)).statusCode(),
                     "unknown blobs are not redirected");
         }
     }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 public abstract class BlobStoreContract {
     @TempDir
     protected Path dir;
+
     protected BlobStore store;
 
     protected abstract BlobStore newStore(Path dir) throws IOException;
@@ -161,8 +162,8 @@ public abstract class BlobStoreContract {
         assertThrows(StagedUploadLostException.class, () -> store.append(id, 10, new ByteArrayInputStream(bytes("x"))));
         assertEquals(3, store.uploadSize(id), "nothing written");
         UploadId missing = UploadId.random();
-        assertThrows(StagedUploadLostException.class,
-                () -> store.append(missing, 2, new ByteArrayInputStream(bytes("x"))));
+        assertThrows(
+                StagedUploadLostException.class, () -> store.append(missing, 2, new ByteArrayInputStream(bytes("x"))));
         // an upload whose staging file was never created starts from nothing
         assertEquals(1, store.append(missing, 0, new ByteArrayInputStream(bytes("x"))));
     }

@@ -42,8 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
 public abstract class MetadataStoreContract {
     protected static final RepositoryName REPO = RepositoryName.of("team/app");
     protected static final ChangeOrigin ORIGIN = new ChangeOrigin("v2", "req-1", "alice");
+
     @TempDir
     protected Path dir;
+
     protected MetadataStore store;
 
     protected abstract MetadataStore newStore(Path dir);
@@ -64,8 +66,15 @@ public abstract class MetadataStoreContract {
 
     private ManifestRecord manifest(String content, Optional<Digest> subject, String artifactType) {
         byte[] payload = content.getBytes(StandardCharsets.UTF_8);
-        return new ManifestRecord(REPO, Digest.compute(DigestAlgorithm.SHA256, payload),
-                "application/vnd.oci.image.manifest.v1+json", artifactType, subject, Map.of("k", "v"), payload, 1);
+        return new ManifestRecord(
+                REPO,
+                Digest.compute(DigestAlgorithm.SHA256, payload),
+                "application/vnd.oci.image.manifest.v1+json",
+                artifactType,
+                subject,
+                Map.of("k", "v"),
+                payload,
+                1);
     }
 
     @Test
@@ -126,22 +135,42 @@ public abstract class MetadataStoreContract {
             tx.manifests().put(index, new ManifestReferences(Set.of(), Set.of(image.digest())));
             tx.manifests().put(index2, new ManifestReferences(Set.of(), Set.of(image.digest(), index2.digest())));
             tx.manifests().put(signature, new ManifestReferences(Set.of(), Set.of()));
-            tx.manifests().put(new ManifestRecord(other, image.digest(), image.mediaType(), null, Optional.empty(),
-                    Map.of(), image.payload(), 1), new ManifestReferences(Set.of(layer), Set.of()));
+            tx.manifests()
+                    .put(
+                            new ManifestRecord(
+                                    other,
+                                    image.digest(),
+                                    image.mediaType(),
+                                    null,
+                                    Optional.empty(),
+                                    Map.of(),
+                                    image.payload(),
+                                    1),
+                            new ManifestReferences(Set.of(layer), Set.of()));
             return null;
         });
         assertEquals(List.of(image.digest()), store.manifests().dependents(REPO, index.digest()));
         assertEquals(List.of(image.digest()), store.manifests().dependents(REPO, index2.digest()), "not itself");
         assertEquals(List.of(signature.digest()), store.manifests().dependents(REPO, image.digest()));
-        assertEquals(Set.of(index.digest(), index2.digest()), Set.copyOf(store.manifests().indexesListing(REPO, image.digest())));
+        assertEquals(
+                Set.of(index.digest(), index2.digest()),
+                Set.copyOf(store.manifests().indexesListing(REPO, image.digest())));
         assertTrue(store.manifests().indexesListing(REPO, index2.digest()).isEmpty());
         assertEquals(List.of(layer), store.manifests().blobsOf(REPO, image.digest()));
-        assertEquals(List.of(image.digest()), store.manifests().digestsStartingWith(REPO, "sha256:"
-                + image.digest().hex().substring(0, 8), 5));
-        assertEquals(List.of(image.digest()), store.manifests().digestsStartingWith(other, "sha256:"
-                + image.digest().hex().substring(0, 8), 5));
-        assertEquals(4, store.manifests().digestsStartingWith(REPO, "sha256:", 5).size());
-        assertEquals(Set.of(new ManifestKey(REPO, image.digest()), new ManifestKey(other, image.digest())),
+        assertEquals(
+                List.of(image.digest()),
+                store.manifests()
+                        .digestsStartingWith(
+                                REPO, "sha256:" + image.digest().hex().substring(0, 8), 5));
+        assertEquals(
+                List.of(image.digest()),
+                store.manifests()
+                        .digestsStartingWith(
+                                other, "sha256:" + image.digest().hex().substring(0, 8), 5));
+        assertEquals(
+                4, store.manifests().digestsStartingWith(REPO, "sha256:", 5).size());
+        assertEquals(
+                Set.of(new ManifestKey(REPO, image.digest()), new ManifestKey(other, image.digest())),
                 Set.copyOf(store.manifests().referencingBlobAnywhere(layer)));
         long later = System.currentTimeMillis() + 3_600_000;
         assertEquals(Optional.of(new BlobRecord(layer, 5)), store.gc().blobUnlinkedSince(layer, later));
@@ -173,14 +202,16 @@ public abstract class MetadataStoreContract {
             tx.manifests().put(a, new ManifestReferences(Set.of(), Set.of()));
             tx.manifests().put(b, new ManifestReferences(Set.of(), Set.of()));
             assertTrue(tx.tags().set(REPO, "v1", a.digest(), ORIGIN).isEmpty());
-            assertEquals(a.digest(), tx.tags().set(REPO, "v1", b.digest(), ORIGIN).orElseThrow());
+            assertEquals(
+                    a.digest(), tx.tags().set(REPO, "v1", b.digest(), ORIGIN).orElseThrow());
             tx.tags().set(REPO, "v1", b.digest(), ORIGIN); // unchanged: no new history entry
             return null;
         });
         assertEquals(b.digest(), store.tags().target(REPO, "v1").orElseThrow());
         assertTrue(store.<Boolean>inTransaction(tx -> tx.tags().delete(REPO, "v1", ORIGIN)));
         List<TagChange> h = store.tags().history(REPO, "v1");
-        assertEquals(List.of(TagChange.Action.CREATED, TagChange.Action.MOVED, TagChange.Action.DELETED),
+        assertEquals(
+                List.of(TagChange.Action.CREATED, TagChange.Action.MOVED, TagChange.Action.DELETED),
                 h.stream().map(TagChange::action).toList());
         assertEquals(a.digest(), h.get(1).previous().orElseThrow());
         assertTrue(h.stream().allMatch(c -> c.origin().equals(ORIGIN)), "each version records where it came from");
@@ -238,12 +269,15 @@ public abstract class MetadataStoreContract {
             tx.manifests().put(sbom, new ManifestReferences(Set.of(), Set.of()));
             return null;
         });
-        assertEquals(2, store.manifests().referrers(REPO, subject, null, null, 100).size());
+        assertEquals(
+                2, store.manifests().referrers(REPO, subject, null, null, 100).size());
         List<ReferrerRecord> only = store.manifests().referrers(REPO, subject, "application/sbom", null, 100);
         assertEquals(1, only.size());
         assertEquals(sbom.digest(), only.get(0).digest());
         assertEquals("v", only.get(0).annotations().get("k"));
-        assertTrue(store.manifests().referrers(REPO, digest("none"), null, null, 100).isEmpty());
+        assertTrue(store.manifests()
+                .referrers(REPO, digest("none"), null, null, 100)
+                .isEmpty());
     }
 
     @Test
@@ -266,10 +300,12 @@ public abstract class MetadataStoreContract {
 
     @Test
     void anErrorInsideATransactionLeavesTheStoreUsable() {
-        assertThrows(OutOfMemoryError.class, () -> store.inTransaction(tx -> {
-            tx.repositories().ensure(RepositoryName.of("half/done"));
-            throw new OutOfMemoryError("injected");
-        }));
+        assertThrows(
+                OutOfMemoryError.class,
+                () -> store.inTransaction(tx -> {
+                    tx.repositories().ensure(RepositoryName.of("half/done"));
+                    throw new OutOfMemoryError("injected");
+                }));
         assertFalse(store.repositories().exists(RepositoryName.of("half/done")));
         store.inTransaction(tx -> {
             tx.repositories().ensure(RepositoryName.of("after/error"));
@@ -281,16 +317,18 @@ public abstract class MetadataStoreContract {
 
     @Test
     void failedTransactionsLeaveNothing() {
-        assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
-            tx.repositories().ensure(RepositoryName.of("rolled/back"));
-            throw new IllegalStateException("boom");
-        }));
+        assertThrows(
+                IllegalStateException.class,
+                () -> store.inTransaction(tx -> {
+                    tx.repositories().ensure(RepositoryName.of("rolled/back"));
+                    throw new IllegalStateException("boom");
+                }));
         assertFalse(store.repositories().exists(RepositoryName.of("rolled/back")));
     }
 
     static OutboxEvent event(long seq, String repository, long repoSeq, long at) {
-        return new OutboxEvent(seq, "id-" + seq, repository, repoSeq, "io.berth.manifest.pushed", "{\"n\":" + seq + "}",
-                at);
+        return new OutboxEvent(
+                seq, "id-" + seq, repository, repoSeq, "io.berth.manifest.pushed", "{\"n\":" + seq + "}", at);
     }
 
     @Test
@@ -311,7 +349,9 @@ public abstract class MetadataStoreContract {
         assertEquals(new OutboxStats(5, 1000), store.outbox().stats());
 
         assertEquals(2, (int) store.inTransaction(tx -> tx.outbox().markSent(List.of(1L, 2L), 5000)));
-        assertEquals(List.of(3L, 4L, 5L), store.outbox().pending(10).stream().map(OutboxEvent::seq).toList());
+        assertEquals(
+                List.of(3L, 4L, 5L),
+                store.outbox().pending(10).stream().map(OutboxEvent::seq).toList());
         assertEquals(new OutboxStats(3, 1002), store.outbox().stats());
         assertEquals(0, (int) store.inTransaction(tx -> tx.outbox().markSent(List.of(1L), 6000)), "already sent");
 
@@ -324,11 +364,13 @@ public abstract class MetadataStoreContract {
     void sequencesCountOnlyWhenTheirTransactionCommits() {
         assertEquals(1L, (long) store.inTransaction(tx -> tx.nextSequence("s")));
         assertEquals(2L, (long) store.inTransaction(tx -> tx.nextSequence("s")));
-        assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
-            tx.nextSequence("s");
-            tx.outbox().insert(event(99, "a/x", 3, 1));
-            throw new IllegalStateException("rolled back");
-        }));
+        assertThrows(
+                IllegalStateException.class,
+                () -> store.inTransaction(tx -> {
+                    tx.nextSequence("s");
+                    tx.outbox().insert(event(99, "a/x", 3, 1));
+                    throw new IllegalStateException("rolled back");
+                }));
         assertEquals(List.of(), store.outbox().pending(10), "the rolled-back event is not there");
         assertEquals(3L, (long) store.inTransaction(tx -> tx.nextSequence("s")), "no gap");
         assertEquals(1L, (long) store.inTransaction(tx -> tx.nextSequence("other")));
@@ -342,23 +384,30 @@ public abstract class MetadataStoreContract {
             assertEquals(List.of(), ran, "not before the commit");
             return null;
         });
-        assertThrows(IllegalStateException.class, () -> store.inTransaction(tx -> {
-            tx.afterCommit(() -> ran.add("rolled back"));
-            throw new IllegalStateException("boom");
-        }));
+        assertThrows(
+                IllegalStateException.class,
+                () -> store.inTransaction(tx -> {
+                    tx.afterCommit(() -> ran.add("rolled back"));
+                    throw new IllegalStateException("boom");
+                }));
         assertEquals(List.of("committed"), ran);
     }
 
     @Test
     void aLeaseHasOneHolderUntilItExpires() {
         assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", 10_000)));
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", 20_000)), "renewed by its holder");
+        assertTrue(
+                store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", 20_000)),
+                "renewed by its holder");
         // "now" of a transaction is the store's clock: far past these epoch-millisecond times
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "two", tx.now() + 60_000)),
+        assertTrue(
+                store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "two", tx.now() + 60_000)),
                 "an expired lease goes to whoever asks");
-        assertFalse(store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", tx.now() + 60_000)),
+        assertFalse(
+                store.<Boolean>inTransaction(tx -> tx.leases().acquire("relay", "one", tx.now() + 60_000)),
                 "held by two until it expires");
-        assertTrue(store.<Boolean>inTransaction(tx -> tx.leases().acquire("other", "one", tx.now() + 60_000)),
+        assertTrue(
+                store.<Boolean>inTransaction(tx -> tx.leases().acquire("other", "one", tx.now() + 60_000)),
                 "leases are independent");
     }
 
@@ -402,13 +451,15 @@ public abstract class MetadataStoreContract {
                 assertEquals(h.get(i - 1).digest(), h.get(i).previous());
             }
         }
-        assertEquals(h.get(h.size() - 1).digest().orElseThrow(), store.tags().target(REPO, "hot").orElseThrow());
+        assertEquals(
+                h.get(h.size() - 1).digest().orElseThrow(),
+                store.tags().target(REPO, "hot").orElseThrow());
     }
 
     @Test
     void robotAccountsAreStoredByNameOnceAndDeleted() {
-        RobotRecord ci = new RobotRecord("ci", "ab".repeat(32),
-                List.of("team-a/**", "shared/*"), List.of("pull", "push"), "CI", 1234L, "root");
+        RobotRecord ci = new RobotRecord(
+                "ci", "ab".repeat(32), List.of("team-a/**", "shared/*"), List.of("pull", "push"), "CI", 1234L, "root");
         Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.robots().insert(ci)));
         Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.robots().insert(ci)), "names are unique");
         Assertions.assertEquals(Optional.of(ci), store.robots().get("ci"));
@@ -433,14 +484,15 @@ public abstract class MetadataStoreContract {
     @Test
     void deferredCommitsAreVisibleAtOnceKeptInOrderAndAcrossReopening() {
         UploadId first = UploadId.random();
-        store.inTransaction(MetadataStore.Durability.DEFERRED,
-                tx -> {
-                    tx.uploads().create(new UploadSession(first, REPO, 0, 1, 1, "10.0.0.1"));
-                    return null;
-                });
+        store.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
+            tx.uploads().create(new UploadSession(first, REPO, 0, 1, 1, "10.0.0.1"));
+            return null;
+        });
         Assertions.assertTrue(store.uploads().exists(first), "visible to reads at once");
-        Assertions.assertTrue((boolean) store.inTransaction(MetadataStore.Durability.DURABLE,
-                tx -> tx.uploads().advance(first, 0, 5)), "a durable change on top of the deferred one");
+        Assertions.assertTrue(
+                (boolean) store.inTransaction(
+                        MetadataStore.Durability.DURABLE, tx -> tx.uploads().advance(first, 0, 5)),
+                "a durable change on top of the deferred one");
         store.close();
         store = newStore(dir);
         Assertions.assertEquals(5, store.uploads().get(first).orElseThrow().size());

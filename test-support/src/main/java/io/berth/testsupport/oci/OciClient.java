@@ -45,11 +45,18 @@ import java.util.function.Supplier;
  */
 public final class OciClient {
     /** One pool per test JVM: HTTP/1.1 as registry clients speak it (the JDK's default tries h2c upgrades). */
-    private static final HttpClient SHARED = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private static final HttpClient SHARED = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
+
     private static final JsonFactory JSON = new JsonFactory();
-    private static final String ALL_MANIFESTS = String.join(", ", MediaTypes.OCI_INDEX, MediaTypes.OCI_MANIFEST,
-            MediaTypes.DOCKER_MANIFEST_LIST, MediaTypes.DOCKER_MANIFEST);
+    private static final String ALL_MANIFESTS = String.join(
+            ", ",
+            MediaTypes.OCI_INDEX,
+            MediaTypes.OCI_MANIFEST,
+            MediaTypes.DOCKER_MANIFEST_LIST,
+            MediaTypes.DOCKER_MANIFEST);
 
     private final HttpClient http;
     private final URI base;
@@ -109,8 +116,8 @@ public final class OciClient {
      * whole URL stays one); {@code headers} are name, value, name, value…; a null body sends none.
      */
     public OciResponse send(String method, String path, byte[] body, String... headers) {
-        return sendBody(method, path, body == null ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body),
-                headers);
+        return sendBody(
+                method, path, body == null ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body), headers);
     }
 
     /** A GET of {@code path} as given. */
@@ -130,7 +137,8 @@ public final class OciClient {
     }
 
     private HttpRequest request(String method, String path, BodyPublisher body, String... own) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).method(method, body);
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).method(method, body);
         List<String> named = new ArrayList<>();
         for (int i = 0; i < own.length; i += 2) {
             b.header(own[i], own[i + 1]);
@@ -168,7 +176,11 @@ public final class OciClient {
 
     /** POST: opens an upload session (202). */
     public Upload startUpload(String repo) {
-        return new Upload(repo, send("POST", "/v2/" + repo + "/blobs/uploads/", null).expect(202).location(),
+        return new Upload(
+                repo,
+                send("POST", "/v2/" + repo + "/blobs/uploads/", null)
+                        .expect(202)
+                        .location(),
                 0);
     }
 
@@ -197,10 +209,19 @@ public final class OciClient {
     }
 
     private Upload patch(Upload upload, BodyPublisher body, long length) {
-        OciResponse r = sendBody("PATCH", upload.location(), body, "Content-Type", "application/octet-stream",
-                "Content-Range", upload.offset() + "-" + (upload.offset() + length - 1)).expect(202);
+        OciResponse r = sendBody(
+                        "PATCH",
+                        upload.location(),
+                        body,
+                        "Content-Type",
+                        "application/octet-stream",
+                        "Content-Range",
+                        upload.offset() + "-" + (upload.offset() + length - 1))
+                .expect(202);
         long offset = upload.offset() + length;
-        assertEquals("0-" + Math.max(0, offset - 1), r.header("Range").orElse(null),
+        assertEquals(
+                "0-" + Math.max(0, offset - 1),
+                r.header("Range").orElse(null),
                 () -> "the range after the chunk: " + r);
         return new Upload(upload.repo(), r.location(), offset);
     }
@@ -212,8 +233,13 @@ public final class OciClient {
 
     /** As {@link #complete(Upload, Digest)} with the last chunk in the PUT's body. */
     public Digest complete(Upload upload, Digest digest, byte[] lastChunk) {
-        OciResponse r = send("PUT", withQuery(upload.location(), "digest=" + digest), lastChunk,
-                "Content-Type", "application/octet-stream").expect(201);
+        OciResponse r = send(
+                        "PUT",
+                        withQuery(upload.location(), "digest=" + digest),
+                        lastChunk,
+                        "Content-Type",
+                        "application/octet-stream")
+                .expect(201);
         assertEquals(digest.toString(), r.header("Docker-Content-Digest").orElse(null), r::toString);
         return digest;
     }
@@ -221,8 +247,8 @@ public final class OciClient {
     /** Monolithic push: one POST {@code ?digest=} carrying the blob (201). */
     public Digest pushBlob(String repo, byte[] content) {
         Digest d = TestImage.sha256(content);
-        send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, content, "Content-Type",
-                "application/octet-stream").expect(201);
+        send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, content, "Content-Type", "application/octet-stream")
+                .expect(201);
         return d;
     }
 
@@ -253,7 +279,9 @@ public final class OciClient {
             for (int n; (n = in.read(buf)) > 0; total += n) {
                 md.update(buf, 0, n);
             }
-            return new StreamedBlob(r.headers().firstValueAsLong("Content-Length").orElse(-1), total,
+            return new StreamedBlob(
+                    r.headers().firstValueAsLong("Content-Length").orElse(-1),
+                    total,
                     Digest.of(digest.algorithm(), md.digest()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -315,7 +343,8 @@ public final class OciClient {
         List<String> tags = new ArrayList<>();
         try (JsonParser p = JSON.createParser(r.body())) {
             while (p.nextToken() != null) {
-                if (p.currentToken() == JsonToken.FIELD_NAME && p.currentName().equals("tags")
+                if (p.currentToken() == JsonToken.FIELD_NAME
+                        && p.currentName().equals("tags")
                         && p.nextToken() == JsonToken.START_ARRAY) {
                     while (p.nextToken() == JsonToken.VALUE_STRING) {
                         tags.add(p.getText());
@@ -339,7 +368,8 @@ public final class OciClient {
     private static String stringField(OciResponse r, String name) {
         try (JsonParser p = JSON.createParser(r.body())) {
             while (p.nextToken() != null) {
-                if (p.currentToken() == JsonToken.FIELD_NAME && p.currentName().equals(name)
+                if (p.currentToken() == JsonToken.FIELD_NAME
+                        && p.currentName().equals(name)
                         && p.nextToken() == JsonToken.VALUE_STRING) {
                     return p.getText();
                 }

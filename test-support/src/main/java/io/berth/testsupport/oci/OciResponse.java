@@ -90,7 +90,6 @@ public record OciResponse(String method, String path, int status, HttpHeaders he
     @Override
     public String toString() {
         String text = text();
-        return method + " " + path + " → " + status + " "
-                + (text.length() > 500 ? text.substring(0, 500) + "…" : text);
+        return method + " " + path + " → " + status + " " + (text.length() > 500 ? text.substring(0, 500) + "…" : text);
     }
 }

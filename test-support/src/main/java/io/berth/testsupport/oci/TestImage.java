@@ -23,7 +23,8 @@ public final class TestImage {
 
     /** A config naming {@code seed} and one layer of text: images of different seeds share no blob. */
     public static TestImage of(String seed) {
-        return of(("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8),
+        return of(
+                ("{\"seed\":\"" + seed + "\"}").getBytes(StandardCharsets.UTF_8),
                 ("layer of " + seed).getBytes(StandardCharsets.UTF_8));
     }
 
@@ -42,7 +43,8 @@ public final class TestImage {
             list.append(list.isEmpty() ? "" : ",").append(descriptor("application/vnd.oci.image.layer.v1.tar", layer));
         }
         return ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
-                + descriptor("application/vnd.oci.image.config.v1+json", config) + ",\"layers\":[" + list + "]}")
+                        + descriptor("application/vnd.oci.image.config.v1+json", config) + ",\"layers\":[" + list
+                        + "]}")
                 .getBytes(StandardCharsets.UTF_8);
     }
 

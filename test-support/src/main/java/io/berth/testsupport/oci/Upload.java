@@ -5,5 +5,4 @@ package io.berth.testsupport.oci;
  * ({@code Location}, usually a path, so another instance sharing the session can continue it) and
  * how many bytes it holds (from {@code Range}).
  */
-public record Upload(String repo, String location, long offset) {
-}
+public record Upload(String repo, String location, long offset) {}

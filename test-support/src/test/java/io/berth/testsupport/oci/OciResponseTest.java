@@ -13,7 +13,11 @@ import org.junit.jupiter.api.Test;
 /** {@link OciResponse#expectError} passes only the spec's error document with the code, at the status. */
 class OciResponseTest {
     static OciResponse response(int status, String body) {
-        return new OciResponse("GET", "/v2/x/blobs/sha256:0", status, HttpHeaders.of(Map.of(), (a, b) -> true),
+        return new OciResponse(
+                "GET",
+                "/v2/x/blobs/sha256:0",
+                status,
+                HttpHeaders.of(Map.of(), (a, b) -> true),
                 body.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -37,9 +41,11 @@ class OciResponseTest {
         String blobUnknown = "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"\"}]}";
         assertThrows(AssertionError.class, () -> response(400, blobUnknown).expectError(404, ErrorCode.BLOB_UNKNOWN));
         assertThrows(AssertionError.class, () -> response(404, blobUnknown).expectError(404, ErrorCode.NAME_UNKNOWN));
-        assertThrows(AssertionError.class, () -> response(404, "<html>Not Found</html>")
-                .expectError(404, ErrorCode.BLOB_UNKNOWN));
-        assertThrows(AssertionError.class, () -> response(404, "{\"message\":\"BLOB_UNKNOWN\"}")
-                .expectError(404, ErrorCode.BLOB_UNKNOWN));
+        assertThrows(
+                AssertionError.class,
+                () -> response(404, "<html>Not Found</html>").expectError(404, ErrorCode.BLOB_UNKNOWN));
+        assertThrows(
+                AssertionError.class,
+                () -> response(404, "{\"message\":\"BLOB_UNKNOWN\"}").expectError(404, ErrorCode.BLOB_UNKNOWN));
     }
 }

@@ -21,13 +21,12 @@ import java.util.List;
  * Public for store implementations in other modules (metadata-postgres).
  */
 public final class Migrations {
-    static final List<String> ALL = List.of("V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin",
-            "V5__robots", "V6__byte_order");
+    static final List<String> ALL = List.of(
+            "V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin", "V5__robots", "V6__byte_order");
     /** The advisory lock key PostgreSQL instances take while migrating ("berth" in ASCII). */
     static final long ADVISORY_LOCK = 0x6265727468L;
 
-    private Migrations() {
-    }
+    private Migrations() {}
 
     /** For store implementations: brings the database up to this build's schema in {@code dialect}. */
     public static void apply(Connection c, String dialect) throws SQLException {
@@ -48,7 +47,7 @@ public final class Migrations {
             c.commit();
             int current = 0;
             try (Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT version, name FROM schema_migrations ORDER BY version")) {
+                    ResultSet rs = s.executeQuery("SELECT version, name FROM schema_migrations ORDER BY version")) {
                 while (rs.next()) {
                     current = rs.getInt(1);
                     if (current > ALL.size()) {
@@ -117,6 +116,8 @@ public final class Migrations {
             }
         }
         return Arrays.stream(cleaned.toString().split(";\\s*\n"))
-                .map(String::strip).filter(s -> !s.isEmpty()).toList();
+                .map(String::strip)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 }

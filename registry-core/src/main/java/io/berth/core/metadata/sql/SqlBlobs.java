@@ -15,31 +15,47 @@ final class SqlBlobs implements BlobRecords.Writes {
 
     @Override
     public OptionalLong size(Digest digest) {
-        return session.queryOne("SELECT size FROM blobs WHERE digest = ?", ps -> ps.setString(1, digest.toString()),
-                rs -> rs.getLong(1)).map(OptionalLong::of).orElse(OptionalLong.empty());
+        return session.queryOne(
+                        "SELECT size FROM blobs WHERE digest = ?",
+                        ps -> ps.setString(1, digest.toString()),
+                        rs -> rs.getLong(1))
+                .map(OptionalLong::of)
+                .orElse(OptionalLong.empty());
     }
 
     @Override
     public boolean linked(RepositoryName repository, Digest digest) {
-        return session.queryOne("SELECT 1 FROM repository_blobs WHERE repository = ? AND digest = ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, digest.toString());
-        }, rs -> true).isPresent();
+        return session.queryOne(
+                        "SELECT 1 FROM repository_blobs WHERE repository = ? AND digest = ?",
+                        ps -> {
+                            ps.setString(1, repository.value());
+                            ps.setString(2, digest.toString());
+                        },
+                        rs -> true)
+                .isPresent();
     }
 
     @Override
     public OptionalLong linkedSize(RepositoryName repository, Digest digest) {
-        return session.queryOne("SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest"
-                + " WHERE rb.repository = ? AND rb.digest = ?", ps -> {
-                    ps.setString(1, repository.value());
-                    ps.setString(2, digest.toString());
-                }, rs -> rs.getLong(1)).map(OptionalLong::of).orElse(OptionalLong.empty());
+        return session.queryOne(
+                        "SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest"
+                                + " WHERE rb.repository = ? AND rb.digest = ?",
+                        ps -> {
+                            ps.setString(1, repository.value());
+                            ps.setString(2, digest.toString());
+                        },
+                        rs -> rs.getLong(1))
+                .map(OptionalLong::of)
+                .orElse(OptionalLong.empty());
     }
 
     @Override
     public boolean linkedAnywhere(Digest digest) {
-        return session.queryOne("SELECT 1 FROM repository_blobs WHERE digest = ? LIMIT 1",
-                ps -> ps.setString(1, digest.toString()), rs -> true).isPresent();
+        return session.queryOne(
+                        "SELECT 1 FROM repository_blobs WHERE digest = ? LIMIT 1",
+                        ps -> ps.setString(1, digest.toString()),
+                        rs -> true)
+                .isPresent();
     }
 
     @Override
@@ -49,17 +65,20 @@ final class SqlBlobs implements BlobRecords.Writes {
 
     @Override
     public void put(Digest digest, long size) {
-        session.update("INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING", ps -> {
-            ps.setString(1, digest.toString());
-            ps.setLong(2, size);
-            ps.setLong(3, session.now());
-        });
+        session.update(
+                "INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING", ps -> {
+                    ps.setString(1, digest.toString());
+                    ps.setLong(2, size);
+                    ps.setLong(3, session.now());
+                });
     }
 
     @Override
     public void link(RepositoryName repository, Digest digest) {
-        session.update("INSERT INTO repository_blobs (repository, digest, linked_at) VALUES (?, ?, ?)"
-                + " ON CONFLICT (repository, digest) DO UPDATE SET linked_at = excluded.linked_at", ps -> {
+        session.update(
+                "INSERT INTO repository_blobs (repository, digest, linked_at) VALUES (?, ?, ?)"
+                        + " ON CONFLICT (repository, digest) DO UPDATE SET linked_at = excluded.linked_at",
+                ps -> {
                     ps.setString(1, repository.value());
                     ps.setString(2, digest.toString());
                     ps.setLong(3, session.now());
@@ -69,15 +88,18 @@ final class SqlBlobs implements BlobRecords.Writes {
     @Override
     public boolean unlink(RepositoryName repository, Digest digest) {
         return session.update("DELETE FROM repository_blobs WHERE repository = ? AND digest = ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, digest.toString());
-        }) > 0;
+                    ps.setString(1, repository.value());
+                    ps.setString(2, digest.toString());
+                })
+                > 0;
     }
 
     @Override
     public void recordPull(RepositoryName repository, Digest digest, long at) {
-        session.update("UPDATE repository_blobs SET last_pulled_at = ? WHERE repository = ? AND digest = ?"
-                + " AND (last_pulled_at IS NULL OR last_pulled_at < ?)", ps -> {
+        session.update(
+                "UPDATE repository_blobs SET last_pulled_at = ? WHERE repository = ? AND digest = ?"
+                        + " AND (last_pulled_at IS NULL OR last_pulled_at < ?)",
+                ps -> {
                     ps.setLong(1, at);
                     ps.setString(2, repository.value());
                     ps.setString(3, digest.toString());

@@ -36,15 +36,18 @@ final class SqlGc implements GcRecords.Writes {
 
     @Override
     public List<BlobRecord> unreferencedBlobs(String after, long cutoff, int limit) {
-        return session.query("SELECT b.digest, b.size FROM blobs b WHERE b.digest > ? AND b.created_at < ?"
-                + " AND NOT EXISTS (SELECT 1 FROM manifest_blobs mb WHERE mb.blob_digest = b.digest)"
-                + " AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest AND rb.linked_at >= ?)"
-                + " ORDER BY b.digest LIMIT ?", ps -> {
+        return session.query(
+                "SELECT b.digest, b.size FROM blobs b WHERE b.digest > ? AND b.created_at < ?"
+                        + " AND NOT EXISTS (SELECT 1 FROM manifest_blobs mb WHERE mb.blob_digest = b.digest)"
+                        + " AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest AND rb.linked_at >= ?)"
+                        + " ORDER BY b.digest LIMIT ?",
+                ps -> {
                     ps.setString(1, after == null ? "" : after);
                     ps.setLong(2, cutoff);
                     ps.setLong(3, cutoff);
                     ps.setInt(4, limit);
-                }, rs -> new BlobRecord(Digest.parse(rs.getString(1)), rs.getLong(2)));
+                },
+                rs -> new BlobRecord(Digest.parse(rs.getString(1)), rs.getLong(2)));
     }
 
     @Override
@@ -58,30 +61,49 @@ final class SqlGc implements GcRecords.Writes {
         }
         String r = repo;
         String d = digest;
-        return session.query("SELECT m.repository, m.digest FROM manifests m WHERE (m.repository, m.digest) > (?, ?)"
-                + " AND m.pushed_at < ? AND" + UNREACHABLE + " ORDER BY m.repository, m.digest LIMIT ?", ps -> {
+        return session.query(
+                "SELECT m.repository, m.digest FROM manifests m WHERE (m.repository, m.digest) > (?, ?)"
+                        + " AND m.pushed_at < ? AND" + UNREACHABLE + " ORDER BY m.repository, m.digest LIMIT ?",
+                ps -> {
                     ps.setString(1, r);
                     ps.setString(2, d);
                     ps.setLong(3, cutoff);
                     ps.setInt(4, limit);
-                }, rs -> new ManifestKey(RepositoryName.of(rs.getString(1)), Digest.parse(rs.getString(2))));
+                },
+                rs -> new ManifestKey(RepositoryName.of(rs.getString(1)), Digest.parse(rs.getString(2))));
     }
 
     @Override
     public Optional<BlobRecord> blobUnlinkedSince(Digest blob, long cutoff) {
-        return session.queryOne("SELECT b.digest, b.size FROM blobs b WHERE b.digest = ? AND b.created_at < ?"
-                + " AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest AND rb.linked_at >= ?)",
+        return session.queryOne(
+                "SELECT b.digest, b.size FROM blobs b WHERE b.digest = ? AND b.created_at < ?"
+                        + " AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest AND rb.linked_at >= ?)",
                 ps -> {
                     ps.setString(1, blob.toString());
                     ps.setLong(2, cutoff);
                     ps.setLong(3, cutoff);
-                }, rs -> new BlobRecord(Digest.parse(rs.getString(1)), rs.getLong(2)));
+                },
+                rs -> new BlobRecord(Digest.parse(rs.getString(1)), rs.getLong(2)));
     }
 
     private static GcRunRecord gcRun(ResultSet rs) throws SQLException {
-        return new GcRunRecord(rs.getString(1), rs.getString(2), rs.getInt(3) != 0, rs.getInt(4) != 0, rs.getLong(5),
-                rs.getLong(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10), optionalLong(rs, 11),
-                rs.getLong(12), rs.getLong(13), rs.getLong(14), rs.getLong(15), rs.getString(16));
+        return new GcRunRecord(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getInt(3) != 0,
+                rs.getInt(4) != 0,
+                rs.getLong(5),
+                rs.getLong(6),
+                rs.getString(7),
+                rs.getString(8),
+                rs.getLong(9),
+                rs.getLong(10),
+                optionalLong(rs, 11),
+                rs.getLong(12),
+                rs.getLong(13),
+                rs.getLong(14),
+                rs.getLong(15),
+                rs.getString(16));
     }
 
     @Override
@@ -91,18 +113,19 @@ final class SqlGc implements GcRecords.Writes {
 
     @Override
     public Optional<GcRunRecord> latestRun() {
-        return session.queryOne(GC_COLUMNS + " ORDER BY started_at DESC, id DESC LIMIT 1", ps -> { }, SqlGc::gcRun);
+        return session.queryOne(GC_COLUMNS + " ORDER BY started_at DESC, id DESC LIMIT 1", ps -> {}, SqlGc::gcRun);
     }
 
     @Override
     public void putRun(GcRunRecord g) {
-        session.update("INSERT INTO gc_runs (id, state, dry_run, delete_untagged, grace_ms, cutoff_at, phase, cursor,"
-                + " started_at, updated_at, finished_at, manifests_deleted, blobs_examined, blobs_deleted, bytes_freed,"
-                + " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-                + " state = excluded.state, phase = excluded.phase, cursor = excluded.cursor,"
-                + " updated_at = excluded.updated_at, finished_at = excluded.finished_at,"
-                + " manifests_deleted = excluded.manifests_deleted, blobs_examined = excluded.blobs_examined,"
-                + " blobs_deleted = excluded.blobs_deleted, bytes_freed = excluded.bytes_freed, error = excluded.error",
+        session.update(
+                "INSERT INTO gc_runs (id, state, dry_run, delete_untagged, grace_ms, cutoff_at, phase, cursor,"
+                        + " started_at, updated_at, finished_at, manifests_deleted, blobs_examined, blobs_deleted, bytes_freed,"
+                        + " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                        + " state = excluded.state, phase = excluded.phase, cursor = excluded.cursor,"
+                        + " updated_at = excluded.updated_at, finished_at = excluded.finished_at,"
+                        + " manifests_deleted = excluded.manifests_deleted, blobs_examined = excluded.blobs_examined,"
+                        + " blobs_deleted = excluded.blobs_deleted, bytes_freed = excluded.bytes_freed, error = excluded.error",
                 ps -> {
                     ps.setString(1, g.id());
                     ps.setString(2, g.state());
@@ -129,8 +152,8 @@ final class SqlGc implements GcRecords.Writes {
 
     @Override
     public List<Digest> deletions() {
-        return session.query("SELECT digest FROM blob_deletions ORDER BY digest", ps -> { },
-                rs -> Digest.parse(rs.getString(1)));
+        return session.query(
+                "SELECT digest FROM blob_deletions ORDER BY digest", ps -> {}, rs -> Digest.parse(rs.getString(1)));
     }
 
     private boolean exists(String sql, String digest) {
@@ -147,8 +170,10 @@ final class SqlGc implements GcRecords.Writes {
         if (exists("SELECT 1 FROM blob_deletions WHERE digest = ?", d)) {
             return false;
         }
-        session.update("INSERT INTO blob_reservations (digest, holder, created_at) VALUES (?, ?, ?)"
-                + " ON CONFLICT (digest, holder) DO NOTHING", ps -> {
+        session.update(
+                "INSERT INTO blob_reservations (digest, holder, created_at) VALUES (?, ?, ?)"
+                        + " ON CONFLICT (digest, holder) DO NOTHING",
+                ps -> {
                     ps.setString(1, d);
                     ps.setString(2, holder);
                     ps.setLong(3, session.now());
@@ -166,10 +191,14 @@ final class SqlGc implements GcRecords.Writes {
 
     @Override
     public boolean reservedBy(Digest digest, String holder) {
-        return session.queryOne("SELECT 1 FROM blob_reservations WHERE digest = ? AND holder = ?", ps -> {
-            ps.setString(1, digest.toString());
-            ps.setString(2, holder);
-        }, rs -> true).isPresent();
+        return session.queryOne(
+                        "SELECT 1 FROM blob_reservations WHERE digest = ? AND holder = ?",
+                        ps -> {
+                            ps.setString(1, digest.toString());
+                            ps.setString(2, holder);
+                        },
+                        rs -> true)
+                .isPresent();
     }
 
     @Override
@@ -190,14 +219,22 @@ final class SqlGc implements GcRecords.Writes {
                 return false; // recorded meanwhile: not an orphan file any more
             }
         } else {
-            boolean recent = session.queryOne("SELECT 1 FROM blobs WHERE digest = ? AND created_at >= ?", ps -> {
-                ps.setString(1, d);
-                ps.setLong(2, requireUnlinkedSince);
-            }, rs -> true).isPresent() || session.queryOne("SELECT 1 FROM repository_blobs WHERE digest = ? AND linked_at >= ?"
-                    + " LIMIT 1", ps -> {
-                        ps.setString(1, d);
-                        ps.setLong(2, requireUnlinkedSince);
-                    }, rs -> true).isPresent();
+            boolean recent = session.queryOne(
+                                    "SELECT 1 FROM blobs WHERE digest = ? AND created_at >= ?",
+                                    ps -> {
+                                        ps.setString(1, d);
+                                        ps.setLong(2, requireUnlinkedSince);
+                                    },
+                                    rs -> true)
+                            .isPresent()
+                    || session.queryOne(
+                                    "SELECT 1 FROM repository_blobs WHERE digest = ? AND linked_at >= ?" + " LIMIT 1",
+                                    ps -> {
+                                        ps.setString(1, d);
+                                        ps.setLong(2, requireUnlinkedSince);
+                                    },
+                                    rs -> true)
+                            .isPresent();
             if (recent) {
                 return false;
             }

@@ -16,15 +16,17 @@ final class SqlImmutability implements ImmutabilityRecords.Writes {
 
     @Override
     public List<ImmutabilityRuleRecord> rules() {
-        return session.query("SELECT id, repositories, tags, created_at FROM immutability_rules ORDER BY position",
-                ps -> { }, rs -> new ImmutabilityRuleRecord(rs.getString(1), rs.getString(2), rs.getString(3),
-                        rs.getLong(4)));
+        return session.query(
+                "SELECT id, repositories, tags, created_at FROM immutability_rules ORDER BY position",
+                ps -> {},
+                rs -> new ImmutabilityRuleRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4)));
     }
 
     @Override
     public void insert(ImmutabilityRuleRecord rule) {
         long position = sequences.next("immutability-rules");
-        session.update("INSERT INTO immutability_rules (id, position, repositories, tags, created_at) VALUES (?, ?, ?, ?, ?)",
+        session.update(
+                "INSERT INTO immutability_rules (id, position, repositories, tags, created_at) VALUES (?, ?, ?, ?, ?)",
                 ps -> {
                     ps.setString(1, rule.id());
                     ps.setLong(2, position);

@@ -18,22 +18,35 @@ final class SqlOutbox implements OutboxRecords.Writes {
 
     @Override
     public List<OutboxEvent> pending(int limit) {
-        return session.query("SELECT seq, id, repository, repo_seq, type, payload, created_at FROM event_outbox"
-                + " WHERE sent_at IS NULL ORDER BY seq LIMIT ?", ps -> ps.setInt(1, limit),
-                rs -> new OutboxEvent(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getString(5),
-                        rs.getString(6), rs.getLong(7)));
+        return session.query(
+                "SELECT seq, id, repository, repo_seq, type, payload, created_at FROM event_outbox"
+                        + " WHERE sent_at IS NULL ORDER BY seq LIMIT ?",
+                ps -> ps.setInt(1, limit),
+                rs -> new OutboxEvent(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getLong(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getLong(7)));
     }
 
     @Override
     public OutboxStats stats() {
-        return session.queryOne("SELECT COUNT(*), MIN(created_at) FROM event_outbox WHERE sent_at IS NULL", ps -> { },
-                rs -> new OutboxStats(rs.getLong(1), rs.getLong(2))).orElse(new OutboxStats(0, 0));
+        return session.queryOne(
+                        "SELECT COUNT(*), MIN(created_at) FROM event_outbox WHERE sent_at IS NULL",
+                        ps -> {},
+                        rs -> new OutboxStats(rs.getLong(1), rs.getLong(2)))
+                .orElse(new OutboxStats(0, 0));
     }
 
     @Override
     public void insert(OutboxEvent e) {
-        session.update("INSERT INTO event_outbox (seq, id, repository, repo_seq, type, payload, created_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)", ps -> {
+        session.update(
+                "INSERT INTO event_outbox (seq, id, repository, repo_seq, type, payload, created_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ps -> {
                     ps.setLong(1, e.seq());
                     ps.setString(2, e.id());
                     ps.setString(3, e.repository());
@@ -48,7 +61,8 @@ final class SqlOutbox implements OutboxRecords.Writes {
     public int markSent(List<Long> seqs, long at) {
         return session.use(c -> {
             int n = 0;
-            try (PreparedStatement ps = c.prepareStatement("UPDATE event_outbox SET sent_at = ? WHERE seq = ? AND sent_at IS NULL")) {
+            try (PreparedStatement ps =
+                    c.prepareStatement("UPDATE event_outbox SET sent_at = ? WHERE seq = ? AND sent_at IS NULL")) {
                 for (long seq : seqs) {
                     ps.setLong(1, at);
                     ps.setLong(2, seq);
@@ -66,6 +80,7 @@ final class SqlOutbox implements OutboxRecords.Writes {
 
     @Override
     public int pruneSent(long before) {
-        return session.update("DELETE FROM event_outbox WHERE sent_at IS NOT NULL AND sent_at < ?", ps -> ps.setLong(1, before));
+        return session.update(
+                "DELETE FROM event_outbox WHERE sent_at IS NOT NULL AND sent_at < ?", ps -> ps.setLong(1, before));
     }
 }

@@ -12,8 +12,8 @@ import java.util.Optional;
 
 /** The SQL of {@link RetentionRecords}. */
 final class SqlRetention implements RetentionRecords.Writes {
-    private static final String POLICY_COLUMNS = "SELECT name, spec, created_at, updated_at, last_run_at, last_run"
-            + " FROM retention_policies";
+    private static final String POLICY_COLUMNS =
+            "SELECT name, spec, created_at, updated_at, last_run_at, last_run" + " FROM retention_policies";
 
     private final SqlSession session;
 
@@ -22,13 +22,18 @@ final class SqlRetention implements RetentionRecords.Writes {
     }
 
     private static StoredRetentionPolicy policy(ResultSet rs) throws SQLException {
-        return new StoredRetentionPolicy(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4),
-                optionalLong(rs, 5), rs.getString(6) == null ? "" : rs.getString(6));
+        return new StoredRetentionPolicy(
+                rs.getString(1),
+                rs.getString(2),
+                rs.getLong(3),
+                rs.getLong(4),
+                optionalLong(rs, 5),
+                rs.getString(6) == null ? "" : rs.getString(6));
     }
 
     @Override
     public List<StoredRetentionPolicy> policies() {
-        return session.query(POLICY_COLUMNS + " ORDER BY name", ps -> { }, SqlRetention::policy);
+        return session.query(POLICY_COLUMNS + " ORDER BY name", ps -> {}, SqlRetention::policy);
     }
 
     @Override
@@ -39,8 +44,10 @@ final class SqlRetention implements RetentionRecords.Writes {
     @Override
     public boolean putPolicy(String name, String spec) {
         boolean existed = policy(name).isPresent();
-        session.update("INSERT INTO retention_policies (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                + " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at", ps -> {
+        session.update(
+                "INSERT INTO retention_policies (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                        + " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at",
+                ps -> {
                     ps.setString(1, name);
                     ps.setString(2, spec);
                     ps.setLong(3, session.now());
@@ -65,9 +72,10 @@ final class SqlRetention implements RetentionRecords.Writes {
 
     @Override
     public Optional<StoredRetentionPlan> plan(String id) {
-        return session.queryOne("SELECT id, policy, created_at, items FROM retention_plans WHERE id = ?",
-                ps -> ps.setString(1, id), rs -> new StoredRetentionPlan(rs.getString(1), rs.getString(2),
-                        rs.getLong(3), rs.getString(4)));
+        return session.queryOne(
+                "SELECT id, policy, created_at, items FROM retention_plans WHERE id = ?",
+                ps -> ps.setString(1, id),
+                rs -> new StoredRetentionPlan(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4)));
     }
 
     @Override

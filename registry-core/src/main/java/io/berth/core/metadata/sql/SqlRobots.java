@@ -9,8 +9,8 @@ import java.util.Optional;
 
 /** The SQL of {@link RobotRecords}. */
 final class SqlRobots implements RobotRecords.Writes {
-    private static final String ROBOT_COLUMNS = "SELECT name, secret_hash, repositories, actions, description,"
-            + " created_at, created_by FROM robots";
+    private static final String ROBOT_COLUMNS =
+            "SELECT name, secret_hash, repositories, actions, description," + " created_at, created_by FROM robots";
 
     private final SqlSession session;
 
@@ -19,13 +19,19 @@ final class SqlRobots implements RobotRecords.Writes {
     }
 
     private static RobotRecord robot(ResultSet rs) throws SQLException {
-        return new RobotRecord(rs.getString(1), rs.getString(2), List.of(rs.getString(3).split("\n")),
-                List.of(rs.getString(4).split(",")), rs.getString(5), rs.getLong(6), rs.getString(7));
+        return new RobotRecord(
+                rs.getString(1),
+                rs.getString(2),
+                List.of(rs.getString(3).split("\n")),
+                List.of(rs.getString(4).split(",")),
+                rs.getString(5),
+                rs.getLong(6),
+                rs.getString(7));
     }
 
     @Override
     public List<RobotRecord> all() {
-        return session.query(ROBOT_COLUMNS + " ORDER BY name", ps -> { }, SqlRobots::robot);
+        return session.query(ROBOT_COLUMNS + " ORDER BY name", ps -> {}, SqlRobots::robot);
     }
 
     @Override
@@ -38,8 +44,10 @@ final class SqlRobots implements RobotRecords.Writes {
         if (get(robot.name()).isPresent()) {
             return false;
         }
-        session.update("INSERT INTO robots (name, secret_hash, repositories, actions, description, created_at, created_by)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)", ps -> {
+        session.update(
+                "INSERT INTO robots (name, secret_hash, repositories, actions, description, created_at, created_by)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ps -> {
                     ps.setString(1, robot.name());
                     ps.setString(2, robot.secretHash());
                     ps.setString(3, String.join("\n", robot.repositories()));

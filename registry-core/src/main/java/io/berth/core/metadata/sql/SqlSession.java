@@ -26,7 +26,7 @@ import java.util.function.LongSupplier;
  */
 public final class SqlSession {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() { };
+    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
 
     /** Where statements run: one connection for all of them, or one lent by a pool for each. */
     public interface Connections {
@@ -60,12 +60,14 @@ public final class SqlSession {
 
     /** A transaction's session: every statement on {@code connection}, every row stamped {@code now}. */
     static SqlSession of(Connection connection, long now) {
-        return new SqlSession(new Connections() {
-            @Override
-            public <T> T use(Work<T> work) {
-                return work.on(connection);
-            }
-        }, () -> now);
+        return new SqlSession(
+                new Connections() {
+                    @Override
+                    public <T> T use(Work<T> work) {
+                        return work.on(connection);
+                    }
+                },
+                () -> now);
     }
 
     /** Reads outside transactions: each statement on a connection {@code pool} lends, in autocommit. */
@@ -116,13 +118,17 @@ public final class SqlSession {
 
     /** When the row of {@code table} (manifests, repository_blobs) was last pulled, if ever. */
     OptionalLong lastPulled(String table, RepositoryName repository, Digest digest) {
-        return queryOne("SELECT last_pulled_at FROM " + table + " WHERE repository = ? AND digest = ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, digest.toString());
-        }, rs -> {
-            long v = rs.getLong(1);
-            return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(v);
-        }).orElse(OptionalLong.empty());
+        return queryOne(
+                        "SELECT last_pulled_at FROM " + table + " WHERE repository = ? AND digest = ?",
+                        ps -> {
+                            ps.setString(1, repository.value());
+                            ps.setString(2, digest.toString());
+                        },
+                        rs -> {
+                            long v = rs.getLong(1);
+                            return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(v);
+                        })
+                .orElse(OptionalLong.empty());
     }
 
     static String json(Map<String, String> annotations) {

@@ -30,68 +30,95 @@ final class SqlTags implements TagRecords.Writes {
     }
 
     private static TagRecord tagRecord(ResultSet rs) throws SQLException {
-        return new TagRecord(rs.getString(1), Digest.parse(rs.getString(2)), rs.getString(3), rs.getLong(4),
-                rs.getLong(5), optionalLong(rs, 6));
+        return new TagRecord(
+                rs.getString(1),
+                Digest.parse(rs.getString(2)),
+                rs.getString(3),
+                rs.getLong(4),
+                rs.getLong(5),
+                optionalLong(rs, 6));
     }
 
     @Override
     public Optional<Digest> target(RepositoryName repository, String tag) {
-        return session.queryOne("SELECT manifest_digest FROM tags WHERE repository = ? AND name = ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, tag);
-        }, rs -> Digest.parse(rs.getString(1)));
+        return session.queryOne(
+                "SELECT manifest_digest FROM tags WHERE repository = ? AND name = ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, tag);
+                },
+                rs -> Digest.parse(rs.getString(1)));
     }
 
     @Override
     public List<String> names(RepositoryName repository, String after, int limit) {
-        return session.query("SELECT name FROM tags WHERE repository = ? AND name > ? ORDER BY name LIMIT ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, after == null ? "" : after);
-            ps.setInt(3, limit);
-        }, rs -> rs.getString(1));
+        return session.query(
+                "SELECT name FROM tags WHERE repository = ? AND name > ? ORDER BY name LIMIT ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, after == null ? "" : after);
+                    ps.setInt(3, limit);
+                },
+                rs -> rs.getString(1));
     }
 
     @Override
     public List<String> of(RepositoryName repository, Digest manifest) {
-        return session.query("SELECT name FROM tags WHERE repository = ? AND manifest_digest = ? ORDER BY name", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, manifest.toString());
-        }, rs -> rs.getString(1));
+        return session.query(
+                "SELECT name FROM tags WHERE repository = ? AND manifest_digest = ? ORDER BY name",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, manifest.toString());
+                },
+                rs -> rs.getString(1));
     }
 
     /** Every tag of the repository, sorted (a repository's deletion records each). */
     List<String> ofRepository(RepositoryName repository) {
-        return session.query("SELECT name FROM tags WHERE repository = ? ORDER BY name", ps -> ps.setString(1, repository.value()),
+        return session.query(
+                "SELECT name FROM tags WHERE repository = ? ORDER BY name",
+                ps -> ps.setString(1, repository.value()),
                 rs -> rs.getString(1));
     }
 
     @Override
     public List<TagChange> history(RepositoryName repository, String tag) {
-        return session.query("SELECT version, action, manifest_digest, previous_digest, changed_at, via, request_id, actor"
-                + " FROM tag_history WHERE repository = ? AND tag = ? ORDER BY version", ps -> {
+        return session.query(
+                "SELECT version, action, manifest_digest, previous_digest, changed_at, via, request_id, actor"
+                        + " FROM tag_history WHERE repository = ? AND tag = ? ORDER BY version",
+                ps -> {
                     ps.setString(1, repository.value());
                     ps.setString(2, tag);
-                }, rs -> new TagChange(tag, rs.getLong(1), TagChange.Action.valueOf(rs.getString(2)),
-                        digest(rs.getString(3)), digest(rs.getString(4)), rs.getLong(5),
+                },
+                rs -> new TagChange(
+                        tag,
+                        rs.getLong(1),
+                        TagChange.Action.valueOf(rs.getString(2)),
+                        digest(rs.getString(3)),
+                        digest(rs.getString(4)),
+                        rs.getLong(5),
                         new ChangeOrigin(rs.getString(6), rs.getString(7), rs.getString(8))));
     }
 
     @Override
     public List<TagRecord> records(RepositoryName repository, String after, int limit) {
-        return session.query(TAG_COLUMNS + " WHERE t.repository = ? AND t.name > ? ORDER BY t.name LIMIT ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, after == null ? "" : after);
-            ps.setInt(3, limit);
-        }, SqlTags::tagRecord);
+        return session.query(
+                TAG_COLUMNS + " WHERE t.repository = ? AND t.name > ? ORDER BY t.name LIMIT ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, after == null ? "" : after);
+                    ps.setInt(3, limit);
+                },
+                SqlTags::tagRecord);
     }
 
     @Override
-    public List<TagRecord> recordsByPushed(RepositoryName repository, long afterPushedAt, String afterName,
-                                           int limit) {
+    public List<TagRecord> recordsByPushed(RepositoryName repository, long afterPushedAt, String afterName, int limit) {
         // newest first; ties by name, descending too, so that one index serves the whole order
         String cursor = afterName == null ? "" : " AND (t.pushed_at, t.name) < (?, ?)";
-        return session.query(TAG_COLUMNS + " WHERE t.repository = ?" + cursor
-                + " ORDER BY t.pushed_at DESC, t.name DESC LIMIT ?", ps -> {
+        return session.query(
+                TAG_COLUMNS + " WHERE t.repository = ?" + cursor + " ORDER BY t.pushed_at DESC, t.name DESC LIMIT ?",
+                ps -> {
                     int i = 1;
                     ps.setString(i++, repository.value());
                     if (afterName != null) {
@@ -99,21 +126,28 @@ final class SqlTags implements TagRecords.Writes {
                         ps.setString(i++, afterName);
                     }
                     ps.setInt(i, limit);
-                }, SqlTags::tagRecord);
+                },
+                SqlTags::tagRecord);
     }
 
     @Override
     public Optional<TagRecord> record(RepositoryName repository, String tag) {
-        return session.queryOne(TAG_COLUMNS + " WHERE t.repository = ? AND t.name = ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, tag);
-        }, SqlTags::tagRecord);
+        return session.queryOne(
+                TAG_COLUMNS + " WHERE t.repository = ? AND t.name = ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, tag);
+                },
+                SqlTags::tagRecord);
     }
 
     @Override
     public long count(RepositoryName repository) {
-        return session.queryOne("SELECT COUNT(*) FROM tags WHERE repository = ?", ps -> ps.setString(1, repository.value()),
-                rs -> rs.getLong(1)).orElse(0L);
+        return session.queryOne(
+                        "SELECT COUNT(*) FROM tags WHERE repository = ?",
+                        ps -> ps.setString(1, repository.value()),
+                        rs -> rs.getLong(1))
+                .orElse(0L);
     }
 
     @Override
@@ -127,16 +161,23 @@ final class SqlTags implements TagRecords.Writes {
             });
             return previous;
         }
-        session.update("INSERT INTO tags (repository, name, manifest_digest, pushed_at) VALUES (?, ?, ?, ?)"
-                + " ON CONFLICT (repository, name) DO UPDATE SET manifest_digest = excluded.manifest_digest,"
-                + " pushed_at = excluded.pushed_at", ps -> {
+        session.update(
+                "INSERT INTO tags (repository, name, manifest_digest, pushed_at) VALUES (?, ?, ?, ?)"
+                        + " ON CONFLICT (repository, name) DO UPDATE SET manifest_digest = excluded.manifest_digest,"
+                        + " pushed_at = excluded.pushed_at",
+                ps -> {
                     ps.setString(1, repository.value());
                     ps.setString(2, tag);
                     ps.setString(3, manifest.toString());
                     ps.setLong(4, session.now());
                 });
-        appendHistory(repository, tag, previous.isPresent() ? TagChange.Action.MOVED : TagChange.Action.CREATED,
-                manifest, previous.orElse(null), origin);
+        appendHistory(
+                repository,
+                tag,
+                previous.isPresent() ? TagChange.Action.MOVED : TagChange.Action.CREATED,
+                manifest,
+                previous.orElse(null),
+                origin);
         return previous;
     }
 
@@ -154,14 +195,26 @@ final class SqlTags implements TagRecords.Writes {
         return true;
     }
 
-    private void appendHistory(RepositoryName repository, String tag, TagChange.Action action, Digest digest,
-                               Digest previous, ChangeOrigin origin) {
-        long version = session.queryOne("SELECT MAX(version) FROM tag_history WHERE repository = ? AND tag = ?", ps -> {
-            ps.setString(1, repository.value());
-            ps.setString(2, tag);
-        }, rs -> rs.getLong(1)).orElse(0L) + 1;
-        session.update("INSERT INTO tag_history (repository, tag, version, action, manifest_digest, previous_digest,"
-                + " changed_at, via, request_id, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ps -> {
+    private void appendHistory(
+            RepositoryName repository,
+            String tag,
+            TagChange.Action action,
+            Digest digest,
+            Digest previous,
+            ChangeOrigin origin) {
+        long version = session.queryOne(
+                                "SELECT MAX(version) FROM tag_history WHERE repository = ? AND tag = ?",
+                                ps -> {
+                                    ps.setString(1, repository.value());
+                                    ps.setString(2, tag);
+                                },
+                                rs -> rs.getLong(1))
+                        .orElse(0L)
+                + 1;
+        session.update(
+                "INSERT INTO tag_history (repository, tag, version, action, manifest_digest, previous_digest,"
+                        + " changed_at, via, request_id, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ps -> {
                     ps.setString(1, repository.value());
                     ps.setString(2, tag);
                     ps.setLong(3, version);

@@ -45,8 +45,8 @@ public final class SqlTransaction implements MetadataTransaction {
             try {
                 action.run();
             } catch (RuntimeException e) {
-                System.getLogger(SqlTransaction.class.getName()).log(System.Logger.Level.WARNING,
-                        "after-commit action failed: " + e);
+                System.getLogger(SqlTransaction.class.getName())
+                        .log(System.Logger.Level.WARNING, "after-commit action failed: " + e);
             }
         }
     }

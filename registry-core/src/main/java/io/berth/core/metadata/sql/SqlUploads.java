@@ -17,36 +17,55 @@ final class SqlUploads implements UploadRecords.Writes {
 
     @Override
     public Optional<UploadSession> get(UploadId id) {
-        return session.queryOne("SELECT repository, size, started_at, updated_at, client FROM upload_sessions WHERE id = ?",
+        return session.queryOne(
+                "SELECT repository, size, started_at, updated_at, client FROM upload_sessions WHERE id = ?",
                 ps -> ps.setString(1, id.value()),
-                rs -> new UploadSession(id, RepositoryName.of(rs.getString(1)), rs.getLong(2), rs.getLong(3),
-                        rs.getLong(4), rs.getString(5)));
+                rs -> new UploadSession(
+                        id,
+                        RepositoryName.of(rs.getString(1)),
+                        rs.getLong(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getString(5)));
     }
 
     @Override
     public List<UploadSession> idleSince(long before) {
-        return session.query("SELECT id, repository, size, started_at, updated_at, client FROM upload_sessions"
-                + " WHERE updated_at < ?", ps -> ps.setLong(1, before),
-                rs -> new UploadSession(new UploadId(rs.getString(1)), RepositoryName.of(rs.getString(2)),
-                        rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getString(6)));
+        return session.query(
+                "SELECT id, repository, size, started_at, updated_at, client FROM upload_sessions"
+                        + " WHERE updated_at < ?",
+                ps -> ps.setLong(1, before),
+                rs -> new UploadSession(
+                        new UploadId(rs.getString(1)),
+                        RepositoryName.of(rs.getString(2)),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getLong(5),
+                        rs.getString(6)));
     }
 
     @Override
     public boolean exists(UploadId id) {
-        return session.queryOne("SELECT 1 FROM upload_sessions WHERE id = ?", ps -> ps.setString(1, id.value()),
-                rs -> true).isPresent();
+        return session.queryOne(
+                        "SELECT 1 FROM upload_sessions WHERE id = ?", ps -> ps.setString(1, id.value()), rs -> true)
+                .isPresent();
     }
 
     @Override
     public long ofClient(String client) {
-        return session.queryOne("SELECT COUNT(*) FROM upload_sessions WHERE client = ?", ps -> ps.setString(1, client),
-                rs -> rs.getLong(1)).orElse(0L);
+        return session.queryOne(
+                        "SELECT COUNT(*) FROM upload_sessions WHERE client = ?",
+                        ps -> ps.setString(1, client),
+                        rs -> rs.getLong(1))
+                .orElse(0L);
     }
 
     @Override
     public void create(UploadSession s) {
-        session.update("INSERT INTO upload_sessions (id, repository, size, started_at, updated_at, client)"
-                + " VALUES (?, ?, ?, ?, ?, ?)", ps -> {
+        session.update(
+                "INSERT INTO upload_sessions (id, repository, size, started_at, updated_at, client)"
+                        + " VALUES (?, ?, ?, ?, ?, ?)",
+                ps -> {
                     ps.setString(1, s.id().value());
                     ps.setString(2, s.repository().value());
                     ps.setLong(3, s.size());
@@ -59,11 +78,12 @@ final class SqlUploads implements UploadRecords.Writes {
     @Override
     public boolean advance(UploadId id, long expectedSize, long newSize) {
         return session.update("UPDATE upload_sessions SET size = ?, updated_at = ? WHERE id = ? AND size = ?", ps -> {
-            ps.setLong(1, newSize);
-            ps.setLong(2, session.now());
-            ps.setString(3, id.value());
-            ps.setLong(4, expectedSize);
-        }) > 0;
+                    ps.setLong(1, newSize);
+                    ps.setLong(2, session.now());
+                    ps.setString(3, id.value());
+                    ps.setLong(4, expectedSize);
+                })
+                > 0;
     }
 
     @Override

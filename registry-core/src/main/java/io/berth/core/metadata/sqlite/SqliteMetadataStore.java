@@ -19,7 +19,6 @@ import io.berth.core.metadata.sql.SqlSession;
 import io.berth.core.metadata.sql.SqlTransaction;
 import io.berth.core.model.RepositoryName;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -51,6 +50,7 @@ public final class SqliteMetadataStore implements MetadataStore {
     private static final int SYNCHRONOUS_FULL = 2;
     /** The writer's current {@code PRAGMA synchronous} (guarded by writeLock), set per transaction. */
     private int writerSynchronous = SYNCHRONOUS_FULL;
+
     private Connection writerSynchronousOf;
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READERS);
     private final List<Connection> all = new ArrayList<>();
@@ -85,8 +85,12 @@ public final class SqliteMetadataStore implements MetadataStore {
             checkWritable();
         } catch (MetadataException e) {
             close();
-            throw new MetadataException("cannot write SQLite metadata at " + file + ": "
-                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()), e);
+            throw new MetadataException(
+                    "cannot write SQLite metadata at " + file + ": "
+                            + (e.getCause() == null
+                                    ? e.getMessage()
+                                    : e.getCause().getMessage()),
+                    e);
         } catch (SQLException | IOException e) {
             close();
             throw new MetadataException("cannot open SQLite metadata at " + file + ": " + e.getMessage(), e);
@@ -103,8 +107,8 @@ public final class SqliteMetadataStore implements MetadataStore {
     private Connection open(boolean forWriting) throws SQLException {
         Properties p = new Properties();
         if (forWriting) {
-            p.setProperty(SQLiteConfig.Pragma.TRANSACTION_MODE.pragmaName,
-                    SQLiteConfig.TransactionMode.IMMEDIATE.name());
+            p.setProperty(
+                    SQLiteConfig.Pragma.TRANSACTION_MODE.pragmaName, SQLiteConfig.TransactionMode.IMMEDIATE.name());
         }
         Connection c = DriverManager.getConnection(url, p);
         all.add(c);
@@ -193,8 +197,9 @@ public final class SqliteMetadataStore implements MetadataStore {
     }
 
     private void replaceWriter(Connection broken, Throwable why) {
-        LOG.log(System.Logger.Level.WARNING, "metadata writer connection unusable after a failure (" + why
-                + "); opening a new one");
+        LOG.log(
+                System.Logger.Level.WARNING,
+                "metadata writer connection unusable after a failure (" + why + "); opening a new one");
         try {
             broken.close();
         } catch (Throwable ignored) {
@@ -334,5 +339,4 @@ public final class SqliteMetadataStore implements MetadataStore {
             writeLock.unlock();
         }
     }
-
 }

@@ -36,7 +36,7 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
     private String insideTransaction(Durability durability, String query) {
         return store.inTransaction(durability, tx -> {
             try (Statement st = ((SqlTransaction) tx).connection().createStatement();
-                 ResultSet rs = st.executeQuery(query)) {
+                    ResultSet rs = st.executeQuery(query)) {
                 rs.next();
                 return rs.getString(1);
             } catch (SQLException e) {
@@ -99,8 +99,10 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
     @Test
     void readersCannotWrite() {
         // the store's reads implement the writes too; on a reader connection they are refused
-        MetadataException e = assertThrows(MetadataException.class, () -> ((UploadRecords.Writes) store.uploads())
-                .create(new UploadSession(UploadId.random(), REPO, 0, 1, 1, "x")));
+        MetadataException e = assertThrows(
+                MetadataException.class,
+                () -> ((UploadRecords.Writes) store.uploads())
+                        .create(new UploadSession(UploadId.random(), REPO, 0, 1, 1, "x")));
         assertTrue(String.valueOf(e.getCause()).contains("readonly"), String.valueOf(e.getCause()));
     }
 
@@ -118,14 +120,18 @@ class SqliteMetadataStoreTest extends MetadataStoreContract {
         // the pool hands readers out in turn: twice round it sees each one, after a read on each
         for (int i = 0; i < 2 * SqliteMetadataStore.READERS; i++) {
             assertTrue(store.repositories().exists(REPO));
-            assertEquals(List.of(true, true), sqlite.onReader(c -> {
-                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA query_only")) {
-                    rs.next();
-                    return List.of(c.getAutoCommit(), rs.getInt(1) == 1);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }), "autocommit, query-only");
+            assertEquals(
+                    List.of(true, true),
+                    sqlite.onReader(c -> {
+                        try (Statement s = c.createStatement();
+                                ResultSet rs = s.executeQuery("PRAGMA query_only")) {
+                            rs.next();
+                            return List.of(c.getAutoCommit(), rs.getInt(1) == 1);
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }),
+                    "autocommit, query-only");
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.berth.deploy;
 
 import static io.berth.deploy.ImageProcessTest.ok;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,7 @@ import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.TestServices;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -67,6 +69,22 @@ class ReleaseArchiveTest {
             assertTrue(Files.exists(home.resolve(f)), f + " in the archive");
         }
         assertFalse(Files.exists(home.resolve("pom.xml")), "no sources");
+        // the very library of the driver the archive runs: an upgrade leaves no old one behind
+        String library = "org/sqlite/native/Linux/x86_64/libsqlitejdbc.so";
+        try (InputStream driver = ReleaseArchiveTest.class.getResourceAsStream("/" + library)) {
+            assertArrayEquals(
+                    driver.readAllBytes(),
+                    Files.readAllBytes(home.resolve("launcher/target/native/" + library)),
+                    "the archive's SQLite library is the driver's own");
+        }
+        try (Stream<Path> jars = Files.list(home.resolve("launcher/target/lib"))) {
+            assertEquals(
+                    List.of(),
+                    jars.map(j -> j.getFileName().toString())
+                            .filter(n -> n.startsWith("bcprov") || n.startsWith("picocli"))
+                            .toList(),
+                    "no jar the build no longer depends on");
+        }
 
         Path noMaven = Files.createDirectories(tmp.resolve("no-maven"));
         Files.writeString(noMaven.resolve("mvn"), "#!/bin/sh\necho 'mvn was run' >&2\nexit 99\n");

@@ -104,11 +104,12 @@ public final class Htpasswd {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
             }
-            // before the user is cut at the first colon: "robot:ci:<hash>" would otherwise read as user
-            // "robot" with a wrong hash, and refuse a real user named robot ("robot:$2y$…", kept)
-            if (line.startsWith(Principal.ROBOT_PREFIX) && !line.startsWith(Principal.ROBOT_PREFIX + "$")) {
+            // before the user is cut at the first colon ("robot:ci:<hash>" would read as user robot with a
+            // wrong hash). The user robot is reserved too: Basic credentials "robot:…" are a robot's
+            // (AccessControl.basic), so that user could never log in with docker login.
+            if (line.startsWith(Principal.ROBOT_PREFIX)) {
                 leftOut.add("htpasswd file " + file + " line " + (i + 1)
-                        + ": user names starting with 'robot:' are reserved for robot accounts");
+                        + ": the user name robot and names starting with 'robot:' are reserved for robot accounts");
                 continue;
             }
             int colon = line.indexOf(':');

@@ -68,19 +68,22 @@ class HtpasswdTest {
     }
 
     @Test
-    void robotNamesAreReservedWithoutLockingOutAUserCalledRobot() throws Exception {
+    void robotNamesAreReservedAndLeftOutWithoutRefusingAnyoneElse() throws Exception {
         Path f = dir.resolve("users");
-        Files.writeString(f, "robot:ci:" + bcrypt("stolen") + "\nrobot:" + bcrypt("robot-pw") + "\n");
+        Files.writeString(
+                f,
+                "robot:ci:" + bcrypt("stolen") + "\nrobot:" + bcrypt("robot-pw") + "\nrobotics:" + bcrypt("r-pw")
+                        + "\n");
         WatchedFile.Loaded<Htpasswd> read = Htpasswd.read(f);
+        String reserved = ": the user name robot and names starting with 'robot:' are reserved for robot accounts";
         assertEquals(
-                List.of("htpasswd file " + f + " line 1: user names starting with 'robot:' are reserved for "
-                        + "robot accounts"),
-                read.leftOut());
+                List.of("htpasswd file " + f + " line 1" + reserved, "htpasswd file " + f + " line 2" + reserved),
+                read.leftOut(),
+                "each named for what it is, not as a user robot with a bad hash");
         PasswordChecks checks = new PasswordChecks(1);
-        assertEquals(
-                PasswordChecks.Result.MATCH,
-                read.value().verify("1.1.1.1", "robot", "robot-pw", checks),
-                "the user robot keeps their account");
+        assertEquals(1, read.value().size());
+        assertEquals(PasswordChecks.Result.MATCH, read.value().verify("1.1.1.1", "robotics", "r-pw", checks));
+        assertEquals(PasswordChecks.Result.MISMATCH, read.value().verify("1.1.1.1", "robot", "robot-pw", checks));
         assertEquals(PasswordChecks.Result.MISMATCH, read.value().verify("1.1.1.1", "robot:ci", "stolen", checks));
     }
 

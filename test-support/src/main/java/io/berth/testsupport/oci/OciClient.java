@@ -1,6 +1,7 @@
 package io.berth.testsupport.oci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -190,7 +191,8 @@ public final class OciClient {
      */
     public Upload uploadStatus(Upload upload) {
         OciResponse r = get(upload.location()).expect(204);
-        String range = r.header("Range").orElse("0-0");
+        String range = r.header("Range").orElseThrow(() -> new AssertionError("no Range: " + r));
+        assertTrue(range.startsWith("0-"), () -> "a range from the start: " + r);
         long last = Long.parseLong(range.substring(range.indexOf('-') + 1));
         return new Upload(upload.repo(), r.location(), last == 0 ? 0 : last + 1);
     }
@@ -240,16 +242,27 @@ public final class OciClient {
                         "Content-Type",
                         "application/octet-stream")
                 .expect(201);
+        return created(r, upload.repo(), digest);
+    }
+
+    /** A blob's 201: its digest, and where it can be read (the spec's {@code Location}). */
+    private static Digest created(OciResponse r, String repo, Digest digest) {
         assertEquals(digest.toString(), r.header("Docker-Content-Digest").orElse(null), r::toString);
+        assertTrue(r.header("Location").orElse("").endsWith("/v2/" + repo + "/blobs/" + digest), r::toString);
         return digest;
     }
 
     /** Monolithic push: one POST {@code ?digest=} carrying the blob (201). */
     public Digest pushBlob(String repo, byte[] content) {
         Digest d = TestImage.sha256(content);
-        send("POST", "/v2/" + repo + "/blobs/uploads/?digest=" + d, content, "Content-Type", "application/octet-stream")
+        OciResponse r = send(
+                        "POST",
+                        "/v2/" + repo + "/blobs/uploads/?digest=" + d,
+                        content,
+                        "Content-Type",
+                        "application/octet-stream")
                 .expect(201);
-        return d;
+        return created(r, repo, d);
     }
 
     /** Chunked push: POST, a PATCH per {@code chunkSize} bytes, PUT {@code ?digest=}. */
@@ -319,6 +332,9 @@ public final class OciClient {
                 .expect(200);
         Digest d = Digest.parse(r.header("Docker-Content-Digest").orElseThrow(() -> new AssertionError(r.toString())));
         assertEquals(d, Digest.compute(d.algorithm(), r.body()), r::toString);
+        if (reference.contains(":")) {
+            assertEquals(reference, d.toString(), () -> "the manifest asked for by digest: " + r);
+        }
         return new PulledManifest(r.header("Content-Type").orElse(null), d, r.body());
     }
 

@@ -5,6 +5,7 @@ import io.berth.core.error.RegistryException;
 import io.berth.core.model.Caller;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,33 +32,58 @@ final class ManifestBodyLimits {
     Manifests.BodyPermit reserve(Caller caller, long bytes) {
         String client = caller.client();
         long ceiling = bytes > max / 64 ? Math.max(max - max / 4, bytes) : max;
-        if (total.addAndGet(bytes) > ceiling) {
-            total.addAndGet(-bytes);
-            throw busy(
-                    "the registry holds " + ceiling + " bytes of manifest bodies "
-                            + (ceiling < max ? "of this size " : "") + "at most (manifests.max-buffered)",
-                    "manifests.max-buffered",
-                    max);
-        }
-        AtomicLong mine = perClient.compute(client, (k, v) -> {
+        // Both counts are checked before they change, never added and then undone: a refused
+        // reservation must not be counted even for an instant, or a crowd of refused large bodies makes
+        // an honest small one fail (seen in CI on 2 cores).
+        boolean[] within = {false};
+        perClient.compute(client, (k, v) -> {
+            long mine = v == null ? 0 : v.get();
+            if (mine + bytes > maxPerClient) {
+                return v;
+            }
+            within[0] = true;
             AtomicLong n = v == null ? new AtomicLong() : v;
             n.addAndGet(bytes);
             return n;
         });
-        if (mine.get() > maxPerClient) {
-            release(client, bytes);
+        if (!within[0]) {
             throw busy(
                     "client " + client + " may have " + maxPerClient + " bytes of manifest bodies in flight at "
                             + "most (manifests.max-buffered-per-client)",
                     "manifests.max-buffered-per-client",
                     maxPerClient);
         }
-        return () -> release(client, bytes);
+        if (!tryAdd(bytes, ceiling)) {
+            releaseClient(client, bytes);
+            throw busy(
+                    "the registry holds " + ceiling + " bytes of manifest bodies "
+                            + (ceiling < max ? "of this size " : "") + "at most (manifests.max-buffered)",
+                    "manifests.max-buffered",
+                    max);
+        }
+        AtomicBoolean open = new AtomicBoolean(true);
+        return () -> {
+            if (open.compareAndSet(true, false)) {
+                total.addAndGet(-bytes);
+                releaseClient(client, bytes);
+            }
+        };
     }
 
-    private void release(String client, long bytes) {
+    private boolean tryAdd(long bytes, long ceiling) {
+        while (true) {
+            long now = total.get();
+            if (now + bytes > ceiling) {
+                return false;
+            }
+            if (total.compareAndSet(now, now + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    private void releaseClient(String client, long bytes) {
         perClient.computeIfPresent(client, (k, v) -> v.addAndGet(-bytes) <= 0 ? null : v);
-        total.addAndGet(-bytes);
     }
 
     long inUse() {

@@ -79,4 +79,45 @@ class ManifestBodyLimitsTest {
         assertEquals(0, limits.inUse());
         limits.reserve(client(1), 2400).close();
     }
+
+    @Test
+    void aPermitClosedTwiceGivesItsBytesBackOnce() {
+        Manifests.BodyPermit held = limits.reserve(client(1), 2400);
+        Manifests.BodyPermit twice = limits.reserve(client(2), 100);
+        twice.close();
+        twice.close();
+        assertEquals(2400, limits.inUse());
+        held.close();
+        assertEquals(0, limits.inUse());
+    }
+
+    @Test
+    void refusedLargeBodiesNeverCrowdOutASmallOneEvenForAnInstant() throws Exception {
+        // large bodies from 16 addresses hammer the budget while it is full to their ceiling; each of
+        // their attempts is refused, and none of them may make a small body fail
+        ManifestBodyLimits shared = new ManifestBodyLimits(MAX, MAX);
+        Manifests.BodyPermit held = shared.reserve(client(1), 4800);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<Thread> crowd = new java.util.ArrayList<>();
+        for (int t = 0; t < 16; t++) {
+            Caller c = client(20 + t);
+            crowd.add(Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    assertThrows(RegistryException.class, () -> shared.reserve(c, 1600));
+                }
+            }));
+        }
+        try {
+            for (int i = 0; i < 200_000; i++) {
+                shared.reserve(client(2), 100).close();
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : crowd) {
+                t.join();
+            }
+        }
+        held.close();
+        assertEquals(0, shared.inUse());
+    }
 }

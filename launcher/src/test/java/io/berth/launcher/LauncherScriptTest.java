@@ -118,4 +118,23 @@ class LauncherScriptTest {
         assertFalse(log.contains("AOTMode=record"), "trained a cache it cannot keep:\n" + log + serve.output());
         assertTrue(log.contains("io.berth.launcher.Main serve"), log + serve.output());
     }
+
+    /**
+     * bin/berth points sqlite-jdbc at the library the build unpacked; without it the driver copies
+     * itself into the temporary directory and runs {@code uname} at every start. The unpacking kept
+     * its markers outside the directory the build cleans, so every build after the first left it empty.
+     */
+    @Test
+    void everyBuildLeavesTheSqliteLibraryWhereBinBerthLooks() throws Exception {
+        String arch = switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> "";
+        };
+        Assumptions.assumeFalse(arch.isEmpty(), "no unpacked library for this architecture");
+        Path library = Path.of("target/native/org/sqlite/native/Linux", arch, "libsqlitejdbc.so");
+        assertTrue(Files.size(library) > 0, library + " is empty");
+        String script = Files.readString(Path.of("..", "bin", "berth"));
+        assertTrue(script.contains("launcher/target/native/org/sqlite/native/Linux/"), "bin/berth looks elsewhere");
+    }
 }

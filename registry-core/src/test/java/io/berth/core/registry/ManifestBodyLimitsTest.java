@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.model.Caller;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,8 +100,8 @@ class ManifestBodyLimitsTest {
         // their attempts is refused, and none of them may make a small body fail
         ManifestBodyLimits shared = new ManifestBodyLimits(MAX, MAX);
         Manifests.BodyPermit held = shared.reserve(client(1), 4800);
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.List<Thread> crowd = new java.util.ArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> crowd = new ArrayList<>();
         for (int t = 0; t < 16; t++) {
             Caller c = client(20 + t);
             crowd.add(Thread.ofPlatform().start(() -> {

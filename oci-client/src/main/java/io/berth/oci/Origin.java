@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.oci;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -177,7 +177,7 @@ public final class OciClient {
     public static final class RefusedAnswer extends IOException {
         private static final long serialVersionUID = 1L;
 
-        RefusedAnswer(String message) {
+        public RefusedAnswer(String message) {
             super(message);
         }
     }

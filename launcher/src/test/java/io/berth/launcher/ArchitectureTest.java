@@ -200,6 +200,25 @@ class ArchitectureTest {
                 .check(main);
     }
 
+    /**
+     * The OCI client (oci-client) is shared by the replicator and the pull-through cache's upstreams: it
+     * stands on the model alone, never on the engine, its SPI, the servers or Kafka.
+     */
+    @Test
+    void theOciClientStandsOnTheModelAlone() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.oci..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("io.berth..")
+                        .and(not(resideInAnyPackage(
+                                "io.berth.oci..", "io.berth.core.model..", "io.berth.core.config.."))))
+                .orShould()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.helidon..", "org.apache.kafka..", "java.sql..")
+                .check(main);
+    }
+
     /** The registry-model module: what every other module may stand on, standing on nothing of Berth. */
     @Test
     void theModelDependsOnNothingButItself() {

@@ -8,6 +8,7 @@ import io.berth.core.model.Descriptor;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.oci.OciClient;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.io.IOException;
 import java.io.InputStream;

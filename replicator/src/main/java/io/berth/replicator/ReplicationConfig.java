@@ -6,6 +6,8 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.model.TagRegex;
 import io.berth.eventstream.KafkaConnection;
+import io.berth.oci.OciClient;
+import io.berth.oci.OciEndpoint;
 import java.math.BigInteger;
 import java.net.URI;
 import java.nio.file.Path;
@@ -25,7 +27,7 @@ import java.util.regex.Pattern;
  * {@code replication.targets.site-b.password} is {@code BERTH_REPLICATION_TARGETS_SITE_B_PASSWORD}.
  */
 public record ReplicationConfig(
-        Endpoint source,
+        OciEndpoint source,
         Optional<String> bootstrapServers,
         String topic,
         String group,
@@ -43,7 +45,7 @@ public record ReplicationConfig(
 
     /** Without Kafka client properties (plaintext, no authentication), with the default bounds. */
     public ReplicationConfig(
-            Endpoint source,
+            OciEndpoint source,
             Optional<String> bootstrapServers,
             String topic,
             String group,
@@ -75,23 +77,10 @@ public record ReplicationConfig(
         return bootstrapServers.isPresent();
     }
 
-    /** A registry to talk to. */
-    public record Endpoint(
-            URI url, String username, String password, Optional<Path> caFile, boolean insecure, List<URI> tokenRealms) {
-        public Endpoint(URI url, String username, String password, Optional<Path> caFile, boolean insecure) {
-            this(url, username, password, caFile, insecure, List.of());
-        }
-
-        @Override
-        public String toString() {
-            return "Endpoint[" + url + "]"; // never the password
-        }
-    }
-
     /** A site to keep in step, and what of the source it wants. */
     public record Target(
             String name,
-            Endpoint endpoint,
+            OciEndpoint endpoint,
             List<RepositoryGlob> repositories,
             List<RepositoryGlob> exclude,
             Optional<TagRegex> tags,
@@ -103,7 +92,7 @@ public record ReplicationConfig(
             int deleteBudgetPercent) {
         public Target(
                 String name,
-                Endpoint endpoint,
+                OciEndpoint endpoint,
                 List<RepositoryGlob> repositories,
                 List<RepositoryGlob> exclude,
                 Optional<TagRegex> tags,
@@ -179,7 +168,7 @@ public record ReplicationConfig(
                         "targets",
                         "timeout",
                         "manifests-max-size");
-        Endpoint source = endpoint(
+        OciEndpoint source = endpoint(
                 r,
                 "source",
                 r.string("source", ""),
@@ -272,7 +261,7 @@ public record ReplicationConfig(
         return List.copyOf(out);
     }
 
-    private static Endpoint endpoint(
+    private static OciEndpoint endpoint(
             YamlSection s,
             String key,
             String url,
@@ -300,7 +289,7 @@ public record ReplicationConfig(
         }
         tls.only("ca-file", "insecure");
         Optional<Path> ca = tls.optional("ca-file").map(Path::of);
-        return new Endpoint(uri, username, password, ca, tls.bool("insecure", false), realms);
+        return new OciEndpoint(uri, username, password, ca, tls.bool("insecure", false), realms);
     }
 
     private static Target target(YamlSection t) {
@@ -325,7 +314,7 @@ public record ReplicationConfig(
             throw t.bad("name", "'" + name + "' must be 1-64 of a-z, 0-9, '.', '_', '-'");
         }
         String envKey = "replication.targets." + name + ".";
-        Endpoint endpoint = endpoint(
+        OciEndpoint endpoint = endpoint(
                 t,
                 "url",
                 t.stringWithEnv("url", envKey + "url", ""),

@@ -8,6 +8,8 @@ import io.berth.events.EventCodec;
 import io.berth.events.MalformedEventException;
 import io.berth.events.RegistryEvent;
 import io.berth.eventstream.EventStream;
+import io.berth.oci.OciClient;
+import io.berth.oci.Reachability;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalFunction;

@@ -18,6 +18,10 @@ import io.berth.core.model.TagRegex;
 import io.berth.core.registry.BlobInfo;
 import io.berth.core.testing.Images;
 import io.berth.http.TestRegistry;
+import io.berth.oci.OciClient;
+import io.berth.oci.OciEndpoint;
+import io.berth.oci.Reachability;
+import io.berth.oci.Tls;
 import io.berth.testsupport.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,7 +75,7 @@ class CopierTest {
     static ReplicationConfig.Target config(String prefix, boolean deletes, List<String> platforms, String tags) {
         return new ReplicationConfig.Target(
                 "b",
-                new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                new OciEndpoint(URI.create("http://x"), "", "", Optional.empty(), false),
                 List.of(),
                 List.of(RepositoryGlob.of("tmp/**")),
                 tags == null ? Optional.empty() : Optional.of(TagRegex.of(tags)),
@@ -405,7 +409,7 @@ class CopierTest {
                     uri,
                     "",
                     "",
-                    Tls.context(new ReplicationConfig.Endpoint(uri, "", "", Optional.of(pki.ca()), false)),
+                    Tls.context(new OciEndpoint(uri, "", "", Optional.of(pki.ca()), false)),
                     Duration.ofSeconds(30));
             assertTrue(
                     new Copier(client(source.uri("/")), trusting, config("", true, List.of(), null), null, Copier.CHUNK)
@@ -432,7 +436,7 @@ class CopierTest {
                     uri,
                     "",
                     "",
-                    Tls.context(new ReplicationConfig.Endpoint(uri, "", "", Optional.empty(), true)),
+                    Tls.context(new OciEndpoint(uri, "", "", Optional.empty(), true)),
                     Duration.ofSeconds(30));
             assertTrue(
                     new Copier(client(source.uri("/")), insecure, config("", true, List.of(), null), null, Copier.CHUNK)

@@ -12,6 +12,9 @@ import io.berth.core.testing.Images;
 import io.berth.events.DistributionEvent;
 import io.berth.events.RegistryEvent;
 import io.berth.http.TestRegistry;
+import io.berth.oci.OciClient;
+import io.berth.oci.OciEndpoint;
+import io.berth.oci.Reachability;
 import io.berth.testsupport.HostileRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
@@ -77,7 +80,7 @@ class HostileSourceTest {
     static ReplicationConfig.Target config(String prefix, boolean onlyTeamA) {
         return new ReplicationConfig.Target(
                 "b",
-                new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                new OciEndpoint(URI.create("http://x"), "", "", Optional.empty(), false),
                 onlyTeamA ? List.of(RepositoryGlob.of("team-a/**")) : List.of(),
                 List.of(),
                 Optional.empty(),
@@ -95,7 +98,7 @@ class HostileSourceTest {
                 t,
                 null);
         ReplicationConfig config = new ReplicationConfig(
-                new ReplicationConfig.Endpoint(from, "", "", Optional.empty(), false),
+                new OciEndpoint(from, "", "", Optional.empty(), false),
                 Optional.empty(),
                 "berth.events",
                 "g",

@@ -9,6 +9,9 @@ import io.berth.core.testing.Images;
 import io.berth.events.DistributionEvent;
 import io.berth.events.RegistryEvent;
 import io.berth.http.TestRegistry;
+import io.berth.oci.OciClient;
+import io.berth.oci.OciEndpoint;
+import io.berth.oci.Reachability;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -46,7 +49,7 @@ class TargetWorkerTest {
         ReplicationConfig.Target t = CopierTest.config("", true, List.of(), null);
         Copier copier = new Copier(CopierTest.client(source.uri("/")), CopierTest.client(target.uri("/")), t, null);
         ReplicationConfig config = new ReplicationConfig(
-                new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                new OciEndpoint(URI.create("http://x"), "", "", Optional.empty(), false),
                 Optional.empty(),
                 "berth.events",
                 "g",
@@ -139,7 +142,7 @@ class TargetWorkerTest {
         try (TargetWorker w = new TargetWorker(
                 new Copier(CopierTest.client(source.uri("/")), dead, t, null),
                 new ReplicationConfig(
-                        new ReplicationConfig.Endpoint(URI.create("http://x"), "", "", Optional.empty(), false),
+                        new OciEndpoint(URI.create("http://x"), "", "", Optional.empty(), false),
                         Optional.empty(),
                         "berth.events",
                         "g",

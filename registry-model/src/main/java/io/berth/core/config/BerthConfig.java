@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,11 +51,62 @@ public final class BerthConfig {
     private final Map<String, String> values;
     private final Map<String, String> sources;
     private final Map<String, String> passThrough;
+    /** Structured sections ({@link ConfigKeys#sections()}) as the file holds them, and their file. */
+    private final Map<String, Object> sections;
+
+    private final Optional<Path> file;
+    /** The environment variables of the structured sections (their entries' overrides and passwords). */
+    private final Map<String, String> sectionEnv;
 
     private BerthConfig(Map<String, String> values, Map<String, String> sources, Map<String, String> passThrough) {
+        this(values, sources, passThrough, Map.of(), Optional.empty(), Map.of());
+    }
+
+    private BerthConfig(
+            Map<String, String> values,
+            Map<String, String> sources,
+            Map<String, String> passThrough,
+            Map<String, Object> sections,
+            Optional<Path> file,
+            Map<String, String> sectionEnv) {
         this.values = Map.copyOf(values);
         this.sources = Map.copyOf(sources);
         this.passThrough = Map.copyOf(passThrough);
+        this.sections = Map.copyOf(sections);
+        this.file = file;
+        this.sectionEnv = Map.copyOf(sectionEnv);
+    }
+
+    /**
+     * The entries of the structured section {@code name} ({@code proxy.upstreams}), each a mapping read
+     * key by key, with the environment of the section; none when the file has none. A section that is
+     * not a list of mappings is refused in one line.
+     */
+    public List<YamlSection> sections(String name) {
+        if (!ConfigKeys.sections().contains(name)) {
+            throw new IllegalArgumentException(name + " is not a structured section of this build");
+        }
+        Object o = sections.get(name);
+        if (o == null) {
+            return List.of();
+        }
+        Path where = file.orElse(Path.of("(settings)"));
+        if (!(o instanceof List<?> list)) {
+            throw new ConfigException("configuration file " + where + ": " + name + " must be a list of mappings");
+        }
+        List<YamlSection> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            String key = name + "[" + i + "]";
+            if (!(list.get(i) instanceof Map<?, ?> entry)) {
+                throw new ConfigException("configuration file " + where + ": " + key + " must be a mapping");
+            }
+            out.add(YamlSection.of(where, key, entry, sectionEnv));
+        }
+        return List.copyOf(out);
+    }
+
+    private static boolean sectionEnv(String env) {
+        return ConfigKeys.sections().stream().anyMatch(s -> env.startsWith(YamlSection.envName(s) + "_"));
     }
 
     /** Keys given under a pass-through prefix ({@link ConfigKeys#PASS_THROUGH}), prefix removed. */
@@ -106,7 +158,10 @@ public final class BerthConfig {
 
     private static BerthConfig validated(
             Map<String, String> values, Map<String, String> sources, Map<String, String> passThrough) {
-        BerthConfig config = new BerthConfig(values, sources, passThrough);
+        return validated(new BerthConfig(values, sources, passThrough));
+    }
+
+    private static BerthConfig validated(BerthConfig config) {
         for (ConfigKey k : ConfigKeys.all()) {
             config.validate(k);
         }
@@ -122,9 +177,11 @@ public final class BerthConfig {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> sources = new LinkedHashMap<>();
         Map<String, String> passThrough = new LinkedHashMap<>();
+        Map<String, Object> sections = new LinkedHashMap<>();
+        Map<String, String> sectionEnv = new LinkedHashMap<>();
         defaultsInto(values, sources);
         if (file.isPresent()) {
-            Map<String, String> fromFile = readYaml(file.get());
+            Map<String, String> fromFile = readYaml(file.get(), sections);
             for (Map.Entry<String, String> e : fromFile.entrySet()) {
                 if (passThroughKey(e.getKey())) {
                     passThrough.put(e.getKey(), e.getValue());
@@ -150,6 +207,10 @@ public final class BerthConfig {
                 passThrough.put(passThroughEnv, e.getValue());
                 continue;
             }
+            if (k == null && sectionEnv(e.getKey())) {
+                sectionEnv.put(e.getKey(), e.getValue());
+                continue;
+            }
             if (k == null) {
                 if (!NOT_CONFIG_ENV.contains(e.getKey())) {
                     warn.accept("unknown configuration variable " + e.getKey() + " (ignored)");
@@ -159,7 +220,7 @@ public final class BerthConfig {
             values.put(k.name(), e.getValue());
             sources.put(k.name(), "environment " + e.getKey());
         }
-        return validated(values, sources, passThrough);
+        return validated(new BerthConfig(values, sources, passThrough, sections, file, sectionEnv));
     }
 
     /** {@code BERTH_EVENTS_KAFKA_PROPERTIES_LINGER_MS} is {@code events.kafka.properties.linger.ms}. */
@@ -177,7 +238,7 @@ public final class BerthConfig {
         return null;
     }
 
-    private static Map<String, String> readYaml(Path file) {
+    private static Map<String, String> readYaml(Path file, Map<String, Object> sections) {
         if (Files.isDirectory(file)) {
             throw new ConfigException("cannot read configuration file " + file + ": it is a directory");
         }
@@ -210,21 +271,24 @@ public final class BerthConfig {
         if (!(root instanceof Map<?, ?> map)) {
             throw new ConfigException("configuration file " + file + " must hold a mapping of keys");
         }
-        flatten(file, "", map, out);
+        flatten(file, "", map, out, sections);
         return out;
     }
 
-    private static void flatten(Path file, String prefix, Map<?, ?> map, Map<String, String> out) {
+    private static void flatten(
+            Path file, String prefix, Map<?, ?> map, Map<String, String> out, Map<String, Object> sections) {
         for (Map.Entry<?, ?> e : map.entrySet()) {
             String key = prefix + e.getKey();
             Optional<ConfigKey> known = ConfigKeys.byName(key);
             Object v = e.getValue();
-            if (v instanceof Map<?, ?> nested) {
+            if (ConfigKeys.sections().contains(key)) {
+                sections.put(key, v == null ? List.of() : v); // kept whole: read by its module
+            } else if (v instanceof Map<?, ?> nested) {
                 if (known.isPresent()) {
                     throw new ConfigException(
                             "configuration file " + file + ": " + key + " must be a single value, not a mapping");
                 }
-                flatten(file, key + ".", nested, out);
+                flatten(file, key + ".", nested, out, sections);
             } else if (v instanceof List<?> list) {
                 if (known.isPresent()
                         && (known.get().type() == ConfigKey.Type.LIST

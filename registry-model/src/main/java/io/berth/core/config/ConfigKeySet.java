@@ -29,4 +29,14 @@ public interface ConfigKeySet {
     default Map<String, List<String>> choices() {
         return Map.of();
     }
+
+    /**
+     * Structured sections this set owns ({@code proxy.upstreams}): a list of mappings in the file, kept
+     * whole instead of being refused as a list, read with {@link BerthConfig#sections(String)}. The
+     * environment variables under a section's name ({@code BERTH_PROXY_UPSTREAMS_HUB_PASSWORD}) are
+     * the section's to read, not unknown ones.
+     */
+    default List<String> sections() {
+        return List.of();
+    }
 }

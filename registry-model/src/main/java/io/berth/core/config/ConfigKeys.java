@@ -454,13 +454,20 @@ public final class ConfigKeys {
         return all().stream().filter(k -> k.name().equals(name)).findFirst();
     }
 
+    /** The structured sections ({@link ConfigKeySet#sections()}) of the sets on the class path. */
+    public static List<String> sections() {
+        return Installed.SECTIONS;
+    }
+
     /** Found once, on first use: the class path does not change while a process runs. */
     private static final class Installed {
-        static final List<ConfigKey> KEYS = merge(
-                CORE,
+        static final List<ConfigKeySet> SETS =
                 ServiceLoader.load(ConfigKeySet.class, ConfigKeys.class.getClassLoader()).stream()
                         .map(ServiceLoader.Provider::get)
-                        .toList());
+                        .toList();
+        static final List<ConfigKey> KEYS = merge(CORE, SETS);
+        static final List<String> SECTIONS =
+                SETS.stream().flatMap(set -> set.sections().stream()).sorted().toList();
     }
 
     /**

@@ -38,6 +38,11 @@ public final class YamlSection {
         this.env = env;
     }
 
+    /** A mapping {@code values} found under {@code key} of {@code file} (a structured section of berth.yaml). */
+    static YamlSection of(Path file, String key, Map<?, ?> values, Map<String, String> env) {
+        return new YamlSection(file, key, asMap(values, file, key), env);
+    }
+
     /** The section {@code top} of the file. */
     public static YamlSection load(Path file, String top, Map<String, String> env) {
         return load(file, env).section(top);

@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.oci;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +26,7 @@ public final class Reachability {
         this.what = what;
     }
 
-    void onBack(Runnable r) {
+    public void onBack(Runnable r) {
         this.onBack = r;
     }
 
@@ -69,7 +69,7 @@ public final class Reachability {
     }
 
     /** The exchange that did not complete in time, until it does; or null. */
-    String stuckOn() {
+    public String stuckOn() {
         return stuck;
     }
 
@@ -95,17 +95,17 @@ public final class Reachability {
         }
     }
 
-    boolean down() {
+    public boolean down() {
         return downSince != null;
     }
 
     /** Since when it has been unreachable, or null. */
-    Instant downSince() {
+    public Instant downSince() {
         return downSince;
     }
 
     /** The last request that got no answer, with where and why (kept after it answers again). */
-    String lastFailure() {
+    public String lastFailure() {
         return why;
     }
 }

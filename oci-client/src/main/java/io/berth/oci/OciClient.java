@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.oci;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +28,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -36,6 +40,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -98,6 +103,8 @@ public final class OciClient {
     private final long maxManifest;
     private final List<URI> tokenRealms;
     private final Reachability reachability;
+    private final Access access;
+    private final String userAgent;
     /** Bearer tokens per scope ({@code repository:a/b:pull,push}, or "" for the registry). */
     private final Map<String, String> authorizations = new ConcurrentHashMap<>();
     /** Set once the registry asked for basic credentials: from then on they go with every request. */
@@ -108,16 +115,37 @@ public final class OciClient {
         private static final long serialVersionUID = 1L;
         private final int status;
         private final String code;
+        private final transient Optional<Duration> retryAfter;
 
         OciException(URI base, String what, int status, String body) {
+            this(base, what, status, body, Optional.empty());
+        }
+
+        OciException(URI base, String what, int status, String body, Optional<Duration> retryAfter) {
             super(what + " at " + base + ": HTTP " + status
                     + (body == null || body.isBlank() ? "" : " " + abbreviate(body)));
             this.status = status;
             this.code = errorCode(body);
+            this.retryAfter = retryAfter;
+        }
+
+        /** An answer of a status the step did not expect, with the {@code Retry-After} it carried. */
+        static OciException of(URI base, String what, HttpResponse<?> r, String body) {
+            return new OciException(
+                    base,
+                    what,
+                    r.statusCode(),
+                    body,
+                    r.headers().firstValue("Retry-After").flatMap(OciClient::retryAfter));
         }
 
         public int status() {
             return status;
+        }
+
+        /** How long the registry asked to wait ({@code Retry-After}, seconds or an HTTP date), when it said. */
+        public Optional<Duration> retryAfter() {
+            return retryAfter;
         }
 
         /** The OCI error code of the body ({@code MANIFEST_BLOB_UNKNOWN}), or empty. */
@@ -149,13 +177,34 @@ public final class OciClient {
     public static final class RefusedAnswer extends IOException {
         private static final long serialVersionUID = 1L;
 
-        RefusedAnswer(String message) {
+        public RefusedAnswer(String message) {
             super(message);
         }
     }
 
     /** A manifest as stored: exact bytes, media type, digest (checked against the bytes). */
     public record Manifest(byte[] bytes, String mediaType, Digest digest) {}
+
+    /** Which actions a client asks tokens for: a reader asks for pull only (Docker Hub grants anonymous pull and no more). */
+    public enum Access {
+        PULL("pull"),
+        PULL_PUSH("pull,push");
+
+        private final String actions;
+
+        Access(String actions) {
+            this.actions = actions;
+        }
+    }
+
+    /** A blob's body as it arrives (the caller closes it), and its length when the registry said it. */
+    public record BlobBody(InputStream body, OptionalLong length) {}
+
+    /** A referrers index as the registry sent it, and whether it applied the artifactType filter. */
+    public record ReferrersIndex(byte[] bytes, boolean filtered) {}
+
+    /** One page of a tag list, and the last tag to continue from when the registry links a next page. */
+    public record TagPage(List<Tag> tags, Optional<String> next) {}
 
     /** What a listing found: the names that parse, and what the registry listed that does not. */
     public record Listing<T>(List<T> values, List<String> refused) {}
@@ -182,6 +231,51 @@ public final class OciClient {
             Reachability reachability,
             long maxManifest,
             List<URI> tokenRealms) {
+        this(
+                base,
+                username,
+                password,
+                tls,
+                timeout,
+                reachability,
+                maxManifest,
+                tokenRealms,
+                Access.PULL_PUSH,
+                "berth-replicator");
+    }
+
+    /** A client of {@code endpoint} asking for {@code access}, naming itself {@code userAgent}. */
+    public OciClient(
+            OciEndpoint endpoint,
+            Duration timeout,
+            Reachability reachability,
+            long maxManifest,
+            Access access,
+            String userAgent) {
+        this(
+                endpoint.url(),
+                endpoint.username(),
+                endpoint.password(),
+                Tls.context(endpoint),
+                timeout,
+                reachability,
+                maxManifest,
+                endpoint.tokenRealms(),
+                access,
+                userAgent);
+    }
+
+    private OciClient(
+            URI base,
+            String username,
+            String password,
+            SSLContext tls,
+            Duration timeout,
+            Reachability reachability,
+            long maxManifest,
+            List<URI> tokenRealms,
+            Access access,
+            String userAgent) {
         if (base.getRawUserInfo() != null) {
             throw new IllegalArgumentException("a registry URL must not carry credentials");
         }
@@ -194,6 +288,8 @@ public final class OciClient {
         this.timeout = timeout;
         this.maxManifest = maxManifest;
         this.tokenRealms = List.copyOf(tokenRealms);
+        this.access = access;
+        this.userAgent = userAgent;
         // redirects are followed here, by the rules of Origin, never by the client on its own
         HttpClient.Builder b = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -220,12 +316,12 @@ public final class OciClient {
 
     // ---- authentication
 
-    private static String scope(RepositoryName repository) {
-        return repository == null ? "" : "repository:" + repository.value() + ":pull,push";
+    private String scope(RepositoryName repository) {
+        return repository == null ? "" : "repository:" + repository.value() + ":" + access.actions;
     }
 
     /** The scopes of a mount: push on the repository, pull on the one mounted from (space-separated). */
-    private static String mountScope(RepositoryName repository, RepositoryName from) {
+    private String mountScope(RepositoryName repository, RepositoryName from) {
         return scope(repository) + " repository:" + from.value() + ":pull";
     }
 
@@ -234,7 +330,7 @@ public final class OciClient {
     }
 
     private HttpRequest.Builder request(String scope, URI uri, Duration deadline) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(deadline).header("User-Agent", "berth-replicator");
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(deadline).header("User-Agent", userAgent);
         if (!origin.same(uri)) {
             return b; // credentials only ever to the configured origin
         }
@@ -425,7 +521,7 @@ public final class OciClient {
         drain(exchange(
                 HttpRequest.newBuilder(URI.create(root + "/v2/"))
                         .timeout(Duration.ofSeconds(10))
-                        .header("User-Agent", "berth-replicator")
+                        .header("User-Agent", userAgent)
                         .GET()
                         .build(),
                 bounded(MAX_ERROR_BODY, "/v2/"),
@@ -480,7 +576,7 @@ public final class OciClient {
         URI tokenUri =
                 URI.create(realm.toString() + (q.isEmpty() ? "" : (realm.getRawQuery() == null ? "?" : "&") + q));
         HttpRequest.Builder tokenRequest =
-                HttpRequest.newBuilder(tokenUri).timeout(timeout).header("User-Agent", "berth-replicator");
+                HttpRequest.newBuilder(tokenUri).timeout(timeout).header("User-Agent", userAgent);
         // credentials only to a realm on this origin or one the configuration names; elsewhere anonymous
         if (!username.isEmpty()
                 && (origin.same(realm)
@@ -490,7 +586,7 @@ public final class OciClient {
         HttpResponse<byte[]> token =
                 exchange(tokenRequest.GET().build(), bounded(MAX_TOKEN_BODY, "token response"), timeout);
         if (token.statusCode() != 200) {
-            throw new OciException(base, "token from " + realm, token.statusCode(), text(token.body()));
+            throw OciException.of(base, "token from " + realm, token, text(token.body()));
         }
         JsonNode t = JSON.readTree(token.body());
         String value = t.hasNonNull("token")
@@ -605,7 +701,7 @@ public final class OciClient {
             return Optional.empty();
         }
         if (r.statusCode() != 200) {
-            throw new OciException(base, "HEAD manifest " + repository + ":" + reference, r.statusCode(), null);
+            throw OciException.of(base, "HEAD manifest " + repository + ":" + reference, r, null);
         }
         Optional<String> digest = r.headers().firstValue("Docker-Content-Digest");
         if (digest.isPresent()) {
@@ -629,19 +725,24 @@ public final class OciClient {
      * the registry sends with it.
      */
     public Optional<Manifest> manifest(RepositoryName repository, Reference reference) throws IOException {
+        return manifest(repository, reference, maxManifest);
+    }
+
+    /** As {@link #manifest(RepositoryName, Reference)}, at most {@code maxBytes}. */
+    public Optional<Manifest> manifest(RepositoryName repository, Reference reference, long maxBytes)
+            throws IOException {
         URI u = uri(repository, "manifests/" + reference);
         HttpResponse<byte[]> r = send(
                 repository,
                 b -> b.GET().header("Accept", MANIFEST_TYPES).build(),
                 u,
-                bounded(maxManifest, "manifest " + repository + ":" + reference),
+                bounded(maxBytes, "manifest " + repository + ":" + reference),
                 timeout);
         if (r.statusCode() == 404) {
             return Optional.empty();
         }
         if (r.statusCode() != 200) {
-            throw new OciException(
-                    base, "GET manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "GET manifest " + repository + ":" + reference, r, text(r.body()));
         }
         byte[] bytes = r.body();
         Digest digest = digest(reference instanceof Digest d ? d.algorithm() : DigestAlgorithm.SHA256, bytes);
@@ -676,8 +777,7 @@ public final class OciClient {
                 errorBody(),
                 timeout);
         if (r.statusCode() != 201 && r.statusCode() != 200) {
-            throw new OciException(
-                    base, "PUT manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "PUT manifest " + repository + ":" + reference, r, text(r.body()));
         }
     }
 
@@ -694,8 +794,7 @@ public final class OciClient {
             return false;
         }
         if (r.statusCode() != 202 && r.statusCode() != 200) {
-            throw new OciException(
-                    base, "DELETE manifest " + repository + ":" + reference, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "DELETE manifest " + repository + ":" + reference, r, text(r.body()));
         }
         return true;
     }
@@ -714,10 +813,63 @@ public final class OciClient {
             return false;
         }
         if (r.statusCode() != 200) {
-            throw new OciException(base, "HEAD blob " + repository + "@" + digest, r.statusCode(), null);
+            throw OciException.of(base, "HEAD blob " + repository + "@" + digest, r, null);
         }
         return true;
     }
+
+    /**
+     * A blob's size (a HEAD), or empty when the registry answers 404; an answer without a length is
+     * refused.
+     */
+    public OptionalLong blobSize(RepositoryName repository, Digest digest) throws IOException {
+        URI u = uri(repository, "blobs/" + digest);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                u,
+                NO_BODY,
+                timeout);
+        if (r.statusCode() == 404) {
+            return OptionalLong.empty();
+        }
+        if (r.statusCode() != 200) {
+            throw OciException.of(base, "HEAD blob " + repository + "@" + digest, r, null);
+        }
+        OptionalLong length = r.headers().firstValueAsLong("Content-Length");
+        if (length.isEmpty() || length.getAsLong() < 0) {
+            throw new RefusedAnswer("HEAD blob " + repository + "@" + digest + " at " + base + ": no Content-Length");
+        }
+        return length;
+    }
+
+    /**
+     * A whole blob, streamed, or empty when the registry answers 404. Its bytes are not checked here
+     * (the caller hashes them); reading them ends with an error once the deadline of the announced
+     * length ({@link #deadline(long)}) has passed, or of {@link #UNANNOUNCED_BLOB} without one.
+     */
+    public Optional<BlobBody> fetchBlob(RepositoryName repository, Digest digest) throws IOException {
+        URI u = uri(repository, "blobs/" + digest);
+        HttpResponse<InputStream> r =
+                send(repository, b -> b.GET().build(), u, HttpResponse.BodyHandlers.ofInputStream(), timeout);
+        String what = "GET blob " + repository + "@" + digest + " at " + u.getHost() + ":" + u.getPort();
+        if (r.statusCode() != 200) {
+            String body;
+            try (InputStream in = Deadlines.bound(r.body(), timeout, what + " (an answer " + r.statusCode() + ")")) {
+                body = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
+            }
+            if (r.statusCode() == 404) {
+                return Optional.empty();
+            }
+            throw OciException.of(base, "GET blob " + repository + "@" + digest, r, body);
+        }
+        OptionalLong length = r.headers().firstValueAsLong("Content-Length");
+        Duration deadline = deadline(length.orElse(UNANNOUNCED_BLOB));
+        return Optional.of(new BlobBody(Deadlines.bound(r.body(), deadline, what), length));
+    }
+
+    /** The size a blob without a {@code Content-Length} is given time for (at the slowest rate tolerated). */
+    static final long UNANNOUNCED_BLOB = 1L << 30;
 
     /** The time a transfer of {@code bytes} may take at the slowest rate tolerated. */
     Duration deadline(long bytes) {
@@ -750,8 +902,7 @@ public final class OciClient {
                             + ":" + u.getPort())) {
                 body = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
             }
-            throw new OciException(
-                    base, "GET blob " + repository + "@" + digest + " from " + offset, r.statusCode(), body);
+            throw OciException.of(base, "GET blob " + repository + "@" + digest + " from " + offset, r, body);
         }
         return Deadlines.bound(
                 r.body(),
@@ -776,7 +927,7 @@ public final class OciClient {
             return new Upload(null, true);
         }
         if (r.statusCode() != 202) {
-            throw new OciException(base, "POST upload " + repository, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "POST upload " + repository, r, text(r.body()));
         }
         return new Upload(location(r, u), false);
     }
@@ -788,7 +939,7 @@ public final class OciClient {
     private URI location(HttpResponse<?> r, URI asked) throws IOException {
         String l = r.headers()
                 .firstValue("Location")
-                .orElseThrow(() -> new OciException(base, "upload without Location", r.statusCode(), null));
+                .orElseThrow(() -> OciException.of(base, "upload without Location", r, null));
         URI u = resolve(asked, l);
         if (!origin.same(u)) {
             throw new RefusedAnswer("upload Location " + Origin.abbreviate(u) + " is not on " + origin.scheme() + "://"
@@ -811,8 +962,7 @@ public final class OciClient {
                 .build();
         HttpResponse<byte[]> r = exchange(req, errorBody(), deadline);
         if (r.statusCode() != 202) {
-            throw new OciException(
-                    base, "PATCH upload " + repository + " at " + offset, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "PATCH upload " + repository + " at " + offset, r, text(r.body()));
         }
         return location(r, location);
     }
@@ -821,7 +971,7 @@ public final class OciClient {
     public long uploadOffset(RepositoryName repository, URI location) throws IOException {
         HttpResponse<byte[]> r = send(repository, b -> b.GET().build(), location, errorBody(), timeout);
         if (r.statusCode() != 204 && r.statusCode() != 200) {
-            throw new OciException(base, "GET upload status " + repository, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "GET upload status " + repository, r, text(r.body()));
         }
         String range = r.headers().firstValue("Range").orElse(null);
         if (range == null) {
@@ -844,7 +994,7 @@ public final class OciClient {
                 errorBody(),
                 timeout);
         if (r.statusCode() != 201) {
-            throw new OciException(base, "PUT upload " + repository + "@" + digest, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "PUT upload " + repository + "@" + digest, r, text(r.body()));
         }
     }
 
@@ -854,6 +1004,104 @@ public final class OciClient {
     public Listing<RepositoryName> catalog() throws IOException {
         return paged(null, "/v2/_catalog?n=1000", "repositories", RepositoryName::of)
                 .orElseThrow(() -> new OciException(base, "GET /v2/_catalog", 404, null));
+    }
+
+    /**
+     * One page of a repository's tags ({@code n} at most, after {@code last}), or empty on 404; the
+     * page says where to continue when the registry links a next one.
+     */
+    public Optional<TagPage> tagsPage(RepositoryName repository, Optional<String> last, int n) throws IOException {
+        String query = "n=" + n
+                + last.map(l -> "&last=" + URLEncoder.encode(l, StandardCharsets.UTF_8))
+                        .orElse("");
+        URI u = URI.create(root + "/v2/" + repository.value() + "/tags/list?" + query);
+        HttpResponse<byte[]> r =
+                send(repository, b -> b.GET().build(), u, bounded(MAX_LISTING_BODY, "tags of " + repository), timeout);
+        if (r.statusCode() == 404) {
+            return Optional.empty();
+        }
+        if (r.statusCode() != 200) {
+            throw OciException.of(base, "GET tags of " + repository, r, text(r.body()));
+        }
+        JsonNode list = JSON.readTree(r.body()).path("tags");
+        if (!list.isArray() && !list.isNull() && !list.isMissingNode()) {
+            throw new RefusedAnswer("GET tags of " + repository + " at " + base + ": tags is not a list");
+        }
+        if (list.size() > n) {
+            throw new RefusedAnswer(
+                    "GET tags of " + repository + " at " + base + ": " + list.size() + " tags, " + n + " asked for");
+        }
+        List<Tag> tags = new ArrayList<>();
+        for (JsonNode t : list) {
+            try {
+                tags.add(new Tag(t.asText()));
+            } catch (RuntimeException e) {
+                throw new RefusedAnswer("GET tags of " + repository + " at " + base + ": '" + abbreviate(t.asText())
+                        + "' is not a tag");
+            }
+        }
+        boolean more = r.headers().firstValue("Link").isPresent() && !tags.isEmpty();
+        return Optional.of(new TagPage(
+                List.copyOf(tags), more ? Optional.of(tags.get(tags.size() - 1).value()) : Optional.empty()));
+    }
+
+    /**
+     * The referrers index of {@code subject} as the registry sends it (exact bytes, at most
+     * {@code maxBytes}), filtered by {@code artifactType} when given and the registry says it applied
+     * the filter; a registry without the referrers API (404) is asked for the tag schema's index
+     * ({@code sha256-<hex>}). Empty when neither exists.
+     */
+    public Optional<ReferrersIndex> referrersIndex(
+            RepositoryName repository, Digest subject, Optional<String> artifactType, long maxBytes)
+            throws IOException {
+        String query = artifactType
+                .map(t -> "?artifactType=" + URLEncoder.encode(t, StandardCharsets.UTF_8))
+                .orElse("");
+        URI u = uri(repository, "referrers/" + subject + query);
+        HttpResponse<byte[]> r = send(
+                repository,
+                b -> b.GET()
+                        .header("Accept", "application/vnd.oci.image.index.v1+json")
+                        .build(),
+                u,
+                bounded(maxBytes, "referrers of " + repository + "@" + subject),
+                timeout);
+        if (r.statusCode() == 200) {
+            JsonNode index = JSON.readTree(r.body());
+            if (!index.path("manifests").isArray()) {
+                throw new RefusedAnswer(
+                        "referrers of " + repository + "@" + subject + " at " + base + ": not an image index");
+            }
+            boolean filtered = artifactType.isPresent()
+                    && r.headers().allValues("OCI-Filters-Applied").stream()
+                            .anyMatch(v -> List.of(v.split(",")).stream()
+                                    .anyMatch(f -> f.strip().equals("artifactType")));
+            return Optional.of(new ReferrersIndex(r.body(), filtered));
+        }
+        if (r.statusCode() != 404) {
+            throw OciException.of(base, "GET referrers " + repository + "@" + subject, r, text(r.body()));
+        }
+        return manifest(repository, new Tag(subject.algorithm().prefix() + "-" + subject.hex()), maxBytes)
+                .map(m -> new ReferrersIndex(m.bytes(), false));
+    }
+
+    /**
+     * A {@code Retry-After} value as a wait from now: seconds, or an HTTP date; empty when it is
+     * neither (the caller decides the bounds).
+     */
+    static Optional<Duration> retryAfter(String value) {
+        String v = value.strip();
+        if (v.matches("\\d{1,10}")) {
+            return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
+        }
+        try {
+            Duration d = Duration.between(
+                    Instant.now(),
+                    ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+            return Optional.of(d.isNegative() ? Duration.ZERO : d);
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
     }
 
     /** The tags of a repository, or empty when the registry answers 404 (does not know the repository). */
@@ -883,7 +1131,7 @@ public final class OciClient {
                 return Optional.empty();
             }
             if (r.statusCode() != 200) {
-                throw new OciException(base, "GET " + next, r.statusCode(), text(r.body()));
+                throw OciException.of(base, "GET " + next, r, text(r.body()));
             }
             JsonNode list = JSON.readTree(r.body()).path(field);
             if (!list.isArray() && !list.isNull() && !list.isMissingNode()) {
@@ -958,7 +1206,7 @@ public final class OciClient {
             }
             index = JSON.readTree(fallback.get().bytes());
         } else {
-            throw new OciException(base, "GET referrers " + repository + "@" + digest, r.statusCode(), text(r.body()));
+            throw OciException.of(base, "GET referrers " + repository + "@" + digest, r, text(r.body()));
         }
         List<Digest> out = new ArrayList<>();
         for (JsonNode m : index.path("manifests")) {

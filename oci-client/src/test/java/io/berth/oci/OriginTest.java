@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.oci;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.oci;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -12,7 +12,8 @@ import java.util.Locale;
  * (scheme, host, port) receives credentials; an address a remote names (upload {@code Location},
  * {@code Link}, a token realm, a redirect) is followed only when it neither downgrades https to
  * http nor leads to a loopback, link-local or private address unless the configured origin is one
- * — so a remote cannot turn the replicator against the network it runs in.
+ * — so a remote cannot turn the replicator against the network it runs in. A refusal is a
+ * {@link OciClient.RefusedAnswer}: the remote broke a rule, it is not unreachable.
  */
 record Origin(String scheme, String host, int port, boolean internal) {
 
@@ -45,20 +46,21 @@ record Origin(String scheme, String host, int port, boolean internal) {
         if (uri.getScheme() == null
                 || uri.getHost() == null
                 || !List.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))) {
-            throw new IOException(what + " " + abbreviate(uri) + " is not an http(s) URL: not followed");
+            throw new OciClient.RefusedAnswer(what + " " + abbreviate(uri) + " is not an http(s) URL: not followed");
         }
         if (uri.getRawUserInfo() != null) {
-            throw new IOException(what + " " + abbreviate(uri) + " carries credentials: not followed");
+            throw new OciClient.RefusedAnswer(what + " " + abbreviate(uri) + " carries credentials: not followed");
         }
         if (same(uri) || allowed.stream().anyMatch(a -> Origin.of(a).same(uri))) {
             return uri;
         }
         if (scheme.equals("https") && uri.getScheme().equalsIgnoreCase("http")) {
-            throw new IOException(what + " " + abbreviate(uri) + " downgrades https to http: not followed");
+            throw new OciClient.RefusedAnswer(what + " " + abbreviate(uri) + " downgrades https to http: not followed");
         }
         if (!internal && internal(uri.getHost())) {
-            throw new IOException(what + " " + abbreviate(uri) + " is a loopback, link-local or private address "
-                    + "while " + scheme + "://" + host + ":" + port + " is not: not followed");
+            throw new OciClient.RefusedAnswer(
+                    what + " " + abbreviate(uri) + " is a loopback, link-local or private address " + "while " + scheme
+                            + "://" + host + ":" + port + " is not: not followed");
         }
         return uri;
     }

@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.oci;
 
 import io.berth.core.config.BerthConfig;
 import java.io.FilterInputStream;

@@ -1,4 +1,4 @@
-package io.berth.replicator;
+package io.berth.oci;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,11 +14,13 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
-/** The TLS trust of an endpoint: the JDK's, a CA file's (PEM), or none at all ({@code insecure}). */
-final class Tls {
+/**
+ * The TLS trust of an endpoint: the JDK's (null), a CA file's (PEM), or none at all ({@code insecure}).
+ */
+public final class Tls {
     private Tls() {}
 
-    static SSLContext context(ReplicationConfig.Endpoint e) {
+    public static SSLContext context(OciEndpoint e) {
         try {
             if (e.insecure()) {
                 SSLContext ctx = SSLContext.getInstance("TLS");

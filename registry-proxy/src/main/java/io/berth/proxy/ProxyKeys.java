@@ -1,0 +1,55 @@
+package io.berth.proxy;
+
+import io.berth.core.config.ConfigKey;
+import io.berth.core.config.ConfigKeySet;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The pull-through cache's keys ({@code proxy.*}), owned by this module and found with
+ * {@link java.util.ServiceLoader}, and its structured section {@code proxy.upstreams} (the upstreams,
+ * a list of mappings read by {@link ProxyConfig}).
+ */
+public final class ProxyKeys implements ConfigKeySet {
+    public static final ConfigKey PROXY_MANIFEST_TTL = ConfigKey.duration(
+            "proxy.manifest-ttl",
+            "5m",
+            Duration.ZERO,
+            Duration.ofDays(30),
+            "A cached tag is served without asking its upstream for this long, then revalidated by one HEAD "
+                    + "(0s: every pull asks). An upstream's manifest-ttl overrides it.");
+    public static final ConfigKey PROXY_STALE_FOR = ConfigKey.duration(
+            "proxy.stale-for",
+            "7d",
+            Duration.ZERO,
+            Duration.ofDays(365),
+            "How long after its last validation a cached tag is still served while its upstream is unreachable, "
+                    + "failing or throttling (0s: never stale). An upstream's stale-for overrides it.");
+    public static final ConfigKey PROXY_TIMEOUT = ConfigKey.duration(
+            "proxy.timeout",
+            "60s",
+            Duration.ofSeconds(1),
+            Duration.ofHours(1),
+            "Deadline of one exchange with an upstream, answer included; a blob's body gets more by its size "
+                    + "(at 16 KiB/s at least).");
+
+    /** The upstreams: a list of mappings, documented in docs/proxy.md. */
+    public static final String PROXY_UPSTREAMS = "proxy.upstreams";
+
+    static final List<ConfigKey> ALL = List.of(PROXY_MANIFEST_TTL, PROXY_STALE_FOR, PROXY_TIMEOUT);
+
+    @Override
+    public List<ConfigKey> keys() {
+        return ALL;
+    }
+
+    @Override
+    public String after() {
+        return "listing.max-catalog-skip";
+    }
+
+    @Override
+    public List<String> sections() {
+        return List.of(PROXY_UPSTREAMS);
+    }
+}

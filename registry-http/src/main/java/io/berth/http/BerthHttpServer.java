@@ -18,6 +18,9 @@ import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
+import io.helidon.service.registry.GlobalServiceRegistry;
+import io.helidon.service.registry.ServiceRegistryConfig;
+import io.helidon.service.registry.ServiceRegistryManager;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.DirectHandlers;
@@ -81,6 +84,13 @@ public final class BerthHttpServer {
      */
     public static BerthHttpServer create(
             Registry registry, Robots robots, BerthConfig config, PrometheusMeterRegistry meters) {
+        // Helidon's first routing builds its global service registry, which reads and links the service
+        // descriptors of every jar: about 0.1 s of each start-up (docs/benchmarks.md). Berth names its
+        // connection selector, routes and media itself and looks up nothing there, so an empty registry
+        // serves; set only when none is (tests build many servers in one JVM).
+        GlobalServiceRegistry.registry(() -> ServiceRegistryManager.create(
+                        ServiceRegistryConfig.builder().discoverServices(false).build())
+                .registry());
         return new BerthHttpServer(registry, robots, config, meters);
     }
 

@@ -29,7 +29,7 @@ final class AdminErrors {
             case UNAUTHORIZED -> Status.Code.UNAUTHENTICATED;
             case DENIED -> Status.Code.PERMISSION_DENIED;
             case TOOMANYREQUESTS -> Status.Code.RESOURCE_EXHAUSTED;
-            case STORAGE_FULL, STORAGE_UNAVAILABLE -> Status.Code.UNAVAILABLE;
+            case STORAGE_FULL, STORAGE_UNAVAILABLE, UPSTREAM_UNAVAILABLE, UPSTREAM_FAILED -> Status.Code.UNAVAILABLE;
             case INTERNAL -> Status.Code.INTERNAL;
         };
     }

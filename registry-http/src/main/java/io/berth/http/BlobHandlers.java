@@ -5,6 +5,7 @@ import io.berth.core.error.StorageFailures;
 import io.berth.core.model.Digest;
 import io.berth.core.registry.BlobInfo;
 import io.berth.core.registry.Blobs;
+import io.berth.core.registry.CachedBlob;
 import io.berth.core.registry.Registry;
 import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.HeaderNames;
@@ -45,7 +46,7 @@ final class BlobHandlers {
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
-        BlobInfo blob = registry.blobs().stat(v2.repository(), Digest.parse(v2.segment()));
+        BlobInfo blob = stat(v2, req, res, false);
         commonHeaders(res, blob);
         if (Responses.notModified(req, res, etag(blob))) {
             return;
@@ -54,8 +55,24 @@ final class BlobHandlers {
         res.send();
     }
 
+    /**
+     * The blob as the repository serves it; a pull-through cache's (fetched and stored first for a GET
+     * when it is not cached yet) is then served by the same paths as any other.
+     */
+    private BlobInfo stat(V2Request v2, ServerRequest req, ServerResponse res, boolean get) {
+        Digest digest = Digest.parse(v2.segment());
+        if (!registry.proxy().proxied(v2.repository())) {
+            return registry.blobs().stat(v2.repository(), digest);
+        }
+        CachedBlob cached = get
+                ? registry.proxy().blob(Requests.caller(req), v2.repository(), digest)
+                : registry.proxy().blobHead(Requests.caller(req), v2.repository(), digest);
+        res.header(OciHeaders.BERTH_CACHE, cached.outcome().header());
+        return cached.blob();
+    }
+
     void get(V2Request v2, ServerRequest req, ServerResponse res) throws IOException {
-        BlobInfo blob = registry.blobs().stat(v2.repository(), Digest.parse(v2.segment()));
+        BlobInfo blob = stat(v2, req, res, true);
         if (Requests.header(req, HeaderNames.IF_NONE_MATCH).isPresent()) {
             commonHeaders(res, blob);
             if (Responses.notModified(req, res, etag(blob))) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.metadata.ReferrerRecord;
 import io.berth.core.model.Digest;
 import io.berth.core.model.MediaTypes;
+import io.berth.core.registry.CachedTags;
 import io.berth.core.registry.Listings;
 import io.berth.core.registry.Page;
 import io.berth.core.registry.Registry;
@@ -37,7 +38,14 @@ final class ListingHandlers {
     void tags(V2Request v2, ServerRequest req, ServerResponse res) throws JsonProcessingException {
         Integer n = Requests.pageSize(req);
         String last = Requests.query(req, "last").filter(s -> !s.isEmpty()).orElse(null);
-        Page page = registry.listings().tags(v2.repository(), n, last);
+        Page page;
+        if (registry.proxy().proxied(v2.repository())) {
+            CachedTags cached = registry.proxy().tags(Requests.caller(req), v2.repository(), n, last);
+            res.header(OciHeaders.BERTH_CACHE, cached.outcome().header());
+            page = cached.page();
+        } else {
+            page = registry.listings().tags(v2.repository(), n, last);
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("name", v2.repository().value());
         body.put("tags", page.entries());

@@ -3,6 +3,7 @@ package io.berth.http;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.model.Reference;
 import io.berth.core.model.Tag;
+import io.berth.core.registry.CachedManifest;
 import io.berth.core.registry.Manifests;
 import io.berth.core.registry.PutManifestResult;
 import io.berth.core.registry.Registry;
@@ -31,8 +32,10 @@ final class ManifestHandlers {
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m = registry.manifests()
-                .get(Requests.caller(req), v2.repository(), Manifests.lookupReference(v2.repository(), v2.segment()));
+        Reference reference = Manifests.lookupReference(v2.repository(), v2.segment());
+        ManifestRecord m = registry.proxy().proxied(v2.repository())
+                ? cached(res, registry.proxy().manifest(Requests.caller(req), v2.repository(), reference, true))
+                : registry.manifests().get(Requests.caller(req), v2.repository(), reference);
         headers(res, m);
         if (!Responses.notModified(req, res, etag(m))) {
             Responses.send(req, res, m.payload());
@@ -40,8 +43,10 @@ final class ManifestHandlers {
     }
 
     void head(V2Request v2, ServerRequest req, ServerResponse res) {
-        ManifestRecord m =
-                registry.manifests().head(v2.repository(), Manifests.lookupReference(v2.repository(), v2.segment()));
+        Reference reference = Manifests.lookupReference(v2.repository(), v2.segment());
+        ManifestRecord m = registry.proxy().proxied(v2.repository())
+                ? cached(res, registry.proxy().manifest(Requests.caller(req), v2.repository(), reference, false))
+                : registry.manifests().head(v2.repository(), reference);
         headers(res, m);
         if (!Responses.notModified(req, res, etag(m))) {
             Responses.send(req, res, m.payload());
@@ -116,6 +121,11 @@ final class ManifestHandlers {
                         Manifests.lookupReference(v2.repository(), v2.segment()));
         res.status(Status.ACCEPTED_202);
         res.send();
+    }
+
+    private static ManifestRecord cached(ServerResponse res, CachedManifest m) {
+        res.header(OciHeaders.BERTH_CACHE, m.outcome().header());
+        return m.record();
     }
 
     private static void headers(ServerResponse res, ManifestRecord m) {

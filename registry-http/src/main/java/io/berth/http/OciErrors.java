@@ -49,7 +49,8 @@ public final class OciErrors {
             case INVALID_ARGUMENT -> 400;
             case TOOMANYREQUESTS -> 429;
             case STORAGE_FULL -> 507;
-            case STORAGE_UNAVAILABLE -> 503;
+            case STORAGE_UNAVAILABLE, UPSTREAM_UNAVAILABLE -> 503;
+            case UPSTREAM_FAILED -> 502;
             case INTERNAL -> 500;
         };
     }
@@ -58,6 +59,7 @@ public final class OciErrors {
     static boolean retryLater(ErrorCode code) {
         return code == ErrorCode.STORAGE_FULL
                 || code == ErrorCode.STORAGE_UNAVAILABLE
+                || code == ErrorCode.UPSTREAM_UNAVAILABLE
                 || code == ErrorCode.TOOMANYREQUESTS;
     }
 
@@ -98,7 +100,11 @@ public final class OciErrors {
             res.header(HeaderNames.CONNECTION, "close");
         }
         if (retryLater(code) && !res.headers().contains(HeaderNames.RETRY_AFTER)) {
-            res.header(HeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+            // an upstream's own Retry-After (a pull-through cache passing on a 429) wins over ours
+            Object upstream = detail.get(RegistryException.RETRY_AFTER);
+            res.header(
+                    HeaderNames.RETRY_AFTER,
+                    upstream instanceof Number seconds ? Long.toString(seconds.longValue()) : RETRY_AFTER_SECONDS);
         }
         Responses.send(req, res, body(code, message, detail));
     }

@@ -14,6 +14,9 @@ public final class OciHeaders {
     public static final HeaderName OCI_TAG = HeaderNames.create("OCI-Tag");
     public static final HeaderName OCI_FILTERS_APPLIED = HeaderNames.create("OCI-Filters-Applied");
     public static final HeaderName REQUEST_ID = HeaderNames.create("X-Request-Id");
+    /** How a pull-through cache answered: hit, miss, revalidated, refreshed or stale (docs/proxy.md). */
+    public static final HeaderName BERTH_CACHE = HeaderNames.create("X-Berth-Cache");
+
     public static final HeaderName CHUNK_MIN_LENGTH = HeaderNames.create("OCI-Chunk-Min-Length");
 
     private OciHeaders() {}

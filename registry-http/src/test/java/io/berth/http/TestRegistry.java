@@ -7,6 +7,7 @@ import io.berth.core.config.ConfigKeys;
 import io.berth.core.metrics.Metrics;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.proxy.Upstreams;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryFactory;
 import java.io.IOException;
@@ -63,6 +64,11 @@ public final class TestRegistry implements AutoCloseable {
      * (configuration key to value) on top.
      */
     public TestRegistry(Path dir, Map<String, String> settings) throws IOException {
+        this(dir, settings, Upstreams.none());
+    }
+
+    /** As above, with the upstreams of pull-through caches (as the launcher passes them). */
+    public TestRegistry(Path dir, Map<String, String> settings, Upstreams upstreams) throws IOException {
         Map<String, String> values = new HashMap<>();
         values.put("storage.filesystem.root", dir.resolve("blobs").toString());
         values.put("metadata.sqlite.path", dir.resolve("berth.db").toString());
@@ -81,7 +87,7 @@ public final class TestRegistry implements AutoCloseable {
         config = BerthConfig.load(Optional.empty(), env, w -> {
             throw new IllegalArgumentException(w);
         });
-        registry = RegistryFactory.open(config, Set.copyOf(config.list(AuthKeys.AUTH_REPLICATORS)));
+        registry = RegistryFactory.open(config, Set.copyOf(config.list(AuthKeys.AUTH_REPLICATORS)), upstreams);
         server = BerthHttpServer.create(
                         registry, new Robots(registry.metadata(), registry.clock()), config, Metrics.newRegistry())
                 .start();

@@ -9,6 +9,7 @@ import io.berth.core.metadata.ManifestRecords;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.OutboxRecords;
+import io.berth.core.metadata.ProxyRecords;
 import io.berth.core.metadata.RepositoryRecords;
 import io.berth.core.metadata.RetentionRecords;
 import io.berth.core.metadata.RobotRecords;
@@ -244,6 +245,11 @@ public final class PostgresMetadataStore implements MetadataStore {
     @Override
     public RobotRecords robots() {
         return committed.robots();
+    }
+
+    @Override
+    public ProxyRecords proxy() {
+        return committed.proxy();
     }
 
     @Override

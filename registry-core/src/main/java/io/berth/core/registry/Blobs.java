@@ -29,13 +29,21 @@ public final class Blobs {
     private final PullRecorder pulls;
     private final StorageHealth health;
     private final EventRecorder events;
+    private final ProxyGuard proxies;
     /** Blobs up to this size are served by {@link #readSmall}. */
     public static final int SMALL_BLOB = SmallBlobCache.MAX_ENTRY;
 
     private final SmallBlobCache cache = new SmallBlobCache(16L << 20);
 
-    Blobs(BlobStore store, MetadataStore metadata, PullRecorder pulls, StorageHealth health, EventRecorder events) {
+    Blobs(
+            BlobStore store,
+            MetadataStore metadata,
+            PullRecorder pulls,
+            StorageHealth health,
+            EventRecorder events,
+            ProxyGuard proxies) {
         this.store = store;
+        this.proxies = proxies;
         this.metadata = metadata;
         this.pulls = pulls;
         this.health = health;
@@ -182,6 +190,7 @@ public final class Blobs {
 
     /** As {@link #delete(RepositoryName, Digest)}, on behalf of {@code caller} (in its event). */
     public void delete(Caller caller, RepositoryName repository, Digest digest) {
+        proxies.requireLocal(repository, "deletes");
         boolean removed = metadata.inTransaction(tx -> {
             Optional<Digest> user = tx.manifests().referencingBlob(repository, digest);
             if (user.isPresent() && tx.blobs().linked(repository, digest)) {

@@ -118,7 +118,7 @@ public final class Listings {
         return new ReferrerPage(more ? rows.subList(0, limit) : rows, more);
     }
 
-    private int limit(Integer n) {
+    int limit(Integer n) {
         if (n == null) {
             return options.maxPageSize();
         }

@@ -17,6 +17,8 @@ import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.proxy.ProxyRoute;
+import io.berth.core.proxy.UpstreamManifest;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,9 +35,16 @@ public final class Manifests {
     private final RegistryOptions options;
     private final EventRecorder events;
     private final ManifestBodyLimits bodies;
+    private final ProxyGuard proxies;
 
-    Manifests(MetadataStore metadata, PullRecorder pulls, RegistryOptions options, EventRecorder events) {
+    Manifests(
+            MetadataStore metadata,
+            PullRecorder pulls,
+            RegistryOptions options,
+            EventRecorder events,
+            ProxyGuard proxies) {
         this.metadata = metadata;
+        this.proxies = proxies;
         this.pulls = pulls;
         this.options = options;
         this.events = events;
@@ -94,6 +103,7 @@ public final class Manifests {
             List<Tag> extraTags,
             String contentType,
             byte[] payload) {
+        proxies.requireLocal(repository, "pushes");
         if (payload.length > options.maxManifestBytes()) {
             throw tooLarge(payload.length);
         }
@@ -189,6 +199,116 @@ public final class Manifests {
     }
 
     /**
+     * Stores a manifest a pull-through cache fetched (bytes already verified against their digest),
+     * and points {@code tag} at it with the time the upstream confirmed that; one transaction. Sparse
+     * whatever {@code manifests.allow-sparse} says: layers, config and children are fetched when asked,
+     * but their references are recorded so garbage collection sees them. No immutability check: a
+     * cache follows its upstream. Skips {@link ProxyGuard#requireLocal}: this is the cache's own write.
+     *
+     * @throws RegistryException {@code UPSTREAM_FAILED} when the upstream's bytes are no manifest Berth accepts
+     */
+    ManifestRecord putCached(
+            Caller proxy,
+            RepositoryName repository,
+            ProxyRoute route,
+            Optional<Tag> tag,
+            UpstreamManifest manifest,
+            long validatedAt) {
+        byte[] payload = manifest.bytes();
+        Digest digest = manifest.digest();
+        ParsedManifest parsed;
+        try {
+            if (payload.length > options.maxManifestBytes()) {
+                throw tooLarge(payload.length);
+            }
+            parsed = ManifestParser.parse(manifest.mediaType(), payload, options.maxManifestReferences());
+        } catch (RegistryException e) {
+            throw new RegistryException(
+                    ErrorCode.UPSTREAM_FAILED,
+                    "upstream " + route.upstream().name() + " sent manifest " + digest + " that cannot be cached: "
+                            + e.getMessage(),
+                    Map.of(
+                            "digest",
+                            digest.toString(),
+                            "upstream",
+                            route.upstream().name()),
+                    e);
+        }
+        Set<Digest> blobs = new LinkedHashSet<>();
+        for (Descriptor d : parsed.blobs()) {
+            if (!d.isExternal()) {
+                blobs.add(d.digest());
+            }
+        }
+        Set<Digest> children = new LinkedHashSet<>();
+        parsed.children().forEach(c -> children.add(c.digest()));
+        ManifestRecord stored = metadata.inTransaction(tx -> {
+            tx.repositories().ensure(repository);
+            tx.proxy().ensureRepository(repository, route.upstream().name(), route.remote());
+            if (!tx.manifests().exists(repository, digest)) {
+                tx.manifests()
+                        .put(
+                                new ManifestRecord(
+                                        repository,
+                                        digest,
+                                        parsed.mediaType(),
+                                        parsed.artifactType(),
+                                        parsed.subject(),
+                                        parsed.annotations(),
+                                        payload,
+                                        tx.now()),
+                                new ManifestReferences(blobs, children));
+                List<Digest> referenced = new ArrayList<>(blobs);
+                referenced.addAll(children);
+                events.manifestPushed(
+                        tx,
+                        proxy,
+                        repository,
+                        digest,
+                        parsed.mediaType(),
+                        payload.length,
+                        tag.map(Tag::value).orElse(null),
+                        referenced);
+            }
+            if (tag.isPresent()) {
+                String t = tag.get().value();
+                Optional<Digest> previous = tx.tags().set(repository, t, digest, proxy.origin());
+                if (!previous.equals(Optional.of(digest))) {
+                    events.tagSet(
+                            tx, proxy, repository, t, digest, parsed.mediaType(), payload.length, previous.isPresent());
+                }
+                tx.proxy().validated(repository, t, validatedAt);
+            }
+            return tx.manifests().get(repository, digest).orElseThrow();
+        });
+        proxies.cacheRecorded();
+        return stored;
+    }
+
+    /**
+     * Removes a cached tag the upstream no longer has, while it still points at {@code expected} (the
+     * manifest stays until eviction or garbage collection); the cache's own write.
+     */
+    void forgetCachedTag(Caller proxy, RepositoryName repository, String tag, Digest expected) {
+        metadata.inTransaction(tx -> {
+            if (tx.tags().target(repository, tag).equals(Optional.of(expected))) {
+                tx.tags().delete(repository, tag, proxy.origin());
+                events.tagDeleted(tx, proxy, repository, tag, expected);
+            }
+            tx.proxy().forgetTag(repository, tag);
+            return null;
+        });
+    }
+
+    /** Records that the upstream confirmed a cached tag at {@code at} (deferred: a lost one only revalidates again). */
+    void revalidated(RepositoryName repository, String tag, long at) {
+        metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
+            tx.proxy().validated(repository, tag, at);
+            return null;
+        });
+    }
+
+    /**
      * The reference of a lookup (GET, HEAD, DELETE): a malformed digest is {@code DIGEST_INVALID}, but
      * a string that is not a valid tag simply names no manifest ({@code MANIFEST_UNKNOWN}, worded as
      * for any tag the repository lacks).
@@ -267,6 +387,15 @@ public final class Manifests {
         return found.getFirst();
     }
 
+    /** Records a pull of a manifest served by a pull-through cache, as {@link #get(Caller, RepositoryName, Reference)} does. */
+    void recordPull(Caller caller, RepositoryName repository, Digest digest) {
+        if (options.replicationPull(caller)) {
+            pulls.replicationPull();
+        } else {
+            pulls.manifestPulled(repository, digest, caller.host());
+        }
+    }
+
     /** The manifest by tag or digest, without counting as a pull (HEAD). */
     public ManifestRecord head(RepositoryName repository, Reference reference) {
         return find(metadata, repository, reference);
@@ -290,6 +419,7 @@ public final class Manifests {
 
     /** As {@link #delete(RepositoryName, Reference)}, on behalf of {@code caller} (in its events). */
     public void delete(Caller caller, RepositoryName repository, Reference reference) {
+        proxies.requireLocal(repository, "deletes");
         boolean removed = metadata.inTransaction(tx -> switch (reference) {
             case Digest d -> {
                 Optional<Digest> index = tx.manifests().indexReferencing(repository, d);

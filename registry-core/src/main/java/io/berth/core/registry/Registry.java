@@ -3,6 +3,7 @@ package io.berth.core.registry;
 import io.berth.core.blob.BlobStore;
 import io.berth.core.blob.BufferPool;
 import io.berth.core.metadata.MetadataStore;
+import io.berth.core.proxy.Upstreams;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -34,6 +35,7 @@ public final class Registry implements AutoCloseable {
     private final Blobs blobs;
     private final Manifests manifests;
     private final Listings listings;
+    private final PullThrough proxy;
     private final ScheduledExecutorService housekeeping;
     private final Clock clock;
     private final BufferPool hashBuffers;
@@ -45,6 +47,16 @@ public final class Registry implements AutoCloseable {
 
     /** As above, with the clock that timestamps sessions and pulls and decides expiry (tests move it). */
     public Registry(BlobStore blobStore, MetadataStore metadata, RegistryOptions options, Clock clock) {
+        this(blobStore, metadata, options, clock, Upstreams.none());
+    }
+
+    /**
+     * As above, with the upstreams of pull-through caches: the repositories they route are served
+     * through {@link #proxy()} and refuse client writes.
+     */
+    public Registry(
+            BlobStore blobStore, MetadataStore metadata, RegistryOptions options, Clock clock, Upstreams upstreams) {
+        ProxyGuard guard = new ProxyGuard(upstreams, metadata);
         this.blobStore = blobStore;
         this.metadata = metadata;
         this.options = options;
@@ -54,12 +66,13 @@ public final class Registry implements AutoCloseable {
         // hashing buffers: up to 8 per upload in flight, shared, allocated as bytes arrive
         this.hashBuffers = BufferPool.heap(
                 "hashing", 1 << 16, 8 * Math.min(options.maxConcurrentUploads(), 64), Duration.ofSeconds(30));
-        this.uploads = new Uploads(blobStore, metadata, storageHealth, options, clock, hashBuffers, events);
-        this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth, events);
-        this.manifests = new Manifests(metadata, pulls, options, events);
+        this.uploads = new Uploads(blobStore, metadata, storageHealth, options, clock, hashBuffers, events, guard);
+        this.blobs = new Blobs(blobStore, metadata, pulls, storageHealth, events, guard);
+        this.manifests = new Manifests(metadata, pulls, options, events, guard);
         this.listings = new Listings(metadata, options);
         this.immutability = new Immutability(metadata);
-        this.tags = new Tags(metadata, manifests, uploads);
+        this.tags = new Tags(metadata, manifests, uploads, guard);
+        this.proxy = new PullThrough(guard, metadata, manifests, uploads, listings, options, clock);
         this.repositories = new Repositories(metadata, events);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "berth-housekeeping");
@@ -85,6 +98,11 @@ public final class Registry implements AutoCloseable {
     /** Repositories with details, their manifests, deleting one (admin API). */
     public Repositories repositories() {
         return repositories;
+    }
+
+    /** Pull-through caches: reads of proxied repositories (see {@link PullThrough#proxied}). */
+    public PullThrough proxy() {
+        return proxy;
     }
 
     public Uploads uploads() {

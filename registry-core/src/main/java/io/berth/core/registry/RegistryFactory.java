@@ -11,6 +11,7 @@ import io.berth.core.files.LockFile;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.MetadataStoreProvider;
+import io.berth.core.proxy.Upstreams;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -40,6 +41,14 @@ public final class RegistryFactory {
      * @throws IllegalArgumentException when the named backend lacks a key it needs
      */
     public static Registry open(BerthConfig config, Set<String> replicators) throws IOException {
+        return open(config, replicators, Upstreams.none());
+    }
+
+    /**
+     * As above, with the upstreams of pull-through caches ({@code proxy.*}, built by the proxy module):
+     * the repositories they route become read-only caches served through {@link Registry#proxy()}.
+     */
+    public static Registry open(BerthConfig config, Set<String> replicators, Upstreams upstreams) throws IOException {
         RegistryOptions options = RegistryOptions.from(config, replicators);
         BlobStoreProvider blobProvider = blobProvider(config);
         MetadataStoreProvider metadataProvider = metadataProvider(config);
@@ -66,7 +75,7 @@ public final class RegistryFactory {
                 blobs.close();
                 throw e;
             }
-            Registry registry = new Registry(blobs, metadata, options);
+            Registry registry = new Registry(blobs, metadata, options, Clock.systemUTC(), upstreams);
             locks.forEach(registry::closeWith);
             return registry;
         } catch (IOException | RuntimeException e) {

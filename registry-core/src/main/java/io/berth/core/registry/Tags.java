@@ -41,8 +41,10 @@ public final class Tags {
     private final MetadataStore metadata;
     private final Manifests manifests;
     private final Uploads uploads;
+    private final ProxyGuard proxies;
 
-    Tags(MetadataStore metadata, Manifests manifests, Uploads uploads) {
+    Tags(MetadataStore metadata, Manifests manifests, Uploads uploads, ProxyGuard proxies) {
+        this.proxies = proxies;
         this.metadata = metadata;
         this.manifests = manifests;
         this.uploads = uploads;
@@ -238,6 +240,7 @@ public final class Tags {
      */
     public TagInfo set(
             Caller caller, RepositoryName repository, String tag, Digest digest, Optional<RepositoryName> from) {
+        proxies.requireLocal(repository, "tag changes");
         Tag t = new Tag(tag);
         RepositoryName source = from.orElse(repository);
         ManifestRecord m = metadata.manifests()

@@ -20,6 +20,9 @@ import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.UploadId;
+import io.berth.core.proxy.ProxyRoute;
+import io.berth.core.proxy.UpstreamBlob;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -58,6 +61,7 @@ public final class Uploads {
     private final BufferPool hashBuffers;
     private final UploadLimits limits;
     private final EventRecorder events;
+    private final ProxyGuard proxies;
     private final Map<UploadId, HashState> hashes = new ConcurrentHashMap<>();
     private final Map<UploadId, Boolean> busy = new ConcurrentHashMap<>();
 
@@ -68,8 +72,10 @@ public final class Uploads {
             RegistryOptions options,
             Clock clock,
             BufferPool hashBuffers,
-            EventRecorder events) {
+            EventRecorder events,
+            ProxyGuard proxies) {
         this.events = events;
+        this.proxies = proxies;
         this.store = store;
         this.metadata = metadata;
         this.health = health;
@@ -105,6 +111,7 @@ public final class Uploads {
      * {@code uploads.max-sessions-per-client} open sessions ({@code TOOMANYREQUESTS} beyond).
      */
     public UploadSession start(RepositoryName repository, Caller caller) {
+        proxies.requireLocal(repository, "pushes");
         UploadId id = UploadId.random();
         long now = clock.millis();
         UploadSession session = new UploadSession(id, repository, 0, now, now, caller.client());
@@ -623,6 +630,7 @@ public final class Uploads {
     /** As above, on behalf of {@code caller} (in its event). */
     public Optional<BlobInfo> mount(
             Caller caller, RepositoryName repository, Digest digest, Optional<RepositoryName> from) {
+        proxies.requireLocal(repository, "pushes and mounts");
         return metadata.inTransaction(tx -> {
             boolean available = from.isPresent()
                     ? tx.blobs().linked(from.get(), digest)
@@ -638,6 +646,166 @@ public final class Uploads {
             }
             return Optional.of(new BlobInfo(digest, size.getAsLong()));
         });
+    }
+
+    /** Where a fill's bytes failed: the upstream's body (not storage). */
+    static final class UpstreamBodyException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UpstreamBodyException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /**
+     * Stores a blob a pull-through cache fetches from its upstream: staged under a fresh id that has no
+     * session row (held in {@code busy} so the janitor leaves it alone while this runs; after a crash it
+     * is an orphan the janitor deletes), hashed as it arrives, and placed and linked only when its
+     * digest (and the upstream's announced length) match. Bytes that do not match are deleted: nothing
+     * of them is ever served or recorded. The cache's own write: skips {@link ProxyGuard#requireLocal}.
+     *
+     * @throws UpstreamBodyException when reading the upstream's body failed
+     * @throws RegistryException {@code UPSTREAM_FAILED} when the bytes do not match; storage failures as for pushes
+     */
+    BlobInfo fill(Caller proxy, RepositoryName repository, ProxyRoute route, Digest expected, UpstreamBlob body)
+            throws UpstreamBodyException {
+        UploadId id = UploadId.random();
+        busy.put(id, Boolean.TRUE);
+        boolean placed = false;
+        try {
+            MessageDigest md = expected.algorithm().newMessageDigest();
+            // a hostile upstream cannot fill the disk beyond the length it announced (plus one byte to see it lied)
+            long bound = body.length().isPresent() ? body.length().getAsLong() + 1 : Long.MAX_VALUE;
+            FillStream in = new FillStream(body.body(), md, bound);
+            long size;
+            try {
+                store.createUpload(id);
+                size = store.append(id, 0, in);
+                health.succeeded();
+            } catch (IOException e) {
+                if (in.failure != null) {
+                    throw in.failure;
+                }
+                RegistryException failure = StorageFailures.of("blob from upstream could not be stored", e);
+                health.failed(failure);
+                throw failure;
+            }
+            if (in.failure != null) {
+                throw in.failure; // a store that swallowed the body's failure as an early end
+            }
+            Digest actual = Digest.of(expected.algorithm(), md.digest());
+            boolean lengthWrong = body.length().isPresent() && body.length().getAsLong() != size;
+            if (lengthWrong || !actual.equals(expected)) {
+                String what = lengthWrong
+                        ? size + " bytes where it announced " + body.length().getAsLong()
+                        : size + " bytes that hash to " + actual;
+                throw new RegistryException(
+                        ErrorCode.UPSTREAM_FAILED,
+                        "upstream " + route.upstream().name() + " sent " + what + " for blob " + expected
+                                + ": discarded, nothing kept",
+                        Map.of(
+                                "digest",
+                                expected.toString(),
+                                "upstream",
+                                route.upstream().name()));
+            }
+            reserve(expected, id);
+            try {
+                store.commitUpload(id, expected);
+                placed = true;
+                health.repaired(expected);
+            } catch (IOException e) {
+                RegistryException failure = StorageFailures.of("blob from upstream could not be stored", e);
+                health.failed(failure);
+                throw failure;
+            } finally {
+                if (!placed) {
+                    release(expected, id);
+                }
+            }
+            long stored = size;
+            metadata.inTransaction(DURABLE, tx -> {
+                tx.blobs().put(expected, stored);
+                tx.repositories().ensure(repository);
+                tx.proxy().ensureRepository(repository, route.upstream().name(), route.remote());
+                tx.blobs().link(repository, expected);
+                tx.gc().release(expected, id.value());
+                return null;
+            });
+            proxies.cacheRecorded();
+            return new BlobInfo(expected, size);
+        } finally {
+            busy.remove(id);
+            if (!placed) {
+                try {
+                    store.deleteUpload(id);
+                } catch (IOException e) {
+                    // an orphan staging file without a row: the janitor removes it
+                }
+            }
+        }
+    }
+
+    /**
+     * Links a blob the registry already stores into a cached repository, when one of its cached
+     * manifests names it (so no upstream request is needed); the cache's own write. Empty when it is
+     * not stored or not named there: a blob of another repository is never handed out on a digest alone.
+     */
+    Optional<BlobInfo> linkCached(RepositoryName repository, Digest digest) {
+        return metadata.inTransaction(tx -> {
+            OptionalLong size = tx.blobs().size(digest);
+            if (size.isEmpty()
+                    || !tx.blobs().linkedAnywhere(digest)
+                    || tx.manifests().referencingBlob(repository, digest).isEmpty()) {
+                return Optional.empty();
+            }
+            tx.blobs().link(repository, digest);
+            return Optional.of(new BlobInfo(digest, size.getAsLong()));
+        });
+    }
+
+    /** An upstream's body, hashed as it is read, bounded, remembering whether the upstream failed. */
+    private static final class FillStream extends FilterInputStream {
+        private final MessageDigest md;
+        private long remaining;
+        UpstreamBodyException failure;
+
+        FillStream(InputStream in, MessageDigest md, long bound) {
+            super(in);
+            this.md = md;
+            this.remaining = bound;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int n;
+            try {
+                n = in.read(b, off, (int) Math.min(len, remaining));
+            } catch (IOException e) {
+                failure = new UpstreamBodyException(e);
+                throw failure;
+            }
+            if (n > 0) {
+                md.update(b, off, n);
+                remaining -= n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) {
+            return 0;
+        }
     }
 
     /** Removes sessions idle longer than {@code expiryMillis} and staging files no session owns. */

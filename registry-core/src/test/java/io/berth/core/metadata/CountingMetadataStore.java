@@ -77,6 +77,11 @@ public final class CountingMetadataStore implements MetadataStore {
     }
 
     @Override
+    public ProxyRecords proxy() {
+        return counted(ProxyRecords.class, delegate.proxy());
+    }
+
+    @Override
     public <T> T inTransaction(Durability durability, Work<T> work) {
         return delegate.inTransaction(durability, work);
     }

@@ -73,6 +73,11 @@ public final class RecordingMetadataStore implements MetadataStore {
     }
 
     @Override
+    public ProxyRecords proxy() {
+        return delegate.proxy();
+    }
+
+    @Override
     public String kind() {
         return delegate.kind();
     }

@@ -45,6 +45,13 @@ public enum ErrorCode {
     STORAGE_FULL("insufficient storage"),
     /** The registry's storage failed or cannot be written now (the server's fault; retry later). */
     STORAGE_UNAVAILABLE("storage unavailable"),
+    /**
+     * A pull-through cache holds nothing to serve and its upstream cannot answer now (unreachable,
+     * failing, circuit open); the client may retry.
+     */
+    UPSTREAM_UNAVAILABLE("the upstream registry is unavailable"),
+    /** A pull-through cache's upstream refused the registry's credentials or sent something invalid. */
+    UPSTREAM_FAILED("the upstream registry failed"),
     INTERNAL("internal server error");
 
     private final String message;
@@ -64,11 +71,11 @@ public enum ErrorCode {
             case PAYLOAD_TOO_LARGE -> "SIZE_INVALID";
             case RANGE_INVALID -> "BLOB_UPLOAD_INVALID";
             case ROUTE_UNKNOWN, BAD_REQUEST, PAGINATION_NUMBER_INVALID -> "UNSUPPORTED";
-            case STORAGE_FULL, STORAGE_UNAVAILABLE -> "UNAVAILABLE";
+            case STORAGE_FULL, STORAGE_UNAVAILABLE, UPSTREAM_UNAVAILABLE -> "UNAVAILABLE";
             case REFERENCED, IMMUTABLE, FAILED_PRECONDITION -> "DENIED";
             case NOT_FOUND -> "NAME_UNKNOWN";
             case INVALID_ARGUMENT -> "UNSUPPORTED";
-            case INTERNAL -> "UNKNOWN";
+            case INTERNAL, UPSTREAM_FAILED -> "UNKNOWN";
             default -> name();
         };
     }

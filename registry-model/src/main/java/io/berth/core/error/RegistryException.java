@@ -9,6 +9,12 @@ import java.util.Map;
  */
 public class RegistryException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /**
+     * The detail key of how many seconds a client should wait before retrying, when the registry passes
+     * on someone else's answer (a pull-through cache's throttled upstream); the HTTP layer sends it as
+     * {@code Retry-After}.
+     */
+    public static final String RETRY_AFTER = "retryAfter";
 
     private final ErrorCode code;
     private final transient Map<String, Object> detail;

@@ -14,7 +14,8 @@ package io.berth.core.model;
  * @param userAgent the client's user agent, or empty
  * @param actor     the authenticated name, or empty while access control is off
  * @param via       the API or job the change comes through: {@link #V2}, {@link #ADMIN},
- *                  {@link #RETENTION}, {@link #REPLICATION}, {@link #GC}, {@link #INTERNAL}
+ *                  {@link #RETENTION}, {@link #REPLICATION}, {@link #GC}, {@link #PROXY},
+ *                  {@link #INTERNAL}
  */
 public record Caller(
         String address, String requestId, String host, String method, String userAgent, String actor, String via) {
@@ -23,6 +24,9 @@ public record Caller(
     public static final String RETENTION = "retention";
     public static final String REPLICATION = "replication";
     public static final String GC = "gc";
+    /** A pull-through cache storing what it fetched from an upstream for a pulling client. */
+    public static final String PROXY = "proxy";
+
     public static final String INTERNAL = "internal";
 
     public Caller {
@@ -63,6 +67,22 @@ public record Caller(
     /** A job of the registry's own ({@link #RETENTION}, {@link #GC}): the job's name is its method. */
     public static Caller job(String via, String what) {
         return new Caller("internal", "", "", what, "berth", "", via);
+    }
+
+    /**
+     * A pull-through cache writing what it fetched from {@code upstream} on behalf of {@code pulling}:
+     * the pulling request's id, address, host, user agent and actor, via {@link #PROXY}, operation
+     * {@code cache <upstream>}.
+     */
+    public static Caller proxy(Caller pulling, String upstream) {
+        return new Caller(
+                pulling.address(),
+                pulling.requestId(),
+                pulling.host(),
+                "cache " + upstream,
+                pulling.userAgent(),
+                pulling.actor(),
+                PROXY);
     }
 
     /** A caller known only by its address (tests, simple clients). */

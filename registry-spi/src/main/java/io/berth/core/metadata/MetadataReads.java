@@ -25,4 +25,6 @@ public interface MetadataReads {
     GcRecords gc();
 
     RobotRecords robots();
+
+    ProxyRecords proxy();
 }

@@ -37,6 +37,9 @@ public interface MetadataTransaction extends MetadataReads {
     @Override
     RobotRecords.Writes robots();
 
+    @Override
+    ProxyRecords.Writes proxy();
+
     /** Leases change only inside a transaction; there is nothing of them to read. */
     Leases leases();
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.metadata.BlobRecord;
+import io.berth.core.metadata.CachedRepository;
 import io.berth.core.metadata.ManifestKey;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.ManifestReferences;
@@ -468,6 +469,51 @@ public abstract class MetadataStoreContract {
         Assertions.assertTrue((boolean) store.inTransaction(tx -> tx.robots().delete("ci")));
         Assertions.assertFalse((boolean) store.inTransaction(tx -> tx.robots().delete("ci")));
         Assertions.assertEquals(List.of(), store.robots().all());
+    }
+
+    @Test
+    void aCachedRepositoryRecordsItsUpstreamOnceAndItsTagsValidationTimes() {
+        RepositoryName cached = RepositoryName.of("hub/library/busybox");
+        RepositoryName remote = RepositoryName.of("library/busybox");
+        assertTrue(store.proxy().repository(cached).isEmpty());
+        store.inTransaction(tx -> {
+            tx.repositories().ensure(cached);
+            tx.proxy().ensureRepository(cached, "hub", remote);
+            tx.proxy().ensureRepository(cached, "other", RepositoryName.of("x/y"));
+            tx.proxy().validated(cached, "latest", 1000);
+            return null;
+        });
+        CachedRepository row = store.proxy().repository(cached).orElseThrow();
+        assertEquals(cached, row.repository());
+        assertEquals("hub", row.upstream(), "the first upstream stays");
+        assertEquals(remote, row.remote());
+        assertEquals(List.of(row), store.proxy().repositories("", 10));
+        assertEquals(List.of(), store.proxy().repositories(cached.value(), 10));
+        assertEquals(1000, store.proxy().validatedAt(cached, "latest").orElseThrow());
+        assertTrue(store.proxy().validatedAt(cached, "other").isEmpty());
+        assertTrue(store.proxy().validatedAt(REPO, "latest").isEmpty());
+        store.inTransaction(tx -> {
+            tx.proxy().validated(cached, "latest", 2500);
+            return null;
+        });
+        assertEquals(2500, store.proxy().validatedAt(cached, "latest").orElseThrow(), "a later validation replaces");
+        assertTrue((boolean) store.inTransaction(tx -> tx.proxy().forgetTag(cached, "latest")));
+        assertFalse((boolean) store.inTransaction(tx -> tx.proxy().forgetTag(cached, "latest")));
+        assertTrue(store.proxy().validatedAt(cached, "latest").isEmpty());
+    }
+
+    @Test
+    void deletingARepositoryDeletesItsCacheRows() {
+        RepositoryName cached = RepositoryName.of("hub/library/alpine");
+        store.inTransaction(tx -> {
+            tx.repositories().ensure(cached);
+            tx.proxy().ensureRepository(cached, "hub", RepositoryName.of("library/alpine"));
+            tx.proxy().validated(cached, "3", 1000);
+            return null;
+        });
+        assertTrue((boolean) store.inTransaction(tx -> tx.repositories().delete(cached, ORIGIN)));
+        assertTrue(store.proxy().repository(cached).isEmpty());
+        assertTrue(store.proxy().validatedAt(cached, "3").isEmpty());
     }
 
     @Test

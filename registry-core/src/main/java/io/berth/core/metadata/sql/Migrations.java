@@ -22,7 +22,13 @@ import java.util.List;
  */
 public final class Migrations {
     static final List<String> ALL = List.of(
-            "V1__initial", "V2__upload_clients", "V3__event_outbox", "V4__admin", "V5__robots", "V6__byte_order");
+            "V1__initial",
+            "V2__upload_clients",
+            "V3__event_outbox",
+            "V4__admin",
+            "V5__robots",
+            "V6__byte_order",
+            "V7__proxy_cache");
     /** The advisory lock key PostgreSQL instances take while migrating ("berth" in ASCII). */
     static final long ADVISORY_LOCK = 0x6265727468L;
 

@@ -7,6 +7,7 @@ import io.berth.core.metadata.Leases;
 import io.berth.core.metadata.ManifestRecords;
 import io.berth.core.metadata.MetadataReads;
 import io.berth.core.metadata.OutboxRecords;
+import io.berth.core.metadata.ProxyRecords;
 import io.berth.core.metadata.RepositoryRecords;
 import io.berth.core.metadata.RetentionRecords;
 import io.berth.core.metadata.RobotRecords;
@@ -32,6 +33,7 @@ public final class SqlRecords implements MetadataReads {
     private final SqlRetention retention;
     private final SqlGc gc;
     private final SqlRobots robots;
+    private final SqlProxy proxy;
 
     public SqlRecords(SqlSession session) {
         this.tags = new SqlTags(session);
@@ -46,6 +48,7 @@ public final class SqlRecords implements MetadataReads {
         this.retention = new SqlRetention(session);
         this.gc = new SqlGc(session);
         this.robots = new SqlRobots(session);
+        this.proxy = new SqlProxy(session);
     }
 
     @Override
@@ -96,6 +99,11 @@ public final class SqlRecords implements MetadataReads {
     @Override
     public RobotRecords.Writes robots() {
         return robots;
+    }
+
+    @Override
+    public ProxyRecords.Writes proxy() {
+        return proxy;
     }
 
     Leases leases() {

@@ -113,8 +113,14 @@ final class SqlRepositories implements RepositoryRecords.Writes {
         for (String tag : tags.ofRepository(repository)) {
             tags.delete(repository, tag, origin);
         }
-        for (String table :
-                List.of("manifest_blobs", "manifest_children", "manifests", "repository_blobs", "upload_sessions")) {
+        for (String table : List.of(
+                "manifest_blobs",
+                "manifest_children",
+                "manifests",
+                "repository_blobs",
+                "upload_sessions",
+                "proxy_tags",
+                "proxy_repositories")) {
             session.update("DELETE FROM " + table + " WHERE repository = ?", ps -> ps.setString(1, r));
         }
         session.update("DELETE FROM repositories WHERE name = ?", ps -> ps.setString(1, r));

@@ -7,6 +7,7 @@ import io.berth.core.metadata.Leases;
 import io.berth.core.metadata.ManifestRecords;
 import io.berth.core.metadata.MetadataTransaction;
 import io.berth.core.metadata.OutboxRecords;
+import io.berth.core.metadata.ProxyRecords;
 import io.berth.core.metadata.RepositoryRecords;
 import io.berth.core.metadata.RetentionRecords;
 import io.berth.core.metadata.RobotRecords;
@@ -99,6 +100,11 @@ public final class SqlTransaction implements MetadataTransaction {
     @Override
     public RobotRecords.Writes robots() {
         return records.robots();
+    }
+
+    @Override
+    public ProxyRecords.Writes proxy() {
+        return records.proxy();
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.berth.core.metadata.ManifestRecords;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.OutboxRecords;
+import io.berth.core.metadata.ProxyRecords;
 import io.berth.core.metadata.RepositoryRecords;
 import io.berth.core.metadata.RetentionRecords;
 import io.berth.core.metadata.RobotRecords;
@@ -305,6 +306,11 @@ public final class SqliteMetadataStore implements MetadataStore {
     @Override
     public RobotRecords robots() {
         return committed.robots();
+    }
+
+    @Override
+    public ProxyRecords proxy() {
+        return committed.proxy();
     }
 
     private void ensureOpen() {

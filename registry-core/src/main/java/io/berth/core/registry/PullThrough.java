@@ -1,0 +1,424 @@
+package io.berth.core.registry;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.MetadataStore;
+import io.berth.core.model.Caller;
+import io.berth.core.model.Digest;
+import io.berth.core.model.Reference;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.proxy.CachePolicy;
+import io.berth.core.proxy.ProxyRoute;
+import io.berth.core.proxy.Upstream;
+import io.berth.core.proxy.UpstreamBlob;
+import io.berth.core.proxy.UpstreamException;
+import io.berth.core.proxy.UpstreamManifest;
+import io.berth.core.proxy.UpstreamTagPage;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The rules of pull-through caches (docs/proxy.md): reads of a proxied repository come here from the
+ * protocol layers; the cache writes what it fetches through package-private engine paths, and every
+ * client write to it is refused ({@link ProxyGuard#requireLocal}).
+ *
+ * <ul>
+ *   <li>A cached tag is served without asking the upstream while it is fresh ({@code manifestTtl} since
+ *       its last validation); then one HEAD revalidates it: the same digest transfers nothing, another
+ *       is fetched by digest and the tag moved; a 404 removes the cached tag.
+ *   <li>A manifest by digest never changes: once held it is never asked for again.
+ *   <li>Manifests are stored sparse: layers, configs and an index's children are fetched when asked.
+ *   <li>A blob is fetched once, hashed while it is staged, and placed only when it matches its digest.
+ *   <li>One upstream request per manifest and per blob however many clients ask at once (single flight).
+ *   <li>An upstream that cannot answer (anything but {@code INVALID}): a cached tag is served stale for up
+ *       to {@code staleFor} after its last validation; uncached content is 503 {@code UNAVAILABLE}, or 429
+ *       {@code TOOMANYREQUESTS} with the upstream's {@code Retry-After} when it throttles; credentials refused
+ *       or invalid content is 502.
+ * </ul>
+ */
+public final class PullThrough {
+    private static final Logger LOG = System.getLogger(PullThrough.class.getName());
+
+    private record FlightKey(RepositoryName repository, String reference) {}
+
+    private final ProxyGuard guard;
+    private final MetadataStore metadata;
+    private final Manifests manifests;
+    private final Uploads uploads;
+    private final Listings listings;
+    private final RegistryOptions options;
+    private final Clock clock;
+    private final SingleFlight<FlightKey, CachedManifest> manifestFlights = new SingleFlight<>();
+    private final SingleFlight<FlightKey, CachedBlob> blobFlights = new SingleFlight<>();
+    private final ProxyStats stats = new ProxyStats();
+    /** When each stale tag was last logged: one warning per tag per manifest-ttl, not one per pull. */
+    private final Map<FlightKey, Long> staleWarned = new ConcurrentHashMap<>();
+
+    PullThrough(
+            ProxyGuard guard,
+            MetadataStore metadata,
+            Manifests manifests,
+            Uploads uploads,
+            Listings listings,
+            RegistryOptions options,
+            Clock clock) {
+        this.guard = guard;
+        this.metadata = metadata;
+        this.manifests = manifests;
+        this.uploads = uploads;
+        this.listings = listings;
+        this.options = options;
+        this.clock = clock;
+    }
+
+    /**
+     * Whether the repository is a pull-through cache: the configuration routes it to an upstream, or it
+     * was cached from one no longer configured (then it serves what it holds, read-only).
+     */
+    public boolean proxied(RepositoryName repository) {
+        return guard.proxied(repository);
+    }
+
+    /** Counters since start. */
+    public ProxyStats stats() {
+        return stats;
+    }
+
+    /**
+     * A manifest of a proxied repository by tag or digest, fetched and stored when needed.
+     *
+     * @param pull whether this is a pull (GET, recorded as one) or a HEAD
+     * @throws RegistryException {@code MANIFEST_UNKNOWN} when neither the cache nor the upstream has it;
+     *     {@code UPSTREAM_UNAVAILABLE} (503), {@code TOOMANYREQUESTS} (429) or {@code UPSTREAM_FAILED} (502)
+     *     when the upstream cannot answer and nothing may be served instead
+     */
+    public CachedManifest manifest(Caller caller, RepositoryName repository, Reference reference, boolean pull) {
+        Optional<ProxyRoute> route = guard.route(repository);
+        CachedManifest answer = switch (reference) {
+            case Digest d -> byDigest(caller, repository, route, d);
+            case Tag t -> byTag(caller, repository, route, t);
+        };
+        stats.count(answer.outcome());
+        if (pull) {
+            manifests.recordPull(caller, repository, answer.record().digest());
+        }
+        return answer;
+    }
+
+    private CachedManifest byDigest(Caller caller, RepositoryName repository, Optional<ProxyRoute> route, Digest d) {
+        Optional<ManifestRecord> held = metadata.manifests().get(repository, d);
+        if (held.isPresent()) {
+            return new CachedManifest(held.get(), CacheOutcome.HIT);
+        }
+        if (route.isEmpty()) {
+            throw manifestUnknown(repository, d);
+        }
+        return manifestFlights.run(new FlightKey(repository, d.toString()), () -> {
+            Optional<ManifestRecord> now = metadata.manifests().get(repository, d);
+            if (now.isPresent()) {
+                return new CachedManifest(now.get(), CacheOutcome.HIT); // a flight just stored it
+            }
+            ProxyRoute r = route.get();
+            try {
+                UpstreamManifest m = fetch(r, d).orElseThrow(() -> manifestUnknown(repository, d));
+                ManifestRecord stored = manifests.putCached(
+                        Caller.proxy(caller, r.upstream().name()), repository, r, Optional.empty(), m, clock.millis());
+                return new CachedManifest(stored, CacheOutcome.MISS);
+            } catch (UpstreamException e) {
+                throw failure(e, repository, d.toString(), false);
+            }
+        });
+    }
+
+    private CachedManifest byTag(Caller caller, RepositoryName repository, Optional<ProxyRoute> route, Tag tag) {
+        Optional<ManifestRecord> cached = cachedTag(repository, tag);
+        if (cached.isPresent() && (route.isEmpty() || fresh(repository, tag, route.get(), clock.millis()))) {
+            // an upstream no longer configured cannot revalidate: what is held is served as it is
+            return new CachedManifest(cached.get(), CacheOutcome.HIT);
+        }
+        if (route.isEmpty()) {
+            throw manifestUnknown(repository, tag);
+        }
+        return manifestFlights.run(
+                new FlightKey(repository, tag.value()), () -> refresh(caller, repository, route.get(), tag));
+    }
+
+    private Optional<ManifestRecord> cachedTag(RepositoryName repository, Tag tag) {
+        return metadata.tags()
+                .target(repository, tag.value())
+                .flatMap(d -> metadata.manifests().get(repository, d));
+    }
+
+    private boolean fresh(RepositoryName repository, Tag tag, ProxyRoute route, long now) {
+        OptionalLong validated = metadata.proxy().validatedAt(repository, tag.value());
+        return validated.isPresent()
+                && now - validated.getAsLong()
+                        < route.upstream().policy().manifestTtl().toMillis();
+    }
+
+    /** Inside the tag's flight: revalidates a cached tag that is due, or fetches an uncached one. */
+    private CachedManifest refresh(Caller caller, RepositoryName repository, ProxyRoute route, Tag tag) {
+        long now = clock.millis();
+        Optional<ManifestRecord> cached = cachedTag(repository, tag);
+        if (cached.isPresent() && fresh(repository, tag, route, now)) {
+            return new CachedManifest(cached.get(), CacheOutcome.HIT); // a flight just validated it
+        }
+        Upstream upstream = route.upstream();
+        Caller proxy = Caller.proxy(caller, upstream.name());
+        try {
+            if (cached.isEmpty()) {
+                UpstreamManifest m = verified(
+                                upstream,
+                                upstream.manifest(route.remote(), tag, options.maxManifestBytes()),
+                                Optional.empty())
+                        .orElseThrow(() -> manifestUnknown(repository, tag));
+                return new CachedManifest(
+                        manifests.putCached(proxy, repository, route, Optional.of(tag), m, now), CacheOutcome.MISS);
+            }
+            Digest held = cached.get().digest();
+            Optional<Digest> current = upstream.manifestDigest(route.remote(), tag);
+            if (current.isEmpty()) {
+                manifests.forgetCachedTag(proxy, repository, tag.value(), held);
+                throw gone(repository, tag, upstream);
+            }
+            if (current.get().equals(held)) {
+                manifests.revalidated(repository, tag.value(), now);
+                return new CachedManifest(cached.get(), CacheOutcome.REVALIDATED);
+            }
+            Optional<ManifestRecord> target = metadata.manifests().get(repository, current.get());
+            Optional<UpstreamManifest> m = target.isPresent()
+                    ? target.map(t -> new UpstreamManifest(t.payload(), t.mediaType(), t.digest()))
+                    : fetch(route, current.get());
+            if (m.isEmpty()) {
+                // moved to a manifest the upstream does not have (deleted between the HEAD and the GET)
+                manifests.forgetCachedTag(proxy, repository, tag.value(), held);
+                throw gone(repository, tag, upstream);
+            }
+            return new CachedManifest(
+                    manifests.putCached(proxy, repository, route, Optional.of(tag), m.get(), now),
+                    CacheOutcome.REFRESHED);
+        } catch (UpstreamException e) {
+            stats.upstreamFailed();
+            if (cached.isPresent() && e.servesStale() && withinStaleFor(repository, tag, upstream.policy(), now)) {
+                warnStale(repository, tag, upstream, e, now);
+                return new CachedManifest(cached.get(), CacheOutcome.STALE);
+            }
+            throw failure(e, repository, tag.value(), cached.isPresent());
+        }
+    }
+
+    private boolean withinStaleFor(RepositoryName repository, Tag tag, CachePolicy policy, long now) {
+        OptionalLong validated = metadata.proxy().validatedAt(repository, tag.value());
+        return validated.isPresent()
+                && now - validated.getAsLong() < policy.staleFor().toMillis();
+    }
+
+    private void warnStale(RepositoryName repository, Tag tag, Upstream upstream, UpstreamException e, long now) {
+        FlightKey key = new FlightKey(repository, tag.value());
+        long every = Math.max(
+                upstream.policy().manifestTtl().toMillis(),
+                Duration.ofMinutes(1).toMillis());
+        Long last = staleWarned.get(key);
+        if (last == null || now - last >= every) {
+            staleWarned.put(key, now);
+            LOG.log(
+                    Level.WARNING,
+                    "serving cached " + repository + ":" + tag.value() + " stale: upstream " + upstream.name()
+                            + " failed (" + e.kind() + "): " + e.getMessage());
+        }
+    }
+
+    /** The manifest by digest from the upstream, checked to be exactly those bytes. */
+    private Optional<UpstreamManifest> fetch(ProxyRoute route, Digest digest) throws UpstreamException {
+        Upstream upstream = route.upstream();
+        return verified(
+                upstream, upstream.manifest(route.remote(), digest, options.maxManifestBytes()), Optional.of(digest));
+    }
+
+    /** The engine checks the bytes itself: an upstream implementation's check is not the cache's guarantee. */
+    private static Optional<UpstreamManifest> verified(
+            Upstream upstream, Optional<UpstreamManifest> manifest, Optional<Digest> asked) throws UpstreamException {
+        if (manifest.isEmpty()) {
+            return manifest;
+        }
+        UpstreamManifest m = manifest.get();
+        Digest actual = Digest.compute(m.digest().algorithm(), m.bytes());
+        if (!actual.equals(m.digest()) || asked.isPresent() && !asked.get().equals(actual)) {
+            throw new UpstreamException(
+                    UpstreamException.Kind.INVALID,
+                    "upstream " + upstream.name() + " sent a manifest whose bytes hash to " + actual + ", not "
+                            + asked.orElse(m.digest()));
+        }
+        return manifest;
+    }
+
+    /**
+     * A blob of a proxied repository, stored (fetched from the upstream and verified first when it is
+     * not cached); the caller serves it through {@link Blobs} like any other, which records the pull.
+     *
+     * <p>Not streamed to the first client while it is fetched: the whole blob is staged and verified,
+     * then served. A blob is either held or not, so there is no stale serving for blobs.
+     */
+    public CachedBlob blob(Caller caller, RepositoryName repository, Digest digest) {
+        OptionalLong linked = metadata.blobs().linkedSize(repository, digest);
+        CachedBlob answer = linked.isPresent()
+                ? new CachedBlob(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT)
+                : blobFlights.run(
+                        new FlightKey(repository, digest.toString()),
+                        () -> storedBlob(caller, repository, digest, true));
+        stats.count(answer.outcome());
+        return answer;
+    }
+
+    /**
+     * A blob's size as a proxied repository serves it: the cached blob, else the upstream's answer to a
+     * HEAD (nothing is fetched or stored for a HEAD).
+     */
+    public CachedBlob blobHead(Caller caller, RepositoryName repository, Digest digest) {
+        CachedBlob answer = storedBlob(caller, repository, digest, false);
+        stats.count(answer.outcome());
+        return answer;
+    }
+
+    private CachedBlob storedBlob(Caller caller, RepositoryName repository, Digest digest, boolean fetch) {
+        OptionalLong linked = metadata.blobs().linkedSize(repository, digest);
+        if (linked.isPresent()) {
+            return new CachedBlob(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+        }
+        Optional<BlobInfo> shared = uploads.linkCached(repository, digest);
+        if (shared.isPresent()) {
+            return new CachedBlob(shared.get(), CacheOutcome.HIT);
+        }
+        Optional<ProxyRoute> route = guard.route(repository);
+        if (route.isEmpty()) {
+            throw blobUnknown(repository, digest);
+        }
+        Upstream upstream = route.get().upstream();
+        try {
+            if (!fetch) {
+                OptionalLong size = upstream.blobSize(route.get().remote(), digest);
+                if (size.isEmpty()) {
+                    throw blobUnknown(repository, digest);
+                }
+                return new CachedBlob(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
+            }
+            Optional<UpstreamBlob> body = upstream.blob(route.get().remote(), digest);
+            if (body.isEmpty()) {
+                throw blobUnknown(repository, digest);
+            }
+            try (UpstreamBlob b = body.get()) {
+                BlobInfo stored =
+                        uploads.fill(Caller.proxy(caller, upstream.name()), repository, route.get(), digest, b);
+                return new CachedBlob(stored, CacheOutcome.MISS);
+            } catch (RegistryException e) {
+                if (e.code() == ErrorCode.UPSTREAM_FAILED) {
+                    stats.blobRejected();
+                    LOG.log(Level.WARNING, e.getMessage());
+                }
+                throw e;
+            } catch (IOException e) { // the upstream's body failed mid-way (or closing it did)
+                throw new UpstreamException(
+                        UpstreamException.Kind.UNREACHABLE,
+                        "upstream " + upstream.name() + " stopped sending blob " + digest + ": " + e.getMessage(),
+                        Optional.empty(),
+                        e);
+            }
+        } catch (UpstreamException e) {
+            stats.upstreamFailed();
+            throw failure(e, repository, digest.toString(), false);
+        }
+    }
+
+    /**
+     * A page of a proxied repository's tags: the upstream's list passed through; while the upstream
+     * cannot answer, the cached tags ({@code STALE}).
+     */
+    public CachedTags tags(Caller caller, RepositoryName repository, Integer n, String last) {
+        Optional<ProxyRoute> route = guard.route(repository);
+        if (route.isEmpty()) {
+            return new CachedTags(listings.tags(repository, n, last), CacheOutcome.HIT);
+        }
+        int limit = listings.limit(n);
+        if (limit == 0) {
+            return new CachedTags(new Page(List.of(), false), CacheOutcome.MISS);
+        }
+        try {
+            UpstreamTagPage page = route.get().upstream().tags(route.get().remote(), Optional.ofNullable(last), limit);
+            List<String> names = page.tags().stream().map(Tag::value).toList();
+            return new CachedTags(new Page(names, page.next().isPresent()), CacheOutcome.MISS);
+        } catch (UpstreamException e) {
+            stats.upstreamFailed();
+            if (e.servesStale() && metadata.repositories().exists(repository)) {
+                stats.count(CacheOutcome.STALE);
+                return new CachedTags(listings.tags(repository, n, last), CacheOutcome.STALE);
+            }
+            throw failure(e, repository, "tags", false);
+        }
+    }
+
+    /** The client's error for an upstream that could not answer and nothing to serve instead. */
+    private static RegistryException failure(
+            UpstreamException e, RepositoryName repository, String what, boolean tooStale) {
+        Map<String, Object> detail = new HashMap<>();
+        detail.put("name", repository.value());
+        detail.put("reference", what);
+        e.retryAfter().ifPresent(d -> detail.put(RegistryException.RETRY_AFTER, Math.max(1, d.toSeconds())));
+        String held = tooStale ? "the cached copy was last validated longer ago than stale-for" : "it is not cached";
+        return switch (e.kind()) {
+            case THROTTLED ->
+                new RegistryException(
+                        ErrorCode.TOOMANYREQUESTS,
+                        "the upstream of " + repository + " is throttling requests and " + held + " (" + what + "): "
+                                + e.getMessage(),
+                        detail,
+                        e);
+            case UNREACHABLE, UNAVAILABLE, CIRCUIT_OPEN ->
+                new RegistryException(
+                        ErrorCode.UPSTREAM_UNAVAILABLE,
+                        "the upstream of " + repository + " is unavailable (" + e.kind() + ") and " + held + " (" + what
+                                + "): " + e.getMessage(),
+                        detail,
+                        e);
+            case REFUSED, INVALID ->
+                new RegistryException(
+                        ErrorCode.UPSTREAM_FAILED,
+                        "the upstream of " + repository + " failed (" + e.kind() + "): " + e.getMessage(),
+                        detail,
+                        e);
+        };
+    }
+
+    private static RegistryException gone(RepositoryName repository, Tag tag, Upstream upstream) {
+        return new RegistryException(
+                ErrorCode.MANIFEST_UNKNOWN,
+                "manifest unknown: upstream " + upstream.name() + " no longer has " + repository + ":" + tag.value()
+                        + " (the cached tag was removed)",
+                Map.of("tag", tag.value()));
+    }
+
+    private static RegistryException manifestUnknown(RepositoryName repository, Reference reference) {
+        return new RegistryException(
+                ErrorCode.MANIFEST_UNKNOWN,
+                "manifest unknown: repository " + repository + " has no manifest " + reference,
+                Map.of(reference instanceof Tag ? "tag" : "digest", reference.toString()));
+    }
+
+    private static RegistryException blobUnknown(RepositoryName repository, Digest digest) {
+        return RegistryException.of(
+                ErrorCode.BLOB_UNKNOWN,
+                "blob " + digest + " is unknown to repository " + repository,
+                "digest",
+                digest.toString());
+    }
+}

@@ -1,0 +1,374 @@
+package io.berth.core.registry;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.manifest.ManifestParser;
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.TagChange;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
+import io.berth.core.model.Caller;
+import io.berth.core.model.Descriptor;
+import io.berth.core.model.Digest;
+import io.berth.core.model.DigestAlgorithm;
+import io.berth.core.model.Reference;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.proxy.UpstreamException;
+import io.berth.core.testing.Images;
+import io.berth.core.testing.RegistryUpstream;
+import io.berth.testsupport.MutableClock;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The engine's pull-through cache rules, against an upstream that is a second real registry. */
+class PullThroughTest {
+    private static final RepositoryName REMOTE = RepositoryName.of("library/app");
+    private static final RepositoryName LOCAL = RepositoryName.of("hub/library/app");
+    private static final Duration TTL = Duration.ofMinutes(5);
+    private static final Duration STALE_FOR = Duration.ofHours(1);
+    private static final Caller CLIENT = Caller.at("10.0.0.7");
+
+    @TempDir
+    Path dir;
+
+    Registry origin;
+    Images images;
+    RegistryUpstream upstream;
+    MutableClock clock;
+    Registry cache;
+
+    @BeforeEach
+    void open() throws IOException {
+        origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        images = new Images(origin);
+        upstream = new RegistryUpstream("hub", origin).policy(TTL, STALE_FOR);
+        clock = new MutableClock();
+        cache = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db"), clock),
+                RegistryOptions.defaults(),
+                clock,
+                RegistryUpstream.prefixed("hub", upstream));
+    }
+
+    @AfterEach
+    void close() {
+        upstream.release();
+        cache.close();
+        origin.close();
+    }
+
+    private CachedManifest get(Reference reference) {
+        return cache.proxy().manifest(CLIENT, LOCAL, reference, true);
+    }
+
+    private static Tag tag(String t) {
+        return new Tag(t);
+    }
+
+    private List<Digest> blobsOf(ManifestRecord m) {
+        return ManifestParser.parse(m.mediaType(), m.payload()).blobs().stream()
+                .map(Descriptor::digest)
+                .toList();
+    }
+
+    private byte[] pullBlob(Digest digest) throws IOException {
+        CachedBlob b = cache.proxy().blob(CLIENT, LOCAL, digest);
+        try (InputStream in = cache.blobs().open(LOCAL, b.blob(), 0, b.blob().size())) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static ErrorCode code(Runnable r) {
+        return assertThrows(RegistryException.class, r::run).code();
+    }
+
+    @Test
+    void aColdTagIsFetchedOnceStoredSparseWithItsReferencesAndThenServedWithoutTheUpstream() {
+        Digest pushed = images.image(REMOTE, "v1", "one");
+        CachedManifest first = get(tag("v1"));
+        assertEquals(CacheOutcome.MISS, first.outcome());
+        assertEquals(pushed, first.record().digest());
+        assertEquals(1, upstream.calls("manifest:tag"));
+        for (Digest blob : blobsOf(first.record())) {
+            assertFalse(cache.metadata().blobs().linked(LOCAL, blob), "layers are fetched when asked");
+            assertTrue(
+                    cache.metadata().manifests().referencingBlob(LOCAL, blob).isPresent(),
+                    "but their references are recorded, so GC sees them");
+        }
+        assertTrue(cache.proxy().proxied(LOCAL));
+        assertFalse(cache.proxy().proxied(RepositoryName.of("library/app")));
+
+        clock.advance(TTL.minusSeconds(1));
+        assertEquals(CacheOutcome.HIT, get(tag("v1")).outcome());
+        assertEquals(1, upstream.calls(), "a fresh tag is served without the upstream");
+    }
+
+    @Test
+    void aDueTagIsRevalidatedByExactlyOneHeadAndNothingElse() {
+        images.image(REMOTE, "v1", "one");
+        get(tag("v1"));
+        clock.advance(TTL.plusSeconds(1));
+        CachedManifest again = get(tag("v1"));
+        assertEquals(CacheOutcome.REVALIDATED, again.outcome());
+        assertEquals(1, upstream.calls("manifestDigest"));
+        assertEquals(2, upstream.calls(), "one GET when cold, one HEAD when due");
+        assertEquals(CacheOutcome.HIT, get(tag("v1")).outcome(), "fresh again after the HEAD");
+        assertEquals(2, upstream.calls());
+    }
+
+    @Test
+    void aMovedTagIsFetchedByDigestAndTheTagMovesViaProxy() {
+        Digest one = images.image(REMOTE, "v1", "one");
+        get(tag("v1"));
+        Digest two = images.image(REMOTE, "v1", "two");
+        clock.advance(TTL.plusSeconds(1));
+        CachedManifest moved = get(tag("v1"));
+        assertEquals(CacheOutcome.REFRESHED, moved.outcome());
+        assertEquals(two, moved.record().digest());
+        assertEquals(1, upstream.calls("manifestDigest"));
+        assertEquals(1, upstream.calls("manifest:digest"));
+        assertEquals(Optional.of(two), cache.metadata().tags().target(LOCAL, "v1"));
+        assertTrue(cache.metadata().manifests().exists(LOCAL, one), "the old manifest stays for eviction");
+        List<TagChange> history = cache.metadata().tags().history(LOCAL, "v1");
+        assertEquals(2, history.size());
+        assertTrue(history.stream().allMatch(c -> c.origin().via().equals(Caller.PROXY)), history.toString());
+    }
+
+    @Test
+    void aManifestByDigestIsNeverAskedForAgain() {
+        Digest d = images.image(REMOTE, null, "untagged");
+        assertEquals(CacheOutcome.MISS, get(d).outcome());
+        clock.advance(Duration.ofDays(30));
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        assertEquals(CacheOutcome.HIT, get(d).outcome());
+        assertEquals(1, upstream.calls());
+    }
+
+    @Test
+    void anIndexIsStoredWithItsChildrenFetchedOnDemand() {
+        Digest amd = images.image(REMOTE, null, "amd64");
+        Digest arm = images.image(REMOTE, null, "arm64");
+        images.index(REMOTE, "multi", amd, arm);
+        assertEquals(CacheOutcome.MISS, get(tag("multi")).outcome());
+        assertFalse(cache.metadata().manifests().exists(LOCAL, amd));
+        assertFalse(cache.metadata().manifests().exists(LOCAL, arm));
+        assertEquals(CacheOutcome.MISS, get(arm).outcome());
+        assertTrue(cache.metadata().manifests().exists(LOCAL, arm));
+        assertFalse(cache.metadata().manifests().exists(LOCAL, amd), "only the child asked for");
+        assertEquals(1, upstream.calls("manifest:digest"));
+    }
+
+    @Test
+    void hundredConcurrentColdPullsMakeOneUpstreamCallPerManifestAndPerBlob() throws Exception {
+        images.image(REMOTE, "v1", "popular");
+        ManifestRecord expected = origin.manifests().head(REMOTE, tag("v1"));
+        List<Digest> blobs = blobsOf(expected);
+        upstream.holdUntilReleased();
+        int clients = 100;
+        CountDownLatch started = new CountDownLatch(clients);
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<List<byte[]>>> pulls = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                pulls.add(pool.submit(() -> {
+                    started.countDown();
+                    List<byte[]> got = new ArrayList<>();
+                    got.add(get(tag("v1")).record().payload());
+                    for (Digest b : blobs) {
+                        got.add(pullBlob(b));
+                    }
+                    return got;
+                }));
+            }
+            started.await();
+            Thread.sleep(200); // lets the clients reach the upstream's gate; the counts hold however many did
+            upstream.release();
+            for (Future<List<byte[]>> f : pulls) {
+                List<byte[]> got = f.get();
+                assertArrayEquals(expected.payload(), got.get(0));
+                for (int i = 0; i < blobs.size(); i++) {
+                    try (InputStream in = origin.blobs()
+                            .open(REMOTE, origin.blobs().stat(REMOTE, blobs.get(i)), 0, got.get(i + 1).length)) {
+                        assertArrayEquals(in.readAllBytes(), got.get(i + 1));
+                    }
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, upstream.calls("manifest:tag"));
+        assertEquals(blobs.size(), upstream.calls("blob"));
+        assertEquals(1 + blobs.size(), upstream.calls());
+        System.out.println("100 concurrent cold pulls: upstream calls " + upstream.calls());
+    }
+
+    @Test
+    void wrongBytesFromTheUpstreamAreNeverServedNorKept() throws IOException {
+        images.image(REMOTE, "v1", "one");
+        ManifestRecord m = get(tag("v1")).record();
+        Digest layer = blobsOf(m).get(1);
+        upstream.corruptBlobs(true);
+        RegistryException e =
+                assertThrows(RegistryException.class, () -> cache.proxy().blob(CLIENT, LOCAL, layer));
+        assertEquals(ErrorCode.UPSTREAM_FAILED, e.code());
+        assertTrue(e.getMessage().contains("nothing kept"), e.getMessage());
+        assertTrue(cache.metadata().blobs().size(layer).isEmpty(), "no blob row");
+        assertFalse(cache.metadata().blobs().linked(LOCAL, layer));
+        assertTrue(cache.blobStore().size(layer).isEmpty(), "no blob file");
+        assertEquals(List.of(), cache.blobStore().listUploads(), "no staging file left");
+        assertEquals(1, cache.proxy().stats().rejectedBlobs());
+
+        upstream.corruptBlobs(false);
+        assertArrayEquals(
+                origin.blobs()
+                        .open(
+                                REMOTE,
+                                origin.blobs().stat(REMOTE, layer),
+                                0,
+                                origin.blobs().stat(REMOTE, layer).size())
+                        .readAllBytes(),
+                pullBlob(layer),
+                "the next pull fetches it again");
+        assertEquals(2, upstream.calls("blob"));
+    }
+
+    @Test
+    void aDownUpstreamServesCachedTagsStaleUntilStaleForThen503AndNothingUncached() {
+        Digest d = images.image(REMOTE, "v1", "one");
+        images.image(REMOTE, "v2", "two");
+        get(tag("v1"));
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        clock.advance(TTL.plusSeconds(1));
+        CachedManifest stale = get(tag("v1"));
+        assertEquals(CacheOutcome.STALE, stale.outcome());
+        assertEquals(d, stale.record().digest());
+        assertEquals(1, cache.proxy().stats().served(CacheOutcome.STALE));
+        assertEquals(ErrorCode.UPSTREAM_UNAVAILABLE, code(() -> get(tag("v2"))), "uncached: 503");
+        Digest layer = blobsOf(stale.record()).get(1);
+        assertEquals(ErrorCode.UPSTREAM_UNAVAILABLE, code(() -> cache.proxy().blob(CLIENT, LOCAL, layer)));
+        clock.advance(STALE_FOR);
+        assertEquals(ErrorCode.UPSTREAM_UNAVAILABLE, code(() -> get(tag("v1"))), "past stale-for: 503");
+
+        upstream.failWith(null, null);
+        assertEquals(CacheOutcome.REVALIDATED, get(tag("v1")).outcome(), "back: one HEAD");
+    }
+
+    @Test
+    void aThrottlingUpstreamServesCachedTagsStaleAndPassesOn429WithItsRetryAfter() {
+        images.image(REMOTE, "v1", "one");
+        images.image(REMOTE, "v2", "two");
+        get(tag("v1"));
+        upstream.failWith(UpstreamException.Kind.THROTTLED, Duration.ofSeconds(42));
+        clock.advance(TTL.plusSeconds(1));
+        assertEquals(CacheOutcome.STALE, get(tag("v1")).outcome());
+        RegistryException e = assertThrows(RegistryException.class, () -> get(tag("v2")));
+        assertEquals(ErrorCode.TOOMANYREQUESTS, e.code());
+        assertEquals(42L, e.detail().get(RegistryException.RETRY_AFTER));
+    }
+
+    @Test
+    void refusedOrInvalidAnswersAre502AndNeverServeStale() {
+        images.image(REMOTE, "v1", "one");
+        get(tag("v1"));
+        upstream.failWith(UpstreamException.Kind.INVALID, null);
+        clock.advance(TTL.plusSeconds(1));
+        assertEquals(ErrorCode.UPSTREAM_FAILED, code(() -> get(tag("v1"))));
+        upstream.failWith(UpstreamException.Kind.REFUSED, null);
+        assertEquals(ErrorCode.UPSTREAM_FAILED, code(() -> get(tag("v2"))));
+    }
+
+    @Test
+    void aTagTheUpstreamNoLongerHasIsRemovedFromTheCache() {
+        images.image(REMOTE, "v1", "one");
+        get(tag("v1"));
+        origin.manifests().delete(REMOTE, tag("v1"));
+        clock.advance(TTL.plusSeconds(1));
+        assertEquals(ErrorCode.MANIFEST_UNKNOWN, code(() -> get(tag("v1"))));
+        assertTrue(cache.metadata().tags().target(LOCAL, "v1").isEmpty());
+        assertTrue(cache.metadata().proxy().validatedAt(LOCAL, "v1").isEmpty());
+        assertEquals(ErrorCode.MANIFEST_UNKNOWN, code(() -> get(tag("nope"))));
+        assertEquals(
+                ErrorCode.BLOB_UNKNOWN,
+                code(() -> cache.proxy().blob(CLIENT, LOCAL, Digest.compute(DigestAlgorithm.SHA256, new byte[] {1}))));
+    }
+
+    @Test
+    void tagsPassThroughAndFallBackToTheCachedOnesWhileTheUpstreamIsDown() {
+        images.image(REMOTE, "a", "one");
+        images.image(REMOTE, "b", "two");
+        CachedTags live = cache.proxy().tags(CLIENT, LOCAL, null, null);
+        assertEquals(List.of("a", "b"), live.page().entries());
+        assertEquals(CacheOutcome.MISS, live.outcome());
+        get(tag("b"));
+        upstream.failWith(UpstreamException.Kind.UNAVAILABLE, null);
+        CachedTags stale = cache.proxy().tags(CLIENT, LOCAL, null, null);
+        assertEquals(List.of("b"), stale.page().entries());
+        assertEquals(CacheOutcome.STALE, stale.outcome());
+    }
+
+    @Test
+    void pushesMountsDeletesAndTagChangesAreDeniedSayingWhy() {
+        Digest d = images.image(REMOTE, "v1", "one");
+        ManifestRecord m = get(tag("v1")).record();
+        Digest config = blobsOf(m).get(0);
+        cache.proxy().blob(CLIENT, LOCAL, config);
+        RepositoryName local = RepositoryName.of("team/app");
+        byte[] bytes = Images.bytes("x");
+        Digest x = Digest.compute(DigestAlgorithm.SHA256, bytes);
+        cache.uploads().putMonolithic(local, x, OptionalLong.of(1), new ByteArrayInputStream(bytes));
+        List<Runnable> writes = List.of(
+                () -> cache.uploads().start(LOCAL, CLIENT),
+                () -> cache.uploads()
+                        .putMonolithic(CLIENT, LOCAL, x, OptionalLong.of(1), new ByteArrayInputStream(bytes)),
+                () -> cache.uploads().mount(CLIENT, LOCAL, x, Optional.of(local)),
+                () -> cache.manifests().put(CLIENT, LOCAL, tag("v2"), List.of(), m.mediaType(), m.payload()),
+                () -> cache.manifests().delete(CLIENT, LOCAL, d),
+                () -> cache.manifests().delete(CLIENT, LOCAL, tag("v1")),
+                () -> cache.blobs().delete(CLIENT, LOCAL, config),
+                () -> cache.tags().set(CLIENT, LOCAL, "v3", d, Optional.empty()),
+                () -> cache.tags().restore(CLIENT, LOCAL, "v1", 1, 0));
+        for (Runnable write : writes) {
+            RegistryException e = assertThrows(RegistryException.class, write::run);
+            assertEquals(ErrorCode.DENIED, e.code(), e.getMessage());
+            assertTrue(e.getMessage().contains("is a pull-through cache of upstream hub"), e.getMessage());
+        }
+        assertEquals(Optional.of(d), cache.metadata().tags().target(LOCAL, "v1"), "nothing changed");
+        assertTrue(cache.metadata().blobs().linked(LOCAL, config));
+        // a local repository is untouched by the rule
+        cache.uploads().mount(CLIENT, RepositoryName.of("team/other"), x, Optional.of(local));
+    }
+
+    @Test
+    void pullsOfCachedContentAreRecorded() {
+        Digest d = images.image(REMOTE, "v1", "one");
+        get(tag("v1"));
+        cache.flushPulls();
+        assertTrue(cache.metadata().manifests().lastPulled(LOCAL, d).isPresent(), "the pull is recorded");
+    }
+}

@@ -1,0 +1,233 @@
+package io.berth.core.testing;
+
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.model.Digest;
+import io.berth.core.model.Reference;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.proxy.CachePolicy;
+import io.berth.core.proxy.ProxyRoute;
+import io.berth.core.proxy.Upstream;
+import io.berth.core.proxy.UpstreamBlob;
+import io.berth.core.proxy.UpstreamException;
+import io.berth.core.proxy.UpstreamManifest;
+import io.berth.core.proxy.UpstreamReferrers;
+import io.berth.core.proxy.UpstreamStatus;
+import io.berth.core.proxy.UpstreamTagPage;
+import io.berth.core.proxy.Upstreams;
+import io.berth.core.registry.BlobInfo;
+import io.berth.core.registry.Page;
+import io.berth.core.registry.Registry;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An {@link Upstream} over a second real {@link Registry} (no HTTP: the engine's cache rules are tested
+ * in-JVM; the HTTP upstream is tested against real servers elsewhere). It counts its calls per kind,
+ * and can be made to fail in the ways an upstream fails that a test cannot cause in-JVM otherwise:
+ * {@link #failWith} (unreachable, throttled, refused…), {@link #corruptBlobs} (bytes that do not match
+ * their digest), and {@link #holdUntilReleased} (answers wait, so concurrent requests really overlap).
+ */
+public final class RegistryUpstream implements Upstream {
+    private final String name;
+    private final Registry origin;
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private volatile CachePolicy policy = new CachePolicy(Duration.ofMinutes(5), Duration.ofHours(1));
+    private volatile UpstreamException.Kind failing;
+    private volatile Duration retryAfter;
+    private volatile boolean corrupt;
+    private volatile CountDownLatch gate = new CountDownLatch(0);
+
+    public RegistryUpstream(String name, Registry origin) {
+        this.name = name;
+        this.origin = origin;
+    }
+
+    /** Upstreams routing {@code <prefix>/<rest>} to {@code <rest>} at {@code upstream}; every other name is local. */
+    public static Upstreams prefixed(String prefix, Upstream upstream) {
+        return new Upstreams() {
+            @Override
+            public Optional<ProxyRoute> route(RepositoryName local) {
+                String n = local.value();
+                return n.startsWith(prefix + "/")
+                        ? Optional.of(new ProxyRoute(upstream, RepositoryName.of(n.substring(prefix.length() + 1))))
+                        : Optional.empty();
+            }
+
+            @Override
+            public List<Upstream> all() {
+                return List.of(upstream);
+            }
+        };
+    }
+
+    public RegistryUpstream policy(Duration manifestTtl, Duration staleFor) {
+        this.policy = new CachePolicy(manifestTtl, staleFor);
+        return this;
+    }
+
+    /** Every call throws {@code kind} from now on (null: answers again). */
+    public void failWith(UpstreamException.Kind kind, Duration retryAfter) {
+        this.failing = kind;
+        this.retryAfter = retryAfter;
+    }
+
+    /** Blobs come with their last byte changed (same length), as from a broken or hostile upstream. */
+    public void corruptBlobs(boolean corrupt) {
+        this.corrupt = corrupt;
+    }
+
+    /** Calls wait until {@link #release()}. */
+    public void holdUntilReleased() {
+        gate = new CountDownLatch(1);
+    }
+
+    public void release() {
+        gate.countDown();
+    }
+
+    /** Calls made of one kind: manifestDigest, manifest:tag, manifest:digest, blobSize, blob, tags. */
+    public int calls(String kind) {
+        AtomicInteger n = calls.get(kind);
+        return n == null ? 0 : n.get();
+    }
+
+    /** Calls of every kind. */
+    public int calls() {
+        return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    private void call(String kind) throws UpstreamException {
+        calls.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+        try {
+            if (!gate.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("held upstream never released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        UpstreamException.Kind failure = failing;
+        if (failure != null) {
+            throw new UpstreamException(
+                    failure, "upstream " + name + " fails: " + failure, Optional.ofNullable(retryAfter), null);
+        }
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String describe() {
+        return "in-JVM registry (test)";
+    }
+
+    @Override
+    public CachePolicy policy() {
+        return policy;
+    }
+
+    @Override
+    public Optional<Digest> manifestDigest(RepositoryName remote, Tag tag) throws UpstreamException {
+        call("manifestDigest");
+        return find(remote, tag).map(ManifestRecord::digest);
+    }
+
+    @Override
+    public Optional<UpstreamManifest> manifest(RepositoryName remote, Reference reference, long maxBytes)
+            throws UpstreamException {
+        call(reference instanceof Tag ? "manifest:tag" : "manifest:digest");
+        return find(remote, reference).map(m -> new UpstreamManifest(m.payload(), m.mediaType(), m.digest()));
+    }
+
+    private Optional<ManifestRecord> find(RepositoryName remote, Reference reference) {
+        try {
+            return Optional.of(origin.manifests().head(remote, reference));
+        } catch (RegistryException e) {
+            if (e.code() == ErrorCode.MANIFEST_UNKNOWN) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public OptionalLong blobSize(RepositoryName remote, Digest digest) throws UpstreamException {
+        call("blobSize");
+        return stat(remote, digest).map(b -> OptionalLong.of(b.size())).orElse(OptionalLong.empty());
+    }
+
+    private Optional<BlobInfo> stat(RepositoryName remote, Digest digest) {
+        try {
+            return Optional.of(origin.blobs().stat(remote, digest));
+        } catch (RegistryException e) {
+            if (e.code() == ErrorCode.BLOB_UNKNOWN) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<UpstreamBlob> blob(RepositoryName remote, Digest digest) throws UpstreamException {
+        call("blob");
+        Optional<BlobInfo> blob = stat(remote, digest);
+        if (blob.isEmpty()) {
+            return Optional.empty();
+        }
+        InputStream in = origin.blobs().open(remote, blob.get(), 0, blob.get().size());
+        if (corrupt) {
+            try (InputStream whole = in) {
+                byte[] bytes = whole.readAllBytes();
+                if (bytes.length > 0) {
+                    bytes[bytes.length - 1] ^= 1;
+                }
+                in = new ByteArrayInputStream(bytes);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return Optional.of(new UpstreamBlob(in, OptionalLong.of(blob.get().size())));
+    }
+
+    @Override
+    public Optional<UpstreamReferrers> referrers(RepositoryName remote, Digest subject, Optional<String> artifactType)
+            throws UpstreamException {
+        call("referrers");
+        return Optional.empty();
+    }
+
+    @Override
+    public UpstreamTagPage tags(RepositoryName remote, Optional<String> last, int n) throws UpstreamException {
+        call("tags");
+        Page page = origin.listings().tags(remote, n, last.orElse(null));
+        return new UpstreamTagPage(
+                page.entries().stream().map(Tag::new).toList(),
+                page.more() ? Optional.ofNullable(page.next()) : Optional.empty());
+    }
+
+    @Override
+    public UpstreamStatus status() {
+        return new UpstreamStatus(
+                failing == null ? UpstreamStatus.State.UP : UpstreamStatus.State.FAILING,
+                Optional.empty(),
+                Optional.empty(),
+                calls(),
+                0);
+    }
+}

@@ -1,0 +1,165 @@
+package io.berth.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.manifest.ManifestParser;
+import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
+import io.berth.core.model.Descriptor;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.proxy.UpstreamException;
+import io.berth.core.registry.Registry;
+import io.berth.core.registry.RegistryOptions;
+import io.berth.core.testing.Images;
+import io.berth.core.testing.RegistryUpstream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pull-through caches on the registry port: dispatch, {@code X-Berth-Cache}, and the upstream's errors as OCI errors. */
+class PullThroughHttpTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final RepositoryName REMOTE = RepositoryName.of("library/app");
+    private static final String BASE = "/v2/hub/library/app";
+    private static final String ACCEPT = "application/vnd.oci.image.manifest.v1+json";
+
+    @TempDir
+    Path dir;
+
+    Registry origin;
+    Images images;
+    RegistryUpstream upstream;
+    TestRegistry cache;
+
+    @BeforeEach
+    void open() throws IOException {
+        origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        images = new Images(origin);
+        upstream = new RegistryUpstream("hub", origin).policy(Duration.ofMinutes(5), Duration.ofHours(1));
+        cache = new TestRegistry(dir.resolve("cache"), Map.of(), RegistryUpstream.prefixed("hub", upstream));
+    }
+
+    @AfterEach
+    void close() {
+        cache.close();
+        origin.close();
+    }
+
+    private static String cacheHeader(HttpResponse<byte[]> r) {
+        return r.headers().firstValue("X-Berth-Cache").orElse("(none)");
+    }
+
+    private static JsonNode error(HttpResponse<byte[]> r) throws IOException {
+        return JSON.readTree(r.body()).get("errors").get(0);
+    }
+
+    @Test
+    void manifestsBlobsAndTagsOfACacheSayHowTheyWereServed() throws IOException {
+        Digest d = images.image(REMOTE, "v1", "one");
+        HttpResponse<byte[]> cold = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
+        assertEquals(200, cold.statusCode());
+        assertEquals("miss", cacheHeader(cold));
+        assertEquals(
+                d.toString(), cold.headers().firstValue("Docker-Content-Digest").orElseThrow());
+        HttpResponse<byte[]> warm = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
+        assertEquals("hit", cacheHeader(warm));
+        assertArrayEquals(cold.body(), warm.body());
+        assertEquals("hit", cacheHeader(cache.send("HEAD", BASE + "/manifests/" + d, null)));
+
+        ManifestRecord m = origin.manifests().head(REMOTE, new Tag("v1"));
+        Descriptor layer =
+                ManifestParser.parse(m.mediaType(), m.payload()).blobs().get(1);
+        byte[] expected;
+        try (InputStream in =
+                origin.blobs().open(REMOTE, origin.blobs().stat(REMOTE, layer.digest()), 0, layer.size())) {
+            expected = in.readAllBytes();
+        }
+        assertEquals("miss", cacheHeader(cache.send("HEAD", BASE + "/blobs/" + layer.digest(), null)));
+        HttpResponse<byte[]> blob = cache.get(BASE + "/blobs/" + layer.digest());
+        assertEquals(200, blob.statusCode());
+        assertEquals("miss", cacheHeader(blob));
+        assertArrayEquals(expected, blob.body());
+        HttpResponse<byte[]> again = cache.get(BASE + "/blobs/" + layer.digest());
+        assertEquals("hit", cacheHeader(again));
+        assertArrayEquals(expected, again.body());
+        assertEquals(1, upstream.calls("blob"));
+
+        HttpResponse<byte[]> tags = cache.get(BASE + "/tags/list");
+        assertEquals(200, tags.statusCode());
+        assertEquals("miss", cacheHeader(tags));
+        assertEquals("v1", JSON.readTree(tags.body()).get("tags").get(0).asText());
+
+        assertEquals("(none)", cacheHeader(cache.get("/v2/team/app/tags/list")), "local repositories: no header");
+    }
+
+    @Test
+    void aDueTagIsRevalidatedOrServedStaleWhenTheUpstreamIsDown() {
+        upstream.policy(Duration.ZERO, Duration.ofHours(1)); // every pull revalidates
+        images.image(REMOTE, "v1", "one");
+        assertEquals("miss", cacheHeader(cache.get(BASE + "/manifests/v1", "Accept", ACCEPT)));
+        assertEquals("revalidated", cacheHeader(cache.get(BASE + "/manifests/v1", "Accept", ACCEPT)));
+        images.image(REMOTE, "v1", "two");
+        assertEquals("refreshed", cacheHeader(cache.get(BASE + "/manifests/v1", "Accept", ACCEPT)));
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        HttpResponse<byte[]> stale = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
+        assertEquals(200, stale.statusCode());
+        assertEquals("stale", cacheHeader(stale));
+    }
+
+    @Test
+    void uncachedContentWithTheUpstreamDownIs503AndThrottledIs429WithItsRetryAfter() throws IOException {
+        images.image(REMOTE, "v1", "one");
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        HttpResponse<byte[]> down = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
+        assertEquals(503, down.statusCode());
+        assertEquals("UNAVAILABLE", error(down).get("code").asText());
+        assertTrue(error(down).get("message").asText().contains("is unavailable"), new String(down.body()));
+        assertTrue(down.headers().firstValue("Retry-After").isPresent());
+
+        upstream.failWith(UpstreamException.Kind.THROTTLED, Duration.ofSeconds(42));
+        HttpResponse<byte[]> throttled = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
+        assertEquals(429, throttled.statusCode());
+        assertEquals("TOOMANYREQUESTS", error(throttled).get("code").asText());
+        assertEquals("42", throttled.headers().firstValue("Retry-After").orElseThrow());
+
+        upstream.failWith(UpstreamException.Kind.REFUSED, null);
+        HttpResponse<byte[]> refused = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
+        assertEquals(502, refused.statusCode());
+        assertEquals("UNKNOWN", error(refused).get("code").asText());
+    }
+
+    @Test
+    void pushesAndDeletesOfACacheAreDeniedSayingWhy() throws IOException {
+        Digest d = images.image(REMOTE, "v1", "one");
+        cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
+        HttpResponse<byte[]> push = cache.send("POST", BASE + "/blobs/uploads/", new byte[0]);
+        assertEquals(403, push.statusCode());
+        assertEquals("DENIED", error(push).get("code").asText());
+        assertTrue(
+                error(push).get("message").asText().contains("is a pull-through cache of upstream hub"),
+                new String(push.body()));
+        ManifestRecord m = origin.manifests().head(REMOTE, d);
+        HttpResponse<byte[]> put =
+                cache.send("PUT", BASE + "/manifests/v2", m.payload(), "Content-Type", m.mediaType());
+        assertEquals(403, put.statusCode());
+        assertEquals(403, cache.send("DELETE", BASE + "/manifests/" + d, null).statusCode());
+        assertEquals(200, cache.get(BASE + "/manifests/v1", "Accept", ACCEPT).statusCode(), "still there");
+    }
+}

@@ -4,16 +4,19 @@ import io.berth.admin.AdminServer;
 import io.berth.core.auth.AuthKeys;
 import io.berth.core.auth.Robots;
 import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.error.Failures;
 import io.berth.core.files.OwnerOnly;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metrics.Metrics;
+import io.berth.core.proxy.Upstreams;
 import io.berth.core.registry.DataLock;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryFactory;
 import io.berth.http.BerthHttpServer;
+import io.berth.proxy.Proxy;
 import io.berth.relay.OutboxRelay;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.System.Logger;
@@ -25,6 +28,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * One {@code berth serve}: the registry with its maintenance, the HTTP listener, the event relay
@@ -36,6 +40,7 @@ final class BerthServer implements AutoCloseable {
     private static final Logger LOG = System.getLogger("berth");
 
     private final Resources resources = new Resources();
+    private Upstreams upstreams = Upstreams.none();
     private final BerthConfig cfg;
     private final Optional<Path> configFile;
     private Registry registry;
@@ -84,6 +89,7 @@ final class BerthServer implements AutoCloseable {
         Maintenance maintenance = new Maintenance(registry);
         resources.add("maintenance", maintenance, maintenance::close);
         PrometheusMeterRegistry meters = Metrics.newRegistry();
+        Proxy.bindMetrics(upstreams, meters);
         try {
             BerthHttpServer created = BerthHttpServer.create(registry, robots, cfg, meters);
             // on a failed start-up, closed at once: no readiness grace for a listener nobody was told of
@@ -159,7 +165,11 @@ final class BerthServer implements AutoCloseable {
 
     private Registry openRegistry() throws StartupFailure {
         try {
-            return RegistryFactory.open(cfg, Set.copyOf(cfg.list(AuthKeys.AUTH_REPLICATORS)));
+            upstreams = Proxy.open(cfg);
+            return RegistryFactory.open(cfg, Set.copyOf(cfg.list(AuthKeys.AUTH_REPLICATORS)), upstreams);
+        } catch (ConfigException e) {
+            // proxy.upstreams as written cannot be used
+            throw StartupFailure.config(e.getMessage());
         } catch (DataLock.HeldException e) {
             throw StartupFailure.unavailable(e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -201,6 +211,9 @@ final class BerthServer implements AutoCloseable {
                 + configFile.map(p -> p.toAbsolutePath().toString()).orElse("none") + "; blobs "
                 + registry.blobStore().describe() + "; metadata "
                 + registry.metadata().describe() + "; " + events + "; "
+                + upstreams.all().stream()
+                        .map(u -> "proxy " + u.name() + " " + u.describe() + "; ")
+                        .collect(Collectors.joining())
                 + http.access().describe()
                 + (cfg.intCount(ConfigKeys.HTTP_RATE_LIMIT) == 0
                         ? ""

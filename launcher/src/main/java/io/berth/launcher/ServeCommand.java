@@ -11,6 +11,7 @@ import io.berth.eventstream.KafkaConnection;
 import io.berth.launcher.cli.Cli;
 import io.berth.launcher.cli.Command;
 import io.berth.launcher.cli.Option;
+import io.berth.proxy.Proxy;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -142,6 +143,7 @@ final class ServeCommand {
         }
         KafkaConnection.secrets(cfg.withPrefix(ConfigKeys.EVENTS_KAFKA_PROPERTIES))
                 .forEach(Redaction::secret);
+        Proxy.secrets(cfg).forEach(Redaction::secret);
     }
 
     /** Exit code of {@code serve} when its HTTP listener stopped accepting connections by itself. */

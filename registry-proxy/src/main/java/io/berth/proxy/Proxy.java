@@ -1,6 +1,7 @@
 package io.berth.proxy;
 
 import io.berth.core.config.BerthConfig;
+import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKeys;
 import io.berth.core.proxy.Upstreams;
 import io.berth.oci.OciClient;
@@ -48,6 +49,21 @@ public final class Proxy {
                     upstream, GuardedUpstream.Guards.of(u, PERMIT_WAIT), Clock.systemUTC(), registries));
         }
         return ConfiguredUpstreams.of(proxy.upstreams(), built, registries);
+    }
+
+    /**
+     * The upstream passwords {@code config} gives, for the launcher to keep out of every log line; none
+     * when {@code proxy.upstreams} cannot be read (start-up then stops on that, before logging them).
+     */
+    public static List<String> secrets(BerthConfig config) {
+        try {
+            return ProxyConfig.of(config).upstreams().stream()
+                    .map(u -> u.endpoint().password())
+                    .filter(p -> !p.isEmpty())
+                    .toList();
+        } catch (ConfigException e) {
+            return List.of();
+        }
     }
 
     /**

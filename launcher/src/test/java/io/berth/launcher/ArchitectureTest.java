@@ -219,6 +219,44 @@ class ArchitectureTest {
                 .check(main);
     }
 
+    /**
+     * The pull-through cache: the engine sees upstreams only through its SPI (io.berth.core.proxy, values
+     * and interfaces), so it carries no HTTP client; the upstream side (io.berth.proxy) never reaches into
+     * the engine, its stores or the servers.
+     */
+    @Test
+    void theEngineSeesUpstreamsOnlyThroughItsSpi() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.core..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.berth.proxy..", "io.berth.oci..", "java.net.http..")
+                .check(main);
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.core.proxy..")
+                .should()
+                .dependOnClassesThat(resideInAPackage("io.berth..")
+                        .and(not(resideInAnyPackage(
+                                "io.berth.core.proxy..", "io.berth.core.model..", "io.berth.core.error.."))))
+                .check(main);
+        noClasses()
+                .that()
+                .resideInAPackage("io.berth.proxy..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "io.berth.core.registry..",
+                        "io.berth.core.metadata..",
+                        "io.berth.core.blob..",
+                        "io.berth.http..",
+                        "io.berth.admin..",
+                        "io.helidon..",
+                        "java.sql..")
+                .check(main);
+    }
+
     /** The registry-model module: what every other module may stand on, standing on nothing of Berth. */
     @Test
     void theModelDependsOnNothingButItself() {

@@ -88,6 +88,11 @@ public final class CacheEviction {
         return Outcome.of(removed, collect("purge of " + repository, removed.unlinked()));
     }
 
+    /** As above, with the tag as text: empty purges the whole repository. */
+    public Outcome purge(Caller caller, RepositoryName repository, String tag) {
+        return purge(caller, repository, tag.isEmpty() ? Optional.empty() : Optional.of(new Tag(tag)));
+    }
+
     /** One eviction pass under the lease held by {@code owner}; skipped while another owner holds it. */
     public Outcome runOnce(String owner) {
         ProxySettings settings = registry.proxy().settings();

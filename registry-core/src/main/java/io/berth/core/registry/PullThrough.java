@@ -2,6 +2,7 @@ package io.berth.core.registry;
 
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.CachedRepository;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Caller;
@@ -371,6 +372,27 @@ public final class PullThrough {
     /** How cached content is evicted ({@code proxy.evict-after}, {@code proxy.max-size}, {@code proxy.evict-interval}). */
     public ProxySettings settings() {
         return guard.upstreams().settings();
+    }
+
+    /** The configured upstreams, in configuration order (admin API). */
+    public List<Upstream> upstreams() {
+        return guard.upstreams().all();
+    }
+
+    /** How many repositories are cached from each upstream, by its name (reads every cache row). */
+    public Map<String, Long> cachedRepositories() {
+        Map<String, Long> counts = new HashMap<>();
+        String after = "";
+        while (true) {
+            List<CachedRepository> page = metadata.proxy().repositories(after, 500);
+            for (CachedRepository c : page) {
+                counts.merge(c.upstream(), 1L, Long::sum);
+                after = c.repository().value();
+            }
+            if (page.size() < 500) {
+                return counts;
+            }
+        }
     }
 
     /**

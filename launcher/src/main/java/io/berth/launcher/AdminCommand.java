@@ -121,7 +121,8 @@ final class AdminCommand {
                         AdminPolicies.retention(),
                         AdminPolicies.immutability(),
                         AdminGc.command(),
-                        AdminRobots.command())
+                        AdminRobots.command(),
+                        AdminProxy.command())
                 .footer("", "", "Exit codes: 0 done, 1 refused by or unreachable server, 2 bad usage.");
     }
 

@@ -6,6 +6,7 @@ import io.berth.core.config.Durations;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.error.StorageFailures;
+import io.berth.core.eviction.CacheEviction;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.RobotRecord;
@@ -14,6 +15,7 @@ import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.proxy.UpstreamStatus;
 import io.berth.core.registry.Cancellation;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Registry;
@@ -53,8 +55,12 @@ import io.berth.proto.admin.v1.ListRobotsRequest;
 import io.berth.proto.admin.v1.ListRobotsResponse;
 import io.berth.proto.admin.v1.ListTagsRequest;
 import io.berth.proto.admin.v1.ListTagsResponse;
+import io.berth.proto.admin.v1.ListUpstreamsRequest;
+import io.berth.proto.admin.v1.ListUpstreamsResponse;
 import io.berth.proto.admin.v1.Manifest;
 import io.berth.proto.admin.v1.ManifestDeletion;
+import io.berth.proto.admin.v1.PurgeCacheRequest;
+import io.berth.proto.admin.v1.PurgeCacheResponse;
 import io.berth.proto.admin.v1.PutRetentionPolicyRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.Repository;
@@ -74,11 +80,13 @@ import io.berth.proto.admin.v1.Tag;
 import io.berth.proto.admin.v1.TagDecision;
 import io.berth.proto.admin.v1.TagHistory;
 import io.berth.proto.admin.v1.TagVersion;
+import io.berth.proto.admin.v1.Upstream;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -216,6 +224,45 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         unary(response, () -> {
             registry.repositories().delete(caller(), repo(request.getName()));
             return DeleteRepositoryResponse.getDefaultInstance();
+        });
+    }
+
+    // ---- pull-through caches
+
+    @Override
+    public void listUpstreams(ListUpstreamsRequest request, StreamObserver<ListUpstreamsResponse> response) {
+        unary(response, () -> {
+            Map<String, Long> cached = registry.proxy().cachedRepositories();
+            ListUpstreamsResponse.Builder out = ListUpstreamsResponse.newBuilder();
+            for (var u : registry.proxy().upstreams()) { // var: the proto has an Upstream too
+                UpstreamStatus s = u.status();
+                out.addUpstreams(Upstream.newBuilder()
+                        .setName(u.name())
+                        .setDescribe(u.describe())
+                        .setState(s.state().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                        .setFailingSinceEpochMillis(
+                                s.failingSince().map(Instant::toEpochMilli).orElse(0L))
+                        .setLastFailure(s.lastFailure().orElse(""))
+                        .setRequests(s.requests())
+                        .setFailures(s.failures())
+                        .setCachedRepositories(cached.getOrDefault(u.name(), 0L)));
+            }
+            return out.build();
+        });
+    }
+
+    @Override
+    public void purgeCache(PurgeCacheRequest request, StreamObserver<PurgeCacheResponse> response) {
+        unary(response, () -> {
+            CacheEviction.Outcome o =
+                    maintenance.eviction().purge(caller(), repo(request.getRepository()), request.getTag());
+            return PurgeCacheResponse.newBuilder()
+                    .setTagsRemoved(o.tagsRemoved())
+                    .setManifestsRemoved(o.manifestsRemoved())
+                    .setBlobsUnlinked(o.blobsUnlinked())
+                    .setBlobsDeleted(o.blobsDeleted())
+                    .setBytesFreed(o.bytesFreed())
+                    .build();
         });
     }
 

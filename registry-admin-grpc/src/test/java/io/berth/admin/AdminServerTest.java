@@ -11,11 +11,15 @@ import io.berth.core.auth.Robots;
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.sqlite.SqliteMetadataStore;
+import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.proxy.UpstreamException;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
 import io.berth.core.testing.Images;
+import io.berth.core.testing.RegistryUpstream;
 import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.DeleteImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.DeleteRepositoryRequest;
@@ -36,6 +40,9 @@ import io.berth.proto.admin.v1.ListRetentionPoliciesRequest;
 import io.berth.proto.admin.v1.ListRobotsRequest;
 import io.berth.proto.admin.v1.ListTagsRequest;
 import io.berth.proto.admin.v1.ListTagsResponse;
+import io.berth.proto.admin.v1.ListUpstreamsRequest;
+import io.berth.proto.admin.v1.PurgeCacheRequest;
+import io.berth.proto.admin.v1.PurgeCacheResponse;
 import io.berth.proto.admin.v1.PutRetentionPolicyRequest;
 import io.berth.proto.admin.v1.RegistryAdminGrpc;
 import io.berth.proto.admin.v1.RestoreTagRequest;
@@ -46,6 +53,7 @@ import io.berth.proto.admin.v1.RunRetentionRequest;
 import io.berth.proto.admin.v1.ServerInfo;
 import io.berth.proto.admin.v1.SetTagRequest;
 import io.berth.proto.admin.v1.TagDecision;
+import io.berth.proto.admin.v1.Upstream;
 import io.grpc.Context;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -74,11 +82,13 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -108,12 +118,24 @@ class AdminServerTest {
     AdminServer server;
     ManagedChannel channel;
 
+    /** The upstream of the pull-through cache under {@code hub/}: a second real registry. */
+    Registry origin;
+
+    RegistryUpstream upstream;
+
     @BeforeEach
     void open() throws Exception {
+        origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        upstream = new RegistryUpstream("hub", origin);
         registry = new Registry(
                 new FilesystemBlobStore(dir.resolve("blobs"), false),
                 new SqliteMetadataStore(dir.resolve("berth.db")),
-                RegistryOptions.defaults());
+                RegistryOptions.defaults(),
+                Clock.systemUTC(),
+                RegistryUpstream.prefixed("hub", upstream));
         maintenance = new Maintenance(registry);
         robots = new Robots(registry.metadata(), registry.clock());
         images = new Images(registry);
@@ -140,6 +162,7 @@ class AdminServerTest {
         server.stop(2000);
         maintenance.close();
         registry.close();
+        origin.close();
     }
 
     RegistryAdminGrpc.RegistryAdminBlockingStub stub(String token, String... headers) {
@@ -860,5 +883,78 @@ class AdminServerTest {
             ownChannel.shutdownNow();
             own.shutdownNow();
         }
+    }
+
+    // ---- pull-through caches
+
+    static final RepositoryName CACHED = RepositoryName.of("hub/library/app");
+    static final RepositoryName REMOTE = RepositoryName.of("library/app");
+
+    @Test
+    void listUpstreamsShowsTheirStateAndCachedRepositories() throws Exception {
+        new Images(origin).image(REMOTE, "v1", "one");
+        registry.proxy().manifest(Caller.at("10.0.0.7"), CACHED, new Tag("v1"), true);
+        Upstream up = stub("viewer") // a read: read-only tokens may list
+                .listUpstreams(ListUpstreamsRequest.getDefaultInstance())
+                .getUpstreams(0);
+        assertEquals("hub", up.getName());
+        assertEquals("up", up.getState());
+        assertEquals(1, up.getCachedRepositories());
+        assertEquals(0, up.getFailingSinceEpochMillis());
+
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        Upstream failing =
+                admin().listUpstreams(ListUpstreamsRequest.getDefaultInstance()).getUpstreams(0);
+        assertEquals(upstream.status().state().name().toLowerCase(Locale.ROOT), failing.getState());
+        assertEquals(upstream.status().lastFailure().orElse(""), failing.getLastFailure());
+    }
+
+    @Test
+    void purgeRemovesACachedTagAndTheNextPullFetchesIt() {
+        Images up = new Images(origin);
+        up.image(REMOTE, "v1", "one");
+        up.image(REMOTE, "v2", "two");
+        Caller client = Caller.at("10.0.0.7");
+        registry.proxy().manifest(client, CACHED, new Tag("v1"), true);
+        registry.proxy().manifest(client, CACHED, new Tag("v2"), true);
+
+        PurgeCacheResponse r = admin().purgeCache(PurgeCacheRequest.newBuilder()
+                .setRepository(CACHED.value())
+                .setTag("v1")
+                .build());
+        assertEquals(1, r.getTagsRemoved());
+        assertEquals(1, r.getManifestsRemoved());
+        assertTrue(registry.metadata().tags().target(CACHED, "v1").isEmpty());
+        assertTrue(registry.metadata().tags().target(CACHED, "v2").isPresent());
+
+        int fetches = upstream.calls("manifest:tag");
+        registry.proxy().manifest(client, CACHED, new Tag("v1"), true);
+        assertEquals(fetches + 1, upstream.calls("manifest:tag"));
+
+        admin().purgeCache(PurgeCacheRequest.newBuilder()
+                .setRepository(CACHED.value())
+                .build());
+        assertFalse(registry.metadata().repositories().exists(CACHED));
+    }
+
+    @Test
+    void aReadOnlyTokenCannotPurgeAndALocalRepositoryIsRefused() {
+        new Images(origin).image(REMOTE, "v1", "one");
+        registry.proxy().manifest(Caller.at("10.0.0.7"), CACHED, new Tag("v1"), true);
+        assertEquals(
+                Status.Code.PERMISSION_DENIED,
+                code(() -> stub("viewer")
+                        .purgeCache(PurgeCacheRequest.newBuilder()
+                                .setRepository(CACHED.value())
+                                .build())));
+        assertTrue(registry.metadata().tags().target(CACHED, "v1").isPresent());
+
+        images.image(APP, "v1", "local");
+        assertEquals(
+                Status.Code.FAILED_PRECONDITION,
+                code(() -> admin().purgeCache(PurgeCacheRequest.newBuilder()
+                        .setRepository(APP.value())
+                        .build())));
+        assertTrue(registry.metadata().tags().target(APP, "v1").isPresent());
     }
 }

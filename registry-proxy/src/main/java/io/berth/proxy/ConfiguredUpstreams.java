@@ -3,6 +3,7 @@ package io.berth.proxy;
 import io.berth.core.model.RepositoryGlob;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.proxy.ProxyRoute;
+import io.berth.core.proxy.ProxySettings;
 import io.berth.core.proxy.Upstream;
 import io.berth.core.proxy.Upstreams;
 import java.util.ArrayList;
@@ -22,10 +23,12 @@ public final class ConfiguredUpstreams implements Upstreams {
 
     private final List<Route> routes;
     private final GuardedUpstream.Registries registries;
+    private final ProxySettings settings;
 
-    ConfiguredUpstreams(List<Route> routes, GuardedUpstream.Registries registries) {
+    ConfiguredUpstreams(List<Route> routes, GuardedUpstream.Registries registries, ProxySettings settings) {
         this.routes = List.copyOf(routes);
         this.registries = registries;
+        this.settings = settings;
     }
 
     /** Where the upstreams' guards were made. */
@@ -36,12 +39,21 @@ public final class ConfiguredUpstreams implements Upstreams {
     /** Routes for {@code upstreams} as configured, each served by the upstream of the same name in {@code built}. */
     static ConfiguredUpstreams of(
             List<UpstreamConfig> configs, List<? extends Upstream> built, GuardedUpstream.Registries registries) {
+        return of(configs, built, registries, ProxySettings.DEFAULTS);
+    }
+
+    /** As above, with the eviction settings the engine reads through {@link #settings()}. */
+    static ConfiguredUpstreams of(
+            List<UpstreamConfig> configs,
+            List<? extends Upstream> built,
+            GuardedUpstream.Registries registries,
+            ProxySettings settings) {
         List<Route> routes = new ArrayList<>();
         for (int i = 0; i < configs.size(); i++) {
             UpstreamConfig c = configs.get(i);
             routes.add(new Route(built.get(i), c.prefix(), c.repositories()));
         }
-        return new ConfiguredUpstreams(routes, registries);
+        return new ConfiguredUpstreams(routes, registries, settings);
     }
 
     @Override
@@ -64,6 +76,11 @@ public final class ConfiguredUpstreams implements Upstreams {
             }
         }
         return Optional.empty();
+    }
+
+    @Override
+    public ProxySettings settings() {
+        return settings;
     }
 
     @Override

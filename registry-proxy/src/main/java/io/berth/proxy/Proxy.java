@@ -3,6 +3,7 @@ package io.berth.proxy;
 import io.berth.core.config.BerthConfig;
 import io.berth.core.config.ConfigException;
 import io.berth.core.config.ConfigKeys;
+import io.berth.core.proxy.ProxySettings;
 import io.berth.core.proxy.Upstreams;
 import io.berth.oci.OciClient;
 import io.berth.oci.Reachability;
@@ -29,8 +30,9 @@ public final class Proxy {
      */
     public static Upstreams open(BerthConfig config) {
         ProxyConfig proxy = ProxyConfig.of(config);
+        ProxySettings settings = settings(config);
         if (proxy.upstreams().isEmpty()) {
-            return Upstreams.none();
+            return Upstreams.none(settings);
         }
         long maxManifest = config.size(ConfigKeys.MANIFESTS_MAX_SIZE);
         List<GuardedUpstream> built = new ArrayList<>();
@@ -48,7 +50,15 @@ public final class Proxy {
             built.add(new GuardedUpstream(
                     upstream, GuardedUpstream.Guards.of(u, PERMIT_WAIT), Clock.systemUTC(), registries));
         }
-        return ConfiguredUpstreams.of(proxy.upstreams(), built, registries);
+        return ConfiguredUpstreams.of(proxy.upstreams(), built, registries, settings);
+    }
+
+    /** Eviction of cached content, from the {@code proxy.*} keys. */
+    public static ProxySettings settings(BerthConfig config) {
+        return new ProxySettings(
+                config.duration(ProxyKeys.PROXY_EVICT_AFTER),
+                config.size(ProxyKeys.PROXY_MAX_SIZE),
+                config.duration(ProxyKeys.PROXY_EVICT_INTERVAL));
     }
 
     /**

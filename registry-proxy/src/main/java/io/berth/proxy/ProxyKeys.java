@@ -32,11 +32,37 @@ public final class ProxyKeys implements ConfigKeySet {
             Duration.ofHours(1),
             "Deadline of one exchange with an upstream, answer included; a blob's body gets more by its size "
                     + "(at 16 KiB/s at least).");
+    public static final ConfigKey PROXY_EVICT_AFTER = ConfigKey.duration(
+            "proxy.evict-after",
+            "30d",
+            Duration.ZERO,
+            Duration.ofDays(3650),
+            "Cached images not pulled for this long are evicted, and their blobs deleted unless local content "
+                    + "uses them (0s: never by age).");
+    public static final ConfigKey PROXY_MAX_SIZE = ConfigKey.size(
+            "proxy.max-size",
+            "0",
+            0,
+            1L << 50,
+            "Size budget of cached content: above it the least recently pulled cached images are evicted first "
+                    + "until it fits (0: no budget).");
+    public static final ConfigKey PROXY_EVICT_INTERVAL = ConfigKey.duration(
+            "proxy.evict-interval",
+            "10m",
+            Duration.ofSeconds(1),
+            Duration.ofDays(1),
+            "How often eviction of cached content runs (one instance of several at a time).");
 
     /** The upstreams: a list of mappings, documented in docs/proxy.md. */
     public static final String PROXY_UPSTREAMS = "proxy.upstreams";
 
-    static final List<ConfigKey> ALL = List.of(PROXY_MANIFEST_TTL, PROXY_STALE_FOR, PROXY_TIMEOUT);
+    static final List<ConfigKey> ALL = List.of(
+            PROXY_MANIFEST_TTL,
+            PROXY_STALE_FOR,
+            PROXY_TIMEOUT,
+            PROXY_EVICT_AFTER,
+            PROXY_MAX_SIZE,
+            PROXY_EVICT_INTERVAL);
 
     @Override
     public List<ConfigKey> keys() {

@@ -4,6 +4,7 @@ import io.berth.core.blob.BlobStore;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.BlobRecord;
+import io.berth.core.metadata.GcRecords;
 import io.berth.core.metadata.GcRunRecord;
 import io.berth.core.metadata.ManifestKey;
 import io.berth.core.metadata.ManifestRecord;
@@ -641,6 +642,55 @@ public final class GarbageCollector implements AutoCloseable {
             return null;
         });
         return claimed;
+    }
+
+    /** What {@link #collect} deleted. */
+    public record Collected(long blobsDeleted, long bytesFreed) {}
+
+    /**
+     * Deletes the files of blobs that eviction or a purge of cached content unlinked ({@code reason}
+     * names it in the log). Each is claimed as a run claims ({@link GcRecords.Writes#claimDeletion}: no
+     * reservation, no manifest reference) and, in the same transaction, only while no repository links
+     * it at all — the cache's own link is gone, so any other link is someone else's and keeps it. A
+     * deletion this process does not finish is finished by the next run ({@code finishClaims}).
+     */
+    public Collected collect(String reason, Set<Digest> candidates) throws IOException {
+        String run = reason + "-" + UUID.randomUUID();
+        List<Digest> all = List.copyOf(candidates);
+        long deleted = 0;
+        long freed = 0;
+        for (int from = 0; from < all.size(); from += BATCH) {
+            List<Digest> batch = all.subList(from, Math.min(all.size(), from + BATCH));
+            Map<Digest, Long> claimed = metadata.inTransaction(tx -> {
+                Map<Digest, Long> out = new LinkedHashMap<>();
+                for (Digest d : batch) {
+                    OptionalLong size = tx.blobs().size(d);
+                    // Long.MAX_VALUE - 1: no age condition; the link check keeps what was linked since
+                    if (size.isPresent()
+                            && !tx.blobs().linkedAnywhere(d)
+                            && tx.gc().claimDeletion(d, run, Long.MAX_VALUE - 1)) {
+                        out.put(d, size.getAsLong());
+                    }
+                }
+                return out;
+            });
+            for (Digest d : claimed.keySet()) {
+                blobs.delete(d);
+            }
+            metadata.inTransaction(tx -> {
+                claimed.keySet().forEach(tx.gc()::endDeletion);
+                return null;
+            });
+            deleted += claimed.size();
+            freed += claimed.values().stream().mapToLong(Long::longValue).sum();
+        }
+        if (!all.isEmpty()) {
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    reason + ": " + deleted + " of " + all.size() + " unlinked blobs deleted (" + freed
+                            + " bytes); the rest are used elsewhere");
+        }
+        return new Collected(deleted, freed);
     }
 
     /** Stops after the current item; a run left unfinished resumes at the next {@link #resumeInterrupted()}. */

@@ -1,5 +1,6 @@
 package io.berth.core.maintenance;
 
+import io.berth.core.eviction.CacheEviction;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.registry.Registry;
 import io.berth.core.retention.Retention;
@@ -12,8 +13,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The jobs that work over the whole registry: online garbage collection and retention, with the
- * retention schedule. Built beside the {@link Registry} from the parts it uses, so that the engine
+ * The jobs that work over the whole registry: online garbage collection, retention and eviction of
+ * pull-through caches' content, with their schedules. Built beside the {@link Registry} from the parts it uses, so that the engine
  * knows nothing of them (no package cycle), and closed before the registry: a collection in flight
  * stops, and a scheduled retention run in flight ends, before the stores they work on close.
  */
@@ -26,14 +27,24 @@ public final class Maintenance implements AutoCloseable {
 
     private final GarbageCollector gc;
     private final Retention retention;
+    private final CacheEviction eviction;
+    private final Duration evictEvery;
     private final String instance = UUID.randomUUID().toString();
     private volatile boolean stopping;
     private ScheduledExecutorService jobs;
+    private ScheduledExecutorService evictions;
 
     public Maintenance(Registry registry) {
         this.gc =
                 new GarbageCollector(registry.metadata(), registry.blobStore(), registry.manifests(), registry.clock());
         this.retention = new Retention(registry.metadata(), registry.manifests(), registry.clock());
+        this.eviction = new CacheEviction(registry, gc);
+        this.evictEvery = registry.proxy().settings().evictInterval();
+    }
+
+    /** Eviction and purge of pull-through caches' content (admin API). */
+    public CacheEviction eviction() {
+        return eviction;
     }
 
     /** Online garbage collection (admin API). */
@@ -59,6 +70,21 @@ public final class Maintenance implements AutoCloseable {
                 r -> Thread.ofPlatform().name("berth-retention").daemon().unstarted(r));
         long every = RETENTION_CHECK.toMillis();
         jobs.scheduleWithFixedDelay(this::runDueRetention, every, every, TimeUnit.MILLISECONDS);
+        evictions = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().name("berth-eviction").daemon().unstarted(r));
+        long evict = evictEvery.toMillis();
+        evictions.scheduleWithFixedDelay(this::runEviction, evict, evict, TimeUnit.MILLISECONDS);
+    }
+
+    private void runEviction() {
+        if (stopping) {
+            return;
+        }
+        try {
+            eviction.runOnce(instance);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cache eviction: " + e.getMessage());
+        }
     }
 
     private void runDueRetention() {
@@ -88,6 +114,15 @@ public final class Maintenance implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             jobs.shutdownNow();
+        }
+        if (evictions != null) {
+            evictions.shutdown();
+            try {
+                evictions.awaitTermination(RUN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            evictions.shutdownNow();
         }
         gc.close();
     }

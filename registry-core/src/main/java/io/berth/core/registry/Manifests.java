@@ -538,4 +538,9 @@ public final class Manifests {
     public RegistryException manifestTooLarge(long size) {
         return tooLarge(size);
     }
+
+    /** The recorder this engine's manifest changes go through (removal of cached content uses it too). */
+    EventRecorder events() {
+        return events;
+    }
 }

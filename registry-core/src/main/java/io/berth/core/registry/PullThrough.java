@@ -2,6 +2,7 @@ package io.berth.core.registry;
 
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.CachedRepository;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Caller;
@@ -11,6 +12,7 @@ import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import io.berth.core.proxy.CachePolicy;
 import io.berth.core.proxy.ProxyRoute;
+import io.berth.core.proxy.ProxySettings;
 import io.berth.core.proxy.Upstream;
 import io.berth.core.proxy.UpstreamBlob;
 import io.berth.core.proxy.UpstreamException;
@@ -365,6 +367,95 @@ public final class PullThrough {
             }
             throw failure(e, repository, "tags", false);
         }
+    }
+
+    /** How cached content is evicted ({@code proxy.evict-after}, {@code proxy.max-size}, {@code proxy.evict-interval}). */
+    public ProxySettings settings() {
+        return guard.upstreams().settings();
+    }
+
+    /** The configured upstreams, in configuration order (admin API). */
+    public List<Upstream> upstreams() {
+        return guard.upstreams().all();
+    }
+
+    /** How many repositories are cached from each upstream, by its name (reads every cache row). */
+    public Map<String, Long> cachedRepositories() {
+        Map<String, Long> counts = new HashMap<>();
+        String after = "";
+        while (true) {
+            List<CachedRepository> page = metadata.proxy().repositories(after, 500);
+            for (CachedRepository c : page) {
+                counts.merge(c.upstream(), 1L, Long::sum);
+                after = c.repository().value();
+            }
+            if (page.size() < 500) {
+                return counts;
+            }
+        }
+    }
+
+    /**
+     * Removes a cached tag (then its manifest, unless something else keeps it) or, without a tag, the
+     * whole cached repository; the next pull fetches it again. Records only: the blobs unlinked are in
+     * the result, for the online garbage collector to delete their files.
+     *
+     * @throws RegistryException {@code FAILED_PRECONDITION} for a local repository (purge removes cached
+     *     content only), {@code NOT_FOUND} when nothing is cached under that name or tag
+     */
+    public PurgeResult purge(Caller caller, RepositoryName repository, Optional<Tag> tag) {
+        boolean exists = metadata.repositories().exists(repository);
+        if (!guard.proxied(repository)) {
+            if (exists) {
+                throw RegistryException.of(
+                        ErrorCode.FAILED_PRECONDITION,
+                        "repository " + repository + " is local, not a pull-through cache: purge removes cached"
+                                + " content only",
+                        "name",
+                        repository.value());
+            }
+            throw RegistryException.of(
+                    ErrorCode.NOT_FOUND, "repository " + repository + " is unknown", "name", repository.value());
+        }
+        if (!exists) {
+            throw RegistryException.of(
+                    ErrorCode.NOT_FOUND,
+                    "nothing of repository " + repository + " is cached",
+                    "name",
+                    repository.value());
+        }
+        Caller purging = new Caller(
+                caller.address(),
+                caller.requestId(),
+                caller.host(),
+                "purge",
+                caller.userAgent(),
+                caller.actor(),
+                Caller.PROXY);
+        CacheRemoval removal = new CacheRemoval(metadata, manifests.events());
+        PurgeResult result = tag.isPresent()
+                ? removal.tag(purging, repository, tag.get().value())
+                : removal.repository(purging, repository);
+        LOG.log(
+                Level.INFO,
+                "purged " + repository + tag.map(t -> ":" + t.value()).orElse("") + ": " + result.tagsRemoved()
+                        + " tags, " + result.manifestsRemoved() + " manifests, "
+                        + result.unlinked().size()
+                        + " blobs unlinked");
+        return result;
+    }
+
+    /**
+     * Evicts a cached root manifest (one no index of the repository lists and no referrer of a held
+     * manifest) with its tags and what only it kept; {@code reason} ({@code age}, {@code budget}) names
+     * the operation in events. Records only, as {@link #purge}.
+     */
+    public PurgeResult evict(RepositoryName repository, Digest root, String reason) {
+        if (metadata.proxy().repository(repository).isEmpty()) {
+            return PurgeResult.NOTHING; // not (or no longer) a cache: never evicted
+        }
+        return new CacheRemoval(metadata, manifests.events())
+                .root(Caller.job(Caller.PROXY, "evict " + reason), repository, root);
     }
 
     /** The client's error for an upstream that could not answer and nothing to serve instead. */

@@ -15,9 +15,27 @@ public interface Upstreams {
     /** Every configured upstream, in configuration order. */
     List<Upstream> all();
 
+    /** How cached content is evicted (the {@code proxy.*} keys); the defaults unless configured. */
+    default ProxySettings settings() {
+        return ProxySettings.DEFAULTS;
+    }
+
     /** No upstreams: every repository is local. */
     static Upstreams none() {
+        return none(ProxySettings.DEFAULTS);
+    }
+
+    /**
+     * No upstreams, but eviction settings: content cached from upstreams no longer configured is still
+     * evicted by them.
+     */
+    static Upstreams none(ProxySettings settings) {
         return new Upstreams() {
+            @Override
+            public ProxySettings settings() {
+                return settings;
+            }
+
             @Override
             public Optional<ProxyRoute> route(RepositoryName local) {
                 return Optional.empty();

@@ -44,7 +44,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -382,8 +381,8 @@ class ProxyProcessTest {
         try {
             OciResponse m = get("/v2/library/steady/manifests/1").expect(200);
             assertEquals(image.manifest(), TestImage.sha256(m.body()));
-            assertTrue(Set.of("stale", "hit").contains(cacheHeader(m)), m::toString);
-            System.out.println("cached tag with the link cut: X-Berth-Cache " + cacheHeader(m));
+            // manifest-ttl 0s: the cache asked hub and could not reach it
+            assertEquals("stale", cacheHeader(m), m::toString);
             for (Digest d : image.blobs()) {
                 OciResponse b = get("/v2/library/steady/blobs/" + d).expect(200);
                 assertEquals(d, TestImage.sha256(b.body()));

@@ -17,14 +17,21 @@ import java.util.concurrent.TimeUnit;
  * get a network of their own, so that {@code docker run -p PORT:5000} publishes a port as it does for
  * users (docker's userland proxy; no iptables rules are touched).
  */
-public final class Dockerd {
+public final class Dockerd implements AutoCloseable {
     private static Dockerd shared;
     private static Dockerd bridged;
 
     private final String host;
+    /** Stops a daemon started by {@link #dedicated}; nothing for the shared ones, which live as long as the JVM. */
+    private final Runnable stop;
 
     private Dockerd(String host) {
+        this(host, () -> {});
+    }
+
+    private Dockerd(String host, Runnable stop) {
         this.host = host;
+        this.stop = stop;
     }
 
     /** The shared engine, or empty when neither a running engine nor dockerd is available. */
@@ -44,6 +51,23 @@ public final class Dockerd {
             bridged = startBridged();
         }
         return bridged.host == null ? Optional.empty() : Optional.of(bridged);
+    }
+
+    /**
+     * A dockerd of the caller's own with further daemon options ({@code --registry-mirror URL}: options
+     * a shared engine cannot take without disturbing other tests), no bridge like the shared one;
+     * {@link #close()} stops it. Empty where dockerd is not installed.
+     */
+    public static Optional<Dockerd> dedicated(String... options) {
+        if (!Command.onPath("dockerd") || !Command.onPath("docker")) {
+            return Optional.empty();
+        }
+        try {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-own-");
+            return Optional.of(launch(dir, "--bridge=none", null, List.of(options)));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a dedicated dockerd: " + e.getMessage(), e);
+        }
     }
 
     /** {@code unix:///…/docker.sock}. */
@@ -80,7 +104,7 @@ public final class Dockerd {
                     ? Files.createDirectories(
                             Path.of(existing.substring("unix://".length())).getParent())
                     : Files.createTempDirectory(Path.of("/tmp"), "berth-dockerd-");
-            Dockerd d = launch(dir, "--bridge=none", null);
+            Dockerd d = launch(dir, "--bridge=none", null, List.of());
             // Testcontainers reads DOCKER_HOST from system properties as well as the environment
             System.setProperty("DOCKER_HOST", d.host);
             return d;
@@ -117,40 +141,53 @@ public final class Dockerd {
                 Command.run("ip", "link", "delete", bridge);
                 return new Dockerd(null);
             }
-            return launch(dir, "--bridge=" + bridge, bridge);
+            return launch(dir, "--bridge=" + bridge, bridge, List.of());
         } catch (IOException e) {
             throw new IllegalStateException("cannot start a bridged dockerd: " + e.getMessage(), e);
         }
     }
 
-    /** Starts dockerd in {@code dir}; {@code bridge}: the device made for it, deleted when it stops. */
-    private static Dockerd launch(Path dir, String bridgeOption, String bridge) {
+    /**
+     * Starts dockerd in {@code dir}; {@code bridge}: the device made for it, deleted when it stops;
+     * {@code options}: further daemon options.
+     */
+    private static Dockerd launch(Path dir, String bridgeOption, String bridge, List<String> options) {
         try {
             String host = "unix://" + dir.resolve("docker.sock");
             Path pidFile = dir.resolve("dockerd.pid");
-            ProcessBuilder pb = new ProcessBuilder(
-                            "dockerd",
-                            "--data-root",
-                            dir.resolve("root").toString(),
-                            "--exec-root",
-                            dir.resolve("exec").toString(),
-                            "--storage-driver=vfs",
-                            "--iptables=false",
-                            bridgeOption,
-                            "--insecure-registry",
-                            "127.0.0.0/8",
-                            "--host",
-                            host,
-                            "--pidfile",
-                            pidFile.toString())
+            List<String> command = new ArrayList<>(List.of(
+                    "dockerd",
+                    "--data-root",
+                    dir.resolve("root").toString(),
+                    "--exec-root",
+                    dir.resolve("exec").toString(),
+                    "--storage-driver=vfs",
+                    "--iptables=false",
+                    bridgeOption,
+                    "--insecure-registry",
+                    "127.0.0.0/8",
+                    "--host",
+                    host,
+                    "--pidfile",
+                    pidFile.toString()));
+            command.addAll(options);
+            ProcessBuilder pb = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("dockerd.log").toFile());
             Process p = pb.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(p, dir, bridge)));
+            Thread hook = new Thread(() -> stop(p, dir, bridge));
+            Runtime.getRuntime().addShutdownHook(hook);
             long deadline = System.currentTimeMillis() + 60_000;
             while (System.currentTimeMillis() < deadline) {
                 if (answers(host)) {
-                    return new Dockerd(host);
+                    return options.isEmpty()
+                            ? new Dockerd(host)
+                            : new Dockerd(host, () -> {
+                                if (Runtime.getRuntime().removeShutdownHook(hook)) {
+                                    stop(p, dir, null);
+                                    Command.run(List.of("rm", "-rf", dir.toString()), Map.of(), 120);
+                                }
+                            });
                 }
                 if (!p.isAlive()) {
                     break;
@@ -165,6 +202,12 @@ public final class Dockerd {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted starting dockerd", e);
         }
+    }
+
+    /** Stops a {@link #dedicated} daemon and removes its directory; the shared ones stay. */
+    @Override
+    public void close() {
+        stop.run();
     }
 
     private static boolean answers(String host) {

@@ -107,6 +107,10 @@ class PullThroughHttpTest {
         assertEquals("v1", JSON.readTree(tags.body()).get("tags").get(0).asText());
 
         assertEquals("(none)", cacheHeader(cache.get("/v2/team/app/tags/list")), "local repositories: no header");
+
+        HttpResponse<byte[]> none = cache.get("/v2/hub/library/none/tags/list");
+        assertEquals(404, none.statusCode(), "a repository the upstream lacks, as a local one");
+        assertEquals("NAME_UNKNOWN", error(none).get("code").asText());
     }
 
     @Test

@@ -278,7 +278,8 @@ public final class GuardedUpstream implements Upstream {
     }
 
     @Override
-    public UpstreamTagPage tags(RepositoryName remote, Optional<String> last, int n) throws UpstreamException {
+    public Optional<UpstreamTagPage> tags(RepositoryName remote, Optional<String> last, int n)
+            throws UpstreamException {
         return guarded("GET tags " + remote, () -> inner.tags(remote, last, n), false);
     }
 

@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -186,12 +185,11 @@ public final class OciUpstream implements Upstream {
     }
 
     @Override
-    public UpstreamTagPage tags(RepositoryName remote, Optional<String> last, int n) throws UpstreamException {
+    public Optional<UpstreamTagPage> tags(RepositoryName remote, Optional<String> last, int n)
+            throws UpstreamException {
         return call(
                 "GET tags " + remote,
-                () -> client.tagsPage(remote, last, n)
-                        .map(p -> new UpstreamTagPage(p.tags(), p.next()))
-                        .orElse(new UpstreamTagPage(List.of(), Optional.empty())));
+                () -> client.tagsPage(remote, last, n).map(p -> new UpstreamTagPage(p.tags(), p.next())));
     }
 
     /** Counts only: the state is {@link GuardedUpstream}'s to say. */

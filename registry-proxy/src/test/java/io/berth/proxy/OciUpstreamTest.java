@@ -23,7 +23,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -187,13 +186,16 @@ class OciUpstreamTest {
         hub.images.image(repo("library/busybox"), "b", "b");
         hub.images.image(repo("library/busybox"), "c", "c");
         OciUpstream up = Hub.upstream(hub.uri(), "", "");
-        UpstreamTagPage first = up.tags(repo("library/busybox"), Optional.empty(), 2);
+        UpstreamTagPage first =
+                up.tags(repo("library/busybox"), Optional.empty(), 2).orElseThrow();
         assertEquals(2, first.tags().size());
         assertEquals(Optional.of(first.tags().get(1).value()), first.next());
-        UpstreamTagPage rest = up.tags(repo("library/busybox"), first.next(), 2);
+        UpstreamTagPage rest = up.tags(repo("library/busybox"), first.next(), 2).orElseThrow();
         assertEquals(1, rest.tags().size());
         assertEquals(
-                new UpstreamTagPage(List.of(), Optional.empty()), up.tags(repo("library/none"), Optional.empty(), 2));
+                Optional.empty(),
+                up.tags(repo("library/none"), Optional.empty(), 2),
+                "a 404 is no such repository, not an empty one");
 
         Digest signature = hub.images.referrer(repo("library/busybox"), a, "sig");
         UpstreamReferrers api =

@@ -356,7 +356,18 @@ public final class PullThrough {
             return new CachedTags(new Page(List.of(), false), CacheOutcome.MISS);
         }
         try {
-            UpstreamTagPage page = route.get().upstream().tags(route.get().remote(), Optional.ofNullable(last), limit);
+            Optional<UpstreamTagPage> answer =
+                    route.get().upstream().tags(route.get().remote(), Optional.ofNullable(last), limit);
+            if (answer.isEmpty()) {
+                // the upstream has no such repository: as a local one it is unknown, not an empty list
+                throw RegistryException.of(
+                        ErrorCode.NAME_UNKNOWN,
+                        "repository " + repository + " is not known to upstream "
+                                + route.get().upstream().name(),
+                        "name",
+                        repository.value());
+            }
+            UpstreamTagPage page = answer.get();
             List<String> names = page.tags().stream().map(Tag::value).toList();
             return new CachedTags(new Page(names, page.next().isPresent()), CacheOutcome.MISS);
         } catch (UpstreamException e) {

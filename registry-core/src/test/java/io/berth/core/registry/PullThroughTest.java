@@ -333,6 +333,14 @@ class PullThroughTest {
     }
 
     @Test
+    void tagsOfARepositoryTheUpstreamLacksAreNameUnknownNotAnEmptyList() {
+        assertEquals(
+                ErrorCode.NAME_UNKNOWN,
+                code(() -> cache.proxy().tags(CLIENT, RepositoryName.of("hub/library/none"), null, null)));
+        assertEquals(1, upstream.calls("tags"));
+    }
+
+    @Test
     void pushesMountsDeletesAndTagChangesAreDeniedSayingWhy() {
         Digest d = images.image(REMOTE, "v1", "one");
         ManifestRecord m = get(tag("v1")).record();

@@ -213,12 +213,16 @@ public final class RegistryUpstream implements Upstream {
     }
 
     @Override
-    public UpstreamTagPage tags(RepositoryName remote, Optional<String> last, int n) throws UpstreamException {
+    public Optional<UpstreamTagPage> tags(RepositoryName remote, Optional<String> last, int n)
+            throws UpstreamException {
         call("tags");
+        if (!origin.metadata().repositories().exists(remote)) {
+            return Optional.empty(); // as a registry's 404: the SPI's answer, not the origin's exception
+        }
         Page page = origin.listings().tags(remote, n, last.orElse(null));
-        return new UpstreamTagPage(
+        return Optional.of(new UpstreamTagPage(
                 page.entries().stream().map(Tag::new).toList(),
-                page.more() ? Optional.ofNullable(page.next()) : Optional.empty());
+                page.more() ? Optional.ofNullable(page.next()) : Optional.empty()));
     }
 
     @Override

@@ -43,8 +43,8 @@ public interface Upstream {
     Optional<UpstreamReferrers> referrers(RepositoryName remote, Digest subject, Optional<String> artifactType)
             throws UpstreamException;
 
-    /** One page of the upstream's tags. */
-    UpstreamTagPage tags(RepositoryName remote, Optional<String> last, int n) throws UpstreamException;
+    /** One page of the upstream's tags; empty when it has no such repository (404). */
+    Optional<UpstreamTagPage> tags(RepositoryName remote, Optional<String> last, int n) throws UpstreamException;
 
     /** Its state now: for the admin API, {@code /healthz} and metrics. */
     UpstreamStatus status();

@@ -11,6 +11,7 @@ import io.berth.core.files.OwnerOnly;
 import io.berth.core.maintenance.Maintenance;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.metrics.Metrics;
+import io.berth.core.model.RepositoryName;
 import io.berth.core.proxy.Upstreams;
 import io.berth.core.registry.DataLock;
 import io.berth.core.registry.Registry;
@@ -82,6 +83,13 @@ final class BerthServer implements AutoCloseable {
         }
         Registry opened = openRegistry();
         registry = resources.add("the registry", opened, opened::close);
+        List<RepositoryName> mixed = registry.proxy().localContentUnderRoutes(5);
+        if (!mixed.isEmpty()) {
+            throw StartupFailure.config("proxy.upstreams: a route covers local repositories ("
+                    + mixed.stream().map(RepositoryName::value).collect(Collectors.joining(", "))
+                    + "); a repository is proxied or local, never both: narrow the mirror's repositories or the"
+                    + " prefix, or move the content");
+        }
         warnIfOpenToOthers();
         // one instance each, shared by the HTTP and admin listeners: a robot revoked over the admin API is
         // refused on /v2 at once; maintenance stops before the stores it works on close

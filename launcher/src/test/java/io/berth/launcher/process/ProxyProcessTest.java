@@ -8,10 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
 import io.berth.core.model.MediaTypes;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.registry.Registry;
+import io.berth.core.registry.RegistryOptions;
+import io.berth.core.testing.Images;
 import io.berth.http.OciLayouts;
 import io.berth.testsupport.Command;
 import io.berth.testsupport.Dockerd;
@@ -627,5 +633,31 @@ class ProxyProcessTest {
         String urlLine = StartupFailuresTest.oneLine(u);
         assertTrue(urlLine.contains("proxy.upstreams[0]") && urlLine.contains("url"), urlLine);
         assertFalse(u.output().contains("Sup3r-url-secret"), u.output());
+
+        // a repository is proxied or local, never both: content pushed before a mirror came to cover it
+        Path mixed = Files.createDirectories(dir.resolve("mixed"));
+        try (Registry local = new Registry(
+                new FilesystemBlobStore(mixed.resolve("data/blobs"), false),
+                new SqliteMetadataStore(mixed.resolve("data/berth.db")),
+                RegistryOptions.defaults())) {
+            new Images(local).image(RepositoryName.of("library/app"), "v1", "pushed before the mirror");
+            new Images(local).image(RepositoryName.of("team/app"), "v1", "outside the mirror's repositories");
+        }
+        Files.writeString(mixed.resolve("berth.yaml"), """
+                proxy:
+                  upstreams:
+                    - name: hub
+                      url: https://registry-1.docker.io
+                      mirror: true
+                      repositories: ["library/**"]
+                """);
+        BerthProcess.Result m = BerthProcess.run(mixed, ports, "serve");
+        assertEquals(2, m.exitCode(), m.output());
+        String mixedLine = StartupFailuresTest.oneLine(m);
+        assertTrue(
+                mixedLine.contains("library/app")
+                        && mixedLine.contains("never both")
+                        && !mixedLine.contains("team/app"),
+                mixedLine);
     }
 }

@@ -7,6 +7,8 @@ import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.proxy.ProxyRoute;
 import io.berth.core.proxy.Upstreams;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -50,6 +52,54 @@ final class ProxyGuard {
             cachesRecorded = any;
         }
         return any ? metadata.proxy().repository(repository) : Optional.empty();
+    }
+
+    /**
+     * Refuses to act as a cache of a routed repository that holds content no cache wrote: a repository
+     * is proxied or local, never both. Pushed before an upstream's route came to cover its name, its
+     * tags would otherwise be moved or deleted by revalidation, and its images by eviction and purge.
+     */
+    void requireNoLocalContent(RepositoryName repository, ProxyRoute route) {
+        if (recorded(repository).isEmpty() && metadata.repositories().exists(repository)) {
+            throw new RegistryException(
+                    ErrorCode.DENIED,
+                    "repository " + repository + " holds local content, but upstream "
+                            + route.upstream().name() + "'s route covers its name: a repository is proxied or"
+                            + " local, never both (change proxy.upstreams or move the content)",
+                    Map.of(
+                            "name",
+                            repository.value(),
+                            "upstream",
+                            route.upstream().name()));
+        }
+    }
+
+    /**
+     * Local repositories whose names a configured route covers (at most {@code limit}): start-up refuses
+     * them, as {@link #requireNoLocalContent} refuses each at its first pull.
+     */
+    List<RepositoryName> localContentUnderRoutes(int limit) {
+        List<RepositoryName> found = new ArrayList<>();
+        if (upstreams.all().isEmpty()) {
+            return found;
+        }
+        String after = null; // from the start
+        while (found.size() < limit) {
+            List<String> names = metadata.repositories().names(after, 1000);
+            for (String n : names) {
+                RepositoryName name = RepositoryName.of(n);
+                if (found.size() < limit
+                        && route(name).isPresent()
+                        && metadata.proxy().repository(name).isEmpty()) {
+                    found.add(name);
+                }
+            }
+            if (names.size() < 1000) {
+                break;
+            }
+            after = names.getLast();
+        }
+        return found;
     }
 
     /**

@@ -92,6 +92,14 @@ public final class PullThrough {
         return guard.proxied(repository);
     }
 
+    /**
+     * Local repositories (content no cache wrote) whose names a configured route covers, at most
+     * {@code limit}: a repository is proxied or local, never both, so start-up refuses them.
+     */
+    public List<RepositoryName> localContentUnderRoutes(int limit) {
+        return guard.localContentUnderRoutes(limit);
+    }
+
     /** Counters since start. */
     public ProxyStats stats() {
         return stats;
@@ -107,6 +115,7 @@ public final class PullThrough {
      */
     public CachedManifest manifest(Caller caller, RepositoryName repository, Reference reference, boolean pull) {
         Optional<ProxyRoute> route = guard.route(repository);
+        route.ifPresent(r -> guard.requireNoLocalContent(repository, r));
         CachedManifest answer = switch (reference) {
             case Digest d -> byDigest(caller, repository, route, d);
             case Tag t -> byTag(caller, repository, route, t);

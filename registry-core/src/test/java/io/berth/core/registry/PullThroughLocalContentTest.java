@@ -1,0 +1,74 @@
+package io.berth.core.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.core.blob.FilesystemBlobStore;
+import io.berth.core.error.ErrorCode;
+import io.berth.core.error.RegistryException;
+import io.berth.core.metadata.sqlite.SqliteMetadataStore;
+import io.berth.core.model.Caller;
+import io.berth.core.model.Digest;
+import io.berth.core.model.RepositoryName;
+import io.berth.core.model.Tag;
+import io.berth.core.testing.Images;
+import io.berth.core.testing.RegistryUpstream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A repository is proxied or local, never both: content pushed before an upstream's route came to cover
+ * its name is never touched by the cache (revalidation would move or delete its tags, eviction and purge
+ * its images), and start-up names such repositories.
+ */
+class PullThroughLocalContentTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLocalTagIsNotDeletedWhenAMirrorLaterCoversItsName() throws IOException {
+        RepositoryName name = RepositoryName.of("hub/library/app");
+        Registry before = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db")),
+                RegistryOptions.defaults());
+        Digest mine = new Images(before).image(name, "v1", "pushed here, not upstream");
+        before.close();
+
+        Registry origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        RegistryUpstream upstream = new RegistryUpstream("hub", origin);
+        // the operator adds an upstream whose routes cover the name (a mirror's default repositories is **)
+        Registry after = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db")),
+                RegistryOptions.defaults(),
+                Clock.systemUTC(),
+                RegistryUpstream.prefixed("hub", upstream));
+        try {
+            RegistryException e = assertThrows(
+                    RegistryException.class,
+                    () -> after.proxy().manifest(Caller.at("10.0.0.9"), name, new Tag("v1"), true));
+            assertEquals(ErrorCode.DENIED, e.code());
+            assertTrue(e.getMessage().contains("never both"), e.getMessage());
+            assertEquals(List.of(name), after.proxy().localContentUnderRoutes(10));
+            assertEquals(List.of(), origin.proxy().localContentUnderRoutes(10), "no routes, no conflicts");
+            assertEquals(
+                    Optional.of(mine),
+                    after.metadata().tags().target(name, "v1"),
+                    "a pull deleted a tag the cache never wrote");
+        } finally {
+            upstream.release();
+            after.close();
+            origin.close();
+        }
+    }
+}

@@ -25,6 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -143,6 +144,55 @@ class PullThroughHttpTest {
         HttpResponse<byte[]> refused = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
         assertEquals(502, refused.statusCode());
         assertEquals("UNKNOWN", error(refused).get("code").asText());
+    }
+
+    @Test
+    void referrersAndSignaturesPassThroughByteForByteAndStayWhileTheUpstreamIsDown() throws Exception {
+        upstream.policy(Duration.ZERO, Duration.ofHours(1)); // every request asks the upstream again
+        Digest subject = images.image(REMOTE, "v1", "one");
+        Digest signature = images.referrer(REMOTE, subject, "sig");
+        byte[] upstreamIndex = upstream.referrers(REMOTE, subject, Optional.empty())
+                .orElseThrow()
+                .index();
+
+        HttpResponse<byte[]> cold = cache.get(BASE + "/referrers/" + subject);
+        assertEquals(200, cold.statusCode());
+        assertEquals("miss", cacheHeader(cold));
+        assertArrayEquals(upstreamIndex, cold.body(), "the upstream's bytes");
+        assertEquals(
+                "application/vnd.oci.image.index.v1+json",
+                cold.headers().firstValue("Content-Type").orElseThrow());
+        assertTrue(cold.headers().firstValue("OCI-Filters-Applied").isEmpty());
+        HttpResponse<byte[]> filtered =
+                cache.get(BASE + "/referrers/" + subject + "?artifactType=application/vnd.oci.image.config.v1%2Bjson");
+        assertEquals(200, filtered.statusCode());
+        assertEquals(
+                "artifactType",
+                filtered.headers().firstValue("OCI-Filters-Applied").orElseThrow());
+
+        HttpResponse<byte[]> sig = cache.get(BASE + "/manifests/" + signature, "Accept", ACCEPT);
+        assertEquals(200, sig.statusCode());
+        assertArrayEquals(origin.manifests().head(REMOTE, signature).payload(), sig.body());
+        assertEquals(
+                signature.toString(),
+                sig.headers().firstValue("Docker-Content-Digest").orElseThrow());
+
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        HttpResponse<byte[]> stale = cache.get(BASE + "/referrers/" + subject);
+        assertEquals(200, stale.statusCode());
+        assertEquals("stale", cacheHeader(stale));
+        assertArrayEquals(upstreamIndex, stale.body());
+        assertEquals(
+                200,
+                cache.get(BASE + "/manifests/" + signature, "Accept", ACCEPT).statusCode(),
+                "held");
+        Digest other = images.referrer(REMOTE, subject, "other");
+        HttpResponse<byte[]> uncached = cache.get(BASE + "/manifests/" + other, "Accept", ACCEPT);
+        assertEquals(503, uncached.statusCode());
+        assertEquals("UNAVAILABLE", error(uncached).get("code").asText());
+        HttpResponse<byte[]> neverAsked = cache.get(BASE + "/referrers/" + other);
+        assertEquals(503, neverAsked.statusCode());
+        assertEquals("UNAVAILABLE", error(neverAsked).get("code").asText());
     }
 
     @Test

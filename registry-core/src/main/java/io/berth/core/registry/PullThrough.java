@@ -2,10 +2,13 @@ package io.berth.core.registry;
 
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.manifest.ManifestParser;
+import io.berth.core.metadata.CachedReferrers;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
+import io.berth.core.model.MediaTypes;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
@@ -15,12 +18,14 @@ import io.berth.core.proxy.Upstream;
 import io.berth.core.proxy.UpstreamBlob;
 import io.berth.core.proxy.UpstreamException;
 import io.berth.core.proxy.UpstreamManifest;
+import io.berth.core.proxy.UpstreamReferrers;
 import io.berth.core.proxy.UpstreamTagPage;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +66,7 @@ public final class PullThrough {
     private final Clock clock;
     private final SingleFlight<FlightKey, CachedManifest> manifestFlights = new SingleFlight<>();
     private final SingleFlight<FlightKey, CachedBlob> blobFlights = new SingleFlight<>();
+    private final SingleFlight<FlightKey, Optional<CachedReferrersIndex>> referrerFlights = new SingleFlight<>();
     private final ProxyStats stats = new ProxyStats();
     /** When each stale tag was last logged: one warning per tag per manifest-ttl, not one per pull. */
     private final Map<FlightKey, Long> staleWarned = new ConcurrentHashMap<>();
@@ -365,6 +371,94 @@ public final class PullThrough {
             }
             throw failure(e, repository, "tags", false);
         }
+    }
+
+    /**
+     * The referrers of {@code subject} in a proxied repository: the upstream's index with its exact bytes,
+     * kept with its fetch time and served under the rules of a cached tag (fresh for {@code manifestTtl},
+     * then fetched again; while the upstream cannot answer, the kept answer within {@code staleFor}).
+     *
+     * @return empty when the upstream has no such repository (404) or is no longer configured and nothing
+     *     was kept: the local listing answers (referrer manifests fetched by digest were stored with their
+     *     subject)
+     * @throws RegistryException as {@link #manifest} when the upstream cannot answer and nothing is kept
+     */
+    public Optional<CachedReferrersIndex> referrers(
+            Caller caller, RepositoryName repository, Digest subject, Optional<String> artifactType) {
+        String type = artifactType.orElse("");
+        Optional<ProxyRoute> route = guard.route(repository);
+        Optional<CachedReferrers> kept = metadata.proxy().referrers(repository, subject, type);
+        if (kept.isPresent() && (route.isEmpty() || freshReferrers(kept.get(), route.get(), clock.millis()))) {
+            stats.count(CacheOutcome.HIT);
+            return kept.map(k -> new CachedReferrersIndex(k.index(), k.filtered(), CacheOutcome.HIT));
+        }
+        if (route.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<CachedReferrersIndex> answer = referrerFlights.run(
+                new FlightKey(repository, "referrers " + subject + " " + type),
+                () -> refreshReferrers(repository, route.get(), subject, artifactType));
+        answer.ifPresent(a -> stats.count(a.outcome()));
+        return answer;
+    }
+
+    private static boolean freshReferrers(CachedReferrers kept, ProxyRoute route, long now) {
+        return now - kept.validatedAt()
+                < route.upstream().policy().manifestTtl().toMillis();
+    }
+
+    private Optional<CachedReferrersIndex> refreshReferrers(
+            RepositoryName repository, ProxyRoute route, Digest subject, Optional<String> artifactType) {
+        String type = artifactType.orElse("");
+        long now = clock.millis();
+        Optional<CachedReferrers> kept = metadata.proxy().referrers(repository, subject, type);
+        if (kept.isPresent() && freshReferrers(kept.get(), route, now)) {
+            return kept.map(k -> new CachedReferrersIndex(k.index(), k.filtered(), CacheOutcome.HIT));
+        }
+        Upstream upstream = route.upstream();
+        try {
+            Optional<UpstreamReferrers> fetched = upstream.referrers(route.remote(), subject, artifactType);
+            if (fetched.isEmpty()) {
+                return Optional.empty();
+            }
+            UpstreamReferrers r = validIndex(upstream, fetched.get());
+            metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
+                tx.proxy().putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
+                return null;
+            });
+            CacheOutcome outcome = kept.isEmpty()
+                    ? CacheOutcome.MISS
+                    : Arrays.equals(kept.get().index(), r.index()) ? CacheOutcome.REVALIDATED : CacheOutcome.REFRESHED;
+            return Optional.of(new CachedReferrersIndex(r.index(), r.filtered(), outcome));
+        } catch (UpstreamException e) {
+            stats.upstreamFailed();
+            if (kept.isPresent()
+                    && e.servesStale()
+                    && now - kept.get().validatedAt()
+                            < upstream.policy().staleFor().toMillis()) {
+                return kept.map(k -> new CachedReferrersIndex(k.index(), k.filtered(), CacheOutcome.STALE));
+            }
+            throw failure(e, repository, "referrers of " + subject, kept.isPresent());
+        }
+    }
+
+    /** An index the cache may keep and pass on: bounded as a manifest and parseable as an OCI index. */
+    private UpstreamReferrers validIndex(Upstream upstream, UpstreamReferrers r) throws UpstreamException {
+        String problem = null;
+        if (r.index().length > options.maxManifestBytes()) {
+            problem = "is larger than " + options.maxManifestBytes() + " bytes";
+        } else {
+            try {
+                ManifestParser.parse(MediaTypes.OCI_INDEX, r.index());
+            } catch (RegistryException e) {
+                problem = "is not an image index: " + e.getMessage();
+            }
+        }
+        if (problem != null) {
+            throw new UpstreamException(
+                    UpstreamException.Kind.INVALID, "upstream " + upstream.name() + "'s referrers answer " + problem);
+        }
+        return r;
     }
 
     /** The client's error for an upstream that could not answer and nothing to serve instead. */

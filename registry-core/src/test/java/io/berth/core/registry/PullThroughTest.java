@@ -27,6 +27,7 @@ import io.berth.testsupport.MutableClock;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -256,6 +257,68 @@ class PullThroughTest {
                 pullBlob(layer),
                 "the next pull fetches it again");
         assertEquals(2, upstream.calls("blob"));
+    }
+
+    private Optional<CachedReferrersIndex> referrers(Digest subject, Optional<String> artifactType) {
+        return cache.proxy().referrers(CLIENT, LOCAL, subject, artifactType);
+    }
+
+    @Test
+    void referrersPassThroughWithTheirExactBytesAndAreKeptForOutages() throws Exception {
+        Digest subject = images.image(REMOTE, "v1", "one");
+        Digest signature = images.referrer(REMOTE, subject, "sig");
+        byte[] upstreamIndex = upstream.referrers(REMOTE, subject, Optional.empty())
+                .orElseThrow()
+                .index();
+
+        CachedReferrersIndex cold = referrers(subject, Optional.empty()).orElseThrow();
+        assertEquals(CacheOutcome.MISS, cold.outcome());
+        assertArrayEquals(upstreamIndex, cold.index(), "the upstream's bytes, not a re-encoding");
+        assertFalse(cold.filtered());
+        assertTrue(new String(cold.index(), StandardCharsets.UTF_8).contains(signature.toString()));
+        int calls = upstream.calls("referrers");
+        assertEquals(
+                CacheOutcome.HIT,
+                referrers(subject, Optional.empty()).orElseThrow().outcome());
+        assertEquals(calls, upstream.calls("referrers"), "fresh: no upstream request");
+
+        String type = "application/vnd.oci.image.config.v1+json";
+        CachedReferrersIndex filtered = referrers(subject, Optional.of(type)).orElseThrow();
+        assertTrue(filtered.filtered(), "the upstream applied the filter: OCI-Filters-Applied");
+
+        // the signature by digest: exactly the upstream's bytes, so its digest (and a verifier's check) holds
+        CachedManifest sig = get(signature);
+        assertEquals(
+                signature, Digest.compute(DigestAlgorithm.SHA256, sig.record().payload()));
+        assertArrayEquals(
+                origin.manifests().head(REMOTE, signature).payload(),
+                sig.record().payload());
+
+        clock.advance(TTL.plusSeconds(1));
+        assertEquals(
+                CacheOutcome.REVALIDATED,
+                referrers(subject, Optional.empty()).orElseThrow().outcome());
+        images.referrer(REMOTE, subject, "sbom");
+        clock.advance(TTL.plusSeconds(1));
+        CachedReferrersIndex refreshed = referrers(subject, Optional.empty()).orElseThrow();
+        assertEquals(CacheOutcome.REFRESHED, refreshed.outcome());
+
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        clock.advance(TTL.plusSeconds(1));
+        CachedReferrersIndex stale = referrers(subject, Optional.empty()).orElseThrow();
+        assertEquals(CacheOutcome.STALE, stale.outcome());
+        assertArrayEquals(refreshed.index(), stale.index());
+        assertEquals(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                code(() -> referrers(subject, Optional.of("application/other"))),
+                "nothing kept for that filter: 503");
+        Digest uncachedSignature = images.referrer(REMOTE, subject, "another");
+        assertEquals(ErrorCode.UPSTREAM_UNAVAILABLE, code(() -> get(uncachedSignature)), "uncached referrer: 503");
+        clock.advance(STALE_FOR);
+        assertEquals(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                code(() -> referrers(subject, Optional.empty())),
+                "past stale-for: 503");
     }
 
     @Test

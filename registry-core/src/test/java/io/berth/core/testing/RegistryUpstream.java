@@ -3,7 +3,9 @@ package io.berth.core.testing;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.ReferrerRecord;
 import io.berth.core.model.Digest;
+import io.berth.core.model.MediaTypes;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
@@ -24,6 +26,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -209,7 +212,24 @@ public final class RegistryUpstream implements Upstream {
     public Optional<UpstreamReferrers> referrers(RepositoryName remote, Digest subject, Optional<String> artifactType)
             throws UpstreamException {
         call("referrers");
-        return Optional.empty();
+        StringBuilder entries = new StringBuilder();
+        for (ReferrerRecord r : origin.listings()
+                .referrers(remote, subject, artifactType.orElse(null), null, null)
+                .referrers()) {
+            entries.append(entries.isEmpty() ? "" : ",")
+                    .append("\n  {\"mediaType\": \"")
+                    .append(r.mediaType())
+                    .append("\", \"digest\": \"")
+                    .append(r.digest())
+                    .append("\", \"size\": ")
+                    .append(r.size())
+                    .append(r.artifactType() == null ? "" : ", \"artifactType\": \"" + r.artifactType() + "\"")
+                    .append('}');
+        }
+        // spaced and ordered as Berth would not write it: a cache that re-encodes is caught by its bytes
+        String index = "{\"schemaVersion\": 2, \"mediaType\": \"" + MediaTypes.OCI_INDEX + "\",\n \"manifests\": ["
+                + entries + "]}\n";
+        return Optional.of(new UpstreamReferrers(index.getBytes(StandardCharsets.UTF_8), artifactType.isPresent()));
     }
 
     @Override

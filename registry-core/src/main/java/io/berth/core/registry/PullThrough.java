@@ -65,7 +65,10 @@ public final class PullThrough {
     private final RegistryOptions options;
     private final Clock clock;
     private final SingleFlight<FlightKey, CachedManifest> manifestFlights = new SingleFlight<>();
-    private final SingleFlight<FlightKey, CachedBlob> blobFlights = new SingleFlight<>();
+    private final SingleFlight<FlightKey, BlobSource> blobFlights = new SingleFlight<>();
+    /** Blobs being fetched now: clients that ask while one fills read it instead of fetching again. */
+    private final Map<FlightKey, BlobFill> fills = new ConcurrentHashMap<>();
+
     private final SingleFlight<FlightKey, Optional<CachedReferrersIndex>> referrerFlights = new SingleFlight<>();
     private final ProxyStats stats = new ProxyStats();
     /** When each stale tag was last logged: one warning per tag per manifest-ttl, not one per pull. */
@@ -271,18 +274,34 @@ public final class PullThrough {
 
     /**
      * A blob of a proxied repository, stored (fetched from the upstream and verified first when it is
-     * not cached); the caller serves it through {@link Blobs} like any other, which records the pull.
-     *
-     * <p>Not streamed to the first client while it is fetched: the whole blob is staged and verified,
-     * then served. A blob is either held or not, so there is no stale serving for blobs.
+     * not cached; this waits for the whole fill). A blob is either held or not, so there is no stale
+     * serving for blobs.
      */
     public CachedBlob blob(Caller caller, RepositoryName repository, Digest digest) {
+        BlobSource source = pull(caller, repository, digest);
+        return switch (source) {
+            case BlobSource.Stored s -> new CachedBlob(s.blob(), s.outcome());
+            case BlobSource.Filling f -> new CachedBlob(f.fill().awaitStored(), CacheOutcome.MISS);
+        };
+    }
+
+    /**
+     * A blob of a proxied repository for a GET: stored, or a fill of it from the upstream that the
+     * caller streams while it arrives ({@link BlobFill}). One upstream request per blob: clients asking
+     * while it fills read the same fill. An upstream that announced no length is stored whole first.
+     */
+    public BlobSource pull(Caller caller, RepositoryName repository, Digest digest) {
         OptionalLong linked = metadata.blobs().linkedSize(repository, digest);
-        CachedBlob answer = linked.isPresent()
-                ? new CachedBlob(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT)
-                : blobFlights.run(
-                        new FlightKey(repository, digest.toString()),
-                        () -> storedBlob(caller, repository, digest, true));
+        FlightKey key = new FlightKey(repository, digest.toString());
+        BlobSource answer;
+        if (linked.isPresent()) {
+            answer = new BlobSource.Stored(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+        } else {
+            BlobFill filling = fills.get(key);
+            answer = filling != null
+                    ? new BlobSource.Filling(filling)
+                    : blobFlights.run(key, () -> storedBlob(caller, repository, digest, true));
+        }
         stats.count(answer.outcome());
         return answer;
     }
@@ -292,19 +311,27 @@ public final class PullThrough {
      * HEAD (nothing is fetched or stored for a HEAD).
      */
     public CachedBlob blobHead(Caller caller, RepositoryName repository, Digest digest) {
-        CachedBlob answer = storedBlob(caller, repository, digest, false);
+        BlobSource source = storedBlob(caller, repository, digest, false);
+        CachedBlob answer = new CachedBlob(source.blob(), source.outcome());
         stats.count(answer.outcome());
         return answer;
     }
 
-    private CachedBlob storedBlob(Caller caller, RepositoryName repository, Digest digest, boolean fetch) {
+    private BlobSource storedBlob(Caller caller, RepositoryName repository, Digest digest, boolean fetch) {
         OptionalLong linked = metadata.blobs().linkedSize(repository, digest);
         if (linked.isPresent()) {
-            return new CachedBlob(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+            return new BlobSource.Stored(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+        }
+        FlightKey key = new FlightKey(repository, digest.toString());
+        BlobFill filling = fills.get(key);
+        if (filling != null) {
+            return fetch
+                    ? new BlobSource.Filling(filling)
+                    : new BlobSource.Stored(filling.blob(), CacheOutcome.MISS); // the upstream's length
         }
         Optional<BlobInfo> shared = uploads.linkCached(repository, digest);
         if (shared.isPresent()) {
-            return new CachedBlob(shared.get(), CacheOutcome.HIT);
+            return new BlobSource.Stored(shared.get(), CacheOutcome.HIT);
         }
         Optional<ProxyRoute> route = guard.route(repository);
         if (route.isEmpty()) {
@@ -317,33 +344,83 @@ public final class PullThrough {
                 if (size.isEmpty()) {
                     throw blobUnknown(repository, digest);
                 }
-                return new CachedBlob(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
+                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
             }
             Optional<UpstreamBlob> body = upstream.blob(route.get().remote(), digest);
             if (body.isEmpty()) {
                 throw blobUnknown(repository, digest);
             }
+            Caller proxy = Caller.proxy(caller, upstream.name());
+            if (body.get().length().isPresent()) {
+                return new BlobSource.Filling(startFill(proxy, key, route.get(), digest, body.get()));
+            }
+            // no length announced: nothing can be promised to a client before the blob is stored
             try (UpstreamBlob b = body.get()) {
-                BlobInfo stored =
-                        uploads.fill(Caller.proxy(caller, upstream.name()), repository, route.get(), digest, b);
-                return new CachedBlob(stored, CacheOutcome.MISS);
-            } catch (RegistryException e) {
-                if (e.code() == ErrorCode.UPSTREAM_FAILED) {
-                    stats.blobRejected();
-                    LOG.log(Level.WARNING, e.getMessage());
-                }
-                throw e;
-            } catch (IOException e) { // the upstream's body failed mid-way (or closing it did)
-                throw new UpstreamException(
-                        UpstreamException.Kind.UNREACHABLE,
-                        "upstream " + upstream.name() + " stopped sending blob " + digest + ": " + e.getMessage(),
-                        Optional.empty(),
-                        e);
+                return new BlobSource.Stored(store(proxy, repository, route.get(), digest, b, null), CacheOutcome.MISS);
             }
         } catch (UpstreamException e) {
             stats.upstreamFailed();
             throw failure(e, repository, digest.toString(), false);
+        } catch (IOException e) { // closing the upstream's body
+            throw failure(bodyFailed(upstream, digest, e), repository, digest.toString(), false);
         }
+    }
+
+    /**
+     * Starts storing the upstream's body on a thread of its own, so the fill goes on when its first
+     * client leaves, and registers it for the clients that ask while it runs.
+     */
+    private BlobFill startFill(Caller proxy, FlightKey key, ProxyRoute route, Digest digest, UpstreamBlob body) {
+        BlobFill fill = new BlobFill(
+                digest, body.length().getAsLong(), (offset, length) -> uploads.openStored(digest, offset, length));
+        fills.put(key, fill);
+        Thread.ofVirtual().name("blob-fill " + digest).start(() -> {
+            // unregistered before its readers hear the end: a request after a failure fetches again
+            try (UpstreamBlob b = body) {
+                store(proxy, key.repository(), route, digest, b, fill);
+                fills.remove(key, fill);
+                fill.committed();
+            } catch (RegistryException e) {
+                fills.remove(key, fill);
+                fill.failed(e);
+            } catch (IOException e) {
+                fills.remove(key, fill);
+                fill.failed(
+                        failure(bodyFailed(route.upstream(), digest, e), key.repository(), digest.toString(), false));
+            } catch (RuntimeException | Error e) {
+                fills.remove(key, fill);
+                fill.failed(new RegistryException(
+                        ErrorCode.INTERNAL, "blob " + digest + " could not be stored: " + e, Map.of(), e));
+                throw e;
+            }
+        });
+        return fill;
+    }
+
+    /** Stores the upstream's body; a mismatch is counted and logged, an upstream failure mapped. */
+    private BlobInfo store(
+            Caller proxy, RepositoryName repository, ProxyRoute route, Digest digest, UpstreamBlob b, BlobFill readers)
+            throws IOException {
+        try {
+            return uploads.fill(proxy, repository, route, digest, b, readers);
+        } catch (RegistryException e) {
+            if (e.code() == ErrorCode.UPSTREAM_FAILED) {
+                stats.blobRejected();
+                LOG.log(Level.WARNING, e.getMessage());
+            }
+            throw e;
+        } catch (Uploads.UpstreamBodyException e) {
+            stats.upstreamFailed();
+            throw failure(bodyFailed(route.upstream(), digest, e), repository, digest.toString(), false);
+        }
+    }
+
+    private static UpstreamException bodyFailed(Upstream upstream, Digest digest, IOException e) {
+        return new UpstreamException(
+                UpstreamException.Kind.UNREACHABLE,
+                "upstream " + upstream.name() + " stopped sending blob " + digest + ": " + e.getMessage(),
+                Optional.empty(),
+                e);
     }
 
     /**

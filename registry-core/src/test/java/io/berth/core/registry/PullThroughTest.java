@@ -3,6 +3,8 @@ package io.berth.core.registry;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,9 +33,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -257,6 +261,130 @@ class PullThroughTest {
                 pullBlob(layer),
                 "the next pull fetches it again");
         assertEquals(2, upstream.calls("blob"));
+    }
+
+    /** A layer of {@code size} bytes from {@code seed}, pushed to the upstream. */
+    private byte[] bigLayer(int size, int seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        images.blob(REMOTE, bytes);
+        return bytes;
+    }
+
+    private static byte[] readN(InputStream in, int n) throws IOException {
+        byte[] got = in.readNBytes(n);
+        assertEquals(n, got.length);
+        return got;
+    }
+
+    @Test
+    void aColdBlobReachesItsFirstReaderWhileItIsStillArriving() throws Exception {
+        byte[] layer = bigLayer(3 << 20, 1);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        int first = 1 << 20;
+        upstream.stallBlobsAfter(first);
+        BlobSource source = cache.proxy().pull(CLIENT, LOCAL, digest);
+        BlobFill fill = assertInstanceOf(BlobSource.Filling.class, source).fill();
+        assertEquals(layer.length, fill.blob().size(), "the upstream's length, announced before the bytes");
+        try (InputStream in = fill.open(0, layer.length)) {
+            byte[] head = readN(in, first);
+            assertArrayEquals(Arrays.copyOf(layer, first), head, "the first part, while the rest has not arrived");
+            assertEquals(first, fill.received(), "the upstream is still stalled");
+            assertTrue(cache.metadata().blobs().size(digest).isEmpty(), "not recorded before it is verified");
+            upstream.resumeBlobs();
+            assertArrayEquals(Arrays.copyOfRange(layer, first, layer.length), in.readAllBytes());
+        }
+        fill.awaitStored();
+        assertEquals(
+                layer.length, cache.metadata().blobs().linkedSize(LOCAL, digest).orElseThrow());
+        assertEquals(CacheOutcome.HIT, cache.proxy().pull(CLIENT, LOCAL, digest).outcome());
+        assertEquals(1, upstream.calls("blob"));
+    }
+
+    @Test
+    void theLast64KiBWaitForVerificationAndAMismatchFailsEveryReaderAndKeepsNothing() throws Exception {
+        byte[] layer = bigLayer(1 << 20, 2);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.corruptBlobs(true); // same length, last byte changed
+        upstream.stallBlobsAfter(layer.length); // every byte arrived, the end not yet seen
+        BlobFill fill = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        BlobFill joined = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        assertSame(fill, joined, "a second client reads the same fill");
+        int released = layer.length - BlobFill.HOLD_BACK;
+        try (InputStream a = fill.open(0, layer.length);
+                InputStream b = joined.open(0, layer.length)) {
+            assertArrayEquals(Arrays.copyOf(layer, released), readN(a, released));
+            assertArrayEquals(Arrays.copyOf(layer, released), readN(b, released));
+            assertEquals(layer.length, fill.received(), "all arrived, the tail still withheld");
+            upstream.resumeBlobs();
+            BlobFill.FillFailedException cutA = assertThrows(BlobFill.FillFailedException.class, a::readAllBytes);
+            assertEquals(ErrorCode.UPSTREAM_FAILED, cutA.failure().code());
+            assertThrows(BlobFill.FillFailedException.class, b::readAllBytes);
+        }
+        assertEquals(
+                ErrorCode.UPSTREAM_FAILED,
+                assertThrows(RegistryException.class, fill::awaitStored).code());
+        assertTrue(cache.metadata().blobs().size(digest).isEmpty(), "no blob row");
+        assertTrue(cache.blobStore().size(digest).isEmpty(), "no blob file");
+        assertEquals(List.of(), cache.blobStore().listUploads(), "no staging file left");
+        assertEquals(1, cache.proxy().stats().rejectedBlobs());
+
+        upstream.corruptBlobs(false);
+        upstream.stallBlobsAfter(-1);
+        assertArrayEquals(layer, pullBlob(digest), "the next pull fetches it again");
+        assertEquals(2, upstream.calls("blob"));
+    }
+
+    @Test
+    void aShortBodyFailsItsReadersLikeAMismatch() throws Exception {
+        byte[] layer = bigLayer(1 << 20, 3);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.stallBlobsAfter(layer.length / 2);
+        BlobFill fill = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        try (InputStream in = fill.open(0, layer.length)) {
+            readN(in, layer.length / 2);
+            upstream.failBlobBodies(); // the connection breaks mid-body
+            upstream.resumeBlobs();
+            BlobFill.FillFailedException cut = assertThrows(BlobFill.FillFailedException.class, in::readAllBytes);
+            assertEquals(ErrorCode.UPSTREAM_UNAVAILABLE, cut.failure().code());
+        }
+        assertTrue(cache.metadata().blobs().size(digest).isEmpty());
+        assertEquals(List.of(), cache.blobStore().listUploads());
+    }
+
+    @Test
+    void hundredConcurrentReadersOfAFillingBlobMakeOneUpstreamCall() throws Exception {
+        byte[] layer = bigLayer(3 << 20, 4); // larger than a fill's window: late readers go on from the store
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.stallBlobsAfter(256 * 1024);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            List<Future<byte[]>> reads = new ArrayList<>();
+            CountDownLatch started = new CountDownLatch(100);
+            for (int i = 0; i < 100; i++) {
+                reads.add(pool.submit(() -> {
+                    started.countDown();
+                    BlobSource source = cache.proxy().pull(CLIENT, LOCAL, digest);
+                    if (source instanceof BlobSource.Filling f) {
+                        try (InputStream in = f.fill().open(0, layer.length)) {
+                            return in.readAllBytes();
+                        }
+                    }
+                    try (InputStream in = cache.blobs().open(LOCAL, source.blob(), 0, layer.length)) {
+                        return in.readAllBytes();
+                    }
+                }));
+            }
+            started.await();
+            Thread.sleep(200); // let them pile up on the stalled fill (not asserted on)
+            upstream.resumeBlobs();
+            for (Future<byte[]> r : reads) {
+                assertArrayEquals(layer, r.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, upstream.calls("blob"));
     }
 
     private Optional<CachedReferrersIndex> referrers(Digest subject, Optional<String> artifactType) {

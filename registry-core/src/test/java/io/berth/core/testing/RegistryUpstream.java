@@ -23,6 +23,7 @@ import io.berth.core.registry.BlobInfo;
 import io.berth.core.registry.Page;
 import io.berth.core.registry.Registry;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -53,6 +54,9 @@ public final class RegistryUpstream implements Upstream {
     private volatile Duration retryAfter;
     private volatile boolean corrupt;
     private volatile CountDownLatch gate = new CountDownLatch(0);
+    private volatile long stallAfter = -1;
+    private volatile boolean bodiesFail;
+    private volatile CountDownLatch stall = new CountDownLatch(0);
 
     public RegistryUpstream(String name, Registry origin) {
         this.name = name;
@@ -91,6 +95,24 @@ public final class RegistryUpstream implements Upstream {
     /** Blobs come with their last byte changed (same length), as from a broken or hostile upstream. */
     public void corruptBlobs(boolean corrupt) {
         this.corrupt = corrupt;
+    }
+
+    /**
+     * Blob bodies send their first {@code bytes} bytes, then stall until {@link #resumeBlobs()}, as an
+     * upstream does whose link slows down mid-transfer (negative: no stall).
+     */
+    public void stallBlobsAfter(long bytes) {
+        stallAfter = bytes;
+        stall = new CountDownLatch(1);
+    }
+
+    public void resumeBlobs() {
+        stall.countDown();
+    }
+
+    /** Blob bodies being read fail from now on (a connection reset mid-body). */
+    public void failBlobBodies() {
+        bodiesFail = true;
     }
 
     /** Calls wait until {@link #release()}. */
@@ -205,6 +227,9 @@ public final class RegistryUpstream implements Upstream {
                 throw new UncheckedIOException(e);
             }
         }
+        if (stallAfter >= 0) {
+            in = new Stalling(in, stallAfter, stall, this);
+        }
         return Optional.of(new UpstreamBlob(in, OptionalLong.of(blob.get().size())));
     }
 
@@ -249,5 +274,49 @@ public final class RegistryUpstream implements Upstream {
                 Optional.empty(),
                 calls(),
                 0);
+    }
+
+    /** A body that stops after {@code after} bytes until its latch opens. */
+    private static final class Stalling extends FilterInputStream {
+        private final CountDownLatch resume;
+        private final RegistryUpstream owner;
+        private long before;
+
+        Stalling(InputStream in, long after, CountDownLatch resume, RegistryUpstream owner) {
+            super(in);
+            this.before = after;
+            this.resume = resume;
+            this.owner = owner;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (before == 0) {
+                try {
+                    if (!resume.await(60, TimeUnit.SECONDS)) {
+                        throw new IOException("stalled upstream never resumed");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
+                }
+                before = -1;
+            }
+            if (owner.bodiesFail) {
+                throw new IOException("connection reset (test)");
+            }
+            int n = in.read(b, off, before > 0 ? (int) Math.min(len, before) : len);
+            if (n > 0 && before > 0) {
+                before -= n;
+            }
+            return n;
+        }
     }
 }

@@ -3,7 +3,9 @@ package io.berth.http;
 import io.berth.core.blob.BlobReadException;
 import io.berth.core.error.StorageFailures;
 import io.berth.core.model.Digest;
+import io.berth.core.registry.BlobFill;
 import io.berth.core.registry.BlobInfo;
+import io.berth.core.registry.BlobSource;
 import io.berth.core.registry.Blobs;
 import io.berth.core.registry.CachedBlob;
 import io.berth.core.registry.Registry;
@@ -64,15 +66,25 @@ final class BlobHandlers {
         if (!registry.proxy().proxied(v2.repository())) {
             return registry.blobs().stat(v2.repository(), digest);
         }
-        CachedBlob cached = get
-                ? registry.proxy().blob(Requests.caller(req), v2.repository(), digest)
-                : registry.proxy().blobHead(Requests.caller(req), v2.repository(), digest);
+        CachedBlob cached = registry.proxy().blobHead(Requests.caller(req), v2.repository(), digest);
         res.header(OciHeaders.BERTH_CACHE, cached.outcome().header());
         return cached.blob();
     }
 
     void get(V2Request v2, ServerRequest req, ServerResponse res) throws IOException {
-        BlobInfo blob = stat(v2, req, res, true);
+        BlobInfo blob;
+        if (registry.proxy().proxied(v2.repository())) {
+            BlobSource source =
+                    registry.proxy().pull(Requests.caller(req), v2.repository(), Digest.parse(v2.segment()));
+            res.header(OciHeaders.BERTH_CACHE, source.outcome().header());
+            if (source instanceof BlobSource.Filling filling) {
+                getFilling(req, res, filling.fill());
+                return;
+            }
+            blob = source.blob();
+        } else {
+            blob = stat(v2, req, res, true);
+        }
         if (Requests.header(req, HeaderNames.IF_NONE_MATCH).isPresent()) {
             commonHeaders(res, blob);
             if (Responses.notModified(req, res, etag(blob))) {
@@ -147,6 +159,73 @@ final class BlobHandlers {
                 return;
             }
             copy(req, res, blob, in, length);
+        }
+    }
+
+    /**
+     * A blob still arriving from the upstream: its announced length, then its bytes as the fill releases
+     * them (never sendfile: there is no whole file yet). A fill that fails before any byte went out is
+     * answered as its error; after that the connection is cut, so the client sees a short body, never a
+     * complete wrong one.
+     */
+    private void getFilling(ServerRequest req, ServerResponse res, BlobFill fill) throws IOException {
+        BlobInfo blob = fill.blob();
+        long offset = 0;
+        long length = blob.size();
+        Optional<ByteRange> range =
+                Requests.header(req, HeaderNames.RANGE).flatMap(h -> ByteRange.parse(h, blob.size()));
+        if (range.isPresent() && !range.get().satisfiable()) {
+            res.status(Status.REQUESTED_RANGE_NOT_SATISFIABLE_416);
+            res.header(HeaderNames.ACCEPT_RANGES, "bytes");
+            res.header(HeaderNames.CONTENT_RANGE, "bytes */" + blob.size());
+            res.send();
+            return;
+        }
+        if (range.isPresent()) {
+            offset = range.get().start();
+            length = range.get().length();
+        }
+        commonHeaders(res, blob);
+        range.ifPresent(r -> partial(res, r, blob));
+        res.contentLength(length);
+        if (length == 0) {
+            res.send();
+            return;
+        }
+        try (InputStream in = fill.open(offset, length)) {
+            OutputStream out = res.outputStream();
+            byte[] buf = new byte[(int) Math.min(COPY_BUFFER, length)];
+            long sent = 0;
+            try {
+                while (sent < length) {
+                    int n;
+                    try {
+                        n = in.read(buf, 0, (int) Math.min(buf.length, length - sent));
+                        if (n < 0) {
+                            throw new BlobReadException(
+                                    blob.digest(), "ended after " + sent + " of " + length + " bytes", null);
+                        }
+                    } catch (BlobFill.FillFailedException e) {
+                        if (res.bytesWritten() == 0) {
+                            throw e.failure(); // nothing sent: the upstream's error, as an OCI error
+                        }
+                        RequestLog.aborted(req, "blob fill failed");
+                        throw new CloseConnectionException("blob " + blob.digest() + " fill failed mid-response", e);
+                    } catch (IOException e) {
+                        throw readFailed(req, res, blob, sent, length, e);
+                    }
+                    try {
+                        out.write(buf, 0, n);
+                        out.flush(); // the client has what arrived, not what a buffer waited for
+                    } catch (IOException | UncheckedIOException | ServerConnectionException e) {
+                        throw clientGone(req, "client stopped reading after " + sent + " of " + length + " bytes", e);
+                    }
+                    sent += n;
+                }
+            } finally {
+                metrics.blobBytesSent(false, sent);
+            }
+            out.close();
         }
     }
 

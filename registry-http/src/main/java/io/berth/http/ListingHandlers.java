@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.core.metadata.ReferrerRecord;
 import io.berth.core.model.Digest;
 import io.berth.core.model.MediaTypes;
+import io.berth.core.registry.CachedReferrersIndex;
 import io.berth.core.registry.CachedTags;
 import io.berth.core.registry.Listings;
 import io.berth.core.registry.Page;
@@ -67,6 +68,20 @@ final class ListingHandlers {
         Optional<String> artifactType = Requests.query(req, "artifactType").filter(s -> !s.isEmpty());
         Integer n = Requests.pageSize(req);
         String last = Requests.query(req, "last").filter(s -> !s.isEmpty()).orElse(null);
+        if (registry.proxy().proxied(v2.repository())) {
+            Optional<CachedReferrersIndex> cached =
+                    registry.proxy().referrers(Requests.caller(req), v2.repository(), subject, artifactType);
+            if (cached.isPresent()) {
+                // the upstream's bytes as they came (one page, no Link): a signature's digest holds
+                res.header(OciHeaders.BERTH_CACHE, cached.get().outcome().header());
+                if (cached.get().filtered()) {
+                    res.header(OciHeaders.OCI_FILTERS_APPLIED, "artifactType");
+                }
+                res.header(HeaderNames.CONTENT_TYPE, MediaTypes.OCI_INDEX);
+                Responses.send(req, res, cached.get().index());
+                return;
+            }
+        }
         Listings.ReferrerPage page =
                 registry.listings().referrers(v2.repository(), subject, artifactType.orElse(null), n, last);
         List<Map<String, Object>> manifests = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.berth.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,12 +20,19 @@ import io.berth.core.registry.Registry;
 import io.berth.core.registry.RegistryOptions;
 import io.berth.core.testing.Images;
 import io.berth.core.testing.RegistryUpstream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +71,11 @@ class PullThroughHttpTest {
     }
 
     private static String cacheHeader(HttpResponse<byte[]> r) {
-        return r.headers().firstValue("X-Berth-Cache").orElse("(none)");
+        return cacheHeader(r.headers().firstValue("X-Berth-Cache"));
+    }
+
+    private static String cacheHeader(Optional<String> header) {
+        return header.orElse("(none)");
     }
 
     private static JsonNode error(HttpResponse<byte[]> r) throws IOException {
@@ -147,6 +159,121 @@ class PullThroughHttpTest {
         HttpResponse<byte[]> refused = cache.get(BASE + "/manifests/v1", "Accept", ACCEPT);
         assertEquals(502, refused.statusCode());
         assertEquals("UNKNOWN", error(refused).get("code").asText());
+    }
+
+    @Test
+    void referrersAndSignaturesPassThroughByteForByteAndStayWhileTheUpstreamIsDown() throws Exception {
+        upstream.policy(Duration.ZERO, Duration.ofHours(1)); // every request asks the upstream again
+        Digest subject = images.image(REMOTE, "v1", "one");
+        Digest signature = images.referrer(REMOTE, subject, "sig");
+        byte[] upstreamIndex = upstream.referrers(REMOTE, subject, Optional.empty())
+                .orElseThrow()
+                .index();
+
+        HttpResponse<byte[]> cold = cache.get(BASE + "/referrers/" + subject);
+        assertEquals(200, cold.statusCode());
+        assertEquals("miss", cacheHeader(cold));
+        assertArrayEquals(upstreamIndex, cold.body(), "the upstream's bytes");
+        assertEquals(
+                "application/vnd.oci.image.index.v1+json",
+                cold.headers().firstValue("Content-Type").orElseThrow());
+        assertTrue(cold.headers().firstValue("OCI-Filters-Applied").isEmpty());
+        HttpResponse<byte[]> filtered =
+                cache.get(BASE + "/referrers/" + subject + "?artifactType=application/vnd.oci.image.config.v1%2Bjson");
+        assertEquals(200, filtered.statusCode());
+        assertEquals(
+                "artifactType",
+                filtered.headers().firstValue("OCI-Filters-Applied").orElseThrow());
+
+        HttpResponse<byte[]> sig = cache.get(BASE + "/manifests/" + signature, "Accept", ACCEPT);
+        assertEquals(200, sig.statusCode());
+        assertArrayEquals(origin.manifests().head(REMOTE, signature).payload(), sig.body());
+        assertEquals(
+                signature.toString(),
+                sig.headers().firstValue("Docker-Content-Digest").orElseThrow());
+
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        HttpResponse<byte[]> stale = cache.get(BASE + "/referrers/" + subject);
+        assertEquals(200, stale.statusCode());
+        assertEquals("stale", cacheHeader(stale));
+        assertArrayEquals(upstreamIndex, stale.body());
+        assertEquals(
+                200,
+                cache.get(BASE + "/manifests/" + signature, "Accept", ACCEPT).statusCode(),
+                "held");
+        Digest other = images.referrer(REMOTE, subject, "other");
+        HttpResponse<byte[]> uncached = cache.get(BASE + "/manifests/" + other, "Accept", ACCEPT);
+        assertEquals(503, uncached.statusCode());
+        assertEquals("UNAVAILABLE", error(uncached).get("code").asText());
+        HttpResponse<byte[]> neverAsked = cache.get(BASE + "/referrers/" + other);
+        assertEquals(503, neverAsked.statusCode());
+        assertEquals("UNAVAILABLE", error(neverAsked).get("code").asText());
+    }
+
+    private Digest bigLayer(byte[] bytes, int seed) {
+        new Random(seed).nextBytes(bytes);
+        return images.blob(REMOTE, bytes).digest();
+    }
+
+    private static HttpResponse<InputStream> stream(URI uri) throws Exception {
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofInputStream());
+        }
+    }
+
+    @Test
+    void aColdBlobIsStreamedToItsFirstClientWhileItArrives() throws Exception {
+        byte[] layer = new byte[3 << 20];
+        Digest digest = bigLayer(layer, 1);
+        int first = 1 << 20;
+        upstream.stallBlobsAfter(first);
+        HttpResponse<InputStream> r = stream(cache.uri(BASE + "/blobs/" + digest));
+        assertEquals(200, r.statusCode());
+        assertEquals("miss", cacheHeader(r.headers().firstValue("X-Berth-Cache")));
+        assertEquals(
+                Long.toString(layer.length),
+                r.headers().firstValue("Content-Length").orElseThrow());
+        try (InputStream in = r.body()) {
+            assertArrayEquals(
+                    Arrays.copyOf(layer, first), in.readNBytes(first), "the first part before the rest arrived");
+            upstream.resumeBlobs();
+            assertArrayEquals(Arrays.copyOfRange(layer, first, layer.length), in.readAllBytes());
+        }
+        assertEquals("hit", cacheHeader(cache.get(BASE + "/blobs/" + digest)));
+        assertEquals(1, upstream.calls("blob"));
+    }
+
+    @Test
+    void wrongBytesAreCutBeforeTheirEndAndNeverKept() throws Exception {
+        byte[] layer = new byte[1 << 20];
+        Digest digest = bigLayer(layer, 2);
+        upstream.corruptBlobs(true);
+        upstream.stallBlobsAfter(layer.length);
+        HttpResponse<InputStream> r = stream(cache.uri(BASE + "/blobs/" + digest));
+        assertEquals(200, r.statusCode());
+        assertEquals(
+                Long.toString(layer.length),
+                r.headers().firstValue("Content-Length").orElseThrow());
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        try (InputStream in = r.body()) {
+            byte[] part = in.readNBytes(layer.length - 64 * 1024);
+            got.write(part);
+            upstream.resumeBlobs();
+            assertThrows(IOException.class, () -> in.transferTo(got), "a short body, not a complete one");
+        }
+        assertTrue(got.size() < layer.length, "cut before its end: " + got.size());
+        // a blob within the withheld tail: no byte can leave before verification, so the answer is an error
+        byte[] tiny = new byte[10_000];
+        Digest small = bigLayer(tiny, 3);
+        upstream.stallBlobsAfter(-1);
+        HttpResponse<byte[]> refused = cache.get(BASE + "/blobs/" + small);
+        assertEquals(502, refused.statusCode(), "nothing sent yet: the upstream's error");
+        assertEquals("UNKNOWN", error(refused).get("code").asText());
+        upstream.corruptBlobs(false);
+        HttpResponse<byte[]> fixed = cache.get(BASE + "/blobs/" + digest);
+        assertEquals(200, fixed.statusCode());
+        assertArrayEquals(layer, fixed.body(), "nothing wrong was kept: fetched again");
+        assertEquals(3, upstream.calls("blob"));
     }
 
     @Test

@@ -2,11 +2,14 @@ package io.berth.core.registry;
 
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
+import io.berth.core.manifest.ManifestParser;
+import io.berth.core.metadata.CachedReferrers;
 import io.berth.core.metadata.CachedRepository;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
+import io.berth.core.model.MediaTypes;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
@@ -17,12 +20,14 @@ import io.berth.core.proxy.Upstream;
 import io.berth.core.proxy.UpstreamBlob;
 import io.berth.core.proxy.UpstreamException;
 import io.berth.core.proxy.UpstreamManifest;
+import io.berth.core.proxy.UpstreamReferrers;
 import io.berth.core.proxy.UpstreamTagPage;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +67,11 @@ public final class PullThrough {
     private final RegistryOptions options;
     private final Clock clock;
     private final SingleFlight<FlightKey, CachedManifest> manifestFlights = new SingleFlight<>();
-    private final SingleFlight<FlightKey, CachedBlob> blobFlights = new SingleFlight<>();
+    private final SingleFlight<FlightKey, BlobSource> blobFlights = new SingleFlight<>();
+    /** Blobs being fetched now: clients that ask while one fills read it instead of fetching again. */
+    private final Map<FlightKey, BlobFill> fills = new ConcurrentHashMap<>();
+
+    private final SingleFlight<FlightKey, Optional<CachedReferrersIndex>> referrerFlights = new SingleFlight<>();
     private final ProxyStats stats = new ProxyStats();
     /** When each stale tag was last logged: one warning per tag per manifest-ttl, not one per pull. */
     private final Map<FlightKey, Long> staleWarned = new ConcurrentHashMap<>();
@@ -276,18 +285,34 @@ public final class PullThrough {
 
     /**
      * A blob of a proxied repository, stored (fetched from the upstream and verified first when it is
-     * not cached); the caller serves it through {@link Blobs} like any other, which records the pull.
-     *
-     * <p>Not streamed to the first client while it is fetched: the whole blob is staged and verified,
-     * then served. A blob is either held or not, so there is no stale serving for blobs.
+     * not cached; this waits for the whole fill). A blob is either held or not, so there is no stale
+     * serving for blobs.
      */
     public CachedBlob blob(Caller caller, RepositoryName repository, Digest digest) {
+        BlobSource source = pull(caller, repository, digest);
+        return switch (source) {
+            case BlobSource.Stored s -> new CachedBlob(s.blob(), s.outcome());
+            case BlobSource.Filling f -> new CachedBlob(f.fill().awaitStored(), CacheOutcome.MISS);
+        };
+    }
+
+    /**
+     * A blob of a proxied repository for a GET: stored, or a fill of it from the upstream that the
+     * caller streams while it arrives ({@link BlobFill}). One upstream request per blob: clients asking
+     * while it fills read the same fill. An upstream that announced no length is stored whole first.
+     */
+    public BlobSource pull(Caller caller, RepositoryName repository, Digest digest) {
         OptionalLong linked = metadata.blobs().linkedSize(repository, digest);
-        CachedBlob answer = linked.isPresent()
-                ? new CachedBlob(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT)
-                : blobFlights.run(
-                        new FlightKey(repository, digest.toString()),
-                        () -> storedBlob(caller, repository, digest, true));
+        FlightKey key = new FlightKey(repository, digest.toString());
+        BlobSource answer;
+        if (linked.isPresent()) {
+            answer = new BlobSource.Stored(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+        } else {
+            BlobFill filling = fills.get(key);
+            answer = filling != null
+                    ? new BlobSource.Filling(filling)
+                    : blobFlights.run(key, () -> storedBlob(caller, repository, digest, true));
+        }
         stats.count(answer.outcome());
         return answer;
     }
@@ -297,19 +322,27 @@ public final class PullThrough {
      * HEAD (nothing is fetched or stored for a HEAD).
      */
     public CachedBlob blobHead(Caller caller, RepositoryName repository, Digest digest) {
-        CachedBlob answer = storedBlob(caller, repository, digest, false);
+        BlobSource source = storedBlob(caller, repository, digest, false);
+        CachedBlob answer = new CachedBlob(source.blob(), source.outcome());
         stats.count(answer.outcome());
         return answer;
     }
 
-    private CachedBlob storedBlob(Caller caller, RepositoryName repository, Digest digest, boolean fetch) {
+    private BlobSource storedBlob(Caller caller, RepositoryName repository, Digest digest, boolean fetch) {
         OptionalLong linked = metadata.blobs().linkedSize(repository, digest);
         if (linked.isPresent()) {
-            return new CachedBlob(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+            return new BlobSource.Stored(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+        }
+        FlightKey key = new FlightKey(repository, digest.toString());
+        BlobFill filling = fills.get(key);
+        if (filling != null) {
+            return fetch
+                    ? new BlobSource.Filling(filling)
+                    : new BlobSource.Stored(filling.blob(), CacheOutcome.MISS); // the upstream's length
         }
         Optional<BlobInfo> shared = uploads.linkCached(repository, digest);
         if (shared.isPresent()) {
-            return new CachedBlob(shared.get(), CacheOutcome.HIT);
+            return new BlobSource.Stored(shared.get(), CacheOutcome.HIT);
         }
         Optional<ProxyRoute> route = guard.route(repository);
         if (route.isEmpty()) {
@@ -322,33 +355,83 @@ public final class PullThrough {
                 if (size.isEmpty()) {
                     throw blobUnknown(repository, digest);
                 }
-                return new CachedBlob(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
+                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
             }
             Optional<UpstreamBlob> body = upstream.blob(route.get().remote(), digest);
             if (body.isEmpty()) {
                 throw blobUnknown(repository, digest);
             }
+            Caller proxy = Caller.proxy(caller, upstream.name());
+            if (body.get().length().isPresent()) {
+                return new BlobSource.Filling(startFill(proxy, key, route.get(), digest, body.get()));
+            }
+            // no length announced: nothing can be promised to a client before the blob is stored
             try (UpstreamBlob b = body.get()) {
-                BlobInfo stored =
-                        uploads.fill(Caller.proxy(caller, upstream.name()), repository, route.get(), digest, b);
-                return new CachedBlob(stored, CacheOutcome.MISS);
-            } catch (RegistryException e) {
-                if (e.code() == ErrorCode.UPSTREAM_FAILED) {
-                    stats.blobRejected();
-                    LOG.log(Level.WARNING, e.getMessage());
-                }
-                throw e;
-            } catch (IOException e) { // the upstream's body failed mid-way (or closing it did)
-                throw new UpstreamException(
-                        UpstreamException.Kind.UNREACHABLE,
-                        "upstream " + upstream.name() + " stopped sending blob " + digest + ": " + e.getMessage(),
-                        Optional.empty(),
-                        e);
+                return new BlobSource.Stored(store(proxy, repository, route.get(), digest, b, null), CacheOutcome.MISS);
             }
         } catch (UpstreamException e) {
             stats.upstreamFailed();
             throw failure(e, repository, digest.toString(), false);
+        } catch (IOException e) { // closing the upstream's body
+            throw failure(bodyFailed(upstream, digest, e), repository, digest.toString(), false);
         }
+    }
+
+    /**
+     * Starts storing the upstream's body on a thread of its own, so the fill goes on when its first
+     * client leaves, and registers it for the clients that ask while it runs.
+     */
+    private BlobFill startFill(Caller proxy, FlightKey key, ProxyRoute route, Digest digest, UpstreamBlob body) {
+        BlobFill fill = new BlobFill(
+                digest, body.length().getAsLong(), (offset, length) -> uploads.openStored(digest, offset, length));
+        fills.put(key, fill);
+        Thread.ofVirtual().name("blob-fill " + digest).start(() -> {
+            // unregistered before its readers hear the end: a request after a failure fetches again
+            try (UpstreamBlob b = body) {
+                store(proxy, key.repository(), route, digest, b, fill);
+                fills.remove(key, fill);
+                fill.committed();
+            } catch (RegistryException e) {
+                fills.remove(key, fill);
+                fill.failed(e);
+            } catch (IOException e) {
+                fills.remove(key, fill);
+                fill.failed(
+                        failure(bodyFailed(route.upstream(), digest, e), key.repository(), digest.toString(), false));
+            } catch (RuntimeException | Error e) {
+                fills.remove(key, fill);
+                fill.failed(new RegistryException(
+                        ErrorCode.INTERNAL, "blob " + digest + " could not be stored: " + e, Map.of(), e));
+                throw e;
+            }
+        });
+        return fill;
+    }
+
+    /** Stores the upstream's body; a mismatch is counted and logged, an upstream failure mapped. */
+    private BlobInfo store(
+            Caller proxy, RepositoryName repository, ProxyRoute route, Digest digest, UpstreamBlob b, BlobFill readers)
+            throws IOException {
+        try {
+            return uploads.fill(proxy, repository, route, digest, b, readers);
+        } catch (RegistryException e) {
+            if (e.code() == ErrorCode.UPSTREAM_FAILED) {
+                stats.blobRejected();
+                LOG.log(Level.WARNING, e.getMessage());
+            }
+            throw e;
+        } catch (Uploads.UpstreamBodyException e) {
+            stats.upstreamFailed();
+            throw failure(bodyFailed(route.upstream(), digest, e), repository, digest.toString(), false);
+        }
+    }
+
+    private static UpstreamException bodyFailed(Upstream upstream, Digest digest, IOException e) {
+        return new UpstreamException(
+                UpstreamException.Kind.UNREACHABLE,
+                "upstream " + upstream.name() + " stopped sending blob " + digest + ": " + e.getMessage(),
+                Optional.empty(),
+                e);
     }
 
     /**
@@ -476,6 +559,94 @@ public final class PullThrough {
         }
         return new CacheRemoval(metadata, manifests.events())
                 .root(Caller.job(Caller.PROXY, "evict " + reason), repository, root);
+    }
+
+    /**
+     * The referrers of {@code subject} in a proxied repository: the upstream's index with its exact bytes,
+     * kept with its fetch time and served under the rules of a cached tag (fresh for {@code manifestTtl},
+     * then fetched again; while the upstream cannot answer, the kept answer within {@code staleFor}).
+     *
+     * @return empty when the upstream has no such repository (404) or is no longer configured and nothing
+     *     was kept: the local listing answers (referrer manifests fetched by digest were stored with their
+     *     subject)
+     * @throws RegistryException as {@link #manifest} when the upstream cannot answer and nothing is kept
+     */
+    public Optional<CachedReferrersIndex> referrers(
+            Caller caller, RepositoryName repository, Digest subject, Optional<String> artifactType) {
+        String type = artifactType.orElse("");
+        Optional<ProxyRoute> route = guard.route(repository);
+        Optional<CachedReferrers> kept = metadata.proxy().referrers(repository, subject, type);
+        if (kept.isPresent() && (route.isEmpty() || freshReferrers(kept.get(), route.get(), clock.millis()))) {
+            stats.count(CacheOutcome.HIT);
+            return kept.map(k -> new CachedReferrersIndex(k.index(), k.filtered(), CacheOutcome.HIT));
+        }
+        if (route.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<CachedReferrersIndex> answer = referrerFlights.run(
+                new FlightKey(repository, "referrers " + subject + " " + type),
+                () -> refreshReferrers(repository, route.get(), subject, artifactType));
+        answer.ifPresent(a -> stats.count(a.outcome()));
+        return answer;
+    }
+
+    private static boolean freshReferrers(CachedReferrers kept, ProxyRoute route, long now) {
+        return now - kept.validatedAt()
+                < route.upstream().policy().manifestTtl().toMillis();
+    }
+
+    private Optional<CachedReferrersIndex> refreshReferrers(
+            RepositoryName repository, ProxyRoute route, Digest subject, Optional<String> artifactType) {
+        String type = artifactType.orElse("");
+        long now = clock.millis();
+        Optional<CachedReferrers> kept = metadata.proxy().referrers(repository, subject, type);
+        if (kept.isPresent() && freshReferrers(kept.get(), route, now)) {
+            return kept.map(k -> new CachedReferrersIndex(k.index(), k.filtered(), CacheOutcome.HIT));
+        }
+        Upstream upstream = route.upstream();
+        try {
+            Optional<UpstreamReferrers> fetched = upstream.referrers(route.remote(), subject, artifactType);
+            if (fetched.isEmpty()) {
+                return Optional.empty();
+            }
+            UpstreamReferrers r = validIndex(upstream, fetched.get());
+            metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
+                tx.proxy().putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
+                return null;
+            });
+            CacheOutcome outcome = kept.isEmpty()
+                    ? CacheOutcome.MISS
+                    : Arrays.equals(kept.get().index(), r.index()) ? CacheOutcome.REVALIDATED : CacheOutcome.REFRESHED;
+            return Optional.of(new CachedReferrersIndex(r.index(), r.filtered(), outcome));
+        } catch (UpstreamException e) {
+            stats.upstreamFailed();
+            if (kept.isPresent()
+                    && e.servesStale()
+                    && now - kept.get().validatedAt()
+                            < upstream.policy().staleFor().toMillis()) {
+                return kept.map(k -> new CachedReferrersIndex(k.index(), k.filtered(), CacheOutcome.STALE));
+            }
+            throw failure(e, repository, "referrers of " + subject, kept.isPresent());
+        }
+    }
+
+    /** An index the cache may keep and pass on: bounded as a manifest and parseable as an OCI index. */
+    private UpstreamReferrers validIndex(Upstream upstream, UpstreamReferrers r) throws UpstreamException {
+        String problem = null;
+        if (r.index().length > options.maxManifestBytes()) {
+            problem = "is larger than " + options.maxManifestBytes() + " bytes";
+        } else {
+            try {
+                ManifestParser.parse(MediaTypes.OCI_INDEX, r.index());
+            } catch (RegistryException e) {
+                problem = "is not an image index: " + e.getMessage();
+            }
+        }
+        if (problem != null) {
+            throw new UpstreamException(
+                    UpstreamException.Kind.INVALID, "upstream " + upstream.name() + "'s referrers answer " + problem);
+        }
+        return r;
     }
 
     /** The client's error for an upstream that could not answer and nothing to serve instead. */

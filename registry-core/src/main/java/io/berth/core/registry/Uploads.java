@@ -669,6 +669,21 @@ public final class Uploads {
      */
     BlobInfo fill(Caller proxy, RepositoryName repository, ProxyRoute route, Digest expected, UpstreamBlob body)
             throws UpstreamBodyException {
+        return fill(proxy, repository, route, expected, body, null);
+    }
+
+    /**
+     * As {@link #fill(Caller, RepositoryName, ProxyRoute, Digest, UpstreamBlob)}, handing each chunk to
+     * {@code readers} as it arrives (hashed, before it is stored); null: nobody reads while it fills.
+     */
+    BlobInfo fill(
+            Caller proxy,
+            RepositoryName repository,
+            ProxyRoute route,
+            Digest expected,
+            UpstreamBlob body,
+            BlobFill readers)
+            throws UpstreamBodyException {
         UploadId id = UploadId.random();
         busy.put(id, Boolean.TRUE);
         boolean placed = false;
@@ -676,7 +691,7 @@ public final class Uploads {
             MessageDigest md = expected.algorithm().newMessageDigest();
             // a hostile upstream cannot fill the disk beyond the length it announced (plus one byte to see it lied)
             long bound = body.length().isPresent() ? body.length().getAsLong() + 1 : Long.MAX_VALUE;
-            FillStream in = new FillStream(body.body(), md, bound);
+            FillStream in = new FillStream(body.body(), md, bound, readers);
             long size;
             try {
                 store.createUpload(id);
@@ -746,6 +761,11 @@ public final class Uploads {
         }
     }
 
+    /** Reads a stored blob (a fill's readers that fell behind its window). */
+    InputStream openStored(Digest digest, long offset, long length) throws IOException {
+        return store.open(digest, offset, length);
+    }
+
     /**
      * Links a blob the registry already stores into a cached repository, when one of its cached
      * manifests names it (so no upstream request is needed); the cache's own write. Empty when it is
@@ -767,13 +787,15 @@ public final class Uploads {
     /** An upstream's body, hashed as it is read, bounded, remembering whether the upstream failed. */
     private static final class FillStream extends FilterInputStream {
         private final MessageDigest md;
+        private final BlobFill readers;
         private long remaining;
         UpstreamBodyException failure;
 
-        FillStream(InputStream in, MessageDigest md, long bound) {
+        FillStream(InputStream in, MessageDigest md, long bound, BlobFill readers) {
             super(in);
             this.md = md;
             this.remaining = bound;
+            this.readers = readers;
         }
 
         @Override
@@ -798,6 +820,9 @@ public final class Uploads {
             if (n > 0) {
                 md.update(b, off, n);
                 remaining -= n;
+                if (readers != null) {
+                    readers.arrived(b, off, n);
+                }
             }
             return n;
         }

@@ -3,6 +3,8 @@ package io.berth.core.registry;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,12 +29,15 @@ import io.berth.testsupport.MutableClock;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -256,6 +261,192 @@ class PullThroughTest {
                 pullBlob(layer),
                 "the next pull fetches it again");
         assertEquals(2, upstream.calls("blob"));
+    }
+
+    /** A layer of {@code size} bytes from {@code seed}, pushed to the upstream. */
+    private byte[] bigLayer(int size, int seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        images.blob(REMOTE, bytes);
+        return bytes;
+    }
+
+    private static byte[] readN(InputStream in, int n) throws IOException {
+        byte[] got = in.readNBytes(n);
+        assertEquals(n, got.length);
+        return got;
+    }
+
+    @Test
+    void aColdBlobReachesItsFirstReaderWhileItIsStillArriving() throws Exception {
+        byte[] layer = bigLayer(3 << 20, 1);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        int first = 1 << 20;
+        upstream.stallBlobsAfter(first);
+        BlobSource source = cache.proxy().pull(CLIENT, LOCAL, digest);
+        BlobFill fill = assertInstanceOf(BlobSource.Filling.class, source).fill();
+        assertEquals(layer.length, fill.blob().size(), "the upstream's length, announced before the bytes");
+        try (InputStream in = fill.open(0, layer.length)) {
+            byte[] head = readN(in, first);
+            assertArrayEquals(Arrays.copyOf(layer, first), head, "the first part, while the rest has not arrived");
+            assertEquals(first, fill.received(), "the upstream is still stalled");
+            assertTrue(cache.metadata().blobs().size(digest).isEmpty(), "not recorded before it is verified");
+            upstream.resumeBlobs();
+            assertArrayEquals(Arrays.copyOfRange(layer, first, layer.length), in.readAllBytes());
+        }
+        fill.awaitStored();
+        assertEquals(
+                layer.length, cache.metadata().blobs().linkedSize(LOCAL, digest).orElseThrow());
+        assertEquals(CacheOutcome.HIT, cache.proxy().pull(CLIENT, LOCAL, digest).outcome());
+        assertEquals(1, upstream.calls("blob"));
+    }
+
+    @Test
+    void theLast64KiBWaitForVerificationAndAMismatchFailsEveryReaderAndKeepsNothing() throws Exception {
+        byte[] layer = bigLayer(1 << 20, 2);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.corruptBlobs(true); // same length, last byte changed
+        upstream.stallBlobsAfter(layer.length); // every byte arrived, the end not yet seen
+        BlobFill fill = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        BlobFill joined = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        assertSame(fill, joined, "a second client reads the same fill");
+        int released = layer.length - BlobFill.HOLD_BACK;
+        try (InputStream a = fill.open(0, layer.length);
+                InputStream b = joined.open(0, layer.length)) {
+            assertArrayEquals(Arrays.copyOf(layer, released), readN(a, released));
+            assertArrayEquals(Arrays.copyOf(layer, released), readN(b, released));
+            assertEquals(layer.length, fill.received(), "all arrived, the tail still withheld");
+            upstream.resumeBlobs();
+            BlobFill.FillFailedException cutA = assertThrows(BlobFill.FillFailedException.class, a::readAllBytes);
+            assertEquals(ErrorCode.UPSTREAM_FAILED, cutA.failure().code());
+            assertThrows(BlobFill.FillFailedException.class, b::readAllBytes);
+        }
+        assertEquals(
+                ErrorCode.UPSTREAM_FAILED,
+                assertThrows(RegistryException.class, fill::awaitStored).code());
+        assertTrue(cache.metadata().blobs().size(digest).isEmpty(), "no blob row");
+        assertTrue(cache.blobStore().size(digest).isEmpty(), "no blob file");
+        assertEquals(List.of(), cache.blobStore().listUploads(), "no staging file left");
+        assertEquals(1, cache.proxy().stats().rejectedBlobs());
+
+        upstream.corruptBlobs(false);
+        upstream.stallBlobsAfter(-1);
+        assertArrayEquals(layer, pullBlob(digest), "the next pull fetches it again");
+        assertEquals(2, upstream.calls("blob"));
+    }
+
+    @Test
+    void aShortBodyFailsItsReadersLikeAMismatch() throws Exception {
+        byte[] layer = bigLayer(1 << 20, 3);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.stallBlobsAfter(layer.length / 2);
+        BlobFill fill = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        try (InputStream in = fill.open(0, layer.length)) {
+            readN(in, layer.length / 2);
+            upstream.failBlobBodies(); // the connection breaks mid-body
+            upstream.resumeBlobs();
+            BlobFill.FillFailedException cut = assertThrows(BlobFill.FillFailedException.class, in::readAllBytes);
+            assertEquals(ErrorCode.UPSTREAM_UNAVAILABLE, cut.failure().code());
+        }
+        assertTrue(cache.metadata().blobs().size(digest).isEmpty());
+        assertEquals(List.of(), cache.blobStore().listUploads());
+    }
+
+    @Test
+    void hundredConcurrentReadersOfAFillingBlobMakeOneUpstreamCall() throws Exception {
+        byte[] layer = bigLayer(3 << 20, 4); // larger than a fill's window: late readers go on from the store
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.stallBlobsAfter(256 * 1024);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            List<Future<byte[]>> reads = new ArrayList<>();
+            CountDownLatch started = new CountDownLatch(100);
+            for (int i = 0; i < 100; i++) {
+                reads.add(pool.submit(() -> {
+                    started.countDown();
+                    BlobSource source = cache.proxy().pull(CLIENT, LOCAL, digest);
+                    if (source instanceof BlobSource.Filling f) {
+                        try (InputStream in = f.fill().open(0, layer.length)) {
+                            return in.readAllBytes();
+                        }
+                    }
+                    try (InputStream in = cache.blobs().open(LOCAL, source.blob(), 0, layer.length)) {
+                        return in.readAllBytes();
+                    }
+                }));
+            }
+            started.await();
+            Thread.sleep(200); // let them pile up on the stalled fill (not asserted on)
+            upstream.resumeBlobs();
+            for (Future<byte[]> r : reads) {
+                assertArrayEquals(layer, r.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, upstream.calls("blob"));
+    }
+
+    private Optional<CachedReferrersIndex> referrers(Digest subject, Optional<String> artifactType) {
+        return cache.proxy().referrers(CLIENT, LOCAL, subject, artifactType);
+    }
+
+    @Test
+    void referrersPassThroughWithTheirExactBytesAndAreKeptForOutages() throws Exception {
+        Digest subject = images.image(REMOTE, "v1", "one");
+        Digest signature = images.referrer(REMOTE, subject, "sig");
+        byte[] upstreamIndex = upstream.referrers(REMOTE, subject, Optional.empty())
+                .orElseThrow()
+                .index();
+
+        CachedReferrersIndex cold = referrers(subject, Optional.empty()).orElseThrow();
+        assertEquals(CacheOutcome.MISS, cold.outcome());
+        assertArrayEquals(upstreamIndex, cold.index(), "the upstream's bytes, not a re-encoding");
+        assertFalse(cold.filtered());
+        assertTrue(new String(cold.index(), StandardCharsets.UTF_8).contains(signature.toString()));
+        int calls = upstream.calls("referrers");
+        assertEquals(
+                CacheOutcome.HIT,
+                referrers(subject, Optional.empty()).orElseThrow().outcome());
+        assertEquals(calls, upstream.calls("referrers"), "fresh: no upstream request");
+
+        String type = "application/vnd.oci.image.config.v1+json";
+        CachedReferrersIndex filtered = referrers(subject, Optional.of(type)).orElseThrow();
+        assertTrue(filtered.filtered(), "the upstream applied the filter: OCI-Filters-Applied");
+
+        // the signature by digest: exactly the upstream's bytes, so its digest (and a verifier's check) holds
+        CachedManifest sig = get(signature);
+        assertEquals(
+                signature, Digest.compute(DigestAlgorithm.SHA256, sig.record().payload()));
+        assertArrayEquals(
+                origin.manifests().head(REMOTE, signature).payload(),
+                sig.record().payload());
+
+        clock.advance(TTL.plusSeconds(1));
+        assertEquals(
+                CacheOutcome.REVALIDATED,
+                referrers(subject, Optional.empty()).orElseThrow().outcome());
+        images.referrer(REMOTE, subject, "sbom");
+        clock.advance(TTL.plusSeconds(1));
+        CachedReferrersIndex refreshed = referrers(subject, Optional.empty()).orElseThrow();
+        assertEquals(CacheOutcome.REFRESHED, refreshed.outcome());
+
+        upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+        clock.advance(TTL.plusSeconds(1));
+        CachedReferrersIndex stale = referrers(subject, Optional.empty()).orElseThrow();
+        assertEquals(CacheOutcome.STALE, stale.outcome());
+        assertArrayEquals(refreshed.index(), stale.index());
+        assertEquals(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                code(() -> referrers(subject, Optional.of("application/other"))),
+                "nothing kept for that filter: 503");
+        Digest uncachedSignature = images.referrer(REMOTE, subject, "another");
+        assertEquals(ErrorCode.UPSTREAM_UNAVAILABLE, code(() -> get(uncachedSignature)), "uncached referrer: 503");
+        clock.advance(STALE_FOR);
+        assertEquals(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                code(() -> referrers(subject, Optional.empty())),
+                "past stale-for: 503");
     }
 
     @Test

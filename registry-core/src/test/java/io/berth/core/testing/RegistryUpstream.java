@@ -3,7 +3,9 @@ package io.berth.core.testing;
 import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.metadata.ManifestRecord;
+import io.berth.core.metadata.ReferrerRecord;
 import io.berth.core.model.Digest;
+import io.berth.core.model.MediaTypes;
 import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
@@ -21,9 +23,11 @@ import io.berth.core.registry.BlobInfo;
 import io.berth.core.registry.Page;
 import io.berth.core.registry.Registry;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +54,9 @@ public final class RegistryUpstream implements Upstream {
     private volatile Duration retryAfter;
     private volatile boolean corrupt;
     private volatile CountDownLatch gate = new CountDownLatch(0);
+    private volatile long stallAfter = -1;
+    private volatile boolean bodiesFail;
+    private volatile CountDownLatch stall = new CountDownLatch(0);
 
     public RegistryUpstream(String name, Registry origin) {
         this.name = name;
@@ -88,6 +95,24 @@ public final class RegistryUpstream implements Upstream {
     /** Blobs come with their last byte changed (same length), as from a broken or hostile upstream. */
     public void corruptBlobs(boolean corrupt) {
         this.corrupt = corrupt;
+    }
+
+    /**
+     * Blob bodies send their first {@code bytes} bytes, then stall until {@link #resumeBlobs()}, as an
+     * upstream does whose link slows down mid-transfer (negative: no stall).
+     */
+    public void stallBlobsAfter(long bytes) {
+        stallAfter = bytes;
+        stall = new CountDownLatch(1);
+    }
+
+    public void resumeBlobs() {
+        stall.countDown();
+    }
+
+    /** Blob bodies being read fail from now on (a connection reset mid-body). */
+    public void failBlobBodies() {
+        bodiesFail = true;
     }
 
     /** Calls wait until {@link #release()}. */
@@ -202,6 +227,9 @@ public final class RegistryUpstream implements Upstream {
                 throw new UncheckedIOException(e);
             }
         }
+        if (stallAfter >= 0) {
+            in = new Stalling(in, stallAfter, stall, this);
+        }
         return Optional.of(new UpstreamBlob(in, OptionalLong.of(blob.get().size())));
     }
 
@@ -209,7 +237,24 @@ public final class RegistryUpstream implements Upstream {
     public Optional<UpstreamReferrers> referrers(RepositoryName remote, Digest subject, Optional<String> artifactType)
             throws UpstreamException {
         call("referrers");
-        return Optional.empty();
+        StringBuilder entries = new StringBuilder();
+        for (ReferrerRecord r : origin.listings()
+                .referrers(remote, subject, artifactType.orElse(null), null, null)
+                .referrers()) {
+            entries.append(entries.isEmpty() ? "" : ",")
+                    .append("\n  {\"mediaType\": \"")
+                    .append(r.mediaType())
+                    .append("\", \"digest\": \"")
+                    .append(r.digest())
+                    .append("\", \"size\": ")
+                    .append(r.size())
+                    .append(r.artifactType() == null ? "" : ", \"artifactType\": \"" + r.artifactType() + "\"")
+                    .append('}');
+        }
+        // spaced and ordered as Berth would not write it: a cache that re-encodes is caught by its bytes
+        String index = "{\"schemaVersion\": 2, \"mediaType\": \"" + MediaTypes.OCI_INDEX + "\",\n \"manifests\": ["
+                + entries + "]}\n";
+        return Optional.of(new UpstreamReferrers(index.getBytes(StandardCharsets.UTF_8), artifactType.isPresent()));
     }
 
     @Override
@@ -233,5 +278,49 @@ public final class RegistryUpstream implements Upstream {
                 Optional.empty(),
                 calls(),
                 0);
+    }
+
+    /** A body that stops after {@code after} bytes until its latch opens. */
+    private static final class Stalling extends FilterInputStream {
+        private final CountDownLatch resume;
+        private final RegistryUpstream owner;
+        private long before;
+
+        Stalling(InputStream in, long after, CountDownLatch resume, RegistryUpstream owner) {
+            super(in);
+            this.before = after;
+            this.resume = resume;
+            this.owner = owner;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (before == 0) {
+                try {
+                    if (!resume.await(60, TimeUnit.SECONDS)) {
+                        throw new IOException("stalled upstream never resumed");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
+                }
+                before = -1;
+            }
+            if (owner.bodiesFail) {
+                throw new IOException("connection reset (test)");
+            }
+            int n = in.read(b, off, before > 0 ? (int) Math.min(len, before) : len);
+            if (n > 0 && before > 0) {
+                before -= n;
+            }
+            return n;
+        }
     }
 }

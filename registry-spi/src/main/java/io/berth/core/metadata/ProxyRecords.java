@@ -1,5 +1,6 @@
 package io.berth.core.metadata;
 
+import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import java.util.List;
 import java.util.Optional;
@@ -8,7 +9,7 @@ import java.util.OptionalLong;
 /**
  * What a pull-through cache keeps beside the content itself: which repositories are cached from which
  * upstream, and when the upstream last confirmed each cached tag (the tag itself is a {@link TagRecords}
- * row like any other). Deleting a repository deletes its rows.
+ * row like any other), and the upstream's referrers answers. Deleting a repository deletes its rows.
  */
 public interface ProxyRecords {
 
@@ -21,6 +22,12 @@ public interface ProxyRecords {
     /** When the upstream last confirmed where the cached tag points (epoch millis); empty if never. */
     OptionalLong validatedAt(RepositoryName repository, String tag);
 
+    /**
+     * The upstream's referrers answer kept for {@code subject} under the filter {@code artifactType}
+     * (empty string: no filter).
+     */
+    Optional<CachedReferrers> referrers(RepositoryName repository, Digest subject, String artifactType);
+
     /** The changes, inside a {@link MetadataTransaction}. */
     interface Writes extends ProxyRecords {
 
@@ -32,5 +39,8 @@ public interface ProxyRecords {
 
         /** The tag is no longer cached; false when it had no row. */
         boolean forgetTag(RepositoryName repository, String tag);
+
+        /** Keeps (or replaces) the upstream's referrers answer for {@code subject} under {@code artifactType}. */
+        void putReferrers(RepositoryName repository, Digest subject, String artifactType, CachedReferrers answer);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.metadata.BlobRecord;
+import io.berth.core.metadata.CachedReferrers;
 import io.berth.core.metadata.CachedRepository;
 import io.berth.core.metadata.ManifestKey;
 import io.berth.core.metadata.ManifestRecord;
@@ -500,6 +501,43 @@ public abstract class MetadataStoreContract {
         assertTrue((boolean) store.inTransaction(tx -> tx.proxy().forgetTag(cached, "latest")));
         assertFalse((boolean) store.inTransaction(tx -> tx.proxy().forgetTag(cached, "latest")));
         assertTrue(store.proxy().validatedAt(cached, "latest").isEmpty());
+    }
+
+    @Test
+    void cachedReferrersKeepTheirExactBytesFilterAndValidationTime() {
+        RepositoryName cached = RepositoryName.of("hub/library/signed");
+        Digest subject = Digest.compute(DigestAlgorithm.SHA256, "subject".getBytes(StandardCharsets.UTF_8));
+        byte[] all = "{\"schemaVersion\":2,  \"manifests\":[]}".getBytes(StandardCharsets.UTF_8);
+        byte[] signatures = "{\"schemaVersion\":2,\"manifests\":[ ]}".getBytes(StandardCharsets.UTF_8);
+        assertTrue(store.proxy().referrers(cached, subject, "").isEmpty());
+        store.inTransaction(tx -> {
+            tx.repositories().ensure(cached);
+            tx.proxy().putReferrers(cached, subject, "", new CachedReferrers(all, false, 1000));
+            tx.proxy().putReferrers(cached, subject, "application/x-sig", new CachedReferrers(signatures, true, 1200));
+            return null;
+        });
+        CachedReferrers unfiltered =
+                store.proxy().referrers(cached, subject, "").orElseThrow();
+        assertArrayEquals(all, unfiltered.index(), "exact bytes, whitespace included");
+        assertFalse(unfiltered.filtered());
+        assertEquals(1000, unfiltered.validatedAt());
+        CachedReferrers filtered =
+                store.proxy().referrers(cached, subject, "application/x-sig").orElseThrow();
+        assertArrayEquals(signatures, filtered.index());
+        assertTrue(filtered.filtered());
+        assertTrue(store.proxy().referrers(cached, subject, "application/other").isEmpty());
+        assertTrue(store.proxy().referrers(REPO, subject, "").isEmpty());
+        store.inTransaction(tx -> {
+            tx.proxy().putReferrers(cached, subject, "", new CachedReferrers(signatures, false, 2500));
+            return null;
+        });
+        assertArrayEquals(
+                signatures,
+                store.proxy().referrers(cached, subject, "").orElseThrow().index());
+        assertEquals(
+                2500, store.proxy().referrers(cached, subject, "").orElseThrow().validatedAt(), "replaced");
+        assertTrue((boolean) store.inTransaction(tx -> tx.repositories().delete(cached, ORIGIN)));
+        assertTrue(store.proxy().referrers(cached, subject, "").isEmpty(), "deleted with the repository");
     }
 
     @Test

@@ -28,7 +28,8 @@ public final class Migrations {
             "V4__admin",
             "V5__robots",
             "V6__byte_order",
-            "V7__proxy_cache");
+            "V7__proxy_cache",
+            "V8__proxy_referrers");
     /** The advisory lock key PostgreSQL instances take while migrating ("berth" in ASCII). */
     static final long ADVISORY_LOCK = 0x6265727468L;
 

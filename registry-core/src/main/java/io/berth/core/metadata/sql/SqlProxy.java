@@ -1,7 +1,9 @@
 package io.berth.core.metadata.sql;
 
+import io.berth.core.metadata.CachedReferrers;
 import io.berth.core.metadata.CachedRepository;
 import io.berth.core.metadata.ProxyRecords;
+import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -9,7 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-/** The SQL of {@link ProxyRecords}: tables {@code proxy_repositories} and {@code proxy_tags}. */
+/** The SQL of {@link ProxyRecords}: tables {@code proxy_repositories}, {@code proxy_tags} and
+ * {@code proxy_referrers}. */
 final class SqlProxy implements ProxyRecords.Writes {
     private final SqlSession session;
 
@@ -87,5 +90,35 @@ final class SqlProxy implements ProxyRecords.Writes {
                     ps.setString(2, tag);
                 })
                 > 0;
+    }
+
+    @Override
+    public Optional<CachedReferrers> referrers(RepositoryName repository, Digest subject, String artifactType) {
+        return session.queryOne(
+                "SELECT payload, filtered, validated_at FROM proxy_referrers"
+                        + " WHERE repository = ? AND subject = ? AND artifact_type = ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, subject.toString());
+                    ps.setString(3, artifactType);
+                },
+                rs -> new CachedReferrers(rs.getBytes(1), rs.getInt(2) != 0, rs.getLong(3)));
+    }
+
+    @Override
+    public void putReferrers(RepositoryName repository, Digest subject, String artifactType, CachedReferrers answer) {
+        session.update(
+                "INSERT INTO proxy_referrers (repository, subject, artifact_type, payload, filtered, validated_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (repository, subject, artifact_type) DO UPDATE"
+                        + " SET payload = excluded.payload, filtered = excluded.filtered,"
+                        + " validated_at = excluded.validated_at",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, subject.toString());
+                    ps.setString(3, artifactType);
+                    ps.setBytes(4, answer.index());
+                    ps.setInt(5, answer.filtered() ? 1 : 0);
+                    ps.setLong(6, answer.validatedAt());
+                });
     }
 }

@@ -120,6 +120,7 @@ final class SqlRepositories implements RepositoryRecords.Writes {
                 "repository_blobs",
                 "upload_sessions",
                 "proxy_tags",
+                "proxy_referrers",
                 "proxy_repositories")) {
             session.update("DELETE FROM " + table + " WHERE repository = ?", ps -> ps.setString(1, r));
         }

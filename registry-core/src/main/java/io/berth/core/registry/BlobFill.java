@@ -1,0 +1,200 @@
+package io.berth.core.registry;
+
+import io.berth.core.error.RegistryException;
+import io.berth.core.model.Digest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Objects;
+
+/**
+ * A blob a pull-through cache is fetching from its upstream, readable while it arrives. The fill's
+ * thread hands every chunk it reads from the upstream to {@link #arrived} (after hashing it, before
+ * storing it) and never waits for readers; readers copy from a window of the last {@link #WINDOW}
+ * bytes. A reader that fell behind the window waits for the commit and goes on from the stored blob,
+ * so memory stays bounded whatever the blob's size and the readers' speed.
+ *
+ * <p>Bytes before verification: at most {@code size - }{@link #HOLD_BACK} are released until the digest
+ * and the length matched and the blob was stored. A blob that does not match therefore never reaches a
+ * reader whole: on a mismatch, a short body or an upstream error every reader's stream fails ({@link
+ * FillFailedException}) before its end, and the HTTP layer cuts the response it announced in full.
+ */
+public final class BlobFill {
+    /** The tail withheld until the bytes are verified (all of a smaller blob). */
+    static final int HOLD_BACK = 64 * 1024;
+    /** Memory per fill shared by its readers. */
+    static final int WINDOW = 1 << 20;
+
+    /** Opens the stored blob once the fill committed it (readers that fell behind the window). */
+    interface StoredBlob {
+        InputStream open(long offset, long length) throws IOException;
+    }
+
+    private final BlobInfo blob;
+    private final StoredBlob stored;
+    private final byte[] window;
+    private long received;
+    private boolean committed;
+    private RegistryException failure;
+
+    BlobFill(Digest digest, long size, StoredBlob stored) {
+        this.blob = new BlobInfo(digest, size);
+        this.stored = Objects.requireNonNull(stored, "stored");
+        this.window = new byte[(int) Math.max(1, Math.min(WINDOW, size))];
+    }
+
+    /** The blob as the upstream announced it (digest and length). */
+    public BlobInfo blob() {
+        return blob;
+    }
+
+    /** Bytes received from the upstream so far (tests, figures). */
+    public synchronized long received() {
+        return received;
+    }
+
+    /** The fill's thread: bytes as they arrive from the upstream, in order. */
+    synchronized void arrived(byte[] b, int off, int len) {
+        int done = 0;
+        while (done < len) {
+            int at = (int) ((received + done) % window.length);
+            int n = Math.min(len - done, window.length - at);
+            System.arraycopy(b, off + done, window, at, n);
+            done += n;
+        }
+        received += len;
+        notifyAll();
+    }
+
+    /** The fill's thread: verified, stored and recorded; every byte may be released. */
+    synchronized void committed() {
+        committed = true;
+        notifyAll();
+    }
+
+    /** The fill's thread: the bytes were wrong, short, or did not arrive; nothing was kept. */
+    synchronized void failed(RegistryException e) {
+        failure = e;
+        notifyAll();
+    }
+
+    /** Waits until the blob is stored; its failure when the fill failed. */
+    synchronized BlobInfo awaitStored() {
+        boolean interrupted = false;
+        try {
+            while (!committed && failure == null) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return blob;
+    }
+
+    /** {@code length} bytes from {@code offset}, as they are released. */
+    public InputStream open(long offset, long length) {
+        if (offset < 0 || length < 0 || offset + length > blob.size()) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " outside " + blob.size());
+        }
+        return new Reader(offset, offset + length);
+    }
+
+    /** A reader's stream failed because the fill failed: the response must not look complete. */
+    public static final class FillFailedException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final transient RegistryException failure;
+
+        FillFailedException(RegistryException failure) {
+            super(failure.getMessage(), failure);
+            this.failure = failure;
+        }
+
+        /** What the client would have been told had nothing been sent yet. */
+        public RegistryException failure() {
+            return failure;
+        }
+    }
+
+    private final class Reader extends InputStream {
+        private final long end;
+        private long position;
+        private InputStream fromStore;
+
+        Reader(long offset, long end) {
+            this.position = offset;
+            this.end = end;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (position >= end) {
+                return -1;
+            }
+            if (fromStore == null) {
+                synchronized (BlobFill.this) {
+                    while (true) {
+                        if (failure != null) {
+                            throw new FillFailedException(failure);
+                        }
+                        if (position >= end) {
+                            return -1;
+                        }
+                        if (position < received - window.length) {
+                            if (committed) {
+                                break; // fell behind the window: the stored blob has the rest
+                            }
+                        } else {
+                            long released = committed ? blob.size() : Math.min(received, blob.size() - HOLD_BACK);
+                            if (position < released) {
+                                int at = (int) (position % window.length);
+                                int n = (int) Math.min(
+                                        Math.min(len, released - position),
+                                        Math.min(end - position, window.length - at));
+                                System.arraycopy(window, at, b, off, n);
+                                position += n;
+                                return n;
+                            }
+                        }
+                        try {
+                            BlobFill.this.wait();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IOException("interrupted while waiting for blob " + blob.digest(), e);
+                        }
+                    }
+                }
+                fromStore = stored.open(position, end - position);
+            }
+            int n = fromStore.read(b, off, (int) Math.min(len, end - position));
+            if (n > 0) {
+                position += n;
+            }
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (fromStore != null) {
+                fromStore.close();
+            }
+        }
+    }
+}

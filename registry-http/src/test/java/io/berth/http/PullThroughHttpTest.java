@@ -52,6 +52,7 @@ class PullThroughHttpTest {
     Images images;
     RegistryUpstream upstream;
     TestRegistry cache;
+    final HttpClient streaming = HttpClient.newHttpClient();
 
     @BeforeEach
     void open() throws IOException {
@@ -66,6 +67,7 @@ class PullThroughHttpTest {
 
     @AfterEach
     void close() {
+        streaming.shutdownNow();
         cache.close();
         origin.close();
     }
@@ -215,10 +217,12 @@ class PullThroughHttpTest {
         return images.blob(REMOTE, bytes).digest();
     }
 
-    private static HttpResponse<InputStream> stream(URI uri) throws Exception {
-        try (HttpClient client = HttpClient.newHttpClient()) {
-            return client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofInputStream());
-        }
+    /**
+     * A response whose body is read as it arrives. The client stays open until the test ends: closed
+     * here, before the body was read, {@code HttpClient.close} waited for the stalled exchange for good.
+     */
+    private HttpResponse<InputStream> stream(URI uri) throws Exception {
+        return streaming.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
     @Test

@@ -340,16 +340,29 @@ public final class PullThrough {
                     ? new BlobSource.Filling(filling)
                     : new BlobSource.Stored(filling.blob(), CacheOutcome.MISS); // the upstream's length
         }
-        Optional<BlobInfo> shared = uploads.linkCached(repository, digest);
-        if (shared.isPresent()) {
-            return new BlobSource.Stored(shared.get(), CacheOutcome.HIT);
-        }
         Optional<ProxyRoute> route = guard.route(repository);
         if (route.isEmpty()) {
             throw blobUnknown(repository, digest);
         }
         Upstream upstream = route.get().upstream();
         try {
+            OptionalLong stored = metadata.blobs().size(digest);
+            if (stored.isPresent()) {
+                // Held for another repository. A cached manifest is the upstream's word and may name any
+                // digest (a sparse or hostile upstream), so the blob is linked only when the upstream
+                // confirms it holds it, at the same size: a HEAD, no transfer. Linked on the manifest's
+                // word alone, a local repository's private blob was handed to anyone knowing its digest.
+                OptionalLong there = upstream.blobSize(route.get().remote(), digest);
+                if (there.isEmpty()) {
+                    throw blobUnknown(repository, digest);
+                }
+                if (there.getAsLong() == stored.getAsLong()) {
+                    Optional<BlobInfo> shared = uploads.linkCached(repository, digest);
+                    if (shared.isPresent()) {
+                        return new BlobSource.Stored(shared.get(), CacheOutcome.HIT);
+                    }
+                }
+            }
             if (!fetch) {
                 OptionalLong size = upstream.blobSize(route.get().remote(), digest);
                 if (size.isEmpty()) {

@@ -13,6 +13,8 @@ import io.berth.core.error.ErrorCode;
 import io.berth.core.error.RegistryException;
 import io.berth.core.error.StorageFailures;
 import io.berth.core.metadata.MetadataException;
+import io.berth.core.registry.CacheOutcome;
+import io.berth.core.registry.ProxyStats;
 import io.berth.core.registry.Registry;
 import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.DirectHandler;
@@ -151,6 +153,7 @@ public final class BerthHttpServer {
         }
         this.access = AccessControl.from(config, robots, registry.clock());
         loginMetrics(metrics, access);
+        proxyMetrics(metrics, registry.proxy().stats());
         ClientRateLimiter limiter = new ClientRateLimiter(
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT), config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
         Optional<PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
@@ -221,6 +224,39 @@ public final class BerthHttpServer {
                 config.duration(ConfigKeys.HTTP_IDLE_TIMEOUT));
         tls.ifPresent(t -> builder.tls(t.current()));
         this.server = builder.build();
+    }
+
+    /** What the pull-through caches did: reads by outcome, upstream failures, bytes fetched and saved. */
+    private static void proxyMetrics(HttpMetrics metrics, ProxyStats stats) {
+        for (CacheOutcome outcome : CacheOutcome.values()) {
+            metrics.counter(
+                    "berth.proxy.reads",
+                    "Reads of pull-through caches (manifests, blobs, tag lists, referrers) by outcome.",
+                    stats,
+                    s -> s.served(outcome),
+                    "outcome",
+                    outcome.header());
+        }
+        metrics.counter(
+                "berth.proxy.upstream.failures",
+                "Upstream requests of pull-through caches that failed (any kind).",
+                stats,
+                ProxyStats::upstreamFailures);
+        metrics.counter(
+                "berth.proxy.blobs.rejected",
+                "Blobs from upstreams whose bytes did not match their digest or length: never served, never kept.",
+                stats,
+                ProxyStats::rejectedBlobs);
+        metrics.counter(
+                "berth.proxy.upstream.bytes",
+                "Bytes of blobs fetched from upstreams and stored.",
+                stats,
+                ProxyStats::upstreamBytes);
+        metrics.counter(
+                "berth.proxy.saved.bytes",
+                "Bytes of blobs served from pull-through caches: what no upstream had to send.",
+                stats,
+                ProxyStats::savedBytes);
     }
 
     /** What the login defences did: bcrypt checks run, logins refused unchecked, addresses and names tracked. */

@@ -27,6 +27,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -278,6 +279,29 @@ class PullThroughHttpTest {
         assertEquals(200, fixed.statusCode());
         assertArrayEquals(layer, fixed.body(), "nothing wrong was kept: fetched again");
         assertEquals(3, upstream.calls("blob"));
+    }
+
+    @Test
+    void metricsCountReadsByOutcomeAndTheBytesFetchedAndSaved() throws Exception {
+        byte[] layer = new byte[300_000];
+        Digest digest = bigLayer(layer, 4);
+        assertEquals("miss", cacheHeader(cache.get(BASE + "/blobs/" + digest)));
+        assertEquals("hit", cacheHeader(cache.get(BASE + "/blobs/" + digest)));
+        assertEquals("hit", cacheHeader(cache.get(BASE + "/blobs/" + digest)));
+        String scrape = new String(cache.get("/metrics").body(), StandardCharsets.UTF_8);
+        assertEquals(1.0, metric(scrape, "berth_proxy_reads_total{outcome=\"miss\"}"), scrape);
+        assertEquals(2.0, metric(scrape, "berth_proxy_reads_total{outcome=\"hit\"}"), scrape);
+        assertEquals(layer.length, metric(scrape, "berth_proxy_upstream_bytes_total"), scrape);
+        assertEquals(2.0 * layer.length, metric(scrape, "berth_proxy_saved_bytes_total"), scrape);
+        assertEquals(0.0, metric(scrape, "berth_proxy_blobs_rejected_total"), scrape);
+    }
+
+    private static double metric(String scrape, String series) {
+        return scrape.lines()
+                .filter(l -> l.startsWith(series + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + series));
     }
 
     @Test

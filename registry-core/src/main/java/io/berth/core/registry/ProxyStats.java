@@ -11,6 +11,8 @@ public final class ProxyStats {
     private final LongAdder stale = new LongAdder();
     private final LongAdder upstreamFailures = new LongAdder();
     private final LongAdder rejectedBlobs = new LongAdder();
+    private final LongAdder upstreamBytes = new LongAdder();
+    private final LongAdder savedBytes = new LongAdder();
 
     void count(CacheOutcome outcome) {
         switch (outcome) {
@@ -28,6 +30,16 @@ public final class ProxyStats {
 
     void blobRejected() {
         rejectedBlobs.increment();
+    }
+
+    /** A blob of {@code bytes} was fetched from an upstream and stored. */
+    void fetched(long bytes) {
+        upstreamBytes.add(bytes);
+    }
+
+    /** A blob of {@code bytes} was served from the cache: bytes no upstream had to send. */
+    void saved(long bytes) {
+        savedBytes.add(bytes);
     }
 
     /** Reads answered (manifests and blobs) with the outcome. */
@@ -49,5 +61,15 @@ public final class ProxyStats {
     /** Blobs whose bytes from an upstream did not match their digest or length (never served, never kept). */
     public long rejectedBlobs() {
         return rejectedBlobs.sum();
+    }
+
+    /** Bytes of blobs fetched from upstreams and stored. */
+    public long upstreamBytes() {
+        return upstreamBytes.sum();
+    }
+
+    /** Bytes of blobs served from the cache (GETs that were hits): what no upstream had to send. */
+    public long savedBytes() {
+        return savedBytes.sum();
     }
 }

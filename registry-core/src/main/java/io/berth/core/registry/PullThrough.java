@@ -307,6 +307,7 @@ public final class PullThrough {
         BlobSource answer;
         if (linked.isPresent()) {
             answer = new BlobSource.Stored(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
+            stats.saved(linked.getAsLong());
         } else {
             BlobFill filling = fills.get(key);
             answer = filling != null
@@ -426,7 +427,9 @@ public final class PullThrough {
             Caller proxy, RepositoryName repository, ProxyRoute route, Digest digest, UpstreamBlob b, BlobFill readers)
             throws IOException {
         try {
-            return uploads.fill(proxy, repository, route, digest, b, readers);
+            BlobInfo stored = uploads.fill(proxy, repository, route, digest, b, readers);
+            stats.fetched(stored.size());
+            return stored;
         } catch (RegistryException e) {
             if (e.code() == ErrorCode.UPSTREAM_FAILED) {
                 stats.blobRejected();

@@ -335,13 +335,13 @@ class ReplicationProcessTest extends ReplicationFixture {
         assertEquals(
                 1,
                 log.lines()
-                        .filter(l -> l.contains(" WARN io.berth.replicator") && l.contains("site-b"))
+                        .filter(l -> l.contains(" WARN io.berth.oci.Reachability") && l.contains("site-b"))
                         .count(),
                 "one WARN when it went away:\n" + log);
         assertEquals(
                 1,
                 log.lines()
-                        .filter(l -> l.contains(" INFO io.berth.replicator")
+                        .filter(l -> l.contains(" INFO io.berth.oci.Reachability")
                                 && l.contains("site-b")
                                 && l.contains("answers again"))
                         .count(),

@@ -405,6 +405,75 @@ class ProxyProcessTest {
     }
 
     @Test
+    void aSignaturePassesThroughTheCacheWithItsBytesAndOutlivesTheLink() throws Exception {
+        String repo = "library/signed";
+        TestImage subject = TestImage.of("signed image");
+        PushedImage image = pusher().pushImage(repo, "1", subject);
+        // a cosign-style signature: an artifact manifest whose subject is the image
+        String sigType = "application/vnd.dev.cosign.artifact.sig.v1+json";
+        byte[] payload = ("{\"critical\":{\"image\":{\"docker-manifest-digest\":\"" + image.manifest() + "\"}}}")
+                .getBytes(StandardCharsets.UTF_8);
+        Digest payloadDigest = pusher().pushBlob(repo, payload);
+        Digest empty = pusher().pushBlob(repo, "{}".getBytes(StandardCharsets.UTF_8));
+        byte[] signature = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST
+                        + "\",\"artifactType\":\"" + sigType
+                        + "\",\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"" + empty
+                        + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.dev.cosign.simplesigning.v1+json\","
+                        + "\"digest\":\"" + payloadDigest + "\",\"size\":" + payload.length
+                        + ",\"annotations\":{\"dev.cosignproject.cosign/signature\":\"MEUCIQ-test\"}}],"
+                        + "\"subject\":{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\""
+                        + image.manifest() + "\",\"size\":" + subject.manifest().length + "}}")
+                .getBytes(StandardCharsets.UTF_8);
+        Digest sig = TestImage.sha256(signature);
+        assertEquals(sig, pusher().pushManifest(repo, sig.toString(), MediaTypes.OCI_MANIFEST, signature));
+
+        pullThroughCache(repo, "1", image);
+        String referrers = "/v2/" + repo + "/referrers/" + image.manifest();
+        OciResponse listed = get(referrers).expect(200);
+        assertEquals("miss", cacheHeader(listed), listed::toString);
+        JsonNode index = JSON.readTree(listed.body());
+        assertEquals(1, index.path("manifests").size(), listed::toString);
+        assertEquals(
+                sig.toString(), index.path("manifests").get(0).path("digest").asText());
+        assertEquals(
+                sigType, index.path("manifests").get(0).path("artifactType").asText());
+        OciResponse filtered = get(referrers + "?artifactType=" + sigType).expect(200);
+        assertEquals("artifactType", filtered.header("OCI-Filters-Applied").orElse(""), filtered::toString);
+        // the signature's exact bytes, so a verifier's digest check holds through the cache
+        OciResponse pulled = get("/v2/" + repo + "/manifests/" + sig).expect(200);
+        assertEquals(sig, TestImage.sha256(pulled.body()), pulled::toString);
+        assertEquals(
+                payloadDigest,
+                TestImage.sha256(get("/v2/" + repo + "/blobs/" + payloadDigest)
+                        .expect(200)
+                        .body()));
+        long fetched = upstreamGets("/v2/" + repo + "/manifests/" + sig);
+        assertEquals(1, fetched, () -> String.valueOf(front.seen("/v2/" + repo)));
+
+        link.cut();
+        try {
+            // manifest-ttl 0s: the kept referrers answer is due and hub cannot be asked
+            OciResponse kept = get(referrers).expect(200);
+            assertEquals("stale", cacheHeader(kept), kept::toString);
+            assertEquals(
+                    sig.toString(),
+                    JSON.readTree(kept.body())
+                            .path("manifests")
+                            .get(0)
+                            .path("digest")
+                            .asText());
+            OciResponse held = get("/v2/" + repo + "/manifests/" + sig).expect(200);
+            assertEquals("hit", cacheHeader(held), held::toString);
+            assertEquals(sig, TestImage.sha256(held.body()));
+            assertEquals(
+                    image.manifest().toString(),
+                    JSON.readTree(held.body()).path("subject").path("digest").asText());
+        } finally {
+            link.restore();
+        }
+    }
+
+    @Test
     void wrongBlobBytesAreNeverServedNorKept() throws Exception {
         byte[] layer = "the right bytes of this layer, as pushed".getBytes(StandardCharsets.UTF_8);
         PushedImage image = pusher().pushImage(

@@ -15,6 +15,7 @@ import io.berth.core.error.StorageFailures;
 import io.berth.core.metadata.MetadataException;
 import io.berth.core.registry.CacheOutcome;
 import io.berth.core.registry.ProxyStats;
+import io.berth.core.registry.PullThrough;
 import io.berth.core.registry.Registry;
 import io.berth.http.helidon.HelidonFastPaths;
 import io.helidon.http.DirectHandler;
@@ -38,6 +39,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -153,7 +155,7 @@ public final class BerthHttpServer {
         }
         this.access = AccessControl.from(config, robots, registry.clock());
         loginMetrics(metrics, access);
-        proxyMetrics(metrics, registry.proxy().stats());
+        proxyMetrics(metrics, registry.proxy());
         ClientRateLimiter limiter = new ClientRateLimiter(
                 config.intCount(ConfigKeys.HTTP_RATE_LIMIT), config.intCount(ConfigKeys.HTTP_RATE_LIMIT_BURST));
         Optional<PublicUrl> publicUrl = config.publicUrl(ConfigKeys.HTTP_PUBLIC_URL);
@@ -226,37 +228,56 @@ public final class BerthHttpServer {
         this.server = builder.build();
     }
 
-    /** What the pull-through caches did: reads by outcome, upstream failures, bytes fetched and saved. */
-    private static void proxyMetrics(HttpMetrics metrics, ProxyStats stats) {
-        for (CacheOutcome outcome : CacheOutcome.values()) {
+    /**
+     * The pull-through caches' counters, per configured upstream and {@link ProxyStats#REMOVED} (repositories
+     * cached from an upstream no longer configured).
+     */
+    private static void proxyMetrics(HttpMetrics metrics, PullThrough proxy) {
+        List<String> names = new ArrayList<>();
+        proxy.upstreams().forEach(u -> names.add(u.name()));
+        names.add(ProxyStats.REMOVED);
+        for (String name : names) {
+            ProxyStats.Counters stats = proxy.stats().of(name);
+            for (CacheOutcome outcome : CacheOutcome.values()) {
+                metrics.counter(
+                        "berth.proxy.reads",
+                        "Reads of pull-through caches (manifests, blobs, tag lists, referrers) by upstream and outcome.",
+                        stats,
+                        s -> s.served(outcome),
+                        "upstream",
+                        name,
+                        "outcome",
+                        outcome.header());
+            }
             metrics.counter(
-                    "berth.proxy.reads",
-                    "Reads of pull-through caches (manifests, blobs, tag lists, referrers) by outcome.",
+                    "berth.proxy.upstream.failures",
+                    "Upstream requests of pull-through caches that failed (any kind).",
                     stats,
-                    s -> s.served(outcome),
-                    "outcome",
-                    outcome.header());
+                    ProxyStats.Counters::upstreamFailures,
+                    "upstream",
+                    name);
+            metrics.counter(
+                    "berth.proxy.blobs.rejected",
+                    "Blobs from upstreams whose bytes did not match their digest or length: never served, never kept.",
+                    stats,
+                    ProxyStats.Counters::rejectedBlobs,
+                    "upstream",
+                    name);
+            metrics.counter(
+                    "berth.proxy.upstream.bytes",
+                    "Bytes of blobs fetched from upstreams and stored.",
+                    stats,
+                    ProxyStats.Counters::upstreamBytes,
+                    "upstream",
+                    name);
+            metrics.counter(
+                    "berth.proxy.saved.bytes",
+                    "Bytes of blobs served from pull-through caches: what no upstream had to send.",
+                    stats,
+                    ProxyStats.Counters::savedBytes,
+                    "upstream",
+                    name);
         }
-        metrics.counter(
-                "berth.proxy.upstream.failures",
-                "Upstream requests of pull-through caches that failed (any kind).",
-                stats,
-                ProxyStats::upstreamFailures);
-        metrics.counter(
-                "berth.proxy.blobs.rejected",
-                "Blobs from upstreams whose bytes did not match their digest or length: never served, never kept.",
-                stats,
-                ProxyStats::rejectedBlobs);
-        metrics.counter(
-                "berth.proxy.upstream.bytes",
-                "Bytes of blobs fetched from upstreams and stored.",
-                stats,
-                ProxyStats::upstreamBytes);
-        metrics.counter(
-                "berth.proxy.saved.bytes",
-                "Bytes of blobs served from pull-through caches: what no upstream had to send.",
-                stats,
-                ProxyStats::savedBytes);
     }
 
     /** What the login defences did: bcrypt checks run, logins refused unchecked, addresses and names tracked. */

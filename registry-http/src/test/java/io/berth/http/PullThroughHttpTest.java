@@ -289,11 +289,35 @@ class PullThroughHttpTest {
         assertEquals("hit", cacheHeader(cache.get(BASE + "/blobs/" + digest)));
         assertEquals("hit", cacheHeader(cache.get(BASE + "/blobs/" + digest)));
         String scrape = new String(cache.get("/metrics").body(), StandardCharsets.UTF_8);
-        assertEquals(1.0, metric(scrape, "berth_proxy_reads_total{outcome=\"miss\"}"), scrape);
-        assertEquals(2.0, metric(scrape, "berth_proxy_reads_total{outcome=\"hit\"}"), scrape);
-        assertEquals(layer.length, metric(scrape, "berth_proxy_upstream_bytes_total"), scrape);
-        assertEquals(2.0 * layer.length, metric(scrape, "berth_proxy_saved_bytes_total"), scrape);
-        assertEquals(0.0, metric(scrape, "berth_proxy_blobs_rejected_total"), scrape);
+        assertEquals(1.0, metric(scrape, "berth_proxy_reads_total{outcome=\"miss\",upstream=\"hub\"}"), scrape);
+        assertEquals(2.0, metric(scrape, "berth_proxy_reads_total{outcome=\"hit\",upstream=\"hub\"}"), scrape);
+        assertEquals(layer.length, metric(scrape, "berth_proxy_upstream_bytes_total{upstream=\"hub\"}"), scrape);
+        assertEquals(2.0 * layer.length, metric(scrape, "berth_proxy_saved_bytes_total{upstream=\"hub\"}"), scrape);
+        assertEquals(0.0, metric(scrape, "berth_proxy_blobs_rejected_total{upstream=\"hub\"}"), scrape);
+        assertEquals(0.0, metric(scrape, "berth_proxy_reads_total{outcome=\"hit\",upstream=\"(removed)\"}"), scrape);
+    }
+
+    @Test
+    void metricsAreCountedPerUpstream() throws Exception {
+        cache.close();
+        RegistryUpstream ghcr = new RegistryUpstream("ghcr", origin);
+        cache = new TestRegistry(
+                dir.resolve("cache2"), Map.of(), RegistryUpstream.prefixed(Map.of("hub", upstream, "ghcr", ghcr)));
+        byte[] layer = new byte[200_000];
+        Digest digest = bigLayer(layer, 5);
+        assertEquals("miss", cacheHeader(cache.get(BASE + "/blobs/" + digest)));
+        byte[] other = new byte[100_000];
+        String ghcrBlob = "/v2/ghcr/" + REMOTE.value() + "/blobs/" + bigLayer(other, 6);
+        assertEquals("miss", cacheHeader(cache.get(ghcrBlob)));
+        assertEquals("hit", cacheHeader(cache.get(ghcrBlob)));
+        assertEquals("hit", cacheHeader(cache.get(ghcrBlob)));
+        String scrape = new String(cache.get("/metrics").body(), StandardCharsets.UTF_8);
+        assertEquals(1.0, metric(scrape, "berth_proxy_reads_total{outcome=\"miss\",upstream=\"hub\"}"), scrape);
+        assertEquals(0.0, metric(scrape, "berth_proxy_reads_total{outcome=\"hit\",upstream=\"hub\"}"), scrape);
+        assertEquals(1.0, metric(scrape, "berth_proxy_reads_total{outcome=\"miss\",upstream=\"ghcr\"}"), scrape);
+        assertEquals(2.0, metric(scrape, "berth_proxy_reads_total{outcome=\"hit\",upstream=\"ghcr\"}"), scrape);
+        assertEquals(2.0 * other.length, metric(scrape, "berth_proxy_saved_bytes_total{upstream=\"ghcr\"}"), scrape);
+        assertEquals(0.0, metric(scrape, "berth_proxy_saved_bytes_total{upstream=\"hub\"}"), scrape);
     }
 
     private static double metric(String scrape, String series) {

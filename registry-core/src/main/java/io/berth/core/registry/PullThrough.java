@@ -129,7 +129,7 @@ public final class PullThrough {
             case Digest d -> byDigest(caller, repository, route, d);
             case Tag t -> byTag(caller, repository, route, t);
         };
-        stats.count(answer.outcome());
+        statsOf(route).count(answer.outcome());
         if (pull) {
             manifests.recordPull(caller, repository, answer.record().digest());
         }
@@ -229,7 +229,7 @@ public final class PullThrough {
                     manifests.putCached(proxy, repository, route, Optional.of(tag), m.get(), now),
                     CacheOutcome.REFRESHED);
         } catch (UpstreamException e) {
-            stats.upstreamFailed();
+            stats.of(upstream.name()).upstreamFailed();
             if (cached.isPresent() && e.servesStale() && withinStaleFor(repository, tag, upstream.policy(), now)) {
                 warnStale(repository, tag, upstream, e, now);
                 return new CachedManifest(cached.get(), CacheOutcome.STALE);
@@ -307,14 +307,14 @@ public final class PullThrough {
         BlobSource answer;
         if (linked.isPresent()) {
             answer = new BlobSource.Stored(new BlobInfo(digest, linked.getAsLong()), CacheOutcome.HIT);
-            stats.saved(linked.getAsLong());
+            statsOf(repository).saved(linked.getAsLong());
         } else {
             BlobFill filling = fills.get(key);
             answer = filling != null
                     ? new BlobSource.Filling(filling)
                     : blobFlights.run(key, () -> storedBlob(caller, repository, digest, true));
         }
-        stats.count(answer.outcome());
+        statsOf(repository).count(answer.outcome());
         return answer;
     }
 
@@ -325,7 +325,7 @@ public final class PullThrough {
     public CachedBlob blobHead(Caller caller, RepositoryName repository, Digest digest) {
         BlobSource source = storedBlob(caller, repository, digest, false);
         CachedBlob answer = new CachedBlob(source.blob(), source.outcome());
-        stats.count(answer.outcome());
+        statsOf(repository).count(answer.outcome());
         return answer;
     }
 
@@ -384,7 +384,7 @@ public final class PullThrough {
                 return new BlobSource.Stored(store(proxy, repository, route.get(), digest, b, null), CacheOutcome.MISS);
             }
         } catch (UpstreamException e) {
-            stats.upstreamFailed();
+            stats.of(upstream.name()).upstreamFailed();
             throw failure(e, repository, digest.toString(), false);
         } catch (IOException e) { // closing the upstream's body
             throw failure(bodyFailed(upstream, digest, e), repository, digest.toString(), false);
@@ -428,16 +428,16 @@ public final class PullThrough {
             throws IOException {
         try {
             BlobInfo stored = uploads.fill(proxy, repository, route, digest, b, readers);
-            stats.fetched(stored.size());
+            stats.of(route.upstream().name()).fetched(stored.size());
             return stored;
         } catch (RegistryException e) {
             if (e.code() == ErrorCode.UPSTREAM_FAILED) {
-                stats.blobRejected();
+                stats.of(route.upstream().name()).blobRejected();
                 LOG.log(Level.WARNING, e.getMessage());
             }
             throw e;
         } catch (Uploads.UpstreamBodyException e) {
-            stats.upstreamFailed();
+            stats.of(route.upstream().name()).upstreamFailed();
             throw failure(bodyFailed(route.upstream(), digest, e), repository, digest.toString(), false);
         }
     }
@@ -479,13 +479,22 @@ public final class PullThrough {
             List<String> names = page.tags().stream().map(Tag::value).toList();
             return new CachedTags(new Page(names, page.next().isPresent()), CacheOutcome.MISS);
         } catch (UpstreamException e) {
-            stats.upstreamFailed();
+            statsOf(route).upstreamFailed();
             if (e.servesStale() && metadata.repositories().exists(repository)) {
-                stats.count(CacheOutcome.STALE);
+                statsOf(route).count(CacheOutcome.STALE);
                 return new CachedTags(listings.tags(repository, n, last), CacheOutcome.STALE);
             }
             throw failure(e, repository, "tags", false);
         }
+    }
+
+    /** The counters of the upstream a repository is cached from ({@link ProxyStats#REMOVED} when none is configured). */
+    private ProxyStats.Counters statsOf(Optional<ProxyRoute> route) {
+        return stats.of(route.map(r -> r.upstream().name()).orElse(ProxyStats.REMOVED));
+    }
+
+    private ProxyStats.Counters statsOf(RepositoryName repository) {
+        return statsOf(guard.route(repository));
     }
 
     /** How cached content is evicted ({@code proxy.evict-after}, {@code proxy.max-size}, {@code proxy.evict-interval}). */
@@ -593,7 +602,7 @@ public final class PullThrough {
         Optional<ProxyRoute> route = guard.route(repository);
         Optional<CachedReferrers> kept = metadata.proxy().referrers(repository, subject, type);
         if (kept.isPresent() && (route.isEmpty() || freshReferrers(kept.get(), route.get(), clock.millis()))) {
-            stats.count(CacheOutcome.HIT);
+            statsOf(route).count(CacheOutcome.HIT);
             return kept.map(k -> new CachedReferrersIndex(k.index(), k.filtered(), CacheOutcome.HIT));
         }
         if (route.isEmpty()) {
@@ -602,7 +611,7 @@ public final class PullThrough {
         Optional<CachedReferrersIndex> answer = referrerFlights.run(
                 new FlightKey(repository, "referrers " + subject + " " + type),
                 () -> refreshReferrers(repository, route.get(), subject, artifactType));
-        answer.ifPresent(a -> stats.count(a.outcome()));
+        answer.ifPresent(a -> statsOf(route).count(a.outcome()));
         return answer;
     }
 
@@ -635,7 +644,7 @@ public final class PullThrough {
                     : Arrays.equals(kept.get().index(), r.index()) ? CacheOutcome.REVALIDATED : CacheOutcome.REFRESHED;
             return Optional.of(new CachedReferrersIndex(r.index(), r.filtered(), outcome));
         } catch (UpstreamException e) {
-            stats.upstreamFailed();
+            stats.of(upstream.name()).upstreamFailed();
             if (kept.isPresent()
                     && e.servesStale()
                     && now - kept.get().validatedAt()

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -65,18 +66,29 @@ public final class RegistryUpstream implements Upstream {
 
     /** Upstreams routing {@code <prefix>/<rest>} to {@code <rest>} at {@code upstream}; every other name is local. */
     public static Upstreams prefixed(String prefix, Upstream upstream) {
+        return prefixed(Map.of(prefix, upstream));
+    }
+
+    /** Upstreams routing {@code <prefix>/<rest>} to {@code <rest>} at the prefix's upstream; every other name is local. */
+    public static Upstreams prefixed(Map<String, Upstream> byPrefix) {
+        Map<String, Upstream> routes = new TreeMap<>(byPrefix);
         return new Upstreams() {
             @Override
             public Optional<ProxyRoute> route(RepositoryName local) {
                 String n = local.value();
-                return n.startsWith(prefix + "/")
-                        ? Optional.of(new ProxyRoute(upstream, RepositoryName.of(n.substring(prefix.length() + 1))))
-                        : Optional.empty();
+                for (Map.Entry<String, Upstream> e : routes.entrySet()) {
+                    if (n.startsWith(e.getKey() + "/")) {
+                        return Optional.of(new ProxyRoute(
+                                e.getValue(),
+                                RepositoryName.of(n.substring(e.getKey().length() + 1))));
+                    }
+                }
+                return Optional.empty();
             }
 
             @Override
             public List<Upstream> all() {
-                return List.of(upstream);
+                return List.copyOf(routes.values());
             }
         };
     }

@@ -273,7 +273,9 @@ public final class ConfigKeys {
             "16",
             1,
             100_000,
-            "Most upload bodies one client (a user when authenticated, else an address) streams at once; more get 429 with Retry-After.");
+            "A client's share of upload bodies streaming at once (a user when authenticated, else an address): "
+                    + "beyond it, a client borrows idle room while fewer than uploads.max-concurrent minus a reserve "
+                    + "(the larger of this and a quarter of it) stream; else 429 with Retry-After.");
     public static final ConfigKey UPLOADS_MAX_SESSIONS_PER_CLIENT = ConfigKey.count(
             "uploads.max-sessions-per-client",
             "1000",

@@ -282,6 +282,20 @@ class PullThroughHttpTest {
     }
 
     @Test
+    void aBlobAnnouncedEmptyIsAnsweredOnlyOnceItIsVerified() throws Exception {
+        byte[] layer = new byte[100_000];
+        Digest digest = bigLayer(layer, 7);
+        upstream.announceBlobLength(0); // a lying Content-Length: 0 for a blob that is not empty
+        HttpResponse<byte[]> lie = cache.get(BASE + "/blobs/" + digest);
+        assertEquals(502, lie.statusCode(), "not a complete empty body before verification");
+        assertEquals("UNKNOWN", error(lie).get("code").asText());
+        upstream.announceBlobLength(-1);
+        HttpResponse<byte[]> fixed = cache.get(BASE + "/blobs/" + digest);
+        assertEquals(200, fixed.statusCode());
+        assertArrayEquals(layer, fixed.body(), "nothing of the lie was kept");
+    }
+
+    @Test
     void metricsCountReadsByOutcomeAndTheBytesFetchedAndSaved() throws Exception {
         byte[] layer = new byte[300_000];
         Digest digest = bigLayer(layer, 4);

@@ -39,6 +39,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -333,6 +334,29 @@ class PullThroughTest {
         upstream.stallBlobsAfter(-1);
         assertArrayEquals(layer, pullBlob(digest), "the next pull fetches it again");
         assertEquals(2, upstream.calls("blob"));
+    }
+
+    @Test
+    void aRangeOfAFillingBlobEndsOnlyOnceItsBytesAreVerified() throws Exception {
+        byte[] layer = bigLayer(1 << 20, 5);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.corruptBlobs(true); // the last byte is wrong: the range itself is not, but is unverified
+        upstream.stallBlobsAfter(layer.length); // every byte arrived, the end not yet seen
+        BlobFill fill = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        int length = 200_000; // a client's Range: bytes=0-199999, far from the blob's withheld tail
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try (InputStream in = fill.open(0, length)) {
+            int released = length - BlobFill.HOLD_BACK;
+            assertArrayEquals(Arrays.copyOf(layer, released), readN(in, released));
+            Future<byte[]> rest = pool.submit(in::readAllBytes);
+            Thread.sleep(300);
+            assertFalse(rest.isDone(), "a range ended (a complete 206) before its bytes were verified");
+            upstream.resumeBlobs();
+            ExecutionException cut = assertThrows(ExecutionException.class, rest::get);
+            assertInstanceOf(BlobFill.FillFailedException.class, cut.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

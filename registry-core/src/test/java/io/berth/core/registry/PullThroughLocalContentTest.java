@@ -122,4 +122,37 @@ class PullThroughLocalContentTest {
             origin.close();
         }
     }
+
+    @Test
+    void aRepositoryAnotherInstanceCachedIsNotTakenForLocalContent() throws IOException {
+        Registry origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        Digest d = new Images(origin).image(RepositoryName.of("library/app"), "v1", "upstream");
+        RegistryUpstream upstream = new RegistryUpstream("hub", origin);
+        Registry cache = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db")),
+                RegistryOptions.defaults(),
+                Clock.systemUTC(),
+                RegistryUpstream.prefixed("hub", upstream));
+        RepositoryName name = RepositoryName.of("hub/library/app");
+        try {
+            // this instance's first request is for a local repository: no cache rows exist anywhere yet
+            assertTrue(!cache.proxy().proxied(RepositoryName.of("team/app")));
+            // another instance on the same database caches the repository (its rows, not this process's)
+            cache.metadata().inTransaction(tx -> {
+                tx.repositories().ensure(name);
+                tx.proxy().ensureRepository(name, "hub", RepositoryName.of("library/app"));
+                return null;
+            });
+            CachedManifest m = cache.proxy().manifest(Caller.at("10.0.0.9"), name, new Tag("v1"), true);
+            assertEquals(d, m.record().digest(), "a cache row written elsewhere is still a cache row");
+        } finally {
+            upstream.release();
+            cache.close();
+            origin.close();
+        }
+    }
 }

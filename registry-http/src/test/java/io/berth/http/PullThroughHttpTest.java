@@ -173,6 +173,7 @@ class PullThroughHttpTest {
                 .orElseThrow()
                 .index();
 
+        assertEquals(200, cache.get(BASE + "/manifests/v1", "Accept", ACCEPT).statusCode(), "the image first");
         HttpResponse<byte[]> cold = cache.get(BASE + "/referrers/" + subject);
         assertEquals(200, cold.statusCode());
         assertEquals("miss", cacheHeader(cold));

@@ -642,10 +642,15 @@ public final class PullThrough {
                 return Optional.empty();
             }
             UpstreamReferrers r = validIndex(upstream, fetched.get());
-            metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
-                tx.proxy().putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
-                return null;
-            });
+            // kept only for a subject held here: a registry answers an (empty) index for any digest, and
+            // rows for every digest and filter a client makes up would pile up where eviction never looks
+            if (metadata.manifests().exists(repository, subject)) {
+                metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
+                    tx.proxy()
+                            .putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
+                    return null;
+                });
+            }
             CacheOutcome outcome = kept.isEmpty()
                     ? CacheOutcome.MISS
                     : Arrays.equals(kept.get().index(), r.index()) ? CacheOutcome.REVALIDATED : CacheOutcome.REFRESHED;

@@ -423,6 +423,7 @@ class PullThroughTest {
                 .orElseThrow()
                 .index();
 
+        get(tag("v1")); // a verifier pulls the image, then asks for its referrers
         CachedReferrersIndex cold = referrers(subject, Optional.empty()).orElseThrow();
         assertEquals(CacheOutcome.MISS, cold.outcome());
         assertArrayEquals(upstreamIndex, cold.index(), "the upstream's bytes, not a re-encoding");
@@ -471,6 +472,32 @@ class PullThroughTest {
                 ErrorCode.UPSTREAM_UNAVAILABLE,
                 code(() -> referrers(subject, Optional.empty())),
                 "past stale-for: 503");
+    }
+
+    @Test
+    void referrersOfASubjectNotCachedArePassedOnButNotKept() {
+        Digest subject = images.image(REMOTE, "v1", "one");
+        images.referrer(REMOTE, subject, "sig");
+        Digest unknown = Digest.compute(DigestAlgorithm.SHA256, "no such image".getBytes(StandardCharsets.UTF_8));
+        for (String type : List.of("", "application/a", "application/b")) {
+            Optional<String> filter = type.isEmpty() ? Optional.empty() : Optional.of(type);
+            assertEquals(
+                    CacheOutcome.MISS, referrers(subject, filter).orElseThrow().outcome());
+            // a registry answers an empty index for any digest: a client choosing digests and filters
+            // must not make the cache keep a row for each
+            assertEquals(
+                    CacheOutcome.MISS, referrers(unknown, filter).orElseThrow().outcome());
+            assertTrue(cache.metadata().proxy().referrers(LOCAL, subject, type).isEmpty(), "kept for " + type);
+            assertTrue(cache.metadata().proxy().referrers(LOCAL, unknown, type).isEmpty(), "kept for " + type);
+        }
+        get(tag("v1"));
+        assertEquals(
+                CacheOutcome.MISS,
+                referrers(subject, Optional.empty()).orElseThrow().outcome());
+        assertEquals(
+                CacheOutcome.HIT,
+                referrers(subject, Optional.empty()).orElseThrow().outcome(),
+                "held: kept");
     }
 
     @Test

@@ -60,7 +60,10 @@ final class ProxyGuard {
      * tags would otherwise be moved or deleted by revalidation, and its images by eviction and purge.
      */
     void requireNoLocalContent(RepositoryName repository, ProxyRoute route) {
-        if (recorded(repository).isEmpty() && metadata.repositories().exists(repository)) {
+        // the row itself, not recorded(): another instance on the database may have cached it since this
+        // process last found no cache rows at all
+        if (metadata.proxy().repository(repository).isEmpty()
+                && metadata.repositories().exists(repository)) {
             throw new RegistryException(
                     ErrorCode.DENIED,
                     "repository " + repository + " holds local content, but upstream "

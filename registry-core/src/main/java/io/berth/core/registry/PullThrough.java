@@ -345,6 +345,8 @@ public final class PullThrough {
         if (route.isEmpty()) {
             throw blobUnknown(repository, digest);
         }
+        // a fill records the repository as a cache: then revalidation, eviction and purge took its pushed content
+        guard.requireNoLocalContent(repository, route.get());
         Upstream upstream = route.get().upstream();
         try {
             OptionalLong stored = metadata.blobs().size(digest);
@@ -459,6 +461,7 @@ public final class PullThrough {
         if (route.isEmpty()) {
             return new CachedTags(listings.tags(repository, n, last), CacheOutcome.HIT);
         }
+        guard.requireNoLocalContent(repository, route.get());
         int limit = listings.limit(n);
         if (limit == 0) {
             return new CachedTags(new Page(List.of(), false), CacheOutcome.MISS);
@@ -533,7 +536,10 @@ public final class PullThrough {
      */
     public PurgeResult purge(Caller caller, RepositoryName repository, Optional<Tag> tag) {
         boolean exists = metadata.repositories().exists(repository);
-        if (!guard.proxied(repository)) {
+        // under a route but without a cache row: content a client pushed, never the cache's to remove
+        boolean local = !guard.proxied(repository)
+                || exists && metadata.proxy().repository(repository).isEmpty();
+        if (local) {
             if (exists) {
                 throw RegistryException.of(
                         ErrorCode.FAILED_PRECONDITION,
@@ -600,6 +606,7 @@ public final class PullThrough {
             Caller caller, RepositoryName repository, Digest subject, Optional<String> artifactType) {
         String type = artifactType.orElse("");
         Optional<ProxyRoute> route = guard.route(repository);
+        route.ifPresent(r -> guard.requireNoLocalContent(repository, r));
         Optional<CachedReferrers> kept = metadata.proxy().referrers(repository, subject, type);
         if (kept.isPresent() && (route.isEmpty() || freshReferrers(kept.get(), route.get(), clock.millis()))) {
             statsOf(route).count(CacheOutcome.HIT);
@@ -635,10 +642,15 @@ public final class PullThrough {
                 return Optional.empty();
             }
             UpstreamReferrers r = validIndex(upstream, fetched.get());
-            metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
-                tx.proxy().putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
-                return null;
-            });
+            // kept only for a subject held here: a registry answers an (empty) index for any digest, and
+            // rows for every digest and filter a client makes up would pile up where eviction never looks
+            if (metadata.manifests().exists(repository, subject)) {
+                metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
+                    tx.proxy()
+                            .putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
+                    return null;
+                });
+            }
             CacheOutcome outcome = kept.isEmpty()
                     ? CacheOutcome.MISS
                     : Arrays.equals(kept.get().index(), r.index()) ? CacheOutcome.REVALIDATED : CacheOutcome.REFRESHED;

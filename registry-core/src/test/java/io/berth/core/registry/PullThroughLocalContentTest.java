@@ -71,4 +71,88 @@ class PullThroughLocalContentTest {
             origin.close();
         }
     }
+
+    @Test
+    void aBlobPullOrAPurgeNeverTakesOverALocalRepositoryUnderARoute() throws IOException {
+        RepositoryName name = RepositoryName.of("hub/library/app");
+        Registry before = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db")),
+                RegistryOptions.defaults());
+        Digest mine = new Images(before).image(name, "v1", "pushed here, not upstream");
+        before.close();
+
+        Registry origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        Digest upstreamOnly = new Images(origin)
+                .blob(RepositoryName.of("library/app"), Images.bytes("only upstream"))
+                .digest();
+        RegistryUpstream upstream = new RegistryUpstream("hub", origin);
+        Registry after = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db")),
+                RegistryOptions.defaults(),
+                Clock.systemUTC(),
+                RegistryUpstream.prefixed("hub", upstream));
+        Caller client = Caller.at("10.0.0.9");
+        try {
+            RegistryException blob =
+                    assertThrows(RegistryException.class, () -> after.proxy().pull(client, name, upstreamOnly));
+            assertEquals(ErrorCode.DENIED, blob.code(), "a blob fill would record the repository as a cache");
+            assertEquals(
+                    ErrorCode.DENIED,
+                    assertThrows(RegistryException.class, () -> after.proxy().blobHead(client, name, upstreamOnly))
+                            .code());
+            assertEquals(0, upstream.calls(), "no upstream request for a local repository");
+            assertTrue(after.metadata().proxy().repository(name).isEmpty(), "not recorded as a cache");
+            RegistryException pull = assertThrows(
+                    RegistryException.class, () -> after.proxy().manifest(client, name, new Tag("v1"), true));
+            assertEquals(ErrorCode.DENIED, pull.code(), "still local after a blob request");
+            RegistryException purge = assertThrows(
+                    RegistryException.class,
+                    () -> after.proxy().purge(Caller.job("admin", "test"), name, Optional.empty()));
+            assertEquals(ErrorCode.FAILED_PRECONDITION, purge.code(), "purge removes cached content only");
+            assertEquals(Optional.of(mine), after.metadata().tags().target(name, "v1"));
+            assertTrue(after.metadata().manifests().exists(name, mine));
+        } finally {
+            upstream.release();
+            after.close();
+            origin.close();
+        }
+    }
+
+    @Test
+    void aRepositoryAnotherInstanceCachedIsNotTakenForLocalContent() throws IOException {
+        Registry origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        Digest d = new Images(origin).image(RepositoryName.of("library/app"), "v1", "upstream");
+        RegistryUpstream upstream = new RegistryUpstream("hub", origin);
+        Registry cache = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db")),
+                RegistryOptions.defaults(),
+                Clock.systemUTC(),
+                RegistryUpstream.prefixed("hub", upstream));
+        RepositoryName name = RepositoryName.of("hub/library/app");
+        try {
+            // this instance's first request is for a local repository: no cache rows exist anywhere yet
+            assertTrue(!cache.proxy().proxied(RepositoryName.of("team/app")));
+            // another instance on the same database caches the repository (its rows, not this process's)
+            cache.metadata().inTransaction(tx -> {
+                tx.repositories().ensure(name);
+                tx.proxy().ensureRepository(name, "hub", RepositoryName.of("library/app"));
+                return null;
+            });
+            CachedManifest m = cache.proxy().manifest(Caller.at("10.0.0.9"), name, new Tag("v1"), true);
+            assertEquals(d, m.record().digest(), "a cache row written elsewhere is still a cache row");
+        } finally {
+            upstream.release();
+            cache.close();
+            origin.close();
+        }
+    }
 }

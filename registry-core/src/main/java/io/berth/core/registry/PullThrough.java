@@ -593,6 +593,17 @@ public final class PullThrough {
     }
 
     /**
+     * Unlinks a blob a cached repository links but no manifest there references, last used at
+     * {@code lastUsed} (its link or last pull): evicted as an image is ({@link #evict}). Records only.
+     */
+    public PurgeResult evictBlob(RepositoryName repository, Digest blob, long lastUsed) {
+        if (metadata.proxy().repository(repository).isEmpty()) {
+            return PurgeResult.NOTHING; // not (or no longer) a cache: never evicted
+        }
+        return new CacheRemoval(metadata, manifests.events()).strayBlob(repository, blob, lastUsed);
+    }
+
+    /**
      * The referrers of {@code subject} in a proxied repository: the upstream's index with its exact bytes,
      * kept with its fetch time and served under the rules of a cached tag (fresh for {@code manifestTtl},
      * then fetched again; while the upstream cannot answer, the kept answer within {@code staleFor}).

@@ -536,9 +536,10 @@ public final class PullThrough {
      */
     public PurgeResult purge(Caller caller, RepositoryName repository, Optional<Tag> tag) {
         boolean exists = metadata.repositories().exists(repository);
-        // under a route but without a cache row: content a client pushed, never the cache's to remove
-        boolean local = !guard.proxied(repository)
-                || exists && metadata.proxy().repository(repository).isEmpty();
+        // under a route but without a cache row: content a client pushed, never the cache's to remove. The
+        // row itself: another instance on the database may have written it a moment ago
+        boolean local = metadata.proxy().repository(repository).isEmpty()
+                && (guard.route(repository).isEmpty() || exists);
         if (local) {
             if (exists) {
                 throw RegistryException.of(

@@ -349,6 +349,15 @@ public final class PullThrough {
         guard.requireNoLocalContent(repository, route.get());
         Upstream upstream = route.get().upstream();
         try {
+            if (!fetch) {
+                // a HEAD stores and links nothing, even of a blob held for another repository: the
+                // upstream's HEAD answers
+                OptionalLong size = upstream.blobSize(route.get().remote(), digest);
+                if (size.isEmpty()) {
+                    throw blobUnknown(repository, digest);
+                }
+                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
+            }
             OptionalLong stored = metadata.blobs().size(digest);
             if (stored.isPresent()) {
                 // Held for another repository. A cached manifest is the upstream's word and may name any
@@ -365,13 +374,6 @@ public final class PullThrough {
                         return new BlobSource.Stored(shared.get(), CacheOutcome.HIT);
                     }
                 }
-            }
-            if (!fetch) {
-                OptionalLong size = upstream.blobSize(route.get().remote(), digest);
-                if (size.isEmpty()) {
-                    throw blobUnknown(repository, digest);
-                }
-                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
             }
             Optional<UpstreamBlob> body = upstream.blob(route.get().remote(), digest);
             if (body.isEmpty()) {

@@ -283,6 +283,24 @@ class PullThroughHttpTest {
     }
 
     @Test
+    void aBlobFillThatFailsBeforeItsFirstByteIsAnErrorWithoutACacheHeader() throws Exception {
+        Digest wrong = bigLayer(new byte[10_000], 11);
+        upstream.corruptBlobs(true);
+        HttpResponse<byte[]> refused = cache.get(BASE + "/blobs/" + wrong);
+        assertEquals(502, refused.statusCode());
+        assertEquals("(none)", cacheHeader(refused), "an error says nothing of the cache");
+        upstream.corruptBlobs(false);
+
+        Digest broken = bigLayer(new byte[10_000], 12);
+        upstream.stallBlobsAfter(Long.MAX_VALUE);
+        upstream.failBlobBodies(); // the connection resets mid-body
+        HttpResponse<byte[]> down = cache.get(BASE + "/blobs/" + broken);
+        assertEquals(503, down.statusCode());
+        assertEquals("UNAVAILABLE", error(down).get("code").asText());
+        assertEquals("(none)", cacheHeader(down));
+    }
+
+    @Test
     void aBlobAnnouncedEmptyIsAnsweredOnlyOnceItIsVerified() throws Exception {
         byte[] layer = new byte[100_000];
         Digest digest = bigLayer(layer, 7);

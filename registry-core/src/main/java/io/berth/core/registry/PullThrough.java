@@ -349,6 +349,15 @@ public final class PullThrough {
         guard.requireNoLocalContent(repository, route.get());
         Upstream upstream = route.get().upstream();
         try {
+            if (!fetch) {
+                // a HEAD stores and links nothing, even of a blob held for another repository: the
+                // upstream's HEAD answers
+                OptionalLong size = upstream.blobSize(route.get().remote(), digest);
+                if (size.isEmpty()) {
+                    throw blobUnknown(repository, digest);
+                }
+                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
+            }
             OptionalLong stored = metadata.blobs().size(digest);
             if (stored.isPresent()) {
                 // Held for another repository. A cached manifest is the upstream's word and may name any
@@ -365,13 +374,6 @@ public final class PullThrough {
                         return new BlobSource.Stored(shared.get(), CacheOutcome.HIT);
                     }
                 }
-            }
-            if (!fetch) {
-                OptionalLong size = upstream.blobSize(route.get().remote(), digest);
-                if (size.isEmpty()) {
-                    throw blobUnknown(repository, digest);
-                }
-                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
             }
             Optional<UpstreamBlob> body = upstream.blob(route.get().remote(), digest);
             if (body.isEmpty()) {
@@ -536,9 +538,10 @@ public final class PullThrough {
      */
     public PurgeResult purge(Caller caller, RepositoryName repository, Optional<Tag> tag) {
         boolean exists = metadata.repositories().exists(repository);
-        // under a route but without a cache row: content a client pushed, never the cache's to remove
-        boolean local = !guard.proxied(repository)
-                || exists && metadata.proxy().repository(repository).isEmpty();
+        // under a route but without a cache row: content a client pushed, never the cache's to remove. The
+        // row itself: another instance on the database may have written it a moment ago
+        boolean local = metadata.proxy().repository(repository).isEmpty()
+                && (guard.route(repository).isEmpty() || exists);
         if (local) {
             if (exists) {
                 throw RegistryException.of(
@@ -590,6 +593,17 @@ public final class PullThrough {
         }
         return new CacheRemoval(metadata, manifests.events())
                 .root(Caller.job(Caller.PROXY, "evict " + reason), repository, root);
+    }
+
+    /**
+     * Unlinks a blob a cached repository links but no manifest there references, last used at
+     * {@code lastUsed} (its link or last pull): evicted as an image is ({@link #evict}). Records only.
+     */
+    public PurgeResult evictBlob(RepositoryName repository, Digest blob, long lastUsed) {
+        if (metadata.proxy().repository(repository).isEmpty()) {
+            return PurgeResult.NOTHING; // not (or no longer) a cache: never evicted
+        }
+        return new CacheRemoval(metadata, manifests.events()).strayBlob(repository, blob, lastUsed);
     }
 
     /**

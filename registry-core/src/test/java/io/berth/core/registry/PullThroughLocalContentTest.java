@@ -1,6 +1,7 @@
 package io.berth.core.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,11 +13,14 @@ import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
+import io.berth.core.proxy.Upstreams;
 import io.berth.core.testing.Images;
 import io.berth.core.testing.RegistryUpstream;
+import io.berth.testsupport.MutableClock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -152,6 +156,56 @@ class PullThroughLocalContentTest {
         } finally {
             upstream.release();
             cache.close();
+            origin.close();
+        }
+    }
+
+    @Test
+    void aRepositoryAnotherInstanceCachedFromAnUpstreamNotConfiguredHereIsReadOnlyHere() throws IOException {
+        Registry origin = new Registry(
+                new FilesystemBlobStore(dir.resolve("origin"), false),
+                new SqliteMetadataStore(dir.resolve("origin.db")),
+                RegistryOptions.defaults());
+        new Images(origin).image(RepositoryName.of("library/app"), "v1", "upstream");
+        RegistryUpstream upstream = new RegistryUpstream("hub", origin);
+        // two instances on one database: this one no longer has the upstream "hub", the other still does
+        MutableClock clock = new MutableClock();
+        Registry here = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db"), clock),
+                RegistryOptions.defaults(),
+                clock,
+                Upstreams.none());
+        Registry other = new Registry(
+                new FilesystemBlobStore(dir.resolve("cache"), false),
+                new SqliteMetadataStore(dir.resolve("cache.db")),
+                RegistryOptions.defaults(),
+                Clock.systemUTC(),
+                RegistryUpstream.prefixed("hub", upstream));
+        RepositoryName name = RepositoryName.of("hub/library/app");
+        try {
+            // this instance's first request is for a local repository: no cache rows exist anywhere yet
+            assertFalse(here.proxy().proxied(RepositoryName.of("team/app")));
+            assertFalse(here.proxy().proxied(name));
+            other.proxy().manifest(Caller.at("10.0.0.9"), name, new Tag("v1"), true);
+
+            RegistryException e =
+                    assertThrows(RegistryException.class, () -> here.uploads().start(name));
+            assertEquals(ErrorCode.DENIED, e.code(), "the other instance's cache is read-only here too");
+            assertTrue(e.getMessage().contains("no longer configured"), e.getMessage());
+            assertEquals(
+                    ErrorCode.DENIED,
+                    assertThrows(RegistryException.class, () -> new Images(here).image(name, "v2", "pushed"))
+                            .code());
+            assertFalse(here.metadata().tags().target(name, "v2").isPresent());
+
+            clock.advance(Duration.ofSeconds(2));
+            assertTrue(here.proxy().proxied(name), "reads find the cache row within a second");
+            assertFalse(here.proxy().proxied(RepositoryName.of("team/app")));
+        } finally {
+            upstream.release();
+            other.close();
+            here.close();
             origin.close();
         }
     }

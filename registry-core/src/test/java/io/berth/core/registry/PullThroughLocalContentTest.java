@@ -35,28 +35,34 @@ class PullThroughLocalContentTest {
     @TempDir
     Path dir;
 
+    private Registry local(String name) throws IOException {
+        return new Registry(
+                new FilesystemBlobStore(dir.resolve(name), false),
+                new SqliteMetadataStore(dir.resolve(name + ".db")),
+                RegistryOptions.defaults());
+    }
+
+    /** A registry on {@code name}'s stores (shared with any other opened on the same name) with routes. */
+    private Registry routed(String name, Clock clock, Upstreams upstreams) throws IOException {
+        return new Registry(
+                new FilesystemBlobStore(dir.resolve(name), false),
+                new SqliteMetadataStore(dir.resolve(name + ".db"), clock),
+                RegistryOptions.defaults(),
+                clock,
+                upstreams);
+    }
+
     @Test
     void aLocalTagIsNotDeletedWhenAMirrorLaterCoversItsName() throws IOException {
         RepositoryName name = RepositoryName.of("hub/library/app");
-        Registry before = new Registry(
-                new FilesystemBlobStore(dir.resolve("cache"), false),
-                new SqliteMetadataStore(dir.resolve("cache.db")),
-                RegistryOptions.defaults());
+        Registry before = local("cache");
         Digest mine = new Images(before).image(name, "v1", "pushed here, not upstream");
         before.close();
 
-        Registry origin = new Registry(
-                new FilesystemBlobStore(dir.resolve("origin"), false),
-                new SqliteMetadataStore(dir.resolve("origin.db")),
-                RegistryOptions.defaults());
+        Registry origin = local("origin");
         RegistryUpstream upstream = new RegistryUpstream("hub", origin);
         // the operator adds an upstream whose routes cover the name (a mirror's default repositories is **)
-        Registry after = new Registry(
-                new FilesystemBlobStore(dir.resolve("cache"), false),
-                new SqliteMetadataStore(dir.resolve("cache.db")),
-                RegistryOptions.defaults(),
-                Clock.systemUTC(),
-                RegistryUpstream.prefixed("hub", upstream));
+        Registry after = routed("cache", Clock.systemUTC(), RegistryUpstream.prefixed("hub", upstream));
         try {
             RegistryException e = assertThrows(
                     RegistryException.class,
@@ -79,27 +85,16 @@ class PullThroughLocalContentTest {
     @Test
     void aBlobPullOrAPurgeNeverTakesOverALocalRepositoryUnderARoute() throws IOException {
         RepositoryName name = RepositoryName.of("hub/library/app");
-        Registry before = new Registry(
-                new FilesystemBlobStore(dir.resolve("cache"), false),
-                new SqliteMetadataStore(dir.resolve("cache.db")),
-                RegistryOptions.defaults());
+        Registry before = local("cache");
         Digest mine = new Images(before).image(name, "v1", "pushed here, not upstream");
         before.close();
 
-        Registry origin = new Registry(
-                new FilesystemBlobStore(dir.resolve("origin"), false),
-                new SqliteMetadataStore(dir.resolve("origin.db")),
-                RegistryOptions.defaults());
+        Registry origin = local("origin");
         Digest upstreamOnly = new Images(origin)
                 .blob(RepositoryName.of("library/app"), Images.bytes("only upstream"))
                 .digest();
         RegistryUpstream upstream = new RegistryUpstream("hub", origin);
-        Registry after = new Registry(
-                new FilesystemBlobStore(dir.resolve("cache"), false),
-                new SqliteMetadataStore(dir.resolve("cache.db")),
-                RegistryOptions.defaults(),
-                Clock.systemUTC(),
-                RegistryUpstream.prefixed("hub", upstream));
+        Registry after = routed("cache", Clock.systemUTC(), RegistryUpstream.prefixed("hub", upstream));
         Caller client = Caller.at("10.0.0.9");
         try {
             RegistryException blob =
@@ -129,18 +124,10 @@ class PullThroughLocalContentTest {
 
     @Test
     void aRepositoryAnotherInstanceCachedIsNotTakenForLocalContent() throws IOException {
-        Registry origin = new Registry(
-                new FilesystemBlobStore(dir.resolve("origin"), false),
-                new SqliteMetadataStore(dir.resolve("origin.db")),
-                RegistryOptions.defaults());
+        Registry origin = local("origin");
         Digest d = new Images(origin).image(RepositoryName.of("library/app"), "v1", "upstream");
         RegistryUpstream upstream = new RegistryUpstream("hub", origin);
-        Registry cache = new Registry(
-                new FilesystemBlobStore(dir.resolve("cache"), false),
-                new SqliteMetadataStore(dir.resolve("cache.db")),
-                RegistryOptions.defaults(),
-                Clock.systemUTC(),
-                RegistryUpstream.prefixed("hub", upstream));
+        Registry cache = routed("cache", Clock.systemUTC(), RegistryUpstream.prefixed("hub", upstream));
         RepositoryName name = RepositoryName.of("hub/library/app");
         try {
             // this instance's first request is for a local repository: no cache rows exist anywhere yet
@@ -162,26 +149,13 @@ class PullThroughLocalContentTest {
 
     @Test
     void aRepositoryAnotherInstanceCachedFromAnUpstreamNotConfiguredHereIsReadOnlyHere() throws IOException {
-        Registry origin = new Registry(
-                new FilesystemBlobStore(dir.resolve("origin"), false),
-                new SqliteMetadataStore(dir.resolve("origin.db")),
-                RegistryOptions.defaults());
+        Registry origin = local("origin");
         new Images(origin).image(RepositoryName.of("library/app"), "v1", "upstream");
         RegistryUpstream upstream = new RegistryUpstream("hub", origin);
         // two instances on one database: this one no longer has the upstream "hub", the other still does
         MutableClock clock = new MutableClock();
-        Registry here = new Registry(
-                new FilesystemBlobStore(dir.resolve("cache"), false),
-                new SqliteMetadataStore(dir.resolve("cache.db"), clock),
-                RegistryOptions.defaults(),
-                clock,
-                Upstreams.none());
-        Registry other = new Registry(
-                new FilesystemBlobStore(dir.resolve("cache"), false),
-                new SqliteMetadataStore(dir.resolve("cache.db")),
-                RegistryOptions.defaults(),
-                Clock.systemUTC(),
-                RegistryUpstream.prefixed("hub", upstream));
+        Registry here = routed("cache", clock, Upstreams.none());
+        Registry other = routed("cache", Clock.systemUTC(), RegistryUpstream.prefixed("hub", upstream));
         RepositoryName name = RepositoryName.of("hub/library/app");
         try {
             // this instance's first request is for a local repository: no cache rows exist anywhere yet

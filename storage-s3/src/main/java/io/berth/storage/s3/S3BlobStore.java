@@ -38,7 +38,6 @@ import io.minio.errors.ErrorResponseException;
 import io.minio.messages.DeleteRequest;
 import io.minio.messages.DeleteResult;
 import io.minio.messages.Item;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -490,24 +489,7 @@ public final class S3BlobStore implements BlobStore {
                 .offset(offset)
                 .length(length)
                 .build()));
-        return exactly(new Filling(in), length, key);
-    }
-
-    /**
-     * Reads as much as asked for before returning: the HTTP client's stream hands out at most one
-     * 8 KiB segment per read, and a pull writing every segment to the client on its own ran at 0.7x
-     * Distribution's pull from the same endpoint; the blob handler asks for 256 KiB at a time.
-     */
-    private static final class Filling extends FilterInputStream {
-        Filling(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.readNBytes(b, off, len);
-            return n == 0 && len > 0 ? -1 : n;
-        }
+        return exactly(in, length, key);
     }
 
     /** {@code in}, failing loudly when it ends before {@code length} bytes. */

@@ -2,6 +2,7 @@ package io.berth.launcher.process;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.DigestAlgorithm;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A chunked upload begun before a restart of the registry completes after it, whether the registry
  * stopped gracefully or was killed with SIGKILL in the middle of a PATCH; what was acknowledged
- * before a kill is there after it.
+ * before a kill is there after it, also for bodies written through the page cache past several
+ * flush-behind steps (storage.filesystem.direct-io false, the default).
  */
 @Tag("process")
 class RestartTest {
@@ -83,6 +85,61 @@ class RestartTest {
             assertEquals(cut, status.offset(), "only the acknowledged chunk counts");
             oci.complete(oci.patch(status, second), digest);
             assertArrayEquals(content, oci.pullBlob("killed/app", digest));
+        }
+    }
+
+    @Test
+    void sigkillWhileLargeBodiesAreFlushedBehindKeepsEveryAcknowledgedByte() throws Exception {
+        int mib = 1 << 20;
+        Random random = new Random(13);
+        // each body crosses the flush-behind step (32 MiB) at least once
+        byte[] monolithic = new byte[40 * mib + 3];
+        byte[] chunked = new byte[76 * mib + 5];
+        byte[] open = new byte[41 * mib + 7];
+        byte[] killed = new byte[96 * mib];
+        for (byte[] b : List.of(monolithic, chunked, open, killed)) {
+            random.nextBytes(b);
+        }
+        Digest monolithicDigest = Digest.compute(DigestAlgorithm.SHA256, monolithic);
+        Digest chunkedDigest = Digest.compute(DigestAlgorithm.SHA256, chunked);
+        int cut = 40 * mib;
+        Upload acknowledged;
+        Upload interrupted;
+        try (BerthProcess before = BerthProcess.start(dir, List.of(), Map.of())) {
+            assertTrue(
+                    before.process.output().contains("(buffered, fsync)"),
+                    "writes through the page cache, flushed: " + before.process.output());
+            OciClient oci = before.oci();
+            oci.pushBlob("flushed/app", monolithic); // one POST: the body is flushed by the commit
+            Upload upload = oci.patch(oci.startUpload("flushed/app"), Arrays.copyOfRange(chunked, 0, cut));
+            oci.complete(upload, chunkedDigest, Arrays.copyOfRange(chunked, cut, chunked.length));
+            acknowledged = oci.patch(oci.startUpload("flushed/app"), open);
+            interrupted = oci.patch(oci.startUpload("flushed/app"), Arrays.copyOfRange(killed, 0, mib));
+            // the next chunk is well past a flush-behind step when the process dies
+            try (WireClient c = new WireClient(before.httpPort)) {
+                c.sendRaw("PATCH " + interrupted.location()
+                        + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+                        + "Content-Range: " + mib + "-" + (killed.length - 1) + "\r\nContent-Length: "
+                        + (killed.length - mib) + "\r\n\r\n");
+                c.sendRaw(killed, mib, 70 * mib);
+                Thread.sleep(300);
+                before.process.process().destroyForcibly().waitFor();
+            }
+        }
+        try (BerthProcess after = BerthProcess.start(dir, List.of(), Map.of())) {
+            OciClient oci = after.oci();
+            assertArrayEquals(monolithic, oci.pullBlob("flushed/app", monolithicDigest));
+            assertArrayEquals(chunked, oci.pullBlob("flushed/app", chunkedDigest));
+            Upload status = oci.uploadStatus(acknowledged);
+            assertEquals(open.length, status.offset(), "the acknowledged PATCH is whole");
+            Digest openDigest = Digest.compute(DigestAlgorithm.SHA256, open);
+            oci.complete(status, openDigest);
+            assertArrayEquals(open, oci.pullBlob("flushed/app", openDigest));
+            Upload resumed = oci.uploadStatus(interrupted);
+            assertEquals(mib, resumed.offset(), "only the acknowledged chunk of the killed upload counts");
+            Digest killedDigest = Digest.compute(DigestAlgorithm.SHA256, killed);
+            oci.complete(resumed, killedDigest, Arrays.copyOfRange(killed, mib, killed.length));
+            assertArrayEquals(killed, oci.pullBlob("flushed/app", killedDigest));
         }
     }
 }

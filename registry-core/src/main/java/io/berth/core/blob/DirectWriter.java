@@ -81,6 +81,8 @@ final class DirectWriter {
      * @param piece    a heap buffer to read the request into
      * @param aligned  the aligned buffer pairs; when none is free, the write goes through the page
      *                 cache instead (slower to flush, but never waiting and never unbounded)
+     * @param flushBehind through the page cache, the bytes after which a flush starts behind the
+     *                 writes (0: none); each is made with {@code sync}, and one that fails fails the write
      * @return the position after the last byte
      */
     static long write(
@@ -91,7 +93,8 @@ final class DirectWriter {
             byte[] piece,
             AlignedPairs aligned,
             boolean direct,
-            long flushBehind)
+            long flushBehind,
+            FileSync sync)
             throws IOException {
         long pos = offset;
         int headLength = (int) ((BLOCK - pos % BLOCK) % BLOCK);
@@ -113,7 +116,7 @@ final class DirectWriter {
             return FilesystemBlobStore.writeBuffered(buffered, pos, data, piece);
         }
         try {
-            return writeAligned(file, buffered, pos, data, piece, first, buffers, direct, flushBehind);
+            return writeAligned(file, buffered, pos, data, piece, first, buffers, direct, flushBehind, sync);
         } finally {
             aligned.release(buffers);
         }
@@ -132,13 +135,14 @@ final class DirectWriter {
             int first,
             ByteBuffer[] buffers,
             boolean direct,
-            long flushBehind)
+            long flushBehind,
+            FileSync sync)
             throws IOException {
         DirectSource source = DirectSource.of(data);
         ByteBuffer tail;
         long pos;
         FileChannel out = direct ? FileChannel.open(file, StandardOpenOption.WRITE, DIRECT) : buffered;
-        try (Pair pair = new Pair(out, buffers, start, source, direct ? 0 : flushBehind)) {
+        try (Pair pair = new Pair(out, buffers, start, source, direct ? 0 : flushBehind, file, sync)) {
             pair.copyIn(piece, first);
             if (source != null) {
                 while (pair.fillFrom(source)) {
@@ -189,9 +193,20 @@ final class DirectWriter {
         private final ExecutorService flusher =
                 Executors.newSingleThreadExecutor(Thread.ofVirtual().factory());
         private volatile Future<Integer> flushing;
+        private final Path file;
+        private final FileSync sync;
 
-        Pair(FileChannel out, ByteBuffer[] buffers, long pos, DirectSource source, long flushEvery) {
+        Pair(
+                FileChannel out,
+                ByteBuffer[] buffers,
+                long pos,
+                DirectSource source,
+                long flushEvery,
+                Path file,
+                FileSync sync) {
             this.flushEvery = flushEvery;
+            this.file = file;
+            this.sync = sync;
             this.out = out;
             this.buffers = buffers;
             this.pos = pos;
@@ -240,8 +255,10 @@ final class DirectWriter {
                 int n = writeFully(out, full, at);
                 if (flushEvery > 0 && (unflushed += n) >= flushEvery && (flushing == null || flushing.isDone())) {
                     await(flushing); // a flush that failed fails the write
+                    // through the store's FileSync, as every other flush: Linux reports a writeback error to
+                    // one fsync of a file description only, so this one's failure must reach the caller
                     flushing = flusher.submit(() -> {
-                        out.force(false);
+                        sync.data(file, out);
                         return 0;
                     });
                     unflushed = 0;

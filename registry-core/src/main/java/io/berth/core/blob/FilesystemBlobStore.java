@@ -278,7 +278,8 @@ public final class FilesystemBlobStore implements BlobStore {
                         piece.array(),
                         alignedPairs,
                         directIo,
-                        fsync ? DirectWriter.FLUSH_BEHIND : 0);
+                        fsync ? DirectWriter.FLUSH_BEHIND : 0,
+                        sync);
                 if (acknowledged) {
                     sync.data(file, ch);
                     if (offset == 0) {

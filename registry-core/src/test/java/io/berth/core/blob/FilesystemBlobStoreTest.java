@@ -2,6 +2,7 @@ package io.berth.core.blob;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.model.Digest;
@@ -133,6 +134,43 @@ class FilesystemBlobStoreTest extends BlobStoreContract {
         assertEquals(List.of(), forced, "a final chunk is flushed by the commit that follows");
         s.commitUpload(again, d);
         assertEquals(List.of("data " + uploads.resolve(again.value()), "dir " + prefix), forced);
+    }
+
+    /**
+     * Linux reports a writeback error (EIO, ENOSPC) to one fsync of a file description: when the flush
+     * behind the writes meets it, the acknowledging flush on the same channel then succeeds, so the
+     * flush behind must go through the same seam and its failure must fail the chunk.
+     */
+    @Test
+    void aFlushBehindThatFailsFailsTheChunkThoughTheLastFlushSucceeds() throws IOException {
+        Thread caller = Thread.currentThread();
+        List<String> behind = Collections.synchronizedList(new ArrayList<>());
+        List<String> acknowledging = new ArrayList<>();
+        FileSync failsBehind = new FileSync() {
+            @Override
+            public void directory(Path directory) {}
+
+            @Override
+            public void data(Path file, FileChannel channel) throws IOException {
+                if (Thread.currentThread() == caller) {
+                    acknowledging.add("data " + file);
+                    return;
+                }
+                behind.add("data " + file);
+                throw new IOException("Input/output error");
+            }
+        };
+        FilesystemBlobStore s = new FilesystemBlobStore(dir.resolve("eio"), true, false, failsBehind);
+        byte[] content = new byte[(int) (2 * DirectWriter.FLUSH_BEHIND) + 4099];
+        UploadId id = UploadId.random();
+        s.createUpload(id);
+        IOException e = assertThrows(IOException.class, () -> s.append(id, 0, new ByteArrayInputStream(content)));
+        assertEquals("Input/output error", e.getMessage());
+        assertFalse(behind.isEmpty(), "a flush started behind the writes, through the store's FileSync");
+        assertEquals(List.of(), acknowledging, "nothing acknowledged");
+        UploadId again = UploadId.random();
+        s.createUpload(again);
+        assertThrows(IOException.class, () -> s.appendBeforeCommit(again, 0, new ByteArrayInputStream(content)));
     }
 
     @Test

@@ -716,7 +716,9 @@ public final class S3BlobStore implements BlobStore {
         try {
             while (true) {
                 while (inFlight.size() >= settings.uploadParallelism()) {
-                    results.add(result(inFlight.removeFirst()));
+                    // removed once ended: a part whose wait was interrupted is still awaited below
+                    results.add(result(inFlight.getFirst()));
+                    inFlight.removeFirst();
                 }
                 byte[] buf = BUFFER_POOL.take();
                 int n;
@@ -745,7 +747,8 @@ public final class S3BlobStore implements BlobStore {
                 }
             }
             while (!inFlight.isEmpty()) {
-                results.add(result(inFlight.removeFirst()));
+                results.add(result(inFlight.getFirst()));
+                inFlight.removeFirst();
             }
             return end - offset;
         } catch (Throwable t) {
@@ -753,16 +756,38 @@ public final class S3BlobStore implements BlobStore {
             throw t;
         } finally {
             if (failure != null) {
-                // no part may land after the caller has dropped what this write staged
+                // no part may land after the caller has dropped what this write staged, not even when
+                // the thread was interrupted (a server stopping): each part ends within its call timeout
                 for (Future<T> f : inFlight) {
-                    try {
-                        f.get();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    } catch (ExecutionException e) {
-                        failure.addSuppressed(e.getCause());
+                    Throwable failed = awaitEnd(f);
+                    if (failed != null && failed != failure) {
+                        failure.addSuppressed(failed);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Waits for {@code f} to end, however often the thread is interrupted meanwhile (the interrupt is
+     * kept for the caller); what it failed with, or null.
+     */
+    private static Throwable awaitEnd(Future<?> f) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    f.get();
+                    return null;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    return e.getCause();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -991,13 +1016,7 @@ public final class S3BlobStore implements BlobStore {
                 throw new InterruptedIOException("interrupted composing " + target);
             } finally {
                 for (Future<io.minio.messages.Part> f : copies) {
-                    try {
-                        f.get(); // every copy ended before this returns or aborts
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    } catch (ExecutionException e) {
-                        // reported below
-                    }
+                    awaitEnd(f); // every copy ended before this returns or aborts, even when interrupted
                 }
             }
             io.minio.messages.Part[] copied = new io.minio.messages.Part[copies.size()];

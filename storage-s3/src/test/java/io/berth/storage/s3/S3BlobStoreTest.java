@@ -17,6 +17,7 @@ import io.minio.PutObjectArgs;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -211,6 +212,34 @@ class S3BlobStoreTest extends BlobStoreContract {
         try (InputStream in = store.open(d, 0, 6)) {
             assertArrayEquals(bytes("abcdef"), in.readAllBytes());
         }
+    }
+
+    @Test
+    void anInterruptedAppendStillEndsOnlyOnceNoPartIsInFlight() throws Exception {
+        // a server that stops interrupts the threads reading bodies: the parts already handed off must
+        // still have landed (and given their buffers back) when append throws, or the registry's drop of
+        // the unacknowledged bytes runs before they land and leaves them behind
+        byte[] content = new byte[3 * S3BlobStore.PART];
+        new Random(19).nextBytes(content);
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        InputStream interrupted = new SequenceInputStream(new ByteArrayInputStream(content), new InputStream() {
+            @Override
+            public int read() throws IOException {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("stopping");
+            }
+        });
+        try {
+            assertThrows(InterruptedIOException.class, () -> store.append(id, 0, interrupted));
+            assertEquals(0, S3BlobStore.BUFFER_POOL.inUse(), "no part still in flight");
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+        } finally {
+            Thread.interrupted();
+        }
+        store.truncateUpload(id, 0);
+        Thread.sleep(200); // a part that was still in flight would land now
+        assertEquals(0, store.uploadSize(id), "nothing of the failed append lands after it was dropped");
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.testsupport.FreePorts;
 import io.berth.testsupport.JavaProcess;
 import io.berth.testsupport.KafkaBroker;
@@ -30,16 +31,17 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The alert rules of deploy/ (docs/observability.md) query only what Berth exports: every metric name in
- * every PromQL expression of deploy/prometheus/berth-alerts.yml is a series in the {@code /metrics} of
- * real {@code berth serve} (with events), {@code berth replicate} and {@code berth webhooks} processes,
- * and every label an expression matches on is one such a series has. Names are compared with the
- * scraped samples, as Prometheus stores them: a histogram's {@code _bucket}, {@code _sum} and
- * {@code _count} are there, its bare family name is not, so no suffix is stripped. The rules'
- * structure is checked too.
+ * The dashboard and alert rules of deploy/ (docs/observability.md) query only what Berth exports: every
+ * metric name in every PromQL expression of deploy/grafana/berth-dashboard.json (panels and variables)
+ * and deploy/prometheus/berth-alerts.yml is a series in the {@code /metrics} of real {@code berth serve}
+ * (with events), {@code berth replicate} and {@code berth webhooks} processes, and every label an
+ * expression matches on is one such a series has. Names are compared with the scraped samples, as
+ * Prometheus stores them: a histogram's {@code _bucket}, {@code _sum} and {@code _count} are there, its
+ * bare family name is not, so no suffix is stripped. The files' structure is checked too.
  */
 @Tag("process")
 class MonitoringProcessTest extends ReplicationFixture {
+    static final Path DASHBOARD = Path.of("..", "deploy", "grafana", "berth-dashboard.json");
     static final Path ALERTS = Path.of("..", "deploy", "prometheus", "berth-alerts.yml");
     static final Path PROMETHEUS = Path.of("..", "deploy", "prometheus", "prometheus.yml");
 
@@ -96,6 +98,9 @@ class MonitoringProcessTest extends ReplicationFixture {
     @Test
     void everyQueriedMetricIsExported() throws Exception {
         Map<String, Set<String>> queried = new TreeMap<>(); // expression -> where
+        dashboardExpressions()
+                .forEach((expr, where) ->
+                        queried.computeIfAbsent(expr, k -> new TreeSet<>()).add(where));
         alertExpressions()
                 .forEach((expr, where) ->
                         queried.computeIfAbsent(expr, k -> new TreeSet<>()).add(where));
@@ -188,6 +193,38 @@ class MonitoringProcessTest extends ReplicationFixture {
     }
 
     @Test
+    void dashboardIsWellFormed() throws Exception {
+        JsonNode d = JSON.readTree(DASHBOARD.toFile());
+        assertTrue(d.path("uid").isTextual() && d.path("title").isTextual(), "uid and title");
+        Map<String, JsonNode> variables = new HashMap<>();
+        d.path("templating")
+                .path("list")
+                .forEach(v -> variables.put(v.path("name").asText(), v));
+        assertEquals("datasource", variables.get("datasource").path("type").asText(), "a datasource variable");
+        assertEquals("prometheus", variables.get("datasource").path("query").asText());
+        assertTrue(variables.containsKey("instance"), "an instance variable");
+        Set<Integer> ids = new HashSet<>();
+        int queries = 0;
+        for (JsonNode p : panels(d)) {
+            String where = "panel " + p.path("title").asText();
+            assertTrue(ids.add(p.path("id").asInt()), where + ": unique id");
+            assertTrue(p.path("gridPos").has("w") && p.path("gridPos").has("h"), where + ": gridPos");
+            if (p.path("type").asText().equals("row")) {
+                continue;
+            }
+            assertEquals("${datasource}", p.path("datasource").path("uid").asText(), where + ": datasource");
+            assertTrue(p.path("targets").size() > 0, where + ": has queries");
+            for (JsonNode t : p.path("targets")) {
+                String expr = t.path("expr").asText();
+                checkBalanced(expr, where);
+                assertTrue(expr.contains("$instance"), where + ": filters by $instance: " + expr);
+                queries++;
+            }
+        }
+        assertTrue(queries > 10, "queries: " + queries);
+    }
+
+    @Test
     void extractorFindsMetricNamesOnly() {
         assertEquals(
                 Set.of("berth_a_bucket", "berth_b_total", "jvm_c", "up"),
@@ -226,6 +263,36 @@ class MonitoringProcessTest extends ReplicationFixture {
                 () -> p.output().contains("webhooks serving") || !p.process().isAlive(),
                 Duration.ofSeconds(60));
         assertTrue(p.process().isAlive(), p.output());
+    }
+
+    /** Every PromQL expression of the dashboard (panels' targets, variables' queries) and where it is. */
+    static Map<String, String> dashboardExpressions() throws Exception {
+        JsonNode d = JSON.readTree(DASHBOARD.toFile());
+        Map<String, String> out = new LinkedHashMap<>();
+        for (JsonNode p : panels(d)) {
+            for (JsonNode t : p.path("targets")) {
+                out.put(
+                        t.path("expr").asText(),
+                        "dashboard panel " + p.path("title").asText());
+            }
+        }
+        for (JsonNode v : d.path("templating").path("list")) {
+            if (v.path("type").asText().equals("query")) {
+                JsonNode q = v.path("query");
+                out.put(q.isTextual() ? q.asText() : q.path("query").asText(), "dashboard variable " + v.path("name"));
+            }
+        }
+        out.remove("");
+        return out;
+    }
+
+    static List<JsonNode> panels(JsonNode dashboard) {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode p : dashboard.path("panels")) {
+            out.add(p);
+            p.path("panels").forEach(out::add); // collapsed rows hold their panels
+        }
+        return out;
     }
 
     static Map<String, String> alertExpressions() throws Exception {

@@ -23,6 +23,8 @@ import io.berth.oci.OciEndpoint;
 import io.berth.oci.Reachability;
 import io.berth.oci.Tls;
 import io.berth.testsupport.TestPki;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,11 +36,17 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -176,6 +184,60 @@ class CopierTest {
         assertEquals(1, c.blobsMounted.get());
         assertEquals(before + "{\"other\":1}".length(), c.bytesCopied.get(), "only the config moved");
         assertTrue(target.registry.metadata().blobs().linked(other, shared.digest()));
+    }
+
+    @Test
+    void aLayerSharedByRepositoriesCopiedAtOnceIsStreamedOnceAndMountedIntoTheOthers() throws Exception {
+        byte[] base = new byte[2 << 20];
+        new Random(3).nextBytes(base);
+        List<RepositoryName> repositories = new ArrayList<>();
+        long configs = 0;
+        for (int i = 0; i < 4; i++) {
+            RepositoryName repo = RepositoryName.of("team-a/app-" + i);
+            repositories.add(repo);
+            BlobInfo layer = images.blob(repo, base);
+            BlobInfo config = images.blob(repo, Images.bytes("{\"app\":" + i + "}"));
+            configs += config.size();
+            images.put(repo, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(layer), null));
+        }
+        // 8 MiB/s: the first copy of the base layer takes a quarter of a second, so all four start on it
+        // before any has finished
+        RateLimiter slow = RateLimiter.of(
+                "test",
+                RateLimiterConfig.custom()
+                        .limitRefreshPeriod(Duration.ofMillis(100))
+                        .limitForPeriod(8 * 1024 / 10)
+                        .timeoutDuration(Duration.ofMinutes(1))
+                        .build());
+        Copier c = new Copier(
+                client(source.uri("/")),
+                client(target.uri("/")),
+                config("", false, List.of(), null),
+                slow,
+                Copier.CHUNK);
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(repositories.size());
+        try {
+            List<Future<Boolean>> copies = new ArrayList<>();
+            for (RepositoryName repo : repositories) {
+                copies.add(pool.submit(() -> {
+                    start.await();
+                    return c.syncTag(repo, new Tag("v1"));
+                }));
+            }
+            start.countDown();
+            for (Future<Boolean> copy : copies) {
+                assertTrue(copy.get(1, TimeUnit.MINUTES));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(base.length + configs, c.bytesCopied.get(), "the base layer was sent once");
+        assertEquals(3, c.blobsMounted.get(), "and mounted into the three other repositories");
+        for (RepositoryName repo : repositories) {
+            assertTrue(onTarget(repo.value(), "v1").isPresent());
+            assertTrue(target.registry.metadata().blobs().linked(repo, TestRegistry.sha256(base)));
+        }
     }
 
     @Test

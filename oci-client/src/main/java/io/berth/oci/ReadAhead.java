@@ -15,14 +15,23 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A response body as an {@link InputStream} that keeps up to {@link #WINDOW} of the connection's reads
- * queued ahead of the reader. The JDK's own ({@code BodySubscribers.ofInputStream()}) asks the
+ * (2 MiB) queued ahead of the reader. The JDK's own ({@code BodySubscribers.ofInputStream()}) asks the
  * connection for one read at a time, so every 16 KiB the reader takes re-arms the client's selector:
  * relaying a blob from one registry to another spent most of its CPU there and moved about 100 MB/s
  * (docs/benchmarks.md, "Replication throughput").
  */
 final class ReadAhead extends InputStream implements HttpResponse.BodySubscriber<InputStream> {
-    /** Reads (lists of buffers, up to 16 KiB each by default) asked for ahead of the reader. */
-    static final int WINDOW = 64;
+    /**
+     * Bytes asked for ahead of the reader, at most: a target slower than the source leaves this much
+     * per open blob in the heap (64 copies at once: 128 MiB).
+     */
+    static final int WINDOW_BYTES = 2 << 20;
+    /**
+     * Reads asked for ahead: each one up to the client's read buffer ({@code jdk.httpclient.bufsize},
+     * 16 KiB by default, 256 KiB in {@code berth replicate}), so 128 or 8.
+     */
+    static final int WINDOW = Math.max(
+            2, Math.min(128, WINDOW_BYTES / Math.max(1, Integer.getInteger("jdk.httpclient.bufsize", 16 << 10))));
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();

@@ -35,6 +35,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +46,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -108,8 +108,27 @@ public final class OciClient {
     private final Reachability reachability;
     private final Access access;
     private final String userAgent;
-    /** Bearer tokens per scope ({@code repository:a/b:pull,push}, or "" for the registry). */
-    private final Map<String, String> authorizations = new ConcurrentHashMap<>();
+    /** Bearer tokens kept at most: a pull-through cache's clients choose the repository names asked for. */
+    static final int MAX_TOKENS = 1024;
+
+    /**
+     * Bearer tokens per scope ({@code repository:a/b:pull,push}, or "" for the registry), the least
+     * recently used dropped beyond {@link #MAX_TOKENS} (a dropped one is asked for again at the next 401).
+     */
+    private final Map<String, String> authorizations =
+            Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > MAX_TOKENS;
+                }
+            });
+
+    /** Tokens held now (tests). */
+    int tokensHeld() {
+        return authorizations.size();
+    }
     /** Set once the registry asked for basic credentials: from then on they go with every request. */
     private volatile boolean basicAsked;
 

@@ -185,6 +185,10 @@ final class BlobHandlers {
             offset = range.get().start();
             length = range.get().length();
         }
+        if (length == 0) {
+            // an empty body is complete at once: only once the (announced) empty blob was verified
+            fill.awaitStored();
+        }
         commonHeaders(res, blob);
         range.ifPresent(r -> partial(res, r, blob));
         res.contentLength(length);

@@ -92,6 +92,8 @@ public final class OciErrors {
         res.headers().remove(HeaderNames.CONTENT_RANGE);
         res.headers().remove(HeaderNames.TRANSFER_ENCODING);
         res.headers().remove(HeaderNames.ETAG);
+        // nor its X-Berth-Cache: a fill that failed before its first byte had already set "miss"
+        res.headers().remove(OciHeaders.BERTH_CACHE);
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
         if (req.content().hasEntity()
                 && !req.content().consumed()

@@ -173,6 +173,7 @@ class PullThroughHttpTest {
                 .orElseThrow()
                 .index();
 
+        assertEquals(200, cache.get(BASE + "/manifests/v1", "Accept", ACCEPT).statusCode(), "the image first");
         HttpResponse<byte[]> cold = cache.get(BASE + "/referrers/" + subject);
         assertEquals(200, cold.statusCode());
         assertEquals("miss", cacheHeader(cold));
@@ -279,6 +280,38 @@ class PullThroughHttpTest {
         assertEquals(200, fixed.statusCode());
         assertArrayEquals(layer, fixed.body(), "nothing wrong was kept: fetched again");
         assertEquals(3, upstream.calls("blob"));
+    }
+
+    @Test
+    void aBlobFillThatFailsBeforeItsFirstByteIsAnErrorWithoutACacheHeader() throws Exception {
+        Digest wrong = bigLayer(new byte[10_000], 11);
+        upstream.corruptBlobs(true);
+        HttpResponse<byte[]> refused = cache.get(BASE + "/blobs/" + wrong);
+        assertEquals(502, refused.statusCode());
+        assertEquals("(none)", cacheHeader(refused), "an error says nothing of the cache");
+        upstream.corruptBlobs(false);
+
+        Digest broken = bigLayer(new byte[10_000], 12);
+        upstream.stallBlobsAfter(Long.MAX_VALUE);
+        upstream.failBlobBodies(); // the connection resets mid-body
+        HttpResponse<byte[]> down = cache.get(BASE + "/blobs/" + broken);
+        assertEquals(503, down.statusCode());
+        assertEquals("UNAVAILABLE", error(down).get("code").asText());
+        assertEquals("(none)", cacheHeader(down));
+    }
+
+    @Test
+    void aBlobAnnouncedEmptyIsAnsweredOnlyOnceItIsVerified() throws Exception {
+        byte[] layer = new byte[100_000];
+        Digest digest = bigLayer(layer, 7);
+        upstream.announceBlobLength(0); // a lying Content-Length: 0 for a blob that is not empty
+        HttpResponse<byte[]> lie = cache.get(BASE + "/blobs/" + digest);
+        assertEquals(502, lie.statusCode(), "not a complete empty body before verification");
+        assertEquals("UNKNOWN", error(lie).get("code").asText());
+        upstream.announceBlobLength(-1);
+        HttpResponse<byte[]> fixed = cache.get(BASE + "/blobs/" + digest);
+        assertEquals(200, fixed.statusCode());
+        assertArrayEquals(layer, fixed.body(), "nothing of the lie was kept");
     }
 
     @Test

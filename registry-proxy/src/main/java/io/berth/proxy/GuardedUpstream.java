@@ -204,9 +204,10 @@ public final class GuardedUpstream implements Upstream {
         boolean held = false;
         try {
             T result = call.run();
-            breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-            failingSince = null;
             held = keep && result != null;
+            if (!held) { // a body's outcome is its own: the breaker hears it when the body ends (Permit)
+                succeeded(System.nanoTime() - start);
+            }
             return result;
         } catch (UpstreamException e) {
             breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
@@ -217,6 +218,11 @@ public final class GuardedUpstream implements Upstream {
                 bulkhead.onComplete();
             }
         }
+    }
+
+    private void succeeded(long nanos) {
+        breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+        failingSince = null;
     }
 
     private void failed(UpstreamException e) {
@@ -254,11 +260,19 @@ public final class GuardedUpstream implements Upstream {
         return guarded("HEAD blob " + remote + "@" + digest, () -> inner.blobSize(remote, digest), false);
     }
 
-    /** The body holds its bulkhead permit until it is closed: a slow download counts as in flight. */
+    /**
+     * The body holds its bulkhead permit until it is closed: a slow download counts as in flight. The
+     * call's outcome waits for the body too: a body that breaks or stalls (its read fails) counts towards
+     * opening the breaker as a call without an answer does; one read to its end, or closed by the cache
+     * (wrong bytes are an answer), counts as a success. Either is timed up to the headers only, so a
+     * long download is no slow call.
+     */
     @Override
     public Optional<UpstreamBlob> blob(RepositoryName remote, Digest digest) throws UpstreamException {
+        String what = "GET blob " + remote + "@" + digest;
+        long start = System.nanoTime();
         Optional<UpstreamBlob> b = guarded(
-                "GET blob " + remote + "@" + digest,
+                what,
                 () -> {
                     Optional<UpstreamBlob> got = inner.blob(remote, digest);
                     return got.isPresent() ? got : null;
@@ -267,7 +281,8 @@ public final class GuardedUpstream implements Upstream {
         return b == null
                 ? Optional.empty()
                 : Optional.of(new UpstreamBlob(
-                        new Permit(b.get().body(), bulkhead), b.get().length()));
+                        new Permit(b.get().body(), what, System.nanoTime() - start),
+                        b.get().length()));
     }
 
     @Override
@@ -297,19 +312,74 @@ public final class GuardedUpstream implements Upstream {
                 failures.sum());
     }
 
-    /** A blob's body that gives its bulkhead permit back once, when closed. */
-    private static final class Permit extends FilterInputStream {
-        private final Bulkhead bulkhead;
+    /**
+     * A blob's body that tells the breaker how it ended (once: failed at its first read error, else a
+     * success at its end or close) and gives its bulkhead permit back once, when closed.
+     */
+    private final class Permit extends FilterInputStream {
+        private final String what;
+        private final long headerNanos;
+        private final AtomicBoolean reported = new AtomicBoolean();
         private final AtomicBoolean released = new AtomicBoolean();
 
-        Permit(InputStream in, Bulkhead bulkhead) {
+        Permit(InputStream in, String what, long headerNanos) {
             super(in);
-            this.bulkhead = bulkhead;
+            this.what = what;
+            this.headerNanos = headerNanos;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                int b = in.read();
+                if (b < 0) {
+                    ended();
+                }
+                return b;
+            } catch (IOException e) {
+                throw broken(e);
+            }
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            return in.read(b, off, len);
+            try {
+                int n = in.read(b, off, len);
+                if (n < 0) {
+                    ended();
+                }
+                return n;
+            } catch (IOException e) {
+                throw broken(e);
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return in.skip(n);
+            } catch (IOException e) {
+                throw broken(e);
+            }
+        }
+
+        private void ended() {
+            if (reported.compareAndSet(false, true)) {
+                succeeded(headerNanos);
+            }
+        }
+
+        private IOException broken(IOException e) {
+            if (reported.compareAndSet(false, true)) {
+                UpstreamException failure = new UpstreamException(
+                        Kind.UNREACHABLE,
+                        "upstream " + name() + " stopped sending the body of " + what + ": " + e.getMessage(),
+                        Optional.empty(),
+                        e);
+                breaker.onError(headerNanos, TimeUnit.NANOSECONDS, failure);
+                failed(failure);
+            }
+            return e;
         }
 
         @Override
@@ -317,6 +387,7 @@ public final class GuardedUpstream implements Upstream {
             try {
                 in.close();
             } finally {
+                ended(); // closed before its end without an error: the cache stopped reading, no outage
                 if (released.compareAndSet(false, true)) {
                     bulkhead.onComplete();
                 }

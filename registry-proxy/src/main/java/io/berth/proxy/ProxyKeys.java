@@ -44,14 +44,15 @@ public final class ProxyKeys implements ConfigKeySet {
             "0",
             0,
             1L << 50,
-            "Size budget of cached content: above it the least recently pulled cached images are evicted first "
-                    + "until it fits (0: no budget).");
+            "Size budget of cached content: above it the least recently pulled cached images (and blobs no "
+                    + "cached manifest references) are evicted first until it fits (0: no budget).");
     public static final ConfigKey PROXY_EVICT_INTERVAL = ConfigKey.duration(
             "proxy.evict-interval",
             "10m",
             Duration.ofSeconds(1),
             Duration.ofDays(1),
-            "How often eviction of cached content runs (one instance of several at a time).");
+            "How often eviction of cached content runs (one instance of several at a time); a blob no cached "
+                    + "manifest references is left alone for this long after it was linked or pulled.");
 
     /** The upstreams: a list of mappings, documented in docs/proxy.md. */
     public static final String PROXY_UPSTREAMS = "proxy.upstreams";

@@ -19,6 +19,7 @@ import io.berth.oci.Reachability;
 import io.berth.testsupport.HostileRegistry;
 import io.berth.testsupport.MutableClock;
 import io.berth.testsupport.TcpForwarder;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -135,6 +136,56 @@ class GuardedUpstreamTest {
         open.close();
         assertTrue(up.manifestDigest(repo("library/busybox"), LATEST).isPresent());
         assertEquals(UpstreamStatus.State.UP, up.status().state(), "a full bulkhead is no outage of the upstream");
+    }
+
+    @Test
+    void blobBodiesThatBreakAfterTheHeadersOpenTheCircuit() throws Exception {
+        Digest layer = hub.images
+                .blob(repo("library/busybox"), "a layer".getBytes(StandardCharsets.UTF_8))
+                .digest();
+        front.rule(x -> {
+            if (x.getRequestMethod().equals("GET")
+                    && x.getRequestURI().getPath().contains("/blobs/")) {
+                x.sendResponseHeaders(200, 1000); // announces 1000 bytes, sends 10, then the link breaks
+                x.getResponseBody().write(new byte[10]);
+                x.getResponseBody().flush();
+                x.close();
+                return true;
+            }
+            return false;
+        });
+        GuardedUpstream up = guarded(front.uri(), "", "", 4);
+        for (int i = 0; i < 3; i++) {
+            try (UpstreamBlob b = up.blob(repo("library/busybox"), layer).orElseThrow()) {
+                assertThrows(IOException.class, () -> b.body().readAllBytes());
+            }
+        }
+        UpstreamStatus status = up.status();
+        assertEquals(UpstreamStatus.State.CIRCUIT_OPEN, status.state(), status.toString());
+        assertEquals(3, status.failures());
+        assertTrue(status.lastFailure().orElseThrow().contains("stopped sending"), status.toString());
+        UpstreamException open =
+                assertThrows(UpstreamException.class, () -> up.manifestDigest(repo("library/busybox"), LATEST));
+        assertEquals(Kind.CIRCUIT_OPEN, open.kind());
+    }
+
+    @Test
+    void aBlobBodyReadToItsEndOrClosedEarlyIsNoFailure() throws Exception {
+        Digest layer = hub.images
+                .blob(repo("library/busybox"), "a layer".getBytes(StandardCharsets.UTF_8))
+                .digest();
+        GuardedUpstream up = guarded(front.uri(), "", "", 1);
+        for (int i = 0; i < 3; i++) {
+            try (UpstreamBlob b = up.blob(repo("library/busybox"), layer).orElseThrow()) {
+                assertEquals(7, b.body().readAllBytes().length);
+            }
+            try (UpstreamBlob b = up.blob(repo("library/busybox"), layer).orElseThrow()) {
+                assertEquals(1, b.body().readNBytes(1).length); // the cache stops reading: no outage
+            }
+        }
+        assertEquals(UpstreamStatus.State.UP, up.status().state());
+        assertEquals(0, up.status().failures());
+        assertTrue(up.manifestDigest(repo("library/busybox"), LATEST).isPresent(), "the permit was given back");
     }
 
     @Test

@@ -15,9 +15,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Appends a stream to a file with O_DIRECT for the block-aligned middle and ordinary writes for the
- * unaligned head and tail. Bytes bypass the page cache, so a large upload neither evicts hot blobs
- * nor leaves gigabytes of dirty pages for the final flush to wait on.
+ * Appends a stream to a file through two aligned buffers: one fills from the request (and is hashed
+ * there) while the other is written. Written either with O_DIRECT for the block-aligned middle and
+ * ordinary writes for the unaligned head and tail — bytes bypass the page cache, so a large upload
+ * evicts no hot blobs — or through the page cache, flushed behind the writes ({@link #FLUSH_BEHIND})
+ * so that the acknowledging flush finds little dirty, and the blob stays in memory for the pull that
+ * usually follows its push (storage.filesystem.direct-io, docs/benchmarks.md).
  */
 final class DirectWriter {
     static final int BLOCK = 4096;
@@ -37,6 +40,13 @@ final class DirectWriter {
             return null;
         }
     }
+
+    /**
+     * Through the page cache, the bytes written since the last flush that start the next one (on a
+     * thread of its own, while writing goes on), so that the flush acknowledging a large body finds
+     * little left to write.
+     */
+    static final long FLUSH_BEHIND = 32L << 20;
 
     private DirectWriter() {}
 
@@ -74,7 +84,14 @@ final class DirectWriter {
      * @return the position after the last byte
      */
     static long write(
-            Path file, FileChannel buffered, long offset, InputStream data, byte[] piece, AlignedPairs aligned)
+            Path file,
+            FileChannel buffered,
+            long offset,
+            InputStream data,
+            byte[] piece,
+            AlignedPairs aligned,
+            boolean direct,
+            long flushBehind)
             throws IOException {
         long pos = offset;
         int headLength = (int) ((BLOCK - pos % BLOCK) % BLOCK);
@@ -96,7 +113,7 @@ final class DirectWriter {
             return FilesystemBlobStore.writeBuffered(buffered, pos, data, piece);
         }
         try {
-            return writeAligned(file, buffered, pos, data, piece, first, buffers);
+            return writeAligned(file, buffered, pos, data, piece, first, buffers, direct, flushBehind);
         } finally {
             aligned.release(buffers);
         }
@@ -113,13 +130,15 @@ final class DirectWriter {
             InputStream data,
             byte[] piece,
             int first,
-            ByteBuffer[] buffers)
+            ByteBuffer[] buffers,
+            boolean direct,
+            long flushBehind)
             throws IOException {
         DirectSource source = DirectSource.of(data);
         ByteBuffer tail;
         long pos;
-        try (FileChannel direct = FileChannel.open(file, StandardOpenOption.WRITE, DIRECT);
-                Pair pair = new Pair(direct, buffers, start, source)) {
+        FileChannel out = direct ? FileChannel.open(file, StandardOpenOption.WRITE, DIRECT) : buffered;
+        try (Pair pair = new Pair(out, buffers, start, source, direct ? 0 : flushBehind)) {
             pair.copyIn(piece, first);
             if (source != null) {
                 while (pair.fillFrom(source)) {
@@ -137,8 +156,12 @@ final class DirectWriter {
             if (whole > 0) {
                 int limit = tail.limit();
                 tail.limit(whole);
-                pos += writeFully(direct, tail, pos);
+                pos += writeFully(out, tail, pos);
                 tail.limit(limit);
+            }
+        } finally {
+            if (direct) {
+                out.close();
             }
         }
         if (tail.hasRemaining()) {
@@ -153,7 +176,7 @@ final class DirectWriter {
      * inside the (rarely entered) loop that calls it.
      */
     private static final class Pair implements AutoCloseable {
-        private final FileChannel direct;
+        private final FileChannel out;
         private final ByteBuffer[] buffers;
         private final DirectSource source; // null when the body is read through the piece
         private final ExecutorService writer =
@@ -161,9 +184,15 @@ final class DirectWriter {
         private Future<Integer> pending;
         private long pos;
         private int current;
+        private final long flushEvery;
+        private long unflushed;
+        private final ExecutorService flusher =
+                Executors.newSingleThreadExecutor(Thread.ofVirtual().factory());
+        private volatile Future<Integer> flushing;
 
-        Pair(FileChannel direct, ByteBuffer[] buffers, long pos, DirectSource source) {
-            this.direct = direct;
+        Pair(FileChannel out, ByteBuffer[] buffers, long pos, DirectSource source, long flushEvery) {
+            this.flushEvery = flushEvery;
+            this.out = out;
             this.buffers = buffers;
             this.pos = pos;
             this.source = source;
@@ -207,7 +236,18 @@ final class DirectWriter {
             pos += await(pending);
             full.flip();
             long at = pos;
-            pending = writer.submit(() -> writeFully(direct, full, at));
+            pending = writer.submit(() -> {
+                int n = writeFully(out, full, at);
+                if (flushEvery > 0 && (unflushed += n) >= flushEvery && (flushing == null || flushing.isDone())) {
+                    await(flushing); // a flush that failed fails the write
+                    flushing = flusher.submit(() -> {
+                        out.force(false);
+                        return 0;
+                    });
+                    unflushed = 0;
+                }
+                return n;
+            });
             current ^= 1;
             if (source != null) {
                 source.release(buffers[current]); // the hasher may still be reading what it held
@@ -219,6 +259,7 @@ final class DirectWriter {
         long drain() throws IOException {
             pos += await(pending);
             pending = null;
+            await(flushing);
             return pos;
         }
 
@@ -226,6 +267,7 @@ final class DirectWriter {
         @Override
         public void close() throws IOException {
             writer.close();
+            flusher.close();
             if (source != null) {
                 source.release(buffers[0]);
                 source.release(buffers[1]);

@@ -246,7 +246,7 @@ public final class FilesystemBlobStore implements BlobStore {
 
     @Override
     public boolean fillsFromDirectSources() {
-        return directIo;
+        return true; // DirectWriter's buffers, with O_DIRECT or without
     }
 
     @Override
@@ -270,9 +270,15 @@ public final class FilesystemBlobStore implements BlobStore {
             }
             ByteBuffer piece = pieces.acquire();
             try {
-                long pos = directIo
-                        ? DirectWriter.write(file, ch, offset, data, piece.array(), alignedPairs)
-                        : writeBuffered(ch, offset, data, piece.array());
+                long pos = DirectWriter.write(
+                        file,
+                        ch,
+                        offset,
+                        data,
+                        piece.array(),
+                        alignedPairs,
+                        directIo,
+                        fsync ? DirectWriter.FLUSH_BEHIND : 0);
                 if (acknowledged) {
                     sync.data(file, ch);
                     if (offset == 0) {

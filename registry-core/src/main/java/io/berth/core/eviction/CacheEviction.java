@@ -2,6 +2,7 @@ package io.berth.core.eviction;
 
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.metadata.CachedRepository;
+import io.berth.core.metadata.LinkedBlob;
 import io.berth.core.metadata.ManifestSummary;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.Caller;
@@ -21,6 +22,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +33,10 @@ import java.util.Set;
  * Eviction of pull-through caches' content (docs/proxy.md, "Eviction"): a cached image not pulled for
  * {@code proxy.evict-after} is evicted; while cached content exceeds {@code proxy.max-size}, the least
  * recently pulled images go first. An image is a root manifest of a cached repository (one no index
- * there lists, no referrer of a manifest held there) with what only it keeps. Its records go first
+ * there lists, no referrer of a manifest held there) with what only it keeps; a blob the repository
+ * links that no manifest there references (pulled without its manifest, or filled after its image was
+ * evicted) is evicted and counted as an image of its own once it was last used longer ago than
+ * {@code proxy.evict-interval}. Its records go first
  * ({@link io.berth.core.registry.PullThrough#evict}); the blobs it unlinked go to the online garbage
  * collector ({@link GarbageCollector#collect}), which deletes a file only when no repository links it and
  * no manifest references it, so a blob a local image uses stays. One instance of several runs it at a
@@ -75,9 +80,18 @@ public final class CacheEviction {
         }
     }
 
-    /** A cached image: its root manifest, when it was last used, and the stored blobs it and its children reference. */
+    /**
+     * What eviction removes as one: a cached image (its root manifest, when it was last used, and the
+     * stored blobs it and its children reference), or a stray blob ({@code stray}: linked to the cached
+     * repository, referenced by no manifest there; {@code digest} is the blob's, {@code blobs} only it).
+     */
     private record Root(
-            RepositoryName repository, Digest digest, long lastUsed, long manifestBytes, Set<Digest> blobs) {}
+            RepositoryName repository,
+            Digest digest,
+            long lastUsed,
+            long manifestBytes,
+            Set<Digest> blobs,
+            boolean stray) {}
 
     /**
      * Purges a cached tag or repository ({@link io.berth.core.registry.PullThrough#purge}) and deletes
@@ -107,14 +121,16 @@ public final class CacheEviction {
         try {
             registry.flushPulls(); // pulls still in memory count
             long now = clock.millis();
-            List<Root> roots = roots();
+            // a stray blob linked (or pulled) within the last interval may be a fill whose manifest is
+            // being pulled: left for a later run
+            List<Root> roots = roots(now - settings.evictInterval().toMillis());
             PurgeResult removed = PurgeResult.NOTHING;
             List<Root> kept = new ArrayList<>();
             if (!settings.evictAfter().isZero()) {
                 long before = now - settings.evictAfter().toMillis();
                 for (Root r : roots) {
                     if (r.lastUsed() < before) {
-                        removed = removed.plus(registry.proxy().evict(r.repository(), r.digest(), "age"));
+                        removed = removed.plus(evict(r, "age"));
                     } else {
                         kept.add(r);
                     }
@@ -126,12 +142,12 @@ public final class CacheEviction {
                 removed = removed.plus(overBudget(kept, settings.maxSize()));
             }
             Outcome outcome = Outcome.of(removed, collect("cache eviction", removed.unlinked()));
-            if (outcome.manifestsRemoved() > 0) {
+            if (outcome.manifestsRemoved() > 0 || outcome.blobsUnlinked() > 0) {
                 LOG.log(
                         Level.INFO,
                         "cache eviction: " + outcome.manifestsRemoved() + " manifests, " + outcome.tagsRemoved()
-                                + " tags; " + outcome.blobsDeleted() + " blobs deleted (" + outcome.bytesFreed()
-                                + " bytes)");
+                                + " tags, " + outcome.blobsUnlinked() + " blobs unlinked; " + outcome.blobsDeleted()
+                                + " blobs deleted (" + outcome.bytesFreed() + " bytes)");
             }
             return outcome;
         } finally {
@@ -161,7 +177,7 @@ public final class CacheEviction {
             if (total <= maxSize) {
                 break;
             }
-            removed = removed.plus(registry.proxy().evict(r.repository(), r.digest(), "budget"));
+            removed = removed.plus(evict(r, "budget"));
             total -= r.manifestBytes();
             for (Digest b : r.blobs()) {
                 if (users.merge(b, -1, Integer::sum) == 0) {
@@ -172,20 +188,32 @@ public final class CacheEviction {
         return removed;
     }
 
-    /** Every cached image, read page by page. */
-    private List<Root> roots() {
+    private PurgeResult evict(Root r, String reason) {
+        return r.stray()
+                ? registry.proxy().evictBlob(r.repository(), r.digest(), r.lastUsed())
+                : registry.proxy().evict(r.repository(), r.digest(), reason);
+    }
+
+    /**
+     * Every cached image, read page by page, and every stray blob of a cached repository last used
+     * before {@code strayBefore}.
+     */
+    private List<Root> roots(long strayBefore) {
         List<Root> roots = new ArrayList<>();
         String afterRepository = "";
         while (true) {
             List<CachedRepository> repositories = metadata.proxy().repositories(afterRepository, PAGE);
             for (CachedRepository c : repositories) {
                 RepositoryName repository = c.repository();
+                Set<Digest> referenced = new HashSet<>();
                 String after = null;
                 while (true) {
                     List<ManifestSummary> page = metadata.manifests().summaries(repository, after, PAGE, false);
                     for (ManifestSummary m : page) {
                         if (isRoot(repository, m)) {
-                            roots.add(root(repository, m));
+                            Root root = root(repository, m);
+                            roots.add(root);
+                            referenced.addAll(root.blobs());
                         }
                         after = m.digest().toString();
                     }
@@ -193,10 +221,36 @@ public final class CacheEviction {
                         break;
                     }
                 }
+                strays(repository, referenced, strayBefore, roots);
                 afterRepository = repository.value();
             }
             if (repositories.size() < PAGE) {
                 return roots;
+            }
+        }
+    }
+
+    /**
+     * Adds the blobs the repository links that no manifest there references and that were last used
+     * (linked, pulled) before {@code before}: as images are, they are evicted by age and count against the
+     * budget.
+     */
+    private void strays(RepositoryName repository, Set<Digest> referenced, long before, List<Root> into) {
+        String after = null;
+        while (true) {
+            List<LinkedBlob> page = metadata.blobs().linkedTo(repository, after, PAGE);
+            for (LinkedBlob b : page) {
+                if (!referenced.contains(b.digest())
+                        && b.lastUsed() < before
+                        && metadata.manifests()
+                                .referencingBlob(repository, b.digest())
+                                .isEmpty()) {
+                    into.add(new Root(repository, b.digest(), b.lastUsed(), 0, Set.of(b.digest()), true));
+                }
+                after = b.digest().toString();
+            }
+            if (page.size() < PAGE) {
+                return;
             }
         }
     }
@@ -226,7 +280,7 @@ public final class CacheEviction {
             queue.addAll(metadata.manifests().dependents(repository, d));
         }
         long lastUsed = Math.max(m.pushedAt(), m.lastPulledAt().orElse(0));
-        return new Root(repository, m.digest(), lastUsed, bytes, blobs);
+        return new Root(repository, m.digest(), lastUsed, bytes, blobs, false);
     }
 
     private GarbageCollector.Collected collect(String reason, Set<Digest> unlinked) {

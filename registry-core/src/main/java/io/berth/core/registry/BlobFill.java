@@ -13,8 +13,9 @@ import java.util.Objects;
  * bytes. A reader that fell behind the window waits for the commit and goes on from the stored blob,
  * so memory stays bounded whatever the blob's size and the readers' speed.
  *
- * <p>Bytes before verification: at most {@code size - }{@link #HOLD_BACK} are released until the digest
- * and the length matched and the blob was stored. A blob that does not match therefore never reaches a
+ * <p>Bytes before verification: the last {@link #HOLD_BACK} bytes of the blob, and of every reader's own
+ * range (all of a smaller one), are released only once the digest and the length matched and the blob
+ * was stored. A blob that does not match therefore never reaches a
  * reader whole: on a mismatch, a short body or an upstream error every reader's stream fails ({@link
  * FillFailedException}) before its end, and the HTTP layer cuts the response it announced in full.
  */
@@ -78,7 +79,7 @@ public final class BlobFill {
     }
 
     /** Waits until the blob is stored; its failure when the fill failed. */
-    synchronized BlobInfo awaitStored() {
+    public synchronized BlobInfo awaitStored() {
         boolean interrupted = false;
         try {
             while (!committed && failure == null) {
@@ -124,11 +125,13 @@ public final class BlobFill {
     }
 
     private final class Reader extends InputStream {
+        private final long start;
         private final long end;
         private long position;
         private InputStream fromStore;
 
         Reader(long offset, long end) {
+            this.start = offset;
             this.position = offset;
             this.end = end;
         }
@@ -162,7 +165,10 @@ public final class BlobFill {
                                 break; // fell behind the window: the stored blob has the rest
                             }
                         } else {
-                            long released = committed ? blob.size() : Math.min(received, blob.size() - HOLD_BACK);
+                            // the tail of every reader's own range waits too: a range that ended before
+                            // verification would be a complete answer of unverified bytes
+                            long released =
+                                    committed ? blob.size() : Math.min(received, Math.max(start, end - HOLD_BACK));
                             if (position < released) {
                                 int at = (int) (position % window.length);
                                 int n = (int) Math.min(

@@ -59,6 +59,22 @@ final class CacheRemoval {
         return metadata.inTransaction(tx -> remove(tx, caller, repository, root));
     }
 
+    /**
+     * Unlinks a blob the repository links but none of its manifests references (a blob pulled without
+     * its manifest, a fill that ended after its image was evicted), unless a manifest came to reference
+     * it or it was pulled after {@code lastUsed} since eviction looked.
+     */
+    PurgeResult strayBlob(RepositoryName repository, Digest blob, long lastUsed) {
+        return metadata.inTransaction(tx -> {
+            if (tx.manifests().referencingBlob(repository, blob).isPresent()
+                    || tx.blobs().lastPulled(repository, blob).orElse(0) > lastUsed
+                    || !tx.blobs().unlink(repository, blob)) {
+                return PurgeResult.NOTHING;
+            }
+            return new PurgeResult(0, 0, Set.of(blob));
+        });
+    }
+
     /** Removes a whole cached repository: the next pull fetches everything again. */
     PurgeResult repository(Caller caller, RepositoryName repository) {
         Set<Digest> blobs = new LinkedHashSet<>();

@@ -7,6 +7,7 @@ import io.berth.core.metadata.MetadataStore;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.proxy.ProxyRoute;
 import io.berth.core.proxy.Upstreams;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,14 +19,25 @@ import java.util.Optional;
  * configuration routes it to an upstream, or when it was cached from an upstream no longer configured.
  */
 final class ProxyGuard {
+    /** How long a read trusts "no cache rows anywhere" before asking the database again. */
+    static final long RECHECK_MILLIS = 1000;
+
     private final Upstreams upstreams;
     private final MetadataStore metadata;
-    /** Whether any cache rows may exist: saves local repositories a lookup per request when none ever did. */
-    private volatile Boolean cachesRecorded;
+    private final Clock clock;
+    /**
+     * Whether cache rows were seen (or written here): then every read looks its repository's row up.
+     * While none were, reads of local repositories skip that lookup, and ask the database again whether
+     * any exist at most once per {@link #RECHECK_MILLIS}: another instance on the database may write some.
+     */
+    private volatile boolean cachesRecorded;
+    /** When the database last said that no cache rows exist ({@link Long#MIN_VALUE}: never asked). */
+    private volatile long noneSince = Long.MIN_VALUE;
 
-    ProxyGuard(Upstreams upstreams, MetadataStore metadata) {
+    ProxyGuard(Upstreams upstreams, MetadataStore metadata, Clock clock) {
         this.upstreams = upstreams;
         this.metadata = metadata;
+        this.clock = clock;
     }
 
     Upstreams upstreams() {
@@ -36,22 +48,37 @@ final class ProxyGuard {
         return upstreams.route(repository);
     }
 
+    /**
+     * Whether a read treats the repository as a cache. A repository cached by another instance from an
+     * upstream not configured here may read as local for up to {@link #RECHECK_MILLIS} after its first
+     * row was written, when this process had seen none: it serves the same content, without the cache's
+     * header. Writes never rely on that ({@link #requireLocal}).
+     */
     boolean proxied(RepositoryName repository) {
-        return route(repository).isPresent() || recorded(repository).isPresent();
+        return route(repository).isPresent()
+                || (anyCacheRows() && metadata.proxy().repository(repository).isPresent());
     }
 
     /** A cache row was written: lookups are needed from now on. */
     void cacheRecorded() {
-        cachesRecorded = Boolean.TRUE;
+        cachesRecorded = true;
     }
 
-    private Optional<CachedRepository> recorded(RepositoryName repository) {
-        Boolean any = cachesRecorded;
-        if (any == null) {
-            any = !metadata.proxy().repositories("", 1).isEmpty();
-            cachesRecorded = any;
+    private boolean anyCacheRows() {
+        if (cachesRecorded) {
+            return true;
         }
-        return any ? metadata.proxy().repository(repository) : Optional.empty();
+        long now = clock.millis();
+        long none = noneSince;
+        if (none != Long.MIN_VALUE && now >= none && now - none < RECHECK_MILLIS) {
+            return false;
+        }
+        if (!metadata.proxy().repositories("", 1).isEmpty()) {
+            cachesRecorded = true;
+            return true;
+        }
+        noneSince = now;
+        return false;
     }
 
     /**
@@ -60,7 +87,10 @@ final class ProxyGuard {
      * tags would otherwise be moved or deleted by revalidation, and its images by eviction and purge.
      */
     void requireNoLocalContent(RepositoryName repository, ProxyRoute route) {
-        if (recorded(repository).isEmpty() && metadata.repositories().exists(repository)) {
+        // the row itself, not anyCacheRows(): another instance on the database may have cached it since this
+        // process last found no cache rows at all
+        if (metadata.proxy().repository(repository).isEmpty()
+                && metadata.repositories().exists(repository)) {
             throw new RegistryException(
                     ErrorCode.DENIED,
                     "repository " + repository + " holds local content, but upstream "
@@ -121,7 +151,9 @@ final class ProxyGuard {
                             "upstream",
                             route.get().upstream().name()));
         }
-        Optional<CachedRepository> cached = recorded(repository);
+        // the row itself, never the remembered "no cache rows": another instance on the database may have
+        // cached the repository a moment ago from an upstream no longer configured here
+        Optional<CachedRepository> cached = metadata.proxy().repository(repository);
         if (cached.isPresent()) {
             throw new RegistryException(
                     ErrorCode.DENIED,

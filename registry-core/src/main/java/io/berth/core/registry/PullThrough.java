@@ -345,8 +345,19 @@ public final class PullThrough {
         if (route.isEmpty()) {
             throw blobUnknown(repository, digest);
         }
+        // a fill records the repository as a cache: then revalidation, eviction and purge took its pushed content
+        guard.requireNoLocalContent(repository, route.get());
         Upstream upstream = route.get().upstream();
         try {
+            if (!fetch) {
+                // a HEAD stores and links nothing, even of a blob held for another repository: the
+                // upstream's HEAD answers
+                OptionalLong size = upstream.blobSize(route.get().remote(), digest);
+                if (size.isEmpty()) {
+                    throw blobUnknown(repository, digest);
+                }
+                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
+            }
             OptionalLong stored = metadata.blobs().size(digest);
             if (stored.isPresent()) {
                 // Held for another repository. A cached manifest is the upstream's word and may name any
@@ -363,13 +374,6 @@ public final class PullThrough {
                         return new BlobSource.Stored(shared.get(), CacheOutcome.HIT);
                     }
                 }
-            }
-            if (!fetch) {
-                OptionalLong size = upstream.blobSize(route.get().remote(), digest);
-                if (size.isEmpty()) {
-                    throw blobUnknown(repository, digest);
-                }
-                return new BlobSource.Stored(new BlobInfo(digest, size.getAsLong()), CacheOutcome.MISS);
             }
             Optional<UpstreamBlob> body = upstream.blob(route.get().remote(), digest);
             if (body.isEmpty()) {
@@ -459,6 +463,7 @@ public final class PullThrough {
         if (route.isEmpty()) {
             return new CachedTags(listings.tags(repository, n, last), CacheOutcome.HIT);
         }
+        guard.requireNoLocalContent(repository, route.get());
         int limit = listings.limit(n);
         if (limit == 0) {
             return new CachedTags(new Page(List.of(), false), CacheOutcome.MISS);
@@ -533,7 +538,11 @@ public final class PullThrough {
      */
     public PurgeResult purge(Caller caller, RepositoryName repository, Optional<Tag> tag) {
         boolean exists = metadata.repositories().exists(repository);
-        if (!guard.proxied(repository)) {
+        // under a route but without a cache row: content a client pushed, never the cache's to remove. The
+        // row itself: another instance on the database may have written it a moment ago
+        boolean local = metadata.proxy().repository(repository).isEmpty()
+                && (guard.route(repository).isEmpty() || exists);
+        if (local) {
             if (exists) {
                 throw RegistryException.of(
                         ErrorCode.FAILED_PRECONDITION,
@@ -587,6 +596,17 @@ public final class PullThrough {
     }
 
     /**
+     * Unlinks a blob a cached repository links but no manifest there references, last used at
+     * {@code lastUsed} (its link or last pull): evicted as an image is ({@link #evict}). Records only.
+     */
+    public PurgeResult evictBlob(RepositoryName repository, Digest blob, long lastUsed) {
+        if (metadata.proxy().repository(repository).isEmpty()) {
+            return PurgeResult.NOTHING; // not (or no longer) a cache: never evicted
+        }
+        return new CacheRemoval(metadata, manifests.events()).strayBlob(repository, blob, lastUsed);
+    }
+
+    /**
      * The referrers of {@code subject} in a proxied repository: the upstream's index with its exact bytes,
      * kept with its fetch time and served under the rules of a cached tag (fresh for {@code manifestTtl},
      * then fetched again; while the upstream cannot answer, the kept answer within {@code staleFor}).
@@ -600,6 +620,7 @@ public final class PullThrough {
             Caller caller, RepositoryName repository, Digest subject, Optional<String> artifactType) {
         String type = artifactType.orElse("");
         Optional<ProxyRoute> route = guard.route(repository);
+        route.ifPresent(r -> guard.requireNoLocalContent(repository, r));
         Optional<CachedReferrers> kept = metadata.proxy().referrers(repository, subject, type);
         if (kept.isPresent() && (route.isEmpty() || freshReferrers(kept.get(), route.get(), clock.millis()))) {
             statsOf(route).count(CacheOutcome.HIT);
@@ -635,10 +656,15 @@ public final class PullThrough {
                 return Optional.empty();
             }
             UpstreamReferrers r = validIndex(upstream, fetched.get());
-            metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
-                tx.proxy().putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
-                return null;
-            });
+            // kept only for a subject held here: a registry answers an (empty) index for any digest, and
+            // rows for every digest and filter a client makes up would pile up where eviction never looks
+            if (metadata.manifests().exists(repository, subject)) {
+                metadata.inTransaction(MetadataStore.Durability.DEFERRED, tx -> {
+                    tx.proxy()
+                            .putReferrers(repository, subject, type, new CachedReferrers(r.index(), r.filtered(), now));
+                    return null;
+                });
+            }
             CacheOutcome outcome = kept.isEmpty()
                     ? CacheOutcome.MISS
                     : Arrays.equals(kept.get().index(), r.index()) ? CacheOutcome.REVALIDATED : CacheOutcome.REFRESHED;

@@ -56,7 +56,7 @@ public final class Registry implements AutoCloseable {
      */
     public Registry(
             BlobStore blobStore, MetadataStore metadata, RegistryOptions options, Clock clock, Upstreams upstreams) {
-        ProxyGuard guard = new ProxyGuard(upstreams, metadata);
+        ProxyGuard guard = new ProxyGuard(upstreams, metadata, clock);
         this.blobStore = blobStore;
         this.metadata = metadata;
         this.options = options;

@@ -223,6 +223,117 @@ class CacheEvictionTest {
         assertFalse(cached("c"));
     }
 
+    /** GETs one blob of a proxied repository without its manifest, as a client may. */
+    private void pullBlob(RepositoryName repository, Digest blob) throws IOException {
+        CachedBlob b = cache.proxy().blob(CLIENT, repository, blob);
+        try (InputStream in =
+                cache.blobs().open(repository, b.blob(), 0, b.blob().size())) {
+            in.readAllBytes();
+        }
+    }
+
+    /** The blobs (config, layers) of an upstream image, which the cache has not seen. */
+    private List<Digest> upstreamBlobs(String tag) {
+        Digest d = origin.metadata().tags().target(REMOTE, tag).orElseThrow();
+        return origin.metadata().manifests().blobsOf(REMOTE, d);
+    }
+
+    @Test
+    void aBlobPulledWithoutItsManifestIsEvictedByAge() throws IOException {
+        images.image(REMOTE, "v1", "one");
+        Digest layer = upstreamBlobs("v1").getLast();
+        pullBlob(LOCAL, layer);
+        assertTrue(onDisk(layer));
+        assertTrue(cache.metadata().blobs().linked(LOCAL, layer));
+
+        clock.advance(EVICT_AFTER.minusMinutes(1));
+        eviction.runOnce("me");
+        assertTrue(onDisk(layer), "not yet due");
+
+        clock.advance(Duration.ofMinutes(2));
+        CacheEviction.Outcome outcome = eviction.runOnce("me");
+        assertEquals(1, outcome.blobsUnlinked());
+        assertEquals(1, outcome.blobsDeleted());
+        assertFalse(cache.metadata().blobs().linked(LOCAL, layer));
+        assertFalse(onDisk(layer), "no manifest names it: its file goes");
+
+        int fetches = upstream.calls("blob");
+        pullBlob(LOCAL, layer);
+        assertEquals(fetches + 1, upstream.calls("blob"), "the next pull fetches it again");
+    }
+
+    @Test
+    void aBlobLinkedAfterItsImageWasEvictedIsEvictedInItsTurn() throws IOException {
+        images.image(REMOTE, "v1", "one");
+        cache.proxy().manifest(CLIENT, LOCAL, new Tag("v1"), true);
+        clock.advance(EVICT_AFTER.plusMinutes(1));
+        assertEquals(1, eviction.runOnce("me").manifestsRemoved());
+        // as a fill that ends after its image was evicted: linked, named by no manifest of the cache
+        Digest layer = upstreamBlobs("v1").getLast();
+        pullBlob(LOCAL, layer);
+
+        clock.advance(Duration.ofHours(1));
+        eviction.runOnce("me");
+        assertTrue(onDisk(layer), "pulled within evict-after");
+        clock.advance(EVICT_AFTER);
+        eviction.runOnce("me");
+        assertFalse(cache.metadata().blobs().linked(LOCAL, layer));
+        assertFalse(onDisk(layer));
+    }
+
+    @Test
+    void strayBlobsCountAgainstTheBudgetOnceOlderThanTheInterval() throws IOException {
+        images.image(REMOTE, "a", "image a");
+        images.image(REMOTE, "b", "image b");
+        Digest stray = upstreamBlobs("b").getLast();
+        pullBlob(LOCAL, stray);
+        clock.advance(Duration.ofMinutes(5));
+        List<Digest> a = pull(LOCAL, "a");
+        long budget = size("a", a);
+        settings = new ProxySettings(Duration.ZERO, budget, Duration.ofMinutes(10));
+
+        eviction.runOnce("me");
+        assertTrue(onDisk(stray), "linked within the interval: maybe its manifest is on its way");
+
+        clock.advance(Duration.ofMinutes(6));
+        CacheEviction.Outcome outcome = eviction.runOnce("me");
+        assertEquals(0, outcome.manifestsRemoved(), "the stray blob was the least recently used");
+        assertEquals(1, outcome.blobsUnlinked());
+        assertFalse(onDisk(stray));
+        assertTrue(cached("a"));
+        for (Digest d : a) {
+            assertTrue(onDisk(d));
+        }
+
+        pullBlob(LOCAL, stray);
+        clock.advance(Duration.ofMinutes(11));
+        pull(LOCAL, "a"); // the image is now the most recent; the stray blob alone exceeds the budget
+        settings = new ProxySettings(Duration.ZERO, budget, Duration.ofMinutes(10));
+        eviction.runOnce("me");
+        assertFalse(onDisk(stray));
+        assertTrue(cached("a"));
+    }
+
+    @Test
+    void aBlobPulledBeforeItsManifestIsNotStray() throws IOException {
+        images.image(REMOTE, "v1", "one");
+        List<Digest> blobs = upstreamBlobs("v1");
+        for (Digest b : blobs) {
+            pullBlob(LOCAL, b);
+        }
+        clock.advance(Duration.ofMinutes(30));
+        pull(LOCAL, "v1");
+        clock.advance(Duration.ofMinutes(30));
+        settings = new ProxySettings(Duration.ofMinutes(45), 0, Duration.ofMinutes(1));
+
+        CacheEviction.Outcome outcome = eviction.runOnce("me");
+        assertEquals(0, outcome.blobsUnlinked(), "its image, pulled 30 minutes ago, names them");
+        for (Digest b : blobs) {
+            assertTrue(onDisk(b));
+            assertTrue(cache.metadata().blobs().linked(LOCAL, b));
+        }
+    }
+
     @Test
     void aBlobALocalImageUsesSurvives() throws IOException {
         RepositoryName team = RepositoryName.of("team/app");

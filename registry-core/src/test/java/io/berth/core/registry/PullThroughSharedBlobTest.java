@@ -1,7 +1,9 @@
 package io.berth.core.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.core.blob.FilesystemBlobStore;
 import io.berth.core.error.ErrorCode;
@@ -110,10 +112,17 @@ class PullThroughSharedBlobTest {
             cache.proxy().manifest(client, b, new Tag("v1"), true);
             int transfers = upstream.calls("blob");
             int heads = upstream.calls("blobSize");
+            CachedBlob head = cache.proxy().blobHead(client, b, base.digest());
+            assertEquals(CacheOutcome.MISS, head.outcome(), "the upstream's HEAD answered");
+            assertEquals(base.size(), head.blob().size());
+            assertFalse(cache.metadata().blobs().linked(b, base.digest()), "a HEAD stores nothing, links nothing");
+            assertEquals(heads + 1, upstream.calls("blobSize"));
+            heads = upstream.calls("blobSize");
             CachedBlob shared = cache.proxy().blob(client, b, base.digest());
             assertEquals(CacheOutcome.HIT, shared.outcome());
             assertEquals(transfers, upstream.calls("blob"), "no second transfer of a blob held already");
             assertEquals(heads + 1, upstream.calls("blobSize"), "the upstream confirmed it holds the blob");
+            assertTrue(cache.metadata().blobs().linked(b, base.digest()));
         } finally {
             upstream.release();
             cache.close();

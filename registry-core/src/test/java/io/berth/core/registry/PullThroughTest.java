@@ -39,6 +39,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -336,6 +337,29 @@ class PullThroughTest {
     }
 
     @Test
+    void aRangeOfAFillingBlobEndsOnlyOnceItsBytesAreVerified() throws Exception {
+        byte[] layer = bigLayer(1 << 20, 5);
+        Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
+        upstream.corruptBlobs(true); // the last byte is wrong: the range itself is not, but is unverified
+        upstream.stallBlobsAfter(layer.length); // every byte arrived, the end not yet seen
+        BlobFill fill = ((BlobSource.Filling) cache.proxy().pull(CLIENT, LOCAL, digest)).fill();
+        int length = 200_000; // a client's Range: bytes=0-199999, far from the blob's withheld tail
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try (InputStream in = fill.open(0, length)) {
+            int released = length - BlobFill.HOLD_BACK;
+            assertArrayEquals(Arrays.copyOf(layer, released), readN(in, released));
+            Future<byte[]> rest = pool.submit(in::readAllBytes);
+            Thread.sleep(300);
+            assertFalse(rest.isDone(), "a range ended (a complete 206) before its bytes were verified");
+            upstream.resumeBlobs();
+            ExecutionException cut = assertThrows(ExecutionException.class, rest::get);
+            assertInstanceOf(BlobFill.FillFailedException.class, cut.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aShortBodyFailsItsReadersLikeAMismatch() throws Exception {
         byte[] layer = bigLayer(1 << 20, 3);
         Digest digest = Digest.compute(DigestAlgorithm.SHA256, layer);
@@ -399,6 +423,7 @@ class PullThroughTest {
                 .orElseThrow()
                 .index();
 
+        get(tag("v1")); // a verifier pulls the image, then asks for its referrers
         CachedReferrersIndex cold = referrers(subject, Optional.empty()).orElseThrow();
         assertEquals(CacheOutcome.MISS, cold.outcome());
         assertArrayEquals(upstreamIndex, cold.index(), "the upstream's bytes, not a re-encoding");
@@ -447,6 +472,32 @@ class PullThroughTest {
                 ErrorCode.UPSTREAM_UNAVAILABLE,
                 code(() -> referrers(subject, Optional.empty())),
                 "past stale-for: 503");
+    }
+
+    @Test
+    void referrersOfASubjectNotCachedArePassedOnButNotKept() {
+        Digest subject = images.image(REMOTE, "v1", "one");
+        images.referrer(REMOTE, subject, "sig");
+        Digest unknown = Digest.compute(DigestAlgorithm.SHA256, "no such image".getBytes(StandardCharsets.UTF_8));
+        for (String type : List.of("", "application/a", "application/b")) {
+            Optional<String> filter = type.isEmpty() ? Optional.empty() : Optional.of(type);
+            assertEquals(
+                    CacheOutcome.MISS, referrers(subject, filter).orElseThrow().outcome());
+            // a registry answers an empty index for any digest: a client choosing digests and filters
+            // must not make the cache keep a row for each
+            assertEquals(
+                    CacheOutcome.MISS, referrers(unknown, filter).orElseThrow().outcome());
+            assertTrue(cache.metadata().proxy().referrers(LOCAL, subject, type).isEmpty(), "kept for " + type);
+            assertTrue(cache.metadata().proxy().referrers(LOCAL, unknown, type).isEmpty(), "kept for " + type);
+        }
+        get(tag("v1"));
+        assertEquals(
+                CacheOutcome.MISS,
+                referrers(subject, Optional.empty()).orElseThrow().outcome());
+        assertEquals(
+                CacheOutcome.HIT,
+                referrers(subject, Optional.empty()).orElseThrow().outcome(),
+                "held: kept");
     }
 
     @Test

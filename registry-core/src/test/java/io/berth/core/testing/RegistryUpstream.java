@@ -54,6 +54,7 @@ public final class RegistryUpstream implements Upstream {
     private volatile UpstreamException.Kind failing;
     private volatile Duration retryAfter;
     private volatile boolean corrupt;
+    private volatile long announced = -1;
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private volatile long stallAfter = -1;
     private volatile boolean bodiesFail;
@@ -107,6 +108,11 @@ public final class RegistryUpstream implements Upstream {
     /** Blobs come with their last byte changed (same length), as from a broken or hostile upstream. */
     public void corruptBlobs(boolean corrupt) {
         this.corrupt = corrupt;
+    }
+
+    /** Blobs are announced with this length whatever their bytes, as by a lying upstream (negative: their own). */
+    public void announceBlobLength(long length) {
+        this.announced = length;
     }
 
     /**
@@ -242,7 +248,8 @@ public final class RegistryUpstream implements Upstream {
         if (stallAfter >= 0) {
             in = new Stalling(in, stallAfter, stall, this);
         }
-        return Optional.of(new UpstreamBlob(in, OptionalLong.of(blob.get().size())));
+        long length = announced >= 0 ? announced : blob.get().size();
+        return Optional.of(new UpstreamBlob(in, OptionalLong.of(length)));
     }
 
     @Override

@@ -238,9 +238,11 @@ public final class ConfigKeys {
             "Flush each written chunk, and each new or renamed file's directory, to disk before acknowledging it.");
     public static final ConfigKey STORAGE_FS_DIRECT_IO = new ConfigKey(
             "storage.filesystem.direct-io",
-            "true",
+            "false",
             Type.BOOLEAN,
-            "Write uploads with O_DIRECT where the filesystem supports it (cheap flushes; no page-cache churn).");
+            "Write uploads with O_DIRECT where the filesystem supports it: large uploads churn no page cache, but "
+                    + "the first pull of a new blob reads the disk. Off: through the page cache, flushed behind the "
+                    + "writes, so the pull that follows a push is served from memory.");
     /** The built-in database; metadata-postgres adds {@code postgres} ({@link #all()}). */
     public static final ConfigKey METADATA_TYPE = ConfigKey.choice(
             "metadata.type",
@@ -273,7 +275,9 @@ public final class ConfigKeys {
             "16",
             1,
             100_000,
-            "Most upload bodies one client (a user when authenticated, else an address) streams at once; more get 429 with Retry-After.");
+            "A client's share of upload bodies streaming at once (a user when authenticated, else an address): "
+                    + "beyond it, a client borrows idle room while fewer than uploads.max-concurrent minus a reserve "
+                    + "(the larger of this and a quarter of it) stream; else 429 with Retry-After.");
     public static final ConfigKey UPLOADS_MAX_SESSIONS_PER_CLIENT = ConfigKey.count(
             "uploads.max-sessions-per-client",
             "1000",

@@ -2,6 +2,7 @@ package io.berth.core.metadata;
 
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import java.util.List;
 import java.util.OptionalLong;
 
 /** Verified blobs, and which repositories may serve them (links). */
@@ -20,6 +21,13 @@ public interface BlobRecords {
 
     /** When {@code repository} last served the blob, if ever (recorded in batches). */
     OptionalLong lastPulled(RepositoryName repository, Digest digest);
+
+    /**
+     * The blobs {@code repository} links, sorted by digest after {@code after} (null or empty: from the
+     * start), at most {@code limit}: with their sizes (0 for a link without a blob record), link and
+     * last pull times.
+     */
+    List<LinkedBlob> linkedTo(RepositoryName repository, String after, int limit);
 
     /** The changes, inside a {@link MetadataTransaction}. */
     interface Writes extends BlobRecords {

@@ -11,21 +11,32 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import io.minio.AbortMultipartUploadArgs;
 import io.minio.BucketExistsArgs;
+import io.minio.Checksum;
+import io.minio.CompleteMultipartUploadArgs;
 import io.minio.ComposeObjectArgs;
+import io.minio.CopyObjectArgs;
+import io.minio.CreateMultipartUploadArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetPresignedObjectUrlArgs;
 import io.minio.Http;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
+import io.minio.MinioAsyncClient;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
+import io.minio.RemoveObjectsArgs;
 import io.minio.Result;
 import io.minio.SourceObject;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
+import io.minio.UploadPartArgs;
+import io.minio.UploadPartCopyArgs;
 import io.minio.errors.ErrorResponseException;
+import io.minio.messages.DeleteRequest;
+import io.minio.messages.DeleteResult;
 import io.minio.messages.Item;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,33 +44,47 @@ import java.io.InterruptedIOException;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.StringJoiner;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Blobs in an S3 bucket (MinIO, AWS S3, Ceph RGW, Garage, S3Proxy) through the MinIO Java client.
  *
  * <p>Keys: {@code <prefix>blobs/<algorithm>/<2 hex>/<hex>} for blobs; an upload is staged as part
  * objects {@code <prefix>uploads/<id>/<offset as 16 hex digits>} of at most {@link #PART} bytes
- * (buffered in bounded memory: at most {@link #BUFFERS} part buffers exist at once), plus a marker
+ * (read into buffers of a pool shared by all uploads: at most {@link #BUFFERS} exist at once; up to
+ * {@code storage.s3.upload-parallelism} parts of one upload travel to S3 at once), plus a marker
  * {@code <prefix>uploads/<id>/created}. Because the parts are plain objects, every instance can read
  * what another staged: the registry re-hashes an upload from its parts when the running hash state is
- * on another instance (or was lost in a restart). Completing composes the parts server-side into
- * the blob's key (S3 multipart upload with UploadPartCopy: nothing passes through Berth) when every
- * part but the last has the S3 minimum of 5 MiB, else copies them through in one streamed
- * multipart upload; then the parts are deleted. A blob key is written whole or not at all.
+ * on another instance (or was lost in a restart). Completing joins the parts into the blob's key on
+ * the server — CopyObject for one part, a multipart upload of UploadPartCopy's when every part but the
+ * last has the S3 minimum of 5 MiB — else copies them through in one multipart upload with parallel
+ * parts; then the upload's keys are deleted in one call. A blob key is written whole or not at all.
  *
  * <p>Every call goes through a circuit breaker; idempotent calls (all but none: stat, get, list,
  * put of a part or blob under a fixed key, delete, compose) are retried with backoff. Failures are
@@ -75,7 +100,56 @@ public final class S3BlobStore implements BlobStore {
     static final int BUFFERS =
             (int) Math.max(2, Math.min(16, Runtime.getRuntime().maxMemory() / 4 / PART));
 
-    private static final Semaphore PART_BUFFERS = new Semaphore(BUFFERS);
+    /** The default of {@code storage.s3.upload-parallelism}. */
+    public static final int UPLOAD_PARALLELISM = 4;
+
+    /**
+     * The part buffers of every S3 store in the process: at most {@link #BUFFERS} exist at once, each
+     * held by one part between being read from a client and being stored; freed ones are reused
+     * rather than left to the collector (8 MiB arrays go straight to the old generation).
+     */
+    static final class PartBuffers {
+        private final Semaphore permits;
+        private final ConcurrentLinkedQueue<byte[]> free = new ConcurrentLinkedQueue<>();
+        private final AtomicInteger inUse = new AtomicInteger();
+        private final AtomicInteger peak = new AtomicInteger();
+
+        PartBuffers(int count) {
+            this.permits = new Semaphore(count);
+        }
+
+        byte[] take() throws InterruptedIOException {
+            try {
+                permits.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted waiting for a part buffer");
+            }
+            peak.accumulateAndGet(inUse.incrementAndGet(), Math::max);
+            byte[] buf = free.poll();
+            return buf != null ? buf : new byte[PART];
+        }
+
+        void give(byte[] buf) {
+            free.offer(buf);
+            inUse.decrementAndGet();
+            permits.release();
+        }
+
+        int inUse() {
+            return inUse.get();
+        }
+
+        /** The most buffers in use at once since the last call (for tests). */
+        int takePeak() {
+            return peak.getAndSet(inUse.get());
+        }
+    }
+
+    static final PartBuffers BUFFER_POOL = new PartBuffers(BUFFERS);
+
+    /** Runs part uploads and copies: each blocks on its S3 call, so a virtual thread each. */
+    private static final ExecutorService UPLOADS = Executors.newVirtualThreadPerTaskExecutor();
 
     /** The default of {@code storage.s3.call-timeout}. */
     public static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
@@ -86,6 +160,8 @@ public final class S3BlobStore implements BlobStore {
      * Connection settings of the bucket. {@code redirect}: lifetime of presigned URLs (zero: none
      * handed out). {@code callTimeout}: deadline of one whole S3 call (a listing page, a stat, a part's
      * put) — the body of a blob being read excepted, which is bounded by the read timeout.
+     * {@code uploadParallelism}: parts of one upload travelling to S3 at once (each in a buffer of
+     * the shared pool).
      */
     public record Settings(
             String endpoint,
@@ -97,7 +173,40 @@ public final class S3BlobStore implements BlobStore {
             boolean createBucket,
             Duration redirect,
             boolean pathStyle,
-            Duration callTimeout) {
+            Duration callTimeout,
+            int uploadParallelism) {
+        public Settings {
+            if (uploadParallelism < 1) {
+                throw new IllegalArgumentException("uploadParallelism must be at least 1: " + uploadParallelism);
+            }
+        }
+
+        /** The default upload parallelism. */
+        public Settings(
+                String endpoint,
+                String region,
+                String bucket,
+                String accessKey,
+                String secretKey,
+                String prefix,
+                boolean createBucket,
+                Duration redirect,
+                boolean pathStyle,
+                Duration callTimeout) {
+            this(
+                    endpoint,
+                    region,
+                    bucket,
+                    accessKey,
+                    secretKey,
+                    prefix,
+                    createBucket,
+                    redirect,
+                    pathStyle,
+                    callTimeout,
+                    UPLOAD_PARALLELISM);
+        }
+
         /** Path-style addressing (MinIO, Ceph, S3Proxy, Garage). */
         public Settings(
                 String endpoint,
@@ -161,6 +270,8 @@ public final class S3BlobStore implements BlobStore {
 
     /** For every call whose answer is read whole: each call has {@code call-timeout} for all of it. */
     private final MinioClient client;
+    /** The same, for the multipart calls only the asynchronous client offers (awaited at once). */
+    private final MinioAsyncClient async;
     /**
      * For object bodies streamed to a reader (a pull of a blob of gigabytes may take long): a
      * deadline per read, none for the whole body.
@@ -182,7 +293,14 @@ public final class S3BlobStore implements BlobStore {
         // bounded waits: a store that stops answering fails requests (503) instead of hanging them. A read
         // timeout alone does not bound a call: an endpoint trickling a byte a minute never trips it, so
         // every call whose answer is read whole has a deadline for all of it (OkHttp's call timeout)
+        // the client runs every call through OkHttp's dispatcher, which by default lets 5 run at once per
+        // host: parallel part uploads and concurrent pulls would queue behind each other
+        okhttp3.Dispatcher dispatcher = new okhttp3.Dispatcher();
+        dispatcher.setMaxRequests(256);
+        dispatcher.setMaxRequestsPerHost(256);
         okhttp3.OkHttpClient streaming = new okhttp3.OkHttpClient.Builder()
+                .dispatcher(dispatcher)
+                .connectionPool(new okhttp3.ConnectionPool(64, 5, TimeUnit.MINUTES))
                 .connectTimeout(Duration.ofSeconds(10))
                 .readTimeout(Duration.ofSeconds(60))
                 .writeTimeout(Duration.ofSeconds(60))
@@ -190,6 +308,7 @@ public final class S3BlobStore implements BlobStore {
         okhttp3.OkHttpClient whole =
                 streaming.newBuilder().callTimeout(settings.callTimeout()).build();
         this.client = minio(settings, whole);
+        this.async = minioAsync(settings, whole);
         this.streams = minio(settings, streaming);
         this.breaker = CircuitBreaker.of(
                 "s3",
@@ -242,6 +361,28 @@ public final class S3BlobStore implements BlobStore {
         return c;
     }
 
+    private static MinioAsyncClient minioAsync(Settings settings, okhttp3.OkHttpClient http) {
+        MinioAsyncClient.Builder b = MinioAsyncClient.builder()
+                .endpoint(settings.endpoint())
+                .httpClient(http, true)
+                .credentials(settings.accessKey(), settings.secretKey());
+        if (!settings.region().isEmpty()) {
+            b.region(settings.region());
+        }
+        MinioAsyncClient c = b.build();
+        if (settings.pathStyle()) {
+            c.disableVirtualStyleEndpoint();
+        } else {
+            c.enableVirtualStyleEndpoint();
+        }
+        return c;
+    }
+
+    @Override
+    public Map<String, Integer> buffersInUse() {
+        return Map.of("s3_part", BUFFER_POOL.inUse());
+    }
+
     private <T> T call(Call<T> call) throws IOException {
         Callable<T> attempt = () -> {
             long start = System.nanoTime();
@@ -288,9 +429,10 @@ public final class S3BlobStore implements BlobStore {
         return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
+    private static final Set<String> MISSING = Set.of("NoSuchKey", "NoSuchObject", "NotFound");
+
     private static boolean isMissing(ErrorResponseException e) {
-        String code = e.errorResponse().code();
-        return "NoSuchKey".equals(code) || "NoSuchObject".equals(code) || "NotFound".equals(code);
+        return MISSING.contains(e.errorResponse().code());
     }
 
     private String blobKey(Digest d) {
@@ -480,10 +622,15 @@ public final class S3BlobStore implements BlobStore {
 
     /** The upload's parts in order, as far as they join up; null when the upload does not exist. */
     private List<Part> parts(UploadId id) throws IOException {
+        return parts(id, list(uploadPrefix(id)));
+    }
+
+    /** As {@link #parts(UploadId)}, from a listing of the upload's keys already made. */
+    private List<Part> parts(UploadId id, List<Item> items) {
         String p = uploadPrefix(id);
         List<Part> parts = new ArrayList<>();
         boolean exists = false;
-        for (Item item : list(p)) {
+        for (Item item : items) {
             String name = item.objectName().substring(p.length());
             if (name.equals("created")) {
                 exists = true;
@@ -520,11 +667,121 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private void put(String key, byte[] data, int length) throws IOException {
+        // CRC32 (the JDK's, an intrinsic) rather than the client's default CRC32C, which it computes a
+        // byte at a time: that alone took most of a push's CPU (docs/benchmarks.md, "S3 path")
         call(() -> client.putObject(PutObjectArgs.builder()
                 .bucket(settings.bucket())
                 .object(key)
                 .data(data, length)
+                .checksum(Checksum.Algorithm.CRC32)
                 .build()));
+    }
+
+    /** The result of a future of the asynchronous client, its failure unwrapped (an S3 answer stays one). */
+    private static <T> T await(CompletableFuture<T> future) throws Exception {
+        try {
+            return future.get();
+        } catch (ExecutionException | CompletionException e) {
+            Throwable cause = e.getCause();
+            while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                    && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof Exception x) {
+                throw x;
+            }
+            throw e;
+        }
+    }
+
+    /** Writes one part held in a pool buffer; what it returns is kept in the part's order. */
+    @FunctionalInterface
+    private interface PartWrite<T> {
+        T write(int index, long offset, byte[] buf, int length) throws IOException;
+    }
+
+    /**
+     * Reads {@code data} to its end in parts of {@link #PART} bytes, each into a buffer of the shared
+     * pool, and writes them with {@code write}, up to {@code storage.s3.upload-parallelism} at once:
+     * the next part is read from the client while the ones before it travel to S3. Every write has
+     * ended (and its buffer is back in the pool) when this returns or throws; the first failure is
+     * thrown.
+     *
+     * @return the bytes read
+     */
+    private <T> long writeParts(InputStream data, long offset, PartWrite<T> write, List<T> results) throws IOException {
+        ArrayDeque<Future<T>> inFlight = new ArrayDeque<>();
+        Throwable failure = null;
+        long end = offset;
+        try {
+            while (true) {
+                while (inFlight.size() >= settings.uploadParallelism()) {
+                    results.add(result(inFlight.removeFirst()));
+                }
+                byte[] buf = BUFFER_POOL.take();
+                int n;
+                try {
+                    n = data.readNBytes(buf, 0, PART);
+                } catch (Throwable t) {
+                    BUFFER_POOL.give(buf);
+                    throw t;
+                }
+                if (n == 0 && end > offset) {
+                    BUFFER_POOL.give(buf);
+                    break;
+                }
+                int index = (int) ((end - offset) / PART);
+                long at = end;
+                inFlight.addLast(UPLOADS.submit(() -> {
+                    try {
+                        return write.write(index, at, buf, n);
+                    } finally {
+                        BUFFER_POOL.give(buf);
+                    }
+                }));
+                end += n;
+                if (n < PART) {
+                    break;
+                }
+            }
+            while (!inFlight.isEmpty()) {
+                results.add(result(inFlight.removeFirst()));
+            }
+            return end - offset;
+        } catch (Throwable t) {
+            failure = t;
+            throw t;
+        } finally {
+            if (failure != null) {
+                // no part may land after the caller has dropped what this write staged
+                for (Future<T> f : inFlight) {
+                    try {
+                        f.get();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (ExecutionException e) {
+                        failure.addSuppressed(e.getCause());
+                    }
+                }
+            }
+        }
+    }
+
+    private static <T> T result(Future<T> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted waiting for a part's upload");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(e.getCause());
+        }
     }
 
     @Override
@@ -550,29 +807,17 @@ public final class S3BlobStore implements BlobStore {
         } else if (staged > offset) {
             truncateUpload(id, offset);
         }
-        try {
-            PART_BUFFERS.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted waiting for a part buffer");
-        }
-        try {
-            byte[] buf = new byte[PART];
-            long end = offset;
-            while (true) {
-                int n = data.readNBytes(buf, 0, PART);
-                if (n == 0) {
-                    return end;
-                }
-                put(partKey(id, end), buf, n);
-                end += n;
-                if (n < PART) {
-                    return end;
-                }
-            }
-        } finally {
-            PART_BUFFERS.release();
-        }
+        return offset
+                + writeParts(
+                        data,
+                        offset,
+                        (index, at, buf, n) -> {
+                            if (n > 0) {
+                                put(partKey(id, at), buf, n);
+                            }
+                            return null;
+                        },
+                        new ArrayList<>());
     }
 
     @Override
@@ -612,6 +857,11 @@ public final class S3BlobStore implements BlobStore {
         if (parts == null) {
             throw new NoSuchFileException(uploadPrefix(id));
         }
+        return read(parts);
+    }
+
+    /** The parts' bytes in order, each part fetched when the one before it is read to its end. */
+    private InputStream read(List<Part> parts) {
         Iterator<Part> it = parts.iterator();
         return new SequenceInputStream(new Enumeration<InputStream>() {
             @Override
@@ -648,62 +898,234 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public void commitUpload(UploadId id, Digest digest) throws IOException {
-        List<Part> parts = parts(id);
+        List<Item> items = list(uploadPrefix(id));
+        List<Part> parts = parts(id, items);
         if (parts == null) {
             throw new NoSuchFileException(uploadPrefix(id));
         }
         String key = blobKey(digest);
-        boolean composable = !parts.isEmpty()
-                && parts.subList(0, parts.size() - 1).stream().allMatch(p -> p.size() >= MIN_COMPOSE_PART);
-        if ((parts.size() == 1 || composable) && composes) {
-            List<SourceObject> sources = new ArrayList<>();
-            for (Part p : parts) {
-                sources.add(SourceObject.builder()
-                        .bucket(settings.bucket())
-                        .object(p.key())
-                        .build());
-            }
+        boolean joined = false;
+        if (parts.isEmpty()) {
+            put(key, new byte[0], 0);
+            joined = true;
+        } else if (composes) {
             try {
-                call(() -> client.composeObject(ComposeObjectArgs.builder()
-                        .bucket(settings.bucket())
-                        .object(key)
-                        .sources(sources)
-                        .build()));
-                deleteUpload(id);
-                return;
+                if (parts.size() == 1) {
+                    copy(parts.get(0).key(), key);
+                    joined = true;
+                } else if (parts.subList(0, parts.size() - 1).stream().allMatch(p -> p.size() >= MIN_COMPOSE_PART)) {
+                    compose(parts, key);
+                    joined = true;
+                }
             } catch (S3Failure e) {
                 if (!CANNOT_COMPOSE.contains(e.code)) {
                     throw e;
                 }
-                // an endpoint without (conditional) UploadPartCopy, such as S3Proxy: copy through instead
+                // an endpoint without CopyObject or UploadPartCopy: copy through instead
                 composes = false;
                 System.getLogger(S3BlobStore.class.getName())
                         .log(
                                 System.Logger.Level.INFO,
-                                "the S3 endpoint "
-                                        + settings.endpoint() + " cannot compose objects (" + e.getMessage()
-                                        + "); uploads are "
-                                        + "joined by copying their parts through this instance");
+                                "the S3 endpoint " + settings.endpoint() + " cannot copy objects (" + e.getMessage()
+                                        + "); uploads are joined by copying their parts through this instance");
             }
         }
-        if (parts.isEmpty()) {
-            put(key, new byte[0], 0);
-        } else {
-            long size = end(parts);
-            try (InputStream in = openUpload(id)) {
-                call(() -> client.putObject(
-                        PutObjectArgs.builder().bucket(settings.bucket()).object(key).stream(in, size, (long) PART)
-                                .build()));
+        if (!joined) {
+            copyThrough(parts, key);
+        }
+        remove(items.stream().map(Item::objectName).toList());
+    }
+
+    /** Copies {@code source} to {@code target} on the server (CopyObject: up to 5 GiB; a part is 8 MiB). */
+    private void copy(String source, String target) throws IOException {
+        call(() -> client.copyObject(CopyObjectArgs.builder()
+                .bucket(settings.bucket())
+                .object(target)
+                .source(SourceObject.builder()
+                        .bucket(settings.bucket())
+                        .object(source)
+                        .build())
+                .build()));
+    }
+
+    /**
+     * Joins the parts into {@code target} on the server: one multipart upload whose parts are copies
+     * of the staged ones (UploadPartCopy), up to {@code storage.s3.upload-parallelism} at once, no byte
+     * through Berth. The target appears whole when the upload completes; a failure aborts it.
+     */
+    private void compose(List<Part> parts, String target) throws IOException {
+        String uploadId = createMultipart(target);
+        boolean completed = false;
+        try {
+            // the client's UploadPartCopyArgs has no usable builder; this constructor takes bucket and object from here
+            ComposeObjectArgs args = ComposeObjectArgs.builder()
+                    .bucket(settings.bucket())
+                    .object(target)
+                    .sources(List.of(SourceObject.builder()
+                            .bucket(settings.bucket())
+                            .object(parts.get(0).key())
+                            .build()))
+                    .build();
+            List<Future<io.minio.messages.Part>> copies = new ArrayList<>();
+            Semaphore slots = new Semaphore(settings.uploadParallelism());
+            try {
+                for (int i = 0; i < parts.size(); i++) {
+                    int number = i + 1;
+                    String source =
+                            "/" + settings.bucket() + "/" + escape(parts.get(i).key());
+                    slots.acquire();
+                    copies.add(UPLOADS.submit(() -> {
+                        try {
+                            Http.Headers headers = new Http.Headers();
+                            headers.put("x-amz-copy-source", source);
+                            return call(() -> await(async.uploadPartCopy(
+                                            new UploadPartCopyArgs(args, uploadId, number, headers)))
+                                    .part());
+                        } finally {
+                            slots.release();
+                        }
+                    }));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted composing " + target);
+            } finally {
+                for (Future<io.minio.messages.Part> f : copies) {
+                    try {
+                        f.get(); // every copy ended before this returns or aborts
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } catch (ExecutionException e) {
+                        // reported below
+                    }
+                }
+            }
+            io.minio.messages.Part[] copied = new io.minio.messages.Part[copies.size()];
+            for (int i = 0; i < copies.size(); i++) {
+                copied[i] = result(copies.get(i));
+            }
+            completeMultipart(target, uploadId, copied);
+            completed = true;
+        } finally {
+            if (!completed) {
+                abortMultipart(target, uploadId);
             }
         }
-        deleteUpload(id);
+    }
+
+    /** An object key in an {@code x-amz-copy-source} header: each segment percent-encoded. */
+    private static String escape(String key) {
+        StringJoiner out = new StringJoiner("/");
+        for (String segment : key.split("/", -1)) {
+            out.add(URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+        return out.toString();
+    }
+
+    /**
+     * Copies the parts through this instance into {@code target} (endpoints that cannot copy on the
+     * server, or parts under S3's 5 MiB minimum): one put when it fits a part, else one multipart
+     * upload whose parts travel in parallel from pool buffers.
+     */
+    private void copyThrough(List<Part> parts, String target) throws IOException {
+        long size = end(parts);
+        try (InputStream in = read(parts)) {
+            if (size <= PART) {
+                writeParts(
+                        in,
+                        0,
+                        (index, at, buf, n) -> {
+                            put(target, buf, n);
+                            return null;
+                        },
+                        new ArrayList<>());
+                return;
+            }
+            String uploadId = createMultipart(target);
+            boolean completed = false;
+            try {
+                List<io.minio.messages.Part> written = new ArrayList<>();
+                writeParts(
+                        in,
+                        0,
+                        (index, at, buf, n) -> call(() -> await(async.uploadPart(UploadPartArgs.builder()
+                                        .bucket(settings.bucket())
+                                        .object(target)
+                                        .uploadId(uploadId)
+                                        .partNumber(index + 1)
+                                        .data(buf, n)
+                                        .build()))
+                                .part()),
+                        written);
+                completeMultipart(target, uploadId, written.toArray(io.minio.messages.Part[]::new));
+                completed = true;
+            } finally {
+                if (!completed) {
+                    abortMultipart(target, uploadId);
+                }
+            }
+        }
+    }
+
+    private String createMultipart(String key) throws IOException {
+        return call(() -> await(async.createMultipartUpload(CreateMultipartUploadArgs.builder()
+                        .bucket(settings.bucket())
+                        .object(key)
+                        .build()))
+                .result()
+                .uploadId());
+    }
+
+    private void completeMultipart(String key, String uploadId, io.minio.messages.Part[] parts) throws IOException {
+        call(() -> await(async.completeMultipartUpload(CompleteMultipartUploadArgs.builder()
+                .bucket(settings.bucket())
+                .object(key)
+                .uploadId(uploadId)
+                .parts(parts)
+                .build())));
+    }
+
+    /** Best effort: what is left of an unfinished multipart upload is the bucket lifecycle rule's. */
+    private void abortMultipart(String key, String uploadId) {
+        try {
+            await(async.abortMultipartUpload(AbortMultipartUploadArgs.builder()
+                    .bucket(settings.bucket())
+                    .object(key)
+                    .uploadId(uploadId)
+                    .build()));
+        } catch (Exception e) {
+            System.getLogger(S3BlobStore.class.getName())
+                    .log(
+                            System.Logger.Level.WARNING,
+                            "could not abort the multipart upload of " + key + ": " + e.getMessage());
+        }
+    }
+
+    /** Removes keys with one DeleteObjects call per 1000 rather than a call per key. */
+    private void remove(List<String> keys) throws IOException {
+        for (int from = 0; from < keys.size(); from += LIST_PAGE) {
+            List<DeleteRequest.Object> batch = keys.subList(from, Math.min(keys.size(), from + LIST_PAGE)).stream()
+                    .map(DeleteRequest.Object::new)
+                    .toList();
+            call(() -> {
+                for (Result<DeleteResult.Error> r : client.removeObjects(RemoveObjectsArgs.builder()
+                        .bucket(settings.bucket())
+                        .objects(batch)
+                        .build())) {
+                    DeleteResult.Error error = r.get();
+                    if (!MISSING.contains(error.code())) {
+                        throw new IOException(
+                                "S3 " + error.code() + " deleting " + error.objectName() + ": " + error.message());
+                    }
+                }
+                return null;
+            });
+        }
     }
 
     @Override
     public void deleteUpload(UploadId id) throws IOException {
-        for (Item item : list(uploadPrefix(id))) {
-            remove(item.objectName());
-        }
+        remove(list(uploadPrefix(id)).stream().map(Item::objectName).toList());
     }
 
     @Override

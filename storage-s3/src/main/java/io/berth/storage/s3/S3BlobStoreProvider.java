@@ -40,6 +40,7 @@ public final class S3BlobStoreProvider implements BlobStoreProvider {
                         ? config.duration(S3Keys.STORAGE_S3_REDIRECT_LIFETIME)
                         : Duration.ZERO,
                 config.bool(S3Keys.STORAGE_S3_PATH_STYLE),
-                config.duration(S3Keys.STORAGE_S3_CALL_TIMEOUT));
+                config.duration(S3Keys.STORAGE_S3_CALL_TIMEOUT),
+                (int) config.count(S3Keys.STORAGE_S3_UPLOAD_PARALLELISM));
     }
 }

@@ -58,6 +58,14 @@ public final class S3Keys implements ConfigKeySet {
             "Deadline of one whole S3 call, answer included (a listing page, a stat, a part's upload), tried up to 3 "
                     + "times; a blob's body read by a pull is bounded by a 60 s wait per read instead.");
 
+    public static final ConfigKey STORAGE_S3_UPLOAD_PARALLELISM = ConfigKey.count(
+            "storage.s3.upload-parallelism",
+            String.valueOf(S3BlobStore.UPLOAD_PARALLELISM),
+            1,
+            64,
+            "Parts of one upload (8 MiB each) sent to S3 at once, and part copies of one completion; all uploads "
+                    + "together hold at most 16 part buffers (fewer on a small heap: a quarter of it).");
+
     static final List<ConfigKey> ALL = List.of(
             STORAGE_S3_ENDPOINT,
             STORAGE_S3_REGION,
@@ -69,7 +77,8 @@ public final class S3Keys implements ConfigKeySet {
             STORAGE_S3_CREATE_BUCKET,
             STORAGE_S3_REDIRECT,
             STORAGE_S3_REDIRECT_LIFETIME,
-            STORAGE_S3_CALL_TIMEOUT);
+            STORAGE_S3_CALL_TIMEOUT,
+            STORAGE_S3_UPLOAD_PARALLELISM);
 
     @Override
     public List<ConfigKey> keys() {

@@ -17,16 +17,21 @@ import io.minio.PutObjectArgs;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
@@ -112,6 +117,85 @@ class S3BlobStoreTest extends BlobStoreContract {
         try (InputStream in = store.open(d, 0, content.length)) {
             assertArrayEquals(content, in.readAllBytes());
         }
+    }
+
+    @Test
+    void concurrentLargeUploadsHoldNoMorePartBuffersThanThePoolHas() throws Exception {
+        // more parts wanted at once (6 uploads x 4) than the pool has: uploads wait for a buffer
+        byte[] content = new byte[3 * S3BlobStore.PART + 17];
+        new Random(13).nextBytes(content);
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+        int uploads = 6;
+        S3BlobStore.BUFFER_POOL.takePeak();
+        List<CompletableFuture<Long>> pushes = new ArrayList<>();
+        for (int i = 0; i < uploads; i++) {
+            pushes.add(CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            UploadId id = UploadId.random();
+                            store.createUpload(id);
+                            long size = store.append(id, 0, new ByteArrayInputStream(content));
+                            store.commitUpload(id, d);
+                            return size;
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    },
+                    Executors.newVirtualThreadPerTaskExecutor()));
+        }
+        for (CompletableFuture<Long> push : pushes) {
+            assertEquals(content.length, push.get(120, TimeUnit.SECONDS));
+        }
+        int peak = S3BlobStore.BUFFER_POOL.takePeak();
+        System.out.printf(
+                "%d concurrent uploads of %d MiB: at most %d part buffers of %d in use at once%n",
+                uploads, content.length >> 20, peak, S3BlobStore.BUFFERS);
+        assertTrue(peak <= S3BlobStore.BUFFERS, peak + " buffers in use, the pool has " + S3BlobStore.BUFFERS);
+        assertTrue(peak >= 2, "parts travel in parallel: " + peak);
+        assertEquals(0, S3BlobStore.BUFFER_POOL.inUse(), "every buffer back in the pool");
+        assertEquals(Map.of("s3_part", 0), store.buffersInUse());
+        try (InputStream in = store.open(d, 0, content.length)) {
+            assertArrayEquals(content, in.readAllBytes());
+        }
+    }
+
+    @Test
+    void oneUploadSendsAtMostItsParallelismOfPartsAtOnce() throws Exception {
+        S3Endpoint s3 = S3Endpoint.shared();
+        S3BlobStore two = new S3BlobStore(new S3BlobStore.Settings(
+                s3.endpoint(),
+                "",
+                BUCKET,
+                s3.accessKey(),
+                s3.secretKey(),
+                prefix,
+                true,
+                Duration.ZERO,
+                true,
+                S3BlobStore.CALL_TIMEOUT,
+                2));
+        byte[] content = new byte[5 * S3BlobStore.PART];
+        new Random(17).nextBytes(content);
+        UploadId id = UploadId.random();
+        two.createUpload(id);
+        S3BlobStore.BUFFER_POOL.takePeak();
+        assertEquals(content.length, two.append(id, 0, new ByteArrayInputStream(content)));
+        assertTrue(S3BlobStore.BUFFER_POOL.takePeak() <= 2, "storage.s3.upload-parallelism 2");
+        try (InputStream in = two.openUpload(id)) {
+            assertArrayEquals(content, in.readAllBytes(), "parts stored in order though sent at once");
+        }
+        // a body that fails in the middle: nothing of it stays once append has thrown, no buffer is held
+        InputStream failing =
+                new SequenceInputStream(new ByteArrayInputStream(content, 0, 3 * S3BlobStore.PART), new InputStream() {
+                    @Override
+                    public int read() throws IOException {
+                        throw new IOException("client went away");
+                    }
+                });
+        assertThrows(IOException.class, () -> two.append(id, content.length, failing));
+        assertEquals(0, S3BlobStore.BUFFER_POOL.inUse());
+        two.truncateUpload(id, content.length);
+        assertEquals(content.length, two.uploadSize(id));
     }
 
     @Test

@@ -22,7 +22,7 @@ class S3KeysTest {
     @Test
     void theKeysAreInstalledWhereTheyWereAndDocumented() throws IOException {
         ConfigDocs.assertInstalledAndDocumented(new S3Keys());
-        assertEquals(11, S3Keys.ALL.size());
+        assertEquals(12, S3Keys.ALL.size());
         assertTrue(S3Keys.ALL.stream().allMatch(k -> k.name().startsWith("storage.s3.")));
         assertEquals(
                 List.of(S3Keys.STORAGE_S3_SECRET_KEY),

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.core.metadata.BlobRecord;
 import io.berth.core.metadata.CachedReferrers;
 import io.berth.core.metadata.CachedRepository;
+import io.berth.core.metadata.LinkedBlob;
 import io.berth.core.metadata.ManifestKey;
 import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.ManifestReferences;
@@ -96,6 +97,56 @@ public abstract class MetadataStoreContract {
         assertTrue(store.<Boolean>inTransaction(tx -> tx.blobs().unlink(REPO, b)));
         assertFalse(store.blobs().linked(REPO, b));
         assertEquals(4, store.blobs().size(b).orElseThrow());
+    }
+
+    @Test
+    void blobsLinkedToARepositoryAreListedByDigestPageByPageWithTheirTimes() {
+        List<Digest> linked = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            linked.add(digest("linked " + i));
+        }
+        linked.sort((a, b) -> a.toString().compareTo(b.toString()));
+        Digest elsewhere = digest("elsewhere");
+        long linkedAt = store.<Long>inTransaction(tx -> {
+            tx.repositories().ensure(REPO);
+            for (int i = 0; i < linked.size(); i++) {
+                tx.blobs().put(linked.get(i), 10 + i);
+                tx.blobs().link(REPO, linked.get(i));
+            }
+            tx.blobs().put(elsewhere, 3);
+            tx.blobs().link(RepositoryName.of("other"), elsewhere);
+            tx.blobs().recordPull(REPO, linked.get(1), 4321);
+            return tx.now();
+        });
+
+        List<LinkedBlob> first = store.blobs().linkedTo(REPO, null, 3);
+        assertEquals(
+                linked.subList(0, 3), first.stream().map(LinkedBlob::digest).toList());
+        List<LinkedBlob> rest =
+                store.blobs().linkedTo(REPO, first.getLast().digest().toString(), 3);
+        assertEquals(linked.subList(3, 5), rest.stream().map(LinkedBlob::digest).toList(), "the next page");
+        assertEquals(first, store.blobs().linkedTo(REPO, "", 3), "empty is from the start too");
+
+        LinkedBlob pulled = first.get(1);
+        assertEquals(11, pulled.size());
+        assertEquals(linkedAt, pulled.linkedAt());
+        assertEquals(4321, pulled.lastPulledAt().orElseThrow());
+        assertTrue(first.get(0).lastPulledAt().isEmpty(), "never pulled");
+        assertEquals(linkedAt, first.get(0).lastUsed());
+
+        assertTrue(store.<Boolean>inTransaction(tx -> tx.blobs().unlink(REPO, linked.get(0))));
+        assertEquals(
+                linked.subList(1, 5),
+                store.blobs().linkedTo(REPO, null, 10).stream()
+                        .map(LinkedBlob::digest)
+                        .toList(),
+                "an unlinked blob is not listed");
+        assertEquals(
+                List.of(elsewhere),
+                store.blobs().linkedTo(RepositoryName.of("other"), null, 10).stream()
+                        .map(LinkedBlob::digest)
+                        .toList());
+        assertTrue(store.blobs().linkedTo(RepositoryName.of("none"), null, 10).isEmpty());
     }
 
     @Test

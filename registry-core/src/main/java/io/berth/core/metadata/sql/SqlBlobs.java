@@ -1,8 +1,10 @@
 package io.berth.core.metadata.sql;
 
 import io.berth.core.metadata.BlobRecords;
+import io.berth.core.metadata.LinkedBlob;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
+import java.util.List;
 import java.util.OptionalLong;
 
 /** The SQL of {@link BlobRecords}. */
@@ -61,6 +63,24 @@ final class SqlBlobs implements BlobRecords.Writes {
     @Override
     public OptionalLong lastPulled(RepositoryName repository, Digest digest) {
         return session.lastPulled("repository_blobs", repository, digest);
+    }
+
+    @Override
+    public List<LinkedBlob> linkedTo(RepositoryName repository, String after, int limit) {
+        return session.query(
+                "SELECT rb.digest, COALESCE(b.size, 0), rb.linked_at, rb.last_pulled_at FROM repository_blobs rb"
+                        + " LEFT JOIN blobs b ON b.digest = rb.digest WHERE rb.repository = ? AND rb.digest > ?"
+                        + " ORDER BY rb.digest LIMIT ?",
+                ps -> {
+                    ps.setString(1, repository.value());
+                    ps.setString(2, after == null ? "" : after);
+                    ps.setInt(3, limit);
+                },
+                rs -> {
+                    long pulled = rs.getLong(4);
+                    OptionalLong lastPulled = rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(pulled);
+                    return new LinkedBlob(Digest.parse(rs.getString(1)), rs.getLong(2), rs.getLong(3), lastPulled);
+                });
     }
 
     @Override

@@ -400,14 +400,17 @@ final class Copier {
             CompletableFuture<RepositoryName> mine = new CompletableFuture<>();
             CompletableFuture<RepositoryName> other = streaming.putIfAbsent(digest, mine);
             if (other == null) {
+                boolean landed = false;
                 try {
                     stream(repository, dst, digest, size, target.mountOrStart(dst, digest, null));
                     located.put(digest, dst);
-                    mine.complete(dst);
+                    landed = true;
                     return;
                 } finally {
-                    mine.complete(null); // failed: whoever waits streams it itself
+                    // out of the map before anyone wakes: a waiter told that this copy failed (null)
+                    // and asking again must not find it still there, and wait on it again
                     streaming.remove(digest, mine);
+                    mine.complete(landed ? dst : null);
                 }
             }
             from = awaitStream(other);

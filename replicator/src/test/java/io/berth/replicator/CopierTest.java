@@ -43,6 +43,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -237,6 +238,134 @@ class CopierTest {
         for (RepositoryName repo : repositories) {
             assertTrue(onTarget(repo.value(), "v1").isPresent());
             assertTrue(target.registry.metadata().blobs().linked(repo, TestRegistry.sha256(base)));
+        }
+    }
+
+    /** Four repositories of one image each: a 2 MiB base layer they share, a config of their own. */
+    List<RepositoryName> sharingABaseLayer(byte[] base) throws IOException {
+        List<RepositoryName> repositories = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            RepositoryName repo = RepositoryName.of("team-a/app-" + i);
+            repositories.add(repo);
+            BlobInfo layer = images.blob(repo, base);
+            BlobInfo config = images.blob(repo, Images.bytes("{\"app\":" + i + "}"));
+            images.put(repo, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(layer), null));
+        }
+        return repositories;
+    }
+
+    /** 8 MiB/s: a 2 MiB layer takes a quarter of a second. */
+    static RateLimiter eightMibPerSecond() {
+        return RateLimiter.of(
+                "test",
+                RateLimiterConfig.custom()
+                        .limitRefreshPeriod(Duration.ofMillis(100))
+                        .limitForPeriod(8 * 1024 / 10)
+                        .timeoutDuration(Duration.ofMinutes(1))
+                        .build());
+    }
+
+    @Test
+    void aTargetThatRefusesMountsGetsTheSharedLayerUploadedIntoEachRepository() throws Exception {
+        byte[] base = new byte[2 << 20];
+        new Random(5).nextBytes(base);
+        List<RepositoryName> repositories = sharingABaseLayer(base);
+        // the target answers every mount with a plain upload (202), as the spec allows
+        try (Interposer refusing = new Interposer(
+                target.uri("/"), (x, to) -> to.contains("mount=") ? to.substring(0, to.indexOf('?')) : to)) {
+            Copier c = new Copier(
+                    client(source.uri("/")),
+                    client(refusing.uri()),
+                    config("", false, List.of(), null),
+                    eightMibPerSecond(),
+                    Copier.CHUNK);
+            ExecutorService pool = Executors.newFixedThreadPool(repositories.size());
+            try {
+                List<Future<Boolean>> copies = new ArrayList<>();
+                for (RepositoryName repo : repositories) {
+                    copies.add(pool.submit(() -> c.syncTag(repo, new Tag("v1"))));
+                }
+                for (Future<Boolean> copy : copies) {
+                    assertTrue(copy.get(1, TimeUnit.MINUTES));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(0, c.blobsMounted.get());
+            assertTrue(c.bytesCopied.get() >= 4L * base.length, "uploaded into each: " + c.bytesCopied.get());
+        }
+        for (RepositoryName repo : repositories) {
+            assertTrue(onTarget(repo.value(), "v1").isPresent());
+            assertTrue(target.registry.metadata().blobs().linked(repo, TestRegistry.sha256(base)));
+        }
+    }
+
+    @Test
+    void whenTheCopyOthersWaitForFailsOneOfThemSendsTheLayerAndTheRestMountIt() throws Exception {
+        byte[] base = new byte[2 << 20];
+        new Random(9).nextBytes(base);
+        List<RepositoryName> repositories = sharingABaseLayer(base);
+        Digest digest = TestRegistry.sha256(base);
+        String first = "/v2/" + repositories.get(0).value() + "/";
+        CountDownLatch firstAsked = new CountDownLatch(1);
+        CountDownLatch othersAsked = new CountDownLatch(repositories.size() - 1);
+        AtomicBoolean failed = new AtomicBoolean();
+        // app-0 asks first whether the target holds the base layer; its upload of it is held until the
+        // others have asked too (and wait for it), then refused
+        Interposer.Rule rule = (x, to) -> {
+            if (x.getRequestMethod().equals("HEAD") && to.endsWith("/blobs/" + digest)) {
+                if (to.startsWith(first)) {
+                    firstAsked.countDown();
+                } else {
+                    othersAsked.countDown();
+                }
+            }
+            if (x.getRequestMethod().equals("POST")
+                    && to.startsWith(first + "blobs/uploads/")
+                    && firstAsked.getCount() == 0
+                    && failed.compareAndSet(false, true)) {
+                try {
+                    othersAsked.await(30, TimeUnit.SECONDS);
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                Interposer.answer(x, 500, "UNKNOWN");
+                return null;
+            }
+            return to;
+        };
+        try (Interposer failing = new Interposer(target.uri("/"), rule)) {
+            Copier c = new Copier(
+                    client(source.uri("/")),
+                    client(failing.uri()),
+                    config("", false, List.of(), null),
+                    eightMibPerSecond(),
+                    Copier.CHUNK);
+            ExecutorService pool = Executors.newFixedThreadPool(repositories.size());
+            try {
+                Future<Boolean> leader = pool.submit(() -> c.syncTag(repositories.get(0), new Tag("v1")));
+                assertTrue(firstAsked.await(30, TimeUnit.SECONDS));
+                List<Future<Boolean>> waiting = new ArrayList<>();
+                for (RepositoryName repo : repositories.subList(1, repositories.size())) {
+                    waiting.add(pool.submit(() -> c.syncTag(repo, new Tag("v1"))));
+                }
+                ExecutionException e = assertThrows(ExecutionException.class, () -> leader.get(1, TimeUnit.MINUTES));
+                assertTrue(e.getCause() instanceof IOException, e.toString());
+                for (Future<Boolean> copy : waiting) {
+                    assertTrue(copy.get(1, TimeUnit.MINUTES), "a repository waiting for the failed copy got it");
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(failed.get());
+            assertEquals(2, c.blobsMounted.get(), "sent by one of the three, mounted into the other two");
+            assertTrue(c.bytesCopied.get() < 2L * base.length, "sent once: " + c.bytesCopied.get());
+        }
+        assertTrue(onTarget(repositories.get(0).value(), "v1").isEmpty());
+        for (RepositoryName repo : repositories.subList(1, repositories.size())) {
+            assertTrue(onTarget(repo.value(), "v1").isPresent());
+            assertTrue(target.registry.metadata().blobs().linked(repo, digest));
         }
     }
 

@@ -419,7 +419,22 @@ final class Copier {
                 return;
             }
         }
-        OciClient.Upload upload = target.mountOrStart(dst, digest, from);
+        OciClient.Upload upload;
+        try {
+            upload = target.mountOrStart(dst, digest, from);
+        } catch (OciClient.OciException e) {
+            if (e.status() < 400 || e.status() >= 500 || e.status() == 429) {
+                throw e; // the target is in trouble, or asks to slow down: the copy is tried again later
+            }
+            // refused outright instead of the 202 the spec asks for (no pull on the other repository,
+            // no mounts at all): forgotten as a place to mount from, and uploaded
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "target " + config.name() + " refused to mount " + digest + " from " + from + " (" + e.getMessage()
+                            + "); uploading it");
+            located.remove(digest, from);
+            upload = target.mountOrStart(dst, digest, null);
+        }
         if (upload.mounted()) {
             blobsMounted.incrementAndGet();
             located.put(digest, dst);

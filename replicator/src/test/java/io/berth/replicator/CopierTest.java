@@ -241,6 +241,46 @@ class CopierTest {
         }
     }
 
+    @Test
+    void aTargetThatRefusesAMountWithAnErrorGetsTheBlobUploaded() throws Exception {
+        BlobInfo shared = images.blob(APP, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+        BlobInfo config = images.blob(APP, Images.bytes("{}"));
+        images.put(APP, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(shared), null));
+        RepositoryName other = RepositoryName.of("team-a/other");
+        BlobInfo otherConfig = images.blob(other, Images.bytes("{\"other\":1}"));
+        images.blob(other, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+        images.put(other, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(otherConfig, List.of(shared), null));
+        AtomicLong refused = new AtomicLong();
+        // a registry without mounts that says so with an error, not the 202 the spec asks for
+        Interposer.Rule rule = (x, to) -> {
+            if (to.contains("mount=")) {
+                refused.incrementAndGet();
+                Interposer.answer(x, 405, "UNSUPPORTED");
+                return null;
+            }
+            return to;
+        };
+        try (Interposer noMounts = new Interposer(target.uri("/"), rule)) {
+            Copier c = copier(config("", false, List.of(), null), noMounts.uri(), Copier.CHUNK);
+            c.syncTag(APP, new Tag("v1"));
+            long before = c.bytesCopied.get();
+            assertTrue(c.syncTag(other, new Tag("v1")));
+            assertEquals(1, refused.get());
+            assertEquals(0, c.blobsMounted.get());
+            assertEquals(before + shared.size() + "{\"other\":1}".length(), c.bytesCopied.get(), "uploaded");
+            // each copy asks (a refusal may be for one repository only) and uploads when refused
+            RepositoryName third = RepositoryName.of("team-a/third");
+            images.blob(third, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+            images.blob(third, Images.bytes("{}"));
+            images.put(third, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(shared), null));
+            assertTrue(c.syncTag(third, new Tag("v1")));
+            assertEquals(3, refused.get(), "the config and the layer");
+            assertEquals(0, c.blobsMounted.get());
+        }
+        assertTrue(target.registry.metadata().blobs().linked(other, shared.digest()));
+        assertTrue(target.registry.metadata().blobs().linked(RepositoryName.of("team-a/third"), shared.digest()));
+    }
+
     /** Four repositories of one image each: a 2 MiB base layer they share, a config of their own. */
     List<RepositoryName> sharingABaseLayer(byte[] base) throws IOException {
         List<RepositoryName> repositories = new ArrayList<>();

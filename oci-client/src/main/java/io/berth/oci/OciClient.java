@@ -9,6 +9,7 @@ import io.berth.core.model.Reference;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.model.Tag;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -46,6 +47,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -907,7 +910,7 @@ public final class OciClient {
                         .GET()
                         .build(),
                 u,
-                HttpResponse.BodyHandlers.ofInputStream(),
+                ReadAhead.handler(),
                 timeout);
         int expected = offset > 0 ? 206 : 200;
         if (r.statusCode() != expected) {
@@ -974,16 +977,87 @@ public final class OciClient {
         HttpRequest req = request(repository, location, deadline)
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Range", offset + "-" + (offset + length - 1))
-                .method(
-                        "PATCH",
-                        HttpRequest.BodyPublishers.fromPublisher(
-                                HttpRequest.BodyPublishers.ofInputStream(() -> data), length))
+                .method("PATCH", streamed(data, length))
                 .build();
         HttpResponse<byte[]> r = exchange(req, errorBody(), deadline);
         if (r.statusCode() != 202) {
             throw OciException.of(base, "PATCH upload " + repository + " at " + offset, r, text(r.body()));
         }
         return location(r, location);
+    }
+
+    /** Bytes read from a streamed request body at a time. */
+    static final int BODY_BLOCK = 256 << 10;
+
+    /**
+     * A request body of {@code length} bytes of {@code data}, read {@link #BODY_BLOCK} at a time and
+     * handed to the client as they are: the JDK's {@code ofInputStream} and {@code ofByteArrays} hand it
+     * 16 KiB copies, each one a round through its writer.
+     */
+    static HttpRequest.BodyPublisher streamed(InputStream data, long length) {
+        return HttpRequest.BodyPublishers.fromPublisher(new Blocks(data, length), length);
+    }
+
+    /** {@link #streamed}: one subscriber, blocks read on the thread that asks for them. */
+    private static final class Blocks implements Flow.Publisher<ByteBuffer> {
+        private final InputStream data;
+        private final long length;
+
+        Blocks(InputStream data, long length) {
+            this.data = data;
+            this.length = length;
+        }
+
+        @Override
+        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+            subscriber.onSubscribe(new Flow.Subscription() {
+                private final AtomicLong demand = new AtomicLong();
+                private final AtomicInteger working = new AtomicInteger();
+                private volatile boolean done;
+                private long left = length;
+
+                @Override
+                public void request(long n) {
+                    if (n <= 0) {
+                        cancel();
+                        subscriber.onError(new IllegalArgumentException("request " + n));
+                        return;
+                    }
+                    demand.getAndAccumulate(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+                    if (working.getAndIncrement() != 0) {
+                        return; // the thread in the loop below sends it
+                    }
+                    do {
+                        while (!done && demand.get() > 0) {
+                            if (left == 0) {
+                                done = true;
+                                subscriber.onComplete();
+                                break;
+                            }
+                            byte[] block = new byte[(int) Math.min(BODY_BLOCK, left)];
+                            try {
+                                int got = data.readNBytes(block, 0, block.length);
+                                if (got < block.length) {
+                                    throw new EOFException("the body ended " + (left - got) + " bytes early");
+                                }
+                            } catch (IOException | RuntimeException e) {
+                                done = true;
+                                subscriber.onError(e);
+                                break;
+                            }
+                            left -= block.length;
+                            demand.decrementAndGet();
+                            subscriber.onNext(ByteBuffer.wrap(block));
+                        }
+                    } while (working.decrementAndGet() != 0);
+                }
+
+                @Override
+                public void cancel() {
+                    done = true;
+                }
+            });
+        }
     }
 
     /** How many bytes the registry holds of an upload, from its {@code Range} (0 when none). */
@@ -1012,6 +1086,26 @@ public final class OciClient {
                 u,
                 errorBody(),
                 timeout);
+        if (r.statusCode() != 201) {
+            throw OciException.of(base, "PUT upload " + repository + "@" + digest, r, text(r.body()));
+        }
+    }
+
+    /**
+     * Completes an upload with its last (or only) {@code length} bytes as the {@code PUT}'s body: for a
+     * blob that fits in one request, one request fewer than a {@code PATCH} and an empty {@code PUT}
+     * (the OCI monolithic upload, which every registry takes).
+     */
+    public void completeUpload(RepositoryName repository, URI location, Digest digest, long length, InputStream data)
+            throws IOException {
+        String sep = location.getRawQuery() != null ? "&" : "?";
+        URI u = URI.create(location + sep + "digest=" + URLEncoder.encode(digest.toString(), StandardCharsets.UTF_8));
+        Duration deadline = deadline(length);
+        HttpRequest req = request(repository, u, deadline)
+                .header("Content-Type", "application/octet-stream")
+                .PUT(length == 0 ? HttpRequest.BodyPublishers.ofByteArray(new byte[0]) : streamed(data, length))
+                .build();
+        HttpResponse<byte[]> r = exchange(req, errorBody(), deadline);
         if (r.statusCode() != 201) {
             throw OciException.of(base, "PUT upload " + repository + "@" + digest, r, text(r.body()));
         }

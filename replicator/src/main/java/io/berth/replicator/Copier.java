@@ -12,6 +12,7 @@ import io.berth.oci.OciClient;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,6 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
@@ -57,6 +61,8 @@ final class Copier {
                     return size() > 100_000;
                 }
             });
+    /** Blobs being streamed to the target now, completed with where they landed (null: that copy failed). */
+    private final ConcurrentHashMap<Digest, CompletableFuture<RepositoryName>> streaming = new ConcurrentHashMap<>();
 
     Copier(OciClient source, OciClient target, ReplicationConfig.Target config, RateLimiter limiter) {
         this(source, target, config, limiter, CHUNK);
@@ -93,25 +99,59 @@ final class Copier {
      */
     boolean syncTag(RepositoryName repository, Tag tag) throws IOException {
         RepositoryName dst = config.destination(repository);
-        Optional<Digest> want = source.manifestDigest(repository, tag);
-        Optional<Digest> have = target.manifestDigest(dst, tag);
+        return syncTag(repository, tag, source.manifestDigest(repository, tag), target.manifestDigest(dst, tag));
+    }
+
+    /**
+     * {@link #syncTag(RepositoryName, Tag)} with the digests of the tag on the source ({@code want}) and
+     * on the target ({@code have}) just asked by the caller (a reconciliation, in the repository's queue):
+     * not asked again.
+     */
+    boolean syncTag(RepositoryName repository, Tag tag, Optional<Digest> want, Optional<Digest> have)
+            throws IOException {
+        RepositoryName dst = config.destination(repository);
         if (want.isEmpty()) {
             if (config.deletes() && have.isPresent() && sourceLacksTag(repository, tag)) {
                 return deleteTag(dst, tag, "the source's tag list of " + repository + " lacks it");
             }
             return false;
         }
-        boolean changed = copyManifest(repository, want.get(), 0);
-        copyReferrers(repository, want.get(), 0);
-        if (!have.equals(want)) {
-            // by digest: the bytes are checked against the digest the source advertised for the tag
-            OciClient.Manifest m = source.manifest(repository, want.get())
-                    .orElseThrow(() -> new IOException(
-                            "manifest " + want.get() + " of " + repository + " vanished from the source"));
-            target.putManifest(dst, tag, m.mediaType(), m.bytes());
-            changed = true;
+        Digest digest = want.get();
+        boolean moves = !have.equals(want);
+        if (!moves || target.manifestDigest(dst, digest).isPresent()) {
+            copyReferrers(repository, digest, 0);
+            if (moves) {
+                putTag(repository, dst, tag, sourceManifest(repository, digest));
+            }
+            return moves;
         }
-        return changed;
+        // by digest: the bytes are checked against the digest the source advertised for the tag
+        OciClient.Manifest m = sourceManifest(repository, digest);
+        copyContent(repository, dst, m, 0);
+        List<Digest> referrers = referrers(repository, digest);
+        if (referrers.isEmpty()) {
+            // nothing refers to it: the tag's PUT brings the manifest, one request instead of two
+            putTag(repository, dst, tag, m);
+            manifestsCopied.incrementAndGet();
+            return true;
+        }
+        // its signatures and attestations are on the target before the tag that names it
+        target.putManifest(dst, digest, m.mediaType(), m.bytes());
+        manifestsCopied.incrementAndGet();
+        copyReferrers(repository, referrers, 0);
+        putTag(repository, dst, tag, m);
+        return true;
+    }
+
+    private OciClient.Manifest sourceManifest(RepositoryName repository, Digest digest) throws IOException {
+        return source.manifest(repository, digest)
+                .orElseThrow(() ->
+                        new IOException("manifest " + digest + " of " + repository + " vanished from the source"));
+    }
+
+    private void putTag(RepositoryName repository, RepositoryName dst, Tag tag, OciClient.Manifest m)
+            throws IOException {
+        target.putManifest(dst, tag, m.mediaType(), m.bytes());
     }
 
     /**
@@ -273,6 +313,15 @@ final class Copier {
         OciClient.Manifest m = source.manifest(repository, digest)
                 .orElseThrow(() -> new IOException(
                         "manifest " + digest + " of " + repository + " is not on the source (any more)"));
+        copyContent(repository, dst, m, depth);
+        target.putManifest(dst, digest, m.mediaType(), m.bytes());
+        manifestsCopied.incrementAndGet();
+        return true;
+    }
+
+    /** What a manifest needs on the target before it can be put there: its children (an index's), its blobs. */
+    private void copyContent(RepositoryName repository, RepositoryName dst, OciClient.Manifest m, int depth)
+            throws IOException {
         ParsedManifest parsed = ManifestParser.parse(m.mediaType(), m.bytes());
         if (!parsed.children().isEmpty()) {
             for (Digest child : children(m.bytes())) {
@@ -286,9 +335,6 @@ final class Copier {
                 copyBlob(repository, dst, blob.digest(), blob.size());
             }
         }
-        target.putManifest(dst, digest, m.mediaType(), m.bytes());
-        manifestsCopied.incrementAndGet();
-        return true;
     }
 
     /** The children of an index the target wants: all, or those of the configured platforms. */
@@ -321,31 +367,125 @@ final class Copier {
         if (depth > 2) {
             return;
         }
-        for (Digest referrer : source.referrers(
-                repository,
-                digest,
-                why -> LOG.log(System.Logger.Level.WARNING, "target " + config.name() + ": " + why + "; skipped"))) {
+        copyReferrers(repository, referrers(repository, digest), depth);
+    }
+
+    private void copyReferrers(RepositoryName repository, List<Digest> referrers, int depth) throws IOException {
+        for (Digest referrer : referrers) {
             copyManifest(repository, referrer, 0);
             copyReferrers(repository, referrer, depth + 1);
         }
     }
 
-    /** Copies a blob the target lacks: mounted when it is known elsewhere there, else streamed. */
+    private List<Digest> referrers(RepositoryName repository, Digest digest) throws IOException {
+        return source.referrers(
+                repository,
+                digest,
+                why -> LOG.log(System.Logger.Level.WARNING, "target " + config.name() + ": " + why + "; skipped"));
+    }
+
+    /**
+     * Copies a blob the target lacks: mounted when it is known elsewhere there (no {@code HEAD} first: a
+     * mount of a blob the repository holds already answers 201 as well), else streamed — once: a blob
+     * another repository's copy is streaming right now is waited for and then mounted from there.
+     */
     void copyBlob(RepositoryName repository, RepositoryName dst, Digest digest, long size) throws IOException {
-        if (target.blobExists(dst, digest)) {
-            located.put(digest, dst);
-            return;
-        }
         RepositoryName from = located.get(digest);
-        OciClient.Upload upload = target.mountOrStart(dst, digest, from != null && !from.equals(dst) ? from : null);
+        if (from == null || from.equals(dst)) {
+            if (target.blobExists(dst, digest)) {
+                located.put(digest, dst);
+                return;
+            }
+            from = null;
+            CompletableFuture<RepositoryName> mine = new CompletableFuture<>();
+            CompletableFuture<RepositoryName> other = streaming.putIfAbsent(digest, mine);
+            if (other == null) {
+                boolean landed = false;
+                try {
+                    stream(repository, dst, digest, size, target.mountOrStart(dst, digest, null));
+                    located.put(digest, dst);
+                    landed = true;
+                    return;
+                } finally {
+                    // out of the map before anyone wakes: a waiter told that this copy failed (null)
+                    // and asking again must not find it still there, and wait on it again
+                    streaming.remove(digest, mine);
+                    mine.complete(landed ? dst : null);
+                }
+            }
+            from = awaitStream(other);
+            if (from == null || from.equals(dst)) {
+                copyBlob(repository, dst, digest, size); // that copy failed, or was to here: ask again
+                return;
+            }
+        }
+        OciClient.Upload upload;
+        try {
+            upload = target.mountOrStart(dst, digest, from);
+        } catch (OciClient.OciException e) {
+            if (e.status() < 400 || e.status() >= 500 || e.status() == 429) {
+                throw e; // the target is in trouble, or asks to slow down: the copy is tried again later
+            }
+            // refused outright instead of the 202 the spec asks for (no pull on the other repository,
+            // no mounts at all): forgotten as a place to mount from, and uploaded
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "target " + config.name() + " refused to mount " + digest + " from " + from + " (" + e.getMessage()
+                            + "); uploading it");
+            located.remove(digest, from);
+            upload = target.mountOrStart(dst, digest, null);
+        }
         if (upload.mounted()) {
             blobsMounted.incrementAndGet();
             located.put(digest, dst);
             return;
         }
+        stream(repository, dst, digest, size, upload); // not mountable from there (any more)
+        located.put(digest, dst);
+    }
+
+    private static RepositoryName awaitStream(CompletableFuture<RepositoryName> other) throws IOException {
+        try {
+            return other.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        } catch (ExecutionException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Streams a blob's bytes into an upload: one {@code PUT} with the body when it fits in a chunk (a
+     * cut one starts over: at most a chunk again), else {@code PATCH}es of a chunk each that resume at
+     * the target's offset after a cut, then the {@code PUT}.
+     */
+    private void stream(
+            RepositoryName repository, RepositoryName dst, Digest digest, long size, OciClient.Upload upload)
+            throws IOException {
         URI location = upload.location();
-        long offset = 0;
         int failures = 0;
+        if (size <= chunk) {
+            while (true) {
+                try (InputStream in =
+                        size == 0 ? InputStream.nullInputStream() : source.openBlob(repository, digest, 0, size)) {
+                    target.completeUpload(
+                            dst, location, digest, size, Streams.chunk(in, size, limiter, bytesCopied::addAndGet));
+                    return;
+                } catch (IOException e) {
+                    if (++failures > 5) {
+                        throw e;
+                    }
+                    LOG.log(
+                            System.Logger.Level.INFO,
+                            "copying " + digest + " to " + config.name() + " failed (" + e.getMessage()
+                                    + "); starting again");
+                    sleep(250L << failures);
+                    location = target.mountOrStart(dst, digest, null).location();
+                }
+            }
+        }
+        long offset = 0;
         while (offset < size) {
             try (InputStream in = source.openBlob(repository, digest, offset, size - offset)) {
                 while (offset < size) {
@@ -372,7 +512,6 @@ final class Copier {
             }
         }
         target.completeUpload(dst, location, digest);
-        located.put(digest, dst);
     }
 
     private static void sleep(long ms) throws IOException {

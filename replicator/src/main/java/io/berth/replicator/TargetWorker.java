@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
@@ -718,7 +719,9 @@ final class TargetWorker implements AutoCloseable {
             if (!e.getValue().equals(have.get(e.getKey()))) {
                 differences.incrementAndGet();
                 reconcilingDifferences.incrementAndGet();
-                if (copier.syncTag(repo, e.getKey())) {
+                // the digests just asked, in this repository's queue: not asked again
+                if (copier.syncTag(
+                        repo, e.getKey(), Optional.of(e.getValue()), Optional.ofNullable(have.get(e.getKey())))) {
                     copied.incrementAndGet();
                 }
             }

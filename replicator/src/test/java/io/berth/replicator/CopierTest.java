@@ -23,6 +23,8 @@ import io.berth.oci.OciEndpoint;
 import io.berth.oci.Reachability;
 import io.berth.oci.Tls;
 import io.berth.testsupport.TestPki;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,11 +36,18 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -176,6 +185,228 @@ class CopierTest {
         assertEquals(1, c.blobsMounted.get());
         assertEquals(before + "{\"other\":1}".length(), c.bytesCopied.get(), "only the config moved");
         assertTrue(target.registry.metadata().blobs().linked(other, shared.digest()));
+    }
+
+    @Test
+    void aLayerSharedByRepositoriesCopiedAtOnceIsStreamedOnceAndMountedIntoTheOthers() throws Exception {
+        byte[] base = new byte[2 << 20];
+        new Random(3).nextBytes(base);
+        List<RepositoryName> repositories = new ArrayList<>();
+        long configs = 0;
+        for (int i = 0; i < 4; i++) {
+            RepositoryName repo = RepositoryName.of("team-a/app-" + i);
+            repositories.add(repo);
+            BlobInfo layer = images.blob(repo, base);
+            BlobInfo config = images.blob(repo, Images.bytes("{\"app\":" + i + "}"));
+            configs += config.size();
+            images.put(repo, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(layer), null));
+        }
+        // 8 MiB/s: the first copy of the base layer takes a quarter of a second, so all four start on it
+        // before any has finished
+        RateLimiter slow = RateLimiter.of(
+                "test",
+                RateLimiterConfig.custom()
+                        .limitRefreshPeriod(Duration.ofMillis(100))
+                        .limitForPeriod(8 * 1024 / 10)
+                        .timeoutDuration(Duration.ofMinutes(1))
+                        .build());
+        Copier c = new Copier(
+                client(source.uri("/")),
+                client(target.uri("/")),
+                config("", false, List.of(), null),
+                slow,
+                Copier.CHUNK);
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(repositories.size());
+        try {
+            List<Future<Boolean>> copies = new ArrayList<>();
+            for (RepositoryName repo : repositories) {
+                copies.add(pool.submit(() -> {
+                    start.await();
+                    return c.syncTag(repo, new Tag("v1"));
+                }));
+            }
+            start.countDown();
+            for (Future<Boolean> copy : copies) {
+                assertTrue(copy.get(1, TimeUnit.MINUTES));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(base.length + configs, c.bytesCopied.get(), "the base layer was sent once");
+        assertEquals(3, c.blobsMounted.get(), "and mounted into the three other repositories");
+        for (RepositoryName repo : repositories) {
+            assertTrue(onTarget(repo.value(), "v1").isPresent());
+            assertTrue(target.registry.metadata().blobs().linked(repo, TestRegistry.sha256(base)));
+        }
+    }
+
+    @Test
+    void aTargetThatRefusesAMountWithAnErrorGetsTheBlobUploaded() throws Exception {
+        BlobInfo shared = images.blob(APP, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+        BlobInfo config = images.blob(APP, Images.bytes("{}"));
+        images.put(APP, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(shared), null));
+        RepositoryName other = RepositoryName.of("team-a/other");
+        BlobInfo otherConfig = images.blob(other, Images.bytes("{\"other\":1}"));
+        images.blob(other, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+        images.put(other, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(otherConfig, List.of(shared), null));
+        AtomicLong refused = new AtomicLong();
+        // a registry without mounts that says so with an error, not the 202 the spec asks for
+        Interposer.Rule rule = (x, to) -> {
+            if (to.contains("mount=")) {
+                refused.incrementAndGet();
+                Interposer.answer(x, 405, "UNSUPPORTED");
+                return null;
+            }
+            return to;
+        };
+        try (Interposer noMounts = new Interposer(target.uri("/"), rule)) {
+            Copier c = copier(config("", false, List.of(), null), noMounts.uri(), Copier.CHUNK);
+            c.syncTag(APP, new Tag("v1"));
+            long before = c.bytesCopied.get();
+            assertTrue(c.syncTag(other, new Tag("v1")));
+            assertEquals(1, refused.get());
+            assertEquals(0, c.blobsMounted.get());
+            assertEquals(before + shared.size() + "{\"other\":1}".length(), c.bytesCopied.get(), "uploaded");
+            // each copy asks (a refusal may be for one repository only) and uploads when refused
+            RepositoryName third = RepositoryName.of("team-a/third");
+            images.blob(third, Images.bytes("a shared base layer " + "x".repeat(10_000)));
+            images.blob(third, Images.bytes("{}"));
+            images.put(third, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(shared), null));
+            assertTrue(c.syncTag(third, new Tag("v1")));
+            assertEquals(3, refused.get(), "the config and the layer");
+            assertEquals(0, c.blobsMounted.get());
+        }
+        assertTrue(target.registry.metadata().blobs().linked(other, shared.digest()));
+        assertTrue(target.registry.metadata().blobs().linked(RepositoryName.of("team-a/third"), shared.digest()));
+    }
+
+    /** Four repositories of one image each: a 2 MiB base layer they share, a config of their own. */
+    List<RepositoryName> sharingABaseLayer(byte[] base) throws IOException {
+        List<RepositoryName> repositories = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            RepositoryName repo = RepositoryName.of("team-a/app-" + i);
+            repositories.add(repo);
+            BlobInfo layer = images.blob(repo, base);
+            BlobInfo config = images.blob(repo, Images.bytes("{\"app\":" + i + "}"));
+            images.put(repo, "v1", MediaTypes.OCI_MANIFEST, Images.imageManifest(config, List.of(layer), null));
+        }
+        return repositories;
+    }
+
+    /** 8 MiB/s: a 2 MiB layer takes a quarter of a second. */
+    static RateLimiter eightMibPerSecond() {
+        return RateLimiter.of(
+                "test",
+                RateLimiterConfig.custom()
+                        .limitRefreshPeriod(Duration.ofMillis(100))
+                        .limitForPeriod(8 * 1024 / 10)
+                        .timeoutDuration(Duration.ofMinutes(1))
+                        .build());
+    }
+
+    @Test
+    void aTargetThatRefusesMountsGetsTheSharedLayerUploadedIntoEachRepository() throws Exception {
+        byte[] base = new byte[2 << 20];
+        new Random(5).nextBytes(base);
+        List<RepositoryName> repositories = sharingABaseLayer(base);
+        // the target answers every mount with a plain upload (202), as the spec allows
+        try (Interposer refusing = new Interposer(
+                target.uri("/"), (x, to) -> to.contains("mount=") ? to.substring(0, to.indexOf('?')) : to)) {
+            Copier c = new Copier(
+                    client(source.uri("/")),
+                    client(refusing.uri()),
+                    config("", false, List.of(), null),
+                    eightMibPerSecond(),
+                    Copier.CHUNK);
+            ExecutorService pool = Executors.newFixedThreadPool(repositories.size());
+            try {
+                List<Future<Boolean>> copies = new ArrayList<>();
+                for (RepositoryName repo : repositories) {
+                    copies.add(pool.submit(() -> c.syncTag(repo, new Tag("v1"))));
+                }
+                for (Future<Boolean> copy : copies) {
+                    assertTrue(copy.get(1, TimeUnit.MINUTES));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(0, c.blobsMounted.get());
+            assertTrue(c.bytesCopied.get() >= 4L * base.length, "uploaded into each: " + c.bytesCopied.get());
+        }
+        for (RepositoryName repo : repositories) {
+            assertTrue(onTarget(repo.value(), "v1").isPresent());
+            assertTrue(target.registry.metadata().blobs().linked(repo, TestRegistry.sha256(base)));
+        }
+    }
+
+    @Test
+    void whenTheCopyOthersWaitForFailsOneOfThemSendsTheLayerAndTheRestMountIt() throws Exception {
+        byte[] base = new byte[2 << 20];
+        new Random(9).nextBytes(base);
+        List<RepositoryName> repositories = sharingABaseLayer(base);
+        Digest digest = TestRegistry.sha256(base);
+        String first = "/v2/" + repositories.get(0).value() + "/";
+        CountDownLatch firstAsked = new CountDownLatch(1);
+        CountDownLatch othersAsked = new CountDownLatch(repositories.size() - 1);
+        AtomicBoolean failed = new AtomicBoolean();
+        // app-0 asks first whether the target holds the base layer; its upload of it is held until the
+        // others have asked too (and wait for it), then refused
+        Interposer.Rule rule = (x, to) -> {
+            if (x.getRequestMethod().equals("HEAD") && to.endsWith("/blobs/" + digest)) {
+                if (to.startsWith(first)) {
+                    firstAsked.countDown();
+                } else {
+                    othersAsked.countDown();
+                }
+            }
+            if (x.getRequestMethod().equals("POST")
+                    && to.startsWith(first + "blobs/uploads/")
+                    && firstAsked.getCount() == 0
+                    && failed.compareAndSet(false, true)) {
+                try {
+                    othersAsked.await(30, TimeUnit.SECONDS);
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                Interposer.answer(x, 500, "UNKNOWN");
+                return null;
+            }
+            return to;
+        };
+        try (Interposer failing = new Interposer(target.uri("/"), rule)) {
+            Copier c = new Copier(
+                    client(source.uri("/")),
+                    client(failing.uri()),
+                    config("", false, List.of(), null),
+                    eightMibPerSecond(),
+                    Copier.CHUNK);
+            ExecutorService pool = Executors.newFixedThreadPool(repositories.size());
+            try {
+                Future<Boolean> leader = pool.submit(() -> c.syncTag(repositories.get(0), new Tag("v1")));
+                assertTrue(firstAsked.await(30, TimeUnit.SECONDS));
+                List<Future<Boolean>> waiting = new ArrayList<>();
+                for (RepositoryName repo : repositories.subList(1, repositories.size())) {
+                    waiting.add(pool.submit(() -> c.syncTag(repo, new Tag("v1"))));
+                }
+                ExecutionException e = assertThrows(ExecutionException.class, () -> leader.get(1, TimeUnit.MINUTES));
+                assertTrue(e.getCause() instanceof IOException, e.toString());
+                for (Future<Boolean> copy : waiting) {
+                    assertTrue(copy.get(1, TimeUnit.MINUTES), "a repository waiting for the failed copy got it");
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(failed.get());
+            assertEquals(2, c.blobsMounted.get(), "sent by one of the three, mounted into the other two");
+            assertTrue(c.bytesCopied.get() < 2L * base.length, "sent once: " + c.bytesCopied.get());
+        }
+        assertTrue(onTarget(repositories.get(0).value(), "v1").isEmpty());
+        for (RepositoryName repo : repositories.subList(1, repositories.size())) {
+            assertTrue(onTarget(repo.value(), "v1").isPresent());
+            assertTrue(target.registry.metadata().blobs().linked(repo, digest));
+        }
     }
 
     @Test

@@ -164,6 +164,55 @@ class PullThroughHttpTest {
         assertEquals("UNKNOWN", error(refused).get("code").asText());
     }
 
+    /**
+     * On the wire, one keep-alive connection, as Go clients read it: every cache answer and every
+     * upstream error is framed exactly (the next response parses), errors carry an OCI body and no
+     * {@code X-Berth-Cache}, and a HEAD of either carries no body.
+     */
+    @Test
+    void cacheAnswersAndUpstreamErrorsAreFramedExactlyOnOneConnection() throws IOException {
+        Digest d = images.image(REMOTE, "v1", "one");
+        images.image(REMOTE, "v2", "two");
+        try (WireClient wire = new WireClient(cache.port())) {
+            WireClient.Response cold = wire.exchange("GET", BASE + "/manifests/v1", null, "Accept", ACCEPT);
+            assertEquals(200, cold.status(), cold.toString());
+            assertEquals("miss", cold.header("X-Berth-Cache"));
+            assertEquals(d.toString(), cold.header("Docker-Content-Digest"));
+            WireClient.Response head = wire.exchange("HEAD", BASE + "/manifests/v1", null, "Accept", ACCEPT);
+            assertEquals(200, head.status());
+            assertEquals("hit", head.header("X-Berth-Cache"));
+            assertEquals(0, head.body().length);
+            assertEquals(String.valueOf(cold.body().length), head.header("Content-Length"));
+
+            upstream.failWith(UpstreamException.Kind.UNREACHABLE, null);
+            WireClient.Response down = wire.exchange("GET", BASE + "/manifests/v2", null, "Accept", ACCEPT);
+            assertEquals(503, down.status(), down.toString());
+            assertEquals(null, down.header("X-Berth-Cache"), "an error says nothing of the cache");
+            assertEquals(
+                    "UNAVAILABLE",
+                    JSON.readTree(down.body()).get("errors").get(0).get("code").asText());
+            assertTrue(down.header("Retry-After") != null, down.toString());
+            WireClient.Response headDown = wire.exchange("HEAD", BASE + "/manifests/v2", null, "Accept", ACCEPT);
+            assertEquals(503, headDown.status());
+            assertEquals(0, headDown.body().length);
+            assertEquals(null, headDown.header("X-Berth-Cache"));
+
+            upstream.failWith(UpstreamException.Kind.THROTTLED, Duration.ofSeconds(42));
+            WireClient.Response throttled = wire.exchange("GET", BASE + "/manifests/v2", null, "Accept", ACCEPT);
+            assertEquals(429, throttled.status(), throttled.toString());
+            assertEquals("42", throttled.header("Retry-After"));
+            assertEquals(null, throttled.header("X-Berth-Cache"));
+            WireClient.Response staleTags = wire.exchange("GET", BASE + "/tags/list", null);
+            assertEquals(200, staleTags.status(), staleTags.toString());
+            assertEquals("stale", staleTags.header("X-Berth-Cache"), "the cached tags while the upstream holds back");
+
+            WireClient.Response stillCached = wire.exchange("GET", BASE + "/manifests/" + d, null, "Accept", ACCEPT);
+            assertEquals(200, stillCached.status(), "the connection goes on after the errors");
+            assertArrayEquals(cold.body(), stillCached.body());
+            assertEquals("hit", stillCached.header("X-Berth-Cache"));
+        }
+    }
+
     @Test
     void referrersAndSignaturesPassThroughByteForByteAndStayWhileTheUpstreamIsDown() throws Exception {
         upstream.policy(Duration.ZERO, Duration.ofHours(1)); // every request asks the upstream again

@@ -13,16 +13,27 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A loopback TCP forwarder to a server, for outages a test can cause: {@link #cut()} closes the
  * listener and every connection (clients then get refused connections), {@link #restore()} listens
- * again on the same port.
+ * again on the same port. With a rate, each direction of each connection carries at most that many
+ * bytes a second: an upstream across a network link rather than on loopback, for benchmarks.
  */
 public final class TcpForwarder implements AutoCloseable {
     private final int targetPort;
     private final int port;
+    private final long bytesPerSecond; // 0: as fast as loopback goes
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile ServerSocket listener;
 
     public TcpForwarder(int targetPort) throws IOException {
+        this(targetPort, 0);
+    }
+
+    /** A forwarder whose connections carry at most {@code bytesPerSecond} each way (0: no limit). */
+    public TcpForwarder(int targetPort, long bytesPerSecond) throws IOException {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("bytesPerSecond " + bytesPerSecond);
+        }
         this.targetPort = targetPort;
+        this.bytesPerSecond = bytesPerSecond;
         this.port = FreePorts.next();
         restore();
     }
@@ -76,12 +87,24 @@ public final class TcpForwarder implements AutoCloseable {
 
     private void pump(Socket from, Socket to) {
         byte[] buf = new byte[64 * 1024];
+        long free = System.nanoTime(); // when the link has carried what it was given
         try (InputStream in = from.getInputStream();
                 OutputStream out = to.getOutputStream()) {
             int n;
             while ((n = in.read(buf)) >= 0) {
                 out.write(buf, 0, n);
+                if (bytesPerSecond > 0) {
+                    // the link's pace, without credit for the time it was idle
+                    long now = System.nanoTime();
+                    free = Math.max(free, now) + n * 1_000_000_000L / bytesPerSecond;
+                    long ahead = free - now;
+                    if (ahead > 0) {
+                        Thread.sleep(ahead / 1_000_000, (int) (ahead % 1_000_000));
+                    }
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (IOException e) {
             // cut or closed
         } finally {

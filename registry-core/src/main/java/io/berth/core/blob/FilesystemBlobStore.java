@@ -336,6 +336,17 @@ public final class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
+    public boolean readsUploadsWhileWritten() {
+        return true; // DirectWriter writes in order, and the page cache shows a write to every reader at once
+    }
+
+    @Override
+    public InputStream openUpload(UploadId id, long offset, long length) throws IOException {
+        return new FileRangeInputStream(
+                FileChannel.open(uploadPath(id), StandardOpenOption.READ), offset, length, reads);
+    }
+
+    @Override
     public void commitUpload(UploadId id, Digest digest) throws IOException {
         Path source = uploadPath(id);
         Path target = blobPath(digest);

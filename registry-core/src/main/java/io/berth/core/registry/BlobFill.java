@@ -10,8 +10,10 @@ import java.util.Objects;
  * A blob a pull-through cache is fetching from its upstream, readable while it arrives. The fill's
  * thread hands every chunk it reads from the upstream to {@link #arrived} (after hashing it, before
  * storing it) and never waits for readers; readers copy from a window of the last {@link #WINDOW}
- * bytes. A reader that fell behind the window waits for the commit and goes on from the stored blob,
- * so memory stays bounded whatever the blob's size and the readers' speed.
+ * bytes. A reader that fell behind the window goes on from what the fill has written so far, where the
+ * store can read an upload while it is written (the filesystem: the page cache holds it), and else
+ * waits for the commit and goes on from the stored blob, so memory stays bounded whatever the blob's
+ * size and the readers' speed, and a reader slower than the upstream for a moment does not stall.
  *
  * <p>Bytes before verification: the last {@link #HOLD_BACK} bytes of the blob, and of every reader's own
  * range (all of a smaller one), are released only once the digest and the length matched and the blob
@@ -24,9 +26,20 @@ public final class BlobFill {
     static final int HOLD_BACK = 64 * 1024;
     /** Memory per fill shared by its readers. */
     static final int WINDOW = 1 << 20;
+    /** How long a reader ahead of what is written waits before it looks again (chunks also wake it). */
+    private static final long WRITE_POLL_MILLIS = 5;
 
     /** Opens the stored blob once the fill committed it (readers that fell behind the window). */
     interface StoredBlob {
+        InputStream open(long offset, long length) throws IOException;
+    }
+
+    /** The bytes the fill has written so far, readable while it goes on writing. */
+    interface Staged {
+        /** How many bytes are written, in order from the first. */
+        long written() throws IOException;
+
+        /** {@code length} written bytes from {@code offset}. */
         InputStream open(long offset, long length) throws IOException;
     }
 
@@ -36,6 +49,7 @@ public final class BlobFill {
     private long received;
     private boolean committed;
     private RegistryException failure;
+    private Staged staged;
 
     BlobFill(Digest digest, long size, StoredBlob stored) {
         this.blob = new BlobInfo(digest, size);
@@ -63,6 +77,12 @@ public final class BlobFill {
             done += n;
         }
         received += len;
+        notifyAll();
+    }
+
+    /** The fill's thread: where the bytes it writes can be read while it writes them. */
+    synchronized void staging(Staged written) {
+        this.staged = Objects.requireNonNull(written, "written");
         notifyAll();
     }
 
@@ -129,6 +149,8 @@ public final class BlobFill {
         private final long end;
         private long position;
         private InputStream fromStore;
+        private InputStream fromStaged; // written bytes up to stagedEnd, while the fill goes on
+        private long stagedEnd;
 
         Reader(long offset, long end) {
             this.start = offset;
@@ -151,7 +173,15 @@ public final class BlobFill {
             if (position >= end) {
                 return -1;
             }
-            if (fromStore == null) {
+            while (fromStore == null) {
+                if (fromStaged != null) {
+                    int n = readStaged(b, off, len);
+                    if (n > 0) {
+                        return n;
+                    }
+                }
+                Staged written;
+                long released;
                 synchronized (BlobFill.this) {
                     while (true) {
                         if (failure != null) {
@@ -160,24 +190,23 @@ public final class BlobFill {
                         if (position >= end) {
                             return -1;
                         }
+                        released = released();
                         if (position < received - window.length) {
                             if (committed) {
+                                written = null;
                                 break; // fell behind the window: the stored blob has the rest
                             }
-                        } else {
-                            // the tail of every reader's own range waits too: a range that ended before
-                            // verification would be a complete answer of unverified bytes
-                            long released =
-                                    committed ? blob.size() : Math.min(received, Math.max(start, end - HOLD_BACK));
-                            if (position < released) {
-                                int at = (int) (position % window.length);
-                                int n = (int) Math.min(
-                                        Math.min(len, released - position),
-                                        Math.min(end - position, window.length - at));
-                                System.arraycopy(window, at, b, off, n);
-                                position += n;
-                                return n;
+                            if (staged != null && position < released) {
+                                written = staged;
+                                break; // fell behind the window: what the fill wrote has it
                             }
+                        } else if (position < released) {
+                            int at = (int) (position % window.length);
+                            int n = (int) Math.min(
+                                    Math.min(len, released - position), Math.min(end - position, window.length - at));
+                            System.arraycopy(window, at, b, off, n);
+                            position += n;
+                            return n;
                         }
                         try {
                             BlobFill.this.wait();
@@ -187,7 +216,22 @@ public final class BlobFill {
                         }
                     }
                 }
-                fromStore = stored.open(position, end - position);
+                if (written == null) {
+                    fromStore = stored.open(position, end - position);
+                    break;
+                }
+                // outside the lock: the fill's thread never waits for a reader's disk
+                try {
+                    long upTo = Math.min(released, written.written());
+                    if (upTo > position) {
+                        stagedEnd = upTo;
+                        fromStaged = written.open(position, upTo - position);
+                    } else {
+                        awaitWrite();
+                    }
+                } catch (IOException e) {
+                    stagedFailed(e);
+                }
             }
             int n = fromStore.read(b, off, (int) Math.min(len, end - position));
             if (n > 0) {
@@ -196,10 +240,80 @@ public final class BlobFill {
             return n;
         }
 
+        /**
+         * The bytes this reader may have so far: the tail of the blob and of its own range only once
+         * verified, as a range that ended before verification would be a complete answer of unverified
+         * bytes.
+         */
+        private long released() {
+            return committed ? blob.size() : Math.min(received, Math.max(start, end - HOLD_BACK));
+        }
+
+        /** From what the fill wrote: bytes read, or 0 when that range is done or ended with the fill. */
+        private int readStaged(byte[] b, int off, int len) throws IOException {
+            try {
+                int n = fromStaged.read(b, off, (int) Math.min(len, stagedEnd - position));
+                if (n > 0) {
+                    position += n;
+                    if (position >= stagedEnd) {
+                        closeStaged();
+                    }
+                    return n;
+                }
+                closeStaged();
+                return 0;
+            } catch (IOException e) {
+                closeStaged();
+                stagedFailed(e);
+                return 0;
+            }
+        }
+
+        /**
+         * The written bytes could not be read: the fill ended meanwhile (committed: the stored blob has
+         * them; failed: its failure), or the disk failed.
+         */
+        private void stagedFailed(IOException e) throws IOException {
+            synchronized (BlobFill.this) {
+                if (failure != null) {
+                    throw new FillFailedException(failure);
+                }
+                if (!committed) {
+                    throw e;
+                }
+            }
+        }
+
+        /** Behind the window but ahead of what is written (the write in flight): until the next chunk. */
+        private void awaitWrite() throws IOException {
+            synchronized (BlobFill.this) {
+                if (failure == null && !committed) {
+                    try {
+                        BlobFill.this.wait(WRITE_POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted while waiting for blob " + blob.digest(), e);
+                    }
+                }
+            }
+        }
+
+        private void closeStaged() throws IOException {
+            InputStream s = fromStaged;
+            fromStaged = null;
+            if (s != null) {
+                s.close();
+            }
+        }
+
         @Override
         public void close() throws IOException {
-            if (fromStore != null) {
-                fromStore.close();
+            try {
+                closeStaged();
+            } finally {
+                if (fromStore != null) {
+                    fromStore.close();
+                }
             }
         }
     }

@@ -695,7 +695,21 @@ public final class Uploads {
             long size;
             try {
                 store.createUpload(id);
-                size = store.append(id, 0, in);
+                if (readers != null && store.readsUploadsWhileWritten()) {
+                    readers.staging(new BlobFill.Staged() {
+                        @Override
+                        public long written() throws IOException {
+                            return store.uploadSize(id);
+                        }
+
+                        @Override
+                        public InputStream open(long offset, long length) throws IOException {
+                            return store.openUpload(id, offset, length);
+                        }
+                    });
+                }
+                // durable at the commit below, which flushes it: one flush, not two
+                size = store.appendBeforeCommit(id, 0, in);
                 health.succeeded();
             } catch (IOException e) {
                 if (in.failure != null) {

@@ -132,6 +132,24 @@ public interface BlobStore extends AutoCloseable {
     InputStream openUpload(UploadId id) throws IOException;
 
     /**
+     * Whether {@link #openUpload(UploadId, long, long)} reads an upload that another thread is still
+     * {@linkplain #append appending} to: every byte below the {@link #uploadSize} seen is written, in
+     * order, and readable at once. A pull-through cache's readers that fell behind what it holds in
+     * memory read the rest there instead of waiting for the commit.
+     */
+    default boolean readsUploadsWhileWritten() {
+        return false;
+    }
+
+    /**
+     * {@code length} staged bytes from {@code offset}, all below an {@link #uploadSize} seen before,
+     * while the upload may still be written; only when {@link #readsUploadsWhileWritten()}.
+     */
+    default InputStream openUpload(UploadId id, long offset, long length) throws IOException {
+        throw new UnsupportedOperationException(kind() + " does not read uploads while they are written");
+    }
+
+    /**
      * Makes the staged bytes the blob {@code digest}, atomically, replacing what is stored under that
      * digest (so a damaged blob is mended by pushing it again); the caller has verified the digest.
      * When it returns the blob is durable, including bytes staged by {@link #appendBeforeCommit}.

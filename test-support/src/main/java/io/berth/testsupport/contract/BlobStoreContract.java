@@ -19,7 +19,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -82,6 +88,74 @@ public abstract class BlobStoreContract {
         assertTrue(store.size(d).isEmpty());
         assertThrows(NoSuchFileException.class, () -> store.open(d, 0, 1));
         assertFalse(store.delete(d));
+    }
+
+    /**
+     * A store that says it can ({@link BlobStore#readsUploadsWhileWritten}) hands out the bytes an
+     * append is still writing: everything below the size it reports, in order, while the append waits
+     * for more of its body (a pull-through cache's readers behind its window read there).
+     */
+    @Test
+    void anUploadIsReadableWhileItIsStillWritten() throws Exception {
+        if (!store.readsUploadsWhileWritten()) {
+            return;
+        }
+        byte[] content = new byte[5 << 20];
+        new Random(7).nextBytes(content);
+        int pause = 3 << 20;
+        CountDownLatch paused = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        InputStream body = new InputStream() {
+            private int at;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (at == pause && paused.getCount() > 0) {
+                    paused.countDown();
+                    try {
+                        resume.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                if (at >= content.length) {
+                    return -1;
+                }
+                int n = Math.min(len, (at < pause ? pause : content.length) - at);
+                System.arraycopy(content, at, b, off, n);
+                at += n;
+                return n;
+            }
+        };
+        UploadId id = UploadId.random();
+        store.createUpload(id);
+        try (ExecutorService writer = Executors.newSingleThreadExecutor()) {
+            Future<Long> appended = writer.submit(() -> store.append(id, 0, body));
+            assertTrue(paused.await(30, TimeUnit.SECONDS));
+            long written = 0;
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    written == 0 && System.nanoTime() < deadline; ) {
+                written = store.uploadSize(id);
+                Thread.sleep(10);
+            }
+            assertTrue(written > 0 && written <= pause, "written while the body waits: " + written);
+            try (InputStream in = store.openUpload(id, 0, written)) {
+                assertArrayEquals(Arrays.copyOf(content, (int) written), in.readAllBytes());
+            }
+            try (InputStream in = store.openUpload(id, written / 2, written - written / 2)) {
+                assertArrayEquals(Arrays.copyOfRange(content, (int) (written / 2), (int) written), in.readAllBytes());
+            }
+            resume.countDown();
+            assertEquals(content.length, appended.get(30, TimeUnit.SECONDS));
+        }
+        try (InputStream in = store.openUpload(id, 1000, content.length - 1000)) {
+            assertArrayEquals(Arrays.copyOfRange(content, 1000, content.length), in.readAllBytes());
+        }
     }
 
     @Test

@@ -270,16 +270,26 @@ public final class BlobFill {
         }
 
         /**
-         * The written bytes could not be read: the fill ended meanwhile (committed: the stored blob has
-         * them; failed: its failure), or the disk failed.
+         * The written bytes could not be read: the fill is ending (the commit renames the staging file
+         * before it records the blob and says so, a failed fill deletes it before it says so), or the
+         * disk failed. Neither is the blob's damage, nor a reason to cut this response while the fill
+         * may still store the blob: the reader waits for the fill's end, as it did before it could read
+         * what is written, and goes on from the stored blob, or fails with the fill's failure.
          */
         private void stagedFailed(IOException e) throws IOException {
             synchronized (BlobFill.this) {
+                while (failure == null && !committed) {
+                    try {
+                        BlobFill.this.wait();
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        IOException io = new IOException("interrupted while waiting for blob " + blob.digest(), e);
+                        io.addSuppressed(interrupted);
+                        throw io;
+                    }
+                }
                 if (failure != null) {
                     throw new FillFailedException(failure);
-                }
-                if (!committed) {
-                    throw e;
                 }
             }
         }

@@ -2,6 +2,7 @@ package io.berth.core.registry;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -175,6 +177,67 @@ class BlobFillTest {
         Future<byte[]> reader = read(fill, 0, content.length, content.length);
         Exception e = assertThrows(Exception.class, () -> reader.get(10, TimeUnit.SECONDS));
         BlobFill.FillFailedException failed = (BlobFill.FillFailedException) e.getCause();
+        assertEquals(wrong, failed.failure());
+    }
+
+    /**
+     * The commit renames the staging file, then records the blob (a durable transaction), and only then
+     * says committed: a reader that opens the staging file in between finds it gone. That is not a
+     * damaged blob; the reader waits for the commit and reads the stored blob.
+     */
+    @Test
+    void aStagingFileRenamedBeforeTheFillSaysCommittedSendsTheReaderToTheStoredBlob() throws Exception {
+        byte[] content = content(4 * MIB);
+        AtomicBoolean committed = new AtomicBoolean();
+        BlobFill fill = fill(content, committed);
+        arrive(fill, content, 0, content.length);
+        CountDownLatch renamed = new CountDownLatch(1);
+        fill.staging(new BlobFill.Staged() {
+            @Override
+            public long written() {
+                return content.length;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                renamed.countDown();
+                throw new NoSuchFileException("staging file"); // renamed; committed() not yet called
+            }
+        });
+        Future<byte[]> reader = read(fill, 0, content.length, content.length);
+        assertTrue(renamed.await(10, TimeUnit.SECONDS));
+        Thread.sleep(100); // the metadata transaction
+        committed.set(true);
+        fill.committed();
+        assertArrayEquals(content, reader.get(10, TimeUnit.SECONDS));
+    }
+
+    /** A failed fill deletes its staging file before it says failed: the reader gets the fill's failure. */
+    @Test
+    void aStagingFileDeletedBeforeTheFillSaysFailedFailsTheReaderWithTheFillsFailure() throws Exception {
+        byte[] content = content(4 * MIB);
+        BlobFill fill = fill(content, new AtomicBoolean());
+        arrive(fill, content, 0, content.length);
+        CountDownLatch deleted = new CountDownLatch(1);
+        fill.staging(new BlobFill.Staged() {
+            @Override
+            public long written() {
+                return content.length;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                deleted.countDown();
+                throw new NoSuchFileException("staging file"); // deleted; failed() not yet called
+            }
+        });
+        Future<byte[]> reader = read(fill, 0, content.length, content.length);
+        assertTrue(deleted.await(10, TimeUnit.SECONDS));
+        Thread.sleep(100);
+        RegistryException wrong = new RegistryException(ErrorCode.UPSTREAM_FAILED, "bytes that do not match");
+        fill.failed(wrong);
+        Exception e = assertThrows(Exception.class, () -> reader.get(10, TimeUnit.SECONDS));
+        BlobFill.FillFailedException failed = assertInstanceOf(BlobFill.FillFailedException.class, e.getCause());
         assertEquals(wrong, failed.failure());
     }
 }

@@ -26,7 +26,11 @@ public final class BlobFill {
     static final int HOLD_BACK = 64 * 1024;
     /** Memory per fill shared by its readers. */
     static final int WINDOW = 1 << 20;
-    /** How long a reader ahead of what is written waits before it looks again (chunks also wake it). */
+    /**
+     * How long a reader ahead of what is written waits before it looks again. Only the fill's end wakes
+     * it earlier: the file grows a write buffer (up to 2 MiB) at a time, so a chunk's arrival says
+     * nothing about it, and a look per chunk would be a file system call per chunk for every reader.
+     */
     private static final long WRITE_POLL_MILLIS = 5;
 
     /** Opens the stored blob once the fill committed it (readers that fell behind the window). */
@@ -50,6 +54,10 @@ public final class BlobFill {
     private boolean committed;
     private RegistryException failure;
     private Staged staged;
+    /** Readers waiting for the next write wait here, not on the fill: no chunk wakes them. */
+    private final Object writes = new Object();
+    /** Committed or failed (readers waiting for a write look here). */
+    private volatile boolean ended;
 
     BlobFill(Digest digest, long size, StoredBlob stored) {
         this.blob = new BlobInfo(digest, size);
@@ -90,12 +98,21 @@ public final class BlobFill {
     synchronized void committed() {
         committed = true;
         notifyAll();
+        endWrites();
     }
 
     /** The fill's thread: the bytes were wrong, short, or did not arrive; nothing was kept. */
     synchronized void failed(RegistryException e) {
         failure = e;
         notifyAll();
+        endWrites();
+    }
+
+    private void endWrites() {
+        synchronized (writes) {
+            ended = true;
+            writes.notifyAll();
+        }
     }
 
     /** Waits until the blob is stored; its failure when the fill failed. */
@@ -294,12 +311,12 @@ public final class BlobFill {
             }
         }
 
-        /** Behind the window but ahead of what is written (the write in flight): until the next chunk. */
+        /** Behind the window but ahead of what is written (the write in flight): a poll, or the fill's end. */
         private void awaitWrite() throws IOException {
-            synchronized (BlobFill.this) {
-                if (failure == null && !committed) {
+            synchronized (writes) {
+                if (!ended) {
                     try {
-                        BlobFill.this.wait(WRITE_POLL_MILLIS);
+                        writes.wait(WRITE_POLL_MILLIS);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IOException("interrupted while waiting for blob " + blob.digest(), e);

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -239,5 +240,47 @@ class BlobFillTest {
         Exception e = assertThrows(Exception.class, () -> reader.get(10, TimeUnit.SECONDS));
         BlobFill.FillFailedException failed = assertInstanceOf(BlobFill.FillFailedException.class, e.getCause());
         assertEquals(wrong, failed.failure());
+    }
+
+    /**
+     * The file grows a write buffer (up to 2 MiB) at a time while chunks of a few KiB arrive: a reader
+     * waiting for the next write looks at the file once per poll, not once per chunk (a stat per chunk
+     * per reader, for every reader of the blob).
+     */
+    @Test
+    void aReaderWaitingForTheNextWriteLooksAtTheFileOncePerPollNotPerChunk() throws Exception {
+        byte[] content = content(8 * MIB);
+        AtomicBoolean committed = new AtomicBoolean();
+        BlobFill fill = fill(content, committed);
+        arrive(fill, content, 0, 4 * MIB);
+        AtomicLong looks = new AtomicLong();
+        fill.staging(new BlobFill.Staged() {
+            @Override
+            public long written() {
+                looks.incrementAndGet();
+                return MIB;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) {
+                return new ByteArrayInputStream(content, (int) offset, (int) length);
+            }
+        });
+        Future<byte[]> reader = read(fill, 0, content.length, content.length);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        int at = 4 * MIB;
+        while (System.nanoTime() < deadline && at < content.length - 64) {
+            fill.arrived(content, at, 64);
+            at += 64;
+            LockSupport.parkNanos(20_000);
+        }
+        long seen = looks.get();
+        assertTrue(
+                seen < 150,
+                "looked at the file " + seen + " times in 300 ms while " + (at - 4 * MIB) / 64 + " chunks arrived");
+        arrive(fill, content, at, content.length);
+        committed.set(true);
+        fill.committed();
+        assertArrayEquals(content, reader.get(10, TimeUnit.SECONDS));
     }
 }

@@ -26,7 +26,11 @@ public final class BlobFill {
     static final int HOLD_BACK = 64 * 1024;
     /** Memory per fill shared by its readers. */
     static final int WINDOW = 1 << 20;
-    /** How long a reader ahead of what is written waits before it looks again (chunks also wake it). */
+    /**
+     * How long a reader ahead of what is written waits before it looks again. Only the fill's end wakes
+     * it earlier: the file grows a write buffer (up to 2 MiB) at a time, so a chunk's arrival says
+     * nothing about it, and a look per chunk would be a file system call per chunk for every reader.
+     */
     private static final long WRITE_POLL_MILLIS = 5;
 
     /** Opens the stored blob once the fill committed it (readers that fell behind the window). */
@@ -50,6 +54,10 @@ public final class BlobFill {
     private boolean committed;
     private RegistryException failure;
     private Staged staged;
+    /** Readers waiting for the next write wait here, not on the fill: no chunk wakes them. */
+    private final Object writes = new Object();
+    /** Committed or failed (readers waiting for a write look here). */
+    private volatile boolean ended;
 
     BlobFill(Digest digest, long size, StoredBlob stored) {
         this.blob = new BlobInfo(digest, size);
@@ -90,12 +98,21 @@ public final class BlobFill {
     synchronized void committed() {
         committed = true;
         notifyAll();
+        endWrites();
     }
 
     /** The fill's thread: the bytes were wrong, short, or did not arrive; nothing was kept. */
     synchronized void failed(RegistryException e) {
         failure = e;
         notifyAll();
+        endWrites();
+    }
+
+    private void endWrites() {
+        synchronized (writes) {
+            ended = true;
+            writes.notifyAll();
+        }
     }
 
     /** Waits until the blob is stored; its failure when the fill failed. */
@@ -270,26 +287,36 @@ public final class BlobFill {
         }
 
         /**
-         * The written bytes could not be read: the fill ended meanwhile (committed: the stored blob has
-         * them; failed: its failure), or the disk failed.
+         * The written bytes could not be read: the fill is ending (the commit renames the staging file
+         * before it records the blob and says so, a failed fill deletes it before it says so), or the
+         * disk failed. Neither is the blob's damage, nor a reason to cut this response while the fill
+         * may still store the blob: the reader waits for the fill's end, as it did before it could read
+         * what is written, and goes on from the stored blob, or fails with the fill's failure.
          */
         private void stagedFailed(IOException e) throws IOException {
             synchronized (BlobFill.this) {
+                while (failure == null && !committed) {
+                    try {
+                        BlobFill.this.wait();
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        IOException io = new IOException("interrupted while waiting for blob " + blob.digest(), e);
+                        io.addSuppressed(interrupted);
+                        throw io;
+                    }
+                }
                 if (failure != null) {
                     throw new FillFailedException(failure);
-                }
-                if (!committed) {
-                    throw e;
                 }
             }
         }
 
-        /** Behind the window but ahead of what is written (the write in flight): until the next chunk. */
+        /** Behind the window but ahead of what is written (the write in flight): a poll, or the fill's end. */
         private void awaitWrite() throws IOException {
-            synchronized (BlobFill.this) {
-                if (failure == null && !committed) {
+            synchronized (writes) {
+                if (!ended) {
                     try {
-                        BlobFill.this.wait(WRITE_POLL_MILLIS);
+                        writes.wait(WRITE_POLL_MILLIS);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new IOException("interrupted while waiting for blob " + blob.digest(), e);

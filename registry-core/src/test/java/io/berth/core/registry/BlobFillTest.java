@@ -2,6 +2,7 @@ package io.berth.core.registry;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -176,5 +179,108 @@ class BlobFillTest {
         Exception e = assertThrows(Exception.class, () -> reader.get(10, TimeUnit.SECONDS));
         BlobFill.FillFailedException failed = (BlobFill.FillFailedException) e.getCause();
         assertEquals(wrong, failed.failure());
+    }
+
+    /**
+     * The commit renames the staging file, then records the blob (a durable transaction), and only then
+     * says committed: a reader that opens the staging file in between finds it gone. That is not a
+     * damaged blob; the reader waits for the commit and reads the stored blob.
+     */
+    @Test
+    void aStagingFileRenamedBeforeTheFillSaysCommittedSendsTheReaderToTheStoredBlob() throws Exception {
+        byte[] content = content(4 * MIB);
+        AtomicBoolean committed = new AtomicBoolean();
+        BlobFill fill = fill(content, committed);
+        arrive(fill, content, 0, content.length);
+        CountDownLatch renamed = new CountDownLatch(1);
+        fill.staging(new BlobFill.Staged() {
+            @Override
+            public long written() {
+                return content.length;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                renamed.countDown();
+                throw new NoSuchFileException("staging file"); // renamed; committed() not yet called
+            }
+        });
+        Future<byte[]> reader = read(fill, 0, content.length, content.length);
+        assertTrue(renamed.await(10, TimeUnit.SECONDS));
+        Thread.sleep(100); // the metadata transaction
+        committed.set(true);
+        fill.committed();
+        assertArrayEquals(content, reader.get(10, TimeUnit.SECONDS));
+    }
+
+    /** A failed fill deletes its staging file before it says failed: the reader gets the fill's failure. */
+    @Test
+    void aStagingFileDeletedBeforeTheFillSaysFailedFailsTheReaderWithTheFillsFailure() throws Exception {
+        byte[] content = content(4 * MIB);
+        BlobFill fill = fill(content, new AtomicBoolean());
+        arrive(fill, content, 0, content.length);
+        CountDownLatch deleted = new CountDownLatch(1);
+        fill.staging(new BlobFill.Staged() {
+            @Override
+            public long written() {
+                return content.length;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                deleted.countDown();
+                throw new NoSuchFileException("staging file"); // deleted; failed() not yet called
+            }
+        });
+        Future<byte[]> reader = read(fill, 0, content.length, content.length);
+        assertTrue(deleted.await(10, TimeUnit.SECONDS));
+        Thread.sleep(100);
+        RegistryException wrong = new RegistryException(ErrorCode.UPSTREAM_FAILED, "bytes that do not match");
+        fill.failed(wrong);
+        Exception e = assertThrows(Exception.class, () -> reader.get(10, TimeUnit.SECONDS));
+        BlobFill.FillFailedException failed = assertInstanceOf(BlobFill.FillFailedException.class, e.getCause());
+        assertEquals(wrong, failed.failure());
+    }
+
+    /**
+     * The file grows a write buffer (up to 2 MiB) at a time while chunks of a few KiB arrive: a reader
+     * waiting for the next write looks at the file once per poll, not once per chunk (a stat per chunk
+     * per reader, for every reader of the blob).
+     */
+    @Test
+    void aReaderWaitingForTheNextWriteLooksAtTheFileOncePerPollNotPerChunk() throws Exception {
+        byte[] content = content(8 * MIB);
+        AtomicBoolean committed = new AtomicBoolean();
+        BlobFill fill = fill(content, committed);
+        arrive(fill, content, 0, 4 * MIB);
+        AtomicLong looks = new AtomicLong();
+        fill.staging(new BlobFill.Staged() {
+            @Override
+            public long written() {
+                looks.incrementAndGet();
+                return MIB;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) {
+                return new ByteArrayInputStream(content, (int) offset, (int) length);
+            }
+        });
+        Future<byte[]> reader = read(fill, 0, content.length, content.length);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        int at = 4 * MIB;
+        while (System.nanoTime() < deadline && at < content.length - 64) {
+            fill.arrived(content, at, 64);
+            at += 64;
+            LockSupport.parkNanos(20_000);
+        }
+        long seen = looks.get();
+        assertTrue(
+                seen < 150,
+                "looked at the file " + seen + " times in 300 ms while " + (at - 4 * MIB) / 64 + " chunks arrived");
+        arrive(fill, content, at, content.length);
+        committed.set(true);
+        fill.committed();
+        assertArrayEquals(content, reader.get(10, TimeUnit.SECONDS));
     }
 }

@@ -179,7 +179,10 @@ public final class Uploads {
             InputStream body) {
         UploadLimits.Permit permit = limits.enter(caller);
         try (permit) {
-            return exclusive(id, () -> appendLocked(status(repository, id), rangeStart, declaredLength, body, true));
+            return exclusive(
+                    id,
+                    () -> appendLocked(
+                            caller.client(), status(repository, id), rangeStart, declaredLength, body, true));
         }
     }
 
@@ -188,6 +191,7 @@ public final class Uploads {
      *                     answer), or is the final chunk of a completion, made durable by the commit
      */
     private UploadSession appendLocked(
+            String client,
             UploadSession session,
             OptionalLong rangeStart,
             OptionalLong declaredLength,
@@ -214,7 +218,7 @@ public final class Uploads {
         hashes.remove(id);
         long newSize;
         if (md == null) {
-            newSize = write(id, start, body, acknowledged);
+            newSize = write(client, id, start, body, acknowledged);
         } else {
             DigestingInputStream in;
             if (hashInline(declaredLength, limits.inProgress(), CORES)) {
@@ -225,7 +229,7 @@ public final class Uploads {
                 in = new DigestingInputStream(body, md, hashBuffers);
             }
             try {
-                newSize = write(id, start, in, acknowledged);
+                newSize = write(client, id, start, in, acknowledged);
             } finally {
                 finish(in);
             }
@@ -262,9 +266,13 @@ public final class Uploads {
      * Streams a chunk into the staged upload. On any failure the bytes written beyond {@code start} are
      * truncated away at once, so the upload holds only acknowledged bytes and a full disk frees itself.
      */
-    private long write(UploadId id, long start, InputStream body, boolean acknowledged) {
+    private long write(String client, UploadId id, long start, InputStream body, boolean acknowledged) {
         try {
-            long end = acknowledged ? store.append(id, start, body) : store.appendBeforeCommit(id, start, body);
+            // the client's identity lets a store with shared buffers (S3's part buffers) keep one client from taking
+            // them all
+            long end = acknowledged
+                    ? store.append(id, start, body, client)
+                    : store.appendBeforeCommit(id, start, body, client);
             health.succeeded();
             return end;
         } catch (StagedUploadLostException e) {
@@ -331,15 +339,16 @@ public final class Uploads {
             OptionalLong declaredLength,
             InputStream finalChunk) {
         if (finalChunk == null) {
-            return completeLocked(repository, id, digest, rangeStart, declaredLength, null);
+            return completeLocked(caller, repository, id, digest, rangeStart, declaredLength, null);
         }
         UploadLimits.Permit permit = limits.enter(caller);
         try (permit) {
-            return completeLocked(repository, id, digest, rangeStart, declaredLength, finalChunk);
+            return completeLocked(caller, repository, id, digest, rangeStart, declaredLength, finalChunk);
         }
     }
 
     private BlobInfo completeLocked(
+            Caller caller,
             RepositoryName repository,
             UploadId id,
             Digest digest,
@@ -349,7 +358,7 @@ public final class Uploads {
         return exclusive(id, () -> {
             UploadSession session = status(repository, id);
             if (finalChunk != null) {
-                session = appendLocked(session, rangeStart, declaredLength, finalChunk, false);
+                session = appendLocked(caller.client(), session, rangeStart, declaredLength, finalChunk, false);
             }
             return commit(session, digest);
         });
@@ -594,7 +603,7 @@ public final class Uploads {
             hashes.put(
                     id, new HashState(0, digest.algorithm(), digest.algorithm().newMessageDigest()));
             try {
-                return completeLocked(repository, id, digest, OptionalLong.empty(), declaredLength, body);
+                return completeLocked(caller, repository, id, digest, OptionalLong.empty(), declaredLength, body);
             } catch (RuntimeException | Error e) {
                 discard(id);
                 throw e;
@@ -708,8 +717,9 @@ public final class Uploads {
                         }
                     });
                 }
-                // durable at the commit below, which flushes it: one flush, not two
-                size = store.appendBeforeCommit(id, 0, in);
+                // durable at the commit below, which flushes it: one flush, not two; the pulling
+                // client's share of shared buffers
+                size = store.appendBeforeCommit(id, 0, in, proxy.client());
                 health.succeeded();
             } catch (IOException e) {
                 if (in.failure != null) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -19,6 +20,8 @@ public final class FaultyBlobStore implements BlobStore {
     public final AtomicInteger commitFailures = new AtomicInteger();
     /** A slow store: time between a blob's file being in place and the commit returning. */
     public volatile long pauseAfterCommitMillis;
+    /** The client each body was appended for, in order (a store's shared buffers are shared out by it). */
+    public final List<String> clients = new CopyOnWriteArrayList<>();
 
     public FaultyBlobStore(BlobStore delegate) {
         this.delegate = delegate;
@@ -72,6 +75,18 @@ public final class FaultyBlobStore implements BlobStore {
     @Override
     public long append(UploadId id, long offset, InputStream data) throws IOException {
         return delegate.append(id, offset, data);
+    }
+
+    @Override
+    public long append(UploadId id, long offset, InputStream data, String client) throws IOException {
+        clients.add(client);
+        return delegate.append(id, offset, data, client);
+    }
+
+    @Override
+    public long appendBeforeCommit(UploadId id, long offset, InputStream data, String client) throws IOException {
+        clients.add(client);
+        return delegate.appendBeforeCommit(id, offset, data, client);
     }
 
     @Override

@@ -560,6 +560,37 @@ class RegistryTest {
     }
 
     @Test
+    void everyBodyReachesTheStoreWithTheClientThatSentIt() throws IOException {
+        // a store with buffers shared by all uploads (S3's part buffers) shares them out by client
+        registry.close();
+        FaultyBlobStore recording = new FaultyBlobStore(new FilesystemBlobStore(dir.resolve("clients"), false));
+        registry =
+                new Registry(recording, new SqliteMetadataStore(dir.resolve("clients.db")), RegistryOptions.defaults());
+        Caller patcher = new Caller("10.0.0.1", "r1", "", "PATCH", "docker", "", Caller.V2);
+        Caller finisher = new Caller("10.0.0.2", "r2", "", "PUT", "docker", "ci", Caller.V2);
+        Caller monolithic = new Caller("10.0.0.3", "r3", "", "POST", "docker", "", Caller.V2);
+        UploadSession s = registry.uploads().start(REPO, patcher);
+        registry.uploads().append(patcher, REPO, s.id(), OptionalLong.empty(), OptionalLong.empty(), in(bytes("abc")));
+        registry.uploads()
+                .complete(
+                        finisher,
+                        REPO,
+                        s.id(),
+                        Digest.compute(DigestAlgorithm.SHA256, bytes("abcdef")),
+                        OptionalLong.empty(),
+                        OptionalLong.empty(),
+                        in(bytes("def")));
+        registry.uploads()
+                .putMonolithic(
+                        monolithic,
+                        REPO,
+                        Digest.compute(DigestAlgorithm.SHA256, bytes("whole")),
+                        OptionalLong.empty(),
+                        in(bytes("whole")));
+        assertEquals(List.of("10.0.0.1", "user ci", "10.0.0.3"), recording.clients);
+    }
+
+    @Test
     void theBlobsNameIsDurableBeforeMetadataSaysItExists() throws IOException {
         registry.close();
         SqliteMetadataStore metadata = new SqliteMetadataStore(dir.resolve("ordered.db"));

@@ -123,6 +123,20 @@ public interface BlobStore extends AutoCloseable {
     }
 
     /**
+     * As {@link #append}, for a body {@code client} sends (its {@code Caller.client()}: the
+     * authenticated user, else the address). A store whose buffers are shared by all uploads uses it
+     * to keep one client from holding all of them; by default it is not looked at.
+     */
+    default long append(UploadId id, long offset, InputStream data, String client) throws IOException {
+        return append(id, offset, data);
+    }
+
+    /** As {@link #appendBeforeCommit}, for a body {@code client} sends, as {@link #append(UploadId, long, InputStream, String)}. */
+    default long appendBeforeCommit(UploadId id, long offset, InputStream data, String client) throws IOException {
+        return appendBeforeCommit(id, offset, data);
+    }
+
+    /**
      * Drops staged bytes beyond {@code size}: the remains of a chunk that failed or was never
      * acknowledged, so the upload holds only acknowledged bytes and the space is free again.
      */

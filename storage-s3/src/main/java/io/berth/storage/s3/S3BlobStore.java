@@ -52,6 +52,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -63,22 +64,23 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Blobs in an S3 bucket (MinIO, AWS S3, Ceph RGW, Garage, S3Proxy) through the MinIO Java client.
  *
  * <p>Keys: {@code <prefix>blobs/<algorithm>/<2 hex>/<hex>} for blobs; an upload is staged as part
  * objects {@code <prefix>uploads/<id>/<offset as 16 hex digits>} of at most {@link #PART} bytes
- * (read into buffers of a pool shared by all uploads: at most {@link #BUFFERS} exist at once; up to
- * {@code storage.s3.upload-parallelism} parts of one upload travel to S3 at once), plus a marker
+ * (read into buffers of a pool shared by all uploads: at most {@link #BUFFERS} exist at once, shared
+ * out by client so that one cannot starve the others, see {@link PartBuffers} and {@link #PART_HOLD};
+ * up to {@code storage.s3.upload-parallelism} parts of one upload travel to S3 at once), plus a marker
  * {@code <prefix>uploads/<id>/created}. Because the parts are plain objects, every instance can read
  * what another staged: the registry re-hashes an upload from its parts when the running hash state is
  * on another instance (or was lost in a restart). Completing joins the parts into the blob's key on
@@ -100,6 +102,16 @@ public final class S3BlobStore implements BlobStore {
     static final int BUFFERS =
             (int) Math.max(2, Math.min(16, Runtime.getRuntime().maxMemory() / 4 / PART));
 
+    /**
+     * How long a part may keep its buffer while filling from a client once another client waits for
+     * a buffer: then what arrived is stored as a shorter part and the buffer goes back to the pool
+     * (the next part waits its turn for one). Parts are objects at their offset, of any size; an
+     * upload with parts under S3's 5 MiB minimum is completed by copying it through (as for small
+     * chunks) rather than composed on the server. 10 s: a body at 1 MiB/s or more fills its 8 MiB
+     * part sooner, so only slow ones are cut, and only while a buffer is wanted.
+     */
+    public static final Duration PART_HOLD = Duration.ofSeconds(10);
+
     /** The default of {@code storage.s3.upload-parallelism}. */
     public static final int UPLOAD_PARALLELISM = 4;
 
@@ -107,42 +119,128 @@ public final class S3BlobStore implements BlobStore {
      * The part buffers of every S3 store in the process: at most {@link #BUFFERS} exist at once, each
      * held by one part between being read from a client and being stored; freed ones are reused
      * rather than left to the collector (8 MiB arrays go straight to the old generation).
+     *
+     * <p>A client (its {@code Caller.client()}) always has a share of a quarter of the pool (at least
+     * one); beyond it, it borrows buffers only while more than a share of them are free, as
+     * {@code uploads.max-concurrent-per-client} does for upload slots. So however many bodies one client
+     * sends or stalls, the last quarter of the pool stays for the others. Parts without a client (the
+     * registry copying its own staged parts) take any free buffer. Waiters are served in turn (a fair
+     * lock), those a share rule holds back excepted.
      */
     static final class PartBuffers {
-        private final Semaphore permits;
-        private final ConcurrentLinkedQueue<byte[]> free = new ConcurrentLinkedQueue<>();
-        private final AtomicInteger inUse = new AtomicInteger();
-        private final AtomicInteger peak = new AtomicInteger();
+        private final int count;
+        private final int share;
+        private final int borrowBelow;
+        private final ReentrantLock lock = new ReentrantLock(true);
+        private final Condition freed = lock.newCondition();
+        // all guarded by lock
+        private final ArrayDeque<byte[]> free = new ArrayDeque<>();
+        private final Map<String, Integer> held = new HashMap<>();
+        private final Map<String, Integer> waiting = new HashMap<>();
+        private int inUse;
+        private int waiters;
+        private int peak;
 
         PartBuffers(int count) {
-            this.permits = new Semaphore(count);
+            this.count = count;
+            this.share = Math.max(1, count / 4);
+            this.borrowBelow = count - share;
         }
 
-        byte[] take() throws InterruptedIOException {
+        /** Buffers one client always may hold; beyond it, only while more than this many are free. */
+        int share() {
+            return share;
+        }
+
+        /** A buffer for a part {@code client} sends (null: none, no share), once the rules allow. */
+        byte[] take(String client) throws InterruptedIOException {
+            byte[] buf;
+            lock.lock();
             try {
-                permits.acquire();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted waiting for a part buffer");
+                if (!mayTake(client)) {
+                    waiters++;
+                    waiting.merge(client, 1, Integer::sum);
+                    try {
+                        do {
+                            freed.await();
+                        } while (!mayTake(client));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted waiting for a part buffer");
+                    } finally {
+                        waiters--;
+                        waiting.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+                    }
+                }
+                inUse++;
+                peak = Math.max(peak, inUse);
+                if (client != null) {
+                    held.merge(client, 1, Integer::sum);
+                }
+                buf = free.poll();
+            } finally {
+                lock.unlock();
             }
-            peak.accumulateAndGet(inUse.incrementAndGet(), Math::max);
-            byte[] buf = free.poll();
             return buf != null ? buf : new byte[PART];
         }
 
-        void give(byte[] buf) {
-            free.offer(buf);
-            inUse.decrementAndGet();
-            permits.release();
+        private boolean mayTake(String client) {
+            return inUse < count && (client == null || inUse < borrowBelow || held.getOrDefault(client, 0) < share);
+        }
+
+        void give(byte[] buf, String client) {
+            lock.lock();
+            try {
+                free.push(buf);
+                inUse--;
+                if (client != null) {
+                    held.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+                }
+                freed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Whether a part of another client than {@code client} waits for a buffer. */
+        boolean othersWaiting(String client) {
+            lock.lock();
+            try {
+                return waiters > waiting.getOrDefault(client, 0);
+            } finally {
+                lock.unlock();
+            }
         }
 
         int inUse() {
-            return inUse.get();
+            lock.lock();
+            try {
+                return inUse;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** The buffers {@code client} holds (for tests). */
+        int heldBy(String client) {
+            lock.lock();
+            try {
+                return held.getOrDefault(client, 0);
+            } finally {
+                lock.unlock();
+            }
         }
 
         /** The most buffers in use at once since the last call (for tests). */
         int takePeak() {
-            return peak.getAndSet(inUse.get());
+            lock.lock();
+            try {
+                int p = peak;
+                peak = inUse;
+                return p;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -161,7 +259,8 @@ public final class S3BlobStore implements BlobStore {
      * handed out). {@code callTimeout}: deadline of one whole S3 call (a listing page, a stat, a part's
      * put) — the body of a blob being read excepted, which is bounded by the read timeout.
      * {@code uploadParallelism}: parts of one upload travelling to S3 at once (each in a buffer of
-     * the shared pool).
+     * the shared pool). {@code partHold}: how long a part may hold a pool buffer while its body
+     * trickles in and another client waits for one ({@link #PART_HOLD}).
      */
     public record Settings(
             String endpoint,
@@ -174,11 +273,43 @@ public final class S3BlobStore implements BlobStore {
             Duration redirect,
             boolean pathStyle,
             Duration callTimeout,
-            int uploadParallelism) {
+            int uploadParallelism,
+            Duration partHold) {
         public Settings {
             if (uploadParallelism < 1) {
                 throw new IllegalArgumentException("uploadParallelism must be at least 1: " + uploadParallelism);
             }
+            if (partHold.isNegative() || partHold.isZero()) {
+                throw new IllegalArgumentException("partHold must be positive: " + partHold);
+            }
+        }
+
+        /** The default part hold ({@link #PART_HOLD}). */
+        public Settings(
+                String endpoint,
+                String region,
+                String bucket,
+                String accessKey,
+                String secretKey,
+                String prefix,
+                boolean createBucket,
+                Duration redirect,
+                boolean pathStyle,
+                Duration callTimeout,
+                int uploadParallelism) {
+            this(
+                    endpoint,
+                    region,
+                    bucket,
+                    accessKey,
+                    secretKey,
+                    prefix,
+                    createBucket,
+                    redirect,
+                    pathStyle,
+                    callTimeout,
+                    uploadParallelism,
+                    PART_HOLD);
         }
 
         /** The default upload parallelism. */
@@ -707,42 +838,72 @@ public final class S3BlobStore implements BlobStore {
      * ended (and its buffer is back in the pool) when this returns or throws; the first failure is
      * thrown.
      *
+     * <p>A part takes its buffer only once its first byte has arrived (a body stalled between parts
+     * holds none), counted against {@code client}'s share of the pool (null: a body of the registry's
+     * own, no share). With {@code cutsSlowParts}, a part that has held its buffer for
+     * {@link Settings#partHold} while another client waits for one is written as it is, shorter, and
+     * the buffer goes back: a trickling body holds a shared buffer for seconds, not for the hours it
+     * takes to fill 8 MiB at {@code http.min-body-rate}.
+     *
      * @return the bytes read
      */
-    private <T> long writeParts(InputStream data, long offset, PartWrite<T> write, List<T> results) throws IOException {
+    private <T> long writeParts(
+            InputStream data, long offset, String client, boolean cutsSlowParts, PartWrite<T> write, List<T> results)
+            throws IOException {
         ArrayDeque<Future<T>> inFlight = new ArrayDeque<>();
         Throwable failure = null;
         long end = offset;
+        byte[] first = new byte[1];
+        long hold = settings.partHold().toNanos();
         try {
-            while (true) {
+            for (int index = 0; ; index++) {
                 while (inFlight.size() >= settings.uploadParallelism()) {
                     // removed once ended: a part whose wait was interrupted is still awaited below
                     results.add(result(inFlight.getFirst()));
                     inFlight.removeFirst();
                 }
-                byte[] buf = BUFFER_POOL.take();
-                int n;
-                try {
-                    n = data.readNBytes(buf, 0, PART);
-                } catch (Throwable t) {
-                    BUFFER_POOL.give(buf);
-                    throw t;
-                }
-                if (n == 0 && end > offset) {
-                    BUFFER_POOL.give(buf);
+                if (data.read(first, 0, 1) < 0) {
+                    if (end == offset) {
+                        results.add(write.write(index, end, first, 0)); // an empty body: what the write makes of it
+                    }
                     break;
                 }
-                int index = (int) ((end - offset) / PART);
+                byte[] buf = BUFFER_POOL.take(client);
+                int n = 1;
+                boolean ended = false;
+                try {
+                    buf[0] = first[0];
+                    long taken = System.nanoTime();
+                    while (n < PART) {
+                        int r = data.read(buf, n, PART - n);
+                        if (r < 0) {
+                            ended = true;
+                            break;
+                        }
+                        n += r;
+                        if (cutsSlowParts
+                                && n < PART
+                                && System.nanoTime() - taken >= hold
+                                && BUFFER_POOL.othersWaiting(client)) {
+                            break; // a slow body: its bytes so far are a part, the buffer is wanted
+                        }
+                    }
+                } catch (Throwable t) {
+                    BUFFER_POOL.give(buf, client);
+                    throw t;
+                }
+                int i = index;
+                int length = n;
                 long at = end;
                 inFlight.addLast(UPLOADS.submit(() -> {
                     try {
-                        return write.write(index, at, buf, n);
+                        return write.write(i, at, buf, length);
                     } finally {
-                        BUFFER_POOL.give(buf);
+                        BUFFER_POOL.give(buf, client);
                     }
                 }));
                 end += n;
-                if (n < PART) {
+                if (ended) {
                     break;
                 }
             }
@@ -822,6 +983,18 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public long append(UploadId id, long offset, InputStream data) throws IOException {
+        return append(id, offset, data, null);
+    }
+
+    /** As {@link #append(UploadId, long, InputStream)}; its parts count against {@code client}'s share of buffers. */
+    @Override
+    public long appendBeforeCommit(UploadId id, long offset, InputStream data, String client) throws IOException {
+        return append(id, offset, data, client);
+    }
+
+    /** As {@link #append(UploadId, long, InputStream)}; its parts count against {@code client}'s share of buffers. */
+    @Override
+    public long append(UploadId id, long offset, InputStream data, String client) throws IOException {
         List<Part> parts = parts(id);
         long staged = parts == null ? -1 : end(parts);
         if (staged < offset && !(staged < 0 && offset == 0)) {
@@ -836,6 +1009,8 @@ public final class S3BlobStore implements BlobStore {
                 + writeParts(
                         data,
                         offset,
+                        client,
+                        true,
                         (index, at, buf, n) -> {
                             if (n > 0) {
                                 put(partKey(id, at), buf, n);
@@ -1053,6 +1228,8 @@ public final class S3BlobStore implements BlobStore {
                 writeParts(
                         in,
                         0,
+                        null,
+                        false,
                         (index, at, buf, n) -> {
                             put(target, buf, n);
                             return null;
@@ -1064,9 +1241,12 @@ public final class S3BlobStore implements BlobStore {
             boolean completed = false;
             try {
                 List<io.minio.messages.Part> written = new ArrayList<>();
+                // parts of a multipart upload: every one but the last a full 8 MiB (S3's 5 MiB minimum)
                 writeParts(
                         in,
                         0,
+                        null,
+                        false,
                         (index, at, buf, n) -> call(() -> await(async.uploadPart(UploadPartArgs.builder()
                                         .bucket(settings.bucket())
                                         .object(target)

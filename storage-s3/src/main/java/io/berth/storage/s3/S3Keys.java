@@ -64,7 +64,9 @@ public final class S3Keys implements ConfigKeySet {
             1,
             64,
             "Parts of one upload (8 MiB each) sent to S3 at once, and part copies of one completion; all uploads "
-                    + "together hold at most 16 part buffers (fewer on a small heap: a quarter of it).");
+                    + "together hold at most 16 part buffers (fewer on a small heap: a quarter of it), one client "
+                    + "all but a quarter of them, and a part trickling in gives its buffer up after 10 s while "
+                    + "another client waits for one.");
 
     static final List<ConfigKey> ALL = List.of(
             STORAGE_S3_ENDPOINT,

@@ -15,6 +15,7 @@ import io.berth.testsupport.contract.BlobStoreContract;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -32,8 +33,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -157,6 +160,198 @@ class S3BlobStoreTest extends BlobStoreContract {
         assertEquals(Map.of("s3_part", 0), store.buffersInUse());
         try (InputStream in = store.open(d, 0, content.length)) {
             assertArrayEquals(content, in.readAllBytes());
+        }
+    }
+
+    /** A body that sends {@code head} at once, then nothing until {@code release} completes, then ends. */
+    private static InputStream stalling(byte[] head, CompletableFuture<Void> release) {
+        return new SequenceInputStream(new ByteArrayInputStream(head), new InputStream() {
+            @Override
+            public int read() throws IOException {
+                release.join();
+                return -1;
+            }
+        });
+    }
+
+    /**
+     * A body that sends {@code chunk} bytes every {@code every} (what it sent is kept in {@code sent})
+     * until {@code stop} completes, then ends.
+     */
+    private static InputStream trickling(
+            int chunk, Duration every, long seed, ByteArrayOutputStream sent, CompletableFuture<Void> stop) {
+        Random random = new Random(seed);
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                try {
+                    stop.get(every.toMillis(), TimeUnit.MILLISECONDS);
+                    return -1;
+                } catch (TimeoutException e) {
+                    // not stopped: the next chunk
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException();
+                } catch (ExecutionException e) {
+                    throw new IOException(e);
+                }
+                byte[] next = new byte[Math.min(len, chunk)];
+                random.nextBytes(next);
+                synchronized (sent) {
+                    sent.write(next, 0, next.length);
+                }
+                System.arraycopy(next, 0, b, off, next.length);
+                return next.length;
+            }
+        };
+    }
+
+    private static CompletableFuture<Long> appendLater(S3BlobStore s3, UploadId id, InputStream body, String client) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return s3.append(id, 0, body, client);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                Executors.newVirtualThreadPerTaskExecutor());
+    }
+
+    private static void awaitBuffersHeld(String client, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (S3BlobStore.BUFFER_POOL.heldBy(client) < n) {
+            assertTrue(System.nanoTime() < deadline, S3BlobStore.BUFFER_POOL.heldBy(client) + " buffers held");
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void oneClientsStalledUploadsLeaveOtherClientsTheirShareOfPartBuffers() throws Exception {
+        // as many uploads as the pool has buffers, from one address, each stalled in the middle of its
+        // first part: before, they took every buffer and every other S3 upload waited as long as they did
+        String slow = "10.0.0.66";
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        List<CompletableFuture<Long>> stalled = new ArrayList<>();
+        List<UploadId> ids = new ArrayList<>();
+        byte[] head = new byte[64 << 10];
+        for (int i = 0; i < S3BlobStore.BUFFERS; i++) {
+            UploadId id = UploadId.random();
+            store.createUpload(id);
+            ids.add(id);
+            stalled.add(appendLater((S3BlobStore) store, id, stalling(head, release), slow));
+        }
+        int borrowed = S3BlobStore.BUFFERS - S3BlobStore.BUFFER_POOL.share();
+        try {
+            awaitBuffersHeld(slow, borrowed);
+            Thread.sleep(200);
+            assertEquals(borrowed, S3BlobStore.BUFFER_POOL.heldBy(slow), "all but a share of the pool at most");
+            // another client's push of several parts goes through meanwhile
+            byte[] content = new byte[2 * S3BlobStore.PART + 5];
+            new Random(23).nextBytes(content);
+            UploadId other = UploadId.random();
+            store.createUpload(other);
+            long t0 = System.nanoTime();
+            assertEquals(
+                    content.length,
+                    appendLater((S3BlobStore) store, other, new ByteArrayInputStream(content), "10.0.0.7")
+                            .get(60, TimeUnit.SECONDS));
+            System.out.printf(
+                    "%d stalled uploads of one client hold %d of %d part buffers; another client's %d MiB took %d ms%n",
+                    S3BlobStore.BUFFERS,
+                    borrowed,
+                    S3BlobStore.BUFFERS,
+                    content.length >> 20,
+                    (System.nanoTime() - t0) / 1_000_000);
+            Digest d = Digest.compute(DigestAlgorithm.SHA256, content);
+            store.commitUpload(other, d);
+            try (InputStream in = store.open(d, 0, content.length)) {
+                assertArrayEquals(content, in.readAllBytes());
+            }
+        } finally {
+            release.complete(null);
+        }
+        for (CompletableFuture<Long> f : stalled) {
+            assertEquals(head.length, f.get(60, TimeUnit.SECONDS), "the stalled ones end once their bodies do");
+        }
+        assertEquals(0, S3BlobStore.BUFFER_POOL.inUse());
+        assertEquals(head.length, store.uploadSize(ids.get(0)));
+    }
+
+    @Test
+    void aTricklingBodyGivesItsBufferBackWhenAnotherClientWaitsForOne() throws Exception {
+        // a body at 20 KiB/s takes 7 minutes to fill 8 MiB; clients each within their share take every
+        // buffer with such bodies, and another client's push waits only about partHold (1 s here)
+        S3Endpoint s3 = S3Endpoint.shared();
+        S3BlobStore cutting = new S3BlobStore(new S3BlobStore.Settings(
+                s3.endpoint(),
+                "",
+                BUCKET,
+                s3.accessKey(),
+                s3.secretKey(),
+                prefix,
+                true,
+                Duration.ZERO,
+                true,
+                S3BlobStore.CALL_TIMEOUT,
+                S3BlobStore.UPLOAD_PARALLELISM,
+                Duration.ofSeconds(1)));
+        CompletableFuture<Void> stop = new CompletableFuture<>();
+        List<CompletableFuture<Long>> slow = new ArrayList<>();
+        List<UploadId> ids = new ArrayList<>();
+        List<ByteArrayOutputStream> sent = new ArrayList<>();
+        for (int i = 0; i < S3BlobStore.BUFFERS; i++) {
+            UploadId id = UploadId.random();
+            cutting.createUpload(id);
+            ids.add(id);
+            sent.add(new ByteArrayOutputStream());
+            slow.add(appendLater(
+                    cutting, id, trickling(1 << 10, Duration.ofMillis(50), i, sent.get(i), stop), "10.0.1." + i));
+        }
+        try {
+            for (int i = 0; i < S3BlobStore.BUFFERS; i++) {
+                awaitBuffersHeld("10.0.1." + i, 1);
+            }
+            assertEquals(S3BlobStore.BUFFERS, S3BlobStore.BUFFER_POOL.inUse(), "trickling bodies hold every buffer");
+            byte[] content = new byte[2 * S3BlobStore.PART + 5];
+            new Random(29).nextBytes(content);
+            UploadId other = UploadId.random();
+            cutting.createUpload(other);
+            long t0 = System.nanoTime();
+            assertEquals(
+                    content.length,
+                    appendLater(cutting, other, new ByteArrayInputStream(content), "10.0.0.7")
+                            .get(30, TimeUnit.SECONDS));
+            System.out.printf(
+                    "%d trickling bodies held every part buffer; another client's %d MiB took %d ms%n",
+                    S3BlobStore.BUFFERS, content.length >> 20, (System.nanoTime() - t0) / 1_000_000);
+            try (InputStream in = cutting.openUpload(other)) {
+                assertArrayEquals(content, in.readAllBytes());
+            }
+        } finally {
+            stop.complete(null);
+        }
+        // the slow bodies lost nothing: their shorter parts join up, and complete by copying through
+        for (int i = 0; i < S3BlobStore.BUFFERS; i++) {
+            long size = slow.get(i).get(60, TimeUnit.SECONDS);
+            byte[] expected = sent.get(i).toByteArray();
+            assertEquals(expected.length, size);
+            try (InputStream in = cutting.openUpload(ids.get(i))) {
+                assertArrayEquals(expected, in.readAllBytes());
+            }
+        }
+        assertEquals(0, S3BlobStore.BUFFER_POOL.inUse());
+        byte[] first = sent.get(0).toByteArray();
+        Digest d = Digest.compute(DigestAlgorithm.SHA256, first);
+        cutting.commitUpload(ids.get(0), d);
+        try (InputStream in = cutting.open(d, 0, first.length)) {
+            assertArrayEquals(first, in.readAllBytes());
         }
     }
 

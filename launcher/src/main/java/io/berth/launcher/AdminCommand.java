@@ -105,7 +105,7 @@ final class AdminCommand {
                 .standardHelp()
                 .description(
                         "Administer a running registry over its gRPC admin API (docs/admin-api.md): repositories, "
-                                + "tags and their history, manifests, retention, immutability, garbage collection.",
+                                + "tags and their history, manifests, retention, immutability, garbage collection, events.",
                         "Credentials: --token (or BERTH_ADMIN_TOKEN): one of the server's admin.tokens or a token of its "
                                 + "token endpoint; or --user (or BERTH_ADMIN_USER) with BERTH_ADMIN_PASSWORD: a user or "
                                 + "robot:NAME with the admin action.")
@@ -122,7 +122,8 @@ final class AdminCommand {
                         AdminPolicies.immutability(),
                         AdminGc.command(),
                         AdminRobots.command(),
-                        AdminProxy.command())
+                        AdminProxy.command(),
+                        AdminEvents.command())
                 .footer("", "", "Exit codes: 0 done, 1 refused by or unreachable server, 2 bad usage.");
     }
 

@@ -25,6 +25,14 @@ final class AdminJson {
         return out.toString();
     }
 
+    /**
+     * The same JSON on one line (JSON Lines, for streams): strings hold no raw line break, so every
+     * line break is the layout's.
+     */
+    static String line(MessageOrBuilder message) {
+        return print(message).replaceAll(",\n\\s*", ", ").replaceAll("\n\\s*", "");
+    }
+
     /** The JSON name of a field: protobuf's, except that times are named {@code …At}. */
     static String name(FieldDescriptor f) {
         if (!isTime(f)) {

@@ -47,7 +47,7 @@ final class BerthServer implements AutoCloseable {
     private Registry registry;
     private BerthHttpServer http;
     private AdminServer admin;
-    private String events = "events off";
+    private String events = "";
 
     private BerthServer(BerthConfig cfg, Optional<Path> configFile) {
         this.cfg = cfg;
@@ -115,7 +115,11 @@ final class BerthServer implements AutoCloseable {
             // access control or TLS cannot be set up as configured
             throw StartupFailure.config(e.getMessage());
         }
-        if (registry.events().enabled()) {
+        if (!registry.events().enabled()) {
+            events = "events off";
+        } else if (!registry.events().published()) {
+            events = "events recorded (no kafka)";
+        } else {
             String bootstrap = cfg.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP);
             String topic = cfg.string(ConfigKeys.EVENTS_KAFKA_TOPIC);
             OutboxRelay relay;

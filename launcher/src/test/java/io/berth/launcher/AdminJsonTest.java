@@ -1,10 +1,12 @@
 package io.berth.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.proto.admin.v1.Event;
 import io.berth.proto.admin.v1.GarbageCollectionStatus;
 import io.berth.proto.admin.v1.ListTagsRequest;
 import io.berth.proto.admin.v1.RestoreTagRequest;
@@ -19,6 +21,23 @@ import org.junit.jupiter.api.Test;
 /** {@code berth admin --json}: numbers as numbers, times as RFC 3339 (null for never), valid JSON throughout. */
 class AdminJsonTest {
     static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void aStreamedEventIsOneLineOfJsonWithItsPayloadIntact() throws Exception {
+        String payload = "{\"specversion\": \"1.0\",\n  \"data\": {\"x\": \"a, b\"}}";
+        String line = AdminJson.line(Event.newBuilder()
+                .setSequence(815)
+                .setRecordedEpochMillis(1_764_234_881_118L)
+                .setType("io.berth.tag.created")
+                .setRepository("team-a/app")
+                .setPayload(payload)
+                .build());
+        assertFalse(line.contains("\n"), line);
+        JsonNode e = JSON.readTree(line);
+        assertEquals(815, e.get("sequence").asLong());
+        assertEquals("2025-11-27T09:14:41.118Z", e.get("recordedAt").asText());
+        assertEquals(payload, e.get("payload").asText(), "strings keep their own line breaks, escaped");
+    }
 
     @Test
     void numbersAreNumbersAndTimesAreRfc3339() throws Exception {

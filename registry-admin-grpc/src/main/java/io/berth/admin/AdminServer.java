@@ -51,18 +51,21 @@ public final class AdminServer implements AutoCloseable {
     private final boolean adminEnabled;
     private final ExecutorService executor;
     private final CallsInFlight calls;
+    private final EventWatches watches;
 
     private AdminServer(
             Server server,
             HealthStatusManager health,
             boolean adminEnabled,
             ExecutorService executor,
-            CallsInFlight calls) {
+            CallsInFlight calls,
+            EventWatches watches) {
         this.server = server;
         this.health = health;
         this.adminEnabled = adminEnabled;
         this.executor = executor;
         this.calls = calls;
+        this.watches = watches;
     }
 
     /** What the admin listener needs besides the registry. */
@@ -86,14 +89,33 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** What one client may take of the listener ({@code admin.max-*}, {@code admin.idle-timeout}). */
-    public record Limits(int maxMessageBytes, int maxMetadataBytes, int maxCallsPerConnection, Duration idleTimeout) {
+    /**
+     * What clients may take of the listener ({@code admin.max-*}, {@code admin.idle-timeout}): per
+     * connection, and the WatchEvents streams of all.
+     */
+    public record Limits(
+            int maxMessageBytes,
+            int maxMetadataBytes,
+            int maxCallsPerConnection,
+            Duration idleTimeout,
+            int maxEventWatches) {
+        /** With the default number of event watches. */
+        public Limits(int maxMessageBytes, int maxMetadataBytes, int maxCallsPerConnection, Duration idleTimeout) {
+            this(
+                    maxMessageBytes,
+                    maxMetadataBytes,
+                    maxCallsPerConnection,
+                    idleTimeout,
+                    defaults().maxEventWatches());
+        }
+
         public static Limits from(BerthConfig config) {
             return new Limits(
                     (int) config.size(ConfigKeys.ADMIN_MAX_MESSAGE_SIZE),
                     (int) config.size(ConfigKeys.ADMIN_MAX_METADATA_SIZE),
                     config.intCount(ConfigKeys.ADMIN_MAX_CALLS_PER_CONNECTION),
-                    config.duration(ConfigKeys.ADMIN_IDLE_TIMEOUT));
+                    config.duration(ConfigKeys.ADMIN_IDLE_TIMEOUT),
+                    config.intCount(ConfigKeys.ADMIN_MAX_EVENT_WATCHES));
         }
 
         public static Limits defaults() {
@@ -135,6 +157,7 @@ public final class AdminServer implements AutoCloseable {
         ExecutorService executor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("berth-admin-", 0).factory());
         CallsInFlight calls = new CallsInFlight();
+        EventWatches watches = new EventWatches(limits.maxEventWatches());
         Server server;
         try {
             server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials)
@@ -157,7 +180,8 @@ public final class AdminServer implements AutoCloseable {
                                     settings.access().robots(),
                                     settings.version(),
                                     settings.startedAt(),
-                                    settings.gcGrace()),
+                                    settings.gcGrace(),
+                                    watches),
                             auth))
                     .addService(health.getHealthService())
                     .addService(ProtoReflectionServiceV1.newInstance())
@@ -165,12 +189,13 @@ public final class AdminServer implements AutoCloseable {
                     .start();
         } catch (IOException | RuntimeException e) {
             executor.shutdownNow();
+            watches.close();
             throw e;
         }
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(
                 "berth.admin.v1.RegistryAdmin", auth.enabled() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
-        return new AdminServer(server, health, auth.enabled(), executor, calls);
+        return new AdminServer(server, health, auth.enabled(), executor, calls, watches);
     }
 
     /** Calls open now, and the most that were open at once (for tests). */
@@ -180,6 +205,11 @@ public final class AdminServer implements AutoCloseable {
 
     int peakCallsInFlight() {
         return calls.peak.get();
+    }
+
+    /** The WatchEvents streams (for tests). */
+    EventWatches watches() {
+        return watches;
     }
 
     /** Counts calls from their start to their end, whichever way they end. */
@@ -241,6 +271,7 @@ public final class AdminServer implements AutoCloseable {
     public void stop(long timeoutMillis) {
         health.enterTerminalState();
         server.shutdown();
+        watches.close(); // they would follow the outbox until the timeout
         try {
             if (!server.awaitTermination(timeoutMillis, TimeUnit.MILLISECONDS)) {
                 server.shutdownNow();

@@ -9,6 +9,7 @@ import io.berth.core.error.StorageFailures;
 import io.berth.core.eviction.CacheEviction;
 import io.berth.core.gc.GarbageCollector;
 import io.berth.core.maintenance.Maintenance;
+import io.berth.core.metadata.OutboxEvent;
 import io.berth.core.metadata.RobotRecord;
 import io.berth.core.metadata.TagChange;
 import io.berth.core.model.Caller;
@@ -17,12 +18,16 @@ import io.berth.core.model.DigestPrefix;
 import io.berth.core.model.RepositoryName;
 import io.berth.core.proxy.UpstreamStatus;
 import io.berth.core.registry.Cancellation;
+import io.berth.core.registry.EventLog;
 import io.berth.core.registry.Immutability;
 import io.berth.core.registry.Registry;
 import io.berth.core.registry.Repositories;
 import io.berth.core.registry.Tags;
 import io.berth.core.retention.Retention;
 import io.berth.core.retention.RetentionPolicy;
+import io.berth.events.EventCodec;
+import io.berth.events.MalformedEventException;
+import io.berth.events.RegistryEvent;
 import io.berth.proto.admin.v1.AddImmutabilityRuleRequest;
 import io.berth.proto.admin.v1.CreateRobotRequest;
 import io.berth.proto.admin.v1.CreatedRobot;
@@ -35,6 +40,7 @@ import io.berth.proto.admin.v1.DeleteRetentionPolicyResponse;
 import io.berth.proto.admin.v1.DeleteTagRequest;
 import io.berth.proto.admin.v1.DeleteTagResponse;
 import io.berth.proto.admin.v1.DryRunRetentionRequest;
+import io.berth.proto.admin.v1.Event;
 import io.berth.proto.admin.v1.GarbageCollectionStatus;
 import io.berth.proto.admin.v1.GetGarbageCollectionStatusRequest;
 import io.berth.proto.admin.v1.GetRepositoryRequest;
@@ -43,6 +49,8 @@ import io.berth.proto.admin.v1.GetServerInfoRequest;
 import io.berth.proto.admin.v1.GetTagHistoryRequest;
 import io.berth.proto.admin.v1.GetTagRequest;
 import io.berth.proto.admin.v1.ImmutabilityRule;
+import io.berth.proto.admin.v1.ListEventsRequest;
+import io.berth.proto.admin.v1.ListEventsResponse;
 import io.berth.proto.admin.v1.ListImmutabilityRulesRequest;
 import io.berth.proto.admin.v1.ListImmutabilityRulesResponse;
 import io.berth.proto.admin.v1.ListManifestsRequest;
@@ -81,10 +89,12 @@ import io.berth.proto.admin.v1.TagDecision;
 import io.berth.proto.admin.v1.TagHistory;
 import io.berth.proto.admin.v1.TagVersion;
 import io.berth.proto.admin.v1.Upstream;
+import io.berth.proto.admin.v1.WatchEventsRequest;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -107,6 +117,7 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
     private final String version;
     private final long startedAt;
     private final Duration defaultGrace;
+    private final EventWatches watches;
 
     public RegistryAdminService(
             Registry registry,
@@ -115,12 +126,24 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
             String version,
             long startedAt,
             Duration defaultGrace) {
+        this(registry, maintenance, robots, version, startedAt, defaultGrace, new EventWatches(32));
+    }
+
+    RegistryAdminService(
+            Registry registry,
+            Maintenance maintenance,
+            Robots robots,
+            String version,
+            long startedAt,
+            Duration defaultGrace,
+            EventWatches watches) {
         this.registry = registry;
         this.maintenance = maintenance;
         this.robots = robots;
         this.version = version;
         this.startedAt = startedAt;
         this.defaultGrace = defaultGrace;
+        this.watches = watches;
     }
 
     private static Caller caller() {
@@ -144,6 +167,8 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
             response.onCompleted();
         } catch (RegistryException e) {
             response.onError(AdminErrors.of(e));
+        } catch (EventLog.PrunedException e) {
+            response.onError(Status.OUT_OF_RANGE.withDescription(e.getMessage()).asRuntimeException());
         } catch (CancellationException e) {
             // nobody reads this answer; the status is for the record
             LOG.log(
@@ -772,5 +797,120 @@ public final class RegistryAdminService extends RegistryAdminGrpc.RegistryAdminI
         if (now.updatedAt() != first.updatedAt() || now.state() != first.state()) {
             send.accept(now); // where it is now (perhaps finished already)
         }
+    }
+
+    // ---- events
+
+    private static final String EVENT_TOKEN = "ev1:";
+
+    static Event event(OutboxEvent e) {
+        Event.Builder b = Event.newBuilder()
+                .setSequence(e.seq())
+                .setRecordedEpochMillis(e.createdAt())
+                .setType(e.type())
+                .setRepository(e.repository())
+                .setRepositorySequence(e.repoSeq())
+                .setId(e.id())
+                .setPayload(e.payload());
+        try {
+            RegistryEvent decoded = EventCodec.decode(e.payload().getBytes(StandardCharsets.UTF_8));
+            b.setSubject(decoded.subject() == null ? "" : decoded.subject());
+            if (decoded.data() != null
+                    && decoded.data().request() != null
+                    && decoded.data().request().id() != null) {
+                b.setRequestId(decoded.data().request().id());
+            }
+        } catch (MalformedEventException ex) {
+            // the payload goes out as it is; the fields read from it stay empty
+        }
+        return b.build();
+    }
+
+    private static EventLog.Start start(boolean after, long sequence, boolean since, long millis, EventLog.Start none) {
+        if (after) {
+            return new EventLog.Start.After(sequence);
+        }
+        return since ? new EventLog.Start.Since(millis) : none;
+    }
+
+    @Override
+    public void listEvents(ListEventsRequest request, StreamObserver<ListEventsResponse> response) {
+        unary(response, () -> {
+            EventLog log = registry.eventLog();
+            EventLog.Filter filter = EventLog.Filter.of(request.getRepositories(), request.getTypesList());
+            int size = request.getPageSize();
+            if (size < 0 || size > EventLog.MAX_PAGE) {
+                throw RegistryException.of(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "page_size " + size + " is not from 1 to " + EventLog.MAX_PAGE + " (0: 100)");
+            }
+            long position;
+            if (!request.getPageToken().isEmpty()) {
+                position = pageToken(request.getPageToken());
+                log.position(new EventLog.Start.After(position)); // a token of another database, or pruned since
+            } else {
+                position = log.position(start(
+                        request.hasAfterSequence(),
+                        request.getAfterSequence(),
+                        request.hasSinceEpochMillis(),
+                        request.getSinceEpochMillis(),
+                        new EventLog.Start.Oldest()));
+            }
+            EventLog.Page page = log.read(position, filter, size == 0 ? 100 : size);
+            return ListEventsResponse.newBuilder()
+                    .addAllEvents(page.events().stream()
+                            .map(RegistryAdminService::event)
+                            .toList())
+                    .setNextPageToken(page.end() ? "" : EVENT_TOKEN + page.position())
+                    .setLastSequence(page.position())
+                    .build();
+        });
+    }
+
+    private static long pageToken(String token) {
+        try {
+            if (token.startsWith(EVENT_TOKEN)) {
+                long seq = Long.parseLong(token.substring(EVENT_TOKEN.length()));
+                if (seq >= 0) {
+                    return seq;
+                }
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw RegistryException.of(
+                ErrorCode.INVALID_ARGUMENT, "page_token is not a next_page_token of ListEvents", "page_token", token);
+    }
+
+    @Override
+    public void watchEvents(WatchEventsRequest request, StreamObserver<Event> response) {
+        ServerCallStreamObserver<Event> call = (ServerCallStreamObserver<Event>) response;
+        EventLog log = registry.eventLog();
+        EventLog.Filter filter;
+        long position;
+        try {
+            filter = EventLog.Filter.of(request.getRepositories(), request.getTypesList());
+            position = log.position(start(
+                    request.hasAfterSequence(),
+                    request.getAfterSequence(),
+                    request.hasSinceEpochMillis(),
+                    request.getSinceEpochMillis(),
+                    new EventLog.Start.Latest()));
+        } catch (RegistryException e) {
+            response.onError(AdminErrors.of(e));
+            return;
+        } catch (EventLog.PrunedException e) {
+            response.onError(Status.OUT_OF_RANGE.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (RuntimeException e) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "WatchEvents (request " + caller().requestId() + "): " + e.getMessage());
+            response.onError(Status.UNAVAILABLE
+                    .withDescription("reading the events failed: " + e.getMessage())
+                    .asRuntimeException());
+            return;
+        }
+        watches.start(log, position, filter, call, RegistryAdminService::event, caller().requestId());
     }
 }

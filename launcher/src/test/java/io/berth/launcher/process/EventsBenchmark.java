@@ -164,6 +164,8 @@ class EventsBenchmark {
         String topic = "berth.bench." + UUID.randomUUID();
         Map<String, String> quiet = Map.of("BERTH_HTTP_ACCESS_LOG", "false");
         Map<String, String> withEvents = new HashMap<>(quiet);
+        // "events off": nothing recorded at all, not even for the admin API
+        quiet = Map.of("BERTH_HTTP_ACCESS_LOG", "false", "BERTH_EVENTS_RECORD", "false");
         try (KafkaBroker broker = KafkaBroker.dedicated()) {
             withEvents.putAll(EventsProcessTest.events(broker.bootstrapServers(), topic));
             try (BerthProcess off = BerthProcess.start(dir.resolve("off"), List.of(), quiet);

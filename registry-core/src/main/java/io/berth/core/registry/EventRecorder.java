@@ -2,6 +2,7 @@ package io.berth.core.registry;
 
 import io.berth.core.metadata.MetadataTransaction;
 import io.berth.core.metadata.OutboxEvent;
+import io.berth.core.metadata.OutboxRecords;
 import io.berth.core.model.Caller;
 import io.berth.core.model.Digest;
 import io.berth.core.model.RepositoryName;
@@ -16,11 +17,13 @@ import java.util.UUID;
 /**
  * Writes the event of a change into the outbox, inside the transaction that makes the change: the
  * change and its event commit together or not at all, so no event is lost and none is invented. The
- * relay publishes outbox rows afterwards. When events are off (no Kafka configured) nothing is
- * written at all.
+ * relay publishes outbox rows afterwards. Without Kafka the rows are written as published (the
+ * admin API's ListEvents and WatchEvents read them; the registry prunes them after
+ * {@code events.retention}); with {@code events.record} false as well nothing is written at all.
  */
 public final class EventRecorder {
     private final boolean enabled;
+    private final boolean publish;
     private final String source;
     private final String instanceId = UUID.randomUUID().toString();
     private final String sourceAddr;
@@ -29,13 +32,20 @@ public final class EventRecorder {
 
     EventRecorder(RegistryOptions options) {
         this.enabled = options.eventsEnabled();
+        this.publish = options.eventsPublished();
         this.source = options.eventsSource();
         this.sourceAddr = source.replaceFirst("^[a-z]+:", "").replaceFirst("^//", "");
         this.urlBase = options.eventsUrlBase();
     }
 
+    /** Whether changes are recorded as events. */
     public boolean enabled() {
         return enabled;
+    }
+
+    /** Whether a relay publishes the events (Kafka is configured). */
+    public boolean published() {
+        return publish;
     }
 
     /** Called after a transaction with events committed (the relay wakes up instead of polling). */
@@ -179,7 +189,7 @@ public final class EventRecorder {
             return;
         }
         long repoSeq = tx.nextSequence("repo:" + repo);
-        long seq = tx.nextSequence("outbox");
+        long seq = tx.nextSequence(OutboxRecords.SEQUENCE);
         String id = UUID.randomUUID().toString();
         String time = Instant.ofEpochMilli(tx.now()).toString();
         DistributionEvent data = new DistributionEvent(
@@ -209,8 +219,16 @@ public final class EventRecorder {
                 repo.value(),
                 data);
         tx.outbox()
-                .insert(new OutboxEvent(
-                        seq, id, repo.value(), repoSeq, type.type(), EventCodec.encodeToString(event), tx.now()));
+                .insert(
+                        new OutboxEvent(
+                                seq,
+                                id,
+                                repo.value(),
+                                repoSeq,
+                                type.type(),
+                                EventCodec.encodeToString(event),
+                                tx.now()),
+                        publish);
         tx.afterCommit(() -> committed.run());
     }
 }

@@ -37,6 +37,7 @@ public final class Registry implements AutoCloseable {
     private final Listings listings;
     private final PullThrough proxy;
     private final ScheduledExecutorService housekeeping;
+    private final EventLog eventLog;
     private final Clock clock;
     private final BufferPool hashBuffers;
     private final List<AutoCloseable> alsoClose = new CopyOnWriteArrayList<>();
@@ -83,6 +84,12 @@ public final class Registry implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(this::flushPulls, flush, flush, TimeUnit.MILLISECONDS);
         long purge = options.uploadPurgeInterval().toMillis();
         housekeeping.scheduleWithFixedDelay(this::purgeUploads, purge, purge, TimeUnit.MILLISECONDS);
+        this.eventLog = new EventLog(metadata, events, options.eventsRetention(), clock);
+        if (!options.eventsPublished()) {
+            // no relay prunes the outbox: events recorded for the admin API (and any left from a time with
+            // Kafka) would pile up
+            housekeeping.scheduleWithFixedDelay(this::pruneEvents, 60_000, 600_000, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Immutability rules (admin API). */
@@ -124,6 +131,25 @@ public final class Registry implements AutoCloseable {
     /** The recorder of events into the outbox (the relay listens to its commits). */
     public EventRecorder events() {
         return events;
+    }
+
+    /** The events the outbox keeps, for readers without Kafka (admin API). */
+    public EventLog eventLog() {
+        return eventLog;
+    }
+
+    /**
+     * Removes events older than {@code events.retention} that no relay waits for (also done every 10
+     * minutes when no broker is configured; with one, the relay prunes what it published).
+     */
+    public int pruneEvents() {
+        try {
+            long before = clock.millis() - options.eventsRetention().toMillis();
+            return metadata.inTransaction(tx -> tx.outbox().pruneSent(before));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not prune events: " + e.getMessage());
+            return 0;
+        }
     }
 
     /** Whether blob storage is failing writes now (health reporting). */

@@ -28,7 +28,10 @@ import java.util.Set;
  * @param pullFlushInterval              how often recorded pull times are written to metadata
  * @param maxPageSize                    the most entries one listing page returns, whatever {@code n} asks
  * @param maxCatalogSkip                 the most repository names one catalog request passes over (the caller may not pull them)
- * @param eventsEnabled                  whether changes are recorded as events (Kafka is configured)
+ * @param eventsEnabled                  whether changes are recorded as events (events.record, or Kafka is configured)
+ * @param eventsPublished                whether a relay publishes them to Kafka; else they are written as
+ *                                       published and the registry prunes them itself
+ * @param eventsRetention                how long events stay in the outbox after publication (or recording)
  * @param eventsSource                   the CloudEvents source of this registry's events
  * @param eventsUrlBase                  what URLs in events start with ({@code https://registry.example.com}):
  *                                       http.public-url, else made from the events' source — never a Host header
@@ -51,6 +54,8 @@ public record RegistryOptions(
         int maxPageSize,
         int maxCatalogSkip,
         boolean eventsEnabled,
+        boolean eventsPublished,
+        Duration eventsRetention,
         String eventsSource,
         String eventsUrlBase,
         boolean pullEvents,
@@ -100,7 +105,10 @@ public record RegistryOptions(
                 config.duration(ConfigKeys.PULLS_FLUSH_INTERVAL),
                 config.intCount(ConfigKeys.LISTING_MAX_PAGE),
                 config.intCount(ConfigKeys.LISTING_MAX_CATALOG_SKIP),
+                config.bool(ConfigKeys.EVENTS_RECORD)
+                        || !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(),
                 !config.string(ConfigKeys.EVENTS_KAFKA_BOOTSTRAP).isBlank(),
+                config.duration(ConfigKeys.EVENTS_RETENTION),
                 eventsSource(config),
                 eventsUrlBase(config),
                 config.bool(ConfigKeys.EVENTS_PULL),

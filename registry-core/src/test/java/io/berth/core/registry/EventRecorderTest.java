@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -381,11 +382,40 @@ class EventRecorderTest {
     }
 
     @Test
-    void withoutKafkaNothingIsRecordedAndPullEventsAreAggregated() {
-        open(Map.of());
+    void withoutKafkaEventsAreKeptForReadersUntilTheRetentionAndNeverPending() throws IOException {
+        open(Map.of("events.retention", "1h"));
+        BlobInfo config = push(REPO, "{}");
+        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config));
+        assertEquals(0, registry.metadata().outbox().stats().pending(), "no relay waits for them");
+        List<OutboxEvent> kept = registry.metadata().outbox().after(0, 100);
+        assertEquals(
+                List.of("io.berth.manifest.pushed", "io.berth.tag.created"),
+                kept.stream().map(OutboxEvent::type).toList());
+        assertEquals(0, registry.pruneEvents(), "younger than events.retention");
+        assertEquals(2, registry.metadata().outbox().after(0, 100).size());
+        registry.close();
+
+        // an hour later (the metadata's clock moved back by as much), they are pruned
+        opened++;
+        Path db = dir.resolve("berth-" + opened + ".db");
+        registry = new Registry(
+                new FilesystemBlobStore(dir.resolve("blobs-" + opened), false),
+                new SqliteMetadataStore(db, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-61))),
+                RegistryOptions.of(Map.of("events.retention", "1h")));
+        push(REPO, "{}");
+        registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(push(REPO, "{}")));
+        assertEquals(2, registry.metadata().outbox().after(0, 100).size());
+        assertEquals(2, registry.pruneEvents());
+        assertEquals(List.of(), registry.metadata().outbox().after(0, 100));
+    }
+
+    @Test
+    void withRecordingOffAndWithoutKafkaNothingIsRecordedAndPullEventsAreAggregated() {
+        open(Map.of("events.record", "false"));
         BlobInfo config = push(REPO, "{}");
         registry.manifests().put(REPO, new Tag("v1"), MediaTypes.OCI_MANIFEST, image(config));
         assertEquals(0, registry.metadata().outbox().stats().pending());
+        assertEquals(List.of(), registry.metadata().outbox().after(0, 100));
         registry.close();
 
         open(Map.of("events.kafka.bootstrap-servers", "127.0.0.1:1", "events.pull", "true"));

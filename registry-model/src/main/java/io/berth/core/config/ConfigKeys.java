@@ -209,6 +209,12 @@ public final class ConfigKeys {
             1,
             10_000,
             "Admin calls one connection may have open at once (HTTP/2 streams); the client queues " + "more.");
+    public static final ConfigKey ADMIN_MAX_EVENT_WATCHES = ConfigKey.count(
+            "admin.max-event-watches",
+            "32",
+            1,
+            1000,
+            "WatchEvents streams the admin listener serves at once; more are refused with RESOURCE_EXHAUSTED.");
     public static final ConfigKey ADMIN_IDLE_TIMEOUT = ConfigKey.duration(
             "admin.idle-timeout",
             "5m",
@@ -331,7 +337,7 @@ public final class ConfigKeys {
             "events.kafka.bootstrap-servers",
             "",
             Type.TEXT,
-            "Kafka brokers (host:port,…) events are published to; empty: events are off, none is recorded.");
+            "Kafka brokers (host:port,…) events are published to; empty: none is published (events.record).");
     public static final ConfigKey EVENTS_KAFKA_TOPIC = new ConfigKey(
             "events.kafka.topic",
             "berth.events",
@@ -348,13 +354,20 @@ public final class ConfigKeys {
             "false",
             Type.BOOLEAN,
             "Also publish pull events, one per repository and manifest per metadata.pull-flush-interval.");
+    public static final ConfigKey EVENTS_RECORD = new ConfigKey(
+            "events.record",
+            "true",
+            Type.BOOLEAN,
+            "Record every change as an event in the outbox also without Kafka, for the admin API's ListEvents and "
+                    + "WatchEvents (kept for events.retention); false: without events.kafka.bootstrap-servers none "
+                    + "is recorded. With Kafka, events are always recorded.");
     public static final ConfigKey EVENTS_RETENTION = ConfigKey.duration(
             "events.retention",
             "24h",
             Duration.ofMinutes(1),
             Duration.ofDays(365),
-            "Published events stay in the outbox this long after their"
-                    + " publication, then are pruned; events not yet published never are.");
+            "Published events stay in the outbox this long after their publication, then are pruned; events not "
+                    + "yet published never are. Without Kafka, events stay this long after they were recorded.");
     /** Prefix of Kafka producer properties passed through as they are (events.kafka.properties.linger.ms: 5). */
     public static final String EVENTS_KAFKA_PROPERTIES = "events.kafka.properties.";
 
@@ -408,6 +421,7 @@ public final class ConfigKeys {
             ADMIN_MAX_MESSAGE_SIZE,
             ADMIN_MAX_METADATA_SIZE,
             ADMIN_MAX_CALLS_PER_CONNECTION,
+            ADMIN_MAX_EVENT_WATCHES,
             ADMIN_IDLE_TIMEOUT,
             GC_GRACE,
             STORAGE_TYPE,
@@ -434,6 +448,7 @@ public final class ConfigKeys {
             EVENTS_KAFKA_TOPIC,
             EVENTS_SOURCE,
             EVENTS_PULL,
+            EVENTS_RECORD,
             EVENTS_RETENTION,
             LISTING_MAX_PAGE,
             LISTING_MAX_CATALOG_SKIP);

@@ -15,6 +15,8 @@ import io.berth.core.metadata.ManifestRecord;
 import io.berth.core.metadata.ManifestReferences;
 import io.berth.core.metadata.MetadataStore;
 import io.berth.core.metadata.OutboxEvent;
+import io.berth.core.metadata.OutboxRange;
+import io.berth.core.metadata.OutboxRecords;
 import io.berth.core.metadata.OutboxStats;
 import io.berth.core.metadata.ReferrerRecord;
 import io.berth.core.metadata.RobotRecord;
@@ -31,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -411,6 +414,61 @@ public abstract class MetadataStoreContract {
         assertEquals(0, (int) store.inTransaction(tx -> tx.outbox().pruneSent(5000)), "sent at 5000: not before it");
         assertEquals(2, (int) store.inTransaction(tx -> tx.outbox().pruneSent(5001)));
         assertEquals(3, store.outbox().pending(10).size(), "pending rows are never pruned, however old");
+    }
+
+    @Test
+    void readersPageTheOutboxBySequenceOrTimeAndSeeWhatWasPruned() {
+        assertEquals(new OutboxRange(0, 0, 0), store.outbox().range());
+        assertFalse(store.outbox().range().anyPruned());
+        for (int i = 0; i < 6; i++) {
+            int n = i;
+            store.inTransaction(tx -> {
+                long seq = tx.nextSequence(OutboxRecords.SEQUENCE);
+                // events without a broker: written as published at their creation, never pending
+                tx.outbox()
+                        .insert(
+                                event(seq, n % 2 == 0 ? "a/x" : "b/y", tx.nextSequence("repo:" + n % 2), 1000 + n),
+                                n >= 4);
+                return null;
+            });
+        }
+        assertEquals(
+                List.of(5L, 6L),
+                store.outbox().pending(10).stream().map(OutboxEvent::seq).toList(),
+                "only events to publish are pending");
+        assertEquals(
+                List.of(1L, 2L, 3L),
+                store.outbox().after(0, 3).stream().map(OutboxEvent::seq).toList());
+        assertEquals(event(3, "a/x", 2, 1002), store.outbox().after(2, 1).get(0));
+        assertEquals(
+                List.of(5L, 6L),
+                store.outbox().after(4, 10).stream().map(OutboxEvent::seq).toList(),
+                "published or not");
+        assertEquals(List.of(), store.outbox().after(6, 10));
+        assertEquals(OptionalLong.of(1), store.outbox().firstSince(0));
+        assertEquals(OptionalLong.of(3), store.outbox().firstSince(1002));
+        assertEquals(OptionalLong.empty(), store.outbox().firstSince(1006));
+        assertEquals(new OutboxRange(1, 1000, 6), store.outbox().range());
+
+        // unpublished-by-design rows are pruned like published ones, by their creation time
+        assertEquals(2, (int) store.inTransaction(tx -> tx.outbox().pruneSent(1002)));
+        OutboxRange range = store.outbox().range();
+        assertEquals(new OutboxRange(3, 1002, 6), range);
+        assertTrue(range.anyPruned());
+        assertTrue(range.prunedAfter(0), "events 1 and 2 are gone");
+        assertTrue(range.prunedAfter(1));
+        assertFalse(range.prunedAfter(2), "3 is the next, and is there");
+        assertFalse(range.prunedAfter(6), "nothing after the last");
+        assertEquals(2, (int) store.inTransaction(tx -> tx.outbox().pruneSent(5000)));
+        assertEquals(new OutboxRange(5, 1004, 6), store.outbox().range(), "pending rows are never pruned");
+        assertTrue(store.outbox().range().prunedAfter(2));
+        assertFalse(store.outbox().range().prunedAfter(4));
+        store.inTransaction(tx -> tx.outbox().markSent(List.of(5L, 6L), 2000));
+        assertEquals(2, (int) store.inTransaction(tx -> tx.outbox().pruneSent(5000)));
+        range = store.outbox().range();
+        assertEquals(new OutboxRange(0, 0, 6), range);
+        assertTrue(range.prunedAfter(5), "empty, but 6 was handed out");
+        assertFalse(range.prunedAfter(6));
     }
 
     @Test

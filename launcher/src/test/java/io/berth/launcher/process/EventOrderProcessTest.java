@@ -320,24 +320,8 @@ class EventOrderProcessTest extends ReplicationFixture {
     }
 
     JavaProcess relay(Path config) {
-        JavaProcess p = JavaProcess.start(
-                "io.berth.launcher.Main",
-                List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of("webhooks", "--config", config.toString()),
-                Map.of(),
-                dir,
-                dir.resolve("webhooks-" + System.nanoTime() + ".log"));
+        JavaProcess p = WebhooksRelay.start(dir, config);
         started.add(p);
-        try {
-            await(
-                    "the webhook relay to start",
-                    () -> p.output().contains("webhooks serving")
-                            || !p.process().isAlive(),
-                    Duration.ofSeconds(60));
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
-        assertTrue(p.process().isAlive(), p.output());
         return p;
     }
 

@@ -137,20 +137,8 @@ class KafkaSecurityProcessTest extends ReplicationFixture {
                 "webhooks:\n" + kafkaYaml(broker, topic, "hooks")
                         + "  http-port: 0\n  endpoints:\n    - name: r\n      url: " + receiver.url()
                         + "\n      secret: s3cret\n      start-from: earliest\n");
-        JavaProcess relay = JavaProcess.start(
-                "io.berth.launcher.Main",
-                List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of("webhooks", "--config", config.toString()),
-                Map.of(),
-                dir,
-                dir.resolve("webhooks.log"));
+        JavaProcess relay = WebhooksRelay.start(dir, config);
         started.add(relay);
-        await(
-                "the relay to start",
-                () -> relay.output().contains("webhooks serving")
-                        || !relay.process().isAlive(),
-                Duration.ofSeconds(60));
-        assertTrue(relay.process().isAlive(), relay.output());
         assertTrue(relay.output().contains("(SASL_PLAINTEXT PLAIN)"), relay.output());
 
         // forged events: a client without credentials, and one with credentials but no ACL on the topic

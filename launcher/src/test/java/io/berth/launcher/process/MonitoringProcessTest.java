@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -250,19 +249,7 @@ class MonitoringProcessTest extends ReplicationFixture {
                       url: http://127.0.0.1:9/hook
                 """.formatted(
                         KafkaBroker.shared().bootstrapServers(), topic, topic, port));
-        JavaProcess p = JavaProcess.start(
-                "io.berth.launcher.Main",
-                List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of("webhooks", "--config", config.toString()),
-                Map.of(),
-                dir,
-                dir.resolve("webhooks.log"));
-        started.add(p);
-        await(
-                "the webhook relay to start",
-                () -> p.output().contains("webhooks serving") || !p.process().isAlive(),
-                Duration.ofSeconds(60));
-        assertTrue(p.process().isAlive(), p.output());
+        started.add(WebhooksRelay.start(dir, config));
     }
 
     /** Every PromQL expression of the dashboard (panels' targets, variables' queries) and where it is. */

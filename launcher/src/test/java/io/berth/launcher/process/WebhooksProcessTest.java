@@ -182,22 +182,7 @@ class WebhooksProcessTest {
                 "webhooks:\n  kafka: { bootstrap-servers: \"" + broker.bootstrapServers()
                         + "\", topic: \"" + topic + "\", group: \"g-" + topic + "\" }\n  http-port: 0\n  endpoints:\n"
                         + endpointsYaml);
-        JavaProcess p = JavaProcess.start(
-                "io.berth.launcher.Main",
-                List.of("--enable-native-access=ALL-UNNAMED"),
-                List.of("webhooks", "--config", config.toString()),
-                Map.of(),
-                dir,
-                dir.resolve("webhooks-" + System.nanoTime() + ".log"));
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (!p.output().contains("webhooks serving")) {
-            if (!p.process().isAlive() || System.currentTimeMillis() > deadline) {
-                p.close();
-                throw new IllegalStateException("berth webhooks did not start:\n" + p.output());
-            }
-            Thread.sleep(50);
-        }
-        return p;
+        return WebhooksRelay.start(dir, config);
     }
 
     static void await(String what, BooleanSupplier condition, Duration timeout) throws InterruptedException {

@@ -74,6 +74,22 @@ class BlobFillTest {
         };
     }
 
+    /** What a fill wrote, {@code written} bytes, whose file is gone when opened: {@code onOpen} first. */
+    private static BlobFill.Staged vanishingOnOpen(long written, Runnable onOpen) {
+        return new BlobFill.Staged() {
+            @Override
+            public long written() {
+                return written;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                onOpen.run();
+                throw new NoSuchFileException("staging file");
+            }
+        };
+    }
+
     private Future<byte[]> read(BlobFill fill, long offset, long length, int count) {
         return readers.submit(() -> {
             try (InputStream in = fill.open(offset, length)) {
@@ -141,19 +157,10 @@ class BlobFillTest {
         BlobFill fill = fill(content, committed);
         arrive(fill, content, 0, content.length);
         // the staging file is renamed into the stored blob between the reader's look and its open
-        fill.staging(new BlobFill.Staged() {
-            @Override
-            public long written() {
-                return content.length;
-            }
-
-            @Override
-            public InputStream open(long offset, long length) throws IOException {
-                committed.set(true);
-                fill.committed();
-                throw new NoSuchFileException("staging file");
-            }
-        });
+        fill.staging(vanishingOnOpen(content.length, () -> {
+            committed.set(true);
+            fill.committed();
+        }));
         assertArrayEquals(content, read(fill, 0, content.length, content.length).get(10, TimeUnit.SECONDS));
     }
 
@@ -163,18 +170,8 @@ class BlobFillTest {
         BlobFill fill = fill(content, new AtomicBoolean());
         arrive(fill, content, 0, 2 * MIB);
         RegistryException wrong = new RegistryException(ErrorCode.UPSTREAM_FAILED, "bytes that do not match");
-        fill.staging(new BlobFill.Staged() {
-            @Override
-            public long written() {
-                return 2 * MIB;
-            }
-
-            @Override
-            public InputStream open(long offset, long length) throws IOException {
-                fill.failed(wrong); // and the staging file deleted with it
-                throw new NoSuchFileException("staging file");
-            }
-        });
+        // failed, and the staging file deleted with it
+        fill.staging(vanishingOnOpen(2 * MIB, () -> fill.failed(wrong)));
         Future<byte[]> reader = read(fill, 0, content.length, content.length);
         Exception e = assertThrows(Exception.class, () -> reader.get(10, TimeUnit.SECONDS));
         BlobFill.FillFailedException failed = (BlobFill.FillFailedException) e.getCause();
@@ -193,18 +190,8 @@ class BlobFillTest {
         BlobFill fill = fill(content, committed);
         arrive(fill, content, 0, content.length);
         CountDownLatch renamed = new CountDownLatch(1);
-        fill.staging(new BlobFill.Staged() {
-            @Override
-            public long written() {
-                return content.length;
-            }
-
-            @Override
-            public InputStream open(long offset, long length) throws IOException {
-                renamed.countDown();
-                throw new NoSuchFileException("staging file"); // renamed; committed() not yet called
-            }
-        });
+        // renamed; committed() not yet called
+        fill.staging(vanishingOnOpen(content.length, renamed::countDown));
         Future<byte[]> reader = read(fill, 0, content.length, content.length);
         assertTrue(renamed.await(10, TimeUnit.SECONDS));
         Thread.sleep(100); // the metadata transaction
@@ -220,18 +207,8 @@ class BlobFillTest {
         BlobFill fill = fill(content, new AtomicBoolean());
         arrive(fill, content, 0, content.length);
         CountDownLatch deleted = new CountDownLatch(1);
-        fill.staging(new BlobFill.Staged() {
-            @Override
-            public long written() {
-                return content.length;
-            }
-
-            @Override
-            public InputStream open(long offset, long length) throws IOException {
-                deleted.countDown();
-                throw new NoSuchFileException("staging file"); // deleted; failed() not yet called
-            }
-        });
+        // deleted; failed() not yet called
+        fill.staging(vanishingOnOpen(content.length, deleted::countDown));
         Future<byte[]> reader = read(fill, 0, content.length, content.length);
         assertTrue(deleted.await(10, TimeUnit.SECONDS));
         Thread.sleep(100);
